@@ -1,0 +1,69 @@
+"""The label store port: where a dataset's samples and labels live.
+
+Adapters: an in-memory store (unit tests, fakes) and a SQLite store (the
+embedded default). Every batch of changes is applied atomically: all or none.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+
+from annoflow.domain.changes import LabelChange
+from annoflow.domain.fields import FieldKind
+from annoflow.domain.samples import Sample
+
+
+class UnknownSampleError(KeyError):
+    """A change or a read named a sample the store does not hold."""
+
+
+class FieldSchemaError(ValueError):
+    """A value does not fit the field's declared kind, or the field is not declared."""
+
+
+class LabelStore(abc.ABC):
+    """One dataset's samples, their fields and labels, and the dataset's field schema."""
+
+    name: str
+
+    @abc.abstractmethod
+    def add_samples(self, samples: Iterable[Sample]) -> None:
+        """Add samples atomically; their fields are declared from their values' kinds."""
+
+    @abc.abstractmethod
+    def sample_ids(self) -> list[str]:
+        """Every sample id, in the order the samples were added."""
+
+    @abc.abstractmethod
+    def get_samples(
+        self, ids: Sequence[str] | None = None, fields: Collection[str] | None = None
+    ) -> Iterator[Sample]:
+        """Samples in the order of ``ids`` (all, in insertion order, when None).
+
+        ``fields`` limits which field paths are read (``frames.x`` for frame
+        fields); the others are left out of the returned samples, so large
+        datasets are read without loading labels nobody asked for.
+        """
+
+    @abc.abstractmethod
+    def field_schema(self) -> Mapping[str, FieldKind]:
+        """Declared fields by path (``frames.<name>`` for frame fields) and kind."""
+
+    @abc.abstractmethod
+    def declare_field(self, path: str, kind: FieldKind) -> None:
+        """Declare a new field; declaring an existing field with another kind is an error."""
+
+    @abc.abstractmethod
+    def apply(self, changes: Sequence[LabelChange]) -> None:
+        """Apply a batch of changes atomically, or raise and change nothing."""
+
+    @abc.abstractmethod
+    def delete_samples(self, ids: Iterable[str]) -> None:
+        """Remove samples and all their labels."""
+
+    def close(self) -> None:
+        """Release resources; the default holds none."""
+
+    def __len__(self) -> int:
+        return len(self.sample_ids())
