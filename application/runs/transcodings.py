@@ -1,0 +1,129 @@
+"""How run events' payloads become JSON and come back, bit-exact.
+
+Every attrs value object that an event carries gets a *shallow* transcoding:
+its fields go out as they are, so the JSON transcoder meets nested value
+objects (a label inside a merged change, an uploaded object inside a task
+record) one at a time and tags each with its own type. Polymorphic fields
+such as ``label: Label | None`` therefore need no hand-written dispatch.
+Masks go out as packed bytes, never as lists of pixels.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import types
+import typing
+import zlib
+from collections.abc import Callable, Iterable
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+import numpy as np
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+
+class NDArrayTranscoding(Transcoding):
+    """Boolean masks bit-packed, integer masks as raw bytes; both zlib-compressed."""
+
+    type = np.ndarray
+    name = "ndarray"
+
+    def encode(self, obj: np.ndarray) -> dict[str, Any]:
+        array = np.ascontiguousarray(obj)
+        if array.dtype == np.bool_:
+            raw = np.packbits(array, axis=None).tobytes()
+        else:
+            raw = array.tobytes()
+        return {
+            "dtype": array.dtype.str,
+            "shape": list(array.shape),
+            "data": base64.b64encode(zlib.compress(raw, 1)).decode("ascii"),
+        }
+
+    def decode(self, data: dict[str, Any]) -> np.ndarray:
+        dtype = np.dtype(data["dtype"])
+        shape = tuple(data["shape"])
+        raw = zlib.decompress(base64.b64decode(data["data"]))
+        if dtype == np.bool_:
+            count = int(np.prod(shape))
+            array = np.unpackbits(np.frombuffer(raw, np.uint8), count=count).astype(np.bool_)
+        else:
+            array = np.frombuffer(raw, dtype=dtype).copy()
+        return array.reshape(shape)
+
+
+class MappingTranscoding(Transcoding):
+    """Read-only mappings (label attributes, frozen config) travel as plain dicts."""
+
+    type = MappingProxyType
+    name = "mapping"
+
+    def encode(self, obj: MappingProxyType) -> dict[str, Any]:
+        return dict(obj)
+
+    def decode(self, data: dict[str, Any]) -> MappingProxyType:
+        return MappingProxyType(data)
+
+
+def _shallow(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _restorer(annotation: Any) -> Callable[[Any], Any] | None:
+    """What turns a JSON value back into the annotated type, where JSON loses it.
+
+    JSON has no enums and no tuples: enum fields come back from their values,
+    tuple fields from lists. Optional types pass None through.
+    """
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin is tuple:
+        return tuple
+    if origin in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(members) == 1:
+            inner = _restorer(members[0])
+            if inner is not None:
+                return lambda value: None if value is None else inner(value)
+    return None
+
+
+class AttrsTranscoding(Transcoding):
+    """One attrs value object: its fields by name, types restored on the way back."""
+
+    def __init__(self, cls: type, name: str) -> None:
+        self.type = cls
+        self.name = name
+        attrs.resolve_types(cls)
+        fields = [f for f in attrs.fields(cls) if f.init]
+        self._fields = tuple(f.name for f in fields)
+        self._restore = {f.alias or f.name: r for f in fields if (r := _restorer(f.type)) is not None}
+        self._aliases = {f.name: f.alias or f.name for f in fields}
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return {self._aliases[name]: _shallow(getattr(obj, name)) for name in self._fields}
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        for name, restore in self._restore.items():
+            if name in data:
+                data[name] = restore(data[name])
+        return self.type(**data)
+
+
+def register_value_objects(transcoder: JSONTranscoder, classes: Iterable[type]) -> None:
+    """Register a shallow transcoding for each attrs class, under a stable name.
+
+    The name is the class's qualified name in its module, so stored events
+    keep decoding after modules are reorganised as long as names are kept.
+    """
+    transcoder.register(NDArrayTranscoding())
+    transcoder.register(MappingTranscoding())
+    for cls in classes:
+        transcoder.register(AttrsTranscoding(cls, cls.__qualname__))

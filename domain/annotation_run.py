@@ -1,0 +1,347 @@
+"""The AnnotationRun aggregate, and the per-dataset catalog that keeps run keys unique.
+
+A run's events are its record: replaying them rebuilds its configuration,
+the CVAT tasks it created, what each load imported, merged and rejected, its
+renames, its cleanup and its deletion. Public methods check the command, then
+trigger one event; the event-decorated methods only mutate state, so replay
+never re-validates history.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from annoflow.domain.run_records import LoadSummary, MergedChange, Rejection, TaskRecord
+
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,99}")
+# Config keys that would put a secret into an event; the application strips
+# credentials before it builds a run, and the aggregate refuses them anyway.
+_SECRET_WORDS = ("password", "secret", "token", "apikey", "api_key", "authorization", "cookie")
+_CATALOG_NAMESPACE = uuid.UUID("6f1d1a5e-3c1b-4c33-9f5e-1c0a7e0b9a51")
+
+
+class RunError(ValueError):
+    """A command that the run's current state does not allow."""
+
+
+class RunStatus(enum.Enum):
+    REQUESTED = "requested"  # Requested recorded; tasks may be partly created
+    UPLOADED = "uploaded"  # every task created and filled
+    LOADING = "loading"  # a load recorded changes not yet all applied
+    LOADED = "loaded"  # at least one load completed
+    CLEANED_UP = "cleaned_up"  # CVAT tasks (and a project the run made) deleted
+    DELETED = "deleted"  # the record is deleted; events stay for the audit trail
+
+
+def check_run_key(key: object) -> str:
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        raise RunError(
+            f"annotation key {key!r} must start with a letter or '_' and hold only "
+            "letters, digits, '_' or '-' (at most 100 characters)"
+        )
+    return key
+
+
+def _check_no_secrets(config: Mapping[str, Any], path: str = "config") -> None:
+    for name, value in config.items():
+        lowered = str(name).lower()
+        if any(word in lowered for word in _SECRET_WORDS) or lowered == "headers":
+            raise RunError(f"{path}[{name!r}] looks like a credential and may not be recorded")
+        if isinstance(value, Mapping):
+            _check_no_secrets(value, f"{path}[{name!r}]")
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+class AnnotationRun(Aggregate):
+    """One annotate() call and everything that happened to it afterwards."""
+
+    @event("Requested")
+    def __init__(
+        self,
+        *,
+        dataset: str,
+        key: str,
+        backend: str,
+        config: Mapping[str, Any],
+        label_schema: Any,
+        sample_ids: tuple[str, ...],
+        media_field: str,
+    ) -> None:
+        self.dataset = dataset
+        self.key = key
+        self.backend = backend
+        self.config = _freeze(dict(config))
+        self.label_schema = label_schema
+        self.sample_ids = tuple(sample_ids)
+        self.media_field = media_field
+        self.previous_keys: list[str] = []
+        self.tasks: dict[int, TaskRecord] = {}
+        self.status = RunStatus.REQUESTED
+        # Last imported digest per task whose changes are applied: an unchanged
+        # download of that task is skipped, so loading twice merges nothing twice.
+        self.applied_digests: dict[int, str] = {}
+        # Changes recorded by a load but not yet applied to the label store,
+        # per task; a crash leaves them here for the next load to finish.
+        self.unapplied: dict[int, list[MergedChange]] = {}
+        self.unapplied_digests: dict[int, str] = {}
+        self.loads: list[LoadSummary] = []
+        self.cleaned_up_tasks: tuple[int, ...] = ()
+        self.cleaned_up_projects: tuple[int, ...] = ()
+
+    @classmethod
+    def request(
+        cls,
+        *,
+        dataset: str,
+        key: str,
+        backend: str,
+        config: Mapping[str, Any],
+        label_schema: Any,
+        sample_ids: Iterable[str],
+        media_field: str = "filepath",
+    ) -> "AnnotationRun":
+        check_run_key(key)
+        if not isinstance(dataset, str) or not dataset:
+            raise RunError("a run belongs to a named dataset")
+        _check_no_secrets(config)
+        sample_ids = tuple(sample_ids)
+        if not sample_ids:
+            raise RunError("an annotation run needs at least one sample")
+        if len(set(sample_ids)) != len(sample_ids):
+            raise RunError("an annotation run lists each sample once")
+        return cls(
+            dataset=dataset,
+            key=key,
+            backend=backend,
+            config=dict(config),
+            label_schema=label_schema,
+            sample_ids=sample_ids,
+            media_field=media_field,
+        )
+
+    # --- annotate ----------------------------------------------------------
+
+    def record_task(self, task: TaskRecord) -> None:
+        self._check_live()
+        if self.status is not RunStatus.REQUESTED:
+            raise RunError(f"run {self.key!r} is {self.status.value}: its tasks are all created")
+        if task.task_id in self.tasks:
+            raise RunError(f"task {task.task_id} is already recorded for run {self.key!r}")
+        unknown = set(task.sample_ids) - set(self.sample_ids)
+        if unknown:
+            raise RunError(f"task {task.task_id} shows samples outside the run: {sorted(unknown)[:3]}")
+        self._task_created(task=task)
+
+    @event("TaskCreated")
+    def _task_created(self, task: TaskRecord) -> None:
+        self.tasks[task.task_id] = task
+
+    def complete_upload(self) -> None:
+        self._check_live()
+        if self.status is not RunStatus.REQUESTED:
+            raise RunError(f"run {self.key!r} is already {self.status.value}")
+        if not self.tasks:
+            raise RunError(f"run {self.key!r} has no task yet")
+        self._upload_completed()
+
+    @event("UploadCompleted")
+    def _upload_completed(self) -> None:
+        self.status = RunStatus.UPLOADED
+
+    # --- load_annotations --------------------------------------------------
+
+    def is_unchanged(self, task_id: int, digest: str) -> bool:
+        """True when this download of the task was already merged and applied."""
+        return self.applied_digests.get(task_id) == digest and task_id not in self.unapplied
+
+    def record_import(
+        self,
+        *,
+        load_id: str,
+        task_id: int,
+        digest: str,
+        changes: Iterable[MergedChange],
+        rejections: Iterable[Rejection],
+        shape_count: int,
+    ) -> None:
+        """Record one task's download and the changes it leads to, before they are applied."""
+        self._check_loadable()
+        if task_id not in self.tasks:
+            raise RunError(f"task {task_id} is not part of run {self.key!r}")
+        if task_id in self.unapplied:
+            raise RunError(f"task {task_id} has recorded changes not yet applied: finish them first")
+        self._shapes_imported(load_id=load_id, task_id=task_id, digest=digest, shape_count=shape_count)
+        for change in changes:
+            self._label_merged(load_id=load_id, task_id=task_id, change=change)
+        for rejection in rejections:
+            self._rejected(load_id=load_id, task_id=task_id, rejection=rejection)
+
+    @event("ShapesImported")
+    def _shapes_imported(self, load_id: str, task_id: int, digest: str, shape_count: int) -> None:
+        self.unapplied[task_id] = []
+        self.unapplied_digests[task_id] = digest
+        self.status = RunStatus.LOADING
+
+    @event("LabelMerged")
+    def _label_merged(self, load_id: str, task_id: int, change: MergedChange) -> None:
+        self.unapplied[task_id].append(change)
+
+    @event("Rejected")
+    def _rejected(self, load_id: str, task_id: int, rejection: Rejection) -> None:
+        pass  # the event itself is the record; it changes no state
+
+    def mark_applied(self, task_id: int) -> None:
+        """The label store now holds every change recorded for this task."""
+        if task_id not in self.unapplied:
+            raise RunError(f"task {task_id} has no recorded changes waiting")
+        self._applied(task_id=task_id)
+
+    @event("ChangesApplied")
+    def _applied(self, task_id: int) -> None:
+        self.unapplied.pop(task_id)
+        self.applied_digests[task_id] = self.unapplied_digests.pop(task_id)
+
+    def complete_load(self, summary: LoadSummary) -> None:
+        self._check_loadable()
+        if self.unapplied:
+            raise RunError(f"tasks {sorted(self.unapplied)} still have changes to apply")
+        self._load_completed(summary=summary)
+
+    @event("LoadCompleted")
+    def _load_completed(self, summary: LoadSummary) -> None:
+        self.loads.append(summary)
+        self.status = RunStatus.LOADED
+
+    # --- management --------------------------------------------------------
+
+    def rename(self, new_key: str) -> None:
+        self._check_live()
+        check_run_key(new_key)
+        if new_key == self.key:
+            raise RunError(f"run is already called {new_key!r}")
+        self._renamed(old_key=self.key, new_key=new_key)
+
+    @event("Renamed")
+    def _renamed(self, old_key: str, new_key: str) -> None:
+        self.previous_keys.append(old_key)
+        self.key = new_key
+
+    def record_cleanup(self, task_ids: Iterable[int], project_ids: Iterable[int] = ()) -> None:
+        self._check_live()
+        self._cleaned_up(task_ids=tuple(task_ids), project_ids=tuple(project_ids))
+
+    @event("CleanedUp")
+    def _cleaned_up(self, task_ids: tuple[int, ...], project_ids: tuple[int, ...]) -> None:
+        self.cleaned_up_tasks = tuple(dict.fromkeys(self.cleaned_up_tasks + tuple(task_ids)))
+        self.cleaned_up_projects = tuple(dict.fromkeys(self.cleaned_up_projects + tuple(project_ids)))
+        self.status = RunStatus.CLEANED_UP
+
+    def delete(self) -> None:
+        self._check_live()
+        self._deleted()
+
+    @event("Deleted")
+    def _deleted(self) -> None:
+        self.status = RunStatus.DELETED
+
+    # --- queries -----------------------------------------------------------
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.status is RunStatus.DELETED
+
+    @property
+    def task_ids(self) -> tuple[int, ...]:
+        return tuple(self.tasks)
+
+    @property
+    def job_ids(self) -> dict[int, tuple[int, ...]]:
+        return {task_id: task.job_ids for task_id, task in self.tasks.items()}
+
+    @property
+    def project_ids(self) -> tuple[int, ...]:
+        return tuple(dict.fromkeys(t.project_id for t in self.tasks.values() if t.project_id is not None))
+
+    def _check_live(self) -> None:
+        if self.status is RunStatus.DELETED:
+            raise RunError(f"run {self.key!r} was deleted")
+
+    def _check_loadable(self) -> None:
+        self._check_live()
+        if self.status is RunStatus.CLEANED_UP:
+            raise RunError(f"run {self.key!r} was cleaned up: its CVAT tasks are gone")
+        if self.status is RunStatus.REQUESTED:
+            raise RunError(f"run {self.key!r} has not finished uploading: resume or clean it up first")
+
+
+class RunCatalog(Aggregate):
+    """The annotation keys of one dataset: one run per key, at any time.
+
+    Saving a run together with its catalog in one transaction makes two
+    concurrent annotate() calls with the same key collide instead of both landing.
+    """
+
+    @staticmethod
+    def create_id(dataset: str) -> uuid.UUID:
+        return uuid.uuid5(_CATALOG_NAMESPACE, f"dataset:{dataset}")
+
+    @event("Opened")
+    def __init__(self, dataset: str) -> None:
+        self.dataset = dataset
+        self.runs: dict[str, uuid.UUID] = {}
+        # Every run the dataset ever had, deleted ones included, for the audit trail.
+        self.ever: list[uuid.UUID] = []
+
+    def add(self, key: str, run_id: uuid.UUID) -> None:
+        check_run_key(key)
+        if key in self.runs:
+            raise RunError(f"dataset {self.dataset!r} already has an annotation run with key {key!r}")
+        self._added(key=key, run_id=run_id)
+
+    @event("RunAdded")
+    def _added(self, key: str, run_id: uuid.UUID) -> None:
+        self.runs[key] = run_id
+        self.ever.append(run_id)
+
+    def rename(self, key: str, new_key: str) -> None:
+        self.get(key)
+        check_run_key(new_key)
+        if new_key in self.runs:
+            raise RunError(f"dataset {self.dataset!r} already has an annotation run with key {new_key!r}")
+        self._renamed(key=key, new_key=new_key)
+
+    @event("RunRenamed")
+    def _renamed(self, key: str, new_key: str) -> None:
+        # Keep insertion order so list_annotation_runs() stays in creation order.
+        self.runs = {(new_key if k == key else k): v for k, v in self.runs.items()}
+
+    def remove(self, key: str) -> None:
+        self.get(key)
+        self._removed(key=key)
+
+    @event("RunRemoved")
+    def _removed(self, key: str) -> None:
+        del self.runs[key]
+
+    def get(self, key: str) -> uuid.UUID:
+        try:
+            return self.runs[key]
+        except KeyError:
+            known = ", ".join(repr(k) for k in self.runs) or "none"
+            raise RunError(
+                f"dataset {self.dataset!r} has no annotation run with key {key!r} (runs: {known})"
+            ) from None

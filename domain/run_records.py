@@ -1,0 +1,144 @@
+"""Value objects that annotation-run events carry.
+
+They are plain immutable data (strings, numbers, tuples, labels), so the
+application can register one generic transcoding for them and a run's events
+replay into the same objects on any machine.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import attrs
+
+from annoflow.domain.ids import check_id
+from annoflow.domain.labels import Label
+
+
+class CvatObjectType(enum.Enum):
+    """The kind of CVAT annotation object a label went up as."""
+
+    TAG = "tag"
+    SHAPE = "shape"
+    TRACK = "track"
+
+
+@attrs.frozen
+class FrameRef:
+    """What one frame of a CVAT task shows: a sample, and for videos its frame number."""
+
+    sample_id: str = attrs.field(validator=check_id)
+    frame: int | None = None
+
+
+@attrs.frozen
+class UploadedObject:
+    """Provenance of one uploaded label: the CVAT object created from it."""
+
+    field: str
+    label_id: str = attrs.field(validator=check_id)
+    sample_id: str = attrs.field(validator=check_id)
+    cvat_type: CvatObjectType = attrs.field(converter=CvatObjectType)
+    cvat_id: int
+    frame: int | None = None
+
+
+@attrs.frozen
+class CvatLabelRef:
+    """A CVAT label (class) and the schema field and class it stands for.
+
+    CVAT has no notion of fields, so a class used by several fields goes up
+    under a disambiguated name; this reference maps it back.
+    """
+
+    cvat_label_id: int
+    cvat_name: str
+    field: str
+    class_name: str
+
+
+@attrs.frozen
+class CvatAttributeRef:
+    """A CVAT attribute spec and the label attribute it stands for."""
+
+    spec_id: int
+    cvat_label_id: int
+    name: str
+
+
+def _tuple(value: Any) -> tuple:
+    return tuple(value)
+
+
+@attrs.frozen
+class TaskRecord:
+    """Everything needed later to read a CVAT task back: ids, frames, provenance."""
+
+    task_id: int
+    project_id: int | None
+    job_ids: tuple[int, ...] = attrs.field(converter=_tuple)
+    frames: tuple[FrameRef, ...] = attrs.field(converter=_tuple)
+    uploaded: tuple[UploadedObject, ...] = attrs.field(converter=_tuple)
+    labels: tuple[CvatLabelRef, ...] = attrs.field(converter=_tuple)
+    attributes: tuple[CvatAttributeRef, ...] = attrs.field(converter=_tuple)
+
+    @property
+    def sample_ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f.sample_id for f in self.frames))
+
+
+class MergeAction(enum.Enum):
+    ADDED = "added"
+    EDITED = "edited"
+    DELETED = "deleted"
+
+
+@attrs.frozen
+class MergedChange:
+    """One change a load applied to the dataset, with the label as it now stands.
+
+    New labels get their id before the change is recorded, so applying a
+    recorded change twice (after a crash) writes the same label, never a copy.
+    """
+
+    action: MergeAction = attrs.field(converter=MergeAction)
+    sample_id: str = attrs.field(validator=check_id)
+    field: str
+    label_id: str = attrs.field(validator=check_id)
+    frame: int | None = None
+    label: Label | None = attrs.field(default=None)
+    cvat_id: int | None = None
+
+    @label.validator
+    def _label_unless_deleted(self, attribute: attrs.Attribute, value: Label | None) -> None:
+        if (value is None) != (self.action is MergeAction.DELETED):
+            raise ValueError("a merged change carries its label, unless it deletes one")
+        if value is not None and value.id != self.label_id:
+            raise ValueError("a merged change's label_id is its label's id")
+
+
+@attrs.frozen
+class Rejection:
+    """An edit made in CVAT that the run's restrictions refused."""
+
+    sample_id: str = attrs.field(validator=check_id)
+    field: str
+    rule: str
+    attempted: str
+    label_id: str | None = None
+    frame: int | None = None
+    cvat_id: int | None = None
+
+
+@attrs.frozen
+class LoadSummary:
+    """What one load_annotations() did, per action."""
+
+    load_id: str
+    added: int = 0
+    edited: int = 0
+    deleted: int = 0
+    rejected: int = 0
+    unexpected: int = 0
+    unchanged_tasks: int = 0

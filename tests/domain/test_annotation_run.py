@@ -1,0 +1,128 @@
+"""The AnnotationRun aggregate refuses commands its state does not allow, before any event."""
+
+from __future__ import annotations
+
+import pytest
+
+from annoflow.domain.annotation_run import AnnotationRun, RunCatalog, RunError, RunStatus
+from annoflow.domain.ids import new_id
+from annoflow.domain.labels import Detection
+from annoflow.domain.run_records import FrameRef, LoadSummary, MergedChange, TaskRecord
+
+
+def _run(**overrides):
+    args = dict(dataset="ds", key="k", backend="cvat", config={}, label_schema=None, sample_ids=[new_id(), new_id()])
+    args.update(overrides)
+    return AnnotationRun.request(**args)
+
+
+def _task(run, task_id=1):
+    return TaskRecord(task_id=task_id, project_id=None, job_ids=[1], frames=[FrameRef(s) for s in run.sample_ids],
+                      uploaded=[], labels=[], attributes=[])
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"key": ""}, "annotation key '' must start with a letter"),
+        ({"key": "9lives"}, "annotation key '9lives' must start with a letter"),
+        ({"key": "has space"}, "annotation key 'has space'"),
+        ({"key": None}, "annotation key None"),
+        ({"dataset": ""}, "a run belongs to a named dataset"),
+        ({"sample_ids": []}, "needs at least one sample"),
+        ({"sample_ids": ["a" * 24, "a" * 24]}, "lists each sample once"),
+        ({"config": {"password": "hunter2"}}, r"config\['password'\] looks like a credential"),
+        ({"config": {"headers": {"X": "1"}}}, r"config\['headers'\] looks like a credential"),
+        ({"config": {"cvat": {"api_token": "t"}}}, r"config\['cvat'\]\['api_token'\] looks like a credential"),
+    ],
+)
+def test_bad_requests_are_refused(overrides, message):
+    with pytest.raises(RunError, match=message):
+        _run(**overrides)
+
+
+def test_secret_values_never_reach_the_error_message():
+    with pytest.raises(RunError) as caught:
+        _run(config={"password": "hunter2"})
+    assert "hunter2" not in str(caught.value)
+
+
+def test_lifecycle_is_enforced():
+    run = _run()
+    with pytest.raises(RunError, match="has no task yet"):
+        run.complete_upload()
+    with pytest.raises(RunError, match="has not finished uploading"):
+        run.record_import(load_id="l", task_id=1, digest="d", changes=[], rejections=[], shape_count=0)
+    run.record_task(_task(run))
+    with pytest.raises(RunError, match="task 1 is already recorded"):
+        run.record_task(_task(run))
+    stranger = TaskRecord(task_id=2, project_id=None, job_ids=[], frames=[FrameRef(new_id())], uploaded=[], labels=[], attributes=[])
+    with pytest.raises(RunError, match="shows samples outside the run"):
+        run.record_task(stranger)
+    run.complete_upload()
+    assert run.status is RunStatus.UPLOADED
+    with pytest.raises(RunError, match="its tasks are all created"):
+        run.record_task(_task(run, 3))
+    with pytest.raises(RunError, match="task 9 is not part of run"):
+        run.record_import(load_id="l", task_id=9, digest="d", changes=[], rejections=[], shape_count=0)
+
+
+def test_a_recorded_import_must_be_applied_before_the_load_completes():
+    run = _run()
+    run.record_task(_task(run))
+    run.complete_upload()
+    det = Detection(label="cat", bounding_box=(0, 0, 0.5, 0.5))
+    change = MergedChange("added", run.sample_ids[0], "gt", det.id, label=det)
+    run.record_import(load_id="l", task_id=1, digest="d1", changes=[change], rejections=[], shape_count=1)
+    assert run.status is RunStatus.LOADING and run.unapplied == {1: [change]}
+    assert not run.is_unchanged(1, "d1")
+    with pytest.raises(RunError, match="still have changes to apply"):
+        run.complete_load(LoadSummary("l"))
+    with pytest.raises(RunError, match="not yet applied"):
+        run.record_import(load_id="l2", task_id=1, digest="d2", changes=[], rejections=[], shape_count=0)
+    run.mark_applied(1)
+    assert run.is_unchanged(1, "d1") and not run.is_unchanged(1, "d2")
+    with pytest.raises(RunError, match="no recorded changes waiting"):
+        run.mark_applied(1)
+    run.complete_load(LoadSummary("l", added=1))
+    assert run.status is RunStatus.LOADED and run.loads == [LoadSummary("l", added=1)]
+
+
+def test_deleted_and_cleaned_up_runs_refuse_work():
+    run = _run()
+    run.record_task(_task(run))
+    run.complete_upload()
+    run.record_cleanup([1])
+    with pytest.raises(RunError, match="was cleaned up"):
+        run.record_import(load_id="l", task_id=1, digest="d", changes=[], rejections=[], shape_count=0)
+    run.delete()
+    for command in (lambda: run.rename("x"), run.delete, lambda: run.record_cleanup([])):
+        with pytest.raises(RunError, match="was deleted"):
+            command()
+
+
+def test_rename_rules():
+    run = _run()
+    with pytest.raises(RunError, match="already called 'k'"):
+        run.rename("k")
+    with pytest.raises(RunError, match="annotation key 'bad key'"):
+        run.rename("bad key")
+    run.rename("k2")
+    assert (run.key, run.previous_keys) == ("k2", ["k"])
+
+
+def test_catalog_keeps_keys_unique_and_in_order():
+    catalog = RunCatalog(dataset="ds")
+    a, b = _run(key="a"), _run(key="b")
+    catalog.add("a", a.id)
+    catalog.add("b", b.id)
+    with pytest.raises(RunError, match="already has an annotation run with key 'a'"):
+        catalog.add("a", b.id)
+    with pytest.raises(RunError, match="already has an annotation run with key 'b'"):
+        catalog.rename("a", "b")
+    catalog.rename("a", "c")
+    assert list(catalog.runs) == ["c", "b"]
+    with pytest.raises(RunError, match=r"no annotation run with key 'a' \(runs: 'c', 'b'\)"):
+        catalog.get("a")
+    catalog.remove("c")
+    assert list(catalog.runs) == ["b"] and catalog.ever == [a.id, b.id]

@@ -1,0 +1,186 @@
+"""The run registry stores runs and rebuilds them equal, on every persistence module."""
+
+from __future__ import annotations
+
+import copyreg
+import subprocess
+import sys
+import textwrap
+import uuid
+from types import MappingProxyType
+
+import numpy as np
+import pytest
+
+from annoflow.application.runs.registry import RunConflictError, RunRegistry
+from annoflow.domain.annotation_run import AnnotationRun, RunCatalog, RunError, RunStatus
+from annoflow.domain.ids import new_id
+from annoflow.domain.labels import Detection, Keypoint, Segmentation
+from annoflow.domain.run_records import (
+    CvatAttributeRef,
+    CvatLabelRef,
+    FrameRef,
+    LoadSummary,
+    MergedChange,
+    Rejection,
+    TaskRecord,
+    UploadedObject,
+)
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def registry_env(request, tmp_path):
+    if request.param == "memory":
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    if request.param == "sqlite":
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "runs.sqlite")}
+    server = request.getfixturevalue("postgres_server")
+    dbname = f"runs_{uuid.uuid4().hex[:12]}"
+    server.create_database(dbname)
+    return server.env(dbname)
+
+
+def _full_run(dataset: str = "quickstart", key: str = "anno") -> AnnotationRun:
+    samples = [new_id() for _ in range(4)]
+    run = AnnotationRun.request(
+        dataset=dataset, key=key, backend="cvat",
+        config={"segment_size": 2, "task_size": None, "job_assignees": ["ann1", "ann2"]},
+        label_schema={"ground_truth": {"type": "detections", "classes": ["cat", "dog"]}},
+        sample_ids=samples,
+    )
+    uploaded = new_id()
+    run.record_task(TaskRecord(
+        task_id=7, project_id=3, job_ids=(11, 12),
+        frames=[FrameRef(s) for s in samples],
+        uploaded=[UploadedObject("ground_truth", uploaded, samples[0], "shape", 101)],
+        labels=[CvatLabelRef(5, "cat", "ground_truth", "cat")],
+        attributes=[CvatAttributeRef(9, 5, "label_id")],
+    ))
+    run.complete_upload()
+    added = Detection(
+        label="dog", bounding_box=(0.25, 0.5, 0.125, 0.1 + 0.2),
+        mask=np.random.default_rng(0).random((7, 5)) > 0.5, confidence=0.3, attributes={"iscrowd": 0, "note": "x"},
+    )
+    kp = Keypoint(label="person", points=[(0.1, 0.2), (float("nan"), float("nan"))])
+    seg = Segmentation(mask=np.arange(12, dtype=np.uint16).reshape(3, 4))
+    run.record_import(
+        load_id="load-1", task_id=7, digest="d1", shape_count=3,
+        changes=[
+            MergedChange("added", samples[1], "ground_truth", added.id, label=added, cvat_id=102),
+            MergedChange("edited", samples[1], "kps", kp.id, label=kp),
+            MergedChange("edited", samples[2], "seg", seg.id, label=seg),
+            MergedChange("deleted", samples[0], "ground_truth", uploaded, cvat_id=101),
+        ],
+        rejections=[Rejection(samples[3], "ground_truth", "allow_additions", "add 'cat' box", cvat_id=103)],
+    )
+    return run
+
+
+# Labels hold read-only mappings; teach pickle to carry them for the restart test.
+def _read_only(mapping: dict) -> MappingProxyType:
+    return MappingProxyType(mapping)
+
+
+copyreg.pickle(MappingProxyType, lambda m: (_read_only, (dict(m),)))
+
+
+def _state(run: AnnotationRun) -> dict:
+    return dict(vars(run))
+
+
+def test_a_run_is_rebuilt_equal_from_its_events(registry_env):
+    registry = RunRegistry(env=registry_env)
+    run = _full_run()
+    registry.add_run(run)
+    rebuilt = registry.get_run("quickstart", "anno")
+    assert _state(rebuilt) == _state(run)
+    run.mark_applied(7)
+    run.complete_load(LoadSummary("load-1", added=1, edited=2, deleted=1, rejected=1))
+    registry.save_run(run)
+    rebuilt = registry.get_run("quickstart", "anno")
+    assert _state(rebuilt) == _state(run)
+    assert rebuilt.status is RunStatus.LOADED
+    assert [type(e).__name__ for e in registry.history(run.id)] == [
+        "Requested", "TaskCreated", "UploadCompleted", "ShapesImported",
+        "LabelMerged", "LabelMerged", "LabelMerged", "LabelMerged", "Rejected",
+        "ChangesApplied", "LoadCompleted",
+    ]
+
+
+def test_rename_moves_the_key_and_keeps_history(registry_env):
+    registry = RunRegistry(env=registry_env)
+    registry.add_run(_full_run(key="old"))
+    registry.rename_run("quickstart", "old", "new")
+    assert registry.list_runs("quickstart") == ["new"]
+    with pytest.raises(RunError, match="no annotation run with key 'old'"):
+        registry.get_run("quickstart", "old")
+    run = registry.get_run("quickstart", "new")
+    assert run.key == "new" and run.previous_keys == ["old"]
+    assert type(registry.history(run.id)[-1]).__name__ == "Renamed"
+    # the old key is free again
+    registry.add_run(_full_run(key="old"))
+    assert registry.list_runs("quickstart") == ["new", "old"]
+
+
+def test_delete_frees_the_key_and_keeps_the_audit_trail(registry_env):
+    registry = RunRegistry(env=registry_env)
+    run = _full_run()
+    registry.add_run(run)
+    registry.delete_run("quickstart", "anno")
+    assert registry.list_runs("quickstart") == []
+    assert registry.run_ids("quickstart", include_deleted=True) == [run.id]
+    assert registry.get_run_by_id(run.id).is_deleted
+    assert type(registry.history(run.id)[-1]).__name__ == "Deleted"
+
+
+def test_keys_are_unique_per_dataset(registry_env):
+    registry = RunRegistry(env=registry_env)
+    registry.add_run(_full_run(dataset="a", key="k"))
+    registry.add_run(_full_run(dataset="b", key="k"))
+    with pytest.raises(RunError, match="dataset 'a' already has an annotation run with key 'k'"):
+        registry.add_run(_full_run(dataset="a", key="k"))
+    assert registry.list_runs("a") == ["k"] and registry.list_runs("b") == ["k"]
+
+
+def test_a_concurrent_add_of_the_same_key_is_refused(registry_env):
+    if registry_env["PERSISTENCE_MODULE"] == "eventsourcing.popo":
+        pytest.skip("two processes share no in-memory store")
+    first, second = RunRegistry(env=registry_env), RunRegistry(env=registry_env)
+    first.add_run(_full_run(key="warmup"))
+    catalog_seen_by_second = second.list_runs("quickstart")  # second reads the catalog now
+    assert catalog_seen_by_second == ["warmup"]
+    first.add_run(_full_run(key="same"))
+    # second's catalog copy is stale: it cannot see "same", but saving must still fail
+    stale = second.repository.get(RunCatalog.create_id("quickstart"), version=2)
+    run = _full_run(key="same")
+    assert "same" not in stale.runs
+    stale.add("same", run.id)
+    with pytest.raises(RunConflictError):
+        second._save(stale, run, conflict="conflict")
+    assert second.list_runs("quickstart") == ["warmup", "same"]
+
+
+def test_run_rebuilt_equal_after_a_process_restart(registry_env, tmp_path):
+    if registry_env["PERSISTENCE_MODULE"] == "eventsourcing.popo":
+        pytest.skip("memory does not outlive a process")
+    writer = textwrap.dedent(
+        f"""
+        import pickle, sys
+        sys.path.insert(0, {str(__import__('pathlib').Path(__file__).parent)!r})
+        from test_registry import _full_run, _state
+        from annoflow.application.runs.registry import RunRegistry
+        registry = RunRegistry(env={registry_env!r})
+        run = _full_run()
+        registry.add_run(run)
+        registry.close()
+        with open({str(tmp_path / 'state.pickle')!r}, 'wb') as f:
+            pickle.dump((run.id, _state(run)), f)
+        """
+    )
+    subprocess.run([sys.executable, "-c", writer], check=True)
+    import pickle
+
+    run_id, state = pickle.loads((tmp_path / "state.pickle").read_bytes())
+    rebuilt = RunRegistry(env=registry_env).get_run("quickstart", "anno")
+    assert rebuilt.id == run_id
+    assert _state(rebuilt) == state
