@@ -1,0 +1,131 @@
+"""A run's audit trail: its events replayed as a readable history.
+
+Each event becomes one entry (when, what); a load's LabelMerged and Rejected
+events are summed into its entry, so the history says how many labels each
+load added, edited, deleted and rejected, even for a load that crashed before
+it completed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import attrs
+
+from annoflow.application.runs.registry import RunRegistry
+from annoflow.domain.annotation_run import AnnotationRun
+
+
+@attrs.frozen
+class AuditEntry:
+    timestamp: datetime.datetime
+    event: str
+    text: str
+    counts: tuple[tuple[str, int], ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.timestamp.isoformat(timespec='seconds')}  {self.event:<15} {self.text}"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _describe(event: Any) -> str:
+    name = type(event).__name__
+    if name == "Requested":
+        fields = event.label_schema
+        field_names = ", ".join(fields) if isinstance(fields, dict) else getattr(fields, "field_names", "")
+        return (
+            f"requested key {event.key!r} on dataset {event.dataset!r}: "
+            f"{_plural(len(event.sample_ids), 'sample')} to {event.backend}"
+            + (f", fields {field_names}" if field_names else "")
+        )
+    if name == "TaskCreated":
+        task = event.task
+        return (
+            f"task {task.task_id} created"
+            + (f" in project {task.project_id}" if task.project_id is not None else "")
+            + f": {_plural(len(task.frames), 'frame')}, {_plural(len(task.job_ids), 'job')}, "
+            f"{_plural(len(task.uploaded), 'label')} uploaded"
+        )
+    if name == "UploadCompleted":
+        return "upload completed"
+    if name == "Renamed":
+        return f"renamed {event.old_key!r} -> {event.new_key!r}"
+    if name == "CleanedUp":
+        projects = f" and projects {list(event.project_ids)}" if event.project_ids else ""
+        return f"cleaned up CVAT tasks {list(event.task_ids)}{projects}"
+    if name == "Deleted":
+        return "run record deleted"
+    if name == "ChangesApplied":
+        return f"changes of task {event.task_id} applied to the dataset"
+    return name
+
+
+class _LoadTally:
+    """Counts of one load's changes, filled from its LabelMerged and Rejected events."""
+
+    def __init__(self, load_id: str, started: datetime.datetime) -> None:
+        self.load_id = load_id
+        self.started = started
+        self.counts: Counter[str] = Counter()
+        self.tasks: list[int] = []
+        self.unchanged = 0
+        self.completed = False
+
+    def entry(self) -> AuditEntry:
+        parts = [f"{self.counts[k]} {k}" for k in ("added", "edited", "deleted", "rejected")]
+        status = "" if self.completed else " (not completed: the next load finishes it)"
+        unchanged = f", {_plural(self.unchanged, 'task')} unchanged" if self.unchanged else ""
+        return AuditEntry(
+            self.started,
+            "load",
+            f"load {self.load_id}: {', '.join(parts)} from {_plural(len(self.tasks), 'task')}{unchanged}{status}",
+            tuple(sorted(self.counts.items())),
+        )
+
+
+def audit_entries(events: Iterable[Any]) -> list[AuditEntry]:
+    entries: list[AuditEntry | _LoadTally] = []
+    loads: dict[str, _LoadTally] = {}
+    for event in events:
+        name = type(event).__name__
+        load_id = getattr(event, "load_id", None)
+        if name == "ShapesImported":
+            tally = loads.get(load_id)
+            if tally is None:
+                tally = loads[load_id] = _LoadTally(load_id, event.timestamp)
+                entries.append(tally)  # becomes its entry once the whole history is read
+            tally.tasks.append(event.task_id)
+        elif name == "LabelMerged":
+            loads[load_id].counts[event.change.action.value] += 1
+        elif name == "Rejected":
+            loads[load_id].counts["rejected"] += 1
+        elif name == "LoadCompleted":
+            summary = event.summary
+            tally = loads.get(summary.load_id)
+            if tally is None:  # a load that found every task unchanged
+                tally = loads[summary.load_id] = _LoadTally(summary.load_id, event.timestamp)
+                entries.append(tally)
+            tally.completed = True
+            tally.unchanged = summary.unchanged_tasks
+        else:
+            entries.append(AuditEntry(event.timestamp, name, _describe(event)))
+    return [e.entry() if isinstance(e, _LoadTally) else e for e in entries]
+
+
+def run_history(registry: RunRegistry, run_id: uuid.UUID) -> list[AuditEntry]:
+    return audit_entries(registry.history(run_id))
+
+
+def dataset_history(registry: RunRegistry, dataset: str) -> Sequence[tuple[AnnotationRun, list[AuditEntry]]]:
+    """Every run the dataset ever had, deleted ones included, with its history."""
+    return [
+        (registry.get_run_by_id(run_id), run_history(registry, run_id))
+        for run_id in registry.run_ids(dataset, include_deleted=True)
+    ]
