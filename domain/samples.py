@@ -42,8 +42,11 @@ class VideoMetadata:
 
 
 def _fields(value: Mapping[str, FieldValue] | None) -> Mapping[str, FieldValue]:
+    """Field values by name; None means unset, so a field set to None is left out."""
     out: dict[str, FieldValue] = {}
     for name, item in (value or {}).items():
+        if item is None:
+            continue
         FieldPath(name)  # validates the name
         if name in RESERVED_FIELD_NAMES:
             raise ValueError(f"field name {name!r} is reserved for a sample property")
@@ -53,11 +56,14 @@ def _fields(value: Mapping[str, FieldValue] | None) -> Mapping[str, FieldValue]:
 
 
 def _frames(value: Mapping[int, Mapping[str, FieldValue]] | None) -> Mapping[int, Mapping[str, FieldValue]]:
+    """Frame fields by 1-based frame number; a frame with no field set is left out."""
     out: dict[int, Mapping[str, FieldValue]] = {}
     for number, fields in (value or {}).items():
         if isinstance(number, bool) or not isinstance(number, int) or number < 1:
             raise ValueError(f"frame numbers start at 1, got {number!r}")
-        out[number] = _fields(fields)
+        fields = _fields(fields)
+        if fields:
+            out[number] = fields
     return MappingProxyType(dict(sorted(out.items())))
 
 

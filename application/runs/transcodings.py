@@ -14,7 +14,6 @@ import base64
 import enum
 import types
 import typing
-import zlib
 from collections.abc import Callable, Iterable
 from types import MappingProxyType
 from typing import Any
@@ -23,35 +22,20 @@ import attrs
 import numpy as np
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
+from annoflow.domain.mask_codec import decode_mask, encode_mask
+
 
 class NDArrayTranscoding(Transcoding):
-    """Boolean masks bit-packed, integer masks as raw bytes; both zlib-compressed."""
+    """Masks as the domain's compact, bit-exact bytes, base64 in the JSON."""
 
     type = np.ndarray
     name = "ndarray"
 
-    def encode(self, obj: np.ndarray) -> dict[str, Any]:
-        array = np.ascontiguousarray(obj)
-        if array.dtype == np.bool_:
-            raw = np.packbits(array, axis=None).tobytes()
-        else:
-            raw = array.tobytes()
-        return {
-            "dtype": array.dtype.str,
-            "shape": list(array.shape),
-            "data": base64.b64encode(zlib.compress(raw, 1)).decode("ascii"),
-        }
+    def encode(self, obj: np.ndarray) -> str:
+        return base64.b64encode(encode_mask(obj)).decode("ascii")
 
-    def decode(self, data: dict[str, Any]) -> np.ndarray:
-        dtype = np.dtype(data["dtype"])
-        shape = tuple(data["shape"])
-        raw = zlib.decompress(base64.b64decode(data["data"]))
-        if dtype == np.bool_:
-            count = int(np.prod(shape))
-            array = np.unpackbits(np.frombuffer(raw, np.uint8), count=count).astype(np.bool_)
-        else:
-            array = np.frombuffer(raw, dtype=dtype).copy()
-        return array.reshape(shape)
+    def decode(self, data: str) -> np.ndarray:
+        return decode_mask(base64.b64decode(data))
 
 
 class MappingTranscoding(Transcoding):

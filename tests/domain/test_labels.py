@@ -106,7 +106,7 @@ def test_samples():
     with pytest.raises(ValueError, match="no media path in field 'nope'"):
         image.media("nope")
     with pytest.raises(ValueError, match="only video samples have frames"):
-        Sample(filepath="/a.jpg", media_type="image", frames={1: {}})
+        Sample(filepath="/a.jpg", media_type="image", frames={1: {"n": 1}})
     with pytest.raises(TypeError, match="takes ImageMetadata"):
         Sample(filepath="/a.jpg", media_type="image", metadata=VideoMetadata(1, 1, 1, 1))
     with pytest.raises(ValueError, match="reserved for a sample property"):
@@ -115,3 +115,4 @@ def test_samples():
         Sample(filepath="/a.mp4", media_type="video", frames={0: {}})
     video = Sample(filepath="/a.mp4", media_type="video").with_value("frames.det", Detections(), frame=3)
     assert video.get("frames.det", frame=3) == Detections() and video.get("frames.det", frame=1) is None
+    assert video.with_value("frames.det", None, frame=3).frames == {}  # None unsets; empty frames are left out

@@ -1,0 +1,6 @@
+"""Label store adapters: in memory (tests, fakes) and SQLite (the embedded default)."""
+
+from annoflow.adapters.label_stores.memory import InMemoryLabelStore
+from annoflow.adapters.label_stores.sqlite import SqliteLabelStore
+
+__all__ = ["InMemoryLabelStore", "SqliteLabelStore"]

@@ -1,0 +1,45 @@
+"""What both stores check before they change anything: the change fits the field."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from annoflow.application.ports.label_store import FieldSchemaError
+from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
+from annoflow.domain.fields import LABEL_TYPE_OF_KIND, FieldKind, kind_of
+from annoflow.domain.labels import LabelList
+
+
+def kind_for_change(schema: Mapping[str, FieldKind], change: LabelChange) -> FieldKind:
+    """The field's kind after the change; raises FieldSchemaError when the change does not fit."""
+    declared = schema.get(change.field)
+    if isinstance(change, SetValue):
+        given = kind_of(change.value)
+        if declared is None:
+            if given is None:
+                raise FieldSchemaError(f"field {change.field!r} is not declared; setting it to None says nothing of its kind")
+            return given
+        if given is not None and given is not declared:
+            raise FieldSchemaError(f"field {change.field!r} holds {declared.value}, not {given.value}")
+        return declared
+    if declared is None:
+        raise FieldSchemaError(f"field {change.field!r} is not declared")
+    if not declared.is_label:
+        raise FieldSchemaError(f"field {change.field!r} holds {declared.value} scalars, not labels")
+    if isinstance(change, PutLabel):
+        container = LABEL_TYPE_OF_KIND[declared]
+        expected = container.element if issubclass(container, LabelList) else container
+        if not isinstance(change.label, expected):
+            raise FieldSchemaError(
+                f"field {change.field!r} holds {declared.value}: a {type(change.label).__name__} does not fit"
+            )
+    return declared
+
+
+def check_declaration(schema: Mapping[str, FieldKind], path: str, kind: FieldKind) -> bool:
+    """True when the field is new; raises when it exists with another kind."""
+    declared = schema.get(path)
+    if declared is not None and declared is not kind:
+        raise FieldSchemaError(f"field {path!r} holds {declared.value}; it cannot be declared {kind.value}")
+    return declared is None
+

@@ -1,0 +1,307 @@
+"""The SQLite label store: the embedded default, one file holding one or several named datasets.
+
+Layout (one row per thing that can change on its own):
+
+- ``samples``: id, dataset, insertion position, filepath, media type, metadata, tags
+- ``fields``: each dataset's declared field paths and kinds
+- ``field_values``: one row per (sample, field path, frame) whose field is set;
+  it holds a scalar's JSON, or NULL for label fields, so an empty label list
+  and an unset field stay different; frame 0 is the sample level
+- ``labels``: one row per label, keyed by (sample, path, frame, label id), with
+  its position in the list, its plain properties as JSON and its mask as
+  compact bytes (see annoflow.domain.mask_codec)
+
+Every batch of changes runs in one ``BEGIN IMMEDIATE`` transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from annoflow.adapters.label_stores.memory import declared_kinds
+from annoflow.adapters.label_stores.rows import label_from_row, label_row, scalar_from_json, scalar_json
+from annoflow.adapters.label_stores.rules import check_declaration, kind_for_change
+from annoflow.application.ports.label_store import LabelStore, UnknownSampleError
+from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
+from annoflow.domain.fields import FRAMES_PREFIX, LABEL_TYPE_OF_KIND, FieldKind, FieldPath
+from annoflow.domain.labels import FieldValue, Label, LabelList, labels_in
+from annoflow.domain.samples import ImageMetadata, Sample, VideoMetadata
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS samples (
+    id TEXT PRIMARY KEY, dataset TEXT NOT NULL, position INTEGER NOT NULL,
+    filepath TEXT NOT NULL, media_type TEXT NOT NULL, metadata TEXT, tags TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS samples_by_dataset ON samples (dataset, position);
+CREATE TABLE IF NOT EXISTS fields (
+    dataset TEXT NOT NULL, path TEXT NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (dataset, path)
+);
+CREATE TABLE IF NOT EXISTS field_values (
+    sample_id TEXT NOT NULL, path TEXT NOT NULL, frame INTEGER NOT NULL, value TEXT,
+    PRIMARY KEY (sample_id, path, frame)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS labels (
+    sample_id TEXT NOT NULL, path TEXT NOT NULL, frame INTEGER NOT NULL, id TEXT NOT NULL,
+    position INTEGER NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL, mask BLOB,
+    PRIMARY KEY (sample_id, path, frame, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS labels_in_order ON labels (sample_id, path, frame, position);
+"""
+_CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
+
+
+def _frame_key(frame: int | None) -> int:
+    return 0 if frame is None else frame
+
+
+def _metadata_json(sample: Sample) -> str | None:
+    return None if sample.metadata is None else json.dumps(attrs.asdict(sample.metadata))
+
+
+def _metadata_from_json(media_type: str, data: str | None) -> ImageMetadata | VideoMetadata | None:
+    if data is None:
+        return None
+    values = json.loads(data)
+    return VideoMetadata(**values) if media_type == "video" else ImageMetadata(**values)
+
+
+class SqliteLabelStore(LabelStore):
+    def __init__(self, path: str | Path, name: str = "dataset") -> None:
+        self.name = name
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._schema = self._read_schema()
+
+    # --- reads ------------------------------------------------------------------
+
+    def _read_schema(self) -> dict[str, FieldKind]:
+        rows = self._db.execute("SELECT path, kind FROM fields WHERE dataset = ?", (self.name,))
+        return {path: FieldKind(kind) for path, kind in rows}
+
+    def field_schema(self) -> Mapping[str, FieldKind]:
+        return dict(self._schema)
+
+    def sample_ids(self) -> list[str]:
+        with self._lock:
+            rows = self._db.execute("SELECT id FROM samples WHERE dataset = ? ORDER BY position", (self.name,))
+            return [row[0] for row in rows]
+
+    def get_samples(self, ids: Sequence[str] | None = None, fields: Collection[str] | None = None) -> Iterator[Sample]:
+        ids = self.sample_ids() if ids is None else list(ids)
+        wanted = None if fields is None else set(fields)
+        for start in range(0, len(ids), _CHUNK):
+            yield from self._read_chunk(ids[start:start + _CHUNK], wanted)
+
+    def _read_chunk(self, ids: list[str], wanted: set[str] | None) -> list[Sample]:
+        marks = ",".join("?" * len(ids))
+        with self._lock:
+            heads = {
+                row[0]: row
+                for row in self._db.execute(
+                    f"SELECT id, filepath, media_type, metadata, tags FROM samples WHERE dataset = ? AND id IN ({marks})",
+                    (self.name, *ids),
+                )
+            }
+            missing = [i for i in ids if i not in heads]
+            if missing:
+                raise UnknownSampleError(f"dataset {self.name!r} has no sample {missing[0]}")
+            if wanted is not None and not wanted:
+                values, label_rows = [], []
+            else:
+                values = self._db.execute(
+                    f"SELECT sample_id, path, frame, value FROM field_values WHERE sample_id IN ({marks})", ids
+                ).fetchall()
+                label_rows = self._db.execute(
+                    f"SELECT sample_id, path, frame, id, kind, data, mask FROM labels WHERE sample_id IN ({marks}) "
+                    "ORDER BY sample_id, path, frame, position",
+                    ids,
+                ).fetchall()
+        labels: dict[tuple[str, str, int], list[Label]] = defaultdict(list)
+        for sample_id, path, frame, label_id, kind, data, mask in label_rows:
+            if wanted is None or path in wanted:
+                labels[(sample_id, path, frame)].append(label_from_row(label_id, kind, data, mask))
+        sample_fields: dict[str, dict[str, FieldValue]] = defaultdict(dict)
+        frame_fields: dict[str, dict[int, dict[str, FieldValue]]] = defaultdict(lambda: defaultdict(dict))
+        for sample_id, path, frame, value in values:
+            if wanted is not None and path not in wanted:
+                continue
+            kind = self._schema[path]
+            found = labels.get((sample_id, path, frame), [])
+            if kind.is_scalar:
+                item: FieldValue = scalar_from_json(value)
+            elif kind.is_list:
+                item = LABEL_TYPE_OF_KIND[kind](found)
+            else:
+                item = found[0] if found else None
+            field_path = FieldPath.parse(path)
+            if field_path.on_frames:
+                frame_fields[sample_id][frame][field_path.name] = item
+            else:
+                sample_fields[sample_id][path] = item
+        samples = []
+        for sample_id in ids:
+            _, filepath, media_type, metadata, tags = heads[sample_id]
+            samples.append(
+                Sample(
+                    id=sample_id,
+                    filepath=filepath,
+                    media_type=media_type,
+                    metadata=_metadata_from_json(media_type, metadata),
+                    fields=sample_fields.get(sample_id, {}),
+                    frames=frame_fields.get(sample_id, {}),
+                    tags=json.loads(tags),
+                )
+            )
+        return samples
+
+    # --- writes -----------------------------------------------------------------
+
+    def _transaction(self, work: Any) -> None:
+        """Run ``work(cursor)`` in one immediate transaction; roll back on any error."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                work(self._db)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                self._schema = self._read_schema()
+                raise
+            self._db.execute("COMMIT")
+
+    def _declare(self, db: sqlite3.Connection, schema: dict[str, FieldKind], path: str, kind: FieldKind) -> None:
+        if check_declaration(schema, path, kind):
+            schema[path] = kind
+            db.execute("INSERT INTO fields (dataset, path, kind) VALUES (?, ?, ?)", (self.name, path, kind.value))
+
+    def declare_field(self, path: str, kind: FieldKind) -> None:
+        FieldPath.parse(path)
+        schema = dict(self._schema)
+        self._transaction(lambda db: self._declare(db, schema, path, kind))
+        self._schema = schema
+
+    def add_samples(self, samples: Iterable[Sample]) -> None:
+        samples = list(samples)
+        schema = dict(self._schema)
+
+        def work(db: sqlite3.Connection) -> None:
+            (start,) = db.execute(
+                "SELECT COALESCE(MAX(position) + 1, 0) FROM samples WHERE dataset = ?", (self.name,)
+            ).fetchone()
+            value_rows: list[tuple] = []
+            label_rows: list[tuple] = []
+            for offset, sample in enumerate(samples):
+                for path, kind in declared_kinds(sample).items():
+                    self._declare(db, schema, path, kind)
+                for name, value in sample.fields.items():
+                    self._value_rows(sample.id, name, 0, value, value_rows, label_rows)
+                for number, frame in sample.frames.items():
+                    for name, value in frame.items():
+                        self._value_rows(sample.id, FRAMES_PREFIX + name, number, value, value_rows, label_rows)
+            try:
+                db.executemany(
+                    "INSERT INTO samples (id, dataset, position, filepath, media_type, metadata, tags) VALUES (?,?,?,?,?,?,?)",
+                    [
+                        (s.id, self.name, start + i, s.filepath, s.media_type.value, _metadata_json(s), json.dumps(list(s.tags)))
+                        for i, s in enumerate(samples)
+                    ],
+                )
+            except sqlite3.IntegrityError:
+                raise ValueError(f"a sample is already in {self.path} (sample ids are unique per file)") from None
+            db.executemany("INSERT INTO field_values VALUES (?,?,?,?)", value_rows)
+            db.executemany("INSERT INTO labels VALUES (?,?,?,?,?,?,?,?)", label_rows)
+
+        self._transaction(work)
+        self._schema = schema
+
+    @staticmethod
+    def _value_rows(
+        sample_id: str, path: str, frame: int, value: FieldValue, value_rows: list[tuple], label_rows: list[tuple]
+    ) -> None:
+        if value is None:
+            return
+        is_label = isinstance(value, (Label, LabelList))
+        value_rows.append((sample_id, path, frame, None if is_label else scalar_json(value)))
+        for position, label in enumerate(labels_in(value)):
+            label_rows.append((sample_id, path, frame, label.id, position, *label_row(label)))
+
+    def apply(self, changes: Sequence[LabelChange]) -> None:
+        schema = dict(self._schema)
+
+        def work(db: sqlite3.Connection) -> None:
+            known: set[str] = set()
+            for change in changes:
+                if change.sample_id not in known:
+                    found = db.execute(
+                        "SELECT 1 FROM samples WHERE id = ? AND dataset = ?", (change.sample_id, self.name)
+                    ).fetchone()
+                    if found is None:
+                        raise UnknownSampleError(f"dataset {self.name!r} has no sample {change.sample_id}")
+                    known.add(change.sample_id)
+                kind = kind_for_change(schema, change)
+                self._declare(db, schema, change.field, kind)
+                self._apply_one(db, kind, change)
+
+        self._transaction(work)
+        self._schema = schema
+
+    def _apply_one(self, db: sqlite3.Connection, kind: FieldKind, change: LabelChange) -> None:
+        owner = (change.sample_id, change.field, _frame_key(change.frame))
+        if isinstance(change, SetValue):
+            db.execute("DELETE FROM labels WHERE sample_id = ? AND path = ? AND frame = ?", owner)
+            db.execute("DELETE FROM field_values WHERE sample_id = ? AND path = ? AND frame = ?", owner)
+            value_rows: list[tuple] = []
+            label_rows: list[tuple] = []
+            self._value_rows(*owner, change.value, value_rows, label_rows)
+            db.executemany("INSERT INTO field_values VALUES (?,?,?,?)", value_rows)
+            db.executemany("INSERT INTO labels VALUES (?,?,?,?,?,?,?,?)", label_rows)
+        elif isinstance(change, PutLabel):
+            row = label_row(change.label)
+            if not kind.is_list:  # a single-label field holds one label: the new one
+                db.execute("DELETE FROM labels WHERE sample_id = ? AND path = ? AND frame = ?", owner)
+            updated = db.execute(
+                "UPDATE labels SET kind = ?, data = ?, mask = ? WHERE sample_id = ? AND path = ? AND frame = ? AND id = ?",
+                (*row, *owner, change.label.id),
+            ).rowcount
+            if not updated:
+                (position,) = db.execute(
+                    "SELECT COALESCE(MAX(position) + 1, 0) FROM labels WHERE sample_id = ? AND path = ? AND frame = ?",
+                    owner,
+                ).fetchone()
+                db.execute("INSERT INTO labels VALUES (?,?,?,?,?,?,?,?)", (*owner, change.label.id, position, *row))
+            db.execute("INSERT OR IGNORE INTO field_values VALUES (?,?,?,NULL)", owner)
+        elif isinstance(change, DeleteLabel):
+            deleted = db.execute(
+                "DELETE FROM labels WHERE sample_id = ? AND path = ? AND frame = ? AND id = ?", (*owner, change.label_id)
+            ).rowcount
+            if deleted and not kind.is_list:  # a single-label field without its label is unset
+                db.execute("DELETE FROM field_values WHERE sample_id = ? AND path = ? AND frame = ?", owner)
+
+    def delete_samples(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+
+        def work(db: sqlite3.Connection) -> None:
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start:start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                db.execute(f"DELETE FROM labels WHERE sample_id IN ({marks})", chunk)
+                db.execute(f"DELETE FROM field_values WHERE sample_id IN ({marks})", chunk)
+                db.execute(f"DELETE FROM samples WHERE dataset = ? AND id IN ({marks})", (self.name, *chunk))
+
+        self._transaction(work)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
