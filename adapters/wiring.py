@@ -1,0 +1,60 @@
+"""The wiring of defaults: which run registry and label store a user gets without asking.
+
+Embedded defaults: a SQLite event store for runs and a SQLite label store,
+both in the user's data dir (``ANNOFLOW_DATA_DIR`` overrides it). Teams point
+the registry at PostgreSQL through eventsourcing's variables, e.g.
+``PERSISTENCE_MODULE=eventsourcing.postgres POSTGRES_DBNAME=... POSTGRES_HOST=...``;
+the choice is made by environment, never by import.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import platformdirs
+
+from annoflow.application.dataset import Dataset
+from annoflow.application.ports.label_store import LabelStore
+from annoflow.application.runs.registry import RunRegistry
+
+PERSISTENCE_VARIABLES = ("PERSISTENCE_MODULE", f"{RunRegistry.name.upper()}_PERSISTENCE_MODULE")
+
+
+def data_dir(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    path = Path(env.get("ANNOFLOW_DATA_DIR") or platformdirs.user_data_path("annoflow"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def registry_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """eventsourcing's environment for the run registry, with the embedded default filled in."""
+    env = dict(os.environ if env is None else env)
+    if not any(env.get(name) for name in PERSISTENCE_VARIABLES):
+        env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
+        env.setdefault("SQLITE_DBNAME", str(data_dir(env) / "runs.sqlite"))
+        env.setdefault("SQLITE_LOCK_TIMEOUT", "30")
+    return env
+
+
+def open_registry(env: Mapping[str, str] | None = None) -> RunRegistry:
+    return RunRegistry(env=registry_env(env))
+
+
+def open_label_store(name: str, env: Mapping[str, str] | None = None) -> LabelStore:
+    from annoflow.adapters.label_stores.sqlite import SqliteLabelStore
+
+    return SqliteLabelStore(data_dir(env) / "datasets.sqlite", name=name)
+
+
+def open_dataset(
+    name: str,
+    *,
+    store: LabelStore | None = None,
+    registry: RunRegistry | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Dataset:
+    """A dataset on the embedded defaults, or on the store and registry given."""
+    return Dataset(store or open_label_store(name, env), registry or open_registry(env))

@@ -1,0 +1,112 @@
+"""The dataset facade users hold: samples through the label store, runs through the registry.
+
+Method names follow FiftyOne's (``list_annotation_runs``,
+``get_annotation_info``, ...), so the seed's workflows read the same.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from annoflow.application.ports.label_store import LabelStore
+from annoflow.application.runs.registry import RunRegistry
+from annoflow.application.views import DatasetView, SampleCollection, Stage
+from annoflow.domain.annotation_run import AnnotationRun
+
+
+@attrs.frozen
+class AnnotationInfo:
+    """What get_annotation_info() reports about a run."""
+
+    key: str
+    timestamp: datetime.datetime
+    backend: str
+    config: Mapping[str, Any]
+    label_schema: Any
+    media_field: str
+    sample_count: int
+    task_ids: tuple[int, ...]
+    status: str
+    previous_keys: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, run: AnnotationRun) -> "AnnotationInfo":
+        return cls(
+            key=run.key,
+            timestamp=run.created_on,
+            backend=run.backend,
+            config=run.config,
+            label_schema=run.label_schema,
+            media_field=run.media_field,
+            sample_count=len(run.sample_ids),
+            task_ids=run.task_ids,
+            status=run.status.value,
+            previous_keys=tuple(run.previous_keys),
+        )
+
+    def __str__(self) -> str:
+        lines = [
+            f"{type(self).__name__}(",
+            f"    key={self.key!r},",
+            f"    timestamp={self.timestamp.isoformat()},",
+            f"    backend={self.backend!r},",
+            f"    status={self.status!r},",
+            f"    samples={self.sample_count}, tasks={list(self.task_ids)},",
+            f"    media_field={self.media_field!r},",
+            f"    config={dict(self.config)!r},",
+            f"    label_schema={self.label_schema!r},",
+        ]
+        if self.previous_keys:
+            lines.append(f"    previous_keys={list(self.previous_keys)!r},")
+        return "\n".join(lines + [")"])
+
+
+class Dataset(SampleCollection):
+    """A named collection of samples with its annotation runs."""
+
+    stages: tuple[Stage, ...] = ()
+
+    def __init__(self, store: LabelStore, registry: RunRegistry) -> None:
+        self.store = store
+        self.registry = registry
+
+    @property
+    def name(self) -> str:
+        return self.store.name
+
+    def _with(self, stage: Stage) -> DatasetView:
+        return DatasetView(self, (stage,))
+
+    def view(self) -> DatasetView:
+        return DatasetView(self)
+
+    # --- annotation runs --------------------------------------------------------
+
+    def list_annotation_runs(self) -> list[str]:
+        return self.registry.list_runs(self.name)
+
+    def has_annotation_run(self, anno_key: str) -> bool:
+        return self.registry.has_run(self.name, anno_key)
+
+    def get_annotation_info(self, anno_key: str) -> AnnotationInfo:
+        return AnnotationInfo.of(self.registry.get_run(self.name, anno_key))
+
+    def rename_annotation_run(self, anno_key: str, new_anno_key: str) -> None:
+        self.registry.rename_run(self.name, anno_key, new_anno_key)
+
+    def delete_annotation_run(self, anno_key: str) -> None:
+        """Delete the run's record only: labels and the CVAT tasks stay as they are."""
+        self.registry.delete_run(self.name, anno_key)
+
+    def delete_annotation_runs(self) -> None:
+        for key in self.list_annotation_runs():
+            self.delete_annotation_run(key)
+
+    def load_annotation_view(self, anno_key: str) -> DatasetView:
+        """The samples the run sent for annotation, in the order it sent them."""
+        run = self.registry.get_run(self.name, anno_key)
+        return self.select(run.sample_ids, ordered=True)

@@ -1,0 +1,48 @@
+"""The embedded defaults: SQLite files in the data dir; the environment picks other persistence."""
+
+from __future__ import annotations
+
+from annoflow.adapters import cli, wiring
+from annoflow.adapters.label_stores import SqliteLabelStore
+from annoflow.domain.annotation_run import AnnotationRun
+from annoflow.domain.samples import Sample
+
+
+def test_defaults_live_in_the_data_dir(tmp_path):
+    env = {"ANNOFLOW_DATA_DIR": str(tmp_path / "data")}
+    assert wiring.registry_env(env)["SQLITE_DBNAME"] == str(tmp_path / "data" / "runs.sqlite")
+    dataset = wiring.open_dataset("ds", env=env)
+    assert isinstance(dataset.store, SqliteLabelStore) and dataset.store.path == tmp_path / "data" / "datasets.sqlite"
+    dataset.store.add_samples([Sample(filepath="/a.jpg", media_type="image")])
+    run = AnnotationRun.request(dataset="ds", key="k", backend="cvat", config={}, label_schema=None, sample_ids=dataset.sample_ids)
+    dataset.registry.add_run(run)
+    again = wiring.open_dataset("ds", env=env)
+    assert again.list_annotation_runs() == ["k"] and len(again) == 1
+
+
+def test_the_environment_chooses_other_persistence(tmp_path):
+    env = {"ANNOFLOW_DATA_DIR": str(tmp_path), "PERSISTENCE_MODULE": "eventsourcing.popo"}
+    assert "SQLITE_DBNAME" not in wiring.registry_env(env)
+    assert wiring.open_registry(env).list_runs("ds") == []
+    assert not (tmp_path / "runs.sqlite").exists()
+
+
+def test_cli_manages_runs_and_prints_the_audit_trail(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ANNOFLOW_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("PERSISTENCE_MODULE", raising=False)
+    dataset = wiring.open_dataset("quickstart")
+    dataset.store.add_samples([Sample(filepath="/a.jpg", media_type="image")])
+    dataset.registry.add_run(AnnotationRun.request(dataset="quickstart", key="k", backend="cvat", config={},
+                                                   label_schema=None, sample_ids=dataset.sample_ids))
+    assert cli.main(["runs", "list"]) == 0
+    assert capsys.readouterr().out == "k\n"
+    assert cli.main(["runs", "rename", "k", "k2"]) == 0
+    assert cli.main(["runs", "info", "k"]) == 2
+    assert "no annotation run with key 'k'" in capsys.readouterr().err
+    assert cli.main(["audit"]) == 0
+    out = capsys.readouterr().out
+    assert "run 'k2' (requested" in out and "requested key 'k' on dataset 'quickstart': 1 sample to cvat" in out
+    assert "renamed 'k' -> 'k2'" in out
+    assert cli.main(["runs", "delete", "k2"]) == 0
+    assert cli.main(["audit", "--dataset", "quickstart"]) == 0
+    assert "run 'k2' (deleted" in capsys.readouterr().out
