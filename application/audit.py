@@ -53,6 +53,12 @@ def _describe(event: Any) -> str:
             + f": {_plural(len(task.frames), 'frame')}, {_plural(len(task.job_ids), 'job')}, "
             f"{_plural(len(task.uploaded), 'label')} uploaded"
         )
+    if name == "ProjectCreated":
+        return f"project {event.project_id} created"
+    if name == "TaskStarted":
+        return f"task {event.task_id} started on the server (plan {event.plan_index})"
+    if name == "TaskAbandoned":
+        return f"unfilled task {event.task_id} deleted"
     if name == "UploadCompleted":
         return "upload completed"
     if name == "Renamed":

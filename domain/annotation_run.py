@@ -90,6 +90,11 @@ class AnnotationRun(Aggregate):
         self.media_field = media_field
         self.previous_keys: list[str] = []
         self.tasks: dict[int, TaskRecord] = {}
+        # Tasks that exist on the server but are not yet filled: an interrupted
+        # annotate() leaves them here, so resume or cleanup can delete them.
+        self.started_tasks: dict[int, int] = {}  # task id -> plan index
+        self.created_projects: list[int] = []
+        self.plan_of_task: dict[int, int] = {}
         self.status = RunStatus.REQUESTED
         # Last imported digest per task whose changes are applied: an unchanged
         # download of that task is skipped, so loading twice merges nothing twice.
@@ -135,10 +140,44 @@ class AnnotationRun(Aggregate):
 
     # --- annotate ----------------------------------------------------------
 
+    def record_project(self, project_id: int) -> None:
+        """The run created this project, so cleanup may delete it."""
+        self._check_uploading()
+        if project_id in self.created_projects:
+            raise RunError(f"project {project_id} is already recorded for run {self.key!r}")
+        self._project_created(project_id=project_id)
+
+    @event("ProjectCreated")
+    def _project_created(self, project_id: int) -> None:
+        self.created_projects.append(project_id)
+
+    def start_task(self, task_id: int, plan_index: int) -> None:
+        """A task exists on the server; recorded before it is filled, so it is never orphaned."""
+        self._check_uploading()
+        if task_id in self.tasks or task_id in self.started_tasks:
+            raise RunError(f"task {task_id} is already recorded for run {self.key!r}")
+        self._task_started(task_id=task_id, plan_index=plan_index)
+
+    @event("TaskStarted")
+    def _task_started(self, task_id: int, plan_index: int) -> None:
+        self.started_tasks[task_id] = plan_index
+
+    def abandon_task(self, task_id: int) -> None:
+        """A started task was deleted unfilled (resume or cleanup of an interrupted upload)."""
+        if task_id not in self.started_tasks:
+            raise RunError(f"task {task_id} is not a started, unfilled task of run {self.key!r}")
+        self._task_abandoned(task_id=task_id)
+
+    @event("TaskAbandoned")
+    def _task_abandoned(self, task_id: int) -> None:
+        del self.started_tasks[task_id]
+
+    @property
+    def filled_plan_indexes(self) -> set[int]:
+        return set(self.plan_of_task.values())
+
     def record_task(self, task: TaskRecord) -> None:
-        self._check_live()
-        if self.status is not RunStatus.REQUESTED:
-            raise RunError(f"run {self.key!r} is {self.status.value}: its tasks are all created")
+        self._check_uploading()
         if task.task_id in self.tasks:
             raise RunError(f"task {task.task_id} is already recorded for run {self.key!r}")
         unknown = set(task.sample_ids) - set(self.sample_ids)
@@ -149,6 +188,9 @@ class AnnotationRun(Aggregate):
     @event("TaskCreated")
     def _task_created(self, task: TaskRecord) -> None:
         self.tasks[task.task_id] = task
+        plan_index = self.started_tasks.pop(task.task_id, None)
+        if plan_index is not None:
+            self.plan_of_task[task.task_id] = plan_index
 
     def complete_upload(self) -> None:
         self._check_live()
@@ -156,6 +198,8 @@ class AnnotationRun(Aggregate):
             raise RunError(f"run {self.key!r} is already {self.status.value}")
         if not self.tasks:
             raise RunError(f"run {self.key!r} has no task yet")
+        if self.started_tasks:
+            raise RunError(f"tasks {sorted(self.started_tasks)} of run {self.key!r} were started but not filled")
         self._upload_completed()
 
     @event("UploadCompleted")
@@ -279,6 +323,11 @@ class AnnotationRun(Aggregate):
     def _check_live(self) -> None:
         if self.status is RunStatus.DELETED:
             raise RunError(f"run {self.key!r} was deleted")
+
+    def _check_uploading(self) -> None:
+        self._check_live()
+        if self.status is not RunStatus.REQUESTED:
+            raise RunError(f"run {self.key!r} is {self.status.value}: its tasks are all created")
 
     def _check_loadable(self) -> None:
         self._check_live()

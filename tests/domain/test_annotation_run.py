@@ -126,3 +126,25 @@ def test_catalog_keeps_keys_unique_and_in_order():
         catalog.get("a")
     catalog.remove("c")
     assert list(catalog.runs) == ["b"] and catalog.ever == [a.id, b.id]
+
+
+def test_started_tasks_are_tracked_until_filled_or_abandoned():
+    run = _run()
+    run.record_project(42)
+    with pytest.raises(RunError, match="project 42 is already recorded"):
+        run.record_project(42)
+    run.start_task(1, plan_index=0)
+    run.start_task(2, plan_index=1)
+    with pytest.raises(RunError, match="task 1 is already recorded"):
+        run.start_task(1, plan_index=0)
+    run.record_task(_task(run, 1))
+    assert run.started_tasks == {2: 1} and run.filled_plan_indexes == {0}
+    with pytest.raises(RunError, match=r"tasks \[2\] of run 'k' were started but not filled"):
+        run.complete_upload()
+    run.abandon_task(2)
+    with pytest.raises(RunError, match="task 2 is not a started, unfilled task"):
+        run.abandon_task(2)
+    run.complete_upload()
+    assert run.created_projects == [42] and run.task_ids == (1,)
+    with pytest.raises(RunError, match="its tasks are all created"):
+        run.start_task(3, plan_index=2)
