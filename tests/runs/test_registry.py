@@ -184,3 +184,26 @@ def test_run_rebuilt_equal_after_a_process_restart(registry_env, tmp_path):
     rebuilt = RunRegistry(env=registry_env).get_run("quickstart", "anno")
     assert rebuilt.id == run_id
     assert _state(rebuilt) == state
+
+
+def test_a_label_schema_travels_in_the_requested_event(registry_env):
+    from annoflow.domain.fields import FieldKind
+    from annoflow.domain.label_schema import build_label_schema
+
+    schema = build_label_schema(
+        label_schema={
+            "gt": {"type": "detections", "classes": [{"classes": ["a"], "attributes": {"x": {"type": "radio", "values": [True, False], "default": False}}}, "b"],
+                   "attributes": {"occ": {"type": "occluded"}}, "allow_deletions": False},
+            "seg": {"type": "segmentation", "mask_targets": {1: "road", 255: "sky"}},
+        },
+        field_schema={"other": FieldKind.INT},
+    )
+    run = AnnotationRun.request(dataset="ds", key="k", backend="cvat", config={"frame_start": {"/a.mp4": 3}},
+                                label_schema=schema, sample_ids=[new_id()])
+    registry = RunRegistry(env=registry_env)
+    registry.add_run(run)
+    in_memory = registry_env["PERSISTENCE_MODULE"] == "eventsourcing.popo"
+    rebuilt = (registry if in_memory else RunRegistry(env=registry_env)).get_run("ds", "k")
+    assert rebuilt.label_schema == schema
+    assert rebuilt.label_schema["seg"].mask_targets_dict == {1: "road", 255: "sky"}
+    assert rebuilt.config["frame_start"]["/a.mp4"] == 3

@@ -1,0 +1,665 @@
+"""The label schema of an annotation run: which fields, label types, classes and attributes.
+
+``build_label_schema`` takes annotate()'s schema arguments in every form the
+seed documents (a ``label_schema`` dict, or ``label_field`` + ``label_type`` +
+``classes`` + ``attributes`` + ``mask_targets``; per-class attribute groups;
+the ``allow_*`` restrictions; ``occluded_attr`` / ``group_id_attr``) and
+resolves it against the dataset's field schema and what is observed on the
+existing labels. Every problem is collected and raised at once, as one
+``LabelSchemaError``, before anything is sent.
+
+Inference decisions, for existing fields:
+- label type from the field's kind; Detections whose labels carry masks are
+  ``instances``; Polylines all filled are ``polygons``, else ``polylines``;
+- classes from the labels seen (sorted), except for segmentations, whose
+  classes are the mask_targets (given, or the non-zero mask values seen);
+- ``attributes=True`` takes every scalar attribute seen: an ``occluded``
+  attribute holding bools is linked to CVAT's occluded widget, a ``group_id``
+  holding ints to CVAT groups; other bools become checkboxes; strings with at
+  most ``MAX_SELECT_VALUES`` distinct values become a select of those values;
+  everything else is text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from annoflow.domain.fields import FieldKind, FieldPath
+from annoflow.domain.labels import RESERVED_ATTRIBUTE_NAMES, Detection, Polyline, Segmentation, labels_in
+from annoflow.domain.samples import RESERVED_FIELD_NAMES, Sample
+
+LABEL_TYPES = (
+    "classification", "classifications", "detections", "instances", "polylines", "polygons",
+    "keypoints", "segmentation", "scalar",
+)
+ATTRIBUTE_TYPES = ("text", "select", "radio", "checkbox", "occluded", "group_id")
+SPATIAL_TYPES = frozenset({"detections", "instances", "polylines", "polygons", "keypoints"})
+KIND_OF_LABEL_TYPE = {
+    "classification": FieldKind.CLASSIFICATION,
+    "classifications": FieldKind.CLASSIFICATIONS,
+    "detections": FieldKind.DETECTIONS,
+    "instances": FieldKind.DETECTIONS,
+    "polylines": FieldKind.POLYLINES,
+    "polygons": FieldKind.POLYLINES,
+    "keypoints": FieldKind.KEYPOINTS,
+    "segmentation": FieldKind.SEGMENTATION,
+}
+ENTRY_KEYS = frozenset({
+    "type", "classes", "attributes", "mask_targets",
+    "allow_additions", "allow_deletions", "allow_label_edits", "allow_index_edits", "allow_spatial_edits",
+})
+ATTRIBUTE_KEYS = frozenset({"type", "values", "default", "mutable", "read_only"})
+ALLOW_FLAGS = ("allow_additions", "allow_deletions", "allow_label_edits", "allow_index_edits", "allow_spatial_edits")
+MAX_SELECT_VALUES = 20
+MAX_OBSERVED_VALUES = 1000
+MAX_MASK_TARGET = 65535
+
+
+class LabelSchemaError(ValueError):
+    """Every problem of a label schema, listed in one message."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("invalid label schema:\n" + "\n".join(f"  - {p}" for p in self.problems))
+
+
+# --- the resolved schema ------------------------------------------------------
+
+
+@attrs.frozen
+class AttributeSpec:
+    name: str
+    type: str
+    values: tuple[Any, ...] = attrs.field(default=(), converter=tuple)
+    default: Any = None
+    mutable: bool = True
+    read_only: bool = False
+
+
+@attrs.frozen
+class ClassGroup:
+    """Classes that share extra attributes (the seed's per-class attribute groups)."""
+
+    classes: tuple[str, ...] = attrs.field(converter=tuple)
+    attributes: tuple[AttributeSpec, ...] = attrs.field(converter=tuple)
+
+
+@attrs.frozen
+class FieldSchema:
+    path: str
+    label_type: str
+    existing: bool
+    classes: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    class_groups: tuple[ClassGroup, ...] = attrs.field(default=(), converter=tuple)
+    attributes: tuple[AttributeSpec, ...] = attrs.field(default=(), converter=tuple)
+    mask_targets: tuple[tuple[int, str], ...] = attrs.field(default=(), converter=lambda v: tuple(tuple(p) for p in v))
+    scalar_kind: str | None = None  # for scalar fields: int, float, str or bool
+    allow_additions: bool = True
+    allow_deletions: bool = True
+    allow_label_edits: bool = True
+    allow_index_edits: bool = True
+    allow_spatial_edits: bool = True
+
+    @property
+    def is_spatial(self) -> bool:
+        return self.label_type in SPATIAL_TYPES
+
+    @property
+    def on_frames(self) -> bool:
+        return FieldPath.parse(self.path).on_frames
+
+    @property
+    def mask_targets_dict(self) -> dict[int, str]:
+        return dict(self.mask_targets)
+
+    def attributes_for(self, class_name: str) -> tuple[AttributeSpec, ...]:
+        """Field-wide attributes plus those of the class's groups."""
+        specs = list(self.attributes)
+        for group in self.class_groups:
+            if class_name in group.classes:
+                specs.extend(group.attributes)
+        return tuple(specs)
+
+    @property
+    def all_attributes(self) -> tuple[AttributeSpec, ...]:
+        """Every attribute of the field once, by name (field-wide first)."""
+        seen: dict[str, AttributeSpec] = {}
+        for spec in self.attributes + tuple(a for g in self.class_groups for a in g.attributes):
+            seen.setdefault(spec.name, spec)
+        return tuple(seen.values())
+
+    def _special(self, kind: str) -> AttributeSpec | None:
+        return next((a for a in self.all_attributes if a.type == kind), None)
+
+    @property
+    def occluded_attribute(self) -> AttributeSpec | None:
+        return self._special("occluded")
+
+    @property
+    def group_id_attribute(self) -> AttributeSpec | None:
+        return self._special("group_id")
+
+
+@attrs.frozen
+class LabelSchema:
+    fields: tuple[FieldSchema, ...] = attrs.field(converter=tuple)
+    # The run uploads to an existing CVAT project, whose labels rule.
+    from_project: bool = False
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.path for f in self.fields)
+
+    def field(self, path: str) -> FieldSchema:
+        for schema in self.fields:
+            if schema.path == path:
+                return schema
+        raise KeyError(f"the run's schema has no field {path!r} (fields: {', '.join(self.field_names)})")
+
+    def __iter__(self) -> Iterator[FieldSchema]:
+        return iter(self.fields)
+
+    def __getitem__(self, key: int | str) -> FieldSchema:
+        return self.field(key) if isinstance(key, str) else self.fields[key]
+
+    def __len__(self) -> int:
+        return len(self.fields)
+
+
+# --- observations of existing labels ----------------------------------------------
+
+
+@attrs.frozen
+class AttributeObservation:
+    name: str
+    values: tuple[Any, ...] = attrs.field(converter=tuple)  # distinct, at most MAX_OBSERVED_VALUES
+    types: tuple[str, ...] = attrs.field(converter=tuple)  # python type names seen: bool, int, float, str
+    truncated: bool = False
+
+
+@attrs.frozen
+class FieldObservation:
+    path: str
+    classes: tuple[str, ...] = attrs.field(converter=tuple)
+    attributes: tuple[AttributeObservation, ...] = attrs.field(converter=tuple)
+    label_count: int = 0
+    has_masks: bool = False
+    all_filled: bool = False
+    mask_values: tuple[int, ...] = attrs.field(default=(), converter=tuple)
+
+    def attribute(self, name: str) -> AttributeObservation | None:
+        return next((a for a in self.attributes if a.name == name), None)
+
+
+@attrs.frozen
+class SchemaObservations:
+    fields: tuple[FieldObservation, ...] = attrs.field(default=(), converter=tuple)
+
+    def get(self, path: str) -> FieldObservation | None:
+        return next((f for f in self.fields if f.path == path), None)
+
+
+class _FieldTally:
+    def __init__(self) -> None:
+        self.classes: set[str] = set()
+        self.values: dict[str, dict[Any, None]] = {}
+        self.types: dict[str, set[str]] = {}
+        self.truncated: set[str] = set()
+        self.count = 0
+        self.masks = False
+        self.filled = True
+        self.mask_values: set[int] = set()
+
+    def add(self, value: Any) -> None:
+        for label in labels_in(value):
+            self.count += 1
+            if isinstance(label, Segmentation):
+                if len(self.mask_values) < MAX_OBSERVED_VALUES:
+                    self.mask_values.update(int(v) for v in set(label.mask.ravel().tolist()))
+                continue
+            self.classes.add(label.label)
+            if isinstance(label, Detection) and label.mask is not None:
+                self.masks = True
+            if isinstance(label, Polyline) and not label.filled:
+                self.filled = False
+            for name, item in label.attributes.items():
+                if item is None:
+                    continue
+                self.types.setdefault(name, set()).add(type(item).__name__)
+                seen = self.values.setdefault(name, {})
+                if item in seen:
+                    continue
+                if len(seen) >= MAX_OBSERVED_VALUES:
+                    self.truncated.add(name)
+                else:
+                    seen[item] = None
+
+    def observation(self, path: str) -> FieldObservation:
+        return FieldObservation(
+            path=path,
+            classes=sorted(self.classes),
+            attributes=[
+                AttributeObservation(name, tuple(self.values[name]), sorted(self.types[name]), name in self.truncated)
+                for name in sorted(self.values)
+            ],
+            label_count=self.count,
+            has_masks=self.masks,
+            all_filled=self.filled and self.count > 0,
+            mask_values=sorted(self.mask_values),
+        )
+
+
+def observe(samples: Iterable[Sample], paths: Iterable[str]) -> SchemaObservations:
+    """What the existing labels of these fields look like: classes, attribute values, masks."""
+    paths = list(paths)
+    tallies = {path: _FieldTally() for path in paths}
+    parsed = {path: FieldPath.parse(path) for path in paths}
+    for sample in samples:
+        for path, field in parsed.items():
+            if field.on_frames:
+                for frame in sample.frames.values():
+                    tallies[path].add(frame.get(field.name))
+            else:
+                tallies[path].add(sample.fields.get(field.name))
+    return SchemaObservations([tallies[p].observation(p) for p in paths])
+
+
+# --- the builder -------------------------------------------------------------------
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+class _Builder:
+    def __init__(self, field_schema: Mapping[str, FieldKind], observations: SchemaObservations,
+                 media_type: str, from_project: bool) -> None:
+        self.field_schema = field_schema
+        self.observations = observations
+        self.media_type = media_type
+        self.from_project = from_project
+        self.problems: list[str] = []
+
+    def problem(self, text: str) -> None:
+        self.problems.append(text)
+
+    # label type -------------------------------------------------------------
+
+    def label_type(self, where: str, path: str, given: Any, existing: FieldKind | None) -> str | None:
+        if given is not None and given not in LABEL_TYPES:
+            self.problem(f"{where}: unknown label type {given!r} (one of {', '.join(LABEL_TYPES)})")
+            return None
+        if existing is None:
+            if given is None:
+                self.problem(f"{where}: a new field needs a 'type'")
+            return given
+        inferred = self._inferred_type(path, existing)
+        if given is None:
+            return inferred
+        fits = existing.is_scalar if given == "scalar" else KIND_OF_LABEL_TYPE[given] is existing
+        if not fits:
+            self.problem(f"{where}: field '{path}' holds {existing.value}; label_type '{given}' does not fit")
+            return None
+        return given
+
+    def _inferred_type(self, path: str, kind: FieldKind) -> str:
+        if kind.is_scalar:
+            return "scalar"
+        seen = self.observations.get(path)
+        if kind is FieldKind.DETECTIONS and seen is not None and seen.has_masks:
+            return "instances"
+        if kind is FieldKind.POLYLINES:
+            return "polygons" if seen is not None and seen.all_filled else "polylines"
+        return kind.value
+
+    # classes ------------------------------------------------------------------
+
+    def classes(self, where: str, path: str, label_type: str, given: Any, existing: bool,
+                mask_targets: tuple[tuple[int, str], ...]) -> tuple[list[str], list[ClassGroup]]:
+        if label_type == "segmentation":
+            if given is not None:
+                self.problem(f"{where}: segmentation fields take mask_targets, not classes")
+            return [name for _, name in mask_targets], []
+        if given is None:
+            if not existing and label_type != "scalar":
+                self.problem(f"{where}: classes are required for a new field")
+                return [], []
+            seen = self.observations.get(path)
+            return (list(seen.classes) if seen is not None and label_type != "scalar" else []), []
+        if not isinstance(given, (list, tuple)):
+            self.problem(f"{where}: classes must be a list, got {type(given).__name__}")
+            return [], []
+        flat: list[str] = []
+        groups: list[ClassGroup] = []
+        for item in given:
+            if isinstance(item, str) and item:
+                flat.append(item)
+            elif isinstance(item, Mapping):
+                unknown = sorted(set(item) - {"classes", "attributes"})
+                if unknown:
+                    self.problem(f"{where}: a class group takes 'classes' and 'attributes', not {unknown}")
+                members = item.get("classes")
+                if not isinstance(members, (list, tuple)) or not members or not all(isinstance(c, str) and c for c in members):
+                    self.problem(f"{where}: a class group needs a non-empty list of class names")
+                    continue
+                specs = self.attribute_dict(f"{where}, classes {list(members)}", path, item.get("attributes", {}), label_type)
+                flat.extend(members)
+                groups.append(ClassGroup(members, specs))
+            else:
+                self.problem(f"{where}: classes hold names or class groups, got {item!r}")
+        duplicates = sorted({c for c in flat if flat.count(c) > 1})
+        if duplicates:
+            self.problem(f"{where}: classes listed more than once: {duplicates}")
+        if not flat and label_type != "scalar":
+            self.problem(f"{where}: classes must not be empty")
+        return list(dict.fromkeys(flat)), groups
+
+    def mask_targets(self, where: str, path: str, label_type: str | None, given: Any, existing: bool) -> tuple[tuple[int, str], ...]:
+        if given is None:
+            if label_type != "segmentation":
+                return ()
+            seen = self.observations.get(path)
+            if existing and seen is not None and seen.mask_values:
+                return tuple((v, str(v)) for v in seen.mask_values if v != 0)
+            if not existing:
+                self.problem(f"{where}: a new segmentation field needs mask_targets")
+            return ()
+        if label_type != "segmentation":
+            self.problem(f"{where}: mask_targets apply to segmentation fields only")
+            return ()
+        if not isinstance(given, Mapping) or not given:
+            self.problem(f"{where}: mask_targets must be a non-empty dict of pixel value -> class name")
+            return ()
+        pairs = []
+        for value, name in given.items():
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_MASK_TARGET:
+                self.problem(f"{where}: mask_targets keys must be integers in [0, {MAX_MASK_TARGET}], got {value!r}")
+            elif not isinstance(name, str) or not name:
+                self.problem(f"{where}: mask_targets[{value}] must be a non-empty class name, got {name!r}")
+            else:
+                pairs.append((value, name))
+        return tuple(sorted(pairs))
+
+    # attributes -------------------------------------------------------------------
+
+    def attributes(self, where: str, path: str, label_type: str, given: Any, existing: bool) -> list[AttributeSpec]:
+        if label_type in ("segmentation", "scalar"):
+            if isinstance(given, (Mapping, list, tuple)) and given:
+                self.problem(f"{where}: {label_type} fields take no attributes")
+            return []
+        if given is True:
+            return self._inferred(where, path, None) if existing else []
+        if given is False or given is None:
+            return []
+        if isinstance(given, (list, tuple)):
+            if not all(isinstance(n, str) for n in given):
+                self.problem(f"{where}: an attributes list holds attribute names, got {list(given)!r}")
+                return []
+            if not existing:
+                self.problem(f"{where}: a new field's attributes need their types (use the dict form)")
+                return []
+            return self._inferred(where, path, list(given))
+        if isinstance(given, Mapping):
+            return self.attribute_dict(where, path, given, label_type)
+        self.problem(f"{where}: attributes must be True, False, a list of names or a dict, got {type(given).__name__}")
+        return []
+
+    def _inferred(self, where: str, path: str, names: list[str] | None) -> list[AttributeSpec]:
+        seen = self.observations.get(path)
+        observed = {a.name: a for a in (seen.attributes if seen else ())}
+        if names is None:
+            names = [n for n in observed if n not in RESERVED_ATTRIBUTE_NAMES]
+        specs = []
+        for name in names:
+            if name not in observed:
+                self.problem(f"{where}: attribute '{name}' is not on the field's labels; give its type with the dict form")
+                continue
+            specs.append(_infer_spec(observed[name]))
+        return specs
+
+    def attribute_dict(self, where: str, path: str, given: Any, label_type: str) -> list[AttributeSpec]:
+        if not isinstance(given, Mapping):
+            self.problem(f"{where}: class-group attributes must be a dict, got {type(given).__name__}")
+            return []
+        specs = []
+        seen = self.observations.get(path)
+        for name, raw in given.items():
+            at = f"attribute '{name}' of {where}"
+            if not isinstance(name, str) or not name.isidentifier():
+                self.problem(f"{where}: attribute name {name!r} is not an identifier")
+                continue
+            if name in RESERVED_ATTRIBUTE_NAMES:
+                self.problem(f"{at}: the name '{name}' is reserved")
+                continue
+            if raw is None:
+                raw = {}
+            if not isinstance(raw, Mapping):
+                self.problem(f"{at}: its spec must be a dict, got {type(raw).__name__}")
+                continue
+            unknown = sorted(set(raw) - ATTRIBUTE_KEYS)
+            if unknown:
+                self.problem(f"{at}: unknown keys {unknown} (allowed: {', '.join(sorted(ATTRIBUTE_KEYS))})")
+            observed = seen.attribute(name) if seen else None
+            if "type" not in raw:
+                if observed is None:
+                    self.problem(f"{at}: needs a 'type' (it is not on the field's labels to infer it from)")
+                    continue
+                inferred = _infer_spec(observed)
+                raw = {**attrs.asdict(inferred, recurse=False), **raw}
+                raw.pop("name")
+            spec = self._checked_spec(at, name, raw, label_type, observed)
+            if spec is not None:
+                specs.append(spec)
+        return specs
+
+    def _checked_spec(self, at: str, name: str, raw: Mapping[str, Any], label_type: str,
+                      observed: AttributeObservation | None) -> AttributeSpec | None:
+        kind = raw.get("type")
+        if kind not in ATTRIBUTE_TYPES:
+            self.problem(f"{at}: unknown type {kind!r} (one of {', '.join(ATTRIBUTE_TYPES)})")
+            return None
+        values = raw.get("values", ())
+        default = raw.get("default")
+        ok = True
+        if values is None:
+            values = ()
+        if not isinstance(values, (list, tuple)) or not all(_is_scalar(v) for v in values):
+            self.problem(f"{at}: values must be a list of scalars")
+            return None
+        if kind in ("select", "radio"):
+            if not values:
+                self.problem(f"{at}: type '{kind}' requires 'values'")
+                ok = False
+            elif len(set(map(repr, values))) != len(values):
+                self.problem(f"{at}: values listed more than once")
+                ok = False
+            elif default is not None and default not in values:
+                self.problem(f"{at}: default {default!r} is not one of its values {list(values)!r}")
+                ok = False
+        elif kind in ("checkbox", "occluded") and default is not None and not isinstance(default, bool):
+            self.problem(f"{at}: a {kind} default must be a bool, got {default!r}")
+            ok = False
+        elif kind == "group_id" and default is not None and (isinstance(default, bool) or not isinstance(default, int)):
+            self.problem(f"{at}: a group_id default must be an integer, got {default!r}")
+            ok = False
+        elif kind == "text" and default is not None and not isinstance(default, str):
+            self.problem(f"{at}: a text default must be a string, got {default!r}")
+            ok = False
+        for flag in ("mutable", "read_only"):
+            if not isinstance(raw.get(flag, False), bool):
+                self.problem(f"{at}: {flag} must be a bool, got {raw[flag]!r}")
+                ok = False
+        if kind in ("occluded", "group_id") and label_type not in SPATIAL_TYPES:
+            self.problem(f"{at}: type '{kind}' applies to spatial labels only, not {label_type}")
+            ok = False
+        if observed is not None and kind == "occluded" and set(observed.types) - {"bool"}:
+            self.problem(f"{at}: an occluded attribute must hold bools on the existing labels, found {list(observed.types)}")
+            ok = False
+        if observed is not None and kind == "group_id" and set(observed.types) - {"int"}:
+            self.problem(f"{at}: a group_id attribute must hold integers on the existing labels, found {list(observed.types)}")
+            ok = False
+        if not ok:
+            return None
+        return AttributeSpec(
+            name=name, type=kind, values=tuple(values) if kind in ("select", "radio") else (), default=default,
+            mutable=raw.get("mutable", True), read_only=raw.get("read_only", False),
+        )
+
+    def link_widget(self, where: str, path: str, specs: list[AttributeSpec], groups: list[ClassGroup],
+                    kind: str, name: str | None) -> list[AttributeSpec]:
+        """Check at most one occluded/group_id attribute; add occluded_attr/group_id_attr where none is defined."""
+        per_class_max = max([0] + [sum(a.type == kind for a in g.attributes) for g in groups])
+        found = [a.name for a in specs if a.type == kind]
+        if len(found) + per_class_max > 1:
+            names = found + [a.name for g in groups for a in g.attributes if a.type == kind]
+            self.problem(f"{where}: at most one attribute of type '{kind}' (found {', '.join(repr(n) for n in names)})")
+        if name is None or found or per_class_max:
+            return specs
+        seen = self.observations.get(path)
+        observed = seen.attribute(name) if seen else None
+        spec = self._checked_spec(f"{kind}_attr '{name}' on {where}", name, {"type": kind}, "detections", observed)
+        if spec is None:
+            return specs
+        return [a for a in specs if a.name != name] + [spec]
+
+
+def _infer_spec(observed: AttributeObservation) -> AttributeSpec:
+    types = set(observed.types)
+    if observed.name == "occluded" and types == {"bool"}:
+        return AttributeSpec(observed.name, "occluded")
+    if observed.name == "group_id" and types == {"int"}:
+        return AttributeSpec(observed.name, "group_id")
+    if types == {"bool"}:
+        return AttributeSpec(observed.name, "checkbox", default=False)
+    if types == {"str"} and not observed.truncated and len(observed.values) <= MAX_SELECT_VALUES:
+        return AttributeSpec(observed.name, "select", values=tuple(sorted(observed.values)))
+    return AttributeSpec(observed.name, "text")
+
+
+def build_label_schema(
+    *,
+    label_schema: Any = None,
+    label_field: Any = None,
+    label_type: Any = None,
+    classes: Any = None,
+    attributes: Any = True,
+    mask_targets: Any = None,
+    allow_additions: Any = True,
+    allow_deletions: Any = True,
+    allow_label_edits: Any = True,
+    allow_index_edits: Any = True,
+    allow_spatial_edits: Any = True,
+    occluded_attr: Any = None,
+    group_id_attr: Any = None,
+    media_type: str = "image",
+    field_schema: Mapping[str, FieldKind],
+    observations: SchemaObservations = SchemaObservations(),
+    classes_from_project: bool = False,
+) -> LabelSchema:
+    """Resolve annotate()'s schema arguments, or raise one LabelSchemaError listing every problem."""
+    b = _Builder(field_schema, observations, media_type, classes_from_project)
+    kwargs_flags = {
+        "allow_additions": allow_additions, "allow_deletions": allow_deletions,
+        "allow_label_edits": allow_label_edits, "allow_index_edits": allow_index_edits,
+        "allow_spatial_edits": allow_spatial_edits,
+    }
+    for flag, value in kwargs_flags.items():
+        if not isinstance(value, bool):
+            b.problem(f"{flag} must be True or False, got {value!r}")
+            kwargs_flags[flag] = True  # reported once here, not again for every field
+    for name, value in (("occluded_attr", occluded_attr), ("group_id_attr", group_id_attr)):
+        if value is not None and (not isinstance(value, str) or not value.isidentifier()):
+            b.problem(f"{name} must be an attribute name, got {value!r}")
+    if occluded_attr is not None and occluded_attr == group_id_attr:
+        b.problem(f"occluded_attr and group_id_attr cannot both be {occluded_attr!r}")
+
+    entries: dict[str, tuple[str, Mapping[str, Any]]] = {}
+    if label_schema is not None:
+        if not isinstance(label_schema, Mapping) or not label_schema:
+            b.problem("label_schema must be a non-empty dict of field name -> field spec")
+        else:
+            for path, entry in label_schema.items():
+                where = f"label_schema[{path!r}]"
+                if entry is None:
+                    entry = {}
+                if not isinstance(entry, Mapping):
+                    b.problem(f"{where}: a field spec must be a dict, got {type(entry).__name__}")
+                    continue
+                entry = dict(entry)
+                entry.setdefault("classes", classes)
+                entry.setdefault("attributes", attributes)
+                entries[path] = (where, entry)
+    elif label_field is not None:
+        entry = {"type": label_type, "classes": classes, "attributes": attributes, "mask_targets": mask_targets}
+        entries[label_field] = (f"label_field {label_field!r}", entry)
+    elif not classes_from_project:
+        b.problem("no label field: give label_schema or label_field")
+
+    fields = []
+    for path, (where, entry) in entries.items():
+        schema = _field(b, path, where, entry, kwargs_flags, occluded_attr, group_id_attr)
+        if schema is not None:
+            fields.append(schema)
+    if b.problems:
+        raise LabelSchemaError(b.problems)
+    return LabelSchema(fields, from_project=classes_from_project)
+
+
+def _field(b: _Builder, path: Any, where: str, entry: Mapping[str, Any], flags: Mapping[str, Any],
+           occluded_attr: str | None, group_id_attr: str | None) -> FieldSchema | None:
+    if not isinstance(path, str):
+        b.problem(f"{where}: a field name must be a string")
+        return None
+    try:
+        parsed = FieldPath.parse(path)
+    except ValueError:
+        b.problem(f"{where}: '{path}' is not a valid field name")
+        return None
+    if parsed.name in RESERVED_FIELD_NAMES or parsed.name == "label_id":
+        b.problem(f"{where}: '{parsed.name}' is reserved and cannot be annotated")
+        return None
+    if parsed.on_frames and b.media_type != "video":
+        b.problem(f"{where}: frame fields need a video dataset")
+    unknown = sorted(set(entry) - ENTRY_KEYS)
+    if unknown:
+        b.problem(f"{where}: unknown keys {unknown} (allowed: {', '.join(sorted(ENTRY_KEYS))})")
+    existing_kind = b.field_schema.get(path)
+    existing = existing_kind is not None
+    label_type = b.label_type(where, path, entry.get("type"), existing_kind)
+    if label_type is None:
+        return None
+    allow = {}
+    for flag in ALLOW_FLAGS:
+        value = entry.get(flag, flags[flag])
+        if not isinstance(value, bool):
+            b.problem(f"{where}: {flag} must be True or False, got {value!r}")
+            value = True
+        allow[flag] = value
+    scalar_kind = existing_kind.value if existing_kind is not None and existing_kind.is_scalar else None
+    if b.from_project:  # the project's labels rule; only names and types matter here
+        return FieldSchema(path, label_type, existing, scalar_kind=scalar_kind, **allow)
+    targets = b.mask_targets(where, path, label_type, entry.get("mask_targets"), existing)
+    classes, groups = b.classes(where, path, label_type, entry.get("classes"), existing, targets)
+    if label_type == "scalar" and classes and scalar_kind not in (None, "str"):
+        b.problem(f"{where}: classes of a scalar field are strings; field '{path}' holds {scalar_kind}")
+    specs = b.attributes(where, path, label_type, entry.get("attributes"), existing)
+    if label_type in SPATIAL_TYPES:
+        specs = b.link_widget(where, path, specs, groups, "occluded", occluded_attr)
+        specs = b.link_widget(where, path, specs, groups, "group_id", group_id_attr)
+    names = [a.name for a in specs]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        b.problem(f"{where}: attributes defined twice: {duplicates}")
+    return FieldSchema(
+        path, label_type, existing, classes=classes, class_groups=groups, attributes=specs,
+        mask_targets=targets, scalar_kind=scalar_kind, **allow,
+    )
+
+
+__all__ = [
+    "AttributeObservation", "AttributeSpec", "ClassGroup", "FieldObservation", "FieldSchema", "LabelSchema",
+    "LabelSchemaError", "SchemaObservations", "build_label_schema", "observe",
+]
