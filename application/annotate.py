@@ -1,0 +1,187 @@
+"""annotate(): check everything, record the run, then build its tasks one by one.
+
+Order matters for safety. Every option is checked before anything is sent
+(schema, task plan, backend options, media files). ``Requested`` is recorded
+before the first request; each task is recorded as started as soon as it
+exists and as created once it is filled, so an interruption leaves a run that
+``resume=True`` finishes or ``cleanup()`` removes, never an orphan task.
+Samples are read task by task with only the fields the run needs, so memory
+follows one task's labels, not the run's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from annoflow.application.ports.annotation_backend import (
+    AnnotationBackend,
+    BackendSession,
+    ProjectRef,
+    UploadRequest,
+)
+from annoflow.application.ports.label_store import LabelStore
+from annoflow.application.runs.registry import RunRegistry
+from annoflow.application.views import SampleCollection
+from annoflow.domain.annotation_run import AnnotationRun, RunError, RunStatus, check_run_key
+from annoflow.domain.label_schema import LabelSchema, build_label_schema, observe
+from annoflow.domain.samples import MediaType
+from annoflow.domain.task_plan import MediaItem, TaskPlan, plan_tasks
+
+SCHEMA_OPTIONS = (
+    "label_schema", "label_field", "label_type", "classes", "attributes", "mask_targets",
+    "allow_additions", "allow_deletions", "allow_label_edits", "allow_index_edits", "allow_spatial_edits",
+    "occluded_attr", "group_id_attr",
+)
+PLAN_OPTIONS = ("task_size", "task_name", "task_assignee", "issue_tracker", "frame_start", "frame_stop", "frame_step")
+
+
+@attrs.frozen
+class AnnotateRequest:
+    """One annotate() call, split into what each checker needs."""
+
+    key: str
+    backend: str
+    media_field: str
+    launch_editor: bool
+    resume: bool
+    schema_options: Mapping[str, Any]
+    plan_options: Mapping[str, Any]
+    backend_options: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, key: str, backend: str, *, media_field: str = "filepath", launch_editor: bool = False,
+           resume: bool = False, **options: Any) -> "AnnotateRequest":
+        schema = {k: options.pop(k) for k in SCHEMA_OPTIONS if k in options}
+        plan = {k: options.pop(k) for k in PLAN_OPTIONS if k in options}
+        return cls(key, backend, media_field, bool(launch_editor), bool(resume), schema, plan, options)
+
+
+class Annotator:
+    """The annotate() use case over the ports; see the module docstring for its order."""
+
+    def __init__(
+        self,
+        store: LabelStore,
+        registry: RunRegistry,
+        backends: Mapping[str, AnnotationBackend],
+        open_url: Callable[[str], Any],
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.backends = backends
+        self.open_url = open_url
+
+    def backend(self, name: str) -> AnnotationBackend:
+        try:
+            return self.backends[name]
+        except KeyError:
+            raise ValueError(f"unknown annotation backend {name!r} (available: {', '.join(sorted(self.backends))})") from None
+
+    def annotate(self, collection: SampleCollection, request: AnnotateRequest) -> AnnotationRun:
+        check_run_key(request.key)
+        backend = self.backend(request.backend)
+        dataset = self.store.name
+        if self.registry.has_run(dataset, request.key):
+            run = self.registry.get_run(dataset, request.key)
+            if not request.resume:
+                raise RunError(
+                    f"dataset {dataset!r} already has an annotation run with key {request.key!r}: "
+                    "choose another key, delete the run, or pass resume=True to finish an interrupted upload"
+                )
+            if run.status is not RunStatus.REQUESTED:
+                raise RunError(f"run {request.key!r} is {run.status.value}: there is nothing to resume")
+            plan_ids = list(run.sample_ids)
+        elif request.resume:
+            raise RunError(f"dataset {dataset!r} has no annotation run {request.key!r} to resume")
+        else:
+            run = None
+            plan_ids = collection.sample_ids
+
+        items = [
+            MediaItem(s.id, s.media(request.media_field), s.media_type)
+            for s in self.store.get_samples(plan_ids, fields=() if request.media_field == "filepath" else (request.media_field,))
+        ]
+        media_type = items[0].media_type if items else MediaType.IMAGE
+        if run is None:
+            schema = self._schema(plan_ids, request.schema_options, media_type)
+            plan_options = dict(request.plan_options)
+            backend_options = dict(request.backend_options)
+        else:  # resume exactly what was requested; only connection settings may come anew
+            schema = run.label_schema
+            plan_options = {k: v for k, v in run.config.items() if k in PLAN_OPTIONS}
+            backend_options = {**{k: v for k, v in run.config.items() if k not in PLAN_OPTIONS}, **request.backend_options}
+        plans = plan_tasks(items, base_name=f"annoflow_{dataset}_{'_'.join(schema.field_names)}", **plan_options)
+        config = backend.parse_config(backend_options, media_type)
+        backend.check_media([i.media_path for i in items])
+
+        if run is None:
+            run = AnnotationRun.request(
+                dataset=dataset, key=request.key, backend=request.backend,
+                config={**_plain(plan_options), **config.recorded},
+                label_schema=schema, sample_ids=plan_ids, media_field=request.media_field,
+            )
+            self.registry.add_run(run)
+        upload = UploadRequest(dataset, request.key, run.label_schema, request.media_field, media_type, config)
+        with backend.connect(config) as session:
+            self._upload(run, session, upload, plans)
+            if request.launch_editor:
+                self.open_url(session.editor_url(next(iter(run.tasks.values()))))
+        return run
+
+    def _schema(self, sample_ids: Sequence[str], options: Mapping[str, Any], media_type: MediaType) -> LabelSchema:
+        field_schema = self.store.field_schema()
+        # Observe only fields the run may edit, reading nothing else.
+        named = _named_fields(options)
+        existing = [p for p in field_schema if p in named] if named is not None else []
+        observations = observe(self.store.get_samples(sample_ids, fields=existing), existing)
+        return build_label_schema(
+            **options, media_type=media_type.value, field_schema=field_schema, observations=observations
+        )
+
+    def _upload(self, run: AnnotationRun, session: BackendSession, upload: UploadRequest, plans: list[TaskPlan]) -> None:
+        # An interrupted upload may have left started, unfilled tasks: they go first.
+        if run.started_tasks:
+            session.delete_tasks(sorted(run.started_tasks))
+            for task_id in sorted(run.started_tasks):
+                run.abandon_task(task_id)
+            self.registry.save_run(run)
+        project = session.prepare_project(upload)
+        if project.created and project.project_id is not None:
+            run.record_project(project.project_id)
+            self.registry.save_run(run)
+        elif run.created_projects:
+            project = ProjectRef(run.created_projects[0], created=True)
+        fields = tuple(upload.label_schema.field_names)
+        media = () if upload.media_field == "filepath" else (upload.media_field,)
+        done = run.filled_plan_indexes
+        for plan in plans:
+            if plan.index in done:
+                continue
+            task_id = session.create_task(upload, plan, project)
+            run.start_task(task_id, plan.index)
+            self.registry.save_run(run)
+            samples = list(self.store.get_samples(plan.sample_ids, fields=fields + media))
+            run.record_task(session.fill_task(upload, plan, task_id, project, samples))
+            self.registry.save_run(run)
+        run.complete_upload()
+        self.registry.save_run(run)
+
+
+def _named_fields(options: Mapping[str, Any]) -> set[str] | None:
+    schema = options.get("label_schema")
+    if isinstance(schema, Mapping):
+        return set(schema)
+    field = options.get("label_field")
+    return {field} if isinstance(field, str) else None
+
+
+def _plain(value: Any) -> Any:
+    """Options as JSON-friendly values for the Requested event (tuples as lists)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value

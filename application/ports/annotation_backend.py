@@ -1,0 +1,133 @@
+"""The annotation backend port: what annotate() and load_annotations() need of CVAT.
+
+The CVAT adapter (httpx) implements it for real; unit tests use a fake. The
+port is cut at the points where the run must record an event, so an
+interrupted call always leaves a record of what exists on the server:
+``create_task`` returns as soon as a task exists (TaskStarted), ``fill_task``
+uploads media and labels and returns the task's provenance (TaskCreated).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from annoflow.domain.run_records import TaskRecord
+from annoflow.domain.samples import MediaType, Sample
+from annoflow.domain.task_plan import TaskPlan
+
+
+class BackendConfigError(ValueError):
+    """Backend options that cannot work, all listed, found before anything is sent."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("invalid backend options:\n" + "\n".join(f"  - {p}" for p in self.problems))
+
+
+@attrs.frozen
+class BackendConfig:
+    """Checked options: what may be recorded in the run, and what may not.
+
+    ``recorded`` holds plain values safe to store in an event (never a
+    credential); ``connection`` holds what is needed to connect and is never
+    recorded or printed.
+    """
+
+    recorded: Mapping[str, Any]
+    connection: Any = attrs.field(repr=False)
+
+
+@attrs.frozen
+class UploadRequest:
+    """Everything a backend needs to build a run's tasks."""
+
+    dataset: str
+    key: str
+    label_schema: Any
+    media_field: str
+    media_type: MediaType
+    config: BackendConfig
+
+
+@attrs.frozen
+class ProjectRef:
+    """The project the run's tasks go into: existing (found or given) or made by the run."""
+
+    project_id: int | None
+    created: bool = False
+
+
+@attrs.frozen
+class TaskStatus:
+    task_id: int
+    name: str
+    status: str
+    assignee: str | None
+    updated: str | None
+    url: str
+    jobs: tuple[Mapping[str, Any], ...] = ()
+
+
+class BackendSession(abc.ABC):
+    """One connection to the backend, used for one annotate() or load call."""
+
+    def __enter__(self) -> "BackendSession":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the connection; the default holds none."""
+
+    @abc.abstractmethod
+    def prepare_project(self, request: UploadRequest) -> ProjectRef:
+        """Find or create the run's project (None when the run uses no project)."""
+
+    @abc.abstractmethod
+    def create_task(self, request: UploadRequest, plan: TaskPlan, project: ProjectRef) -> int:
+        """Create one empty task and return its id."""
+
+    @abc.abstractmethod
+    def fill_task(
+        self, request: UploadRequest, plan: TaskPlan, task_id: int, project: ProjectRef, samples: Sequence[Sample]
+    ) -> TaskRecord:
+        """Upload the task's media and labels; return what is needed to read it back."""
+
+    @abc.abstractmethod
+    def delete_tasks(self, task_ids: Sequence[int]) -> None:
+        """Delete tasks; tasks already gone are not an error."""
+
+    @abc.abstractmethod
+    def delete_projects(self, project_ids: Sequence[int]) -> None:
+        """Delete projects; projects already gone are not an error."""
+
+    @abc.abstractmethod
+    def task_statuses(self, task_ids: Sequence[int]) -> list[TaskStatus]:
+        """Status of each task and its jobs."""
+
+    @abc.abstractmethod
+    def editor_url(self, task: TaskRecord) -> str:
+        """Where a person opens the task's first job."""
+
+
+class AnnotationBackend(abc.ABC):
+    """A kind of annotation server: checks options without I/O, then opens sessions."""
+
+    name: str
+
+    @abc.abstractmethod
+    def parse_config(self, options: Mapping[str, Any], media_type: MediaType) -> BackendConfig:
+        """Check the backend's options (server parameters, connection settings) without I/O."""
+
+    @abc.abstractmethod
+    def check_media(self, paths: Sequence[str]) -> None:
+        """Raise a clear error naming media that cannot be uploaded, before anything is sent."""
+
+    @abc.abstractmethod
+    def connect(self, config: BackendConfig) -> BackendSession:
+        """Open a session; credentials come from ``config.connection``."""

@@ -1,0 +1,121 @@
+"""annotate() checks everything first, records before it sends, and never orphans a task."""
+
+from __future__ import annotations
+
+import pytest
+
+from annoflow.adapters.label_stores import InMemoryLabelStore
+from annoflow.application.annotate import AnnotateRequest, Annotator
+from annoflow.application.ports.annotation_backend import BackendConfigError
+from annoflow.application.runs.registry import RunRegistry
+from annoflow.domain.annotation_run import RunError, RunStatus
+from annoflow.domain.label_schema import LabelSchemaError
+from annoflow.domain.labels import Detection, Detections
+from annoflow.domain.samples import ImageMetadata, Sample
+from annoflow.domain.task_plan import TaskPlanError
+from tests.fakes import FakeBackend
+
+
+class CountingStore(InMemoryLabelStore):
+    """Remembers how many samples each read asked for."""
+
+    def __init__(self, name):
+        super().__init__(name)
+        self.reads = []
+
+    def get_samples(self, ids=None, fields=None):
+        self.reads.append((len(ids) if ids is not None else None, None if fields is None else tuple(fields)))
+        return super().get_samples(ids, fields)
+
+
+@pytest.fixture
+def world():
+    store = CountingStore("quickstart")
+    samples = [
+        Sample(filepath=f"/img/{i}.jpg", media_type="image", metadata=ImageMetadata(64, 48),
+               fields={"ground_truth": Detections([Detection(label="cat", bounding_box=(0.1, 0.1, 0.2, 0.2),
+                                                            attributes={"iscrowd": 0}) for _ in range(i % 3)]),
+                       "other": "x"})
+        for i in range(5)
+    ]
+    store.add_samples(samples)
+    registry = RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    backend = FakeBackend()
+    opened = []
+    annotator = Annotator(store, registry, {"fake": backend}, opened.append)
+    return store, registry, backend, annotator, opened
+
+
+def _annotate(annotator, store, key="k", **options):
+    from annoflow.application.dataset import Dataset
+
+    dataset = Dataset(store, annotator.registry)
+    return annotator.annotate(dataset, AnnotateRequest.of(key, "fake", **options))
+
+
+def _events(registry, run):
+    return [type(e).__name__ for e in registry.history(run.id)]
+
+
+def test_tasks_are_recorded_as_they_are_built(world):
+    store, registry, backend, annotator, opened = world
+    run = _annotate(annotator, store, label_field="ground_truth", task_size=2, segment_size=1, launch_editor=True)
+    assert _events(registry, run) == ["Requested"] + ["TaskStarted", "TaskCreated"] * 3 + ["UploadCompleted"]
+    assert run.status is RunStatus.UPLOADED and set(run.task_ids) == set(backend.server.tasks)
+    assert sum(len(t.uploaded) for t in run.tasks.values()) == sum(i % 3 for i in range(5))
+    assert run.config["task_size"] == 2 and run.config["segment_size"] == 1
+    assert opened == [f"http://fake/tasks/{run.task_ids[0]}/jobs/{run.tasks[run.task_ids[0]].job_ids[0]}"]
+    # one streaming pass observes the existing labels; then samples are read a task at a time
+    observe_pass, *task_reads = [r for r in store.reads if r[1] == ("ground_truth",)]
+    assert observe_pass == (5, ("ground_truth",))
+    assert [n for n, _ in task_reads] == [2, 2, 1]
+
+
+@pytest.mark.parametrize(
+    "options, error, message",
+    [
+        ({"label_field": "ground_truth", "task_size": 0}, TaskPlanError, "task_size must be a positive integer"),
+        ({"label_field": "ground_truth", "segment_size": -1}, BackendConfigError, "segment_size must be a positive integer"),
+        ({"label_field": "ground_truth", "bogus": 1}, BackendConfigError, "unknown option 'bogus'"),
+        ({"label_field": "new_field"}, LabelSchemaError, "new_field"),
+    ],
+)
+def test_bad_input_is_refused_before_anything_is_recorded_or_sent(world, options, error, message):
+    store, registry, backend, annotator, _ = world
+    with pytest.raises(error, match=message):
+        _annotate(annotator, store, **options)
+    assert registry.list_runs("quickstart") == [] and backend.server.connections == 0
+
+
+def test_missing_media_is_refused_before_anything_is_sent(world):
+    store, registry, backend, annotator, _ = world
+    backend.missing_media = {"/img/3.jpg"}
+    with pytest.raises(FileNotFoundError, match="/img/3.jpg"):
+        _annotate(annotator, store, label_field="ground_truth")
+    assert registry.list_runs("quickstart") == [] and backend.server.tasks == {}
+
+
+def test_an_existing_key_is_refused_unless_resuming(world):
+    store, registry, backend, annotator, _ = world
+    _annotate(annotator, store, label_field="ground_truth")
+    with pytest.raises(RunError, match="already has an annotation run with key 'k'"):
+        _annotate(annotator, store, label_field="ground_truth")
+    with pytest.raises(RunError, match="is uploaded: there is nothing to resume"):
+        _annotate(annotator, store, resume=True)
+    with pytest.raises(RunError, match="no annotation run 'other' to resume"):
+        _annotate(annotator, store, key="other", resume=True)
+
+
+def test_an_interrupted_upload_resumes_without_orphans(world):
+    store, registry, backend, annotator, _ = world
+    backend.server.fail_fill_of_plan = 1
+    with pytest.raises(ConnectionError):
+        _annotate(annotator, store, label_field="ground_truth", task_size=2)
+    run = registry.get_run("quickstart", "k")
+    assert run.status is RunStatus.REQUESTED and len(run.tasks) == 1 and len(run.started_tasks) == 1
+    assert set(backend.server.tasks) == set(run.tasks) | set(run.started_tasks)  # every server task is on record
+    resumed = _annotate(annotator, store, resume=True)
+    assert resumed.status is RunStatus.UPLOADED and len(resumed.tasks) == 3
+    assert set(backend.server.tasks) == set(resumed.task_ids)
+    assert "TaskAbandoned" in _events(registry, resumed)
+    assert sorted(s for t in resumed.tasks.values() for s in t.sample_ids) == sorted(resumed.sample_ids)

@@ -1,0 +1,117 @@
+"""A fake annotation backend for unit tests: an in-memory server with the port's behaviour."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from annoflow.application.ports.annotation_backend import (
+    AnnotationBackend,
+    BackendConfig,
+    BackendConfigError,
+    BackendSession,
+    ProjectRef,
+    TaskStatus,
+    UploadRequest,
+)
+from annoflow.domain.labels import labels_in
+from annoflow.domain.run_records import FrameRef, TaskRecord, UploadedObject
+from annoflow.domain.samples import MediaType, Sample
+from annoflow.domain.task_plan import TaskPlan
+
+
+@attrs.define
+class FakeServer:
+    tasks: dict[int, dict[str, Any]] = attrs.field(factory=dict)
+    projects: dict[int, str] = attrs.field(factory=dict)
+    ids: Any = attrs.field(factory=lambda: itertools.count(1))
+    fail_fill_of_plan: int | None = None
+    requests: int = 0
+    connections: int = 0
+
+
+class FakeSession(BackendSession):
+    def __init__(self, server: FakeServer, config: BackendConfig) -> None:
+        self.server = server
+        self.config = config
+
+    def prepare_project(self, request: UploadRequest) -> ProjectRef:
+        name = request.config.recorded.get("project_name")
+        if name is None:
+            return ProjectRef(None)
+        self.server.requests += 1
+        for pid, pname in self.server.projects.items():
+            if pname == name:
+                return ProjectRef(pid)
+        pid = next(self.server.ids)
+        self.server.projects[pid] = name
+        return ProjectRef(pid, created=True)
+
+    def create_task(self, request: UploadRequest, plan: TaskPlan, project: ProjectRef) -> int:
+        self.server.requests += 1
+        task_id = next(self.server.ids)
+        self.server.tasks[task_id] = {"name": plan.name, "project": project.project_id, "filled": False}
+        return task_id
+
+    def fill_task(self, request: UploadRequest, plan: TaskPlan, task_id: int, project: ProjectRef,
+                  samples: Sequence[Sample]) -> TaskRecord:
+        if self.server.fail_fill_of_plan == plan.index:
+            self.server.fail_fill_of_plan = None
+            raise ConnectionError("the server went away")
+        self.server.requests += 2
+        uploaded = []
+        for sample in samples:
+            for field in request.label_schema.field_names:
+                for label in labels_in(sample.get(field)):
+                    uploaded.append(UploadedObject(field, label.id, sample.id, "shape", next(self.server.ids)))
+        self.server.tasks[task_id]["filled"] = True
+        return TaskRecord(task_id=task_id, project_id=project.project_id, job_ids=[next(self.server.ids)],
+                          frames=[FrameRef(s.id) for s in samples], uploaded=uploaded, labels=[], attributes=[])
+
+    def delete_tasks(self, task_ids: Sequence[int]) -> None:
+        for task_id in task_ids:
+            self.server.tasks.pop(task_id, None)
+
+    def delete_projects(self, project_ids: Sequence[int]) -> None:
+        for pid in project_ids:
+            self.server.projects.pop(pid, None)
+            for tid in [t for t, task in self.server.tasks.items() if task["project"] == pid]:
+                del self.server.tasks[tid]
+
+    def task_statuses(self, task_ids: Sequence[int]) -> list[TaskStatus]:
+        return [TaskStatus(t, self.server.tasks[t]["name"], "annotation", None, None, f"http://fake/tasks/{t}")
+                for t in task_ids if t in self.server.tasks]
+
+    def editor_url(self, task: TaskRecord) -> str:
+        return f"http://fake/tasks/{task.task_id}/jobs/{task.job_ids[0]}"
+
+
+class FakeBackend(AnnotationBackend):
+    name = "fake"
+    known = ("segment_size", "project_name", "username", "password")
+
+    def __init__(self, server: FakeServer | None = None, missing_media: Sequence[str] = ()) -> None:
+        self.server = server or FakeServer()
+        self.missing_media = set(missing_media)
+
+    def parse_config(self, options: Mapping[str, Any], media_type: MediaType) -> BackendConfig:
+        problems = [f"unknown option {k!r}" for k in options if k not in self.known]
+        size = options.get("segment_size")
+        if size is not None and (not isinstance(size, int) or size < 1):
+            problems.append(f"segment_size must be a positive integer, got {size!r}")
+        if problems:
+            raise BackendConfigError(problems)
+        recorded = {k: v for k, v in options.items() if k in ("segment_size", "project_name")}
+        return BackendConfig(recorded, {k: v for k, v in options.items() if k in ("username", "password")})
+
+    def check_media(self, paths: Sequence[str]) -> None:
+        missing = sorted(set(paths) & self.missing_media)
+        if missing:
+            raise FileNotFoundError(f"media not found: {missing}")
+
+    def connect(self, config: BackendConfig) -> FakeSession:
+        self.server.connections += 1
+        return FakeSession(self.server, config)
