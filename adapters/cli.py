@@ -22,7 +22,10 @@ def _quickstart(args: argparse.Namespace) -> int:
         if len(dataset.store):
             dataset.store.delete_samples(dataset.store.sample_ids())
         media = Path(args.media_dir) if args.media_dir else wiring.data_dir() / "media" / args.dataset
-        load_quickstart(dataset.store, media, num_samples=args.samples, seed=args.seed)
+        if args.video:
+            load_quickstart(dataset.store, media, video=True, num_samples=args.samples, seed=args.seed)
+        else:
+            load_quickstart(dataset.store, media, num_samples=args.samples, seed=args.seed)
         print(f"built dataset {args.dataset!r}: {len(dataset.store)} samples, media in {media}")
     schema = dataset.store.field_schema()
     for path, kind in sorted(schema.items()):
@@ -74,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     quick.add_argument("--seed", type=int, default=51)
     quick.add_argument("--media-dir", help="where the images go (default: the data dir)")
     quick.add_argument("--force", action="store_true", help="rebuild even if the dataset exists")
+    quick.add_argument("--video", action="store_true", help="the video quickstart (one MP4 per sample, frames.detections)")
     quick.set_defaults(handler=_quickstart)
 
     runs = commands.add_parser("runs", help="list, inspect, rename or delete annotation runs")

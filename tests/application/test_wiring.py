@@ -46,3 +46,16 @@ def test_cli_manages_runs_and_prints_the_audit_trail(tmp_path, monkeypatch, caps
     assert cli.main(["runs", "delete", "k2"]) == 0
     assert cli.main(["audit", "--dataset", "quickstart"]) == 0
     assert "run 'k2' (deleted" in capsys.readouterr().out
+
+
+def test_cli_builds_the_quickstart_datasets(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ANNOFLOW_DATA_DIR", str(tmp_path))
+    assert cli.main(["quickstart", "--samples", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "built dataset 'quickstart': 3 samples" in out and "ground_truth: detections" in out
+    assert cli.main(["quickstart", "--samples", "3"]) == 0
+    assert "already holds 3 samples" in capsys.readouterr().out
+    assert cli.main(["quickstart", "--dataset", "quickstart-video", "--video", "--samples", "1"]) == 0
+    assert "frames.detections: detections" in capsys.readouterr().out
+    video = wiring.open_dataset("quickstart-video").first()
+    assert video.media_type.value == "video" and video.frames
