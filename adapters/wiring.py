@@ -10,6 +10,7 @@ the choice is made by environment, never by import.
 from __future__ import annotations
 
 import os
+import webbrowser
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -57,4 +58,4 @@ def open_dataset(
     env: Mapping[str, str] | None = None,
 ) -> Dataset:
     """A dataset on the embedded defaults, or on the store and registry given."""
-    return Dataset(store or open_label_store(name, env), registry or open_registry(env))
+    return Dataset(store or open_label_store(name, env), registry or open_registry(env), open_url=webbrowser.open)

@@ -7,15 +7,19 @@ Method names follow FiftyOne's (``list_annotation_runs``,
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 
+from annoflow.application.annotate import PLAN_OPTIONS, SCHEMA_OPTIONS, AnnotateRequest, Annotator
+from annoflow.application.ports.annotation_backend import AnnotationBackend
 from annoflow.application.ports.label_store import LabelStore
+from annoflow.application.results import AnnotationResults
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.application.views import DatasetView, SampleCollection, Stage
 from annoflow.domain.annotation_run import AnnotationRun
+from annoflow.domain.samples import MediaType
 
 
 @attrs.frozen
@@ -70,9 +74,59 @@ class Dataset(SampleCollection):
 
     stages: tuple[Stage, ...] = ()
 
-    def __init__(self, store: LabelStore, registry: RunRegistry) -> None:
+    def __init__(
+        self,
+        store: LabelStore,
+        registry: RunRegistry,
+        backends: Mapping[str, AnnotationBackend] | None = None,
+        *,
+        default_backend: str = "cvat",
+        open_url: Callable[[str], Any] | None = None,
+    ) -> None:
         self.store = store
         self.registry = registry
+        self.backends = dict(backends or {})
+        self.default_backend = default_backend
+        self._open_url = open_url
+
+    def _dataset_of(self) -> "Dataset":
+        return self
+
+    def _open(self, url: str) -> None:
+        if self._open_url is None:
+            raise RuntimeError("launch_editor=True needs a browser opener; none is configured")
+        self._open_url(url)
+
+    def _backend(self, name: str | None) -> AnnotationBackend:
+        name = name or self.default_backend
+        try:
+            return self.backends[name]
+        except KeyError:
+            known = ", ".join(sorted(self.backends)) or "none configured"
+            raise ValueError(f"unknown annotation backend {name!r} (available: {known})") from None
+
+    def annotate_collection(
+        self, collection: SampleCollection, anno_key: str, backend: str | None = None, **kwargs: Any
+    ) -> AnnotationResults:
+        backend_name = backend or self.default_backend
+        self._backend(backend_name)
+        annotator = Annotator(self.store, self.registry, self.backends, self._open)
+        run = annotator.annotate(collection, AnnotateRequest.of(anno_key, backend_name, **kwargs))
+        connection = {k: v for k, v in kwargs.items() if k not in SCHEMA_OPTIONS + PLAN_OPTIONS}
+        return self._results(run, connection)
+
+    def load_annotation_results(self, anno_key: str, **connection: Any) -> AnnotationResults:
+        """The run's results object; connection settings (url, credentials) may be given again."""
+        return self._results(self.registry.get_run(self.name, anno_key), connection)
+
+    def _results(self, run: AnnotationRun, connection: Mapping[str, Any]) -> AnnotationResults:
+        backend = self._backend(run.backend)
+        media_type = MediaType.VIDEO if run.sample_ids and next(
+            self.store.get_samples(run.sample_ids[:1], fields=())).media_type is MediaType.VIDEO else MediaType.IMAGE
+        recorded = {k: v for k, v in run.config.items() if k not in PLAN_OPTIONS}
+        drop = ("media_field", "launch_editor", "resume")
+        options = {**recorded, **{k: v for k, v in connection.items() if k not in drop}}
+        return AnnotationResults(self.registry, run, backend, lambda: backend.parse_config(options, media_type))
 
     @property
     def name(self) -> str:

@@ -184,6 +184,15 @@ class SampleCollection:
     ) -> "DatasetView":
         return self._with(SortBy(key, reverse, None if fields is None else tuple(fields)))
 
+    # --- annotation ---------------------------------------------------------
+
+    def annotate(self, anno_key: str, **kwargs: Any) -> Any:
+        """Send these samples (and their labels) for annotation; see Annotator for the order of work."""
+        return self._dataset_of().annotate_collection(self, anno_key, **kwargs)
+
+    def _dataset_of(self) -> Any:
+        raise NotImplementedError
+
     # --- access -------------------------------------------------------------
 
     @property
@@ -229,6 +238,9 @@ class DatasetView(SampleCollection):
 
     def _with(self, stage: Stage) -> "DatasetView":
         return DatasetView(self.dataset, self.stages + (stage,))
+
+    def _dataset_of(self) -> Any:
+        return self.dataset
 
     def view_stages(self) -> Sequence[Stage]:
         return self.stages

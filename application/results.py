@@ -1,0 +1,100 @@
+"""AnnotationResults: what annotate() and load_annotation_results() return.
+
+It reads the run's record (task, job and project ids, frame maps) and talks
+to the backend only when asked: status, cleanup, the API wrapper.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from annoflow.application.ports.annotation_backend import AnnotationBackend, BackendConfig, BackendSession, TaskStatus
+from annoflow.application.runs.registry import RunRegistry
+from annoflow.domain.annotation_run import AnnotationRun
+
+
+class AnnotationResults:
+    def __init__(
+        self,
+        registry: RunRegistry,
+        run: AnnotationRun,
+        backend: AnnotationBackend,
+        connect: Callable[[], BackendConfig],
+    ) -> None:
+        self._registry = registry
+        self._run = run
+        self._backend = backend
+        self._connect = connect
+        self._session: BackendSession | None = None
+
+    # --- the record ------------------------------------------------------------------
+
+    @property
+    def anno_key(self) -> str:
+        return self._run.key
+
+    @property
+    def task_ids(self) -> list[int]:
+        return list(self._run.task_ids)
+
+    @property
+    def job_ids(self) -> dict[int, list[int]]:
+        return {task: list(jobs) for task, jobs in self._run.job_ids.items()}
+
+    @property
+    def project_ids(self) -> list[int]:
+        return list(self._run.project_ids)
+
+    @property
+    def frame_id_map(self) -> dict[int, dict[int, dict[str, Any]]]:
+        """Per task, each task frame's sample id (and video frame number)."""
+        return {
+            task_id: {
+                index: {"sample_id": ref.sample_id, **({"frame_id": ref.frame} if ref.frame is not None else {})}
+                for index, ref in enumerate(task.frames)
+            }
+            for task_id, task in self._run.tasks.items()
+        }
+
+    # --- the backend -----------------------------------------------------------------
+
+    def use_api(self, session: BackendSession) -> None:
+        """Reuse an open session (e.g. across many runs) instead of connecting again."""
+        self._session = session
+
+    def connect_to_api(self) -> BackendSession:
+        if self._session is None:
+            self._session = self._backend.connect(self._connect())
+        return self._session
+
+    def get_status(self) -> list[TaskStatus]:
+        return self.connect_to_api().task_statuses(self.task_ids)
+
+    def print_status(self, print_fn: Callable[[str], Any] = print) -> None:
+        fields = ", ".join(f"'{f}'" for f in self._run.label_schema.field_names) if self._run.label_schema else ""
+        print_fn(f"Status for label field {fields}:" if fields else "Status:")
+        for status in self.get_status():
+            print_fn(f"    Task {status.task_id} ({status.name}):")
+            print_fn(f"        Status: {status.status}")
+            print_fn(f"        Assignee: {status.assignee}")
+            print_fn(f"        Last updated: {status.updated}")
+            print_fn(f"        URL: {status.url}")
+            for job in status.jobs:
+                print_fn(f"        Job {job['id']}:")
+                print_fn(f"            Status: {job.get('status')}")
+                print_fn(f"            Assignee: {job.get('assignee')}")
+                if job.get("reviewer") is not None:
+                    print_fn(f"            Reviewer: {job['reviewer']}")
+
+    def cleanup(self) -> None:
+        """Delete the run's tasks (started ones too) and the projects the run created."""
+        run = self._run
+        tasks = sorted(set(run.task_ids) | set(run.started_tasks))
+        session = self.connect_to_api()
+        session.delete_tasks(tasks)
+        session.delete_projects(list(run.created_projects))
+        for task_id in sorted(run.started_tasks):
+            run.abandon_task(task_id)
+        run.record_cleanup(tasks, run.created_projects)
+        self._registry.save_run(run)
