@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_registry import _full_run
+from tests.runs.test_registry import _full_run
 
 from annoflow.application.audit import audit_entries, dataset_history, run_history
 from annoflow.application.runs.registry import RunRegistry

@@ -166,8 +166,8 @@ def test_run_rebuilt_equal_after_a_process_restart(registry_env, tmp_path):
     writer = textwrap.dedent(
         f"""
         import pickle, sys
-        sys.path.insert(0, {str(__import__('pathlib').Path(__file__).parent)!r})
-        from test_registry import _full_run, _state
+        sys.path.insert(0, {str(__import__('pathlib').Path(__file__).parents[2])!r})
+        from tests.runs.test_registry import _full_run, _state
         from annoflow.application.runs.registry import RunRegistry
         registry = RunRegistry(env={registry_env!r})
         run = _full_run()
