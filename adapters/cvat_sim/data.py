@@ -1,0 +1,255 @@
+"""Logging in, task data (multipart and TUS uploads), background requests, data meta and frames."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import uuid
+from pathlib import Path
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+
+from annoflow.adapters.cvat_sim.http import context, cvat_json, json_body, paginate
+from annoflow.adapters.cvat_sim.media import read_media
+from annoflow.adapters.cvat_sim.resources import get_job, get_task
+from annoflow.adapters.cvat_sim.state import SimError, SimState, Upload, bad_request, not_found, now
+
+def _make_segments(task: dict[str, Any], size: int, video: bool) -> list[tuple[int, int]]:
+    segment = task["segment_size"] or size
+    overlap = task["overlap"]
+    if overlap is None:
+        overlap = 5 if video and segment < size else 0
+    overlap = min(overlap, max(segment - 1, 0))
+    segments, start = [], 0
+    while start < size:
+        stop = min(start + segment - 1, size - 1)
+        segments.append((start, stop))
+        if stop == size - 1:
+            break
+        start = stop + 1 - overlap
+    return segments
+
+
+def routes(state: SimState) -> dict[str, Any]:
+    async def login(request: Request) -> Response:
+        body = await json_body(request)
+        password = body.get("password")
+        identity = body.get("username") or body.get("email")
+        if not password or not identity:
+            raise bad_request("non_field_errors", 'Must include "username" and "password".')
+        found = state.login(identity, password)
+        if found is None:
+            raise bad_request("non_field_errors", "Unable to log in with provided credentials.")
+        key, session, csrf = found
+        response = cvat_json({"key": key})
+        response.set_cookie("sessionid", session, httponly=True, samesite="lax")
+        response.set_cookie("csrftoken", csrf, samesite="lax")
+        return response
+
+    async def logout(request: Request) -> Response:
+        ctx = context(state, request)
+        state.logout(ctx.user.id)
+        response = cvat_json({"detail": "Successfully logged out."})
+        response.delete_cookie("sessionid")
+        response.delete_cookie("csrftoken")
+        return response
+
+    def _receive(task_id: int, name: str, content: bytes) -> None:
+        folder = state.media_dir / "uploads" / str(task_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        safe = Path(name).name
+        path = folder / safe
+        path.write_bytes(content)
+        state.uploads.setdefault(task_id, []).append(Upload(safe, path, len(content)))
+
+    async def _files_and_fields(request: Request, task_id: int) -> dict[str, Any]:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith("multipart/form-data"):
+            form = await request.form(max_files=100_000, max_fields=100_000)
+            fields: dict[str, Any] = {}
+            for key, value in form.multi_items():
+                if isinstance(value, UploadFile):
+                    _receive(task_id, value.filename or key, await value.read())
+                elif key.startswith("client_files["):
+                    raise bad_request("client_files", "Expected files, got a plain field")
+                elif key.startswith("upload_file_order"):
+                    fields.setdefault("upload_file_order", []).append(value)
+                else:
+                    fields[key] = value
+            return fields
+        return await json_body(request)
+
+    def _finish(task: dict[str, Any], fields: dict[str, Any], ctx_user: int) -> Response:
+        if task["data"] is not None:
+            raise bad_request("detail", "Data has already been uploaded for this task")
+        if fields.get("image_quality") in (None, ""):
+            raise bad_request("image_quality", "This field is required.")
+        quality = int(fields["image_quality"])
+        if not 0 <= quality <= 100:
+            raise bad_request("image_quality", "Ensure this value is between 0 and 100.")
+        rq_id = f"create:task.id={task['id']}-{uuid.uuid4().hex[:8]}"
+        request_record = {
+            "id": rq_id, "owner": ctx_user, "created": now(), "task_id": task["id"],
+            "status": "started", "message": "", "finished": None,
+        }
+        state.requests[rq_id] = request_record
+        try:
+            data = read_media(state.uploads.pop(task["id"], []), fields)
+        except SimError as error:
+            # CVAT reports processing failures through the request, not the upload answer.
+            request_record.update(status="failed", message=str(error.body), finished=now())
+            return cvat_json({"rq_id": rq_id}, 202)
+        task["data"] = data
+        segments = _make_segments(task, data["size"], data["mode"] == "interpolation")
+        stamp = now()
+        for start, stop in segments:
+            jid = state.next_id("job")
+            state.jobs[jid] = {
+                "id": jid, "task_id": task["id"], "start_frame": start, "stop_frame": stop,
+                "assignee_id": None, "stage": "annotation", "state": "new", "created": stamp, "updated": stamp,
+            }
+        task["updated"] = stamp
+        request_record.update(status="finished", finished=now())
+        return cvat_json({"rq_id": rq_id}, 202)
+
+    async def task_data(request: Request) -> Response:
+        ctx = context(state, request)
+        task = get_task(state, ctx, request.path_params["id"])
+        if request.method == "GET":
+            return _frame(request, task)
+        headers = request.headers
+        if "upload-start" in headers:
+            state.uploads[task["id"]] = []
+            return Response(status_code=202)
+        if "upload-multiple" in headers:
+            await _files_and_fields(request, task["id"])
+            return Response(status_code=200)
+        if "tus-resumable" in headers:
+            return _tus_create(request, task)
+        fields = await _files_and_fields(request, task["id"])
+        with state.lock:
+            return _finish(task, fields, ctx.user.id)
+
+    def _tus_create(request: Request, task: dict[str, Any]) -> Response:
+        length = int(request.headers.get("upload-length", "0"))
+        meta = {}
+        for item in request.headers.get("upload-metadata", "").split(","):
+            if item.strip():
+                key, _, value = item.strip().partition(" ")
+                meta[key] = base64.b64decode(value).decode()
+        name = Path(meta.get("filename") or "file").name
+        file_id = secrets.token_hex(8)
+        path = state.media_dir / "uploads" / str(task["id"]) / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+        state.tus[file_id] = {"task": task["id"], "name": name, "path": path, "length": length, "offset": 0}
+        if length == 0:
+            state.uploads.setdefault(task["id"], []).append(Upload(name, path, 0))
+        location = f"{str(request.url).split('?')[0].rstrip('/')}/{file_id}"
+        return Response(status_code=201, headers={
+            "Location": location, "Upload-Filename": name, "Tus-Resumable": "1.0.0",
+        })
+
+    async def tus_chunk(request: Request) -> Response:
+        ctx = context(state, request)
+        task = get_task(state, ctx, request.path_params["id"])
+        upload = state.tus.get(request.path_params["file_id"])
+        if upload is None or upload["task"] != task["id"]:
+            raise not_found()
+        tus_headers = {"Tus-Resumable": "1.0.0", "Upload-Offset": str(upload["offset"])}
+        if request.method == "HEAD":
+            return Response(status_code=200, headers={**tus_headers, "Upload-Length": str(upload["length"])})
+        offset = int(request.headers.get("upload-offset", "-1"))
+        if offset != upload["offset"]:
+            return Response(status_code=409, headers=tus_headers)
+        chunk = await request.body()
+        with open(upload["path"], "ab") as out:
+            out.write(chunk)
+        upload["offset"] += len(chunk)
+        if upload["offset"] >= upload["length"]:
+            state.uploads.setdefault(task["id"], []).append(Upload(upload["name"], upload["path"], upload["offset"]))
+            del state.tus[request.path_params["file_id"]]
+        return Response(status_code=204, headers={"Tus-Resumable": "1.0.0", "Upload-Offset": str(upload["offset"])})
+
+    def _frame(request: Request, task: dict[str, Any]) -> Response:
+        data = task["data"]
+        if data is None:
+            raise not_found()
+        kind = request.query_params.get("type")
+        if kind != "frame":
+            raise bad_request("type", "This simulator serves type=frame only")
+        number = int(request.query_params.get("number", "0"))
+        if data["mode"] == "interpolation" or not 0 <= number < data["size"]:
+            raise bad_request("number", f"The frame number should be in the [0, {data['size'] - 1}] range")
+        name = data["frames"][number]["name"]
+        path = next(Path(p) for p in data["files"] if Path(p).name == name)
+        return FileResponse(path)
+
+    async def data_meta(request: Request) -> Response:
+        ctx = context(state, request)
+        if "task_id" in request.path_params:
+            task = get_task(state, ctx, request.path_params["task_id"])
+            start, stop = 0, None
+        else:
+            job = get_job(state, ctx, request.path_params["job_id"])
+            task = state.tasks[job["task_id"]]
+            start, stop = job["start_frame"], job["stop_frame"]
+        data = task["data"]
+        if data is None:
+            raise not_found()
+        frames = data["frames"]
+        if data["mode"] != "interpolation" and stop is not None:
+            frames = frames[start:stop + 1]
+        step_start, step_stop = data["start_frame"], data["stop_frame"]
+        return cvat_json({
+            "chunks_updated_date": task["updated"], "chunk_size": data["chunk_size"],
+            "size": data["size"] if stop is None else stop - start + 1, "image_quality": data["image_quality"],
+            "start_frame": step_start, "stop_frame": step_stop, "frame_filter": data["frame_filter"],
+            "frames": [{**f, "related_files": 0, "has_related_context": False} for f in frames],
+            "deleted_frames": [], "included_frames": None, "storage": "local", "cloud_storage_id": None,
+            "chapters": None,
+        })
+
+    def _request_json(record: dict[str, Any], ctx_base: str) -> dict[str, Any]:
+        owner = state.users[record["owner"]]
+        return {
+            "status": record["status"], "message": record["message"], "id": record["id"],
+            "operation": {"type": "create:task", "target": "task", "project_id": None,
+                          "task_id": record["task_id"], "job_id": None, "format": None, "function_id": None},
+            "progress": 1.0 if record["status"] == "finished" else 0.0,
+            "created_date": record["created"], "started_date": record["created"], "finished_date": record["finished"],
+            "expiry_date": None, "owner": {"id": owner.id, "username": owner.username},
+            "result_url": None, "result_id": record["task_id"] if record["status"] == "finished" else None,
+        }
+
+    async def requests_list(request: Request) -> Response:
+        ctx = context(state, request)
+        found = [r for r in state.requests.values() if r["owner"] == ctx.user.id]
+        return paginate(request, found, lambda r: _request_json(r, ctx.base))
+
+    async def request_detail(request: Request) -> Response:
+        ctx = context(state, request)
+        record = state.requests.get(request.path_params["rq_id"])
+        if record is None or record["owner"] != ctx.user.id:
+            raise not_found()
+        return cvat_json(_request_json(record, ctx.base))
+
+    async def task_status(request: Request) -> Response:
+        """The legacy route: the state of the task's latest creation request."""
+        ctx = context(state, request)
+        task = get_task(state, ctx, request.path_params["id"])
+        records = [r for r in state.requests.values() if r["task_id"] == task["id"]]
+        if not records:
+            return cvat_json({"state": "Unknown", "message": "", "progress": 0})
+        last = records[-1]
+        states = {"finished": "Finished", "failed": "Failed", "started": "Started", "queued": "Queued"}
+        return cvat_json({"state": states[last["status"]], "message": last["message"],
+                          "progress": 1.0 if last["status"] == "finished" else 0.0})
+
+    return {
+        "login": login, "logout": logout, "task_data": task_data, "tus_chunk": tus_chunk, "data_meta": data_meta,
+        "requests_list": requests_list, "request_detail": request_detail, "task_status": task_status,
+    }

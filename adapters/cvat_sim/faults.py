@@ -1,0 +1,129 @@
+"""Fault injection and the exchange hook, as one ASGI middleware in front of every route.
+
+A `FaultPlan` holds rules: at the Nth request matching a method and a path
+pattern, answer a status (5xx, or 429 with Retry-After) or hang for a while
+before answering. Every finished exchange (request and response, bodies
+included) is handed to ``on_exchange``, which the tests use to validate
+traffic against CVAT's OpenAPI schema.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+
+@attrs.frozen
+class Exchange:
+    method: str
+    path: str
+    query: str
+    request_headers: dict[str, str]
+    request_body: bytes
+    status: int
+    response_headers: dict[str, str]
+    response_body: bytes
+
+
+@attrs.define
+class FaultRule:
+    method: str
+    path: re.Pattern[str]
+    nth: int
+    status: int | None = None
+    retry_after: float | None = None
+    hang: float | None = None
+    seen: int = 0
+    fired: bool = False
+
+
+class FaultPlan:
+    def __init__(self) -> None:
+        self._rules: list[FaultRule] = []
+        self._lock = threading.Lock()
+
+    def add(self, method: str, path: str, *, nth: int = 1, status: int | None = None,
+            retry_after: float | None = None, hang: float | None = None) -> FaultRule:
+        """At the ``nth`` matching request (``path`` is a regex on the URL path), misbehave once."""
+        if status is None and hang is None:
+            raise ValueError("a fault answers a status or hangs")
+        rule = FaultRule(method.upper(), re.compile(path), nth, status, retry_after, hang)
+        with self._lock:
+            self._rules.append(rule)
+        return rule
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    def match(self, method: str, path: str) -> FaultRule | None:
+        with self._lock:
+            for rule in self._rules:
+                if not rule.fired and rule.method in (method, "*") and rule.path.search(path):
+                    rule.seen += 1
+                    if rule.seen == rule.nth:
+                        rule.fired = True
+                        return rule
+        return None
+
+
+class FaultMiddleware:
+    def __init__(self, app: Any, plan: FaultPlan, on_exchange: Callable[[Exchange], None] | None = None) -> None:
+        self.app = app
+        self.plan = plan
+        self.on_exchange = on_exchange
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rule = self.plan.match(scope["method"], scope["path"])
+        if rule is not None and rule.hang:
+            await asyncio.sleep(rule.hang)
+        if rule is not None and rule.status:
+            body = json.dumps({"detail": f"simulated fault: {rule.status}"}).encode()
+            headers = [(b"content-type", b"application/vnd.cvat+json"), (b"content-length", str(len(body)).encode())]
+            if rule.retry_after is not None:
+                headers.append((b"retry-after", str(rule.retry_after).encode()))
+            # drain the request so the client sees a clean answer
+            more = True
+            while more:
+                message = await receive()
+                more = message.get("more_body", False)
+            await send({"type": "http.response.start", "status": rule.status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        if self.on_exchange is None:
+            await self.app(scope, receive, send)
+            return
+        request_body = bytearray()
+        response: dict[str, Any] = {"status": 0, "headers": [], "body": bytearray()}
+
+        async def recording_receive() -> dict[str, Any]:
+            message = await receive()
+            if message["type"] == "http.request":
+                request_body.extend(message.get("body", b""))
+            return message
+
+        async def recording_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                response["status"] = message["status"]
+                response["headers"] = message.get("headers", [])
+            elif message["type"] == "http.response.body":
+                response["body"].extend(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, recording_receive, recording_send)
+        self.on_exchange(Exchange(
+            method=scope["method"], path=scope["path"], query=scope.get("query_string", b"").decode(),
+            request_headers={k.decode().lower(): v.decode() for k, v in scope["headers"]},
+            request_body=bytes(request_body), status=response["status"],
+            response_headers={k.decode().lower(): v.decode() for k, v in response["headers"]},
+            response_body=bytes(response["body"]),
+        ))

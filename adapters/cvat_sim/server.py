@@ -1,0 +1,69 @@
+"""Running the simulator: on a free loopback port in a thread, or in the foreground."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import uvicorn
+
+from annoflow.adapters.cvat_sim.app import build_app
+from annoflow.adapters.cvat_sim.faults import Exchange, FaultPlan
+from annoflow.adapters.cvat_sim.state import SimState
+
+
+class CvatSimulator:
+    """A CVAT 2.52 look-alike: ``with CvatSimulator(users={"alice": "pw"}).serve() as sim: sim.url``."""
+
+    def __init__(
+        self,
+        users: Mapping[str, str] | None = None,
+        *,
+        media_dir: str | Path | None = None,
+        on_exchange: Callable[[Exchange], None] | None = None,
+    ) -> None:
+        self._tmp = None if media_dir is not None else tempfile.TemporaryDirectory(prefix="cvat-sim-")
+        self.state = SimState(Path(media_dir) if media_dir is not None else Path(self._tmp.name))
+        for name, password in (users or {}).items():
+            self.state.add_user(name, password)
+        self.faults = FaultPlan()
+        self.on_exchange = on_exchange
+        self.url = ""
+        self._server: uvicorn.Server | None = None
+
+    def app(self):
+        return build_app(self.state, self.faults, self._exchange)
+
+    def _exchange(self, exchange: Exchange) -> None:
+        if self.on_exchange is not None:
+            self.on_exchange(exchange)
+
+    @contextlib.contextmanager
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator["CvatSimulator"]:
+        config = uvicorn.Config(self.app(), host=host, port=port, log_level="warning", lifespan="off",
+                                timeout_keep_alive=30)
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, name="cvat-sim", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the CVAT simulator did not start")
+            time.sleep(0.01)
+        bound = server.servers[0].sockets[0].getsockname()
+        self.url = f"http://{bound[0]}:{bound[1]}"
+        self._server = server
+        try:
+            yield self
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+            self._server = None
+
+    def close(self) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()

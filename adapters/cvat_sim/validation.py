@@ -1,0 +1,172 @@
+"""Checking traffic against CVAT's own OpenAPI schema with openapi-core.
+
+Build one `SchemaValidator` per test session (the schema takes a second to
+load); hand its `check` to the simulator as ``on_exchange`` and every
+request and response is validated as it happens. Problems are collected, not
+raised inside the server, so the test that caused them fails with all of them.
+"""
+
+from __future__ import annotations
+
+import email
+import json
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+from annoflow.adapters.cvat_sim.faults import Exchange
+
+# CVAT serves the TUS chunk route (PATCH/HEAD /api/tasks/{id}/data/{file_id}) but its schema does
+# not describe it; those exchanges are counted, never validated, and never anything else.
+UNDOCUMENTED = re.compile(r"^/api/tasks/\d+/data/[0-9a-f]{16}$")
+DEFAULT_SCHEMA = Path(__file__).resolve().parents[2].parent / "shared" / "cvat" / "openapi.yml"
+
+
+def schema_path() -> Path:
+    """CVAT's schema beside the checkout (shared/cvat/openapi.yml), as CI lays it out."""
+    for candidate in (DEFAULT_SCHEMA, Path(__file__).resolve().parents[2] / "shared" / "cvat" / "openapi.yml"):
+        if candidate.exists():
+            return candidate
+    raise FileNotFoundError(f"CVAT's OpenAPI schema not found at {DEFAULT_SCHEMA}")
+
+
+class SchemaValidator:
+    def __init__(self, path: Path | None = None) -> None:
+        from openapi_core import Config, OpenAPI
+
+        config = Config(extra_media_type_deserializers={"application/vnd.cvat+json": lambda data: json.loads(data)})
+        self.openapi = OpenAPI.from_file_path(str(path or schema_path()), config=config)
+        self._templates = {p: self._template(p) for p in self.openapi.spec["paths"].keys()}
+        self._lock = threading.Lock()
+        self.problems: list[str] = []
+        self.checked = 0
+        self.undocumented = 0
+        self.undocumented_errors = 0
+
+    @staticmethod
+    def _template(path: str) -> re.Pattern[str]:
+        return re.compile("^" + re.sub(r"\{[^}]+\}", r"[^/]+", path) + "$")
+
+    def _documented_path(self, path: str) -> str:
+        """CVAT answers action routes without their trailing slash; the schema writes them with it."""
+        if any(t.match(path) for t in self._templates.values()):
+            return path
+        if any(t.match(path + "/") for t in self._templates.values()):
+            return path + "/"
+        return path
+
+    def _template_of(self, path: str) -> str:
+        documented = self._documented_path(path)
+        # literal routes (/api/users/self) before templated ones (/api/users/{id})
+        for template, pattern in sorted(self._templates.items(), key=lambda item: item[0].count("{")):
+            if pattern.match(documented):
+                return template
+        raise KeyError(f"{path} is not in CVAT's schema")
+
+    def check(self, exchange: Exchange) -> None:
+        """Validate one exchange; never raises inside the server, records what it finds."""
+        try:
+            self._check(exchange)
+        except Exception as error:  # a crash of the check is itself a finding
+            with self._lock:
+                self.problems.append(f"could not check {exchange.method} {exchange.path}: {_describe(error)}")
+
+    def _check(self, exchange: Exchange) -> None:
+        from openapi_core.testing import MockRequest, MockResponse
+        from werkzeug.datastructures import ImmutableMultiDict
+        from urllib.parse import parse_qsl
+
+        if UNDOCUMENTED.match(exchange.path):
+            with self._lock:
+                self.undocumented += 1
+            return
+        headers = dict(exchange.request_headers)
+        body = exchange.request_body
+        content_type = headers.get("content-type", "")
+        if content_type.startswith("multipart/form-data") and body:
+            # openapi-core neither casts form fields nor knows CVAT's indexed file names
+            # (client_files[0], ...): validate the form as the JSON body it stands for.
+            body = json.dumps(self._form_as_json(exchange)).encode()
+            headers["content-type"] = content_type = "application/json"
+        cookies = {}
+        for part in headers.get("cookie", "").split(";"):
+            if "=" in part:
+                key, _, value = part.strip().partition("=")
+                cookies[key] = value
+        request = MockRequest(
+            "http://cvat.local", exchange.method, self._documented_path(exchange.path),
+            headers=headers, cookies=cookies, data=body or None,
+            content_type=content_type.split(";")[0] if body else content_type,
+        )
+        request.parameters.query = ImmutableMultiDict(parse_qsl(exchange.query, keep_blank_values=True))
+        problems = []
+        try:
+            self.openapi.validate_request(request)
+        except Exception as error:  # every validation error is a finding, whatever its class
+            problems.append(f"request {exchange.method} {exchange.path}?{exchange.query}: {_describe(error)}")
+        operation = self._operation(exchange)
+        if exchange.status >= 400 and operation is not None and str(exchange.status) not in operation["responses"]:
+            # CVAT's schema leaves most error answers undocumented: nothing to compare them with.
+            with self._lock:
+                self.checked += 1
+                self.undocumented_errors += 1
+                self.problems.extend(problems)
+            return
+        response = MockResponse(
+            exchange.response_body, status_code=exchange.status, headers=exchange.response_headers,
+            content_type=exchange.response_headers.get("content-type", "").split(";")[0],
+        )
+        try:
+            self.openapi.validate_response(request, response)
+        except Exception as error:
+            problems.append(f"response {exchange.status} to {exchange.method} {exchange.path}: {_describe(error)}")
+        with self._lock:
+            self.checked += 1
+            self.problems.extend(problems)
+
+    def _operation(self, exchange: Exchange) -> Any:
+        try:
+            return self.openapi.spec["paths"][self._template_of(exchange.path)][exchange.method.lower()]
+        except KeyError:
+            return None
+
+    def _form_as_json(self, exchange: Exchange) -> dict[str, Any]:
+        message = email.message_from_bytes(
+            b"Content-Type: " + exchange.request_headers["content-type"].encode() + b"\r\n\r\n" + exchange.request_body
+        )
+        operation = self.openapi.spec["paths"][self._template_of(exchange.path)][exchange.method.lower()]
+        schema_ref = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
+        properties = dict(schema_ref.get("properties", {}))
+        out: dict[str, Any] = {}
+        for part in message.get_payload():
+            name = part.get_param("name", header="content-disposition")
+            filename = part.get_filename()
+            field = re.sub(r"\[\d+\]$", "", name)
+            value: Any = filename if filename is not None else part.get_payload(decode=True).decode()
+            kind = properties.get(field, {}).get("type") if field in properties else None
+            if kind == "array" or name != field:
+                out.setdefault(field, []).append(value)
+            elif kind == "integer":
+                out[field] = int(value) if value.lstrip("-").isdigit() else value
+            elif kind == "boolean":
+                out[field] = {"true": True, "false": False}.get(value.lower(), value)
+            else:
+                out[field] = value
+        return out
+
+    def take_problems(self) -> list[str]:
+        with self._lock:
+            found, self.problems = self.problems, []
+            return found
+
+
+def _describe(error: Exception) -> str:
+    parts = [f"{type(error).__name__}: {error}"]
+    cause: Any = error.__cause__
+    while cause is not None:
+        parts.append(f"{type(cause).__name__}: {cause}")
+        for sub in getattr(cause, "schema_errors", []) or []:
+            parts.append(f"  - {sub.message} at {list(sub.path)}")
+        cause = cause.__cause__
+    return " <- ".join(parts)[:2000]
