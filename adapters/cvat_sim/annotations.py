@@ -136,6 +136,13 @@ def routes(state: SimState) -> dict[str, Any]:
                 shape["id"] = state.next_id("annotation")
         return obj
 
+    def _renumber(stored: dict[str, Any]) -> None:
+        """After a save, give every stored object a new id (only when the test asks for it)."""
+        if state.renumber_on_save:
+            for kind in KINDS:
+                for obj in stored[kind]:
+                    _assign(obj, kind)
+
     def _scope(request: Request) -> tuple[dict[str, Any], int, int]:
         ctx = context(state, request)
         if "task_id" in request.path_params:
@@ -171,7 +178,9 @@ def routes(state: SimState) -> dict[str, Any]:
                     stored[kind] = kept + [_assign(o, kind) for o in checked[kind]]
                 stored["version"] += 1
                 task["updated"] = now()
-                return cvat_json({"version": stored["version"], **checked})
+                answer = cvat_json({"version": stored["version"], **checked})
+                _renumber(stored)
+                return answer
             action = request.query_params.get("action")
             if action not in ("create", "update", "delete"):
                 raise bad_request("action", "Please specify a correct 'action' for the request")
@@ -198,6 +207,8 @@ def routes(state: SimState) -> dict[str, Any]:
                         stored[kind][index[obj["id"]]] = obj
             stored["version"] += 1
             task["updated"] = now()
-            return cvat_json({"version": stored["version"], **copy.deepcopy(checked)})
+            answer = cvat_json({"version": stored["version"], **copy.deepcopy(checked)})
+            _renumber(stored)
+            return answer
 
     return {"annotations": annotations}

@@ -10,6 +10,7 @@ traffic against CVAT's OpenAPI schema.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import re
 import threading
@@ -17,6 +18,11 @@ from collections.abc import Callable
 from typing import Any
 
 import attrs
+
+
+# The connection's transport, set by the server's protocol for the request it starts,
+# so a fault can drop the connection the way a failing proxy or server does.
+current_transport: contextvars.ContextVar[Any] = contextvars.ContextVar("cvat_sim_transport", default=None)
 
 
 @attrs.frozen
@@ -39,6 +45,7 @@ class FaultRule:
     status: int | None = None
     retry_after: float | None = None
     hang: float | None = None
+    reset: bool = False
     seen: int = 0
     fired: bool = False
 
@@ -49,11 +56,12 @@ class FaultPlan:
         self._lock = threading.Lock()
 
     def add(self, method: str, path: str, *, nth: int = 1, status: int | None = None,
-            retry_after: float | None = None, hang: float | None = None) -> FaultRule:
-        """At the ``nth`` matching request (``path`` is a regex on the URL path), misbehave once."""
-        if status is None and hang is None:
-            raise ValueError("a fault answers a status or hangs")
-        rule = FaultRule(method.upper(), re.compile(path), nth, status, retry_after, hang)
+            retry_after: float | None = None, hang: float | None = None, reset: bool = False) -> FaultRule:
+        """At the ``nth`` matching request (``path`` is a regex on the URL path), misbehave once:
+        answer ``status`` (with ``retry_after``), ``hang`` seconds first, or ``reset`` the connection."""
+        if status is None and hang is None and not reset:
+            raise ValueError("a fault answers a status, hangs or resets the connection")
+        rule = FaultRule(method.upper(), re.compile(path), nth, status, retry_after, hang, reset)
         with self._lock:
             self._rules.append(rule)
         return rule
@@ -86,6 +94,11 @@ class FaultMiddleware:
         rule = self.plan.match(scope["method"], scope["path"])
         if rule is not None and rule.hang:
             await asyncio.sleep(rule.hang)
+        if rule is not None and rule.reset:
+            transport = current_transport.get()
+            if transport is not None:
+                transport.abort()  # no answer at all: the client sees the connection dropped
+            return
         if rule is not None and rule.status:
             body = json.dumps({"detail": f"simulated fault: {rule.status}"}).encode()
             headers = [(b"content-type", b"application/vnd.cvat+json"), (b"content-length", str(len(body)).encode())]

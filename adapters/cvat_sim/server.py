@@ -10,10 +10,22 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from annoflow.adapters.cvat_sim.app import build_app
-from annoflow.adapters.cvat_sim.faults import Exchange, FaultPlan
+from annoflow.adapters.cvat_sim.faults import Exchange, FaultPlan, current_transport
 from annoflow.adapters.cvat_sim.state import SimState
+
+
+class _Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, telling each request's task which connection it came on."""
+
+    def data_received(self, data: bytes) -> None:
+        token = current_transport.set(self.transport)
+        try:
+            super().data_received(data)
+        finally:
+            current_transport.reset(token)
 
 
 class CvatSimulator:
@@ -45,7 +57,7 @@ class CvatSimulator:
     @contextlib.contextmanager
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator["CvatSimulator"]:
         config = uvicorn.Config(self.app(), host=host, port=port, log_level="warning", lifespan="off",
-                                timeout_keep_alive=30)
+                                timeout_keep_alive=30, http=_Protocol)
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, name="cvat-sim", daemon=True)
         thread.start()

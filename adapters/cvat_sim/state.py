@@ -88,6 +88,8 @@ class SimState:
         self.requests: dict[str, dict[str, Any]] = {}
         self.uploads: dict[int, list[Upload]] = {}  # task id -> files received so far
         self.tus: dict[str, dict[str, Any]] = {}  # tus file id -> {task, name, path, length, offset}
+        # CVAT does not promise stable object ids across saves; tests turn this on to prove it.
+        self.renumber_on_save = False
 
     def next_id(self, kind: str) -> int:
         counter = self._ids.setdefault(kind, itertools.count(1))

@@ -1,0 +1,66 @@
+"""Fault injection for the reliability tests, id renumbering, and video media."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from tests.cvat_sim.test_server_api import LABELS, _task_with_data
+
+
+def test_nth_request_fails_with_a_status_then_recovers(cvat_sim, api):
+    cvat_sim.faults.add("GET", r"^/api/projects$", nth=2, status=503)
+    assert api.get("/api/projects").status_code == 200
+    failed = api.get("/api/projects")
+    assert failed.status_code == 503 and failed.json()["detail"] == "simulated fault: 503"
+    assert api.get("/api/projects").status_code == 200
+
+
+def test_rate_limit_with_retry_after(cvat_sim, api):
+    cvat_sim.faults.add("*", r"^/api/tasks", status=429, retry_after=0.25)
+    answer = api.get("/api/tasks")
+    assert answer.status_code == 429 and answer.headers["retry-after"] == "0.25"
+
+
+def test_hang_past_the_client_timeout(cvat_sim, api):
+    cvat_sim.faults.add("GET", r"^/api/users/self$", hang=1.0)
+    with pytest.raises(httpx.ReadTimeout):
+        api.get("/api/users/self", timeout=0.2)
+    time.sleep(1.0)  # let the hung request finish before the next one
+    assert api.get("/api/users/self").status_code == 200
+
+
+def test_connection_reset(cvat_sim, api):
+    cvat_sim.faults.add("POST", r"^/api/projects$", reset=True)
+    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+        api.post("/api/projects", json={"name": "lost"})
+    assert api.get("/api/projects").json()["count"] == 0  # nothing was created
+    assert api.post("/api/projects", json={"name": "kept"}).status_code == 201
+
+
+def test_ids_may_change_on_save(cvat_sim, api, images):
+    task_id = _task_with_data(api, images)
+    cat = api.get("/api/labels", params={"task_id": task_id}).json()["results"][0]
+    cvat_sim.state.renumber_on_save = True
+    shape = {"type": "rectangle", "frame": 0, "label_id": cat["id"], "points": [0, 0, 1, 1]}
+    answered = api.put(f"/api/tasks/{task_id}/annotations", json={"shapes": [shape], "tags": [], "tracks": []}).json()
+    stored = api.get(f"/api/tasks/{task_id}/annotations").json()
+    assert stored["shapes"][0]["id"] != answered["shapes"][0]["id"]
+
+
+def test_video_is_decoded_for_frames_and_size(cvat_sim, api, tmp_path):
+    from annoflow.adapters.quickstart import generate_quickstart_video
+
+    (video,) = generate_quickstart_video(tmp_path, num_samples=1, num_frames=20, size=(160, 96))
+    task_id = api.post("/api/tasks", json={"name": "video", "labels": LABELS, "segment_size": 8}).json()["id"]
+    with open(video.filepath, "rb") as handle:
+        api.post(f"/api/tasks/{task_id}/data/", data={"image_quality": "70", "start_frame": "2", "frame_filter": "step=3"},
+                 files={"client_files[0]": ("clip.mp4", handle)})
+    task = api.get(f"/api/tasks/{task_id}").json()
+    assert task["mode"] == "interpolation" and task["size"] == 6  # frames 2, 5, 8, 11, 14, 17
+    meta = api.get(f"/api/tasks/{task_id}/data/meta").json()
+    assert meta["frames"] == [{"name": "clip.mp4", "width": 160, "height": 96, "related_files": 0, "has_related_context": False}]
+    jobs = api.get("/api/jobs", params={"task_id": task_id}).json()["results"]
+    assert [(j["start_frame"], j["stop_frame"]) for j in jobs] == [(0, 5)]
