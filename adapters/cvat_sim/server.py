@@ -38,10 +38,16 @@ class CvatSimulator:
         media_dir: str | Path | None = None,
         on_exchange: Callable[[Exchange], None] | None = None,
     ) -> None:
+        """``media_dir`` keeps media and state there, so a restarted simulator finds them again."""
         self._tmp = None if media_dir is not None else tempfile.TemporaryDirectory(prefix="cvat-sim-")
+        self.persistent = media_dir is not None
         self.state = SimState(Path(media_dir) if media_dir is not None else Path(self._tmp.name))
+        if self.persistent:
+            self.state.load()
+        known = {u.username for u in self.state.users.values()}
         for name, password in (users or {}).items():
-            self.state.add_user(name, password)
+            if name not in known:
+                self.state.add_user(name, password)
         self.faults = FaultPlan()
         self.on_exchange = on_exchange
         self.url = ""
@@ -75,6 +81,8 @@ class CvatSimulator:
             server.should_exit = True
             thread.join(timeout=10)
             self._server = None
+            if self.persistent:
+                self.state.save()
 
     def close(self) -> None:
         if self._tmp is not None:

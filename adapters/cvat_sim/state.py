@@ -8,7 +8,7 @@ the simulator serves tests and benchmarks, not crowds.
 from __future__ import annotations
 
 import datetime
-import itertools
+import json
 import secrets
 import threading
 from collections.abc import Iterable
@@ -76,7 +76,7 @@ class SimState:
         self.lock = threading.RLock()
         self.media_dir = media_dir
         self.media_dir.mkdir(parents=True, exist_ok=True)
-        self._ids: dict[str, Iterable[int]] = {}
+        self._ids: dict[str, int] = {}
         self.users: dict[int, User] = {}
         self.orgs: dict[str, Organization] = {}
         self.tokens: dict[str, int] = {}
@@ -92,8 +92,42 @@ class SimState:
         self.renumber_on_save = False
 
     def next_id(self, kind: str) -> int:
-        counter = self._ids.setdefault(kind, itertools.count(1))
-        return next(counter)  # type: ignore[call-overload]
+        self._ids[kind] = self._ids.get(kind, 0) + 1
+        return self._ids[kind]
+
+    # --- keeping state in a folder ---------------------------------------------------------
+
+    _SAVED = ("projects", "tasks", "jobs", "labels", "requests", "tokens")
+
+    def save(self) -> None:
+        """Write everything but the media (already in the folder) to ``state.json``."""
+        with self.lock:
+            data = {name: getattr(self, name) for name in self._SAVED}
+            data["ids"] = self._ids
+            data["users"] = [attrs.asdict(u) for u in self.users.values()]
+            data["orgs"] = [{**attrs.asdict(o), "members": sorted(o.members)} for o in self.orgs.values()]
+            data["sessions"] = {k: list(v) for k, v in self.sessions.items()}
+            target = self.media_dir / "state.json"
+            temporary = target.with_suffix(".tmp")
+            temporary.write_text(json.dumps(data))
+            temporary.replace(target)
+
+    def load(self) -> bool:
+        """Read ``state.json`` if a previous run left one; True when it did."""
+        source = self.media_dir / "state.json"
+        if not source.exists():
+            return False
+        data = json.loads(source.read_text())
+        with self.lock:
+            for name in self._SAVED:
+                value = data[name]
+                # JSON keys are strings; ids are ints everywhere but in the token table
+                setattr(self, name, value if name in ("requests", "tokens") else {int(k): v for k, v in value.items()})
+            self._ids = data["ids"]
+            self.users = {u["id"]: User(**u) for u in data["users"]}
+            self.orgs = {o["slug"]: Organization(**{**o, "members": set(o["members"])}) for o in data["orgs"]}
+            self.sessions = {k: (v[0], v[1]) for k, v in data["sessions"].items()}
+        return True
 
     # --- users and sessions -----------------------------------------------------------
 

@@ -1,0 +1,50 @@
+"""``annoflow-cvat-sim``: run the CVAT simulator in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from collections.abc import Sequence
+
+from annoflow.adapters.cvat_sim.server import CvatSimulator
+
+
+def _users(args: argparse.Namespace) -> dict[str, str]:
+    users: dict[str, str] = {}
+    entries = list(args.user or [])
+    if args.users_file:
+        with open(args.users_file, encoding="utf-8") as handle:
+            entries += [line.strip() for line in handle if line.strip() and not line.startswith("#")]
+    for entry in entries:
+        name, sep, password = entry.partition(":")
+        if not sep or not name or not password:
+            raise SystemExit(f"annoflow-cvat-sim: a user is NAME:PASSWORD, got {entry.split(':')[0]!r}:...")
+        users[name] = password
+    return users
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="annoflow-cvat-sim", description="A local CVAT 2.52 simulator.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--user", action="append", help="NAME:PASSWORD (repeatable)")
+    parser.add_argument("--users-file", help="a file with one NAME:PASSWORD per line")
+    parser.add_argument("--data-dir", help="keep media and state here; a restarted simulator finds them again")
+    args = parser.parse_args(argv)
+    users = _users(args)
+    if not users and not args.data_dir:
+        parser.error("give at least one --user NAME:PASSWORD (or --users-file)")
+    simulator = CvatSimulator(users=users, media_dir=args.data_dir)
+    stop = threading.Event()
+    with simulator.serve(args.host, args.port):
+        print(f"CVAT simulator serving {simulator.url} (users: {', '.join(u.username for u in simulator.state.users.values())})", flush=True)
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
