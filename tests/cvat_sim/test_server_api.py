@@ -162,3 +162,20 @@ def test_organizations_scope_what_is_seen(cvat_sim, api, org_header):
     api.post("/api/projects", json={"name": "sandbox project"})
     assert [p["name"] for p in api.get("/api/projects", **scoped).json()["results"]] == ["team project"]
     assert [p["name"] for p in api.get("/api/projects").json()["results"]] == ["sandbox project"]
+
+
+def test_remaining_routes_answer_within_the_schema(cvat_sim, api, images):
+    task_id = _task_with_data(api, images)
+    me = api.get("/api/users/self").json()
+    assert api.get(f"/api/users/{me['id']}").json()["username"] == USER
+    label = api.get("/api/labels", params={"task_id": task_id}).json()["results"][0]
+    assert api.get(f"/api/labels/{label['id']}").json()["name"] == label["name"]
+    assert api.get("/api/requests").json()["count"] == 1
+    renamed = api.patch(f"/api/tasks/{task_id}", json={"name": "renamed", "bug_tracker": "http://bugs/1"}).json()
+    assert (renamed["name"], renamed["bug_tracker"]) == ("renamed", "http://bugs/1")
+    project = api.post("/api/projects", json={"name": "p"}).json()
+    assert api.patch(f"/api/projects/{project['id']}", json={"name": "q"}).json()["name"] == "q"
+    api.put(f"/api/tasks/{task_id}/annotations", json={"tags": [{"frame": 0, "label_id": label["id"]}], "shapes": [], "tracks": []})
+    assert api.delete(f"/api/tasks/{task_id}/annotations").status_code == 204
+    assert api.get(f"/api/tasks/{task_id}/annotations").json()["tags"] == []
+    assert api.post("/api/auth/logout").status_code == 200
