@@ -1,0 +1,21 @@
+"""CVAT over httpx: settings, login, retries, typed errors, the operations, and the public wrapper."""
+
+from annoflow.adapters.cvat.api import CVATAPI, connect_to_api
+from annoflow.adapters.cvat.client import CVATClient
+from annoflow.adapters.cvat.errors import (
+    CredentialsError,
+    CVATAuthError,
+    CVATConnectionError,
+    CVATError,
+    CVATNotFoundError,
+    CVATTimeoutError,
+)
+from annoflow.adapters.cvat.retry import RetryPolicy
+from annoflow.adapters.cvat.secrets import Secret
+from annoflow.adapters.cvat.settings import CVATSettings, resolve_settings
+
+__all__ = [
+    "CVATAPI", "CVATAuthError", "CVATClient", "CVATConnectionError", "CVATError", "CVATNotFoundError",
+    "CVATSettings", "CVATTimeoutError", "CredentialsError", "RetryPolicy", "Secret", "connect_to_api",
+    "resolve_settings",
+]

@@ -115,14 +115,25 @@ class FaultMiddleware:
         if self.on_exchange is None:
             await self.app(scope, receive, send)
             return
+        # Read the whole request first: the exchange must show what the client sent even when
+        # the route answers (401, 404) without reading the body.
         request_body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            request_body.extend(message.get("body", b""))
+            more = message.get("more_body", False)
         response: dict[str, Any] = {"status": 0, "headers": [], "body": bytearray()}
+        replayed = False
 
         async def recording_receive() -> dict[str, Any]:
-            message = await receive()
-            if message["type"] == "http.request":
-                request_body.extend(message.get("body", b""))
-            return message
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": bytes(request_body), "more_body": False}
+            return await receive()
 
         async def recording_send(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":

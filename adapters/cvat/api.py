@@ -1,0 +1,130 @@
+"""The public CVAT API wrapper that ``connect_to_api()`` returns (the seed's "Additional utilities")."""
+
+from __future__ import annotations
+
+import webbrowser
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import httpx
+
+from annoflow.adapters.cvat.client import CVATClient
+from annoflow.adapters.cvat.settings import resolve_settings
+
+
+class CVATAPI:
+    """A thin, safe wrapper around CVAT's REST API; a context manager that closes its connections."""
+
+    def __init__(self, client: CVATClient, *, open_url: Callable[[str], Any] = webbrowser.open) -> None:
+        self.client = client
+        self._open_url = open_url
+
+    def __repr__(self) -> str:
+        return f"CVATAPI(base_url={self.base_url!r})"
+
+    def __enter__(self) -> "CVATAPI":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.client.close()
+
+    # --- addresses ------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return self.client.settings.base_url
+
+    @property
+    def base_api_url(self) -> str:
+        return f"{self.base_url}/api"
+
+    @property
+    def tasks_url(self) -> str:
+        return f"{self.base_api_url}/tasks"
+
+    @property
+    def projects_url(self) -> str:
+        return f"{self.base_api_url}/projects"
+
+    @property
+    def jobs_url(self) -> str:
+        return f"{self.base_api_url}/jobs"
+
+    def task_url(self, task_id: int) -> str:
+        return f"{self.tasks_url}/{task_id}"
+
+    def project_url(self, project_id: int) -> str:
+        return f"{self.projects_url}/{project_id}"
+
+    def task_annotation_url(self, task_id: int) -> str:
+        return f"{self.task_url(task_id)}/annotations"
+
+    def taskless_job_url(self, job_id: int) -> str:
+        """Where a person opens a job in CVAT's UI."""
+        return f"{self.base_url}/jobs/{job_id}"
+
+    # --- raw requests (authenticated, retried, errors typed) -------------------------------
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.client.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.client.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.client.request("PUT", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.client.request("PATCH", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.client.request("DELETE", url, **kwargs)
+
+    # --- conveniences the seed's examples use -----------------------------------------------
+
+    def launch_editor(self, url: str | None = None) -> None:
+        self._open_url(url or self.base_url)
+
+    def get_user_id(self, username: str) -> int:
+        return self.client.user_id(username)
+
+    def get_project_id(self, project_name: str) -> int | None:
+        project = self.client.find_project(project_name)
+        return project["id"] if project else None
+
+    def get_project_ids(self, project_names: Iterable[str] | None = None) -> list[int]:
+        if project_names is None:
+            return [p["id"] for p in self.client.paginate("/api/projects")]
+        return [pid for name in project_names if (pid := self.get_project_id(name)) is not None]
+
+    def get_task_ids(self, project_id: int | None = None) -> list[int]:
+        return [t["id"] for t in self.client.paginate("/api/tasks", project_id=project_id)]
+
+    def task_exists(self, task_id: int) -> bool:
+        return self.client.request("GET", f"/api/tasks/{task_id}", expect=(404,)).status_code != 404
+
+    def project_exists(self, project_id: int) -> bool:
+        return self.client.request("GET", f"/api/projects/{project_id}", expect=(404,)).status_code != 404
+
+    def delete_task(self, task_id: int) -> None:
+        self.client.delete_task(task_id)
+
+    def delete_tasks(self, task_ids: Iterable[int]) -> None:
+        for task_id in task_ids:
+            self.client.delete_task(task_id)
+
+    def delete_project(self, project_id: int) -> None:
+        self.client.delete_project(project_id)
+
+    def delete_projects(self, project_ids: Iterable[int]) -> None:
+        for project_id in project_ids:
+            self.client.delete_project(project_id)
+
+
+def connect_to_api(*, open_url: Callable[[str], Any] = webbrowser.open, **settings: Any) -> CVATAPI:
+    """A CVATAPI on settings from kwargs, the environment, config files or a prompt."""
+    connection = {k: settings.pop(k) for k in ("url", "username", "password", "email", "headers", "organization") if k in settings}
+    return CVATAPI(CVATClient(resolve_settings(**connection), **settings), open_url=open_url)

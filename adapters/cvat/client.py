@@ -1,0 +1,305 @@
+"""CVATClient: the CVAT operations an annotation workflow needs, over one httpx connection pool.
+
+Every call goes through `request`, which turns failures into typed errors
+(`CVATError` and its subclasses, carrying the HTTP status and CVAT's message).
+Lists are read through `next` links; nested collections given as
+``{url, count}`` are followed. Media go up in groups of files opened only
+for their own request, so uploads stay bounded in memory and file handles.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from annoflow.adapters.cvat.auth import CVATAuth
+from annoflow.adapters.cvat.errors import (
+    CVATConnectionError,
+    CVATError,
+    CVATNotFoundError,
+    CVATTimeoutError,
+    error_for,
+)
+from annoflow.adapters.cvat.retry import RetryingTransport, RetryPolicy
+from annoflow.adapters.cvat.settings import CVATSettings
+
+FILES_PER_REQUEST = 200
+BYTES_PER_REQUEST = 64 * 2**20
+
+
+def parse_version(text: str) -> tuple[int, ...]:
+    parts = []
+    for piece in text.split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
+
+
+class CVATClient:
+    def __init__(
+        self,
+        settings: CVATSettings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 60.0,
+        retry: RetryPolicy | None = None,
+        wait_timeout: float = 1800.0,
+        poll_interval: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.auth = CVATAuth(settings)
+        self.retrying = RetryingTransport(transport or httpx.HTTPTransport(retries=0), retry or RetryPolicy(sleep=sleep))
+        headers = {"Accept": "application/vnd.cvat+json, application/json", **settings.header_dict()}
+        if settings.organization:
+            headers["X-Organization"] = settings.organization
+        self.http = httpx.Client(base_url=settings.base_url, headers=headers, auth=self.auth,
+                                 transport=self.retrying, timeout=timeout)
+        self.wait_timeout = wait_timeout
+        self.poll_interval = poll_interval
+        self._sleep = sleep
+        self._clock = clock
+        self._version: tuple[int, ...] | None = None
+        self.requests = 0
+
+    def __repr__(self) -> str:
+        return f"CVATClient(url={self.settings.base_url!r}, user={self.settings.username or self.settings.email!r})"
+
+    def __enter__(self) -> "CVATClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.http.close()
+
+    # --- the one way out --------------------------------------------------------------
+
+    def request(self, method: str, url: str, *, expect: Sequence[int] = (), **kwargs: Any) -> httpx.Response:
+        """Send a request; a status outside 2xx (and ``expect``) raises a typed CVATError."""
+        self.requests += 1
+        try:
+            response = self.http.request(method, url, **kwargs)
+        except httpx.TimeoutException:
+            raise CVATTimeoutError("CVAT did not answer in time", method=method, url=self._url(url)) from None
+        except httpx.TransportError as error:
+            raise CVATConnectionError(f"cannot reach CVAT: {type(error).__name__}", method=method, url=self._url(url)) from None
+        if response.is_success or response.status_code in expect:
+            return response
+        raise error_for(response.status_code, response.content, method, self._url(url))
+
+    def _url(self, url: str) -> str:
+        return url if url.startswith("http") else f"{self.settings.base_url}{url}"
+
+    def get_json(self, url: str, **params: Any) -> Any:
+        return self.request("GET", url, params={k: v for k, v in params.items() if v is not None}).json()
+
+    def paginate(self, url: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Every item of a paged list, following ``next`` until it is null."""
+        page: Any = self.get_json(url, page_size=100, **params)
+        while True:
+            yield from page["results"]
+            if not page.get("next"):
+                return
+            page = self.request("GET", page["next"]).json()
+
+    def follow(self, summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The items of a nested collection given as ``{url, count}``."""
+        return list(self.paginate(summary["url"]))
+
+    # --- server and users -------------------------------------------------------------
+
+    def server_version(self) -> tuple[int, ...]:
+        if self._version is None:
+            self._version = parse_version(self.get_json("/api/server/about")["version"])
+        return self._version
+
+    def user_id(self, username: str) -> int:
+        for user in self.paginate("/api/users", username=username):
+            if user["username"] == username:
+                return user["id"]
+        raise CVATNotFoundError(f"no CVAT user named {username!r}", status=404, method="GET", url=self._url("/api/users"))
+
+    def logout(self) -> None:
+        if self.auth.logged_in:
+            self.request("POST", "/api/auth/logout")
+            self.auth.forget()
+
+    # --- projects -----------------------------------------------------------------------
+
+    def find_project(self, name: str) -> dict[str, Any] | None:
+        return next((p for p in self.paginate("/api/projects", name=name) if p["name"] == name), None)
+
+    def project(self, project_id: int) -> dict[str, Any]:
+        return self.get_json(f"/api/projects/{project_id}")
+
+    def create_project(self, name: str, labels: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        return self.request("POST", "/api/projects", json={"name": name, "labels": list(labels)}).json()
+
+    def delete_project(self, project_id: int) -> bool:
+        """Delete a project (and its tasks); False when it was already gone."""
+        return self.request("DELETE", f"/api/projects/{project_id}", expect=(404,)).status_code != 404
+
+    # --- tasks and their data -------------------------------------------------------------
+
+    def create_task(
+        self,
+        name: str,
+        *,
+        labels: Sequence[Mapping[str, Any]] | None = None,
+        project_id: int | None = None,
+        segment_size: int | None = None,
+        assignee_id: int | None = None,
+        bug_tracker: str | None = None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"name": name}
+        if project_id is not None:
+            body["project_id"] = project_id
+        else:
+            body["labels"] = list(labels or [])
+        if segment_size:
+            body["segment_size"] = segment_size
+        if assignee_id is not None:
+            body["assignee_id"] = assignee_id
+        if bug_tracker:
+            body["bug_tracker"] = bug_tracker
+        return self.request("POST", "/api/tasks", json=body).json()
+
+    def task(self, task_id: int) -> dict[str, Any]:
+        return self.get_json(f"/api/tasks/{task_id}")
+
+    def delete_task(self, task_id: int) -> bool:
+        """Delete a task; False when it was already gone."""
+        return self.request("DELETE", f"/api/tasks/{task_id}", expect=(404,)).status_code != 404
+
+    def upload_data(
+        self,
+        task_id: int,
+        paths: Sequence[str | os.PathLike[str]],
+        *,
+        image_quality: int = 75,
+        use_cache: bool = True,
+        use_zip_chunks: bool = True,
+        chunk_size: int | None = None,
+        start_frame: int | None = None,
+        stop_frame: int | None = None,
+        frame_step: int | None = None,
+        sorting_method: str = "predefined",
+    ) -> str | None:
+        """Send the task's media in order and start processing; returns the request id (rq_id)."""
+        paths = [Path(p) for p in paths]
+        url = f"/api/tasks/{task_id}/data/"
+        fields: dict[str, Any] = {
+            "image_quality": image_quality, "use_cache": use_cache, "use_zip_chunks": use_zip_chunks,
+            "sorting_method": sorting_method,
+        }
+        for key, value in (("chunk_size", chunk_size), ("start_frame", start_frame), ("stop_frame", stop_frame)):
+            if value is not None:
+                fields[key] = value
+        if frame_step is not None and frame_step > 1:
+            fields["frame_filter"] = f"step={frame_step}"
+        if sorting_method == "predefined":
+            fields["upload_file_order"] = [p.name for p in paths]
+        self.request("POST", url, headers={"Upload-Start": "true"})
+        for group in _groups(paths):
+            with contextlib.ExitStack() as stack:
+                files = [(f"client_files[{i}]", (p.name, stack.enter_context(open(p, "rb")))) for i, p in enumerate(group)]
+                self.request("POST", url, headers={"Upload-Multiple": "true"},
+                             data={"image_quality": str(image_quality)}, files=files)
+        answer = self.request("POST", url, headers={"Upload-Finish": "true"}, json=fields)
+        if answer.content:
+            try:
+                return answer.json().get("rq_id")
+            except ValueError:
+                return None
+        return None
+
+    def wait_for_data(self, task_id: int, rq_id: str | None = None, *, timeout: float | None = None) -> None:
+        """Wait until the task's data is processed: the requests API, or the legacy status route."""
+        deadline = self._clock() + (timeout if timeout is not None else self.wait_timeout)
+        while True:
+            if rq_id is not None:
+                record = self.get_json(f"/api/requests/{rq_id}")
+                status, message = record["status"], record.get("message", "")
+                done, failed = status == "finished", status == "failed"
+            else:
+                record = self.get_json(f"/api/tasks/{task_id}/status")
+                status, message = record["state"], record.get("message", "")
+                done, failed = status == "Finished", status == "Failed"
+            if done:
+                return
+            if failed:
+                raise CVATError(f"CVAT could not process the data of task {task_id}: {message}")
+            if self._clock() >= deadline:
+                raise CVATTimeoutError(f"the data of task {task_id} was not processed in time (last status: {status})")
+            self._sleep(self.poll_interval)
+
+    def data_meta(self, task_id: int) -> dict[str, Any]:
+        return self.get_json(f"/api/tasks/{task_id}/data/meta")
+
+    # --- jobs and labels -------------------------------------------------------------------
+
+    def jobs(self, task_id: int) -> list[dict[str, Any]]:
+        return sorted(self.paginate("/api/jobs", task_id=task_id), key=lambda j: j["start_frame"])
+
+    def assign_job(self, job_id: int, user_id: int | None) -> dict[str, Any]:
+        return self.request("PATCH", f"/api/jobs/{job_id}", json={"assignee": user_id}).json()
+
+    def labels(self, *, task_id: int | None = None, project_id: int | None = None) -> list[dict[str, Any]]:
+        if (task_id is None) == (project_id is None):
+            raise ValueError("give task_id or project_id")
+        return list(self.paginate("/api/labels", task_id=task_id, project_id=project_id))
+
+    # --- annotations -------------------------------------------------------------------
+
+    @staticmethod
+    def _annotations_url(task_id: int | None, job_id: int | None) -> str:
+        if (task_id is None) == (job_id is None):
+            raise ValueError("give task_id or job_id")
+        return f"/api/tasks/{task_id}/annotations/" if task_id is not None else f"/api/jobs/{job_id}/annotations/"
+
+    def get_annotations(self, *, task_id: int | None = None, job_id: int | None = None) -> dict[str, Any]:
+        return self.request("GET", self._annotations_url(task_id, job_id)).json()
+
+    def get_annotations_raw(self, *, task_id: int | None = None, job_id: int | None = None) -> bytes:
+        """The annotations' JSON as sent, for digests that must not depend on parsing."""
+        return self.request("GET", self._annotations_url(task_id, job_id)).content
+
+    def put_annotations(self, data: Mapping[str, Any], *, task_id: int | None = None, job_id: int | None = None) -> dict[str, Any]:
+        body = {"version": 0, "tags": [], "shapes": [], "tracks": [], **data}
+        answer = self.request("PUT", self._annotations_url(task_id, job_id), content=json.dumps(body).encode(),
+                              headers={"Content-Type": "application/json"})
+        return answer.json() if answer.content else {}
+
+    def patch_annotations(self, action: str, data: Mapping[str, Any], *, task_id: int | None = None,
+                          job_id: int | None = None) -> dict[str, Any]:
+        if action not in ("create", "update", "delete"):
+            raise ValueError(f"action is create, update or delete, got {action!r}")
+        body = {"version": 0, "tags": [], "shapes": [], "tracks": [], **data}
+        return self.request("PATCH", self._annotations_url(task_id, job_id), params={"action": action},
+                            content=json.dumps(body).encode(), headers={"Content-Type": "application/json"}).json()
+
+
+def _groups(paths: Sequence[Path]) -> Iterator[list[Path]]:
+    group: list[Path] = []
+    size = 0
+    for path in paths:
+        length = path.stat().st_size
+        if group and (len(group) >= FILES_PER_REQUEST or size + length > BYTES_PER_REQUEST):
+            yield group
+            group, size = [], 0
+        group.append(path)
+        size += length
+    if group:
+        yield group

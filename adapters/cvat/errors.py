@@ -1,0 +1,68 @@
+"""Typed CVAT errors: the HTTP status and CVAT's own message, never a credential."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+class CVATError(Exception):
+    """A request CVAT refused or could not answer."""
+
+    def __init__(self, message: str, *, status: int | None = None, method: str | None = None, url: str | None = None) -> None:
+        self.status = status
+        self.method = method
+        self.url = url
+        self.detail = message
+        where = f" ({method} {url})" if method and url else ""
+        code = f"HTTP {status}: " if status is not None else ""
+        super().__init__(f"{code}{message}{where}")
+
+
+class CVATAuthError(CVATError):
+    """Bad credentials, an expired session that could not be renewed, or no permission."""
+
+
+class CVATNotFoundError(CVATError):
+    """The task, project or job does not exist (or is not visible in this organization)."""
+
+
+class CVATTimeoutError(CVATError):
+    """The server did not answer, or a background request did not finish, in time."""
+
+
+class CVATConnectionError(CVATError):
+    """The server could not be reached, or dropped the connection, after every retry."""
+
+
+class CredentialsError(CVATError):
+    """No credentials were given and none could be asked for."""
+
+
+def cvat_message(body: bytes) -> str:
+    """CVAT's explanation from an error body: ``detail``, field errors, or the text itself."""
+    try:
+        data: Any = json.loads(body)
+    except ValueError:
+        text = body.decode("utf-8", "replace").strip()
+        return text[:500] or "(no message)"
+    if isinstance(data, dict):
+        if "detail" in data:
+            return str(data["detail"])
+        parts = []
+        for field, problems in data.items():
+            items = problems if isinstance(problems, list) else [problems]
+            parts.append(f"{field}: {'; '.join(str(p) for p in items)}")
+        return ", ".join(parts) or "(no message)"
+    if isinstance(data, list):
+        return "; ".join(str(p) for p in data)
+    return str(data)
+
+
+def error_for(status: int, body: bytes, method: str, url: str) -> CVATError:
+    message = cvat_message(body)
+    if status in (401, 403):
+        return CVATAuthError(message, status=status, method=method, url=url)
+    if status == 404:
+        return CVATNotFoundError(message, status=status, method=method, url=url)
+    return CVATError(message, status=status, method=method, url=url)
