@@ -16,7 +16,9 @@ from pathlib import Path
 
 import platformdirs
 
+from annoflow.adapters.cvat_backend import CVATBackend
 from annoflow.application.dataset import Dataset
+from annoflow.application.ports.annotation_backend import AnnotationBackend
 from annoflow.application.ports.label_store import LabelStore
 from annoflow.application.runs.registry import RunRegistry
 
@@ -58,4 +60,9 @@ def open_dataset(
     env: Mapping[str, str] | None = None,
 ) -> Dataset:
     """A dataset on the embedded defaults, or on the store and registry given."""
-    return Dataset(store or open_label_store(name, env), registry or open_registry(env), open_url=webbrowser.open)
+    return Dataset(store or open_label_store(name, env), registry or open_registry(env), default_backends(),
+                   open_url=webbrowser.open)
+
+
+def default_backends() -> dict[str, AnnotationBackend]:
+    return {"cvat": CVATBackend()}

@@ -196,9 +196,18 @@ class CVATClient:
         stop_frame: int | None = None,
         frame_step: int | None = None,
         sorting_method: str = "predefined",
+        names: Sequence[str] | None = None,
     ) -> str | None:
-        """Send the task's media in order and start processing; returns the request id (rq_id)."""
+        """Send the task's media in order and start processing; returns the request id (rq_id).
+
+        ``names`` are the file names CVAT shows (default: the files' own names); give them when
+        files from different folders share a name.
+        """
         paths = [Path(p) for p in paths]
+        names = [p.name for p in paths] if names is None else list(names)
+        if len(names) != len(paths) or len(set(names)) != len(names):
+            raise ValueError("upload names must be unique, one per file")
+        named = dict(zip(paths, names)) if len(set(paths)) == len(paths) else None
         url = f"/api/tasks/{task_id}/data/"
         fields: dict[str, Any] = {
             "image_quality": image_quality, "use_cache": use_cache, "use_zip_chunks": use_zip_chunks,
@@ -210,11 +219,13 @@ class CVATClient:
         if frame_step is not None and frame_step > 1:
             fields["frame_filter"] = f"step={frame_step}"
         if sorting_method == "predefined":
-            fields["upload_file_order"] = [p.name for p in paths]
+            fields["upload_file_order"] = names
+        if named is None:
+            raise ValueError("a file is listed twice")
         self.request("POST", url, headers={"Upload-Start": "true"})
         for group in _groups(paths):
             with contextlib.ExitStack() as stack:
-                files = [(f"client_files[{i}]", (p.name, stack.enter_context(open(p, "rb")))) for i, p in enumerate(group)]
+                files = [(f"client_files[{i}]", (named[p], stack.enter_context(open(p, "rb")))) for i, p in enumerate(group)]
                 self.request("POST", url, headers={"Upload-Multiple": "true"},
                              data={"image_quality": str(image_quality)}, files=files)
         answer = self.request("POST", url, headers={"Upload-Finish": "true"}, json=fields)

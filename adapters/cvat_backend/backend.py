@@ -1,0 +1,161 @@
+"""CVATBackend: the annotation backend port over the CVAT client and the CVAT JSON conversion."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from annoflow.adapters.cvat.client import CVATClient
+from annoflow.adapters.cvat_backend import options as cvat_options
+from annoflow.adapters.cvat_format.schema import LABEL_ID, ServerLabels, cvat_classes, cvat_label_requests
+from annoflow.adapters.cvat_format.upload import Uploader
+from annoflow.application.ports.annotation_backend import (
+    AnnotationBackend,
+    BackendConfig,
+    BackendSession,
+    ProjectRef,
+    TaskStatus,
+    UploadRequest,
+)
+from annoflow.domain.run_records import CvatAttributeRef, CvatLabelRef, FrameRef, TaskRecord, UploadedObject
+from annoflow.domain.samples import MediaType, Sample
+from annoflow.domain.task_plan import TaskPlan
+
+
+class CVATSession(BackendSession):
+    def __init__(self, client: CVATClient, options: cvat_options.CVATOptions) -> None:
+        self.client = client
+        self.options = options
+        self._user_ids: dict[str, int] = {}
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _user(self, name: str) -> int:
+        if name not in self._user_ids:
+            self._user_ids[name] = self.client.user_id(name)
+        return self._user_ids[name]
+
+    def prepare_project(self, request: UploadRequest) -> ProjectRef:
+        if self.options.project_id is not None:
+            return ProjectRef(self.client.project(self.options.project_id)["id"])
+        if self.options.project_name is None:
+            return ProjectRef(None)
+        found = self.client.find_project(self.options.project_name)
+        if found is not None:
+            return ProjectRef(found["id"])
+        labels = cvat_label_requests(cvat_classes(request.label_schema), request.label_schema)
+        return ProjectRef(self.client.create_project(self.options.project_name, labels)["id"], created=True)
+
+    def create_task(self, request: UploadRequest, plan: TaskPlan, project: ProjectRef) -> int:
+        schema = request.label_schema
+        labels = None if project.project_id is not None else cvat_label_requests(cvat_classes(schema), schema)
+        task = self.client.create_task(
+            plan.name, labels=labels, project_id=project.project_id, segment_size=self.options.segment_size,
+            assignee_id=self._user(plan.assignee) if plan.assignee else None, bug_tracker=plan.issue_tracker,
+        )
+        return task["id"]
+
+    def fill_task(self, request: UploadRequest, plan: TaskPlan, task_id: int, project: ProjectRef,
+                  samples: Sequence[Sample]) -> TaskRecord:
+        media = [s.media(request.media_field) for s in samples]
+        # Index-prefixed names keep files from different folders apart, as FiftyOne names them.
+        names = [f"{i:06d}_{os.path.basename(path)}" for i, path in enumerate(media)]
+        rq_id = self.client.upload_data(
+            task_id, media, names=names, image_quality=self.options.image_quality, use_cache=self.options.use_cache,
+            use_zip_chunks=self.options.use_zip_chunks, chunk_size=self.options.chunk_size,
+            start_frame=plan.frame_start, stop_frame=plan.frame_stop, frame_step=plan.frame_step,
+        )
+        self.client.wait_for_data(task_id, rq_id)
+        meta = self.client.data_meta(task_id)
+        classes = cvat_classes(request.label_schema)
+        server = ServerLabels.match(classes, self.client.labels(task_id=task_id))
+        tags, shapes = self._objects(request, samples, meta, server)
+        stored = self.client.put_annotations({"tags": tags, "shapes": shapes}, task_id=task_id)
+        uploaded = self._provenance(stored, samples, server)
+        jobs = self.client.jobs(task_id)
+        for index, job in enumerate(jobs):
+            if self.options.job_assignees:
+                self.client.assign_job(job["id"], self._user(self.options.job_assignees[index % len(self.options.job_assignees)]))
+        return TaskRecord(
+            task_id=task_id, project_id=project.project_id, job_ids=[j["id"] for j in jobs],
+            frames=[FrameRef(s.id) for s in samples], uploaded=uploaded,
+            labels=[CvatLabelRef(label_id, c.cvat_name, c.field, c.class_name) for label_id, c in server.classes_by_id.items()],
+            attributes=[CvatAttributeRef(spec, label, name) for (label, name), spec in server.spec_ids.items()],
+        )
+
+    def _objects(self, request: UploadRequest, samples: Sequence[Sample], meta: Mapping[str, Any],
+                 server: ServerLabels) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        frames = meta["frames"]
+        uploaders = [Uploader(field, server) for field in request.label_schema]
+        tags: list[dict[str, Any]] = []
+        shapes: list[dict[str, Any]] = []
+        for index, sample in enumerate(samples):
+            size = frames[index] if len(frames) > index else frames[0]
+            for uploader in uploaders:
+                value = sample.get(uploader.field.path)
+                for obj in uploader.objects(value, index, size["width"], size["height"]):
+                    (tags if obj.kind == "tags" else shapes).append(obj.body)
+        return tags, shapes
+
+    @staticmethod
+    def _provenance(stored: Mapping[str, Any], samples: Sequence[Sample], server: ServerLabels) -> list[UploadedObject]:
+        """CVAT's ids of the uploaded objects, found by the label_id each one carries."""
+        uploaded = []
+        for kind, cvat_type in (("tags", "tag"), ("shapes", "shape")):
+            for obj in stored.get(kind, []):
+                spec = server.spec_ids.get((obj["label_id"], LABEL_ID))
+                label_id = next((a["value"] for a in obj.get("attributes", []) if a["spec_id"] == spec), None)
+                if label_id:
+                    field = server.classes_by_id[obj["label_id"]].field
+                    uploaded.append(UploadedObject(field, label_id, samples[obj["frame"]].id, cvat_type, obj["id"]))
+        return uploaded
+
+    def delete_tasks(self, task_ids: Sequence[int]) -> None:
+        for task_id in task_ids:
+            self.client.delete_task(task_id)
+
+    def delete_projects(self, project_ids: Sequence[int]) -> None:
+        for project_id in project_ids:
+            self.client.delete_project(project_id)
+
+    def task_statuses(self, task_ids: Sequence[int]) -> list[TaskStatus]:
+        statuses = []
+        for task_id in task_ids:
+            task = self.client.task(task_id)
+            jobs = tuple(
+                {"id": j["id"], "status": j["stage"], "assignee": (j.get("assignee") or {}).get("username")}
+                for j in self.client.jobs(task_id)
+            )
+            statuses.append(TaskStatus(
+                task_id=task_id, name=task["name"], status=task["status"],
+                assignee=(task.get("assignee") or {}).get("username"), updated=task["updated_date"],
+                url=f"{self.client.settings.base_url}/tasks/{task_id}", jobs=jobs,
+            ))
+        return statuses
+
+    def editor_url(self, task: TaskRecord) -> str:
+        return f"{self.client.settings.base_url}/tasks/{task.task_id}/jobs/{task.job_ids[0]}"
+
+
+class CVATBackend(AnnotationBackend):
+    name = "cvat"
+
+    def __init__(self, *, interactive: bool | None = None, client_options: Mapping[str, Any] | None = None) -> None:
+        self.interactive = interactive
+        self.client_options = dict(client_options or {})
+
+    def parse_config(self, options: Mapping[str, Any], media_type: MediaType) -> BackendConfig:
+        return cvat_options.parse(options, media_type, interactive=self.interactive)
+
+    def check_media(self, paths: Sequence[str]) -> None:
+        missing = [p for p in paths if not os.path.isfile(p)]
+        if missing:
+            raise FileNotFoundError(
+                f"{len(missing)} media file(s) cannot be uploaded because they do not exist: {missing[:5]}"
+            )
+
+    def connect(self, config: BackendConfig) -> CVATSession:
+        parsed, settings = cvat_options.unpack(config)
+        return CVATSession(CVATClient(settings, **self.client_options), parsed)

@@ -1,0 +1,113 @@
+"""A run's label schema as CVAT labels, and the maps that lead back from CVAT to fields and classes.
+
+CVAT has no notion of fields, so a class used by several fields goes up as
+``<class>_<field>``. Every label of a field that holds labels gets a
+``label_id`` text attribute: the provenance that load_annotations() matches
+first. The occluded and group_id attribute types are CVAT's own widgets (the
+shape's ``occluded`` flag and ``group`` number), not CVAT attributes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from annoflow.domain.label_schema import AttributeSpec, FieldSchema, LabelSchema
+
+LABEL_ID = "label_id"
+SCALAR_VALUE = "value"
+WIDGETS = frozenset({"occluded", "group_id"})
+
+
+@attrs.frozen
+class CvatClass:
+    """One CVAT label: which field and class it stands for, and the attributes it carries."""
+
+    cvat_name: str
+    field: str
+    class_name: str
+    attributes: tuple[AttributeSpec, ...]
+
+
+def attribute_value(spec: AttributeSpec, value: Any) -> str:
+    """A label attribute's value as CVAT writes it (always a string)."""
+    if spec.type == "checkbox":
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def _cvat_attribute(spec: AttributeSpec) -> dict[str, Any]:
+    input_type = {"text": "text", "select": "select", "radio": "radio", "checkbox": "checkbox"}[spec.type]
+    values = [attribute_value(spec, v) for v in spec.values]
+    if spec.type == "checkbox":
+        values = ["true" if spec.default else "false"]
+    default = values[0] if values and spec.default is None else attribute_value(spec, spec.default)
+    if spec.type == "text":
+        values = [default] if default else []
+    return {"name": spec.name, "mutable": bool(spec.mutable), "input_type": input_type, "values": values,
+            "default_value": default}
+
+
+def _classes_of(field: FieldSchema) -> list[str]:
+    if field.label_type == "scalar" and not field.classes:
+        return [field.path]  # one CVAT label whose `value` attribute holds the scalar
+    if field.label_type == "segmentation":
+        return [name for value, name in field.mask_targets if value != 0]
+    return list(field.classes)
+
+
+def cvat_classes(schema: LabelSchema) -> list[CvatClass]:
+    """The run's classes as CVAT labels, names disambiguated across fields."""
+    per_field = [(field, _classes_of(field)) for field in schema]
+    counts = Counter(name for _, names in per_field for name in set(names))
+    out = []
+    for field, names in per_field:
+        for name in names:
+            cvat_name = f"{name}_{field.path.replace('frames.', '')}" if counts[name] > 1 else name
+            if field.label_type == "scalar" and not field.classes:
+                specs: tuple[AttributeSpec, ...] = (AttributeSpec(SCALAR_VALUE, "text"),)
+            elif field.label_type in ("scalar", "segmentation"):
+                specs = ()
+            else:
+                specs = tuple(a for a in field.attributes_for(name) if a.type not in WIDGETS)
+            out.append(CvatClass(cvat_name, field.path, name, specs))
+    return out
+
+
+def cvat_label_requests(classes: Iterable[CvatClass], schema: LabelSchema) -> list[dict[str, Any]]:
+    """The ``labels`` of a project or task request (PatchedLabelRequest)."""
+    with_provenance = {f.path for f in schema if f.label_type not in ("scalar",)}
+    requests = []
+    for cls in classes:
+        attributes = [_cvat_attribute(spec) for spec in cls.attributes]
+        if cls.field in with_provenance:
+            attributes.insert(0, {"name": LABEL_ID, "mutable": True, "input_type": "text", "values": [], "default_value": ""})
+        requests.append({"name": cls.cvat_name, "type": "any", "attributes": attributes})
+    return requests
+
+
+@attrs.frozen
+class ServerLabels:
+    """The ids CVAT gave the run's labels and attributes."""
+
+    label_ids: Mapping[tuple[str, str], int]  # (field, class) -> CVAT label id
+    spec_ids: Mapping[tuple[int, str], int]  # (CVAT label id, attribute name) -> spec id
+    classes_by_id: Mapping[int, CvatClass]
+
+    @classmethod
+    def match(cls, classes: Sequence[CvatClass], server_labels: Iterable[Mapping[str, Any]]) -> "ServerLabels":
+        by_name = {label["name"]: label for label in server_labels}
+        missing = [c.cvat_name for c in classes if c.cvat_name not in by_name]
+        if missing:
+            raise ValueError(f"the CVAT project has no labels named {missing}")
+        label_ids, spec_ids, classes_by_id = {}, {}, {}
+        for c in classes:
+            label = by_name[c.cvat_name]
+            label_ids[(c.field, c.class_name)] = label["id"]
+            classes_by_id[label["id"]] = c
+            for attribute in label.get("attributes", []):
+                spec_ids[(label["id"], attribute["name"])] = attribute["id"]
+        return cls(label_ids, spec_ids, classes_by_id)

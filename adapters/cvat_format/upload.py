@@ -1,0 +1,160 @@
+"""annoflow labels as CVAT tags and shapes, in absolute pixels, carrying their ``label_id``.
+
+Relative coordinates become pixels by multiplying with the frame's width and
+height, as FiftyOne does. Polylines with several shapes go up as one CVAT
+shape per part; missing keypoints (NaN) are left out of their points shape;
+instance masks are resampled to their box's pixel size when they differ from it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+import numpy as np
+
+from annoflow.adapters.cvat_format import rle
+from annoflow.adapters.cvat_format.schema import LABEL_ID, SCALAR_VALUE, ServerLabels, attribute_value
+from annoflow.domain.label_schema import FieldSchema
+from annoflow.domain.labels import (
+    Classification,
+    Detection,
+    FieldValue,
+    Keypoint,
+    Label,
+    Polyline,
+    Segmentation,
+    labels_in,
+)
+
+
+@attrs.frozen
+class CvatObject:
+    """One object to upload, and the annoflow label it comes from (None for scalars)."""
+
+    kind: str  # "tags" or "shapes"
+    body: dict[str, Any]
+    label_id: str | None
+
+
+def _resize_nearest(mask: np.ndarray, height: int, width: int) -> np.ndarray:
+    if mask.shape == (height, width):
+        return mask
+    rows = (np.arange(height) * mask.shape[0] // max(height, 1)).clip(0, mask.shape[0] - 1)
+    cols = (np.arange(width) * mask.shape[1] // max(width, 1)).clip(0, mask.shape[1] - 1)
+    return mask[rows[:, None], cols[None, :]]
+
+
+class Uploader:
+    """Builds the CVAT objects of one field on one frame."""
+
+    def __init__(self, field: FieldSchema, labels: ServerLabels) -> None:
+        self.field = field
+        self.labels = labels
+        self.occluded = field.occluded_attribute
+        self.group = field.group_id_attribute
+
+    def _attributes(self, cvat_label: int, label: Label | None, scalar: Any = None) -> list[dict[str, str]]:
+        values = []
+        cls = self.labels.classes_by_id[cvat_label]
+        if label is not None and (cvat_label, LABEL_ID) in self.labels.spec_ids:
+            values.append({"spec_id": self.labels.spec_ids[(cvat_label, LABEL_ID)], "value": label.id})
+        for spec in cls.attributes:
+            if spec.name == SCALAR_VALUE and label is None:
+                value: Any = scalar
+            elif label is not None and spec.name in getattr(label, "attributes", {}):
+                value = label.attributes[spec.name]
+            else:
+                continue
+            if value is None:
+                continue
+            values.append({"spec_id": self.labels.spec_ids[(cvat_label, spec.name)], "value": attribute_value(spec, value)})
+        return values
+
+    def _common(self, label: Label, frame: int) -> dict[str, Any] | None:
+        class_name = getattr(label, "label", None)
+        cvat_label = self.labels.label_ids.get((self.field.path, class_name))
+        if cvat_label is None:
+            return None
+        body: dict[str, Any] = {"frame": frame, "label_id": cvat_label, "source": "manual",
+                                "attributes": self._attributes(cvat_label, label)}
+        attributes = getattr(label, "attributes", {})
+        body["group"] = int(attributes.get(self.group.name) or 0) if self.group else 0
+        return body
+
+    def _shape(self, common: dict[str, Any], label: Label, kind: str, points: list[float]) -> dict[str, Any]:
+        attributes = getattr(label, "attributes", {})
+        occluded = bool(attributes.get(self.occluded.name)) if self.occluded else False
+        return {**common, "type": kind, "points": points, "occluded": occluded, "outside": False, "z_order": 0,
+                "rotation": 0.0}
+
+    def objects(self, value: FieldValue, frame: int, width: int, height: int) -> Iterator[CvatObject]:
+        if value is None:
+            return
+        if self.field.label_type == "scalar":
+            yield from self._scalar(value, frame)
+            return
+        for label in labels_in(value):
+            if isinstance(label, Segmentation):
+                yield from self._segmentation(label, frame, width, height)
+                continue
+            common = self._common(label, frame)
+            if common is None:
+                continue  # a class outside the run's schema is not sent
+            if isinstance(label, Classification):
+                yield CvatObject("tags", common, label.id)
+            elif isinstance(label, Detection):
+                yield from self._detection(common, label, width, height)
+            elif isinstance(label, Polyline):
+                kind = "polygon" if (label.filled or label.closed) else "polyline"
+                for part in label.points:
+                    points = [c for x, y in part for c in (x * width, y * height)]
+                    if len(part) >= (3 if kind == "polygon" else 2):
+                        yield CvatObject("shapes", self._shape(common, label, kind, points), label.id)
+            elif isinstance(label, Keypoint):
+                points = [c for x, y in label.points if not math.isnan(x) for c in (x * width, y * height)]
+                if points:
+                    yield CvatObject("shapes", self._shape(common, label, "points", points), label.id)
+
+    def _detection(self, common: dict[str, Any], label: Detection, width: int, height: int) -> Iterator[CvatObject]:
+        x, y, w, h = label.bounding_box
+        if self.field.label_type == "instances" and label.mask is not None:
+            left, top = int(round(x * width)), int(round(y * height))
+            right = max(int(round((x + w) * width)) - 1, left)
+            bottom = max(int(round((y + h) * height)) - 1, top)
+            mask = _resize_nearest(label.mask, bottom - top + 1, right - left + 1)
+            yield CvatObject("shapes", self._shape(common, label, "mask", rle.encode(mask, left, top)), label.id)
+            return
+        points = [x * width, y * height, (x + w) * width, (y + h) * height]
+        yield CvatObject("shapes", self._shape(common, label, "rectangle", points), label.id)
+
+    def _segmentation(self, label: Segmentation, frame: int, width: int, height: int) -> Iterator[CvatObject]:
+        mask = _resize_nearest(label.mask, height, width)
+        for value, name in self.field.mask_targets:
+            if value == 0:
+                continue
+            cvat_label = self.labels.label_ids[(self.field.path, name)]
+            pixels = mask == value
+            box = rle.tight_box(pixels)
+            if box is None:
+                continue
+            top, bottom, left, right = box
+            body = {"frame": frame, "label_id": cvat_label, "source": "manual", "group": 0,
+                    "attributes": self._attributes(cvat_label, label)}
+            shape = {**body, "type": "mask", "points": rle.encode(pixels[top:bottom + 1, left:right + 1], left, top),
+                     "occluded": False, "outside": False, "z_order": 0, "rotation": 0.0}
+            yield CvatObject("shapes", shape, label.id)
+
+    def _scalar(self, value: Any, frame: int) -> Iterator[CvatObject]:
+        if self.field.classes:
+            cvat_label = self.labels.label_ids.get((self.field.path, str(value)))
+            if cvat_label is None:
+                return
+            yield CvatObject("tags", {"frame": frame, "label_id": cvat_label, "source": "manual", "group": 0,
+                                      "attributes": []}, None)
+        else:
+            cvat_label = self.labels.label_ids[(self.field.path, self.field.path)]
+            yield CvatObject("tags", {"frame": frame, "label_id": cvat_label, "source": "manual", "group": 0,
+                                      "attributes": self._attributes(cvat_label, None, value)}, None)

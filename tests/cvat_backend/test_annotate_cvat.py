@@ -1,0 +1,94 @@
+"""annotate() against the simulator: tasks, labels, shapes with their label_id, jobs, cleanup."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from annoflow.adapters.cvat_format.rle import decode
+from annoflow.application.ports.annotation_backend import BackendConfigError
+from annoflow.domain.labels import labels_in
+from tests.cvat_backend.conftest import PASSWORD, USER
+
+
+def _api(sim):
+    client = httpx.Client(base_url=sim.url)
+    client.headers["Authorization"] = "Token " + client.post("/api/auth/login", json={"username": USER, "password": PASSWORD}).json()["key"]
+    return client
+
+
+def test_existing_detections_go_up_with_their_ids(dataset, login, cvat_sim):
+    results = dataset.annotate("basic", label_field="ground_truth", segment_size=2, job_assignees=["reviewer", USER],
+                               launch_editor=True, **login)
+    (task_id,) = results.task_ids
+    api = _api(cvat_sim)
+    stored = api.get(f"/api/tasks/{task_id}/annotations").json()
+    labels = {l["id"]: l for l in api.get("/api/labels", params={"task_id": task_id, "page_size": 100}).json()["results"]}
+    truth = {l.id: (s.id, l) for s in dataset.iter_samples() for l in labels_in(s.fields["ground_truth"])}
+    assert len(stored["shapes"]) == len(truth)
+    for shape in stored["shapes"]:
+        label = labels[shape["label_id"]]
+        spec = {a["name"]: a["id"] for a in label["attributes"]}
+        label_id = next(a["value"] for a in shape["attributes"] if a["spec_id"] == spec["label_id"])
+        _, det = truth[label_id]
+        assert label["name"] == det.label
+        assert shape["type"] == "mask"  # the field holds instance masks
+        mask, left, top = decode(shape["points"])
+        assert (left, top) == (round(det.bounding_box[0] * 96), round(det.bounding_box[1] * 64))
+        assert (mask == det.mask).all()
+    run = dataset.registry.get_run("quickstart", "basic")
+    uploaded = run.tasks[task_id].uploaded
+    assert {u.label_id for u in uploaded} == set(truth)
+    assert {u.cvat_id for u in uploaded} == {s["id"] for s in stored["shapes"]}
+    jobs = api.get("/api/jobs", params={"task_id": task_id}).json()["results"]
+    assert [j["assignee"]["username"] for j in sorted(jobs, key=lambda j: j["start_frame"])] == ["reviewer", USER, "reviewer"]
+    assert dataset.opened == [f"{cvat_sim.url}/tasks/{task_id}/jobs/{results.job_ids[task_id][0]}"]
+    lines = []
+    results.print_status(lines.append)
+    assert lines[0] == "Status for label field 'ground_truth':" and "Job" in lines[6]
+    results.cleanup()
+    assert api.get(f"/api/tasks/{task_id}").status_code == 404
+
+
+def test_every_label_type_and_several_fields(dataset, login, cvat_sim):
+    from annoflow.adapters.quickstart import MASK_TARGETS
+
+    schema = {
+        "predictions": {}, "keypoints": {}, "polylines": {}, "weather": {},
+        "segmentation": {"mask_targets": MASK_TARGETS},
+        "new_cls": {"type": "classifications", "classes": ["dog", "cat"]},
+        "count": {"type": "scalar"},
+    }
+    results = dataset.annotate("all", label_schema=schema, task_size=3, **login)
+    assert len(results.task_ids) == 2
+    api = _api(cvat_sim)
+    names = {l["name"] for l in api.get("/api/labels", params={"task_id": results.task_ids[0], "page_size": 100}).json()["results"]}
+    # classes in several fields are told apart by field; the scalar field has its own label
+    assert "cat_predictions" in names and "cat_new_cls" in names and "count" in names, sorted(names)
+    kinds = set()
+    for task_id in results.task_ids:
+        stored = api.get(f"/api/tasks/{task_id}/annotations").json()
+        kinds |= {s["type"] for s in stored["shapes"]} | ({"tag"} if stored["tags"] else set())
+    assert {"rectangle", "points", "polygon", "polyline", "mask", "tag"} <= kinds
+
+
+def test_a_new_project_is_made_and_reused(dataset, login, cvat_sim):
+    first = dataset.take(2, seed=1).annotate("p1", label_field="ground_truth", project_name="fiftyone_project", **login)
+    second = dataset.take(2, seed=2).annotate("p2", label_field="ground_truth", project_name="fiftyone_project", **login)
+    assert first.project_ids == second.project_ids
+    assert dataset.registry.get_run("quickstart", "p1").created_projects == first.project_ids
+    assert dataset.registry.get_run("quickstart", "p2").created_projects == []
+    second.cleanup()
+    api = _api(cvat_sim)
+    assert api.get(f"/api/projects/{first.project_ids[0]}").status_code == 200  # not p2's to delete
+    first.cleanup()
+    assert api.get(f"/api/projects/{first.project_ids[0]}").status_code == 404
+
+
+def test_bad_options_and_credentials_are_refused_before_anything_is_sent(dataset, login, cvat_sim):
+    with pytest.raises(BackendConfigError) as caught:
+        dataset.annotate("bad", label_field="ground_truth", image_quality=101, segment_size=0, colour="red", **login)
+    assert len(caught.value.problems) == 3
+    with pytest.raises(BackendConfigError, match="no CVAT credentials found"):
+        dataset.annotate("bad", label_field="ground_truth", url=cvat_sim.url)
+    assert dataset.list_annotation_runs() == [] and cvat_sim.state.tasks == {}
