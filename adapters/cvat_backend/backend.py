@@ -70,7 +70,8 @@ class CVATSession(BackendSession):
         self.client.wait_for_data(task_id, rq_id)
         meta = self.client.data_meta(task_id)
         classes = cvat_classes(request.label_schema)
-        server = ServerLabels.match(classes, self.client.labels(task_id=task_id))
+        existing_project = project.project_id is not None and not project.created
+        server = ServerLabels.match(classes, self.client.labels(task_id=task_id), existing_project=existing_project)
         tags, shapes = self._objects(request, samples, meta, server)
         stored = self.client.put_annotations({"tags": tags, "shapes": shapes}, task_id=task_id)
         uploaded = self._provenance(stored, samples, server)

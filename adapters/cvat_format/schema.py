@@ -98,14 +98,22 @@ class ServerLabels:
     classes_by_id: Mapping[int, CvatClass]
 
     @classmethod
-    def match(cls, classes: Sequence[CvatClass], server_labels: Iterable[Mapping[str, Any]]) -> "ServerLabels":
+    def match(cls, classes: Sequence[CvatClass], server_labels: Iterable[Mapping[str, Any]], *,
+              existing_project: bool = False) -> "ServerLabels":
+        """Pair the run's classes with the server's labels by name.
+
+        In a project the run made (or a task with its own labels) every class is there. An
+        existing project's labels rule, as the seed says: a class is matched by its CVAT name
+        or its plain name, and classes the project lacks are not sent.
+        """
         by_name = {label["name"]: label for label in server_labels}
-        missing = [c.cvat_name for c in classes if c.cvat_name not in by_name]
-        if missing:
-            raise ValueError(f"the CVAT project has no labels named {missing}")
         label_ids, spec_ids, classes_by_id = {}, {}, {}
         for c in classes:
-            label = by_name[c.cvat_name]
+            label = by_name.get(c.cvat_name) or (by_name.get(c.class_name) if existing_project else None)
+            if label is None:
+                if existing_project:
+                    continue
+                raise ValueError(f"CVAT has no label named {c.cvat_name!r} for class {c.class_name!r} of field {c.field!r}")
             label_ids[(c.field, c.class_name)] = label["id"]
             classes_by_id[label["id"]] = c
             for attribute in label.get("attributes", []):

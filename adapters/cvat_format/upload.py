@@ -68,9 +68,10 @@ class Uploader:
                 value = label.attributes[spec.name]
             else:
                 continue
-            if value is None:
-                continue
-            values.append({"spec_id": self.labels.spec_ids[(cvat_label, spec.name)], "value": attribute_value(spec, value)})
+            spec_id = self.labels.spec_ids.get((cvat_label, spec.name))
+            if value is None or spec_id is None:
+                continue  # unset, or an existing project's label without this attribute
+            values.append({"spec_id": spec_id, "value": attribute_value(spec, value)})
         return values
 
     def _common(self, label: Label, frame: int) -> dict[str, Any] | None:

@@ -92,3 +92,19 @@ def test_bad_options_and_credentials_are_refused_before_anything_is_sent(dataset
     with pytest.raises(BackendConfigError, match="no CVAT credentials found"):
         dataset.annotate("bad", label_field="ground_truth", url=cvat_sim.url)
     assert dataset.list_annotation_runs() == [] and cvat_sim.state.tasks == {}
+
+
+def test_an_existing_project_s_labels_rule(dataset, login, cvat_sim):
+    made = dataset.annotate("create_project", label_field="ground_truth", project_name="shared", **login)
+    reused = dataset.annotate("existing", label_field="predictions", project_name="shared", **login)
+    assert reused.project_ids == made.project_ids
+    api = _api(cvat_sim)
+    (task_id,) = reused.task_ids
+    project_labels = {l["id"]: l["name"] for l in api.get("/api/labels", params={"project_id": made.project_ids[0], "page_size": 100}).json()["results"]}
+    stored = api.get(f"/api/tasks/{task_id}/annotations").json()["shapes"]
+    truth_classes = {d.label for s in dataset.iter_samples() for d in labels_in(s.fields["ground_truth"])}
+    expected = [d for s in dataset.iter_samples() for d in labels_in(s.fields["predictions"]) if d.label in truth_classes]
+    assert len(stored) == len(expected)  # predictions of classes the project lacks are not sent
+    assert {project_labels[s["label_id"]] for s in stored} <= truth_classes
+    by_id = {u.label_id for u in dataset.registry.get_run("quickstart", "existing").tasks[task_id].uploaded}
+    assert by_id == {d.id for d in expected}
