@@ -1,0 +1,186 @@
+"""Step code for features/requesting_annotations.feature, against the CVAT simulator over HTTP."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+from pytest_bdd import given, parsers, scenarios, then, when
+
+from annoflow.adapters.cvat_backend import CVATBackend
+from annoflow.adapters.cvat_sim.testing import cvat_schema  # noqa: F401
+from annoflow.adapters.cvat_sim.server import CvatSimulator
+from annoflow.adapters.label_stores import InMemoryLabelStore
+from annoflow.adapters.quickstart import load_quickstart
+from annoflow.application.dataset import Dataset
+from annoflow.application.runs.registry import RunRegistry
+from annoflow.domain.changes import SetValue
+from annoflow.domain.labels import labels_in
+
+scenarios("requesting_annotations.feature")
+
+
+@given("the quickstart dataset with 4 samples and every label type")
+def dataset(world, tmp_path):
+    store = InMemoryLabelStore("quickstart")
+    load_quickstart(store, tmp_path / "media", num_samples=4, image_size=(96, 64), extra_fields=True, seed=7)
+    world["store"] = store
+    world["tmp"] = tmp_path
+
+
+@given(parsers.parse('a CVAT server with the users "annotator", "user2" and "user3"'))
+def server(world, cvat_schema):
+    simulator = CvatSimulator(users={"annotator": "pw", "user2": "pw2", "user3": "pw3"}, on_exchange=cvat_schema.check)
+    context = simulator.serve()
+    context.__enter__()
+    world["finalizers"].append(lambda: context.__exit__(None, None, None))
+    world["sim"] = simulator
+    opened = []
+    world["opened"] = opened
+    world["dataset"] = Dataset(world["store"], RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
+                               {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.01})},
+                               open_url=opened.append)
+    world["schema_checker"] = cvat_schema
+    cvat_schema.take_problems()
+
+
+@pytest.fixture(autouse=True)
+def _cleanup(world):
+    world["finalizers"] = []
+    yield
+    for finalize in world["finalizers"]:
+        finalize()
+    checker = world.get("schema_checker")
+    if checker is not None:
+        problems = checker.take_problems()
+        assert not problems, problems
+
+
+def _api(world):
+    client = httpx.Client(base_url=world["sim"].url)
+    client.headers["Authorization"] = "Token " + client.post("/api/auth/login", json={"username": "annotator", "password": "pw"}).json()["key"]
+    return client
+
+
+@when(parsers.re(r'I annotate (?P<which>the first sample|one sample|all samples) with key "(?P<key>[^"]+)"'))
+def annotate(world, which, key, docstring):
+    dataset = world["dataset"]
+    collection = dataset.limit(1) if which != "all samples" else dataset
+    kwargs = json.loads(docstring)
+    world["results"] = collection.annotate(key, url=world["sim"].url, username="annotator", password="pw", **kwargs)
+    world["run"] = dataset.registry.get_run("quickstart", key)
+    world["sample"] = collection.first()
+
+
+def _labels(world):
+    api = _api(world)
+    (task_id, *_) = world["results"].task_ids
+    return api.get("/api/labels", params={"task_id": task_id, "page_size": 100}).json()["results"]
+
+
+@then(parsers.parse("CVAT has {count:d} task for the run"))
+def task_count(world, count):
+    assert len(world["results"].task_ids) == count
+    assert set(world["results"].task_ids) <= set(world["sim"].state.tasks)
+
+
+@then("every ground_truth detection of the sample is in CVAT with its label_id")
+def detections_uploaded(world):
+    api = _api(world)
+    (task_id,) = world["results"].task_ids
+    shapes = api.get(f"/api/tasks/{task_id}/annotations").json()["shapes"]
+    specs = {a["id"]: a["name"] for l in _labels(world) for a in l["attributes"]}
+    ids = {a["value"] for s in shapes for a in s["attributes"] if specs[a["spec_id"]] == "label_id"}
+    assert ids == {d.id for d in labels_in(world["sample"].fields["ground_truth"])}
+
+
+@then(parsers.parse('the CVAT labels carry the attributes "{names}"'))
+def label_attributes(world, names):
+    wanted = [n.strip() for n in names.split(",")]
+    for label in _labels(world):
+        assert [a["name"] for a in label["attributes"]] == wanted
+
+
+@then(parsers.parse('the CVAT labels are "{names}"'))
+def labels_are(world, names):
+    assert [l["name"] for l in _labels(world)] == [n.strip() for n in names.split(",")]
+
+
+@then(parsers.parse('the CVAT labels include "{names}"'))
+def labels_include(world, names):
+    assert {n.strip() for n in names.split(",")} <= {l["name"] for l in _labels(world)}
+
+
+@then("CVAT holds no annotations for the run")
+def no_annotations(world):
+    api = _api(world)
+    for task_id in world["results"].task_ids:
+        stored = api.get(f"/api/tasks/{task_id}/annotations").json()
+        assert stored["shapes"] == stored["tags"] == stored["tracks"] == []
+
+
+@then("the CVAT editor was opened on the run's first job")
+def editor_opened(world):
+    task_id = world["results"].task_ids[0]
+    assert world["opened"] == [f"{world['sim'].url}/tasks/{task_id}/jobs/{world['results'].job_ids[task_id][0]}"]
+
+
+@then(parsers.parse('the run\'s task is assigned to "{user}"'))
+def task_assignee(world, user):
+    api = _api(world)
+    (task_id,) = world["results"].task_ids
+    assert api.get(f"/api/tasks/{task_id}").json()["assignee"]["username"] == user
+
+
+@then(parsers.parse('the run\'s jobs are assigned to "{users}"'))
+def job_assignees(world, users):
+    api = _api(world)
+    (task_id,) = world["results"].task_ids
+    jobs = sorted(api.get("/api/jobs", params={"task_id": task_id}).json()["results"], key=lambda j: j["start_frame"])
+    assert [j["assignee"]["username"] for j in jobs] == [u.strip() for u in users.split(",")]
+
+
+@given(parsers.parse('every sample has blurred copies in the field "{field}"'))
+def blurred(world, field):
+    changes = []
+    for sample in world["store"].get_samples():
+        image = np.asarray(Image.open(sample.filepath))
+        blurred = np.full_like(image, int(image.mean()))
+        path = world["tmp"] / f"blurred_{sample.id}.png"
+        Image.fromarray(blurred).save(path)
+        changes.append(SetValue(sample.id, field, str(path)))
+    world["store"].apply(changes)
+
+
+@then("CVAT shows the blurred image, not the original")
+def blurred_uploaded(world):
+    api = _api(world)
+    (task_id,) = world["results"].task_ids
+    frame = api.get(f"/api/tasks/{task_id}/data", params={"type": "frame", "number": 0, "quality": "original"}).content
+    with open(world["sample"].fields["alt_filepath"], "rb") as handle:
+        assert frame == handle.read()
+
+
+@given(parsers.parse('the ground_truth labels have an "{name}" attribute'))
+def occluded_attribute(world, name):
+    from annoflow.domain.changes import PutLabel
+
+    changes = []
+    for sample in world["store"].get_samples():
+        for i, det in enumerate(labels_in(sample.fields["ground_truth"])):
+            changes.append(PutLabel(sample.id, "ground_truth", det.replace(attributes={**det.attributes, name: i % 2 == 0})))
+    world["store"].apply(changes)
+
+
+@then("CVAT's occluded flags match the labels' occluded attribute")
+def occluded_flags(world):
+    api = _api(world)
+    (task_id,) = world["results"].task_ids
+    shapes = api.get(f"/api/tasks/{task_id}/annotations").json()["shapes"]
+    specs = {a["id"]: a["name"] for l in _labels(world) for a in l["attributes"]}
+    expected = {d.id: d.attributes["occluded"] for d in labels_in(world["sample"].fields["ground_truth"])}
+    seen = {next(a["value"] for a in s["attributes"] if specs[a["spec_id"]] == "label_id"): s["occluded"] for s in shapes}
+    assert seen == expected
