@@ -80,3 +80,35 @@ Feature: Requesting annotations in CVAT
       {"label_schema": {"ground_truth": {"attributes": {"occluded": {"type": "occluded"}}}}}
       """
     Then CVAT's occluded flags match the labels' occluded attribute
+
+  Scenario: CVAT groups carry a group_id attribute
+    Given the ground_truth labels have a "group_id" attribute
+    When I annotate one sample with key "cvat_group_id"
+      """
+      {"label_schema": {"ground_truth": {"attributes": {"group_id": {"type": "group_id"}}}}}
+      """
+    Then CVAT's group numbers match the labels' group_id attribute
+
+  Scenario: Restricting edits still uploads the new attributes for people
+    When I annotate one sample with key "cvat_edit_restrictions"
+      """
+      {"label_field": "ground_truth", "classes": ["person"],
+       "attributes": {"sex": {"type": "select", "values": ["male", "female"]}, "age": {"type": "text"}},
+       "allow_additions": false, "allow_deletions": false, "allow_label_edits": false, "allow_spatial_edits": false}
+      """
+    Then the CVAT labels are "person"
+    And the CVAT labels carry the attributes "label_id, sex, age"
+    And the run records the restrictions "allow_additions, allow_deletions, allow_label_edits, allow_spatial_edits"
+
+  Scenario: A new project, then tasks added to it
+    When I annotate one sample with key "create_project"
+      """
+      {"label_field": "ground_truth", "project_name": "fiftyone_project_example"}
+      """
+    And I annotate all samples with key "cvat_existing_project"
+      """
+      {"label_field": "predictions", "project_name": "fiftyone_project_example", "task_name": "predictions",
+       "issue_tracker": "https://bugs.example.com/42"}
+      """
+    Then both runs' tasks are in the project "fiftyone_project_example"
+    And the run's task is named "predictions" with the issue tracker "https://bugs.example.com/42"

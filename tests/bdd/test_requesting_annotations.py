@@ -184,3 +184,51 @@ def occluded_flags(world):
     expected = {d.id: d.attributes["occluded"] for d in labels_in(world["sample"].fields["ground_truth"])}
     seen = {next(a["value"] for a in s["attributes"] if specs[a["spec_id"]] == "label_id"): s["occluded"] for s in shapes}
     assert seen == expected
+
+
+@given(parsers.parse('the ground_truth labels have a "{name}" attribute'))
+def group_attribute(world, name):
+    from annoflow.domain.changes import PutLabel
+
+    changes = []
+    for sample in world["store"].get_samples():
+        for i, det in enumerate(labels_in(sample.fields["ground_truth"])):
+            changes.append(PutLabel(sample.id, "ground_truth", det.replace(attributes={**det.attributes, name: i // 2 + 1})))
+    world["store"].apply(changes)
+
+
+@then("CVAT's group numbers match the labels' group_id attribute")
+def group_numbers(world):
+    api = _api(world)
+    (task_id,) = world["results"].task_ids
+    shapes = api.get(f"/api/tasks/{task_id}/annotations").json()["shapes"]
+    specs = {a["id"]: a["name"] for l in _labels(world) for a in l["attributes"]}
+    expected = {d.id: d.attributes["group_id"] for d in labels_in(world["sample"].fields["ground_truth"])}
+    seen = {next(a["value"] for a in s["attributes"] if specs[a["spec_id"]] == "label_id"): s["group"] for s in shapes}
+    assert seen == expected
+
+
+@then(parsers.parse('the run records the restrictions "{flags}"'))
+def restrictions(world, flags):
+    field = world["run"].label_schema["ground_truth"]
+    refused = {f.strip() for f in flags.split(",")}
+    for flag in ("allow_additions", "allow_deletions", "allow_label_edits", "allow_index_edits", "allow_spatial_edits"):
+        assert getattr(field, flag) is (flag not in refused)
+
+
+@then(parsers.parse('both runs\' tasks are in the project "{name}"'))
+def in_project(world, name):
+    api = _api(world)
+    (project,) = api.get("/api/projects", params={"name": name}).json()["results"]
+    runs = [world["dataset"].registry.get_run("quickstart", key) for key in world["dataset"].list_annotation_runs()]
+    tasks = {t["id"] for t in api.get("/api/tasks", params={"project_id": project["id"]}).json()["results"]}
+    assert tasks == {t for run in runs for t in run.task_ids}
+    assert [run.created_projects for run in runs] == [[project["id"]], []]
+
+
+@then(parsers.parse('the run\'s task is named "{name}" with the issue tracker "{url}"'))
+def task_named(world, name, url):
+    api = _api(world)
+    (task_id,) = world["results"].task_ids
+    task = api.get(f"/api/tasks/{task_id}").json()
+    assert (task["name"], task["bug_tracker"]) == (name, url)
