@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from annoflow.adapters.cvat import RetryPolicy
 from annoflow.adapters.cvat_backend import CVATBackend
 from annoflow.adapters.cvat_sim.testing import PASSWORD, USER, cvat_schema, cvat_sim, cvat_sim_unchecked  # noqa: F401
 from annoflow.adapters.label_stores import InMemoryLabelStore
@@ -16,7 +17,7 @@ def dataset(tmp_path):
     load_quickstart(store, tmp_path / "media", num_samples=5, image_size=(96, 64), extra_fields=True, with_masks=True)
     opened = []
     ds = Dataset(store, RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
-                 {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.01})}, open_url=opened.append)
+                 {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.01, "retry": RetryPolicy(backoff=0.001)})}, open_url=opened.append)
     ds.opened = opened
     return ds
 

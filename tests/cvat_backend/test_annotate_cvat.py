@@ -108,3 +108,22 @@ def test_an_existing_project_s_labels_rule(dataset, login, cvat_sim):
     assert {project_labels[s["label_id"]] for s in stored} <= truth_classes
     by_id = {u.label_id for u in dataset.registry.get_run("quickstart", "existing").tasks[task_id].uploaded}
     assert by_id == {d.id for d in expected}
+
+
+def test_an_upload_cut_short_resumes_without_orphan_tasks(dataset, login, cvat_sim):
+    from annoflow.adapters.cvat.errors import CVATError
+
+    # the second task's annotations never arrive: the server keeps failing them
+    for _ in range(5):
+        cvat_sim.faults.add("PUT", r"^/api/tasks/2/annotations", nth=1, status=503)
+    with pytest.raises(CVATError):
+        dataset.annotate("cut", label_field="ground_truth", task_size=3, **login)
+    run = dataset.registry.get_run("quickstart", "cut")
+    assert list(run.tasks) == [1] and list(run.started_tasks) == [2]
+    assert set(cvat_sim.state.tasks) == {1, 2}  # both on the server, both on record
+    cvat_sim.faults.clear()
+    results = dataset.annotate("cut", resume=True, **login)
+    assert sorted(results.task_ids) == sorted(set(cvat_sim.state.tasks))  # task 2 was replaced, not orphaned
+    assert 2 not in cvat_sim.state.tasks and len(results.task_ids) == 2
+    uploaded = {u.label_id for t in dataset.registry.get_run("quickstart", "cut").tasks.values() for u in t.uploaded}
+    assert uploaded == {d.id for s in dataset.iter_samples() for d in labels_in(s.fields["ground_truth"])}
