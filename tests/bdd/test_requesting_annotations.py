@@ -164,47 +164,27 @@ def blurred_uploaded(world):
         assert frame == handle.read()
 
 
-@given(parsers.parse('the ground_truth labels have an "{name}" attribute'))
-def occluded_attribute(world, name):
+@given(parsers.re(r'the ground_truth labels have an? "(?P<name>occluded|group_id)" attribute'))
+def widget_attribute(world, name):
     from annoflow.domain.changes import PutLabel
 
     changes = []
     for sample in world["store"].get_samples():
         for i, det in enumerate(labels_in(sample.fields["ground_truth"])):
-            changes.append(PutLabel(sample.id, "ground_truth", det.replace(attributes={**det.attributes, name: i % 2 == 0})))
+            value = i % 2 == 0 if name == "occluded" else i // 2 + 1  # a bool widget, or group numbers
+            changes.append(PutLabel(sample.id, "ground_truth", det.replace(attributes={**det.attributes, name: value})))
     world["store"].apply(changes)
 
 
-@then("CVAT's occluded flags match the labels' occluded attribute")
-def occluded_flags(world):
+@then(parsers.re(r"CVAT's (?P<prop>occluded flags|group numbers) match the labels' (?P<name>\w+) attribute"))
+def widget_values(world, prop, name):
     api = _api(world)
     (task_id,) = world["results"].task_ids
     shapes = api.get(f"/api/tasks/{task_id}/annotations").json()["shapes"]
     specs = {a["id"]: a["name"] for l in _labels(world) for a in l["attributes"]}
-    expected = {d.id: d.attributes["occluded"] for d in labels_in(world["sample"].fields["ground_truth"])}
-    seen = {next(a["value"] for a in s["attributes"] if specs[a["spec_id"]] == "label_id"): s["occluded"] for s in shapes}
-    assert seen == expected
-
-
-@given(parsers.parse('the ground_truth labels have a "{name}" attribute'))
-def group_attribute(world, name):
-    from annoflow.domain.changes import PutLabel
-
-    changes = []
-    for sample in world["store"].get_samples():
-        for i, det in enumerate(labels_in(sample.fields["ground_truth"])):
-            changes.append(PutLabel(sample.id, "ground_truth", det.replace(attributes={**det.attributes, name: i // 2 + 1})))
-    world["store"].apply(changes)
-
-
-@then("CVAT's group numbers match the labels' group_id attribute")
-def group_numbers(world):
-    api = _api(world)
-    (task_id,) = world["results"].task_ids
-    shapes = api.get(f"/api/tasks/{task_id}/annotations").json()["shapes"]
-    specs = {a["id"]: a["name"] for l in _labels(world) for a in l["attributes"]}
-    expected = {d.id: d.attributes["group_id"] for d in labels_in(world["sample"].fields["ground_truth"])}
-    seen = {next(a["value"] for a in s["attributes"] if specs[a["spec_id"]] == "label_id"): s["group"] for s in shapes}
+    key = "occluded" if prop == "occluded flags" else "group"
+    expected = {d.id: d.attributes[name] for d in labels_in(world["sample"].fields["ground_truth"])}
+    seen = {next(a["value"] for a in s["attributes"] if specs[a["spec_id"]] == "label_id"): s[key] for s in shapes}
     assert seen == expected
 
 
