@@ -49,7 +49,8 @@ class AnnotateRequest:
     resume: bool
     schema_options: Mapping[str, Any]
     plan_options: Mapping[str, Any]
-    backend_options: Mapping[str, Any]
+    # Holds connection settings, credentials included: never shown.
+    backend_options: Mapping[str, Any] = attrs.field(repr=False)
 
     @classmethod
     def of(cls, key: str, backend: str, *, media_field: str = "filepath", launch_editor: bool = False,

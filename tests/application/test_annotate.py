@@ -119,3 +119,8 @@ def test_an_interrupted_upload_resumes_without_orphans(world):
     assert set(backend.server.tasks) == set(resumed.task_ids)
     assert "TaskAbandoned" in _events(registry, resumed)
     assert sorted(s for t in resumed.tasks.values() for s in t.sample_ids) == sorted(resumed.sample_ids)
+
+
+def test_a_request_never_shows_its_credentials():
+    request = AnnotateRequest.of("k", "cvat", label_field="gt", username="u", password="hunter2")
+    assert "hunter2" not in repr(request) and "hunter2" not in str(request)
