@@ -67,6 +67,12 @@ def _audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from annoflow.adapters.demo import run_demo
+
+    return run_demo(samples=args.samples)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="annoflow", description="CVAT annotation runs, event-sourced.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -79,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     quick.add_argument("--force", action="store_true", help="rebuild even if the dataset exists")
     quick.add_argument("--video", action="store_true", help="the video quickstart (one MP4 per sample, frames.detections)")
     quick.set_defaults(handler=_quickstart)
+
+    demo = commands.add_parser("demo", help="the workflow end to end: quickstart, simulator, annotate, status, audit")
+    demo.add_argument("--samples", type=int, default=200)
+    demo.set_defaults(handler=_demo)
 
     runs = commands.add_parser("runs", help="list, inspect, rename or delete annotation runs")
     runs.add_argument("--dataset", default="quickstart")

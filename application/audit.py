@@ -39,7 +39,7 @@ def _describe(event: Any) -> str:
     name = type(event).__name__
     if name == "Requested":
         fields = event.label_schema
-        field_names = ", ".join(fields) if isinstance(fields, dict) else getattr(fields, "field_names", "")
+        field_names = ", ".join(fields if isinstance(fields, dict) else getattr(fields, "field_names", ()))
         return (
             f"requested key {event.key!r} on dataset {event.dataset!r}: "
             f"{_plural(len(event.sample_ids), 'sample')} to {event.backend}"

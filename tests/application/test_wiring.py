@@ -59,3 +59,15 @@ def test_cli_builds_the_quickstart_datasets(tmp_path, monkeypatch, capsys):
     assert "frames.detections: detections" in capsys.readouterr().out
     video = wiring.open_dataset("quickstart-video").first()
     assert video.media_type.value == "video" and video.frames
+
+
+def test_demo_runs_the_workflow_end_to_end(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ANNOFLOW_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("PERSISTENCE_MODULE", raising=False)
+    assert cli.main(["demo", "--samples", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "built the quickstart dataset: 8 images" in out and "CVAT simulator serving http://127.0.0.1:" in out
+    assert "Status for label field 'ground_truth':" in out and "cleaned up the run's CVAT tasks" in out
+    assert "TaskCreated" in out and "CleanedUp" in out and "fields ground_truth" in out
+    (key,) = wiring.open_dataset("quickstart").list_annotation_runs()
+    assert wiring.open_dataset("quickstart").get_annotation_info(key).status == "cleaned_up"
