@@ -46,7 +46,7 @@ def _count_requests() -> list[int]:
 
 
 def bench(images: int, objects: int, folder: Path) -> list[tuple[str, str]]:
-    store = SqliteLabelStore(folder / "labels.sqlite", name=f"q{images}")
+    store = SqliteLabelStore(folder / f"labels{images}.sqlite", name=f"q{images}")
     load_quickstart(store, folder / f"media{images}", num_samples=images, num_objects=objects, image_size=(64, 48))
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "annoflow.adapters.cvat_sim.cli", "--port", str(port),
