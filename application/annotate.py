@@ -60,6 +60,14 @@ class AnnotateRequest:
         return cls(key, backend, media_field, bool(launch_editor), bool(resume), schema, plan, options)
 
 
+def pick_backend(backends: Mapping[str, AnnotationBackend], name: str) -> AnnotationBackend:
+    try:
+        return backends[name]
+    except KeyError:
+        known = ", ".join(sorted(backends)) or "none configured"
+        raise ValueError(f"unknown annotation backend {name!r} (available: {known})") from None
+
+
 class Annotator:
     """The annotate() use case over the ports; see the module docstring for its order."""
 
@@ -75,15 +83,9 @@ class Annotator:
         self.backends = backends
         self.open_url = open_url
 
-    def backend(self, name: str) -> AnnotationBackend:
-        try:
-            return self.backends[name]
-        except KeyError:
-            raise ValueError(f"unknown annotation backend {name!r} (available: {', '.join(sorted(self.backends))})") from None
-
     def annotate(self, collection: SampleCollection, request: AnnotateRequest) -> AnnotationRun:
         check_run_key(request.key)
-        backend = self.backend(request.backend)
+        backend = pick_backend(self.backends, request.backend)
         dataset = self.store.name
         if self.registry.has_run(dataset, request.key):
             run = self.registry.get_run(dataset, request.key)

@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from annoflow.application.annotate import PLAN_OPTIONS, SCHEMA_OPTIONS, AnnotateRequest, Annotator
+from annoflow.application.annotate import PLAN_OPTIONS, SCHEMA_OPTIONS, AnnotateRequest, Annotator, pick_backend
 from annoflow.application.ports.annotation_backend import AnnotationBackend
 from annoflow.application.ports.label_store import LabelStore
 from annoflow.application.results import AnnotationResults
@@ -98,12 +98,7 @@ class Dataset(SampleCollection):
         self._open_url(url)
 
     def _backend(self, name: str | None) -> AnnotationBackend:
-        name = name or self.default_backend
-        try:
-            return self.backends[name]
-        except KeyError:
-            known = ", ".join(sorted(self.backends)) or "none configured"
-            raise ValueError(f"unknown annotation backend {name!r} (available: {known})") from None
+        return pick_backend(self.backends, name or self.default_backend)
 
     def annotate_collection(
         self, collection: SampleCollection, anno_key: str, backend: str | None = None, **kwargs: Any
