@@ -20,7 +20,6 @@ import httpx
 from annoflow.adapters.cvat.client import CVATClient
 from annoflow.adapters.cvat_backend import CVATBackend
 from annoflow.adapters.label_stores import SqliteLabelStore
-from annoflow.adapters.quickstart import load_quickstart
 from annoflow.application.dataset import Dataset
 from annoflow.application.runs.registry import RunRegistry
 
@@ -45,9 +44,21 @@ def _count_requests() -> list[int]:
     return counter
 
 
+def _build(images: int, objects: int, folder: Path) -> Path:
+    """Generate the dataset in another process, so this one's peak memory is annotate()'s."""
+    path = folder / f"labels{images}.sqlite"
+    script = (
+        "from annoflow.adapters.label_stores import SqliteLabelStore;"
+        "from annoflow.adapters.quickstart import load_quickstart;"
+        f"load_quickstart(SqliteLabelStore({str(path)!r}, name='q{images}'), {str(folder / f'media{images}')!r},"
+        f" num_samples={images}, num_objects={objects}, image_size=(64, 48))"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+    return path
+
+
 def bench(images: int, objects: int, folder: Path) -> list[tuple[str, str]]:
-    store = SqliteLabelStore(folder / f"labels{images}.sqlite", name=f"q{images}")
-    load_quickstart(store, folder / f"media{images}", num_samples=images, num_objects=objects, image_size=(64, 48))
+    store = SqliteLabelStore(_build(images, objects, folder), name=f"q{images}")
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "annoflow.adapters.cvat_sim.cli", "--port", str(port),
                                "--user", "bench:bench"], stdout=subprocess.PIPE, text=True)
