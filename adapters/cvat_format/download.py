@@ -1,0 +1,207 @@
+"""CVAT tags and shapes back into annoflow labels, each with its provenance.
+
+The inverse of `upload`: pixels become relative coordinates again, attributes
+get their types back from the run's schema, the ``label_id`` attribute and
+CVAT's object id become provenance, CVAT's ``occluded`` flag and ``group``
+number become the fields' occluded and group_id attributes, and the parts of
+one polyline (one CVAT shape each, sharing a label_id) become one label again.
+
+Exactness: pixel coordinates are floats, and relative -> pixels -> relative is
+not always the same double. `keep_unmoved` gives a downloaded label the
+original's coordinates when its CVAT geometry is exactly what the original
+uploads as, so a label nobody moved comes back bit-identical.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+
+from annoflow.adapters.cvat_format import rle
+from annoflow.adapters.cvat_format.schema import LABEL_ID, SCALAR_VALUE, ServerLabels
+from annoflow.adapters.cvat_format.upload import Uploader
+from annoflow.domain.ids import new_id
+from annoflow.domain.label_schema import AttributeSpec, FieldSchema, LabelSchema
+from annoflow.domain.labels import LIST_OF_ELEMENT, Classification, Detection, Keypoint, Label, Polyline, Scalar, Segmentation
+
+
+@attrs.frozen
+class Imported:
+    """One label (or scalar value) read back from CVAT, and where it came from."""
+
+    field: str
+    frame: int  # the task frame it is on
+    value: Label | Scalar
+    label_id: str | None  # the label_id attribute CVAT returned, if any
+    cvat_type: str  # "tag" or "shape"
+    cvat_ids: tuple[int, ...]
+    cvat_points: tuple[tuple[float, ...], ...] = ()  # as CVAT returned them, one entry per CVAT object
+
+
+@attrs.frozen
+class Unexpected:
+    """A CVAT object whose label the run's schema does not know."""
+
+    frame: int
+    cvat_type: str
+    cvat_id: int
+    body: Mapping[str, Any]
+
+
+def typed_value(spec: AttributeSpec, text: str) -> Scalar:
+    """An attribute's CVAT string as the value the schema describes."""
+    if spec.type == "checkbox":
+        return text.lower() == "true"
+    for value in spec.values:
+        if (("true" if value else "false") if isinstance(value, bool) else str(value)) == text or str(value) == text:
+            return value
+    return text
+
+
+class Downloader:
+    def __init__(self, schema: LabelSchema, labels: ServerLabels) -> None:
+        self.schema = schema
+        self.labels = labels
+        self.names = {spec: name for (_, name), spec in labels.spec_ids.items()}
+
+    def _field(self, name: str) -> FieldSchema:
+        return self.schema.field(name)
+
+    def _attributes(self, obj: Mapping[str, Any], field: FieldSchema, class_name: str) -> tuple[dict[str, Scalar], str | None]:
+        specs = {s.name: s for s in field.attributes_for(class_name)}
+        values: dict[str, Scalar] = {}
+        label_id = None
+        for item in obj.get("attributes", []):
+            name = self.names.get(item["spec_id"])
+            if name == LABEL_ID:
+                label_id = item["value"] or None
+            elif name in specs:
+                values[name] = typed_value(specs[name], item["value"])
+        if field.occluded_attribute is not None and "occluded" in obj:
+            values[field.occluded_attribute.name] = bool(obj["occluded"])
+        if field.group_id_attribute is not None and obj.get("group"):
+            values[field.group_id_attribute.name] = int(obj["group"])
+        return values, label_id
+
+    def read(self, data: Mapping[str, Any], sizes: Sequence[tuple[int, int]]) -> tuple[list[Imported], list[Unexpected]]:
+        """Every tag and shape of a task's annotations; ``sizes`` are (width, height) per task frame."""
+        found: list[Imported] = []
+        unexpected: list[Unexpected] = []
+        parts: dict[tuple[str, int, str], list[tuple[Mapping[str, Any], Polyline]]] = defaultdict(list)
+        semantic: dict[tuple[str, int], list[Mapping[str, Any]]] = defaultdict(list)
+        for kind, cvat_type in (("tags", "tag"), ("shapes", "shape")):
+            for obj in data.get(kind, []):
+                cls = self.labels.classes_by_id.get(obj["label_id"])
+                if cls is None:
+                    unexpected.append(Unexpected(obj["frame"], cvat_type, obj["id"], obj))
+                    continue
+                field = self._field(cls.field)
+                width, height = sizes[obj["frame"]] if obj["frame"] < len(sizes) else sizes[0]
+                if field.label_type == "segmentation":
+                    semantic[(field.path, obj["frame"])].append(obj)
+                    continue
+                made = self._convert(obj, cvat_type, field, cls.class_name, width, height)
+                if made is None:
+                    unexpected.append(Unexpected(obj["frame"], cvat_type, obj["id"], obj))
+                elif isinstance(made.value, Polyline) and made.label_id:
+                    parts[(field.path, obj["frame"], made.label_id)].append((obj, made.value))
+                else:
+                    found.append(made)
+        for (path, frame, label_id), pieces in parts.items():
+            first = pieces[0][1]
+            joined = first.replace(points=tuple(p for _, line in pieces for p in line.points))
+            found.append(Imported(path, frame, joined, label_id, "shape", tuple(o["id"] for o, _ in pieces),
+                                  tuple(tuple(o["points"]) for o, _ in pieces)))
+        for (path, frame), objects in semantic.items():
+            found.append(self._segmentation(self._field(path), frame, objects, sizes))
+        return found, unexpected
+
+    def _convert(self, obj: Mapping[str, Any], cvat_type: str, field: FieldSchema, class_name: str,
+                 width: int, height: int) -> Imported | None:
+        frame = obj["frame"]
+        if field.label_type == "scalar":
+            if field.classes:
+                return Imported(field.path, frame, class_name, None, cvat_type, (obj["id"],))
+            value = next((a["value"] for a in obj.get("attributes", []) if self.names.get(a["spec_id"]) == SCALAR_VALUE), None)
+            return Imported(field.path, frame, _scalar(value, field.scalar_kind), None, cvat_type, (obj["id"],))
+        attributes, label_id = self._attributes(obj, field, class_name)
+        common = dict(label=class_name, attributes=attributes, id=label_id or new_id())
+        shape_type = obj.get("type")
+        points = obj.get("points", [])
+        if cvat_type == "tag":
+            if field.label_type not in ("classification", "classifications"):
+                return None
+            label: Label = Classification(**common)
+        elif shape_type == "rectangle" and field.label_type in ("detections", "instances"):
+            x1, y1, x2, y2 = points
+            label = Detection(bounding_box=_box(x1, y1, x2 - x1, y2 - y1, width, height), **common)
+        elif shape_type == "mask" and field.label_type in ("detections", "instances"):
+            mask, left, top = rle.decode(points)
+            h, w = mask.shape
+            label = Detection(bounding_box=_box(left, top, w, h, width, height), mask=mask, **common)
+        elif shape_type in ("polygon", "polyline") and field.label_type in ("polylines", "polygons"):
+            closed = shape_type == "polygon"
+            label = Polyline(points=[[(x / width, y / height) for x, y in zip(points[0::2], points[1::2])]],
+                             closed=closed, filled=closed, **common)
+        elif shape_type == "points" and field.label_type == "keypoints":
+            label = Keypoint(points=[(x / width, y / height) for x, y in zip(points[0::2], points[1::2])], **common)
+        else:
+            return None
+        return Imported(field.path, frame, label, label_id, cvat_type, (obj["id"],), (tuple(points),) if points else ())
+
+    def _segmentation(self, field: FieldSchema, frame: int, objects: Sequence[Mapping[str, Any]],
+                      sizes: Sequence[tuple[int, int]]) -> Imported:
+        width, height = sizes[frame] if frame < len(sizes) else sizes[0]
+        values = {name: value for value, name in field.mask_targets}
+        dtype = np.uint8 if max(values.values(), default=0) < 256 else np.uint16
+        mask = np.zeros((height, width), dtype)
+        label_id = None
+        for obj in objects:
+            cls = self.labels.classes_by_id[obj["label_id"]]
+            pixels, left, top = rle.decode(obj["points"])
+            h, w = pixels.shape
+            mask[top:top + h, left:left + w][pixels[: height - top, : width - left]] = values[cls.class_name]
+            _, label_id = self._attributes(obj, field, cls.class_name)
+        segmentation = Segmentation(mask=mask, id=label_id or new_id())
+        return Imported(field.path, frame, segmentation, label_id, "shape", tuple(o["id"] for o in objects))
+
+
+def _box(x: float, y: float, w: float, h: float, width: int, height: int) -> tuple[float, float, float, float]:
+    bx, by = max(x / width, 0.0), max(y / height, 0.0)
+    return (bx, by, min(w / width, 1.0 - bx), min(h / height, 1.0 - by))
+
+
+def _scalar(text: str | None, kind: str | None) -> Scalar:
+    if text is None or text == "":
+        return None
+    try:
+        if kind == "int":
+            return int(text)
+        if kind == "float":
+            return float(text)
+        if kind == "bool":
+            return text.lower() in ("true", "1", "yes")
+    except ValueError:
+        return text
+    return text
+
+
+def keep_unmoved(original: Label, imported: Imported, uploader: Uploader, width: int, height: int) -> Label:
+    """The downloaded label with the original's coordinates when CVAT returned exactly what the
+    original uploads as: relative -> pixels -> relative may not give back the same doubles."""
+    downloaded = imported.value
+    assert isinstance(downloaded, Label)
+    sent = tuple(tuple(o.body["points"]) for o in uploader.objects(_as_list(original), 0, width, height) if "points" in o.body)
+    if sent != imported.cvat_points:
+        return downloaded
+    geometry = {name: getattr(original, name) for name in ("bounding_box", "mask", "points") if hasattr(original, name)}
+    return downloaded.replace(**geometry)
+
+
+def _as_list(label: Label) -> Any:
+    container = LIST_OF_ELEMENT.get(type(label))
+    return container([label]) if container else label
