@@ -27,7 +27,7 @@ from typing import Any
 import attrs
 
 from annoflow.adapters.label_stores.memory import declared_kinds
-from annoflow.adapters.label_stores.rows import label_from_row, label_row, scalar_from_json, scalar_json
+from annoflow.adapters.label_stores.rows import label_row, labels_from_rows, scalar_from_json, scalar_json
 from annoflow.adapters.label_stores.rules import check_declaration, kind_for_change
 from annoflow.application.ports.label_store import LabelStore, UnknownSampleError
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
@@ -83,16 +83,17 @@ class SqliteLabelStore(LabelStore):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
-        self._schema = self._read_schema()
 
     # --- reads ------------------------------------------------------------------
 
     def _read_schema(self) -> dict[str, FieldKind]:
-        rows = self._db.execute("SELECT path, kind FROM fields WHERE dataset = ?", (self.name,))
-        return {path: FieldKind(kind) for path, kind in rows}
+        # Read afresh each time, not cached: another store on the same file may have declared fields.
+        with self._lock:
+            rows = self._db.execute("SELECT path, kind FROM fields WHERE dataset = ?", (self.name,))
+            return {path: FieldKind(kind) for path, kind in rows}
 
     def field_schema(self) -> Mapping[str, FieldKind]:
-        return dict(self._schema)
+        return self._read_schema()
 
     def sample_ids(self) -> list[str]:
         with self._lock:
@@ -101,12 +102,15 @@ class SqliteLabelStore(LabelStore):
 
     def get_samples(self, ids: Sequence[str] | None = None, fields: Collection[str] | None = None) -> Iterator[Sample]:
         ids = self.sample_ids() if ids is None else list(ids)
-        wanted = None if fields is None else set(fields)
+        wanted = None if fields is None else sorted(set(fields))
+        schema = self._read_schema()
         for start in range(0, len(ids), _CHUNK):
-            yield from self._read_chunk(ids[start:start + _CHUNK], wanted)
+            yield from self._read_chunk(ids[start:start + _CHUNK], wanted, schema)
 
-    def _read_chunk(self, ids: list[str], wanted: set[str] | None) -> list[Sample]:
+    def _read_chunk(self, ids: list[str], wanted: list[str] | None, schema: Mapping[str, FieldKind]) -> list[Sample]:
         marks = ",".join("?" * len(ids))
+        only = "" if wanted is None else f" AND path IN ({','.join('?' * len(wanted))})"
+        args = (*ids, *(wanted or ()))
         with self._lock:
             heads = {
                 row[0]: row
@@ -122,33 +126,30 @@ class SqliteLabelStore(LabelStore):
                 values, label_rows = [], []
             else:
                 values = self._db.execute(
-                    f"SELECT sample_id, path, frame, value FROM field_values WHERE sample_id IN ({marks})", ids
+                    f"SELECT sample_id, path, frame, value FROM field_values WHERE sample_id IN ({marks}){only}", args
                 ).fetchall()
                 label_rows = self._db.execute(
-                    f"SELECT sample_id, path, frame, id, kind, data, mask FROM labels WHERE sample_id IN ({marks}) "
+                    f"SELECT sample_id, path, frame, id, kind, data, mask FROM labels WHERE sample_id IN ({marks}){only} "
                     "ORDER BY sample_id, path, frame, position",
-                    ids,
+                    args,
                 ).fetchall()
         labels: dict[tuple[str, str, int], list[Label]] = defaultdict(list)
-        for sample_id, path, frame, label_id, kind, data, mask in label_rows:
-            if wanted is None or path in wanted:
-                labels[(sample_id, path, frame)].append(label_from_row(label_id, kind, data, mask))
+        built = labels_from_rows([row[3:] for row in label_rows])
+        for row, label in zip(label_rows, built):
+            labels[row[:3]].append(label)
         sample_fields: dict[str, dict[str, FieldValue]] = defaultdict(dict)
         frame_fields: dict[str, dict[int, dict[str, FieldValue]]] = defaultdict(lambda: defaultdict(dict))
         for sample_id, path, frame, value in values:
-            if wanted is not None and path not in wanted:
-                continue
-            kind = self._schema[path]
-            found = labels.get((sample_id, path, frame), [])
+            kind = schema[path]
             if kind.is_scalar:
                 item: FieldValue = scalar_from_json(value)
             elif kind.is_list:
-                item = LABEL_TYPE_OF_KIND[kind](found)
+                item = LABEL_TYPE_OF_KIND[kind](labels.get((sample_id, path, frame), ()))
             else:
+                found = labels.get((sample_id, path, frame))
                 item = found[0] if found else None
-            field_path = FieldPath.parse(path)
-            if field_path.on_frames:
-                frame_fields[sample_id][frame][field_path.name] = item
+            if frame:
+                frame_fields[sample_id][frame][path[len(FRAMES_PREFIX):]] = item
             else:
                 sample_fields[sample_id][path] = item
         samples = []
@@ -177,7 +178,6 @@ class SqliteLabelStore(LabelStore):
                 work(self._db)
             except BaseException:
                 self._db.execute("ROLLBACK")
-                self._schema = self._read_schema()
                 raise
             self._db.execute("COMMIT")
 
@@ -188,15 +188,13 @@ class SqliteLabelStore(LabelStore):
 
     def declare_field(self, path: str, kind: FieldKind) -> None:
         FieldPath.parse(path)
-        schema = dict(self._schema)
-        self._transaction(lambda db: self._declare(db, schema, path, kind))
-        self._schema = schema
+        self._transaction(lambda db: self._declare(db, self._read_schema(), path, kind))
 
     def add_samples(self, samples: Iterable[Sample]) -> None:
         samples = list(samples)
-        schema = dict(self._schema)
 
         def work(db: sqlite3.Connection) -> None:
+            schema = self._read_schema()
             (start,) = db.execute(
                 "SELECT COALESCE(MAX(position) + 1, 0) FROM samples WHERE dataset = ?", (self.name,)
             ).fetchone()
@@ -224,7 +222,6 @@ class SqliteLabelStore(LabelStore):
             db.executemany("INSERT INTO labels VALUES (?,?,?,?,?,?,?,?)", label_rows)
 
         self._transaction(work)
-        self._schema = schema
 
     @staticmethod
     def _value_rows(
@@ -238,9 +235,8 @@ class SqliteLabelStore(LabelStore):
             label_rows.append((sample_id, path, frame, label.id, position, *label_row(label)))
 
     def apply(self, changes: Sequence[LabelChange]) -> None:
-        schema = dict(self._schema)
-
         def work(db: sqlite3.Connection) -> None:
+            schema = self._read_schema()
             known: set[str] = set()
             for change in changes:
                 if change.sample_id not in known:
@@ -255,7 +251,6 @@ class SqliteLabelStore(LabelStore):
                 self._apply_one(db, kind, change)
 
         self._transaction(work)
-        self._schema = schema
 
     def _apply_one(self, db: sqlite3.Connection, kind: FieldKind, change: LabelChange) -> None:
         owner = (change.sample_id, change.field, _frame_key(change.frame))
