@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from annoflow.application.annotate import PLAN_OPTIONS, SCHEMA_OPTIONS, AnnotateRequest, Annotator, pick_backend
+from annoflow.application.load import Loader
 from annoflow.application.ports.annotation_backend import AnnotationBackend
 from annoflow.application.ports.label_store import LabelStore
 from annoflow.application.results import AnnotationResults
@@ -109,6 +110,22 @@ class Dataset(SampleCollection):
         run = annotator.annotate(collection, AnnotateRequest.of(anno_key, backend_name, **kwargs))
         connection = {k: v for k, v in kwargs.items() if k not in SCHEMA_OPTIONS + PLAN_OPTIONS}
         return self._results(run, connection)
+
+    def load_annotations(
+        self,
+        anno_key: str,
+        *,
+        unexpected: str = "prompt",
+        cleanup: bool = False,
+        dest_field: str | Mapping[str, str] | None = None,
+        **connection: Any,
+    ) -> Any:
+        """Merge the run's annotations back, exactly once; returns the unexpected labels when asked
+        (``unexpected="return"``), else None, as FiftyOne does. The load's figures are in the audit trail."""
+        result = Loader(self.store, self.registry, self.backends).load(
+            self.name, anno_key, unexpected=unexpected, cleanup=cleanup, dest_field=dest_field, **connection)
+        self.last_load = result
+        return dict(result.unexpected) if unexpected == "return" else None
 
     def load_annotation_results(self, anno_key: str, **connection: Any) -> AnnotationResults:
         """The run's results object; connection settings (url, credentials) may be given again."""

@@ -13,11 +13,13 @@ from annoflow.application.ports.annotation_backend import (
     BackendConfig,
     BackendConfigError,
     BackendSession,
+    DownloadedTask,
     ProjectRef,
     TaskStatus,
     UploadRequest,
 )
-from annoflow.domain.labels import labels_in
+from annoflow.domain.labels import Label, labels_in
+from annoflow.domain.merge import ImportedLabel
 from annoflow.domain.run_records import FrameRef, TaskRecord, UploadedObject
 from annoflow.domain.samples import MediaType, Sample
 from annoflow.domain.task_plan import TaskPlan
@@ -29,6 +31,7 @@ class FakeServer:
     projects: dict[int, str] = attrs.field(factory=dict)
     ids: Any = attrs.field(factory=lambda: itertools.count(1))
     fail_fill_of_plan: int | None = None
+    edits: dict[int, list] = attrs.field(factory=dict)
     requests: int = 0
     connections: int = 0
 
@@ -70,6 +73,14 @@ class FakeSession(BackendSession):
         self.server.tasks[task_id]["filled"] = True
         return TaskRecord(task_id=task_id, project_id=project.project_id, job_ids=[next(self.server.ids)],
                           frames=[FrameRef(s.id) for s in samples], uploaded=uploaded, labels=[], attributes=[])
+
+    def download_task(self, request: UploadRequest, task: TaskRecord, originals: Mapping[str, Label]) -> DownloadedTask:
+        """What the fake's annotators left: the uploaded labels, unless a test scripted edits."""
+        edits = self.server.edits.get(task.task_id)
+        if edits is None:
+            edits = [ImportedLabel(u.field, u.sample_id, originals[u.label_id], u.label_id, (u.cvat_id,))
+                     for u in task.uploaded if u.label_id in originals]
+        return DownloadedTask(f"digest-{len(edits)}-{hash(tuple(repr(e) for e in edits))}", edits)
 
     def delete_tasks(self, task_ids: Sequence[int]) -> None:
         for task_id in task_ids:

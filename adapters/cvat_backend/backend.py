@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from annoflow.adapters.cvat.client import CVATClient
 from annoflow.adapters.cvat_backend import options as cvat_options
-from annoflow.adapters.cvat_format.schema import LABEL_ID, ServerLabels, cvat_classes, cvat_label_requests
+from annoflow.adapters.cvat_format.download import Downloader, keep_unmoved, stray_label
+from annoflow.adapters.cvat_format.schema import LABEL_ID, ServerLabels, cvat_classes, cvat_label_requests, recorded_labels
 from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.application.ports.annotation_backend import (
     AnnotationBackend,
     BackendConfig,
     BackendSession,
+    DownloadedTask,
     ProjectRef,
     TaskStatus,
+    UnexpectedLabel,
     UploadRequest,
 )
+from annoflow.domain.labels import Label
+from annoflow.domain.merge import ImportedLabel
 from annoflow.domain.run_records import CvatAttributeRef, CvatLabelRef, FrameRef, TaskRecord, UploadedObject
 from annoflow.domain.samples import MediaType, Sample
 from annoflow.domain.task_plan import TaskPlan
@@ -112,6 +119,34 @@ class CVATSession(BackendSession):
                     field = server.classes_by_id[obj["label_id"]].field
                     uploaded.append(UploadedObject(field, label_id, samples[obj["frame"]].id, cvat_type, obj["id"]))
         return uploaded
+
+    def download_task(self, request: UploadRequest, task: TaskRecord, originals: Mapping[str, Label]) -> DownloadedTask:
+        raw = self.client.get_annotations_raw(task_id=task.task_id)
+        data = json.loads(raw)
+        sizes = [(f["width"], f["height"]) for f in self.client.data_meta(task.task_id)["frames"]]
+        server = recorded_labels(request.label_schema, task)
+        found, strays = Downloader(request.label_schema, server).read(data, sizes)
+        by_cvat_id = {u.cvat_id: u.label_id for u in task.uploaded}
+        imported = []
+        for item in found:
+            if not isinstance(item.value, Label):
+                continue  # scalar fields are not merged yet
+            width, height = sizes[item.frame] if item.frame < len(sizes) else sizes[0]
+            source = item.label_id if item.label_id in originals else next(
+                (by_cvat_id[c] for c in item.cvat_ids if by_cvat_id.get(c) in originals), None)
+            label = item.value
+            if source is not None:
+                label = keep_unmoved(originals[source], item, Uploader(request.label_schema[item.field], server), width, height)
+            imported.append(ImportedLabel(item.field, task.frames[item.frame].sample_id, label, item.label_id, item.cvat_ids))
+        unexpected = []
+        names = {ref.cvat_label_id: ref.class_name for ref in task.labels}
+        for stray in strays:
+            width, height = sizes[stray.frame] if stray.frame < len(sizes) else sizes[0]
+            class_name = names.get(stray.body["label_id"], f"label {stray.body['label_id']}")
+            label_type, label = stray_label(stray.body, stray.cvat_type, class_name, width, height)
+            unexpected.append(UnexpectedLabel(task.frames[stray.frame].sample_id, label_type, label,
+                                              f"a {stray.body.get('type', 'tag')} of {class_name!r} on frame {stray.frame}"))
+        return DownloadedTask(hashlib.sha256(raw).hexdigest(), imported, unexpected)
 
     def delete_tasks(self, task_ids: Sequence[int]) -> None:
         for task_id in task_ids:

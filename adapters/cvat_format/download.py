@@ -205,3 +205,27 @@ def keep_unmoved(original: Label, imported: Imported, uploader: Uploader, width:
 def _as_list(label: Label) -> Any:
     container = LIST_OF_ELEMENT.get(type(label))
     return container([label]) if container else label
+
+
+_STRAY_TYPES = {"rectangle": "detections", "mask": "detections", "polygon": "polylines", "polyline": "polylines",
+                "points": "keypoints"}
+
+
+def stray_label(obj: Mapping[str, Any], cvat_type: str, class_name: str, width: int, height: int) -> tuple[str, Label | None]:
+    """An object outside the run's schema as the label it looks like, and the field type it fits."""
+    if cvat_type == "tag":
+        return "classifications", Classification(label=class_name)
+    kind = obj.get("type")
+    points = obj.get("points", [])
+    pairs = [(x / width, y / height) for x, y in zip(points[0::2], points[1::2])]
+    if kind == "rectangle":
+        x1, y1, x2, y2 = points
+        return "detections", Detection(label=class_name, bounding_box=_box(x1, y1, x2 - x1, y2 - y1, width, height))
+    if kind == "mask":
+        mask, left, top = rle.decode(points)
+        return "detections", Detection(label=class_name, bounding_box=_box(left, top, mask.shape[1], mask.shape[0], width, height), mask=mask)
+    if kind in ("polygon", "polyline"):
+        return "polylines", Polyline(label=class_name, points=[pairs], closed=kind == "polygon", filled=kind == "polygon")
+    if kind == "points":
+        return "keypoints", Keypoint(label=class_name, points=pairs)
+    return str(kind), None

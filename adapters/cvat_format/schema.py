@@ -119,3 +119,17 @@ class ServerLabels:
             for attribute in label.get("attributes", []):
                 spec_ids[(label["id"], attribute["name"])] = attribute["id"]
         return cls(label_ids, spec_ids, classes_by_id)
+
+
+def recorded_labels(schema: LabelSchema, task: Any) -> ServerLabels:
+    """The ServerLabels of a task from what its TaskCreated event recorded: no request needed."""
+    classes = {(c.field, c.class_name): c for c in cvat_classes(schema)}
+    label_ids, classes_by_id = {}, {}
+    for ref in task.labels:
+        cls = classes.get((ref.field, ref.class_name))
+        if cls is None:
+            continue
+        label_ids[(ref.field, ref.class_name)] = ref.cvat_label_id
+        classes_by_id[ref.cvat_label_id] = cls
+    spec_ids = {(ref.cvat_label_id, ref.name): ref.spec_id for ref in task.attributes}
+    return ServerLabels(label_ids, spec_ids, classes_by_id)

@@ -15,6 +15,8 @@ from typing import Any
 
 import attrs
 
+from annoflow.domain.labels import Label
+from annoflow.domain.merge import ImportedLabel
 from annoflow.domain.run_records import TaskRecord
 from annoflow.domain.samples import MediaType, Sample
 from annoflow.domain.task_plan import TaskPlan
@@ -62,6 +64,25 @@ class ProjectRef:
 
 
 @attrs.frozen
+class UnexpectedLabel:
+    """A label the annotators made outside the run's schema (another type, an unknown class)."""
+
+    sample_id: str
+    label_type: str  # e.g. "detections", "polylines": the field it would fit
+    label: Label | None
+    description: str
+
+
+@attrs.frozen
+class DownloadedTask:
+    """One task's annotations read back: a digest of what CVAT sent, the labels, the strays."""
+
+    digest: str
+    imported: tuple[ImportedLabel, ...] = attrs.field(converter=tuple)
+    unexpected: tuple[UnexpectedLabel, ...] = attrs.field(default=(), converter=tuple)
+
+
+@attrs.frozen
 class TaskStatus:
     task_id: int
     name: str
@@ -97,6 +118,14 @@ class BackendSession(abc.ABC):
         self, request: UploadRequest, plan: TaskPlan, task_id: int, project: ProjectRef, samples: Sequence[Sample]
     ) -> TaskRecord:
         """Upload the task's media and labels; return what is needed to read it back."""
+
+    @abc.abstractmethod
+    def download_task(self, request: UploadRequest, task: TaskRecord, originals: Mapping[str, Label]) -> DownloadedTask:
+        """Read a task's annotations back as labels with their provenance.
+
+        ``originals`` are the uploaded labels as the dataset holds them now (by id): a label
+        whose geometry CVAT returns unchanged gets the original's exact coordinates back.
+        """
 
     @abc.abstractmethod
     def delete_tasks(self, task_ids: Sequence[int]) -> None:

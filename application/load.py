@@ -1,0 +1,173 @@
+"""load_annotations(): merge what annotators did in the backend back into the dataset, exactly once.
+
+Per task, in this order:
+1. changes a previous load recorded but did not apply (a crash) are applied first;
+2. the task is downloaded; if its digest is the one already applied, nothing changes;
+3. the merge policy decides the changes and the refusals;
+4. ``ShapesImported`` with every ``LabelMerged`` and ``Rejected`` is saved in one transaction;
+5. the changes are applied to the label store (idempotently: put by id, delete by id);
+6. ``ChangesApplied`` is saved.
+A crash anywhere leaves either nothing recorded (the task is simply loaded again)
+or recorded changes that step 1 of the next load applies, never a duplicate.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from annoflow.application.annotate import PLAN_OPTIONS, pick_backend
+from annoflow.application.ports.annotation_backend import AnnotationBackend, UnexpectedLabel, UploadRequest
+from annoflow.application.ports.label_store import LabelStore
+from annoflow.application.runs.registry import RunRegistry
+from annoflow.domain.annotation_run import AnnotationRun, RunError
+from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel
+from annoflow.domain.fields import LABEL_TYPE_OF_KIND, FieldKind
+from annoflow.domain.labels import LIST_OF_ELEMENT, labels_in
+from annoflow.domain.merge import merge_task
+from annoflow.domain.run_records import LoadSummary, MergeAction, MergedChange
+
+UNEXPECTED = ("prompt", "ignore", "keep", "return")
+
+
+@attrs.frozen
+class LoadResult:
+    summary: LoadSummary
+    rejections: tuple[Any, ...]
+    unexpected: Mapping[str, list[UnexpectedLabel]]
+
+
+def store_changes(changes: Sequence[MergedChange]) -> list[LabelChange]:
+    out: list[LabelChange] = []
+    for change in changes:
+        if change.action is MergeAction.DELETED:
+            out.append(DeleteLabel(change.sample_id, change.field, change.label_id, change.frame))
+        else:
+            out.append(PutLabel(change.sample_id, change.field, change.label, change.frame))
+    return out
+
+
+class Loader:
+    def __init__(self, store: LabelStore, registry: RunRegistry, backends: Mapping[str, AnnotationBackend],
+                 ask: Callable[[str], str] = input, interactive: bool | None = None) -> None:
+        self.store = store
+        self.registry = registry
+        self.backends = backends
+        self.ask = ask
+        self.interactive = interactive
+
+    def _declare_targets(self, run: AnnotationRun, dest: Mapping[str, str]) -> None:
+        schema = self.store.field_schema()
+        for field in run.label_schema:
+            target = dest.get(field.path, field.path)
+            if target in schema or field.label_type == "scalar":
+                continue
+            kind = {"instances": FieldKind.DETECTIONS, "polygons": FieldKind.POLYLINES}.get(field.label_type)
+            self.store.declare_field(target, kind or FieldKind(field.label_type))
+
+    def _finish_unapplied(self, run: AnnotationRun) -> None:
+        for task_id, changes in sorted(run.unapplied.items()):
+            self.store.apply(store_changes(changes))
+            run.mark_applied(task_id)
+            self.registry.save_run(run)
+
+    def load(self, dataset: str, key: str, *, unexpected: str = "prompt", cleanup: bool = False,
+             dest_field: str | Mapping[str, str] | None = None, **connection: Any) -> LoadResult:
+        if unexpected not in UNEXPECTED:
+            raise ValueError(f"unexpected must be one of {', '.join(UNEXPECTED)}, got {unexpected!r}")
+        run = self.registry.get_run(dataset, key)
+        dest = self._destinations(run, dest_field)
+        backend = pick_backend(self.backends, run.backend)
+        first = next(self.store.get_samples(run.sample_ids[:1], fields=()))
+        recorded = {k: v for k, v in run.config.items() if k not in PLAN_OPTIONS}
+        config = backend.parse_config({**recorded, **connection}, first.media_type)
+        self._declare_targets(run, dest)
+        self._finish_unapplied(run)
+        load_id = uuid.uuid4().hex[:12]
+        counts = {"added": 0, "edited": 0, "deleted": 0, "rejected": 0, "unexpected": 0, "unchanged": 0}
+        rejections: list[Any] = []
+        strays: dict[str, list[UnexpectedLabel]] = {}
+        request = UploadRequest(dataset, run.key, run.label_schema, run.media_field, first.media_type, config)
+        fields = tuple(f.path for f in run.label_schema)
+        with backend.connect(config) as session:
+            for task in list(run.tasks.values()):
+                samples = {s.id: s for s in self.store.get_samples(task.sample_ids, fields=fields)}
+                originals = {l.id: l for s in samples.values() for f in fields for l in labels_in(s.get(f) if not f.startswith("frames.") else None)}
+                downloaded = session.download_task(request, task, originals)
+                for stray in downloaded.unexpected:
+                    strays.setdefault(stray.label_type, []).append(stray)
+                if run.is_unchanged(task.task_id, downloaded.digest):
+                    counts["unchanged"] += 1
+                    continue
+                changes, refused = merge_task(run.label_schema, task, samples, downloaded.imported, dest)
+                run.record_import(load_id=load_id, task_id=task.task_id, digest=downloaded.digest, changes=changes,
+                                  rejections=refused, shape_count=len(downloaded.imported))
+                self.registry.save_run(run)
+                self.store.apply(store_changes(changes))
+                run.mark_applied(task.task_id)
+                self.registry.save_run(run)
+                for change in changes:
+                    counts[change.action.value] += 1
+                counts["rejected"] += len(refused)
+                rejections.extend(refused)
+            kept = self._unexpected(run, strays, unexpected)
+            counts["unexpected"] = sum(len(v) for v in strays.values())
+            summary = LoadSummary(load_id, counts["added"] + kept, counts["edited"], counts["deleted"],
+                                  counts["rejected"], counts["unexpected"], counts["unchanged"])
+            run.complete_load(summary)
+            self.registry.save_run(run)
+            if cleanup:
+                session.delete_tasks(sorted(run.tasks))
+                session.delete_projects(list(run.created_projects))
+                run.record_cleanup(sorted(run.tasks), run.created_projects)
+                self.registry.save_run(run)
+        return LoadResult(summary, tuple(rejections), strays if unexpected == "return" else {})
+
+    def _destinations(self, run: AnnotationRun, dest_field: str | Mapping[str, str] | None) -> dict[str, str]:
+        names = [f.path for f in run.label_schema]
+        if dest_field is None:
+            return {}
+        if isinstance(dest_field, str):
+            if len(names) != 1:
+                raise ValueError(f"the run has fields {names}: give dest_field as a dict of field -> destination")
+            return {names[0]: dest_field}
+        unknown = sorted(set(dest_field) - set(names))
+        if unknown:
+            raise ValueError(f"dest_field names fields the run does not have: {unknown} (fields: {names})")
+        return dict(dest_field)
+
+    def _unexpected(self, run: AnnotationRun, strays: Mapping[str, list[UnexpectedLabel]], mode: str) -> int:
+        """Keep, drop or hand back labels outside the schema; returns how many were kept."""
+        if not strays or mode in ("ignore", "return"):
+            return 0
+        targets: dict[str, str | None] = {}
+        if mode == "keep":
+            targets = {label_type: label_type for label_type in strays}
+        else:
+            interactive = self.interactive if self.interactive is not None else bool(sys.stdin and sys.stdin.isatty())
+            if not interactive:
+                kinds = ", ".join(f"{len(v)} {k}" for k, v in strays.items())
+                raise RunError(f"CVAT holds labels outside the run's schema ({kinds}) and no terminal is attached to "
+                               "ask where they go: pass unexpected='keep', 'ignore' or 'return'")
+            for label_type, items in strays.items():
+                answer = self.ask(f"Found {len(items)} unexpected {label_type}: a field to store them in (empty to discard)? ").strip()
+                targets[label_type] = answer or None
+        changes: list[LabelChange] = []
+        for label_type, items in strays.items():
+            target = targets.get(label_type)
+            if not target:
+                continue
+            for item in items:
+                if item.label is None:
+                    continue
+                if target not in self.store.field_schema():
+                    container = LIST_OF_ELEMENT.get(type(item.label))
+                    kind = next(k for k, v in LABEL_TYPE_OF_KIND.items() if v is (container or type(item.label)))
+                    self.store.declare_field(target, kind)
+                changes.append(PutLabel(item.sample_id, target, item.label))
+        self.store.apply(changes)
+        return len(changes)

@@ -1,0 +1,130 @@
+"""load_annotations() merges exactly once, enforces restrictions and survives a crash at any step."""
+
+from __future__ import annotations
+
+import pytest
+
+from annoflow.adapters.label_stores import InMemoryLabelStore
+from annoflow.application.dataset import Dataset
+from annoflow.application.runs.registry import RunRegistry
+from annoflow.domain.labels import Detection, Detections, labels_in
+from annoflow.domain.merge import ImportedLabel
+from annoflow.domain.samples import Sample
+from tests.fakes import FakeBackend
+
+
+def _det(label, x=0.1, **kw):
+    return Detection(label=label, bounding_box=(x, 0.1, 0.2, 0.2), **kw)
+
+
+@pytest.fixture
+def dataset():
+    store = InMemoryLabelStore("quickstart")
+    store.add_samples([
+        Sample(filepath=f"/img/{i}.jpg", media_type="image",
+               fields={"ground_truth": Detections([_det("cat", attributes={"iscrowd": 0, "extra": "kept"}), _det("dog", 0.5)])})
+        for i in range(2)
+    ])
+    return Dataset(store, RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}), {"fake": FakeBackend()},
+                   default_backend="fake")
+
+
+def _edit(dataset, key, edit):
+    """Script what the annotators did: edit(sample_id, labels) -> imported labels for that sample."""
+    run = dataset.registry.get_run("quickstart", key)
+    for task in run.tasks.values():
+        imported = []
+        for sample in dataset.store.get_samples(task.sample_ids):
+            for item in edit(sample.id, list(labels_in(sample.fields["ground_truth"]))):
+                imported.append(item if isinstance(item, ImportedLabel) else ImportedLabel("ground_truth", sample.id, item, item.id))
+        dataset.backends["fake"].server.edits[task.task_id] = imported
+
+
+def _events(dataset, key):
+    run = dataset.registry.get_run("quickstart", key)
+    return [type(e).__name__ for e in dataset.registry.history(run.id)]
+
+
+def test_edits_additions_and_deletions_merge_once(dataset):
+    dataset.annotate("k", label_field="ground_truth", attributes=["iscrowd"])
+    new = _det("bird", 0.7)
+    _edit(dataset, "k", lambda sid, labels: [labels[0].replace(label="lion", attributes={"iscrowd": 1}), new])
+    dataset.load_annotations("k", unexpected="ignore")
+    for sample in dataset.iter_samples():
+        dets = sample.fields["ground_truth"].detections
+        assert [d.label for d in dets] == ["lion", "bird"]  # dog deleted in CVAT, bird added
+        assert dict(dets[0].attributes) == {"iscrowd": 1, "extra": "kept"}  # unsent attribute kept
+        assert dets[1].id != new.id  # a new label gets its own id
+    summary = dataset.last_load.summary
+    assert (summary.added, summary.edited, summary.deleted) == (2, 2, 2)
+    before = [s.fields for s in dataset.iter_samples()]
+    dataset.load_annotations("k", unexpected="ignore")  # same CVAT data: nothing changes
+    assert [s.fields for s in dataset.iter_samples()] == before
+    assert _events(dataset, "k")[-1] == "LoadCompleted" and _events(dataset, "k").count("LabelMerged") == 6
+    assert dataset.last_load.summary.unchanged_tasks == 1
+
+
+def test_restrictions_are_enforced_and_recorded(dataset):
+    dataset.annotate("r", label_field="ground_truth", attributes={"iscrowd": {"type": "text", "read_only": True}},
+                     allow_additions=False, allow_deletions=False, allow_label_edits=False, allow_spatial_edits=False)
+    _edit(dataset, "r", lambda sid, labels: [
+        labels[0].replace(label="lion", bounding_box=(0.0, 0.0, 0.5, 0.5), attributes={"iscrowd": 9}),
+        _det("bird", 0.7)])
+    original = [s.fields for s in dataset.iter_samples()]
+    dataset.load_annotations("r", unexpected="ignore")
+    assert [s.fields for s in dataset.iter_samples()] == original  # nothing refused reaches the store
+    rules = sorted(r.rule for r in dataset.last_load.rejections)
+    assert rules == sorted(["allow_label_edits", "allow_spatial_edits", "read_only", "allow_additions", "allow_deletions"] * 2)
+    assert _events(dataset, "r").count("Rejected") == 10
+
+
+def test_provenance_by_cvat_id_when_the_label_id_was_lost(dataset):
+    dataset.annotate("p", label_field="ground_truth")
+    run = dataset.registry.get_run("quickstart", "p")
+    cvat_ids = {u.label_id: u.cvat_id for t in run.tasks.values() for u in t.uploaded}
+    _edit(dataset, "p", lambda sid, labels: [
+        ImportedLabel("ground_truth", sid, label.replace(label="renamed"), None, (cvat_ids[label.id],)) for label in labels])
+    dataset.load_annotations("p", unexpected="ignore")
+    for sample in dataset.iter_samples():
+        assert [d.label for d in sample.fields["ground_truth"].detections] == ["renamed", "renamed"]
+    assert dataset.last_load.summary.added == 0
+
+
+def test_dest_field_leaves_the_source_alone(dataset):
+    dataset.annotate("d", label_field="ground_truth")
+    _edit(dataset, "d", lambda sid, labels: [labels[0].replace(label="lion")])
+    source = [s.fields["ground_truth"] for s in dataset.iter_samples()]
+    dataset.load_annotations("d", unexpected="ignore", dest_field="test_field")
+    for sample, before in zip(dataset.iter_samples(), source):
+        assert sample.fields["ground_truth"] == before
+        assert [d.label for d in sample.fields["test_field"].detections] == ["lion"]
+    with pytest.raises(ValueError, match="dest_field names fields the run does not have"):
+        dataset.load_annotations("d", dest_field={"nope": "x"})
+
+
+@pytest.mark.parametrize("crash_after", ["record", "apply"])
+def test_a_crash_between_recording_and_applying_is_finished_without_duplicates(dataset, monkeypatch, crash_after):
+    dataset.annotate("c", label_field="ground_truth")
+    _edit(dataset, "c", lambda sid, labels: [labels[0], _det("bird", 0.7)])
+    store = dataset.store
+    real_apply = store.apply
+    calls = {"n": 0}
+
+    def crashing_apply(changes):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            if crash_after == "apply":
+                real_apply(changes)  # applied, but ChangesApplied never recorded
+            raise RuntimeError("power cut")
+        return real_apply(changes)
+
+    monkeypatch.setattr(store, "apply", crashing_apply)
+    with pytest.raises(RuntimeError, match="power cut"):
+        dataset.load_annotations("c", unexpected="ignore")
+    monkeypatch.setattr(store, "apply", real_apply)
+    dataset.load_annotations("c", unexpected="ignore")
+    for sample in dataset.iter_samples():
+        assert [d.label for d in sample.fields["ground_truth"].detections] == ["cat", "bird"]
+    dataset.load_annotations("c", unexpected="ignore")
+    assert all(len(s.fields["ground_truth"]) == 2 for s in dataset.iter_samples())
+    assert _events(dataset, "c").count("ShapesImported") == 1

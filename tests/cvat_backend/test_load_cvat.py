@@ -1,0 +1,59 @@
+"""load_annotations() against the simulator, with the scripted annotator making the edits."""
+
+from __future__ import annotations
+
+import pytest
+
+from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
+from annoflow.domain.annotation_run import RunError
+from annoflow.domain.labels import labels_in
+from tests.cvat_backend.conftest import PASSWORD, USER
+
+
+def _shapes_by_label_id(annotator, task_id):
+    labels = annotator.labels(task_id)
+    spec = {a["id"] for l in labels.values() for a in l["attributes"] if a["name"] == "label_id"}
+    return {next(a["value"] for a in s["attributes"] if a["spec_id"] in spec): s for s in annotator.annotations(task_id)["shapes"]}
+
+
+def test_annotator_edits_come_back_exactly_once(dataset, login, cvat_sim):
+    view = dataset.limit(2)
+    results = view.annotate("edit", label_field="predictions", **login)
+    (task_id,) = results.task_ids
+    before = {l.id: l for s in view.iter_samples() for l in labels_in(s.fields["predictions"])}
+    cvat_sim.state.renumber_on_save = True  # CVAT may change object ids: label_id still matches
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        shapes = _shapes_by_label_id(annotator, task_id)
+        moved_id, deleted_id, *_ = list(shapes)
+        annotator.move_shape(task_id, _shapes_by_label_id(annotator, task_id)[moved_id]["id"], [1.0, 2.0, 30.0, 40.0])
+        annotator.delete(task_id, _shapes_by_label_id(annotator, task_id)[deleted_id]["id"])
+        some_class = next(iter(annotator.labels(task_id)))
+        annotator.add_shape(task_id, some_class, 0, "rectangle", [5.0, 5.0, 20.0, 20.0])
+        annotator.add_shape(task_id, some_class, 1, "polyline", [1.0, 1.0, 9.0, 9.0])  # the wrong type
+    strays = dataset.load_annotations("edit", unexpected="return", **login)
+    after = {l.id: l for s in view.iter_samples() for l in labels_in(s.fields["predictions"])}
+    assert deleted_id not in after
+    assert after[moved_id].bounding_box == (1.0 / 96, 2.0 / 64, 29.0 / 96, 38.0 / 64)
+    untouched = set(before) - {moved_id, deleted_id}
+    assert all(after[i] == before[i] for i in untouched)  # unedited labels come back bit-identical
+    assert len(set(after) - set(before)) == 1
+    assert [u.label_type for u in strays["polylines"]] == ["polylines"]
+    summary = dataset.last_load.summary
+    assert (summary.added, summary.edited, summary.deleted, summary.unexpected) == (1, 1, 1, 1)
+    dataset.load_annotations("edit", unexpected="ignore", **login)
+    assert dataset.last_load.summary.unchanged_tasks == 1 and {l.id for s in view.iter_samples() for l in labels_in(s.fields["predictions"])} == set(after)
+
+
+def test_prompt_without_a_terminal_names_the_choices(dataset, login, cvat_sim):
+    results = dataset.limit(1).annotate("strays", label_field="ground_truth", **login)
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        task_id = results.task_ids[0]
+        annotator.add_shape(task_id, next(iter(annotator.labels(task_id))), 0, "polyline", [1.0, 1.0, 9.0, 9.0])
+    with pytest.raises(RunError, match="pass unexpected='keep', 'ignore' or 'return'"):
+        dataset.load_annotations("strays", **login)
+    before = len(dataset.limit(1).first().fields["polylines"])
+    dataset.load_annotations("strays", unexpected="keep", cleanup=True, **login)
+    kept = labels_in(dataset.limit(1).first().fields["polylines"])  # the field named after the label type
+    assert len(kept) == before + 1 and kept[-1].points == (((1.0 / 96, 1.0 / 64), (9.0 / 96, 9.0 / 64)),)
+    assert dataset.get_annotation_info("strays").status == "cleaned_up"
+    assert results.task_ids[0] not in cvat_sim.state.tasks
