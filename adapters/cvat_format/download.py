@@ -190,11 +190,31 @@ def _scalar(text: str | None, kind: str | None) -> Scalar:
     return text
 
 
+def _like(text: Scalar, before: Scalar) -> Scalar:
+    """A text attribute's value back in the type the label had (CVAT keeps every value as a string)."""
+    if not isinstance(text, str) or isinstance(before, str) or before is None:
+        return text
+    try:
+        if isinstance(before, bool):
+            return {"true": True, "false": False}.get(text.lower(), text)
+        if isinstance(before, int):
+            return int(text)
+        if isinstance(before, float):
+            return float(text)
+    except ValueError:
+        pass
+    return text
+
+
 def keep_unmoved(original: Label, imported: Imported, uploader: Uploader, width: int, height: int) -> Label:
     """The downloaded label with the original's coordinates when CVAT returned exactly what the
-    original uploads as: relative -> pixels -> relative may not give back the same doubles."""
+    original uploads as (relative -> pixels -> relative may not give back the same doubles), and
+    with its attribute values in the types the original had."""
     downloaded = imported.value
     assert isinstance(downloaded, Label)
+    if hasattr(downloaded, "attributes") and hasattr(original, "attributes"):
+        retyped = {k: _like(v, original.attributes.get(k)) for k, v in downloaded.attributes.items()}
+        downloaded = downloaded.replace(attributes=retyped)
     sent = tuple(tuple(o.body["points"]) for o in uploader.objects(_as_list(original), 0, width, height) if "points" in o.body)
     if sent != imported.cvat_points:
         return downloaded

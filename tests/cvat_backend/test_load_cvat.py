@@ -57,3 +57,13 @@ def test_prompt_without_a_terminal_names_the_choices(dataset, login, cvat_sim):
     assert len(kept) == before + 1 and kept[-1].points == (((1.0 / 96, 1.0 / 64), (9.0 / 96, 9.0 / 64)),)
     assert dataset.get_annotation_info("strays").status == "cleaned_up"
     assert results.task_ids[0] not in cvat_sim.state.tasks
+
+
+def test_unedited_labels_with_typed_attributes_come_back_identical(dataset, login, cvat_sim):
+    view = dataset.limit(2)
+    view.annotate("typed", label_field="ground_truth", attributes=["iscrowd"], **login)  # iscrowd holds ints
+    before = [s.fields["ground_truth"] for s in view.iter_samples()]
+    dataset.load_annotations("typed", unexpected="ignore", **login)
+    assert [s.fields["ground_truth"] for s in view.iter_samples()] == before
+    summary = dataset.last_load.summary
+    assert (summary.added, summary.edited, summary.deleted) == (0, 0, 0)

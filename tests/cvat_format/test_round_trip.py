@@ -54,8 +54,11 @@ def _close(a, b):
     return all(math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12) for x, y in zip(a, b))
 
 
+in_classes = st.sampled_from(CLASSES)
+
+
 @SETTINGS
-@given(st.lists(strat.detections.map(lambda d: d.replace(mask=None)), min_size=1, max_size=5), sizes)
+@given(st.lists(st.tuples(strat.detections, in_classes).map(lambda p: p[0].replace(mask=None, label=p[1])), min_size=1, max_size=5), sizes)
 def test_boxes(detections, size):
     detections = list({d.id: d for d in detections}.values())
     schema = _schema("gt", "detections")
@@ -91,9 +94,9 @@ def test_instance_masks_are_pixel_exact(case):
 
 
 @SETTINGS
-@given(strat.polylines, sizes)
-def test_polylines_and_polygons(line, size):
-    line = line.replace(points=[p for p in line.points if len(p) >= 3], filled=line.closed or line.filled,
+@given(strat.polylines, in_classes, sizes)
+def test_polylines_and_polygons(line, name, size):
+    line = line.replace(label=name, points=[p for p in line.points if len(p) >= 3], filled=line.closed or line.filled,
                         closed=line.closed or line.filled)
     if not line.points:
         return
