@@ -95,14 +95,25 @@ class Loader:
         fields = tuple(f.path for f in run.label_schema)
         with backend.connect(config) as session:
             for task in list(run.tasks.values()):
-                samples = {s.id: s for s in self.store.get_samples(task.sample_ids, fields=fields)}
-                originals = {l.id: l for s in samples.values() for f in fields for l in labels_in(s.get(f) if not f.startswith("frames.") else None)}
-                downloaded = session.download_task(request, task, originals)
-                for stray in downloaded.unexpected:
-                    strays.setdefault(stray.label_type, []).append(stray)
-                if run.is_unchanged(task.task_id, downloaded.digest):
+                samples: dict[str, Any] = {}
+
+                def originals(task=task, samples=samples) -> dict[str, Any]:
+                    samples.update((s.id, s) for s in self.store.get_samples(task.sample_ids, fields=fields))
+                    return {l.id: l for s in samples.values() for f in fields
+                            for l in labels_in(s.get(f) if not f.startswith("frames.") else None)}
+
+                applied = run.applied_digests.get(task.task_id)
+                downloaded = session.download_task(request, task, originals, applied)
+                if downloaded.unchanged or run.is_unchanged(task.task_id, downloaded.digest):
                     counts["unchanged"] += 1
                     continue
+                if not samples:
+                    originals()
+                if downloaded.unexpected and unexpected == "prompt" and not self._can_prompt():
+                    # refuse before this task is recorded: a later load with another choice sees it again
+                    raise RunError(self._no_prompt(downloaded.unexpected))
+                for stray in downloaded.unexpected:
+                    strays.setdefault(stray.label_type, []).append(stray)
                 changes, refused = merge_task(run.label_schema, task, samples, downloaded.imported, dest)
                 run.record_import(load_id=load_id, task_id=task.task_id, digest=downloaded.digest, changes=changes,
                                   rejections=refused, shape_count=len(downloaded.imported))
@@ -140,6 +151,20 @@ class Loader:
             raise ValueError(f"dest_field names fields the run does not have: {unknown} (fields: {names})")
         return dict(dest_field)
 
+    def _can_prompt(self) -> bool:
+        if self.interactive is not None:
+            return self.interactive
+        return bool(sys.stdin and sys.stdin.isatty())
+
+    @staticmethod
+    def _no_prompt(strays: Sequence[UnexpectedLabel]) -> str:
+        kinds: dict[str, int] = {}
+        for stray in strays:
+            kinds[stray.label_type] = kinds.get(stray.label_type, 0) + 1
+        found = ", ".join(f"{n} {k}" for k, n in kinds.items())
+        return (f"CVAT holds labels outside the run's schema ({found}) and no terminal is attached to ask where "
+                "they go: pass unexpected='keep', 'ignore' or 'return'")
+
     def _unexpected(self, run: AnnotationRun, strays: Mapping[str, list[UnexpectedLabel]], mode: str) -> int:
         """Keep, drop or hand back labels outside the schema; returns how many were kept."""
         if not strays or mode in ("ignore", "return"):
@@ -148,11 +173,6 @@ class Loader:
         if mode == "keep":
             targets = {label_type: label_type for label_type in strays}
         else:
-            interactive = self.interactive if self.interactive is not None else bool(sys.stdin and sys.stdin.isatty())
-            if not interactive:
-                kinds = ", ".join(f"{len(v)} {k}" for k, v in strays.items())
-                raise RunError(f"CVAT holds labels outside the run's schema ({kinds}) and no terminal is attached to "
-                               "ask where they go: pass unexpected='keep', 'ignore' or 'return'")
             for label_type, items in strays.items():
                 answer = self.ask(f"Found {len(items)} unexpected {label_type}: a field to store them in (empty to discard)? ").strip()
                 targets[label_type] = answer or None

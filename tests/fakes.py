@@ -74,8 +74,9 @@ class FakeSession(BackendSession):
         return TaskRecord(task_id=task_id, project_id=project.project_id, job_ids=[next(self.server.ids)],
                           frames=[FrameRef(s.id) for s in samples], uploaded=uploaded, labels=[], attributes=[])
 
-    def download_task(self, request: UploadRequest, task: TaskRecord, originals: Mapping[str, Label]) -> DownloadedTask:
+    def download_task(self, request: UploadRequest, task: TaskRecord, originals, applied_digest=None) -> DownloadedTask:
         """What the fake's annotators left: the uploaded labels, unless a test scripted edits."""
+        originals = originals()
         edits = self.server.edits.get(task.task_id)
         if edits is None:
             edits = [ImportedLabel(u.field, u.sample_id, originals[u.label_id], u.label_id, (u.cvat_id,))

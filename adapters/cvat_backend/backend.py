@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from annoflow.adapters.cvat.client import CVATClient
@@ -120,8 +120,13 @@ class CVATSession(BackendSession):
                     uploaded.append(UploadedObject(field, label_id, samples[obj["frame"]].id, cvat_type, obj["id"]))
         return uploaded
 
-    def download_task(self, request: UploadRequest, task: TaskRecord, originals: Mapping[str, Label]) -> DownloadedTask:
+    def download_task(self, request: UploadRequest, task: TaskRecord, originals: Callable[[], Mapping[str, Label]],
+                      applied_digest: str | None = None) -> DownloadedTask:
         raw = self.client.get_annotations_raw(task_id=task.task_id)
+        digest = hashlib.sha256(raw).hexdigest()
+        if digest == applied_digest:
+            return DownloadedTask(digest, unchanged=True)
+        originals = originals()
         data = json.loads(raw)
         sizes = [(f["width"], f["height"]) for f in self.client.data_meta(task.task_id)["frames"]]
         server = recorded_labels(request.label_schema, task)
@@ -146,7 +151,7 @@ class CVATSession(BackendSession):
             label_type, label = stray_label(stray.body, stray.cvat_type, class_name, width, height)
             unexpected.append(UnexpectedLabel(task.frames[stray.frame].sample_id, label_type, label,
                                               f"a {stray.body.get('type', 'tag')} of {class_name!r} on frame {stray.frame}"))
-        return DownloadedTask(hashlib.sha256(raw).hexdigest(), imported, unexpected)
+        return DownloadedTask(digest, imported, unexpected)
 
     def delete_tasks(self, task_ids: Sequence[int]) -> None:
         for task_id in task_ids:

@@ -10,7 +10,7 @@ uploads media and labels and returns the task's provenance (TaskCreated).
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -78,8 +78,9 @@ class DownloadedTask:
     """One task's annotations read back: a digest of what CVAT sent, the labels, the strays."""
 
     digest: str
-    imported: tuple[ImportedLabel, ...] = attrs.field(converter=tuple)
+    imported: tuple[ImportedLabel, ...] = attrs.field(default=(), converter=tuple)
     unexpected: tuple[UnexpectedLabel, ...] = attrs.field(default=(), converter=tuple)
+    unchanged: bool = False  # the digest is the one already applied: nothing was converted
 
 
 @attrs.frozen
@@ -120,11 +121,14 @@ class BackendSession(abc.ABC):
         """Upload the task's media and labels; return what is needed to read it back."""
 
     @abc.abstractmethod
-    def download_task(self, request: UploadRequest, task: TaskRecord, originals: Mapping[str, Label]) -> DownloadedTask:
+    def download_task(self, request: UploadRequest, task: TaskRecord, originals: Callable[[], Mapping[str, Label]],
+                      applied_digest: str | None = None) -> DownloadedTask:
         """Read a task's annotations back as labels with their provenance.
 
-        ``originals`` are the uploaded labels as the dataset holds them now (by id): a label
-        whose geometry CVAT returns unchanged gets the original's exact coordinates back.
+        When what the server sends has ``applied_digest``, stop there (``unchanged=True``): a load
+        that finds nothing new reads no labels. ``originals()`` gives the uploaded labels as the
+        dataset holds them now (by id): a label whose geometry CVAT returns unchanged gets the
+        original's exact coordinates back.
         """
 
     @abc.abstractmethod

@@ -67,7 +67,9 @@ def test_demo_runs_the_workflow_end_to_end(tmp_path, monkeypatch, capsys):
     assert cli.main(["demo", "--samples", "8"]) == 0
     out = capsys.readouterr().out
     assert "built the quickstart dataset: 8 images" in out and "CVAT simulator serving http://127.0.0.1:" in out
-    assert "Status for label field 'ground_truth':" in out and "cleaned up the run's CVAT tasks" in out
+    assert "Status for label field 'ground_truth':" in out and "CVAT tasks cleaned up" in out
+    assert "loaded: 1 added, 1 edited, 1 deleted, 0 rejected; unexpected: 1 polylines" in out
+    assert "unchanged labels identical: True" in out and "1 task(s) unchanged, nothing merged twice" in out
     assert "TaskCreated" in out and "CleanedUp" in out and "fields ground_truth" in out
     (key,) = wiring.open_dataset("quickstart").list_annotation_runs()
     assert wiring.open_dataset("quickstart").get_annotation_info(key).status == "cleaned_up"
