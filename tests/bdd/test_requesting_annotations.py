@@ -4,75 +4,16 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import numpy as np
-import pytest
 from PIL import Image
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from annoflow.adapters.cvat_backend import CVATBackend
-from annoflow.adapters.cvat_sim.testing import cvat_schema  # noqa: F401
-from annoflow.adapters.cvat_sim.server import CvatSimulator
-from annoflow.adapters.label_stores import InMemoryLabelStore
-from annoflow.adapters.quickstart import load_quickstart
-from annoflow.application.dataset import Dataset
-from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.changes import SetValue
 from annoflow.domain.labels import labels_in
 
+from tests.bdd.conftest import _api
+
 scenarios("requesting_annotations.feature")
-
-
-@given("the quickstart dataset with 4 samples and every label type")
-def dataset(world, tmp_path):
-    store = InMemoryLabelStore("quickstart")
-    load_quickstart(store, tmp_path / "media", num_samples=4, image_size=(96, 64), extra_fields=True, seed=7)
-    world["store"] = store
-    world["tmp"] = tmp_path
-
-
-@given(parsers.parse('a CVAT server with the users "annotator", "user2" and "user3"'))
-def server(world, cvat_schema):
-    simulator = CvatSimulator(users={"annotator": "pw", "user2": "pw2", "user3": "pw3"}, on_exchange=cvat_schema.check)
-    context = simulator.serve()
-    context.__enter__()
-    world["finalizers"].append(lambda: context.__exit__(None, None, None))
-    world["sim"] = simulator
-    opened = []
-    world["opened"] = opened
-    world["dataset"] = Dataset(world["store"], RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
-                               {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.01})},
-                               open_url=opened.append)
-    world["schema_checker"] = cvat_schema
-    cvat_schema.take_problems()
-
-
-@pytest.fixture(autouse=True)
-def _cleanup(world):
-    world["finalizers"] = []
-    yield
-    for finalize in world["finalizers"]:
-        finalize()
-    checker = world.get("schema_checker")
-    if checker is not None:
-        problems = checker.take_problems()
-        assert not problems, problems
-
-
-def _api(world):
-    client = httpx.Client(base_url=world["sim"].url)
-    client.headers["Authorization"] = "Token " + client.post("/api/auth/login", json={"username": "annotator", "password": "pw"}).json()["key"]
-    return client
-
-
-@when(parsers.re(r'I annotate (?P<which>the first sample|one sample|all samples) with key "(?P<key>[^"]+)"'))
-def annotate(world, which, key, docstring):
-    dataset = world["dataset"]
-    collection = dataset.limit(1) if which != "all samples" else dataset
-    kwargs = json.loads(docstring)
-    world["results"] = collection.annotate(key, url=world["sim"].url, username="annotator", password="pw", **kwargs)
-    world["run"] = dataset.registry.get_run("quickstart", key)
-    world["sample"] = collection.first()
 
 
 def _labels(world):
