@@ -290,10 +290,12 @@ class SqliteLabelStore(LabelStore):
         def work(db: sqlite3.Connection) -> None:
             for start in range(0, len(ids), _CHUNK):
                 chunk = ids[start:start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                db.execute(f"DELETE FROM labels WHERE sample_id IN ({marks})", chunk)
-                db.execute(f"DELETE FROM field_values WHERE sample_id IN ({marks})", chunk)
-                db.execute(f"DELETE FROM samples WHERE dataset = ? AND id IN ({marks})", (self.name, *chunk))
+                # Only this dataset's samples: another dataset's labels in the file are not ours to delete.
+                mine = f"SELECT id FROM samples WHERE dataset = ? AND id IN ({','.join('?' * len(chunk))})"
+                args = (self.name, *chunk)
+                db.execute(f"DELETE FROM labels WHERE sample_id IN ({mine})", args)
+                db.execute(f"DELETE FROM field_values WHERE sample_id IN ({mine})", args)
+                db.execute(f"DELETE FROM samples WHERE id IN ({mine})", args)
 
         self._transaction(work)
 

@@ -157,11 +157,57 @@ def test_unknown_samples_and_delete(make_store):
     assert store.sample_ids() == [b.id]
 
 
-def test_datasets_in_one_sqlite_file_are_separate(make_store):
-    if make_store.kind != "sqlite":
-        pytest.skip("one file, several datasets is the SQLite store's layout")
-    first, second = make_store("first"), make_store("second")
-    first.add_samples([image(n=1)])
-    second.add_samples([image(note="x")])
-    assert len(first) == 1 and len(second) == 1
-    assert set(first.field_schema()) == {"n"} and set(second.field_schema()) == {"note"}
+def test_set_value_replaces_whole_labels_and_frame_values(make_store):
+    store = make_store()
+    old = det("old")
+    video = Sample(filepath="/v.mp4", media_type="video", frames={1: {"detections": Detections([old])}})
+    store.add_samples([video])
+    b, a = det("b"), det("a")
+    store.apply([
+        SetValue(video.id, "frames.detections", Detections([b, a]), frame=1),
+        SetValue(video.id, "frames.weather", Classification(label="rain"), frame=3),
+        SetValue(video.id, "frames.score", 0.25, frame=3),
+    ])
+    got = only(store)
+    assert got.frames[1]["detections"] == Detections([b, a])  # the given order, the old label gone
+    assert got.frames[3] == {"weather": Classification(label="rain", id=got.frames[3]["weather"].id), "score": 0.25}
+    store.apply([SetValue(video.id, "frames.detections", Detections(), frame=1)])
+    assert only(store).frames[1]["detections"] == Detections()  # present and empty, not unset
+    store.apply([SetValue(video.id, "frames.detections", None, frame=1)])
+    assert 1 not in only(store).frames
+
+
+def test_a_deleted_sample_is_gone_with_its_labels(make_store):
+    store = make_store()
+    kept = det("kept")
+    a = image(gt=Detections([kept]))
+    store.add_samples([a])
+    store.delete_samples([a.id])
+    with pytest.raises(UnknownSampleError):
+        list(store.get_samples([a.id]))
+    with pytest.raises(UnknownSampleError):
+        store.apply([PutLabel(a.id, "gt", det())])
+    again = Sample(id=a.id, filepath="/again.jpg", media_type="image")
+    store.add_samples([again])
+    assert only(store) == again  # no label of the deleted sample came back
+    store.apply([PutLabel(a.id, "gt", det("new"))])
+    assert [d.label for d in only(store).fields["gt"].detections] == ["new"]
+
+
+def test_adding_samples_is_atomic(make_store):
+    store = make_store()
+    a = image(n=1)
+    with pytest.raises(ValueError):
+        store.add_samples([image(gt=Detections([det()])), a, a])
+    with pytest.raises(FieldSchemaError):
+        store.add_samples([image(gt=Detections([det()])), image(gt=Classification(label="x"))])
+    assert store.sample_ids() == [] and store.field_schema() == {}
+
+
+def test_projection_of_single_labels_and_unknown_fields(make_store):
+    store = make_store()
+    weather = Classification(label="sunny")
+    a = image(weather=weather, gt=Detections([det()]), n=3)
+    store.add_samples([a])
+    got = next(store.get_samples(fields=["weather", "no_such_field"]))
+    assert got.fields == {"weather": weather}
