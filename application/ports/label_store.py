@@ -41,6 +41,9 @@ class LabelStore(abc.ABC):
     ) -> Iterator[Sample]:
         """Samples in the order of ``ids`` (all, in insertion order, when None).
 
+        Raises UnknownSampleError for an id the store does not hold, at the
+        latest when iteration reaches it.
+
         ``fields`` limits which field paths are read (``frames.x`` for frame
         fields); the others are left out of the returned samples, so large
         datasets are read without loading labels nobody asked for.
@@ -56,11 +59,16 @@ class LabelStore(abc.ABC):
 
     @abc.abstractmethod
     def apply(self, changes: Sequence[LabelChange]) -> None:
-        """Apply a batch of changes atomically, or raise and change nothing."""
+        """Apply a batch of changes atomically, or raise and change nothing.
+
+        PutLabel inserts at the end of a list, or replaces the label with the same
+        id where it stands; SetValue declares a field from its value's kind.
+        Raises UnknownSampleError or FieldSchemaError for a change that does not fit.
+        """
 
     @abc.abstractmethod
     def delete_samples(self, ids: Iterable[str]) -> None:
-        """Remove samples and all their labels."""
+        """Remove samples and all their labels; ids the store does not hold are ignored."""
 
     def close(self) -> None:
         """Release resources; the default holds none."""
