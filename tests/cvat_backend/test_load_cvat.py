@@ -67,3 +67,19 @@ def test_unedited_labels_with_typed_attributes_come_back_identical(dataset, logi
     assert [s.fields["ground_truth"] for s in view.iter_samples()] == before
     summary = dataset.last_load.summary
     assert (summary.added, summary.edited, summary.deleted) == (0, 0, 0)
+
+
+def test_the_prompt_asks_where_unexpected_labels_go(dataset, login, cvat_sim):
+    from annoflow.application.load import Loader
+
+    results = dataset.limit(1).annotate("ask", label_field="ground_truth", **login)
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        task_id = results.task_ids[0]
+        annotator.add_shape(task_id, next(iter(annotator.labels(task_id))), 0, "polyline", [1.0, 1.0, 9.0, 9.0])
+    asked = []
+    loader = Loader(dataset.store, dataset.registry, dataset.backends, ask=lambda q: asked.append(q) or "my_lines",
+                    interactive=True)
+    loader.load("quickstart", "ask", **login)
+    assert asked == ["Found 1 unexpected polylines: a field to store them in (empty to discard)? "]
+    (line,) = labels_in(dataset.limit(1).first().fields["my_lines"])
+    assert line.points == (((1.0 / 96, 1.0 / 64), (9.0 / 96, 9.0 / 64)),)
