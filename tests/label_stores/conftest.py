@@ -5,18 +5,17 @@ from annoflow.adapters.label_stores import InMemoryLabelStore, SqliteLabelStore
 
 @pytest.fixture(params=["memory", "sqlite"])
 def make_store(request, tmp_path):
-    """A factory for empty stores of one adapter; SQLite ones can be reopened on the same file."""
+    """A factory for an empty store of one adapter, closed after the test."""
     stores = []
 
-    def make(name="ds", reopen_of=None):
+    def make():
         if request.param == "memory":
-            store = reopen_of or InMemoryLabelStore(name)
+            store = InMemoryLabelStore("ds")
         else:
-            store = SqliteLabelStore(tmp_path / "labels.sqlite", name=name)
+            store = SqliteLabelStore(tmp_path / "labels.sqlite", name="ds")
         stores.append(store)
         return store
 
-    make.kind = request.param
     yield make
     for store in stores:
         store.close()
