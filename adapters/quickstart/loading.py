@@ -13,15 +13,22 @@ from annoflow.application.ports.label_store import LabelStore
 _MANIFEST = "quickstart.json"
 
 
+def _build(directory: Path, video: bool, kwargs: dict[str, Any], *, write: bool):
+    if video:
+        return generate_quickstart_video(directory, write_videos=write, **kwargs)
+    return generate_quickstart(directory, write_images=write, **kwargs)
+
+
 def _generate(directory: Path, video: bool, kwargs: dict[str, Any]):
     manifest = directory / _MANIFEST
     wanted = {"video": video, "kwargs": kwargs, "version": 1}
     # Same arguments, same seed: the files on disk are already these; only rebuild the labels.
     reuse = manifest.exists() and json.loads(manifest.read_text()) == wanted
-    if video:
-        samples = generate_quickstart_video(directory, write_videos=not reuse, **kwargs)
-    else:
-        samples = generate_quickstart(directory, write_images=not reuse, **kwargs)
+    samples = _build(directory, video, kwargs, write=not reuse)
+    if reuse and not all(Path(s.filepath).exists() for s in samples):
+        # Someone deleted media but left the manifest: the labels would point at nothing.
+        reuse = False
+        samples = _build(directory, video, kwargs, write=True)
     if not reuse:
         manifest.write_text(json.dumps(wanted))
     return samples

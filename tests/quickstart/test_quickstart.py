@@ -95,3 +95,13 @@ def test_load_quickstart_fills_a_store_and_reuses_media(tmp_path):
     assert again == ids and list(sqlite.get_samples()) == list(store.get_samples())
     after = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "media").glob("*.jpg")}
     assert after == before  # same arguments: files were reused, not rewritten
+
+
+def test_load_quickstart_rewrites_media_missing_despite_the_manifest(tmp_path):
+    media = tmp_path / "media"
+    load_quickstart(InMemoryLabelStore("a"), media, num_samples=2, image_size=(64, 48))
+    first = media / "000000.jpg"
+    digest = _digest(first)
+    first.unlink()
+    load_quickstart(InMemoryLabelStore("b"), media, num_samples=2, image_size=(64, 48))
+    assert _digest(first) == digest
