@@ -218,7 +218,8 @@ class _FieldTally:
             self.count += 1
             if isinstance(label, Segmentation):
                 if len(self.mask_values) < MAX_OBSERVED_VALUES:
-                    self.mask_values.update(int(v) for v in set(label.mask.ravel().tolist()))
+                    for v in sorted(set(label.mask.ravel().tolist()))[: MAX_OBSERVED_VALUES - len(self.mask_values)]:
+                        self.mask_values.add(int(v))
                 continue
             self.classes.add(label.label)
             if isinstance(label, Detection) and label.mask is not None:
@@ -230,19 +231,20 @@ class _FieldTally:
                     continue
                 self.types.setdefault(name, set()).add(type(item).__name__)
                 seen = self.values.setdefault(name, {})
-                if item in seen:
+                key = (type(item).__name__, item)  # keeps True apart from 1
+                if key in seen:
                     continue
                 if len(seen) >= MAX_OBSERVED_VALUES:
                     self.truncated.add(name)
                 else:
-                    seen[item] = None
+                    seen[key] = item
 
     def observation(self, path: str) -> FieldObservation:
         return FieldObservation(
             path=path,
             classes=sorted(self.classes),
             attributes=[
-                AttributeObservation(name, tuple(self.values[name]), sorted(self.types[name]), name in self.truncated)
+                AttributeObservation(name, tuple(self.values[name].values()), sorted(self.types[name]), name in self.truncated)
                 for name in sorted(self.values)
             ],
             label_count=self.count,
@@ -272,6 +274,11 @@ def observe(samples: Iterable[Sample], paths: Iterable[str]) -> SchemaObservatio
 
 def _is_scalar(value: Any) -> bool:
     return value is None or isinstance(value, (bool, int, float, str))
+
+
+def _typed(value: Any) -> tuple[str, Any]:
+    # True == 1 == 1.0 in Python, but CVAT sends them as different strings: compare with the type.
+    return type(value).__name__, value
 
 
 class _Builder:
@@ -476,7 +483,7 @@ class _Builder:
             elif len(set(map(repr, values))) != len(values):
                 self.problem(f"{at}: values listed more than once")
                 ok = False
-            elif default is not None and default not in values:
+            elif default is not None and _typed(default) not in {_typed(v) for v in values}:
                 self.problem(f"{at}: default {default!r} is not one of its values {list(values)!r}")
                 ok = False
         elif kind in ("checkbox", "occluded") and default is not None and not isinstance(default, bool):
@@ -653,6 +660,13 @@ def _field(b: _Builder, path: Any, where: str, entry: Mapping[str, Any], flags: 
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         b.problem(f"{where}: attributes defined twice: {duplicates}")
+    # CVAT keys a label's attributes by name, so a class cannot hold two different specs under one name.
+    field_wide = {a.name: a for a in specs}
+    for group in groups:
+        for spec in group.attributes:
+            other = field_wide.get(spec.name)
+            if other is not None and other != spec:
+                b.problem(f"{where}: attribute '{spec.name}' of classes {list(group.classes)} differs from the field-wide one")
     return FieldSchema(
         path, label_type, existing, classes=classes, class_groups=groups, attributes=specs,
         mask_targets=targets, scalar_kind=scalar_kind, **allow,

@@ -228,6 +228,11 @@ INVALID = [
     ({"label_field": "ground_truth", "attributes": ["make"], "occluded_attr": "make"}, "an occluded attribute must hold bools on the existing labels"),
     ({"label_field": "x", "label_type": "scalar", "attributes": {"a": {"type": "text"}}}, "scalar fields take no attributes"),
     ({"label_field": "count", "classes": ["a"]}, "classes of a scalar field are strings; field 'count' holds int"),
+    ({"label_field": "x", "label_type": "detections", "classes": ["a"], "attributes": {"a1": {"type": "radio", "values": [1, 2], "default": True}}},
+     r"default True is not one of its values \[1, 2\]"),
+    ({"label_field": "x", "label_type": "detections", "classes": [{"classes": ["a"], "attributes": {"x": {"type": "text"}}}],
+      "attributes": {"x": {"type": "checkbox"}}},
+     r"attribute 'x' of classes \['a'\] differs from the field-wide one"),
 ]
 
 
@@ -257,3 +262,20 @@ def test_observe_reads_frames_and_caps_values():
     seen = observe([video], ["frames.detections"]).get("frames.detections")
     assert seen.classes == ("car", "truck") and seen.attribute("type").values == ("suv", "sedan")
     assert seen.label_count == 2
+
+
+def test_observe_keeps_true_apart_from_one():
+    sample = Sample(filepath="/a.jpg", media_type="image", fields={"d": Detections([
+        Detection(label="a", bounding_box=BOX, attributes={"flag": 1}),
+        Detection(label="a", bounding_box=BOX, attributes={"flag": True}),
+    ])})
+    seen = observe([sample], ["d"]).get("d").attribute("flag")
+    assert [(type(v), v) for v in seen.values] == [(int, 1), (bool, True)]
+    assert seen.types == ("bool", "int")
+
+
+def test_a_class_group_may_repeat_the_field_wide_attribute_unchanged():
+    (field,) = build(label_field="x", label_type="detections",
+                     classes=[{"classes": ["a"], "attributes": {"x": {"type": "text"}}}, "b"],
+                     attributes={"x": {"type": "text"}})
+    assert [a.name for a in field.all_attributes] == ["x"]
