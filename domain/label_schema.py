@@ -646,8 +646,14 @@ def _field(b: _Builder, path: Any, where: str, entry: Mapping[str, Any], flags: 
             value = True
         allow[flag] = value
     scalar_kind = existing_kind.value if existing_kind is not None and existing_kind.is_scalar else None
-    if b.from_project:  # the project's labels rule; only names and types matter here
-        return FieldSchema(path, label_type, existing, scalar_kind=scalar_kind, **allow)
+    if b.from_project:
+        # The project's labels rule, so classes and attributes are ignored; the seed still links
+        # occluded_attr / group_id_attr, the only way to reach those widgets in a project upload.
+        linked: list[AttributeSpec] = []
+        if label_type in SPATIAL_TYPES:
+            linked = b.link_widget(where, path, linked, [], "occluded", occluded_attr)
+            linked = b.link_widget(where, path, linked, [], "group_id", group_id_attr)
+        return FieldSchema(path, label_type, existing, attributes=linked, scalar_kind=scalar_kind, **allow)
     targets = b.mask_targets(where, path, label_type, entry.get("mask_targets"), existing)
     classes, groups = b.classes(where, path, label_type, entry.get("classes"), existing, targets)
     if label_type == "scalar" and classes and scalar_kind not in (None, "str"):

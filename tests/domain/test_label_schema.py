@@ -279,3 +279,17 @@ def test_a_class_group_may_repeat_the_field_wide_attribute_unchanged():
                      classes=[{"classes": ["a"], "attributes": {"x": {"type": "text"}}}, "b"],
                      attributes={"x": {"type": "text"}})
     assert [a.name for a in field.all_attributes] == ["x"]
+
+
+def test_existing_project_still_links_occluded_and_group_id_attrs():
+    (field,) = build(label_field="ground_truth", classes_from_project=True, attributes={"ignored": {"type": "text"}},
+                     occluded_attr="is_occluded", group_id_attr="group_id_value")
+    assert field.classes == ()
+    assert [(a.name, a.type) for a in field.attributes] == [("is_occluded", "occluded"), ("group_id_value", "group_id")]
+    (weather,) = build(label_field="weather", classes_from_project=True, occluded_attr="is_occluded")
+    assert weather.attributes == ()
+
+
+def test_existing_project_checks_the_linked_attribute_against_existing_labels():
+    with pytest.raises(LabelSchemaError, match="an occluded attribute must hold bools on the existing labels"):
+        build(label_field="ground_truth", classes_from_project=True, occluded_attr="make")
