@@ -398,7 +398,7 @@ class _Builder:
                 self.problem(f"{where}: {label_type} fields take no attributes")
             return []
         if given is True:
-            return self._inferred(where, path, None) if existing else []
+            return self._inferred(where, path, None, label_type) if existing else []
         if given is False or given is None:
             return []
         if isinstance(given, (list, tuple)):
@@ -408,13 +408,13 @@ class _Builder:
             if not existing:
                 self.problem(f"{where}: a new field's attributes need their types (use the dict form)")
                 return []
-            return self._inferred(where, path, list(given))
+            return self._inferred(where, path, list(given), label_type)
         if isinstance(given, Mapping):
             return self.attribute_dict(where, path, given, label_type)
         self.problem(f"{where}: attributes must be True, False, a list of names or a dict, got {type(given).__name__}")
         return []
 
-    def _inferred(self, where: str, path: str, names: list[str] | None) -> list[AttributeSpec]:
+    def _inferred(self, where: str, path: str, names: list[str] | None, label_type: str) -> list[AttributeSpec]:
         seen = self.observations.get(path)
         observed = {a.name: a for a in (seen.attributes if seen else ())}
         if names is None:
@@ -424,7 +424,7 @@ class _Builder:
             if name not in observed:
                 self.problem(f"{where}: attribute '{name}' is not on the field's labels; give its type with the dict form")
                 continue
-            specs.append(_infer_spec(observed[name]))
+            specs.append(_infer_spec(observed[name], label_type))
         return specs
 
     def attribute_dict(self, where: str, path: str, given: Any, label_type: str) -> list[AttributeSpec]:
@@ -454,7 +454,7 @@ class _Builder:
                 if observed is None:
                     self.problem(f"{at}: needs a 'type' (it is not on the field's labels to infer it from)")
                     continue
-                inferred = _infer_spec(observed)
+                inferred = _infer_spec(observed, label_type)
                 raw = {**attrs.asdict(inferred, recurse=False), **raw}
                 raw.pop("name")
             spec = self._checked_spec(at, name, raw, label_type, observed)
@@ -533,11 +533,13 @@ class _Builder:
         return [a for a in specs if a.name != name] + [spec]
 
 
-def _infer_spec(observed: AttributeObservation) -> AttributeSpec:
+def _infer_spec(observed: AttributeObservation, label_type: str) -> AttributeSpec:
     types = set(observed.types)
-    if observed.name == "occluded" and types == {"bool"}:
+    # CVAT has occlusion and groups for shapes only; on tags these stay plain attributes.
+    spatial = label_type in SPATIAL_TYPES
+    if spatial and observed.name == "occluded" and types == {"bool"}:
         return AttributeSpec(observed.name, "occluded")
-    if observed.name == "group_id" and types == {"int"}:
+    if spatial and observed.name == "group_id" and types == {"int"}:
         return AttributeSpec(observed.name, "group_id")
     if types == {"bool"}:
         return AttributeSpec(observed.name, "checkbox", default=False)

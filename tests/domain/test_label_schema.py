@@ -293,3 +293,12 @@ def test_existing_project_still_links_occluded_and_group_id_attrs():
 def test_existing_project_checks_the_linked_attribute_against_existing_labels():
     with pytest.raises(LabelSchemaError, match="an occluded attribute must hold bools on the existing labels"):
         build(label_field="ground_truth", classes_from_project=True, occluded_attr="make")
+
+
+def test_occluded_and_group_id_on_classifications_stay_plain_attributes():
+    sample = Sample(filepath="/a.jpg", media_type="image",
+                    fields={"w": Classification(label="x", attributes={"occluded": True, "group_id": 2})})
+    (field,) = build_label_schema(label_field="w", field_schema={"w": FieldKind.CLASSIFICATION},
+                                  observations=observe([sample], ["w"]))
+    assert {a.name: a.type for a in field.attributes} == {"occluded": "checkbox", "group_id": "text"}
+    assert field.occluded_attribute is None and field.group_id_attribute is None
