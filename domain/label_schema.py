@@ -585,7 +585,7 @@ def build_label_schema(
     if occluded_attr is not None and occluded_attr == group_id_attr:
         b.problem(f"occluded_attr and group_id_attr cannot both be {occluded_attr!r}")
 
-    entries: dict[str, tuple[str, Mapping[str, Any]]] = {}
+    entries: dict[str, tuple[str, Mapping[str, Any], bool]] = {}
     if label_schema is not None:
         if not isinstance(label_schema, Mapping) or not label_schema:
             b.problem("label_schema must be a non-empty dict of field name -> field spec")
@@ -598,18 +598,19 @@ def build_label_schema(
                     b.problem(f"{where}: a field spec must be a dict, got {type(entry).__name__}")
                     continue
                 entry = dict(entry)
+                inherited = "classes" not in entry
                 entry.setdefault("classes", classes)
                 entry.setdefault("attributes", attributes)
-                entries[path] = (where, entry)
+                entries[path] = (where, entry, inherited)
     elif label_field is not None:
         entry = {"type": label_type, "classes": classes, "attributes": attributes, "mask_targets": mask_targets}
-        entries[label_field] = (f"label_field {label_field!r}", entry)
+        entries[label_field] = (f"label_field {label_field!r}", entry, False)
     elif not classes_from_project:
         b.problem("no label field: give label_schema or label_field")
 
     fields = []
-    for path, (where, entry) in entries.items():
-        schema = _field(b, path, where, entry, kwargs_flags, occluded_attr, group_id_attr)
+    for path, (where, entry, inherited) in entries.items():
+        schema = _field(b, path, where, entry, kwargs_flags, occluded_attr, group_id_attr, inherited)
         if schema is not None:
             fields.append(schema)
     if b.problems:
@@ -618,7 +619,7 @@ def build_label_schema(
 
 
 def _field(b: _Builder, path: Any, where: str, entry: Mapping[str, Any], flags: Mapping[str, Any],
-           occluded_attr: str | None, group_id_attr: str | None) -> FieldSchema | None:
+           occluded_attr: str | None, group_id_attr: str | None, inherited_classes: bool = False) -> FieldSchema | None:
     if not isinstance(path, str):
         b.problem(f"{where}: a field name must be a string")
         return None
@@ -657,7 +658,10 @@ def _field(b: _Builder, path: Any, where: str, entry: Mapping[str, Any], flags: 
             linked = b.link_widget(where, path, linked, [], "group_id", group_id_attr)
         return FieldSchema(path, label_type, existing, attributes=linked, scalar_kind=scalar_kind, **allow)
     targets = b.mask_targets(where, path, label_type, entry.get("mask_targets"), existing)
-    classes, groups = b.classes(where, path, label_type, entry.get("classes"), existing, targets)
+    given_classes = entry.get("classes")
+    if inherited_classes and label_type == "segmentation":
+        given_classes = None  # the shared classes kwarg is for the other fields; mask_targets name these
+    classes, groups = b.classes(where, path, label_type, given_classes, existing, targets)
     if label_type == "scalar" and classes and scalar_kind not in (None, "str"):
         b.problem(f"{where}: classes of a scalar field are strings; field '{path}' holds {scalar_kind}")
     specs = b.attributes(where, path, label_type, entry.get("attributes"), existing)

@@ -302,3 +302,11 @@ def test_occluded_and_group_id_on_classifications_stay_plain_attributes():
                                   observations=observe([sample], ["w"]))
     assert {a.name: a.type for a in field.attributes} == {"occluded": "checkbox", "group_id": "text"}
     assert field.occluded_attribute is None and field.group_id_attribute is None
+
+
+def test_the_shared_classes_kwarg_skips_segmentation_fields_in_label_schema():
+    schema = build(label_schema={"predictions": {}, "seg": {"mask_targets": {1: "road"}}}, classes=["cat", "dog"])
+    assert schema["predictions"].classes == ("cat", "dog")
+    assert schema["seg"].classes == ("road",)
+    with pytest.raises(LabelSchemaError, match="segmentation fields take mask_targets, not classes"):
+        build(label_schema={"seg": {"classes": ["road"]}})
