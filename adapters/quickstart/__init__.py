@@ -1,7 +1,7 @@
 """Synthetic stand-ins for FiftyOne's zoo "quickstart" and "quickstart-video" datasets."""
 
-from annoflow.adapters.quickstart.images import CLASSES, MASK_TARGETS, generate_quickstart
+from annoflow.adapters.quickstart.images import CLASSES, MASK_TARGETS, WEATHER, ExtraFields, generate_quickstart
 from annoflow.adapters.quickstart.loading import load_quickstart
-from annoflow.adapters.quickstart.videos import generate_quickstart_video
+from annoflow.adapters.quickstart.videos import VEHICLE_TYPES, generate_quickstart_video
 
-__all__ = ["CLASSES", "MASK_TARGETS", "generate_quickstart", "generate_quickstart_video", "load_quickstart"]
+__all__ = ["CLASSES", "MASK_TARGETS", "WEATHER", "ExtraFields", "generate_quickstart", "generate_quickstart_video", "load_quickstart", "VEHICLE_TYPES"]

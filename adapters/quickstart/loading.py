@@ -21,7 +21,8 @@ def _build(directory: Path, video: bool, kwargs: dict[str, Any], *, write: bool)
 
 def _generate(directory: Path, video: bool, kwargs: dict[str, Any]):
     manifest = directory / _MANIFEST
-    wanted = {"video": video, "kwargs": kwargs, "version": 1}
+    # The version names the generator: media drawn by an older one no longer match its labels.
+    wanted = {"video": video, "kwargs": kwargs, "version": 2}
     # Same arguments, same seed: the files on disk are already these; only rebuild the labels.
     reuse = manifest.exists() and json.loads(manifest.read_text()) == wanted
     samples = _build(directory, video, kwargs, write=not reuse)

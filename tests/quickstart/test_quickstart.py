@@ -105,3 +105,11 @@ def test_load_quickstart_rewrites_media_missing_despite_the_manifest(tmp_path):
     first.unlink()
     load_quickstart(InMemoryLabelStore("b"), media, num_samples=2, image_size=(64, 48))
     assert _digest(first) == digest
+
+
+def test_a_small_dataset_is_the_head_of_a_large_one(tmp_path):
+    # Benchmarks at several sizes then share their first images, labels and ids.
+    small = generate_quickstart(tmp_path / "s", num_samples=2, seed=8, image_size=(64, 48), extra_fields=True)
+    large = generate_quickstart(tmp_path / "l", num_samples=5, seed=8, image_size=(64, 48), extra_fields=True)
+    assert [(s.id, dict(s.fields)) for s in small] == [(s.id, dict(s.fields)) for s in large[:2]]
+    assert [_digest(s.filepath) for s in small] == [_digest(s.filepath) for s in large[:2]]
