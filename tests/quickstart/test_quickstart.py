@@ -113,3 +113,15 @@ def test_a_small_dataset_is_the_head_of_a_large_one(tmp_path):
     large = generate_quickstart(tmp_path / "l", num_samples=5, seed=8, image_size=(64, 48), extra_fields=True)
     assert [(s.id, dict(s.fields)) for s in small] == [(s.id, dict(s.fields)) for s in large[:2]]
     assert [_digest(s.filepath) for s in small] == [_digest(s.filepath) for s in large[:2]]
+
+
+def test_media_from_another_generator_version_are_redrawn(tmp_path):
+    media = tmp_path / "media"
+    load_quickstart(InMemoryLabelStore("a"), media, num_samples=1, image_size=(64, 48))
+    manifest = media / "quickstart.json"
+    old = manifest.read_text().replace('"version": 2', '"version": 1')
+    assert old != manifest.read_text()
+    manifest.write_text(old)
+    (media / "000000.jpg").write_bytes(b"drawn by an older generator")
+    load_quickstart(InMemoryLabelStore("b"), media, num_samples=1, image_size=(64, 48))
+    assert Image.open(media / "000000.jpg").size == (64, 48)
