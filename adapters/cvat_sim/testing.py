@@ -4,8 +4,10 @@
 
 ``cvat_sim`` is a running simulator (real sockets on 127.0.0.1) whose every
 exchange is validated against CVAT's OpenAPI schema; a test that caused a
-mismatch fails at teardown with the list. It has a user ``annotator`` /
-``annotator-pw`` and its ``token`` for requests.
+mismatch fails at teardown with the list. Its default user is ``USER`` /
+``PASSWORD`` of this module (``annotator`` / ``annotator-pw``); log in at
+``/api/auth/login`` for a token. Enable the fixtures with
+``pytest_plugins = ["annoflow.adapters.cvat_sim.testing"]`` or the import above.
 """
 
 from __future__ import annotations
