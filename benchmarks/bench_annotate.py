@@ -87,14 +87,19 @@ def bench(images: int, objects: int, folder: Path) -> list[tuple[str, str]]:
     ]
 
 
-def run(quick: bool = False) -> list[tuple[str, str]]:
+def run_sizes(bench_one, quick: bool = False) -> list[tuple[str, str]]:
+    """``bench_one(images, objects, folder)`` for each size (the first only when quick)."""
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for images, objects in SIZES[:1] if quick else SIZES:
-            rows += bench(images, objects, Path(folder))
+            rows += bench_one(images, objects, Path(folder))
     return rows
 
 
-if __name__ == "__main__":
-    for what, figure in run(quick="--quick" in sys.argv):
+def main(bench_one) -> None:
+    for what, figure in run_sizes(bench_one, quick="--quick" in sys.argv):
         print(f"| {what} | {figure} |")
+
+
+if __name__ == "__main__":
+    main(bench)

@@ -10,13 +10,12 @@ from __future__ import annotations
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-from bench_annotate import SIZES, _build, _count_requests, _free_port
+from bench_annotate import _build, _count_requests, _free_port, main
 
 from annoflow.adapters.cvat_backend import CVATBackend
 from annoflow.adapters.label_stores import SqliteLabelStore
@@ -75,14 +74,5 @@ def bench(images: int, objects: int, folder: Path) -> list[tuple[str, str]]:
     ]
 
 
-def run(quick: bool = False) -> list[tuple[str, str]]:
-    rows = []
-    with tempfile.TemporaryDirectory() as folder:
-        for images, objects in SIZES[:1] if quick else SIZES:
-            rows += bench(images, objects, Path(folder))
-    return rows
-
-
 if __name__ == "__main__":
-    for what, figure in run(quick="--quick" in sys.argv):
-        print(f"| {what} | {figure} |")
+    main(bench)
