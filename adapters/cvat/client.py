@@ -240,11 +240,16 @@ class CVATClient:
         """Wait until the task's data is processed: the requests API, or the legacy status route."""
         deadline = self._clock() + (timeout if timeout is not None else self.wait_timeout)
         while True:
+            record = None
             if rq_id is not None:
-                record = self.get_json(f"/api/requests/{rq_id}")
-                status, message = record["status"], record.get("message", "")
-                done, failed = status == "finished", status == "failed"
-            else:
+                answer = self.request("GET", f"/api/requests/{rq_id}", expect=(404,))
+                if answer.status_code == 404:
+                    rq_id = None  # a server without the requests API: its legacy status route answers
+                else:
+                    record = answer.json()
+                    status, message = record["status"], record.get("message", "")
+                    done, failed = status == "finished", status == "failed"
+            if record is None:
                 record = self.get_json(f"/api/tasks/{task_id}/status")
                 status, message = record["state"], record.get("message", "")
                 done, failed = status == "Finished", status == "Failed"

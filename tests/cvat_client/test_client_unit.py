@@ -191,6 +191,10 @@ def test_waiting_uses_the_requests_api_or_the_legacy_status_and_is_bounded():
     legacy = iter(["Queued", "Finished"])
     server.routes[("GET", "/api/tasks/2/status")] = lambda r: httpx.Response(200, json={"state": next(legacy), "message": ""})
     c.wait_for_data(2, None)
+    older = iter(["Started", "Finished"])
+    server.routes[("GET", "/api/tasks/5/status")] = lambda r: httpx.Response(200, json={"state": next(older), "message": ""})
+    c.wait_for_data(5, "rq-unknown-to-this-server")  # /api/requests answers 404: the legacy route is asked
+    assert [r.url.path for r in server.seen[-3:]] == ["/api/requests/rq-unknown-to-this-server", "/api/tasks/5/status", "/api/tasks/5/status"]
     server.routes[("GET", "/api/requests/rq3")] = lambda r: httpx.Response(200, json={"status": "failed", "message": "bad video"})
     with pytest.raises(CVATError, match="bad video"):
         c.wait_for_data(3, "rq3")
