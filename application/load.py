@@ -91,6 +91,7 @@ class Loader:
         counts = {"added": 0, "edited": 0, "deleted": 0, "rejected": 0, "unexpected": 0, "unchanged": 0}
         rejections: list[Any] = []
         strays: dict[str, list[UnexpectedLabel]] = {}
+        targets: dict[str, str | None] = {}  # label type -> the field its unexpected labels go to
         request = UploadRequest(dataset, run.key, run.label_schema, run.media_field, first.media_type, config)
         fields = tuple(f.path for f in run.label_schema)
         with backend.connect(config) as session:
@@ -115,6 +116,8 @@ class Loader:
                 for stray in downloaded.unexpected:
                     strays.setdefault(stray.label_type, []).append(stray)
                 changes, refused = merge_task(run.label_schema, task, samples, downloaded.imported, dest)
+                # kept strays are recorded and applied with their task: once its digest is applied they are not seen again
+                changes += self._kept(downloaded.unexpected, unexpected, targets)
                 run.record_import(load_id=load_id, task_id=task.task_id, digest=downloaded.digest, changes=changes,
                                   rejections=refused, shape_count=len(downloaded.imported))
                 self.registry.save_run(run)
@@ -125,9 +128,8 @@ class Loader:
                     counts[change.action.value] += 1
                 counts["rejected"] += len(refused)
                 rejections.extend(refused)
-            kept = self._unexpected(run, strays, unexpected)
             counts["unexpected"] = sum(len(v) for v in strays.values())
-            summary = LoadSummary(load_id, counts["added"] + kept, counts["edited"], counts["deleted"],
+            summary = LoadSummary(load_id, counts["added"], counts["edited"], counts["deleted"],
                                   counts["rejected"], counts["unexpected"], counts["unchanged"])
             run.complete_load(summary)
             self.registry.save_run(run)
@@ -165,29 +167,29 @@ class Loader:
         return (f"CVAT holds labels outside the run's schema ({found}) and no terminal is attached to ask where "
                 "they go: pass unexpected='keep', 'ignore' or 'return'")
 
-    def _unexpected(self, run: AnnotationRun, strays: Mapping[str, list[UnexpectedLabel]], mode: str) -> int:
-        """Keep, drop or hand back labels outside the schema; returns how many were kept."""
+    def _kept(self, strays: Sequence[UnexpectedLabel], mode: str, targets: dict[str, str | None]) -> list[MergedChange]:
+        """One task's unexpected labels to keep, as changes adding them; asks once per label type and load."""
         if not strays or mode in ("ignore", "return"):
-            return 0
-        targets: dict[str, str | None] = {}
-        if mode == "keep":
-            targets = {label_type: label_type for label_type in strays}
-        else:
-            for label_type, items in strays.items():
-                answer = self.ask(f"Found {len(items)} unexpected {label_type}: a field to store them in (empty to discard)? ").strip()
-                targets[label_type] = answer or None
-        changes: list[LabelChange] = []
-        for label_type, items in strays.items():
-            target = targets.get(label_type)
-            if not target:
+            return []
+        found: dict[str, int] = {}
+        for stray in strays:
+            found[stray.label_type] = found.get(stray.label_type, 0) + 1
+        for label_type, count in found.items():
+            if label_type in targets:
                 continue
-            for item in items:
-                if item.label is None:
-                    continue
-                if target not in self.store.field_schema():
-                    container = LIST_OF_ELEMENT.get(type(item.label))
-                    kind = next(k for k, v in LABEL_TYPE_OF_KIND.items() if v is (container or type(item.label)))
-                    self.store.declare_field(target, kind)
-                changes.append(PutLabel(item.sample_id, target, item.label))
-        self.store.apply(changes)
-        return len(changes)
+            if mode == "keep":
+                targets[label_type] = label_type
+            else:
+                answer = self.ask(f"Found {count} unexpected {label_type}: a field to store them in (empty to discard)? ").strip()
+                targets[label_type] = answer or None
+        changes: list[MergedChange] = []
+        for item in strays:
+            target = targets.get(item.label_type)
+            if not target or item.label is None:
+                continue
+            if target not in self.store.field_schema():
+                container = LIST_OF_ELEMENT.get(type(item.label))
+                kind = next(k for k, v in LABEL_TYPE_OF_KIND.items() if v is (container or type(item.label)))
+                self.store.declare_field(target, kind)
+            changes.append(MergedChange(MergeAction.ADDED, item.sample_id, target, item.label.id, label=item.label))
+        return changes
