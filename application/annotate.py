@@ -26,7 +26,7 @@ from annoflow.application.ports.label_store import LabelStore
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.application.views import SampleCollection
 from annoflow.domain.annotation_run import AnnotationRun, RunError, RunStatus, check_run_key
-from annoflow.domain.label_schema import LabelSchema, build_label_schema, observe
+from annoflow.domain.label_schema import LabelSchema, build_label_schema
 from annoflow.domain.samples import MediaType
 from annoflow.domain.task_plan import MediaItem, TaskPlan, plan_tasks
 
@@ -139,7 +139,7 @@ class Annotator:
         # Observe only fields the run may edit, reading nothing else.
         named = _named_fields(options)
         existing = [p for p in field_schema if p in named] if named is not None else []
-        observations = observe(self.store.get_samples(sample_ids, fields=existing), existing)
+        observations = self.store.observe(sample_ids, existing)
         return build_label_schema(
             **options, media_type=media_type.value, field_schema=field_schema, observations=observations
         )

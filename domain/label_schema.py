@@ -28,8 +28,15 @@ from typing import Any
 import attrs
 
 from annoflow.domain.fields import FieldKind, FieldPath
-from annoflow.domain.labels import RESERVED_ATTRIBUTE_NAMES, Detection, Polyline, Segmentation, labels_in
-from annoflow.domain.samples import RESERVED_FIELD_NAMES, Sample
+from annoflow.domain.labels import RESERVED_ATTRIBUTE_NAMES
+from annoflow.domain.samples import RESERVED_FIELD_NAMES
+from annoflow.domain.schema_observation import (  # noqa: F401 - re-exported: observing is the first step of building
+    MAX_OBSERVED_VALUES,
+    AttributeObservation,
+    FieldObservation,
+    SchemaObservations,
+    observe,
+)
 
 LABEL_TYPES = (
     "classification", "classifications", "detections", "instances", "polylines", "polygons",
@@ -54,7 +61,6 @@ ENTRY_KEYS = frozenset({
 ATTRIBUTE_KEYS = frozenset({"type", "values", "default", "mutable", "read_only"})
 ALLOW_FLAGS = ("allow_additions", "allow_deletions", "allow_label_edits", "allow_index_edits", "allow_spatial_edits")
 MAX_SELECT_VALUES = 20
-MAX_OBSERVED_VALUES = 1000
 MAX_MASK_TARGET = 65535
 
 
@@ -167,106 +173,6 @@ class LabelSchema:
 
     def __len__(self) -> int:
         return len(self.fields)
-
-
-# --- observations of existing labels ----------------------------------------------
-
-
-@attrs.frozen
-class AttributeObservation:
-    name: str
-    values: tuple[Any, ...] = attrs.field(converter=tuple)  # distinct, at most MAX_OBSERVED_VALUES
-    types: tuple[str, ...] = attrs.field(converter=tuple)  # python type names seen: bool, int, float, str
-    truncated: bool = False
-
-
-@attrs.frozen
-class FieldObservation:
-    path: str
-    classes: tuple[str, ...] = attrs.field(converter=tuple)
-    attributes: tuple[AttributeObservation, ...] = attrs.field(converter=tuple)
-    label_count: int = 0
-    has_masks: bool = False
-    all_filled: bool = False
-    mask_values: tuple[int, ...] = attrs.field(default=(), converter=tuple)
-
-    def attribute(self, name: str) -> AttributeObservation | None:
-        return next((a for a in self.attributes if a.name == name), None)
-
-
-@attrs.frozen
-class SchemaObservations:
-    fields: tuple[FieldObservation, ...] = attrs.field(default=(), converter=tuple)
-
-    def get(self, path: str) -> FieldObservation | None:
-        return next((f for f in self.fields if f.path == path), None)
-
-
-class _FieldTally:
-    def __init__(self) -> None:
-        self.classes: set[str] = set()
-        self.values: dict[str, dict[Any, None]] = {}
-        self.types: dict[str, set[str]] = {}
-        self.truncated: set[str] = set()
-        self.count = 0
-        self.masks = False
-        self.filled = True
-        self.mask_values: set[int] = set()
-
-    def add(self, value: Any) -> None:
-        for label in labels_in(value):
-            self.count += 1
-            if isinstance(label, Segmentation):
-                if len(self.mask_values) < MAX_OBSERVED_VALUES:
-                    for v in sorted(set(label.mask.ravel().tolist()))[: MAX_OBSERVED_VALUES - len(self.mask_values)]:
-                        self.mask_values.add(int(v))
-                continue
-            self.classes.add(label.label)
-            if isinstance(label, Detection) and label.mask is not None:
-                self.masks = True
-            if isinstance(label, Polyline) and not label.filled:
-                self.filled = False
-            for name, item in label.attributes.items():
-                if item is None:
-                    continue
-                self.types.setdefault(name, set()).add(type(item).__name__)
-                seen = self.values.setdefault(name, {})
-                key = (type(item).__name__, item)  # keeps True apart from 1
-                if key in seen:
-                    continue
-                if len(seen) >= MAX_OBSERVED_VALUES:
-                    self.truncated.add(name)
-                else:
-                    seen[key] = item
-
-    def observation(self, path: str) -> FieldObservation:
-        return FieldObservation(
-            path=path,
-            classes=sorted(self.classes),
-            attributes=[
-                AttributeObservation(name, tuple(self.values[name].values()), sorted(self.types[name]), name in self.truncated)
-                for name in sorted(self.values)
-            ],
-            label_count=self.count,
-            has_masks=self.masks,
-            all_filled=self.filled and self.count > 0,
-            mask_values=sorted(self.mask_values),
-        )
-
-
-def observe(samples: Iterable[Sample], paths: Iterable[str]) -> SchemaObservations:
-    """What the existing labels of these fields look like: classes, attribute values, masks."""
-    paths = list(paths)
-    tallies = {path: _FieldTally() for path in paths}
-    parsed = {path: FieldPath.parse(path) for path in paths}
-    for sample in samples:
-        for path, field in parsed.items():
-            if field.on_frames:
-                for frame in sample.frames.values():
-                    tallies[path].add(frame.get(field.name))
-            else:
-                tallies[path].add(sample.fields.get(field.name))
-    return SchemaObservations([tallies[p].observation(p) for p in paths])
 
 
 # --- the builder -------------------------------------------------------------------

@@ -46,7 +46,9 @@ from annoflow.application.ports.label_store import LabelStore, UnknownSampleErro
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
 from annoflow.domain.fields import FRAMES_PREFIX, LABEL_TYPE_OF_KIND, FieldKind, FieldPath
 from annoflow.domain.labels import FieldValue, Label, LabelList, labels_in
+from annoflow.domain.mask_codec import decode_mask
 from annoflow.domain.samples import ImageMetadata, Sample, VideoMetadata
+from annoflow.domain.schema_observation import FieldTally, SchemaObservations
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS samples (
@@ -68,6 +70,7 @@ CREATE TABLE IF NOT EXISTS labels (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS labels_in_order ON labels (sample_id, path, frame, position);
 """
+_HAS_JSON = sqlite3.sqlite_version_info >= (3, 38)  # the `->` operator and built-in JSON functions
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 
 
@@ -180,6 +183,63 @@ class SqliteLabelStore(LabelStore):
                 )
             )
         return samples
+
+    def observe(self, ids: Sequence[str], paths: Sequence[str]) -> SchemaObservations:
+        """The labels' classes and attributes aggregated by SQLite: one row per distinct kind of label.
+
+        Rows whose JSON SQLite cannot read (NaN or infinities, which JSON5 only allows
+        from SQLite 3.42) and segmentations (whose mask values are needed) are read
+        one by one.
+        """
+        ids, paths = list(ids), list(paths)
+        if not _HAS_JSON:
+            return super().observe(ids, paths)
+        tallies = {path: FieldTally() for path in paths}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            for path, args in self._observation_rows(chunk, paths):
+                tally = tallies[path]
+                if args[0] == "segmentation":
+                    tally.add_segmentation(decode_mask(args[1]).ravel().tolist())
+                else:
+                    tally.add_summary(*args[1:3], has_mask=args[3], unfilled=args[4], count=args[5])
+        return SchemaObservations([tallies[p].observation(p) for p in paths])
+
+    def _observation_rows(self, ids: list[str], paths: list[str]) -> Iterator[tuple[str, tuple[Any, ...]]]:
+        marks, path_marks = ",".join("?" * len(ids)), ",".join("?" * len(paths))
+        where = f"sample_id IN ({marks}) AND path IN ({path_marks})"
+        with self._lock:
+            (found,) = self._db.execute(
+                f"SELECT COUNT(*) FROM samples WHERE dataset = ? AND id IN ({marks})", (self.name, *ids)).fetchone()
+            if found != len(set(ids)):
+                known = {r[0] for r in self._db.execute(f"SELECT id FROM samples WHERE dataset = ? AND id IN ({marks})",
+                                                        (self.name, *ids))}
+                raise UnknownSampleError(f"dataset {self.name!r} has no sample {next(i for i in ids if i not in known)}")
+            if not paths:
+                return
+            grouped = self._db.execute(
+                # `->` gives JSON text, decoded below: json_extract would cut a string at a NUL.
+                "SELECT path, data -> '$.label', data -> '$.attributes', mask IS NOT NULL, "
+                "kind = 'polyline' AND NOT json_extract(data, '$.filled'), COUNT(*) "
+                f"FROM labels WHERE {where} AND kind != 'segmentation' AND json_valid(data) GROUP BY 1, 2, 3, 4, 5",
+                (*ids, *paths),
+            ).fetchall()
+            single = self._db.execute(
+                f"SELECT path, kind, data, mask FROM labels WHERE {where} AND "
+                "(kind = 'segmentation' OR NOT json_valid(data))",
+                (*ids, *paths),
+            ).fetchall()
+        for path, label, attributes, has_mask, unfilled, count in grouped:
+            yield path, ("", None if label is None else scalar_from_json(label),
+                         {} if attributes is None else scalar_from_json(attributes),
+                         bool(has_mask), bool(unfilled), count)
+        for path, kind, data, mask in single:
+            if kind == "segmentation":
+                yield path, ("segmentation", mask)
+                continue
+            values = scalar_from_json(data)
+            yield path, (kind, values.get("label"), values.get("attributes", {}), mask is not None,
+                         kind == "polyline" and not values.get("filled", False), 1)
 
     # --- writes -----------------------------------------------------------------
 

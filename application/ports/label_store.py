@@ -12,6 +12,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from annoflow.domain.changes import LabelChange
 from annoflow.domain.fields import FieldKind
 from annoflow.domain.samples import Sample
+from annoflow.domain.schema_observation import SchemaObservations, observe
 
 
 class UnknownSampleError(KeyError):
@@ -69,6 +70,14 @@ class LabelStore(abc.ABC):
     @abc.abstractmethod
     def delete_samples(self, ids: Iterable[str]) -> None:
         """Remove samples and all their labels; ids the store does not hold are ignored."""
+
+    def observe(self, ids: Sequence[str], paths: Sequence[str]) -> SchemaObservations:
+        """What the labels of these fields on these samples look like, for the label schema's inference.
+
+        The default reads the samples; a store that can aggregate its own rows
+        should, since annotate() otherwise reads every label twice.
+        """
+        return observe(self.get_samples(ids, fields=paths), paths)
 
     def close(self) -> None:
         """Release resources; the default holds none."""

@@ -17,6 +17,7 @@ from annoflow.domain.changes import DeleteLabel, PutLabel, SetValue
 from annoflow.domain.fields import FieldKind
 from annoflow.domain.labels import labels_in
 from annoflow.domain.samples import Sample
+from annoflow.domain.schema_observation import observe
 from tests import strategies as strat
 from tests.label_stores.exact import exact
 
@@ -167,3 +168,24 @@ def test_writes_survive_a_process_restart(tmp_path):
     seg = sample.fields["seg"]
     assert seg.mask.dtype.str == ">u2" and seg.mask.tolist() == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
     store.close()
+
+
+@SETTINGS
+@given(st.lists(strat.samples, min_size=1, max_size=6).map(strat.unique_samples), st.data())
+def test_each_store_observes_what_the_samples_show(tmp_path_factory, samples, data):
+    """A store's own aggregation of its rows equals the observation made from the samples it returns."""
+    _, stores = _stores(tmp_path_factory)
+    ids = data.draw(st.lists(st.sampled_from([s.id for s in samples]), unique=True, min_size=1))
+    for store in stores:
+        store.add_samples(samples)
+        paths = sorted(store.field_schema())
+        expected = observe(store.get_samples(ids, fields=paths), paths)
+        assert store.observe(ids, paths) == expected
+        store.close()
+
+
+def test_observing_names_an_unknown_sample(tmp_path):
+    store = SqliteLabelStore(tmp_path / "labels.sqlite", name="ds")
+    store.add_samples([Sample(id="a" * 24, filepath="/a.png", media_type="image")])
+    with pytest.raises(UnknownSampleError, match="b" * 24):
+        store.observe(["a" * 24, "b" * 24], [])
