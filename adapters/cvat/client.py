@@ -10,7 +10,6 @@ for their own request, so uploads stay bounded in memory and file handles.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 from annoflow.adapters.cvat.auth import CVATAuth
 from annoflow.adapters.cvat.errors import (
@@ -286,7 +286,7 @@ class CVATClient:
         return f"/api/tasks/{task_id}/annotations/" if task_id is not None else f"/api/jobs/{job_id}/annotations/"
 
     def get_annotations(self, *, task_id: int | None = None, job_id: int | None = None) -> dict[str, Any]:
-        return self.request("GET", self._annotations_url(task_id, job_id)).json()
+        return orjson.loads(self.request("GET", self._annotations_url(task_id, job_id)).content)
 
     def get_annotations_raw(self, *, task_id: int | None = None, job_id: int | None = None) -> bytes:
         """The annotations' JSON as sent, for digests that must not depend on parsing."""
@@ -294,17 +294,18 @@ class CVATClient:
 
     def put_annotations(self, data: Mapping[str, Any], *, task_id: int | None = None, job_id: int | None = None) -> dict[str, Any]:
         body = {"version": 0, "tags": [], "shapes": [], "tracks": [], **data}
-        answer = self.request("PUT", self._annotations_url(task_id, job_id), content=json.dumps(body).encode(),
+        answer = self.request("PUT", self._annotations_url(task_id, job_id), content=orjson.dumps(body),
                               headers={"Content-Type": "application/json"})
-        return answer.json() if answer.content else {}
+        return orjson.loads(answer.content) if answer.content else {}
 
     def patch_annotations(self, action: str, data: Mapping[str, Any], *, task_id: int | None = None,
                           job_id: int | None = None) -> dict[str, Any]:
         if action not in ("create", "update", "delete"):
             raise ValueError(f"action is create, update or delete, got {action!r}")
         body = {"version": 0, "tags": [], "shapes": [], "tracks": [], **data}
-        return self.request("PATCH", self._annotations_url(task_id, job_id), params={"action": action},
-                            content=json.dumps(body).encode(), headers={"Content-Type": "application/json"}).json()
+        answer = self.request("PATCH", self._annotations_url(task_id, job_id), params={"action": action},
+                              content=orjson.dumps(body), headers={"Content-Type": "application/json"})
+        return orjson.loads(answer.content)
 
 
 def _groups(paths: Sequence[Path]) -> Iterator[list[Path]]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+import orjson
 
 from annoflow.adapters.cvat.client import CVATClient
 from annoflow.adapters.cvat_backend import options as cvat_options
@@ -127,7 +128,7 @@ class CVATSession(BackendSession):
         if digest == applied_digest:
             return DownloadedTask(digest, unchanged=True)
         originals = originals()
-        data = json.loads(raw)
+        data = orjson.loads(raw)
         sizes = [(f["width"], f["height"]) for f in self.client.data_meta(task.task_id)["frames"]]
         server = recorded_labels(request.label_schema, task)
         found, strays = Downloader(request.label_schema, server).read(data, sizes)
