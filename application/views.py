@@ -190,6 +190,12 @@ class SampleCollection:
         """Send these samples (and their labels) for annotation; see Annotator for the order of work."""
         return self._dataset_of().annotate_collection(self, anno_key, **kwargs)
 
+    def load_annotations(self, anno_key: str, **kwargs: Any) -> Any:
+        """Merge the run's annotations back, as the seed's ``view.load_annotations(anno_key)``; see
+        ``Dataset.load_annotations`` for the options. A load merges task by task, exactly once, so it
+        updates every sample the run sent, whatever this view shows now."""
+        return self._dataset_of().load_annotations(anno_key, **kwargs)
+
     def _dataset_of(self) -> Any:
         raise NotImplementedError
 

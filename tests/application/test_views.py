@@ -71,3 +71,18 @@ def test_views_compose_without_touching_the_dataset():
     assert view.limit(2).sample_ids == ids[1:3]
     assert view.sample_ids == ids[1:]
     assert len(view.stages) == 1
+
+
+def test_a_view_loads_the_annotations_of_the_run_it_sent():
+    from tests.fakes import FakeBackend
+
+    ds, ids = _dataset(4)
+    ds.backends["fake"], ds.default_backend = FakeBackend(), "fake"
+    view = ds.skip(1).limit(2)
+    view.annotate("k", label_field="gt")
+    run = ds.registry.get_run("ds", "k")
+    (task,) = run.tasks.values()
+    ds.backends["fake"].server.edits[task.task_id] = []  # the annotator deleted every label
+    assert ds.load_annotation_view("k").load_annotations("k", unexpected="ignore", cleanup=True) is None
+    assert [len(s.fields["gt"]) for s in ds.iter_samples()] == [0, 0, 0, 3]
+    assert ds.last_load.summary.deleted == 3 and ds.registry.get_run("ds", "k").status.value == "cleaned_up"
