@@ -63,6 +63,8 @@ def _describe(event: Any) -> str:
         return "upload completed"
     if name == "Renamed":
         return f"renamed {event.old_key!r} -> {event.new_key!r}"
+    if name == "CleanupStarted":
+        return "cleanup of the CVAT side started"
     if name == "CleanedUp":
         projects = f" and projects {list(event.project_ids)}" if event.project_ids else ""
         return f"cleaned up CVAT tasks {list(event.task_ids)}{projects}"

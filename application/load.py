@@ -9,6 +9,8 @@ Per task, in this order:
 6. ``ChangesApplied`` is saved.
 A crash anywhere leaves either nothing recorded (the task is simply loaded again)
 or recorded changes that step 1 of the next load applies, never a duplicate.
+With ``cleanup=True``, ``CleanupStarted`` is saved with ``LoadCompleted`` before
+anything is deleted: a load after a crash while deleting finishes the cleanup.
 """
 
 from __future__ import annotations
@@ -21,11 +23,16 @@ from typing import Any
 import attrs
 
 from annoflow.application.annotate import PLAN_OPTIONS, pick_backend
-from annoflow.application.ports.annotation_backend import AnnotationBackend, UnexpectedLabel, UploadRequest
+from annoflow.application.ports.annotation_backend import (
+    AnnotationBackend,
+    BackendSession,
+    UnexpectedLabel,
+    UploadRequest,
+)
 from annoflow.application.ports.label_store import LabelStore
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.annotation_run import AnnotationRun, RunError
-from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel
+from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
 from annoflow.domain.fields import LABEL_TYPE_OF_KIND, FieldKind
 from annoflow.domain.labels import LIST_OF_ELEMENT, labels_in
 from annoflow.domain.merge import merge_task
@@ -44,7 +51,9 @@ class LoadResult:
 def store_changes(changes: Sequence[MergedChange]) -> list[LabelChange]:
     out: list[LabelChange] = []
     for change in changes:
-        if change.action is MergeAction.DELETED:
+        if change.is_scalar:
+            out.append(SetValue(change.sample_id, change.field, change.value, change.frame))
+        elif change.action is MergeAction.DELETED:
             out.append(DeleteLabel(change.sample_id, change.field, change.label_id, change.frame))
         else:
             out.append(PutLabel(change.sample_id, change.field, change.label, change.frame))
@@ -69,6 +78,22 @@ class Loader:
             kind = {"instances": FieldKind.DETECTIONS, "polygons": FieldKind.POLYLINES}.get(field.label_type)
             self.store.declare_field(target, kind or FieldKind(field.label_type))
 
+    def _scalar_kinds(self, run: AnnotationRun, dest: Mapping[str, str]) -> dict[str, str]:
+        """The kind each scalar field's values load as: the destination's declared kind, else the
+        kind recorded at annotate(), else str (CVAT's text); a destination holding labels is refused."""
+        schema = self.store.field_schema()
+        kinds = {}
+        for field in run.label_schema:
+            if field.label_type != "scalar":
+                continue
+            target = dest.get(field.path, field.path)
+            declared = schema.get(target)
+            if declared is not None and not declared.is_scalar:
+                raise ValueError(f"field {target!r} holds {declared.value}: the values of scalar field {field.path!r} "
+                                 "cannot load into it")
+            kinds[field.path] = declared.value if declared is not None else field.scalar_kind or FieldKind.STR.value
+        return kinds
+
     def _finish_unapplied(self, run: AnnotationRun) -> None:
         for task_id, changes in sorted(run.unapplied.items()):
             self.store.apply(store_changes(changes))
@@ -80,12 +105,15 @@ class Loader:
         if unexpected not in UNEXPECTED:
             raise ValueError(f"unexpected must be one of {', '.join(UNEXPECTED)}, got {unexpected!r}")
         run = self.registry.get_run(dataset, key)
+        if not run.cleanup_pending:
+            run.check_loadable()  # before any request: a cleaned-up run's tasks are gone
         dest = self._destinations(run, dest_field)
         backend = pick_backend(self.backends, run.backend)
         first = next(self.store.get_samples(run.sample_ids[:1], fields=()))
         recorded = {k: v for k, v in run.config.items() if k not in PLAN_OPTIONS}
         config = backend.parse_config({**recorded, **connection}, first.media_type)
         self._declare_targets(run, dest)
+        scalar_kinds = self._scalar_kinds(run, dest)
         self._finish_unapplied(run)
         load_id = uuid.uuid4().hex[:12]
         counts = {"added": 0, "edited": 0, "deleted": 0, "rejected": 0, "unexpected": 0, "unchanged": 0}
@@ -95,6 +123,9 @@ class Loader:
         request = UploadRequest(dataset, run.key, run.label_schema, run.media_field, first.media_type, config)
         fields = tuple(f.path for f in run.label_schema)
         with backend.connect(config) as session:
+            if run.cleanup_pending:  # a crash interrupted it: tasks may be gone, so finish it instead of loading
+                self._cleanup(run, session)
+                return LoadResult(LoadSummary(load_id), (), {})
             for task in list(run.tasks.values()):
                 samples: dict[str, Any] = {}
 
@@ -115,7 +146,8 @@ class Loader:
                     raise RunError(self._no_prompt(downloaded.unexpected))
                 for stray in downloaded.unexpected:
                     strays.setdefault(stray.label_type, []).append(stray)
-                changes, refused = merge_task(run.label_schema, task, samples, downloaded.imported, dest)
+                changes, refused = merge_task(run.label_schema, task, samples, downloaded.imported, dest,
+                                              downloaded.values, scalar_kinds)
                 # kept strays are recorded and applied with their task: once its digest is applied they are not seen again
                 changes += self._kept(downloaded.unexpected, unexpected, targets)
                 run.record_import(load_id=load_id, task_id=task.task_id, digest=downloaded.digest, changes=changes,
@@ -132,13 +164,18 @@ class Loader:
             summary = LoadSummary(load_id, counts["added"], counts["edited"], counts["deleted"],
                                   counts["rejected"], counts["unexpected"], counts["unchanged"])
             run.complete_load(summary)
+            if cleanup:
+                run.start_cleanup()  # saved with LoadCompleted: a crash while deleting leaves a cleanup to finish
             self.registry.save_run(run)
             if cleanup:
-                session.delete_tasks(sorted(run.tasks))
-                session.delete_projects(list(run.created_projects))
-                run.record_cleanup(sorted(run.tasks), run.created_projects)
-                self.registry.save_run(run)
+                self._cleanup(run, session)
         return LoadResult(summary, tuple(rejections), strays if unexpected == "return" else {})
+
+    def _cleanup(self, run: AnnotationRun, session: BackendSession) -> None:
+        session.delete_tasks(sorted(run.tasks))  # tasks and projects already gone are not an error
+        session.delete_projects(list(run.created_projects))
+        run.record_cleanup(sorted(run.tasks), run.created_projects)
+        self.registry.save_run(run)
 
     def _destinations(self, run: AnnotationRun, dest_field: str | Mapping[str, str] | None) -> dict[str, str]:
         names = [f.path for f in run.label_schema]

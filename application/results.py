@@ -92,6 +92,8 @@ class AnnotationResults:
         run = self._run
         tasks = sorted(set(run.task_ids) | set(run.started_tasks))
         session = self.connect_to_api()
+        run.start_cleanup()  # recorded first: a load after an interrupted cleanup finishes it
+        self._registry.save_run(run)
         session.delete_tasks(tasks)
         session.delete_projects(list(run.created_projects))
         for task_id in sorted(run.started_tasks):

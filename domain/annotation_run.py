@@ -106,6 +106,8 @@ class AnnotationRun(Aggregate):
         self.loads: list[LoadSummary] = []
         self.cleaned_up_tasks: tuple[int, ...] = ()
         self.cleaned_up_projects: tuple[int, ...] = ()
+        # Deleting the CVAT side began: its tasks may be gone, so a load only finishes the cleanup.
+        self.cleanup_started = False
 
     @classmethod
     def request(
@@ -223,7 +225,7 @@ class AnnotationRun(Aggregate):
         shape_count: int,
     ) -> None:
         """Record one task's download and the changes it leads to, before they are applied."""
-        self._check_loadable()
+        self.check_loadable()
         if task_id not in self.tasks:
             raise RunError(f"task {task_id} is not part of run {self.key!r}")
         if task_id in self.unapplied:
@@ -260,7 +262,7 @@ class AnnotationRun(Aggregate):
         self.applied_digests[task_id] = self.unapplied_digests.pop(task_id)
 
     def complete_load(self, summary: LoadSummary) -> None:
-        self._check_loadable()
+        self.check_loadable()
         if self.unapplied:
             raise RunError(f"tasks {sorted(self.unapplied)} still have changes to apply")
         self._load_completed(summary=summary)
@@ -284,6 +286,17 @@ class AnnotationRun(Aggregate):
         self.previous_keys.append(old_key)
         self.key = new_key
 
+    def start_cleanup(self) -> None:
+        """Recorded before the first deletion: an interrupted cleanup is finished, never mistaken for a
+        run whose tasks are all there. Starting it again records nothing."""
+        self._check_live()
+        if not self.cleanup_started:
+            self._cleanup_started()
+
+    @event("CleanupStarted")
+    def _cleanup_started(self) -> None:
+        self.cleanup_started = True
+
     def record_cleanup(self, task_ids: Iterable[int], project_ids: Iterable[int] = ()) -> None:
         self._check_live()
         self._cleaned_up(task_ids=tuple(task_ids), project_ids=tuple(project_ids))
@@ -303,6 +316,11 @@ class AnnotationRun(Aggregate):
         self.status = RunStatus.DELETED
 
     # --- queries -----------------------------------------------------------
+
+    @property
+    def cleanup_pending(self) -> bool:
+        """A cleanup started and did not finish (a crash): some of the run's tasks may be gone."""
+        return self.cleanup_started and self.status not in (RunStatus.CLEANED_UP, RunStatus.DELETED)
 
     @property
     def is_deleted(self) -> bool:
@@ -326,13 +344,18 @@ class AnnotationRun(Aggregate):
 
     def _check_uploading(self) -> None:
         self._check_live()
+        if self.cleanup_started:
+            raise RunError(f"run {self.key!r} is being cleaned up: clean it up again to finish")
         if self.status is not RunStatus.REQUESTED:
             raise RunError(f"run {self.key!r} is {self.status.value}: its tasks are all created")
 
-    def _check_loadable(self) -> None:
+    def check_loadable(self) -> None:
+        """Raise RunError unless a load may download and record the run's tasks."""
         self._check_live()
         if self.status is RunStatus.CLEANED_UP:
             raise RunError(f"run {self.key!r} was cleaned up: its CVAT tasks are gone")
+        if self.cleanup_started:
+            raise RunError(f"run {self.key!r} is being cleaned up: its CVAT tasks may be gone")
         if self.status is RunStatus.REQUESTED:
             raise RunError(f"run {self.key!r} has not finished uploading: resume or clean it up first")
 

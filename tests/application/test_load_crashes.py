@@ -163,7 +163,7 @@ def _clean_steps(cleanup: bool) -> list[str]:
 
 CASES = [
     pytest.param(cleanup, k, after, id=f"{'cleanup-' if cleanup else ''}{'after' if after else 'before'}-{k:02d}-{name}")
-    for cleanup in (False,)
+    for cleanup in (False, True)
     for k, name in enumerate(_clean_steps(cleanup))
     for after in (False, True)
 ]
@@ -205,7 +205,11 @@ def test_a_crash_at_any_step_of_a_load_is_completed_by_the_next_load(cleanup, cr
         world.load(crashed, cleanup=cleanup)
     assert crashed.crashed
     recovery = Steps()
-    world.load(recovery, cleanup=cleanup)  # a new process: nothing of the crashed one survives but what it saved
+    if world.run.status.value == "cleaned_up":  # the crash came after the last step: nothing is left to do
+        with pytest.raises(RunError, match="cleaned up"):
+            world.load(recovery, cleanup=cleanup)
+    else:
+        world.load(recovery, cleanup=cleanup)  # a new process: nothing of the crashed one survives but what it saved
 
     # the labels are those of a load that never crashed, bit-exact
     assert world.snapshot() == expected
@@ -269,3 +273,36 @@ def test_the_scenario_exercises_what_a_load_does():
     assert _named(world.events(), "Rejected") and len(_named(world.events(), "ShapesImported")) == 3
     kept = [l for s in world.store.get_samples() for l in labels_in(s.fields.get("polylines"))]
     assert len(kept) == 2
+
+
+def _clean_cleanup_steps() -> list[str]:
+    steps = Steps()
+    make_world().dataset(steps).load_annotation_results(KEY).cleanup()
+    return steps.names
+
+
+@pytest.mark.parametrize(("crash_at", "after"), [
+    pytest.param(k, after, id=f"{'after' if after else 'before'}-{k:02d}-{name}")
+    for k, name in enumerate(_clean_cleanup_steps()) for after in (False, True)])
+def test_a_load_after_an_interrupted_cleanup_finishes_it(crash_at, after):
+    """results.cleanup() crashed: the next load must not download tasks that may be gone."""
+    world = make_world()
+    crashed = Steps(crash_at=crash_at, after=after)
+    with pytest.raises(Crash):
+        world.dataset(crashed).load_annotation_results(KEY).cleanup()
+    before = len(world.events())
+    pending = world.run.cleanup_pending
+    if world.run.status.value == "cleaned_up":
+        with pytest.raises(RunError, match="cleaned up"):
+            world.load(cleanup=False)
+    else:
+        world.load(cleanup=False)
+    added = [type(e).__name__ for e in world.events()[before:]]
+    if pending:  # deletions may have begun: the load finishes them and downloads nothing
+        assert added == ["CleanedUp"]
+        assert world.backend.server.tasks == {} and world.backend.server.projects == {}
+    else:
+        assert world.run.status.value in ("loaded", "cleaned_up")
+    world.dataset().load_annotation_results(KEY).cleanup()  # cleaning up again is always possible
+    assert world.run.status.value == "cleaned_up"
+    assert world.backend.server.tasks == {} and world.backend.server.projects == {}
