@@ -96,6 +96,8 @@ class Annotator:
                 )
             if run.status is not RunStatus.REQUESTED:
                 raise RunError(f"run {request.key!r} is {run.status.value}: there is nothing to resume")
+            if run.cleanup_started:
+                raise RunError(f"run {request.key!r} is being cleaned up: clean it up again to finish, not resume")
             plan_ids = list(run.sample_ids)
         elif request.resume:
             raise RunError(f"dataset {dataset!r} has no annotation run {request.key!r} to resume")
