@@ -168,7 +168,7 @@ class Annotator:
             task_id = session.create_task(upload, plan, project)
             run.start_task(task_id, plan.index)
             self.registry.save_run(run)
-            samples = list(self.store.get_samples(plan.sample_ids, fields=fields + media))
+            samples = self.store.get_samples(plan.sample_ids, fields=fields + media)  # read as the backend sends
             run.record_task(session.fill_task(upload, plan, task_id, project, samples))
             self.registry.save_run(run)
         run.complete_upload()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -60,7 +60,8 @@ class FakeSession(BackendSession):
         return task_id
 
     def fill_task(self, request: UploadRequest, plan: TaskPlan, task_id: int, project: ProjectRef,
-                  samples: Sequence[Sample]) -> TaskRecord:
+                  samples: Iterable[Sample]) -> TaskRecord:
+        samples = list(samples)
         if self.server.fail_fill_of_plan == plan.index:
             self.server.fail_fill_of_plan = None
             raise ConnectionError("the server went away")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import orjson
 
 from annoflow.adapters.cvat.client import CVATClient
 from annoflow.adapters.cvat_backend import options as cvat_options
+from annoflow.adapters.cvat_backend.paused_gc import paused_gc
 from annoflow.adapters.cvat_format.download import Downloader, keep_unmoved, stray_label
 from annoflow.adapters.cvat_format.schema import LABEL_ID, ServerLabels, cvat_classes, cvat_label_requests, recorded_labels
 from annoflow.adapters.cvat_format.upload import Uploader
@@ -29,6 +31,8 @@ from annoflow.domain.merge import ImportedLabel
 from annoflow.domain.run_records import CvatAttributeRef, CvatLabelRef, FrameRef, TaskRecord, UploadedObject
 from annoflow.domain.samples import MediaType, Sample
 from annoflow.domain.task_plan import TaskPlan
+
+UploadedFrom = tuple[str, "str | None"]  # (field, annoflow label id) of an uploaded object; no id for scalars
 
 
 class CVATSession(BackendSession):
@@ -66,24 +70,29 @@ class CVATSession(BackendSession):
         return task["id"]
 
     def fill_task(self, request: UploadRequest, plan: TaskPlan, task_id: int, project: ProjectRef,
-                  samples: Sequence[Sample]) -> TaskRecord:
-        media = [s.media(request.media_field) for s in samples]
-        # Index-prefixed names keep files from different folders apart, as FiftyOne names them.
-        names = [f"{i:06d}_{os.path.basename(path)}" for i, path in enumerate(media)]
-        rq_id = self.client.upload_data(
-            task_id, media, names=names, image_quality=self.options.image_quality, use_cache=self.options.use_cache,
-            use_zip_chunks=self.options.use_zip_chunks, chunk_size=self.options.chunk_size,
-            start_frame=plan.frame_start, stop_frame=plan.frame_stop, frame_step=plan.frame_step,
-        )
-        self.client.wait_for_data(task_id, rq_id)
-        meta = self.client.data_meta(task_id)
-        classes = cvat_classes(request.label_schema)
-        existing_project = project.project_id is not None and not project.created
-        server = ServerLabels.match(classes, self.client.labels(task_id=task_id), existing_project=existing_project)
-        tags, shapes = self._objects(request, samples, meta, server)
-        stored = self.client.put_annotations({"tags": tags, "shapes": shapes}, task_id=task_id)
-        uploaded = self._provenance(stored, samples, server)
-        jobs = self.client.jobs(task_id)
+                  samples: Iterable[Sample]) -> TaskRecord:
+        # One sender thread: the media go up while the labels are read from the store, and each
+        # job's annotations go up while the next job's are converted. The server works on one
+        # request while this process prepares the next.
+        sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="annoflow-cvat-upload")
+        try:
+            media_ready = sender.submit(self._upload_media, plan, task_id)
+            samples = list(samples)
+            if len(samples) != len(plan.media_paths):
+                raise ValueError(f"task {plan.name!r} plans {len(plan.media_paths)} media but got {len(samples)} samples")
+            meta = media_ready.result()
+            classes = cvat_classes(request.label_schema)
+            existing_project = project.project_id is not None and not project.created
+            server = ServerLabels.match(classes, self.client.labels(task_id=task_id), existing_project=existing_project)
+            jobs = self.client.jobs(task_id)
+            sent = []
+            with paused_gc():
+                for first, last, target in self._annotation_targets(request, task_id, jobs, len(samples)):
+                    objects = self._objects(request, samples, first, last, meta, server)
+                    sent.append((objects, sender.submit(self._put, objects, target)))
+                uploaded = [u for objects, answer in sent for u in self._provenance(answer.result(), objects, samples, server)]
+        finally:
+            sender.shutdown(wait=True, cancel_futures=True)
         for index, job in enumerate(jobs):
             if self.options.job_assignees:
                 self.client.assign_job(job["id"], self._user(self.options.job_assignees[index % len(self.options.job_assignees)]))
@@ -94,26 +103,72 @@ class CVATSession(BackendSession):
             attributes=[CvatAttributeRef(spec, label, name) for (label, name), spec in server.spec_ids.items()],
         )
 
-    def _objects(self, request: UploadRequest, samples: Sequence[Sample], meta: Mapping[str, Any],
-                 server: ServerLabels) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        frames = meta["frames"]
-        uploaders = [Uploader(field, server) for field in request.label_schema]
-        tags: list[dict[str, Any]] = []
-        shapes: list[dict[str, Any]] = []
-        for index, sample in enumerate(samples):
-            size = frames[index] if len(frames) > index else frames[0]
-            for uploader in uploaders:
-                value = sample.get(uploader.field.path)
-                for obj in uploader.objects(value, index, size["width"], size["height"]):
-                    (tags if obj.kind == "tags" else shapes).append(obj.body)
-        return tags, shapes
+    def _upload_media(self, plan: TaskPlan, task_id: int) -> Mapping[str, Any]:
+        # Index-prefixed names keep files from different folders apart, as FiftyOne names them.
+        names = [f"{i:06d}_{os.path.basename(path)}" for i, path in enumerate(plan.media_paths)]
+        rq_id = self.client.upload_data(
+            task_id, plan.media_paths, names=names, image_quality=self.options.image_quality,
+            use_cache=self.options.use_cache, use_zip_chunks=self.options.use_zip_chunks,
+            chunk_size=self.options.chunk_size, start_frame=plan.frame_start, stop_frame=plan.frame_stop,
+            frame_step=plan.frame_step,
+        )
+        self.client.wait_for_data(task_id, rq_id)
+        return self.client.data_meta(task_id)
 
     @staticmethod
-    def _provenance(stored: Mapping[str, Any], samples: Sequence[Sample], server: ServerLabels) -> list[UploadedObject]:
-        """CVAT's ids of the uploaded objects, found by the label_id each one carries."""
+    def _annotation_targets(request: UploadRequest, task_id: int, jobs: Sequence[Mapping[str, Any]],
+                            count: int) -> list[tuple[int, int, dict[str, int]]]:
+        """(first sample, last sample, where to PUT) for each request: one per job of an image task.
+
+        A job's frames are its samples' indexes in the task; a video's jobs split one sample's
+        frames, so a video task goes up in one request.
+        """
+        covered = sorted((j["start_frame"], j["stop_frame"]) for j in jobs)
+        whole = [(0, count - 1, {"task_id": task_id})]
+        if request.media_type is not MediaType.IMAGE or len(jobs) < 2:
+            return whole
+        if covered[0][0] != 0 or covered[-1][1] != count - 1 or any(
+                b[0] != a[1] + 1 for a, b in zip(covered, covered[1:])):
+            return whole  # jobs that do not tile the task's frames exactly: let the server split them
+        return [(j["start_frame"], j["stop_frame"], {"job_id": j["id"]}) for j in sorted(jobs, key=lambda j: j["start_frame"])]
+
+    def _put(self, objects: Mapping[str, list[Any]], target: Mapping[str, int]) -> dict[str, Any]:
+        return self.client.put_annotations({kind: [body for body, _ in items] for kind, items in objects.items()}, **target)
+
+    def _objects(self, request: UploadRequest, samples: Sequence[Sample], first: int, last: int,
+                 meta: Mapping[str, Any], server: ServerLabels) -> dict[str, list[tuple[dict[str, Any], UploadedFrom]]]:
+        """The CVAT objects of samples first..last, each with the (field, label id) it comes from."""
+        frames = meta["frames"]
+        uploaders = [Uploader(field, server) for field in request.label_schema]
+        objects: dict[str, list[tuple[dict[str, Any], UploadedFrom]]] = {"tags": [], "shapes": []}
+        for index in range(first, last + 1):
+            sample = samples[index]
+            size = frames[index] if len(frames) > index else frames[0]
+            for uploader in uploaders:
+                source = uploader.field.path
+                for obj in uploader.objects(sample.get(source), index, size["width"], size["height"]):
+                    objects[obj.kind].append((obj.body, (source, obj.label_id)))
+        return objects
+
+    @staticmethod
+    def _provenance(stored: Mapping[str, Any], sent: Mapping[str, list[tuple[dict[str, Any], UploadedFrom]]],
+                    samples: Sequence[Sample], server: ServerLabels) -> list[UploadedObject]:
+        """CVAT's ids of the uploaded objects.
+
+        CVAT answers a PUT with the objects in the order they were sent, now with ids;
+        when the answer does not line up with what was sent (count, frame or label), each
+        object is found by the label_id attribute it carries instead.
+        """
         uploaded = []
         for kind, cvat_type in (("tags", "tag"), ("shapes", "shape")):
-            for obj in stored.get(kind, []):
+            answer, objects = stored.get(kind, []), sent.get(kind, [])
+            if len(answer) == len(objects) and all(
+                    a["frame"] == body["frame"] and a["label_id"] == body["label_id"]
+                    for a, (body, _) in zip(answer, objects)):
+                uploaded += [UploadedObject(field, label_id, samples[a["frame"]].id, cvat_type, a["id"])
+                             for a, (_, (field, label_id)) in zip(answer, objects) if label_id]
+                continue
+            for obj in answer:
                 spec = server.spec_ids.get((obj["label_id"], LABEL_ID))
                 label_id = next((a["value"] for a in obj.get("attributes", []) if a["spec_id"] == spec), None)
                 if label_id:

@@ -10,7 +10,7 @@ uploads media and labels and returns the task's provenance (TaskCreated).
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -116,9 +116,13 @@ class BackendSession(abc.ABC):
 
     @abc.abstractmethod
     def fill_task(
-        self, request: UploadRequest, plan: TaskPlan, task_id: int, project: ProjectRef, samples: Sequence[Sample]
+        self, request: UploadRequest, plan: TaskPlan, task_id: int, project: ProjectRef, samples: Iterable[Sample]
     ) -> TaskRecord:
-        """Upload the task's media and labels; return what is needed to read it back."""
+        """Upload the task's media and labels; return what is needed to read it back.
+
+        ``samples`` (the plan's, in its order) are read lazily from the label store: a backend
+        may start sending the media (``plan.media_paths``) before it consumes them.
+        """
 
     @abc.abstractmethod
     def download_task(self, request: UploadRequest, task: TaskRecord, originals: Callable[[], Mapping[str, Label]],

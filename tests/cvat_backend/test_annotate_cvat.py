@@ -127,3 +127,42 @@ def test_an_upload_cut_short_resumes_without_orphan_tasks(dataset, login, cvat_s
     assert 2 not in cvat_sim.state.tasks and len(results.task_ids) == 2
     uploaded = {u.label_id for t in dataset.registry.get_run("quickstart", "cut").tasks.values() for u in t.uploaded}
     assert uploaded == {d.id for s in dataset.iter_samples() for d in labels_in(s.fields["ground_truth"])}
+
+
+def test_each_job_s_annotations_go_up_in_their_own_request(dataset, login, cvat_sim, monkeypatch):
+    """One PUT per job (sent while the next job is converted), none per sample or shape."""
+    from annoflow.adapters.cvat.client import CVATClient
+
+    seen = []
+    request = CVATClient.request
+    monkeypatch.setattr(CVATClient, "request", lambda self, method, url, **kw: (
+        seen.append((method, url)), request(self, method, url, **kw))[1])
+    results = dataset.annotate("jobs", label_field="ground_truth", segment_size=2, **login)
+    (task_id,) = results.task_ids
+    puts = [path for method, path in seen if method == "PUT"]
+    assert puts == [f"/api/jobs/{job_id}/annotations/" for job_id in results.job_ids[task_id]]
+    stored = _api(cvat_sim).get(f"/api/tasks/{task_id}/annotations").json()["shapes"]
+    uploaded = dataset.registry.get_run("quickstart", "jobs").tasks[task_id].uploaded
+    assert sorted(u.cvat_id for u in uploaded) == sorted(s["id"] for s in stored)
+    frames = {s["id"]: s["frame"] for s in stored}
+    sample_ids = [s.id for s in dataset.iter_samples()]
+    assert all(sample_ids[frames[u.cvat_id]] == u.sample_id for u in uploaded)
+
+
+def test_ids_are_found_by_label_id_when_the_answer_is_not_in_the_order_sent():
+    from annoflow.adapters.cvat_backend.backend import CVATSession
+    from annoflow.adapters.cvat_format.schema import ServerLabels, cvat_classes
+    from annoflow.domain.label_schema import build_label_schema
+    from annoflow.domain.samples import Sample
+
+    schema = build_label_schema(label_field="boxes", label_type="detections", classes=["cat"], field_schema={})
+    server = ServerLabels.match(cvat_classes(schema), [
+        {"id": 7, "name": "cat", "attributes": [{"id": 70, "name": "label_id"}]}], existing_project=False)
+    samples = [Sample(id=f"{i:024x}", filepath=f"/{i}.png", media_type="image") for i in range(2)]
+    sent = {"shapes": [({"frame": 0, "label_id": 7, "attributes": [{"spec_id": 70, "value": "a" * 24}]}, ("boxes", "a" * 24)),
+                       ({"frame": 1, "label_id": 7, "attributes": [{"spec_id": 70, "value": "b" * 24}]}, ("boxes", "b" * 24))]}
+    in_order = {"shapes": [{**body, "id": 100 + i} for i, (body, _) in enumerate(sent["shapes"])]}
+    reversed_answer = {"shapes": in_order["shapes"][::-1]}
+    for answer in (in_order, reversed_answer):
+        found = {u.label_id: (u.cvat_id, u.sample_id) for u in CVATSession._provenance(answer, sent, samples, server)}
+        assert found == {"a" * 24: (100, samples[0].id), "b" * 24: (101, samples[1].id)}
