@@ -68,3 +68,15 @@ Feature: CVAT's occlusion widget and groups
     And the run's CVAT task is gone
     And the project "example_group_id" is still in CVAT
     And the dataset holds every change the run's events record
+
+  Scenario: Taking a box out of its group in CVAT clears its group_id
+    Given the "person" boxes of ground_truth have a "group_id" attribute 4
+    When I annotate the first sample with key "cvat_group_id"
+      """
+      {"label_schema": {"ground_truth": {"attributes": {"group_id": {"type": "group_id"}}}}}
+      """
+    And the annotator puts the first "person" box in group 0
+    And I load the annotations of "cvat_group_id"
+    Then the first "person" box is in no group
+    And the second "person" box has "group_id" set to 4
+    And the other "ground_truth" labels are unchanged to the bit

@@ -345,9 +345,9 @@ def load_again(world, key):
     assert world["dataset"].last_load.summary.unchanged_tasks == len(world["results"].task_ids)
 
 
-@given(parsers.parse('the "{cls}" boxes of ground_truth have a "{name}" attribute "{text}"'))
-def boxes_have_attribute(world, cls, name, text):
-    changes = [PutLabel(sample.id, "ground_truth", label.replace(attributes={**label.attributes, name: text}))
+@given(parsers.re(r'the "(?P<cls>[^"]+)" boxes of ground_truth have an? "(?P<name>[^"]+)" attribute (?P<raw>.+)'))
+def boxes_have_attribute(world, cls, name, raw):
+    changes = [PutLabel(sample.id, "ground_truth", label.replace(attributes={**label.attributes, name: value(raw)}))
                for sample in world["store"].get_samples()
                for label in labels_in(sample.fields["ground_truth"]) if label.label == cls]
     assert changes, f"no {cls!r} box in the dataset"
