@@ -55,41 +55,43 @@ class Uploader:
         self.labels = labels
         self.occluded = field.occluded_attribute
         self.group = field.group_id_attribute
+        self._plans: dict[int, tuple[int | None, list[tuple[str, int, Any]]]] = {}
+
+    def _plan(self, cvat_label: int) -> tuple[int | None, list[tuple[str, int, Any]]]:
+        """The label_id spec of a CVAT label and its other attributes' (name, spec id, spec), worked out once."""
+        plan = self._plans.get(cvat_label)
+        if plan is None:
+            spec_ids = self.labels.spec_ids
+            specs = [(spec.name, spec_ids[(cvat_label, spec.name)], spec)
+                     for spec in self.labels.classes_by_id[cvat_label].attributes
+                     if (cvat_label, spec.name) in spec_ids]  # an existing project's label may lack some
+            plan = self._plans[cvat_label] = (spec_ids.get((cvat_label, LABEL_ID)), specs)
+        return plan
 
     def _attributes(self, cvat_label: int, label: Label | None, scalar: Any = None) -> list[dict[str, str]]:
+        label_spec, specs = self._plan(cvat_label)
         values = []
-        cls = self.labels.classes_by_id[cvat_label]
-        if label is not None and (cvat_label, LABEL_ID) in self.labels.spec_ids:
-            values.append({"spec_id": self.labels.spec_ids[(cvat_label, LABEL_ID)], "value": label.id})
-        for spec in cls.attributes:
-            if spec.name == SCALAR_VALUE and label is None:
-                value: Any = scalar
-            elif label is not None and spec.name in getattr(label, "attributes", {}):
-                value = label.attributes[spec.name]
-            else:
-                continue
-            spec_id = self.labels.spec_ids.get((cvat_label, spec.name))
-            if value is None or spec_id is None:
-                continue  # unset, or an existing project's label without this attribute
-            values.append({"spec_id": spec_id, "value": attribute_value(spec, value)})
+        if label is not None and label_spec is not None:
+            values.append({"spec_id": label_spec, "value": label.id})
+        attributes = getattr(label, "attributes", None) or {}
+        for name, spec_id, spec in specs:
+            value = scalar if name == SCALAR_VALUE and label is None else attributes.get(name)
+            if value is not None:  # unset values are not sent
+                values.append({"spec_id": spec_id, "value": attribute_value(spec, value)})
         return values
 
     def _common(self, label: Label, frame: int) -> dict[str, Any] | None:
-        class_name = getattr(label, "label", None)
-        cvat_label = self.labels.label_ids.get((self.field.path, class_name))
+        cvat_label = self.labels.label_ids.get((self.field.path, getattr(label, "label", None)))
         if cvat_label is None:
             return None
-        body: dict[str, Any] = {"frame": frame, "label_id": cvat_label, "source": "manual",
-                                "attributes": self._attributes(cvat_label, label)}
-        attributes = getattr(label, "attributes", {})
-        body["group"] = int(attributes.get(self.group.name) or 0) if self.group else 0
-        return body
+        group = int(label.attributes.get(self.group.name) or 0) if self.group else 0
+        return {"frame": frame, "label_id": cvat_label, "source": "manual",
+                "attributes": self._attributes(cvat_label, label), "group": group}
 
     def _shape(self, common: dict[str, Any], label: Label, kind: str, points: list[float]) -> dict[str, Any]:
-        attributes = getattr(label, "attributes", {})
-        occluded = bool(attributes.get(self.occluded.name)) if self.occluded else False
-        return {**common, "type": kind, "points": points, "occluded": occluded, "outside": False, "z_order": 0,
-                "rotation": 0.0}
+        occluded = bool(label.attributes.get(self.occluded.name)) if self.occluded else False
+        common.update(type=kind, points=points, occluded=occluded, outside=False, z_order=0, rotation=0.0)
+        return common
 
     def objects(self, value: FieldValue, frame: int, width: int, height: int) -> Iterator[CvatObject]:
         if value is None:
@@ -113,7 +115,7 @@ class Uploader:
                 for part in label.points:
                     points = [c for x, y in part for c in (x * width, y * height)]
                     if len(part) >= (3 if kind == "polygon" else 2):
-                        yield CvatObject("shapes", self._shape(common, label, kind, points), label.id)
+                        yield CvatObject("shapes", self._shape(dict(common), label, kind, points), label.id)
             elif isinstance(label, Keypoint):
                 points = [c for x, y in label.points if not math.isnan(x) for c in (x * width, y * height)]
                 if points:
