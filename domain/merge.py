@@ -10,21 +10,33 @@ Restrictions are enforced here: ``allow_additions``, ``allow_deletions``,
 refused edit becomes a `Rejection` and never reaches the label store; the
 rest of the label's edit still applies. Attributes that were not sent to CVAT
 are kept on merged labels.
+
+Scalar fields hold one value per sample, as FiftyOne's: a value set where
+there was none is an addition, a cleared one a deletion, a changed one an edit
+(``allow_label_edits``). What the backend returns (CVAT keeps text) is
+converted to the field's kind first; a value that does not convert, or several
+different values for one sample, are refused and the field keeps its value.
+Video frame fields are not merged yet.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import attrs
 
 from annoflow.domain.ids import new_id
 from annoflow.domain.label_schema import FieldSchema, LabelSchema
-from annoflow.domain.labels import Label, labels_in
+from annoflow.domain.labels import Keypoint, Label, Scalar, labels_in
 from annoflow.domain.run_records import MergeAction, MergedChange, Rejection, TaskRecord
 from annoflow.domain.samples import Sample
 
 GEOMETRY = ("bounding_box", "mask", "points")
+SCALAR_KINDS = ("bool", "int", "float", "str")
+_TRUE = frozenset({"true", "yes", "1"})
+_FALSE = frozenset({"false", "no", "0"})
 
 
 @attrs.frozen
@@ -39,12 +51,79 @@ class ImportedLabel:
     frame: int | None = None
 
 
-def _geometry(label: Label) -> tuple:
-    values = []
+@attrs.frozen
+class ImportedValue:
+    """A scalar field's value read back for one sample (and frame), as the backend holds it.
+
+    CVAT keeps text (a tag's class, or its ``value`` attribute); `merge_task`
+    converts it to the field's kind. None (or blank text) is no value.
+    """
+
+    field: str
+    sample_id: str
+    value: Scalar
+    cvat_id: int | None = None
+    frame: int | None = None
+
+
+def scalar_as(kind: str, value: Scalar) -> Scalar:
+    """A value read back, in a scalar field's kind (bool, int, float or str).
+
+    Text is parsed (empty text is no value: None; for numbers and bools, blank text too);
+    typed values are checked.
+    Raises ValueError naming the value and the kind it does not fit.
+    """
+    if kind not in SCALAR_KINDS:
+        raise ValueError(f"a scalar field holds bool, int, float or str values, not {kind!r}")
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if kind == "str":
+            return value or None  # text is kept as typed, spaces included
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            if kind == "int":
+                return int(text)
+            if kind == "float":
+                return float(text)
+        except ValueError:
+            raise ValueError(f"{value!r} is not {'an int' if kind == 'int' else 'a float'}") from None
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        raise ValueError(f"{value!r} is not a bool (true or false)")
+    if kind == "str":
+        return str(value)
+    if kind == "bool" and (isinstance(value, bool) or value in (0, 1)):
+        return bool(value)
+    if kind == "int" and not isinstance(value, bool) and (isinstance(value, int) or float(value).is_integer()):
+        return int(value)
+    if kind == "float" and not isinstance(value, bool):
+        return float(value)
+    raise ValueError(f"{value!r} is not {'an' if kind == 'int' else 'a'} {kind}")
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values of equal types; NaN equals NaN (a missing keypoint, a NaN scalar)."""
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return type(a) is type(b) and a == b
+
+
+def _same_geometry(a: Label, b: Label) -> bool:
     for name in GEOMETRY:
-        value = getattr(label, name, None)
-        values.append(value.tobytes() + str(value.shape).encode() if hasattr(value, "tobytes") else value)
-    return tuple(values)
+        x, y = getattr(a, name, None), getattr(b, name, None)
+        if hasattr(x, "tobytes") or hasattr(y, "tobytes"):
+            if not (hasattr(x, "tobytes") and hasattr(y, "tobytes") and x.shape == y.shape and x.tobytes() == y.tobytes()):
+                return False
+        elif not (_same(x, y) or x == y):
+            return False
+    return True
 
 
 def _merge_one(field: FieldSchema, original: Label, imported: Label, sample_id: str,
@@ -59,9 +138,12 @@ def _merge_one(field: FieldSchema, original: Label, imported: Label, sample_id: 
             changes["label"] = new_class
         else:
             refuse("allow_label_edits", f"relabel {original.label!r} as {new_class!r}")
-    if _geometry(imported) != _geometry(original):
+    if not _same_geometry(imported, original):
         if field.allow_spatial_edits:
             changes.update({n: getattr(imported, n) for n in GEOMETRY if hasattr(original, n)})
+            if isinstance(original, Keypoint) and original.confidence is not None \
+                    and len(changes["points"]) != len(original.points):
+                changes["confidence"] = None  # one confidence per point: CVAT changed the count, so none fits
         else:
             refuse("allow_spatial_edits", "move or reshape the label")
     if hasattr(original, "attributes"):
@@ -80,21 +162,100 @@ def _merge_one(field: FieldSchema, original: Label, imported: Label, sample_id: 
     return original.replace(**changes) if changes else original
 
 
+def _merge_scalar(field: FieldSchema, kind: str, target: str, task: TaskRecord, samples: Mapping[str, Sample],
+                  values: Sequence[ImportedValue], changes: list[MergedChange], rejections: list[Rejection]) -> None:
+    """One value per sample: CVAT's value (None when it holds none) against the sample's, under the restrictions."""
+    found: dict[str, list[ImportedValue]] = {}
+    for item in values:
+        if item.field == field.path:
+            found.setdefault(item.sample_id, []).append(item)
+    for sample_id in task.sample_ids:
+        sample = samples.get(sample_id)
+        before = sample.get(field.path) if sample is not None else None
+        parsed: list[Scalar] = []
+        refused = False
+        for item in found.get(sample_id, []):
+            try:
+                parsed.append(scalar_as(kind, item.value))
+            except ValueError as error:
+                refused = True
+                rejections.append(Rejection(sample_id, field.path, "scalar_kind",
+                                            f"set the value {item.value!r}: {error} (field {field.path!r} holds {kind} values)",
+                                            None, None, item.cvat_id))
+        distinct: list[Scalar] = []
+        for value in parsed:
+            if value is not None and not any(_same(value, d) for d in distinct):
+                distinct.append(value)
+        if len(distinct) > 1:
+            refused = True
+            rejections.append(Rejection(sample_id, field.path, "one_value",
+                                        f"set {len(distinct)} values {distinct!r}: a scalar field holds one value per sample",
+                                        None, None, found[sample_id][0].cvat_id))
+        if refused:
+            continue  # the field keeps its value
+        after = distinct[0] if distinct else None
+        cvat_id = found[sample_id][0].cvat_id if sample_id in found else None
+        if after is None and before is not None and field.classes and str(before) not in field.classes:
+            continue  # a value outside the classes was never sent, so CVAT holding none deletes nothing
+        if _same(before, after) or (before == "" and after is None):
+            merged = before  # unchanged ('' goes up as empty text, which is also how CVAT holds no value)
+        elif before is None:
+            if not field.allow_additions:
+                rejections.append(Rejection(sample_id, field.path, "allow_additions", f"set the value {after!r}",
+                                            None, None, cvat_id))
+                continue
+            merged = after
+        elif after is None:
+            if target != field.path:
+                continue  # loading into another field leaves the source field alone
+            if not field.allow_deletions:
+                rejections.append(Rejection(sample_id, field.path, "allow_deletions", f"clear the value {before!r}"))
+                continue
+            merged = None
+        elif field.allow_label_edits:
+            merged = after
+        else:
+            rejections.append(Rejection(sample_id, field.path, "allow_label_edits",
+                                        f"change the value {before!r} to {after!r}", None, None, cvat_id))
+            merged = before
+        if target != field.path:
+            if merged is not None:
+                changes.append(MergedChange(MergeAction.ADDED, sample_id, target, None, value=merged, cvat_id=cvat_id))
+        elif merged is None:
+            if before is not None:
+                changes.append(MergedChange(MergeAction.DELETED, sample_id, target, None))
+        elif not _same(merged, before):
+            action = MergeAction.ADDED if before is None else MergeAction.EDITED
+            changes.append(MergedChange(action, sample_id, target, None, value=merged, cvat_id=cvat_id))
+
+
 def merge_task(
     schema: LabelSchema,
     task: TaskRecord,
     samples: Mapping[str, Sample],
     imported: Sequence[ImportedLabel],
     dest_field: Mapping[str, str] | None = None,
+    values: Sequence[ImportedValue] = (),
+    scalar_kinds: Mapping[str, str] | None = None,
 ) -> tuple[list[MergedChange], list[Rejection]]:
-    """The changes one task's download makes to the dataset, and the edits refused."""
+    """The changes one task's download makes to the dataset, and the edits refused.
+
+    ``values`` are the scalar fields' values read back; ``scalar_kinds`` names the kind each
+    scalar field's values take (by field path; default: the schema's ``scalar_kind``, else str).
+    """
     dest_field = dict(dest_field or {})
+    scalar_kinds = dict(scalar_kinds or {})
     changes: list[MergedChange] = []
     rejections: list[Rejection] = []
     by_cvat_id = {(u.field, u.cvat_id): u.label_id for u in task.uploaded}
     uploaded_ids = {(u.field, u.label_id): u for u in task.uploaded}
     for field in schema:
         target = dest_field.get(field.path, field.path)
+        if field.label_type == "scalar":
+            if not field.on_frames:
+                kind = scalar_kinds.get(field.path) or field.scalar_kind or "str"
+                _merge_scalar(field, kind, target, task, samples, values, changes, rejections)
+            continue
         originals = {
             label.id: (sample_id, label)
             for sample_id, sample in samples.items()

@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 
 from annoflow.domain.ids import check_id
-from annoflow.domain.labels import Label
+from annoflow.domain.labels import Label, Scalar
 
 
 class CvatObjectType(enum.Enum):
@@ -96,26 +96,48 @@ class MergeAction(enum.Enum):
 
 @attrs.frozen
 class MergedChange:
-    """One change a load applied to the dataset, with the label as it now stands.
+    """One change a load applied to the dataset, with the label (or scalar value) as it now stands.
 
     New labels get their id before the change is recorded, so applying a
     recorded change twice (after a crash) writes the same label, never a copy.
+    A scalar field's change has no ``label_id``: it carries the field's new
+    ``value`` (None when the change clears it), already in the field's kind.
     """
 
     action: MergeAction = attrs.field(converter=MergeAction)
     sample_id: str = attrs.field(validator=check_id)
     field: str
-    label_id: str = attrs.field(validator=check_id)
+    label_id: str | None = attrs.field(validator=attrs.validators.optional(check_id))
     frame: int | None = None
     label: Label | None = attrs.field(default=None)
     cvat_id: int | None = None
+    value: Scalar = attrs.field(default=None)
+
+    @property
+    def is_scalar(self) -> bool:
+        """A change of a scalar field's value rather than of a label."""
+        return self.label_id is None
 
     @label.validator
     def _label_unless_deleted(self, attribute: attrs.Attribute, value: Label | None) -> None:
+        if self.label_id is None:
+            if value is not None:
+                raise ValueError("a scalar field's change carries a value, not a label")
+            return
         if (value is None) != (self.action is MergeAction.DELETED):
             raise ValueError("a merged change carries its label, unless it deletes one")
         if value is not None and value.id != self.label_id:
             raise ValueError("a merged change's label_id is its label's id")
+
+    @value.validator
+    def _value_of_scalars_only(self, attribute: attrs.Attribute, value: Scalar) -> None:
+        if value is not None and not isinstance(value, (bool, int, float, str)):
+            raise TypeError(f"a scalar field's value is a bool, int, float or str, got {type(value).__name__}")
+        if self.label_id is not None:
+            if value is not None:
+                raise ValueError("a label's change carries its label, not a scalar value")
+        elif (value is None) != (self.action is MergeAction.DELETED):
+            raise ValueError("a scalar field's change carries its new value, unless it clears the field")
 
 
 @attrs.frozen

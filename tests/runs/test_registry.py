@@ -207,3 +207,19 @@ def test_a_label_schema_travels_in_the_requested_event(registry_env):
     assert rebuilt.label_schema == schema
     assert rebuilt.label_schema["seg"].mask_targets_dict == {1: "road", 255: "sky"}
     assert rebuilt.config["frame_start"]["/a.mp4"] == 3
+
+
+def test_scalar_changes_come_back_with_their_types(registry_env):
+    registry = RunRegistry(env=registry_env)
+    run = _full_run()
+    sample = run.sample_ids[0]
+    values = [True, 0, 2**64 + 1, -0.0, float("nan"), float("inf"), 0.1, "", "ünï text", "1"]
+    changes = [MergedChange("added", sample, f"f{i}", None, value=v, cvat_id=i) for i, v in enumerate(values)]
+    changes.append(MergedChange("deleted", sample, "gone", None))
+    run.mark_applied(7)
+    run.record_import(load_id="load-2", task_id=7, digest="d2", shape_count=len(values), changes=changes, rejections=[])
+    registry.add_run(run)
+    rebuilt = registry.get_run("quickstart", "anno").unapplied[7]
+    assert [repr(c) for c in rebuilt] == [repr(c) for c in changes]  # repr tells True from 1, -0.0 from 0.0, and shows nan
+    assert [type(c.value) for c in rebuilt] == [type(c.value) for c in changes]
+    assert all(c.is_scalar and c.label is None for c in rebuilt)
