@@ -32,7 +32,7 @@ from annoflow.application.ports.annotation_backend import (
 from annoflow.application.ports.label_store import LabelStore
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.annotation_run import AnnotationRun, RunError
-from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel
+from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
 from annoflow.domain.fields import LABEL_TYPE_OF_KIND, FieldKind
 from annoflow.domain.labels import LIST_OF_ELEMENT, labels_in
 from annoflow.domain.merge import merge_task
@@ -51,7 +51,9 @@ class LoadResult:
 def store_changes(changes: Sequence[MergedChange]) -> list[LabelChange]:
     out: list[LabelChange] = []
     for change in changes:
-        if change.action is MergeAction.DELETED:
+        if change.is_scalar:
+            out.append(SetValue(change.sample_id, change.field, change.value, change.frame))
+        elif change.action is MergeAction.DELETED:
             out.append(DeleteLabel(change.sample_id, change.field, change.label_id, change.frame))
         else:
             out.append(PutLabel(change.sample_id, change.field, change.label, change.frame))
@@ -76,6 +78,22 @@ class Loader:
             kind = {"instances": FieldKind.DETECTIONS, "polygons": FieldKind.POLYLINES}.get(field.label_type)
             self.store.declare_field(target, kind or FieldKind(field.label_type))
 
+    def _scalar_kinds(self, run: AnnotationRun, dest: Mapping[str, str]) -> dict[str, str]:
+        """The kind each scalar field's values load as: the destination's declared kind, else the
+        kind recorded at annotate(), else str (CVAT's text); a destination holding labels is refused."""
+        schema = self.store.field_schema()
+        kinds = {}
+        for field in run.label_schema:
+            if field.label_type != "scalar":
+                continue
+            target = dest.get(field.path, field.path)
+            declared = schema.get(target)
+            if declared is not None and not declared.is_scalar:
+                raise ValueError(f"field {target!r} holds {declared.value}: the values of scalar field {field.path!r} "
+                                 "cannot load into it")
+            kinds[field.path] = declared.value if declared is not None else field.scalar_kind or FieldKind.STR.value
+        return kinds
+
     def _finish_unapplied(self, run: AnnotationRun) -> None:
         for task_id, changes in sorted(run.unapplied.items()):
             self.store.apply(store_changes(changes))
@@ -95,6 +113,7 @@ class Loader:
         recorded = {k: v for k, v in run.config.items() if k not in PLAN_OPTIONS}
         config = backend.parse_config({**recorded, **connection}, first.media_type)
         self._declare_targets(run, dest)
+        scalar_kinds = self._scalar_kinds(run, dest)
         self._finish_unapplied(run)
         load_id = uuid.uuid4().hex[:12]
         counts = {"added": 0, "edited": 0, "deleted": 0, "rejected": 0, "unexpected": 0, "unchanged": 0}
@@ -127,7 +146,8 @@ class Loader:
                     raise RunError(self._no_prompt(downloaded.unexpected))
                 for stray in downloaded.unexpected:
                     strays.setdefault(stray.label_type, []).append(stray)
-                changes, refused = merge_task(run.label_schema, task, samples, downloaded.imported, dest)
+                changes, refused = merge_task(run.label_schema, task, samples, downloaded.imported, dest,
+                                              downloaded.values, scalar_kinds)
                 # kept strays are recorded and applied with their task: once its digest is applied they are not seen again
                 changes += self._kept(downloaded.unexpected, unexpected, targets)
                 run.record_import(load_id=load_id, task_id=task.task_id, digest=downloaded.digest, changes=changes,

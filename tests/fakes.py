@@ -19,7 +19,7 @@ from annoflow.application.ports.annotation_backend import (
     UploadRequest,
 )
 from annoflow.domain.labels import Label, labels_in
-from annoflow.domain.merge import ImportedLabel
+from annoflow.domain.merge import ImportedLabel, ImportedValue
 from annoflow.domain.run_records import FrameRef, TaskRecord, UploadedObject
 from annoflow.domain.samples import MediaType, Sample
 from annoflow.domain.task_plan import TaskPlan
@@ -32,6 +32,7 @@ class FakeServer:
     ids: Any = attrs.field(factory=lambda: itertools.count(1))
     fail_fill_of_plan: int | None = None
     edits: dict[int, list] = attrs.field(factory=dict)
+    values: dict[int, list] = attrs.field(factory=dict)  # scripted scalar values per task (ImportedValue)
     requests: int = 0
     connections: int = 0
 
@@ -67,11 +68,18 @@ class FakeSession(BackendSession):
             raise ConnectionError("the server went away")
         self.server.requests += 2
         uploaded = []
+        values = []
         for sample in samples:
-            for field in request.label_schema.field_names:
-                for label in labels_in(sample.get(field)):
-                    uploaded.append(UploadedObject(field, label.id, sample.id, "shape", next(self.server.ids)))
+            for field in request.label_schema:
+                value = sample.get(field.path)
+                if field.label_type == "scalar":
+                    if value is not None and (not field.classes or str(value) in field.classes):
+                        values.append(ImportedValue(field.path, sample.id, str(value), next(self.server.ids)))  # as text, like CVAT
+                    continue
+                for label in labels_in(value):
+                    uploaded.append(UploadedObject(field.path, label.id, sample.id, "shape", next(self.server.ids)))
         self.server.tasks[task_id]["filled"] = True
+        self.server.tasks[task_id]["values"] = values
         return TaskRecord(task_id=task_id, project_id=project.project_id, job_ids=[next(self.server.ids)],
                           frames=[FrameRef(s.id) for s in samples], uploaded=uploaded, labels=[], attributes=[])
 
@@ -82,7 +90,8 @@ class FakeSession(BackendSession):
         if edits is None:
             edits = [ImportedLabel(u.field, u.sample_id, originals[u.label_id], u.label_id, (u.cvat_id,))
                      for u in task.uploaded if u.label_id in originals]
-        return DownloadedTask(f"digest-{len(edits)}-{hash(tuple(repr(e) for e in edits))}", edits)
+        values = self.server.values.get(task.task_id, self.server.tasks.get(task.task_id, {}).get("values", []))
+        return DownloadedTask(f"digest-{len(edits)}-{hash(tuple(repr(e) for e in [*edits, *values]))}", edits, values=values)
 
     def delete_tasks(self, task_ids: Sequence[int]) -> None:
         for task_id in task_ids:

@@ -13,7 +13,7 @@ import orjson
 from annoflow.adapters.cvat.client import CVATClient
 from annoflow.adapters.cvat_backend import options as cvat_options
 from annoflow.adapters.cvat_backend.paused_gc import paused_gc
-from annoflow.adapters.cvat_format.download import Downloader, keep_unmoved, stray_label
+from annoflow.adapters.cvat_format.download import Downloader, imported_values, keep_unmoved, stray_label
 from annoflow.adapters.cvat_format.schema import LABEL_ID, ServerLabels, cvat_classes, cvat_label_requests, recorded_labels
 from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.application.ports.annotation_backend import (
@@ -191,7 +191,7 @@ class CVATSession(BackendSession):
         imported = []
         for item in found:
             if not isinstance(item.value, Label):
-                continue  # scalar fields are not merged yet
+                continue  # a scalar field's value: see imported_values
             width, height = sizes[item.frame] if item.frame < len(sizes) else sizes[0]
             source = item.label_id if item.label_id in originals else next(
                 (by_cvat_id[c] for c in item.cvat_ids if by_cvat_id.get(c) in originals), None)
@@ -207,7 +207,7 @@ class CVATSession(BackendSession):
             label_type, label = stray_label(stray.body, stray.cvat_type, class_name, width, height)
             unexpected.append(UnexpectedLabel(task.frames[stray.frame].sample_id, label_type, label,
                                               f"a {stray.body.get('type', 'tag')} of {class_name!r} on frame {stray.frame}"))
-        return DownloadedTask(digest, imported, unexpected)
+        return DownloadedTask(digest, imported, unexpected, values=imported_values(found, task))
 
     def delete_tasks(self, task_ids: Sequence[int]) -> None:
         for task_id in task_ids:

@@ -10,6 +10,17 @@ Exactness: pixel coordinates are floats, and relative -> pixels -> relative is
 not always the same double. `keep_unmoved` gives a downloaded label the
 original's coordinates when its CVAT geometry is exactly what the original
 uploads as, so a label nobody moved comes back bit-identical.
+
+Missing keypoints: CVAT has no NaN, so upload leaves a keypoint's missing
+points out of its points shape. `keep_unmoved` puts NaN back at the original's
+indices when CVAT returns as many points as the original has present ones
+(those points, in order); when the count differs (the annotator added or
+removed points), which point is which cannot be told, and CVAT's points are
+taken as they are.
+
+Scalar fields come back as text (a tag's class, or its ``value`` attribute);
+`imported_values` hands them to the merge, which converts them to the field's
+kind.
 """
 
 from __future__ import annotations
@@ -17,6 +28,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+import math
 
 import attrs
 import numpy as np
@@ -27,6 +40,8 @@ from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.domain.ids import new_id
 from annoflow.domain.label_schema import AttributeSpec, FieldSchema, LabelSchema
 from annoflow.domain.labels import LIST_OF_ELEMENT, Classification, Detection, Keypoint, Label, Polyline, Scalar, Segmentation
+from annoflow.domain.merge import ImportedValue
+from annoflow.domain.run_records import TaskRecord
 
 
 @attrs.frozen
@@ -35,7 +50,7 @@ class Imported:
 
     field: str
     frame: int  # the task frame it is on
-    value: Label | Scalar
+    value: Label | Scalar  # a scalar field's value is CVAT's text (None when the tag holds none)
     label_id: str | None  # the label_id attribute CVAT returned, if any
     cvat_type: str  # "tag" or "shape"
     cvat_ids: tuple[int, ...]
@@ -127,7 +142,7 @@ class Downloader:
             if field.classes:
                 return Imported(field.path, frame, class_name, None, cvat_type, (obj["id"],))
             value = next((a["value"] for a in obj.get("attributes", []) if self.names.get(a["spec_id"]) == SCALAR_VALUE), None)
-            return Imported(field.path, frame, _scalar(value, field.scalar_kind), None, cvat_type, (obj["id"],))
+            return Imported(field.path, frame, value or None, None, cvat_type, (obj["id"],))
         attributes, label_id = self._attributes(obj, field, class_name)
         common = dict(label=class_name, attributes=attributes, id=label_id or new_id())
         shape_type = obj.get("type")
@@ -175,19 +190,27 @@ def _box(x: float, y: float, w: float, h: float, width: int, height: int) -> tup
     return (bx, by, min(w / width, 1.0 - bx), min(h / height, 1.0 - by))
 
 
-def _scalar(text: str | None, kind: str | None) -> Scalar:
-    if text is None or text == "":
-        return None
-    try:
-        if kind == "int":
-            return int(text)
-        if kind == "float":
-            return float(text)
-        if kind == "bool":
-            return text.lower() in ("true", "1", "yes")
-    except ValueError:
-        return text
-    return text
+def imported_values(found: Sequence[Imported], task: TaskRecord) -> list[ImportedValue]:
+    """The scalar fields' values among what was read, on the samples their task frames show."""
+    values = []
+    for item in found:
+        if isinstance(item.value, Label):
+            continue
+        if not 0 <= item.frame < len(task.frames):
+            raise ValueError(f"CVAT task {task.task_id} holds a value of field {item.field!r} on frame {item.frame}, "
+                             f"but the task has {len(task.frames)} frame(s)")
+        values.append(ImportedValue(item.field, task.frames[item.frame].sample_id, item.value, item.cvat_ids[0]))
+    return values
+
+
+def with_missing_points(original: Keypoint, downloaded: Keypoint) -> Keypoint:
+    """The downloaded keypoint with NaN back at the original's missing indices, when CVAT returned as
+    many points as were uploaded (the present ones, in order); otherwise CVAT's points as they are."""
+    missing = [math.isnan(x) for x, _ in original.points]
+    if not any(missing) or len(downloaded.points) != missing.count(False):
+        return downloaded
+    present = iter(downloaded.points)
+    return downloaded.replace(points=[(math.nan, math.nan) if gone else next(present) for gone in missing])
 
 
 def _like(text: Scalar, before: Scalar) -> Scalar:
@@ -208,10 +231,13 @@ def _like(text: Scalar, before: Scalar) -> Scalar:
 
 def keep_unmoved(original: Label, imported: Imported, uploader: Uploader, width: int, height: int) -> Label:
     """The downloaded label with the original's coordinates when CVAT returned exactly what the
-    original uploads as (relative -> pixels -> relative may not give back the same doubles), and
-    with its attribute values in the types the original had."""
+    original uploads as (relative -> pixels -> relative may not give back the same doubles), with
+    its attribute values in the types the original had, and with a keypoint's missing points back
+    where they were (`with_missing_points`)."""
     downloaded = imported.value
     assert isinstance(downloaded, Label)
+    if isinstance(original, Keypoint) and isinstance(downloaded, Keypoint):
+        downloaded = with_missing_points(original, downloaded)
     if hasattr(downloaded, "attributes") and hasattr(original, "attributes"):
         retyped = {k: _like(v, original.attributes.get(k)) for k, v in downloaded.attributes.items()}
         downloaded = downloaded.replace(attributes=retyped)

@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from annoflow.domain.labels import Label
-from annoflow.domain.merge import ImportedLabel
+from annoflow.domain.merge import ImportedLabel, ImportedValue
 from annoflow.domain.run_records import TaskRecord
 from annoflow.domain.samples import MediaType, Sample
 from annoflow.domain.task_plan import TaskPlan
@@ -75,12 +75,15 @@ class UnexpectedLabel:
 
 @attrs.frozen
 class DownloadedTask:
-    """One task's annotations read back: a digest of what CVAT sent, the labels, the strays."""
+    """One task's annotations read back: a digest of what CVAT sent, the labels, the strays, the scalars."""
 
     digest: str
     imported: tuple[ImportedLabel, ...] = attrs.field(default=(), converter=tuple)
     unexpected: tuple[UnexpectedLabel, ...] = attrs.field(default=(), converter=tuple)
     unchanged: bool = False  # the digest is the one already applied: nothing was converted
+    # Scalar fields' values as the backend holds them (CVAT: text), one per value found; a sample of
+    # the task with none for a field holds no value there.
+    values: tuple[ImportedValue, ...] = attrs.field(default=(), converter=tuple)
 
 
 @attrs.frozen

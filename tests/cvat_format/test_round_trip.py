@@ -12,11 +12,17 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from annoflow.adapters.cvat_format.download import Downloader, keep_unmoved
+import pytest
+
+from annoflow.adapters.cvat_format.download import Downloader, imported_values, keep_unmoved
 from annoflow.adapters.cvat_format.schema import ServerLabels, cvat_classes, cvat_label_requests
 from annoflow.adapters.cvat_format.upload import Uploader
+from annoflow.domain.fields import FieldKind
+from annoflow.domain.ids import new_id
 from annoflow.domain.label_schema import build_label_schema
 from annoflow.domain.labels import Classification, Detection, Detections, Keypoint, Polyline, Segmentation
+from annoflow.domain.merge import scalar_as
+from annoflow.domain.run_records import FrameRef, TaskRecord
 from tests import strategies as strat
 
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -161,3 +167,114 @@ def test_typed_attributes_and_widgets_come_back():
     )
     _, (imported,) = _round_trip(schema, "gt", Detections([det]), 100, 80)
     assert dict(imported.value.attributes) == dict(det.attributes)
+
+
+# --- keypoints with missing points: CVAT has no NaN, so they go up without them -------------------
+
+kp_points = st.lists(strat.points | st.just((math.nan, math.nan)), min_size=1, max_size=8).filter(
+    lambda ps: any(not math.isnan(x) for x, _ in ps))
+
+
+def _missing(points):
+    return [i for i, (x, _) in enumerate(points) if math.isnan(x)]
+
+
+@SETTINGS
+@given(kp_points, sizes, st.floats(-5, 5, allow_nan=False))
+def test_moved_keypoints_get_their_missing_points_back(points, size, shift):
+    kp = Keypoint(label="person", points=points)
+    schema = _schema("kps", "keypoints")
+    uploader, (imported,) = _round_trip(schema, "kps", _wrap(kp), *size)
+    assert len(imported.value.points) == len(points) - len(_missing(points))  # what CVAT holds
+    assert keep_unmoved(kp, imported, uploader, *size) == kp  # nobody moved it: bit-identical, NaN included
+    (cvat_points,) = imported.cvat_points
+    moved = [c + shift for c in cvat_points]  # the annotator drags every point: same count
+    _, (again,) = _round_trip_objects(schema, "points", moved, imported, *size)
+    got = keep_unmoved(kp, again, uploader, *size)
+    assert _missing(got.points) == _missing(points)  # NaN back where it was
+    present = [p for p in got.points if not math.isnan(p[0])]
+    assert all(_close(p, q) for p, q in zip(present, again.value.points)) and len(present) == len(again.value.points)
+
+
+@SETTINGS
+@given(kp_points.filter(lambda ps: _missing(ps)), sizes)
+def test_keypoints_whose_point_count_changed_are_taken_as_cvat_holds_them(points, size):
+    kp = Keypoint(label="person", points=points)
+    schema = _schema("kps", "keypoints")
+    uploader, (imported,) = _round_trip(schema, "kps", _wrap(kp), *size)
+    (cvat_points,) = imported.cvat_points
+    for changed in (list(cvat_points) + [1.0, 1.0], list(cvat_points)[:-2]):  # a point added, a point removed
+        if not changed:
+            continue
+        _, (again,) = _round_trip_objects(schema, "points", changed, imported, *size)
+        got = keep_unmoved(kp, again, uploader, *size)
+        assert got.points == again.value.points and not _missing(got.points)
+
+
+def _round_trip_objects(schema, shape_type, points, imported, width, height):
+    """CVAT's answer after an annotator changed one shape's points."""
+    server = _server(schema)
+    cvat_label = server.label_ids[(imported.field, imported.value.label)]
+    shape = {"id": imported.cvat_ids[0], "frame": 0, "label_id": cvat_label, "type": shape_type, "points": points,
+             "occluded": False, "group": 0,
+             "attributes": [{"spec_id": server.spec_ids[(cvat_label, "label_id")], "value": imported.label_id}]}
+    found, unexpected = Downloader(schema, server).read({"tags": [], "shapes": [shape]}, [(width, height)])
+    assert unexpected == []
+    return server, found
+
+
+# --- scalar fields: CVAT tags, the class or the `value` text, typed again by the merge ---------------
+
+scalar_values = st.sampled_from([
+    ("int", st.integers(-(2**70), 2**70)),
+    ("float", st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([-0.0, 5e-324, 0.1])),
+    ("bool", st.booleans()),
+    ("str", st.text(min_size=1, max_size=20)),
+])
+
+
+@SETTINGS
+@given(scalar_values.flatmap(lambda kv: st.tuples(st.just(kv[0]), st.lists(kv[1], min_size=1, max_size=4))))
+def test_scalar_values_come_back_in_their_kind(case):
+    kind, values = case
+    schema = build_label_schema(label_field="f", label_type="scalar", field_schema={"f": FieldKind(kind)})
+    server = _server(schema)
+    uploader = Uploader(schema["f"], server)
+    stored = {"tags": [], "shapes": []}
+    for frame, value in enumerate(values):
+        for obj in uploader.objects(value, frame, 10, 10):
+            stored[obj.kind].append({**obj.body, "id": 100 + frame})
+    found, unexpected = Downloader(schema, server).read(stored, [(10, 10)] * len(values))
+    task = TaskRecord(task_id=1, project_id=None, job_ids=[1], frames=[FrameRef(new_id()) for _ in values],
+                      uploaded=[], labels=[], attributes=[])
+    back = imported_values(found, task)
+    assert unexpected == [] and [v.sample_id for v in back] == [f.sample_id for f in task.frames]
+    assert [v.cvat_id for v in back] == [100 + i for i in range(len(values))]
+    for value, item in zip(values, back):
+        assert isinstance(item.value, str)  # CVAT keeps text
+        got = scalar_as(kind, item.value)
+        assert type(got) is type(value)
+        assert got == value or (math.isnan(got) and math.isnan(value))
+        if kind == "float":
+            assert math.copysign(1, got) == math.copysign(1, value)
+
+
+def test_scalar_classes_come_back_as_the_tags_class():
+    schema = build_label_schema(label_schema={"scalar1": {"type": "scalar"},
+                                              "scalar2": {"type": "scalar", "classes": ["class1", "class2", "class3"]}},
+                                field_schema={})
+    server = _server(schema)
+    tags = [{**obj.body, "id": i} for i, obj in enumerate(
+        [*Uploader(schema["scalar2"], server).objects("class3", 0, 10, 10),
+         *Uploader(schema["scalar1"], server).objects("typed text", 1, 10, 10),
+         *Uploader(schema["scalar2"], server).objects("not a class", 1, 10, 10)])]  # outside the classes: not sent
+    assert len(tags) == 2
+    empty = {**tags[1], "id": 9, "frame": 0, "attributes": []}  # a tag whose value nobody typed
+    found, _ = Downloader(schema, server).read({"tags": [*tags, empty], "shapes": []}, [(10, 10)] * 2)
+    task = TaskRecord(task_id=1, project_id=None, job_ids=[1], frames=[FrameRef(new_id()), FrameRef(new_id())],
+                      uploaded=[], labels=[], attributes=[])
+    assert sorted(((v.field, v.value, v.cvat_id) for v in imported_values(found, task)), key=lambda v: v[2]) == [
+        ("scalar2", "class3", 0), ("scalar1", "typed text", 1), ("scalar1", None, 9)]
+    far = Downloader(schema, server).read({"tags": [{**tags[0], "frame": 5}], "shapes": []}, [(10, 10)] * 6)[0]
+    with pytest.raises(ValueError, match="CVAT task 1 holds a value of field 'scalar2' on frame 5, but the task has 2 frame"):
+        imported_values(far, task)
