@@ -47,3 +47,43 @@ Feature: Loading annotations back from CVAT
     And I load the annotations of "dest_field" into "test_field"
     Then the sample's ground_truth labels are as they were
     And the sample's "test_field" holds what CVAT holds
+
+  Scenario: Scalar fields with and without classes
+    When I annotate one sample with key "cvat_scalar_fields"
+      """
+      {"label_schema": {"scalar1": {"type": "scalar"},
+                        "scalar2": {"type": "scalar", "classes": ["class1", "class2", "class3"]}}}
+      """
+    And the annotator types "42" into the value of a "scalar1" tag and tags the sample "class2"
+    And I load the annotations of "cvat_scalar_fields"
+    Then the sample's "scalar1" holds the str "42"
+    And the sample's "scalar2" holds the str "class2"
+    And loading again changes no value
+
+  Scenario Outline: Scalar values come back in their field's kind
+    Given the first sample's "<field>" holds <before>
+    When I annotate one sample with key "cvat_typed_scalar"
+      """
+      {"label_field": "<field>", "label_type": "scalar"}
+      """
+    And the annotator changes the value of the "<field>" tag to "<typed>"
+    And I load the annotations of "cvat_typed_scalar"
+    Then the sample's "<field>" holds the <kind> <after>
+
+    Examples:
+      | field | before | typed | kind  | after |
+      | count | 3      | 12    | int   | 12    |
+      | ratio | 0.5    | 0.125 | float | 0.125 |
+      | flag  | false  | True  | bool  | true  |
+      | note  | "a"    | b c   | str   | "b c" |
+
+  Scenario: A scalar value that does not fit its field is refused
+    Given the first sample's "count" holds 3
+    When I annotate one sample with key "cvat_wrong_kind"
+      """
+      {"label_field": "count", "label_type": "scalar"}
+      """
+    And the annotator changes the value of the "count" tag to "three"
+    And I load the annotations of "cvat_wrong_kind"
+    Then the sample's "count" holds the int 3
+    And the load refused "scalar_kind"

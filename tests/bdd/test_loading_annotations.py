@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from pytest_bdd import parsers, scenarios, then, when
+import json
+
+from pytest_bdd import given, parsers, scenarios, then, when
 
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
+from annoflow.domain.changes import SetValue
 from annoflow.domain.labels import labels_in
 
 scenarios("loading_annotations.feature")
@@ -109,3 +112,52 @@ def kept(world, field):
 def dest_holds(world, field):
     held = _now(world, field)
     assert world["deleted"] not in held and world["moved"] in held and len(held) == len(world["before"])
+
+
+# --- scalar fields -------------------------------------------------------------------------------
+
+
+def _tag(annotator, task_id, label):
+    cvat_label = annotator.labels(task_id)[label]["id"]
+    (tag,) = [t for t in annotator.annotations(task_id)["tags"] if t["label_id"] == cvat_label]
+    return tag
+
+
+@given(parsers.parse('the first sample\'s "{field}" holds {value}'))
+def scalar_holds(world, field, value):
+    first = world["store"].sample_ids()[0]
+    world["store"].apply([SetValue(first, field, json.loads(value))])
+
+
+@when(parsers.parse('the annotator types "{text}" into the value of a "{field}" tag and tags the sample "{cls}"'))
+def annotator_sets_scalars(world, text, field, cls):
+    (task_id,) = world["results"].task_ids
+    with ScriptedAnnotator(world["sim"].url, "annotator", "pw") as annotator:
+        annotator.add_tag(task_id, field, 0, attributes={"value": text})
+        annotator.add_tag(task_id, cls, 0)  # with classes, the tag's label is the value
+
+
+@when(parsers.parse('the annotator changes the value of the "{field}" tag to "{text}"'))
+def annotator_changes_scalar(world, field, text):
+    (task_id,) = world["results"].task_ids
+    with ScriptedAnnotator(world["sim"].url, "annotator", "pw") as annotator:
+        annotator.set_attribute(task_id, _tag(annotator, task_id, field)["id"], "value", text, kind="tags")
+
+
+def _value(world, field):
+    return next(world["dataset"].store.get_samples([world["sample"].id])).fields.get(field)
+
+
+@then(parsers.parse('the sample\'s "{field}" holds the {kind} {value}'))
+def scalar_is(world, field, kind, value):
+    got = _value(world, field)
+    assert type(got).__name__ == kind and got == json.loads(value)
+
+
+@then("loading again changes no value")
+def again_no_value(world):
+    fields = world["run"].label_schema.field_names
+    before = {f: _value(world, f) for f in fields}
+    world["dataset"].load_annotations(world["key"], unexpected="ignore", **_login(world))
+    assert {f: _value(world, f) for f in fields} == before
+    assert world["dataset"].last_load.summary.unchanged_tasks == 1
