@@ -16,8 +16,8 @@ Feature: Annotating multiple fields
       """
     And the annotator moves the first "person" box
     And the annotator draws a "dog_ground_truth" box
-    And the annotator places a "person_new_keypoints" keypoints at [10, 10, 20, 20, 30, 12] with "is_truncated" set to "True"
-    And the annotator places a "food" keypoint at [40, 40] with "is_truncated" set to "False"
+    And the annotator places "person_new_keypoints" points at [10, 10, 20, 20, 30, 12] with "is_truncated" set to "True"
+    And the annotator places a "food" point at [40, 40] with "is_truncated" set to "False"
     And I load the annotations of "cvat_multiple_fields" with cleanup
     Then the first "person" box was moved where the annotator put it
     And a new "dog" box is in "ground_truth" where the annotator drew it

@@ -152,7 +152,7 @@ def annotator_draws_box(world, cls, name, text):
         client.add_shape(task, cls, 0, "rectangle", DRAWN_AT, attributes={name: text} if name else None)
 
 
-@when(parsers.re(r'the annotator places an? "(?P<cls>[^"]+)" keypoints? at (?P<points>\[[^\]]*\])'
+@when(parsers.re(r'the annotator places (?:an? )?"(?P<cls>[^"]+)" points? at (?P<points>\[[^\]]*\])'
                  r'(?: with "(?P<name>[^"]+)" set to "(?P<text>[^"]*)")?'))
 def annotator_places_points(world, cls, points, name, text):
     task = task_id(world)
