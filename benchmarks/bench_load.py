@@ -7,26 +7,19 @@ annoflow's process, and HTTP requests.
 
 from __future__ import annotations
 
-import resource
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
-from bench_annotate import _build, _count_requests, _free_port, main
-
-from annoflow.adapters.cvat_backend import CVATBackend
-from annoflow.adapters.label_stores import SqliteLabelStore
-from annoflow.application.dataset import Dataset
-from annoflow.application.runs.registry import RunRegistry
+from harness import bench_setup, main
 
 
-def _edit_tenth(url: str, task_ids: list[int]) -> int:
-    with httpx.Client(base_url=url, timeout=300) as client:
+def _edit_tenth(login: dict[str, str], task_ids: list[int]) -> int:
+    """Move every tenth shape by a pixel, through CVAT's REST API, as an annotator's tool would."""
+    with httpx.Client(base_url=login["url"], timeout=300) as client:
         client.headers["Authorization"] = "Token " + client.post(
-            "/api/auth/login", json={"username": "bench", "password": "bench"}).json()["key"]
+            "/api/auth/login", json={"username": login["username"], "password": login["password"]}).json()["key"]
         moved = 0
         for task_id in task_ids:
             shapes = client.get(f"/api/tasks/{task_id}/annotations").json()["shapes"]
@@ -38,33 +31,20 @@ def _edit_tenth(url: str, task_ids: list[int]) -> int:
 
 
 def bench(images: int, objects: int, folder: Path) -> list[tuple[str, str]]:
-    store = SqliteLabelStore(_build(images, objects, folder), name=f"q{images}")
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "annoflow.adapters.cvat_sim.cli", "--port", str(port),
-                               "--user", "bench:bench"], stdout=subprocess.PIPE, text=True)
-    login = {"url": f"http://127.0.0.1:{port}", "username": "bench", "password": "bench"}
-    try:
-        server.stdout.readline()
-        dataset = Dataset(store, RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                                                  "SQLITE_DBNAME": str(folder / f"runs{images}.sqlite")}),
-                          {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.05})})
-        results = dataset.annotate("bench", label_field="ground_truth", task_size=1000, segment_size=100, **login)
-        moved = _edit_tenth(login["url"], results.task_ids)
-        counter = _count_requests()
+    with bench_setup(images, objects, folder) as b:
+        results = b.dataset.annotate("bench", label_field="ground_truth", task_size=1000, segment_size=100, **b.login)
+        moved = _edit_tenth(b.login, results.task_ids)
+        b.requests[0] = 0
         started = time.perf_counter()
-        dataset.load_annotations("bench", unexpected="ignore", **login)
+        b.dataset.load_annotations("bench", unexpected="ignore", **b.login)
         seconds = time.perf_counter() - started
-        edited = dataset.last_load.summary.edited
-        assert edited == moved, (edited, moved)
-        requests = counter[0]
+        assert b.dataset.last_load.summary.edited == moved, (b.dataset.last_load.summary, moved)
+        requests = b.requests[0]
         started = time.perf_counter()
-        dataset.load_annotations("bench", unexpected="ignore", **login)
+        b.dataset.load_annotations("bench", unexpected="ignore", **b.login)
         again = time.perf_counter() - started
-        assert dataset.last_load.summary.unchanged_tasks == len(results.task_ids)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        assert b.dataset.last_load.summary.unchanged_tasks == len(results.task_ids)
+        peak = b.peak_mib()
     label = f"load_annotations(): {images:,} x {objects}, {moved:,} moved"
     return [
         (f"{label}: seconds", f"{seconds:.1f} s"),

@@ -1,0 +1,94 @@
+"""What the annotate() and load_annotations() benchmarks share: the data, the server, the dataset.
+
+The dataset is generated in another process (so the benchmark's peak memory is annoflow's
+own), the simulator runs in its own process (so its work is not counted as annoflow's
+memory, though it shares the machine's cores, as a local CVAT would), and run records go
+to SQLite, the embedded default.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import attrs
+
+from annoflow.adapters.cvat.client import CVATClient
+from annoflow.adapters.cvat_backend import CVATBackend
+from annoflow.adapters.label_stores import SqliteLabelStore
+from annoflow.application.dataset import Dataset
+from annoflow.application.runs.registry import RunRegistry
+
+SIZES = [(1_000, 50), (10_000, 20)]
+USER = ("bench", "bench")
+
+
+@attrs.define
+class Bench:
+    dataset: Dataset
+    login: dict[str, str]
+    requests: list[int] = attrs.field(factory=lambda: [0])
+
+    @staticmethod
+    def peak_mib() -> float:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _build(images: int, objects: int, folder: Path) -> Path:
+    path = folder / f"labels{images}.sqlite"
+    script = (
+        "from annoflow.adapters.label_stores import SqliteLabelStore;"
+        "from annoflow.adapters.quickstart import load_quickstart;"
+        f"load_quickstart(SqliteLabelStore({str(path)!r}, name='q{images}'), {str(folder / f'media{images}')!r},"
+        f" num_samples={images}, num_objects={objects}, image_size=(64, 48))"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+    return path
+
+
+@contextlib.contextmanager
+def bench_setup(images: int, objects: int, folder: Path) -> Iterator[Bench]:
+    """A fresh dataset of images x objects detections, a simulator, and a request counter."""
+    store = SqliteLabelStore(_build(images, objects, folder), name=f"q{images}")
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "annoflow.adapters.cvat_sim.cli", "--port", str(port),
+                               "--user", ":".join(USER)], stdout=subprocess.PIPE, text=True)
+    original = CVATClient.request
+    try:
+        server.stdout.readline()  # the simulator prints its URL once it listens
+        registry = RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                                    "SQLITE_DBNAME": str(folder / f"runs{images}.sqlite")})
+        dataset = Dataset(store, registry, {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.05})})
+        bench = Bench(dataset, {"url": f"http://127.0.0.1:{port}", "username": USER[0], "password": USER[1]})
+
+        def counting(self, *args, **kwargs):
+            bench.requests[0] += 1
+            return original(self, *args, **kwargs)
+
+        CVATClient.request = counting
+        yield bench
+    finally:
+        CVATClient.request = original
+        server.terminate()
+        server.wait(timeout=30)
+        store.close()
+
+
+def main(bench_one: Callable[[int, int, Path], list[tuple[str, str]]]) -> None:
+    """Print the Markdown rows of ``bench_one(images, objects, folder)`` for each size (``--quick``: the first)."""
+    with tempfile.TemporaryDirectory() as folder:
+        for images, objects in SIZES[:1] if "--quick" in sys.argv else SIZES:
+            for what, figure in bench_one(images, objects, Path(folder)):
+                print(f"| {what} | {figure} |")
