@@ -188,6 +188,7 @@ class CVATSession(BackendSession):
         server = recorded_labels(request.label_schema, task)
         found, strays = Downloader(request.label_schema, server).read(data, sizes)
         by_cvat_id = {u.cvat_id: u.label_id for u in task.uploaded}
+        uploaders = {field.path: Uploader(field, server) for field in request.label_schema}
         imported = []
         for item in found:
             if not isinstance(item.value, Label):
@@ -197,7 +198,7 @@ class CVATSession(BackendSession):
                 (by_cvat_id[c] for c in item.cvat_ids if by_cvat_id.get(c) in originals), None)
             label = item.value
             if source is not None:
-                label = keep_unmoved(originals[source], item, Uploader(request.label_schema[item.field], server), width, height)
+                label = keep_unmoved(originals[source], item, uploaders[item.field], width, height)
             imported.append(ImportedLabel(item.field, task.frames[item.frame].sample_id, label, item.label_id, item.cvat_ids))
         unexpected = []
         names = {ref.cvat_label_id: ref.class_name for ref in task.labels}
