@@ -180,6 +180,13 @@ def _merged(events: Sequence[Any]) -> Counter:
     return out
 
 
+def _change_key(change: Any) -> tuple:
+    """What a store change does, whatever its kind: put or delete a label by id, or set a value."""
+    what = change.label.id if isinstance(change, PutLabel) else getattr(change, "label_id", None)
+    return (type(change).__name__, change.sample_id, change.field, change.frame,
+            what if what is not None else repr(getattr(change, "value", None)))
+
+
 def _named(events: Sequence[Any], name: str) -> Counter:
     return Counter(getattr(e, "task_id", None) for e in events if type(e).__name__ == name)
 
@@ -226,12 +233,10 @@ def test_a_crash_at_any_step_of_a_load_is_completed_by_the_next_load(cleanup, cr
     applied: Counter = Counter()
     batches = [c.args[0] for c in crashed.calls + recovery.calls if c.name == "store.apply"]
     for batch in batches:
-        applied.update((type(ch).__name__, ch.sample_id, ch.field, getattr(ch, "label_id", None) or ch.label.id)
-                       for ch in batch)
+        applied.update(_change_key(ch) for ch in batch)
     twice = {change for change, n in applied.items() if n > 1}
     assert max(applied.values(), default=0) <= 2
-    assert not twice or any(twice <= {(type(ch).__name__, ch.sample_id, ch.field,
-                                       getattr(ch, "label_id", None) or ch.label.id) for ch in batch}
+    assert not twice or any(twice <= {_change_key(ch) for ch in batch}
                             for batch in (c.args[0] for c in crashed.calls if c.name == "store.apply"))
     new_put = {ch.label.id for batch in batches for ch in batch
                if isinstance(ch, PutLabel) and ch.label.id not in world.originals}
