@@ -98,8 +98,9 @@ class Downloader:
                 values[name] = typed_value(specs[name], item["value"])
         if field.occluded_attribute is not None and "occluded" in obj:
             values[field.occluded_attribute.name] = bool(obj["occluded"])
-        if field.group_id_attribute is not None and obj.get("group"):
-            values[field.group_id_attribute.name] = int(obj["group"])
+        if field.group_id_attribute is not None and "group" in obj:
+            # group 0 is CVAT's "no group": a label taken out of its group loses its group id
+            values[field.group_id_attribute.name] = int(obj["group"]) or None
         return values, label_id
 
     def read(self, data: Mapping[str, Any], sizes: Sequence[tuple[int, int]]) -> tuple[list[Imported], list[Unexpected]]:
