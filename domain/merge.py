@@ -272,8 +272,10 @@ def merge_task(
             if label_id is not None and label_id in originals:
                 claimed.add(label_id)
                 sample_id, original = originals[label_id]
-                merged = _merge_one(field, original, item.label, sample_id, rejections, cvat_id)
-                if merged != original or target != field.path:
+                # The very label uploaded, returned unchanged (the backend said so): nothing to compare.
+                unchanged = item.label is original
+                merged = original if unchanged else _merge_one(field, original, item.label, sample_id, rejections, cvat_id)
+                if (not unchanged and merged != original) or target != field.path:
                     changes.append(MergedChange(MergeAction.EDITED if target == field.path else MergeAction.ADDED,
                                                 sample_id, target, merged.id, label=merged, cvat_id=cvat_id))
                 continue

@@ -15,6 +15,7 @@ from annoflow.adapters.cvat_backend import options as cvat_options
 from annoflow.adapters.cvat_backend.paused_gc import paused_gc
 from annoflow.adapters.cvat_format.download import Downloader, imported_values, keep_unmoved, stray_label
 from annoflow.adapters.cvat_format.schema import LABEL_ID, ServerLabels, cvat_classes, cvat_label_requests, recorded_labels
+from annoflow.adapters.cvat_format.unchanged import split_unchanged
 from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.application.ports.annotation_backend import (
     AnnotationBackend,
@@ -186,10 +187,13 @@ class CVATSession(BackendSession):
         data = orjson.loads(raw)
         sizes = [(f["width"], f["height"]) for f in self.client.data_meta(task.task_id)["frames"]]
         server = recorded_labels(request.label_schema, task)
-        found, strays = Downloader(request.label_schema, server).read(data, sizes)
-        by_cvat_id = {u.cvat_id: u.label_id for u in task.uploaded}
         uploaders = {field.path: Uploader(field, server) for field in request.label_schema}
-        imported = []
+        with paused_gc():
+            data, unchanged = split_unchanged(data, task, originals, uploaders, server, sizes)
+            found, strays = Downloader(request.label_schema, server).read(data, sizes)
+        by_cvat_id = {u.cvat_id: u.label_id for u in task.uploaded}
+        imported = [ImportedLabel(field, sample_id, label, label_id, (cvat_id,))
+                    for field, sample_id, label, label_id, cvat_id in unchanged]
         for item in found:
             if not isinstance(item.value, Label):
                 continue  # a scalar field's value: see imported_values
