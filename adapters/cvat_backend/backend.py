@@ -78,7 +78,8 @@ class CVATSession(BackendSession):
         sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="annoflow-cvat-upload")
         try:
             media_ready = sender.submit(self._upload_media, plan, task_id)
-            samples = list(samples)
+            with paused_gc():  # reading a task's labels builds as many objects as converting them
+                samples = list(samples)
             if len(samples) != len(plan.media_paths):
                 raise ValueError(f"task {plan.name!r} plans {len(plan.media_paths)} media but got {len(samples)} samples")
             meta = media_ready.result()
