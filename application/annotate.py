@@ -129,9 +129,10 @@ class Annotator:
                 label_schema=schema, sample_ids=plan_ids, media_field=request.media_field,
             )
             self.registry.add_run(run)
-        upload = UploadRequest(dataset, request.key, run.label_schema, request.media_field, media_type, config)
+        upload = UploadRequest(dataset, request.key, run.label_schema, request.media_field, media_type, config,
+                               marker=run.marker)
         with backend.connect(config) as session:
-            self._upload(run, session, upload, plans)
+            self._upload(run, session, upload, plans, resuming=request.resume)
             if request.launch_editor:
                 self.open_url(session.editor_url(next(iter(run.tasks.values()))))
         return run
@@ -146,19 +147,19 @@ class Annotator:
             **options, media_type=media_type.value, field_schema=field_schema, observations=observations
         )
 
-    def _upload(self, run: AnnotationRun, session: BackendSession, upload: UploadRequest, plans: list[TaskPlan]) -> None:
-        # An interrupted upload may have left started, unfilled tasks: they go first.
-        if run.started_tasks:
-            session.delete_tasks(sorted(run.started_tasks))
-            for task_id in sorted(run.started_tasks):
-                run.abandon_task(task_id)
-            self.registry.save_run(run)
-        project = session.prepare_project(upload)
-        if project.created and project.project_id is not None:
-            run.record_project(project.project_id)
-            self.registry.save_run(run)
-        elif run.created_projects:
+    def _upload(self, run: AnnotationRun, session: BackendSession, upload: UploadRequest, plans: list[TaskPlan],
+                resuming: bool) -> None:
+        if resuming:
+            self._clear_interrupted(run, session)
+        if run.created_projects:
             project = ProjectRef(run.created_projects[0], created=True)
+        else:
+            project = session.prepare_project(upload)
+            if project.created and project.project_id is not None:
+                run.record_project(project.project_id)
+                self.registry.save_run(run)
+        if project.created:
+            session.confirm_project(upload, project)
         fields = tuple(upload.label_schema.field_names)
         media = () if upload.media_field == "filepath" else (upload.media_field,)
         done = run.filled_plan_indexes
@@ -173,6 +174,23 @@ class Annotator:
             self.registry.save_run(run)
         run.complete_upload()
         self.registry.save_run(run)
+
+    def _clear_interrupted(self, run: AnnotationRun, session: BackendSession) -> None:
+        """What an interrupted upload left: started, unfilled tasks go; so do tasks a crash made
+        before their id was recorded (they still carry the run's marker); a project the run made
+        but did not record is adopted, so cleanup deletes it."""
+        marked = session.find_marked(run.marker)
+        known = set(run.tasks)
+        strays = sorted((set(run.started_tasks) | set(marked.task_ids)) - known)
+        if strays:
+            session.delete_tasks(strays)
+            for task_id in sorted(run.started_tasks):
+                run.abandon_task(task_id)
+            self.registry.save_run(run)
+        if not run.created_projects and marked.project_ids:
+            for project_id in marked.project_ids:
+                run.record_project(project_id)
+            self.registry.save_run(run)
 
 
 def _named_fields(options: Mapping[str, Any]) -> set[str] | None:

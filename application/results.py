@@ -9,9 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from annoflow.application.ports.annotation_backend import AnnotationBackend, BackendConfig, BackendSession, TaskStatus
+from annoflow.application.ports.annotation_backend import (
+    AnnotationBackend,
+    BackendConfig,
+    BackendSession,
+    MarkedResources,
+    TaskStatus,
+)
 from annoflow.application.runs.registry import RunRegistry
-from annoflow.domain.annotation_run import AnnotationRun
+from annoflow.domain.annotation_run import AnnotationRun, RunStatus
 
 
 class AnnotationResults:
@@ -90,13 +96,17 @@ class AnnotationResults:
     def cleanup(self) -> None:
         """Delete the run's tasks (started ones too) and the projects the run created."""
         run = self._run
-        tasks = sorted(set(run.task_ids) | set(run.started_tasks))
         session = self.connect_to_api()
+        # An upload that never finished may have made tasks or a project whose ids a crash kept
+        # from the record: they still carry the run's marker.
+        marked = session.find_marked(run.marker) if run.status is RunStatus.REQUESTED else MarkedResources()
+        tasks = sorted(set(run.task_ids) | set(run.started_tasks) | set(marked.task_ids))
+        projects = list(dict.fromkeys([*run.created_projects, *marked.project_ids]))
         run.start_cleanup()  # recorded first: a load after an interrupted cleanup finishes it
         self._registry.save_run(run)
         session.delete_tasks(tasks)
-        session.delete_projects(list(run.created_projects))
+        session.delete_projects(projects)
         for task_id in sorted(run.started_tasks):
             run.abandon_task(task_id)
-        run.record_cleanup(tasks, run.created_projects)
+        run.record_cleanup(tasks, projects)
         self._registry.save_run(run)

@@ -142,6 +142,11 @@ class AnnotationRun(Aggregate):
 
     # --- annotate ----------------------------------------------------------
 
+    @property
+    def marker(self) -> str:
+        """Unique to this run (its id is random): a backend names what it makes with it until recorded."""
+        return f"annoflow-{self.id.hex[:16]}"
+
     def record_project(self, project_id: int) -> None:
         """The run created this project, so cleanup may delete it."""
         self._check_uploading()

@@ -14,6 +14,7 @@ from annoflow.application.ports.annotation_backend import (
     BackendConfigError,
     BackendSession,
     DownloadedTask,
+    MarkedResources,
     ProjectRef,
     TaskStatus,
     UploadRequest,
@@ -51,14 +52,24 @@ class FakeSession(BackendSession):
             if pname == name:
                 return ProjectRef(pid)
         pid = next(self.server.ids)
-        self.server.projects[pid] = name
+        self.server.projects[pid] = _marked(name, request.marker)
         return ProjectRef(pid, created=True)
+
+    def confirm_project(self, request: UploadRequest, project: ProjectRef) -> None:
+        self.server.requests += 1
+        self.server.projects[project.project_id] = request.config.recorded["project_name"]
 
     def create_task(self, request: UploadRequest, plan: TaskPlan, project: ProjectRef) -> int:
         self.server.requests += 1
         task_id = next(self.server.ids)
-        self.server.tasks[task_id] = {"name": plan.name, "project": project.project_id, "filled": False}
+        self.server.tasks[task_id] = {"name": _marked(plan.name, request.marker), "project": project.project_id,
+                                      "filled": False}
         return task_id
+
+    def find_marked(self, marker: str) -> MarkedResources:
+        self.server.requests += 2
+        return MarkedResources([t for t, task in self.server.tasks.items() if marker in task["name"]],
+                               [p for p, name in self.server.projects.items() if marker in name])
 
     def fill_task(self, request: UploadRequest, plan: TaskPlan, task_id: int, project: ProjectRef,
                   samples: Iterable[Sample]) -> TaskRecord:
@@ -78,7 +89,7 @@ class FakeSession(BackendSession):
                     continue
                 for label in labels_in(value):
                     uploaded.append(UploadedObject(field.path, label.id, sample.id, "shape", next(self.server.ids)))
-        self.server.tasks[task_id]["filled"] = True
+        self.server.tasks[task_id].update(filled=True, name=plan.name)
         self.server.tasks[task_id]["values"] = values
         return TaskRecord(task_id=task_id, project_id=project.project_id, job_ids=[next(self.server.ids)],
                           frames=[FrameRef(s.id) for s in samples], uploaded=uploaded, labels=[], attributes=[])
@@ -137,3 +148,7 @@ class FakeBackend(AnnotationBackend):
     def connect(self, config: BackendConfig) -> FakeSession:
         self.server.connections += 1
         return FakeSession(self.server, config)
+
+
+def _marked(name: str, marker: str) -> str:
+    return f"{name} [{marker}]" if marker else name

@@ -141,6 +141,17 @@ class CVATClient:
     def find_project(self, name: str) -> dict[str, Any] | None:
         return next((p for p in self.paginate("/api/projects", name=name) if p["name"] == name), None)
 
+    def search(self, kind: str, term: str) -> list[dict[str, Any]]:
+        """Projects or tasks (``kind``) whose name contains ``term`` (CVAT's search, checked here by name)."""
+        if kind not in ("projects", "tasks"):
+            raise ValueError(f"kind is projects or tasks, got {kind!r}")
+        return [item for item in self.paginate(f"/api/{kind}", search=term) if term in item["name"]]
+
+    def rename(self, kind: str, object_id: int, name: str) -> dict[str, Any]:
+        if kind not in ("projects", "tasks"):
+            raise ValueError(f"kind is projects or tasks, got {kind!r}")
+        return self.request("PATCH", f"/api/{kind}/{object_id}", json={"name": name}).json()
+
     def project(self, project_id: int) -> dict[str, Any]:
         return self.get_json(f"/api/projects/{project_id}")
 

@@ -22,6 +22,7 @@ from annoflow.application.ports.annotation_backend import (
     BackendConfig,
     BackendSession,
     DownloadedTask,
+    MarkedResources,
     ProjectRef,
     TaskStatus,
     UnexpectedLabel,
@@ -34,6 +35,11 @@ from annoflow.domain.samples import MediaType, Sample
 from annoflow.domain.task_plan import TaskPlan
 
 UploadedFrom = tuple[str, "str | None"]  # (field, annoflow label id) of an uploaded object; no id for scalars
+
+
+def _marked(name: str, marker: str) -> str:
+    """A name carrying the run's marker, until the run has recorded what it names."""
+    return f"{name} [{marker}]" if marker else name
 
 
 class CVATSession(BackendSession):
@@ -59,13 +65,24 @@ class CVATSession(BackendSession):
         if found is not None:
             return ProjectRef(found["id"])
         labels = cvat_label_requests(cvat_classes(request.label_schema), request.label_schema)
-        return ProjectRef(self.client.create_project(self.options.project_name, labels)["id"], created=True)
+        name = _marked(self.options.project_name, request.marker)
+        return ProjectRef(self.client.create_project(name, labels)["id"], created=True)
+
+    def confirm_project(self, request: UploadRequest, project: ProjectRef) -> None:
+        if project.project_id is not None and request.marker and self.options.project_name:
+            self.client.rename("projects", project.project_id, self.options.project_name)
+
+    def find_marked(self, marker: str) -> MarkedResources:
+        if not marker:
+            return MarkedResources()
+        return MarkedResources([t["id"] for t in self.client.search("tasks", marker)],
+                               [p["id"] for p in self.client.search("projects", marker)])
 
     def create_task(self, request: UploadRequest, plan: TaskPlan, project: ProjectRef) -> int:
         schema = request.label_schema
         labels = None if project.project_id is not None else cvat_label_requests(cvat_classes(schema), schema)
         task = self.client.create_task(
-            plan.name, labels=labels, project_id=project.project_id, segment_size=self.options.segment_size,
+            _marked(plan.name, request.marker), labels=labels, project_id=project.project_id, segment_size=self.options.segment_size,
             assignee_id=self._user(plan.assignee) if plan.assignee else None, bug_tracker=plan.issue_tracker,
         )
         return task["id"]
@@ -98,6 +115,8 @@ class CVATSession(BackendSession):
         for index, job in enumerate(jobs):
             if self.options.job_assignees:
                 self.client.assign_job(job["id"], self._user(self.options.job_assignees[index % len(self.options.job_assignees)]))
+        if request.marker:
+            self.client.rename("tasks", task_id, plan.name)  # filled: the run is about to record it
         return TaskRecord(
             task_id=task_id, project_id=project.project_id, job_ids=[j["id"] for j in jobs],
             frames=[FrameRef(s.id) for s in samples], uploaded=uploaded,

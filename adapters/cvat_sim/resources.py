@@ -313,6 +313,8 @@ def routes(state: SimState) -> dict[str, Any]:
         found = [t for t in state.tasks.values() if visible(ctx, t)]
         if q.get("name"):
             found = [t for t in found if t["name"] == q["name"]]
+        if q.get("search"):  # CVAT searches several fields; the name is the one that matters here
+            found = [t for t in found if q["search"].lower() in t["name"].lower()]
         if q.get("project_id"):
             found = [t for t in found if str(t["project_id"]) == q["project_id"]]
         if q.get("project_name"):

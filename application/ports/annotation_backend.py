@@ -53,6 +53,17 @@ class UploadRequest:
     media_field: str
     media_type: MediaType
     config: BackendConfig
+    # Unique to the run: what the backend makes carries it until the run has recorded its id,
+    # so a resumed upload finds what a crash left unrecorded (`find_marked`).
+    marker: str = ""
+
+
+@attrs.frozen
+class MarkedResources:
+    """Tasks and projects on the server that still carry a run's marker."""
+
+    task_ids: tuple[int, ...] = attrs.field(default=(), converter=tuple)
+    project_ids: tuple[int, ...] = attrs.field(default=(), converter=tuple)
 
 
 @attrs.frozen
@@ -111,11 +122,24 @@ class BackendSession(abc.ABC):
 
     @abc.abstractmethod
     def prepare_project(self, request: UploadRequest) -> ProjectRef:
-        """Find or create the run's project (None when the run uses no project)."""
+        """Find or create the run's project (None when the run uses no project).
+
+        A project it creates carries ``request.marker`` until `confirm_project`.
+        """
+
+    def confirm_project(self, request: UploadRequest, project: ProjectRef) -> None:
+        """The run recorded the project it created: drop the marker (idempotent). Default: nothing to do."""
 
     @abc.abstractmethod
     def create_task(self, request: UploadRequest, plan: TaskPlan, project: ProjectRef) -> int:
-        """Create one empty task and return its id."""
+        """Create one empty task and return its id; it carries ``request.marker`` until filled."""
+
+    def find_marked(self, marker: str) -> MarkedResources:
+        """Tasks and projects still carrying a run's marker: made, maybe not recorded, before a crash.
+
+        Default: a backend that marks nothing finds nothing.
+        """
+        return MarkedResources()
 
     @abc.abstractmethod
     def fill_task(
