@@ -255,7 +255,7 @@ def test_scalar_values_come_back_in_their_kind(case):
         got = scalar_as(kind, item.value)
         assert type(got) is type(value)
         assert got == value or (math.isnan(got) and math.isnan(value))
-        if kind == "float":
+        if kind == "float" and not math.isnan(value):  # -0.0 stays -0.0; a NaN's sign bit is not kept (as in the store)
             assert math.copysign(1, got) == math.copysign(1, value)
 
 
