@@ -83,6 +83,9 @@ class AttributeSpec:
     default: Any = None
     mutable: bool = True
     read_only: bool = False
+    # For a text attribute: the one type the existing labels' values hold (int, float, bool or str),
+    # so values read back as text, on new labels too, get it again.
+    value_type: str | None = None
 
 
 @attrs.frozen
@@ -363,6 +366,7 @@ class _Builder:
                 inferred = _infer_spec(observed, label_type)
                 raw = {**attrs.asdict(inferred, recurse=False), **raw}
                 raw.pop("name")
+                raw.pop("value_type")
             spec = self._checked_spec(at, name, raw, label_type, observed)
             if spec is not None:
                 specs.append(spec)
@@ -416,9 +420,10 @@ class _Builder:
             ok = False
         if not ok:
             return None
+        value_type = observed.types[0] if kind == "text" and observed is not None and len(observed.types) == 1 else None
         return AttributeSpec(
             name=name, type=kind, values=tuple(values) if kind in ("select", "radio") else (), default=default,
-            mutable=raw.get("mutable", True), read_only=raw.get("read_only", False),
+            mutable=raw.get("mutable", True), read_only=raw.get("read_only", False), value_type=value_type,
         )
 
     def link_widget(self, where: str, path: str, specs: list[AttributeSpec], groups: list[ClassGroup],
@@ -451,7 +456,7 @@ def _infer_spec(observed: AttributeObservation, label_type: str) -> AttributeSpe
         return AttributeSpec(observed.name, "checkbox", default=False)
     if types == {"str"} and not observed.truncated and len(observed.values) <= MAX_SELECT_VALUES:
         return AttributeSpec(observed.name, "select", values=tuple(sorted(observed.values)))
-    return AttributeSpec(observed.name, "text")
+    return AttributeSpec(observed.name, "text", value_type=observed.types[0] if len(types) == 1 else None)
 
 
 def build_label_schema(

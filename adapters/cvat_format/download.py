@@ -74,6 +74,22 @@ def typed_value(spec: AttributeSpec, text: str) -> Scalar:
     for value in spec.values:
         if (("true" if value else "false") if isinstance(value, bool) else str(value)) == text or str(value) == text:
             return value
+    if spec.value_type is not None and text != "":
+        return _as_type(text, spec.value_type)
+    return text
+
+
+def _as_type(text: str, value_type: str) -> Scalar:
+    """A text attribute's value in the type the existing labels' values hold; the text when it is not one."""
+    try:
+        if value_type == "int":
+            return int(text)
+        if value_type == "float":
+            return float(text)
+    except ValueError:
+        return text
+    if value_type == "bool":
+        return {"true": True, "false": False}.get(text.lower(), text)
     return text
 
 

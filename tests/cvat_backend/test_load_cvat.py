@@ -83,3 +83,24 @@ def test_the_prompt_asks_where_unexpected_labels_go(dataset, login, cvat_sim):
     assert asked == ["Found 1 unexpected polylines: a field to store them in (empty to discard)? "]
     (line,) = labels_in(dataset.limit(1).first().fields["my_lines"])
     assert line.points == (((1.0 / 96, 1.0 / 64), (9.0 / 96, 9.0 / 64)),)
+
+
+def test_a_new_label_s_text_attribute_takes_the_type_the_existing_values_hold(tmp_path, login, cvat_sim):
+    from annoflow.adapters.cvat_backend import CVATBackend
+    from annoflow.adapters.label_stores import InMemoryLabelStore
+    from annoflow.adapters.quickstart import load_quickstart
+    from annoflow.application.dataset import Dataset
+    from annoflow.application.runs.registry import RunRegistry
+
+    store = InMemoryLabelStore("quickstart")
+    load_quickstart(store, tmp_path / "media", num_samples=2, image_size=(96, 64))
+    dataset = Dataset(store, RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
+                      {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.01})})
+    (task_id,) = dataset.annotate("types", label_field="ground_truth", **login).task_ids
+    before = {l.id for s in dataset.iter_samples() for l in labels_in(s.fields["ground_truth"])}
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        annotator.add_shape(task_id, next(iter(annotator.labels(task_id))), 0, "rectangle", [5.0, 5.0, 20.0, 20.0],
+                            attributes={"iscrowd": "1"})
+    dataset.load_annotations("types", **login)
+    (new,) = [l for s in dataset.iter_samples() for l in labels_in(s.fields["ground_truth"]) if l.id not in before]
+    assert new.attributes["iscrowd"] == 1 and type(new.attributes["iscrowd"]) is int

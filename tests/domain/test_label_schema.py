@@ -79,7 +79,7 @@ def test_existing_field_is_inferred():
     assert field.label_type == "detections" and field.existing
     assert field.classes == ("dog", "person")
     specs = {a.name: a for a in field.attributes}
-    assert specs["iscrowd"] == AttributeSpec("iscrowd", "text")
+    assert specs["iscrowd"] == AttributeSpec("iscrowd", "text", value_type="int")  # new labels get ints back
     assert specs["occluded"] == AttributeSpec("occluded", "occluded")  # linked to CVAT's widget
     assert specs["group_id"] == AttributeSpec("group_id", "group_id")  # linked to CVAT groups
     assert specs["make"] == AttributeSpec("make", "select", values=("ford", "vw"))
@@ -310,3 +310,23 @@ def test_the_shared_classes_kwarg_skips_segmentation_fields_in_label_schema():
     assert schema["seg"].classes == ("road",)
     with pytest.raises(LabelSchemaError, match="segmentation fields take mask_targets, not classes"):
         build(label_schema={"seg": {"classes": ["road"]}})
+
+
+def test_a_text_attribute_remembers_the_one_type_its_existing_values_hold():
+    def sample(value):
+        return Sample(filepath="/a.jpg", media_type="image", fields={"d": Detections([
+            Detection(label="a", bounding_box=BOX, attributes={"n": value})])})
+
+    seen = observe([sample(0), sample(3)], ["d"])
+    (field,) = build_label_schema(label_field="d", field_schema={"d": FieldKind.DETECTIONS}, observations=seen)
+    assert _attr(field, "n") == AttributeSpec("n", "text", value_type="int")
+    mixed = observe([sample(0), sample("x")], ["d"])
+    (field,) = build_label_schema(label_field="d", field_schema={"d": FieldKind.DETECTIONS}, observations=mixed)
+    assert _attr(field, "n").value_type is None
+    (field,) = build_label_schema(label_field="d", attributes={"n": {"type": "text"}},
+                                  field_schema={"d": FieldKind.DETECTIONS}, observations=seen)
+    assert _attr(field, "n").value_type == "int"
+
+
+def _attr(field, name):
+    return next(a for a in field.attributes if a.name == name)
