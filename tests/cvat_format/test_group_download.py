@@ -40,13 +40,3 @@ def test_group_zero_clears_the_group_id_and_the_merge_takes_it_out_of_its_group(
     changes, rejections = merge_task(schema, task, {sample.id: sample}, imported)
     assert rejections == [] and [(c.label_id, c.label.attributes.get("grp", "unset")) for c in changes] == [(grouped.id, None)]
 
-
-def test_a_text_attribute_comes_back_in_the_type_the_existing_values_held():
-    from annoflow.adapters.cvat_format.download import typed_value
-    from annoflow.domain.label_schema import AttributeSpec
-
-    assert typed_value(AttributeSpec("n", "text", value_type="int"), "1") == 1
-    assert typed_value(AttributeSpec("n", "text", value_type="float"), "0.5") == 0.5
-    assert typed_value(AttributeSpec("n", "text", value_type="bool"), "True") is True
-    assert typed_value(AttributeSpec("n", "text", value_type="int"), "lots") == "lots"  # not an int: kept as typed
-    assert typed_value(AttributeSpec("n", "text"), "1") == "1"
