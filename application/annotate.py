@@ -4,8 +4,11 @@ Order matters for safety. Every option is checked before anything is sent
 (schema, task plan, backend options, media files). ``Requested`` is recorded
 before the first request; each task is recorded as started as soon as it
 exists and as created once it is filled, so an interruption leaves a run that
-``resume=True`` finishes or ``cleanup()`` removes, never an orphan task.
-Samples are read task by task with only the fields the run needs, so memory
+``resume=True`` finishes or ``cleanup()`` removes, never an orphan task (what
+the backend makes carries the run's marker until recorded, so even a crash
+between the server making a task and the run saving its id is found again).
+An existing CVAT project's labels replace the run's classes and attributes
+(``ProjectSchemaAdopted``) before the first task. Samples are read task by task with only the fields the run needs, so memory
 follows one task's labels, not the run's.
 """
 
@@ -26,7 +29,8 @@ from annoflow.application.ports.label_store import LabelStore
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.application.views import SampleCollection
 from annoflow.domain.annotation_run import AnnotationRun, RunError, RunStatus, check_run_key
-from annoflow.domain.label_schema import LabelSchema, build_label_schema
+from annoflow.domain.label_schema import LabelSchema, LabelSchemaError, build_label_schema
+from annoflow.domain.project_schema import adopt_project_labels
 from annoflow.domain.samples import MediaType
 from annoflow.domain.task_plan import MediaItem, TaskPlan, plan_tasks
 
@@ -111,7 +115,7 @@ class Annotator:
         ]
         media_type = items[0].media_type if items else MediaType.IMAGE
         if run is None:
-            schema = self._schema(plan_ids, request.schema_options, media_type)
+            schema = self._schema(plan_ids, request.schema_options, media_type, request.backend_options)
             plan_options = dict(request.plan_options)
             backend_options = dict(request.backend_options)
         else:  # resume exactly what was requested; only connection settings may come anew
@@ -137,8 +141,14 @@ class Annotator:
                 self.open_url(session.editor_url(next(iter(run.tasks.values()))))
         return run
 
-    def _schema(self, sample_ids: Sequence[str], options: Mapping[str, Any], media_type: MediaType) -> LabelSchema:
+    def _schema(self, sample_ids: Sequence[str], options: Mapping[str, Any], media_type: MediaType,
+                backend_options: Mapping[str, Any]) -> LabelSchema:
         field_schema = self.store.field_schema()
+        if options.get("label_schema") is None and options.get("label_field") is None and (
+                backend_options.get("project_name") is not None or backend_options.get("project_id") is not None):
+            # No field: the project's labels decide, and the fields are asked for at load time.
+            return build_label_schema(**options, media_type=media_type.value, field_schema=field_schema,
+                                      classes_from_project=True)
         # Observe only fields the run may edit, reading nothing else.
         named = _named_fields(options)
         existing = [p for p in field_schema if p in named] if named is not None else []
@@ -151,6 +161,7 @@ class Annotator:
                 resuming: bool) -> None:
         if resuming:
             self._clear_interrupted(run, session)
+        upload = self._follow_project(run, session, upload)
         if run.created_projects:
             project = ProjectRef(run.created_projects[0], created=True)
         else:
@@ -174,6 +185,24 @@ class Annotator:
             self.registry.save_run(run)
         run.complete_upload()
         self.registry.save_run(run)
+
+    def _follow_project(self, run: AnnotationRun, session: BackendSession, upload: UploadRequest) -> UploadRequest:
+        """An existing project's labels replace the run's classes and attributes (the seed's rule),
+        recorded before the first task; a run with no label field needs such a project."""
+        if not (run.project_schema_adopted or run.created_projects or run.tasks or run.started_tasks):
+            labels = session.project_labels(upload)
+            try:
+                if labels is not None:
+                    run.adopt_project_schema(adopt_project_labels(run.label_schema, labels))
+                    self.registry.save_run(run)
+                elif not run.label_schema.fields:
+                    raise LabelSchemaError(["no label field: give label_schema or label_field, or the name or id "
+                                            "of an existing CVAT project whose labels to use"])
+            except LabelSchemaError:
+                # Nothing was made on the server: free the key, so the corrected call can use it.
+                self.registry.delete_run(run.dataset, run.key)
+                raise
+        return attrs.evolve(upload, label_schema=run.label_schema)
 
     def _clear_interrupted(self, run: AnnotationRun, session: BackendSession) -> None:
         """What an interrupted upload left: started, unfilled tasks go; so do tasks a crash made

@@ -53,6 +53,9 @@ def _describe(event: Any) -> str:
             + f": {_plural(len(task.frames), 'frame')}, {_plural(len(task.job_ids), 'job')}, "
             f"{_plural(len(task.uploaded), 'label')} uploaded"
         )
+    if name == "ProjectSchemaAdopted":
+        fields = ", ".join(f"{f.path} ({len(f.classes)} classes)" for f in event.label_schema) or "no field yet"
+        return f"follows the existing project's labels: {fields}"
     if name == "ProjectCreated":
         return f"project {event.project_id} created"
     if name == "TaskStarted":

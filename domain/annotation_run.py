@@ -108,6 +108,8 @@ class AnnotationRun(Aggregate):
         self.cleaned_up_projects: tuple[int, ...] = ()
         # Deleting the CVAT side began: its tasks may be gone, so a load only finishes the cleanup.
         self.cleanup_started = False
+        # The run goes into an existing project whose labels replaced the run's classes and attributes.
+        self.project_schema_adopted = False
 
     @classmethod
     def request(
@@ -146,6 +148,20 @@ class AnnotationRun(Aggregate):
     def marker(self) -> str:
         """Unique to this run (its id is random): a backend names what it makes with it until recorded."""
         return f"annoflow-{self.id.hex[:16]}"
+
+    def adopt_project_schema(self, label_schema: Any) -> None:
+        """An existing project's labels rule: recorded before the first task is created."""
+        self._check_uploading()
+        if self.project_schema_adopted:
+            raise RunError(f"run {self.key!r} already follows its project's labels")
+        if self.tasks or self.started_tasks:
+            raise RunError(f"run {self.key!r} already has tasks: its schema can no longer change")
+        self._project_schema_adopted(label_schema=label_schema)
+
+    @event("ProjectSchemaAdopted")
+    def _project_schema_adopted(self, label_schema: Any) -> None:
+        self.label_schema = label_schema
+        self.project_schema_adopted = True
 
     def record_project(self, project_id: int) -> None:
         """The run created this project, so cleanup may delete it."""

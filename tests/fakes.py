@@ -36,12 +36,19 @@ class FakeServer:
     values: dict[int, list] = attrs.field(factory=dict)  # scripted scalar values per task (ImportedValue)
     requests: int = 0
     connections: int = 0
+    project_labels: dict[int, list] = attrs.field(factory=dict)  # an existing project's labels (ProjectLabel)
 
 
 class FakeSession(BackendSession):
     def __init__(self, server: FakeServer, config: BackendConfig) -> None:
         self.server = server
         self.config = config
+
+    def project_labels(self, request: UploadRequest) -> list | None:
+        name = request.config.recorded.get("project_name")
+        self.server.requests += 1
+        pid = next((p for p, n in self.server.projects.items() if n == name), None)
+        return None if pid is None else self.server.project_labels.get(pid, [])
 
     def prepare_project(self, request: UploadRequest) -> ProjectRef:
         name = request.config.recorded.get("project_name")

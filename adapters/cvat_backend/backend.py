@@ -14,7 +14,14 @@ from annoflow.adapters.cvat.client import CVATClient
 from annoflow.adapters.cvat_backend import options as cvat_options
 from annoflow.adapters.cvat_backend.paused_gc import paused_gc
 from annoflow.adapters.cvat_format.download import Downloader, imported_values, keep_unmoved, stray_label
-from annoflow.adapters.cvat_format.schema import LABEL_ID, ServerLabels, cvat_classes, cvat_label_requests, recorded_labels
+from annoflow.adapters.cvat_format.schema import (
+    LABEL_ID,
+    ServerLabels,
+    cvat_classes,
+    cvat_label_requests,
+    project_labels,
+    recorded_labels,
+)
 from annoflow.adapters.cvat_format.unchanged import split_unchanged
 from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.application.ports.annotation_backend import (
@@ -30,6 +37,7 @@ from annoflow.application.ports.annotation_backend import (
 )
 from annoflow.domain.labels import Label
 from annoflow.domain.merge import ImportedLabel
+from annoflow.domain.project_schema import ProjectLabel
 from annoflow.domain.run_records import CvatAttributeRef, CvatLabelRef, FrameRef, TaskRecord, UploadedObject
 from annoflow.domain.samples import MediaType, Sample
 from annoflow.domain.task_plan import TaskPlan
@@ -68,6 +76,18 @@ class CVATSession(BackendSession):
         name = _marked(self.options.project_name, request.marker)
         return ProjectRef(self.client.create_project(name, labels)["id"], created=True)
 
+    def project_labels(self, request: UploadRequest) -> list[ProjectLabel] | None:
+        if self.options.project_id is not None:
+            project_id = self.client.project(self.options.project_id)["id"]
+        elif self.options.project_name is not None:
+            found = self.client.find_project(self.options.project_name)
+            if found is None:
+                return None
+            project_id = found["id"]
+        else:
+            return None
+        return project_labels(self.client.labels(project_id=project_id))
+
     def confirm_project(self, request: UploadRequest, project: ProjectRef) -> None:
         if project.project_id is not None and request.marker and self.options.project_name:
             self.client.rename("projects", project.project_id, self.options.project_name)
@@ -102,7 +122,8 @@ class CVATSession(BackendSession):
             meta = media_ready.result()
             classes = cvat_classes(request.label_schema)
             existing_project = project.project_id is not None and not project.created
-            server = ServerLabels.match(classes, self.client.labels(task_id=task_id), existing_project=existing_project)
+            task_labels = self.client.labels(task_id=task_id)
+            server = ServerLabels.match(classes, task_labels, existing_project=existing_project)
             jobs = self.client.jobs(task_id)
             sent = []
             with paused_gc():
@@ -120,7 +141,9 @@ class CVATSession(BackendSession):
         return TaskRecord(
             task_id=task_id, project_id=project.project_id, job_ids=[j["id"] for j in jobs],
             frames=[FrameRef(s.id) for s in samples], uploaded=uploaded,
-            labels=[CvatLabelRef(label_id, c.cvat_name, c.field, c.class_name) for label_id, c in server.classes_by_id.items()],
+            labels=[CvatLabelRef(label_id, c.cvat_name, c.field, c.class_name) for label_id, c in server.classes_by_id.items()]
+            # a project's labels of no run field: what annotators draw with them loads as unexpected, by name
+            + [CvatLabelRef(l["id"], l["name"], "", l["name"]) for l in task_labels if l["id"] not in server.classes_by_id],
             attributes=[CvatAttributeRef(spec, label, name) for (label, name), spec in server.spec_ids.items()],
         )
 

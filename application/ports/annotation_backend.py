@@ -17,6 +17,7 @@ import attrs
 
 from annoflow.domain.labels import Label
 from annoflow.domain.merge import ImportedLabel, ImportedValue
+from annoflow.domain.project_schema import ProjectLabel
 from annoflow.domain.run_records import TaskRecord
 from annoflow.domain.samples import MediaType, Sample
 from annoflow.domain.task_plan import TaskPlan
@@ -126,6 +127,11 @@ class BackendSession(abc.ABC):
 
         A project it creates carries ``request.marker`` until `confirm_project`.
         """
+
+    def project_labels(self, request: UploadRequest) -> Sequence[ProjectLabel] | None:
+        """The labels of the run's project when it exists already (they replace the run's classes
+        and attributes); None when the run names no project or one that does not exist yet."""
+        return None
 
     def confirm_project(self, request: UploadRequest, project: ProjectRef) -> None:
         """The run recorded the project it created: drop the marker (idempotent). Default: nothing to do."""

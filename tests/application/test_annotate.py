@@ -124,3 +124,25 @@ def test_an_interrupted_upload_resumes_without_orphans(world):
 def test_a_request_never_shows_its_credentials():
     request = AnnotateRequest.of("k", "cvat", label_field="gt", username="u", password="hunter2")
     assert "hunter2" not in repr(request) and "hunter2" not in str(request)
+
+
+def test_an_existing_project_s_labels_are_adopted_before_the_first_task(world):
+    from annoflow.domain.project_schema import ProjectLabel
+
+    store, registry, backend, annotator, _ = world
+    backend.server.projects[99] = "shared"
+    backend.server.project_labels[99] = [ProjectLabel("dog"), ProjectLabel("car")]
+    run = _annotate(annotator, store, label_field="ground_truth", classes=["cat"], project_name="shared")
+    assert _events(registry, run)[:3] == ["Requested", "ProjectSchemaAdopted", "TaskStarted"]
+    assert run.label_schema["ground_truth"].classes == ("dog", "car") and run.label_schema.from_project
+    assert run.created_projects == []  # found, not made: cleanup leaves it
+
+
+def test_a_run_without_fields_needs_an_existing_project_and_frees_its_key_when_refused(world):
+    store, registry, backend, annotator, _ = world
+    with pytest.raises(LabelSchemaError, match="no label field"):
+        _annotate(annotator, store, project_name="not-there-yet")
+    assert not registry.has_run("quickstart", "k") and backend.server.tasks == {} and backend.server.projects == {}
+    with pytest.raises(LabelSchemaError, match="no label field"):
+        _annotate(annotator, store)  # and without a project, before anything is recorded
+    assert not registry.has_run("quickstart", "k")
