@@ -48,7 +48,8 @@ class FakeSession(BackendSession):
         name = request.config.recorded.get("project_name")
         self.server.requests += 1
         pid = next((p for p, n in self.server.projects.items() if n == name), None)
-        return None if pid is None else self.server.project_labels.get(pid, [])
+        # Only projects a test gave labels to have a schema to follow; others keep the run's.
+        return self.server.project_labels.get(pid) if pid is not None else None
 
     def prepare_project(self, request: UploadRequest) -> ProjectRef:
         name = request.config.recorded.get("project_name")
