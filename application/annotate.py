@@ -174,12 +174,20 @@ class Annotator:
         fields = tuple(upload.label_schema.field_names)
         media = () if upload.media_field == "filepath" else (upload.media_field,)
         done = run.filled_plan_indexes
-        for plan in plans:
-            if plan.index in done:
-                continue
+        pending = [plan for plan in plans if plan.index not in done]
+        started: dict[int, int] = {}  # plan index -> task id, created ahead of its fill
+
+        def start(plan: TaskPlan) -> int:
             task_id = session.create_task(upload, plan, project)
             run.start_task(task_id, plan.index)
             self.registry.save_run(run)
+            session.start_media(upload, plan, task_id)
+            return task_id
+
+        for position, plan in enumerate(pending):
+            task_id = started.pop(plan.index) if plan.index in started else start(plan)
+            if position + 1 < len(pending):  # the next task's media go up while this one is filled
+                started[pending[position + 1].index] = start(pending[position + 1])
             samples = self.store.get_samples(plan.sample_ids, fields=fields + media)  # read as the backend sends
             run.record_task(session.fill_task(upload, plan, task_id, project, samples))
             self.registry.save_run(run)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import orjson
@@ -55,9 +55,18 @@ class CVATSession(BackendSession):
         self.client = client
         self.options = options
         self._user_ids: dict[str, int] = {}
+        # Two senders, so a task's media can go up while the previous task's annotations do.
+        self._media_sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="annoflow-cvat-media")
+        self._annotation_sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="annoflow-cvat-annotations")
+        self._media: dict[int, Future[Mapping[str, Any]]] = {}
 
     def close(self) -> None:
+        for executor in self._media_sender, self._annotation_sender:
+            executor.shutdown(wait=True, cancel_futures=True)
         self.client.close()
+
+    def start_media(self, request: UploadRequest, plan: TaskPlan, task_id: int) -> None:
+        self._media[task_id] = self._media_sender.submit(self._upload_media, plan, task_id)
 
     def _user(self, name: str) -> int:
         if name not in self._user_ids:
@@ -109,12 +118,14 @@ class CVATSession(BackendSession):
 
     def fill_task(self, request: UploadRequest, plan: TaskPlan, task_id: int, project: ProjectRef,
                   samples: Iterable[Sample]) -> TaskRecord:
-        # One sender thread: the media go up while the labels are read from the store, and each
-        # job's annotations go up while the next job's are converted. The server works on one
-        # request while this process prepares the next.
-        sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="annoflow-cvat-upload")
+        # Sender threads: the media go up while the labels are read from the store (or while the
+        # previous task was filled, see start_media), and each job's annotations go up while the
+        # next job's are converted. The server works on one request while this process prepares
+        # the next.
+        sender = self._annotation_sender
+        media_ready = self._media.pop(task_id, None) or self._media_sender.submit(self._upload_media, plan, task_id)
+        sent: list[Any] = []
         try:
-            media_ready = sender.submit(self._upload_media, plan, task_id)
             with paused_gc():  # reading a task's labels builds as many objects as converting them
                 samples = list(samples)
             if len(samples) != len(plan.media_paths):
@@ -125,14 +136,14 @@ class CVATSession(BackendSession):
             task_labels = self.client.labels(task_id=task_id)
             server = ServerLabels.match(classes, task_labels, existing_project=existing_project)
             jobs = self.client.jobs(task_id)
-            sent = []
             with paused_gc():
                 for first, last, target in self._annotation_targets(request, task_id, jobs, len(samples)):
                     objects = self._objects(request, samples, first, last, meta, server)
                     sent.append((objects, sender.submit(self._put, objects, target)))
                 uploaded = [u for objects, answer in sent for u in self._provenance(answer.result(), objects, samples, server)]
         finally:
-            sender.shutdown(wait=True, cancel_futures=True)
+            for _, answer in sent:  # on an error, wait for (or drop) what is still queued
+                answer.cancel() or answer.exception()
         for index, job in enumerate(jobs):
             if self.options.job_assignees:
                 self.client.assign_job(job["id"], self._user(self.options.job_assignees[index % len(self.options.job_assignees)]))

@@ -140,6 +140,10 @@ class BackendSession(abc.ABC):
     def create_task(self, request: UploadRequest, plan: TaskPlan, project: ProjectRef) -> int:
         """Create one empty task and return its id; it carries ``request.marker`` until filled."""
 
+    def start_media(self, request: UploadRequest, plan: TaskPlan, task_id: int) -> None:
+        """Begin sending a created task's media before its `fill_task`, so they go up while an earlier
+        task is filled. Default: nothing (fill_task sends them)."""
+
     def find_marked(self, marker: str) -> MarkedResources:
         """Tasks and projects still carrying a run's marker: made, maybe not recorded, before a crash.
 
