@@ -40,7 +40,7 @@ from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.domain.ids import new_id
 from annoflow.domain.label_schema import AttributeSpec, FieldSchema, LabelSchema
 from annoflow.domain.labels import LIST_OF_ELEMENT, Classification, Detection, Keypoint, Label, Polyline, Scalar, Segmentation
-from annoflow.domain.merge import ImportedValue
+from annoflow.domain.merge import ImportedValue, scalar_as
 from annoflow.domain.run_records import TaskRecord
 
 
@@ -82,15 +82,9 @@ def typed_value(spec: AttributeSpec, text: str) -> Scalar:
 def _as_type(text: str, value_type: str) -> Scalar:
     """A text attribute's value in the type the existing labels' values hold; the text when it is not one."""
     try:
-        if value_type == "int":
-            return int(text)
-        if value_type == "float":
-            return float(text)
+        return scalar_as(value_type, text)
     except ValueError:
         return text
-    if value_type == "bool":
-        return {"true": True, "false": False}.get(text.lower(), text)
-    return text
 
 
 class Downloader:
