@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -160,3 +160,21 @@ class FakeBackend(AnnotationBackend):
 
 def _marked(name: str, marker: str) -> str:
     return f"{name} [{marker}]" if marker else name
+
+
+def crash_first_apply(monkeypatch: Any, store: Any, *, after_applying: bool) -> Callable[[], None]:
+    """The store's first apply() raises "power cut" (after applying the batch when asked:
+    applied, but ChangesApplied never recorded); returns a function that restores apply()."""
+    real_apply = store.apply
+    calls = {"n": 0}
+
+    def crashing_apply(changes: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            if after_applying:
+                real_apply(changes)
+            raise RuntimeError("power cut")
+        real_apply(changes)
+
+    monkeypatch.setattr(store, "apply", crashing_apply)
+    return lambda: monkeypatch.setattr(store, "apply", real_apply)

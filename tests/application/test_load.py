@@ -10,7 +10,7 @@ from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.labels import Detection, Detections, labels_in
 from annoflow.domain.merge import ImportedLabel
 from annoflow.domain.samples import Sample
-from tests.fakes import FakeBackend
+from tests.fakes import FakeBackend, crash_first_apply
 
 
 def _det(label, x=0.1, **kw):
@@ -106,22 +106,10 @@ def test_dest_field_leaves_the_source_alone(dataset):
 def test_a_crash_between_recording_and_applying_is_finished_without_duplicates(dataset, monkeypatch, crash_after):
     dataset.annotate("c", label_field="ground_truth")
     _edit(dataset, "c", lambda sid, labels: [labels[0], _det("bird", 0.7)])
-    store = dataset.store
-    real_apply = store.apply
-    calls = {"n": 0}
-
-    def crashing_apply(changes):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            if crash_after == "apply":
-                real_apply(changes)  # applied, but ChangesApplied never recorded
-            raise RuntimeError("power cut")
-        return real_apply(changes)
-
-    monkeypatch.setattr(store, "apply", crashing_apply)
+    restore = crash_first_apply(monkeypatch, dataset.store, after_applying=crash_after == "apply")
     with pytest.raises(RuntimeError, match="power cut"):
         dataset.load_annotations("c", unexpected="ignore")
-    monkeypatch.setattr(store, "apply", real_apply)
+    restore()
     dataset.load_annotations("c", unexpected="ignore")
     for sample in dataset.iter_samples():
         assert [d.label for d in sample.fields["ground_truth"].detections] == ["cat", "bird"]

@@ -11,7 +11,7 @@ from annoflow.domain.fields import FieldKind
 from annoflow.domain.labels import Classification
 from annoflow.domain.merge import ImportedValue
 from annoflow.domain.samples import Sample
-from tests.fakes import FakeBackend
+from tests.fakes import FakeBackend, crash_first_apply
 
 
 @pytest.fixture
@@ -127,22 +127,10 @@ def test_dest_field_receives_the_values_and_must_hold_scalars(dataset):
 def test_a_crash_between_recording_and_applying_scalars_is_finished_once(dataset, monkeypatch, crash_after):
     dataset.annotate("c", label_field="count", label_type="scalar")
     _cvat_holds(dataset, "c", {"count": ["10", None, "30"]})
-    store = dataset.store
-    real_apply = store.apply
-    calls = {"n": 0}
-
-    def crashing_apply(changes):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            if crash_after == "apply":
-                real_apply(changes)
-            raise RuntimeError("power cut")
-        return real_apply(changes)
-
-    monkeypatch.setattr(store, "apply", crashing_apply)
+    restore = crash_first_apply(monkeypatch, dataset.store, after_applying=crash_after == "apply")
     with pytest.raises(RuntimeError, match="power cut"):
         dataset.load_annotations("c", unexpected="ignore")
-    monkeypatch.setattr(store, "apply", real_apply)
+    restore()
     dataset.load_annotations("c", unexpected="ignore")
     assert _values(dataset, "count") == [10, None, 30]
     dataset.load_annotations("c", unexpected="ignore")
