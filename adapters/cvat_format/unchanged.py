@@ -17,7 +17,7 @@ from typing import Any
 
 from annoflow.adapters.cvat_format.schema import LABEL_ID, ServerLabels
 from annoflow.adapters.cvat_format.upload import Uploader
-from annoflow.domain.labels import LIST_OF_ELEMENT, Label
+from annoflow.domain.labels import Label
 from annoflow.domain.run_records import TaskRecord
 
 _KINDS = (("tags", "tags"), ("shapes", "shapes"))
@@ -29,11 +29,6 @@ def _label_id_of(obj: Mapping[str, Any], spec_of: Mapping[int, int]) -> str | No
     if spec is None:
         return None
     return next((a.get("value") for a in obj.get("attributes", ()) if a.get("spec_id") == spec), None)
-
-
-def _as_value(label: Label) -> Any:
-    container = LIST_OF_ELEMENT.get(type(label))
-    return container([label]) if container else label
 
 
 def split_unchanged(
@@ -76,7 +71,8 @@ def _unchanged(obj: Mapping[str, Any], kind: str, label_id: str | None, claims: 
     if not isinstance(frame, int) or not 0 <= frame < len(task.frames) or task.frames[frame].sample_id != upload.sample_id:
         return None
     width, height = sizes[frame] if frame < len(sizes) else sizes[0]
-    bodies = [o.body for o in uploaders[upload.field].objects(_as_value(original), frame, width, height)]
+    # a bare label is a field value too: no one-label list to build and validate
+    bodies = [o.body for o in uploaders[upload.field].objects(original, frame, width, height)]
     if len(bodies) != 1 or (kind == "shapes") != ("points" in bodies[0]):
         return None  # labels of several CVAT objects (polylines with parts) take the full path
     sent = bodies[0]
