@@ -8,8 +8,10 @@ exists and as created once it is filled, so an interruption leaves a run that
 the backend makes carries the run's marker until recorded, so even a crash
 between the server making a task and the run saving its id is found again).
 An existing CVAT project's labels replace the run's classes and attributes
-(``ProjectSchemaAdopted``) before the first task. Samples are read task by task with only the fields the run needs, so memory
-follows one task's labels, not the run's.
+(``ProjectSchemaAdopted``) before the first task. Samples are read task by
+task with only the fields the run needs, so memory follows one task's labels,
+not the run's; the next task is created while one is filled, so its media go
+up meanwhile.
 """
 
 from __future__ import annotations
