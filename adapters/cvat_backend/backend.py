@@ -111,7 +111,8 @@ class CVATSession(BackendSession):
         schema = request.label_schema
         labels = None if project.project_id is not None else cvat_label_requests(cvat_classes(schema), schema)
         task = self.client.create_task(
-            _marked(plan.name, request.marker), labels=labels, project_id=project.project_id, segment_size=self.options.segment_size,
+            _marked(plan.name, request.marker), labels=labels, project_id=project.project_id,
+            segment_size=self.options.segment_size,
             assignee_id=self._user(plan.assignee) if plan.assignee else None, bug_tracker=plan.issue_tracker,
         )
         return task["id"]
