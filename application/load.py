@@ -135,8 +135,14 @@ class Loader:
                             for l in labels_in(s.get(f) if not f.startswith("frames.") else None)}
 
                 applied = run.applied_digests.get(task.task_id)
-                downloaded = session.download_task(request, task, originals, applied)
+                # A load that crashed after merging this task never returned its unexpected labels:
+                # read the task again (merging nothing twice) so that this load returns them.
+                owed = unexpected == "return" and run.imported_by_unfinished_load(task.task_id)
+                downloaded = session.download_task(request, task, originals, None if owed else applied)
                 if downloaded.unchanged or run.is_unchanged(task.task_id, downloaded.digest):
+                    if owed:
+                        for stray in downloaded.unexpected:
+                            strays.setdefault(stray.label_type, []).append(stray)
                     counts["unchanged"] += 1
                     continue
                 if not samples:

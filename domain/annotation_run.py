@@ -104,6 +104,9 @@ class AnnotationRun(Aggregate):
         self.unapplied: dict[int, list[MergedChange]] = {}
         self.unapplied_digests: dict[int, str] = {}
         self.loads: list[LoadSummary] = []
+        # The load that last imported each task (or settled it): one that never completed may owe
+        # its caller the unexpected labels it was to return.
+        self.import_load_of: dict[int, str] = {}
         self.cleaned_up_tasks: tuple[int, ...] = ()
         self.cleaned_up_projects: tuple[int, ...] = ()
         # Deleting the CVAT side began: its tasks may be gone, so a load only finishes the cleanup.
@@ -231,6 +234,11 @@ class AnnotationRun(Aggregate):
 
     # --- load_annotations --------------------------------------------------
 
+    def imported_by_unfinished_load(self, task_id: int) -> bool:
+        """True when the load that last imported this task stopped before LoadCompleted."""
+        load_id = self.import_load_of.get(task_id)
+        return load_id is not None and all(summary.load_id != load_id for summary in self.loads)
+
     def is_unchanged(self, task_id: int, digest: str) -> bool:
         """True when this download of the task was already merged and applied."""
         return self.applied_digests.get(task_id) == digest and task_id not in self.unapplied
@@ -259,6 +267,7 @@ class AnnotationRun(Aggregate):
 
     @event("ShapesImported")
     def _shapes_imported(self, load_id: str, task_id: int, digest: str, shape_count: int) -> None:
+        self.import_load_of[task_id] = load_id
         self.unapplied[task_id] = []
         self.unapplied_digests[task_id] = digest
         self.status = RunStatus.LOADING
@@ -290,6 +299,12 @@ class AnnotationRun(Aggregate):
 
     @event("LoadCompleted")
     def _load_completed(self, summary: LoadSummary) -> None:
+        # A completed load settles what an unfinished one owed: it returned those labels, or its
+        # caller chose to keep or ignore them.
+        finished = {s.load_id for s in self.loads} | {summary.load_id}
+        for task_id, load_id in self.import_load_of.items():
+            if load_id not in finished:
+                self.import_load_of[task_id] = summary.load_id
         self.loads.append(summary)
         self.status = RunStatus.LOADED
 

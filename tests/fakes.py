@@ -36,7 +36,8 @@ class FakeServer:
     values: dict[int, list] = attrs.field(factory=dict)  # scripted scalar values per task (ImportedValue)
     requests: int = 0
     connections: int = 0
-    project_labels: dict[int, list] = attrs.field(factory=dict)  # an existing project's labels (ProjectLabel)
+    project_labels: dict[int, list] = attrs.field(factory=dict)
+    strays: dict[int, list] = attrs.field(factory=dict)  # scripted unexpected labels per task (UnexpectedLabel)  # an existing project's labels (ProjectLabel)
 
 
 class FakeSession(BackendSession):
@@ -110,7 +111,11 @@ class FakeSession(BackendSession):
             edits = [ImportedLabel(u.field, u.sample_id, originals[u.label_id], u.label_id, (u.cvat_id,))
                      for u in task.uploaded if u.label_id in originals]
         values = self.server.values.get(task.task_id, self.server.tasks.get(task.task_id, {}).get("values", []))
-        return DownloadedTask(f"digest-{len(edits)}-{hash(tuple(repr(e) for e in [*edits, *values]))}", edits, values=values)
+        strays = self.server.strays.get(task.task_id, [])
+        digest = f"digest-{len(edits)}-{hash(tuple(repr(e) for e in [*edits, *values, *strays]))}"
+        if digest == applied_digest:
+            return DownloadedTask(digest, unchanged=True)
+        return DownloadedTask(digest, edits, strays, values=values)
 
     def delete_tasks(self, task_ids: Sequence[int]) -> None:
         for task_id in task_ids:

@@ -116,3 +116,31 @@ def test_a_crash_between_recording_and_applying_is_finished_without_duplicates(d
     dataset.load_annotations("c", unexpected="ignore")
     assert all(len(s.fields["ground_truth"]) == 2 for s in dataset.iter_samples())
     assert _events(dataset, "c").count("ShapesImported") == 1
+
+
+def test_unexpected_labels_owed_by_a_crashed_load_are_returned_by_the_next_and_only_once(dataset, monkeypatch):
+    from annoflow.application.ports.annotation_backend import UnexpectedLabel
+    from annoflow.domain.labels import Polyline
+
+    dataset.annotate("r", label_field="ground_truth", task_size=1)
+    run = dataset.registry.get_run("quickstart", "r")
+    server = dataset.backends["fake"].server
+    for task in run.tasks.values():
+        line = Polyline(label="lane", points=[[(0.1, 0.1), (0.5, 0.5)]])
+        server.strays[task.task_id] = [UnexpectedLabel(task.sample_ids[0], "polylines", line, "a polyline")]
+    calls = {"n": 0}
+    real_apply = dataset.store.apply
+
+    def crash_on_second_task(changes):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("power cut")
+        real_apply(changes)
+
+    monkeypatch.setattr(dataset.store, "apply", crash_on_second_task)
+    with pytest.raises(RuntimeError, match="power cut"):
+        dataset.load_annotations("r", unexpected="return")  # the first task is merged, its stray never returned
+    monkeypatch.setattr(dataset.store, "apply", real_apply)
+    returned = dataset.load_annotations("r", unexpected="return")
+    assert sorted(s.sample_id for s in returned["polylines"]) == sorted(t.sample_ids[0] for t in run.tasks.values())
+    assert dataset.load_annotations("r", unexpected="return") == {}  # settled: nothing owed any more
