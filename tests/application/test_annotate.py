@@ -139,6 +139,10 @@ def test_an_existing_project_s_labels_are_adopted_before_the_first_task(world):
     assert _events(registry, run)[:3] == ["Requested", "ProjectSchemaAdopted", "TaskStarted"]
     assert run.label_schema["ground_truth"].classes == ("dog", "car") and run.label_schema.from_project
     assert run.created_projects == []  # found, not made: cleanup leaves it
+    from annoflow.application.audit import run_history
+
+    adopted = [e for e in run_history(registry, run.id) if e.event == "ProjectSchemaAdopted"]
+    assert [e.text for e in adopted] == ["follows the existing project's labels: ground_truth (2 classes)"]
 
 
 def test_a_run_without_fields_needs_an_existing_project_and_frees_its_key_when_refused(world):
