@@ -32,7 +32,7 @@ from annoflow.application.runs.registry import RunRegistry
 from annoflow.application.views import SampleCollection
 from annoflow.domain.annotation_run import AnnotationRun, RunError, RunStatus, check_run_key
 from annoflow.domain.label_schema import LabelSchema, LabelSchemaError, build_label_schema
-from annoflow.domain.project_schema import adopt_project_labels
+from annoflow.domain.project_schema import adopt_project_labels, check_new_project
 from annoflow.domain.samples import MediaType
 from annoflow.domain.task_plan import MediaItem, TaskPlan, plan_tasks
 
@@ -146,17 +146,16 @@ class Annotator:
     def _schema(self, sample_ids: Sequence[str], options: Mapping[str, Any], media_type: MediaType,
                 backend_options: Mapping[str, Any]) -> LabelSchema:
         field_schema = self.store.field_schema()
-        if options.get("label_schema") is None and options.get("label_field") is None and (
-                backend_options.get("project_name") is not None or backend_options.get("project_id") is not None):
-            # No field: the project's labels decide, and the fields are asked for at load time.
-            return build_label_schema(**options, media_type=media_type.value, field_schema=field_schema,
-                                      classes_from_project=True)
+        # A named project may exist and then give the classes: the run may name no field (they are asked
+        # for at load time) and new fields without classes (see _follow_project).
+        project = backend_options.get("project_name") is not None or backend_options.get("project_id") is not None
         # Observe only fields the run may edit, reading nothing else.
         named = _named_fields(options)
         existing = [p for p in field_schema if p in named] if named is not None else []
         observations = self.store.observe(sample_ids, existing)
         return build_label_schema(
-            **options, media_type=media_type.value, field_schema=field_schema, observations=observations
+            **options, media_type=media_type.value, field_schema=field_schema, observations=observations,
+            classes_from_project=project,
         )
 
     def _upload(self, run: AnnotationRun, session: BackendSession, upload: UploadRequest, plans: list[TaskPlan],
@@ -198,16 +197,16 @@ class Annotator:
 
     def _follow_project(self, run: AnnotationRun, session: BackendSession, upload: UploadRequest) -> UploadRequest:
         """An existing project's labels replace the run's classes and attributes (the seed's rule),
-        recorded before the first task; a run with no label field needs such a project."""
+        recorded before the first task; a run with no label field, or a new field without classes,
+        needs such a project, else it is refused before anything is made."""
         if not (run.project_schema_adopted or run.created_projects or run.tasks or run.started_tasks):
             labels = session.project_labels(upload)
             try:
                 if labels is not None:
                     run.adopt_project_schema(adopt_project_labels(run.label_schema, labels))
                     self.registry.save_run(run)
-                elif not run.label_schema.fields:
-                    raise LabelSchemaError(["no label field: give label_schema or label_field, or the name or id "
-                                            "of an existing CVAT project whose labels to use"])
+                else:  # a project to make (or none): the run's own classes, which must be there
+                    check_new_project(run.label_schema)
             except LabelSchemaError:
                 # Nothing was made on the server: free the key, so the corrected call can use it.
                 self.registry.delete_run(run.dataset, run.key)

@@ -111,6 +111,9 @@ class FieldSchema:
     allow_label_edits: bool = True
     allow_index_edits: bool = True
     allow_spatial_edits: bool = True
+    # When the run names a CVAT project: the widget links occluded_attr / group_id_attr ask for. An
+    # existing project's labels keep these and ignore the attributes' own widgets (the seed's warning).
+    project_links: tuple[AttributeSpec, ...] = attrs.field(default=(), converter=tuple)
 
     @property
     def is_spatial(self) -> bool:
@@ -155,7 +158,7 @@ class FieldSchema:
 @attrs.frozen
 class LabelSchema:
     fields: tuple[FieldSchema, ...] = attrs.field(converter=tuple)
-    # The run uploads to an existing CVAT project, whose labels rule.
+    # The classes and attributes are an existing CVAT project's labels (`project_schema.adopt_project_labels`).
     from_project: bool = False
 
     @property
@@ -241,8 +244,9 @@ class _Builder:
             return [name for _, name in mask_targets], []
         if given is None:
             if not existing and label_type != "scalar":
-                self.problem(f"{where}: classes are required for a new field")
-                return [], []
+                if not self.from_project:
+                    self.problem(f"{where}: classes are required for a new field")
+                return [], []  # else an existing project's labels give them (`project_schema.check_new_project`)
             seen = self.observations.get(path)
             return (list(seen.classes) if seen is not None and label_type != "scalar" else []), []
         if not isinstance(given, (list, tuple)):
@@ -479,7 +483,13 @@ def build_label_schema(
     observations: SchemaObservations = SchemaObservations(),
     classes_from_project: bool = False,
 ) -> LabelSchema:
-    """Resolve annotate()'s schema arguments, or raise one LabelSchemaError listing every problem."""
+    """Resolve annotate()'s schema arguments, or raise one LabelSchemaError listing every problem.
+
+    ``classes_from_project``: the run names a CVAT project, which may exist already and then
+    gives the classes and attributes (`project_schema.adopt_project_labels`). So the run may
+    name no label field, and a new field may come without classes; what is given is still
+    checked and kept, for the case the project turns out to be new (`check_new_project`).
+    """
     b = _Builder(field_schema, observations, media_type, classes_from_project)
     kwargs_flags = {
         "allow_additions": allow_additions, "allow_deletions": allow_deletions,
@@ -525,8 +535,8 @@ def build_label_schema(
         if schema is not None:
             fields.append(schema)
     if b.problems:
-        raise LabelSchemaError(b.problems)
-    return LabelSchema(fields, from_project=classes_from_project)
+        raise LabelSchemaError(list(dict.fromkeys(b.problems)))  # a link checked twice is reported once
+    return LabelSchema(fields)
 
 
 def _field(b: _Builder, path: Any, where: str, entry: Mapping[str, Any], flags: Mapping[str, Any],
@@ -560,14 +570,6 @@ def _field(b: _Builder, path: Any, where: str, entry: Mapping[str, Any], flags: 
             value = True
         allow[flag] = value
     scalar_kind = existing_kind.value if existing_kind is not None and existing_kind.is_scalar else None
-    if b.from_project:
-        # The project's labels rule, so classes and attributes are ignored; the seed still links
-        # occluded_attr / group_id_attr, the only way to reach those widgets in a project upload.
-        linked: list[AttributeSpec] = []
-        if label_type in SPATIAL_TYPES:
-            linked = b.link_widget(where, path, linked, [], "occluded", occluded_attr)
-            linked = b.link_widget(where, path, linked, [], "group_id", group_id_attr)
-        return FieldSchema(path, label_type, existing, attributes=linked, scalar_kind=scalar_kind, **allow)
     targets = b.mask_targets(where, path, label_type, entry.get("mask_targets"), existing)
     given_classes = entry.get("classes")
     if inherited_classes and label_type == "segmentation":
@@ -576,9 +578,13 @@ def _field(b: _Builder, path: Any, where: str, entry: Mapping[str, Any], flags: 
     if label_type == "scalar" and classes and scalar_kind not in (None, "str"):
         b.problem(f"{where}: classes of a scalar field are strings; field '{path}' holds {scalar_kind}")
     specs = b.attributes(where, path, label_type, entry.get("attributes"), existing)
+    links: list[AttributeSpec] = []
     if label_type in SPATIAL_TYPES:
         specs = b.link_widget(where, path, specs, groups, "occluded", occluded_attr)
         specs = b.link_widget(where, path, specs, groups, "group_id", group_id_attr)
+        if b.from_project:
+            links = b.link_widget(where, path, links, [], "occluded", occluded_attr)
+            links = b.link_widget(where, path, links, [], "group_id", group_id_attr)
     names = [a.name for a in specs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -592,7 +598,7 @@ def _field(b: _Builder, path: Any, where: str, entry: Mapping[str, Any], flags: 
                 b.problem(f"{where}: attribute '{spec.name}' of classes {list(group.classes)} differs from the field-wide one")
     return FieldSchema(
         path, label_type, existing, classes=classes, class_groups=groups, attributes=specs,
-        mask_targets=targets, scalar_kind=scalar_kind, **allow,
+        mask_targets=targets, scalar_kind=scalar_kind, project_links=links, **allow,
     )
 
 

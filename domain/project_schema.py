@@ -1,24 +1,74 @@
 """A run into an existing CVAT project follows the project's labels, as the seed says.
 
 When annotate() targets a project that already exists, "the schema of the project is
-automatically applied": the run's classes and attributes are replaced by the project's
-labels and their attributes. The run's fields and label types stay (they name where
-uploaded labels come from and where annotations go), and so do the occluded and group_id
-widget links, the only attributes a project cannot carry.
+automatically applied": `adopt_project_labels` replaces the run's classes and attributes
+by the project's labels and their attributes. The run's fields, label types and ``allow_*``
+restrictions stay (they name what is uploaded and where annotations go), and so do the
+``occluded_attr`` / ``group_id_attr`` widget links, which a project cannot carry.
 
-A project's labels are plain class names, so one object in CVAT cannot say which of two
-fields it belongs to: a run into an existing project takes one label field, or none (then
-the fields are asked for at load time, as unexpected annotations). Several fields are
-refused, naming them.
+How the project's labels become the run's schema:
+- every field of the run gets the project's labels as its classes (in the project's order);
+  a segmentation field keeps the mask targets whose class the project has; a scalar field
+  whose name is a label of the project holds that label's free value (as annoflow's own
+  projects store scalar fields), any other scalar field takes the labels as its classes;
+- a label's attributes are the classes' attributes: field-wide when every label has the
+  same ones, else one class group per label that has any;
+- an attribute's CVAT input type maps to the schema's types: select, radio, checkbox and
+  text as they are, number as text whose values are read back as numbers (int when its
+  range and step are whole numbers, else float); a text attribute the run already knew
+  keeps the type of the values the dataset holds;
+- ``label_id`` is the provenance attribute annoflow puts on the labels of projects it
+  makes, not a user attribute: it is left out. Other names a label cannot hold (reserved
+  label properties, names that are not identifiers) are refused, as is an input type the
+  schema has no counterpart for;
+- a project attribute named like the field's occluded or group_id link yields to the link.
+
+Several fields in one project (the mapping back). The project's labels are plain names,
+shared by every field, so a CVAT object names its class but not its field. Its field is
+told by its object type: a tag belongs to the classification, classifications or scalar
+field, a rectangle or a mask to the detections or instances field, a polygon or polyline
+to the polylines or polygons field, points to the keypoints field, a mask of a mask
+target to the segmentation field (`OBJECT_TYPES`). Two fields that could take the same
+object (a common object type and a common class) cannot be told apart, so the run is
+refused at annotate() time, naming them, before any task exists.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Mapping, Sequence
 
 import attrs
 
 from annoflow.domain.label_schema import AttributeSpec, ClassGroup, FieldSchema, LabelSchema, LabelSchemaError
+from annoflow.domain.labels import RESERVED_ATTRIBUTE_NAMES
+
+# The attribute annoflow gives every label of the projects it makes: provenance, not the user's.
+PROVENANCE_ATTRIBUTE = "label_id"
+
+# The annotation objects (CVAT's tag and shape types) a field of each label type takes back.
+OBJECT_TYPES: Mapping[str, frozenset[str]] = {
+    "classification": frozenset({"tag"}),
+    "classifications": frozenset({"tag"}),
+    "scalar": frozenset({"tag"}),
+    "detections": frozenset({"rectangle", "mask"}),
+    "instances": frozenset({"rectangle", "mask"}),
+    "polylines": frozenset({"polygon", "polyline"}),
+    "polygons": frozenset({"polygon", "polyline"}),
+    "keypoints": frozenset({"points"}),
+    "segmentation": frozenset({"mask"}),
+}
+
+
+@attrs.frozen
+class ProjectAttribute:
+    """One attribute of a project's label, as the annotation tool defines it (all text)."""
+
+    name: str
+    input_type: str  # select, radio, checkbox, number or text
+    values: tuple[str, ...] = attrs.field(default=(), converter=tuple)  # a number's are min, max, step
+    default: str | None = None
+    mutable: bool = True
 
 
 @attrs.frozen
@@ -26,35 +76,134 @@ class ProjectLabel:
     """One label (class) of an existing project, with its attributes."""
 
     name: str
-    attributes: tuple[AttributeSpec, ...] = attrs.field(default=(), converter=tuple)
+    attributes: tuple[ProjectAttribute, ...] = attrs.field(default=(), converter=tuple)
+
+
+def takes(label_type: str, object_type: str) -> bool:
+    """Whether a field of this label type takes back an annotation object of this type."""
+    return object_type in OBJECT_TYPES.get(label_type, frozenset())
 
 
 def adopt_project_labels(schema: LabelSchema, labels: Sequence[ProjectLabel]) -> LabelSchema:
-    """The run's schema with the project's classes and attributes, or a LabelSchemaError."""
-    problems = []
-    if len(schema.fields) > 1:
-        problems.append(
-            "an existing CVAT project's labels are plain class names, so a run into it annotates one label field "
-            f"(or none, to choose fields at load time); this run has {', '.join(schema.field_names)}")
+    """The run's schema with the project's classes and attributes, or one LabelSchemaError listing every problem."""
+    problems: list[str] = []
     if not labels:
         problems.append("the existing CVAT project has no labels to annotate with")
+    names = [label.name for label in labels]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        problems.append(f"the existing CVAT project has several labels named {repeated}")
+    specs = {label.name: tuple(s for a in label.attributes if (s := _spec(label.name, a, problems)) is not None)
+             for label in labels}
+    # A scalar field named like a project label holds that label's value; the other fields share the rest.
+    value_labels = {f.path for f in schema if f.label_type == "scalar" and f.path in specs}
+    shared = tuple(n for n in dict.fromkeys(names) if n not in value_labels)
+    fields = [_adopted(field, shared, specs, value_labels, problems) for field in schema]
+    problems.extend(_ambiguities(fields))
     if problems:
         raise LabelSchemaError(problems)
-    return LabelSchema([_adopted(field, labels) for field in schema], from_project=True)
+    return LabelSchema(fields, from_project=True)
 
 
-def _adopted(field: FieldSchema, labels: Sequence[ProjectLabel]) -> FieldSchema:
-    widgets = tuple(a for a in (field.occluded_attribute, field.group_id_attribute) if a is not None)
-    names = tuple(label.name for label in labels)
-    if field.label_type == "scalar":
-        return attrs.evolve(field, classes=names if field.classes else (), class_groups=(), attributes=())
+def check_new_project(schema: LabelSchema) -> None:
+    """A project the run makes (or no project) takes the run's own classes: the ones left to
+    the project must have been given after all. Raises a LabelSchemaError naming each gap."""
+    problems = []
+    if not schema.fields:
+        problems.append("no label field: give label_schema or label_field, or the name or id of an existing "
+                        "CVAT project whose labels to use")
+    for field in schema:
+        if not field.existing and not field.classes and field.label_type not in ("scalar", "segmentation"):
+            problems.append(f"field {field.path!r}: classes are required for a new field, and no existing CVAT "
+                            "project gives them (the named project does not exist yet)")
+    if problems:
+        raise LabelSchemaError(problems)
+
+
+def _spec(label: str, attribute: ProjectAttribute, problems: list[str]) -> AttributeSpec | None:
+    name = attribute.name
+    where = f"attribute {name!r} of the project's label {label!r}"
+    if name == PROVENANCE_ATTRIBUTE:
+        return None
+    if not name.isidentifier():
+        problems.append(f"{where}: the name is not an identifier, so a label cannot hold it")
+        return None
+    if name in RESERVED_ATTRIBUTE_NAMES:
+        problems.append(f"{where}: the name is reserved for a label property")
+        return None
+    kind = attribute.input_type
+    default = attribute.default or None
+    if kind in ("select", "radio") and attribute.values:
+        return AttributeSpec(name, kind, values=attribute.values,
+                             default=default if default in attribute.values else None, mutable=attribute.mutable)
+    if kind == "checkbox":
+        return AttributeSpec(name, "checkbox", default=(default or "").lower() == "true", mutable=attribute.mutable)
+    if kind == "number":
+        whole = bool(attribute.values) and all(_is_int(v) for v in attribute.values)
+        return AttributeSpec(name, "text", default=default, mutable=attribute.mutable,
+                             value_type="int" if whole else "float")
+    if kind in ("text", "select", "radio"):  # a select without values is free text
+        return AttributeSpec(name, "text", default=default, mutable=attribute.mutable)
+    problems.append(f"{where}: input type {kind!r} has no counterpart (select, radio, checkbox, number, text)")
+    return None
+
+
+def _is_int(text: str) -> bool:
+    try:
+        int(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _adopted(field: FieldSchema, shared: tuple[str, ...], specs: Mapping[str, tuple[AttributeSpec, ...]],
+             value_labels: set[str], problems: list[str]) -> FieldSchema:
+    none = dict(class_groups=(), attributes=())
+    if field.label_type == "scalar" and field.path in value_labels:
+        return attrs.evolve(field, classes=(), **none)
     if field.label_type == "segmentation":
-        targets = tuple((value, name) for value, name in field.mask_targets if name in names)
-        return attrs.evolve(field, classes=tuple(n for v, n in targets if v != 0), class_groups=(), attributes=(),
-                            mask_targets=targets)
-    shared = labels[0].attributes if all(l.attributes == labels[0].attributes for l in labels) else ()
-    taken = {a.name for a in widgets}
-    groups = () if shared or all(not l.attributes for l in labels) else tuple(
-        ClassGroup([l.name], [a for a in l.attributes if a.name not in taken]) for l in labels if l.attributes)
-    attributes = tuple(a for a in shared if a.name not in taken) + widgets
-    return attrs.evolve(field, classes=names, class_groups=groups, attributes=attributes)
+        targets = tuple((value, name) for value, name in field.mask_targets if name in shared)
+        if specs and not any(value != 0 for value, _ in targets):
+            problems.append(f"field {field.path!r}: none of its mask targets "
+                            f"{[n for v, n in field.mask_targets if v != 0]} is a label of the project {list(shared)}")
+        return attrs.evolve(field, classes=tuple(n for v, n in targets if v != 0), mask_targets=targets, **none)
+    if specs and not shared:
+        problems.append(f"field {field.path!r}: the project has no label for it (its labels hold scalar fields' values)")
+    if field.label_type == "scalar":
+        return attrs.evolve(field, classes=shared, **none)
+    widgets = field.project_links  # occluded_attr / group_id_attr; the run's attributes' own widgets are ignored
+    known = {a.name: a for a in field.all_attributes if a.type == "text" and a.value_type is not None}
+
+    def own(spec: AttributeSpec) -> AttributeSpec:
+        before = known.get(spec.name)
+        if spec.type == "text" and spec.value_type is None and before is not None:
+            return attrs.evolve(spec, value_type=before.value_type)  # the values the dataset holds keep their type
+        return spec
+
+    per_class = {name: tuple(own(s) for s in specs[name] if s.name not in {w.name for w in widgets}) for name in shared}
+    distinct = set(per_class.values())
+    if len(distinct) <= 1:
+        common = next(iter(distinct), ())
+        return attrs.evolve(field, classes=shared, class_groups=(), attributes=common + widgets)
+    groups = tuple(ClassGroup([name], attributes) for name, attributes in per_class.items() if attributes)
+    return attrs.evolve(field, classes=shared, class_groups=groups, attributes=widgets)
+
+
+def _ambiguities(fields: Sequence[FieldSchema]) -> list[str]:
+    """Pairs of fields that could take the same annotation object: a common object type and class."""
+    problems = []
+    for a, b in itertools.combinations(fields, 2):
+        types = OBJECT_TYPES.get(a.label_type, frozenset()) & OBJECT_TYPES.get(b.label_type, frozenset())
+        classes = set(_class_names(a)) & set(_class_names(b))
+        if types and classes:
+            problems.append(
+                f"fields {a.path!r} ({a.label_type}) and {b.path!r} ({b.label_type}) would both take a "
+                f"{' or '.join(sorted(types))} of the project's labels {sorted(classes)}: the project's labels are "
+                "plain names, so what annotators draw could not be told apart; annotate them in separate runs")
+    return problems
+
+
+def _class_names(field: FieldSchema) -> tuple[str, ...]:
+    if field.label_type == "scalar" and not field.classes:
+        return (field.path,)
+    return field.classes

@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from annoflow.domain.label_schema import AttributeSpec, FieldSchema, LabelSchema
-from annoflow.domain.project_schema import ProjectLabel
+from annoflow.domain.project_schema import ProjectAttribute, ProjectLabel
 
 LABEL_ID = "label_id"
 SCALAR_VALUE = "value"
@@ -137,29 +137,14 @@ def recorded_labels(schema: LabelSchema, task: Any) -> ServerLabels:
 
 
 def project_labels(server_labels: Iterable[Mapping[str, Any]]) -> list[ProjectLabel]:
-    """An existing project's CVAT labels as the classes and attributes a run follows.
-
-    The ``label_id`` attribute is annoflow's provenance, not a user attribute; CVAT's number
-    input becomes text (the label schema has no numbers); checkbox defaults become bools.
-    """
-    out = []
-    for label in server_labels:
-        specs = []
-        for attribute in label.get("attributes", []):
-            if attribute["name"] == LABEL_ID:
-                continue
-            kind = attribute.get("input_type", "text")
-            values = tuple(attribute.get("values") or ())
-            default = attribute.get("default_value")
-            if kind in ("select", "radio"):
-                specs.append(AttributeSpec(attribute["name"], kind, values=values,
-                                           default=default if default in values else None,
-                                           mutable=bool(attribute.get("mutable", True))))
-            elif kind == "checkbox":
-                specs.append(AttributeSpec(attribute["name"], "checkbox", default=str(default).lower() == "true",
-                                           mutable=bool(attribute.get("mutable", True))))
-            else:
-                specs.append(AttributeSpec(attribute["name"], "text", default=default or None,
-                                           mutable=bool(attribute.get("mutable", True))))
-        out.append(ProjectLabel(label["name"], specs))
-    return out
+    """An existing project's CVAT labels as the domain reads them (`adopt_project_labels` decides
+    what each becomes): names, and attributes with their input type, values, default and mutability."""
+    return [
+        ProjectLabel(label["name"], [
+            ProjectAttribute(a["name"], a.get("input_type", "text"), [str(v) for v in a.get("values") or ()],
+                             None if a.get("default_value") is None else str(a["default_value"]),
+                             bool(a.get("mutable", True)))
+            for a in label.get("attributes", [])
+        ])
+        for label in server_labels
+    ]

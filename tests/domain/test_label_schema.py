@@ -158,15 +158,23 @@ def test_occluded_and_group_id_attrs_apply_to_spatial_fields_without_their_own()
     schema = build(label_schema={"predictions": {}, "weather": {}}, occluded_attr="is_occluded", group_id_attr="grp")
     predictions, weather = schema
     assert predictions.occluded_attribute.name == "is_occluded" and predictions.group_id_attribute.name == "grp"
-    assert weather.occluded_attribute is None
+    assert weather.attributes == ()
     own = build(label_schema={"ground_truth": {"attributes": {"occluded": {"type": "occluded"}}}}, occluded_attr="x")
     assert own[0].occluded_attribute.name == "occluded"
 
 
 def test_existing_project_needs_names_and_types_only():
+    # A named project may give the classes: a new field needs only its type, and no field is needed at all.
     schema = build(label_field="new_field", label_type="detections", classes_from_project=True)
-    assert schema.from_project and schema[0].classes == () and schema["new_field"].label_type == "detections"
+    assert schema[0].classes == () and schema["new_field"].label_type == "detections"
     assert build(classes_from_project=True).fields == ()
+    with pytest.raises(LabelSchemaError, match="classes are required for a new field"):
+        build(label_field="new_field", label_type="detections")  # no project: they are needed now
+    # what is given is still checked and kept, for a project that turns out to be new
+    (field,) = build(label_field="ground_truth", classes_from_project=True, attributes={"note": {"type": "text"}})
+    assert "person" in field.classes and [a.name for a in field.attributes] == ["note"]
+    with pytest.raises(LabelSchemaError, match="unknown type 'texte'"):
+        build(label_field="ground_truth", classes_from_project=True, attributes={"note": {"type": "texte"}})
 
 
 # --- invalid input: one error listing every problem -------------------------------------------
@@ -282,9 +290,12 @@ def test_a_class_group_may_repeat_the_field_wide_attribute_unchanged():
 
 
 def test_existing_project_still_links_occluded_and_group_id_attrs():
-    (field,) = build(label_field="ground_truth", classes_from_project=True, attributes={"ignored": {"type": "text"}},
-                     occluded_attr="is_occluded", group_id_attr="group_id_value")
-    assert field.classes == ()
+    from annoflow.domain.project_schema import ProjectLabel, adopt_project_labels
+
+    requested = build(label_field="ground_truth", classes_from_project=True, attributes={"ignored": {"type": "text"}},
+                      occluded_attr="is_occluded", group_id_attr="group_id_value")
+    (field,) = adopt_project_labels(requested, [ProjectLabel("car")])
+    assert field.classes == ("car",)  # the run's classes and attributes are ignored, the widget links kept
     assert [(a.name, a.type) for a in field.attributes] == [("is_occluded", "occluded"), ("group_id_value", "group_id")]
     (weather,) = build(label_field="weather", classes_from_project=True, occluded_attr="is_occluded")
     assert weather.attributes == ()
