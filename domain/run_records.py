@@ -49,7 +49,11 @@ class CvatLabelRef:
     """A CVAT label (class) and the schema field and class it stands for.
 
     CVAT has no notion of fields, so a class used by several fields goes up
-    under a disambiguated name; this reference maps it back.
+    under a disambiguated name; this reference maps it back. An existing
+    project's labels are plain names that several fields may share: one
+    reference per field, told apart by object type on load. A project label of
+    no run field is recorded with field "" so what annotators draw with it is
+    named when it loads as an unexpected label.
     """
 
     cvat_label_id: int

@@ -19,6 +19,7 @@ from annoflow.adapters.cvat_format.schema import (
     ServerLabels,
     cvat_classes,
     cvat_label_requests,
+    object_type,
     project_labels,
     recorded_labels,
 )
@@ -153,7 +154,7 @@ class CVATSession(BackendSession):
         return TaskRecord(
             task_id=task_id, project_id=project.project_id, job_ids=[j["id"] for j in jobs],
             frames=[FrameRef(s.id) for s in samples], uploaded=uploaded,
-            labels=[CvatLabelRef(label_id, c.cvat_name, c.field, c.class_name) for label_id, c in server.classes_by_id.items()]
+            labels=[CvatLabelRef(label_id, c.cvat_name, c.field, c.class_name) for label_id, c in server.pairs()]
             # a project's labels of no run field: what annotators draw with them loads as unexpected, by name
             + [CvatLabelRef(l["id"], l["name"], "", l["name"]) for l in task_labels if l["id"] not in server.classes_by_id],
             attributes=[CvatAttributeRef(spec, label, name) for (label, name), spec in server.spec_ids.items()],
@@ -227,9 +228,9 @@ class CVATSession(BackendSession):
             for obj in answer:
                 spec = server.spec_ids.get((obj["label_id"], LABEL_ID))
                 label_id = next((a["value"] for a in obj.get("attributes", []) if a["spec_id"] == spec), None)
-                if label_id:
-                    field = server.classes_by_id[obj["label_id"]].field
-                    uploaded.append(UploadedObject(field, label_id, samples[obj["frame"]].id, cvat_type, obj["id"]))
+                cvat_class = server.class_of(obj["label_id"], object_type(obj, kind))
+                if label_id and cvat_class is not None:
+                    uploaded.append(UploadedObject(cvat_class.field, label_id, samples[obj["frame"]].id, cvat_type, obj["id"]))
         return uploaded
 
     def download_task(self, request: UploadRequest, task: TaskRecord, originals: Callable[[], Mapping[str, Label]],

@@ -35,7 +35,7 @@ import attrs
 import numpy as np
 
 from annoflow.adapters.cvat_format import rle
-from annoflow.adapters.cvat_format.schema import LABEL_ID, SCALAR_VALUE, ServerLabels
+from annoflow.adapters.cvat_format.schema import LABEL_ID, SCALAR_VALUE, ServerLabels, object_type
 from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.domain.ids import new_id
 from annoflow.domain.label_schema import AttributeSpec, FieldSchema, LabelSchema
@@ -121,7 +121,7 @@ class Downloader:
         semantic: dict[tuple[str, int], list[Mapping[str, Any]]] = defaultdict(list)
         for kind, cvat_type in (("tags", "tag"), ("shapes", "shape")):
             for obj in data.get(kind, []):
-                cls = self.labels.classes_by_id.get(obj["label_id"])
+                cls = self.labels.class_of(obj["label_id"], object_type(obj, kind))
                 if cls is None:
                     unexpected.append(Unexpected(obj["frame"], cvat_type, obj["id"], obj))
                     continue

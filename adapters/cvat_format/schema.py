@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from annoflow.domain.label_schema import AttributeSpec, FieldSchema, LabelSchema
-from annoflow.domain.project_schema import ProjectAttribute, ProjectLabel
+from annoflow.domain.project_schema import ProjectAttribute, ProjectLabel, takes
 
 LABEL_ID = "label_id"
 SCALAR_VALUE = "value"
@@ -31,6 +31,7 @@ class CvatClass:
     field: str
     class_name: str
     attributes: tuple[AttributeSpec, ...]
+    label_type: str = ""  # the field's: which object types it takes back (`project_schema.OBJECT_TYPES`)
 
 
 def attribute_value(spec: AttributeSpec, value: Any) -> str:
@@ -74,7 +75,7 @@ def cvat_classes(schema: LabelSchema) -> list[CvatClass]:
                 specs = ()
             else:
                 specs = tuple(a for a in field.attributes_for(name) if a.type not in WIDGETS)
-            out.append(CvatClass(cvat_name, field.path, name, specs))
+            out.append(CvatClass(cvat_name, field.path, name, specs, field.label_type))
     return out
 
 
@@ -90,50 +91,85 @@ def cvat_label_requests(classes: Iterable[CvatClass], schema: LabelSchema) -> li
     return requests
 
 
+def object_type(obj: Mapping[str, Any], kind: str) -> str:
+    """A CVAT object's type as `project_schema.OBJECT_TYPES` names it: ``tag``, or the shape's type."""
+    return "tag" if kind in ("tag", "tags") else str(obj.get("type"))
+
+
 @attrs.frozen
 class ServerLabels:
-    """The ids CVAT gave the run's labels and attributes."""
+    """The ids CVAT gave the run's labels and attributes.
+
+    In a project or task the run made, each CVAT label is one class of one field. An existing
+    project's labels are plain names that every field of the run shares (`adopt_project_labels`),
+    so one label may stand for a class of several fields: ``shared`` holds them all, and an
+    object read back belongs to the one field whose label type takes its object type (the
+    domain refused runs where two fields could take the same object).
+    """
 
     label_ids: Mapping[tuple[str, str], int]  # (field, class) -> CVAT label id
     spec_ids: Mapping[tuple[int, str], int]  # (CVAT label id, attribute name) -> spec id
-    classes_by_id: Mapping[int, CvatClass]
+    classes_by_id: Mapping[int, CvatClass]  # CVAT label id -> its class (the first field's, when shared)
+    shared: Mapping[int, tuple[CvatClass, ...]] = attrs.field(factory=dict)  # labels of several fields
+
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[int, CvatClass]], spec_ids: Mapping[tuple[int, str], int]) -> "ServerLabels":
+        label_ids: dict[tuple[str, str], int] = {}
+        every: dict[int, list[CvatClass]] = {}
+        for label_id, c in pairs:
+            label_ids[(c.field, c.class_name)] = label_id
+            every.setdefault(label_id, []).append(c)
+        return cls(label_ids, spec_ids, {label_id: classes[0] for label_id, classes in every.items()},
+                   {label_id: tuple(classes) for label_id, classes in every.items() if len(classes) > 1})
+
+    def class_of(self, label_id: int, object_type: str) -> CvatClass | None:
+        """The class (and field) an object of this CVAT label and object type stands for, if any."""
+        several = self.shared.get(label_id)
+        if several is None:
+            return self.classes_by_id.get(label_id)
+        return next((c for c in several if takes(c.label_type, object_type)), None)
+
+    def class_in(self, field: str, label_id: int) -> CvatClass:
+        """The class a CVAT label stands for in one field (its attributes are the field's)."""
+        return next((c for c in self.shared.get(label_id, ()) if c.field == field), None) or self.classes_by_id[label_id]
+
+    def pairs(self) -> list[tuple[int, CvatClass]]:
+        """Every (CVAT label id, class) the run uses, a shared label once per field."""
+        return [(label_id, c) for label_id, first in self.classes_by_id.items() for c in self.shared.get(label_id, (first,))]
 
     @classmethod
     def match(cls, classes: Sequence[CvatClass], server_labels: Iterable[Mapping[str, Any]], *,
               existing_project: bool = False) -> "ServerLabels":
         """Pair the run's classes with the server's labels by name.
 
-        In a project the run made (or a task with its own labels) every class is there. An
-        existing project's labels rule, as the seed says: a class is matched by its CVAT name
-        or its plain name, and classes the project lacks are not sent.
+        In a project the run made (or a task with its own labels) every class is there, under
+        its CVAT name. An existing project's labels rule, as the seed says: the run's classes
+        are its labels' plain names (`adopt_project_labels`), matched as they are, and classes
+        the project lacks are not sent.
         """
-        by_name = {label["name"]: label for label in server_labels}
-        label_ids, spec_ids, classes_by_id = {}, {}, {}
+        labels = list(server_labels)
+        by_name = {label["name"]: label for label in labels}
+        pairs = []
         for c in classes:
-            label = by_name.get(c.cvat_name) or (by_name.get(c.class_name) if existing_project else None)
+            label = by_name.get(c.class_name if existing_project else c.cvat_name)
             if label is None:
                 if existing_project:
                     continue
                 raise ValueError(f"CVAT has no label named {c.cvat_name!r} for class {c.class_name!r} of field {c.field!r}")
-            label_ids[(c.field, c.class_name)] = label["id"]
-            classes_by_id[label["id"]] = c
-            for attribute in label.get("attributes", []):
-                spec_ids[(label["id"], attribute["name"])] = attribute["id"]
-        return cls(label_ids, spec_ids, classes_by_id)
+            pairs.append((label["id"], attrs.evolve(c, cvat_name=label["name"])))
+        used = {label_id for label_id, _ in pairs}
+        spec_ids = {(label["id"], a["name"]): a["id"] for label in labels if label["id"] in used
+                    for a in label.get("attributes", [])}
+        return cls.of(pairs, spec_ids)
 
 
 def recorded_labels(schema: LabelSchema, task: Any) -> ServerLabels:
     """The ServerLabels of a task from what its TaskCreated event recorded: no request needed."""
     classes = {(c.field, c.class_name): c for c in cvat_classes(schema)}
-    label_ids, classes_by_id = {}, {}
-    for ref in task.labels:
-        cls = classes.get((ref.field, ref.class_name))
-        if cls is None:
-            continue
-        label_ids[(ref.field, ref.class_name)] = ref.cvat_label_id
-        classes_by_id[ref.cvat_label_id] = cls
+    pairs = [(ref.cvat_label_id, classes[(ref.field, ref.class_name)]) for ref in task.labels
+             if (ref.field, ref.class_name) in classes]
     spec_ids = {(ref.cvat_label_id, ref.name): ref.spec_id for ref in task.attributes}
-    return ServerLabels(label_ids, spec_ids, classes_by_id)
+    return ServerLabels.of(pairs, spec_ids)
 
 
 def project_labels(server_labels: Iterable[Mapping[str, Any]]) -> list[ProjectLabel]:

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from annoflow.adapters.cvat_format.schema import LABEL_ID, ServerLabels
+from annoflow.adapters.cvat_format.schema import LABEL_ID, ServerLabels, object_type
 from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.domain.labels import Label
 from annoflow.domain.run_records import TaskRecord
@@ -64,7 +64,7 @@ def _unchanged(obj: Mapping[str, Any], kind: str, label_id: str | None, claims: 
     if label_id is None or claims[label_id] != 1:
         return None
     original, upload = originals.get(label_id), uploaded.get(label_id)
-    cvat_class = server.classes_by_id.get(obj.get("label_id"))
+    cvat_class = server.class_of(obj.get("label_id"), object_type(obj, kind))
     frame = obj.get("frame")
     if original is None or upload is None or cvat_class is None or cvat_class.field != upload.field:
         return None

@@ -63,7 +63,7 @@ class Uploader:
         if plan is None:
             spec_ids = self.labels.spec_ids
             specs = [(spec.name, spec_ids[(cvat_label, spec.name)], spec)
-                     for spec in self.labels.classes_by_id[cvat_label].attributes
+                     for spec in self.labels.class_in(self.field.path, cvat_label).attributes
                      if (cvat_label, spec.name) in spec_ids]  # an existing project's label may lack some
             plan = self._plans[cvat_label] = (spec_ids.get((cvat_label, LABEL_ID)), specs)
         return plan
