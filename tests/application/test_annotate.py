@@ -153,3 +153,44 @@ def test_a_run_without_fields_needs_an_existing_project_and_frees_its_key_when_r
     with pytest.raises(LabelSchemaError, match="no label field"):
         _annotate(annotator, store)  # and without a project, before anything is recorded
     assert not registry.has_run("quickstart", "k")
+
+
+def test_a_new_field_without_classes_takes_an_existing_project_s_labels_else_is_refused(world):
+    from annoflow.domain.project_schema import ProjectLabel
+
+    store, registry, backend, annotator, _ = world
+    with pytest.raises(LabelSchemaError, match="field 'new_boxes': classes are required for a new field"):
+        _annotate(annotator, store, label_field="new_boxes", label_type="detections", project_name="shared")
+    assert not registry.has_run("quickstart", "k") and backend.server.tasks == {} and backend.server.projects == {}
+    backend.server.projects[99] = "shared"
+    backend.server.project_labels[99] = [ProjectLabel("dog"), ProjectLabel("car")]
+    run = _annotate(annotator, store, label_field="new_boxes", label_type="detections", project_name="shared")
+    assert run.label_schema["new_boxes"].classes == ("dog", "car") and run.label_schema["new_boxes"].label_type == "detections"
+
+
+def test_fields_that_could_take_the_same_object_are_refused_before_any_task(world):
+    from annoflow.domain.project_schema import ProjectLabel
+
+    store, registry, backend, annotator, _ = world
+    backend.server.projects[99] = "shared"
+    backend.server.project_labels[99] = [ProjectLabel("cat")]
+    with pytest.raises(LabelSchemaError, match=r"fields 'ground_truth' \(detections\) and 'more' \(detections\)"):
+        _annotate(annotator, store, label_schema={"ground_truth": {}, "more": {"type": "detections", "classes": ["x"]}},
+                  project_name="shared")
+    assert backend.server.tasks == {} and backend.server.requests == 1  # the project's labels were read, nothing made
+    assert not registry.has_run("quickstart", "k")
+
+
+def test_an_upload_into_an_existing_project_resumes_with_the_schema_it_adopted(world):
+    from annoflow.domain.project_schema import ProjectLabel
+
+    store, registry, backend, annotator, _ = world
+    backend.server.projects[99] = "shared"
+    backend.server.project_labels[99] = [ProjectLabel("cat")]
+    backend.server.fail_fill_of_plan = 1
+    with pytest.raises(ConnectionError):
+        _annotate(annotator, store, label_field="ground_truth", project_name="shared", task_size=2)
+    backend.server.project_labels[99] = [ProjectLabel("cat"), ProjectLabel("bird")]  # the project changed meanwhile
+    run = _annotate(annotator, store, resume=True)
+    assert run.status is RunStatus.UPLOADED and _events(registry, run).count("ProjectSchemaAdopted") == 1
+    assert run.label_schema["ground_truth"].classes == ("cat",)  # the tasks of one run share one schema

@@ -209,6 +209,45 @@ def test_a_label_schema_travels_in_the_requested_event(registry_env):
     assert rebuilt.config["frame_start"]["/a.mp4"] == 3
 
 
+def test_an_adopted_project_schema_travels_in_its_event(registry_env):
+    from annoflow.domain.label_schema import build_label_schema
+    from annoflow.domain.project_schema import ProjectAttribute, ProjectLabel, adopt_project_labels
+
+    requested = build_label_schema(label_field="boxes", label_type="detections", occluded_attr="hidden",
+                                   field_schema={}, classes_from_project=True)
+    run = AnnotationRun.request(dataset="ds", key="k", backend="cvat", config={}, label_schema=requested,
+                                sample_ids=[new_id()])
+    adopted = adopt_project_labels(requested, [
+        ProjectLabel("car", [ProjectAttribute("size", "number", ("0", "9", "1"))]), ProjectLabel("dog")])
+    run.adopt_project_schema(adopted)
+    registry = RunRegistry(env=registry_env)
+    registry.add_run(run)
+    in_memory = registry_env["PERSISTENCE_MODULE"] == "eventsourcing.popo"
+    rebuilt = (registry if in_memory else RunRegistry(env=registry_env)).get_run("ds", "k")
+    assert rebuilt.label_schema == adopted and rebuilt.project_schema_adopted
+    assert rebuilt.label_schema["boxes"].project_links == requested["boxes"].project_links != ()
+
+
+def test_a_schema_recorded_before_projects_were_followed_still_decodes():
+    """Requested events stored before FieldSchema.project_links and LabelSchema.from_project existed."""
+    import json
+
+    from eventsourcing.persistence import JSONTranscoder
+
+    from annoflow.application.runs.registry import event_value_objects
+    from annoflow.application.runs.transcodings import register_value_objects
+    from annoflow.domain.label_schema import build_label_schema
+
+    transcoder = JSONTranscoder()
+    register_value_objects(transcoder, event_value_objects())
+    schema = build_label_schema(label_field="boxes", label_type="detections", classes=["a"], field_schema={})
+    stored = json.loads(transcoder.encode(schema))
+    del stored["_data_"]["from_project"]
+    for field in stored["_data_"]["fields"]:
+        del field["_data_"]["project_links"]
+    assert transcoder.decode(json.dumps(stored).encode()) == schema
+
+
 def test_scalar_changes_come_back_with_their_types(registry_env):
     registry = RunRegistry(env=registry_env)
     run = _full_run()
