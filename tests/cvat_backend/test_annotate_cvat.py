@@ -108,6 +108,11 @@ def test_an_existing_project_s_labels_rule(dataset, login, cvat_sim):
     assert {project_labels[s["label_id"]] for s in stored} <= truth_classes
     by_id = {u.label_id for u in dataset.registry.get_run("quickstart", "existing").tasks[task_id].uploaded}
     assert by_id == {d.id for d in expected}
+    # the run follows the project: its classes are the project's labels, recorded before its task
+    run = dataset.registry.get_run("quickstart", "existing")
+    assert run.label_schema["predictions"].classes == tuple(project_labels.values()) and run.label_schema.from_project
+    history = [type(e).__name__ for e in dataset.registry.history(run.id)]
+    assert history.index("ProjectSchemaAdopted") < history.index("TaskStarted")
 
 
 def test_an_upload_cut_short_resumes_without_orphan_tasks(dataset, login, cvat_sim):
