@@ -12,7 +12,7 @@ import orjson
 
 from annoflow.adapters.cvat.client import CVATClient
 from annoflow.adapters.cvat_backend import options as cvat_options
-from annoflow.adapters.cvat_backend.paused_gc import paused_gc
+from annoflow.adapters.paused_gc import paused_gc
 from annoflow.adapters.cvat_format.download import Downloader, imported_values, keep_unmoved, stray_label
 from annoflow.adapters.cvat_format.schema import (
     LABEL_ID,

@@ -16,10 +16,12 @@ from starlette.responses import Response
 from annoflow.adapters.cvat_sim.http import context, cvat_json, json_body
 from annoflow.adapters.cvat_sim.resources import get_job, get_task, labels_of_task
 from annoflow.adapters.cvat_sim.state import SimState, bad_request, now
+from annoflow.adapters.paused_gc import paused_gc
 
 SHAPE_TYPES = frozenset({"rectangle", "polygon", "polyline", "points", "ellipse", "cuboid", "mask", "skeleton"})
 SOURCES = frozenset({"manual", "semi-auto", "auto", "file", "consensus"})
 KINDS = ("tags", "shapes", "tracks")
+_NUMBER_TYPES = frozenset({int, float})
 
 
 class _Checker:
@@ -52,13 +54,14 @@ class _Checker:
     def _attributes(self, values: Any, label_id: int, kind: str) -> list[dict[str, Any]]:
         if not isinstance(values, list):
             raise bad_request(kind, "attributes must be a list")
+        specs = self.specs[label_id]
         out = []
         for item in values:
-            if not isinstance(item, dict) or not isinstance(item.get("value"), str):
+            if not isinstance(item, dict) or type(value := item.get("value")) is not str:
                 raise bad_request(kind, "an attribute value is {spec_id, value} with a string value")
-            if item.get("spec_id") not in self.specs[label_id]:
-                raise bad_request(kind, f"spec_id {item.get('spec_id')!r} is not an attribute of label {label_id}")
-            out.append({"spec_id": item["spec_id"], "value": item["value"]})
+            if (spec_id := item.get("spec_id")) not in specs:
+                raise bad_request(kind, f"spec_id {spec_id!r} is not an attribute of label {label_id}")
+            out.append({"spec_id": spec_id, "value": value})
         return out
 
     def _geometry(self, obj: dict[str, Any], kind: str, label_id: int) -> dict[str, Any]:
@@ -66,7 +69,8 @@ class _Checker:
         if shape_type not in SHAPE_TYPES:
             raise bad_request(kind, f'"{shape_type}" is not a valid choice.')
         points = obj.get("points", [])
-        if not isinstance(points, list) or not all(isinstance(p, (int, float)) and not isinstance(p, bool) for p in points):
+        # JSON numbers decode to exactly int or float (a bool is neither here).
+        if not isinstance(points, list) or not _NUMBER_TYPES.issuperset(map(type, points)):
             raise bad_request(kind, "points must be a list of numbers")
         if shape_type == "mask":
             _check_mask(points, kind)
@@ -84,7 +88,10 @@ class _Checker:
 
     def shape(self, obj: Any) -> dict[str, Any]:
         common = self._common(obj, "shapes")
-        return {**self._geometry(obj, "shapes", common["label_id"]), **common, "elements": []}
+        checked = self._geometry(obj, "shapes", common["label_id"])
+        checked.update(common)
+        checked["elements"] = []
+        return checked
 
     def track(self, obj: Any) -> dict[str, Any]:
         common = self._common(obj, "tracks")
@@ -108,8 +115,12 @@ class _Checker:
             items = body.get(kind, [])
             if not isinstance(items, list):
                 raise bad_request(kind, "Expected a list of items")
-            out[kind] = [{**check(item), **({"id": item["id"]} if isinstance(item, dict) and "id" in item else {})}
-                         for item in items]
+            checked = out[kind] = []
+            for item in items:
+                obj = check(item)
+                if "id" in item:  # check() made sure it is a dict
+                    obj["id"] = item["id"]
+                checked.append(obj)
         return out
 
 
@@ -153,7 +164,9 @@ def routes(state: SimState) -> dict[str, Any]:
         return state.tasks[job["task_id"]], job["start_frame"], job["stop_frame"]
 
     async def annotations(request: Request) -> Response:
-        with state.lock:
+        # A task's annotations are tens of thousands of small acyclic objects, parsed, checked, stored
+        # and encoded at once: the cyclic collector would walk everything stored many times over.
+        with state.lock, paused_gc():
             task, first, last = _scope(request)
             stored = task["annotations"]
             whole_task = "task_id" in request.path_params

@@ -2,7 +2,7 @@ import gc
 
 import pytest
 
-from annoflow.adapters.cvat_backend.paused_gc import paused_gc
+from annoflow.adapters.paused_gc import paused_gc
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,9 @@
 """Pausing Python's cyclic garbage collector while a task's objects are built.
 
-Converting a task builds hundreds of thousands of small dicts and lists that
-live until the task is sent. Each allocation burst triggers collections that
+Used on both sides of the wire: the CVAT backend converting a task, and the
+CVAT simulator parsing, checking and storing one. Converting a task builds
+hundreds of thousands of small dicts and lists that live until the task is
+sent. Each allocation burst triggers collections that
 walk every object still alive, which cost about a second per 50,000 shapes;
 these objects hold no reference cycles, so the collector finds nothing. As
 msgpack and orjson advise for bulk decoding, the collector is paused for the
