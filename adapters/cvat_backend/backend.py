@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -120,29 +121,37 @@ class CVATSession(BackendSession):
 
     def fill_task(self, request: UploadRequest, plan: TaskPlan, task_id: int, project: ProjectRef,
                   samples: Iterable[Sample]) -> TaskRecord:
-        # Sender threads: the media go up while the labels are read from the store (or while the
-        # previous task was filled, see start_media), and each job's annotations go up while the
-        # next job's are converted. The server works on one request while this process prepares
-        # the next.
+        # Sender threads: the media go up while the first job's labels are read from the store (or
+        # while the previous task was filled, see start_media), and each job's annotations go up
+        # while the next job's are read and converted. The server works on one request while this
+        # process prepares the next.
         sender = self._annotation_sender
         media_ready = self._media.pop(task_id, None) or self._media_sender.submit(self._upload_media, plan, task_id)
+        count = len(plan.media_paths)
+        read: list[Sample] = []
+        source = iter(samples)
         sent: list[Any] = []
         try:
-            with paused_gc():  # reading a task's labels builds as many objects as converting them
-                samples = list(samples)
-            if len(samples) != len(plan.media_paths):
-                raise ValueError(f"task {plan.name!r} plans {len(plan.media_paths)} media but got {len(samples)} samples")
-            meta = media_ready.result()
-            classes = cvat_classes(request.label_schema)
-            existing_project = project.project_id is not None and not project.created
-            task_labels = self.client.labels(task_id=task_id)
-            server = ServerLabels.match(classes, task_labels, existing_project=existing_project)
-            jobs = self.client.jobs(task_id)
+            # One pause for the task's whole life in this process: what it builds is dropped before the
+            # collector runs again, so only the provenance that outlives the call is ever walked.
             with paused_gc():
-                for first, last, target in self._annotation_targets(request, task_id, jobs, len(samples)):
-                    objects = self._objects(request, samples, first, last, meta, server)
+                self._read_upto(source, read, min(count, self.options.segment_size or count) - 1)
+                meta = media_ready.result()
+                classes = cvat_classes(request.label_schema)
+                existing_project = project.project_id is not None and not project.created
+                task_labels = self.client.labels(task_id=task_id)
+                server = ServerLabels.match(classes, task_labels, existing_project=existing_project)
+                jobs = self.client.jobs(task_id)
+                for first, last, target in self._annotation_targets(request, task_id, jobs, count):
+                    self._read_upto(source, read, last)
+                    objects = self._objects(request, read, first, last, meta, server)
                     sent.append((objects, sender.submit(self._put, objects, target)))
-                uploaded = [u for objects, answer in sent for u in self._provenance(answer.result(), objects, samples, server)]
+                self._read_upto(source, read, count)  # one more than planned, if the store has it
+                if len(read) != count:
+                    raise ValueError(f"task {plan.name!r} plans {count} media but got {len(read)} samples")
+                uploaded = [u for objects, answer in sent for u in self._provenance(answer.result(), objects, read, server)]
+                frames = [FrameRef(s.id) for s in read]
+                del read[:], sent[:]
         finally:
             for _, answer in sent:  # on an error, wait for (or drop) what is still queued
                 answer.cancel() or answer.exception()
@@ -153,12 +162,18 @@ class CVATSession(BackendSession):
             self.client.rename("tasks", task_id, plan.name)  # filled: the run is about to record it
         return TaskRecord(
             task_id=task_id, project_id=project.project_id, job_ids=[j["id"] for j in jobs],
-            frames=[FrameRef(s.id) for s in samples], uploaded=uploaded,
+            frames=frames, uploaded=uploaded,
             labels=[CvatLabelRef(label_id, c.cvat_name, c.field, c.class_name) for label_id, c in server.pairs()]
             # a project's labels of no run field: what annotators draw with them loads as unexpected, by name
             + [CvatLabelRef(l["id"], l["name"], "", l["name"]) for l in task_labels if l["id"] not in server.classes_by_id],
             attributes=[CvatAttributeRef(spec, label, name) for (label, name), spec in server.spec_ids.items()],
         )
+
+    @staticmethod
+    def _read_upto(source: Iterator[Sample], read: list[Sample], last: int) -> None:
+        """Read samples from the store until sample ``last`` is in ``read`` (or the store has no more)."""
+        for sample in itertools.islice(source, max(0, last + 1 - len(read))):
+            read.append(sample)
 
     def _upload_media(self, plan: TaskPlan, task_id: int) -> Mapping[str, Any]:
         # Index-prefixed names keep files from different folders apart, as FiftyOne names them.

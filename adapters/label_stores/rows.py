@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 import attrs
+import orjson
 
 from annoflow.domain.labels import (
     Classification,
@@ -113,7 +114,11 @@ def labels_from_rows(rows: Sequence[tuple[str, str, str, bytes | None]]) -> list
     """
     if not rows:
         return []
-    decoded = _decode("[" + ",".join(row[2] for row in rows) + "]")
+    joined = "[" + ",".join(row[2] for row in rows) + "]"
+    try:
+        decoded = orjson.loads(joined)  # several times faster; it refuses NaN, infinities and huge ints
+    except orjson.JSONDecodeError:
+        decoded = _decode(joined)
     builders = _BUILDERS
     return [builders[kind](label_id, values, mask) for (label_id, kind, _, mask), values in zip(rows, decoded)]
 
