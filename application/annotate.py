@@ -24,6 +24,7 @@ import attrs
 from annoflow.application.ports.annotation_backend import (
     AnnotationBackend,
     BackendSession,
+    ProjectNotFoundError,
     ProjectRef,
     UploadRequest,
 )
@@ -198,17 +199,19 @@ class Annotator:
     def _follow_project(self, run: AnnotationRun, session: BackendSession, upload: UploadRequest) -> UploadRequest:
         """An existing project's labels replace the run's classes and attributes (the seed's rule),
         recorded before the first task; a run with no label field, or a new field without classes,
-        needs such a project, else it is refused before anything is made."""
+        needs such a project, and a project id must name one the server shows: else the run is
+        refused before anything is made, and its record deleted."""
         if not (run.project_schema_adopted or run.created_projects or run.tasks or run.started_tasks):
-            labels = session.project_labels(upload)
             try:
+                labels = session.project_labels(upload)  # the first request: Requested is saved already
                 if labels is not None:
                     run.adopt_project_schema(adopt_project_labels(run.label_schema, labels))
                     self.registry.save_run(run)
                 else:  # a project to make (or none): the run's own classes, which must be there
                     check_new_project(run.label_schema)
-            except LabelSchemaError:
-                # Nothing was made on the server: free the key, so the corrected call can use it.
+            except (LabelSchemaError, ProjectNotFoundError):
+                # A project id that names no project, or labels the run cannot follow: nothing was
+                # made on the server, so free the key for the corrected call.
                 self.registry.delete_run(run.dataset, run.key)
                 raise
         return attrs.evolve(upload, label_schema=run.label_schema)

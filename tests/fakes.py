@@ -15,6 +15,7 @@ from annoflow.application.ports.annotation_backend import (
     BackendSession,
     DownloadedTask,
     MarkedResources,
+    ProjectNotFoundError,
     ProjectRef,
     TaskStatus,
     UploadRequest,
@@ -45,15 +46,27 @@ class FakeSession(BackendSession):
         self.server = server
         self.config = config
 
+    def _given_project(self, request: UploadRequest) -> int | None:
+        """The project named by id, which must exist (a real server answers 404 otherwise)."""
+        pid = request.config.recorded.get("project_id")
+        if pid is not None and pid not in self.server.projects:
+            raise ProjectNotFoundError(f"the fake server has no project {pid}")
+        return pid
+
     def project_labels(self, request: UploadRequest) -> list | None:
         name = request.config.recorded.get("project_name")
         self.server.requests += 1
-        pid = next((p for p, n in self.server.projects.items() if n == name), None)
+        pid = self._given_project(request)
+        if pid is None:
+            pid = next((p for p, n in self.server.projects.items() if n == name), None)
         # Only projects a test gave labels to have a schema to follow; others keep the run's.
         return self.server.project_labels.get(pid) if pid is not None else None
 
     def prepare_project(self, request: UploadRequest) -> ProjectRef:
         name = request.config.recorded.get("project_name")
+        if request.config.recorded.get("project_id") is not None:
+            self.server.requests += 1
+            return ProjectRef(self._given_project(request))
         if name is None:
             return ProjectRef(None)
         self.server.requests += 1
@@ -137,7 +150,7 @@ class FakeSession(BackendSession):
 
 class FakeBackend(AnnotationBackend):
     name = "fake"
-    known = ("segment_size", "project_name", "username", "password")
+    known = ("segment_size", "project_name", "project_id", "username", "password")
 
     def __init__(self, server: FakeServer | None = None, missing_media: Sequence[str] = ()) -> None:
         self.server = server or FakeServer()
@@ -150,7 +163,7 @@ class FakeBackend(AnnotationBackend):
             problems.append(f"segment_size must be a positive integer, got {size!r}")
         if problems:
             raise BackendConfigError(problems)
-        recorded = {k: v for k, v in options.items() if k in ("segment_size", "project_name")}
+        recorded = {k: v for k, v in options.items() if k in ("segment_size", "project_name", "project_id")}
         return BackendConfig(recorded, {k: v for k, v in options.items() if k in ("username", "password")})
 
     def check_media(self, paths: Sequence[str]) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from annoflow.adapters.cvat.client import CVATClient
+from annoflow.adapters.cvat.errors import CVATAuthError, CVATNotFoundError
 from annoflow.adapters.cvat_backend import options as cvat_options
 from annoflow.adapters.paused_gc import paused_gc
 from annoflow.adapters.cvat_format.download import Downloader, imported_values, keep_unmoved, stray_label
@@ -32,6 +33,7 @@ from annoflow.application.ports.annotation_backend import (
     BackendSession,
     DownloadedTask,
     MarkedResources,
+    ProjectNotFoundError,
     ProjectRef,
     TaskStatus,
     UnexpectedLabel,
@@ -75,9 +77,22 @@ class CVATSession(BackendSession):
             self._user_ids[name] = self.client.user_id(name)
         return self._user_ids[name]
 
+    def _given_project(self, project_id: int) -> int:
+        """The id of the project the run names by id, which must exist and be visible to the user:
+        CVAT answers 404 for a project that does not exist (or lies outside the request's
+        organization) and 403 for one the user may not see."""
+        try:
+            return int(self.client.project(project_id)["id"])
+        except (CVATNotFoundError, CVATAuthError) as error:
+            if error.status not in (403, 404):
+                raise
+            raise ProjectNotFoundError(
+                f"CVAT has no project {project_id} (or this user cannot see it): pass an existing project_id, "
+                "or project_name to create one") from error
+
     def prepare_project(self, request: UploadRequest) -> ProjectRef:
         if self.options.project_id is not None:
-            return ProjectRef(self.client.project(self.options.project_id)["id"])
+            return ProjectRef(self._given_project(self.options.project_id))
         if self.options.project_name is None:
             return ProjectRef(None)
         found = self.client.find_project(self.options.project_name)
@@ -89,7 +104,7 @@ class CVATSession(BackendSession):
 
     def project_labels(self, request: UploadRequest) -> list[ProjectLabel] | None:
         if self.options.project_id is not None:
-            project_id = self.client.project(self.options.project_id)["id"]
+            project_id = self._given_project(self.options.project_id)
         elif self.options.project_name is not None:
             found = self.client.find_project(self.options.project_name)
             if found is None:

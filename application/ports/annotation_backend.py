@@ -31,6 +31,12 @@ class BackendConfigError(ValueError):
         super().__init__("invalid backend options:\n" + "\n".join(f"  - {p}" for p in self.problems))
 
 
+class ProjectNotFoundError(LookupError):
+    """The run names, by id, a project the server does not show its user: none was made, nothing
+    was sent. Raised by `BackendSession.project_labels` (and `prepare_project`), before anything
+    is made; annotate() then deletes the run's record, so the corrected call can use its key."""
+
+
 @attrs.frozen
 class BackendConfig:
     """Checked options: what may be recorded in the run, and what may not.
@@ -130,7 +136,9 @@ class BackendSession(abc.ABC):
 
     def project_labels(self, request: UploadRequest) -> Sequence[ProjectLabel] | None:
         """The labels of the run's project when it exists already (they replace the run's classes
-        and attributes); None when the run names no project or one that does not exist yet."""
+        and attributes); None when the run names no project or one that does not exist yet (by
+        name: it is made). A project named by id that the server does not show raises
+        `ProjectNotFoundError`."""
         return None
 
     def confirm_project(self, request: UploadRequest, project: ProjectRef) -> None:

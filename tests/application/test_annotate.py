@@ -194,3 +194,25 @@ def test_an_upload_into_an_existing_project_resumes_with_the_schema_it_adopted(w
     run = _annotate(annotator, store, resume=True)
     assert run.status is RunStatus.UPLOADED and _events(registry, run).count("ProjectSchemaAdopted") == 1
     assert run.label_schema["ground_truth"].classes == ("cat",)  # the tasks of one run share one schema
+
+
+def test_a_project_id_that_names_no_project_is_refused_after_requested_and_frees_the_key(world, monkeypatch):
+    from annoflow.application.ports.annotation_backend import ProjectNotFoundError
+    from annoflow.domain.project_schema import ProjectLabel
+    from tests.fakes import FakeSession
+
+    store, registry, backend, annotator, _ = world
+    recorded_when_asked = []
+    ask = FakeSession.project_labels
+    monkeypatch.setattr(FakeSession, "project_labels", lambda session, request: (
+        recorded_when_asked.append(registry.has_run("quickstart", "k")), ask(session, request))[1])
+    with pytest.raises(ProjectNotFoundError, match="no project 123"):
+        _annotate(annotator, store, label_field="ground_truth", project_id=123)
+    assert recorded_when_asked == [True]  # Requested comes before the first request, as ever
+    assert not registry.has_run("quickstart", "k") and backend.server.tasks == {} and backend.server.projects == {}
+    backend.server.projects[123] = "shared"
+    backend.server.project_labels[123] = [ProjectLabel("cat")]
+    run = _annotate(annotator, store, label_field="ground_truth", project_id=123)  # the same key, corrected
+    assert run.status is RunStatus.UPLOADED and run.created_projects == []
+    assert {t.project_id for t in run.tasks.values()} == {123} and set(backend.server.projects) == {123}
+    assert _events(registry, run)[:2] == ["Requested", "ProjectSchemaAdopted"]

@@ -15,6 +15,7 @@ import pytest
 from annoflow.adapters.cvat.errors import CVATError
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
 from annoflow.adapters.quickstart import CLASSES, WEATHER
+from annoflow.application.ports.annotation_backend import ProjectNotFoundError
 from annoflow.domain.label_schema import AttributeSpec, ClassGroup, LabelSchemaError
 from annoflow.domain.labels import Detection, Keypoint, Polyline, labels_in
 from tests.cvat_backend.conftest import PASSWORD, USER
@@ -152,3 +153,32 @@ def test_an_interrupted_upload_into_an_existing_project_resumes_with_the_adopted
     assert events.count("ProjectSchemaAdopted") == 1 and events[-1] == "UploadCompleted"
     assert dataset.registry.get_run("quickstart", "cut").label_schema["predictions"].classes == tuple(names)
     assert results.project_ids == [project_id] and len(results.task_ids) == 1
+
+
+def _refused_and_nothing_left(dataset, login, cvat_sim, project_id):
+    with pytest.raises(ProjectNotFoundError) as caught:
+        dataset.annotate("typo", label_field="predictions", project_id=project_id, **login)
+    assert str(caught.value) == (f"CVAT has no project {project_id} (or this user cannot see it): pass an existing "
+                                 "project_id, or project_name to create one")
+    assert cvat_sim.state.tasks == {} and dataset.list_annotation_runs() == []  # nothing made, the key is free
+
+
+def test_a_project_id_that_names_no_project_is_refused_and_frees_the_key(dataset, login, cvat_sim):
+    _refused_and_nothing_left(dataset, login, cvat_sim, 4242)
+    assert cvat_sim.state.projects == {}
+    project_id, names = _foreign_project(cvat_sim)
+    results = dataset.annotate("typo", label_field="predictions", project_id=project_id, **login)  # the corrected call
+    assert results.project_ids == [project_id] and _event_names(dataset, "typo")[:2] == ["Requested", "ProjectSchemaAdopted"]
+
+
+def test_a_project_the_user_cannot_see_is_refused_like_a_missing_one(dataset, login, cvat_sim):
+    cvat_sim.state.add_organization("elsewhere", owner="reviewer")
+    reviewer = httpx.Client(base_url=cvat_sim.url, headers={"X-Organization": "elsewhere"})
+    token = reviewer.post("/api/auth/login", json={"username": "reviewer", "password": "reviewer-pw"}).json()["key"]
+    reviewer.headers["Authorization"] = "Token " + token
+    hidden = reviewer.post("/api/projects", json={"name": "theirs", "labels": [{"name": "car"}]}).json()["id"]
+    _refused_and_nothing_left(dataset, login, cvat_sim, hidden)  # CVAT answers 404 outside the project's organization
+    project_id, _ = _foreign_project(cvat_sim)
+    cvat_sim.faults.add("GET", rf"^/api/projects/{project_id}$", nth=1, status=403)  # and 403 without the permission
+    _refused_and_nothing_left(dataset, login, cvat_sim, project_id)
+    assert sorted(cvat_sim.state.projects) == sorted([hidden, project_id])
