@@ -247,8 +247,10 @@ def merge_task(
     scalar_kinds = dict(scalar_kinds or {})
     changes: list[MergedChange] = []
     rejections: list[Rejection] = []
-    by_cvat_id = {(u.field, u.cvat_id): u.label_id for u in task.uploaded}
-    uploaded_ids = {(u.field, u.label_id): u for u in task.uploaded}
+    up = task.uploaded  # read column by column: no object per uploaded label
+    by_cvat_id = dict(zip(zip(up.fields, up.cvat_ids), up.label_ids))
+    uploaded_ids = {(f, label_id): (sample_id, cvat_id)
+                    for f, label_id, sample_id, cvat_id in zip(up.fields, up.label_ids, up.sample_ids, up.cvat_ids)}
     for field in schema:
         target = dest_field.get(field.path, field.path)
         if field.label_type == "scalar":
@@ -285,14 +287,14 @@ def merge_task(
                 continue
             fresh = item.label.replace(id=new_id())  # its id is fixed now, so re-applying never copies it
             changes.append(MergedChange(MergeAction.ADDED, item.sample_id, target, fresh.id, label=fresh, cvat_id=cvat_id))
-        for (uploaded_field, label_id), upload in uploaded_ids.items():
+        for (uploaded_field, label_id), (sample_id, cvat_id) in uploaded_ids.items():
             if uploaded_field != field.path or label_id in claimed or label_id not in originals:
                 continue
             if target != field.path:
                 continue  # loading into another field leaves the source field alone
             if not field.allow_deletions:
-                rejections.append(Rejection(upload.sample_id, field.path, "allow_deletions", "delete the label",
-                                            label_id, None, upload.cvat_id))
+                rejections.append(Rejection(sample_id, field.path, "allow_deletions", "delete the label",
+                                            label_id, None, cvat_id))
                 continue
-            changes.append(MergedChange(MergeAction.DELETED, upload.sample_id, field.path, label_id, cvat_id=upload.cvat_id))
+            changes.append(MergedChange(MergeAction.DELETED, sample_id, field.path, label_id, cvat_id=cvat_id))
     return changes, rejections

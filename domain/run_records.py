@@ -8,11 +8,12 @@ replay into the same objects on any machine.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from typing import Any
 
 import attrs
 
-from annoflow.domain.ids import check_id
+from annoflow.domain.ids import check_id, is_id
 from annoflow.domain.labels import Label, Scalar
 
 
@@ -75,6 +76,58 @@ def _tuple(value: Any) -> tuple:
     return tuple(value)
 
 
+_CVAT_TYPES = frozenset(t.value for t in CvatObjectType)
+
+
+@attrs.frozen
+class UploadedObjects:
+    """A task's provenance, one column per property of `UploadedObject`, in upload order.
+
+    A task of 50,000 labels would otherwise be 50,000 objects, built when the task is
+    filled and again each time the run is read back; columns are built by appending and
+    stored as they are. Iterating gives the `UploadedObject` of each row.
+    """
+
+    fields: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    label_ids: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    sample_ids: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    cvat_types: tuple[str, ...] = attrs.field(default=(), converter=_tuple)  # CvatObjectType values
+    cvat_ids: tuple[int, ...] = attrs.field(default=(), converter=_tuple)
+    frames: tuple[int | None, ...] = attrs.field(default=(), converter=_tuple)
+
+    def __attrs_post_init__(self) -> None:
+        columns = attrs.astuple(self, recurse=False)
+        if len({len(column) for column in columns}) > 1:
+            raise ValueError(f"uploaded objects' columns differ in length: {[len(c) for c in columns]}")
+        # Checked column by column, at C speed where it can be: ids are 24 hex digits, types known.
+        for name, column in (("label_id", self.label_ids), ("sample_id", self.sample_ids)):
+            if not all(map(is_id, column)):
+                bad = next(v for v in column if not is_id(v))
+                raise ValueError(f"{name} must be 24 lowercase hex digits, got {bad!r}")
+        if not _CVAT_TYPES.issuperset(self.cvat_types):
+            raise ValueError(f"unknown CVAT object types: {sorted(set(self.cvat_types) - _CVAT_TYPES)}")
+
+    @classmethod
+    def of(cls, objects: Any) -> "UploadedObjects":
+        """From uploaded objects (or columns already), for callers that build them one by one."""
+        if isinstance(objects, UploadedObjects):
+            return objects
+        rows = [(u.field, u.label_id, u.sample_id, u.cvat_type.value, u.cvat_id, u.frame) for u in objects]
+        return cls(*(zip(*rows) if rows else ((),) * 6))
+
+    def __len__(self) -> int:
+        return len(self.label_ids)
+
+    def __getitem__(self, index: int) -> UploadedObject:
+        return UploadedObject(self.fields[index], self.label_ids[index], self.sample_ids[index], self.cvat_types[index],
+                              self.cvat_ids[index], self.frames[index])
+
+    def __iter__(self) -> Iterator[UploadedObject]:
+        for field, label_id, sample_id, cvat_type, cvat_id, frame in zip(
+                self.fields, self.label_ids, self.sample_ids, self.cvat_types, self.cvat_ids, self.frames):
+            yield UploadedObject(field, label_id, sample_id, cvat_type, cvat_id, frame)
+
+
 @attrs.frozen
 class TaskRecord:
     """Everything needed later to read a CVAT task back: ids, frames, provenance."""
@@ -83,7 +136,7 @@ class TaskRecord:
     project_id: int | None
     job_ids: tuple[int, ...] = attrs.field(converter=_tuple)
     frames: tuple[FrameRef, ...] = attrs.field(converter=_tuple)
-    uploaded: tuple[UploadedObject, ...] = attrs.field(converter=_tuple)
+    uploaded: UploadedObjects = attrs.field(converter=UploadedObjects.of)
     labels: tuple[CvatLabelRef, ...] = attrs.field(converter=_tuple)
     attributes: tuple[CvatAttributeRef, ...] = attrs.field(converter=_tuple)
 

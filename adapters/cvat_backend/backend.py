@@ -42,7 +42,7 @@ from annoflow.application.ports.annotation_backend import (
 from annoflow.domain.labels import Label
 from annoflow.domain.merge import ImportedLabel
 from annoflow.domain.project_schema import ProjectLabel
-from annoflow.domain.run_records import CvatAttributeRef, CvatLabelRef, FrameRef, TaskRecord, UploadedObject
+from annoflow.domain.run_records import CvatAttributeRef, CvatLabelRef, FrameRef, TaskRecord, UploadedObjects
 from annoflow.domain.samples import MediaType, Sample
 from annoflow.domain.task_plan import TaskPlan
 
@@ -164,7 +164,8 @@ class CVATSession(BackendSession):
                 self._read_upto(source, read, count)  # one more than planned, if the store has it
                 if len(read) != count:
                     raise ValueError(f"task {plan.name!r} plans {count} media but got {len(read)} samples")
-                uploaded = [u for objects, answer in sent for u in self._provenance(answer.result(), objects, read, server)]
+                rows = [row for objects, answer in sent for row in self._provenance(answer.result(), objects, read, server)]
+                uploaded = UploadedObjects(*(zip(*rows) if rows else ((),) * 6))
                 frames = [FrameRef(s.id) for s in read]
                 del read[:], sent[:]
         finally:
@@ -239,8 +240,8 @@ class CVATSession(BackendSession):
 
     @staticmethod
     def _provenance(stored: Mapping[str, Any], sent: Mapping[str, list[tuple[dict[str, Any], UploadedFrom]]],
-                    samples: Sequence[Sample], server: ServerLabels) -> list[UploadedObject]:
-        """CVAT's ids of the uploaded objects.
+                    samples: Sequence[Sample], server: ServerLabels) -> list[tuple[Any, ...]]:
+        """CVAT's ids of the uploaded objects: rows of `UploadedObjects`' columns.
 
         CVAT answers a PUT with the objects in the order they were sent, now with ids;
         when the answer does not line up with what was sent (count, frame or label), each
@@ -252,7 +253,7 @@ class CVATSession(BackendSession):
             if len(answer) == len(objects) and all(
                     a["frame"] == body["frame"] and a["label_id"] == body["label_id"]
                     for a, (body, _) in zip(answer, objects)):
-                uploaded += [UploadedObject(field, label_id, samples[a["frame"]].id, cvat_type, a["id"])
+                uploaded += [(field, label_id, samples[a["frame"]].id, cvat_type, a["id"], None)
                              for a, (_, (field, label_id)) in zip(answer, objects) if label_id]
                 continue
             for obj in answer:
@@ -260,7 +261,7 @@ class CVATSession(BackendSession):
                 label_id = next((a["value"] for a in obj.get("attributes", []) if a["spec_id"] == spec), None)
                 cvat_class = server.class_of(obj["label_id"], object_type(obj, kind))
                 if label_id and cvat_class is not None:
-                    uploaded.append(UploadedObject(cvat_class.field, label_id, samples[obj["frame"]].id, cvat_type, obj["id"]))
+                    uploaded.append((cvat_class.field, label_id, samples[obj["frame"]].id, cvat_type, obj["id"], None))
         return uploaded
 
     def download_task(self, request: UploadRequest, task: TaskRecord, originals: Callable[[], Mapping[str, Label]],
@@ -277,7 +278,7 @@ class CVATSession(BackendSession):
         with paused_gc():
             data, unchanged = split_unchanged(data, task, originals, uploaders, server, sizes)
             found, strays = Downloader(request.label_schema, server).read(data, sizes)
-        by_cvat_id = {u.cvat_id: u.label_id for u in task.uploaded}
+        by_cvat_id = dict(zip(task.uploaded.cvat_ids, task.uploaded.label_ids))
         imported = [ImportedLabel(field, sample_id, label, label_id, (cvat_id,))
                     for field, sample_id, label, label_id, cvat_id in unchanged]
         for item in found:

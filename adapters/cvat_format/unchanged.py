@@ -43,7 +43,8 @@ def split_unchanged(
     spec_of = {cvat_label: spec for (cvat_label, name), spec in server.spec_ids.items() if name == LABEL_ID}
     claims = Counter(
         _label_id_of(obj, spec_of) for kind in ("tags", "shapes", "tracks") for obj in data.get(kind, ()))
-    uploaded = {u.label_id: u for u in task.uploaded}
+    up = task.uploaded
+    uploaded = {label_id: (field, sample_id) for field, label_id, sample_id in zip(up.fields, up.label_ids, up.sample_ids)}
     rest: dict[str, Any] = {**data}
     unchanged = []
     for kind, cvat_kind in _KINDS:
@@ -66,17 +67,18 @@ def _unchanged(obj: Mapping[str, Any], kind: str, label_id: str | None, claims: 
     original, upload = originals.get(label_id), uploaded.get(label_id)
     cvat_class = server.class_of(obj.get("label_id"), object_type(obj, kind))
     frame = obj.get("frame")
-    if original is None or upload is None or cvat_class is None or cvat_class.field != upload.field:
+    if original is None or upload is None or cvat_class is None or cvat_class.field != upload[0]:
         return None
-    if not isinstance(frame, int) or not 0 <= frame < len(task.frames) or task.frames[frame].sample_id != upload.sample_id:
+    field, sample_id = upload
+    if not isinstance(frame, int) or not 0 <= frame < len(task.frames) or task.frames[frame].sample_id != sample_id:
         return None
     width, height = sizes[frame] if frame < len(sizes) else sizes[0]
     # a bare label is a field value too: no one-label list to build and validate
-    bodies = [o.body for o in uploaders[upload.field].objects(original, frame, width, height)]
+    bodies = [o.body for o in uploaders[field].objects(original, frame, width, height)]
     if len(bodies) != 1 or (kind == "shapes") != ("points" in bodies[0]):
         return None  # labels of several CVAT objects (polylines with parts) take the full path
     sent = bodies[0]
-    occluded = uploaders[upload.field].occluded
+    occluded = uploaders[field].occluded
     if occluded is not None and occluded.name not in getattr(original, "attributes", {}):
         return None  # the widget's flag always comes back, so the download gives the label a new attribute
     if sent["label_id"] != obj["label_id"] or (sent.get("group") or 0) != (obj.get("group") or 0):
@@ -86,4 +88,4 @@ def _unchanged(obj: Mapping[str, Any], kind: str, label_id: str | None, claims: 
     if {a["spec_id"]: a["value"] for a in sent["attributes"]} != {
             a.get("spec_id"): a.get("value") for a in obj.get("attributes", ())}:
         return None
-    return upload.field, upload.sample_id, original
+    return field, sample_id, original

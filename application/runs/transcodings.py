@@ -23,7 +23,7 @@ import numpy as np
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from annoflow.domain.mask_codec import decode_mask, encode_mask
-from annoflow.domain.run_records import TaskRecord, UploadedObject
+from annoflow.domain.run_records import TaskRecord, UploadedObjects
 
 
 class NDArrayTranscoding(Transcoding):
@@ -103,12 +103,15 @@ class AttrsTranscoding(Transcoding):
 
 
 class TaskRecordTranscoding(AttrsTranscoding):
-    """A task record's uploaded objects as columns: one list per field, not one object per label.
+    """A task record's uploaded objects as columns: one list per property, not one object per label.
 
     A task of 50,000 labels otherwise costs 50,000 tagged objects in its TaskCreated event.
+    The record holds its provenance as columns already (`UploadedObjects`): they go out and
+    come back as they are.
     """
 
-    _COLUMNS = ("field", "label_id", "sample_id", "cvat_type", "cvat_id", "frame")
+    _COLUMNS = {"field": "fields", "label_id": "label_ids", "sample_id": "sample_ids",
+                "cvat_type": "cvat_types", "cvat_id": "cvat_ids", "frame": "frames"}
 
     def __init__(self) -> None:
         super().__init__(TaskRecord, "TaskRecord")
@@ -116,25 +119,12 @@ class TaskRecordTranscoding(AttrsTranscoding):
     def encode(self, obj: Any) -> dict[str, Any]:
         data = super().encode(obj)
         uploaded = obj.uploaded
-        # Plain attribute reads: this runs once per uploaded label, 50,000 times for a large task.
-        data["uploaded"] = {
-            "columns": {
-                "field": [u.field for u in uploaded],
-                "label_id": [u.label_id for u in uploaded],
-                "sample_id": [u.sample_id for u in uploaded],
-                "cvat_type": [u.cvat_type.value for u in uploaded],
-                "cvat_id": [u.cvat_id for u in uploaded],
-                "frame": [u.frame for u in uploaded],
-            },
-        }
+        data["uploaded"] = {"columns": {name: list(getattr(uploaded, column)) for name, column in self._COLUMNS.items()}}
         return data
 
     def decode(self, data: dict[str, Any]) -> Any:
         columns = data["uploaded"]["columns"]
-        data["uploaded"] = [
-            UploadedObject(field=f, label_id=l, sample_id=s, cvat_type=t, cvat_id=c, frame=fr)
-            for f, l, s, t, c, fr in zip(*(columns[name] for name in self._COLUMNS))
-        ]
+        data["uploaded"] = UploadedObjects(**{column: columns[name] for name, column in self._COLUMNS.items()})
         return super().decode(data)
 
 

@@ -158,6 +158,7 @@ def test_ids_are_found_by_label_id_when_the_answer_is_not_in_the_order_sent():
     from annoflow.adapters.cvat_backend.backend import CVATSession
     from annoflow.adapters.cvat_format.schema import ServerLabels, cvat_classes
     from annoflow.domain.label_schema import build_label_schema
+    from annoflow.domain.run_records import UploadedObjects
     from annoflow.domain.samples import Sample
 
     schema = build_label_schema(label_field="boxes", label_type="detections", classes=["cat"], field_schema={})
@@ -169,5 +170,6 @@ def test_ids_are_found_by_label_id_when_the_answer_is_not_in_the_order_sent():
     in_order = {"shapes": [{**body, "id": 100 + i} for i, (body, _) in enumerate(sent["shapes"])]}
     reversed_answer = {"shapes": in_order["shapes"][::-1]}
     for answer in (in_order, reversed_answer):
-        found = {u.label_id: (u.cvat_id, u.sample_id) for u in CVATSession._provenance(answer, sent, samples, server)}
+        rows = CVATSession._provenance(answer, sent, samples, server)
+        found = {u.label_id: (u.cvat_id, u.sample_id) for u in UploadedObjects(*zip(*rows))}
         assert found == {"a" * 24: (100, samples[0].id), "b" * 24: (101, samples[1].id)}

@@ -1,0 +1,43 @@
+"""A task's provenance held as columns: same rows as the objects, checked column by column."""
+
+from __future__ import annotations
+
+import pytest
+
+from annoflow.domain.ids import new_id
+from annoflow.domain.run_records import CvatObjectType, TaskRecord, UploadedObject, UploadedObjects
+
+
+def _objects(n: int) -> list[UploadedObject]:
+    sample = new_id()
+    return [UploadedObject("gt", new_id(), sample, "tag" if i % 2 else "shape", 100 + i, None if i % 3 else i)
+            for i in range(n)]
+
+
+def test_columns_give_back_the_objects_in_order():
+    objects = _objects(7)
+    columns = UploadedObjects.of(objects)
+    assert list(columns) == objects and len(columns) == 7
+    assert columns[3] == objects[3] and columns[3].cvat_type is CvatObjectType.TAG
+    assert columns.cvat_ids == tuple(range(100, 107))
+
+
+def test_a_task_record_takes_objects_or_columns_and_compares_by_rows():
+    objects = _objects(3)
+    by_objects = TaskRecord(1, None, [10], [], objects, [], [])
+    by_columns = TaskRecord(1, None, [10], [], UploadedObjects.of(objects), [], [])
+    assert by_objects == by_columns and list(by_objects.uploaded) == objects
+    assert len(TaskRecord(1, None, [], [], [], [], []).uploaded) == 0
+
+
+@pytest.mark.parametrize("change, problem", [
+    ({"label_ids": ("not-an-id",)}, "label_id must be 24 lowercase hex digits"),
+    ({"sample_ids": ("X" * 24,)}, "sample_id must be 24 lowercase hex digits"),
+    ({"cvat_types": ("cuboid",)}, "unknown CVAT object types"),
+    ({"cvat_ids": (1, 2)}, "differ in length"),
+])
+def test_bad_columns_are_refused_naming_the_problem(change, problem):
+    good = {"fields": ("gt",), "label_ids": (new_id(),), "sample_ids": (new_id(),), "cvat_types": ("shape",),
+            "cvat_ids": (1,), "frames": (None,)}
+    with pytest.raises(ValueError, match=problem):
+        UploadedObjects(**{**good, **change})
