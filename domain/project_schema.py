@@ -7,10 +7,14 @@ restrictions stay (they name what is uploaded and where annotations go), and so 
 ``occluded_attr`` / ``group_id_attr`` widget links, which a project cannot carry.
 
 How the project's labels become the run's schema:
-- every field of the run gets the project's labels as its classes (in the project's order);
-  a segmentation field keeps the mask targets whose class the project has; a scalar field
-  whose name is a label of the project holds that label's free value (as annoflow's own
-  projects store scalar fields), any other scalar field takes the labels as its classes;
+- every field of the run gets as its classes (in the project's order) the project's labels
+  that annotators can draw as an object the field takes: a CVAT label's type (``shape_type``)
+  is ``any`` or the one object type the label draws (a ``rectangle`` label serves a
+  detections field, not a keypoints one; `OBJECT_TYPES`). A field left with no class is
+  refused, naming the project's labels by type. A segmentation field keeps the mask targets
+  whose class the project has as an ``any`` or ``mask`` label; a scalar field whose name is a
+  label of the project that can be a tag holds that label's free value (as annoflow's own
+  projects store scalar fields), any other scalar field takes the tag labels as its classes;
 - a label's attributes are the classes' attributes: field-wide when every label has the
   same ones, else one class group per label that has any;
 - an attribute's CVAT input type maps to the schema's types: select, radio, checkbox and
@@ -29,8 +33,9 @@ told by its object type: a tag belongs to the classification, classifications or
 field, a rectangle or a mask to the detections or instances field, a polygon or polyline
 to the polylines or polygons field, points to the keypoints field, a mask of a mask
 target to the segmentation field (`OBJECT_TYPES`). Two fields that could take the same
-object (a common object type and a common class) cannot be told apart, so the run is
-refused at annotate() time, naming them, before any task exists.
+object (a common class, after the label types narrowed each field's classes, that can be
+drawn as an object type both take) cannot be told apart, so the run is refused at
+annotate() time, naming them, before any task exists.
 """
 
 from __future__ import annotations
@@ -45,6 +50,9 @@ from annoflow.domain.labels import RESERVED_ATTRIBUTE_NAMES
 
 # The attribute annoflow gives every label of the projects it makes: provenance, not the user's.
 PROVENANCE_ATTRIBUTE = "label_id"
+
+# The label type of a label annotators may draw as any object (CVAT's default label type).
+ANY_SHAPE = "any"
 
 # The annotation objects (CVAT's tag and shape types) a field of each label type takes back.
 OBJECT_TYPES: Mapping[str, frozenset[str]] = {
@@ -73,15 +81,23 @@ class ProjectAttribute:
 
 @attrs.frozen
 class ProjectLabel:
-    """One label (class) of an existing project, with its attributes."""
+    """One label (class) of an existing project, with its attributes and what annotators draw with it."""
 
     name: str
     attributes: tuple[ProjectAttribute, ...] = attrs.field(default=(), converter=tuple)
+    # CVAT's label type: "any", or the one object type annotators may draw with the label ("tag",
+    # "rectangle", "polygon", "polyline", "points", "mask", or one no field takes: "ellipse", ...).
+    shape_type: str = ANY_SHAPE
 
 
 def takes(label_type: str, object_type: str) -> bool:
     """Whether a field of this label type takes back an annotation object of this type."""
     return object_type in OBJECT_TYPES.get(label_type, frozenset())
+
+
+def draws_for(shape_type: str, label_type: str) -> bool:
+    """Whether a label of this CVAT label type can draw an object a field of this label type takes."""
+    return shape_type == ANY_SHAPE or takes(label_type, shape_type)
 
 
 def adopt_project_labels(schema: LabelSchema, labels: Sequence[ProjectLabel]) -> LabelSchema:
@@ -95,11 +111,14 @@ def adopt_project_labels(schema: LabelSchema, labels: Sequence[ProjectLabel]) ->
         problems.append(f"the existing CVAT project has several labels named {repeated}")
     specs = {label.name: tuple(s for a in label.attributes if (s := _spec(label.name, a, problems)) is not None)
              for label in labels}
-    # A scalar field named like a project label holds that label's value; the other fields share the rest.
-    value_labels = {f.path for f in schema if f.label_type == "scalar" and f.path in specs}
+    kinds = {label.name: label.shape_type for label in labels}
+    # A scalar field named like a project label that can be a tag holds that label's value; the other
+    # fields share the rest, each the labels that can draw what it takes.
+    value_labels = {f.path for f in schema
+                    if f.label_type == "scalar" and f.path in specs and draws_for(kinds[f.path], "scalar")}
     shared = tuple(n for n in dict.fromkeys(names) if n not in value_labels)
-    fields = [_adopted(field, shared, specs, value_labels, problems) for field in schema]
-    problems.extend(_ambiguities(fields))
+    fields = [_adopted(field, shared, specs, kinds, value_labels, problems) for field in schema]
+    problems.extend(_ambiguities(fields, kinds))
     if problems:
         raise LabelSchemaError(problems)
     return LabelSchema(fields, from_project=True)
@@ -157,20 +176,30 @@ def _is_int(text: str) -> bool:
 
 
 def _adopted(field: FieldSchema, shared: tuple[str, ...], specs: Mapping[str, tuple[AttributeSpec, ...]],
-             value_labels: set[str], problems: list[str]) -> FieldSchema:
+             kinds: Mapping[str, str], value_labels: set[str], problems: list[str]) -> FieldSchema:
     none = dict(class_groups=(), attributes=())
     if field.label_type == "scalar" and field.path in value_labels:
         return attrs.evolve(field, classes=(), **none)
+    usable = tuple(n for n in shared if draws_for(kinds[n], field.label_type))  # what annotators draw it with
     if field.label_type == "segmentation":
-        targets = tuple((value, name) for value, name in field.mask_targets if name in shared)
+        targets = tuple((value, name) for value, name in field.mask_targets if name in usable)
+        wanted = [n for v, n in field.mask_targets if v != 0]
         if specs and not any(value != 0 for value, _ in targets):
-            problems.append(f"field {field.path!r}: none of its mask targets "
-                            f"{[n for v, n in field.mask_targets if v != 0]} is a label of the project {list(shared)}")
+            if any(n in shared for n in wanted):
+                problems.append(f"field {field.path!r} ({field.label_type}): none of its mask targets {wanted} is a "
+                                f"label of the project that can be drawn as {_drawn_as(field.label_type)} "
+                                f"({_by_type(kinds)})")
+            else:
+                problems.append(f"field {field.path!r}: none of its mask targets {wanted} is a label of the project "
+                                f"{list(shared)}")
         return attrs.evolve(field, classes=tuple(n for v, n in targets if v != 0), mask_targets=targets, **none)
     if specs and not shared:
         problems.append(f"field {field.path!r}: the project has no label for it (its labels hold scalar fields' values)")
+    elif specs and not usable:
+        problems.append(f"field {field.path!r} ({field.label_type}): none of the project's labels can be drawn as "
+                        f"{_drawn_as(field.label_type)} ({_by_type(kinds)})")
     if field.label_type == "scalar":
-        return attrs.evolve(field, classes=shared, **none)
+        return attrs.evolve(field, classes=usable, **none)
     widgets = field.project_links  # occluded_attr / group_id_attr; the run's attributes' own widgets are ignored
     known = {a.name: a for a in field.all_attributes if a.type == "text" and a.value_type is not None}
 
@@ -180,25 +209,41 @@ def _adopted(field: FieldSchema, shared: tuple[str, ...], specs: Mapping[str, tu
             return attrs.evolve(spec, value_type=before.value_type)  # the values the dataset holds keep their type
         return spec
 
-    per_class = {name: tuple(own(s) for s in specs[name] if s.name not in {w.name for w in widgets}) for name in shared}
+    per_class = {name: tuple(own(s) for s in specs[name] if s.name not in {w.name for w in widgets}) for name in usable}
     distinct = set(per_class.values())
     if len(distinct) <= 1:
         common = next(iter(distinct), ())
-        return attrs.evolve(field, classes=shared, class_groups=(), attributes=common + widgets)
+        return attrs.evolve(field, classes=usable, class_groups=(), attributes=common + widgets)
     groups = tuple(ClassGroup([name], attributes) for name, attributes in per_class.items() if attributes)
-    return attrs.evolve(field, classes=shared, class_groups=groups, attributes=widgets)
+    return attrs.evolve(field, classes=usable, class_groups=groups, attributes=widgets)
 
 
-def _ambiguities(fields: Sequence[FieldSchema]) -> list[str]:
-    """Pairs of fields that could take the same annotation object: a common object type and class."""
+def _drawn_as(label_type: str) -> str:
+    """The objects a field of this label type takes, for a message: "a mask or rectangle", "points"."""
+    words = " or ".join(sorted(OBJECT_TYPES.get(label_type, frozenset()))) or "nothing"
+    return words if words in ("points", "nothing") else f"a {words}"
+
+
+def _by_type(kinds: Mapping[str, str]) -> str:
+    """A project's labels grouped by CVAT label type, for a message."""
+    groups: dict[str, list[str]] = {}
+    for name, kind in kinds.items():
+        groups.setdefault(kind, []).append(name)
+    return "its labels by type: " + "; ".join(f"{kind}: {', '.join(names)}" for kind, names in sorted(groups.items()))
+
+
+def _ambiguities(fields: Sequence[FieldSchema], kinds: Mapping[str, str]) -> list[str]:
+    """Pairs of fields that could take the same annotation object: a common class (each field holds
+    only the labels that can draw what it takes) drawn as an object type both take."""
     problems = []
     for a, b in itertools.combinations(fields, 2):
         types = OBJECT_TYPES.get(a.label_type, frozenset()) & OBJECT_TYPES.get(b.label_type, frozenset())
-        classes = set(_class_names(a)) & set(_class_names(b))
-        if types and classes:
+        classes = sorted(set(_class_names(a)) & set(_class_names(b)))
+        drawn = {t for c in classes for t in types if kinds.get(c, ANY_SHAPE) in (ANY_SHAPE, t)}
+        if drawn:
             problems.append(
                 f"fields {a.path!r} ({a.label_type}) and {b.path!r} ({b.label_type}) would both take a "
-                f"{' or '.join(sorted(types))} of the project's labels {sorted(classes)}: the project's labels are "
+                f"{' or '.join(sorted(drawn))} of the project's labels {classes}: the project's labels are "
                 "plain names, so what annotators draw could not be told apart; annotate them in separate runs")
     return problems
 

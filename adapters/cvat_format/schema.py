@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from annoflow.domain.label_schema import AttributeSpec, FieldSchema, LabelSchema
-from annoflow.domain.project_schema import ProjectAttribute, ProjectLabel, takes
+from annoflow.domain.project_schema import ANY_SHAPE, ProjectAttribute, ProjectLabel, takes
 
 LABEL_ID = "label_id"
 SCALAR_VALUE = "value"
@@ -101,10 +101,11 @@ class ServerLabels:
     """The ids CVAT gave the run's labels and attributes.
 
     In a project or task the run made, each CVAT label is one class of one field. An existing
-    project's labels are plain names that every field of the run shares (`adopt_project_labels`),
-    so one label may stand for a class of several fields: ``shared`` holds them all, and an
-    object read back belongs to the one field whose label type takes its object type (the
-    domain refused runs where two fields could take the same object).
+    project's labels are plain names that every field taking what the label draws shares (an
+    ``any`` label: every field; a typed one: the fields that take its object type; see
+    `adopt_project_labels`), so one label may stand for a class of several fields: ``shared``
+    holds them all, and an object read back belongs to the one field whose label type takes its
+    object type (the domain refused runs where two fields could take the same object).
     """
 
     label_ids: Mapping[tuple[str, str], int]  # (field, class) -> CVAT label id
@@ -174,13 +175,14 @@ def recorded_labels(schema: LabelSchema, task: Any) -> ServerLabels:
 
 def project_labels(server_labels: Iterable[Mapping[str, Any]]) -> list[ProjectLabel]:
     """An existing project's CVAT labels as the domain reads them (`adopt_project_labels` decides
-    what each becomes): names, and attributes with their input type, values, default and mutability."""
+    what each becomes): names, label types (what annotators may draw with each; CVAT's default is
+    ``any``), and attributes with their input type, values, default and mutability."""
     return [
         ProjectLabel(label["name"], [
             ProjectAttribute(a["name"], a.get("input_type", "text"), [str(v) for v in a.get("values") or ()],
                              None if a.get("default_value") is None else str(a["default_value"]),
                              bool(a.get("mutable", True)))
             for a in label.get("attributes", [])
-        ])
+        ], shape_type=label.get("type") or ANY_SHAPE)
         for label in server_labels
     ]

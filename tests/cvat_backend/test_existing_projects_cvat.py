@@ -182,3 +182,51 @@ def test_a_project_the_user_cannot_see_is_refused_like_a_missing_one(dataset, lo
     cvat_sim.faults.add("GET", rf"^/api/projects/{project_id}$", nth=1, status=403)  # and 403 without the permission
     _refused_and_nothing_left(dataset, login, cvat_sim, project_id)
     assert sorted(cvat_sim.state.projects) == sorted([hidden, project_id])
+
+
+def _typed_project(sim, kinds, name="typed"):
+    """A project whose labels have CVAT types, as made in CVAT's UI: ``kinds`` maps label name -> type."""
+    labels = [{"name": n, "type": kind, "attributes": []} for n, kind in kinds.items()]
+    answer = _api(sim).post("/api/projects", json={"name": name, "labels": labels})
+    answer.raise_for_status()
+    return answer.json()["id"]
+
+
+def test_a_typed_label_serves_only_the_fields_that_take_its_type(dataset, login, cvat_sim):
+    kinds = {"person": "any", "dog": "tag", **{c: "rectangle" for c in CLASSES if c not in ("person", "dog")},
+             "region": "polyline", "lane": "polyline", **{w: "tag" for w in WEATHER}}
+    project_id = _typed_project(cvat_sim, kinds)
+    schema = {"predictions": {}, "polylines": {}, "keypoints": {}, "weather": {}}
+    before = {s.id: dict(s.fields) for s in dataset.iter_samples()}
+    results = dataset.annotate("typed", label_schema=schema, project_id=project_id, **login)
+    run = dataset.registry.get_run("quickstart", "typed")
+    classes = {f.path: f.classes for f in run.label_schema}
+    assert classes == {"predictions": ("person", *[c for c in CLASSES if c not in ("person", "dog")]),
+                       "polylines": ("person", "region", "lane"), "keypoints": ("person",),
+                       "weather": ("person", "dog", *WEATHER)}
+    (task_id,) = results.task_ids
+    record = run.tasks[task_id]
+    assert {ref.field for ref in record.labels if ref.class_name == "person"} == set(schema)  # "any": every field
+    assert {ref.field for ref in record.labels if ref.class_name == "dog"} == {"weather"}  # a tag: the tag field only
+    every = {d.id for s in before.values() for f in schema for d in labels_in(s[f]) if d.label in classes[f]}
+    assert {u.label_id for u in record.uploaded} == every  # a "dog" box has no label to go up with: not sent
+    assert any(d.label == "dog" for s in before.values() for d in labels_in(s["predictions"]))
+
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        annotator.add_shape(task_id, "car", 0, "rectangle", [10.0, 10.0, 20.0, 30.0])
+        annotator.add_shape(task_id, "person", 0, "points", [5.0, 6.0, 7.0, 8.0])
+        annotator.add_shape(task_id, "lane", 0, "polyline", [1.0, 1.0, 40.0, 50.0])
+    assert dataset.load_annotations("typed", unexpected="return", **login) == {}
+    first = dataset.first()
+    added = {f: [(type(l).__name__, l.label) for l in labels_in(first.fields[f]) if l.id not in every] for f in schema}
+    assert added == {"predictions": [("Detection", "car")], "polylines": [("Polyline", "lane")],
+                     "keypoints": [("Keypoint", "person")], "weather": []}
+
+
+def test_a_field_no_label_type_serves_is_refused_before_any_task(dataset, login, cvat_sim):
+    project_id = _typed_project(cvat_sim, {"car": "rectangle", "sunny": "tag"})
+    with pytest.raises(LabelSchemaError, match=r"field 'keypoints' \(keypoints\): none of the project's labels can be "
+                                               r"drawn as points \(its labels by type: rectangle: car; tag: sunny\)"):
+        dataset.annotate("points", label_field="keypoints", project_id=project_id, **login)
+    assert cvat_sim.state.tasks == {} and list(cvat_sim.state.projects) == [project_id]
+    assert dataset.list_annotation_runs() == []

@@ -22,6 +22,32 @@ def test_the_project_s_labels_are_read_as_they_are_and_the_domain_decides():
                              ProjectAttribute("size", "number", ("0", "10", "1"), "0", False)]),
         ProjectLabel("sunny"),
     ]
+    typed = [{"id": 1, "name": "car", "type": "rectangle", "attributes": []}, {"id": 2, "name": "old", "attributes": []}]
+    assert [(label.name, label.shape_type) for label in project_labels(typed)] == [("car", "rectangle"), ("old", "any")]
+
+
+def test_a_typed_label_is_a_class_of_the_fields_that_take_its_type_only_and_routes_there():
+    server_labels = [{"id": 7, "name": "car", "type": "rectangle", "attributes": []},
+                     {"id": 8, "name": "sunny", "type": "tag", "attributes": []},
+                     {"id": 9, "name": "person", "type": "any", "attributes": []},
+                     {"id": 10, "name": "ring", "type": "ellipse", "attributes": []}]
+    requested = build_label_schema(
+        label_schema={"boxes": {"type": "detections", "classes": ["x"]}, "mood": {"type": "classification", "classes": ["x"]}},
+        field_schema={}, classes_from_project=True)
+    schema = adopt_project_labels(requested, project_labels(server_labels))
+    assert schema["boxes"].classes == ("car", "person") and schema["mood"].classes == ("sunny", "person")
+    server = ServerLabels.match(cvat_classes(schema), server_labels, existing_project=True)
+    assert server.label_ids == {("boxes", "car"): 7, ("boxes", "person"): 9, ("mood", "sunny"): 8, ("mood", "person"): 9}
+    assert set(server.shared) == {9}  # only the "any" label stands for a class of both fields
+    assert server.class_of(7, "rectangle").field == "boxes" and server.class_of(8, "tag").field == "mood"
+    assert server.class_of(9, "rectangle").field == "boxes" and server.class_of(9, "tag").field == "mood"
+    assert server.class_of(10, "ellipse") is None  # a label of no field: loads as unexpected
+    task = TaskRecord(task_id=1, project_id=3, job_ids=[2], frames=[], uploaded=[],
+                      labels=[CvatLabelRef(label_id, c.cvat_name, c.field, c.class_name) for label_id, c in server.pairs()]
+                      + [CvatLabelRef(10, "ring", "", "ring")], attributes=[])
+    again = recorded_labels(schema, task)  # a load routes from the record alike
+    assert again.label_ids == server.label_ids and set(again.shared) == {9}
+    assert again.class_of(8, "tag").field == "mood" and again.class_of(10, "ellipse") is None
 
 
 def _shared():

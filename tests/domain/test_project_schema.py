@@ -173,3 +173,61 @@ def test_a_project_that_turns_out_new_needs_the_classes_the_run_left_to_it():
     assert "no existing CVAT project gives them" in caught.value.problems[0]
     with pytest.raises(LabelSchemaError, match="no label field: give label_schema or label_field, or the name or id"):
         check_new_project(_schema())
+
+
+def test_a_typed_label_serves_only_the_fields_that_take_its_type():
+    schema = _schema(label_schema={"boxes": {}, "lines": {}, "weather": {}, "kps": {"type": "keypoints"}})
+    labels = [ProjectLabel("car", shape_type="rectangle"), ProjectLabel("road", shape_type="polyline"),
+              ProjectLabel("sunny", shape_type="tag"), ProjectLabel("person"), ProjectLabel("joint", shape_type="points"),
+              ProjectLabel("sky", shape_type="mask"), ProjectLabel("ring", shape_type="ellipse")]
+    boxes, lines, weather, kps = adopt_project_labels(schema, labels)
+    assert ProjectLabel("person").shape_type == "any"
+    assert boxes.classes == ("car", "person", "sky")  # rectangles, masks and "any"
+    assert lines.classes == ("road", "person") and weather.classes == ("sunny", "person")
+    assert kps.classes == ("person", "joint")  # an ellipse serves no field: what is drawn with it loads as unexpected
+
+
+def test_a_segmentation_keeps_the_mask_targets_a_mask_can_draw():
+    schema = _schema(label_field="seg", mask_targets={1: "road", 2: "sky"})
+    (field,) = adopt_project_labels(schema, [ProjectLabel("road", shape_type="polygon"), ProjectLabel("sky", shape_type="mask")])
+    assert field.mask_targets == ((2, "sky"),) and field.classes == ("sky",)
+
+
+def test_a_field_left_without_a_class_by_the_label_types_is_refused_naming_them():
+    schema = _schema(label_schema={"boxes": {}, "kps": {"type": "keypoints"}, "seg": {"mask_targets": {1: "road"}}})
+    with pytest.raises(LabelSchemaError) as caught:
+        adopt_project_labels(schema, [ProjectLabel("road", shape_type="polyline"), ProjectLabel("sunny", shape_type="tag")])
+    assert caught.value.problems == [
+        "field 'boxes' (detections): none of the project's labels can be drawn as a mask or rectangle "
+        "(its labels by type: polyline: road; tag: sunny)",
+        "field 'kps' (keypoints): none of the project's labels can be drawn as points "
+        "(its labels by type: polyline: road; tag: sunny)",
+        "field 'seg' (segmentation): none of its mask targets ['road'] is a label of the project that can be drawn "
+        "as a mask (its labels by type: polyline: road; tag: sunny)",
+    ]
+
+
+def test_a_scalar_field_holds_its_own_label_s_value_only_when_the_label_can_be_a_tag():
+    both = _schema(label_schema={"count": {}, "weather": {}})
+    count, weather = adopt_project_labels(both, [ProjectLabel("count", shape_type="tag"), ProjectLabel("sunny", shape_type="tag")])
+    assert count.classes == () and weather.classes == ("sunny",)
+    with pytest.raises(LabelSchemaError, match=r"field 'count' \(scalar\): none of the project's labels can be drawn as "
+                                               r"a tag \(its labels by type: rectangle: count, sunny\)"):
+        adopt_project_labels(_schema(label_field="count"), [ProjectLabel("count", shape_type="rectangle"),
+                                                            ProjectLabel("sunny", shape_type="rectangle")])
+
+
+def test_two_fields_sharing_an_object_type_are_ambiguous_only_for_what_their_labels_can_draw():
+    schema = _schema(label_schema={"boxes": {}, "masks": {"type": "instances", "classes": ["x"]}})
+    with pytest.raises(LabelSchemaError) as caught:
+        adopt_project_labels(schema, [ProjectLabel("car", shape_type="rectangle"), ProjectLabel("dog", shape_type="polygon")])
+    (problem,) = caught.value.problems
+    assert problem.startswith("fields 'boxes' (detections) and 'masks' (instances) would both take a rectangle "
+                              "of the project's labels ['car']")  # not a mask: car is drawn as a rectangle
+    semantic = _schema(label_schema={"boxes": {}, "seg": {"mask_targets": {1: "road", 2: "sky"}}})
+    with pytest.raises(LabelSchemaError) as caught:
+        adopt_project_labels(semantic, [ProjectLabel("car", shape_type="rectangle"), ProjectLabel("road", shape_type="mask"),
+                                        ProjectLabel("sky")])
+    (problem,) = caught.value.problems  # a mask label, or an "any" one, is still both a box's and the segmentation's
+    assert problem.startswith("fields 'boxes' (detections) and 'seg' (segmentation) would both take a mask "
+                              "of the project's labels ['road', 'sky']")
