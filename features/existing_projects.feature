@@ -57,3 +57,37 @@ Feature: Uploading to existing projects
     And the annotator draws a "person" box
     And I load the annotations of "cvat_new_fields" and answer "new_boxes" at the prompt
     Then a new "person" box is in "new_boxes" where the annotator drew it
+
+  Scenario: A project_id that names no project is refused, and the key stays free
+    When I try to annotate the first sample with key "cvat_existing_project"
+      """
+      {"label_field": "predictions", "project_id": 4242}
+      """
+    Then the request fails with "CVAT has no project 4242 (or this user cannot see it): pass an existing project_id, or project_name to create one"
+    And CVAT holds no project and no task
+    And the dataset has no annotation runs
+    When I annotate the first sample with key "cvat_existing_project"
+      """
+      {"label_field": "predictions", "project_name": "fiftyone_project_example"}
+      """
+    Then the run's CVAT task is in the project "fiftyone_project_example"
+
+  Scenario: A project's typed labels serve only the fields that take what they draw
+    Given a CVAT project "typed_project" made in CVAT with labels of these types
+      """
+      {"car": "rectangle", "person": "rectangle", "lane": "polyline", "region": "polygon", "sunny": "tag", "rainy": "tag"}
+      """
+    When I annotate the first sample with key "cvat_typed_project"
+      """
+      {"label_schema": {"predictions": {}, "polylines": {}, "weather": {}}, "project_name": "typed_project"}
+      """
+    Then the run's fields take the classes
+      """
+      {"predictions": ["car", "person"], "polylines": ["lane", "region"], "weather": ["sunny", "rainy"]}
+      """
+    When I try to annotate the first sample with key "cvat_points"
+      """
+      {"label_field": "keypoints", "project_name": "typed_project"}
+      """
+    Then the request fails with "field 'keypoints' (keypoints): none of the project's labels can be drawn as points (its labels by type: polygon: region; polyline: lane; rectangle: car, person; tag: sunny, rainy)"
+    And the dataset's annotation runs are "cvat_typed_project"
