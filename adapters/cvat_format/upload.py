@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
-import attrs
 import numpy as np
 
 from annoflow.adapters.cvat_format import rle
 from annoflow.adapters.cvat_format.schema import LABEL_ID, SCALAR_VALUE, ServerLabels, attribute_value
-from annoflow.domain.label_schema import FieldSchema
+from annoflow.domain.label_schema import AttributeSpec, FieldSchema
 from annoflow.domain.labels import (
     Classification,
     Detection,
@@ -30,10 +29,10 @@ from annoflow.domain.labels import (
 )
 
 
-@attrs.frozen
-class CvatObject:
+class CvatObject(NamedTuple):
     """One object to upload, and the annoflow label it comes from (None for scalars)."""
 
+    # A named tuple, not an attrs class: one is built per uploaded label, 50,000 for a large task.
     kind: str  # "tags" or "shapes"
     body: dict[str, Any]
     label_id: str | None
@@ -55,9 +54,9 @@ class Uploader:
         self.labels = labels
         self.occluded = field.occluded_attribute
         self.group = field.group_id_attribute
-        self._plans: dict[int, tuple[int | None, list[tuple[str, int, Any]]]] = {}
+        self._plans: dict[int, tuple[int | None, list[tuple[str, int, AttributeSpec]]]] = {}
 
-    def _plan(self, cvat_label: int) -> tuple[int | None, list[tuple[str, int, Any]]]:
+    def _plan(self, cvat_label: int) -> tuple[int | None, list[tuple[str, int, AttributeSpec]]]:
         """The label_id spec of a CVAT label and its other attributes' (name, spec id, spec), worked out once."""
         plan = self._plans.get(cvat_label)
         if plan is None:
@@ -69,10 +68,12 @@ class Uploader:
         return plan
 
     def _attributes(self, cvat_label: int, label: Label | None, scalar: Any = None) -> list[dict[str, str]]:
-        label_spec, specs = self._plan(cvat_label)
+        label_spec, specs = self._plans.get(cvat_label) or self._plan(cvat_label)
         values = []
         if label is not None and label_spec is not None:
             values.append({"spec_id": label_spec, "value": label.id})
+        if not specs:
+            return values
         attributes = getattr(label, "attributes", None) or {}
         for name, spec_id, spec in specs:
             value = scalar if name == SCALAR_VALUE and label is None else attributes.get(name)
