@@ -84,8 +84,13 @@ _NONE_BY_DEFAULT = {
 }
 
 
-def label_row(label: Label) -> tuple[str, str, bytes | None]:
-    """(kind, JSON of the plain properties, mask bytes or None)."""
+def label_row(label: Label) -> tuple[str, str, bytes | None, str | None]:
+    """(kind, JSON of the plain properties, mask bytes or None, JSON of the label's schema summary).
+
+    The summary, ``[class, attributes, unfilled polyline]``, is what the label schema's
+    inference needs of a label: a store groups its rows by it without parsing their JSON.
+    A segmentation has none (its classes are its mask's values).
+    """
     # The encoder writes the labels' tuples as JSON lists; only the read-only attributes need a dict.
     # Unset (None) properties and empty attributes are left out, and read back as such: smaller
     # rows are faster to write and to decode.
@@ -101,7 +106,9 @@ def label_row(label: Label) -> tuple[str, str, bytes | None]:
         else:
             del data["attributes"]
     mask = getattr(label, "mask", None)
-    return label.kind, _encode(data), None if mask is None else encode_mask(mask)
+    summary = None if label.kind == "segmentation" else _encode(
+        [data.get("label"), data.get("attributes", {}), label.kind == "polyline" and not data.get("filled", False)])
+    return label.kind, _encode(data), None if mask is None else encode_mask(mask), summary
 
 
 def labels_from_rows(rows: Sequence[tuple[str, str, str, bytes | None]]) -> list[Label]:

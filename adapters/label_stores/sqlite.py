@@ -15,8 +15,9 @@ Layout (one row per thing that can change on its own):
   its position in the list (a replaced label keeps it), its kind, its plain
   properties and custom attributes as JSON and its mask as compact bytes
   (annoflow.domain.mask_codec: dtype, byte order and shape kept, booleans
-  bit-packed, zlib-compressed). An index on (sample, path, frame, position)
-  reads labels in order.
+  bit-packed, zlib-compressed), and its summary for the label schema's
+  inference (class, attributes, unfilled polyline; see ``observe``). An index
+  on (sample, path, frame, position) reads labels in order.
 
 JSON keeps floats bit-exact (shortest repr) and writes NaN and infinities; a
 NaN comes back as NaN, though not with its original sign bit or payload.
@@ -65,12 +66,11 @@ CREATE TABLE IF NOT EXISTS field_values (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS labels (
     sample_id TEXT NOT NULL, path TEXT NOT NULL, frame INTEGER NOT NULL, id TEXT NOT NULL,
-    position INTEGER NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL, mask BLOB,
+    position INTEGER NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL, mask BLOB, summary TEXT,
     PRIMARY KEY (sample_id, path, frame, id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS labels_in_order ON labels (sample_id, path, frame, position);
 """
-_HAS_JSON = sqlite3.sqlite_version_info >= (3, 38)  # the `->` operator and built-in JSON functions
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 
 
@@ -99,6 +99,9 @@ class SqliteLabelStore(LabelStore):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(labels)")}
+        if "summary" not in columns:  # a file from before summaries: its rows are observed one by one
+            self._db.execute("ALTER TABLE labels ADD COLUMN summary TEXT")
 
     # --- reads ------------------------------------------------------------------
 
@@ -185,15 +188,13 @@ class SqliteLabelStore(LabelStore):
         return samples
 
     def observe(self, ids: Sequence[str], paths: Sequence[str]) -> SchemaObservations:
-        """The labels' classes and attributes aggregated by SQLite: one row per distinct kind of label.
+        """The labels' classes and attributes aggregated by SQLite: one row per distinct summary.
 
-        Rows whose JSON SQLite cannot read (NaN or infinities, which JSON5 only allows
-        from SQLite 3.42) and segmentations (whose mask values are needed) are read
-        one by one.
+        Each label row carries its summary (class, attributes, unfilled polyline) as written,
+        so SQLite groups rows without parsing their JSON. Segmentations (whose mask values
+        are needed) and rows written before summaries existed are read one by one.
         """
         ids, paths = list(ids), list(paths)
-        if not _HAS_JSON:
-            return super().observe(ids, paths)
         tallies = {path: FieldTally() for path in paths}
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start:start + _CHUNK]
@@ -218,21 +219,17 @@ class SqliteLabelStore(LabelStore):
             if not paths:
                 return
             grouped = self._db.execute(
-                # `->` gives JSON text, decoded below: json_extract would cut a string at a NUL.
-                "SELECT path, data -> '$.label', data -> '$.attributes', mask IS NOT NULL, "
-                "kind = 'polyline' AND NOT json_extract(data, '$.filled'), COUNT(*) "
-                f"FROM labels WHERE {where} AND kind != 'segmentation' AND json_valid(data) GROUP BY 1, 2, 3, 4, 5",
+                f"SELECT path, summary, mask IS NOT NULL, COUNT(*) FROM labels WHERE {where} AND summary IS NOT NULL "
+                "GROUP BY 1, 2, 3",
                 (*ids, *paths),
             ).fetchall()
             single = self._db.execute(
-                f"SELECT path, kind, data, mask FROM labels WHERE {where} AND "
-                "(kind = 'segmentation' OR NOT json_valid(data))",
+                f"SELECT path, kind, data, mask FROM labels WHERE {where} AND summary IS NULL",
                 (*ids, *paths),
             ).fetchall()
-        for path, label, attributes, has_mask, unfilled, count in grouped:
-            yield path, ("", None if label is None else scalar_from_json(label),
-                         {} if attributes is None else scalar_from_json(attributes),
-                         bool(has_mask), bool(unfilled), count)
+        for path, summary, has_mask, count in grouped:
+            label, attributes, unfilled = scalar_from_json(summary)
+            yield path, ("", label, attributes, bool(has_mask), unfilled, count)
         for path, kind, data, mask in single:
             if kind == "segmentation":
                 yield path, ("segmentation", mask)
@@ -292,7 +289,7 @@ class SqliteLabelStore(LabelStore):
             except sqlite3.IntegrityError:
                 raise ValueError(f"a sample is already in {self.path} (sample ids are unique per file)") from None
             db.executemany("INSERT INTO field_values VALUES (?,?,?,?)", value_rows)
-            db.executemany("INSERT INTO labels VALUES (?,?,?,?,?,?,?,?)", label_rows)
+            db.executemany("INSERT INTO labels VALUES (?,?,?,?,?,?,?,?,?)", label_rows)
 
         self._transaction(work)
 
@@ -334,13 +331,14 @@ class SqliteLabelStore(LabelStore):
             label_rows: list[tuple] = []
             self._value_rows(*owner, change.value, value_rows, label_rows)
             db.executemany("INSERT INTO field_values VALUES (?,?,?,?)", value_rows)
-            db.executemany("INSERT INTO labels VALUES (?,?,?,?,?,?,?,?)", label_rows)
+            db.executemany("INSERT INTO labels VALUES (?,?,?,?,?,?,?,?,?)", label_rows)
         elif isinstance(change, PutLabel):
             row = label_row(change.label)
             if not kind.is_list:  # a single-label field holds one label: the new one
                 db.execute("DELETE FROM labels WHERE sample_id = ? AND path = ? AND frame = ?", owner)
             updated = db.execute(
-                "UPDATE labels SET kind = ?, data = ?, mask = ? WHERE sample_id = ? AND path = ? AND frame = ? AND id = ?",
+                "UPDATE labels SET kind = ?, data = ?, mask = ?, summary = ? "
+                "WHERE sample_id = ? AND path = ? AND frame = ? AND id = ?",
                 (*row, *owner, change.label.id),
             ).rowcount
             if not updated:
@@ -348,7 +346,7 @@ class SqliteLabelStore(LabelStore):
                     "SELECT COALESCE(MAX(position) + 1, 0) FROM labels WHERE sample_id = ? AND path = ? AND frame = ?",
                     owner,
                 ).fetchone()
-                db.execute("INSERT INTO labels VALUES (?,?,?,?,?,?,?,?)", (*owner, change.label.id, position, *row))
+                db.execute("INSERT INTO labels VALUES (?,?,?,?,?,?,?,?,?)", (*owner, change.label.id, position, *row))
             db.execute("INSERT OR IGNORE INTO field_values VALUES (?,?,?,NULL)", owner)
         elif isinstance(change, DeleteLabel):
             deleted = db.execute(
