@@ -143,14 +143,15 @@ class CVATSession(BackendSession):
         sender = self._annotation_sender
         media_ready = self._media.pop(task_id, None) or self._media_sender.submit(self._upload_media, plan, task_id)
         count = len(plan.media_paths)
-        read: list[Sample] = []
+        read: list[Sample | None] = []  # a job's samples are dropped once converted; their ids stay
+        sample_ids: list[str] = []
         source = iter(samples)
-        sent: list[Any] = []
+        sent: list[Future[list[tuple[Any, ...]]]] = []
         try:
             # One pause for the task's whole life in this process: what it builds is dropped before the
             # collector runs again, so only the provenance that outlives the call is ever walked.
             with paused_gc():
-                self._read_upto(source, read, min(count, self.options.segment_size or count) - 1)
+                self._read_upto(source, read, sample_ids, min(count, self.options.segment_size or count) - 1)
                 meta = media_ready.result()
                 classes = cvat_classes(request.label_schema)
                 existing_project = project.project_id is not None and not project.created
@@ -158,18 +159,20 @@ class CVATSession(BackendSession):
                 server = ServerLabels.match(classes, task_labels, existing_project=existing_project)
                 jobs = self.client.jobs(task_id)
                 for first, last, target in self._annotation_targets(request, task_id, jobs, count):
-                    self._read_upto(source, read, last)
+                    self._read_upto(source, read, sample_ids, last)
                     objects = self._objects(request, read, first, last, meta, server)
-                    sent.append((objects, sender.submit(self._put, objects, target)))
-                self._read_upto(source, read, count)  # one more than planned, if the store has it
-                if len(read) != count:
-                    raise ValueError(f"task {plan.name!r} plans {count} media but got {len(read)} samples")
-                rows = [row for objects, answer in sent for row in self._provenance(answer.result(), objects, read, server)]
+                    read[first:last + 1] = [None] * (last + 1 - first)
+                    # The sender reads CVAT's ids from the answer too, so nothing waits for it at the end.
+                    sent.append(sender.submit(self._send, objects, target, sample_ids, server))
+                    del objects
+                self._read_upto(source, read, sample_ids, count)  # one more than planned, if the store has it
+                if len(sample_ids) != count:
+                    raise ValueError(f"task {plan.name!r} plans {count} media but got {len(sample_ids)} samples")
+                rows = [row for answer in sent for row in answer.result()]
                 uploaded = UploadedObjects(*(zip(*rows) if rows else ((),) * 6))
-                frames = [FrameRef(s.id) for s in read]
-                del read[:], sent[:]
+                del rows, read[:], sent[:]
         finally:
-            for _, answer in sent:  # on an error, wait for (or drop) what is still queued
+            for answer in sent:  # on an error, wait for (or drop) what is still queued
                 answer.cancel() or answer.exception()
         for index, job in enumerate(jobs):
             if self.options.job_assignees:
@@ -178,7 +181,7 @@ class CVATSession(BackendSession):
             self.client.rename("tasks", task_id, plan.name)  # filled: the run is about to record it
         return TaskRecord(
             task_id=task_id, project_id=project.project_id, job_ids=[j["id"] for j in jobs],
-            frames=frames, uploaded=uploaded,
+            frames=[FrameRef(sample_id) for sample_id in sample_ids], uploaded=uploaded,
             labels=[CvatLabelRef(label_id, c.cvat_name, c.field, c.class_name) for label_id, c in server.pairs()]
             # a project's labels of no run field: what annotators draw with them loads as unexpected, by name
             + [CvatLabelRef(l["id"], l["name"], "", l["name"]) for l in task_labels if l["id"] not in server.classes_by_id],
@@ -186,10 +189,11 @@ class CVATSession(BackendSession):
         )
 
     @staticmethod
-    def _read_upto(source: Iterator[Sample], read: list[Sample], last: int) -> None:
+    def _read_upto(source: Iterator[Sample], read: list[Sample | None], ids: list[str], last: int) -> None:
         """Read samples from the store until sample ``last`` is in ``read`` (or the store has no more)."""
         for sample in itertools.islice(source, max(0, last + 1 - len(read))):
             read.append(sample)
+            ids.append(sample.id)
 
     def _upload_media(self, plan: TaskPlan, task_id: int) -> Mapping[str, Any]:
         # Index-prefixed names keep files from different folders apart, as FiftyOne names them.
@@ -220,10 +224,13 @@ class CVATSession(BackendSession):
             return whole  # jobs that do not tile the task's frames exactly: let the server split them
         return [(j["start_frame"], j["stop_frame"], {"job_id": j["id"]}) for j in sorted(jobs, key=lambda j: j["start_frame"])]
 
-    def _put(self, objects: Mapping[str, list[Any]], target: Mapping[str, int]) -> dict[str, Any]:
-        return self.client.put_annotations({kind: [body for body, _ in items] for kind, items in objects.items()}, **target)
+    def _send(self, objects: Mapping[str, list[tuple[dict[str, Any], UploadedFrom]]], target: Mapping[str, int],
+              sample_ids: Sequence[str], server: ServerLabels) -> list[tuple[Any, ...]]:
+        """PUT one request's objects; the provenance rows of what CVAT stored."""
+        answer = self.client.put_annotations({kind: [body for body, _ in items] for kind, items in objects.items()}, **target)
+        return self._provenance(answer, objects, sample_ids, server)
 
-    def _objects(self, request: UploadRequest, samples: Sequence[Sample], first: int, last: int,
+    def _objects(self, request: UploadRequest, samples: Sequence[Sample | None], first: int, last: int,
                  meta: Mapping[str, Any], server: ServerLabels) -> dict[str, list[tuple[dict[str, Any], UploadedFrom]]]:
         """The CVAT objects of samples first..last, each with the (field, label id) it comes from."""
         frames = meta["frames"]
@@ -240,7 +247,7 @@ class CVATSession(BackendSession):
 
     @staticmethod
     def _provenance(stored: Mapping[str, Any], sent: Mapping[str, list[tuple[dict[str, Any], UploadedFrom]]],
-                    samples: Sequence[Sample], server: ServerLabels) -> list[tuple[Any, ...]]:
+                    sample_ids: Sequence[str], server: ServerLabels) -> list[tuple[Any, ...]]:
         """CVAT's ids of the uploaded objects: rows of `UploadedObjects`' columns.
 
         CVAT answers a PUT with the objects in the order they were sent, now with ids;
@@ -253,7 +260,7 @@ class CVATSession(BackendSession):
             if len(answer) == len(objects) and all(
                     a["frame"] == body["frame"] and a["label_id"] == body["label_id"]
                     for a, (body, _) in zip(answer, objects)):
-                uploaded += [(field, label_id, samples[a["frame"]].id, cvat_type, a["id"], None)
+                uploaded += [(field, label_id, sample_ids[a["frame"]], cvat_type, a["id"], None)
                              for a, (_, (field, label_id)) in zip(answer, objects) if label_id]
                 continue
             for obj in answer:
@@ -261,7 +268,7 @@ class CVATSession(BackendSession):
                 label_id = next((a["value"] for a in obj.get("attributes", []) if a["spec_id"] == spec), None)
                 cvat_class = server.class_of(obj["label_id"], object_type(obj, kind))
                 if label_id and cvat_class is not None:
-                    uploaded.append((cvat_class.field, label_id, samples[obj["frame"]].id, cvat_type, obj["id"], None))
+                    uploaded.append((cvat_class.field, label_id, sample_ids[obj["frame"]], cvat_type, obj["id"], None))
         return uploaded
 
     def download_task(self, request: UploadRequest, task: TaskRecord, originals: Callable[[], Mapping[str, Label]],
