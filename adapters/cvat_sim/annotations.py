@@ -187,7 +187,9 @@ def routes(state: SimState) -> dict[str, Any]:
             if request.method == "PUT":
                 checked = checker.check(body)
                 for kind in KINDS:
-                    kept = [o for o in stored[kind] if not _in_range(o, kind, first, last)]
+                    # A task's jobs are PUT one after another: the frame test is inlined for tags and shapes.
+                    kept = ([o for o in stored[kind] if not _in_range(o, kind, first, last)] if kind == "tracks"
+                            else [o for o in stored[kind] if not first <= o["frame"] <= last])
                     stored[kind] = kept + [_assign(o, kind) for o in checked[kind]]
                 stored["version"] += 1
                 task["updated"] = now()
