@@ -57,12 +57,11 @@ def routes(state: SimState) -> dict[str, Any]:
         response.delete_cookie("csrftoken")
         return response
 
-    def _receive(task_id: int, name: str, content: bytes) -> None:
-        folder = state.media_dir / "uploads" / str(task_id)
-        folder.mkdir(parents=True, exist_ok=True)
+    def _receive(task_id: int, folder: Path, name: str, content: bytes) -> None:
         safe = Path(name).name
         path = folder / safe
-        path.write_bytes(content)
+        with open(path, "wb") as out:
+            out.write(content)
         state.uploads.setdefault(task_id, []).append(Upload(safe, path, len(content)))
 
     async def _files_and_fields(request: Request, task_id: int) -> dict[str, Any]:
@@ -70,9 +69,11 @@ def routes(state: SimState) -> dict[str, Any]:
         if content_type.startswith("multipart/form-data"):
             form = await request.form(max_files=100_000, max_fields=100_000)
             fields: dict[str, Any] = {}
+            folder = state.media_dir / "uploads" / str(task_id)
+            folder.mkdir(parents=True, exist_ok=True)  # once per request, not per file
             for key, value in form.multi_items():
                 if isinstance(value, UploadFile):
-                    _receive(task_id, value.filename or key, await value.read())
+                    _receive(task_id, folder, value.filename or key, await value.read())
                 elif key.startswith("client_files["):
                     raise bad_request("client_files", "Expected files, got a plain field")
                 elif key.startswith("upload_file_order"):
