@@ -128,7 +128,10 @@ class Downloader:
                 field = self._field(cls.field)
                 width, height = sizes[obj["frame"]] if obj["frame"] < len(sizes) else sizes[0]
                 if field.label_type == "segmentation":
-                    semantic[(field.path, obj["frame"])].append(obj)
+                    if cvat_type == "shape" and obj.get("type") == "mask":
+                        semantic[(field.path, obj["frame"])].append(obj)
+                    else:  # only masks paint pixels: a box or a tag of a mask target's class is a stray
+                        unexpected.append(Unexpected(obj["frame"], cvat_type, obj["id"], obj))
                     continue
                 made = self._convert(obj, cvat_type, field, cls.class_name, width, height)
                 if made is None:
@@ -150,6 +153,8 @@ class Downloader:
                  width: int, height: int) -> Imported | None:
         frame = obj["frame"]
         if field.label_type == "scalar":
+            if cvat_type != "tag":
+                return None  # a scalar's value comes from a tag, not from a shape drawn with its class
             if field.classes:
                 return Imported(field.path, frame, class_name, None, cvat_type, (obj["id"],))
             value = next((a["value"] for a in obj.get("attributes", []) if self.names.get(a["spec_id"]) == SCALAR_VALUE), None)

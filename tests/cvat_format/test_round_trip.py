@@ -157,6 +157,28 @@ def test_semantic_segmentation_is_pixel_exact(width, height, data):
     assert got.value.mask.dtype == np.uint8 and (got.value.mask == mask).all() and got.label_id == seg.id
 
 
+def test_a_segmentation_class_drawn_as_another_shape_or_a_tag_loads_as_unexpected():
+    """Only masks paint a segmentation: a box, polygon or tag of a mask target's class is a stray,
+    not pixels (its points are no run lengths) and not a crash."""
+    targets = {1: "road", 2: "sky"}
+    mask = np.zeros((4, 6), np.uint8)
+    mask[1:3, 2:5] = 2
+    schema = build_label_schema(label_field="seg", label_type="segmentation", mask_targets=targets, field_schema={})
+    server = _server(schema)
+    sky = server.label_ids[("seg", "sky")]
+    stored = {"tags": [{"id": 90, "frame": 0, "label_id": sky, "attributes": []}], "shapes": []}
+    for i, obj in enumerate(Uploader(schema["seg"], server).objects(Segmentation(mask=mask), 0, 6, 4)):
+        stored[obj.kind].append({**obj.body, "id": i + 1})
+    stored["shapes"] += [
+        {"id": 91, "frame": 0, "label_id": sky, "type": "rectangle", "points": [0.0, 0.0, 2.0, 2.0], "attributes": []},
+        {"id": 92, "frame": 0, "label_id": sky, "type": "polygon", "points": [0.0, 0.0, 3.0, 0.0, 3.0, 3.0], "attributes": []},
+    ]
+    imported, unexpected = Downloader(schema, server).read(stored, [(6, 4)])
+    (got,) = imported
+    assert (got.value.mask == mask).all()
+    assert sorted(u.cvat_id for u in unexpected) == [90, 91, 92]
+
+
 def test_typed_attributes_and_widgets_come_back():
     det = Detection(label="cat", bounding_box=(0.1, 0.1, 0.5, 0.5),
                     attributes={"iscrowd": True, "pose": "sit", "note": "x y", "occ": True, "grp": 3})
@@ -257,6 +279,17 @@ def test_scalar_values_come_back_in_their_kind(case):
         assert got == value or (math.isnan(got) and math.isnan(value))
         if kind == "float" and not math.isnan(value):  # -0.0 stays -0.0; a NaN's sign bit is not kept (as in the store)
             assert math.copysign(1, got) == math.copysign(1, value)
+
+
+def test_a_scalar_class_drawn_as_a_shape_loads_as_unexpected():
+    """A scalar field's value comes from a tag: a box drawn with one of its classes sets nothing."""
+    schema = build_label_schema(label_schema={"weather": {"type": "scalar", "classes": ["sunny", "rainy"]}},
+                                field_schema={})
+    server = _server(schema)
+    rainy = server.label_ids[("weather", "rainy")]
+    box = {"id": 7, "frame": 0, "label_id": rainy, "type": "rectangle", "points": [0.0, 0.0, 2.0, 2.0], "attributes": []}
+    found, unexpected = Downloader(schema, server).read({"tags": [], "shapes": [box]}, [(10, 10)])
+    assert found == [] and [u.cvat_id for u in unexpected] == [7]
 
 
 def test_scalar_classes_come_back_as_the_tags_class():
