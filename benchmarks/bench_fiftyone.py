@@ -19,7 +19,6 @@ lists them on stderr with their seconds). FiftyOne's progress bars are off; its 
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import socket

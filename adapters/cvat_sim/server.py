@@ -33,7 +33,7 @@ def _memory_dir() -> str | None:
     """A RAM-backed folder where the OS has one (Linux's /dev/shm), else the default temp folder.
 
     Media of a simulator without ``media_dir`` die with it, so they need not touch a disk: on a busy
-    disk, creating a thousand small files costs the data upload up to half a second.
+    disk, creating a thousand small files cost the data upload more than a second here.
     """
     shm = Path("/dev/shm")
     return str(shm) if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from annoflow.application.ports.label_store import FieldSchemaError
-from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
+from annoflow.domain.changes import LabelChange, PutLabel, SetValue
 from annoflow.domain.fields import LABEL_TYPE_OF_KIND, FieldKind, kind_of
 from annoflow.domain.labels import LabelList
 

@@ -10,7 +10,7 @@ in the embedded default (a SQLite file in the user's data dir).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError, Application
