@@ -2,7 +2,7 @@
 
 It builds the synthetic quickstart dataset into the SQLite label store, starts
 the CVAT simulator in-process on a free loopback port, sends the samples with
-the most high-confidence false positives to CVAT (the seed's basic recipe),
+the most high-confidence false positives to CVAT (the "Basic recipe" of FiftyOne's CVAT guide),
 plays an annotator who fixes labels through CVAT's REST API (moves one box,
 deletes one, draws a new one, and adds a polyline of the wrong type), loads
 the annotations back (exactly once: a second load changes nothing), prints

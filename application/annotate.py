@@ -197,7 +197,7 @@ class Annotator:
         self.registry.save_run(run)
 
     def _follow_project(self, run: AnnotationRun, session: BackendSession, upload: UploadRequest) -> UploadRequest:
-        """An existing project's labels replace the run's classes and attributes (the seed's rule),
+        """An existing project's labels replace the run's classes and attributes (FiftyOne's CVAT guide, "Uploading to existing projects"),
         recorded before the first task; a run with no label field, or a new field without classes,
         needs such a project, and a project id must name one the server shows: else the run is
         refused before anything is made, and its record deleted."""

@@ -1,7 +1,7 @@
 """The dataset facade users hold: samples through the label store, runs through the registry.
 
 Method names follow FiftyOne's (``list_annotation_runs``,
-``get_annotation_info``, ...), so the seed's workflows read the same.
+``get_annotation_info``, ...), so the workflows of FiftyOne's CVAT guide read the same.
 """
 
 from __future__ import annotations

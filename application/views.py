@@ -1,4 +1,4 @@
-"""Dataset views: the sample selections the seed's workflows annotate.
+"""Dataset views: the sample selections that the workflows of FiftyOne's CVAT guide annotate.
 
 A view is a dataset plus a chain of stages (select, limit, skip, take, match,
 exists, sort_by), evaluated against the label store when its samples are
@@ -191,7 +191,7 @@ class SampleCollection:
         return self._dataset_of().annotate_collection(self, anno_key, **kwargs)
 
     def load_annotations(self, anno_key: str, **kwargs: Any) -> Any:
-        """Merge the run's annotations back, as the seed's ``view.load_annotations(anno_key)``; see
+        """Merge the run's annotations back, as FiftyOne's ``view.load_annotations(anno_key)``; see
         ``Dataset.load_annotations`` for the options. A load merges task by task, exactly once, so it
         updates every sample the run sent, whatever this view shows now."""
         return self._dataset_of().load_annotations(anno_key, **kwargs)

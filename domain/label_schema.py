@@ -1,7 +1,7 @@
 """The label schema of an annotation run: which fields, label types, classes and attributes.
 
-``build_label_schema`` takes annotate()'s schema arguments in every form the
-seed documents (a ``label_schema`` dict, or ``label_field`` + ``label_type`` +
+``build_label_schema`` takes annotate()'s schema arguments in every form that
+FiftyOne's CVAT guide documents (a ``label_schema`` dict, or ``label_field`` + ``label_type`` +
 ``classes`` + ``attributes`` + ``mask_targets``; per-class attribute groups;
 the ``allow_*`` restrictions; ``occluded_attr`` / ``group_id_attr``) and
 resolves it against the dataset's field schema and what is observed on the
@@ -90,7 +90,7 @@ class AttributeSpec:
 
 @attrs.frozen
 class ClassGroup:
-    """Classes that share extra attributes (the seed's per-class attribute groups)."""
+    """Classes that share extra attributes (the guide's per-class attribute groups)."""
 
     classes: tuple[str, ...] = attrs.field(converter=tuple)
     attributes: tuple[AttributeSpec, ...] = attrs.field(converter=tuple)
@@ -112,7 +112,7 @@ class FieldSchema:
     allow_index_edits: bool = True
     allow_spatial_edits: bool = True
     # When the run names a CVAT project: the widget links occluded_attr / group_id_attr ask for. An
-    # existing project's labels keep these and ignore the attributes' own widgets (the seed's warning).
+    # existing project's labels keep these and ignore the attributes' own widgets (the warning in the guide's "Uploading to existing projects").
     project_links: tuple[AttributeSpec, ...] = attrs.field(default=(), converter=tuple)
 
     @property

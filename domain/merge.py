@@ -1,6 +1,6 @@
 """The merge policy: what a task's downloaded labels change in the dataset, and what is refused.
 
-Provenance, as the seed's "CVAT limitations" describes: an imported label is
+Provenance, as FiftyOne's CVAT guide, "CVAT limitations" describes: an imported label is
 matched to an uploaded one by its ``label_id`` first, then by the CVAT object
 id recorded at upload. A label_id claimed twice keeps its first claimant; the
 others count as new. Uploaded labels that nothing matches were deleted in CVAT.

@@ -1,4 +1,4 @@
-"""A run into an existing CVAT project follows the project's labels, as the seed says.
+"""A run into an existing CVAT project follows the project's labels, as FiftyOne's CVAT guide says ("Uploading to existing projects").
 
 When annotate() targets a project that already exists, "the schema of the project is
 automatically applied": `adopt_project_labels` replaces the run's classes and attributes

@@ -1,4 +1,4 @@
-"""The public CVAT API wrapper that ``connect_to_api()`` returns (the seed's "Additional utilities")."""
+"""The public CVAT API wrapper that ``connect_to_api()`` returns (FiftyOne's CVAT guide, "Additional utilities")."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ class CVATAPI:
     def delete(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.client.request("DELETE", url, **kwargs)
 
-    # --- conveniences the seed's examples use -----------------------------------------------
+    # --- conveniences the examples of FiftyOne's CVAT guide use -----------------------------------------------
 
     def launch_editor(self, url: str | None = None) -> None:
         self._open_url(url or self.base_url)

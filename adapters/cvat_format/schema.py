@@ -144,7 +144,7 @@ class ServerLabels:
         """Pair the run's classes with the server's labels by name.
 
         In a project the run made (or a task with its own labels) every class is there, under
-        its CVAT name. An existing project's labels rule, as the seed says: the run's classes
+        its CVAT name. An existing project's labels rule, as FiftyOne's CVAT guide says ("Uploading to existing projects"): the run's classes
         are its labels' plain names (`adopt_project_labels`), matched as they are, and classes
         the project lacks are not sent.
         """

@@ -4,7 +4,7 @@ It works against any CVAT (the simulator or a real server). Like the UI, it
 sends PATCH requests with ``action=create|update|delete``, and when a shape's
 class changes to one whose attribute schema differs, it clears the shape's
 attributes (the ``label_id`` provenance attribute included), which is the
-CVAT behaviour the seed's "CVAT limitations" section warns about.
+CVAT behaviour FiftyOne's CVAT guide, "CVAT limitations" section warns about.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import email
 import json
 import re
 import threading
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +28,15 @@ from annoflow.adapters.cvat_sim.faults import Exchange
 #   otherwise: its request is not checked for credentials; its response is validated.
 UNDOCUMENTED = re.compile(r"^/api/tasks/\d+/data/[0-9a-f]{16}$")
 TUS_STEPS = ("upload-start", "upload-multiple", "tus-resumable")
-DEFAULT_SCHEMA = Path(__file__).resolve().parents[2].parent / "shared" / "cvat" / "openapi.yml"
+SCHEMA_FILE = "cvat-2.52.0-openapi.yml"
 
 
 def schema_path() -> Path:
-    """CVAT's schema beside the checkout (shared/cvat/openapi.yml), as CI lays it out."""
-    for candidate in (DEFAULT_SCHEMA, Path(__file__).resolve().parents[2] / "shared" / "cvat" / "openapi.yml"):
-        if candidate.exists():
-            return candidate
-    raise FileNotFoundError(f"CVAT's OpenAPI schema not found at {DEFAULT_SCHEMA}")
+    """CVAT 2.52.0's schema, vendored as package data (see schema/PROVENANCE.md)."""
+    path = Path(str(resources.files("annoflow.adapters.cvat_sim").joinpath("schema", SCHEMA_FILE)))
+    if not path.is_file():
+        raise FileNotFoundError(f"CVAT's OpenAPI schema is missing from the installed package: {path}")
+    return path
 
 
 class SchemaValidator:

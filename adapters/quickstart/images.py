@@ -3,8 +3,8 @@
 It stands in for FiftyOne's zoo "quickstart" (downloads are impossible
 offline): ``ground_truth`` detections with an ``iscrowd`` attribute,
 ``predictions`` with confidences (jittered true positives plus confident
-false positives, so the seed's "high-confidence false positives" recipe finds
-something), and, on request, the other label types the seed's examples use.
+false positives, so FiftyOne's CVAT guide, "high-confidence false positives" recipe finds
+something), and, on request, the other label types the guide's examples use.
 Everything, ids included, follows from the seed, so two runs agree bit for bit.
 """
 

@@ -1,4 +1,4 @@
-"""The dataset facade manages runs as the seed's 'Managing annotation runs' describes."""
+"""The dataset facade manages runs as FiftyOne's CVAT guide, 'Managing annotation runs' describes."""
 
 from __future__ import annotations
 

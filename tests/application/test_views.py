@@ -1,4 +1,4 @@
-"""Views select the samples the seed's workflows annotate, reading only what they need."""
+"""Views select the samples the workflows of FiftyOne's CVAT guide annotate, reading only what they need."""
 
 from __future__ import annotations
 

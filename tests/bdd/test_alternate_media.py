@@ -1,4 +1,4 @@
-"""Step code for features/alternate_media.feature: the seed's "Uploading alternate media" example."""
+"""Step code for features/alternate_media.feature: FiftyOne's CVAT guide, "Uploading alternate media" example."""
 
 from __future__ import annotations
 

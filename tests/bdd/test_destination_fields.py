@@ -1,4 +1,4 @@
-"""Step code for features/destination_fields.feature: the seed's "Changing destination field" example
+"""Step code for features/destination_fields.feature: FiftyOne's CVAT guide, "Changing destination field" example
 with the dict syntax it gives for runs over several fields."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Step code for features/editing_existing_labels.feature: the seed's "Editing existing labels" examples."""
+"""Step code for features/editing_existing_labels.feature: FiftyOne's CVAT guide, "Editing existing labels" examples."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Step code for features/existing_projects.feature: the seed's "Uploading to existing projects"
+"""Step code for features/existing_projects.feature: FiftyOne's CVAT guide, "Uploading to existing projects"
 example (its load parts: the second run with the project's schema, and a task with no label fields),
 a project_id naming no project, and a project whose labels have CVAT types."""
 

@@ -1,4 +1,4 @@
-"""Step code for features/loading_from_views.feature: the seed's "Loading annotations" section
+"""Step code for features/loading_from_views.feature: FiftyOne's CVAT guide, "Loading annotations" section
 (``view.load_annotations(anno_key)``, ``cleanup=True``)."""
 
 from __future__ import annotations

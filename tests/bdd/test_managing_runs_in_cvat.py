@@ -1,4 +1,4 @@
-"""Step code for features/managing_runs_in_cvat.feature: the seed's "Managing annotation runs"
+"""Step code for features/managing_runs_in_cvat.feature: FiftyOne's CVAT guide, "Managing annotation runs"
 section, end to end against the CVAT simulator (features/managing_annotation_runs.feature runs it
 on a fake backend)."""
 

@@ -1,4 +1,4 @@
-"""Step code for features/multiple_fields.feature: the seed's "Annotating multiple fields" example."""
+"""Step code for features/multiple_fields.feature: FiftyOne's CVAT guide, "Annotating multiple fields" example."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Step code for features/occlusion_and_groups.feature: the seed's "Using CVAT's occlusion widget"
+"""Step code for features/occlusion_and_groups.feature: FiftyOne's CVAT guide, "Using CVAT's occlusion widget"
 and "Using CVAT groups" examples, with a label schema and with occluded_attr/group_id_attr on an
 existing project."""
 

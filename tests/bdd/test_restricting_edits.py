@@ -1,6 +1,6 @@
-"""Step code for features/restricting_edits.feature: the seed's "Restricting label edits" examples.
+"""Step code for features/restricting_edits.feature: FiftyOne's CVAT guide, "Restricting label edits" examples.
 
-The seed's read-only example is on video; here it is the image version its "Restricting additions,
+The guide's read-only example is on video; here it is the image version its "Restricting additions,
 deletions, and edits" section describes (an existing attribute uploaded read-only, a new one to fill).
 """
 

@@ -1,4 +1,4 @@
-"""Step code for features/unexpected_annotations.feature: the seed's "Unexpected annotations"
+"""Step code for features/unexpected_annotations.feature: FiftyOne's CVAT guide, "Unexpected annotations"
 example, with each of load_annotations()'s ``unexpected`` modes (the prompt answered on a terminal)."""
 
 from __future__ import annotations

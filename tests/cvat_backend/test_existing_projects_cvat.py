@@ -1,6 +1,6 @@
 """annotate() into CVAT projects that already exist, against the simulator: the project's labels rule.
 
-The seed's "Uploading to existing projects": the project's classes and attributes replace
+FiftyOne's CVAT guide, "Uploading to existing projects": the project's classes and attributes replace
 the run's (``ProjectSchemaAdopted``, recorded before the first task), several fields share
 the project's plain label names and are told apart by object type, and a project made
 elsewhere (without annoflow's ``label_id`` attribute) still loads edits into the labels

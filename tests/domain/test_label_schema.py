@@ -1,4 +1,4 @@
-"""The label schema: every form the seed accepts, inference from existing labels, and clear errors."""
+"""The label schema: every form FiftyOne's CVAT guide accepts, inference from existing labels, and clear errors."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def build(media_type="image", **kwargs):
     return build_label_schema(field_schema=FIELDS, observations=OBSERVED, media_type=media_type, **kwargs)
 
 
-# --- accepted forms (the seed's examples) ----------------------------------------------------
+# --- accepted forms (the examples of FiftyOne's CVAT guide) ----------------------------------------------------
 
 
 def test_new_field_with_label_field_label_type_classes():

@@ -1,4 +1,4 @@
-"""A run into an existing project follows the project's labels (the seed's 'Uploading to existing projects')."""
+"""A run into an existing project follows the project's labels (FiftyOne's CVAT guide, 'Uploading to existing projects')."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Samples are cut into CVAT tasks as the seed's CVAT parameters describe."""
+"""Samples are cut into CVAT tasks as the "CVAT parameters" of FiftyOne's CVAT guide describe."""
 
 from __future__ import annotations
 
