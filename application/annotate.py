@@ -191,8 +191,8 @@ class Annotator:
             if position + 1 < len(pending):  # the next task's media go up while this one is filled
                 started[pending[position + 1].index] = start(pending[position + 1])
             samples = self.store.get_samples(plan.sample_ids, fields=fields + media)  # read as the backend sends
-            run.record_task(session.fill_task(upload, plan, task_id, project, samples))
-            self.registry.save_run(run)
+            ledger = run.record_task(session.fill_task(upload, plan, task_id, project, samples))
+            self.registry.save_run(run, ledger)  # the task's provenance goes to its own ledger
         run.complete_upload()
         self.registry.save_run(run)
 

@@ -18,6 +18,7 @@ import attrs
 
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.annotation_run import AnnotationRun
+from annoflow.domain.run_records import TaskSummary
 
 
 @attrs.frozen
@@ -46,12 +47,12 @@ def _describe(event: Any) -> str:
             + (f", fields {field_names}" if field_names else "")
         )
     if name == "TaskCreated":
-        task = event.task
+        task = event.task if isinstance(event.task, TaskSummary) else event.task.summary()  # older runs: the record
         return (
             f"task {task.task_id} created"
             + (f" in project {task.project_id}" if task.project_id is not None else "")
-            + f": {_plural(len(task.frames), 'frame')}, {_plural(len(task.job_ids), 'job')}, "
-            f"{_plural(len(task.uploaded), 'label')} uploaded"
+            + f": {_plural(task.frame_count, 'frame')}, {_plural(len(task.job_ids), 'job')}, "
+            f"{_plural(task.label_count, 'label')} uploaded"
         )
     if name == "ProjectSchemaAdopted":
         fields = ", ".join(f"{f.path} ({len(f.classes)} classes)" for f in event.label_schema) or "no field yet"
@@ -113,10 +114,15 @@ def audit_entries(events: Iterable[Any]) -> list[AuditEntry]:
                 tally = loads[load_id] = _LoadTally(load_id, event.timestamp)
                 entries.append(tally)  # becomes its entry once the whole history is read
             tally.tasks.append(event.task_id)
-        elif name == "LabelMerged":
+            if getattr(event, "added", None) is not None:  # the counts; older runs follow with their LabelMerged events
+                tally.counts.update({"added": event.added, "edited": event.edited, "deleted": event.deleted,
+                                     "rejected": event.rejected})
+        elif name == "LabelMerged" and hasattr(event, "task_id"):  # in the run's own events: an older run
             loads[load_id].counts[event.change.action.value] += 1
-        elif name == "Rejected":
+        elif name == "Rejected" and hasattr(event, "task_id"):
             loads[load_id].counts["rejected"] += 1
+        elif name in ("LabelMerged", "Rejected"):
+            continue  # a task ledger's detail of a load the ShapesImported event already counted
         elif name == "LoadCompleted":
             summary = event.summary
             tally = loads.get(summary.load_id)
@@ -131,7 +137,7 @@ def audit_entries(events: Iterable[Any]) -> list[AuditEntry]:
 
 
 def run_history(registry: RunRegistry, run_id: uuid.UUID) -> list[AuditEntry]:
-    return audit_entries(registry.history(run_id))
+    return audit_entries(registry.iter_history(run_id))
 
 
 def dataset_history(registry: RunRegistry, dataset: str) -> Sequence[tuple[AnnotationRun, list[AuditEntry]]]:

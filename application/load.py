@@ -34,9 +34,12 @@ from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.annotation_run import AnnotationRun, RunError
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
 from annoflow.domain.fields import LABEL_TYPE_OF_KIND, FieldKind
-from annoflow.domain.labels import LIST_OF_ELEMENT, labels_in
+from annoflow.domain.ids import derived_id
+from annoflow.domain.labels import LIST_OF_ELEMENT, Label, labels_in
 from annoflow.domain.merge import merge_task
-from annoflow.domain.run_records import LoadSummary, MergeAction, MergedChange
+from annoflow.domain.run_records import LoadSummary, MergeAction, MergedChange, TaskRecord
+from annoflow.domain.samples import Sample
+from annoflow.domain.task_ledger import TaskLedger
 
 UNEXPECTED = ("prompt", "ignore", "keep", "return")
 
@@ -58,6 +61,42 @@ def store_changes(changes: Sequence[MergedChange]) -> list[LabelChange]:
         else:
             out.append(PutLabel(change.sample_id, change.field, change.label, change.frame))
     return out
+
+
+class _TaskSource:
+    """One task's samples and provenance, each read from its store only when a download needs it:
+    a task whose digest is unchanged costs neither."""
+
+    def __init__(self, store: LabelStore, registry: RunRegistry, run: AnnotationRun, task_id: int,
+                 fields: tuple[str, ...]) -> None:
+        self._store, self._registry, self._run = store, registry, run
+        self.task_id = task_id
+        self._fields = fields
+        self._ledger: TaskLedger | None = None
+        self._record: TaskRecord | None = None
+        self._samples: dict[str, Sample] | None = None
+
+    @property
+    def ledger(self) -> TaskLedger:
+        if self._ledger is None:
+            self._ledger = self._registry.get_ledger(self._run, self.task_id)
+        return self._ledger
+
+    def provenance(self) -> TaskRecord:
+        if self._record is None:
+            self._record = self.ledger.record()
+        return self._record
+
+    @property
+    def samples(self) -> dict[str, Sample]:
+        if self._samples is None:
+            ids = self._run.tasks[self.task_id].sample_ids
+            self._samples = {s.id: s for s in self._store.get_samples(ids, fields=self._fields)}
+        return self._samples
+
+    def originals(self) -> dict[str, Label]:
+        return {l.id: l for s in self.samples.values() for f in self._fields
+                for l in labels_in(s.get(f) if not f.startswith("frames.") else None)}
 
 
 class Loader:
@@ -95,7 +134,10 @@ class Loader:
         return kinds
 
     def _finish_unapplied(self, run: AnnotationRun) -> None:
-        for task_id, changes in sorted(run.unapplied.items()):
+        for task_id, load_id in sorted(run.unapplied.items()):
+            changes = run.legacy_changes_of(task_id, load_id)
+            if changes is None:
+                changes = self.registry.get_ledger(run, task_id).changes_of(load_id)
             self.store.apply(store_changes(changes))
             run.mark_applied(task_id)
             self.registry.save_run(run)
@@ -126,41 +168,35 @@ class Loader:
             if run.cleanup_pending:  # a crash interrupted it: tasks may be gone, so finish it instead of loading
                 self._cleanup(run, session)
                 return LoadResult(LoadSummary(load_id), (), {})
-            for task in list(run.tasks.values()):
-                samples: dict[str, Any] = {}
-
-                def originals(task=task, samples=samples) -> dict[str, Any]:
-                    samples.update((s.id, s) for s in self.store.get_samples(task.sample_ids, fields=fields))
-                    return {l.id: l for s in samples.values() for f in fields
-                            for l in labels_in(s.get(f) if not f.startswith("frames.") else None)}
-
-                applied = run.applied_digests.get(task.task_id)
+            for task_id in list(run.tasks):
+                source = _TaskSource(self.store, self.registry, run, task_id, fields)
+                applied = run.applied_digests.get(task_id)
                 # A load that crashed after merging this task never returned its unexpected labels:
                 # read the task again (merging nothing twice) so that this load returns them.
-                owed = unexpected == "return" and run.imported_by_unfinished_load(task.task_id)
-                downloaded = session.download_task(request, task, originals, None if owed else applied)
-                if downloaded.unchanged or run.is_unchanged(task.task_id, downloaded.digest):
+                owed = unexpected == "return" and run.imported_by_unfinished_load(task_id)
+                downloaded = session.download_task(request, task_id, source.provenance, source.originals,
+                                                   None if owed else applied)
+                if downloaded.unchanged or run.is_unchanged(task_id, downloaded.digest):
                     if owed:
                         for stray in downloaded.unexpected:
                             strays.setdefault(stray.label_type, []).append(stray)
                     counts["unchanged"] += 1
                     continue
-                if not samples:
-                    originals()
                 if downloaded.unexpected and unexpected == "prompt" and not self._can_prompt():
                     # refuse before this task is recorded: a later load with another choice sees it again
                     raise RunError(self._no_prompt(downloaded.unexpected))
                 for stray in downloaded.unexpected:
                     strays.setdefault(stray.label_type, []).append(stray)
-                changes, refused = merge_task(run.label_schema, task, samples, downloaded.imported, dest,
-                                              downloaded.values, scalar_kinds)
+                seed = str(source.ledger.id)  # new labels' ids follow from their objects: never a copy
+                changes, refused = merge_task(run.label_schema, source.provenance(), source.samples,
+                                              downloaded.imported, dest, downloaded.values, scalar_kinds, id_seed=seed)
                 # kept strays are recorded and applied with their task: once its digest is applied they are not seen again
-                changes += self._kept(downloaded.unexpected, unexpected, targets)
-                run.record_import(load_id=load_id, task_id=task.task_id, digest=downloaded.digest, changes=changes,
-                                  rejections=refused, shape_count=len(downloaded.imported))
-                self.registry.save_run(run)
+                changes += self._kept(downloaded.unexpected, unexpected, targets, seed)
+                run.record_import(load_id=load_id, task_id=task_id, digest=downloaded.digest, ledger=source.ledger,
+                                  changes=changes, rejections=refused, shape_count=len(downloaded.imported))
+                self.registry.save_run(run, source.ledger)
                 self.store.apply(store_changes(changes))
-                run.mark_applied(task.task_id)
+                run.mark_applied(task_id)
                 self.registry.save_run(run)
                 for change in changes:
                     counts[change.action.value] += 1
@@ -210,7 +246,8 @@ class Loader:
         return (f"CVAT holds labels outside the run's schema ({found}) and no terminal is attached to ask where "
                 "they go: pass unexpected='keep', 'ignore' or 'return'")
 
-    def _kept(self, strays: Sequence[UnexpectedLabel], mode: str, targets: dict[str, str | None]) -> list[MergedChange]:
+    def _kept(self, strays: Sequence[UnexpectedLabel], mode: str, targets: dict[str, str | None],
+              seed: str) -> list[MergedChange]:
         """One task's unexpected labels to keep, as changes adding them; asks once per label type and load."""
         if not strays or mode in ("ignore", "return"):
             return []
@@ -234,5 +271,8 @@ class Loader:
                 container = LIST_OF_ELEMENT.get(type(item.label))
                 kind = next(k for k, v in LABEL_TYPE_OF_KIND.items() if v is (container or type(item.label)))
                 self.store.declare_field(target, kind)
-            changes.append(MergedChange(MergeAction.ADDED, item.sample_id, target, item.label.id, label=item.label))
+            # the same remote object is kept as the same label at every load that sees it
+            label = item.label if item.remote_id is None else item.label.replace(
+                id=derived_id(seed, "unexpected", item.remote_id))
+            changes.append(MergedChange(MergeAction.ADDED, item.sample_id, target, label.id, label=label))
         return changes

@@ -54,12 +54,9 @@ class AnnotationResults:
 
     @property
     def frame_id_map(self) -> dict[int, dict[int, dict[str, Any]]]:
-        """Per task, each task frame's sample id (and video frame number)."""
+        """Per task, each task frame's sample id."""
         return {
-            task_id: {
-                index: {"sample_id": ref.sample_id, **({"frame_id": ref.frame} if ref.frame is not None else {})}
-                for index, ref in enumerate(task.frames)
-            }
+            task_id: {index: {"sample_id": sample_id} for index, sample_id in enumerate(task.sample_ids)}
             for task_id, task in self._run.tasks.items()
         }
 

@@ -18,7 +18,8 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
-from annoflow.domain.run_records import LoadSummary, MergedChange, Rejection, TaskRecord
+from annoflow.domain.run_records import LoadSummary, MergedChange, Rejection, TaskRecord, TaskSummary
+from annoflow.domain.task_ledger import TaskLedger
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,99}")
 # Config keys that would put a secret into an event; the application strips
@@ -89,7 +90,8 @@ class AnnotationRun(Aggregate):
         self.sample_ids = tuple(sample_ids)
         self.media_field = media_field
         self.previous_keys: list[str] = []
-        self.tasks: dict[int, TaskRecord] = {}
+        # Per-task summaries; each task's provenance is in its own TaskLedger.
+        self.tasks: dict[int, TaskSummary] = {}
         # Tasks that exist on the server but are not yet filled: an interrupted
         # annotate() leaves them here, so resume or cleanup can delete them.
         self.started_tasks: dict[int, int] = {}  # task id -> plan index
@@ -99,10 +101,14 @@ class AnnotationRun(Aggregate):
         # Last imported digest per task whose changes are applied: an unchanged
         # download of that task is skipped, so loading twice merges nothing twice.
         self.applied_digests: dict[int, str] = {}
-        # Changes recorded by a load but not yet applied to the label store,
-        # per task; a crash leaves them here for the next load to finish.
-        self.unapplied: dict[int, list[MergedChange]] = {}
+        # Tasks whose recorded changes (in their ledger, under this load id) are not yet applied
+        # to the label store; a crash leaves them here for the next load to finish.
+        self.unapplied: dict[int, str] = {}
         self.unapplied_digests: dict[int, str] = {}
+        # Runs recorded before task ledgers kept the provenance in their own events: what a
+        # ledger opened for such a task starts from.
+        self.legacy_records: dict[int, TaskRecord] = {}
+        self.legacy_changes: dict[int, list[tuple[str, MergedChange]]] = {}
         self.loads: list[LoadSummary] = []
         # The load that last imported each task (or settled it): one that never completed may owe
         # its caller the unexpected labels it was to return.
@@ -202,17 +208,22 @@ class AnnotationRun(Aggregate):
     def filled_plan_indexes(self) -> set[int]:
         return set(self.plan_of_task.values())
 
-    def record_task(self, task: TaskRecord) -> None:
+    def record_task(self, task: TaskRecord) -> TaskLedger:
+        """A filled task: the run keeps its summary; the returned ledger (saved with the run) its provenance."""
         self._check_uploading()
         if task.task_id in self.tasks:
             raise RunError(f"task {task.task_id} is already recorded for run {self.key!r}")
         unknown = set(task.sample_ids) - set(self.sample_ids)
         if unknown:
             raise RunError(f"task {task.task_id} shows samples outside the run: {sorted(unknown)[:3]}")
-        self._task_created(task=task)
+        self._task_created(task=task.summary())
+        return TaskLedger.open(self.id, task)
 
     @event("TaskCreated")
-    def _task_created(self, task: TaskRecord) -> None:
+    def _task_created(self, task: TaskSummary | TaskRecord) -> None:
+        if isinstance(task, TaskRecord):  # recorded before task ledgers: the whole record came with it
+            self.legacy_records[task.task_id] = task
+            task = task.summary()
         self.tasks[task.task_id] = task
         plan_index = self.started_tasks.pop(task.task_id, None)
         if plan_index is not None:
@@ -249,36 +260,57 @@ class AnnotationRun(Aggregate):
         load_id: str,
         task_id: int,
         digest: str,
+        ledger: TaskLedger,
         changes: Iterable[MergedChange],
         rejections: Iterable[Rejection],
         shape_count: int,
     ) -> None:
-        """Record one task's download and the changes it leads to, before they are applied."""
+        """Record one task's download and the changes it leads to, before they are applied: the
+        changes and refusals go to the task's ledger, their counts to the run; save both together."""
         self.check_loadable()
         if task_id not in self.tasks:
             raise RunError(f"task {task_id} is not part of run {self.key!r}")
         if task_id in self.unapplied:
             raise RunError(f"task {task_id} has recorded changes not yet applied: finish them first")
-        self._shapes_imported(load_id=load_id, task_id=task_id, digest=digest, shape_count=shape_count)
-        for change in changes:
-            self._label_merged(load_id=load_id, task_id=task_id, change=change)
-        for rejection in rejections:
-            self._rejected(load_id=load_id, task_id=task_id, rejection=rejection)
+        if ledger.id != TaskLedger.create_id(self.id, task_id):
+            raise RunError(f"the ledger given is not the one of task {task_id} of run {self.key!r}")
+        changes, rejections = list(changes), list(rejections)
+        ledger.record_import(load_id, changes, rejections)
+        counts = {action: sum(c.action.value == action for c in changes) for action in ("added", "edited", "deleted")}
+        self._shapes_imported(load_id=load_id, task_id=task_id, digest=digest, shape_count=shape_count,
+                              rejected=len(rejections), **counts)
 
     @event("ShapesImported")
-    def _shapes_imported(self, load_id: str, task_id: int, digest: str, shape_count: int) -> None:
+    def _shapes_imported(self, load_id: str, task_id: int, digest: str, shape_count: int, added: int | None = None,
+                         edited: int = 0, deleted: int = 0, rejected: int = 0) -> None:
+        # added is None for a run recorded before task ledgers: its LabelMerged events follow here
         self.import_load_of[task_id] = load_id
-        self.unapplied[task_id] = []
+        self.unapplied[task_id] = load_id
         self.unapplied_digests[task_id] = digest
         self.status = RunStatus.LOADING
 
+    # Runs recorded before task ledgers carry their loads' changes in their own events.
     @event("LabelMerged")
     def _label_merged(self, load_id: str, task_id: int, change: MergedChange) -> None:
-        self.unapplied[task_id].append(change)
+        self.legacy_changes.setdefault(task_id, []).append((load_id, change))
 
     @event("Rejected")
     def _rejected(self, load_id: str, task_id: int, rejection: Rejection) -> None:
         pass  # the event itself is the record; it changes no state
+
+    def legacy_changes_of(self, task_id: int, load_id: str) -> list[MergedChange] | None:
+        """The changes a load of a run recorded before task ledgers kept in the run's own events,
+        or None when the task has a ledger of its own for them."""
+        if task_id not in self.legacy_changes or all(lid != load_id for lid, _ in self.legacy_changes[task_id]):
+            return None
+        return [change for lid, change in self.legacy_changes[task_id] if lid == load_id]
+
+    def open_legacy_ledger(self, task_id: int) -> TaskLedger:
+        """The ledger of a task recorded before ledgers existed: its record, and every change its loads made."""
+        if task_id not in self.legacy_records:
+            raise RunError(f"task {task_id} of run {self.key!r} has no record to open a ledger from")
+        return TaskLedger.open(self.id, self.legacy_records[task_id],
+                               [change for _, change in self.legacy_changes.get(task_id, ())])
 
     def mark_applied(self, task_id: int) -> None:
         """The label store now holds every change recorded for this task."""

@@ -6,6 +6,7 @@ processes without coordination and lets FiftyOne users recognise them.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import re
@@ -25,6 +26,12 @@ def new_id() -> str:
     return (
         int(time.time()).to_bytes(4, "big") + _PROCESS_RANDOM + count.to_bytes(3, "big")
     ).hex()
+
+
+def derived_id(*parts: object) -> str:
+    """The same id every time for the same parts: a label made from one remote object keeps one id,
+    so writing it again after a crash or a later load replaces it instead of adding a copy."""
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:24]
 
 
 def is_id(value: object) -> bool:

@@ -27,7 +27,7 @@ from typing import Any
 
 import attrs
 
-from annoflow.domain.ids import new_id
+from annoflow.domain.ids import derived_id, new_id
 from annoflow.domain.label_schema import FieldSchema, LabelSchema
 from annoflow.domain.labels import Keypoint, Label, Scalar, labels_in
 from annoflow.domain.run_records import MergeAction, MergedChange, Rejection, TaskRecord
@@ -237,11 +237,15 @@ def merge_task(
     dest_field: Mapping[str, str] | None = None,
     values: Sequence[ImportedValue] = (),
     scalar_kinds: Mapping[str, str] | None = None,
+    id_seed: str | None = None,
 ) -> tuple[list[MergedChange], list[Rejection]]:
     """The changes one task's download makes to the dataset, and the edits refused.
 
     ``values`` are the scalar fields' values read back; ``scalar_kinds`` names the kind each
     scalar field's values take (by field path; default: the schema's ``scalar_kind``, else str).
+    ``task`` holds the provenance as the task's ledger keeps it: uploads and the labels earlier
+    loads added. With ``id_seed`` (unique to the task), a new label's id follows from its remote
+    object, so the same object never becomes two labels, even where its provenance was lost.
     """
     dest_field = dict(dest_field or {})
     scalar_kinds = dict(scalar_kinds or {})
@@ -264,13 +268,24 @@ def merge_task(
             for label in labels_in(sample.get(field.path) if not field.on_frames else None)
         }
         claimed: set[str] = set()
+        source = field.path if target != field.path else None
         for item in (i for i in imported if i.field == field.path):
             label_id = item.label_id if (field.path, item.label_id) in uploaded_ids else None
             if label_id is None:
                 label_id = next((by_cvat_id[(field.path, c)] for c in item.cvat_ids if (field.path, c) in by_cvat_id), None)
+            cvat_id = item.cvat_ids[0] if item.cvat_ids else None
+            derived = derived_id(id_seed, field.path, cvat_id) if id_seed is not None and cvat_id is not None else None
+            if label_id is None and derived is not None and derived in originals:
+                label_id = derived  # a label an earlier load made from this very object
             if label_id in claimed:
                 label_id = None  # provenance duplicated in CVAT: the first claimant keeps it
-            cvat_id = item.cvat_ids[0] if item.cvat_ids else None
+            if label_id is not None and label_id not in originals and target != field.path \
+                    and uploaded_ids[(field.path, label_id)][0] == item.sample_id:
+                # an earlier load put this object's label into the destination field: write it again
+                claimed.add(label_id)
+                changes.append(MergedChange(MergeAction.ADDED, item.sample_id, target, label_id,
+                                            label=item.label.replace(id=label_id), cvat_id=cvat_id, source_field=source))
+                continue
             if label_id is not None and label_id in originals:
                 claimed.add(label_id)
                 sample_id, original = originals[label_id]
@@ -279,14 +294,16 @@ def merge_task(
                 merged = original if unchanged else _merge_one(field, original, item.label, sample_id, rejections, cvat_id)
                 if (not unchanged and merged != original) or target != field.path:
                     changes.append(MergedChange(MergeAction.EDITED if target == field.path else MergeAction.ADDED,
-                                                sample_id, target, merged.id, label=merged, cvat_id=cvat_id))
+                                                sample_id, target, merged.id, label=merged, cvat_id=cvat_id,
+                                                source_field=source))
                 continue
             if not field.allow_additions:
                 rejections.append(Rejection(item.sample_id, field.path, "allow_additions",
                                             f"add a {getattr(item.label, 'label', 'label')!r} label", None, None, cvat_id))
                 continue
-            fresh = item.label.replace(id=new_id())  # its id is fixed now, so re-applying never copies it
-            changes.append(MergedChange(MergeAction.ADDED, item.sample_id, target, fresh.id, label=fresh, cvat_id=cvat_id))
+            fresh = item.label.replace(id=derived or new_id())  # its id is fixed now, so re-applying never copies it
+            changes.append(MergedChange(MergeAction.ADDED, item.sample_id, target, fresh.id, label=fresh, cvat_id=cvat_id,
+                                        source_field=source))
         for (uploaded_field, label_id), (sample_id, cvat_id) in uploaded_ids.items():
             if uploaded_field != field.path or label_id in claimed or label_id not in originals:
                 continue

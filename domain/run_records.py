@@ -129,6 +129,21 @@ class UploadedObjects:
 
 
 @attrs.frozen
+class TaskSummary:
+    """What the run itself keeps of a task: its ids, samples and sizes, never per-label provenance.
+
+    The provenance (`TaskRecord`) lives in the task's own ledger, read one task at a time.
+    """
+
+    task_id: int
+    project_id: int | None
+    job_ids: tuple[int, ...] = attrs.field(converter=_tuple)
+    sample_ids: tuple[str, ...] = attrs.field(converter=_tuple)
+    frame_count: int = 0
+    label_count: int = 0
+
+
+@attrs.frozen
 class TaskRecord:
     """Everything needed later to read a CVAT task back: ids, frames, provenance."""
 
@@ -143,6 +158,10 @@ class TaskRecord:
     @property
     def sample_ids(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(f.sample_id for f in self.frames))
+
+    def summary(self) -> TaskSummary:
+        return TaskSummary(self.task_id, self.project_id, self.job_ids, self.sample_ids, len(self.frames),
+                           len(self.uploaded))
 
 
 class MergeAction(enum.Enum):
@@ -169,6 +188,8 @@ class MergedChange:
     label: Label | None = attrs.field(default=None)
     cvat_id: int | None = None
     value: Scalar = attrs.field(default=None)
+    # The run's field the backend object belongs to, when the change lands in another one (dest_field).
+    source_field: str | None = None
 
     @property
     def is_scalar(self) -> bool:

@@ -116,8 +116,10 @@ class FakeSession(BackendSession):
         return TaskRecord(task_id=task_id, project_id=project.project_id, job_ids=[next(self.server.ids)],
                           frames=[FrameRef(s.id) for s in samples], uploaded=uploaded, labels=[], attributes=[])
 
-    def download_task(self, request: UploadRequest, task: TaskRecord, originals, applied_digest=None) -> DownloadedTask:
+    def download_task(self, request: UploadRequest, task_id: int, provenance, originals,
+                      applied_digest=None) -> DownloadedTask:
         """What the fake's annotators left: the uploaded labels, unless a test scripted edits."""
+        task = provenance()
         originals = originals()
         edits = self.server.edits.get(task.task_id)
         if edits is None:

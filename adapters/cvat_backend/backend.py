@@ -42,7 +42,14 @@ from annoflow.application.ports.annotation_backend import (
 from annoflow.domain.labels import Label
 from annoflow.domain.merge import ImportedLabel
 from annoflow.domain.project_schema import ProjectLabel
-from annoflow.domain.run_records import CvatAttributeRef, CvatLabelRef, FrameRef, TaskRecord, UploadedObjects
+from annoflow.domain.run_records import (
+    CvatAttributeRef,
+    CvatLabelRef,
+    FrameRef,
+    TaskRecord,
+    TaskSummary,
+    UploadedObjects,
+)
 from annoflow.domain.samples import MediaType, Sample
 from annoflow.domain.task_plan import TaskPlan
 
@@ -271,12 +278,13 @@ class CVATSession(BackendSession):
                     uploaded.append((cvat_class.field, label_id, sample_ids[obj["frame"]], cvat_type, obj["id"], None))
         return uploaded
 
-    def download_task(self, request: UploadRequest, task: TaskRecord, originals: Callable[[], Mapping[str, Label]],
-                      applied_digest: str | None = None) -> DownloadedTask:
-        raw = self.client.get_annotations_raw(task_id=task.task_id)
+    def download_task(self, request: UploadRequest, task_id: int, provenance: Callable[[], TaskRecord],
+                      originals: Callable[[], Mapping[str, Label]], applied_digest: str | None = None) -> DownloadedTask:
+        raw = self.client.get_annotations_raw(task_id=task_id)
         digest = hashlib.sha256(raw).hexdigest()
         if digest == applied_digest:
             return DownloadedTask(digest, unchanged=True)
+        task = provenance()
         originals = originals()
         data = orjson.loads(raw)
         sizes = [(f["width"], f["height"]) for f in self.client.data_meta(task.task_id)["frames"]]
@@ -305,7 +313,8 @@ class CVATSession(BackendSession):
             class_name = names.get(stray.body["label_id"], f"label {stray.body['label_id']}")
             label_type, label = stray_label(stray.body, stray.cvat_type, class_name, width, height)
             unexpected.append(UnexpectedLabel(task.frames[stray.frame].sample_id, label_type, label,
-                                              f"a {stray.body.get('type', 'tag')} of {class_name!r} on frame {stray.frame}"))
+                                              f"a {stray.body.get('type', 'tag')} of {class_name!r} on frame {stray.frame}",
+                                              f"{stray.cvat_type}:{stray.cvat_id}"))
         return DownloadedTask(digest, imported, unexpected, values=imported_values(found, task))
 
     def delete_tasks(self, task_ids: Sequence[int]) -> None:
@@ -331,7 +340,7 @@ class CVATSession(BackendSession):
             ))
         return statuses
 
-    def editor_url(self, task: TaskRecord) -> str:
+    def editor_url(self, task: TaskSummary) -> str:
         return f"{self.client.settings.base_url}/tasks/{task.task_id}/jobs/{task.job_ids[0]}"
 
 

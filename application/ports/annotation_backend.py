@@ -18,7 +18,7 @@ import attrs
 from annoflow.domain.labels import Label
 from annoflow.domain.merge import ImportedLabel, ImportedValue
 from annoflow.domain.project_schema import ProjectLabel
-from annoflow.domain.run_records import TaskRecord
+from annoflow.domain.run_records import TaskRecord, TaskSummary
 from annoflow.domain.samples import MediaType, Sample
 from annoflow.domain.task_plan import TaskPlan
 
@@ -89,6 +89,7 @@ class UnexpectedLabel:
     label_type: str  # e.g. "detections", "polylines": the field it would fit
     label: Label | None
     description: str
+    remote_id: str | None = None  # names the backend's object, so keeping it twice keeps one label
 
 
 @attrs.frozen
@@ -170,12 +171,13 @@ class BackendSession(abc.ABC):
         """
 
     @abc.abstractmethod
-    def download_task(self, request: UploadRequest, task: TaskRecord, originals: Callable[[], Mapping[str, Label]],
-                      applied_digest: str | None = None) -> DownloadedTask:
+    def download_task(self, request: UploadRequest, task_id: int, provenance: Callable[[], TaskRecord],
+                      originals: Callable[[], Mapping[str, Label]], applied_digest: str | None = None) -> DownloadedTask:
         """Read a task's annotations back as labels with their provenance.
 
         When what the server sends has ``applied_digest``, stop there (``unchanged=True``): a load
-        that finds nothing new reads no labels. ``originals()`` gives the uploaded labels as the
+        that finds nothing new reads no labels and no provenance. ``provenance()`` gives the task's
+        record as its ledger holds it now (uploads and the labels loads added since). ``originals()`` gives the uploaded labels as the
         dataset holds them now (by id): a label whose geometry CVAT returns unchanged gets the
         original's exact coordinates back.
         """
@@ -193,7 +195,7 @@ class BackendSession(abc.ABC):
         """Status of each task and its jobs."""
 
     @abc.abstractmethod
-    def editor_url(self, task: TaskRecord) -> str:
+    def editor_url(self, task: TaskSummary) -> str:
         """Where a person opens the task's first job."""
 
 

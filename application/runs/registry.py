@@ -10,7 +10,7 @@ in the embedded default (a SQLite file in the user's data dir).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -20,6 +20,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from annoflow.application.runs.transcodings import register_value_objects
 from annoflow.domain import labels, run_records
 from annoflow.domain.annotation_run import AnnotationRun, RunCatalog, RunError
+from annoflow.domain.task_ledger import TaskLedger
 
 
 def _attrs_classes(*modules: Any) -> list[type]:
@@ -60,14 +61,15 @@ class RunRegistry(Application[uuid.UUID]):
 
     # --- commands -----------------------------------------------------------
 
-    def add_run(self, run: AnnotationRun) -> None:
-        """Record a new run; its key must be free in its dataset."""
+    def add_run(self, run: AnnotationRun, *ledgers: TaskLedger) -> None:
+        """Record a new run (with the ledgers of tasks it already records); its key must be free in its dataset."""
         catalog = self._catalog(run.dataset) or RunCatalog(dataset=run.dataset)
         catalog.add(run.key, run.id)
-        self._save(catalog, run, conflict=f"an annotation run with key {run.key!r} was just added")
+        self._save(catalog, run, *ledgers, conflict=f"an annotation run with key {run.key!r} was just added")
 
-    def save_run(self, run: AnnotationRun) -> None:
-        self._save(run, conflict=f"run {run.key!r} was changed by another process; reload it")
+    def save_run(self, run: AnnotationRun, *ledgers: TaskLedger) -> None:
+        """Save a run with the task ledgers its new events refer to, in one transaction."""
+        self._save(run, *ledgers, conflict=f"run {run.key!r} was changed by another process; reload it")
 
     def rename_run(self, dataset: str, key: str, new_key: str) -> None:
         catalog = self._require_catalog(dataset)
@@ -104,6 +106,27 @@ class RunRegistry(Application[uuid.UUID]):
             raise RunError(f"{run_id} is not an annotation run")
         return run
 
+    def get_ledger(self, run: AnnotationRun, task_id: int) -> TaskLedger:
+        """One task's provenance. A task recorded before ledgers existed gets its ledger now, from
+        the run's own events, saved at once (another process doing the same wins harmlessly)."""
+        if task_id not in run.tasks:
+            raise RunError(f"task {task_id} is not part of run {run.key!r}")
+        ledger_id = TaskLedger.create_id(run.id, task_id)
+        try:
+            ledger = self.repository.get(ledger_id)
+        except AggregateNotFoundError:
+            ledger = run.open_legacy_ledger(task_id)
+            try:
+                self.save(ledger)
+            except IntegrityError:
+                ledger = self.repository.get(ledger_id)
+        assert isinstance(ledger, TaskLedger)
+        return ledger
+
+    def ledger_history(self, run: AnnotationRun, task_id: int) -> Sequence[DomainEventProtocol[uuid.UUID]]:
+        """Every event of one task's ledger, oldest first (a run recorded before ledgers has none)."""
+        return list(self.repository.event_store.get(TaskLedger.create_id(run.id, task_id)))
+
     def run_ids(self, dataset: str, *, include_deleted: bool = False) -> list[uuid.UUID]:
         """The dataset's runs in creation order; deleted ones too for the audit trail."""
         catalog = self._catalog(dataset)
@@ -113,8 +136,46 @@ class RunRegistry(Application[uuid.UUID]):
         return ids
 
     def history(self, run_id: uuid.UUID) -> Sequence[DomainEventProtocol[uuid.UUID]]:
-        """Every event of a run, oldest first: the raw material of its audit trail."""
-        return list(self.repository.event_store.get(run_id))
+        """Every event of a run with its loads' details, oldest first, as `iter_history` gives them."""
+        return list(self.iter_history(run_id, details=True))
+
+    def iter_history(self, run_id: uuid.UUID, *, details: bool = False,
+                     page: int = 1000) -> Iterator[DomainEventProtocol[uuid.UUID]]:
+        """A run's events, oldest first: the raw material of its audit trail. With ``details``, each
+        load's LabelMerged and Rejected events of a task (kept in the task's ledger) follow the run's
+        ShapesImported for it. Read page by page, so memory does not grow with the run."""
+        ledgers: dict[int, Iterator[DomainEventProtocol[uuid.UUID]]] = {}
+        waiting: dict[int, DomainEventProtocol[uuid.UUID] | None] = {}
+        for event in self._paged(run_id, page):
+            yield event
+            if not details or type(event).__name__ != "ShapesImported" or getattr(event, "added", None) is None:
+                continue  # a run recorded before ledgers has its LabelMerged events in its own stream
+            task_id = event.task_id
+            if task_id not in ledgers:
+                ledgers[task_id] = self._paged(TaskLedger.create_id(run_id, task_id), page)
+                waiting[task_id] = None
+            stream = ledgers[task_id]
+            head = waiting[task_id]
+            while head is None or type(head).__name__ != "Imported" or head.load_id != event.load_id:
+                head = next(stream, None)  # skip to this load's block (Opened, or blocks of loads never saved)
+                if head is None:
+                    break
+            for item in stream:
+                if type(item).__name__ == "Imported":
+                    waiting[task_id] = item  # the next load's block starts here
+                    break
+                yield item
+            else:
+                waiting[task_id] = None
+
+    def _paged(self, originator_id: uuid.UUID, page: int) -> Iterator[DomainEventProtocol[uuid.UUID]]:
+        after = None
+        while True:
+            events = list(self.repository.event_store.get(originator_id, gt=after, limit=page))
+            yield from events
+            if len(events) < page:
+                return
+            after = events[-1].originator_version
 
     # --- helpers ------------------------------------------------------------
 

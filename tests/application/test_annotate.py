@@ -64,7 +64,8 @@ def test_tasks_are_recorded_as_they_are_built(world):
     assert _events(registry, run) == ["Requested", "TaskStarted", "TaskStarted", "TaskCreated", "TaskStarted",
                                       "TaskCreated", "TaskCreated", "UploadCompleted"]
     assert run.status is RunStatus.UPLOADED and set(run.task_ids) == set(backend.server.tasks)
-    assert sum(len(t.uploaded) for t in run.tasks.values()) == sum(i % 3 for i in range(5))
+    assert sum(t.label_count for t in run.tasks.values()) == sum(i % 3 for i in range(5))
+    assert sum(len(registry.get_ledger(run, t).record().uploaded) for t in run.tasks) == sum(i % 3 for i in range(5))
     assert run.config["task_size"] == 2 and run.config["segment_size"] == 1
     assert opened == [f"http://fake/tasks/{run.task_ids[0]}/jobs/{run.tasks[run.task_ids[0]].job_ids[0]}"]
     # one streaming pass observes the existing labels; then samples are read a task at a time

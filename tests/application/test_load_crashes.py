@@ -49,11 +49,12 @@ class FaithfulSession(FakeSession):
         super().__init__(server, config)
         self.strays = strays
 
-    def download_task(self, request: UploadRequest, task: TaskRecord, originals, applied_digest=None) -> DownloadedTask:
-        if task.task_id not in self.server.tasks:
-            raise LookupError(f"task {task.task_id} not found")
-        downloaded = super().download_task(request, task, originals, applied_digest)
-        strays = tuple(self.strays.get(task.task_id, ()))
+    def download_task(self, request: UploadRequest, task_id: int, provenance, originals,
+                      applied_digest=None) -> DownloadedTask:
+        if task_id not in self.server.tasks:
+            raise LookupError(f"task {task_id} not found")
+        downloaded = super().download_task(request, task_id, provenance, originals, applied_digest)
+        strays = tuple(self.strays.get(task_id, ()))
         digest = f"{downloaded.digest}-{hash(repr(strays))}"
         if digest == applied_digest:
             return DownloadedTask(digest, unchanged=True)
@@ -172,11 +173,14 @@ CASES = [
 def _merged(events: Sequence[Any]) -> Counter:
     """LabelMerged events by task, action, sample, field and label (NEW for a new label's id)."""
     out: Counter = Counter()
-    for e in events:
+    task_id = None
+    for e in events:  # a load's LabelMerged events follow its task's ShapesImported
+        if type(e).__name__ == "ShapesImported":
+            task_id = e.task_id
         if type(e).__name__ == "LabelMerged":
             c = e.change
             label_id = c.label_id if c.action.value != "added" else NEW
-            out[(e.task_id, c.action.value, c.sample_id, c.field, label_id)] += 1
+            out[(task_id, c.action.value, c.sample_id, c.field, label_id)] += 1
     return out
 
 

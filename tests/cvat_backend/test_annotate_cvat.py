@@ -37,7 +37,7 @@ def test_existing_detections_go_up_with_their_ids(dataset, login, cvat_sim):
         assert (left, top) == (round(det.bounding_box[0] * 96), round(det.bounding_box[1] * 64))
         assert (mask == det.mask).all()
     run = dataset.registry.get_run("quickstart", "basic")
-    uploaded = run.tasks[task_id].uploaded
+    uploaded = dataset.registry.get_ledger(run, task_id).record().uploaded
     assert {u.label_id for u in uploaded} == set(truth)
     assert {u.cvat_id for u in uploaded} == {s["id"] for s in stored["shapes"]}
     jobs = api.get("/api/jobs", params={"task_id": task_id}).json()["results"]
@@ -106,7 +106,8 @@ def test_an_existing_project_s_labels_rule(dataset, login, cvat_sim):
     expected = [d for s in dataset.iter_samples() for d in labels_in(s.fields["predictions"]) if d.label in truth_classes]
     assert len(stored) == len(expected)  # predictions of classes the project lacks are not sent
     assert {project_labels[s["label_id"]] for s in stored} <= truth_classes
-    by_id = {u.label_id for u in dataset.registry.get_run("quickstart", "existing").tasks[task_id].uploaded}
+    existing = dataset.registry.get_run("quickstart", "existing")
+    by_id = {u.label_id for u in dataset.registry.get_ledger(existing, task_id).record().uploaded}
     assert by_id == {d.id for d in expected}
     # the run follows the project: its classes are the project's labels, recorded before its task
     run = dataset.registry.get_run("quickstart", "existing")
@@ -130,7 +131,8 @@ def test_an_upload_cut_short_resumes_without_orphan_tasks(dataset, login, cvat_s
     results = dataset.annotate("cut", resume=True, **login)
     assert sorted(results.task_ids) == sorted(set(cvat_sim.state.tasks))  # task 2 was replaced, not orphaned
     assert 2 not in cvat_sim.state.tasks and len(results.task_ids) == 2
-    uploaded = {u.label_id for t in dataset.registry.get_run("quickstart", "cut").tasks.values() for u in t.uploaded}
+    cut = dataset.registry.get_run("quickstart", "cut")
+    uploaded = {u.label_id for t in cut.tasks for u in dataset.registry.get_ledger(cut, t).record().uploaded}
     assert uploaded == {d.id for s in dataset.iter_samples() for d in labels_in(s.fields["ground_truth"])}
 
 
@@ -147,7 +149,8 @@ def test_each_job_s_annotations_go_up_in_their_own_request(dataset, login, cvat_
     puts = [path for method, path in seen if method == "PUT"]
     assert puts == [f"/api/jobs/{job_id}/annotations/" for job_id in results.job_ids[task_id]]
     stored = _api(cvat_sim).get(f"/api/tasks/{task_id}/annotations").json()["shapes"]
-    uploaded = dataset.registry.get_run("quickstart", "jobs").tasks[task_id].uploaded
+    jobs_run = dataset.registry.get_run("quickstart", "jobs")
+    uploaded = dataset.registry.get_ledger(jobs_run, task_id).record().uploaded
     assert sorted(u.cvat_id for u in uploaded) == sorted(s["id"] for s in stored)
     frames = {s["id"]: s["frame"] for s in stored}
     sample_ids = [s.id for s in dataset.iter_samples()]

@@ -67,7 +67,7 @@ def test_a_project_made_elsewhere_rules_and_its_edits_load_by_cvat_id(dataset, l
     label_attributes = {l["id"]: {a["id"]: a["name"] for a in l["attributes"]}
                         for l in api.get("/api/labels", params={"project_id": project_id, "page_size": 100}).json()["results"]}
     assert "label_id" not in {name for specs in label_attributes.values() for name in specs.values()}
-    uploaded = run.tasks[task_id].uploaded
+    uploaded = dataset.registry.get_ledger(run, task_id).record().uploaded
     assert {u.label_id for u in uploaded} == set(predictions)  # provenance: the CVAT ids, by position
     assert sorted(u.cvat_id for u in uploaded) == sorted(s["id"] for s in stored)
 
@@ -96,7 +96,7 @@ def test_several_fields_share_the_project_s_labels_and_come_back_by_object_type(
     run = dataset.registry.get_run("quickstart", "fields")
     assert [f.classes for f in run.label_schema] == [tuple(names)] * 4
     (task_id,) = results.task_ids
-    record = run.tasks[task_id]
+    record = dataset.registry.get_ledger(run, task_id).record()
     car = {ref.cvat_label_id for ref in record.labels if ref.class_name == "car"}
     assert len(car) == 1 and {ref.field for ref in record.labels if ref.class_name == "car"} == set(schema)
     every = {d.id for s in before.values() for f in schema for d in labels_in(s[f])}
@@ -205,7 +205,7 @@ def test_a_typed_label_serves_only_the_fields_that_take_its_type(dataset, login,
                        "polylines": ("person", "region", "lane"), "keypoints": ("person",),
                        "weather": ("person", "dog", *WEATHER)}
     (task_id,) = results.task_ids
-    record = run.tasks[task_id]
+    record = dataset.registry.get_ledger(run, task_id).record()
     assert {ref.field for ref in record.labels if ref.class_name == "person"} == set(schema)  # "any": every field
     assert {ref.field for ref in record.labels if ref.class_name == "dog"} == {"weather"}  # a tag: the tag field only
     every = {d.id for s in before.values() for f in schema for d in labels_in(s[f]) if d.label in classes[f]}

@@ -97,10 +97,13 @@ def snapshot(dataset: Dataset, originals: frozenset[str]) -> list[tuple[str, dic
 def merged(dataset: Dataset) -> Counter:
     run = dataset.registry.get_run("quickstart", KEY)
     out: Counter = Counter()
-    for e in dataset.registry.history(run.id):
+    task_id = None
+    for e in dataset.registry.history(run.id):  # a load's LabelMerged events follow its task's ShapesImported
+        if type(e).__name__ == "ShapesImported":
+            task_id = e.task_id
         if type(e).__name__ == "LabelMerged":
             c = e.change
-            out[(run.plan_of_task[e.task_id], c.action.value, c.sample_id, c.field,
+            out[(run.plan_of_task[task_id], c.action.value, c.sample_id, c.field,
                  NEW if c.action.value == "added" else c.label_id)] += 1
     return out
 

@@ -25,11 +25,13 @@ def _outcome(dataset, key, login):
                                   first.media_type)
     request = UploadRequest("quickstart", key, run.label_schema, run.media_field, first.media_type, config)
     fields = tuple(f.path for f in run.label_schema)
-    (task,) = run.tasks.values()
+    (task_id,) = run.tasks
+    task = dataset.registry.get_ledger(run, task_id).record()
     samples = {s.id: s for s in dataset.store.get_samples(task.sample_ids, fields=fields)}
     with backend.connect(config) as session:
         downloaded = session.download_task(
-            request, task, lambda: {l.id: l for s in samples.values() for f in fields for l in labels_in(s.get(f))})
+            request, task_id, lambda: task,
+            lambda: {l.id: l for s in samples.values() for f in fields for l in labels_in(s.get(f))})
     changes, refused = merge_task(run.label_schema, task, samples, downloaded.imported)
     # New labels get fresh ids each time: compare them without.
     def comparable(change):

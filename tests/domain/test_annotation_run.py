@@ -8,6 +8,7 @@ from annoflow.domain.annotation_run import AnnotationRun, RunCatalog, RunError, 
 from annoflow.domain.ids import new_id
 from annoflow.domain.labels import Detection
 from annoflow.domain.run_records import FrameRef, LoadSummary, MergedChange, TaskRecord
+from annoflow.domain.task_ledger import TaskLedger
 
 
 def _run(**overrides):
@@ -51,9 +52,11 @@ def test_lifecycle_is_enforced():
     run = _run()
     with pytest.raises(RunError, match="has no task yet"):
         run.complete_upload()
+    early = TaskLedger.open(run.id, _task(run))
     with pytest.raises(RunError, match="has not finished uploading"):
-        run.record_import(load_id="l", task_id=1, digest="d", changes=[], rejections=[], shape_count=0)
-    run.record_task(_task(run))
+        run.record_import(load_id="l", task_id=1, digest="d", ledger=early, changes=[], rejections=[], shape_count=0)
+    ledger = run.record_task(_task(run))
+    assert ledger.id == early.id and ledger.record() == _task(run)
     with pytest.raises(RunError, match="task 1 is already recorded"):
         run.record_task(_task(run))
     stranger = TaskRecord(task_id=2, project_id=None, job_ids=[], frames=[FrameRef(new_id())], uploaded=[], labels=[], attributes=[])
@@ -64,22 +67,28 @@ def test_lifecycle_is_enforced():
     with pytest.raises(RunError, match="its tasks are all created"):
         run.record_task(_task(run, 3))
     with pytest.raises(RunError, match="task 9 is not part of run"):
-        run.record_import(load_id="l", task_id=9, digest="d", changes=[], rejections=[], shape_count=0)
+        run.record_import(load_id="l", task_id=9, digest="d", ledger=ledger, changes=[], rejections=[], shape_count=0)
+    other = _run()
+    other.record_task(_task(other))
+    with pytest.raises(RunError, match="not the one of task 1"):
+        run.record_import(load_id="l", task_id=1, digest="d", ledger=TaskLedger.open(other.id, _task(other)),
+                          changes=[], rejections=[], shape_count=0)
+    assert ledger.last_load_id is None and run.status is RunStatus.UPLOADED
 
 
 def test_a_recorded_import_must_be_applied_before_the_load_completes():
     run = _run()
-    run.record_task(_task(run))
+    ledger = run.record_task(_task(run))
     run.complete_upload()
     det = Detection(label="cat", bounding_box=(0, 0, 0.5, 0.5))
-    change = MergedChange("added", run.sample_ids[0], "gt", det.id, label=det)
-    run.record_import(load_id="l", task_id=1, digest="d1", changes=[change], rejections=[], shape_count=1)
-    assert run.status is RunStatus.LOADING and run.unapplied == {1: [change]}
+    change = MergedChange("added", run.sample_ids[0], "gt", det.id, label=det, cvat_id=5)
+    run.record_import(load_id="l", task_id=1, digest="d1", ledger=ledger, changes=[change], rejections=[], shape_count=1)
+    assert run.status is RunStatus.LOADING and run.unapplied == {1: "l"} and ledger.changes_of("l") == [change]
     assert not run.is_unchanged(1, "d1")
     with pytest.raises(RunError, match="still have changes to apply"):
         run.complete_load(LoadSummary("l"))
     with pytest.raises(RunError, match="not yet applied"):
-        run.record_import(load_id="l2", task_id=1, digest="d2", changes=[], rejections=[], shape_count=0)
+        run.record_import(load_id="l2", task_id=1, digest="d2", ledger=ledger, changes=[], rejections=[], shape_count=0)
     run.mark_applied(1)
     assert run.is_unchanged(1, "d1") and not run.is_unchanged(1, "d2")
     with pytest.raises(RunError, match="no recorded changes waiting"):
@@ -90,11 +99,11 @@ def test_a_recorded_import_must_be_applied_before_the_load_completes():
 
 def test_deleted_and_cleaned_up_runs_refuse_work():
     run = _run()
-    run.record_task(_task(run))
+    ledger = run.record_task(_task(run))
     run.complete_upload()
     run.record_cleanup([1])
     with pytest.raises(RunError, match="was cleaned up"):
-        run.record_import(load_id="l", task_id=1, digest="d", changes=[], rejections=[], shape_count=0)
+        run.record_import(load_id="l", task_id=1, digest="d", ledger=ledger, changes=[], rejections=[], shape_count=0)
     run.delete()
     for command in (lambda: run.rename("x"), run.delete, lambda: run.record_cleanup([])):
         with pytest.raises(RunError, match="was deleted"):

@@ -11,7 +11,7 @@ from tests.domain.test_annotation_run import _run, _task
 
 def test_a_started_cleanup_is_pending_until_cleaned_up():
     run = _run()
-    run.record_task(_task(run))
+    ledger = run.record_task(_task(run))
     run.complete_upload()
     run.check_loadable()
     run.start_cleanup()
@@ -21,7 +21,7 @@ def test_a_started_cleanup_is_pending_until_cleaned_up():
     with pytest.raises(RunError, match="is being cleaned up"):
         run.check_loadable()
     with pytest.raises(RunError, match="is being cleaned up"):
-        run.record_import(load_id="l", task_id=1, digest="d", changes=[], rejections=[], shape_count=0)
+        run.record_import(load_id="l", task_id=1, digest="d", ledger=ledger, changes=[], rejections=[], shape_count=0)
     run.record_cleanup([1])
     assert not run.cleanup_pending
     with pytest.raises(RunError, match="was cleaned up"):

@@ -11,8 +11,8 @@ from annoflow.domain.run_records import LoadSummary
 
 def test_history_reads_like_what_happened(tmp_path):
     registry = RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "r.db")})
-    run = _full_run()
-    registry.add_run(run)
+    run, ledger = _full_run()
+    registry.add_run(run, ledger)
     crashed = [str(e) for e in run_history(registry, run.id)]
     assert crashed[-1].endswith(
         "load load-1: 1 added, 2 edited, 1 deleted, 1 rejected from 1 task (not completed: the next load finishes it)"
@@ -36,7 +36,7 @@ def test_history_reads_like_what_happened(tmp_path):
 
 
 def test_entries_come_in_event_order():
-    run = _full_run()
+    run, _ = _full_run()
     entries = audit_entries(run.collect_events())
     assert [e.event for e in entries] == ["Requested", "TaskCreated", "UploadCompleted", "load"]
     assert entries == sorted(entries, key=lambda e: e.timestamp)

@@ -16,6 +16,7 @@ from annoflow.application.runs.registry import RunConflictError, RunRegistry
 from annoflow.domain.annotation_run import AnnotationRun, RunCatalog, RunError, RunStatus
 from annoflow.domain.ids import new_id
 from annoflow.domain.labels import Detection, Keypoint, Segmentation
+from annoflow.domain.task_ledger import TaskLedger
 from annoflow.domain.run_records import (
     CvatAttributeRef,
     CvatLabelRef,
@@ -40,7 +41,7 @@ def registry_env(request, tmp_path):
     return server.env(dbname)
 
 
-def _full_run(dataset: str = "quickstart", key: str = "anno") -> AnnotationRun:
+def _full_run(dataset: str = "quickstart", key: str = "anno") -> tuple[AnnotationRun, TaskLedger]:
     samples = [new_id() for _ in range(4)]
     run = AnnotationRun.request(
         dataset=dataset, key=key, backend="cvat",
@@ -49,7 +50,7 @@ def _full_run(dataset: str = "quickstart", key: str = "anno") -> AnnotationRun:
         sample_ids=samples,
     )
     uploaded = new_id()
-    run.record_task(TaskRecord(
+    ledger = run.record_task(TaskRecord(
         task_id=7, project_id=3, job_ids=(11, 12),
         frames=[FrameRef(s) for s in samples],
         uploaded=[UploadedObject("ground_truth", uploaded, samples[0], "shape", 101)],
@@ -64,7 +65,7 @@ def _full_run(dataset: str = "quickstart", key: str = "anno") -> AnnotationRun:
     kp = Keypoint(label="person", points=[(0.1, 0.2), (float("nan"), float("nan"))])
     seg = Segmentation(mask=np.arange(12, dtype=np.uint16).reshape(3, 4))
     run.record_import(
-        load_id="load-1", task_id=7, digest="d1", shape_count=3,
+        load_id="load-1", task_id=7, digest="d1", shape_count=3, ledger=ledger,
         changes=[
             MergedChange("added", samples[1], "ground_truth", added.id, label=added, cvat_id=102),
             MergedChange("edited", samples[1], "kps", kp.id, label=kp),
@@ -73,7 +74,7 @@ def _full_run(dataset: str = "quickstart", key: str = "anno") -> AnnotationRun:
         ],
         rejections=[Rejection(samples[3], "ground_truth", "allow_additions", "add 'cat' box", cvat_id=103)],
     )
-    return run
+    return run, ledger
 
 
 # Labels hold read-only mappings; teach pickle to carry them for the restart test.
@@ -90,26 +91,38 @@ def _state(run: AnnotationRun) -> dict:
 
 def test_a_run_is_rebuilt_equal_from_its_events(registry_env):
     registry = RunRegistry(env=registry_env)
-    run = _full_run()
-    registry.add_run(run)
+    run, ledger = _full_run()
+    registry.add_run(run, ledger)
     rebuilt = registry.get_run("quickstart", "anno")
     assert _state(rebuilt) == _state(run)
+    rebuilt_ledger = registry.get_ledger(rebuilt, 7)
+    assert _state(rebuilt_ledger) == _state(ledger)
+    assert rebuilt_ledger.changes_of("load-1") == ledger.changes_of("load-1")
+    # the provenance now: the deleted upload is gone, the added box is tracked by its CVAT id
+    record = rebuilt_ledger.record()
+    assert list(zip(record.uploaded.label_ids, record.uploaded.cvat_ids)) == [(ledger.changes_of("load-1")[0].label_id, 102)]
     run.mark_applied(7)
     run.complete_load(LoadSummary("load-1", added=1, edited=2, deleted=1, rejected=1))
     registry.save_run(run)
     rebuilt = registry.get_run("quickstart", "anno")
     assert _state(rebuilt) == _state(run)
     assert rebuilt.status is RunStatus.LOADED
-    assert [type(e).__name__ for e in registry.history(run.id)] == [
+    assert [type(e).__name__ for e in registry.iter_history(run.id)] == [
+        "Requested", "TaskCreated", "UploadCompleted", "ShapesImported", "ChangesApplied", "LoadCompleted",
+    ]
+    assert [type(e).__name__ for e in registry.history(run.id)] == [  # with each load's details from the ledgers
         "Requested", "TaskCreated", "UploadCompleted", "ShapesImported",
         "LabelMerged", "LabelMerged", "LabelMerged", "LabelMerged", "Rejected",
         "ChangesApplied", "LoadCompleted",
+    ]
+    assert [type(e).__name__ for e in registry.ledger_history(run, 7)] == [
+        "Opened", "Imported", "LabelMerged", "LabelMerged", "LabelMerged", "LabelMerged", "Rejected",
     ]
 
 
 def test_rename_moves_the_key_and_keeps_history(registry_env):
     registry = RunRegistry(env=registry_env)
-    registry.add_run(_full_run(key="old"))
+    registry.add_run(*_full_run(key="old"))
     registry.rename_run("quickstart", "old", "new")
     assert registry.list_runs("quickstart") == ["new"]
     with pytest.raises(RunError, match="no annotation run with key 'old'"):
@@ -118,14 +131,14 @@ def test_rename_moves_the_key_and_keeps_history(registry_env):
     assert run.key == "new" and run.previous_keys == ["old"]
     assert type(registry.history(run.id)[-1]).__name__ == "Renamed"
     # the old key is free again
-    registry.add_run(_full_run(key="old"))
+    registry.add_run(*_full_run(key="old"))
     assert registry.list_runs("quickstart") == ["new", "old"]
 
 
 def test_delete_frees_the_key_and_keeps_the_audit_trail(registry_env):
     registry = RunRegistry(env=registry_env)
-    run = _full_run()
-    registry.add_run(run)
+    run, ledger = _full_run()
+    registry.add_run(run, ledger)
     registry.delete_run("quickstart", "anno")
     assert registry.list_runs("quickstart") == []
     assert registry.run_ids("quickstart", include_deleted=True) == [run.id]
@@ -135,10 +148,10 @@ def test_delete_frees_the_key_and_keeps_the_audit_trail(registry_env):
 
 def test_keys_are_unique_per_dataset(registry_env):
     registry = RunRegistry(env=registry_env)
-    registry.add_run(_full_run(dataset="a", key="k"))
-    registry.add_run(_full_run(dataset="b", key="k"))
+    registry.add_run(*_full_run(dataset="a", key="k"))
+    registry.add_run(*_full_run(dataset="b", key="k"))
     with pytest.raises(RunError, match="dataset 'a' already has an annotation run with key 'k'"):
-        registry.add_run(_full_run(dataset="a", key="k"))
+        registry.add_run(*_full_run(dataset="a", key="k"))
     assert registry.list_runs("a") == ["k"] and registry.list_runs("b") == ["k"]
 
 
@@ -146,13 +159,13 @@ def test_a_concurrent_add_of_the_same_key_is_refused(registry_env):
     if registry_env["PERSISTENCE_MODULE"] == "eventsourcing.popo":
         pytest.skip("two processes share no in-memory store")
     first, second = RunRegistry(env=registry_env), RunRegistry(env=registry_env)
-    first.add_run(_full_run(key="warmup"))
+    first.add_run(*_full_run(key="warmup"))
     catalog_seen_by_second = second.list_runs("quickstart")  # second reads the catalog now
     assert catalog_seen_by_second == ["warmup"]
-    first.add_run(_full_run(key="same"))
+    first.add_run(*_full_run(key="same"))
     # second's catalog copy is stale: it cannot see "same", but saving must still fail
     stale = second.repository.get(RunCatalog.create_id("quickstart"), version=2)
-    run = _full_run(key="same")
+    run, ledger = _full_run(key="same")
     assert "same" not in stale.runs
     stale.add("same", run.id)
     with pytest.raises(RunConflictError):
@@ -170,8 +183,8 @@ def test_run_rebuilt_equal_after_a_process_restart(registry_env, tmp_path):
         from tests.runs.test_registry import _full_run, _state
         from annoflow.application.runs.registry import RunRegistry
         registry = RunRegistry(env={registry_env!r})
-        run = _full_run()
-        registry.add_run(run)
+        run, ledger = _full_run()
+        registry.add_run(run, ledger)
         registry.close()
         with open({str(tmp_path / 'state.pickle')!r}, 'wb') as f:
             pickle.dump((run.id, _state(run)), f)
@@ -250,15 +263,17 @@ def test_a_schema_recorded_before_projects_were_followed_still_decodes():
 
 def test_scalar_changes_come_back_with_their_types(registry_env):
     registry = RunRegistry(env=registry_env)
-    run = _full_run()
+    run, ledger = _full_run()
     sample = run.sample_ids[0]
     values = [True, 0, 2**64 + 1, -0.0, float("nan"), float("inf"), 0.1, "", "ünï text", "1"]
     changes = [MergedChange("added", sample, f"f{i}", None, value=v, cvat_id=i) for i, v in enumerate(values)]
     changes.append(MergedChange("deleted", sample, "gone", None))
     run.mark_applied(7)
-    run.record_import(load_id="load-2", task_id=7, digest="d2", shape_count=len(values), changes=changes, rejections=[])
-    registry.add_run(run)
-    rebuilt = registry.get_run("quickstart", "anno").unapplied[7]
+    run.record_import(load_id="load-2", task_id=7, digest="d2", shape_count=len(values), ledger=ledger,
+                      changes=changes, rejections=[])
+    registry.add_run(run, ledger)
+    rerun = registry.get_run("quickstart", "anno")
+    rebuilt = registry.get_ledger(rerun, 7).changes_of(rerun.unapplied[7])
     assert [repr(c) for c in rebuilt] == [repr(c) for c in changes]  # repr tells True from 1, -0.0 from 0.0, and shows nan
     assert [type(c.value) for c in rebuilt] == [type(c.value) for c in changes]
     assert all(c.is_scalar and c.label is None for c in rebuilt)
