@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import enum
+import itertools
 import types
 import typing
 from collections.abc import Callable, Iterable
@@ -23,7 +24,7 @@ import numpy as np
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from annoflow.domain.mask_codec import decode_mask, encode_mask
-from annoflow.domain.run_records import TaskRecord, UploadedObjects
+from annoflow.domain.run_records import FrameRef, TaskRecord, UploadedObjects
 
 
 class NDArrayTranscoding(Transcoding):
@@ -103,28 +104,68 @@ class AttrsTranscoding(Transcoding):
 
 
 class TaskRecordTranscoding(AttrsTranscoding):
-    """A task record's uploaded objects as columns: one list per property, not one object per label.
+    """A task record compactly: its frames and its uploaded objects as columns, ids run together.
 
-    A task of 50,000 labels otherwise costs 50,000 tagged objects in its TaskCreated event.
-    The record holds its provenance as columns already (`UploadedObjects`): they go out and
-    come back as they are.
+    A task of 50,000 labels would otherwise cost 50,000 tagged objects in its ledger's Opened
+    event. Label ids go out as one string (24 characters each), each label's sample as the index
+    of its first frame, object types as one character each, remote ids as differences from the
+    one before, fields as indexes into their names: about 35 bytes a label. Records stored as
+    plain columns (before this layout) still decode.
     """
 
     _COLUMNS = {"field": "fields", "label_id": "label_ids", "sample_id": "sample_ids",
                 "cvat_type": "cvat_types", "cvat_id": "cvat_ids", "frame": "frames"}
+    _KINDS = {"tag": "t", "shape": "s", "track": "k"}
+    _KIND_OF = {v: k for k, v in _KINDS.items()}
 
     def __init__(self) -> None:
         super().__init__(TaskRecord, "TaskRecord")
 
     def encode(self, obj: Any) -> dict[str, Any]:
         data = super().encode(obj)
-        uploaded = obj.uploaded
-        data["uploaded"] = {"columns": {name: list(getattr(uploaded, column)) for name, column in self._COLUMNS.items()}}
+        frame_samples = [ref.sample_id for ref in obj.frames]
+        frame_numbers = [ref.frame for ref in obj.frames]
+        data["frames"] = {"samples": "".join(frame_samples),
+                          "numbers": None if all(n is None for n in frame_numbers) else frame_numbers}
+        up = obj.uploaded
+        first_frame = {sample_id: index for index, sample_id in reversed(list(enumerate(frame_samples)))}
+        names = list(dict.fromkeys(up.fields))
+        name_index = {name: i for i, name in enumerate(names)}
+        remote_ids = list(up.cvat_ids)
+        data["uploaded"] = {
+            "names": names,
+            "field": [name_index[f] for f in up.fields],
+            "label_ids": "".join(up.label_ids),
+            "sample": [first_frame[s] if s in first_frame else s for s in up.sample_ids],
+            "kinds": "".join(self._KINDS[k] for k in up.cvat_types),
+            "remote_deltas": [b - a for a, b in zip([0, *remote_ids], remote_ids)],
+            "frames": None if all(f is None for f in up.frames) else list(up.frames),
+        }
         return data
 
     def decode(self, data: dict[str, Any]) -> Any:
-        columns = data["uploaded"]["columns"]
-        data["uploaded"] = UploadedObjects(**{column: columns[name] for name, column in self._COLUMNS.items()})
+        frames = data["frames"]
+        if isinstance(frames, dict):
+            samples = frames["samples"]
+            ids = [samples[i:i + 24] for i in range(0, len(samples), 24)]
+            numbers = frames["numbers"] or [None] * len(ids)
+            data["frames"] = [FrameRef(sample_id, number) for sample_id, number in zip(ids, numbers)]
+        uploaded = data["uploaded"]
+        if "columns" in uploaded:  # the plain columns of earlier records
+            columns = uploaded["columns"]
+            data["uploaded"] = UploadedObjects(**{column: columns[name] for name, column in self._COLUMNS.items()})
+            return super().decode(data)
+        frame_samples = [ref.sample_id for ref in data["frames"]]
+        joined = uploaded["label_ids"]
+        count = len(uploaded["field"])
+        data["uploaded"] = UploadedObjects(
+            fields=[uploaded["names"][i] for i in uploaded["field"]],
+            label_ids=[joined[i * 24:(i + 1) * 24] for i in range(count)],
+            sample_ids=[frame_samples[s] if isinstance(s, int) else s for s in uploaded["sample"]],
+            cvat_types=[self._KIND_OF[k] for k in uploaded["kinds"]],
+            cvat_ids=list(itertools.accumulate(uploaded["remote_deltas"])),
+            frames=uploaded["frames"] if uploaded["frames"] is not None else [None] * count,
+        )
         return super().decode(data)
 
 
