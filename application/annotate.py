@@ -181,7 +181,8 @@ class Annotator:
 
         def start(plan: TaskPlan) -> int:
             task_id = session.create_task(upload, plan, project)
-            run.start_task(task_id, plan.index)
+            made = session.describe_task(task_id)  # when the server made it: tells it from another server's task
+            run.start_task(task_id, plan.index, created=made.created if made is not None else None)
             self.registry.save_run(run)
             session.start_media(upload, plan, task_id)
             return task_id

@@ -15,8 +15,10 @@ anything is deleted: a load after a crash while deleting finishes the cleanup.
 
 from __future__ import annotations
 
+import logging
 import sys
 import uuid
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -26,11 +28,13 @@ from annoflow.application.annotate import PLAN_OPTIONS, pick_backend
 from annoflow.application.ports.annotation_backend import (
     AnnotationBackend,
     BackendSession,
+    TaskGoneError,
     UnexpectedLabel,
     UploadRequest,
 )
 from annoflow.application.ports.label_store import LabelStore
 from annoflow.application.runs.registry import RunRegistry
+from annoflow.application.server_identity import cleanup_targets
 from annoflow.domain.annotation_run import AnnotationRun, RunError
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
 from annoflow.domain.fields import LABEL_TYPE_OF_KIND, FieldKind
@@ -42,6 +46,7 @@ from annoflow.domain.samples import Sample
 from annoflow.domain.task_ledger import TaskLedger
 
 UNEXPECTED = ("prompt", "ignore", "keep", "return")
+logger = logging.getLogger(__name__)
 
 
 @attrs.frozen
@@ -162,6 +167,7 @@ class Loader:
         rejections: list[Any] = []
         strays: dict[str, list[UnexpectedLabel]] = {}
         targets: dict[str, str | None] = {}  # label type -> the field its unexpected labels go to
+        missing: list[int] = []
         request = UploadRequest(dataset, run.key, run.label_schema, run.media_field, first.media_type, config)
         fields = tuple(f.path for f in run.label_schema)
         with backend.connect(config) as session:
@@ -174,8 +180,15 @@ class Loader:
                 # A load that crashed after merging this task never returned its unexpected labels:
                 # read the task again (merging nothing twice) so that this load returns them.
                 owed = unexpected == "return" and run.imported_by_unfinished_load(task_id)
-                downloaded = session.download_task(request, task_id, source.provenance, source.originals,
-                                                   None if owed else applied)
+                try:
+                    downloaded = session.download_task(request, task_id, source.provenance, source.originals,
+                                                       None if owed else applied)
+                except TaskGoneError:
+                    missing.append(task_id)
+                    logger.warning("task %s of run %r is gone from the server: skipped", task_id, run.key)
+                    warnings.warn(f"task {task_id} of run {run.key!r} no longer exists on the server: skipped, "
+                                  "its labels in the dataset are left as they are", stacklevel=3)
+                    continue
                 if downloaded.unchanged or run.is_unchanged(task_id, downloaded.digest):
                     if owed:
                         for stray in downloaded.unexpected:
@@ -185,6 +198,7 @@ class Loader:
                 if downloaded.unexpected and unexpected == "prompt" and not self._can_prompt():
                     # refuse before this task is recorded: a later load with another choice sees it again
                     raise RunError(self._no_prompt(downloaded.unexpected))
+                self._check_is_the_runs(run, session, task_id)  # before anything of it is merged
                 for stray in downloaded.unexpected:
                     strays.setdefault(stray.label_type, []).append(stray)
                 seed = str(source.ledger.id)  # new labels' ids follow from their objects: never a copy
@@ -204,18 +218,28 @@ class Loader:
                 rejections.extend(refused)
             counts["unexpected"] = sum(len(v) for v in strays.values())
             summary = LoadSummary(load_id, counts["added"], counts["edited"], counts["deleted"],
-                                  counts["rejected"], counts["unexpected"], counts["unchanged"])
+                                  counts["rejected"], counts["unexpected"], counts["unchanged"], missing)
             run.complete_load(summary)
             if cleanup:
-                run.start_cleanup()  # saved with LoadCompleted: a crash while deleting leaves a cleanup to finish
+                # saved with LoadCompleted: a crash while deleting leaves a cleanup to finish
+                run.start_cleanup(cleanup_targets(run, session, sorted(run.tasks), run.created_projects))
             self.registry.save_run(run)
             if cleanup:
                 self._cleanup(run, session)
         return LoadResult(summary, tuple(rejections), strays if unexpected == "return" else {})
 
+    @staticmethod
+    def _check_is_the_runs(run: AnnotationRun, session: BackendSession, task_id: int) -> None:
+        remote = session.describe_task(task_id)
+        if remote is None:
+            raise RunError(f"task {task_id} of run {run.key!r} went from the server while it was loaded: nothing of "
+                           "it was merged; load again")
+        run.check_remote_task(task_id, name=remote.name, job_ids=remote.job_ids, created=remote.created)
+
     def _cleanup(self, run: AnnotationRun, session: BackendSession) -> None:
+        cleanup_targets(run, session, sorted(run.tasks), ())  # the tasks left are still the run's own
         session.delete_tasks(sorted(run.tasks))  # tasks and projects already gone are not an error
-        session.delete_projects(list(run.created_projects))
+        session.delete_projects(list(run.cleanup_projects))  # checked when the cleanup started
         run.record_cleanup(sorted(run.tasks), run.created_projects)
         self.registry.save_run(run)
 

@@ -17,6 +17,7 @@ from annoflow.application.ports.annotation_backend import (
     TaskStatus,
 )
 from annoflow.application.runs.registry import RunRegistry
+from annoflow.application.server_identity import cleanup_targets
 from annoflow.domain.annotation_run import AnnotationRun, RunStatus
 
 
@@ -98,8 +99,12 @@ class AnnotationResults:
         # from the record: they still carry the run's marker.
         marked = session.find_marked(run.marker) if run.status is RunStatus.REQUESTED else MarkedResources()
         tasks = sorted(set(run.task_ids) | set(run.started_tasks) | set(marked.task_ids))
-        projects = list(dict.fromkeys([*run.created_projects, *marked.project_ids]))
-        run.start_cleanup()  # recorded first: a load after an interrupted cleanup finishes it
+        # the server must hold the run's own tasks: checked before anything is deleted
+        # (projects carrying the run's marker, or checked by an earlier attempt, are the run's own)
+        projects = cleanup_targets(run, session, sorted(set(run.task_ids) | set(run.started_tasks)),
+                                   [*run.created_projects, *marked.project_ids],
+                                   [*marked.project_ids, *run.cleanup_projects])
+        run.start_cleanup(projects)  # recorded first: a load after an interrupted cleanup finishes it
         self._registry.save_run(run)
         session.delete_tasks(tasks)
         session.delete_projects(projects)

@@ -32,6 +32,10 @@ class RunError(ValueError):
     """A command that the run's current state does not allow."""
 
 
+class WrongServerError(RunError):
+    """The server answering holds, under one of the run's task ids, a task the run did not make."""
+
+
 class RunStatus(enum.Enum):
     REQUESTED = "requested"  # Requested recorded; tasks may be partly created
     UPLOADED = "uploaded"  # every task created and filled
@@ -95,6 +99,7 @@ class AnnotationRun(Aggregate):
         # Tasks that exist on the server but are not yet filled: an interrupted
         # annotate() leaves them here, so resume or cleanup can delete them.
         self.started_tasks: dict[int, int] = {}  # task id -> plan index
+        self.started_created: dict[int, str | None] = {}  # task id -> when the server made it
         self.created_projects: list[int] = []
         self.plan_of_task: dict[int, int] = {}
         self.status = RunStatus.REQUESTED
@@ -117,6 +122,7 @@ class AnnotationRun(Aggregate):
         self.cleaned_up_projects: tuple[int, ...] = ()
         # Deleting the CVAT side began: its tasks may be gone, so a load only finishes the cleanup.
         self.cleanup_started = False
+        self.cleanup_projects: tuple[int, ...] = ()
         # The run goes into an existing project whose labels replaced the run's classes and attributes.
         self.project_schema_adopted = False
 
@@ -183,16 +189,18 @@ class AnnotationRun(Aggregate):
     def _project_created(self, project_id: int) -> None:
         self.created_projects.append(project_id)
 
-    def start_task(self, task_id: int, plan_index: int) -> None:
-        """A task exists on the server; recorded before it is filled, so it is never orphaned."""
+    def start_task(self, task_id: int, plan_index: int, created: str | None = None) -> None:
+        """A task exists on the server (made at ``created``, as the server says); recorded before it is
+        filled, so it is never orphaned."""
         self._check_uploading()
         if task_id in self.tasks or task_id in self.started_tasks:
             raise RunError(f"task {task_id} is already recorded for run {self.key!r}")
-        self._task_started(task_id=task_id, plan_index=plan_index)
+        self._task_started(task_id=task_id, plan_index=plan_index, created=created)
 
     @event("TaskStarted")
-    def _task_started(self, task_id: int, plan_index: int) -> None:
+    def _task_started(self, task_id: int, plan_index: int, created: str | None = None) -> None:
         self.started_tasks[task_id] = plan_index
+        self.started_created[task_id] = created
 
     def abandon_task(self, task_id: int) -> None:
         """A started task was deleted unfilled (resume or cleanup of an interrupted upload)."""
@@ -203,6 +211,7 @@ class AnnotationRun(Aggregate):
     @event("TaskAbandoned")
     def _task_abandoned(self, task_id: int) -> None:
         del self.started_tasks[task_id]
+        self.started_created.pop(task_id, None)
 
     @property
     def filled_plan_indexes(self) -> set[int]:
@@ -225,6 +234,7 @@ class AnnotationRun(Aggregate):
             self.legacy_records[task.task_id] = task
             task = task.summary()
         self.tasks[task.task_id] = task
+        self.started_created.pop(task.task_id, None)
         plan_index = self.started_tasks.pop(task.task_id, None)
         if plan_index is not None:
             self.plan_of_task[task.task_id] = plan_index
@@ -340,6 +350,25 @@ class AnnotationRun(Aggregate):
         self.loads.append(summary)
         self.status = RunStatus.LOADED
 
+    def check_remote_task(self, task_id: int, *, name: str, job_ids: Iterable[int], created: str | None) -> None:
+        """Raise WrongServerError unless the server's task ``task_id`` is the one this run made: the
+        creation time and jobs it recorded (a task started but never filled carries the run's marker)."""
+        summary = self.tasks.get(task_id)
+        if summary is None and task_id not in self.started_tasks:
+            raise RunError(f"task {task_id} is not part of run {self.key!r}")
+        recorded = summary.created if summary is not None else self.started_created.get(task_id)
+        mismatch = []
+        if recorded is not None and created != recorded:
+            mismatch.append(f"made {created}, not {recorded}")
+        if summary is None and recorded is None and self.marker not in name:
+            mismatch.append(f"it does not carry the run's marker {self.marker}")
+        if summary is not None and not set(summary.job_ids) <= set(job_ids):  # CVAT adds jobs, never takes its own
+            mismatch.append(f"jobs {sorted(job_ids)}, not {list(summary.job_ids)}")
+        if mismatch:
+            raise WrongServerError(f"task {task_id} ({name!r}) on this server is not the one run {self.key!r} made "
+                                   f"({'; '.join(mismatch)}): nothing was merged or deleted. Pass the url of the "
+                                   "CVAT server the run was annotated on")
+
     # --- management --------------------------------------------------------
 
     def rename(self, new_key: str) -> None:
@@ -354,16 +383,20 @@ class AnnotationRun(Aggregate):
         self.previous_keys.append(old_key)
         self.key = new_key
 
-    def start_cleanup(self) -> None:
-        """Recorded before the first deletion: an interrupted cleanup is finished, never mistaken for a
-        run whose tasks are all there. Starting it again records nothing."""
+    def start_cleanup(self, projects: Iterable[int] = ()) -> None:
+        """Recorded before the first deletion, with the projects found to be the run's own on the
+        server: an interrupted cleanup is finished, never mistaken for a run whose tasks are all
+        there, and deletes those projects even once their tasks are gone. Starting it again records
+        nothing."""
         self._check_live()
         if not self.cleanup_started:
-            self._cleanup_started()
+            self._cleanup_started(projects=tuple(projects))
 
     @event("CleanupStarted")
-    def _cleanup_started(self) -> None:
+    def _cleanup_started(self, projects: tuple[int, ...] | None = None) -> None:
         self.cleanup_started = True
+        # None: recorded before projects were checked, so every project the run made
+        self.cleanup_projects = tuple(self.created_projects if projects is None else projects)
 
     def record_cleanup(self, task_ids: Iterable[int], project_ids: Iterable[int] = ()) -> None:
         self._check_live()

@@ -141,6 +141,9 @@ class TaskSummary:
     sample_ids: tuple[str, ...] = attrs.field(converter=_tuple)
     frame_count: int = 0
     label_count: int = 0
+    # When the server made the task, as it said: tells the run's task from another server's task
+    # of the same id (None in runs recorded before this was kept).
+    created: str | None = None
 
 
 @attrs.frozen
@@ -154,6 +157,7 @@ class TaskRecord:
     uploaded: UploadedObjects = attrs.field(converter=UploadedObjects.of)
     labels: tuple[CvatLabelRef, ...] = attrs.field(converter=_tuple)
     attributes: tuple[CvatAttributeRef, ...] = attrs.field(converter=_tuple)
+    created: str | None = None  # when the server made the task, as it said
 
     @property
     def sample_ids(self) -> tuple[str, ...]:
@@ -161,7 +165,7 @@ class TaskRecord:
 
     def summary(self) -> TaskSummary:
         return TaskSummary(self.task_id, self.project_id, self.job_ids, self.sample_ids, len(self.frames),
-                           len(self.uploaded))
+                           len(self.uploaded), self.created)
 
 
 class MergeAction(enum.Enum):
@@ -242,3 +246,5 @@ class LoadSummary:
     rejected: int = 0
     unexpected: int = 0
     unchanged_tasks: int = 0
+    # Tasks the server no longer has (deleted there): skipped, as FiftyOne skips them.
+    missing_tasks: tuple[int, ...] = attrs.field(default=(), converter=_tuple)

@@ -17,6 +17,8 @@ from annoflow.application.ports.annotation_backend import (
     MarkedResources,
     ProjectNotFoundError,
     ProjectRef,
+    RemoteTask,
+    TaskGoneError,
     TaskStatus,
     UploadRequest,
 )
@@ -85,7 +87,8 @@ class FakeSession(BackendSession):
         self.server.requests += 1
         task_id = next(self.server.ids)
         self.server.tasks[task_id] = {"name": _marked(plan.name, request.marker), "project": project.project_id,
-                                      "filled": False}
+                                      "filled": False, "jobs": [next(self.server.ids)],
+                                      "created": f"made {task_id} by {id(self.server)}"}
         return task_id
 
     def find_marked(self, marker: str) -> MarkedResources:
@@ -113,12 +116,16 @@ class FakeSession(BackendSession):
                     uploaded.append(UploadedObject(field.path, label.id, sample.id, "shape", next(self.server.ids)))
         self.server.tasks[task_id].update(filled=True, name=plan.name)
         self.server.tasks[task_id]["values"] = values
-        return TaskRecord(task_id=task_id, project_id=project.project_id, job_ids=[next(self.server.ids)],
-                          frames=[FrameRef(s.id) for s in samples], uploaded=uploaded, labels=[], attributes=[])
+        task = self.server.tasks[task_id]
+        return TaskRecord(task_id=task_id, project_id=project.project_id, job_ids=task["jobs"],
+                          frames=[FrameRef(s.id) for s in samples], uploaded=uploaded, labels=[], attributes=[],
+                          created=task["created"])
 
     def download_task(self, request: UploadRequest, task_id: int, provenance, originals,
                       applied_digest=None) -> DownloadedTask:
         """What the fake's annotators left: the uploaded labels, unless a test scripted edits."""
+        if task_id not in self.server.tasks:
+            raise TaskGoneError(task_id)
         task = provenance()
         originals = originals()
         edits = self.server.edits.get(task.task_id)
@@ -145,6 +152,12 @@ class FakeSession(BackendSession):
     def task_statuses(self, task_ids: Sequence[int]) -> list[TaskStatus]:
         return [TaskStatus(t, self.server.tasks[t]["name"], "annotation", None, None, f"http://fake/tasks/{t}")
                 for t in task_ids if t in self.server.tasks]
+
+    def describe_task(self, task_id: int) -> RemoteTask | None:
+        task = self.server.tasks.get(task_id)
+        if task is None:
+            return None
+        return RemoteTask(task_id, task["name"], task["project"], task.get("jobs", ()), task.get("created"))
 
     def editor_url(self, task: TaskRecord) -> str:
         return f"http://fake/tasks/{task.task_id}/jobs/{task.job_ids[0]}"

@@ -35,6 +35,8 @@ from annoflow.application.ports.annotation_backend import (
     MarkedResources,
     ProjectNotFoundError,
     ProjectRef,
+    RemoteTask,
+    TaskGoneError,
     TaskStatus,
     UnexpectedLabel,
     UploadRequest,
@@ -184,8 +186,9 @@ class CVATSession(BackendSession):
         for index, job in enumerate(jobs):
             if self.options.job_assignees:
                 self.client.assign_job(job["id"], self._user(self.options.job_assignees[index % len(self.options.job_assignees)]))
-        if request.marker:
-            self.client.rename("tasks", task_id, plan.name)  # filled: the run is about to record it
+        # filled: the run is about to record it, with the time the server made it, which tells this
+        # task from another server's task of the same id
+        task = self.client.rename("tasks", task_id, plan.name) if request.marker else self.client.task(task_id)
         return TaskRecord(
             task_id=task_id, project_id=project.project_id, job_ids=[j["id"] for j in jobs],
             frames=[FrameRef(sample_id) for sample_id in sample_ids], uploaded=uploaded,
@@ -193,6 +196,7 @@ class CVATSession(BackendSession):
             # a project's labels of no run field: what annotators draw with them loads as unexpected, by name
             + [CvatLabelRef(l["id"], l["name"], "", l["name"]) for l in task_labels if l["id"] not in server.classes_by_id],
             attributes=[CvatAttributeRef(spec, label, name) for (label, name), spec in server.spec_ids.items()],
+            created=task.get("created_date"),
         )
 
     @staticmethod
@@ -280,7 +284,10 @@ class CVATSession(BackendSession):
 
     def download_task(self, request: UploadRequest, task_id: int, provenance: Callable[[], TaskRecord],
                       originals: Callable[[], Mapping[str, Label]], applied_digest: str | None = None) -> DownloadedTask:
-        raw = self.client.get_annotations_raw(task_id=task_id)
+        try:
+            raw = self.client.get_annotations_raw(task_id=task_id)
+        except CVATNotFoundError:
+            raise TaskGoneError(task_id) from None
         digest = hashlib.sha256(raw).hexdigest()
         if digest == applied_digest:
             return DownloadedTask(digest, unchanged=True)
@@ -339,6 +346,14 @@ class CVATSession(BackendSession):
                 url=f"{self.client.settings.base_url}/tasks/{task_id}", jobs=jobs,
             ))
         return statuses
+
+    def describe_task(self, task_id: int) -> RemoteTask | None:
+        try:
+            task = self.client.task(task_id)
+        except CVATNotFoundError:
+            return None
+        jobs = tuple(job["id"] for job in self.client.jobs(task_id))
+        return RemoteTask(task_id, task["name"], task.get("project_id"), jobs, task.get("created_date"))
 
     def editor_url(self, task: TaskSummary) -> str:
         return f"{self.client.settings.base_url}/tasks/{task.task_id}/jobs/{task.job_ids[0]}"

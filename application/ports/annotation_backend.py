@@ -105,6 +105,25 @@ class DownloadedTask:
     values: tuple[ImportedValue, ...] = attrs.field(default=(), converter=tuple)
 
 
+class TaskGoneError(LookupError):
+    """The backend no longer has the task (deleted there): a load skips it."""
+
+    def __init__(self, task_id: int) -> None:
+        self.task_id = task_id
+        super().__init__(f"task {task_id} no longer exists on the server")
+
+
+@attrs.frozen
+class RemoteTask:
+    """What the server says a task is: enough to tell a run's own task from another one."""
+
+    task_id: int
+    name: str
+    project_id: int | None
+    job_ids: tuple[int, ...] = attrs.field(converter=tuple)
+    created: str | None = None
+
+
 @attrs.frozen
 class TaskStatus:
     task_id: int
@@ -177,7 +196,8 @@ class BackendSession(abc.ABC):
 
         When what the server sends has ``applied_digest``, stop there (``unchanged=True``): a load
         that finds nothing new reads no labels and no provenance. ``provenance()`` gives the task's
-        record as its ledger holds it now (uploads and the labels loads added since). ``originals()`` gives the uploaded labels as the
+        record as its ledger holds it now (uploads and the labels loads added since). A task the
+        server no longer has raises `TaskGoneError`. ``originals()`` gives the uploaded labels as the
         dataset holds them now (by id): a label whose geometry CVAT returns unchanged gets the
         original's exact coordinates back.
         """
@@ -193,6 +213,11 @@ class BackendSession(abc.ABC):
     @abc.abstractmethod
     def task_statuses(self, task_ids: Sequence[int]) -> list[TaskStatus]:
         """Status of each task and its jobs."""
+
+    @abc.abstractmethod
+    def describe_task(self, task_id: int) -> RemoteTask | None:
+        """The task as the server holds it (its name, project and jobs), None when it has none:
+        checked against the run's record before anything is merged from it or deleted."""
 
     @abc.abstractmethod
     def editor_url(self, task: TaskSummary) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
-from annoflow.domain.annotation_run import AnnotationRun, RunCatalog, RunError, RunStatus
+from annoflow.domain.annotation_run import AnnotationRun, RunCatalog, RunError, RunStatus, WrongServerError
 from annoflow.domain.ids import new_id
 from annoflow.domain.labels import Detection
 from annoflow.domain.run_records import FrameRef, LoadSummary, MergedChange, TaskRecord
@@ -157,3 +158,22 @@ def test_started_tasks_are_tracked_until_filled_or_abandoned():
     assert run.created_projects == [42] and run.task_ids == (1,)
     with pytest.raises(RunError, match="its tasks are all created"):
         run.start_task(3, plan_index=2)
+
+
+def test_a_server_task_is_the_runs_only_when_made_when_and_with_the_jobs_the_run_recorded():
+    run = _run()
+    run.start_task(1, plan_index=0, created="2026-12-01T10:00:00.000001Z")
+    run.start_task(2, plan_index=1)  # recorded before creation times were kept
+    run.check_remote_task(1, name="any", job_ids=[], created="2026-12-01T10:00:00.000001Z")
+    with pytest.raises(WrongServerError, match=r"made 2026-12-02T00:00:00Z, not 2026-12-01T10:00:00.000001Z"):
+        run.check_remote_task(1, name="any", job_ids=[], created="2026-12-02T00:00:00Z")
+    run.check_remote_task(2, name=f"task [{run.marker}]", job_ids=[], created="x")
+    with pytest.raises(WrongServerError, match="does not carry the run's marker"):
+        run.check_remote_task(2, name="task", job_ids=[], created="x")
+    task = attrs.evolve(_task(run, 1), job_ids=[5, 6], created="2026-12-01T10:00:00.000001Z")
+    run.record_task(task)
+    run.check_remote_task(1, name="t", job_ids=[5, 6, 9], created=task.created)  # CVAT added a job: still the run's
+    with pytest.raises(WrongServerError, match=r"jobs \[5\], not \[5, 6\]"):
+        run.check_remote_task(1, name="t", job_ids=[5], created=task.created)
+    with pytest.raises(RunError, match="task 3 is not part of run"):
+        run.check_remote_task(3, name="t", job_ids=[], created=None)
