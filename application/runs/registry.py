@@ -9,8 +9,10 @@ in the embedded default (a SQLite file in the user's data dir).
 
 from __future__ import annotations
 
+import random
+import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -62,29 +64,36 @@ class RunRegistry(Application[uuid.UUID]):
     # --- commands -----------------------------------------------------------
 
     def add_run(self, run: AnnotationRun, *ledgers: TaskLedger) -> None:
-        """Record a new run (with the ledgers of tasks it already records); its key must be free in its dataset."""
-        catalog = self._catalog(run.dataset) or RunCatalog(dataset=run.dataset)
-        catalog.add(run.key, run.id)
-        self._save(catalog, run, *ledgers, conflict=f"an annotation run with key {run.key!r} was just added")
+        """Record a new run (with the ledgers of tasks it already records); its key must be free in its dataset.
+
+        Another process adding or changing another key of the dataset at the same moment is no
+        conflict: the catalog is read again and the key added to it. The same key added by another
+        process first is refused (RunError), naming the key."""
+        events = [*run.collect_events(), *(e for ledger in ledgers for e in ledger.collect_events())]
+        self._with_catalog(run.dataset, lambda catalog: catalog.add(run.key, run.id), *events)
 
     def save_run(self, run: AnnotationRun, *ledgers: TaskLedger) -> None:
         """Save a run with the task ledgers its new events refer to, in one transaction."""
         self._save(run, *ledgers, conflict=f"run {run.key!r} was changed by another process; reload it")
 
     def rename_run(self, dataset: str, key: str, new_key: str) -> None:
-        catalog = self._require_catalog(dataset)
-        run = self.get_run(dataset, key)
-        catalog.rename(key, new_key)
-        run.rename(new_key)
-        self._save(catalog, run, conflict=f"run {key!r} was changed by another process")
+        def rename(catalog: RunCatalog) -> list[Any]:
+            run = self.get_run_by_id(catalog.get(key))
+            catalog.rename(key, new_key)
+            run.rename(new_key)
+            return run.collect_events()
+
+        self._with_catalog(dataset, rename, new=False)
 
     def delete_run(self, dataset: str, key: str) -> None:
         """Delete the record of a run: its key is freed; its events stay for the audit trail."""
-        catalog = self._require_catalog(dataset)
-        run = self.get_run(dataset, key)
-        catalog.remove(key)
-        run.delete()
-        self._save(catalog, run, conflict=f"run {key!r} was changed by another process")
+        def delete(catalog: RunCatalog) -> list[Any]:
+            run = self.get_run_by_id(catalog.get(key))
+            catalog.remove(key)
+            run.delete()
+            return run.collect_events()
+
+        self._with_catalog(dataset, delete, new=False)
 
     # --- queries ------------------------------------------------------------
 
@@ -192,6 +201,25 @@ class RunRegistry(Application[uuid.UUID]):
         if catalog is None:
             raise RunError(f"dataset {dataset!r} has no annotation runs")
         return catalog
+
+    def _with_catalog(self, dataset: str, change: Callable[[RunCatalog], Any], *events: Any, new: bool = True,
+                      attempts: int = 20) -> None:
+        """Apply ``change`` to the dataset's catalog as it is now and save it with ``events`` (and the
+        events ``change`` returns) in one transaction; when another process changed the catalog
+        meanwhile, read it again and retry: only a change to the same key is a conflict, and
+        ``change`` refuses that itself with a RunError."""
+        for attempt in range(attempts):
+            catalog = self._catalog(dataset) if not new else (self._catalog(dataset) or RunCatalog(dataset=dataset))
+            if catalog is None:
+                raise RunError(f"dataset {dataset!r} has no annotation runs")
+            more = change(catalog) or []
+            try:
+                self.save(catalog, *events, *more)
+                return
+            except IntegrityError:
+                time.sleep(min(0.005 * 2 ** attempt, 0.2) * random.random())  # others are writing: let them
+        raise RunConflictError(f"the annotation runs of dataset {dataset!r} kept changing in other processes; "
+                               "nothing was saved: try again")
 
     def _save(self, *aggregates: Any, conflict: str) -> None:
         try:

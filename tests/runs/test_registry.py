@@ -277,3 +277,49 @@ def test_scalar_changes_come_back_with_their_types(registry_env):
     assert [repr(c) for c in rebuilt] == [repr(c) for c in changes]  # repr tells True from 1, -0.0 from 0.0, and shows nan
     assert [type(c.value) for c in rebuilt] == [type(c.value) for c in changes]
     assert all(c.is_scalar and c.label is None for c in rebuilt)
+
+
+@pytest.mark.parametrize("other_key, wins", [("other", True), ("same", False)])
+def test_a_key_added_by_another_process_meanwhile_conflicts_only_when_it_is_the_same(tmp_path, other_key, wins):
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "runs.sqlite")}
+    mine, theirs = RunRegistry(env=env), RunRegistry(env=env)
+    mine.add_run(*_full_run(key="warmup"))
+    read = mine._catalog
+    raced = []
+
+    def read_then_race(dataset):  # another process adds its run right after this one read the catalog
+        catalog = read(dataset)
+        if not raced:
+            raced.append(True)
+            theirs.add_run(*_full_run(key=other_key))
+        return catalog
+
+    mine._catalog = read_then_race
+    run, ledger = _full_run(key="same")
+    if wins:
+        mine.add_run(run, ledger)
+        assert theirs.list_runs("quickstart") == ["warmup", "other", "same"]
+        assert theirs.get_run("quickstart", "same").id == run.id
+    else:
+        with pytest.raises(RunError, match="already has an annotation run with key 'same'"):
+            mine.add_run(run, ledger)
+        assert theirs.get_run("quickstart", "same").id != run.id
+
+
+def test_rename_and_delete_retry_when_another_key_changed_meanwhile(tmp_path):
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "runs.sqlite")}
+    mine, theirs = RunRegistry(env=env), RunRegistry(env=env)
+    for key in ("a", "b", "c"):
+        mine.add_run(*_full_run(key=key))
+    read = mine._catalog
+    moves = iter([lambda: theirs.rename_run("quickstart", "b", "b2"), lambda: theirs.delete_run("quickstart", "c")])
+
+    def read_then_race(dataset):
+        catalog = read(dataset)
+        next(moves, lambda: None)()
+        return catalog
+
+    mine._catalog = read_then_race
+    mine.rename_run("quickstart", "a", "a2")
+    mine.delete_run("quickstart", "a2")
+    assert theirs.list_runs("quickstart") == ["b2"]
