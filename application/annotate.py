@@ -16,6 +16,7 @@ up meanwhile.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -24,6 +25,7 @@ import attrs
 from annoflow.application.ports.annotation_backend import (
     AnnotationBackend,
     BackendSession,
+    MarkedResources,
     ProjectNotFoundError,
     ProjectRef,
     UploadRequest,
@@ -42,6 +44,7 @@ SCHEMA_OPTIONS = (
     "allow_additions", "allow_deletions", "allow_label_edits", "allow_index_edits", "allow_spatial_edits",
     "occluded_attr", "group_id_attr",
 )
+logger = logging.getLogger(__name__)
 PLAN_OPTIONS = ("task_size", "task_name", "task_assignee", "issue_tracker", "frame_start", "frame_stop", "frame_step")
 
 
@@ -94,22 +97,27 @@ class Annotator:
         check_run_key(request.key)
         backend = pick_backend(self.backends, request.backend)
         dataset = self.store.name
+        run: AnnotationRun | None = None
         if self.registry.has_run(dataset, request.key):
             run = self.registry.get_run(dataset, request.key)
-            if not request.resume:
+            if run.status is RunStatus.CLEANED_UP and not run.upload_completed and not request.resume:
+                # an upload that failed and was cleaned up holds nothing anywhere: the key is free again
+                self.registry.delete_run(dataset, request.key)
+                run = None
+            elif not request.resume:
                 raise RunError(
                     f"dataset {dataset!r} already has an annotation run with key {request.key!r}: "
                     "choose another key, delete the run, or pass resume=True to finish an interrupted upload"
                 )
-            if run.status is not RunStatus.REQUESTED:
+            elif run.status is not RunStatus.REQUESTED:
                 raise RunError(f"run {request.key!r} is {run.status.value}: there is nothing to resume")
-            if run.cleanup_started:
+            elif run.cleanup_started:
                 raise RunError(f"run {request.key!r} is being cleaned up: clean it up again to finish, not resume")
+        if run is not None:
             plan_ids = list(run.sample_ids)
         elif request.resume:
             raise RunError(f"dataset {dataset!r} has no annotation run {request.key!r} to resume")
         else:
-            run = None
             plan_ids = collection.sample_ids
 
         items = [
@@ -138,11 +146,39 @@ class Annotator:
             self.registry.add_run(run)
         upload = UploadRequest(dataset, request.key, run.label_schema, request.media_field, media_type, config,
                                marker=run.marker)
-        with backend.connect(config) as session:
-            self._upload(run, session, upload, plans, resuming=request.resume)
-            if request.launch_editor:
-                self.open_url(session.editor_url(next(iter(run.tasks.values()))))
+        try:
+            with backend.connect(config) as session:
+                self._upload(run, session, upload, plans, resuming=request.resume)
+                if request.launch_editor:
+                    self.open_url(session.editor_url(next(iter(run.tasks.values()))))
+        except Exception as error:
+            self._after_failure(run, error, backend, config)
+            raise
         return run
+
+    def _after_failure(self, run: AnnotationRun, error: BaseException, backend: AnnotationBackend,
+                       config: Any) -> None:
+        """A failed annotate() costs the user no key when the server holds nothing of the run: its
+        record goes (its events stay for the audit trail) and the corrected call just works.
+        Otherwise the error says what remains and the one call that finishes or removes it."""
+        if run.is_deleted or not self.registry.has_run(run.dataset, run.key):
+            return  # already gone (a refused project schema deletes it first)
+        marked = MarkedResources()
+        if not (run.created_projects or run.tasks or run.started_tasks):
+            try:  # a request that failed may still have made something: it would carry the run's marker
+                with backend.connect(config) as session:
+                    marked = session.find_marked(run.marker)
+            except Exception:
+                logger.info("could not ask the server what run %r left: it carries the marker %s", run.key, run.marker)
+            if not (marked.task_ids or marked.project_ids):
+                self.registry.delete_run(run.dataset, run.key)
+                return
+        tasks = sorted({*run.tasks, *run.started_tasks, *marked.task_ids})
+        projects = [*run.created_projects, *marked.project_ids]
+        what = ", ".join(filter(None, [f"tasks {tasks}" if tasks else "", f"projects {projects}" if projects else ""]))
+        error.add_note(f"annoflow: run {run.key!r} holds {what} on the server. Finish it with "
+                       f"annotate({run.key!r}, ..., resume=True), or remove it with "
+                       f"load_annotation_results({run.key!r}).cleanup()")
 
     def _schema(self, sample_ids: Sequence[str], options: Mapping[str, Any], media_type: MediaType,
                 backend_options: Mapping[str, Any]) -> LabelSchema:

@@ -121,6 +121,7 @@ class AnnotationRun(Aggregate):
         self.cleaned_up_tasks: tuple[int, ...] = ()
         self.cleaned_up_projects: tuple[int, ...] = ()
         # Deleting the CVAT side began: its tasks may be gone, so a load only finishes the cleanup.
+        self.upload_completed = False
         self.cleanup_started = False
         self.cleanup_projects: tuple[int, ...] = ()
         # The run goes into an existing project whose labels replaced the run's classes and attributes.
@@ -252,6 +253,7 @@ class AnnotationRun(Aggregate):
     @event("UploadCompleted")
     def _upload_completed(self) -> None:
         self.status = RunStatus.UPLOADED
+        self.upload_completed = True
 
     # --- load_annotations --------------------------------------------------
 

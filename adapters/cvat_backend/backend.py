@@ -14,6 +14,7 @@ import orjson
 from annoflow.adapters.cvat.client import CVATClient
 from annoflow.adapters.cvat.errors import CVATAuthError, CVATNotFoundError
 from annoflow.adapters.cvat_backend import options as cvat_options
+from annoflow.adapters.cvat_backend.media_check import unusable_media
 from annoflow.adapters.paused_gc import paused_gc
 from annoflow.adapters.cvat_format.download import Downloader, imported_values, keep_unmoved, stray_label
 from annoflow.adapters.cvat_format.schema import (
@@ -39,6 +40,7 @@ from annoflow.application.ports.annotation_backend import (
     TaskGoneError,
     TaskStatus,
     UnexpectedLabel,
+    UnusableMediaError,
     UploadRequest,
 )
 from annoflow.domain.labels import Label
@@ -375,6 +377,11 @@ class CVATBackend(AnnotationBackend):
             raise FileNotFoundError(
                 f"{len(missing)} media file(s) cannot be uploaded because they do not exist: {missing[:5]}"
             )
+        unusable = unusable_media(paths)
+        if unusable:
+            listed = "; ".join(f"{path}: {reason}" for path, reason in unusable[:5])
+            more = f" (and {len(unusable) - 5} more)" if len(unusable) > 5 else ""
+            raise UnusableMediaError(f"{len(unusable)} media file(s) CVAT cannot take: {listed}{more}")
 
     def connect(self, config: BackendConfig) -> CVATSession:
         parsed, settings = cvat_options.unpack(config)

@@ -31,6 +31,10 @@ class BackendConfigError(ValueError):
         super().__init__("invalid backend options:\n" + "\n".join(f"  - {p}" for p in self.problems))
 
 
+class UnusableMediaError(ValueError):
+    """Media files the backend could not take (empty, unreadable, not an image or a video, cut short)."""
+
+
 class ProjectNotFoundError(LookupError):
     """The run names, by id, a project the server does not show its user: none was made, nothing
     was sent. Raised by `BackendSession.project_labels` (and `prepare_project`), before anything

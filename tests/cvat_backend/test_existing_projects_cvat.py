@@ -143,10 +143,10 @@ def test_a_run_without_fields_or_classes_needs_the_project_to_exist(dataset, log
 
 def test_an_interrupted_upload_into_an_existing_project_resumes_with_the_adopted_schema(dataset, login, cvat_sim):
     project_id, names = _foreign_project(cvat_sim)
-    cvat_sim.faults.add("POST", r"^/api/tasks/?$", nth=1, status=500)
+    cvat_sim.faults.add("POST", r"^/api/tasks/\d+/data/?$", nth=1, status=500)  # after the task is made
     with pytest.raises(CVATError):
         dataset.annotate("cut", label_field="predictions", project_id=project_id, **login)
-    assert _event_names(dataset, "cut") == ["Requested", "ProjectSchemaAdopted"]
+    assert _event_names(dataset, "cut") == ["Requested", "ProjectSchemaAdopted", "TaskStarted"]
     cvat_sim.faults.clear()
     results = dataset.annotate("cut", resume=True, **login)
     events = _event_names(dataset, "cut")

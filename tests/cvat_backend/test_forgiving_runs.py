@@ -1,0 +1,57 @@
+"""A failed annotate() costs the user no key, and says what remains when the server holds something.
+
+As a new user meets them: a wrong password, an unreachable url, a server refusing the first
+request. The corrected call with the same key just works, and the audit trail keeps the attempt.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from annoflow.adapters.cvat.errors import CVATAuthError, CVATError
+from annoflow.application.audit import dataset_history
+from annoflow.domain.annotation_run import RunStatus
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # nothing listens there once the socket is closed
+
+
+@pytest.mark.parametrize("mistake", ["password", "url"])
+def test_a_call_that_failed_before_the_server_made_anything_frees_its_key(dataset, login, mistake):
+    wrong = {"password": {**login, "password": "not-it"},
+             "url": {**login, "url": f"http://127.0.0.1:{_closed_port()}"}}[mistake]
+    with pytest.raises(CVATAuthError if mistake == "password" else CVATError):
+        dataset.annotate("first_try", label_field="ground_truth", **wrong)
+    assert not dataset.has_annotation_run("first_try")
+    results = dataset.annotate("first_try", label_field="ground_truth", **login)  # the corrected call
+    assert results.task_ids and dataset.list_annotation_runs() == ["first_try"]
+    attempts = [run for run, _ in dataset_history(dataset.registry, "quickstart")]
+    assert [run.is_deleted for run in attempts] == [True, False]  # the failed attempt stays in the audit
+
+
+def test_a_call_that_failed_after_the_server_made_a_task_says_what_remains(dataset, login, cvat_sim_unchecked):
+    cvat = {**login, "url": cvat_sim_unchecked.url}
+    cvat_sim_unchecked.faults.add("PUT", r"/annotations/?$", status=400, nth=2)  # the second task's labels
+    with pytest.raises(CVATError) as caught:
+        dataset.annotate("half", label_field="ground_truth", task_size=2, **cvat)
+    (note,) = caught.value.__notes__
+    assert note.startswith("annoflow: run 'half' holds tasks [") and "resume=True" in note and ".cleanup()" in note
+    assert dataset.registry.get_run("quickstart", "half").status is RunStatus.REQUESTED
+    dataset.load_annotation_results("half", **cvat).cleanup()
+    assert cvat_sim_unchecked.state.tasks == {}
+    # cleaned up, and never uploaded: nothing of it is left anywhere, so the key is free again
+    results = dataset.annotate("half", label_field="ground_truth", task_size=2, **cvat)
+    assert dataset.registry.get_run("quickstart", "half").status is RunStatus.UPLOADED and results.task_ids
+
+
+def test_a_task_the_server_refused_to_make_frees_the_key_too(dataset, login, cvat_sim):
+    cvat_sim.faults.add("POST", r"^/api/tasks/?$", nth=1, status=500)
+    with pytest.raises(CVATError):
+        dataset.annotate("k", label_field="ground_truth", **login)
+    assert not dataset.has_annotation_run("k") and cvat_sim.state.tasks == {}
+    assert dataset.annotate("k", label_field="ground_truth", **login).task_ids

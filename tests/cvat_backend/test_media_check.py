@@ -1,0 +1,38 @@
+"""Media CVAT could not take are refused by name before anything is recorded or sent."""
+
+from __future__ import annotations
+
+import pytest
+
+from annoflow.adapters.cvat_backend.media_check import unusable_media, why_unusable
+from annoflow.application.ports.annotation_backend import UnusableMediaError
+
+
+def test_real_media_pass(dataset):
+    paths = [s.filepath for s in dataset.iter_samples()]
+    assert unusable_media(paths) == []
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b"", "it is empty (0 bytes)"),
+    (b"just some notes\n", "its content is not an image or a video CVAT reads"),
+    ("truncated-jpeg", "it is a JPEG file cut short (truncated)"),
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "it is a PNG file cut short (truncated)"),
+])
+def test_each_kind_of_bad_file_is_named(tmp_path, dataset, content, reason):
+    if content == "truncated-jpeg":
+        whole = open(next(dataset.iter_samples()).filepath, "rb").read()
+        content = whole[: len(whole) // 2]
+    path = tmp_path / "bad.jpg"
+    path.write_bytes(content)
+    assert why_unusable(str(path)) == reason
+    assert why_unusable(str(tmp_path)) == "it is not a regular file"
+
+
+def test_annotate_refuses_them_before_anything_is_recorded(dataset, login, cvat_sim):
+    sample = next(dataset.iter_samples())
+    with open(sample.filepath, "r+b") as file:  # an image the disk cut short
+        file.truncate(100)
+    with pytest.raises(UnusableMediaError, match=rf"1 media file\(s\) CVAT cannot take: {sample.filepath}: it is a JPEG file cut short"):
+        dataset.annotate("k", label_field="ground_truth", **login)
+    assert not dataset.has_annotation_run("k") and cvat_sim.state.tasks == {}
