@@ -17,6 +17,7 @@ up meanwhile.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -36,6 +37,7 @@ from annoflow.application.views import SampleCollection
 from annoflow.domain.annotation_run import AnnotationRun, RunError, RunStatus, check_run_key
 from annoflow.domain.label_schema import LabelSchema, LabelSchemaError, build_label_schema
 from annoflow.domain.project_schema import adopt_project_labels, check_new_project
+from annoflow.domain.schema_observation import classes_left_out
 from annoflow.domain.samples import MediaType
 from annoflow.domain.task_plan import MediaItem, TaskPlan, plan_tasks
 
@@ -190,10 +192,16 @@ class Annotator:
         named = _named_fields(options)
         existing = [p for p in field_schema if p in named] if named is not None else []
         observations = self.store.observe(sample_ids, existing)
-        return build_label_schema(
+        schema = build_label_schema(
             **options, media_type=media_type.value, field_schema=field_schema, observations=observations,
             classes_from_project=project,
         )
+        for path, missing in classes_left_out(schema, observations).items():
+            counted = ", ".join(f"{count} {name!r}" for name, count in sorted(missing.items()))
+            warnings.warn(f"field {path!r}: the classes given leave out {sum(missing.values())} existing label(s) of "
+                          f"other classes ({counted}): they are not uploaded, and loading leaves them as they are",
+                          UserWarning, stacklevel=5)
+        return schema
 
     def _upload(self, run: AnnotationRun, session: BackendSession, upload: UploadRequest, plans: list[TaskPlan],
                 resuming: bool) -> None:

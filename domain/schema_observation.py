@@ -38,6 +38,7 @@ class FieldObservation:
     has_masks: bool = False
     all_filled: bool = False
     mask_values: tuple[int, ...] = attrs.field(default=(), converter=tuple)
+    class_counts: tuple[tuple[str, int], ...] = attrs.field(default=(), converter=tuple)  # (class, labels), by class
 
     def attribute(self, name: str) -> AttributeObservation | None:
         return next((a for a in self.attributes if a.name == name), None)
@@ -56,6 +57,7 @@ class FieldTally:
 
     def __init__(self) -> None:
         self.classes: set[str] = set()
+        self.class_counts: dict[str, int] = {}
         self.values: dict[str, dict[Any, None]] = {}
         self.types: dict[str, set[str]] = {}
         self.truncated: set[str] = set()
@@ -82,6 +84,7 @@ class FieldTally:
         self.count += count
         if class_name is not None:
             self.classes.add(class_name)
+            self.class_counts[class_name] = self.class_counts.get(class_name, 0) + count
         self.masks = self.masks or has_mask
         self.filled = self.filled and not unfilled
         for name, item in attributes.items():
@@ -118,7 +121,22 @@ class FieldTally:
             has_masks=self.masks,
             all_filled=self.filled and self.count > 0,
             mask_values=sorted(self.mask_values),
+            class_counts=sorted(self.class_counts.items()),
         )
+
+
+def classes_left_out(schema: Any, observations: SchemaObservations) -> dict[str, dict[str, int]]:
+    """Per field of the run, the existing labels whose class the field's classes leave out (so they
+    are not uploaded), counted by class."""
+    left = {}
+    for field in schema:
+        seen = observations.get(field.path)
+        if seen is None or not field.classes or field.label_type in ("scalar", "segmentation"):
+            continue
+        missing = {name: count for name, count in seen.class_counts if name not in field.classes}
+        if missing:
+            left[field.path] = missing
+    return left
 
 
 def _order(value: Any) -> tuple[str, int, Any]:

@@ -217,3 +217,15 @@ def test_a_project_id_that_names_no_project_is_refused_after_requested_and_frees
     assert run.status is RunStatus.UPLOADED and run.created_projects == []
     assert {t.project_id for t in run.tasks.values()} == {123} and set(backend.server.projects) == {123}
     assert _events(registry, run)[:2] == ["Requested", "ProjectSchemaAdopted"]
+
+
+def test_classes_that_leave_existing_labels_out_say_so(world):
+    store, registry, backend, annotator, opened = world
+    with pytest.warns(UserWarning, match=r"field 'ground_truth': the classes given leave out 4 existing label\(s\) "
+                                         r"of other classes \(4 'cat'\): they are not uploaded"):
+        _annotate(annotator, store, label_field="ground_truth", classes=["dog"])
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every class named: nothing is left out, nothing said
+        _annotate(annotator, store, key="k2", label_field="ground_truth", classes=["cat", "dog"])
