@@ -138,6 +138,7 @@ class Annotator:
         plans = plan_tasks(items, base_name=f"annoflow_{dataset}_{'_'.join(schema.field_names)}", **plan_options)
         config = backend.parse_config(backend_options, media_type)
         backend.check_media([i.media_path for i in items])
+        backend.check_request(schema, plans, config)
 
         if run is None:
             run = AnnotationRun.request(

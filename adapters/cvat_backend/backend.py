@@ -14,6 +14,7 @@ import orjson
 from annoflow.adapters.cvat.client import CVATClient
 from annoflow.adapters.cvat.errors import CVATAuthError, CVATNotFoundError
 from annoflow.adapters.cvat_backend import options as cvat_options
+from annoflow.adapters.cvat_backend.limits import label_problems, plan_problems
 from annoflow.adapters.cvat_backend.media_check import unusable_media
 from annoflow.adapters.paused_gc import paused_gc
 from annoflow.adapters.cvat_format.download import Downloader, imported_values, keep_unmoved, stray_label
@@ -31,6 +32,7 @@ from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.application.ports.annotation_backend import (
     AnnotationBackend,
     BackendConfig,
+    BackendConfigError,
     BackendSession,
     DownloadedTask,
     MarkedResources,
@@ -43,6 +45,7 @@ from annoflow.application.ports.annotation_backend import (
     UnusableMediaError,
     UploadRequest,
 )
+from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.labels import Label
 from annoflow.domain.merge import ImportedLabel
 from annoflow.domain.project_schema import ProjectLabel
@@ -382,6 +385,14 @@ class CVATBackend(AnnotationBackend):
             listed = "; ".join(f"{path}: {reason}" for path, reason in unusable[:5])
             more = f" (and {len(unusable) - 5} more)" if len(unusable) > 5 else ""
             raise UnusableMediaError(f"{len(unusable)} media file(s) CVAT cannot take: {listed}{more}")
+
+    def check_request(self, schema: LabelSchema, plans: Sequence[TaskPlan], config: BackendConfig) -> None:
+        parsed, _ = cvat_options.unpack(config)
+        # labels of an existing project rule over the run's own: only a new project's (or none) go up
+        problems = plan_problems(plans) + ([] if parsed.project_name or parsed.project_id is not None
+                                           else label_problems(schema))
+        if problems:
+            raise BackendConfigError(problems)
 
     def connect(self, config: BackendConfig) -> CVATSession:
         parsed, settings = cvat_options.unpack(config)

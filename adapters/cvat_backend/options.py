@@ -9,6 +9,7 @@ import attrs
 
 from annoflow.adapters.cvat.errors import CredentialsError
 from annoflow.adapters.cvat.settings import CVATSettings, resolve_settings
+from annoflow.adapters.cvat_backend.limits import INT_LIMIT, NAME_LIMIT
 from annoflow.application.ports.annotation_backend import BackendConfig, BackendConfigError
 from annoflow.domain.samples import MediaType
 
@@ -68,12 +69,16 @@ def parse(options: Mapping[str, Any], media_type: MediaType, *, interactive: boo
     project_name = options.get("project_name")
     if project_name is not None and (not isinstance(project_name, str) or not project_name):
         problems.append(f"project_name must be a non-empty string, got {project_name!r}")
+    elif project_name is not None and len(project_name) > NAME_LIMIT:
+        problems.append(f"project_name has {len(project_name)} characters: CVAT takes at most {NAME_LIMIT}")
     organization = options.get("organization")
     if organization is not None and (not isinstance(organization, str) or not organization):
         problems.append(f"organization must be a non-empty string, got {organization!r}")
     if options.get("project_name") and options.get("project_id") is not None:
         problems.append("give project_name or project_id, not both")
     segment_size = _positive("segment_size", options.get("segment_size"), problems)
+    if segment_size is not None and segment_size > INT_LIMIT:
+        problems.append(f"segment_size {segment_size} is more than CVAT takes ({INT_LIMIT})")
     if segment_size is not None and media_type is MediaType.VIDEO:
         problems.append("segment_size applies to image tasks only (videos are cut by CVAT's own rules)")
     parsed = CVATOptions(

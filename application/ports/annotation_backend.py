@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.labels import Label
 from annoflow.domain.merge import ImportedLabel, ImportedValue
 from annoflow.domain.project_schema import ProjectLabel
@@ -240,6 +241,10 @@ class AnnotationBackend(abc.ABC):
     @abc.abstractmethod
     def check_media(self, paths: Sequence[str]) -> None:
         """Raise a clear error naming media that cannot be uploaded, before anything is sent."""
+
+    def check_request(self, schema: LabelSchema, plans: Sequence[TaskPlan], config: BackendConfig) -> None:
+        """Raise BackendConfigError listing what the server would refuse of this run's labels and tasks
+        (names too long, ...), before anything is recorded. Default: the server takes anything."""
 
     @abc.abstractmethod
     def connect(self, config: BackendConfig) -> BackendSession:

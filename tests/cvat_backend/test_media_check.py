@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from annoflow.adapters.cvat_backend.media_check import unusable_media, why_unusable
-from annoflow.application.ports.annotation_backend import UnusableMediaError
+from annoflow.application.ports.annotation_backend import BackendConfigError, UnusableMediaError
 
 
 def test_real_media_pass(dataset):
@@ -36,3 +36,17 @@ def test_annotate_refuses_them_before_anything_is_recorded(dataset, login, cvat_
     with pytest.raises(UnusableMediaError, match=rf"1 media file\(s\) CVAT cannot take: {sample.filepath}: it is a JPEG file cut short"):
         dataset.annotate("k", label_field="ground_truth", **login)
     assert not dataset.has_annotation_run("k") and cvat_sim.state.tasks == {}
+
+
+def test_names_cvat_would_refuse_are_refused_before_anything_is_recorded(dataset, login, cvat_sim):
+    long_class, long_attribute = "c" * 65, "a" * 65
+    with pytest.raises(BackendConfigError) as caught:
+        dataset.annotate("k", label_field="new_boxes", label_type="detections", classes=[long_class, "ok"],
+                         attributes={long_attribute: {"type": "text"}}, task_name="t" * 300, **login)
+    text = str(caught.value)
+    assert f"label {long_class[:40]!r}... has 65 characters: CVAT takes at most 64" in text
+    assert f"attribute {long_attribute[:40]!r} of label 'ok' has 65 characters" in text
+    assert "task name 'tttt" in text and "characters: CVAT takes at most 256" in text
+    with pytest.raises(BackendConfigError, match="project_name has 300 characters: CVAT takes at most 256"):
+        dataset.annotate("k", label_field="ground_truth", project_name="p" * 300, **login)
+    assert not dataset.has_annotation_run("k") and cvat_sim.state.tasks == {} and cvat_sim.state.projects == {}
