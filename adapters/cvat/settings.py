@@ -8,6 +8,10 @@ For each setting the first source that has it wins:
    ``ANNOFLOW_CONFIG``), then FiftyOne's ``backends.cvat`` in ``~/.fiftyone/annotation_config.json``
    (or ``FIFTYONE_ANNOTATION_CONFIG_PATH``);
 4. an interactive prompt for the username and password, only when a terminal is attached.
+
+The request bounds (``connect_timeout``, ``read_timeout``, ``request_deadline``; see timeouts.py)
+come from the same sources, except FiftyOne's: keyword arguments, ``ANNOFLOW_CVAT_*`` variables,
+annoflow's config file.
 """
 
 from __future__ import annotations
@@ -23,11 +27,14 @@ from typing import Any
 import attrs
 import platformdirs
 
-from annoflow.adapters.cvat.errors import CredentialsError
+from annoflow.adapters.cvat.errors import CredentialsError, CVATSettingsError
 from annoflow.adapters.cvat.secrets import Secret
+from annoflow.adapters.cvat.timeouts import SETTINGS as TIMEOUT_SETTINGS
+from annoflow.adapters.cvat.timeouts import Timeouts
 
 DEFAULT_URL = "https://app.cvat.ai"
-FIELDS = ("url", "username", "password", "email", "headers", "organization")
+CONNECTION = ("url", "username", "password", "email", "headers", "organization")
+FIELDS = CONNECTION + tuple(TIMEOUT_SETTINGS)
 HOW_TO = (
     "give CVAT credentials in one of three ways: keyword arguments (username=..., password=...), "
     "the environment (FIFTYONE_CVAT_USERNAME and FIFTYONE_CVAT_PASSWORD, or ANNOFLOW_CVAT_*), "
@@ -48,6 +55,7 @@ class CVATSettings:
     email: str | None = None
     headers: tuple[tuple[str, Secret], ...] = attrs.field(default=(), converter=_headers)
     organization: str | None = None
+    timeouts: Timeouts = Timeouts()
 
     @property
     def base_url(self) -> str:
@@ -60,7 +68,10 @@ class CVATSettings:
 def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for prefix in ("ANNOFLOW_CVAT_", "FIFTYONE_CVAT_"):
-        for field in ("url", "username", "password", "email", "organization"):
+        # FiftyOne has no request bounds: only annoflow's variables name them
+        names = ("url", "username", "password", "email", "organization") + (
+            tuple(TIMEOUT_SETTINGS) if prefix == "ANNOFLOW_CVAT_" else ())
+        for field in names:
             value = env.get(prefix + field.upper())
             if value and field not in found:
                 found[field] = value
@@ -90,7 +101,8 @@ def _from_files(env: Mapping[str, str]) -> dict[str, Any]:
         section: Any = _read_json(path)
         for key in keys:
             section = section.get(key, {}) if isinstance(section, dict) else {}
-        for field in FIELDS:
+        # FiftyOne's file holds FiftyOne's settings only (it refuses others): bounds are read from ours
+        for field in FIELDS if keys == ("cvat",) else CONNECTION:
             if isinstance(section, dict) and section.get(field) not in (None, "") and field not in found:
                 found[field] = section[field]
     return found
@@ -131,6 +143,10 @@ def resolve_settings(
             raise CredentialsError(f"no CVAT credentials found: {HOW_TO}")
         merged.update(_prompt(ask, ask_secret, need_username=not (merged.get("username") or merged.get("email"))))
     password = merged.get("password")
+    try:
+        timeouts = Timeouts.from_settings({name: merged.get(name) for name in TIMEOUT_SETTINGS})
+    except ValueError as error:
+        raise CVATSettingsError(str(error)) from None
     return CVATSettings(
         url=merged.get("url") or DEFAULT_URL,
         username=merged.get("username"),
@@ -138,4 +154,5 @@ def resolve_settings(
         email=merged.get("email"),
         headers=merged.get("headers") or {},
         organization=merged.get("organization"),
+        timeouts=timeouts,
     )
