@@ -5,17 +5,22 @@ variables (``PERSISTENCE_MODULE`` = ``eventsourcing.popo`` in memory,
 ``eventsourcing.sqlite`` with ``SQLITE_DBNAME``, ``eventsourcing.postgres``
 with ``POSTGRES_DBNAME``, ``POSTGRES_HOST``, ...). The adapters' wiring fills
 in the embedded default (a SQLite file in the user's data dir).
+
+A SQLite file another writer holds for longer than ``SQLITE_LOCK_TIMEOUT``
+seconds is a `RunRegistryLockedError` naming the file: the transaction was
+rolled back, so nothing was saved and nothing is lost.
 """
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError
 
 from annoflow.application.runs.transcodings import register_value_objects
 from annoflow.domain import labels, run_records
@@ -47,6 +52,29 @@ def event_value_objects() -> list[type]:
 
 class RunConflictError(RunError):
     """Another process changed the same run or key at the same time; nothing was saved."""
+
+
+class RunRegistryLockedError(RunConflictError):
+    """Another writer held the registry's SQLite file for longer than the busy timeout; nothing was saved."""
+
+    def __init__(self, path: str, waited: float) -> None:
+        self.path = path
+        self.waited = waited
+        super().__init__(
+            f"{path} is locked by another writer: waited the busy timeout of {waited:g} s and gave up. Nothing "
+            "was saved and nothing is lost: call again once the other writer is done (a load finishes exactly "
+            "once what an interrupted one recorded). ANNOFLOW_BUSY_TIMEOUT or busy_timeout= sets the wait."
+        )
+
+
+SQLITE_BUSY, SQLITE_LOCKED = 5, 6  # SQLite's result codes (no sqlite3 import in the application layer)
+EVENTSOURCING_SQLITE_LOCK_TIMEOUT = 5  # eventsourcing's wait when SQLITE_LOCK_TIMEOUT is unset
+
+
+def _sqlite_busy(error: OperationalError) -> bool:
+    """Whether eventsourcing's error is SQLite giving up on a lock (its cause is sqlite3's error)."""
+    code = getattr(error.__cause__, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED)
 
 
 class RunRegistry(Application[uuid.UUID]):
@@ -99,7 +127,8 @@ class RunRegistry(Application[uuid.UUID]):
         return self.get_run_by_id(run_id)
 
     def get_run_by_id(self, run_id: uuid.UUID) -> AnnotationRun:
-        run = self.repository.get(run_id)
+        with self._unlocked():
+            run = self.repository.get(run_id)
         if not isinstance(run, AnnotationRun):
             raise RunError(f"{run_id} is not an annotation run")
         return run
@@ -114,13 +143,15 @@ class RunRegistry(Application[uuid.UUID]):
 
     def history(self, run_id: uuid.UUID) -> Sequence[DomainEventProtocol[uuid.UUID]]:
         """Every event of a run, oldest first: the raw material of its audit trail."""
-        return list(self.repository.event_store.get(run_id))
+        with self._unlocked():
+            return list(self.repository.event_store.get(run_id))
 
     # --- helpers ------------------------------------------------------------
 
     def _catalog(self, dataset: str) -> RunCatalog | None:
         try:
-            catalog = self.repository.get(RunCatalog.create_id(dataset))
+            with self._unlocked():
+                catalog = self.repository.get(RunCatalog.create_id(dataset))
         except AggregateNotFoundError:
             return None
         assert isinstance(catalog, RunCatalog)
@@ -134,6 +165,18 @@ class RunRegistry(Application[uuid.UUID]):
 
     def _save(self, *aggregates: Any, conflict: str) -> None:
         try:
-            self.save(*aggregates)
+            with self._unlocked():
+                self.save(*aggregates)
         except IntegrityError:
             raise RunConflictError(conflict) from None
+
+    @contextlib.contextmanager
+    def _unlocked(self) -> Iterator[None]:
+        """SQLite giving up on a lock becomes a RunRegistryLockedError naming the file."""
+        try:
+            yield
+        except OperationalError as error:
+            if not _sqlite_busy(error):
+                raise
+            waited = float(self.env.get("SQLITE_LOCK_TIMEOUT") or EVENTSOURCING_SQLITE_LOCK_TIMEOUT)
+            raise RunRegistryLockedError(self.env.get("SQLITE_DBNAME") or "the run registry's SQLite file", waited) from None
