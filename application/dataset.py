@@ -18,6 +18,7 @@ from annoflow.application.ports.annotation_backend import AnnotationBackend
 from annoflow.application.ports.label_store import LabelStore
 from annoflow.application.results import AnnotationResults
 from annoflow.application.runs.registry import RunRegistry
+from annoflow.application.secrets import seal_credentials
 from annoflow.application.views import DatasetView, SampleCollection, Stage
 from annoflow.domain.annotation_run import AnnotationRun
 from annoflow.domain.samples import MediaType
@@ -104,6 +105,7 @@ class Dataset(SampleCollection):
     def annotate_collection(
         self, collection: SampleCollection, anno_key: str, backend: str | None = None, **kwargs: Any
     ) -> AnnotationResults:
+        kwargs = seal_credentials(kwargs)  # first: no frame holds a password in the clear
         backend_name = backend or self.default_backend
         self._backend(backend_name)
         annotator = Annotator(self.store, self.registry, self.backends, self._open)
@@ -122,6 +124,7 @@ class Dataset(SampleCollection):
     ) -> Any:
         """Merge the run's annotations back, exactly once; returns the unexpected labels when asked
         (``unexpected="return"``), else None, as FiftyOne does. The load's figures are in the audit trail."""
+        connection = seal_credentials(connection)
         result = Loader(self.store, self.registry, self.backends).load(
             self.name, anno_key, unexpected=unexpected, cleanup=cleanup, dest_field=dest_field, **connection)
         self.last_load = result
@@ -129,6 +132,7 @@ class Dataset(SampleCollection):
 
     def load_annotation_results(self, anno_key: str, **connection: Any) -> AnnotationResults:
         """The run's results object; connection settings (url, credentials) may be given again."""
+        connection = seal_credentials(connection)
         return self._results(self.registry.get_run(self.name, anno_key), connection)
 
     def _results(self, run: AnnotationRun, connection: Mapping[str, Any]) -> AnnotationResults:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from annoflow.application.secrets import seal_credentials
 from annoflow.domain.fields import FieldPath
 from annoflow.domain.labels import LabelList, labels_in
 from annoflow.domain.samples import Sample
@@ -188,12 +189,14 @@ class SampleCollection:
 
     def annotate(self, anno_key: str, **kwargs: Any) -> Any:
         """Send these samples (and their labels) for annotation; see Annotator for the order of work."""
+        kwargs = seal_credentials(kwargs)  # first: no frame holds a password in the clear
         return self._dataset_of().annotate_collection(self, anno_key, **kwargs)
 
     def load_annotations(self, anno_key: str, **kwargs: Any) -> Any:
         """Merge the run's annotations back, as FiftyOne's ``view.load_annotations(anno_key)``; see
         ``Dataset.load_annotations`` for the options. A load merges task by task, exactly once, so it
         updates every sample the run sent, whatever this view shows now."""
+        kwargs = seal_credentials(kwargs)
         return self._dataset_of().load_annotations(anno_key, **kwargs)
 
     def _dataset_of(self) -> Any:

@@ -25,6 +25,10 @@ _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,99}")
 # Config keys that would put a secret into an event; the application strips
 # credentials before it builds a run, and the aggregate refuses them anyway.
 _SECRET_WORDS = ("password", "secret", "token", "apikey", "api_key", "authorization", "cookie")
+# A URL whose authority carries user info (``scheme://user:password@host``).
+_URL_WITH_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^/?#]*@")
+# An Authorization header's value: a scheme and a long opaque token ("Basic recipe" is no credential).
+_AUTHORIZATION_VALUE = re.compile(r"(?:Token|Bearer|Basic)\s+[A-Za-z0-9._~+/=\-]{16,}")
 _CATALOG_NAMESPACE = uuid.UUID("6f1d1a5e-3c1b-4c33-9f5e-1c0a7e0b9a51")
 
 
@@ -54,13 +58,43 @@ def check_run_key(key: object) -> str:
     return key
 
 
+def credential_name(name: object) -> bool:
+    """Whether an option's name says it holds a credential (``password``, ``api_token``, ``headers``, ...)."""
+    lowered = str(name).lower()
+    return lowered == "headers" or any(word in lowered for word in _SECRET_WORDS)
+
+
+def credential_value(value: object) -> str | None:
+    """Why a value is a credential whatever its name, or None: a URL with user info, a value kept
+    secret (anything that hides itself behind ``reveal()``), an Authorization header's value."""
+    if callable(getattr(value, "reveal", None)):
+        return "is a secret"
+    if isinstance(value, str):
+        if _URL_WITH_USERINFO.match(value):
+            return "is a URL with a user name or password in it"
+        if _AUTHORIZATION_VALUE.fullmatch(value.strip()):
+            return "looks like an Authorization header's value"
+    return None
+
+
 def _check_no_secrets(config: Mapping[str, Any], path: str = "config") -> None:
+    """Refuse a config that would record a credential, by its name or by its value; never echo the value."""
     for name, value in config.items():
-        lowered = str(name).lower()
-        if any(word in lowered for word in _SECRET_WORDS) or lowered == "headers":
-            raise RunError(f"{path}[{name!r}] looks like a credential and may not be recorded")
-        if isinstance(value, Mapping):
-            _check_no_secrets(value, f"{path}[{name!r}]")
+        where = f"{path}[{name!r}]"
+        if credential_name(name):
+            raise RunError(f"{where} looks like a credential and may not be recorded")
+        _check_value(value, where)
+
+
+def _check_value(value: Any, where: str) -> None:
+    reason = credential_value(value)
+    if reason:
+        raise RunError(f"{where} {reason} and may not be recorded")
+    if isinstance(value, Mapping):
+        _check_no_secrets(value, where)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            _check_value(item, f"{where}[{index}]")
 
 
 def _freeze(value: Any) -> Any:

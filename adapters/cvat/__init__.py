@@ -8,14 +8,16 @@ from annoflow.adapters.cvat.errors import (
     CVATConnectionError,
     CVATError,
     CVATNotFoundError,
+    CVATSettingsError,
     CVATTimeoutError,
 )
 from annoflow.adapters.cvat.retry import RetryPolicy
 from annoflow.adapters.cvat.secrets import Secret
 from annoflow.adapters.cvat.settings import CVATSettings, resolve_settings
+from annoflow.adapters.cvat.timeouts import Timeouts
 
 __all__ = [
     "CVATAPI", "CVATAuthError", "CVATClient", "CVATConnectionError", "CVATError", "CVATNotFoundError",
-    "CVATSettings", "CVATTimeoutError", "CredentialsError", "RetryPolicy", "Secret", "connect_to_api",
-    "resolve_settings",
+    "CVATSettings", "CVATSettingsError", "CVATTimeoutError", "CredentialsError", "RetryPolicy", "Secret", "Timeouts",
+    "connect_to_api", "resolve_settings",
 ]

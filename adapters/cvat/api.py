@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 
 from annoflow.adapters.cvat.client import CVATClient
-from annoflow.adapters.cvat.settings import resolve_settings
+from annoflow.adapters.cvat.secrets import seal_credentials
+from annoflow.adapters.cvat.settings import FIELDS, resolve_settings
 
 
 class CVATAPI:
@@ -126,5 +127,6 @@ class CVATAPI:
 
 def connect_to_api(*, open_url: Callable[[str], Any] = webbrowser.open, **settings: Any) -> CVATAPI:
     """A CVATAPI on settings from kwargs, the environment, config files or a prompt."""
-    connection = {k: settings.pop(k) for k in ("url", "username", "password", "email", "headers", "organization") if k in settings}
+    settings = seal_credentials(settings)  # first: no frame holds a password in the clear
+    connection = {k: settings.pop(k) for k in FIELDS if k in settings}
     return CVATAPI(CVATClient(resolve_settings(**connection), **settings), open_url=open_url)

@@ -44,7 +44,9 @@ class CVATAuth(httpx.Auth):
             body["email"] = self._settings.email
         url = request.url.copy_with(path="/api/auth/login", query=None)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in ("content-length", "content-type", "authorization", "cookie")}
-        return httpx.Request("POST", url, json=body, headers=headers)
+        # A request built here is no Client's: it takes the request's bounds (its timeout extension),
+        # or it would wait forever on a server that never answers.
+        return httpx.Request("POST", url, json=body, headers=headers, extensions=dict(request.extensions))
 
     def _remember(self, response: httpx.Response) -> None:
         if response.status_code != 200:

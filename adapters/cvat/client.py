@@ -1,7 +1,10 @@
 """CVATClient: the CVAT operations an annotation workflow needs, over one httpx connection pool.
 
 Every call goes through `request`, which turns failures into typed errors
-(`CVATError` and its subclasses, carrying the HTTP status and CVAT's message).
+(`CVATError` and its subclasses, carrying the HTTP status and CVAT's message). Every HTTP
+exchange, the login included, is bounded by the settings' timeouts (timeouts.py): a
+connect and a read timeout and an overall deadline (deadline.py); the one that runs out is
+named in a `CVATTimeoutError`.
 Lists are read through `next` links; nested collections given as
 ``{url, count}`` are followed. Media go up in groups of files opened only
 for their own request, so uploads stay bounded in memory and file handles.
@@ -20,6 +23,7 @@ import httpx
 import orjson
 
 from annoflow.adapters.cvat.auth import CVATAuth
+from annoflow.adapters.cvat.deadline import DeadlineExceeded, DeadlineTransport, httpx_timeout
 from annoflow.adapters.cvat.errors import (
     CVATConnectionError,
     CVATError,
@@ -29,6 +33,7 @@ from annoflow.adapters.cvat.errors import (
 )
 from annoflow.adapters.cvat.retry import RetryingTransport, RetryPolicy
 from annoflow.adapters.cvat.settings import CVATSettings
+from annoflow.adapters.cvat.timeouts import Timeouts
 
 FILES_PER_REQUEST = 200
 BYTES_PER_REQUEST = 64 * 2**20
@@ -50,7 +55,7 @@ class CVATClient:
         settings: CVATSettings,
         *,
         transport: httpx.BaseTransport | None = None,
-        timeout: float = 60.0,
+        timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
         wait_timeout: float = 1800.0,
         poll_interval: float = 0.5,
@@ -59,12 +64,13 @@ class CVATClient:
     ) -> None:
         self.settings = settings
         self.auth = CVATAuth(settings)
-        self.retrying = RetryingTransport(transport or httpx.HTTPTransport(retries=0), retry or RetryPolicy(sleep=sleep))
+        self.timeouts = timeouts or settings.timeouts
+        self.retrying = RetryingTransport(transport or DeadlineTransport(self.timeouts), retry or RetryPolicy(sleep=sleep))
         headers = {"Accept": "application/vnd.cvat+json, application/json", **settings.header_dict()}
         if settings.organization:
             headers["X-Organization"] = settings.organization
         self.http = httpx.Client(base_url=settings.base_url, headers=headers, auth=self.auth,
-                                 transport=self.retrying, timeout=timeout)
+                                 transport=self.retrying, timeout=httpx_timeout(self.timeouts))
         self.wait_timeout = wait_timeout
         self.poll_interval = poll_interval
         self._sleep = sleep
@@ -91,16 +97,37 @@ class CVATClient:
         self.requests += 1
         try:
             response = self.http.request(method, url, **kwargs)
-        except httpx.TimeoutException:
-            raise CVATTimeoutError("CVAT did not answer in time", method=method, url=self._url(url)) from None
+        except httpx.TimeoutException as error:
+            raise self._timeout_error(error, **self._exchange(error, method, url)) from None
         except httpx.TransportError as error:
-            raise CVATConnectionError(f"cannot reach CVAT: {type(error).__name__}", method=method, url=self._url(url)) from None
+            what = "cannot reach CVAT" if isinstance(error, httpx.ConnectError) else "CVAT dropped the connection"
+            raise CVATConnectionError(f"{what}: {type(error).__name__}", **self._exchange(error, method, url)) from None
         if response.is_success or response.status_code in expect:
             return response
         raise error_for(response.status_code, response.content, method, self._url(url))
 
     def _url(self, url: str) -> str:
         return url if url.startswith("http") else f"{self.settings.base_url}{url}"
+
+    def _exchange(self, error: httpx.TransportError, method: str, url: str) -> dict[str, str]:
+        """The request that failed: the exchange httpx was in (the login, say), else the one asked for."""
+        try:
+            failed = error.request
+        except RuntimeError:  # httpx had not attached it
+            return {"method": method, "url": self._url(url)}
+        return {"method": failed.method, "url": str(failed.url.copy_with(query=None))}
+
+    def _timeout_error(self, error: httpx.TimeoutException, **where: str) -> CVATTimeoutError:
+        if isinstance(error.__cause__, DeadlineExceeded):
+            bound, what = "deadline", "CVAT did not finish answering within the"
+        elif isinstance(error, httpx.ConnectTimeout):
+            bound, what = "connect", "could not connect to CVAT within the"
+        elif isinstance(error, httpx.WriteTimeout):
+            bound, what = "read", "CVAT took nothing of the request for the"
+        else:
+            bound, what = "read", "CVAT sent nothing for the"
+        return CVATTimeoutError(f"{what} {self.timeouts.describe(bound)}", bound=self.timeouts.setting(bound),
+                                seconds=getattr(self.timeouts, bound), **where)
 
     def get_json(self, url: str, **params: Any) -> Any:
         return self.request("GET", url, params={k: v for k, v in params.items() if v is not None}).json()
@@ -269,7 +296,9 @@ class CVATClient:
             if failed:
                 raise CVATError(f"CVAT could not process the data of task {task_id}: {message}")
             if self._clock() >= deadline:
-                raise CVATTimeoutError(f"the data of task {task_id} was not processed in time (last status: {status})")
+                waited = timeout if timeout is not None else self.wait_timeout
+                raise CVATTimeoutError(f"the data of task {task_id} was not processed in time: the wait_timeout of "
+                                       f"{waited:g} s ran out (last status: {status})", bound="wait_timeout", seconds=waited)
             self._sleep(self.poll_interval)
 
     def data_meta(self, task_id: int) -> dict[str, Any]:

@@ -28,15 +28,29 @@ class CVATNotFoundError(CVATError):
 
 
 class CVATTimeoutError(CVATError):
-    """The server did not answer, or a background request did not finish, in time."""
+    """The server did not answer, or a background request did not finish, in time.
+
+    ``bound`` names the setting that ran out (``connect_timeout``, ``read_timeout``,
+    ``request_deadline``, or ``wait_timeout`` for CVAT's background processing) and ``seconds`` its
+    value; both are None when the bound is not known.
+    """
+
+    def __init__(self, message: str, *, bound: str | None = None, seconds: float | None = None, **where: Any) -> None:
+        self.bound = bound
+        self.seconds = seconds
+        super().__init__(message, **where)
 
 
 class CVATConnectionError(CVATError):
     """The server could not be reached, or dropped the connection, after every retry."""
 
 
-class CredentialsError(CVATError):
-    """No credentials were given and none could be asked for."""
+class CVATSettingsError(CVATError):
+    """A connection setting that cannot work (found before anything is sent); never shows a secret."""
+
+
+class CredentialsError(CVATSettingsError):
+    """No credentials were given and none could be asked for, or they were given twice, differently."""
 
 
 def cvat_message(body: bytes) -> str:

@@ -1,22 +1,10 @@
-"""A secret value that never shows itself: not in a repr, a str, a log line or an error."""
+"""A secret value that never shows itself: not in a repr, a str, a log line or an error.
 
-from __future__ import annotations
+The class lives in the application (`annoflow.application.secrets`), which seals credentials as
+they enter annoflow's service API; the CVAT adapter keeps them in it until the one request that
+sends them.
+"""
 
-import attrs
+from annoflow.application.secrets import Secret, seal_credentials
 
-
-@attrs.frozen(repr=False)
-class Secret:
-    _value: str = attrs.field(alias="value")
-
-    def reveal(self) -> str:
-        """The value itself, for the one place that sends it."""
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('********')"
-
-    __str__ = __repr__
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
+__all__ = ["Secret", "seal_credentials"]

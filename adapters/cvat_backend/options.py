@@ -1,4 +1,9 @@
-"""annotate()'s CVAT options, checked without sending anything; all problems reported at once."""
+"""annotate()'s CVAT options, checked without sending anything; all problems reported at once.
+
+Connection settings (the URL, credentials, headers, the request bounds) are resolved here into
+`CVATSettings` and never recorded, except the URL, which the load reuses (user info never
+reaches it: settings.py takes it out).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,15 @@ from typing import Any
 
 import attrs
 
-from annoflow.adapters.cvat.errors import CredentialsError
+from annoflow.adapters.cvat.errors import CVATSettingsError
 from annoflow.adapters.cvat.settings import CVATSettings, resolve_settings
+from annoflow.adapters.cvat.timeouts import SETTINGS as TIMEOUT_SETTINGS
+from annoflow.adapters.cvat.timeouts import seconds
 from annoflow.adapters.cvat_backend.limits import INT_LIMIT, NAME_LIMIT
 from annoflow.application.ports.annotation_backend import BackendConfig, BackendConfigError
 from annoflow.domain.samples import MediaType
 
-CONNECTION = ("url", "username", "password", "email", "headers")
+CONNECTION = ("url", "username", "password", "email", "headers", *TIMEOUT_SETTINGS)
 
 
 @attrs.frozen
@@ -96,13 +103,19 @@ def parse(options: Mapping[str, Any], media_type: MediaType, *, interactive: boo
     headers = options.get("headers")
     if headers is not None and not isinstance(headers, Mapping):
         problems.append("headers must be a dict of header name -> value")
+    for name in TIMEOUT_SETTINGS:
+        if options.get(name) is not None:
+            try:
+                seconds(name, options[name])
+            except ValueError as error:
+                problems.append(str(error))
     if problems:
         raise BackendConfigError(problems)
     try:
         settings = resolve_settings(interactive=interactive, organization=organization,
                                     **{k: options.get(k) for k in CONNECTION})
-    except CredentialsError as error:
-        raise BackendConfigError([str(error)]) from None
+    except CVATSettingsError as error:
+        raise BackendConfigError([error.detail]) from None
     recorded = {k: v for k, v in attrs.asdict(parsed).items() if v not in (None, (), [])}
     recorded = {k: list(v) if isinstance(v, tuple) else v for k, v in recorded.items()}
     recorded["url"] = settings.base_url

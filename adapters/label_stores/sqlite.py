@@ -26,10 +26,15 @@ Every write runs in one ``BEGIN IMMEDIATE`` transaction, rolled back on any
 error, and reads the field schema inside it, so several stores (or processes)
 on one file see each other's declarations. WAL mode with ``synchronous=NORMAL``:
 a committed write survives the process; a power cut may lose the last commits.
+
+A write waits up to ``busy_timeout`` seconds (30 by default) for another
+writer to release the file; then it raises `LabelStoreLockedError`, naming the
+file: the transaction never began, so nothing was written and nothing is lost.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -74,6 +79,30 @@ CREATE INDEX IF NOT EXISTS labels_in_order ON labels (sample_id, path, frame, po
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 
 
+BUSY_TIMEOUT = 30.0  # seconds a write waits for another writer to release the file
+
+
+class LabelStoreLockedError(RuntimeError):
+    """Another writer held the label store's file for longer than the busy timeout; nothing was written."""
+
+    def __init__(self, path: Path, waited: float) -> None:
+        self.path = path
+        self.waited = waited
+        super().__init__(
+            f"{path} is locked by another writer: waited the busy timeout of {waited:g} s and gave up. Nothing "
+            "was written and nothing is lost: call again once the other writer is done (a load finishes exactly "
+            "once what an interrupted one recorded). ANNOFLOW_BUSY_TIMEOUT or busy_timeout= sets the wait."
+        )
+
+
+def _busy(error: sqlite3.OperationalError) -> bool:
+    """Whether SQLite gave up waiting for a lock (SQLITE_BUSY or SQLITE_LOCKED, extended codes too)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(error)
+
+
 def _frame_key(frame: int | None) -> int:
     return 0 if frame is None else frame
 
@@ -90,24 +119,37 @@ def _metadata_from_json(media_type: str, data: str | None) -> ImageMetadata | Vi
 
 
 class SqliteLabelStore(LabelStore):
-    def __init__(self, path: str | Path, name: str = "dataset") -> None:
+    def __init__(self, path: str | Path, name: str = "dataset", *, busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.name = name
         self.path = Path(path)
+        self.busy_timeout = busy_timeout
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(labels)")}
-        if "summary" not in columns:  # a file from before summaries: its rows are observed one by one
-            self._db.execute("ALTER TABLE labels ADD COLUMN summary TEXT")
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout)
+        with self._using():
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(labels)")}
+            if "summary" not in columns:  # a file from before summaries: its rows are observed one by one
+                self._db.execute("ALTER TABLE labels ADD COLUMN summary TEXT")
+
+    @contextlib.contextmanager
+    def _using(self) -> Iterator[None]:
+        """The connection, one thread at a time; SQLite giving up on a lock is a LabelStoreLockedError."""
+        with self._lock:
+            try:
+                yield
+            except sqlite3.OperationalError as error:
+                if not _busy(error):
+                    raise
+                raise LabelStoreLockedError(self.path, self.busy_timeout) from None
 
     # --- reads ------------------------------------------------------------------
 
     def _read_schema(self) -> dict[str, FieldKind]:
         # Read afresh each time, not cached: another store on the same file may have declared fields.
-        with self._lock:
+        with self._using():
             rows = self._db.execute("SELECT path, kind FROM fields WHERE dataset = ?", (self.name,))
             return {path: FieldKind(kind) for path, kind in rows}
 
@@ -115,7 +157,7 @@ class SqliteLabelStore(LabelStore):
         return self._read_schema()
 
     def sample_ids(self) -> list[str]:
-        with self._lock:
+        with self._using():
             rows = self._db.execute("SELECT id FROM samples WHERE dataset = ? ORDER BY position", (self.name,))
             return [row[0] for row in rows]
 
@@ -130,7 +172,7 @@ class SqliteLabelStore(LabelStore):
         marks = ",".join("?" * len(ids))
         only = "" if wanted is None else f" AND path IN ({','.join('?' * len(wanted))})"
         args = (*ids, *(wanted or ()))
-        with self._lock:
+        with self._using():
             heads = {
                 row[0]: row
                 for row in self._db.execute(
@@ -209,7 +251,7 @@ class SqliteLabelStore(LabelStore):
     def _observation_rows(self, ids: list[str], paths: list[str]) -> Iterator[tuple[str, tuple[Any, ...]]]:
         marks, path_marks = ",".join("?" * len(ids)), ",".join("?" * len(paths))
         where = f"sample_id IN ({marks}) AND path IN ({path_marks})"
-        with self._lock:
+        with self._using():
             (found,) = self._db.execute(
                 f"SELECT COUNT(*) FROM samples WHERE dataset = ? AND id IN ({marks})", (self.name, *ids)).fetchone()
             if found != len(set(ids)):
@@ -242,14 +284,15 @@ class SqliteLabelStore(LabelStore):
 
     def _transaction(self, work: Any) -> None:
         """Run ``work(cursor)`` in one immediate transaction; roll back on any error."""
-        with self._lock:
+        with self._using():
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 work(self._db)
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # a COMMIT that failed leaves it open
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     def _declare(self, db: sqlite3.Connection, schema: dict[str, FieldKind], path: str, kind: FieldKind) -> None:
         if check_declaration(schema, path, kind):
@@ -371,5 +414,5 @@ class SqliteLabelStore(LabelStore):
         self._transaction(work)
 
     def close(self) -> None:
-        with self._lock:
+        with self._using():
             self._db.close()

@@ -5,10 +5,15 @@ variables (``PERSISTENCE_MODULE`` = ``eventsourcing.popo`` in memory,
 ``eventsourcing.sqlite`` with ``SQLITE_DBNAME``, ``eventsourcing.postgres``
 with ``POSTGRES_DBNAME``, ``POSTGRES_HOST``, ...). The adapters' wiring fills
 in the embedded default (a SQLite file in the user's data dir).
+
+A SQLite file another writer holds for longer than ``SQLITE_LOCK_TIMEOUT``
+seconds is a `RunRegistryLockedError` naming the file: the transaction was
+rolled back, so nothing was saved and nothing is lost.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 import uuid
@@ -17,7 +22,7 @@ from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError
 
 from annoflow.application.runs.transcodings import register_value_objects
 from annoflow.domain import labels, run_records
@@ -50,6 +55,29 @@ def event_value_objects() -> list[type]:
 
 class RunConflictError(RunError):
     """Another process changed the same run or key at the same time; nothing was saved."""
+
+
+class RunRegistryLockedError(RunConflictError):
+    """Another writer held the registry's SQLite file for longer than the busy timeout; nothing was saved."""
+
+    def __init__(self, path: str, waited: float) -> None:
+        self.path = path
+        self.waited = waited
+        super().__init__(
+            f"{path} is locked by another writer: waited the busy timeout of {waited:g} s and gave up. Nothing "
+            "was saved and nothing is lost: call again once the other writer is done (a load finishes exactly "
+            "once what an interrupted one recorded). ANNOFLOW_BUSY_TIMEOUT or busy_timeout= sets the wait."
+        )
+
+
+SQLITE_BUSY, SQLITE_LOCKED = 5, 6  # SQLite's result codes (no sqlite3 import in the application layer)
+EVENTSOURCING_SQLITE_LOCK_TIMEOUT = 5  # eventsourcing's wait when SQLITE_LOCK_TIMEOUT is unset
+
+
+def _sqlite_busy(error: OperationalError) -> bool:
+    """Whether eventsourcing's error is SQLite giving up on a lock (its cause is sqlite3's error)."""
+    code = getattr(error.__cause__, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED)
 
 
 class RunRegistry(Application[uuid.UUID]):
@@ -110,7 +138,8 @@ class RunRegistry(Application[uuid.UUID]):
         return self.get_run_by_id(run_id)
 
     def get_run_by_id(self, run_id: uuid.UUID) -> AnnotationRun:
-        run = self.repository.get(run_id)
+        with self._unlocked():
+            run = self.repository.get(run_id)
         if not isinstance(run, AnnotationRun):
             raise RunError(f"{run_id} is not an annotation run")
         return run
@@ -180,7 +209,8 @@ class RunRegistry(Application[uuid.UUID]):
     def _paged(self, originator_id: uuid.UUID, page: int) -> Iterator[DomainEventProtocol[uuid.UUID]]:
         after = None
         while True:
-            events = list(self.repository.event_store.get(originator_id, gt=after, limit=page))
+            with self._unlocked():
+                events = list(self.repository.event_store.get(originator_id, gt=after, limit=page))
             yield from events
             if len(events) < page:
                 return
@@ -190,7 +220,8 @@ class RunRegistry(Application[uuid.UUID]):
 
     def _catalog(self, dataset: str) -> RunCatalog | None:
         try:
-            catalog = self.repository.get(RunCatalog.create_id(dataset))
+            with self._unlocked():
+                catalog = self.repository.get(RunCatalog.create_id(dataset))
         except AggregateNotFoundError:
             return None
         assert isinstance(catalog, RunCatalog)
@@ -214,7 +245,8 @@ class RunRegistry(Application[uuid.UUID]):
                 raise RunError(f"dataset {dataset!r} has no annotation runs")
             more = change(catalog) or []
             try:
-                self.save(catalog, *events, *more)
+                with self._unlocked():
+                    self.save(catalog, *events, *more)
                 return
             except IntegrityError:
                 time.sleep(min(0.005 * 2 ** attempt, 0.2) * random.random())  # others are writing: let them
@@ -223,6 +255,18 @@ class RunRegistry(Application[uuid.UUID]):
 
     def _save(self, *aggregates: Any, conflict: str) -> None:
         try:
-            self.save(*aggregates)
+            with self._unlocked():
+                self.save(*aggregates)
         except IntegrityError:
             raise RunConflictError(conflict) from None
+
+    @contextlib.contextmanager
+    def _unlocked(self) -> Iterator[None]:
+        """SQLite giving up on a lock becomes a RunRegistryLockedError naming the file."""
+        try:
+            yield
+        except OperationalError as error:
+            if not _sqlite_busy(error):
+                raise
+            waited = float(self.env.get("SQLITE_LOCK_TIMEOUT") or EVENTSOURCING_SQLITE_LOCK_TIMEOUT)
+            raise RunRegistryLockedError(self.env.get("SQLITE_DBNAME") or "the run registry's SQLite file", waited) from None

@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from annoflow.adapters.cvat import CVATAuthError, CVATClient, CVATError, CVATSettings, RetryPolicy, Secret, connect_to_api
+from annoflow.adapters.cvat.timeouts import Timeouts
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
 from tests.cvat_client.conftest import PASSWORD, USER
 
@@ -101,7 +102,7 @@ def test_every_retry_path_recovers(cvat_sim, fault):
 
 def test_a_hang_past_the_timeout_is_retried_for_reads(cvat_sim):
     cvat_sim.faults.add("GET", r"^/api/projects$", nth=1, hang=1.0)
-    with _client(cvat_sim, timeout=0.3) as client:
+    with _client(cvat_sim, timeouts=Timeouts(read=0.3)) as client:
         assert client.find_project("nothing") is None
         assert client.retrying.retries == 1
 
