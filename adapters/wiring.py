@@ -52,6 +52,13 @@ def open_label_store(name: str, env: Mapping[str, str] | None = None) -> LabelSt
     return SqliteLabelStore(data_dir(env) / "datasets.sqlite", name=name)
 
 
+def list_datasets(env: Mapping[str, str] | None = None) -> list[str]:
+    """The names of the datasets in the data dir's label store, sorted (FiftyOne's ``fo.list_datasets()``)."""
+    from annoflow.adapters.label_stores.sqlite import dataset_names
+
+    return dataset_names(data_dir(env) / "datasets.sqlite")
+
+
 def open_dataset(
     name: str,
     *,
@@ -59,7 +66,18 @@ def open_dataset(
     registry: RunRegistry | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Dataset:
-    """A dataset on the embedded defaults, or on the store and registry given."""
+    """Open (or start) the named dataset: on the embedded defaults, or on the store and registry given.
+
+    Args:
+        name: the dataset's name; a name the store does not hold yet starts an empty dataset.
+        store: the label store to use (default: the SQLite file in the data dir).
+        registry: the run registry to use (default: from the environment, see the module docstring).
+        env: the environment to read ``ANNOFLOW_DATA_DIR`` and eventsourcing's variables from
+            (default: ``os.environ``).
+
+    Returns:
+        The dataset, with the CVAT backend configured as ``"cvat"``.
+    """
     return Dataset(store or open_label_store(name, env), registry or open_registry(env), default_backends(),
                    open_url=webbrowser.open)
 

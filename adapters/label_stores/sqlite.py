@@ -89,6 +89,23 @@ def _metadata_from_json(media_type: str, data: str | None) -> ImageMetadata | Vi
     return VideoMetadata(**values) if media_type == "video" else ImageMetadata(**values)
 
 
+def dataset_names(path: str | Path) -> list[str]:
+    """The datasets a store file holds (those with samples or declared fields), sorted; none when
+    the file does not exist (it is not created)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30)
+    try:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"samples", "fields"} <= tables:
+            return []
+        rows = db.execute("SELECT dataset FROM samples UNION SELECT dataset FROM fields ORDER BY 1")
+        return [row[0] for row in rows]
+    finally:
+        db.close()
+
+
 class SqliteLabelStore(LabelStore):
     def __init__(self, path: str | Path, name: str = "dataset") -> None:
         self.name = name

@@ -1,0 +1,40 @@
+"""The public face, what ``import annoflow as af`` gives: datasets, results, errors, the CVAT API.
+
+This module only gathers names defined in the layers (it is the outermost layer:
+it may import adapters); ``annoflow/__init__.py`` loads it on first use.
+"""
+
+from annoflow.adapters.cvat.api import CVATAPI, connect_to_api
+from annoflow.adapters.cvat.errors import (
+    CredentialsError,
+    CVATAuthError,
+    CVATConnectionError,
+    CVATError,
+    CVATNotFoundError,
+    CVATTimeoutError,
+)
+from annoflow.adapters.wiring import list_datasets, open_dataset
+from annoflow.application.dataset import AnnotationInfo, Dataset
+from annoflow.application.ports.annotation_backend import (
+    BackendConfigError,
+    ProjectNotFoundError,
+    TaskStatus,
+    UnexpectedLabel,
+)
+from annoflow.application.ports.label_store import FieldSchemaError, UnknownSampleError
+from annoflow.application.results import AnnotationResults
+from annoflow.application.runs.registry import RunConflictError
+from annoflow.application.views import DatasetView
+from annoflow.domain.annotation_run import RunError
+from annoflow.domain.label_schema import LabelSchemaError
+from annoflow.domain.task_plan import TaskPlanError
+
+load_dataset = open_dataset  # FiftyOne's name: ``fo.load_dataset(name)``
+
+__all__ = [
+    "AnnotationInfo", "AnnotationResults", "BackendConfigError", "CVATAPI", "CVATAuthError", "CVATConnectionError",
+    "CVATError", "CVATNotFoundError", "CVATTimeoutError", "CredentialsError", "Dataset", "DatasetView",
+    "FieldSchemaError", "LabelSchemaError", "ProjectNotFoundError", "RunConflictError", "RunError", "TaskPlanError",
+    "TaskStatus", "UnexpectedLabel", "UnknownSampleError", "connect_to_api", "list_datasets", "load_dataset",
+    "open_dataset",
+]
