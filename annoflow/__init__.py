@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from annoflow.face import *  # noqa: F403 - the names below, for type checkers and editors
 
 __all__ = [
+    "AnnoflowError",
     "AnnotationInfo",
     "AnnotationResults",
     "CVATAPI",
@@ -40,6 +41,7 @@ __all__ = [
     "BackendConfigError",
     "FieldSchemaError",
     "LabelSchemaError",
+    "MediaNotFoundError",
     "ProjectNotFoundError",
     "RunConflictError",
     "RunError",

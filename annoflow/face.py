@@ -2,6 +2,9 @@
 
 This module only gathers names defined in the layers (it is the outermost layer:
 it may import adapters); ``annoflow/__init__.py`` loads it on first use.
+
+Every exception class annoflow defines derives from ``AnnoflowError`` and keeps the
+builtin base callers would expect; the tree is in ``annoflow.domain.errors``.
 """
 
 from annoflow.adapters.cvat.api import CVATAPI, connect_to_api
@@ -17,6 +20,7 @@ from annoflow.adapters.wiring import list_datasets, open_dataset
 from annoflow.application.dataset import AnnotationInfo, Dataset
 from annoflow.application.ports.annotation_backend import (
     BackendConfigError,
+    MediaNotFoundError,
     ProjectNotFoundError,
     TaskStatus,
     UnexpectedLabel,
@@ -26,15 +30,21 @@ from annoflow.application.results import AnnotationResults
 from annoflow.application.runs.registry import RunConflictError
 from annoflow.application.views import DatasetView
 from annoflow.domain.annotation_run import RunError
+from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.label_schema import LabelSchemaError
 from annoflow.domain.task_plan import TaskPlanError
 
 load_dataset = open_dataset  # FiftyOne's name: ``fo.load_dataset(name)``
 
 __all__ = [
-    "AnnotationInfo", "AnnotationResults", "BackendConfigError", "CVATAPI", "CVATAuthError", "CVATConnectionError",
-    "CVATError", "CVATNotFoundError", "CVATTimeoutError", "CredentialsError", "Dataset", "DatasetView",
-    "FieldSchemaError", "LabelSchemaError", "ProjectNotFoundError", "RunConflictError", "RunError", "TaskPlanError",
-    "TaskStatus", "UnexpectedLabel", "UnknownSampleError", "connect_to_api", "list_datasets", "load_dataset",
-    "open_dataset",
+    # datasets
+    "Dataset", "DatasetView", "list_datasets", "load_dataset", "open_dataset",
+    # results and info
+    "AnnotationInfo", "AnnotationResults", "TaskStatus", "UnexpectedLabel",
+    # CVAT's API
+    "CVATAPI", "connect_to_api",
+    # errors
+    "AnnoflowError", "BackendConfigError", "CVATAuthError", "CVATConnectionError", "CVATError", "CVATNotFoundError",
+    "CVATTimeoutError", "CredentialsError", "FieldSchemaError", "LabelSchemaError", "MediaNotFoundError",
+    "ProjectNotFoundError", "RunConflictError", "RunError", "TaskPlanError", "UnknownSampleError",
 ]

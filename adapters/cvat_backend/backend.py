@@ -33,6 +33,7 @@ from annoflow.application.ports.annotation_backend import (
     BackendSession,
     DownloadedTask,
     MarkedResources,
+    MediaNotFoundError,
     ProjectNotFoundError,
     ProjectRef,
     TaskStatus,
@@ -348,7 +349,7 @@ class CVATBackend(AnnotationBackend):
     def check_media(self, paths: Sequence[str]) -> None:
         missing = [p for p in paths if not os.path.isfile(p)]
         if missing:
-            raise FileNotFoundError(
+            raise MediaNotFoundError(
                 f"{len(missing)} media file(s) cannot be uploaded because they do not exist: {missing[:5]}"
             )
 

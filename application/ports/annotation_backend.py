@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.labels import Label
 from annoflow.domain.merge import ImportedLabel, ImportedValue
 from annoflow.domain.project_schema import ProjectLabel
@@ -23,7 +24,7 @@ from annoflow.domain.samples import MediaType, Sample
 from annoflow.domain.task_plan import TaskPlan
 
 
-class BackendConfigError(ValueError):
+class BackendConfigError(AnnoflowError, ValueError):
     """Backend options that cannot work, all listed, found before anything is sent."""
 
     def __init__(self, problems: Sequence[str]) -> None:
@@ -31,7 +32,12 @@ class BackendConfigError(ValueError):
         super().__init__("invalid backend options:\n" + "\n".join(f"  - {p}" for p in self.problems))
 
 
-class ProjectNotFoundError(LookupError):
+class MediaNotFoundError(AnnoflowError, FileNotFoundError):
+    """Media files a run would upload do not exist; raised by `AnnotationBackend.check_media`,
+    before anything is recorded or sent."""
+
+
+class ProjectNotFoundError(AnnoflowError, LookupError):
     """The run names, by id, a project the server does not show its user: none was made, nothing
     was sent. Raised by `BackendSession.project_labels` (and `prepare_project`), before anything
     is made; annotate() then deletes the run's record, so the corrected call can use its key."""
@@ -208,7 +214,7 @@ class AnnotationBackend(abc.ABC):
 
     @abc.abstractmethod
     def check_media(self, paths: Sequence[str]) -> None:
-        """Raise a clear error naming media that cannot be uploaded, before anything is sent."""
+        """Raise `MediaNotFoundError` naming media that cannot be uploaded, before anything is sent."""
 
     @abc.abstractmethod
     def connect(self, config: BackendConfig) -> BackendSession:
