@@ -53,7 +53,14 @@ def open_label_store(name: str, env: Mapping[str, str] | None = None) -> LabelSt
 
 
 def list_datasets(env: Mapping[str, str] | None = None) -> list[str]:
-    """The names of the datasets in the data dir's label store, sorted (FiftyOne's ``fo.list_datasets()``)."""
+    """The datasets in the data dir's label store (FiftyOne's ``fo.list_datasets()``).
+
+    Args:
+        env: the environment to read ``ANNOFLOW_DATA_DIR`` from (default: ``os.environ``).
+
+    Returns:
+        Their names, sorted: those with samples or declared fields.
+    """
     from annoflow.adapters.label_stores.sqlite import dataset_names
 
     return dataset_names(data_dir(env) / "datasets.sqlite")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import webbrowser
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import httpx
 
 from annoflow.adapters.cvat.client import CVATClient
+from annoflow.adapters.cvat.retry import RetryPolicy
+from annoflow.adapters.cvat.secrets import Secret
 from annoflow.adapters.cvat.settings import resolve_settings
 
 
@@ -124,7 +126,49 @@ class CVATAPI:
             self.client.delete_project(project_id)
 
 
-def connect_to_api(*, open_url: Callable[[str], Any] = webbrowser.open, **settings: Any) -> CVATAPI:
-    """A CVATAPI on settings from kwargs, the environment, config files or a prompt."""
-    connection = {k: settings.pop(k) for k in ("url", "username", "password", "email", "headers", "organization") if k in settings}
-    return CVATAPI(CVATClient(resolve_settings(**connection), **settings), open_url=open_url)
+def connect_to_api(
+    url: str | None = None,
+    username: str | None = None,
+    password: str | Secret | None = None,
+    email: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    organization: str | None = None,
+    *,
+    timeout: float = 60.0,
+    retry: RetryPolicy | None = None,
+    wait_timeout: float = 1800.0,
+    poll_interval: float = 0.5,
+    transport: httpx.BaseTransport | None = None,
+    open_url: Callable[[str], Any] = webbrowser.open,
+) -> CVATAPI:
+    """Connect to CVAT's REST API (FiftyOne's CVAT guide, "Additional utilities").
+
+    Each connection setting not given comes from the environment (``ANNOFLOW_CVAT_*``, then
+    ``FIFTYONE_CVAT_*``), then annoflow's or FiftyOne's config file, then a prompt on a
+    terminal. Nothing is sent until the first request, which logs in.
+
+    Args:
+        url: CVAT's address (default: ``https://app.cvat.ai``).
+        username: the CVAT user.
+        password: the user's password (never logged or shown).
+        email: the user's email, instead of the username.
+        headers: extra HTTP headers for every request (their values are never shown).
+        organization: the CVAT organization to send requests in.
+        timeout: seconds to wait for each answer.
+        retry: which failures are retried and how long to wait (default: ``RetryPolicy()``).
+        wait_timeout: seconds to wait for CVAT to process a task's data.
+        poll_interval: seconds between two looks at a task's data processing.
+        transport: the httpx transport under the retries (tests and proxies).
+        open_url: how ``launch_editor()`` opens a URL (default: the web browser).
+
+    Returns:
+        The API wrapper; use it as a context manager to close its connections.
+
+    Raises:
+        CredentialsError: no credentials were given or found, and no terminal to ask on.
+    """
+    settings = resolve_settings(url=url, username=username, password=password, email=email, headers=headers,
+                                organization=organization)
+    client = CVATClient(settings, transport=transport, timeout=timeout, retry=retry, wait_timeout=wait_timeout,
+                        poll_interval=poll_interval)
+    return CVATAPI(client, open_url=open_url)
