@@ -9,6 +9,7 @@ the choice is made by environment, never by import.
 
 from __future__ import annotations
 
+import logging
 import os
 import webbrowser
 from collections.abc import Mapping
@@ -17,17 +18,21 @@ from pathlib import Path
 import platformdirs
 
 from annoflow.adapters.cvat_backend import CVATBackend
+from annoflow.adapters.progress import progress_for
 from annoflow.application.dataset import Dataset
 from annoflow.application.ports.annotation_backend import AnnotationBackend
 from annoflow.application.ports.label_store import LabelStore
 from annoflow.application.runs.registry import RunRegistry
 
+logger = logging.getLogger(__name__)
 PERSISTENCE_VARIABLES = ("PERSISTENCE_MODULE", f"{RunRegistry.name.upper()}_PERSISTENCE_MODULE")
 
 
 def data_dir(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     path = Path(env.get("ANNOFLOW_DATA_DIR") or platformdirs.user_data_path("annoflow"))
+    if not path.is_dir():
+        logger.info("making the data dir %s", path)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -83,10 +88,10 @@ def open_dataset(
             (default: ``os.environ``).
 
     Returns:
-        The dataset, with the CVAT backend configured as ``"cvat"``.
+        The dataset, with the CVAT backend configured as ``"cvat"`` and tqdm progress bars.
     """
     return Dataset(store or open_label_store(name, env), registry or open_registry(env), default_backends(),
-                   open_url=webbrowser.open)
+                   open_url=webbrowser.open, progress=progress_for)
 
 
 def default_backends() -> dict[str, AnnotationBackend]:

@@ -14,8 +14,13 @@ does not load the others.
 
 from __future__ import annotations
 
+import logging
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
+
+# A library leaves logging to its application: without this, Python's last-resort handler would
+# print annoflow's warnings (an HTTP retry) to stderr. The command line shows them (adapters/cli.py).
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 try:
     __version__: str = metadata.version("annoflow")  # single-sourced in pyproject.toml

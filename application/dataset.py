@@ -16,6 +16,7 @@ from annoflow.application.annotate import PLAN_OPTIONS, SCHEMA_OPTIONS, Annotate
 from annoflow.application.load import Loader
 from annoflow.application.ports.annotation_backend import AnnotationBackend, UnexpectedLabel
 from annoflow.application.ports.label_store import LabelStore
+from annoflow.application.progress import ProgressFactory, ProgressOption, given_progress
 from annoflow.application.results import AnnotationResults
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.application.views import DatasetView, SampleCollection, Stage
@@ -97,12 +98,14 @@ class Dataset(SampleCollection):
         *,
         default_backend: str = "cvat",
         open_url: Callable[[str], Any] | None = None,
+        progress: ProgressFactory = given_progress,
     ) -> None:
         self.store = store
         self.registry = registry
         self.backends = dict(backends or {})
         self.default_backend = default_backend
         self._open_url = open_url
+        self._progress = progress  # a call's progress= -> the reporter (the wiring's: tqdm bars)
 
     def _dataset_of(self) -> "Dataset":
         return self
@@ -116,12 +119,13 @@ class Dataset(SampleCollection):
         return pick_backend(self.backends, name or self.default_backend)
 
     def annotate_collection(
-        self, collection: SampleCollection, anno_key: str, backend: str | None, options: Mapping[str, Any]
+        self, collection: SampleCollection, anno_key: str, backend: str | None, options: Mapping[str, Any],
+        progress: ProgressOption = None,
     ) -> AnnotationResults:
         """annotate() of a dataset or view (``SampleCollection.annotate`` documents the options)."""
         backend_name = backend or self.default_backend
         self._backend(backend_name)
-        annotator = Annotator(self.store, self.registry, self.backends, self._open)
+        annotator = Annotator(self.store, self.registry, self.backends, self._open, self._progress(progress))
         run = annotator.annotate(collection, AnnotateRequest.of(anno_key, backend_name, **options))
         connection = {k: v for k, v in options.items() if k not in SCHEMA_OPTIONS + PLAN_OPTIONS}
         return self._results(run, connection)
@@ -132,6 +136,7 @@ class Dataset(SampleCollection):
         dest_field: str | Mapping[str, str] | None = None,
         unexpected: str = "prompt",
         cleanup: bool = False,
+        progress: ProgressOption = None,
         *,
         url: str | None = None,
         username: str | None = None,
@@ -159,6 +164,9 @@ class Dataset(SampleCollection):
                 ``"return"`` (returned, not stored).
             cleanup: whether to delete the run's CVAT tasks (and the projects it made) after
                 loading.
+            progress: whether to show a progress bar over the run's tasks (each downloaded,
+                then merged) on stderr: True, False, or None (when stderr is a terminal); a
+                ``Progress`` reports to it instead.
             url: CVAT's address (default: the one recorded at annotate()).
             username: the CVAT user (else the environment, a config file, or a terminal prompt).
             password: the user's password (never recorded, logged or shown).
@@ -176,7 +184,7 @@ class Dataset(SampleCollection):
             CVATError: CVAT refused a request or could not be reached.
         """
         connection = {**_given(url=url, username=username, password=password, email=email, headers=headers), **kwargs}
-        result = Loader(self.store, self.registry, self.backends).load(
+        result = Loader(self.store, self.registry, self.backends, progress=self._progress(progress)).load(
             self.name, anno_key, unexpected=unexpected, cleanup=cleanup, dest_field=dest_field, **connection)
         self.last_load = result
         return dict(result.unexpected) if unexpected == "return" else None

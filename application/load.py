@@ -15,6 +15,7 @@ anything is deleted: a load after a crash while deleting finishes the cleanup.
 
 from __future__ import annotations
 
+import logging
 import sys
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -30,6 +31,7 @@ from annoflow.application.ports.annotation_backend import (
     UploadRequest,
 )
 from annoflow.application.ports.label_store import LabelStore
+from annoflow.application.progress import NO_PROGRESS, Progress
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.annotation_run import AnnotationRun, RunError
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
@@ -38,6 +40,7 @@ from annoflow.domain.labels import LIST_OF_ELEMENT, labels_in
 from annoflow.domain.merge import merge_task
 from annoflow.domain.run_records import LoadSummary, MergeAction, MergedChange
 
+logger = logging.getLogger(__name__)
 UNEXPECTED = ("prompt", "ignore", "keep", "return")
 
 
@@ -62,7 +65,9 @@ def store_changes(changes: Sequence[MergedChange]) -> list[LabelChange]:
 
 class Loader:
     def __init__(self, store: LabelStore, registry: RunRegistry, backends: Mapping[str, AnnotationBackend],
-                 ask: Callable[[str], str] = input, interactive: bool | None = None) -> None:
+                 ask: Callable[[str], str] = input, interactive: bool | None = None,
+                 progress: Progress = NO_PROGRESS) -> None:
+        self.progress = progress
         self.store = store
         self.registry = registry
         self.backends = backends
@@ -126,7 +131,8 @@ class Loader:
             if run.cleanup_pending:  # a crash interrupted it: tasks may be gone, so finish it instead of loading
                 self._cleanup(run, session)
                 return LoadResult(LoadSummary(load_id), (), {})
-            for task in list(run.tasks.values()):
+            tasks = self.progress.track(list(run.tasks.values()), f"loading {run.key!r}", unit="task")
+            for task in tasks:
                 samples: dict[str, Any] = {}
 
                 def originals(task=task, samples=samples) -> dict[str, Any]:
@@ -138,12 +144,14 @@ class Loader:
                 # A load that crashed after merging this task never returned its unexpected labels:
                 # read the task again (merging nothing twice) so that this load returns them.
                 owed = unexpected == "return" and run.imported_by_unfinished_load(task.task_id)
+                tasks.note(f"task {task.task_id}: downloading")
                 downloaded = session.download_task(request, task, originals, None if owed else applied)
                 if downloaded.unchanged or run.is_unchanged(task.task_id, downloaded.digest):
                     if owed:
                         for stray in downloaded.unexpected:
                             strays.setdefault(stray.label_type, []).append(stray)
                     counts["unchanged"] += 1
+                    logger.info("run %r: task %d unchanged since the last load: skipped", run.key, task.task_id)
                     continue
                 if not samples:
                     originals()
@@ -152,6 +160,7 @@ class Loader:
                     raise RunError(self._no_prompt(downloaded.unexpected))
                 for stray in downloaded.unexpected:
                     strays.setdefault(stray.label_type, []).append(stray)
+                tasks.note(f"task {task.task_id}: merging")
                 changes, refused = merge_task(run.label_schema, task, samples, downloaded.imported, dest,
                                               downloaded.values, scalar_kinds)
                 # kept strays are recorded and applied with their task: once its digest is applied they are not seen again

@@ -6,6 +6,7 @@ to the backend only when asked: status, cleanup, the API wrapper.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,9 @@ from annoflow.application.ports.annotation_backend import (
 )
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.annotation_run import AnnotationRun, RunStatus
+
+
+logger = logging.getLogger(__name__)
 
 
 class AnnotationResults:
@@ -142,6 +146,7 @@ class AnnotationResults:
         marked = session.find_marked(run.marker) if run.status is RunStatus.REQUESTED else MarkedResources()
         tasks = sorted(set(run.task_ids) | set(run.started_tasks) | set(marked.task_ids))
         projects = list(dict.fromkeys([*run.created_projects, *marked.project_ids]))
+        logger.info("cleaning up run %r: tasks %s, projects %s", run.key, tasks, projects)
         run.start_cleanup()  # recorded first: a load after an interrupted cleanup finishes it
         self._registry.save_run(run)
         session.delete_tasks(tasks)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from annoflow.application.progress import ProgressOption
 from annoflow.domain.fields import FieldPath
 from annoflow.domain.labels import LabelList, labels_in
 from annoflow.domain.samples import Sample
@@ -210,6 +211,7 @@ class SampleCollection:
         media_field: str = "filepath",
         launch_editor: bool = False,
         *,
+        progress: ProgressOption = None,
         resume: bool = False,
         task_size: int | None = None,
         segment_size: int | None = None,
@@ -268,6 +270,9 @@ class SampleCollection:
             allow_spatial_edits: whether annotators may move or reshape existing labels.
             media_field: the sample field holding the path of the media to upload.
             launch_editor: whether to open the first task in the browser once uploaded.
+            progress: whether to show a progress bar per task and stage (uploading media,
+                uploading labels) on stderr: True, False, or None (when stderr is a terminal);
+                a ``Progress`` reports to it instead.
             resume: finish this run's interrupted upload instead of starting a run (annoflow's).
             task_size: the most images per task (default: one task); videos go one per task.
             segment_size: the most images per job (images only; CVAT's default).
@@ -333,7 +338,7 @@ class SampleCollection:
             "media_field": media_field, "launch_editor": launch_editor, "resume": resume, **schema,
             **{name: value for name, value in optional.items() if value is not None}, **kwargs,
         }
-        return self._dataset_of().annotate_collection(self, anno_key, backend, options)
+        return self._dataset_of().annotate_collection(self, anno_key, backend, options, progress)
 
     def load_annotations(
         self,
@@ -341,6 +346,7 @@ class SampleCollection:
         dest_field: str | Mapping[str, str] | None = None,
         unexpected: str = "prompt",
         cleanup: bool = False,
+        progress: ProgressOption = None,
         *,
         url: str | None = None,
         username: str | None = None,
@@ -355,7 +361,7 @@ class SampleCollection:
         whatever this view shows now; see ``Dataset.load_annotations``.
         """
         return self._dataset_of().load_annotations(
-            anno_key, dest_field=dest_field, unexpected=unexpected, cleanup=cleanup, url=url, username=username,
+            anno_key, dest_field=dest_field, unexpected=unexpected, cleanup=cleanup, progress=progress, url=url, username=username,
             password=password, email=email, headers=headers, **kwargs)
 
     def _dataset_of(self) -> Dataset:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -26,6 +27,7 @@ import platformdirs
 from annoflow.adapters.cvat.errors import CredentialsError
 from annoflow.adapters.cvat.secrets import Secret
 
+logger = logging.getLogger(__name__)
 DEFAULT_URL = "https://app.cvat.ai"
 FIELDS = ("url", "username", "password", "email", "headers", "organization")
 HOW_TO = (
@@ -93,6 +95,7 @@ def _from_files(env: Mapping[str, str]) -> dict[str, Any]:
         for field in FIELDS:
             if isinstance(section, dict) and section.get(field) not in (None, "") and field not in found:
                 found[field] = section[field]
+                logger.debug("CVAT setting %r read from %s", field, path)  # its name only, never its value
     return found
 
 

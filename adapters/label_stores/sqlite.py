@@ -31,6 +31,7 @@ a committed write survives the process; a power cut may lose the last commits.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections import defaultdict
@@ -71,6 +72,7 @@ CREATE TABLE IF NOT EXISTS labels (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS labels_in_order ON labels (sample_id, path, frame, position);
 """
+logger = logging.getLogger(__name__)
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 
 
@@ -118,7 +120,9 @@ class SqliteLabelStore(LabelStore):
         self._db.executescript(_SCHEMA)
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(labels)")}
         if "summary" not in columns:  # a file from before summaries: its rows are observed one by one
+            logger.info("%s: adding the labels' summary column (rows written before it are observed one by one)", path)
             self._db.execute("ALTER TABLE labels ADD COLUMN summary TEXT")
+        logger.debug("dataset %r opened in %s", name, path)
 
     # --- reads ------------------------------------------------------------------
 
@@ -338,6 +342,7 @@ class SqliteLabelStore(LabelStore):
                 self._apply_one(db, kind, change)
 
         self._transaction(work)
+        logger.debug("dataset %r: %d changes applied", self.name, len(changes))
 
     def _apply_one(self, db: sqlite3.Connection, kind: FieldKind, change: LabelChange) -> None:
         owner = (change.sample_id, change.field, _frame_key(change.frame))

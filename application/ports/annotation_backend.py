@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from annoflow.application.progress import NO_PROGRESS, Progress
 from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.labels import Label
 from annoflow.domain.merge import ImportedLabel, ImportedValue
@@ -69,6 +70,8 @@ class UploadRequest:
     # Unique to the run: what the backend makes carries it until the run has recorded its id,
     # so a resumed upload finds what a crash left unrecorded (`find_marked`).
     marker: str = ""
+    # Where the backend reports each task's stages (uploading media, uploading labels).
+    progress: Progress = attrs.field(default=NO_PROGRESS, eq=False, repr=False)
 
 
 @attrs.frozen

@@ -9,6 +9,7 @@ in the embedded default (a SQLite file in the user's data dir).
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -20,6 +21,9 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from annoflow.application.runs.transcodings import register_value_objects
 from annoflow.domain import labels, run_records
 from annoflow.domain.annotation_run import AnnotationRun, RunCatalog, RunError
+
+
+logger = logging.getLogger(__name__)
 
 
 def _attrs_classes(*modules: Any) -> list[type]:
@@ -65,6 +69,7 @@ class RunRegistry(Application[uuid.UUID]):
         catalog = self._catalog(run.dataset) or RunCatalog(dataset=run.dataset)
         catalog.add(run.key, run.id)
         self._save(catalog, run, conflict=f"an annotation run with key {run.key!r} was just added")
+        logger.info("recorded run %r of dataset %r (id %s)", run.key, run.dataset, run.id)
 
     def save_run(self, run: AnnotationRun) -> None:
         self._save(run, conflict=f"run {run.key!r} was changed by another process; reload it")
@@ -75,6 +80,7 @@ class RunRegistry(Application[uuid.UUID]):
         catalog.rename(key, new_key)
         run.rename(new_key)
         self._save(catalog, run, conflict=f"run {key!r} was changed by another process")
+        logger.info("renamed run %r of dataset %r to %r", key, dataset, new_key)
 
     def delete_run(self, dataset: str, key: str) -> None:
         """Delete the record of a run: its key is freed; its events stay for the audit trail."""
@@ -83,6 +89,7 @@ class RunRegistry(Application[uuid.UUID]):
         catalog.remove(key)
         run.delete()
         self._save(catalog, run, conflict=f"run {key!r} was changed by another process")
+        logger.info("deleted the record of run %r of dataset %r (its events stay)", key, dataset)
 
     # --- queries ------------------------------------------------------------
 
@@ -136,4 +143,5 @@ class RunRegistry(Application[uuid.UUID]):
         try:
             self.save(*aggregates)
         except IntegrityError:
+            logger.info("nothing saved: %s", conflict)
             raise RunConflictError(conflict) from None
