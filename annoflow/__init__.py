@@ -43,6 +43,7 @@ __all__ = [
     "CredentialsError",
     "Dataset",
     "DatasetView",
+    "DuplicateSampleError",
     "BackendConfigError",
     "FieldSchemaError",
     "LabelSchemaError",

@@ -25,7 +25,7 @@ from annoflow.application.ports.annotation_backend import (
     TaskStatus,
     UnexpectedLabel,
 )
-from annoflow.application.ports.label_store import FieldSchemaError, UnknownSampleError
+from annoflow.application.ports.label_store import DuplicateSampleError, FieldSchemaError, UnknownSampleError
 from annoflow.application.results import AnnotationResults
 from annoflow.application.runs.registry import RunConflictError
 from annoflow.application.views import DatasetView
@@ -45,6 +45,6 @@ __all__ = [
     "CVATAPI", "connect_to_api",
     # errors
     "AnnoflowError", "BackendConfigError", "CVATAuthError", "CVATConnectionError", "CVATError", "CVATNotFoundError",
-    "CVATTimeoutError", "CredentialsError", "FieldSchemaError", "LabelSchemaError", "MediaNotFoundError",
+    "CVATTimeoutError", "CredentialsError", "DuplicateSampleError", "FieldSchemaError", "LabelSchemaError", "MediaNotFoundError",
     "ProjectNotFoundError", "RunConflictError", "RunError", "TaskPlanError", "UnknownSampleError",
 ]

@@ -15,6 +15,7 @@ those before still does. The tree, from the layer that defines each:
     ├── ProjectNotFoundError (LookupError): a project id the server does not show (application)
     ├── MediaNotFoundError (FileNotFoundError): media files that do not exist (application)
     ├── UnknownSampleError (KeyError): a sample the label store does not hold (application)
+    ├── DuplicateSampleError (ValueError): samples whose ids the label store holds already (application)
     ├── FieldSchemaError (ValueError): a value that does not fit its field (application)
     └── CVATError: a request CVAT refused or could not answer (adapters.cvat)
         ├── CVATAuthError, CVATNotFoundError, CVATTimeoutError, CVATConnectionError

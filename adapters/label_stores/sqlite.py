@@ -44,7 +44,7 @@ import attrs
 from annoflow.adapters.label_stores.memory import declared_kinds
 from annoflow.adapters.label_stores.rows import label_row, labels_from_rows, scalar_from_json, scalar_json
 from annoflow.adapters.label_stores.rules import check_declaration, kind_for_change
-from annoflow.application.ports.label_store import LabelStore, UnknownSampleError
+from annoflow.application.ports.label_store import DuplicateSampleError, LabelStore, UnknownSampleError
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
 from annoflow.domain.fields import FRAMES_PREFIX, LABEL_TYPE_OF_KIND, FieldKind, FieldPath
 from annoflow.domain.labels import FieldValue, Label, LabelList, labels_in
@@ -308,7 +308,7 @@ class SqliteLabelStore(LabelStore):
                     ],
                 )
             except sqlite3.IntegrityError:
-                raise ValueError(f"a sample is already in {self.path} (sample ids are unique per file)") from None
+                raise DuplicateSampleError(f"a sample is already in {self.path} (sample ids are unique per file)") from None
             db.executemany("INSERT INTO field_values VALUES (?,?,?,?)", value_rows)
             db.executemany("INSERT INTO labels VALUES (?,?,?,?,?,?,?,?,?)", label_rows)
 

@@ -20,6 +20,10 @@ class UnknownSampleError(AnnoflowError, KeyError):
     """A change or a read named a sample the store does not hold."""
 
 
+class DuplicateSampleError(AnnoflowError, ValueError):
+    """Samples added to a store that already holds their ids; nothing was added."""
+
+
 class FieldSchemaError(AnnoflowError, ValueError):
     """A value does not fit the field's declared kind, or the field is not declared."""
 

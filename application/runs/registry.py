@@ -9,6 +9,7 @@ in the embedded default (a SQLite file in the user's data dir).
 
 from __future__ import annotations
 
+import datetime
 import logging
 import uuid
 from collections.abc import Sequence
@@ -122,6 +123,19 @@ class RunRegistry(Application[uuid.UUID]):
     def history(self, run_id: uuid.UUID) -> Sequence[DomainEventProtocol[uuid.UUID]]:
         """Every event of a run, oldest first: the raw material of its audit trail."""
         return list(self.repository.event_store.get(run_id))
+
+    def last_event_time(self, run_id: uuid.UUID, event_name: str, *, batch: int = 100) -> datetime.datetime | None:
+        """When the run's latest event of this kind was recorded, or None: read newest first, a
+        batch at a time, so a long history is not replayed to find a recent event."""
+        below: int | None = None
+        while True:
+            events = list(self.repository.event_store.get(run_id, lte=below, desc=True, limit=batch))
+            for event in events:
+                if type(event).__name__ == event_name:
+                    return event.timestamp
+            if len(events) < batch:
+                return None
+            below = events[-1].originator_version - 1
 
     # --- helpers ------------------------------------------------------------
 
