@@ -27,3 +27,16 @@ def test_the_face_ships_its_type_marker():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     assert (ROOT / "annoflow" / "py.typed").is_file()
     assert "py.typed" in config["package-data"]["annoflow"]
+
+
+def test_release_hygiene_licence_changelog_and_one_version():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    licence = (ROOT / "LICENSE").read_text()
+    assert project["license"] == {"text": "MIT"}
+    assert licence.startswith("MIT License") and "Copyright (c) annoflow contributors" in licence
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert "Keep a Changelog" in changelog and "## [Unreleased]" in changelog
+    # The version is written once, in pyproject.toml: the package reads it from its metadata.
+    version = project["version"]
+    for path in (ROOT / "annoflow").rglob("*.py"):
+        assert version not in path.read_text(), path
