@@ -139,7 +139,9 @@ class AnnotationResults:
             BackendConfigError: no credentials.
             CVATError: CVAT refused a request or could not be reached.
         """
-        run = self._run
+        # The record may have moved on since these results were made (a load, here or in another
+        # process): clean up from its latest state, so the cleanup's events follow the load's.
+        run = self._run = self._registry.get_run_by_id(self._run.id)
         session = self.connect_to_api()
         # An upload that never finished may have made tasks or a project whose ids a crash kept
         # from the record: they still carry the run's marker.
