@@ -86,7 +86,11 @@ class AnnotationInfo:
 
 
 class Dataset(SampleCollection):
-    """A named collection of samples with its annotation runs."""
+    """A named collection of samples with its annotation runs.
+
+    ``progress`` turns a call's ``progress=`` into a reporter; the default shows nothing but a
+    ``Progress`` given as such (``annoflow.open_dataset`` wires tqdm bars).
+    """
 
     stages: tuple[Stage, ...] = ()
 

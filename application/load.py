@@ -152,6 +152,7 @@ class Loader:
                             strays.setdefault(stray.label_type, []).append(stray)
                     counts["unchanged"] += 1
                     logger.info("run %r: task %d unchanged since the last load: skipped", run.key, task.task_id)
+                    tasks.note(f"task {task.task_id}: unchanged")
                     continue
                 if not samples:
                     originals()

@@ -69,7 +69,8 @@ def test_each_stage_counts_what_is_done(dataset, login, caplog):
     again = Recording()
     with caplog.at_level(logging.INFO, logger="annoflow"):
         dataset.load_annotations("counted", progress=again, **login)
-    assert ("note", f"task {task_id}: merging") not in again.log
+    assert again.log == [("open", "loading 'counted'", 1, "task"), ("note", f"task {task_id}: downloading"),
+                         ("note", f"task {task_id}: unchanged"), ("advance", 1), ("close",)]
     assert f"run 'counted': task {task_id} unchanged since the last load: skipped" in caplog.messages
 
 
