@@ -14,6 +14,7 @@ import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 
 from annoflow.adapters import wiring
@@ -38,9 +39,11 @@ through eventsourcing's variables (PERSISTENCE_MODULE=eventsourcing.postgres, PO
 
 
 def _version() -> str:
-    import annoflow
-
-    return annoflow.__version__
+    # From the installed metadata, as annoflow.__version__ (the face, which this layer may not import).
+    try:
+        return metadata.version("annoflow")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
