@@ -1,15 +1,67 @@
-"""The ``annoflow`` command line, on the embedded defaults (see adapters/wiring.py)."""
+"""The ``annoflow`` command line, on the embedded defaults (see adapters/wiring.py).
+
+Each command prints what it was asked for on stdout; warnings (an HTTP retry) go to stderr,
+more with ``-v``. An error ends the command with one line on stderr and exit status 2, not a
+traceback (``-v`` shows the traceback too).
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import logging
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 
 from annoflow.adapters import wiring
 from annoflow.application.audit import dataset_history, run_history
-from annoflow.domain.annotation_run import RunError
+from annoflow.application.ports.label_store import DuplicateSampleError
+
+EXIT_ERROR = 2
+
+EPILOG = """\
+examples:
+  annoflow demo                       the whole workflow against the built-in CVAT simulator
+  annoflow quickstart --samples 50    build a 50-image dataset named 'quickstart'
+  annoflow datasets                   the datasets in the data dir
+  annoflow runs list                  the annotation runs of 'quickstart'
+  annoflow status my_run              tasks and jobs of a run, as CVAT reports them now
+  annoflow audit my_run               a run's history, from its events
+  python -m annoflow --help           the same command, from any Python with annoflow
+
+The data dir is the user's data dir, or ANNOFLOW_DATA_DIR; run records may go to PostgreSQL
+through eventsourcing's variables (PERSISTENCE_MODULE=eventsourcing.postgres, POSTGRES_*).
+"""
+
+
+def _version() -> str:
+    # From the installed metadata, as annoflow.__version__ (the face, which this layer may not import).
+    try:
+        return metadata.version("annoflow")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    """Columns padded to their widest cell; numbers right-aligned."""
+    cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    numeric = [all(isinstance(row[i], int) for row in rows) and bool(rows) for i in range(len(header))]
+    return [
+        "  ".join(cell.rjust(w) if num else cell.ljust(w) for cell, w, num in zip(row, widths, numeric)).rstrip()
+        for row in cells
+    ]
+
+
+def _when(moment: datetime.datetime | None) -> str:
+    return "-" if moment is None else moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+# --- commands -------------------------------------------------------------------------------
 
 
 def _quickstart(args: argparse.Namespace) -> int:
@@ -22,10 +74,12 @@ def _quickstart(args: argparse.Namespace) -> int:
         if len(dataset.store):
             dataset.store.delete_samples(dataset.store.sample_ids())
         media = Path(args.media_dir) if args.media_dir else wiring.data_dir() / "media" / args.dataset
-        if args.video:
-            load_quickstart(dataset.store, media, video=True, num_samples=args.samples, seed=args.seed)
-        else:
-            load_quickstart(dataset.store, media, num_samples=args.samples, seed=args.seed)
+        try:
+            load_quickstart(dataset.store, media, video=args.video, num_samples=args.samples, seed=args.seed)
+        except DuplicateSampleError as error:
+            # The samples' ids follow the seed: another dataset in the same file was built with it.
+            raise DuplicateSampleError(f"{error}: another dataset was built with seed {args.seed}; "
+                                       "pass another --seed") from None
         print(f"built dataset {args.dataset!r}: {len(dataset.store)} samples, media in {media}")
     schema = dataset.store.field_schema()
     for path, kind in sorted(schema.items()):
@@ -34,11 +88,37 @@ def _quickstart(args: argparse.Namespace) -> int:
     return 0
 
 
+def _datasets(args: argparse.Namespace) -> int:
+    names = wiring.list_datasets()
+    if not names:
+        print(f"no datasets in {wiring.data_dir()} (build one with `annoflow quickstart`)")
+        return 0
+    rows = []
+    for name in names:
+        store = wiring.open_label_store(name)
+        fields = ", ".join(f"{path} ({kind.value})" for path, kind in sorted(store.field_schema().items()))
+        rows.append((name, len(store), fields or "-"))
+        store.close()
+    for line in _table(("dataset", "samples", "fields"), rows):
+        print(line)
+    return 0
+
+
 def _runs(args: argparse.Namespace) -> int:
     dataset = wiring.open_dataset(args.dataset)
     if args.action == "list":
-        for key in dataset.list_annotation_runs():
-            print(key)
+        keys = dataset.list_annotation_runs()
+        if not keys:
+            print(f"dataset {args.dataset!r} has no annotation runs")
+            return 0
+        rows = []
+        for key in keys:
+            run = dataset.registry.get_run(dataset.name, key)
+            last_load = dataset.registry.last_event_time(run.id, "LoadCompleted")
+            rows.append((key, run.status.value.replace("_", " "), len(run.task_ids), len(run.sample_ids),
+                         _when(run.created_on), _when(last_load)))
+        for line in _table(("key", "status", "tasks", "samples", "created", "last load"), rows):
+            print(line)
     elif args.action == "info":
         print(dataset.get_annotation_info(args.key))
     elif args.action == "rename":
@@ -47,6 +127,14 @@ def _runs(args: argparse.Namespace) -> int:
     elif args.action == "delete":
         dataset.delete_annotation_run(args.key)
         print(f"deleted the record of run {args.key!r} (labels and CVAT tasks untouched)")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    dataset = wiring.open_dataset(args.dataset)
+    results = dataset.load_annotation_results(args.key, url=args.url, username=args.username)
+    print(f"run {args.key!r} of dataset {args.dataset!r}: tasks {results.task_ids}")
+    results.print_status()
     return 0
 
 
@@ -73,48 +161,148 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(samples=args.samples)
 
 
+# --- the parser -------------------------------------------------------------------------------
+
+
+def _dataset_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset", default="quickstart", metavar="NAME",
+                        help="the dataset whose runs to use (default: %(default)s)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="annoflow", description="CVAT annotation runs, event-sourced.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="annoflow", formatter_class=formatter, epilog=EPILOG,
+        description="FiftyOne's CVAT annotation workflow, every run an event-sourced record.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="say more on stderr: -v what is done (requests waited on, tasks made or skipped), "
+                             "-vv every request; errors then show their traceback")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    quick = commands.add_parser("quickstart", help="build the synthetic quickstart dataset into the embedded store")
-    quick.add_argument("--dataset", default="quickstart")
-    quick.add_argument("--samples", type=int, default=200)
-    quick.add_argument("--seed", type=int, default=51)
-    quick.add_argument("--media-dir", help="where the images go (default: the data dir)")
-    quick.add_argument("--force", action="store_true", help="rebuild even if the dataset exists")
-    quick.add_argument("--video", action="store_true", help="the video quickstart (one MP4 per sample, frames.detections)")
-    quick.set_defaults(handler=_quickstart)
-
-    demo = commands.add_parser("demo", help="the workflow end to end: quickstart, simulator, annotate, status, audit")
-    demo.add_argument("--samples", type=int, default=200)
+    demo = commands.add_parser(
+        "demo", formatter_class=formatter,
+        help="the workflow end to end: quickstart, simulator, annotate, edits, load, audit, cleanup",
+        description="Build the quickstart dataset (if needed), start the CVAT simulator in this process, send the "
+                    "samples with the most high-confidence false positives to it, play an annotator's edits, load "
+                    "them back (twice: the second load changes nothing), print the audit trail and clean up.",
+        epilog="example:\n  annoflow demo --samples 50")
+    demo.add_argument("--samples", type=int, default=200, metavar="N",
+                      help="images in the quickstart dataset when it is built (default: %(default)s)")
     demo.set_defaults(handler=_demo)
 
-    runs = commands.add_parser("runs", help="list, inspect, rename or delete annotation runs")
-    runs.add_argument("--dataset", default="quickstart")
-    actions = runs.add_subparsers(dest="action", required=True)
-    actions.add_parser("list")
-    actions.add_parser("info").add_argument("key")
-    rename = actions.add_parser("rename")
-    rename.add_argument("key")
-    rename.add_argument("new_key")
-    actions.add_parser("delete").add_argument("key")
+    quick = commands.add_parser(
+        "quickstart", formatter_class=formatter,
+        help="build the synthetic quickstart dataset into the data dir",
+        description="Draw synthetic stand-ins for FiftyOne's zoo quickstart dataset (JPEGs with ground_truth and "
+                    "predictions detections, or MP4s with frames.detections) and add them to the data dir's label "
+                    "store. A dataset that already holds samples is left alone unless --force.",
+        epilog="examples:\n  annoflow quickstart --samples 50\n"
+               "  annoflow quickstart --video --dataset quickstart-video --samples 3")
+    quick.add_argument("--dataset", default="quickstart", metavar="NAME", help="the dataset's name (default: %(default)s)")
+    quick.add_argument("--samples", type=int, default=200, metavar="N", help="how many samples (default: %(default)s)")
+    quick.add_argument("--seed", type=int, default=51,
+                       help="the random seed: the same seed draws the same media and sample ids (default: %(default)s)")
+    quick.add_argument("--media-dir", metavar="DIR", help="where the media go (default: media/NAME in the data dir)")
+    quick.add_argument("--force", action="store_true", help="rebuild a dataset that already holds samples")
+    quick.add_argument("--video", action="store_true", help="the video quickstart: one MP4 per sample, frames.detections")
+    quick.set_defaults(handler=_quickstart)
+
+    datasets = commands.add_parser(
+        "datasets", formatter_class=formatter, help="list the datasets in the data dir, with sample counts and fields",
+        description="The datasets in the data dir's label store: name, sample count, fields and their kinds.",
+        epilog="example:\n  ANNOFLOW_DATA_DIR=/tmp/af annoflow datasets")
+    datasets.set_defaults(handler=_datasets)
+
+    runs = commands.add_parser(
+        "runs", formatter_class=formatter, help="list, inspect, rename or delete a dataset's annotation runs",
+        description="A dataset's annotation runs, from their records.",
+        epilog="examples:\n  annoflow runs list\n  annoflow runs info my_run\n  annoflow runs rename my_run reviewed\n"
+               "  annoflow runs --dataset other delete my_run")
+    _dataset_option(runs)
+    actions = runs.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("list", help="a table of the runs: key, status, tasks, samples, created, last load",
+                       description="One line per run: its key, status (requested, uploaded, loading, loaded, "
+                                   "cleaned up), tasks, samples, when it was created and when it was last loaded.")
+    info = actions.add_parser("info", help="what a run was asked for and where it stands",
+                              description="The run's key, time, backend, status, samples, tasks, recorded options "
+                                          "(never a credential) and label schema.")
+    info.add_argument("key", help="the run's key")
+    rename = actions.add_parser("rename", help="give a run a new key", description="Give a run a new key; the old "
+                                "one stays in its history.")
+    rename.add_argument("key", help="the run's key")
+    rename.add_argument("new_key", help="the new key, free in the dataset")
+    delete = actions.add_parser("delete", help="delete a run's record (labels and CVAT tasks stay)",
+                                description="Delete the run's record: its key is freed, its events stay for the "
+                                            "audit trail, the dataset's labels and the CVAT tasks are untouched.")
+    delete.add_argument("key", help="the run's key")
     runs.set_defaults(handler=_runs)
 
-    audit = commands.add_parser("audit", help="replay runs' events as a readable history")
+    status = commands.add_parser(
+        "status", formatter_class=formatter, help="a run's CVAT tasks and jobs, as the server reports them now",
+        description="Ask CVAT for the status of the run's tasks and jobs and print it as print_status() does. "
+                    "The URL recorded at annotate() is used unless --url; credentials come from ANNOFLOW_CVAT_* or "
+                    "FIFTYONE_CVAT_* variables, a config file, or a prompt on a terminal.",
+        epilog="examples:\n  annoflow status my_run\n"
+               "  FIFTYONE_CVAT_PASSWORD=... annoflow status my_run --url http://localhost:8080 --username me")
+    status.add_argument("key", help="the run's key")
+    _dataset_option(status)
+    status.add_argument("--url", help="CVAT's address (default: the one recorded at annotate())")
+    status.add_argument("--username", help="the CVAT user (default: from the environment or a config file)")
+    status.set_defaults(handler=_status)
+
+    audit = commands.add_parser(
+        "audit", formatter_class=formatter, help="replay runs' events as a readable history",
+        description="Every event of a run (or of every run the dataset ever had, deleted ones included), oldest "
+                    "first; each load summed into one line of what it added, edited, deleted and rejected.",
+        epilog="examples:\n  annoflow audit\n  annoflow audit my_run --dataset quickstart")
     audit.add_argument("key", nargs="?", help="one run (default: every run the dataset ever had)")
-    audit.add_argument("--dataset", default="quickstart")
+    _dataset_option(audit)
     audit.set_defaults(handler=_audit)
     return parser
 
 
+@contextmanager
+def _logging_to_stderr(verbosity: int) -> Iterator[None]:
+    """annoflow's log records on stderr for this command: warnings, or more with -v."""
+    logger = logging.getLogger("annoflow")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("annoflow: %(levelname)s: %(message)s"))
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+
+def _one_line(error: BaseException) -> str:
+    """The error as one line: a multi-line list of problems joined with '; '."""
+    lines = [line.strip().removeprefix("- ") for line in str(error).splitlines() if line.strip()]
+    text = lines[0] if lines else type(error).__name__
+    if len(lines) > 1:
+        text = text.rstrip(":") + ": " + "; ".join(lines[1:])
+    return text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return args.handler(args)
-    except RunError as error:
-        print(f"annoflow: {error}", file=sys.stderr)
-        return 2
+    with _logging_to_stderr(args.verbose):
+        try:
+            return args.handler(args)
+        except KeyboardInterrupt:
+            print("annoflow: interrupted", file=sys.stderr)
+            return 130
+        except Exception as error:  # noqa: BLE001 - a command ends with one line, not a traceback
+            if args.verbose:
+                traceback.print_exc()
+            known = type(error).__module__.startswith("annoflow.")
+            prefix = "" if known else f"{type(error).__name__}: "
+            print(f"annoflow: error: {prefix}{_one_line(error)}", file=sys.stderr)
+            return EXIT_ERROR
 
 
 if __name__ == "__main__":

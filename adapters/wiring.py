@@ -17,6 +17,7 @@ integer), rounded up. Past it a write raises `LabelStoreLockedError` or
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import webbrowser
@@ -26,18 +27,22 @@ from pathlib import Path
 import platformdirs
 
 from annoflow.adapters.cvat_backend import CVATBackend
+from annoflow.adapters.progress import progress_for
 from annoflow.application.dataset import Dataset
 from annoflow.application.ports.annotation_backend import AnnotationBackend
 from annoflow.application.ports.label_store import LabelStore
 from annoflow.application.runs.registry import RunRegistry
 
 BUSY_TIMEOUT = 30.0  # seconds
+logger = logging.getLogger(__name__)
 PERSISTENCE_VARIABLES = ("PERSISTENCE_MODULE", f"{RunRegistry.name.upper()}_PERSISTENCE_MODULE")
 
 
 def data_dir(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     path = Path(env.get("ANNOFLOW_DATA_DIR") or platformdirs.user_data_path("annoflow"))
+    if not path.is_dir():
+        logger.info("making the data dir %s", path)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -77,6 +82,20 @@ def open_label_store(name: str, env: Mapping[str, str] | None = None, *, busy_ti
     return SqliteLabelStore(data_dir(env) / "datasets.sqlite", name=name, busy_timeout=busy_seconds(env, busy_timeout))
 
 
+def list_datasets(env: Mapping[str, str] | None = None) -> list[str]:
+    """The datasets in the data dir's label store (FiftyOne's ``fo.list_datasets()``).
+
+    Args:
+        env: the environment to read ``ANNOFLOW_DATA_DIR`` from (default: ``os.environ``).
+
+    Returns:
+        Their names, sorted: those with samples or declared fields.
+    """
+    from annoflow.adapters.label_stores.sqlite import dataset_names
+
+    return dataset_names(data_dir(env) / "datasets.sqlite")
+
+
 def open_dataset(
     name: str,
     *,
@@ -85,10 +104,23 @@ def open_dataset(
     env: Mapping[str, str] | None = None,
     busy_timeout: float | None = None,
 ) -> Dataset:
-    """A dataset on the embedded defaults, or on the store and registry given."""
+    """Open (or start) the named dataset: on the embedded defaults, or on the store and registry given.
+
+    Args:
+        name: the dataset's name; a name the store does not hold yet starts an empty dataset.
+        store: the label store to use (default: the SQLite file in the data dir).
+        registry: the run registry to use (default: from the environment, see the module docstring).
+        env: the environment to read ``ANNOFLOW_DATA_DIR`` and eventsourcing's variables from
+            (default: ``os.environ``).
+        busy_timeout: seconds to wait for a SQLite file another writer holds (default:
+            ``ANNOFLOW_BUSY_TIMEOUT``, else 30), after which a typed error names the file.
+
+    Returns:
+        The dataset, with the CVAT backend configured as ``"cvat"`` and tqdm progress bars.
+    """
     return Dataset(store or open_label_store(name, env, busy_timeout=busy_timeout),
                    registry or open_registry(env, busy_timeout=busy_timeout), default_backends(),
-                   open_url=webbrowser.open)
+                   open_url=webbrowser.open, progress=progress_for)
 
 
 def default_backends() -> dict[str, AnnotationBackend]:

@@ -32,6 +32,7 @@ from annoflow.application.ports.annotation_backend import (
     UploadRequest,
 )
 from annoflow.application.ports.label_store import LabelStore
+from annoflow.application.progress import NO_PROGRESS, Progress
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.application.views import SampleCollection
 from annoflow.domain.annotation_run import AnnotationRun, RunError, RunStatus, check_run_key
@@ -89,11 +90,13 @@ class Annotator:
         registry: RunRegistry,
         backends: Mapping[str, AnnotationBackend],
         open_url: Callable[[str], Any],
+        progress: Progress = NO_PROGRESS,
     ) -> None:
         self.store = store
         self.registry = registry
         self.backends = backends
         self.open_url = open_url
+        self.progress = progress
 
     def annotate(self, collection: SampleCollection, request: AnnotateRequest) -> AnnotationRun:
         check_run_key(request.key)
@@ -148,7 +151,7 @@ class Annotator:
             )
             self.registry.add_run(run)
         upload = UploadRequest(dataset, request.key, run.label_schema, request.media_field, media_type, config,
-                               marker=run.marker)
+                               marker=run.marker, progress=self.progress)
         try:
             with backend.connect(config) as session:
                 self._upload(run, session, upload, plans, resuming=request.resume)
@@ -222,6 +225,7 @@ class Annotator:
         media = () if upload.media_field == "filepath" else (upload.media_field,)
         done = run.filled_plan_indexes
         pending = [plan for plan in plans if plan.index not in done]
+        logger.info("run %r: building %d of %d tasks (%d filled before: skipped)", run.key, len(pending), len(plans), len(done))
         started: dict[int, int] = {}  # plan index -> task id, created ahead of its fill
 
         def start(plan: TaskPlan) -> int:

@@ -14,25 +14,40 @@ import attrs
 
 from annoflow.application.annotate import PLAN_OPTIONS, SCHEMA_OPTIONS, AnnotateRequest, Annotator, pick_backend
 from annoflow.application.load import Loader
-from annoflow.application.ports.annotation_backend import AnnotationBackend
+from annoflow.application.ports.annotation_backend import AnnotationBackend, UnexpectedLabel
 from annoflow.application.ports.label_store import LabelStore
+from annoflow.application.progress import ProgressFactory, ProgressOption, given_progress
 from annoflow.application.results import AnnotationResults
 from annoflow.application.runs.registry import RunRegistry
-from annoflow.application.secrets import seal_credentials
+from annoflow.application.secrets import seal_connection, seal_credentials
 from annoflow.application.views import DatasetView, SampleCollection, Stage
 from annoflow.domain.annotation_run import AnnotationRun
+from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.samples import MediaType
 
 
 @attrs.frozen
 class AnnotationInfo:
-    """What get_annotation_info() reports about a run."""
+    """What get_annotation_info() reports about a run.
+
+    Attributes:
+        key: the run's key.
+        timestamp: when annotate() recorded the run.
+        backend: the annotation backend's name.
+        config: the options recorded at annotate() (task plan and backend options; never a credential).
+        label_schema: the run's resolved label schema (an existing project's, once adopted).
+        media_field: the sample field the media were read from.
+        sample_count: how many samples the run sent.
+        task_ids: the backend's ids of the run's tasks.
+        status: requested, uploaded, loaded or cleaned up.
+        previous_keys: the keys the run had before a rename.
+    """
 
     key: str
     timestamp: datetime.datetime
     backend: str
     config: Mapping[str, Any]
-    label_schema: Any
+    label_schema: LabelSchema | None
     media_field: str
     sample_count: int
     task_ids: tuple[int, ...]
@@ -72,7 +87,11 @@ class AnnotationInfo:
 
 
 class Dataset(SampleCollection):
-    """A named collection of samples with its annotation runs."""
+    """A named collection of samples with its annotation runs.
+
+    ``progress`` turns a call's ``progress=`` into a reporter; the default shows nothing but a
+    ``Progress`` given as such (``annoflow.open_dataset`` wires tqdm bars).
+    """
 
     stages: tuple[Stage, ...] = ()
 
@@ -84,12 +103,14 @@ class Dataset(SampleCollection):
         *,
         default_backend: str = "cvat",
         open_url: Callable[[str], Any] | None = None,
+        progress: ProgressFactory = given_progress,
     ) -> None:
         self.store = store
         self.registry = registry
         self.backends = dict(backends or {})
         self.default_backend = default_backend
         self._open_url = open_url
+        self._progress = progress  # a call's progress= -> the reporter (the wiring's: tqdm bars)
 
     def _dataset_of(self) -> "Dataset":
         return self
@@ -103,36 +124,113 @@ class Dataset(SampleCollection):
         return pick_backend(self.backends, name or self.default_backend)
 
     def annotate_collection(
-        self, collection: SampleCollection, anno_key: str, backend: str | None = None, **kwargs: Any
+        self, collection: SampleCollection, anno_key: str, backend: str | None, options: Mapping[str, Any],
+        progress: ProgressOption = None,
     ) -> AnnotationResults:
-        kwargs = seal_credentials(kwargs)  # first: no frame holds a password in the clear
+        """annotate() of a dataset or view (``SampleCollection.annotate`` documents the options)."""
+        options = seal_credentials(dict(options))  # first: no frame holds a password in the clear
         backend_name = backend or self.default_backend
         self._backend(backend_name)
-        annotator = Annotator(self.store, self.registry, self.backends, self._open)
-        run = annotator.annotate(collection, AnnotateRequest.of(anno_key, backend_name, **kwargs))
-        connection = {k: v for k, v in kwargs.items() if k not in SCHEMA_OPTIONS + PLAN_OPTIONS}
+        annotator = Annotator(self.store, self.registry, self.backends, self._open, self._progress(progress))
+        run = annotator.annotate(collection, AnnotateRequest.of(anno_key, backend_name, **options))
+        connection = {k: v for k, v in options.items() if k not in SCHEMA_OPTIONS + PLAN_OPTIONS}
         return self._results(run, connection)
 
     def load_annotations(
         self,
         anno_key: str,
-        *,
+        dest_field: str | Mapping[str, str] | None = None,
         unexpected: str = "prompt",
         cleanup: bool = False,
-        dest_field: str | Mapping[str, str] | None = None,
-        **connection: Any,
-    ) -> Any:
-        """Merge the run's annotations back, exactly once; returns the unexpected labels when asked
-        (``unexpected="return"``), else None, as FiftyOne does. The load's figures are in the audit trail."""
-        connection = seal_credentials(connection)
-        result = Loader(self.store, self.registry, self.backends).load(
+        progress: ProgressOption = None,
+        *,
+        url: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        email: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, list[UnexpectedLabel]] | None:
+        """Merge the run's annotations back into the dataset, exactly once, as FiftyOne's
+        ``load_annotations()`` does (FiftyOne's CVAT guide, "Loading annotations").
+
+        Task by task: a task whose annotations did not change since the last load is skipped;
+        otherwise the merge's changes and refusals are recorded, then applied to the label store.
+        A load merges every task of the run, whatever view it is called on. The load's figures
+        are in the run's audit trail (``annoflow audit``). Connection settings not given are the
+        ones recorded at annotate() (the URL), then the environment and config files.
+
+        Args:
+            anno_key: the run's key.
+            dest_field: where to load a field's labels instead of the field itself: a field name
+                (a run of one field) or field -> destination.
+            unexpected: what to do with labels annotators made outside the run's schema:
+                ``"prompt"`` (ask on a terminal for a field per label type; refused without
+                one), ``"ignore"``, ``"keep"`` (in a field named after their type) or
+                ``"return"`` (returned, not stored).
+            cleanup: whether to delete the run's CVAT tasks (and the projects it made) after
+                loading.
+            progress: whether to show a progress bar over the run's tasks (each downloaded,
+                then merged) on stderr: True, False, or None (when stderr is a terminal); a
+                ``Progress`` reports to it instead.
+            url: CVAT's address (default: the one recorded at annotate()).
+            username: the CVAT user (else the environment, a config file, or a terminal prompt).
+            password: the user's password (never recorded, logged or shown).
+            email: the user's email, instead of the username.
+            headers: extra HTTP headers for every request.
+            **kwargs: options of another annotation backend, passed to it as they are.
+
+        Returns:
+            With ``unexpected="return"``, label type -> the unexpected labels; else None.
+
+        Raises:
+            RunError: no such run, a run already cleaned up, or unexpected labels with
+                ``unexpected="prompt"`` and no terminal to ask.
+            BackendConfigError: backend options that cannot work, or no credentials.
+            CVATError: CVAT refused a request or could not be reached.
+        """
+        url, password, headers = seal_connection(url, password, headers)  # first: no frame holds one in the clear
+        kwargs = seal_credentials(kwargs)
+        connection = {**_given(url=url, username=username, password=password, email=email, headers=headers), **kwargs}
+        result = Loader(self.store, self.registry, self.backends, progress=self._progress(progress)).load(
             self.name, anno_key, unexpected=unexpected, cleanup=cleanup, dest_field=dest_field, **connection)
         self.last_load = result
         return dict(result.unexpected) if unexpected == "return" else None
 
-    def load_annotation_results(self, anno_key: str, **connection: Any) -> AnnotationResults:
-        """The run's results object; connection settings (url, credentials) may be given again."""
-        connection = seal_credentials(connection)
+    def load_annotation_results(
+        self,
+        anno_key: str,
+        *,
+        url: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        email: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> AnnotationResults:
+        """The run's results object, as annotate() returned it (FiftyOne's ``load_annotation_results``).
+
+        Nothing is sent until the results are asked for status, cleanup or the API; connection
+        settings not given are the ones recorded at annotate(), then the environment.
+
+        Args:
+            anno_key: the run's key.
+            url: CVAT's address (default: the one recorded at annotate()).
+            username: the CVAT user.
+            password: the user's password (never recorded, logged or shown).
+            email: the user's email, instead of the username.
+            headers: extra HTTP headers for every request.
+            **kwargs: options of another annotation backend, passed to it as they are.
+
+        Returns:
+            The run's results.
+
+        Raises:
+            RunError: the dataset has no run with this key.
+        """
+        url, password, headers = seal_connection(url, password, headers)  # first: no frame holds one in the clear
+        kwargs = seal_credentials(kwargs)
+        connection = {**_given(url=url, username=username, password=password, email=email, headers=headers), **kwargs}
         return self._results(self.registry.get_run(self.name, anno_key), connection)
 
     def _results(self, run: AnnotationRun, connection: Mapping[str, Any]) -> AnnotationResults:
@@ -157,26 +255,84 @@ class Dataset(SampleCollection):
     # --- annotation runs --------------------------------------------------------
 
     def list_annotation_runs(self) -> list[str]:
+        """The keys of the dataset's annotation runs, sorted.
+
+        Returns:
+            The run keys.
+        """
         return self.registry.list_runs(self.name)
 
     def has_annotation_run(self, anno_key: str) -> bool:
+        """Whether the dataset has an annotation run with this key.
+
+        Args:
+            anno_key: a run key.
+
+        Returns:
+            True when the run exists (and is not deleted).
+        """
         return self.registry.has_run(self.name, anno_key)
 
     def get_annotation_info(self, anno_key: str) -> AnnotationInfo:
+        """What the run was asked for and where it stands.
+
+        Args:
+            anno_key: the run's key.
+
+        Returns:
+            The run's key, creation time, backend, status, samples, tasks, recorded options
+            (no credentials) and label schema.
+
+        Raises:
+            RunError: the dataset has no run with this key.
+        """
         return AnnotationInfo.of(self.registry.get_run(self.name, anno_key))
 
     def rename_annotation_run(self, anno_key: str, new_anno_key: str) -> None:
+        """Give a run a new key; the old one is kept in its history.
+
+        Args:
+            anno_key: the run's key.
+            new_anno_key: the new key, free within the dataset.
+
+        Raises:
+            RunError: no run with ``anno_key``, ``new_anno_key`` taken or not a valid key.
+        """
         self.registry.rename_run(self.name, anno_key, new_anno_key)
 
     def delete_annotation_run(self, anno_key: str) -> None:
-        """Delete the run's record only: labels and the CVAT tasks stay as they are."""
+        """Delete the run's record only: labels and the CVAT tasks stay as they are (call the
+        results' ``cleanup()`` first to delete the tasks). Its events stay for the audit trail.
+
+        Args:
+            anno_key: the run's key.
+
+        Raises:
+            RunError: the dataset has no run with this key.
+        """
         self.registry.delete_run(self.name, anno_key)
 
     def delete_annotation_runs(self) -> None:
+        """Delete every run's record (see ``delete_annotation_run``)."""
         for key in self.list_annotation_runs():
             self.delete_annotation_run(key)
 
     def load_annotation_view(self, anno_key: str) -> DatasetView:
-        """The samples the run sent for annotation, in the order it sent them."""
+        """The samples the run sent for annotation, in the order it sent them.
+
+        Args:
+            anno_key: the run's key.
+
+        Returns:
+            A view of those samples.
+
+        Raises:
+            RunError: the dataset has no run with this key.
+        """
         run = self.registry.get_run(self.name, anno_key)
         return self.select(run.sample_ids, ordered=True)
+
+
+def _given(**options: Any) -> dict[str, Any]:
+    """The options given (not None): one not given keeps the value recorded at annotate()."""
+    return {name: value for name, value in options.items() if value is not None}

@@ -33,6 +33,7 @@ from annoflow.application.ports.annotation_backend import (
     UploadRequest,
 )
 from annoflow.application.ports.label_store import LabelStore
+from annoflow.application.progress import NO_PROGRESS, Progress
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.application.server_identity import cleanup_targets
 from annoflow.domain.annotation_run import AnnotationRun, RunError
@@ -45,6 +46,7 @@ from annoflow.domain.run_records import LoadSummary, MergeAction, MergedChange, 
 from annoflow.domain.samples import Sample
 from annoflow.domain.task_ledger import TaskLedger
 
+logger = logging.getLogger(__name__)
 UNEXPECTED = ("prompt", "ignore", "keep", "return")
 logger = logging.getLogger(__name__)
 
@@ -106,7 +108,9 @@ class _TaskSource:
 
 class Loader:
     def __init__(self, store: LabelStore, registry: RunRegistry, backends: Mapping[str, AnnotationBackend],
-                 ask: Callable[[str], str] = input, interactive: bool | None = None) -> None:
+                 ask: Callable[[str], str] = input, interactive: bool | None = None,
+                 progress: Progress = NO_PROGRESS) -> None:
+        self.progress = progress
         self.store = store
         self.registry = registry
         self.backends = backends
@@ -174,12 +178,14 @@ class Loader:
             if run.cleanup_pending:  # a crash interrupted it: tasks may be gone, so finish it instead of loading
                 self._cleanup(run, session)
                 return LoadResult(LoadSummary(load_id), (), {})
-            for task_id in list(run.tasks):
+            tasks = self.progress.track(list(run.tasks), f"loading {run.key!r}", unit="task")
+            for task_id in tasks:
                 source = _TaskSource(self.store, self.registry, run, task_id, fields)
                 applied = run.applied_digests.get(task_id)
                 # A load that crashed after merging this task never returned its unexpected labels:
                 # read the task again (merging nothing twice) so that this load returns them.
                 owed = unexpected == "return" and run.imported_by_unfinished_load(task_id)
+                tasks.note(f"task {task_id}: downloading")
                 try:
                     downloaded = session.download_task(request, task_id, source.provenance, source.originals,
                                                        None if owed else applied)
@@ -194,6 +200,8 @@ class Loader:
                         for stray in downloaded.unexpected:
                             strays.setdefault(stray.label_type, []).append(stray)
                     counts["unchanged"] += 1
+                    logger.info("run %r: task %d unchanged since the last load: skipped", run.key, task_id)
+                    tasks.note(f"task {task_id}: unchanged")
                     continue
                 if downloaded.unexpected and unexpected == "prompt" and not self._can_prompt():
                     # refuse before this task is recorded: a later load with another choice sees it again
@@ -201,6 +209,7 @@ class Loader:
                 self._check_is_the_runs(run, session, task_id)  # before anything of it is merged
                 for stray in downloaded.unexpected:
                     strays.setdefault(stray.label_type, []).append(stray)
+                tasks.note(f"task {task_id}: merging")
                 seed = str(source.ledger.id)  # new labels' ids follow from their objects: never a copy
                 changes, refused = merge_task(run.label_schema, source.provenance(), source.samples,
                                               downloaded.imported, dest, downloaded.values, scalar_kinds, id_seed=seed)

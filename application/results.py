@@ -6,6 +6,7 @@ to the backend only when asked: status, cleanup, the API wrapper.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +22,12 @@ from annoflow.application.server_identity import cleanup_targets
 from annoflow.domain.annotation_run import AnnotationRun, RunStatus
 
 
+logger = logging.getLogger(__name__)
+
+
 class AnnotationResults:
+    """A run's results: its ids from the record, and its status, cleanup and backend on request."""
+
     def __init__(
         self,
         registry: RunRegistry,
@@ -64,18 +70,47 @@ class AnnotationResults:
     # --- the backend -----------------------------------------------------------------
 
     def use_api(self, session: BackendSession) -> None:
-        """Reuse an open session (e.g. across many runs) instead of connecting again."""
+        """Reuse an open session (e.g. across many runs) instead of connecting again.
+
+        Args:
+            session: a session of the run's backend, from ``connect_to_api()`` of another run.
+        """
         self._session = session
 
     def connect_to_api(self) -> BackendSession:
+        """The backend session the results use, connected on first call with the run's settings.
+
+        Returns:
+            The session (for CVAT: task and project operations over one connection pool).
+
+        Raises:
+            BackendConfigError: no credentials, or recorded options the backend refuses now.
+        """
         if self._session is None:
             self._session = self._backend.connect(self._connect())
         return self._session
 
     def get_status(self) -> list[TaskStatus]:
+        """The status of the run's tasks and their jobs, as the backend reports them now.
+
+        Returns:
+            One status per task: name, status, assignee, last update, URL and jobs.
+
+        Raises:
+            CVATError: CVAT refused a request or could not be reached.
+        """
         return self.connect_to_api().task_statuses(self.task_ids)
 
     def print_status(self, print_fn: Callable[[str], Any] = print) -> None:
+        """Print ``get_status()`` as FiftyOne does: per task, its status, assignee, update and URL,
+        then each job's status, assignee and reviewer.
+
+        Args:
+            print_fn: where each line goes (default: ``print``, to stdout).
+
+        Raises:
+            CVATError: CVAT refused a request or could not be reached.
+        """
         fields = ", ".join(f"'{f}'" for f in self._run.label_schema.field_names) if self._run.label_schema else ""
         print_fn(f"Status for label field {fields}:" if fields else "Status:")
         for status in self.get_status():
@@ -92,8 +127,19 @@ class AnnotationResults:
                     print_fn(f"            Reviewer: {job['reviewer']}")
 
     def cleanup(self) -> None:
-        """Delete the run's tasks (started ones too) and the projects the run created."""
-        run = self._run
+        """Delete the run's tasks (started ones too) and the projects the run created.
+
+        A project found by name or id is never deleted. The cleanup is recorded before the
+        first deletion: a crash while deleting leaves a cleanup that the next ``cleanup()`` or
+        load finishes. Cleaning up again is always possible.
+
+        Raises:
+            BackendConfigError: no credentials.
+            CVATError: CVAT refused a request or could not be reached.
+        """
+        # The record may have moved on since these results were made (a load, here or in another
+        # process): clean up from its latest state, so the cleanup's events follow the load's.
+        run = self._run = self._registry.get_run_by_id(self._run.id)
         session = self.connect_to_api()
         # An upload that never finished may have made tasks or a project whose ids a crash kept
         # from the record: they still carry the run's marker.
@@ -105,6 +151,7 @@ class AnnotationResults:
                                    [*run.created_projects, *marked.project_ids],
                                    [*marked.project_ids, *run.cleanup_projects])
         run.start_cleanup(projects)  # recorded first: a load after an interrupted cleanup finishes it
+        logger.info("cleaning up run %r: tasks %s, projects %s", run.key, tasks, projects)
         self._registry.save_run(run)
         session.delete_tasks(tasks)
         session.delete_projects(projects)

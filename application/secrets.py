@@ -51,3 +51,10 @@ def seal_credentials(options: Mapping[str, Any]) -> dict[str, Any]:
         else:
             sealed[name] = value
     return sealed
+
+
+def seal_connection(url: Any, password: Any, headers: Any) -> tuple[Any, Any, Any]:
+    """A service call's own connection parameters sealed, to rebind them first thing, so no frame
+    of the call holds a password (or a URL with one, or a header's value) in the clear."""
+    sealed = seal_credentials({"url": url, "password": password, "headers": headers})
+    return sealed["url"], sealed["password"], sealed["headers"]

@@ -9,18 +9,25 @@ dataset never loads labels nobody asked for.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from annoflow.application.secrets import seal_credentials
+from annoflow.application.progress import ProgressOption
+from annoflow.application.secrets import seal_connection, seal_credentials
 from annoflow.domain.fields import FieldPath
 from annoflow.domain.labels import LabelList, labels_in
 from annoflow.domain.samples import Sample
 
 if TYPE_CHECKING:
+    from annoflow.application.dataset import Dataset
+    from annoflow.application.ports.annotation_backend import UnexpectedLabel
     from annoflow.application.ports.label_store import LabelStore
+    from annoflow.application.results import AnnotationResults
+
+# A video option given once for all videos, per video (round robin) or per media path.
+FrameOption = int | Sequence[int] | Mapping[str, int] | None
 
 
 class Stage:
@@ -187,19 +194,182 @@ class SampleCollection:
 
     # --- annotation ---------------------------------------------------------
 
-    def annotate(self, anno_key: str, **kwargs: Any) -> Any:
-        """Send these samples (and their labels) for annotation; see Annotator for the order of work."""
-        kwargs = seal_credentials(kwargs)  # first: no frame holds a password in the clear
-        return self._dataset_of().annotate_collection(self, anno_key, **kwargs)
+    def annotate(
+        self,
+        anno_key: str,
+        backend: str | None = None,
+        label_schema: Mapping[str, Any] | None = None,
+        label_field: str | None = None,
+        label_type: str | None = None,
+        classes: Sequence[Any] | None = None,
+        attributes: bool | Sequence[str] | Mapping[str, Any] = True,
+        mask_targets: Mapping[int, str] | None = None,
+        allow_additions: bool = True,
+        allow_deletions: bool = True,
+        allow_label_edits: bool = True,
+        allow_index_edits: bool = True,
+        allow_spatial_edits: bool = True,
+        media_field: str = "filepath",
+        launch_editor: bool = False,
+        *,
+        progress: ProgressOption = None,
+        resume: bool = False,
+        task_size: int | None = None,
+        segment_size: int | None = None,
+        image_quality: int | None = None,
+        use_cache: bool | None = None,
+        use_zip_chunks: bool | None = None,
+        chunk_size: int | None = None,
+        task_assignee: str | Sequence[str] | None = None,
+        job_assignees: Sequence[str] | None = None,
+        job_reviewers: Sequence[str] | None = None,
+        project_name: str | None = None,
+        project_id: int | None = None,
+        task_name: str | None = None,
+        occluded_attr: str | None = None,
+        group_id_attr: str | None = None,
+        issue_tracker: str | Sequence[str] | None = None,
+        organization: str | None = None,
+        frame_start: FrameOption = None,
+        frame_stop: FrameOption = None,
+        frame_step: FrameOption = None,
+        url: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        email: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> AnnotationResults:
+        """Send these samples (and their labels) for annotation, as FiftyOne's ``annotate()`` does.
 
-    def load_annotations(self, anno_key: str, **kwargs: Any) -> Any:
-        """Merge the run's annotations back, as FiftyOne's ``view.load_annotations(anno_key)``; see
-        ``Dataset.load_annotations`` for the options. A load merges task by task, exactly once, so it
-        updates every sample the run sent, whatever this view shows now."""
+        Everything is checked before anything is sent (schema, task plan, backend options, media);
+        the run is recorded before the first request, and each task as soon as it exists, so an
+        interrupted call leaves a run that ``resume=True`` finishes or ``cleanup()`` removes
+        (see ``annoflow.application.annotate`` for the order of work). The parameters are those of
+        FiftyOne's CVAT guide ("Requesting annotations"); the CVAT-specific ones are passed to the
+        backend only when given, so ``None`` means the backend's default.
+
+        Args:
+            anno_key: a key for the run, unique within the dataset (letters, digits, ``_``, ``-``).
+            backend: the annotation backend (default: the dataset's, ``"cvat"``).
+            label_schema: field name -> field spec (``type``, ``classes``, ``attributes``,
+                ``mask_targets``, ``allow_*``); takes precedence over ``label_field`` and
+                ``label_type``.
+            label_field: a new or existing label field to annotate.
+            label_type: the type of a new field: ``"classification"``, ``"classifications"``,
+                ``"detections"``, ``"instances"``, ``"polylines"``, ``"polygons"``,
+                ``"keypoints"``, ``"segmentation"`` or ``"scalar"``.
+            classes: the class options of ``label_field``, or of every field of ``label_schema``
+                without its own; an existing field's observed classes when not given.
+            attributes: the label attributes to annotate: True (all of them), False (none), a
+                list of names, or name -> ``{"type", "values", "default"}``.
+            mask_targets: pixel value -> class name, for a segmentation field.
+            allow_additions: whether annotators may add labels to existing fields.
+            allow_deletions: whether annotators may delete existing labels.
+            allow_label_edits: whether annotators may change an existing label's class.
+            allow_index_edits: whether annotators may change an existing video track's index.
+            allow_spatial_edits: whether annotators may move or reshape existing labels.
+            media_field: the sample field holding the path of the media to upload.
+            launch_editor: whether to open the first task in the browser once uploaded.
+            progress: whether to show a progress bar per task and stage (uploading media,
+                uploading labels) on stderr: True, False, or None (when stderr is a terminal);
+                a ``Progress`` reports to it instead.
+            resume: finish this run's interrupted upload instead of starting a run (annoflow's).
+            task_size: the most images per task (default: one task); videos go one per task.
+            segment_size: the most images per job (images only; CVAT's default).
+            image_quality: the image quality CVAT keeps, in [0, 100] (CVAT: 75).
+            use_cache: whether CVAT prepares chunks on the fly when asked (CVAT: True).
+            use_zip_chunks: whether video frames go up in ZIP chunks (CVAT: True).
+            chunk_size: frames per chunk (CVAT's default).
+            task_assignee: the username assigned each task, or a list taken round robin.
+            job_assignees: usernames assigned the jobs, round robin.
+            job_reviewers: usernames to review the jobs; a CVAT 1 option that CVAT 2 servers
+                ignore (a ``UserWarning`` says so).
+            project_name: the CVAT project to upload to; made, with the run's classes, when no
+                project has this name.
+            project_id: the id of an existing CVAT project to upload to.
+            task_name: the tasks' name (default: ``annoflow_<dataset>_<fields>``, numbered).
+            occluded_attr: an attribute holding (and receiving) CVAT's occluded flag.
+            group_id_attr: an attribute holding (and receiving) CVAT's group ids.
+            issue_tracker: an issue tracker URL for the tasks, or a list taken round robin.
+            organization: the CVAT organization to send requests in.
+            frame_start: the first frame of each video: an int, a list (one per video, round
+                robin) or a dict of media path -> int.
+            frame_stop: the last frame of each video, in the same forms.
+            frame_step: the step between uploaded video frames, in the same forms.
+            url: CVAT's address (else ``FIFTYONE_CVAT_URL``/``ANNOFLOW_CVAT_URL``, a config file,
+                or ``https://app.cvat.ai``).
+            username: the CVAT user (else the environment, a config file, or a terminal prompt).
+            password: the user's password (never recorded, logged or shown).
+            email: the user's email, instead of the username.
+            headers: extra HTTP headers for every request (their values are never shown).
+            **kwargs: options of another annotation backend, passed to it as they are; a name
+                the backend does not know is refused.
+
+        Returns:
+            The run's results: task, job and project ids, status, cleanup.
+
+        Raises:
+            RunError: the key is taken (or, with ``resume``, there is nothing to resume).
+            LabelSchemaError: the schema cannot work; every problem is listed.
+            TaskPlanError: the task options cannot work; every problem is listed.
+            BackendConfigError: backend options that cannot work, or no credentials.
+            MediaNotFoundError: media files that do not exist.
+            ProjectNotFoundError: ``project_id`` names no project the user can see.
+            CVATError: CVAT refused a request or could not be reached.
+        """
+        url, password, headers = seal_connection(url, password, headers)  # first: no frame holds one in the clear
         kwargs = seal_credentials(kwargs)
-        return self._dataset_of().load_annotations(anno_key, **kwargs)
+        schema = {
+            "label_schema": label_schema, "label_field": label_field, "label_type": label_type, "classes": classes,
+            "attributes": attributes, "mask_targets": mask_targets, "allow_additions": allow_additions,
+            "allow_deletions": allow_deletions, "allow_label_edits": allow_label_edits,
+            "allow_index_edits": allow_index_edits, "allow_spatial_edits": allow_spatial_edits,
+            "occluded_attr": occluded_attr, "group_id_attr": group_id_attr,
+        }
+        # Given only: the task plan records what was asked, and a backend refuses names it does not know.
+        optional = {
+            "task_size": task_size, "task_name": task_name, "task_assignee": task_assignee,
+            "issue_tracker": issue_tracker, "frame_start": frame_start, "frame_stop": frame_stop,
+            "frame_step": frame_step, "segment_size": segment_size, "image_quality": image_quality,
+            "use_cache": use_cache, "use_zip_chunks": use_zip_chunks, "chunk_size": chunk_size,
+            "job_assignees": job_assignees, "job_reviewers": job_reviewers, "project_name": project_name,
+            "project_id": project_id, "organization": organization, "url": url, "username": username,
+            "password": password, "email": email, "headers": headers,
+        }
+        options = {
+            "media_field": media_field, "launch_editor": launch_editor, "resume": resume, **schema,
+            **{name: value for name, value in optional.items() if value is not None}, **kwargs,
+        }
+        return self._dataset_of().annotate_collection(self, anno_key, backend, options, progress)
 
-    def _dataset_of(self) -> Any:
+    def load_annotations(
+        self,
+        anno_key: str,
+        dest_field: str | Mapping[str, str] | None = None,
+        unexpected: str = "prompt",
+        cleanup: bool = False,
+        progress: ProgressOption = None,
+        *,
+        url: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        email: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, list[UnexpectedLabel]] | None:
+        """Merge the run's annotations back, as FiftyOne's ``view.load_annotations(anno_key)``.
+
+        A load merges task by task, exactly once, so it updates every sample the run sent,
+        whatever this view shows now; see ``Dataset.load_annotations``.
+        """
+        url, password, headers = seal_connection(url, password, headers)  # first: no frame holds one in the clear
+        kwargs = seal_credentials(kwargs)
+        return self._dataset_of().load_annotations(
+            anno_key, dest_field=dest_field, unexpected=unexpected, cleanup=cleanup, progress=progress, url=url, username=username,
+            password=password, email=email, headers=headers, **kwargs)
+
+    def _dataset_of(self) -> Dataset:
         raise NotImplementedError
 
     # --- access -------------------------------------------------------------
@@ -238,7 +408,7 @@ class SampleCollection:
 class DatasetView(SampleCollection):
     """A dataset seen through stages; cheap to build, evaluated on use."""
 
-    dataset: Any
+    dataset: Dataset
     stages: tuple[Stage, ...] = ()
 
     @property
@@ -248,7 +418,7 @@ class DatasetView(SampleCollection):
     def _with(self, stage: Stage) -> "DatasetView":
         return DatasetView(self.dataset, self.stages + (stage,))
 
-    def _dataset_of(self) -> Any:
+    def _dataset_of(self) -> Dataset:
         return self.dataset
 
     def view_stages(self) -> Sequence[Stage]:

@@ -22,6 +22,7 @@ import attrs
 from annoflow.adapters.cvat.client import CVATClient
 from annoflow.adapters.cvat_backend import CVATBackend
 from annoflow.adapters.label_stores import SqliteLabelStore
+from annoflow.adapters.progress import progress_for
 from annoflow.application.dataset import Dataset
 from annoflow.application.runs.registry import RunRegistry
 
@@ -70,7 +71,9 @@ def bench_setup(images: int, objects: int, folder: Path) -> Iterator[Bench]:
         server.stdout.readline()  # the simulator prints its URL once it listens
         registry = RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
                                     "SQLITE_DBNAME": str(folder / f"runs{images}.sqlite")})
-        dataset = Dataset(store, registry, {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.05})})
+        # Wired as open_dataset() wires a dataset: progress bars on stderr when it is a terminal.
+        dataset = Dataset(store, registry, {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.05})},
+                          progress=progress_for)
         bench = Bench(dataset, {"url": f"http://127.0.0.1:{port}", "username": USER[0], "password": USER[1]})
 
         def counting(self, *args, **kwargs):

@@ -18,6 +18,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
+from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.run_records import LoadSummary, MergedChange, Rejection, TaskRecord, TaskSummary
 from annoflow.domain.task_ledger import TaskLedger
 
@@ -32,7 +33,7 @@ _AUTHORIZATION_VALUE = re.compile(r"(?:Token|Bearer|Basic)\s+[A-Za-z0-9._~+/=\-]
 _CATALOG_NAMESPACE = uuid.UUID("6f1d1a5e-3c1b-4c33-9f5e-1c0a7e0b9a51")
 
 
-class RunError(ValueError):
+class RunError(AnnoflowError, ValueError):
     """A command that the run's current state does not allow."""
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import attrs
 
+from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.fields import FieldKind, FieldPath
 from annoflow.domain.labels import RESERVED_ATTRIBUTE_NAMES
 from annoflow.domain.samples import RESERVED_FIELD_NAMES
@@ -64,7 +65,7 @@ MAX_SELECT_VALUES = 20
 MAX_MASK_TARGET = 65535
 
 
-class LabelSchemaError(ValueError):
+class LabelSchemaError(AnnoflowError, ValueError):
     """Every problem of a label schema, listed in one message."""
 
     def __init__(self, problems: Sequence[str]) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from eventsourcing.domain import Aggregate, event
 
+from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.labels import Classification, Classifications
 from annoflow.domain.run_records import (
     CvatObjectType,
@@ -30,7 +31,7 @@ _LEDGER_NAMESPACE = uuid.UUID("0b6f6c1e-8a53-4c4e-9d7a-3f1f4d2a7c10")
 _Row = tuple[str, str, int, int | None]
 
 
-class LedgerError(ValueError):
+class LedgerError(AnnoflowError, ValueError):
     """A command that the task ledger's state does not allow."""
 
 

@@ -16,10 +16,13 @@ from typing import Any
 
 import attrs
 
+from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.samples import MediaType
 
 
-class TaskPlanError(ValueError):
+class TaskPlanError(AnnoflowError, ValueError):
+    """Every problem of the task options (task_size, assignees, issue trackers, frame ranges), listed."""
+
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
         super().__init__("invalid task options:\n" + "\n".join(f"  - {p}" for p in self.problems))

@@ -15,6 +15,7 @@ from annoflow.application.ports.annotation_backend import (
     BackendSession,
     DownloadedTask,
     MarkedResources,
+    MediaNotFoundError,
     ProjectNotFoundError,
     ProjectRef,
     RemoteTask,
@@ -184,7 +185,7 @@ class FakeBackend(AnnotationBackend):
     def check_media(self, paths: Sequence[str]) -> None:
         missing = sorted(set(paths) & self.missing_media)
         if missing:
-            raise FileNotFoundError(f"media not found: {missing}")
+            raise MediaNotFoundError(f"media not found: {missing}")
 
     def connect(self, config: BackendConfig) -> FakeSession:
         self.server.connections += 1

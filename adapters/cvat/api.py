@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import webbrowser
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import httpx
 
 from annoflow.adapters.cvat.client import CVATClient
-from annoflow.adapters.cvat.secrets import seal_credentials
-from annoflow.adapters.cvat.settings import FIELDS, resolve_settings
+from annoflow.adapters.cvat.retry import RetryPolicy
+from annoflow.adapters.cvat.secrets import Secret, seal_credentials
+from annoflow.adapters.cvat.settings import resolve_settings
 
 
 class CVATAPI:
@@ -125,8 +126,58 @@ class CVATAPI:
             self.client.delete_project(project_id)
 
 
-def connect_to_api(*, open_url: Callable[[str], Any] = webbrowser.open, **settings: Any) -> CVATAPI:
-    """A CVATAPI on settings from kwargs, the environment, config files or a prompt."""
-    settings = seal_credentials(settings)  # first: no frame holds a password in the clear
-    connection = {k: settings.pop(k) for k in FIELDS if k in settings}
-    return CVATAPI(CVATClient(resolve_settings(**connection), **settings), open_url=open_url)
+def connect_to_api(
+    url: str | None = None,
+    username: str | None = None,
+    password: str | Secret | None = None,
+    email: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    organization: str | None = None,
+    *,
+    connect_timeout: float | None = None,
+    read_timeout: float | None = None,
+    request_deadline: float | None = None,
+    retry: RetryPolicy | None = None,
+    wait_timeout: float = 1800.0,
+    poll_interval: float = 0.5,
+    transport: httpx.BaseTransport | None = None,
+    open_url: Callable[[str], Any] = webbrowser.open,
+) -> CVATAPI:
+    """Connect to CVAT's REST API (FiftyOne's CVAT guide, "Additional utilities").
+
+    Each connection setting not given comes from the environment (``ANNOFLOW_CVAT_*``, then
+    ``FIFTYONE_CVAT_*``), then annoflow's or FiftyOne's config file, then a prompt on a
+    terminal. Nothing is sent until the first request, which logs in.
+
+    Args:
+        url: CVAT's address (default: ``https://app.cvat.ai``); user info in it is taken as the
+            username and password, and never recorded or shown.
+        username: the CVAT user.
+        password: the user's password (never logged or shown).
+        email: the user's email, instead of the username.
+        headers: extra HTTP headers for every request (their values are never shown).
+        organization: the CVAT organization to send requests in.
+        connect_timeout: seconds to wait for a connection (else the environment or config file; 10).
+        read_timeout: seconds to wait for each read or write on the connection (60).
+        request_deadline: seconds one whole HTTP exchange may take (600).
+        retry: which failures are retried and how long to wait (default: ``RetryPolicy()``).
+        wait_timeout: seconds to wait for CVAT to process a task's data.
+        poll_interval: seconds between two looks at a task's data processing.
+        transport: the httpx transport under the retries (tests and proxies).
+        open_url: how ``launch_editor()`` opens a URL (default: the web browser).
+
+    Returns:
+        The API wrapper; use it as a context manager to close its connections.
+
+    Raises:
+        CredentialsError: no credentials were given or found, and no terminal to ask on.
+        CVATSettingsError: a setting that cannot work (a bound that is not a positive number, ...).
+    """
+    connection = seal_credentials({  # first: no frame holds a password in the clear
+        "url": url, "username": username, "password": password, "email": email, "headers": headers,
+        "organization": organization, "connect_timeout": connect_timeout, "read_timeout": read_timeout,
+        "request_deadline": request_deadline})
+    settings = resolve_settings(**{k: v for k, v in connection.items() if v is not None})
+    client = CVATClient(settings, transport=transport, retry=retry, wait_timeout=wait_timeout,
+                        poll_interval=poll_interval)
+    return CVATAPI(client, open_url=open_url)

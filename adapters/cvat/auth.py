@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Generator
 
@@ -10,6 +11,7 @@ import httpx
 from annoflow.adapters.cvat.errors import CVATAuthError, cvat_message
 from annoflow.adapters.cvat.settings import CVATSettings
 
+logger = logging.getLogger(__name__)
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -68,6 +70,8 @@ class CVATAuth(httpx.Auth):
             raise CVATAuthError("login answered neither a token nor a session", status=200, method="POST",
                                 url=str(response.request.url))
         self.logins += 1
+        logger.info("logged in to %s as %r (%s)", response.request.url.host, self._settings.username or self._settings.email,
+                    "token" if key else "session cookie")
 
     def _sign(self, request: httpx.Request) -> None:
         if self._token:
@@ -88,6 +92,7 @@ class CVATAuth(httpx.Auth):
         response = yield request
         if response.status_code == 401:
             # the token or session expired (or the server restarted): log in once more
+            logger.info("CVAT answered 401 to %s %s: logging in again", request.method, request.url.path)
             self.forget()
             self._remember((yield self._login_request(request)))
             self._sign(request)

@@ -13,6 +13,7 @@ for their own request, so uploads stay bounded in memory and file handles.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -35,6 +36,7 @@ from annoflow.adapters.cvat.retry import RetryingTransport, RetryPolicy
 from annoflow.adapters.cvat.settings import CVATSettings
 from annoflow.adapters.cvat.timeouts import Timeouts
 
+logger = logging.getLogger(__name__)
 FILES_PER_REQUEST = 200
 BYTES_PER_REQUEST = 64 * 2**20
 
@@ -102,6 +104,7 @@ class CVATClient:
         except httpx.TransportError as error:
             what = "cannot reach CVAT" if isinstance(error, httpx.ConnectError) else "CVAT dropped the connection"
             raise CVATConnectionError(f"{what}: {type(error).__name__}", **self._exchange(error, method, url)) from None
+        logger.debug("%s %s: HTTP %d", method, response.request.url.path, response.status_code)
         if response.is_success or response.status_code in expect:
             return response
         raise error_for(response.status_code, response.content, method, self._url(url))
@@ -187,7 +190,9 @@ class CVATClient:
 
     def delete_project(self, project_id: int) -> bool:
         """Delete a project (and its tasks); False when it was already gone."""
-        return self.request("DELETE", f"/api/projects/{project_id}", expect=(404,)).status_code != 404
+        deleted = self.request("DELETE", f"/api/projects/{project_id}", expect=(404,)).status_code != 404
+        logger.info("project %d %s", project_id, "deleted" if deleted else "was already gone: skipped")
+        return deleted
 
     # --- tasks and their data -------------------------------------------------------------
 
@@ -219,7 +224,9 @@ class CVATClient:
 
     def delete_task(self, task_id: int) -> bool:
         """Delete a task; False when it was already gone."""
-        return self.request("DELETE", f"/api/tasks/{task_id}", expect=(404,)).status_code != 404
+        deleted = self.request("DELETE", f"/api/tasks/{task_id}", expect=(404,)).status_code != 404
+        logger.info("task %d %s", task_id, "deleted" if deleted else "was already gone: skipped")
+        return deleted
 
     def upload_data(
         self,
@@ -235,11 +242,13 @@ class CVATClient:
         frame_step: int | None = None,
         sorting_method: str = "predefined",
         names: Sequence[str] | None = None,
+        on_sent: Callable[[int], None] | None = None,
     ) -> str | None:
         """Send the task's media in order and start processing; returns the request id (rq_id).
 
         ``names`` are the file names CVAT shows (default: the files' own names); give them when
-        files from different folders share a name.
+        files from different folders share a name. ``on_sent`` is told how many files each
+        request carried, once CVAT took them.
         """
         paths = [Path(p) for p in paths]
         names = [p.name for p in paths] if names is None else list(names)
@@ -266,6 +275,9 @@ class CVATClient:
                 files = [(f"client_files[{i}]", (named[p], stack.enter_context(open(p, "rb")))) for i, p in enumerate(group)]
                 self.request("POST", url, headers={"Upload-Multiple": "true"},
                              data={"image_quality": str(image_quality)}, files=files)
+            logger.debug("task %d: %d files sent", task_id, len(group))
+            if on_sent is not None:
+                on_sent(len(group))
         answer = self.request("POST", url, headers={"Upload-Finish": "true"}, json=fields)
         if answer.content:
             try:
@@ -277,6 +289,7 @@ class CVATClient:
     def wait_for_data(self, task_id: int, rq_id: str | None = None, *, timeout: float | None = None) -> None:
         """Wait until the task's data is processed: the requests API, or the legacy status route."""
         deadline = self._clock() + (timeout if timeout is not None else self.wait_timeout)
+        logger.info("waiting for CVAT to process the data of task %d", task_id)
         while True:
             record = None
             if rq_id is not None:
@@ -292,6 +305,7 @@ class CVATClient:
                 status, message = record["state"], record.get("message", "")
                 done, failed = status == "Finished", status == "Failed"
             if done:
+                logger.info("task %d: data processed", task_id)
                 return
             if failed:
                 raise CVATError(f"CVAT could not process the data of task {task_id}: {message}")
@@ -299,6 +313,7 @@ class CVATClient:
                 waited = timeout if timeout is not None else self.wait_timeout
                 raise CVATTimeoutError(f"the data of task {task_id} was not processed in time: the wait_timeout of "
                                        f"{waited:g} s ran out (last status: {status})", bound="wait_timeout", seconds=waited)
+            logger.debug("task %d: data %s, looking again in %.1f s", task_id, status, self.poll_interval)
             self._sleep(self.poll_interval)
 
     def data_meta(self, task_id: int) -> dict[str, Any]:

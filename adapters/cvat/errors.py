@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from annoflow.domain.errors import AnnoflowError
 
-class CVATError(Exception):
+
+class CVATError(AnnoflowError):
     """A request CVAT refused or could not answer."""
 
     def __init__(self, message: str, *, status: int | None = None, method: str | None = None, url: str | None = None) -> None:

@@ -10,6 +10,7 @@ Which failures are retried, and for which requests:
 from __future__ import annotations
 
 import email.utils
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from collections.abc import Callable
 import attrs
 import httpx
 
+logger = logging.getLogger(__name__)
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 REFUSED = frozenset({429, 503})
 MAYBE_DONE = frozenset({502, 504})
@@ -66,18 +68,22 @@ class RetryingTransport(httpx.BaseTransport):
             except (httpx.TransportError) as error:
                 if not idempotent or attempt >= self.policy.attempts or isinstance(error, httpx.UnsupportedProtocol):
                     raise
-                self._pause(attempt, None)
+                self._pause(request, attempt, None, type(error).__name__)
                 continue
             retry = response.status_code in REFUSED or (idempotent and response.status_code in MAYBE_DONE)
             if not retry or attempt >= self.policy.attempts:
                 return response
             response.read()
             response.close()
-            self._pause(attempt, response)
+            self._pause(request, attempt, response, f"HTTP {response.status_code}")
 
-    def _pause(self, attempt: int, response: httpx.Response | None) -> None:
+    def _pause(self, request: httpx.Request, attempt: int, response: httpx.Response | None, failure: str) -> None:
         self.retries += 1
-        self.policy.sleep(self.policy.wait(attempt, response))
+        wait = self.policy.wait(attempt, response)
+        # The path only: a query may name things, and headers (credentials) are never logged.
+        logger.warning("%s %s failed (%s): retry %d of %d in %.1f s", request.method, request.url.path, failure,
+                       attempt, self.policy.attempts - 1, wait)
+        self.policy.sleep(wait)
 
     def close(self) -> None:
         self.inner.close()

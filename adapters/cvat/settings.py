@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import logging
 import os
 import sys
 import urllib.parse
@@ -41,6 +42,7 @@ from annoflow.adapters.cvat.secrets import Secret, seal_credentials
 from annoflow.adapters.cvat.timeouts import SETTINGS as TIMEOUT_SETTINGS
 from annoflow.adapters.cvat.timeouts import Timeouts
 
+logger = logging.getLogger(__name__)
 DEFAULT_URL = "https://app.cvat.ai"
 CONNECTION = ("url", "username", "password", "email", "headers", "organization")
 FIELDS = CONNECTION + tuple(TIMEOUT_SETTINGS)
@@ -121,6 +123,9 @@ def _from_files(paths: list[tuple[Path, tuple[str, ...]]]) -> list[tuple[str, di
             continue
         # FiftyOne's file holds FiftyOne's settings only (it refuses others): bounds are read from ours
         fields = FIELDS if keys == ("cvat",) else CONNECTION
+        for field in fields:
+            if section.get(field) not in (None, ""):
+                logger.debug("CVAT setting %r read from %s", field, path)  # its name only, never its value
         found.append((str(path), seal_credentials({f: section[f] for f in fields if section.get(f) not in (None, "")})))
     return found
 

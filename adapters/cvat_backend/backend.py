@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import logging
 import os
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -36,6 +38,7 @@ from annoflow.application.ports.annotation_backend import (
     BackendSession,
     DownloadedTask,
     MarkedResources,
+    MediaNotFoundError,
     ProjectNotFoundError,
     ProjectRef,
     RemoteTask,
@@ -45,6 +48,7 @@ from annoflow.application.ports.annotation_backend import (
     UnusableMediaError,
     UploadRequest,
 )
+from annoflow.application.progress import Progress
 from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.labels import Label
 from annoflow.domain.merge import ImportedLabel
@@ -60,6 +64,7 @@ from annoflow.domain.run_records import (
 from annoflow.domain.samples import MediaType, Sample
 from annoflow.domain.task_plan import TaskPlan
 
+logger = logging.getLogger(__name__)
 UploadedFrom = tuple[str, "str | None"]  # (field, annoflow label id) of an uploaded object; no id for scalars
 
 
@@ -77,6 +82,7 @@ class CVATSession(BackendSession):
         self._media_sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="annoflow-cvat-media")
         self._annotation_sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="annoflow-cvat-annotations")
         self._media: dict[int, Future[Mapping[str, Any]]] = {}
+        self._checked_options = False
 
     def close(self) -> None:
         for executor in self._media_sender, self._annotation_sender:
@@ -84,7 +90,7 @@ class CVATSession(BackendSession):
         self.client.close()
 
     def start_media(self, request: UploadRequest, plan: TaskPlan, task_id: int) -> None:
-        self._media[task_id] = self._media_sender.submit(self._upload_media, plan, task_id)
+        self._media[task_id] = self._media_sender.submit(self._upload_media, plan, task_id, request.progress)
 
     def _user(self, name: str) -> int:
         if name not in self._user_ids:
@@ -111,10 +117,13 @@ class CVATSession(BackendSession):
             return ProjectRef(None)
         found = self.client.find_project(self.options.project_name)
         if found is not None:
+            logger.info("uploading to CVAT project %d (%r), found by name", found["id"], self.options.project_name)
             return ProjectRef(found["id"])
         labels = cvat_label_requests(cvat_classes(request.label_schema), request.label_schema)
         name = _marked(self.options.project_name, request.marker)
-        return ProjectRef(self.client.create_project(name, labels)["id"], created=True)
+        project_id = self.client.create_project(name, labels)["id"]
+        logger.info("created CVAT project %d (%r)", project_id, self.options.project_name)
+        return ProjectRef(project_id, created=True)
 
     def project_labels(self, request: UploadRequest) -> list[ProjectLabel] | None:
         if self.options.project_id is not None:
@@ -138,7 +147,20 @@ class CVATSession(BackendSession):
         return MarkedResources([t["id"] for t in self.client.search("tasks", marker)],
                                [p["id"] for p in self.client.search("projects", marker)])
 
+    def _check_options(self) -> None:
+        """Options this server accepts but does nothing with are warned about, once per session."""
+        if self._checked_options:
+            return
+        self._checked_options = True
+        if self.options.job_reviewers and self.client.server_version() >= (2,):
+            version = ".".join(map(str, self.client.server_version()))
+            warnings.warn(
+                f"job_reviewers has no effect on this CVAT server ({version}): CVAT 2 has no job reviewers, so "
+                f"{list(self.options.job_reviewers)} are not assigned (FiftyOne's CVAT guide: a CVAT 1 option)",
+                UserWarning, stacklevel=2)
+
     def create_task(self, request: UploadRequest, plan: TaskPlan, project: ProjectRef) -> int:
+        self._check_options()
         schema = request.label_schema
         labels = None if project.project_id is not None else cvat_label_requests(cvat_classes(schema), schema)
         task = self.client.create_task(
@@ -146,6 +168,7 @@ class CVATSession(BackendSession):
             segment_size=self.options.segment_size,
             assignee_id=self._user(plan.assignee) if plan.assignee else None, bug_tracker=plan.issue_tracker,
         )
+        logger.info("created CVAT task %d (%r) for %d media", task["id"], plan.name, len(plan.media_paths))
         return task["id"]
 
     def fill_task(self, request: UploadRequest, plan: TaskPlan, task_id: int, project: ProjectRef,
@@ -155,8 +178,10 @@ class CVATSession(BackendSession):
         # while the next job's are read and converted. The server works on one request while this
         # process prepares the next.
         sender = self._annotation_sender
-        media_ready = self._media.pop(task_id, None) or self._media_sender.submit(self._upload_media, plan, task_id)
+        media_ready = self._media.pop(task_id, None) or self._media_sender.submit(
+            self._upload_media, plan, task_id, request.progress)
         count = len(plan.media_paths)
+        labels_sent = request.progress.bar(f"task {plan.index + 1}: uploading labels", total=count, unit="sample")
         read: list[Sample | None] = []  # a job's samples are dropped once converted; their ids stay
         sample_ids: list[str] = []
         source = iter(samples)
@@ -177,7 +202,8 @@ class CVATSession(BackendSession):
                     objects = self._objects(request, read, first, last, meta, server)
                     read[first:last + 1] = [None] * (last + 1 - first)
                     # The sender reads CVAT's ids from the answer too, so nothing waits for it at the end.
-                    sent.append(sender.submit(self._send, objects, target, sample_ids, server))
+                    sent.append(sender.submit(self._send, objects, target, sample_ids, server,
+                                              lambda done=last + 1 - first: labels_sent.advance(done)))
                     del objects
                 self._read_upto(source, read, sample_ids, count)  # one more than planned, if the store has it
                 if len(sample_ids) != count:
@@ -188,6 +214,7 @@ class CVATSession(BackendSession):
         finally:
             for answer in sent:  # on an error, wait for (or drop) what is still queued
                 answer.cancel() or answer.exception()
+            labels_sent.close()
         for index, job in enumerate(jobs):
             if self.options.job_assignees:
                 self.client.assign_job(job["id"], self._user(self.options.job_assignees[index % len(self.options.job_assignees)]))
@@ -211,16 +238,18 @@ class CVATSession(BackendSession):
             read.append(sample)
             ids.append(sample.id)
 
-    def _upload_media(self, plan: TaskPlan, task_id: int) -> Mapping[str, Any]:
+    def _upload_media(self, plan: TaskPlan, task_id: int, progress: Progress) -> Mapping[str, Any]:
         # Index-prefixed names keep files from different folders apart, as FiftyOne names them.
         names = [f"{i:06d}_{os.path.basename(path)}" for i, path in enumerate(plan.media_paths)]
-        rq_id = self.client.upload_data(
-            task_id, plan.media_paths, names=names, image_quality=self.options.image_quality,
-            use_cache=self.options.use_cache, use_zip_chunks=self.options.use_zip_chunks,
-            chunk_size=self.options.chunk_size, start_frame=plan.frame_start, stop_frame=plan.frame_stop,
-            frame_step=plan.frame_step,
-        )
-        self.client.wait_for_data(task_id, rq_id)
+        with progress.bar(f"task {plan.index + 1}: uploading media", total=len(names), unit="file") as bar:
+            rq_id = self.client.upload_data(
+                task_id, plan.media_paths, names=names, image_quality=self.options.image_quality,
+                use_cache=self.options.use_cache, use_zip_chunks=self.options.use_zip_chunks,
+                chunk_size=self.options.chunk_size, start_frame=plan.frame_start, stop_frame=plan.frame_stop,
+                frame_step=plan.frame_step, on_sent=bar.advance,
+            )
+            bar.note("CVAT is processing them")
+            self.client.wait_for_data(task_id, rq_id)
         return self.client.data_meta(task_id)
 
     @staticmethod
@@ -241,9 +270,11 @@ class CVATSession(BackendSession):
         return [(j["start_frame"], j["stop_frame"], {"job_id": j["id"]}) for j in sorted(jobs, key=lambda j: j["start_frame"])]
 
     def _send(self, objects: Mapping[str, list[tuple[dict[str, Any], UploadedFrom]]], target: Mapping[str, int],
-              sample_ids: Sequence[str], server: ServerLabels) -> list[tuple[Any, ...]]:
+              sample_ids: Sequence[str], server: ServerLabels, sent: Callable[[], None]) -> list[tuple[Any, ...]]:
         """PUT one request's objects; the provenance rows of what CVAT stored."""
         answer = self.client.put_annotations({kind: [body for body, _ in items] for kind, items in objects.items()}, **target)
+        logger.debug("%s: %d tags and %d shapes uploaded", target, len(objects.get("tags", ())), len(objects.get("shapes", ())))
+        sent()
         return self._provenance(answer, objects, sample_ids, server)
 
     def _objects(self, request: UploadRequest, samples: Sequence[Sample | None], first: int, last: int,
@@ -377,7 +408,7 @@ class CVATBackend(AnnotationBackend):
     def check_media(self, paths: Sequence[str]) -> None:
         missing = [p for p in paths if not os.path.isfile(p)]
         if missing:
-            raise FileNotFoundError(
+            raise MediaNotFoundError(
                 f"{len(missing)} media file(s) cannot be uploaded because they do not exist: {missing[:5]}"
             )
         unusable = unusable_media(paths)

@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 import attrs
 
 from annoflow.adapters.label_stores.rules import check_declaration, kind_for_change
-from annoflow.application.ports.label_store import LabelStore, UnknownSampleError
+from annoflow.application.ports.label_store import DuplicateSampleError, LabelStore, UnknownSampleError
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
 from annoflow.domain.fields import FRAMES_PREFIX, LABEL_TYPE_OF_KIND, FieldKind, FieldPath, kind_of
 from annoflow.domain.labels import FieldValue, LabelList
@@ -87,7 +87,7 @@ class InMemoryLabelStore(LabelStore):
         seen: set[str] = set()
         for sample in samples:
             if sample.id in self._samples or sample.id in seen:
-                raise ValueError(f"sample {sample.id} is already in dataset {self.name!r}")
+                raise DuplicateSampleError(f"sample {sample.id} is already in dataset {self.name!r}")
             seen.add(sample.id)
             for path, kind in declared_kinds(sample).items():
                 if check_declaration(schema, path, kind):

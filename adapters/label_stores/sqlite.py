@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import sqlite3
 import threading
 from collections import defaultdict
@@ -48,8 +49,9 @@ import attrs
 from annoflow.adapters.label_stores.memory import declared_kinds
 from annoflow.adapters.label_stores.rows import label_row, labels_from_rows, scalar_from_json, scalar_json
 from annoflow.adapters.label_stores.rules import check_declaration, kind_for_change
-from annoflow.application.ports.label_store import LabelStore, UnknownSampleError
+from annoflow.application.ports.label_store import DuplicateSampleError, LabelStore, UnknownSampleError
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
+from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.fields import FRAMES_PREFIX, LABEL_TYPE_OF_KIND, FieldKind, FieldPath
 from annoflow.domain.labels import FieldValue, Label, LabelList, labels_in
 from annoflow.domain.mask_codec import decode_mask
@@ -76,13 +78,14 @@ CREATE TABLE IF NOT EXISTS labels (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS labels_in_order ON labels (sample_id, path, frame, position);
 """
+logger = logging.getLogger(__name__)
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 
 
 BUSY_TIMEOUT = 30.0  # seconds a write waits for another writer to release the file
 
 
-class LabelStoreLockedError(RuntimeError):
+class LabelStoreLockedError(AnnoflowError, RuntimeError):
     """Another writer held the label store's file for longer than the busy timeout; nothing was written."""
 
     def __init__(self, path: Path, waited: float) -> None:
@@ -118,6 +121,23 @@ def _metadata_from_json(media_type: str, data: str | None) -> ImageMetadata | Vi
     return VideoMetadata(**values) if media_type == "video" else ImageMetadata(**values)
 
 
+def dataset_names(path: str | Path) -> list[str]:
+    """The datasets a store file holds (those with samples or declared fields), sorted; none when
+    the file does not exist (it is not created)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30)
+    try:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"samples", "fields"} <= tables:
+            return []
+        rows = db.execute("SELECT dataset FROM samples UNION SELECT dataset FROM fields ORDER BY 1")
+        return [row[0] for row in rows]
+    finally:
+        db.close()
+
+
 class SqliteLabelStore(LabelStore):
     def __init__(self, path: str | Path, name: str = "dataset", *, busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.name = name
@@ -132,7 +152,10 @@ class SqliteLabelStore(LabelStore):
             self._db.executescript(_SCHEMA)
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(labels)")}
             if "summary" not in columns:  # a file from before summaries: its rows are observed one by one
+                logger.info("%s: adding the labels' summary column (rows written before it are observed one by one)",
+                            path)
                 self._db.execute("ALTER TABLE labels ADD COLUMN summary TEXT")
+        logger.debug("dataset %r opened in %s", name, path)
 
     @contextlib.contextmanager
     def _using(self) -> Iterator[None]:
@@ -330,7 +353,7 @@ class SqliteLabelStore(LabelStore):
                     ],
                 )
             except sqlite3.IntegrityError:
-                raise ValueError(f"a sample is already in {self.path} (sample ids are unique per file)") from None
+                raise DuplicateSampleError(f"a sample is already in {self.path} (sample ids are unique per file)") from None
             db.executemany("INSERT INTO field_values VALUES (?,?,?,?)", value_rows)
             db.executemany("INSERT INTO labels VALUES (?,?,?,?,?,?,?,?,?)", label_rows)
 
@@ -364,6 +387,7 @@ class SqliteLabelStore(LabelStore):
                 self._apply_one(db, kind, change)
 
         self._transaction(work)
+        logger.debug("dataset %r: %d changes applied", self.name, len(changes))
 
     def _apply_one(self, db: sqlite3.Connection, kind: FieldKind, change: LabelChange) -> None:
         owner = (change.sample_id, change.field, _frame_key(change.frame))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,9 @@ from annoflow.adapters.quickstart.videos import generate_quickstart_video
 from annoflow.application.ports.label_store import LabelStore
 
 _MANIFEST = "quickstart.json"
+
+
+logger = logging.getLogger(__name__)
 
 
 def _build(directory: Path, video: bool, kwargs: dict[str, Any], *, write: bool):
@@ -25,10 +29,12 @@ def _generate(directory: Path, video: bool, kwargs: dict[str, Any]):
     wanted = {"video": video, "kwargs": kwargs, "version": 2}
     # Same arguments, same seed: the files on disk are already these; only rebuild the labels.
     reuse = manifest.exists() and json.loads(manifest.read_text()) == wanted
+    logger.info("%s the quickstart media in %s", "reusing" if reuse else "drawing", directory)
     samples = _build(directory, video, kwargs, write=not reuse)
     if reuse and not all(Path(s.filepath).exists() for s in samples):
         # Someone deleted media but left the manifest: the labels would point at nothing.
         reuse = False
+        logger.info("media missing in %s: drawing them again", directory)
         samples = _build(directory, video, kwargs, write=True)
     if not reuse:
         manifest.write_text(json.dumps(wanted))

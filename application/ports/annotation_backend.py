@@ -15,6 +15,8 @@ from typing import Any
 
 import attrs
 
+from annoflow.application.progress import NO_PROGRESS, Progress
+from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.labels import Label
 from annoflow.domain.merge import ImportedLabel, ImportedValue
@@ -24,7 +26,7 @@ from annoflow.domain.samples import MediaType, Sample
 from annoflow.domain.task_plan import TaskPlan
 
 
-class BackendConfigError(ValueError):
+class BackendConfigError(AnnoflowError, ValueError):
     """Backend options that cannot work, all listed, found before anything is sent."""
 
     def __init__(self, problems: Sequence[str]) -> None:
@@ -32,11 +34,16 @@ class BackendConfigError(ValueError):
         super().__init__("invalid backend options:\n" + "\n".join(f"  - {p}" for p in self.problems))
 
 
-class UnusableMediaError(ValueError):
+class UnusableMediaError(AnnoflowError, ValueError):
     """Media files the backend could not take (empty, unreadable, not an image or a video, cut short)."""
 
 
-class ProjectNotFoundError(LookupError):
+class MediaNotFoundError(AnnoflowError, FileNotFoundError):
+    """Media files a run would upload do not exist; raised by `AnnotationBackend.check_media`,
+    before anything is recorded or sent."""
+
+
+class ProjectNotFoundError(AnnoflowError, LookupError):
     """The run names, by id, a project the server does not show its user: none was made, nothing
     was sent. Raised by `BackendSession.project_labels` (and `prepare_project`), before anything
     is made; annotate() then deletes the run's record, so the corrected call can use its key."""
@@ -68,6 +75,8 @@ class UploadRequest:
     # Unique to the run: what the backend makes carries it until the run has recorded its id,
     # so a resumed upload finds what a crash left unrecorded (`find_marked`).
     marker: str = ""
+    # Where the backend reports each task's stages (uploading media, uploading labels).
+    progress: Progress = attrs.field(default=NO_PROGRESS, eq=False, repr=False)
 
 
 @attrs.frozen
@@ -110,7 +119,7 @@ class DownloadedTask:
     values: tuple[ImportedValue, ...] = attrs.field(default=(), converter=tuple)
 
 
-class TaskGoneError(LookupError):
+class TaskGoneError(AnnoflowError, LookupError):
     """The backend no longer has the task (deleted there): a load skips it."""
 
     def __init__(self, task_id: int) -> None:
@@ -240,7 +249,7 @@ class AnnotationBackend(abc.ABC):
 
     @abc.abstractmethod
     def check_media(self, paths: Sequence[str]) -> None:
-        """Raise a clear error naming media that cannot be uploaded, before anything is sent."""
+        """Raise `MediaNotFoundError` naming media that cannot be uploaded, before anything is sent."""
 
     def check_request(self, schema: LabelSchema, plans: Sequence[TaskPlan], config: BackendConfig) -> None:
         """Raise BackendConfigError listing what the server would refuse of this run's labels and tasks

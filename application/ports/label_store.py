@@ -10,16 +10,21 @@ import abc
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 
 from annoflow.domain.changes import LabelChange
+from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.fields import FieldKind
 from annoflow.domain.samples import Sample
 from annoflow.domain.schema_observation import SchemaObservations, observe
 
 
-class UnknownSampleError(KeyError):
+class UnknownSampleError(AnnoflowError, KeyError):
     """A change or a read named a sample the store does not hold."""
 
 
-class FieldSchemaError(ValueError):
+class DuplicateSampleError(AnnoflowError, ValueError):
+    """Samples added to a store that already holds their ids; nothing was added."""
+
+
+class FieldSchemaError(AnnoflowError, ValueError):
     """A value does not fit the field's declared kind, or the field is not declared."""
 
 

@@ -14,6 +14,8 @@ rolled back, so nothing was saved and nothing is lost.
 from __future__ import annotations
 
 import contextlib
+import datetime
+import logging
 import random
 import time
 import uuid
@@ -28,6 +30,9 @@ from annoflow.application.runs.transcodings import register_value_objects
 from annoflow.domain import labels, run_records
 from annoflow.domain.annotation_run import AnnotationRun, RunCatalog, RunError
 from annoflow.domain.task_ledger import TaskLedger
+
+
+logger = logging.getLogger(__name__)
 
 
 def _attrs_classes(*modules: Any) -> list[type]:
@@ -99,6 +104,7 @@ class RunRegistry(Application[uuid.UUID]):
         process first is refused (RunError), naming the key."""
         events = [*run.collect_events(), *(e for ledger in ledgers for e in ledger.collect_events())]
         self._with_catalog(run.dataset, lambda catalog: catalog.add(run.key, run.id), *events)
+        logger.info("recorded run %r of dataset %r (id %s)", run.key, run.dataset, run.id)
 
     def save_run(self, run: AnnotationRun, *ledgers: TaskLedger) -> None:
         """Save a run with the task ledgers its new events refer to, in one transaction."""
@@ -112,6 +118,7 @@ class RunRegistry(Application[uuid.UUID]):
             return run.collect_events()
 
         self._with_catalog(dataset, rename, new=False)
+        logger.info("renamed run %r of dataset %r to %r", key, dataset, new_key)
 
     def delete_run(self, dataset: str, key: str) -> None:
         """Delete the record of a run: its key is freed; its events stay for the audit trail."""
@@ -122,6 +129,7 @@ class RunRegistry(Application[uuid.UUID]):
             return run.collect_events()
 
         self._with_catalog(dataset, delete, new=False)
+        logger.info("deleted the record of run %r of dataset %r (its events stay)", key, dataset)
 
     # --- queries ------------------------------------------------------------
 
@@ -216,6 +224,19 @@ class RunRegistry(Application[uuid.UUID]):
                 return
             after = events[-1].originator_version
 
+    def last_event_time(self, run_id: uuid.UUID, event_name: str, *, batch: int = 100) -> datetime.datetime | None:
+        """When the run's latest event of this kind was recorded, or None: read newest first, a
+        batch at a time, so a long history is not replayed to find a recent event."""
+        below: int | None = None
+        while True:
+            events = list(self.repository.event_store.get(run_id, lte=below, desc=True, limit=batch))
+            for event in events:
+                if type(event).__name__ == event_name:
+                    return event.timestamp
+            if len(events) < batch:
+                return None
+            below = events[-1].originator_version - 1
+
     # --- helpers ------------------------------------------------------------
 
     def _catalog(self, dataset: str) -> RunCatalog | None:
@@ -258,6 +279,7 @@ class RunRegistry(Application[uuid.UUID]):
             with self._unlocked():
                 self.save(*aggregates)
         except IntegrityError:
+            logger.info("nothing saved: %s", conflict)
             raise RunConflictError(conflict) from None
 
     @contextlib.contextmanager

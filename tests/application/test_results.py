@@ -72,3 +72,14 @@ def test_cleanup_of_an_interrupted_run_leaves_no_orphan(dataset):
 def test_an_unknown_backend_is_named(dataset):
     with pytest.raises(ValueError, match="unknown annotation backend 'labelbox' \\(available: fake\\)"):
         dataset.annotate("k", backend="labelbox", label_field="ground_truth")
+
+
+def test_the_results_annotate_returned_clean_up_after_a_load(dataset):
+    # FiftyOne's order of work (the README's): annotate, load, then cleanup() on the results
+    # annotate() returned, whose record the load has moved on since.
+    results = dataset.annotate("k", label_field="ground_truth")
+    dataset.load_annotations("k")
+    results.cleanup()
+    run = dataset.registry.get_run("quickstart", "k")
+    assert run.status is RunStatus.CLEANED_UP and dataset.backends["fake"].server.tasks == {}
+    assert results.task_ids == list(run.task_ids)

@@ -35,7 +35,9 @@ def test_cli_manages_runs_and_prints_the_audit_trail(tmp_path, monkeypatch, caps
     dataset.registry.add_run(AnnotationRun.request(dataset="quickstart", key="k", backend="cvat", config={},
                                                    label_schema=None, sample_ids=dataset.sample_ids))
     assert cli.main(["runs", "list"]) == 0
-    assert capsys.readouterr().out == "k\n"
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.split() == ["key", "status", "tasks", "samples", "created", "last", "load"]
+    assert row.split()[:4] == ["k", "requested", "0", "1"] and row.endswith("-")
     assert cli.main(["runs", "rename", "k", "k2"]) == 0
     assert cli.main(["runs", "info", "k"]) == 2
     assert "no annotation run with key 'k'" in capsys.readouterr().err

@@ -1,0 +1,57 @@
+"""The public face, what ``import annoflow as af`` gives: datasets, results, errors, the CVAT API.
+
+This module only gathers names defined in the layers (it is the outermost layer:
+it may import adapters); ``annoflow/__init__.py`` loads it on first use.
+
+Every exception class annoflow defines derives from ``AnnoflowError`` and keeps the
+builtin base callers would expect; the tree is in ``annoflow.domain.errors``.
+"""
+
+from annoflow.adapters.cvat.api import CVATAPI, connect_to_api
+from annoflow.adapters.cvat.errors import (
+    CredentialsError,
+    CVATAuthError,
+    CVATConnectionError,
+    CVATError,
+    CVATNotFoundError,
+    CVATSettingsError,
+    CVATTimeoutError,
+)
+from annoflow.adapters.label_stores.sqlite import LabelStoreLockedError
+from annoflow.adapters.wiring import list_datasets, open_dataset
+from annoflow.application.dataset import AnnotationInfo, Dataset
+from annoflow.application.ports.annotation_backend import (
+    BackendConfigError,
+    MediaNotFoundError,
+    ProjectNotFoundError,
+    TaskGoneError,
+    TaskStatus,
+    UnexpectedLabel,
+    UnusableMediaError,
+)
+from annoflow.application.ports.label_store import DuplicateSampleError, FieldSchemaError, UnknownSampleError
+from annoflow.application.results import AnnotationResults
+from annoflow.application.runs.registry import RunConflictError, RunRegistryLockedError
+from annoflow.application.views import DatasetView
+from annoflow.domain.annotation_run import RunError, WrongServerError
+from annoflow.domain.errors import AnnoflowError
+from annoflow.domain.label_schema import LabelSchemaError
+from annoflow.domain.task_ledger import LedgerError
+from annoflow.domain.task_plan import TaskPlanError
+
+load_dataset = open_dataset  # FiftyOne's name: ``fo.load_dataset(name)``
+
+__all__ = [
+    # datasets
+    "Dataset", "DatasetView", "list_datasets", "load_dataset", "open_dataset",
+    # results and info
+    "AnnotationInfo", "AnnotationResults", "TaskStatus", "UnexpectedLabel",
+    # CVAT's API
+    "CVATAPI", "connect_to_api",
+    # errors
+    "AnnoflowError", "BackendConfigError", "CVATAuthError", "CVATConnectionError", "CVATError", "CVATNotFoundError",
+    "CVATTimeoutError", "CredentialsError", "DuplicateSampleError", "FieldSchemaError", "LabelSchemaError", "MediaNotFoundError",
+    "ProjectNotFoundError", "RunConflictError", "RunError", "TaskPlanError", "UnknownSampleError",
+    "CVATSettingsError", "LabelStoreLockedError", "LedgerError", "RunRegistryLockedError", "TaskGoneError",
+    "UnusableMediaError", "WrongServerError",
+]

@@ -1,0 +1,62 @@
+"""The methods users call spell out their parameters: typed, with defaults, documented Google-style."""
+
+import inspect
+import re
+
+import pytest
+
+import annoflow as af
+from annoflow.application.views import SampleCollection
+
+# FiftyOne's CVAT guide, "Requesting annotations": the parameters of annotate().
+FIFTYONE_ANNOTATE = (
+    "anno_key backend media_field launch_editor label_schema label_field label_type classes attributes mask_targets "
+    "allow_additions allow_deletions allow_label_edits allow_index_edits allow_spatial_edits task_size segment_size "
+    "image_quality use_cache use_zip_chunks chunk_size task_assignee job_assignees job_reviewers project_name "
+    "project_id task_name occluded_attr group_id_attr issue_tracker organization frame_start frame_stop frame_step"
+).split()
+
+DOCUMENTED = [
+    SampleCollection.annotate, af.Dataset.load_annotations, af.Dataset.load_annotation_results,
+    af.Dataset.list_annotation_runs, af.Dataset.has_annotation_run, af.Dataset.get_annotation_info,
+    af.Dataset.rename_annotation_run, af.Dataset.delete_annotation_run, af.Dataset.load_annotation_view,
+    af.AnnotationResults.get_status, af.AnnotationResults.print_status, af.AnnotationResults.cleanup,
+    af.AnnotationResults.connect_to_api, af.connect_to_api, af.open_dataset, af.list_datasets,
+]
+
+
+def _args_section(doc: str) -> set[str]:
+    section = doc.split("Args:", 1)[1] if "Args:" in doc else ""
+    section = re.split(r"\n\s*(Returns|Raises):", section)[0]
+    return set(re.findall(r"^\s{4,}(\*{0,2}\w+):", section, flags=re.M))
+
+
+@pytest.mark.parametrize("function", DOCUMENTED, ids=lambda f: f.__qualname__)
+def test_every_parameter_is_typed_and_documented(function):
+    signature = inspect.signature(function)
+    doc = inspect.getdoc(function) or ""
+    documented = _args_section(doc)
+    for name, parameter in signature.parameters.items():
+        if name == "self":
+            continue
+        assert parameter.annotation is not inspect.Parameter.empty, name
+        shown = {parameter.VAR_KEYWORD: f"**{name}", parameter.VAR_POSITIONAL: f"*{name}"}.get(parameter.kind, name)
+        assert shown in documented, f"{function.__qualname__}: {shown} is not in Args:"
+    assert signature.return_annotation not in (inspect.Parameter.empty, "Any")
+    if signature.return_annotation != "None":
+        assert "Returns:" in doc, function.__qualname__
+
+
+def test_annotate_names_every_parameter_of_fiftyones_guide():
+    parameters = inspect.signature(SampleCollection.annotate).parameters
+    assert [p for p in FIFTYONE_ANNOTATE if p not in parameters] == []
+    # FiftyOne's positional order, so calls written for FiftyOne bind the same way
+    positional = [n for n, p in parameters.items() if p.kind is p.POSITIONAL_OR_KEYWORD][1:]
+    assert positional == ["anno_key", "backend", "label_schema", "label_field", "label_type", "classes", "attributes",
+                          "mask_targets", "allow_additions", "allow_deletions", "allow_label_edits",
+                          "allow_index_edits", "allow_spatial_edits", "media_field", "launch_editor"]
+
+
+def test_a_view_loads_with_the_datasets_parameters():
+    view = inspect.signature(SampleCollection.load_annotations)
+    assert view == inspect.signature(af.Dataset.load_annotations)
