@@ -127,6 +127,7 @@ class FaultMiddleware:
             more = message.get("more_body", False)
         response: dict[str, Any] = {"status": 0, "headers": [], "body": bytearray()}
         replayed = False
+        last: list[dict[str, Any]] = []  # the answer's last message, held back until the exchange is seen
 
         async def recording_receive() -> dict[str, Any]:
             nonlocal replayed
@@ -141,9 +142,13 @@ class FaultMiddleware:
                 response["headers"] = message.get("headers", [])
             elif message["type"] == "http.response.body":
                 response["body"].extend(message.get("body", b""))
+                if not message.get("more_body", False):
+                    last.append(message)
+                    return
             await send(message)
 
         await self.app(scope, recording_receive, recording_send)
+        # Seen before the client has the whole answer: a check's findings are in by the next request.
         self.on_exchange(Exchange(
             method=scope["method"], path=scope["path"], query=scope.get("query_string", b"").decode(),
             request_headers={k.decode().lower(): v.decode() for k, v in scope["headers"]},
@@ -151,3 +156,5 @@ class FaultMiddleware:
             response_headers={k.decode().lower(): v.decode() for k, v in response["headers"]},
             response_body=bytes(response["body"]),
         ))
+        for message in last:
+            await send(message)

@@ -41,6 +41,19 @@ def bad_request(field: str, message: str) -> SimError:
     return SimError(400, {field: [message]})
 
 
+def error_text(error: SimError) -> str:
+    """The first message of an error body, as CVAT words a failed request's ``message``."""
+    body: Any = error.body
+    while not isinstance(body, str):
+        if isinstance(body, dict) and body:
+            body = next(iter(body.values()))
+        elif isinstance(body, list) and body:
+            body = body[0]
+        else:
+            return str(error.body)
+    return body
+
+
 @attrs.define
 class User:
     id: int
