@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import re
 import secrets
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from annoflow.adapters.cvat_sim.http import Context, context, cvat_json, json_body, paginate
+from annoflow.adapters.cvat_sim.http import Context, context, cvat_json, json_body, operation, paginate
 from annoflow.adapters.cvat_sim.media import new_data, read_media
 from annoflow.adapters.cvat_sim.read_models import data_meta_json, request_json
 from annoflow.adapters.cvat_sim.resources import get_job, get_task
@@ -65,24 +67,39 @@ def routes(state: SimState) -> dict[str, Any]:
             out.write(content)
         state.uploads.setdefault(task_id, []).append(Upload(safe, path, len(content)))
 
-    async def _files_and_fields(request: Request, task_id: int) -> dict[str, Any]:
+    async def _files_and_fields(request: Request, task_id: int, *, check: bool = True) -> dict[str, Any]:
+        """The data request's fields (its files saved for the task), refused as CVAT's DataSerializer
+        refuses them before any file is kept; ``check=False`` for an Upload-Multiple step, which
+        only carries files."""
         content_type = request.headers.get("content-type", "")
-        if content_type.startswith("multipart/form-data"):
-            form = await request.form(max_files=100_000, max_fields=100_000)
-            fields: dict[str, Any] = {}
-            folder = state.media_dir / "uploads" / str(task_id)
-            folder.mkdir(parents=True, exist_ok=True)  # once per request, not per file
-            for key, value in form.multi_items():
-                if isinstance(value, UploadFile):
-                    _receive(task_id, folder, value.filename or key, await value.read())
-                elif key.startswith("client_files["):
-                    raise bad_request("client_files", "Expected files, got a plain field")
-                elif key.startswith("upload_file_order"):
-                    fields.setdefault("upload_file_order", []).append(value)
-                else:
-                    fields[key] = value
-            return fields
-        return await json_body(request)
+        if not content_type.startswith("multipart/form-data"):
+            return await json_body(request)
+        form = await request.form(max_files=100_000, max_fields=100_000)
+        texts: dict[str, list[str]] = {}
+        files: list[tuple[str, UploadFile]] = []
+        for key, value in form.multi_items():
+            name = re.sub(r"\[\d+\]$", "", key)
+            if isinstance(value, UploadFile):
+                files.append((name, value))
+            else:
+                texts.setdefault(name, []).append(value)
+        op = operation(request)
+        if check and op is not None and op.form is not None:
+            if "client_files" in texts:  # a FileField given text
+                raise SimError(400, {"client_files": {str(i): ["The submitted data was not a file. Check the encoding type on the form."]
+                                                      for i in range(len(texts["client_files"]))}})
+            fields = op.form_as_data(texts, Counter(name for name, _ in files))
+            if (errors := op.form(fields)) is not None:
+                raise SimError(400, errors)
+            fields.pop("client_files", None)
+        else:
+            fields = {name: values[-1] if len(values) == 1 and name != "upload_file_order" else values
+                      for name, values in texts.items()}
+        folder = state.media_dir / "uploads" / str(task_id)
+        folder.mkdir(parents=True, exist_ok=True)  # once per request, not per file
+        for name, value in files:
+            _receive(task_id, folder, value.filename or name, await value.read())
+        return fields
 
     def _attach_data(task: dict[str, Any]) -> dict[str, Any]:
         """TaskViewSet.data: the first data request gives the task its Data (size 0 until processed);
@@ -94,15 +111,8 @@ def routes(state: SimState) -> dict[str, Any]:
         return task["data"]
 
     def _finish(task: dict[str, Any], fields: dict[str, Any], user_id: int) -> Response:
-        if fields.get("image_quality") in (None, ""):
-            raise bad_request("image_quality", "This field is required.")
-        quality = int(fields["image_quality"])
-        if not 0 <= quality <= 100:
-            raise bad_request("image_quality", "Ensure this value is less than or equal to 100." if quality > 100
-                              else "Ensure this value is greater than or equal to 0.")
-        data = _attach_data(task)
-        data.update(image_quality=quality,
-                    chunk_size=int(fields["chunk_size"]) if fields.get("chunk_size") not in (None, "") else None)
+        # the fields passed DataRequest's checks (json_body, _files_and_fields): image_quality is there
+        task["data"].update(image_quality=fields["image_quality"], chunk_size=fields.get("chunk_size"))
         rq_id = f"action=create&target=task&target_id={task['id']}"  # ImportRequestId.render()
         record = {
             "id": rq_id, "owner": user_id, "created": now(), "started": None, "finished": None,
@@ -138,14 +148,14 @@ def routes(state: SimState) -> dict[str, Any]:
         task = get_task(state, ctx, request.path_params["id"])
         if request.method == "GET":
             return _frame(request, task)
+        with state.lock:
+            _attach_data(task)  # before anything is read, as TaskViewSet.data
         headers = request.headers
         if "upload-start" in headers:
-            with state.lock:
-                _attach_data(task)
             state.uploads[task["id"]] = []
             return Response(status_code=202)
         if "upload-multiple" in headers:
-            await _files_and_fields(request, task["id"])
+            await _files_and_fields(request, task["id"], check=False)
             return Response(status_code=200)
         if "tus-resumable" in headers:
             return _tus_create(request, task)

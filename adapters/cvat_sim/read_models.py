@@ -103,10 +103,10 @@ def _chunk_types(data: dict[str, Any]) -> tuple[str, str]:
     return original, "video" if video and not data.get("use_zip_chunks") else "imageset"
 
 
-def task_json(ctx: Context, state: SimState, task: dict[str, Any], *, created: bool = False) -> dict[str, Any]:
+def task_json(ctx: Context, state: SimState, task: dict[str, Any]) -> dict[str, Any]:
     """TaskReadSerializer. The ``data.*`` fields are ``required=False``: a task with no data
     yet has none of them. The job summary is an annotation of the viewset's queryset, which
-    the object a create returns lacks: ``completed`` and ``validation`` are null there."""
+    TaskViewSet.perform_create reads again for the answer to a create."""
     tid = task["id"]
     data = task["data"]
     jobs = [j for j in state.jobs.values() if j["task_id"] == tid]
@@ -121,8 +121,8 @@ def task_json(ctx: Context, state: SimState, task: dict[str, Any], *, created: b
         "organization_id": task["org_id"], "organization": task["org_id"],
         "target_storage": None, "source_storage": None,
         "jobs": {"count": len(jobs),
-                 "completed": None if created else sum(j["stage"] == "acceptance" and j["state"] == "completed" for j in jobs),
-                 "validation": None if created else sum(j["stage"] == "validation" for j in jobs),
+                 "completed": sum(j["stage"] == "acceptance" and j["state"] == "completed" for j in jobs),
+                 "validation": sum(j["stage"] == "validation" for j in jobs),
                  "url": f"{ctx.base}/api/jobs?task_id={tid}"},
         "labels": {"url": f"{ctx.base}/api/labels?task_id={tid}"},
         "assignee_updated_date": task.get("assignee_updated"), "validation_mode": None, "consensus_enabled": False,

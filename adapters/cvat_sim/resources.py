@@ -11,10 +11,6 @@ from annoflow.adapters.cvat_sim.http import Context, context, cvat_json, json_bo
 from annoflow.adapters.cvat_sim.read_models import job_json, label_json, project_json, seen_user_json, task_json, user_json
 from annoflow.adapters.cvat_sim.state import SERVER_VERSION, SimError, SimState, bad_request, not_found, now
 
-INPUT_TYPES = frozenset({"checkbox", "radio", "number", "text", "select"})
-LABEL_TYPES = frozenset({"any", "cuboid", "ellipse", "mask", "points", "polygon", "polyline", "rectangle", "skeleton", "tag"})
-JOB_STAGES = frozenset({"annotation", "validation", "acceptance"})
-JOB_STATES = frozenset({"new", "in progress", "completed", "rejected"})
 _COLOURS = ("#33ddff", "#fa3253", "#34d1b7", "#ff007c", "#ff6037", "#ddff33", "#24b353", "#b83df5")
 
 
@@ -54,38 +50,35 @@ def _user_id(state: SimState, value: Any, field: str) -> int | None:
     return value
 
 
-def make_labels(state: SimState, specs: Any, *, project_id: int | None, task_id: int | None) -> list[int]:
-    if not isinstance(specs, list):
-        raise bad_request("labels", "Expected a list of items")
+def make_labels(state: SimState, specs: list[dict[str, Any]], *, project_id: int | None, task_id: int | None,
+                taken: set[str] | frozenset[str] = frozenset()) -> list[int]:
+    """LabelSerializer.create_labels, for labels the schema passed (json_body): names unique among
+    the parent's labels (models.Label.create), attribute names unique within a label."""
+    missing = [{} if spec.get("name") else {"name": ["This field is required."]} for spec in specs]
+    if any(missing):  # PatchedLabelRequest leaves the name optional: a new label still needs one
+        raise SimError(400, {"labels": missing})
     made: list[dict[str, Any]] = []
-    names: set[str] = set()
+    names = set(taken)
     for spec in specs:
-        name = spec.get("name") if isinstance(spec, dict) else None
-        if not isinstance(name, str) or not name:
-            raise bad_request("labels", "This field is required: name")
+        name = spec["name"]
         if name in names:
-            raise bad_request("labels", f"All label names must be unique: {name!r} is repeated")
+            raise SimError(400, ["All label names must be unique"])
         names.add(name)
-        kind = spec.get("type", "any")
-        if kind not in LABEL_TYPES:
-            raise bad_request("labels", f'"{kind}" is not a valid choice.')
         attributes = []
         for attr in spec.get("attributes", []):
-            if attr.get("input_type") not in INPUT_TYPES:
-                raise bad_request("labels", f'"{attr.get("input_type")}" is not a valid choice.')
-            if not isinstance(attr.get("name"), str) or not isinstance(attr.get("values", []), list):
-                raise bad_request("labels", "An attribute needs a name and a list of values")
-            values = [str(v) for v in attr.get("values", [])]
+            if attr["name"] in {a["name"] for a in attributes}:
+                raise SimError(400, [f"Duplicate attribute with name '{attr['name']}' exists"])
+            values = list(attr["values"])
             default = attr.get("default_value")
             if default in (None, ""):
                 default = values[0] if values else ("false" if attr["input_type"] == "checkbox" else "")
             attributes.append({
-                "id": state.next_id("attribute"), "name": attr["name"], "mutable": bool(attr.get("mutable", False)),
-                "input_type": attr["input_type"], "default_value": str(default), "values": values,
+                "id": state.next_id("attribute"), "name": attr["name"], "mutable": attr["mutable"],
+                "input_type": attr["input_type"], "default_value": default, "values": values,
             })
         label = {
             "id": state.next_id("label"), "name": name, "color": spec.get("color") or _COLOURS[len(state.labels) % len(_COLOURS)],
-            "type": kind, "attributes": attributes, "project_id": project_id, "task_id": task_id,
+            "type": spec.get("type", "any"), "attributes": attributes, "project_id": project_id, "task_id": task_id,
         }
         made.append(label)
     for label in made:
@@ -140,9 +133,7 @@ def routes(state: SimState) -> dict[str, Any]:
         ctx = context(state, request)
         if request.method == "POST":
             body = await json_body(request)
-            name = body.get("name")
-            if not isinstance(name, str) or not name:
-                raise bad_request("name", "This field is required.")
+            name = body["name"]
             with state.lock:
                 pid = state.next_id("project")
                 assignee = _user_id(state, body.get("assignee_id"), "assignee_id")
@@ -179,7 +170,8 @@ def routes(state: SimState) -> dict[str, Any]:
                 if "name" in body:
                     project["name"] = body["name"]
                 if "labels" in body:
-                    project["labels"] += make_labels(state, body["labels"], project_id=project["id"], task_id=None)
+                    taken = {l["name"] for l in state.labels.values() if l["project_id"] == project["id"]}
+                    project["labels"] += make_labels(state, body["labels"], project_id=project["id"], task_id=None, taken=taken)
                 project["updated"] = now()
             return cvat_json(project_json(ctx, state, project))
 
@@ -187,22 +179,17 @@ def routes(state: SimState) -> dict[str, Any]:
         ctx = context(state, request)
         if request.method == "POST":
             body = await json_body(request)
-            name = body.get("name")
-            if not isinstance(name, str) or not name:
-                raise bad_request("name", "This field is required.")
+            name = body["name"]
             with state.lock:
                 project_id = body.get("project_id")
                 if project_id is not None:
                     get_project(state, ctx, project_id)
                     if body.get("labels"):
-                        raise bad_request("labels", "Label set must be empty when a project is specified")
-                elif not body.get("labels"):
-                    raise bad_request("label_set", "Label set must not be empty")
-                segment_size = body.get("segment_size", 0) or 0
-                if not isinstance(segment_size, int) or segment_size < 0:
-                    raise bad_request("segment_size", "Ensure this value is greater than or equal to 0.")
+                        raise SimError(400, ["Task must have only one of Label set or project_id"])
+                segment_size = body.get("segment_size", 0)
                 tid = state.next_id("task")
-                label_ids = [] if project_id is not None else make_labels(state, body["labels"], project_id=None, task_id=tid)
+                # CVAT makes a task without labels too: labels can be added later
+                label_ids = [] if project_id is not None else make_labels(state, body.get("labels", []), project_id=None, task_id=tid)
                 stamp = now()
                 assignee = _user_id(state, body.get("assignee_id"), "assignee_id")
                 state.tasks[tid] = {
@@ -213,7 +200,7 @@ def routes(state: SimState) -> dict[str, Any]:
                     "labels": label_ids, "data": None, "created": stamp, "updated": stamp,
                     "annotations": {"version": 0, "tags": [], "shapes": [], "tracks": []},
                 }
-                return cvat_json(task_json(ctx, state, state.tasks[tid], created=True), 201)
+                return cvat_json(task_json(ctx, state, state.tasks[tid]), 201)
         q = request.query_params
         found = [t for t in state.tasks.values() if visible(ctx, t)]
         if q.get("name"):
@@ -288,9 +275,6 @@ def routes(state: SimState) -> dict[str, Any]:
                 body = await json_body(request)
                 if "assignee" in body:
                     _assign(job, _user_id(state, body["assignee"], "assignee"))
-                for key, allowed in (("stage", JOB_STAGES), ("state", JOB_STATES)):
-                    if key in body and body[key] not in allowed:
-                        raise bad_request(key, f'"{body[key]}" is not a valid choice.')
                 # JobWriteSerializer.update: a new stage without a state starts that stage anew
                 stage = body.get("stage", job["stage"])
                 job["state"] = body.get("state", "new" if stage != job["stage"] else job["state"])
