@@ -13,6 +13,7 @@ from starlette.routing import Route
 from annoflow.adapters.cvat_sim import annotations, data, resources
 from annoflow.adapters.cvat_sim.faults import Exchange, FaultMiddleware, FaultPlan
 from annoflow.adapters.cvat_sim.http import error_response
+from annoflow.adapters.cvat_sim.processing import Processor
 from annoflow.adapters.cvat_sim.refusals import Operation, rules
 from annoflow.adapters.cvat_sim.state import SimError, SimState
 
@@ -35,8 +36,11 @@ def _checked(handler: Callable[[Request], Awaitable[Response]], operations: dict
     return endpoint
 
 
-def build_app(state: SimState, faults: FaultPlan, on_exchange: Callable[[Exchange], None] | None = None) -> Starlette:
-    r = {**resources.routes(state), **data.routes(state), **annotations.routes(state)}
+def build_app(state: SimState, faults: FaultPlan, on_exchange: Callable[[Exchange], None] | None = None,
+              processor: Processor | None = None) -> Starlette:
+    """``processor`` processes uploaded data (at once when not given)."""
+    processor = processor or Processor(state)
+    r = {**resources.routes(state), **data.routes(state, processor), **annotations.routes(state)}
     table = [
         *_route("/api/server/about", r["about"], ["GET"]),
         *_route("/api/auth/login", r["login"], ["POST"], action=True),

@@ -14,29 +14,14 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from annoflow.adapters.cvat_sim.http import Context, context, cvat_json, json_body, operation, paginate
-from annoflow.adapters.cvat_sim.media import new_data, read_media
+from annoflow.adapters.cvat_sim.media import new_data
+from annoflow.adapters.cvat_sim.processing import Processor
 from annoflow.adapters.cvat_sim.read_models import data_meta_json, request_json
 from annoflow.adapters.cvat_sim.resources import get_job, get_task
-from annoflow.adapters.cvat_sim.state import SimError, SimState, Upload, bad_request, error_text, not_found, now
+from annoflow.adapters.cvat_sim.state import SimError, SimState, Upload, bad_request, not_found, now
 
 
-def _make_segments(task: dict[str, Any], size: int, video: bool) -> list[tuple[int, int]]:
-    segment = task["segment_size"] or size
-    overlap = task["overlap"]
-    if overlap is None:
-        overlap = 5 if video and segment < size else 0
-    overlap = min(overlap, max(segment - 1, 0))
-    segments, start = [], 0
-    while start < size:
-        stop = min(start + segment - 1, size - 1)
-        segments.append((start, stop))
-        if stop == size - 1:
-            break
-        start = stop + 1 - overlap
-    return segments
-
-
-def routes(state: SimState) -> dict[str, Any]:
+def routes(state: SimState, processor: Processor) -> dict[str, Any]:
     async def login(request: Request) -> Response:
         body = await json_body(request)
         password = body.get("password")
@@ -120,28 +105,8 @@ def routes(state: SimState) -> dict[str, Any]:
         }
         state.requests.pop(rq_id, None)  # a new request replaces a failed one, and lists as the newest
         state.requests[rq_id] = record
-        _process(task, record, state.uploads.pop(task["id"], []), fields)
+        processor.submit(task, record, state.uploads.pop(task["id"], []), fields)
         return cvat_json({"rq_id": rq_id}, 202)
-
-    def _process(task: dict[str, Any], record: dict[str, Any], files: list[Upload], fields: dict[str, Any]) -> None:
-        record.update(status="started", started=now())
-        try:
-            processed = read_media(files, fields)
-        except SimError as error:
-            # CVAT reports processing failures through the request, not the upload answer.
-            record.update(status="failed", message=error_text(error), finished=now())
-            return
-        task["data"].update(processed)
-        segments = _make_segments(task, processed["size"], processed["mode"] == "interpolation")
-        stamp = now()
-        for start, stop in segments:
-            jid = state.next_id("job")
-            state.jobs[jid] = {
-                "id": jid, "task_id": task["id"], "start_frame": start, "stop_frame": stop,
-                "assignee_id": None, "stage": "annotation", "state": "new", "created": stamp, "updated": stamp,
-            }
-        task["updated"] = stamp
-        record.update(status="finished", finished=now(), progress=1.0)
 
     async def task_data(request: Request) -> Response:
         ctx = context(state, request)

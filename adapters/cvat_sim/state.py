@@ -140,6 +140,10 @@ class SimState:
             self.users = {u["id"]: User(**u) for u in data["users"]}
             self.orgs = {o["slug"]: Organization(**{**o, "members": set(o["members"])}) for o in data["orgs"]}
             self.sessions = {k: (v[0], v[1]) for k, v in data["sessions"].items()}
+            for record in self.requests.values():  # the worker died with the previous run
+                if record["status"] in ("queued", "started"):
+                    record.update(status="failed", message="the simulator stopped before the request was processed",
+                                  finished=now())
         return True
 
     # --- users and sessions -----------------------------------------------------------
