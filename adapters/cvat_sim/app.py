@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from annoflow.adapters.cvat_sim import annotations, data, resources
+from annoflow.adapters.cvat_sim.control import control_routes
 from annoflow.adapters.cvat_sim.faults import Exchange, FaultMiddleware, FaultPlan
 from annoflow.adapters.cvat_sim.http import error_response
 from annoflow.adapters.cvat_sim.processing import Processor
@@ -68,6 +69,7 @@ def build_app(state: SimState, faults: FaultPlan, on_exchange: Callable[[Exchang
     ]
     # data/meta must win over the TUS chunk route that would also match it
     table.sort(key=lambda route: "{file_id" in route.path)
+    table += control_routes(faults, processor)
 
     async def sim_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SimError)

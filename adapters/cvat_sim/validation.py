@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from annoflow.adapters.cvat_sim.completeness import Completeness
-from annoflow.adapters.cvat_sim.faults import Exchange
+from annoflow.adapters.cvat_sim.faults import CONTROL_PREFIX, Exchange
 # SCHEMA_FILE and schema_path stay importable from here, where they were first.
 from annoflow.adapters.cvat_sim.openapi import SCHEMA_FILE, cvat_schema, read_schema, schema_path  # noqa: F401
 
@@ -26,6 +26,7 @@ from annoflow.adapters.cvat_sim.openapi import SCHEMA_FILE, cvat_schema, read_sc
 #   the schema, and the Upload-Start / Upload-Multiple steps answer 202 and 200 without a body;
 #   these exchanges are counted, not validated. Upload-Finish carries the DataRequest and IS
 #   validated, its flag header (sent empty by cvat-sdk, meaning "present") read as true.
+# - the simulator's own control routes (/_simulator/..., control.py) are not CVAT's: counted, not validated.
 # - GET /api/server/about is served to anonymous clients (ServerViewSet.about has no permission
 #   classes; cvat-sdk calls it before logging in), although the schema's global security says
 #   otherwise: its request is not checked for credentials; its response is validated.
@@ -85,7 +86,8 @@ class SchemaValidator:
         from werkzeug.datastructures import ImmutableMultiDict
         from urllib.parse import parse_qsl
 
-        if UNDOCUMENTED.match(exchange.path) or any(h in exchange.request_headers for h in TUS_STEPS):
+        if (UNDOCUMENTED.match(exchange.path) or exchange.path.startswith(CONTROL_PREFIX)
+                or any(h in exchange.request_headers for h in TUS_STEPS)):
             with self._lock:
                 self.undocumented += 1
             return
