@@ -173,10 +173,20 @@ def routes(state: SimState, processor: Processor) -> dict[str, Any]:
         data = task["data"]
         if data is None or not data["size"]:
             raise not_found()
-        kind = request.query_params.get("type")
+        query = request.query_params
+        kind, number_text = query.get("type"), query.get("number")
+        # _DataGetter's refusals, as CVAT words them (a list body)
+        if kind not in ("chunk", "frame", "preview", "context_image"):
+            raise SimError(400, ["Data type not specified or has wrong value"])
+        if number_text is None and kind != "preview":
+            raise SimError(400, ["Number is not specified"])
+        if query.get("quality", "compressed") not in ("compressed", "original"):
+            raise SimError(400, ["Wrong quality value"])
         if kind != "frame":
             raise bad_request("type", "This simulator serves type=frame only")
-        number = int(request.query_params.get("number", "0"))
+        if not re.fullmatch(r"-?\d+", number_text or ""):  # CVAT fails with a 500 here; the schema says integer
+            raise bad_request("number", "A valid integer is required.")
+        number = int(number_text)
         if data["mode"] == "interpolation" or not 0 <= number < data["size"]:
             raise bad_request("number", f"The frame number should be in the [0, {data['size'] - 1}] range")
         name = data["frames"][number]["name"]

@@ -84,6 +84,10 @@ def test_jobs_lists_and_data(client, images, cvat_sim_unchecked):
     _refused(client.post(f"/api/tasks/{fresh}/data/", data={"image_quality": "high"}, files=files()),
              {"image_quality": ["A valid integer is required."]})
     assert cvat_sim_unchecked.state.uploads.get(fresh, []) == []  # refused before any file is kept
+    frame = f"/api/tasks/{task_id}/data"
+    _refused(client.get(frame, params={"type": "bogus", "number": 0}), ["Data type not specified or has wrong value"])
+    _refused(client.get(frame, params={"type": "frame"}), ["Number is not specified"])
+    _refused(client.get(frame, params={"type": "frame", "number": 0, "quality": "best"}), ["Wrong quality value"])
     rq_id = client.post(f"/api/tasks/{fresh}/data/", data={"image_quality": "70"}, files=files()).json()["rq_id"]
     assert client.get(f"/api/requests/{rq_id}").json()["status"] == "finished"
 
