@@ -60,12 +60,13 @@ def _build(images: int, objects: int, folder: Path) -> Path:
 
 
 @contextlib.contextmanager
-def bench_setup(images: int, objects: int, folder: Path) -> Iterator[Bench]:
-    """A fresh dataset of images x objects detections, a simulator, and a request counter."""
+def bench_setup(images: int, objects: int, folder: Path, sim_args: tuple[str, ...] = ()) -> Iterator[Bench]:
+    """A fresh dataset of images x objects detections, a simulator (``sim_args`` added to its command
+    line), and a request counter."""
     store = SqliteLabelStore(_build(images, objects, folder), name=f"q{images}")
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "annoflow.adapters.cvat_sim.cli", "--port", str(port),
-                               "--user", ":".join(USER)], stdout=subprocess.PIPE, text=True)
+                               "--user", ":".join(USER), *sim_args], stdout=subprocess.PIPE, text=True)
     original = CVATClient.request
     try:
         server.stdout.readline()  # the simulator prints its URL once it listens

@@ -15,17 +15,17 @@ from starlette.responses import Response
 
 from annoflow.adapters.cvat_sim.http import context, cvat_json, json_body
 from annoflow.adapters.cvat_sim.resources import get_job, get_task, labels_of_task
-from annoflow.adapters.cvat_sim.state import SimState, bad_request, now
+from annoflow.adapters.cvat_sim.state import SimError, SimState, bad_request, now
 from annoflow.adapters.paused_gc import paused_gc
 
-SHAPE_TYPES = frozenset({"rectangle", "polygon", "polyline", "points", "ellipse", "cuboid", "mask", "skeleton"})
-SOURCES = frozenset({"manual", "semi-auto", "auto", "file", "consensus"})
 KINDS = ("tags", "shapes", "tracks")
-_NUMBER_TYPES = frozenset({int, float})
 
 
 class _Checker:
-    """Checks objects against a task's labels and a frame range, filling CVAT's defaults."""
+    """What CVAT checks of objects beyond the schema (refusals.py has checked their structure by
+    now): labels and attribute specs of the task (the dataset manager's ``label_id `N` is
+    invalid``), frames within the task's or job's range, and a mask's run lengths; it fills
+    CVAT's defaults as the serializers do."""
 
     def __init__(self, state: SimState, task: dict[str, Any], first: int, last: int) -> None:
         self.state = state
@@ -34,99 +34,98 @@ class _Checker:
             label["id"]: {a["id"] for a in label["attributes"]} for label in labels_of_task(state, task)
         }
 
-    def _common(self, obj: Any, kind: str) -> dict[str, Any]:
-        if not isinstance(obj, dict):
-            raise bad_request(kind, "Expected a dictionary of items")
-        label_id = obj.get("label_id")
+    def _common(self, obj: dict[str, Any], kind: str) -> dict[str, Any]:
+        label_id = obj["label_id"]
         if label_id not in self.specs:
-            raise bad_request(kind, f"label_id {label_id!r} is not a label of this task")
-        frame = obj.get("frame")
-        if not isinstance(frame, int) or not self.first <= frame <= self.last:
+            raise SimError(400, [f"label_id `{label_id}` is invalid"])
+        frame = obj["frame"]
+        if not self.first <= frame <= self.last:
             raise bad_request(kind, f"frame {frame!r} is outside the frame range [{self.first}, {self.last}]")
-        source = obj.get("source", "manual")
-        if source not in SOURCES:
-            raise bad_request(kind, f'"{source}" is not a valid choice.')
         return {
-            "frame": frame, "label_id": label_id, "group": obj.get("group", 0), "source": source,
-            "attributes": self._attributes(obj.get("attributes", []), label_id, kind),
+            "frame": frame, "label_id": label_id, "group": obj.get("group"), "source": obj.get("source", "manual"),
+            "attributes": self._attributes(obj.get("attributes", ()), label_id),
         }
 
-    def _attributes(self, values: Any, label_id: int, kind: str) -> list[dict[str, Any]]:
-        if not isinstance(values, list):
-            raise bad_request(kind, "attributes must be a list")
+    def _attributes(self, values: Any, label_id: int) -> list[dict[str, Any]]:
         specs = self.specs[label_id]
-        out = []
         for item in values:
-            if not isinstance(item, dict) or type(value := item.get("value")) is not str:
-                raise bad_request(kind, "an attribute value is {spec_id, value} with a string value")
-            if (spec_id := item.get("spec_id")) not in specs:
-                raise bad_request(kind, f"spec_id {spec_id!r} is not an attribute of label {label_id}")
-            out.append({"spec_id": spec_id, "value": value})
-        return out
+            if item["spec_id"] not in specs:
+                raise SimError(400, [f"spec_id `{item['spec_id']}` is invalid"])
+        # An item of just spec_id and value is kept as parsed (it is this request's own); others
+        # lose what CVAT would not store.
+        return [item if len(item) == 2 else {"spec_id": item["spec_id"], "value": item["value"]} for item in values]
 
-    def _geometry(self, obj: dict[str, Any], kind: str, label_id: int) -> dict[str, Any]:
-        shape_type = obj.get("type")
-        if shape_type not in SHAPE_TYPES:
-            raise bad_request(kind, f'"{shape_type}" is not a valid choice.')
+    @staticmethod
+    def _geometry(obj: dict[str, Any], kind: str) -> dict[str, Any]:
         points = obj.get("points", [])
-        # JSON numbers decode to exactly int or float (a bool is neither here).
-        if not isinstance(points, list) or not _NUMBER_TYPES.issuperset(map(type, points)):
-            raise bad_request(kind, "points must be a list of numbers")
-        if shape_type == "mask":
+        if obj["type"] == "mask":
             _check_mask(points, kind)
-        elif shape_type == "rectangle" and len(points) != 4:
-            raise bad_request(kind, "a rectangle has 4 points: x1, y1, x2, y2")
-        elif len(points) % 2:
-            raise bad_request(kind, "points come in x, y pairs")
         return {
-            "type": shape_type, "occluded": bool(obj.get("occluded", False)), "outside": bool(obj.get("outside", False)),
-            "z_order": int(obj.get("z_order", 0)), "rotation": float(obj.get("rotation", 0.0)), "points": points,
+            "type": obj["type"], "occluded": obj.get("occluded", False), "outside": obj.get("outside", False),
+            "z_order": obj.get("z_order", 0), "rotation": float(obj.get("rotation", 0.0)), "points": points,
         }
 
-    def tag(self, obj: Any) -> dict[str, Any]:
+    def tag(self, obj: dict[str, Any]) -> dict[str, Any]:
         return self._common(obj, "tags")
 
-    def shape(self, obj: Any) -> dict[str, Any]:
-        common = self._common(obj, "shapes")
-        checked = self._geometry(obj, "shapes", common["label_id"])
-        checked.update(common)
-        checked["elements"] = []
-        return checked
+    def shape(self, obj: dict[str, Any]) -> dict[str, Any]:
+        # _geometry and _common in one: a job's PUT has thousands of shapes
+        get = obj.get
+        label_id, frame, kind, points = obj["label_id"], obj["frame"], obj["type"], get("points", [])
+        specs = self.specs.get(label_id)
+        if specs is None:
+            raise SimError(400, [f"label_id `{label_id}` is invalid"])
+        if not self.first <= frame <= self.last:
+            raise bad_request("shapes", f"frame {frame!r} is outside the frame range [{self.first}, {self.last}]")
+        if kind == "mask":
+            _check_mask(points, "shapes")
+        attributes = get("attributes")
+        return {
+            "type": kind, "occluded": get("occluded", False), "outside": get("outside", False),
+            "z_order": get("z_order", 0), "rotation": float(get("rotation", 0.0)), "points": points,
+            "frame": frame, "label_id": label_id, "group": get("group"), "source": get("source", "manual"),
+            "attributes": self._attributes(attributes, label_id) if attributes else [], "elements": [],
+        }
 
-    def track(self, obj: Any) -> dict[str, Any]:
+    def track(self, obj: dict[str, Any]) -> dict[str, Any]:
         common = self._common(obj, "tracks")
-        shapes = obj.get("shapes")
-        if not isinstance(shapes, list) or not shapes:
+        checked = [{
+            **self._geometry(shape, "tracks"), "frame": shape["frame"],
+            "attributes": self._attributes(shape.get("attributes", ()), common["label_id"]),
+        } for shape in obj["shapes"]]
+        if not checked:
             raise bad_request("tracks", "a track needs at least one shape")
-        checked = []
-        for shape in shapes:
-            if not isinstance(shape, dict) or not isinstance(shape.get("frame"), int):
-                raise bad_request("tracks", "a track shape needs a frame")
-            checked.append({
-                **self._geometry(shape, "tracks", common["label_id"]), "frame": shape["frame"],
-                "attributes": self._attributes(shape.get("attributes", []), common["label_id"], "tracks"),
-            })
         checked.sort(key=lambda s: s["frame"])
         return {**common, "shapes": checked, "elements": []}
 
     def check(self, body: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         out: dict[str, list[dict[str, Any]]] = {}
         for kind, check in (("tags", self.tag), ("shapes", self.shape), ("tracks", self.track)):
-            items = body.get(kind, [])
-            if not isinstance(items, list):
-                raise bad_request(kind, "Expected a list of items")
             checked = out[kind] = []
-            for item in items:
+            for item in body.get(kind, ()):
                 obj = check(item)
-                if "id" in item:  # check() made sure it is a dict
+                if item.get("id") is not None:
                     obj["id"] = item["id"]
                 checked.append(obj)
         return out
 
 
+def _check_ids(body: dict[str, Any], action: str) -> None:
+    """AnnotationSerializer.validate_id: a created object has no id, a deleted one has one."""
+    errors: dict[str, list[dict[str, Any]]] = {}
+    for kind in KINDS:
+        items = body.get(kind, ())
+        found = [{} if (item.get("id") is None) == (action == "create") else
+                 {"id": ["must be absent" if action == "create" else "must be present and not null"]} for item in items]
+        if any(found):
+            errors[kind] = found
+    if errors:
+        raise SimError(400, errors)
+
+
 def _check_mask(points: list[Any], kind: str) -> None:
-    if len(points) < 5:
-        raise bad_request(kind, "a mask is run lengths then left, top, right, bottom")
+    # Not a check of CVAT's: the simulator refuses a mask whose run lengths do not fill its box,
+    # which CVAT would store and draw wrong.
     left, top, right, bottom = (int(v) for v in points[-4:])
     area = (right - left + 1) * (bottom - top + 1)
     if right < left or bottom < top or sum(int(v) for v in points[:-4]) != area:
@@ -180,8 +179,11 @@ def routes(state: SimState) -> dict[str, Any]:
                     stored[kind] = [o for o in stored[kind] if not _in_range(o, kind, first, last)]
                 stored["version"] += 1
                 return Response(status_code=204)
-            if task["data"] is None:
+            if not task["data"] or not task["data"]["size"]:
                 raise bad_request("detail", "The task has no data yet")
+            action = request.query_params.get("action")
+            if request.method == "PATCH" and action not in ("create", "update", "delete"):
+                raise SimError(400, ["Please specify a correct 'action' for the request"])  # before the body, as CVAT
             body = await json_body(request)
             checker = _Checker(state, task, first, last)
             if request.method == "PUT":
@@ -196,9 +198,8 @@ def routes(state: SimState) -> dict[str, Any]:
                 answer = cvat_json({"version": stored["version"], **checked})
                 _renumber(stored)
                 return answer
-            action = request.query_params.get("action")
-            if action not in ("create", "update", "delete"):
-                raise bad_request("action", "Please specify a correct 'action' for the request")
+            if action in ("create", "delete"):
+                _check_ids(body, action)
             if action == "delete":
                 ids = {o.get("id") for k in KINDS for o in body.get(k, []) if isinstance(o, dict)}
                 removed = {k: [o for o in stored[k] if o["id"] in ids] for k in KINDS}

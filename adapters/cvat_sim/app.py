@@ -1,8 +1,8 @@
-"""The simulator's Starlette application: CVAT's routes, errors and faults."""
+"""The simulator's Starlette application: CVAT's routes, their checks of the input, errors and faults."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -11,8 +11,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from annoflow.adapters.cvat_sim import annotations, data, resources
+from annoflow.adapters.cvat_sim.control import control_routes
 from annoflow.adapters.cvat_sim.faults import Exchange, FaultMiddleware, FaultPlan
 from annoflow.adapters.cvat_sim.http import error_response
+from annoflow.adapters.cvat_sim.processing import Processor
+from annoflow.adapters.cvat_sim.refusals import Operation, rules
 from annoflow.adapters.cvat_sim.state import SimError, SimState
 
 ALL = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
@@ -21,11 +24,24 @@ ALL = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
 def _route(path: str, handler: Callable[..., Any], methods: list[str], *, action: bool = False) -> list[Route]:
     # CVAT's action routes answer with and without the trailing slash; collections only without.
     paths = [path, path + "/"] if action else [path]
-    return [Route(p, handler, methods=methods) for p in paths]
+    return [Route(p, _checked(handler, rules().for_route(path)), methods=methods) for p in paths]
 
 
-def build_app(state: SimState, faults: FaultPlan, on_exchange: Callable[[Exchange], None] | None = None) -> Starlette:
-    r = {**resources.routes(state), **data.routes(state), **annotations.routes(state)}
+def _checked(handler: Callable[[Request], Awaitable[Response]], operations: dict[str, Operation]) -> Callable[..., Any]:
+    """The handler, with its operations' checks where reading the query and the body finds them
+    (http.context, http.json_body, the data upload): after authentication and the object's
+    lookup, as in CVAT, where the serializer meets the input last."""
+    async def endpoint(request: Request) -> Response:
+        request.scope["cvat_operations"] = operations
+        return await handler(request)
+    return endpoint
+
+
+def build_app(state: SimState, faults: FaultPlan, on_exchange: Callable[[Exchange], None] | None = None,
+              processor: Processor | None = None) -> Starlette:
+    """``processor`` processes uploaded data (at once when not given)."""
+    processor = processor or Processor(state)
+    r = {**resources.routes(state), **data.routes(state, processor), **annotations.routes(state)}
     table = [
         *_route("/api/server/about", r["about"], ["GET"]),
         *_route("/api/auth/login", r["login"], ["POST"], action=True),
@@ -53,6 +69,7 @@ def build_app(state: SimState, faults: FaultPlan, on_exchange: Callable[[Exchang
     ]
     # data/meta must win over the TUS chunk route that would also match it
     table.sort(key=lambda route: "{file_id" in route.path)
+    table += control_routes(faults, processor)
 
     async def sim_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SimError)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
+import re
 import secrets
-import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -12,28 +13,15 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from annoflow.adapters.cvat_sim.http import context, cvat_json, json_body, paginate
-from annoflow.adapters.cvat_sim.media import read_media
+from annoflow.adapters.cvat_sim.http import Context, context, cvat_json, json_body, operation, paginate
+from annoflow.adapters.cvat_sim.media import new_data
+from annoflow.adapters.cvat_sim.processing import Processor
+from annoflow.adapters.cvat_sim.read_models import data_meta_json, request_json
 from annoflow.adapters.cvat_sim.resources import get_job, get_task
 from annoflow.adapters.cvat_sim.state import SimError, SimState, Upload, bad_request, not_found, now
 
-def _make_segments(task: dict[str, Any], size: int, video: bool) -> list[tuple[int, int]]:
-    segment = task["segment_size"] or size
-    overlap = task["overlap"]
-    if overlap is None:
-        overlap = 5 if video and segment < size else 0
-    overlap = min(overlap, max(segment - 1, 0))
-    segments, start = [], 0
-    while start < size:
-        stop = min(start + segment - 1, size - 1)
-        segments.append((start, stop))
-        if stop == size - 1:
-            break
-        start = stop + 1 - overlap
-    return segments
 
-
-def routes(state: SimState) -> dict[str, Any]:
+def routes(state: SimState, processor: Processor) -> dict[str, Any]:
     async def login(request: Request) -> Response:
         body = await json_body(request)
         password = body.get("password")
@@ -64,56 +52,60 @@ def routes(state: SimState) -> dict[str, Any]:
             out.write(content)
         state.uploads.setdefault(task_id, []).append(Upload(safe, path, len(content)))
 
-    async def _files_and_fields(request: Request, task_id: int) -> dict[str, Any]:
+    async def _files_and_fields(request: Request, task_id: int, *, check: bool = True) -> dict[str, Any]:
+        """The data request's fields (its files saved for the task), refused as CVAT's DataSerializer
+        refuses them before any file is kept; ``check=False`` for an Upload-Multiple step, which
+        only carries files."""
         content_type = request.headers.get("content-type", "")
-        if content_type.startswith("multipart/form-data"):
-            form = await request.form(max_files=100_000, max_fields=100_000)
-            fields: dict[str, Any] = {}
-            folder = state.media_dir / "uploads" / str(task_id)
-            folder.mkdir(parents=True, exist_ok=True)  # once per request, not per file
-            for key, value in form.multi_items():
-                if isinstance(value, UploadFile):
-                    _receive(task_id, folder, value.filename or key, await value.read())
-                elif key.startswith("client_files["):
-                    raise bad_request("client_files", "Expected files, got a plain field")
-                elif key.startswith("upload_file_order"):
-                    fields.setdefault("upload_file_order", []).append(value)
-                else:
-                    fields[key] = value
-            return fields
-        return await json_body(request)
+        if not content_type.startswith("multipart/form-data"):
+            return await json_body(request)
+        form = await request.form(max_files=100_000, max_fields=100_000)
+        texts: dict[str, list[str]] = {}
+        files: list[tuple[str, UploadFile]] = []
+        for key, value in form.multi_items():
+            name = re.sub(r"\[\d+\]$", "", key)
+            if isinstance(value, UploadFile):
+                files.append((name, value))
+            else:
+                texts.setdefault(name, []).append(value)
+        op = operation(request)
+        if check and op is not None and op.form is not None:
+            if "client_files" in texts:  # a FileField given text
+                raise SimError(400, {"client_files": {str(i): ["The submitted data was not a file. Check the encoding type on the form."]
+                                                      for i in range(len(texts["client_files"]))}})
+            fields = op.form_as_data(texts, Counter(name for name, _ in files))
+            if (errors := op.form(fields)) is not None:
+                raise SimError(400, errors)
+            fields.pop("client_files", None)
+        else:
+            fields = {name: values[-1] if len(values) == 1 and name != "upload_file_order" else values
+                      for name, values in texts.items()}
+        folder = state.media_dir / "uploads" / str(task_id)
+        folder.mkdir(parents=True, exist_ok=True)  # once per request, not per file
+        for name, value in files:
+            _receive(task_id, folder, value.filename or name, await value.read())
+        return fields
 
-    def _finish(task: dict[str, Any], fields: dict[str, Any], ctx_user: int) -> Response:
-        if task["data"] is not None:
-            raise bad_request("detail", "Data has already been uploaded for this task")
-        if fields.get("image_quality") in (None, ""):
-            raise bad_request("image_quality", "This field is required.")
-        quality = int(fields["image_quality"])
-        if not 0 <= quality <= 100:
-            raise bad_request("image_quality", "Ensure this value is between 0 and 100.")
-        rq_id = f"create:task.id={task['id']}-{uuid.uuid4().hex[:8]}"
-        request_record = {
-            "id": rq_id, "owner": ctx_user, "created": now(), "task_id": task["id"],
-            "status": "started", "message": "", "finished": None,
+    def _attach_data(task: dict[str, Any]) -> dict[str, Any]:
+        """TaskViewSet.data: the first data request gives the task its Data (size 0 until processed);
+        a task whose data were processed takes no more."""
+        if task["data"] is None:
+            task["data"] = new_data()
+        elif task["data"]["size"] != 0:
+            raise SimError(400, "Adding more data is not supported")
+        return task["data"]
+
+    def _finish(task: dict[str, Any], fields: dict[str, Any], user_id: int) -> Response:
+        # the fields passed DataRequest's checks (json_body, _files_and_fields): image_quality is there
+        task["data"].update(image_quality=fields["image_quality"], chunk_size=fields.get("chunk_size"))
+        rq_id = f"action=create&target=task&target_id={task['id']}"  # ImportRequestId.render()
+        record = {
+            "id": rq_id, "owner": user_id, "created": now(), "started": None, "finished": None,
+            "task_id": task["id"], "project_id": task["project_id"], "status": "queued", "message": "", "progress": 0.0,
         }
-        state.requests[rq_id] = request_record
-        try:
-            data = read_media(state.uploads.pop(task["id"], []), fields)
-        except SimError as error:
-            # CVAT reports processing failures through the request, not the upload answer.
-            request_record.update(status="failed", message=str(error.body), finished=now())
-            return cvat_json({"rq_id": rq_id}, 202)
-        task["data"] = data
-        segments = _make_segments(task, data["size"], data["mode"] == "interpolation")
-        stamp = now()
-        for start, stop in segments:
-            jid = state.next_id("job")
-            state.jobs[jid] = {
-                "id": jid, "task_id": task["id"], "start_frame": start, "stop_frame": stop,
-                "assignee_id": None, "stage": "annotation", "state": "new", "created": stamp, "updated": stamp,
-            }
-        task["updated"] = stamp
-        request_record.update(status="finished", finished=now())
+        state.requests.pop(rq_id, None)  # a new request replaces a failed one, and lists as the newest
+        state.requests[rq_id] = record
+        processor.submit(task, record, state.uploads.pop(task["id"], []), fields)
         return cvat_json({"rq_id": rq_id}, 202)
 
     async def task_data(request: Request) -> Response:
@@ -121,12 +113,14 @@ def routes(state: SimState) -> dict[str, Any]:
         task = get_task(state, ctx, request.path_params["id"])
         if request.method == "GET":
             return _frame(request, task)
+        with state.lock:
+            _attach_data(task)  # before anything is read, as TaskViewSet.data
         headers = request.headers
         if "upload-start" in headers:
             state.uploads[task["id"]] = []
             return Response(status_code=202)
         if "upload-multiple" in headers:
-            await _files_and_fields(request, task["id"])
+            await _files_and_fields(request, task["id"], check=False)
             return Response(status_code=200)
         if "tus-resumable" in headers:
             return _tus_create(request, task)
@@ -177,12 +171,22 @@ def routes(state: SimState) -> dict[str, Any]:
 
     def _frame(request: Request, task: dict[str, Any]) -> Response:
         data = task["data"]
-        if data is None:
+        if data is None or not data["size"]:
             raise not_found()
-        kind = request.query_params.get("type")
+        query = request.query_params
+        kind, number_text = query.get("type"), query.get("number")
+        # _DataGetter's refusals, as CVAT words them (a list body)
+        if kind not in ("chunk", "frame", "preview", "context_image"):
+            raise SimError(400, ["Data type not specified or has wrong value"])
+        if number_text is None and kind != "preview":
+            raise SimError(400, ["Number is not specified"])
+        if query.get("quality", "compressed") not in ("compressed", "original"):
+            raise SimError(400, ["Wrong quality value"])
         if kind != "frame":
             raise bad_request("type", "This simulator serves type=frame only")
-        number = int(request.query_params.get("number", "0"))
+        if not re.fullmatch(r"-?\d+", number_text or ""):  # CVAT fails with a 500 here; the schema says integer
+            raise bad_request("number", "A valid integer is required.")
+        number = int(number_text)
         if data["mode"] == "interpolation" or not 0 <= number < data["size"]:
             raise bad_request("number", f"The frame number should be in the [0, {data['size'] - 1}] range")
         name = data["frames"][number]["name"]
@@ -191,64 +195,42 @@ def routes(state: SimState) -> dict[str, Any]:
 
     async def data_meta(request: Request) -> Response:
         ctx = context(state, request)
+        job = None
         if "task_id" in request.path_params:
             task = get_task(state, ctx, request.path_params["task_id"])
-            start, stop = 0, None
         else:
             job = get_job(state, ctx, request.path_params["job_id"])
             task = state.tasks[job["task_id"]]
-            start, stop = job["start_frame"], job["stop_frame"]
-        data = task["data"]
-        if data is None:
+        if task["data"] is None:
             raise not_found()
-        frames = data["frames"]
-        if data["mode"] != "interpolation" and stop is not None:
-            frames = frames[start:stop + 1]
-        step_start, step_stop = data["start_frame"], data["stop_frame"]
-        return cvat_json({
-            "chunks_updated_date": task["updated"], "chunk_size": data["chunk_size"],
-            "size": data["size"] if stop is None else stop - start + 1, "image_quality": data["image_quality"],
-            "start_frame": step_start, "stop_frame": step_stop, "frame_filter": data["frame_filter"],
-            "frames": [{**f, "related_files": 0, "has_related_context": False} for f in frames],
-            "deleted_frames": [], "included_frames": None, "storage": "local", "cloud_storage_id": None,
-            "chapters": None,
-        })
+        return cvat_json(data_meta_json(task, job))
 
-    def _request_json(record: dict[str, Any], ctx_base: str) -> dict[str, Any]:
-        owner = state.users[record["owner"]]
-        return {
-            "status": record["status"], "message": record["message"], "id": record["id"],
-            "operation": {"type": "create:task", "target": "task", "project_id": None,
-                          "task_id": record["task_id"], "job_id": None, "format": None, "function_id": None},
-            "progress": 1.0 if record["status"] == "finished" else 0.0,
-            "created_date": record["created"], "started_date": record["created"], "finished_date": record["finished"],
-            "expiry_date": None, "owner": {"id": owner.id, "username": owner.username},
-            "result_url": None, "result_id": record["task_id"] if record["status"] == "finished" else None,
-        }
+    def _visible_requests(ctx: Context) -> list[dict[str, Any]]:
+        return [r for r in state.requests.values() if r["owner"] == ctx.user.id]
 
     async def requests_list(request: Request) -> Response:
         ctx = context(state, request)
-        found = [r for r in state.requests.values() if r["owner"] == ctx.user.id]
-        return paginate(request, found, lambda r: _request_json(r, ctx.base))
+        found = sorted(_visible_requests(ctx), key=lambda r: r["created"], reverse=True)  # RequestViewSet.ordering
+        return paginate(request, found, lambda r: request_json(state, r))
 
     async def request_detail(request: Request) -> Response:
         ctx = context(state, request)
         record = state.requests.get(request.path_params["rq_id"])
         if record is None or record["owner"] != ctx.user.id:
             raise not_found()
-        return cvat_json(_request_json(record, ctx.base))
+        return cvat_json(request_json(state, record))
 
     async def task_status(request: Request) -> Response:
-        """The legacy route: the state of the task's latest creation request."""
+        """The deprecated route (TaskViewSet.status): the state of the task's creation request;
+        no request at all reads as Finished, as an expired one does."""
         ctx = context(state, request)
         task = get_task(state, ctx, request.path_params["id"])
-        records = [r for r in state.requests.values() if r["task_id"] == task["id"]]
-        if not records:
-            return cvat_json({"state": "Unknown", "message": "", "progress": 0})
-        last = records[-1]
-        states = {"finished": "Finished", "failed": "Failed", "started": "Started", "queued": "Queued"}
-        return cvat_json({"state": states[last["status"]], "message": last["message"],
-                          "progress": 1.0 if last["status"] == "finished" else 0.0})
+        record = state.requests.get(f"action=create&target=task&target_id={task['id']}")
+        status = record["status"] if record else "finished"
+        answer: dict[str, Any] = {"state": status.capitalize(), "message": "", "progress": 0.0}
+        if status in ("failed", "started"):
+            answer["message"] = record["message"]
+        return cvat_json(answer, headers={"Deprecation": "true"})
 
     return {
         "login": login, "logout": logout, "task_data": task_data, "tus_chunk": tus_chunk, "data_meta": data_meta,

@@ -1,8 +1,10 @@
 """Fault injection and the exchange hook, as one ASGI middleware in front of every route.
 
-A `FaultPlan` holds rules: at the Nth request matching a method and a path
-pattern, answer a status (5xx, or 429 with Retry-After) or hang for a while
-before answering. Every finished exchange (request and response, bodies
+A `FaultPlan` holds rules: from the Nth request matching a method and a path
+pattern, for one or more requests in a row, answer a status (5xx, or 429 with
+Retry-After), hang for a while before answering, or drop the connection. Rules
+come from code or as one line each (fault_spec.py: the command line and the
+control endpoint). Every finished exchange (request and response, bodies
 included) is handed to ``on_exchange``, which the tests use to validate
 traffic against CVAT's OpenAPI schema.
 """
@@ -19,6 +21,7 @@ from typing import Any
 
 import attrs
 
+from annoflow.adapters.cvat_sim.fault_spec import parse_fault
 
 # The connection's transport, set by the server's protocol for the request it starts,
 # so a fault can drop the connection the way a failing proxy or server does.
@@ -46,8 +49,19 @@ class FaultRule:
     retry_after: float | None = None
     hang: float | None = None
     reset: bool = False
+    times: int | None = 1  # None: every matching request from the nth on
+    text: str = ""  # the line it was written as (fault_spec.py), if any
     seen: int = 0
-    fired: bool = False
+    hits: int = 0
+    fired: bool = False  # done: it will not misbehave again
+
+    def summary(self) -> dict[str, Any]:
+        return {"fault": self.text or f"{self.method} {self.path.pattern}", "seen": self.seen, "fired": self.hits,
+                "done": self.fired}
+
+
+# The simulator's own control routes are never faulted, so a plan can always be changed.
+CONTROL_PREFIX = "/_simulator/"
 
 
 class FaultPlan:
@@ -56,27 +70,42 @@ class FaultPlan:
         self._lock = threading.Lock()
 
     def add(self, method: str, path: str, *, nth: int = 1, status: int | None = None,
-            retry_after: float | None = None, hang: float | None = None, reset: bool = False) -> FaultRule:
-        """At the ``nth`` matching request (``path`` is a regex on the URL path), misbehave once:
-        answer ``status`` (with ``retry_after``), ``hang`` seconds first, or ``reset`` the connection."""
+            retry_after: float | None = None, hang: float | None = None, reset: bool = False,
+            times: int | None = 1, text: str = "") -> FaultRule:
+        """From the ``nth`` matching request (``path`` is a regex on the URL path), misbehave ``times``
+        times in a row (None: always): answer ``status`` (with ``retry_after``), ``hang`` seconds
+        first, or ``reset`` the connection."""
         if status is None and hang is None and not reset:
             raise ValueError("a fault answers a status, hangs or resets the connection")
-        rule = FaultRule(method.upper(), re.compile(path), nth, status, retry_after, hang, reset)
+        rule = FaultRule(method.upper(), re.compile(path), nth, status, retry_after, hang, reset, times, text)
         with self._lock:
             self._rules.append(rule)
         return rule
+
+    def add_spec(self, text: str) -> FaultRule:
+        """A fault written as one line (fault_spec.py), e.g. ``PUT /api/jobs/*/annotations 500 x2``."""
+        spec = parse_fault(text)
+        return self.add(spec.method, spec.path, nth=spec.nth, status=spec.status, retry_after=spec.retry_after,
+                        hang=spec.hang, reset=spec.reset, times=spec.times, text=spec.text)
+
+    def rules(self) -> list[FaultRule]:
+        with self._lock:
+            return list(self._rules)
 
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
 
     def match(self, method: str, path: str) -> FaultRule | None:
+        if path.startswith(CONTROL_PREFIX):
+            return None
         with self._lock:
             for rule in self._rules:
                 if not rule.fired and rule.method in (method, "*") and rule.path.search(path):
                     rule.seen += 1
-                    if rule.seen == rule.nth:
-                        rule.fired = True
+                    if rule.seen >= rule.nth:
+                        rule.hits += 1
+                        rule.fired = rule.times is not None and rule.hits >= rule.times
                         return rule
         return None
 
@@ -127,6 +156,7 @@ class FaultMiddleware:
             more = message.get("more_body", False)
         response: dict[str, Any] = {"status": 0, "headers": [], "body": bytearray()}
         replayed = False
+        last: list[dict[str, Any]] = []  # the answer's last message, held back until the exchange is seen
 
         async def recording_receive() -> dict[str, Any]:
             nonlocal replayed
@@ -141,9 +171,13 @@ class FaultMiddleware:
                 response["headers"] = message.get("headers", [])
             elif message["type"] == "http.response.body":
                 response["body"].extend(message.get("body", b""))
+                if not message.get("more_body", False):
+                    last.append(message)
+                    return
             await send(message)
 
         await self.app(scope, recording_receive, recording_send)
+        # Seen before the client has the whole answer: a check's findings are in by the next request.
         self.on_exchange(Exchange(
             method=scope["method"], path=scope["path"], query=scope.get("query_string", b"").decode(),
             request_headers={k.decode().lower(): v.decode() for k, v in scope["headers"]},
@@ -151,3 +185,5 @@ class FaultMiddleware:
             response_headers={k.decode().lower(): v.decode() for k, v in response["headers"]},
             response_body=bytes(response["body"]),
         ))
+        for message in last:
+            await send(message)

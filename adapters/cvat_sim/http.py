@@ -12,6 +12,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from annoflow.adapters.cvat_sim.refusals import Operation
 from annoflow.adapters.cvat_sim.state import SimError, SimState, User
 
 CVAT_JSON = "application/vnd.cvat+json"
@@ -96,9 +97,18 @@ def organization(state: SimState, request: Request, user: User) -> int | None:
     return org.id
 
 
+def operation(request: Request) -> Operation | None:
+    """The CVAT operation a request is (app.py puts each route's operations in its scope)."""
+    return request.scope.get("cvat_operations", {}).get(request.method)
+
+
 def context(state: SimState, request: Request) -> Context:
+    """Who asks, in which organization; then a list's filters, checked as CVAT's django-filter does."""
     user = authenticate(state, request)
-    return Context(user, organization(state, request, user), base_url(request))
+    found = Context(user, organization(state, request, user), base_url(request))
+    if (op := operation(request)) is not None and op.filters and (errors := op.check_query(request.query_params)):
+        raise SimError(400, errors)
+    return found
 
 
 def paginate(request: Request, items: Sequence[Any], serialize: Callable[[Any], Any]) -> Response:
@@ -127,15 +137,18 @@ def paginate(request: Request, items: Sequence[Any], serialize: Callable[[Any], 
 
 
 async def json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON, refused with CVAT's 400 and DRF's error body where the operation's
+    schema refuses it (refusals.py)."""
     raw = await request.body()
-    if not raw:
-        return {}
     try:
-        body = orjson.loads(raw)
-    except ValueError:
-        raise SimError(400, {"detail": "JSON parse error - Expecting value"}) from None
+        body = orjson.loads(raw) if raw else {}
+    except ValueError as error:
+        raise SimError(400, {"detail": f"JSON parse error - {error}"}) from None
+    op = operation(request)
+    if op is not None and op.body is not None and (errors := op.body(body)) is not None:
+        raise SimError(400, errors)
     if not isinstance(body, dict):
-        raise SimError(400, {"non_field_errors": ["Invalid data. Expected a dictionary."]})
+        raise SimError(400, {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {type(body).__name__}."]})
     return body
 
 

@@ -55,8 +55,19 @@ def _video_info(path: Path) -> tuple[int, int, int]:
     return frames, width, height
 
 
+def new_data() -> dict[str, Any]:
+    """A task's Data as CVAT creates it at the first data request, before any processing."""
+    return {
+        "mode": "", "frames": [], "size": 0, "start_frame": 0, "stop_frame": 0, "frame_filter": "", "step": 1,
+        "image_quality": 50, "chunk_size": None, "use_cache": False, "use_zip_chunks": False, "files": [],
+    }
+
+
 def read_media(files: Sequence[Upload], fields: dict[str, Any]) -> dict[str, Any]:
-    """The task's data description: frame names and sizes, the selected frame range."""
+    """What processing the media finds: frame names and sizes, the selected frame range.
+
+    As CVAT's task creation: ``stop_frame`` is the last frame the step selects, and a chunk size
+    not given is chosen (36 images here)."""
     if not files:
         raise bad_request("client_files", "No media data found")
     videos = [f for f in files if Path(f.name).suffix.lower() in VIDEO_SUFFIXES]
@@ -92,11 +103,11 @@ def read_media(files: Sequence[Upload], fields: dict[str, Any]) -> dict[str, Any
         "frames": [{"name": n, "width": w, "height": h} for n, w, h in names],
         "size": len(included),
         "start_frame": start,
-        "stop_frame": stop,
+        "stop_frame": included[-1],
         "frame_filter": fields.get("frame_filter") or "",
-        "image_quality": int(fields["image_quality"]),
+        "step": step,
         "chunk_size": int(fields["chunk_size"]) if fields.get("chunk_size") not in (None, "") else 36,
-        "use_cache": str(fields.get("use_cache", "true")).lower() != "false",
+        "use_cache": str(fields.get("use_cache", "false")).lower() == "true",
         "use_zip_chunks": str(fields.get("use_zip_chunks", "false")).lower() == "true",
         "files": [str(f.path) for f in files],
     }

@@ -15,6 +15,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from annoflow.adapters.cvat_sim.app import build_app
 from annoflow.adapters.cvat_sim.faults import Exchange, FaultPlan, current_transport
+from annoflow.adapters.cvat_sim.processing import Processor
 from annoflow.adapters.cvat_sim.state import SimState
 
 
@@ -48,8 +49,11 @@ class CvatSimulator:
         *,
         media_dir: str | Path | None = None,
         on_exchange: Callable[[Exchange], None] | None = None,
+        processing_seconds_per_frame: float = 0.0,
     ) -> None:
-        """``media_dir`` keeps media and state there, so a restarted simulator finds them again."""
+        """``media_dir`` keeps media and state there, so a restarted simulator finds them again;
+        ``processing_seconds_per_frame`` is how long CVAT's worker takes per uploaded frame
+        (``sim.processor.seconds_per_frame`` changes it later; 0: the data are processed at once)."""
         self._tmp = None if media_dir is not None else tempfile.TemporaryDirectory(prefix="cvat-sim-", dir=_memory_dir())
         self.persistent = media_dir is not None
         self.state = SimState(Path(media_dir) if media_dir is not None else Path(self._tmp.name))
@@ -60,12 +64,13 @@ class CvatSimulator:
             if name not in known:
                 self.state.add_user(name, password)
         self.faults = FaultPlan()
+        self.processor = Processor(self.state, processing_seconds_per_frame)
         self.on_exchange = on_exchange
         self.url = ""
         self._server: uvicorn.Server | None = None
 
     def app(self):
-        return build_app(self.state, self.faults, self._exchange)
+        return build_app(self.state, self.faults, self._exchange, self.processor)
 
     def _exchange(self, exchange: Exchange) -> None:
         if self.on_exchange is not None:
@@ -91,6 +96,7 @@ class CvatSimulator:
         finally:
             server.should_exit = True
             thread.join(timeout=10)
+            self.processor.close()
             self._server = None
             if self.persistent:
                 self.state.save()

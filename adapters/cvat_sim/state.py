@@ -41,6 +41,19 @@ def bad_request(field: str, message: str) -> SimError:
     return SimError(400, {field: [message]})
 
 
+def error_text(error: SimError) -> str:
+    """The first message of an error body, as CVAT words a failed request's ``message``."""
+    body: Any = error.body
+    while not isinstance(body, str):
+        if isinstance(body, dict) and body:
+            body = next(iter(body.values()))
+        elif isinstance(body, list) and body:
+            body = body[0]
+        else:
+            return str(error.body)
+    return body
+
+
 @attrs.define
 class User:
     id: int
@@ -127,6 +140,10 @@ class SimState:
             self.users = {u["id"]: User(**u) for u in data["users"]}
             self.orgs = {o["slug"]: Organization(**{**o, "members": set(o["members"])}) for o in data["orgs"]}
             self.sessions = {k: (v[0], v[1]) for k, v in data["sessions"].items()}
+            for record in self.requests.values():  # the worker died with the previous run
+                if record["status"] in ("queued", "started"):
+                    record.update(status="failed", message="the simulator stopped before the request was processed",
+                                  finished=now())
         return True
 
     # --- users and sessions -----------------------------------------------------------

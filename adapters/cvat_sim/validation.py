@@ -8,35 +8,34 @@ raised inside the server, so the test that caused them fails with all of them.
 
 from __future__ import annotations
 
+import copy
 import email
 import json
 import re
 import threading
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from annoflow.adapters.cvat_sim.faults import Exchange
+from annoflow.adapters.cvat_sim.completeness import Completeness
+from annoflow.adapters.cvat_sim.faults import CONTROL_PREFIX, Exchange
+# SCHEMA_FILE and schema_path stay importable from here, where they were first.
+from annoflow.adapters.cvat_sim.openapi import SCHEMA_FILE, cvat_schema, read_schema, schema_path  # noqa: F401
 
 # Where CVAT's schema and CVAT's server (v2.52.0) part ways, each for a stated reason:
 # - the TUS upload protocol: the chunk route (PATCH/HEAD /api/tasks/{id}/data/{file_id}) is not in
 #   the schema, and the Upload-Start / Upload-Multiple steps answer 202 and 200 without a body;
 #   these exchanges are counted, not validated. Upload-Finish carries the DataRequest and IS
 #   validated, its flag header (sent empty by cvat-sdk, meaning "present") read as true.
+# - the simulator's own control routes (/_simulator/..., control.py) are not CVAT's: counted, not validated.
 # - GET /api/server/about is served to anonymous clients (ServerViewSet.about has no permission
 #   classes; cvat-sdk calls it before logging in), although the schema's global security says
 #   otherwise: its request is not checked for credentials; its response is validated.
+# - a nullable `allOf` / `oneOf` (an unset owner, assignee or storage) admits null, as CVAT means it
+#   (openapi.py rewrites the schema so; strict OpenAPI 3.0 would read it as never null).
+# - a response must also carry every property its model lists, except where CVAT's serializers
+#   leave one out (completeness.py): the schema marks few of them required, CVAT sends them all.
 UNDOCUMENTED = re.compile(r"^/api/tasks/\d+/data/[0-9a-f]{16}$")
 TUS_STEPS = ("upload-start", "upload-multiple", "tus-resumable")
-SCHEMA_FILE = "cvat-2.52.0-openapi.yml"
-
-
-def schema_path() -> Path:
-    """CVAT 2.52.0's schema, vendored as package data (see schema/PROVENANCE.md)."""
-    path = Path(str(resources.files("annoflow.adapters.cvat_sim").joinpath("schema", SCHEMA_FILE)))
-    if not path.is_file():
-        raise FileNotFoundError(f"CVAT's OpenAPI schema is missing from the installed package: {path}")
-    return path
 
 
 class SchemaValidator:
@@ -44,7 +43,9 @@ class SchemaValidator:
         from openapi_core import Config, OpenAPI
 
         config = Config(extra_media_type_deserializers={"application/vnd.cvat+json": lambda data: json.loads(data)})
-        self.openapi = OpenAPI.from_file_path(str(path or schema_path()), config=config)
+        spec = read_schema(path) if path is not None else cvat_schema()
+        self.completeness = Completeness(spec)
+        self.openapi = OpenAPI.from_dict(copy.deepcopy(spec), config=config)
         self._templates = {p: self._template(p) for p in self.openapi.spec["paths"].keys()}
         self._lock = threading.Lock()
         self.problems: list[str] = []
@@ -85,7 +86,8 @@ class SchemaValidator:
         from werkzeug.datastructures import ImmutableMultiDict
         from urllib.parse import parse_qsl
 
-        if UNDOCUMENTED.match(exchange.path) or any(h in exchange.request_headers for h in TUS_STEPS):
+        if (UNDOCUMENTED.match(exchange.path) or exchange.path.startswith(CONTROL_PREFIX)
+                or any(h in exchange.request_headers for h in TUS_STEPS)):
             with self._lock:
                 self.undocumented += 1
             return
@@ -134,9 +136,25 @@ class SchemaValidator:
             self.openapi.validate_response(request, response)
         except Exception as error:
             problems.append(f"response {exchange.status} to {exchange.method} {exchange.path}: {_describe(error)}")
+        problems += self._incomplete(exchange)
         with self._lock:
             self.checked += 1
             self.problems.extend(problems)
+
+    def _incomplete(self, exchange: Exchange) -> list[str]:
+        """Properties a response leaves out that CVAT sends (completeness.py)."""
+        content_type = exchange.response_headers.get("content-type", "").split(";")[0]
+        if exchange.status >= 300 or not exchange.response_body or not content_type.endswith("json"):
+            return []
+        try:
+            schema = self.completeness.response_schema(
+                self._template_of(exchange.path), exchange.method, exchange.status, content_type)
+        except KeyError:
+            return []
+        if schema is None:
+            return []
+        found = self.completeness.problems(json.loads(exchange.response_body), schema)
+        return [f"response {exchange.status} to {exchange.method} {exchange.path}: {problem}" for problem in found[:20]]
 
     def _operation(self, exchange: Exchange) -> Any:
         try:

@@ -53,7 +53,7 @@ def test_error_paths(cvat_sim_unchecked):
     key = client.post("/api/auth/login", json={"username": USER, "password": PASSWORD}).json()["key"]
     h = {"Authorization": f"Token {key}"}
     assert client.get("/api/tasks/99", headers=h).json() == {"detail": "Not found."}
-    assert client.post("/api/tasks", json={"name": "t"}, headers=h).status_code == 400  # no labels, no project
+    assert client.post("/api/tasks", json={"name": "t"}, headers=h).status_code == 201  # CVAT makes it: labels may come later
     assert client.get("/api/tasks", headers={**h, "X-Organization": "nope"}).status_code == 404
 
 
@@ -88,7 +88,7 @@ def test_data_upload_meta_jobs(cvat_sim, api, images):
     assert [f["name"] for f in meta["frames"]] == sorted(p.rsplit("/", 1)[-1] for p in images)
     assert {(f["width"], f["height"]) for f in meta["frames"]} == {(64, 48)}
     jobs = api.get("/api/jobs", params={"task_id": task_id}).json()["results"]
-    assert [(j["start_frame"], j["stop_frame"]) for j in jobs] == [(0, 1), (2, 3), (4, 4)]
+    assert [(j["start_frame"], j["stop_frame"]) for j in jobs] == [(4, 4), (2, 3), (0, 1)]  # CVAT lists newest first
     user = api.get("/api/users", params={"username": "reviewer"}).json()["results"][0]
     patched = api.patch(f"/api/jobs/{jobs[1]['id']}", json={"assignee": user["id"], "stage": "validation", "state": "in progress"}).json()
     assert patched["assignee"]["username"] == "reviewer" and patched["stage"] == "validation"
@@ -103,7 +103,8 @@ def test_frame_filters(cvat_sim, api, images):
     api.post(f"/api/tasks/{task_id}/data/", data={"image_quality": "50", "start_frame": "1", "stop_frame": "4",
                                                   "frame_filter": "step=2"}, files=files)
     meta = api.get(f"/api/tasks/{task_id}/data/meta").json()
-    assert meta["size"] == 2 and (meta["start_frame"], meta["stop_frame"], meta["frame_filter"]) == (1, 4, "step=2")
+    # frames 1 and 3: CVAT's task creation lowers stop_frame to the last frame the step selects
+    assert meta["size"] == 2 and (meta["start_frame"], meta["stop_frame"], meta["frame_filter"]) == (1, 3, "step=2")
 
 
 def test_annotations_put_patch_and_job_ranges(cvat_sim, api, images):
