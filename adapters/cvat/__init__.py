@@ -4,6 +4,7 @@ from annoflow.adapters.cvat.api import CVATAPI, connect_to_api
 from annoflow.adapters.cvat.client import CVATClient
 from annoflow.adapters.cvat.errors import (
     CredentialsError,
+    CVATAnswerError,
     CVATAuthError,
     CVATConnectionError,
     CVATError,
@@ -15,7 +16,7 @@ from annoflow.adapters.cvat.secrets import Secret
 from annoflow.adapters.cvat.settings import CVATSettings, resolve_settings
 
 __all__ = [
-    "CVATAPI", "CVATAuthError", "CVATClient", "CVATConnectionError", "CVATError", "CVATNotFoundError",
+    "CVATAPI", "CVATAnswerError", "CVATAuthError", "CVATClient", "CVATConnectionError", "CVATError", "CVATNotFoundError",
     "CVATSettings", "CVATTimeoutError", "CredentialsError", "RetryPolicy", "Secret", "connect_to_api",
     "resolve_settings",
 ]
