@@ -14,7 +14,7 @@ import attrs
 
 from annoflow.application.annotate import PLAN_OPTIONS, SCHEMA_OPTIONS, AnnotateRequest, Annotator, pick_backend
 from annoflow.application.load import Loader
-from annoflow.application.ports.annotation_backend import AnnotationBackend
+from annoflow.application.ports.annotation_backend import MAX_OBJECTS_PER_FRAME, AnnotationBackend
 from annoflow.application.ports.label_store import LabelStore
 from annoflow.application.results import AnnotationResults
 from annoflow.application.runs.registry import RunRegistry
@@ -118,12 +118,19 @@ class Dataset(SampleCollection):
         unexpected: str = "prompt",
         cleanup: bool = False,
         dest_field: str | Mapping[str, str] | None = None,
+        max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME,
         **connection: Any,
     ) -> Any:
         """Merge the run's annotations back, exactly once; returns the unexpected labels when asked
-        (``unexpected="return"``), else None, as FiftyOne does. The load's figures are in the audit trail."""
+        (``unexpected="return"``), else None, as FiftyOne does. The load's figures are in the audit trail.
+
+        ``max_objects_per_frame`` (annoflow's own, default 10,000) bounds what one frame's answer may
+        cost: objects past it on a frame are not read but refused (rule ``max_objects_per_frame``),
+        as an object the server sends malformed is (rule ``malformed``): both are recorded as the run's
+        ``Rejected`` events, and the labels those objects stand for are kept as they are."""
         result = Loader(self.store, self.registry, self.backends).load(
-            self.name, anno_key, unexpected=unexpected, cleanup=cleanup, dest_field=dest_field, **connection)
+            self.name, anno_key, unexpected=unexpected, cleanup=cleanup, dest_field=dest_field,
+            max_objects_per_frame=max_objects_per_frame, **connection)
         self.last_load = result
         return dict(result.unexpected) if unexpected == "return" else None
 

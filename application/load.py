@@ -24,6 +24,7 @@ import attrs
 
 from annoflow.application.annotate import PLAN_OPTIONS, pick_backend
 from annoflow.application.ports.annotation_backend import (
+    MAX_OBJECTS_PER_FRAME,
     AnnotationBackend,
     BackendSession,
     UnexpectedLabel,
@@ -101,9 +102,12 @@ class Loader:
             self.registry.save_run(run)
 
     def load(self, dataset: str, key: str, *, unexpected: str = "prompt", cleanup: bool = False,
-             dest_field: str | Mapping[str, str] | None = None, **connection: Any) -> LoadResult:
+             dest_field: str | Mapping[str, str] | None = None, max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME,
+             **connection: Any) -> LoadResult:
         if unexpected not in UNEXPECTED:
             raise ValueError(f"unexpected must be one of {', '.join(UNEXPECTED)}, got {unexpected!r}")
+        if type(max_objects_per_frame) is not int or max_objects_per_frame < 1:
+            raise ValueError(f"max_objects_per_frame must be a positive integer, got {max_objects_per_frame!r}")
         run = self.registry.get_run(dataset, key)
         if not run.cleanup_pending:
             run.check_loadable()  # before any request: a cleaned-up run's tasks are gone
@@ -138,7 +142,8 @@ class Loader:
                 # A load that crashed after merging this task never returned its unexpected labels:
                 # read the task again (merging nothing twice) so that this load returns them.
                 owed = unexpected == "return" and run.imported_by_unfinished_load(task.task_id)
-                downloaded = session.download_task(request, task, originals, None if owed else applied)
+                downloaded = session.download_task(request, task, originals, None if owed else applied,
+                                                   max_objects_per_frame=max_objects_per_frame)
                 if downloaded.unchanged or run.is_unchanged(task.task_id, downloaded.digest):
                     if owed:
                         for stray in downloaded.unexpected:
@@ -153,7 +158,8 @@ class Loader:
                 for stray in downloaded.unexpected:
                     strays.setdefault(stray.label_type, []).append(stray)
                 changes, refused = merge_task(run.label_schema, task, samples, downloaded.imported, dest,
-                                              downloaded.values, scalar_kinds)
+                                              downloaded.values, scalar_kinds, downloaded.unread)
+                refused = [*downloaded.unread, *refused]  # objects not read are recorded as refusals too
                 # kept strays are recorded and applied with their task: once its digest is applied they are not seen again
                 changes += self._kept(downloaded.unexpected, unexpected, targets)
                 run.record_import(load_id=load_id, task_id=task.task_id, digest=downloaded.digest, changes=changes,

@@ -49,10 +49,11 @@ class FaithfulSession(FakeSession):
         super().__init__(server, config)
         self.strays = strays
 
-    def download_task(self, request: UploadRequest, task: TaskRecord, originals, applied_digest=None) -> DownloadedTask:
+    def download_task(self, request: UploadRequest, task: TaskRecord, originals, applied_digest=None,
+                      **limits) -> DownloadedTask:
         if task.task_id not in self.server.tasks:
             raise LookupError(f"task {task.task_id} not found")
-        downloaded = super().download_task(request, task, originals, applied_digest)
+        downloaded = super().download_task(request, task, originals, applied_digest, **limits)
         strays = tuple(self.strays.get(task.task_id, ()))
         digest = f"{downloaded.digest}-{hash(repr(strays))}"
         if digest == applied_digest:

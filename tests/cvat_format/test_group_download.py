@@ -30,7 +30,8 @@ def test_group_zero_clears_the_group_id_and_the_merge_takes_it_out_of_its_group(
         Detections([grouped, alone]), 0, 100, 100))]
     assert [s["group"] for s in shapes] == [4, 0]
     shapes[0]["group"] = 0  # the annotator ungroups the first box
-    found, unexpected = Downloader(schema, server).read({"tags": [], "shapes": shapes}, [(100, 100)])
+    found, unexpected, refused = Downloader(schema, server).read({"tags": [], "shapes": shapes}, [(100, 100)])
+    assert refused == []
     assert unexpected == [] and [dict(f.value.attributes) for f in found] == [{"grp": None}, {"grp": None}]
 
     sample = Sample(filepath="/a.jpg", media_type="image", fields={"gt": Detections([grouped, alone])})
