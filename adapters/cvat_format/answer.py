@@ -18,8 +18,8 @@ as provenance (``claim``: the uploaded label they stand for) is kept, so the mer
 a label whose object is still on the server.
 
 An answer of up to `WHOLE_PARSE_BYTES` is parsed at once (orjson, C speed) and counted at C speed
-too. A larger one, or one orjson refuses (NaN or Infinity, integers past 64 bits, nesting deeper
-than 1024), is walked element by element with the standard library's scanner over a window of its
+too. A larger one, or one orjson refuses (NaN or Infinity, a number past a double's range, nesting
+deeper than 1024), is walked element by element with the standard library's scanner over a window of its
 text: memory then follows the objects kept, not the answer (a 69 MB answer of 300,000 boxes parses
 at once into about 520 MB of dicts), and NaN in one object refuses that object only.
 """
