@@ -55,6 +55,7 @@ __all__ = [
     "TaskStatus",
     "UnexpectedLabel",
     "UnknownSampleError",
+    "CVATAnswerError",
     "CVATSettingsError",
     "LabelStoreLockedError",
     "LedgerError",

@@ -10,6 +10,7 @@ builtin base callers would expect; the tree is in ``annoflow.domain.errors``.
 from annoflow.adapters.cvat.api import CVATAPI, connect_to_api
 from annoflow.adapters.cvat.errors import (
     CredentialsError,
+    CVATAnswerError,
     CVATAuthError,
     CVATConnectionError,
     CVATError,
@@ -52,6 +53,6 @@ __all__ = [
     "AnnoflowError", "BackendConfigError", "CVATAuthError", "CVATConnectionError", "CVATError", "CVATNotFoundError",
     "CVATTimeoutError", "CredentialsError", "DuplicateSampleError", "FieldSchemaError", "LabelSchemaError", "MediaNotFoundError",
     "ProjectNotFoundError", "RunConflictError", "RunError", "TaskPlanError", "UnknownSampleError",
-    "CVATSettingsError", "LabelStoreLockedError", "LedgerError", "RunRegistryLockedError", "TaskGoneError",
+    "CVATAnswerError", "CVATSettingsError", "LabelStoreLockedError", "LedgerError", "RunRegistryLockedError", "TaskGoneError",
     "UnusableMediaError", "WrongServerError",
 ]

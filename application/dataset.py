@@ -14,7 +14,7 @@ import attrs
 
 from annoflow.application.annotate import PLAN_OPTIONS, SCHEMA_OPTIONS, AnnotateRequest, Annotator, pick_backend
 from annoflow.application.load import Loader
-from annoflow.application.ports.annotation_backend import AnnotationBackend, UnexpectedLabel
+from annoflow.application.ports.annotation_backend import MAX_OBJECTS_PER_FRAME, AnnotationBackend, UnexpectedLabel
 from annoflow.application.ports.label_store import LabelStore
 from annoflow.application.progress import ProgressFactory, ProgressOption, given_progress
 from annoflow.application.results import AnnotationResults
@@ -144,6 +144,7 @@ class Dataset(SampleCollection):
         cleanup: bool = False,
         progress: ProgressOption = None,
         *,
+        max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME,
         url: str | None = None,
         username: str | None = None,
         password: str | None = None,
@@ -173,6 +174,11 @@ class Dataset(SampleCollection):
             progress: whether to show a progress bar over the run's tasks (each downloaded,
                 then merged) on stderr: True, False, or None (when stderr is a terminal); a
                 ``Progress`` reports to it instead.
+            max_objects_per_frame: annoflow's own bound on what one frame's answer may cost
+                (default 10,000): objects past it on a frame are not read but refused (rule
+                ``max_objects_per_frame``), as an object the server sends malformed is (rule
+                ``malformed``); both are recorded as the run's ``Rejected`` events, and the labels
+                those objects stand for are kept as they are.
             url: CVAT's address (default: the one recorded at annotate()).
             username: the CVAT user (else the environment, a config file, or a terminal prompt).
             password: the user's password (never recorded, logged or shown).
@@ -193,7 +199,8 @@ class Dataset(SampleCollection):
         kwargs = seal_credentials(kwargs)
         connection = {**_given(url=url, username=username, password=password, email=email, headers=headers), **kwargs}
         result = Loader(self.store, self.registry, self.backends, progress=self._progress(progress)).load(
-            self.name, anno_key, unexpected=unexpected, cleanup=cleanup, dest_field=dest_field, **connection)
+            self.name, anno_key, unexpected=unexpected, cleanup=cleanup, dest_field=dest_field,
+            max_objects_per_frame=max_objects_per_frame, **connection)
         self.last_load = result
         return dict(result.unexpected) if unexpected == "return" else None
 

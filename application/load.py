@@ -26,6 +26,7 @@ import attrs
 
 from annoflow.application.annotate import PLAN_OPTIONS, pick_backend
 from annoflow.application.ports.annotation_backend import (
+    MAX_OBJECTS_PER_FRAME,
     AnnotationBackend,
     BackendSession,
     TaskGoneError,
@@ -152,9 +153,12 @@ class Loader:
             self.registry.save_run(run)
 
     def load(self, dataset: str, key: str, *, unexpected: str = "prompt", cleanup: bool = False,
-             dest_field: str | Mapping[str, str] | None = None, **connection: Any) -> LoadResult:
+             dest_field: str | Mapping[str, str] | None = None, max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME,
+             **connection: Any) -> LoadResult:
         if unexpected not in UNEXPECTED:
             raise ValueError(f"unexpected must be one of {', '.join(UNEXPECTED)}, got {unexpected!r}")
+        if type(max_objects_per_frame) is not int or max_objects_per_frame < 1:
+            raise ValueError(f"max_objects_per_frame must be a positive integer, got {max_objects_per_frame!r}")
         run = self.registry.get_run(dataset, key)
         if not run.cleanup_pending:
             run.check_loadable()  # before any request: a cleaned-up run's tasks are gone
@@ -188,7 +192,8 @@ class Loader:
                 tasks.note(f"task {task_id}: downloading")
                 try:
                     downloaded = session.download_task(request, task_id, source.provenance, source.originals,
-                                                       None if owed else applied)
+                                                       None if owed else applied,
+                                                       max_objects_per_frame=max_objects_per_frame)
                 except TaskGoneError:
                     missing.append(task_id)
                     logger.warning("task %s of run %r is gone from the server: skipped", task_id, run.key)
@@ -212,7 +217,9 @@ class Loader:
                 tasks.note(f"task {task_id}: merging")
                 seed = str(source.ledger.id)  # new labels' ids follow from their objects: never a copy
                 changes, refused = merge_task(run.label_schema, source.provenance(), source.samples,
-                                              downloaded.imported, dest, downloaded.values, scalar_kinds, id_seed=seed)
+                                              downloaded.imported, dest, downloaded.values, scalar_kinds, id_seed=seed,
+                                              unread=downloaded.unread)
+                refused = [*downloaded.unread, *refused]  # objects not read are recorded as refusals too
                 # kept strays are recorded and applied with their task: once its digest is applied they are not seen again
                 changes += self._kept(downloaded.unexpected, unexpected, targets, seed)
                 run.record_import(load_id=load_id, task_id=task_id, digest=downloaded.digest, ledger=source.ledger,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from annoflow.application.ports.annotation_backend import MAX_OBJECTS_PER_FRAME
 from annoflow.application.progress import ProgressOption
 from annoflow.application.secrets import seal_connection, seal_credentials
 from annoflow.domain.fields import FieldPath
@@ -351,6 +352,7 @@ class SampleCollection:
         cleanup: bool = False,
         progress: ProgressOption = None,
         *,
+        max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME,
         url: str | None = None,
         username: str | None = None,
         password: str | None = None,
@@ -366,8 +368,9 @@ class SampleCollection:
         url, password, headers = seal_connection(url, password, headers)  # first: no frame holds one in the clear
         kwargs = seal_credentials(kwargs)
         return self._dataset_of().load_annotations(
-            anno_key, dest_field=dest_field, unexpected=unexpected, cleanup=cleanup, progress=progress, url=url, username=username,
-            password=password, email=email, headers=headers, **kwargs)
+            anno_key, dest_field=dest_field, unexpected=unexpected, cleanup=cleanup, progress=progress,
+            max_objects_per_frame=max_objects_per_frame, url=url, username=username, password=password, email=email,
+            headers=headers, **kwargs)
 
     def _dataset_of(self) -> Dataset:
         raise NotImplementedError

@@ -5,6 +5,10 @@ matched to an uploaded one by its ``label_id`` first, then by the CVAT object
 id recorded at upload. A label_id claimed twice keeps its first claimant; the
 others count as new. Uploaded labels that nothing matches were deleted in CVAT.
 
+What the server says is not trusted (see "Claims and unread objects" below): a claim holds
+only for a label of the imported label's own sample and field, and a label whose object the
+backend could not read is kept as it is.
+
 Restrictions are enforced here: ``allow_additions``, ``allow_deletions``,
 ``allow_label_edits``, ``allow_spatial_edits`` and read-only attributes. A
 refused edit becomes a `Rejection` and never reaches the label store; the
@@ -163,13 +167,16 @@ def _merge_one(field: FieldSchema, original: Label, imported: Label, sample_id: 
 
 
 def _merge_scalar(field: FieldSchema, kind: str, target: str, task: TaskRecord, samples: Mapping[str, Sample],
-                  values: Sequence[ImportedValue], changes: list[MergedChange], rejections: list[Rejection]) -> None:
+                  values: Sequence[ImportedValue], changes: list[MergedChange], rejections: list[Rejection],
+                  held: set[tuple[str | None, str]] = frozenset()) -> None:
     """One value per sample: CVAT's value (None when it holds none) against the sample's, under the restrictions."""
     found: dict[str, list[ImportedValue]] = {}
     for item in values:
         if item.field == field.path:
             found.setdefault(item.sample_id, []).append(item)
     for sample_id in task.sample_ids:
+        if _value_held(held, sample_id, field.path):
+            continue  # an object on this sample was not read: it may hold the value
         sample = samples.get(sample_id)
         before = sample.get(field.path) if sample is not None else None
         parsed: list[Scalar] = []
@@ -229,6 +236,30 @@ def _merge_scalar(field: FieldSchema, kind: str, target: str, task: TaskRecord, 
             changes.append(MergedChange(action, sample_id, target, None, value=merged, cvat_id=cvat_id))
 
 
+# --- Claims and unread objects -------------------------------------------------------------
+# A server may send an object on one frame carrying the label_id (or CVAT id) of a label on
+# another: the claim does not hold, so the object counts as new (or matches by its CVAT id) and
+# the claimed label is left to its own object. An object the backend could not read (malformed,
+# or past the per-frame limit) is still on the server: the label it names is not deleted, and a
+# scalar field is left as it is on a sample such an object is on (a refusal naming no field
+# holds every scalar field of its sample).
+
+
+def _owned(uploaded_ids: Mapping[tuple[str, str | None], tuple[str, int]], field: str, label_id: str | None,
+           sample_id: str) -> bool:
+    """The label ``label_id`` went up from ``sample_id`` in ``field``: a claim the imported label may make."""
+    found = uploaded_ids.get((field, label_id))
+    return found is not None and found[0] == sample_id
+
+
+def _held_values(unread: Sequence[Rejection]) -> set[tuple[str | None, str]]:
+    return {(r.sample_id, r.field) for r in unread if r.label_id is None}
+
+
+def _value_held(held: set[tuple[str | None, str]], sample_id: str, field: str) -> bool:
+    return (sample_id, field) in held or (sample_id, "") in held
+
+
 def merge_task(
     schema: LabelSchema,
     task: TaskRecord,
@@ -237,6 +268,7 @@ def merge_task(
     dest_field: Mapping[str, str] | None = None,
     values: Sequence[ImportedValue] = (),
     scalar_kinds: Mapping[str, str] | None = None,
+    unread: Sequence[Rejection] = (),
     id_seed: str | None = None,
 ) -> tuple[list[MergedChange], list[Rejection]]:
     """The changes one task's download makes to the dataset, and the edits refused.
@@ -246,8 +278,11 @@ def merge_task(
     ``task`` holds the provenance as the task's ledger keeps it: uploads and the labels earlier
     loads added. With ``id_seed`` (unique to the task), a new label's id follows from its remote
     object, so the same object never becomes two labels, even where its provenance was lost.
+    ``unread`` are the backend's refusals of objects it did not read: what they name is kept.
     """
     dest_field = dict(dest_field or {})
+    kept = {r.label_id for r in unread if r.label_id is not None}
+    held = _held_values(unread)
     scalar_kinds = dict(scalar_kinds or {})
     changes: list[MergedChange] = []
     rejections: list[Rejection] = []
@@ -260,7 +295,7 @@ def merge_task(
         if field.label_type == "scalar":
             if not field.on_frames:
                 kind = scalar_kinds.get(field.path) or field.scalar_kind or "str"
-                _merge_scalar(field, kind, target, task, samples, values, changes, rejections)
+                _merge_scalar(field, kind, target, task, samples, values, changes, rejections, held)
             continue
         originals = {
             label.id: (sample_id, label)
@@ -270,13 +305,15 @@ def merge_task(
         claimed: set[str] = set()
         source = field.path if target != field.path else None
         for item in (i for i in imported if i.field == field.path):
-            label_id = item.label_id if (field.path, item.label_id) in uploaded_ids else None
+            label_id = item.label_id if _owned(uploaded_ids, field.path, item.label_id, item.sample_id) else None
             if label_id is None:
-                label_id = next((by_cvat_id[(field.path, c)] for c in item.cvat_ids if (field.path, c) in by_cvat_id), None)
+                label_id = next((by_cvat_id[(field.path, c)] for c in item.cvat_ids if (field.path, c) in by_cvat_id
+                                 and _owned(uploaded_ids, field.path, by_cvat_id[(field.path, c)], item.sample_id)), None)
             cvat_id = item.cvat_ids[0] if item.cvat_ids else None
             derived = derived_id(id_seed, field.path, cvat_id) if id_seed is not None and cvat_id is not None else None
-            if label_id is None and derived is not None and derived in originals:
-                label_id = derived  # a label an earlier load made from this very object
+            if label_id is None and derived is not None and derived in originals \
+                    and originals[derived][0] == item.sample_id:
+                label_id = derived  # a label an earlier load made from this very object, on this sample
             if label_id in claimed:
                 label_id = None  # provenance duplicated in CVAT: the first claimant keeps it
             if label_id is not None and label_id not in originals and target != field.path \
@@ -305,7 +342,7 @@ def merge_task(
             changes.append(MergedChange(MergeAction.ADDED, item.sample_id, target, fresh.id, label=fresh, cvat_id=cvat_id,
                                         source_field=source))
         for (uploaded_field, label_id), (sample_id, cvat_id) in uploaded_ids.items():
-            if uploaded_field != field.path or label_id in claimed or label_id not in originals:
+            if uploaded_field != field.path or label_id in claimed or label_id not in originals or label_id in kept:
                 continue
             if target != field.path:
                 continue  # loading into another field leaves the source field alone

@@ -224,9 +224,12 @@ class MergedChange:
 
 @attrs.frozen
 class Rejection:
-    """An edit made in CVAT that the run's restrictions refused."""
+    """An edit made in CVAT that the run's restrictions refused, or an object the load did not read.
 
-    sample_id: str = attrs.field(validator=check_id)
+    ``sample_id`` is None for an object that names no sample of its task (a frame outside it).
+    """
+
+    sample_id: str | None = attrs.field(validator=attrs.validators.optional(check_id))
     field: str
     rule: str
     attempted: str

@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from annoflow.application.ports.annotation_backend import (
+    MAX_OBJECTS_PER_FRAME,
     AnnotationBackend,
     BackendConfig,
     BackendConfigError,
@@ -42,6 +43,8 @@ class FakeServer:
     connections: int = 0
     project_labels: dict[int, list] = attrs.field(factory=dict)
     strays: dict[int, list] = attrs.field(factory=dict)  # scripted unexpected labels per task (UnexpectedLabel)  # an existing project's labels (ProjectLabel)
+    unread: dict[int, list] = attrs.field(factory=dict)  # scripted objects not read per task (Rejection)
+    limits: list[int] = attrs.field(factory=list)  # the max_objects_per_frame of each download
 
 
 class FakeSession(BackendSession):
@@ -123,11 +126,12 @@ class FakeSession(BackendSession):
                           created=task["created"])
 
     def download_task(self, request: UploadRequest, task_id: int, provenance, originals,
-                      applied_digest=None) -> DownloadedTask:
+                      applied_digest=None, *, max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME) -> DownloadedTask:
         """What the fake's annotators left: the uploaded labels, unless a test scripted edits."""
         if task_id not in self.server.tasks:
             raise TaskGoneError(task_id)
         task = provenance()
+        self.server.limits.append(max_objects_per_frame)
         originals = originals()
         edits = self.server.edits.get(task.task_id)
         if edits is None:
@@ -135,10 +139,11 @@ class FakeSession(BackendSession):
                      for u in task.uploaded if u.label_id in originals]
         values = self.server.values.get(task.task_id, self.server.tasks.get(task.task_id, {}).get("values", []))
         strays = self.server.strays.get(task.task_id, [])
-        digest = f"digest-{len(edits)}-{hash(tuple(repr(e) for e in [*edits, *values, *strays]))}"
+        unread = self.server.unread.get(task.task_id, [])
+        digest = f"digest-{len(edits)}-{hash(tuple(repr(e) for e in [*edits, *values, *strays, *unread]))}"
         if digest == applied_digest:
             return DownloadedTask(digest, unchanged=True)
-        return DownloadedTask(digest, edits, strays, values=values)
+        return DownloadedTask(digest, edits, strays, values=values, unread=unread)
 
     def delete_tasks(self, task_ids: Sequence[int]) -> None:
         for task_id in task_ids:

@@ -12,10 +12,12 @@ from annoflow.domain.errors import AnnoflowError
 # The simulator stands for a foreign server (it imports nothing of annoflow's model): its
 # SimError becomes an HTTP error answer and never reaches a caller of annoflow.
 FOREIGN = ("annoflow.adapters.cvat_sim",)
-# Signals inside a library annoflow drives, raised and caught within one module's transport: the
-# request's deadline running out in an httpcore socket wait, which the client turns into a
-# CVATTimeoutError before anything returns to a caller.
-INTERNAL = {"annoflow.adapters.cvat.deadline.DeadlineExceeded"}
+# Signals raised and caught inside one adapter, never reaching a caller: the request's deadline
+# running out in an httpcore socket wait (the client turns it into a CVATTimeoutError), an answer
+# that cannot be read at all (a CVATAnswerError) and one object that cannot become a label (a
+# refusal the load records).
+INTERNAL = {"annoflow.adapters.cvat.deadline.DeadlineExceeded", "annoflow.adapters.cvat_format.answer._Malformed",
+            "annoflow.adapters.cvat_format.download.Unreadable"}
 
 
 def _exception_classes() -> list[type[BaseException]]:

@@ -26,6 +26,7 @@ import orjson
 from annoflow.adapters.cvat.auth import CVATAuth
 from annoflow.adapters.cvat.deadline import DeadlineExceeded, DeadlineTransport, httpx_timeout
 from annoflow.adapters.cvat.errors import (
+    CVATAnswerError,
     CVATConnectionError,
     CVATError,
     CVATNotFoundError,
@@ -132,17 +133,33 @@ class CVATClient:
         return CVATTimeoutError(f"{what} {self.timeouts.describe(bound)}", bound=self.timeouts.setting(bound),
                                 seconds=getattr(self.timeouts, bound), **where)
 
+    def json(self, response: httpx.Response) -> Any:
+        """An answer's JSON. Anything else (an HTML page where JSON belongs, a cut-off body, NaN, which
+        CVAT never writes) is a `CVATAnswerError` naming the request, never a decoder's own exception."""
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError as error:
+            request = response.request
+            kind = response.headers.get("content-type", "no content type").split(";")[0]
+            start = response.content[:60].decode("utf-8", "replace")
+            raise CVATAnswerError(f"CVAT answered with {kind} that is not JSON ({error}), starting {start!r}",
+                                  status=response.status_code, method=request.method,
+                                  url=self._url(request.url.path)) from None
+
     def get_json(self, url: str, **params: Any) -> Any:
-        return self.request("GET", url, params={k: v for k, v in params.items() if v is not None}).json()
+        return self.json(self.request("GET", url, params={k: v for k, v in params.items() if v is not None}))
 
     def paginate(self, url: str, **params: Any) -> Iterator[dict[str, Any]]:
         """Every item of a paged list, following ``next`` until it is null."""
         page: Any = self.get_json(url, page_size=100, **params)
         while True:
+            if not isinstance(page, dict) or not isinstance(page.get("results"), list):
+                raise CVATAnswerError("a page of a list is an object holding a list of results, CVAT answered "
+                                      f"{type(page).__name__}", method="GET", url=self._url(url))
             yield from page["results"]
             if not page.get("next"):
                 return
-            page = self.request("GET", page["next"]).json()
+            page = self.json(self.request("GET", page["next"]))
 
     def follow(self, summary: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The items of a nested collection given as ``{url, count}``."""
@@ -180,13 +197,13 @@ class CVATClient:
     def rename(self, kind: str, object_id: int, name: str) -> dict[str, Any]:
         if kind not in ("projects", "tasks"):
             raise ValueError(f"kind is projects or tasks, got {kind!r}")
-        return self.request("PATCH", f"/api/{kind}/{object_id}", json={"name": name}).json()
+        return self.json(self.request("PATCH", f"/api/{kind}/{object_id}", json={"name": name}))
 
     def project(self, project_id: int) -> dict[str, Any]:
         return self.get_json(f"/api/projects/{project_id}")
 
     def create_project(self, name: str, labels: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-        return self.request("POST", "/api/projects", json={"name": name, "labels": list(labels)}).json()
+        return self.json(self.request("POST", "/api/projects", json={"name": name, "labels": list(labels)}))
 
     def delete_project(self, project_id: int) -> bool:
         """Delete a project (and its tasks); False when it was already gone."""
@@ -217,7 +234,7 @@ class CVATClient:
             body["assignee_id"] = assignee_id
         if bug_tracker:
             body["bug_tracker"] = bug_tracker
-        return self.request("POST", "/api/tasks", json=body).json()
+        return self.json(self.request("POST", "/api/tasks", json=body))
 
     def task(self, task_id: int) -> dict[str, Any]:
         return self.get_json(f"/api/tasks/{task_id}")
@@ -297,7 +314,7 @@ class CVATClient:
                 if answer.status_code == 404:
                     rq_id = None  # a server without the requests API: its legacy status route answers
                 else:
-                    record = answer.json()
+                    record = self.json(answer)
                     status, message = record["status"], record.get("message", "")
                     done, failed = status == "finished", status == "failed"
             if record is None:
@@ -325,7 +342,7 @@ class CVATClient:
         return sorted(self.paginate("/api/jobs", task_id=task_id), key=lambda j: j["start_frame"])
 
     def assign_job(self, job_id: int, user_id: int | None) -> dict[str, Any]:
-        return self.request("PATCH", f"/api/jobs/{job_id}", json={"assignee": user_id}).json()
+        return self.json(self.request("PATCH", f"/api/jobs/{job_id}", json={"assignee": user_id}))
 
     def labels(self, *, task_id: int | None = None, project_id: int | None = None) -> list[dict[str, Any]]:
         if (task_id is None) == (project_id is None):
@@ -341,7 +358,7 @@ class CVATClient:
         return f"/api/tasks/{task_id}/annotations/" if task_id is not None else f"/api/jobs/{job_id}/annotations/"
 
     def get_annotations(self, *, task_id: int | None = None, job_id: int | None = None) -> dict[str, Any]:
-        return orjson.loads(self.request("GET", self._annotations_url(task_id, job_id)).content)
+        return self.json(self.request("GET", self._annotations_url(task_id, job_id)))
 
     def get_annotations_raw(self, *, task_id: int | None = None, job_id: int | None = None) -> bytes:
         """The annotations' JSON as sent, for digests that must not depend on parsing."""
@@ -351,7 +368,7 @@ class CVATClient:
         body = {"version": 0, "tags": [], "shapes": [], "tracks": [], **data}
         answer = self.request("PUT", self._annotations_url(task_id, job_id), content=orjson.dumps(body),
                               headers={"Content-Type": "application/json"})
-        return orjson.loads(answer.content) if answer.content else {}
+        return self.json(answer) if answer.content else {}
 
     def patch_annotations(self, action: str, data: Mapping[str, Any], *, task_id: int | None = None,
                           job_id: int | None = None) -> dict[str, Any]:
@@ -360,7 +377,7 @@ class CVATClient:
         body = {"version": 0, "tags": [], "shapes": [], "tracks": [], **data}
         answer = self.request("PATCH", self._annotations_url(task_id, job_id), params={"action": action},
                               content=orjson.dumps(body), headers={"Content-Type": "application/json"})
-        return orjson.loads(answer.content)
+        return self.json(answer)
 
 
 def _groups(paths: Sequence[Path]) -> Iterator[list[Path]]:

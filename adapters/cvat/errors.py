@@ -47,6 +47,12 @@ class CVATConnectionError(CVATError):
     """The server could not be reached, or dropped the connection, after every retry."""
 
 
+class CVATAnswerError(CVATError):
+    """CVAT answered a request with something its API does not define: not JSON (an HTML page, a
+    cut-off body), or JSON of another form (a list where an object belongs, a task's data/meta
+    without frames). Nothing of that answer was used; the error names the request."""
+
+
 class CVATSettingsError(CVATError):
     """A connection setting that cannot work (found before anything is sent); never shows a secret."""
 

@@ -11,15 +11,25 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-import orjson
-
 from annoflow.adapters.cvat.client import CVATClient
-from annoflow.adapters.cvat.errors import CVATAuthError, CVATNotFoundError
+from annoflow.adapters.cvat.errors import CVATAnswerError, CVATAuthError, CVATNotFoundError
 from annoflow.adapters.cvat_backend import options as cvat_options
 from annoflow.adapters.cvat_backend.limits import label_problems, plan_problems
 from annoflow.adapters.cvat_backend.media_check import unusable_media
+from annoflow.adapters.cvat_backend.unread import JobRange, claim_reader, rejections
 from annoflow.adapters.paused_gc import paused_gc
-from annoflow.adapters.cvat_format.download import Downloader, imported_values, keep_unmoved, stray_label
+from annoflow.adapters.cvat_format.answer import Refused, check_objects, read_answer
+from annoflow.adapters.cvat_format.checks import is_int
+from annoflow.adapters.cvat_format.download import (
+    Downloader,
+    Size,
+    Unreadable,
+    imported_values,
+    keep_unmoved,
+    size_of,
+    stray_label,
+)
+from annoflow.adapters.cvat_format.meta import frame_sizes
 from annoflow.adapters.cvat_format.schema import (
     LABEL_ID,
     ServerLabels,
@@ -32,6 +42,7 @@ from annoflow.adapters.cvat_format.schema import (
 from annoflow.adapters.cvat_format.unchanged import split_unchanged
 from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.application.ports.annotation_backend import (
+    MAX_OBJECTS_PER_FRAME,
     AnnotationBackend,
     BackendConfig,
     BackendConfigError,
@@ -66,6 +77,14 @@ from annoflow.domain.task_plan import TaskPlan
 
 logger = logging.getLogger(__name__)
 UploadedFrom = tuple[str, "str | None"]  # (field, annoflow label id) of an uploaded object; no id for scalars
+
+
+def _size_or_none(sizes: Sequence[Size | None], frame: int) -> Size:
+    """A frame's size for `keep_unmoved`; (0, 0) when data/meta gives none (only a tag gets here then)."""
+    try:
+        return size_of(sizes, frame)
+    except Unreadable:
+        return 0, 0
 
 
 def _marked(name: str, marker: str) -> str:
@@ -319,7 +338,9 @@ class CVATSession(BackendSession):
         return uploaded
 
     def download_task(self, request: UploadRequest, task_id: int, provenance: Callable[[], TaskRecord],
-                      originals: Callable[[], Mapping[str, Label]], applied_digest: str | None = None) -> DownloadedTask:
+                      originals: Callable[[], Mapping[str, Label]], applied_digest: str | None = None, *,
+                      max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME) -> DownloadedTask:
+        url = f"{self.client.settings.base_url}/api/tasks/{task_id}/annotations/"
         try:
             raw = self.client.get_annotations_raw(task_id=task_id)
         except CVATNotFoundError:
@@ -328,37 +349,60 @@ class CVATSession(BackendSession):
         if digest == applied_digest:
             return DownloadedTask(digest, unchanged=True)
         task = provenance()
+        sizes = frame_sizes(self.client.data_meta(task_id), method="GET",
+                            url=f"{self.client.settings.base_url}/api/tasks/{task_id}/data/meta")
         originals = originals()
-        data = orjson.loads(raw)
-        sizes = [(f["width"], f["height"]) for f in self.client.data_meta(task.task_id)["frames"]]
         server = recorded_labels(request.label_schema, task)
         uploaders = {field.path: Uploader(field, server) for field in request.label_schema}
+        claim = claim_reader(task, server)
         with paused_gc():
-            data, unchanged = split_unchanged(data, task, originals, uploaders, server, sizes)
-            found, strays = Downloader(request.label_schema, server).read(data, sizes)
+            answer = read_answer(raw, frames=len(task.frames), limit=max_objects_per_frame, claim=claim,
+                                 method="GET", url=url)
+            del raw
+            data, unchanged = split_unchanged(answer.objects, task, originals, uploaders, server, sizes)
+            checked = check_objects(data, frames=len(task.frames), claim=claim)
+            found, strays, refused = Downloader(request.label_schema, server).read(checked.objects, sizes)
         by_cvat_id = dict(zip(task.uploaded.cvat_ids, task.uploaded.label_ids))
+        sample_of = dict(zip(task.uploaded.label_ids, task.uploaded.sample_ids))
         imported = [ImportedLabel(field, sample_id, label, label_id, (cvat_id,))
                     for field, sample_id, label, label_id, cvat_id in unchanged]
         for item in found:
             if not isinstance(item.value, Label):
                 continue  # a scalar field's value: see imported_values
-            width, height = sizes[item.frame] if item.frame < len(sizes) else sizes[0]
-            source = item.label_id if item.label_id in originals else next(
-                (by_cvat_id[c] for c in item.cvat_ids if by_cvat_id.get(c) in originals), None)
+            sample_id = task.frames[item.frame].sample_id
+            # the original whose coordinates may be kept: one of this sample's, never another frame's
+            source = next((label_id for label_id in (item.label_id, *(by_cvat_id.get(c) for c in item.cvat_ids))
+                           if label_id in originals and sample_of.get(label_id) == sample_id), None)
             label = item.value
             if source is not None:
-                label = keep_unmoved(originals[source], item, uploaders[item.field], width, height)
-            imported.append(ImportedLabel(item.field, task.frames[item.frame].sample_id, label, item.label_id, item.cvat_ids))
+                label = keep_unmoved(originals[source], item, uploaders[item.field], *_size_or_none(sizes, item.frame))
+            imported.append(ImportedLabel(item.field, sample_id, label, item.label_id, item.cvat_ids))
         unexpected = []
         names = {ref.cvat_label_id: ref.class_name for ref in task.labels}
         for stray in strays:
-            width, height = sizes[stray.frame] if stray.frame < len(sizes) else sizes[0]
             class_name = names.get(stray.body["label_id"], f"label {stray.body['label_id']}")
-            label_type, label = stray_label(stray.body, stray.cvat_type, class_name, width, height)
+            try:
+                label_type, label = stray_label(stray.body, stray.cvat_type, class_name, size_of(sizes, stray.frame))
+            except (ValueError, TypeError) as error:  # geometry its frame cannot hold
+                refused.append(Refused(f"{stray.cvat_type}s", stray.frame, str(error), stray.cvat_id,
+                                       stray.body["label_id"]))
+                continue
             unexpected.append(UnexpectedLabel(task.frames[stray.frame].sample_id, label_type, label,
                                               f"a {stray.body.get('type', 'tag')} of {class_name!r} on frame {stray.frame}",
                                               f"{stray.cvat_type}:{stray.cvat_id}"))
-        return DownloadedTask(digest, imported, unexpected, values=imported_values(found, task))
+        unread = rejections(task, [*answer.refused, *checked.refused, *refused], server, lambda: self._job_ranges(task))
+        return DownloadedTask(digest, imported, unexpected, values=imported_values(found, task), unread=unread)
+
+    def _job_ranges(self, task: TaskRecord) -> list[JobRange]:
+        """(first frame, last frame, job id) of the task's jobs, to name where a refused object is."""
+        if len(task.job_ids) == 1:
+            return [(0, len(task.frames) - 1, task.job_ids[0])]
+        try:
+            jobs = list(self.client.paginate("/api/jobs", task_id=task.task_id))
+        except CVATAnswerError:
+            return []  # the refusals say the job is unknown; the load goes on
+        return [(j["start_frame"], j["stop_frame"], j["id"]) for j in jobs if isinstance(j, dict)
+                and all(is_int(j.get(key)) for key in ("start_frame", "stop_frame", "id"))]
 
     def delete_tasks(self, task_ids: Sequence[int]) -> None:
         for task_id in task_ids:

@@ -21,6 +21,13 @@ taken as they are.
 Scalar fields come back as text (a tag's class, or its ``value`` attribute);
 `imported_values` hands them to the merge, which converts them to the field's
 kind.
+
+Objects arrive checked for form (`answer.check_objects`). What needs the frame's size is
+checked here: the frame has a usable size in data/meta, a rectangle overlaps its frame, a
+mask's box and runs fit (`rle.problem`), and the label's own validators accept the values.
+An object that fails is `Refused` with the reason, and the other parts of a label made of
+several objects (a polyline's parts, a frame's segmentation) are not read either, so a
+label is never merged with a part missing.
 """
 
 from __future__ import annotations
@@ -35,9 +42,10 @@ import attrs
 import numpy as np
 
 from annoflow.adapters.cvat_format import rle
+from annoflow.adapters.cvat_format.answer import Refused
 from annoflow.adapters.cvat_format.schema import LABEL_ID, SCALAR_VALUE, ServerLabels, object_type
 from annoflow.adapters.cvat_format.upload import Uploader
-from annoflow.domain.ids import new_id
+from annoflow.domain.ids import is_id, new_id
 from annoflow.domain.label_schema import AttributeSpec, FieldSchema, LabelSchema
 from annoflow.domain.labels import LIST_OF_ELEMENT, Classification, Detection, Keypoint, Label, Polyline, Scalar, Segmentation
 from annoflow.domain.merge import ImportedValue, scalar_as
@@ -55,6 +63,21 @@ class Imported:
     cvat_type: str  # "tag" or "shape"
     cvat_ids: tuple[int, ...]
     cvat_points: tuple[tuple[float, ...], ...] = ()  # as CVAT returned them, one entry per CVAT object
+
+
+Size = tuple[int, int]  # (width, height) of a task frame, from data/meta
+
+
+class Unreadable(ValueError):
+    """An object that cannot become a label: what is wrong with it."""
+
+
+def size_of(sizes: Sequence[Size | None], frame: int) -> Size:
+    """A task frame's (width, height); a video's data/meta may list its first frame only."""
+    size = sizes[frame] if frame < len(sizes) else sizes[0]
+    if size is None:
+        raise Unreadable(f"data/meta gives frame {frame} no usable size (a positive width and height)")
+    return size
 
 
 @attrs.frozen
@@ -103,22 +126,26 @@ class Downloader:
         for item in obj.get("attributes", []):
             name = self.names.get(item["spec_id"])
             if name == LABEL_ID:
-                label_id = item["value"] or None
+                label_id = item["value"] if is_id(item["value"]) else None  # text typed over it is no provenance
             elif name in specs:
                 values[name] = typed_value(specs[name], item["value"])
         if field.occluded_attribute is not None and "occluded" in obj:
             values[field.occluded_attribute.name] = bool(obj["occluded"])
         if field.group_id_attribute is not None and "group" in obj:
             # group 0 is CVAT's "no group": a label taken out of its group loses its group id
-            values[field.group_id_attribute.name] = int(obj["group"]) or None
+            values[field.group_id_attribute.name] = int(obj["group"] or 0) or None  # CVAT sends null for an object drawn in no group
         return values, label_id
 
-    def read(self, data: Mapping[str, Any], sizes: Sequence[tuple[int, int]]) -> tuple[list[Imported], list[Unexpected]]:
-        """Every tag and shape of a task's annotations; ``sizes`` are (width, height) per task frame."""
+    def read(self, data: Mapping[str, Any], sizes: Sequence[Size | None]
+             ) -> tuple[list[Imported], list[Unexpected], list[Refused]]:
+        """Every tag and shape of a task's annotations (checked for form), and those that cannot be
+        read; ``sizes`` are (width, height) per task frame, None where data/meta gives none."""
         found: list[Imported] = []
         unexpected: list[Unexpected] = []
+        refused: list[Refused] = []
         parts: dict[tuple[str, int, str], list[tuple[Mapping[str, Any], Polyline]]] = defaultdict(list)
         semantic: dict[tuple[str, int], list[Mapping[str, Any]]] = defaultdict(list)
+        broken: set[tuple[str, int, str | None]] = set()  # labels with a part refused: not read at all
         for kind, cvat_type in (("tags", "tag"), ("shapes", "shape")):
             for obj in data.get(kind, []):
                 cls = self.labels.class_of(obj["label_id"], object_type(obj, kind))
@@ -126,14 +153,19 @@ class Downloader:
                     unexpected.append(Unexpected(obj["frame"], cvat_type, obj["id"], obj))
                     continue
                 field = self._field(cls.field)
-                width, height = sizes[obj["frame"]] if obj["frame"] < len(sizes) else sizes[0]
                 if field.label_type == "segmentation":
                     if cvat_type == "shape" and obj.get("type") == "mask":
                         semantic[(field.path, obj["frame"])].append(obj)
                     else:  # only masks paint pixels: a box or a tag of a mask target's class is a stray
                         unexpected.append(Unexpected(obj["frame"], cvat_type, obj["id"], obj))
                     continue
-                made = self._convert(obj, cvat_type, field, cls.class_name, width, height)
+                try:
+                    made = self._convert(obj, cvat_type, field, cls.class_name, sizes)
+                except (ValueError, TypeError) as error:  # Unreadable, or a label's validator refusing a value
+                    refused.append(self.refusal(obj, kind, error))
+                    if field.label_type in ("polylines", "polygons"):
+                        broken.add((field.path, obj["frame"], self._attributes(obj, field, cls.class_name)[1]))
+                    continue
                 if made is None:
                     unexpected.append(Unexpected(obj["frame"], cvat_type, obj["id"], obj))
                 elif isinstance(made.value, Polyline) and made.label_id:
@@ -141,16 +173,25 @@ class Downloader:
                 else:
                     found.append(made)
         for (path, frame, label_id), pieces in parts.items():
+            if (path, frame, label_id) in broken:
+                continue
             first = pieces[0][1]
             joined = first.replace(points=tuple(p for _, line in pieces for p in line.points))
             found.append(Imported(path, frame, joined, label_id, "shape", tuple(o["id"] for o, _ in pieces),
                                   tuple(tuple(o["points"]) for o, _ in pieces)))
         for (path, frame), objects in semantic.items():
-            found.append(self._segmentation(self._field(path), frame, objects, sizes))
-        return found, unexpected
+            made_or_refused = self._segmentation(self._field(path), frame, objects, sizes)
+            (found if isinstance(made_or_refused, Imported) else refused).append(made_or_refused)
+        return found, unexpected, refused
+
+    def refusal(self, obj: Mapping[str, Any], kind: str, error: Exception) -> Refused:
+        """An object that could not be converted, with the provenance it carries."""
+        label_ids = [item["value"] for item in obj.get("attributes", [])
+                     if self.names.get(item["spec_id"]) == LABEL_ID and is_id(item["value"])]
+        return Refused(kind, obj["frame"], str(error), obj["id"], obj["label_id"], tuple(label_ids[:1]))
 
     def _convert(self, obj: Mapping[str, Any], cvat_type: str, field: FieldSchema, class_name: str,
-                 width: int, height: int) -> Imported | None:
+                 sizes: Sequence[Size | None]) -> Imported | None:
         frame = obj["frame"]
         if field.label_type == "scalar":
             if cvat_type != "tag":
@@ -168,37 +209,54 @@ class Downloader:
                 return None
             label: Label = Classification(**common)
         elif shape_type == "rectangle" and field.label_type in ("detections", "instances"):
-            x1, y1, x2, y2 = points
-            label = Detection(bounding_box=_box(x1, y1, x2 - x1, y2 - y1, width, height), **common)
+            width, height = size_of(sizes, frame)
+            label = Detection(bounding_box=_rectangle(points, width, height), **common)
         elif shape_type == "mask" and field.label_type in ("detections", "instances"):
-            mask, left, top = rle.decode(points)
+            width, height = size_of(sizes, frame)
+            mask, left, top = rle.decode(points, width, height)
             h, w = mask.shape
             label = Detection(bounding_box=_box(left, top, w, h, width, height), mask=mask, **common)
         elif shape_type in ("polygon", "polyline") and field.label_type in ("polylines", "polygons"):
+            width, height = size_of(sizes, frame)
             closed = shape_type == "polygon"
             label = Polyline(points=[[(x / width, y / height) for x, y in zip(points[0::2], points[1::2])]],
                              closed=closed, filled=closed, **common)
         elif shape_type == "points" and field.label_type == "keypoints":
+            width, height = size_of(sizes, frame)
             label = Keypoint(points=[(x / width, y / height) for x, y in zip(points[0::2], points[1::2])], **common)
         else:
             return None
         return Imported(field.path, frame, label, label_id, cvat_type, (obj["id"],), (tuple(points),) if points else ())
 
     def _segmentation(self, field: FieldSchema, frame: int, objects: Sequence[Mapping[str, Any]],
-                      sizes: Sequence[tuple[int, int]]) -> Imported:
-        width, height = sizes[frame] if frame < len(sizes) else sizes[0]
+                      sizes: Sequence[Size | None]) -> Imported | Refused:
+        """One frame's mask shapes as one segmentation, or the part that cannot be read (the whole
+        segmentation is then not read: a missing part would erase its pixels)."""
         values = {name: value for value, name in field.mask_targets}
         dtype = np.uint8 if max(values.values(), default=0) < 256 else np.uint16
-        mask = np.zeros((height, width), dtype)
         label_id = None
+        decoded = []
         for obj in objects:
             cls = self.labels.classes_by_id[obj["label_id"]]
-            pixels, left, top = rle.decode(obj["points"])
-            h, w = pixels.shape
-            mask[top:top + h, left:left + w][pixels[: height - top, : width - left]] = values[cls.class_name]
+            try:
+                width, height = size_of(sizes, frame)
+                decoded.append((values[cls.class_name], *rle.decode(obj["points"], width, height)))
+            except ValueError as error:
+                return self.refusal(obj, "shapes", error)
             _, label_id = self._attributes(obj, field, cls.class_name)
+        mask = np.zeros((height, width), dtype)
+        for value, pixels, left, top in decoded:
+            mask[top:top + pixels.shape[0], left:left + pixels.shape[1]][pixels[: height - top, : width - left]] = value
         segmentation = Segmentation(mask=mask, id=label_id or new_id())
         return Imported(field.path, frame, segmentation, label_id, "shape", tuple(o["id"] for o in objects))
+
+
+def _rectangle(points: Sequence[float], width: int, height: int) -> tuple[float, float, float, float]:
+    """A rectangle's relative box, clipped to its frame; one that lies wholly outside it is Unreadable."""
+    x1, y1, x2, y2 = points
+    if x1 > width or y1 > height or x2 < 0 or y2 < 0:
+        raise Unreadable(f"the rectangle {list(points)} lies outside the {width}x{height} frame")
+    return _box(x1, y1, x2 - x1, y2 - y1, width, height)
 
 
 def _box(x: float, y: float, w: float, h: float, width: int, height: int) -> tuple[float, float, float, float]:
@@ -273,18 +331,19 @@ _STRAY_TYPES = {"rectangle": "detections", "mask": "detections", "polygon": "pol
                 "points": "keypoints"}
 
 
-def stray_label(obj: Mapping[str, Any], cvat_type: str, class_name: str, width: int, height: int) -> tuple[str, Label | None]:
-    """An object outside the run's schema as the label it looks like, and the field type it fits."""
+def stray_label(obj: Mapping[str, Any], cvat_type: str, class_name: str, size: Size) -> tuple[str, Label | None]:
+    """An object outside the run's schema as the label it looks like, and the field type it fits.
+    Raises ValueError (or the label validators' TypeError) for geometry its frame cannot hold."""
     if cvat_type == "tag":
         return "classifications", Classification(label=class_name)
+    width, height = size
     kind = obj.get("type")
     points = obj.get("points", [])
     pairs = [(x / width, y / height) for x, y in zip(points[0::2], points[1::2])]
     if kind == "rectangle":
-        x1, y1, x2, y2 = points
-        return "detections", Detection(label=class_name, bounding_box=_box(x1, y1, x2 - x1, y2 - y1, width, height))
+        return "detections", Detection(label=class_name, bounding_box=_rectangle(points, width, height))
     if kind == "mask":
-        mask, left, top = rle.decode(points)
+        mask, left, top = rle.decode(points, width, height)
         return "detections", Detection(label=class_name, bounding_box=_box(left, top, mask.shape[1], mask.shape[0], width, height), mask=mask)
     if kind in ("polygon", "polyline"):
         return "polylines", Polyline(label=class_name, points=[pairs], closed=kind == "polygon", filled=kind == "polygon")

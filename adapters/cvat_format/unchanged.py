@@ -7,6 +7,10 @@ what the original uploads as today: the same CVAT label, frame, geometry,
 occluded flag, group and attribute values, with no other object claiming the
 same label_id. Such an object stands for the original itself, so the merge sees
 the very same label and records nothing. Everything else takes the full path.
+
+Objects arrive as the server sent them, unchecked: this module reads any JSON value without
+failing, and an object it takes is what annoflow uploaded (checked when it was made), so only
+the objects it leaves need checking (`answer.check_objects`).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from annoflow.adapters.cvat_format.download import Size, Unreadable, size_of
 from annoflow.adapters.cvat_format.schema import LABEL_ID, ServerLabels, object_type
 from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.domain.labels import Label
@@ -24,11 +29,17 @@ _KINDS = (("tags", "tags"), ("shapes", "shapes"))
 _SHAPE_KEYS = ("type", "points", "occluded", "outside", "rotation")
 
 
-def _label_id_of(obj: Mapping[str, Any], spec_of: Mapping[int, int]) -> str | None:
-    spec = spec_of.get(obj.get("label_id"))
-    if spec is None:
+def _label_id_of(obj: Any, spec_of: Mapping[int, int]) -> str | None:
+    """The label_id attribute's value of any JSON value (None when it carries none as text)."""
+    if type(obj) is not dict:
         return None
-    return next((a.get("value") for a in obj.get("attributes", ()) if a.get("spec_id") == spec), None)
+    label = obj.get("label_id")
+    spec = spec_of.get(label) if type(label) is int else None
+    attributes = obj.get("attributes")
+    if spec is None or type(attributes) is not list:
+        return None
+    value = next((a.get("value") for a in attributes if type(a) is dict and a.get("spec_id") == spec), None)
+    return value if type(value) is str else None
 
 
 def split_unchanged(
@@ -37,7 +48,7 @@ def split_unchanged(
     originals: Mapping[str, Label],
     uploaders: Mapping[str, Uploader],
     server: ServerLabels,
-    sizes: Sequence[tuple[int, int]],
+    sizes: Sequence[Size | None],
 ) -> tuple[dict[str, Any], list[tuple[str, str, Label, str, int]]]:
     """(the objects left to convert, and (field, sample id, original label, label id, CVAT id) of the unchanged)."""
     spec_of = {cvat_label: spec for (cvat_label, name), spec in server.spec_ids.items() if name == LABEL_ID}
@@ -61,8 +72,8 @@ def split_unchanged(
 
 def _unchanged(obj: Mapping[str, Any], kind: str, label_id: str | None, claims: Counter, uploaded: Mapping[str, Any],
                originals: Mapping[str, Label], uploaders: Mapping[str, Uploader], server: ServerLabels,
-               task: TaskRecord, sizes: Sequence[tuple[int, int]]) -> tuple[str, str, Label] | None:
-    if label_id is None or claims[label_id] != 1:
+               task: TaskRecord, sizes: Sequence[Size | None]) -> tuple[str, str, Label] | None:
+    if label_id is None or claims[label_id] != 1 or type(obj.get("id")) is not int:
         return None
     original, upload = originals.get(label_id), uploaded.get(label_id)
     cvat_class = server.class_of(obj.get("label_id"), object_type(obj, kind))
@@ -70,9 +81,12 @@ def _unchanged(obj: Mapping[str, Any], kind: str, label_id: str | None, claims: 
     if original is None or upload is None or cvat_class is None or cvat_class.field != upload[0]:
         return None
     field, sample_id = upload
-    if not isinstance(frame, int) or not 0 <= frame < len(task.frames) or task.frames[frame].sample_id != sample_id:
+    if type(frame) is not int or not 0 <= frame < len(task.frames) or task.frames[frame].sample_id != sample_id:
         return None
-    width, height = sizes[frame] if frame < len(sizes) else sizes[0]
+    try:
+        width, height = size_of(sizes, frame)
+    except Unreadable:
+        return None  # the full path says what is wrong
     # a bare label is a field value too: no one-label list to build and validate
     bodies = [o.body for o in uploaders[field].objects(original, frame, width, height)]
     if len(bodies) != 1 or (kind == "shapes") != ("points" in bodies[0]):
@@ -81,11 +95,16 @@ def _unchanged(obj: Mapping[str, Any], kind: str, label_id: str | None, claims: 
     occluded = uploaders[field].occluded
     if occluded is not None and occluded.name not in getattr(original, "attributes", {}):
         return None  # the widget's flag always comes back, so the download gives the label a new attribute
-    if sent["label_id"] != obj["label_id"] or (sent.get("group") or 0) != (obj.get("group") or 0):
+    group = obj.get("group")
+    if sent["label_id"] != obj["label_id"] or group is not None and type(group) is not int \
+            or (sent.get("group") or 0) != (group or 0):
         return None
     if kind == "shapes" and any(sent[key] != obj.get(key) for key in _SHAPE_KEYS):
         return None
-    if {a["spec_id"]: a["value"] for a in sent["attributes"]} != {
-            a.get("spec_id"): a.get("value") for a in obj.get("attributes", ())}:
+    try:  # the attributes are a list (it holds the label_id) of anything
+        returned = {a["spec_id"]: a["value"] for a in obj["attributes"]}
+    except (KeyError, TypeError):  # an item that is no {spec_id, value} object: the full path says so
+        return None
+    if {a["spec_id"]: a["value"] for a in sent["attributes"]} != returned:
         return None
     return field, sample_id, original

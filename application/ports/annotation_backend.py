@@ -21,9 +21,14 @@ from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.labels import Label
 from annoflow.domain.merge import ImportedLabel, ImportedValue
 from annoflow.domain.project_schema import ProjectLabel
-from annoflow.domain.run_records import TaskRecord, TaskSummary
+from annoflow.domain.run_records import Rejection, TaskRecord, TaskSummary
 from annoflow.domain.samples import MediaType, Sample
 from annoflow.domain.task_plan import TaskPlan
+
+
+# How many objects a load reads on one frame (load_annotations()'s max_objects_per_frame): more than
+# people draw on one image, and a bound on what one answer of a broken or hostile server can cost.
+MAX_OBJECTS_PER_FRAME = 10_000
 
 
 class BackendConfigError(AnnoflowError, ValueError):
@@ -108,7 +113,8 @@ class UnexpectedLabel:
 
 @attrs.frozen
 class DownloadedTask:
-    """One task's annotations read back: a digest of what CVAT sent, the labels, the strays, the scalars."""
+    """One task's annotations read back: a digest of what the server sent, the labels, the strays, the
+    scalars, and what was not read."""
 
     digest: str
     imported: tuple[ImportedLabel, ...] = attrs.field(default=(), converter=tuple)
@@ -117,6 +123,12 @@ class DownloadedTask:
     # Scalar fields' values as the backend holds them (CVAT: text), one per value found; a sample of
     # the task with none for a field holds no value there.
     values: tuple[ImportedValue, ...] = attrs.field(default=(), converter=tuple)
+    # Objects the server sent that were not read, as refusals the load records with the merge's: rule
+    # "malformed" (what was wrong with one object: its form, a frame outside the task, geometry its
+    # frame cannot hold) or "max_objects_per_frame" (a frame's objects past the load's limit). Each
+    # names the uploaded label the object stands for, when it tells: the merge keeps that label as
+    # it is (`merge_task`'s ``unread``), since its object is still on the server.
+    unread: tuple[Rejection, ...] = attrs.field(default=(), converter=tuple)
 
 
 class TaskGoneError(AnnoflowError, LookupError):
@@ -205,7 +217,8 @@ class BackendSession(abc.ABC):
 
     @abc.abstractmethod
     def download_task(self, request: UploadRequest, task_id: int, provenance: Callable[[], TaskRecord],
-                      originals: Callable[[], Mapping[str, Label]], applied_digest: str | None = None) -> DownloadedTask:
+                      originals: Callable[[], Mapping[str, Label]], applied_digest: str | None = None, *,
+                      max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME) -> DownloadedTask:
         """Read a task's annotations back as labels with their provenance.
 
         When what the server sends has ``applied_digest``, stop there (``unchanged=True``): a load
@@ -214,6 +227,11 @@ class BackendSession(abc.ABC):
         server no longer has raises `TaskGoneError`. ``originals()`` gives the uploaded labels as the
         dataset holds them now (by id): a label whose geometry CVAT returns unchanged gets the
         original's exact coordinates back.
+
+        Nothing the server sends is trusted: an object that cannot be read, or one past
+        ``max_objects_per_frame`` on its frame, is left out as a refusal (``unread``) and the rest is
+        read; an answer that is no annotations at all raises the backend's own error type, naming
+        the request. No other exception comes out of what the server sent.
         """
 
     @abc.abstractmethod

@@ -50,10 +50,10 @@ class FaithfulSession(FakeSession):
         self.strays = strays
 
     def download_task(self, request: UploadRequest, task_id: int, provenance, originals,
-                      applied_digest=None) -> DownloadedTask:
+                      applied_digest=None, **limits) -> DownloadedTask:
         if task_id not in self.server.tasks:
             raise LookupError(f"task {task_id} not found")
-        downloaded = super().download_task(request, task_id, provenance, originals, applied_digest)
+        downloaded = super().download_task(request, task_id, provenance, originals, applied_digest, **limits)
         strays = tuple(self.strays.get(task_id, ()))
         digest = f"{downloaded.digest}-{hash(repr(strays))}"
         if digest == applied_digest:

@@ -33,7 +33,7 @@ def test_existing_detections_go_up_with_their_ids(dataset, login, cvat_sim):
         _, det = truth[label_id]
         assert label["name"] == det.label
         assert shape["type"] == "mask"  # the field holds instance masks
-        mask, left, top = decode(shape["points"])
+        mask, left, top = decode(shape["points"], 96, 64)
         assert (left, top) == (round(det.bounding_box[0] * 96), round(det.bounding_box[1] * 64))
         assert (mask == det.mask).all()
     run = dataset.registry.get_run("quickstart", "basic")

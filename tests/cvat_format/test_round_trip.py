@@ -46,7 +46,8 @@ def _round_trip(schema, field, value, width, height):
     stored = {"tags": [], "shapes": []}
     for i, obj in enumerate(objects):
         stored[obj.kind].append({**obj.body, "id": i + 1})  # what CVAT answers: the object with an id
-    imported, unexpected = Downloader(schema, server).read(stored, [(width, height)])
+    imported, unexpected, refused = Downloader(schema, server).read(stored, [(width, height)])
+    assert refused == []
     assert unexpected == []
     return uploader, imported
 
@@ -173,7 +174,8 @@ def test_a_segmentation_class_drawn_as_another_shape_or_a_tag_loads_as_unexpecte
         {"id": 91, "frame": 0, "label_id": sky, "type": "rectangle", "points": [0.0, 0.0, 2.0, 2.0], "attributes": []},
         {"id": 92, "frame": 0, "label_id": sky, "type": "polygon", "points": [0.0, 0.0, 3.0, 0.0, 3.0, 3.0], "attributes": []},
     ]
-    imported, unexpected = Downloader(schema, server).read(stored, [(6, 4)])
+    imported, unexpected, refused = Downloader(schema, server).read(stored, [(6, 4)])
+    assert refused == []
     (got,) = imported
     assert (got.value.mask == mask).all()
     assert sorted(u.cvat_id for u in unexpected) == [90, 91, 92]
@@ -240,7 +242,8 @@ def _round_trip_objects(schema, shape_type, points, imported, width, height):
     shape = {"id": imported.cvat_ids[0], "frame": 0, "label_id": cvat_label, "type": shape_type, "points": points,
              "occluded": False, "group": 0,
              "attributes": [{"spec_id": server.spec_ids[(cvat_label, "label_id")], "value": imported.label_id}]}
-    found, unexpected = Downloader(schema, server).read({"tags": [], "shapes": [shape]}, [(width, height)])
+    found, unexpected, refused = Downloader(schema, server).read({"tags": [], "shapes": [shape]}, [(width, height)])
+    assert refused == []
     assert unexpected == []
     return server, found
 
@@ -266,7 +269,8 @@ def test_scalar_values_come_back_in_their_kind(case):
     for frame, value in enumerate(values):
         for obj in uploader.objects(value, frame, 10, 10):
             stored[obj.kind].append({**obj.body, "id": 100 + frame})
-    found, unexpected = Downloader(schema, server).read(stored, [(10, 10)] * len(values))
+    found, unexpected, refused = Downloader(schema, server).read(stored, [(10, 10)] * len(values))
+    assert refused == []
     task = TaskRecord(task_id=1, project_id=None, job_ids=[1], frames=[FrameRef(new_id()) for _ in values],
                       uploaded=[], labels=[], attributes=[])
     back = imported_values(found, task)
@@ -288,7 +292,8 @@ def test_a_scalar_class_drawn_as_a_shape_loads_as_unexpected():
     server = _server(schema)
     rainy = server.label_ids[("weather", "rainy")]
     box = {"id": 7, "frame": 0, "label_id": rainy, "type": "rectangle", "points": [0.0, 0.0, 2.0, 2.0], "attributes": []}
-    found, unexpected = Downloader(schema, server).read({"tags": [], "shapes": [box]}, [(10, 10)])
+    found, unexpected, refused = Downloader(schema, server).read({"tags": [], "shapes": [box]}, [(10, 10)])
+    assert refused == []
     assert found == [] and [u.cvat_id for u in unexpected] == [7]
 
 
@@ -303,7 +308,8 @@ def test_scalar_classes_come_back_as_the_tags_class():
          *Uploader(schema["scalar2"], server).objects("not a class", 1, 10, 10)])]  # outside the classes: not sent
     assert len(tags) == 2
     empty = {**tags[1], "id": 9, "frame": 0, "attributes": []}  # a tag whose value nobody typed
-    found, _ = Downloader(schema, server).read({"tags": [*tags, empty], "shapes": []}, [(10, 10)] * 2)
+    found, _, refused = Downloader(schema, server).read({"tags": [*tags, empty], "shapes": []}, [(10, 10)] * 2)
+    assert refused == []
     task = TaskRecord(task_id=1, project_id=None, job_ids=[1], frames=[FrameRef(new_id()), FrameRef(new_id())],
                       uploaded=[], labels=[], attributes=[])
     assert sorted(((v.field, v.value, v.cvat_id) for v in imported_values(found, task)), key=lambda v: v[2]) == [
