@@ -148,6 +148,7 @@ class Annotator:
                 dataset=dataset, key=request.key, backend=request.backend,
                 config={**_plain(plan_options), **config.recorded},
                 label_schema=schema, sample_ids=plan_ids, media_field=request.media_field,
+                media_type=media_type.value,
             )
             self.registry.add_run(run)
         upload = UploadRequest(dataset, request.key, run.label_schema, request.media_field, media_type, config,

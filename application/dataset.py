@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 
 from annoflow.application.annotate import PLAN_OPTIONS, SCHEMA_OPTIONS, AnnotateRequest, Annotator, pick_backend
-from annoflow.application.load import Loader
+from annoflow.application.load import LoadReport, Loader
 from annoflow.application.ports.annotation_backend import MAX_OBJECTS_PER_FRAME, AnnotationBackend, UnexpectedLabel
 from annoflow.application.ports.label_store import LabelStore
 from annoflow.application.progress import ProgressFactory, ProgressOption, given_progress
@@ -151,7 +151,7 @@ class Dataset(SampleCollection):
         email: str | None = None,
         headers: Mapping[str, str] | None = None,
         **kwargs: Any,
-    ) -> dict[str, list[UnexpectedLabel]] | None:
+    ) -> LoadReport:
         """Merge the run's annotations back into the dataset, exactly once, as FiftyOne's
         ``load_annotations()`` does (FiftyOne's CVAT guide, "Loading annotations").
 
@@ -187,7 +187,10 @@ class Dataset(SampleCollection):
             **kwargs: options of another annotation backend, passed to it as they are.
 
         Returns:
-            With ``unexpected="return"``, label type -> the unexpected labels; else None.
+            A `LoadReport`: as a dict, what FiftyOne returns with ``unexpected="return"`` (label
+            type -> the unexpected labels; empty otherwise, where FiftyOne returns None); its
+            attributes say what the load did (``added``, ``edited``, ``deleted``, ``rejected``,
+            ``unexpected``, ``unchanged_tasks``, ``missing_tasks``, ``rejections``).
 
         Raises:
             RunError: no such run, a run already cleaned up, or unexpected labels with
@@ -202,7 +205,7 @@ class Dataset(SampleCollection):
             self.name, anno_key, unexpected=unexpected, cleanup=cleanup, dest_field=dest_field,
             max_objects_per_frame=max_objects_per_frame, **connection)
         self.last_load = result
-        return dict(result.unexpected) if unexpected == "return" else None
+        return LoadReport(result, returned=unexpected == "return")
 
     def load_annotation_results(
         self,
@@ -242,8 +245,7 @@ class Dataset(SampleCollection):
 
     def _results(self, run: AnnotationRun, connection: Mapping[str, Any]) -> AnnotationResults:
         backend = self._backend(run.backend)
-        media_type = MediaType.VIDEO if run.sample_ids and next(
-            self.store.get_samples(run.sample_ids[:1], fields=())).media_type is MediaType.VIDEO else MediaType.IMAGE
+        media_type = MediaType(run.media_type)  # from the run's record: its samples may be gone from the dataset
         recorded = {k: v for k, v in run.config.items() if k not in PLAN_OPTIONS}
         drop = ("media_field", "launch_editor", "resume")
         options = {**recorded, **{k: v for k, v in connection.items() if k not in drop}}

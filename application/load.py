@@ -59,6 +59,30 @@ class LoadResult:
     unexpected: Mapping[str, list[UnexpectedLabel]]
 
 
+class LoadReport(dict[str, list[UnexpectedLabel]]):
+    """What load_annotations() did. As a dict it is what FiftyOne's load_annotations() returns with
+    ``unexpected="return"`` (label type -> the unexpected labels; empty otherwise, where FiftyOne
+    returns None); its attributes are the load's figures, so code written for FiftyOne keeps working."""
+
+    def __init__(self, result: LoadResult, returned: bool) -> None:
+        super().__init__(result.unexpected if returned else {})
+        self.summary: LoadSummary = result.summary
+        self.rejections: tuple[Any, ...] = result.rejections  # the edits refused and the objects not read
+
+    added = property(lambda self: self.summary.added, doc="labels the load added")
+    edited = property(lambda self: self.summary.edited, doc="labels (and values) the load edited")
+    deleted = property(lambda self: self.summary.deleted, doc="labels (and values) the load deleted")
+    rejected = property(lambda self: self.summary.rejected, doc="edits refused and objects not read")
+    unexpected = property(lambda self: self.summary.unexpected, doc="labels found outside the run's schema")
+    unchanged_tasks = property(lambda self: self.summary.unchanged_tasks, doc="tasks unchanged since the last load")
+    missing_tasks = property(lambda self: self.summary.missing_tasks, doc="tasks the server no longer has")
+
+    def __repr__(self) -> str:
+        s = self.summary
+        return (f"LoadReport(added={s.added}, edited={s.edited}, deleted={s.deleted}, rejected={s.rejected}, "
+                f"unexpected={s.unexpected}, unchanged_tasks={s.unchanged_tasks}, missing_tasks={list(s.missing_tasks)})")
+
+
 def store_changes(changes: Sequence[MergedChange]) -> list[LabelChange]:
     out: list[LabelChange] = []
     for change in changes:

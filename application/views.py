@@ -23,6 +23,7 @@ from annoflow.domain.samples import Sample
 
 if TYPE_CHECKING:
     from annoflow.application.dataset import Dataset
+    from annoflow.application.load import LoadReport
     from annoflow.application.ports.annotation_backend import UnexpectedLabel
     from annoflow.application.ports.label_store import LabelStore
     from annoflow.application.results import AnnotationResults
@@ -359,7 +360,7 @@ class SampleCollection:
         email: str | None = None,
         headers: Mapping[str, str] | None = None,
         **kwargs: Any,
-    ) -> dict[str, list[UnexpectedLabel]] | None:
+    ) -> LoadReport:
         """Merge the run's annotations back, as FiftyOne's ``view.load_annotations(anno_key)``.
 
         A load merges task by task, exactly once, so it updates every sample the run sent,

@@ -120,6 +120,7 @@ class AnnotationRun(Aggregate):
         label_schema: Any,
         sample_ids: tuple[str, ...],
         media_field: str,
+        media_type: str = "image",  # runs recorded before it was kept were all of images
     ) -> None:
         self.dataset = dataset
         self.key = key
@@ -128,6 +129,7 @@ class AnnotationRun(Aggregate):
         self.label_schema = label_schema
         self.sample_ids = tuple(sample_ids)
         self.media_field = media_field
+        self.media_type = media_type
         self.previous_keys: list[str] = []
         # Per-task summaries; each task's provenance is in its own TaskLedger.
         self.tasks: dict[int, TaskSummary] = {}
@@ -173,6 +175,7 @@ class AnnotationRun(Aggregate):
         label_schema: Any,
         sample_ids: Iterable[str],
         media_field: str = "filepath",
+        media_type: str = "image",
     ) -> "AnnotationRun":
         check_run_key(key)
         if not isinstance(dataset, str) or not dataset:
@@ -191,6 +194,7 @@ class AnnotationRun(Aggregate):
             label_schema=label_schema,
             sample_ids=sample_ids,
             media_field=media_field,
+            media_type=media_type,
         )
 
     # --- annotate ----------------------------------------------------------

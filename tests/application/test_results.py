@@ -83,3 +83,14 @@ def test_the_results_annotate_returned_clean_up_after_a_load(dataset):
     run = dataset.registry.get_run("quickstart", "k")
     assert run.status is RunStatus.CLEANED_UP and dataset.backends["fake"].server.tasks == {}
     assert results.task_ids == list(run.task_ids)
+
+
+def test_results_status_and_cleanup_work_from_the_runs_record_when_its_samples_are_gone(dataset):
+    results = dataset.annotate("k", label_field="ground_truth", task_size=2)
+    backend = dataset.backends["fake"]
+    dataset.store.delete_samples(dataset.sample_ids)  # the run's samples deleted from the dataset
+    again = dataset.load_annotation_results("k")
+    assert again.task_ids == results.task_ids and len(again.frame_id_map) == 2
+    assert [s.task_id for s in again.get_status()] == results.task_ids
+    again.cleanup()
+    assert backend.server.tasks == {} and dataset.registry.get_run("quickstart", "k").status is RunStatus.CLEANED_UP

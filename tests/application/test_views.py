@@ -83,6 +83,8 @@ def test_a_view_loads_the_annotations_of_the_run_it_sent():
     run = ds.registry.get_run("ds", "k")
     (task,) = run.tasks.values()
     ds.backends["fake"].server.edits[task.task_id] = []  # the annotator deleted every label
-    assert ds.load_annotation_view("k").load_annotations("k", unexpected="ignore", cleanup=True) is None
+    report = ds.load_annotation_view("k").load_annotations("k", unexpected="ignore", cleanup=True)
+    assert report == {} and not report  # nothing returned, as FiftyOne returns nothing; the figures are attributes
+    assert (report.deleted, report.added, report.missing_tasks) == (3, 0, ())
     assert [len(s.fields["gt"]) for s in ds.iter_samples()] == [0, 0, 0, 3]
     assert ds.last_load.summary.deleted == 3 and ds.registry.get_run("ds", "k").status.value == "cleaned_up"
