@@ -48,12 +48,16 @@ class CvatTask:
     sizes: tuple[tuple[int, int], ...]  # (width, height) per frame
 
 
-def read_cvat(annotator: ScriptedAnnotator, task_id: int) -> CvatTask:
-    """The task's rectangles as CVAT's REST API returns them."""
-    labels = {label["id"]: label for label in annotator.labels(task_id).values()}
+def frame_sizes(annotator: ScriptedAnnotator, task_id: int) -> tuple[tuple[int, int], ...]:
     meta = annotator.client.get(f"/api/tasks/{task_id}/data/meta")
     meta.raise_for_status()
-    sizes = tuple((f["width"], f["height"]) for f in meta.json()["frames"])
+    return tuple((f["width"], f["height"]) for f in meta.json()["frames"])
+
+
+def read_cvat(annotator: ScriptedAnnotator, task_id: int, sizes: tuple[tuple[int, int], ...] | None = None) -> CvatTask:
+    """The task's rectangles as CVAT's REST API returns them (``sizes``: the frames' sizes, if known)."""
+    labels = {label["id"]: label for label in annotator.labels(task_id).values()}
+    sizes = sizes or frame_sizes(annotator, task_id)
     boxes = []
     for shape in annotator.annotations(task_id)["shapes"]:
         assert shape["type"] == "rectangle", f"the model only draws rectangles, CVAT holds {shape}"
@@ -66,11 +70,15 @@ def read_cvat(annotator: ScriptedAnnotator, task_id: int) -> CvatTask:
     return CvatTask(tuple(boxes), sizes)
 
 
-def dataset_frames(dataset: Dataset, key: str, task_id: int, field: str) -> dict[int, list[Detection]]:
-    """Each task frame's labels in ``field``, through the run's frame map."""
-    frame_map = dataset.load_annotation_results(key).frame_id_map[task_id]
+def task_frames(dataset: Dataset, key: str, task_id: int) -> dict[int, str]:
+    """The task's frame -> sample id map, as the run's results give it."""
+    return {frame: ref["sample_id"] for frame, ref in dataset.load_annotation_results(key).frame_id_map[task_id].items()}
+
+
+def dataset_frames(dataset: Dataset, frames: Mapping[int, str], field: str) -> dict[int, list[Detection]]:
+    """Each task frame's labels in ``field`` (``frames``: `task_frames`)."""
     by_sample = {s.id: labels_in(s.fields.get(field)) for s in dataset.iter_samples()}
-    return {frame: list(by_sample[ref["sample_id"]]) for frame, ref in frame_map.items()}
+    return {frame: list(by_sample[sample_id]) for frame, sample_id in frames.items()}
 
 
 def pixels(label: Detection, size: tuple[int, int]) -> tuple[float, float, float, float]:

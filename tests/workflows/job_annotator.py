@@ -2,7 +2,8 @@
 
 `ScriptedAnnotator` sends every PATCH to the task; an annotator in CVAT's UI works in one job at a
 time and saves there (``PATCH /api/jobs/{id}/annotations``), where CVAT checks the frame against
-the job's range. Reading stays task-wide.
+the job's range. Reading stays task-wide. A task's labels and jobs do not change while annotators
+work, so each is read once.
 """
 
 from __future__ import annotations
@@ -13,10 +14,22 @@ from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
 
 
 class JobAnnotator(ScriptedAnnotator):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._labels: dict[int, dict[str, dict[str, Any]]] = {}
+        self._jobs: dict[int, list[dict[str, Any]]] = {}
+
+    def labels(self, task_id: int) -> dict[str, dict[str, Any]]:
+        if task_id not in self._labels:
+            self._labels[task_id] = super().labels(task_id)
+        return self._labels[task_id]
+
     def jobs(self, task_id: int) -> list[dict[str, Any]]:
-        answer = self.client.get("/api/jobs", params={"task_id": task_id, "page_size": 100})
-        answer.raise_for_status()
-        return answer.json()["results"]
+        if task_id not in self._jobs:
+            answer = self.client.get("/api/jobs", params={"task_id": task_id, "page_size": 100})
+            answer.raise_for_status()
+            self._jobs[task_id] = answer.json()["results"]
+        return self._jobs[task_id]
 
     def job_of(self, task_id: int, frame: int) -> int:
         for job in self.jobs(task_id):

@@ -17,7 +17,7 @@ from annoflow.adapters.label_stores import InMemoryLabelStore
 from annoflow.adapters.quickstart import load_quickstart
 from annoflow.application.dataset import Dataset
 from annoflow.application.runs.registry import RunRegistry
-from tests.workflows.agreement import check_agreement, dataset_frames, read_cvat
+from tests.workflows.agreement import check_agreement, dataset_frames, read_cvat, task_frames
 from tests.workflows.conftest import PASSWORD, USER
 
 
@@ -34,7 +34,7 @@ def annotated(tmp_path_factory, cvat_schema):
                                       password=PASSWORD).task_ids
         with ScriptedAnnotator(simulator.url, USER, PASSWORD) as annotator:
             cvat = read_cvat(annotator, task_id)
-        yield cvat, dataset_frames(dataset, "agree", task_id, "ground_truth")
+        yield cvat, dataset_frames(dataset, task_frames(dataset, "agree", task_id), "ground_truth")
     simulator.close()
     assert not cvat_schema.take_problems()
 

@@ -15,7 +15,7 @@ from annoflow.adapters import wiring
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
 from annoflow.adapters.quickstart import load_quickstart
 from annoflow.domain.labels import labels_in
-from tests.workflows.agreement import check_agreement, dataset_frames, read_cvat
+from tests.workflows.agreement import check_agreement, dataset_frames, read_cvat, task_frames
 from tests.workflows.conftest import PASSWORD, USER
 
 KEY = "iterative"
@@ -32,6 +32,7 @@ class Workflow:
         load_quickstart(self.dataset.store, tmp_path / "media", num_samples=3, image_size=(96, 64))
         self.originals = {l.id for s in self.dataset.iter_samples() for l in labels_in(s.fields[FIELD])}
         (self.task_id,) = self.dataset.annotate(KEY, label_field=FIELD, **self.login).task_ids
+        self.frames = task_frames(self.dataset, KEY, self.task_id)
         self.annotator = ScriptedAnnotator(cvat_sim.url, USER, PASSWORD)
         self.known: dict[int, str] = {}
 
@@ -42,7 +43,7 @@ class Workflow:
         counts = summary.added, summary.edited, summary.deleted
         cvat = read_cvat(self.annotator, self.task_id)
         try:
-            self.known = check_agreement(cvat, dataset_frames(self.dataset, KEY, self.task_id, FIELD), self.known)
+            self.known = check_agreement(cvat, dataset_frames(self.dataset, self.frames, FIELD), self.known)
         except AssertionError as problem:
             raise AssertionError(f"the load merged (added, edited, deleted) = {counts}; {problem}") from None
         return counts
