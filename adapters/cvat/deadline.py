@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import ssl
 import time
 import typing
@@ -117,17 +118,25 @@ class _BoundedBody(httpx.SyncByteStream):
         self._inner.close()
 
 
+@functools.lru_cache(maxsize=1)
+def _tls_context() -> ssl.SSLContext:
+    """httpx's default TLS context, made once per process: loading the CA bundle takes 50 ms, which every
+    connection to CVAT (an annotate(), a load, a cleanup) paid twice; a context is safe to share."""
+    return httpx.create_ssl_context()
+
+
 class DeadlineTransport(httpx.HTTPTransport):
     """httpx's HTTP transport whose every exchange ends by ``timeouts.deadline``."""
 
     def __init__(self, timeouts: Timeouts) -> None:
-        super().__init__(retries=0)
+        context = _tls_context()
+        super().__init__(verify=context, retries=0)
         self.timeouts = timeouts
         # httpx has no way to hand httpcore a network backend: give its pool one built the same
         # way (httpx's default limits and TLS context), on our bounded sockets.
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
