@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 from annoflow.adapters import wiring
-from annoflow.application.audit import dataset_history, run_history
+from annoflow.application.audit import change_lines, dataset_history, run_history
 from annoflow.application.ports.label_store import DuplicateSampleError
 
 EXIT_ERROR = 2
@@ -152,6 +152,9 @@ def _audit(args: argparse.Namespace) -> int:
         print(f"run {run.key!r} ({state}, id {run.id}):")
         for entry in entries:
             print(f"  {entry}")
+        if args.details:
+            for line in change_lines(registry.iter_history(run.id, details=True), only_load=args.load):
+                print(f"    {line}")
     return 0
 
 
@@ -255,8 +258,13 @@ def build_parser() -> argparse.ArgumentParser:
         "audit", formatter_class=formatter, help="replay runs' events as a readable history",
         description="Every event of a run (or of every run the dataset ever had, deleted ones included), oldest "
                     "first; each load summed into one line of what it added, edited, deleted and rejected.",
-        epilog="examples:\n  annoflow audit\n  annoflow audit my_run --dataset quickstart")
+        epilog="examples:\n  annoflow audit\n  annoflow audit my_run --dataset quickstart\n"
+               "  annoflow audit my_run --details --load 3f2a9c1b7d40")
     audit.add_argument("key", nargs="?", help="one run (default: every run the dataset ever had)")
+    audit.add_argument("--details", action="store_true",
+                       help="after each run's history, every change its loads made and every edit they refused, "
+                            "one line each, read page by page from the tasks' ledgers")
+    audit.add_argument("--load", metavar="LOAD_ID", help="with --details: only this load's changes")
     _dataset_option(audit)
     audit.set_defaults(handler=_audit)
     return parser

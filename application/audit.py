@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -146,3 +146,35 @@ def dataset_history(registry: RunRegistry, dataset: str) -> Sequence[tuple[Annot
         (registry.get_run_by_id(run_id), run_history(registry, run_id))
         for run_id in registry.run_ids(dataset, include_deleted=True)
     ]
+
+
+def _label_text(change: Any) -> str:
+    if change.is_scalar:
+        return f"value {change.value!r}" if change.value is not None else "its value"
+    label = change.label
+    name = getattr(label, "label", None)
+    return f"{type(label).__name__ if label is not None else 'label'} {change.label_id}" + (f" {name!r}" if name else "")
+
+
+def change_lines(events: Iterable[Any], only_load: str | None = None) -> Iterator[str]:
+    """One line per change a load made and per edit it refused, as a run's detailed history streams
+    them (its events with each task's LabelMerged and Rejected after the task's ShapesImported):
+    nothing is held but the line being made."""
+    task_id = load_id = None
+    for event in events:
+        name = type(event).__name__
+        if name == "ShapesImported":
+            task_id, load_id = event.task_id, event.load_id
+            continue
+        if name not in ("LabelMerged", "Rejected") or (only_load is not None and event.load_id != only_load):
+            continue
+        where = f"load {event.load_id}, task {getattr(event, 'task_id', task_id)}"
+        if name == "LabelMerged":
+            change = event.change
+            frame = f", frame {change.frame}" if change.frame is not None else ""
+            yield (f"{where}: {change.action.value} {_label_text(change)} in {change.field!r} "
+                   f"of sample {change.sample_id}{frame}")
+        else:
+            refused = event.rejection
+            sample = f"sample {refused.sample_id}" if refused.sample_id is not None else "no sample"
+            yield f"{where}: refused ({refused.rule}) on {sample}, field {refused.field!r}: {refused.attempted}"
