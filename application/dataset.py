@@ -7,6 +7,8 @@ Method names follow FiftyOne's (``list_annotation_runs``,
 from __future__ import annotations
 
 import datetime
+import functools
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,8 +22,8 @@ from annoflow.application.progress import ProgressFactory, ProgressOption, given
 from annoflow.application.results import AnnotationResults
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.application.secrets import seal_connection, seal_credentials
-from annoflow.application.views import DatasetView, SampleCollection, Stage
-from annoflow.domain.annotation_run import AnnotationRun
+from annoflow.application.views import RUN_MANAGEMENT, DatasetView, SampleCollection, Stage
+from annoflow.domain.annotation_run import AnnotationRun, RunStatus
 from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.samples import MediaType
 
@@ -309,16 +311,30 @@ class Dataset(SampleCollection):
         """
         self.registry.rename_run(self.name, anno_key, new_anno_key)
 
-    def delete_annotation_run(self, anno_key: str) -> None:
-        """Delete the run's record only: labels and the CVAT tasks stay as they are (call the
-        results' ``cleanup()`` first to delete the tasks). Its events stay for the audit trail.
+    def delete_annotation_run(self, anno_key: str, cleanup: bool = False, **connection: Any) -> None:
+        """Delete the run's record: its labels stay as they are, and its events stay for the audit
+        trail. The CVAT tasks stay too, as FiftyOne leaves them, unless ``cleanup=True``; an upload
+        that never finished leaves tasks nobody can use, so deleting it without a cleanup warns.
 
         Args:
             anno_key: the run's key.
+            cleanup: whether to delete the run's CVAT tasks (and the projects it made) first, as
+                the results' ``cleanup()`` does.
+            **connection: connection settings for that cleanup (url, credentials), as
+                ``load_annotation_results`` takes them.
 
         Raises:
             RunError: the dataset has no run with this key.
         """
+        run = self.registry.get_run(self.name, anno_key)
+        if cleanup:
+            self.load_annotation_results(anno_key, **connection).cleanup()
+        elif run.status is RunStatus.REQUESTED and (run.tasks or run.started_tasks or run.created_projects):
+            left = sorted({*run.tasks, *run.started_tasks})
+            warnings.warn(f"run {anno_key!r} never finished its upload and leaves tasks {left}"
+                          + (f" and projects {list(run.created_projects)}" if run.created_projects else "")
+                          + f" on the server: delete_annotation_run({anno_key!r}, cleanup=True) removes them too",
+                          UserWarning, stacklevel=2)
         self.registry.delete_run(self.name, anno_key)
 
     def delete_annotation_runs(self) -> None:
@@ -345,3 +361,8 @@ class Dataset(SampleCollection):
 def _given(**options: Any) -> dict[str, Any]:
     """The options given (not None): one not given keeps the value recorded at annotate()."""
     return {name: value for name, value in options.items() if value is not None}
+
+
+# A view's run management is its dataset's: the same signature and docstring.
+for _name in RUN_MANAGEMENT:
+    functools.update_wrapper(getattr(DatasetView, _name), getattr(Dataset, _name), updated=())

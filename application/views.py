@@ -408,12 +408,34 @@ class SampleCollection:
         return [_field_value(s, path) for s in self.iter_samples(fields=[field])]
 
 
+# The runs a view's dataset holds, managed from the view as FiftyOne offers it on every collection.
+RUN_MANAGEMENT = ("list_annotation_runs", "has_annotation_run", "get_annotation_info", "load_annotation_results",
+                  "load_annotation_view", "rename_annotation_run", "delete_annotation_run", "delete_annotation_runs")
+
+
+def _on_the_dataset(name: str) -> Callable[..., Any]:
+    def method(self: "DatasetView", *args: Any, **kwargs: Any) -> Any:
+        return getattr(self.dataset, name)(*args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name  # the dataset's signature and docstring are copied onto it
+    return method
+
+
 @attrs.frozen(eq=False)
 class DatasetView(SampleCollection):
     """A dataset seen through stages; cheap to build, evaluated on use."""
 
     dataset: Dataset
     stages: tuple[Stage, ...] = ()
+
+    list_annotation_runs = _on_the_dataset("list_annotation_runs")
+    has_annotation_run = _on_the_dataset("has_annotation_run")
+    get_annotation_info = _on_the_dataset("get_annotation_info")
+    load_annotation_results = _on_the_dataset("load_annotation_results")
+    load_annotation_view = _on_the_dataset("load_annotation_view")
+    rename_annotation_run = _on_the_dataset("rename_annotation_run")
+    delete_annotation_run = _on_the_dataset("delete_annotation_run")
+    delete_annotation_runs = _on_the_dataset("delete_annotation_runs")
 
     @property
     def store(self) -> "LabelStore":  # type: ignore[override]

@@ -94,3 +94,26 @@ def test_results_status_and_cleanup_work_from_the_runs_record_when_its_samples_a
     assert [s.task_id for s in again.get_status()] == results.task_ids
     again.cleanup()
     assert backend.server.tasks == {} and dataset.registry.get_run("quickstart", "k").status is RunStatus.CLEANED_UP
+
+
+def test_run_management_works_on_views_too(dataset):
+    view = dataset.take(2, seed=1)
+    view.annotate("k", label_field="ground_truth")
+    assert view.list_annotation_runs() == ["k"] and view.has_annotation_run("k")
+    assert view.get_annotation_info("k").key == "k" and view.load_annotation_results("k").task_ids
+    assert sorted(view.load_annotation_view("k").sample_ids) == sorted(view.sample_ids)
+    view.rename_annotation_run("k", "k2")
+    assert dataset.list_annotation_runs() == ["k2"]
+    view.delete_annotation_run("k2", cleanup=True)  # the tasks go with the record
+    assert dataset.list_annotation_runs() == [] and dataset.backends["fake"].server.tasks == {}
+
+
+def test_deleting_an_unfinished_upload_without_its_cleanup_says_what_it_leaves(dataset):
+    backend = dataset.backends["fake"]
+    backend.server.fail_fill_of_plan = 1
+    with pytest.raises(ConnectionError):
+        dataset.annotate("k", label_field="ground_truth", task_size=2)
+    with pytest.warns(UserWarning, match=r"run 'k' never finished its upload and leaves tasks \[\d+, \d+\] on the "
+                                         r"server: delete_annotation_run\('k', cleanup=True\) removes them too"):
+        dataset.delete_annotation_run("k")
+    assert not dataset.has_annotation_run("k") and backend.server.tasks  # left, as the warning says
