@@ -108,7 +108,20 @@ class CVATClient:
         logger.debug("%s %s: HTTP %d", method, response.request.url.path, response.status_code)
         if response.is_success or response.status_code in expect:
             return response
+        if response.status_code == 404 and self.settings.organization and self._organization_unknown():
+            raise CVATNotFoundError(
+                f"CVAT has no organization {self.settings.organization!r} (or this user is no member of it): "
+                "pass the slug of one the user belongs to, or no organization", status=404, method=method,
+                url=self._url(url))
         raise error_for(response.status_code, response.content, method, self._url(url))
+
+    def _organization_unknown(self) -> bool:
+        """CVAT answers 404 to every request made in an organization it does not know (or the user is
+        not in): asking who the user is tells that apart from an object that is not there."""
+        try:
+            return self.http.get("/api/users/self").status_code == 404
+        except httpx.HTTPError:
+            return False
 
     def _url(self, url: str) -> str:
         return url if url.startswith("http") else f"{self.settings.base_url}{url}"

@@ -11,6 +11,7 @@ import socket
 import pytest
 
 from annoflow.adapters.cvat.errors import CVATAuthError, CVATError
+from annoflow.adapters.cvat_sim.testing import USER
 from annoflow.application.audit import dataset_history
 from annoflow.domain.annotation_run import RunStatus
 
@@ -55,3 +56,14 @@ def test_a_task_the_server_refused_to_make_frees_the_key_too(dataset, login, cva
         dataset.annotate("k", label_field="ground_truth", **login)
     assert not dataset.has_annotation_run("k") and cvat_sim.state.tasks == {}
     assert dataset.annotate("k", label_field="ground_truth", **login).task_ids
+
+
+def test_an_unknown_organization_is_named_and_a_known_one_is_remembered_for_cleanup(dataset, login, cvat_sim):
+    cvat_sim.state.add_organization("team", USER)
+    with pytest.raises(CVATError, match="CVAT has no organization 'tema' \\(or this user is no member of it\\)"):
+        dataset.annotate("k", label_field="ground_truth", organization="tema", **login)
+    assert not dataset.has_annotation_run("k")  # nothing was made: the corrected call may use the key
+    results = dataset.annotate("k", label_field="ground_truth", organization="team", **login)
+    assert results.task_ids and cvat_sim.state.tasks
+    dataset.load_annotation_results("k", **login).cleanup()  # no organization given: the run's is used
+    assert cvat_sim.state.tasks == {}
