@@ -89,11 +89,13 @@ class _LoadTally:
         self.tasks: list[int] = []
         self.unchanged = 0
         self.completed = False
+        self.jobs: str | None = None
 
     def entry(self) -> AuditEntry:
         parts = [f"{self.counts[k]} {k}" for k in ("added", "edited", "deleted", "rejected")]
         status = "" if self.completed else " (not completed: the next load finishes it)"
         unchanged = f", {_plural(self.unchanged, 'task')} unchanged" if self.unchanged else ""
+        unchanged += f", jobs with {self.jobs} only" if self.jobs else ""
         return AuditEntry(
             self.started,
             "load",
@@ -131,6 +133,7 @@ def audit_entries(events: Iterable[Any]) -> list[AuditEntry]:
                 entries.append(tally)
             tally.completed = True
             tally.unchanged = summary.unchanged_tasks
+            tally.jobs = getattr(summary, "jobs", None)
         else:
             entries.append(AuditEntry(event.timestamp, name, _describe(event)))
     return [e.entry() if isinstance(e, _LoadTally) else e for e in entries]

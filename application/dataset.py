@@ -147,6 +147,8 @@ class Dataset(SampleCollection):
         progress: ProgressOption = None,
         *,
         max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME,
+        job_stage: str | None = None,
+        job_state: str | None = None,
         url: str | None = None,
         username: str | None = None,
         password: str | None = None,
@@ -181,6 +183,11 @@ class Dataset(SampleCollection):
                 ``max_objects_per_frame``), as an object the server sends malformed is (rule
                 ``malformed``); both are recorded as the run's ``Rejected`` events, and the labels
                 those objects stand for are kept as they are.
+            job_stage: merge only the jobs in this stage (``"annotation"``, ``"validation"`` or
+                ``"acceptance"``); a later load merges the rest, exactly once. annoflow's own: FiftyOne
+                merges every job.
+            job_state: merge only the jobs in this state (``"new"``, ``"in progress"``,
+                ``"rejected"`` or ``"completed"``), likewise.
             url: CVAT's address (default: the one recorded at annotate()).
             username: the CVAT user (else the environment, a config file, or a terminal prompt).
             password: the user's password (never recorded, logged or shown).
@@ -205,7 +212,7 @@ class Dataset(SampleCollection):
         connection = {**_given(url=url, username=username, password=password, email=email, headers=headers), **kwargs}
         result = Loader(self.store, self.registry, self.backends, progress=self._progress(progress)).load(
             self.name, anno_key, unexpected=unexpected, cleanup=cleanup, dest_field=dest_field,
-            max_objects_per_frame=max_objects_per_frame, **connection)
+            max_objects_per_frame=max_objects_per_frame, job_stage=job_stage, job_state=job_state, **connection)
         self.last_load = result
         return LoadReport(result, returned=unexpected == "return")
 

@@ -26,9 +26,12 @@ import attrs
 
 from annoflow.application.annotate import PLAN_OPTIONS, pick_backend
 from annoflow.application.ports.annotation_backend import (
+    JOB_STAGES,
+    JOB_STATES,
     MAX_OBJECTS_PER_FRAME,
     AnnotationBackend,
     BackendSession,
+    DownloadedTask,
     TaskGoneError,
     UnexpectedLabel,
     UploadRequest,
@@ -93,6 +96,26 @@ def store_changes(changes: Sequence[MergedChange]) -> list[LabelChange]:
         else:
             out.append(PutLabel(change.sample_id, change.field, change.label, change.frame))
     return out
+
+
+def _job_filter(stage: str | None, state: str | None) -> str | None:
+    """The jobs a load merges, as it is recorded ("stage=validation", ...), or None for all of them."""
+    if stage is not None and stage not in JOB_STAGES:
+        raise ValueError(f"job_stage must be one of {', '.join(JOB_STAGES)}, got {stage!r}")
+    if state is not None and state not in JOB_STATES:
+        raise ValueError(f"job_state must be one of {', '.join(JOB_STATES)}, got {state!r}")
+    parts = [f"stage={stage}" if stage else "", f"state={state}" if state else ""]
+    return ",".join(p for p in parts if p) or None
+
+
+def _within(downloaded: DownloadedTask, samples: frozenset[str], jobs: str) -> DownloadedTask:
+    """What a download shows on some samples only. Its digest names the choice of jobs, so a later load
+    of all jobs sees the task as changed and merges the rest (what was merged merges to nothing)."""
+    return attrs.evolve(
+        downloaded, digest=f"{downloaded.digest}|{jobs}",
+        imported=[i for i in downloaded.imported if i.sample_id in samples],
+        unexpected=[u for u in downloaded.unexpected if u.sample_id in samples],
+        values=[v for v in downloaded.values if v.sample_id in samples])
 
 
 class _TaskSource:
@@ -178,9 +201,10 @@ class Loader:
 
     def load(self, dataset: str, key: str, *, unexpected: str = "prompt", cleanup: bool = False,
              dest_field: str | Mapping[str, str] | None = None, max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME,
-             **connection: Any) -> LoadResult:
+             job_stage: str | None = None, job_state: str | None = None, **connection: Any) -> LoadResult:
         if unexpected not in UNEXPECTED:
             raise ValueError(f"unexpected must be one of {', '.join(UNEXPECTED)}, got {unexpected!r}")
+        jobs = _job_filter(job_stage, job_state)
         if type(max_objects_per_frame) is not int or max_objects_per_frame < 1:
             raise ValueError(f"max_objects_per_frame must be a positive integer, got {max_objects_per_frame!r}")
         run = self.registry.get_run(dataset, key)
@@ -215,8 +239,11 @@ class Loader:
                 owed = unexpected == "return" and run.imported_by_unfinished_load(task_id)
                 tasks.note(f"task {task_id}: downloading")
                 try:
+                    chosen = session.frames_of_jobs(task_id, stage=job_stage, state=job_state) if jobs else None
+                    if chosen is not None and not chosen:
+                        continue  # none of the task's jobs is in that stage or state
                     downloaded = session.download_task(request, task_id, source.provenance, source.originals,
-                                                       None if owed else applied,
+                                                       None if owed or jobs else applied,
                                                        max_objects_per_frame=max_objects_per_frame)
                 except TaskGoneError:
                     missing.append(task_id)
@@ -224,6 +251,11 @@ class Loader:
                     warnings.warn(f"task {task_id} of run {run.key!r} no longer exists on the server: skipped, "
                                   "its labels in the dataset are left as they are", stacklevel=3)
                     continue
+                shown = None
+                if chosen is not None and not downloaded.unchanged:  # only what the chosen jobs show
+                    frames = source.provenance().frames
+                    shown = frozenset(frames[i].sample_id for i in chosen if 0 <= i < len(frames))
+                    downloaded = _within(downloaded, shown, jobs)
                 if downloaded.unchanged or run.is_unchanged(task_id, downloaded.digest):
                     if owed:
                         for stray in downloaded.unexpected:
@@ -240,7 +272,8 @@ class Loader:
                     strays.setdefault(stray.label_type, []).append(stray)
                 tasks.note(f"task {task_id}: merging")
                 seed = str(source.ledger.id)  # new labels' ids follow from their objects: never a copy
-                changes, refused = merge_task(run.label_schema, source.provenance(), source.samples,
+                merging = source.samples if shown is None else {i: s for i, s in source.samples.items() if i in shown}
+                changes, refused = merge_task(run.label_schema, source.provenance(), merging,
                                               downloaded.imported, dest, downloaded.values, scalar_kinds, id_seed=seed,
                                               unread=downloaded.unread)
                 refused = [*downloaded.unread, *refused]  # objects not read are recorded as refusals too
@@ -258,7 +291,7 @@ class Loader:
                 rejections.extend(refused)
             counts["unexpected"] = sum(len(v) for v in strays.values())
             summary = LoadSummary(load_id, counts["added"], counts["edited"], counts["deleted"],
-                                  counts["rejected"], counts["unexpected"], counts["unchanged"], missing)
+                                  counts["rejected"], counts["unexpected"], counts["unchanged"], missing, jobs)
             run.complete_load(summary)
             if cleanup:
                 # saved with LoadCompleted: a crash while deleting leaves a cleanup to finish

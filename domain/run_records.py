@@ -251,3 +251,5 @@ class LoadSummary:
     unchanged_tasks: int = 0
     # Tasks the server no longer has (deleted there): skipped, as FiftyOne skips them.
     missing_tasks: tuple[int, ...] = attrs.field(default=(), converter=_tuple)
+    # The jobs the load merged when it merged only some ("stage=validation", "state=completed"); None: all.
+    jobs: str | None = None

@@ -427,6 +427,13 @@ class CVATSession(BackendSession):
             ))
         return statuses
 
+    def frames_of_jobs(self, task_id: int, *, stage: str | None = None, state: str | None = None) -> frozenset[int]:
+        frames: set[int] = set()
+        for job in self.client.jobs(task_id):
+            if (stage is None or job.get("stage") == stage) and (state is None or job.get("state") == state):
+                frames.update(range(job["start_frame"], job["stop_frame"] + 1))
+        return frozenset(frames)
+
     def describe_task(self, task_id: int) -> RemoteTask | None:
         try:
             task = self.client.task(task_id)

@@ -26,6 +26,11 @@ from annoflow.domain.samples import MediaType, Sample
 from annoflow.domain.task_plan import TaskPlan
 
 
+# A job's stage and state in the annotation workflow (CVAT's words, which FiftyOne's users know):
+# load_annotations(job_stage=..., job_state=...) merges only the jobs in them.
+JOB_STAGES = ("annotation", "validation", "acceptance")
+JOB_STATES = ("new", "in progress", "rejected", "completed")
+
 # How many objects a load reads on one frame (load_annotations()'s max_objects_per_frame): more than
 # people draw on one image, and a bound on what one answer of a broken or hostile server can cost.
 MAX_OBJECTS_PER_FRAME = 10_000
@@ -245,6 +250,11 @@ class BackendSession(abc.ABC):
     @abc.abstractmethod
     def task_statuses(self, task_ids: Sequence[int]) -> list[TaskStatus]:
         """Status of each task and its jobs."""
+
+    def frames_of_jobs(self, task_id: int, *, stage: str | None = None, state: str | None = None) -> frozenset[int]:
+        """The task's frames (0-based, in the task) whose jobs are in this stage and state, for a load
+        that merges only those (``load_annotations(job_stage=..., job_state=...)``)."""
+        raise BackendConfigError([f"this annotation backend cannot select jobs by stage or state"])
 
     @abc.abstractmethod
     def describe_task(self, task_id: int) -> RemoteTask | None:
