@@ -90,12 +90,14 @@ class _LoadTally:
         self.unchanged = 0
         self.completed = False
         self.jobs: str | None = None
+        self.painted = 0
 
     def entry(self) -> AuditEntry:
         parts = [f"{self.counts[k]} {k}" for k in ("added", "edited", "deleted", "rejected")]
         status = "" if self.completed else " (not completed: the next load finishes it)"
         unchanged = f", {_plural(self.unchanged, 'task')} unchanged" if self.unchanged else ""
         unchanged += f", jobs with {self.jobs} only" if self.jobs else ""
+        unchanged += f", {self.painted} box(es) or polygon(s) painted into masks" if self.painted else ""
         return AuditEntry(
             self.started,
             "load",
@@ -134,6 +136,7 @@ def audit_entries(events: Iterable[Any]) -> list[AuditEntry]:
             tally.completed = True
             tally.unchanged = summary.unchanged_tasks
             tally.jobs = getattr(summary, "jobs", None)
+            tally.painted = getattr(summary, "painted", 0)
         else:
             entries.append(AuditEntry(event.timestamp, name, _describe(event)))
     return [e.entry() if isinstance(e, _LoadTally) else e for e in entries]

@@ -79,6 +79,7 @@ class LoadReport(dict[str, list[UnexpectedLabel]]):
     unexpected = property(lambda self: self.summary.unexpected, doc="labels found outside the run's schema")
     unchanged_tasks = property(lambda self: self.summary.unchanged_tasks, doc="tasks unchanged since the last load")
     missing_tasks = property(lambda self: self.summary.missing_tasks, doc="tasks the server no longer has")
+    painted = property(lambda self: self.summary.painted, doc="boxes and polygons painted into segmentation masks")
 
     def __repr__(self) -> str:
         s = self.summary
@@ -219,7 +220,7 @@ class Loader:
         scalar_kinds = self._scalar_kinds(run, dest)
         self._finish_unapplied(run)
         load_id = uuid.uuid4().hex[:12]
-        counts = {"added": 0, "edited": 0, "deleted": 0, "rejected": 0, "unexpected": 0, "unchanged": 0}
+        counts = {"added": 0, "edited": 0, "deleted": 0, "rejected": 0, "unexpected": 0, "unchanged": 0, "painted": 0}
         rejections: list[Any] = []
         strays: dict[str, list[UnexpectedLabel]] = {}
         targets: dict[str, str | None] = {}  # label type -> the field its unexpected labels go to
@@ -288,10 +289,12 @@ class Loader:
                 for change in changes:
                     counts[change.action.value] += 1
                 counts["rejected"] += len(refused)
+                counts["painted"] += downloaded.painted
                 rejections.extend(refused)
             counts["unexpected"] = sum(len(v) for v in strays.values())
             summary = LoadSummary(load_id, counts["added"], counts["edited"], counts["deleted"],
-                                  counts["rejected"], counts["unexpected"], counts["unchanged"], missing, jobs)
+                                  counts["rejected"], counts["unexpected"], counts["unchanged"], missing, jobs,
+                                  counts["painted"])
             run.complete_load(summary)
             if cleanup:
                 # saved with LoadCompleted: a crash while deleting leaves a cleanup to finish

@@ -253,3 +253,5 @@ class LoadSummary:
     missing_tasks: tuple[int, ...] = attrs.field(default=(), converter=_tuple)
     # The jobs the load merged when it merged only some ("stage=validation", "state=completed"); None: all.
     jobs: str | None = None
+    # Boxes and polygons annotators drew with a segmentation's class, painted into its masks.
+    painted: int = 0

@@ -361,7 +361,8 @@ class CVATSession(BackendSession):
             del raw
             data, unchanged = split_unchanged(answer.objects, task, originals, uploaders, server, sizes)
             checked = check_objects(data, frames=len(task.frames), claim=claim)
-            found, strays, refused = Downloader(request.label_schema, server).read(checked.objects, sizes)
+            downloader = Downloader(request.label_schema, server)
+            found, strays, refused = downloader.read(checked.objects, sizes)
         by_cvat_id = dict(zip(task.uploaded.cvat_ids, task.uploaded.label_ids))
         sample_of = dict(zip(task.uploaded.label_ids, task.uploaded.sample_ids))
         imported = [ImportedLabel(field, sample_id, label, label_id, (cvat_id,))
@@ -391,7 +392,8 @@ class CVATSession(BackendSession):
                                               f"a {stray.body.get('type', 'tag')} of {class_name!r} on frame {stray.frame}",
                                               f"{stray.cvat_type}:{stray.cvat_id}"))
         unread = rejections(task, [*answer.refused, *checked.refused, *refused], server, lambda: self._job_ranges(task))
-        return DownloadedTask(digest, imported, unexpected, values=imported_values(found, task), unread=unread)
+        return DownloadedTask(digest, imported, unexpected, values=imported_values(found, task), unread=unread,
+                              painted=downloader.painted)
 
     def _job_ranges(self, task: TaskRecord) -> list[JobRange]:
         """(first frame, last frame, job id) of the task's jobs, to name where a refused object is."""

@@ -43,6 +43,7 @@ import numpy as np
 
 from annoflow.adapters.cvat_format import rle
 from annoflow.adapters.cvat_format.answer import Refused
+from annoflow.adapters.cvat_format.paint import PAINTED_TYPES, paint
 from annoflow.adapters.cvat_format.schema import LABEL_ID, SCALAR_VALUE, ServerLabels, object_type
 from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.domain.ids import is_id, new_id
@@ -115,6 +116,7 @@ class Downloader:
         self.schema = schema
         self.labels = labels
         self.names = {spec: name for (_, name), spec in labels.spec_ids.items()}
+        self.painted = 0  # boxes and polygons of mask targets' classes painted into segmentations
 
     def _field(self, name: str) -> FieldSchema:
         return self.schema.field(name)
@@ -145,6 +147,7 @@ class Downloader:
         refused: list[Refused] = []
         parts: dict[tuple[str, int, str], list[tuple[Mapping[str, Any], Polyline]]] = defaultdict(list)
         semantic: dict[tuple[str, int], list[Mapping[str, Any]]] = defaultdict(list)
+        painting: dict[tuple[str, int], list[Mapping[str, Any]]] = defaultdict(list)
         broken: set[tuple[str, int, str | None]] = set()  # labels with a part refused: not read at all
         for kind, cvat_type in (("tags", "tag"), ("shapes", "shape")):
             for obj in data.get(kind, []):
@@ -156,7 +159,9 @@ class Downloader:
                 if field.label_type == "segmentation":
                     if cvat_type == "shape" and obj.get("type") == "mask":
                         semantic[(field.path, obj["frame"])].append(obj)
-                    else:  # only masks paint pixels: a box or a tag of a mask target's class is a stray
+                    elif cvat_type == "shape" and obj.get("type") in PAINTED_TYPES:
+                        painting[(field.path, obj["frame"])].append(obj)  # painted over the frame's masks
+                    else:  # a tag, or a line or points, of a mask target's class paints nothing: a stray
                         unexpected.append(Unexpected(obj["frame"], cvat_type, obj["id"], obj))
                     continue
                 try:
@@ -179,8 +184,9 @@ class Downloader:
             joined = first.replace(points=tuple(p for _, line in pieces for p in line.points))
             found.append(Imported(path, frame, joined, label_id, "shape", tuple(o["id"] for o, _ in pieces),
                                   tuple(tuple(o["points"]) for o, _ in pieces)))
-        for (path, frame), objects in semantic.items():
-            made_or_refused = self._segmentation(self._field(path), frame, objects, sizes)
+        for path, frame in dict.fromkeys([*semantic, *painting]):
+            made_or_refused = self._segmentation(self._field(path), frame, semantic.get((path, frame), ()), sizes,
+                                                 painting.get((path, frame), ()))
             (found if isinstance(made_or_refused, Imported) else refused).append(made_or_refused)
         return found, unexpected, refused
 
@@ -229,8 +235,9 @@ class Downloader:
         return Imported(field.path, frame, label, label_id, cvat_type, (obj["id"],), (tuple(points),) if points else ())
 
     def _segmentation(self, field: FieldSchema, frame: int, objects: Sequence[Mapping[str, Any]],
-                      sizes: Sequence[Size | None]) -> Imported | Refused:
-        """One frame's mask shapes as one segmentation, or the part that cannot be read (the whole
+                      sizes: Sequence[Size | None], painting: Sequence[Mapping[str, Any]] = ()) -> Imported | Refused:
+        """One frame's mask shapes as one segmentation, with the boxes and polygons drawn with its
+        classes painted over them (see paint.py), or the part that cannot be read (the whole
         segmentation is then not read: a missing part would erase its pixels)."""
         values = {name: value for value, name in field.mask_targets}
         dtype = np.uint8 if max(values.values(), default=0) < 256 else np.uint16
@@ -244,11 +251,19 @@ class Downloader:
             except ValueError as error:
                 return self.refusal(obj, "shapes", error)
             _, label_id = self._attributes(obj, field, cls.class_name)
+        try:
+            width, height = size_of(sizes, frame)
+        except ValueError as error:
+            return self.refusal([*objects, *painting][0], "shapes", error)
         mask = np.zeros((height, width), dtype)
         for value, pixels, left, top in decoded:
             mask[top:top + pixels.shape[0], left:left + pixels.shape[1]][pixels[: height - top, : width - left]] = value
+        for obj in sorted(painting, key=lambda o: (o.get("z_order", 0), o["id"])):  # as CVAT stacks them
+            paint(mask, obj["type"], obj["points"], values[self.labels.classes_by_id[obj["label_id"]].class_name])
+            self.painted += 1
         segmentation = Segmentation(mask=mask, id=label_id or new_id())
-        return Imported(field.path, frame, segmentation, label_id, "shape", tuple(o["id"] for o in objects))
+        return Imported(field.path, frame, segmentation, label_id, "shape",
+                        tuple(o["id"] for o in [*objects, *painting]))
 
 
 def _rectangle(points: Sequence[float], width: int, height: int) -> tuple[float, float, float, float]:

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from annoflow.adapters.cvat_format.download import Size, Unreadable, size_of
+from annoflow.adapters.cvat_format.paint import PAINTED_TYPES
 from annoflow.adapters.cvat_format.schema import LABEL_ID, ServerLabels, object_type
 from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.domain.labels import Label
@@ -50,7 +51,10 @@ def split_unchanged(
     server: ServerLabels,
     sizes: Sequence[Size | None],
 ) -> tuple[dict[str, Any], list[tuple[str, str, Label, str, int]]]:
-    """(the objects left to convert, and (field, sample id, original label, label id, CVAT id) of the unchanged)."""
+    """(the objects left to convert, and (field, sample id, original label, label id, CVAT id) of the unchanged).
+
+    A frame where a box or polygon was drawn with a segmentation's class keeps all its shapes for
+    conversion: they are painted over its masks, which then cannot stand for the original alone."""
     spec_of = {cvat_label: spec for (cvat_label, name), spec in server.spec_ids.items() if name == LABEL_ID}
     claims = Counter(
         _label_id_of(obj, spec_of) for kind in ("tags", "shapes", "tracks") for obj in data.get(kind, ()))
@@ -58,9 +62,13 @@ def split_unchanged(
     uploaded = {label_id: (field, sample_id) for field, label_id, sample_id in zip(up.fields, up.label_ids, up.sample_ids)}
     rest: dict[str, Any] = {**data}
     unchanged = []
+    painted = _painted_frames(data.get("shapes", ()), uploaders, server)
     for kind, cvat_kind in _KINDS:
         left = rest[kind] = []
         for obj in data.get(kind, ()):
+            if kind == "shapes" and isinstance(obj, Mapping) and obj.get("frame") in painted:
+                left.append(obj)
+                continue
             label_id = _label_id_of(obj, spec_of)
             found = _unchanged(obj, kind, label_id, claims, uploaded, originals, uploaders, server, task, sizes)
             if found is None:
@@ -68,6 +76,20 @@ def split_unchanged(
             else:
                 unchanged.append((found[0], found[1], found[2], label_id, obj["id"]))
     return rest, unchanged
+
+
+def _painted_frames(shapes: Any, uploaders: Mapping[str, Uploader], server: ServerLabels) -> set[Any]:
+    """Frames holding a box or polygon drawn with the class of a segmentation field."""
+    segmentation = {path for path, uploader in uploaders.items() if uploader.field.label_type == "segmentation"}
+    if not segmentation:
+        return set()
+    frames = set()
+    for obj in shapes:
+        if isinstance(obj, Mapping) and obj.get("type") in PAINTED_TYPES:  # not yet checked for form
+            cls = server.class_of(obj.get("label_id"), object_type(obj, "shapes"))
+            if cls is not None and cls.field in segmentation:
+                frames.add(obj.get("frame"))
+    return frames
 
 
 def _unchanged(obj: Mapping[str, Any], kind: str, label_id: str | None, claims: Counter, uploaded: Mapping[str, Any],

@@ -134,6 +134,9 @@ class DownloadedTask:
     # names the uploaded label the object stands for, when it tells: the merge keeps that label as
     # it is (`merge_task`'s ``unread``), since its object is still on the server.
     unread: tuple[Rejection, ...] = attrs.field(default=(), converter=tuple)
+    # Boxes and polygons drawn with a segmentation's class, painted into its masks (the merge sees
+    # the segmentation as it now stands).
+    painted: int = 0
 
 
 class TaskGoneError(AnnoflowError, LookupError):
