@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AnnoflowError",
+    "ExpressionError",
+    "F",
+    "ViewExpression",
+    "ViewField",
     "AnnotationInfo",
     "AnnotationResults",
     "CVATAPI",

@@ -36,15 +36,19 @@ from annoflow.application.runs.registry import RunConflictError, RunRegistryLock
 from annoflow.application.views import DatasetView
 from annoflow.domain.annotation_run import RunError, WrongServerError
 from annoflow.domain.errors import AnnoflowError
+from annoflow.domain.expressions import ExpressionError, F, ViewExpression
 from annoflow.domain.label_schema import LabelSchemaError
 from annoflow.domain.task_ledger import LedgerError
 from annoflow.domain.task_plan import TaskPlanError
 
 load_dataset = open_dataset  # FiftyOne's name: ``fo.load_dataset(name)``
+ViewField = F  # FiftyOne's name: ``from fiftyone import ViewField as F``
 
 __all__ = [
     # datasets
     "Dataset", "DatasetView", "list_datasets", "load_dataset", "open_dataset",
+    # view expressions (FiftyOne's ``from fiftyone import ViewField as F``)
+    "F", "ViewExpression", "ViewField",
     # results and info
     "AnnotationInfo", "AnnotationResults", "TaskStatus", "UnexpectedLabel",
     # CVAT's API
@@ -54,5 +58,5 @@ __all__ = [
     "CVATTimeoutError", "CredentialsError", "DuplicateSampleError", "FieldSchemaError", "LabelSchemaError", "MediaNotFoundError",
     "ProjectNotFoundError", "RunConflictError", "RunError", "TaskPlanError", "UnknownSampleError",
     "CVATAnswerError", "CVATSettingsError", "LabelStoreLockedError", "LedgerError", "RunRegistryLockedError", "TaskGoneError",
-    "UnusableMediaError", "WrongServerError",
+    "UnusableMediaError", "WrongServerError", "ExpressionError",
 ]
