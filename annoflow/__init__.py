@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 __all__ = [
     "AnnoflowError",
     "ExpressionError",
+    "EvaluationError",
+    "DetectionResults",
     "F",
     "ViewExpression",
     "ViewField",

@@ -21,6 +21,7 @@ from annoflow.adapters.cvat.errors import (
 from annoflow.adapters.label_stores.sqlite import LabelStoreLockedError
 from annoflow.adapters.wiring import list_datasets, open_dataset
 from annoflow.application.dataset import AnnotationInfo, Dataset
+from annoflow.application.evaluate import DetectionResults, EvaluationError
 from annoflow.application.ports.annotation_backend import (
     BackendConfigError,
     MediaNotFoundError,
@@ -50,7 +51,7 @@ __all__ = [
     # view expressions (FiftyOne's ``from fiftyone import ViewField as F``)
     "F", "ViewExpression", "ViewField",
     # results and info
-    "AnnotationInfo", "AnnotationResults", "TaskStatus", "UnexpectedLabel",
+    "AnnotationInfo", "AnnotationResults", "TaskStatus", "UnexpectedLabel", "DetectionResults",
     # CVAT's API
     "CVATAPI", "connect_to_api",
     # errors
@@ -58,5 +59,5 @@ __all__ = [
     "CVATTimeoutError", "CredentialsError", "DuplicateSampleError", "FieldSchemaError", "LabelSchemaError", "MediaNotFoundError",
     "ProjectNotFoundError", "RunConflictError", "RunError", "TaskPlanError", "UnknownSampleError",
     "CVATAnswerError", "CVATSettingsError", "LabelStoreLockedError", "LedgerError", "RunRegistryLockedError", "TaskGoneError",
-    "UnusableMediaError", "WrongServerError", "ExpressionError",
+    "UnusableMediaError", "WrongServerError", "ExpressionError", "EvaluationError",
 ]

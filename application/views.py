@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from annoflow.application.evaluate import DetectionResults, EvaluationError, evaluate_detections
 from annoflow.application.label_stages import (
     ExcludeFields,
     FilterLabels,
@@ -275,6 +276,40 @@ class SampleCollection:
         """Samples ordered by a field (a label list by its length), an ``F`` expression
         (``F("predictions.detections").length()``) or a callable; samples without a value last."""
         return self._with(SortBy(key, reverse, None if fields is None else tuple(fields)))
+
+    # --- evaluation ---------------------------------------------------------
+
+    def evaluate_detections(
+        self, pred_field: str, gt_field: str = "ground_truth", eval_key: str | None = "eval", iou: float = 0.5,
+        classwise: bool = True, compute_mAP: bool = False, method: str = "coco",  # noqa: N803 - FiftyOne's names
+    ) -> DetectionResults:
+        """Match ``pred_field``'s detections to ``gt_field``'s, COCO style, as FiftyOne's
+        ``evaluate_detections`` (FiftyOne's CVAT guide, "Basic recipe").
+
+        Predictions in decreasing confidence each take the best unmatched ground truth object at
+        IoU >= ``iou`` (of the same class when ``classwise``); an object with ``iscrowd`` set may
+        take several. With an ``eval_key``, each label gets ``eval`` ("tp"/"fp"/"fn"),
+        ``eval_id`` and ``eval_iou`` attributes and each sample ``eval_tp``/``eval_fp``/``eval_fn``
+        counts (named after the key), written in one batch; running it again overwrites them.
+
+        Args:
+            pred_field: the detections field of predictions.
+            gt_field: the detections field of ground truth.
+            eval_key: the name the outcome is written under (None: write nothing).
+            iou: the IoU a match needs.
+            classwise: whether only objects of the same class match.
+            compute_mAP: whether to compute COCO's mAP (``results.mAP()``).
+            method: the evaluation method; only ``"coco"``.
+
+        Returns:
+            The results: ``print_report()``, ``report()``, ``mAP()``.
+
+        Raises:
+            EvaluationError: a field that holds no detections, a bad key, iou or method.
+        """
+        if method != "coco":
+            raise EvaluationError(f"evaluate_detections(): method {method!r} is not supported; use 'coco'")
+        return evaluate_detections(self, pred_field, gt_field, eval_key, iou, classwise, compute_mAP)
 
     # --- annotation ---------------------------------------------------------
 
