@@ -32,6 +32,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AnnoflowError",
+    "ExpressionError",
+    "EvaluationError",
+    "DetectionResults",
+    "F",
+    "ViewExpression",
+    "ViewField",
     "AnnotationInfo",
     "AnnotationResults",
     "CVATAPI",

@@ -21,6 +21,7 @@ from annoflow.adapters.cvat.errors import (
 from annoflow.adapters.label_stores.sqlite import LabelStoreLockedError
 from annoflow.adapters.wiring import list_datasets, open_dataset
 from annoflow.application.dataset import AnnotationInfo, Dataset
+from annoflow.application.evaluate import DetectionResults, EvaluationError
 from annoflow.application.ports.annotation_backend import (
     BackendConfigError,
     MediaNotFoundError,
@@ -36,17 +37,21 @@ from annoflow.application.runs.registry import RunConflictError, RunRegistryLock
 from annoflow.application.views import DatasetView
 from annoflow.domain.annotation_run import RunError, WrongServerError
 from annoflow.domain.errors import AnnoflowError
+from annoflow.domain.expressions import ExpressionError, F, ViewExpression
 from annoflow.domain.label_schema import LabelSchemaError
 from annoflow.domain.task_ledger import LedgerError
 from annoflow.domain.task_plan import TaskPlanError
 
 load_dataset = open_dataset  # FiftyOne's name: ``fo.load_dataset(name)``
+ViewField = F  # FiftyOne's name: ``from fiftyone import ViewField as F``
 
 __all__ = [
     # datasets
     "Dataset", "DatasetView", "list_datasets", "load_dataset", "open_dataset",
+    # view expressions (FiftyOne's ``from fiftyone import ViewField as F``)
+    "F", "ViewExpression", "ViewField",
     # results and info
-    "AnnotationInfo", "AnnotationResults", "TaskStatus", "UnexpectedLabel",
+    "AnnotationInfo", "AnnotationResults", "TaskStatus", "UnexpectedLabel", "DetectionResults",
     # CVAT's API
     "CVATAPI", "connect_to_api",
     # errors
@@ -54,5 +59,5 @@ __all__ = [
     "CVATTimeoutError", "CredentialsError", "DuplicateSampleError", "FieldSchemaError", "LabelSchemaError", "MediaNotFoundError",
     "ProjectNotFoundError", "RunConflictError", "RunError", "TaskPlanError", "UnknownSampleError",
     "CVATAnswerError", "CVATSettingsError", "LabelStoreLockedError", "LedgerError", "RunRegistryLockedError", "TaskGoneError",
-    "UnusableMediaError", "WrongServerError",
+    "UnusableMediaError", "WrongServerError", "ExpressionError", "EvaluationError",
 ]

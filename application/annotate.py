@@ -131,7 +131,7 @@ class Annotator:
         ]
         media_type = items[0].media_type if items else MediaType.IMAGE
         if run is None:
-            schema = self._schema(plan_ids, request.schema_options, media_type, request.backend_options)
+            schema = self._schema(collection, plan_ids, request.schema_options, media_type, request.backend_options)
             plan_options = dict(request.plan_options)
             backend_options = dict(request.backend_options)
         else:  # resume exactly what was requested; only connection settings may come anew
@@ -155,7 +155,7 @@ class Annotator:
                                marker=run.marker, progress=self.progress)
         try:
             with backend.connect(config) as session:
-                self._upload(run, session, upload, plans, resuming=request.resume)
+                self._upload(run, session, upload, plans, collection, resuming=request.resume)
                 if request.launch_editor:
                     self.open_url(session.editor_url(next(iter(run.tasks.values()))))
         except Exception as error:
@@ -187,8 +187,8 @@ class Annotator:
                        f"annotate({run.key!r}, ..., resume=True), or remove it with "
                        f"load_annotation_results({run.key!r}).cleanup()")
 
-    def _schema(self, sample_ids: Sequence[str], options: Mapping[str, Any], media_type: MediaType,
-                backend_options: Mapping[str, Any]) -> LabelSchema:
+    def _schema(self, collection: SampleCollection, sample_ids: Sequence[str], options: Mapping[str, Any],
+                media_type: MediaType, backend_options: Mapping[str, Any]) -> LabelSchema:
         field_schema = self.store.field_schema()
         # A named project may exist and then give the classes: the run may name no field (they are asked
         # for at load time) and new fields without classes (see _follow_project).
@@ -196,7 +196,7 @@ class Annotator:
         # Observe only fields the run may edit, reading nothing else.
         named = _named_fields(options)
         existing = [p for p in field_schema if p in named] if named is not None else []
-        observations = self.store.observe(sample_ids, existing)
+        observations = collection.reader.observe(sample_ids, existing)  # the labels the view shows
         schema = build_label_schema(
             **options, media_type=media_type.value, field_schema=field_schema, observations=observations,
             classes_from_project=project,
@@ -209,7 +209,7 @@ class Annotator:
         return schema
 
     def _upload(self, run: AnnotationRun, session: BackendSession, upload: UploadRequest, plans: list[TaskPlan],
-                resuming: bool) -> None:
+                collection: SampleCollection, resuming: bool) -> None:
         if resuming:
             self._clear_interrupted(run, session)
         upload = self._follow_project(run, session, upload)
@@ -241,7 +241,8 @@ class Annotator:
             task_id = started.pop(plan.index) if plan.index in started else start(plan)
             if position + 1 < len(pending):  # the next task's media go up while this one is filled
                 started[pending[position + 1].index] = start(pending[position + 1])
-            samples = self.store.get_samples(plan.sample_ids, fields=fields + media)  # read as the backend sends
+            # read as the backend sends, and as the view shows them: a filtered view uploads only its labels
+            samples = collection.reader.get_samples(plan.sample_ids, fields=fields + media)
             ledger = run.record_task(session.fill_task(upload, plan, task_id, project, samples))
             self.registry.save_run(run, ledger)  # the task's provenance goes to its own ledger
         run.complete_upload()

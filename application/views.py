@@ -1,9 +1,12 @@
 """Dataset views: the sample selections that the workflows of FiftyOne's CVAT guide annotate.
 
 A view is a dataset plus a chain of stages (select, limit, skip, take, match,
-exists, sort_by), evaluated against the label store when its samples are
-needed. Stages read only the fields they look at, so a view over a large
-dataset never loads labels nobody asked for.
+match_labels, exists, sort_by, filter_labels, select_fields, exclude_fields),
+evaluated against the label store when its samples are needed. Stages read only
+the fields they look at, so a view over a large dataset never loads labels nobody
+asked for. Conditions are Python callables or ``F`` expressions
+(``annoflow.domain.expressions``); the stages that change what a sample shows are
+in ``label_stages``, and each stage reads samples as the stages before it show them.
 """
 
 from __future__ import annotations
@@ -14,9 +17,21 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from annoflow.application.evaluate import DetectionResults, EvaluationError, evaluate_detections
+from annoflow.application.label_stages import (
+    ExcludeFields,
+    FilterLabels,
+    MatchLabels,
+    SelectFields,
+    ShapingStage,
+    Stage,
+    ViewReader,
+    label_ids,
+)
 from annoflow.application.ports.annotation_backend import MAX_OBJECTS_PER_FRAME
 from annoflow.application.progress import ProgressOption
 from annoflow.application.secrets import seal_connection, seal_credentials
+from annoflow.domain.expressions import ExpressionError, ViewExpression, evaluate, fields_read, order_key, truthy
 from annoflow.domain.fields import FieldPath
 from annoflow.domain.labels import LabelList, labels_in
 from annoflow.domain.samples import Sample
@@ -28,15 +43,13 @@ if TYPE_CHECKING:
     from annoflow.application.ports.label_store import LabelStore
     from annoflow.application.results import AnnotationResults
 
+def _check_expression(expr: Any, stage: str) -> None:
+    if not isinstance(expr, ViewExpression):
+        raise ExpressionError(f"{stage}() takes an F expression as its filter, got {expr!r}")
+
+
 # A video option given once for all videos, per video (round robin) or per media path.
 FrameOption = int | Sequence[int] | Mapping[str, int] | None
-
-
-class Stage:
-    """One step of a view: from the ids so far to the ids it keeps, in order."""
-
-    def apply(self, store: "LabelStore", ids: list[str]) -> list[str]:
-        raise NotImplementedError
 
 
 @attrs.frozen
@@ -86,12 +99,17 @@ class Take(Stage):
 
 @attrs.frozen(eq=False)
 class Match(Stage):
-    """Keep samples for which ``predicate(sample)`` is true; only ``fields`` are read."""
+    """Keep samples for which ``predicate(sample)`` is true; only ``fields`` are read. An ``F``
+    expression reads the fields it names."""
 
-    predicate: Callable[[Sample], bool]
+    predicate: Callable[[Sample], bool] | ViewExpression
     fields: tuple[str, ...] | None = None
 
     def apply(self, store: "LabelStore", ids: list[str]) -> list[str]:
+        if isinstance(self.predicate, ViewExpression):
+            expr = self.predicate
+            fields = self.fields if self.fields is not None else tuple(sorted(fields_read(expr, relative_to_sample=True)))
+            return [s.id for s in store.get_samples(ids, fields=fields) if truthy(evaluate(expr, s))]
         return [s.id for s in store.get_samples(ids, fields=self.fields) if self.predicate(s)]
 
 
@@ -126,18 +144,26 @@ class Exists(Stage):
 
 @attrs.frozen(eq=False)
 class SortBy(Stage):
-    """Order by a field's value (label lists by their length) or by ``key(sample)``.
+    """Order by a field's value (label lists by their length), by ``key(sample)`` or by an ``F``
+    expression's value (values of different types in MongoDB's order, as FiftyOne's).
 
     Samples with no value sort last, whatever the direction, as FiftyOne does
     with missing values in descending sorts.
     """
 
-    key: str | Callable[[Sample], Any]
+    key: str | Callable[[Sample], Any] | ViewExpression
     reverse: bool = False
     fields: tuple[str, ...] | None = None
 
     def apply(self, store: "LabelStore", ids: list[str]) -> list[str]:
-        if callable(self.key):
+        if isinstance(self.key, ViewExpression):
+            expr = self.key
+            fields = self.fields if self.fields is not None else tuple(sorted(fields_read(expr, relative_to_sample=True)))
+
+            def key_of(sample: Sample) -> Any:
+                value = evaluate(expr, sample)
+                return None if value is None else order_key(value)
+        elif callable(self.key):
             key_of: Callable[[Sample], Any] = self.key
             fields = self.fields
         else:
@@ -183,16 +209,108 @@ class SampleCollection:
     def take(self, size: int, seed: int | None = None) -> "DatasetView":
         return self._with(Take(int(size), seed))
 
-    def match(self, predicate: Callable[[Sample], bool], fields: Collection[str] | None = None) -> "DatasetView":
-        return self._with(Match(predicate, None if fields is None else tuple(fields)))
+    def match(self, filter: Callable[[Sample], bool] | ViewExpression,  # noqa: A002 - FiftyOne's name
+              fields: Collection[str] | None = None) -> "DatasetView":
+        """Samples for which ``filter`` is true: an ``F`` expression over the sample
+        (``F("predictions.detections").length() > 2``) or a callable taking the sample (which
+        reads only ``fields`` when given)."""
+        return self._with(Match(filter, None if fields is None else tuple(fields)))
+
+    def filter_labels(self, field: str, filter: ViewExpression,  # noqa: A002 - FiftyOne's name
+                      only_matches: bool = True) -> "DatasetView":
+        """Only the labels of ``field`` for which ``filter`` is true, as FiftyOne's ``filter_labels``:
+        paths in ``filter`` are the label's (``F("confidence") > 0.8``, ``F("eval") == "fp"``),
+        ``F("$name")`` the sample's. With ``only_matches``, only samples left with a label.
+        Annotating the view uploads only those labels; a load leaves the others as they are."""
+        _check_expression(filter, "filter_labels")
+        self._check_label_field(field, "filter_labels")
+        return self._with(FilterLabels(field, filter, bool(only_matches)))
+
+    def match_labels(
+        self,
+        labels: Any = None,
+        ids: str | Iterable[str] | None = None,
+        tags: str | Iterable[str] | None = None,
+        filter: ViewExpression | None = None,  # noqa: A002 - FiftyOne's name
+        fields: str | Iterable[str] | None = None,
+        bool: bool = True,  # noqa: A002 - FiftyOne's name
+    ) -> "DatasetView":
+        """Samples with a label (of ``fields``, else of every label field) that matches every
+        criterion given (``ids``, ``filter``), as FiftyOne's ``match_labels``; with ``bool=False``,
+        samples with none. Labels are not filtered: see ``filter_labels``."""
+        if labels is not None:
+            raise ExpressionError("match_labels(labels=...) is not supported: pass ids= (and fields=)")
+        if tags is not None:
+            raise ExpressionError("match_labels(tags=...): annoflow's labels carry no tags yet; use filter= on an attribute")
+        if filter is not None:
+            _check_expression(filter, "match_labels")
+        names = (fields,) if isinstance(fields, str) else tuple(fields) if fields is not None else tuple(
+            path for path, kind in self.store.field_schema().items() if kind.is_label)
+        for name in names:
+            self._check_label_field(name, "match_labels")
+        return self._with(MatchLabels(names, filter, label_ids(ids), bool))
+
+    def select_fields(self, field_names: str | Iterable[str] | None = None) -> "DatasetView":
+        """Only these fields show (the sample's id, filepath, metadata and tags always do)."""
+        names = () if field_names is None else (field_names,) if isinstance(field_names, str) else tuple(field_names)
+        return self._with(SelectFields(names))
+
+    def exclude_fields(self, field_names: str | Iterable[str]) -> "DatasetView":
+        """Every field but these shows."""
+        names = (field_names,) if isinstance(field_names, str) else tuple(field_names)
+        return self._with(ExcludeFields(names))
+
+    def _check_label_field(self, field: str, stage: str) -> None:
+        kind = self.store.field_schema().get(field)
+        if kind is None:
+            raise ExpressionError(f"{stage}(): the dataset has no field {field!r}")
+        if not kind.is_label:
+            raise ExpressionError(f"{stage}(): field {field!r} holds {kind.value} values, not labels")
 
     def exists(self, field: str, bool: bool = True) -> "DatasetView":  # noqa: A002 - FiftyOne's name
         return self._with(Exists(field, bool))
 
     def sort_by(
-        self, key: str | Callable[[Sample], Any], reverse: bool = False, fields: Collection[str] | None = None
+        self, key: str | Callable[[Sample], Any] | ViewExpression, reverse: bool = False,
+        fields: Collection[str] | None = None,
     ) -> "DatasetView":
+        """Samples ordered by a field (a label list by its length), an ``F`` expression
+        (``F("predictions.detections").length()``) or a callable; samples without a value last."""
         return self._with(SortBy(key, reverse, None if fields is None else tuple(fields)))
+
+    # --- evaluation ---------------------------------------------------------
+
+    def evaluate_detections(
+        self, pred_field: str, gt_field: str = "ground_truth", eval_key: str | None = "eval", iou: float = 0.5,
+        classwise: bool = True, compute_mAP: bool = False, method: str = "coco",  # noqa: N803 - FiftyOne's names
+    ) -> DetectionResults:
+        """Match ``pred_field``'s detections to ``gt_field``'s, COCO style, as FiftyOne's
+        ``evaluate_detections`` (FiftyOne's CVAT guide, "Basic recipe").
+
+        Predictions in decreasing confidence each take the best unmatched ground truth object at
+        IoU >= ``iou`` (of the same class when ``classwise``); an object with ``iscrowd`` set may
+        take several. With an ``eval_key``, each label gets ``eval`` ("tp"/"fp"/"fn"),
+        ``eval_id`` and ``eval_iou`` attributes and each sample ``eval_tp``/``eval_fp``/``eval_fn``
+        counts (named after the key), written in one batch; running it again overwrites them.
+
+        Args:
+            pred_field: the detections field of predictions.
+            gt_field: the detections field of ground truth.
+            eval_key: the name the outcome is written under (None: write nothing).
+            iou: the IoU a match needs.
+            classwise: whether only objects of the same class match.
+            compute_mAP: whether to compute COCO's mAP (``results.mAP()``).
+            method: the evaluation method; only ``"coco"``.
+
+        Returns:
+            The results: ``print_report()``, ``report()``, ``mAP()``.
+
+        Raises:
+            EvaluationError: a field that holds no detections, a bad key, iou or method.
+        """
+        if method != "coco":
+            raise EvaluationError(f"evaluate_detections(): method {method!r} is not supported; use 'coco'")
+        return evaluate_detections(self, pred_field, gt_field, eval_key, iou, classwise, compute_mAP)
 
     # --- annotation ---------------------------------------------------------
 
@@ -383,12 +501,20 @@ class SampleCollection:
     @property
     def sample_ids(self) -> list[str]:
         ids = self.store.sample_ids()
+        shaping: tuple[ShapingStage, ...] = ()
         for stage in self.stages:
-            ids = stage.apply(self.store, ids)
+            ids = stage.apply(ViewReader(self.store, shaping), ids)
+            if isinstance(stage, ShapingStage):
+                shaping += (stage,)
         return ids
 
+    @property
+    def reader(self) -> ViewReader:
+        """Reads samples as this collection shows them (filtered labels, selected fields)."""
+        return ViewReader(self.store, tuple(s for s in self.stages if isinstance(s, ShapingStage)))
+
     def iter_samples(self, fields: Collection[str] | None = None) -> Iterator[Sample]:
-        return self.store.get_samples(self.sample_ids, fields=fields)
+        return self.reader.get_samples(self.sample_ids, fields=fields)
 
     def __iter__(self) -> Iterator[Sample]:
         return self.iter_samples()
@@ -400,7 +526,7 @@ class SampleCollection:
         ids = self.sample_ids[:1]
         if not ids:
             raise ValueError("the collection is empty")
-        return next(self.store.get_samples(ids))
+        return next(self.reader.get_samples(ids))
 
     def values(self, field: str) -> list[Any]:
         """The field's value on each sample (``id`` and ``filepath`` work too)."""

@@ -158,27 +158,33 @@ def test_semantic_segmentation_is_pixel_exact(width, height, data):
     assert got.value.mask.dtype == np.uint8 and (got.value.mask == mask).all() and got.label_id == seg.id
 
 
-def test_a_segmentation_class_drawn_as_another_shape_or_a_tag_loads_as_unexpected():
-    """Only masks paint a segmentation: a box, polygon or tag of a mask target's class is a stray,
-    not pixels (its points are no run lengths) and not a crash."""
+def test_a_box_or_polygon_of_a_segmentation_class_is_painted_and_a_tag_is_a_stray():
+    """A box or polygon of a mask target's class paints the pixels whose centres it covers (its points
+    are no run lengths: no crash); a tag of that class paints nothing and loads as unexpected."""
     targets = {1: "road", 2: "sky"}
     mask = np.zeros((4, 6), np.uint8)
     mask[1:3, 2:5] = 2
     schema = build_label_schema(label_field="seg", label_type="segmentation", mask_targets=targets, field_schema={})
     server = _server(schema)
-    sky = server.label_ids[("seg", "sky")]
+    sky, road = server.label_ids[("seg", "sky")], server.label_ids[("seg", "road")]
     stored = {"tags": [{"id": 90, "frame": 0, "label_id": sky, "attributes": []}], "shapes": []}
     for i, obj in enumerate(Uploader(schema["seg"], server).objects(Segmentation(mask=mask), 0, 6, 4)):
         stored[obj.kind].append({**obj.body, "id": i + 1})
     stored["shapes"] += [
-        {"id": 91, "frame": 0, "label_id": sky, "type": "rectangle", "points": [0.0, 0.0, 2.0, 2.0], "attributes": []},
-        {"id": 92, "frame": 0, "label_id": sky, "type": "polygon", "points": [0.0, 0.0, 3.0, 0.0, 3.0, 3.0], "attributes": []},
+        {"id": 91, "frame": 0, "label_id": road, "type": "rectangle", "points": [0.0, 0.0, 2.0, 2.0], "attributes": []},
+        # below the line y = x - 0.2: the pixels whose centres are (1.5, 0.5), (2.5, 0.5) and (2.5, 1.5)
+        {"id": 92, "frame": 0, "label_id": sky, "type": "polygon", "points": [0.2, 0.0, 3.0, 0.0, 3.0, 2.8],
+         "attributes": []},
     ]
-    imported, unexpected, refused = Downloader(schema, server).read(stored, [(6, 4)])
-    assert refused == []
+    downloader = Downloader(schema, server)
+    imported, unexpected, refused = downloader.read(stored, [(6, 4)])
+    assert refused == [] and downloader.painted == 2
     (got,) = imported
-    assert (got.value.mask == mask).all()
-    assert sorted(u.cvat_id for u in unexpected) == [90, 91, 92]
+    expected = mask.copy()
+    expected[0:2, 0:2] = 1  # the box, road
+    expected[0, 1:3] = expected[1, 2] = 2  # the polygon, sky, over the box where they meet
+    assert (got.value.mask == expected).all()
+    assert [u.cvat_id for u in unexpected] == [90]
 
 
 def test_typed_attributes_and_widgets_come_back():

@@ -1,0 +1,129 @@
+"""evaluate_detections(): match a collection's predictions to its ground truth and write the outcome.
+
+Each label gets ``<eval_key>`` ("tp", "fp" or "fn"), ``<eval_key>_id`` (the matched label's id,
+"" for none) and ``<eval_key>_iou`` (left out for none) as attributes; each sample gets the
+``<eval_key>_tp``, ``_fp`` and ``_fn`` counts as int fields. Everything is written as one batch
+through the label store port, so an evaluation is in the store whole or not at all. These are
+plain field writes, not an event-sourced run (see ARCHITECTURE.md, "Evaluations"): running it
+again with the same key overwrites them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import attrs
+
+from annoflow.domain.changes import LabelChange, PutLabel, SetValue
+from annoflow.domain.detection_eval import Match, coco_map, match_sample
+from annoflow.domain.errors import AnnoflowError
+from annoflow.domain.fields import FieldKind
+from annoflow.domain.labels import Detection, RESERVED_ATTRIBUTE_NAMES, labels_in
+from annoflow.domain.samples import RESERVED_FIELD_NAMES
+
+if TYPE_CHECKING:
+    from annoflow.application.views import SampleCollection
+
+
+class EvaluationError(AnnoflowError, ValueError):
+    """An evaluation that cannot run: a field that holds no detections, a bad key or option."""
+
+
+@attrs.frozen
+class DetectionResults:
+    """What evaluate_detections() returns: the matches, per-class report and (when computed) mAP."""
+
+    eval_key: str
+    matches: tuple[Match, ...]
+    classes: tuple[str, ...]
+    map: float | None = None  # noqa: A003 - the figure's name
+
+    def report(self, classes: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
+        """Per class: precision, recall, F1 and support (its ground truth objects), as FiftyOne's."""
+        pairs = [(m.gt_label, m.pred_label) for m in self.matches]
+        rows: dict[str, dict[str, float]] = {}
+        for cls in classes if classes is not None else self.classes:
+            tp = sum(1 for gt, pred in pairs if gt == cls and pred == cls)
+            predicted = sum(1 for _, pred in pairs if pred == cls)
+            support = sum(1 for gt, _ in pairs if gt == cls)
+            precision = tp / predicted if predicted else 0.0
+            recall = tp / support if support else 0.0
+            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+            rows[cls] = {"precision": precision, "recall": recall, "f1-score": f1, "support": support}
+        return rows
+
+    def print_report(self, classes: Sequence[str] | None = None, print_fn: Callable[[str], object] = print) -> None:
+        """Print the per-class report as a table."""
+        rows = self.report(classes)
+        width = max([len(c) for c in rows] + [9])
+        print_fn(f"{'':>{width}}  precision    recall  f1-score   support")
+        for cls, row in rows.items():
+            print_fn(f"{cls:>{width}}  {row['precision']:9.2f} {row['recall']:9.2f} {row['f1-score']:9.2f} "
+                     f"{int(row['support']):9d}")
+
+    def mAP(self) -> float:  # noqa: N802 - FiftyOne's name
+        """COCO's mAP (pycocotools' figure); needs ``compute_mAP=True``."""
+        if self.map is None:
+            raise EvaluationError("this evaluation did not compute mAP: run evaluate_detections(..., compute_mAP=True)")
+        return self.map
+
+
+def evaluate_detections(collection: "SampleCollection", pred_field: str, gt_field: str = "ground_truth",
+                        eval_key: str | None = "eval", iou: float = 0.5, classwise: bool = True,
+                        compute_mAP: bool = False) -> DetectionResults:  # noqa: N803 - FiftyOne's name
+    """Evaluate the collection's ``pred_field`` against ``gt_field`` (FiftyOne's COCO method) and,
+    with an ``eval_key``, write the outcome to the labels and samples in one batch."""
+    schema = collection.store.field_schema()
+    for field in (pred_field, gt_field):
+        if schema.get(field) is not FieldKind.DETECTIONS:
+            held = schema.get(field)
+            raise EvaluationError(f"evaluate_detections(): field {field!r} "
+                                  f"{'does not exist' if held is None else f'holds {held.value}, not detections'}")
+    if not 0 < iou <= 1:
+        raise EvaluationError(f"evaluate_detections(): iou must be in (0, 1], got {iou!r}")
+    if eval_key is not None:
+        _check_key(eval_key, schema)
+    changes: list[LabelChange] = []
+    matches: list[Match] = []
+    pairs: list[tuple[tuple[Detection, ...], tuple[Detection, ...]]] = []
+    for sample in collection.iter_samples(fields=(pred_field, gt_field)):
+        preds = labels_in(sample.fields.get(pred_field))
+        gts = labels_in(sample.fields.get(gt_field))
+        matching = match_sample(preds, gts, iou, classwise)  # type: ignore[arg-type]
+        matches.extend(matching.matches)
+        if compute_mAP:
+            pairs.append((preds, gts))  # type: ignore[arg-type]
+        if eval_key is None:
+            continue
+        for field, labels in ((pred_field, preds), (gt_field, gts)):
+            changes.extend(PutLabel(sample.id, field, _with_outcome(label, eval_key, matching.outcomes[label.id]))
+                           for label in labels)
+        counts = Counter(value for value, _, _ in matching.outcomes.values() if value)
+        tp_preds = sum(1 for p in preds if matching.outcomes[p.id][0] == "tp")
+        for suffix, count in (("tp", tp_preds), ("fp", counts["fp"]), ("fn", counts["fn"])):
+            changes.append(SetValue(sample.id, f"{eval_key}_{suffix}", count))
+    if changes:
+        collection.store.apply(changes)  # one batch: the evaluation is in the store whole, or not at all
+    classes = sorted({m.gt_label for m in matches if m.gt_label} | {m.pred_label for m in matches if m.pred_label})
+    return DetectionResults(eval_key or "", tuple(matches), tuple(classes), coco_map(pairs) if compute_mAP else None)
+
+
+def _with_outcome(label: Detection, key: str, outcome: tuple[str, str, float | None]) -> Detection:
+    value, matched, overlap = outcome
+    attributes = {k: v for k, v in label.attributes.items() if k != f"{key}_iou"}
+    attributes.update({key: value, f"{key}_id": matched})
+    if overlap is not None:
+        attributes[f"{key}_iou"] = overlap
+    return label.replace(attributes=attributes)  # type: ignore[return-value]
+
+
+def _check_key(key: str, schema: dict) -> None:
+    if not isinstance(key, str) or not key.isidentifier():
+        raise EvaluationError(f"eval_key must be an identifier, got {key!r}")
+    taken = [name for name in (key, f"{key}_id", f"{key}_iou") if name in RESERVED_ATTRIBUTE_NAMES]
+    taken += [name for name in (f"{key}_tp", f"{key}_fp", f"{key}_fn") if name in RESERVED_FIELD_NAMES
+              or (name in schema and schema[name] is not FieldKind.INT)]
+    if taken:
+        raise EvaluationError(f"eval_key {key!r} would write {', '.join(map(repr, taken))}, which hold something else")
