@@ -29,6 +29,7 @@ from annoflow.adapters.cvat_format.download import (
     size_of,
     stray_label,
 )
+from annoflow.adapters.cvat_format.frames import task_frames
 from annoflow.adapters.cvat_format.meta import frame_sizes
 from annoflow.adapters.cvat_format.schema import (
     LABEL_ID,
@@ -63,6 +64,7 @@ from annoflow.application.progress import Progress
 from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.labels import Label
 from annoflow.domain.merge import ImportedLabel
+from annoflow.domain.fields import FRAMES_PREFIX
 from annoflow.domain.project_schema import ProjectLabel
 from annoflow.domain.run_records import (
     CvatAttributeRef,
@@ -77,6 +79,7 @@ from annoflow.domain.task_plan import TaskPlan
 
 logger = logging.getLogger(__name__)
 UploadedFrom = tuple[str, "str | None"]  # (field, annoflow label id) of an uploaded object; no id for scalars
+FrameOf = Callable[[int], "tuple[str, int | None]"]  # a task frame's sample, and its frame number in a video
 
 
 def _size_or_none(sizes: Sequence[Size | None], frame: int) -> Size:
@@ -203,6 +206,8 @@ class CVATSession(BackendSession):
         labels_sent = request.progress.bar(f"task {plan.index + 1}: uploading labels", total=count, unit="sample")
         read: list[Sample | None] = []  # a job's samples are dropped once converted; their ids stay
         sample_ids: list[str] = []
+        video = request.media_type is MediaType.VIDEO
+        frame_refs: list = []  # a video task's frames, once its data/meta is read
         source = iter(samples)
         sent: list[Future[list[tuple[Any, ...]]]] = []
         try:
@@ -211,6 +216,8 @@ class CVATSession(BackendSession):
             with paused_gc():
                 self._read_upto(source, read, sample_ids, min(count, self.options.segment_size or count) - 1)
                 meta = media_ready.result()
+                if video:
+                    frame_refs = task_frames(meta, sample_ids[:1], video=True)
                 classes = cvat_classes(request.label_schema)
                 existing_project = project.project_id is not None and not project.created
                 task_labels = self.client.labels(task_id=task_id)
@@ -218,10 +225,12 @@ class CVATSession(BackendSession):
                 jobs = self.client.jobs(task_id)
                 for first, last, target in self._annotation_targets(request, task_id, jobs, count):
                     self._read_upto(source, read, sample_ids, last)
-                    objects = self._objects(request, read, first, last, meta, server)
+                    objects = self._objects(request, read, first, last, meta, server, frame_refs)
                     read[first:last + 1] = [None] * (last + 1 - first)
                     # The sender reads CVAT's ids from the answer too, so nothing waits for it at the end.
-                    sent.append(sender.submit(self._send, objects, target, sample_ids, server,
+                    where = ((lambda frame: (frame_refs[frame].sample_id, frame_refs[frame].frame)) if video
+                             else (lambda frame: (sample_ids[frame], None)))
+                    sent.append(sender.submit(self._send, objects, target, where, server,
                                               lambda done=last + 1 - first: labels_sent.advance(done)))
                     del objects
                 self._read_upto(source, read, sample_ids, count)  # one more than planned, if the store has it
@@ -242,7 +251,7 @@ class CVATSession(BackendSession):
         task = self.client.rename("tasks", task_id, plan.name) if request.marker else self.client.task(task_id)
         return TaskRecord(
             task_id=task_id, project_id=project.project_id, job_ids=[j["id"] for j in jobs],
-            frames=[FrameRef(sample_id) for sample_id in sample_ids], uploaded=uploaded,
+            frames=frame_refs or task_frames(meta, sample_ids, video=False), uploaded=uploaded,
             labels=[CvatLabelRef(label_id, c.cvat_name, c.field, c.class_name) for label_id, c in server.pairs()]
             # a project's labels of no run field: what annotators draw with them loads as unexpected, by name
             + [CvatLabelRef(l["id"], l["name"], "", l["name"]) for l in task_labels if l["id"] not in server.classes_by_id],
@@ -289,16 +298,20 @@ class CVATSession(BackendSession):
         return [(j["start_frame"], j["stop_frame"], {"job_id": j["id"]}) for j in sorted(jobs, key=lambda j: j["start_frame"])]
 
     def _send(self, objects: Mapping[str, list[tuple[dict[str, Any], UploadedFrom]]], target: Mapping[str, int],
-              sample_ids: Sequence[str], server: ServerLabels, sent: Callable[[], None]) -> list[tuple[Any, ...]]:
+              where: FrameOf, server: ServerLabels, sent: Callable[[], None]) -> list[tuple[Any, ...]]:
         """PUT one request's objects; the provenance rows of what CVAT stored."""
         answer = self.client.put_annotations({kind: [body for body, _ in items] for kind, items in objects.items()}, **target)
         logger.debug("%s: %d tags and %d shapes uploaded", target, len(objects.get("tags", ())), len(objects.get("shapes", ())))
         sent()
-        return self._provenance(answer, objects, sample_ids, server)
+        return self._provenance(answer, objects, where, server)
 
     def _objects(self, request: UploadRequest, samples: Sequence[Sample | None], first: int, last: int,
-                 meta: Mapping[str, Any], server: ServerLabels) -> dict[str, list[tuple[dict[str, Any], UploadedFrom]]]:
-        """The CVAT objects of samples first..last, each with the (field, label id) it comes from."""
+                 meta: Mapping[str, Any], server: ServerLabels,
+                 frame_refs: Sequence[FrameRef] = ()) -> dict[str, list[tuple[dict[str, Any], UploadedFrom]]]:
+        """The CVAT objects of samples first..last, each with the (field, label id) it comes from.
+
+        A video's sample fields go on its task's first frame, its frame fields on each task frame
+        (``frame_refs``: which frame of the video each task frame shows)."""
         frames = meta["frames"]
         uploaders = [Uploader(field, server) for field in request.label_schema]
         objects: dict[str, list[tuple[dict[str, Any], UploadedFrom]]] = {"tags": [], "shapes": []}
@@ -307,26 +320,38 @@ class CVATSession(BackendSession):
             size = frames[index] if len(frames) > index else frames[0]
             for uploader in uploaders:
                 source = uploader.field.path
+                if uploader.field.on_frames:
+                    for task_frame, ref in enumerate(frame_refs):
+                        value = sample.get(source, ref.frame)
+                        for obj in uploader.objects(value, task_frame, size["width"], size["height"]):
+                            objects[obj.kind].append((obj.body, (source, obj.label_id)))
+                    continue
                 for obj in uploader.objects(sample.get(source), index, size["width"], size["height"]):
                     objects[obj.kind].append((obj.body, (source, obj.label_id)))
         return objects
 
     @staticmethod
     def _provenance(stored: Mapping[str, Any], sent: Mapping[str, list[tuple[dict[str, Any], UploadedFrom]]],
-                    sample_ids: Sequence[str], server: ServerLabels) -> list[tuple[Any, ...]]:
+                    where: FrameOf, server: ServerLabels) -> list[tuple[Any, ...]]:
         """CVAT's ids of the uploaded objects: rows of `UploadedObjects`' columns.
 
         CVAT answers a PUT with the objects in the order they were sent, now with ids;
         when the answer does not line up with what was sent (count, frame or label), each
-        object is found by the label_id attribute it carries instead.
+        object is found by the label_id attribute it carries instead. ``where`` names the
+        sample (and video frame number) of a task frame; a row of a frame field carries the
+        frame number.
         """
+        def row(field: str, label_id: str, frame: int, cvat_type: str, cvat_id: int) -> tuple[Any, ...]:
+            sample_id, number = where(frame)
+            return field, label_id, sample_id, cvat_type, cvat_id, number if field.startswith(FRAMES_PREFIX) else None
+
         uploaded = []
         for kind, cvat_type in (("tags", "tag"), ("shapes", "shape")):
             answer, objects = stored.get(kind, []), sent.get(kind, [])
             if len(answer) == len(objects) and all(
                     a["frame"] == body["frame"] and a["label_id"] == body["label_id"]
                     for a, (body, _) in zip(answer, objects)):
-                uploaded += [(field, label_id, sample_ids[a["frame"]], cvat_type, a["id"], None)
+                uploaded += [row(field, label_id, a["frame"], cvat_type, a["id"])
                              for a, (_, (field, label_id)) in zip(answer, objects) if label_id]
                 continue
             for obj in answer:
@@ -334,7 +359,7 @@ class CVATSession(BackendSession):
                 label_id = next((a["value"] for a in obj.get("attributes", []) if a["spec_id"] == spec), None)
                 cvat_class = server.class_of(obj["label_id"], object_type(obj, kind))
                 if label_id and cvat_class is not None:
-                    uploaded.append((cvat_class.field, label_id, sample_ids[obj["frame"]], cvat_type, obj["id"], None))
+                    uploaded.append(row(cvat_class.field, label_id, obj["frame"], cvat_type, obj["id"]))
         return uploaded
 
     def download_task(self, request: UploadRequest, task_id: int, provenance: Callable[[], TaskRecord],
