@@ -387,21 +387,24 @@ class CVATSession(BackendSession):
             data, unchanged = split_unchanged(answer.objects, task, originals, uploaders, server, sizes)
             checked = check_objects(data, frames=len(task.frames), claim=claim)
             found, strays, refused = Downloader(request.label_schema, server).read(checked.objects, sizes)
-        by_cvat_id = dict(zip(task.uploaded.cvat_ids, task.uploaded.label_ids))
-        sample_of = dict(zip(task.uploaded.label_ids, task.uploaded.sample_ids))
-        imported = [ImportedLabel(field, sample_id, label, label_id, (cvat_id,))
-                    for field, sample_id, label, label_id, cvat_id in unchanged]
+        up = task.uploaded
+        by_cvat_id = dict(zip(up.cvat_ids, up.label_ids))
+        place_of = {label_id: (sample_id, number) for label_id, sample_id, number in zip(up.label_ids, up.sample_ids, up.frames)}
+        imported = [ImportedLabel(field, sample_id, label, label_id, (cvat_id,), number)
+                    for field, sample_id, label, label_id, cvat_id, number in unchanged]
         for item in found:
             if not isinstance(item.value, Label):
                 continue  # a scalar field's value: see imported_values
-            sample_id = task.frames[item.frame].sample_id
-            # the original whose coordinates may be kept: one of this sample's, never another frame's
+            ref = task.frames[item.frame]
+            # a frame field's label is on its video frame; a sample field's, drawn on any frame, on the sample
+            place = (ref.sample_id, ref.frame if item.field.startswith(FRAMES_PREFIX) else None)
+            # the original whose coordinates may be kept: one of this sample's (and frame's), never another's
             source = next((label_id for label_id in (item.label_id, *(by_cvat_id.get(c) for c in item.cvat_ids))
-                           if label_id in originals and sample_of.get(label_id) == sample_id), None)
+                           if label_id in originals and place_of.get(label_id) == place), None)
             label = item.value
             if source is not None:
                 label = keep_unmoved(originals[source], item, uploaders[item.field], *_size_or_none(sizes, item.frame))
-            imported.append(ImportedLabel(item.field, sample_id, label, item.label_id, item.cvat_ids))
+            imported.append(ImportedLabel(item.field, place[0], label, item.label_id, item.cvat_ids, place[1]))
         unexpected = []
         names = {ref.cvat_label_id: ref.class_name for ref in task.labels}
         for stray in strays:

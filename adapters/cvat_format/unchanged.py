@@ -49,13 +49,15 @@ def split_unchanged(
     uploaders: Mapping[str, Uploader],
     server: ServerLabels,
     sizes: Sequence[Size | None],
-) -> tuple[dict[str, Any], list[tuple[str, str, Label, str, int]]]:
-    """(the objects left to convert, and (field, sample id, original label, label id, CVAT id) of the unchanged)."""
+) -> tuple[dict[str, Any], list[tuple[str, str, Label, str, int, int | None]]]:
+    """(the objects left to convert, and (field, sample id, original label, label id, CVAT id, video frame
+    number of a frame field's label) of the unchanged)."""
     spec_of = {cvat_label: spec for (cvat_label, name), spec in server.spec_ids.items() if name == LABEL_ID}
     claims = Counter(
         _label_id_of(obj, spec_of) for kind in ("tags", "shapes", "tracks") for obj in data.get(kind, ()))
     up = task.uploaded
-    uploaded = {label_id: (field, sample_id) for field, label_id, sample_id in zip(up.fields, up.label_ids, up.sample_ids)}
+    uploaded = {label_id: (field, sample_id, number)
+                for field, label_id, sample_id, number in zip(up.fields, up.label_ids, up.sample_ids, up.frames)}
     rest: dict[str, Any] = {**data}
     unchanged = []
     for kind, cvat_kind in _KINDS:
@@ -66,13 +68,13 @@ def split_unchanged(
             if found is None:
                 left.append(obj)
             else:
-                unchanged.append((found[0], found[1], found[2], label_id, obj["id"]))
+                unchanged.append((found[0], found[1], found[2], label_id, obj["id"], found[3]))
     return rest, unchanged
 
 
 def _unchanged(obj: Mapping[str, Any], kind: str, label_id: str | None, claims: Counter, uploaded: Mapping[str, Any],
                originals: Mapping[str, Label], uploaders: Mapping[str, Uploader], server: ServerLabels,
-               task: TaskRecord, sizes: Sequence[Size | None]) -> tuple[str, str, Label] | None:
+               task: TaskRecord, sizes: Sequence[Size | None]) -> tuple[str, str, Label, int | None] | None:
     if label_id is None or claims[label_id] != 1 or type(obj.get("id")) is not int:
         return None
     original, upload = originals.get(label_id), uploaded.get(label_id)
@@ -80,9 +82,10 @@ def _unchanged(obj: Mapping[str, Any], kind: str, label_id: str | None, claims: 
     frame = obj.get("frame")
     if original is None or upload is None or cvat_class is None or cvat_class.field != upload[0]:
         return None
-    field, sample_id = upload
-    if type(frame) is not int or not 0 <= frame < len(task.frames) or task.frames[frame].sample_id != sample_id:
-        return None
+    field, sample_id, number = upload
+    if type(frame) is not int or not 0 <= frame < len(task.frames) or task.frames[frame].sample_id != sample_id \
+            or number is not None and task.frames[frame].frame != number:
+        return None  # another sample's frame, or another frame of the video
     try:
         width, height = size_of(sizes, frame)
     except Unreadable:
@@ -107,4 +110,4 @@ def _unchanged(obj: Mapping[str, Any], kind: str, label_id: str | None, claims: 
         return None
     if {a["spec_id"]: a["value"] for a in sent["attributes"]} != returned:
         return None
-    return field, sample_id, original
+    return field, sample_id, original, number

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from annoflow.adapters.cvat import RetryPolicy
@@ -11,6 +12,8 @@ from annoflow.adapters.label_stores import InMemoryLabelStore
 from annoflow.adapters.quickstart import generate_quickstart_video
 from annoflow.application.dataset import Dataset
 from annoflow.application.runs.registry import RunRegistry
+from annoflow.domain.changes import SetValue
+from annoflow.domain.labels import Detections
 from tests.cvat_backend.conftest import PASSWORD, USER
 
 FRAMES = 8
@@ -44,3 +47,42 @@ def test_a_sample_tag_on_any_frame_of_a_video_loads_onto_the_video(videos, login
     assert view.first().fields["kind"].label == "day"
     videos.load_annotations("cls", **login)  # and again: nothing changes, nothing crashes
     assert videos.last_load.summary.unchanged_tasks == 1
+
+
+def _frame_labels(sample, field="detections"):
+    return {(number, label.id): label for number, frame in sample.frames.items() for label in frame[field].detections}
+
+
+def _without_index(dataset, view):
+    """Frame labels that are no track: their index taken out."""
+    sample = view.first()
+    dataset.store.apply([SetValue(sample.id, "frames.detections", Detections(
+        [attrs.evolve(d, index=None) for d in frame["detections"].detections]), number)
+        for number, frame in sample.frames.items()])
+
+
+def test_frame_labels_without_index_come_back_per_frame_exactly_once(videos, login, cvat_sim):
+    view = videos.take(1, seed=1)
+    _without_index(videos, view)
+    results = view.annotate("plain", label_field="frames.detections", attributes=False, **login)
+    (task_id,) = results.task_ids
+    before = _frame_labels(view.first())
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        stored = annotator.annotations(task_id)
+        assert len(stored["shapes"]) == len(before) == 2 * FRAMES  # labels without index: shapes
+        annotator.add_shape(task_id, "vehicle", 5, "rectangle", [2.0, 2.0, 20.0, 10.0])
+        first = min((s for s in stored["shapes"] if s["frame"] == 3), key=lambda s: s["id"])
+        annotator.move_shape(task_id, first["id"], [1.0, 1.0, 17.0, 9.0])
+        annotator.delete(task_id, max((s for s in stored["shapes"] if s["frame"] == 0), key=lambda s: s["id"])["id"])
+    videos.load_annotations("plain", **login)
+    summary = videos.last_load.summary
+    assert (summary.added, summary.edited, summary.deleted) == (1, 1, 1)
+    after = view.first()
+    assert len(after.frames[6]["detections"].detections) == 3  # task frame 5 is frame 6 of the video
+    assert len(after.frames[1]["detections"].detections) == 1
+    moved = [l for l in after.frames[4]["detections"].detections if l.bounding_box == (1 / 64, 1 / 48, 16 / 64, 8 / 48)]
+    assert len(moved) == 1 and moved[0].id in {i for (_, i) in before}
+    unchanged = {key: label for key, label in _frame_labels(after).items() if key[0] not in (1, 4, 6)}
+    assert all(before[key] == label for key, label in unchanged.items())
+    videos.load_annotations("plain", **login)
+    assert videos.last_load.summary.unchanged_tasks == 1 and _frame_labels(view.first()) == _frame_labels(after)
