@@ -40,6 +40,7 @@ from annoflow.adapters.cvat_format.schema import (
     project_labels,
     recorded_labels,
 )
+from annoflow.adapters.cvat_format.tracks import expand_tracks, split_tracks, track_body
 from annoflow.adapters.cvat_format.unchanged import split_unchanged
 from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.application.ports.annotation_backend import (
@@ -314,21 +315,38 @@ class CVATSession(BackendSession):
         (``frame_refs``: which frame of the video each task frame shows)."""
         frames = meta["frames"]
         uploaders = [Uploader(field, server) for field in request.label_schema]
-        objects: dict[str, list[tuple[dict[str, Any], UploadedFrom]]] = {"tags": [], "shapes": []}
+        objects: dict[str, list[tuple[dict[str, Any], Any]]] = {"tags": [], "shapes": [], "tracks": []}
         for index in range(first, last + 1):
             sample = samples[index]
             size = frames[index] if len(frames) > index else frames[0]
             for uploader in uploaders:
                 source = uploader.field.path
                 if uploader.field.on_frames:
-                    for task_frame, ref in enumerate(frame_refs):
-                        value = sample.get(source, ref.frame)
-                        for obj in uploader.objects(value, task_frame, size["width"], size["height"]):
-                            objects[obj.kind].append((obj.body, (source, obj.label_id)))
+                    for kind, body, origin in self._frame_objects(uploader, sample, frame_refs, size):
+                        objects[kind].append((body, origin))
                     continue
                 for obj in uploader.objects(sample.get(source), index, size["width"], size["height"]):
                     objects[obj.kind].append((obj.body, (source, obj.label_id)))
         return objects
+
+    @staticmethod
+    def _frame_objects(uploader: Uploader, sample: Sample, frame_refs: Sequence[FrameRef],
+                       size: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any], Any]]:
+        """A video frame field's objects: its tracks (labels sharing an index), then its other labels
+        as shapes of their frames (`cvat_format.tracks`)."""
+        source, width, height = uploader.field.path, size["width"], size["height"]
+        tracks, loose = split_tracks((k, sample.get(source, ref.frame)) for k, ref in enumerate(frame_refs))
+        keyframes_only = any(label.keyframe for items in tracks.values() for _, label in items) or any(
+            getattr(label, "keyframe", None) for _, label in loose)
+        for items in tracks.values():
+            made = track_body(uploader, items, len(frame_refs), width, height, keyframes_only)
+            if made is None:  # a label that is no single shape: its frames' labels go up as shapes
+                loose += items
+                continue
+            yield "tracks", made[0], (source, made[1])
+        for k, label in sorted(loose, key=lambda item: item[0]):
+            for obj in uploader.objects(label, k, width, height):
+                yield obj.kind, obj.body, (source, obj.label_id)
 
     @staticmethod
     def _provenance(stored: Mapping[str, Any], sent: Mapping[str, list[tuple[dict[str, Any], UploadedFrom]]],
@@ -346,6 +364,21 @@ class CVATSession(BackendSession):
             return field, label_id, sample_id, cvat_type, cvat_id, number if field.startswith(FRAMES_PREFIX) else None
 
         uploaded = []
+        answer, objects = stored.get("tracks", []), sent.get("tracks", [])
+        if len(answer) == len(objects) and all(
+                a["frame"] == body["frame"] and a["label_id"] == body["label_id"] for a, (body, _) in zip(answer, objects)):
+            pairs = [(a, origin) for a, (_, origin) in zip(answer, objects)]
+        else:  # found by the label_id its shapes carry
+            by_label = {label_id: origin for _, origin in objects for label_id, _ in origin[1]}
+            pairs = []
+            for a in answer:
+                spec = server.spec_ids.get((a["label_id"], LABEL_ID))
+                carried = [item["value"] for shape in a.get("shapes", []) for item in shape.get("attributes", [])
+                           if item["spec_id"] == spec and item["value"] in by_label]
+                if carried:
+                    pairs.append((a, by_label[carried[0]]))
+        for a, (field, labels) in pairs:
+            uploaded += [row(field, label_id, frame, "track", a["id"]) for label_id, frame in labels]
         for kind, cvat_type in (("tags", "tag"), ("shapes", "shape")):
             answer, objects = stored.get(kind, []), sent.get(kind, [])
             if len(answer) == len(objects) and all(
@@ -386,16 +419,28 @@ class CVATSession(BackendSession):
             del raw
             data, unchanged = split_unchanged(answer.objects, task, originals, uploaders, server, sizes)
             checked = check_objects(data, frames=len(task.frames), claim=claim)
-            found, strays, refused = Downloader(request.label_schema, server).read(checked.objects, sizes)
+            tracked, track_refusals = expand_tracks(checked.objects.get("tracks", []), len(task.frames),
+                                                    {spec for (_, name), spec in server.spec_ids.items() if name == LABEL_ID},
+                                                    self._track_index(task, originals))
+            found, strays, refused = Downloader(request.label_schema, server).read(
+                {**checked.objects, "tracked": tracked}, sizes)
+            refused += track_refusals
+            del tracked
         up = task.uploaded
         by_cvat_id = dict(zip(up.cvat_ids, up.label_ids))
         place_of = {label_id: (sample_id, number) for label_id, sample_id, number in zip(up.label_ids, up.sample_ids, up.frames)}
         imported = [ImportedLabel(field, sample_id, label, label_id, (cvat_id,), number)
                     for field, sample_id, label, label_id, cvat_id, number in unchanged]
+        first_of_track: set[int] = set()
         for item in found:
             if not isinstance(item.value, Label):
                 continue  # a scalar field's value: see imported_values
             ref = task.frames[item.frame]
+            if item.cvat_type == "track" and not item.field.startswith(FRAMES_PREFIX):
+                # a sample field holds one label per object: a track of its class loads its first frame
+                if item.cvat_ids[0] in first_of_track:
+                    continue
+                first_of_track.add(item.cvat_ids[0])
             # a frame field's label is on its video frame; a sample field's, drawn on any frame, on the sample
             place = (ref.sample_id, ref.frame if item.field.startswith(FRAMES_PREFIX) else None)
             # the original whose coordinates may be kept: one of this sample's (and frame's), never another's
@@ -420,6 +465,17 @@ class CVATSession(BackendSession):
                                               f"{stray.cvat_type}:{stray.cvat_id}"))
         unread = rejections(task, [*answer.refused, *checked.refused, *refused], server, lambda: self._job_ranges(task))
         return DownloadedTask(digest, imported, unexpected, values=imported_values(found, task), unread=unread)
+
+    @staticmethod
+    def _track_index(task: TaskRecord, originals: Mapping[str, Label]) -> Callable[[int], int]:
+        """A track's index: the one its uploaded labels have, else (a track drawn in CVAT) its CVAT id."""
+        up = task.uploaded
+        index = {}
+        for cvat_type, cvat_id, label_id in zip(up.cvat_types, up.cvat_ids, up.label_ids):
+            original = originals.get(label_id)
+            if cvat_type == "track" and cvat_id not in index and getattr(original, "index", None) is not None:
+                index[cvat_id] = original.index
+        return lambda track_id: index.get(track_id, track_id)
 
     def _job_ranges(self, task: TaskRecord) -> list[JobRange]:
         """(first frame, last frame, job id) of the task's jobs, to name where a refused object is."""

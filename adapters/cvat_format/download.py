@@ -60,7 +60,7 @@ class Imported:
     frame: int  # the task frame it is on
     value: Label | Scalar  # a scalar field's value is CVAT's text (None when the tag holds none)
     label_id: str | None  # the label_id attribute CVAT returned, if any
-    cvat_type: str  # "tag" or "shape"
+    cvat_type: str  # "tag", "shape" or "track"
     cvat_ids: tuple[int, ...]
     cvat_points: tuple[tuple[float, ...], ...] = ()  # as CVAT returned them, one entry per CVAT object
 
@@ -146,7 +146,8 @@ class Downloader:
         parts: dict[tuple[str, int, str], list[tuple[Mapping[str, Any], Polyline]]] = defaultdict(list)
         semantic: dict[tuple[str, int], list[Mapping[str, Any]]] = defaultdict(list)
         broken: set[tuple[str, int, str | None]] = set()  # labels with a part refused: not read at all
-        for kind, cvat_type in (("tags", "tag"), ("shapes", "shape")):
+        # "tracked": a track's shapes, one per frame it covers (`tracks.expand_tracks`)
+        for kind, cvat_type in (("tags", "tag"), ("shapes", "shape"), ("tracked", "track")):
             for obj in data.get(kind, []):
                 cls = self.labels.class_of(obj["label_id"], object_type(obj, kind))
                 if cls is None:
@@ -226,6 +227,8 @@ class Downloader:
             label = Keypoint(points=[(x / width, y / height) for x, y in zip(points[0::2], points[1::2])], **common)
         else:
             return None
+        if cvat_type == "track":  # a frame of a track: the track's index, keyframe or interpolated
+            label = label.replace(index=obj["index"], keyframe=obj["keyframe"])
         return Imported(field.path, frame, label, label_id, cvat_type, (obj["id"],), (tuple(points),) if points else ())
 
     def _segmentation(self, field: FieldSchema, frame: int, objects: Sequence[Mapping[str, Any]],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import attrs
+import numpy as np
 import pytest
 
 from annoflow.adapters.cvat import RetryPolicy
@@ -86,3 +87,94 @@ def test_frame_labels_without_index_come_back_per_frame_exactly_once(videos, log
     assert all(before[key] == label for key, label in unchanged.items())
     videos.load_annotations("plain", **login)
     assert videos.last_load.summary.unchanged_tasks == 1 and _frame_labels(view.first()) == _frame_labels(after)
+
+
+def _tracks(sample):
+    """index -> {frame number: label} of a video's frames.detections."""
+    found: dict[int, dict[int, object]] = {}
+    for number, frame in sample.frames.items():
+        for label in frame["detections"].detections:
+            found.setdefault(label.index, {})[number] = label
+    return found
+
+
+def _set_frames(dataset, sample, keep):
+    """Rewrite a video's frames.detections: ``keep(number, label)`` returns the label to keep, or None."""
+    changes = []
+    for number, frame in sample.frames.items():
+        labels = [kept for label in frame["detections"].detections if (kept := keep(number, label)) is not None]
+        changes.append(SetValue(sample.id, "frames.detections", Detections(labels), number))
+    dataset.store.apply(changes)
+
+
+def test_labels_sharing_an_index_go_up_as_tracks_and_come_back_unchanged(videos, login, cvat_sim):
+    view = videos.take(1, seed=1)
+    before = _tracks(view.first())
+    results = view.annotate("tracks", label_field="frames.detections", attributes=False, **login)
+    (task_id,) = results.task_ids
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        stored = annotator.annotations(task_id)
+    assert stored["shapes"] == [] and len(stored["tracks"]) == len(before) == 2
+    for track in stored["tracks"]:  # every labelled frame is a keyframe; the object is on every frame: no outside
+        assert [s["frame"] for s in track["shapes"]] == list(range(FRAMES))
+        assert not any(s["outside"] for s in track["shapes"])
+    videos.load_annotations("tracks", **login)
+    summary = videos.last_load.summary
+    assert (summary.added, summary.edited, summary.deleted, summary.rejected) == (0, 0, 0, 0)
+    assert _tracks(view.first()) == before
+
+
+def test_a_track_with_gaps_is_closed_by_outside_shapes_and_comes_back_on_its_frames(videos, login, cvat_sim):
+    view = videos.take(1, seed=1)
+    sample = view.first()
+    # track 1 leaves on video frames 3 and 4 and comes back; track 2 is seen on frame 2 only
+    _set_frames(videos, sample, lambda n, l: None if (l.index == 1 and n in (3, 4)) or (l.index == 2 and n != 2) else l)
+    before = _tracks(view.first())
+    results = view.annotate("gaps", label_field="frames.detections", attributes=False, **login)
+    (task_id,) = results.task_ids
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        tracks = sorted(annotator.annotations(task_id)["tracks"], key=lambda t: t["frame"])
+    shapes = [[(s["frame"], s["outside"]) for s in t["shapes"]] for t in tracks]
+    assert shapes == [
+        [(0, False), (1, False), (2, True), (4, False), (5, False), (6, False), (7, False)],
+        [(1, False), (2, True)],
+    ]
+    videos.load_annotations("gaps", **login)
+    summary = videos.last_load.summary
+    assert (summary.added, summary.edited, summary.deleted) == (0, 0, 0)
+    assert _tracks(view.first()) == before
+
+
+def test_keyframes_only_go_up_and_frames_between_come_back_interpolated_as_cvat_does(videos, login, cvat_sim):
+    view = videos.take(1, seed=1)
+    keyframes = {1, 4, 8}
+    _set_frames(videos, view.first(), lambda n, l: attrs.evolve(l, keyframe=n in keyframes))
+    before = _tracks(view.first())
+    results = view.annotate("keys", label_field="frames.detections", attributes=False, **login)
+    (task_id,) = results.task_ids
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        track = min(annotator.annotations(task_id)["tracks"], key=lambda t: t["id"])
+        assert [s["frame"] for s in track["shapes"]] == [0, 3, 7]
+        moved = next(s for s in track["shapes"] if s["frame"] == 3)
+        points = [1.0, 2.0, 21.0, 12.0]
+        annotator.client.patch(f"/api/tasks/{task_id}/annotations", params={"action": "update"}, json={
+            "version": 0, "tags": [], "shapes": [], "tracks": [
+                {**track, "shapes": [{**s, "points": points} if s is moved else s for s in track["shapes"]]}]},
+        ).raise_for_status()
+    videos.load_annotations("keys", **login)
+    after = _tracks(view.first())
+    index = next(i for i, frames in before.items() if frames[4].bounding_box != after[i][4].bounding_box)
+    first = [v * s for v, s in zip(before[index][1].bounding_box, (64, 48, 64, 48))]
+    first = [first[0], first[1], first[0] + first[2], first[1] + first[3]]
+    for number in (2, 3):  # task frames 1, 2: between the keyframes on task frames 0 and 3, as CVAT computes them
+        offset = (number - 1) / 3
+        expected = np.asarray(first) + np.subtract(points, first) * offset
+        x1, y1, x2, y2 = expected.tolist()
+        assert after[index][number].bounding_box == pytest.approx((x1 / 64, y1 / 48, (x2 - x1) / 64, (y2 - y1) / 48), abs=1e-12)
+        assert after[index][number].keyframe is False and after[index][number].id == before[index][number].id
+    assert after[index][4].bounding_box == pytest.approx((1 / 64, 2 / 48, 20 / 64, 10 / 48))
+    assert after[index][1] == before[index][1] and after[index][8] == before[index][8]
+    other = next(i for i in before if i != index)
+    assert after[other] == before[other]
+    videos.load_annotations("keys", **login)
+    assert videos.last_load.summary.unchanged_tasks == 1 and _tracks(view.first()) == after
