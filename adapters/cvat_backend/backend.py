@@ -28,6 +28,8 @@ from annoflow.adapters.cvat_format.download import (
     keep_unmoved,
     size_of,
     stray_label,
+    uploads_as,
+    with_geometry_of,
 )
 from annoflow.adapters.cvat_format.frames import task_frames
 from annoflow.adapters.cvat_format.meta import frame_sizes
@@ -427,11 +429,12 @@ class CVATSession(BackendSession):
             refused += track_refusals
             del tracked
         up = task.uploaded
-        by_cvat_id = dict(zip(up.cvat_ids, up.label_ids))
+        by_cvat_id = dict(zip(zip(up.cvat_ids, up.frames), up.label_ids))  # a track stands for a label per frame
         place_of = {label_id: (sample_id, number) for label_id, sample_id, number in zip(up.label_ids, up.sample_ids, up.frames)}
         imported = [ImportedLabel(field, sample_id, label, label_id, (cvat_id,), number)
                     for field, sample_id, label, label_id, cvat_id, number in unchanged]
         first_of_track: set[int] = set()
+        placed = []
         for item in found:
             if not isinstance(item.value, Label):
                 continue  # a scalar field's value: see imported_values
@@ -444,11 +447,21 @@ class CVATSession(BackendSession):
             # a frame field's label is on its video frame; a sample field's, drawn on any frame, on the sample
             place = (ref.sample_id, ref.frame if item.field.startswith(FRAMES_PREFIX) else None)
             # the original whose coordinates may be kept: one of this sample's (and frame's), never another's
-            source = next((label_id for label_id in (item.label_id, *(by_cvat_id.get(c) for c in item.cvat_ids))
+            source = next((label_id for label_id in (item.label_id, *(by_cvat_id.get((c, place[1])) for c in item.cvat_ids))
                            if label_id in originals and place_of.get(label_id) == place), None)
+            placed.append((item, place, source))
+        # a track's keyframes CVAT returned as their originals upload: the frames between two of them
+        # (or after the last) are what the upload made them, so they keep their originals' geometry too
+        untouched = {(item.cvat_ids[0], item.frame) for item, _, source in placed
+                     if item.cvat_type == "track" and item.between is None and source is not None
+                     and uploads_as(originals[source], item, uploaders[item.field], *_size_or_none(sizes, item.frame))}
+        for item, place, source in placed:
             label = item.value
             if source is not None:
                 label = keep_unmoved(originals[source], item, uploaders[item.field], *_size_or_none(sizes, item.frame))
+                if item.between is not None and all(
+                        frame is None or (item.cvat_ids[0], frame) in untouched for frame in item.between):
+                    label = with_geometry_of(originals[source], label)
             imported.append(ImportedLabel(item.field, place[0], label, item.label_id, item.cvat_ids, place[1]))
         unexpected = []
         names = {ref.cvat_label_id: ref.class_name for ref in task.labels}

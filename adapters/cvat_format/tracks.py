@@ -15,8 +15,10 @@ before, frames between two keyframes interpolated when the first is not outside 
 two-coordinate points linearly, as ``points0 + (points1 - points0) * offset`` in float64; other
 shapes hold the earlier keyframe's geometry, where CVAT matches polygon and polyline points), the
 last shape propagated to the task's last frame unless it is outside. ``outside`` shapes and the
-frames after them are no label. Each frame's shape carries ``keyframe`` and the track's id; the
-``label_id`` attribute only on keyframes (an interpolated copy would repeat its keyframe's).
+frames after them are no label. Each frame's shape carries ``keyframe`` and the track's id, an
+interpolated one the task frames of the keyframes it comes from (``between``: the later one None
+past the last keyframe); the ``label_id`` attribute only on keyframes (an interpolated copy would
+repeat its keyframe's).
 """
 
 from __future__ import annotations
@@ -132,16 +134,18 @@ def expand_track(track: Mapping[str, Any], task_frames: int, label_specs: set[in
                                     and a["spec_id"] not in label_specs]
             if not previous.get("outside", False):
                 copied = [a for a in previous["attributes"] if a["spec_id"] not in label_specs]
+                between = (previous["frame"], shape["frame"])
                 for frame, points in _interpolated(previous, shape):
                     out.append({**previous, **common, "frame": frame, "points": points, "keyframe": False,
-                                "attributes": track_attributes + copied})
+                                "between": between, "attributes": track_attributes + copied})
         if not shape.get("outside", False):
-            out.append({**shape, **common, "keyframe": True, "attributes": track_attributes + shape["attributes"]})
+            out.append({**shape, **common, "keyframe": True, "between": None,
+                        "attributes": track_attributes + shape["attributes"]})
         previous = shape
     if previous is not None and not previous.get("outside", False):
         copied = [a for a in previous["attributes"] if a["spec_id"] not in label_specs]
-        out += [{**previous, **common, "frame": frame, "keyframe": False, "attributes": track_attributes + copied}
-                for frame in range(previous["frame"] + 1, task_frames)]
+        out += [{**previous, **common, "frame": frame, "keyframe": False, "between": (previous["frame"], None),
+                 "attributes": track_attributes + copied} for frame in range(previous["frame"] + 1, task_frames)]
     return [shape for shape in out if track["frame"] <= shape["frame"] < task_frames]
 
 
