@@ -14,7 +14,9 @@ from annoflow.adapters.quickstart import generate_quickstart_video
 from annoflow.application.dataset import Dataset
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.changes import SetValue
+from annoflow.domain.label_schema import LabelSchemaError
 from annoflow.domain.labels import Detections
+from annoflow.domain.task_plan import TaskPlanError
 from tests.cvat_backend.conftest import PASSWORD, USER
 
 FRAMES = 8
@@ -178,3 +180,30 @@ def test_keyframes_only_go_up_and_frames_between_come_back_interpolated_as_cvat_
     assert after[other] == before[other]
     videos.load_annotations("keys", **login)
     assert videos.last_load.summary.unchanged_tasks == 1 and _tracks(view.first()) == after
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"frame_start": FRAMES}, f"frame_start {FRAMES} selects no frame of .*video_00.\\.mp4: it has {FRAMES} frames"),
+    ({"frame_start": [0, FRAMES + 3]}, f"frame_start {FRAMES + 3} selects no frame"),
+    ({"frame_step": 2}, "holds tracks \\(labels with an index\\), which cannot go up with frame_step 2"),
+])
+def test_a_frame_range_is_checked_against_each_video_before_anything_is_recorded(videos, login, cvat_sim, options,
+                                                                                  message):
+    with pytest.raises(TaskPlanError, match=message):
+        videos.annotate("range", label_field="frames.detections", **options, **login)
+    assert videos.list_annotation_runs() == [] and cvat_sim.state.tasks == {}
+
+
+def test_an_index_shared_by_two_labels_on_one_frame_is_refused_before_anything_is_recorded(videos, login, cvat_sim):
+    sample = videos.take(1, seed=1).first()
+    _set_frames(videos, sample, lambda n, l: attrs.evolve(l, index=1) if n == 3 else l)
+    with pytest.raises(TaskPlanError, match=f"{sample.filepath}: frame 3 of frames.detections has several labels "
+                                            "with index 1: an index is one object, on a frame once"):
+        videos.annotate("shared", label_field="frames.detections", **login)
+    assert videos.list_annotation_runs() == [] and cvat_sim.state.tasks == {}
+
+
+def test_a_frame_field_on_an_image_dataset_is_refused_before_anything_is_recorded(dataset, login, cvat_sim):
+    with pytest.raises(LabelSchemaError, match="frame fields need a video dataset"):
+        dataset.annotate("frames", label_field="frames.detections", label_type="detections", classes=["car"], **login)
+    assert dataset.list_annotation_runs() == [] and cvat_sim.state.tasks == {}
