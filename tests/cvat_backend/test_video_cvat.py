@@ -207,3 +207,55 @@ def test_a_frame_field_on_an_image_dataset_is_refused_before_anything_is_recorde
     with pytest.raises(LabelSchemaError, match="frame fields need a video dataset"):
         dataset.annotate("frames", label_field="frames.detections", label_type="detections", classes=["car"], **login)
     assert dataset.list_annotation_runs() == [] and cvat_sim.state.tasks == {}
+
+
+def test_a_subsampled_task_maps_its_frames_back_to_the_video_frames_exactly(videos, login, cvat_sim):
+    view = videos.take(1, seed=1)
+    _without_index(videos, view)  # labels without index may go up with a step
+    before = _frame_labels(view.first())
+    results = view.annotate("sub", label_field="frames.detections", attributes=False, frame_start=1, frame_stop=6,
+                            frame_step=2, **login)
+    (task_id,) = results.task_ids
+    sample_id = view.first().id
+    # CVAT's frames 1, 3, 5 (0-based) are the video's frames 2, 4, 6
+    assert results.frame_id_map[task_id] == {0: {"sample_id": sample_id, "frame_number": 2},
+                                             1: {"sample_id": sample_id, "frame_number": 4},
+                                             2: {"sample_id": sample_id, "frame_number": 6}}
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        assert sorted({s["frame"] for s in annotator.annotations(task_id)["shapes"]}) == [0, 1, 2]
+        annotator.add_shape(task_id, "vehicle", 2, "rectangle", [2.0, 2.0, 20.0, 10.0])
+    videos.load_annotations("sub", **login)
+    assert (videos.last_load.summary.added, videos.last_load.summary.deleted) == (1, 0)
+    after = _frame_labels(view.first())
+    (new,) = set(after) - set(before)
+    assert new[0] == 6 and after[new].bounding_box == (2 / 64, 2 / 48, 18 / 64, 8 / 48)
+    assert all(after[key] == label for key, label in before.items())  # frames the task skips are left alone
+
+
+def test_a_sample_field_shape_on_any_frame_of_a_video_loads_onto_the_video(videos, login, cvat_sim):
+    view = videos.take(1, seed=1)
+    results = view.annotate("boxes", label_field="boxes", label_type="detections", classes=["sign"], **login)
+    (task_id,) = results.task_ids
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        annotator.add_shape(task_id, "sign", 6, "rectangle", [2.0, 2.0, 20.0, 10.0])
+        annotator.add_track(task_id, "sign", {2: [1.0, 1.0, 9.0, 9.0], 5: [3.0, 3.0, 11.0, 11.0]})
+    videos.load_annotations("boxes", **login)
+    boxes = view.first().fields["boxes"].detections  # the shape, and the track's first frame
+    assert sorted(d.bounding_box for d in boxes) == [(1 / 64, 1 / 48, 8 / 64, 8 / 48), (2 / 64, 2 / 48, 18 / 64, 8 / 48)]
+    videos.load_annotations("boxes", **login)
+    assert videos.last_load.summary.unchanged_tasks == 1
+
+
+def test_a_track_split_in_cvat_loads_with_its_labels_kept(videos, login, cvat_sim):
+    view = videos.take(1, seed=1)
+    before = _tracks(view.first())
+    results = view.annotate("split", label_field="frames.detections", attributes=False, **login)
+    (task_id,) = results.task_ids
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        track = min(annotator.annotations(task_id)["tracks"], key=lambda t: t["id"])
+        annotator.split_track(task_id, track["id"], 4)
+    videos.load_annotations("split", **login)
+    summary = videos.last_load.summary
+    # every frame was a keyframe carrying its label's id: both parts' labels are found by it
+    assert (summary.added, summary.edited, summary.deleted) == (0, 0, 0)
+    assert _tracks(view.first()) == before
