@@ -132,10 +132,10 @@ def _same_geometry(a: Label, b: Label) -> bool:
 
 
 def _merge_one(field: FieldSchema, original: Label, imported: Label, sample_id: str,
-               rejections: list[Rejection], cvat_id: int | None) -> Label:
+               rejections: list[Rejection], cvat_id: int | None, frame: int | None = None) -> Label:
     changes: dict = {}
     def refuse(rule: str, attempted: str) -> None:
-        rejections.append(Rejection(sample_id, field.path, rule, attempted, original.id, None, cvat_id))
+        rejections.append(Rejection(sample_id, field.path, rule, attempted, original.id, frame, cvat_id))
 
     new_class = getattr(imported, "label", None)
     if new_class is not None and new_class != getattr(original, "label", None):
@@ -337,7 +337,8 @@ def merge_task(
                 sample_id, frame, original = originals[label_id]
                 # The very label uploaded, returned unchanged (the backend said so): nothing to compare.
                 unchanged = item.label is original
-                merged = original if unchanged else _merge_one(field, original, item.label, sample_id, rejections, cvat_id)
+                merged = original if unchanged else _merge_one(field, original, item.label, sample_id, rejections, cvat_id,
+                                                                     frame)
                 if (not unchanged and merged != original) or target != field.path:
                     changes.append(MergedChange(MergeAction.EDITED if target == field.path else MergeAction.ADDED,
                                                 sample_id, target, merged.id, frame, label=merged, cvat_id=cvat_id,

@@ -259,3 +259,36 @@ def test_a_track_split_in_cvat_loads_with_its_labels_kept(videos, login, cvat_si
     # every frame was a keyframe carrying its label's id: both parts' labels are found by it
     assert (summary.added, summary.edited, summary.deleted) == (0, 0, 0)
     assert _tracks(view.first()) == before
+
+
+def test_restricted_edits_of_frame_labels_are_refused_on_their_frame(videos, login, cvat_sim):
+    view = videos.take(1, seed=1)
+    before = _tracks(view.first())
+    results = view.annotate("fixed", label_field="frames.detections", attributes=False, allow_spatial_edits=False,
+                            allow_additions=False, **login)
+    (task_id,) = results.task_ids
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        track = min(annotator.annotations(task_id)["tracks"], key=lambda t: t["id"])
+        annotator.move_keyframe(task_id, track["id"], 2, [1.0, 2.0, 21.0, 12.0])
+        annotator.add_track(task_id, "vehicle", {5: [1.0, 1.0, 9.0, 9.0]})
+    videos.load_annotations("fixed", **login)
+    assert _tracks(view.first()) == before
+    rejected = [e.rejection for e in videos.registry.iter_history(
+        videos.registry.get_run(videos.name, "fixed").id, details=True) if type(e).__name__ == "Rejected"]
+    assert {(r.rule, r.frame) for r in rejected} == {("allow_spatial_edits", 3)} | {
+        ("allow_additions", number) for number in range(6, FRAMES + 1)}
+
+
+def test_a_frame_classification_field_goes_up_and_back_as_tags_per_frame(videos, login, cvat_sim):
+    view = videos.take(1, seed=1)
+    results = view.annotate("light", label_field="frames.light", label_type="classification",
+                            classes=["day", "night"], **login)
+    (task_id,) = results.task_ids
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        annotator.add_tag(task_id, "night", 3)
+    videos.load_annotations("light", **login)
+    frames = view.first().frames
+    assert frames[4]["light"].label == "night"
+    assert [n for n, f in frames.items() if "light" in f] == [4]
+    videos.load_annotations("light", **login)
+    assert videos.last_load.summary.unchanged_tasks == 1
