@@ -27,3 +27,17 @@ Feature: Annotating videos
     When I clean up the run "video" and delete it
     Then the run's CVAT task is gone
     And the dataset has no annotation run
+
+  Scenario: Editing frame-level label tracks
+    Given every 4th frame and the last of the video's "detections" are keyframes
+    When I annotate one sample with key "cvat_video"
+      """
+      {"label_field": "frames.detections"}
+      """
+    Then CVAT holds one track per object of the video, with shapes on task frames 0, 4 and 7 only
+    When the annotator moves the first track on task frame 4
+    And I load the annotations of "cvat_video"
+    Then that object's label on frame 5 is where the annotator put it, a keyframe with the same id
+    And that object's frames 2 to 4 and 6 to 7 are as CVAT interpolates them, with their ids
+    And the other labels of the video are unchanged to the bit
+    And loading "cvat_video" again changes nothing

@@ -99,3 +99,87 @@ def cleanup_and_delete(world, key):
 @then("the dataset has no annotation run")
 def no_runs(world):
     assert world["dataset"].list_annotation_runs() == []
+
+
+MOVED = [1.0, 2.0, 21.0, 12.0]
+
+
+def _labels(world):
+    """(frame number, index) -> label of the annotated video's frames.detections."""
+    sample = next(world["dataset"].store.get_samples([world["sample"].id]))
+    return {(number, label.index): label for number, frame in sample.frames.items()
+            for label in (frame["detections"].detections if frame.get("detections") is not None else ())}
+
+
+@given(parsers.parse('every {nth:d}th frame and the last of the video\'s "{name}" are keyframes'))
+def mark_keyframes(world, nth, name):
+    store = world["store"]
+    sample = store.get_samples(store.sample_ids()[:1]).__next__()
+    count = len(sample.frames)
+    keyframes = set(range(1, count, nth)) | {1, count}
+    store.apply([SetValue(sample.id, f"frames.{name}", type(frame[name])(
+        [d.replace(keyframe=True) if number in keyframes else d for d in frame[name].detections]), number)
+        for number, frame in sample.frames.items()])
+    world["keyframes"] = keyframes
+
+
+@then(parsers.re(r"CVAT holds one track per object of the video, with shapes on task frames (?P<frames>[\d, and]+) only"))
+def tracks_on_keyframes(world, frames):
+    expected = [int(n) for n in frames.replace("and", ",").split(",") if n.strip()]
+    world["before"] = _labels(world)
+    with annotator(world) as client:
+        stored = client.annotations(task_id(world))
+    assert stored["shapes"] == [] and len(stored["tracks"]) == len({index for _, index in world["before"]})
+    assert all([s["frame"] for s in track["shapes"]] == expected for track in stored["tracks"])
+
+
+@when(parsers.parse("the annotator moves the first track on task frame {frame:d}"))
+def move_first_track(world, frame):
+    with annotator(world) as client:
+        track = min(client.annotations(task_id(world))["tracks"], key=lambda t: t["id"])
+        client.move_keyframe(task_id(world), track["id"], frame, MOVED)
+        # the first track went up first: the smallest index among the video's objects
+        world["moved_index"] = min(index for _, index in world["before"])
+
+
+def _relative(points):
+    width, height = SIZE
+    x1, y1, x2, y2 = points
+    return (x1 / width, y1 / height, (x2 - x1) / width, (y2 - y1) / height)
+
+
+@then(parsers.parse("that object's label on frame {number:d} is where the annotator put it, a keyframe with the same id"))
+def moved_keyframe(world, number):
+    index = world["moved_index"]
+    label = _labels(world)[(number, index)]
+    assert label.bounding_box == pytest.approx(_relative(MOVED)) and label.keyframe is True
+    assert label.id == world["before"][(number, index)].id
+
+
+def _pixels(box):
+    width, height = SIZE
+    x, y, w, h = box
+    return np.asarray([x * width, y * height, (x + w) * width, (y + h) * height])
+
+
+@then(parsers.parse("that object's frames {a:d} to {b:d} and {c:d} to {d:d} are as CVAT interpolates them, with their ids"))
+def interpolated_frames(world, a, b, c, d):
+    index, before, now = world["moved_index"], world["before"], _labels(world)
+    moved = np.asarray(MOVED)
+    spans = [(range(a, b + 1), _pixels(before[(a - 1, index)].bounding_box), moved, a - 1, b + 1),
+             (range(c, d + 1), moved, _pixels(before[(d + 1, index)].bounding_box), c - 1, d + 1)]
+    for numbers, start, stop, first, last in spans:
+        for number in numbers:
+            # CVAT works in task frames: here task frame = number - 1, on both ends alike
+            expected = start + (stop - start) * ((number - first) / (last - first))
+            label = now[(number, index)]
+            assert label.bounding_box == pytest.approx(_relative(expected.tolist()), abs=1e-12), number
+            # the same label, its own flags kept: it was no keyframe and the annotator did not make it one
+            assert label.id == before[(number, index)].id and label.keyframe == before[(number, index)].keyframe
+
+
+@then("the other labels of the video are unchanged to the bit")
+def others_unchanged(world):
+    now, index = _labels(world), world["moved_index"]
+    assert all(now[key] == label for key, label in world["before"].items() if key[1] != index)
+    assert set(now) == set(world["before"])
