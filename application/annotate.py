@@ -40,7 +40,8 @@ from annoflow.domain.label_schema import LabelSchema, LabelSchemaError, build_la
 from annoflow.domain.project_schema import adopt_project_labels, check_new_project
 from annoflow.domain.schema_observation import classes_left_out
 from annoflow.domain.samples import MediaType
-from annoflow.domain.task_plan import MediaItem, TaskPlan, plan_tasks
+from annoflow.domain.task_plan import MediaItem, TaskPlan, TaskPlanError, plan_tasks
+from annoflow.domain.video_labels import frame_label_problems
 
 SCHEMA_OPTIONS = (
     "label_schema", "label_field", "label_type", "classes", "attributes", "mask_targets",
@@ -126,7 +127,7 @@ class Annotator:
             plan_ids = collection.sample_ids
 
         items = [
-            MediaItem(s.id, s.media(request.media_field), s.media_type)
+            MediaItem(s.id, s.media(request.media_field), s.media_type, getattr(s.metadata, "frame_count", None))
             for s in self.store.get_samples(plan_ids, fields=() if request.media_field == "filepath" else (request.media_field,))
         ]
         media_type = items[0].media_type if items else MediaType.IMAGE
@@ -139,6 +140,8 @@ class Annotator:
             plan_options = {k: v for k, v in run.config.items() if k in PLAN_OPTIONS}
             backend_options = {**{k: v for k, v in run.config.items() if k not in PLAN_OPTIONS}, **request.backend_options}
         plans = plan_tasks(items, base_name=f"annoflow_{dataset}_{'_'.join(schema.field_names)}", **plan_options)
+        if run is None and media_type is MediaType.VIDEO:
+            self._check_frame_labels(plan_ids, schema, plans)
         config = backend.parse_config(backend_options, media_type)
         backend.check_media([i.media_path for i in items])
         backend.check_request(schema, plans, config)
@@ -162,6 +165,17 @@ class Annotator:
             self._after_failure(run, error, backend, config)
             raise
         return run
+
+    def _check_frame_labels(self, sample_ids: Sequence[str], schema: LabelSchema, plans: Sequence[TaskPlan]) -> None:
+        """Each video's frame labels, one video at a time (`video_labels`): every problem at once."""
+        fields = [field.path for field in schema if field.on_frames and field.label_type != "scalar"]
+        if not fields:
+            return
+        step = {sample_id: plan.frame_step for plan in plans for sample_id in plan.sample_ids}
+        problems = [problem for sample in self.store.get_samples(sample_ids, fields=fields)
+                    for problem in frame_label_problems(sample, fields, step.get(sample.id))]
+        if problems:
+            raise TaskPlanError(problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else []))
 
     def _after_failure(self, run: AnnotationRun, error: BaseException, backend: AnnotationBackend,
                        config: Any) -> None:

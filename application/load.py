@@ -47,7 +47,7 @@ from annoflow.domain.ids import derived_id
 from annoflow.domain.labels import LIST_OF_ELEMENT, Label, labels_in
 from annoflow.domain.merge import merge_task
 from annoflow.domain.run_records import LoadSummary, MergeAction, MergedChange, TaskRecord
-from annoflow.domain.samples import Sample
+from annoflow.domain.samples import Sample, field_labels
 from annoflow.domain.task_ledger import TaskLedger
 
 logger = logging.getLogger(__name__)
@@ -151,8 +151,7 @@ class _TaskSource:
         return self._samples
 
     def originals(self) -> dict[str, Label]:
-        return {l.id: l for s in self.samples.values() for f in self._fields
-                for l in labels_in(s.get(f) if not f.startswith("frames.") else None)}
+        return {l.id: l for s in self.samples.values() for f in self._fields for _, l in field_labels(s, f)}
 
 
 class Loader:

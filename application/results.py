@@ -61,11 +61,17 @@ class AnnotationResults:
 
     @property
     def frame_id_map(self) -> dict[int, dict[int, dict[str, Any]]]:
-        """Per task, each task frame's sample id."""
-        return {
-            task_id: {index: {"sample_id": sample_id} for index, sample_id in enumerate(task.sample_ids)}
-            for task_id, task in self._run.tasks.items()
-        }
+        """Per task, each task frame's sample id; a video task's frames also their ``frame_number``
+        in the video (1-based, as the dataset numbers frames), one entry per frame of the task."""
+        out: dict[int, dict[int, dict[str, Any]]] = {}
+        for task_id, task in self._run.tasks.items():
+            if task.first_frame is None:
+                out[task_id] = {index: {"sample_id": sample_id} for index, sample_id in enumerate(task.sample_ids)}
+            else:
+                (sample_id,) = task.sample_ids
+                out[task_id] = {index: {"sample_id": sample_id, "frame_number": number}
+                                for index, number in enumerate(task.frame_numbers())}
+        return out
 
     # --- the backend -----------------------------------------------------------------
 

@@ -20,7 +20,8 @@ there was none is an addition, a cleared one a deletion, a changed one an edit
 (``allow_label_edits``). What the backend returns (CVAT keeps text) is
 converted to the field's kind first; a value that does not convert, or several
 different values for one sample, are refused and the field keeps its value.
-Video frame fields are not merged yet.
+A video frame field's label is on a frame of its sample: it is matched only on its own
+sample and frame, and changes carry the frame number. Scalar frame fields are not merged yet.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from annoflow.domain.ids import derived_id, new_id
 from annoflow.domain.label_schema import FieldSchema, LabelSchema
 from annoflow.domain.labels import Keypoint, Label, Scalar, labels_in
 from annoflow.domain.run_records import MergeAction, MergedChange, Rejection, TaskRecord
-from annoflow.domain.samples import Sample
+from annoflow.domain.samples import Sample, field_labels
 
 GEOMETRY = ("bounding_box", "mask", "points")
 SCALAR_KINDS = ("bool", "int", "float", "str")
@@ -131,10 +132,10 @@ def _same_geometry(a: Label, b: Label) -> bool:
 
 
 def _merge_one(field: FieldSchema, original: Label, imported: Label, sample_id: str,
-               rejections: list[Rejection], cvat_id: int | None) -> Label:
+               rejections: list[Rejection], cvat_id: int | None, frame: int | None = None) -> Label:
     changes: dict = {}
     def refuse(rule: str, attempted: str) -> None:
-        rejections.append(Rejection(sample_id, field.path, rule, attempted, original.id, None, cvat_id))
+        rejections.append(Rejection(sample_id, field.path, rule, attempted, original.id, frame, cvat_id))
 
     new_class = getattr(imported, "label", None)
     if new_class is not None and new_class != getattr(original, "label", None):
@@ -245,11 +246,12 @@ def _merge_scalar(field: FieldSchema, kind: str, target: str, task: TaskRecord, 
 # holds every scalar field of its sample).
 
 
-def _owned(uploaded_ids: Mapping[tuple[str, str | None], tuple[str, int]], field: str, label_id: str | None,
-           sample_id: str) -> bool:
-    """The label ``label_id`` went up from ``sample_id`` in ``field``: a claim the imported label may make."""
+def _owned(uploaded_ids: Mapping[tuple[str, str | None], tuple[str, int, int | None]], field: str,
+           label_id: str | None, sample_id: str, frame: int | None) -> bool:
+    """The label ``label_id`` went up from ``sample_id`` (and video frame ``frame``) in ``field``: a claim
+    the imported label may make."""
     found = uploaded_ids.get((field, label_id))
-    return found is not None and found[0] == sample_id
+    return found is not None and found[0] == sample_id and found[2] == frame
 
 
 def _held_values(unread: Sequence[Rejection]) -> set[tuple[str | None, str]]:
@@ -287,9 +289,10 @@ def merge_task(
     changes: list[MergedChange] = []
     rejections: list[Rejection] = []
     up = task.uploaded  # read column by column: no object per uploaded label
-    by_cvat_id = dict(zip(zip(up.fields, up.cvat_ids), up.label_ids))
-    uploaded_ids = {(f, label_id): (sample_id, cvat_id)
-                    for f, label_id, sample_id, cvat_id in zip(up.fields, up.label_ids, up.sample_ids, up.cvat_ids)}
+    # a remote object may stand for one label per frame (a track): its id and the frame name the label
+    by_cvat_id = dict(zip(zip(up.fields, up.cvat_ids, up.frames), up.label_ids))
+    uploaded_ids = {(f, label_id): (sample_id, cvat_id, frame) for f, label_id, sample_id, cvat_id, frame
+                    in zip(up.fields, up.label_ids, up.sample_ids, up.cvat_ids, up.frames)}
     for field in schema:
         target = dest_field.get(field.path, field.path)
         if field.label_type == "scalar":
@@ -297,22 +300,28 @@ def merge_task(
                 kind = scalar_kinds.get(field.path) or field.scalar_kind or "str"
                 _merge_scalar(field, kind, target, task, samples, values, changes, rejections, held)
             continue
+        # a frame field's labels are on frames of their video: a label is (sample, frame, label)
         originals = {
-            label.id: (sample_id, label)
+            label.id: (sample_id, frame, label)
             for sample_id, sample in samples.items()
-            for label in labels_in(sample.get(field.path) if not field.on_frames else None)
+            for frame, label in field_labels(sample, field.path)
         }
         claimed: set[str] = set()
         source = field.path if target != field.path else None
         for item in (i for i in imported if i.field == field.path):
-            label_id = item.label_id if _owned(uploaded_ids, field.path, item.label_id, item.sample_id) else None
+            place = (item.sample_id, item.frame)
+            label_id = item.label_id if _owned(uploaded_ids, field.path, item.label_id, *place) else None
             if label_id is None:
-                label_id = next((by_cvat_id[(field.path, c)] for c in item.cvat_ids if (field.path, c) in by_cvat_id
-                                 and _owned(uploaded_ids, field.path, by_cvat_id[(field.path, c)], item.sample_id)), None)
+                label_id = next((by_cvat_id[(field.path, c, item.frame)] for c in item.cvat_ids
+                                 if (field.path, c, item.frame) in by_cvat_id
+                                 and _owned(uploaded_ids, field.path, by_cvat_id[(field.path, c, item.frame)], *place)),
+                                None)
             cvat_id = item.cvat_ids[0] if item.cvat_ids else None
-            derived = derived_id(id_seed, field.path, cvat_id) if id_seed is not None and cvat_id is not None else None
+            # an object stands for one label per frame it covers (a track): the frame is part of its identity
+            derived = (derived_id(id_seed, field.path, cvat_id, *(() if item.frame is None else (item.frame,)))
+                       if id_seed is not None and cvat_id is not None else None)
             if label_id is None and derived is not None and derived in originals \
-                    and originals[derived][0] == item.sample_id:
+                    and originals[derived][:2] == place:
                 label_id = derived  # a label an earlier load made from this very object, on this sample
             if label_id in claimed:
                 label_id = None  # provenance duplicated in CVAT: the first claimant keeps it
@@ -320,35 +329,38 @@ def merge_task(
                     and uploaded_ids[(field.path, label_id)][0] == item.sample_id:
                 # an earlier load put this object's label into the destination field: write it again
                 claimed.add(label_id)
-                changes.append(MergedChange(MergeAction.ADDED, item.sample_id, target, label_id,
+                changes.append(MergedChange(MergeAction.ADDED, item.sample_id, target, label_id, item.frame,
                                             label=item.label.replace(id=label_id), cvat_id=cvat_id, source_field=source))
                 continue
             if label_id is not None and label_id in originals:
                 claimed.add(label_id)
-                sample_id, original = originals[label_id]
+                sample_id, frame, original = originals[label_id]
                 # The very label uploaded, returned unchanged (the backend said so): nothing to compare.
                 unchanged = item.label is original
-                merged = original if unchanged else _merge_one(field, original, item.label, sample_id, rejections, cvat_id)
+                merged = original if unchanged else _merge_one(field, original, item.label, sample_id, rejections, cvat_id,
+                                                                     frame)
                 if (not unchanged and merged != original) or target != field.path:
                     changes.append(MergedChange(MergeAction.EDITED if target == field.path else MergeAction.ADDED,
-                                                sample_id, target, merged.id, label=merged, cvat_id=cvat_id,
+                                                sample_id, target, merged.id, frame, label=merged, cvat_id=cvat_id,
                                                 source_field=source))
                 continue
             if not field.allow_additions:
                 rejections.append(Rejection(item.sample_id, field.path, "allow_additions",
-                                            f"add a {getattr(item.label, 'label', 'label')!r} label", None, None, cvat_id))
+                                            f"add a {getattr(item.label, 'label', 'label')!r} label", None, item.frame,
+                                            cvat_id))
                 continue
             fresh = item.label.replace(id=derived or new_id())  # its id is fixed now, so re-applying never copies it
-            changes.append(MergedChange(MergeAction.ADDED, item.sample_id, target, fresh.id, label=fresh, cvat_id=cvat_id,
-                                        source_field=source))
-        for (uploaded_field, label_id), (sample_id, cvat_id) in uploaded_ids.items():
+            changes.append(MergedChange(MergeAction.ADDED, item.sample_id, target, fresh.id, item.frame, label=fresh,
+                                        cvat_id=cvat_id, source_field=source))
+        for (uploaded_field, label_id), (sample_id, cvat_id, _) in uploaded_ids.items():
             if uploaded_field != field.path or label_id in claimed or label_id not in originals or label_id in kept:
                 continue
             if target != field.path:
                 continue  # loading into another field leaves the source field alone
+            frame = originals[label_id][1]
             if not field.allow_deletions:
                 rejections.append(Rejection(sample_id, field.path, "allow_deletions", "delete the label",
-                                            label_id, None, cvat_id))
+                                            label_id, frame, cvat_id))
                 continue
-            changes.append(MergedChange(MergeAction.DELETED, sample_id, field.path, label_id, cvat_id=cvat_id))
+            changes.append(MergedChange(MergeAction.DELETED, sample_id, field.path, label_id, frame, cvat_id=cvat_id))
     return changes, rejections

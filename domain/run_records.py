@@ -144,6 +144,16 @@ class TaskSummary:
     # When the server made the task, as it said: tells the run's task from another server's task
     # of the same id (None in runs recorded before this was kept).
     created: str | None = None
+    # A video task's frames are frame_count frames of its video, first_frame, first_frame + frame_step,
+    # ... (1-based); None for an image task (and a video task recorded before this was kept).
+    first_frame: int | None = None
+    frame_step: int = 1
+
+    def frame_numbers(self) -> list[int | None]:
+        """Each task frame's frame number in its video; None for an image task's frames."""
+        if self.first_frame is None:
+            return [None] * self.frame_count
+        return [self.first_frame + k * self.frame_step for k in range(self.frame_count)]
 
 
 @attrs.frozen
@@ -164,8 +174,10 @@ class TaskRecord:
         return tuple(dict.fromkeys(f.sample_id for f in self.frames))
 
     def summary(self) -> TaskSummary:
+        first = self.frames[0].frame if self.frames else None
+        step = self.frames[1].frame - first if first is not None and len(self.frames) > 1 else 1
         return TaskSummary(self.task_id, self.project_id, self.job_ids, self.sample_ids, len(self.frames),
-                           len(self.uploaded), self.created)
+                           len(self.uploaded), self.created, first, step)
 
 
 class MergeAction(enum.Enum):

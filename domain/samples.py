@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -11,7 +11,7 @@ import attrs
 
 from annoflow.domain.fields import FieldPath, kind_of
 from annoflow.domain.ids import check_id, new_id
-from annoflow.domain.labels import FieldValue
+from annoflow.domain.labels import FieldValue, Label, labels_in
 
 # Names a sample holds as properties, so no field may take them.
 RESERVED_FIELD_NAMES = frozenset({"id", "filepath", "media_type", "metadata", "frames", "tags"})
@@ -122,3 +122,16 @@ class Sample:
         frames = dict(self.frames)
         frames[frame] = {**frames.get(frame, {}), path.name: value}
         return attrs.evolve(self, frames=frames)
+
+
+def field_labels(sample: Sample, field: str) -> Iterator[tuple[int | None, Label]]:
+    """(frame number, label) of each label ``field`` holds on ``sample``: on every frame for a frame
+    field (``frames.<name>``), with frame None for a sample field."""
+    path = FieldPath.parse(field)
+    if not path.on_frames:
+        for label in labels_in(sample.fields.get(path.name)):
+            yield None, label
+        return
+    for number, fields in sample.frames.items():
+        for label in labels_in(fields.get(path.name)):
+            yield number, label

@@ -35,6 +35,7 @@ class MediaItem:
     sample_id: str
     media_path: str
     media_type: MediaType = attrs.field(converter=MediaType)
+    frame_count: int | None = None  # a video's, when its metadata gives it
 
 
 @attrs.frozen
@@ -130,6 +131,10 @@ def plan_tasks(
     for start, stop, item in zip(starts, stops, items if is_video else ()):
         if start is not None and stop is not None and stop < start:
             problems.append(f"frame_stop {stop} comes before frame_start {start} for {item.media_path}")
+        elif start is not None and item.frame_count is not None and start >= item.frame_count:
+            # frame_start is 0-based, as CVAT's start_frame; a frame_stop past the end is cut there, as CVAT does
+            problems.append(f"frame_start {start} selects no frame of {item.media_path}: it has {item.frame_count} "
+                            f"frames (0 to {item.frame_count - 1})")
     if problems:
         raise TaskPlanError(problems)
 

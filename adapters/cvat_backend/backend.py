@@ -28,7 +28,10 @@ from annoflow.adapters.cvat_format.download import (
     keep_unmoved,
     size_of,
     stray_label,
+    uploads_as,
+    with_geometry_of,
 )
+from annoflow.adapters.cvat_format.frames import task_frames
 from annoflow.adapters.cvat_format.meta import frame_sizes
 from annoflow.adapters.cvat_format.schema import (
     LABEL_ID,
@@ -39,6 +42,7 @@ from annoflow.adapters.cvat_format.schema import (
     project_labels,
     recorded_labels,
 )
+from annoflow.adapters.cvat_format.tracks import expand_tracks, split_tracks, track_body
 from annoflow.adapters.cvat_format.unchanged import split_unchanged
 from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.application.ports.annotation_backend import (
@@ -63,6 +67,7 @@ from annoflow.application.progress import Progress
 from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.labels import Label
 from annoflow.domain.merge import ImportedLabel
+from annoflow.domain.fields import FRAMES_PREFIX
 from annoflow.domain.project_schema import ProjectLabel
 from annoflow.domain.run_records import (
     CvatAttributeRef,
@@ -77,6 +82,7 @@ from annoflow.domain.task_plan import TaskPlan
 
 logger = logging.getLogger(__name__)
 UploadedFrom = tuple[str, "str | None"]  # (field, annoflow label id) of an uploaded object; no id for scalars
+FrameOf = Callable[[int], "tuple[str, int | None]"]  # a task frame's sample, and its frame number in a video
 
 
 def _size_or_none(sizes: Sequence[Size | None], frame: int) -> Size:
@@ -203,6 +209,8 @@ class CVATSession(BackendSession):
         labels_sent = request.progress.bar(f"task {plan.index + 1}: uploading labels", total=count, unit="sample")
         read: list[Sample | None] = []  # a job's samples are dropped once converted; their ids stay
         sample_ids: list[str] = []
+        video = request.media_type is MediaType.VIDEO
+        frame_refs: list = []  # a video task's frames, once its data/meta is read
         source = iter(samples)
         sent: list[Future[list[tuple[Any, ...]]]] = []
         try:
@@ -211,6 +219,8 @@ class CVATSession(BackendSession):
             with paused_gc():
                 self._read_upto(source, read, sample_ids, min(count, self.options.segment_size or count) - 1)
                 meta = media_ready.result()
+                if video:
+                    frame_refs = task_frames(meta, sample_ids[:1], video=True)
                 classes = cvat_classes(request.label_schema)
                 existing_project = project.project_id is not None and not project.created
                 task_labels = self.client.labels(task_id=task_id)
@@ -218,10 +228,12 @@ class CVATSession(BackendSession):
                 jobs = self.client.jobs(task_id)
                 for first, last, target in self._annotation_targets(request, task_id, jobs, count):
                     self._read_upto(source, read, sample_ids, last)
-                    objects = self._objects(request, read, first, last, meta, server)
+                    objects = self._objects(request, read, first, last, meta, server, frame_refs)
                     read[first:last + 1] = [None] * (last + 1 - first)
                     # The sender reads CVAT's ids from the answer too, so nothing waits for it at the end.
-                    sent.append(sender.submit(self._send, objects, target, sample_ids, server,
+                    where = ((lambda frame: (frame_refs[frame].sample_id, frame_refs[frame].frame)) if video
+                             else (lambda frame: (sample_ids[frame], None)))
+                    sent.append(sender.submit(self._send, objects, target, where, server,
                                               lambda done=last + 1 - first: labels_sent.advance(done)))
                     del objects
                 self._read_upto(source, read, sample_ids, count)  # one more than planned, if the store has it
@@ -242,7 +254,7 @@ class CVATSession(BackendSession):
         task = self.client.rename("tasks", task_id, plan.name) if request.marker else self.client.task(task_id)
         return TaskRecord(
             task_id=task_id, project_id=project.project_id, job_ids=[j["id"] for j in jobs],
-            frames=[FrameRef(sample_id) for sample_id in sample_ids], uploaded=uploaded,
+            frames=frame_refs or task_frames(meta, sample_ids, video=False), uploaded=uploaded,
             labels=[CvatLabelRef(label_id, c.cvat_name, c.field, c.class_name) for label_id, c in server.pairs()]
             # a project's labels of no run field: what annotators draw with them loads as unexpected, by name
             + [CvatLabelRef(l["id"], l["name"], "", l["name"]) for l in task_labels if l["id"] not in server.classes_by_id],
@@ -289,44 +301,92 @@ class CVATSession(BackendSession):
         return [(j["start_frame"], j["stop_frame"], {"job_id": j["id"]}) for j in sorted(jobs, key=lambda j: j["start_frame"])]
 
     def _send(self, objects: Mapping[str, list[tuple[dict[str, Any], UploadedFrom]]], target: Mapping[str, int],
-              sample_ids: Sequence[str], server: ServerLabels, sent: Callable[[], None]) -> list[tuple[Any, ...]]:
+              where: FrameOf, server: ServerLabels, sent: Callable[[], None]) -> list[tuple[Any, ...]]:
         """PUT one request's objects; the provenance rows of what CVAT stored."""
         answer = self.client.put_annotations({kind: [body for body, _ in items] for kind, items in objects.items()}, **target)
         logger.debug("%s: %d tags and %d shapes uploaded", target, len(objects.get("tags", ())), len(objects.get("shapes", ())))
         sent()
-        return self._provenance(answer, objects, sample_ids, server)
+        return self._provenance(answer, objects, where, server)
 
     def _objects(self, request: UploadRequest, samples: Sequence[Sample | None], first: int, last: int,
-                 meta: Mapping[str, Any], server: ServerLabels) -> dict[str, list[tuple[dict[str, Any], UploadedFrom]]]:
-        """The CVAT objects of samples first..last, each with the (field, label id) it comes from."""
+                 meta: Mapping[str, Any], server: ServerLabels,
+                 frame_refs: Sequence[FrameRef] = ()) -> dict[str, list[tuple[dict[str, Any], UploadedFrom]]]:
+        """The CVAT objects of samples first..last, each with the (field, label id) it comes from.
+
+        A video's sample fields go on its task's first frame, its frame fields on each task frame
+        (``frame_refs``: which frame of the video each task frame shows)."""
         frames = meta["frames"]
         uploaders = [Uploader(field, server) for field in request.label_schema]
-        objects: dict[str, list[tuple[dict[str, Any], UploadedFrom]]] = {"tags": [], "shapes": []}
+        objects: dict[str, list[tuple[dict[str, Any], Any]]] = {"tags": [], "shapes": [], "tracks": []}
         for index in range(first, last + 1):
             sample = samples[index]
             size = frames[index] if len(frames) > index else frames[0]
             for uploader in uploaders:
                 source = uploader.field.path
+                if uploader.field.on_frames:
+                    for kind, body, origin in self._frame_objects(uploader, sample, frame_refs, size):
+                        objects[kind].append((body, origin))
+                    continue
                 for obj in uploader.objects(sample.get(source), index, size["width"], size["height"]):
                     objects[obj.kind].append((obj.body, (source, obj.label_id)))
         return objects
 
     @staticmethod
+    def _frame_objects(uploader: Uploader, sample: Sample, frame_refs: Sequence[FrameRef],
+                       size: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any], Any]]:
+        """A video frame field's objects: its tracks (labels sharing an index), then its other labels
+        as shapes of their frames (`cvat_format.tracks`)."""
+        source, width, height = uploader.field.path, size["width"], size["height"]
+        tracks, loose = split_tracks((k, sample.get(source, ref.frame)) for k, ref in enumerate(frame_refs))
+        keyframes_only = any(label.keyframe for items in tracks.values() for _, label in items) or any(
+            getattr(label, "keyframe", None) for _, label in loose)
+        for items in tracks.values():
+            made = track_body(uploader, items, len(frame_refs), width, height, keyframes_only)
+            if made is None:  # a label that is no single shape: its frames' labels go up as shapes
+                loose += items
+                continue
+            yield "tracks", made[0], (source, made[1])
+        for k, label in sorted(loose, key=lambda item: item[0]):
+            for obj in uploader.objects(label, k, width, height):
+                yield obj.kind, obj.body, (source, obj.label_id)
+
+    @staticmethod
     def _provenance(stored: Mapping[str, Any], sent: Mapping[str, list[tuple[dict[str, Any], UploadedFrom]]],
-                    sample_ids: Sequence[str], server: ServerLabels) -> list[tuple[Any, ...]]:
+                    where: FrameOf, server: ServerLabels) -> list[tuple[Any, ...]]:
         """CVAT's ids of the uploaded objects: rows of `UploadedObjects`' columns.
 
         CVAT answers a PUT with the objects in the order they were sent, now with ids;
         when the answer does not line up with what was sent (count, frame or label), each
-        object is found by the label_id attribute it carries instead.
+        object is found by the label_id attribute it carries instead. ``where`` names the
+        sample (and video frame number) of a task frame; a row of a frame field carries the
+        frame number.
         """
+        def row(field: str, label_id: str, frame: int, cvat_type: str, cvat_id: int) -> tuple[Any, ...]:
+            sample_id, number = where(frame)
+            return field, label_id, sample_id, cvat_type, cvat_id, number if field.startswith(FRAMES_PREFIX) else None
+
         uploaded = []
+        answer, objects = stored.get("tracks", []), sent.get("tracks", [])
+        if len(answer) == len(objects) and all(
+                a["frame"] == body["frame"] and a["label_id"] == body["label_id"] for a, (body, _) in zip(answer, objects)):
+            pairs = [(a, origin) for a, (_, origin) in zip(answer, objects)]
+        else:  # found by the label_id its shapes carry
+            by_label = {label_id: origin for _, origin in objects for label_id, _ in origin[1]}
+            pairs = []
+            for a in answer:
+                spec = server.spec_ids.get((a["label_id"], LABEL_ID))
+                carried = [item["value"] for shape in a.get("shapes", []) for item in shape.get("attributes", [])
+                           if item["spec_id"] == spec and item["value"] in by_label]
+                if carried:
+                    pairs.append((a, by_label[carried[0]]))
+        for a, (field, labels) in pairs:
+            uploaded += [row(field, label_id, frame, "track", a["id"]) for label_id, frame in labels]
         for kind, cvat_type in (("tags", "tag"), ("shapes", "shape")):
             answer, objects = stored.get(kind, []), sent.get(kind, [])
             if len(answer) == len(objects) and all(
                     a["frame"] == body["frame"] and a["label_id"] == body["label_id"]
                     for a, (body, _) in zip(answer, objects)):
-                uploaded += [(field, label_id, sample_ids[a["frame"]], cvat_type, a["id"], None)
+                uploaded += [row(field, label_id, a["frame"], cvat_type, a["id"])
                              for a, (_, (field, label_id)) in zip(answer, objects) if label_id]
                 continue
             for obj in answer:
@@ -334,7 +394,7 @@ class CVATSession(BackendSession):
                 label_id = next((a["value"] for a in obj.get("attributes", []) if a["spec_id"] == spec), None)
                 cvat_class = server.class_of(obj["label_id"], object_type(obj, kind))
                 if label_id and cvat_class is not None:
-                    uploaded.append((cvat_class.field, label_id, sample_ids[obj["frame"]], cvat_type, obj["id"], None))
+                    uploaded.append(row(cvat_class.field, label_id, obj["frame"], cvat_type, obj["id"]))
         return uploaded
 
     def download_task(self, request: UploadRequest, task_id: int, provenance: Callable[[], TaskRecord],
@@ -361,23 +421,48 @@ class CVATSession(BackendSession):
             del raw
             data, unchanged = split_unchanged(answer.objects, task, originals, uploaders, server, sizes)
             checked = check_objects(data, frames=len(task.frames), claim=claim)
+            tracked, track_refusals = expand_tracks(checked.objects.get("tracks", []), len(task.frames),
+                                                    {spec for (_, name), spec in server.spec_ids.items() if name == LABEL_ID},
+                                                    self._track_index(task, originals))
             downloader = Downloader(request.label_schema, server)
-            found, strays, refused = downloader.read(checked.objects, sizes)
-        by_cvat_id = dict(zip(task.uploaded.cvat_ids, task.uploaded.label_ids))
-        sample_of = dict(zip(task.uploaded.label_ids, task.uploaded.sample_ids))
-        imported = [ImportedLabel(field, sample_id, label, label_id, (cvat_id,))
-                    for field, sample_id, label, label_id, cvat_id in unchanged]
+            found, strays, refused = downloader.read({**checked.objects, "tracked": tracked}, sizes)
+            refused += track_refusals
+            del tracked
+        up = task.uploaded
+        by_cvat_id = dict(zip(zip(up.cvat_ids, up.frames), up.label_ids))  # a track stands for a label per frame
+        place_of = {label_id: (sample_id, number) for label_id, sample_id, number in zip(up.label_ids, up.sample_ids, up.frames)}
+        imported = [ImportedLabel(field, sample_id, label, label_id, (cvat_id,), number)
+                    for field, sample_id, label, label_id, cvat_id, number in unchanged]
+        first_of_track: set[int] = set()
+        placed = []
         for item in found:
             if not isinstance(item.value, Label):
                 continue  # a scalar field's value: see imported_values
-            sample_id = task.frames[item.frame].sample_id
-            # the original whose coordinates may be kept: one of this sample's, never another frame's
-            source = next((label_id for label_id in (item.label_id, *(by_cvat_id.get(c) for c in item.cvat_ids))
-                           if label_id in originals and sample_of.get(label_id) == sample_id), None)
+            ref = task.frames[item.frame]
+            if item.cvat_type == "track" and not item.field.startswith(FRAMES_PREFIX):
+                # a sample field holds one label per object: a track of its class loads its first frame
+                if item.cvat_ids[0] in first_of_track:
+                    continue
+                first_of_track.add(item.cvat_ids[0])
+            # a frame field's label is on its video frame; a sample field's, drawn on any frame, on the sample
+            place = (ref.sample_id, ref.frame if item.field.startswith(FRAMES_PREFIX) else None)
+            # the original whose coordinates may be kept: one of this sample's (and frame's), never another's
+            source = next((label_id for label_id in (item.label_id, *(by_cvat_id.get((c, place[1])) for c in item.cvat_ids))
+                           if label_id in originals and place_of.get(label_id) == place), None)
+            placed.append((item, place, source))
+        # a track's keyframes CVAT returned as their originals upload: the frames between two of them
+        # (or after the last) are what the upload made them, so they keep their originals' geometry too
+        untouched = {(item.cvat_ids[0], item.frame) for item, _, source in placed
+                     if item.cvat_type == "track" and item.between is None and source is not None
+                     and uploads_as(originals[source], item, uploaders[item.field], *_size_or_none(sizes, item.frame))}
+        for item, place, source in placed:
             label = item.value
             if source is not None:
                 label = keep_unmoved(originals[source], item, uploaders[item.field], *_size_or_none(sizes, item.frame))
-            imported.append(ImportedLabel(item.field, sample_id, label, item.label_id, item.cvat_ids))
+                if item.between is not None and all(
+                        frame is None or (item.cvat_ids[0], frame) in untouched for frame in item.between):
+                    label = with_geometry_of(originals[source], label)
+            imported.append(ImportedLabel(item.field, place[0], label, item.label_id, item.cvat_ids, place[1]))
         unexpected = []
         names = {ref.cvat_label_id: ref.class_name for ref in task.labels}
         for stray in strays:
@@ -394,6 +479,17 @@ class CVATSession(BackendSession):
         unread = rejections(task, [*answer.refused, *checked.refused, *refused], server, lambda: self._job_ranges(task))
         return DownloadedTask(digest, imported, unexpected, values=imported_values(found, task), unread=unread,
                               painted=downloader.painted)
+
+    @staticmethod
+    def _track_index(task: TaskRecord, originals: Mapping[str, Label]) -> Callable[[int], int]:
+        """A track's index: the one its uploaded labels have, else (a track drawn in CVAT) its CVAT id."""
+        up = task.uploaded
+        index = {}
+        for cvat_type, cvat_id, label_id in zip(up.cvat_types, up.cvat_ids, up.label_ids):
+            original = originals.get(label_id)
+            if cvat_type == "track" and cvat_id not in index and getattr(original, "index", None) is not None:
+                index[cvat_id] = original.index
+        return lambda track_id: index.get(track_id, track_id)
 
     def _job_ranges(self, task: TaskRecord) -> list[JobRange]:
         """(first frame, last frame, job id) of the task's jobs, to name where a refused object is."""

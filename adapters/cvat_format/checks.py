@@ -129,7 +129,7 @@ def _problem(obj: Any, kind: str, frames: int) -> str | None:
         return f"its group is {json_type(group)}, not an integer from 0"
     if kind == "tags":
         return None
-    if kind == "tracks":  # tracks are not read (video frame fields are not merged yet); they only count
+    if kind == "tracks":  # its shapes are checked as it is expanded (`tracks.expand_tracks`)
         return None if isinstance(obj.get("shapes"), list) else "a track's shapes are not a list"
     return _shape_problem(obj)
 

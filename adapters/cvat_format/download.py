@@ -61,9 +61,11 @@ class Imported:
     frame: int  # the task frame it is on
     value: Label | Scalar  # a scalar field's value is CVAT's text (None when the tag holds none)
     label_id: str | None  # the label_id attribute CVAT returned, if any
-    cvat_type: str  # "tag" or "shape"
+    cvat_type: str  # "tag", "shape" or "track"
     cvat_ids: tuple[int, ...]
     cvat_points: tuple[tuple[float, ...], ...] = ()  # as CVAT returned them, one entry per CVAT object
+    # a track's interpolated frame: the task frames of the keyframes it comes from (None past the last)
+    between: tuple[int, int | None] | None = None
 
 
 Size = tuple[int, int]  # (width, height) of a task frame, from data/meta
@@ -149,7 +151,8 @@ class Downloader:
         semantic: dict[tuple[str, int], list[Mapping[str, Any]]] = defaultdict(list)
         painting: dict[tuple[str, int], list[Mapping[str, Any]]] = defaultdict(list)
         broken: set[tuple[str, int, str | None]] = set()  # labels with a part refused: not read at all
-        for kind, cvat_type in (("tags", "tag"), ("shapes", "shape")):
+        # "tracked": a track's shapes, one per frame it covers (`tracks.expand_tracks`)
+        for kind, cvat_type in (("tags", "tag"), ("shapes", "shape"), ("tracked", "track")):
             for obj in data.get(kind, []):
                 cls = self.labels.class_of(obj["label_id"], object_type(obj, kind))
                 if cls is None:
@@ -232,7 +235,10 @@ class Downloader:
             label = Keypoint(points=[(x / width, y / height) for x, y in zip(points[0::2], points[1::2])], **common)
         else:
             return None
-        return Imported(field.path, frame, label, label_id, cvat_type, (obj["id"],), (tuple(points),) if points else ())
+        if cvat_type == "track":  # a frame of a track: the track's index, keyframe or interpolated
+            label = label.replace(index=obj["index"], keyframe=obj["keyframe"])
+        return Imported(field.path, frame, label, label_id, cvat_type, (obj["id"],), (tuple(points),) if points else (),
+                        obj.get("between") if cvat_type == "track" else None)
 
     def _segmentation(self, field: FieldSchema, frame: int, objects: Sequence[Mapping[str, Any]],
                       sizes: Sequence[Size | None], painting: Sequence[Mapping[str, Any]] = ()) -> Imported | Refused:
@@ -330,9 +336,19 @@ def keep_unmoved(original: Label, imported: Imported, uploader: Uploader, width:
     if hasattr(downloaded, "attributes") and hasattr(original, "attributes"):
         retyped = {k: _like(v, original.attributes.get(k)) for k, v in downloaded.attributes.items()}
         downloaded = downloaded.replace(attributes=retyped)
-    sent = tuple(tuple(o.body["points"]) for o in uploader.objects(_as_list(original), 0, width, height) if "points" in o.body)
-    if sent != imported.cvat_points:
+    if not uploads_as(original, imported, uploader, width, height):
         return downloaded
+    return with_geometry_of(original, downloaded)
+
+
+def uploads_as(original: Label, imported: Imported, uploader: Uploader, width: int, height: int) -> bool:
+    """CVAT returned exactly the points ``original`` uploads as."""
+    sent = tuple(tuple(o.body["points"]) for o in uploader.objects(_as_list(original), 0, width, height) if "points" in o.body)
+    return sent == imported.cvat_points
+
+
+def with_geometry_of(original: Label, downloaded: Label) -> Label:
+    """``downloaded`` with the exact coordinates of ``original``."""
     geometry = {name: getattr(original, name) for name in ("bounding_box", "mask", "points") if hasattr(original, name)}
     return downloaded.replace(**geometry)
 

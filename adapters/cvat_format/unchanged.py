@@ -50,8 +50,9 @@ def split_unchanged(
     uploaders: Mapping[str, Uploader],
     server: ServerLabels,
     sizes: Sequence[Size | None],
-) -> tuple[dict[str, Any], list[tuple[str, str, Label, str, int]]]:
-    """(the objects left to convert, and (field, sample id, original label, label id, CVAT id) of the unchanged).
+) -> tuple[dict[str, Any], list[tuple[str, str, Label, str, int, int | None]]]:
+    """(the objects left to convert, and (field, sample id, original label, label id, CVAT id, video frame
+    number of a frame field's label) of the unchanged).
 
     A frame where a box or polygon was drawn with a segmentation's class keeps all its shapes for
     conversion: they are painted over its masks, which then cannot stand for the original alone."""
@@ -59,7 +60,8 @@ def split_unchanged(
     claims = Counter(
         _label_id_of(obj, spec_of) for kind in ("tags", "shapes", "tracks") for obj in data.get(kind, ()))
     up = task.uploaded
-    uploaded = {label_id: (field, sample_id) for field, label_id, sample_id in zip(up.fields, up.label_ids, up.sample_ids)}
+    uploaded = {label_id: (field, sample_id, number)
+                for field, label_id, sample_id, number in zip(up.fields, up.label_ids, up.sample_ids, up.frames)}
     rest: dict[str, Any] = {**data}
     unchanged = []
     painted = _painted_frames(data.get("shapes", ()), uploaders, server)
@@ -74,7 +76,7 @@ def split_unchanged(
             if found is None:
                 left.append(obj)
             else:
-                unchanged.append((found[0], found[1], found[2], label_id, obj["id"]))
+                unchanged.append((found[0], found[1], found[2], label_id, obj["id"], found[3]))
     return rest, unchanged
 
 
@@ -94,7 +96,7 @@ def _painted_frames(shapes: Any, uploaders: Mapping[str, Uploader], server: Serv
 
 def _unchanged(obj: Mapping[str, Any], kind: str, label_id: str | None, claims: Counter, uploaded: Mapping[str, Any],
                originals: Mapping[str, Label], uploaders: Mapping[str, Uploader], server: ServerLabels,
-               task: TaskRecord, sizes: Sequence[Size | None]) -> tuple[str, str, Label] | None:
+               task: TaskRecord, sizes: Sequence[Size | None]) -> tuple[str, str, Label, int | None] | None:
     if label_id is None or claims[label_id] != 1 or type(obj.get("id")) is not int:
         return None
     original, upload = originals.get(label_id), uploaded.get(label_id)
@@ -102,9 +104,10 @@ def _unchanged(obj: Mapping[str, Any], kind: str, label_id: str | None, claims: 
     frame = obj.get("frame")
     if original is None or upload is None or cvat_class is None or cvat_class.field != upload[0]:
         return None
-    field, sample_id = upload
-    if type(frame) is not int or not 0 <= frame < len(task.frames) or task.frames[frame].sample_id != sample_id:
-        return None
+    field, sample_id, number = upload
+    if type(frame) is not int or not 0 <= frame < len(task.frames) or task.frames[frame].sample_id != sample_id \
+            or number is not None and task.frames[frame].frame != number:
+        return None  # another sample's frame, or another frame of the video
     try:
         width, height = size_of(sizes, frame)
     except Unreadable:
@@ -129,4 +132,4 @@ def _unchanged(obj: Mapping[str, Any], kind: str, label_id: str | None, claims: 
         return None
     if {a["spec_id"]: a["value"] for a in sent["attributes"]} != returned:
         return None
-    return field, sample_id, original
+    return field, sample_id, original, number

@@ -67,6 +67,11 @@ class Uploader:
             plan = self._plans[cvat_label] = (spec_ids.get((cvat_label, LABEL_ID)), specs)
         return plan
 
+    def immutable_specs(self, cvat_label: int) -> set[int]:
+        """The spec ids of a CVAT label's immutable attributes (mutable=False): a track's, not its shapes'."""
+        _, specs = self._plans.get(cvat_label) or self._plan(cvat_label)
+        return {spec_id for _, spec_id, spec in specs if not spec.mutable}
+
     def _attributes(self, cvat_label: int, label: Label | None, scalar: Any = None) -> list[dict[str, str]]:
         label_spec, specs = self._plans.get(cvat_label) or self._plan(cvat_label)
         values = []

@@ -126,6 +126,37 @@ class ScriptedAnnotator:
 
     # --- tracks -------------------------------------------------------------------------
 
+    def add_track(self, task_id: int, label: str, keyframes: dict[int, list[float]], *, shape_type: str = "rectangle",
+                  outside: int | None = None, attributes: dict[str, str] | None = None) -> int:
+        """Draw a track: a shape on each keyframe (frame -> points), closed by an outside shape on frame
+        ``outside`` (None: it runs to the end of the task, as one the annotator never hid). Attributes go on
+        the track when immutable and on its first shape when mutable, as CVAT's UI keeps them."""
+        spec = self.labels(task_id)[label]
+        mutable = {a["name"]: a["mutable"] for a in spec["attributes"]}
+        given = [(self._spec(spec, k), v, mutable[k]) for k, v in (attributes or {}).items()]
+        frames = sorted(keyframes)
+        shapes = [{"type": shape_type, "frame": frame, "points": keyframes[frame], "occluded": False, "outside": False,
+                   "z_order": 0, "rotation": 0.0,
+                   "attributes": [{"spec_id": s, "value": v} for s, v, m in given if m] if frame == frames[0] else []}
+                  for frame in frames]
+        if outside is not None:
+            shapes.append({**shapes[-1], "frame": outside, "outside": True, "attributes": []})
+        track = {"frame": frames[0], "label_id": spec["id"], "group": 0, "source": "manual", "shapes": shapes,
+                 "attributes": [{"spec_id": s, "value": v} for s, v, m in given if not m]}
+        return self._patch(task_id, "create", "tracks", [track])["tracks"][0]["id"]
+
+    def move_keyframe(self, task_id: int, track_id: int, frame: int, points: list[float]) -> None:
+        """Move a track on ``frame``: its keyframe there, made one if the frame was interpolated."""
+        track = self._find(task_id, "tracks", track_id)
+        shapes = [s for s in track["shapes"] if s["frame"] != frame]
+        before = max((s for s in shapes if s["frame"] < frame), key=lambda s: s["frame"], default=shapes[0])
+        current = next((s for s in track["shapes"] if s["frame"] == frame), None)
+        shape = {**(current or {k: v for k, v in before.items() if k != "id"}), "frame": frame, "points": points,
+                 "outside": False}
+        if current is None:
+            shape["attributes"] = []
+        self._patch(task_id, "update", "tracks", [{**track, "shapes": sorted(shapes + [shape], key=lambda s: s["frame"])}])
+
     def split_track(self, task_id: int, track_id: int, frame: int) -> tuple[int, int]:
         """Cut a track at ``frame``: the first part ends there, the second starts there.
 

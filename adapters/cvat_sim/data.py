@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from annoflow.adapters.cvat_sim.http import Context, context, cvat_json, json_body, operation, paginate
-from annoflow.adapters.cvat_sim.media import new_data
+from annoflow.adapters.cvat_sim.media import new_data, video_frame_png
 from annoflow.adapters.cvat_sim.processing import Processor
 from annoflow.adapters.cvat_sim.read_models import data_meta_json, request_json
 from annoflow.adapters.cvat_sim.resources import get_job, get_task
@@ -187,8 +187,11 @@ def routes(state: SimState, processor: Processor) -> dict[str, Any]:
         if not re.fullmatch(r"-?\d+", number_text or ""):  # CVAT fails with a 500 here; the schema says integer
             raise bad_request("number", "A valid integer is required.")
         number = int(number_text)
-        if data["mode"] == "interpolation" or not 0 <= number < data["size"]:
+        if not 0 <= number < data["size"]:
             raise bad_request("number", f"The frame number should be in the [0, {data['size'] - 1}] range")
+        if data["mode"] == "interpolation":  # the task's frame k is frame start + k * step of its video
+            png = video_frame_png(data["files"][0], data["start_frame"] + number * data["step"])
+            return Response(png, media_type="image/png")
         name = data["frames"][number]["name"]
         path = next(Path(p) for p in data["files"] if Path(p).name == name)
         return FileResponse(path)

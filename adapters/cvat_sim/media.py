@@ -55,6 +55,29 @@ def _video_info(path: Path) -> tuple[int, int, int]:
     return frames, width, height
 
 
+def video_frame_png(path: str | Path, index: int) -> bytes:
+    """Frame ``index`` (0-based) of a video as PNG, as CVAT's frame provider sends a video's frames
+    (``IFrameProvider.VIDEO_FRAME_MIME``) in either quality."""
+    import io
+
+    import imageio_ffmpeg
+    import numpy as np
+
+    reader = imageio_ffmpeg.read_frames(str(path))
+    try:
+        meta = next(reader)
+        width, height = meta["size"]
+        for number, raw in enumerate(reader):
+            if number == index:
+                image = Image.fromarray(np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 3))
+                out = io.BytesIO()
+                image.save(out, format="PNG")
+                return out.getvalue()
+    finally:
+        reader.close()
+    raise bad_request("number", f"the video has no frame {index}")
+
+
 def new_data() -> dict[str, Any]:
     """A task's Data as CVAT creates it at the first data request, before any processing."""
     return {

@@ -173,6 +173,6 @@ def test_ids_are_found_by_label_id_when_the_answer_is_not_in_the_order_sent():
     in_order = {"shapes": [{**body, "id": 100 + i} for i, (body, _) in enumerate(sent["shapes"])]}
     reversed_answer = {"shapes": in_order["shapes"][::-1]}
     for answer in (in_order, reversed_answer):
-        rows = CVATSession._provenance(answer, sent, [s.id for s in samples], server)
+        rows = CVATSession._provenance(answer, sent, lambda frame: (samples[frame].id, None), server)
         found = {u.label_id: (u.cvat_id, u.sample_id) for u in UploadedObjects(*zip(*rows))}
         assert found == {"a" * 24: (100, samples[0].id), "b" * 24: (101, samples[1].id)}

@@ -64,3 +64,30 @@ def test_video_is_decoded_for_frames_and_size(cvat_sim, api, tmp_path):
     assert meta["frames"] == [{"name": "clip.mp4", "width": 160, "height": 96, "related_files": 0, "has_related_context": False}]
     jobs = api.get("/api/jobs", params={"task_id": task_id}).json()["results"]
     assert [(j["start_frame"], j["stop_frame"]) for j in jobs] == [(0, 5)]
+
+
+@pytest.mark.parametrize("quality", ["original", "compressed"])
+def test_a_video_task_serves_its_frames_as_pngs_numbered_from_its_start_and_step(cvat_sim, api, tmp_path, quality):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from annoflow.adapters.quickstart import generate_quickstart_video
+    from annoflow.adapters.quickstart.images import _COLOURS
+
+    (video,) = generate_quickstart_video(tmp_path, num_samples=1, num_frames=12, size=(160, 96), tracks_per_video=(1, 1))
+    task_id = api.post("/api/tasks", json={"name": "video", "labels": LABELS}).json()["id"]
+    with open(video.filepath, "rb") as handle:
+        api.post(f"/api/tasks/{task_id}/data/", data={"image_quality": "70", "start_frame": "2", "frame_filter": "step=3"},
+                 files={"client_files[0]": ("clip.mp4", handle)})
+    for number in range(4):  # the video's frames 2, 5, 8, 11 (0-based): the dataset's 3, 6, 9, 12
+        answer = api.get(f"/api/tasks/{task_id}/data", params={"type": "frame", "number": number, "quality": quality})
+        assert answer.status_code == 200 and answer.headers["content-type"] == "image/png"
+        pixels = np.asarray(Image.open(io.BytesIO(answer.content)).convert("RGB")).astype(int)
+        assert pixels.shape == (96, 160, 3)
+        (box,) = video.frames[2 + 3 * number + 1]["detections"].detections
+        x, y, w, h = box.bounding_box
+        assert np.abs(pixels[int((y + h / 2) * 96), int((x + w / 2) * 160)] - _COLOURS[0]).max() < 40, number
+    refused = api.get(f"/api/tasks/{task_id}/data", params={"type": "frame", "number": 4})
+    assert refused.status_code == 400 and "[0, 3]" in refused.text

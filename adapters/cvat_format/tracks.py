@@ -1,0 +1,178 @@
+"""Video frame labels as CVAT tracks, and CVAT tracks back as one shape per frame they cover.
+
+Up: labels of one video field that share an ``index`` are one object moving through the video: one
+CVAT track whose shapes are its keyframes. When any label of the field on the video has
+``keyframe=True``, only keyframes go up (and each segment's first frame, which starts it),
+otherwise every labelled frame is a keyframe. A track with gaps (the object leaves and comes back,
+or is seen on one frame only) is cut into segments, each closed by an ``outside`` shape on the
+frame after its last one (never as a track's first shape, and none after the task's last frame),
+so CVAT shows the object on exactly the frames the dataset has it. Labels without an index go up
+as shapes of their frame.
+
+Down: a track is expanded as CVAT's dataset manager expands it (``TrackManager.get_interpolated_shapes``
+in CVAT 2.52): its shapes in frame order, mutable attributes a shape lacks taken from the shape
+before, frames between two keyframes interpolated when the first is not outside (rectangles and
+two-coordinate points linearly, as ``points0 + (points1 - points0) * offset`` in float64; other
+shapes hold the earlier keyframe's geometry, where CVAT matches polygon and polyline points), the
+last shape propagated to the task's last frame unless it is outside. ``outside`` shapes and the
+frames after them are no label. Each frame's shape carries ``keyframe`` and the track's id, an
+interpolated one the task frames of the keyframes it comes from (``between``: the later one None
+past the last keyframe); the ``label_id`` attribute only on keyframes (an interpolated copy would
+repeat its keyframe's).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from annoflow.adapters.cvat_format import checks
+from annoflow.adapters.cvat_format.answer import Refused
+from annoflow.adapters.cvat_format.upload import Uploader
+from annoflow.domain.labels import FieldValue, Label, labels_in
+
+_SHAPE_KEYS = ("type", "points", "occluded", "outside", "z_order", "rotation")
+TrackedLabels = list[tuple[str, int]]  # (label id, task frame) of each label a track stands for
+
+
+def _segments(frames: Sequence[int]) -> list[list[int]]:
+    """Runs of consecutive task frames."""
+    runs: list[list[int]] = []
+    for frame in frames:
+        if runs and frame == runs[-1][-1] + 1:
+            runs[-1].append(frame)
+        else:
+            runs.append([frame])
+    return runs
+
+
+def split_tracks(values: Iterable[tuple[int, FieldValue]]) -> tuple[dict[int, list[tuple[int, Label]]],
+                                                                   list[tuple[int, Label]]]:
+    """A video field's labels by task frame, as tracks (by index, frame order) and loose labels."""
+    tracks: dict[int, list[tuple[int, Label]]] = defaultdict(list)
+    loose: list[tuple[int, Label]] = []
+    for frame, value in values:
+        for label in labels_in(value):
+            index = getattr(label, "index", None)
+            if index is None:
+                loose.append((frame, label))
+            else:
+                tracks[index].append((frame, label))
+    return {index: sorted(items, key=lambda item: item[0]) for index, items in tracks.items()}, loose
+
+
+def track_body(uploader: Uploader, items: Sequence[tuple[int, Label]], task_frames: int, width: int, height: int,
+               keyframes_only: bool) -> tuple[dict[str, Any], TrackedLabels] | None:
+    """One track of ``items`` (a track's (task frame, label), in frame order), and the labels it stands
+    for; None when a label is no single CVAT shape (a polyline of several parts, a class not sent)."""
+    shapes: list[dict[str, Any]] = []
+    first_body: dict[str, Any] | None = None
+    immutable: set[int] = set()
+    bodies: dict[int, dict[str, Any]] = {}
+    for frame, label in items:
+        made = list(uploader.objects(label, frame, width, height))
+        if len(made) != 1 or made[0].kind != "shapes":
+            return None
+        bodies[frame] = made[0].body
+    by_frame = dict(items)
+    for segment in _segments([frame for frame, _ in items]):
+        for position, frame in enumerate(segment):
+            if keyframes_only and position and not by_frame[frame].keyframe:
+                continue
+            body = bodies[frame]
+            if first_body is None:
+                first_body = body
+                immutable = uploader.immutable_specs(body["label_id"])
+            shapes.append({**{key: body[key] for key in _SHAPE_KEYS}, "frame": frame,
+                           "attributes": [a for a in body["attributes"] if a["spec_id"] not in immutable]})
+        end = segment[-1] + 1
+        if end < task_frames:
+            last = bodies[segment[-1]]
+            shapes.append({**{key: last[key] for key in _SHAPE_KEYS}, "frame": end, "outside": True,
+                           "attributes": []})
+    assert first_body is not None
+    track = {"frame": shapes[0]["frame"], "label_id": first_body["label_id"], "group": first_body["group"],
+             "source": "manual", "attributes": [a for a in first_body["attributes"] if a["spec_id"] in immutable],
+             "shapes": shapes, "elements": []}
+    return track, [(label.id, frame) for frame, label in items]
+
+
+# --- down -------------------------------------------------------------------------------------
+
+
+def _interpolated(shape0: Mapping[str, Any], shape1: Mapping[str, Any]) -> Iterable[tuple[int, list[float]]]:
+    distance = shape1["frame"] - shape0["frame"]
+    linear = shape0["type"] == shape1["type"] and (
+        shape0["type"] == "rectangle" or shape0["type"] == "points" and len(shape0["points"]) == 2
+        and len(shape1["points"]) == 2)
+    if linear:
+        start = np.asarray(shape0["points"], dtype=np.float64)
+        diff = np.subtract(shape1["points"], shape0["points"], dtype=np.float64)
+    for frame in range(shape0["frame"] + 1, shape1["frame"]):
+        if linear:
+            yield frame, (start + diff * ((frame - shape0["frame"]) / distance)).tolist()
+        else:
+            yield frame, list(shape0["points"])
+
+
+def expand_track(track: Mapping[str, Any], task_frames: int, label_specs: set[int],
+                 index: int) -> list[dict[str, Any]]:
+    """The shapes a (checked) track shows, one per frame it covers, as CVAT interpolates them."""
+    common = {"id": track["id"], "label_id": track["label_id"], "group": track.get("group"),
+              "source": track.get("source", "manual"), "index": index}
+    track_attributes = list(track.get("attributes", []))
+    out: list[dict[str, Any]] = []
+    previous: dict[str, Any] | None = None
+    for shape in sorted(track["shapes"], key=lambda s: s["frame"]):
+        shape = dict(shape, attributes=list(shape.get("attributes", [])))
+        if previous is not None:
+            given = {a["spec_id"] for a in shape["attributes"]}
+            shape["attributes"] += [a for a in previous["attributes"] if a["spec_id"] not in given
+                                    and a["spec_id"] not in label_specs]
+            if not previous.get("outside", False):
+                copied = [a for a in previous["attributes"] if a["spec_id"] not in label_specs]
+                between = (previous["frame"], shape["frame"])
+                for frame, points in _interpolated(previous, shape):
+                    out.append({**previous, **common, "frame": frame, "points": points, "keyframe": False,
+                                "between": between, "attributes": track_attributes + copied})
+        if not shape.get("outside", False):
+            out.append({**shape, **common, "keyframe": True, "between": None,
+                        "attributes": track_attributes + shape["attributes"]})
+        previous = shape
+    if previous is not None and not previous.get("outside", False):
+        copied = [a for a in previous["attributes"] if a["spec_id"] not in label_specs]
+        out += [{**previous, **common, "frame": frame, "keyframe": False, "between": (previous["frame"], None),
+                 "attributes": track_attributes + copied} for frame in range(previous["frame"] + 1, task_frames)]
+    return [shape for shape in out if track["frame"] <= shape["frame"] < task_frames]
+
+
+def expand_tracks(tracks: Iterable[Mapping[str, Any]], task_frames: int, label_specs: set[int],
+                  index_of: Callable[[int], int]) -> tuple[list[dict[str, Any]], list[Refused]]:
+    """Every checked track's shapes per frame; a track with a shape that cannot be read is refused whole."""
+    shapes: list[dict[str, Any]] = []
+    refused: list[Refused] = []
+    for track in tracks:
+        problem = _track_problem(track, task_frames)
+        if problem is not None:
+            refused.append(Refused("tracks", track["frame"], problem, track["id"], track["label_id"]))
+            continue
+        shapes += expand_track(track, task_frames, label_specs, index_of(track["id"]))
+    return shapes, refused
+
+
+def _track_problem(track: Mapping[str, Any], task_frames: int) -> str | None:
+    if not track["shapes"]:
+        return "a track without shapes"
+    seen: set[int] = set()
+    for shape in track["shapes"]:
+        as_shape = {**shape, "id": track["id"], "label_id": track["label_id"]} if isinstance(shape, dict) else shape
+        found = checks.problem(as_shape, "shapes", task_frames)
+        if found is not None:
+            return f"its shape on frame {shape.get('frame') if isinstance(shape, dict) else '?'}: {found}"
+        if shape["frame"] in seen:
+            return f"two of its shapes are on frame {shape['frame']}"
+        seen.add(shape["frame"])
+    return None

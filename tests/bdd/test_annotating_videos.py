@@ -1,0 +1,185 @@
+"""Step code for features/annotating_videos.feature: FiftyOne's CVAT guide, "Annotating videos"."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pytest_bdd import given, parsers, scenarios, then, when
+
+from annoflow.adapters.label_stores import InMemoryLabelStore
+from annoflow.adapters.quickstart import generate_quickstart_video
+from annoflow.domain.changes import SetValue
+from tests.bdd.cvat_steps import *  # noqa: F403 - the shared load steps
+from tests.bdd.cvat_steps import annotator, login, task_id
+
+scenarios("annotating_videos.feature")
+
+SIZE = (64, 48)
+KEYFRAMES = {0: [4.0, 6.0, 20.0, 18.0], 3: [16.0, 12.0, 40.0, 30.0]}
+
+
+@given(parsers.parse("the quickstart-video dataset with {count:d} videos of {frames:d} frames as MP4 files"))
+def quickstart_video(world, tmp_path, count, frames):
+    store = InMemoryLabelStore("quickstart")
+    store.add_samples(generate_quickstart_video(tmp_path / "media", num_samples=count, num_frames=frames, size=SIZE))
+    world["store"] = store
+    world["frames"] = frames
+
+
+@given(parsers.parse('the frame field "{name}" is deleted'))
+def delete_frame_field(world, name):
+    store = world["store"]
+    store.apply([SetValue(sample.id, f"frames.{name}", None, number)
+                 for sample in store.get_samples(store.sample_ids()) for number in sample.frames])
+
+
+@when(parsers.parse('the annotator draws a "{cls}" track with "{name}" set to "{text}", keyframes on task frames '
+                    '{first:d} and {second:d}, hidden from task frame {hidden:d}'))
+def draws_track(world, cls, name, text, first, second, hidden):
+    assert set(KEYFRAMES) == {first, second}
+    with annotator(world) as client:
+        world["track"] = client.add_track(task_id(world), cls, KEYFRAMES, outside=hidden, attributes={name: text})
+
+
+def _detections(world, number):
+    sample = next(world["dataset"].store.get_samples([world["sample"].id]))
+    value = sample.frames.get(number, {}).get("detections")
+    return list(value.detections) if value is not None else []
+
+
+@then(parsers.parse('frames {first:d} to {last:d} of the video have one "{cls}" detection with "{name}" set to '
+                    '"{text}", all with one index'))
+def frames_have_track(world, first, last, cls, name, text):
+    found = [_detections(world, number) for number in range(first, last + 1)]
+    assert all(len(labels) == 1 for labels in found), found
+    labels = [labels[0] for labels in found]
+    assert {(l.label, l.attributes.get(name)) for l in labels} == {(cls, text)}
+    assert len({l.index for l in labels}) == 1 and labels[0].index is not None
+    assert len({l.id for l in labels}) == len(labels)  # one label per frame, each its own id
+
+
+@then(parsers.re(r"its frames (?P<a>\d+) and (?P<b>\d+) are keyframes and frames (?P<between>[\d, and]+) are as "
+                 r"CVAT interpolates them"))
+def keyframes_and_interpolation(world, a, b, between):
+    width, height = SIZE
+    start, stop = (np.asarray(KEYFRAMES[k]) for k in sorted(KEYFRAMES))
+    for number in (int(a), int(b)):
+        (label,) = _detections(world, number)
+        x1, y1, x2, y2 = KEYFRAMES[number - 1]
+        assert label.keyframe is True
+        assert label.bounding_box == pytest.approx((x1 / width, y1 / height, (x2 - x1) / width, (y2 - y1) / height))
+    for number in (int(n) for n in between.replace("and", ",").split(",") if n.strip()):
+        (label,) = _detections(world, number)
+        frame = number - 1  # task frame
+        if frame < 3:
+            x1, y1, x2, y2 = (start + (stop - start) * (frame / 3)).tolist()
+        else:  # after the last keyframe, CVAT holds it until the track is hidden
+            x1, y1, x2, y2 = stop.tolist()
+        assert label.keyframe is False
+        assert label.bounding_box == pytest.approx((x1 / width, y1 / height, (x2 - x1) / width, (y2 - y1) / height),
+                                                   abs=1e-12)
+
+
+@then(parsers.parse("frames {a:d} and {b:d} of the video have no detections"))
+def frames_empty(world, a, b):
+    assert _detections(world, a) == [] and _detections(world, b) == []
+
+
+@then(parsers.parse('the annotation view of "{key}" holds the annotated video only'))
+def annotation_view(world, key):
+    assert [s.id for s in world["dataset"].load_annotation_view(key).iter_samples()] == [world["sample"].id]
+
+
+@when(parsers.parse('I clean up the run "{key}" and delete it'))
+def cleanup_and_delete(world, key):
+    world["dataset"].load_annotation_results(key, **login(world)).cleanup()
+    world["dataset"].delete_annotation_run(key)
+
+
+@then("the dataset has no annotation run")
+def no_runs(world):
+    assert world["dataset"].list_annotation_runs() == []
+
+
+MOVED = [1.0, 2.0, 21.0, 12.0]
+
+
+def _labels(world):
+    """(frame number, index) -> label of the annotated video's frames.detections."""
+    sample = next(world["dataset"].store.get_samples([world["sample"].id]))
+    return {(number, label.index): label for number, frame in sample.frames.items()
+            for label in (frame["detections"].detections if frame.get("detections") is not None else ())}
+
+
+@given(parsers.parse('every {nth:d}th frame and the last of the video\'s "{name}" are keyframes'))
+def mark_keyframes(world, nth, name):
+    store = world["store"]
+    sample = store.get_samples(store.sample_ids()[:1]).__next__()
+    count = len(sample.frames)
+    keyframes = set(range(1, count, nth)) | {1, count}
+    store.apply([SetValue(sample.id, f"frames.{name}", type(frame[name])(
+        [d.replace(keyframe=True) if number in keyframes else d for d in frame[name].detections]), number)
+        for number, frame in sample.frames.items()])
+    world["keyframes"] = keyframes
+
+
+@then(parsers.re(r"CVAT holds one track per object of the video, with shapes on task frames (?P<frames>[\d, and]+) only"))
+def tracks_on_keyframes(world, frames):
+    expected = [int(n) for n in frames.replace("and", ",").split(",") if n.strip()]
+    world["before"] = _labels(world)
+    with annotator(world) as client:
+        stored = client.annotations(task_id(world))
+    assert stored["shapes"] == [] and len(stored["tracks"]) == len({index for _, index in world["before"]})
+    assert all([s["frame"] for s in track["shapes"]] == expected for track in stored["tracks"])
+
+
+@when(parsers.parse("the annotator moves the first track on task frame {frame:d}"))
+def move_first_track(world, frame):
+    with annotator(world) as client:
+        track = min(client.annotations(task_id(world))["tracks"], key=lambda t: t["id"])
+        client.move_keyframe(task_id(world), track["id"], frame, MOVED)
+        # the first track went up first: the smallest index among the video's objects
+        world["moved_index"] = min(index for _, index in world["before"])
+
+
+def _relative(points):
+    width, height = SIZE
+    x1, y1, x2, y2 = points
+    return (x1 / width, y1 / height, (x2 - x1) / width, (y2 - y1) / height)
+
+
+@then(parsers.parse("that object's label on frame {number:d} is where the annotator put it, a keyframe with the same id"))
+def moved_keyframe(world, number):
+    index = world["moved_index"]
+    label = _labels(world)[(number, index)]
+    assert label.bounding_box == pytest.approx(_relative(MOVED)) and label.keyframe is True
+    assert label.id == world["before"][(number, index)].id
+
+
+def _pixels(box):
+    width, height = SIZE
+    x, y, w, h = box
+    return np.asarray([x * width, y * height, (x + w) * width, (y + h) * height])
+
+
+@then(parsers.parse("that object's frames {a:d} to {b:d} and {c:d} to {d:d} are as CVAT interpolates them, with their ids"))
+def interpolated_frames(world, a, b, c, d):
+    index, before, now = world["moved_index"], world["before"], _labels(world)
+    moved = np.asarray(MOVED)
+    spans = [(range(a, b + 1), _pixels(before[(a - 1, index)].bounding_box), moved, a - 1, b + 1),
+             (range(c, d + 1), moved, _pixels(before[(d + 1, index)].bounding_box), c - 1, d + 1)]
+    for numbers, start, stop, first, last in spans:
+        for number in numbers:
+            # CVAT works in task frames: here task frame = number - 1, on both ends alike
+            expected = start + (stop - start) * ((number - first) / (last - first))
+            label = now[(number, index)]
+            assert label.bounding_box == pytest.approx(_relative(expected.tolist()), abs=1e-12), number
+            # the same label, its own flags kept: it was no keyframe and the annotator did not make it one
+            assert label.id == before[(number, index)].id and label.keyframe == before[(number, index)].keyframe
+
+
+@then("the other labels of the video are unchanged to the bit")
+def others_unchanged(world):
+    now, index = _labels(world), world["moved_index"]
+    assert all(now[key] == label for key, label in world["before"].items() if key[1] != index)
+    assert set(now) == set(world["before"])

@@ -1,0 +1,294 @@
+"""Video datasets against the simulator: frame fields up and back, the per-frame frame map."""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+import pytest
+
+from annoflow.adapters.cvat import RetryPolicy
+from annoflow.adapters.cvat_backend import CVATBackend
+from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
+from annoflow.adapters.label_stores import InMemoryLabelStore
+from annoflow.adapters.quickstart import generate_quickstart_video
+from annoflow.application.dataset import Dataset
+from annoflow.application.runs.registry import RunRegistry
+from annoflow.domain.changes import SetValue
+from annoflow.domain.label_schema import LabelSchemaError
+from annoflow.domain.labels import Detections
+from annoflow.domain.task_plan import TaskPlanError
+from tests.cvat_backend.conftest import PASSWORD, USER
+
+FRAMES = 8
+
+
+@pytest.fixture
+def videos(tmp_path):
+    store = InMemoryLabelStore("quickstart-video")
+    store.add_samples(generate_quickstart_video(tmp_path / "media", num_samples=2, num_frames=FRAMES, size=(64, 48),
+                                                tracks_per_video=(2, 2)))
+    return Dataset(store, RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
+                   {"cvat": CVATBackend(interactive=False, client_options={
+                       "poll_interval": 0.01, "retry": RetryPolicy(backoff=0.001)})})
+
+
+def test_a_video_task_maps_every_frame(videos, login):
+    results = videos.take(1, seed=1).annotate("v0", label_field="frames.detections", **login)
+    (task_id,) = results.task_ids
+    sample = videos.take(1, seed=1).first()
+    assert results.frame_id_map[task_id] == {
+        index: {"sample_id": sample.id, "frame_number": index + 1} for index in range(FRAMES)}
+
+
+def test_a_sample_tag_on_any_frame_of_a_video_loads_onto_the_video(videos, login, cvat_sim):
+    view = videos.take(1, seed=1)
+    results = view.annotate("cls", label_field="kind", label_type="classification", classes=["day", "night"], **login)
+    (task_id,) = results.task_ids
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        annotator.add_tag(task_id, "day", 7)
+    videos.load_annotations("cls", **login)
+    assert view.first().fields["kind"].label == "day"
+    videos.load_annotations("cls", **login)  # and again: nothing changes, nothing crashes
+    assert videos.last_load.summary.unchanged_tasks == 1
+
+
+def _frame_labels(sample, field="detections"):
+    return {(number, label.id): label for number, frame in sample.frames.items() for label in frame[field].detections}
+
+
+def _without_index(dataset, view):
+    """Frame labels that are no track: their index taken out."""
+    sample = view.first()
+    dataset.store.apply([SetValue(sample.id, "frames.detections", Detections(
+        [attrs.evolve(d, index=None) for d in frame["detections"].detections]), number)
+        for number, frame in sample.frames.items()])
+
+
+def test_frame_labels_without_index_come_back_per_frame_exactly_once(videos, login, cvat_sim):
+    view = videos.take(1, seed=1)
+    _without_index(videos, view)
+    results = view.annotate("plain", label_field="frames.detections", attributes=False, **login)
+    (task_id,) = results.task_ids
+    before = _frame_labels(view.first())
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        stored = annotator.annotations(task_id)
+        assert len(stored["shapes"]) == len(before) == 2 * FRAMES  # labels without index: shapes
+        annotator.add_shape(task_id, "vehicle", 5, "rectangle", [2.0, 2.0, 20.0, 10.0])
+        first = min((s for s in stored["shapes"] if s["frame"] == 3), key=lambda s: s["id"])
+        annotator.move_shape(task_id, first["id"], [1.0, 1.0, 17.0, 9.0])
+        annotator.delete(task_id, max((s for s in stored["shapes"] if s["frame"] == 0), key=lambda s: s["id"])["id"])
+    videos.load_annotations("plain", **login)
+    summary = videos.last_load.summary
+    assert (summary.added, summary.edited, summary.deleted) == (1, 1, 1)
+    after = view.first()
+    assert len(after.frames[6]["detections"].detections) == 3  # task frame 5 is frame 6 of the video
+    assert len(after.frames[1]["detections"].detections) == 1
+    moved = [l for l in after.frames[4]["detections"].detections if l.bounding_box == (1 / 64, 1 / 48, 16 / 64, 8 / 48)]
+    assert len(moved) == 1 and moved[0].id in {i for (_, i) in before}
+    unchanged = {key: label for key, label in _frame_labels(after).items() if key[0] not in (1, 4, 6)}
+    assert all(before[key] == label for key, label in unchanged.items())
+    videos.load_annotations("plain", **login)
+    assert videos.last_load.summary.unchanged_tasks == 1 and _frame_labels(view.first()) == _frame_labels(after)
+
+
+def _tracks(sample):
+    """index -> {frame number: label} of a video's frames.detections."""
+    found: dict[int, dict[int, object]] = {}
+    for number, frame in sample.frames.items():
+        for label in frame["detections"].detections:
+            found.setdefault(label.index, {})[number] = label
+    return found
+
+
+def _set_frames(dataset, sample, keep):
+    """Rewrite a video's frames.detections: ``keep(number, label)`` returns the label to keep, or None."""
+    changes = []
+    for number, frame in sample.frames.items():
+        labels = [kept for label in frame["detections"].detections if (kept := keep(number, label)) is not None]
+        changes.append(SetValue(sample.id, "frames.detections", Detections(labels), number))
+    dataset.store.apply(changes)
+
+
+def test_labels_sharing_an_index_go_up_as_tracks_and_come_back_unchanged(videos, login, cvat_sim):
+    view = videos.take(1, seed=1)
+    before = _tracks(view.first())
+    results = view.annotate("tracks", label_field="frames.detections", attributes=False, **login)
+    (task_id,) = results.task_ids
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        stored = annotator.annotations(task_id)
+    assert stored["shapes"] == [] and len(stored["tracks"]) == len(before) == 2
+    for track in stored["tracks"]:  # every labelled frame is a keyframe; the object is on every frame: no outside
+        assert [s["frame"] for s in track["shapes"]] == list(range(FRAMES))
+        assert not any(s["outside"] for s in track["shapes"])
+    videos.load_annotations("tracks", **login)
+    summary = videos.last_load.summary
+    assert (summary.added, summary.edited, summary.deleted, summary.rejected) == (0, 0, 0, 0)
+    assert _tracks(view.first()) == before
+
+
+def test_a_track_with_gaps_is_closed_by_outside_shapes_and_comes_back_on_its_frames(videos, login, cvat_sim):
+    view = videos.take(1, seed=1)
+    sample = view.first()
+    # track 1 leaves on video frames 3 and 4 and comes back; track 2 is seen on frame 2 only
+    _set_frames(videos, sample, lambda n, l: None if (l.index == 1 and n in (3, 4)) or (l.index == 2 and n != 2) else l)
+    before = _tracks(view.first())
+    results = view.annotate("gaps", label_field="frames.detections", attributes=False, **login)
+    (task_id,) = results.task_ids
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        tracks = sorted(annotator.annotations(task_id)["tracks"], key=lambda t: t["frame"])
+    shapes = [[(s["frame"], s["outside"]) for s in t["shapes"]] for t in tracks]
+    assert shapes == [
+        [(0, False), (1, False), (2, True), (4, False), (5, False), (6, False), (7, False)],
+        [(1, False), (2, True)],
+    ]
+    videos.load_annotations("gaps", **login)
+    summary = videos.last_load.summary
+    assert (summary.added, summary.edited, summary.deleted) == (0, 0, 0)
+    assert _tracks(view.first()) == before
+
+
+def test_keyframes_only_go_up_and_frames_between_come_back_interpolated_as_cvat_does(videos, login, cvat_sim):
+    view = videos.take(1, seed=1)
+    keyframes = {1, 4, 8}
+    _set_frames(videos, view.first(), lambda n, l: attrs.evolve(l, keyframe=n in keyframes))
+    before = _tracks(view.first())
+    results = view.annotate("keys", label_field="frames.detections", attributes=False, **login)
+    (task_id,) = results.task_ids
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        track = min(annotator.annotations(task_id)["tracks"], key=lambda t: t["id"])
+        assert [s["frame"] for s in track["shapes"]] == [0, 3, 7]
+        moved = next(s for s in track["shapes"] if s["frame"] == 3)
+        points = [1.0, 2.0, 21.0, 12.0]
+        annotator.client.patch(f"/api/tasks/{task_id}/annotations", params={"action": "update"}, json={
+            "version": 0, "tags": [], "shapes": [], "tracks": [
+                {**track, "shapes": [{**s, "points": points} if s is moved else s for s in track["shapes"]]}]},
+        ).raise_for_status()
+    videos.load_annotations("keys", **login)
+    after = _tracks(view.first())
+    index = next(i for i, frames in before.items() if frames[4].bounding_box != after[i][4].bounding_box)
+    first = [v * s for v, s in zip(before[index][1].bounding_box, (64, 48, 64, 48))]
+    first = [first[0], first[1], first[0] + first[2], first[1] + first[3]]
+    for number in (2, 3):  # task frames 1, 2: between the keyframes on task frames 0 and 3, as CVAT computes them
+        offset = (number - 1) / 3
+        expected = np.asarray(first) + np.subtract(points, first) * offset
+        x1, y1, x2, y2 = expected.tolist()
+        assert after[index][number].bounding_box == pytest.approx((x1 / 64, y1 / 48, (x2 - x1) / 64, (y2 - y1) / 48), abs=1e-12)
+        assert after[index][number].keyframe is False and after[index][number].id == before[index][number].id
+    assert after[index][4].bounding_box == pytest.approx((1 / 64, 2 / 48, 20 / 64, 10 / 48))
+    assert after[index][1] == before[index][1] and after[index][8] == before[index][8]
+    other = next(i for i in before if i != index)
+    assert after[other] == before[other]
+    videos.load_annotations("keys", **login)
+    assert videos.last_load.summary.unchanged_tasks == 1 and _tracks(view.first()) == after
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"frame_start": FRAMES}, f"frame_start {FRAMES} selects no frame of .*video_00.\\.mp4: it has {FRAMES} frames"),
+    ({"frame_start": [0, FRAMES + 3]}, f"frame_start {FRAMES + 3} selects no frame"),
+    ({"frame_step": 2}, "holds tracks \\(labels with an index\\), which cannot go up with frame_step 2"),
+])
+def test_a_frame_range_is_checked_against_each_video_before_anything_is_recorded(videos, login, cvat_sim, options,
+                                                                                  message):
+    with pytest.raises(TaskPlanError, match=message):
+        videos.annotate("range", label_field="frames.detections", **options, **login)
+    assert videos.list_annotation_runs() == [] and cvat_sim.state.tasks == {}
+
+
+def test_an_index_shared_by_two_labels_on_one_frame_is_refused_before_anything_is_recorded(videos, login, cvat_sim):
+    sample = videos.take(1, seed=1).first()
+    _set_frames(videos, sample, lambda n, l: attrs.evolve(l, index=1) if n == 3 else l)
+    with pytest.raises(TaskPlanError, match=f"{sample.filepath}: frame 3 of frames.detections has several labels "
+                                            "with index 1: an index is one object, on a frame once"):
+        videos.annotate("shared", label_field="frames.detections", **login)
+    assert videos.list_annotation_runs() == [] and cvat_sim.state.tasks == {}
+
+
+def test_a_frame_field_on_an_image_dataset_is_refused_before_anything_is_recorded(dataset, login, cvat_sim):
+    with pytest.raises(LabelSchemaError, match="frame fields need a video dataset"):
+        dataset.annotate("frames", label_field="frames.detections", label_type="detections", classes=["car"], **login)
+    assert dataset.list_annotation_runs() == [] and cvat_sim.state.tasks == {}
+
+
+def test_a_subsampled_task_maps_its_frames_back_to_the_video_frames_exactly(videos, login, cvat_sim):
+    view = videos.take(1, seed=1)
+    _without_index(videos, view)  # labels without index may go up with a step
+    before = _frame_labels(view.first())
+    results = view.annotate("sub", label_field="frames.detections", attributes=False, frame_start=1, frame_stop=6,
+                            frame_step=2, **login)
+    (task_id,) = results.task_ids
+    sample_id = view.first().id
+    # CVAT's frames 1, 3, 5 (0-based) are the video's frames 2, 4, 6
+    assert results.frame_id_map[task_id] == {0: {"sample_id": sample_id, "frame_number": 2},
+                                             1: {"sample_id": sample_id, "frame_number": 4},
+                                             2: {"sample_id": sample_id, "frame_number": 6}}
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        assert sorted({s["frame"] for s in annotator.annotations(task_id)["shapes"]}) == [0, 1, 2]
+        annotator.add_shape(task_id, "vehicle", 2, "rectangle", [2.0, 2.0, 20.0, 10.0])
+    videos.load_annotations("sub", **login)
+    assert (videos.last_load.summary.added, videos.last_load.summary.deleted) == (1, 0)
+    after = _frame_labels(view.first())
+    (new,) = set(after) - set(before)
+    assert new[0] == 6 and after[new].bounding_box == (2 / 64, 2 / 48, 18 / 64, 8 / 48)
+    assert all(after[key] == label for key, label in before.items())  # frames the task skips are left alone
+
+
+def test_a_sample_field_shape_on_any_frame_of_a_video_loads_onto_the_video(videos, login, cvat_sim):
+    view = videos.take(1, seed=1)
+    results = view.annotate("boxes", label_field="boxes", label_type="detections", classes=["sign"], **login)
+    (task_id,) = results.task_ids
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        annotator.add_shape(task_id, "sign", 6, "rectangle", [2.0, 2.0, 20.0, 10.0])
+        annotator.add_track(task_id, "sign", {2: [1.0, 1.0, 9.0, 9.0], 5: [3.0, 3.0, 11.0, 11.0]})
+    videos.load_annotations("boxes", **login)
+    boxes = view.first().fields["boxes"].detections  # the shape, and the track's first frame
+    assert sorted(d.bounding_box for d in boxes) == [(1 / 64, 1 / 48, 8 / 64, 8 / 48), (2 / 64, 2 / 48, 18 / 64, 8 / 48)]
+    videos.load_annotations("boxes", **login)
+    assert videos.last_load.summary.unchanged_tasks == 1
+
+
+def test_a_track_split_in_cvat_loads_with_its_labels_kept(videos, login, cvat_sim):
+    view = videos.take(1, seed=1)
+    before = _tracks(view.first())
+    results = view.annotate("split", label_field="frames.detections", attributes=False, **login)
+    (task_id,) = results.task_ids
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        track = min(annotator.annotations(task_id)["tracks"], key=lambda t: t["id"])
+        annotator.split_track(task_id, track["id"], 4)
+    videos.load_annotations("split", **login)
+    summary = videos.last_load.summary
+    # every frame was a keyframe carrying its label's id: both parts' labels are found by it
+    assert (summary.added, summary.edited, summary.deleted) == (0, 0, 0)
+    assert _tracks(view.first()) == before
+
+
+def test_restricted_edits_of_frame_labels_are_refused_on_their_frame(videos, login, cvat_sim):
+    view = videos.take(1, seed=1)
+    before = _tracks(view.first())
+    results = view.annotate("fixed", label_field="frames.detections", attributes=False, allow_spatial_edits=False,
+                            allow_additions=False, **login)
+    (task_id,) = results.task_ids
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        track = min(annotator.annotations(task_id)["tracks"], key=lambda t: t["id"])
+        annotator.move_keyframe(task_id, track["id"], 2, [1.0, 2.0, 21.0, 12.0])
+        annotator.add_track(task_id, "vehicle", {5: [1.0, 1.0, 9.0, 9.0]})
+    videos.load_annotations("fixed", **login)
+    assert _tracks(view.first()) == before
+    rejected = [e.rejection for e in videos.registry.iter_history(
+        videos.registry.get_run(videos.name, "fixed").id, details=True) if type(e).__name__ == "Rejected"]
+    assert {(r.rule, r.frame) for r in rejected} == {("allow_spatial_edits", 3)} | {
+        ("allow_additions", number) for number in range(6, FRAMES + 1)}
+
+
+def test_a_frame_classification_field_goes_up_and_back_as_tags_per_frame(videos, login, cvat_sim):
+    view = videos.take(1, seed=1)
+    results = view.annotate("light", label_field="frames.light", label_type="classification",
+                            classes=["day", "night"], **login)
+    (task_id,) = results.task_ids
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        annotator.add_tag(task_id, "night", 3)
+    videos.load_annotations("light", **login)
+    frames = view.first().frames
+    assert frames[4]["light"].label == "night"
+    assert [n for n, f in frames.items() if "light" in f] == [4]
+    videos.load_annotations("light", **login)
+    assert videos.last_load.summary.unchanged_tasks == 1
