@@ -84,14 +84,14 @@ def _quickstart(args: argparse.Namespace) -> int:
     schema = dataset.store.field_schema()
     for path, kind in sorted(schema.items()):
         print(f"  {path}: {kind.value}")
-    print(f"store: {wiring.data_dir() / 'datasets.sqlite'}")
+    print(f"store: {wiring.label_store_location()}")
     return 0
 
 
 def _datasets(args: argparse.Namespace) -> int:
     names = wiring.list_datasets()
     if not names:
-        print(f"no datasets in {wiring.data_dir()} (build one with `annoflow quickstart`)")
+        print(f"no datasets in {wiring.label_store_location()} (build one with `annoflow quickstart`)")
         return 0
     rows = []
     for name in names:
