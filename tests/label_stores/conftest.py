@@ -8,9 +8,8 @@ from annoflow.adapters.label_stores import InMemoryLabelStore, SqliteLabelStore
 @pytest.fixture(scope="session")
 def postgres_labels_dsn(postgres_server):
     """A connection string to a database of the session's PostgreSQL server for label stores."""
-    server = postgres_server
-    server.create_database("labels")
-    return f"host={server.host} port={server.port} user={server.user} dbname=labels"
+    postgres_server.create_database("labels")
+    return postgres_server.dsn("labels")
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
