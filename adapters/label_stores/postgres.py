@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -30,24 +30,15 @@ from psycopg_pool import ConnectionPool
 from annoflow.adapters.label_stores.memory import declared_kinds
 from annoflow.adapters.label_stores.rows import label_row
 from annoflow.adapters.label_stores.rules import check_declaration, kind_for_change
-from annoflow.adapters.label_stores.tables import (
-    build_samples,
-    frame_key,
-    observations,
-    sample_head,
-    sample_rows,
-    tally_rows,
-    value_rows,
-)
-from annoflow.application.ports.label_store import DuplicateSampleError, LabelStore, UnknownSampleError
+from annoflow.adapters.label_stores.sql import CHUNK, SqlLabelStore
+from annoflow.adapters.label_stores.tables import build_samples, frame_key, sample_head, sample_rows, value_rows
+from annoflow.application.ports.label_store import DuplicateSampleError, UnknownSampleError
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
 from annoflow.domain.fields import FieldKind, FieldPath
 from annoflow.domain.samples import Sample
-from annoflow.domain.schema_observation import SchemaObservations
 
 logger = logging.getLogger(__name__)
 DEFAULT_SCHEMA = "annoflow"
-_CHUNK = 500  # samples read per query: memory follows the chunk, not the dataset
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 _TABLES = """
@@ -100,7 +91,7 @@ def dataset_names(conninfo: str, schema: str = DEFAULT_SCHEMA) -> list[str]:
         return [row[0] for row in rows]
 
 
-class PostgresLabelStore(LabelStore):
+class PostgresLabelStore(SqlLabelStore):
     """One dataset in a PostgreSQL schema; ``conninfo`` is a libpq connection string or URI."""
 
     def __init__(self, conninfo: str, name: str = "dataset", *, schema: str = DEFAULT_SCHEMA,
@@ -153,21 +144,11 @@ class PostgresLabelStore(LabelStore):
         with self._pool.connection() as conn:
             return {path: FieldKind(kind) for path, kind in conn.execute(query, (self.name,))}
 
-    def field_schema(self) -> Mapping[str, FieldKind]:
-        return self._read_schema()
-
     def sample_ids(self) -> list[str]:
         with self._pool.connection() as conn:
             rows = conn.execute(f"SELECT id FROM {self.schema}.samples WHERE dataset = %s ORDER BY position",
                                 (self.name,))
             return [row[0] for row in rows]
-
-    def get_samples(self, ids: Sequence[str] | None = None, fields: Collection[str] | None = None) -> Iterator[Sample]:
-        ids = self.sample_ids() if ids is None else list(ids)
-        wanted = None if fields is None else sorted(set(fields))
-        schema = self._read_schema()
-        for start in range(0, len(ids), _CHUNK):
-            yield from self._read_chunk(ids[start:start + _CHUNK], wanted, schema)
 
     def _read_chunk(self, ids: list[str], wanted: list[str] | None, schema: Mapping[str, FieldKind]) -> list[Sample]:
         s = self.schema
@@ -196,36 +177,27 @@ class PostgresLabelStore(LabelStore):
             ).fetchall()
         return build_samples(ids, heads, values, label_rows, schema)
 
-    def observe(self, ids: Sequence[str], paths: Sequence[str]) -> SchemaObservations:
-        """The labels' classes and attributes aggregated by the server: one row per distinct summary.
-
-        Segmentations (whose mask values are needed) are read one by one.
-        """
-        ids, paths = list(ids), list(paths)
-        tallies = tally_rows(paths, (), ())
+    def _observation_rows(self, ids: list[str], paths: list[str]) -> tuple[list[Any], list[Any]]:
         s = self.schema
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start:start + _CHUNK]
-            with self._pool.connection() as conn:
-                known = {row[0] for row in conn.execute(
-                    f"SELECT id FROM {s}.samples WHERE dataset = %s AND id = ANY(%s)", (self.name, chunk))}
-                missing = [i for i in chunk if i not in known]
-                if missing:
-                    raise UnknownSampleError(f"dataset {self.name!r} has no sample {missing[0]}")
-                if not paths:
-                    continue
-                grouped = conn.execute(
-                    f"SELECT path, summary, mask IS NOT NULL, COUNT(*) FROM {s}.labels "
-                    "WHERE sample_id = ANY(%s) AND path = ANY(%s) AND summary IS NOT NULL GROUP BY 1, 2, 3",
-                    (chunk, paths),
-                ).fetchall()
-                single = conn.execute(
-                    f"SELECT path, kind, data, mask FROM {s}.labels "
-                    "WHERE sample_id = ANY(%s) AND path = ANY(%s) AND summary IS NULL",
-                    (chunk, paths),
-                ).fetchall()
-            tallies = tally_rows(paths, grouped, single, tallies)
-        return observations(paths, tallies)
+        with self._pool.connection() as conn:
+            known = {row[0] for row in conn.execute(
+                f"SELECT id FROM {s}.samples WHERE dataset = %s AND id = ANY(%s)", (self.name, ids))}
+            missing = [i for i in ids if i not in known]
+            if missing:
+                raise UnknownSampleError(f"dataset {self.name!r} has no sample {missing[0]}")
+            if not paths:
+                return [], []
+            grouped = conn.execute(
+                f"SELECT path, summary, mask IS NOT NULL, COUNT(*) FROM {s}.labels "
+                "WHERE sample_id = ANY(%s) AND path = ANY(%s) AND summary IS NOT NULL GROUP BY 1, 2, 3",
+                (ids, paths),
+            ).fetchall()
+            single = conn.execute(
+                f"SELECT path, kind, data, mask FROM {s}.labels "
+                "WHERE sample_id = ANY(%s) AND path = ANY(%s) AND summary IS NULL",
+                (ids, paths),
+            ).fetchall()
+        return grouped, single
 
     # --- writes -----------------------------------------------------------------
 
@@ -333,9 +305,9 @@ class PostgresLabelStore(LabelStore):
         s = self.schema
 
         def work(conn: psycopg.Connection) -> None:
-            for start in range(0, len(ids), _CHUNK):
+            for start in range(0, len(ids), CHUNK):
                 # Only this dataset's samples: another dataset's labels in the schema are not ours to delete.
-                args = (self.name, ids[start:start + _CHUNK])
+                args = (self.name, ids[start:start + CHUNK])
                 mine = f"SELECT id FROM {s}.samples WHERE dataset = %s AND id = ANY(%s)"
                 conn.execute(f"DELETE FROM {s}.labels WHERE sample_id IN ({mine})", args)
                 conn.execute(f"DELETE FROM {s}.field_values WHERE sample_id IN ({mine})", args)

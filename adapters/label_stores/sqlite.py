@@ -38,28 +38,20 @@ import contextlib
 import logging
 import sqlite3
 import threading
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from annoflow.adapters.label_stores.memory import declared_kinds
 from annoflow.adapters.label_stores.rows import label_row
 from annoflow.adapters.label_stores.rules import check_declaration, kind_for_change
-from annoflow.adapters.label_stores.tables import (
-    build_samples,
-    frame_key,
-    observations,
-    sample_head,
-    sample_rows,
-    tally_rows,
-    value_rows,
-)
-from annoflow.application.ports.label_store import DuplicateSampleError, LabelStore, UnknownSampleError
+from annoflow.adapters.label_stores.sql import CHUNK, SqlLabelStore
+from annoflow.adapters.label_stores.tables import build_samples, frame_key, sample_head, sample_rows, value_rows
+from annoflow.application.ports.label_store import DuplicateSampleError, UnknownSampleError
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
 from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.fields import FieldKind, FieldPath
 from annoflow.domain.samples import Sample
-from annoflow.domain.schema_observation import SchemaObservations
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS samples (
@@ -82,7 +74,6 @@ CREATE TABLE IF NOT EXISTS labels (
 CREATE INDEX IF NOT EXISTS labels_in_order ON labels (sample_id, path, frame, position);
 """
 logger = logging.getLogger(__name__)
-_CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 
 
 BUSY_TIMEOUT = 30.0  # seconds a write waits for another writer to release the file
@@ -126,7 +117,7 @@ def dataset_names(path: str | Path) -> list[str]:
         db.close()
 
 
-class SqliteLabelStore(LabelStore):
+class SqliteLabelStore(SqlLabelStore):
     def __init__(self, path: str | Path, name: str = "dataset", *, busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.name = name
         self.path = Path(path)
@@ -164,20 +155,10 @@ class SqliteLabelStore(LabelStore):
             rows = self._db.execute("SELECT path, kind FROM fields WHERE dataset = ?", (self.name,))
             return {path: FieldKind(kind) for path, kind in rows}
 
-    def field_schema(self) -> Mapping[str, FieldKind]:
-        return self._read_schema()
-
     def sample_ids(self) -> list[str]:
         with self._using():
             rows = self._db.execute("SELECT id FROM samples WHERE dataset = ? ORDER BY position", (self.name,))
             return [row[0] for row in rows]
-
-    def get_samples(self, ids: Sequence[str] | None = None, fields: Collection[str] | None = None) -> Iterator[Sample]:
-        ids = self.sample_ids() if ids is None else list(ids)
-        wanted = None if fields is None else sorted(set(fields))
-        schema = self._read_schema()
-        for start in range(0, len(ids), _CHUNK):
-            yield from self._read_chunk(ids[start:start + _CHUNK], wanted, schema)
 
     def _read_chunk(self, ids: list[str], wanted: list[str] | None, schema: Mapping[str, FieldKind]) -> list[Sample]:
         marks = ",".join("?" * len(ids))
@@ -206,20 +187,6 @@ class SqliteLabelStore(LabelStore):
                     args,
                 ).fetchall()
         return build_samples(ids, heads, values, label_rows, schema)
-
-    def observe(self, ids: Sequence[str], paths: Sequence[str]) -> SchemaObservations:
-        """The labels' classes and attributes aggregated by SQLite: one row per distinct summary.
-
-        Each label row carries its summary (class, attributes, unfilled polyline) as written,
-        so SQLite groups rows without parsing their JSON. Segmentations (whose mask values
-        are needed) and rows written before summaries existed are read one by one.
-        """
-        ids, paths = list(ids), list(paths)
-        tallies = tally_rows(paths, (), ())
-        for start in range(0, len(ids), _CHUNK):
-            grouped, single = self._observation_rows(ids[start:start + _CHUNK], paths)
-            tallies = tally_rows(paths, grouped, single, tallies)
-        return observations(paths, tallies)
 
     def _observation_rows(self, ids: list[str], paths: list[str]) -> tuple[list[tuple], list[tuple]]:
         """(grouped, single) observation rows of these samples' labels in these fields (see tables.tally_rows)."""
@@ -349,8 +316,8 @@ class SqliteLabelStore(LabelStore):
         ids = list(ids)
 
         def work(db: sqlite3.Connection) -> None:
-            for start in range(0, len(ids), _CHUNK):
-                chunk = ids[start:start + _CHUNK]
+            for start in range(0, len(ids), CHUNK):
+                chunk = ids[start:start + CHUNK]
                 # Only this dataset's samples: another dataset's labels in the file are not ours to delete.
                 mine = f"SELECT id FROM samples WHERE dataset = ? AND id IN ({','.join('?' * len(chunk))})"
                 args = (self.name, *chunk)
