@@ -116,24 +116,45 @@ def postgres_schema(env: Mapping[str, str] | None = None) -> str:
     return env.get("ANNOFLOW_POSTGRES_SCHEMA") or "annoflow"
 
 
-def open_label_store(name: str, env: Mapping[str, str] | None = None, *, busy_timeout: float | None = None) -> LabelStore:
-    """The named dataset's label store, of the kind the environment chooses (see the module docstring)."""
-    if label_store_kind(env) == "postgres":
+def _store_spec(spec: str) -> tuple[str, str | None]:
+    """("postgres", None), ("sqlite", None) for the data dir's file, or ("sqlite", PATH) from ``sqlite:PATH``."""
+    kind, _, path = spec.partition(":")
+    if kind == "postgres" and not path:
+        return kind, None
+    if kind == "sqlite":
+        return kind, path or None
+    raise ValueError(f"a label store is postgres, sqlite or sqlite:PATH, got {spec!r}")
+
+
+def open_store_at(spec: str, name: str, env: Mapping[str, str] | None = None, *,
+                  busy_timeout: float | None = None) -> LabelStore:
+    """The named dataset in the store ``spec`` names: ``postgres`` (the environment's server),
+    ``sqlite`` (the data dir's file) or ``sqlite:PATH``."""
+    kind, path = _store_spec(spec)
+    if kind == "postgres":
         from annoflow.adapters.label_stores.postgres import PostgresLabelStore
 
         return PostgresLabelStore(postgres_conninfo(env), name=name, schema=postgres_schema(env))
     from annoflow.adapters.label_stores.sqlite import SqliteLabelStore
 
-    return SqliteLabelStore(data_dir(env) / "datasets.sqlite", name=name, busy_timeout=busy_seconds(env, busy_timeout))
+    file = Path(path) if path else data_dir(env) / "datasets.sqlite"
+    return SqliteLabelStore(file, name=name, busy_timeout=busy_seconds(env, busy_timeout))
 
 
-def label_store_location(env: Mapping[str, str] | None = None) -> str:
-    """Where the environment's label store keeps its datasets, for messages (never with a password)."""
-    if label_store_kind(env) == "postgres":
+def open_label_store(name: str, env: Mapping[str, str] | None = None, *, busy_timeout: float | None = None) -> LabelStore:
+    """The named dataset's label store, of the kind the environment chooses (see the module docstring)."""
+    return open_store_at(label_store_kind(env), name, env, busy_timeout=busy_timeout)
+
+
+def label_store_location(env: Mapping[str, str] | None = None, spec: str | None = None) -> str:
+    """Where a label store (``spec`` as `open_store_at` takes it; default: the environment's) keeps its
+    datasets, for messages (never with a password)."""
+    kind, path = _store_spec(spec or label_store_kind(env))
+    if kind == "postgres":
         from annoflow.adapters.label_stores.postgres import where
 
         return f"schema {postgres_schema(env)} on {where(postgres_conninfo(env))}"
-    return str(data_dir(env) / "datasets.sqlite")
+    return str(Path(path) if path else data_dir(env) / "datasets.sqlite")
 
 
 def list_datasets(env: Mapping[str, str] | None = None) -> list[str]:
