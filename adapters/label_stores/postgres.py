@@ -24,7 +24,7 @@ from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
 from annoflow.adapters.label_stores.memory import declared_kinds
@@ -39,6 +39,7 @@ from annoflow.domain.samples import Sample
 
 logger = logging.getLogger(__name__)
 DEFAULT_SCHEMA = "annoflow"
+CONNECT_TIMEOUT = 10  # seconds to reach the server, unless the connection string says
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 _TABLES = """
@@ -78,11 +79,18 @@ def where(conninfo: str) -> str:
     return f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
 
 
+def _bounded(conninfo: str) -> str:
+    """The connection string with a connect timeout, unless it names one: libpq waits for ever by default."""
+    if "connect_timeout" in conninfo_to_dict(conninfo):
+        return conninfo
+    return make_conninfo(conninfo, connect_timeout=CONNECT_TIMEOUT)
+
+
 def dataset_names(conninfo: str, schema: str = DEFAULT_SCHEMA) -> list[str]:
     """The datasets a schema holds (those with samples or declared fields), sorted; none when the
     schema has no tables yet (nothing is created)."""
     schema = schema_name(schema)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    with psycopg.connect(_bounded(conninfo), autocommit=True) as conn:
         found = conn.execute("SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
                              (f"{schema}.samples", f"{schema}.fields")).fetchone()
         if not found or not found[0]:
@@ -99,6 +107,7 @@ class PostgresLabelStore(SqlLabelStore):
         self.name = name
         self.schema = schema_name(schema)
         self.where = where(conninfo)
+        conninfo = _bounded(conninfo)
         s = self.schema
         # A connection made directly first: a server that cannot be reached says why, at once.
         with psycopg.connect(conninfo, autocommit=True) as conn, conn.transaction():

@@ -110,3 +110,28 @@ def test_two_processes_annotate_and_load_different_runs_on_one_dataset(team_env,
         events = _events(dataset, key)
         assert events["LabelMerged"] == 3 and events["ChangesApplied"] == 1 and events["LoadCompleted"] == 1
     dataset.store.close()
+
+
+def test_a_run_started_on_sqlite_loads_into_its_copy_on_postgres(team_env, cvat_sim, tmp_path):
+    from annoflow.adapters.label_stores.copying import copy_dataset
+    from annoflow.adapters.wiring import open_store_at
+
+    local_env = {**team_env, "ANNOFLOW_LABEL_STORE": "sqlite"}  # the same run registry, labels in SQLite
+    local = open_dataset("team", env=local_env)
+    load_quickstart(local.store, tmp_path / "media", num_samples=3, image_size=(64, 48))
+    (task_id,) = local.annotate("run", label_field="ground_truth", url=cvat_sim.url, **LOGIN).task_ids
+    before = _boxes(local)
+    copy = open_store_at("postgres", "team", team_env)
+    assert copy_dataset(local.store, copy) == 3
+    copy.close()
+    _edit(cvat_sim.url, task_id)
+
+    shared = open_dataset("team", env=team_env)
+    shared.load_annotations("run", url=cvat_sim.url, **LOGIN)
+    after = _boxes(shared)
+    assert len({label.id for label in before} - {label.id for label in after}) == 1  # the uploaded ids matched
+    assert len({label.id for label in after} - {label.id for label in before}) == 1
+    assert _events(shared, "run")["LabelMerged"] == 3
+    assert _boxes(local) == before  # the original store is untouched
+    local.store.close()
+    shared.store.close()

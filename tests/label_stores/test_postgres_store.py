@@ -120,3 +120,19 @@ def test_a_refused_batch_writes_nothing(postgres_labels_dsn, schema):
     (got,) = store.get_samples()
     assert [label.label for label in labels_in(got.fields["gt"])] == ["a"]
     store.close()
+
+
+def test_a_server_that_cannot_be_reached_is_named_without_the_password(schema):
+    import socket
+
+    import psycopg
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nothing listens there once the socket is closed
+    env = {"ANNOFLOW_LABEL_STORE": "postgres", "POSTGRES_DBNAME": "labels", "POSTGRES_HOST": "127.0.0.1",
+           "POSTGRES_PORT": str(port), "POSTGRES_USER": "someone", "POSTGRES_PASSWORD": "hunter2-secret"}
+    with pytest.raises(psycopg.OperationalError) as caught:
+        wiring.open_label_store("ds", env)
+    assert str(port) in str(caught.value) and "hunter2" not in str(caught.value)
+    assert "hunter2" not in repr(caught.value)
