@@ -4,6 +4,9 @@ The tables are the SQLite store's (``sqlite.py`` describes them; ``tables.py`` t
 samples into their rows and back), in one schema per installation (``annoflow`` unless
 named), each holding several datasets by name. Sample ids are unique per schema, as they
 are per SQLite file. Label JSON is text, not jsonb: it keeps floats bit-exact and NaN.
+PostgreSQL's text holds no NUL character: JSON escapes it in values, labels and tags, and a
+filepath, field path or dataset name holding one is refused, naming it, before anything is
+sent (no file can be named so).
 
 Every write is one transaction, rolled back on any error. A write first takes a
 transaction-level advisory lock on its dataset, so writes to one dataset follow each
@@ -79,6 +82,13 @@ def where(conninfo: str) -> str:
     return f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
 
 
+def _plain(text: str, what: str) -> str:
+    """``text`` when PostgreSQL's text can hold it; a NUL character is refused, naming ``what``."""
+    if "\x00" in text:
+        raise ValueError(f"{what} {text!r} holds a NUL character, which PostgreSQL's text cannot hold")
+    return text
+
+
 def _bounded(conninfo: str) -> str:
     """The connection string with a connect timeout, unless it names one: libpq waits for ever by default."""
     if "connect_timeout" in conninfo_to_dict(conninfo):
@@ -104,7 +114,7 @@ class PostgresLabelStore(SqlLabelStore):
 
     def __init__(self, conninfo: str, name: str = "dataset", *, schema: str = DEFAULT_SCHEMA,
                  max_connections: int = 4) -> None:
-        self.name = name
+        self.name = _plain(name, "the dataset name")
         self.schema = schema_name(schema)
         self.where = where(conninfo)
         conninfo = _bounded(conninfo)
@@ -218,7 +228,7 @@ class PostgresLabelStore(SqlLabelStore):
 
     def _declarations(self, schema: dict[str, FieldKind], path: str, kind: FieldKind) -> list[tuple[str, tuple]]:
         """The statement declaring a new field (none for a declared one); ``schema`` learns it."""
-        if not check_declaration(schema, path, kind):
+        if not check_declaration(schema, _plain(path, "the field path"), kind):
             return []
         schema[path] = kind
         return [(self._sql["declare"], (self.name, path, kind.value))]
@@ -235,6 +245,8 @@ class PostgresLabelStore(SqlLabelStore):
     def add_samples(self, samples: Iterable[Sample]) -> None:
         samples = list(samples)
         s = self.schema
+        for sample in samples:
+            _plain(sample.filepath, f"sample {sample.id}: the filepath")
 
         def work(conn: psycopg.Connection) -> None:
             schema = self._read_schema(conn)
