@@ -13,11 +13,10 @@ from hypothesis import strategies as st
 
 from annoflow.adapters.label_stores import InMemoryLabelStore
 from annoflow.adapters.label_stores.postgres import PostgresLabelStore
-from annoflow.domain.fields import FieldKind
 from annoflow.domain.schema_observation import observe
 from tests import strategies as strat
 from tests.label_stores.exact import exact
-from tests.label_stores.test_round_trips import SETTINGS, _outcome, histories
+from tests.label_stores.test_round_trips import SETTINGS, histories, replay_beside
 
 
 def _storable(samples) -> bool:
@@ -50,22 +49,7 @@ def test_postgres_ends_as_memory_after_the_same_changes(postgres_labels_dsn, his
     samples, batches = history
     assume(_storable(samples))
     memory, postgres = _stores(postgres_labels_dsn)
-    for store in (memory, postgres):
-        store.add_samples(samples)
-        store.declare_field("gt", FieldKind.DETECTIONS)  # so wrong-kind changes meet a declared field
-        store.declare_field("frames.detections", FieldKind.DETECTIONS)
-    for batch in batches:
-        before = exact(list(memory.get_samples()))
-        refused = _outcome(memory, batch)
-        assert _outcome(postgres, batch) == refused
-        after = exact(list(memory.get_samples()))
-        assert exact(list(postgres.get_samples())) == after
-        assert postgres.field_schema() == memory.field_schema()
-        paths = sorted(memory.field_schema())
-        assert exact(postgres.observe(postgres.sample_ids(), paths)) == exact(
-            observe(memory.get_samples(fields=paths), paths))
-        if refused:
-            assert after == before
+    replay_beside(memory, postgres, samples, batches)
     postgres.close()
 
 
