@@ -288,12 +288,13 @@ class PostgresLabelStore(SqlLabelStore):
                 f"SELECT id FROM {s}.samples WHERE dataset = %s AND id = ANY(%s)", (self.name, named))}
             # Every change is checked before the first statement is sent: a refused batch sends nothing.
             statements: list[tuple[str, tuple]] = []
+            marked: set[tuple[str, str, int]] = set()  # fields this batch has already marked set
             for change in changes:
                 if change.sample_id not in known:
                     raise UnknownSampleError(f"dataset {self.name!r} has no sample {change.sample_id}")
                 kind = kind_for_change(schema, change)
                 statements += self._declarations(schema, change.field, kind)
-                statements += self._statements(kind, change)
+                statements += self._statements(kind, change, marked)
             # Pipelined: the statements go out without waiting for each answer.
             with conn.pipeline(), conn.cursor() as cursor:
                 for statement, args in statements:
@@ -302,9 +303,14 @@ class PostgresLabelStore(SqlLabelStore):
         self._transaction(work)
         logger.debug("dataset %r: %d changes applied", self.name, len(changes))
 
-    def _statements(self, kind: FieldKind, change: LabelChange) -> list[tuple[str, tuple]]:
+    def _statements(self, kind: FieldKind, change: LabelChange,
+                    marked: set[tuple[str, str, int]]) -> list[tuple[str, tuple]]:
+        """One change's statements. ``marked``: the fields whose value row this batch already wrote
+        for a PutLabel (a load puts several labels into one list: one such row is enough)."""
         sql = self._sql
         owner = (change.sample_id, change.field, frame_key(change.frame))
+        if not isinstance(change, PutLabel):
+            marked.discard(owner)  # its value row may go: the next PutLabel writes it again
         if isinstance(change, SetValue):
             values, labels = value_rows(*owner, change.value)
             return [(sql["drop_labels"], owner), (sql["drop_value"], owner),
@@ -313,8 +319,9 @@ class PostgresLabelStore(SqlLabelStore):
             label_id = change.label.id
             # A single-label field holds one label: the new one.
             drop = [] if kind.is_list else [(sql["drop_others"], (*owner, label_id))]
-            return [*drop, (sql["put"], (*owner, label_id, *owner, *label_row(change.label))),
-                    (sql["value_once"], owner)]
+            mark = [] if owner in marked else [(sql["value_once"], owner)]
+            marked.add(owner)
+            return [*drop, (sql["put"], (*owner, label_id, *owner, *label_row(change.label))), *mark]
         if isinstance(change, DeleteLabel):
             if kind.is_list:
                 return [(sql["delete"], (*owner, change.label_id))]

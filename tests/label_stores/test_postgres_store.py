@@ -136,3 +136,25 @@ def test_a_server_that_cannot_be_reached_is_named_without_the_password(schema):
         wiring.open_label_store("ds", env)
     assert str(port) in str(caught.value) and "hunter2" not in str(caught.value)
     assert "hunter2" not in repr(caught.value)
+
+
+def test_a_field_unset_and_put_again_in_one_batch_holds_the_new_label(postgres_labels_dsn, schema):
+    from annoflow.adapters.label_stores import InMemoryLabelStore
+    from annoflow.domain.changes import DeleteLabel, SetValue
+    from annoflow.domain.labels import Classification
+
+    weather = Classification(label="sunny")
+    sample = _image(gt=Detections([_box("a")]), weather=weather)
+    first, second, rain = _box("b"), _box("c"), Classification(label="rain")
+    batch = [PutLabel(sample.id, "gt", first), SetValue(sample.id, "gt", None), PutLabel(sample.id, "gt", second),
+             PutLabel(sample.id, "weather", weather), DeleteLabel(sample.id, "weather", weather.id),
+             PutLabel(sample.id, "weather", rain)]
+    memory = InMemoryLabelStore("ds")
+    store = PostgresLabelStore(postgres_labels_dsn, name="ds", schema=schema)
+    for each in (memory, store):
+        each.add_samples([sample])
+        each.apply(batch)
+    (got,) = store.get_samples()
+    assert got == next(memory.get_samples())
+    assert [d.label for d in got.fields["gt"].detections] == ["c"] and got.fields["weather"] == rain
+    store.close()
