@@ -38,12 +38,13 @@ def bench(images: int, objects: int, folder: Path) -> list[tuple[str, str]]:
     bindir = postgres_binaries()
     if bindir is None:
         raise SystemExit("PostgreSQL binaries not found (apt-get install postgresql)")
-    (folder / "sqlite").mkdir()
-    (folder / "postgres").mkdir()
-    sqlite = _one_store(images, objects, folder / "sqlite", None)
+    places = {store: folder / f"{store}{images}" for store in ("sqlite", "postgres")}  # fresh for each size
+    for place in places.values():
+        place.mkdir()
+    sqlite = _one_store(images, objects, places["sqlite"], None)
     with running_postgres(bindir) as server:
         server.create_database("bench")
-        postgres = _one_store(images, objects, folder / "postgres", server.dsn("bench"))
+        postgres = _one_store(images, objects, places["postgres"], server.dsn("bench"))
     label = f"{images:,} x {objects}, {sqlite[2]:,} moved"
     rows = []
     for i, what in enumerate(("annotate()", "load_annotations()")):
