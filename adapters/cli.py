@@ -34,7 +34,8 @@ examples:
   python -m annoflow --help           the same command, from any Python with annoflow
 
 The data dir is the user's data dir, or ANNOFLOW_DATA_DIR; run records may go to PostgreSQL
-through eventsourcing's variables (PERSISTENCE_MODULE=eventsourcing.postgres, POSTGRES_*).
+through eventsourcing's variables (PERSISTENCE_MODULE=eventsourcing.postgres, POSTGRES_*), and
+datasets with ANNOFLOW_LABEL_STORE=postgres (POSTGRES_* or ANNOFLOW_POSTGRES_DSN).
 """
 
 
@@ -84,14 +85,36 @@ def _quickstart(args: argparse.Namespace) -> int:
     schema = dataset.store.field_schema()
     for path, kind in sorted(schema.items()):
         print(f"  {path}: {kind.value}")
-    print(f"store: {wiring.data_dir() / 'datasets.sqlite'}")
+    print(f"store: {wiring.label_store_location()}")
+    return 0
+
+
+def _copy_dataset(args: argparse.Namespace) -> int:
+    from annoflow.adapters.label_stores.copying import copy_dataset
+
+    where = wiring.label_store_location(spec=args.to)  # a bad --to is refused before anything is opened
+    if args.name not in wiring.list_datasets():
+        raise LookupError(f"no dataset {args.name!r} in {wiring.label_store_location()}")
+    source = wiring.open_label_store(args.name)
+    try:
+        target = wiring.open_store_at(args.to, args.name)
+        try:
+            copied = copy_dataset(source, target)
+            print(f"copied {copied} samples of dataset {args.name!r} to {where} ({len(target)} there now), "
+                  "sample and label ids kept")
+        finally:
+            target.close()
+    finally:
+        source.close()
     return 0
 
 
 def _datasets(args: argparse.Namespace) -> int:
+    if args.action == "copy":
+        return _copy_dataset(args)
     names = wiring.list_datasets()
     if not names:
-        print(f"no datasets in {wiring.data_dir()} (build one with `annoflow quickstart`)")
+        print(f"no datasets in {wiring.label_store_location()} (build one with `annoflow quickstart`)")
         return 0
     rows = []
     for name in names:
@@ -214,8 +237,19 @@ def build_parser() -> argparse.ArgumentParser:
     datasets = commands.add_parser(
         "datasets", formatter_class=formatter, help="list the datasets in the data dir, with sample counts and fields",
         description="The datasets in the data dir's label store: name, sample count, fields and their kinds.",
-        epilog="example:\n  ANNOFLOW_DATA_DIR=/tmp/af annoflow datasets")
-    datasets.set_defaults(handler=_datasets)
+        epilog="examples:\n  ANNOFLOW_DATA_DIR=/tmp/af annoflow datasets\n"
+               "  annoflow datasets copy quickstart --to postgres\n"
+               "  ANNOFLOW_LABEL_STORE=postgres annoflow datasets copy quickstart --to sqlite:/tmp/q.sqlite")
+    dataset_actions = datasets.add_subparsers(dest="action", metavar="ACTION")
+    copy = dataset_actions.add_parser(
+        "copy", formatter_class=formatter, help="copy a dataset to another label store, keeping its ids",
+        description="Copy a dataset of the environment's label store to another store, with its sample and label "
+                    "ids, so its annotation runs load into the copy. An interrupted copy goes on where it stopped.")
+    copy.add_argument("name", metavar="NAME", help="the dataset to copy")
+    copy.add_argument("--to", required=True, metavar="STORE",
+                      help="postgres (the server the POSTGRES_* variables or ANNOFLOW_POSTGRES_DSN name), "
+                           "sqlite (the data dir's file) or sqlite:PATH")
+    datasets.set_defaults(handler=_datasets, action=None)
 
     runs = commands.add_parser(
         "runs", formatter_class=formatter, help="list, inspect, rename or delete a dataset's annotation runs",

@@ -6,6 +6,13 @@ the registry at PostgreSQL through eventsourcing's variables, e.g.
 ``PERSISTENCE_MODULE=eventsourcing.postgres POSTGRES_DBNAME=... POSTGRES_HOST=...``;
 the choice is made by environment, never by import.
 
+The label store is SQLite unless ``ANNOFLOW_LABEL_STORE=postgres``: then the datasets
+live on a PostgreSQL server, reached through ``ANNOFLOW_POSTGRES_DSN`` (a libpq
+connection string or URI) or else the same ``POSTGRES_*`` variables as the registry
+(``POSTGRES_DBNAME``, ``POSTGRES_HOST``, ``POSTGRES_PORT``, ``POSTGRES_USER``,
+``POSTGRES_PASSWORD``), in the schema ``ANNOFLOW_POSTGRES_SCHEMA`` (default
+``annoflow``): one schema per installation, so two machines share its datasets.
+
 How long a write waits for another writer to release a SQLite file (the busy
 timeout, 30 s): ``busy_timeout=`` of `open_dataset` (and of `open_label_store`,
 `open_registry`), else ``ANNOFLOW_BUSY_TIMEOUT`` (seconds), else 30. For
@@ -76,21 +83,94 @@ def open_registry(env: Mapping[str, str] | None = None, *, busy_timeout: float |
     return RunRegistry(env=registry_env(env, busy_timeout))
 
 
-def open_label_store(name: str, env: Mapping[str, str] | None = None, *, busy_timeout: float | None = None) -> LabelStore:
+LABEL_STORES = ("sqlite", "postgres")
+_POSTGRES_PARTS = {"dbname": "POSTGRES_DBNAME", "host": "POSTGRES_HOST", "port": "POSTGRES_PORT",
+                   "user": "POSTGRES_USER", "password": "POSTGRES_PASSWORD"}
+
+
+def label_store_kind(env: Mapping[str, str] | None = None) -> str:
+    """Which label store the environment chooses: ``ANNOFLOW_LABEL_STORE``, else ``sqlite``."""
+    env = os.environ if env is None else env
+    kind = (env.get("ANNOFLOW_LABEL_STORE") or "sqlite").strip().lower()
+    if kind not in LABEL_STORES:
+        raise ValueError(f"ANNOFLOW_LABEL_STORE must be one of {', '.join(LABEL_STORES)}, got {kind!r}")
+    return kind
+
+
+def postgres_conninfo(env: Mapping[str, str] | None = None) -> str:
+    """The label store's PostgreSQL connection string: ``ANNOFLOW_POSTGRES_DSN``, else the ``POSTGRES_*`` variables."""
+    from psycopg.conninfo import make_conninfo
+
+    env = os.environ if env is None else env
+    if env.get("ANNOFLOW_POSTGRES_DSN"):
+        return make_conninfo(env["ANNOFLOW_POSTGRES_DSN"])
+    if not env.get("POSTGRES_DBNAME"):
+        raise ValueError("ANNOFLOW_LABEL_STORE=postgres needs ANNOFLOW_POSTGRES_DSN or POSTGRES_DBNAME "
+                         "(with POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, POSTGRES_PASSWORD as needed)")
+    # An empty password means none (eventsourcing's variables are often set empty).
+    return make_conninfo(**{part: env[name] for part, name in _POSTGRES_PARTS.items() if env.get(name)})
+
+
+def postgres_schema(env: Mapping[str, str] | None = None) -> str:
+    env = os.environ if env is None else env
+    return env.get("ANNOFLOW_POSTGRES_SCHEMA") or "annoflow"
+
+
+def _store_spec(spec: str) -> tuple[str, str | None]:
+    """("postgres", None), ("sqlite", None) for the data dir's file, or ("sqlite", PATH) from ``sqlite:PATH``."""
+    kind, _, path = spec.partition(":")
+    if kind == "postgres" and not path:
+        return kind, None
+    if kind == "sqlite":
+        return kind, path or None
+    raise ValueError(f"a label store is postgres, sqlite or sqlite:PATH, got {spec!r}")
+
+
+def open_store_at(spec: str, name: str, env: Mapping[str, str] | None = None, *,
+                  busy_timeout: float | None = None) -> LabelStore:
+    """The named dataset in the store ``spec`` names: ``postgres`` (the environment's server),
+    ``sqlite`` (the data dir's file) or ``sqlite:PATH``."""
+    kind, path = _store_spec(spec)
+    if kind == "postgres":
+        from annoflow.adapters.label_stores.postgres import PostgresLabelStore
+
+        return PostgresLabelStore(postgres_conninfo(env), name=name, schema=postgres_schema(env))
     from annoflow.adapters.label_stores.sqlite import SqliteLabelStore
 
-    return SqliteLabelStore(data_dir(env) / "datasets.sqlite", name=name, busy_timeout=busy_seconds(env, busy_timeout))
+    file = Path(path) if path else data_dir(env) / "datasets.sqlite"
+    return SqliteLabelStore(file, name=name, busy_timeout=busy_seconds(env, busy_timeout))
+
+
+def open_label_store(name: str, env: Mapping[str, str] | None = None, *, busy_timeout: float | None = None) -> LabelStore:
+    """The named dataset's label store, of the kind the environment chooses (see the module docstring)."""
+    return open_store_at(label_store_kind(env), name, env, busy_timeout=busy_timeout)
+
+
+def label_store_location(env: Mapping[str, str] | None = None, spec: str | None = None) -> str:
+    """Where a label store (``spec`` as `open_store_at` takes it; default: the environment's) keeps its
+    datasets, for messages (never with a password)."""
+    kind, path = _store_spec(spec or label_store_kind(env))
+    if kind == "postgres":
+        from annoflow.adapters.label_stores.postgres import where
+
+        return f"schema {postgres_schema(env)} on {where(postgres_conninfo(env))}"
+    return str(Path(path) if path else data_dir(env) / "datasets.sqlite")
 
 
 def list_datasets(env: Mapping[str, str] | None = None) -> list[str]:
-    """The datasets in the data dir's label store (FiftyOne's ``fo.list_datasets()``).
+    """The datasets in the environment's label store (FiftyOne's ``fo.list_datasets()``).
 
     Args:
-        env: the environment to read ``ANNOFLOW_DATA_DIR`` from (default: ``os.environ``).
+        env: the environment to read ``ANNOFLOW_DATA_DIR`` (or ``ANNOFLOW_LABEL_STORE`` and the
+            PostgreSQL variables) from (default: ``os.environ``).
 
     Returns:
         Their names, sorted: those with samples or declared fields.
     """
+    if label_store_kind(env) == "postgres":
+        from annoflow.adapters.label_stores.postgres import dataset_names as postgres_names
+
+        return postgres_names(postgres_conninfo(env), postgres_schema(env))
     from annoflow.adapters.label_stores.sqlite import dataset_names
 
     return dataset_names(data_dir(env) / "datasets.sqlite")
@@ -108,10 +188,11 @@ def open_dataset(
 
     Args:
         name: the dataset's name; a name the store does not hold yet starts an empty dataset.
-        store: the label store to use (default: the SQLite file in the data dir).
+        store: the label store to use (default: the environment's, see the module docstring: the
+            SQLite file in the data dir unless ``ANNOFLOW_LABEL_STORE=postgres``).
         registry: the run registry to use (default: from the environment, see the module docstring).
-        env: the environment to read ``ANNOFLOW_DATA_DIR`` and eventsourcing's variables from
-            (default: ``os.environ``).
+        env: the environment to read ``ANNOFLOW_DATA_DIR``, ``ANNOFLOW_LABEL_STORE`` and the
+            PostgreSQL and eventsourcing variables from (default: ``os.environ``).
         busy_timeout: seconds to wait for a SQLite file another writer holds (default:
             ``ANNOFLOW_BUSY_TIMEOUT``, else 30), after which a typed error names the file.
 

@@ -3,7 +3,8 @@
 The dataset is generated in another process (so the benchmark's peak memory is annoflow's
 own), the simulator runs in its own process (so its work is not counted as annoflow's
 memory, though it shares the machine's cores, as a local CVAT would), and run records go
-to SQLite, the embedded default.
+to SQLite, the embedded default. Labels go to SQLite too, or to the PostgreSQL database
+``postgres`` names (a connection string), in a schema of the benchmark's own.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from annoflow.adapters.cvat_backend import CVATBackend
 from annoflow.adapters.label_stores import SqliteLabelStore
 from annoflow.adapters.progress import progress_for
 from annoflow.application.dataset import Dataset
+from annoflow.application.ports.label_store import LabelStore
 from annoflow.application.runs.registry import RunRegistry
 
 SIZES = [(1_000, 50), (10_000, 20)]
@@ -47,23 +49,33 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _build(images: int, objects: int, folder: Path) -> Path:
-    path = folder / f"labels{images}.sqlite"
+def open_store(images: int, folder: Path, postgres: str | None) -> LabelStore:
+    """The benchmark's label store: SQLite in ``folder``, or a schema of its own in ``postgres``."""
+    if postgres is None:
+        return SqliteLabelStore(folder / f"labels{images}.sqlite", name=f"q{images}")
+    from annoflow.adapters.label_stores.postgres import PostgresLabelStore
+
+    return PostgresLabelStore(postgres, name=f"q{images}", schema=f"bench{images}_{folder.name.lower()}")
+
+
+def _build(images: int, objects: int, folder: Path, postgres: str | None) -> LabelStore:
     script = (
-        "from annoflow.adapters.label_stores import SqliteLabelStore;"
+        f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r});"
+        "from pathlib import Path; from harness import open_store;"
         "from annoflow.adapters.quickstart import load_quickstart;"
-        f"load_quickstart(SqliteLabelStore({str(path)!r}, name='q{images}'), {str(folder / f'media{images}')!r},"
+        f"load_quickstart(open_store({images}, Path({str(folder)!r}), {postgres!r}), {str(folder / f'media{images}')!r},"
         f" num_samples={images}, num_objects={objects}, image_size=(64, 48))"
     )
     subprocess.run([sys.executable, "-c", script], check=True)
-    return path
+    return open_store(images, folder, postgres)
 
 
 @contextlib.contextmanager
-def bench_setup(images: int, objects: int, folder: Path, sim_args: tuple[str, ...] = ()) -> Iterator[Bench]:
-    """A fresh dataset of images x objects detections, a simulator (``sim_args`` added to its command
-    line), and a request counter."""
-    store = SqliteLabelStore(_build(images, objects, folder), name=f"q{images}")
+def bench_setup(images: int, objects: int, folder: Path, sim_args: tuple[str, ...] = (),
+                postgres: str | None = None) -> Iterator[Bench]:
+    """A fresh dataset of images x objects detections (in SQLite, or in the PostgreSQL database
+    ``postgres`` names), a simulator (``sim_args`` added to its command line), and a request counter."""
+    store = _build(images, objects, folder, postgres)
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "annoflow.adapters.cvat_sim.cli", "--port", str(port),
                                "--user", ":".join(USER), *sim_args], stdout=subprocess.PIPE, text=True)

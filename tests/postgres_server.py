@@ -8,6 +8,7 @@ missing server fails the tests instead of skipping them.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -40,6 +41,10 @@ class PostgresServer:
             "POSTGRES_PASSWORD": "",
         }
 
+    def dsn(self, dbname: str) -> str:
+        """A libpq connection string to database ``dbname``."""
+        return f"host={self.host} port={self.port} user={self.user} dbname={dbname}"
+
     def create_database(self, dbname: str) -> None:
         import psycopg
 
@@ -47,7 +52,7 @@ class PostgresServer:
             conn.execute(f'CREATE DATABASE "{dbname}"')
 
 
-def _binaries() -> Path | None:
+def postgres_binaries() -> Path | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     return Path(found[-1]).parent if found else None
 
@@ -62,14 +67,9 @@ def _as_user(user: str | None) -> list[str]:
     return ["runuser", "-u", user, "--"] if user else []
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    required = os.environ.get("ANNOFLOW_REQUIRE_POSTGRES") == "1"
-    bindir = _binaries()
-    if bindir is None:
-        if required:
-            pytest.fail("PostgreSQL binaries not found (apt-get install postgresql)")
-        pytest.skip("PostgreSQL binaries not installed")
+@contextlib.contextmanager
+def running_postgres(bindir: Path) -> Iterator[PostgresServer]:
+    """A throwaway server from the binaries in ``bindir``, stopped and removed on exit (benchmarks use it too)."""
     run_as = "postgres" if os.geteuid() == 0 else None
     workdir = Path(tempfile.mkdtemp(prefix="annoflow-pg-"))
     datadir, sockdir = workdir / "data", workdir / "sock"
@@ -105,3 +105,15 @@ def postgres_server() -> Iterator[PostgresServer]:
         server.terminate()
         server.wait(timeout=30)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    required = os.environ.get("ANNOFLOW_REQUIRE_POSTGRES") == "1"
+    bindir = postgres_binaries()
+    if bindir is None:
+        if required:
+            pytest.fail("PostgreSQL binaries not found (apt-get install postgresql)")
+        pytest.skip("PostgreSQL binaries not installed")
+    with running_postgres(bindir) as server:
+        yield server

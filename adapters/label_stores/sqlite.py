@@ -35,28 +35,23 @@ file: the transaction never began, so nothing was written and nothing is lost.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import sqlite3
 import threading
-from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from annoflow.adapters.label_stores.memory import declared_kinds
-from annoflow.adapters.label_stores.rows import label_row, labels_from_rows, scalar_from_json, scalar_json
+from annoflow.adapters.label_stores.rows import label_row
 from annoflow.adapters.label_stores.rules import check_declaration, kind_for_change
-from annoflow.application.ports.label_store import DuplicateSampleError, LabelStore, UnknownSampleError
+from annoflow.adapters.label_stores.sql import CHUNK, SqlLabelStore
+from annoflow.adapters.label_stores.tables import build_samples, frame_key, sample_head, sample_rows, value_rows
+from annoflow.application.ports.label_store import DuplicateSampleError, UnknownSampleError
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
 from annoflow.domain.errors import AnnoflowError
-from annoflow.domain.fields import FRAMES_PREFIX, LABEL_TYPE_OF_KIND, FieldKind, FieldPath
-from annoflow.domain.labels import FieldValue, Label, LabelList, labels_in
-from annoflow.domain.mask_codec import decode_mask
-from annoflow.domain.samples import ImageMetadata, Sample, VideoMetadata
-from annoflow.domain.schema_observation import FieldTally, SchemaObservations
+from annoflow.domain.fields import FieldKind, FieldPath
+from annoflow.domain.samples import Sample
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS samples (
@@ -79,7 +74,6 @@ CREATE TABLE IF NOT EXISTS labels (
 CREATE INDEX IF NOT EXISTS labels_in_order ON labels (sample_id, path, frame, position);
 """
 logger = logging.getLogger(__name__)
-_CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 
 
 BUSY_TIMEOUT = 30.0  # seconds a write waits for another writer to release the file
@@ -106,21 +100,6 @@ def _busy(error: sqlite3.OperationalError) -> bool:
     return "locked" in str(error)
 
 
-def _frame_key(frame: int | None) -> int:
-    return 0 if frame is None else frame
-
-
-def _metadata_json(sample: Sample) -> str | None:
-    return None if sample.metadata is None else json.dumps(attrs.asdict(sample.metadata))
-
-
-def _metadata_from_json(media_type: str, data: str | None) -> ImageMetadata | VideoMetadata | None:
-    if data is None:
-        return None
-    values = json.loads(data)
-    return VideoMetadata(**values) if media_type == "video" else ImageMetadata(**values)
-
-
 def dataset_names(path: str | Path) -> list[str]:
     """The datasets a store file holds (those with samples or declared fields), sorted; none when
     the file does not exist (it is not created)."""
@@ -138,7 +117,7 @@ def dataset_names(path: str | Path) -> list[str]:
         db.close()
 
 
-class SqliteLabelStore(LabelStore):
+class SqliteLabelStore(SqlLabelStore):
     def __init__(self, path: str | Path, name: str = "dataset", *, busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.name = name
         self.path = Path(path)
@@ -176,20 +155,10 @@ class SqliteLabelStore(LabelStore):
             rows = self._db.execute("SELECT path, kind FROM fields WHERE dataset = ?", (self.name,))
             return {path: FieldKind(kind) for path, kind in rows}
 
-    def field_schema(self) -> Mapping[str, FieldKind]:
-        return self._read_schema()
-
     def sample_ids(self) -> list[str]:
         with self._using():
             rows = self._db.execute("SELECT id FROM samples WHERE dataset = ? ORDER BY position", (self.name,))
             return [row[0] for row in rows]
-
-    def get_samples(self, ids: Sequence[str] | None = None, fields: Collection[str] | None = None) -> Iterator[Sample]:
-        ids = self.sample_ids() if ids is None else list(ids)
-        wanted = None if fields is None else sorted(set(fields))
-        schema = self._read_schema()
-        for start in range(0, len(ids), _CHUNK):
-            yield from self._read_chunk(ids[start:start + _CHUNK], wanted, schema)
 
     def _read_chunk(self, ids: list[str], wanted: list[str] | None, schema: Mapping[str, FieldKind]) -> list[Sample]:
         marks = ",".join("?" * len(ids))
@@ -217,61 +186,10 @@ class SqliteLabelStore(LabelStore):
                     "ORDER BY sample_id, path, frame, position",
                     args,
                 ).fetchall()
-        labels: dict[tuple[str, str, int], list[Label]] = defaultdict(list)
-        built = labels_from_rows([row[3:] for row in label_rows])
-        for row, label in zip(label_rows, built):
-            labels[row[:3]].append(label)
-        sample_fields: dict[str, dict[str, FieldValue]] = defaultdict(dict)
-        frame_fields: dict[str, dict[int, dict[str, FieldValue]]] = defaultdict(lambda: defaultdict(dict))
-        for sample_id, path, frame, value in values:
-            kind = schema[path]
-            if kind.is_scalar:
-                item: FieldValue = scalar_from_json(value)
-            elif kind.is_list:
-                item = LABEL_TYPE_OF_KIND[kind](labels.get((sample_id, path, frame), ()))
-            else:
-                found = labels.get((sample_id, path, frame))
-                item = found[0] if found else None
-            if frame:
-                frame_fields[sample_id][frame][path[len(FRAMES_PREFIX):]] = item
-            else:
-                sample_fields[sample_id][path] = item
-        samples = []
-        for sample_id in ids:
-            _, filepath, media_type, metadata, tags = heads[sample_id]
-            samples.append(
-                Sample(
-                    id=sample_id,
-                    filepath=filepath,
-                    media_type=media_type,
-                    metadata=_metadata_from_json(media_type, metadata),
-                    fields=sample_fields.get(sample_id, {}),
-                    frames=frame_fields.get(sample_id, {}),
-                    tags=json.loads(tags),
-                )
-            )
-        return samples
+        return build_samples(ids, heads, values, label_rows, schema)
 
-    def observe(self, ids: Sequence[str], paths: Sequence[str]) -> SchemaObservations:
-        """The labels' classes and attributes aggregated by SQLite: one row per distinct summary.
-
-        Each label row carries its summary (class, attributes, unfilled polyline) as written,
-        so SQLite groups rows without parsing their JSON. Segmentations (whose mask values
-        are needed) and rows written before summaries existed are read one by one.
-        """
-        ids, paths = list(ids), list(paths)
-        tallies = {path: FieldTally() for path in paths}
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start:start + _CHUNK]
-            for path, args in self._observation_rows(chunk, paths):
-                tally = tallies[path]
-                if args[0] == "segmentation":
-                    tally.add_segmentation(decode_mask(args[1]).ravel().tolist())
-                else:
-                    tally.add_summary(*args[1:3], has_mask=args[3], unfilled=args[4], count=args[5])
-        return SchemaObservations([tallies[p].observation(p) for p in paths])
-
-    def _observation_rows(self, ids: list[str], paths: list[str]) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    def _observation_rows(self, ids: list[str], paths: list[str]) -> tuple[list[tuple], list[tuple]]:
+        """(grouped, single) observation rows of these samples' labels in these fields (see tables.tally_rows)."""
         marks, path_marks = ",".join("?" * len(ids)), ",".join("?" * len(paths))
         where = f"sample_id IN ({marks}) AND path IN ({path_marks})"
         with self._using():
@@ -282,7 +200,7 @@ class SqliteLabelStore(LabelStore):
                                                         (self.name, *ids))}
                 raise UnknownSampleError(f"dataset {self.name!r} has no sample {next(i for i in ids if i not in known)}")
             if not paths:
-                return
+                return [], []
             grouped = self._db.execute(
                 f"SELECT path, summary, mask IS NOT NULL, COUNT(*) FROM labels WHERE {where} AND summary IS NOT NULL "
                 "GROUP BY 1, 2, 3",
@@ -292,16 +210,7 @@ class SqliteLabelStore(LabelStore):
                 f"SELECT path, kind, data, mask FROM labels WHERE {where} AND summary IS NULL",
                 (*ids, *paths),
             ).fetchall()
-        for path, summary, has_mask, count in grouped:
-            label, attributes, unfilled = scalar_from_json(summary)
-            yield path, ("", label, attributes, bool(has_mask), unfilled, count)
-        for path, kind, data, mask in single:
-            if kind == "segmentation":
-                yield path, ("segmentation", mask)
-                continue
-            values = scalar_from_json(data)
-            yield path, (kind, values.get("label"), values.get("attributes", {}), mask is not None,
-                         kind == "polyline" and not values.get("filled", False), 1)
+        return grouped, single
 
     # --- writes -----------------------------------------------------------------
 
@@ -334,41 +243,24 @@ class SqliteLabelStore(LabelStore):
             (start,) = db.execute(
                 "SELECT COALESCE(MAX(position) + 1, 0) FROM samples WHERE dataset = ?", (self.name,)
             ).fetchone()
-            value_rows: list[tuple] = []
-            label_rows: list[tuple] = []
-            for offset, sample in enumerate(samples):
+            for sample in samples:
                 for path, kind in declared_kinds(sample).items():
                     self._declare(db, schema, path, kind)
-                for name, value in sample.fields.items():
-                    self._value_rows(sample.id, name, 0, value, value_rows, label_rows)
-                for number, frame in sample.frames.items():
-                    for name, value in frame.items():
-                        self._value_rows(sample.id, FRAMES_PREFIX + name, number, value, value_rows, label_rows)
+            values, labels = sample_rows(samples)
             try:
                 db.executemany(
                     "INSERT INTO samples (id, dataset, position, filepath, media_type, metadata, tags) VALUES (?,?,?,?,?,?,?)",
                     [
-                        (s.id, self.name, start + i, s.filepath, s.media_type.value, _metadata_json(s), json.dumps(list(s.tags)))
-                        for i, s in enumerate(samples)
+                        (sample_id, self.name, start + i, *head)
+                        for i, (sample_id, *head) in enumerate(map(sample_head, samples))
                     ],
                 )
             except sqlite3.IntegrityError:
                 raise DuplicateSampleError(f"a sample is already in {self.path} (sample ids are unique per file)") from None
-            db.executemany("INSERT INTO field_values VALUES (?,?,?,?)", value_rows)
-            db.executemany("INSERT INTO labels VALUES (?,?,?,?,?,?,?,?,?)", label_rows)
+            db.executemany("INSERT INTO field_values VALUES (?,?,?,?)", values)
+            db.executemany("INSERT INTO labels VALUES (?,?,?,?,?,?,?,?,?)", labels)
 
         self._transaction(work)
-
-    @staticmethod
-    def _value_rows(
-        sample_id: str, path: str, frame: int, value: FieldValue, value_rows: list[tuple], label_rows: list[tuple]
-    ) -> None:
-        if value is None:
-            return
-        is_label = isinstance(value, (Label, LabelList))
-        value_rows.append((sample_id, path, frame, None if is_label else scalar_json(value)))
-        for position, label in enumerate(labels_in(value)):
-            label_rows.append((sample_id, path, frame, label.id, position, *label_row(label)))
 
     def apply(self, changes: Sequence[LabelChange]) -> None:
         def work(db: sqlite3.Connection) -> None:
@@ -390,15 +282,13 @@ class SqliteLabelStore(LabelStore):
         logger.debug("dataset %r: %d changes applied", self.name, len(changes))
 
     def _apply_one(self, db: sqlite3.Connection, kind: FieldKind, change: LabelChange) -> None:
-        owner = (change.sample_id, change.field, _frame_key(change.frame))
+        owner = (change.sample_id, change.field, frame_key(change.frame))
         if isinstance(change, SetValue):
             db.execute("DELETE FROM labels WHERE sample_id = ? AND path = ? AND frame = ?", owner)
             db.execute("DELETE FROM field_values WHERE sample_id = ? AND path = ? AND frame = ?", owner)
-            value_rows: list[tuple] = []
-            label_rows: list[tuple] = []
-            self._value_rows(*owner, change.value, value_rows, label_rows)
-            db.executemany("INSERT INTO field_values VALUES (?,?,?,?)", value_rows)
-            db.executemany("INSERT INTO labels VALUES (?,?,?,?,?,?,?,?,?)", label_rows)
+            values, labels = value_rows(*owner, change.value)
+            db.executemany("INSERT INTO field_values VALUES (?,?,?,?)", values)
+            db.executemany("INSERT INTO labels VALUES (?,?,?,?,?,?,?,?,?)", labels)
         elif isinstance(change, PutLabel):
             row = label_row(change.label)
             if not kind.is_list:  # a single-label field holds one label: the new one
@@ -426,8 +316,8 @@ class SqliteLabelStore(LabelStore):
         ids = list(ids)
 
         def work(db: sqlite3.Connection) -> None:
-            for start in range(0, len(ids), _CHUNK):
-                chunk = ids[start:start + _CHUNK]
+            for start in range(0, len(ids), CHUNK):
+                chunk = ids[start:start + CHUNK]
                 # Only this dataset's samples: another dataset's labels in the file are not ours to delete.
                 mine = f"SELECT id FROM samples WHERE dataset = ? AND id IN ({','.join('?' * len(chunk))})"
                 args = (self.name, *chunk)

@@ -1,7 +1,8 @@
 """The label store port: where a dataset's samples and labels live.
 
-Adapters: an in-memory store (unit tests, fakes) and a SQLite store (the
-embedded default). Every batch of changes is applied atomically: all or none.
+Adapters: an in-memory store (unit tests, fakes), a SQLite store (the embedded
+default) and a PostgreSQL store (for teams). Every batch of changes is applied
+atomically: all or none.
 """
 
 from __future__ import annotations

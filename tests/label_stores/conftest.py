@@ -1,18 +1,32 @@
+import uuid
+
 import pytest
 
 from annoflow.adapters.label_stores import InMemoryLabelStore, SqliteLabelStore
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(scope="session")
+def postgres_labels_dsn(postgres_server):
+    """A connection string to a database of the session's PostgreSQL server for label stores."""
+    postgres_server.create_database("labels")
+    return postgres_server.dsn("labels")
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def make_store(request, tmp_path):
-    """A factory for an empty store of one adapter, closed after the test."""
+    """A factory for an empty store of one adapter, closed after the test (PostgreSQL: a schema of its own)."""
     stores = []
+    schema = f"t_{uuid.uuid4().hex[:12]}"
 
     def make():
         if request.param == "memory":
             store = InMemoryLabelStore("ds")
-        else:
+        elif request.param == "sqlite":
             store = SqliteLabelStore(tmp_path / "labels.sqlite", name="ds")
+        else:
+            from annoflow.adapters.label_stores.postgres import PostgresLabelStore
+
+            store = PostgresLabelStore(request.getfixturevalue("postgres_labels_dsn"), name="ds", schema=schema)
         stores.append(store)
         return store
 

@@ -119,27 +119,33 @@ def _outcome(store, batch):
     return None
 
 
+def replay_beside(memory, store, samples, batches) -> None:
+    """The same samples and batches into the in-memory store and ``store``: after each batch both
+    refuse alike or hold the same samples, fields and observations."""
+    for each in (memory, store):
+        each.add_samples(samples)
+        each.declare_field("gt", FieldKind.DETECTIONS)  # so wrong-kind changes meet a declared field
+        each.declare_field("frames.detections", FieldKind.DETECTIONS)
+    for batch in batches:
+        before = exact(list(memory.get_samples()))
+        refused = _outcome(memory, batch)
+        assert _outcome(store, batch) == refused
+        after = exact(list(memory.get_samples()))
+        assert exact(list(store.get_samples())) == after
+        assert store.field_schema() == memory.field_schema()
+        paths = sorted(memory.field_schema())  # SQL's grouping of edited rows sees what the samples show
+        # exact(): NaN attribute values compare by value, not by which NaN object each side decoded
+        assert exact(store.observe(store.sample_ids(), paths)) == exact(observe(memory.get_samples(fields=paths), paths))
+        if refused:
+            assert after == before
+
+
 @settings(SETTINGS, max_examples=80)
 @given(histories())
 def test_both_stores_end_in_the_same_state_after_the_same_changes(tmp_path_factory, history):
     samples, batches = history
     path, (memory, sqlite) = _stores(tmp_path_factory)
-    for store in (memory, sqlite):
-        store.add_samples(samples)
-        store.declare_field("gt", FieldKind.DETECTIONS)  # so wrong-kind changes meet a declared field
-        store.declare_field("frames.detections", FieldKind.DETECTIONS)
-    for batch in batches:
-        before = exact(list(memory.get_samples()))
-        refused = _outcome(memory, batch)
-        assert _outcome(sqlite, batch) == refused
-        after = exact(list(memory.get_samples()))
-        assert exact(list(sqlite.get_samples())) == after
-        assert sqlite.field_schema() == memory.field_schema()
-        paths = sorted(memory.field_schema())  # SQL's grouping of edited rows sees what the samples show
-        # exact(): NaN attribute values compare by value, not by which NaN object each side decoded
-        assert exact(sqlite.observe(sqlite.sample_ids(), paths)) == exact(observe(memory.get_samples(fields=paths), paths))
-        if refused:
-            assert after == before
+    replay_beside(memory, sqlite, samples, batches)
     sqlite.close()
     reopened = SqliteLabelStore(path, name="ds")
     assert exact(list(reopened.get_samples())) == exact(list(memory.get_samples()))

@@ -1,0 +1,347 @@
+"""The PostgreSQL label store: a team's datasets on one server, shared by several machines.
+
+The tables are the SQLite store's (``sqlite.py`` describes them; ``tables.py`` turns
+samples into their rows and back), in one schema per installation (``annoflow`` unless
+named), each holding several datasets by name. Sample ids are unique per schema, as they
+are per SQLite file. Label JSON is text, not jsonb: it keeps floats bit-exact and NaN.
+PostgreSQL's text holds no NUL character: JSON escapes it in values, labels and tags, and a
+filepath, field path or dataset name holding one is refused, naming it, before anything is
+sent (no file can be named so).
+
+Every write is one transaction, rolled back on any error. A write first takes a
+transaction-level advisory lock on its dataset, so writes to one dataset follow each
+other (a label's position in its list and a field's declaration are read, then written)
+while writes to other datasets, and every read, go on beside them: two machines loading
+different runs into one dataset both land, one after the other. Connections come from a
+psycopg-pool pool, so the store serves several threads at once.
+
+``observe()`` is aggregated by the server: one row per distinct label summary.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg_pool import ConnectionPool
+
+from annoflow.adapters.label_stores.memory import declared_kinds
+from annoflow.adapters.label_stores.rows import label_row
+from annoflow.adapters.label_stores.rules import check_declaration, kind_for_change
+from annoflow.adapters.label_stores.sql import CHUNK, SqlLabelStore
+from annoflow.adapters.label_stores.tables import build_samples, frame_key, sample_head, sample_rows, value_rows
+from annoflow.application.ports.label_store import DuplicateSampleError, UnknownSampleError
+from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
+from annoflow.domain.fields import FieldKind, FieldPath
+from annoflow.domain.samples import Sample
+
+logger = logging.getLogger(__name__)
+DEFAULT_SCHEMA = "annoflow"
+CONNECT_TIMEOUT = 10  # seconds to reach the server, unless the connection string says
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+_TABLES = """
+CREATE SCHEMA IF NOT EXISTS {s};
+CREATE TABLE IF NOT EXISTS {s}.samples (
+    id TEXT PRIMARY KEY, dataset TEXT NOT NULL, position BIGINT NOT NULL,
+    filepath TEXT NOT NULL, media_type TEXT NOT NULL, metadata TEXT, tags TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS samples_by_dataset ON {s}.samples (dataset, position);
+CREATE TABLE IF NOT EXISTS {s}.fields (
+    dataset TEXT NOT NULL, path TEXT NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (dataset, path)
+);
+CREATE TABLE IF NOT EXISTS {s}.field_values (
+    sample_id TEXT NOT NULL, path TEXT NOT NULL, frame INTEGER NOT NULL, value TEXT,
+    PRIMARY KEY (sample_id, path, frame)
+);
+CREATE TABLE IF NOT EXISTS {s}.labels (
+    sample_id TEXT NOT NULL, path TEXT NOT NULL, frame INTEGER NOT NULL, id TEXT NOT NULL,
+    position INTEGER NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL, mask BYTEA, summary TEXT,
+    PRIMARY KEY (sample_id, path, frame, id)
+);
+CREATE INDEX IF NOT EXISTS labels_in_order ON {s}.labels (sample_id, path, frame, position);
+"""
+
+
+def schema_name(name: str) -> str:
+    """The schema's name, checked: a lower-case SQL identifier, so it is used as is."""
+    if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
+        raise ValueError(
+            f"the label store's PostgreSQL schema must be a lower-case identifier (letters, digits, _), got {name!r}")
+    return name
+
+
+def where(conninfo: str) -> str:
+    """host:port/dbname of a connection string, without its user or password: for messages and reprs."""
+    parts = conninfo_to_dict(conninfo)
+    return f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
+
+
+def _plain(text: str, what: str) -> str:
+    """``text`` when PostgreSQL's text can hold it; a NUL character is refused, naming ``what``."""
+    if "\x00" in text:
+        raise ValueError(f"{what} {text!r} holds a NUL character, which PostgreSQL's text cannot hold")
+    return text
+
+
+def _bounded(conninfo: str) -> str:
+    """The connection string with a connect timeout, unless it names one: libpq waits for ever by default."""
+    if "connect_timeout" in conninfo_to_dict(conninfo):
+        return conninfo
+    return make_conninfo(conninfo, connect_timeout=CONNECT_TIMEOUT)
+
+
+def dataset_names(conninfo: str, schema: str = DEFAULT_SCHEMA) -> list[str]:
+    """The datasets a schema holds (those with samples or declared fields), sorted; none when the
+    schema has no tables yet (nothing is created)."""
+    schema = schema_name(schema)
+    with psycopg.connect(_bounded(conninfo), autocommit=True) as conn:
+        found = conn.execute("SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
+                             (f"{schema}.samples", f"{schema}.fields")).fetchone()
+        if not found or not found[0]:
+            return []
+        rows = conn.execute(f"SELECT dataset FROM {schema}.samples UNION SELECT dataset FROM {schema}.fields ORDER BY 1")
+        return [row[0] for row in rows]
+
+
+class PostgresLabelStore(SqlLabelStore):
+    """One dataset in a PostgreSQL schema; ``conninfo`` is a libpq connection string or URI."""
+
+    def __init__(self, conninfo: str, name: str = "dataset", *, schema: str = DEFAULT_SCHEMA,
+                 max_connections: int = 4) -> None:
+        self.name = _plain(name, "the dataset name")
+        self.schema = schema_name(schema)
+        self.where = where(conninfo)
+        conninfo = _bounded(conninfo)
+        s = self.schema
+        # A connection made directly first: a server that cannot be reached says why, at once.
+        with psycopg.connect(conninfo, autocommit=True) as conn, conn.transaction():
+            # Two processes creating the tables at once would collide in the catalog.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"annoflow-tables:{s}",))
+            conn.execute(_TABLES.format(s=s))
+        self._pool = ConnectionPool(conninfo, min_size=1, max_size=max_connections, open=True,
+                                    name=f"annoflow-labels-{s}")
+        self._lock_key = f"annoflow-dataset:{s}:{name}"
+        self._sql = {
+            "declare": f"INSERT INTO {s}.fields (dataset, path, kind) VALUES (%s, %s, %s)",
+            "value": f"INSERT INTO {s}.field_values VALUES (%s, %s, %s, %s)",
+            "value_once": f"INSERT INTO {s}.field_values VALUES (%s, %s, %s, NULL) ON CONFLICT DO NOTHING",
+            "label": f"INSERT INTO {s}.labels VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "drop_labels": f"DELETE FROM {s}.labels WHERE sample_id = %s AND path = %s AND frame = %s",
+            "drop_others": f"DELETE FROM {s}.labels WHERE sample_id = %s AND path = %s AND frame = %s AND id <> %s",
+            "drop_value": f"DELETE FROM {s}.field_values WHERE sample_id = %s AND path = %s AND frame = %s",
+            # Replaced where it stands, else appended: its position is the list's end.
+            "put": f"INSERT INTO {s}.labels VALUES (%s, %s, %s, %s, "
+                   f"(SELECT COALESCE(MAX(position) + 1, 0) FROM {s}.labels "
+                   "WHERE sample_id = %s AND path = %s AND frame = %s), %s, %s, %s, %s) "
+                   "ON CONFLICT (sample_id, path, frame, id) DO UPDATE "
+                   "SET kind = EXCLUDED.kind, data = EXCLUDED.data, mask = EXCLUDED.mask, summary = EXCLUDED.summary",
+            "delete": f"DELETE FROM {s}.labels WHERE sample_id = %s AND path = %s AND frame = %s AND id = %s",
+            # A single-label field without its label is unset.
+            "delete_single": f"WITH gone AS (DELETE FROM {s}.labels "
+                             "WHERE sample_id = %s AND path = %s AND frame = %s AND id = %s RETURNING 1) "
+                             f"DELETE FROM {s}.field_values WHERE sample_id = %s AND path = %s AND frame = %s "
+                             "AND EXISTS (SELECT 1 FROM gone)",
+        }
+        logger.debug("dataset %r opened in schema %s on %s", name, s, self.where)
+
+    def __repr__(self) -> str:
+        return f"PostgresLabelStore({self.name!r}, schema={self.schema!r}, on {self.where})"
+
+    # --- reads ------------------------------------------------------------------
+
+    def _read_schema(self, conn: psycopg.Connection | None = None) -> dict[str, FieldKind]:
+        # Read afresh each time: another machine may have declared fields.
+        query = f"SELECT path, kind FROM {self.schema}.fields WHERE dataset = %s"
+        if conn is not None:
+            return {path: FieldKind(kind) for path, kind in conn.execute(query, (self.name,))}
+        with self._pool.connection() as conn:
+            return {path: FieldKind(kind) for path, kind in conn.execute(query, (self.name,))}
+
+    def sample_ids(self) -> list[str]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(f"SELECT id FROM {self.schema}.samples WHERE dataset = %s ORDER BY position",
+                                (self.name,))
+            return [row[0] for row in rows]
+
+    def _read_chunk(self, ids: list[str], wanted: list[str] | None, schema: Mapping[str, FieldKind]) -> list[Sample]:
+        s = self.schema
+        only = "" if wanted is None else " AND path = ANY(%s)"
+        args: tuple[Any, ...] = (ids,) if wanted is None else (ids, wanted)
+        with self._pool.connection() as conn:
+            heads = {
+                row[0]: row
+                for row in conn.execute(
+                    f"SELECT id, filepath, media_type, metadata, tags FROM {s}.samples WHERE dataset = %s AND id = ANY(%s)",
+                    (self.name, ids),
+                )
+            }
+            missing = [i for i in ids if i not in heads]
+            if missing:
+                raise UnknownSampleError(f"dataset {self.name!r} has no sample {missing[0]}")
+            if wanted is not None and not wanted:
+                return build_samples(ids, heads, (), (), schema)
+            values = conn.execute(
+                f"SELECT sample_id, path, frame, value FROM {s}.field_values WHERE sample_id = ANY(%s){only}", args
+            ).fetchall()
+            label_rows = conn.execute(
+                f"SELECT sample_id, path, frame, id, kind, data, mask FROM {s}.labels WHERE sample_id = ANY(%s){only} "
+                "ORDER BY sample_id, path, frame, position",
+                args,
+            ).fetchall()
+        return build_samples(ids, heads, values, label_rows, schema)
+
+    def _observation_rows(self, ids: list[str], paths: list[str]) -> tuple[list[Any], list[Any]]:
+        s = self.schema
+        with self._pool.connection() as conn:
+            known = {row[0] for row in conn.execute(
+                f"SELECT id FROM {s}.samples WHERE dataset = %s AND id = ANY(%s)", (self.name, ids))}
+            missing = [i for i in ids if i not in known]
+            if missing:
+                raise UnknownSampleError(f"dataset {self.name!r} has no sample {missing[0]}")
+            if not paths:
+                return [], []
+            grouped = conn.execute(
+                f"SELECT path, summary, mask IS NOT NULL, COUNT(*) FROM {s}.labels "
+                "WHERE sample_id = ANY(%s) AND path = ANY(%s) AND summary IS NOT NULL GROUP BY 1, 2, 3",
+                (ids, paths),
+            ).fetchall()
+            single = conn.execute(
+                f"SELECT path, kind, data, mask FROM {s}.labels "
+                "WHERE sample_id = ANY(%s) AND path = ANY(%s) AND summary IS NULL",
+                (ids, paths),
+            ).fetchall()
+        return grouped, single
+
+    # --- writes -----------------------------------------------------------------
+
+    def _transaction(self, work: Callable[[psycopg.Connection], None]) -> None:
+        """Run ``work(conn)`` in one transaction holding the dataset's write lock; roll back on any error."""
+        with self._pool.connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (self._lock_key,))
+            work(conn)
+
+    def _declarations(self, schema: dict[str, FieldKind], path: str, kind: FieldKind) -> list[tuple[str, tuple]]:
+        """The statement declaring a new field (none for a declared one); ``schema`` learns it."""
+        if not check_declaration(schema, _plain(path, "the field path"), kind):
+            return []
+        schema[path] = kind
+        return [(self._sql["declare"], (self.name, path, kind.value))]
+
+    def declare_field(self, path: str, kind: FieldKind) -> None:
+        FieldPath.parse(path)
+
+        def work(conn: psycopg.Connection) -> None:
+            for statement, args in self._declarations(self._read_schema(conn), path, kind):
+                conn.execute(statement, args)
+
+        self._transaction(work)
+
+    def add_samples(self, samples: Iterable[Sample]) -> None:
+        samples = list(samples)
+        s = self.schema
+        for sample in samples:
+            _plain(sample.filepath, f"sample {sample.id}: the filepath")
+
+        def work(conn: psycopg.Connection) -> None:
+            schema = self._read_schema(conn)
+            declarations = [
+                statement for sample in samples for path, kind in declared_kinds(sample).items()
+                for statement in self._declarations(schema, path, kind)
+            ]
+            (start,) = conn.execute(
+                f"SELECT COALESCE(MAX(position) + 1, 0) FROM {s}.samples WHERE dataset = %s", (self.name,)).fetchone()
+            values, labels = sample_rows(samples)
+            with conn.cursor() as cursor:
+                for statement, args in declarations:
+                    cursor.execute(statement, args)
+                try:
+                    with cursor.copy(f"COPY {s}.samples (id, dataset, position, filepath, media_type, metadata, tags) "
+                                     "FROM STDIN") as copy:
+                        for i, (sample_id, *head) in enumerate(map(sample_head, samples)):
+                            copy.write_row((sample_id, self.name, start + i, *head))
+                except pg_errors.UniqueViolation:
+                    raise DuplicateSampleError(
+                        f"a sample is already in schema {s} on {self.where} (sample ids are unique per schema)"
+                    ) from None
+                with cursor.copy(f"COPY {s}.field_values FROM STDIN") as copy:
+                    for row in values:
+                        copy.write_row(row)
+                with cursor.copy(f"COPY {s}.labels FROM STDIN") as copy:
+                    for row in labels:
+                        copy.write_row(row)
+
+        self._transaction(work)
+
+    def apply(self, changes: Sequence[LabelChange]) -> None:
+        s = self.schema
+
+        def work(conn: psycopg.Connection) -> None:
+            schema = self._read_schema(conn)
+            named = list(dict.fromkeys(change.sample_id for change in changes))
+            known = {row[0] for row in conn.execute(
+                f"SELECT id FROM {s}.samples WHERE dataset = %s AND id = ANY(%s)", (self.name, named))}
+            # Every change is checked before the first statement is sent: a refused batch sends nothing.
+            statements: list[tuple[str, tuple]] = []
+            marked: set[tuple[str, str, int]] = set()  # fields this batch has already marked set
+            for change in changes:
+                if change.sample_id not in known:
+                    raise UnknownSampleError(f"dataset {self.name!r} has no sample {change.sample_id}")
+                kind = kind_for_change(schema, change)
+                statements += self._declarations(schema, change.field, kind)
+                statements += self._statements(kind, change, marked)
+            # Pipelined: the statements go out without waiting for each answer.
+            with conn.pipeline(), conn.cursor() as cursor:
+                for statement, args in statements:
+                    cursor.execute(statement, args)
+
+        self._transaction(work)
+        logger.debug("dataset %r: %d changes applied", self.name, len(changes))
+
+    def _statements(self, kind: FieldKind, change: LabelChange,
+                    marked: set[tuple[str, str, int]]) -> list[tuple[str, tuple]]:
+        """One change's statements. ``marked``: the fields whose value row this batch already wrote
+        for a PutLabel (a load puts several labels into one list: one such row is enough)."""
+        sql = self._sql
+        owner = (change.sample_id, change.field, frame_key(change.frame))
+        if not isinstance(change, PutLabel):
+            marked.discard(owner)  # its value row may go: the next PutLabel writes it again
+        if isinstance(change, SetValue):
+            values, labels = value_rows(*owner, change.value)
+            return [(sql["drop_labels"], owner), (sql["drop_value"], owner),
+                    *((sql["value"], row) for row in values), *((sql["label"], row) for row in labels)]
+        if isinstance(change, PutLabel):
+            label_id = change.label.id
+            # A single-label field holds one label: the new one.
+            drop = [] if kind.is_list else [(sql["drop_others"], (*owner, label_id))]
+            mark = [] if owner in marked else [(sql["value_once"], owner)]
+            marked.add(owner)
+            return [*drop, (sql["put"], (*owner, label_id, *owner, *label_row(change.label))), *mark]
+        if isinstance(change, DeleteLabel):
+            if kind.is_list:
+                return [(sql["delete"], (*owner, change.label_id))]
+            return [(sql["delete_single"], (*owner, change.label_id, *owner))]
+        raise TypeError(f"not a label change: {change!r}")
+
+    def delete_samples(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        s = self.schema
+
+        def work(conn: psycopg.Connection) -> None:
+            for start in range(0, len(ids), CHUNK):
+                # Only this dataset's samples: another dataset's labels in the schema are not ours to delete.
+                args = (self.name, ids[start:start + CHUNK])
+                mine = f"SELECT id FROM {s}.samples WHERE dataset = %s AND id = ANY(%s)"
+                conn.execute(f"DELETE FROM {s}.labels WHERE sample_id IN ({mine})", args)
+                conn.execute(f"DELETE FROM {s}.field_values WHERE sample_id IN ({mine})", args)
+                conn.execute(f"DELETE FROM {s}.samples WHERE id IN ({mine})", args)
+
+        self._transaction(work)
+
+    def close(self) -> None:
+        self._pool.close()

@@ -1,0 +1,61 @@
+"""What the SQL label stores (SQLite and PostgreSQL) do alike over their own queries.
+
+Reads go chunk by chunk of sample ids, so memory follows a chunk, not the dataset;
+``observe()`` folds each chunk's grouped observation rows into the fields' tallies.
+A store gives the queries: its field schema, one chunk's samples, one chunk's
+observation rows.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from typing import Any
+
+from annoflow.adapters.label_stores.tables import observations, tally_rows
+from annoflow.application.ports.label_store import LabelStore
+from annoflow.domain.fields import FieldKind
+from annoflow.domain.samples import Sample
+from annoflow.domain.schema_observation import SchemaObservations
+
+CHUNK = 500  # sample ids per query: well under SQLite's variable limit
+
+
+class SqlLabelStore(LabelStore):
+    """A label store over SQL tables laid out as ``tables.py`` describes."""
+
+    @abc.abstractmethod
+    def _read_schema(self) -> dict[str, FieldKind]:
+        """The dataset's declared fields, read afresh: another store or machine may have declared more."""
+
+    @abc.abstractmethod
+    def _read_chunk(self, ids: list[str], wanted: list[str] | None, schema: Mapping[str, FieldKind]) -> list[Sample]:
+        """These samples with the ``wanted`` field paths (all when None); UnknownSampleError for one not held."""
+
+    @abc.abstractmethod
+    def _observation_rows(self, ids: list[str], paths: list[str]) -> tuple[list[Any], list[Any]]:
+        """(grouped, single) observation rows (see ``tables.tally_rows``); UnknownSampleError for a sample not held."""
+
+    def field_schema(self) -> Mapping[str, FieldKind]:
+        return self._read_schema()
+
+    def get_samples(self, ids: Sequence[str] | None = None, fields: Collection[str] | None = None) -> Iterator[Sample]:
+        ids = self.sample_ids() if ids is None else list(ids)
+        wanted = None if fields is None else sorted(set(fields))
+        schema = self._read_schema()
+        for start in range(0, len(ids), CHUNK):
+            yield from self._read_chunk(ids[start:start + CHUNK], wanted, schema)
+
+    def observe(self, ids: Sequence[str], paths: Sequence[str]) -> SchemaObservations:
+        """The labels' classes and attributes aggregated by the database: one row per distinct summary.
+
+        Each label row carries its summary (class, attributes, unfilled polyline) as written,
+        so the database groups rows without parsing their JSON. Segmentations (whose mask values
+        are needed) and rows written before summaries existed are read one by one.
+        """
+        ids, paths = list(ids), list(paths)
+        tallies = tally_rows(paths, (), ())
+        for start in range(0, len(ids), CHUNK):
+            grouped, single = self._observation_rows(ids[start:start + CHUNK], paths)
+            tallies = tally_rows(paths, grouped, single, tallies)
+        return observations(paths, tallies)
