@@ -7,7 +7,8 @@ Every exception class annoflow defines derives from ``AnnoflowError`` and keeps 
 builtin base callers would expect; the tree is in ``annoflow.domain.errors``.
 """
 
-from annoflow.adapters.cvat.api import CVATAPI, connect_to_api
+from annoflow.adapters.cvat.api import CVATAPI, CVATAnnotationAPI, connect_to_api
+from annoflow.adapters.cvat.media_names import UnsafeMediaPathError
 from annoflow.adapters.cvat.errors import (
     CredentialsError,
     CVATAnswerError,
@@ -48,11 +49,11 @@ __all__ = [
     # results and info
     "AnnotationInfo", "AnnotationResults", "TaskStatus", "UnexpectedLabel",
     # CVAT's API
-    "CVATAPI", "connect_to_api",
+    "CVATAPI", "CVATAnnotationAPI", "connect_to_api",
     # errors
     "AnnoflowError", "BackendConfigError", "CVATAuthError", "CVATConnectionError", "CVATError", "CVATNotFoundError",
     "CVATTimeoutError", "CredentialsError", "DuplicateSampleError", "FieldSchemaError", "LabelSchemaError", "MediaNotFoundError",
     "ProjectNotFoundError", "RunConflictError", "RunError", "TaskPlanError", "UnknownSampleError",
     "CVATAnswerError", "CVATSettingsError", "LabelStoreLockedError", "LedgerError", "RunRegistryLockedError", "TaskGoneError",
-    "UnusableMediaError", "WrongServerError",
+    "UnusableMediaError", "UnsafeMediaPathError", "WrongServerError",
 ]

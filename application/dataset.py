@@ -247,7 +247,8 @@ class Dataset(SampleCollection):
         recorded = {k: v for k, v in run.config.items() if k not in PLAN_OPTIONS}
         drop = ("media_field", "launch_editor", "resume")
         options = {**recorded, **{k: v for k, v in connection.items() if k not in drop}}
-        return AnnotationResults(self.registry, run, backend, lambda: backend.parse_config(options, media_type))
+        return AnnotationResults(self.registry, run, backend, lambda: backend.parse_config(options, media_type),
+                                 recorded, media_type)
 
     @property
     def name(self) -> str:

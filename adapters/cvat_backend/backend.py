@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from annoflow.adapters.cvat.api import CVATAnnotationAPI
 from annoflow.adapters.cvat.client import CVATClient
 from annoflow.adapters.cvat.errors import CVATAnswerError, CVATAuthError, CVATNotFoundError
 from annoflow.adapters.cvat_backend import options as cvat_options
@@ -42,6 +43,7 @@ from annoflow.adapters.cvat_format.schema import (
 from annoflow.adapters.cvat_format.unchanged import split_unchanged
 from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.application.ports.annotation_backend import (
+    AnnotationAPI,
     MAX_OBJECTS_PER_FRAME,
     AnnotationBackend,
     BackendConfig,
@@ -93,9 +95,10 @@ def _marked(name: str, marker: str) -> str:
 
 
 class CVATSession(BackendSession):
-    def __init__(self, client: CVATClient, options: cvat_options.CVATOptions) -> None:
+    def __init__(self, client: CVATClient, options: cvat_options.CVATOptions, *, owns_client: bool = True) -> None:
         self.client = client
         self.options = options
+        self._owns_client = owns_client  # a session over the user's API leaves its connections open
         self._user_ids: dict[str, int] = {}
         # Two senders, so a task's media can go up while the previous task's annotations do.
         self._media_sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="annoflow-cvat-media")
@@ -106,7 +109,8 @@ class CVATSession(BackendSession):
     def close(self) -> None:
         for executor in self._media_sender, self._annotation_sender:
             executor.shutdown(wait=True, cancel_futures=True)
-        self.client.close()
+        if self._owns_client:
+            self.client.close()
 
     def start_media(self, request: UploadRequest, plan: TaskPlan, task_id: int) -> None:
         self._media[task_id] = self._media_sender.submit(self._upload_media, plan, task_id, request.progress)
@@ -472,3 +476,14 @@ class CVATBackend(AnnotationBackend):
     def connect(self, config: BackendConfig) -> CVATSession:
         parsed, settings = cvat_options.unpack(config)
         return CVATSession(CVATClient(settings, **self.client_options), parsed)
+
+    def open_api(self, config: BackendConfig) -> CVATAnnotationAPI:
+        _, settings = cvat_options.unpack(config)
+        return CVATAnnotationAPI(CVATClient(settings, **self.client_options))
+
+    def session_over(self, api: AnnotationAPI, options: Mapping[str, Any], media_type: MediaType) -> BackendSession:
+        if isinstance(api, CVATSession):  # a session another run's results handed out before
+            return api
+        if not isinstance(api, CVATAnnotationAPI):
+            raise TypeError(f"use_api() takes the CVATAnnotationAPI of connect_to_api(), got {type(api).__name__}")
+        return CVATSession(api.client, cvat_options.parse_options(options, media_type), owns_client=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
@@ -161,6 +161,19 @@ class TaskStatus:
     jobs: tuple[Mapping[str, Any], ...] = ()
 
 
+@runtime_checkable
+class AnnotationAPI(Protocol):
+    """A backend's public API object (for CVAT: ``CVATAnnotationAPI``): a context manager over the
+    backend's logged-in connections. This layer only hands it on; `AnnotationBackend.session_over`
+    builds the sessions that go through it."""
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Any: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
 class BackendSession(abc.ABC):
     """One connection to the backend, used for one annotate() or load call."""
 
@@ -276,3 +289,21 @@ class AnnotationBackend(abc.ABC):
     @abc.abstractmethod
     def connect(self, config: BackendConfig) -> BackendSession:
         """Open a session; credentials come from ``config.connection``."""
+
+    def open_api(self, config: BackendConfig) -> AnnotationAPI:
+        """The backend's public API object (for CVAT: ``CVATAnnotationAPI``), connected with
+        ``config``'s settings: what ``results.connect_to_api()`` returns. Default: a session."""
+        return self.connect(config)
+
+    def session_over(self, api: AnnotationAPI, options: Mapping[str, Any], media_type: MediaType) -> BackendSession:
+        """A session whose requests go through ``api`` (from `open_api`, or the backend's own
+        ``connect_to_api()``), with a run's recorded ``options``; closing it leaves ``api`` open.
+        This is how ``results.use_api()`` reuses one login across runs. Default: ``api`` when it is
+        already a session.
+
+        Raises:
+            TypeError: ``api`` is no API of this backend.
+        """
+        if isinstance(api, BackendSession):
+            return api
+        raise TypeError(f"the {self.name!r} backend cannot use {type(api).__name__} as its API")
