@@ -27,7 +27,7 @@ class CVATAnnotationAPI:
     bounds, typed errors, no credential shown).
     """
 
-    def __init__(self, client: CVATClient, *, open_url: Callable[[str], Any] = webbrowser.open) -> None:
+    def __init__(self, client: CVATClient, *, open_url: Callable[[str], Any] | None = None) -> None:
         self.client = client
         self._open_url = open_url
 
@@ -105,7 +105,7 @@ class CVATAnnotationAPI:
     # --- conveniences the examples of FiftyOne's CVAT guide use -----------------------------------------------
 
     def launch_editor(self, url: str | None = None) -> None:
-        self._open_url(url or self.base_url)
+        (self._open_url or webbrowser.open)(url or self.base_url)  # looked up now: the browser Python knows today
 
     def get_user_id(self, username: str) -> int:
         return self.client.user_id(username)
@@ -242,7 +242,7 @@ def connect_to_api(
     wait_timeout: float = 1800.0,
     poll_interval: float = 0.5,
     transport: httpx.BaseTransport | None = None,
-    open_url: Callable[[str], Any] = webbrowser.open,
+    open_url: Callable[[str], Any] | None = None,
 ) -> CVATAnnotationAPI:
     """Connect to CVAT's REST API (FiftyOne's CVAT guide, "Additional utilities").
 
