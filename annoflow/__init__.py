@@ -67,6 +67,7 @@ __all__ = [
     "WrongServerError",
     "__version__",
     "connect_to_api",
+    "import_annotations",
     "list_datasets",
     "load_dataset",
     "open_dataset",

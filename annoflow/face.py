@@ -21,6 +21,7 @@ from annoflow.adapters.cvat.errors import (
 )
 from annoflow.adapters.label_stores.sqlite import LabelStoreLockedError
 from annoflow.adapters.wiring import list_datasets, open_dataset
+from annoflow.utils.cvat import import_annotations
 from annoflow.application.dataset import AnnotationInfo, Dataset
 from annoflow.application.ports.annotation_backend import (
     BackendConfigError,
@@ -49,7 +50,7 @@ __all__ = [
     # results and info
     "AnnotationInfo", "AnnotationResults", "TaskStatus", "UnexpectedLabel",
     # CVAT's API
-    "CVATAPI", "CVATAnnotationAPI", "connect_to_api",
+    "CVATAPI", "CVATAnnotationAPI", "connect_to_api", "import_annotations",
     # errors
     "AnnoflowError", "BackendConfigError", "CVATAuthError", "CVATConnectionError", "CVATError", "CVATNotFoundError",
     "CVATTimeoutError", "CredentialsError", "DuplicateSampleError", "FieldSchemaError", "LabelSchemaError", "MediaNotFoundError",

@@ -14,6 +14,7 @@ from typing import Any
 from annoflow.adapters.cvat.api import CVATAnnotationAPI
 from annoflow.adapters.cvat.client import CVATClient
 from annoflow.adapters.cvat.errors import CVATAnswerError, CVATAuthError, CVATNotFoundError
+from annoflow.adapters.cvat_backend import importing
 from annoflow.adapters.cvat_backend import options as cvat_options
 from annoflow.adapters.cvat_backend.limits import label_problems, plan_problems
 from annoflow.adapters.cvat_backend.media_check import unusable_media
@@ -44,6 +45,7 @@ from annoflow.adapters.cvat_format.unchanged import split_unchanged
 from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.application.ports.annotation_backend import (
     AnnotationAPI,
+    ImportSelection,
     MAX_OBJECTS_PER_FRAME,
     AnnotationBackend,
     BackendConfig,
@@ -441,6 +443,21 @@ class CVATSession(BackendSession):
 
     def editor_url(self, task: TaskSummary) -> str:
         return f"{self.client.settings.base_url}/tasks/{task.task_id}/jobs/{task.job_ids[0]}"
+
+    # --- import_annotations: tasks made elsewhere (importing.py) -----------------------------
+
+    def find_tasks(self, *, project_name: str | None = None, project_id: int | None = None,
+                   task_ids: Sequence[int] = ()) -> ImportSelection:
+        return importing.find_tasks(self.client, project_name=project_name, project_id=project_id, task_ids=task_ids)
+
+    def media_names(self, task_id: int) -> list[str]:
+        return importing.media_names(self.client, task_id)
+
+    def download_media(self, task_ids: Sequence[int], folder: str) -> dict[int, list[str]]:
+        return importing.download_media(self.client, task_ids, folder)
+
+    def adopt_task(self, request: UploadRequest, task_id: int, sample_ids: Sequence[str]) -> TaskRecord:
+        return importing.adopt_task(self.client, task_id, sample_ids)
 
 
 class CVATBackend(AnnotationBackend):

@@ -131,6 +131,14 @@ class DownloadedTask:
     unread: tuple[Rejection, ...] = attrs.field(default=(), converter=tuple)
 
 
+@attrs.frozen
+class ImportSelection:
+    """The tasks an import reads, and the project they were found in (None for tasks given by id)."""
+
+    task_ids: tuple[int, ...] = attrs.field(converter=tuple)
+    project_id: int | None = None
+
+
 class TaskGoneError(AnnoflowError, LookupError):
     """The backend no longer has the task (deleted there): a load skips it."""
 
@@ -267,6 +275,31 @@ class BackendSession(abc.ABC):
     @abc.abstractmethod
     def editor_url(self, task: TaskSummary) -> str:
         """Where a person opens the task's first job."""
+
+    # --- importing tasks made elsewhere (import_annotations) ---------------------------------
+
+    def find_tasks(self, *, project_name: str | None = None, project_id: int | None = None,
+                   task_ids: Sequence[int] = ()) -> ImportSelection:
+        """The tasks an import reads: a project's (by name or id) or the ones given, each checked to
+        exist. Raises `ProjectNotFoundError` for a project the server does not show, `TaskGoneError`
+        for a task it does not have. Default: this backend imports nothing."""
+        raise NotImplementedError(f"{type(self).__name__} cannot import tasks made outside annoflow")
+
+    def media_names(self, task_id: int) -> list[str]:
+        """The names the server gives a task's frames, in frame order (image tasks)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot import tasks made outside annoflow")
+
+    def download_media(self, task_ids: Sequence[int], folder: str) -> dict[int, list[str]]:
+        """Download the tasks' frames into ``folder``, each under its server name made a plain name
+        that cannot leave the folder, no two the same across the tasks (in the order given, so the
+        same tasks get the same names again); a file already there is kept. Nothing is written when
+        a name would lead outside the folder. Returns each task's paths in frame order."""
+        raise NotImplementedError(f"{type(self).__name__} cannot import tasks made outside annoflow")
+
+    def adopt_task(self, request: UploadRequest, task_id: int, sample_ids: Sequence[str]) -> TaskRecord:
+        """A task made elsewhere as a run's task: its frames are ``sample_ids`` (in frame order), every
+        label of it is of no run field (what it holds loads as unexpected labels), nothing was uploaded."""
+        raise NotImplementedError(f"{type(self).__name__} cannot import tasks made outside annoflow")
 
 
 class AnnotationBackend(abc.ABC):

@@ -1,0 +1,175 @@
+"""The import_annotations() use case: tasks made outside annoflow into a dataset, as a recorded run.
+
+FiftyOne's CVAT guide, "Importing existing tasks". The tasks (a project's, or given by id) become an
+annotation run like any other: `Requested`, one `TaskCreated` per task (its `TaskLedger` records the
+frame -> sample map and the task's CVAT labels, each of no run field, nothing uploaded), then
+`UploadCompleted` (the run is marked ``imported``: a cleanup refuses to delete what annoflow did
+not make). The labels then come in through the ordinary load: every object is an unexpected label
+kept in a field named by its type (or by ``label_types``), with an id derived from its CVAT object,
+so `annoflow audit` shows the import, a later load of the run works like an annotated run's, and
+importing the same tasks again (the same run, by its key) adds nothing twice.
+
+Before anything is written (a file, a sample, an event): the arguments are checked, the tasks found,
+and, without ``download_media``, every frame's file is looked up through the dict or in the folder;
+a missing file is one error naming the files.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from annoflow.application.load import Loader, LoadResult
+from annoflow.application.ports.annotation_backend import (
+    AnnotationBackend,
+    BackendConfigError,
+    MediaNotFoundError,
+    UploadRequest,
+)
+from annoflow.application.ports.label_store import LabelStore
+from annoflow.application.progress import NO_PROGRESS, Progress
+from annoflow.application.runs.registry import RunRegistry
+from annoflow.domain.annotation_run import AnnotationRun
+from annoflow.domain.ids import derived_id
+from annoflow.domain.label_schema import LabelSchema
+from annoflow.domain.samples import MediaType, Sample
+
+logger = logging.getLogger(__name__)
+
+LABEL_TYPES = ("classifications", "detections", "polylines", "keypoints")
+
+
+@attrs.frozen
+class ImportResult:
+    key: str  # the import run's
+    load: LoadResult
+
+
+def import_key(project_id: int | None, task_ids: Sequence[int]) -> str:
+    """The run key of an import: the same tasks are the same run, so importing them again reloads it."""
+    if project_id is not None:
+        return f"cvat_import_project_{project_id}"
+    return "cvat_import_tasks_" + "_".join(str(t) for t in sorted(task_ids))
+
+
+def _label_targets(label_types: Any) -> str | dict[str, str]:
+    """label_types as the load's ``unexpected``: keep all in fields named by type, or only these."""
+    if label_types is None:
+        return "keep"
+    if isinstance(label_types, str):
+        label_types = [label_types]
+    if isinstance(label_types, Mapping):
+        targets = dict(label_types)
+    elif isinstance(label_types, Iterable):
+        targets = {t: t for t in label_types}
+    else:
+        raise ValueError(f"label_types must be None, a list of label types or a dict of label type -> field, "
+                         f"got {label_types!r}")
+    unknown = sorted(set(targets) - set(LABEL_TYPES))
+    bad_fields = [f for f in targets.values() if not isinstance(f, str) or not f]
+    if unknown or bad_fields:
+        raise ValueError(f"label_types: unknown label types {unknown} (known: {', '.join(LABEL_TYPES)})"
+                         if unknown else f"label_types: field names must be non-empty strings, got {bad_fields}")
+    return targets
+
+
+class Importer:
+    def __init__(self, store: LabelStore, registry: RunRegistry, backends: Mapping[str, AnnotationBackend],
+                 progress: Progress = NO_PROGRESS) -> None:
+        self.store = store
+        self.registry = registry
+        self.backends = backends
+        self.progress = progress
+
+    def import_tasks(self, dataset: str, *, project_name: str | None = None, project_id: int | None = None,
+                     task_ids: Sequence[int] | int | None = None, data_path: str | Mapping[str, str] | None = None,
+                     download_media: bool = False, label_types: Any = None, insert_new: bool = True,
+                     backend: str = "cvat", **connection: Any) -> ImportResult:
+        if isinstance(task_ids, int):
+            task_ids = [task_ids]
+        task_ids = list(task_ids or ())
+        given = [name for name, value in (("project_name", project_name), ("project_id", project_id),
+                                          ("task_ids", task_ids)) if value not in (None, [])]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of project_name, project_id and task_ids (got {given or 'none'})")
+        if any(isinstance(t, bool) or not isinstance(t, int) or t < 1 for t in task_ids):
+            raise ValueError(f"task_ids must be positive integers, got {task_ids!r}")
+        if download_media and not isinstance(data_path, (str, os.PathLike)):
+            raise ValueError("download_media=True needs data_path: the folder the media are downloaded into")
+        if data_path is None:
+            raise ValueError("data_path is needed: a folder holding the media (or to download them into), "
+                             "or a dict of CVAT file name -> local path")
+        unexpected = _label_targets(label_types)
+        chosen = self.backends.get(backend)
+        if chosen is None:
+            raise BackendConfigError([f"no backend named {backend!r}"])
+        config = chosen.parse_config(dict(connection), MediaType.IMAGE)
+        with chosen.connect(config) as session:
+            selection = session.find_tasks(project_name=project_name, project_id=project_id, task_ids=task_ids)
+            if not selection.task_ids:
+                raise ValueError(f"CVAT's project {selection.project_id} holds no task to import")
+            key = import_key(selection.project_id, selection.task_ids)
+            if self.registry.has_run(dataset, key):
+                # the same tasks again: their run is loaded again, which adds nothing twice
+                logger.info("tasks %s were imported before as run %r: loading it again", selection.task_ids, key)
+                return self._load(dataset, key, unexpected, connection)
+            media = self._media(session, selection.task_ids, data_path, download_media, chosen)
+            sample_of = self._samples([p for paths in media.values() for p in paths], insert_new)
+            sample_ids = list(dict.fromkeys(sample_of[p] for paths in media.values() for p in paths))
+            run = AnnotationRun.request(dataset=dataset, key=key, backend=backend,
+                                        config={**config.recorded, "imported": True},
+                                        label_schema=LabelSchema(()), sample_ids=sample_ids)
+            self.registry.add_run(run)
+            request = UploadRequest(dataset, key, run.label_schema, run.media_field, MediaType.IMAGE, config)
+            for task_id in selection.task_ids:
+                record = session.adopt_task(request, task_id, [sample_of[p] for p in media[task_id]])
+                ledger = run.record_task(record)
+                self.registry.save_run(run, ledger)
+            run.complete_upload()
+            self.registry.save_run(run)
+        return self._load(dataset, key, unexpected, connection)
+
+    def _load(self, dataset: str, key: str, unexpected: str | dict[str, str], connection: Mapping[str, Any]) -> ImportResult:
+        return ImportResult(key, Loader(self.store, self.registry, self.backends, progress=self.progress).load(
+            dataset, key, unexpected=unexpected, **connection))
+
+    @staticmethod
+    def _media(session: Any, task_ids: Sequence[int], data_path: Any, download: bool,
+               backend: AnnotationBackend) -> dict[int, list[str]]:
+        """Each task's frames as local files, in frame order; every missing one named before anything is written."""
+        if download:
+            return session.download_media(list(task_ids), os.fspath(data_path))
+        names = {task_id: session.media_names(task_id) for task_id in task_ids}
+        if isinstance(data_path, Mapping):
+            located = {t: [data_path.get(n) for n in frame_names] for t, frame_names in names.items()}
+        else:
+            folder = os.fspath(data_path)
+            located = {t: [os.path.join(folder, n) if n and os.path.basename(n) == n else None for n in frame_names]
+                       for t, frame_names in names.items()}
+        missing = [f"task {t}: {name!r}" for t, frame_names in names.items()
+                   for name, path in zip(frame_names, located[t]) if path is None or not os.path.isfile(path)]
+        if missing:
+            shown = "; ".join(missing[:5]) + (f" (and {len(missing) - 5} more)" if len(missing) > 5 else "")
+            raise MediaNotFoundError(f"{len(missing)} media file(s) of the tasks are not in data_path {data_path!r}: "
+                                     f"{shown}. Pass download_media=True to download them")
+        paths = {t: [os.path.abspath(p) for p in located[t] if p] for t in task_ids}
+        backend.check_media(sorted({p for ps in paths.values() for p in ps}))
+        return paths
+
+    def _samples(self, paths: Sequence[str], insert_new: bool) -> dict[str, str]:
+        """Each file's sample: the dataset's sample with that filepath, else a new one (``insert_new``)."""
+        existing = {os.path.abspath(s.filepath): s.id for s in self.store.get_samples(self.store.sample_ids(), fields=())}
+        new = [p for p in dict.fromkeys(paths) if p not in existing]
+        if new and not insert_new:
+            raise ValueError(f"{len(new)} media of the tasks have no sample in the dataset (e.g. {new[0]!r}): "
+                             "pass insert_new=True to add them")
+        # the sample's id follows from its file: a crash between adding it and recording the run is repaired
+        # by the next import, which finds the sample by its file
+        samples = [Sample(filepath=p, media_type=MediaType.IMAGE, id=derived_id("import", p)) for p in new]
+        if samples:
+            self.store.add_samples(samples)
+        return {**existing, **{s.filepath: s.id for s in samples}}
