@@ -160,3 +160,23 @@ def test_a_download_never_writes_through_a_symlink(cvat_sim, project, dataset, t
         dataset.import_annotations(project_name="made elsewhere", data_path=str(folder), download_media=True,
                                    **_login(cvat_sim))
     assert outside.read_bytes() == b"keep" and len(dataset.store) == 0
+
+
+def test_the_command_line_imports_a_project_and_audit_shows_it(cvat_sim, project, tmp_path, monkeypatch, capsys):
+    from annoflow.adapters import cli
+
+    monkeypatch.setenv("ANNOFLOW_DATA_DIR", str(tmp_path / "data"))
+    for name, value in (("URL", cvat_sim.url), ("USERNAME", USER), ("PASSWORD", PASSWORD)):
+        monkeypatch.setenv(f"FIFTYONE_CVAT_{name}", value)
+    argv = ["import", "--project", "made elsewhere", "--dataset", "mine", "--data-path", str(tmp_path / "m"),
+            "--download-media"]
+    assert cli.main(argv) == 0
+    first = capsys.readouterr().out
+    assert "4 new samples, 8 labels added" in first, first
+    assert cli.main(argv) == 0  # the same tasks again
+    assert "0 new samples, 0 labels added, 0 edited, 2 tasks unchanged" in capsys.readouterr().out
+    assert cli.main(["audit", f"cvat_import_project_{project['id']}", "--dataset", "mine"]) == 0
+    audit = capsys.readouterr().out
+    assert "Requested" in audit or "requested" in audit, audit
+    assert cli.main(["import", "--task", "999", "--dataset", "mine", "--data-path", str(tmp_path / "m")]) == 2
+    assert "999" in capsys.readouterr().err
