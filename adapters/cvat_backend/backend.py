@@ -385,10 +385,11 @@ class CVATSession(BackendSession):
             imported.append(ImportedLabel(item.field, sample_id, label, item.label_id, item.cvat_ids))
         unexpected = []
         names = {ref.cvat_label_id: ref.class_name for ref in task.labels}
+        specs = {ref.spec_id: ref.spec for ref in task.attributes if ref.spec is not None}  # an imported task's
         for stray in strays:
             class_name = names.get(stray.body["label_id"], f"label {stray.body['label_id']}")
             try:
-                label_type, label = stray_label(stray.body, stray.cvat_type, class_name, size_of(sizes, stray.frame))
+                label_type, label = stray_label(stray.body, stray.cvat_type, class_name, size_of(sizes, stray.frame), specs)
             except (ValueError, TypeError) as error:  # geometry its frame cannot hold
                 refused.append(Refused(f"{stray.cvat_type}s", stray.frame, str(error), stray.cvat_id,
                                        stray.body["label_id"]))

@@ -11,8 +11,10 @@ from annoflow.adapters.cvat.api import CVATAnnotationAPI
 from annoflow.adapters.cvat.client import CVATClient
 from annoflow.adapters.cvat.errors import CVATAuthError, CVATNotFoundError
 from annoflow.adapters.cvat.media_names import inside, unique_names
+from annoflow.adapters.cvat_format.schema import project_labels
 from annoflow.application.ports.annotation_backend import ImportSelection, ProjectNotFoundError, TaskGoneError
-from annoflow.domain.run_records import CvatLabelRef, FrameRef, TaskRecord, UploadedObjects
+from annoflow.domain.project_schema import attribute_spec
+from annoflow.domain.run_records import CvatAttributeRef, CvatLabelRef, FrameRef, TaskRecord, UploadedObjects
 
 
 def find_tasks(client: CVATClient, *, project_name: str | None, project_id: int | None,
@@ -76,6 +78,8 @@ def adopt_task(client: CVATClient, task_id: int, sample_ids: Sequence[str]) -> T
         frames=[FrameRef(sample_id) for sample_id in sample_ids], uploaded=UploadedObjects.of(()),
         # every label of no run field: what the task holds loads as unexpected labels, named by their class
         labels=[CvatLabelRef(label["id"], label["name"], "", label["name"]) for label in labels],
-        attributes=(),
+        attributes=[CvatAttributeRef(int(attr["id"]), int(label["id"]), attr["name"], attribute_spec(label["name"], typed))
+                    for label in labels
+                    for attr, typed in zip(label.get("attributes") or (), project_labels([label])[0].attributes)],
         created=task.get("created_date"),
     )

@@ -36,17 +36,24 @@ def project(cvat_sim, images):
         project = client.projects.create(models.ProjectWriteRequest(name="made elsewhere", labels=[
             models.PatchedLabelRequest(name="cat", attributes=[
                 models.AttributeRequest(name="age", mutable=True, input_type="number", values=["0", "20", "1"])]),
-            models.PatchedLabelRequest(name="dog"),
+            models.PatchedLabelRequest(name="dog", attributes=[
+                models.AttributeRequest(name="sleeping", mutable=False, input_type="checkbox", values=["false"]),
+                models.AttributeRequest(name="coat", mutable=True, input_type="select", values=["short", "long"])]),
         ]))
         tasks = []
         for name, files in (("first", images[:2]), ("second", images[2:])):
             task = client.tasks.create_from_data(
                 spec=models.TaskWriteRequest(name=name, project_id=project.id),
                 resource_type=ResourceType.LOCAL, resources=files, data_params={"image_quality": 75})
-            labels = {label.name: label.id for label in task.get_labels()}
+            found = {label.name: label for label in task.get_labels()}
+            labels = {name: label.id for name, label in found.items()}
+            spec = {(name, a.name): a.id for name, label in found.items() for a in label.attributes}
             shapes = [
-                models.LabeledShapeRequest(type="rectangle", frame=0, label_id=labels["cat"], points=[1.0, 2.0, 30.0, 40.0]),
-                models.LabeledShapeRequest(type="polygon", frame=1, label_id=labels["dog"], points=[1.0, 1.0, 10.0, 1.0, 10.0, 10.0]),
+                models.LabeledShapeRequest(type="rectangle", frame=0, label_id=labels["cat"], points=[1.0, 2.0, 30.0, 40.0],
+                                           attributes=[models.AttributeValRequest(spec_id=spec["cat", "age"], value="3")]),
+                models.LabeledShapeRequest(type="polygon", frame=1, label_id=labels["dog"], points=[1.0, 1.0, 10.0, 1.0, 10.0, 10.0],
+                                           attributes=[models.AttributeValRequest(spec_id=spec["dog", "sleeping"], value="true"),
+                                                       models.AttributeValRequest(spec_id=spec["dog", "coat"], value="long")]),
                 models.LabeledShapeRequest(type="points", frame=1, label_id=labels["cat"], points=[3.0, 4.0]),
             ]
             task.set_annotations(models.LabeledDataRequest(
@@ -86,6 +93,9 @@ def test_a_project_imports_with_its_media_downloaded(cvat_sim, project, dataset,
     assert box == pytest.approx((1 / 64, 2 / 48, 29 / 64, 38 / 48))
     assert [c.label for c in labels[first]["classifications"].classifications] == ["dog"]
     assert isinstance(labels[second]["polylines"], Polylines) and labels[second]["polylines"].polylines[0].closed
+    # attributes typed from CVAT's input types: number (whole range) as int, checkbox as bool, select as text
+    assert dict(labels[first]["detections"].detections[0].attributes) == {"age": 3}
+    assert dict(labels[second]["polylines"].polylines[0].attributes) == {"sleeping": True, "coat": "long"}
     assert isinstance(labels[second]["keypoints"], Keypoints)
     # recorded as a run: the audit shows the import and its load
     run = dataset.registry.get_run("imported", key)
