@@ -113,19 +113,24 @@ class Importer:
             if not selection.task_ids:
                 raise ValueError(f"CVAT's project {selection.project_id} holds no task to import")
             key = import_key(selection.project_id, selection.task_ids)
-            if self.registry.has_run(dataset, key):
+            run = self.registry.get_run(dataset, key) if self.registry.has_run(dataset, key) else None
+            if run is not None and run.upload_completed:
                 # the same tasks again: their run is loaded again, which adds nothing twice
                 logger.info("tasks %s were imported before as run %r: loading it again", selection.task_ids, key)
                 return self._load(dataset, key, unexpected, connection)
             media = self._media(session, selection.task_ids, data_path, download_media, chosen)
             sample_of = self._samples([p for paths in media.values() for p in paths], insert_new)
-            sample_ids = list(dict.fromkeys(sample_of[p] for paths in media.values() for p in paths))
-            run = AnnotationRun.request(dataset=dataset, key=key, backend=backend,
-                                        config={**config.recorded, "imported": True},
-                                        label_schema=LabelSchema(()), sample_ids=sample_ids)
-            self.registry.add_run(run)
+            if run is None:
+                sample_ids = list(dict.fromkeys(sample_of[p] for paths in media.values() for p in paths))
+                run = AnnotationRun.request(dataset=dataset, key=key, backend=backend,
+                                            config={**config.recorded, "imported": True},
+                                            label_schema=LabelSchema(()), sample_ids=sample_ids)
+                self.registry.add_run(run)
+            # else: an import a crash interrupted, finished now (its new samples' ids follow from their files)
             request = UploadRequest(dataset, key, run.label_schema, run.media_field, MediaType.IMAGE, config)
             for task_id in selection.task_ids:
+                if task_id in run.tasks:
+                    continue
                 record = session.adopt_task(request, task_id, [sample_of[p] for p in media[task_id]])
                 ledger = run.record_task(record)
                 self.registry.save_run(run, ledger)

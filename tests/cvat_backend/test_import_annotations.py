@@ -190,3 +190,27 @@ def test_the_command_line_imports_a_project_and_audit_shows_it(cvat_sim, project
     assert "Requested" in audit or "requested" in audit, audit
     assert cli.main(["import", "--task", "999", "--dataset", "mine", "--data-path", str(tmp_path / "m")]) == 2
     assert "999" in capsys.readouterr().err
+
+
+def test_an_import_a_crash_interrupted_is_finished_by_the_next_one(cvat_sim, project, dataset, tmp_path, monkeypatch):
+    from annoflow.adapters.cvat_backend.backend import CVATSession
+
+    real = CVATSession.adopt_task
+    calls = []
+
+    def crashing(self, request, task_id, sample_ids):
+        calls.append(task_id)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("the process stops while the second task is recorded")
+        return real(self, request, task_id, sample_ids)
+
+    monkeypatch.setattr(CVATSession, "adopt_task", crashing)
+    arguments = dict(project_name="made elsewhere", data_path=str(tmp_path / "m"), download_media=True, **_login(cvat_sim))
+    with pytest.raises(KeyboardInterrupt):
+        dataset.import_annotations(**arguments)
+    monkeypatch.setattr(CVATSession, "adopt_task", real)
+    key = dataset.import_annotations(**arguments)
+    run = dataset.registry.get_run("imported", key)
+    assert run.task_ids == tuple(project["tasks"]) and run.upload_completed
+    labels = _labels(dataset)
+    assert len(labels) == 4 and sum(len(v["detections"].detections) for v in labels.values() if "detections" in v) == 2
