@@ -154,6 +154,14 @@ class CVATAnnotationAPI:
     def get_label_id(self, label_name: str, *, task_id: int | None = None, project_id: int | None = None) -> int | None:
         """The id CVAT gave the label named ``label_name`` in a task or project (one of them), None when it has none.
 
+        Args:
+            label_name: the label's name.
+            task_id: the task whose labels to look in.
+            project_id: the project whose labels to look in, instead of a task's.
+
+        Returns:
+            The label's id, or None.
+
         Raises:
             ValueError: neither or both of task_id and project_id.
         """
@@ -162,6 +170,13 @@ class CVATAnnotationAPI:
 
     def get_attr_id_map(self, *, task_id: int | None = None, project_id: int | None = None) -> dict[str, dict[str, int]]:
         """Per label name of a task or project (one of them), each attribute's name -> the id CVAT gave it.
+
+        Args:
+            task_id: the task whose labels to read.
+            project_id: the project whose labels to read, instead of a task's.
+
+        Returns:
+            Label name -> attribute name -> spec id.
 
         Raises:
             ValueError: neither or both of task_id and project_id.
@@ -216,7 +231,14 @@ class CVATAnnotationAPI:
 
     def upload_annotations(self, task_id: int, annotations: Mapping[str, Any]) -> dict[str, Any]:
         """Replace a task's annotations with ``annotations`` (CVAT's JSON: ``tags``, ``shapes``,
-        ``tracks``, with CVAT's label and attribute ids); returns what CVAT stored.
+        ``tracks``, with CVAT's label and attribute ids).
+
+        Args:
+            task_id: the task.
+            annotations: CVAT's annotations JSON (missing kinds are sent empty).
+
+        Returns:
+            What CVAT stored, with the ids it gave.
 
         Raises:
             CVATError: CVAT refused them (its message says why) or could not be reached.
