@@ -4,10 +4,13 @@ FiftyOne's CVAT guide, "Importing existing tasks". The tasks (a project's, or gi
 annotation run like any other: `Requested`, one `TaskCreated` per task (its `TaskLedger` records the
 frame -> sample map and the task's CVAT labels, each of no run field, nothing uploaded), then
 `UploadCompleted` (the run is marked ``imported``: a cleanup refuses to delete what annoflow did
-not make). The labels then come in through the ordinary load: every object is an unexpected label
-kept in a field named by its type (or by ``label_types``), with an id derived from its CVAT object,
-so `annoflow audit` shows the import, a later load of the run works like an annotated run's, and
-importing the same tasks again (the same run, by its key) adds nothing twice.
+not make). The run's fields are one per label type the CVAT labels can draw (named by the type, as FiftyOne
+names them, or by ``label_types``), their classes and attributes adopted from the labels as for an
+existing project (attributes typed from CVAT's input types). The labels then come in through the
+ordinary load: every object is a new label of its field, with an id derived from its CVAT object and
+tracked by that object's id from then on, so `annoflow audit` shows the import, a later load of the run
+works like an annotated run's (moves, edits and deletions in CVAT), and importing the same tasks again
+(the same run, by its key) adds nothing twice.
 
 Before anything is written (a file, a sample, an event): the arguments are checked, the tasks found,
 and, without ``download_media``, every frame's file is looked up through the dict or in the folder;
@@ -35,7 +38,8 @@ from annoflow.application.progress import NO_PROGRESS, Progress
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.annotation_run import AnnotationRun
 from annoflow.domain.ids import derived_id
-from annoflow.domain.label_schema import LabelSchema
+from annoflow.domain.label_schema import build_label_schema
+from annoflow.domain.project_schema import ANY_SHAPE, OBJECT_TYPES, ProjectLabel, adopt_project_labels
 from annoflow.domain.samples import MediaType, Sample
 
 logger = logging.getLogger(__name__)
@@ -56,25 +60,30 @@ def import_key(project_id: int | None, task_ids: Sequence[int]) -> str:
     return "cvat_import_tasks_" + "_".join(str(t) for t in sorted(task_ids))
 
 
-def _label_targets(label_types: Any) -> str | dict[str, str]:
-    """label_types as the load's ``unexpected``: keep all in fields named by type, or only these."""
+def import_fields(labels: Sequence[ProjectLabel], label_types: Any) -> dict[str, str]:
+    """Field name -> label type of an import: one field per label type the labels can draw (named by the
+    type, as FiftyOne names them), or those ``label_types`` names (a list, or label type -> field name)."""
     if label_types is None:
-        return "keep"
-    if isinstance(label_types, str):
-        label_types = [label_types]
-    if isinstance(label_types, Mapping):
-        targets = dict(label_types)
-    elif isinstance(label_types, Iterable):
-        targets = {t: t for t in label_types}
+        wanted = {t: t for t in LABEL_TYPES}
     else:
-        raise ValueError(f"label_types must be None, a list of label types or a dict of label type -> field, "
-                         f"got {label_types!r}")
-    unknown = sorted(set(targets) - set(LABEL_TYPES))
-    bad_fields = [f for f in targets.values() if not isinstance(f, str) or not f]
-    if unknown or bad_fields:
-        raise ValueError(f"label_types: unknown label types {unknown} (known: {', '.join(LABEL_TYPES)})"
-                         if unknown else f"label_types: field names must be non-empty strings, got {bad_fields}")
-    return targets
+        if isinstance(label_types, str):
+            label_types = [label_types]
+        if isinstance(label_types, Mapping):
+            wanted = dict(label_types)
+        elif isinstance(label_types, Iterable):
+            wanted = {t: t for t in label_types}
+        else:
+            raise ValueError(f"label_types must be None, a list of label types or a dict of label type -> field, "
+                             f"got {label_types!r}")
+        unknown = sorted(set(wanted) - set(LABEL_TYPES))
+        if unknown:
+            raise ValueError(f"label_types: unknown label types {unknown} (known: {', '.join(LABEL_TYPES)})")
+        bad = [f for f in wanted.values() if not isinstance(f, str) or not f]
+        if bad or len(set(wanted.values())) != len(wanted):
+            raise ValueError(f"label_types: each label type needs its own field name, got {wanted}")
+    drawable = {t for t in LABEL_TYPES
+                if any(label.shape_type == ANY_SHAPE or label.shape_type in OBJECT_TYPES[t] for label in labels)}
+    return {field: label_type for label_type, field in wanted.items() if label_type in drawable}
 
 
 class Importer:
@@ -103,7 +112,8 @@ class Importer:
         if data_path is None:
             raise ValueError("data_path is needed: a folder holding the media (or to download them into), "
                              "or a dict of CVAT file name -> local path")
-        unexpected = _label_targets(label_types)
+        # what no field takes (another type than label_types names, an ellipse) is not kept
+        unexpected = "keep" if label_types is None else "ignore"
         chosen = self.backends.get(backend)
         if chosen is None:
             raise BackendConfigError([f"no backend named {backend!r}"])
@@ -118,13 +128,21 @@ class Importer:
                 # the same tasks again: their run is loaded again, which adds nothing twice
                 logger.info("tasks %s were imported before as run %r: loading it again", selection.task_ids, key)
                 return self._load(dataset, key, unexpected, connection)
+            labels = list(session.import_labels(selection))
+            fields = import_fields(labels, label_types)
+            if not fields:
+                raise ValueError(f"the tasks' labels draw none of the label types asked for ({label_types!r})")
+            schema = build_label_schema(label_schema={f: {"type": t} for f, t in fields.items()},
+                                        field_schema=self.store.field_schema(), classes_from_project=True)
+            adopt_project_labels(schema, labels)  # refused here, before any file or sample is written
             media = self._media(session, selection.task_ids, data_path, download_media, chosen)
             sample_of = self._samples([p for paths in media.values() for p in paths], insert_new)
             if run is None:
                 sample_ids = list(dict.fromkeys(sample_of[p] for paths in media.values() for p in paths))
                 run = AnnotationRun.request(dataset=dataset, key=key, backend=backend,
                                             config={**config.recorded, "imported": True},
-                                            label_schema=LabelSchema(()), sample_ids=sample_ids)
+                                            label_schema=schema, sample_ids=sample_ids)
+                run.adopt_project_schema(adopt_project_labels(schema, labels))
                 self.registry.add_run(run)
             # else: an import a crash interrupted, finished now (its new samples' ids follow from their files)
             request = UploadRequest(dataset, key, run.label_schema, run.media_field, MediaType.IMAGE, config)

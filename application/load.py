@@ -152,15 +152,10 @@ class Loader:
             run.mark_applied(task_id)
             self.registry.save_run(run)
 
-    def load(self, dataset: str, key: str, *, unexpected: str | Mapping[str, str] = "prompt", cleanup: bool = False,
+    def load(self, dataset: str, key: str, *, unexpected: str = "prompt", cleanup: bool = False,
              dest_field: str | Mapping[str, str] | None = None, max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME,
              **connection: Any) -> LoadResult:
-        # a mapping: keep unexpected labels of these types in these fields, and no others (import_annotations'
-        # label_types)
-        targets: dict[str, str | None] = {}  # label type -> the field its unexpected labels go to
-        if isinstance(unexpected, Mapping):
-            targets, unexpected = {k: v or None for k, v in unexpected.items()}, "only"
-        elif unexpected not in UNEXPECTED:
+        if unexpected not in UNEXPECTED:
             raise ValueError(f"unexpected must be one of {', '.join(UNEXPECTED)}, got {unexpected!r}")
         if type(max_objects_per_frame) is not int or max_objects_per_frame < 1:
             raise ValueError(f"max_objects_per_frame must be a positive integer, got {max_objects_per_frame!r}")
@@ -179,6 +174,7 @@ class Loader:
         counts = {"added": 0, "edited": 0, "deleted": 0, "rejected": 0, "unexpected": 0, "unchanged": 0}
         rejections: list[Any] = []
         strays: dict[str, list[UnexpectedLabel]] = {}
+        targets: dict[str, str | None] = {}  # label type -> the field its unexpected labels go to
         missing: list[int] = []
         request = UploadRequest(dataset, run.key, run.label_schema, run.media_field, first.media_type, config)
         fields = tuple(f.path for f in run.label_schema)
@@ -301,9 +297,7 @@ class Loader:
         for label_type, count in found.items():
             if label_type in targets:
                 continue
-            if mode == "only":  # a type the mapping does not name is not kept
-                targets[label_type] = None
-            elif mode == "keep":
+            if mode == "keep":
                 targets[label_type] = label_type
             else:
                 answer = self.ask(f"Found {count} unexpected {label_type}: a field to store them in (empty to discard)? ").strip()

@@ -167,14 +167,6 @@ def _spec(label: str, attribute: ProjectAttribute, problems: list[str]) -> Attri
     return None
 
 
-def attribute_spec(label: str, attribute: ProjectAttribute) -> AttributeSpec | None:
-    """One attribute of a tool's label typed as the domain types it (as `adopt_project_labels` does):
-    select/radio with their values, checkbox as bool, number as text read back as int or float.
-    None for one a label cannot hold (the provenance attribute, a reserved or non-identifier name,
-    an input type with no counterpart)."""
-    return _spec(label, attribute, [])
-
-
 def _is_int(text: str) -> bool:
     try:
         int(text)

@@ -70,10 +70,6 @@ class CvatAttributeRef:
     spec_id: int
     cvat_label_id: int
     name: str
-    # For a label of no run field (a task made elsewhere, imported): the attribute as the domain types
-    # it (an `AttributeSpec`, `project_schema.attribute_spec`), so its values load typed. None for a run's
-    # own attributes, which the run's label schema types.
-    spec: Any = None
 
 
 def _tuple(value: Any) -> tuple:

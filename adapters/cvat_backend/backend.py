@@ -385,11 +385,10 @@ class CVATSession(BackendSession):
             imported.append(ImportedLabel(item.field, sample_id, label, item.label_id, item.cvat_ids))
         unexpected = []
         names = {ref.cvat_label_id: ref.class_name for ref in task.labels}
-        specs = {ref.spec_id: ref.spec for ref in task.attributes if ref.spec is not None}  # an imported task's
         for stray in strays:
             class_name = names.get(stray.body["label_id"], f"label {stray.body['label_id']}")
             try:
-                label_type, label = stray_label(stray.body, stray.cvat_type, class_name, size_of(sizes, stray.frame), specs)
+                label_type, label = stray_label(stray.body, stray.cvat_type, class_name, size_of(sizes, stray.frame))
             except (ValueError, TypeError) as error:  # geometry its frame cannot hold
                 refused.append(Refused(f"{stray.cvat_type}s", stray.frame, str(error), stray.cvat_id,
                                        stray.body["label_id"]))
@@ -457,8 +456,11 @@ class CVATSession(BackendSession):
     def download_media(self, task_ids: Sequence[int], folder: str) -> dict[int, list[str]]:
         return importing.download_media(self.client, task_ids, folder)
 
+    def import_labels(self, selection: ImportSelection) -> list[ProjectLabel]:
+        return importing.import_labels(self.client, selection)
+
     def adopt_task(self, request: UploadRequest, task_id: int, sample_ids: Sequence[str]) -> TaskRecord:
-        return importing.adopt_task(self.client, task_id, sample_ids)
+        return importing.adopt_task(self.client, request.label_schema, task_id, sample_ids)
 
 
 class CVATBackend(AnnotationBackend):

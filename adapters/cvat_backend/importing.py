@@ -11,9 +11,10 @@ from annoflow.adapters.cvat.api import CVATAnnotationAPI
 from annoflow.adapters.cvat.client import CVATClient
 from annoflow.adapters.cvat.errors import CVATAuthError, CVATNotFoundError
 from annoflow.adapters.cvat.media_names import inside, unique_names
-from annoflow.adapters.cvat_format.schema import project_labels
+from annoflow.adapters.cvat_format.schema import ServerLabels, cvat_classes, project_labels
 from annoflow.application.ports.annotation_backend import ImportSelection, ProjectNotFoundError, TaskGoneError
-from annoflow.domain.project_schema import attribute_spec
+from annoflow.domain.label_schema import LabelSchema
+from annoflow.domain.project_schema import ProjectLabel
 from annoflow.domain.run_records import CvatAttributeRef, CvatLabelRef, FrameRef, TaskRecord, UploadedObjects
 
 
@@ -69,17 +70,31 @@ def download_media(client: CVATClient, task_ids: Sequence[int], folder: str) -> 
     return {task_id: [str(path) for path in paths] for task_id, paths in targets.items()}
 
 
-def adopt_task(client: CVATClient, task_id: int, sample_ids: Sequence[str]) -> TaskRecord:
+def import_labels(client: CVATClient, selection: ImportSelection) -> list[ProjectLabel]:
+    """The labels the import's fields take their classes from: the project's, or, for tasks given by
+    id, each name's first definition among the tasks' labels."""
+    if selection.project_id is not None:
+        return project_labels(client.labels(project_id=selection.project_id))
+    first: dict[str, dict] = {}
+    for task_id in selection.task_ids:
+        for label in client.labels(task_id=task_id):
+            first.setdefault(label["name"], label)
+    return project_labels(first.values())
+
+
+def adopt_task(client: CVATClient, schema: LabelSchema, task_id: int, sample_ids: Sequence[str]) -> TaskRecord:
+    """The task as a run's task, as fill_task records one it filled: its CVAT labels paired with the
+    run's classes (a project's labels shared by fields, told apart by object type), nothing uploaded."""
     task = client.task(task_id)
-    labels = client.labels(task_id=task_id)
+    task_labels = client.labels(task_id=task_id)
+    server = ServerLabels.match(cvat_classes(schema), task_labels, existing_project=True)
     jobs = client.jobs(task_id)
     return TaskRecord(
         task_id=task_id, project_id=task.get("project_id"), job_ids=[job["id"] for job in jobs],
         frames=[FrameRef(sample_id) for sample_id in sample_ids], uploaded=UploadedObjects.of(()),
-        # every label of no run field: what the task holds loads as unexpected labels, named by their class
-        labels=[CvatLabelRef(label["id"], label["name"], "", label["name"]) for label in labels],
-        attributes=[CvatAttributeRef(int(attr["id"]), int(label["id"]), attr["name"], attribute_spec(label["name"], typed))
-                    for label in labels
-                    for attr, typed in zip(label.get("attributes") or (), project_labels([label])[0].attributes)],
+        labels=[CvatLabelRef(label_id, c.cvat_name, c.field, c.class_name) for label_id, c in server.pairs()]
+        # labels no field takes: what is drawn with them loads as unexpected, named by the label
+        + [CvatLabelRef(l["id"], l["name"], "", l["name"]) for l in task_labels if l["id"] not in server.classes_by_id],
+        attributes=[CvatAttributeRef(spec, label, name) for (label, name), spec in server.spec_ids.items()],
         created=task.get("created_date"),
     )

@@ -331,29 +331,22 @@ _STRAY_TYPES = {"rectangle": "detections", "mask": "detections", "polygon": "pol
                 "points": "keypoints"}
 
 
-def stray_label(obj: Mapping[str, Any], cvat_type: str, class_name: str, size: Size,
-                specs: Mapping[int, AttributeSpec] | None = None) -> tuple[str, Label | None]:
-    """An object outside the run's schema as the label it looks like, and the field type it fits; with
-    ``specs`` (CVAT spec id -> the attribute as the domain types it: an imported task's), its attribute
-    values typed. Raises ValueError (or the label validators' TypeError) for geometry its frame cannot hold."""
-    attributes = {spec.name: typed_value(spec, item["value"]) for item in obj.get("attributes") or ()
-                  if (spec := (specs or {}).get(item.get("spec_id"))) is not None}
+def stray_label(obj: Mapping[str, Any], cvat_type: str, class_name: str, size: Size) -> tuple[str, Label | None]:
+    """An object outside the run's schema as the label it looks like, and the field type it fits.
+    Raises ValueError (or the label validators' TypeError) for geometry its frame cannot hold."""
     if cvat_type == "tag":
-        return "classifications", Classification(label=class_name, attributes=attributes)
+        return "classifications", Classification(label=class_name)
     width, height = size
     kind = obj.get("type")
     points = obj.get("points", [])
     pairs = [(x / width, y / height) for x, y in zip(points[0::2], points[1::2])]
     if kind == "rectangle":
-        return "detections", Detection(label=class_name, bounding_box=_rectangle(points, width, height),
-                                       attributes=attributes)
+        return "detections", Detection(label=class_name, bounding_box=_rectangle(points, width, height))
     if kind == "mask":
         mask, left, top = rle.decode(points, width, height)
-        return "detections", Detection(label=class_name, bounding_box=_box(left, top, mask.shape[1], mask.shape[0], width, height),
-                                       mask=mask, attributes=attributes)
+        return "detections", Detection(label=class_name, bounding_box=_box(left, top, mask.shape[1], mask.shape[0], width, height), mask=mask)
     if kind in ("polygon", "polyline"):
-        return "polylines", Polyline(label=class_name, points=[pairs], closed=kind == "polygon", filled=kind == "polygon",
-                                     attributes=attributes)
+        return "polylines", Polyline(label=class_name, points=[pairs], closed=kind == "polygon", filled=kind == "polygon")
     if kind == "points":
-        return "keypoints", Keypoint(label=class_name, points=pairs, attributes=attributes)
+        return "keypoints", Keypoint(label=class_name, points=pairs)
     return str(kind), None

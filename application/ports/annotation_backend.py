@@ -285,6 +285,10 @@ class BackendSession(abc.ABC):
         for a task it does not have. Default: this backend imports nothing."""
         raise NotImplementedError(f"{type(self).__name__} cannot import tasks made outside annoflow")
 
+    def import_labels(self, selection: ImportSelection) -> Sequence[ProjectLabel]:
+        """The labels an import's fields take their classes from (the project's, or the tasks')."""
+        raise NotImplementedError(f"{type(self).__name__} cannot import tasks made outside annoflow")
+
     def media_names(self, task_id: int) -> list[str]:
         """The names the server gives a task's frames, in frame order (image tasks)."""
         raise NotImplementedError(f"{type(self).__name__} cannot import tasks made outside annoflow")
@@ -297,8 +301,9 @@ class BackendSession(abc.ABC):
         raise NotImplementedError(f"{type(self).__name__} cannot import tasks made outside annoflow")
 
     def adopt_task(self, request: UploadRequest, task_id: int, sample_ids: Sequence[str]) -> TaskRecord:
-        """A task made elsewhere as a run's task: its frames are ``sample_ids`` (in frame order), every
-        label of it is of no run field (what it holds loads as unexpected labels), nothing was uploaded."""
+        """A task made elsewhere as a run's task: its frames are ``sample_ids`` (in frame order), its labels
+        paired with the classes of ``request.label_schema`` (adopted from `import_labels`), nothing uploaded:
+        every object it holds loads as a new label, tracked by its remote id from then on."""
         raise NotImplementedError(f"{type(self).__name__} cannot import tasks made outside annoflow")
 
 

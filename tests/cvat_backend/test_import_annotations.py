@@ -130,9 +130,16 @@ def test_an_imported_run_loads_like_an_annotated_one(cvat_sim, project, dataset,
         task.update_annotations(models.PatchedLabeledDataRequest(shapes=[models.LabeledShapeRequest(
             id=shape.id, type="rectangle", frame=shape.frame, label_id=shape.label_id, points=[5.0, 6.0, 30.0, 40.0])]),
         )
-    dataset.load_annotations(key, unexpected={"detections": "ground_truth"}, **_login(cvat_sim))
+    dataset.load_annotations(key, unexpected="ignore", **_login(cvat_sim))
     moved = [d for v in _labels(dataset).values() if "ground_truth" in v for d in v["ground_truth"].detections]
     assert [d.id for d in moved] == [box.id] and moved[0].bounding_box[0] == pytest.approx(5 / 64)
+    assert dataset.last_load.summary.edited == 1
+    # and deleted in CVAT, it is deleted from the dataset: its CVAT id is its provenance
+    with make_client(host=cvat_sim.url, credentials=(USER, PASSWORD)) as client:
+        client.tasks.retrieve(project["tasks"][0]).remove_annotations(ids=[shape.id])
+    dataset.load_annotations(key, unexpected="ignore", **_login(cvat_sim))
+    assert dataset.last_load.summary.deleted == 1
+    assert not [d for v in _labels(dataset).values() if "ground_truth" in v for d in v["ground_truth"].detections]
     with pytest.raises(RunError, match="made outside annoflow"):
         dataset.load_annotation_results(key, **_login(cvat_sim)).cleanup()
     assert cvat_sim.state.tasks  # nothing deleted
