@@ -215,6 +215,8 @@ class Dataset(SampleCollection):
         label_types: Sequence[str] | Mapping[str, str] | None = None,
         insert_new: bool = True,
         download_media: bool = False,
+        occluded_attr: str | None = None,
+        group_id_attr: str | None = None,
         backend: str = "cvat",
         progress: ProgressOption = None,
         *,
@@ -248,6 +250,8 @@ class Dataset(SampleCollection):
             insert_new: add a sample for each file the dataset does not hold (else such files are refused).
             download_media: download the frames' original images into ``data_path`` (files already
                 there are kept).
+            occluded_attr: a label attribute in which to store CVAT's occluded flag of each spatial label.
+            group_id_attr: a label attribute in which to store CVAT's group id of each label.
             backend: the annotation backend (``"cvat"``).
             progress: whether to show progress bars on stderr (True, False, None: on a terminal).
             url: CVAT's address (else the environment or a config file).
@@ -274,7 +278,8 @@ class Dataset(SampleCollection):
         importer = Importer(self.store, self.registry, self.backends, progress=self._progress(progress))
         result = importer.import_tasks(self.name, project_name=project_name, project_id=project_id, task_ids=task_ids,
                                        data_path=data_path, download_media=download_media, label_types=label_types,
-                                       insert_new=insert_new, backend=backend, **connection)
+                                       insert_new=insert_new, occluded_attr=occluded_attr,
+                                       group_id_attr=group_id_attr, backend=backend, **connection)
         self.last_load = result.load
         return result.key
 

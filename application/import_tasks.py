@@ -97,6 +97,7 @@ class Importer:
     def import_tasks(self, dataset: str, *, project_name: str | None = None, project_id: int | None = None,
                      task_ids: Sequence[int] | int | None = None, data_path: str | Mapping[str, str] | None = None,
                      download_media: bool = False, label_types: Any = None, insert_new: bool = True,
+                     occluded_attr: str | None = None, group_id_attr: str | None = None,
                      backend: str = "cvat", **connection: Any) -> ImportResult:
         if isinstance(task_ids, int):
             task_ids = [task_ids]
@@ -133,6 +134,7 @@ class Importer:
             if not fields:
                 raise ValueError(f"the tasks' labels draw none of the label types asked for ({label_types!r})")
             schema = build_label_schema(label_schema={f: {"type": t} for f, t in fields.items()},
+                                        occluded_attr=occluded_attr, group_id_attr=group_id_attr,
                                         field_schema=self.store.field_schema(), classes_from_project=True)
             adopt_project_labels(schema, labels)  # refused here, before any file or sample is written
             media = self._media(session, selection.task_ids, data_path, download_media, chosen)

@@ -54,7 +54,8 @@ def project(cvat_sim, images):
                 models.LabeledShapeRequest(type="polygon", frame=1, label_id=labels["dog"], points=[1.0, 1.0, 10.0, 1.0, 10.0, 10.0],
                                            attributes=[models.AttributeValRequest(spec_id=spec["dog", "sleeping"], value="true"),
                                                        models.AttributeValRequest(spec_id=spec["dog", "coat"], value="long")]),
-                models.LabeledShapeRequest(type="points", frame=1, label_id=labels["cat"], points=[3.0, 4.0]),
+                models.LabeledShapeRequest(type="points", frame=1, label_id=labels["cat"], points=[3.0, 4.0],
+                                           occluded=True, group=2),
             ]
             task.set_annotations(models.LabeledDataRequest(
                 shapes=shapes, tags=[models.LabeledImageRequest(frame=0, label_id=labels["dog"])]))
@@ -221,3 +222,12 @@ def test_an_import_a_crash_interrupted_is_finished_by_the_next_one(cvat_sim, pro
     assert run.task_ids == tuple(project["tasks"]) and run.upload_completed
     labels = _labels(dataset)
     assert len(labels) == 4 and sum(len(v["detections"].detections) for v in labels.values() if "detections" in v) == 2
+
+
+def test_occluded_and_group_go_to_the_attributes_named(cvat_sim, project, dataset, tmp_path):
+    dataset.import_annotations(task_ids=project["tasks"][:1], data_path=str(tmp_path / "m"), download_media=True,
+                               occluded_attr="occluded", group_id_attr="group_id", **_login(cvat_sim))
+    keypoints = [k for v in _labels(dataset).values() if "keypoints" in v for k in v["keypoints"].keypoints]
+    assert [(k.attributes.get("occluded"), k.attributes.get("group_id")) for k in keypoints] == [(True, 2)]
+    boxes = [d for v in _labels(dataset).values() if "detections" in v for d in v["detections"].detections]
+    assert [d.attributes.get("occluded") for d in boxes] == [False]
