@@ -86,6 +86,19 @@ def import_fields(labels: Sequence[ProjectLabel], label_types: Any) -> dict[str,
     return {field: label_type for label_type, field in wanted.items() if label_type in drawable}
 
 
+def _in_folder(folder: str, name: str) -> str | None:
+    """Where a frame named ``name`` by the server is in ``folder``: its relative path there (CVAT keeps the
+    folders of an archive's files), else its base name; never a path leading out of the folder."""
+    root = os.path.abspath(folder)
+    for candidate in (name.replace("\\", "/"), os.path.basename(name.replace("\\", "/"))):
+        if not candidate or os.path.isabs(candidate) or os.path.splitdrive(candidate)[0] or "\x00" in candidate:
+            continue
+        path = os.path.normpath(os.path.join(root, candidate))
+        if os.path.commonpath([root, path]) == root and path != root and os.path.isfile(path):
+            return path
+    return None
+
+
 class Importer:
     def __init__(self, store: LabelStore, registry: RunRegistry, backends: Mapping[str, AnnotationBackend],
                  progress: Progress = NO_PROGRESS) -> None:
@@ -173,8 +186,7 @@ class Importer:
             located = {t: [data_path.get(n) for n in frame_names] for t, frame_names in names.items()}
         else:
             folder = os.fspath(data_path)
-            located = {t: [os.path.join(folder, n) if n and os.path.basename(n) == n else None for n in frame_names]
-                       for t, frame_names in names.items()}
+            located = {t: [_in_folder(folder, n) for n in frame_names] for t, frame_names in names.items()}
         missing = [f"task {t}: {name!r}" for t, frame_names in names.items()
                    for name, path in zip(frame_names, located[t]) if path is None or not os.path.isfile(path)]
         if missing:
