@@ -243,8 +243,9 @@ class Dataset(SampleCollection):
             project_name: the CVAT project whose tasks to import.
             project_id: the CVAT project's id, instead of its name.
             task_ids: the CVAT tasks to import, instead of a project.
-            data_path: the folder holding the media (or to download them into), or a dict of CVAT
-                file name -> local path.
+            data_path: the folder holding the media (or to download them into), a dict of CVAT
+                file name -> local path, the path of a JSON file holding that dict, or None: the
+                dataset's own files, matched by base name.
             label_types: None (every type, in fields named by type), a list of label types to
                 import, or label type -> field name.
             insert_new: add a sample for each file the dataset does not hold (else such files are refused).

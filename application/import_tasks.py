@@ -19,6 +19,7 @@ a missing file is one error naming the files.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -121,11 +122,9 @@ class Importer:
             raise ValueError(f"give exactly one of project_name, project_id and task_ids (got {given or 'none'})")
         if any(isinstance(t, bool) or not isinstance(t, int) or t < 1 for t in task_ids):
             raise ValueError(f"task_ids must be positive integers, got {task_ids!r}")
-        if download_media and not isinstance(data_path, (str, os.PathLike)):
+        if download_media and (not isinstance(data_path, (str, os.PathLike)) or os.fspath(data_path).endswith(".json")):
             raise ValueError("download_media=True needs data_path: the folder the media are downloaded into")
-        if data_path is None:
-            raise ValueError("data_path is needed: a folder holding the media (or to download them into), "
-                             "or a dict of CVAT file name -> local path")
+        data_path = self._data_map(data_path)
         # what no field takes (another type than label_types names, an ellipse) is not kept
         unexpected = "keep" if label_types is None else "ignore"
         chosen = self.backends.get(backend)
@@ -174,6 +173,25 @@ class Importer:
     def _load(self, dataset: str, key: str, unexpected: str | dict[str, str], connection: Mapping[str, Any]) -> ImportResult:
         return ImportResult(key, Loader(self.store, self.registry, self.backends, progress=self.progress).load(
             dataset, key, unexpected=unexpected, **connection))
+
+    def _data_map(self, data_path: Any) -> Any:
+        """data_path as FiftyOne takes it: a folder, a dict of CVAT file name -> local path, the path of a
+        JSON file holding that dict, or None: the dataset's own files, by base name."""
+        if data_path is None:
+            return {os.path.basename(s.filepath): s.filepath
+                    for s in self.store.get_samples(self.store.sample_ids(), fields=())}
+        if isinstance(data_path, (str, os.PathLike)) and os.fspath(data_path).endswith(".json"):
+            try:
+                with open(data_path, encoding="utf-8") as manifest:
+                    data_map = json.load(manifest)
+            except (OSError, ValueError) as error:
+                raise ValueError(f"data_path {os.fspath(data_path)!r} is no JSON manifest of CVAT file name -> "
+                                 f"local path: {error}") from None
+            if not isinstance(data_map, dict) or not all(isinstance(v, str) for v in data_map.values()):
+                raise ValueError(f"data_path {os.fspath(data_path)!r} must hold a JSON object of CVAT file name -> "
+                                 "local path")
+            return data_map
+        return data_path
 
     @staticmethod
     def _media(session: Any, task_ids: Sequence[int], data_path: Any, download: bool,

@@ -162,6 +162,8 @@ def test_media_looked_up_in_a_dict_or_a_folder_and_missing_ones_named_first(cvat
 def test_refusals_before_anything_is_sent(cvat_sim, project, dataset, tmp_path):
     with pytest.raises(ValueError, match="exactly one of"):
         dataset.import_annotations(project_name="made elsewhere", task_ids=[1], data_path="x", **_login(cvat_sim))
+    with pytest.raises(ValueError, match="needs data_path"):
+        dataset.import_annotations(project_name="made elsewhere", download_media=True, **_login(cvat_sim))
     with pytest.raises(ValueError, match="unknown label types"):
         dataset.import_annotations(project_name="made elsewhere", data_path="x", label_types=["boxes"], **_login(cvat_sim))
     with pytest.raises(ProjectNotFoundError):
@@ -231,3 +233,22 @@ def test_occluded_and_group_go_to_the_attributes_named(cvat_sim, project, datase
     assert [(k.attributes.get("occluded"), k.attributes.get("group_id")) for k in keypoints] == [(True, 2)]
     boxes = [d for v in _labels(dataset).values() if "detections" in v for d in v["detections"].detections]
     assert [d.attributes.get("occluded") for d in boxes] == [False]
+
+
+def test_media_from_a_json_manifest_or_the_datasets_own_files(cvat_sim, project, dataset, tmp_path, images):
+    import json
+
+    from annoflow.domain.samples import MediaType, Sample
+
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({Path(p).name: p for p in images[:2]}))
+    dataset.import_annotations(task_ids=project["tasks"][:1], data_path=str(manifest), **_login(cvat_sim))
+    assert sorted(s.filepath for s in dataset.store.get_samples(dataset.store.sample_ids(), fields=())) == sorted(images[:2])
+    # no data_path: the dataset's own files, by base name
+    dataset.store.add_samples([Sample(filepath=p, media_type=MediaType.IMAGE) for p in images[2:]])
+    dataset.import_annotations(task_ids=project["tasks"][1:], **_login(cvat_sim))
+    assert len(dataset.store) == 4 and sum("keypoints" in v for v in _labels(dataset).values()) == 2
+    (tmp_path / "broken.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="JSON object"):
+        dataset.import_annotations(task_ids=project["tasks"][:1], data_path=str(tmp_path / "broken.json"),
+                                   **_login(cvat_sim))
