@@ -6,6 +6,10 @@ takes it: the results' status and cleanup then go through its logged-in session.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import tempfile
 import webbrowser
 from pathlib import Path
 from collections.abc import Callable, Iterable, Mapping
@@ -18,6 +22,8 @@ from annoflow.adapters.cvat.media_names import inside, unique_names
 from annoflow.adapters.cvat.retry import RetryPolicy
 from annoflow.adapters.cvat.secrets import Secret, seal_credentials
 from annoflow.adapters.cvat.settings import resolve_settings
+
+logger = logging.getLogger(__name__)
 
 
 class CVATAnnotationAPI:
@@ -221,13 +227,21 @@ class CVATAnnotationAPI:
         return targets
 
     def download_frame(self, task_id: int, frame_id: int, target: Path) -> None:
-        """Write frame ``frame_id`` of a task, as uploaded, to ``target`` (through a ``.part`` file, so
-        a crash never leaves a truncated file under the frame's name)."""
+        """Write frame ``frame_id`` of a task, as uploaded, to ``target``: through a new temporary file of
+        its folder (made exclusively, so it follows no symlink and is no other frame's file), renamed over
+        ``target`` when whole, so a crash never leaves a truncated file under the frame's name."""
         response = self.client.request("GET", f"/api/tasks/{task_id}/data",
                                        params={"type": "frame", "quality": "original", "number": frame_id})
-        partial = target.with_name(target.name + ".part")
-        partial.write_bytes(response.content)
-        partial.replace(target)
+        handle, partial = tempfile.mkstemp(dir=target.parent, prefix=".annoflow-", suffix=".part")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(response.content)
+            os.replace(partial, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(partial)
+            raise
+        logger.debug("task %d: frame %d downloaded to %s", task_id, frame_id, target)
 
     def upload_annotations(self, task_id: int, annotations: Mapping[str, Any]) -> dict[str, Any]:
         """Replace a task's annotations with ``annotations`` (CVAT's JSON: ``tags``, ``shapes``,

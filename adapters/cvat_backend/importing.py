@@ -4,6 +4,7 @@ and each task's record (every CVAT label of no run field, nothing uploaded)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,6 +17,9 @@ from annoflow.application.ports.annotation_backend import ImportSelection, Proje
 from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.project_schema import ProjectLabel
 from annoflow.domain.run_records import CvatAttributeRef, CvatLabelRef, FrameRef, TaskRecord, UploadedObjects
+
+
+logger = logging.getLogger(__name__)
 
 
 def find_tasks(client: CVATClient, *, project_name: str | None, project_id: int | None,
@@ -64,9 +68,11 @@ def download_media(client: CVATClient, task_ids: Sequence[int], folder: str) -> 
         position += count
     api = CVATAnnotationAPI(client)
     for task_id, paths in targets.items():
-        for frame_id, path in enumerate(paths):
-            if not path.exists():
-                api.download_frame(task_id, frame_id, path)
+        missing = [(frame_id, path) for frame_id, path in enumerate(paths) if not path.exists()]
+        for frame_id, path in missing:
+            api.download_frame(task_id, frame_id, path)
+        logger.info("task %d: %d frames downloaded into %s, %d already there", task_id, len(missing), root,
+                    len(paths) - len(missing))
     return {task_id: [str(path) for path in paths] for task_id, paths in targets.items()}
 
 

@@ -58,3 +58,16 @@ def test_a_symlink_in_the_folder_is_never_written_through(tmp_path):
         inside(folder, "frame.jpg")
     assert inside(folder, "other.jpg") == folder.resolve() / "other.jpg"
     assert outside.read_bytes() == b"keep"
+
+
+def test_a_frame_is_written_whole_and_never_over_another_file(tmp_path):
+    from types import SimpleNamespace
+
+    from annoflow.adapters.cvat.api import CVATAnnotationAPI
+
+    client = SimpleNamespace(request=lambda *args, **kwargs: SimpleNamespace(content=b"frame"))
+    (tmp_path / "x.jpg.part").write_bytes(b"another frame's file")
+    CVATAnnotationAPI(client).download_frame(1, 0, tmp_path / "x.jpg")
+    assert (tmp_path / "x.jpg").read_bytes() == b"frame"
+    assert (tmp_path / "x.jpg.part").read_bytes() == b"another frame's file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.jpg", "x.jpg.part"]  # no temporary file left
