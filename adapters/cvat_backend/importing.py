@@ -13,7 +13,7 @@ from annoflow.adapters.cvat.client import CVATClient
 from annoflow.adapters.cvat.errors import CVATAuthError, CVATNotFoundError
 from annoflow.adapters.cvat.media_names import inside, unique_names
 from annoflow.adapters.cvat_format.schema import ServerLabels, cvat_classes, project_labels
-from annoflow.application.ports.annotation_backend import ImportSelection, ProjectNotFoundError, TaskGoneError
+from annoflow.application.ports.annotation_backend import BackendConfigError, ImportSelection, ProjectNotFoundError, TaskGoneError
 from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.project_schema import ProjectLabel
 from annoflow.domain.run_records import CvatAttributeRef, CvatLabelRef, FrameRef, TaskRecord, UploadedObjects
@@ -51,14 +51,14 @@ def find_tasks(client: CVATClient, *, project_name: str | None, project_id: int 
 def media_names(client: CVATClient, task_id: int) -> list[str]:
     task = client.task(task_id)
     if task.get("mode") == "interpolation":
-        raise NotImplementedError(f"task {task_id} is a video task: importing video tasks is not supported yet")
+        raise BackendConfigError([f"task {task_id} is a video task: importing video tasks is not supported yet"])
     return [str(frame.get("name", "")) for frame in client.data_meta(task_id)["frames"]]
 
 
 def download_media(client: CVATClient, task_ids: Sequence[int], folder: str) -> dict[int, list[str]]:
+    names = {task_id: media_names(client, task_id) for task_id in task_ids}  # every task checked before a write
     root = Path(folder)
     root.mkdir(parents=True, exist_ok=True)
-    names = {task_id: media_names(client, task_id) for task_id in task_ids}
     flat = unique_names(name for task_id in task_ids for name in names[task_id])  # unique across the tasks
     targets: dict[int, list[Path]] = {}
     position = 0

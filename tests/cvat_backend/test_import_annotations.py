@@ -252,3 +252,19 @@ def test_media_from_a_json_manifest_or_the_datasets_own_files(cvat_sim, project,
     with pytest.raises(ValueError, match="JSON object"):
         dataset.import_annotations(task_ids=project["tasks"][:1], data_path=str(tmp_path / "broken.json"),
                                    **_login(cvat_sim))
+
+
+def test_a_video_task_is_refused_by_name_before_anything_is_written(cvat_sim, dataset, tmp_path):
+    from annoflow.adapters.quickstart import generate_quickstart_video
+    from annoflow.application.ports.annotation_backend import BackendConfigError
+
+    video = generate_quickstart_video(tmp_path / "videos", num_samples=1, num_frames=5, size=(64, 48))[0].filepath
+    with make_client(host=cvat_sim.url, credentials=(USER, PASSWORD)) as client:
+        task = client.tasks.create_from_data(
+            spec=models.TaskWriteRequest(name="video", labels=[models.PatchedLabelRequest(name="cat")]),
+            resource_type=ResourceType.LOCAL, resources=[video], data_params={"image_quality": 75})
+    for download in (True, False):
+        with pytest.raises(BackendConfigError, match=f"task {task.id} is a video task"):
+            dataset.import_annotations(task_ids=[task.id], data_path=str(tmp_path / "out"), download_media=download,
+                                       **_login(cvat_sim))
+    assert not (tmp_path / "out").exists() and len(dataset.store) == 0 and dataset.list_annotation_runs() == []
