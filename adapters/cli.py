@@ -181,6 +181,19 @@ def _audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    dataset = wiring.open_dataset(args.dataset)
+    before = len(dataset.store)
+    selection = {"project_name": args.project} if args.project else {"task_ids": args.task}
+    key = dataset.import_annotations(**selection, data_path=args.data_path, download_media=args.download_media,
+                                     url=args.url, username=args.username)
+    summary = dataset.last_load.summary
+    print(f"imported into dataset {args.dataset!r} as run {key!r}: {len(dataset.store) - before} new samples, "
+          f"{summary.added} labels added, {summary.edited} edited, {summary.unchanged_tasks} tasks unchanged")
+    print(f"its history: annoflow audit {key} --dataset {args.dataset}")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from annoflow.adapters.demo import run_demo
 
@@ -301,6 +314,28 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--load", metavar="LOAD_ID", help="with --details: only this load's changes")
     _dataset_option(audit)
     audit.set_defaults(handler=_audit)
+
+    imports = commands.add_parser(
+        "import", formatter_class=formatter, help="import CVAT tasks made outside annoflow into a dataset",
+        description="Import the image tasks of a CVAT project (or the tasks given) into the dataset, as "
+                    "import_annotations() does: each object a label in a field named by its type, each frame's file "
+                    "found in --data-path (or downloaded into it with --download-media), files the dataset lacks "
+                    "added as samples. The import is recorded as a run (see `annoflow audit`); importing the same "
+                    "tasks again adds nothing twice. Credentials come from ANNOFLOW_CVAT_* or FIFTYONE_CVAT_* "
+                    "variables, a config file, or a prompt on a terminal.",
+        epilog="examples:\n  annoflow import --project my_project --dataset mine --data-path media --download-media\n"
+               "  annoflow import --task 12 13 --dataset mine --data-path /data/images --url http://localhost:8080")
+    which = imports.add_mutually_exclusive_group(required=True)
+    which.add_argument("--project", metavar="NAME", help="the CVAT project whose tasks to import")
+    which.add_argument("--task", metavar="ID", type=int, nargs="+", help="the CVAT tasks to import")
+    imports.add_argument("--dataset", required=True, metavar="NAME", help="the dataset to import into")
+    imports.add_argument("--data-path", required=True, metavar="DIR",
+                         help="the folder holding the tasks' media (or to download them into)")
+    imports.add_argument("--download-media", action="store_true",
+                         help="download the frames' original images into --data-path (files already there are kept)")
+    imports.add_argument("--url", help="CVAT's address (default: from the environment or a config file)")
+    imports.add_argument("--username", help="the CVAT user (default: from the environment or a config file)")
+    imports.set_defaults(handler=_import)
     return parser
 
 

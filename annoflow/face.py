@@ -7,7 +7,8 @@ Every exception class annoflow defines derives from ``AnnoflowError`` and keeps 
 builtin base callers would expect; the tree is in ``annoflow.domain.errors``.
 """
 
-from annoflow.adapters.cvat.api import CVATAPI, connect_to_api
+from annoflow.adapters.cvat.api import CVATAPI, CVATAnnotationAPI, connect_to_api
+from annoflow.adapters.cvat.media_names import UnsafeMediaPathError
 from annoflow.adapters.cvat.errors import (
     CredentialsError,
     CVATAnswerError,
@@ -20,6 +21,7 @@ from annoflow.adapters.cvat.errors import (
 )
 from annoflow.adapters.label_stores.sqlite import LabelStoreLockedError
 from annoflow.adapters.wiring import list_datasets, open_dataset
+from annoflow.utils.cvat import import_annotations
 from annoflow.application.dataset import AnnotationInfo, Dataset
 from annoflow.application.evaluate import DetectionResults, EvaluationError
 from annoflow.application.ports.annotation_backend import (
@@ -53,11 +55,11 @@ __all__ = [
     # results and info
     "AnnotationInfo", "AnnotationResults", "TaskStatus", "UnexpectedLabel", "DetectionResults",
     # CVAT's API
-    "CVATAPI", "connect_to_api",
+    "CVATAPI", "CVATAnnotationAPI", "connect_to_api", "import_annotations",
     # errors
     "AnnoflowError", "BackendConfigError", "CVATAuthError", "CVATConnectionError", "CVATError", "CVATNotFoundError",
     "CVATTimeoutError", "CredentialsError", "DuplicateSampleError", "FieldSchemaError", "LabelSchemaError", "MediaNotFoundError",
     "ProjectNotFoundError", "RunConflictError", "RunError", "TaskPlanError", "UnknownSampleError",
     "CVATAnswerError", "CVATSettingsError", "LabelStoreLockedError", "LedgerError", "RunRegistryLockedError", "TaskGoneError",
-    "UnusableMediaError", "WrongServerError", "ExpressionError", "EvaluationError",
+    "UnusableMediaError", "UnsafeMediaPathError", "WrongServerError", "ExpressionError", "EvaluationError",
 ]

@@ -49,7 +49,10 @@ SCHEMA_OPTIONS = (
     "occluded_attr", "group_id_attr",
 )
 logger = logging.getLogger(__name__)
-PLAN_OPTIONS = ("task_size", "task_name", "task_assignee", "issue_tracker", "frame_start", "frame_stop", "frame_step")
+# Options of the run itself, never handed to the backend again at load: the task plan's, and "imported"
+# (the run's tasks were made outside annoflow, import_tasks.py).
+PLAN_OPTIONS = ("task_size", "task_name", "task_assignee", "issue_tracker", "frame_start", "frame_stop", "frame_step",
+                "imported")
 
 
 @attrs.frozen

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import datetime
 import functools
+import os
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from annoflow.application.annotate import PLAN_OPTIONS, SCHEMA_OPTIONS, AnnotateRequest, Annotator, pick_backend
+from annoflow.application.import_tasks import Importer
 from annoflow.application.load import LoadReport, Loader
 from annoflow.application.ports.annotation_backend import MAX_OBJECTS_PER_FRAME, AnnotationBackend, UnexpectedLabel
 from annoflow.application.ports.label_store import LabelStore
@@ -216,6 +218,84 @@ class Dataset(SampleCollection):
         self.last_load = result
         return LoadReport(result, returned=unexpected == "return")
 
+    def import_annotations(
+        self,
+        project_name: str | None = None,
+        project_id: int | None = None,
+        task_ids: Sequence[int] | int | None = None,
+        data_path: str | os.PathLike[str] | Mapping[str, str] | None = None,
+        label_types: Sequence[str] | Mapping[str, str] | None = None,
+        insert_new: bool = True,
+        download_media: bool = False,
+        occluded_attr: str | None = None,
+        group_id_attr: str | None = None,
+        backend: str = "cvat",
+        progress: ProgressOption = None,
+        *,
+        url: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        email: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> str:
+        """Import image tasks made outside annoflow (a project's, or given by id) into this dataset
+        (FiftyOne's CVAT guide, "Importing existing tasks"), recorded as an annotation run.
+
+        Each CVAT object becomes a label in a field named by its type (``detections``,
+        ``polylines``, ``keypoints``, ``classifications``) or as ``label_types`` says; each frame's
+        media is the file of that name in ``data_path`` (a folder, or CVAT file name -> local path),
+        or, with ``download_media``, the frame's original image downloaded into ``data_path``
+        under a name that cannot leave it. A frame whose file is not in the dataset becomes a new
+        sample (``insert_new``). The run (key ``cvat_import_project_<id>`` or
+        ``cvat_import_tasks_<ids>``) shows in ``annoflow audit``; importing the same tasks again
+        loads that run again, which adds nothing twice.
+
+        Args:
+            project_name: the CVAT project whose tasks to import.
+            project_id: the CVAT project's id, instead of its name.
+            task_ids: the CVAT tasks to import, instead of a project.
+            data_path: the folder holding the media (or to download them into), a dict of CVAT
+                file name -> local path, the path of a JSON file holding that dict, or None: the
+                dataset's own files, matched by base name.
+            label_types: None (every type, in fields named by type), a list of label types to
+                import, or label type -> field name.
+            insert_new: add a sample for each file the dataset does not hold (else such files are refused).
+            download_media: download the frames' original images into ``data_path`` (files already
+                there are kept).
+            occluded_attr: a label attribute in which to store CVAT's occluded flag of each spatial label.
+            group_id_attr: a label attribute in which to store CVAT's group id of each label.
+            backend: the annotation backend (``"cvat"``).
+            progress: whether to show progress bars on stderr (True, False, None: on a terminal).
+            url: CVAT's address (else the environment or a config file).
+            username: the CVAT user.
+            password: the user's password (never recorded, logged or shown).
+            email: the user's email, instead of the username.
+            headers: extra HTTP headers for every request.
+            **kwargs: options of another annotation backend, passed to it as they are.
+
+        Returns:
+            The import run's key.
+
+        Raises:
+            ValueError: not exactly one of project_name, project_id and task_ids; no data_path; a
+                label type annoflow does not know; files with no sample and ``insert_new=False``.
+            MediaNotFoundError: frames whose file is not in ``data_path``, all named, before anything is written.
+            ProjectNotFoundError: no such project; TaskGoneError: no such task.
+            UnsafeMediaPathError: a download that would write through a symlink in ``data_path``.
+            CVATError: CVAT refused a request or could not be reached.
+        """
+        url, password, headers = seal_connection(url, password, headers)  # first: no frame holds one in the clear
+        kwargs = seal_credentials(kwargs)
+        connection = {**_given(url=url, username=username, password=password, email=email, headers=headers), **kwargs}
+        importer = Importer(self.store, self.registry, self.backends, progress=self._progress(progress))
+        result = importer.import_tasks(self.name, project_name=project_name, project_id=project_id, task_ids=task_ids,
+                                       data_path=data_path, download_media=download_media, label_types=label_types,
+                                       insert_new=insert_new, occluded_attr=occluded_attr,
+                                       group_id_attr=group_id_attr, backend=backend, **connection)
+        self.last_load = result.load
+        return result.key
+
     def load_annotation_results(
         self,
         anno_key: str,
@@ -258,7 +338,8 @@ class Dataset(SampleCollection):
         recorded = {k: v for k, v in run.config.items() if k not in PLAN_OPTIONS}
         drop = ("media_field", "launch_editor", "resume")
         options = {**recorded, **{k: v for k, v in connection.items() if k not in drop}}
-        return AnnotationResults(self.registry, run, backend, lambda: backend.parse_config(options, media_type))
+        return AnnotationResults(self.registry, run, backend, lambda: backend.parse_config(options, media_type),
+                                 recorded, media_type)
 
     @property
     def name(self) -> str:

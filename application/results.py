@@ -1,16 +1,19 @@
 """AnnotationResults: what annotate() and load_annotation_results() return.
 
 It reads the run's record (task, job and project ids, frame maps) and talks
-to the backend only when asked: status, cleanup, the API wrapper.
+to the backend only when asked: status, cleanup, the backend's API (``connect_to_api`` gives it,
+``use_api`` takes one; status and cleanup go through a session over it, built by the port's
+``session_over``, so this layer never knows the API's type).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from annoflow.application.ports.annotation_backend import (
+    AnnotationAPI,
     AnnotationBackend,
     BackendConfig,
     BackendSession,
@@ -20,6 +23,7 @@ from annoflow.application.ports.annotation_backend import (
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.application.server_identity import cleanup_targets
 from annoflow.domain.annotation_run import AnnotationRun, RunStatus
+from annoflow.domain.samples import MediaType
 
 
 logger = logging.getLogger(__name__)
@@ -34,11 +38,17 @@ class AnnotationResults:
         run: AnnotationRun,
         backend: AnnotationBackend,
         connect: Callable[[], BackendConfig],
+        options: Mapping[str, Any] | None = None,
+        media_type: MediaType = MediaType.IMAGE,
     ) -> None:
         self._registry = registry
         self._run = run
         self._backend = backend
         self._connect = connect
+        # the run's recorded options: what a session over an API the user gives needs (no credential)
+        self._options = dict(options if options is not None else run.config)
+        self._media_type = media_type
+        self._api: AnnotationAPI | None = None
         self._session: BackendSession | None = None
 
     # --- the record ------------------------------------------------------------------
@@ -75,25 +85,38 @@ class AnnotationResults:
 
     # --- the backend -----------------------------------------------------------------
 
-    def use_api(self, session: BackendSession) -> None:
-        """Reuse an open session (e.g. across many runs) instead of connecting again.
+    def use_api(self, api: AnnotationAPI) -> None:
+        """Reuse an open API (e.g. across many runs) instead of connecting again: the results'
+        status and cleanup go through its logged-in session (FiftyOne's CVAT guide, "Viewing task
+        statuses").
 
         Args:
-            session: a session of the run's backend, from ``connect_to_api()`` of another run.
-        """
-        self._session = session
+            api: the backend's API, from ``annoflow.connect_to_api()`` or another run's
+                ``connect_to_api()``; it stays open (close it, or use it as a context manager).
 
-    def connect_to_api(self) -> BackendSession:
-        """The backend session the results use, connected on first call with the run's settings.
+        Raises:
+            TypeError: an object that is no API of the run's backend.
+        """
+        session = self._backend.session_over(api, self._options, self._media_type)  # checked now, not at first use
+        self._api, self._session = api, session
+
+    def connect_to_api(self) -> AnnotationAPI:
+        """The backend's API (for CVAT: ``CVATAnnotationAPI``), connected on first call with the
+        run's settings; the same object on later calls.
 
         Returns:
-            The session (for CVAT: task and project operations over one connection pool).
+            The API, a context manager (FiftyOne's CVAT guide, "Deleting tasks").
 
         Raises:
             BackendConfigError: no credentials, or recorded options the backend refuses now.
         """
+        if self._api is None:
+            self._api = self._backend.open_api(self._connect())
+        return self._api
+
+    def _backend_session(self) -> BackendSession:
         if self._session is None:
-            self._session = self._backend.connect(self._connect())
+            self._session = self._backend.session_over(self.connect_to_api(), self._options, self._media_type)
         return self._session
 
     def get_status(self) -> list[TaskStatus]:
@@ -105,7 +128,7 @@ class AnnotationResults:
         Raises:
             CVATError: CVAT refused a request or could not be reached.
         """
-        return self.connect_to_api().task_statuses(self.task_ids)
+        return self._backend_session().task_statuses(self.task_ids)
 
     def print_status(self, print_fn: Callable[[str], Any] = print) -> None:
         """Print ``get_status()`` as FiftyOne does: per task, its status, assignee, update and URL,
@@ -146,7 +169,7 @@ class AnnotationResults:
         # The record may have moved on since these results were made (a load, here or in another
         # process): clean up from its latest state, so the cleanup's events follow the load's.
         run = self._run = self._registry.get_run_by_id(self._run.id)
-        session = self.connect_to_api()
+        session = self._backend_session()
         # An upload that never finished may have made tasks or a project whose ids a crash kept
         # from the record: they still carry the run's marker.
         marked = session.find_marked(run.marker) if run.status is RunStatus.REQUESTED else MarkedResources()

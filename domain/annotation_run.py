@@ -428,8 +428,12 @@ class AnnotationRun(Aggregate):
         """Recorded before the first deletion, with the projects found to be the run's own on the
         server: an interrupted cleanup is finished, never mistaken for a run whose tasks are all
         there, and deletes those projects even once their tasks are gone. Starting it again records
-        nothing."""
+        nothing. A run that imported tasks made outside annoflow (``config["imported"]``) is refused:
+        its tasks are not annoflow's to delete."""
         self._check_live()
+        if self.config.get("imported"):
+            raise RunError(f"run {self.key!r} imported CVAT tasks made outside annoflow: a cleanup does not delete "
+                           "them (delete them in CVAT, or with connect_to_api().delete_tasks())")
         if not self.cleanup_started:
             self._cleanup_started(projects=tuple(projects))
 

@@ -82,6 +82,9 @@ class TapSession(Tap):
         self._target.__exit__(*exc)
 
 
+BackendSession.register(TapSession)  # it stands for the session it wraps (results.use_api() takes one)
+
+
 def tapped(store: Any, registry: Any, backends: dict[str, Any], steps: Steps) -> tuple[Any, Any, dict[str, Any]]:
     return (Tap(store, steps, "store"), Tap(registry, steps, "registry"),
             {name: Tap(backend, steps, "backend") for name, backend in backends.items()})

@@ -21,7 +21,9 @@ DOCUMENTED = [
     af.Dataset.list_annotation_runs, af.Dataset.has_annotation_run, af.Dataset.get_annotation_info,
     af.Dataset.rename_annotation_run, af.Dataset.delete_annotation_run, af.Dataset.load_annotation_view,
     af.AnnotationResults.get_status, af.AnnotationResults.print_status, af.AnnotationResults.cleanup,
-    af.AnnotationResults.connect_to_api, af.connect_to_api, af.open_dataset, af.list_datasets,
+    af.AnnotationResults.connect_to_api, af.AnnotationResults.use_api, af.connect_to_api, af.open_dataset, af.list_datasets,
+    af.Dataset.import_annotations, af.import_annotations, af.CVATAnnotationAPI.download_media,
+    af.CVATAnnotationAPI.get_label_id, af.CVATAnnotationAPI.get_attr_id_map, af.CVATAnnotationAPI.upload_annotations,
 ]
 
 

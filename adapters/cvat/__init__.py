@@ -1,6 +1,6 @@
 """CVAT over httpx: settings, login, retries, typed errors, the operations, and the public wrapper."""
 
-from annoflow.adapters.cvat.api import CVATAPI, connect_to_api
+from annoflow.adapters.cvat.api import CVATAPI, CVATAnnotationAPI, connect_to_api
 from annoflow.adapters.cvat.client import CVATClient
 from annoflow.adapters.cvat.errors import (
     CredentialsError,
@@ -18,7 +18,7 @@ from annoflow.adapters.cvat.settings import CVATSettings, resolve_settings
 from annoflow.adapters.cvat.timeouts import Timeouts
 
 __all__ = [
-    "CVATAPI", "CVATAnswerError", "CVATAuthError", "CVATClient", "CVATConnectionError", "CVATError", "CVATNotFoundError",
+    "CVATAPI", "CVATAnnotationAPI", "CVATAnswerError", "CVATAuthError", "CVATClient", "CVATConnectionError", "CVATError", "CVATNotFoundError",
     "CVATSettings", "CVATSettingsError", "CVATTimeoutError", "CredentialsError", "RetryPolicy", "Secret", "Timeouts",
     "connect_to_api", "resolve_settings",
 ]

@@ -1,30 +1,46 @@
-"""The public CVAT API wrapper that ``connect_to_api()`` returns (FiftyOne's CVAT guide, "Additional utilities")."""
+"""The public CVAT API type, FiftyOne's ``CVATAnnotationAPI`` (FiftyOne's CVAT guide, "Additional utilities").
+
+``annoflow.connect_to_api()`` and ``results.connect_to_api()`` both return it, and ``results.use_api()``
+takes it: the results' status and cleanup then go through its logged-in session.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import tempfile
 import webbrowser
+from pathlib import Path
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import httpx
 
 from annoflow.adapters.cvat.client import CVATClient
+from annoflow.adapters.cvat.media_names import inside, unique_names
 from annoflow.adapters.cvat.retry import RetryPolicy
 from annoflow.adapters.cvat.secrets import Secret, seal_credentials
 from annoflow.adapters.cvat.settings import resolve_settings
 
+logger = logging.getLogger(__name__)
 
-class CVATAPI:
-    """A thin, safe wrapper around CVAT's REST API; a context manager that closes its connections."""
 
-    def __init__(self, client: CVATClient, *, open_url: Callable[[str], Any] = webbrowser.open) -> None:
+class CVATAnnotationAPI:
+    """A thin, safe wrapper around CVAT's REST API; a context manager that closes its connections.
+
+    Every request goes through one logged-in session (login on the first request, retries, request
+    bounds, typed errors, no credential shown).
+    """
+
+    def __init__(self, client: CVATClient, *, open_url: Callable[[str], Any] | None = None) -> None:
         self.client = client
         self._open_url = open_url
 
     def __repr__(self) -> str:
-        return f"CVATAPI(base_url={self.base_url!r})"
+        return f"CVATAnnotationAPI(base_url={self.base_url!r})"
 
-    def __enter__(self) -> "CVATAPI":
+    def __enter__(self) -> "CVATAnnotationAPI":
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -61,6 +77,13 @@ class CVATAPI:
     def project_url(self, project_id: int) -> str:
         return f"{self.projects_url}/{project_id}"
 
+    def task_data_meta_url(self, task_id: int) -> str:
+        return f"{self.task_url(task_id)}/data/meta"
+
+    def task_data_download_url(self, task_id: int, frame_id: int) -> str:
+        """Where frame ``frame_id`` of a task is read as the file uploaded (quality ``original``)."""
+        return f"{self.task_url(task_id)}/data?type=frame&quality=original&number={frame_id}"
+
     def task_annotation_url(self, task_id: int) -> str:
         return f"{self.task_url(task_id)}/annotations"
 
@@ -88,7 +111,7 @@ class CVATAPI:
     # --- conveniences the examples of FiftyOne's CVAT guide use -----------------------------------------------
 
     def launch_editor(self, url: str | None = None) -> None:
-        self._open_url(url or self.base_url)
+        (self._open_url or webbrowser.open)(url or self.base_url)  # looked up now: the browser Python knows today
 
     def get_user_id(self, username: str) -> int:
         return self.client.user_id(username)
@@ -125,6 +148,120 @@ class CVATAPI:
         for project_id in project_ids:
             self.client.delete_project(project_id)
 
+    def get_project_tasks(self, project_id: int) -> list[int]:
+        """The ids of a project's tasks."""
+        return self.get_task_ids(project_id)
+
+    # --- labels and attributes ----------------------------------------------------------------
+
+    def _labels(self, task_id: int | None, project_id: int | None) -> list[dict[str, Any]]:
+        return self.client.labels(task_id=task_id, project_id=project_id)
+
+    def get_label_id(self, label_name: str, *, task_id: int | None = None, project_id: int | None = None) -> int | None:
+        """The id CVAT gave the label named ``label_name`` in a task or project (one of them), None when it has none.
+
+        Args:
+            label_name: the label's name.
+            task_id: the task whose labels to look in.
+            project_id: the project whose labels to look in, instead of a task's.
+
+        Returns:
+            The label's id, or None.
+
+        Raises:
+            ValueError: neither or both of task_id and project_id.
+        """
+        return next((int(label["id"]) for label in self._labels(task_id, project_id) if label["name"] == label_name),
+                    None)
+
+    def get_attr_id_map(self, *, task_id: int | None = None, project_id: int | None = None) -> dict[str, dict[str, int]]:
+        """Per label name of a task or project (one of them), each attribute's name -> the id CVAT gave it.
+
+        Args:
+            task_id: the task whose labels to read.
+            project_id: the project whose labels to read, instead of a task's.
+
+        Returns:
+            Label name -> attribute name -> spec id.
+
+        Raises:
+            ValueError: neither or both of task_id and project_id.
+        """
+        return {label["name"]: {attr["name"]: int(attr["id"]) for attr in label.get("attributes") or ()}
+                for label in self._labels(task_id, project_id)}
+
+    # --- media and annotations ------------------------------------------------------------------
+
+    def download_media(self, task_id: int, folder: str | Path, frame_ids: Iterable[int] | None = None, *,
+                       overwrite: bool = False) -> dict[int, Path]:
+        """Download frames of an image task, as uploaded, into ``folder`` (made if missing).
+
+        Each file is named after the frame's name in CVAT, made safe: a name never leaves the
+        folder (separators, ``..``, drive letters, NUL and control characters, over-long names are
+        turned into a plain name; frames whose names end up equal get ``_1``, ``_2``...), and a
+        symlink in the folder is never written through. A file already there is kept, as FiftyOne
+        keeps it, unless ``overwrite``: downloading the same task again gives the same paths.
+
+        Args:
+            task_id: the task.
+            folder: where the files go.
+            frame_ids: the frames to download (default: all of the task's).
+            overwrite: download frames whose file is already there too.
+
+        Returns:
+            Each frame's file.
+
+        Raises:
+            UnsafeMediaPathError: a name would resolve outside the folder (a symlink there).
+            CVATError: CVAT refused a request or could not be reached.
+        """
+        root = Path(folder)
+        root.mkdir(parents=True, exist_ok=True)
+        frames = self.client.data_meta(task_id)["frames"]
+        wanted = range(len(frames)) if frame_ids is None else list(frame_ids)
+        names = unique_names(str(frames[i].get("name", "")) for i in wanted)
+        targets = {frame_id: inside(root, name) for frame_id, name in zip(wanted, names)}  # all checked first
+        for frame_id, target in targets.items():
+            if overwrite or not target.exists():
+                self.download_frame(task_id, frame_id, target)
+        return targets
+
+    def download_frame(self, task_id: int, frame_id: int, target: Path) -> None:
+        """Write frame ``frame_id`` of a task, as uploaded, to ``target``: through a new temporary file of
+        its folder (made exclusively, so it follows no symlink and is no other frame's file), renamed over
+        ``target`` when whole, so a crash never leaves a truncated file under the frame's name."""
+        response = self.client.request("GET", f"/api/tasks/{task_id}/data",
+                                       params={"type": "frame", "quality": "original", "number": frame_id})
+        handle, partial = tempfile.mkstemp(dir=target.parent, prefix=".annoflow-", suffix=".part")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(response.content)
+            os.replace(partial, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(partial)
+            raise
+        logger.debug("task %d: frame %d downloaded to %s", task_id, frame_id, target)
+
+    def upload_annotations(self, task_id: int, annotations: Mapping[str, Any]) -> dict[str, Any]:
+        """Replace a task's annotations with ``annotations`` (CVAT's JSON: ``tags``, ``shapes``,
+        ``tracks``, with CVAT's label and attribute ids).
+
+        Args:
+            task_id: the task.
+            annotations: CVAT's annotations JSON (missing kinds are sent empty).
+
+        Returns:
+            What CVAT stored, with the ids it gave.
+
+        Raises:
+            CVATError: CVAT refused them (its message says why) or could not be reached.
+        """
+        return self.client.put_annotations(annotations, task_id=task_id)
+
+
+CVATAPI = CVATAnnotationAPI  # the name this type had before FiftyOne's
+
 
 def connect_to_api(
     url: str | None = None,
@@ -141,8 +278,8 @@ def connect_to_api(
     wait_timeout: float = 1800.0,
     poll_interval: float = 0.5,
     transport: httpx.BaseTransport | None = None,
-    open_url: Callable[[str], Any] = webbrowser.open,
-) -> CVATAPI:
+    open_url: Callable[[str], Any] | None = None,
+) -> CVATAnnotationAPI:
     """Connect to CVAT's REST API (FiftyOne's CVAT guide, "Additional utilities").
 
     Each connection setting not given comes from the environment (``ANNOFLOW_CVAT_*``, then
@@ -180,4 +317,4 @@ def connect_to_api(
     settings = resolve_settings(**{k: v for k, v in connection.items() if v is not None})
     client = CVATClient(settings, transport=transport, retry=retry, wait_timeout=wait_timeout,
                         poll_interval=poll_interval)
-    return CVATAPI(client, open_url=open_url)
+    return CVATAnnotationAPI(client, open_url=open_url)

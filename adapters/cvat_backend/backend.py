@@ -11,8 +11,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from annoflow.adapters.cvat.api import CVATAnnotationAPI
 from annoflow.adapters.cvat.client import CVATClient
 from annoflow.adapters.cvat.errors import CVATAnswerError, CVATAuthError, CVATNotFoundError
+from annoflow.adapters.cvat_backend import importing
 from annoflow.adapters.cvat_backend import options as cvat_options
 from annoflow.adapters.cvat_backend.limits import label_problems, plan_problems
 from annoflow.adapters.cvat_backend.media_check import unusable_media
@@ -46,6 +48,8 @@ from annoflow.adapters.cvat_format.tracks import expand_tracks, split_tracks, tr
 from annoflow.adapters.cvat_format.unchanged import split_unchanged
 from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.application.ports.annotation_backend import (
+    AnnotationAPI,
+    ImportSelection,
     MAX_OBJECTS_PER_FRAME,
     AnnotationBackend,
     BackendConfig,
@@ -99,9 +103,10 @@ def _marked(name: str, marker: str) -> str:
 
 
 class CVATSession(BackendSession):
-    def __init__(self, client: CVATClient, options: cvat_options.CVATOptions) -> None:
+    def __init__(self, client: CVATClient, options: cvat_options.CVATOptions, *, owns_client: bool = True) -> None:
         self.client = client
         self.options = options
+        self._owns_client = owns_client  # a session over the user's API leaves its connections open
         self._user_ids: dict[str, int] = {}
         # Two senders, so a task's media can go up while the previous task's annotations do.
         self._media_sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="annoflow-cvat-media")
@@ -112,7 +117,8 @@ class CVATSession(BackendSession):
     def close(self) -> None:
         for executor in self._media_sender, self._annotation_sender:
             executor.shutdown(wait=True, cancel_futures=True)
-        self.client.close()
+        if self._owns_client:
+            self.client.close()
 
     def start_media(self, request: UploadRequest, plan: TaskPlan, task_id: int) -> None:
         self._media[task_id] = self._media_sender.submit(self._upload_media, plan, task_id, request.progress)
@@ -543,6 +549,24 @@ class CVATSession(BackendSession):
     def editor_url(self, task: TaskSummary) -> str:
         return f"{self.client.settings.base_url}/tasks/{task.task_id}/jobs/{task.job_ids[0]}"
 
+    # --- import_annotations: tasks made elsewhere (importing.py) -----------------------------
+
+    def find_tasks(self, *, project_name: str | None = None, project_id: int | None = None,
+                   task_ids: Sequence[int] = ()) -> ImportSelection:
+        return importing.find_tasks(self.client, project_name=project_name, project_id=project_id, task_ids=task_ids)
+
+    def media_names(self, task_id: int) -> list[str]:
+        return importing.media_names(self.client, task_id)
+
+    def download_media(self, task_ids: Sequence[int], folder: str) -> dict[int, list[str]]:
+        return importing.download_media(self.client, task_ids, folder)
+
+    def import_labels(self, selection: ImportSelection) -> list[ProjectLabel]:
+        return importing.import_labels(self.client, selection)
+
+    def adopt_task(self, request: UploadRequest, task_id: int, sample_ids: Sequence[str]) -> TaskRecord:
+        return importing.adopt_task(self.client, request.label_schema, task_id, sample_ids)
+
 
 class CVATBackend(AnnotationBackend):
     name = "cvat"
@@ -577,3 +601,14 @@ class CVATBackend(AnnotationBackend):
     def connect(self, config: BackendConfig) -> CVATSession:
         parsed, settings = cvat_options.unpack(config)
         return CVATSession(CVATClient(settings, **self.client_options), parsed)
+
+    def open_api(self, config: BackendConfig) -> CVATAnnotationAPI:
+        _, settings = cvat_options.unpack(config)
+        return CVATAnnotationAPI(CVATClient(settings, **self.client_options))
+
+    def session_over(self, api: AnnotationAPI, options: Mapping[str, Any], media_type: MediaType) -> BackendSession:
+        if isinstance(api, CVATSession):  # a session another run's results handed out before
+            return api
+        if not isinstance(api, CVATAnnotationAPI):
+            raise TypeError(f"use_api() takes the CVATAnnotationAPI of connect_to_api(), got {type(api).__name__}")
+        return CVATSession(api.client, cvat_options.parse_options(options, media_type), owns_client=False)

@@ -67,6 +67,30 @@ def _names(name: str, value: Any, problems: list[str]) -> tuple[str, ...]:
 
 
 def parse(options: Mapping[str, Any], media_type: MediaType, *, interactive: bool | None = None) -> BackendConfig:
+    parsed, problems = check(options, media_type)
+    if problems:
+        raise BackendConfigError(problems)
+    try:
+        settings = resolve_settings(interactive=interactive, organization=parsed.organization,
+                                    **{k: options.get(k) for k in CONNECTION})
+    except CVATSettingsError as error:
+        raise BackendConfigError([error.detail]) from None
+    recorded = {k: v for k, v in attrs.asdict(parsed).items() if v not in (None, (), [])}
+    recorded = {k: list(v) if isinstance(v, tuple) else v for k, v in recorded.items()}
+    recorded["url"] = settings.base_url
+    return BackendConfig(recorded, (parsed, settings))
+
+
+def parse_options(options: Mapping[str, Any], media_type: MediaType) -> CVATOptions:
+    """The CVAT options of ``options`` checked, without resolving any connection setting (a session
+    over an API the user holds: its login is the API's)."""
+    parsed, problems = check(options, media_type)
+    if problems:
+        raise BackendConfigError(problems)
+    return parsed
+
+
+def check(options: Mapping[str, Any], media_type: MediaType) -> tuple[CVATOptions, list[str]]:
     known = set(attrs.fields_dict(CVATOptions)) | set(CONNECTION)
     problems = [f"unknown CVAT option {name!r}" for name in sorted(set(options) - known)]
     quality = options.get("image_quality", 75)
@@ -109,17 +133,7 @@ def parse(options: Mapping[str, Any], media_type: MediaType, *, interactive: boo
                 seconds(name, options[name])
             except ValueError as error:
                 problems.append(str(error))
-    if problems:
-        raise BackendConfigError(problems)
-    try:
-        settings = resolve_settings(interactive=interactive, organization=organization,
-                                    **{k: options.get(k) for k in CONNECTION})
-    except CVATSettingsError as error:
-        raise BackendConfigError([error.detail]) from None
-    recorded = {k: v for k, v in attrs.asdict(parsed).items() if v not in (None, (), [])}
-    recorded = {k: list(v) if isinstance(v, tuple) else v for k, v in recorded.items()}
-    recorded["url"] = settings.base_url
-    return BackendConfig(recorded, (parsed, settings))
+    return parsed, problems
 
 
 def unpack(config: BackendConfig) -> tuple[CVATOptions, CVATSettings]:

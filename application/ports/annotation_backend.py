@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
@@ -139,6 +139,14 @@ class DownloadedTask:
     painted: int = 0
 
 
+@attrs.frozen
+class ImportSelection:
+    """The tasks an import reads, and the project they were found in (None for tasks given by id)."""
+
+    task_ids: tuple[int, ...] = attrs.field(converter=tuple)
+    project_id: int | None = None
+
+
 class TaskGoneError(AnnoflowError, LookupError):
     """The backend no longer has the task (deleted there): a load skips it."""
 
@@ -167,6 +175,19 @@ class TaskStatus:
     updated: str | None
     url: str
     jobs: tuple[Mapping[str, Any], ...] = ()
+
+
+@runtime_checkable
+class AnnotationAPI(Protocol):
+    """A backend's public API object (for CVAT: ``CVATAnnotationAPI``): a context manager over the
+    backend's logged-in connections. This layer only hands it on; `AnnotationBackend.session_over`
+    builds the sessions that go through it."""
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Any: ...
+
+    def __exit__(self, *exc: object) -> None: ...
 
 
 class BackendSession(abc.ABC):
@@ -268,6 +289,36 @@ class BackendSession(abc.ABC):
     def editor_url(self, task: TaskSummary) -> str:
         """Where a person opens the task's first job."""
 
+    # --- importing tasks made elsewhere (import_annotations) ---------------------------------
+
+    def find_tasks(self, *, project_name: str | None = None, project_id: int | None = None,
+                   task_ids: Sequence[int] = ()) -> ImportSelection:
+        """The tasks an import reads: a project's (by name or id) or the ones given, each checked to
+        exist. Raises `ProjectNotFoundError` for a project the server does not show, `TaskGoneError`
+        for a task it does not have. Default: this backend imports nothing."""
+        raise NotImplementedError(f"{type(self).__name__} cannot import tasks made outside annoflow")
+
+    def import_labels(self, selection: ImportSelection) -> Sequence[ProjectLabel]:
+        """The labels an import's fields take their classes from (the project's, or the tasks')."""
+        raise NotImplementedError(f"{type(self).__name__} cannot import tasks made outside annoflow")
+
+    def media_names(self, task_id: int) -> list[str]:
+        """The names the server gives a task's frames, in frame order (image tasks)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot import tasks made outside annoflow")
+
+    def download_media(self, task_ids: Sequence[int], folder: str) -> dict[int, list[str]]:
+        """Download the tasks' frames into ``folder``, each under its server name made a plain name
+        that cannot leave the folder, no two the same across the tasks (in the order given, so the
+        same tasks get the same names again); a file already there is kept. Nothing is written when
+        a name would lead outside the folder. Returns each task's paths in frame order."""
+        raise NotImplementedError(f"{type(self).__name__} cannot import tasks made outside annoflow")
+
+    def adopt_task(self, request: UploadRequest, task_id: int, sample_ids: Sequence[str]) -> TaskRecord:
+        """A task made elsewhere as a run's task: its frames are ``sample_ids`` (in frame order), its labels
+        paired with the classes of ``request.label_schema`` (adopted from `import_labels`), nothing uploaded:
+        every object it holds loads as a new label, tracked by its remote id from then on."""
+        raise NotImplementedError(f"{type(self).__name__} cannot import tasks made outside annoflow")
+
 
 class AnnotationBackend(abc.ABC):
     """A kind of annotation server: checks options without I/O, then opens sessions."""
@@ -289,3 +340,21 @@ class AnnotationBackend(abc.ABC):
     @abc.abstractmethod
     def connect(self, config: BackendConfig) -> BackendSession:
         """Open a session; credentials come from ``config.connection``."""
+
+    def open_api(self, config: BackendConfig) -> AnnotationAPI:
+        """The backend's public API object (for CVAT: ``CVATAnnotationAPI``), connected with
+        ``config``'s settings: what ``results.connect_to_api()`` returns. Default: a session."""
+        return self.connect(config)
+
+    def session_over(self, api: AnnotationAPI, options: Mapping[str, Any], media_type: MediaType) -> BackendSession:
+        """A session whose requests go through ``api`` (from `open_api`, or the backend's own
+        ``connect_to_api()``), with a run's recorded ``options``; closing it leaves ``api`` open.
+        This is how ``results.use_api()`` reuses one login across runs. Default: ``api`` when it is
+        already a session.
+
+        Raises:
+            TypeError: ``api`` is no API of this backend.
+        """
+        if isinstance(api, BackendSession):
+            return api
+        raise TypeError(f"the {self.name!r} backend cannot use {type(api).__name__} as its API")

@@ -1,0 +1,230 @@
+"""The import_annotations() use case: tasks made outside annoflow into a dataset, as a recorded run.
+
+FiftyOne's CVAT guide, "Importing existing tasks". The tasks (a project's, or given by id) become an
+annotation run like any other: `Requested`, one `TaskCreated` per task (its `TaskLedger` records the
+frame -> sample map and the task's CVAT labels, each of no run field, nothing uploaded), then
+`UploadCompleted` (the run is marked ``imported``: a cleanup refuses to delete what annoflow did
+not make). The run's fields are one per label type the CVAT labels can draw (named by the type, as FiftyOne
+names them, or by ``label_types``), their classes and attributes adopted from the labels as for an
+existing project (attributes typed from CVAT's input types). The labels then come in through the
+ordinary load: every object is a new label of its field, with an id derived from its CVAT object and
+tracked by that object's id from then on, so `annoflow audit` shows the import, a later load of the run
+works like an annotated run's (moves, edits and deletions in CVAT), and importing the same tasks again
+(the same run, by its key) adds nothing twice.
+
+Before anything is written (a file, a sample, an event): the arguments are checked, the tasks found,
+and, without ``download_media``, every frame's file is looked up through the dict or in the folder;
+a missing file is one error naming the files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from annoflow.application.load import Loader, LoadResult
+from annoflow.application.ports.annotation_backend import (
+    AnnotationBackend,
+    BackendConfigError,
+    MediaNotFoundError,
+    UploadRequest,
+)
+from annoflow.application.ports.label_store import LabelStore
+from annoflow.application.progress import NO_PROGRESS, Progress
+from annoflow.application.runs.registry import RunRegistry
+from annoflow.domain.annotation_run import AnnotationRun
+from annoflow.domain.ids import derived_id
+from annoflow.domain.label_schema import build_label_schema
+from annoflow.domain.project_schema import ANY_SHAPE, OBJECT_TYPES, ProjectLabel, adopt_project_labels
+from annoflow.domain.samples import MediaType, Sample
+
+logger = logging.getLogger(__name__)
+
+LABEL_TYPES = ("classifications", "detections", "polylines", "keypoints")
+
+
+@attrs.frozen
+class ImportResult:
+    key: str  # the import run's
+    load: LoadResult
+
+
+def import_key(project_id: int | None, task_ids: Sequence[int]) -> str:
+    """The run key of an import: the same tasks are the same run, so importing them again reloads it."""
+    if project_id is not None:
+        return f"cvat_import_project_{project_id}"
+    return "cvat_import_tasks_" + "_".join(str(t) for t in sorted(task_ids))
+
+
+def import_fields(labels: Sequence[ProjectLabel], label_types: Any) -> dict[str, str]:
+    """Field name -> label type of an import: one field per label type the labels can draw (named by the
+    type, as FiftyOne names them), or those ``label_types`` names (a list, or label type -> field name)."""
+    if label_types is None:
+        wanted = {t: t for t in LABEL_TYPES}
+    else:
+        if isinstance(label_types, str):
+            label_types = [label_types]
+        if isinstance(label_types, Mapping):
+            wanted = dict(label_types)
+        elif isinstance(label_types, Iterable):
+            wanted = {t: t for t in label_types}
+        else:
+            raise ValueError(f"label_types must be None, a list of label types or a dict of label type -> field, "
+                             f"got {label_types!r}")
+        unknown = sorted(set(wanted) - set(LABEL_TYPES))
+        if unknown:
+            raise ValueError(f"label_types: unknown label types {unknown} (known: {', '.join(LABEL_TYPES)})")
+        bad = [f for f in wanted.values() if not isinstance(f, str) or not f]
+        if bad or len(set(wanted.values())) != len(wanted):
+            raise ValueError(f"label_types: each label type needs its own field name, got {wanted}")
+    drawable = {t for t in LABEL_TYPES
+                if any(label.shape_type == ANY_SHAPE or label.shape_type in OBJECT_TYPES[t] for label in labels)}
+    return {field: label_type for label_type, field in wanted.items() if label_type in drawable}
+
+
+def _in_folder(folder: str, name: str) -> str | None:
+    """Where a frame named ``name`` by the server is in ``folder``: its relative path there (CVAT keeps the
+    folders of an archive's files), else its base name; never a path leading out of the folder."""
+    root = os.path.abspath(folder)
+    for candidate in (name.replace("\\", "/"), os.path.basename(name.replace("\\", "/"))):
+        if not candidate or os.path.isabs(candidate) or os.path.splitdrive(candidate)[0] or "\x00" in candidate:
+            continue
+        path = os.path.normpath(os.path.join(root, candidate))
+        if os.path.commonpath([root, path]) == root and path != root and os.path.isfile(path):
+            return path
+    return None
+
+
+class Importer:
+    def __init__(self, store: LabelStore, registry: RunRegistry, backends: Mapping[str, AnnotationBackend],
+                 progress: Progress = NO_PROGRESS) -> None:
+        self.store = store
+        self.registry = registry
+        self.backends = backends
+        self.progress = progress
+
+    def import_tasks(self, dataset: str, *, project_name: str | None = None, project_id: int | None = None,
+                     task_ids: Sequence[int] | int | None = None, data_path: str | Mapping[str, str] | None = None,
+                     download_media: bool = False, label_types: Any = None, insert_new: bool = True,
+                     occluded_attr: str | None = None, group_id_attr: str | None = None,
+                     backend: str = "cvat", **connection: Any) -> ImportResult:
+        if isinstance(task_ids, int):
+            task_ids = [task_ids]
+        task_ids = list(task_ids or ())
+        given = [name for name, value in (("project_name", project_name), ("project_id", project_id),
+                                          ("task_ids", task_ids)) if value not in (None, [])]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of project_name, project_id and task_ids (got {given or 'none'})")
+        if any(isinstance(t, bool) or not isinstance(t, int) or t < 1 for t in task_ids):
+            raise ValueError(f"task_ids must be positive integers, got {task_ids!r}")
+        if download_media and (not isinstance(data_path, (str, os.PathLike)) or os.fspath(data_path).endswith(".json")):
+            raise ValueError("download_media=True needs data_path: the folder the media are downloaded into")
+        data_path = self._data_map(data_path)
+        # what no field takes (another type than label_types names, an ellipse) is not kept
+        unexpected = "keep" if label_types is None else "ignore"
+        chosen = self.backends.get(backend)
+        if chosen is None:
+            raise BackendConfigError([f"no backend named {backend!r}"])
+        config = chosen.parse_config(dict(connection), MediaType.IMAGE)
+        with chosen.connect(config) as session:
+            selection = session.find_tasks(project_name=project_name, project_id=project_id, task_ids=task_ids)
+            if not selection.task_ids:
+                raise ValueError(f"CVAT's project {selection.project_id} holds no task to import")
+            key = import_key(selection.project_id, selection.task_ids)
+            run = self.registry.get_run(dataset, key) if self.registry.has_run(dataset, key) else None
+            if run is not None and run.upload_completed:
+                # the same tasks again: their run is loaded again, which adds nothing twice
+                logger.info("tasks %s were imported before as run %r: loading it again", selection.task_ids, key)
+                return self._load(dataset, key, unexpected, connection)
+            labels = list(session.import_labels(selection))
+            fields = import_fields(labels, label_types)
+            if not fields:
+                raise ValueError(f"the tasks' labels draw none of the label types asked for ({label_types!r})")
+            schema = build_label_schema(label_schema={f: {"type": t} for f, t in fields.items()},
+                                        occluded_attr=occluded_attr, group_id_attr=group_id_attr,
+                                        field_schema=self.store.field_schema(), classes_from_project=True)
+            adopt_project_labels(schema, labels)  # refused here, before any file or sample is written
+            media = self._media(session, selection.task_ids, data_path, download_media, chosen)
+            sample_of = self._samples([p for paths in media.values() for p in paths], insert_new)
+            if run is None:
+                sample_ids = list(dict.fromkeys(sample_of[p] for paths in media.values() for p in paths))
+                run = AnnotationRun.request(dataset=dataset, key=key, backend=backend,
+                                            config={**config.recorded, "imported": True},
+                                            label_schema=schema, sample_ids=sample_ids)
+                run.adopt_project_schema(adopt_project_labels(schema, labels))
+                self.registry.add_run(run)
+            # else: an import a crash interrupted, finished now (its new samples' ids follow from their files)
+            request = UploadRequest(dataset, key, run.label_schema, run.media_field, MediaType.IMAGE, config)
+            for task_id in selection.task_ids:
+                if task_id in run.tasks:
+                    continue
+                record = session.adopt_task(request, task_id, [sample_of[p] for p in media[task_id]])
+                ledger = run.record_task(record)
+                self.registry.save_run(run, ledger)
+            run.complete_upload()
+            self.registry.save_run(run)
+        return self._load(dataset, key, unexpected, connection)
+
+    def _load(self, dataset: str, key: str, unexpected: str | dict[str, str], connection: Mapping[str, Any]) -> ImportResult:
+        return ImportResult(key, Loader(self.store, self.registry, self.backends, progress=self.progress).load(
+            dataset, key, unexpected=unexpected, **connection))
+
+    def _data_map(self, data_path: Any) -> Any:
+        """data_path as FiftyOne takes it: a folder, a dict of CVAT file name -> local path, the path of a
+        JSON file holding that dict, or None: the dataset's own files, by base name."""
+        if data_path is None:
+            return {os.path.basename(s.filepath): s.filepath
+                    for s in self.store.get_samples(self.store.sample_ids(), fields=())}
+        if isinstance(data_path, (str, os.PathLike)) and os.fspath(data_path).endswith(".json"):
+            try:
+                with open(data_path, encoding="utf-8") as manifest:
+                    data_map = json.load(manifest)
+            except (OSError, ValueError) as error:
+                raise ValueError(f"data_path {os.fspath(data_path)!r} is no JSON manifest of CVAT file name -> "
+                                 f"local path: {error}") from None
+            if not isinstance(data_map, dict) or not all(isinstance(v, str) for v in data_map.values()):
+                raise ValueError(f"data_path {os.fspath(data_path)!r} must hold a JSON object of CVAT file name -> "
+                                 "local path")
+            return data_map
+        return data_path
+
+    @staticmethod
+    def _media(session: Any, task_ids: Sequence[int], data_path: Any, download: bool,
+               backend: AnnotationBackend) -> dict[int, list[str]]:
+        """Each task's frames as local files, in frame order; every missing one named before anything is written."""
+        if download:
+            return session.download_media(list(task_ids), os.fspath(data_path))
+        names = {task_id: session.media_names(task_id) for task_id in task_ids}
+        if isinstance(data_path, Mapping):
+            located = {t: [data_path.get(n) for n in frame_names] for t, frame_names in names.items()}
+        else:
+            folder = os.fspath(data_path)
+            located = {t: [_in_folder(folder, n) for n in frame_names] for t, frame_names in names.items()}
+        missing = [f"task {t}: {name!r}" for t, frame_names in names.items()
+                   for name, path in zip(frame_names, located[t]) if path is None or not os.path.isfile(path)]
+        if missing:
+            shown = "; ".join(missing[:5]) + (f" (and {len(missing) - 5} more)" if len(missing) > 5 else "")
+            raise MediaNotFoundError(f"{len(missing)} media file(s) of the tasks are not in data_path {data_path!r}: "
+                                     f"{shown}. Pass download_media=True to download them")
+        paths = {t: [os.path.abspath(p) for p in located[t] if p] for t in task_ids}
+        backend.check_media(sorted({p for ps in paths.values() for p in ps}))
+        return paths
+
+    def _samples(self, paths: Sequence[str], insert_new: bool) -> dict[str, str]:
+        """Each file's sample: the dataset's sample with that filepath, else a new one (``insert_new``)."""
+        existing = {os.path.abspath(s.filepath): s.id for s in self.store.get_samples(self.store.sample_ids(), fields=())}
+        new = [p for p in dict.fromkeys(paths) if p not in existing]
+        if new and not insert_new:
+            raise ValueError(f"{len(new)} media of the tasks have no sample in the dataset (e.g. {new[0]!r}): "
+                             "pass insert_new=True to add them")
+        # the sample's id follows from its file: a crash between adding it and recording the run is repaired
+        # by the next import, which finds the sample by its file
+        samples = [Sample(filepath=p, media_type=MediaType.IMAGE, id=derived_id("import", p)) for p in new]
+        if samples:
+            self.store.add_samples(samples)
+        return {**existing, **{s.filepath: s.id for s in samples}}

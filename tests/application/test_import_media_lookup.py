@@ -1,0 +1,29 @@
+"""Where import_annotations() finds a frame a server names, in the folder the user gave: never outside it."""
+
+from __future__ import annotations
+
+from annoflow.application.import_tasks import _in_folder, import_fields
+from annoflow.domain.project_schema import ProjectLabel
+
+
+def test_a_frame_is_found_by_its_relative_path_or_its_base_name_inside_the_folder(tmp_path):
+    folder = tmp_path / "media"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "a.jpg").write_bytes(b"a")
+    (folder / "b.jpg").write_bytes(b"b")
+    (tmp_path / "secret.jpg").write_bytes(b"s")
+    assert _in_folder(str(folder), "sub/a.jpg") == str(folder / "sub" / "a.jpg")
+    assert _in_folder(str(folder), "sub\\a.jpg") == str(folder / "sub" / "a.jpg")
+    assert _in_folder(str(folder), "elsewhere/b.jpg") == str(folder / "b.jpg")
+    assert _in_folder(str(folder), "/abs/b.jpg") == str(folder / "b.jpg")
+    assert _in_folder(str(folder), "../secret.jpg") is None  # the base name is not in the folder either
+    assert _in_folder(str(folder), "C:\\x\\b.jpg") == str(folder / "b.jpg")
+    assert _in_folder(str(folder), "..") is None and _in_folder(str(folder), "") is None
+    assert _in_folder(str(folder), "a\x00.jpg") is None
+
+
+def test_fields_are_the_label_types_the_labels_can_draw():
+    labels = [ProjectLabel("cat", [], shape_type="rectangle"), ProjectLabel("dog", [], shape_type="points")]
+    assert import_fields(labels, None) == {"detections": "detections", "keypoints": "keypoints"}
+    assert import_fields(labels, {"detections": "boxes", "polylines": "lines"}) == {"boxes": "detections"}
+    assert import_fields([ProjectLabel("any", [])], ["polylines"]) == {"polylines": "polylines"}
