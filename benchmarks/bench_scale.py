@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_load import _edit_tenth
 from harness import USER, _free_port
 
 OBJECTS = 20
@@ -90,22 +91,6 @@ def run_phase(phase: str, folder: Path, url: str, images: int) -> dict:
     return figures
 
 
-def _move_tenth(url: str, task_ids: list[int]) -> int:
-    import httpx
-
-    with httpx.Client(base_url=url, timeout=600) as client:
-        client.headers["Authorization"] = "Token " + client.post(
-            "/api/auth/login", json={"username": USER[0], "password": USER[1]}).json()["key"]
-        moved = 0
-        for task_id in task_ids:
-            shapes = client.get(f"/api/tasks/{task_id}/annotations").json()["shapes"]
-            edits = [{**s, "points": [p + 1.0 for p in s["points"]]} for s in shapes[::10]]
-            client.patch(f"/api/tasks/{task_id}/annotations", params={"action": "update"},
-                         json={"tags": [], "tracks": [], "shapes": edits}).raise_for_status()
-            moved += len(edits)
-        return moved
-
-
 def bench(images: int) -> list[tuple[str, str]]:
     labels = images * OBJECTS
     size = f"{images:,} x {OBJECTS} ({labels:,} labels)"
@@ -120,7 +105,7 @@ def bench(images: int) -> list[tuple[str, str]]:
             _phase(folder, url, images, "build")
             annotated = _phase(folder, url, images, "annotate")
             provenance = (folder / "runs.sqlite").stat().st_size / labels
-            moved = _move_tenth(url, annotated["task_ids"])
+            moved = _edit_tenth({"url": url, "username": USER[0], "password": USER[1]}, annotated["task_ids"])
             loaded = _phase(folder, url, images, "load")
             assert loaded["edited"] == moved, (loaded, moved)
             again = _phase(folder, url, images, "load")
