@@ -21,7 +21,7 @@ def bench(images: int, objects: int, folder: Path) -> list[tuple[str, str]]:
         seconds = time.perf_counter() - started
         peak = b.peak_mib()
         run = b.dataset.registry.get_run(b.dataset.name, "bench")
-        uploaded = sum(len(t.uploaded) for t in run.tasks.values())
+        uploaded = sum(t.label_count for t in run.tasks.values())
         assert uploaded == images * objects, uploaded
     label = f"annotate(): {images:,} images x {objects} detections, {len(results.task_ids)} tasks"
     return [
