@@ -166,11 +166,11 @@ def change_lines(events: Iterable[Any], only_load: str | None = None) -> Iterato
     """One line per change a load made and per edit it refused, as a run's detailed history streams
     them (its events with each task's LabelMerged and Rejected after the task's ShapesImported):
     nothing is held but the line being made."""
-    task_id = load_id = None
+    task_id = None
     for event in events:
         name = type(event).__name__
         if name == "ShapesImported":
-            task_id, load_id = event.task_id, event.load_id
+            task_id = event.task_id
             continue
         if name not in ("LabelMerged", "Rejected") or (only_load is not None and event.load_id != only_load):
             continue

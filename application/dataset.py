@@ -18,7 +18,7 @@ import attrs
 from annoflow.application.annotate import PLAN_OPTIONS, SCHEMA_OPTIONS, AnnotateRequest, Annotator, pick_backend
 from annoflow.application.import_tasks import Importer
 from annoflow.application.load import LoadReport, Loader
-from annoflow.application.ports.annotation_backend import MAX_OBJECTS_PER_FRAME, AnnotationBackend, UnexpectedLabel
+from annoflow.application.ports.annotation_backend import MAX_OBJECTS_PER_FRAME, AnnotationBackend
 from annoflow.application.ports.label_store import LabelStore
 from annoflow.application.progress import ProgressFactory, ProgressOption, given_progress
 from annoflow.application.results import AnnotationResults

@@ -44,7 +44,7 @@ from annoflow.domain.annotation_run import AnnotationRun, RunError
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
 from annoflow.domain.fields import LABEL_TYPE_OF_KIND, FieldKind
 from annoflow.domain.ids import derived_id
-from annoflow.domain.labels import LIST_OF_ELEMENT, Label, labels_in
+from annoflow.domain.labels import LIST_OF_ELEMENT, Label
 from annoflow.domain.merge import merge_task
 from annoflow.domain.run_records import LoadSummary, MergeAction, MergedChange, TaskRecord
 from annoflow.domain.samples import Sample, field_labels

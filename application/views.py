@@ -39,7 +39,6 @@ from annoflow.domain.samples import Sample
 if TYPE_CHECKING:
     from annoflow.application.dataset import Dataset
     from annoflow.application.load import LoadReport
-    from annoflow.application.ports.annotation_backend import UnexpectedLabel
     from annoflow.application.ports.label_store import LabelStore
     from annoflow.application.results import AnnotationResults
 

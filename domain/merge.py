@@ -34,7 +34,7 @@ import attrs
 
 from annoflow.domain.ids import derived_id, new_id
 from annoflow.domain.label_schema import FieldSchema, LabelSchema
-from annoflow.domain.labels import Keypoint, Label, Scalar, labels_in
+from annoflow.domain.labels import Keypoint, Label, Scalar
 from annoflow.domain.run_records import MergeAction, MergedChange, Rejection, TaskRecord
 from annoflow.domain.samples import Sample, field_labels
 

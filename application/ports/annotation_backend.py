@@ -278,7 +278,7 @@ class BackendSession(abc.ABC):
     def frames_of_jobs(self, task_id: int, *, stage: str | None = None, state: str | None = None) -> frozenset[int]:
         """The task's frames (0-based, in the task) whose jobs are in this stage and state, for a load
         that merges only those (``load_annotations(job_stage=..., job_state=...)``)."""
-        raise BackendConfigError([f"this annotation backend cannot select jobs by stage or state"])
+        raise BackendConfigError(["this annotation backend cannot select jobs by stage or state"])
 
     @abc.abstractmethod
     def describe_task(self, task_id: int) -> RemoteTask | None:
