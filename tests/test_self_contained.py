@@ -17,8 +17,8 @@ from annoflow.adapters.cvat_sim.validation import SCHEMA_FILE, schema_path
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_SHA256 = "dde34bd9dc5329e3203a49c54f6c0c2226ed530cb54eb4989d168ce93c25f859"
 
-# A path that climbs out of the repository: "../shared", Path(...).parent / "shared",
-# parents[N] / "shared", or the names of the folders CI lays beside a checkout.
+# A path that climbs out of the repository to the folder CI lays beside a checkout: the parent
+# folder's name written after "..", a quoted name joined to a Path, or its subfolders' names.
 OUTSIDE = re.compile(r"""\.\./shared|["']shared["']\s*/|shared/(cvat|seed|hooks)\b|cvat-integration\.md""")
 
 
