@@ -76,6 +76,8 @@ def _describe(event: Any) -> str:
         return "run record deleted"
     if name == "ChangesApplied":
         return f"changes of task {event.task_id} applied to the dataset"
+    if name == "TaskUnchanged":
+        return f"task {event.task_id} unchanged on the server at its new revision {event.revision}"
     return name
 
 

@@ -151,6 +151,7 @@ class Dataset(SampleCollection):
         max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME,
         job_stage: str | None = None,
         job_state: str | None = None,
+        recheck: bool = False,
         url: str | None = None,
         username: str | None = None,
         password: str | None = None,
@@ -161,7 +162,8 @@ class Dataset(SampleCollection):
         """Merge the run's annotations back into the dataset, exactly once, as FiftyOne's
         ``load_annotations()`` does (FiftyOne's CVAT guide, "Loading annotations").
 
-        Task by task: a task whose annotations did not change since the last load is skipped;
+        Task by task: a task whose annotations did not change since the last load is skipped
+        (its revision stamp on the server tells, before any download; see ``recheck``);
         otherwise the merge's changes and refusals are recorded, then applied to the label store.
         A load merges every task of the run, whatever view it is called on. The load's figures
         are in the run's audit trail (``annoflow audit``). Connection settings not given are the
@@ -190,6 +192,10 @@ class Dataset(SampleCollection):
                 merges every job.
             job_state: merge only the jobs in this state (``"new"``, ``"in progress"``,
                 ``"rejected"`` or ``"completed"``), likewise.
+            recheck: download every task, even one whose revision stamp on the server (CVAT: its
+                ``updated_date``, which every change of its annotations sets) is the one of its last
+                merged download; by default such a task is skipped without a download. For a
+                server whose answers changed without a new stamp (a proxy that rewrote them).
             url: CVAT's address (default: the one recorded at annotate()).
             username: the CVAT user (else the environment, a config file, or a terminal prompt).
             password: the user's password (never recorded, logged or shown).
@@ -214,7 +220,7 @@ class Dataset(SampleCollection):
         connection = {**_given(url=url, username=username, password=password, email=email, headers=headers), **kwargs}
         result = Loader(self.store, self.registry, self.backends, progress=self._progress(progress)).load(
             self.name, anno_key, unexpected=unexpected, cleanup=cleanup, dest_field=dest_field,
-            max_objects_per_frame=max_objects_per_frame, job_stage=job_stage, job_state=job_state, **connection)
+            max_objects_per_frame=max_objects_per_frame, job_stage=job_stage, job_state=job_state, recheck=recheck, **connection)
         self.last_load = result
         return LoadReport(result, returned=unexpected == "return")
 

@@ -201,7 +201,8 @@ class Loader:
 
     def load(self, dataset: str, key: str, *, unexpected: str = "prompt", cleanup: bool = False,
              dest_field: str | Mapping[str, str] | None = None, max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME,
-             job_stage: str | None = None, job_state: str | None = None, **connection: Any) -> LoadResult:
+             job_stage: str | None = None, job_state: str | None = None, recheck: bool = False,
+             **connection: Any) -> LoadResult:
         if unexpected not in UNEXPECTED:
             raise ValueError(f"unexpected must be one of {', '.join(UNEXPECTED)}, got {unexpected!r}")
         jobs = _job_filter(job_stage, job_state)
@@ -239,6 +240,13 @@ class Loader:
                 owed = unexpected == "return" and run.imported_by_unfinished_load(task_id)
                 tasks.note(f"task {task_id}: downloading")
                 try:
+                    # read before the download: a change made while it runs shows as a new stamp next time
+                    revision = session.task_revision(task_id)
+                    if not (owed or jobs or recheck) and run.is_current(task_id, revision):
+                        counts["unchanged"] += 1
+                        logger.info("run %r: task %d unchanged since the last load: skipped", run.key, task_id)
+                        tasks.note(f"task {task_id}: unchanged")
+                        continue  # nothing changed on the server since its applied download
                     chosen = session.frames_of_jobs(task_id, stage=job_stage, state=job_state) if jobs else None
                     if chosen is not None and not chosen:
                         continue  # none of the task's jobs is in that stage or state
@@ -260,6 +268,9 @@ class Loader:
                     if owed:
                         for stray in downloaded.unexpected:
                             strays.setdefault(stray.label_type, []).append(stray)
+                    if shown is None:  # the whole task was read: its stamp stands for what is applied
+                        run.note_revision(task_id, revision)
+                        self.registry.save_run(run)
                     counts["unchanged"] += 1
                     logger.info("run %r: task %d unchanged since the last load: skipped", run.key, task_id)
                     tasks.note(f"task {task_id}: unchanged")
@@ -280,7 +291,8 @@ class Loader:
                 # kept strays are recorded and applied with their task: once its digest is applied they are not seen again
                 changes += self._kept(downloaded.unexpected, unexpected, targets, seed)
                 run.record_import(load_id=load_id, task_id=task_id, digest=downloaded.digest, ledger=source.ledger,
-                                  changes=changes, rejections=refused, shape_count=len(downloaded.imported))
+                                  changes=changes, rejections=refused, shape_count=len(downloaded.imported),
+                                  revision=revision if shown is None else None)
                 self.registry.save_run(run, source.ledger)
                 self.store.apply(store_changes(changes))
                 run.mark_applied(task_id)

@@ -473,6 +473,7 @@ class SampleCollection:
         max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME,
         job_stage: str | None = None,
         job_state: str | None = None,
+        recheck: bool = False,
         url: str | None = None,
         username: str | None = None,
         password: str | None = None,
@@ -489,7 +490,7 @@ class SampleCollection:
         kwargs = seal_credentials(kwargs)
         return self._dataset_of().load_annotations(
             anno_key, dest_field=dest_field, unexpected=unexpected, cleanup=cleanup, progress=progress,
-            max_objects_per_frame=max_objects_per_frame, job_stage=job_stage, job_state=job_state, url=url, username=username, password=password, email=email,
+            max_objects_per_frame=max_objects_per_frame, job_stage=job_stage, job_state=job_state, recheck=recheck, url=url, username=username, password=password, email=email,
             headers=headers, **kwargs)
 
     def _dataset_of(self) -> Dataset:

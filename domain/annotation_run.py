@@ -147,6 +147,10 @@ class AnnotationRun(Aggregate):
         # to the label store; a crash leaves them here for the next load to finish.
         self.unapplied: dict[int, str] = {}
         self.unapplied_digests: dict[int, str] = {}
+        # The server's revision stamp of each task (CVAT: its updated_date) when the applied digest
+        # was read: while the stamp is the same, the next load need not even download the task.
+        self.applied_revisions: dict[int, str] = {}
+        self.unapplied_revisions: dict[int, str | None] = {}
         # Runs recorded before task ledgers kept the provenance in their own events: what a
         # ledger opened for such a task starts from.
         self.legacy_records: dict[int, TaskRecord] = {}
@@ -305,6 +309,25 @@ class AnnotationRun(Aggregate):
         """True when this download of the task was already merged and applied."""
         return self.applied_digests.get(task_id) == digest and task_id not in self.unapplied
 
+    def is_current(self, task_id: int, revision: str | None) -> bool:
+        """True when the server's revision stamp of the task is the one its applied download had:
+        nothing changed there since, so the task need not be downloaded."""
+        return (revision is not None and self.applied_revisions.get(task_id) == revision
+                and task_id in self.applied_digests and task_id not in self.unapplied)
+
+    def note_revision(self, task_id: int, revision: str | None) -> None:
+        """A download at this revision had the applied digest: remember the stamp, so that the next
+        load skips the task without downloading it. Nothing is recorded when nothing is new."""
+        if revision is None or self.applied_revisions.get(task_id) == revision:
+            return
+        if task_id not in self.applied_digests or task_id in self.unapplied:
+            raise RunError(f"task {task_id} has no applied download to stamp with a revision")
+        self._task_unchanged(task_id=task_id, revision=revision)
+
+    @event("TaskUnchanged")
+    def _task_unchanged(self, task_id: int, revision: str) -> None:
+        self.applied_revisions[task_id] = revision
+
     def record_import(
         self,
         *,
@@ -315,6 +338,7 @@ class AnnotationRun(Aggregate):
         changes: Iterable[MergedChange],
         rejections: Iterable[Rejection],
         shape_count: int,
+        revision: str | None = None,
     ) -> None:
         """Record one task's download and the changes it leads to, before they are applied: the
         changes and refusals go to the task's ledger, their counts to the run; save both together."""
@@ -329,15 +353,17 @@ class AnnotationRun(Aggregate):
         ledger.record_import(load_id, changes, rejections)
         counts = {action: sum(c.action.value == action for c in changes) for action in ("added", "edited", "deleted")}
         self._shapes_imported(load_id=load_id, task_id=task_id, digest=digest, shape_count=shape_count,
-                              rejected=len(rejections), **counts)
+                              rejected=len(rejections), revision=revision, **counts)
 
     @event("ShapesImported")
     def _shapes_imported(self, load_id: str, task_id: int, digest: str, shape_count: int, added: int | None = None,
-                         edited: int = 0, deleted: int = 0, rejected: int = 0) -> None:
-        # added is None for a run recorded before task ledgers: its LabelMerged events follow here
+                         edited: int = 0, deleted: int = 0, rejected: int = 0, revision: str | None = None) -> None:
+        # added is None for a run recorded before task ledgers: its LabelMerged events follow here;
+        # revision is None for one recorded before revisions were kept
         self.import_load_of[task_id] = load_id
         self.unapplied[task_id] = load_id
         self.unapplied_digests[task_id] = digest
+        self.unapplied_revisions[task_id] = revision
         self.status = RunStatus.LOADING
 
     # Runs recorded before task ledgers carry their loads' changes in their own events.
@@ -373,6 +399,11 @@ class AnnotationRun(Aggregate):
     def _applied(self, task_id: int) -> None:
         self.unapplied.pop(task_id)
         self.applied_digests[task_id] = self.unapplied_digests.pop(task_id)
+        revision = self.unapplied_revisions.pop(task_id, None)
+        if revision is None:
+            self.applied_revisions.pop(task_id, None)
+        else:
+            self.applied_revisions[task_id] = revision
 
     def complete_load(self, summary: LoadSummary) -> None:
         self.check_loadable()

@@ -125,6 +125,11 @@ class FakeSession(BackendSession):
                           frames=[FrameRef(s.id) for s in samples], uploaded=uploaded, labels=[], attributes=[],
                           created=task["created"])
 
+    def task_revision(self, task_id: int) -> str | None:
+        if task_id not in self.server.tasks:
+            raise TaskGoneError(task_id)
+        return self.server.tasks[task_id].get("revision")  # None unless a test stamps it
+
     def download_task(self, request: UploadRequest, task_id: int, provenance, originals,
                       applied_digest=None, *, max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME) -> DownloadedTask:
         """What the fake's annotators left: the uploaded labels, unless a test scripted edits."""

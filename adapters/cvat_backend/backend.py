@@ -403,6 +403,14 @@ class CVATSession(BackendSession):
                     uploaded.append(row(cvat_class.field, label_id, obj["frame"], cvat_type, obj["id"]))
         return uploaded
 
+    def task_revision(self, task_id: int) -> str | None:
+        try:
+            task = self.client.task(task_id)
+        except CVATNotFoundError:
+            raise TaskGoneError(task_id) from None
+        stamp = task.get("updated_date")
+        return stamp if isinstance(stamp, str) and stamp else None
+
     def download_task(self, request: UploadRequest, task_id: int, provenance: Callable[[], TaskRecord],
                       originals: Callable[[], Mapping[str, Label]], applied_digest: str | None = None, *,
                       max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME) -> DownloadedTask:

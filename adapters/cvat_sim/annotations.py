@@ -178,6 +178,7 @@ def routes(state: SimState) -> dict[str, Any]:
                 for kind in KINDS:
                     stored[kind] = [o for o in stored[kind] if not _in_range(o, kind, first, last)]
                 stored["version"] += 1
+                task["updated"] = now()  # CVAT stamps the job, its task and project on every change
                 return Response(status_code=204)
             if not task["data"] or not task["data"]["size"]:
                 raise bad_request("detail", "The task has no data yet")
@@ -206,6 +207,7 @@ def routes(state: SimState) -> dict[str, Any]:
                 for kind in KINDS:
                     stored[kind] = [o for o in stored[kind] if o["id"] not in ids]
                 stored["version"] += 1
+                task["updated"] = now()
                 return cvat_json({"version": stored["version"], **removed})
             checked = checker.check(body)
             if action == "create":

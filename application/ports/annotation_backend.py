@@ -245,6 +245,13 @@ class BackendSession(abc.ABC):
         """
 
     @abc.abstractmethod
+    def task_revision(self, task_id: int) -> str | None:
+        """A stamp of the task's annotations that changes whenever they change (CVAT: the task's
+        ``updated_date``, which every change of its annotations sets), or None when the server has
+        none. Read before a download: a change made after it shows as a new stamp next time. A task
+        the server no longer has raises `TaskGoneError`."""
+
+    @abc.abstractmethod
     def download_task(self, request: UploadRequest, task_id: int, provenance: Callable[[], TaskRecord],
                       originals: Callable[[], Mapping[str, Label]], applied_digest: str | None = None, *,
                       max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME) -> DownloadedTask:

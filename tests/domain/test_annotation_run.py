@@ -177,3 +177,40 @@ def test_a_server_task_is_the_runs_only_when_made_when_and_with_the_jobs_the_run
         run.check_remote_task(1, name="t", job_ids=[5], created=task.created)
     with pytest.raises(RunError, match="task 3 is not part of run"):
         run.check_remote_task(3, name="t", job_ids=[], created=None)
+
+
+def test_a_task_is_current_only_at_the_revision_of_its_applied_download():
+    run = _run()
+    ledger = run.record_task(_task(run))
+    run.complete_upload()
+    assert not run.is_current(1, "r1")  # never loaded
+    run.record_import(load_id="l", task_id=1, digest="d1", ledger=ledger, changes=[], rejections=[], shape_count=0,
+                      revision="r1")
+    assert not run.is_current(1, "r1")  # recorded, not yet applied
+    run.mark_applied(1)
+    assert run.is_current(1, "r1") and not run.is_current(1, "r2") and not run.is_current(1, None)
+    run.note_revision(1, "r2")  # a later download at r2 had the applied digest
+    assert run.is_current(1, "r2") and not run.is_current(1, "r1")
+    events = run.collect_events()
+    assert [type(e).__name__ for e in events][-1] == "TaskUnchanged"
+    run.note_revision(1, "r2")  # nothing new: nothing recorded
+    assert run.collect_events() == []
+    run.record_import(load_id="l2", task_id=1, digest="d2", ledger=ledger, changes=[], rejections=[], shape_count=0)
+    with pytest.raises(RunError, match="no applied download"):
+        run.note_revision(1, "r3")
+    run.mark_applied(1)
+    assert not run.is_current(1, "r2")  # a download without a stamp leaves none standing
+
+
+def test_revisions_come_back_on_replay():
+    run = _run()
+    ledger = run.record_task(_task(run))
+    run.complete_upload()
+    run.record_import(load_id="l", task_id=1, digest="d1", ledger=ledger, changes=[], rejections=[], shape_count=0,
+                      revision="r1")
+    run.mark_applied(1)
+    run.note_revision(1, "r2")
+    replayed = None
+    for event in run.collect_events():
+        replayed = event.mutate(replayed)
+    assert replayed.is_current(1, "r2") and replayed.applied_digests == {1: "d1"}
