@@ -29,6 +29,7 @@ from annoflow.application.ports.annotation_backend import (
     MarkedResources,
     ProjectNotFoundError,
     ProjectRef,
+    SampleSource,
     UploadRequest,
 )
 from annoflow.application.ports.label_store import LabelStore
@@ -259,7 +260,7 @@ class Annotator:
             if position + 1 < len(pending):  # the next task's media go up while this one is filled
                 started[pending[position + 1].index] = start(pending[position + 1])
             # read as the backend sends, and as the view shows them: a filtered view uploads only its labels
-            samples = collection.reader.get_samples(plan.sample_ids, fields=fields + media)
+            samples = SampleSource(collection.reader, plan.sample_ids, fields + media)
             ledger = run.record_task(session.fill_task(upload, plan, task_id, project, samples))
             self.registry.save_run(run, ledger)  # the task's provenance goes to its own ledger
         run.complete_upload()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from annoflow.application.ports.label_store import SampleRows, rows_of_sample
 from annoflow.domain.expressions import ExpressionError, ViewExpression, evaluate, fields_read, truthy
 from annoflow.domain.fields import FieldPath
 from annoflow.domain.labels import Label, LabelList, labels_in
@@ -65,6 +66,12 @@ class ViewReader:
             for stage in self.shaping:
                 sample = stage.shape(sample)
             yield sample if wanted is None or not (extra - wanted) else only_fields(sample, wanted)
+
+    def get_label_rows(self, ids: Sequence[str], fields: Collection[str]) -> Iterator["SampleRows"]:
+        """The labels the view shows as rows: the store's own when it shows them all."""
+        if not self.shaping:
+            return self.store.get_label_rows(ids, fields)
+        return (rows_of_sample(sample, fields) for sample in self.get_samples(ids, fields=fields))
 
     def observe(self, ids: Sequence[str], paths: Sequence[str]) -> SchemaObservations:
         """The schema observation of the labels the view shows (the store's own when it shows them all)."""

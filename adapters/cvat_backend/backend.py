@@ -65,8 +65,10 @@ from annoflow.application.ports.annotation_backend import (
     TaskStatus,
     UnexpectedLabel,
     UnusableMediaError,
+    SampleSource,
     UploadRequest,
 )
+from annoflow.application.ports.label_store import LabelRow, SampleRows
 from annoflow.application.progress import Progress
 from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.labels import Label
@@ -213,11 +215,15 @@ class CVATSession(BackendSession):
             self._upload_media, plan, task_id, request.progress)
         count = len(plan.media_paths)
         labels_sent = request.progress.bar(f"task {plan.index + 1}: uploading labels", total=count, unit="sample")
-        read: list[Sample | None] = []  # a job's samples are dropped once converted; their ids stay
+        read: list[Sample | SampleRows | None] = []  # a job's samples are dropped once converted; their ids stay
         sample_ids: list[str] = []
         video = request.media_type is MediaType.VIDEO
         frame_refs: list = []  # a video task's frames, once its data/meta is read
-        source = iter(samples)
+        # An image task's labels are converted from the store's rows, without building a label each
+        # (upload.Uploader.objects_of_rows); scalar and frame fields go as samples.
+        as_rows = isinstance(samples, SampleSource) and not video and all(
+            f.label_type != "scalar" and not f.on_frames for f in request.label_schema)
+        source = iter(samples.label_rows([f.path for f in request.label_schema]) if as_rows else samples)
         sent: list[Future[list[tuple[Any, ...]]]] = []
         try:
             # One pause for the task's whole life in this process: what it builds is dropped before the
@@ -269,7 +275,8 @@ class CVATSession(BackendSession):
         )
 
     @staticmethod
-    def _read_upto(source: Iterator[Sample], read: list[Sample | None], ids: list[str], last: int) -> None:
+    def _read_upto(source: Iterator[Sample | SampleRows], read: list[Sample | SampleRows | None], ids: list[str],
+                   last: int) -> None:
         """Read samples from the store until sample ``last`` is in ``read`` (or the store has no more)."""
         for sample in itertools.islice(source, max(0, last + 1 - len(read))):
             read.append(sample)
@@ -314,7 +321,7 @@ class CVATSession(BackendSession):
         sent()
         return self._provenance(answer, objects, where, server)
 
-    def _objects(self, request: UploadRequest, samples: Sequence[Sample | None], first: int, last: int,
+    def _objects(self, request: UploadRequest, samples: Sequence[Sample | SampleRows | None], first: int, last: int,
                  meta: Mapping[str, Any], server: ServerLabels,
                  frame_refs: Sequence[FrameRef] = ()) -> dict[str, list[tuple[dict[str, Any], UploadedFrom]]]:
         """The CVAT objects of samples first..last, each with the (field, label id) it comes from.
@@ -327,6 +334,15 @@ class CVATSession(BackendSession):
         for index in range(first, last + 1):
             sample = samples[index]
             size = frames[index] if len(frames) > index else frames[0]
+            if isinstance(sample, SampleRows):
+                by_field: dict[str, list[LabelRow]] = {}
+                for row in sample.rows:
+                    by_field.setdefault(row.field, []).append(row)
+                for uploader in uploaders:
+                    source = uploader.field.path
+                    for obj in uploader.objects_of_rows(by_field.get(source, ()), index, size["width"], size["height"]):
+                        objects[obj.kind].append((obj.body, (source, obj.label_id)))
+                continue
             for uploader in uploaders:
                 source = uploader.field.path
                 if uploader.field.on_frames:

@@ -9,13 +9,15 @@ instance masks are resampled to their box's pixel size when they differ from it.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from annoflow.adapters.cvat_format import rle
 from annoflow.adapters.cvat_format.schema import LABEL_ID, SCALAR_VALUE, ServerLabels, attribute_value
+from annoflow.application.ports.label_store import LabelRow
 from annoflow.domain.label_schema import AttributeSpec, FieldSchema
 from annoflow.domain.labels import (
     Classification,
@@ -27,6 +29,10 @@ from annoflow.domain.labels import (
     Segmentation,
     labels_in,
 )
+
+
+_FROM_VALUES = frozenset({"detection", "classification"})  # what most labels are: converted without building them
+_NO_ATTRIBUTES: Mapping[str, Any] = MappingProxyType({})
 
 
 class CvatObject(NamedTuple):
@@ -72,32 +78,55 @@ class Uploader:
         _, specs = self._plans.get(cvat_label) or self._plan(cvat_label)
         return {spec_id for _, spec_id, spec in specs if not spec.mutable}
 
-    def _attributes(self, cvat_label: int, label: Label | None, scalar: Any = None) -> list[dict[str, str]]:
+    def _attributes(self, cvat_label: int, label_id: str | None, attributes: Mapping[str, Any],
+                    scalar: Any = None) -> list[dict[str, str]]:
         label_spec, specs = self._plans.get(cvat_label) or self._plan(cvat_label)
         values = []
-        if label is not None and label_spec is not None:
-            values.append({"spec_id": label_spec, "value": label.id})
+        if label_id is not None and label_spec is not None:
+            values.append({"spec_id": label_spec, "value": label_id})
         if not specs:
             return values
-        attributes = getattr(label, "attributes", None) or {}
         for name, spec_id, spec in specs:
-            value = scalar if name == SCALAR_VALUE and label is None else attributes.get(name)
+            value = scalar if name == SCALAR_VALUE and label_id is None else attributes.get(name)
             if value is not None:  # unset values are not sent
                 values.append({"spec_id": spec_id, "value": attribute_value(spec, value)})
         return values
 
-    def _common(self, label: Label, frame: int) -> dict[str, Any] | None:
-        cvat_label = self.labels.label_ids.get((self.field.path, getattr(label, "label", None)))
+    def _common(self, class_name: str | None, label_id: str, attributes: Mapping[str, Any],
+                frame: int) -> dict[str, Any] | None:
+        cvat_label = self.labels.label_ids.get((self.field.path, class_name))
         if cvat_label is None:
             return None
-        group = int(label.attributes.get(self.group.name) or 0) if self.group else 0
+        group = int(attributes.get(self.group.name) or 0) if self.group else 0
         return {"frame": frame, "label_id": cvat_label, "source": "manual",
-                "attributes": self._attributes(cvat_label, label), "group": group}
+                "attributes": self._attributes(cvat_label, label_id, attributes), "group": group}
 
-    def _shape(self, common: dict[str, Any], label: Label, kind: str, points: list[float]) -> dict[str, Any]:
-        occluded = bool(label.attributes.get(self.occluded.name)) if self.occluded else False
+    def _shape(self, common: dict[str, Any], attributes: Mapping[str, Any], kind: str,
+               points: list[float]) -> dict[str, Any]:
+        occluded = bool(attributes.get(self.occluded.name)) if self.occluded else False
         common.update(type=kind, points=points, occluded=occluded, outside=False, z_order=0, rotation=0.0)
         return common
+
+    def objects_of_rows(self, rows: Iterable[LabelRow], frame: int, width: int, height: int) -> Iterator[CvatObject]:
+        """The objects of one frame's labels read as rows (the same as `objects` gives for them):
+        boxes without a mask and classifications straight from their values, the rest (and rows
+        that carry their label already) as labels."""
+        for row in rows:
+            kind = row.kind
+            if kind not in _FROM_VALUES or row.mask is not None or row.built is not None:
+                yield from self.objects(row.label(), frame, width, height)
+                continue
+            values = row.values
+            attributes = values.get("attributes") or _NO_ATTRIBUTES
+            common = self._common(values.get("label"), row.label_id, attributes, frame)
+            if common is None:
+                continue  # a class outside the run's schema is not sent
+            if kind == "classification":
+                yield CvatObject("tags", common, row.label_id)
+                continue
+            x, y, w, h = values["bounding_box"]
+            points = [x * width, y * height, (x + w) * width, (y + h) * height]
+            yield CvatObject("shapes", self._shape(common, attributes, "rectangle", points), row.label_id)
 
     def objects(self, value: FieldValue, frame: int, width: int, height: int) -> Iterator[CvatObject]:
         if value is None:
@@ -109,7 +138,7 @@ class Uploader:
             if isinstance(label, Segmentation):
                 yield from self._segmentation(label, frame, width, height)
                 continue
-            common = self._common(label, frame)
+            common = self._common(getattr(label, "label", None), label.id, label.attributes, frame)
             if common is None:
                 continue  # a class outside the run's schema is not sent
             if isinstance(label, Classification):
@@ -121,23 +150,25 @@ class Uploader:
                 for part in label.points:
                     points = [c for x, y in part for c in (x * width, y * height)]
                     if len(part) >= (3 if kind == "polygon" else 2):
-                        yield CvatObject("shapes", self._shape(dict(common), label, kind, points), label.id)
+                        yield CvatObject("shapes", self._shape(dict(common), label.attributes, kind, points), label.id)
             elif isinstance(label, Keypoint):
                 points = [c for x, y in label.points if not math.isnan(x) for c in (x * width, y * height)]
                 if points:
-                    yield CvatObject("shapes", self._shape(common, label, "points", points), label.id)
+                    yield CvatObject("shapes", self._shape(common, label.attributes, "points", points), label.id)
 
     def _detection(self, common: dict[str, Any], label: Detection, width: int, height: int) -> Iterator[CvatObject]:
         x, y, w, h = label.bounding_box
-        if self.field.label_type == "instances" and label.mask is not None:
+        # an empty (0 x 0) mask has no pixel to send: its box is all there is
+        if self.field.label_type == "instances" and label.mask is not None and label.mask.size:
             left, top = int(round(x * width)), int(round(y * height))
             right = max(int(round((x + w) * width)) - 1, left)
             bottom = max(int(round((y + h) * height)) - 1, top)
             mask = _resize_nearest(label.mask, bottom - top + 1, right - left + 1)
-            yield CvatObject("shapes", self._shape(common, label, "mask", rle.encode(mask, left, top)), label.id)
+            yield CvatObject("shapes", self._shape(common, label.attributes, "mask", rle.encode(mask, left, top)),
+                            label.id)
             return
         points = [x * width, y * height, (x + w) * width, (y + h) * height]
-        yield CvatObject("shapes", self._shape(common, label, "rectangle", points), label.id)
+        yield CvatObject("shapes", self._shape(common, label.attributes, "rectangle", points), label.id)
 
     def _segmentation(self, label: Segmentation, frame: int, width: int, height: int) -> Iterator[CvatObject]:
         mask = _resize_nearest(label.mask, height, width)
@@ -151,7 +182,7 @@ class Uploader:
                 continue
             top, bottom, left, right = box
             body = {"frame": frame, "label_id": cvat_label, "source": "manual", "group": 0,
-                    "attributes": self._attributes(cvat_label, label)}
+                    "attributes": self._attributes(cvat_label, label.id, getattr(label, "attributes", None) or _NO_ATTRIBUTES)}
             shape = {**body, "type": "mask", "points": rle.encode(pixels[top:bottom + 1, left:right + 1], left, top),
                      "occluded": False, "outside": False, "z_order": 0, "rotation": 0.0}
             yield CvatObject("shapes", shape, label.id)
@@ -166,4 +197,4 @@ class Uploader:
         else:
             cvat_label = self.labels.label_ids[(self.field.path, self.field.path)]
             yield CvatObject("tags", {"frame": frame, "label_id": cvat_label, "source": "manual", "group": 0,
-                                      "attributes": self._attributes(cvat_label, None, value)}, None)
+                                      "attributes": self._attributes(cvat_label, None, _NO_ATTRIBUTES, value)}, None)

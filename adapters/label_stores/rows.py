@@ -8,80 +8,19 @@ custom attributes.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from types import MappingProxyType
+from collections.abc import Sequence
 from typing import Any
 
-import attrs
 import orjson
 
-from annoflow.domain.labels import (
-    Classification,
-    Detection,
-    Keypoint,
-    Label,
-    Polyline,
-    Segmentation,
-)
-from annoflow.domain.mask_codec import decode_mask, encode_mask
+from annoflow.domain.label_values import BUILDERS, LABEL_CLASSES, label_values
+from annoflow.domain.labels import Label
+from annoflow.domain.mask_codec import encode_mask
 
-LABEL_CLASSES: dict[str, type[Label]] = {
-    cls.kind: cls for cls in (Classification, Detection, Polyline, Keypoint, Segmentation)
-}
+__all__ = ["LABEL_CLASSES", "decode_json_rows", "label_row", "labels_from_rows", "scalar_from_json", "scalar_json"]
+
 _encode = json.JSONEncoder(separators=(",", ":"), allow_nan=True).encode
 _decode = json.JSONDecoder().decode
-
-
-def _tuples(value: Any) -> Any:
-    # The labels' sequences are homogeneous: a list of lists, or a list of numbers.
-    if type(value) is not list:
-        return value
-    if value and type(value[0]) is list:
-        return tuple(map(_tuples, value))
-    return tuple(value)
-
-
-def _default(field: attrs.Attribute) -> Any:
-    return field.default.factory() if isinstance(field.default, attrs.Factory) else field.default
-
-
-def _builder(label_class: type[Label]) -> Callable[[str, dict[str, Any], bytes | None], Label]:
-    """A function that rebuilds one label of this class from its id, decoded JSON and mask bytes.
-
-    Generated once per class so that the per-label work is one straight run of slot stores:
-    reading 200,000 labels one property at a time through a generic loop costs seconds.
-    """
-    fields = attrs.fields_dict(label_class)
-    lines = ["def build(label_id, values, mask):", "    label = new(cls)", "    put(label, 'id', label_id)"]
-    namespace: dict[str, Any] = {
-        "new": object.__new__, "put": object.__setattr__, "cls": label_class, "tuples": _tuples,
-        "frozen": MappingProxyType, "decode_mask": decode_mask, "_empty": {},
-    }
-    for name, field in fields.items():
-        if name == "id":
-            continue
-        if name == "mask":
-            lines.append("    array = None if mask is None else decode_mask(mask)")
-            lines.append("    if array is not None: array.setflags(write=False)")
-            lines.append("    put(label, 'mask', array)")
-        elif name == "attributes":
-            lines.append("    put(label, 'attributes', frozen(values.get('attributes', _empty)))")
-        else:
-            # A property left out of the row is unset (None); a row written before a property
-            # existed gets the property's default.
-            namespace[f"default_{name}"] = _default(field)
-            lines.append(f"    value = values.get({name!r}, default_{name})")
-            lines.append(f"    put(label, {name!r}, tuples(value) if type(value) is list else value)")
-    lines.append("    return label")
-    exec("\n".join(lines), namespace)  # noqa: S102 - the source is built from the label classes' own fields
-    return namespace["build"]
-
-
-_PLAIN = {kind: tuple(n for n in attrs.fields_dict(cls) if n not in ("id", "mask")) for kind, cls in LABEL_CLASSES.items()}
-_BUILDERS = {kind: _builder(cls) for kind, cls in LABEL_CLASSES.items()}
-_NONE_BY_DEFAULT = {
-    kind: frozenset(f.name for f in attrs.fields(cls) if f.default is None) for kind, cls in LABEL_CLASSES.items()
-}
 
 
 def label_row(label: Label) -> tuple[str, str, bytes | None, str | None]:
@@ -94,17 +33,7 @@ def label_row(label: Label) -> tuple[str, str, bytes | None, str | None]:
     # The encoder writes the labels' tuples as JSON lists; only the read-only attributes need a dict.
     # Unset (None) properties and empty attributes are left out, and read back as such: smaller
     # rows are faster to write and to decode.
-    unset_by_default = _NONE_BY_DEFAULT[label.kind]
-    data = {
-        name: value
-        for name in _PLAIN[label.kind]
-        if (value := getattr(label, name)) is not None or name not in unset_by_default
-    }
-    if "attributes" in data:
-        if data["attributes"]:
-            data["attributes"] = dict(data["attributes"])
-        else:
-            del data["attributes"]
+    data = label_values(label)
     mask = getattr(label, "mask", None)
     summary = None if label.kind == "segmentation" else _encode(
         [data.get("label"), data.get("attributes", {}), label.kind == "polyline" and not data.get("filled", False)])
@@ -116,18 +45,24 @@ def labels_from_rows(rows: Sequence[tuple[str, str, str, bytes | None]]) -> list
 
     Reading is the hot path of annotate() and of loads; the labels' converters and
     validators ran when they were written, so here the values only get their
-    immutable shapes back. All rows' JSON is decoded in one call: per-row calls
-    cost more than the decoding itself.
+    immutable shapes back.
     """
     if not rows:
         return []
-    joined = "[" + ",".join(row[2] for row in rows) + "]"
-    try:
-        decoded = orjson.loads(joined)  # several times faster; it refuses NaN, infinities and huge ints
-    except orjson.JSONDecodeError:
-        decoded = _decode(joined)
-    builders = _BUILDERS
+    decoded = decode_json_rows([row[2] for row in rows])
+    builders = BUILDERS
     return [builders[kind](label_id, values, mask) for (label_id, kind, _, mask), values in zip(rows, decoded)]
+
+
+def decode_json_rows(texts: Sequence[str]) -> list[Any]:
+    """Many rows' JSON decoded in one call: per-row calls cost more than the decoding itself."""
+    if not texts:
+        return []
+    joined = "[" + ",".join(texts) + "]"
+    try:
+        return orjson.loads(joined)  # several times faster; it refuses NaN, infinities and huge ints
+    except orjson.JSONDecodeError:
+        return _decode(joined)
 
 
 def scalar_json(value: Any) -> str:

@@ -12,8 +12,9 @@ import abc
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
+from annoflow.adapters.label_stores.rows import decode_json_rows
 from annoflow.adapters.label_stores.tables import observations, tally_rows
-from annoflow.application.ports.label_store import LabelStore
+from annoflow.application.ports.label_store import LabelRow, LabelStore, SampleRows
 from annoflow.domain.fields import FieldKind
 from annoflow.domain.samples import Sample
 from annoflow.domain.schema_observation import SchemaObservations
@@ -33,6 +34,11 @@ class SqlLabelStore(LabelStore):
         """These samples with the ``wanted`` field paths (all when None); UnknownSampleError for one not held."""
 
     @abc.abstractmethod
+    def _read_label_rows(self, ids: list[str], wanted: list[str]) -> list[Any]:
+        """These samples' label rows (sample id, path, frame, id, kind, data, mask) in these fields,
+        ordered by sample, path, frame and position; UnknownSampleError for a sample not held."""
+
+    @abc.abstractmethod
     def _observation_rows(self, ids: list[str], paths: list[str]) -> tuple[list[Any], list[Any]]:
         """(grouped, single) observation rows (see ``tables.tally_rows``); UnknownSampleError for a sample not held."""
 
@@ -45,6 +51,19 @@ class SqlLabelStore(LabelStore):
         schema = self._read_schema()
         for start in range(0, len(ids), CHUNK):
             yield from self._read_chunk(ids[start:start + CHUNK], wanted, schema)
+
+    def get_label_rows(self, ids: Sequence[str], fields: Collection[str]) -> Iterator[SampleRows]:
+        # The rows' JSON decoded in one call per chunk, and no label built: annotate() turns the
+        # common labels into the tool's objects straight from these values.
+        ids, wanted = list(ids), sorted(set(fields))
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start:start + CHUNK]
+            found = self._read_label_rows(chunk, wanted) if wanted else []
+            by_sample: dict[str, list[LabelRow]] = {sample_id: [] for sample_id in chunk}
+            for row, values in zip(found, decode_json_rows([row[5] for row in found])):
+                by_sample[row[0]].append(LabelRow(row[1], row[2], row[3], row[4], values, row[6]))
+            for sample_id in chunk:
+                yield SampleRows(sample_id, by_sample[sample_id])
 
     def observe(self, ids: Sequence[str], paths: Sequence[str]) -> SchemaObservations:
         """The labels' classes and attributes aggregated by the database: one row per distinct summary.

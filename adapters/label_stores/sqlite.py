@@ -188,6 +188,18 @@ class SqliteLabelStore(SqlLabelStore):
                 ).fetchall()
         return build_samples(ids, heads, values, label_rows, schema)
 
+    def _read_label_rows(self, ids: list[str], wanted: list[str]) -> list[Any]:
+        marks, path_marks = ",".join("?" * len(ids)), ",".join("?" * len(wanted))
+        with self._using():
+            known = {row[0] for row in self._db.execute(
+                f"SELECT id FROM samples WHERE dataset = ? AND id IN ({marks})", (self.name, *ids))}
+            missing = [i for i in ids if i not in known]
+            if missing:
+                raise UnknownSampleError(f"dataset {self.name!r} has no sample {missing[0]}")
+            return self._db.execute(
+                f"SELECT sample_id, path, frame, id, kind, data, mask FROM labels WHERE sample_id IN ({marks}) "
+                f"AND path IN ({path_marks}) ORDER BY sample_id, path, frame, position", (*ids, *wanted)).fetchall()
+
     def _observation_rows(self, ids: list[str], paths: list[str]) -> tuple[list[tuple], list[tuple]]:
         """(grouped, single) observation rows of these samples' labels in these fields (see tables.tally_rows)."""
         marks, path_marks = ",".join("?" * len(ids)), ",".join("?" * len(paths))

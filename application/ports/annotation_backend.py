@@ -10,11 +10,12 @@ uploads media and labels and returns the task's provenance (TaskCreated).
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
+from annoflow.application.ports.label_store import SampleRows
 from annoflow.application.progress import NO_PROGRESS, Progress
 from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.label_schema import LabelSchema
@@ -147,6 +148,30 @@ class ImportSelection:
     project_id: int | None = None
 
 
+class SampleReader(Protocol):
+    """What reads a task's samples: the label store, or a view's reader over it."""
+
+    def get_samples(self, ids: Sequence[str] | None = None, fields: Any = None) -> Iterator[Sample]: ...
+
+    def get_label_rows(self, ids: Sequence[str], fields: Any) -> Iterator[SampleRows]: ...
+
+
+@attrs.frozen(eq=False)
+class SampleSource:
+    """A task's samples as its reader gives them, read lazily: iterated as samples, or, for a
+    backend that converts labels straight from their values, as label rows (`label_rows`)."""
+
+    reader: SampleReader
+    ids: tuple[str, ...] = attrs.field(converter=tuple)
+    fields: tuple[str, ...] = attrs.field(converter=tuple)
+
+    def __iter__(self) -> Iterator[Sample]:
+        return self.reader.get_samples(self.ids, fields=self.fields)
+
+    def label_rows(self, fields: Sequence[str]) -> Iterator[SampleRows]:
+        return self.reader.get_label_rows(self.ids, fields)
+
+
 class TaskGoneError(AnnoflowError, LookupError):
     """The backend no longer has the task (deleted there): a load skips it."""
 
@@ -236,12 +261,14 @@ class BackendSession(abc.ABC):
 
     @abc.abstractmethod
     def fill_task(
-        self, request: UploadRequest, plan: TaskPlan, task_id: int, project: ProjectRef, samples: Iterable[Sample]
+        self, request: UploadRequest, plan: TaskPlan, task_id: int, project: ProjectRef,
+        samples: SampleSource | Iterable[Sample],
     ) -> TaskRecord:
         """Upload the task's media and labels; return what is needed to read it back.
 
         ``samples`` (the plan's, in its order) are read lazily from the label store: a backend
-        may start sending the media (``plan.media_paths``) before it consumes them.
+        may start sending the media (``plan.media_paths``) before it consumes them. A
+        `SampleSource` also gives them as label rows.
         """
 
     @abc.abstractmethod

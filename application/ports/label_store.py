@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from annoflow.domain.changes import LabelChange
 from annoflow.domain.errors import AnnoflowError
-from annoflow.domain.fields import FieldKind
+from annoflow.domain.fields import FRAMES_PREFIX, FieldKind
+from annoflow.domain.label_values import label_from_values, label_values
+from annoflow.domain.labels import Label, labels_in
 from annoflow.domain.samples import Sample
 from annoflow.domain.schema_observation import SchemaObservations, observe
 
@@ -27,6 +30,47 @@ class DuplicateSampleError(AnnoflowError, ValueError):
 
 class FieldSchemaError(AnnoflowError, ValueError):
     """A value does not fit the field's declared kind, or the field is not declared."""
+
+
+class LabelRow(NamedTuple):
+    """One stored label as its plain values (`domain.label_values`): what an upload turns into a
+    tool's objects without building the label first. ``frame`` is 0 for a sample field's label;
+    ``built`` is the label itself when the reader had it already."""
+
+    # A named tuple, not an attrs class: one is made per label read, 50,000 for a large task.
+    field: str
+    frame: int
+    label_id: str
+    kind: str
+    values: Mapping[str, Any]
+    mask: bytes | None = None  # as `domain.mask_codec` encodes it
+    built: Label | None = None
+
+    def label(self) -> Label:
+        if self.built is not None:
+            return self.built
+        return label_from_values(self.kind, self.label_id, self.values, self.mask)
+
+
+class SampleRows(NamedTuple):
+    """A sample's labels in the fields read, as rows in field, frame and list order."""
+
+    id: str
+    rows: list[LabelRow]
+
+
+def rows_of_sample(sample: Sample, fields: Collection[str]) -> SampleRows:
+    """The rows of a sample already built: its labels carried as they are."""
+    rows = []
+    for path in sorted(fields):
+        if path.startswith(FRAMES_PREFIX):
+            name = path[len(FRAMES_PREFIX):]
+            found = [(number, frame.get(name)) for number, frame in sorted(sample.frames.items())]
+        else:
+            found = [(0, sample.fields.get(path))]
+        rows += [LabelRow(path, number, label.id, label.kind, label_values(label), None, label)
+                 for number, value in found for label in labels_in(value)]
+    return SampleRows(sample.id, rows)
 
 
 class LabelStore(abc.ABC):
@@ -55,6 +99,13 @@ class LabelStore(abc.ABC):
         fields); the others are left out of the returned samples, so large
         datasets are read without loading labels nobody asked for.
         """
+
+    def get_label_rows(self, ids: Sequence[str], fields: Collection[str]) -> Iterator[SampleRows]:
+        """Each sample's labels in these label fields as rows, in the order of ``ids`` (scalar
+        values are not rows). This default reads the samples; a store that keeps labels as
+        values gives its rows without building a label."""
+        for sample in self.get_samples(ids, fields=fields):
+            yield rows_of_sample(sample, fields)
 
     @abc.abstractmethod
     def field_schema(self) -> Mapping[str, FieldKind]:

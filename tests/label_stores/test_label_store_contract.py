@@ -211,3 +211,41 @@ def test_projection_of_single_labels_and_unknown_fields(make_store):
     store.add_samples([a])
     got = next(store.get_samples(fields=["weather", "no_such_field"]))
     assert got.fields == {"weather": weather}
+
+
+def test_label_rows_give_each_sample_s_labels_as_its_samples_hold_them(make_store):
+    from annoflow.application.ports.label_store import rows_of_sample
+    from annoflow.domain.labels import Keypoint, Keypoints, Polyline, Polylines
+
+    store = make_store()
+    mask = np.zeros((4, 6), dtype=bool)
+    mask[1:3, 2:5] = True
+    a = image(gt=Detections([det(attributes={"iscrowd": 0, "note": "x"}), det("dog", mask=mask, confidence=0.5)]),
+              weather=Classification(label="sunny"), n=3,
+              lines=Polylines([Polyline(label="road", points=(((0.1, 0.2), (0.3, 0.4)),), filled=True)]),
+              points=Keypoints([Keypoint(label="face", points=((0.1, 0.2), (float("nan"), float("nan"))))]))
+    b, c = image(gt=Detections([])), image()
+    store.add_samples([a, b, c])
+    fields = ("gt", "weather", "lines", "points", "n")
+    read = list(store.get_label_rows([c.id, a.id, b.id], fields))
+    assert [rows.id for rows in read] == [c.id, a.id, b.id]
+    expected = {s.id: rows_of_sample(s, fields) for s in store.get_samples([a.id, b.id, c.id], fields=fields)}
+    for rows in read:
+        assert [(r.field, r.frame, r.label_id, r.kind) for r in rows.rows] == [
+            (r.field, r.frame, r.label_id, r.kind) for r in expected[rows.id].rows]
+        assert [r.label() for r in rows.rows] == [r.label() for r in expected[rows.id].rows]
+        # the values as JSON gives them (lists for tuples): the same numbers and names
+        assert [repr(_as_tuples(dict(r.values))) for r in rows.rows] == [
+            repr(_as_tuples(dict(r.values))) for r in expected[rows.id].rows]
+    assert [r.label() for r in read[1].rows if r.field == "gt"] == list(a.get("gt").detections)
+    assert list(store.get_label_rows([a.id], ())) == [(a.id, [])]
+    with pytest.raises(UnknownSampleError):
+        list(store.get_label_rows(["0" * 24], fields))
+
+
+def _as_tuples(value):
+    if isinstance(value, (list, tuple)):
+        return tuple(map(_as_tuples, value))
+    if isinstance(value, dict):
+        return {k: _as_tuples(v) for k, v in value.items()}
+    return value
