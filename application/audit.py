@@ -19,6 +19,7 @@ import attrs
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.annotation_run import AnnotationRun
 from annoflow.domain.run_records import TaskSummary
+from annoflow.domain.task_ledger import merged_in
 
 
 @attrs.frozen
@@ -124,7 +125,8 @@ def audit_entries(events: Iterable[Any]) -> list[AuditEntry]:
                 tally.counts.update({"added": event.added, "edited": event.edited, "deleted": event.deleted,
                                      "rejected": event.rejected})
         elif name == "LabelMerged" and hasattr(event, "task_id"):  # in the run's own events: an older run
-            loads[load_id].counts[event.change.action.value] += 1
+            for change in merged_in(event):
+                loads[load_id].counts[change.action.value] += 1
         elif name == "Rejected" and hasattr(event, "task_id"):
             loads[load_id].counts["rejected"] += 1
         elif name in ("LabelMerged", "Rejected"):
@@ -178,10 +180,10 @@ def change_lines(events: Iterable[Any], only_load: str | None = None) -> Iterato
             continue
         where = f"load {event.load_id}, task {getattr(event, 'task_id', task_id)}"
         if name == "LabelMerged":
-            change = event.change
-            frame = f", frame {change.frame}" if change.frame is not None else ""
-            yield (f"{where}: {change.action.value} {_label_text(change)} in {change.field!r} "
-                   f"of sample {change.sample_id}{frame}")
+            for change in merged_in(event):
+                frame = f", frame {change.frame}" if change.frame is not None else ""
+                yield (f"{where}: {change.action.value} {_label_text(change)} in {change.field!r} "
+                       f"of sample {change.sample_id}{frame}")
         else:
             refused = event.rejection
             sample = f"sample {refused.sample_id}" if refused.sample_id is not None else "no sample"

@@ -20,6 +20,7 @@ from annoflow.domain.run_records import (
     CvatObjectType,
     MergeAction,
     MergedChange,
+    MergedChanges,
     Rejection,
     TaskRecord,
     UploadedObjects,
@@ -66,8 +67,9 @@ class TaskLedger(Aggregate):
         if load_id == self.last_load_id:
             raise LedgerError(f"load {load_id} already recorded task {self.task_id}")
         self._imported(load_id=load_id)
-        for change in changes:
-            self._label_merged(load_id=load_id, change=change)
+        batch = MergedChanges(changes)
+        if batch.items:
+            self._label_merged(load_id=load_id, changes=batch)
         for rejection in rejections:
             self._rejected(load_id=load_id, rejection=rejection)
 
@@ -77,9 +79,12 @@ class TaskLedger(Aggregate):
         self.last_changes = []
 
     @event("LabelMerged")
-    def _label_merged(self, load_id: str, change: MergedChange) -> None:
-        self.last_changes.append(change)
-        self._track(change)
+    def _label_merged(self, load_id: str, change: MergedChange | None = None,
+                      changes: MergedChanges | None = None) -> None:
+        # a load's changes of the task in one event; ledgers written before batches hold one change each
+        for item in ((change,) if change is not None else ()) + (changes.items if changes is not None else ()):
+            self.last_changes.append(item)
+            self._track(item)
 
     @event("Rejected")
     def _rejected(self, load_id: str, rejection: Rejection) -> None:
@@ -121,3 +126,11 @@ class TaskLedger(Aggregate):
         columns = UploadedObjects(*(zip(*rows) if rows else ((),) * 6))
         return TaskRecord(self._record.task_id, self._record.project_id, self._record.job_ids, self._record.frames,
                           columns, self._record.labels, self._record.attributes)
+
+
+def merged_in(event: object) -> tuple[MergedChange, ...]:
+    """The changes a LabelMerged event carries: a batch, or one change in ledgers and runs recorded
+    before batches."""
+    change = getattr(event, "change", None)
+    changes = getattr(event, "changes", None)
+    return ((change,) if change is not None else ()) + (changes.items if changes is not None else ())

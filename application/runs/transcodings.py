@@ -23,8 +23,9 @@ import attrs
 import numpy as np
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
+from annoflow.domain.label_values import label_from_values, label_values
 from annoflow.domain.mask_codec import decode_mask, encode_mask
-from annoflow.domain.run_records import FrameRef, TaskRecord, UploadedObjects
+from annoflow.domain.run_records import FrameRef, MergeAction, MergedChange, MergedChanges, TaskRecord, UploadedObjects
 
 
 class NDArrayTranscoding(Transcoding):
@@ -169,6 +170,72 @@ class TaskRecordTranscoding(AttrsTranscoding):
         return super().decode(data)
 
 
+def _plain(value: Any) -> Any:
+    """A label's values with JSON's own types: lists for tuples (a tuple would travel tagged)."""
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+class MergedChangesTranscoding(Transcoding):
+    """A load's changes of a task as columns: about 190 bytes a changed box, where an event per
+    change cost some 870.
+
+    Actions go out as one character each, sample ids run together (24 characters each), fields
+    as indexes into their names, each label as its kind, plain values (`domain.label_values`) and
+    mask bytes; columns that are all None (frames of an image task, scalar values, remote ids of
+    deletions, destination fields) as None.
+    """
+
+    type = MergedChanges
+    name = "MergedChanges"
+    _ACTIONS = {MergeAction.ADDED: "a", MergeAction.EDITED: "e", MergeAction.DELETED: "d"}
+    _ACTION_OF = {v: k for k, v in _ACTIONS.items()}
+
+    @staticmethod
+    def _column(values: list[Any]) -> list[Any] | None:
+        return None if all(v is None for v in values) else values
+
+    def encode(self, obj: MergedChanges) -> dict[str, Any]:
+        items = obj.items
+        names = list(dict.fromkeys([c.field for c in items] + [c.source_field for c in items if c.source_field]))
+        index = {name: i for i, name in enumerate(names)}
+        labels = [None if c.label is None else [
+            c.label.kind, _plain(label_values(c.label)),
+            None if getattr(c.label, "mask", None) is None else base64.b64encode(encode_mask(c.label.mask)).decode("ascii"),
+        ] for c in items]
+        return {
+            "actions": "".join(self._ACTIONS[c.action] for c in items),
+            "samples": "".join(c.sample_id for c in items),
+            "names": names,
+            "fields": [index[c.field] for c in items],
+            "label_ids": self._column([c.label_id for c in items]),
+            "frames": self._column([c.frame for c in items]),
+            "labels": self._column(labels),
+            "remote_ids": self._column([c.cvat_id for c in items]),
+            "values": self._column([c.value for c in items]),
+            "sources": self._column([None if c.source_field is None else index[c.source_field] for c in items]),
+        }
+
+    def decode(self, data: dict[str, Any]) -> MergedChanges:
+        count, names, samples = len(data["actions"]), data["names"], data["samples"]
+
+        def column(name: str) -> list[Any]:
+            return data[name] if data[name] is not None else [None] * count
+
+        items = []
+        for action, k, field, label_id, frame, label, remote_id, value, source in zip(
+                data["actions"], range(count), data["fields"], column("label_ids"), column("frames"),
+                column("labels"), column("remote_ids"), column("values"), column("sources")):
+            built = None if label is None else label_from_values(
+                label[0], label_id, label[1], None if label[2] is None else base64.b64decode(label[2]))
+            items.append(MergedChange(self._ACTION_OF[action], samples[k * 24:(k + 1) * 24], names[field], label_id,
+                                      frame, built, remote_id, value, None if source is None else names[source]))
+        return MergedChanges(items)
+
+
 def register_value_objects(transcoder: JSONTranscoder, classes: Iterable[type]) -> None:
     """Register a shallow transcoding for each attrs class, under a stable name.
 
@@ -177,5 +244,6 @@ def register_value_objects(transcoder: JSONTranscoder, classes: Iterable[type]) 
     """
     transcoder.register(NDArrayTranscoding())
     transcoder.register(MappingTranscoding())
+    special = {TaskRecord: TaskRecordTranscoding, MergedChanges: MergedChangesTranscoding}
     for cls in classes:
-        transcoder.register(TaskRecordTranscoding() if cls is TaskRecord else AttrsTranscoding(cls, cls.__qualname__))
+        transcoder.register(special[cls]() if cls in special else AttrsTranscoding(cls, cls.__qualname__))

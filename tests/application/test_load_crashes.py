@@ -23,6 +23,7 @@ import attrs
 import numpy as np
 import pytest
 
+from annoflow.domain.task_ledger import merged_in
 from annoflow.adapters.label_stores import InMemoryLabelStore
 from annoflow.application.audit import run_history
 from annoflow.application.dataset import Dataset
@@ -178,9 +179,9 @@ def _merged(events: Sequence[Any]) -> Counter:
         if type(e).__name__ == "ShapesImported":
             task_id = e.task_id
         if type(e).__name__ == "LabelMerged":
-            c = e.change
-            label_id = c.label_id if c.action.value != "added" else NEW
-            out[(task_id, c.action.value, c.sample_id, c.field, label_id)] += 1
+            for c in merged_in(e):
+                label_id = c.label_id if c.action.value != "added" else NEW
+                out[(task_id, c.action.value, c.sample_id, c.field, label_id)] += 1
     return out
 
 

@@ -18,6 +18,7 @@ import sys
 
 from pytest_bdd import given, parsers, then, when
 
+from annoflow.domain.task_ledger import merged_in
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
 from annoflow.application.audit import run_history
 from annoflow.domain.changes import PutLabel
@@ -326,8 +327,8 @@ def events_match_dataset(world):
     last = {}
     for event in events(world):
         if type(event).__name__ == "LabelMerged":
-            change = event.change
-            last[(change.sample_id, change.field, change.label_id)] = change
+            for change in merged_in(event):
+                last[(change.sample_id, change.field, change.label_id)] = change
     assert last, "the run recorded no change"
     for (sample_id, field, label_id), change in last.items():
         held = now(world, field, sample_id)

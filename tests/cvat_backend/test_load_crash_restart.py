@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from annoflow.domain.task_ledger import merged_in
 from annoflow.adapters.cvat import RetryPolicy
 from annoflow.adapters.cvat_backend import CVATBackend
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
@@ -102,9 +103,9 @@ def merged(dataset: Dataset) -> Counter:
         if type(e).__name__ == "ShapesImported":
             task_id = e.task_id
         if type(e).__name__ == "LabelMerged":
-            c = e.change
-            out[(run.plan_of_task[task_id], c.action.value, c.sample_id, c.field,
-                 NEW if c.action.value == "added" else c.label_id)] += 1
+            for c in merged_in(e):
+                out[(run.plan_of_task[task_id], c.action.value, c.sample_id, c.field,
+                     NEW if c.action.value == "added" else c.label_id)] += 1
     return out
 
 

@@ -25,7 +25,10 @@ from tests.cvat_format.test_round_trip import CLASSES, _server
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NAMES = ["iscrowd", "note", "score", "occluded", "group_id"]
 values = st.none() | st.booleans() | st.integers(-5, 5) | st.floats(-10, 10, allow_nan=False) | st.text("ab1 ", max_size=4)
-attributes = st.dictionaries(st.sampled_from(NAMES + ["other"]), values, max_size=4)
+# a group id is a number (the group_id attribute of FiftyOne's guide, "Annotating groups")
+attributes = st.builds(lambda a, group: {**a, **({} if group is None else {"group_id": group})},
+                       st.dictionaries(st.sampled_from([n for n in NAMES if n != "group_id"] + ["other"]), values, max_size=4),
+                       st.none() | st.integers(0, 5))
 classes = st.sampled_from([*CLASSES, "not in the schema"])
 boxes = st.builds(lambda d, c, a, masked: d.replace(label=c, attributes={k: v for k, v in a.items() if v is not None},
                                                     mask=d.mask if masked else None),

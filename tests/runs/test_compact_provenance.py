@@ -49,3 +49,40 @@ def test_records_stored_as_plain_columns_still_decode():
                                     "sample_id": list(up.sample_ids), "cvat_type": list(up.cvat_types),
                                     "cvat_id": list(up.cvat_ids), "frame": list(up.frames)}}
     assert _transcoder().decode(json.dumps(stored).encode()) == record
+
+
+def test_a_load_s_changes_of_a_task_travel_as_columns_and_come_back_equal():
+    import math
+
+    import numpy as np
+
+    from annoflow.domain.labels import Classification, Detection, Keypoint, Polyline, Segmentation
+    from annoflow.domain.run_records import MergedChange, MergedChanges
+
+    mask = np.zeros((5, 7), dtype=bool)
+    mask[1:4, 2:6] = True
+    box = Detection(label="cat", bounding_box=(0.123456789, 0.2, 0.3, 0.4), confidence=0.9, index=3,
+                    attributes={"iscrowd": 1, "note": "x", "score": math.inf})
+    sample, other = new_id(), new_id()
+    changes = MergedChanges([
+        MergedChange("edited", sample, "gt", box.id, label=box, cvat_id=101),
+        MergedChange("added", sample, "gt", (m := Detection(label="dog", bounding_box=(0, 0, 1, 1), mask=mask)).id,
+                     label=m, cvat_id=102, source_field="ground_truth"),
+        MergedChange("deleted", other, "gt", new_id()),
+        MergedChange("added", other, "frames.kp", (k := Keypoint(label="face", points=((0.1, 0.2), (math.nan, math.nan)))).id,
+                     frame=4, label=k, cvat_id=7),
+        MergedChange("added", other, "lines", (p := Polyline(label="road", points=(((0.1, 0.2), (0.3, 0.4)),))).id,
+                     label=p, cvat_id=8),
+        MergedChange("edited", other, "weather", (c := Classification(label="sunny")).id, label=c, cvat_id=9),
+        MergedChange("added", other, "seg", (s := Segmentation(mask=np.arange(12, dtype=np.uint8).reshape(3, 4))).id,
+                     label=s),
+        MergedChange("edited", sample, "count", None, value=5),
+        MergedChange("deleted", sample, "note", None),
+    ])
+    encoded = _transcoder().encode(changes)
+    assert _transcoder().decode(encoded) == changes
+    boxes = MergedChanges([MergedChange("edited", new_id(), "ground_truth", (d := Detection(
+        label="cat", bounding_box=(0.1234567, 0.2345678, 0.31, 0.42), attributes={"iscrowd": 0})).id, label=d,
+        cvat_id=1000 + i) for i in range(1000)])
+    per_change = len(_transcoder().encode(boxes)) / 1000
+    assert per_change <= 200, per_change  # an event per change cost about 870 bytes stored

@@ -18,6 +18,7 @@ from annoflow.adapters.cvat import RetryPolicy
 from annoflow.adapters.cvat_backend import CVATBackend
 from annoflow.adapters.cvat_sim.server import CvatSimulator
 from annoflow.adapters.label_stores.sqlite import SqliteLabelStore
+from annoflow.domain.task_ledger import merged_in
 from annoflow.application.audit import run_history
 from annoflow.application.dataset import Dataset
 from annoflow.application.runs.registry import RunRegistry
@@ -67,5 +68,7 @@ def test_an_old_run_is_listed_audited_and_loaded_exactly_once(legacy):
     again = open_dataset()  # a new process: the ledger made from the old events was saved
     again.load_annotations("legacy", unexpected="keep", **login)
     assert again.last_load.summary.unchanged_tasks == 1 and _boxes(again) == after
-    events = [type(e).__name__ for e in again.registry.ledger_history(run, expected["task_id"])]
-    assert events == ["Opened", "Imported", "LabelMerged", "LabelMerged"]
+    ledger_events = list(again.registry.ledger_history(run, expected["task_id"]))
+    assert [type(e).__name__ for e in ledger_events] == ["Opened", "Imported", "LabelMerged"]
+    # the load's changes of the task in one event: the two edits
+    assert [c.action.value for c in merged_in(ledger_events[-1])] == ["edited", "edited"]
