@@ -8,6 +8,7 @@ import pytest
 
 from annoflow.adapters.cvat import RetryPolicy
 from annoflow.adapters.cvat_backend import CVATBackend
+from annoflow.adapters.cvat_format.interpolation import interpolate
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
 from annoflow.adapters.label_stores import InMemoryLabelStore
 from annoflow.adapters.quickstart import generate_quickstart_video
@@ -15,7 +16,7 @@ from annoflow.application.dataset import Dataset
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.changes import SetValue
 from annoflow.domain.label_schema import LabelSchemaError
-from annoflow.domain.labels import Detections
+from annoflow.domain.labels import Detections, Keypoint, Keypoints, Polyline, Polylines
 from annoflow.domain.task_plan import TaskPlanError
 from tests.cvat_backend.conftest import PASSWORD, USER
 
@@ -291,4 +292,58 @@ def test_a_frame_classification_field_goes_up_and_back_as_tags_per_frame(videos,
     assert frames[4]["light"].label == "night"
     assert [n for n, f in frames.items() if "light" in f] == [4]
     videos.load_annotations("light", **login)
+    assert videos.last_load.summary.unchanged_tasks == 1
+
+
+@pytest.mark.parametrize("kind", ["polygons", "keypoints"])
+def test_a_polygon_or_keypoints_track_comes_back_interpolated_as_cvat_does(videos, login, cvat_sim, kind):
+    view = videos.take(1, seed=1)
+    sample = view.first()
+    keyframes = {1, 4, 8}
+
+    def label(number):
+        x = 2.0 * number
+        points = [(x / 64, 4 / 48), ((x + 10) / 64, 4 / 48), ((x + 10) / 64, 14 / 48), (x / 64, 14 / 48)]
+        common = dict(label="road", index=1, keyframe=number in keyframes)
+        if kind == "polygons":
+            return Polylines([Polyline(points=[points], closed=True, filled=True, **common)])
+        return Keypoints([Keypoint(points=points, **common)])
+
+    field = f"frames.{kind}"
+    videos.store.apply([SetValue(sample.id, field, label(number), number) for number in sample.frames])
+    before = {n: f[kind] for n, f in view.first().frames.items()}
+    results = view.annotate(kind, label_field=field, label_type=kind, classes=["road"], attributes=False, **login)
+    (task_id,) = results.task_ids
+    new_points = [30.0, 20.0, 40.0, 20.0, 44.0, 30.0, 35.0, 38.0, 28.0, 30.0]  # five points where there were four
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        (track,) = annotator.annotations(task_id)["tracks"]
+        assert [s["frame"] for s in track["shapes"]] == [0, 3, 7]
+        first = next(s for s in track["shapes"] if s["frame"] == 0)["points"]
+        last = next(s for s in track["shapes"] if s["frame"] == 7)["points"]
+        annotator.move_keyframe(task_id, track["id"], 3, new_points)
+    videos.load_annotations(kind, **login)
+    after = {n: f[kind] for n, f in view.first().frames.items()}
+    shape_type = "polygon" if kind == "polygons" else "points"
+
+    def expected(points0, points1, frame0, frame1, frame):
+        (got,) = [p for f, p, _ in interpolate({"type": shape_type, "frame": frame0, "points": points0},
+                                               {"type": shape_type, "frame": frame1, "points": points1}) if f == frame]
+        return [(x / 64, y / 48) for x, y in zip(got[0::2], got[1::2])]
+
+    def points_of(value):
+        (one,) = value.polylines if kind == "polygons" else value.keypoints
+        return list(one.points[0]) if kind == "polygons" else list(one.points), one
+
+    for number in (2, 3, 5, 6, 7):  # task frames 1, 2 (between 0 and 3) and 4..6 (between 3 and 7)
+        points, one = points_of(after[number])
+        task_frame = number - 1
+        if task_frame < 3:
+            assert points == expected(first, new_points, 0, 3, task_frame)
+        else:
+            assert points == expected(new_points, last, 3, 7, task_frame)
+        assert one.keyframe is False and one.id == points_of(before[number])[1].id and one.index == 1
+    points, one = points_of(after[4])
+    assert points == [(x / 64, y / 48) for x, y in zip(new_points[0::2], new_points[1::2])] and one.keyframe is True
+    assert after[1] == before[1] and after[8] == before[8]
+    videos.load_annotations(kind, **login)
     assert videos.last_load.summary.unchanged_tasks == 1
