@@ -10,7 +10,7 @@ only for a label of the imported label's own sample and field, and a label whose
 backend could not read is kept as it is.
 
 Restrictions are enforced here: ``allow_additions``, ``allow_deletions``,
-``allow_label_edits``, ``allow_spatial_edits`` and read-only attributes. A
+``allow_label_edits``, ``allow_index_edits``, ``allow_spatial_edits`` and read-only attributes. A
 refused edit becomes a `Rejection` and never reaches the label store; the
 rest of the label's edit still applies. Attributes that were not sent to CVAT
 are kept on merged labels.
@@ -21,7 +21,16 @@ there was none is an addition, a cleared one a deletion, a changed one an edit
 converted to the field's kind first; a value that does not convert, or several
 different values for one sample, are refused and the field keeps its value.
 A video frame field's label is on a frame of its sample: it is matched only on its own
-sample and frame, and changes carry the frame number. Scalar frame fields are not merged yet.
+sample and frame, and changes carry the frame number.
+
+Tracks (labels sharing an ``index`` through a video): a label read back from a track carries the
+index the backend gave the track (`domain.track_indexes`); one that differs from the original's
+is an index edit (``allow_index_edits``: a track merged into another, or the later part of a split
+one). A track label without provenance (an interpolated frame of a track the tool re-created)
+takes the label of the same sample, frame and index that nothing else claimed, as FiftyOne does.
+``keyframe`` follows the tool on a label whose edit applies in some part (None counts as no
+keyframe), and is left alone on a label otherwise unchanged (the tool makes a segment's first
+frame a keyframe), so an untouched upload loads as no change.
 """
 
 from __future__ import annotations
@@ -151,6 +160,14 @@ def _merge_one(field: FieldSchema, original: Label, imported: Label, sample_id: 
                 changes["confidence"] = None  # one confidence per point: CVAT changed the count, so none fits
         else:
             refuse("allow_spatial_edits", "move or reshape the label")
+    new_index = getattr(imported, "index", None)
+    if new_index is not None and new_index != getattr(original, "index", None):
+        if field.allow_index_edits:
+            changes["index"] = new_index
+        else:
+            before = getattr(original, "index", None)
+            refuse("allow_index_edits", f"move it from track {before} to track {new_index}" if before is not None
+                   else f"make it part of track {new_index}")
     if hasattr(original, "attributes"):
         attributes = dict(original.attributes)
         sent = {a.name: a for a in field.attributes_for(getattr(original, "label", ""))}
@@ -164,6 +181,9 @@ def _merge_one(field: FieldSchema, original: Label, imported: Label, sample_id: 
                 attributes[name] = after
         if attributes != dict(original.attributes):
             changes["attributes"] = attributes
+    keyframe = getattr(imported, "keyframe", None)
+    if changes and keyframe is not None and keyframe != bool(getattr(original, "keyframe", None)):
+        changes["keyframe"] = keyframe  # follows the tool on a label an annotator changed (None is no keyframe)
     return original.replace(**changes) if changes else original
 
 
@@ -308,6 +328,7 @@ def merge_task(
         }
         claimed: set[str] = set()
         source = field.path if target != field.path else None
+        resolved: list[tuple[ImportedLabel, str | None, int | None, str | None]] = []
         for item in (i for i in imported if i.field == field.path):
             place = (item.sample_id, item.frame)
             label_id = item.label_id if _owned(uploaded_ids, field.path, item.label_id, *place) else None
@@ -325,15 +346,37 @@ def merge_task(
                 label_id = derived  # a label an earlier load made from this very object, on this sample
             if label_id in claimed:
                 label_id = None  # provenance duplicated in CVAT: the first claimant keeps it
+            if label_id is not None:
+                claimed.add(label_id)
+            resolved.append((item, label_id, cvat_id, derived))
+        # a track's label with no provenance continues the unclaimed label of its sample, frame and index
+        on_track = {(sample_id, frame, label.index): label_id for label_id, (sample_id, frame, label) in originals.items()
+                    if getattr(label, "index", None) is not None and label_id not in claimed
+                    and (field.path, label_id) in uploaded_ids}
+        # with allow_index_edits=False a track keeps the index its matched labels had, so its other labels look there
+        held_index: dict[int, int] = {}
+        if not field.allow_index_edits:
+            for item, label_id, cvat_id, _ in resolved:
+                index = getattr(originals[label_id][2], "index", None) if label_id in originals else None
+                if cvat_id is not None and index is not None:
+                    held_index.setdefault(cvat_id, index)
+        for position, (item, label_id, cvat_id, derived) in enumerate(resolved):
+            index = getattr(item.label, "index", None)
+            if label_id is None and index is not None and item.frame is not None:
+                continued = on_track.pop((item.sample_id, item.frame, index), None)
+                if continued is None and cvat_id in held_index:
+                    continued = on_track.pop((item.sample_id, item.frame, held_index[cvat_id]), None)
+                if continued is not None:
+                    claimed.add(continued)
+                    resolved[position] = (item, continued, cvat_id, derived)
+        for item, label_id, cvat_id, derived in resolved:
             if label_id is not None and label_id not in originals and target != field.path \
                     and uploaded_ids[(field.path, label_id)][0] == item.sample_id:
                 # an earlier load put this object's label into the destination field: write it again
-                claimed.add(label_id)
                 changes.append(MergedChange(MergeAction.ADDED, item.sample_id, target, label_id, item.frame,
                                             label=item.label.replace(id=label_id), cvat_id=cvat_id, source_field=source))
                 continue
             if label_id is not None and label_id in originals:
-                claimed.add(label_id)
                 sample_id, frame, original = originals[label_id]
                 # The very label uploaded, returned unchanged (the backend said so): nothing to compare.
                 unchanged = item.label is original

@@ -137,6 +137,17 @@ def expand_track(track: Mapping[str, Any], task_frames: int, label_specs: set[in
     return [shape for shape in out if track["frame"] <= shape["frame"] < task_frames]
 
 
+def outside_ends(tracks: Iterable[Mapping[str, Any]]) -> list[tuple[int, int, list[float]]]:
+    """(track id, task frame, points) of each outside shape that closes a visible one: the frames before it
+    are interpolated towards its points."""
+    ends = []
+    for track in tracks:
+        shapes = sorted(track["shapes"], key=lambda s: s["frame"])
+        ends += [(track["id"], shape["frame"], shape["points"]) for before, shape in zip(shapes, shapes[1:])
+                 if shape.get("outside", False) and not before.get("outside", False)]
+    return ends
+
+
 def expand_tracks(tracks: Iterable[Mapping[str, Any]], task_frames: int, label_specs: set[int],
                   index_of: Callable[[int], int]) -> tuple[list[dict[str, Any]], list[Refused]]:
     """Every checked track's shapes per frame; a track with a shape that cannot be read is refused whole."""

@@ -247,19 +247,83 @@ def test_a_sample_field_shape_on_any_frame_of_a_video_loads_onto_the_video(video
     assert videos.last_load.summary.unchanged_tasks == 1
 
 
-def test_a_track_split_in_cvat_loads_with_its_labels_kept(videos, login, cvat_sim):
+def _rejected(dataset, key):
+    return [e.rejection for e in dataset.registry.iter_history(dataset.registry.get_run(dataset.name, key).id, details=True)
+            if type(e).__name__ == "Rejected"]
+
+
+@pytest.mark.parametrize("keyframes", [None, {1, 3, 6, 8}])
+@pytest.mark.parametrize("index_edits", [True, False])
+def test_a_track_split_in_cvat_becomes_a_new_track_from_the_cut(videos, login, cvat_sim, keyframes, index_edits):
+    """CVAT re-creates both parts (new ids); its label_ids survive on keyframes only. The later part is a new
+    object: its labels take a new index (FiftyOne's rule), or keep theirs when index edits are not allowed.
+    Interpolated frames of the later part lose their provenance ("CVAT limitations"): they are replaced."""
     view = videos.take(1, seed=1)
+    if keyframes:
+        _set_frames(videos, view.first(), lambda n, l: attrs.evolve(l, keyframe=n in keyframes))
     before = _tracks(view.first())
-    results = view.annotate("split", label_field="frames.detections", attributes=False, **login)
+    results = view.annotate("split", label_field="frames.detections", attributes=False,
+                            allow_index_edits=index_edits, **login)
     (task_id,) = results.task_ids
     with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
         track = min(annotator.annotations(task_id)["tracks"], key=lambda t: t["id"])
-        annotator.split_track(task_id, track["id"], 4)
+        index = next(i for i, frames in before.items()
+                     if frames[1].bounding_box[0] * 64 == pytest.approx(track["shapes"][0]["points"][0]))
+        annotator.split_track(task_id, track["id"], 5)  # task frame 5: video frame 6, a keyframe either way
     videos.load_annotations("split", **login)
+    after = _tracks(view.first())
+    other = next(i for i in before if i != index)
+    assert after[other] == before[other]
+    cut = range(6, FRAMES + 1)
+    interpolated_after_cut = [n for n in cut if keyframes and n not in keyframes]  # frame 7: no provenance left
     summary = videos.last_load.summary
-    # every frame was a keyframe carrying its label's id: both parts' labels are found by it
-    assert (summary.added, summary.edited, summary.deleted) == (0, 0, 0)
-    assert _tracks(view.first()) == before
+    if index_edits:
+        assert set(after) == {index, other, 3}  # the video held indexes 1 and 2
+        assert after[index] == {n: before[index][n] for n in range(1, 6)}
+        assert sorted(after[3]) == list(cut)
+        for n in cut:
+            if n in interpolated_after_cut:
+                assert after[3][n].id != before[index][n].id
+            else:
+                assert after[3][n] == attrs.evolve(before[index][n], index=3, keyframe=True)
+        assert (summary.added, summary.edited, summary.deleted) == (
+            len(interpolated_after_cut), len(cut) - len(interpolated_after_cut), len(interpolated_after_cut))
+        assert _rejected(videos, "split") == []
+    else:
+        assert after == before
+        assert (summary.added, summary.edited, summary.deleted) == (0, 0, 0)
+        assert sorted((r.rule, r.frame) for r in _rejected(videos, "split")) == [("allow_index_edits", n) for n in cut]
+    videos.load_annotations("split", **login)
+    assert videos.last_load.summary.unchanged_tasks == 1 and _tracks(view.first()) == after
+
+
+@pytest.mark.parametrize("index_edits", [True, False])
+def test_tracks_merged_in_cvat_take_the_smaller_index(videos, login, cvat_sim, index_edits):
+    view = videos.take(1, seed=1)
+    sample = view.first()
+    # index 1 is seen on frames 1-4 only, index 2 on frames 5-8: the annotator joins them into one object
+    _set_frames(videos, sample, lambda n, l: l if (l.index == 1) == (n <= 4) else None)
+    before = _tracks(view.first())
+    results = view.annotate("merge", label_field="frames.detections", attributes=False,
+                            allow_index_edits=index_edits, **login)
+    (task_id,) = results.task_ids
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        tracks = sorted(annotator.annotations(task_id)["tracks"], key=lambda t: t["frame"])
+        annotator.merge_tracks(task_id, [t["id"] for t in tracks])
+        (merged,) = annotator.annotations(task_id)["tracks"]
+        assert [(s["frame"], s["outside"]) for s in merged["shapes"]] == [(f, False) for f in range(FRAMES)]
+    videos.load_annotations("merge", **login)
+    after = _tracks(view.first())
+    summary = videos.last_load.summary
+    if index_edits:
+        assert after == {1: {**before[1], **{n: attrs.evolve(label, index=1, keyframe=True)
+                                             for n, label in before[2].items()}}}
+        assert (summary.added, summary.edited, summary.deleted) == (0, 4, 0)
+    else:
+        assert after == before
+        assert sorted((r.rule, r.frame) for r in _rejected(videos, "merge")) == [("allow_index_edits", n) for n in (5, 6, 7, 8)]
+    videos.load_annotations("merge", **login)
+    assert videos.last_load.summary.unchanged_tasks == 1
 
 
 def test_restricted_edits_of_frame_labels_are_refused_on_their_frame(videos, login, cvat_sim):
@@ -274,8 +338,7 @@ def test_restricted_edits_of_frame_labels_are_refused_on_their_frame(videos, log
         annotator.add_track(task_id, "vehicle", {5: [1.0, 1.0, 9.0, 9.0]})
     videos.load_annotations("fixed", **login)
     assert _tracks(view.first()) == before
-    rejected = [e.rejection for e in videos.registry.iter_history(
-        videos.registry.get_run(videos.name, "fixed").id, details=True) if type(e).__name__ == "Rejected"]
+    rejected = _rejected(videos, "fixed")
     assert {(r.rule, r.frame) for r in rejected} == {("allow_spatial_edits", 3)} | {
         ("allow_additions", number) for number in range(6, FRAMES + 1)}
 
