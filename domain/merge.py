@@ -191,25 +191,29 @@ def _merge_scalar(field: FieldSchema, kind: str, target: str, task: TaskRecord, 
                   values: Sequence[ImportedValue], changes: list[MergedChange], rejections: list[Rejection],
                   held: set[tuple[str | None, str]] = frozenset()) -> None:
     """One value per sample: CVAT's value (None when it holds none) against the sample's, under the restrictions."""
-    found: dict[str, list[ImportedValue]] = {}
+    found: dict[tuple[str, int | None], list[ImportedValue]] = {}
     for item in values:
         if item.field == field.path:
-            found.setdefault(item.sample_id, []).append(item)
-    for sample_id in task.sample_ids:
+            found.setdefault((item.sample_id, item.frame if field.on_frames else None), []).append(item)
+    # a sample field holds one value per sample; a frame field one per video frame the task shows
+    places = ([(ref.sample_id, ref.frame) for ref in task.frames] if field.on_frames
+              else [(sample_id, None) for sample_id in task.sample_ids])
+    for place in places:
+        sample_id, frame = place
         if _value_held(held, sample_id, field.path):
             continue  # an object on this sample was not read: it may hold the value
         sample = samples.get(sample_id)
-        before = sample.get(field.path) if sample is not None else None
+        before = sample.get(field.path, frame) if sample is not None else None
         parsed: list[Scalar] = []
         refused = False
-        for item in found.get(sample_id, []):
+        for item in found.get(place, []):
             try:
                 parsed.append(scalar_as(kind, item.value))
             except ValueError as error:
                 refused = True
                 rejections.append(Rejection(sample_id, field.path, "scalar_kind",
                                             f"set the value {item.value!r}: {error} (field {field.path!r} holds {kind} values)",
-                                            None, None, item.cvat_id))
+                                            None, frame, item.cvat_id))
         distinct: list[Scalar] = []
         for value in parsed:
             if value is not None and not any(_same(value, d) for d in distinct):
@@ -217,12 +221,13 @@ def _merge_scalar(field: FieldSchema, kind: str, target: str, task: TaskRecord, 
         if len(distinct) > 1:
             refused = True
             rejections.append(Rejection(sample_id, field.path, "one_value",
-                                        f"set {len(distinct)} values {distinct!r}: a scalar field holds one value per sample",
-                                        None, None, found[sample_id][0].cvat_id))
+                                        f"set {len(distinct)} values {distinct!r}: a scalar field holds one value per "
+                                        f"{'frame' if frame is not None else 'sample'}",
+                                        None, frame, found[place][0].cvat_id))
         if refused:
             continue  # the field keeps its value
         after = distinct[0] if distinct else None
-        cvat_id = found[sample_id][0].cvat_id if sample_id in found else None
+        cvat_id = found[place][0].cvat_id if place in found else None
         if after is None and before is not None and field.classes and str(before) not in field.classes:
             continue  # a value outside the classes was never sent, so CVAT holding none deletes nothing
         if _same(before, after) or (before == "" and after is None):
@@ -230,31 +235,32 @@ def _merge_scalar(field: FieldSchema, kind: str, target: str, task: TaskRecord, 
         elif before is None:
             if not field.allow_additions:
                 rejections.append(Rejection(sample_id, field.path, "allow_additions", f"set the value {after!r}",
-                                            None, None, cvat_id))
+                                            None, frame, cvat_id))
                 continue
             merged = after
         elif after is None:
             if target != field.path:
                 continue  # loading into another field leaves the source field alone
             if not field.allow_deletions:
-                rejections.append(Rejection(sample_id, field.path, "allow_deletions", f"clear the value {before!r}"))
+                rejections.append(Rejection(sample_id, field.path, "allow_deletions", f"clear the value {before!r}",
+                                            None, frame))
                 continue
             merged = None
         elif field.allow_label_edits:
             merged = after
         else:
             rejections.append(Rejection(sample_id, field.path, "allow_label_edits",
-                                        f"change the value {before!r} to {after!r}", None, None, cvat_id))
+                                        f"change the value {before!r} to {after!r}", None, frame, cvat_id))
             merged = before
         if target != field.path:
             if merged is not None:
-                changes.append(MergedChange(MergeAction.ADDED, sample_id, target, None, value=merged, cvat_id=cvat_id))
+                changes.append(MergedChange(MergeAction.ADDED, sample_id, target, None, frame, value=merged, cvat_id=cvat_id))
         elif merged is None:
             if before is not None:
-                changes.append(MergedChange(MergeAction.DELETED, sample_id, target, None))
+                changes.append(MergedChange(MergeAction.DELETED, sample_id, target, None, frame))
         elif not _same(merged, before):
             action = MergeAction.ADDED if before is None else MergeAction.EDITED
-            changes.append(MergedChange(action, sample_id, target, None, value=merged, cvat_id=cvat_id))
+            changes.append(MergedChange(action, sample_id, target, None, frame, value=merged, cvat_id=cvat_id))
 
 
 # --- Claims and unread objects -------------------------------------------------------------
@@ -316,9 +322,8 @@ def merge_task(
     for field in schema:
         target = dest_field.get(field.path, field.path)
         if field.label_type == "scalar":
-            if not field.on_frames:
-                kind = scalar_kinds.get(field.path) or field.scalar_kind or "str"
-                _merge_scalar(field, kind, target, task, samples, values, changes, rejections, held)
+            kind = scalar_kinds.get(field.path) or field.scalar_kind or "str"
+            _merge_scalar(field, kind, target, task, samples, values, changes, rejections, held)
             continue
         # a frame field's labels are on frames of their video: a label is (sample, frame, label)
         originals = {

@@ -346,6 +346,11 @@ class CVATSession(BackendSession):
         """A video frame field's objects: its tracks (labels sharing an index), then its other labels
         as shapes of their frames (`cvat_format.tracks`)."""
         source, width, height = uploader.field.path, size["width"], size["height"]
+        if uploader.field.label_type == "scalar":  # one value per frame: a tag on its task frame
+            for k, ref in enumerate(frame_refs):
+                for obj in uploader.objects(sample.get(source, ref.frame), k, width, height):
+                    yield obj.kind, obj.body, (source, obj.label_id)
+            return
         tracks, loose = split_tracks((k, sample.get(source, ref.frame)) for k, ref in enumerate(frame_refs))
         keyframes_only = any(label.keyframe for items in tracks.values() for _, label in items) or any(
             getattr(label, "keyframe", None) for _, label in loose)

@@ -410,3 +410,35 @@ def test_a_polygon_or_keypoints_track_comes_back_interpolated_as_cvat_does(video
     assert after[1] == before[1] and after[8] == before[8]
     videos.load_annotations(kind, **login)
     assert videos.last_load.summary.unchanged_tasks == 1
+
+
+def test_scalar_fields_of_videos_and_of_their_frames_go_up_and_merge(videos, login, cvat_sim):
+    view = videos.take(1, seed=1)
+    sample = view.first()
+    videos.store.apply([SetValue(sample.id, "frames.light", "day" if n <= 4 else "night", n) for n in sample.frames]
+                       + [SetValue(sample.id, "weather", "sunny")])
+    results = view.annotate("scalars", label_schema={
+        "frames.light": {"type": "scalar", "classes": ["day", "night", "dusk"]},
+        "weather": {"type": "scalar"}}, **login)
+    (task_id,) = results.task_ids
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        tags = annotator.annotations(task_id)["tags"]
+        # one tag per frame of the frame field, and the video's own value once
+        assert sorted(t["frame"] for t in tags) == sorted([*range(FRAMES), 0])
+        labels = {l["id"]: l["name"] for l in annotator.labels(task_id).values()}
+        on_frame_2 = next(t for t in tags if t["frame"] == 2 and labels[t["label_id"]] != "weather")
+        annotator.delete(task_id, on_frame_2["id"], kind="tags")
+        annotator.add_tag(task_id, "dusk", 2)
+        annotator.delete(task_id, next(t for t in tags if t["frame"] == 6 and labels[t["label_id"]] != "weather")["id"],
+                         kind="tags")
+        weather = next(t for t in tags if labels[t["label_id"]] == "weather")
+        annotator.set_attribute(task_id, weather["id"], "value", "rainy", kind="tags")
+    videos.load_annotations("scalars", **login)
+    summary = videos.last_load.summary
+    assert (summary.added, summary.edited, summary.deleted) == (0, 2, 1)
+    after = view.first()
+    assert after.get("weather") == "rainy"
+    assert {n: after.get("frames.light", n) for n in after.frames} == {
+        1: "day", 2: "day", 3: "dusk", 4: "day", 5: "night", 6: "night", 7: None, 8: "night"}
+    videos.load_annotations("scalars", **login)
+    assert videos.last_load.summary.unchanged_tasks == 1
