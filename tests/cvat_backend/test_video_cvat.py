@@ -12,6 +12,7 @@ from annoflow.adapters.cvat_format.interpolation import interpolate
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
 from annoflow.adapters.label_stores import InMemoryLabelStore
 from annoflow.adapters.quickstart import generate_quickstart_video
+from annoflow.application.audit import change_lines
 from annoflow.application.dataset import Dataset
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.changes import SetValue
@@ -319,6 +320,11 @@ def test_tracks_merged_in_cvat_take_the_smaller_index(videos, login, cvat_sim, i
         assert after == {1: {**before[1], **{n: attrs.evolve(label, index=1, keyframe=True)
                                              for n, label in before[2].items()}}}
         assert (summary.added, summary.edited, summary.deleted) == (0, 4, 0)
+        # the audit trail names the frames and tracks the load changed
+        lines = list(change_lines(videos.registry.iter_history(videos.registry.get_run(videos.name, "merge").id,
+                                                               details=True)))
+        assert lines[-1].endswith(f": changed frames 5-8 of video {sample.id}; tracks 1")
+        assert sum(line.endswith(", track 1") and " edited Detection " in line for line in lines) == 4
     else:
         assert after == before
         assert sorted((r.rule, r.frame) for r in _rejected(videos, "merge")) == [("allow_index_edits", n) for n in (5, 6, 7, 8)]
