@@ -205,6 +205,17 @@ def test_an_index_shared_by_two_labels_on_one_frame_is_refused_before_anything_i
     assert videos.list_annotation_runs() == [] and cvat_sim.state.tasks == {}
 
 
+def test_a_track_with_a_keyframe_past_the_videos_end_is_refused_before_anything_is_recorded(videos, login, cvat_sim):
+    sample = videos.take(1, seed=1).first()
+    last = sample.frames[FRAMES]["detections"].detections[0]
+    videos.store.apply([SetValue(sample.id, "frames.detections", Detections([attrs.evolve(last, keyframe=True)]),
+                                 FRAMES + 2)])
+    with pytest.raises(TaskPlanError, match=f"{sample.filepath}: frames.detections has labels on frame {FRAMES + 2}, "
+                                            f"past the video's {FRAMES} frames"):
+        videos.annotate("past", label_field="frames.detections", **login)
+    assert videos.list_annotation_runs() == [] and cvat_sim.state.tasks == {} and cvat_sim.state.projects == {}
+
+
 def test_a_frame_field_on_an_image_dataset_is_refused_before_anything_is_recorded(dataset, login, cvat_sim):
     with pytest.raises(LabelSchemaError, match="frame fields need a video dataset"):
         dataset.annotate("frames", label_field="frames.detections", label_type="detections", classes=["car"], **login)
