@@ -63,6 +63,9 @@ class ImportedLabel:
     label_id: str | None = None
     cvat_ids: tuple[int, ...] = ()
     frame: int | None = None
+    # read from an object track, one label per frame it covers: the tool numbers its tracks apart from its
+    # single shapes (CVAT keeps them in tables of their own), so a track and a shape may share an id
+    tracked: bool = False
 
 
 @attrs.frozen
@@ -315,8 +318,10 @@ def merge_task(
     changes: list[MergedChange] = []
     rejections: list[Rejection] = []
     up = task.uploaded  # read column by column: no object per uploaded label
-    # a remote object may stand for one label per frame (a track): its id and the frame name the label
-    by_cvat_id = dict(zip(zip(up.fields, up.cvat_ids, up.frames), up.label_ids))
+    # a remote object may stand for one label per frame (a track): its id and the frame name the label;
+    # tracks and single shapes are numbered apart, so which of the two it is belongs to the key
+    by_cvat_id = {(f, kind == "track", cvat_id, frame): label_id for f, kind, cvat_id, frame, label_id
+                  in zip(up.fields, up.cvat_types, up.cvat_ids, up.frames, up.label_ids)}
     uploaded_ids = {(f, label_id): (sample_id, cvat_id, frame) for f, label_id, sample_id, cvat_id, frame
                     in zip(up.fields, up.label_ids, up.sample_ids, up.cvat_ids, up.frames)}
     for field in schema:
@@ -338,13 +343,13 @@ def merge_task(
             place = (item.sample_id, item.frame)
             label_id = item.label_id if _owned(uploaded_ids, field.path, item.label_id, *place) else None
             if label_id is None:
-                label_id = next((by_cvat_id[(field.path, c, item.frame)] for c in item.cvat_ids
-                                 if (field.path, c, item.frame) in by_cvat_id
-                                 and _owned(uploaded_ids, field.path, by_cvat_id[(field.path, c, item.frame)], *place)),
-                                None)
+                label_id = next((by_cvat_id[key] for c in item.cvat_ids
+                                 if (key := (field.path, item.tracked, c, item.frame)) in by_cvat_id
+                                 and _owned(uploaded_ids, field.path, by_cvat_id[key], *place)), None)
             cvat_id = item.cvat_ids[0] if item.cvat_ids else None
             # an object stands for one label per frame it covers (a track): the frame is part of its identity
-            derived = (derived_id(id_seed, field.path, cvat_id, *(() if item.frame is None else (item.frame,)))
+            derived = (derived_id(id_seed, field.path, cvat_id, *(() if item.frame is None else (item.frame,)),
+                                  *(("track",) if item.tracked else ()))
                        if id_seed is not None and cvat_id is not None else None)
             if label_id is None and derived is not None and derived in originals \
                     and originals[derived][:2] == place:
@@ -359,18 +364,18 @@ def merge_task(
                     if getattr(label, "index", None) is not None and label_id not in claimed
                     and (field.path, label_id) in uploaded_ids}
         # with allow_index_edits=False a track keeps the index its matched labels had, so its other labels look there
-        held_index: dict[int, int] = {}
+        held_index: dict[tuple[bool, int], int] = {}
         if not field.allow_index_edits:
             for item, label_id, cvat_id, _ in resolved:
                 index = getattr(originals[label_id][2], "index", None) if label_id in originals else None
                 if cvat_id is not None and index is not None:
-                    held_index.setdefault(cvat_id, index)
+                    held_index.setdefault((item.tracked, cvat_id), index)
         for position, (item, label_id, cvat_id, derived) in enumerate(resolved):
             index = getattr(item.label, "index", None)
             if label_id is None and index is not None and item.frame is not None:
                 continued = on_track.pop((item.sample_id, item.frame, index), None)
-                if continued is None and cvat_id in held_index:
-                    continued = on_track.pop((item.sample_id, item.frame, held_index[cvat_id]), None)
+                if continued is None and (item.tracked, cvat_id) in held_index:
+                    continued = on_track.pop((item.sample_id, item.frame, held_index[(item.tracked, cvat_id)]), None)
                 if continued is not None:
                     claimed.add(continued)
                     resolved[position] = (item, continued, cvat_id, derived)
@@ -379,7 +384,8 @@ def merge_task(
                     and uploaded_ids[(field.path, label_id)][0] == item.sample_id:
                 # an earlier load put this object's label into the destination field: write it again
                 changes.append(MergedChange(MergeAction.ADDED, item.sample_id, target, label_id, item.frame,
-                                            label=item.label.replace(id=label_id), cvat_id=cvat_id, source_field=source))
+                                            label=item.label.replace(id=label_id), cvat_id=cvat_id, source_field=source,
+                                            tracked=item.tracked))
                 continue
             if label_id is not None and label_id in originals:
                 sample_id, frame, original = originals[label_id]
@@ -390,7 +396,7 @@ def merge_task(
                 if (not unchanged and merged != original) or target != field.path:
                     changes.append(MergedChange(MergeAction.EDITED if target == field.path else MergeAction.ADDED,
                                                 sample_id, target, merged.id, frame, label=merged, cvat_id=cvat_id,
-                                                source_field=source))
+                                                source_field=source, tracked=item.tracked))
                 continue
             if not field.allow_additions:
                 rejections.append(Rejection(item.sample_id, field.path, "allow_additions",
@@ -399,7 +405,7 @@ def merge_task(
                 continue
             fresh = item.label.replace(id=derived or new_id())  # its id is fixed now, so re-applying never copies it
             changes.append(MergedChange(MergeAction.ADDED, item.sample_id, target, fresh.id, item.frame, label=fresh,
-                                        cvat_id=cvat_id, source_field=source))
+                                        cvat_id=cvat_id, source_field=source, tracked=item.tracked))
         for (uploaded_field, label_id), (sample_id, cvat_id, _) in uploaded_ids.items():
             if uploaded_field != field.path or label_id in claimed or label_id not in originals or label_id in kept:
                 continue

@@ -444,7 +444,9 @@ class CVATSession(BackendSession):
             refused += track_refusals
             del tracked
         up = task.uploaded
-        by_cvat_id = dict(zip(zip(up.cvat_ids, up.frames), up.label_ids))  # a track stands for a label per frame
+        # a track stands for a label per frame; tracks and single shapes are numbered apart, as CVAT numbers them
+        by_cvat_id = {(kind == "track", cvat_id, frame): label_id for kind, cvat_id, frame, label_id
+                      in zip(up.cvat_types, up.cvat_ids, up.frames, up.label_ids)}
         place_of = {label_id: (sample_id, number) for label_id, sample_id, number in zip(up.label_ids, up.sample_ids, up.frames)}
         imported = [ImportedLabel(field, sample_id, label, label_id, (cvat_id,), number)
                     for field, sample_id, label, label_id, cvat_id, number in unchanged]
@@ -462,7 +464,9 @@ class CVATSession(BackendSession):
             # a frame field's label is on its video frame; a sample field's, drawn on any frame, on the sample
             place = (ref.sample_id, ref.frame if item.field.startswith(FRAMES_PREFIX) else None)
             # the original whose coordinates may be kept: one of this sample's (and frame's), never another's
-            source = next((label_id for label_id in (item.label_id, *(by_cvat_id.get((c, place[1])) for c in item.cvat_ids))
+            tracked = item.cvat_type == "track"
+            source = next((label_id for label_id in (item.label_id,
+                                                     *(by_cvat_id.get((tracked, c, place[1])) for c in item.cvat_ids))
                            if label_id in originals and place_of.get(label_id) == place), None)
             placed.append((item, place, source))
         placed, continued = _track_sources(placed, up, originals)
@@ -487,7 +491,8 @@ class CVATSession(BackendSession):
                 if item.between is not None and all(
                         frame is None or (item.cvat_ids[0], frame) in untouched for frame in item.between):
                     label = with_geometry_of(originals[source], label)
-            imported.append(ImportedLabel(item.field, place[0], label, item.label_id, item.cvat_ids, place[1]))
+            imported.append(ImportedLabel(item.field, place[0], label, item.label_id, item.cvat_ids, place[1],
+                                          item.cvat_type == "track"))
         unexpected = []
         names = {ref.cvat_label_id: ref.class_name for ref in task.labels}
         for stray in strays:

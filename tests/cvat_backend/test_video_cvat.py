@@ -17,7 +17,7 @@ from annoflow.application.dataset import Dataset
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.changes import SetValue
 from annoflow.domain.label_schema import LabelSchemaError
-from annoflow.domain.labels import Detections, Keypoint, Keypoints, Polyline, Polylines
+from annoflow.domain.labels import Detection, Detections, Keypoint, Keypoints, Polyline, Polylines
 from annoflow.domain.task_plan import TaskPlanError
 from tests.cvat_backend.conftest import PASSWORD, USER
 
@@ -459,3 +459,27 @@ def test_scalar_fields_of_videos_and_of_their_frames_go_up_and_merge(videos, log
         1: "day", 2: "day", 3: "dusk", 4: "day", 5: "night", 6: "night", 7: None, 8: "night"}
     videos.load_annotations("scalars", **login)
     assert videos.last_load.summary.unchanged_tasks == 1
+
+
+def test_tracks_and_shapes_of_one_field_whose_cvat_ids_coincide_keep_their_own_labels(videos, login, cvat_sim):
+    """CVAT numbers tags, shapes and tracks in tables of their own: track 2 and shape 2 may share a frame,
+    where the track's frame is interpolated and only its CVAT id and frame tell which label it is."""
+    view = videos.take(1, seed=1)
+    sample = view.first()
+    keyframes = {1, 4, 8}
+    # both objects tracks with keyframes, and a plain copy (no index) of the second on every frame
+    videos.store.apply([SetValue(sample.id, "frames.detections", Detections(
+        [attrs.evolve(d, keyframe=n in keyframes) for d in frame["detections"].detections]
+        + [Detection(label=d.label, bounding_box=(0.0, 0.0, 0.25, 0.25)) for d in frame["detections"].detections
+           if d.index == 2]), n) for n, frame in sample.frames.items()])
+    before = _frame_labels(view.first())
+    results = view.annotate("ids", label_field="frames.detections", attributes=False, **login)
+    (task_id,) = results.task_ids
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        stored = annotator.annotations(task_id)
+        interpolated = {(t["id"], f) for t in stored["tracks"] for f in range(8) if f not in {s["frame"] for s in t["shapes"]}}
+        assert interpolated & {(s["id"], s["frame"]) for s in stored["shapes"]}  # the ids coincide, as in CVAT
+    videos.load_annotations("ids", **login)
+    summary = videos.last_load.summary
+    assert (summary.added, summary.edited, summary.deleted) == (0, 0, 0)
+    assert _frame_labels(view.first()) == before
