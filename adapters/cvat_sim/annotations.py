@@ -203,10 +203,11 @@ def routes(state: SimState) -> dict[str, Any]:
             if action in ("create", "delete"):
                 _check_ids(body, action)
             if action == "delete":
-                ids = {o.get("id") for k in KINDS for o in body.get(k, []) if isinstance(o, dict)}
-                removed = {k: [o for o in stored[k] if o["id"] in ids] for k in KINDS}
+                # each kind's ids are its own (CVAT's tables): a tag and a shape may share one
+                ids = {k: {o.get("id") for o in body.get(k, []) if isinstance(o, dict)} for k in KINDS}
+                removed = {k: [o for o in stored[k] if o["id"] in ids[k]] for k in KINDS}
                 for kind in KINDS:
-                    stored[kind] = [o for o in stored[kind] if o["id"] not in ids]
+                    stored[kind] = [o for o in stored[kind] if o["id"] not in ids[kind]]
                 stored["version"] += 1
                 return cvat_json({"version": stored["version"], **removed})
             checked = checker.check(body)
