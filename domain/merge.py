@@ -15,6 +15,9 @@ refused edit becomes a `Rejection` and never reaches the label store; the
 rest of the label's edit still applies. Attributes that were not sent to CVAT
 are kept on merged labels.
 
+A classification field holds one label per sample (or frame): several of one class read back for
+it are one label, several classes are refused (``one_label``) and leave it as it is.
+
 Scalar fields hold one value per sample, as FiftyOne's: a value set where
 there was none is an addition, a cleared one a deletion, a changed one an edit
 (``allow_label_edits``). What the backend returns (CVAT keeps text) is
@@ -291,6 +294,33 @@ def _value_held(held: set[tuple[str | None, str]], sample_id: str, field: str) -
     return (sample_id, field) in held or (sample_id, "") in held
 
 
+def _one_classification(field: FieldSchema, items: Sequence[ImportedLabel],
+                        originals: Mapping[str, tuple[str, int | None, Label]]
+                        ) -> tuple[list[ImportedLabel], list[Rejection], set[tuple[str, int | None]]]:
+    """A classification field holds one label per sample (per frame for a frame field), where the tool may
+    hold several (a video's tags on several frames all land on the video). Several of one class are one
+    label: the one naming an original of that place, else the first. Several classes are refused as
+    ``one_label``, and the place keeps what it holds (returned, so nothing there is deleted)."""
+    by_place: dict[tuple[str, int | None], list[ImportedLabel]] = {}
+    for item in items:
+        by_place.setdefault((item.sample_id, item.frame), []).append(item)
+    kept: list[ImportedLabel] = []
+    refused: list[Rejection] = []
+    held: set[tuple[str, int | None]] = set()
+    for place, found in by_place.items():
+        classes = sorted({getattr(i.label, "label", None) for i in found}, key=str)
+        if len(classes) > 1:
+            held.add(place)
+            where = "frame" if place[1] is not None else "sample"
+            refused.append(Rejection(place[0], field.path, "one_label",
+                                     f"set {len(classes)} classes {classes!r}: a classification field holds one label "
+                                     f"per {where}", None, place[1], found[0].cvat_ids[0] if found[0].cvat_ids else None))
+            continue
+        own = [i for i in found if i.label_id in originals and originals[i.label_id][:2] == place]
+        kept.append((own or found)[0])
+    return kept, refused, held
+
+
 def merge_task(
     schema: LabelSchema,
     task: TaskRecord,
@@ -338,8 +368,13 @@ def merge_task(
         }
         claimed: set[str] = set()
         source = field.path if target != field.path else None
+        items = [i for i in imported if i.field == field.path]
+        held_places: set[tuple[str, int | None]] = set()
+        if field.label_type == "classification":
+            items, refused, held_places = _one_classification(field, items, originals)
+            rejections += refused
         resolved: list[tuple[ImportedLabel, str | None, int | None, str | None]] = []
-        for item in (i for i in imported if i.field == field.path):
+        for item in items:
             place = (item.sample_id, item.frame)
             label_id = item.label_id if _owned(uploaded_ids, field.path, item.label_id, *place) else None
             if label_id is None:
@@ -407,7 +442,8 @@ def merge_task(
             changes.append(MergedChange(MergeAction.ADDED, item.sample_id, target, fresh.id, item.frame, label=fresh,
                                         cvat_id=cvat_id, source_field=source, tracked=item.tracked))
         for (uploaded_field, label_id), (sample_id, cvat_id, _) in uploaded_ids.items():
-            if uploaded_field != field.path or label_id in claimed or label_id not in originals or label_id in kept:
+            if uploaded_field != field.path or label_id in claimed or label_id not in originals or label_id in kept \
+                    or originals[label_id][:2] in held_places:
                 continue
             if target != field.path:
                 continue  # loading into another field leaves the source field alone

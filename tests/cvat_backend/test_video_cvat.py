@@ -54,6 +54,30 @@ def test_a_sample_tag_on_any_frame_of_a_video_loads_onto_the_video(videos, login
     assert videos.last_load.summary.unchanged_tasks == 1
 
 
+def test_a_video_classification_holds_one_label_whatever_frames_its_tags_are_on(videos, login, cvat_sim):
+    """Tags of one class on several frames are one label of the video; tags of two classes are refused
+    (one_label) and the video keeps its label, as a scalar field keeps its value."""
+    view = videos.take(1, seed=1)
+    results = view.annotate("cls", label_field="kind", label_type="classification", classes=["day", "night"], **login)
+    (task_id,) = results.task_ids
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        annotator.add_tag(task_id, "day", 1)
+        annotator.add_tag(task_id, "day", 6)
+    videos.load_annotations("cls", **login)
+    assert videos.last_load.summary.added == 1 and view.first().fields["kind"].label == "day"
+    day = view.first().fields["kind"]
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        annotator.add_tag(task_id, "night", 4)
+    videos.load_annotations("cls", **login)
+    summary = videos.last_load.summary
+    assert (summary.added, summary.edited, summary.deleted, summary.rejected) == (0, 0, 0, 1)
+    assert view.first().fields["kind"] == day
+    (refusal,) = _rejected(videos, "cls")
+    assert refusal.rule == "one_label" and "a classification field holds one label per sample" in refusal.attempted
+    videos.load_annotations("cls", **login)
+    assert videos.last_load.summary.unchanged_tasks == 1
+
+
 def _frame_labels(sample, field="detections"):
     return {(number, label.id): label for number, frame in sample.frames.items() for label in frame[field].detections}
 
