@@ -2,7 +2,8 @@
 
 Up: labels of one video field that share an ``index`` are one object moving through the video: one
 CVAT track whose shapes are its keyframes. When any label of the field on the video has
-``keyframe=True``, only keyframes go up (and each segment's first frame, which starts it),
+``keyframe=True``, only keyframes go up (and each segment's first and last frames, which start and
+end it: CVAT holds the last keyframe's geometry to the segment's end otherwise),
 otherwise every labelled frame is a keyframe. A track with gaps (the object leaves and comes back,
 or is seen on one frame only) is cut into segments, each closed by an ``outside`` shape on the
 frame after its last one (never as a track's first shape, and none after the task's last frame),
@@ -83,8 +84,8 @@ def track_body(uploader: Uploader, items: Sequence[tuple[int, Label]], task_fram
     by_frame = dict(items)
     for segment in _segments([frame for frame, _ in items]):
         for position, frame in enumerate(segment):
-            if keyframes_only and position and not by_frame[frame].keyframe:
-                continue
+            if keyframes_only and 0 < position < len(segment) - 1 and not by_frame[frame].keyframe:
+                continue  # a segment's first and last frames are keyframes, so CVAT shows it where it ends
             body = bodies[frame]
             if first_body is None:
                 first_body = body

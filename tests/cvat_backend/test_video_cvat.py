@@ -507,3 +507,24 @@ def test_tracks_and_shapes_of_one_field_whose_cvat_ids_coincide_keep_their_own_l
     summary = videos.last_load.summary
     assert (summary.added, summary.edited, summary.deleted) == (0, 0, 0)
     assert _frame_labels(view.first()) == before
+
+
+def test_a_keyframed_track_that_ends_before_the_video_comes_back_unchanged(videos, login, cvat_sim):
+    """The last frame of each segment goes up as a keyframe (as its first does), so CVAT shows the object
+    where the dataset has it up to its last frame and hides it on the next; an untouched load changes nothing."""
+    view = videos.take(1, seed=1)
+    sample = view.first()
+    # track 1 on frames 1-5 and 7-8, keyframes on 1 and 3 only; track 2 everywhere, keyframes on 1 and 8
+    _set_frames(videos, sample, lambda n, l: None if l.index == 1 and n == 6 else attrs.evolve(
+        l, keyframe=n in ({1, 3} if l.index == 1 else {1, 8})))
+    before = _tracks(view.first())
+    results = view.annotate("ends", label_field="frames.detections", attributes=False, **login)
+    (task_id,) = results.task_ids
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        tracks = annotator.annotations(task_id)["tracks"]
+    shapes = sorted([(s["frame"], s["outside"]) for s in t["shapes"]] for t in tracks)
+    assert shapes == [[(0, False), (2, False), (4, False), (5, True), (6, False), (7, False)], [(0, False), (7, False)]]
+    videos.load_annotations("ends", **login)
+    summary = videos.last_load.summary
+    assert (summary.added, summary.edited, summary.deleted) == (0, 0, 0)
+    assert _tracks(view.first()) == before
