@@ -528,3 +528,16 @@ def test_a_keyframed_track_that_ends_before_the_video_comes_back_unchanged(video
     summary = videos.last_load.summary
     assert (summary.added, summary.edited, summary.deleted) == (0, 0, 0)
     assert _tracks(view.first()) == before
+
+
+def test_one_task_per_video_whatever_task_size_with_one_assignee_each_round_robin(videos, login, cvat_sim):
+    results = videos.annotate("assign", label_field="frames.detections", task_size=5,
+                              task_assignee=["reviewer", USER], **login)
+    assert len(results.task_ids) == 2  # task_size is ignored for videos, as the guide says
+    samples = [s.id for s in videos.iter_samples()]
+    with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
+        assignees = {}
+        for task_id in results.task_ids:
+            task = annotator.client.get(f"/api/tasks/{task_id}").json()
+            assignees[results.frame_id_map[task_id][0]["sample_id"]] = task["assignee"]["username"]
+    assert [assignees[s] for s in samples] == ["reviewer", USER]
