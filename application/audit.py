@@ -166,25 +166,65 @@ def _label_text(change: Any) -> str:
     return f"{type(label).__name__ if label is not None else 'label'} {change.label_id}" + (f" {name!r}" if name else "")
 
 
+def _ranges(numbers: Iterable[int]) -> str:
+    """Frame numbers as runs: 2-5, 8."""
+    runs: list[list[int]] = []
+    for number in sorted(set(numbers)):
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
+
+
+class _VideoTally:
+    """The frames and tracks one task's block of a load changed, per video: a summary line when it ends."""
+
+    def __init__(self) -> None:
+        self.frames: dict[str, set[int]] = {}
+        self.tracks: dict[str, set[int]] = {}
+
+    def add(self, sample_id: str, frame: int | None, index: int | None) -> None:
+        if frame is None:
+            return
+        self.frames.setdefault(sample_id, set()).add(frame)
+        if index is not None:
+            self.tracks.setdefault(sample_id, set()).add(index)
+
+    def lines(self, where: str) -> Iterator[str]:
+        for sample_id, frames in self.frames.items():
+            tracks = self.tracks.get(sample_id)
+            named = f"; tracks {', '.join(map(str, sorted(tracks)))}" if tracks else ""
+            yield f"{where}: changed frames {_ranges(frames)} of video {sample_id}{named}"
+
+
 def change_lines(events: Iterable[Any], only_load: str | None = None) -> Iterator[str]:
     """One line per change a load made and per edit it refused, as a run's detailed history streams
-    them (its events with each task's LabelMerged and Rejected after the task's ShapesImported):
-    nothing is held but the line being made."""
+    them (its events with each task's LabelMerged and Rejected after the task's ShapesImported), and
+    after a task's lines of a video, one naming the frames and tracks the load changed in it:
+    nothing is held but the line being made and those frame numbers."""
     task_id = None
+    tally, where = _VideoTally(), ""
     for event in events:
         name = type(event).__name__
         if name == "ShapesImported":
-            task_id = event.task_id
+            yield from tally.lines(where)
+            tally, task_id = _VideoTally(), event.task_id
             continue
         if name not in ("LabelMerged", "Rejected") or (only_load is not None and event.load_id != only_load):
             continue
         where = f"load {event.load_id}, task {getattr(event, 'task_id', task_id)}"
         if name == "LabelMerged":
             for change in merged_in(event):
+                index = getattr(change.label, "index", None)
+                tally.add(change.sample_id, change.frame, index)
                 frame = f", frame {change.frame}" if change.frame is not None else ""
+                track = f", track {index}" if index is not None else ""
                 yield (f"{where}: {change.action.value} {_label_text(change)} in {change.field!r} "
-                       f"of sample {change.sample_id}{frame}")
+                       f"of sample {change.sample_id}{frame}{track}")
         else:
             refused = event.rejection
             sample = f"sample {refused.sample_id}" if refused.sample_id is not None else "no sample"
-            yield f"{where}: refused ({refused.rule}) on {sample}, field {refused.field!r}: {refused.attempted}"
+            frame = f", frame {refused.frame}" if getattr(refused, "frame", None) is not None else ""
+            yield f"{where}: refused ({refused.rule}) on {sample}{frame}, field {refused.field!r}: {refused.attempted}"
+    yield from tally.lines(where)

@@ -58,13 +58,15 @@ def open_store(images: int, folder: Path, postgres: str | None) -> LabelStore:
     return PostgresLabelStore(postgres, name=f"q{images}", schema=f"bench{images}_{folder.name.lower()}")
 
 
-def _build(images: int, objects: int, folder: Path, postgres: str | None) -> LabelStore:
+def _build(images: int, objects: int, folder: Path, postgres: str | None, video_frames: int | None = None) -> LabelStore:
+    shape = (f"num_objects={objects}, image_size=(64, 48)" if video_frames is None else
+             f"video=True, num_frames={video_frames}, tracks_per_video=({objects}, {objects}), size=(64, 48)")
     script = (
         f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r});"
         "from pathlib import Path; from harness import open_store;"
         "from annoflow.adapters.quickstart import load_quickstart;"
         f"load_quickstart(open_store({images}, Path({str(folder)!r}), {postgres!r}), {str(folder / f'media{images}')!r},"
-        f" num_samples={images}, num_objects={objects}, image_size=(64, 48))"
+        f" num_samples={images}, {shape})"
     )
     subprocess.run([sys.executable, "-c", script], check=True)
     return open_store(images, folder, postgres)
@@ -72,10 +74,11 @@ def _build(images: int, objects: int, folder: Path, postgres: str | None) -> Lab
 
 @contextlib.contextmanager
 def bench_setup(images: int, objects: int, folder: Path, sim_args: tuple[str, ...] = (),
-                postgres: str | None = None) -> Iterator[Bench]:
+                postgres: str | None = None, video_frames: int | None = None) -> Iterator[Bench]:
     """A fresh dataset of images x objects detections (in SQLite, or in the PostgreSQL database
-    ``postgres`` names), a simulator (``sim_args`` added to its command line), and a request counter."""
-    store = _build(images, objects, folder, postgres)
+    ``postgres`` names), a simulator (``sim_args`` added to its command line), and a request counter.
+    With ``video_frames``: ``images`` MP4 videos of that many frames, ``objects`` tracks each."""
+    store = _build(images, objects, folder, postgres, video_frames)
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "annoflow.adapters.cvat_sim.cli", "--port", str(port),
                                "--user", ":".join(USER), *sim_args], stdout=subprocess.PIPE, text=True)

@@ -10,10 +10,13 @@ only for a label of the imported label's own sample and field, and a label whose
 backend could not read is kept as it is.
 
 Restrictions are enforced here: ``allow_additions``, ``allow_deletions``,
-``allow_label_edits``, ``allow_spatial_edits`` and read-only attributes. A
+``allow_label_edits``, ``allow_index_edits``, ``allow_spatial_edits`` and read-only attributes. A
 refused edit becomes a `Rejection` and never reaches the label store; the
 rest of the label's edit still applies. Attributes that were not sent to CVAT
 are kept on merged labels.
+
+A classification field holds one label per sample (or frame): several of one class read back for
+it are one label, several classes are refused (``one_label``) and leave it as it is.
 
 Scalar fields hold one value per sample, as FiftyOne's: a value set where
 there was none is an addition, a cleared one a deletion, a changed one an edit
@@ -21,7 +24,16 @@ there was none is an addition, a cleared one a deletion, a changed one an edit
 converted to the field's kind first; a value that does not convert, or several
 different values for one sample, are refused and the field keeps its value.
 A video frame field's label is on a frame of its sample: it is matched only on its own
-sample and frame, and changes carry the frame number. Scalar frame fields are not merged yet.
+sample and frame, and changes carry the frame number.
+
+Tracks (labels sharing an ``index`` through a video): a label read back from a track carries the
+index the backend gave the track (`domain.track_indexes`); one that differs from the original's
+is an index edit (``allow_index_edits``: a track merged into another, or the later part of a split
+one). A track label without provenance (an interpolated frame of a track the tool re-created)
+takes the label of the same sample, frame and index that nothing else claimed, as FiftyOne does.
+``keyframe`` follows the tool on a label whose edit applies in some part (None counts as no
+keyframe), and is left alone on a label otherwise unchanged (the tool makes a segment's first
+frame a keyframe), so an untouched upload loads as no change.
 """
 
 from __future__ import annotations
@@ -54,6 +66,9 @@ class ImportedLabel:
     label_id: str | None = None
     cvat_ids: tuple[int, ...] = ()
     frame: int | None = None
+    # read from an object track, one label per frame it covers: the tool numbers its tracks apart from its
+    # single shapes (CVAT keeps them in tables of their own), so a track and a shape may share an id
+    tracked: bool = False
 
 
 @attrs.frozen
@@ -151,6 +166,14 @@ def _merge_one(field: FieldSchema, original: Label, imported: Label, sample_id: 
                 changes["confidence"] = None  # one confidence per point: CVAT changed the count, so none fits
         else:
             refuse("allow_spatial_edits", "move or reshape the label")
+    new_index = getattr(imported, "index", None)
+    if new_index is not None and new_index != getattr(original, "index", None):
+        if field.allow_index_edits:
+            changes["index"] = new_index
+        else:
+            before = getattr(original, "index", None)
+            refuse("allow_index_edits", f"move it from track {before} to track {new_index}" if before is not None
+                   else f"make it part of track {new_index}")
     if hasattr(original, "attributes"):
         attributes = dict(original.attributes)
         sent = {a.name: a for a in field.attributes_for(getattr(original, "label", ""))}
@@ -164,6 +187,9 @@ def _merge_one(field: FieldSchema, original: Label, imported: Label, sample_id: 
                 attributes[name] = after
         if attributes != dict(original.attributes):
             changes["attributes"] = attributes
+    keyframe = getattr(imported, "keyframe", None)
+    if changes and keyframe is not None and keyframe != bool(getattr(original, "keyframe", None)):
+        changes["keyframe"] = keyframe  # follows the tool on a label an annotator changed (None is no keyframe)
     return original.replace(**changes) if changes else original
 
 
@@ -171,25 +197,29 @@ def _merge_scalar(field: FieldSchema, kind: str, target: str, task: TaskRecord, 
                   values: Sequence[ImportedValue], changes: list[MergedChange], rejections: list[Rejection],
                   held: set[tuple[str | None, str]] = frozenset()) -> None:
     """One value per sample: CVAT's value (None when it holds none) against the sample's, under the restrictions."""
-    found: dict[str, list[ImportedValue]] = {}
+    found: dict[tuple[str, int | None], list[ImportedValue]] = {}
     for item in values:
         if item.field == field.path:
-            found.setdefault(item.sample_id, []).append(item)
-    for sample_id in task.sample_ids:
+            found.setdefault((item.sample_id, item.frame if field.on_frames else None), []).append(item)
+    # a sample field holds one value per sample; a frame field one per video frame the task shows
+    places = ([(ref.sample_id, ref.frame) for ref in task.frames] if field.on_frames
+              else [(sample_id, None) for sample_id in task.sample_ids])
+    for place in places:
+        sample_id, frame = place
         if _value_held(held, sample_id, field.path):
             continue  # an object on this sample was not read: it may hold the value
         sample = samples.get(sample_id)
-        before = sample.get(field.path) if sample is not None else None
+        before = sample.get(field.path, frame) if sample is not None else None
         parsed: list[Scalar] = []
         refused = False
-        for item in found.get(sample_id, []):
+        for item in found.get(place, []):
             try:
                 parsed.append(scalar_as(kind, item.value))
             except ValueError as error:
                 refused = True
                 rejections.append(Rejection(sample_id, field.path, "scalar_kind",
                                             f"set the value {item.value!r}: {error} (field {field.path!r} holds {kind} values)",
-                                            None, None, item.cvat_id))
+                                            None, frame, item.cvat_id))
         distinct: list[Scalar] = []
         for value in parsed:
             if value is not None and not any(_same(value, d) for d in distinct):
@@ -197,12 +227,13 @@ def _merge_scalar(field: FieldSchema, kind: str, target: str, task: TaskRecord, 
         if len(distinct) > 1:
             refused = True
             rejections.append(Rejection(sample_id, field.path, "one_value",
-                                        f"set {len(distinct)} values {distinct!r}: a scalar field holds one value per sample",
-                                        None, None, found[sample_id][0].cvat_id))
+                                        f"set {len(distinct)} values {distinct!r}: a scalar field holds one value per "
+                                        f"{'frame' if frame is not None else 'sample'}",
+                                        None, frame, found[place][0].cvat_id))
         if refused:
             continue  # the field keeps its value
         after = distinct[0] if distinct else None
-        cvat_id = found[sample_id][0].cvat_id if sample_id in found else None
+        cvat_id = found[place][0].cvat_id if place in found else None
         if after is None and before is not None and field.classes and str(before) not in field.classes:
             continue  # a value outside the classes was never sent, so CVAT holding none deletes nothing
         if _same(before, after) or (before == "" and after is None):
@@ -210,31 +241,32 @@ def _merge_scalar(field: FieldSchema, kind: str, target: str, task: TaskRecord, 
         elif before is None:
             if not field.allow_additions:
                 rejections.append(Rejection(sample_id, field.path, "allow_additions", f"set the value {after!r}",
-                                            None, None, cvat_id))
+                                            None, frame, cvat_id))
                 continue
             merged = after
         elif after is None:
             if target != field.path:
                 continue  # loading into another field leaves the source field alone
             if not field.allow_deletions:
-                rejections.append(Rejection(sample_id, field.path, "allow_deletions", f"clear the value {before!r}"))
+                rejections.append(Rejection(sample_id, field.path, "allow_deletions", f"clear the value {before!r}",
+                                            None, frame))
                 continue
             merged = None
         elif field.allow_label_edits:
             merged = after
         else:
             rejections.append(Rejection(sample_id, field.path, "allow_label_edits",
-                                        f"change the value {before!r} to {after!r}", None, None, cvat_id))
+                                        f"change the value {before!r} to {after!r}", None, frame, cvat_id))
             merged = before
         if target != field.path:
             if merged is not None:
-                changes.append(MergedChange(MergeAction.ADDED, sample_id, target, None, value=merged, cvat_id=cvat_id))
+                changes.append(MergedChange(MergeAction.ADDED, sample_id, target, None, frame, value=merged, cvat_id=cvat_id))
         elif merged is None:
             if before is not None:
-                changes.append(MergedChange(MergeAction.DELETED, sample_id, target, None))
+                changes.append(MergedChange(MergeAction.DELETED, sample_id, target, None, frame))
         elif not _same(merged, before):
             action = MergeAction.ADDED if before is None else MergeAction.EDITED
-            changes.append(MergedChange(action, sample_id, target, None, value=merged, cvat_id=cvat_id))
+            changes.append(MergedChange(action, sample_id, target, None, frame, value=merged, cvat_id=cvat_id))
 
 
 # --- Claims and unread objects -------------------------------------------------------------
@@ -260,6 +292,33 @@ def _held_values(unread: Sequence[Rejection]) -> set[tuple[str | None, str]]:
 
 def _value_held(held: set[tuple[str | None, str]], sample_id: str, field: str) -> bool:
     return (sample_id, field) in held or (sample_id, "") in held
+
+
+def _one_classification(field: FieldSchema, items: Sequence[ImportedLabel],
+                        originals: Mapping[str, tuple[str, int | None, Label]]
+                        ) -> tuple[list[ImportedLabel], list[Rejection], set[tuple[str, int | None]]]:
+    """A classification field holds one label per sample (per frame for a frame field), where the tool may
+    hold several (a video's tags on several frames all land on the video). Several of one class are one
+    label: the one naming an original of that place, else the first. Several classes are refused as
+    ``one_label``, and the place keeps what it holds (returned, so nothing there is deleted)."""
+    by_place: dict[tuple[str, int | None], list[ImportedLabel]] = {}
+    for item in items:
+        by_place.setdefault((item.sample_id, item.frame), []).append(item)
+    kept: list[ImportedLabel] = []
+    refused: list[Rejection] = []
+    held: set[tuple[str, int | None]] = set()
+    for place, found in by_place.items():
+        classes = sorted({getattr(i.label, "label", None) for i in found}, key=str)
+        if len(classes) > 1:
+            held.add(place)
+            where = "frame" if place[1] is not None else "sample"
+            refused.append(Rejection(place[0], field.path, "one_label",
+                                     f"set {len(classes)} classes {classes!r}: a classification field holds one label "
+                                     f"per {where}", None, place[1], found[0].cvat_ids[0] if found[0].cvat_ids else None))
+            continue
+        own = [i for i in found if i.label_id in originals and originals[i.label_id][:2] == place]
+        kept.append((own or found)[0])
+    return kept, refused, held
 
 
 def merge_task(
@@ -289,16 +348,17 @@ def merge_task(
     changes: list[MergedChange] = []
     rejections: list[Rejection] = []
     up = task.uploaded  # read column by column: no object per uploaded label
-    # a remote object may stand for one label per frame (a track): its id and the frame name the label
-    by_cvat_id = dict(zip(zip(up.fields, up.cvat_ids, up.frames), up.label_ids))
+    # a remote object may stand for one label per frame (a track): its id and the frame name the label;
+    # tracks and single shapes are numbered apart, so which of the two it is belongs to the key
+    by_cvat_id = {(f, kind == "track", cvat_id, frame): label_id for f, kind, cvat_id, frame, label_id
+                  in zip(up.fields, up.cvat_types, up.cvat_ids, up.frames, up.label_ids)}
     uploaded_ids = {(f, label_id): (sample_id, cvat_id, frame) for f, label_id, sample_id, cvat_id, frame
                     in zip(up.fields, up.label_ids, up.sample_ids, up.cvat_ids, up.frames)}
     for field in schema:
         target = dest_field.get(field.path, field.path)
         if field.label_type == "scalar":
-            if not field.on_frames:
-                kind = scalar_kinds.get(field.path) or field.scalar_kind or "str"
-                _merge_scalar(field, kind, target, task, samples, values, changes, rejections, held)
+            kind = scalar_kinds.get(field.path) or field.scalar_kind or "str"
+            _merge_scalar(field, kind, target, task, samples, values, changes, rejections, held)
             continue
         # a frame field's labels are on frames of their video: a label is (sample, frame, label)
         originals = {
@@ -308,32 +368,61 @@ def merge_task(
         }
         claimed: set[str] = set()
         source = field.path if target != field.path else None
-        for item in (i for i in imported if i.field == field.path):
+        items = [i for i in imported if i.field == field.path]
+        held_places: set[tuple[str, int | None]] = set()
+        if field.label_type == "classification":
+            items, refused, held_places = _one_classification(field, items, originals)
+            rejections += refused
+        resolved: list[tuple[ImportedLabel, str | None, int | None, str | None]] = []
+        for item in items:
             place = (item.sample_id, item.frame)
             label_id = item.label_id if _owned(uploaded_ids, field.path, item.label_id, *place) else None
             if label_id is None:
-                label_id = next((by_cvat_id[(field.path, c, item.frame)] for c in item.cvat_ids
-                                 if (field.path, c, item.frame) in by_cvat_id
-                                 and _owned(uploaded_ids, field.path, by_cvat_id[(field.path, c, item.frame)], *place)),
-                                None)
+                label_id = next((by_cvat_id[key] for c in item.cvat_ids
+                                 if (key := (field.path, item.tracked, c, item.frame)) in by_cvat_id
+                                 and _owned(uploaded_ids, field.path, by_cvat_id[key], *place)), None)
             cvat_id = item.cvat_ids[0] if item.cvat_ids else None
             # an object stands for one label per frame it covers (a track): the frame is part of its identity
-            derived = (derived_id(id_seed, field.path, cvat_id, *(() if item.frame is None else (item.frame,)))
+            derived = (derived_id(id_seed, field.path, cvat_id, *(() if item.frame is None else (item.frame,)),
+                                  *(("track",) if item.tracked else ()))
                        if id_seed is not None and cvat_id is not None else None)
             if label_id is None and derived is not None and derived in originals \
                     and originals[derived][:2] == place:
                 label_id = derived  # a label an earlier load made from this very object, on this sample
             if label_id in claimed:
                 label_id = None  # provenance duplicated in CVAT: the first claimant keeps it
+            if label_id is not None:
+                claimed.add(label_id)
+            resolved.append((item, label_id, cvat_id, derived))
+        # a track's label with no provenance continues the unclaimed label of its sample, frame and index
+        on_track = {(sample_id, frame, label.index): label_id for label_id, (sample_id, frame, label) in originals.items()
+                    if getattr(label, "index", None) is not None and label_id not in claimed
+                    and (field.path, label_id) in uploaded_ids}
+        # with allow_index_edits=False a track keeps the index its matched labels had, so its other labels look there
+        held_index: dict[tuple[bool, int], int] = {}
+        if not field.allow_index_edits:
+            for item, label_id, cvat_id, _ in resolved:
+                index = getattr(originals[label_id][2], "index", None) if label_id in originals else None
+                if cvat_id is not None and index is not None:
+                    held_index.setdefault((item.tracked, cvat_id), index)
+        for position, (item, label_id, cvat_id, derived) in enumerate(resolved):
+            index = getattr(item.label, "index", None)
+            if label_id is None and index is not None and item.frame is not None:
+                continued = on_track.pop((item.sample_id, item.frame, index), None)
+                if continued is None and (item.tracked, cvat_id) in held_index:
+                    continued = on_track.pop((item.sample_id, item.frame, held_index[(item.tracked, cvat_id)]), None)
+                if continued is not None:
+                    claimed.add(continued)
+                    resolved[position] = (item, continued, cvat_id, derived)
+        for item, label_id, cvat_id, derived in resolved:
             if label_id is not None and label_id not in originals and target != field.path \
                     and uploaded_ids[(field.path, label_id)][0] == item.sample_id:
                 # an earlier load put this object's label into the destination field: write it again
-                claimed.add(label_id)
                 changes.append(MergedChange(MergeAction.ADDED, item.sample_id, target, label_id, item.frame,
-                                            label=item.label.replace(id=label_id), cvat_id=cvat_id, source_field=source))
+                                            label=item.label.replace(id=label_id), cvat_id=cvat_id, source_field=source,
+                                            tracked=item.tracked))
                 continue
             if label_id is not None and label_id in originals:
-                claimed.add(label_id)
                 sample_id, frame, original = originals[label_id]
                 # The very label uploaded, returned unchanged (the backend said so): nothing to compare.
                 unchanged = item.label is original
@@ -342,7 +431,7 @@ def merge_task(
                 if (not unchanged and merged != original) or target != field.path:
                     changes.append(MergedChange(MergeAction.EDITED if target == field.path else MergeAction.ADDED,
                                                 sample_id, target, merged.id, frame, label=merged, cvat_id=cvat_id,
-                                                source_field=source))
+                                                source_field=source, tracked=item.tracked))
                 continue
             if not field.allow_additions:
                 rejections.append(Rejection(item.sample_id, field.path, "allow_additions",
@@ -351,9 +440,10 @@ def merge_task(
                 continue
             fresh = item.label.replace(id=derived or new_id())  # its id is fixed now, so re-applying never copies it
             changes.append(MergedChange(MergeAction.ADDED, item.sample_id, target, fresh.id, item.frame, label=fresh,
-                                        cvat_id=cvat_id, source_field=source))
+                                        cvat_id=cvat_id, source_field=source, tracked=item.tracked))
         for (uploaded_field, label_id), (sample_id, cvat_id, _) in uploaded_ids.items():
-            if uploaded_field != field.path or label_id in claimed or label_id not in originals or label_id in kept:
+            if uploaded_field != field.path or label_id in claimed or label_id not in originals or label_id in kept \
+                    or originals[label_id][:2] in held_places:
                 continue
             if target != field.path:
                 continue  # loading into another field leaves the source field alone

@@ -206,6 +206,8 @@ class MergedChange:
     value: Scalar = attrs.field(default=None)
     # The run's field the backend object belongs to, when the change lands in another one (dest_field).
     source_field: str | None = None
+    # The remote object is an object track (numbered apart from single shapes), not a tag or shape.
+    tracked: bool = False
 
     @property
     def is_scalar(self) -> bool:

@@ -107,7 +107,8 @@ class TaskLedger(Aggregate):
             return
         if change.cvat_id is None:
             return  # a label of no remote object (an unexpected label kept by type) has no provenance
-        kind = CvatObjectType.TAG if isinstance(change.label, (Classification, Classifications)) else CvatObjectType.SHAPE
+        kind = (CvatObjectType.TRACK if change.tracked else CvatObjectType.TAG
+                if isinstance(change.label, (Classification, Classifications)) else CvatObjectType.SHAPE)
         self._since[key] = (change.sample_id, kind.value, change.cvat_id, change.frame)
 
     def record(self) -> TaskRecord:

@@ -41,3 +41,33 @@ Feature: Annotating videos
     And that object's frames 2 to 4 and 6 to 7 are as CVAT interpolates them, with their ids
     And the other labels of the video are unchanged to the bit
     And loading "cvat_video" again changes nothing
+
+  Scenario: Uploading a read-only type and asking for an immutable make
+    FiftyOne's CVAT guide, "Restricting label edits": the vehicle tracks go up with their "type"
+    as a read-only attribute and a new "make" that is one value per track (mutable false).
+
+    When I annotate one sample with key "cvat_read_only_attrs"
+      """
+      {"label_field": "frames.detections", "classes": ["vehicle"],
+       "attributes": {"type": {"type": "text", "read_only": true}, "make": {"type": "text", "mutable": false}}}
+      """
+    Then CVAT holds "make" on each track and "type" on each of its shapes
+    When the annotator sets the first track's "make" to "volvo" and its "type" to "van" on every frame
+    And I load the annotations of "cvat_read_only_attrs" with cleanup
+    Then every frame of that object has "make" set to "volvo" and keeps its "type"
+    And the other object has no "make"
+    And the run's events record a "read_only" refusal on each frame of that object
+    And the run's CVAT task is gone
+
+  Scenario: Using frame start, stop and step
+    FiftyOne's CVAT guide, "Using frame start, stop, step": a new frame field on subsampled clips,
+    the start given per video by its file path, the step round robin, one stop for all.
+
+    When I annotate both videos' "frames.new_detections" starting the first at frame 3 and the second at frame 1, with steps 1 and 3, stopping at frame 6
+    Then the first video's task shows its frames 4, 5, 6 and 7 and the second's its frames 2 and 5
+    When the annotator draws a "vehicle" box on task frame 2 of the first task and on task frame 1 of the second
+    And I load the annotations of "frame_args" with cleanup
+    Then the first video has one new detection, on its frame 6, and the second one, on its frame 5
+    And the run's CVAT task is gone
+    When I delete the annotation run "frame_args"
+    Then the dataset has no annotation run

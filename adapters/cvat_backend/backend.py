@@ -7,6 +7,7 @@ import itertools
 import logging
 import os
 import warnings
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -24,6 +25,7 @@ from annoflow.adapters.cvat_format.answer import Refused, check_objects, read_an
 from annoflow.adapters.cvat_format.checks import is_int
 from annoflow.adapters.cvat_format.download import (
     Downloader,
+    Imported,
     Size,
     Unreadable,
     imported_values,
@@ -44,7 +46,7 @@ from annoflow.adapters.cvat_format.schema import (
     project_labels,
     recorded_labels,
 )
-from annoflow.adapters.cvat_format.tracks import expand_tracks, split_tracks, track_body
+from annoflow.adapters.cvat_format.tracks import expand_tracks, outside_ends, split_tracks, track_body
 from annoflow.adapters.cvat_format.unchanged import split_unchanged
 from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.application.ports.annotation_backend import (
@@ -84,6 +86,7 @@ from annoflow.domain.run_records import (
     UploadedObjects,
 )
 from annoflow.domain.samples import MediaType, Sample
+from annoflow.domain.track_indexes import TrackSeen, track_indexes
 from annoflow.domain.task_plan import TaskPlan
 
 logger = logging.getLogger(__name__)
@@ -359,6 +362,11 @@ class CVATSession(BackendSession):
         """A video frame field's objects: its tracks (labels sharing an index), then its other labels
         as shapes of their frames (`cvat_format.tracks`)."""
         source, width, height = uploader.field.path, size["width"], size["height"]
+        if uploader.field.label_type == "scalar":  # one value per frame: a tag on its task frame
+            for k, ref in enumerate(frame_refs):
+                for obj in uploader.objects(sample.get(source, ref.frame), k, width, height):
+                    yield obj.kind, obj.body, (source, obj.label_id)
+            return
         tracks, loose = split_tracks((k, sample.get(source, ref.frame)) for k, ref in enumerate(frame_refs))
         keyframes_only = any(label.keyframe for items in tracks.values() for _, label in items) or any(
             getattr(label, "keyframe", None) for _, label in loose)
@@ -451,15 +459,18 @@ class CVATSession(BackendSession):
             del raw
             data, unchanged = split_unchanged(answer.objects, task, originals, uploaders, server, sizes)
             checked = check_objects(data, frames=len(task.frames), claim=claim)
-            tracked, track_refusals = expand_tracks(checked.objects.get("tracks", []), len(task.frames),
-                                                    {spec for (_, name), spec in server.spec_ids.items() if name == LABEL_ID},
-                                                    self._track_index(task, originals))
+            label_specs = {spec for (_, name), spec in server.spec_ids.items() if name == LABEL_ID}
+            tracks = checked.objects.get("tracks", [])
+            tracked, track_refusals = expand_tracks(tracks, len(task.frames), label_specs,
+                                                    self._track_index(task, originals, tracks, label_specs, server))
             downloader = Downloader(request.label_schema, server)
             found, strays, refused = downloader.read({**checked.objects, "tracked": tracked}, sizes)
             refused += track_refusals
             del tracked
         up = task.uploaded
-        by_cvat_id = dict(zip(zip(up.cvat_ids, up.frames), up.label_ids))  # a track stands for a label per frame
+        # a track stands for a label per frame; tracks and single shapes are numbered apart, as CVAT numbers them
+        by_cvat_id = {(kind == "track", cvat_id, frame): label_id for kind, cvat_id, frame, label_id
+                      in zip(up.cvat_types, up.cvat_ids, up.frames, up.label_ids)}
         place_of = {label_id: (sample_id, number) for label_id, sample_id, number in zip(up.label_ids, up.sample_ids, up.frames)}
         imported = [ImportedLabel(field, sample_id, label, label_id, (cvat_id,), number)
                     for field, sample_id, label, label_id, cvat_id, number in unchanged]
@@ -477,14 +488,26 @@ class CVATSession(BackendSession):
             # a frame field's label is on its video frame; a sample field's, drawn on any frame, on the sample
             place = (ref.sample_id, ref.frame if item.field.startswith(FRAMES_PREFIX) else None)
             # the original whose coordinates may be kept: one of this sample's (and frame's), never another's
-            source = next((label_id for label_id in (item.label_id, *(by_cvat_id.get((c, place[1])) for c in item.cvat_ids))
+            tracked = item.cvat_type == "track"
+            source = next((label_id for label_id in (item.label_id,
+                                                     *(by_cvat_id.get((tracked, c, place[1])) for c in item.cvat_ids))
                            if label_id in originals and place_of.get(label_id) == place), None)
             placed.append((item, place, source))
+        placed, continued = _track_sources(placed, up, originals)
         # a track's keyframes CVAT returned as their originals upload: the frames between two of them
         # (or after the last) are what the upload made them, so they keep their originals' geometry too
         untouched = {(item.cvat_ids[0], item.frame) for item, _, source in placed
                      if item.cvat_type == "track" and item.between is None and source is not None
                      and uploads_as(originals[source], item, uploaders[item.field], *_size_or_none(sizes, item.frame))}
+        # so does an outside shape where a track was cut, holding the original of its frame where it was
+        fields_of = {item.cvat_ids[0]: item.field for item, _, _ in placed if item.cvat_type == "track"}
+        for track_id, frame, points in outside_ends(tracks):
+            field = fields_of.get(track_id)
+            ref = task.frames[frame]
+            source = continued(field, (ref.sample_id, ref.frame), track_id) if field is not None else None
+            end = Imported(field, frame, originals[source], None, "track", (track_id,), (tuple(points),)) if source else None
+            if end is not None and uploads_as(originals[source], end, uploaders[field], *_size_or_none(sizes, frame)):
+                untouched.add((track_id, frame))
         for item, place, source in placed:
             label = item.value
             if source is not None:
@@ -492,7 +515,8 @@ class CVATSession(BackendSession):
                 if item.between is not None and all(
                         frame is None or (item.cvat_ids[0], frame) in untouched for frame in item.between):
                     label = with_geometry_of(originals[source], label)
-            imported.append(ImportedLabel(item.field, place[0], label, item.label_id, item.cvat_ids, place[1]))
+            imported.append(ImportedLabel(item.field, place[0], label, item.label_id, item.cvat_ids, place[1],
+                                          item.cvat_type == "track"))
         unexpected = []
         names = {ref.cvat_label_id: ref.class_name for ref in task.labels}
         for stray in strays:
@@ -511,15 +535,32 @@ class CVATSession(BackendSession):
                               painted=downloader.painted)
 
     @staticmethod
-    def _track_index(task: TaskRecord, originals: Mapping[str, Label]) -> Callable[[int], int]:
-        """A track's index: the one its uploaded labels have, else (a track drawn in CVAT) its CVAT id."""
+    def _track_index(task: TaskRecord, originals: Mapping[str, Label], tracks: Sequence[Mapping[str, Any]],
+                     label_specs: set[int], server: ServerLabels) -> Callable[[int], int]:
+        """Each track's index in the dataset, by FiftyOne's rule (`domain.track_indexes`): the index of the
+        labels it holds (by the CVAT id recorded for them, or the label_id its shapes carry), per field."""
         up = task.uploaded
-        index = {}
+        field_of = dict(zip(up.label_ids, up.fields))
+        by_object: dict[int, list[str]] = defaultdict(list)
         for cvat_type, cvat_id, label_id in zip(up.cvat_types, up.cvat_ids, up.label_ids):
-            original = originals.get(label_id)
-            if cvat_type == "track" and cvat_id not in index and getattr(original, "index", None) is not None:
-                index[cvat_id] = original.index
-        return lambda track_id: index.get(track_id, track_id)
+            if cvat_type != "tag":  # labels loads added from a track are recorded as shapes of its id
+                by_object[cvat_id].append(label_id)
+        seen: dict[str, list[TrackSeen]] = defaultdict(list)
+        for track in tracks:
+            shapes = track["shapes"]
+            cls = server.class_of(track["label_id"], object_type(shapes[0], "tracks")) if shapes else None
+            field = cls.field if cls is not None else ""
+            carried = [a["value"] for shape in shapes for a in shape.get("attributes", []) if a["spec_id"] in label_specs]
+            held = tuple(label_id for label_id in (*by_object.get(track["id"], ()), *carried)
+                         if field_of.get(label_id) == field)
+            seen[field].append(TrackSeen(track["id"], min((s["frame"] for s in shapes), default=track["frame"]), held))
+        indexes = [label.index for label in originals.values() if getattr(label, "index", None) is not None]
+        found: dict[Any, int] = {}
+        for field, items in seen.items():
+            existing = {label_id: originals[label_id].index for label_id, f in field_of.items()
+                        if f == field and getattr(originals.get(label_id), "index", None) is not None}
+            found.update(track_indexes(items, existing, indexes))
+        return lambda track_id: found.get(track_id, track_id)
 
     def _job_ranges(self, task: TaskRecord) -> list[JobRange]:
         """(first frame, last frame, job id) of the task's jobs, to name where a refused object is."""
@@ -636,3 +677,29 @@ class CVATBackend(AnnotationBackend):
         if not isinstance(api, CVATAnnotationAPI):
             raise TypeError(f"use_api() takes the CVATAnnotationAPI of connect_to_api(), got {type(api).__name__}")
         return CVATSession(api.client, cvat_options.parse_options(options, media_type), owns_client=False)
+
+
+def _track_sources(placed: list[tuple[Any, tuple[str, int | None], str | None]], up: Any, originals: Mapping[str, Label]
+                   ) -> tuple[list[tuple[Any, tuple[str, int | None], str | None]],
+                              Callable[[str, tuple[str, int | None], int], str | None]]:
+    """A track CVAT re-created (split or merged in its UI) has a new id, so its interpolated frames carry no
+    provenance: their original is the label of their frame with their track's index (the one the track's
+    matched labels had, else its new one), as the merge pairs them, so their geometry can be kept too.
+    Also returns that lookup: (field, (sample, frame), track id) -> the original's id."""
+    on_track = {(field, sample_id, frame, originals[label_id].index): label_id
+                for field, label_id, sample_id, frame in zip(up.fields, up.label_ids, up.sample_ids, up.frames)
+                if frame is not None and getattr(originals.get(label_id), "index", None) is not None}
+    was: dict[int, int] = {}
+    for item, _, source in placed:
+        if item.cvat_type == "track" and source is not None and getattr(originals[source], "index", None) is not None:
+            was.setdefault(item.cvat_ids[0], originals[source].index)
+
+    def continued(field: str, place: tuple[str, int | None], track_id: int, index: int | None = None) -> str | None:
+        return on_track.get((field, *place, index)) or on_track.get((field, *place, was.get(track_id)))
+
+    out = []
+    for item, place, source in placed:
+        if source is None and item.cvat_type == "track" and place[1] is not None:
+            source = continued(item.field, place, item.cvat_ids[0], item.value.index)
+        out.append((item, place, source))
+    return out, continued

@@ -21,16 +21,24 @@ MALFORMED = "malformed"
 OVER_LIMIT = "max_objects_per_frame"
 JobRange = tuple[int, int, int]  # (first frame, last frame, job id)
 _SINGULAR = {"tags": "tag", "shapes": "shape", "tracks": "track", "": "object"}
+_PLURAL = {"tag": "tags", "shape": "shapes", "track": "tracks"}
 
 
-def claim_reader(task: TaskRecord, server: ServerLabels) -> Callable[[Any], str | None]:
-    """The uploaded label an object of the answer stands for, read from any JSON value: its label_id
-    attribute when it names an uploaded label, else the CVAT id recorded at upload."""
+def _by_cvat_id(task: TaskRecord) -> dict[tuple[str, int], str]:
+    """Uploaded labels by (kind, CVAT id): CVAT numbers tags, shapes and tracks in tables of their own."""
+    up = task.uploaded
+    return {(_PLURAL[kind], cvat_id): label_id for kind, cvat_id, label_id in zip(up.cvat_types, up.cvat_ids, up.label_ids)}
+
+
+def claim_reader(task: TaskRecord, server: ServerLabels) -> Callable[[Any, str], str | None]:
+    """The uploaded label an object of the answer (of kind "tags", "shapes" or "tracks") stands for, read
+    from any JSON value: its label_id attribute when it names an uploaded label, else the CVAT id
+    recorded at upload for that kind."""
     specs = {spec for (_, name), spec in server.spec_ids.items() if name == LABEL_ID}
     uploaded = set(task.uploaded.label_ids)
-    by_cvat_id = dict(zip(task.uploaded.cvat_ids, task.uploaded.label_ids))
+    by_cvat_id = _by_cvat_id(task)
 
-    def claim(obj: Any) -> str | None:
+    def claim(obj: Any, kind: str) -> str | None:
         if type(obj) is not dict:
             return None
         attributes = obj.get("attributes")
@@ -39,7 +47,7 @@ def claim_reader(task: TaskRecord, server: ServerLabels) -> Callable[[Any], str 
                     and type(item.get("value")) is str and item["value"] in uploaded:
                 return item["value"]
         cvat_id = obj.get("id")
-        return by_cvat_id.get(cvat_id) if type(cvat_id) is int else None
+        return by_cvat_id.get((kind, cvat_id)) if type(cvat_id) is int else None
 
     return claim
 
@@ -52,7 +60,7 @@ def rejections(task: TaskRecord, refused: Iterable[Refused], server: ServerLabel
         return []
     up = task.uploaded
     uploaded = {label_id: (field, sample_id) for field, label_id, sample_id in zip(up.fields, up.label_ids, up.sample_ids)}
-    by_cvat_id = dict(zip(up.cvat_ids, up.label_ids))
+    by_cvat_id = _by_cvat_id(task)
     ranges = jobs()
     out = []
     for item in refused:
@@ -70,7 +78,7 @@ def rejections(task: TaskRecord, refused: Iterable[Refused], server: ServerLabel
                                      f"{where}: label {claim} kept as it is: its object was among those not read",
                                      claim, video_frame))
             continue
-        claim = next((c for c in item.claims if c in uploaded), None) or by_cvat_id.get(item.cvat_id)
+        claim = next((c for c in item.claims if c in uploaded), None) or by_cvat_id.get((item.kind, item.cvat_id))
         if claim is not None:
             field, sample_id = uploaded[claim]
         else:

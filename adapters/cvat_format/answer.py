@@ -47,7 +47,7 @@ _NOT_SPACE = re.compile(r"[^ \t\n\r]")
 _NUMBER_GOES_ON = frozenset("0123456789.eE+-")
 _DECODER = json.JSONDecoder()  # NaN and Infinity decode to floats: checks.problem refuses their objects
 
-Claim = Callable[[Any], "str | None"]
+Claim = Callable[[Any, str], "str | None"]  # (object, its kind: "tags", "shapes" or "tracks")
 
 
 @attrs.frozen
@@ -103,7 +103,7 @@ def check_objects(objects: Mapping[str, Iterable[Any]], *, frames: int, claim: C
                 continue
             get = obj.get if isinstance(obj, dict) else {}.get
             frame, cvat_id, label = get("frame"), get("id"), get("label_id")
-            found = claim(obj)
+            found = claim(obj, kind)
             refused.append(Refused(kind, frame if checks.is_int(frame) and frame < frames else None, problem,
                                    cvat_id if checks.is_int(cvat_id, 1) else None,
                                    label if checks.is_int(label, 1) else None, (found,) if found else ()))
@@ -142,7 +142,7 @@ def _counted(elements: Iterable[tuple[str, Any]], frames: int, limit: int, claim
             objects[kind].append(obj)
             continue
         count, claims = over.get(key, (0, set()))
-        found = claim(obj)
+        found = claim(obj, kind)
         if found is not None:
             claims.add(found)
         over[key] = (count + 1, claims)

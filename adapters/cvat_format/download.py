@@ -46,6 +46,7 @@ from annoflow.adapters.cvat_format.answer import Refused
 from annoflow.adapters.cvat_format.paint import PAINTED_TYPES, paint
 from annoflow.adapters.cvat_format.schema import LABEL_ID, SCALAR_VALUE, ServerLabels, object_type
 from annoflow.adapters.cvat_format.upload import Uploader
+from annoflow.domain.fields import FRAMES_PREFIX
 from annoflow.domain.ids import is_id, new_id
 from annoflow.domain.label_schema import AttributeSpec, FieldSchema, LabelSchema
 from annoflow.domain.labels import LIST_OF_ELEMENT, Classification, Detection, Keypoint, Label, Polyline, Scalar, Segmentation
@@ -286,7 +287,8 @@ def _box(x: float, y: float, w: float, h: float, width: int, height: int) -> tup
 
 
 def imported_values(found: Sequence[Imported], task: TaskRecord) -> list[ImportedValue]:
-    """The scalar fields' values among what was read, on the samples their task frames show."""
+    """The scalar fields' values among what was read, on the samples their task frames show (and, for a
+    frame field, on the video frame)."""
     values = []
     for item in found:
         if isinstance(item.value, Label):
@@ -294,7 +296,9 @@ def imported_values(found: Sequence[Imported], task: TaskRecord) -> list[Importe
         if not 0 <= item.frame < len(task.frames):
             raise ValueError(f"CVAT task {task.task_id} holds a value of field {item.field!r} on frame {item.frame}, "
                              f"but the task has {len(task.frames)} frame(s)")
-        values.append(ImportedValue(item.field, task.frames[item.frame].sample_id, item.value, item.cvat_ids[0]))
+        ref = task.frames[item.frame]
+        frame = ref.frame if item.field.startswith(FRAMES_PREFIX) else None
+        values.append(ImportedValue(item.field, ref.sample_id, item.value, item.cvat_ids[0], frame))
     return values
 
 

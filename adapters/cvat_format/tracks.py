@@ -2,7 +2,8 @@
 
 Up: labels of one video field that share an ``index`` are one object moving through the video: one
 CVAT track whose shapes are its keyframes. When any label of the field on the video has
-``keyframe=True``, only keyframes go up (and each segment's first frame, which starts it),
+``keyframe=True``, only keyframes go up (and each segment's first and last frames, which start and
+end it: CVAT holds the last keyframe's geometry to the segment's end otherwise),
 otherwise every labelled frame is a keyframe. A track with gaps (the object leaves and comes back,
 or is seen on one frame only) is cut into segments, each closed by an ``outside`` shape on the
 frame after its last one (never as a track's first shape, and none after the task's last frame),
@@ -11,14 +12,17 @@ as shapes of their frame.
 
 Down: a track is expanded as CVAT's dataset manager expands it (``TrackManager.get_interpolated_shapes``
 in CVAT 2.52): its shapes in frame order, mutable attributes a shape lacks taken from the shape
-before, frames between two keyframes interpolated when the first is not outside (rectangles and
-two-coordinate points linearly, as ``points0 + (points1 - points0) * offset`` in float64; other
-shapes hold the earlier keyframe's geometry, where CVAT matches polygon and polyline points), the
-last shape propagated to the task's last frame unless it is outside. ``outside`` shapes and the
-frames after them are no label. Each frame's shape carries ``keyframe`` and the track's id, an
-interpolated one the task frames of the keyframes it comes from (``between``: the later one None
-past the last keyframe); the ``label_id`` attribute only on keyframes (an interpolated copy would
-repeat its keyframe's).
+before, frames between two keyframes interpolated when the first is not outside (`interpolation`:
+boxes and one-point shapes linearly, polygons and polylines point-matched along their outlines,
+several points held), the last shape propagated to the task's last frame unless it is outside.
+``outside`` shapes and the frames after them are no label. A track CVAT cannot interpolate (two
+keyframes of different types, masks) is refused whole, as CVAT's own export fails on it. Each
+frame's shape carries ``keyframe`` and the track's id, an interpolated one the task frames of the
+keyframes it comes from (``between``: the later one None past the last keyframe); the ``label_id``
+attribute only on keyframes (an interpolated copy would repeat its keyframe's).
+
+Masks do not go up as tracks (CVAT interpolates no mask): an instance mask's labels go up as
+shapes of their frames, keeping their index in the dataset.
 """
 
 from __future__ import annotations
@@ -27,10 +31,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-import numpy as np
-
 from annoflow.adapters.cvat_format import checks
 from annoflow.adapters.cvat_format.answer import Refused
+from annoflow.adapters.cvat_format.interpolation import NotInterpolable, interpolate
 from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.domain.labels import FieldValue, Label, labels_in
 
@@ -67,21 +70,22 @@ def split_tracks(values: Iterable[tuple[int, FieldValue]]) -> tuple[dict[int, li
 def track_body(uploader: Uploader, items: Sequence[tuple[int, Label]], task_frames: int, width: int, height: int,
                keyframes_only: bool) -> tuple[dict[str, Any], TrackedLabels] | None:
     """One track of ``items`` (a track's (task frame, label), in frame order), and the labels it stands
-    for; None when a label is no single CVAT shape (a polyline of several parts, a class not sent)."""
+    for; None when a label is no single CVAT shape that can be interpolated (a polyline of several
+    parts, a mask, a class not sent)."""
     shapes: list[dict[str, Any]] = []
     first_body: dict[str, Any] | None = None
     immutable: set[int] = set()
     bodies: dict[int, dict[str, Any]] = {}
     for frame, label in items:
         made = list(uploader.objects(label, frame, width, height))
-        if len(made) != 1 or made[0].kind != "shapes":
+        if len(made) != 1 or made[0].kind != "shapes" or made[0].body["type"] == "mask":
             return None
         bodies[frame] = made[0].body
     by_frame = dict(items)
     for segment in _segments([frame for frame, _ in items]):
         for position, frame in enumerate(segment):
-            if keyframes_only and position and not by_frame[frame].keyframe:
-                continue
+            if keyframes_only and 0 < position < len(segment) - 1 and not by_frame[frame].keyframe:
+                continue  # a segment's first and last frames are keyframes, so CVAT shows it where it ends
             body = bodies[frame]
             if first_body is None:
                 first_body = body
@@ -103,21 +107,6 @@ def track_body(uploader: Uploader, items: Sequence[tuple[int, Label]], task_fram
 # --- down -------------------------------------------------------------------------------------
 
 
-def _interpolated(shape0: Mapping[str, Any], shape1: Mapping[str, Any]) -> Iterable[tuple[int, list[float]]]:
-    distance = shape1["frame"] - shape0["frame"]
-    linear = shape0["type"] == shape1["type"] and (
-        shape0["type"] == "rectangle" or shape0["type"] == "points" and len(shape0["points"]) == 2
-        and len(shape1["points"]) == 2)
-    if linear:
-        start = np.asarray(shape0["points"], dtype=np.float64)
-        diff = np.subtract(shape1["points"], shape0["points"], dtype=np.float64)
-    for frame in range(shape0["frame"] + 1, shape1["frame"]):
-        if linear:
-            yield frame, (start + diff * ((frame - shape0["frame"]) / distance)).tolist()
-        else:
-            yield frame, list(shape0["points"])
-
-
 def expand_track(track: Mapping[str, Any], task_frames: int, label_specs: set[int],
                  index: int) -> list[dict[str, Any]]:
     """The shapes a (checked) track shows, one per frame it covers, as CVAT interpolates them."""
@@ -135,9 +124,9 @@ def expand_track(track: Mapping[str, Any], task_frames: int, label_specs: set[in
             if not previous.get("outside", False):
                 copied = [a for a in previous["attributes"] if a["spec_id"] not in label_specs]
                 between = (previous["frame"], shape["frame"])
-                for frame, points in _interpolated(previous, shape):
-                    out.append({**previous, **common, "frame": frame, "points": points, "keyframe": False,
-                                "between": between, "attributes": track_attributes + copied})
+                for frame, points, rotation in interpolate(previous, shape):
+                    out.append({**previous, **common, "frame": frame, "points": points, "rotation": rotation,
+                                "keyframe": False, "between": between, "attributes": track_attributes + copied})
         if not shape.get("outside", False):
             out.append({**shape, **common, "keyframe": True, "between": None,
                         "attributes": track_attributes + shape["attributes"]})
@@ -147,6 +136,17 @@ def expand_track(track: Mapping[str, Any], task_frames: int, label_specs: set[in
         out += [{**previous, **common, "frame": frame, "keyframe": False, "between": (previous["frame"], None),
                  "attributes": track_attributes + copied} for frame in range(previous["frame"] + 1, task_frames)]
     return [shape for shape in out if track["frame"] <= shape["frame"] < task_frames]
+
+
+def outside_ends(tracks: Iterable[Mapping[str, Any]]) -> list[tuple[int, int, list[float]]]:
+    """(track id, task frame, points) of each outside shape that closes a visible one: the frames before it
+    are interpolated towards its points."""
+    ends = []
+    for track in tracks:
+        shapes = sorted(track["shapes"], key=lambda s: s["frame"])
+        ends += [(track["id"], shape["frame"], shape["points"]) for before, shape in zip(shapes, shapes[1:])
+                 if shape.get("outside", False) and not before.get("outside", False)]
+    return ends
 
 
 def expand_tracks(tracks: Iterable[Mapping[str, Any]], task_frames: int, label_specs: set[int],
@@ -159,7 +159,10 @@ def expand_tracks(tracks: Iterable[Mapping[str, Any]], task_frames: int, label_s
         if problem is not None:
             refused.append(Refused("tracks", track["frame"], problem, track["id"], track["label_id"]))
             continue
-        shapes += expand_track(track, task_frames, label_specs, index_of(track["id"]))
+        try:
+            shapes += expand_track(track, task_frames, label_specs, index_of(track["id"]))
+        except NotInterpolable as error:
+            refused.append(Refused("tracks", track["frame"], str(error), track["id"], track["label_id"]))
     return shapes, refused
 
 

@@ -19,6 +19,7 @@ from annoflow.adapters.cvat_sim.state import SimError, SimState, bad_request, no
 from annoflow.adapters.paused_gc import paused_gc
 
 KINDS = ("tags", "shapes", "tracks")
+SEQUENCES = {"tags": "labeledimage", "shapes": "labeledshape", "tracks": "labeledtrack"}  # CVAT's tables
 
 
 class _Checker:
@@ -140,10 +141,11 @@ def _in_range(obj: dict[str, Any], kind: str, first: int, last: int) -> bool:
 
 def routes(state: SimState) -> dict[str, Any]:
     def _assign(obj: dict[str, Any], kind: str) -> dict[str, Any]:
-        obj["id"] = state.next_id("annotation")
+        # CVAT keeps tags, shapes, tracks and a track's shapes in tables of their own: each has its own ids
+        obj["id"] = state.next_id(SEQUENCES[kind])
         if kind == "tracks":
             for shape in obj["shapes"]:
-                shape["id"] = state.next_id("annotation")
+                shape["id"] = state.next_id("trackedshape")
         return obj
 
     def _renumber(stored: dict[str, Any]) -> None:
@@ -202,10 +204,11 @@ def routes(state: SimState) -> dict[str, Any]:
             if action in ("create", "delete"):
                 _check_ids(body, action)
             if action == "delete":
-                ids = {o.get("id") for k in KINDS for o in body.get(k, []) if isinstance(o, dict)}
-                removed = {k: [o for o in stored[k] if o["id"] in ids] for k in KINDS}
+                # each kind's ids are its own (CVAT's tables): a tag and a shape may share one
+                ids = {k: {o.get("id") for o in body.get(k, []) if isinstance(o, dict)} for k in KINDS}
+                removed = {k: [o for o in stored[k] if o["id"] in ids[k]] for k in KINDS}
                 for kind in KINDS:
-                    stored[kind] = [o for o in stored[kind] if o["id"] not in ids]
+                    stored[kind] = [o for o in stored[kind] if o["id"] not in ids[kind]]
                 stored["version"] += 1
                 task["updated"] = now()
                 return cvat_json({"version": stored["version"], **removed})
@@ -221,7 +224,7 @@ def routes(state: SimState) -> dict[str, Any]:
                             raise bad_request(kind, f"object {obj.get('id')!r} does not exist")
                         if kind == "tracks":
                             for shape in obj["shapes"]:
-                                shape.setdefault("id", state.next_id("annotation"))
+                                shape.setdefault("id", state.next_id("trackedshape"))
                         stored[kind][index[obj["id"]]] = obj
             stored["version"] += 1
             task["updated"] = now()

@@ -157,34 +157,80 @@ class ScriptedAnnotator:
             shape["attributes"] = []
         self._patch(task_id, "update", "tracks", [{**track, "shapes": sorted(shapes + [shape], key=lambda s: s["frame"])}])
 
-    def split_track(self, task_id: int, track_id: int, frame: int) -> tuple[int, int]:
-        """Cut a track at ``frame``: the first part ends there, the second starts there.
+    def _mutable(self, task_id: int, label_id: int) -> set[int]:
+        label = next(l for l in self.labels(task_id).values() if l["id"] == label_id)
+        return {a["id"] for a in label["attributes"] if a["mutable"]}
 
-        Both parts keep the track's attributes, so a ``label_id`` is duplicated, as in CVAT.
-        """
+    def split_track(self, task_id: int, track_id: int, frame: int) -> tuple[int, int]:
+        """Cut a track at ``frame`` as CVAT's UI does (cvat-core's ``split``): the track is deleted and two
+        new ones made, the first ending with an outside shape on ``frame``, the second starting there with
+        the object as it is on that frame (its keyframe, or a rectangle interpolated linearly), each with
+        the mutable attributes in effect there (a ``label_id`` is copied onto both). Returns their ids."""
         track = self._find(task_id, "tracks", track_id)
-        before = [s for s in track["shapes"] if s["frame"] < frame]
-        after = [s for s in track["shapes"] if s["frame"] >= frame]
-        if not before or not after:
+        shapes = sorted(track["shapes"], key=lambda s: s["frame"])
+        if frame <= shapes[0]["frame"]:
             raise ValueError(f"frame {frame} does not split track {track_id}")
-        closing = {**before[-1], "frame": frame, "outside": True}
-        closing.pop("id", None)
-        first = {**track, "shapes": before + [closing]}
-        second = {key: value for key, value in track.items() if key != "id"}
-        second["frame"] = after[0]["frame"]
-        second["shapes"] = [{k: v for k, v in s.items() if k != "id"} for s in after]
-        self._patch(task_id, "update", "tracks", [first])
-        created = self._patch(task_id, "create", "tracks", [second])["tracks"][0]["id"]
-        return track_id, created
+        mutable = self._mutable(task_id, track["label_id"])
+        in_effect: dict[int, str] = {}
+        for shape in shapes:
+            if shape["frame"] <= frame:
+                in_effect.update({a["spec_id"]: a["value"] for a in shape["attributes"] if a["spec_id"] in mutable})
+        position = {key: value for key, value in self._position(shapes, frame).items() if key != "id"}
+        position.update(frame=frame, attributes=[{"spec_id": k, "value": v} for k, v in in_effect.items()])
+        strip = [{k: v for k, v in s.items() if k != "id"} for s in shapes]
+        common = {"label_id": track["label_id"], "group": 0, "source": "manual", "attributes": track["attributes"],
+                  "elements": []}
+        prev = {**common, "frame": track["frame"],
+                "shapes": [s for s in strip if s["frame"] < frame] + [{**position, "outside": True}]}
+        nxt = {**common, "frame": frame, "shapes": [position] + [s for s in strip if s["frame"] > frame]}
+        self._patch(task_id, "delete", "tracks", [track])
+        created = self._patch(task_id, "create", "tracks", [prev, nxt])["tracks"]
+        return created[0]["id"], created[1]["id"]
+
+    @staticmethod
+    def _position(shapes: list[dict[str, Any]], frame: int) -> dict[str, Any]:
+        """The track's shape on ``frame``: its keyframe there, else (rectangles) linear between the two around it."""
+        at = next((s for s in shapes if s["frame"] == frame), None)
+        if at is not None:
+            return dict(at)
+        before = max((s for s in shapes if s["frame"] < frame), key=lambda s: s["frame"])
+        after = min((s for s in shapes if s["frame"] > frame), key=lambda s: s["frame"], default=None)
+        if after is None or before["outside"]:
+            return {**before, "outside": before["outside"]}
+        if before["type"] != "rectangle":
+            raise ValueError("the scripted annotator splits other shapes only on a keyframe")
+        offset = (frame - before["frame"]) / (after["frame"] - before["frame"])
+        return {**before, "points": [a + (b - a) * offset for a, b in zip(before["points"], after["points"])]}
 
     def merge_tracks(self, task_id: int, track_ids: list[int]) -> int:
-        """Join tracks into the first one; the others' attributes are lost, as in CVAT."""
+        """Join tracks as CVAT's UI does (cvat-core's ``merge``): one new track holds every keyframe (a
+        visible shape wins a frame over an outside one; two visible shapes on one frame are refused, as
+        CVAT refuses them), each keyframe with the mutable attributes in effect when any changed, the
+        first track's immutable attributes; the tracks merged are deleted. Returns the new track's id."""
         tracks = [self._find(task_id, "tracks", t) for t in track_ids]
-        shapes = sorted((s for t in tracks for s in t["shapes"]), key=lambda s: s["frame"])
-        merged: dict[int, dict[str, Any]] = {}
-        for shape in shapes:
-            merged[shape["frame"]] = shape  # a later track's shape wins a shared frame
-        first = {**tracks[0], "frame": min(merged), "shapes": list(merged.values())}
-        self._patch(task_id, "update", "tracks", [first])
-        self._patch(task_id, "delete", "tracks", tracks[1:])
-        return tracks[0]["id"]
+        mutable = self._mutable(task_id, tracks[0]["label_id"])
+        keyframes: dict[int, dict[str, Any]] = {}
+        for track in tracks:
+            running: dict[int, str] = {}
+            for shape in sorted(track["shapes"], key=lambda s: s["frame"]):
+                held = keyframes.get(shape["frame"])
+                if held is not None and not held["outside"]:
+                    if shape["outside"]:
+                        continue
+                    raise ValueError(f"tracks {track_ids} both show the object on frame {shape['frame']}")
+                updated = False
+                for item in shape["attributes"]:
+                    if running.get(item["spec_id"]) != item["value"]:
+                        updated = True
+                        running[item["spec_id"]] = item["value"]
+                keyframes[shape["frame"]] = {
+                    **{k: v for k, v in shape.items() if k != "id"},
+                    "attributes": [{"spec_id": k, "value": v} for k, v in running.items()] if updated else []}
+        ordered = [keyframes[f] for f in sorted(keyframes)]
+        while ordered and ordered[0]["outside"]:
+            ordered.pop(0)  # leading outside shapes go
+        merged = {"frame": ordered[0]["frame"], "label_id": tracks[0]["label_id"], "group": 0, "source": "manual",
+                  "shapes": ordered, "elements": [],
+                  "attributes": [a for a in tracks[0]["attributes"] if a["spec_id"] not in mutable]}
+        self._patch(task_id, "delete", "tracks", tracks)
+        return self._patch(task_id, "create", "tracks", [merged])["tracks"][0]["id"]

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from annoflow.adapters.cvat_sim.http import Context, context, cvat_json, json_body, operation, paginate
+from annoflow.adapters.cvat_sim.chunks import chunk_headers, task_chunk
 from annoflow.adapters.cvat_sim.media import new_data, video_frame_png
 from annoflow.adapters.cvat_sim.processing import Processor
 from annoflow.adapters.cvat_sim.read_models import data_meta_json, request_json
@@ -170,6 +171,7 @@ def routes(state: SimState, processor: Processor) -> dict[str, Any]:
         return Response(status_code=204, headers={"Tus-Resumable": "1.0.0", "Upload-Offset": str(upload["offset"])})
 
     def _frame(request: Request, task: dict[str, Any]) -> Response:
+        """A task's frame or chunk, as CVAT's ``_TaskDataGetter`` serves them (task-relative numbers)."""
         data = task["data"]
         if data is None or not data["size"]:
             raise not_found()
@@ -180,15 +182,19 @@ def routes(state: SimState, processor: Processor) -> dict[str, Any]:
             raise SimError(400, ["Data type not specified or has wrong value"])
         if number_text is None and kind != "preview":
             raise SimError(400, ["Number is not specified"])
-        if query.get("quality", "compressed") not in ("compressed", "original"):
+        quality = query.get("quality", "compressed")
+        if quality not in ("compressed", "original"):
             raise SimError(400, ["Wrong quality value"])
-        if kind != "frame":
-            raise bad_request("type", "This simulator serves type=frame only")
+        if kind not in ("frame", "chunk"):
+            raise bad_request("type", "This simulator serves type=frame and type=chunk only")
         if not re.fullmatch(r"-?\d+", number_text or ""):  # CVAT fails with a 500 here; the schema says integer
             raise bad_request("number", "A valid integer is required.")
         number = int(number_text)
+        if kind == "chunk":  # the frame provider's ValidationError comes back as its message, a string body
+            content, mime = task_chunk(data, number, quality)
+            return Response(content, media_type=mime, headers=chunk_headers(content, task["updated"]))
         if not 0 <= number < data["size"]:
-            raise bad_request("number", f"The frame number should be in the [0, {data['size'] - 1}] range")
+            raise SimError(400, f"Invalid frame '{number}'. The frame number should be in the [0, {data['size']}] range")
         if data["mode"] == "interpolation":  # the task's frame k is frame start + k * step of its video
             png = video_frame_png(data["files"][0], data["start_frame"] + number * data["step"])
             return Response(png, media_type="image/png")

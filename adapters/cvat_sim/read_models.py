@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from annoflow.adapters.cvat_sim.chunks import chunk_types
 from annoflow.adapters.cvat_sim.http import Context, user_basic
 from annoflow.adapters.cvat_sim.state import SimState, User
 
@@ -96,13 +97,6 @@ def _task_status(jobs: list[dict[str, Any]]) -> str:
     return "validation" if "validation" in statuses else "completed"
 
 
-def _chunk_types(data: dict[str, Any]) -> tuple[str, str]:
-    """(original, compressed), as task creation sets them; Data's default is imageset for both."""
-    video = data.get("mode") == "interpolation"
-    original = "video" if video else "imageset"
-    return original, "video" if video and not data.get("use_zip_chunks") else "imageset"
-
-
 def task_json(ctx: Context, state: SimState, task: dict[str, Any]) -> dict[str, Any]:
     """TaskReadSerializer. The ``data.*`` fields are ``required=False``: a task with no data
     yet has none of them. The job summary is an annotation of the viewset's queryset, which
@@ -128,7 +122,7 @@ def task_json(ctx: Context, state: SimState, task: dict[str, Any]) -> dict[str, 
         "assignee_updated_date": task.get("assignee_updated"), "validation_mode": None, "consensus_enabled": False,
     }
     if data:
-        original, compressed = _chunk_types(data)
+        original, compressed = chunk_types(data)
         body.update(
             data_chunk_size=data.get("chunk_size"), data_original_chunk_type=original,
             data_compressed_chunk_type=compressed, data_cloud_storage_id=None,
@@ -143,7 +137,7 @@ def job_json(ctx: Context, state: SimState, job: dict[str, Any]) -> dict[str, An
     task = state.tasks[job["task_id"]]
     data = task["data"]
     project = state.projects.get(task["project_id"]) if task["project_id"] else None
-    original, compressed = _chunk_types(data)
+    original, compressed = chunk_types(data)
     return {
         "url": f"{ctx.base}/api/jobs/{job['id']}", "id": job["id"], "task_id": task["id"],
         "project_id": task["project_id"], "assignee": _user_or_none(ctx, state, job["assignee_id"]),

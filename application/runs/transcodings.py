@@ -186,7 +186,8 @@ class MergedChangesTranscoding(Transcoding):
     Actions go out as one character each, sample ids run together (24 characters each), fields
     as indexes into their names, each label as its kind, plain values (`domain.label_values`) and
     mask bytes; columns that are all None (frames of an image task, scalar values, remote ids of
-    deletions, destination fields) as None.
+    deletions, destination fields) as None, and which labels a video's tracks gave as one
+    character each, or None when none did.
     """
 
     type = MergedChanges
@@ -217,6 +218,7 @@ class MergedChangesTranscoding(Transcoding):
             "remote_ids": self._column([c.cvat_id for c in items]),
             "values": self._column([c.value for c in items]),
             "sources": self._column([None if c.source_field is None else index[c.source_field] for c in items]),
+            "tracked": None if not any(c.tracked for c in items) else "".join("t" if c.tracked else "-" for c in items),
         }
 
     def decode(self, data: dict[str, Any]) -> MergedChanges:
@@ -225,14 +227,16 @@ class MergedChangesTranscoding(Transcoding):
         def column(name: str) -> list[Any]:
             return data[name] if data[name] is not None else [None] * count
 
+        tracked = data.get("tracked") or "-" * count
         items = []
-        for action, k, field, label_id, frame, label, remote_id, value, source in zip(
+        for action, k, field, label_id, frame, label, remote_id, value, source, track in zip(
                 data["actions"], range(count), data["fields"], column("label_ids"), column("frames"),
-                column("labels"), column("remote_ids"), column("values"), column("sources")):
+                column("labels"), column("remote_ids"), column("values"), column("sources"), tracked):
             built = None if label is None else label_from_values(
                 label[0], label_id, label[1], None if label[2] is None else base64.b64decode(label[2]))
             items.append(MergedChange(self._ACTION_OF[action], samples[k * 24:(k + 1) * 24], names[field], label_id,
-                                      frame, built, remote_id, value, None if source is None else names[source]))
+                                      frame, built, remote_id, value, None if source is None else names[source],
+                                      track == "t"))
         return MergedChanges(items)
 
 

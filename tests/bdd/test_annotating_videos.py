@@ -183,3 +183,124 @@ def others_unchanged(world):
     now, index = _labels(world), world["moved_index"]
     assert all(now[key] == label for key, label in world["before"].items() if key[1] != index)
     assert set(now) == set(world["before"])
+
+
+# --- "Restricting label edits": a read-only type and an immutable make -----------------------
+
+
+def _spec_ids(client, task, name):
+    return {a["id"] for label in client.labels(task).values() for a in label["attributes"] if a["name"] == name}
+
+
+@then(parsers.parse('CVAT holds "{track_level}" on each track and "{shape_level}" on each of its shapes'))
+def attributes_where_cvat_keeps_them(world, track_level, shape_level):
+    with annotator(world) as client:
+        task = task_id(world)
+        on_track, on_shapes = _spec_ids(client, task, track_level), _spec_ids(client, task, shape_level)
+        tracks = client.annotations(task)["tracks"]
+    assert tracks
+    for track in tracks:
+        assert {a["spec_id"] for a in track["attributes"]} <= on_track  # immutable: the track's (none set yet)
+        assert all({a["spec_id"] for a in s["attributes"]} & on_shapes for s in track["shapes"] if not s["outside"])
+        assert not any({a["spec_id"] for a in s["attributes"]} & on_track for s in track["shapes"])
+    world["before"] = _labels(world)
+
+
+@when(parsers.parse('the annotator sets the first track\'s "{track_level}" to "{make}" and its "{shape_level}" to '
+                    '"{kind}" on every frame'))
+def set_track_attributes(world, track_level, make, shape_level, kind):
+    with annotator(world) as client:
+        task = task_id(world)
+        (make_spec,), type_specs = _spec_ids(client, task, track_level), _spec_ids(client, task, shape_level)
+        track = min(client.annotations(task)["tracks"], key=lambda t: t["id"])
+        type_spec = next(a["spec_id"] for a in track["shapes"][0]["attributes"] if a["spec_id"] in type_specs)
+        shapes = [{**s, "attributes": [a for a in s["attributes"] if a["spec_id"] != type_spec]
+                   + [{"spec_id": type_spec, "value": kind}]} for s in track["shapes"]]
+        client._patch(task, "update", "tracks", [{**track, "shapes": shapes,
+                                                  "attributes": [{"spec_id": make_spec, "value": make}]}])
+        world["edited_frames"] = sorted(s["frame"] + 1 for s in track["shapes"] if not s["outside"])
+    world["edited_index"] = min(index for _, index in world["before"])
+
+
+@then(parsers.parse('every frame of that object has "{name}" set to "{make}" and keeps its "{kept}"'))
+def every_frame_has_make(world, name, make, kept):
+    index, before, now = world["edited_index"], world["before"], _labels(world)
+    frames = [number for number, i in before if i == index]
+    assert frames == world["edited_frames"]
+    for number in frames:
+        label = now[(number, index)]
+        assert label.attributes[name] == make and label.attributes[kept] == before[(number, index)].attributes[kept]
+        assert label.id == before[(number, index)].id
+
+
+@then(parsers.parse('the other object has no "{name}"'))
+def other_has_no_make(world, name):
+    index, now = world["edited_index"], _labels(world)
+    assert all(name not in label.attributes for (_, i), label in now.items() if i != index)
+    assert all(label == world["before"][key] for key, label in now.items() if key[1] != index)
+
+
+@then(parsers.parse('the run\'s events record a "{rule}" refusal on each frame of that object'))
+def refusal_per_frame(world, rule):
+    run = world["dataset"].registry.get_run("quickstart", world["run"].key)
+    found = sorted(e.rejection.frame for e in world["dataset"].registry.iter_history(run.id, details=True)
+                   if type(e).__name__ == "Rejected" and e.rejection.rule == rule)
+    assert found == world["edited_frames"]
+
+
+# --- "Using frame start, stop, step" ------------------------------------------------------------
+
+
+@when(parsers.parse('I annotate both videos\' "{field}" starting the first at frame {first:d} and the second at frame '
+                    '{second:d}, with steps {step1:d} and {step2:d}, stopping at frame {stop:d}'))
+def annotate_clips(world, field, first, second, step1, step2, stop):
+    dataset = world["dataset"]
+    paths = [s.filepath for s in dataset.iter_samples()]
+    world["videos"] = [s.id for s in dataset.iter_samples()]
+    world["results"] = dataset.annotate("frame_args", label_field=field, label_type="detections",
+                                        classes=["person", "vehicle"], frame_start={paths[0]: first, paths[1]: second},
+                                        frame_step=[step1, step2], frame_stop=stop, **login(world))
+    world["run"] = dataset.registry.get_run("quickstart", "frame_args")
+    world["field"] = field
+
+
+def _task_of(world, position):
+    results = world["results"]
+    (task,) = [t for t in results.task_ids if results.frame_id_map[t][0]["sample_id"] == world["videos"][position]]
+    return task
+
+
+@then(parsers.re(r"the first video's task shows its frames (?P<first>[\d, and]+) and the second's its frames "
+                 r"(?P<second>[\d, and]+)"))
+def clips_shown(world, first, second):
+    for position, text in enumerate((first, second)):
+        expected = [int(n) for n in text.replace("and", ",").split(",") if n.strip()]
+        frames = world["results"].frame_id_map[_task_of(world, position)]
+        assert [frames[k]["frame_number"] for k in sorted(frames)] == expected
+        assert {f["sample_id"] for f in frames.values()} == {world["videos"][position]}
+
+
+@when(parsers.parse('the annotator draws a "{cls}" box on task frame {a:d} of the first task and on task frame {b:d} '
+                    'of the second'))
+def draw_on_clips(world, cls, a, b):
+    with annotator(world) as client:
+        for position, frame in enumerate((a, b)):
+            client.add_shape(_task_of(world, position), cls, frame, "rectangle", [4.0, 4.0, 20.0, 16.0])
+
+
+@then(parsers.parse("the first video has one new detection, on its frame {a:d}, and the second one, on its frame {b:d}"))
+def new_detections_on_frames(world, a, b):
+    name = world["field"].removeprefix("frames.")
+    width, height = SIZE
+    for video, number in zip(world["videos"], (a, b)):
+        sample = next(world["dataset"].store.get_samples([video]))
+        found = {n: frame[name].detections for n, frame in sample.frames.items() if frame.get(name) is not None
+                 and frame[name].detections}
+        assert list(found) == [number]
+        (label,) = found[number]
+        assert label.bounding_box == pytest.approx((4 / width, 4 / height, 16 / width, 12 / height))
+
+
+@when(parsers.parse('I delete the annotation run "{key}"'))
+def delete_run(world, key):
+    world["dataset"].delete_annotation_run(key)

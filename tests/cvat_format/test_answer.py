@@ -37,8 +37,8 @@ def documents(draw):
 
 def _read(raw: bytes, limit: int = 2):
     """The answer read, then checked, as the CVAT backend does (with no unchanged objects taken first)."""
-    read = read_answer(raw, frames=3, limit=limit, claim=lambda obj: None, method="GET", url="u")
-    checked = check_objects(read.objects, frames=3, claim=lambda obj: None)
+    read = read_answer(raw, frames=3, limit=limit, claim=lambda obj, kind: None, method="GET", url="u")
+    checked = check_objects(read.objects, frames=3, claim=lambda obj, kind: None)
     return checked.objects, read.refused + checked.refused
 
 

@@ -39,11 +39,15 @@ def test_split_and_merge_tracks(cvat_sim, api, images):
     track_id = api.patch(f"/api/tasks/{task_id}/annotations", params={"action": "create"},
                          json={"tags": [], "shapes": [], "tracks": [track]}).json()["tracks"][0]["id"]
     with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
-        first, second = annotator.split_track(task_id, track_id, 2)
+        first, second = annotator.split_track(task_id, track_id, 3)
         tracks = {t["id"]: t for t in annotator.annotations(task_id)["tracks"]}
-        assert [(s["frame"], s["outside"]) for s in tracks[first]["shapes"]] == [(0, False), (2, True)]
-        assert [s["frame"] for s in tracks[second]["shapes"]] == [2, 4]
+        # as in CVAT's UI: the track is deleted and two new ones made, cut where the object is on frame 3
+        assert set(tracks) == {first, second} and track_id not in tracks
+        assert [(s["frame"], s["outside"], s["points"]) for s in tracks[first]["shapes"]] == [
+            (0, False, [0, 0, 5, 5]), (2, False, [2, 2, 7, 7]), (3, True, [3.0, 3.0, 8.0, 8.0])]
+        assert [(s["frame"], s["points"]) for s in tracks[second]["shapes"]] == [(3, [3.0, 3.0, 8.0, 8.0]), (4, [4, 4, 9, 9])]
         assert tracks[first]["attributes"] == tracks[second]["attributes"]  # label_id duplicated
         merged = annotator.merge_tracks(task_id, [first, second])
         (only,) = annotator.annotations(task_id)["tracks"]
-        assert only["id"] == merged and [(s["frame"], s["outside"]) for s in only["shapes"]] == [(0, False), (2, False), (4, False)]
+        assert only["id"] == merged and merged not in (first, second)
+        assert [(s["frame"], s["outside"]) for s in only["shapes"]] == [(0, False), (2, False), (3, False), (4, False)]

@@ -90,4 +90,78 @@ def test_a_video_task_serves_its_frames_as_pngs_numbered_from_its_start_and_step
         x, y, w, h = box.bounding_box
         assert np.abs(pixels[int((y + h / 2) * 96), int((x + w / 2) * 160)] - _COLOURS[0]).max() < 40, number
     refused = api.get(f"/api/tasks/{task_id}/data", params={"type": "frame", "number": 4})
-    assert refused.status_code == 400 and "[0, 3]" in refused.text
+    # as CVAT's TaskFrameProvider words it (its upper bound is the task's size)
+    assert refused.status_code == 400 and refused.json() == "Invalid frame '4'. The frame number should be in the [0, 4] range"
+
+
+def _video_task(api, tmp_path, **fields):
+    from annoflow.adapters.quickstart import generate_quickstart_video
+
+    (video,) = generate_quickstart_video(tmp_path, num_samples=1, num_frames=12, size=(160, 96), tracks_per_video=(1, 1))
+    task_id = api.post("/api/tasks", json={"name": "video", "labels": LABELS}).json()["id"]
+    with open(video.filepath, "rb") as handle:
+        api.post(f"/api/tasks/{task_id}/data/", data={"image_quality": "70", "start_frame": "2", "frame_filter": "step=3",
+                                                      **fields}, files={"client_files[0]": ("clip.mp4", handle)})
+    return task_id, video
+
+
+def _top_track_seen(video, pixels, task_frame):
+    import numpy as np
+
+    from annoflow.adapters.quickstart.images import _COLOURS
+
+    (box,) = video.frames[2 + 3 * task_frame + 1]["detections"].detections
+    x, y, w, h = box.bounding_box
+    height, width = pixels.shape[:2]
+    return np.abs(pixels[int((y + h / 2) * height), int((x + w / 2) * width)].astype(int) - _COLOURS[0]).max() < 40
+
+
+@pytest.mark.parametrize("quality", ["original", "compressed"])
+def test_a_video_tasks_chunks_are_mp4s_of_its_task_frames(cvat_sim, api, tmp_path, quality):
+    import imageio_ffmpeg
+    import numpy as np
+
+    task_id, video = _video_task(api, tmp_path, chunk_size="3")
+    task = api.get(f"/api/tasks/{task_id}").json()
+    assert task["data_chunk_size"] == 3 and task["data_compressed_chunk_type"] == "video"
+    for number, frames in ((0, [0, 1, 2]), (1, [3])):  # 4 task frames: the video's 2, 5, 8, 11
+        answer = api.get(f"/api/tasks/{task_id}/data", params={"type": "chunk", "number": number, "quality": quality})
+        assert answer.status_code == 200 and answer.headers["content-type"] == "video/mp4"
+        assert answer.headers["x-checksum"].isdigit() and answer.headers["x-updated-date"] == task["updated_date"]
+        path = tmp_path / f"chunk{number}.mp4"
+        path.write_bytes(answer.content)
+        reader = imageio_ffmpeg.read_frames(str(path))
+        meta = next(reader)
+        decoded = [np.frombuffer(raw, dtype=np.uint8).reshape(96, 160, 3) for raw in reader]
+        assert meta["size"] == (160, 96) and len(decoded) == len(frames)
+        assert all(_top_track_seen(video, pixels, frame) for pixels, frame in zip(decoded, frames))
+    refused = api.get(f"/api/tasks/{task_id}/data", params={"type": "chunk", "number": 2, "quality": quality})
+    assert refused.status_code == 400
+    assert refused.json() == "Invalid chunk number '2'. The chunk number should be in the [0, 1] range"
+
+
+def test_zip_chunks_hold_jpegs_of_a_videos_frames_and_an_image_tasks_files(cvat_sim, api, tmp_path, images):
+    import io
+    import zipfile
+
+    import numpy as np
+    from PIL import Image
+
+    task_id, video = _video_task(api, tmp_path, chunk_size="3", use_zip_chunks="true")
+    answer = api.get(f"/api/tasks/{task_id}/data", params={"type": "chunk", "number": 0, "quality": "compressed"})
+    assert answer.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
+        assert archive.namelist() == ["000000.jpeg", "000001.jpeg", "000002.jpeg"]
+        for k, name in enumerate(archive.namelist()):
+            assert _top_track_seen(video, np.asarray(Image.open(archive.open(name)).convert("RGB")), k)
+    image_task = _task_with_data(api, images)
+    for quality, expected in (("original", [open(p, "rb").read() for p in images]), ("compressed", None)):
+        answer = api.get(f"/api/tasks/{image_task}/data", params={"type": "chunk", "number": 0, "quality": quality})
+        assert answer.status_code == 200 and answer.headers["content-type"] == "application/zip"
+        with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
+            names = archive.namelist()
+            assert len(names) == len(images) and names[0].startswith("000000.")
+            if expected is not None:
+                assert [archive.read(n) for n in names] == expected
+            else:
+                assert all(n.endswith(".jpeg") and Image.open(archive.open(n)).format == "JPEG" for n in names)

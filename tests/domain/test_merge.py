@@ -207,11 +207,19 @@ def test_loading_into_another_field_leaves_the_source_alone():
     assert [r.rule for r in rejections] == ["allow_label_edits"]
 
 
-def test_scalar_frame_fields_are_not_merged_yet():
-    schema = build_label_schema(label_field="frames.count", label_type="scalar", media_type="video", field_schema={})
-    video = Sample(filepath="/v.mp4", media_type="video")
-    task = _task({video.id: video})
-    assert merge_task(schema, task, {video.id: video}, [], values=[ImportedValue("frames.count", video.id, "3")]) == ([], [])
+def test_scalar_frame_fields_merge_one_value_per_frame_the_task_shows():
+    schema = build_label_schema(label_field="frames.count", label_type="scalar", media_type="video",
+                                field_schema={"frames.count": FieldKind.INT}, allow_deletions=False)
+    video = Sample(filepath="/v.mp4", media_type="video", frames={1: {"count": 1}, 2: {"count": 2}, 3: {"count": 3},
+                                                                  5: {"count": 5}})
+    # the task shows frames 1, 2, 3 and 4 of the video (frame 5 is outside its range)
+    task = TaskRecord(task_id=1, project_id=None, job_ids=[1], frames=[FrameRef(video.id, n) for n in (1, 2, 3, 4)],
+                      uploaded=[], labels=[], attributes=[])
+    values = [ImportedValue("frames.count", video.id, "1", 10, 1), ImportedValue("frames.count", video.id, "7", 11, 2),
+              ImportedValue("frames.count", video.id, "4", 12, 4)]
+    changes, rejections = merge_task(schema, task, {video.id: video}, [], values=values)
+    assert [(c.action.value, c.frame, c.value, c.cvat_id) for c in changes] == [("edited", 2, 7, 11), ("added", 4, 4, 12)]
+    assert [(r.rule, r.frame) for r in rejections] == [("allow_deletions", 3)]  # frame 3's value cleared, refused
 
 
 # --- keypoints --------------------------------------------------------------------------------

@@ -70,7 +70,7 @@ def test_a_load_s_changes_of_a_task_travel_as_columns_and_come_back_equal():
                      label=m, cvat_id=102, source_field="ground_truth"),
         MergedChange("deleted", other, "gt", new_id()),
         MergedChange("added", other, "frames.kp", (k := Keypoint(label="face", points=((0.1, 0.2), (math.nan, math.nan)))).id,
-                     frame=4, label=k, cvat_id=7),
+                     frame=4, label=k, cvat_id=7, tracked=True),
         MergedChange("added", other, "lines", (p := Polyline(label="road", points=(((0.1, 0.2), (0.3, 0.4)),))).id,
                      label=p, cvat_id=8),
         MergedChange("edited", other, "weather", (c := Classification(label="sunny")).id, label=c, cvat_id=9),
