@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 import pytest
 
+from annoflow.domain.task_ledger import merged_in
 from annoflow.adapters.cvat import RetryPolicy
 from annoflow.adapters.cvat_backend import CVATBackend
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
@@ -97,9 +98,9 @@ def merged(dataset: Dataset, originals: frozenset[str]) -> Counter:
     out: Counter = Counter()
     for e in dataset.registry.iter_history(run.id, details=True):
         if type(e).__name__ == "LabelMerged":
-            c = e.change
-            out[(c.action.value, c.sample_id, c.field, c.frame, c.label_id if c.label_id in originals else NEW,
-                 _canon(c.label, originals))] += 1
+            for c in merged_in(e):
+                out[(c.action.value, c.sample_id, c.field, c.frame, c.label_id if c.label_id in originals else NEW,
+                     _canon(c.label, originals))] += 1
     return out
 
 
