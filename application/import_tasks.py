@@ -87,7 +87,7 @@ def import_fields(labels: Sequence[ProjectLabel], label_types: Any) -> dict[str,
     return {field: label_type for label_type, field in wanted.items() if label_type in drawable}
 
 
-def _in_folder(folder: str, name: str) -> str | None:
+def in_folder(folder: str, name: str) -> str | None:
     """Where a frame named ``name`` by the server is in ``folder``: its relative path there (CVAT keeps the
     folders of an archive's files), else its base name; never a path leading out of the folder."""
     root = os.path.abspath(folder)
@@ -204,7 +204,7 @@ class Importer:
             located = {t: [data_path.get(n) for n in frame_names] for t, frame_names in names.items()}
         else:
             folder = os.fspath(data_path)
-            located = {t: [_in_folder(folder, n) for n in frame_names] for t, frame_names in names.items()}
+            located = {t: [in_folder(folder, n) for n in frame_names] for t, frame_names in names.items()}
         missing = [f"task {t}: {name!r}" for t, frame_names in names.items()
                    for name, path in zip(frame_names, located[t]) if path is None or not os.path.isfile(path)]
         if missing:

@@ -1,0 +1,165 @@
+"""Export then import gives the same labels: every image label type, attributes of each type, CVAT's
+occluded flag and groups, instance masks bit-exact, coordinates exact when they are on CVAT's grid
+of hundredths of a pixel and within it otherwise; a video's tracks with their keyframes."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from annoflow.adapters.cvat_xml.exporting import export_cvat_xml
+from annoflow.adapters.cvat_xml.importing import import_cvat_xml
+from annoflow.domain.labels import (
+    Classification, Classifications, Detection, Detections, Keypoint, Keypoints, Polyline, Polylines,
+)
+from annoflow.domain.samples import ImageMetadata, MediaType, Sample, VideoMetadata
+
+W, H = 640, 480
+
+
+def px(x: float, y: float) -> tuple[float, float]:
+    """A point given in pixels (hundredths at most), relative as annoflow holds it."""
+    return x / W, y / H
+
+
+def box(x: float, y: float, w: float, h: float) -> tuple[float, float, float, float]:
+    # a box read from CVAT's pixels is (x1/W, y1/H, (x2-x1)/W, (y2-y1)/H): one given in hundredths of
+    # a pixel that way is written and read back as the same doubles
+    return x / W, y / H, w / W, h / H
+
+
+def image_samples(media: Path) -> list[Sample]:
+    media.mkdir(parents=True, exist_ok=True)
+    mask = np.zeros((20, 30), dtype=bool)
+    mask[3:15, 4:25] = True
+    mask[7, 9] = False
+    samples = []
+    for n in range(3):
+        (media / f"img{n}.jpg").write_bytes(b"not decoded by the import")
+        samples.append(Sample(
+            filepath=str(media / f"img{n}.jpg"), media_type=MediaType.IMAGE, metadata=ImageMetadata(W, H),
+            fields={
+                "classifications": Classifications([Classification(label="sunny", attributes={"note": f"n{n}"})]),
+                "detections": Detections([
+                    Detection(label="car", bounding_box=box(10.25, 20.5, 100.75, 50.0),
+                              attributes={"age": 3 + n, "color": "red", "occluded": True, "group_id": 2}),
+                    Detection(label="person", bounding_box=box(300, 200, 30, 20), mask=mask,
+                              attributes={"age": 1, "color": "blue", "occluded": False, "group_id": 2}),
+                ]),
+                "polylines": Polylines([
+                    Polyline(label="road", points=[[px(1, 2), px(100.5, 2.25), px(50, 80)]], closed=True, filled=True,
+                             attributes={"lanes": 2, "occluded": False, "group_id": 5}),
+                    Polyline(label="road", points=[[px(5, 5), px(6.5, 7.75)], [px(10, 10), px(20, 30), px(40, 50)]],
+                             attributes={"lanes": 1, "occluded": True, "group_id": 6}),
+                ]),
+                "keypoints": Keypoints([Keypoint(label="face", points=[px(1, 1), px(2.5, 3.75), px(639, 479)],
+                                                attributes={"occluded": False, "group_id": 7})]),
+            }))
+    return samples
+
+
+def test_images_round_trip(open_ds, tmp_path: Path) -> None:
+    source = open_ds("source")
+    source.store.add_samples(image_samples(tmp_path / "media"))
+    xml = tmp_path / "export" / "annotations.xml"
+
+    export_cvat_xml(source, xml, occluded_attr="occluded", group_id_attr="group_id")
+    target = open_ds("target")
+    summary = import_cvat_xml(target, xml, tmp_path / "media", occluded_attr="occluded", group_id_attr="group_id")
+
+    assert summary.fields == {"classifications": "classifications", "detections": "detections",
+                              "polylines": "polylines", "keypoints": "keypoints"}
+    assert (summary.samples, summary.new_samples, summary.left_out) == (3, 3, 0)
+    before = {s.filepath: s for s in source.iter_samples()}
+    after = {s.filepath: s for s in target.iter_samples()}
+    assert before.keys() == after.keys()
+    for path, sample in before.items():
+        for field in ("classifications", "detections", "polylines", "keypoints"):
+            assert after[path].fields[field] == sample.fields[field], (path, field)
+    mask = after[str(tmp_path / "media" / "img0.jpg")].fields["detections"].items[1].mask
+    assert mask.dtype == bool and mask.shape == (20, 30)
+
+
+def test_coordinates_off_the_grid_come_back_to_cvats_precision(open_ds, tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    media = tmp_path / "media"
+    media.mkdir()
+    samples = []
+    for n in range(5):
+        (media / f"{n}.png").write_bytes(b"x")
+        boxes = [Detection(label="thing", bounding_box=(x, y, 0.1, 0.1)) for x, y in rng.uniform(0, 0.8, (20, 2))]
+        samples.append(Sample(filepath=str(media / f"{n}.png"), media_type=MediaType.IMAGE,
+                              metadata=ImageMetadata(W, H), fields={"detections": Detections(boxes)}))
+    source = open_ds("source")
+    source.store.add_samples(samples)
+    export_cvat_xml(source, tmp_path / "a.xml")
+    target = open_ds("target")
+    import_cvat_xml(target, tmp_path / "a.xml", media)
+    after = {s.filepath: s for s in target.iter_samples()}
+    for sample in source.iter_samples():
+        for original, imported in zip(sample.fields["detections"].items, after[sample.filepath].fields["detections"].items):
+            assert imported.id == original.id and imported.label == original.label
+            x, y, w, h = original.bounding_box
+            corners = np.array([x * W, y * H, (x + w) * W, (y + h) * H])
+            x2, y2, w2, h2 = imported.bounding_box
+            back = np.array([x2 * W, y2 * H, (x2 + w2) * W, (y2 + h2) * H])
+            assert np.all(np.abs(back - corners) <= 0.005 + 1e-9)
+
+
+def test_importing_the_same_file_twice_changes_nothing(open_ds, tmp_path: Path) -> None:
+    source = open_ds("source")
+    source.store.add_samples(image_samples(tmp_path / "media"))
+    export_cvat_xml(source, tmp_path / "a.xml")
+    target = open_ds("target")
+    import_cvat_xml(target, tmp_path / "a.xml", tmp_path / "media")
+    first = sorted(target.iter_samples(), key=lambda s: s.filepath)
+    again = import_cvat_xml(target, tmp_path / "a.xml", tmp_path / "media")
+    assert again.new_samples == 0
+    assert sorted(target.iter_samples(), key=lambda s: s.filepath) == first
+    assert len(target.store) == 3
+
+
+def video_sample(media: Path) -> Sample:
+    media.mkdir(parents=True, exist_ok=True)
+    (media / "clip.mp4").write_bytes(b"not decoded")
+    frames = {}
+    for number in range(1, 9):  # a car moving on frames 1-6 (keyframes 1, 4, 6), a person on 3-4, gone, back on 8
+        labels = []
+        if number <= 6:
+            x = 10.0 + 10 * (number - 1)
+            labels.append(Detection(label="car", bounding_box=box(x, 20, 50, 40), index=1,
+                                    keyframe=number in (1, 4, 6), attributes={"model": "sedan"}))
+        if number in (3, 4, 8):
+            labels.append(Detection(label="person", bounding_box=box(100, 100, 20, 40), index=2, keyframe=True))
+        frames[number] = {"detections": Detections(labels)}
+    return Sample(filepath=str(media / "clip.mp4"), media_type=MediaType.VIDEO,
+                  metadata=VideoMetadata(W, H, 10, 25.0), frames=frames)
+
+
+def test_video_round_trip_keeps_tracks_and_keyframes(open_ds, tmp_path: Path) -> None:
+    source = open_ds("source")
+    source.store.add_samples([video_sample(tmp_path / "media")])
+    xml = tmp_path / "clip.xml"
+    export_cvat_xml(source, xml)
+    text = xml.read_text()
+    assert "<track id=\"1\" label=\"car\"" in text and 'keyframe="0"' in text  # interpolated frames written, as CVAT does
+    target = open_ds("target")
+    summary = import_cvat_xml(target, xml, tmp_path / "media")
+    assert summary.fields == {"frames.detections": "detections"}
+    (before,), (after,) = list(source.iter_samples()), list(target.iter_samples())
+    for number in range(1, 11):
+        old = before.frames.get(number, {}).get("detections")
+        new = after.frames.get(number, {}).get("detections")
+        if number in (7, 9, 10):
+            assert new is None or not new.items
+            continue
+        by_index = {label.index: label for label in new.items}
+        for label in old.items:
+            back = by_index[label.index]
+            assert (back.label, back.keyframe, back.attributes) == (label.label, label.keyframe, label.attributes)
+            assert np.allclose(back.bounding_box, label.bounding_box, atol=1e-12)
+            if label.keyframe:
+                assert back.id == label.id and back.bounding_box == label.bounding_box
