@@ -195,12 +195,32 @@ def _import(args: argparse.Namespace) -> int:
             print(f"  left out: {problem}")
         return 0
     selection = {"project_name": args.project} if args.project else {"task_ids": args.task}
+    if args.from_export:
+        return _import_exports(args, dataset, before)
     key = dataset.import_annotations(**selection, data_path=args.data_path, download_media=args.download_media,
                                      url=args.url, username=args.username)
     summary = dataset.last_load.summary
     print(f"imported into dataset {args.dataset!r} as run {key!r}: {len(dataset.store) - before} new samples, "
           f"{summary.added} labels added, {summary.edited} edited, {summary.unchanged_tasks} tasks unchanged")
     print(f"its history: annoflow audit {key} --dataset {args.dataset}")
+    return 0
+
+
+def _import_exports(args: argparse.Namespace, dataset: object, before: int) -> int:
+    from annoflow.adapters.cvat.api import connect_to_api
+    from annoflow.adapters.cvat_backend.importing import find_tasks
+    from annoflow.adapters.cvat_xml.server_export import import_from_exports
+
+    if args.xml:
+        raise ValueError("--from-export asks a server for its export: give --project or --task, not --xml")
+    with connect_to_api(url=args.url, username=args.username) as api:
+        found = find_tasks(api.client, project_name=args.project, project_id=None, task_ids=args.task or [])
+        summaries = import_from_exports(dataset, api.client, list(found.task_ids), args.data_path,
+                                        download_media=args.download_media)
+    labels = sum(s.labels for s in summaries)
+    print(f"imported CVAT's export of tasks {list(found.task_ids)} into dataset {args.dataset!r}: "
+          f"{len(dataset.store) - before} new samples, {labels} labels, "
+          f"{sum(s.left_out for s in summaries)} objects left out")
     return 0
 
 
@@ -364,6 +384,9 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--dataset", required=True, metavar="NAME", help="the dataset to import into")
     imports.add_argument("--data-path", required=True, metavar="DIR",
                          help="the folder holding the tasks' media (or to download them into)")
+    imports.add_argument("--from-export", action="store_true",
+                         help="ask the server for each task's export (CVAT for images/video 1.1, as its UI exports "
+                              "it) and import that, instead of reading the tasks' annotations")
     imports.add_argument("--download-media", action="store_true",
                          help="download the frames' original images into --data-path (files already there are kept)")
     imports.add_argument("--url", help="CVAT's address (default: from the environment or a config file)")

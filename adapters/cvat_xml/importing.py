@@ -113,9 +113,12 @@ def import_cvat_xml(dataset: Any, xml_path: str | os.PathLike[str], media_dir: A
         fields = {f if f.startswith("frames.") else f"frames.{f}": t for f, t in fields.items()}
     if not fields:
         raise ValueError(f"{path}: its labels draw none of the label types asked for ({label_types!r})")
+    field_schema = store.field_schema()
+    # a text attribute the dataset's fields already hold keeps the type of their values (CVAT keeps text)
+    observations = store.observe(store.sample_ids(), [f for f in fields if f in field_schema])
     schema = build_label_schema(label_schema={f: {"type": t} for f, t in fields.items()}, occluded_attr=occluded_attr,
                                 group_id_attr=group_id_attr, media_type="video" if video else "image",
-                                field_schema=store.field_schema(), classes_from_project=True)
+                                field_schema=field_schema, observations=observations, classes_from_project=True)
     schema = adopt_project_labels(schema, labels)
     existing = {os.path.abspath(s.filepath): s.id for s in store.get_samples(store.sample_ids(), fields=())}
     new = [p for _, p in names if p not in existing]

@@ -1,0 +1,135 @@
+"""CVAT's own export, served by the simulator as CVAT 2.52 serves it (POST dataset/export, the requests
+API, the result's download), fetched by cvat-sdk (CVAT's own client) and by annoflow, and read by
+import_cvat_xml: the same labels as import_annotations() reads through the API."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from cvat_sdk import make_client
+
+from annoflow.adapters import cli
+from annoflow.adapters.cvat import RetryPolicy
+from annoflow.adapters.cvat.api import connect_to_api
+from annoflow.adapters.cvat.errors import CVATAnswerError
+from annoflow.adapters.cvat_backend import CVATBackend
+from annoflow.adapters.cvat_backend.importing import media_names
+from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
+from annoflow.adapters.cvat_xml.reader import XmlImage, XmlMeta, read_cvat_xml
+from annoflow.adapters.cvat_xml.server_export import fetch_export, import_from_exports
+from annoflow.adapters.label_stores import InMemoryLabelStore
+from annoflow.application.dataset import Dataset
+from annoflow.application.runs.registry import RunRegistry
+from tests.cvat_backend.test_import_annotations import images, project  # noqa: F401 - fixtures
+
+
+def _dataset(name: str) -> Dataset:
+    return Dataset(InMemoryLabelStore(name), RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
+                   {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.01,
+                                                                            "retry": RetryPolicy(backoff=0.001)})})
+
+
+def _labels(dataset: Dataset) -> dict[str, dict]:
+    return {Path(s.filepath).name: {k: v for k, v in s.fields.items() if v is not None}
+            for s in dataset.store.get_samples(dataset.store.sample_ids())}
+
+
+def _api(cvat_sim):
+    return connect_to_api(url=cvat_sim.url, username=USER, password=PASSWORD, poll_interval=0.01)
+
+
+def test_cvat_sdk_downloads_the_export_the_simulator_serves(cvat_sim, project, tmp_path, images):  # noqa: F811
+    task_id = project["tasks"][0]
+    with make_client(host=cvat_sim.url, credentials=(USER, PASSWORD)) as client:
+        client.tasks.retrieve(task_id).export_dataset("CVAT for images 1.1", tmp_path / "export.zip", include_images=False)
+    with zipfile.ZipFile(tmp_path / "export.zip") as zipped:
+        assert zipped.namelist() == ["annotations.xml"]
+        zipped.extract("annotations.xml", tmp_path)
+    meta, *items = read_cvat_xml(tmp_path / "annotations.xml")
+    assert isinstance(meta, XmlMeta) and [label["name"] for label in meta.labels] == ["cat", "dog"]
+    assert meta.tasks[0].task_id == task_id and meta.mode == "annotation"
+    assert [type(i) for i in items] == [XmlImage, XmlImage]
+    first = items[0]
+    assert (first.shapes[0]["type"], first.shapes[0]["points"], first.shapes[0]["attributes"]) == (
+        "rectangle", [1.0, 2.0, 30.0, 40.0], [("age", "3")])
+    assert first.tags[0]["label"] == "dog"
+
+
+def test_the_export_imports_as_the_api_does(cvat_sim, project, tmp_path, images):  # noqa: F811
+    through_api = _dataset("api")
+    through_api.import_annotations(project_id=project["id"], data_path=str(tmp_path / "media"), download_media=True,
+                                   url=cvat_sim.url, username=USER, password=PASSWORD)
+    through_export = _dataset("export")
+    with _api(cvat_sim) as api:
+        summaries = import_from_exports(through_export, api.client, project["tasks"], tmp_path / "media")
+    assert [s.samples for s in summaries] == [2, 2] and all(s.left_out == 0 for s in summaries)
+    api_labels, export_labels = _labels(through_api), _labels(through_export)
+    assert api_labels.keys() == export_labels.keys() and len(api_labels) == 4
+    for name, fields in api_labels.items():
+        assert fields.keys() == export_labels[name].keys(), name
+        for field, value in fields.items():
+            for a, b in zip(value.items, export_labels[name][field].items, strict=True):
+                # the same objects; only the ids differ (derived from the CVAT object, or from the file)
+                assert (a.label, dict(a.attributes)) == (b.label, dict(b.attributes))
+                assert getattr(a, "bounding_box", None) == getattr(b, "bounding_box", None)
+                assert getattr(a, "points", None) == getattr(b, "points", None)
+
+
+def test_annotate_then_export_from_the_server_gives_the_labels_back(cvat_sim, tmp_path):
+    from annoflow.adapters.quickstart import load_quickstart
+
+    source = _dataset("source")
+    load_quickstart(source.store, tmp_path / "media", num_samples=3, image_size=(96, 64))
+    login = {"url": cvat_sim.url, "username": USER, "password": PASSWORD}
+    source.annotate("run", label_field="ground_truth", **login)
+    task_ids = list(source.load_annotation_results("run", **login).task_ids)
+    target = _dataset("target")
+    with _api(cvat_sim) as api:
+        # annoflow uploads a file as <index>_<name>: the frames' names lead back to the files
+        names = {name: str(tmp_path / "media" / name.split("_", 1)[1])
+                 for task_id in task_ids for name in media_names(api.client, task_id)}
+        import_from_exports(target, api.client, task_ids, names)
+    back = {s.filepath: s.fields.get("detections") for s in target.store.get_samples(target.store.sample_ids())}
+    for sample in source.store.get_samples(source.store.sample_ids()):
+        for original, imported in zip(sample.fields["ground_truth"].items, back[sample.filepath].items, strict=True):
+            # the label_id attribute annoflow's tasks carry gives each label its id back
+            assert (imported.id, imported.label) == (original.id, original.label)
+            # annoflow's tasks hold an int attribute as CVAT text: a new dataset reads it as text...
+            assert imported.attributes == {k: str(v) for k, v in original.attributes.items()}
+            assert imported.bounding_box == pytest.approx(original.bounding_box, abs=0.006 / 64)
+    # ...and a dataset whose field holds ints reads it back as int: the same labels, imported again
+    before = {s.id: s.fields["ground_truth"] for s in source.store.get_samples(source.store.sample_ids())}
+    with _api(cvat_sim) as api:
+        import_from_exports(source, api.client, task_ids, names, label_types={"detections": "ground_truth"})
+    after = {s.id: s.fields["ground_truth"] for s in source.store.get_samples(source.store.sample_ids())}
+    for sample_id, value in before.items():
+        for original, imported in zip(value.items, after[sample_id].items, strict=True):
+            assert (imported.id, imported.label, imported.attributes) == (original.id, original.label, original.attributes)
+
+
+def test_annoflow_import_from_export_on_the_command_line(cvat_sim, project, tmp_path, monkeypatch, capsys):  # noqa: F811
+    monkeypatch.setenv("ANNOFLOW_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("ANNOFLOW_LABEL_STORE", raising=False)
+    monkeypatch.setenv("ANNOFLOW_CVAT_PASSWORD", PASSWORD)
+    argv = ["import", "--from-export", "--project", "made elsewhere", "--dataset", "exported", "--data-path",
+            str(tmp_path / "media"), "--download-media", "--url", cvat_sim.url, "--username", USER]
+    assert cli.main(argv) == 0, capsys.readouterr().err
+    assert "into dataset 'exported': 4 new samples, 8 labels, 0 objects left out" in capsys.readouterr().out
+    assert cli.main(argv) == 0  # again: the same samples and labels (2 tasks x box, polygon, points, tag), nothing added
+    assert "0 new samples, 8 labels" in capsys.readouterr().out
+
+
+def test_an_export_that_fails_or_lies_is_refused(cvat_sim, project, tmp_path):  # noqa: F811
+    task_id = project["tasks"][0]
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    with _api(cvat_sim) as api:
+        with pytest.raises(Exception, match="Unknown format"):
+            fetch_export(api.client, task_id, folder, fmt="COCO 1.0")
+        path = fetch_export(api.client, task_id, folder)
+        assert path.read_text().startswith('<?xml version="1.0" encoding="utf-8"?>')
+        with pytest.raises(CVATAnswerError, match="more than 100 bytes"):
+            fetch_export(api.client, task_id, folder, max_bytes=100)
+    assert sorted(p.name for p in folder.iterdir()) == [path.name]  # nothing left behind
