@@ -133,3 +133,30 @@ def test_an_export_that_fails_or_lies_is_refused(cvat_sim, project, tmp_path):  
         with pytest.raises(CVATAnswerError, match="more than 100 bytes"):
             fetch_export(api.client, task_id, folder, max_bytes=100)
     assert sorted(p.name for p in folder.iterdir()) == [path.name]  # nothing left behind
+
+
+def test_a_video_task_exported_by_the_server_imports_its_tracks(cvat_sim, tmp_path):
+    from annoflow.adapters.quickstart import generate_quickstart_video
+
+    source = _dataset("videos")
+    source.store.add_samples(generate_quickstart_video(tmp_path / "media", num_samples=1, num_frames=8, size=(64, 48),
+                                                       tracks_per_video=(2, 2)))
+    login = {"url": cvat_sim.url, "username": USER, "password": PASSWORD}
+    source.annotate("tracks", label_field="frames.detections", attributes=False, **login)
+    (task_id,) = source.load_annotation_results("tracks", **login).task_ids
+    target = _dataset("target")
+    with _api(cvat_sim) as api:
+        xml = fetch_export(api.client, task_id, tmp_path)
+        assert 'mode>interpolation<' in xml.read_text() and "<track " in xml.read_text()
+        (original,) = source.store.get_samples(source.store.sample_ids())
+        (name,) = media_names(api.client, task_id)  # the video, as annoflow uploaded it: <index>_<name>
+        (summary,) = import_from_exports(target, api.client, [task_id], {name: original.filepath})
+    assert summary.format == "CVAT for video 1.1" and summary.left_out == 0
+    (imported,) = target.store.get_samples(target.store.sample_ids())
+    assert imported.filepath == original.filepath
+    for number, frame in original.frames.items():
+        back = {label.id: label for label in imported.frames[number]["detections"].detections}
+        for label in frame["detections"].detections:  # every frame a keyframe, each label_id given back
+            assert back[label.id].label == label.label and back[label.id].keyframe
+            assert back[label.id].bounding_box == pytest.approx(label.bounding_box, abs=0.006 / 48)
+        assert len(back) == len(frame["detections"].detections)
