@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -29,6 +29,7 @@ from annoflow.adapters.cvat_xml.labels import Vocabulary, objects_of
 from annoflow.adapters.cvat_xml.writer import CvatXmlWriter, label_meta
 from annoflow.domain.fields import FieldKind, FieldPath
 from annoflow.domain.label_schema import LabelSchema, build_label_schema
+from annoflow.domain.labels import labels_in
 from annoflow.domain.samples import ImageMetadata, MediaType, Sample, VideoMetadata
 
 IMAGES = "CVAT for images 1.1"
@@ -169,7 +170,7 @@ def _export_video(sample: Sample, target: str, vocabulary: Vocabulary, uploaders
             values = [(number - 1, frame[field]) for number, frame in sorted(sample.frames.items()) if field in frame]
             by_index, loose = split_tracks(values)
             keyframes_only = any(getattr(label, "keyframe", False) for _, value in values
-                                 for label in _labels(value))
+                                 for label in labels_in(value))
             for index, items in sorted(by_index.items()):
                 made = track_body(uploader, items, frames, width, height, keyframes_only)
                 if made is None:
@@ -194,12 +195,6 @@ def _export_video(sample: Sample, target: str, vocabulary: Vocabulary, uploaders
             written += 1
         writer.end()
     return written, skipped
-
-
-def _labels(value: Any) -> Iterator[Any]:
-    from annoflow.domain.labels import labels_in
-
-    return iter(labels_in(value))
 
 
 def _track_shapes(body: Mapping[str, Any], frames: int, vocabulary: Vocabulary) -> list[dict[str, Any]]:

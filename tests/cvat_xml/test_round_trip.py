@@ -4,11 +4,9 @@ of hundredths of a pixel and within it otherwise; a video's tracks with their ke
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from annoflow.adapters.cvat_xml.exporting import export_cvat_xml
 from annoflow.adapters.cvat_xml.importing import import_cvat_xml
