@@ -349,7 +349,7 @@ class Dataset(SampleCollection):
 
     def export_cvat_xml(self, path: str | os.PathLike[str], label_fields: Sequence[str] | str | None = None, *,
                         occluded_attr: str | None = None, group_id_attr: str | None = None,
-                        rel_dir: str | os.PathLike[str] | None = None) -> Any:
+                        z_order_attr: str | None = None, rel_dir: str | os.PathLike[str] | None = None) -> Any:
         """Write the dataset's labels as CVAT XML, the format CVAT's UI exports: "CVAT for images 1.1"
         for images, "CVAT for video 1.1" for videos (one file per video when ``path`` is for several).
 
@@ -358,6 +358,7 @@ class Dataset(SampleCollection):
             label_fields: the label fields to write (default: every label field; a video's frame fields).
             occluded_attr: the label attribute written as CVAT's ``occluded`` flag.
             group_id_attr: the label attribute written as CVAT's ``group_id``.
+            z_order_attr: the label attribute written as CVAT's ``z_order`` of an image's shapes.
             rel_dir: the folder image names are relative to (default: the folder all the files share).
 
         Returns:
@@ -368,7 +369,8 @@ class Dataset(SampleCollection):
         if name not in self.exporters:
             raise RuntimeError(f"no {name} exporter is configured (annoflow.open_dataset configures them)")
         return self.exporters[name](self, path, label_fields=label_fields, occluded_attr=occluded_attr,
-                                    group_id_attr=group_id_attr, **({} if rel_dir is None else {"rel_dir": rel_dir}))
+                                    group_id_attr=group_id_attr, z_order_attr=z_order_attr,
+                                    **({} if rel_dir is None else {"rel_dir": rel_dir}))
 
     def _with(self, stage: Stage) -> DatasetView:
         return DatasetView(self, (stage,))

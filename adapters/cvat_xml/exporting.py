@@ -91,10 +91,11 @@ def _meta(name: str, size: int, mode: str, vocabulary: Vocabulary, extra: Sequen
 
 def export_cvat_xml(collection: Any, path: str | os.PathLike[str], *, label_fields: Sequence[str] | str | None = None,
                     occluded_attr: str | None = None, group_id_attr: str | None = None,
-                    rel_dir: str | os.PathLike[str] | None = None) -> ExportSummary:
+                    z_order_attr: str | None = None, rel_dir: str | os.PathLike[str] | None = None) -> ExportSummary:
     """Write the collection's labels as CVAT XML: "CVAT for images 1.1" for images, "CVAT for video 1.1"
     for videos (see the module's docstring). ``occluded_attr`` / ``group_id_attr`` name the label
-    attributes written as CVAT's ``occluded`` flag and ``group_id``; ``rel_dir`` the folder image names
+    attributes written as CVAT's ``occluded`` flag and ``group_id``, ``z_order_attr`` the one written as an
+    image's shapes' ``z_order`` (not a CVAT attribute then); ``rel_dir`` the folder image names
     are relative to (default: the folder every file is in)."""
     ids = collection.sample_ids
     if not ids:
@@ -105,7 +106,7 @@ def export_cvat_xml(collection: Any, path: str | os.PathLike[str], *, label_fiel
     video = media_type is MediaType.VIDEO
     fields = _label_fields(collection.store.field_schema(), video, label_fields)
     schema = _schema(collection, ids, fields, media_type, occluded_attr, group_id_attr)
-    vocabulary = Vocabulary.for_export(schema)
+    vocabulary = Vocabulary.for_export(schema, hidden=() if z_order_attr is None else (z_order_attr,))
     uploaders = {field.path: Uploader(field, vocabulary.server) for field in schema}
     name = getattr(collection, "name", "annoflow")
     if video:
@@ -119,7 +120,7 @@ def export_cvat_xml(collection: Any, path: str | os.PathLike[str], *, label_fiel
         writer.start(_meta(name, len(ids), "annotation", vocabulary))
         for number, sample in enumerate(collection.reader.get_samples(ids, fields=fields)):
             width, height = _size(sample)
-            made = list(objects_of(uploaders, sample.fields, 0, width, height))
+            made = list(objects_of(uploaders, sample.fields, 0, width, height, z_order_attr))
             objects += len(made)
             image_name = os.path.relpath(os.path.abspath(sample.filepath), root).replace(os.sep, "/")
             writer.image(number, image_name, width, height,

@@ -92,11 +92,13 @@ def _video_file(media_dir: Any, source: str) -> str | None:
 
 
 def import_cvat_xml(dataset: Any, xml_path: str | os.PathLike[str], media_dir: Any, *, label_types: Any = None,
-                    occluded_attr: str | None = None, group_id_attr: str | None = None, insert_new: bool = True,
+                    occluded_attr: str | None = None, group_id_attr: str | None = None,
+                    z_order_attr: str | None = None, insert_new: bool = True,
                     max_bytes: int = MAX_BYTES, max_objects: int = MAX_OBJECTS) -> XmlImportSummary:
     """Import a CVAT XML file's labels into ``dataset`` (see the module's docstring). ``media_dir``:
     the folder holding the images (or the video), a dict of the file's image names -> local paths, or
-    for a video the video file itself."""
+    for a video the video file itself. ``occluded_attr`` / ``group_id_attr`` / ``z_order_attr``: the
+    label attributes CVAT's occluded flag, group id and an image's shapes' z_order go to."""
     path = os.fspath(xml_path)
     store = dataset.store
     meta, names = _first_pass(path, media_dir, max_bytes, max_objects)
@@ -129,7 +131,7 @@ def import_cvat_xml(dataset: Any, xml_path: str | os.PathLike[str], media_dir: A
         store.declare_field(field.path, KIND_OF_LABEL_TYPE[field.label_type])
     vocabulary = Vocabulary.of(schema, meta.labels, existing=True)
     downloader = Downloader(schema, vocabulary.server)
-    writer = _Writer(store, schema, existing)
+    writer = _Writer(store, schema, existing, z_order_attr)
     located = dict(names)
     if video:
         _import_video(path, meta, located, vocabulary, downloader, writer, max_bytes, max_objects)
@@ -148,8 +150,8 @@ def import_cvat_xml(dataset: Any, xml_path: str | os.PathLike[str], media_dir: A
 class _Writer:
     """Samples and field values written a batch at a time."""
 
-    def __init__(self, store: Any, schema: LabelSchema, existing: dict[str, str]) -> None:
-        self.store, self.schema, self.existing = store, schema, existing
+    def __init__(self, store: Any, schema: LabelSchema, existing: dict[str, str], z_order_attr: str | None = None) -> None:
+        self.store, self.schema, self.existing, self.z_order_attr = store, schema, existing, z_order_attr
         self.pending: list[Sample] = []
         self.changes: list[SetValue] = []
         self.samples = self.new_samples = self.labels = self.left_out = 0
@@ -190,7 +192,8 @@ class _Writer:
         ids = iter(range(1, 1 << 31))
         objects = {"shapes": [vocabulary.numbered(s, s["label"], next(ids), 0) for s in image.shapes],
                    "tags": [vocabulary.numbered(t, t["label"], next(ids), 0) for t in image.tags]}
-        found, unexpected, refused = read_objects(downloader, objects, [(image.width, image.height)], 1, (image.name,))
+        found, unexpected, refused = read_objects(downloader, objects, [(image.width, image.height)], 1, (image.name,),
+                                                  self.z_order_attr)
         self.note(f"image {image.name!r}", [*refused, *unexpected])
         self.values(sample_id, found)
         self.images += 1

@@ -17,7 +17,7 @@ the field and the object's place, so importing the same file again replaces, nev
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -29,7 +29,7 @@ from annoflow.adapters.cvat_format.upload import CvatObject, Uploader
 from annoflow.adapters.cvat_format.answer import Refused
 from annoflow.domain.ids import derived_id
 from annoflow.domain.label_schema import LabelSchema
-from annoflow.domain.labels import FieldValue, Label
+from annoflow.domain.labels import FieldValue, Label, labels_in
 
 
 @attrs.frozen
@@ -55,14 +55,16 @@ class Vocabulary:
                    {a["id"]: a["name"] for label in numbered for a in label["attributes"]})
 
     @classmethod
-    def for_export(cls, schema: LabelSchema) -> "Vocabulary":
+    def for_export(cls, schema: LabelSchema, hidden: Collection[str] = ()) -> "Vocabulary":
         """The schema's classes as CVAT labels (``<class>_<field>`` where fields share a class), each
-        label-holding one with the ``label_id`` attribute."""
+        label-holding one with the ``label_id`` attribute; ``hidden`` attributes are not CVAT attributes
+        (the one written as CVAT's ``z_order``)."""
         classes = cvat_classes(schema)
         specs = {(c.cvat_name, spec.name): spec for c in classes for spec in c.attributes}
         kinds = {c.cvat_name: _LABEL_KIND.get(c.label_type, "any") for c in classes}
         labels = [{**label, "type": kinds.get(label["name"], "any"),
-                   "attributes": [_numeric(a, specs.get((label["name"], a["name"]))) for a in label["attributes"]]}
+                   "attributes": [_numeric(a, specs.get((label["name"], a["name"]))) for a in label["attributes"]
+                                  if a["name"] not in hidden]}
                   for label in cvat_label_requests(classes, schema)]
         return cls.of(schema, labels, existing=False)
 
@@ -113,19 +115,29 @@ def _numeric(attribute: dict[str, Any], spec: Any) -> dict[str, Any]:
 
 
 def objects_of(uploaders: Mapping[str, Uploader], values: Mapping[str, FieldValue], frame: int, width: int,
-               height: int) -> Iterator[CvatObject]:
-    """Every CVAT object of one image's (or frame's) fields."""
+               height: int, z_order_attr: str | None = None) -> Iterator[CvatObject]:
+    """Every CVAT object of one image's (or frame's) fields; a label's ``z_order_attr`` attribute as the
+    object's ``z_order``."""
     for path, uploader in uploaders.items():
         value = values.get(path)
-        if value is not None:
-            yield from uploader.objects(value, frame, width, height)
+        if value is None:
+            continue
+        z_of = {} if z_order_attr is None else {
+            label.id: label.attributes.get(z_order_attr) for label in labels_in(value) if hasattr(label, "attributes")}
+        for made in uploader.objects(value, frame, width, height):
+            z_order = z_of.get(made.label_id)
+            if z_order is not None and "z_order" in made.body:
+                made.body["z_order"] = int(z_order)
+            yield made
 
 
 def read_objects(downloader: Downloader, objects: Mapping[str, Sequence[dict[str, Any]]], sizes: Sequence[Any],
-                 frames: int, id_parts: Sequence[object]) -> tuple[list[Imported], list[Unexpected], list[Refused]]:
+                 frames: int, id_parts: Sequence[object], z_order_attr: str | None = None
+                 ) -> tuple[list[Imported], list[Unexpected], list[Refused]]:
     """CVAT objects (tags, shapes, and a video's expanded ``tracked`` shapes) as labels: each checked for
     form first, then converted as a load converts a task's; labels without a ``label_id`` get an id
-    derived from ``id_parts``, the field and the object."""
+    derived from ``id_parts``, the field and the object; a shape's ``z_order`` goes to the
+    ``z_order_attr`` attribute."""
     refused: list[Refused] = []
     checked: dict[str, list[dict[str, Any]]] = {}
     for kind, items in objects.items():
@@ -138,11 +150,16 @@ def read_objects(downloader: Downloader, objects: Mapping[str, Sequence[dict[str
                 refused.append(Refused(kind, obj.get("frame", 0), found, obj.get("id", 0), obj.get("label_id", 0)))
         checked[kind] = keep
     found, unexpected, more = downloader.read(checked, sizes)
+    z_of = {obj["id"]: obj.get("z_order", 0) for items in checked.values() for obj in items} if z_order_attr else {}
     out = []
     for item in found:
         if isinstance(item.value, Label) and item.label_id is None:
             frame = item.frame if item.cvat_type == "track" else None
             item = attrs.evolve(item, value=item.value.replace(
                 id=derived_id("cvat_xml", *id_parts, item.field, item.cvat_type, item.cvat_ids[0], frame)))
+        if z_order_attr and isinstance(item.value, Label) and hasattr(item.value, "attributes") \
+                and item.cvat_type == "shape":
+            item = attrs.evolve(item, value=item.value.replace(
+                attributes={**item.value.attributes, z_order_attr: int(z_of.get(item.cvat_ids[0], 0))}))
         out.append(item)
     return out, unexpected, refused + more

@@ -1,5 +1,5 @@
 """Export then import gives the same labels: every image label type, attributes of each type, CVAT's
-occluded flag and groups, instance masks bit-exact, coordinates exact when they are on CVAT's grid
+occluded flag, groups and z_order, instance masks bit-exact, coordinates exact when they are on CVAT's grid
 of hundredths of a pixel and within it otherwise; a video's tracks with their keyframes."""
 
 from __future__ import annotations
@@ -43,18 +43,18 @@ def image_samples(media: Path) -> list[Sample]:
                 "classifications": Classifications([Classification(label="sunny", attributes={"note": f"n{n}"})]),
                 "detections": Detections([
                     Detection(label="car", bounding_box=box(10.25, 20.5, 100.75, 50.0),
-                              attributes={"age": 3 + n, "color": "red", "occluded": True, "group_id": 2}),
+                              attributes={"age": 3 + n, "color": "red", "occluded": True, "group_id": 2, "z": 1}),
                     Detection(label="person", bounding_box=box(300, 200, 30, 20), mask=mask,
-                              attributes={"age": 1, "color": "blue", "occluded": False, "group_id": 2}),
+                              attributes={"age": 1, "color": "blue", "occluded": False, "group_id": 2, "z": 0}),
                 ]),
                 "polylines": Polylines([
                     Polyline(label="road", points=[[px(1, 2), px(100.5, 2.25), px(50, 80)]], closed=True, filled=True,
-                             attributes={"lanes": 2, "occluded": False, "group_id": 5}),
+                             attributes={"lanes": 2, "occluded": False, "group_id": 5, "z": 3}),
                     Polyline(label="road", points=[[px(5, 5), px(6.5, 7.75)], [px(10, 10), px(20, 30), px(40, 50)]],
-                             attributes={"lanes": 1, "occluded": True, "group_id": 6}),
+                             attributes={"lanes": 1, "occluded": True, "group_id": 6, "z": 2}),
                 ]),
                 "keypoints": Keypoints([Keypoint(label="face", points=[px(1, 1), px(2.5, 3.75), px(639, 479)],
-                                                attributes={"occluded": False, "group_id": 7})]),
+                                                attributes={"occluded": False, "group_id": 7, "z": -1})]),
             }))
     return samples
 
@@ -64,9 +64,12 @@ def test_images_round_trip(open_ds, tmp_path: Path) -> None:
     source.store.add_samples(image_samples(tmp_path / "media"))
     xml = tmp_path / "export" / "annotations.xml"
 
-    export_cvat_xml(source, xml, occluded_attr="occluded", group_id_attr="group_id")
+    links = {"occluded_attr": "occluded", "group_id_attr": "group_id", "z_order_attr": "z"}
+    export_cvat_xml(source, xml, **links)
+    text = xml.read_text()
+    assert 'z_order="3" group_id="5"' in text and '<attribute name="z">' not in text and "<name>z</name>" not in text
     target = open_ds("target")
-    summary = import_cvat_xml(target, xml, tmp_path / "media", occluded_attr="occluded", group_id_attr="group_id")
+    summary = import_cvat_xml(target, xml, tmp_path / "media", **links)
 
     assert summary.fields == {"classifications": "classifications", "detections": "detections",
                               "polylines": "polylines", "keypoints": "keypoints"}
