@@ -13,7 +13,7 @@ from cvat_sdk import make_client
 from annoflow.adapters import cli
 from annoflow.adapters.cvat import RetryPolicy
 from annoflow.adapters.cvat.api import connect_to_api
-from annoflow.adapters.cvat.errors import CVATAnswerError
+from annoflow.adapters.cvat.errors import CVATAnswerError, CVATTimeoutError
 from annoflow.adapters.cvat_backend import CVATBackend
 from annoflow.adapters.cvat_backend.importing import media_names
 from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
@@ -160,3 +160,52 @@ def test_a_video_task_exported_by_the_server_imports_its_tracks(cvat_sim, tmp_pa
             assert back[label.id].label == label.label and back[label.id].keyframe
             assert back[label.id].bounding_box == pytest.approx(label.bounding_box, abs=0.006 / 48)
         assert len(back) == len(frame["detections"].detections)
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    import io
+
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for name, content in members.items():
+            zipped.writestr(name, content)
+    return archive.getvalue()
+
+
+def test_a_hostile_server_cannot_send_the_export_elsewhere_or_flood_the_disk(cvat_sim, project, tmp_path):  # noqa: F811
+    from tests.rewriting_proxy import Answer, RewritingProxy
+
+    task_id = project["tasks"][0]
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    with RewritingProxy(cvat_sim.url) as proxy:
+        api = connect_to_api(url=proxy.url, username=USER, password=PASSWORD, poll_interval=0.01)
+        with api:
+            # a result_url naming another host: the result is still asked of this server
+            proxy.rewrite_json("GET", r"/api/requests/.+", lambda r: {
+                **r, "result_url": r["result_url"].replace("127.0.0.1", "attacker.invalid")}, times=1)
+            assert fetch_export(api.client, task_id, folder).read_text().startswith("<?xml")
+            assert not any("attacker" in path for _, path in proxy.seen)
+            # a ZIP bomb: 64 MiB of annotations.xml in a few KiB, read no further than max_bytes
+            bomb = _zip({"annotations.xml": b"<annotations>" + b" " * (64 << 20)})
+            assert len(bomb) < 1 << 20
+            proxy.rewrite("GET", r"/api/tasks/\d+/dataset/download/?", lambda _: Answer(bomb, content_type="application/zip"),
+                          times=1)
+            with pytest.raises(CVATAnswerError, match="annotations.xml is more than 1,048,576 bytes"):
+                fetch_export(api.client, task_id, folder, max_bytes=1 << 20)
+            # a path outside the archive's folder, or no annotations.xml: nothing is extracted by its name
+            proxy.rewrite("GET", r"/api/tasks/\d+/dataset/download/?", lambda _: Answer(
+                _zip({"../../escaped.xml": b"<annotations/>"}), content_type="application/zip"), times=1)
+            with pytest.raises(CVATAnswerError, match="holds no annotations.xml"):
+                fetch_export(api.client, task_id, folder)
+            proxy.rewrite("GET", r"/api/tasks/\d+/dataset/download/?", lambda _: Answer(
+                b"<html>login</html>", content_type="text/html"), times=1)
+            with pytest.raises(CVATAnswerError, match="not a ZIP archive"):
+                fetch_export(api.client, task_id, folder)
+            # a request that never finishes: the wait is bounded
+            api.client.wait_timeout = 0.2
+            proxy.rewrite_json("GET", r"/api/requests/.+", lambda r: {**r, "status": "started"})
+            with pytest.raises(CVATTimeoutError, match="export of task .* was not finished in time"):
+                fetch_export(api.client, task_id, folder)
+    assert sorted(p.name for p in folder.iterdir()) == [f"task_{task_id}.xml"]  # nothing else written
+    assert not (tmp_path / "escaped.xml").exists() and not (tmp_path.parent / "escaped.xml").exists()
