@@ -61,7 +61,7 @@ class XmlImportSummary:
 
 def _located(media_dir: Any, name: str) -> str | None:
     if isinstance(media_dir, Mapping):
-        path = media_dir.get(name)
+        path = media_dir.get(name, media_dir.get(os.path.basename(name.replace("\\", "/"))))
         return os.path.abspath(path) if path and os.path.isfile(path) else None
     return in_folder(os.fspath(media_dir), name)
 
@@ -96,11 +96,13 @@ def import_cvat_xml(dataset: Any, xml_path: str | os.PathLike[str], media_dir: A
                     z_order_attr: str | None = None, insert_new: bool = True,
                     max_bytes: int = MAX_BYTES, max_objects: int = MAX_OBJECTS) -> XmlImportSummary:
     """Import a CVAT XML file's labels into ``dataset`` (see the module's docstring). ``media_dir``:
-    the folder holding the images (or the video), a dict of the file's image names -> local paths, or
-    for a video the video file itself. ``occluded_attr`` / ``group_id_attr`` / ``z_order_attr``: the
+    the folder holding the images (or the video), a dict of the file's image names -> local paths, for
+    a video the video file itself, or None: the dataset's own files, by base name. ``occluded_attr`` / ``group_id_attr`` / ``z_order_attr``: the
     label attributes CVAT's occluded flag, group id and an image's shapes' z_order go to."""
     path = os.fspath(xml_path)
     store = dataset.store
+    if media_dir is None:  # the dataset's own files, by base name (as import_annotations() takes data_path=None)
+        media_dir = {os.path.basename(s.filepath): s.filepath for s in store.get_samples(store.sample_ids(), fields=())}
     meta, names = _first_pass(path, media_dir, max_bytes, max_objects)
     video = meta.mode == "interpolation"
     missing = [name or "(the meta names no video: pass the video file as media_dir)" for name, found in names if found is None]
@@ -243,5 +245,6 @@ def _import_video(path: str, meta: XmlMeta, located: Mapping[str, str | None], v
     by_frame: dict[int, list[Imported]] = defaultdict(list)
     for item in found:
         by_frame[item.frame].append(item)
-    for frame in range(frames):
+    # a task of every step-th frame shows those frames only: the frames interpolated between are not its
+    for frame in range(task.start_frame, frames, task.step):
         writer.values(sample_id, by_frame.get(frame, []), frame + 1)

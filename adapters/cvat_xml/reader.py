@@ -53,6 +53,12 @@ class XmlTask:
     stop_frame: int
     original_size: tuple[int, int] | None  # a video's (width, height)
     source: str = ""  # a video's file name
+    frame_filter: str = ""  # "step=N" when the task takes every N-th frame
+
+    @property
+    def step(self) -> int:
+        kind, _, value = self.frame_filter.partition("=")
+        return int(value) if kind.strip() == "step" and value.strip().isdigit() and int(value) > 0 else 1
 
 
 @attrs.frozen
@@ -150,7 +156,7 @@ def _task(task: Any) -> XmlTask:
         stop_frame=_int(_text(task, "stop_frame"), "meta: stop_frame", 0),
         original_size=None if size is None else (_int(_text(size, "width"), "meta: original_size/width"),
                                                  _int(_text(size, "height"), "meta: original_size/height")),
-        source=_text(task, "source"))
+        source=_text(task, "source"), frame_filter=_text(task, "frame_filter"))
 
 
 def _meta(meta: Any) -> XmlMeta:

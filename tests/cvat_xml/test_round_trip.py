@@ -164,3 +164,39 @@ def test_video_round_trip_keeps_tracks_and_keyframes(open_ds, tmp_path: Path) ->
             assert np.allclose(back.bounding_box, label.bounding_box, atol=1e-12)
             if label.keyframe:
                 assert back.id == label.id and back.bounding_box == label.bounding_box
+
+
+def test_the_datasets_own_files_are_found_by_base_name(open_ds, tmp_path: Path) -> None:
+    source = open_ds("source")
+    source.store.add_samples(image_samples(tmp_path / "media"))
+    links = {"occluded_attr": "occluded", "group_id_attr": "group_id", "z_order_attr": "z"}
+    export_cvat_xml(source, tmp_path / "a.xml", label_fields=["keypoints"], **links)
+    before = {s.id: s for s in source.iter_samples()}
+    summary = import_cvat_xml(source, tmp_path / "a.xml", None, label_types={"keypoints": "keypoints"}, **links)
+    assert (summary.samples, summary.new_samples) == (3, 0)
+    assert {s.id: s for s in source.iter_samples()} == before  # the same labels, ids and all: nothing changed
+
+
+VIDEO_XML = """<?xml version="1.0" encoding="utf-8"?>
+<annotations><version>1.1</version><meta><task><id>3</id><name>v</name><size>3</size><mode>interpolation</mode>
+<start_frame>0</start_frame><stop_frame>4</stop_frame><frame_filter>step=2</frame_filter>
+<labels><label><name>car</name><type>any</type><attributes/></label></labels>
+<original_size><width>100</width><height>50</height></original_size><source>clip.mp4</source></task></meta>
+<track id="7" label="car" source="manual">
+<box frame="0" keyframe="1" outside="0" occluded="0" xtl="0.00" ytl="0.00" xbr="10.00" ybr="10.00" z_order="0"/>
+<box frame="2" keyframe="0" outside="0" occluded="0" xtl="5.00" ytl="0.00" xbr="15.00" ybr="10.00" z_order="0"/>
+<box frame="4" keyframe="1" outside="0" occluded="0" xtl="20.00" ytl="0.00" xbr="30.00" ybr="10.00" z_order="0"/>
+</track></annotations>"""
+
+
+def test_a_video_task_of_every_second_frame_sets_those_frames_only(open_ds, tmp_path: Path) -> None:
+    (tmp_path / "clip.mp4").write_bytes(b"x")
+    (tmp_path / "v.xml").write_text(VIDEO_XML)
+    dataset = open_ds("videos")
+    summary = import_cvat_xml(dataset, tmp_path / "v.xml", tmp_path)
+    (sample,) = dataset.iter_samples()
+    shown = {n: f["detections"].items for n, f in sample.frames.items() if f.get("detections")}
+    assert sorted(shown) == [1, 3, 5]  # video frames 0, 2, 4 of the task; keyframes only are read, as CVAT reads
+    (middle,) = shown[3]
+    assert middle.bounding_box == (10 / 100, 0.0, 10 / 100, 10 / 50) and middle.keyframe is False
+    assert middle.index == 7 and summary.labels == 3
