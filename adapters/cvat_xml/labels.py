@@ -16,6 +16,7 @@ the field and the object's place, so importing the same file again replaces, nev
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -32,7 +33,7 @@ from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.labels import FieldValue, Label, labels_in
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # not slotted: `specs_of` is worked out once and cached
 class Vocabulary:
     """One document's labels and attributes with ids, both ways."""
 
@@ -68,6 +69,11 @@ class Vocabulary:
                   for label in cvat_label_requests(classes, schema)]
         return cls.of(schema, labels, existing=False)
 
+    @functools.cached_property
+    def specs_of(self) -> dict[int, dict[str, int]]:
+        """Each label's attribute name -> spec id."""
+        return {label["id"]: {a["name"]: a["id"] for a in label["attributes"]} for label in self.labels}
+
     @property
     def label_specs(self) -> set[int]:
         return {spec for spec, name in self.spec_names.items() if name == LABEL_ID}
@@ -88,7 +94,7 @@ class Vocabulary:
         """An XML object as the CVAT object a task's annotations hold (a label the document does not
         define gets an id no class has: it reads as unexpected)."""
         label_id = self.label_ids.get(label, 1 << 30)
-        specs = {self.spec_names[a["id"]]: a["id"] for lbl in self.labels if lbl["id"] == label_id for a in lbl["attributes"]}
+        specs = self.specs_of.get(label_id, {})
         out = {key: value for key, value in obj.items() if key not in ("label", "attributes")}
         out.update(id=cvat_id, frame=frame, label_id=label_id, group=int(obj.get("group") or 0),
                    attributes=[{"spec_id": specs[name], "value": value} for name, value in obj.get("attributes", ())
