@@ -155,3 +155,18 @@ def test_the_meta_comes_first(tmp_path: Path) -> None:
     meta, image = _read_all(file)
     assert isinstance(meta, XmlMeta) and meta.labels[0]["name"] == "car" and meta.mode == "annotation"
     assert (image.name, image.width, image.height, image.tags[0]["label"]) == ("a.jpg", 9, 8, "car")
+
+
+def test_a_file_broken_past_its_first_batch_writes_nothing(tmp_path: Path, open_ds) -> None:
+    (tmp_path / "media").mkdir()
+    good = '<image id="{n}" name="{n}.jpg" width="9" height="9"><box label="car" xtl="1" ytl="1" xbr="2" ybr="2"/></image>'
+    images = "".join(good.format(n=n) for n in range(600))  # more than a batch of 256
+    for n in range(601):
+        (tmp_path / "media" / f"{n}.jpg").write_bytes(b"x")
+    broken = '<image id="600" name="600.jpg" width="9" height="9"><box label="car" xtl="1" ytl="oops" xbr="2" ybr="2"/></image>'
+    file = tmp_path / "broken.xml"
+    file.write_text("<annotations>" + META.format(size=601) + images + broken + "</annotations>")
+    dataset = open_ds("target")
+    with pytest.raises(CvatXmlError, match="image '600.jpg': <box>: ytl is not a number: 'oops'"):
+        import_cvat_xml(dataset, file, tmp_path / "media")
+    assert len(dataset.store) == 0 and dataset.store.field_schema() == {}
