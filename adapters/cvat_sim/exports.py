@@ -9,7 +9,9 @@ schema (a private endpoint, used only as result_url) and which answers a ZIP hol
 `cvat_xml.writer` (model-free), from the stored annotations, as CVAT's dataset manager writes it:
 an images export has every frame as an ``<image>`` (empty ones too) with its shapes and tags; a
 video export has each track with its stored shapes and each shape as a one-frame track closed by
-an ``outside`` shape on the next frame.
+an ``outside`` shape on the next frame, unless that is the last frame or past it (CVAT's
+``frame + step < stop_frame``: a shape on the frame before the last shows on the last too), and no
+tags (CVAT's video format has none).
 
 What the simulator leaves out, and says so: images (``save_images=true`` is refused), other
 formats (CVAT answers 400 for an unknown one), the frames CVAT interpolates between a track's

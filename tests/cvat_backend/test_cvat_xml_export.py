@@ -17,6 +17,7 @@ from annoflow.adapters.cvat.errors import CVATAnswerError, CVATTimeoutError
 from annoflow.adapters.cvat_backend import CVATBackend
 from annoflow.adapters.cvat_backend.importing import media_names
 from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
+from annoflow.adapters.cvat_xml.importing import import_cvat_xml
 from annoflow.adapters.cvat_xml.reader import XmlImage, XmlMeta, read_cvat_xml
 from annoflow.adapters.cvat_xml.server_export import fetch_export, import_from_exports
 from annoflow.adapters.label_stores import InMemoryLabelStore
@@ -209,3 +210,36 @@ def test_a_hostile_server_cannot_send_the_export_elsewhere_or_flood_the_disk(cva
                 fetch_export(api.client, task_id, folder)
     assert sorted(p.name for p in folder.iterdir()) == [f"task_{task_id}.xml"]  # nothing else written
     assert not (tmp_path / "escaped.xml").exists() and not (tmp_path.parent / "escaped.xml").exists()
+
+
+def test_a_video_tasks_shape_comes_back_on_its_frame_as_cvat_exports_it(cvat_sim, tmp_path):
+    """CVAT's video format holds tracks only: a shape is written as a one-frame track closed on the next frame."""
+    from cvat_sdk import models
+    from cvat_sdk.core.proxies.annotations import AnnotationUpdateAction
+
+    from tests.cvat_backend.test_import_annotations import _video_task
+
+    task_id, video = _video_task(cvat_sim, tmp_path)
+    with make_client(host=cvat_sim.url, credentials=(USER, PASSWORD)) as client:
+        task = client.tasks.retrieve(task_id)
+        car = next(label.id for label in task.get_labels() if label.name == "car")
+        task.update_annotations(models.PatchedLabeledDataRequest(shapes=[
+            models.LabeledShapeRequest(type="rectangle", frame=5, label_id=car, points=[40.0, 30.0, 50.0, 40.0]),
+            models.LabeledShapeRequest(type="rectangle", frame=6, label_id=car, points=[1.0, 1.0, 2.0, 2.0])]),
+            action=AnnotationUpdateAction.CREATE)
+        task.export_dataset("CVAT for video 1.1", tmp_path / "video.zip", include_images=False)
+    with zipfile.ZipFile(tmp_path / "video.zip") as zipped:
+        zipped.extract("annotations.xml", tmp_path)
+    target = _dataset("target")
+    summary = import_cvat_xml(target, tmp_path / "annotations.xml", video)
+    assert summary.format == "CVAT for video 1.1" and summary.left_out == 0
+    (sample,) = target.store.get_samples(target.store.sample_ids())
+    boxes = {n: f["detections"].detections for n, f in sample.frames.items() if f.get("detections")}
+    # the track on video frames 1-5, the first shape on frame 6 alone; the second, on the frame before the
+    # last, on both: CVAT closes a shape's track only when the next frame is before the last (frame + step <
+    # stop_frame), so its own export shows such a shape on the last frame too
+    assert sorted(boxes) == [1, 2, 3, 4, 5, 6, 7, 8]
+    (shape,) = boxes[6]
+    assert shape.bounding_box == pytest.approx((40 / 64, 30 / 48, 10 / 64, 10 / 48))
+    assert [b.bounding_box for b in boxes[7]] == [b.bounding_box for b in boxes[8]] == [
+        pytest.approx((1 / 64, 1 / 48, 1 / 64, 1 / 48))]
