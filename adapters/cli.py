@@ -367,14 +367,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     imports = commands.add_parser(
         "import", formatter_class=formatter, help="import CVAT tasks made outside annoflow into a dataset",
-        description="Import the image tasks of a CVAT project (or the tasks given) into the dataset, as "
-                    "import_annotations() does: each object a label in a field named by its type, each frame's file "
-                    "found in --data-path (or downloaded into it with --download-media), files the dataset lacks "
-                    "added as samples. The import is recorded as a run (see `annoflow audit`); importing the same "
-                    "tasks again adds nothing twice. Credentials come from ANNOFLOW_CVAT_* or FIFTYONE_CVAT_* "
-                    "variables, a config file, or a prompt on a terminal.",
+        description="Import the tasks of a CVAT project (or the tasks given) into the dataset, as "
+                    "import_annotations() does: each object a label in a field named by its type (a video task's on "
+                    "its frames), each media file found in --data-path (or an image task's frames downloaded into "
+                    "it with --download-media), files the dataset lacks added as samples. The import is recorded as "
+                    "a run (see `annoflow audit`); importing the same tasks again adds nothing twice. With "
+                    "--from-export, the server's own export of each task (CVAT for images/video 1.1) is imported "
+                    "instead; with --xml, a CVAT XML file exported before. Credentials come from ANNOFLOW_CVAT_* or "
+                    "FIFTYONE_CVAT_* variables, a config file, or a prompt on a terminal.",
         epilog="examples:\n  annoflow import --project my_project --dataset mine --data-path media --download-media\n"
-               "  annoflow import --task 12 13 --dataset mine --data-path /data/images --url http://localhost:8080")
+               "  annoflow import --task 12 13 --dataset mine --data-path /data/images --url http://localhost:8080\n"
+               "  annoflow import --task 12 --from-export --dataset mine --data-path /data/images\n"
+               "  annoflow import --xml annotations.xml --dataset mine --data-path /data/images")
     which = imports.add_mutually_exclusive_group(required=True)
     which.add_argument("--project", metavar="NAME", help="the CVAT project whose tasks to import")
     which.add_argument("--task", metavar="ID", type=int, nargs="+", help="the CVAT tasks to import")

@@ -241,8 +241,10 @@ class Dataset(SampleCollection):
         headers: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> str:
-        """Import image tasks made outside annoflow (a project's, or given by id) into this dataset
+        """Import tasks made outside annoflow (a project's, or given by id) into this dataset
         (FiftyOne's CVAT guide, "Importing existing tasks"), recorded as an annotation run.
+        Image tasks or video tasks (not both in one import): a video task's media is its video,
+        its labels go to frame fields (``frames.detections``, ...), its tracks frame by frame.
 
         Each CVAT object becomes a label in a field named by its type (``detections``,
         ``polylines``, ``keypoints``, ``classifications``) or as ``label_types`` says; each frame's
