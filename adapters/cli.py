@@ -401,6 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     exports = commands.add_parser(
         "export", formatter_class=formatter, help="write a dataset's labels in a file format (CVAT XML)",
+        usage="annoflow export [NAME] PATH --format FORMAT [--dataset NAME] [--label-field FIELD ...]",
         description="Write the dataset's labels in a file format: cvat-images (\"CVAT for images 1.1\" XML) or "
                     "cvat-video (\"CVAT for video 1.1\", one file per video in PATH when there are several), as "
                     "CVAT's UI exports them and `annoflow import --xml` reads them back.",
