@@ -20,10 +20,10 @@ import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from annoflow.adapters.cvat.client import CVATClient
-from annoflow.adapters.cvat.errors import CVATAnswerError, CVATError, CVATTimeoutError, error_for
+from annoflow.adapters.cvat.errors import CVATAnswerError, error_for
 from annoflow.adapters.cvat_xml.reader import MAX_BYTES
 
 logger = logging.getLogger(__name__)
@@ -37,23 +37,12 @@ def format_of(client: CVATClient, task_id: int) -> str:
 
 def _wait(client: CVATClient, task_id: int, rq_id: str) -> str:
     """The finished request's result URL."""
-    deadline = client._clock() + client.wait_timeout
-    while True:
-        record = client.get_json(f"/api/requests/{quote(rq_id, safe='')}")
-        status = record.get("status") if isinstance(record, dict) else None
-        if status == "finished":
-            result = record.get("result_url")
-            if not isinstance(result, str) or not result:
-                raise CVATAnswerError(f"CVAT finished exporting task {task_id} but gave no result_url",
-                                      method="GET", url=f"{client.settings.base_url}/api/requests/{rq_id}")
-            return result
-        if status == "failed":
-            raise CVATError(f"CVAT could not export task {task_id}: {record.get('message', '')}")
-        if client._clock() >= deadline:
-            raise CVATTimeoutError(f"the export of task {task_id} was not finished in time: the wait_timeout of "
-                                   f"{client.wait_timeout:g} s ran out (last status: {status})",
-                                   bound="wait_timeout", seconds=client.wait_timeout)
-        client._sleep(client.poll_interval)
+    record = client.wait_for_request(rq_id, f"the export of task {task_id}")
+    result = record.get("result_url")
+    if not isinstance(result, str) or not result:
+        raise CVATAnswerError(f"CVAT finished exporting task {task_id} but gave no result_url", method="GET",
+                              url=f"{client.settings.base_url}/api/requests/{rq_id}")
+    return result
 
 
 def _download(client: CVATClient, url: str, target: Path, max_bytes: int) -> None:
@@ -64,13 +53,14 @@ def _download(client: CVATClient, url: str, target: Path, max_bytes: int) -> Non
     written = 0
     with client.http.stream("GET", local) as response:
         if not response.is_success:
-            raise error_for(response.status_code, response.read()[:4096], "GET", client._url(parts.path))
+            raise error_for(response.status_code, response.read()[:4096], "GET", client.settings.base_url + parts.path)
         with open(target, "wb") as file:
             for chunk in response.iter_bytes():
                 written += len(chunk)
                 if written > max_bytes:
                     raise CVATAnswerError(f"CVAT's export of {parts.path} is more than {max_bytes:,} bytes: refused "
-                                          "(pass max_bytes= to take a larger one)", method="GET", url=client._url(parts.path))
+                                          "(pass max_bytes= to take a larger one)", method="GET",
+                                          url=client.settings.base_url + parts.path)
                 file.write(chunk)
 
 
