@@ -151,6 +151,20 @@ def import_cvat_xml(dataset: Any, xml_path: str | os.PathLike[str], media_dir: A
                             writer.left_out, tuple(writer.problems))
 
 
+def _distinct(labels: list[Label]) -> list[Label]:
+    """A field's labels with one id each: a label_id claimed twice (a segmentation's masks, written one per
+    class with the segmentation's id; a file edited by hand) stays with its first claimant, the others get
+    an id derived from it and their place."""
+    seen: set[str] = set()
+    out = []
+    for position, label in enumerate(labels):
+        if label.id in seen:
+            label = label.replace(id=derived_id("cvat_xml", label.id, position))
+        seen.add(label.id)
+        out.append(label)
+    return out
+
+
 class _Writer:
     """Samples and field values written a batch at a time."""
 
@@ -185,7 +199,7 @@ class _Writer:
             if isinstance(item.value, Label):
                 by_field[item.field].append(item.value)
         for field in self.schema:
-            items = by_field.get(field.path)
+            items = _distinct(by_field.get(field.path, []))
             container = LABEL_TYPE_OF_KIND[KIND_OF_LABEL_TYPE[field.label_type]]
             self.changes.append(SetValue(sample_id, field.path, container(items) if items else None, frame))
             self.labels += len(items or ())

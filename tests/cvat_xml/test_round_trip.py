@@ -200,3 +200,26 @@ def test_a_video_task_of_every_second_frame_sets_those_frames_only(open_ds, tmp_
     (middle,) = shown[3]
     assert middle.bounding_box == (10 / 100, 0.0, 10 / 100, 10 / 50) and middle.keyframe is False
     assert middle.index == 7 and summary.labels == 3
+
+
+def test_a_segmentation_comes_back_as_one_instance_mask_per_class(open_ds, tmp_path: Path) -> None:
+    from annoflow.domain.labels import Segmentation
+
+    mask = np.zeros((8, 10), np.uint8)
+    mask[1:4, 2:5] = 1
+    mask[5:7, 6:9] = 2
+    mask[2, 3] = 0
+    (tmp_path / "a.png").write_bytes(b"x")
+    source = open_ds("source")
+    source.store.add_samples([Sample(filepath=str(tmp_path / "a.png"), media_type=MediaType.IMAGE,
+                                     metadata=ImageMetadata(10, 8), fields={"seg": Segmentation(mask=mask)})])
+    export_cvat_xml(source, tmp_path / "a.xml")
+    target = open_ds("target")
+    import_cvat_xml(target, tmp_path / "a.xml", tmp_path)
+    (sample,) = target.iter_samples()
+    one, two = sample.fields["detections"].items
+    assert (one.label, two.label) == ("1", "2") and one.id != two.id  # the segmentation's id, claimed twice
+    for label, value in ((one, 1), (two, 2)):
+        x, y, w, h = label.bounding_box
+        left, top = round(x * 10), round(y * 8)
+        assert np.array_equal(label.mask, mask[top:top + label.mask.shape[0], left:left + label.mask.shape[1]] == value)
