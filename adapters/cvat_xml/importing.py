@@ -187,10 +187,18 @@ class _Writer:
         self.samples += 1
         return sample_id
 
-    def note(self, where: str, left_out: list[Any]) -> None:
+    def note(self, where: str, left_out: list[Any], vocabulary: Vocabulary, names: dict[int, str]) -> None:
+        """Count what was left out, and describe the first few; ``names``: each object's label as the file
+        names it, by the id it was numbered with."""
         self.left_out += len(left_out)
         for item in left_out[: max(0, 10 - len(self.problems))]:
-            reason = getattr(item, "problem", None) or f"a {item.body.get('type', 'tag')} of {item.body.get('label_id')} no field takes"
+            reason = getattr(item, "problem", None)
+            if reason is None:
+                kind, label = item.body.get("type", "tag"), names.get(item.cvat_id, "?")
+                known = item.body.get("label_id") in vocabulary.label_names
+                article = "an" if kind[:1] in "aeiou" else "a"
+                reason = (f"{article} {kind} of {label!r}, which no imported field takes" if known else
+                          f"{article} {kind} of {label!r}, a label the file's meta does not define")
             self.problems.append(f"{where}: {reason}")
 
     def values(self, sample_id: str, found: list[Imported], frame: int | None = None) -> None:
@@ -212,7 +220,8 @@ class _Writer:
                    "tags": [vocabulary.numbered(t, t["label"], next(ids), 0) for t in image.tags]}
         found, unexpected, refused = read_objects(downloader, objects, [(image.width, image.height)], 1, (image.name,),
                                                   self.z_order_attr)
-        self.note(f"image {image.name!r}", [*refused, *unexpected])
+        names = dict(enumerate((o["label"] for o in (*image.shapes, *image.tags)), start=1))
+        self.note(f"image {image.name!r}", [*refused, *unexpected], vocabulary, names)
         self.values(sample_id, found)
         self.images += 1
         if self.images % BATCH == 0:
@@ -245,7 +254,9 @@ def _import_video(path: str, meta: XmlMeta, located: Mapping[str, str | None], v
     assert filepath is not None
     sample_id = writer.sample_id(filepath, MediaType.VIDEO, None)
     tracks = []
+    names: dict[int, str] = {}  # each track's label, by the number it is read under
     for number, track in enumerate(_tracks(path, max_bytes, max_objects), start=1):
+        names[number] = track.label
         keyframes = [vocabulary.numbered(s, track.label, number, s["frame"]) for s in track.shapes if s["keyframe"]]
         if not keyframes:
             continue
@@ -257,7 +268,7 @@ def _import_video(path: str, meta: XmlMeta, located: Mapping[str, str | None], v
     index_of = {number: track_id for number, (track_id, _) in enumerate(tracks, start=1)}
     expanded, refused = expand_tracks([body for _, body in tracks], frames, vocabulary.label_specs, index_of.__getitem__)
     found, unexpected, more = read_objects(downloader, {"tracked": expanded}, [size], frames, (task.source,))
-    writer.note(f"video {task.source!r}", [*refused, *more, *unexpected])
+    writer.note(f"video {task.source!r}", [*refused, *more, *unexpected], vocabulary, names)
     by_frame: dict[int, list[Imported]] = defaultdict(list)
     for item in found:
         by_frame[item.frame].append(item)

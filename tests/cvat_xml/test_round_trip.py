@@ -223,3 +223,46 @@ def test_a_segmentation_comes_back_as_one_instance_mask_per_class(open_ds, tmp_p
         x, y, w, h = label.bounding_box
         left, top = round(x * 10), round(y * 8)
         assert np.array_equal(label.mask, mask[top:top + label.mask.shape[0], left:left + label.mask.shape[1]] == value)
+
+
+PROJECT_XML = """<?xml version="1.0" encoding="utf-8"?>
+<annotations><version>1.1</version><meta><project><id>4</id><name>p</name>
+<labels><label><name>car</name><type>any</type><attributes><attribute><name>speed</name><mutable>True</mutable>
+<input_type>number</input_type><default_value>0</default_value><values>0
+200
+1</values></attribute></attributes></label>
+<label><name>face</name><type>skeleton</type><attributes/></label></labels>
+<tasks><task><id>8</id><name>a</name><size>1</size><mode>annotation</mode></task>
+<task><id>9</id><name>b</name><size>1</size><mode>annotation</mode></task></tasks></project></meta>
+<image id="0" name="a.jpg" subset="default" task_id="8" width="100" height="50">
+<box label="car" source="manual" occluded="0" xtl="1.00" ytl="2.00" xbr="30.00" ybr="40.00" z_order="0">
+<attribute name="speed">42</attribute></box>
+<ellipse label="car" source="manual" occluded="0" cx="50.00" cy="20.00" rx="5.00" ry="3.00" z_order="0"/>
+<cuboid label="car" source="manual" occluded="0" xtl1="1" ytl1="1" xbl1="1" ybl1="2" xtr1="2" ytr1="1" xbr1="2"
+ ybr1="2" xtl2="3" ytl2="3" xbl2="3" ybl2="4" xtr2="4" ytr2="3" xbr2="4" ybr2="4" z_order="0"/>
+<skeleton label="face" source="manual" z_order="0"><points label="eye" source="manual" outside="0" occluded="0"
+ points="3.00,4.00"/></skeleton>
+<box label="nobody" source="manual" occluded="0" xtl="1.00" ytl="2.00" xbr="3.00" ybr="4.00" z_order="0"/>
+</image>
+<image id="1" name="b.jpg" subset="default" task_id="9" width="100" height="50"/>
+</annotations>"""
+
+
+def test_a_project_export_with_shapes_no_field_takes(open_ds, tmp_path: Path) -> None:
+    for name in ("a.jpg", "b.jpg"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "p.xml").write_text(PROJECT_XML)
+    dataset = open_ds("project")
+    summary = import_cvat_xml(dataset, tmp_path / "p.xml", tmp_path)
+    assert summary.fields == {"detections": "detections", "polylines": "polylines", "keypoints": "keypoints",
+                              "classifications": "classifications"}  # what the "any" label can draw
+    assert (summary.samples, summary.labels, summary.left_out) == (2, 1, 4)  # ellipse, cuboid, skeleton, unknown label
+    assert summary.problems == (
+        "image 'a.jpg': an ellipse of 'car', which no imported field takes",
+        "image 'a.jpg': a cuboid of 'car', which no imported field takes",
+        "image 'a.jpg': a skeleton of 'face', which no imported field takes",
+        "image 'a.jpg': a rectangle of 'nobody', a label the file's meta does not define")
+    samples = {Path(s.filepath).name: s for s in dataset.iter_samples()}
+    (box,) = samples["a.jpg"].fields["detections"].items
+    assert box.attributes == {"speed": 42} and box.bounding_box == (0.01, 0.04, 0.29, 0.76)
+    assert not samples["b.jpg"].fields
