@@ -17,6 +17,7 @@ A video collection of one video is one file; several videos are one file each in
 from __future__ import annotations
 
 import datetime
+import logging
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -32,6 +33,7 @@ from annoflow.domain.label_schema import LabelSchema, build_label_schema
 from annoflow.domain.labels import labels_in
 from annoflow.domain.samples import ImageMetadata, MediaType, Sample, VideoMetadata
 
+logger = logging.getLogger(__name__)
 IMAGES = "CVAT for images 1.1"
 VIDEO = "CVAT for video 1.1"
 
@@ -127,6 +129,7 @@ def export_cvat_xml(collection: Any, path: str | os.PathLike[str], *, label_fiel
                          [vocabulary.named(o.body) for o in made if o.kind == "shapes"],
                          [vocabulary.named(o.body) for o in made if o.kind == "tags"])
         writer.end()
+    logger.info("%s: %d images, %d objects written as %s", target, len(ids), objects, IMAGES)
     return ExportSummary(target, IMAGES, len(ids), objects, skipped)
 
 
@@ -150,6 +153,8 @@ def _export_videos(collection: Any, ids: Sequence[str], path: str, vocabulary: V
         written, missed = _export_video(sample, target, vocabulary, uploaders, name)
         objects += written
         skipped += missed
+        logger.info("%s: %d tracks written as %s, %d labels without a CVAT form left out", target, written, VIDEO,
+                    missed)
     return ExportSummary(path, VIDEO, len(ids), objects, skipped)
 
 

@@ -20,6 +20,7 @@ they become labels.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from typing import IO, Any
@@ -30,6 +31,7 @@ from defusedxml.ElementTree import ParseError, iterparse
 
 from annoflow.domain.errors import AnnoflowError
 
+logger = logging.getLogger(__name__)
 MAX_BYTES = 1 << 30  # 1 GiB: a CVAT export of a million boxes is about 150 MB
 MAX_OBJECTS = 10_000  # per image, as load_annotations()'s max_objects_per_frame
 _CHUNK = 1 << 16
@@ -261,6 +263,7 @@ def read_cvat_xml(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES,
     if size > max_bytes:
         raise CvatXmlError(f"{name}: {size:,} bytes, more than {max_bytes:,}: refused before reading "
                            "(pass max_bytes= to read a larger file)")
+    logger.debug("%s: reading %d bytes", name, size)
     with open(name, "rb") as file:
         yield from _parse(_Bounded(file, max_bytes, name), name, max_objects)
 
