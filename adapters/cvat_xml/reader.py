@@ -8,8 +8,9 @@ before it costs memory or reads anything else.
   the tree, so memory follows one image (or track), never the file.
 - Bounded: a file larger than ``max_bytes`` is refused before parsing (and a stream that grows past
   it while read, say a pipe, when it gets there), and an image with more than ``max_objects``
-  objects (or a track with more shapes) is refused when the element passes that count, before
-  the rest of it is built.
+  objects (or a track with more keyframes) is refused when the element passes that count, before
+  the rest of it is built. A track's interpolated shapes (CVAT's export writes every frame a track
+  covers) are dropped as they end: only keyframes are read, as CVAT reads its own files.
 
 The meta comes first, as `XmlMeta`: the labels (as CVAT's API gives them, so
 `cvat_format.schema.project_labels` reads them), the mode and each task's frame range and size.
@@ -271,8 +272,9 @@ def read_cvat_xml(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES,
 def _parse(source: _Bounded, name: str, max_objects: int) -> Iterator[XmlMeta | XmlImage | XmlTrack]:
     depth = 0
     root = None
+    top: Any = None  # the <image>, <track> or <meta> being read
     meta_seen = False
-    counted = 0  # objects of the image or track being read
+    counted = 0  # objects of the image, or keyframes of the track, being read
     events = iterparse(source, events=("start", "end"), forbid_dtd=True, forbid_entities=True, forbid_external=True)
     try:
         for event, element in events:
@@ -283,14 +285,19 @@ def _parse(source: _Bounded, name: str, max_objects: int) -> Iterator[XmlMeta | 
                         raise CvatXmlError(f"{name}: not a CVAT XML file (its root is <{element.tag}>, not <annotations>)")
                     root = element
                 elif depth == 2:
-                    counted = 0
-                elif depth == 3:
-                    counted += 1
-                    if counted > max_objects:
-                        raise CvatXmlError(f"{name}: a <{_top(root)}> holds more than {max_objects:,} objects: refused "
-                                           "(pass max_objects= to read it)")
+                    top, counted = element, 0
+                elif depth == 3 and top.tag != "track":
+                    counted = _count(counted, max_objects, name, top.tag)
                 continue
             depth -= 1
+            if depth == 2 and top.tag == "track" and element.tag in _SHAPES:
+                # a track's shapes, as CVAT exports them, are every frame it covers; only keyframes are read
+                # (as CVAT reads its own files), so the frames between are dropped as they end
+                if element.get("keyframe", "1") != "1":
+                    top.remove(element)
+                else:
+                    counted = _count(counted, max_objects, name, "track")
+                continue
             if depth != 1:
                 continue
             if element.tag == "meta":
@@ -311,9 +318,12 @@ def _parse(source: _Bounded, name: str, max_objects: int) -> Iterator[XmlMeta | 
         raise CvatXmlError(f"{name}: not well-formed XML: {error}") from None
 
 
-def _top(root: Any) -> str:
-    children = list(root) if root is not None else []
-    return children[-1].tag if children else "element"
+def _count(counted: int, most: int, name: str, tag: str) -> int:
+    counted += 1
+    if counted > most:
+        what = "keyframes" if tag == "track" else "objects"
+        raise CvatXmlError(f"{name}: a <{tag}> holds more than {most:,} {what}: refused (pass max_objects= to read it)")
+    return counted
 
 
 def _why(error: DefusedXmlException) -> str:

@@ -170,3 +170,24 @@ def test_a_file_broken_past_its_first_batch_writes_nothing(tmp_path: Path, open_
     with pytest.raises(CvatXmlError, match="image '600.jpg': <box>: ytl is not a number: 'oops'"):
         import_cvat_xml(dataset, file, tmp_path / "media")
     assert len(dataset.store) == 0 and dataset.store.field_schema() == {}
+
+
+def test_a_long_tracks_interpolated_frames_are_dropped_as_they_are_read(tmp_path: Path) -> None:
+    """CVAT's video export writes every frame a track covers; only its keyframes count and are kept."""
+    shape = '<box frame="{f}" keyframe="{k}" outside="0" occluded="0" xtl="1" ytl="1" xbr="2" ybr="2" z_order="0"/>'
+    file = tmp_path / "long.xml"
+    with open(file, "w") as out:
+        out.write('<annotations><meta><task><mode>interpolation</mode></task></meta><track id="0" label="car">')
+        for frame in range(30_000):
+            out.write(shape.format(f=frame, k=int(frame in (0, 29_999))))
+        out.write("</track></annotations>")
+    tracemalloc.start()
+    try:
+        meta, track = _read_all(file, max_objects=10)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert meta.mode == "interpolation" and [s["frame"] for s in track.shapes] == [0, 29_999]
+    assert peak < 2 << 20  # 30,000 elements held would be tens of MB
+    with pytest.raises(CvatXmlError, match="a <track> holds more than 1 keyframes"):
+        _read_all(file, max_objects=1)
