@@ -266,3 +266,24 @@ def test_a_project_export_with_shapes_no_field_takes(open_ds, tmp_path: Path) ->
     (box,) = samples["a.jpg"].fields["detections"].items
     assert box.attributes == {"speed": 42} and box.bounding_box == (0.01, 0.04, 0.29, 0.76)
     assert not samples["b.jpg"].fields
+
+
+def test_several_videos_are_one_file_each_in_a_folder(open_ds, tmp_path: Path) -> None:
+    first = video_sample(tmp_path / "media")
+    (tmp_path / "media" / "other.mp4").write_bytes(b"x")
+    second = Sample(filepath=str(tmp_path / "media" / "other.mp4"), media_type=MediaType.VIDEO,
+                    metadata=VideoMetadata(W, H, 3, 25.0),
+                    frames={2: {"detections": Detections([Detection(label="car", bounding_box=box(1, 2, 3, 4), index=5)])}})
+    source = open_ds("source")
+    source.store.add_samples([first, second])
+    summary = export_cvat_xml(source, tmp_path / "labels")
+    assert summary.samples == 2
+    assert sorted(p.name for p in (tmp_path / "labels").iterdir()) == ["clip.mp4.xml", "other.mp4.xml"]
+    target = open_ds("target")
+    for xml in sorted((tmp_path / "labels").iterdir()):
+        import_cvat_xml(target, xml, tmp_path / "media")
+    back = {Path(s.filepath).name: s for s in target.iter_samples()}
+    (label,) = back["other.mp4"].frames[2]["detections"].items
+    assert (label.bounding_box, label.index, label.keyframe) == (box(1, 2, 3, 4), 5, True)
+    assert sorted(n for n, f in back["other.mp4"].frames.items() if f.get("detections")) == [2]
+    assert len(back) == 2
