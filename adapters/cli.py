@@ -184,13 +184,63 @@ def _audit(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     dataset = wiring.open_dataset(args.dataset)
     before = len(dataset.store)
+    if args.xml:
+        from annoflow.adapters.cvat_xml.importing import import_cvat_xml
+
+        summary = import_cvat_xml(dataset, args.xml, args.data_path)
+        fields = ", ".join(f"{f} ({t})" for f, t in summary.fields.items())
+        print(f"imported {summary.format} {args.xml} into dataset {args.dataset!r}: {summary.samples} samples "
+              f"({summary.new_samples} new), {summary.labels} labels in {fields}; {summary.left_out} objects left out")
+        for problem in summary.problems:
+            print(f"  left out: {problem}")
+        return 0
     selection = {"project_name": args.project} if args.project else {"task_ids": args.task}
+    if args.from_export:
+        return _import_exports(args, dataset, before)
     key = dataset.import_annotations(**selection, data_path=args.data_path, download_media=args.download_media,
                                      url=args.url, username=args.username)
     summary = dataset.last_load.summary
     print(f"imported into dataset {args.dataset!r} as run {key!r}: {len(dataset.store) - before} new samples, "
           f"{summary.added} labels added, {summary.edited} edited, {summary.unchanged_tasks} tasks unchanged")
     print(f"its history: annoflow audit {key} --dataset {args.dataset}")
+    return 0
+
+
+def _import_exports(args: argparse.Namespace, dataset: object, before: int) -> int:
+    from annoflow.adapters.cvat.api import connect_to_api
+    from annoflow.adapters.cvat_backend.importing import find_tasks
+    from annoflow.adapters.cvat_xml.server_export import import_from_exports
+
+    if args.xml:
+        raise ValueError("--from-export asks a server for its export: give --project or --task, not --xml")
+    with connect_to_api(url=args.url, username=args.username) as api:
+        found = find_tasks(api.client, project_name=args.project, project_id=None, task_ids=args.task or [])
+        summaries = import_from_exports(dataset, api.client, list(found.task_ids), args.data_path,
+                                        download_media=args.download_media)
+    labels = sum(s.labels for s in summaries)
+    print(f"imported CVAT's export of tasks {list(found.task_ids)} into dataset {args.dataset!r}: "
+          f"{len(dataset.store) - before} new samples, {labels} labels, "
+          f"{sum(s.left_out for s in summaries)} objects left out")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from annoflow.adapters.export_formats import EXPORT_FORMATS
+
+    # argparse cannot give an optional positional before a required one: [NAME] PATH read as one list
+    if not 1 <= len(args.targets) <= 2:
+        raise ValueError(f"annoflow export takes [NAME] PATH, got {args.targets or 'nothing'}")
+    named, path = (args.targets[0] if len(args.targets) == 2 else None), args.targets[-1]
+    name = named or args.dataset
+    if name is None:
+        raise ValueError("name the dataset to export: annoflow export NAME --format FORMAT PATH (or --dataset NAME)")
+    if named and args.dataset and named != args.dataset:
+        raise ValueError(f"two datasets named: {named!r} and --dataset {args.dataset!r}")
+    dataset = wiring.open_dataset(name)
+    fields = args.label_field or None
+    summary = EXPORT_FORMATS[args.format](dataset, path, label_fields=fields)
+    print(f"exported dataset {name!r} as {summary.format}: {summary.samples} samples, {summary.objects} objects "
+          f"-> {summary.path}")
     return 0
 
 
@@ -317,25 +367,53 @@ def build_parser() -> argparse.ArgumentParser:
 
     imports = commands.add_parser(
         "import", formatter_class=formatter, help="import CVAT tasks made outside annoflow into a dataset",
-        description="Import the image tasks of a CVAT project (or the tasks given) into the dataset, as "
-                    "import_annotations() does: each object a label in a field named by its type, each frame's file "
-                    "found in --data-path (or downloaded into it with --download-media), files the dataset lacks "
-                    "added as samples. The import is recorded as a run (see `annoflow audit`); importing the same "
-                    "tasks again adds nothing twice. Credentials come from ANNOFLOW_CVAT_* or FIFTYONE_CVAT_* "
-                    "variables, a config file, or a prompt on a terminal.",
+        description="Import the tasks of a CVAT project (or the tasks given) into the dataset, as "
+                    "import_annotations() does: each object a label in a field named by its type (a video task's on "
+                    "its frames), each media file found in --data-path (or an image task's frames downloaded into "
+                    "it with --download-media), files the dataset lacks added as samples. The import is recorded as "
+                    "a run (see `annoflow audit`); importing the same tasks again adds nothing twice. With "
+                    "--from-export, the server's own export of each task (CVAT for images/video 1.1) is imported "
+                    "instead; with --xml, a CVAT XML file exported before. Credentials come from ANNOFLOW_CVAT_* or "
+                    "FIFTYONE_CVAT_* variables, a config file, or a prompt on a terminal.",
         epilog="examples:\n  annoflow import --project my_project --dataset mine --data-path media --download-media\n"
-               "  annoflow import --task 12 13 --dataset mine --data-path /data/images --url http://localhost:8080")
+               "  annoflow import --task 12 13 --dataset mine --data-path /data/images --url http://localhost:8080\n"
+               "  annoflow import --task 12 --from-export --dataset mine --data-path /data/images\n"
+               "  annoflow import --xml annotations.xml --dataset mine --data-path /data/images")
     which = imports.add_mutually_exclusive_group(required=True)
     which.add_argument("--project", metavar="NAME", help="the CVAT project whose tasks to import")
     which.add_argument("--task", metavar="ID", type=int, nargs="+", help="the CVAT tasks to import")
+    which.add_argument("--xml", metavar="FILE",
+                       help="a CVAT XML file (\"CVAT for images 1.1\" or \"CVAT for video 1.1\", as CVAT's UI exports "
+                            "it) whose media are in --data-path")
     imports.add_argument("--dataset", required=True, metavar="NAME", help="the dataset to import into")
     imports.add_argument("--data-path", required=True, metavar="DIR",
                          help="the folder holding the tasks' media (or to download them into)")
+    imports.add_argument("--from-export", action="store_true",
+                         help="ask the server for each task's export (CVAT for images/video 1.1, as its UI exports "
+                              "it) and import that, instead of reading the tasks' annotations")
     imports.add_argument("--download-media", action="store_true",
                          help="download the frames' original images into --data-path (files already there are kept)")
     imports.add_argument("--url", help="CVAT's address (default: from the environment or a config file)")
     imports.add_argument("--username", help="the CVAT user (default: from the environment or a config file)")
     imports.set_defaults(handler=_import)
+
+    from annoflow.adapters.export_formats import EXPORT_FORMATS
+
+    exports = commands.add_parser(
+        "export", formatter_class=formatter, help="write a dataset's labels in a file format (CVAT XML)",
+        usage="annoflow export [NAME] PATH --format FORMAT [--dataset NAME] [--label-field FIELD ...]",
+        description="Write the dataset's labels in a file format: cvat-images (\"CVAT for images 1.1\" XML) or "
+                    "cvat-video (\"CVAT for video 1.1\", one file per video in PATH when there are several), as "
+                    "CVAT's UI exports them and `annoflow import --xml` reads them back.",
+        epilog="examples:\n  annoflow export quickstart --format cvat-images labels.xml\n"
+               "  annoflow export --dataset quickstart-video --format cvat-video labels/")
+    exports.add_argument("--dataset", metavar="NAME", help="the dataset to export")
+    exports.add_argument("--format", required=True, choices=sorted(EXPORT_FORMATS), help="the file format")
+    exports.add_argument("--label-field", metavar="FIELD", action="append",
+                         help="a label field to write (repeat for several; default: every label field)")
+    exports.add_argument("targets", nargs="*", metavar="[NAME] PATH",
+                         help="the dataset to export (or --dataset), and the file to write (a folder for several videos)")
+    exports.set_defaults(handler=_export)
     return parser
 
 
@@ -366,7 +444,12 @@ def _one_line(error: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if getattr(args, "command", None) == "export" and extra and not any(e.startswith("-") for e in extra):
+        args.targets = [*args.targets, *extra]  # `export NAME --format F PATH`: argparse leaves PATH over
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     with _logging_to_stderr(args.verbose):
         try:
             return args.handler(args)

@@ -34,6 +34,7 @@ from pathlib import Path
 import platformdirs
 
 from annoflow.adapters.cvat_backend import CVATBackend
+from annoflow.adapters.export_formats import EXPORT_FORMATS
 from annoflow.adapters.progress import progress_for
 from annoflow.application.dataset import Dataset
 from annoflow.application.ports.annotation_backend import AnnotationBackend
@@ -201,7 +202,7 @@ def open_dataset(
     """
     return Dataset(store or open_label_store(name, env, busy_timeout=busy_timeout),
                    registry or open_registry(env, busy_timeout=busy_timeout), default_backends(),
-                   open_url=webbrowser.open, progress=progress_for)
+                   open_url=webbrowser.open, progress=progress_for, exporters=EXPORT_FORMATS)
 
 
 def default_backends() -> dict[str, AnnotationBackend]:

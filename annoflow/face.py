@@ -19,6 +19,8 @@ from annoflow.adapters.cvat.errors import (
     CVATSettingsError,
     CVATTimeoutError,
 )
+from annoflow.adapters.cvat_xml.importing import XmlImportSummary, import_cvat_xml
+from annoflow.adapters.cvat_xml.reader import CvatXmlError
 from annoflow.adapters.label_stores.sqlite import LabelStoreLockedError
 from annoflow.adapters.wiring import list_datasets, open_dataset
 from annoflow.utils.cvat import import_annotations
@@ -56,10 +58,12 @@ __all__ = [
     "AnnotationInfo", "AnnotationResults", "TaskStatus", "UnexpectedLabel", "DetectionResults",
     # CVAT's API
     "CVATAPI", "CVATAnnotationAPI", "connect_to_api", "import_annotations",
+    # CVAT's own export formats ("CVAT for images 1.1", "CVAT for video 1.1"); Dataset.export_cvat_xml writes them
+    "import_cvat_xml", "XmlImportSummary",
     # errors
     "AnnoflowError", "BackendConfigError", "CVATAuthError", "CVATConnectionError", "CVATError", "CVATNotFoundError",
     "CVATTimeoutError", "CredentialsError", "DuplicateSampleError", "FieldSchemaError", "LabelSchemaError", "MediaNotFoundError",
     "ProjectNotFoundError", "RunConflictError", "RunError", "TaskPlanError", "UnknownSampleError",
     "CVATAnswerError", "CVATSettingsError", "LabelStoreLockedError", "LedgerError", "RunRegistryLockedError", "TaskGoneError",
-    "UnusableMediaError", "UnsafeMediaPathError", "WrongServerError", "ExpressionError", "EvaluationError",
+    "UnusableMediaError", "UnsafeMediaPathError", "CvatXmlError", "WrongServerError", "ExpressionError", "EvaluationError",
 ]

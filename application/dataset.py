@@ -108,6 +108,7 @@ class Dataset(SampleCollection):
         default_backend: str = "cvat",
         open_url: Callable[[str], Any] | None = None,
         progress: ProgressFactory = given_progress,
+        exporters: Mapping[str, Callable[..., Any]] | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -115,6 +116,7 @@ class Dataset(SampleCollection):
         self.default_backend = default_backend
         self._open_url = open_url
         self._progress = progress  # a call's progress= -> the reporter (the wiring's: tqdm bars)
+        self.exporters = dict(exporters or {})  # file format name -> writer (the wiring's: adapters/export_formats.py)
 
     def _dataset_of(self) -> "Dataset":
         return self
@@ -245,8 +247,10 @@ class Dataset(SampleCollection):
         headers: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> str:
-        """Import image tasks made outside annoflow (a project's, or given by id) into this dataset
+        """Import tasks made outside annoflow (a project's, or given by id) into this dataset
         (FiftyOne's CVAT guide, "Importing existing tasks"), recorded as an annotation run.
+        Image tasks or video tasks (not both in one import): a video task's media is its video,
+        its labels go to frame fields (``frames.detections``, ...), its tracks frame by frame.
 
         Each CVAT object becomes a label in a field named by its type (``detections``,
         ``polylines``, ``keypoints``, ``classifications``) or as ``label_types`` says; each frame's
@@ -350,6 +354,31 @@ class Dataset(SampleCollection):
     @property
     def name(self) -> str:
         return self.store.name
+
+    def export_cvat_xml(self, path: str | os.PathLike[str], label_fields: Sequence[str] | str | None = None, *,
+                        occluded_attr: str | None = None, group_id_attr: str | None = None,
+                        z_order_attr: str | None = None, rel_dir: str | os.PathLike[str] | None = None) -> Any:
+        """Write the dataset's labels as CVAT XML, the format CVAT's UI exports: "CVAT for images 1.1"
+        for images, "CVAT for video 1.1" for videos (one file per video when ``path`` is for several).
+
+        Args:
+            path: the XML file to write (for several videos, the folder to write one file each into).
+            label_fields: the label fields to write (default: every label field; a video's frame fields).
+            occluded_attr: the label attribute written as CVAT's ``occluded`` flag.
+            group_id_attr: the label attribute written as CVAT's ``group_id``.
+            z_order_attr: the label attribute written as CVAT's ``z_order`` of an image's shapes.
+            rel_dir: the folder image names are relative to (default: the folder all the files share).
+
+        Returns:
+            What was written: path, format, samples, objects.
+        """
+        media = {s.media_type for s in self.store.get_samples(self.store.sample_ids()[:1], fields=())}
+        name = "cvat-video" if MediaType.VIDEO in media else "cvat-images"
+        if name not in self.exporters:
+            raise RuntimeError(f"no {name} exporter is configured (annoflow.open_dataset configures them)")
+        return self.exporters[name](self, path, label_fields=label_fields, occluded_attr=occluded_attr,
+                                    group_id_attr=group_id_attr, z_order_attr=z_order_attr,
+                                    **({} if rel_dir is None else {"rel_dir": rel_dir}))
 
     def _with(self, stage: Stage) -> DatasetView:
         return DatasetView(self, (stage,))

@@ -31,6 +31,7 @@ from annoflow.application.load import Loader, LoadResult
 from annoflow.application.ports.annotation_backend import (
     AnnotationBackend,
     BackendConfigError,
+    ImportSelection,
     MediaNotFoundError,
     UploadRequest,
 )
@@ -41,6 +42,7 @@ from annoflow.domain.annotation_run import AnnotationRun
 from annoflow.domain.ids import derived_id
 from annoflow.domain.label_schema import build_label_schema
 from annoflow.domain.project_schema import ANY_SHAPE, OBJECT_TYPES, ProjectLabel, adopt_project_labels
+from annoflow.domain.fields import FRAMES_PREFIX
 from annoflow.domain.samples import MediaType, Sample
 
 logger = logging.getLogger(__name__)
@@ -87,7 +89,7 @@ def import_fields(labels: Sequence[ProjectLabel], label_types: Any) -> dict[str,
     return {field: label_type for label_type, field in wanted.items() if label_type in drawable}
 
 
-def _in_folder(folder: str, name: str) -> str | None:
+def in_folder(folder: str, name: str) -> str | None:
     """Where a frame named ``name`` by the server is in ``folder``: its relative path there (CVAT keeps the
     folders of an archive's files), else its base name; never a path leading out of the folder."""
     root = os.path.abspath(folder)
@@ -141,25 +143,29 @@ class Importer:
                 # the same tasks again: their run is loaded again, which adds nothing twice
                 logger.info("tasks %s were imported before as run %r: loading it again", selection.task_ids, key)
                 return self._load(dataset, key, unexpected, connection)
+            media_type = self._media_type(selection)
             labels = list(session.import_labels(selection))
             fields = import_fields(labels, label_types)
             if not fields:
                 raise ValueError(f"the tasks' labels draw none of the label types asked for ({label_types!r})")
+            if media_type is MediaType.VIDEO:  # a video's labels are on its frames
+                fields = {f if f.startswith(FRAMES_PREFIX) else FRAMES_PREFIX + f: t for f, t in fields.items()}
             schema = build_label_schema(label_schema={f: {"type": t} for f, t in fields.items()},
                                         occluded_attr=occluded_attr, group_id_attr=group_id_attr,
-                                        field_schema=self.store.field_schema(), classes_from_project=True)
+                                        media_type=media_type.value, field_schema=self.store.field_schema(),
+                                        classes_from_project=True)
             adopt_project_labels(schema, labels)  # refused here, before any file or sample is written
             media = self._media(session, selection.task_ids, data_path, download_media, chosen)
-            sample_of = self._samples([p for paths in media.values() for p in paths], insert_new)
+            sample_of = self._samples([p for paths in media.values() for p in paths], insert_new, media_type)
             if run is None:
                 sample_ids = list(dict.fromkeys(sample_of[p] for paths in media.values() for p in paths))
                 run = AnnotationRun.request(dataset=dataset, key=key, backend=backend,
                                             config={**config.recorded, "imported": True},
-                                            label_schema=schema, sample_ids=sample_ids)
+                                            label_schema=schema, sample_ids=sample_ids, media_type=media_type.value)
                 run.adopt_project_schema(adopt_project_labels(schema, labels))
                 self.registry.add_run(run)
             # else: an import a crash interrupted, finished now (its new samples' ids follow from their files)
-            request = UploadRequest(dataset, key, run.label_schema, run.media_field, MediaType.IMAGE, config)
+            request = UploadRequest(dataset, key, run.label_schema, run.media_field, media_type, config)
             for task_id in selection.task_ids:
                 if task_id in run.tasks:
                     continue
@@ -204,7 +210,7 @@ class Importer:
             located = {t: [data_path.get(n) for n in frame_names] for t, frame_names in names.items()}
         else:
             folder = os.fspath(data_path)
-            located = {t: [_in_folder(folder, n) for n in frame_names] for t, frame_names in names.items()}
+            located = {t: [in_folder(folder, n) for n in frame_names] for t, frame_names in names.items()}
         missing = [f"task {t}: {name!r}" for t, frame_names in names.items()
                    for name, path in zip(frame_names, located[t]) if path is None or not os.path.isfile(path)]
         if missing:
@@ -215,7 +221,18 @@ class Importer:
         backend.check_media(sorted({p for ps in paths.values() for p in ps}))
         return paths
 
-    def _samples(self, paths: Sequence[str], insert_new: bool) -> dict[str, str]:
+    @staticmethod
+    def _media_type(selection: ImportSelection) -> MediaType:
+        """Image tasks or video tasks: one run holds one kind (a video task holds one video)."""
+        if not selection.videos:
+            return MediaType.IMAGE
+        images = [t for t in selection.task_ids if t not in selection.videos]
+        if images:
+            raise ValueError(f"tasks {list(selection.videos)} hold videos and tasks {images} images: import them "
+                             "separately (task_ids=...), one run each")
+        return MediaType.VIDEO
+
+    def _samples(self, paths: Sequence[str], insert_new: bool, media_type: MediaType = MediaType.IMAGE) -> dict[str, str]:
         """Each file's sample: the dataset's sample with that filepath, else a new one (``insert_new``)."""
         existing = {os.path.abspath(s.filepath): s.id for s in self.store.get_samples(self.store.sample_ids(), fields=())}
         new = [p for p in dict.fromkeys(paths) if p not in existing]
@@ -224,7 +241,7 @@ class Importer:
                              "pass insert_new=True to add them")
         # the sample's id follows from its file: a crash between adding it and recording the run is repaired
         # by the next import, which finds the sample by its file
-        samples = [Sample(filepath=p, media_type=MediaType.IMAGE, id=derived_id("import", p)) for p in new]
+        samples = [Sample(filepath=p, media_type=media_type, id=derived_id("import", p)) for p in new]
         if samples:
             self.store.add_samples(samples)
         return {**existing, **{s.filepath: s.id for s in samples}}

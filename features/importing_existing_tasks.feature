@@ -30,3 +30,10 @@ Feature: Importing existing tasks
     Then the new dataset has 1 sample, whose file in "cvat_import" is a copy of the first sample's
     And its "detections" are the first sample's "ground_truth" boxes, as the project holds them
     And the last import found its task unchanged
+
+  Scenario: CVAT's own export, imported as the guide's note suggests
+    When I export the project's task from CVAT as "CVAT for images 1.1" and import the file into a new dataset, with the media mapped by their CVAT names
+    Then the new dataset has 1 sample, the first sample's own file
+    And its "detections" are the first sample's "ground_truth" boxes, as the project holds them, with their ids
+    When I export the new dataset as CVAT XML and import that file into another dataset
+    Then the other dataset's "detections" are the new dataset's, to the bit

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -344,6 +345,23 @@ class CVATClient:
                 raise CVATTimeoutError(f"the data of task {task_id} was not processed in time: the wait_timeout of "
                                        f"{waited:g} s ran out (last status: {status})", bound="wait_timeout", seconds=waited)
             logger.debug("task %d: data %s, looking again in %.1f s", task_id, status, self.poll_interval)
+            self._sleep(self.poll_interval)
+
+    def wait_for_request(self, rq_id: str, what: str) -> dict[str, Any]:
+        """Wait until a request of CVAT's requests API is finished, at most ``wait_timeout``; its record.
+        ``what`` names it in errors and logs ("the export of task 3")."""
+        deadline = self._clock() + self.wait_timeout
+        while True:
+            record = self.get_json(f"/api/requests/{quote(rq_id, safe='')}")
+            status = record.get("status") if isinstance(record, dict) else None
+            if status == "finished":
+                return record
+            if status == "failed":
+                raise CVATError(f"CVAT could not finish {what}: {record.get('message', '')}")
+            if self._clock() >= deadline:
+                raise CVATTimeoutError(f"{what} was not finished in time: the wait_timeout of {self.wait_timeout:g} s "
+                                       f"ran out (last status: {status})", bound="wait_timeout", seconds=self.wait_timeout)
+            logger.debug("%s: %s, looking again in %.1f s", what, status, self.poll_interval)
             self._sleep(self.poll_interval)
 
     def data_meta(self, task_id: int) -> dict[str, Any]:

@@ -630,7 +630,8 @@ class CVATSession(BackendSession):
         return importing.import_labels(self.client, selection)
 
     def adopt_task(self, request: UploadRequest, task_id: int, sample_ids: Sequence[str]) -> TaskRecord:
-        return importing.adopt_task(self.client, request.label_schema, task_id, sample_ids)
+        return importing.adopt_task(self.client, request.label_schema, task_id, sample_ids,
+                                    video=request.media_type is MediaType.VIDEO)
 
 
 class CVATBackend(AnnotationBackend):

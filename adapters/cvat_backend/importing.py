@@ -1,6 +1,7 @@
 """Tasks made outside annoflow (CVAT's UI, cvat-sdk, another tool) read as a run's tasks, for
-import_annotations(): which tasks, their frames' names, their media downloaded under safe names,
-and each task's record (every CVAT label of no run field, nothing uploaded)."""
+import_annotations(): which tasks (and which hold a video), their media files' names, an image
+task's frames downloaded under safe names, and each task's record (every CVAT label of no run
+field, nothing uploaded; a video task's frames mapped to its video's frame numbers)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from annoflow.adapters.cvat.api import CVATAnnotationAPI
 from annoflow.adapters.cvat.client import CVATClient
 from annoflow.adapters.cvat.errors import CVATAuthError, CVATNotFoundError
 from annoflow.adapters.cvat.media_names import inside, unique_names
+from annoflow.adapters.cvat_format.frames import task_frames
 from annoflow.adapters.cvat_format.schema import ServerLabels, cvat_classes, project_labels
 from annoflow.application.ports.annotation_backend import BackendConfigError, ImportSelection, ProjectNotFoundError, TaskGoneError
 from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.project_schema import ProjectLabel
-from annoflow.domain.run_records import CvatAttributeRef, CvatLabelRef, FrameRef, TaskRecord, UploadedObjects
+from annoflow.domain.run_records import CvatAttributeRef, CvatLabelRef, TaskRecord, UploadedObjects
 
 
 logger = logging.getLogger(__name__)
@@ -36,26 +38,37 @@ def find_tasks(client: CVATClient, *, project_name: str | None, project_id: int 
             if error.status not in (403, 404):
                 raise
             raise ProjectNotFoundError(f"CVAT has no project {project_id} (or this user cannot see it)") from error
-        found = sorted(int(t["id"]) for t in client.paginate("/api/tasks", project_id=project_id))
-        return ImportSelection(found, project_id)
+        tasks = sorted(client.paginate("/api/tasks", project_id=project_id), key=lambda t: int(t["id"]))
+        return ImportSelection([int(t["id"]) for t in tasks], project_id,
+                               [int(t["id"]) for t in tasks if t.get("mode") == "interpolation"])
+    videos = []
     for task_id in task_ids:
         try:
-            client.task(task_id)
+            task = client.task(task_id)
         except (CVATNotFoundError, CVATAuthError) as error:
             if error.status not in (403, 404):
                 raise
             raise TaskGoneError(task_id) from error
-    return ImportSelection(task_ids, None)
+        if task.get("mode") == "interpolation":
+            videos.append(task_id)
+    return ImportSelection(task_ids, None, videos)
 
 
 def media_names(client: CVATClient, task_id: int) -> list[str]:
-    task = client.task(task_id)
-    if task.get("mode") == "interpolation":
-        raise BackendConfigError([f"task {task_id} is a video task: importing video tasks is not supported yet"])
-    return [str(frame.get("name", "")) for frame in client.data_meta(task_id)["frames"]]
+    """The names of a task's media files, in frame order: an image task's frames, a video task's video
+    (data/meta names the video on its one frame entry)."""
+    frames = client.data_meta(task_id)["frames"]
+    if client.task(task_id).get("mode") == "interpolation":
+        return [str(frames[0].get("name", ""))] if frames else []
+    return [str(frame.get("name", "")) for frame in frames]
 
 
 def download_media(client: CVATClient, task_ids: Sequence[int], folder: str) -> dict[int, list[str]]:
+    videos = [task_id for task_id in task_ids if client.task(task_id).get("mode") == "interpolation"]
+    if videos:  # refused before anything is written
+        raise BackendConfigError([f"tasks {videos} hold videos: CVAT's API serves a video task's frames, not its "
+                                  "video file; put the videos in data_path (a folder, or a dict of CVAT file name "
+                                  "-> local path) and import without download_media"])
     names = {task_id: media_names(client, task_id) for task_id in task_ids}  # every task checked before a write
     root = Path(folder)
     root.mkdir(parents=True, exist_ok=True)
@@ -88,16 +101,19 @@ def import_labels(client: CVATClient, selection: ImportSelection) -> list[Projec
     return project_labels(first.values())
 
 
-def adopt_task(client: CVATClient, schema: LabelSchema, task_id: int, sample_ids: Sequence[str]) -> TaskRecord:
+def adopt_task(client: CVATClient, schema: LabelSchema, task_id: int, sample_ids: Sequence[str], *,
+               video: bool = False) -> TaskRecord:
     """The task as a run's task, as fill_task records one it filled: its CVAT labels paired with the
-    run's classes (a project's labels shared by fields, told apart by object type), nothing uploaded."""
+    run's classes (a project's labels shared by fields, told apart by object type), nothing uploaded;
+    a video task's frames mapped to the video's frame numbers from its data/meta (`task_frames`)."""
     task = client.task(task_id)
+    frames = task_frames(client.data_meta(task_id), sample_ids, video=video)
     task_labels = client.labels(task_id=task_id)
     server = ServerLabels.match(cvat_classes(schema), task_labels, existing_project=True)
     jobs = client.jobs(task_id)
     return TaskRecord(
         task_id=task_id, project_id=task.get("project_id"), job_ids=[job["id"] for job in jobs],
-        frames=[FrameRef(sample_id) for sample_id in sample_ids], uploaded=UploadedObjects.of(()),
+        frames=frames, uploaded=UploadedObjects.of(()),
         labels=[CvatLabelRef(label_id, c.cvat_name, c.field, c.class_name) for label_id, c in server.pairs()]
         # labels no field takes: what is drawn with them loads as unexpected, named by the label
         + [CvatLabelRef(l["id"], l["name"], "", l["name"]) for l in task_labels if l["id"] not in server.classes_by_id],

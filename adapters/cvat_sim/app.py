@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from annoflow.adapters.cvat_sim import annotations, data, resources
+from annoflow.adapters.cvat_sim import annotations, data, exports, resources
 from annoflow.adapters.cvat_sim.control import control_routes
 from annoflow.adapters.cvat_sim.faults import Exchange, FaultMiddleware, FaultPlan
 from annoflow.adapters.cvat_sim.http import error_response
@@ -41,7 +41,8 @@ def build_app(state: SimState, faults: FaultPlan, on_exchange: Callable[[Exchang
               processor: Processor | None = None) -> Starlette:
     """``processor`` processes uploaded data (at once when not given)."""
     processor = processor or Processor(state)
-    r = {**resources.routes(state), **data.routes(state, processor), **annotations.routes(state)}
+    r = {**resources.routes(state), **data.routes(state, processor), **annotations.routes(state),
+         **exports.routes(state)}
     table = [
         *_route("/api/server/about", r["about"], ["GET"]),
         *_route("/api/auth/login", r["login"], ["POST"], action=True),
@@ -58,6 +59,8 @@ def build_app(state: SimState, faults: FaultPlan, on_exchange: Callable[[Exchang
         *_route("/api/tasks/{task_id:int}/data/meta", r["data_meta"], ["GET"], action=True),
         *_route("/api/tasks/{id:int}/status", r["task_status"], ["GET"], action=True),
         *_route("/api/tasks/{task_id:int}/annotations", r["annotations"], ["GET", "PUT", "PATCH", "DELETE"], action=True),
+        *_route("/api/tasks/{id:int}/dataset/export", r["dataset_export"], ["POST"], action=True),
+        *_route("/api/tasks/{id:int}/dataset/download", r["dataset_download"], ["GET"], action=True),
         *_route("/api/jobs", r["jobs"], ["GET", "POST"]),
         *_route("/api/jobs/{id:int}", r["job_detail"], ["GET", "PATCH", "DELETE"]),
         *_route("/api/jobs/{job_id:int}/data/meta", r["data_meta"], ["GET"], action=True),

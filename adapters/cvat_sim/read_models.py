@@ -201,10 +201,12 @@ def request_json(state: SimState, record: dict[str, Any]) -> dict[str, Any]:
     return {
         "status": status, "message": record["message"] if status in ("started", "failed") else "",
         "id": record["id"],
-        "operation": {"type": "create:task", "target": "task", "project_id": record.get("project_id"),
-                      "task_id": record["task_id"], "job_id": None, "format": None, "lightweight": None},
+        # a task's creation, or the export of its annotations (exports.py), which carries its format and result
+        "operation": {"type": record.get("operation", "create:task"), "target": "task",
+                      "project_id": record.get("project_id"), "task_id": record["task_id"], "job_id": None,
+                      "format": record.get("format"), "lightweight": None},
         "progress": record.get("progress", 1.0 if status == "finished" else 0.0),
         "created_date": record["created"], "started_date": record.get("started"), "finished_date": record["finished"],
         "expiry_date": expiry, "owner": {"id": owner.id, "username": owner.username},
-        "result_url": None, "result_id": None,
+        "result_url": record.get("result_url"), "result_id": None,
     }

@@ -99,6 +99,7 @@ class SimState:
         self.jobs: dict[int, dict[str, Any]] = {}
         self.labels: dict[int, dict[str, Any]] = {}
         self.requests: dict[str, dict[str, Any]] = {}
+        self.exports: dict[str, bytes] = {}  # rq id -> an export's file; not saved: CVAT's export cache expires too
         self.uploads: dict[int, list[Upload]] = {}  # task id -> files received so far
         self.tus: dict[str, dict[str, Any]] = {}  # tus file id -> {task, name, path, length, offset}
         # CVAT does not promise stable object ids across saves; tests turn this on to prove it.

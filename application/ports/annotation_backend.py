@@ -146,6 +146,7 @@ class ImportSelection:
 
     task_ids: tuple[int, ...] = attrs.field(converter=tuple)
     project_id: int | None = None
+    videos: tuple[int, ...] = attrs.field(default=(), converter=tuple)  # the tasks that hold a video
 
 
 class SampleReader(Protocol):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from annoflow.application.import_tasks import _in_folder, import_fields
+from annoflow.application.import_tasks import in_folder, import_fields
 from annoflow.domain.project_schema import ProjectLabel
 
 
@@ -12,14 +12,14 @@ def test_a_frame_is_found_by_its_relative_path_or_its_base_name_inside_the_folde
     (folder / "sub" / "a.jpg").write_bytes(b"a")
     (folder / "b.jpg").write_bytes(b"b")
     (tmp_path / "secret.jpg").write_bytes(b"s")
-    assert _in_folder(str(folder), "sub/a.jpg") == str(folder / "sub" / "a.jpg")
-    assert _in_folder(str(folder), "sub\\a.jpg") == str(folder / "sub" / "a.jpg")
-    assert _in_folder(str(folder), "elsewhere/b.jpg") == str(folder / "b.jpg")
-    assert _in_folder(str(folder), "/abs/b.jpg") == str(folder / "b.jpg")
-    assert _in_folder(str(folder), "../secret.jpg") is None  # the base name is not in the folder either
-    assert _in_folder(str(folder), "C:\\x\\b.jpg") == str(folder / "b.jpg")
-    assert _in_folder(str(folder), "..") is None and _in_folder(str(folder), "") is None
-    assert _in_folder(str(folder), "a\x00.jpg") is None
+    assert in_folder(str(folder), "sub/a.jpg") == str(folder / "sub" / "a.jpg")
+    assert in_folder(str(folder), "sub\\a.jpg") == str(folder / "sub" / "a.jpg")
+    assert in_folder(str(folder), "elsewhere/b.jpg") == str(folder / "b.jpg")
+    assert in_folder(str(folder), "/abs/b.jpg") == str(folder / "b.jpg")
+    assert in_folder(str(folder), "../secret.jpg") is None  # the base name is not in the folder either
+    assert in_folder(str(folder), "C:\\x\\b.jpg") == str(folder / "b.jpg")
+    assert in_folder(str(folder), "..") is None and in_folder(str(folder), "") is None
+    assert in_folder(str(folder), "a\x00.jpg") is None
 
 
 def test_fields_are_the_label_types_the_labels_can_draw():

@@ -139,3 +139,47 @@ def nothing(world):
 def unchanged(world):
     summary = world["new"].last_load.summary
     assert (summary.added, summary.unchanged_tasks) == (0, 1), summary
+
+
+@when(parsers.parse('I export the project\'s task from CVAT as "{fmt}" and import the file into a new dataset, '
+                    'with the media mapped by their CVAT names'))
+def import_export(world, fmt):
+    from annoflow.adapters.cvat.api import connect_to_api
+    from annoflow.adapters.cvat_xml.importing import import_cvat_xml
+    from annoflow.adapters.cvat_xml.server_export import fetch_export
+
+    (task_id,) = world["results"].task_ids
+    with connect_to_api(**login(world), poll_interval=0.01) as api:
+        xml = fetch_export(api.client, task_id, world["tmp"], fmt=fmt)
+    data_map = {"000000_" + os.path.basename(world["sample"].filepath): world["sample"].filepath}
+    world["summary"] = import_cvat_xml(_new_dataset(world), xml, data_map)
+
+
+@then("the new dataset has 1 sample, the first sample's own file")
+def own_file(world):
+    (sample,) = _samples(world["new"])
+    assert sample.filepath == world["sample"].filepath
+    world["imported_sample"] = sample
+
+
+@then(parsers.parse('its "{field}" are the first sample\'s "{source}" boxes, as the project holds them, with their ids'))
+def boxes_with_ids(world, field, source):
+    _check_boxes(world["imported_sample"].fields[field], world["sample"].fields[source])
+    assert sorted(d.id for d in world["imported_sample"].fields[field].detections) == \
+        sorted(d.id for d in world["sample"].fields[source].detections)  # the label_id attribute annoflow's tasks carry
+
+
+@when("I export the new dataset as CVAT XML and import that file into another dataset")
+def export_import(world):
+    from annoflow.adapters.cvat_xml.exporting import export_cvat_xml
+    from annoflow.adapters.cvat_xml.importing import import_cvat_xml
+
+    export_cvat_xml(world["new"], world["tmp"] / "again.xml")
+    world["other"] = Dataset(InMemoryLabelStore("other"), RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}))
+    import_cvat_xml(world["other"], world["tmp"] / "again.xml", os.path.dirname(world["sample"].filepath))
+
+
+@then(parsers.parse('the other dataset\'s "{field}" are the new dataset\'s, to the bit'))
+def to_the_bit(world, field):
+    (sample,) = _samples(world["other"])
+    assert sample.fields[field] == world["imported_sample"].fields[field]

@@ -254,17 +254,56 @@ def test_media_from_a_json_manifest_or_the_datasets_own_files(cvat_sim, project,
                                    **_login(cvat_sim))
 
 
-def test_a_video_task_is_refused_by_name_before_anything_is_written(cvat_sim, dataset, tmp_path):
+def _video_task(cvat_sim, tmp_path):
+    """A video task made with cvat-sdk: a car tracked over frames 0-4 (keyframes 0 and 4, outside from 5 on)
+    and a tag on frame 1."""
     from annoflow.adapters.quickstart import generate_quickstart_video
-    from annoflow.application.ports.annotation_backend import BackendConfigError
 
-    video = generate_quickstart_video(tmp_path / "videos", num_samples=1, num_frames=5, size=(64, 48))[0].filepath
+    video = generate_quickstart_video(tmp_path / "videos", num_samples=1, num_frames=8, size=(64, 48))[0].filepath
     with make_client(host=cvat_sim.url, credentials=(USER, PASSWORD)) as client:
         task = client.tasks.create_from_data(
-            spec=models.TaskWriteRequest(name="video", labels=[models.PatchedLabelRequest(name="cat")]),
+            spec=models.TaskWriteRequest(name="video", labels=[models.PatchedLabelRequest(name="car"),
+                                                               models.PatchedLabelRequest(name="busy")]),
             resource_type=ResourceType.LOCAL, resources=[video], data_params={"image_quality": 75})
-    for download in (True, False):
-        with pytest.raises(BackendConfigError, match=f"task {task.id} is a video task"):
-            dataset.import_annotations(task_ids=[task.id], data_path=str(tmp_path / "out"), download_media=download,
-                                       **_login(cvat_sim))
+        labels = {label.name: label.id for label in task.get_labels()}
+        shape = dict(type="rectangle", occluded=False, z_order=0, rotation=0.0, attributes=[])
+        task.set_annotations(models.LabeledDataRequest(
+            tags=[models.LabeledImageRequest(frame=1, label_id=labels["busy"])],
+            tracks=[models.LabeledTrackRequest(frame=0, label_id=labels["car"], shapes=[
+                models.TrackedShapeRequest(frame=0, points=[0.0, 0.0, 10.0, 10.0], outside=False, **shape),
+                models.TrackedShapeRequest(frame=4, points=[20.0, 8.0, 30.0, 18.0], outside=False, **shape),
+                models.TrackedShapeRequest(frame=5, points=[20.0, 8.0, 30.0, 18.0], outside=True, **shape)])]))
+    return task.id, video
+
+
+def test_a_video_task_imports_its_tracks_frame_by_frame(cvat_sim, dataset, tmp_path):
+    task_id, video = _video_task(cvat_sim, tmp_path)
+    key = dataset.import_annotations(task_ids=[task_id], data_path=str(tmp_path / "videos"), **_login(cvat_sim))
+    (sample,) = dataset.store.get_samples(dataset.store.sample_ids())
+    assert sample.filepath == video and sample.media_type.value == "video"
+    boxes = {number: frame["detections"].detections for number, frame in sample.frames.items()
+             if frame.get("detections")}
+    assert sorted(boxes) == [1, 2, 3, 4, 5]  # video frames 1-5: task frames 0-4, none once outside
+    assert [b.keyframe for n in sorted(boxes) for b in boxes[n]] == [True, False, False, False, True]
+    assert len({b.index for n in boxes for b in boxes[n]}) == 1
+    # interpolated as CVAT interpolates: frame 2 (task frame 1) a quarter of the way
+    assert boxes[2][0].bounding_box == pytest.approx((5 / 64, 2 / 48, 10 / 64, 10 / 48))
+    assert [c.label for c in sample.frames[2]["classifications"].classifications] == ["busy"]
+    assert dataset.get_annotation_info(key).label_schema.field("frames.detections") is not None
+    # importing again adds nothing twice
+    before = list(dataset.store.get_samples(dataset.store.sample_ids()))
+    dataset.import_annotations(task_ids=[task_id], data_path=str(tmp_path / "videos"), **_login(cvat_sim))
+    assert list(dataset.store.get_samples(dataset.store.sample_ids())) == before
+    assert dataset.last_load.summary.unchanged_tasks == 1
+
+
+def test_a_video_task_without_its_video_or_with_download_media_is_refused_first(cvat_sim, dataset, tmp_path):
+    from annoflow.application.ports.annotation_backend import BackendConfigError
+
+    task_id, video = _video_task(cvat_sim, tmp_path)
+    with pytest.raises(BackendConfigError, match=f"tasks \\[{task_id}\\] hold videos: CVAT's API serves a video"):
+        dataset.import_annotations(task_ids=[task_id], data_path=str(tmp_path / "out"), download_media=True,
+                                   **_login(cvat_sim))
+    with pytest.raises(MediaNotFoundError, match=Path(video).name):
+        dataset.import_annotations(task_ids=[task_id], data_path=str(tmp_path / "out"), **_login(cvat_sim))
     assert not (tmp_path / "out").exists() and len(dataset.store) == 0 and dataset.list_annotation_runs() == []
