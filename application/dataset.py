@@ -341,6 +341,12 @@ class Dataset(SampleCollection):
         return AnnotationResults(self.registry, run, backend, lambda: backend.parse_config(options, media_type),
                                  recorded, media_type)
 
+    def export_collection(self, collection: SampleCollection, export_path: Any, dataset_type: Any,
+                          label_field: str | None, **options: Any) -> str:
+        """Write ``collection`` in a label format; the file formats are adapters', so a dataset built
+        by hand on a store has none (``annoflow.load_dataset`` gives one that has)."""
+        raise RuntimeError("exporting needs annoflow's file formats: open the dataset with annoflow.load_dataset()")
+
     @property
     def name(self) -> str:
         return self.store.name

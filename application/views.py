@@ -311,6 +311,27 @@ class SampleCollection:
             raise EvaluationError(f"evaluate_detections(): method {method!r} is not supported; use 'coco'")
         return evaluate_detections(self, pred_field, gt_field, eval_key, iou, classwise, compute_mAP)
 
+    # --- export -------------------------------------------------------------
+
+    def export(
+        self, export_dir: str | None = None, dataset_type: Any = None, *, labels_path: str | None = None,
+        label_field: str | None = None, **options: Any,
+    ) -> str:
+        """Write these samples' labels in a label format, as FiftyOne's ``export()``: ``dataset_type``
+        ``"coco"`` (a JSON file: ``labels_path``, or ``export_dir/labels.json``; ``data_path=`` the
+        folder file names are relative to, ``classes=``) or ``"yolo"`` (a folder ``export_dir`` with
+        ``data.yaml``, ``images/`` and ``labels/``; ``export_media="symlink"|"copy"|False``,
+        ``split=``, ``classes=``). ``label_field`` defaults to the dataset's only detections or
+        polylines field. Media are not moved. Returns what was written.
+
+        Raises:
+            DataExportError: a format annoflow does not write, or labels it cannot hold; nothing was written.
+        """
+        path = labels_path if labels_path is not None else export_dir
+        if path is None or dataset_type is None:
+            raise TypeError("export() needs dataset_type and export_dir (or labels_path)")
+        return self._dataset_of().export_collection(self, path, dataset_type, label_field, **options)
+
     # --- annotation ---------------------------------------------------------
 
     def annotate(
