@@ -201,7 +201,8 @@ def open_dataset(
     """
     return Dataset(store or open_label_store(name, env, busy_timeout=busy_timeout),
                    registry or open_registry(env, busy_timeout=busy_timeout), default_backends(),
-                   open_url=webbrowser.open, progress=progress_for)
+                   open_url=webbrowser.open, progress=progress_for,
+                   open_store=lambda other: open_label_store(other, env, busy_timeout=busy_timeout))
 
 
 def default_backends() -> dict[str, AnnotationBackend]:

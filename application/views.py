@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from annoflow.application.editing import EditableSample, editable, value_changes
 from annoflow.application.evaluate import DetectionResults, EvaluationError, evaluate_detections
 from annoflow.application.label_stages import (
     ExcludeFields,
@@ -534,19 +535,50 @@ class SampleCollection:
         return ViewReader(self.store, tuple(s for s in self.stages if isinstance(s, ShapingStage)))
 
     def iter_samples(self, fields: Collection[str] | None = None) -> Iterator[Sample]:
+        """The samples as this collection shows them, as frozen `Sample`s (only ``fields`` read, when given)."""
         return self.reader.get_samples(self.sample_ids, fields=fields)
 
-    def __iter__(self) -> Iterator[Sample]:
-        return self.iter_samples()
+    def __iter__(self) -> Iterator[EditableSample]:
+        """The samples as FiftyOne hands them out: ``sample[field] = value; sample.save()`` writes a field."""
+        return editable(self.iter_samples(), self.store)
 
     def __len__(self) -> int:
         return len(self.sample_ids)
 
-    def first(self) -> Sample:
+    def first(self) -> EditableSample:
         ids = self.sample_ids[:1]
         if not ids:
             raise ValueError("the collection is empty")
-        return next(self.reader.get_samples(ids))
+        return EditableSample(next(self.reader.get_samples(ids)), self.store)
+
+    def __getitem__(self, sample_id: str) -> EditableSample:
+        """The sample with this id, if this collection shows it."""
+        if not isinstance(sample_id, str):
+            raise TypeError(f"samples are looked up by id, got {sample_id!r}")
+        if sample_id not in set(self.sample_ids):
+            raise KeyError(f"no sample {sample_id!r} in this collection")
+        return EditableSample(next(self.reader.get_samples([sample_id])), self.store)
+
+    # --- editing ------------------------------------------------------------
+
+    def set_values(self, field: str, values: Sequence[Any] | Mapping[str, Any]) -> None:
+        """Set ``field`` on every sample of this collection in one atomic batch, as FiftyOne's
+        ``set_values``: ``values`` in the collection's order, or sample id -> value; None clears a
+        sample's value. A frame field (``frames.<name>``) takes frame number -> value per sample."""
+        self.store.apply(value_changes(field, self.sample_ids, values))
+
+    def clone(self, name: str | None = None) -> "Dataset":
+        """A new dataset holding these samples as this collection shows them (new sample ids, the same
+        label ids and media), written in one batch, as FiftyOne's ``clone()``. Annotation runs are
+        not copied: they belong to the dataset they were made on.
+
+        Args:
+            name: the new dataset's name (default: this dataset's name with a free ``_<n>`` suffix).
+
+        Raises:
+            ValueError: a name whose dataset already holds samples or fields.
+        """
+        return self._dataset_of().clone_collection(self, name)
 
     def values(self, field: str) -> list[Any]:
         """The field's value on each sample (``id`` and ``filepath`` work too)."""

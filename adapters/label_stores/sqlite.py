@@ -44,7 +44,7 @@ from typing import Any
 
 from annoflow.adapters.label_stores.memory import declared_kinds
 from annoflow.adapters.label_stores.rows import label_row
-from annoflow.adapters.label_stores.rules import check_declaration, kind_for_change
+from annoflow.adapters.label_stores.rules import check_declaration, check_field_edit, kind_for_change
 from annoflow.adapters.label_stores.sql import CHUNK, SqlLabelStore
 from annoflow.adapters.label_stores.tables import build_samples, frame_key, sample_head, sample_rows, value_rows
 from annoflow.application.ports.label_store import DuplicateSampleError, UnknownSampleError
@@ -324,6 +324,31 @@ class SqliteLabelStore(SqlLabelStore):
                 db.execute(f"DELETE FROM labels WHERE sample_id IN ({mine})", args)
                 db.execute(f"DELETE FROM field_values WHERE sample_id IN ({mine})", args)
                 db.execute(f"DELETE FROM samples WHERE id IN ({mine})", args)
+
+        self._transaction(work)
+
+    def delete_fields(self, paths: Sequence[str]) -> None:
+        paths = list(dict.fromkeys(paths))
+        mine = "SELECT id FROM samples WHERE dataset = ?"
+
+        def work(db: sqlite3.Connection) -> None:
+            check_field_edit(self._read_schema(), paths)
+            for path in paths:
+                db.execute(f"DELETE FROM labels WHERE path = ? AND sample_id IN ({mine})", (path, self.name))
+                db.execute(f"DELETE FROM field_values WHERE path = ? AND sample_id IN ({mine})", (path, self.name))
+                db.execute("DELETE FROM fields WHERE dataset = ? AND path = ?", (self.name, path))
+
+        self._transaction(work)
+
+    def rename_field(self, path: str, new_path: str) -> None:
+        mine = "SELECT id FROM samples WHERE dataset = ?"
+
+        def work(db: sqlite3.Connection) -> None:
+            check_field_edit(self._read_schema(), [path], new_path)
+            args = (new_path, path, self.name)
+            db.execute(f"UPDATE labels SET path = ? WHERE path = ? AND sample_id IN ({mine})", args)
+            db.execute(f"UPDATE field_values SET path = ? WHERE path = ? AND sample_id IN ({mine})", args)
+            db.execute("UPDATE fields SET path = ? WHERE dataset = ? AND path = ?", (new_path, self.name, path))
 
         self._transaction(work)
 

@@ -77,6 +77,23 @@ class LabelStore(abc.ABC):
     def delete_samples(self, ids: Iterable[str]) -> None:
         """Remove samples and all their labels; ids the store does not hold are ignored."""
 
+    def delete_fields(self, paths: Sequence[str]) -> None:
+        """Remove fields from every sample and from the schema, atomically (``frames.<name>`` for a frame field).
+
+        Raises FieldSchemaError for a path the schema does not hold; nothing is removed then.
+        A store that cannot remove fields says so the same way.
+        """
+        raise FieldSchemaError(f"{type(self).__name__} cannot delete fields")
+
+    def rename_field(self, path: str, new_path: str) -> None:
+        """Give a field a new name on every sample and in the schema, atomically; a sample field stays
+        a sample field and a frame field a frame field.
+
+        Raises FieldSchemaError for an unknown ``path``, a ``new_path`` the schema holds or one of the
+        other level; nothing changes then.
+        """
+        raise FieldSchemaError(f"{type(self).__name__} cannot rename fields")
+
     def observe(self, ids: Sequence[str], paths: Sequence[str]) -> SchemaObservations:
         """What the labels of these fields on these samples look like, for the label schema's inference.
 
