@@ -42,14 +42,16 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from annoflow.adapters.label_stores.expression_sql import compile_label_filter
 from annoflow.adapters.label_stores.memory import declared_kinds
 from annoflow.adapters.label_stores.rows import label_row
 from annoflow.adapters.label_stores.rules import check_declaration, check_field_edit, kind_for_change
 from annoflow.adapters.label_stores.sql import CHUNK, SqlLabelStore
 from annoflow.adapters.label_stores.tables import build_samples, frame_key, sample_head, sample_rows, value_rows
-from annoflow.application.ports.label_store import DuplicateSampleError, UnknownSampleError
+from annoflow.application.ports.label_store import DuplicateSampleError, LabelMatches, UnknownSampleError
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
 from annoflow.domain.errors import AnnoflowError
+from annoflow.domain.expressions import ViewExpression
 from annoflow.domain.fields import FieldKind, FieldPath
 from annoflow.domain.samples import Sample
 
@@ -326,6 +328,31 @@ class SqliteLabelStore(SqlLabelStore):
                 db.execute(f"DELETE FROM samples WHERE id IN ({mine})", args)
 
         self._transaction(work)
+
+    def samples_with_labels(self, ids: Sequence[str], fields: Sequence[str],
+                            filter: ViewExpression) -> LabelMatches | None:  # noqa: A002 - FiftyOne's name
+        """Decided in SQL over the label rows when the filter compiles (``expression_sql``): no sample is built."""
+        condition = compile_label_filter(filter)
+        if condition is None:
+            return None
+        ids, fields = list(ids), list(fields)
+        matched: set[str] = set()
+        unsure: set[str] = set()
+        step = max(1, CHUNK - len(fields))
+        with self._using():
+            for start in range(0, len(ids), step):
+                chunk = ids[start:start + step]
+                rows = self._db.execute(
+                    f"SELECT sample_id, MAX(c IS 1), MAX(c IS NULL) FROM (SELECT sample_id, {condition.sql} AS c "
+                    f"FROM labels WHERE sample_id IN ({','.join('?' * len(chunk))}) "
+                    f"AND path IN ({','.join('?' * len(fields))})) GROUP BY sample_id",
+                    (*condition.params, *chunk, *fields))
+                for sample_id, yes, undecided in rows:
+                    if yes:
+                        matched.add(sample_id)
+                    elif undecided:
+                        unsure.add(sample_id)
+        return LabelMatches(frozenset(matched), frozenset(unsure))
 
     def delete_fields(self, paths: Sequence[str]) -> None:
         paths = list(dict.fromkeys(paths))

@@ -10,8 +10,11 @@ from __future__ import annotations
 import abc
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 
+import attrs
+
 from annoflow.domain.changes import LabelChange
 from annoflow.domain.errors import AnnoflowError
+from annoflow.domain.expressions import ViewExpression
 from annoflow.domain.fields import FieldKind
 from annoflow.domain.samples import Sample
 from annoflow.domain.schema_observation import SchemaObservations, observe
@@ -27,6 +30,16 @@ class DuplicateSampleError(AnnoflowError, ValueError):
 
 class FieldSchemaError(AnnoflowError, ValueError):
     """A value does not fit the field's declared kind, or the field is not declared."""
+
+
+@attrs.frozen
+class LabelMatches:
+    """Which samples hold a label a filter is true for, as a store decided it: ``matched`` do;
+    ``unsure`` the store could not decide for some label (the caller evaluates those itself);
+    the others do not."""
+
+    matched: frozenset[str]
+    unsure: frozenset[str] = frozenset()
 
 
 class LabelStore(abc.ABC):
@@ -93,6 +106,14 @@ class LabelStore(abc.ABC):
         other level; nothing changes then.
         """
         raise FieldSchemaError(f"{type(self).__name__} cannot rename fields")
+
+    def samples_with_labels(self, ids: Sequence[str], fields: Sequence[str],
+                            filter: ViewExpression) -> LabelMatches | None:  # noqa: A002 - FiftyOne's name
+        """Which of these samples hold a label in ``fields`` for which ``filter`` (an ``F`` expression
+        relative to the label) is true, decided by the store without building the samples; None
+        when the store cannot evaluate this expression (the default: the caller reads the samples).
+        """
+        return None
 
     def observe(self, ids: Sequence[str], paths: Sequence[str]) -> SchemaObservations:
         """What the labels of these fields on these samples look like, for the label schema's inference.
