@@ -207,7 +207,9 @@ class SampleCollection:
         return self._with(Skip(int(count)))
 
     def take(self, size: int, seed: int | None = None) -> "DatasetView":
-        return self._with(Take(int(size), seed))
+        """``size`` random samples; without a seed one is drawn now, so the view shows the same samples
+        each time it is read (as FiftyOne's ``take``: edit them, then annotate the same ones)."""
+        return self._with(Take(int(size), seed if seed is not None else random.randrange(2**32)))
 
     def match(self, filter: Callable[[Sample], bool] | ViewExpression,  # noqa: A002 - FiftyOne's name
               fields: Collection[str] | None = None) -> "DatasetView":

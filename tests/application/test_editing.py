@@ -139,3 +139,13 @@ def test_a_field_a_run_uses_is_neither_deleted_nor_renamed(dataset, cvat_sim, mo
     dataset.delete_annotation_run("review")
     dataset.rename_sample_field("ground_truth", "gt")
     assert "gt" in dataset.store.field_schema()
+
+
+def test_take_without_a_seed_shows_the_same_samples_each_time_it_is_read(dataset):
+    view = dataset.take(2)
+    first = view.sample_ids
+    assert all(view.sample_ids == first for _ in range(20))
+    for sample in view:  # the guide's "Uploading alternate media": edit the view's samples, then annotate them
+        sample["alt_filepath"] = sample.filepath
+        sample.save()
+    assert all(v is not None for v in view.values("alt_filepath"))
