@@ -199,8 +199,10 @@ def open_dataset(
     Returns:
         The dataset, with the CVAT backend configured as ``"cvat"`` and tqdm progress bars.
     """
-    return Dataset(store or open_label_store(name, env, busy_timeout=busy_timeout),
-                   registry or open_registry(env, busy_timeout=busy_timeout), default_backends(),
+    # `is None`, not `or`: an empty store is falsy (it has a length), and is the one given all the same.
+    return Dataset(store if store is not None else open_label_store(name, env, busy_timeout=busy_timeout),
+                   registry if registry is not None else open_registry(env, busy_timeout=busy_timeout),
+                   default_backends(),
                    open_url=webbrowser.open, progress=progress_for,
                    open_store=lambda other: open_label_store(other, env, busy_timeout=busy_timeout))
 

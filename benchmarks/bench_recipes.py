@@ -147,8 +147,10 @@ STEPS = {"setup": None, "evaluate": _evaluate, "filter_sort": _filter_sort, "coc
 
 
 def _step(python: str, step: str, folder: Path, *args: str) -> dict:
+    # The data dir too is the benchmark's own: nothing lands in the user's.
+    env = {**os.environ, "ANNOFLOW_DATA_DIR": str(folder / "data")}
     out = subprocess.run([python, __file__, "--step", step, str(folder), *args], check=True,
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
