@@ -121,6 +121,8 @@ def _create_dataset(args: argparse.Namespace) -> int:
     given = [kind for kind, path in labels.items() if path]
     if args.videos and (args.images or given):
         raise ValueError("--videos makes a dataset of videos alone: give it without --images or label files")
+    if args.images and given == ["yolo"]:
+        raise ValueError("--yolo DIR names its images in its data.yaml: give it without --images")
     if not args.images and not args.videos and not (given and given[0] in ("yolo", "voc")):
         raise ValueError("give --images DIR (with --coco FILE), --yolo DIR, --voc DIR or --videos DIR")
     recursive = not args.no_recursive

@@ -49,6 +49,7 @@ def test_create_images_only_videos_and_voc(env, tmp_path, images, capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["datasets", "create", "x"], "give --images DIR"),
+    (["datasets", "create", "x", "--images", "{tmp}/media", "--yolo", "{tmp}"], "give it without --images"),
     (["datasets", "create", "x", "--images", "{tmp}/nowhere"], "nowhere: not a folder"),
     (["datasets", "create", "x", "--images", "{tmp}/media", "--coco", "{tmp}/bad.json"],
      "bad.json: annotations[0] (id 1): category_id 9 names no category"),
