@@ -82,16 +82,19 @@ class Dataset(application.Dataset):
         FiftyOne's ``COCODetectionDataset``, ``YOLOv5Dataset``, ``VOCDetectionDataset``); see `add_dir`."""
         reader = reader_for(dataset_type)  # an unknown type is refused before a dataset is made
         dataset = _new(name, env)
-        dataset._add(reader(labels_path, data_path, dataset_dir, label_field, **options), tags)
+        dataset._add(*reader(labels_path, data_path, dataset_dir, label_field, **options), tags=tags)
         return dataset
 
     # --- adding files -------------------------------------------------------------------------
 
-    def _add(self, samples: list[Sample], tags: Iterable[str]) -> list[str]:
+    def _add(self, samples: list[Sample], info: Mapping[str, Any] | None = None, *, tags: Iterable[str] = ()) -> list[str]:
+        """Add the samples in one transaction, then merge the files' dataset info into the dataset's."""
         tags = tuple(tags)
         if tags:
             samples = [attrs.evolve(s, tags=tuple(dict.fromkeys(s.tags + tags))) for s in samples]
         self.store.add_samples(samples)
+        if info:
+            self.info = {**self.info, **info}
         return [s.id for s in samples]
 
     def add_images(self, paths: Iterable[PathLike], tags: Iterable[str] = ()) -> list[str]:
@@ -103,22 +106,22 @@ class Dataset(application.Dataset):
         paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
         if not paths:
             raise DataImportError(["add_images(): no paths given"])
-        return self._add(image_samples(paths), tags)
+        return self._add(image_samples(paths), tags=tags)
 
     def add_images_dir(self, images_dir: PathLike, recursive: bool = True, tags: Iterable[str] = ()) -> list[str]:
         """Add the images in ``images_dir`` (and its subfolders unless ``recursive=False``), sorted by path."""
-        return self._add(image_samples(find_media(images_dir, IMAGE_EXTENSIONS, recursive)), tags)
+        return self._add(image_samples(find_media(images_dir, IMAGE_EXTENSIONS, recursive)), tags=tags)
 
     def add_videos(self, paths: Iterable[PathLike], tags: Iterable[str] = ()) -> list[str]:
         """Add a sample per video file, with its size, frame count and rate read from it."""
         paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
         if not paths:
             raise DataImportError(["add_videos(): no paths given"])
-        return self._add(video_samples(paths), tags)
+        return self._add(video_samples(paths), tags=tags)
 
     def add_videos_dir(self, videos_dir: PathLike, recursive: bool = True, tags: Iterable[str] = ()) -> list[str]:
         """Add the videos in ``videos_dir`` (and its subfolders unless ``recursive=False``)."""
-        return self._add(video_samples(find_media(videos_dir, VIDEO_EXTENSIONS, recursive, what="video")), tags)
+        return self._add(video_samples(find_media(videos_dir, VIDEO_EXTENSIONS, recursive, what="video")), tags=tags)
 
     def add_dir(self, dataset_dir: PathLike | None = None, dataset_type: Any = "coco", *,
                 data_path: PathLike | None = None, labels_path: PathLike | None = None,
@@ -131,13 +134,14 @@ class Dataset(application.Dataset):
         - ``"voc"``: XML files in ``labels_path`` (default ``dataset_dir/Annotations`` or ``labels``),
           images in ``data_path`` (default ``dataset_dir/JPEGImages`` or ``data``).
 
-        Labels land in ``label_field``. Returns the new samples' ids.
+        Labels land in ``label_field``; COCO's categories and YOLO's class names go to the dataset's
+        ``info`` (``categories``, ``classes``), which exports number classes by. Returns the new samples' ids.
 
         Raises:
             DataImportError: every problem found, each naming its file and entry; nothing was added.
         """
-        samples = reader_for(dataset_type)(labels_path, data_path, dataset_dir, label_field, **options)
-        return self._add(samples, tags)
+        samples, info = reader_for(dataset_type)(labels_path, data_path, dataset_dir, label_field, **options)
+        return self._add(samples, info, tags=tags)
 
     # --- export -------------------------------------------------------------------------------
 

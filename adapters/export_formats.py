@@ -27,21 +27,25 @@ def _fields(label_field: str | None) -> list[str]:
 
 def export_coco(collection: SampleCollection, path: PathLike, label_field: str | None, **options: Any) -> str:
     """COCO JSON at ``path`` (a folder gets ``labels.json``); file names relative to ``data_path``
-    (default: the deepest folder holding every image)."""
+    (default: the deepest folder holding every image); category ids ``classes=``, else the dataset
+    info's ``categories`` (an import's), else sorted from 1."""
     target = Path(path)
     if target.is_dir() or not target.suffix:
         target = target / "labels.json"
     samples = collection.iter_samples(fields=_fields(label_field))
-    document = write_coco(samples, target, label_field, options.pop("data_path", None), **options)
+    categories = collection.store.read_info().get("categories") or ()
+    document = write_coco(samples, target, label_field, options.pop("data_path", None), categories=categories, **options)
     return (f"wrote {len(document['images'])} images, {len(document['annotations'])} annotations and "
             f"{len(document['categories'])} categories to {target} (file names relative to {document['info']['media_root']})")
 
 
 def export_yolo(collection: SampleCollection, path: PathLike, label_field: str | None, **options: Any) -> str:
-    """A YOLO v5/v8 dataset in the folder ``path`` (new or empty)."""
+    """A YOLO v5/v8 dataset in the folder ``path`` (new or empty); class indices ``classes=``, else the
+    dataset info's ``classes`` (an import's), else sorted."""
     if not label_field:
         raise DataExportError("a YOLO export needs a label field (a detections or polylines field)")
-    written = write_yolo(collection.iter_samples(fields=_fields(label_field)), path, label_field, **options)
+    known = collection.store.read_info().get("classes") or ()
+    written = write_yolo(collection.iter_samples(fields=_fields(label_field)), path, label_field, known=known, **options)
     return f"wrote a YOLO dataset of {len(collection)} images to {Path(path)} ({written.name} names its classes)"
 
 

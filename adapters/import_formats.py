@@ -1,5 +1,6 @@
 """Label formats a dataset is made from, by name: each reads a format's files into samples that
-nothing has stored yet (so a bad file adds nothing). The names are FiftyOne's dataset types too."""
+nothing has stored yet (so a bad file adds nothing) and the dataset info the files give (COCO's
+categories, YOLO's class names). The names are FiftyOne's dataset types too."""
 
 from __future__ import annotations
 
@@ -8,17 +9,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from annoflow.adapters.formats.coco import read_coco
+from annoflow.adapters.formats.coco import read_coco_with_info
 from annoflow.adapters.formats.errors import DataImportError
 from annoflow.adapters.formats.voc import images_folder, labels_folder, read_voc
-from annoflow.adapters.formats.yolo import read_yolo
+from annoflow.adapters.formats.yolo import read_yolo_with_info
 from annoflow.domain.samples import Sample
 
 PathLike = str | os.PathLike[str]
+Imported = tuple[list[Sample], dict[str, Any]]  # the samples, and the dataset info the files give
 
 
 def import_coco(labels_path: PathLike | None, data_path: PathLike | None, dataset_dir: PathLike | None,
-                label_field: str, **options: Any) -> list[Sample]:
+                label_field: str, **options: Any) -> Imported:
     """COCO: ``labels_path`` (default ``dataset_dir/labels.json``), images under ``data_path``
     (default ``dataset_dir/data``, else the labels file's folder)."""
     base = Path(dataset_dir) if dataset_dir is not None else None
@@ -28,20 +30,20 @@ def import_coco(labels_path: PathLike | None, data_path: PathLike | None, datase
         labels_path = base / "labels.json"
     if data_path is None:
         data_path = base / "data" if base is not None and (base / "data").is_dir() else Path(labels_path).parent
-    return read_coco(labels_path, data_path, label_field, **options)
+    return read_coco_with_info(labels_path, data_path, label_field, **options)
 
 
 def import_yolo(labels_path: PathLike | None, data_path: PathLike | None, dataset_dir: PathLike | None,
-                label_field: str, **options: Any) -> list[Sample]:
+                label_field: str, **options: Any) -> Imported:
     """YOLO v5/v8: ``dataset_dir`` holds data.yaml (its images and labels where data.yaml says)."""
     folder = dataset_dir or labels_path or data_path
     if folder is None:
         raise DataImportError(["YOLO: give dataset_dir, the folder holding data.yaml"])
-    return read_yolo(folder, label_field, **options)
+    return read_yolo_with_info(folder, label_field, **options)
 
 
 def import_voc(labels_path: PathLike | None, data_path: PathLike | None, dataset_dir: PathLike | None,
-               label_field: str, **options: Any) -> list[Sample]:
+               label_field: str, **options: Any) -> Imported:
     """Pascal VOC: XML files in ``labels_path`` (default ``dataset_dir/Annotations`` or ``labels``),
     images in ``data_path`` (default ``dataset_dir/JPEGImages`` or ``data``)."""
     base = Path(dataset_dir) if dataset_dir is not None else None
@@ -50,10 +52,10 @@ def import_voc(labels_path: PathLike | None, data_path: PathLike | None, dataset
     labels = Path(labels_path) if labels_path is not None else labels_folder(base)
     if data_path is None:
         data_path = images_folder(base) if base is not None else images_folder(labels.parent)
-    return read_voc(labels, data_path, label_field, **options)
+    return read_voc(labels, data_path, label_field, **options), {}
 
 
-Reader = Callable[..., list[Sample]]
+Reader = Callable[..., Imported]
 
 IMPORT_FORMATS: dict[str, Reader] = {
     "coco": import_coco, "COCODetectionDataset": import_coco,

@@ -114,6 +114,7 @@ class Dataset(SampleCollection):
     ) -> None:
         self.store = store
         self._open_store = open_store  # another dataset's store by name, for clone()
+        self._info: dict[str, Any] | None = None  # read on first use
         self.registry = registry
         self.backends = dict(backends or {})
         self.default_backend = default_backend
@@ -347,6 +348,26 @@ class Dataset(SampleCollection):
 
     # --- samples and fields ---------------------------------------------------------------
 
+    @property
+    def info(self) -> dict[str, Any]:
+        """The dataset's info (FiftyOne's ``dataset.info``): JSON values by name, such as the
+        ``categories`` of a COCO import or the ``classes`` of a YOLO one, which exports number classes
+        by. Change it in place and ``save()``, or assign a new dict (written at once)."""
+        if self._info is None:
+            self._info = self.store.read_info()
+        return self._info
+
+    @info.setter
+    def info(self, value: Mapping[str, Any]) -> None:
+        self.store.write_info(value)
+        self._info = dict(value)
+
+    def save(self) -> None:
+        """Write the dataset's info as changed in place (samples are saved one by one: ``sample.save()``)."""
+        if self._info is not None:
+            self.store.write_info(self._info)
+
+
     def add_samples(self, samples: Iterable[Sample]) -> list[str]:
         """Add samples (frozen `Sample`s, or those handed out by a collection) in one batch; returns their ids.
 
@@ -430,6 +451,8 @@ class Dataset(SampleCollection):
         if len(target) or target.field_schema():
             target.close()
             raise ValueError(f"dataset {name!r} already exists: clone() makes a new dataset")
+        if self.info:
+            target.write_info(self.info)
         if collection is self:
             for path, kind in self.store.field_schema().items():
                 target.declare_field(path, kind)

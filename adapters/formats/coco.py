@@ -1,7 +1,7 @@
 """COCO detection and segmentation JSON, in and out (the object-detection format FiftyOne's
 ``COCODetectionDataset`` reads and writes).
 
-In: each image a sample (its file looked up under the media folder, never outside it; its size
+In: the categories go to the dataset's info (``info["categories"]``, as FiftyOne keeps them); each image a sample (its file looked up under the media folder, never outside it; its size
 checked against the file's), each annotation a `Detection` in one detections field: ``bbox`` as a
 relative box, the category's name as label, ``score`` as confidence, ``iscrowd`` and the other
 scalar keys (and the entries of an ``attributes`` object, as CVAT writes them) as attributes, and a
@@ -10,8 +10,9 @@ mask over the box's pixels, as FiftyOne loads it. ``area``, lists and objects ot
 ``attributes`` are not kept. Every image, category and annotation is checked first; any problem
 raises a `DataImportError` naming the file and each entry, and nothing is added.
 
-Out: images numbered from 1 with file names relative to a media root; categories numbered from 1
-in sorted name order unless ``classes`` says (a list, or id -> name); a detection's mask as RLE
+Out: images numbered from 1 with file names relative to a media root; categories as ``classes``
+says (a list, or id -> name), else as the import recorded them in the dataset's info (ids kept,
+other names numbered after them), else numbered from 1 in sorted name order; a detection's mask as RLE
 (counts), a polyline field's closed shapes as polygons (box and area from them). Coordinates are
 written with 6 decimals, so import -> export -> import gives the same labels.
 """
@@ -170,6 +171,13 @@ def read_coco(labels_path: str | os.PathLike[str], data_dir: str | os.PathLike[s
     Raises:
         DataImportError: every problem found, each naming the file and the entry.
     """
+    return read_coco_with_info(labels_path, data_dir, label_field)[0]
+
+
+def read_coco_with_info(labels_path: str | os.PathLike[str], data_dir: str | os.PathLike[str],
+                        label_field: str = "ground_truth") -> tuple[list[Sample], dict[str, Any]]:
+    """The samples of a COCO file and the dataset info it gives: ``categories`` (id, name,
+    supercategory), as FiftyOne's ``dataset.info`` keeps them, so an export numbers them the same."""
     data = read_json(labels_path)
     if not isinstance(data, dict):
         raise DataImportError([f"{labels_path}: not a COCO object ({{images, annotations, categories}})"])
@@ -195,21 +203,29 @@ def read_coco(labels_path: str | os.PathLike[str], data_dir: str | os.PathLike[s
         else:
             labels[image].append(label)
     raise_if(problems)
-    return [sample.with_value(label_field, Detections(labels[ident])) for ident, sample in images.items()]
+    kept = [{key: entry[key] for key in ("id", "name", "supercategory") if key in entry}
+            for entry in data["categories"] if isinstance(entry, dict) and entry.get("id") in categories]
+    samples = [sample.with_value(label_field, Detections(labels[ident])) for ident, sample in images.items()]
+    return samples, {"categories": kept}
 
 
 # --- out ----------------------------------------------------------------------------------------
 
 
-def category_ids(names: Iterable[str], classes: Sequence[str] | Mapping[int, str] | None, start: int = 1) -> dict[str, int]:
-    """Label name -> category id: ``classes``' (a list numbered from ``start``, or id -> name), else the
-    sorted names numbered from ``start``.
+def category_ids(names: Iterable[str], classes: Sequence[str] | Mapping[int, str] | None, start: int = 1,
+                 known: Sequence[Mapping[str, Any]] = ()) -> dict[str, int]:
+    """Label name -> category id: ``classes``' (a list numbered from ``start``, or id -> name); else the
+    ``known`` categories' ids (the dataset info's, from an import) and the other names, sorted, after them;
+    else the sorted names numbered from ``start``.
 
     Raises:
         DataExportError: a label whose name ``classes`` does not hold.
     """
     if classes is None:
-        return {name: start + i for i, name in enumerate(sorted(set(names)))}
+        ids = {str(c["name"]): int(c["id"]) for c in known}
+        following = max(ids.values(), default=start - 1) + 1
+        others = sorted(set(names) - set(ids))
+        return {**ids, **{name: following + i for i, name in enumerate(others)}}
     pairs = classes.items() if isinstance(classes, Mapping) else enumerate(classes, start)
     ids = {str(name): int(ident) for ident, name in pairs}
     missing = sorted(set(names) - set(ids))
@@ -268,7 +284,8 @@ def _polygon_entry(label: Polyline, width: int, height: int) -> dict[str, Any] |
 
 
 def coco_document(samples: Iterable[Sample], label_field: str | None, root: str,
-                  classes: Sequence[str] | Mapping[int, str] | None = None) -> dict[str, Any]:
+                  classes: Sequence[str] | Mapping[int, str] | None = None,
+                  categories: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """The COCO object of these samples' labels in ``label_field`` (detections or polylines; None: images only)."""
     images, per_image = [], []
     for number, sample in enumerate(samples, 1):
@@ -280,7 +297,7 @@ def coco_document(samples: Iterable[Sample], label_field: str | None, root: str,
             raise DataExportError(f"COCO holds detections and polygons; field {label_field!r} holds "
                                   f"{type(value).__name__} on sample {sample.id}")
         per_image.append((number, width, height, value.items if value is not None else ()))
-    ids = category_ids((label.label for *_, items in per_image for label in items), classes)
+    ids = category_ids((label.label for *_, items in per_image for label in items), classes, known=categories)
     annotations = []
     for number, width, height, items in per_image:
         for label in items:
@@ -293,18 +310,22 @@ def coco_document(samples: Iterable[Sample], label_field: str | None, root: str,
             if label.confidence is not None:
                 entry["score"] = label.confidence
             annotations.append({**entry, **_attributes(label)})
-    categories = [{"id": ident, "name": name, "supercategory": ""} for name, ident in sorted(ids.items(), key=lambda p: p[1])]
+    supercategory = {str(c["name"]): c.get("supercategory", "") for c in categories}
+    written = [{"id": ident, "name": name, "supercategory": supercategory.get(name, "")}
+               for name, ident in sorted(ids.items(), key=lambda p: p[1])]
     return {"info": {"description": "exported by annoflow", "media_root": root},
-            "licenses": [], "images": images, "annotations": annotations, "categories": categories}
+            "licenses": [], "images": images, "annotations": annotations, "categories": written}
 
 
 def write_coco(samples: Iterable[Sample], labels_path: str | os.PathLike[str], label_field: str | None,
                data_dir: str | os.PathLike[str] | None = None,
-               classes: Sequence[str] | Mapping[int, str] | None = None) -> dict[str, Any]:
+               classes: Sequence[str] | Mapping[int, str] | None = None,
+               categories: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """Write the samples' ``label_field`` as a COCO file, whole or not at all; file names relative to
-    ``data_dir`` (default: the deepest folder holding every file). Returns the document written."""
+    ``data_dir`` (default: the deepest folder holding every file); category ids from ``classes``, else
+    ``categories`` (a dataset info's). Returns the document written."""
     samples = list(samples)
     root = os.path.abspath(data_dir) if data_dir is not None else media_root([s.filepath for s in samples])
-    document = coco_document(samples, label_field, root, classes)
+    document = coco_document(samples, label_field, root, classes, categories)
     write_whole(labels_path, orjson.dumps(document))
     return document

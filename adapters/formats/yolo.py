@@ -10,7 +10,8 @@ box sticking out of its image by rounding (at most 0.001) is clipped; every othe
 
 Out: ``images/<split>/`` (links to the media, copies, or nothing), ``labels/<split>/`` and
 ``data.yaml`` with the absolute ``path``; a sample's split is its ``train``/``val``/``test`` tag, else
-``split``. Class indices follow ``classes`` (a list) or the sorted label names. Coordinates are
+``split``. Class indices follow ``classes`` (a list), else the dataset info's ``classes`` (an
+import's data.yaml names, so indices survive), else the sorted label names. Coordinates are
 written with 6 decimals, so import -> export -> import gives the same labels.
 """
 
@@ -138,6 +139,13 @@ def read_yolo(dataset_dir: str | os.PathLike[str], label_field: str = "ground_tr
     Raises:
         DataImportError: every problem found, each naming the file (and line).
     """
+    return read_yolo_with_info(dataset_dir, label_field, splits)[0]
+
+
+def read_yolo_with_info(dataset_dir: str | os.PathLike[str], label_field: str = "ground_truth",
+                        splits: Sequence[str] | None = None) -> tuple[list[Sample], dict[str, Any]]:
+    """The samples and the dataset info data.yaml gives: ``classes``, the names by index (as FiftyOne's
+    ``dataset.info`` keeps them), so an export gives each class its index again."""
     where = _yaml_path(Path(dataset_dir))
     try:
         config = yaml.safe_load(where.read_text())
@@ -173,7 +181,9 @@ def read_yolo(dataset_dir: str | os.PathLike[str], label_field: str = "ground_tr
         problems.append(f"{where}: the label files mix boxes and polygons; a YOLO dataset holds one or the other")
     raise_if(problems)
     container = Polylines if kinds == {Polyline} else Detections
-    return [sample.with_value(label_field, container(labels)) for sample, labels in samples]
+    classes = [names[i] for i in range(max(names) + 1)] if set(names) == set(range(len(names))) else None
+    info = {"classes": classes} if classes is not None else {}
+    return [sample.with_value(label_field, container(labels)) for sample, labels in samples], info
 
 
 # --- out ----------------------------------------------------------------------------------------
@@ -203,9 +213,10 @@ def _unique_name(name: str, taken: set[str]) -> str:
 
 def write_yolo(samples: Iterable[Sample], export_dir: str | os.PathLike[str], label_field: str,
                classes: Sequence[str] | None = None, export_media: bool | str = "symlink",
-               split: str = "val") -> Path:
+               split: str = "val", known: Sequence[str] = ()) -> Path:
     """Write a YOLO dataset of the samples' ``label_field`` into ``export_dir`` (new or empty), whole or
-    not at all; ``export_media``: ``"symlink"``, ``"copy"`` (or True) or False (labels only).
+    not at all; ``export_media``: ``"symlink"``, ``"copy"`` (or True) or False (labels only). Class
+    indices: ``classes``, else ``known`` (the dataset info's) with other names after them, sorted.
     Returns the data.yaml written."""
     export_dir = Path(export_dir)
     if export_dir.exists() and (not export_dir.is_dir() or any(export_dir.iterdir())):
@@ -222,7 +233,7 @@ def write_yolo(samples: Iterable[Sample], export_dir: str | os.PathLike[str], la
                                   f"{type(value).__name__} on sample {sample.id}")
         rows.append((sample, value.items if value is not None else ()))
     found = sorted({label.label for _, items in rows for label in items})
-    order = list(classes) if classes is not None else found
+    order = list(classes) if classes is not None else [*known, *(n for n in found if n not in set(known))]
     if missing := sorted(set(found) - set(order)):
         raise DataExportError(f"labels {missing} are not in classes {order}")
     index = {name: i for i, name in enumerate(order)}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import attrs
 
@@ -80,6 +82,7 @@ class InMemoryLabelStore(LabelStore):
         self.name = name
         self._samples: dict[str, Sample] = {}
         self._schema: dict[str, FieldKind] = {}
+        self._info: str = "{}"
 
     def add_samples(self, samples: Iterable[Sample]) -> None:
         samples = list(samples)
@@ -130,6 +133,12 @@ class InMemoryLabelStore(LabelStore):
     def delete_samples(self, ids: Iterable[str]) -> None:
         for sample_id in list(ids):
             self._samples.pop(sample_id, None)
+
+    def read_info(self) -> dict[str, Any]:
+        return json.loads(self._info)
+
+    def write_info(self, info: Mapping[str, Any]) -> None:
+        self._info = json.dumps(dict(info), allow_nan=False)  # JSON as the SQL stores keep it: a copy
 
     def delete_fields(self, paths: Sequence[str]) -> None:
         paths = list(dict.fromkeys(paths))

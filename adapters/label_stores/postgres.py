@@ -20,6 +20,7 @@ psycopg-pool pool, so the store serves several threads at once.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -65,6 +66,7 @@ CREATE TABLE IF NOT EXISTS {s}.labels (
     PRIMARY KEY (sample_id, path, frame, id)
 );
 CREATE INDEX IF NOT EXISTS labels_in_order ON {s}.labels (sample_id, path, frame, position);
+CREATE TABLE IF NOT EXISTS {s}.dataset_info (dataset TEXT PRIMARY KEY, info TEXT NOT NULL);
 """
 
 
@@ -342,6 +344,17 @@ class PostgresLabelStore(SqlLabelStore):
                 conn.execute(f"DELETE FROM {s}.samples WHERE id IN ({mine})", args)
 
         self._transaction(work)
+
+    def read_info(self) -> dict[str, Any]:
+        with self._pool.connection() as conn:
+            row = conn.execute(f"SELECT info FROM {self.schema}.dataset_info WHERE dataset = %s", (self.name,)).fetchone()
+        return json.loads(row[0]) if row else {}
+
+    def write_info(self, info: Mapping[str, Any]) -> None:
+        data = _plain(json.dumps(dict(info), allow_nan=False), "the dataset's info")
+        self._transaction(lambda conn: conn.execute(
+            f"INSERT INTO {self.schema}.dataset_info VALUES (%s, %s) "
+            "ON CONFLICT (dataset) DO UPDATE SET info = EXCLUDED.info", (self.name, data)))
 
     def delete_fields(self, paths: Sequence[str]) -> None:
         paths = [_plain(p, "the field path") for p in dict.fromkeys(paths)]

@@ -35,6 +35,7 @@ file: the transaction never began, so nothing was written and nothing is lost.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import sqlite3
 import threading
@@ -74,6 +75,7 @@ CREATE TABLE IF NOT EXISTS labels (
     PRIMARY KEY (sample_id, path, frame, id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS labels_in_order ON labels (sample_id, path, frame, position);
+CREATE TABLE IF NOT EXISTS dataset_info (dataset TEXT PRIMARY KEY, info TEXT NOT NULL);
 """
 logger = logging.getLogger(__name__)
 
@@ -328,6 +330,17 @@ class SqliteLabelStore(SqlLabelStore):
                 db.execute(f"DELETE FROM samples WHERE id IN ({mine})", args)
 
         self._transaction(work)
+
+    def read_info(self) -> dict[str, Any]:
+        with self._using():
+            row = self._db.execute("SELECT info FROM dataset_info WHERE dataset = ?", (self.name,)).fetchone()
+        return json.loads(row[0]) if row else {}
+
+    def write_info(self, info: Mapping[str, Any]) -> None:
+        data = json.dumps(dict(info), allow_nan=False)
+        self._transaction(lambda db: db.execute(
+            "INSERT INTO dataset_info VALUES (?, ?) ON CONFLICT (dataset) DO UPDATE SET info = excluded.info",
+            (self.name, data)))
 
     def samples_with_labels(self, ids: Sequence[str], fields: Sequence[str],
                             filter: ViewExpression) -> LabelMatches | None:  # noqa: A002 - FiftyOne's name

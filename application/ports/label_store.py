@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import attrs
 
@@ -106,6 +107,15 @@ class LabelStore(abc.ABC):
         other level; nothing changes then.
         """
         raise FieldSchemaError(f"{type(self).__name__} cannot rename fields")
+
+    def read_info(self) -> dict[str, Any]:
+        """The dataset's info (FiftyOne's ``dataset.info``: JSON values by name), {} when none was written."""
+        return {}
+
+    def write_info(self, info: Mapping[str, Any]) -> None:
+        """Replace the dataset's info (JSON values by name) in one transaction; a store that cannot
+        hold it says so with FieldSchemaError."""
+        raise FieldSchemaError(f"{type(self).__name__} cannot hold a dataset's info")
 
     def samples_with_labels(self, ids: Sequence[str], fields: Sequence[str],
                             filter: ViewExpression) -> LabelMatches | None:  # noqa: A002 - FiftyOne's name

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
 import annoflow as af
 from annoflow import F
@@ -90,3 +91,33 @@ def test_an_unknown_format_is_refused_before_a_dataset_is_made(env, tmp_path):
     dataset = af.load_dataset("k")
     with pytest.raises(af.DataExportError, match="format 'kitti' is not one annoflow writes"):
         dataset.export(tmp_path / "x", "kitti")
+
+
+def test_an_imports_class_ids_survive_export(env, tmp_path, images):
+    doc = {"images": [{"id": 1, "file_name": "a.jpg"}],
+           "categories": [{"id": 17, "name": "zebra", "supercategory": "animal"}, {"id": 3, "name": "ant"}],
+           "annotations": [{"id": 1, "image_id": 1, "category_id": 17, "bbox": [1, 2, 10, 7]},
+                           {"id": 2, "image_id": 1, "category_id": 3, "bbox": [5, 5, 3, 3]}]}
+    (tmp_path / "labels.json").write_text(json.dumps(doc))
+    dataset = af.Dataset.from_dir("ids", "coco", labels_path=tmp_path / "labels.json", data_path=images)
+    assert af.load_dataset("ids").info["categories"] == [{"id": 17, "name": "zebra", "supercategory": "animal"},
+                                                          {"id": 3, "name": "ant"}]
+    dataset.export(labels_path=tmp_path / "out.json", dataset_type="coco")
+    written = json.loads((tmp_path / "out.json").read_text())
+    assert [(c["id"], c["name"], c["supercategory"]) for c in written["categories"]] == [(3, "ant", ""), (17, "zebra", "animal")]
+    assert [a["category_id"] for a in written["annotations"]] == [17, 3]
+    # YOLO: data.yaml's indices, whatever their names' order
+    root = tmp_path / "y"
+    write_image(root / "images" / "val" / "a.jpg", (40, 30))
+    (root / "labels" / "val").mkdir(parents=True)
+    (root / "labels" / "val" / "a.txt").write_text("2 0.5 0.5 0.25 0.5\n0 0.5 0.5 0.1 0.1\n")
+    (root / "data.yaml").write_text("val: images/val\nnames: [zebra, ant, cat]\n")
+    yolo = af.Dataset.from_dir("yolo-ids", "yolo", root)
+    clone = yolo.clone()
+    assert clone.info == {"classes": ["zebra", "ant", "cat"]}
+    clone.export(tmp_path / "out", "yolo")
+    assert (tmp_path / "out/labels/val/a.txt").read_text() == "2 0.5 0.5 0.25 0.5\n0 0.5 0.5 0.1 0.1\n"
+    assert yaml.safe_load((tmp_path / "out/data.yaml").read_text())["names"] == {0: "zebra", 1: "ant", 2: "cat"}
+    clone.info["note"] = "kept"
+    clone.save()
+    assert af.load_dataset(clone.name).info["note"] == "kept"

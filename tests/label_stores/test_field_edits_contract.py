@@ -84,3 +84,29 @@ def test_another_dataset_in_the_same_file_is_untouched(tmp_path):
     assert other.field_schema() == {"gt": FieldKind.DETECTIONS} and list(other.get_samples()) == [twin]
     mine.close()
     other.close()
+
+
+def test_a_datasets_info_is_written_whole_and_read_back(make_store):
+    store = make_store()
+    assert store.read_info() == {}
+    info = {"categories": [{"id": 7, "name": "cat", "supercategory": "animal"}], "classes": ["b", "a"], "n": 1.5}
+    store.write_info(info)
+    assert store.read_info() == info
+    store.write_info({"classes": ["a"]})
+    assert store.read_info() == {"classes": ["a"]}
+    with pytest.raises(ValueError):
+        store.write_info({"x": float("nan")})  # not JSON
+    assert store.read_info() == {"classes": ["a"]}
+
+
+def test_a_copy_takes_the_info_along(tmp_path):
+    from annoflow.adapters.label_stores import InMemoryLabelStore, SqliteLabelStore
+    from annoflow.adapters.label_stores.copying import copy_dataset
+
+    source = SqliteLabelStore(tmp_path / "l.sqlite", name="a")
+    source.add_samples(list(_samples()))
+    source.write_info({"classes": ["cat", "dog"]})
+    target = InMemoryLabelStore("a")
+    copy_dataset(source, target)
+    assert target.read_info() == {"classes": ["cat", "dog"]} and len(target) == 2
+    source.close()
