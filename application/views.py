@@ -240,8 +240,15 @@ class SampleCollection:
         """Samples with a label (of ``fields``, else of every label field) that matches every
         criterion given (``ids``, ``filter``), as FiftyOne's ``match_labels``; with ``bool=False``,
         samples with none. Labels are not filtered: see ``filter_labels``."""
-        if labels is not None:
-            raise ExpressionError("match_labels(labels=...) is not supported: pass ids= (and fields=)")
+        if labels is not None:  # FiftyOne's form: dicts naming each label's sample_id, field and label_id
+            try:
+                given = [(str(d["field"]), str(d["label_id"])) for d in labels]
+            except (KeyError, TypeError):
+                raise ExpressionError("match_labels(labels=...) takes dicts with 'field' and 'label_id' "
+                                      "(and 'sample_id'), as FiftyOne's") from None
+            ids = [*(label_ids(ids) or ()), *(label_id for _, label_id in given)]
+            if fields is None:
+                fields = sorted({field for field, _ in given})
         if tags is not None:
             raise ExpressionError("match_labels(tags=...): annoflow's labels carry no tags yet; use filter= on an attribute")
         if filter is not None:
