@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from annoflow.application.evaluate import EVALUATIONS, EvaluationError, delete_evaluation
 from annoflow.application.editing import EditableSample, field_kind, frame_path, new_copies, refuse_if_used
 from annoflow.application.annotate import PLAN_OPTIONS, SCHEMA_OPTIONS, AnnotateRequest, Annotator, pick_backend
 from annoflow.application.import_tasks import Importer
@@ -345,6 +346,35 @@ class Dataset(SampleCollection):
         options = {**recorded, **{k: v for k, v in connection.items() if k not in drop}}
         return AnnotationResults(self.registry, run, backend, lambda: backend.parse_config(options, media_type),
                                  recorded, media_type)
+
+    # --- evaluations -----------------------------------------------------------------------
+
+    def list_evaluations(self) -> list[str]:
+        """The keys of the dataset's evaluations (``evaluate_detections(eval_key=...)``), sorted."""
+        return sorted(self.info.get(EVALUATIONS) or {})
+
+    def get_evaluation_info(self, eval_key: str) -> dict[str, Any]:
+        """What the evaluation was run on and how: fields, method, iou, classwise, when.
+
+        Raises:
+            EvaluationError: no evaluation with this key.
+        """
+        evaluations = self.info.get(EVALUATIONS) or {}
+        if eval_key not in evaluations:
+            raise EvaluationError(f"the dataset has no evaluation {eval_key!r}: it has {sorted(evaluations)}")
+        return {"key": eval_key, **evaluations[eval_key]}
+
+    def delete_evaluation(self, eval_key: str) -> None:
+        """Remove an evaluation's label attributes, its sample counts and its record.
+
+        Raises:
+            EvaluationError: no evaluation with this key.
+        """
+        delete_evaluation(self, eval_key)
+
+    def delete_evaluations(self) -> None:
+        for key in self.list_evaluations():
+            self.delete_evaluation(key)
 
     # --- samples and fields ---------------------------------------------------------------
 

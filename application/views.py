@@ -599,7 +599,8 @@ class SampleCollection:
 
 # The runs a view's dataset holds, managed from the view as FiftyOne offers it on every collection.
 RUN_MANAGEMENT = ("list_annotation_runs", "has_annotation_run", "get_annotation_info", "load_annotation_results",
-                  "load_annotation_view", "rename_annotation_run", "delete_annotation_run", "delete_annotation_runs")
+                  "load_annotation_view", "rename_annotation_run", "delete_annotation_run", "delete_annotation_runs",
+                  "list_evaluations", "get_evaluation_info", "delete_evaluation", "delete_evaluations")
 
 
 def _on_the_dataset(name: str) -> Callable[..., Any]:
@@ -625,6 +626,10 @@ class DatasetView(SampleCollection):
     rename_annotation_run = _on_the_dataset("rename_annotation_run")
     delete_annotation_run = _on_the_dataset("delete_annotation_run")
     delete_annotation_runs = _on_the_dataset("delete_annotation_runs")
+    list_evaluations = _on_the_dataset("list_evaluations")
+    get_evaluation_info = _on_the_dataset("get_evaluation_info")
+    delete_evaluation = _on_the_dataset("delete_evaluation")
+    delete_evaluations = _on_the_dataset("delete_evaluations")
 
     @property
     def store(self) -> "LabelStore":  # type: ignore[override]
