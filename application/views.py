@@ -32,7 +32,7 @@ from annoflow.application.label_stages import (
 from annoflow.application.ports.annotation_backend import MAX_OBJECTS_PER_FRAME
 from annoflow.application.progress import ProgressOption
 from annoflow.application.secrets import seal_connection, seal_credentials
-from annoflow.domain.expressions import ExpressionError, ViewExpression, evaluate, fields_read, order_key, truthy
+from annoflow.domain.expressions import ExpressionError, F, ViewExpression, evaluate, fields_read, order_key, truthy
 from annoflow.domain.fields import FieldPath
 from annoflow.domain.labels import LabelList, labels_in
 from annoflow.domain.samples import Sample
@@ -590,9 +590,16 @@ class SampleCollection:
         return self._dataset_of().clone_collection(self, name)
 
     def values(self, field: str) -> list[Any]:
-        """The field's value on each sample (``id`` and ``filepath`` work too)."""
+        """The field's value on each sample (``id`` and ``filepath`` work too); a path into labels
+        (``"predictions.detections.label"``, ``"ground_truth.detections.confidence"``) gives each
+        sample's list of those values, as FiftyOne's ``values``."""
         if field in ("id", "filepath", "media_type"):
             return [getattr(s, field) for s in self.iter_samples(fields=())]
+        head, _, rest = field.removeprefix("frames.").partition(".")
+        if rest:  # a path into a field's value, resolved as an F expression would
+            stored = f"frames.{head}" if field.startswith("frames.") else head
+            expr = F(field)
+            return [evaluate(expr, s) for s in self.iter_samples(fields=[stored])]
         path = FieldPath.parse(field)
         return [_field_value(s, path) for s in self.iter_samples(fields=[field])]
 

@@ -149,3 +149,10 @@ def test_take_without_a_seed_shows_the_same_samples_each_time_it_is_read(dataset
         sample["alt_filepath"] = sample.filepath
         sample.save()
     assert all(v is not None for v in view.values("alt_filepath"))
+
+
+def test_values_of_a_path_into_labels(dataset):
+    labels = dataset.values("ground_truth.detections.label")
+    assert labels == [[d.label for d in v.detections] for v in dataset.values("ground_truth")]
+    confidences = dataset.limit(2).values("predictions.detections.confidence")
+    assert len(confidences) == 2 and all(isinstance(c, float) for row in confidences for c in row)
