@@ -64,7 +64,9 @@ def _split_images(root: Path, entry: Any, where: Path, split: str) -> list[Path]
             found += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
         elif path.is_file() and path.suffix == ".txt":
             lines = [line.strip() for line in path.read_text().splitlines() if line.strip()]
-            found += [Path(line) if os.path.isabs(line) else root / line for line in lines]
+            # As ultralytics reads a list: "./x" from the list's folder, other relative paths from the root.
+            found += [Path(line) if os.path.isabs(line) else path.parent / line[2:] if line.startswith("./")
+                      else root / line for line in lines]
         else:
             return f"{split!r}: {path} is neither a folder of images nor a .txt list of them"
     return found

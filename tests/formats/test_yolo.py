@@ -134,3 +134,14 @@ def test_an_export_into_a_folder_holding_files_writes_nothing(tmp_path):
         write_yolo(read_yolo(root), tmp_path / "new", "ground_truth", classes=["dog"])
     assert os.listdir(tmp_path / "out") == ["keep.txt"] and not (tmp_path / "new").exists()
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".part")]
+
+
+def test_a_split_may_be_a_list_file(tmp_path):
+    root = _dataset(tmp_path / "y", {"train": {"a": "0 0.5 0.5 0.25 0.5\n"}}, splits=("train",))
+    (root / "lists").mkdir()
+    # an absolute path, and one from the list's own folder ("./"), as ultralytics reads them
+    (root / "lists" / "train.txt").write_text(f"{root}/images/train/b.png\n./../images/train/a.jpg\n")
+    (root / "data.yaml").write_text("train: lists/train.txt\nnames: [cat, dog]\n")
+    samples = read_yolo(root)
+    assert [os.path.basename(s.filepath) for s in samples] == ["b.png", "a.jpg"]
+    assert len(samples[1].fields["ground_truth"]) == 1
