@@ -18,6 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 from annoflow.adapters import wiring
+from annoflow.adapters.export_formats import ALL_FIELDS, EXPORT_FORMATS
 from annoflow.application.audit import change_lines, dataset_history, run_history
 from annoflow.application.ports.label_store import DuplicateSampleError
 
@@ -28,6 +29,10 @@ examples:
   annoflow demo                       the whole workflow against the built-in CVAT simulator
   annoflow quickstart --samples 50    build a 50-image dataset named 'quickstart'
   annoflow datasets                   the datasets in the data dir
+  annoflow datasets create mine --images DIR --coco labels.json
+                                      a dataset of your own images and labels
+  annoflow export mine --format yolo out/
+                                      its labels as a YOLO dataset (or --format coco FILE)
   annoflow runs list                  the annotation runs of 'quickstart'
   annoflow status my_run              tasks and jobs of a run, as CVAT reports them now
   annoflow audit my_run               a run's history, from its events
@@ -109,9 +114,66 @@ def _copy_dataset(args: argparse.Namespace) -> int:
     return 0
 
 
+def _create_dataset(args: argparse.Namespace) -> int:
+    from annoflow.adapters.datasets import Dataset
+
+    labels = {"coco": args.coco, "yolo": args.yolo, "voc": args.voc}
+    given = [kind for kind, path in labels.items() if path]
+    if args.videos and (args.images or given):
+        raise ValueError("--videos makes a dataset of videos alone: give it without --images or label files")
+    if args.images and given == ["yolo"]:
+        raise ValueError("--yolo DIR names its images in its data.yaml: give it without --images")
+    if not args.images and not args.videos and not (given and given[0] in ("yolo", "voc")):
+        raise ValueError("give --images DIR (with --coco FILE), --yolo DIR, --voc DIR or --videos DIR")
+    recursive = not args.no_recursive
+    if args.videos:
+        dataset = Dataset.from_videos_dir(args.name, args.videos, recursive=recursive)
+    elif not given:
+        dataset = Dataset.from_images_dir(args.name, args.images, recursive=recursive)
+    elif given == ["coco"]:
+        dataset = Dataset.from_dir(args.name, "coco", labels_path=args.coco, data_path=args.images,
+                                   label_field=args.label_field)
+    elif given == ["yolo"]:
+        dataset = Dataset.from_dir(args.name, "yolo", args.yolo, label_field=args.label_field)
+    else:
+        dataset = Dataset.from_dir(args.name, "voc", args.voc, data_path=args.images, label_field=args.label_field)
+    print(f"created dataset {args.name!r}: {len(dataset.store)} samples (media left where they are)")
+    for path, kind in sorted(dataset.store.field_schema().items()):
+        print(f"  {path}: {kind.value}")
+    print(f"store: {wiring.label_store_location()}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    if len(args.target) > 2:
+        raise ValueError(f"export takes a dataset and a path, got {' '.join(args.target)}")
+    if len(args.target) == 2:
+        name, path = args.target
+        if args.dataset and args.dataset != name:
+            raise ValueError(f"two datasets named: {name!r} and --dataset {args.dataset!r}")
+    elif args.dataset:
+        name, path = args.dataset, args.target[0]
+    else:
+        raise ValueError("name the dataset: annoflow export NAME --format FORMAT PATH (or --dataset NAME)")
+    if name not in wiring.list_datasets():
+        raise LookupError(f"no dataset {name!r} in {wiring.label_store_location()}")
+    options = {key: value for key, value in (("data_path", args.data_path), ("split", args.split)) if value}
+    if args.export_media is not None:
+        options["export_media"] = {"none": False}.get(args.export_media, args.export_media)
+    fields = args.label_field or []
+    if len(fields) > 1 and args.format not in ALL_FIELDS:
+        raise ValueError(f"--format {args.format} writes one label field, got {', '.join(fields)}")
+    dataset = wiring.open_dataset(name)
+    label_field = fields if len(fields) > 1 else (fields[0] if fields else None)
+    print(dataset.export(path, args.format, label_field=label_field, **options))
+    return 0
+
+
 def _datasets(args: argparse.Namespace) -> int:
     if args.action == "copy":
         return _copy_dataset(args)
+    if args.action == "create":
+        return _create_dataset(args)
     names = wiring.list_datasets()
     if not names:
         print(f"no datasets in {wiring.label_store_location()} (build one with `annoflow quickstart`)")
@@ -224,26 +286,6 @@ def _import_exports(args: argparse.Namespace, dataset: object, before: int) -> i
     return 0
 
 
-def _export(args: argparse.Namespace) -> int:
-    from annoflow.adapters.export_formats import EXPORT_FORMATS
-
-    # argparse cannot give an optional positional before a required one: [NAME] PATH read as one list
-    if not 1 <= len(args.targets) <= 2:
-        raise ValueError(f"annoflow export takes [NAME] PATH, got {args.targets or 'nothing'}")
-    named, path = (args.targets[0] if len(args.targets) == 2 else None), args.targets[-1]
-    name = named or args.dataset
-    if name is None:
-        raise ValueError("name the dataset to export: annoflow export NAME --format FORMAT PATH (or --dataset NAME)")
-    if named and args.dataset and named != args.dataset:
-        raise ValueError(f"two datasets named: {named!r} and --dataset {args.dataset!r}")
-    dataset = wiring.open_dataset(name)
-    fields = args.label_field or None
-    summary = EXPORT_FORMATS[args.format](dataset, path, label_fields=fields)
-    print(f"exported dataset {name!r} as {summary.format}: {summary.samples} samples, {summary.objects} objects "
-          f"-> {summary.path}")
-    return 0
-
-
 def _demo(args: argparse.Namespace) -> int:
     from annoflow.adapters.demo import run_demo
 
@@ -312,6 +354,29 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_argument("--to", required=True, metavar="STORE",
                       help="postgres (the server the POSTGRES_* variables or ANNOFLOW_POSTGRES_DSN name), "
                            "sqlite (the data dir's file) or sqlite:PATH")
+    create = dataset_actions.add_parser(
+        "create", formatter_class=formatter, help="a new dataset of your own images or videos, with their labels",
+        description="Make a dataset of the images in a folder (with their labels from a COCO file, a YOLO dataset "
+                    "or Pascal VOC XML files), or of the videos in a folder. The media stay where they are; their "
+                    "sizes (a video's frame count and rate too) are read from the files. Every file is checked first: "
+                    "a bad one is named with its entry, and nothing is added.",
+        epilog="examples:\n  annoflow datasets create mine --images ~/photos\n"
+               "  annoflow datasets create coco-val --images val2017 --coco instances_val2017.json\n"
+               "  annoflow datasets create parts --yolo datasets/parts     (the folder holding data.yaml)\n"
+               "  annoflow datasets create voc --voc VOC2012 --images VOC2012/JPEGImages\n"
+               "  annoflow datasets create clips --videos ~/videos")
+    create.add_argument("name", metavar="NAME", help="the new dataset's name")
+    create.add_argument("--images", metavar="DIR", help="the folder of images (with --coco: the folder file names "
+                                                        "are relative to)")
+    create.add_argument("--videos", metavar="DIR", help="a folder of videos, instead of images")
+    formats = create.add_mutually_exclusive_group()
+    formats.add_argument("--coco", metavar="FILE", help="a COCO detection/segmentation JSON file")
+    formats.add_argument("--yolo", metavar="DIR", help="a YOLO v5/v8 dataset: the folder holding data.yaml")
+    formats.add_argument("--voc", metavar="DIR", help="Pascal VOC: a folder of XML files (or one holding "
+                                                      "Annotations/ and JPEGImages/)")
+    create.add_argument("--label-field", default="ground_truth", metavar="FIELD",
+                        help="the field the labels go in (default: %(default)s)")
+    create.add_argument("--no-recursive", action="store_true", help="only the folder's own files, not its subfolders'")
     datasets.set_defaults(handler=_datasets, action=None)
 
     runs = commands.add_parser(
@@ -365,6 +430,32 @@ def build_parser() -> argparse.ArgumentParser:
     _dataset_option(audit)
     audit.set_defaults(handler=_audit)
 
+    export = commands.add_parser(
+        "export", formatter_class=formatter,
+        help="write a dataset's labels in a label format (COCO, YOLO, CVAT XML)",
+        description="Write a dataset's labels in a label format: coco (one JSON file; file names relative to "
+                    "--data-path, default the deepest folder holding every image), yolo (a new folder with "
+                    "data.yaml, images/ linked to the media, labels/), cvat-images (\"CVAT for images 1.1\" XML) or "
+                    "cvat-video (\"CVAT for video 1.1\", one file per video in PATH when there are several), as "
+                    "CVAT's UI exports them and `annoflow import --xml` reads them back. Written whole or not at all.",
+        epilog="examples:\n  annoflow export mine --format coco out/labels.json\n"
+               "  annoflow export mine --format yolo out/yolo --label-field predictions --export-media copy\n"
+               "  annoflow export quickstart --format cvat-images labels.xml\n"
+               "  annoflow export --dataset quickstart-video --format cvat-video labels/")
+    export.add_argument("target", nargs="+", metavar="[NAME] PATH",
+                        help="the dataset (or --dataset) and where to write: a file or folder, as the format has it")
+    export.add_argument("--dataset", metavar="NAME", help="the dataset to export, instead of NAME")
+    export.add_argument("--format", required=True, choices=sorted(EXPORT_FORMATS), help="the format to write")
+    export.add_argument("--label-field", metavar="FIELD", action="append",
+                        help="the field to export (default: the dataset's only detections or polylines field; "
+                             "CVAT XML: repeat for several, default every label field)")
+    export.add_argument("--data-path", metavar="DIR", help="coco: the folder the images' file names are relative to")
+    export.add_argument("--export-media", choices=("symlink", "copy", "none"),
+                        help="yolo: link the media into images/ (default), copy them, or write labels only")
+    export.add_argument("--split", metavar="NAME", help="yolo: the split of samples without a train/val/test tag "
+                                                        "(default: val)")
+    export.set_defaults(handler=_export)
+
     imports = commands.add_parser(
         "import", formatter_class=formatter, help="import CVAT tasks made outside annoflow into a dataset",
         description="Import the tasks of a CVAT project (or the tasks given) into the dataset, as "
@@ -397,23 +488,6 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--username", help="the CVAT user (default: from the environment or a config file)")
     imports.set_defaults(handler=_import)
 
-    from annoflow.adapters.export_formats import EXPORT_FORMATS
-
-    exports = commands.add_parser(
-        "export", formatter_class=formatter, help="write a dataset's labels in a file format (CVAT XML)",
-        usage="annoflow export [NAME] PATH --format FORMAT [--dataset NAME] [--label-field FIELD ...]",
-        description="Write the dataset's labels in a file format: cvat-images (\"CVAT for images 1.1\" XML) or "
-                    "cvat-video (\"CVAT for video 1.1\", one file per video in PATH when there are several), as "
-                    "CVAT's UI exports them and `annoflow import --xml` reads them back.",
-        epilog="examples:\n  annoflow export quickstart --format cvat-images labels.xml\n"
-               "  annoflow export --dataset quickstart-video --format cvat-video labels/")
-    exports.add_argument("--dataset", metavar="NAME", help="the dataset to export")
-    exports.add_argument("--format", required=True, choices=sorted(EXPORT_FORMATS), help="the file format")
-    exports.add_argument("--label-field", metavar="FIELD", action="append",
-                         help="a label field to write (repeat for several; default: every label field)")
-    exports.add_argument("targets", nargs="*", metavar="[NAME] PATH",
-                         help="the dataset to export (or --dataset), and the file to write (a folder for several videos)")
-    exports.set_defaults(handler=_export)
     return parser
 
 
@@ -446,8 +520,9 @@ def _one_line(error: BaseException) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if getattr(args, "command", None) == "export" and extra and not any(e.startswith("-") for e in extra):
-        args.targets = [*args.targets, *extra]  # `export NAME --format F PATH`: argparse leaves PATH over
+    # argparse takes a command's positionals in one run: `export NAME --format coco PATH` leaves PATH over.
+    if extra and args.command == "export" and not any(a.startswith("-") for a in extra):
+        args.target += extra
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     with _logging_to_stderr(args.verbose):

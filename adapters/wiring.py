@@ -34,9 +34,9 @@ from pathlib import Path
 import platformdirs
 
 from annoflow.adapters.cvat_backend import CVATBackend
-from annoflow.adapters.export_formats import EXPORT_FORMATS
+from annoflow.adapters.export_formats import CVAT_XML
 from annoflow.adapters.progress import progress_for
-from annoflow.application.dataset import Dataset
+from annoflow.adapters.datasets import Dataset
 from annoflow.application.ports.annotation_backend import AnnotationBackend
 from annoflow.application.ports.label_store import LabelStore
 from annoflow.application.runs.registry import RunRegistry
@@ -200,9 +200,12 @@ def open_dataset(
     Returns:
         The dataset, with the CVAT backend configured as ``"cvat"`` and tqdm progress bars.
     """
-    return Dataset(store or open_label_store(name, env, busy_timeout=busy_timeout),
-                   registry or open_registry(env, busy_timeout=busy_timeout), default_backends(),
-                   open_url=webbrowser.open, progress=progress_for, exporters=EXPORT_FORMATS)
+    # `is None`, not `or`: an empty store is falsy (it has a length), and is the one given all the same.
+    return Dataset(store if store is not None else open_label_store(name, env, busy_timeout=busy_timeout),
+                   registry if registry is not None else open_registry(env, busy_timeout=busy_timeout),
+                   default_backends(),
+                   open_url=webbrowser.open, progress=progress_for, exporters=CVAT_XML,
+                   open_store=lambda other: open_label_store(other, env, busy_timeout=busy_timeout))
 
 
 def default_backends() -> dict[str, AnnotationBackend]:

@@ -34,6 +34,8 @@ __all__ = [
     "AnnoflowError",
     "ExpressionError",
     "EvaluationError",
+    "DataImportError",
+    "DataExportError",
     "DetectionResults",
     "F",
     "ViewExpression",

@@ -24,7 +24,9 @@ from annoflow.adapters.cvat_xml.reader import CvatXmlError
 from annoflow.adapters.label_stores.sqlite import LabelStoreLockedError
 from annoflow.adapters.wiring import list_datasets, open_dataset
 from annoflow.utils.cvat import import_annotations
-from annoflow.application.dataset import AnnotationInfo, Dataset
+from annoflow.adapters.datasets import Dataset
+from annoflow.adapters.formats.errors import DataExportError, DataImportError
+from annoflow.application.dataset import AnnotationInfo
 from annoflow.application.evaluate import DetectionResults, EvaluationError
 from annoflow.application.ports.annotation_backend import (
     BackendConfigError,
@@ -66,4 +68,5 @@ __all__ = [
     "ProjectNotFoundError", "RunConflictError", "RunError", "TaskPlanError", "UnknownSampleError",
     "CVATAnswerError", "CVATSettingsError", "LabelStoreLockedError", "LedgerError", "RunRegistryLockedError", "TaskGoneError",
     "UnusableMediaError", "UnsafeMediaPathError", "CvatXmlError", "WrongServerError", "ExpressionError", "EvaluationError",
+    "DataImportError", "DataExportError",
 ]

@@ -10,16 +10,18 @@ import datetime
 import functools
 import os
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
+from annoflow.application.evaluate import EVALUATIONS, EvaluationError, delete_evaluation
+from annoflow.application.editing import EditableSample, field_kind, frame_path, new_copies, refuse_if_used
 from annoflow.application.annotate import PLAN_OPTIONS, SCHEMA_OPTIONS, AnnotateRequest, Annotator, pick_backend
 from annoflow.application.import_tasks import Importer
 from annoflow.application.load import LoadReport, Loader
 from annoflow.application.ports.annotation_backend import MAX_OBJECTS_PER_FRAME, AnnotationBackend
-from annoflow.application.ports.label_store import LabelStore
+from annoflow.application.ports.label_store import FieldSchemaError, LabelStore
 from annoflow.application.progress import ProgressFactory, ProgressOption, given_progress
 from annoflow.application.results import AnnotationResults
 from annoflow.application.runs.registry import RunRegistry
@@ -27,7 +29,8 @@ from annoflow.application.secrets import seal_connection, seal_credentials
 from annoflow.application.views import RUN_MANAGEMENT, DatasetView, SampleCollection, Stage
 from annoflow.domain.annotation_run import AnnotationRun, RunStatus
 from annoflow.domain.label_schema import LabelSchema
-from annoflow.domain.samples import MediaType
+from annoflow.domain.fields import FieldPath
+from annoflow.domain.samples import RESERVED_FIELD_NAMES, MediaType, Sample
 
 
 @attrs.frozen
@@ -109,8 +112,11 @@ class Dataset(SampleCollection):
         open_url: Callable[[str], Any] | None = None,
         progress: ProgressFactory = given_progress,
         exporters: Mapping[str, Callable[..., Any]] | None = None,
+        open_store: Callable[[str], LabelStore] | None = None,
     ) -> None:
         self.store = store
+        self._open_store = open_store  # another dataset's store by name, for clone()
+        self._info: dict[str, Any] | None = None  # read on first use
         self.registry = registry
         self.backends = dict(backends or {})
         self.default_backend = default_backend
@@ -350,6 +356,166 @@ class Dataset(SampleCollection):
         options = {**recorded, **{k: v for k, v in connection.items() if k not in drop}}
         return AnnotationResults(self.registry, run, backend, lambda: backend.parse_config(options, media_type),
                                  recorded, media_type)
+
+    # --- evaluations -----------------------------------------------------------------------
+
+    def list_evaluations(self) -> list[str]:
+        """The keys of the dataset's evaluations (``evaluate_detections(eval_key=...)``), sorted."""
+        return sorted(self.info.get(EVALUATIONS) or {})
+
+    def get_evaluation_info(self, eval_key: str) -> dict[str, Any]:
+        """What the evaluation was run on and how: fields, method, iou, classwise, when.
+
+        Raises:
+            EvaluationError: no evaluation with this key.
+        """
+        evaluations = self.info.get(EVALUATIONS) or {}
+        if eval_key not in evaluations:
+            raise EvaluationError(f"the dataset has no evaluation {eval_key!r}: it has {sorted(evaluations)}")
+        return {"key": eval_key, **evaluations[eval_key]}
+
+    def delete_evaluation(self, eval_key: str) -> None:
+        """Remove an evaluation's label attributes, its sample counts and its record.
+
+        Raises:
+            EvaluationError: no evaluation with this key.
+        """
+        delete_evaluation(self, eval_key)
+
+    def delete_evaluations(self) -> None:
+        for key in self.list_evaluations():
+            self.delete_evaluation(key)
+
+    # --- samples and fields ---------------------------------------------------------------
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """The dataset's info (FiftyOne's ``dataset.info``): JSON values by name, such as the
+        ``categories`` of a COCO import or the ``classes`` of a YOLO one, which exports number classes
+        by. Change it in place and ``save()``, or assign a new dict (written at once)."""
+        if self._info is None:
+            self._info = self.store.read_info()
+        return self._info
+
+    @info.setter
+    def info(self, value: Mapping[str, Any]) -> None:
+        self.store.write_info(value)
+        self._info = dict(value)
+
+    def save(self) -> None:
+        """Write the dataset's info as changed in place (samples are saved one by one: ``sample.save()``)."""
+        if self._info is not None:
+            self.store.write_info(self._info)
+
+
+    def add_samples(self, samples: Iterable[Sample]) -> list[str]:
+        """Add samples (frozen `Sample`s, or those handed out by a collection) in one batch; returns their ids.
+
+        Raises:
+            DuplicateSampleError: a sample id the store holds already; nothing was added.
+            FieldSchemaError: a value that does not fit its field's kind; nothing was added.
+        """
+        samples = [s.sample if isinstance(s, EditableSample) else s for s in samples]
+        self.store.add_samples(samples)
+        return [s.id for s in samples]
+
+    def add_sample(self, sample: Sample) -> str:
+        return self.add_samples([sample])[0]
+
+    def delete_samples(self, samples: Any) -> None:
+        """Delete samples and their labels in one batch: ids, samples, or a view of this dataset.
+        Annotation runs keep their records."""
+        if isinstance(samples, SampleCollection):
+            ids = samples.sample_ids
+        else:
+            items = [samples] if isinstance(samples, (str, Sample, EditableSample)) else list(samples)
+            ids = [item if isinstance(item, str) else item.id for item in items]
+        self.store.delete_samples(ids)
+
+    def add_sample_field(self, field_name: str, ftype: Any) -> None:
+        """Declare a sample field: ftype a `FieldKind` (or its name), int, float, str, bool or a label class."""
+        if field_name in RESERVED_FIELD_NAMES or FieldPath.parse(field_name).on_frames:
+            raise FieldSchemaError(f"{field_name!r} is not a sample field name")
+        self.store.declare_field(field_name, field_kind(ftype))
+
+    def add_frame_field(self, field_name: str, ftype: Any) -> None:
+        """Declare a frame field of the dataset's videos (``frames.`` optional in the name)."""
+        self.store.declare_field(frame_path(field_name), field_kind(ftype))
+
+    def delete_sample_fields(self, field_names: str | Iterable[str]) -> None:
+        """Delete sample fields from every sample and from the schema, in one batch.
+
+        Raises:
+            FieldSchemaError: a field the dataset does not have, or one an annotation run uses
+                (the message names the run); nothing was deleted.
+        """
+        names = [field_names] if isinstance(field_names, str) else list(field_names)
+        bad = [n for n in names if FieldPath.parse(n).on_frames]
+        if bad:
+            raise FieldSchemaError(f"{bad[0]!r} is a frame field: use delete_frame_field()")
+        refuse_if_used(self, names, "delete")
+        self.store.delete_fields(names)
+
+    def delete_sample_field(self, field_name: str) -> None:
+        self.delete_sample_fields([field_name])
+
+    def delete_frame_fields(self, field_names: str | Iterable[str]) -> None:
+        """Delete frame fields (``frames.`` optional) from every frame and from the schema, in one batch;
+        refused, naming the run, for a field an annotation run uses."""
+        names = [frame_path(n) for n in ([field_names] if isinstance(field_names, str) else field_names)]
+        refuse_if_used(self, names, "delete")
+        self.store.delete_fields(names)
+
+    def delete_frame_field(self, field_name: str) -> None:
+        self.delete_frame_fields([field_name])
+
+    def rename_sample_field(self, field_name: str, new_field_name: str) -> None:
+        """Rename a sample field on every sample and in the schema, in one batch; refused, naming
+        the run, for a field an annotation run uses."""
+        if FieldPath.parse(field_name).on_frames:
+            raise FieldSchemaError(f"{field_name!r} is a frame field: use rename_frame_field()")
+        refuse_if_used(self, [field_name], "rename")
+        self.store.rename_field(field_name, new_field_name)
+
+    def rename_frame_field(self, field_name: str, new_field_name: str) -> None:
+        """Rename a frame field (``frames.`` optional) on every frame, in one batch."""
+        refuse_if_used(self, [frame_path(field_name)], "rename")
+        self.store.rename_field(frame_path(field_name), frame_path(new_field_name))
+
+    def clone_collection(self, collection: SampleCollection, name: str | None) -> "Dataset":
+        """``clone()`` of this dataset or a view of it (see ``SampleCollection.clone``)."""
+        if self._open_store is None:
+            raise RuntimeError("clone() needs to open another dataset's store; open datasets with annoflow.load_dataset()")
+        name = name if name is not None else self._free_name()
+        target = self._open_store(name)
+        if len(target) or target.field_schema():
+            target.close()
+            raise ValueError(f"dataset {name!r} already exists: clone() makes a new dataset")
+        if self.info:
+            target.write_info(self.info)
+        if collection is self:
+            for path, kind in self.store.field_schema().items():
+                target.declare_field(path, kind)
+        target.add_samples(new_copies(collection.iter_samples()))
+        return type(self)(target, self.registry, self.backends, default_backend=self.default_backend,
+                          open_url=self._open_url, progress=self._progress, open_store=self._open_store)
+
+    def _free_name(self) -> str:
+        for number in range(1, 10_000):
+            name = f"{self.name}_{number}"
+            store = self._open_store(name)
+            try:
+                if not len(store) and not store.field_schema():
+                    return name
+            finally:
+                store.close()
+        raise ValueError(f"no free name {self.name}_<n> for a clone: pass clone(name)")
+
+    def export_collection(self, collection: SampleCollection, export_path: Any, dataset_type: Any,
+                          label_field: str | None, **options: Any) -> str:
+        """Write ``collection`` in a label format; the file formats are adapters', so a dataset built
+        by hand on a store has none (``annoflow.load_dataset`` gives one that has)."""
+        raise RuntimeError("exporting needs annoflow's file formats: open the dataset with annoflow.load_dataset()")
 
     @property
     def name(self) -> str:

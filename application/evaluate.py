@@ -5,11 +5,13 @@ Each label gets ``<eval_key>`` ("tp", "fp" or "fn"), ``<eval_key>_id`` (the matc
 ``<eval_key>_tp``, ``_fp`` and ``_fn`` counts as int fields. Everything is written as one batch
 through the label store port, so an evaluation is in the store whole or not at all. These are
 plain field writes, not an event-sourced run (see ARCHITECTURE.md, "Evaluations"): running it
-again with the same key overwrites them.
+again with the same key overwrites them. Its record (fields, options, time) goes to the dataset's
+info under ``evaluations``, for ``list_evaluations``, ``get_evaluation_info`` and ``delete_evaluation``.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -24,6 +26,7 @@ from annoflow.domain.labels import Detection, RESERVED_ATTRIBUTE_NAMES, labels_i
 from annoflow.domain.samples import RESERVED_FIELD_NAMES
 
 if TYPE_CHECKING:
+    from annoflow.application.dataset import Dataset
     from annoflow.application.views import SampleCollection
 
 
@@ -106,8 +109,49 @@ def evaluate_detections(collection: "SampleCollection", pred_field: str, gt_fiel
             changes.append(SetValue(sample.id, f"{eval_key}_{suffix}", count))
     if changes:
         collection.store.apply(changes)  # one batch: the evaluation is in the store whole, or not at all
+    if eval_key is not None:
+        dataset = collection._dataset_of()
+        evaluations = dict(dataset.info.get(EVALUATIONS) or {})
+        evaluations[eval_key] = {"type": "detection", "method": "coco", "pred_field": pred_field, "gt_field": gt_field,
+                                 "iou": iou, "classwise": classwise, "timestamp": _now()}
+        dataset.info = {**dataset.info, EVALUATIONS: evaluations}
     classes = sorted({m.gt_label for m in matches if m.gt_label} | {m.pred_label for m in matches if m.pred_label})
     return DetectionResults(eval_key or "", tuple(matches), tuple(classes), coco_map(pairs) if compute_mAP else None)
+
+
+EVALUATIONS = "evaluations"  # the dataset info's key of its evaluations' records
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat()
+
+
+def delete_evaluation(dataset: "Dataset", eval_key: str) -> None:
+    """Remove an evaluation's writes (its label attributes and sample counts) and its record.
+
+    In three steps, each atomic: the labels' attributes in one batch, the count fields, the record
+    last; a delete interrupted between them is finished by deleting again (the record is still there).
+    """
+    evaluations = dict(dataset.info.get(EVALUATIONS) or {})
+    if eval_key not in evaluations:
+        raise EvaluationError(f"the dataset has no evaluation {eval_key!r}: it has {sorted(evaluations)}")
+    record = evaluations[eval_key]
+    names = {eval_key, f"{eval_key}_id", f"{eval_key}_iou"}
+    fields = [f for f in (record["pred_field"], record["gt_field"]) if f in dataset.store.field_schema()]
+    changes: list[LabelChange] = []
+    for sample in dataset.iter_samples(fields=fields):
+        for field in fields:
+            changes.extend(
+                PutLabel(sample.id, field, label.replace(attributes={k: v for k, v in label.attributes.items()
+                                                                     if k not in names}))
+                for label in labels_in(sample.fields.get(field)) if names & set(label.attributes))
+    if changes:
+        dataset.store.apply(changes)
+    counts = [f"{eval_key}_{s}" for s in ("tp", "fp", "fn") if f"{eval_key}_{s}" in dataset.store.field_schema()]
+    if counts:
+        dataset.store.delete_fields(counts)
+    del evaluations[eval_key]
+    dataset.info = {**dataset.info, EVALUATIONS: evaluations}
 
 
 def _with_outcome(label: Detection, key: str, outcome: tuple[str, str, float | None]) -> Detection:

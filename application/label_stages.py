@@ -11,7 +11,7 @@ provenance, so labels a view hid were not uploaded and stay as they are.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -24,7 +24,7 @@ from annoflow.domain.samples import Sample
 from annoflow.domain.schema_observation import SchemaObservations, observe
 
 if TYPE_CHECKING:
-    from annoflow.application.ports.label_store import LabelStore
+    from annoflow.application.ports.label_store import LabelMatches, LabelStore
 
 
 class Stage:
@@ -72,6 +72,14 @@ class ViewReader:
         if not self.shaping:
             return self.store.get_label_rows(ids, fields)
         return (rows_of_sample(sample, fields) for sample in self.get_samples(ids, fields=fields))
+
+    def samples_with_labels(self, ids: Sequence[str], fields: Sequence[str],
+                            filter: ViewExpression) -> "LabelMatches | None":  # noqa: A002 - FiftyOne's name
+        """The store's own decision of which samples hold a matching label, when the view shows the
+        stored labels as they are (no shaping stage before); else None."""
+        if self.shaping:
+            return None
+        return self.store.samples_with_labels(ids, fields, filter)
 
     def observe(self, ids: Sequence[str], paths: Sequence[str]) -> SchemaObservations:
         """The schema observation of the labels the view shows (the store's own when it shows them all)."""
@@ -138,7 +146,8 @@ class FilterLabels(ShapingStage):
         if not self.only_matches:
             return ids
         reads = [self.field, *sorted(fields_read(self.filter, relative_to_sample=False))]
-        return [s.id for s in store.get_samples(ids, fields=reads) if self.has_match(self.shape(s))]
+        return decided(store, ids, (self.field,), self.filter,
+                       lambda some: {s.id for s in store.get_samples(some, fields=reads) if self.has_match(self.shape(s))})
 
 
 @attrs.frozen(eq=False)
@@ -181,7 +190,15 @@ class MatchLabels(Stage):
 
     def apply(self, store: Any, ids: list[str]) -> list[str]:
         reads = [*self.fields, *(sorted(fields_read(self.filter, relative_to_sample=False)) if self.filter is not None else [])]
-        return [s.id for s in store.get_samples(ids, fields=reads) if self._any_match(s) == self.present]
+
+        def in_python(some: list[str]) -> set[str]:
+            return {s.id for s in store.get_samples(some, fields=reads) if self._any_match(s)}
+
+        if self.filter is None or self.ids is not None:
+            matching = in_python(ids)
+        else:
+            matching = set(decided(store, ids, self.fields, self.filter, in_python))
+        return [i for i in ids if (i in matching) == self.present]
 
     def _any_match(self, sample: Sample) -> bool:
         for name in self.fields:
@@ -193,6 +210,19 @@ class MatchLabels(Stage):
                     if (self.ids is None or label.id in self.ids) and _matches(self.filter, sample, label):
                         return True
         return False
+
+
+def decided(store: Any, ids: list[str], fields: Sequence[str], filter: ViewExpression,  # noqa: A002
+            in_python: Callable[[list[str]], set[str]]) -> list[str]:
+    """The ids (in order) of samples holding a label of ``fields`` that ``filter`` matches: decided by
+    the store where it can (SQL over the label rows, no sample built), the rest by ``in_python``."""
+    found = store.samples_with_labels(ids, fields, filter) if hasattr(store, "samples_with_labels") else None
+    if found is None:
+        matching = in_python(ids)
+    else:
+        unsure = [i for i in ids if i in found.unsure]
+        matching = set(found.matched) | (in_python(unsure) if unsure else set())
+    return [i for i in ids if i in matching]
 
 
 def label_ids(ids: str | Iterable[str] | None) -> frozenset[str] | None:

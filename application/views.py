@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from annoflow.application.editing import EditableSample, editable, value_changes
 from annoflow.application.evaluate import DetectionResults, EvaluationError, evaluate_detections
 from annoflow.application.label_stages import (
     ExcludeFields,
@@ -31,7 +32,7 @@ from annoflow.application.label_stages import (
 from annoflow.application.ports.annotation_backend import MAX_OBJECTS_PER_FRAME
 from annoflow.application.progress import ProgressOption
 from annoflow.application.secrets import seal_connection, seal_credentials
-from annoflow.domain.expressions import ExpressionError, ViewExpression, evaluate, fields_read, order_key, truthy
+from annoflow.domain.expressions import ExpressionError, F, ViewExpression, evaluate, fields_read, order_key, truthy
 from annoflow.domain.fields import FieldPath
 from annoflow.domain.labels import LabelList, labels_in
 from annoflow.domain.samples import Sample
@@ -206,7 +207,9 @@ class SampleCollection:
         return self._with(Skip(int(count)))
 
     def take(self, size: int, seed: int | None = None) -> "DatasetView":
-        return self._with(Take(int(size), seed))
+        """``size`` random samples; without a seed one is drawn now, so the view shows the same samples
+        each time it is read (as FiftyOne's ``take``: edit them, then annotate the same ones)."""
+        return self._with(Take(int(size), seed if seed is not None else random.randrange(2**32)))
 
     def match(self, filter: Callable[[Sample], bool] | ViewExpression,  # noqa: A002 - FiftyOne's name
               fields: Collection[str] | None = None) -> "DatasetView":
@@ -237,8 +240,15 @@ class SampleCollection:
         """Samples with a label (of ``fields``, else of every label field) that matches every
         criterion given (``ids``, ``filter``), as FiftyOne's ``match_labels``; with ``bool=False``,
         samples with none. Labels are not filtered: see ``filter_labels``."""
-        if labels is not None:
-            raise ExpressionError("match_labels(labels=...) is not supported: pass ids= (and fields=)")
+        if labels is not None:  # FiftyOne's form: dicts naming each label's sample_id, field and label_id
+            try:
+                given = [(str(d["field"]), str(d["label_id"])) for d in labels]
+            except (KeyError, TypeError):
+                raise ExpressionError("match_labels(labels=...) takes dicts with 'field' and 'label_id' "
+                                      "(and 'sample_id'), as FiftyOne's") from None
+            ids = [*(label_ids(ids) or ()), *(label_id for _, label_id in given)]
+            if fields is None:
+                fields = sorted({field for field, _ in given})
         if tags is not None:
             raise ExpressionError("match_labels(tags=...): annoflow's labels carry no tags yet; use filter= on an attribute")
         if filter is not None:
@@ -310,6 +320,27 @@ class SampleCollection:
         if method != "coco":
             raise EvaluationError(f"evaluate_detections(): method {method!r} is not supported; use 'coco'")
         return evaluate_detections(self, pred_field, gt_field, eval_key, iou, classwise, compute_mAP)
+
+    # --- export -------------------------------------------------------------
+
+    def export(
+        self, export_dir: str | None = None, dataset_type: Any = None, *, labels_path: str | None = None,
+        label_field: str | None = None, **options: Any,
+    ) -> str:
+        """Write these samples' labels in a label format, as FiftyOne's ``export()``: ``dataset_type``
+        ``"coco"`` (a JSON file: ``labels_path``, or ``export_dir/labels.json``; ``data_path=`` the
+        folder file names are relative to, ``classes=``) or ``"yolo"`` (a folder ``export_dir`` with
+        ``data.yaml``, ``images/`` and ``labels/``; ``export_media="symlink"|"copy"|False``,
+        ``split=``, ``classes=``). ``label_field`` defaults to the dataset's only detections or
+        polylines field. Media are not moved. Returns what was written.
+
+        Raises:
+            DataExportError: a format annoflow does not write, or labels it cannot hold; nothing was written.
+        """
+        path = labels_path if labels_path is not None else export_dir
+        if path is None or dataset_type is None:
+            raise TypeError("export() needs dataset_type and export_dir (or labels_path)")
+        return self._dataset_of().export_collection(self, path, dataset_type, label_field, **options)
 
     # --- annotation ---------------------------------------------------------
 
@@ -514,31 +545,70 @@ class SampleCollection:
         return ViewReader(self.store, tuple(s for s in self.stages if isinstance(s, ShapingStage)))
 
     def iter_samples(self, fields: Collection[str] | None = None) -> Iterator[Sample]:
+        """The samples as this collection shows them, as frozen `Sample`s (only ``fields`` read, when given)."""
         return self.reader.get_samples(self.sample_ids, fields=fields)
 
-    def __iter__(self) -> Iterator[Sample]:
-        return self.iter_samples()
+    def __iter__(self) -> Iterator[EditableSample]:
+        """The samples as FiftyOne hands them out: ``sample[field] = value; sample.save()`` writes a field."""
+        return editable(self.iter_samples(), self.store)
 
     def __len__(self) -> int:
         return len(self.sample_ids)
 
-    def first(self) -> Sample:
+    def first(self) -> EditableSample:
         ids = self.sample_ids[:1]
         if not ids:
             raise ValueError("the collection is empty")
-        return next(self.reader.get_samples(ids))
+        return EditableSample(next(self.reader.get_samples(ids)), self.store)
+
+    def __getitem__(self, sample_id: str) -> EditableSample:
+        """The sample with this id, if this collection shows it."""
+        if not isinstance(sample_id, str):
+            raise TypeError(f"samples are looked up by id, got {sample_id!r}")
+        if sample_id not in set(self.sample_ids):
+            raise KeyError(f"no sample {sample_id!r} in this collection")
+        return EditableSample(next(self.reader.get_samples([sample_id])), self.store)
+
+    # --- editing ------------------------------------------------------------
+
+    def set_values(self, field: str, values: Sequence[Any] | Mapping[str, Any]) -> None:
+        """Set ``field`` on every sample of this collection in one atomic batch, as FiftyOne's
+        ``set_values``: ``values`` in the collection's order, or sample id -> value; None clears a
+        sample's value. A frame field (``frames.<name>``) takes frame number -> value per sample."""
+        self.store.apply(value_changes(field, self.sample_ids, values))
+
+    def clone(self, name: str | None = None) -> "Dataset":
+        """A new dataset holding these samples as this collection shows them (new sample ids, the same
+        label ids and media), written in one batch, as FiftyOne's ``clone()``. Annotation runs are
+        not copied: they belong to the dataset they were made on.
+
+        Args:
+            name: the new dataset's name (default: this dataset's name with a free ``_<n>`` suffix).
+
+        Raises:
+            ValueError: a name whose dataset already holds samples or fields.
+        """
+        return self._dataset_of().clone_collection(self, name)
 
     def values(self, field: str) -> list[Any]:
-        """The field's value on each sample (``id`` and ``filepath`` work too)."""
+        """The field's value on each sample (``id`` and ``filepath`` work too); a path into labels
+        (``"predictions.detections.label"``, ``"ground_truth.detections.confidence"``) gives each
+        sample's list of those values, as FiftyOne's ``values``."""
         if field in ("id", "filepath", "media_type"):
             return [getattr(s, field) for s in self.iter_samples(fields=())]
+        head, _, rest = field.removeprefix("frames.").partition(".")
+        if rest:  # a path into a field's value, resolved as an F expression would
+            stored = f"frames.{head}" if field.startswith("frames.") else head
+            expr = F(field)
+            return [evaluate(expr, s) for s in self.iter_samples(fields=[stored])]
         path = FieldPath.parse(field)
         return [_field_value(s, path) for s in self.iter_samples(fields=[field])]
 
 
 # The runs a view's dataset holds, managed from the view as FiftyOne offers it on every collection.
 RUN_MANAGEMENT = ("list_annotation_runs", "has_annotation_run", "get_annotation_info", "load_annotation_results",
-                  "load_annotation_view", "rename_annotation_run", "delete_annotation_run", "delete_annotation_runs")
+                  "load_annotation_view", "rename_annotation_run", "delete_annotation_run", "delete_annotation_runs",
+                  "list_evaluations", "get_evaluation_info", "delete_evaluation", "delete_evaluations")
 
 
 def _on_the_dataset(name: str) -> Callable[..., Any]:
@@ -564,6 +634,10 @@ class DatasetView(SampleCollection):
     rename_annotation_run = _on_the_dataset("rename_annotation_run")
     delete_annotation_run = _on_the_dataset("delete_annotation_run")
     delete_annotation_runs = _on_the_dataset("delete_annotation_runs")
+    list_evaluations = _on_the_dataset("list_evaluations")
+    get_evaluation_info = _on_the_dataset("get_evaluation_info")
+    delete_evaluation = _on_the_dataset("delete_evaluation")
+    delete_evaluations = _on_the_dataset("delete_evaluations")
 
     @property
     def store(self) -> "LabelStore":  # type: ignore[override]

@@ -15,10 +15,12 @@ FOREIGN = ("annoflow.adapters.cvat_sim",)
 # Signals raised and caught inside one adapter, never reaching a caller: the request's deadline
 # running out in an httpcore socket wait (the client turns it into a CVATTimeoutError), an answer
 # that cannot be read at all (a CVATAnswerError), one object that cannot become a label and a
-# track whose keyframes cannot be interpolated (refusals the load records).
+# track whose keyframes cannot be interpolated (refusals the load records), and a view filter SQL
+# does not evaluate (the view evaluates it in Python).
 INTERNAL = {"annoflow.adapters.cvat.deadline.DeadlineExceeded", "annoflow.adapters.cvat_format.answer._Malformed",
             "annoflow.adapters.cvat_format.download.Unreadable",
-            "annoflow.adapters.cvat_format.interpolation.NotInterpolable"}
+            "annoflow.adapters.cvat_format.interpolation.NotInterpolable",
+            "annoflow.adapters.label_stores.expression_sql.Unsupported"}
 
 
 def _exception_classes() -> list[type[BaseException]]:

@@ -1,8 +1,8 @@
 """A dataset copied from one label store to another, with its sample and label ids.
 
 The runs' events name samples and labels by id, so a copy that keeps them is the same
-dataset to every run: a run started on one store loads into the copy. Fields are declared
-first (a declared field without values is copied too), then the samples go over a batch
+dataset to every run: a run started on one store loads into the copy. The dataset's info and
+its fields are declared first (a declared field without values is copied too), then the samples go over a batch
 at a time, each batch one transaction of the target: memory follows a batch.
 
 A copy interrupted part way leaves the target holding the first samples of the source,
@@ -34,6 +34,9 @@ def copy_dataset(source: LabelStore, target: LabelStore, *, batch: int = BATCH,
         raise DuplicateSampleError(
             f"the target already holds {len(held)} samples of dataset {target.name!r} that are not an interrupted "
             f"copy of {source.name!r}: copy into an empty dataset")
+    info = source.read_info()
+    if info:
+        target.write_info(info)
     schema = source.field_schema()
     for path, kind in schema.items():
         target.declare_field(path, kind)  # refuses, before any sample, a field the target holds as another kind

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import attrs
 
-from annoflow.adapters.label_stores.rules import check_declaration, kind_for_change
+from annoflow.adapters.label_stores.rules import check_declaration, check_field_edit, kind_for_change
 from annoflow.application.ports.label_store import DuplicateSampleError, LabelStore, UnknownSampleError
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
 from annoflow.domain.fields import FRAMES_PREFIX, LABEL_TYPE_OF_KIND, FieldKind, FieldPath, kind_of
@@ -80,6 +82,7 @@ class InMemoryLabelStore(LabelStore):
         self.name = name
         self._samples: dict[str, Sample] = {}
         self._schema: dict[str, FieldKind] = {}
+        self._info: str = "{}"
 
     def add_samples(self, samples: Iterable[Sample]) -> None:
         samples = list(samples)
@@ -130,3 +133,35 @@ class InMemoryLabelStore(LabelStore):
     def delete_samples(self, ids: Iterable[str]) -> None:
         for sample_id in list(ids):
             self._samples.pop(sample_id, None)
+
+    def read_info(self) -> dict[str, Any]:
+        return json.loads(self._info)
+
+    def write_info(self, info: Mapping[str, Any]) -> None:
+        self._info = json.dumps(dict(info), allow_nan=False)  # JSON as the SQL stores keep it: a copy
+
+    def delete_fields(self, paths: Sequence[str]) -> None:
+        paths = list(dict.fromkeys(paths))
+        check_field_edit(self._schema, paths)
+        self._samples = {i: _renamed(s, {p: None for p in paths}) for i, s in self._samples.items()}
+        for path in paths:
+            del self._schema[path]
+
+    def rename_field(self, path: str, new_path: str) -> None:
+        check_field_edit(self._schema, [path], new_path)
+        self._samples = {i: _renamed(s, {path: new_path}) for i, s in self._samples.items()}
+        self._schema = {new_path if p == path else p: k for p, k in self._schema.items()}
+
+
+def _renamed(sample: Sample, names: Mapping[str, str | None]) -> Sample:
+    """The sample with fields renamed (old path -> new path) or dropped (old path -> None)."""
+    def rename(fields: Mapping[str, FieldValue], prefix: str) -> dict[str, FieldValue]:
+        out = {}
+        for name, value in fields.items():
+            target = names.get(prefix + name, prefix + name)
+            if target is not None:
+                out[target[len(prefix):]] = value
+        return out
+
+    return attrs.evolve(sample, fields=rename(sample.fields, ""),
+                        frames={n: rename(f, FRAMES_PREFIX) for n, f in sample.frames.items()})

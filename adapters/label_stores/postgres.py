@@ -20,6 +20,7 @@ psycopg-pool pool, so the store serves several threads at once.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -32,7 +33,7 @@ from psycopg_pool import ConnectionPool
 
 from annoflow.adapters.label_stores.memory import declared_kinds
 from annoflow.adapters.label_stores.rows import label_row
-from annoflow.adapters.label_stores.rules import check_declaration, kind_for_change
+from annoflow.adapters.label_stores.rules import check_declaration, check_field_edit, kind_for_change
 from annoflow.adapters.label_stores.sql import CHUNK, SqlLabelStore
 from annoflow.adapters.label_stores.tables import build_samples, frame_key, sample_head, sample_rows, value_rows
 from annoflow.application.ports.label_store import DuplicateSampleError, UnknownSampleError
@@ -65,6 +66,7 @@ CREATE TABLE IF NOT EXISTS {s}.labels (
     PRIMARY KEY (sample_id, path, frame, id)
 );
 CREATE INDEX IF NOT EXISTS labels_in_order ON {s}.labels (sample_id, path, frame, position);
+CREATE TABLE IF NOT EXISTS {s}.dataset_info (dataset TEXT PRIMARY KEY, info TEXT NOT NULL);
 """
 
 
@@ -352,6 +354,45 @@ class PostgresLabelStore(SqlLabelStore):
                 conn.execute(f"DELETE FROM {s}.labels WHERE sample_id IN ({mine})", args)
                 conn.execute(f"DELETE FROM {s}.field_values WHERE sample_id IN ({mine})", args)
                 conn.execute(f"DELETE FROM {s}.samples WHERE id IN ({mine})", args)
+
+        self._transaction(work)
+
+    def read_info(self) -> dict[str, Any]:
+        with self._pool.connection() as conn:
+            row = conn.execute(f"SELECT info FROM {self.schema}.dataset_info WHERE dataset = %s", (self.name,)).fetchone()
+        return json.loads(row[0]) if row else {}
+
+    def write_info(self, info: Mapping[str, Any]) -> None:
+        data = _plain(json.dumps(dict(info), allow_nan=False), "the dataset's info")
+        self._transaction(lambda conn: conn.execute(
+            f"INSERT INTO {self.schema}.dataset_info VALUES (%s, %s) "
+            "ON CONFLICT (dataset) DO UPDATE SET info = EXCLUDED.info", (self.name, data)))
+
+    def delete_fields(self, paths: Sequence[str]) -> None:
+        paths = [_plain(p, "the field path") for p in dict.fromkeys(paths)]
+        s = self.schema
+        mine = f"SELECT id FROM {s}.samples WHERE dataset = %s"
+
+        def work(conn: psycopg.Connection) -> None:
+            check_field_edit(self._read_schema(conn), paths)
+            for path in paths:
+                conn.execute(f"DELETE FROM {s}.labels WHERE path = %s AND sample_id IN ({mine})", (path, self.name))
+                conn.execute(f"DELETE FROM {s}.field_values WHERE path = %s AND sample_id IN ({mine})", (path, self.name))
+                conn.execute(f"DELETE FROM {s}.fields WHERE dataset = %s AND path = %s", (self.name, path))
+
+        self._transaction(work)
+
+    def rename_field(self, path: str, new_path: str) -> None:
+        path, new_path = _plain(path, "the field path"), _plain(new_path, "the field path")
+        s = self.schema
+        mine = f"SELECT id FROM {s}.samples WHERE dataset = %s"
+
+        def work(conn: psycopg.Connection) -> None:
+            check_field_edit(self._read_schema(conn), [path], new_path)
+            args = (new_path, path, self.name)
+            conn.execute(f"UPDATE {s}.labels SET path = %s WHERE path = %s AND sample_id IN ({mine})", args)
+            conn.execute(f"UPDATE {s}.field_values SET path = %s WHERE path = %s AND sample_id IN ({mine})", args)
+            conn.execute(f"UPDATE {s}.fields SET path = %s WHERE dataset = %s AND path = %s", (new_path, self.name, path))
 
         self._transaction(work)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from annoflow.application.ports.label_store import FieldSchemaError
 from annoflow.domain.changes import LabelChange, PutLabel, SetValue
-from annoflow.domain.fields import LABEL_TYPE_OF_KIND, FieldKind, kind_of
+from annoflow.domain.fields import LABEL_TYPE_OF_KIND, FieldKind, FieldPath, kind_of
 from annoflow.domain.labels import LabelList
+from annoflow.domain.samples import RESERVED_FIELD_NAMES
 
 
 def kind_for_change(schema: Mapping[str, FieldKind], change: LabelChange) -> FieldKind:
@@ -43,3 +44,22 @@ def check_declaration(schema: Mapping[str, FieldKind], path: str, kind: FieldKin
         raise FieldSchemaError(f"field {path!r} holds {declared.value}; it cannot be declared {kind.value}")
     return declared is None
 
+
+
+def check_field_edit(schema: Mapping[str, FieldKind], paths: Sequence[str], new_path: str | None = None) -> None:
+    """Refuse (FieldSchemaError) deleting or renaming fields the schema does not hold, or renaming one
+    onto a name it holds, a reserved name or the other level (sample <-> frame field)."""
+    unknown = [p for p in paths if p not in schema]
+    if unknown:
+        raise FieldSchemaError(f"the dataset has no field {unknown[0]!r}")
+    if new_path is None:
+        return
+    (path,) = paths
+    target = FieldPath.parse(new_path)
+    if target.on_frames != FieldPath.parse(path).on_frames:
+        raise FieldSchemaError(f"{path!r} cannot become {new_path!r}: a sample field stays a sample field, a frame "
+                               "field a frame field")
+    if not target.on_frames and target.name in RESERVED_FIELD_NAMES:
+        raise FieldSchemaError(f"field name {target.name!r} is reserved for a sample property")
+    if new_path in schema:
+        raise FieldSchemaError(f"the dataset already has a field {new_path!r}")

@@ -35,6 +35,7 @@ file: the transaction never began, so nothing was written and nothing is lost.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import sqlite3
 import threading
@@ -42,14 +43,16 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from annoflow.adapters.label_stores.expression_sql import compile_label_filter
 from annoflow.adapters.label_stores.memory import declared_kinds
 from annoflow.adapters.label_stores.rows import label_row
-from annoflow.adapters.label_stores.rules import check_declaration, kind_for_change
+from annoflow.adapters.label_stores.rules import check_declaration, check_field_edit, kind_for_change
 from annoflow.adapters.label_stores.sql import CHUNK, SqlLabelStore
 from annoflow.adapters.label_stores.tables import build_samples, frame_key, sample_head, sample_rows, value_rows
-from annoflow.application.ports.label_store import DuplicateSampleError, UnknownSampleError
+from annoflow.application.ports.label_store import DuplicateSampleError, LabelMatches, UnknownSampleError
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
 from annoflow.domain.errors import AnnoflowError
+from annoflow.domain.expressions import ViewExpression
 from annoflow.domain.fields import FieldKind, FieldPath
 from annoflow.domain.samples import Sample
 
@@ -72,6 +75,7 @@ CREATE TABLE IF NOT EXISTS labels (
     PRIMARY KEY (sample_id, path, frame, id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS labels_in_order ON labels (sample_id, path, frame, position);
+CREATE TABLE IF NOT EXISTS dataset_info (dataset TEXT PRIMARY KEY, info TEXT NOT NULL);
 """
 logger = logging.getLogger(__name__)
 
@@ -336,6 +340,67 @@ class SqliteLabelStore(SqlLabelStore):
                 db.execute(f"DELETE FROM labels WHERE sample_id IN ({mine})", args)
                 db.execute(f"DELETE FROM field_values WHERE sample_id IN ({mine})", args)
                 db.execute(f"DELETE FROM samples WHERE id IN ({mine})", args)
+
+        self._transaction(work)
+
+    def read_info(self) -> dict[str, Any]:
+        with self._using():
+            row = self._db.execute("SELECT info FROM dataset_info WHERE dataset = ?", (self.name,)).fetchone()
+        return json.loads(row[0]) if row else {}
+
+    def write_info(self, info: Mapping[str, Any]) -> None:
+        data = json.dumps(dict(info), allow_nan=False)
+        self._transaction(lambda db: db.execute(
+            "INSERT INTO dataset_info VALUES (?, ?) ON CONFLICT (dataset) DO UPDATE SET info = excluded.info",
+            (self.name, data)))
+
+    def samples_with_labels(self, ids: Sequence[str], fields: Sequence[str],
+                            filter: ViewExpression) -> LabelMatches | None:  # noqa: A002 - FiftyOne's name
+        """Decided in SQL over the label rows when the filter compiles (``expression_sql``): no sample is built."""
+        condition = compile_label_filter(filter)
+        if condition is None:
+            return None
+        ids, fields = list(ids), list(fields)
+        matched: set[str] = set()
+        unsure: set[str] = set()
+        step = max(1, CHUNK - len(fields))
+        with self._using():
+            for start in range(0, len(ids), step):
+                chunk = ids[start:start + step]
+                rows = self._db.execute(
+                    f"SELECT sample_id, MAX(c IS 1), MAX(c IS NULL) FROM (SELECT sample_id, {condition.sql} AS c "
+                    f"FROM labels WHERE sample_id IN ({','.join('?' * len(chunk))}) "
+                    f"AND path IN ({','.join('?' * len(fields))})) GROUP BY sample_id",
+                    (*condition.params, *chunk, *fields))
+                for sample_id, yes, undecided in rows:
+                    if yes:
+                        matched.add(sample_id)
+                    elif undecided:
+                        unsure.add(sample_id)
+        return LabelMatches(frozenset(matched), frozenset(unsure))
+
+    def delete_fields(self, paths: Sequence[str]) -> None:
+        paths = list(dict.fromkeys(paths))
+        mine = "SELECT id FROM samples WHERE dataset = ?"
+
+        def work(db: sqlite3.Connection) -> None:
+            check_field_edit(self._read_schema(), paths)
+            for path in paths:
+                db.execute(f"DELETE FROM labels WHERE path = ? AND sample_id IN ({mine})", (path, self.name))
+                db.execute(f"DELETE FROM field_values WHERE path = ? AND sample_id IN ({mine})", (path, self.name))
+                db.execute("DELETE FROM fields WHERE dataset = ? AND path = ?", (self.name, path))
+
+        self._transaction(work)
+
+    def rename_field(self, path: str, new_path: str) -> None:
+        mine = "SELECT id FROM samples WHERE dataset = ?"
+
+        def work(db: sqlite3.Connection) -> None:
+            check_field_edit(self._read_schema(), [path], new_path)
+            args = (new_path, path, self.name)
+            db.execute(f"UPDATE labels SET path = ? WHERE path = ? AND sample_id IN ({mine})", args)
+            db.execute(f"UPDATE field_values SET path = ? WHERE path = ? AND sample_id IN ({mine})", args)
+            db.execute("UPDATE fields SET path = ? WHERE dataset = ? AND path = ?", (new_path, self.name, path))
 
         self._transaction(work)
 

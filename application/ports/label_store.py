@@ -11,8 +11,11 @@ import abc
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
+import attrs
+
 from annoflow.domain.changes import LabelChange
 from annoflow.domain.errors import AnnoflowError
+from annoflow.domain.expressions import ViewExpression
 from annoflow.domain.fields import FRAMES_PREFIX, FieldKind
 from annoflow.domain.label_values import label_from_values, label_values
 from annoflow.domain.labels import Label, labels_in
@@ -73,6 +76,16 @@ def rows_of_sample(sample: Sample, fields: Collection[str]) -> SampleRows:
     return SampleRows(sample.id, rows)
 
 
+@attrs.frozen
+class LabelMatches:
+    """Which samples hold a label a filter is true for, as a store decided it: ``matched`` do;
+    ``unsure`` the store could not decide for some label (the caller evaluates those itself);
+    the others do not."""
+
+    matched: frozenset[str]
+    unsure: frozenset[str] = frozenset()
+
+
 class LabelStore(abc.ABC):
     """One dataset's samples, their fields and labels, and the dataset's field schema."""
 
@@ -127,6 +140,40 @@ class LabelStore(abc.ABC):
     @abc.abstractmethod
     def delete_samples(self, ids: Iterable[str]) -> None:
         """Remove samples and all their labels; ids the store does not hold are ignored."""
+
+    def delete_fields(self, paths: Sequence[str]) -> None:
+        """Remove fields from every sample and from the schema, atomically (``frames.<name>`` for a frame field).
+
+        Raises FieldSchemaError for a path the schema does not hold; nothing is removed then.
+        A store that cannot remove fields says so the same way.
+        """
+        raise FieldSchemaError(f"{type(self).__name__} cannot delete fields")
+
+    def rename_field(self, path: str, new_path: str) -> None:
+        """Give a field a new name on every sample and in the schema, atomically; a sample field stays
+        a sample field and a frame field a frame field.
+
+        Raises FieldSchemaError for an unknown ``path``, a ``new_path`` the schema holds or one of the
+        other level; nothing changes then.
+        """
+        raise FieldSchemaError(f"{type(self).__name__} cannot rename fields")
+
+    def read_info(self) -> dict[str, Any]:
+        """The dataset's info (FiftyOne's ``dataset.info``: JSON values by name), {} when none was written."""
+        return {}
+
+    def write_info(self, info: Mapping[str, Any]) -> None:
+        """Replace the dataset's info (JSON values by name) in one transaction; a store that cannot
+        hold it says so with FieldSchemaError."""
+        raise FieldSchemaError(f"{type(self).__name__} cannot hold a dataset's info")
+
+    def samples_with_labels(self, ids: Sequence[str], fields: Sequence[str],
+                            filter: ViewExpression) -> LabelMatches | None:  # noqa: A002 - FiftyOne's name
+        """Which of these samples hold a label in ``fields`` for which ``filter`` (an ``F`` expression
+        relative to the label) is true, decided by the store without building the samples; None
+        when the store cannot evaluate this expression (the default: the caller reads the samples).
+        """
+        return None
 
     def observe(self, ids: Sequence[str], paths: Sequence[str]) -> SchemaObservations:
         """What the labels of these fields on these samples look like, for the label schema's inference.

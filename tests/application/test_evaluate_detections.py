@@ -179,3 +179,24 @@ def test_bad_arguments_are_refused_before_anything_is_written():
     with pytest.raises(EvaluationError, match="method"):
         dataset.evaluate_detections("predictions", method="open-images")
     assert "eval_tp" not in dataset.store.field_schema()
+
+
+def test_evaluations_are_listed_described_and_deleted():
+    dataset = _dataset(_samples(9, n=6))
+    before = list(dataset.iter_samples())
+    dataset.evaluate_detections("predictions", eval_key="eval", iou=0.75)
+    dataset.limit(3).evaluate_detections("predictions", eval_key="eval2", classwise=False)
+    assert dataset.list_evaluations() == ["eval", "eval2"] == dataset.limit(1).list_evaluations()
+    info = dataset.get_evaluation_info("eval")
+    assert {k: info[k] for k in ("key", "type", "method", "pred_field", "gt_field", "iou", "classwise")} == {
+        "key": "eval", "type": "detection", "method": "coco", "pred_field": "predictions",
+        "gt_field": "ground_truth", "iou": 0.75, "classwise": True}
+    dataset.delete_evaluation("eval2")
+    assert dataset.list_evaluations() == ["eval"] and "eval2_tp" not in dataset.store.field_schema()
+    assert not any("eval2" in d.attributes for s in dataset.iter_samples() for d in s.fields["predictions"].detections)
+    dataset.delete_evaluations()
+    assert dataset.list_evaluations() == [] and list(dataset.iter_samples()) == before  # as before, label ids and all
+    with pytest.raises(EvaluationError, match="no evaluation 'eval'"):
+        dataset.delete_evaluation("eval")
+    with pytest.raises(EvaluationError, match="no evaluation 'eval'"):
+        dataset.get_evaluation_info("eval")

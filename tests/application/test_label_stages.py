@@ -67,6 +67,12 @@ def test_match_and_match_labels(dataset):
     assert dataset.match_labels(filter=F("label") == "bird").sample_ids == [ids[1]]  # every label field
     some = next(dataset.store.get_samples([ids[2]])).fields["predictions"].detections[0].id
     assert dataset.match_labels(ids=[some]).sample_ids == [ids[2]]
+    # FiftyOne's labels= form: each label's sample, field and id
+    assert dataset.match_labels(labels=[{"sample_id": ids[2], "field": "predictions", "label_id": some}]).sample_ids \
+        == [ids[2]]
+    assert dataset.match_labels(labels=[{"sample_id": ids[2], "field": "ground_truth", "label_id": some}]).sample_ids == []
+    with pytest.raises(ExpressionError, match="takes dicts with 'field' and 'label_id'"):
+        dataset.match_labels(labels=[some])
     with pytest.raises(ExpressionError, match="no tags"):
         dataset.match_labels(tags="x")
 

@@ -20,6 +20,13 @@ def test_defaults_live_in_the_data_dir(tmp_path):
     assert again.list_annotation_runs() == ["k"] and len(again) == 1
 
 
+def test_an_empty_store_given_is_the_one_used(tmp_path):
+    env = {"ANNOFLOW_DATA_DIR": str(tmp_path / "data")}
+    empty = SqliteLabelStore(tmp_path / "mine.sqlite", name="ds")  # falsy: it has a length, 0
+    dataset = wiring.open_dataset("ds", store=empty, env=env)
+    assert dataset.store is empty and not (tmp_path / "data" / "datasets.sqlite").exists()
+
+
 def test_the_environment_chooses_other_persistence(tmp_path):
     env = {"ANNOFLOW_DATA_DIR": str(tmp_path), "PERSISTENCE_MODULE": "eventsourcing.popo"}
     assert "SQLITE_DBNAME" not in wiring.registry_env(env)
