@@ -42,6 +42,14 @@ def scalar_items(mapping: Mapping[str, Any], skip: Iterable[str] = ()) -> dict[s
             if k not in skip and (v is None or isinstance(v, (bool, int, float, str)))}
 
 
+def created_mode(directory: bool = False) -> int:
+    """The permissions a plain ``open()`` or ``mkdir()`` would give under the process's umask:
+    what a file written through a temporary one (created 0600, a folder 0700) gets back."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return (0o777 if directory else 0o666) & ~mask
+
+
 def write_whole(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path`` and rename it over ``path``: a crash or an
     error leaves the old file (or none), never half a file."""
@@ -51,6 +59,7 @@ def write_whole(path: str | os.PathLike[str], data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as file:
             file.write(data)
+        os.chmod(tmp, created_mode())
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from annoflow.adapters.formats.common import rounded
+from annoflow.adapters.formats.common import created_mode, rounded
 from annoflow.adapters.formats.errors import DataExportError, DataImportError, raise_if
 from annoflow.adapters.formats.media import IMAGE_EXTENSIONS, image_metadata
 from annoflow.domain.labels import Detection, Detections, Polyline, Polylines
@@ -259,6 +259,7 @@ def write_yolo(samples: Iterable[Sample], export_dir: str | os.PathLike[str], la
         config.update({part: f"images/{part}" for part in SPLITS if part in taken})
         config["names"] = dict(enumerate(order))
         (staging / "data.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+        os.chmod(staging, created_mode(directory=True))
         if export_dir.exists():
             export_dir.rmdir()
         os.replace(staging, export_dir)
