@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,13 +35,13 @@ USER = ("bench", "bench")
 HOW = "FIFTYONE_PYTHON=/path/to/venv-with-fiftyone/bin/python .venv/bin/python benchmarks/bench_fiftyone.py"
 
 
-def _reexec() -> None:
-    """Run this file under FIFTYONE_PYTHON when that is set and is not the running Python."""
+def _reexec(script: str = __file__) -> None:
+    """Run ``script`` under FIFTYONE_PYTHON when that is set and is not the running Python."""
     wanted = os.environ.get("FIFTYONE_PYTHON")
     # Two venvs' pythons resolve to the same interpreter: compare the paths as given, not resolved.
     if wanted and os.path.abspath(wanted) != os.path.abspath(sys.executable) and not os.environ.get("_BENCH_FIFTYONE_EXEC"):
         os.environ["_BENCH_FIFTYONE_EXEC"] = "1"
-        os.execv(wanted, [wanted, __file__, *sys.argv[1:]])
+        os.execv(wanted, [wanted, script, *sys.argv[1:]])
 
 
 def _annoflow_python() -> str:
@@ -108,6 +109,26 @@ def _edit_tenth(session, url: str, task_ids: list[int]) -> int:
     return moved
 
 
+def count_requests() -> tuple[list[int], Callable[[], None]]:
+    """Count every ``requests.Session.request`` from now on (``--requests``: list each on stderr with
+    its seconds); returns the count (a one-item list) and the function that stops counting."""
+    import requests
+
+    count = [0]
+    original = requests.Session.request
+
+    def counting(self, method, url, *args, **kwargs):
+        count[0] += 1
+        started = time.perf_counter()
+        response = original(self, method, url, *args, **kwargs)
+        if "--requests" in sys.argv:
+            print(f"{time.perf_counter() - started:6.2f} s {method} {url} {response.status_code}", file=sys.stderr)
+        return response
+
+    requests.Session.request = counting
+    return count, lambda: setattr(requests.Session, "request", original)
+
+
 def _boxes(dataset) -> dict[str, list[float]]:
     return {d.id: list(d.bounding_box) for dets in dataset.values("ground_truth") for d in dets.detections}
 
@@ -121,18 +142,7 @@ def bench(images: int, objects: int, folder: Path) -> list[tuple[str, str]]:
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([_annoflow_python(), "-m", "annoflow.adapters.cvat_sim.cli", "--port", str(port),
                                "--user", ":".join(USER)], stdout=subprocess.PIPE, text=True)
-    count = [0]
-    original = requests.Session.request
-
-    def counting(self, method, url, *args, **kwargs):
-        count[0] += 1
-        started = time.perf_counter()
-        response = original(self, method, url, *args, **kwargs)
-        if "--requests" in sys.argv:
-            print(f"{time.perf_counter() - started:6.2f} s {method} {url} {response.status_code}", file=sys.stderr)
-        return response
-
-    requests.Session.request = counting
+    count, stop_counting = count_requests()
     try:
         server.stdout.readline()  # the simulator prints its URL once it listens
         login = {"url": url, "username": USER[0], "password": USER[1]}
@@ -166,7 +176,7 @@ def bench(images: int, objects: int, folder: Path) -> list[tuple[str, str]]:
         again = time.perf_counter() - started
         load_peak = _peak_mib()
     finally:
-        requests.Session.request = original
+        stop_counting()
         server.terminate()
         server.wait(timeout=30)
         dataset.delete()
@@ -183,8 +193,8 @@ def bench(images: int, objects: int, folder: Path) -> list[tuple[str, str]]:
     ]
 
 
-def main() -> None:
-    _reexec()
+def print_rows(bench_one: Callable[..., list[tuple[str, str]]], sizes: list[tuple[int, ...]], how: str) -> None:
+    """Print ``bench_one(*size, folder)``'s Markdown rows for each size, under FiftyOne's Python."""
     # The Markdown rows go to stdout; FiftyOne's logs and anything else written there go to stderr.
     sys.stdout.flush()
     rows = os.fdopen(os.dup(1), "w")
@@ -194,12 +204,17 @@ def main() -> None:
     try:
         import fiftyone  # noqa: F401
     except ImportError:
-        print(f"| FiftyOne's CVAT backend | skipped: no FiftyOne in this Python (run: `{HOW}`) |", file=rows)
+        print(f"| FiftyOne's CVAT backend | skipped: no FiftyOne in this Python (run: `{how}`) |", file=rows)
         return
     with tempfile.TemporaryDirectory() as folder:
-        for images, objects in SIZES[:1] if "--quick" in sys.argv else SIZES:
-            for what, figure in bench(images, objects, Path(folder)):
+        for size in sizes:
+            for what, figure in bench_one(*size, Path(folder)):
                 print(f"| {what} | {figure} |", file=rows, flush=True)
+
+
+def main() -> None:
+    _reexec()
+    print_rows(bench, SIZES[:1] if "--quick" in sys.argv else SIZES, HOW)
 
 
 if __name__ == "__main__":
