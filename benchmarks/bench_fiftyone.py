@@ -15,10 +15,15 @@ Figures: seconds of ``dataset.annotate(...)`` and of ``dataset.load_annotations(
 second load), peak memory of this process (FiftyOne's samples also live in its mongod, which is
 not counted), and HTTP requests (every ``requests.Session.request`` FiftyOne sends; ``--requests``
 lists them on stderr with their seconds). FiftyOne's progress bars are off; its logs go to stderr.
+FiftyOne runs on a mongod of the benchmark's own (FiftyOne's, started in a temporary folder and
+stopped at the end), not on whichever FiftyOne database already runs on the machine;
+``FIFTYONE_DATABASE_URI`` names another database to use instead.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import os
 import resource
 import socket
@@ -26,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -193,6 +198,48 @@ def bench(images: int, objects: int, folder: Path) -> list[tuple[str, str]]:
     ]
 
 
+def _mongod() -> Path | None:
+    """The mongod FiftyOne's database package installed, found without importing FiftyOne."""
+    spec = importlib.util.find_spec("fiftyone")
+    mongod = Path(spec.origin).parent / "db" / "bin" / "mongod" if spec and spec.origin else None
+    return mongod if mongod and mongod.is_file() else None
+
+
+@contextlib.contextmanager
+def _own_database() -> Iterator[None]:
+    """FiftyOne on a mongod of the benchmark's own, in a temporary folder, stopped at the end.
+
+    FiftyOne's database service attaches to any FiftyOne database service already running on the
+    machine (another process's tests, say), whatever FIFTYONE_DATABASE_DIR says, so that process's
+    data and work would share the figures. FIFTYONE_DATABASE_URI, when set, names the database to
+    use instead; without FiftyOne's mongod, FiftyOne starts its own service as usual.
+    """
+    mongod = _mongod()
+    if os.environ.get("FIFTYONE_DATABASE_URI") or mongod is None:
+        yield
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        port = _free_port()
+        server = subprocess.Popen([str(mongod), "--dbpath", folder, "--logpath", str(Path(folder) / "mongod.log"),
+                                   "--port", str(port), "--bind_ip", "127.0.0.1", "--nounixsocket"],
+                                  stdout=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                with socket.socket() as sock:
+                    if sock.connect_ex(("127.0.0.1", port)) == 0:
+                        break
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{mongod} did not start (exit {server.returncode}); see its log in {folder}")
+                time.sleep(0.1)
+            # Read when fiftyone is first imported, by this process and the ones it starts.
+            os.environ["FIFTYONE_DATABASE_URI"] = f"mongodb://127.0.0.1:{port}"
+            yield
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+
+
 def print_rows(bench_one: Callable[..., list[tuple[str, str]]], sizes: list[tuple[int, ...]], how: str) -> None:
     """Print ``bench_one(*size, folder)``'s Markdown rows for each size, under FiftyOne's Python."""
     # The Markdown rows go to stdout; FiftyOne's logs and anything else written there go to stderr.
@@ -201,12 +248,10 @@ def print_rows(bench_one: Callable[..., list[tuple[str, str]]], sizes: list[tupl
     os.dup2(2, 1)
     os.environ.setdefault("FIFTYONE_DO_NOT_TRACK", "true")
     os.environ.setdefault("FIFTYONE_SHOW_PROGRESS_BARS", "false")
-    try:
-        import fiftyone  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("fiftyone") is None:
         print(f"| FiftyOne's CVAT backend | skipped: no FiftyOne in this Python (run: `{how}`) |", file=rows)
         return
-    with tempfile.TemporaryDirectory() as folder:
+    with _own_database(), tempfile.TemporaryDirectory() as folder:
         for size in sizes:
             for what, figure in bench_one(*size, Path(folder)):
                 print(f"| {what} | {figure} |", file=rows, flush=True)
