@@ -15,10 +15,15 @@ Figures: seconds of ``dataset.annotate(...)`` and of ``dataset.load_annotations(
 second load), peak memory of this process (FiftyOne's samples also live in its mongod, which is
 not counted), and HTTP requests (every ``requests.Session.request`` FiftyOne sends; ``--requests``
 lists them on stderr with their seconds). FiftyOne's progress bars are off; its logs go to stderr.
+FiftyOne runs on a mongod of the benchmark's own (FiftyOne's, started in a temporary folder and
+stopped at the end), not on whichever FiftyOne database already runs on the machine;
+``FIFTYONE_DATABASE_URI`` names another database to use instead.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import os
 import resource
 import socket
@@ -26,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,13 +40,13 @@ USER = ("bench", "bench")
 HOW = "FIFTYONE_PYTHON=/path/to/venv-with-fiftyone/bin/python .venv/bin/python benchmarks/bench_fiftyone.py"
 
 
-def _reexec() -> None:
-    """Run this file under FIFTYONE_PYTHON when that is set and is not the running Python."""
+def _reexec(script: str = __file__) -> None:
+    """Run ``script`` under FIFTYONE_PYTHON when that is set and is not the running Python."""
     wanted = os.environ.get("FIFTYONE_PYTHON")
     # Two venvs' pythons resolve to the same interpreter: compare the paths as given, not resolved.
     if wanted and os.path.abspath(wanted) != os.path.abspath(sys.executable) and not os.environ.get("_BENCH_FIFTYONE_EXEC"):
         os.environ["_BENCH_FIFTYONE_EXEC"] = "1"
-        os.execv(wanted, [wanted, __file__, *sys.argv[1:]])
+        os.execv(wanted, [wanted, script, *sys.argv[1:]])
 
 
 def _annoflow_python() -> str:
@@ -108,6 +114,26 @@ def _edit_tenth(session, url: str, task_ids: list[int]) -> int:
     return moved
 
 
+def count_requests() -> tuple[list[int], Callable[[], None]]:
+    """Count every ``requests.Session.request`` from now on (``--requests``: list each on stderr with
+    its seconds); returns the count (a one-item list) and the function that stops counting."""
+    import requests
+
+    count = [0]
+    original = requests.Session.request
+
+    def counting(self, method, url, *args, **kwargs):
+        count[0] += 1
+        started = time.perf_counter()
+        response = original(self, method, url, *args, **kwargs)
+        if "--requests" in sys.argv:
+            print(f"{time.perf_counter() - started:6.2f} s {method} {url} {response.status_code}", file=sys.stderr)
+        return response
+
+    requests.Session.request = counting
+    return count, lambda: setattr(requests.Session, "request", original)
+
+
 def _boxes(dataset) -> dict[str, list[float]]:
     return {d.id: list(d.bounding_box) for dets in dataset.values("ground_truth") for d in dets.detections}
 
@@ -121,18 +147,7 @@ def bench(images: int, objects: int, folder: Path) -> list[tuple[str, str]]:
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([_annoflow_python(), "-m", "annoflow.adapters.cvat_sim.cli", "--port", str(port),
                                "--user", ":".join(USER)], stdout=subprocess.PIPE, text=True)
-    count = [0]
-    original = requests.Session.request
-
-    def counting(self, method, url, *args, **kwargs):
-        count[0] += 1
-        started = time.perf_counter()
-        response = original(self, method, url, *args, **kwargs)
-        if "--requests" in sys.argv:
-            print(f"{time.perf_counter() - started:6.2f} s {method} {url} {response.status_code}", file=sys.stderr)
-        return response
-
-    requests.Session.request = counting
+    count, stop_counting = count_requests()
     try:
         server.stdout.readline()  # the simulator prints its URL once it listens
         login = {"url": url, "username": USER[0], "password": USER[1]}
@@ -166,7 +181,7 @@ def bench(images: int, objects: int, folder: Path) -> list[tuple[str, str]]:
         again = time.perf_counter() - started
         load_peak = _peak_mib()
     finally:
-        requests.Session.request = original
+        stop_counting()
         server.terminate()
         server.wait(timeout=30)
         dataset.delete()
@@ -183,23 +198,68 @@ def bench(images: int, objects: int, folder: Path) -> list[tuple[str, str]]:
     ]
 
 
-def main() -> None:
-    _reexec()
+def _mongod() -> Path | None:
+    """The mongod FiftyOne's database package installed, found without importing FiftyOne."""
+    spec = importlib.util.find_spec("fiftyone")
+    mongod = Path(spec.origin).parent / "db" / "bin" / "mongod" if spec and spec.origin else None
+    return mongod if mongod and mongod.is_file() else None
+
+
+@contextlib.contextmanager
+def _own_database() -> Iterator[None]:
+    """FiftyOne on a mongod of the benchmark's own, in a temporary folder, stopped at the end.
+
+    FiftyOne's database service attaches to any FiftyOne database service already running on the
+    machine (another process's tests, say), whatever FIFTYONE_DATABASE_DIR says, so that process's
+    data and work would share the figures. FIFTYONE_DATABASE_URI, when set, names the database to
+    use instead; without FiftyOne's mongod, FiftyOne starts its own service as usual.
+    """
+    mongod = _mongod()
+    if os.environ.get("FIFTYONE_DATABASE_URI") or mongod is None:
+        yield
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        port = _free_port()
+        server = subprocess.Popen([str(mongod), "--dbpath", folder, "--logpath", str(Path(folder) / "mongod.log"),
+                                   "--port", str(port), "--bind_ip", "127.0.0.1", "--nounixsocket"],
+                                  stdout=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                with socket.socket() as sock:
+                    if sock.connect_ex(("127.0.0.1", port)) == 0:
+                        break
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{mongod} did not start (exit {server.returncode}); see its log in {folder}")
+                time.sleep(0.1)
+            # Read when fiftyone is first imported, by this process and the ones it starts.
+            os.environ["FIFTYONE_DATABASE_URI"] = f"mongodb://127.0.0.1:{port}"
+            yield
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+
+
+def print_rows(bench_one: Callable[..., list[tuple[str, str]]], sizes: list[tuple[int, ...]], how: str) -> None:
+    """Print ``bench_one(*size, folder)``'s Markdown rows for each size, under FiftyOne's Python."""
     # The Markdown rows go to stdout; FiftyOne's logs and anything else written there go to stderr.
     sys.stdout.flush()
     rows = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
     os.environ.setdefault("FIFTYONE_DO_NOT_TRACK", "true")
     os.environ.setdefault("FIFTYONE_SHOW_PROGRESS_BARS", "false")
-    try:
-        import fiftyone  # noqa: F401
-    except ImportError:
-        print(f"| FiftyOne's CVAT backend | skipped: no FiftyOne in this Python (run: `{HOW}`) |", file=rows)
+    if importlib.util.find_spec("fiftyone") is None:
+        print(f"| FiftyOne's CVAT backend | skipped: no FiftyOne in this Python (run: `{how}`) |", file=rows)
         return
-    with tempfile.TemporaryDirectory() as folder:
-        for images, objects in SIZES[:1] if "--quick" in sys.argv else SIZES:
-            for what, figure in bench(images, objects, Path(folder)):
+    with _own_database(), tempfile.TemporaryDirectory() as folder:
+        for size in sizes:
+            for what, figure in bench_one(*size, Path(folder)):
                 print(f"| {what} | {figure} |", file=rows, flush=True)
+
+
+def main() -> None:
+    _reexec()
+    print_rows(bench, SIZES[:1] if "--quick" in sys.argv else SIZES, HOW)
 
 
 if __name__ == "__main__":
