@@ -190,8 +190,13 @@ def main() -> None:
         step, folder, *args = sys.argv[at + 1:]
         if step == "setup":
             result = _setup(Path(folder), int(args[0]), int(args[1]))
-        else:
+        elif step == "fiftyone":
             os.environ.setdefault("FIFTYONE_DO_NOT_TRACK", "true")
+            from bench_fiftyone import _own_database  # FiftyOne on a mongod of its own, not another process's
+
+            with _own_database():
+                result = STEPS[step](Path(folder))
+        else:
             result = STEPS[step](Path(folder))
         print(json.dumps(result))
         return
