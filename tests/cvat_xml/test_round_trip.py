@@ -4,6 +4,8 @@ of hundredths of a pixel and within it otherwise; a video's tracks with their ke
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 
 import numpy as np
@@ -287,3 +289,22 @@ def test_several_videos_are_one_file_each_in_a_folder(open_ds, tmp_path: Path) -
     assert (label.bounding_box, label.index, label.keyframe) == (box(1, 2, 3, 4), 5, True)
     assert sorted(n for n, f in back["other.mp4"].frames.items() if f.get("detections")) == [2]
     assert len(back) == 2
+
+
+def test_a_view_exports_cvat_xml_through_the_same_table_as_coco(open_ds, tmp_path: Path) -> None:
+    """``collection.export(dataset_type="cvat-images")`` (and FiftyOne's name for it) writes what
+    export_cvat_xml() writes: every label field when none is named, or the one named."""
+    source = open_ds("source")
+    source.store.add_samples(image_samples(tmp_path / "media"))
+    said = source.export(labels_path=str(tmp_path / "all.xml"), dataset_type="cvat-images")
+    assert said.startswith("exported dataset 'source' as CVAT for images 1.1: 3 samples")
+    export_cvat_xml(source, tmp_path / "direct.xml")
+    def without_dates(path: Path) -> str:  # each file says when it was written
+        return re.sub(r"<(created|updated|dumped)>[^<]*</\1>", "", path.read_text())
+
+    assert without_dates(tmp_path / "all.xml") == without_dates(tmp_path / "direct.xml")
+    source.limit(2).export(labels_path=str(tmp_path / "two.xml"), dataset_type="CVATImageDataset",
+                           label_field="detections")
+    target = open_ds("target")
+    summary = import_cvat_xml(target, tmp_path / "two.xml", tmp_path / "media")
+    assert summary.samples == 2 and set(summary.fields) == {"detections"}
