@@ -5,7 +5,6 @@ of hundredths of a pixel and within it otherwise; a video's tracks with their ke
 from __future__ import annotations
 
 import re
-
 from pathlib import Path
 
 import numpy as np
