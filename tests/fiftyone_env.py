@@ -1,0 +1,51 @@
+"""FiftyOne for the tests: its own MongoDB in a temporary folder, nothing sent home.
+
+FiftyOne reads its settings from the environment when first imported, so this fixture sets
+them first: ``FIFTYONE_DATABASE_DIR`` (a folder of the session's, where FiftyOne starts its own
+``mongod``), ``FIFTYONE_DO_NOT_TRACK``, a config path that does not exist (a developer's
+``~/.fiftyone/config.json`` is not read) and no ``FIFTYONE_DATABASE_URI`` (a developer's server
+is never touched). Test modules import FiftyOne and the FiftyOne adapters only through it.
+
+Without FiftyOne installed (the ``fiftyone`` extra) the tests that need it are skipped, except
+under CI (``CI`` or ``ANNOFLOW_REQUIRE_FIFTYONE=1``, set by .ci/run), where that fails them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+from types import ModuleType
+
+import pytest
+
+SETTINGS = {"FIFTYONE_DO_NOT_TRACK": "true", "FIFTYONE_DATABASE_VALIDATION": "false"}
+
+
+def fiftyone_required() -> bool:
+    return os.environ.get("ANNOFLOW_REQUIRE_FIFTYONE") == "1" or os.environ.get("CI", "").lower() in ("1", "true")
+
+
+@pytest.fixture(scope="session")
+def fiftyone(tmp_path_factory) -> ModuleType:
+    """The ``fiftyone`` module, on a database of the session's own."""
+    if importlib.util.find_spec("fiftyone") is None:
+        if fiftyone_required():
+            pytest.fail("FiftyOne is not installed: pip install -e '.[fiftyone]'")
+        pytest.skip("FiftyOne is not installed (the fiftyone extra): pip install -e '.[fiftyone]'")
+    if "fiftyone" not in __import__("sys").modules:
+        home = tmp_path_factory.mktemp("fiftyone")
+        os.environ.update(SETTINGS)
+        os.environ["FIFTYONE_DATABASE_DIR"] = str(home / "db")
+        os.environ["FIFTYONE_CONFIG_PATH"] = str(home / "config.json")
+        os.environ.pop("FIFTYONE_DATABASE_URI", None)
+    return importlib.import_module("fiftyone")
+
+
+@pytest.fixture
+def fo_dataset(fiftyone):
+    """A new, non-persistent FiftyOne dataset, deleted after the test."""
+    dataset = fiftyone.Dataset()
+    yield dataset
+    if not dataset.deleted:
+        dataset.delete()
