@@ -223,7 +223,10 @@ class FiftyOneLabelStore(LabelStore):
         media = {sample.media_type.value for sample in samples}
         current = self._dataset.media_type
         if len(media) > 1 or (current is not None and current not in media):
-            raise MediaTypeError(f"FiftyOne dataset {self.name!r} holds {current or 'one media type'}s only: "
+            frames = sorted(p for p in self._schemas()[0] if p.startswith(FRAMES_PREFIX))
+            why = (f" (it holds frame fields {', '.join(frames)}: FiftyOne keeps frame fields only on video datasets)"
+                   if current == "video" and frames and len(self._dataset) == 0 else "")
+            raise MediaTypeError(f"FiftyOne dataset {self.name!r} holds {current or 'one media type'}s only{why}: "
                                  f"got {', '.join(sorted(media))} samples")
         schema, foreign = self._schemas()
         new: dict[str, FieldKind] = {}
