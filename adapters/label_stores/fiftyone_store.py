@@ -99,6 +99,14 @@ class FiftyOneLabelStore(LabelStore):
     """A FiftyOne dataset, or a view of one (reads through the view, writes to its dataset)."""
 
     def __init__(self, collection: fo.Dataset | fo.DatasetView) -> None:
+        # Patches, frames and clips views hold documents of their own, not the dataset's samples;
+        # a grouped dataset's samples are slices of mixed media. annoflow's samples are neither.
+        if collection._is_generated:
+            raise TypeError(f"{type(collection).__name__} of FiftyOne dataset {collection._root_dataset.name!r} is a "
+                            "patches, frames or clips view: annotate the samples it comes from")
+        if collection.media_type not in (None, "image", "video"):
+            raise TypeError(f"FiftyOne dataset {collection._root_dataset.name!r} holds {collection.media_type} samples: "
+                            "annoflow takes image and video datasets")
         self._collection = collection
         self._dataset: fo.Dataset = collection._root_dataset
         self.name = self._dataset.name

@@ -157,3 +157,22 @@ def test_a_store_over_a_view_reads_what_the_view_shows_and_writes_to_the_dataset
     assert [d.label for d in sample.fields["gt"].detections] == ["cat"]
     through.apply([DeleteLabel(shown.id, "gt", boxes[0].id)])
     assert [d.label for d in next(store.get_samples([shown.id])).fields["gt"].detections] == ["dog"]
+
+
+def test_generated_views_and_grouped_datasets_are_refused_by_name(new_store, fiftyone):
+    from annoflow.adapters.label_stores.fiftyone_store import FiftyOneLabelStore
+
+    store = new_store()
+    store.add_samples([Sample(filepath="/a.jpg", media_type="image",
+                              fields={"gt": Detections([Detection(label="x", bounding_box=(0, 0, 1, 1))])})])
+    with pytest.raises(TypeError, match="is a patches, frames or clips view: annotate the samples it comes from"):
+        FiftyOneLabelStore(store.fiftyone_dataset.to_patches("gt"))
+    grouped = fiftyone.Dataset()
+    try:
+        grouped.add_group_field("group", default="left")
+        group = fiftyone.Group()
+        grouped.add_samples([fiftyone.Sample(filepath="/l.jpg", group=group.element("left"))])
+        with pytest.raises(TypeError, match="holds group samples: annoflow takes image and video datasets"):
+            FiftyOneLabelStore(grouped)
+    finally:
+        grouped.delete()
