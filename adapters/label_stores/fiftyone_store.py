@@ -16,7 +16,11 @@ by one. Every change of a batch is checked before anything is written. MongoDB a
 (one server, no replica set) has no multi-document transaction: a crash in the middle of the
 writes leaves part of a batch applied. annoflow's loads record their changes before applying
 them and apply them again after a crash (PutLabel, DeleteLabel and SetValue are idempotent), so
-the dataset still ends as the run says.
+the dataset still ends as the run says. Nor does anything serialize two writers of one dataset
+(two processes loading runs into it at once, or FiftyOne's own writes beside a load): the later
+write of a field one of them read before the other wrote it wins. Load into a FiftyOne dataset from
+one process at a time, as with FiftyOne's own backend; teams that load from several machines share
+the PostgreSQL store.
 """
 
 from __future__ import annotations
