@@ -123,15 +123,21 @@ class FiftyOneLabelStore(LabelStore):
 
     def _schemas(self) -> tuple[dict[str, FieldKind], set[str]]:
         """(annoflow's fields by path, the paths of FiftyOne fields annoflow does not hold)."""
-        self._dataset.reload()  # another process (or FiftyOne in this one) may have added fields
+        # The dataset's document, read afresh (one query): another process may have added fields. Not
+        # Dataset.reload(), which also reloads every sample the user holds in memory.
+        doc = self._dataset._doc
+        doc.reload()
         known: dict[str, FieldKind] = {}
         foreign: set[str] = set()
-        tables = [("", self._dataset.get_field_schema(), _DEFAULT_SAMPLE_FIELDS)]
-        if self._dataset.media_type == "video":
-            tables.append((FRAMES_PREFIX, self._dataset.get_frame_field_schema() or {}, _DEFAULT_FRAME_FIELDS))
+        tables = [("", doc.sample_fields, _DEFAULT_SAMPLE_FIELDS)]
+        if doc.media_type == "video":
+            tables.append((FRAMES_PREFIX, doc.frame_fields or [], _DEFAULT_FRAME_FIELDS))
         for prefix, table, defaults in tables:
-            for name, field in table.items():
-                kind = None if name in defaults else kind_of_field(field)
+            for field_doc in table:
+                name = field_doc.name
+                if name.startswith("_"):  # FiftyOne's private fields (_media_type, _rand, _dataset_id, ...)
+                    continue
+                kind = None if name in defaults else kind_of_field(field_doc.to_field())
                 if kind is None:
                     foreign.add(prefix + name)
                 else:
