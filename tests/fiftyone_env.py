@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
 import os
 from types import ModuleType
 
@@ -39,7 +40,31 @@ def fiftyone(tmp_path_factory) -> ModuleType:
         os.environ["FIFTYONE_DATABASE_DIR"] = str(home / "db")
         os.environ["FIFTYONE_CONFIG_PATH"] = str(home / "config.json")
         os.environ.pop("FIFTYONE_DATABASE_URI", None)
-    return importlib.import_module("fiftyone")
+        # Set by a FiftyOne process for its children: the tests start their own database.
+        os.environ.pop("FIFTYONE_PRIVATE_DATABASE_PORT", None)
+    fiftyone = importlib.import_module("fiftyone")
+    _connect(fiftyone)
+    return fiftyone
+
+
+def _connect(fiftyone: ModuleType, tries: int = 3) -> None:
+    """Start FiftyOne's mongod and connect. On a busy machine its first start has once been seen to miss
+    FiftyOne's 30 s wait: that start is abandoned and another made, up to ``tries`` in all."""
+    from fiftyone.core.odm import database
+
+    for attempt in range(1, tries + 1):
+        try:
+            fiftyone.list_datasets()
+            return
+        except ConnectionError:
+            if attempt == tries:
+                raise
+            logging.getLogger(__name__).warning("FiftyOne's mongod did not answer (try %d of %d); starting another",
+                                                attempt, tries)
+            if database._db_service is not None:
+                database._db_service.stop()
+            database._client = database._db_service = None
+            os.environ.pop("FIFTYONE_PRIVATE_DATABASE_PORT", None)
 
 
 @pytest.fixture
