@@ -1,10 +1,10 @@
 """FiftyOne for the tests: its own MongoDB in a temporary folder, nothing sent home.
 
-FiftyOne reads its settings from the environment when first imported, so this fixture sets
-them first: ``FIFTYONE_DATABASE_DIR`` (a folder of the session's, where FiftyOne starts its own
+FiftyOne reads its settings from the environment when first imported, so this plugin sets
+them when pytest starts: ``FIFTYONE_DATABASE_DIR`` (a folder of the session's, where FiftyOne starts its own
 ``mongod``), ``FIFTYONE_DO_NOT_TRACK``, a config path that does not exist (a developer's
 ``~/.fiftyone/config.json`` is not read) and no ``FIFTYONE_DATABASE_URI`` (a developer's server
-is never touched). Test modules import FiftyOne and the FiftyOne adapters only through it.
+is never touched). Tests that need FiftyOne take the ``fiftyone`` fixture, which starts its database.
 
 Without FiftyOne installed (the ``fiftyone`` extra) the tests that need it are skipped, except
 under CI (``CI`` or ``ANNOFLOW_REQUIRE_FIFTYONE=1``, set by .ci/run), where that fails them.
@@ -16,32 +16,50 @@ import importlib
 import importlib.util
 import logging
 import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 SETTINGS = {"FIFTYONE_DO_NOT_TRACK": "true", "FIFTYONE_DATABASE_VALIDATION": "false"}
+_HOME = pytest.StashKey[Path]()
 
 
 def fiftyone_required() -> bool:
     return os.environ.get("ANNOFLOW_REQUIRE_FIFTYONE") == "1" or os.environ.get("CI", "").lower() in ("1", "true")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """FiftyOne's settings, before any test module can import FiftyOne (test_errors.py imports every
+    module of annoflow's, annoflow.fiftyone among them)."""
+    if "fiftyone" in sys.modules:  # imported before the tests began (a plugin): its settings stand
+        return
+    home = Path(tempfile.mkdtemp(prefix="annoflow-fiftyone-"))
+    config.stash[_HOME] = home
+    os.environ.update(SETTINGS)
+    os.environ["FIFTYONE_DATABASE_DIR"] = str(home / "db")
+    os.environ["FIFTYONE_CONFIG_PATH"] = str(home / "config.json")
+    os.environ.pop("FIFTYONE_DATABASE_URI", None)
+    # Set by a FiftyOne process for its children: the tests start their own database.
+    os.environ.pop("FIFTYONE_PRIVATE_DATABASE_PORT", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    home = config.stash.get(_HOME, None)
+    if home is not None:
+        shutil.rmtree(home, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def fiftyone(tmp_path_factory) -> ModuleType:
+def fiftyone() -> ModuleType:
     """The ``fiftyone`` module, on a database of the session's own."""
     if importlib.util.find_spec("fiftyone") is None:
         if fiftyone_required():
             pytest.fail("FiftyOne is not installed: pip install -e '.[fiftyone]'")
         pytest.skip("FiftyOne is not installed (the fiftyone extra): pip install -e '.[fiftyone]'")
-    if "fiftyone" not in __import__("sys").modules:
-        home = tmp_path_factory.mktemp("fiftyone")
-        os.environ.update(SETTINGS)
-        os.environ["FIFTYONE_DATABASE_DIR"] = str(home / "db")
-        os.environ["FIFTYONE_CONFIG_PATH"] = str(home / "config.json")
-        os.environ.pop("FIFTYONE_DATABASE_URI", None)
-        # Set by a FiftyOne process for its children: the tests start their own database.
-        os.environ.pop("FIFTYONE_PRIVATE_DATABASE_PORT", None)
     fiftyone = importlib.import_module("fiftyone")
     _connect(fiftyone)
     return fiftyone

@@ -1,6 +1,7 @@
 """One error hierarchy: every exception class annoflow defines derives from AnnoflowError."""
 
 import importlib
+import importlib.util
 import inspect
 import pkgutil
 
@@ -16,6 +17,9 @@ FOREIGN = ("annoflow.adapters.cvat_sim",)
 # running out in an httpcore socket wait (the client turns it into a CVATTimeoutError), an answer
 # that cannot be read at all (a CVATAnswerError) and one object that cannot become a label (a
 # refusal the load records).
+# Modules of an extra that is not installed cannot be imported (the fiftyone extra's import FiftyOne):
+# where it is installed (.ci/run installs every extra) they are walked too.
+OPTIONAL = {"fiftyone": ("annoflow.fiftyone", "annoflow.adapters.label_stores.fiftyone_")}
 INTERNAL = {"annoflow.adapters.cvat.deadline.DeadlineExceeded", "annoflow.adapters.cvat_format.answer._Malformed",
             "annoflow.adapters.cvat_format.download.Unreadable"}
 
@@ -26,6 +30,9 @@ def _exception_classes() -> list[type[BaseException]]:
         package = importlib.import_module(root)
         names = [root] + [m.name for m in pkgutil.walk_packages(package.__path__, f"{root}.")]
         for name in names:
+            if any(name.startswith(prefixes) for extra, prefixes in OPTIONAL.items()
+                   if importlib.util.find_spec(extra) is None):
+                continue
             if name.startswith(FOREIGN) or (root == "annoflow" and name.startswith(
                     ("annoflow.domain", "annoflow.application", "annoflow.adapters"))):
                 continue

@@ -53,7 +53,6 @@ from annoflow.application.ports.label_store import (
     UnknownSampleError,
 )
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
-from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.fields import FRAMES_PREFIX, LABEL_TYPE_OF_KIND, FieldKind, FieldPath
 from annoflow.domain.ids import is_id
 from annoflow.domain.samples import Sample
@@ -70,10 +69,6 @@ _SCALAR_FIELDS = {FieldKind.BOOL: fof.BooleanField, FieldKind.INT: fof.IntField,
 # FiftyOne's own fields, which annoflow reads as sample properties or not at all.
 _DEFAULT_SAMPLE_FIELDS = frozenset({"id", "filepath", "tags", "metadata", "created_at", "last_modified_at"})
 _DEFAULT_FRAME_FIELDS = frozenset({"id", "frame_number", "created_at", "last_modified_at"})
-
-
-class MediaTypeError(AnnoflowError, ValueError):
-    """A FiftyOne dataset holds images or videos, not both: a sample of the other kind does not fit."""
 
 
 def kind_of_field(field: Any) -> FieldKind | None:
@@ -244,7 +239,8 @@ class FiftyOneLabelStore(LabelStore):
             frames = sorted(p for p in self._schemas()[0] if p.startswith(FRAMES_PREFIX))
             why = (f" (it holds frame fields {', '.join(frames)}: FiftyOne keeps frame fields only on video datasets)"
                    if current == "video" and frames and len(self._dataset) == 0 else "")
-            raise MediaTypeError(f"FiftyOne dataset {self.name!r} holds {current or 'one media type'}s only{why}: "
+            # A FiftyOne dataset holds images or videos, not both: the dataset's schema refuses the other kind.
+            raise FieldSchemaError(f"FiftyOne dataset {self.name!r} holds {current or 'one media type'}s only{why}: "
                                  f"got {', '.join(sorted(media))} samples")
         schema, foreign = self._schemas()
         new: dict[str, FieldKind] = {}
