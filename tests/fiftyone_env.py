@@ -16,29 +16,29 @@ import importlib
 import importlib.util
 import logging
 import os
-import shutil
 import sys
-import tempfile
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 SETTINGS = {"FIFTYONE_DO_NOT_TRACK": "true", "FIFTYONE_DATABASE_VALIDATION": "false"}
-_HOME = pytest.StashKey[Path]()
+_OWN_DATABASE = pytest.StashKey[bool]()
 
 
 def fiftyone_required() -> bool:
     return os.environ.get("ANNOFLOW_REQUIRE_FIFTYONE") == "1" or os.environ.get("CI", "").lower() in ("1", "true")
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's tmpdir plugin has made its folder factory
 def pytest_configure(config: pytest.Config) -> None:
     """FiftyOne's settings, before any test module can import FiftyOne (test_errors.py imports every
     module of annoflow's, annoflow.fiftyone among them)."""
-    if "fiftyone" in sys.modules:  # imported before the tests began (a plugin): its settings stand
+    if "fiftyone" in sys.modules:  # imported before the tests began (by a plugin): it read its settings
         return
-    home = Path(tempfile.mkdtemp(prefix="annoflow-fiftyone-"))
-    config.stash[_HOME] = home
+    config.stash[_OWN_DATABASE] = True
+    # Under pytest's own temporary folder, which later sessions prune: removing it at the end of this
+    # one would pull the files from under FiftyOne's mongod, which stops only after pytest exits.
+    home = config._tmp_path_factory.mktemp("fiftyone")
     os.environ.update(SETTINGS)
     os.environ["FIFTYONE_DATABASE_DIR"] = str(home / "db")
     os.environ["FIFTYONE_CONFIG_PATH"] = str(home / "config.json")
@@ -47,19 +47,16 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.pop("FIFTYONE_PRIVATE_DATABASE_PORT", None)
 
 
-def pytest_unconfigure(config: pytest.Config) -> None:
-    home = config.stash.get(_HOME, None)
-    if home is not None:
-        shutil.rmtree(home, ignore_errors=True)
-
-
 @pytest.fixture(scope="session")
-def fiftyone() -> ModuleType:
+def fiftyone(request: pytest.FixtureRequest) -> ModuleType:
     """The ``fiftyone`` module, on a database of the session's own."""
     if importlib.util.find_spec("fiftyone") is None:
         if fiftyone_required():
             pytest.fail("FiftyOne is not installed: pip install -e '.[fiftyone]'")
         pytest.skip("FiftyOne is not installed (the fiftyone extra): pip install -e '.[fiftyone]'")
+    if not request.config.stash.get(_OWN_DATABASE, False):
+        pytest.fail("FiftyOne was imported before the tests began, with its own settings: its tests would "
+                    "use a developer's database; run pytest without the plugin that imports it")
     fiftyone = importlib.import_module("fiftyone")
     _connect(fiftyone)
     return fiftyone
