@@ -64,6 +64,7 @@ __all__ = [
     "UnknownSampleError",
     "CVATAnswerError",
     "CVATSettingsError",
+    "LabelStoreConflictError",
     "LabelStoreLockedError",
     "LedgerError",
     "RunRegistryLockedError",

@@ -19,6 +19,7 @@ from annoflow.adapters.cvat.errors import (
     CVATSettingsError,
     CVATTimeoutError,
 )
+from annoflow.adapters.label_stores.rules import LabelStoreConflictError
 from annoflow.adapters.label_stores.sqlite import LabelStoreLockedError
 from annoflow.adapters.wiring import list_datasets, open_dataset
 from annoflow.utils.cvat import import_annotations
@@ -60,6 +61,6 @@ __all__ = [
     "AnnoflowError", "BackendConfigError", "CVATAuthError", "CVATConnectionError", "CVATError", "CVATNotFoundError",
     "CVATTimeoutError", "CredentialsError", "DuplicateSampleError", "FieldSchemaError", "LabelSchemaError", "MediaNotFoundError",
     "ProjectNotFoundError", "RunConflictError", "RunError", "TaskPlanError", "UnknownSampleError",
-    "CVATAnswerError", "CVATSettingsError", "LabelStoreLockedError", "LedgerError", "RunRegistryLockedError", "TaskGoneError",
+    "CVATAnswerError", "CVATSettingsError", "LabelStoreConflictError", "LabelStoreLockedError", "LedgerError", "RunRegistryLockedError", "TaskGoneError",
     "UnusableMediaError", "UnsafeMediaPathError", "WrongServerError", "ExpressionError", "EvaluationError",
 ]

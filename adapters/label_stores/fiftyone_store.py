@@ -12,20 +12,21 @@ labels it shows, so annotate() uploads what the view shows; writes always go to 
 
 Writes are bulk: a batch of changes reads the fields it touches once, computes their new values,
 and writes them in one ``bulk_write`` per collection (samples, frames); never a sample saved one
-by one. Every change of a batch is checked before anything is written. MongoDB as FiftyOne runs it
-(one server, no replica set) has no multi-document transaction: a crash in the middle of the
-writes leaves part of a batch applied. annoflow's loads record their changes before applying
-them and apply them again after a crash (PutLabel, DeleteLabel and SetValue are idempotent), so
-the dataset still ends as the run says. Nor does anything serialize two writers of one dataset
-(two processes loading runs into it at once, or FiftyOne's own writes beside a load): the later
-write of a field one of them read before the other wrote it wins. Load into a FiftyOne dataset from
-one process at a time, as with FiftyOne's own backend; teams that load from several machines share
-the PostgreSQL store.
+by one. Every change of a batch is checked before anything is written. Each field is written only
+where it still holds what the batch read (compare and set): when another writer (another process
+loading a run into the dataset, or FiftyOne itself) changed one meanwhile, the batch reads again and
+writes its changes over the other writer's, so two loads into one dataset both land.
+
+MongoDB as FiftyOne runs it (one server, no replica set) has no multi-document transaction: a
+crash in the middle of the writes leaves part of a batch applied. annoflow's loads record their
+changes before applying them and apply them again after a crash (PutLabel, DeleteLabel and
+SetValue are idempotent), so the dataset still ends as the run says.
 """
 
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -34,6 +35,7 @@ import fiftyone.core.fields as fof
 from bson import ObjectId
 from fiftyone.core.odm.sample import _generate_rand
 from pymongo import InsertOne, UpdateOne
+from pymongo.errors import BulkWriteError
 
 from annoflow.adapters.label_stores.fiftyone_docs import (
     LIST_KEYS,
@@ -45,7 +47,7 @@ from annoflow.adapters.label_stores.fiftyone_docs import (
     value_doc,
 )
 from annoflow.adapters.label_stores.memory import declared_kinds
-from annoflow.adapters.label_stores.rules import check_declaration, kind_for_change
+from annoflow.adapters.label_stores.rules import LabelStoreConflictError, check_declaration, kind_for_change
 from annoflow.application.ports.label_store import (
     DuplicateSampleError,
     FieldSchemaError,
@@ -58,6 +60,9 @@ from annoflow.domain.ids import is_id
 from annoflow.domain.samples import Sample
 
 CHUNK = 500  # samples per read
+WRITE_TRIES = 20  # reads and writes of one batch while other writers change its fields
+DUPLICATE_KEY = 11000  # MongoDB's error code
+logger = logging.getLogger(__name__)
 _DOC_KINDS = {
     fo.Classification: FieldKind.CLASSIFICATION, fo.Classifications: FieldKind.CLASSIFICATIONS,
     fo.Detections: FieldKind.DETECTIONS, fo.Polylines: FieldKind.POLYLINES, fo.Keypoints: FieldKind.KEYPOINTS,
@@ -300,9 +305,23 @@ class FiftyOneLabelStore(LabelStore):
             elif isinstance(change, SetValue):
                 check_value(change.value, where)
         self._allow_frames(new)
-        values = self._new_values(changes, schema)
         self._declare(new)
-        self._write(values)
+        for attempt in range(1, WRITE_TRIES + 1):
+            current = self._current(changes)
+            if self._write(self._new_values(changes, schema, current), current):
+                break
+            # Another writer changed a field between this batch's read and its write: read again and
+            # write the batch's changes over what it wrote (each change is idempotent).
+            gone = {c.sample_id for c in changes} - self._held(c.sample_id for c in changes)
+            if gone:
+                raise UnknownSampleError(f"dataset {self.name!r} has no sample {sorted(gone)[0]} (deleted meanwhile)")
+            logger.info("dataset %r: another writer changed fields this batch touches; writing again (%d)",
+                        self.name, attempt)
+        else:
+            raise LabelStoreConflictError(
+                f"FiftyOne dataset {self.name!r}: other writers changed the fields of this batch {WRITE_TRIES} times "
+                "between its reads and its writes; part of it may be written, and applying it again finishes it")
+        self._dataset._reload_docs()  # fo.Sample objects the user holds show the new values
 
     def _current(self, changes: list[LabelChange]) -> dict[tuple[str, int | None, str], Any]:
         """The stored values of the fields the changes touch, by (sample, frame, field name)."""
@@ -334,9 +353,9 @@ class FiftyOneLabelStore(LabelStore):
                     current[(key[0], key[1], name)] = doc.get(name)
         return current
 
-    def _new_values(self, changes: list[LabelChange], schema: Mapping[str, FieldKind]) -> dict[tuple[str, int | None, str], Any]:
+    def _new_values(self, changes: list[LabelChange], schema: Mapping[str, FieldKind],
+                    current: Mapping[tuple[str, int | None, str], Any]) -> dict[tuple[str, int | None, str], Any]:
         """Each touched field's stored value after the batch's changes, in their order."""
-        current = self._current(changes)
         values: dict[tuple[str, int | None, str], Any] = {}
         for change in changes:
             key = (change.sample_id, change.frame, FieldPath.parse(change.field).name)
@@ -349,7 +368,10 @@ class FiftyOneLabelStore(LabelStore):
                 values[key] = _delete(value, change)
         return values
 
-    def _write(self, values: Mapping[tuple[str, int | None, str], Any]) -> None:
+    def _write(self, values: Mapping[tuple[str, int | None, str], Any],
+               current: Mapping[tuple[str, int | None, str], Any]) -> bool:
+        """Writes each touched field where it still holds what was read (compare and set); False when
+        another writer changed one meanwhile (the others are written)."""
         now, dataset_id = _now(), self._dataset._doc.id
         samples: dict[str, dict[str, Any]] = {}
         frames: dict[tuple[str, int], dict[str, Any]] = {}
@@ -359,22 +381,37 @@ class FiftyOneLabelStore(LabelStore):
             else:
                 frames.setdefault((sample_id, frame), {})[name] = value
                 samples.setdefault(sample_id, {})
+        written = True
         if frames:
-            self._dataset._frame_collection.bulk_write([
-                UpdateOne({"_sample_id": ObjectId(s), "frame_number": f},
+            # A frame without a document gets one (upsert); when another writer made it meanwhile, the
+            # filter misses it and the insert meets the unique (sample, frame number) index: a conflict.
+            written = _all_matched(self._dataset._frame_collection, [
+                UpdateOne({"_sample_id": ObjectId(s), "frame_number": f,
+                           **{name: current.get((s, f, name)) for name in fields}},
                           {"$set": {**fields, "last_modified_at": now},
                            "$setOnInsert": {"_id": ObjectId(), "_dataset_id": dataset_id, "created_at": now}},
                           upsert=True)
-                for (s, f), fields in frames.items()], ordered=False)
-        self._dataset._sample_collection.bulk_write([
-            UpdateOne({"_id": ObjectId(s)}, {"$set": {**fields, "last_modified_at": now}})
-            for s, fields in samples.items()], ordered=False)
-        self._dataset._reload_docs()  # fo.Sample objects the user holds show the new values
+                for (s, f), fields in frames.items()])
+        return _all_matched(self._dataset._sample_collection, [
+            UpdateOne({"_id": ObjectId(s), **{name: current.get((s, None, name)) for name in fields}},
+                      {"$set": {**fields, "last_modified_at": now}})
+            for s, fields in samples.items()]) and written
 
     def delete_samples(self, ids: Iterable[str]) -> None:
         held = self._held(ids)
         if held:
             self._dataset.delete_samples(sorted(held))
+
+
+def _all_matched(collection: Any, operations: list[UpdateOne]) -> bool:
+    """Runs the updates (unordered); whether every one found its document as it was read."""
+    try:
+        result = collection.bulk_write(operations, ordered=False)
+    except BulkWriteError as error:
+        if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+            raise
+        return False
+    return result.matched_count + result.upserted_count == len(operations)
 
 
 def _put(value: Any, change: PutLabel, kind: FieldKind) -> Any:

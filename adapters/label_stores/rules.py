@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from annoflow.application.ports.label_store import FieldSchemaError
+from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.changes import LabelChange, PutLabel, SetValue
 from annoflow.domain.fields import LABEL_TYPE_OF_KIND, FieldKind, kind_of
 from annoflow.domain.labels import LabelList
@@ -43,3 +44,9 @@ def check_declaration(schema: Mapping[str, FieldKind], path: str, kind: FieldKin
         raise FieldSchemaError(f"field {path!r} holds {declared.value}; it cannot be declared {kind.value}")
     return declared is None
 
+
+
+class LabelStoreConflictError(AnnoflowError, RuntimeError):
+    """Other writers kept changing the fields a batch touches between its reads and its writes (a store
+    without transactions, FiftyOne's, compares each field before it writes it); applying the batch again
+    finishes it."""
