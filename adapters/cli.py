@@ -344,6 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="The datasets in the data dir's label store: name, sample count, fields and their kinds.",
         epilog="examples:\n  ANNOFLOW_DATA_DIR=/tmp/af annoflow datasets\n"
                "  annoflow datasets copy quickstart --to postgres\n"
+               "  annoflow datasets copy quickstart --to fiftyone\n"
                "  ANNOFLOW_LABEL_STORE=postgres annoflow datasets copy quickstart --to sqlite:/tmp/q.sqlite")
     dataset_actions = datasets.add_subparsers(dest="action", metavar="ACTION")
     copy = dataset_actions.add_parser(
@@ -352,7 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "ids, so its annotation runs load into the copy. An interrupted copy goes on where it stopped.")
     copy.add_argument("name", metavar="NAME", help="the dataset to copy")
     copy.add_argument("--to", required=True, metavar="STORE",
-                      help="postgres (the server the POSTGRES_* variables or ANNOFLOW_POSTGRES_DSN name), "
+                      help="fiftyone (a FiftyOne dataset of the same name, in FiftyOne's database; the fiftyone "
+                           "extra), postgres (the server the POSTGRES_* variables or ANNOFLOW_POSTGRES_DSN name), "
                            "sqlite (the data dir's file) or sqlite:PATH")
     create = dataset_actions.add_parser(
         "create", formatter_class=formatter, help="a new dataset of your own images or videos, with their labels",

@@ -6,7 +6,8 @@ the registry at PostgreSQL through eventsourcing's variables, e.g.
 ``PERSISTENCE_MODULE=eventsourcing.postgres POSTGRES_DBNAME=... POSTGRES_HOST=...``;
 the choice is made by environment, never by import.
 
-The label store is SQLite unless ``ANNOFLOW_LABEL_STORE=postgres``: then the datasets
+The label store is SQLite unless ``ANNOFLOW_LABEL_STORE`` says ``fiftyone`` (FiftyOne's own
+datasets, in the database FiftyOne's config names; the ``fiftyone`` extra) or ``postgres``: then the datasets
 live on a PostgreSQL server, reached through ``ANNOFLOW_POSTGRES_DSN`` (a libpq
 connection string or URI) or else the same ``POSTGRES_*`` variables as the registry
 (``POSTGRES_DBNAME``, ``POSTGRES_HOST``, ``POSTGRES_PORT``, ``POSTGRES_USER``,
@@ -84,7 +85,7 @@ def open_registry(env: Mapping[str, str] | None = None, *, busy_timeout: float |
     return RunRegistry(env=registry_env(env, busy_timeout))
 
 
-LABEL_STORES = ("sqlite", "postgres")
+LABEL_STORES = ("sqlite", "postgres", "fiftyone")
 _POSTGRES_PARTS = {"dbname": "POSTGRES_DBNAME", "host": "POSTGRES_HOST", "port": "POSTGRES_PORT",
                    "user": "POSTGRES_USER", "password": "POSTGRES_PASSWORD"}
 
@@ -118,13 +119,14 @@ def postgres_schema(env: Mapping[str, str] | None = None) -> str:
 
 
 def _store_spec(spec: str) -> tuple[str, str | None]:
-    """("postgres", None), ("sqlite", None) for the data dir's file, or ("sqlite", PATH) from ``sqlite:PATH``."""
+    """("postgres", None), ("fiftyone", None), ("sqlite", None) for the data dir's file, or ("sqlite", PATH)
+    from ``sqlite:PATH``."""
     kind, _, path = spec.partition(":")
-    if kind == "postgres" and not path:
+    if kind in ("postgres", "fiftyone") and not path:
         return kind, None
     if kind == "sqlite":
         return kind, path or None
-    raise ValueError(f"a label store is postgres, sqlite or sqlite:PATH, got {spec!r}")
+    raise ValueError(f"a label store is fiftyone, postgres, sqlite or sqlite:PATH, got {spec!r}")
 
 
 def open_store_at(spec: str, name: str, env: Mapping[str, str] | None = None, *,
@@ -136,6 +138,10 @@ def open_store_at(spec: str, name: str, env: Mapping[str, str] | None = None, *,
         from annoflow.adapters.label_stores.postgres import PostgresLabelStore
 
         return PostgresLabelStore(postgres_conninfo(env), name=name, schema=postgres_schema(env))
+    if kind == "fiftyone":
+        from annoflow.adapters.label_stores.fiftyone_store import open_fiftyone_dataset
+
+        return open_fiftyone_dataset(name)
     from annoflow.adapters.label_stores.sqlite import SqliteLabelStore
 
     file = Path(path) if path else data_dir(env) / "datasets.sqlite"
@@ -151,6 +157,8 @@ def label_store_location(env: Mapping[str, str] | None = None, spec: str | None 
     """Where a label store (``spec`` as `open_store_at` takes it; default: the environment's) keeps its
     datasets, for messages (never with a password)."""
     kind, path = _store_spec(spec or label_store_kind(env))
+    if kind == "fiftyone":
+        return "FiftyOne's database"
     if kind == "postgres":
         from annoflow.adapters.label_stores.postgres import where
 
@@ -168,6 +176,10 @@ def list_datasets(env: Mapping[str, str] | None = None) -> list[str]:
     Returns:
         Their names, sorted: those with samples or declared fields.
     """
+    if label_store_kind(env) == "fiftyone":
+        from annoflow.adapters.label_stores.fiftyone_store import fiftyone_dataset_names
+
+        return fiftyone_dataset_names()
     if label_store_kind(env) == "postgres":
         from annoflow.adapters.label_stores.postgres import dataset_names as postgres_names
 

@@ -66,6 +66,7 @@ __all__ = [
     "UnknownSampleError",
     "CVATAnswerError",
     "CVATSettingsError",
+    "LabelStoreConflictError",
     "LabelStoreLockedError",
     "LedgerError",
     "RunRegistryLockedError",

@@ -21,6 +21,7 @@ from annoflow.adapters.cvat.errors import (
 )
 from annoflow.adapters.cvat_xml.importing import XmlImportSummary, import_cvat_xml
 from annoflow.adapters.cvat_xml.reader import CvatXmlError
+from annoflow.adapters.label_stores.rules import LabelStoreConflictError
 from annoflow.adapters.label_stores.sqlite import LabelStoreLockedError
 from annoflow.adapters.wiring import list_datasets, open_dataset
 from annoflow.utils.cvat import import_annotations
@@ -66,7 +67,8 @@ __all__ = [
     "AnnoflowError", "BackendConfigError", "CVATAuthError", "CVATConnectionError", "CVATError", "CVATNotFoundError",
     "CVATTimeoutError", "CredentialsError", "DuplicateSampleError", "FieldSchemaError", "LabelSchemaError", "MediaNotFoundError",
     "ProjectNotFoundError", "RunConflictError", "RunError", "TaskPlanError", "UnknownSampleError",
-    "CVATAnswerError", "CVATSettingsError", "LabelStoreLockedError", "LedgerError", "RunRegistryLockedError", "TaskGoneError",
+    "CVATAnswerError", "CVATSettingsError", "LabelStoreConflictError", "LabelStoreLockedError", "LedgerError",
+    "RunRegistryLockedError", "TaskGoneError",
     "UnusableMediaError", "UnsafeMediaPathError", "CvatXmlError", "WrongServerError", "ExpressionError", "EvaluationError",
     "DataImportError", "DataExportError",
 ]

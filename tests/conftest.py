@@ -1,3 +1,3 @@
 """Fixtures shared by every test folder."""
 
-pytest_plugins = ["tests.postgres_server"]
+pytest_plugins = ["tests.postgres_server", "tests.fiftyone_env"]

@@ -1,6 +1,7 @@
 """One error hierarchy: every exception class annoflow defines derives from AnnoflowError."""
 
 import importlib
+import importlib.util
 import inspect
 import pkgutil
 
@@ -17,6 +18,9 @@ FOREIGN = ("annoflow.adapters.cvat_sim",)
 # that cannot be read at all (a CVATAnswerError), one object that cannot become a label and a
 # track whose keyframes cannot be interpolated (refusals the load records), and a view filter SQL
 # does not evaluate (the view evaluates it in Python).
+# Modules of an extra that is not installed cannot be imported (the fiftyone extra's import FiftyOne):
+# where it is installed (.ci/run installs every extra) they are walked too.
+OPTIONAL = {"fiftyone": ("annoflow.fiftyone", "annoflow.adapters.label_stores.fiftyone_")}
 INTERNAL = {"annoflow.adapters.cvat.deadline.DeadlineExceeded", "annoflow.adapters.cvat_format.answer._Malformed",
             "annoflow.adapters.cvat_format.download.Unreadable",
             "annoflow.adapters.cvat_format.interpolation.NotInterpolable",
@@ -29,6 +33,9 @@ def _exception_classes() -> list[type[BaseException]]:
         package = importlib.import_module(root)
         names = [root] + [m.name for m in pkgutil.walk_packages(package.__path__, f"{root}.")]
         for name in names:
+            if any(name.startswith(prefixes) for extra, prefixes in OPTIONAL.items()
+                   if importlib.util.find_spec(extra) is None):
+                continue
             if name.startswith(FOREIGN) or (root == "annoflow" and name.startswith(
                     ("annoflow.domain", "annoflow.application", "annoflow.adapters"))):
                 continue

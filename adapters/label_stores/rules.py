@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from annoflow.application.ports.label_store import FieldSchemaError
+from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.changes import LabelChange, PutLabel, SetValue
 from annoflow.domain.fields import LABEL_TYPE_OF_KIND, FieldKind, FieldPath, kind_of
 from annoflow.domain.labels import LabelList
@@ -63,3 +64,9 @@ def check_field_edit(schema: Mapping[str, FieldKind], paths: Sequence[str], new_
         raise FieldSchemaError(f"field name {target.name!r} is reserved for a sample property")
     if new_path in schema:
         raise FieldSchemaError(f"the dataset already has a field {new_path!r}")
+
+
+class LabelStoreConflictError(AnnoflowError, RuntimeError):
+    """Other writers kept changing the fields a batch touches between its reads and its writes (a store
+    without transactions, FiftyOne's, compares each field before it writes it); applying the batch again
+    finishes it."""

@@ -12,9 +12,10 @@ def postgres_labels_dsn(postgres_server):
     return postgres_server.dsn("labels")
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
+@pytest.fixture(params=["memory", "sqlite", "postgres", pytest.param("fiftyone", marks=pytest.mark.fiftyone)])
 def make_store(request, tmp_path):
-    """A factory for an empty store of one adapter, closed after the test (PostgreSQL: a schema of its own)."""
+    """A factory for an empty store of one adapter, closed after the test (PostgreSQL: a schema of its own;
+    FiftyOne: a new dataset, deleted after the test)."""
     stores = []
     schema = f"t_{uuid.uuid4().hex[:12]}"
 
@@ -23,6 +24,11 @@ def make_store(request, tmp_path):
             store = InMemoryLabelStore("ds")
         elif request.param == "sqlite":
             store = SqliteLabelStore(tmp_path / "labels.sqlite", name="ds")
+        elif request.param == "fiftyone":
+            request.getfixturevalue("fiftyone")
+            from annoflow.adapters.label_stores.fiftyone_store import FiftyOneLabelStore
+
+            store = FiftyOneLabelStore(request.getfixturevalue("fo_dataset"))
         else:
             from annoflow.adapters.label_stores.postgres import PostgresLabelStore
 

@@ -51,7 +51,7 @@ def test_a_dataset_goes_to_postgres_and_back_with_its_ids(postgres_env, tmp_path
 
 def test_bad_copies_are_refused_before_anything_is_written(postgres_env, tmp_path, capsys):
     assert cli.main(["datasets", "copy", "q", "--to", "mongo"]) == 2
-    assert "a label store is postgres, sqlite or sqlite:PATH, got 'mongo'" in capsys.readouterr().err
+    assert "a label store is fiftyone, postgres, sqlite or sqlite:PATH, got 'mongo'" in capsys.readouterr().err
     assert cli.main(["datasets", "copy", "nothing", "--to", f"sqlite:{tmp_path / 'x.sqlite'}"]) == 2
     assert "no dataset 'nothing' in" in capsys.readouterr().err
     assert not (tmp_path / "x.sqlite").exists()

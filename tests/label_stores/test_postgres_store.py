@@ -59,7 +59,7 @@ def test_the_environment_chooses_postgres_and_lists_its_datasets(postgres_server
 
 
 def test_bad_store_settings_are_refused_naming_them(schema):
-    with pytest.raises(ValueError, match="ANNOFLOW_LABEL_STORE must be one of sqlite, postgres, got 'mongo'"):
+    with pytest.raises(ValueError, match="ANNOFLOW_LABEL_STORE must be one of sqlite, postgres, fiftyone, got 'mongo'"):
         wiring.open_label_store("ds", {"ANNOFLOW_LABEL_STORE": "mongo"})
     with pytest.raises(ValueError, match="needs ANNOFLOW_POSTGRES_DSN or POSTGRES_DBNAME"):
         wiring.open_label_store("ds", {"ANNOFLOW_LABEL_STORE": "postgres"})

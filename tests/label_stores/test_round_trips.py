@@ -119,13 +119,15 @@ def _outcome(store, batch):
     return None
 
 
-def replay_beside(memory, store, samples, batches) -> None:
+def replay_beside(memory, store, samples, batches, *, frame_fields: bool = True) -> None:
     """The same samples and batches into the in-memory store and ``store``: after each batch both
-    refuse alike or hold the same samples, fields and observations."""
+    refuse alike or hold the same samples, fields and observations (``frame_fields=False``: no frame
+    field declared, for a store that keeps them only on videos)."""
     for each in (memory, store):
         each.add_samples(samples)
         each.declare_field("gt", FieldKind.DETECTIONS)  # so wrong-kind changes meet a declared field
-        each.declare_field("frames.detections", FieldKind.DETECTIONS)
+        if frame_fields:
+            each.declare_field("frames.detections", FieldKind.DETECTIONS)
     for batch in batches:
         before = exact(list(memory.get_samples()))
         refused = _outcome(memory, batch)

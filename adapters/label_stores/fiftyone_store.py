@@ -1,0 +1,455 @@
+"""The FiftyOne label store: a user's FiftyOne dataset (MongoDB) as annoflow's label store.
+
+Samples, labels and their ids are FiftyOne's own: a sample's and a label's id is its ObjectId's
+hex, so FiftyOne's App and annoflow agree on identity, and the dataset stays a FiftyOne dataset
+(``fiftyone_docs.py`` writes the documents FiftyOne's classes write). The field schema is
+FiftyOne's: fields of the kinds annoflow holds (the label types, int, float, str, bool) are
+annoflow's; the others (a ``Detection`` field, dates, lists, FiftyOne's own fields) are left
+alone, and declaring one of their names is refused.
+
+Given a view (``filter_labels``, ``match``, ...), the store reads through it: its samples and the
+labels it shows, so annotate() uploads what the view shows; writes always go to the dataset.
+
+Writes are bulk: a batch of changes reads the fields it touches once, computes their new values,
+and writes them in one ``bulk_write`` per collection (samples, frames); never a sample saved one
+by one. Every change of a batch is checked before anything is written. Each field is written only
+where it still holds what the batch read (compare and set): when another writer (another process
+loading a run into the dataset, or FiftyOne itself) changed one meanwhile, the batch reads again and
+writes its changes over the other writer's, so two loads into one dataset both land.
+
+MongoDB as FiftyOne runs it (one server, no replica set) has no multi-document transaction: a
+crash in the middle of the writes leaves part of a batch applied. annoflow's loads record their
+changes before applying them and apply them again after a crash (PutLabel, DeleteLabel and
+SetValue are idempotent), so the dataset still ends as the run says.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import fiftyone as fo
+import fiftyone.core.fields as fof
+from bson import ObjectId
+from fiftyone.core.odm.sample import _generate_rand
+from pymongo import InsertOne, UpdateOne
+from pymongo.errors import BulkWriteError
+
+from annoflow.adapters.label_stores.fiftyone_docs import (
+    LIST_KEYS,
+    check_value,
+    label_doc,
+    merged_label,
+    metadata_doc,
+    sample_of,
+    value_doc,
+)
+from annoflow.adapters.label_stores.memory import declared_kinds
+from annoflow.adapters.label_stores.rules import LabelStoreConflictError, check_declaration, kind_for_change
+from annoflow.application.ports.label_store import (
+    DuplicateSampleError,
+    FieldSchemaError,
+    LabelStore,
+    UnknownSampleError,
+)
+from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
+from annoflow.domain.fields import FRAMES_PREFIX, LABEL_TYPE_OF_KIND, FieldKind, FieldPath
+from annoflow.domain.ids import is_id
+from annoflow.domain.samples import Sample
+
+CHUNK = 500  # samples per read
+WRITE_TRIES = 20  # reads and writes of one batch while other writers change its fields
+DUPLICATE_KEY = 11000  # MongoDB's error code
+logger = logging.getLogger(__name__)
+_DOC_KINDS = {
+    fo.Classification: FieldKind.CLASSIFICATION, fo.Classifications: FieldKind.CLASSIFICATIONS,
+    fo.Detections: FieldKind.DETECTIONS, fo.Polylines: FieldKind.POLYLINES, fo.Keypoints: FieldKind.KEYPOINTS,
+    fo.Segmentation: FieldKind.SEGMENTATION,
+}
+_DOC_OF_KIND = {kind: doc for doc, kind in _DOC_KINDS.items()}
+_SCALAR_FIELDS = {FieldKind.BOOL: fof.BooleanField, FieldKind.INT: fof.IntField, FieldKind.FLOAT: fof.FloatField,
+                  FieldKind.STR: fof.StringField}
+# FiftyOne's own fields, which annoflow reads as sample properties or not at all.
+_DEFAULT_SAMPLE_FIELDS = frozenset({"id", "filepath", "tags", "metadata", "created_at", "last_modified_at"})
+_DEFAULT_FRAME_FIELDS = frozenset({"id", "frame_number", "created_at", "last_modified_at"})
+
+
+def kind_of_field(field: Any) -> FieldKind | None:
+    """The kind of a FiftyOne field, or None for one annoflow does not hold."""
+    if isinstance(field, fof.EmbeddedDocumentField):
+        return _DOC_KINDS.get(field.document_type)
+    if isinstance(field, fof.BooleanField):
+        return FieldKind.BOOL
+    if isinstance(field, fof.FrameNumberField):
+        return None
+    if isinstance(field, fof.IntField):
+        return FieldKind.INT
+    if isinstance(field, fof.FloatField):
+        return FieldKind.FLOAT
+    if isinstance(field, fof.StringField):
+        return FieldKind.STR
+    return None
+
+
+def _now() -> datetime.datetime:
+    # FiftyOne stores naive UTC times, to the millisecond as MongoDB keeps them.
+    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class FiftyOneLabelStore(LabelStore):
+    """A FiftyOne dataset, or a view of one (reads through the view, writes to its dataset)."""
+
+    def __init__(self, collection: fo.Dataset | fo.DatasetView) -> None:
+        # Patches, frames and clips views hold documents of their own, not the dataset's samples;
+        # a grouped dataset's samples are slices of mixed media. annoflow's samples are neither.
+        if collection._is_generated:
+            raise TypeError(f"{type(collection).__name__} of FiftyOne dataset {collection._root_dataset.name!r} is a "
+                            "patches, frames or clips view: annotate the samples it comes from")
+        if collection.media_type not in (None, "image", "video"):
+            raise TypeError(f"FiftyOne dataset {collection._root_dataset.name!r} holds {collection.media_type} samples: "
+                            "annoflow takes image and video datasets")
+        self._collection = collection
+        self._dataset: fo.Dataset = collection._root_dataset
+        self.name = self._dataset.name
+
+    @property
+    def fiftyone_dataset(self) -> fo.Dataset:
+        return self._dataset
+
+    # --- schema -------------------------------------------------------------------
+
+    def _schemas(self) -> tuple[dict[str, FieldKind], set[str]]:
+        """(annoflow's fields by path, the paths of FiftyOne fields annoflow does not hold)."""
+        # The dataset's document, read afresh (one query): another process may have added fields. Not
+        # Dataset.reload(), which also reloads every sample the user holds in memory.
+        doc = self._dataset._doc
+        doc.reload()
+        known: dict[str, FieldKind] = {}
+        foreign: set[str] = set()
+        tables = [("", doc.sample_fields, _DEFAULT_SAMPLE_FIELDS)]
+        if doc.media_type == "video":
+            tables.append((FRAMES_PREFIX, doc.frame_fields or [], _DEFAULT_FRAME_FIELDS))
+        for prefix, table, defaults in tables:
+            for field_doc in table:
+                name = field_doc.name
+                if name.startswith("_"):  # FiftyOne's private fields (_media_type, _rand, _dataset_id, ...)
+                    continue
+                kind = None if name in defaults else kind_of_field(field_doc.to_field())
+                if kind is None:
+                    foreign.add(prefix + name)
+                else:
+                    known[prefix + name] = kind
+        return known, foreign
+
+    def field_schema(self) -> Mapping[str, FieldKind]:
+        return self._schemas()[0]
+
+    def _check_new(self, schema: Mapping[str, FieldKind], foreign: set[str], path: str, kind: FieldKind) -> bool:
+        if path in foreign:
+            raise FieldSchemaError(f"field {path!r} of FiftyOne dataset {self.name!r} holds values annoflow does "
+                                   f"not hold; it cannot be declared {kind.value}")
+        return check_declaration(schema, path, kind)
+
+    def _declare(self, new: Mapping[str, FieldKind]) -> None:
+        for path, kind in new.items():
+            field = FieldPath.parse(path)
+            if kind.is_label:
+                args: dict[str, Any] = {"ftype": fof.EmbeddedDocumentField, "embedded_doc_type": _DOC_OF_KIND[kind]}
+            else:
+                args = {"ftype": _SCALAR_FIELDS[kind]}
+            if field.on_frames:
+                self._dataset.add_frame_field(field.name, **args)
+            else:
+                self._dataset.add_sample_field(field.name, **args)
+
+    def _allow_frames(self, paths: Iterable[str], media_type: str | None = None) -> None:
+        """Frame fields need a video dataset: an empty dataset becomes one, an image dataset refuses them."""
+        if not any(p.startswith(FRAMES_PREFIX) for p in paths):
+            return
+        current = self._dataset.media_type
+        if current is None and len(self._dataset) == 0 and media_type in (None, "video"):
+            self._dataset.media_type = "video"
+        elif current != "video" or media_type not in (None, "video"):
+            raise FieldSchemaError(f"FiftyOne dataset {self.name!r} holds {current or media_type}s: "
+                                   "FiftyOne keeps frame fields only on video datasets")
+
+    def declare_field(self, path: str, kind: FieldKind) -> None:
+        FieldPath.parse(path)
+        schema, foreign = self._schemas()
+        if self._check_new(schema, foreign, path, kind):
+            self._allow_frames([path])
+            self._declare({path: kind})
+
+    # --- reads ------------------------------------------------------------------
+
+    def sample_ids(self) -> list[str]:
+        return [str(i) for i in self._collection.values("_id")]
+
+    def __len__(self) -> int:
+        return len(self._collection)
+
+    def get_samples(self, ids: Sequence[str] | None = None, fields: Collection[str] | None = None) -> Iterator[Sample]:
+        ids = self.sample_ids() if ids is None else list(ids)
+        schema = self.field_schema()
+        if fields is not None:
+            wanted = set(fields)
+            schema = {path: kind for path, kind in schema.items() if path in wanted}
+        media = self._dataset.media_type
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start:start + CHUNK]
+            docs = self._read(chunk, schema)
+            for sample_id in chunk:
+                doc = docs.get(sample_id)
+                if doc is None:
+                    raise UnknownSampleError(f"dataset {self.name!r} has no sample {sample_id}")
+                yield sample_of(doc, schema, media)
+
+    def _read(self, ids: list[str], schema: Mapping[str, FieldKind]) -> dict[str, dict[str, Any]]:
+        """The chunk's sample documents by id, with their frames under ``frames``, only the schema's fields."""
+        projection: dict[str, int] = {"filepath": 1, "_media_type": 1, "metadata": 1, "tags": 1}
+        frame_paths = [path for path in schema if path.startswith(FRAMES_PREFIX)]
+        projection.update({path: 1 for path in schema if not path.startswith(FRAMES_PREFIX)})
+        if frame_paths:
+            projection["frames.frame_number"] = 1
+            projection.update({path: 1 for path in frame_paths})
+        pipeline = [{"$match": {"_id": {"$in": [ObjectId(i) for i in ids if is_id(i)]}}}, {"$project": projection}]
+        attach = bool(frame_paths) and self._dataset.media_type == "video"
+        return {str(doc["_id"]): doc for doc in self._collection._aggregate(pipeline=pipeline, attach_frames=attach)}
+
+    # --- writes -----------------------------------------------------------------
+
+    def _held(self, ids: Iterable[str]) -> set[str]:
+        oids = [ObjectId(i) for i in set(ids) if is_id(i)]
+        found = self._dataset._sample_collection.find({"_id": {"$in": oids}}, {"_id": 1})
+        return {str(doc["_id"]) for doc in found}
+
+    def add_samples(self, samples: Iterable[Sample]) -> None:
+        samples = list(samples)
+        if not samples:
+            return
+        seen: set[str] = set()
+        for sample in samples:
+            if sample.id in seen:
+                raise DuplicateSampleError(f"sample {sample.id} is already in dataset {self.name!r}")
+            seen.add(sample.id)
+        held = self._held(seen)
+        if held:
+            raise DuplicateSampleError(f"sample {sorted(held)[0]} is already in dataset {self.name!r}")
+        media = {sample.media_type.value for sample in samples}
+        current = self._dataset.media_type
+        if len(media) > 1 or (current is not None and current not in media):
+            frames = sorted(p for p in self._schemas()[0] if p.startswith(FRAMES_PREFIX))
+            why = (f" (it holds frame fields {', '.join(frames)}: FiftyOne keeps frame fields only on video datasets)"
+                   if current == "video" and frames and len(self._dataset) == 0 else "")
+            # A FiftyOne dataset holds images or videos, not both: the dataset's schema refuses the other kind.
+            raise FieldSchemaError(f"FiftyOne dataset {self.name!r} holds {current or 'one media type'}s only{why}: "
+                                 f"got {', '.join(sorted(media))} samples")
+        schema, foreign = self._schemas()
+        new: dict[str, FieldKind] = {}
+        for sample in samples:
+            for path, kind in declared_kinds(sample).items():
+                if self._check_new({**schema, **new}, foreign, path, kind):
+                    new[path] = kind
+            for name, value in sample.fields.items():
+                check_value(value, f"sample {sample.id}, field {name}")
+            for number, frame in sample.frames.items():
+                for name, value in frame.items():
+                    check_value(value, f"sample {sample.id}, frame {number}, field frames.{name}")
+        if current is None:
+            self._dataset.media_type = media.pop()
+        self._declare(new)
+        self._insert(samples)
+
+    def _insert(self, samples: list[Sample]) -> None:
+        dataset_id, now = self._dataset._doc.id, _now()
+        sample_docs, frame_docs = [], []
+        for sample in samples:
+            doc: dict[str, Any] = {"_id": ObjectId(sample.id), "filepath": sample.filepath, "tags": list(sample.tags),
+                                   "_media_type": sample.media_type.value, "_rand": _generate_rand(),
+                                   "metadata": metadata_doc(sample.metadata)}
+            doc.update({name: value_doc(value) for name, value in sample.fields.items()})
+            doc.update({"_dataset_id": dataset_id, "created_at": now, "last_modified_at": now})
+            sample_docs.append(InsertOne(doc))
+            for number, frame in sample.frames.items():
+                frame_docs.append(InsertOne({
+                    "_id": ObjectId(), "frame_number": number, "_sample_id": doc["_id"],
+                    **{name: value_doc(value) for name, value in frame.items()},
+                    "_dataset_id": dataset_id, "created_at": now, "last_modified_at": now}))
+        self._dataset._sample_collection.bulk_write(sample_docs, ordered=True)
+        if frame_docs:
+            self._dataset._frame_collection.bulk_write(frame_docs, ordered=True)
+
+    def apply(self, changes: Sequence[LabelChange]) -> None:
+        changes = list(changes)
+        if not changes:
+            return
+        schema, foreign = self._schemas()
+        new: dict[str, FieldKind] = {}
+        held = self._held(c.sample_id for c in changes)
+        for change in changes:  # checked in order, as the other stores check them
+            if change.sample_id not in held:
+                raise UnknownSampleError(f"dataset {self.name!r} has no sample {change.sample_id}")
+            if change.field not in schema and change.field in foreign:
+                raise FieldSchemaError(f"field {change.field!r} of FiftyOne dataset {self.name!r} holds values "
+                                       "annoflow does not hold")
+            kind = kind_for_change(schema, change)
+            if change.field not in schema:
+                new[change.field] = kind
+            schema[change.field] = kind
+            where = f"sample {change.sample_id}, field {change.field}"
+            if isinstance(change, PutLabel):
+                check_value(change.label, where)
+            elif isinstance(change, SetValue):
+                check_value(change.value, where)
+        self._allow_frames(new)
+        self._declare(new)
+        for attempt in range(1, WRITE_TRIES + 1):
+            current = self._current(changes)
+            if self._write(self._new_values(changes, schema, current), current):
+                break
+            # Another writer changed a field between this batch's read and its write: read again and
+            # write the batch's changes over what it wrote (each change is idempotent).
+            gone = {c.sample_id for c in changes} - self._held(c.sample_id for c in changes)
+            if gone:
+                raise UnknownSampleError(f"dataset {self.name!r} has no sample {sorted(gone)[0]} (deleted meanwhile)")
+            logger.info("dataset %r: another writer changed fields this batch touches; writing again (%d)",
+                        self.name, attempt)
+        else:
+            raise LabelStoreConflictError(
+                f"FiftyOne dataset {self.name!r}: other writers changed the fields of this batch {WRITE_TRIES} times "
+                "between its reads and its writes; part of it may be written, and applying it again finishes it")
+        self._dataset._reload_docs()  # fo.Sample objects the user holds show the new values
+
+    def _current(self, changes: list[LabelChange]) -> dict[tuple[str, int | None, str], Any]:
+        """The stored values of the fields the changes touch, by (sample, frame, field name)."""
+        current: dict[tuple[str, int | None, str], Any] = {}
+        sample_fields: dict[str, set[str]] = {}
+        frame_fields: dict[tuple[str, int], set[str]] = {}
+        for change in changes:
+            name = FieldPath.parse(change.field).name
+            if change.frame is None:
+                sample_fields.setdefault(change.sample_id, set()).add(name)
+            else:
+                frame_fields.setdefault((change.sample_id, change.frame), set()).add(name)
+        if sample_fields:
+            names = set().union(*sample_fields.values())
+            found = self._dataset._sample_collection.find(
+                {"_id": {"$in": [ObjectId(i) for i in sample_fields]}}, {name: 1 for name in names})
+            for doc in found:
+                for name in sample_fields[str(doc["_id"])]:
+                    current[(str(doc["_id"]), None, name)] = doc.get(name)
+        if frame_fields:
+            names = set().union(*frame_fields.values())
+            found = self._dataset._frame_collection.find(
+                {"_sample_id": {"$in": [ObjectId(s) for s, _ in frame_fields]},
+                 "frame_number": {"$in": sorted({f for _, f in frame_fields})}},
+                {"_sample_id": 1, "frame_number": 1, **{name: 1 for name in names}})
+            for doc in found:
+                key = (str(doc["_sample_id"]), doc["frame_number"])
+                for name in frame_fields.get(key, ()):
+                    current[(key[0], key[1], name)] = doc.get(name)
+        return current
+
+    def _new_values(self, changes: list[LabelChange], schema: Mapping[str, FieldKind],
+                    current: Mapping[tuple[str, int | None, str], Any]) -> dict[tuple[str, int | None, str], Any]:
+        """Each touched field's stored value after the batch's changes, in their order."""
+        values: dict[tuple[str, int | None, str], Any] = {}
+        for change in changes:
+            key = (change.sample_id, change.frame, FieldPath.parse(change.field).name)
+            value = values[key] if key in values else current.get(key)
+            if isinstance(change, SetValue):
+                values[key] = value_doc(change.value)
+            elif isinstance(change, PutLabel):
+                values[key] = _put(value, change, schema[change.field])
+            else:
+                values[key] = _delete(value, change)
+        return values
+
+    def _write(self, values: Mapping[tuple[str, int | None, str], Any],
+               current: Mapping[tuple[str, int | None, str], Any]) -> bool:
+        """Writes each touched field where it still holds what was read (compare and set); False when
+        another writer changed one meanwhile (the others are written)."""
+        now, dataset_id = _now(), self._dataset._doc.id
+        samples: dict[str, dict[str, Any]] = {}
+        frames: dict[tuple[str, int], dict[str, Any]] = {}
+        for (sample_id, frame, name), value in values.items():
+            if frame is None:
+                samples.setdefault(sample_id, {})[name] = value
+            else:
+                frames.setdefault((sample_id, frame), {})[name] = value
+                samples.setdefault(sample_id, {})
+        written = True
+        if frames:
+            # A frame without a document gets one (upsert); when another writer made it meanwhile, the
+            # filter misses it and the insert meets the unique (sample, frame number) index: a conflict.
+            written = _all_matched(self._dataset._frame_collection, [
+                UpdateOne({"_sample_id": ObjectId(s), "frame_number": f,
+                           **{name: current.get((s, f, name)) for name in fields}},
+                          {"$set": {**fields, "last_modified_at": now},
+                           "$setOnInsert": {"_id": ObjectId(), "_dataset_id": dataset_id, "created_at": now}},
+                          upsert=True)
+                for (s, f), fields in frames.items()])
+        return _all_matched(self._dataset._sample_collection, [
+            UpdateOne({"_id": ObjectId(s), **{name: current.get((s, None, name)) for name in fields}},
+                      {"$set": {**fields, "last_modified_at": now}})
+            for s, fields in samples.items()]) and written
+
+    def delete_samples(self, ids: Iterable[str]) -> None:
+        held = self._held(ids)
+        if held:
+            self._dataset.delete_samples(sorted(held))
+
+
+def _all_matched(collection: Any, operations: list[UpdateOne]) -> bool:
+    """Runs the updates (unordered); whether every one found its document as it was read."""
+    try:
+        result = collection.bulk_write(operations, ordered=False)
+    except BulkWriteError as error:
+        if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+            raise
+        return False
+    return result.matched_count + result.upserted_count == len(operations)
+
+
+def _put(value: Any, change: PutLabel, kind: FieldKind) -> Any:
+    oid = ObjectId(change.label.id)
+    if not kind.is_list:
+        same = isinstance(value, Mapping) and value.get("_id") == oid
+        return merged_label(change.label, value if same else None)
+    container = LABEL_TYPE_OF_KIND[kind]
+    key = LIST_KEYS[container]
+    if not isinstance(value, Mapping) or value.get("_cls") != container.__name__:
+        value = {"_cls": container.__name__, key: []}
+    items = list(value.get(key) or [])
+    for i, item in enumerate(items):
+        if isinstance(item, Mapping) and item.get("_id") == oid:
+            items[i] = merged_label(change.label, item)
+            break
+    else:
+        items.append(label_doc(change.label))
+    return {**value, key: items}
+
+
+def _delete(value: Any, change: DeleteLabel) -> Any:
+    if not isinstance(value, Mapping):
+        return value
+    oid = ObjectId(change.label_id)
+    key = next((k for cls, k in LIST_KEYS.items() if value.get("_cls") == cls.__name__), None)
+    if key is not None:
+        return {**value, key: [item for item in value.get(key) or [] if not (isinstance(item, Mapping) and item.get("_id") == oid)]}
+    return None if value.get("_id") == oid else value
+
+
+def open_fiftyone_dataset(name: str) -> FiftyOneLabelStore:
+    """The FiftyOne dataset of this name as a label store; a new persistent one when there is none."""
+    if fo.dataset_exists(name):
+        return FiftyOneLabelStore(fo.load_dataset(name))
+    return FiftyOneLabelStore(fo.Dataset(name, persistent=True))
+
+
+def fiftyone_dataset_names() -> list[str]:
+    """The datasets in FiftyOne's database, sorted."""
+    return sorted(fo.list_datasets())
