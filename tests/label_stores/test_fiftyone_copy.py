@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from annoflow.domain.task_ledger import merged_in
 from annoflow.adapters import cli, wiring
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
 from annoflow.adapters.cvat_sim.testing import PASSWORD, USER, cvat_schema, cvat_sim  # noqa: F401 - fixtures
@@ -91,7 +92,8 @@ def test_a_run_started_on_sqlite_loads_into_its_fiftyone_copy(env, cvat_sim, tmp
     run = registry.get_run("q", "run")
     copy = aff.annoflow_dataset(fo_dataset)
     held = _boxes(copy.store)
-    merged = [e.change for e in registry.iter_history(run.id, details=True) if type(e).__name__ == "LabelMerged"]
+    merged = [c for e in registry.iter_history(run.id, details=True) if type(e).__name__ == "LabelMerged"
+              for c in merged_in(e)]
     assert len(merged) == 3
     for change in merged:
         assert (change.label_id not in held) if change.action is MergeAction.DELETED else held[change.label_id] == change.label
