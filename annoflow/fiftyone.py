@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -51,12 +52,14 @@ def annoflow_dataset(fo_collection: fo.Dataset | fo.DatasetView) -> Dataset:
             and every write goes to its dataset.
 
     Returns:
-        The annoflow dataset, named as the FiftyOne dataset is.
+        The annoflow dataset, named as the FiftyOne dataset is. Datasets it makes (``clone()``) are
+        FiftyOne datasets too (persistent ones, as annoflow's datasets are), whatever label store the
+        environment names.
     """
     if not isinstance(fo_collection, (fo.Dataset, fo.DatasetView)):
         raise TypeError(f"expected a FiftyOne dataset or view, got {type(fo_collection).__name__}")
     store = FiftyOneLabelStore(fo_collection)
-    return open_dataset(store.name, store=store)
+    return open_dataset(store.name, store=store, env={**os.environ, "ANNOFLOW_LABEL_STORE": "fiftyone"})
 
 
 def _root(fo_collection: Any) -> Any:

@@ -26,6 +26,7 @@ SetValue are idempotent), so the dataset still ends as the run says.
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -47,7 +48,12 @@ from annoflow.adapters.label_stores.fiftyone_docs import (
     value_doc,
 )
 from annoflow.adapters.label_stores.memory import declared_kinds
-from annoflow.adapters.label_stores.rules import LabelStoreConflictError, check_declaration, kind_for_change
+from annoflow.adapters.label_stores.rules import (
+    LabelStoreConflictError,
+    check_declaration,
+    check_field_edit,
+    kind_for_change,
+)
 from annoflow.application.ports.label_store import (
     DuplicateSampleError,
     FieldSchemaError,
@@ -401,6 +407,67 @@ class FiftyOneLabelStore(LabelStore):
         held = self._held(ids)
         if held:
             self._dataset.delete_samples(sorted(held))
+
+    # --- fields and info --------------------------------------------------------------
+
+    def delete_fields(self, paths: Sequence[str]) -> None:
+        """FiftyOne's ``delete_sample_fields`` then ``delete_frame_fields``: each unsets its fields on every
+        document (one ``update_many``) and then drops them from the dataset's schema.
+
+        Checked before anything changes. Not atomic: a crash part-way leaves some values unset with
+        their field still declared, or the sample fields deleted and the frame fields not; a field
+        still declared is deleted by deleting it again (what is left of the list)."""
+        paths = list(dict.fromkeys(paths))
+        schema, foreign = self._schemas()
+        self._check_edit(schema, foreign, paths)
+        names = [FieldPath.parse(p) for p in paths]
+        sample_names = [f.name for f in names if not f.on_frames]
+        frame_names = [f.name for f in names if f.on_frames]
+        if sample_names:
+            self._dataset.delete_sample_fields(sample_names)
+        if frame_names:
+            self._dataset.delete_frame_fields(frame_names)
+
+    def rename_field(self, path: str, new_path: str) -> None:
+        """FiftyOne's ``rename_sample_field`` or ``rename_frame_field``: one ``update_many`` renames the
+        field on every document, then the schema follows.
+
+        Checked before anything changes. Not atomic: a crash part-way leaves some documents renamed
+        while the schema still holds the old name; renaming again finishes it (a document renamed
+        already holds no value under the old name, so MongoDB's ``$rename`` leaves it be)."""
+        schema, foreign = self._schemas()
+        self._check_edit(schema, foreign, [path], new_path)
+        old, new = FieldPath.parse(path), FieldPath.parse(new_path)
+        if old.on_frames:
+            self._dataset.rename_frame_field(old.name, new.name)
+        else:
+            self._dataset.rename_sample_field(old.name, new.name)
+
+    def _check_edit(self, schema: Mapping[str, FieldKind], foreign: set[str], paths: Sequence[str],
+                    new_path: str | None = None) -> None:
+        """The other stores' checks, and FiftyOne's own fields (and those of kinds annoflow does not hold)
+        neither edited nor overwritten."""
+        def refuse(path: str) -> None:
+            raise FieldSchemaError(f"field {path!r} of FiftyOne dataset {self.name!r} is FiftyOne's own or holds "
+                                   "values annoflow does not hold: annoflow neither edits nor overwrites it")
+
+        for path in paths:
+            if path in foreign:
+                refuse(path)
+        check_field_edit(schema, paths, new_path)
+        if new_path in foreign:
+            refuse(new_path)
+
+    def read_info(self) -> dict[str, Any]:
+        """FiftyOne's ``dataset.info``, as stored now (another process may have written it)."""
+        doc = self._dataset._doc
+        doc.reload("info")
+        return json.loads(json.dumps(doc.info or {}))
+
+    def write_info(self, info: Mapping[str, Any]) -> None:
+        """``dataset.info = ...``, which FiftyOne saves at once: one update of the dataset's document, so
+        a crash leaves the old info or the new one. Refused (ValueError) unless it is JSON."""
+        self._dataset.info = json.loads(json.dumps(dict(info), allow_nan=False))  # a copy, JSON as elsewhere
 
 
 def _all_matched(collection: Any, operations: list[UpdateOne]) -> bool:
