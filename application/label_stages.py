@@ -24,7 +24,7 @@ from annoflow.domain.samples import Sample
 from annoflow.domain.schema_observation import SchemaObservations, observe
 
 if TYPE_CHECKING:
-    from annoflow.application.ports.label_store import LabelMatches, LabelStore
+    from annoflow.application.ports.label_store import LabelCounts, LabelMatches, LabelStore
 
 
 class Stage:
@@ -80,6 +80,20 @@ class ViewReader:
         if self.shaping:
             return None
         return self.store.samples_with_labels(ids, fields, filter)
+
+    def count_labels(self, ids: Sequence[str], field: str) -> "LabelCounts | None":
+        """The store's own count of the labels of ``field`` each sample shows, when the view shows
+        the stored labels as they are or through one ``filter_labels`` of that field; else None."""
+        count = getattr(self.store, "count_labels", None)
+        if count is None:
+            return None
+        if not self.shaping:
+            return count(ids, field, None)
+        if len(self.shaping) == 1:
+            (stage,) = self.shaping
+            if isinstance(stage, FilterLabels) and stage.field == field:
+                return count(ids, field, stage.filter)
+        return None
 
     def observe(self, ids: Sequence[str], paths: Sequence[str]) -> SchemaObservations:
         """The schema observation of the labels the view shows (the store's own when it shows them all)."""

@@ -32,8 +32,10 @@ from annoflow.application.label_stages import (
 from annoflow.application.ports.annotation_backend import MAX_OBJECTS_PER_FRAME
 from annoflow.application.progress import ProgressOption
 from annoflow.application.secrets import seal_connection, seal_credentials
-from annoflow.domain.expressions import ExpressionError, F, ViewExpression, evaluate, fields_read, order_key, truthy
-from annoflow.domain.fields import FieldPath
+from annoflow.domain.expressions import (
+    ExpressionError, F, Field, Op, ViewExpression, evaluate, fields_read, order_key, truthy,
+)
+from annoflow.domain.fields import LABEL_TYPE_OF_KIND, FieldKind, FieldPath
 from annoflow.domain.labels import LabelList, labels_in
 from annoflow.domain.samples import Sample
 
@@ -178,11 +180,60 @@ class SortBy(Stage):
                     return len(value)
                 return value
 
-        keyed = [(key_of(s), s.id) for s in store.get_samples(ids, fields=fields)]
+        counted = _counted_keys(self, store, ids) if self.fields is None else None
+        if counted is None:
+            keyed = [(key_of(s), s.id) for s in store.get_samples(ids, fields=fields)]
+        else:  # the store counted the labels; only samples it could not decide are read
+            keys, unsure = counted
+            if unsure:
+                keys.update((s.id, key_of(s)) for s in store.get_samples(unsure, fields=fields))
+            keyed = [(keys[i], i) for i in ids]
         present = [(k, i) for k, i in keyed if k is not None]
         missing = [i for k, i in keyed if k is None]
         present.sort(key=lambda pair: pair[0], reverse=self.reverse)
         return [i for _, i in present] + missing
+
+
+def _label_list_key(key: Any, schema: Mapping[str, FieldKind]) -> tuple[str, bool] | None:
+    """(the sample label list field, whether an unset field has no value) when ``key`` orders by
+    that list's length: ``F("<field>.<list>").length()`` (an unset field's length is 0) or the
+    field's name (an unset field has no value); else None."""
+    if isinstance(key, Op) and key.name == "length" and isinstance(key.args[0], Field):
+        (target,) = key.args
+        parts = target.parts
+        if target.from_root or len(parts) != 2:
+            return None
+        kind = schema.get(parts[0])
+        if kind is None or not kind.is_list or parts[1] != attrs.fields(LABEL_TYPE_OF_KIND[kind])[0].name:
+            return None
+        return parts[0], False
+    if isinstance(key, str):
+        kind = schema.get(key)
+        if kind is None or not kind.is_list or FieldPath.parse(key).on_frames:
+            return None
+        return key, True
+    return None
+
+
+def _counted_keys(stage: SortBy, reader: Any, ids: list[str]) -> tuple[dict[str, Any], list[str]] | None:
+    """The sort keys of the samples the store counted the labels of (no sample built), and the ids it
+    could not decide; None when the key is not a label list's length or the store cannot count
+    the labels as the view shows them."""
+    if not isinstance(reader, ViewReader):
+        return None
+    found = _label_list_key(stage.key, reader.store.field_schema())
+    if found is None:
+        return None
+    field, unset_is_missing = found
+    counts = reader.count_labels(ids, field)
+    if counts is None:
+        return None
+    decided = [i for i in ids if i not in counts.unsure]
+    if unset_is_missing:
+        keys = {i: counts.counts.get(i) for i in decided}
+    else:  # the Python path's key: the value's order key
+        keys = {i: order_key(counts.counts.get(i, 0)) for i in decided}
+    return keys, [i for i in ids if i in counts.unsure]
 
 
 class SampleCollection:

@@ -86,6 +86,16 @@ class LabelMatches:
     unsure: frozenset[str] = frozenset()
 
 
+@attrs.frozen
+class LabelCounts:
+    """How many labels of a field each sample holds that a filter is true for, as a store counted
+    them: ``counts`` for the samples whose field is set (an unset field is not there); ``unsure``
+    the samples with a label the store could not decide (the caller counts those itself)."""
+
+    counts: Mapping[str, int]
+    unsure: frozenset[str] = frozenset()
+
+
 class LabelStore(abc.ABC):
     """One dataset's samples, their fields and labels, and the dataset's field schema."""
 
@@ -172,6 +182,14 @@ class LabelStore(abc.ABC):
         """Which of these samples hold a label in ``fields`` for which ``filter`` (an ``F`` expression
         relative to the label) is true, decided by the store without building the samples; None
         when the store cannot evaluate this expression (the default: the caller reads the samples).
+        """
+        return None
+
+    def count_labels(self, ids: Sequence[str], field: str,
+                     filter: ViewExpression | None) -> LabelCounts | None:  # noqa: A002 - FiftyOne's name
+        """How many labels of the sample label list field ``field`` each of these samples holds for which
+        ``filter`` (relative to the label; None: every label) is true, counted by the store without
+        building the samples; None when the store cannot (the default: the caller reads the samples).
         """
         return None
 
