@@ -128,7 +128,8 @@ def _dataset_samples():
     out = []
     for i in range(30):
         dets = [Detection(label=["cat", "dog"][(i + j) % 2], bounding_box=(0, 0, 0.1, 0.1), confidence=(i * 7 + j) % 10 / 10,
-                          attributes={"eval": ["tp", "fp"][j % 2]}) for j in range(i % 4)]
+                          attributes={"eval": ["tp", "fp"][j % 2]}, tags=["reviewed"] if j % 3 == 0 else [])
+                for j in range(i % 4)]
         out.append(Sample(filepath=f"/{i}.jpg", media_type="image",
                           fields={"predictions": Detections(dets), "weather": Classification(label=["sun", "rain"][i % 2])}))
     return out
@@ -138,6 +139,9 @@ def _dataset_samples():
     lambda d: d.filter_labels("predictions", (F("confidence") > 0.5) & (F("eval") == "fp")),
     lambda d: d.match_labels(filter=F("label") == "cat", fields="predictions"),
     lambda d: d.match_labels(filter=F("label").is_in(["rain"]), fields=["weather"], bool=False),
+    lambda d: d.match_labels(tags="reviewed", fields="predictions"),
+    lambda d: d.match_labels(tags=["reviewed", "x"], filter=F("label") == "dog"),
+    lambda d: d.filter_labels("predictions", F("tags").contains("reviewed") & (F("confidence") > 0.3)),
 ])
 def test_a_view_over_the_sqlite_store_builds_no_sample_to_choose_its_samples(tmp_path, stage):
     from annoflow.application.dataset import Dataset
