@@ -29,6 +29,7 @@ from annoflow.application.label_stages import (
     ViewReader,
     label_ids,
 )
+from annoflow.application.label_tags import count_tags, label_field_list, retag_changes, tag_list
 from annoflow.application.ports.annotation_backend import MAX_OBJECTS_PER_FRAME
 from annoflow.application.progress import ProgressOption
 from annoflow.application.secrets import seal_connection, seal_credentials
@@ -289,8 +290,9 @@ class SampleCollection:
         bool: bool = True,  # noqa: A002 - FiftyOne's name
     ) -> "DatasetView":
         """Samples with a label (of ``fields``, else of every label field) that matches every
-        criterion given (``ids``, ``filter``), as FiftyOne's ``match_labels``; with ``bool=False``,
-        samples with none. Labels are not filtered: see ``filter_labels``."""
+        criterion given (``ids``; ``tags``, a tag or a list: labels with any of them; ``filter``), as
+        FiftyOne's ``match_labels``; with ``bool=False``, samples with none. Labels are not
+        filtered: see ``filter_labels``."""
         if labels is not None:  # FiftyOne's form: dicts naming each label's sample_id, field and label_id
             try:
                 given = [(str(d["field"]), str(d["label_id"])) for d in labels]
@@ -300,15 +302,61 @@ class SampleCollection:
             ids = [*(label_ids(ids) or ()), *(label_id for _, label_id in given)]
             if fields is None:
                 fields = sorted({field for field, _ in given})
-        if tags is not None:
-            raise ExpressionError("match_labels(tags=...): annoflow's labels carry no tags yet; use filter= on an attribute")
         if filter is not None:
             _check_expression(filter, "match_labels")
+        if tags is not None:  # as FiftyOne's: the label's tags hold one of them, and the filter holds
+            with_tags = F("tags").contains(list(tag_list(tags, "match_labels(tags=...)")))
+            filter = with_tags if filter is None else with_tags & filter  # noqa: A001 - FiftyOne's name
         names = (fields,) if isinstance(fields, str) else tuple(fields) if fields is not None else tuple(
             path for path, kind in self.store.field_schema().items() if kind.is_label)
         for name in names:
             self._check_label_field(name, "match_labels")
         return self._with(MatchLabels(names, filter, label_ids(ids), bool))
+
+    # --- label tags ---------------------------------------------------------
+
+    def tag_labels(self, tags: str | Iterable[str], label_fields: str | Iterable[str] | None = None) -> None:
+        """Add the tag(s) to every label this collection shows that lacks them, as FiftyOne's
+        ``tag_labels``, in one atomic batch (a ``filter_labels`` view tags only the labels it kept).
+        Label tags are annoflow's own: they never go to an annotation tool, and a load keeps them.
+
+        Args:
+            tags: a tag or a list of tags.
+            label_fields: a label field or a list of them (``frames.<name>`` for a video's);
+                default: every label field.
+
+        Raises:
+            ExpressionError: a tag that is not a string, or a field that holds no labels.
+        """
+        tags = tag_list(tags, "tag_labels()")
+        fields = label_field_list(self, label_fields, "tag_labels")
+        self.store.apply(retag_changes(self, fields, add=tags))
+
+    def untag_labels(self, tags: str | Iterable[str], label_fields: str | Iterable[str] | None = None) -> None:
+        """Remove the tag(s) from every label this collection shows, as FiftyOne's ``untag_labels``,
+        in one atomic batch.
+
+        Args:
+            tags: a tag or a list of tags.
+            label_fields: a label field or a list of them; default: every label field.
+
+        Raises:
+            ExpressionError: a tag that is not a string, or a field that holds no labels.
+        """
+        tags = tag_list(tags, "untag_labels()")
+        fields = label_field_list(self, label_fields, "untag_labels")
+        self.store.apply(retag_changes(self, fields, remove=tags))
+
+    def count_label_tags(self, label_fields: str | Iterable[str] | None = None) -> dict[str, int]:
+        """How many labels this collection shows hold each tag, as FiftyOne's ``count_label_tags``.
+
+        Args:
+            label_fields: a label field or a list of them; default: every label field.
+
+        Returns:
+            Tag -> count, by tag (labels without tags count nowhere).
+        """
+        return count_tags(self, label_field_list(self, label_fields, "count_label_tags"))
 
     def select_fields(self, field_names: str | Iterable[str] | None = None) -> "DatasetView":
         """Only these fields show (the sample's id, filepath, metadata and tags always do)."""

@@ -5,8 +5,9 @@ stage calls ``evaluate(expr, root, current)``. A field path is resolved against 
 current object (a sample in ``match``/``sort_by``, a label inside ``filter_labels``);
 ``F("$name")`` starts from the root sample instead. Paths go through label lists and
 lists as FiftyOne's (MongoDB's) do: ``F("predictions.detections.label")`` is the list of
-the detections' classes. Comparisons, truth and ``None`` follow MongoDB's aggregation
-rules, since FiftyOne's expressions are MongoDB's: values of different types order by
+the detections' classes, ``F("tags")`` a label's tags (``.contains()`` tests a list).
+Comparisons, truth and ``None`` follow MongoDB's aggregation rules, since FiftyOne's
+expressions are MongoDB's: values of different types order by
 type (null < numbers < strings < objects < lists < booleans), a missing value is null,
 and only null, false and zero are false.
 """
@@ -111,6 +112,23 @@ class ViewExpression:
             raise ExpressionError(f"is_in() takes a list of values, got {values!r}")
         return Op("in", (self, Literal(tuple(values))))
 
+    def contains(self, values: Any, all: bool = False) -> "ViewExpression":  # noqa: A002 - FiftyOne's name
+        """Whether this list holds any of ``values`` (a value, a list of values, or an expression giving
+        a list), or every one of them with ``all=True``, as FiftyOne's ``contains``:
+        ``F("tags").contains("reviewed")``, ``F("tags").contains(["fp", "hard"], all=True)``.
+
+        Values compare as MongoDB's sets do (by type and value); a missing list holds nothing, so
+        the result is false (MongoDB refuses some forms of that; FiftyOne's label tag filters
+        check the list exists first, which gives the same answer).
+        """
+        if isinstance(values, ViewExpression):
+            wanted: ViewExpression = values
+        elif isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+            wanted = Literal((values,))
+        else:
+            wanted = Literal(tuple(values))
+        return Op("contains_all" if all else "contains", (self, wanted))
+
     def length(self) -> "ViewExpression":
         """The number of items of a list (a label list's labels); 0 when missing."""
         return Op("length", (self,))
@@ -172,6 +190,10 @@ class Op(ViewExpression):
             return f"{self.args[0].describe()}.is_in({list(self.args[1].value)!r})"  # type: ignore[attr-defined]
         if self.name == "missing":
             return f"{self.args[0].describe()}.exists(False)"
+        if self.name in ("contains", "contains_all"):
+            wanted = self.args[1]
+            shown = repr(list(wanted.value)) if isinstance(wanted, Literal) else wanted.describe()
+            return f"{self.args[0].describe()}.contains({shown}{', all=True' if self.name == 'contains_all' else ''})"
         return f"{self.args[0].describe()}.{self.name}()"
 
 
@@ -361,6 +383,20 @@ def _length(value: Any) -> int:
     raise ExpressionError(f"length() takes a list, got {value!r}")
 
 
+def _contains(need_all: bool) -> Callable[[Any, Any], bool]:
+    def check(array: Any, values: Any) -> bool:
+        if array is None or values is None:
+            return False  # a missing list holds nothing
+        for value, what in ((array, "a list"), (values, "a list of values")):
+            if not isinstance(value, (list, tuple)):
+                raise ExpressionError(f"contains() takes {what}, got {value!r}")
+        keys = {order_key(item) for item in array}
+        found = (order_key(value) in keys for value in values)
+        return all(found) if need_all else any(found)
+
+    return check
+
+
 def _abs(value: Any) -> Any:
     return None if value is None else abs(value)
 
@@ -380,6 +416,8 @@ _OPS: dict[str, Callable[..., Any]] = {
     "abs": _abs,
     "in": lambda a, values: any(_equal(a, v) for v in values),
     "length": _length,
+    "contains": _contains(False),
+    "contains_all": _contains(True),
     "exists": lambda a: a is not None,
     "missing": lambda a: a is None,
 }

@@ -80,8 +80,9 @@ def label_from_values(kind: str, label_id: str, values: Mapping[str, Any], mask:
 
 
 def label_values(label: Label) -> dict[str, Any]:
-    """The label's plain properties (no id, no mask): unset (None) properties and empty attributes
-    are left out, and read back as such; attributes as a plain dict."""
+    """The label's plain properties (no id, no mask): unset (None) properties, empty attributes and
+    empty tags are left out, and read back as such (so rows and events written before tags existed
+    read as labels without tags); attributes as a plain dict."""
     unset_by_default = _NONE_BY_DEFAULT[label.kind]
     data = {
         name: value
@@ -93,4 +94,6 @@ def label_values(label: Label) -> dict[str, Any]:
             data["attributes"] = dict(data["attributes"])
         else:
             del data["attributes"]
+    if not data.get("tags", True):
+        del data["tags"]
     return data

@@ -3,7 +3,8 @@
 Coordinates are relative to the media's width and height, as in FiftyOne:
 bounding boxes are ``(x, y, w, h)`` with the top-left corner at ``(x, y)``,
 points are ``(x, y)``. Every label carries a stable 24-hex ``id`` that survives
-every round trip, and custom ``attributes`` that hold scalars only.
+every round trip, custom ``attributes`` that hold scalars only, and ``tags`` (a tuple of
+strings, FiftyOne's label tags: annoflow's own, never sent to an annotation tool).
 """
 
 from __future__ import annotations
@@ -58,6 +59,20 @@ def _attributes(value: Mapping[str, Any] | None) -> Mapping[str, Scalar]:
         except TypeError as exc:
             raise TypeError(f"attribute {name!r}: {exc}") from None
     return MappingProxyType(out)
+
+
+def _tags(value: Iterable[Any] | None) -> tuple[str, ...]:
+    """A label's tags: strings only, in the order given (a bare string is one mistake away from
+    being read as its characters, so it is refused)."""
+    if value is None:
+        return ()
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"tags must be a list of strings, got {value!r}")
+    tags = tuple(value)
+    for tag in tags:
+        if not isinstance(tag, str):
+            raise TypeError(f"tags hold strings only, got {tag!r}")
+    return tags
 
 
 def _optional_float(value: Any) -> float | None:
@@ -197,6 +212,7 @@ def _check_keypoints(instance: Any, attribute: attrs.Attribute, points: tuple[Po
 
 _ID_FIELD = dict(factory=new_id, validator=check_id)
 _ATTRS_FIELD = dict(factory=dict, converter=_attributes, hash=False, kw_only=True)
+_TAGS_FIELD = dict(factory=tuple, converter=_tags, kw_only=True)
 
 
 @attrs.frozen(kw_only=True)
@@ -216,6 +232,7 @@ class Classification(Label):
     confidence: float | None = attrs.field(default=None, converter=_optional_float, validator=_finite_confidence)
     id: str = attrs.field(**_ID_FIELD)
     attributes: Mapping[str, Scalar] = attrs.field(**_ATTRS_FIELD)
+    tags: tuple[str, ...] = attrs.field(**_TAGS_FIELD)
 
 
 @attrs.frozen(kw_only=True)
@@ -231,6 +248,7 @@ class Detection(Label):
     keyframe: bool | None = attrs.field(default=None, converter=_optional_bool)
     id: str = attrs.field(**_ID_FIELD)
     attributes: Mapping[str, Scalar] = attrs.field(**_ATTRS_FIELD)
+    tags: tuple[str, ...] = attrs.field(**_TAGS_FIELD)
 
 
 @attrs.frozen(kw_only=True)
@@ -252,6 +270,7 @@ class Polyline(Label):
     keyframe: bool | None = attrs.field(default=None, converter=_optional_bool)
     id: str = attrs.field(**_ID_FIELD)
     attributes: Mapping[str, Scalar] = attrs.field(**_ATTRS_FIELD)
+    tags: tuple[str, ...] = attrs.field(**_TAGS_FIELD)
 
 
 def _confidences(value: Any) -> tuple[float, ...] | None:
@@ -276,6 +295,7 @@ class Keypoint(Label):
     keyframe: bool | None = attrs.field(default=None, converter=_optional_bool)
     id: str = attrs.field(**_ID_FIELD)
     attributes: Mapping[str, Scalar] = attrs.field(**_ATTRS_FIELD)
+    tags: tuple[str, ...] = attrs.field(**_TAGS_FIELD)
 
     @confidence.validator
     def _one_confidence_per_point(self, attribute: attrs.Attribute, value: Any) -> None:
@@ -292,6 +312,7 @@ class Segmentation(Label):
     kind: ClassVar[str] = "segmentation"
     mask: np.ndarray = attrs.field(converter=_semantic_mask, eq=attrs.cmp_using(eq=_arrays_eq), hash=False, repr=False)
     id: str = attrs.field(**_ID_FIELD)
+    tags: tuple[str, ...] = attrs.field(**_TAGS_FIELD)
 
 
 # --- containers: a field's list of labels -------------------------------------

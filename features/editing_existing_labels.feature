@@ -51,3 +51,21 @@ Feature: Editing existing labels in CVAT
     And the audit trail of "cvat_existing_field" shows a load with "1 added, 2 edited, 0 deleted, 0 rejected"
     And the dataset holds every change the run's events record
     And loading "cvat_existing_field" again changes nothing
+
+  Scenario: Labels I tagged keep their tags when annotators fix them
+    Given the "person" boxes of ground_truth are tagged "needs_review"
+    When I annotate the first sample with key "cvat_tagged"
+      """
+      {"label_field": "ground_truth"}
+      """
+    And the annotator moves the first "person" box
+    And the annotator relabels the second "person" box as "dog"
+    And I load the annotations of "cvat_tagged"
+    Then CVAT never saw the tag "needs_review"
+    And the first "person" box was moved where the annotator put it
+    And the first "person" box still has the tag "needs_review"
+    And the second "person" box is now labelled "dog", with the same id
+    And the second "person" box still has the tag "needs_review"
+    And the other "ground_truth" labels are unchanged to the bit
+    And the labels tagged "needs_review" are the ones I tagged
+    And loading "cvat_tagged" again changes nothing

@@ -2,7 +2,7 @@
 
 They reach for the edges a store or a codec could get wrong: colliding and
 random ids, attributes of every scalar kind (NaN, infinities and -0.0
-included), masks of random shapes (empty ones too), dtypes and byte orders,
+included), label tags (empty or not), masks of random shapes (empty ones too), dtypes and byte orders,
 missing keypoints, empty label lists, unset fields, frame fields of videos
 and alternate media paths in string fields.
 """
@@ -42,6 +42,8 @@ attribute_names = st.sampled_from(["iscrowd", "occluded", "group_id", "note", "s
 ).filter(lambda n: n not in {"id", "label", "confidence", "bounding_box", "mask", "index", "keyframe", "points",
                              "closed", "filled", "attributes"})
 attributes = st.dictionaries(attribute_names, scalars, max_size=4)
+# FiftyOne's label tags: strings, duplicates and empty ones included (a label keeps what it is given)
+label_tags = st.lists(st.sampled_from(["reviewed", "hard", "fp"]) | texts, max_size=3)
 indexes = st.none() | st.integers(0, 10_000)
 keyframes = st.none() | st.booleans()
 
@@ -62,16 +64,17 @@ instance_masks = hnp.arrays(np.bool_, mask_shapes) | hnp.arrays(
 int_dtypes = hnp.integer_dtypes(endianness="?") | hnp.unsigned_integer_dtypes(endianness="?")
 int_masks = hnp.arrays(int_dtypes, mask_shapes) | hnp.arrays(np.bool_, mask_shapes)  # booleans become uint8
 
-classifications = st.builds(Classification, label=class_names, confidence=confidences, id=ids, attributes=attributes)
+classifications = st.builds(Classification, label=class_names, confidence=confidences, id=ids, attributes=attributes,
+                            tags=label_tags)
 detections = st.builds(
     Detection, label=class_names, bounding_box=boxes(), mask=st.none() | instance_masks, confidence=confidences,
-    index=indexes, keyframe=keyframes, id=ids, attributes=attributes,
+    index=indexes, keyframe=keyframes, id=ids, attributes=attributes, tags=label_tags,
 )
 points = st.tuples(coordinate, coordinate)
 polylines = st.builds(
     Polyline, label=class_names, points=st.lists(st.lists(points, min_size=1, max_size=6), min_size=1, max_size=3),
     closed=st.booleans(), filled=st.booleans(), confidence=confidences, index=indexes, keyframe=keyframes,
-    id=ids, attributes=attributes,
+    id=ids, attributes=attributes, tags=label_tags,
 )
 
 
@@ -80,10 +83,10 @@ def keypoints(draw):
     pts = draw(st.lists(st.one_of(points, st.just((NAN, NAN))), min_size=1, max_size=8))
     conf = draw(st.none() | st.lists(st.one_of(unit, st.just(NAN)), min_size=len(pts), max_size=len(pts)))
     return Keypoint(label=draw(class_names), points=pts, confidence=conf, index=draw(indexes),
-                    keyframe=draw(keyframes), id=draw(ids), attributes=draw(attributes))
+                    keyframe=draw(keyframes), id=draw(ids), attributes=draw(attributes), tags=draw(label_tags))
 
 
-segmentations = st.builds(Segmentation, mask=int_masks, id=ids)
+segmentations = st.builds(Segmentation, mask=int_masks, id=ids, tags=label_tags)
 
 
 def unique_ids(items):

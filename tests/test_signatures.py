@@ -24,6 +24,7 @@ DOCUMENTED = [
     af.AnnotationResults.connect_to_api, af.AnnotationResults.use_api, af.connect_to_api, af.open_dataset, af.list_datasets,
     af.Dataset.import_annotations, af.import_annotations, af.CVATAnnotationAPI.download_media,
     af.CVATAnnotationAPI.get_label_id, af.CVATAnnotationAPI.get_attr_id_map, af.CVATAnnotationAPI.upload_annotations,
+    SampleCollection.tag_labels, SampleCollection.untag_labels, SampleCollection.count_label_tags,
 ]
 
 

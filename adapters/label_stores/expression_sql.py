@@ -10,8 +10,11 @@ MongoDB's rules, as ``domain.expressions`` applies them: a missing value is null
 different types order by type (null < numbers < strings < objects < lists < booleans); equal
 types compare by value (numbers numerically, strings by code point, false < true); only null,
 false and zero are false. Each value is compiled to (its type's rank, its value); SQLite's
-``json_type`` gives the rank, ``json_extract`` the value. An expression using anything else
-(arithmetic, ``length``, paths into the sample with ``$``, nested paths) is not compiled: None.
+``json_type`` gives the rank, ``json_extract`` the value. A label's ``tags`` are a list even when
+its row leaves them out (empty tags are not stored), and ``F("tags").contains(...)`` of literal
+values is an ``EXISTS`` over ``json_each`` of them. An expression using anything else (arithmetic,
+``length``, ``contains`` of another path or of an expression, paths into the sample with ``$``,
+nested paths) is not compiled: None.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from annoflow.domain.labels import Classification, Detection, Keypoint, Polyline
 # The properties a label row's JSON holds at its top level; every other name is a custom attribute.
 PROPERTIES = frozenset(name for cls in (Classification, Detection, Polyline, Keypoint)
                        for name in attrs.fields_dict(cls)) - {"id", "mask", "attributes"}
+TAGS = "tags"  # a list of strings on every label, left out of its row when empty
 _NEVER_SET = {"mask", "attributes"}  # what a label path never reaches (the evaluation gives null)
 
 _RANK_OF_TYPE = ("CASE json_type(data, ?) WHEN 'integer' THEN 1 WHEN 'real' THEN 1 WHEN 'text' THEN 2 "
@@ -78,6 +82,10 @@ def _field(node: Field) -> Value:
         return Value("2", "id")
     if name in _NEVER_SET:
         return Value("0", "NULL")
+    if name == TAGS:
+        # always a list (rank 4), stored or not; lists compared with lists are left undecided, so its
+        # value is never read
+        return Value("4", "NULL")
     path = f"$.{name}" if name in PROPERTIES else f'$.attributes."{name}"'
     if '"' in name or "\\" in name:
         raise Unsupported("a name JSON paths cannot quote")
@@ -151,10 +159,35 @@ def _condition(node: ViewExpression) -> Condition:
             return Condition("0")
         parts = [_compare("==", _value(target), _literal(v)) for v in values]
         return Condition("(" + " OR ".join(p.sql for p in parts) + ")", sum((p.params for p in parts), ()))
+    if node.name in ("contains", "contains_all"):
+        return _contains(node)
     if node.name in ("exists", "missing"):
         (rank, rank_p), _ = _split(_value(node.args[0]))
         return Condition(f"(({rank}) {'<>' if node.name == 'exists' else '='} 0)", rank_p)
     raise Unsupported(f"the operation {node.name!r}")
+
+
+def _contains(node: Op) -> Condition:
+    """``F("tags").contains(values)`` of literal values: a tag is a string, so only string values can
+    be found (other values compare unequal, as in Python); ``all=True`` needs each value found."""
+    target, wanted = node.args
+    if not (isinstance(target, Field) and not target.from_root and target.parts == (TAGS,)
+            and isinstance(wanted, Literal)):
+        raise Unsupported("contains() of a list other than the label's tags, or of an expression")
+    values = list(wanted.value)
+    if not all(v is None or isinstance(v, (bool, int, float, str)) for v in values):
+        raise Unsupported("contains() of a list or an object")
+    texts = [v for v in values if isinstance(v, str)]
+    found = "EXISTS (SELECT 1 FROM json_each(data, '$.tags') WHERE value = ?)"
+    if node.name == "contains":
+        if not texts:
+            return Condition("0")
+        return Condition("(" + " OR ".join([found] * len(texts)) + ")", tuple(texts))
+    if len(texts) < len(values):
+        return Condition("0")  # a value that is not a string is in no list of tags
+    if not texts:
+        return Condition("1")  # the empty set is in every list
+    return Condition("(" + " AND ".join([found] * len(texts)) + ")", tuple(texts))
 
 
 def compile_label_filter(expr: ViewExpression) -> Condition | None:

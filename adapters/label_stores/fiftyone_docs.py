@@ -6,8 +6,8 @@ FiftyOne's App and annoflow read the same labels under the same ids. annoflow's 
 are the label's dynamic fields, as FiftyOne's CVAT integration writes them; ``keyframe``, which
 FiftyOne's classes do not declare, is one too.
 
-What annoflow does not model (a label's ``tags``, ``mask_path``, ``logits``, a dynamic field holding a
-list) is not shown to annoflow and kept as it is when annoflow edits the label (`merged_label`). A
+A label's ``tags`` are FiftyOne's label tags, both ways. What annoflow does not model (``mask_path``,
+``logits``, a dynamic field holding a list) is not shown to annoflow and kept as it is when annoflow edits the label (`merged_label`). A
 label annoflow cannot hold at all (no class name, no box) is not shown either (`label_of` returns
 None) and is left where it stands.
 """
@@ -60,11 +60,12 @@ FIFTYONE_FIELDS: dict[type[Label], frozenset[str]] = {
 }
 # The properties annoflow writes for each class (besides the attributes): replaced on every edit.
 OWN_KEYS: dict[type[Label], frozenset[str]] = {
-    Classification: frozenset({"_cls", "_id", "label", "confidence"}),
-    Detection: frozenset({"_cls", "_id", "label", "bounding_box", "mask", "confidence", "index", "keyframe"}),
-    Polyline: frozenset({"_cls", "_id", "label", "points", "closed", "filled", "confidence", "index", "keyframe"}),
-    Keypoint: frozenset({"_cls", "_id", "label", "points", "confidence", "index", "keyframe"}),
-    Segmentation: frozenset({"_cls", "_id", "mask"}),
+    Classification: frozenset({"_cls", "_id", "tags", "label", "confidence"}),
+    Detection: frozenset({"_cls", "_id", "tags", "label", "bounding_box", "mask", "confidence", "index", "keyframe"}),
+    Polyline: frozenset({"_cls", "_id", "tags", "label", "points", "closed", "filled", "confidence", "index",
+                         "keyframe"}),
+    Keypoint: frozenset({"_cls", "_id", "tags", "label", "points", "confidence", "index", "keyframe"}),
+    Segmentation: frozenset({"_cls", "_id", "tags", "mask"}),
 }
 _SCALARS = (bool, int, float, str, type(None))
 
@@ -103,7 +104,7 @@ def _mask(array: Any) -> Binary:
 
 def label_doc(label: Label) -> dict[str, Any]:
     """The document FiftyOne's label class would write (None properties left out, as FiftyOne leaves them)."""
-    doc: dict[str, Any] = {"_id": ObjectId(label.id), "_cls": type(label).__name__, "tags": []}
+    doc: dict[str, Any] = {"_id": ObjectId(label.id), "_cls": type(label).__name__, "tags": list(label.tags)}
     if isinstance(label, Segmentation):
         doc["mask"] = _mask(label.mask)
         return doc
@@ -137,7 +138,7 @@ def merged_label(label: Label, existing: Mapping[str, Any] | None) -> dict[str, 
     cls = type(label)
     kept = {name: value for name, value in existing.items()
             if name not in OWN_KEYS[cls] and (name in FIFTYONE_FIELDS[cls] or not isinstance(value, _SCALARS))}
-    return {**doc, **kept}  # kept holds none of the keys annoflow writes but FiftyOne's defaults (tags, attributes)
+    return {**doc, **kept}  # kept holds none of the keys annoflow writes but FiftyOne's defaults (attributes)
 
 
 def value_doc(value: FieldValue) -> Any:
@@ -165,7 +166,7 @@ def _points(value: Any) -> list[tuple[float, float]]:
 
 
 def _label(doc: Mapping[str, Any], cls: type[Label]) -> Label:
-    common: dict[str, Any] = {"id": str(doc["_id"])}
+    common: dict[str, Any] = {"id": str(doc["_id"]), "tags": tuple(doc.get("tags") or ())}
     if cls is Segmentation:
         return Segmentation(mask=deserialize_numpy_array(doc["mask"]), **common)
     common["label"] = doc.get("label")

@@ -73,8 +73,10 @@ def test_match_and_match_labels(dataset):
     assert dataset.match_labels(labels=[{"sample_id": ids[2], "field": "ground_truth", "label_id": some}]).sample_ids == []
     with pytest.raises(ExpressionError, match="takes dicts with 'field' and 'label_id'"):
         dataset.match_labels(labels=[some])
-    with pytest.raises(ExpressionError, match="no tags"):
-        dataset.match_labels(tags="x")
+    with pytest.raises(ExpressionError, match="a tag is a string, got 1"):
+        dataset.match_labels(tags=["x", 1])
+    with pytest.raises(ExpressionError, match="takes a tag or a list of tags"):
+        dataset.match_labels(tags=5)
 
 
 def test_stages_refuse_what_cannot_work(dataset):

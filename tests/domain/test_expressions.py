@@ -84,3 +84,26 @@ def test_fields_read_names_the_sample_fields():
 
 def test_repr_reads_like_the_code():
     assert repr((F("confidence") > 0.8) & ~F("label").is_in(["a"])) == "((F('confidence') > 0.8) & ~F('label').is_in(['a']))"
+
+
+def test_contains_tests_a_list_for_any_or_every_value_as_fiftyone():
+    hard = Detection(label="cat", bounding_box=(0, 0, 1, 1), tags=("reviewed", "hard"))
+    plain = Detection(label="cat", bounding_box=(0, 0, 1, 1))
+    s = Sample(filepath="/a.jpg", media_type="image", tags=["train"], fields={"gt": Detections([hard, plain])})
+    assert evaluate(F("tags"), s, hard) == ["reviewed", "hard"] and evaluate(F("tags"), s, plain) == []
+    assert evaluate(F("tags").contains("hard"), s, hard) is True  # one value
+    assert evaluate(F("tags").contains(["fp", "reviewed"]), s, hard) is True  # any of them
+    assert evaluate(F("tags").contains(["fp", "reviewed"], all=True), s, hard) is False  # every one of them
+    assert evaluate(F("tags").contains(("hard", "reviewed"), all=True), s, hard) is True
+    assert evaluate(F("tags").contains([]), s, hard) is False
+    assert evaluate(F("tags").contains([], all=True), s, plain) is True  # the empty set is in every list
+    assert evaluate(F("tags").contains("hard"), s, plain) is False
+    assert evaluate(F("tags").contains(1), s, hard) is False  # values compare by type too
+    assert evaluate(F("tags").contains(F("$tags")), s, hard) is False  # values given by an expression
+    assert evaluate(F("nothing").contains("x"), s, hard) is False  # a missing list holds nothing
+    assert evaluate(F("tags").contains("train"), s) is True  # the sample's own tags, in match()
+    assert evaluate(F("gt.detections.label").contains("cat"), s) is True
+    with pytest.raises(ExpressionError, match="contains\\(\\) takes a list, got 'cat'"):
+        evaluate(F("label").contains("cat"), s, hard)
+    assert repr(F("tags").contains("fp")) == "F('tags').contains(['fp'])"
+    assert repr(F("tags").contains(["a", "b"], all=True)) == "F('tags').contains(['a', 'b'], all=True)"

@@ -52,6 +52,10 @@ def test_ids_are_unique_24_hex():
         (lambda: Segmentation(mask=np.zeros((2, 2), float)), "holds integers"),
         (lambda: Segmentation(mask=np.zeros((2, 2, 3), np.uint8)), "must be 2-D"),
         (lambda: Detections([Classification(label="a")]), "expected Detection items"),
+        (lambda: Classification(label="a", tags="train"), "a list of strings"),
+        (lambda: Detection(label="a", bounding_box=(0, 0, 1, 1), tags=["ok", 1]), "strings only"),
+        (lambda: Segmentation(mask=np.zeros((2, 2), np.uint8), tags=[None]), "strings only"),
+        (lambda: Keypoint(label="a", points=[(0.1, 0.2)], tags=3), "a list of strings"),
     ],
 )
 def test_invalid_labels_are_refused(make, message):
@@ -116,3 +120,15 @@ def test_samples():
     video = Sample(filepath="/a.mp4", media_type="video").with_value("frames.det", Detections(), frame=3)
     assert video.get("frames.det", frame=3) == Detections() and video.get("frames.det", frame=1) is None
     assert video.with_value("frames.det", None, frame=3).frames == {}  # None unsets; empty frames are left out
+
+
+def test_every_label_has_tags_empty_by_default():
+    made = [Classification(label="a"), Detection(label="a", bounding_box=(0, 0, 1, 1)),
+            Polyline(label="a", points=[[(0, 0)]]), Keypoint(label="a", points=[(0.1, 0.2)]),
+            Segmentation(mask=np.zeros((2, 2), np.uint8))]
+    for label in made:
+        assert label.tags == ()
+        tagged = label.replace(tags=["train", np.str_("hard")])
+        assert tagged.tags == ("train", "hard") and type(tagged.tags) is tuple
+        assert tagged != label  # tags are part of the value
+        assert label.replace(tags=None).tags == ()

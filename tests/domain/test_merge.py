@@ -251,3 +251,25 @@ def test_unmoved_keypoints_with_missing_points_are_unchanged():
     changes, rejections = merge_task(schema, _keypoint_task(sample, kp), {sample.id: sample},
                                      [ImportedLabel("kps", sample.id, same, kp.id)])
     assert changes == [] and rejections == []
+
+
+# --- label tags --------------------------------------------------------------------------------
+
+
+def test_an_edited_label_keeps_its_tags_which_the_tool_never_holds():
+    from annoflow.domain.labels import Detection, Detections
+
+    box = Detection(label="cat", bounding_box=(0.1, 0.1, 0.2, 0.2), confidence=0.7, attributes={"note": "a"},
+                    tags=("reviewed", "hard"))
+    sample = Sample(filepath="/0.jpg", media_type="image", fields={"gt": Detections([box])})
+    schema = build_label_schema(label_field="gt", label_type="detections", classes=["cat", "dog"],
+                                attributes={"note": {"type": "text"}}, field_schema={"gt": FieldKind.DETECTIONS})
+    task = TaskRecord(task_id=1, project_id=None, job_ids=[1], frames=[FrameRef(sample.id)], labels=[], attributes=[],
+                      uploaded=[UploadedObject("gt", box.id, sample.id, "shape", 10)])
+    # what the tool gives back holds no tags and no confidence
+    edited = Detection(label="dog", bounding_box=(0.3, 0.3, 0.2, 0.2), attributes={"note": "b"}, id=box.id)
+    (change,), rejections = merge_task(schema, task, {sample.id: sample}, [ImportedLabel("gt", sample.id, edited, box.id)])
+    assert rejections == [] and change.action is MergeAction.EDITED
+    assert change.label == edited.replace(confidence=0.7, tags=("reviewed", "hard"))
+    unedited = Detection(label="cat", bounding_box=box.bounding_box, attributes={"note": "a"}, id=box.id)
+    assert merge_task(schema, task, {sample.id: sample}, [ImportedLabel("gt", sample.id, unedited, box.id)]) == ([], [])
