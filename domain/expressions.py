@@ -297,7 +297,7 @@ def _step(obj: Any, part: str) -> Any:
         names = {a.name for a in attrs.fields(type(obj))}
         if part in names and part not in ("attributes", "mask"):
             return _plain(getattr(obj, part))
-        return obj.attributes.get(part)
+        return getattr(obj, "attributes", {}).get(part)  # a segmentation has no attributes: missing
     if isinstance(obj, (ImageMetadata, VideoMetadata)):
         return getattr(obj, part, None)
     if isinstance(obj, Mapping):

@@ -107,3 +107,15 @@ def test_contains_tests_a_list_for_any_or_every_value_as_fiftyone():
         evaluate(F("label").contains("cat"), s, hard)
     assert repr(F("tags").contains("fp")) == "F('tags').contains(['fp'])"
     assert repr(F("tags").contains(["a", "b"], all=True)) == "F('tags').contains(['a', 'b'], all=True)"
+
+
+def test_a_segmentation_has_no_attributes_to_read_so_they_are_missing():
+    import numpy as np
+
+    from annoflow.domain.labels import Segmentation
+
+    seg = Segmentation(mask=np.zeros((2, 2), dtype=np.uint8))
+    sample = Sample(filepath="/a.jpg", media_type="image", metadata=ImageMetadata(2, 2), fields={"seg": seg})
+    assert evaluate(F("label") == "cat", sample, seg) is False
+    assert evaluate(F("iscrowd").exists(), sample, seg) is False
+    assert evaluate(F("id") == seg.id, sample, seg) is True
