@@ -198,14 +198,18 @@ class PostgresLabelStore(SqlLabelStore):
             ).fetchall()
         return build_samples(ids, heads, values, label_rows, schema)
 
+    def _check_held(self, conn: Any, ids: list[str]) -> None:
+        """UnknownSampleError for the first of these samples the dataset does not hold."""
+        known = {row[0] for row in conn.execute(
+            f"SELECT id FROM {self.schema}.samples WHERE dataset = %s AND id = ANY(%s)", (self.name, ids))}
+        missing = [i for i in ids if i not in known]
+        if missing:
+            raise UnknownSampleError(f"dataset {self.name!r} has no sample {missing[0]}")
+
     def _read_label_rows(self, ids: list[str], wanted: list[str]) -> list[Any]:
         s = self.schema
         with self._pool.connection() as conn:
-            known = {row[0] for row in conn.execute(
-                f"SELECT id FROM {s}.samples WHERE dataset = %s AND id = ANY(%s)", (self.name, ids))}
-            missing = [i for i in ids if i not in known]
-            if missing:
-                raise UnknownSampleError(f"dataset {self.name!r} has no sample {missing[0]}")
+            self._check_held(conn, ids)
             return conn.execute(
                 f"SELECT sample_id, path, frame, id, kind, data, mask FROM {s}.labels WHERE sample_id = ANY(%s) "
                 "AND path = ANY(%s) ORDER BY sample_id, path, frame, position", (ids, wanted)).fetchall()
@@ -213,11 +217,7 @@ class PostgresLabelStore(SqlLabelStore):
     def _observation_rows(self, ids: list[str], paths: list[str]) -> tuple[list[Any], list[Any]]:
         s = self.schema
         with self._pool.connection() as conn:
-            known = {row[0] for row in conn.execute(
-                f"SELECT id FROM {s}.samples WHERE dataset = %s AND id = ANY(%s)", (self.name, ids))}
-            missing = [i for i in ids if i not in known]
-            if missing:
-                raise UnknownSampleError(f"dataset {self.name!r} has no sample {missing[0]}")
+            self._check_held(conn, ids)
             if not paths:
                 return [], []
             grouped = conn.execute(
