@@ -17,7 +17,7 @@ from annoflow.application.ports.label_store import LabelRow
 from annoflow.domain.changes import PutLabel
 from annoflow.domain.expressions import ExpressionError
 from annoflow.domain.label_values import label_from_values
-from annoflow.domain.labels import Label
+from annoflow.domain.labels import Label, label_tags
 
 if TYPE_CHECKING:
     from annoflow.application.views import SampleCollection
@@ -26,14 +26,13 @@ if TYPE_CHECKING:
 def tag_list(tags: str | Iterable[str], call: str) -> tuple[str, ...]:
     """A tag or an iterable of tags, as FiftyOne takes them, as a tuple of strings; anything else is
     refused naming ``call``."""
-    given = (tags,) if isinstance(tags, str) else tags
-    if isinstance(given, bytes) or not isinstance(given, Iterable):
-        raise ExpressionError(f"{call} takes a tag or a list of tags, got {tags!r}")
-    given = tuple(given)
-    for tag in given:
-        if not isinstance(tag, str):
-            raise ExpressionError(f"{call}: a tag is a string, got {tag!r}")
-    return given
+    if tags is None:  # a label's tags may be unset; a call's cannot
+        raise ExpressionError(f"{call} takes a tag or a list of tags, got None")
+    try:
+        return label_tags((tags,) if isinstance(tags, str) else tags)
+    except TypeError as error:
+        raise ExpressionError(f"{call}: {error}" if "a tag is" in str(error) else
+                              f"{call} takes a tag or a list of tags, got {tags!r}") from None
 
 
 def label_field_list(collection: "SampleCollection", label_fields: str | Iterable[str] | None,

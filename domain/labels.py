@@ -61,7 +61,7 @@ def _attributes(value: Mapping[str, Any] | None) -> Mapping[str, Scalar]:
     return MappingProxyType(out)
 
 
-def _tags(value: Iterable[Any] | None) -> tuple[str, ...]:
+def label_tags(value: Iterable[Any] | None) -> tuple[str, ...]:
     """A label's tags: strings only, in the order given (a bare string is one mistake away from
     being read as its characters, so it is refused)."""
     if value is None:
@@ -71,7 +71,7 @@ def _tags(value: Iterable[Any] | None) -> tuple[str, ...]:
     tags = tuple(value)
     for tag in tags:
         if not isinstance(tag, str):
-            raise TypeError(f"tags hold strings only, got {tag!r}")
+            raise TypeError(f"a tag is a string, got {tag!r}")
     return tags
 
 
@@ -212,7 +212,7 @@ def _check_keypoints(instance: Any, attribute: attrs.Attribute, points: tuple[Po
 
 _ID_FIELD = dict(factory=new_id, validator=check_id)
 _ATTRS_FIELD = dict(factory=dict, converter=_attributes, hash=False, kw_only=True)
-_TAGS_FIELD = dict(factory=tuple, converter=_tags, kw_only=True)
+_TAGS_FIELD = dict(factory=tuple, converter=label_tags, kw_only=True)
 
 
 @attrs.frozen(kw_only=True)

@@ -4,8 +4,9 @@ count and rate) read from the files themselves; the files stay where they are.""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
@@ -74,32 +75,28 @@ def video_metadata(path: str | os.PathLike[str]) -> VideoMetadata | str:
     return VideoMetadata(width, height, frames, fps)
 
 
-def image_samples(paths: Iterable[str | os.PathLike[str]]) -> list[Sample]:
-    """One image sample per file (absolute path, size from the file), or every unreadable file named."""
+def _samples(paths: Iterable[str | os.PathLike[str]], media_type: MediaType,
+             metadata_of: Callable[[str], Any]) -> list[Sample]:
     samples, problems = [], []
     for path in paths:
         path = os.path.abspath(path)
-        meta = image_metadata(path)
+        meta = metadata_of(path)
         if isinstance(meta, str):
             problems.append(f"{path}: {meta}")
         else:
-            samples.append(Sample(filepath=path, media_type=MediaType.IMAGE, metadata=meta))
+            samples.append(Sample(filepath=path, media_type=media_type, metadata=meta))
     raise_if(problems)
     return samples
+
+
+def image_samples(paths: Iterable[str | os.PathLike[str]]) -> list[Sample]:
+    """One image sample per file (absolute path, size from the file), or every unreadable file named."""
+    return _samples(paths, MediaType.IMAGE, image_metadata)
 
 
 def video_samples(paths: Iterable[str | os.PathLike[str]]) -> list[Sample]:
     """One video sample per file (absolute path; size, frame count and rate from the file)."""
-    samples, problems = [], []
-    for path in paths:
-        path = os.path.abspath(path)
-        meta = video_metadata(path)
-        if isinstance(meta, str):
-            problems.append(f"{path}: {meta}")
-        else:
-            samples.append(Sample(filepath=path, media_type=MediaType.VIDEO, metadata=meta))
-    raise_if(problems)
-    return samples
+    return _samples(paths, MediaType.VIDEO, video_metadata)
 
 
 def inside(folder: Path, name: str) -> Path | None:
