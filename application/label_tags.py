@@ -31,7 +31,7 @@ def tag_list(tags: str | Iterable[str], call: str) -> tuple[str, ...]:
     try:
         return label_tags((tags,) if isinstance(tags, str) else tags)
     except TypeError as error:
-        raise ExpressionError(f"{call}: {error}" if "a tag is" in str(error) else
+        raise ExpressionError(f"{call}: {error}" if "strings only" in str(error) else
                               f"{call} takes a tag or a list of tags, got {tags!r}") from None
 
 

@@ -71,7 +71,7 @@ def label_tags(value: Iterable[Any] | None) -> tuple[str, ...]:
     tags = tuple(value)
     for tag in tags:
         if not isinstance(tag, str):
-            raise TypeError(f"a tag is a string, got {tag!r}")
+            raise TypeError(f"tags hold strings only: a tag is a string, got {tag!r}")
     return tags
 
 
