@@ -52,7 +52,6 @@ from annoflow.domain.task_ledger import TaskLedger
 
 logger = logging.getLogger(__name__)
 UNEXPECTED = ("prompt", "ignore", "keep", "return")
-logger = logging.getLogger(__name__)
 
 
 @attrs.frozen

@@ -32,7 +32,6 @@ from annoflow.domain.fields import FieldKind, FieldPath
 from annoflow.domain.labels import RESERVED_ATTRIBUTE_NAMES
 from annoflow.domain.samples import RESERVED_FIELD_NAMES
 from annoflow.domain.schema_observation import (  # noqa: F401 - re-exported: observing is the first step of building
-    MAX_OBSERVED_VALUES,
     AttributeObservation,
     FieldObservation,
     SchemaObservations,

@@ -24,7 +24,7 @@ from annoflow.application.ports.annotation_backend import (
     TaskStatus,
     UploadRequest,
 )
-from annoflow.domain.labels import Label, labels_in
+from annoflow.domain.labels import labels_in
 from annoflow.domain.merge import ImportedLabel, ImportedValue
 from annoflow.domain.run_records import FrameRef, TaskRecord, UploadedObject
 from annoflow.domain.samples import MediaType, Sample

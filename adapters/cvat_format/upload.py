@@ -24,7 +24,6 @@ from annoflow.domain.labels import (
     Detection,
     FieldValue,
     Keypoint,
-    Label,
     Polyline,
     Segmentation,
     labels_in,
