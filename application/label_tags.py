@@ -26,13 +26,12 @@ if TYPE_CHECKING:
 def tag_list(tags: str | Iterable[str], call: str) -> tuple[str, ...]:
     """A tag or an iterable of tags, as FiftyOne takes them, as a tuple of strings; anything else is
     refused naming ``call``."""
-    if tags is None:  # a label's tags may be unset; a call's cannot
-        raise ExpressionError(f"{call} takes a tag or a list of tags, got None")
+    if isinstance(tags, bytes) or not isinstance(tags, (str, Iterable)):  # None included
+        raise ExpressionError(f"{call} takes a tag or a list of tags, got {tags!r}")
     try:
         return label_tags((tags,) if isinstance(tags, str) else tags)
-    except TypeError as error:
-        raise ExpressionError(f"{call}: {error}" if "strings only" in str(error) else
-                              f"{call} takes a tag or a list of tags, got {tags!r}") from None
+    except TypeError as error:  # an item that is no string
+        raise ExpressionError(f"{call}: {error}") from None
 
 
 def label_field_list(collection: "SampleCollection", label_fields: str | Iterable[str] | None,

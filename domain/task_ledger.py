@@ -82,7 +82,7 @@ class TaskLedger(Aggregate):
     def _label_merged(self, load_id: str, change: MergedChange | None = None,
                       changes: MergedChanges | None = None) -> None:
         # a load's changes of the task in one event; ledgers written before batches hold one change each
-        for item in ((change,) if change is not None else ()) + (changes.items if changes is not None else ()):
+        for item in _merged(change, changes):
             self.last_changes.append(item)
             self._track(item)
 
@@ -132,6 +132,8 @@ class TaskLedger(Aggregate):
 def merged_in(event: object) -> tuple[MergedChange, ...]:
     """The changes a LabelMerged event carries: a batch, or one change in ledgers and runs recorded
     before batches."""
-    change = getattr(event, "change", None)
-    changes = getattr(event, "changes", None)
+    return _merged(getattr(event, "change", None), getattr(event, "changes", None))
+
+
+def _merged(change: MergedChange | None, changes: MergedChanges | None) -> tuple[MergedChange, ...]:
     return ((change,) if change is not None else ()) + (changes.items if changes is not None else ())
