@@ -14,6 +14,7 @@ import threading
 import time
 
 _ID = re.compile(r"[0-9a-f]{24}")
+_IDS = re.compile(r"(?:[0-9a-f]{24}\n)*")
 _PROCESS_RANDOM = os.urandom(5)
 _counter = itertools.count(int.from_bytes(os.urandom(3), "big"))
 _lock = threading.Lock()
@@ -36,6 +37,16 @@ def derived_id(*parts: object) -> str:
 
 def is_id(value: object) -> bool:
     return isinstance(value, str) and _ID.fullmatch(value) is not None
+
+
+def all_ids(values: "tuple[object, ...] | list[object]") -> bool:
+    """Whether every value is an id: one regular-expression pass over them all, for columns of 50,000."""
+    try:
+        joined = "\n".join(values)  # type: ignore[arg-type]  # anything not a str is refused here
+    except TypeError:
+        return False
+    # as many 24-digit lines as values: no value hides a line break
+    return len(joined) + 1 == 25 * len(values) and _IDS.fullmatch(joined + "\n") is not None if values else True
 
 
 def check_id(instance: object, attribute: object, value: object) -> None:

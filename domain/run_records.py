@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from annoflow.domain.ids import check_id, is_id
+from annoflow.domain.ids import all_ids, check_id, is_id
 from annoflow.domain.labels import Label, Scalar
 
 
@@ -101,7 +101,7 @@ class UploadedObjects:
             raise ValueError(f"uploaded objects' columns differ in length: {[len(c) for c in columns]}")
         # Checked column by column, at C speed where it can be: ids are 24 hex digits, types known.
         for name, column in (("label_id", self.label_ids), ("sample_id", self.sample_ids)):
-            if not all(map(is_id, column)):
+            if not all_ids(column):
                 bad = next(v for v in column if not is_id(v))
                 raise ValueError(f"{name} must be 24 lowercase hex digits, got {bad!r}")
         if not _CVAT_TYPES.issuperset(self.cvat_types):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from annoflow.domain.ids import new_id
+from annoflow.domain.ids import all_ids, is_id, new_id
 from annoflow.domain.run_records import CvatObjectType, TaskRecord, UploadedObject, UploadedObjects
 
 
@@ -41,3 +41,19 @@ def test_bad_columns_are_refused_naming_the_problem(change, problem):
             "cvat_ids": (1,), "frames": (None,)}
     with pytest.raises(ValueError, match=problem):
         UploadedObjects(**{**good, **change})
+
+
+_NOT_IDS = ["", "A" * 24, "0" * 23, "0" * 25, "0" * 24 + "\n", "0" * 12 + "\n" + "0" * 11, "0" * 24 + "\n" + "1" * 24,
+            "g" * 24, 7, None, b"0" * 24]
+
+
+@pytest.mark.parametrize("bad", _NOT_IDS)
+@pytest.mark.parametrize("where", [0, 1, 2])
+def test_a_column_check_refuses_what_the_single_check_refuses(bad, where):
+    # all_ids checks a column in one pass; it must agree with is_id value by value, wherever the bad one sits
+    column = [new_id(), new_id()]
+    column.insert(where, bad)
+    assert not is_id(bad)
+    assert all_ids(column) is False and all_ids(tuple(column)) is False
+    assert all_ids([new_id(), new_id()]) is True and all_ids(()) is True
+    assert all_ids([bad, ""]) is False and all_ids(["", bad]) is False
