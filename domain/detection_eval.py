@@ -1,13 +1,6 @@
-"""COCO-style evaluation of detections: greedy matching by confidence, crowds, and COCO's mAP.
+"""COCO-style evaluation of detections: FiftyOne's matching of one sample, and pycocotools' mAP.
 
-``match_sample`` matches one sample's predictions to its ground truth as FiftyOne's
-``evaluate_detections(method="coco")`` does: predictions in decreasing confidence each take
-the unmatched ground truth object of highest IoU at or above the threshold (of the same class
-when ``classwise``); non-crowd objects first, and a crowd object (``iscrowd`` set), whose IoU
-is the intersection over the prediction's area, may take several predictions, all true
-positives (FiftyOne's rule). ``coco_map`` is pycocotools' figure (``COCOeval.stats[0]``):
-IoU thresholds 0.50:0.05:0.95, 101 recall points, 100 detections per image and class, and
-predictions matched to a crowd ignored rather than counted.
+The rules each follows are in ARCHITECTURE.md, "Detection evaluation".
 """
 
 from __future__ import annotations

@@ -1,15 +1,7 @@
 """View expressions: FiftyOne's ``ViewField`` (``F``) over annoflow's samples and labels.
 
-``F("confidence") > 0.8`` builds an expression tree; nothing is evaluated until a view
-stage calls ``evaluate(expr, root, current)``. A field path is resolved against the
-current object (a sample in ``match``/``sort_by``, a label inside ``filter_labels``);
-``F("$name")`` starts from the root sample instead. Paths go through label lists and
-lists as FiftyOne's (MongoDB's) do: ``F("predictions.detections.label")`` is the list of
-the detections' classes, ``F("tags")`` a label's tags (``.contains()`` tests a list).
-Comparisons, truth and ``None`` follow MongoDB's aggregation rules, since FiftyOne's
-expressions are MongoDB's: values of different types order by
-type (null < numbers < strings < objects < lists < booleans), a missing value is null,
-and only null, false and zero are false.
+``F(...)`` builds an expression tree; ``evaluate`` gives its value for a sample, or a label of
+it, with MongoDB's rules as FiftyOne's expressions have them (ARCHITECTURE.md, "View expressions").
 """
 
 from __future__ import annotations

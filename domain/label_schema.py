@@ -1,23 +1,8 @@
 """The label schema of an annotation run: which fields, label types, classes and attributes.
 
-``build_label_schema`` takes annotate()'s schema arguments in every form that
-FiftyOne's CVAT guide documents (a ``label_schema`` dict, or ``label_field`` + ``label_type`` +
-``classes`` + ``attributes`` + ``mask_targets``; per-class attribute groups;
-the ``allow_*`` restrictions; ``occluded_attr`` / ``group_id_attr``) and
-resolves it against the dataset's field schema and what is observed on the
-existing labels. Every problem is collected and raised at once, as one
-``LabelSchemaError``, before anything is sent.
-
-Inference decisions, for existing fields:
-- label type from the field's kind; Detections whose labels carry masks are
-  ``instances``; Polylines all filled are ``polygons``, else ``polylines``;
-- classes from the labels seen (sorted), except for segmentations, whose
-  classes are the mask_targets (given, or the non-zero mask values seen);
-- ``attributes=True`` takes every scalar attribute seen: an ``occluded``
-  attribute holding bools is linked to CVAT's occluded widget, a ``group_id``
-  holding ints to CVAT groups; other bools become checkboxes; strings with at
-  most ``MAX_SELECT_VALUES`` distinct values become a select of those values;
-  everything else is text.
+``build_label_schema`` resolves annotate()'s schema arguments against the dataset's fields and
+existing labels, or raises one ``LabelSchemaError`` listing every problem (ARCHITECTURE.md,
+"Label schemas").
 """
 
 from __future__ import annotations

@@ -1,12 +1,7 @@
-"""How an annotation run's samples are cut into CVAT tasks and who gets them.
+"""How an annotation run's samples are cut into tasks and who gets them.
 
-Images: one task for every ``task_size`` images (all of them when None);
-videos: one task per video, as CVAT takes one video per task. Every label
-field of the run goes into the same tasks. ``task_assignee`` and
-``issue_tracker`` may be lists, taken round robin over the tasks;
-``frame_start``, ``frame_stop`` and ``frame_step`` (videos only) may be an
-int, a list taken round robin over the videos, or a dict keyed by media path.
-Every problem is reported at once, before anything is sent.
+Every problem of the task options is reported at once, before anything is sent
+(ARCHITECTURE.md, "Task plans").
 """
 
 from __future__ import annotations
