@@ -166,24 +166,7 @@ class LabelSchema:
         return len(self.fields)
 
 
-# --- the builder -------------------------------------------------------------------
-
-
-def _is_scalar(value: Any) -> bool:
-    return value is None or isinstance(value, (bool, int, float, str))
-
-
-def _typed(value: Any) -> tuple[str, Any]:
-    # True == 1 == 1.0 in Python, but CVAT sends them as different strings: compare with the type.
-    return type(value).__name__, value
-
-
-_CHOICE_TYPES = ("select", "radio")
-# The widget attribute types, with the one value type the existing labels' values may hold.
-_WIDGET_VALUE_TYPES = {
-    "occluded": ("bool", "an occluded attribute must hold bools"),
-    "group_id": ("int", "a group_id attribute must hold integers"),
-}
+# --- resolving annotate()'s arguments ------------------------------------------------
 
 
 @attrs.frozen
@@ -196,7 +179,99 @@ class _Entry:
     inherited_classes: bool = False  # the classes are the shared classes kwarg, not the field's own
 
 
+def build_label_schema(
+    *,
+    label_schema: Any = None,
+    label_field: Any = None,
+    label_type: Any = None,
+    classes: Any = None,
+    attributes: Any = True,
+    mask_targets: Any = None,
+    allow_additions: Any = True,
+    allow_deletions: Any = True,
+    allow_label_edits: Any = True,
+    allow_index_edits: Any = True,
+    allow_spatial_edits: Any = True,
+    occluded_attr: Any = None,
+    group_id_attr: Any = None,
+    media_type: str = "image",
+    field_schema: Mapping[str, FieldKind],
+    observations: SchemaObservations = SchemaObservations(),
+    classes_from_project: bool = False,
+) -> LabelSchema:
+    """Resolve annotate()'s schema arguments, or raise one LabelSchemaError listing every problem.
+
+    ``classes_from_project``: the run names a CVAT project, which may exist already and then
+    gives the classes and attributes (`project_schema.adopt_project_labels`). So the run may
+    name no label field, and a new field may come without classes; what is given is still
+    checked and kept, for the case the project turns out to be new (`check_new_project`).
+    """
+    b = _Builder(field_schema, observations, media_type, classes_from_project)
+    flags, problems = _checked_allow_flags({
+        "allow_additions": allow_additions, "allow_deletions": allow_deletions,
+        "allow_label_edits": allow_label_edits, "allow_index_edits": allow_index_edits,
+        "allow_spatial_edits": allow_spatial_edits,
+    })
+    b.report(problems)
+    b.report(_link_name_problems(occluded_attr, group_id_attr))
+    if label_schema is not None:
+        entries, problems = _schema_entries(label_schema, classes, attributes)
+    elif label_field is not None:
+        spec = {"type": label_type, "classes": classes, "attributes": attributes, "mask_targets": mask_targets}
+        entries, problems = [_Entry(path=label_field, where=f"label_field {label_field!r}", spec=spec)], []
+    elif classes_from_project:
+        entries, problems = [], []  # a run into a project may name no label field (see above)
+    else:
+        entries, problems = [], ["no label field: give label_schema or label_field"]
+    b.report(problems)
+    links = {"occluded": occluded_attr, "group_id": group_id_attr}
+    fields = [b.field(entry, flags, links) for entry in entries]
+    if b.problems:
+        raise LabelSchemaError(list(dict.fromkeys(b.problems)))  # a link checked twice is reported once
+    return LabelSchema([schema for schema in fields if schema is not None])
+
+
+def _checked_allow_flags(given: Mapping[str, Any], where: str | None = None) -> tuple[dict[str, bool], list[str]]:
+    """The allow_* flags, each that is no bool reported and read as True (so reported once, not again for every field)."""
+    prefix = f"{where}: " if where else ""
+    problems = [f"{prefix}{flag} must be True or False, got {value!r}"
+                for flag, value in given.items() if not isinstance(value, bool)]
+    return {flag: value if isinstance(value, bool) else True for flag, value in given.items()}, problems
+
+
+def _link_name_problems(occluded_attr: Any, group_id_attr: Any) -> list[str]:
+    problems = [f"{name} must be an attribute name, got {value!r}"
+                for name, value in (("occluded_attr", occluded_attr), ("group_id_attr", group_id_attr))
+                if value is not None and (not isinstance(value, str) or not value.isidentifier())]
+    if occluded_attr is not None and occluded_attr == group_id_attr:
+        problems.append(f"occluded_attr and group_id_attr cannot both be {occluded_attr!r}")
+    return problems
+
+
+def _schema_entries(label_schema: Any, classes: Any, attributes: Any) -> tuple[list[_Entry], list[str]]:
+    """label_schema's fields, the shared classes and attributes kwargs filling what a field leaves out."""
+    if not isinstance(label_schema, Mapping) or not label_schema:
+        return [], ["label_schema must be a non-empty dict of field name -> field spec"]
+    entries = []
+    problems = []
+    for path, spec in label_schema.items():
+        where = f"label_schema[{path!r}]"
+        if spec is None:
+            spec = {}
+        if not isinstance(spec, Mapping):
+            problems.append(f"{where}: a field spec must be a dict, got {type(spec).__name__}")
+            continue
+        entries.append(_Entry(path=path, where=where, spec={"classes": classes, "attributes": attributes, **spec},
+                              inherited_classes="classes" not in spec))
+    return entries, problems
+
+
+# --- the builder: one field at a time, recording its problems ------------------------
+
+
 class _Builder:
+    """Resolves the fields one at a time, recording every problem in the order it is found."""
+
     def __init__(self, field_schema: Mapping[str, FieldKind], observations: SchemaObservations,
                  media_type: str, from_project: bool) -> None:
         self.field_schema = field_schema
@@ -214,6 +289,40 @@ class _Builder:
     def _observed(self, path: str, name: str) -> AttributeObservation | None:
         seen = self.observations.get(path)
         return seen.attribute(name) if seen else None
+
+    # the field --------------------------------------------------------------
+
+    def field(self, entry: _Entry, flags: Mapping[str, bool], links: Mapping[str, str | None]) -> FieldSchema | None:
+        """The field's resolved schema, or None when a problem leaves nothing to resolve."""
+        where, path, spec = entry.where, entry.path, entry.spec
+        name_problem = _field_name_problem(where, path)
+        if name_problem is not None:
+            self.problem(name_problem)
+            return None
+        self.report(_entry_problems(where, path, spec, self.media_type))
+        existing_kind = self.field_schema.get(path)
+        label_type = self.label_type(where, path, spec.get("type"), existing_kind)
+        if label_type is None:
+            return None
+        allow, problems = _checked_allow_flags({flag: spec.get(flag, flags[flag]) for flag in ALLOW_FLAGS}, where)
+        self.report(problems)
+        existing = existing_kind is not None
+        scalar_kind = existing_kind.value if existing and existing_kind.is_scalar else None
+        targets = self.mask_targets(where, path, label_type, spec.get("mask_targets"), existing)
+        # The shared classes kwarg is for the other fields: mask_targets name a segmentation's classes.
+        given_classes = None if entry.inherited_classes and label_type == "segmentation" else spec.get("classes")
+        classes, groups = self.classes(where, path, label_type, given_classes, existing, targets)
+        if label_type == "scalar" and classes and scalar_kind not in (None, "str"):
+            self.problem(f"{where}: classes of a scalar field are strings; field '{path}' holds {scalar_kind}")
+        specs = self.attributes(where, path, label_type, spec.get("attributes"), existing)
+        project_links: list[AttributeSpec] = []
+        if label_type in SPATIAL_TYPES:
+            specs, project_links = self.linked_widgets(where, path, specs, groups, links)
+        self.report(_attribute_clashes(where, specs, groups))
+        return FieldSchema(
+            path=path, label_type=label_type, existing=existing, classes=classes, class_groups=groups, attributes=specs,
+            mask_targets=targets, scalar_kind=scalar_kind, project_links=project_links, **allow,
+        )
 
     # label type -------------------------------------------------------------
 
@@ -452,6 +561,26 @@ class _Builder:
         return specs, project_links
 
 
+# --- checks that return their problems ---------------------------------------------------
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+def _typed(value: Any) -> tuple[str, Any]:
+    # True == 1 == 1.0 in Python, but CVAT sends them as different strings: compare with the type.
+    return type(value).__name__, value
+
+
+_CHOICE_TYPES = ("select", "radio")
+# The widget attribute types, with the one value type the existing labels' values may hold.
+_WIDGET_VALUE_TYPES = {
+    "occluded": ("bool", "an occluded attribute must hold bools"),
+    "group_id": ("int", "a group_id attribute must hold integers"),
+}
+
+
 def _mask_target_pairs(where: str, given: Mapping[Any, Any]) -> tuple[tuple[tuple[int, str], ...], list[str]]:
     """The (pixel value, class) pairs given, sorted, and the problems of those left out."""
     pairs = []
@@ -535,123 +664,6 @@ def _infer_spec(observed: AttributeObservation, label_type: str) -> AttributeSpe
     if types == {"str"} and not observed.truncated and len(observed.values) <= MAX_SELECT_VALUES:
         return AttributeSpec(observed.name, "select", values=tuple(sorted(observed.values)))
     return AttributeSpec(observed.name, "text", value_type=observed.types[0] if len(types) == 1 else None)
-
-
-def build_label_schema(
-    *,
-    label_schema: Any = None,
-    label_field: Any = None,
-    label_type: Any = None,
-    classes: Any = None,
-    attributes: Any = True,
-    mask_targets: Any = None,
-    allow_additions: Any = True,
-    allow_deletions: Any = True,
-    allow_label_edits: Any = True,
-    allow_index_edits: Any = True,
-    allow_spatial_edits: Any = True,
-    occluded_attr: Any = None,
-    group_id_attr: Any = None,
-    media_type: str = "image",
-    field_schema: Mapping[str, FieldKind],
-    observations: SchemaObservations = SchemaObservations(),
-    classes_from_project: bool = False,
-) -> LabelSchema:
-    """Resolve annotate()'s schema arguments, or raise one LabelSchemaError listing every problem.
-
-    ``classes_from_project``: the run names a CVAT project, which may exist already and then
-    gives the classes and attributes (`project_schema.adopt_project_labels`). So the run may
-    name no label field, and a new field may come without classes; what is given is still
-    checked and kept, for the case the project turns out to be new (`check_new_project`).
-    """
-    b = _Builder(field_schema, observations, media_type, classes_from_project)
-    flags, problems = _checked_allow_flags({
-        "allow_additions": allow_additions, "allow_deletions": allow_deletions,
-        "allow_label_edits": allow_label_edits, "allow_index_edits": allow_index_edits,
-        "allow_spatial_edits": allow_spatial_edits,
-    })
-    b.report(problems)
-    b.report(_link_name_problems(occluded_attr, group_id_attr))
-    if label_schema is not None:
-        entries, problems = _schema_entries(label_schema, classes, attributes)
-    elif label_field is not None:
-        spec = {"type": label_type, "classes": classes, "attributes": attributes, "mask_targets": mask_targets}
-        entries, problems = [_Entry(path=label_field, where=f"label_field {label_field!r}", spec=spec)], []
-    else:
-        entries, problems = [], [] if classes_from_project else ["no label field: give label_schema or label_field"]
-    b.report(problems)
-    links = {"occluded": occluded_attr, "group_id": group_id_attr}
-    fields = [_field(b, entry, flags, links) for entry in entries]
-    if b.problems:
-        raise LabelSchemaError(list(dict.fromkeys(b.problems)))  # a link checked twice is reported once
-    return LabelSchema([schema for schema in fields if schema is not None])
-
-
-def _checked_allow_flags(given: Mapping[str, Any], where: str | None = None) -> tuple[dict[str, bool], list[str]]:
-    """The allow_* flags, each that is no bool reported and read as True (so reported once, not again for every field)."""
-    prefix = f"{where}: " if where else ""
-    problems = [f"{prefix}{flag} must be True or False, got {value!r}"
-                for flag, value in given.items() if not isinstance(value, bool)]
-    return {flag: value if isinstance(value, bool) else True for flag, value in given.items()}, problems
-
-
-def _link_name_problems(occluded_attr: Any, group_id_attr: Any) -> list[str]:
-    problems = [f"{name} must be an attribute name, got {value!r}"
-                for name, value in (("occluded_attr", occluded_attr), ("group_id_attr", group_id_attr))
-                if value is not None and (not isinstance(value, str) or not value.isidentifier())]
-    if occluded_attr is not None and occluded_attr == group_id_attr:
-        problems.append(f"occluded_attr and group_id_attr cannot both be {occluded_attr!r}")
-    return problems
-
-
-def _schema_entries(label_schema: Any, classes: Any, attributes: Any) -> tuple[list[_Entry], list[str]]:
-    """label_schema's fields, the shared classes and attributes kwargs filling what a field leaves out."""
-    if not isinstance(label_schema, Mapping) or not label_schema:
-        return [], ["label_schema must be a non-empty dict of field name -> field spec"]
-    entries = []
-    problems = []
-    for path, spec in label_schema.items():
-        where = f"label_schema[{path!r}]"
-        if spec is None:
-            spec = {}
-        if not isinstance(spec, Mapping):
-            problems.append(f"{where}: a field spec must be a dict, got {type(spec).__name__}")
-            continue
-        entries.append(_Entry(path=path, where=where, spec={"classes": classes, "attributes": attributes, **spec},
-                              inherited_classes="classes" not in spec))
-    return entries, problems
-
-
-def _field(b: _Builder, entry: _Entry, flags: Mapping[str, bool], links: Mapping[str, str | None]) -> FieldSchema | None:
-    where, path, spec = entry.where, entry.path, entry.spec
-    name_problem = _field_name_problem(where, path)
-    if name_problem is not None:
-        b.problem(name_problem)
-        return None
-    b.report(_entry_problems(where, path, spec, b.media_type))
-    existing_kind = b.field_schema.get(path)
-    label_type = b.label_type(where, path, spec.get("type"), existing_kind)
-    if label_type is None:
-        return None
-    allow, problems = _checked_allow_flags({flag: spec.get(flag, flags[flag]) for flag in ALLOW_FLAGS}, where)
-    b.report(problems)
-    existing = existing_kind is not None
-    scalar_kind = existing_kind.value if existing and existing_kind.is_scalar else None
-    targets = b.mask_targets(where, path, label_type, spec.get("mask_targets"), existing)
-    # The shared classes kwarg is for the other fields: mask_targets name a segmentation's classes.
-    given_classes = None if entry.inherited_classes and label_type == "segmentation" else spec.get("classes")
-    classes, groups = b.classes(where, path, label_type, given_classes, existing, targets)
-    if label_type == "scalar" and classes and scalar_kind not in (None, "str"):
-        b.problem(f"{where}: classes of a scalar field are strings; field '{path}' holds {scalar_kind}")
-    specs = b.attributes(where, path, label_type, spec.get("attributes"), existing)
-    project_links: list[AttributeSpec] = []
-    if label_type in SPATIAL_TYPES:
-        specs, project_links = b.linked_widgets(where, path, specs, groups, links)
-    b.report(_attribute_clashes(where, specs, groups))
-    return FieldSchema(
-        path=path, label_type=label_type, existing=existing, classes=classes, class_groups=groups, attributes=specs,
-        mask_targets=targets, scalar_kind=scalar_kind, project_links=project_links, **allow,
-    )
 
 
 def _field_name_problem(where: str, path: Any) -> str | None:
