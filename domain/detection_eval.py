@@ -1,19 +1,13 @@
-"""COCO-style evaluation of detections: greedy matching by confidence, crowds, and COCO's mAP.
+"""COCO-style evaluation of detections: FiftyOne's matching of one sample, and pycocotools' mAP.
 
-``match_sample`` matches one sample's predictions to its ground truth as FiftyOne's
-``evaluate_detections(method="coco")`` does: predictions in decreasing confidence each take
-the unmatched ground truth object of highest IoU at or above the threshold (of the same class
-when ``classwise``); non-crowd objects first, and a crowd object (``iscrowd`` set), whose IoU
-is the intersection over the prediction's area, may take several predictions, all true
-positives (FiftyOne's rule). ``coco_map`` is pycocotools' figure (``COCOeval.stats[0]``):
-IoU thresholds 0.50:0.05:0.95, 101 recall points, 100 detections per image and class, and
-predictions matched to a crowd ignored rather than counted.
+The rules each follows are in ARCHITECTURE.md, "Detection evaluation".
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
 
 import attrs
 import numpy as np
@@ -89,8 +83,12 @@ def _greedy(preds: Sequence[Detection], gts: Sequence[Detection], threshold: flo
     return found
 
 
+def _confidence(pred: Detection) -> float:
+    return pred.confidence if pred.confidence is not None else -1.0
+
+
 def _by_confidence(preds: Iterable[Detection]) -> list[Detection]:
-    return sorted(preds, key=lambda p: p.confidence if p.confidence is not None else -1.0, reverse=True)
+    return sorted(preds, key=_confidence, reverse=True)
 
 
 def _crowds_last(gts: Iterable[Detection]) -> list[Detection]:
@@ -107,52 +105,80 @@ def match_sample(preds: Sequence[Detection], gts: Sequence[Detection], iou_thres
     for pred, (g, value) in zip(preds, _greedy(preds, gts, iou_threshold, classwise, crowd)):
         if g is None:
             outcomes[pred.id] = ("fp", "", None)
-            matches.append(Match(None, pred.label, None, pred.confidence, None, pred.id))
+            matches.append(Match(gt_label=None, pred_label=pred.label, iou=None, confidence=pred.confidence,
+                                 gt_id=None, pred_id=pred.id))
             continue
         gt = gts[g]
         outcomes[pred.id] = ("tp", gt.id, value)
         if gt.id not in outcomes:  # a crowd keeps its first (most confident) match
             outcomes[gt.id] = ("tp", pred.id, value)
-        matches.append(Match(gt.label, pred.label, value, pred.confidence, gt.id, pred.id, crowd[g]))
+        matches.append(Match(gt_label=gt.label, pred_label=pred.label, iou=value, confidence=pred.confidence,
+                             gt_id=gt.id, pred_id=pred.id, crowd=crowd[g]))
     for gt in gts:
         if gt.id not in outcomes:
             outcomes[gt.id] = ("fn", "", None)
-            matches.append(Match(gt.label, None, None, None, gt.id, None, is_crowd(gt)))
+            matches.append(Match(gt_label=gt.label, pred_label=None, iou=None, confidence=None,
+                                 gt_id=gt.id, pred_id=None, crowd=is_crowd(gt)))
     return SampleMatching(tuple(matches), outcomes)
 
 
 def coco_map(samples: Iterable[tuple[Sequence[Detection], Sequence[Detection]]]) -> float:
     """pycocotools' mAP (``COCOeval.stats[0]`` for boxes) over (predictions, ground truth) per sample;
     -1 when no class has ground truth, as pycocotools reports."""
-    # per class and threshold: (confidence, matched, ignored) of each prediction kept, and the gts that count
-    scored: dict[str, list[list[tuple[float, bool, bool]]]] = defaultdict(lambda: [[] for _ in IOU_THRESHOLDS])
-    positives: dict[str, int] = defaultdict(int)
-    for preds, gts in samples:
-        for cls in {p.label for p in preds} | {g.label for g in gts}:
-            class_gts = _crowds_last(g for g in gts if g.label == cls)
-            crowd = [is_crowd(g) for g in class_gts]
-            positives[cls] += crowd.count(False)
-            class_preds = _by_confidence(p for p in preds if p.label == cls)[:MAX_DETECTIONS]
-            for t, threshold in enumerate(IOU_THRESHOLDS):
-                found = _greedy(class_preds, class_gts, min(threshold, 1 - 1e-10), True, crowd)
-                scored[cls][t].extend(
-                    (p.confidence if p.confidence is not None else -1.0, g is not None, g is not None and crowd[g])
-                    for p, (g, _) in zip(class_preds, found))
-    precisions = []
-    for cls, count in positives.items():
-        if count == 0:
-            continue  # no ground truth: pycocotools leaves the class out
-        for rows in scored[cls]:
-            precisions.append(_interpolated_precision(rows, count))
+    scored, positives = _scored_predictions(samples)
+    precisions = [
+        _interpolated_precision(rows, count)
+        for cls, count in positives.items()
+        if count > 0  # no ground truth: pycocotools leaves the class out
+        for rows in scored[cls]
+    ]
     return float(np.mean(precisions)) if precisions else -1.0
 
 
-def _interpolated_precision(rows: list[tuple[float, bool, bool]], positives: int) -> np.ndarray:
+class _Scored(NamedTuple):
+    """A prediction as COCO's precision counts it: matched to a crowd, it is ignored rather than counted."""
+
+    confidence: float
+    matched: bool
+    ignored: bool
+
+
+def _scored_predictions(
+    samples: Iterable[tuple[Sequence[Detection], Sequence[Detection]]],
+) -> tuple[dict[str, list[list[_Scored]]], dict[str, int]]:
+    """Per class and IoU threshold, every prediction kept, scored; and per class, the ground truth objects that count."""
+    scored: dict[str, list[list[_Scored]]] = defaultdict(lambda: [[] for _ in IOU_THRESHOLDS])
+    positives: dict[str, int] = defaultdict(int)
+    for preds, gts in samples:
+        for cls in {p.label for p in preds} | {g.label for g in gts}:
+            rows, count = _class_scores(cls, preds, gts)
+            positives[cls] += count
+            for per_threshold, threshold_rows in zip(scored[cls], rows):
+                per_threshold.extend(threshold_rows)
+    return scored, positives
+
+
+def _class_scores(cls: str, preds: Sequence[Detection], gts: Sequence[Detection]) -> tuple[list[list[_Scored]], int]:
+    """One sample's predictions of a class scored at each IoU threshold, and its non-crowd objects of the class."""
+    class_gts = _crowds_last(g for g in gts if g.label == cls)
+    crowd = [is_crowd(g) for g in class_gts]
+    class_preds = _by_confidence(p for p in preds if p.label == cls)[:MAX_DETECTIONS]
+    rows = []
+    for threshold in IOU_THRESHOLDS:
+        found = _greedy(class_preds, class_gts, min(threshold, 1 - 1e-10), True, crowd)
+        rows.append([
+            _Scored(confidence=_confidence(p), matched=g is not None, ignored=g is not None and crowd[g])
+            for p, (g, _) in zip(class_preds, found)
+        ])
+    return rows, crowd.count(False)
+
+
+def _interpolated_precision(rows: list[_Scored], positives: int) -> np.ndarray:
     """Precision at COCO's 101 recall points, as pycocotools' ``accumulate``."""
-    confidences = np.array([r[0] for r in rows], dtype=float)
+    confidences = np.array([r.confidence for r in rows], dtype=float)
     order = np.argsort(-confidences, kind="mergesort")
-    matched = np.array([r[1] for r in rows], dtype=bool)[order]
-    ignored = np.array([r[2] for r in rows], dtype=bool)[order]
+    matched = np.array([r.matched for r in rows], dtype=bool)[order]
+    ignored = np.array([r.ignored for r in rows], dtype=bool)[order]
     tp = np.cumsum(matched & ~ignored).astype(float)
     fp = np.cumsum(~matched & ~ignored).astype(float)
     recall = tp / positives

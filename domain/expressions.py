@@ -1,15 +1,7 @@
 """View expressions: FiftyOne's ``ViewField`` (``F``) over annoflow's samples and labels.
 
-``F("confidence") > 0.8`` builds an expression tree; nothing is evaluated until a view
-stage calls ``evaluate(expr, root, current)``. A field path is resolved against the
-current object (a sample in ``match``/``sort_by``, a label inside ``filter_labels``);
-``F("$name")`` starts from the root sample instead. Paths go through label lists and
-lists as FiftyOne's (MongoDB's) do: ``F("predictions.detections.label")`` is the list of
-the detections' classes, ``F("tags")`` a label's tags (``.contains()`` tests a list).
-Comparisons, truth and ``None`` follow MongoDB's aggregation rules, since FiftyOne's
-expressions are MongoDB's: values of different types order by
-type (null < numbers < strings < objects < lists < booleans), a missing value is null,
-and only null, false and zero are false.
+``F(...)`` builds an expression tree; ``evaluate`` gives its value for a sample, or a label of
+it, with MongoDB's rules as FiftyOne's expressions have them (ARCHITECTURE.md, "View expressions").
 """
 
 from __future__ import annotations
@@ -274,35 +266,45 @@ def resolve(obj: Any, parts: tuple[str, ...]) -> Any:
 
 
 def _step(obj: Any, part: str) -> Any:
+    """One path part's value from ``obj``: a sample, a label list, a label, metadata or a frame's fields."""
     if isinstance(obj, Sample):
-        if part in ("id", "_id"):
-            return obj.id
-        if part == "filepath":
-            return obj.filepath
-        if part == "media_type":
-            return obj.media_type.value
-        if part == "tags":
-            return list(obj.tags)
-        if part == "metadata":
-            return obj.metadata
-        if part == "frames":
-            return [obj.frames[n] for n in obj.frames]
-        return _plain(obj.fields.get(part))
+        return _sample_step(obj, part)
     if isinstance(obj, LabelList):
         # the list's own name (``detections``) gives its labels; FiftyOne has no other path here
         return list(obj.items) if part == attrs.fields(type(obj))[0].name else None
     if isinstance(obj, Label):
-        if part in ("id", "_id"):
-            return obj.id
-        names = {a.name for a in attrs.fields(type(obj))}
-        if part in names and part not in ("attributes", "mask"):
-            return _plain(getattr(obj, part))
-        return getattr(obj, "attributes", {}).get(part)  # a segmentation has no attributes: missing
+        return _label_step(obj, part)
     if isinstance(obj, (ImageMetadata, VideoMetadata)):
         return getattr(obj, part, None)
     if isinstance(obj, Mapping):
         return _plain(obj.get(part))
     return None
+
+
+# A sample's own properties, as its FiftyOne document names them; any other name is one of its fields.
+_SAMPLE_READERS: dict[str, Callable[[Sample], Any]] = {
+    "id": lambda sample: sample.id,
+    "_id": lambda sample: sample.id,
+    "filepath": lambda sample: sample.filepath,
+    "media_type": lambda sample: sample.media_type.value,
+    "tags": lambda sample: list(sample.tags),
+    "metadata": lambda sample: sample.metadata,
+    "frames": lambda sample: [sample.frames[n] for n in sample.frames],
+}
+
+
+def _sample_step(sample: Sample, part: str) -> Any:
+    read = _SAMPLE_READERS.get(part)
+    return read(sample) if read is not None else _plain(sample.fields.get(part))
+
+
+def _label_step(label: Label, part: str) -> Any:
+    if part in ("id", "_id"):
+        return label.id
+    names = {a.name for a in attrs.fields(type(label))}
+    if part in names and part not in ("attributes", "mask"):
+        return _plain(getattr(label, part))
+    return getattr(label, "attributes", {}).get(part)  # a segmentation has no attributes: missing
 
 
 def _plain(value: Any) -> Any:

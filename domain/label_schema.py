@@ -1,28 +1,13 @@
 """The label schema of an annotation run: which fields, label types, classes and attributes.
 
-``build_label_schema`` takes annotate()'s schema arguments in every form that
-FiftyOne's CVAT guide documents (a ``label_schema`` dict, or ``label_field`` + ``label_type`` +
-``classes`` + ``attributes`` + ``mask_targets``; per-class attribute groups;
-the ``allow_*`` restrictions; ``occluded_attr`` / ``group_id_attr``) and
-resolves it against the dataset's field schema and what is observed on the
-existing labels. Every problem is collected and raised at once, as one
-``LabelSchemaError``, before anything is sent.
-
-Inference decisions, for existing fields:
-- label type from the field's kind; Detections whose labels carry masks are
-  ``instances``; Polylines all filled are ``polygons``, else ``polylines``;
-- classes from the labels seen (sorted), except for segmentations, whose
-  classes are the mask_targets (given, or the non-zero mask values seen);
-- ``attributes=True`` takes every scalar attribute seen: an ``occluded``
-  attribute holding bools is linked to CVAT's occluded widget, a ``group_id``
-  holding ints to CVAT groups; other bools become checkboxes; strings with at
-  most ``MAX_SELECT_VALUES`` distinct values become a select of those values;
-  everything else is text.
+``build_label_schema`` resolves annotate()'s schema arguments against the dataset's fields and
+existing labels, or raises one ``LabelSchemaError`` listing every problem (ARCHITECTURE.md,
+"Label schemas").
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -181,19 +166,112 @@ class LabelSchema:
         return len(self.fields)
 
 
-# --- the builder -------------------------------------------------------------------
+# --- resolving annotate()'s arguments ------------------------------------------------
 
 
-def _is_scalar(value: Any) -> bool:
-    return value is None or isinstance(value, (bool, int, float, str))
+@attrs.frozen
+class _Entry:
+    """One field asked for, as given: its spec is label_schema's dict, or label_field's arguments."""
+
+    path: Any
+    where: str  # how problems name it
+    spec: Mapping[str, Any]
+    inherited_classes: bool = False  # the classes are the shared classes kwarg, not the field's own
 
 
-def _typed(value: Any) -> tuple[str, Any]:
-    # True == 1 == 1.0 in Python, but CVAT sends them as different strings: compare with the type.
-    return type(value).__name__, value
+def build_label_schema(
+    *,
+    label_schema: Any = None,
+    label_field: Any = None,
+    label_type: Any = None,
+    classes: Any = None,
+    attributes: Any = True,
+    mask_targets: Any = None,
+    allow_additions: Any = True,
+    allow_deletions: Any = True,
+    allow_label_edits: Any = True,
+    allow_index_edits: Any = True,
+    allow_spatial_edits: Any = True,
+    occluded_attr: Any = None,
+    group_id_attr: Any = None,
+    media_type: str = "image",
+    field_schema: Mapping[str, FieldKind],
+    observations: SchemaObservations = SchemaObservations(),
+    classes_from_project: bool = False,
+) -> LabelSchema:
+    """Resolve annotate()'s schema arguments, or raise one LabelSchemaError listing every problem.
+
+    ``classes_from_project``: the run names a CVAT project, which may exist already and then
+    gives the classes and attributes (`project_schema.adopt_project_labels`). So the run may
+    name no label field, and a new field may come without classes; what is given is still
+    checked and kept, for the case the project turns out to be new (`check_new_project`).
+    """
+    b = _Builder(field_schema, observations, media_type, classes_from_project)
+    flags, problems = _checked_allow_flags({
+        "allow_additions": allow_additions, "allow_deletions": allow_deletions,
+        "allow_label_edits": allow_label_edits, "allow_index_edits": allow_index_edits,
+        "allow_spatial_edits": allow_spatial_edits,
+    })
+    b.report(problems)
+    b.report(_link_name_problems(occluded_attr, group_id_attr))
+    if label_schema is not None:
+        entries, problems = _schema_entries(label_schema, classes, attributes)
+    elif label_field is not None:
+        spec = {"type": label_type, "classes": classes, "attributes": attributes, "mask_targets": mask_targets}
+        entries, problems = [_Entry(path=label_field, where=f"label_field {label_field!r}", spec=spec)], []
+    elif classes_from_project:
+        entries, problems = [], []  # a run into a project may name no label field (see above)
+    else:
+        entries, problems = [], ["no label field: give label_schema or label_field"]
+    b.report(problems)
+    links = {"occluded": occluded_attr, "group_id": group_id_attr}
+    fields = [b.field(entry, flags, links) for entry in entries]
+    if b.problems:
+        raise LabelSchemaError(list(dict.fromkeys(b.problems)))  # a link checked twice is reported once
+    return LabelSchema([schema for schema in fields if schema is not None])
+
+
+def _checked_allow_flags(given: Mapping[str, Any], where: str | None = None) -> tuple[dict[str, bool], list[str]]:
+    """The allow_* flags, each that is no bool reported and read as True (so reported once, not again for every field)."""
+    prefix = f"{where}: " if where else ""
+    problems = [f"{prefix}{flag} must be True or False, got {value!r}"
+                for flag, value in given.items() if not isinstance(value, bool)]
+    return {flag: value if isinstance(value, bool) else True for flag, value in given.items()}, problems
+
+
+def _link_name_problems(occluded_attr: Any, group_id_attr: Any) -> list[str]:
+    problems = [f"{name} must be an attribute name, got {value!r}"
+                for name, value in (("occluded_attr", occluded_attr), ("group_id_attr", group_id_attr))
+                if value is not None and (not isinstance(value, str) or not value.isidentifier())]
+    if occluded_attr is not None and occluded_attr == group_id_attr:
+        problems.append(f"occluded_attr and group_id_attr cannot both be {occluded_attr!r}")
+    return problems
+
+
+def _schema_entries(label_schema: Any, classes: Any, attributes: Any) -> tuple[list[_Entry], list[str]]:
+    """label_schema's fields, the shared classes and attributes kwargs filling what a field leaves out."""
+    if not isinstance(label_schema, Mapping) or not label_schema:
+        return [], ["label_schema must be a non-empty dict of field name -> field spec"]
+    entries = []
+    problems = []
+    for path, spec in label_schema.items():
+        where = f"label_schema[{path!r}]"
+        if spec is None:
+            spec = {}
+        if not isinstance(spec, Mapping):
+            problems.append(f"{where}: a field spec must be a dict, got {type(spec).__name__}")
+            continue
+        entries.append(_Entry(path=path, where=where, spec={"classes": classes, "attributes": attributes, **spec},
+                              inherited_classes="classes" not in spec))
+    return entries, problems
+
+
+# --- the builder: one field at a time, recording its problems ------------------------
 
 
 class _Builder:
+    """Resolves the fields one at a time, recording every problem in the order it is found."""
+
     def __init__(self, field_schema: Mapping[str, FieldKind], observations: SchemaObservations,
                  media_type: str, from_project: bool) -> None:
         self.field_schema = field_schema
@@ -204,6 +282,47 @@ class _Builder:
 
     def problem(self, text: str) -> None:
         self.problems.append(text)
+
+    def report(self, problems: Iterable[str]) -> None:
+        self.problems.extend(problems)
+
+    def _observed(self, path: str, name: str) -> AttributeObservation | None:
+        seen = self.observations.get(path)
+        return seen.attribute(name) if seen else None
+
+    # the field --------------------------------------------------------------
+
+    def field(self, entry: _Entry, flags: Mapping[str, bool], links: Mapping[str, str | None]) -> FieldSchema | None:
+        """The field's resolved schema, or None when a problem leaves nothing to resolve."""
+        where, path, spec = entry.where, entry.path, entry.spec
+        name_problem = _field_name_problem(where, path)
+        if name_problem is not None:
+            self.problem(name_problem)
+            return None
+        self.report(_entry_problems(where, path, spec, self.media_type))
+        existing_kind = self.field_schema.get(path)
+        label_type = self.label_type(where, path, spec.get("type"), existing_kind)
+        if label_type is None:
+            return None
+        allow, problems = _checked_allow_flags({flag: spec.get(flag, flags[flag]) for flag in ALLOW_FLAGS}, where)
+        self.report(problems)
+        existing = existing_kind is not None
+        scalar_kind = existing_kind.value if existing and existing_kind.is_scalar else None
+        targets = self.mask_targets(where, path, label_type, spec.get("mask_targets"), existing)
+        # The shared classes kwarg is for the other fields: mask_targets name a segmentation's classes.
+        given_classes = None if entry.inherited_classes and label_type == "segmentation" else spec.get("classes")
+        classes, groups = self.classes(where, path, label_type, given_classes, existing, targets)
+        if label_type == "scalar" and classes and scalar_kind not in (None, "str"):
+            self.problem(f"{where}: classes of a scalar field are strings; field '{path}' holds {scalar_kind}")
+        specs = self.attributes(where, path, label_type, spec.get("attributes"), existing)
+        project_links: list[AttributeSpec] = []
+        if label_type in SPATIAL_TYPES:
+            specs, project_links = self.linked_widgets(where, path, specs, groups, links)
+        self.report(_attribute_clashes(where, specs, groups))
+        return FieldSchema(
+            path=path, label_type=label_type, existing=existing, classes=classes, class_groups=groups, attributes=specs,
+            mask_targets=targets, scalar_kind=scalar_kind, project_links=project_links, **allow,
+        )
 
     # label type -------------------------------------------------------------
 
@@ -243,33 +362,11 @@ class _Builder:
                 self.problem(f"{where}: segmentation fields take mask_targets, not classes")
             return [name for _, name in mask_targets], []
         if given is None:
-            if not existing and label_type != "scalar":
-                if not self.from_project:
-                    self.problem(f"{where}: classes are required for a new field")
-                return [], []  # else an existing project's labels give them (`project_schema.check_new_project`)
-            seen = self.observations.get(path)
-            return (list(seen.classes) if seen is not None and label_type != "scalar" else []), []
+            return self._classes_not_given(where, path, label_type, existing), []
         if not isinstance(given, (list, tuple)):
             self.problem(f"{where}: classes must be a list, got {type(given).__name__}")
             return [], []
-        flat: list[str] = []
-        groups: list[ClassGroup] = []
-        for item in given:
-            if isinstance(item, str) and item:
-                flat.append(item)
-            elif isinstance(item, Mapping):
-                unknown = sorted(set(item) - {"classes", "attributes"})
-                if unknown:
-                    self.problem(f"{where}: a class group takes 'classes' and 'attributes', not {unknown}")
-                members = item.get("classes")
-                if not isinstance(members, (list, tuple)) or not members or not all(isinstance(c, str) and c for c in members):
-                    self.problem(f"{where}: a class group needs a non-empty list of class names")
-                    continue
-                specs = self.attribute_dict(f"{where}, classes {list(members)}", path, item.get("attributes", {}), label_type)
-                flat.extend(members)
-                groups.append(ClassGroup(members, specs))
-            else:
-                self.problem(f"{where}: classes hold names or class groups, got {item!r}")
+        flat, groups = self._listed_classes(where, path, label_type, given)
         duplicates = sorted({c for c in flat if flat.count(c) > 1})
         if duplicates:
             self.problem(f"{where}: classes listed more than once: {duplicates}")
@@ -277,31 +374,67 @@ class _Builder:
             self.problem(f"{where}: classes must not be empty")
         return list(dict.fromkeys(flat)), groups
 
+    def _classes_not_given(self, where: str, path: str, label_type: str, existing: bool) -> list[str]:
+        if label_type == "scalar":
+            return []
+        if not existing:
+            if not self.from_project:
+                self.problem(f"{where}: classes are required for a new field")
+            return []  # else an existing project's labels give them (`project_schema.check_new_project`)
+        seen = self.observations.get(path)
+        return list(seen.classes) if seen is not None else []
+
+    def _listed_classes(self, where: str, path: str, label_type: str,
+                        given: Sequence[Any]) -> tuple[list[str], list[ClassGroup]]:
+        """Every class listed (with repeats, to report them), and the class groups."""
+        flat: list[str] = []
+        groups: list[ClassGroup] = []
+        for item in given:
+            if isinstance(item, str) and item:
+                flat.append(item)
+            elif isinstance(item, Mapping):
+                group = self._class_group(where, path, label_type, item)
+                if group is not None:
+                    flat.extend(group.classes)
+                    groups.append(group)
+            else:
+                self.problem(f"{where}: classes hold names or class groups, got {item!r}")
+        return flat, groups
+
+    def _class_group(self, where: str, path: str, label_type: str, item: Mapping[str, Any]) -> ClassGroup | None:
+        unknown = sorted(set(item) - {"classes", "attributes"})
+        if unknown:
+            self.problem(f"{where}: a class group takes 'classes' and 'attributes', not {unknown}")
+        members = item.get("classes")
+        if not isinstance(members, (list, tuple)) or not members or not all(isinstance(c, str) and c for c in members):
+            self.problem(f"{where}: a class group needs a non-empty list of class names")
+            return None
+        specs = self.attribute_dict(f"{where}, classes {list(members)}", path, item.get("attributes", {}), label_type)
+        return ClassGroup(classes=members, attributes=specs)
+
     def mask_targets(self, where: str, path: str, label_type: str | None, given: Any, existing: bool) -> tuple[tuple[int, str], ...]:
         if given is None:
-            if label_type != "segmentation":
-                return ()
-            seen = self.observations.get(path)
-            if existing and seen is not None and seen.mask_values:
-                return tuple((v, str(v)) for v in seen.mask_values if v != 0)
-            if not existing:
-                self.problem(f"{where}: a new segmentation field needs mask_targets")
-            return ()
+            return self._observed_mask_targets(where, path, label_type, existing)
         if label_type != "segmentation":
             self.problem(f"{where}: mask_targets apply to segmentation fields only")
             return ()
         if not isinstance(given, Mapping) or not given:
             self.problem(f"{where}: mask_targets must be a non-empty dict of pixel value -> class name")
             return ()
-        pairs = []
-        for value, name in given.items():
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_MASK_TARGET:
-                self.problem(f"{where}: mask_targets keys must be integers in [0, {MAX_MASK_TARGET}], got {value!r}")
-            elif not isinstance(name, str) or not name:
-                self.problem(f"{where}: mask_targets[{value}] must be a non-empty class name, got {name!r}")
-            else:
-                pairs.append((value, name))
-        return tuple(sorted(pairs))
+        pairs, problems = _mask_target_pairs(where, given)
+        self.report(problems)
+        return pairs
+
+    def _observed_mask_targets(self, where: str, path: str, label_type: str | None,
+                               existing: bool) -> tuple[tuple[int, str], ...]:
+        if label_type != "segmentation":
+            return ()
+        seen = self.observations.get(path)
+        if existing and seen is not None and seen.mask_values:
+            return tuple((v, str(v)) for v in seen.mask_values if v != 0)
+        if not existing:
+            self.problem(f"{where}: a new segmentation field needs mask_targets")
+        return ()
 
     # attributes -------------------------------------------------------------------
 
@@ -345,7 +478,6 @@ class _Builder:
             self.problem(f"{where}: class-group attributes must be a dict, got {type(given).__name__}")
             return []
         specs = []
-        seen = self.observations.get(path)
         for name, raw in given.items():
             at = f"attribute '{name}' of {where}"
             if not isinstance(name, str) or not name.isidentifier():
@@ -362,7 +494,7 @@ class _Builder:
             unknown = sorted(set(raw) - ATTRIBUTE_KEYS)
             if unknown:
                 self.problem(f"{at}: unknown keys {unknown} (allowed: {', '.join(sorted(ATTRIBUTE_KEYS))})")
-            observed = seen.attribute(name) if seen else None
+            observed = self._observed(path, name)
             if "type" not in raw:
                 if observed is None:
                     self.problem(f"{at}: needs a 'type' (it is not on the field's labels to infer it from)")
@@ -383,69 +515,140 @@ class _Builder:
             self.problem(f"{at}: unknown type {kind!r} (one of {', '.join(ATTRIBUTE_TYPES)})")
             return None
         values = raw.get("values", ())
-        default = raw.get("default")
-        ok = True
         if values is None:
             values = ()
         if not isinstance(values, (list, tuple)) or not all(_is_scalar(v) for v in values):
             self.problem(f"{at}: values must be a list of scalars")
             return None
-        if kind in ("select", "radio"):
-            if not values:
-                self.problem(f"{at}: type '{kind}' requires 'values'")
-                ok = False
-            elif len(set(map(repr, values))) != len(values):
-                self.problem(f"{at}: values listed more than once")
-                ok = False
-            elif default is not None and _typed(default) not in {_typed(v) for v in values}:
-                self.problem(f"{at}: default {default!r} is not one of its values {list(values)!r}")
-                ok = False
-        elif kind in ("checkbox", "occluded") and default is not None and not isinstance(default, bool):
-            self.problem(f"{at}: a {kind} default must be a bool, got {default!r}")
-            ok = False
-        elif kind == "group_id" and default is not None and (isinstance(default, bool) or not isinstance(default, int)):
-            self.problem(f"{at}: a group_id default must be an integer, got {default!r}")
-            ok = False
-        elif kind == "text" and default is not None and not isinstance(default, str):
-            self.problem(f"{at}: a text default must be a string, got {default!r}")
-            ok = False
-        for flag in ("mutable", "read_only"):
-            if not isinstance(raw.get(flag, False), bool):
-                self.problem(f"{at}: {flag} must be a bool, got {raw[flag]!r}")
-                ok = False
-        if kind in ("occluded", "group_id") and label_type not in SPATIAL_TYPES:
-            self.problem(f"{at}: type '{kind}' applies to spatial labels only, not {label_type}")
-            ok = False
-        if observed is not None and kind == "occluded" and set(observed.types) - {"bool"}:
-            self.problem(f"{at}: an occluded attribute must hold bools on the existing labels, found {list(observed.types)}")
-            ok = False
-        if observed is not None and kind == "group_id" and set(observed.types) - {"int"}:
-            self.problem(f"{at}: a group_id attribute must hold integers on the existing labels, found {list(observed.types)}")
-            ok = False
-        if not ok:
+        default = raw.get("default")
+        problems = [
+            *_value_problems(at, kind, values, default),
+            *_flag_problems(at, raw),
+            *_widget_problems(at, kind, label_type, observed),
+        ]
+        if problems:
+            self.report(problems)
             return None
-        value_type = observed.types[0] if kind == "text" and observed is not None and len(observed.types) == 1 else None
         return AttributeSpec(
-            name=name, type=kind, values=tuple(values) if kind in ("select", "radio") else (), default=default,
-            mutable=raw.get("mutable", True), read_only=raw.get("read_only", False), value_type=value_type,
+            name=name, type=kind, values=tuple(values) if kind in _CHOICE_TYPES else (), default=default,
+            mutable=raw.get("mutable", True), read_only=raw.get("read_only", False),
+            value_type=_text_value_type(kind, observed),
         )
 
     def link_widget(self, where: str, path: str, specs: list[AttributeSpec], groups: list[ClassGroup],
                     kind: str, name: str | None) -> list[AttributeSpec]:
         """Check at most one occluded/group_id attribute; add occluded_attr/group_id_attr where none is defined."""
-        per_class_max = max([0] + [sum(a.type == kind for a in g.attributes) for g in groups])
         found = [a.name for a in specs if a.type == kind]
-        if len(found) + per_class_max > 1:
-            names = found + [a.name for g in groups for a in g.attributes if a.type == kind]
-            self.problem(f"{where}: at most one attribute of type '{kind}' (found {', '.join(repr(n) for n in names)})")
-        if name is None or found or per_class_max:
+        found_per_group = [[a.name for a in g.attributes if a.type == kind] for g in groups]
+        self.report(_widget_count_problems(where, kind, found, found_per_group))
+        if name is None or found or any(found_per_group):
             return specs
-        seen = self.observations.get(path)
-        observed = seen.attribute(name) if seen else None
-        spec = self._checked_spec(f"{kind}_attr '{name}' on {where}", name, {"type": kind}, "detections", observed)
+        spec = self._checked_spec(f"{kind}_attr '{name}' on {where}", name, {"type": kind}, "detections",
+                                  self._observed(path, name))
         if spec is None:
             return specs
         return [a for a in specs if a.name != name] + [spec]
+
+    def linked_widgets(self, where: str, path: str, specs: list[AttributeSpec], groups: list[ClassGroup],
+                       links: Mapping[str, str | None]) -> tuple[list[AttributeSpec], list[AttributeSpec]]:
+        """The field's attributes with occluded_attr/group_id_attr linked, and the links an existing project keeps."""
+        for kind, name in links.items():
+            specs = self.link_widget(where, path, specs, groups, kind, name)
+        project_links: list[AttributeSpec] = []
+        if self.from_project:
+            for kind, name in links.items():
+                project_links = self.link_widget(where, path, project_links, [], kind, name)
+        return specs, project_links
+
+
+# --- checks that return their problems ---------------------------------------------------
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+def _typed(value: Any) -> tuple[str, Any]:
+    # True == 1 == 1.0 in Python, but CVAT sends them as different strings: compare with the type.
+    return type(value).__name__, value
+
+
+_CHOICE_TYPES = ("select", "radio")
+# The widget attribute types, with the one value type the existing labels' values may hold.
+_WIDGET_VALUE_TYPES = {
+    "occluded": ("bool", "an occluded attribute must hold bools"),
+    "group_id": ("int", "a group_id attribute must hold integers"),
+}
+
+
+def _mask_target_pairs(where: str, given: Mapping[Any, Any]) -> tuple[tuple[tuple[int, str], ...], list[str]]:
+    """The (pixel value, class) pairs given, sorted, and the problems of those left out."""
+    pairs = []
+    problems = []
+    for value, name in given.items():
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_MASK_TARGET:
+            problems.append(f"{where}: mask_targets keys must be integers in [0, {MAX_MASK_TARGET}], got {value!r}")
+        elif not isinstance(name, str) or not name:
+            problems.append(f"{where}: mask_targets[{value}] must be a non-empty class name, got {name!r}")
+        else:
+            pairs.append((value, name))
+    return tuple(sorted(pairs)), problems
+
+
+def _widget_count_problems(where: str, kind: str, found: list[str], found_per_group: list[list[str]]) -> list[str]:
+    """A label has one occluded and one group_id widget: a field's class may hold one attribute of each."""
+    if len(found) + max([0] + [len(names) for names in found_per_group]) <= 1:
+        return []
+    names = found + [n for names in found_per_group for n in names]
+    return [f"{where}: at most one attribute of type '{kind}' (found {', '.join(repr(n) for n in names)})"]
+
+
+def _value_problems(at: str, kind: str, values: Sequence[Any], default: Any) -> list[str]:
+    """What is wrong with an attribute's values and default for its type: one problem at most."""
+    if kind in _CHOICE_TYPES:
+        return _choice_problems(at, kind, values, default)
+    if default is None:
+        return []
+    if kind in ("checkbox", "occluded") and not isinstance(default, bool):
+        return [f"{at}: a {kind} default must be a bool, got {default!r}"]
+    if kind == "group_id" and (isinstance(default, bool) or not isinstance(default, int)):
+        return [f"{at}: a group_id default must be an integer, got {default!r}"]
+    if kind == "text" and not isinstance(default, str):
+        return [f"{at}: a text default must be a string, got {default!r}"]
+    return []
+
+
+def _choice_problems(at: str, kind: str, values: Sequence[Any], default: Any) -> list[str]:
+    if not values:
+        return [f"{at}: type '{kind}' requires 'values'"]
+    if len(set(map(repr, values))) != len(values):
+        return [f"{at}: values listed more than once"]
+    if default is not None and _typed(default) not in {_typed(v) for v in values}:
+        return [f"{at}: default {default!r} is not one of its values {list(values)!r}"]
+    return []
+
+
+def _flag_problems(at: str, raw: Mapping[str, Any]) -> list[str]:
+    return [f"{at}: {flag} must be a bool, got {raw[flag]!r}"
+            for flag in ("mutable", "read_only") if not isinstance(raw.get(flag, False), bool)]
+
+
+def _widget_problems(at: str, kind: str, label_type: str, observed: AttributeObservation | None) -> list[str]:
+    """An occluded or group_id attribute goes on spatial labels, and the existing labels' values must fit it."""
+    if kind not in _WIDGET_VALUE_TYPES:
+        return []
+    problems = []
+    if label_type not in SPATIAL_TYPES:
+        problems.append(f"{at}: type '{kind}' applies to spatial labels only, not {label_type}")
+    held, rule = _WIDGET_VALUE_TYPES[kind]
+    if observed is not None and set(observed.types) - {held}:
+        problems.append(f"{at}: {rule} on the existing labels, found {list(observed.types)}")
+    return problems
+
+
+def _text_value_type(kind: str, observed: AttributeObservation | None) -> str | None:
+    """A text attribute's one value type on the existing labels, if they hold one."""
+    return observed.types[0] if kind == "text" and observed is not None and len(observed.types) == 1 else None
 
 
 def _infer_spec(observed: AttributeObservation, label_type: str) -> AttributeSpec:
@@ -463,143 +666,42 @@ def _infer_spec(observed: AttributeObservation, label_type: str) -> AttributeSpe
     return AttributeSpec(observed.name, "text", value_type=observed.types[0] if len(types) == 1 else None)
 
 
-def build_label_schema(
-    *,
-    label_schema: Any = None,
-    label_field: Any = None,
-    label_type: Any = None,
-    classes: Any = None,
-    attributes: Any = True,
-    mask_targets: Any = None,
-    allow_additions: Any = True,
-    allow_deletions: Any = True,
-    allow_label_edits: Any = True,
-    allow_index_edits: Any = True,
-    allow_spatial_edits: Any = True,
-    occluded_attr: Any = None,
-    group_id_attr: Any = None,
-    media_type: str = "image",
-    field_schema: Mapping[str, FieldKind],
-    observations: SchemaObservations = SchemaObservations(),
-    classes_from_project: bool = False,
-) -> LabelSchema:
-    """Resolve annotate()'s schema arguments, or raise one LabelSchemaError listing every problem.
-
-    ``classes_from_project``: the run names a CVAT project, which may exist already and then
-    gives the classes and attributes (`project_schema.adopt_project_labels`). So the run may
-    name no label field, and a new field may come without classes; what is given is still
-    checked and kept, for the case the project turns out to be new (`check_new_project`).
-    """
-    b = _Builder(field_schema, observations, media_type, classes_from_project)
-    kwargs_flags = {
-        "allow_additions": allow_additions, "allow_deletions": allow_deletions,
-        "allow_label_edits": allow_label_edits, "allow_index_edits": allow_index_edits,
-        "allow_spatial_edits": allow_spatial_edits,
-    }
-    for flag, value in kwargs_flags.items():
-        if not isinstance(value, bool):
-            b.problem(f"{flag} must be True or False, got {value!r}")
-            kwargs_flags[flag] = True  # reported once here, not again for every field
-    for name, value in (("occluded_attr", occluded_attr), ("group_id_attr", group_id_attr)):
-        if value is not None and (not isinstance(value, str) or not value.isidentifier()):
-            b.problem(f"{name} must be an attribute name, got {value!r}")
-    if occluded_attr is not None and occluded_attr == group_id_attr:
-        b.problem(f"occluded_attr and group_id_attr cannot both be {occluded_attr!r}")
-
-    entries: dict[str, tuple[str, Mapping[str, Any], bool]] = {}
-    if label_schema is not None:
-        if not isinstance(label_schema, Mapping) or not label_schema:
-            b.problem("label_schema must be a non-empty dict of field name -> field spec")
-        else:
-            for path, entry in label_schema.items():
-                where = f"label_schema[{path!r}]"
-                if entry is None:
-                    entry = {}
-                if not isinstance(entry, Mapping):
-                    b.problem(f"{where}: a field spec must be a dict, got {type(entry).__name__}")
-                    continue
-                entry = dict(entry)
-                inherited = "classes" not in entry
-                entry.setdefault("classes", classes)
-                entry.setdefault("attributes", attributes)
-                entries[path] = (where, entry, inherited)
-    elif label_field is not None:
-        entry = {"type": label_type, "classes": classes, "attributes": attributes, "mask_targets": mask_targets}
-        entries[label_field] = (f"label_field {label_field!r}", entry, False)
-    elif not classes_from_project:
-        b.problem("no label field: give label_schema or label_field")
-
-    fields = []
-    for path, (where, entry, inherited) in entries.items():
-        schema = _field(b, path, where, entry, kwargs_flags, occluded_attr, group_id_attr, inherited)
-        if schema is not None:
-            fields.append(schema)
-    if b.problems:
-        raise LabelSchemaError(list(dict.fromkeys(b.problems)))  # a link checked twice is reported once
-    return LabelSchema(fields)
-
-
-def _field(b: _Builder, path: Any, where: str, entry: Mapping[str, Any], flags: Mapping[str, Any],
-           occluded_attr: str | None, group_id_attr: str | None, inherited_classes: bool = False) -> FieldSchema | None:
+def _field_name_problem(where: str, path: Any) -> str | None:
+    """Why ``path`` names no field annoflow may annotate, if it does not."""
     if not isinstance(path, str):
-        b.problem(f"{where}: a field name must be a string")
-        return None
+        return f"{where}: a field name must be a string"
     try:
         parsed = FieldPath.parse(path)
     except ValueError:
-        b.problem(f"{where}: '{path}' is not a valid field name")
-        return None
+        return f"{where}: '{path}' is not a valid field name"
     if parsed.name in RESERVED_FIELD_NAMES or parsed.name == "label_id":
-        b.problem(f"{where}: '{parsed.name}' is reserved and cannot be annotated")
-        return None
-    if parsed.on_frames and b.media_type != "video":
-        b.problem(f"{where}: frame fields need a video dataset")
-    unknown = sorted(set(entry) - ENTRY_KEYS)
+        return f"{where}: '{parsed.name}' is reserved and cannot be annotated"
+    return None
+
+
+def _entry_problems(where: str, path: str, spec: Mapping[str, Any], media_type: str) -> list[str]:
+    problems = []
+    if FieldPath.parse(path).on_frames and media_type != "video":
+        problems.append(f"{where}: frame fields need a video dataset")
+    unknown = sorted(set(spec) - ENTRY_KEYS)
     if unknown:
-        b.problem(f"{where}: unknown keys {unknown} (allowed: {', '.join(sorted(ENTRY_KEYS))})")
-    existing_kind = b.field_schema.get(path)
-    existing = existing_kind is not None
-    label_type = b.label_type(where, path, entry.get("type"), existing_kind)
-    if label_type is None:
-        return None
-    allow = {}
-    for flag in ALLOW_FLAGS:
-        value = entry.get(flag, flags[flag])
-        if not isinstance(value, bool):
-            b.problem(f"{where}: {flag} must be True or False, got {value!r}")
-            value = True
-        allow[flag] = value
-    scalar_kind = existing_kind.value if existing_kind is not None and existing_kind.is_scalar else None
-    targets = b.mask_targets(where, path, label_type, entry.get("mask_targets"), existing)
-    given_classes = entry.get("classes")
-    if inherited_classes and label_type == "segmentation":
-        given_classes = None  # the shared classes kwarg is for the other fields; mask_targets name these
-    classes, groups = b.classes(where, path, label_type, given_classes, existing, targets)
-    if label_type == "scalar" and classes and scalar_kind not in (None, "str"):
-        b.problem(f"{where}: classes of a scalar field are strings; field '{path}' holds {scalar_kind}")
-    specs = b.attributes(where, path, label_type, entry.get("attributes"), existing)
-    links: list[AttributeSpec] = []
-    if label_type in SPATIAL_TYPES:
-        specs = b.link_widget(where, path, specs, groups, "occluded", occluded_attr)
-        specs = b.link_widget(where, path, specs, groups, "group_id", group_id_attr)
-        if b.from_project:
-            links = b.link_widget(where, path, links, [], "occluded", occluded_attr)
-            links = b.link_widget(where, path, links, [], "group_id", group_id_attr)
+        problems.append(f"{where}: unknown keys {unknown} (allowed: {', '.join(sorted(ENTRY_KEYS))})")
+    return problems
+
+
+def _attribute_clashes(where: str, specs: Sequence[AttributeSpec], groups: Sequence[ClassGroup]) -> list[str]:
+    """Attributes defined twice, and class-group attributes that differ from the field-wide one of their name."""
     names = [a.name for a in specs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        b.problem(f"{where}: attributes defined twice: {duplicates}")
+    problems = [f"{where}: attributes defined twice: {duplicates}"] if duplicates else []
     # CVAT keys a label's attributes by name, so a class cannot hold two different specs under one name.
     field_wide = {a.name: a for a in specs}
     for group in groups:
         for spec in group.attributes:
             other = field_wide.get(spec.name)
             if other is not None and other != spec:
-                b.problem(f"{where}: attribute '{spec.name}' of classes {list(group.classes)} differs from the field-wide one")
-    return FieldSchema(
-        path, label_type, existing, classes=classes, class_groups=groups, attributes=specs,
-        mask_targets=targets, scalar_kind=scalar_kind, project_links=links, **allow,
-    )
+                problems.append(f"{where}: attribute '{spec.name}' of classes {list(group.classes)} differs from the field-wide one")
+    return problems
 
 
 __all__ = [

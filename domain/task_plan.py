@@ -1,12 +1,7 @@
-"""How an annotation run's samples are cut into CVAT tasks and who gets them.
+"""How an annotation run's samples are cut into tasks and who gets them.
 
-Images: one task for every ``task_size`` images (all of them when None);
-videos: one task per video, as CVAT takes one video per task. Every label
-field of the run goes into the same tasks. ``task_assignee`` and
-``issue_tracker`` may be lists, taken round robin over the tasks;
-``frame_start``, ``frame_stop`` and ``frame_step`` (videos only) may be an
-int, a list taken round robin over the videos, or a dict keyed by media path.
-Every problem is reported at once, before anything is sent.
+Every problem of the task options is reported at once, before anything is sent
+(ARCHITECTURE.md, "Task plans").
 """
 
 from __future__ import annotations
@@ -51,43 +46,13 @@ class TaskPlan:
     frame_step: int | None = None
 
 
-def _round_robin(value: Any, count: int, name: str, problems: list[str]) -> list[Any]:
-    if value is None or isinstance(value, str):
-        return [value] * count
-    if isinstance(value, (list, tuple)):
-        if not value:
-            problems.append(f"{name} is an empty list")
-            return [None] * count
-        if not all(isinstance(v, str) and v for v in value):
-            problems.append(f"{name} must hold non-empty strings, got {list(value)!r}")
-            return [None] * count
-        return [value[i % len(value)] for i in range(count)]
-    problems.append(f"{name} must be a string or a list of strings, got {type(value).__name__}")
-    return [None] * count
+@attrs.frozen
+class _FrameRange:
+    """A video task's frame_start, frame_stop and frame_step (None: CVAT's default)."""
 
-
-def _per_video(
-    value: Any, items: Sequence[MediaItem], name: str, minimum: int, problems: list[str]
-) -> list[int | None]:
-    if value is None:
-        return [None] * len(items)
-    if isinstance(value, Mapping):
-        unknown = sorted(set(value) - {i.media_path for i in items})
-        if unknown:
-            problems.append(f"{name} names media that the run does not include: {unknown[:3]}")
-        values = [value.get(i.media_path) for i in items]
-    elif isinstance(value, (list, tuple)):
-        if not value:
-            problems.append(f"{name} is an empty list")
-            return [None] * len(items)
-        values = [value[i % len(value)] for i in range(len(items))]
-    else:
-        values = [value] * len(items)
-    for v in values:
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < minimum):
-            problems.append(f"{name} values must be integers >= {minimum}, got {v!r}")
-            return [None] * len(items)
-    return values
+    start: int | None = None
+    stop: int | None = None
+    step: int | None = None
 
 
 def plan_tasks(
@@ -102,39 +67,20 @@ def plan_tasks(
     frame_stop: Any = None,
     frame_step: Any = None,
 ) -> list[TaskPlan]:
-    problems: list[str] = []
+    """The run's tasks, in order, or a TaskPlanError listing every problem of the options."""
     if not items:
         raise TaskPlanError(["the run has no samples"])
-    media_types = {i.media_type for i in items}
-    if len(media_types) > 1:
-        problems.append("a run cannot mix images and videos")
-    is_video = MediaType.VIDEO in media_types
-    if task_size is not None and (isinstance(task_size, bool) or not isinstance(task_size, int) or task_size < 1):
-        problems.append(f"task_size must be a positive integer, got {task_size!r}")
-        task_size = None
-    if not is_video and any(v is not None for v in (frame_start, frame_stop, frame_step)):
-        problems.append("frame_start, frame_stop and frame_step apply to videos only")
-    if task_name is not None and (not isinstance(task_name, str) or not task_name):
-        problems.append(f"task_name must be a non-empty string, got {task_name!r}")
-
-    if is_video:
-        batches = [[item] for item in items]
-    else:
-        size = task_size or len(items)
-        batches = [list(items[i:i + size]) for i in range(0, len(items), size)]
+    is_video = any(item.media_type is MediaType.VIDEO for item in items)
+    problems = _option_problems(items, task_size, task_name, (frame_start, frame_stop, frame_step))
+    batches = _batches(items, is_video, task_size if _is_task_size(task_size) else None)
     count = len(batches)
-    assignees = _round_robin(task_assignee, count, "task_assignee", problems)
-    trackers = _round_robin(issue_tracker, count, "issue_tracker", problems)
-    starts = _per_video(frame_start, items, "frame_start", 0, problems) if is_video else [None] * count
-    stops = _per_video(frame_stop, items, "frame_stop", 0, problems) if is_video else [None] * count
-    steps = _per_video(frame_step, items, "frame_step", 1, problems) if is_video else [None] * count
-    for start, stop, item in zip(starts, stops, items if is_video else ()):
-        if start is not None and stop is not None and stop < start:
-            problems.append(f"frame_stop {stop} comes before frame_start {start} for {item.media_path}")
-        elif start is not None and item.frame_count is not None and start >= item.frame_count:
-            # frame_start is 0-based, as CVAT's start_frame; a frame_stop past the end is cut there, as CVAT does
-            problems.append(f"frame_start {start} selects no frame of {item.media_path}: it has {item.frame_count} "
-                            f"frames (0 to {item.frame_count - 1})")
+    assignees, assignee_problems = _round_robin(task_assignee, count, "task_assignee")
+    trackers, tracker_problems = _round_robin(issue_tracker, count, "issue_tracker")
+    if is_video:
+        frames, frame_problems = _frame_ranges(items, frame_start, frame_stop, frame_step)
+    else:
+        frames, frame_problems = [_FrameRange()] * count, []
+    problems += assignee_problems + tracker_problems + frame_problems
     if problems:
         raise TaskPlanError(problems)
 
@@ -147,9 +93,96 @@ def plan_tasks(
             media_paths=[item.media_path for item in batch],
             assignee=assignees[i],
             issue_tracker=trackers[i],
-            frame_start=starts[i],
-            frame_stop=stops[i],
-            frame_step=steps[i],
+            frame_start=frames[i].start,
+            frame_stop=frames[i].stop,
+            frame_step=frames[i].step,
         )
         for i, batch in enumerate(batches)
     ]
+
+
+def _is_task_size(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and value >= 1
+
+
+def _option_problems(items: Sequence[MediaItem], task_size: Any, task_name: Any, frame_options: Sequence[Any]) -> list[str]:
+    problems = []
+    media_types = {item.media_type for item in items}
+    if len(media_types) > 1:
+        problems.append("a run cannot mix images and videos")
+    if task_size is not None and not _is_task_size(task_size):
+        problems.append(f"task_size must be a positive integer, got {task_size!r}")
+    if MediaType.VIDEO not in media_types and any(v is not None for v in frame_options):
+        problems.append("frame_start, frame_stop and frame_step apply to videos only")
+    if task_name is not None and (not isinstance(task_name, str) or not task_name):
+        problems.append(f"task_name must be a non-empty string, got {task_name!r}")
+    return problems
+
+
+def _batches(items: Sequence[MediaItem], is_video: bool, task_size: int | None) -> list[list[MediaItem]]:
+    if is_video:
+        return [[item] for item in items]
+    size = task_size or len(items)
+    return [list(items[i:i + size]) for i in range(0, len(items), size)]
+
+
+def _round_robin(value: Any, count: int, name: str) -> tuple[list[Any], list[str]]:
+    """``count`` values taken round robin from a list (a single string for every task), and the problems."""
+    if value is None or isinstance(value, str):
+        return [value] * count, []
+    if not isinstance(value, (list, tuple)):
+        return [None] * count, [f"{name} must be a string or a list of strings, got {type(value).__name__}"]
+    if not value:
+        return [None] * count, [f"{name} is an empty list"]
+    if not all(isinstance(v, str) and v for v in value):
+        return [None] * count, [f"{name} must hold non-empty strings, got {list(value)!r}"]
+    return [value[i % len(value)] for i in range(count)], []
+
+
+def _frame_ranges(items: Sequence[MediaItem], frame_start: Any, frame_stop: Any,
+                  frame_step: Any) -> tuple[list[_FrameRange], list[str]]:
+    """Each video's frame range, and the problems of the options and of the ranges they make."""
+    starts, start_problems = _per_video(frame_start, items, "frame_start", 0)
+    stops, stop_problems = _per_video(frame_stop, items, "frame_stop", 0)
+    steps, step_problems = _per_video(frame_step, items, "frame_step", 1)
+    ranges = [_FrameRange(start=start, stop=stop, step=step) for start, stop, step in zip(starts, stops, steps)]
+    return ranges, start_problems + stop_problems + step_problems + _range_problems(items, ranges)
+
+
+def _per_video(value: Any, items: Sequence[MediaItem], name: str, minimum: int) -> tuple[list[int | None], list[str]]:
+    """One value a video: an int for all, a list round robin, or a dict by media path; and the problems."""
+    nothing: list[int | None] = [None] * len(items)
+    if value is None:
+        return nothing, []
+    problems = []
+    if isinstance(value, Mapping):
+        unknown = sorted(set(value) - {i.media_path for i in items})
+        if unknown:
+            problems.append(f"{name} names media that the run does not include: {unknown[:3]}")
+        values = [value.get(i.media_path) for i in items]
+    elif isinstance(value, (list, tuple)):
+        if not value:
+            return nothing, [f"{name} is an empty list"]
+        values = [value[i % len(value)] for i in range(len(items))]
+    else:
+        values = [value] * len(items)
+    bad = [v for v in values if v is not None and not _is_frame_value(v, minimum)]
+    if bad:
+        return nothing, [*problems, f"{name} values must be integers >= {minimum}, got {bad[0]!r}"]
+    return values, problems
+
+
+def _is_frame_value(value: Any, minimum: int) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and value >= minimum
+
+
+def _range_problems(items: Sequence[MediaItem], ranges: Sequence[_FrameRange]) -> list[str]:
+    problems = []
+    for item, frames in zip(items, ranges):
+        if frames.start is not None and frames.stop is not None and frames.stop < frames.start:
+            problems.append(f"frame_stop {frames.stop} comes before frame_start {frames.start} for {item.media_path}")
+        elif frames.start is not None and item.frame_count is not None and frames.start >= item.frame_count:
+            # frame_start is 0-based, as CVAT's start_frame; a frame_stop past the end is cut there, as CVAT does
+            problems.append(f"frame_start {frames.start} selects no frame of {item.media_path}: it has {item.frame_count} "
+                            f"frames (0 to {item.frame_count - 1})")
+    return problems

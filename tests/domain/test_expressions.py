@@ -119,3 +119,20 @@ def test_a_segmentation_has_no_attributes_to_read_so_they_are_missing():
     assert evaluate(F("label") == "cat", sample, seg) is False
     assert evaluate(F("iscrowd").exists(), sample, seg) is False
     assert evaluate(F("id") == seg.id, sample, seg) is True
+
+
+def test_a_samples_own_properties_and_its_frames_are_paths_too():
+    car = Detection(label="car", bounding_box=(0, 0, 1, 1), attributes={"make": "vw"})
+    video = Sample(filepath="/v.mp4", media_type="video", tags=["val"],
+                   frames={1: {"dets": Detections([car]), "n": 2}, 2: {"n": 5}})
+    assert evaluate(F("id"), video) == evaluate(F("_id"), video) == video.id
+    assert evaluate(F("media_type"), video) == "video"
+    assert evaluate(F("tags"), video) == ["val"]
+    assert evaluate(F("frames").length(), video) == 2
+    assert evaluate(F("frames.n"), video) == [2, 5]  # a frame is a document of its fields
+    assert evaluate(F("frames.dets.detections.label"), video) == [["car"]]
+    assert evaluate(F("frames.dets.detections.make"), video) == [["vw"]]
+    assert evaluate(F("frames.missing"), video) == []
+    assert evaluate(F("metadata"), video) is None
+    assert evaluate(F("filepath.name"), video) is None  # a string has no fields
+    assert evaluate(F("dets.label"), video, video.frames[1]["dets"]) is None  # a label list holds only its labels

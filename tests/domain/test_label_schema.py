@@ -241,6 +241,26 @@ INVALID = [
     ({"label_field": "x", "label_type": "detections", "classes": [{"classes": ["a"], "attributes": {"x": {"type": "text"}}}],
       "attributes": {"x": {"type": "checkbox"}}},
      r"attribute 'x' of classes \['a'\] differs from the field-wide one"),
+    ({"label_field": "x", "label_type": "segmentation", "mask_targets": {}}, "mask_targets must be a non-empty dict of pixel value -> class name"),
+    ({"label_field": "x", "label_type": "segmentation", "mask_targets": [(1, "a")]}, "mask_targets must be a non-empty dict"),
+    ({"label_field": "ground_truth", "attributes": ["make", 3]}, r"an attributes list holds attribute names, got \['make', 3\]"),
+    ({"label_field": "x", "label_type": "detections", "classes": [{"classes": ["a"], "attributes": ["x"]}]},
+     "class-group attributes must be a dict, got list"),
+    ({"label_field": "x", "label_type": "detections", "classes": ["a"], "attributes": {"a1": 3}}, "its spec must be a dict, got int"),
+    ({"label_field": "x", "label_type": "detections", "classes": ["a"], "attributes": {"a1": {"type": "select", "values": [[1]]}}},
+     "values must be a list of scalars"),
+    ({"label_field": "x", "label_type": "detections", "classes": ["a"], "attributes": {"a1": {"type": "select", "values": "ab"}}},
+     "values must be a list of scalars"),
+    ({"label_field": "x", "label_type": "detections", "classes": ["a"], "attributes": {"a1": {"type": "select", "values": None}}},
+     "type 'select' requires 'values'"),
+    ({"label_field": "x", "label_type": "detections", "classes": ["a"], "attributes": {"a1": {"type": "select", "values": ["a", "a"]}}},
+     "values listed more than once"),
+    ({"label_field": "x", "label_type": "detections", "classes": ["a"], "attributes": {"a1": {"type": "text", "default": 3}}},
+     "a text default must be a string, got 3"),
+    ({"label_field": "x", "label_type": "detections", "classes": ["a"], "attributes": {"g": {"type": "group_id", "default": True}}},
+     "a group_id default must be an integer, got True"),
+    ({"label_schema": {3: {"type": "scalar"}}}, r"label_schema\[3\]: a field name must be a string"),
+    ({"label_field": "ground_truth", "attributes": ["make", "make"]}, r"attributes defined twice: \['make'\]"),
 ]
 
 
@@ -341,3 +361,76 @@ def test_a_text_attribute_remembers_the_one_type_its_existing_values_hold():
 
 def _attr(field, name):
     return next(a for a in field.attributes if a.name == name)
+
+
+def _problems(**kwargs):
+    with pytest.raises(LabelSchemaError) as caught:
+        build(**kwargs)
+    return caught.value.problems
+
+
+def test_problems_are_listed_in_the_order_they_are_checked():
+    problems = _problems(
+        label_schema={
+            3: {}, "bad name": {}, "filepath": {}, "frames.new": {"type": "boxes", "colour": 1},
+            "x": {"type": "detections", "allow_deletions": "n", "mask_targets": {1: "a"},
+                  "classes": [3, {"classes": ["b"], "attrs": 1, "attributes": {"z": {"type": "text"}}}, "b"],
+                  "attributes": {"z": {"type": "checkbox"}, "o": {"type": "occluded"}}},
+            "count": {"classes": ["a"], "attributes": {"q": {"type": "text"}}},
+        },
+        allow_additions="no", allow_spatial_edits=0, occluded_attr="o2", group_id_attr="o2")
+    assert problems == [
+        "allow_additions must be True or False, got 'no'",
+        "allow_spatial_edits must be True or False, got 0",
+        "occluded_attr and group_id_attr cannot both be 'o2'",
+        "label_schema[3]: a field name must be a string",
+        "label_schema['bad name']: 'bad name' is not a valid field name",
+        "label_schema['filepath']: 'filepath' is reserved and cannot be annotated",
+        "label_schema['frames.new']: frame fields need a video dataset",
+        "label_schema['frames.new']: unknown keys ['colour'] (allowed: allow_additions, allow_deletions, allow_index_edits, "
+        "allow_label_edits, allow_spatial_edits, attributes, classes, mask_targets, type)",
+        "label_schema['frames.new']: unknown label type 'boxes' (one of classification, classifications, detections, "
+        "instances, polylines, polygons, keypoints, segmentation, scalar)",
+        "label_schema['x']: allow_deletions must be True or False, got 'n'",
+        "label_schema['x']: mask_targets apply to segmentation fields only",
+        "label_schema['x']: classes hold names or class groups, got 3",
+        "label_schema['x']: a class group takes 'classes' and 'attributes', not ['attrs']",
+        "label_schema['x']: classes listed more than once: ['b']",
+        "label_schema['x']: attribute 'z' of classes ['b'] differs from the field-wide one",
+        "label_schema['count']: classes of a scalar field are strings; field 'count' holds int",
+        "label_schema['count']: scalar fields take no attributes",
+    ]
+
+
+def test_an_attribute_reports_each_of_its_problems_in_order():
+    at = "attribute 'o' of label_field 'x'"
+    assert _problems(label_field="x", label_type="classifications", classes=["a"],
+                     attributes={"o": {"type": "occluded", "default": "x", "mutable": 1, "read_only": "no"}}) == [
+        f"{at}: a occluded default must be a bool, got 'x'",
+        f"{at}: mutable must be a bool, got 1",
+        f"{at}: read_only must be a bool, got 'no'",
+        f"{at}: type 'occluded' applies to spatial labels only, not classifications",
+    ]
+    at = "attribute 'make' of label_field 'ground_truth'"
+    assert _problems(label_field="ground_truth", attributes={"make": {"type": "group_id", "default": "1", "read_only": 0}}) == [
+        f"{at}: a group_id default must be an integer, got '1'",
+        f"{at}: read_only must be a bool, got 0",
+        f"{at}: a group_id attribute must hold integers on the existing labels, found ['str']",
+    ]
+
+
+def test_a_link_checked_for_the_attributes_and_the_project_is_reported_once():
+    assert _problems(label_field="ground_truth", attributes=False, classes_from_project=True,
+                     occluded_attr="make", group_id_attr="make") == [
+        "occluded_attr and group_id_attr cannot both be 'make'",
+        "occluded_attr 'make' on label_field 'ground_truth': an occluded attribute must hold bools on the existing labels, "
+        "found ['str']",
+        "group_id_attr 'make' on label_field 'ground_truth': a group_id attribute must hold integers on the existing labels, "
+        "found ['str']",
+    ]
+
+
+def test_a_field_or_attribute_spec_given_as_none_takes_every_default():
+    assert build(label_schema={"ground_truth": None}) == build(label_schema={"ground_truth": {}}) == build(label_field="ground_truth")
+    (field,) = build(label_field="ground_truth", attributes={"make": None})
+    assert field.attributes == (AttributeSpec("make", "select", values=("ford", "vw")),)

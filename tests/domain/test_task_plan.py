@@ -64,3 +64,39 @@ def test_every_problem_is_reported_at_once():
     with pytest.raises(TaskPlanError) as caught:
         plan_tasks(images(2), base_name="x", task_size=0, frame_step=2, task_assignee=[])
     assert len(caught.value.problems) == 3
+
+
+def test_a_frame_start_past_a_videos_last_frame_is_refused():
+    items = [MediaItem(new_id(), "/v/0.mp4", "video", frame_count=10), MediaItem(new_id(), "/v/1.mp4", "video", frame_count=5)]
+    with pytest.raises(TaskPlanError) as caught:
+        plan_tasks(items, base_name="x", frame_start=[12, 5], frame_stop=[], frame_step=[1, 0])
+    assert caught.value.problems == [
+        "frame_stop is an empty list",
+        "frame_step values must be integers >= 1, got 0",
+        "frame_start 12 selects no frame of /v/0.mp4: it has 10 frames (0 to 9)",
+        "frame_start 5 selects no frame of /v/1.mp4: it has 5 frames (0 to 4)",
+    ]
+    (plan, _) = plan_tasks(items, base_name="x", frame_start=[9, 4], frame_stop=100)
+    assert (plan.frame_start, plan.frame_stop) == (9, 100)  # a frame_stop past the end is cut there, as CVAT does
+
+
+def test_problems_are_listed_in_the_order_they_are_checked():
+    items = [MediaItem("s1", "/v/0.mp4", "video", frame_count=10), MediaItem("s2", "/v/1.mp4", "video"),
+             MediaItem("s3", "/i.jpg", "image")]
+    with pytest.raises(TaskPlanError) as caught:
+        plan_tasks(items, base_name="x", task_size=0, task_name="", task_assignee=[], issue_tracker=5,
+                   frame_start={"/v/0.mp4": 12, "/v/1.mp4": 3, "/nope.mp4": 1}, frame_stop=[2, 20], frame_step=[])
+    assert caught.value.problems == [
+        "a run cannot mix images and videos",
+        "task_size must be a positive integer, got 0",
+        "task_name must be a non-empty string, got ''",
+        "task_assignee is an empty list",
+        "issue_tracker must be a string or a list of strings, got int",
+        "frame_start names media that the run does not include: ['/nope.mp4']",
+        "frame_step is an empty list",
+        "frame_stop 2 comes before frame_start 12 for /v/0.mp4",
+    ]
+    with pytest.raises(TaskPlanError) as caught:
+        plan_tasks(items[:1], base_name="x", frame_start=[-1], frame_stop=True)
+    assert caught.value.problems == ["frame_start values must be integers >= 0, got -1",
+                                     "frame_stop values must be integers >= 0, got True"]
