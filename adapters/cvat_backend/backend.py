@@ -46,7 +46,7 @@ from annoflow.adapters.cvat_format.schema import (
     project_labels,
     recorded_labels,
 )
-from annoflow.adapters.cvat_format.tracks import expand_tracks, outside_ends, split_tracks, track_body
+from annoflow.adapters.cvat_format.tracks import expand_tracks, outside_ends, split_tracks, track_body, track_of_objects
 from annoflow.adapters.cvat_format.unchanged import split_unchanged
 from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.application.ports.annotation_backend import (
@@ -222,10 +222,11 @@ class CVATSession(BackendSession):
         sample_ids: list[str] = []
         video = request.media_type is MediaType.VIDEO
         frame_refs: list = []  # a video task's frames, once its data/meta is read
-        # An image task's labels are converted from the store's rows, without building a label each
-        # (upload.Uploader.objects_of_rows); scalar and frame fields go as samples.
-        as_rows = isinstance(samples, SampleSource) and not video and all(
-            f.label_type != "scalar" and not f.on_frames for f in request.label_schema)
+        # Labels are converted from the store's rows, without building a label each
+        # (upload.Uploader.objects_of_rows): an image task's sample fields, a video task's frame
+        # fields (its tracks by `_frame_row_objects`); scalar fields and a video's own fields go as samples.
+        as_rows = isinstance(samples, SampleSource) and all(
+            f.label_type != "scalar" and f.on_frames == video for f in request.label_schema)
         source = iter(samples.label_rows([f.path for f in request.label_schema]) if as_rows else samples)
         sent: list[Future[list[tuple[Any, ...]]]] = []
         try:
@@ -343,6 +344,11 @@ class CVATSession(BackendSession):
                     by_field.setdefault(row.field, []).append(row)
                 for uploader in uploaders:
                     source = uploader.field.path
+                    if uploader.field.on_frames:
+                        for kind, body, origin in self._frame_row_objects(uploader, by_field.get(source, ()),
+                                                                          frame_refs, size):
+                            objects[kind].append((body, origin))
+                        continue
                     for obj in uploader.objects_of_rows(by_field.get(source, ()), index, size["width"], size["height"]):
                         objects[obj.kind].append((obj.body, (source, obj.label_id)))
                 continue
@@ -378,6 +384,39 @@ class CVATSession(BackendSession):
             yield "tracks", made[0], (source, made[1])
         for k, label in sorted(loose, key=lambda item: item[0]):
             for obj in uploader.objects(label, k, width, height):
+                yield obj.kind, obj.body, (source, obj.label_id)
+
+    @staticmethod
+    def _frame_row_objects(uploader: Uploader, rows: Iterable[LabelRow], frame_refs: Sequence[FrameRef],
+                           size: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any], Any]]:
+        """`_frame_objects` of a video frame field read as the store's rows (frame: the video's frame
+        number), the same objects in the same order, without building a label per frame
+        (tests/cvat_format/test_track_rows.py checks both agree)."""
+        source, width, height = uploader.field.path, size["width"], size["height"]
+        task_frame = {ref.frame: k for k, ref in enumerate(frame_refs)}
+        tracks: dict[int, list[tuple[int, LabelRow]]] = {}
+        loose: list[tuple[int, LabelRow]] = []
+        keyframes_only = False
+        # in task frame order, each frame's labels in list order, as `split_tracks` reads a sample's
+        for k, row in sorted(((task_frame[row.frame], row) for row in rows if row.frame in task_frame),
+                             key=lambda item: item[0]):
+            values = row.values
+            keyframes_only = keyframes_only or bool(values.get("keyframe"))
+            index = values.get("index")
+            if index is None:
+                loose.append((k, row))
+            else:
+                tracks.setdefault(index, []).append((k, row))
+        for items in tracks.values():
+            made = track_of_objects(uploader, [(k, row.label_id, row.values.get("keyframe"),
+                                                list(uploader.objects_of_rows((row,), k, width, height)))
+                                               for k, row in items], len(frame_refs), keyframes_only)
+            if made is None:  # a label that is no single shape: its frames' labels go up as shapes
+                loose += items
+                continue
+            yield "tracks", made[0], (source, made[1])
+        for k, row in sorted(loose, key=lambda item: item[0]):
+            for obj in uploader.objects_of_rows((row,), k, width, height):
                 yield obj.kind, obj.body, (source, obj.label_id)
 
     @staticmethod
