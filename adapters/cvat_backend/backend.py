@@ -535,9 +535,11 @@ class CVATSession(BackendSession):
         placed, continued = _track_sources(placed, up, originals)
         # a track's keyframes CVAT returned as their originals upload: the frames between two of them
         # (or after the last) are what the upload made them, so they keep their originals' geometry too
-        untouched = {(item.cvat_ids[0], item.frame) for item, _, source in placed
-                     if item.cvat_type == "track" and item.between is None and source is not None
-                     and uploads_as(originals[source], item, uploaders[item.field], *_size_or_none(sizes, item.frame))}
+        # (asked once per label: keep_unmoved below takes the answer)
+        unmoved = [source is not None and uploads_as(originals[source], item, uploaders[item.field],
+                                                     *_size_or_none(sizes, item.frame)) for item, _, source in placed]
+        untouched = {(item.cvat_ids[0], item.frame) for (item, _, _), same in zip(placed, unmoved)
+                     if item.cvat_type == "track" and item.between is None and same}
         # so does an outside shape where a track was cut, holding the original of its frame where it was
         fields_of = {item.cvat_ids[0]: item.field for item, _, _ in placed if item.cvat_type == "track"}
         for track_id, frame, points in outside_ends(tracks):
@@ -547,10 +549,11 @@ class CVATSession(BackendSession):
             end = Imported(field, frame, originals[source], None, "track", (track_id,), (tuple(points),)) if source else None
             if end is not None and uploads_as(originals[source], end, uploaders[field], *_size_or_none(sizes, frame)):
                 untouched.add((track_id, frame))
-        for item, place, source in placed:
+        for (item, place, source), same in zip(placed, unmoved):
             label = item.value
             if source is not None:
-                label = keep_unmoved(originals[source], item, uploaders[item.field], *_size_or_none(sizes, item.frame))
+                label = keep_unmoved(originals[source], item, uploaders[item.field], *_size_or_none(sizes, item.frame),
+                                     same=same)
                 if item.between is not None and all(
                         frame is None or (item.cvat_ids[0], frame) in untouched for frame in item.between):
                     label = with_geometry_of(originals[source], label)

@@ -328,33 +328,53 @@ def _like(text: Scalar, before: Scalar) -> Scalar:
     return text
 
 
-def keep_unmoved(original: Label, imported: Imported, uploader: Uploader, width: int, height: int) -> Label:
+def keep_unmoved(original: Label, imported: Imported, uploader: Uploader, width: int, height: int, *,
+                 same: bool | None = None) -> Label:
     """The downloaded label with the original's coordinates when CVAT returned exactly what the
     original uploads as (relative -> pixels -> relative may not give back the same doubles), with
     its attribute values in the types the original had, and with a keypoint's missing points back
-    where they were (`with_missing_points`)."""
+    where they were (`with_missing_points`). ``same``: `uploads_as`' answer, when the caller has it."""
     downloaded = imported.value
     assert isinstance(downloaded, Label)
     if isinstance(original, Keypoint) and isinstance(downloaded, Keypoint):
         downloaded = with_missing_points(original, downloaded)
+    changes: dict[str, Any] = {}
     if hasattr(downloaded, "attributes") and hasattr(original, "attributes"):
         retyped = {k: _like(v, original.attributes.get(k)) for k, v in downloaded.attributes.items()}
-        downloaded = downloaded.replace(attributes=retyped)
-    if not uploads_as(original, imported, uploader, width, height):
-        return downloaded
-    return with_geometry_of(original, downloaded)
+        # one new label at most (a label per frame of every track comes through here): none when
+        # every value kept its type and the geometry is CVAT's
+        if any(value is not downloaded.attributes[k] for k, value in retyped.items()):
+            changes["attributes"] = retyped
+    if same is None:
+        same = uploads_as(original, imported, uploader, width, height)
+    if same:
+        changes.update(_geometry(original))
+    return downloaded.replace(**changes) if changes else downloaded
 
 
 def uploads_as(original: Label, imported: Imported, uploader: Uploader, width: int, height: int) -> bool:
     """CVAT returned exactly the points ``original`` uploads as."""
+    field = uploader.field
+    if type(original) is Detection and (original.mask is None or not original.mask.size
+                                        or field.label_type != "instances"):
+        # a box without a mask: the rectangle `Uploader.objects` sends, worked out without sending it
+        if uploader.labels.label_ids.get((field.path, original.label)) is None:
+            sent: tuple[tuple[float, ...], ...] = ()  # a class outside the run's schema is not sent
+        else:
+            x, y, w, h = original.bounding_box
+            sent = ((x * width, y * height, (x + w) * width, (y + h) * height),)
+        return sent == imported.cvat_points
     sent = tuple(tuple(o.body["points"]) for o in uploader.objects(_as_list(original), 0, width, height) if "points" in o.body)
     return sent == imported.cvat_points
 
 
+def _geometry(original: Label) -> dict[str, Any]:
+    return {name: getattr(original, name) for name in ("bounding_box", "mask", "points") if hasattr(original, name)}
+
+
 def with_geometry_of(original: Label, downloaded: Label) -> Label:
     """``downloaded`` with the exact coordinates of ``original``."""
-    geometry = {name: getattr(original, name) for name in ("bounding_box", "mask", "points") if hasattr(original, name)}
-    return downloaded.replace(**geometry)
+    return downloaded.replace(**_geometry(original))
 
 
 def _as_list(label: Label) -> Any:
