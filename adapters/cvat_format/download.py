@@ -212,6 +212,9 @@ class Downloader:
             return Imported(field.path, frame, value or None, None, cvat_type, (obj["id"],))
         attributes, label_id = self._attributes(obj, field, class_name)
         common = dict(label=class_name, attributes=attributes, id=label_id or new_id())
+        # a frame of a track: the track's index, keyframe or interpolated (given to the shape's label as
+        # it is made: a label per frame of every track comes through here)
+        tracked = dict(index=obj["index"], keyframe=obj["keyframe"]) if cvat_type == "track" else {}
         shape_type = obj.get("type")
         points = obj.get("points", [])
         if cvat_type == "tag":
@@ -220,24 +223,23 @@ class Downloader:
             label: Label = Classification(**common)
         elif shape_type == "rectangle" and field.label_type in ("detections", "instances"):
             width, height = size_of(sizes, frame)
-            label = Detection(bounding_box=_rectangle(points, width, height), **common)
+            label = Detection(bounding_box=_rectangle(points, width, height), **common, **tracked)
         elif shape_type == "mask" and field.label_type in ("detections", "instances"):
             width, height = size_of(sizes, frame)
             mask, left, top = rle.decode(points, width, height)
             h, w = mask.shape
-            label = Detection(bounding_box=_box(left, top, w, h, width, height), mask=mask, **common)
+            label = Detection(bounding_box=_box(left, top, w, h, width, height), mask=mask, **common, **tracked)
         elif shape_type in ("polygon", "polyline") and field.label_type in ("polylines", "polygons"):
             width, height = size_of(sizes, frame)
             closed = shape_type == "polygon"
             label = Polyline(points=[[(x / width, y / height) for x, y in zip(points[0::2], points[1::2])]],
-                             closed=closed, filled=closed, **common)
+                             closed=closed, filled=closed, **common, **tracked)
         elif shape_type == "points" and field.label_type == "keypoints":
             width, height = size_of(sizes, frame)
-            label = Keypoint(points=[(x / width, y / height) for x, y in zip(points[0::2], points[1::2])], **common)
+            label = Keypoint(points=[(x / width, y / height) for x, y in zip(points[0::2], points[1::2])], **common,
+                             **tracked)
         else:
             return None
-        if cvat_type == "track":  # a frame of a track: the track's index, keyframe or interpolated
-            label = label.replace(index=obj["index"], keyframe=obj["keyframe"])
         return Imported(field.path, frame, label, label_id, cvat_type, (obj["id"],), (tuple(points),) if points else (),
                         obj.get("between") if cvat_type == "track" else None)
 
