@@ -42,7 +42,7 @@ from annoflow.domain.project_schema import adopt_project_labels, check_new_proje
 from annoflow.domain.schema_observation import classes_left_out
 from annoflow.domain.samples import MediaType
 from annoflow.domain.task_plan import MediaItem, TaskPlan, TaskPlanError, plan_tasks
-from annoflow.domain.video_labels import frame_label_problems
+from annoflow.domain.video_labels import frame_index_problems
 
 SCHEMA_OPTIONS = (
     "label_schema", "label_field", "label_type", "classes", "attributes", "mask_targets",
@@ -130,10 +130,11 @@ class Annotator:
         else:
             plan_ids = collection.sample_ids
 
-        items = [
-            MediaItem(s.id, s.media(request.media_field), s.media_type, getattr(s.metadata, "frame_count", None))
-            for s in self.store.get_samples(plan_ids, fields=() if request.media_field == "filepath" else (request.media_field,))
-        ]
+        found = list(self.store.get_samples(plan_ids, fields=() if request.media_field == "filepath" else (request.media_field,)))
+        items = [MediaItem(s.id, s.media(request.media_field), s.media_type, getattr(s.metadata, "frame_count", None))
+                 for s in found]
+        filepaths = {s.id: s.filepath for s in found}
+        del found
         media_type = items[0].media_type if items else MediaType.IMAGE
         if run is None:
             schema = self._schema(collection, plan_ids, request.schema_options, media_type, request.backend_options)
@@ -145,7 +146,7 @@ class Annotator:
             backend_options = {**{k: v for k, v in run.config.items() if k not in PLAN_OPTIONS}, **request.backend_options}
         plans = plan_tasks(items, base_name=f"annoflow_{dataset}_{'_'.join(schema.field_names)}", **plan_options)
         if run is None and media_type is MediaType.VIDEO:
-            self._check_frame_labels(plan_ids, schema, plans)
+            self._check_frame_labels(items, filepaths, schema, plans)
         config = backend.parse_config(backend_options, media_type)
         backend.check_media([i.media_path for i in items])
         backend.check_request(schema, plans, config)
@@ -170,14 +171,25 @@ class Annotator:
             raise
         return run
 
-    def _check_frame_labels(self, sample_ids: Sequence[str], schema: LabelSchema, plans: Sequence[TaskPlan]) -> None:
-        """Each video's frame labels, one video at a time (`video_labels`): every problem at once."""
+    def _check_frame_labels(self, items: Sequence[MediaItem], filepaths: Mapping[str, str], schema: LabelSchema,
+                            plans: Sequence[TaskPlan]) -> None:
+        """Each video's frame labels, one video at a time (`video_labels`): every problem at once.
+
+        Read as the store's rows (only each label's frame and index are looked at), not as samples:
+        building every label of every video only to look at its index cost as much as the upload."""
         fields = [field.path for field in schema if field.on_frames and field.label_type != "scalar"]
         if not fields:
             return
         step = {sample_id: plan.frame_step for plan in plans for sample_id in plan.sample_ids}
-        problems = [problem for sample in self.store.get_samples(sample_ids, fields=fields)
-                    for problem in frame_label_problems(sample, fields, step.get(sample.id))]
+        problems: list[str] = []
+        for item in items:
+            indexes: dict[str, dict[int, list[int | None]]] = {field: {} for field in fields}
+            for sample_rows in self.store.get_label_rows([item.sample_id], fields):
+                for row in sample_rows.rows:
+                    indexes[row.field].setdefault(row.frame, []).append(row.values.get("index"))
+            problems += frame_index_problems(filepaths[item.sample_id], item.frame_count,
+                                             {field: found.items() for field, found in indexes.items()},
+                                             step.get(item.sample_id))
         if problems:
             raise TaskPlanError(problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else []))
 

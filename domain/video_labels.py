@@ -8,7 +8,7 @@ up with ``frame_step`` > 1, since the tool would interpolate the object over fra
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from annoflow.domain.fields import FieldPath
 from annoflow.domain.labels import labels_in
@@ -17,25 +17,33 @@ from annoflow.domain.samples import Sample, VideoMetadata
 
 def frame_label_problems(sample: Sample, fields: Sequence[str], frame_step: int | None) -> list[str]:
     """The problems of ``sample``'s frame ``fields`` (paths ``frames.<name>``), each naming the video."""
-    problems: list[str] = []
     count = sample.metadata.frame_count if isinstance(sample.metadata, VideoMetadata) else None
-    for field in fields:
-        name = FieldPath.parse(field).name
+    indexes = {field: [(number, [getattr(label, "index", None) for label in labels_in(frame.get(FieldPath.parse(field).name))])
+                       for number, frame in sample.frames.items()] for field in fields}
+    return frame_index_problems(sample.filepath, count, indexes, frame_step)
+
+
+def frame_index_problems(filepath: str, frame_count: int | None,
+                         indexes: Mapping[str, Iterable[tuple[int, Sequence[int | None]]]],
+                         frame_step: int | None) -> list[str]:
+    """`frame_label_problems` from what they need of each label: per field, each frame's number and its
+    labels' indexes (None for a label without one), so a store's rows are checked without building labels."""
+    problems: list[str] = []
+    for field, frames in indexes.items():
         tracked = False
-        for number, frame in sample.frames.items():
-            labels = labels_in(frame.get(name))
-            if not labels:
+        for number, found in frames:
+            if not found:
                 continue
-            indexes = Counter(index for label in labels if (index := getattr(label, "index", None)) is not None)
-            tracked = tracked or bool(indexes)
-            shared = sorted(index for index, seen in indexes.items() if seen > 1)
+            seen = Counter(index for index in found if index is not None)
+            tracked = tracked or bool(seen)
+            shared = sorted(index for index, times in seen.items() if times > 1)
             if shared:
-                problems.append(f"{sample.filepath}: frame {number} of {field} has several labels with index "
+                problems.append(f"{filepath}: frame {number} of {field} has several labels with index "
                                 f"{', '.join(map(str, shared))}: an index is one object, on a frame once")
-            if count is not None and number > count:
-                problems.append(f"{sample.filepath}: {field} has labels on frame {number}, past the video's "
-                                f"{count} frames")
+            if frame_count is not None and number > frame_count:
+                problems.append(f"{filepath}: {field} has labels on frame {number}, past the video's "
+                                f"{frame_count} frames")
         if tracked and (frame_step or 1) > 1:
-            problems.append(f"{sample.filepath}: {field} holds tracks (labels with an index), which cannot go up "
+            problems.append(f"{filepath}: {field} holds tracks (labels with an index), which cannot go up "
                             f"with frame_step {frame_step}: the task would skip frames the tracks have")
     return problems

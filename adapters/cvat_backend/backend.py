@@ -46,7 +46,7 @@ from annoflow.adapters.cvat_format.schema import (
     project_labels,
     recorded_labels,
 )
-from annoflow.adapters.cvat_format.tracks import expand_tracks, outside_ends, split_tracks, track_body
+from annoflow.adapters.cvat_format.tracks import expand_tracks, outside_ends, split_tracks, track_body, track_of_objects
 from annoflow.adapters.cvat_format.unchanged import split_unchanged
 from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.application.ports.annotation_backend import (
@@ -224,10 +224,11 @@ class CVATSession(BackendSession):
         sample_ids: list[str] = []
         video = request.media_type is MediaType.VIDEO
         frame_refs: list = []  # a video task's frames, once its data/meta is read
-        # An image task's labels are converted from the store's rows, without building a label each
-        # (upload.Uploader.objects_of_rows); scalar and frame fields go as samples.
-        as_rows = isinstance(samples, SampleSource) and not video and all(
-            f.label_type != "scalar" and not f.on_frames for f in request.label_schema)
+        # Labels are converted from the store's rows, without building a label each
+        # (upload.Uploader.objects_of_rows): an image task's sample fields, a video task's frame
+        # fields (its tracks by `_frame_row_objects`); scalar fields and a video's own fields go as samples.
+        as_rows = isinstance(samples, SampleSource) and all(
+            f.label_type != "scalar" and f.on_frames == video for f in request.label_schema)
         source = iter(samples.label_rows([f.path for f in request.label_schema]) if as_rows else samples)
         sent: list[Future[list[tuple[Any, ...]]]] = []
         try:
@@ -345,6 +346,11 @@ class CVATSession(BackendSession):
                     by_field.setdefault(row.field, []).append(row)
                 for uploader in uploaders:
                     source = uploader.field.path
+                    if uploader.field.on_frames:
+                        for kind, body, origin in self._frame_row_objects(uploader, by_field.get(source, ()),
+                                                                          frame_refs, size):
+                            objects[kind].append((body, origin))
+                        continue
                     for obj in uploader.objects_of_rows(by_field.get(source, ()), index, size["width"], size["height"]):
                         objects[obj.kind].append((obj.body, (source, obj.label_id)))
                 continue
@@ -380,6 +386,39 @@ class CVATSession(BackendSession):
             yield "tracks", made[0], (source, made[1])
         for k, label in sorted(loose, key=lambda item: item[0]):
             for obj in uploader.objects(label, k, width, height):
+                yield obj.kind, obj.body, (source, obj.label_id)
+
+    @staticmethod
+    def _frame_row_objects(uploader: Uploader, rows: Iterable[LabelRow], frame_refs: Sequence[FrameRef],
+                           size: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any], Any]]:
+        """`_frame_objects` of a video frame field read as the store's rows (frame: the video's frame
+        number), the same objects in the same order, without building a label per frame
+        (tests/cvat_format/test_track_rows.py checks both agree)."""
+        source, width, height = uploader.field.path, size["width"], size["height"]
+        task_frame = {ref.frame: k for k, ref in enumerate(frame_refs)}
+        tracks: dict[int, list[tuple[int, LabelRow]]] = {}
+        loose: list[tuple[int, LabelRow]] = []
+        keyframes_only = False
+        # in task frame order, each frame's labels in list order, as `split_tracks` reads a sample's
+        for k, row in sorted(((task_frame[row.frame], row) for row in rows if row.frame in task_frame),
+                             key=lambda item: item[0]):
+            values = row.values
+            keyframes_only = keyframes_only or bool(values.get("keyframe"))
+            index = values.get("index")
+            if index is None:
+                loose.append((k, row))
+            else:
+                tracks.setdefault(index, []).append((k, row))
+        for items in tracks.values():
+            made = track_of_objects(uploader, [(k, row.label_id, row.values.get("keyframe"),
+                                                list(uploader.objects_of_rows((row,), k, width, height)))
+                                               for k, row in items], len(frame_refs), keyframes_only)
+            if made is None:  # a label that is no single shape: its frames' labels go up as shapes
+                loose += items
+                continue
+            yield "tracks", made[0], (source, made[1])
+        for k, row in sorted(loose, key=lambda item: item[0]):
+            for obj in uploader.objects_of_rows((row,), k, width, height):
                 yield obj.kind, obj.body, (source, obj.label_id)
 
     @staticmethod
@@ -455,6 +494,8 @@ class CVATSession(BackendSession):
         server = recorded_labels(request.label_schema, task)
         uploaders = {field.path: Uploader(field, server) for field in request.label_schema}
         claim = claim_reader(task, server)
+        # Paused until the task's labels are made (its last step builds one per frame of every track
+        # too): the collector then walks what survives once, not every few thousand new labels.
         with paused_gc():
             answer = read_answer(raw, frames=len(task.frames), limit=max_objects_per_frame, claim=claim,
                                  method="GET", url=url)
@@ -469,72 +510,75 @@ class CVATSession(BackendSession):
             found, strays, refused = downloader.read({**checked.objects, "tracked": tracked}, sizes)
             refused += track_refusals
             del tracked
-        up = task.uploaded
-        # a track stands for a label per frame; tracks and single shapes are numbered apart, as CVAT numbers them
-        by_cvat_id = {(kind == "track", cvat_id, frame): label_id for kind, cvat_id, frame, label_id
-                      in zip(up.cvat_types, up.cvat_ids, up.frames, up.label_ids)}
-        place_of = {label_id: (sample_id, number) for label_id, sample_id, number in zip(up.label_ids, up.sample_ids, up.frames)}
-        imported = [ImportedLabel(field, sample_id, label, label_id, (cvat_id,), number)
-                    for field, sample_id, label, label_id, cvat_id, number in unchanged]
-        first_of_track: set[int] = set()
-        placed = []
-        for item in found:
-            if not isinstance(item.value, Label):
-                continue  # a scalar field's value: see imported_values
-            ref = task.frames[item.frame]
-            if item.cvat_type == "track" and not item.field.startswith(FRAMES_PREFIX):
-                # a sample field holds one label per object: a track of its class loads its first frame
-                if item.cvat_ids[0] in first_of_track:
+            up = task.uploaded
+            # a track stands for a label per frame; tracks and single shapes are numbered apart, as CVAT numbers them
+            by_cvat_id = {(kind == "track", cvat_id, frame): label_id for kind, cvat_id, frame, label_id
+                          in zip(up.cvat_types, up.cvat_ids, up.frames, up.label_ids)}
+            place_of = {label_id: (sample_id, number) for label_id, sample_id, number in zip(up.label_ids, up.sample_ids, up.frames)}
+            imported = [ImportedLabel(field, sample_id, label, label_id, (cvat_id,), number)
+                        for field, sample_id, label, label_id, cvat_id, number in unchanged]
+            first_of_track: set[int] = set()
+            placed = []
+            for item in found:
+                if not isinstance(item.value, Label):
+                    continue  # a scalar field's value: see imported_values
+                ref = task.frames[item.frame]
+                if item.cvat_type == "track" and not item.field.startswith(FRAMES_PREFIX):
+                    # a sample field holds one label per object: a track of its class loads its first frame
+                    if item.cvat_ids[0] in first_of_track:
+                        continue
+                    first_of_track.add(item.cvat_ids[0])
+                # a frame field's label is on its video frame; a sample field's, drawn on any frame, on the sample
+                place = (ref.sample_id, ref.frame if item.field.startswith(FRAMES_PREFIX) else None)
+                # the original whose coordinates may be kept: one of this sample's (and frame's), never another's
+                tracked = item.cvat_type == "track"
+                source = next((label_id for label_id in (item.label_id,
+                                                         *(by_cvat_id.get((tracked, c, place[1])) for c in item.cvat_ids))
+                               if label_id in originals and place_of.get(label_id) == place), None)
+                placed.append((item, place, source))
+            placed, continued = _track_sources(placed, up, originals)
+            # a track's keyframes CVAT returned as their originals upload: the frames between two of them
+            # (or after the last) are what the upload made them, so they keep their originals' geometry too
+            # (asked once per label: keep_unmoved below takes the answer)
+            unmoved = [source is not None and uploads_as(originals[source], item, uploaders[item.field],
+                                                         *_size_or_none(sizes, item.frame)) for item, _, source in placed]
+            untouched = {(item.cvat_ids[0], item.frame) for (item, _, _), same in zip(placed, unmoved)
+                         if item.cvat_type == "track" and item.between is None and same}
+            # so does an outside shape where a track was cut, holding the original of its frame where it was
+            fields_of = {item.cvat_ids[0]: item.field for item, _, _ in placed if item.cvat_type == "track"}
+            for track_id, frame, points in outside_ends(tracks):
+                field = fields_of.get(track_id)
+                ref = task.frames[frame]
+                source = continued(field, (ref.sample_id, ref.frame), track_id) if field is not None else None
+                end = Imported(field, frame, originals[source], None, "track", (track_id,), (tuple(points),)) if source else None
+                if end is not None and uploads_as(originals[source], end, uploaders[field], *_size_or_none(sizes, frame)):
+                    untouched.add((track_id, frame))
+            for (item, place, source), same in zip(placed, unmoved):
+                label = item.value
+                if source is not None:
+                    label = keep_unmoved(originals[source], item, uploaders[item.field], *_size_or_none(sizes, item.frame),
+                                         same=same)
+                    if item.between is not None and all(
+                            frame is None or (item.cvat_ids[0], frame) in untouched for frame in item.between):
+                        label = with_geometry_of(originals[source], label)
+                imported.append(ImportedLabel(item.field, place[0], label, item.label_id, item.cvat_ids, place[1],
+                                              item.cvat_type == "track"))
+            unexpected = []
+            names = {ref.cvat_label_id: ref.class_name for ref in task.labels}
+            for stray in strays:
+                class_name = names.get(stray.body["label_id"], f"label {stray.body['label_id']}")
+                try:
+                    label_type, label = stray_label(stray.body, stray.cvat_type, class_name, size_of(sizes, stray.frame))
+                except (ValueError, TypeError) as error:  # geometry its frame cannot hold
+                    refused.append(Refused(f"{stray.cvat_type}s", stray.frame, str(error), stray.cvat_id,
+                                           stray.body["label_id"]))
                     continue
-                first_of_track.add(item.cvat_ids[0])
-            # a frame field's label is on its video frame; a sample field's, drawn on any frame, on the sample
-            place = (ref.sample_id, ref.frame if item.field.startswith(FRAMES_PREFIX) else None)
-            # the original whose coordinates may be kept: one of this sample's (and frame's), never another's
-            tracked = item.cvat_type == "track"
-            source = next((label_id for label_id in (item.label_id,
-                                                     *(by_cvat_id.get((tracked, c, place[1])) for c in item.cvat_ids))
-                           if label_id in originals and place_of.get(label_id) == place), None)
-            placed.append((item, place, source))
-        placed, continued = _track_sources(placed, up, originals)
-        # a track's keyframes CVAT returned as their originals upload: the frames between two of them
-        # (or after the last) are what the upload made them, so they keep their originals' geometry too
-        untouched = {(item.cvat_ids[0], item.frame) for item, _, source in placed
-                     if item.cvat_type == "track" and item.between is None and source is not None
-                     and uploads_as(originals[source], item, uploaders[item.field], *_size_or_none(sizes, item.frame))}
-        # so does an outside shape where a track was cut, holding the original of its frame where it was
-        fields_of = {item.cvat_ids[0]: item.field for item, _, _ in placed if item.cvat_type == "track"}
-        for track_id, frame, points in outside_ends(tracks):
-            field = fields_of.get(track_id)
-            ref = task.frames[frame]
-            source = continued(field, (ref.sample_id, ref.frame), track_id) if field is not None else None
-            end = Imported(field, frame, originals[source], None, "track", (track_id,), (tuple(points),)) if source else None
-            if end is not None and uploads_as(originals[source], end, uploaders[field], *_size_or_none(sizes, frame)):
-                untouched.add((track_id, frame))
-        for item, place, source in placed:
-            label = item.value
-            if source is not None:
-                label = keep_unmoved(originals[source], item, uploaders[item.field], *_size_or_none(sizes, item.frame))
-                if item.between is not None and all(
-                        frame is None or (item.cvat_ids[0], frame) in untouched for frame in item.between):
-                    label = with_geometry_of(originals[source], label)
-            imported.append(ImportedLabel(item.field, place[0], label, item.label_id, item.cvat_ids, place[1],
-                                          item.cvat_type == "track"))
-        unexpected = []
-        names = {ref.cvat_label_id: ref.class_name for ref in task.labels}
-        for stray in strays:
-            class_name = names.get(stray.body["label_id"], f"label {stray.body['label_id']}")
-            try:
-                label_type, label = stray_label(stray.body, stray.cvat_type, class_name, size_of(sizes, stray.frame))
-            except (ValueError, TypeError) as error:  # geometry its frame cannot hold
-                refused.append(Refused(f"{stray.cvat_type}s", stray.frame, str(error), stray.cvat_id,
-                                       stray.body["label_id"]))
-                continue
-            unexpected.append(UnexpectedLabel(task.frames[stray.frame].sample_id, label_type, label,
-                                              f"a {stray.body.get('type', 'tag')} of {class_name!r} on frame {stray.frame}",
-                                              f"{stray.cvat_type}:{stray.cvat_id}"))
-        unread = rejections(task, [*answer.refused, *checked.refused, *refused], server, lambda: self._job_ranges(task))
-        return DownloadedTask(digest, imported, unexpected, values=imported_values(found, task), unread=unread,
-                              painted=downloader.painted)
+                unexpected.append(UnexpectedLabel(task.frames[stray.frame].sample_id, label_type, label,
+                                                  f"a {stray.body.get('type', 'tag')} of {class_name!r} on frame {stray.frame}",
+                                                  f"{stray.cvat_type}:{stray.cvat_id}"))
+            unread = rejections(task, [*answer.refused, *checked.refused, *refused], server, lambda: self._job_ranges(task))
+            return DownloadedTask(digest, imported, unexpected, values=imported_values(found, task), unread=unread,
+                                  painted=downloader.painted)
 
     @staticmethod
     def _track_index(task: TaskRecord, originals: Mapping[str, Label], tracks: Sequence[Mapping[str, Any]],

@@ -34,7 +34,7 @@ from typing import Any
 from annoflow.adapters.cvat_format import checks
 from annoflow.adapters.cvat_format.answer import Refused
 from annoflow.adapters.cvat_format.interpolation import NotInterpolable, interpolate
-from annoflow.adapters.cvat_format.upload import Uploader
+from annoflow.adapters.cvat_format.upload import CvatObject, Uploader
 from annoflow.domain.labels import FieldValue, Label, labels_in
 
 _SHAPE_KEYS = ("type", "points", "occluded", "outside", "z_order", "rotation")
@@ -72,26 +72,37 @@ def track_body(uploader: Uploader, items: Sequence[tuple[int, Label]], task_fram
     """One track of ``items`` (a track's (task frame, label), in frame order), and the labels it stands
     for; None when a label is no single CVAT shape that can be interpolated (a polyline of several
     parts, a mask, a class not sent)."""
+    return track_of_objects(uploader, [(frame, label.id, label.keyframe, list(uploader.objects(label, frame, width, height)))
+                                       for frame, label in items], task_frames, keyframes_only)
+
+
+def track_of_objects(uploader: Uploader, items: Sequence[tuple[int, str, bool | None, list[CvatObject]]],
+                     task_frames: int, keyframes_only: bool) -> tuple[dict[str, Any], TrackedLabels] | None:
+    """`track_body` of labels already converted: each item a track's (task frame, label id, keyframe,
+    the label's CVAT objects), in frame order, from labels or from a store's rows alike."""
     shapes: list[dict[str, Any]] = []
     first_body: dict[str, Any] | None = None
     immutable: set[int] = set()
     bodies: dict[int, dict[str, Any]] = {}
-    for frame, label in items:
-        made = list(uploader.objects(label, frame, width, height))
+    keyframe: dict[int, bool | None] = {}
+    for frame, _, is_keyframe, made in items:
         if len(made) != 1 or made[0].kind != "shapes" or made[0].body["type"] == "mask":
             return None
         bodies[frame] = made[0].body
-    by_frame = dict(items)
-    for segment in _segments([frame for frame, _ in items]):
+        keyframe[frame] = is_keyframe
+    for segment in _segments([item[0] for item in items]):
         for position, frame in enumerate(segment):
-            if keyframes_only and 0 < position < len(segment) - 1 and not by_frame[frame].keyframe:
+            if keyframes_only and 0 < position < len(segment) - 1 and not keyframe[frame]:
                 continue  # a segment's first and last frames are keyframes, so CVAT shows it where it ends
             body = bodies[frame]
             if first_body is None:
                 first_body = body
                 immutable = uploader.immutable_specs(body["label_id"])
-            shapes.append({**{key: body[key] for key in _SHAPE_KEYS}, "frame": frame,
-                           "attributes": [a for a in body["attributes"] if a["spec_id"] not in immutable]})
+            # a literal, not a comprehension over _SHAPE_KEYS: one is built per keyframe, 60,000 for 20 videos
+            shapes.append({"type": body["type"], "points": body["points"], "occluded": body["occluded"],
+                           "outside": body["outside"], "z_order": body["z_order"], "rotation": body["rotation"],
+                           "frame": frame, "attributes": [a for a in body["attributes"] if a["spec_id"] not in immutable]
+                           if immutable else list(body["attributes"])})
         end = segment[-1] + 1
         if end < task_frames:
             last = bodies[segment[-1]]
@@ -101,7 +112,7 @@ def track_body(uploader: Uploader, items: Sequence[tuple[int, Label]], task_fram
     track = {"frame": shapes[0]["frame"], "label_id": first_body["label_id"], "group": first_body["group"],
              "source": "manual", "attributes": [a for a in first_body["attributes"] if a["spec_id"] in immutable],
              "shapes": shapes, "elements": []}
-    return track, [(label.id, frame) for frame, label in items]
+    return track, [(label_id, frame) for frame, label_id, _, _ in items]
 
 
 # --- down -------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 
 from PIL import Image
 
+from annoflow.adapters.cvat_sim.mp4 import mp4_video_info
 from annoflow.adapters.cvat_sim.state import Upload, bad_request
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".mpeg", ".mpg"})
@@ -45,6 +46,11 @@ def parse_step(frame_filter: str) -> int:
 
 
 def _video_info(path: Path) -> tuple[int, int, int]:
+    """(frame count, width, height) as CVAT finds them: from an MP4's header when it tells them
+    exactly (`mp4`), else by decoding the video."""
+    found = mp4_video_info(path)
+    if found is not None:
+        return found
     import imageio_ffmpeg
 
     reader = imageio_ffmpeg.read_frames(str(path))
