@@ -104,7 +104,7 @@ def _check_choice(project_name: str | None, project_id: int | None, task_ids: Se
     """Refuse a choice of tasks or of media that names no single import, before anything is sent."""
     given = [name for name, value in (("project_name", project_name), ("project_id", project_id),
                                       ("task_ids", task_ids)) if value not in (None, [])]
-    if len(given) > 1:
+    if len(given) != 1:
         raise ValueError(f"give exactly one of project_name, project_id and task_ids (got {given or 'none'})")
     if any(isinstance(t, bool) or not isinstance(t, int) or t < 1 for t in task_ids):
         raise ValueError(f"task_ids must be positive integers, got {task_ids!r}")
