@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -37,49 +37,58 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def _requested(event: Any) -> str:
+    fields = event.label_schema
+    field_names = ", ".join(fields if isinstance(fields, dict) else getattr(fields, "field_names", ()))
+    return (
+        f"requested key {event.key!r} on dataset {event.dataset!r}: "
+        f"{_plural(len(event.sample_ids), 'sample')} to {event.backend}"
+        + (f", fields {field_names}" if field_names else "")
+    )
+
+
+def _task_created(event: Any) -> str:
+    task = event.task if isinstance(event.task, TaskSummary) else event.task.summary()  # older runs: the record
+    return (
+        f"task {task.task_id} created"
+        + (f" in project {task.project_id}" if task.project_id is not None else "")
+        + f": {_plural(task.frame_count, 'frame')}, {_plural(len(task.job_ids), 'job')}, "
+        f"{_plural(task.label_count, 'label')} uploaded"
+    )
+
+
+def _project_schema_adopted(event: Any) -> str:
+    fields = ", ".join(f"{f.path} ({len(f.classes)} classes)" for f in event.label_schema) or "no field yet"
+    return f"follows the existing project's labels: {fields}"
+
+
+def _cleaned_up(event: Any) -> str:
+    projects = f" and projects {list(event.project_ids)}" if event.project_ids else ""
+    return f"cleaned up CVAT tasks {list(event.task_ids)}{projects}"
+
+
+# Event class name -> its line in the history; an event not named here reads as its name.
+_DESCRIPTIONS: dict[str, Callable[[Any], str]] = {
+    "Requested": _requested,
+    "TaskCreated": _task_created,
+    "ProjectSchemaAdopted": _project_schema_adopted,
+    "ProjectCreated": lambda e: f"project {e.project_id} created",
+    "TaskStarted": lambda e: f"task {e.task_id} started on the server (plan {e.plan_index})",
+    "TaskAbandoned": lambda e: f"unfilled task {e.task_id} deleted",
+    "UploadCompleted": lambda e: "upload completed",
+    "Renamed": lambda e: f"renamed {e.old_key!r} -> {e.new_key!r}",
+    "CleanupStarted": lambda e: "cleanup of the CVAT side started",
+    "CleanedUp": _cleaned_up,
+    "Deleted": lambda e: "run record deleted",
+    "ChangesApplied": lambda e: f"changes of task {e.task_id} applied to the dataset",
+    "TaskUnchanged": lambda e: f"task {e.task_id} unchanged on the server at its new revision {e.revision}",
+}
+
+
 def _describe(event: Any) -> str:
     name = type(event).__name__
-    if name == "Requested":
-        fields = event.label_schema
-        field_names = ", ".join(fields if isinstance(fields, dict) else getattr(fields, "field_names", ()))
-        return (
-            f"requested key {event.key!r} on dataset {event.dataset!r}: "
-            f"{_plural(len(event.sample_ids), 'sample')} to {event.backend}"
-            + (f", fields {field_names}" if field_names else "")
-        )
-    if name == "TaskCreated":
-        task = event.task if isinstance(event.task, TaskSummary) else event.task.summary()  # older runs: the record
-        return (
-            f"task {task.task_id} created"
-            + (f" in project {task.project_id}" if task.project_id is not None else "")
-            + f": {_plural(task.frame_count, 'frame')}, {_plural(len(task.job_ids), 'job')}, "
-            f"{_plural(task.label_count, 'label')} uploaded"
-        )
-    if name == "ProjectSchemaAdopted":
-        fields = ", ".join(f"{f.path} ({len(f.classes)} classes)" for f in event.label_schema) or "no field yet"
-        return f"follows the existing project's labels: {fields}"
-    if name == "ProjectCreated":
-        return f"project {event.project_id} created"
-    if name == "TaskStarted":
-        return f"task {event.task_id} started on the server (plan {event.plan_index})"
-    if name == "TaskAbandoned":
-        return f"unfilled task {event.task_id} deleted"
-    if name == "UploadCompleted":
-        return "upload completed"
-    if name == "Renamed":
-        return f"renamed {event.old_key!r} -> {event.new_key!r}"
-    if name == "CleanupStarted":
-        return "cleanup of the CVAT side started"
-    if name == "CleanedUp":
-        projects = f" and projects {list(event.project_ids)}" if event.project_ids else ""
-        return f"cleaned up CVAT tasks {list(event.task_ids)}{projects}"
-    if name == "Deleted":
-        return "run record deleted"
-    if name == "ChangesApplied":
-        return f"changes of task {event.task_id} applied to the dataset"
-    if name == "TaskUnchanged":
-        return f"task {event.task_id} unchanged on the server at its new revision {event.revision}"
-    return name
+    describe = _DESCRIPTIONS.get(name)
+    return name if describe is None else describe(event)
 
 
 class _LoadTally:

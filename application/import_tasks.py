@@ -40,7 +40,7 @@ from annoflow.application.progress import NO_PROGRESS, Progress
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.annotation_run import AnnotationRun
 from annoflow.domain.ids import derived_id
-from annoflow.domain.label_schema import build_label_schema
+from annoflow.domain.label_schema import LabelSchema, build_label_schema
 from annoflow.domain.project_schema import ANY_SHAPE, OBJECT_TYPES, ProjectLabel, adopt_project_labels
 from annoflow.domain.fields import FRAMES_PREFIX
 from annoflow.domain.samples import MediaType, Sample
@@ -66,27 +66,50 @@ def import_key(project_id: int | None, task_ids: Sequence[int]) -> str:
 def import_fields(labels: Sequence[ProjectLabel], label_types: Any) -> dict[str, str]:
     """Field name -> label type of an import: one field per label type the labels can draw (named by the
     type, as FiftyOne names them), or those ``label_types`` names (a list, or label type -> field name)."""
-    if label_types is None:
-        wanted = {t: t for t in LABEL_TYPES}
-    else:
-        if isinstance(label_types, str):
-            label_types = [label_types]
-        if isinstance(label_types, Mapping):
-            wanted = dict(label_types)
-        elif isinstance(label_types, Iterable):
-            wanted = {t: t for t in label_types}
-        else:
-            raise ValueError(f"label_types must be None, a list of label types or a dict of label type -> field, "
-                             f"got {label_types!r}")
-        unknown = sorted(set(wanted) - set(LABEL_TYPES))
-        if unknown:
-            raise ValueError(f"label_types: unknown label types {unknown} (known: {', '.join(LABEL_TYPES)})")
-        bad = [f for f in wanted.values() if not isinstance(f, str) or not f]
-        if bad or len(set(wanted.values())) != len(wanted):
-            raise ValueError(f"label_types: each label type needs its own field name, got {wanted}")
+    wanted = {t: t for t in LABEL_TYPES} if label_types is None else _wanted_types(label_types)
     drawable = {t for t in LABEL_TYPES
                 if any(label.shape_type == ANY_SHAPE or label.shape_type in OBJECT_TYPES[t] for label in labels)}
     return {field: label_type for label_type, field in wanted.items() if label_type in drawable}
+
+
+def _wanted_types(label_types: Any) -> dict[str, str]:
+    """``label_types`` given as a name, a list or a dict, as label type -> field name, checked."""
+    if isinstance(label_types, str):
+        label_types = [label_types]
+    if isinstance(label_types, Mapping):
+        wanted = dict(label_types)
+    elif isinstance(label_types, Iterable):
+        wanted = {t: t for t in label_types}
+    else:
+        raise ValueError(f"label_types must be None, a list of label types or a dict of label type -> field, "
+                         f"got {label_types!r}")
+    unknown = sorted(set(wanted) - set(LABEL_TYPES))
+    if unknown:
+        raise ValueError(f"label_types: unknown label types {unknown} (known: {', '.join(LABEL_TYPES)})")
+    bad = [f for f in wanted.values() if not isinstance(f, str) or not f]
+    if bad or len(set(wanted.values())) != len(wanted):
+        raise ValueError(f"label_types: each label type needs its own field name, got {wanted}")
+    return wanted
+
+
+def _task_id_list(task_ids: Sequence[int] | int | None) -> list[Any]:
+    """``task_ids`` as a list: one id, several, or none."""
+    if isinstance(task_ids, int):
+        task_ids = [task_ids]
+    return list(task_ids or ())
+
+
+def _check_choice(project_name: str | None, project_id: int | None, task_ids: Sequence[Any], data_path: Any,
+                  download_media: bool) -> None:
+    """Refuse a choice of tasks or of media that names no single import, before anything is sent."""
+    given = [name for name, value in (("project_name", project_name), ("project_id", project_id),
+                                      ("task_ids", task_ids)) if value not in (None, [])]
+    if len(given) != 1:
+        raise ValueError(f"give exactly one of project_name, project_id and task_ids (got {given or 'none'})")
+    if any(isinstance(t, bool) or not isinstance(t, int) or t < 1 for t in task_ids):
+        raise ValueError(f"task_ids must be positive integers, got {task_ids!r}")
+    if download_media and (not isinstance(data_path, (str, os.PathLike)) or os.fspath(data_path).endswith(".json")):
+        raise ValueError("download_media=True needs data_path: the folder the media are downloaded into")
 
 
 def in_folder(folder: str, name: str) -> str | None:
@@ -102,6 +125,25 @@ def in_folder(folder: str, name: str) -> str | None:
     return None
 
 
+def _located(data_path: Any, names: Sequence[str]) -> list[str | None]:
+    """Where each file the server names is: through the dict of file name -> path, or in the folder."""
+    if isinstance(data_path, Mapping):
+        return [data_path.get(n) for n in names]
+    folder = os.fspath(data_path)
+    return [in_folder(folder, n) for n in names]
+
+
+def _check_located(names: Mapping[int, Sequence[str]], located: Mapping[int, Sequence[str | None]],
+                   data_path: Any) -> None:
+    """Refuse, naming them, the frames whose file is not found."""
+    missing = [f"task {t}: {name!r}" for t, frame_names in names.items()
+               for name, path in zip(frame_names, located[t]) if path is None or not os.path.isfile(path)]
+    if missing:
+        shown = "; ".join(missing[:5]) + (f" (and {len(missing) - 5} more)" if len(missing) > 5 else "")
+        raise MediaNotFoundError(f"{len(missing)} media file(s) of the tasks are not in data_path {data_path!r}: "
+                                 f"{shown}. Pass download_media=True to download them")
+
+
 class Importer:
     def __init__(self, store: LabelStore, registry: RunRegistry, backends: Mapping[str, AnnotationBackend],
                  progress: Progress = NO_PROGRESS) -> None:
@@ -115,28 +157,15 @@ class Importer:
                      download_media: bool = False, label_types: Any = None, insert_new: bool = True,
                      occluded_attr: str | None = None, group_id_attr: str | None = None,
                      backend: str = "cvat", **connection: Any) -> ImportResult:
-        if isinstance(task_ids, int):
-            task_ids = [task_ids]
-        task_ids = list(task_ids or ())
-        given = [name for name, value in (("project_name", project_name), ("project_id", project_id),
-                                          ("task_ids", task_ids)) if value not in (None, [])]
-        if len(given) != 1:
-            raise ValueError(f"give exactly one of project_name, project_id and task_ids (got {given or 'none'})")
-        if any(isinstance(t, bool) or not isinstance(t, int) or t < 1 for t in task_ids):
-            raise ValueError(f"task_ids must be positive integers, got {task_ids!r}")
-        if download_media and (not isinstance(data_path, (str, os.PathLike)) or os.fspath(data_path).endswith(".json")):
-            raise ValueError("download_media=True needs data_path: the folder the media are downloaded into")
+        task_ids = _task_id_list(task_ids)
+        _check_choice(project_name, project_id, task_ids, data_path, download_media)
         data_path = self._data_map(data_path)
         # what no field takes (another type than label_types names, an ellipse) is not kept
         unexpected = "keep" if label_types is None else "ignore"
-        chosen = self.backends.get(backend)
-        if chosen is None:
-            raise BackendConfigError([f"no backend named {backend!r}"])
+        chosen = self._backend(backend)
         config = chosen.parse_config(dict(connection), MediaType.IMAGE)
         with chosen.connect(config) as session:
-            selection = session.find_tasks(project_name=project_name, project_id=project_id, task_ids=task_ids)
-            if not selection.task_ids:
-                raise ValueError(f"CVAT's project {selection.project_id} holds no task to import")
+            selection = self._selection(session, project_name, project_id, task_ids)
             key = import_key(selection.project_id, selection.task_ids)
             run = self.registry.get_run(dataset, key) if self.registry.has_run(dataset, key) else None
             if run is not None and run.upload_completed:
@@ -145,36 +174,70 @@ class Importer:
                 return self._load(dataset, key, unexpected, connection)
             media_type = self._media_type(selection)
             labels = list(session.import_labels(selection))
-            fields = import_fields(labels, label_types)
-            if not fields:
-                raise ValueError(f"the tasks' labels draw none of the label types asked for ({label_types!r})")
-            if media_type is MediaType.VIDEO:  # a video's labels are on its frames
-                fields = {f if f.startswith(FRAMES_PREFIX) else FRAMES_PREFIX + f: t for f, t in fields.items()}
-            schema = build_label_schema(label_schema={f: {"type": t} for f, t in fields.items()},
-                                        occluded_attr=occluded_attr, group_id_attr=group_id_attr,
-                                        media_type=media_type.value, field_schema=self.store.field_schema(),
-                                        classes_from_project=True)
-            adopt_project_labels(schema, labels)  # refused here, before any file or sample is written
+            schema = self._label_schema(labels, label_types, media_type, occluded_attr, group_id_attr)
             media = self._media(session, selection.task_ids, data_path, download_media, chosen)
             sample_of = self._samples([p for paths in media.values() for p in paths], insert_new, media_type)
             if run is None:
                 sample_ids = list(dict.fromkeys(sample_of[p] for paths in media.values() for p in paths))
-                run = AnnotationRun.request(dataset=dataset, key=key, backend=backend,
-                                            config={**config.recorded, "imported": True},
-                                            label_schema=schema, sample_ids=sample_ids, media_type=media_type.value)
-                run.adopt_project_schema(adopt_project_labels(schema, labels))
-                self.registry.add_run(run)
+                run = self._new_run(dataset, key, backend, config, schema, labels, sample_ids, media_type)
             # else: an import a crash interrupted, finished now (its new samples' ids follow from their files)
             request = UploadRequest(dataset, key, run.label_schema, run.media_field, media_type, config)
-            for task_id in selection.task_ids:
-                if task_id in run.tasks:
-                    continue
-                record = session.adopt_task(request, task_id, [sample_of[p] for p in media[task_id]])
-                ledger = run.record_task(record)
-                self.registry.save_run(run, ledger)
+            self._adopt_tasks(session, run, request, selection.task_ids,
+                              {t: [sample_of[p] for p in media[t]] for t in selection.task_ids})
             run.complete_upload()
             self.registry.save_run(run)
         return self._load(dataset, key, unexpected, connection)
+
+    def _backend(self, name: str) -> AnnotationBackend:
+        chosen = self.backends.get(name)
+        if chosen is None:
+            raise BackendConfigError([f"no backend named {name!r}"])
+        return chosen
+
+    @staticmethod
+    def _selection(session: Any, project_name: str | None, project_id: int | None,
+                   task_ids: Sequence[int]) -> ImportSelection:
+        """The tasks to import, as the server finds them; a project with no task is refused."""
+        selection = session.find_tasks(project_name=project_name, project_id=project_id, task_ids=task_ids)
+        if not selection.task_ids:
+            raise ValueError(f"CVAT's project {selection.project_id} holds no task to import")
+        return selection
+
+    def _label_schema(self, labels: Sequence[ProjectLabel], label_types: Any, media_type: MediaType,
+                      occluded_attr: str | None, group_id_attr: str | None) -> LabelSchema:
+        """The import run's fields, one per label type the labels can draw, with the labels' classes and
+        attributes; refused here, before any file or sample is written."""
+        fields = import_fields(labels, label_types)
+        if not fields:
+            raise ValueError(f"the tasks' labels draw none of the label types asked for ({label_types!r})")
+        if media_type is MediaType.VIDEO:  # a video's labels are on its frames
+            fields = {f if f.startswith(FRAMES_PREFIX) else FRAMES_PREFIX + f: t for f, t in fields.items()}
+        schema = build_label_schema(label_schema={f: {"type": t} for f, t in fields.items()},
+                                    occluded_attr=occluded_attr, group_id_attr=group_id_attr,
+                                    media_type=media_type.value, field_schema=self.store.field_schema(),
+                                    classes_from_project=True)
+        adopt_project_labels(schema, labels)
+        return schema
+
+    def _new_run(self, dataset: str, key: str, backend: str, config: Any, schema: LabelSchema,
+                 labels: Sequence[ProjectLabel], sample_ids: list[str], media_type: MediaType) -> AnnotationRun:
+        """The import's run, requested and following the tasks' labels, added to the registry."""
+        run = AnnotationRun.request(dataset=dataset, key=key, backend=backend,
+                                    config={**config.recorded, "imported": True},
+                                    label_schema=schema, sample_ids=sample_ids, media_type=media_type.value)
+        run.adopt_project_schema(adopt_project_labels(schema, labels))
+        self.registry.add_run(run)
+        return run
+
+    def _adopt_tasks(self, session: Any, run: AnnotationRun, request: UploadRequest, task_ids: Sequence[int],
+                     samples: Mapping[int, list[str]]) -> None:
+        """Each task not yet in the run recorded as its own (TaskCreated), saved one by one."""
+        for task_id in task_ids:
+            if task_id in run.tasks:
+                continue
+            record = session.adopt_task(request, task_id, samples[task_id])
+            ledger = run.record_task(record)
+            self.registry.save_run(run, ledger)
 
     def _load(self, dataset: str, key: str, unexpected: str | dict[str, str], connection: Mapping[str, Any]) -> ImportResult:
         return ImportResult(key, Loader(self.store, self.registry, self.backends, progress=self.progress).load(
@@ -206,17 +269,8 @@ class Importer:
         if download:
             return session.download_media(list(task_ids), os.fspath(data_path))
         names = {task_id: session.media_names(task_id) for task_id in task_ids}
-        if isinstance(data_path, Mapping):
-            located = {t: [data_path.get(n) for n in frame_names] for t, frame_names in names.items()}
-        else:
-            folder = os.fspath(data_path)
-            located = {t: [in_folder(folder, n) for n in frame_names] for t, frame_names in names.items()}
-        missing = [f"task {t}: {name!r}" for t, frame_names in names.items()
-                   for name, path in zip(frame_names, located[t]) if path is None or not os.path.isfile(path)]
-        if missing:
-            shown = "; ".join(missing[:5]) + (f" (and {len(missing) - 5} more)" if len(missing) > 5 else "")
-            raise MediaNotFoundError(f"{len(missing)} media file(s) of the tasks are not in data_path {data_path!r}: "
-                                     f"{shown}. Pass download_media=True to download them")
+        located = {t: _located(data_path, frame_names) for t, frame_names in names.items()}
+        _check_located(names, located, data_path)
         paths = {t: [os.path.abspath(p) for p in located[t] if p] for t in task_ids}
         backend.check_media(sorted({p for ps in paths.values() for p in ps}))
         return paths

@@ -16,6 +16,7 @@ anything is deleted: a load after a crash while deleting finishes the cleanup.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 import sys
 import uuid
 import warnings
@@ -37,7 +38,7 @@ from annoflow.application.ports.annotation_backend import (
     UploadRequest,
 )
 from annoflow.application.ports.label_store import LabelStore
-from annoflow.application.progress import NO_PROGRESS, Progress
+from annoflow.application.progress import NO_PROGRESS, Progress, Tracked
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.application.server_identity import cleanup_targets
 from annoflow.domain.annotation_run import AnnotationRun, RunError
@@ -202,11 +203,8 @@ class Loader:
              dest_field: str | Mapping[str, str] | None = None, max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME,
              job_stage: str | None = None, job_state: str | None = None, recheck: bool = False,
              **connection: Any) -> LoadResult:
-        if unexpected not in UNEXPECTED:
-            raise ValueError(f"unexpected must be one of {', '.join(UNEXPECTED)}, got {unexpected!r}")
-        jobs = _job_filter(job_stage, job_state)
-        if type(max_objects_per_frame) is not int or max_objects_per_frame < 1:
-            raise ValueError(f"max_objects_per_frame must be a positive integer, got {max_objects_per_frame!r}")
+        options = _LoadOptions.checked(unexpected=unexpected, job_stage=job_stage, job_state=job_state,
+                                       max_objects_per_frame=max_objects_per_frame, recheck=recheck)
         run = self.registry.get_run(dataset, key)
         if not run.cleanup_pending:
             run.check_loadable()  # before any request: a cleaned-up run's tasks are gone
@@ -219,92 +217,19 @@ class Loader:
         scalar_kinds = self._scalar_kinds(run, dest)
         self._finish_unapplied(run)
         load_id = uuid.uuid4().hex[:12]
-        counts = {"added": 0, "edited": 0, "deleted": 0, "rejected": 0, "unexpected": 0, "unchanged": 0, "painted": 0}
-        rejections: list[Any] = []
-        strays: dict[str, list[UnexpectedLabel]] = {}
-        targets: dict[str, str | None] = {}  # label type -> the field its unexpected labels go to
-        missing: list[int] = []
         request = UploadRequest(dataset, run.key, run.label_schema, run.media_field, first.media_type, config)
-        fields = tuple(f.path for f in run.label_schema)
         with backend.connect(config) as session:
             if run.cleanup_pending:  # a crash interrupted it: tasks may be gone, so finish it instead of loading
                 self._cleanup(run, session)
                 return LoadResult(LoadSummary(load_id), (), {})
+            walk = _TaskWalk(self, run, session, request, options, dest=dest, scalar_kinds=scalar_kinds,
+                             load_id=load_id)
+            outcomes = []
             tasks = self.progress.track(list(run.tasks), f"loading {run.key!r}", unit="task")
             for task_id in tasks:
-                source = _TaskSource(self.store, self.registry, run, task_id, fields)
-                applied = run.applied_digests.get(task_id)
-                # A load that crashed after merging this task never returned its unexpected labels:
-                # read the task again (merging nothing twice) so that this load returns them.
-                owed = unexpected == "return" and run.imported_by_unfinished_load(task_id)
-                tasks.note(f"task {task_id}: downloading")
-                try:
-                    # read before the download: a change made while it runs shows as a new stamp next time
-                    revision = session.task_revision(task_id)
-                    if not (owed or jobs or recheck) and run.is_current(task_id, revision):
-                        counts["unchanged"] += 1
-                        logger.info("run %r: task %d unchanged since the last load: skipped", run.key, task_id)
-                        tasks.note(f"task {task_id}: unchanged")
-                        continue  # nothing changed on the server since its applied download
-                    chosen = session.frames_of_jobs(task_id, stage=job_stage, state=job_state) if jobs else None
-                    if chosen is not None and not chosen:
-                        continue  # none of the task's jobs is in that stage or state
-                    downloaded = session.download_task(request, task_id, source.provenance, source.originals,
-                                                       None if owed or jobs else applied,
-                                                       max_objects_per_frame=max_objects_per_frame)
-                except TaskGoneError:
-                    missing.append(task_id)
-                    logger.warning("task %s of run %r is gone from the server: skipped", task_id, run.key)
-                    warnings.warn(f"task {task_id} of run {run.key!r} no longer exists on the server: skipped, "
-                                  "its labels in the dataset are left as they are", stacklevel=3)
-                    continue
-                shown = None
-                if chosen is not None and not downloaded.unchanged:  # only what the chosen jobs show
-                    frames = source.provenance().frames
-                    shown = frozenset(frames[i].sample_id for i in chosen if 0 <= i < len(frames))
-                    downloaded = _within(downloaded, shown, jobs)
-                if downloaded.unchanged or run.is_unchanged(task_id, downloaded.digest):
-                    if owed:
-                        for stray in downloaded.unexpected:
-                            strays.setdefault(stray.label_type, []).append(stray)
-                    if shown is None:  # the whole task was read: its stamp stands for what is applied
-                        run.note_revision(task_id, revision)
-                        self.registry.save_run(run)
-                    counts["unchanged"] += 1
-                    logger.info("run %r: task %d unchanged since the last load: skipped", run.key, task_id)
-                    tasks.note(f"task {task_id}: unchanged")
-                    continue
-                if downloaded.unexpected and unexpected == "prompt" and not self._can_prompt():
-                    # refuse before this task is recorded: a later load with another choice sees it again
-                    raise RunError(self._no_prompt(downloaded.unexpected))
-                self._check_is_the_runs(run, session, task_id)  # before anything of it is merged
-                for stray in downloaded.unexpected:
-                    strays.setdefault(stray.label_type, []).append(stray)
-                tasks.note(f"task {task_id}: merging")
-                seed = str(source.ledger.id)  # new labels' ids follow from their objects: never a copy
-                merging = source.samples if shown is None else {i: s for i, s in source.samples.items() if i in shown}
-                changes, refused = merge_task(run.label_schema, source.provenance(), merging,
-                                              downloaded.imported, dest, downloaded.values, scalar_kinds, id_seed=seed,
-                                              unread=downloaded.unread)
-                refused = [*downloaded.unread, *refused]  # objects not read are recorded as refusals too
-                # kept strays are recorded and applied with their task: once its digest is applied they are not seen again
-                changes += self._kept(downloaded.unexpected, unexpected, targets, seed)
-                run.record_import(load_id=load_id, task_id=task_id, digest=downloaded.digest, ledger=source.ledger,
-                                  changes=changes, rejections=refused, shape_count=len(downloaded.imported),
-                                  revision=revision if shown is None else None)
-                self.registry.save_run(run, source.ledger)
-                self.store.apply(store_changes(changes))
-                run.mark_applied(task_id)
-                self.registry.save_run(run)
-                for change in changes:
-                    counts[change.action.value] += 1
-                counts["rejected"] += len(refused)
-                counts["painted"] += downloaded.painted
-                rejections.extend(refused)
-            counts["unexpected"] = sum(len(v) for v in strays.values())
-            summary = LoadSummary(load_id, counts["added"], counts["edited"], counts["deleted"],
-                                  counts["rejected"], counts["unexpected"], counts["unchanged"], missing, jobs,
-                                  counts["painted"])
+                outcomes.append(walk.load_task(task_id, tasks))
+            tally = _Tally.of(outcomes)
+            summary = tally.summary(load_id, options.jobs)
             run.complete_load(summary)
             if cleanup:
                 # saved with LoadCompleted: a crash while deleting leaves a cleanup to finish
@@ -312,7 +237,7 @@ class Loader:
             self.registry.save_run(run)
             if cleanup:
                 self._cleanup(run, session)
-        return LoadResult(summary, tuple(rejections), strays if unexpected == "return" else {})
+        return LoadResult(summary, tally.rejections, tally.strays if options.unexpected == "return" else {})
 
     @staticmethod
     def _check_is_the_runs(run: AnnotationRun, session: BackendSession, task_id: int) -> None:
@@ -356,33 +281,224 @@ class Loader:
         return (f"CVAT holds labels outside the run's schema ({found}) and no terminal is attached to ask where "
                 "they go: pass unexpected='keep', 'ignore' or 'return'")
 
-    def _kept(self, strays: Sequence[UnexpectedLabel], mode: str, targets: dict[str, str | None],
-              seed: str) -> list[MergedChange]:
-        """One task's unexpected labels to keep, as changes adding them; asks once per label type and load."""
+    def _kept(self, strays: Sequence[UnexpectedLabel], mode: str, targets: Mapping[str, str | None],
+              seed: str) -> tuple[list[MergedChange], dict[str, str | None]]:
+        """One task's unexpected labels to keep, as changes adding them, and the fields each label type goes
+        to (``targets`` with the label types new in this task: asks once per label type and load)."""
         if not strays or mode in ("ignore", "return"):
-            return []
-        found: dict[str, int] = {}
-        for stray in strays:
-            found[stray.label_type] = found.get(stray.label_type, 0) + 1
+            return [], dict(targets)
+        targets = {**targets, **self._new_targets(strays, mode, targets)}
+        changes = [self._kept_change(item, item.label, target, seed) for item in strays
+                   if (target := targets.get(item.label_type)) and item.label is not None]
+        return changes, targets
+
+    def _new_targets(self, strays: Sequence[UnexpectedLabel], mode: str,
+                     known: Mapping[str, str | None]) -> dict[str, str | None]:
+        """The field each label type not in ``known`` goes to: its own name ("keep"), or the answer asked."""
+        found = Counter(stray.label_type for stray in strays)
+        targets: dict[str, str | None] = {}
         for label_type, count in found.items():
-            if label_type in targets:
+            if label_type in known:
                 continue
             if mode == "keep":
                 targets[label_type] = label_type
             else:
                 answer = self.ask(f"Found {count} unexpected {label_type}: a field to store them in (empty to discard)? ").strip()
                 targets[label_type] = answer or None
-        changes: list[MergedChange] = []
-        for item in strays:
-            target = targets.get(item.label_type)
-            if not target or item.label is None:
-                continue
-            if target not in self.store.field_schema():
-                container = LIST_OF_ELEMENT.get(type(item.label))
-                kind = next(k for k, v in LABEL_TYPE_OF_KIND.items() if v is (container or type(item.label)))
-                self.store.declare_field(target, kind)
-            # the same remote object is kept as the same label at every load that sees it
-            label = item.label if item.remote_id is None else item.label.replace(
-                id=derived_id(seed, "unexpected", item.remote_id))
-            changes.append(MergedChange(MergeAction.ADDED, item.sample_id, target, label.id, label=label))
-        return changes
+        return targets
+
+    def _kept_change(self, item: UnexpectedLabel, label: Label, target: str, seed: str) -> MergedChange:
+        """The change adding an unexpected label to ``target``, declared first when the store lacks it."""
+        if target not in self.store.field_schema():
+            container = LIST_OF_ELEMENT.get(type(label))
+            kind = next(k for k, v in LABEL_TYPE_OF_KIND.items() if v is (container or type(label)))
+            self.store.declare_field(target, kind)
+        # the same remote object is kept as the same label at every load that sees it
+        if item.remote_id is not None:
+            label = label.replace(id=derived_id(seed, "unexpected", item.remote_id))
+        return MergedChange(MergeAction.ADDED, item.sample_id, target, label.id, label=label)
+
+
+@attrs.frozen(kw_only=True)
+class _LoadOptions:
+    """load()'s choices, checked before anything is read or sent."""
+
+    unexpected: str
+    job_stage: str | None
+    job_state: str | None
+    jobs: str | None  # the jobs the load merges, as recorded ("stage=validation"), or None for all
+    max_objects_per_frame: int
+    recheck: bool
+
+    @classmethod
+    def checked(cls, *, unexpected: str, job_stage: str | None, job_state: str | None, max_objects_per_frame: int,
+                recheck: bool) -> _LoadOptions:
+        if unexpected not in UNEXPECTED:
+            raise ValueError(f"unexpected must be one of {', '.join(UNEXPECTED)}, got {unexpected!r}")
+        jobs = _job_filter(job_stage, job_state)
+        if type(max_objects_per_frame) is not int or max_objects_per_frame < 1:
+            raise ValueError(f"max_objects_per_frame must be a positive integer, got {max_objects_per_frame!r}")
+        return cls(unexpected=unexpected, job_stage=job_stage, job_state=job_state, jobs=jobs,
+                   max_objects_per_frame=max_objects_per_frame, recheck=recheck)
+
+
+@attrs.frozen(kw_only=True)
+class _TaskOutcome:
+    """What loading one task did: its changes and refusals (recorded and applied), the unexpected labels
+    it showed, and whether it was unchanged or gone from the server."""
+
+    task_id: int
+    changes: tuple[MergedChange, ...] = ()
+    refused: tuple[Any, ...] = ()
+    strays: tuple[UnexpectedLabel, ...] = ()
+    painted: int = 0
+    unchanged: bool = False
+    gone: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class _Tally:
+    """A load's outcomes summed, in the order of its tasks."""
+
+    counts: Mapping[str, int]
+    rejections: tuple[Any, ...]
+    strays: dict[str, list[UnexpectedLabel]]  # label type -> the unexpected labels, as load() returns them
+    missing: tuple[int, ...]
+
+    @classmethod
+    def of(cls, outcomes: Sequence[_TaskOutcome]) -> _Tally:
+        counts = Counter(change.action.value for o in outcomes for change in o.changes)
+        strays: dict[str, list[UnexpectedLabel]] = {}
+        for outcome in outcomes:
+            for stray in outcome.strays:
+                strays.setdefault(stray.label_type, []).append(stray)
+        counts.update(rejected=sum(len(o.refused) for o in outcomes),
+                      unchanged=sum(o.unchanged for o in outcomes),
+                      painted=sum(o.painted for o in outcomes),
+                      unexpected=sum(len(v) for v in strays.values()))
+        return cls(counts=counts, rejections=tuple(r for o in outcomes for r in o.refused), strays=strays,
+                   missing=tuple(o.task_id for o in outcomes if o.gone))
+
+    def summary(self, load_id: str, jobs: str | None) -> LoadSummary:
+        c = self.counts
+        return LoadSummary(load_id, added=c["added"], edited=c["edited"], deleted=c["deleted"],
+                           rejected=c["rejected"], unexpected=c["unexpected"], unchanged_tasks=c["unchanged"],
+                           missing_tasks=self.missing, jobs=jobs, painted=c["painted"])
+
+
+class _TaskWalk:
+    """One load's walk over its run's tasks. Each task is skipped when unchanged, else downloaded,
+    checked, merged, recorded, then applied; a crash between recording and applying leaves changes
+    that the next load applies first."""
+
+    def __init__(self, loader: Loader, run: AnnotationRun, session: BackendSession, request: UploadRequest,
+                 options: _LoadOptions, *, dest: Mapping[str, str], scalar_kinds: Mapping[str, str],
+                 load_id: str) -> None:
+        self._loader, self._run, self._session, self._request = loader, run, session, request
+        self._options, self._dest, self._scalar_kinds, self._load_id = options, dest, scalar_kinds, load_id
+        self._fields = tuple(f.path for f in run.label_schema)
+        self._targets: dict[str, str | None] = {}  # label type -> the field its unexpected labels go to
+
+    def load_task(self, task_id: int, progress: Tracked[int]) -> _TaskOutcome:
+        run, options = self._run, self._options
+        source = _TaskSource(self._loader.store, self._loader.registry, run, task_id, self._fields)
+        # A load that crashed after merging this task never returned its unexpected labels:
+        # read the task again (merging nothing twice) so that this load returns them.
+        owed = options.unexpected == "return" and run.imported_by_unfinished_load(task_id)
+        progress.note(f"task {task_id}: downloading")
+        try:
+            # read before the download: a change made while it runs shows as a new stamp next time
+            revision = self._session.task_revision(task_id)
+            if not owed and self._is_current(task_id, revision):
+                return self._unchanged(task_id, progress)  # nothing changed on the server since its applied download
+            chosen = self._chosen_frames(task_id)
+            if chosen is not None and not chosen:
+                return _TaskOutcome(task_id=task_id)  # none of the task's jobs is in that stage or state
+            downloaded = self._download(task_id, source, owed)
+        except TaskGoneError:
+            return self._gone(task_id)
+        downloaded, shown = self._within_jobs(downloaded, chosen, source)
+        if downloaded.unchanged or run.is_unchanged(task_id, downloaded.digest):
+            if shown is None:  # the whole task was read: its stamp stands for what is applied
+                run.note_revision(task_id, revision)
+                self._loader.registry.save_run(run)
+            return self._unchanged(task_id, progress, strays=tuple(downloaded.unexpected) if owed else ())
+        self._check(task_id, downloaded)  # before anything of it is merged
+        progress.note(f"task {task_id}: merging")
+        changes, refused = self._merge(source, downloaded, shown)
+        self._record(task_id, source, downloaded, changes, refused, revision=revision if shown is None else None)
+        self._apply(task_id, changes)
+        return _TaskOutcome(task_id=task_id, changes=tuple(changes), refused=tuple(refused),
+                            strays=tuple(downloaded.unexpected), painted=downloaded.painted)
+
+    def _is_current(self, task_id: int, revision: str | None) -> bool:
+        """The server's stamp of the task is its applied download's, and the load reads no more than that."""
+        return not (self._options.jobs or self._options.recheck) and self._run.is_current(task_id, revision)
+
+    def _download(self, task_id: int, source: _TaskSource, owed: bool) -> DownloadedTask:
+        """The task as the server holds it now; unchanged (unread) when its digest is the applied one,
+        unless the load owes its unexpected labels or merges some jobs only."""
+        applied = None if owed or self._options.jobs else self._run.applied_digests.get(task_id)
+        return self._session.download_task(self._request, task_id, source.provenance, source.originals, applied,
+                                           max_objects_per_frame=self._options.max_objects_per_frame)
+
+    def _unchanged(self, task_id: int, progress: Tracked[int],
+                   strays: tuple[UnexpectedLabel, ...] = ()) -> _TaskOutcome:
+        logger.info("run %r: task %d unchanged since the last load: skipped", self._run.key, task_id)
+        progress.note(f"task {task_id}: unchanged")
+        return _TaskOutcome(task_id=task_id, unchanged=True, strays=strays)
+
+    def _gone(self, task_id: int) -> _TaskOutcome:
+        logger.warning("task %s of run %r is gone from the server: skipped", task_id, self._run.key)
+        # stacklevel: the caller of load()'s caller, as when load() warned itself (load -> load_task -> _gone)
+        warnings.warn(f"task {task_id} of run {self._run.key!r} no longer exists on the server: skipped, "
+                      "its labels in the dataset are left as they are", stacklevel=5)
+        return _TaskOutcome(task_id=task_id, gone=True)
+
+    def _chosen_frames(self, task_id: int) -> Sequence[int] | None:
+        """The frames of the task's jobs in the chosen stage or state, or None when the load takes all jobs."""
+        if not self._options.jobs:
+            return None
+        return self._session.frames_of_jobs(task_id, stage=self._options.job_stage, state=self._options.job_state)
+
+    def _within_jobs(self, downloaded: DownloadedTask, chosen: Sequence[int] | None,
+                     source: _TaskSource) -> tuple[DownloadedTask, frozenset[str] | None]:
+        """The download narrowed to what the chosen jobs show, and the samples they show (None: all)."""
+        if chosen is None or downloaded.unchanged:
+            return downloaded, None
+        frames = source.provenance().frames
+        shown = frozenset(frames[i].sample_id for i in chosen if 0 <= i < len(frames))
+        return _within(downloaded, shown, self._options.jobs or ""), shown
+
+    def _check(self, task_id: int, downloaded: DownloadedTask) -> None:
+        """Refusals before the task is recorded: a later load with another choice sees it again."""
+        if downloaded.unexpected and self._options.unexpected == "prompt" and not self._loader._can_prompt():
+            raise RunError(self._loader._no_prompt(downloaded.unexpected))
+        self._loader._check_is_the_runs(self._run, self._session, task_id)
+
+    def _merge(self, source: _TaskSource, downloaded: DownloadedTask,
+               shown: frozenset[str] | None) -> tuple[list[MergedChange], list[Any]]:
+        """The changes the task's download makes to its samples and the edits refused."""
+        seed = str(source.ledger.id)  # new labels' ids follow from their objects: never a copy
+        merging = source.samples if shown is None else {i: s for i, s in source.samples.items() if i in shown}
+        changes, refused = merge_task(self._run.label_schema, source.provenance(), merging, downloaded.imported,
+                                      self._dest, downloaded.values, self._scalar_kinds, id_seed=seed,
+                                      unread=downloaded.unread)
+        # kept strays are recorded and applied with their task: once its digest is applied they are not seen again
+        kept, self._targets = self._loader._kept(downloaded.unexpected, self._options.unexpected, self._targets, seed)
+        # objects not read are recorded as refusals too
+        return [*changes, *kept], [*downloaded.unread, *refused]
+
+    def _record(self, task_id: int, source: _TaskSource, downloaded: DownloadedTask, changes: Sequence[MergedChange],
+                refused: Sequence[Any], *, revision: str | None) -> None:
+        """ShapesImported with the task's changes and refusals, saved in one transaction with its ledger."""
+        self._run.record_import(load_id=self._load_id, task_id=task_id, digest=downloaded.digest,
+                                ledger=source.ledger, changes=changes, rejections=refused,
+                                shape_count=len(downloaded.imported), revision=revision)
+        self._loader.registry.save_run(self._run, source.ledger)
+
+    def _apply(self, task_id: int, changes: Sequence[MergedChange]) -> None:
+        """The recorded changes into the label store, then ChangesApplied saved."""
+        self._loader.store.apply(store_changes(changes))
+        self._run.mark_applied(task_id)
+        self._loader.registry.save_run(self._run)

@@ -15,7 +15,7 @@ import enum
 import itertools
 import types
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -23,6 +23,7 @@ import attrs
 import numpy as np
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
+from annoflow.domain.labels import Label
 from annoflow.domain.label_values import label_from_values, label_values
 from annoflow.domain.mask_codec import decode_mask, encode_mask
 from annoflow.domain.run_records import FrameRef, MergeAction, MergedChange, MergedChanges, TaskRecord, UploadedObjects
@@ -199,14 +200,31 @@ class MergedChangesTranscoding(Transcoding):
     def _column(values: list[Any]) -> list[Any] | None:
         return None if all(v is None for v in values) else values
 
+    @staticmethod
+    def _label(label: Label | None) -> list[Any] | None:
+        """A label as its kind, its plain values and its mask's bytes (base64, or None)."""
+        if label is None:
+            return None
+        mask = getattr(label, "mask", None)
+        return [label.kind, _plain(label_values(label)),
+                None if mask is None else base64.b64encode(encode_mask(mask)).decode("ascii")]
+
+    @staticmethod
+    def _tracked(items: Sequence[MergedChange]) -> str | None:
+        """Which changes a video's tracks gave, a character each ("t" or "-"), or None when none did."""
+        if not any(c.tracked for c in items):
+            return None
+        return "".join("t" if c.tracked else "-" for c in items)
+
+    @staticmethod
+    def _names(items: Sequence[MergedChange]) -> list[str]:
+        """The fields the changes name, each once: destination fields first, then source fields."""
+        return list(dict.fromkeys([c.field for c in items] + [c.source_field for c in items if c.source_field]))
+
     def encode(self, obj: MergedChanges) -> dict[str, Any]:
         items = obj.items
-        names = list(dict.fromkeys([c.field for c in items] + [c.source_field for c in items if c.source_field]))
+        names = self._names(items)
         index = {name: i for i, name in enumerate(names)}
-        labels = [None if c.label is None else [
-            c.label.kind, _plain(label_values(c.label)),
-            None if getattr(c.label, "mask", None) is None else base64.b64encode(encode_mask(c.label.mask)).decode("ascii"),
-        ] for c in items]
         return {
             "actions": "".join(self._ACTIONS[c.action] for c in items),
             "samples": "".join(c.sample_id for c in items),
@@ -214,11 +232,11 @@ class MergedChangesTranscoding(Transcoding):
             "fields": [index[c.field] for c in items],
             "label_ids": self._column([c.label_id for c in items]),
             "frames": self._column([c.frame for c in items]),
-            "labels": self._column(labels),
+            "labels": self._column([self._label(c.label) for c in items]),
             "remote_ids": self._column([c.cvat_id for c in items]),
             "values": self._column([c.value for c in items]),
             "sources": self._column([None if c.source_field is None else index[c.source_field] for c in items]),
-            "tracked": None if not any(c.tracked for c in items) else "".join("t" if c.tracked else "-" for c in items),
+            "tracked": self._tracked(items),
         }
 
     def decode(self, data: dict[str, Any]) -> MergedChanges:

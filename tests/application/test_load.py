@@ -147,3 +147,29 @@ def test_unexpected_labels_owed_by_a_crashed_load_are_returned_by_the_next_and_o
     returned = dataset.load_annotations("r", unexpected="return")
     assert sorted(s.sample_id for s in returned["polylines"]) == sorted(t.sample_ids[0] for t in run.tasks.values())
     assert dataset.load_annotations("r", unexpected="return") == {}  # settled: nothing owed any more
+
+
+def test_a_load_asks_once_per_label_type_where_unexpected_labels_go_and_keeps_them_from_every_task(dataset):
+    from annoflow.application.load import Loader
+    from annoflow.application.ports.annotation_backend import UnexpectedLabel
+    from annoflow.domain.labels import Polyline
+
+    dataset.annotate("r", label_field="ground_truth", task_size=1)
+    run = dataset.registry.get_run("quickstart", "r")
+    assert len(run.tasks) == 2
+    server = dataset.backends["fake"].server
+    for task in run.tasks.values():
+        line = Polyline(label="lane", points=[[(0.1, 0.1), (0.5, 0.5)]])
+        server.strays[task.task_id] = [UnexpectedLabel(task.sample_ids[0], "polylines", line, "a polyline")]
+    questions = []
+
+    def ask(question):
+        questions.append(question)
+        return "lanes"
+
+    loader = Loader(dataset.store, dataset.registry, dataset.backends, ask=ask, interactive=True)
+    result = loader.load("quickstart", "r", unexpected="prompt")
+    assert questions == ["Found 1 unexpected polylines: a field to store them in (empty to discard)? "]
+    assert result.summary.added == 2 and result.summary.unexpected == 2
+    kept = [s.fields.get("lanes") for s in dataset.store.get_samples(run.sample_ids, fields=("lanes",))]
+    assert all(lanes is not None and len(lanes.polylines) == 1 for lanes in kept)

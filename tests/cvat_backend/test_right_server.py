@@ -66,8 +66,9 @@ def test_a_task_deleted_in_cvat_is_skipped_with_a_warning(dataset, login, cvat_s
     before = _labels(dataset)
     with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as someone:  # deleted in CVAT's UI
         someone.client.delete(f"/api/tasks/{second}").raise_for_status()
-    with pytest.warns(UserWarning, match=f"task {second} of run 'two' no longer exists on the server: skipped"):
+    with pytest.warns(UserWarning, match=f"task {second} of run 'two' no longer exists on the server: skipped") as warned:
         dataset.load_annotations("two", unexpected="ignore", **login)
+    assert [w.filename for w in warned] == [__file__]  # the warning names the user's call, not annoflow's code
     summary = dataset.last_load.summary
     assert summary.missing_tasks == (second,) and summary.unchanged_tasks == 0
     assert _labels(dataset) == before
