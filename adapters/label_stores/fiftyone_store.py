@@ -44,6 +44,7 @@ from annoflow.adapters.label_stores.fiftyone_docs import (
     label_doc,
     merged_label,
     metadata_doc,
+    rows_of,
     sample_of,
     value_doc,
 )
@@ -58,6 +59,7 @@ from annoflow.application.ports.label_store import (
     DuplicateSampleError,
     FieldSchemaError,
     LabelStore,
+    SampleRows,
     UnknownSampleError,
 )
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
@@ -212,6 +214,21 @@ class FiftyOneLabelStore(LabelStore):
                 if doc is None:
                     raise UnknownSampleError(f"dataset {self.name!r} has no sample {sample_id}")
                 yield sample_of(doc, schema, media)
+
+    def get_label_rows(self, ids: Sequence[str], fields: Collection[str]) -> Iterator[SampleRows]:
+        # The documents go straight to rows: annotate()'s upload converts plain boxes and
+        # classifications from their values, so those labels are never built (fiftyone_docs.rows_of).
+        ids, wanted = list(ids), set(fields)
+        schema = {path: kind for path, kind in self.field_schema().items() if path in wanted and not kind.is_scalar}
+        media = self._dataset.media_type
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start:start + CHUNK]
+            docs = self._read(chunk, schema)
+            for sample_id in chunk:
+                doc = docs.get(sample_id)
+                if doc is None:
+                    raise UnknownSampleError(f"dataset {self.name!r} has no sample {sample_id}")
+                yield SampleRows(sample_id, rows_of(doc, schema, wanted, media))
 
     def _read(self, ids: list[str], schema: Mapping[str, FieldKind]) -> dict[str, dict[str, Any]]:
         """The chunk's sample documents by id, with their frames under ``frames``, only the schema's fields."""
