@@ -30,7 +30,7 @@ from fiftyone.core.utils import deserialize_numpy_array, serialize_numpy_array
 
 from annoflow.application.ports.label_store import FieldSchemaError, LabelRow
 from annoflow.domain.fields import FRAMES_PREFIX, FieldKind
-from annoflow.domain.label_values import label_values
+from annoflow.domain.label_values import label_from_values, label_values
 from annoflow.domain.labels import (
     Classification,
     Classifications,
@@ -77,6 +77,8 @@ OWN_KEYS: dict[type[Label], frozenset[str]] = {
     Segmentation: frozenset({"_cls", "_id", "tags", "mask"}),
 }
 _SCALARS = (bool, int, float, str, type(None))
+# The labels read from their values when their documents need no check (`_plain_values`).
+_FROM_VALUES: dict[type[Label], str] = {Detection: "detection", Classification: "classification"}
 
 
 def check_int(value: Any, where: str) -> None:
@@ -195,14 +197,24 @@ def _label(doc: Mapping[str, Any], cls: type[Label]) -> Label:
     return Keypoint(points=_points(doc.get("points") or []), confidence=doc.get("confidence"), **common)
 
 
-def label_of(doc: Mapping[str, Any], cls: type[Label], where: str) -> Label | None:
-    """The label a document holds, or None (logged) for one annoflow cannot hold (left as it is)."""
+def _checked_label(doc: Mapping[str, Any], cls: type[Label], where: str) -> Label | None:
     try:
         return _label(doc, cls)
     except (KeyError, TypeError, ValueError) as error:
         logger.warning("%s: label %s is not one annoflow can hold (%s): left out, kept as it is in FiftyOne",
                        where, doc.get("_id"), error)
         return None
+
+
+def label_of(doc: Mapping[str, Any], cls: type[Label], where: str) -> Label | None:
+    """The label a document holds, or None (logged) for one annoflow cannot hold (left as it is)."""
+    kind = _FROM_VALUES.get(cls)
+    values = None if kind is None else _plain_values(doc, cls)
+    if values is not None:
+        # A plain box or classification: its values pass the class's checks unchanged, so it is
+        # built without running them again (a load reads every label of its task).
+        return label_from_values(kind, str(doc["_id"]), values)
+    return _checked_label(doc, cls, where)
 
 
 def value_of(raw: Any, kind: FieldKind, where: str) -> FieldValue:
@@ -316,9 +328,6 @@ def _plain_values(doc: Mapping[str, Any], cls: type[Label]) -> dict[str, Any] | 
     return values
 
 
-_FROM_VALUES = {Detection: "detection", Classification: "classification"}
-
-
 def _value_rows(raw: Any, path: str, frame: int, where: str) -> list[LabelRow]:
     """The rows of one stored label value (`value_of`'s labels, in order)."""
     if not isinstance(raw, Mapping):
@@ -338,7 +347,7 @@ def _value_rows(raw: Any, path: str, frame: int, where: str) -> list[LabelRow]:
         if values is not None:
             rows.append(LabelRow(path, frame, str(item["_id"]), kind, values))
             continue
-        label = label_of(item, cls, where)
+        label = label_of(item, cls, where) if kind is None else _checked_label(item, cls, where)
         if label is not None:
             rows.append(LabelRow(path, frame, label.id, label.kind, label_values(label), None, label))
     return rows
