@@ -10,19 +10,27 @@ A label's ``tags`` are FiftyOne's label tags, both ways. What annoflow does not 
 ``logits``, a dynamic field holding a list) is not shown to annoflow and kept as it is when annoflow edits the label (`merged_label`). A
 label annoflow cannot hold at all (no class name, no box) is not shown either (`label_of` returns
 None) and is left where it stands.
+
+`rows_of` reads a sample document straight into label rows (the LabelStore port's `LabelRow`), as
+`sample_of` then `rows_of_sample` would give them: a plain box or classification becomes its values
+without a label being built (annotate()'s upload converts those from the values); any other label,
+and a box or classification that needs the label class's own checks (a mask, an integer coordinate,
+a box at the edge, ...), is built as `sample_of` builds it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import math
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from bson import Binary, ObjectId
 from fiftyone.core.utils import deserialize_numpy_array, serialize_numpy_array
 
-from annoflow.application.ports.label_store import FieldSchemaError
-from annoflow.domain.fields import FieldKind
+from annoflow.application.ports.label_store import FieldSchemaError, LabelRow
+from annoflow.domain.fields import FRAMES_PREFIX, FieldKind
+from annoflow.domain.label_values import label_from_values, label_values
 from annoflow.domain.labels import (
     Classification,
     Classifications,
@@ -31,6 +39,7 @@ from annoflow.domain.labels import (
     FieldValue,
     Keypoint,
     Keypoints,
+    RESERVED_ATTRIBUTE_NAMES,
     Label,
     LabelList,
     Polyline,
@@ -68,6 +77,8 @@ OWN_KEYS: dict[type[Label], frozenset[str]] = {
     Segmentation: frozenset({"_cls", "_id", "tags", "mask"}),
 }
 _SCALARS = (bool, int, float, str, type(None))
+# The labels read from their values when their documents need no check (`_plain_values`).
+_FROM_VALUES: dict[type[Label], str] = {Detection: "detection", Classification: "classification"}
 
 
 def check_int(value: Any, where: str) -> None:
@@ -186,14 +197,24 @@ def _label(doc: Mapping[str, Any], cls: type[Label]) -> Label:
     return Keypoint(points=_points(doc.get("points") or []), confidence=doc.get("confidence"), **common)
 
 
-def label_of(doc: Mapping[str, Any], cls: type[Label], where: str) -> Label | None:
-    """The label a document holds, or None (logged) for one annoflow cannot hold (left as it is)."""
+def _checked_label(doc: Mapping[str, Any], cls: type[Label], where: str) -> Label | None:
     try:
         return _label(doc, cls)
     except (KeyError, TypeError, ValueError) as error:
         logger.warning("%s: label %s is not one annoflow can hold (%s): left out, kept as it is in FiftyOne",
                        where, doc.get("_id"), error)
         return None
+
+
+def label_of(doc: Mapping[str, Any], cls: type[Label], where: str) -> Label | None:
+    """The label a document holds, or None (logged) for one annoflow cannot hold (left as it is)."""
+    kind = _FROM_VALUES.get(cls)
+    values = None if kind is None else _plain_values(doc, cls)
+    if values is not None:
+        # A plain box or classification: its values pass the class's checks unchanged, so it is
+        # built without running them again (a load reads every label of its task).
+        return label_from_values(kind, str(doc["_id"]), values)
+    return _checked_label(doc, cls, where)
 
 
 def value_of(raw: Any, kind: FieldKind, where: str) -> FieldValue:
@@ -257,3 +278,104 @@ def sample_of(doc: Mapping[str, Any], schema: Mapping[str, FieldKind], default_m
     return Sample(id=sample_id, filepath=doc["filepath"], media_type=media_type,
                   metadata=metadata_of(doc.get("metadata"), media_type), fields=fields, frames=frames,
                   tags=tuple(doc.get("tags") or ()))
+
+
+def _plain_values(doc: Mapping[str, Any], cls: type[Label]) -> dict[str, Any] | None:
+    """A box's or classification's values as `label_values` gives them for the label `_label` builds,
+    or None when the document needs the label class's checks and conversions to say (then it is built).
+
+    Only what passes those checks unchanged is taken: a non-empty string class, finite floats, a box
+    inside [0, 1] (the class allows a little over), tags that are strings, int (not Int64) indexes.
+    """
+    label = doc.get("label")
+    if type(label) is not str or not label or type(doc.get("_id")) is not ObjectId:
+        return None
+    values: dict[str, Any] = {"label": label}
+    if cls is Detection:
+        box = doc.get("bounding_box")
+        if doc.get("mask") is not None or type(box) is not list or len(box) != 4:
+            return None
+        x, y, w, h = box
+        if not (type(x) is type(y) is type(w) is type(h) is float
+                and 0.0 <= x and 0.0 <= y and 0.0 <= w and 0.0 <= h and x + w <= 1.0 and y + h <= 1.0):
+            return None  # NaN fails the comparisons too
+        values["bounding_box"] = box
+    confidence = doc.get("confidence")
+    if confidence is not None:
+        if type(confidence) is not float or not math.isfinite(confidence):
+            return None
+        values["confidence"] = confidence
+    if cls is Detection:
+        index, keyframe = doc.get("index"), doc.get("keyframe")
+        if index is not None:
+            if type(index) is not int:
+                return None
+            values["index"] = index
+        if keyframe is not None:
+            if type(keyframe) is not bool:
+                return None
+            values["keyframe"] = keyframe
+    attributes = _attributes(doc, cls)
+    if attributes:
+        if not RESERVED_ATTRIBUTE_NAMES.isdisjoint(attributes):
+            return None
+        values["attributes"] = attributes
+    tags = doc.get("tags")
+    if tags:
+        if type(tags) is not list or not all(type(tag) is str for tag in tags):
+            return None
+        values["tags"] = tags
+    return values
+
+
+def _value_rows(raw: Any, path: str, frame: int, where: str) -> list[LabelRow]:
+    """The rows of one stored label value (`value_of`'s labels, in order)."""
+    if not isinstance(raw, Mapping):
+        return []
+    container = LIST_CLASSES.get(raw.get("_cls", ""))
+    if container is not None:
+        cls, items = container.element, raw.get(LIST_KEYS[container]) or []
+    else:
+        cls = LABEL_CLASSES.get(raw.get("_cls", ""))
+        if cls is None:
+            return []
+        items = [raw]
+    rows = []
+    kind = _FROM_VALUES.get(cls)
+    for item in items:
+        values = None if kind is None else _plain_values(item, cls)
+        if values is not None:
+            rows.append(LabelRow(path, frame, str(item["_id"]), kind, values))
+            continue
+        label = label_of(item, cls, where) if kind is None else _checked_label(item, cls, where)
+        if label is not None:
+            rows.append(LabelRow(path, frame, label.id, label.kind, label_values(label), None, label))
+    return rows
+
+
+def rows_of(doc: Mapping[str, Any], schema: Mapping[str, FieldKind], fields: Collection[str],
+            default_media: str | None) -> list[LabelRow]:
+    """A sample document's labels in ``fields`` as rows: `rows_of_sample(sample_of(doc, ...), fields)`'s
+    rows, in the same order (fields sorted, frames by number), without building the plain labels."""
+    media_type = MediaType(doc.get("_media_type") or default_media or "image")
+    sample_id = str(doc["_id"])
+    rows: list[LabelRow] = []
+    for path in sorted(fields):
+        kind = schema.get(path)
+        if kind is None or kind.is_scalar:
+            continue
+        if not path.startswith(FRAMES_PREFIX):
+            if path in doc:
+                rows += _value_rows(doc[path], path, 0, f"sample {sample_id}, field {path}")
+            continue
+        if media_type is not MediaType.VIDEO:
+            continue
+        name = path[len(FRAMES_PREFIX):]
+        # As sample_of keeps them: the last document of a frame number wins, numbers below 1 are dropped.
+        frames = {frame.get("frame_number"): frame for frame in doc.get("frames") or []
+                  if isinstance(frame.get("frame_number"), int) and frame.get("frame_number") >= 1}
+        for number in sorted(frames):
+            if name in frames[number]:
+                rows += _value_rows(frames[number][name], path, number,
+                                    f"sample {sample_id}, frame {number}, field {path}")
+    return rows

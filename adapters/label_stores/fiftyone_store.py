@@ -44,6 +44,7 @@ from annoflow.adapters.label_stores.fiftyone_docs import (
     label_doc,
     merged_label,
     metadata_doc,
+    rows_of,
     sample_of,
     value_doc,
 )
@@ -58,12 +59,14 @@ from annoflow.application.ports.label_store import (
     DuplicateSampleError,
     FieldSchemaError,
     LabelStore,
+    SampleRows,
     UnknownSampleError,
 )
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
 from annoflow.domain.fields import FRAMES_PREFIX, LABEL_TYPE_OF_KIND, FieldKind, FieldPath
 from annoflow.domain.ids import is_id
 from annoflow.domain.samples import Sample
+from annoflow.domain.schema_observation import FieldTally, SchemaObservations
 
 CHUNK = 500  # samples per read
 WRITE_TRIES = 20  # reads and writes of one batch while other writers change its fields
@@ -212,6 +215,33 @@ class FiftyOneLabelStore(LabelStore):
                 if doc is None:
                     raise UnknownSampleError(f"dataset {self.name!r} has no sample {sample_id}")
                 yield sample_of(doc, schema, media)
+
+    def get_label_rows(self, ids: Sequence[str], fields: Collection[str]) -> Iterator[SampleRows]:
+        # The documents go straight to rows: annotate()'s upload converts plain boxes and
+        # classifications from their values, so those labels are never built (fiftyone_docs.rows_of).
+        ids, wanted = list(ids), set(fields)
+        schema = {path: kind for path, kind in self.field_schema().items() if path in wanted and not kind.is_scalar}
+        media = self._dataset.media_type
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start:start + CHUNK]
+            docs = self._read(chunk, schema)
+            for sample_id in chunk:
+                doc = docs.get(sample_id)
+                if doc is None:
+                    raise UnknownSampleError(f"dataset {self.name!r} has no sample {sample_id}")
+                yield SampleRows(sample_id, rows_of(doc, schema, wanted, media))
+
+    def observe(self, ids: Sequence[str], paths: Sequence[str]) -> SchemaObservations:
+        # From the rows: a plain box or classification is tallied from its values, never built.
+        paths = list(paths)
+        tallies = {path: FieldTally() for path in paths}
+        for sample in self.get_label_rows(ids, paths):
+            for row in sample.rows:
+                if row.built is not None:
+                    tallies[row.field].add(row.built)
+                else:
+                    tallies[row.field].add_summary(row.values["label"], row.values.get("attributes", {}))
+        return SchemaObservations([tallies[path].observation(path) for path in paths])
 
     def _read(self, ids: list[str], schema: Mapping[str, FieldKind]) -> dict[str, dict[str, Any]]:
         """The chunk's sample documents by id, with their frames under ``frames``, only the schema's fields."""
