@@ -233,7 +233,7 @@ class CVATSession(BackendSession):
         try:
             # One pause for the task's whole life in this process: what it builds is dropped before the
             # collector runs again, so only the provenance that outlives the call is ever walked.
-            with paused_gc():
+            with paused_gc(self.options.pause_gc):
                 self._read_upto(source, read, sample_ids, min(count, self.options.segment_size or count) - 1)
                 meta = media_ready.result()
                 if video:
@@ -455,7 +455,7 @@ class CVATSession(BackendSession):
         server = recorded_labels(request.label_schema, task)
         uploaders = {field.path: Uploader(field, server) for field in request.label_schema}
         claim = claim_reader(task, server)
-        with paused_gc():
+        with paused_gc(self.options.pause_gc):
             answer = read_answer(raw, frames=len(task.frames), limit=max_objects_per_frame, claim=claim,
                                  method="GET", url=url)
             del raw
