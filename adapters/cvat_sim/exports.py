@@ -118,11 +118,16 @@ def render(state: SimState, task: dict[str, Any], fmt: str, base: str) -> bytes:
     return archive.getvalue()
 
 
-def routes(state: SimState) -> dict[str, Any]:
-    async def export(request: Request) -> Response:
-        ctx = context(state, request)
-        with state.lock:
-            task = get_task(state, ctx, request.path_params["id"])
+class ExportRoutes:
+    """The export routes of a task's annotations (the requests API's export, then its download)."""
+
+    def __init__(self, state: SimState) -> None:
+        self.state = state
+
+    async def export(self, request: Request) -> Response:
+        ctx = context(self.state, request)
+        with self.state.lock:
+            task = get_task(self.state, ctx, request.path_params["id"])
             fmt = request.query_params.get("format")
             if fmt is None:
                 raise bad_request("format", "This field is required.")
@@ -140,25 +145,25 @@ def routes(state: SimState) -> dict[str, Any]:
                       "progress": 1.0, "operation": "export:annotations", "format": fmt,
                       "result_url": f"{ctx.base}/api/tasks/{task['id']}/dataset/download?rq_id={quote(rq_id)}"}
             try:
-                state.exports[rq_id] = render(state, task, fmt, ctx.base)
+                self.state.exports[rq_id] = render(self.state, task, fmt, ctx.base)
             except SimError as error:  # CVAT reports a failed export through the request
                 record.update(status="failed", message=str(error.body[0] if isinstance(error.body, list) else error.body),
                               result_url=None, progress=0.0)
-            state.requests[rq_id] = record
+            self.state.requests[rq_id] = record
         return cvat_json({"rq_id": rq_id}, status=202)
 
-    async def download(request: Request) -> Response:
-        ctx = context(state, request)
-        with state.lock:
-            task = get_task(state, ctx, request.path_params["id"])
+    async def download(self, request: Request) -> Response:
+        ctx = context(self.state, request)
+        with self.state.lock:
+            task = get_task(self.state, ctx, request.path_params["id"])
             rq_id = request.query_params.get("rq_id", "")
-            record = state.requests.get(rq_id)
+            record = self.state.requests.get(rq_id)
             if record is None or record["owner"] != ctx.user.id or record.get("task_id") != task["id"] \
                     or record.get("operation") != "export:annotations":
                 return Response("Unknown export request id", status_code=400)
             if record["status"] != "finished":
                 return Response("The export process is not finished", status_code=400)
-            content = state.exports.get(rq_id)
+            content = self.state.exports.get(rq_id)
             if content is None:
                 return Response("The exported file has expired, please retry exporting", status_code=404)
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y_%m_%d_%H_%M_%S")
@@ -166,4 +171,11 @@ def routes(state: SimState) -> dict[str, Any]:
         return Response(content, media_type="application/zip",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
-    return {"dataset_export": export, "dataset_download": download}
+
+def routes(state: SimState) -> dict[str, Any]:
+    """The handlers by the names app.py binds to paths."""
+    handlers = ExportRoutes(state)
+    return {
+        "dataset_export": handlers.export,
+        "dataset_download": handlers.download,
+    }
