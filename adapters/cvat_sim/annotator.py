@@ -211,21 +211,7 @@ class ScriptedAnnotator:
         mutable = self._mutable(task_id, tracks[0]["label_id"])
         keyframes: dict[int, dict[str, Any]] = {}
         for track in tracks:
-            running: dict[int, str] = {}
-            for shape in sorted(track["shapes"], key=lambda s: s["frame"]):
-                held = keyframes.get(shape["frame"])
-                if held is not None and not held["outside"]:
-                    if shape["outside"]:
-                        continue
-                    raise ValueError(f"tracks {track_ids} both show the object on frame {shape['frame']}")
-                updated = False
-                for item in shape["attributes"]:
-                    if running.get(item["spec_id"]) != item["value"]:
-                        updated = True
-                        running[item["spec_id"]] = item["value"]
-                keyframes[shape["frame"]] = {
-                    **{k: v for k, v in shape.items() if k != "id"},
-                    "attributes": [{"spec_id": k, "value": v} for k, v in running.items()] if updated else []}
+            keyframes.update(_keyframes_joined(track, keyframes, track_ids))
         ordered = [keyframes[f] for f in sorted(keyframes)]
         while ordered and ordered[0]["outside"]:
             ordered.pop(0)  # leading outside shapes go
@@ -234,3 +220,27 @@ class ScriptedAnnotator:
                   "attributes": [a for a in tracks[0]["attributes"] if a["spec_id"] not in mutable]}
         self._patch(task_id, "delete", "tracks", tracks)
         return self._patch(task_id, "create", "tracks", [merged])["tracks"][0]["id"]
+
+
+def _keyframes_joined(track: dict[str, Any], keyframes: dict[int, dict[str, Any]], track_ids: list[int]
+                      ) -> dict[int, dict[str, Any]]:
+    """A track's keyframes to add to those of the tracks merged before it (``keyframes``): a visible shape
+    wins a frame over an outside one, two visible shapes on one frame are refused; each keyframe carries
+    the track's mutable attributes in effect when any of them changed there."""
+    added: dict[int, dict[str, Any]] = {}
+    running: dict[int, str] = {}
+    for shape in sorted(track["shapes"], key=lambda s: s["frame"]):
+        held = added.get(shape["frame"]) or keyframes.get(shape["frame"])
+        if held is not None and not held["outside"]:
+            if shape["outside"]:
+                continue
+            raise ValueError(f"tracks {track_ids} both show the object on frame {shape['frame']}")
+        updated = False
+        for item in shape["attributes"]:
+            if running.get(item["spec_id"]) != item["value"]:
+                updated = True
+                running[item["spec_id"]] = item["value"]
+        added[shape["frame"]] = {
+            **{k: v for k, v in shape.items() if k != "id"},
+            "attributes": [{"spec_id": k, "value": v} for k, v in running.items()] if updated else []}
+    return added

@@ -72,51 +72,62 @@ def render(state: SimState, task: dict[str, Any], fmt: str, base: str) -> bytes:
     labels = labels_of_task(state, task)
     names = {label["id"]: label["name"] for label in labels}
     specs = {a["id"]: a["name"] for label in labels for a in label["attributes"]}
-    stored = task["annotations"]
-    data = task["data"]
-    step = data.get("step") or 1
     owner = state.users.get(task.get("owner_id"))
     text = io.StringIO()
     writer = CvatXmlWriter(text)
     writer.start(_meta(task, labels, owner, base, state))
     if fmt == "CVAT for images 1.1":
-        if stored["tracks"]:
-            raise SimError(400, [f"the simulator cannot write task {task['id']}'s tracks in {fmt!r}: CVAT interpolates "
-                                 "them into shapes, which the simulator does not (export 'CVAT for video 1.1')"])
-        by_frame: dict[int, tuple[list[Any], list[Any]]] = {}
-        for kind, slot in (("shapes", 0), ("tags", 1)):
-            for obj in stored[kind]:
-                by_frame.setdefault(obj["frame"], ([], []))[slot].append(_named(obj, names, specs))
-        for number, frame in enumerate(data["frames"]):
-            shapes, tags = by_frame.get(number, ([], []))
-            writer.image(data["start_frame"] + number * step, frame["name"], frame["width"], frame["height"],
-                         sorted(shapes, key=lambda s: s.get("z_order", 0)), tags)
+        _write_images(writer, task, fmt, names, specs)
     else:
-        stop = data["stop_frame"]
-        number = 0
-        for track in stored["tracks"]:
-            shapes = [_named({**s, "keyframe": True}, names, specs) for s in sorted(track["shapes"], key=lambda s: s["frame"])]
-            for shape in shapes:
-                shape["attributes"] = [*[(specs[a["spec_id"]], a["value"]) for a in track.get("attributes", ())],
-                                       *shape["attributes"]]
-                shape["frame"] = data["start_frame"] + shape["frame"] * step
-            writer.track(number, names[track["label_id"]], shapes, source=track.get("source") or "manual",
-                         group=track.get("group"))
-            number += 1
-        for obj in stored["shapes"]:
-            shape = _named(obj, names, specs)
-            frame = data["start_frame"] + obj["frame"] * step
-            shapes = [{**shape, "frame": frame, "keyframe": True, "outside": False}]
-            if frame + step < stop:  # closed on the next frame unless that hops over the last, as CVAT does
-                shapes.append({**shape, "frame": frame + step, "keyframe": True, "outside": True})
-            writer.track(number, shape["label"], shapes, source=obj.get("source") or "manual", group=obj.get("group"))
-            number += 1
+        _write_video(writer, task, names, specs)
     writer.end()
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
         zipped.writestr("annotations.xml", text.getvalue())
     return archive.getvalue()
 
+
+def _write_images(writer: CvatXmlWriter, task: dict[str, Any], fmt: str, names: dict[int, str],
+                  specs: dict[int, str]) -> None:
+    """Each frame as an image with its shapes (by z_order) and tags; tracks are refused."""
+    stored, data = task["annotations"], task["data"]
+    step = data.get("step") or 1
+    if stored["tracks"]:
+        raise SimError(400, [f"the simulator cannot write task {task['id']}'s tracks in {fmt!r}: CVAT interpolates "
+                             "them into shapes, which the simulator does not (export 'CVAT for video 1.1')"])
+    by_frame: dict[int, tuple[list[Any], list[Any]]] = {}
+    for kind, slot in (("shapes", 0), ("tags", 1)):
+        for obj in stored[kind]:
+            by_frame.setdefault(obj["frame"], ([], []))[slot].append(_named(obj, names, specs))
+    for number, frame in enumerate(data["frames"]):
+        shapes, tags = by_frame.get(number, ([], []))
+        writer.image(data["start_frame"] + number * step, frame["name"], frame["width"], frame["height"],
+                     sorted(shapes, key=lambda s: s.get("z_order", 0)), tags)
+
+
+def _write_video(writer: CvatXmlWriter, task: dict[str, Any], names: dict[int, str], specs: dict[int, str]) -> None:
+    """Tracks as tracks of keyframes, then each shape as a track of its own, numbered in that order."""
+    stored, data = task["annotations"], task["data"]
+    step = data.get("step") or 1
+    stop = data["stop_frame"]
+    number = 0
+    for track in stored["tracks"]:
+        shapes = [_named({**s, "keyframe": True}, names, specs) for s in sorted(track["shapes"], key=lambda s: s["frame"])]
+        for shape in shapes:
+            shape["attributes"] = [*[(specs[a["spec_id"]], a["value"]) for a in track.get("attributes", ())],
+                                   *shape["attributes"]]
+            shape["frame"] = data["start_frame"] + shape["frame"] * step
+        writer.track(number, names[track["label_id"]], shapes, source=track.get("source") or "manual",
+                     group=track.get("group"))
+        number += 1
+    for obj in stored["shapes"]:
+        shape = _named(obj, names, specs)
+        frame = data["start_frame"] + obj["frame"] * step
+        shapes = [{**shape, "frame": frame, "keyframe": True, "outside": False}]
+        if frame + step < stop:  # closed on the next frame unless that hops over the last, as CVAT does
+            shapes.append({**shape, "frame": frame + step, "keyframe": True, "outside": True})
+        writer.track(number, shape["label"], shapes, source=obj.get("source") or "manual", group=obj.get("group"))
+        number += 1
 
 class ExportRoutes:
     """The export routes of a task's annotations (the requests API's export, then its download)."""
