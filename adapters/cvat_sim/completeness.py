@@ -81,10 +81,7 @@ class Completeness:
             return self._walk(body, self.components[name], where, name)
         for key in ("anyOf", "oneOf"):
             if key in schema:
-                if body is None and any(alt.get("enum") == [None] for alt in schema[key]):
-                    return []
-                tries = [self._walk(body, alt, where, model) for alt in schema[key] if alt.get("enum") != [None]]
-                return [] if any(not found for found in tries) else min(tries, key=len)
+                return self._alternatives(body, schema[key], where, model)
         found: list[str] = []
         for part in schema.get("allOf", []):
             found += self._walk(body, part, where, model)
@@ -96,6 +93,14 @@ class Completeness:
                 self.models_seen.add(model)
             found += self._object(body, schema, where, model)
         return found
+
+    def _alternatives(self, body: Any, alternatives: list[Any], where: str, model: str | None) -> list[str]:
+        """anyOf / oneOf: nothing when one alternative fits (null fits a nullable one), else the
+        shortest list of problems."""
+        if body is None and any(alt.get("enum") == [None] for alt in alternatives):
+            return []
+        tries = [self._walk(body, alt, where, model) for alt in alternatives if alt.get("enum") != [None]]
+        return [] if any(not found for found in tries) else min(tries, key=len)
 
     def _object(self, body: Mapping[str, Any], schema: Mapping[str, Any], where: str, model: str | None) -> list[str]:
         listed = {name: sub for name, sub in schema["properties"].items() if not sub.get("writeOnly")}
