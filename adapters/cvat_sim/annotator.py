@@ -171,10 +171,7 @@ class ScriptedAnnotator:
         if frame <= shapes[0]["frame"]:
             raise ValueError(f"frame {frame} does not split track {track_id}")
         mutable = self._mutable(task_id, track["label_id"])
-        in_effect: dict[int, str] = {}
-        for shape in shapes:
-            if shape["frame"] <= frame:
-                in_effect.update({a["spec_id"]: a["value"] for a in shape["attributes"] if a["spec_id"] in mutable})
+        in_effect = _in_effect(shapes, frame, mutable)
         position = {key: value for key, value in self._position(shapes, frame).items() if key != "id"}
         position.update(frame=frame, attributes=[{"spec_id": k, "value": v} for k, v in in_effect.items()])
         strip = [{k: v for k, v in s.items() if k != "id"} for s in shapes]
@@ -244,3 +241,12 @@ def _keyframes_joined(track: dict[str, Any], keyframes: dict[int, dict[str, Any]
             **{k: v for k, v in shape.items() if k != "id"},
             "attributes": [{"spec_id": k, "value": v} for k, v in running.items()] if updated else []}
     return added
+
+
+def _in_effect(shapes: list[dict[str, Any]], frame: int, mutable: set[int]) -> dict[int, str]:
+    """The mutable attributes' values in effect on ``frame``: each as its last keyframe up to there set it."""
+    in_effect: dict[int, str] = {}
+    for shape in shapes:
+        if shape["frame"] <= frame:
+            in_effect.update({a["spec_id"]: a["value"] for a in shape["attributes"] if a["spec_id"] in mutable})
+    return in_effect

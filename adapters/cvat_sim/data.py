@@ -22,6 +22,39 @@ from annoflow.adapters.cvat_sim.resources import get_job, get_task
 from annoflow.adapters.cvat_sim.state import SimError, SimState, Upload, bad_request, not_found, now
 
 
+def _form_parts(items: list[tuple[str, Any]]) -> tuple[dict[str, list[str]], list[tuple[str, UploadFile]]]:
+    """A multipart form's text fields (values by name) and files, CVAT's indexes (``[0]``) dropped."""
+    texts: dict[str, list[str]] = {}
+    files: list[tuple[str, UploadFile]] = []
+    for key, value in items:
+        name = re.sub(r"\[\d+\]$", "", key)
+        if isinstance(value, UploadFile):
+            files.append((name, value))
+        else:
+            texts.setdefault(name, []).append(value)
+    return texts, files
+
+
+def _form_fields(request: Request, texts: dict[str, list[str]], files: list[tuple[str, UploadFile]]) -> dict[str, Any]:
+    """The form's fields checked as its operation's request model, as CVAT's DataSerializer does."""
+    op = operation(request)
+    if op is None or op.form is None:
+        return _plain_fields(texts)
+    if "client_files" in texts:  # a FileField given text
+        raise SimError(400, {"client_files": {str(i): ["The submitted data was not a file. Check the encoding type on the form."]
+                                              for i in range(len(texts["client_files"]))}})
+    fields = op.form_as_data(texts, Counter(name for name, _ in files))
+    if (errors := op.form(fields)) is not None:
+        raise SimError(400, errors)
+    fields.pop("client_files", None)
+    return fields
+
+
+def _plain_fields(texts: dict[str, list[str]]) -> dict[str, Any]:
+    return {name: values[-1] if len(values) == 1 and name != "upload_file_order" else values
+            for name, values in texts.items()}
+
+
 class DataRoutes:
     """The routes of logging in, task data, frames, data meta and background requests, each a method over the state and the processor."""
 
@@ -67,26 +100,8 @@ class DataRoutes:
         if not content_type.startswith("multipart/form-data"):
             return await json_body(request)
         form = await request.form(max_files=100_000, max_fields=100_000)
-        texts: dict[str, list[str]] = {}
-        files: list[tuple[str, UploadFile]] = []
-        for key, value in form.multi_items():
-            name = re.sub(r"\[\d+\]$", "", key)
-            if isinstance(value, UploadFile):
-                files.append((name, value))
-            else:
-                texts.setdefault(name, []).append(value)
-        op = operation(request)
-        if check and op is not None and op.form is not None:
-            if "client_files" in texts:  # a FileField given text
-                raise SimError(400, {"client_files": {str(i): ["The submitted data was not a file. Check the encoding type on the form."]
-                                                      for i in range(len(texts["client_files"]))}})
-            fields = op.form_as_data(texts, Counter(name for name, _ in files))
-            if (errors := op.form(fields)) is not None:
-                raise SimError(400, errors)
-            fields.pop("client_files", None)
-        else:
-            fields = {name: values[-1] if len(values) == 1 and name != "upload_file_order" else values
-                      for name, values in texts.items()}
+        texts, files = _form_parts(form.multi_items())
+        fields = _form_fields(request, texts, files) if check else _plain_fields(texts)
         folder = self.state.media_dir / "uploads" / str(task_id)
         folder.mkdir(parents=True, exist_ok=True)  # once per request, not per file
         for name, value in files:

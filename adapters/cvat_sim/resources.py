@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -95,6 +96,21 @@ def labels_of_task(state: SimState, task: dict[str, Any]) -> list[dict[str, Any]
 # --- routes -----------------------------------------------------------------------------------
 
 
+def _of_project_named(state: SimState, task: dict[str, Any], name: str) -> bool:
+    project = state.projects.get(task["project_id"])
+    return project is not None and project["name"] == name
+
+
+# A task list's filters, by query parameter: (state, task, the parameter's value) -> shown.
+_TASK_FILTERS: dict[str, Callable[[SimState, dict[str, Any], str], bool]] = {
+    "name": lambda state, task, value: task["name"] == value,
+    # CVAT searches several fields; the name is the one that matters here
+    "search": lambda state, task, value: value.lower() in task["name"].lower(),
+    "project_id": lambda state, task, value: str(task["project_id"]) == value,
+    "project_name": _of_project_named,
+}
+
+
 class ResourceRoutes:
     """The routes of users, projects, tasks, labels and jobs, each a method over the simulator's state."""
 
@@ -183,19 +199,15 @@ class ResourceRoutes:
         ctx = context(self.state, request)
         if request.method == "POST":
             return self._create_task(ctx, await json_body(request))
-        q = request.query_params
-        found = [t for t in self.state.tasks.values() if visible(ctx, t)]
-        if q.get("name"):
-            found = [t for t in found if t["name"] == q["name"]]
-        if q.get("search"):  # CVAT searches several fields; the name is the one that matters here
-            found = [t for t in found if q["search"].lower() in t["name"].lower()]
-        if q.get("project_id"):
-            found = [t for t in found if str(t["project_id"]) == q["project_id"]]
-        if q.get("project_name"):
-            ids = {p["id"] for p in self.state.projects.values() if p["name"] == q["project_name"]}
-            found = [t for t in found if t["project_id"] in ids]
+        found = self._tasks_found(ctx, request.query_params)
         found.sort(key=lambda t: -t["id"])
         return paginate(request, found, lambda t: task_json(ctx, self.state, t))
+
+    def _tasks_found(self, ctx: Context, q: Any) -> list[dict[str, Any]]:
+        """The tasks a list shows: the organization's, by the query's filters."""
+        wanted = [(match, q[key]) for key, match in _TASK_FILTERS.items() if q.get(key)]
+        return [t for t in self.state.tasks.values()
+                if visible(ctx, t) and all(match(self.state, t, value) for match, value in wanted)]
 
     def _create_task(self, ctx: Context, body: dict[str, Any]) -> Response:
         name = body["name"]
