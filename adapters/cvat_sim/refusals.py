@@ -299,7 +299,10 @@ def fast_tag(item: Any) -> bool:
 
 
 def fast_shape(item: Any) -> bool:
-    """_fast_annotation and _fast_geometry inlined: a task's PUT has tens of thousands of shapes."""
+    """_fast_annotation and _fast_geometry inlined: a task's PUT has tens of thousands of shapes.
+
+    One function on purpose (radon 30): split into three steps it ran 7-17% slower on 50,000 shapes
+    (best of 25 rounds), and it is the hot path of every benchmark's PUT."""
     if type(item) is not dict:
         return False
     get = item.get
