@@ -56,7 +56,8 @@ def _plain_fields(texts: dict[str, list[str]]) -> dict[str, Any]:
 
 
 class DataRoutes:
-    """The routes of logging in, task data, frames, data meta and background requests, each a method over the state and the processor."""
+    """The routes of logging in, task data, frames, data meta and background requests, each a
+    method over the state and the processor."""
 
     def __init__(self, state: SimState, processor: Processor) -> None:
         self.state = state
