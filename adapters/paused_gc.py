@@ -10,6 +10,11 @@ msgpack and orjson advise for bulk decoding, the collector is paused for the
 duration and restored after, even on errors, and nested or concurrent pauses
 restore it only when the last one ends. Reference counting still frees
 everything as usual.
+
+The collector is process-wide: while it is paused, the caller's other threads
+run without it too. The CVAT backend's `pause_gc` option (annotate() and
+load_annotations() take it, default True) turns the pause off for a process
+whose other threads make reference cycles at a rate that matters.
 """
 
 from __future__ import annotations
@@ -25,8 +30,12 @@ _was_enabled = False
 
 
 @contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
+def paused_gc(enabled: bool = True) -> Iterator[None]:
+    """Pause the cyclic collector for the block, unless ``enabled`` is False (then touch nothing)."""
     global _depth, _was_enabled
+    if not enabled:
+        yield
+        return
     with _lock:
         if _depth == 0:
             _was_enabled = gc.isenabled()

@@ -209,7 +209,10 @@ class Dataset(SampleCollection):
             password: the user's password (never recorded, logged or shown).
             email: the user's email, instead of the username.
             headers: extra HTTP headers for every request.
-            **kwargs: options of another annotation backend, passed to it as they are.
+            **kwargs: options of another annotation backend, passed to it as they are. The CVAT
+                backend also takes the request bounds and ``pause_gc`` (default True; False keeps
+                Python's cyclic collector running while the annotations are read, as annotate()
+                says).
 
         Returns:
             A `LoadReport`: as a dict, what FiftyOne returns with ``unexpected="return"`` (label

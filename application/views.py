@@ -553,7 +553,11 @@ class SampleCollection:
             email: the user's email, instead of the username.
             headers: extra HTTP headers for every request (their values are never shown).
             **kwargs: options of another annotation backend, passed to it as they are; a name
-                the backend does not know is refused.
+                the backend does not know is refused. The CVAT backend also takes the request
+                bounds (``connect_timeout``, ``read_timeout``, ``request_deadline``) and
+                ``pause_gc`` (default True): whether Python's cyclic collector is paused while a
+                task's objects are built, which is faster but process-wide (the caller's other
+                threads run without it meanwhile); never recorded.
 
         Returns:
             The run's results: task, job and project ids, status, cleanup.

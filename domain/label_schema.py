@@ -101,10 +101,6 @@ class FieldSchema:
     project_links: tuple[AttributeSpec, ...] = attrs.field(default=(), converter=tuple)
 
     @property
-    def is_spatial(self) -> bool:
-        return self.label_type in SPATIAL_TYPES
-
-    @property
     def on_frames(self) -> bool:
         return FieldPath.parse(self.path).on_frames
 

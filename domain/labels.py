@@ -379,7 +379,6 @@ class Keypoints(LabelList):
 
 
 LIST_TYPES: tuple[type[LabelList], ...] = (Classifications, Detections, Polylines, Keypoints)
-SINGLE_TYPES: tuple[type[Label], ...] = (Classification, Segmentation)
 LIST_OF_ELEMENT: Mapping[type[Label], type[LabelList]] = MappingProxyType({t.element: t for t in LIST_TYPES})
 
 FieldValue: TypeAlias = Label | LabelList | Scalar

@@ -234,7 +234,7 @@ class CVATSession(BackendSession):
         try:
             # One pause for the task's whole life in this process: what it builds is dropped before the
             # collector runs again, so only the provenance that outlives the call is ever walked.
-            with paused_gc():
+            with paused_gc(self.options.pause_gc):
                 self._read_upto(source, read, sample_ids, min(count, self.options.segment_size or count) - 1)
                 meta = media_ready.result()
                 if video:
@@ -496,7 +496,7 @@ class CVATSession(BackendSession):
         claim = claim_reader(task, server)
         # Paused until the task's labels are made (its last step builds one per frame of every track
         # too): the collector then walks what survives once, not every few thousand new labels.
-        with paused_gc():
+        with paused_gc(self.options.pause_gc):
             answer = read_answer(raw, frames=len(task.frames), limit=max_objects_per_frame, claim=claim,
                                  method="GET", url=url)
             del raw

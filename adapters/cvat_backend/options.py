@@ -2,7 +2,8 @@
 
 Connection settings (the URL, credentials, headers, the request bounds) are resolved here into
 `CVATSettings` and never recorded, except the URL, which the load reuses (user info never
-reaches it: settings.py takes it out).
+reaches it: settings.py takes it out). `pause_gc` is this process's choice, not the run's: it is
+not recorded either, and each call takes it anew (see `adapters/paused_gc.py`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from annoflow.application.ports.annotation_backend import BackendConfig, Backend
 from annoflow.domain.samples import MediaType
 
 CONNECTION = ("url", "username", "password", "email", "headers", *TIMEOUT_SETTINGS)
+UNRECORDED = ("pause_gc",)  # options of this process, not of the run: a load takes its own
 
 
 @attrs.frozen
@@ -35,6 +37,9 @@ class CVATOptions:
     project_name: str | None = None
     project_id: int | None = None
     organization: str | None = None
+    # Pause Python's cyclic collector while a task's objects are built and read back (faster; it is
+    # process-wide, so other threads of the caller's process run without it meanwhile).
+    pause_gc: bool = True
 
 
 def _positive(name: str, value: Any, problems: list[str]) -> int | None:
@@ -75,7 +80,7 @@ def parse(options: Mapping[str, Any], media_type: MediaType, *, interactive: boo
                                     **{k: options.get(k) for k in CONNECTION})
     except CVATSettingsError as error:
         raise BackendConfigError([error.detail]) from None
-    recorded = {k: v for k, v in attrs.asdict(parsed).items() if v not in (None, (), [])}
+    recorded = {k: v for k, v in attrs.asdict(parsed).items() if v not in (None, (), []) and k not in UNRECORDED}
     recorded = {k: list(v) if isinstance(v, tuple) else v for k, v in recorded.items()}
     recorded["url"] = settings.base_url
     return BackendConfig(recorded, (parsed, settings))
@@ -123,6 +128,7 @@ def check(options: Mapping[str, Any], media_type: MediaType) -> tuple[CVATOption
         project_name=project_name or None,
         project_id=_positive("project_id", options.get("project_id"), problems),
         organization=organization,
+        pause_gc=_flag("pause_gc", options.get("pause_gc"), True, problems),
     )
     headers = options.get("headers")
     if headers is not None and not isinstance(headers, Mapping):

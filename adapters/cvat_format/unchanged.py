@@ -26,7 +26,7 @@ from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.domain.labels import Label
 from annoflow.domain.run_records import TaskRecord
 
-_KINDS = (("tags", "tags"), ("shapes", "shapes"))
+_KINDS = ("tags", "shapes")
 _SHAPE_KEYS = ("type", "points", "occluded", "outside", "rotation")
 
 
@@ -65,7 +65,7 @@ def split_unchanged(
     rest: dict[str, Any] = {**data}
     unchanged = []
     painted = _painted_frames(data.get("shapes", ()), uploaders, server)
-    for kind, cvat_kind in _KINDS:
+    for kind in _KINDS:
         left = rest[kind] = []
         for obj in data.get(kind, ()):
             if kind == "shapes" and isinstance(obj, Mapping) and obj.get("frame") in painted:

@@ -139,97 +139,130 @@ def _in_range(obj: dict[str, Any], kind: str, first: int, last: int) -> bool:
     return first <= obj["frame"] <= last
 
 
-def routes(state: SimState) -> dict[str, Any]:
-    def _assign(obj: dict[str, Any], kind: str) -> dict[str, Any]:
+class AnnotationRoutes:
+    """The annotations route of tasks and jobs: one handler, dispatching by method and action to a step each."""
+
+    def __init__(self, state: SimState) -> None:
+        self.state = state
+
+    def _assign(self, obj: dict[str, Any], kind: str) -> dict[str, Any]:
         # CVAT keeps tags, shapes, tracks and a track's shapes in tables of their own: each has its own ids
-        obj["id"] = state.next_id(SEQUENCES[kind])
+        obj["id"] = self.state.next_id(SEQUENCES[kind])
         if kind == "tracks":
             for shape in obj["shapes"]:
-                shape["id"] = state.next_id("trackedshape")
+                shape["id"] = self.state.next_id("trackedshape")
         return obj
 
-    def _renumber(stored: dict[str, Any]) -> None:
+    def _renumber(self, stored: dict[str, Any]) -> None:
         """After a save, give every stored object a new id (only when the test asks for it)."""
-        if state.renumber_on_save:
+        if self.state.renumber_on_save:
             for kind in KINDS:
                 for obj in stored[kind]:
-                    _assign(obj, kind)
+                    self._assign(obj, kind)
 
-    def _scope(request: Request) -> tuple[dict[str, Any], int, int]:
-        ctx = context(state, request)
+    def _scope(self, request: Request) -> tuple[dict[str, Any], int, int]:
+        ctx = context(self.state, request)
         if "task_id" in request.path_params:
-            task = get_task(state, ctx, request.path_params["task_id"])
+            task = get_task(self.state, ctx, request.path_params["task_id"])
             size = task["data"]["size"] if task["data"] else 0
             return task, 0, size - 1
-        job = get_job(state, ctx, request.path_params["job_id"])
-        return state.tasks[job["task_id"]], job["start_frame"], job["stop_frame"]
+        job = get_job(self.state, ctx, request.path_params["job_id"])
+        return self.state.tasks[job["task_id"]], job["start_frame"], job["stop_frame"]
 
-    async def annotations(request: Request) -> Response:
+    async def annotations(self, request: Request) -> Response:
         # A task's annotations are tens of thousands of small acyclic objects, parsed, checked, stored
         # and encoded at once: the cyclic collector would walk everything stored many times over.
-        with state.lock, paused_gc():
-            task, first, last = _scope(request)
-            stored = task["annotations"]
-            whole_task = "task_id" in request.path_params
+        with self.state.lock, paused_gc():
+            task, first, last = self._scope(request)
             if request.method == "GET":
-                if whole_task:
-                    return cvat_json(stored)
-                return cvat_json({"version": stored["version"], **{
-                    k: [o for o in stored[k] if _in_range(o, k, first, last)] for k in KINDS}})
+                return self._get(task["annotations"], first, last, whole_task="task_id" in request.path_params)
             if request.method == "DELETE":
-                for kind in KINDS:
-                    stored[kind] = [o for o in stored[kind] if not _in_range(o, kind, first, last)]
-                stored["version"] += 1
-                task["updated"] = now()  # CVAT stamps the job, its task and project on every change
-                return Response(status_code=204)
+                return self._delete(task, first, last)
             if not task["data"] or not task["data"]["size"]:
                 raise bad_request("detail", "The task has no data yet")
             action = request.query_params.get("action")
             if request.method == "PATCH" and action not in ("create", "update", "delete"):
                 raise SimError(400, ["Please specify a correct 'action' for the request"])  # before the body, as CVAT
             body = await json_body(request)
-            checker = _Checker(state, task, first, last)
+            checker = _Checker(self.state, task, first, last)
             if request.method == "PUT":
-                checked = checker.check(body)
-                for kind in KINDS:
-                    # A task's jobs are PUT one after another: the frame test is inlined for tags and shapes.
-                    kept = ([o for o in stored[kind] if not _in_range(o, kind, first, last)] if kind == "tracks"
-                            else [o for o in stored[kind] if not first <= o["frame"] <= last])
-                    stored[kind] = kept + [_assign(o, kind) for o in checked[kind]]
-                stored["version"] += 1
-                task["updated"] = now()
-                answer = cvat_json({"version": stored["version"], **checked})
-                _renumber(stored)
-                return answer
+                return self._put(task, first, last, checker.check(body))
             if action in ("create", "delete"):
                 _check_ids(body, action)
             if action == "delete":
-                # each kind's ids are its own (CVAT's tables): a tag and a shape may share one
-                ids = {k: {o.get("id") for o in body.get(k, []) if isinstance(o, dict)} for k in KINDS}
-                removed = {k: [o for o in stored[k] if o["id"] in ids[k]] for k in KINDS}
-                for kind in KINDS:
-                    stored[kind] = [o for o in stored[kind] if o["id"] not in ids[kind]]
-                stored["version"] += 1
-                task["updated"] = now()
-                return cvat_json({"version": stored["version"], **removed})
-            checked = checker.check(body)
-            if action == "create":
-                for kind in KINDS:
-                    stored[kind].extend(_assign(o, kind) for o in checked[kind])
-            else:
-                for kind in KINDS:
-                    index = {o["id"]: i for i, o in enumerate(stored[kind])}
-                    for obj in checked[kind]:
-                        if obj.get("id") not in index:
-                            raise bad_request(kind, f"object {obj.get('id')!r} does not exist")
-                        if kind == "tracks":
-                            for shape in obj["shapes"]:
-                                shape.setdefault("id", state.next_id("trackedshape"))
-                        stored[kind][index[obj["id"]]] = obj
-            stored["version"] += 1
-            task["updated"] = now()
-            answer = cvat_json({"version": stored["version"], **copy.deepcopy(checked)})
-            _renumber(stored)
-            return answer
+                return self._patch_delete(task, body)
+            return self._patch_create_or_update(task, action, checker.check(body))
 
-    return {"annotations": annotations}
+    @staticmethod
+    def _get(stored: dict[str, Any], first: int, last: int, *, whole_task: bool) -> Response:
+        if whole_task:
+            return cvat_json(stored)
+        return cvat_json({"version": stored["version"], **{
+            k: [o for o in stored[k] if _in_range(o, k, first, last)] for k in KINDS}})
+
+    @staticmethod
+    def _delete(task: dict[str, Any], first: int, last: int) -> Response:
+        stored = task["annotations"]
+        for kind in KINDS:
+            stored[kind] = [o for o in stored[kind] if not _in_range(o, kind, first, last)]
+        stored["version"] += 1
+        task["updated"] = now()  # CVAT stamps the job, its task and project on every change
+        return Response(status_code=204)
+
+    def _put(self, task: dict[str, Any], first: int, last: int, checked: dict[str, list[dict[str, Any]]]) -> Response:
+        stored = task["annotations"]
+        for kind in KINDS:
+            # A task's jobs are PUT one after another: the frame test is inlined for tags and shapes.
+            kept = ([o for o in stored[kind] if not _in_range(o, kind, first, last)] if kind == "tracks"
+                    else [o for o in stored[kind] if not first <= o["frame"] <= last])
+            stored[kind] = kept + [self._assign(o, kind) for o in checked[kind]]
+        stored["version"] += 1
+        task["updated"] = now()
+        answer = cvat_json({"version": stored["version"], **checked})
+        self._renumber(stored)
+        return answer
+
+    @staticmethod
+    def _patch_delete(task: dict[str, Any], body: dict[str, Any]) -> Response:
+        stored = task["annotations"]
+        # each kind's ids are its own (CVAT's tables): a tag and a shape may share one
+        ids = {k: {o.get("id") for o in body.get(k, []) if isinstance(o, dict)} for k in KINDS}
+        removed = {k: [o for o in stored[k] if o["id"] in ids[k]] for k in KINDS}
+        for kind in KINDS:
+            stored[kind] = [o for o in stored[kind] if o["id"] not in ids[kind]]
+        stored["version"] += 1
+        task["updated"] = now()
+        return cvat_json({"version": stored["version"], **removed})
+
+    def _patch_create_or_update(self, task: dict[str, Any], action: str | None,
+                                checked: dict[str, list[dict[str, Any]]]) -> Response:
+        stored = task["annotations"]
+        if action == "create":
+            for kind in KINDS:
+                stored[kind].extend(self._assign(o, kind) for o in checked[kind])
+        else:
+            for kind in KINDS:
+                self._update(stored[kind], kind, checked[kind])
+        stored["version"] += 1
+        task["updated"] = now()
+        answer = cvat_json({"version": stored["version"], **copy.deepcopy(checked)})
+        self._renumber(stored)
+        return answer
+
+    def _update(self, stored: list[dict[str, Any]], kind: str, checked: list[dict[str, Any]]) -> None:
+        """PATCH ?action=update: each object replaces the stored one of its id, which must exist."""
+        index = {o["id"]: i for i, o in enumerate(stored)}
+        for obj in checked:
+            if obj.get("id") not in index:
+                raise bad_request(kind, f"object {obj.get('id')!r} does not exist")
+            if kind == "tracks":
+                for shape in obj["shapes"]:
+                    shape.setdefault("id", self.state.next_id("trackedshape"))
+            stored[index[obj["id"]]] = obj
+
+def routes(state: SimState) -> dict[str, Any]:
+    """The handlers by the names app.py binds to paths."""
+    handlers = AnnotationRoutes(state)
+    return {
+        "annotations": handlers.annotations,
+    }

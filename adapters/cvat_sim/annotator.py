@@ -171,10 +171,7 @@ class ScriptedAnnotator:
         if frame <= shapes[0]["frame"]:
             raise ValueError(f"frame {frame} does not split track {track_id}")
         mutable = self._mutable(task_id, track["label_id"])
-        in_effect: dict[int, str] = {}
-        for shape in shapes:
-            if shape["frame"] <= frame:
-                in_effect.update({a["spec_id"]: a["value"] for a in shape["attributes"] if a["spec_id"] in mutable})
+        in_effect = _in_effect(shapes, frame, mutable)
         position = {key: value for key, value in self._position(shapes, frame).items() if key != "id"}
         position.update(frame=frame, attributes=[{"spec_id": k, "value": v} for k, v in in_effect.items()])
         strip = [{k: v for k, v in s.items() if k != "id"} for s in shapes]
@@ -211,21 +208,7 @@ class ScriptedAnnotator:
         mutable = self._mutable(task_id, tracks[0]["label_id"])
         keyframes: dict[int, dict[str, Any]] = {}
         for track in tracks:
-            running: dict[int, str] = {}
-            for shape in sorted(track["shapes"], key=lambda s: s["frame"]):
-                held = keyframes.get(shape["frame"])
-                if held is not None and not held["outside"]:
-                    if shape["outside"]:
-                        continue
-                    raise ValueError(f"tracks {track_ids} both show the object on frame {shape['frame']}")
-                updated = False
-                for item in shape["attributes"]:
-                    if running.get(item["spec_id"]) != item["value"]:
-                        updated = True
-                        running[item["spec_id"]] = item["value"]
-                keyframes[shape["frame"]] = {
-                    **{k: v for k, v in shape.items() if k != "id"},
-                    "attributes": [{"spec_id": k, "value": v} for k, v in running.items()] if updated else []}
+            keyframes.update(_keyframes_joined(track, keyframes, track_ids))
         ordered = [keyframes[f] for f in sorted(keyframes)]
         while ordered and ordered[0]["outside"]:
             ordered.pop(0)  # leading outside shapes go
@@ -234,3 +217,36 @@ class ScriptedAnnotator:
                   "attributes": [a for a in tracks[0]["attributes"] if a["spec_id"] not in mutable]}
         self._patch(task_id, "delete", "tracks", tracks)
         return self._patch(task_id, "create", "tracks", [merged])["tracks"][0]["id"]
+
+
+def _keyframes_joined(track: dict[str, Any], keyframes: dict[int, dict[str, Any]], track_ids: list[int]
+                      ) -> dict[int, dict[str, Any]]:
+    """A track's keyframes to add to those of the tracks merged before it (``keyframes``): a visible shape
+    wins a frame over an outside one, two visible shapes on one frame are refused; each keyframe carries
+    the track's mutable attributes in effect when any of them changed there."""
+    added: dict[int, dict[str, Any]] = {}
+    running: dict[int, str] = {}
+    for shape in sorted(track["shapes"], key=lambda s: s["frame"]):
+        held = added.get(shape["frame"]) or keyframes.get(shape["frame"])
+        if held is not None and not held["outside"]:
+            if shape["outside"]:
+                continue
+            raise ValueError(f"tracks {track_ids} both show the object on frame {shape['frame']}")
+        updated = False
+        for item in shape["attributes"]:
+            if running.get(item["spec_id"]) != item["value"]:
+                updated = True
+                running[item["spec_id"]] = item["value"]
+        added[shape["frame"]] = {
+            **{k: v for k, v in shape.items() if k != "id"},
+            "attributes": [{"spec_id": k, "value": v} for k, v in running.items()] if updated else []}
+    return added
+
+
+def _in_effect(shapes: list[dict[str, Any]], frame: int, mutable: set[int]) -> dict[int, str]:
+    """The mutable attributes' values in effect on ``frame``: each as its last keyframe up to there set it."""
+    in_effect: dict[int, str] = {}
+    for shape in shapes:
+        if shape["frame"] <= frame:
+            in_effect.update({a["spec_id"]: a["value"] for a in shape["attributes"] if a["spec_id"] in mutable})
+    return in_effect

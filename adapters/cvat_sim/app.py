@@ -18,8 +18,6 @@ from annoflow.adapters.cvat_sim.processing import Processor
 from annoflow.adapters.cvat_sim.refusals import Operation, rules
 from annoflow.adapters.cvat_sim.state import SimError, SimState
 
-ALL = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
-
 
 def _route(path: str, handler: Callable[..., Any], methods: list[str], *, action: bool = False) -> list[Route]:
     # CVAT's action routes answer with and without the trailing slash; collections only without.

@@ -81,10 +81,7 @@ class Completeness:
             return self._walk(body, self.components[name], where, name)
         for key in ("anyOf", "oneOf"):
             if key in schema:
-                if body is None and any(alt.get("enum") == [None] for alt in schema[key]):
-                    return []
-                tries = [self._walk(body, alt, where, model) for alt in schema[key] if alt.get("enum") != [None]]
-                return [] if any(not found for found in tries) else min(tries, key=len)
+                return self._alternatives(body, schema[key], where, model)
         found: list[str] = []
         for part in schema.get("allOf", []):
             found += self._walk(body, part, where, model)
@@ -97,15 +94,30 @@ class Completeness:
             found += self._object(body, schema, where, model)
         return found
 
+    def _alternatives(self, body: Any, alternatives: list[Any], where: str, model: str | None) -> list[str]:
+        """anyOf / oneOf: nothing when one alternative fits (null fits a nullable one), else the
+        shortest list of problems."""
+        if body is None and any(alt.get("enum") == [None] for alt in alternatives):
+            return []
+        tries = [self._walk(body, alt, where, model) for alt in alternatives if alt.get("enum") != [None]]
+        return [] if any(not found for found in tries) else min(tries, key=len)
+
     def _object(self, body: Mapping[str, Any], schema: Mapping[str, Any], where: str, model: str | None) -> list[str]:
         listed = {name: sub for name, sub in schema["properties"].items() if not sub.get("writeOnly")}
+        found = self._properties(body, listed, bool(schema.get("additionalProperties")), where, model)
+        for name, sub in listed.items():
+            if name in body:
+                found += self._walk(body[name], sub, f"{where}.{name}", None)
+        return found
+
+    @staticmethod
+    def _properties(body: Mapping[str, Any], listed: Mapping[str, Any], more_allowed: bool, where: str,
+                    model: str | None) -> list[str]:
+        """An object's properties against its model's: missing, sent where CVAT leaves them out, unknown."""
         left_out = CVAT_LEAVES_OUT[model](body) if model in CVAT_LEAVES_OUT else frozenset()
         found = [f"{where}.{name} is missing ({model or 'inline'} lists it; CVAT sends it, null when unset)"
                  for name in listed if name not in body and name not in left_out]
         found += [f"{where}.{name} is sent, but CVAT leaves it out here ({model})" for name in sorted(left_out) if name in body]
         found += [f"{where}.{name} is not a property of {model or 'the inline model'}"
-                  for name in body if name not in listed and not schema.get("additionalProperties")]
-        for name, sub in listed.items():
-            if name in body:
-                found += self._walk(body[name], sub, f"{where}.{name}", None)
+                  for name in body if name not in listed and not more_allowed]
         return found

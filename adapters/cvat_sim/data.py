@@ -22,14 +22,54 @@ from annoflow.adapters.cvat_sim.resources import get_job, get_task
 from annoflow.adapters.cvat_sim.state import SimError, SimState, Upload, bad_request, not_found, now
 
 
-def routes(state: SimState, processor: Processor) -> dict[str, Any]:
-    async def login(request: Request) -> Response:
+def _form_parts(items: list[tuple[str, Any]]) -> tuple[dict[str, list[str]], list[tuple[str, UploadFile]]]:
+    """A multipart form's text fields (values by name) and files, CVAT's indexes (``[0]``) dropped."""
+    texts: dict[str, list[str]] = {}
+    files: list[tuple[str, UploadFile]] = []
+    for key, value in items:
+        name = re.sub(r"\[\d+\]$", "", key)
+        if isinstance(value, UploadFile):
+            files.append((name, value))
+        else:
+            texts.setdefault(name, []).append(value)
+    return texts, files
+
+
+def _form_fields(request: Request, texts: dict[str, list[str]], files: list[tuple[str, UploadFile]]) -> dict[str, Any]:
+    """The form's fields checked as its operation's request model, as CVAT's DataSerializer does."""
+    op = operation(request)
+    if op is None or op.form is None:
+        return _plain_fields(texts)
+    if "client_files" in texts:  # a FileField given text
+        raise SimError(400, {"client_files": {str(i): ["The submitted data was not a file. Check the encoding type on the form."]
+                                              for i in range(len(texts["client_files"]))}})
+    fields = op.form_as_data(texts, Counter(name for name, _ in files))
+    if (errors := op.form(fields)) is not None:
+        raise SimError(400, errors)
+    fields.pop("client_files", None)
+    return fields
+
+
+def _plain_fields(texts: dict[str, list[str]]) -> dict[str, Any]:
+    return {name: values[-1] if len(values) == 1 and name != "upload_file_order" else values
+            for name, values in texts.items()}
+
+
+class DataRoutes:
+    """The routes of logging in, task data, frames, data meta and background requests, each a
+    method over the state and the processor."""
+
+    def __init__(self, state: SimState, processor: Processor) -> None:
+        self.state = state
+        self.processor = processor
+
+    async def login(self, request: Request) -> Response:
         body = await json_body(request)
         password = body.get("password")
         identity = body.get("username") or body.get("email")
         if not password or not identity:
             raise bad_request("non_field_errors", 'Must include "username" and "password".')
-        found = state.login(identity, password)
+        found = self.state.login(identity, password)
         if found is None:
             raise bad_request("non_field_errors", "Unable to log in with provided credentials.")
         key, session, csrf = found
@@ -38,22 +78,22 @@ def routes(state: SimState, processor: Processor) -> dict[str, Any]:
         response.set_cookie("csrftoken", csrf, samesite="lax")
         return response
 
-    async def logout(request: Request) -> Response:
-        ctx = context(state, request)
-        state.logout(ctx.user.id)
+    async def logout(self, request: Request) -> Response:
+        ctx = context(self.state, request)
+        self.state.logout(ctx.user.id)
         response = cvat_json({"detail": "Successfully logged out."})
         response.delete_cookie("sessionid")
         response.delete_cookie("csrftoken")
         return response
 
-    def _receive(task_id: int, folder: Path, name: str, content: bytes) -> None:
+    def _receive(self, task_id: int, folder: Path, name: str, content: bytes) -> None:
         safe = Path(name).name
         path = folder / safe
         with open(path, "wb") as out:
             out.write(content)
-        state.uploads.setdefault(task_id, []).append(Upload(safe, path, len(content)))
+        self.state.uploads.setdefault(task_id, []).append(Upload(safe, path, len(content)))
 
-    async def _files_and_fields(request: Request, task_id: int, *, check: bool = True) -> dict[str, Any]:
+    async def _files_and_fields(self, request: Request, task_id: int, *, check: bool = True) -> dict[str, Any]:
         """The data request's fields (its files saved for the task), refused as CVAT's DataSerializer
         refuses them before any file is kept; ``check=False`` for an Upload-Multiple step, which
         only carries files."""
@@ -61,33 +101,15 @@ def routes(state: SimState, processor: Processor) -> dict[str, Any]:
         if not content_type.startswith("multipart/form-data"):
             return await json_body(request)
         form = await request.form(max_files=100_000, max_fields=100_000)
-        texts: dict[str, list[str]] = {}
-        files: list[tuple[str, UploadFile]] = []
-        for key, value in form.multi_items():
-            name = re.sub(r"\[\d+\]$", "", key)
-            if isinstance(value, UploadFile):
-                files.append((name, value))
-            else:
-                texts.setdefault(name, []).append(value)
-        op = operation(request)
-        if check and op is not None and op.form is not None:
-            if "client_files" in texts:  # a FileField given text
-                raise SimError(400, {"client_files": {str(i): ["The submitted data was not a file. Check the encoding type on the form."]
-                                                      for i in range(len(texts["client_files"]))}})
-            fields = op.form_as_data(texts, Counter(name for name, _ in files))
-            if (errors := op.form(fields)) is not None:
-                raise SimError(400, errors)
-            fields.pop("client_files", None)
-        else:
-            fields = {name: values[-1] if len(values) == 1 and name != "upload_file_order" else values
-                      for name, values in texts.items()}
-        folder = state.media_dir / "uploads" / str(task_id)
+        texts, files = _form_parts(form.multi_items())
+        fields = _form_fields(request, texts, files) if check else _plain_fields(texts)
+        folder = self.state.media_dir / "uploads" / str(task_id)
         folder.mkdir(parents=True, exist_ok=True)  # once per request, not per file
         for name, value in files:
-            _receive(task_id, folder, value.filename or name, await value.read())
+            self._receive(task_id, folder, value.filename or name, await value.read())
         return fields
 
-    def _attach_data(task: dict[str, Any]) -> dict[str, Any]:
+    def _attach_data(self, task: dict[str, Any]) -> dict[str, Any]:
         """TaskViewSet.data: the first data request gives the task its Data (size 0 until processed);
         a task whose data were processed takes no more."""
         if task["data"] is None:
@@ -96,7 +118,7 @@ def routes(state: SimState, processor: Processor) -> dict[str, Any]:
             raise SimError(400, "Adding more data is not supported")
         return task["data"]
 
-    def _finish(task: dict[str, Any], fields: dict[str, Any], user_id: int) -> Response:
+    def _finish(self, task: dict[str, Any], fields: dict[str, Any], user_id: int) -> Response:
         # the fields passed DataRequest's checks (json_body, _files_and_fields): image_quality is there
         task["data"].update(image_quality=fields["image_quality"], chunk_size=fields.get("chunk_size"))
         rq_id = f"action=create&target=task&target_id={task['id']}"  # ImportRequestId.render()
@@ -104,32 +126,32 @@ def routes(state: SimState, processor: Processor) -> dict[str, Any]:
             "id": rq_id, "owner": user_id, "created": now(), "started": None, "finished": None,
             "task_id": task["id"], "project_id": task["project_id"], "status": "queued", "message": "", "progress": 0.0,
         }
-        state.requests.pop(rq_id, None)  # a new request replaces a failed one, and lists as the newest
-        state.requests[rq_id] = record
-        processor.submit(task, record, state.uploads.pop(task["id"], []), fields)
+        self.state.requests.pop(rq_id, None)  # a new request replaces a failed one, and lists as the newest
+        self.state.requests[rq_id] = record
+        self.processor.submit(task, record, self.state.uploads.pop(task["id"], []), fields)
         return cvat_json({"rq_id": rq_id}, 202)
 
-    async def task_data(request: Request) -> Response:
-        ctx = context(state, request)
-        task = get_task(state, ctx, request.path_params["id"])
+    async def task_data(self, request: Request) -> Response:
+        ctx = context(self.state, request)
+        task = get_task(self.state, ctx, request.path_params["id"])
         if request.method == "GET":
-            return _frame(request, task)
-        with state.lock:
-            _attach_data(task)  # before anything is read, as TaskViewSet.data
+            return self._frame(request, task)
+        with self.state.lock:
+            self._attach_data(task)  # before anything is read, as TaskViewSet.data
         headers = request.headers
         if "upload-start" in headers:
-            state.uploads[task["id"]] = []
+            self.state.uploads[task["id"]] = []
             return Response(status_code=202)
         if "upload-multiple" in headers:
-            await _files_and_fields(request, task["id"], check=False)
+            await self._files_and_fields(request, task["id"], check=False)
             return Response(status_code=200)
         if "tus-resumable" in headers:
-            return _tus_create(request, task)
-        fields = await _files_and_fields(request, task["id"])
-        with state.lock:
-            return _finish(task, fields, ctx.user.id)
+            return self._tus_create(request, task)
+        fields = await self._files_and_fields(request, task["id"])
+        with self.state.lock:
+            return self._finish(task, fields, ctx.user.id)
 
-    def _tus_create(request: Request, task: dict[str, Any]) -> Response:
+    def _tus_create(self, request: Request, task: dict[str, Any]) -> Response:
         length = int(request.headers.get("upload-length", "0"))
         meta = {}
         for item in request.headers.get("upload-metadata", "").split(","):
@@ -138,21 +160,21 @@ def routes(state: SimState, processor: Processor) -> dict[str, Any]:
                 meta[key] = base64.b64decode(value).decode()
         name = Path(meta.get("filename") or "file").name
         file_id = secrets.token_hex(8)
-        path = state.media_dir / "uploads" / str(task["id"]) / name
+        path = self.state.media_dir / "uploads" / str(task["id"]) / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"")
-        state.tus[file_id] = {"task": task["id"], "name": name, "path": path, "length": length, "offset": 0}
+        self.state.tus[file_id] = {"task": task["id"], "name": name, "path": path, "length": length, "offset": 0}
         if length == 0:
-            state.uploads.setdefault(task["id"], []).append(Upload(name, path, 0))
+            self.state.uploads.setdefault(task["id"], []).append(Upload(name, path, 0))
         location = f"{str(request.url).split('?')[0].rstrip('/')}/{file_id}"
         return Response(status_code=201, headers={
             "Location": location, "Upload-Filename": name, "Tus-Resumable": "1.0.0",
         })
 
-    async def tus_chunk(request: Request) -> Response:
-        ctx = context(state, request)
-        task = get_task(state, ctx, request.path_params["id"])
-        upload = state.tus.get(request.path_params["file_id"])
+    async def tus_chunk(self, request: Request) -> Response:
+        ctx = context(self.state, request)
+        task = get_task(self.state, ctx, request.path_params["id"])
+        upload = self.state.tus.get(request.path_params["file_id"])
         if upload is None or upload["task"] != task["id"]:
             raise not_found()
         tus_headers = {"Tus-Resumable": "1.0.0", "Upload-Offset": str(upload["offset"])}
@@ -166,11 +188,11 @@ def routes(state: SimState, processor: Processor) -> dict[str, Any]:
             out.write(chunk)
         upload["offset"] += len(chunk)
         if upload["offset"] >= upload["length"]:
-            state.uploads.setdefault(task["id"], []).append(Upload(upload["name"], upload["path"], upload["offset"]))
-            del state.tus[request.path_params["file_id"]]
+            self.state.uploads.setdefault(task["id"], []).append(Upload(upload["name"], upload["path"], upload["offset"]))
+            del self.state.tus[request.path_params["file_id"]]
         return Response(status_code=204, headers={"Tus-Resumable": "1.0.0", "Upload-Offset": str(upload["offset"])})
 
-    def _frame(request: Request, task: dict[str, Any]) -> Response:
+    def _frame(self, request: Request, task: dict[str, Any]) -> Response:
         """A task's frame or chunk, as CVAT's ``_TaskDataGetter`` serves them (task-relative numbers)."""
         data = task["data"]
         if data is None or not data["size"]:
@@ -202,46 +224,56 @@ def routes(state: SimState, processor: Processor) -> dict[str, Any]:
         path = next(Path(p) for p in data["files"] if Path(p).name == name)
         return FileResponse(path)
 
-    async def data_meta(request: Request) -> Response:
-        ctx = context(state, request)
+    async def data_meta(self, request: Request) -> Response:
+        ctx = context(self.state, request)
         job = None
         if "task_id" in request.path_params:
-            task = get_task(state, ctx, request.path_params["task_id"])
+            task = get_task(self.state, ctx, request.path_params["task_id"])
         else:
-            job = get_job(state, ctx, request.path_params["job_id"])
-            task = state.tasks[job["task_id"]]
+            job = get_job(self.state, ctx, request.path_params["job_id"])
+            task = self.state.tasks[job["task_id"]]
         if task["data"] is None:
             raise not_found()
         return cvat_json(data_meta_json(task, job))
 
-    def _visible_requests(ctx: Context) -> list[dict[str, Any]]:
-        return [r for r in state.requests.values() if r["owner"] == ctx.user.id]
+    def _visible_requests(self, ctx: Context) -> list[dict[str, Any]]:
+        return [r for r in self.state.requests.values() if r["owner"] == ctx.user.id]
 
-    async def requests_list(request: Request) -> Response:
-        ctx = context(state, request)
-        found = sorted(_visible_requests(ctx), key=lambda r: r["created"], reverse=True)  # RequestViewSet.ordering
-        return paginate(request, found, lambda r: request_json(state, r))
+    async def requests_list(self, request: Request) -> Response:
+        ctx = context(self.state, request)
+        found = sorted(self._visible_requests(ctx), key=lambda r: r["created"], reverse=True)  # RequestViewSet.ordering
+        return paginate(request, found, lambda r: request_json(self.state, r))
 
-    async def request_detail(request: Request) -> Response:
-        ctx = context(state, request)
-        record = state.requests.get(request.path_params["rq_id"])
+    async def request_detail(self, request: Request) -> Response:
+        ctx = context(self.state, request)
+        record = self.state.requests.get(request.path_params["rq_id"])
         if record is None or record["owner"] != ctx.user.id:
             raise not_found()
-        return cvat_json(request_json(state, record))
+        return cvat_json(request_json(self.state, record))
 
-    async def task_status(request: Request) -> Response:
-        """The deprecated route (TaskViewSet.status): the state of the task's creation request;
+    async def task_status(self, request: Request) -> Response:
+        """The deprecated route (TaskViewSet.status): the self.state of the task's creation request;
         no request at all reads as Finished, as an expired one does."""
-        ctx = context(state, request)
-        task = get_task(state, ctx, request.path_params["id"])
-        record = state.requests.get(f"action=create&target=task&target_id={task['id']}")
+        ctx = context(self.state, request)
+        task = get_task(self.state, ctx, request.path_params["id"])
+        record = self.state.requests.get(f"action=create&target=task&target_id={task['id']}")
         status = record["status"] if record else "finished"
         answer: dict[str, Any] = {"state": status.capitalize(), "message": "", "progress": 0.0}
         if status in ("failed", "started"):
             answer["message"] = record["message"]
         return cvat_json(answer, headers={"Deprecation": "true"})
 
+
+def routes(state: SimState, processor: Processor) -> dict[str, Any]:
+    """The handlers by the names app.py binds to paths."""
+    handlers = DataRoutes(state, processor)
     return {
-        "login": login, "logout": logout, "task_data": task_data, "tus_chunk": tus_chunk, "data_meta": data_meta,
-        "requests_list": requests_list, "request_detail": request_detail, "task_status": task_status,
+        "login": handlers.login,
+        "logout": handlers.logout,
+        "task_data": handlers.task_data,
+        "tus_chunk": handlers.tus_chunk,
+        "data_meta": handlers.data_meta,
+        "requests_list": handlers.requests_list,
+        "request_detail": handlers.request_detail,
+        "task_status": handlers.task_status,
     }

@@ -72,45 +72,14 @@ def render(state: SimState, task: dict[str, Any], fmt: str, base: str) -> bytes:
     labels = labels_of_task(state, task)
     names = {label["id"]: label["name"] for label in labels}
     specs = {a["id"]: a["name"] for label in labels for a in label["attributes"]}
-    stored = task["annotations"]
-    data = task["data"]
-    step = data.get("step") or 1
     owner = state.users.get(task.get("owner_id"))
     text = io.StringIO()
     writer = CvatXmlWriter(text)
     writer.start(_meta(task, labels, owner, base, state))
     if fmt == "CVAT for images 1.1":
-        if stored["tracks"]:
-            raise SimError(400, [f"the simulator cannot write task {task['id']}'s tracks in {fmt!r}: CVAT interpolates "
-                                 "them into shapes, which the simulator does not (export 'CVAT for video 1.1')"])
-        by_frame: dict[int, tuple[list[Any], list[Any]]] = {}
-        for kind, slot in (("shapes", 0), ("tags", 1)):
-            for obj in stored[kind]:
-                by_frame.setdefault(obj["frame"], ([], []))[slot].append(_named(obj, names, specs))
-        for number, frame in enumerate(data["frames"]):
-            shapes, tags = by_frame.get(number, ([], []))
-            writer.image(data["start_frame"] + number * step, frame["name"], frame["width"], frame["height"],
-                         sorted(shapes, key=lambda s: s.get("z_order", 0)), tags)
+        _write_images(writer, task, fmt, names, specs)
     else:
-        stop = data["stop_frame"]
-        number = 0
-        for track in stored["tracks"]:
-            shapes = [_named({**s, "keyframe": True}, names, specs) for s in sorted(track["shapes"], key=lambda s: s["frame"])]
-            for shape in shapes:
-                shape["attributes"] = [*[(specs[a["spec_id"]], a["value"]) for a in track.get("attributes", ())],
-                                       *shape["attributes"]]
-                shape["frame"] = data["start_frame"] + shape["frame"] * step
-            writer.track(number, names[track["label_id"]], shapes, source=track.get("source") or "manual",
-                         group=track.get("group"))
-            number += 1
-        for obj in stored["shapes"]:
-            shape = _named(obj, names, specs)
-            frame = data["start_frame"] + obj["frame"] * step
-            shapes = [{**shape, "frame": frame, "keyframe": True, "outside": False}]
-            if frame + step < stop:  # closed on the next frame unless that hops over the last, as CVAT does
-                shapes.append({**shape, "frame": frame + step, "keyframe": True, "outside": True})
-            writer.track(number, shape["label"], shapes, source=obj.get("source") or "manual", group=obj.get("group"))
-            number += 1
+        _write_video(writer, task, names, specs)
     writer.end()
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
@@ -118,11 +87,58 @@ def render(state: SimState, task: dict[str, Any], fmt: str, base: str) -> bytes:
     return archive.getvalue()
 
 
-def routes(state: SimState) -> dict[str, Any]:
-    async def export(request: Request) -> Response:
-        ctx = context(state, request)
-        with state.lock:
-            task = get_task(state, ctx, request.path_params["id"])
+def _write_images(writer: CvatXmlWriter, task: dict[str, Any], fmt: str, names: dict[int, str],
+                  specs: dict[int, str]) -> None:
+    """Each frame as an image with its shapes (by z_order) and tags; tracks are refused."""
+    stored, data = task["annotations"], task["data"]
+    step = data.get("step") or 1
+    if stored["tracks"]:
+        raise SimError(400, [f"the simulator cannot write task {task['id']}'s tracks in {fmt!r}: CVAT interpolates "
+                             "them into shapes, which the simulator does not (export 'CVAT for video 1.1')"])
+    by_frame: dict[int, tuple[list[Any], list[Any]]] = {}
+    for kind, slot in (("shapes", 0), ("tags", 1)):
+        for obj in stored[kind]:
+            by_frame.setdefault(obj["frame"], ([], []))[slot].append(_named(obj, names, specs))
+    for number, frame in enumerate(data["frames"]):
+        shapes, tags = by_frame.get(number, ([], []))
+        writer.image(data["start_frame"] + number * step, frame["name"], frame["width"], frame["height"],
+                     sorted(shapes, key=lambda s: s.get("z_order", 0)), tags)
+
+
+def _write_video(writer: CvatXmlWriter, task: dict[str, Any], names: dict[int, str], specs: dict[int, str]) -> None:
+    """Tracks as tracks of keyframes, then each shape as a track of its own, numbered in that order."""
+    stored, data = task["annotations"], task["data"]
+    step = data.get("step") or 1
+    stop = data["stop_frame"]
+    number = 0
+    for track in stored["tracks"]:
+        shapes = [_named({**s, "keyframe": True}, names, specs) for s in sorted(track["shapes"], key=lambda s: s["frame"])]
+        for shape in shapes:
+            shape["attributes"] = [*[(specs[a["spec_id"]], a["value"]) for a in track.get("attributes", ())],
+                                   *shape["attributes"]]
+            shape["frame"] = data["start_frame"] + shape["frame"] * step
+        writer.track(number, names[track["label_id"]], shapes, source=track.get("source") or "manual",
+                     group=track.get("group"))
+        number += 1
+    for obj in stored["shapes"]:
+        shape = _named(obj, names, specs)
+        frame = data["start_frame"] + obj["frame"] * step
+        shapes = [{**shape, "frame": frame, "keyframe": True, "outside": False}]
+        if frame + step < stop:  # closed on the next frame unless that hops over the last, as CVAT does
+            shapes.append({**shape, "frame": frame + step, "keyframe": True, "outside": True})
+        writer.track(number, shape["label"], shapes, source=obj.get("source") or "manual", group=obj.get("group"))
+        number += 1
+
+class ExportRoutes:
+    """The export routes of a task's annotations (the requests API's export, then its download)."""
+
+    def __init__(self, state: SimState) -> None:
+        self.state = state
+
+    async def export(self, request: Request) -> Response:
+        ctx = context(self.state, request)
+        with self.state.lock:
+            task = get_task(self.state, ctx, request.path_params["id"])
             fmt = request.query_params.get("format")
             if fmt is None:
                 raise bad_request("format", "This field is required.")
@@ -140,25 +156,25 @@ def routes(state: SimState) -> dict[str, Any]:
                       "progress": 1.0, "operation": "export:annotations", "format": fmt,
                       "result_url": f"{ctx.base}/api/tasks/{task['id']}/dataset/download?rq_id={quote(rq_id)}"}
             try:
-                state.exports[rq_id] = render(state, task, fmt, ctx.base)
+                self.state.exports[rq_id] = render(self.state, task, fmt, ctx.base)
             except SimError as error:  # CVAT reports a failed export through the request
                 record.update(status="failed", message=str(error.body[0] if isinstance(error.body, list) else error.body),
                               result_url=None, progress=0.0)
-            state.requests[rq_id] = record
+            self.state.requests[rq_id] = record
         return cvat_json({"rq_id": rq_id}, status=202)
 
-    async def download(request: Request) -> Response:
-        ctx = context(state, request)
-        with state.lock:
-            task = get_task(state, ctx, request.path_params["id"])
+    async def download(self, request: Request) -> Response:
+        ctx = context(self.state, request)
+        with self.state.lock:
+            task = get_task(self.state, ctx, request.path_params["id"])
             rq_id = request.query_params.get("rq_id", "")
-            record = state.requests.get(rq_id)
+            record = self.state.requests.get(rq_id)
             if record is None or record["owner"] != ctx.user.id or record.get("task_id") != task["id"] \
                     or record.get("operation") != "export:annotations":
                 return Response("Unknown export request id", status_code=400)
             if record["status"] != "finished":
                 return Response("The export process is not finished", status_code=400)
-            content = state.exports.get(rq_id)
+            content = self.state.exports.get(rq_id)
             if content is None:
                 return Response("The exported file has expired, please retry exporting", status_code=404)
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y_%m_%d_%H_%M_%S")
@@ -166,4 +182,11 @@ def routes(state: SimState) -> dict[str, Any]:
         return Response(content, media_type="application/zip",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
-    return {"dataset_export": export, "dataset_download": download}
+
+def routes(state: SimState) -> dict[str, Any]:
+    """The handlers by the names app.py binds to paths."""
+    handlers = ExportRoutes(state)
+    return {
+        "dataset_export": handlers.export,
+        "dataset_download": handlers.download,
+    }

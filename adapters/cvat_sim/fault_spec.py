@@ -69,33 +69,33 @@ def parse_fault(text: str) -> FaultSpec:
         raise FaultSpecError(f"{text!r}: unknown method {tokens[0]!r} (one of {', '.join(sorted(METHODS))})")
     if not path.startswith("/"):
         raise FaultSpecError(f"{text!r}: the path {path!r} must start with '/'")
-    found: dict[str, object] = {}
-    for token in rest:
-        key, _, value = token.partition("=")
-        key = key.lower()
-        if token.isdigit():
-            if not 400 <= int(token) <= 599:
-                raise FaultSpecError(f"{text!r}: status {token} is not an error (400 to 599)")
-            found["status"] = int(token)
-        elif key == "retry-after" and value:
-            found["retry_after"] = _seconds(token, value)
-        elif key == "hang" and value:
-            found["hang"] = _seconds(token, value)
-        elif key == "after" and value:
-            if not value.isdigit():
-                raise FaultSpecError(f"{text!r}: {token!r} needs a whole number of requests")
-            found["nth"] = int(value) + 1
-        elif token.lower() == "reset":
-            found["reset"] = True
-        elif token.lower() == "always":
-            found["times"] = None
-        elif re.fullmatch(r"x\d+", token.lower()) and int(token[1:]) > 0:
-            found["times"] = int(token[1:])
-        else:
-            raise FaultSpecError(f"{text!r}: {token!r} is not a fault effect (a status 400-599, retry-after=S, "
-                                 "hang=S, reset, xN, always, after=N)")
+    found = dict(_effect(text, token) for token in rest)
     if not ({"status", "hang", "reset"} & found.keys()):
         raise FaultSpecError(f"{text!r}: a fault answers a status, hangs (hang=SECONDS) or resets the connection")
     if "retry_after" in found and "status" not in found:
         raise FaultSpecError(f"{text!r}: retry-after goes with a status (429 or 503)")
     return FaultSpec(text=" ".join(tokens), method=method, path=path_pattern(path), **found)  # type: ignore[arg-type]
+
+
+def _effect(text: str, token: str) -> tuple[str, object]:
+    """One token after the path, as the FaultSpec field it sets and its value (a later token wins)."""
+    key, _, value = token.partition("=")
+    key = key.lower()
+    if token.isdigit():
+        if not 400 <= int(token) <= 599:
+            raise FaultSpecError(f"{text!r}: status {token} is not an error (400 to 599)")
+        return "status", int(token)
+    if key in ("retry-after", "hang") and value:
+        return key.replace("-", "_"), _seconds(token, value)
+    if key == "after" and value:
+        if not value.isdigit():
+            raise FaultSpecError(f"{text!r}: {token!r} needs a whole number of requests")
+        return "nth", int(value) + 1
+    if token.lower() == "reset":
+        return "reset", True
+    if token.lower() == "always":
+        return "times", None
+    if re.fullmatch(r"x\d+", token.lower()) and int(token[1:]) > 0:
+        return "times", int(token[1:])
+    raise FaultSpecError(f"{text!r}: {token!r} is not a fault effect (a status 400-599, retry-after=S, "
+                         "hang=S, reset, xN, always, after=N)")

@@ -129,31 +129,18 @@ class FaultMiddleware:
                 transport.abort()  # no answer at all: the client sees the connection dropped
             return
         if rule is not None and rule.status:
-            body = json.dumps({"detail": f"simulated fault: {rule.status}"}).encode()
-            headers = [(b"content-type", b"application/vnd.cvat+json"), (b"content-length", str(len(body)).encode())]
-            if rule.retry_after is not None:
-                headers.append((b"retry-after", str(rule.retry_after).encode()))
-            # drain the request so the client sees a clean answer
-            more = True
-            while more:
-                message = await receive()
-                more = message.get("more_body", False)
-            await send({"type": "http.response.start", "status": rule.status, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
-            return
-        if self.on_exchange is None:
+            await _answer_fault(rule, receive, send)
+        elif self.on_exchange is None:
             await self.app(scope, receive, send)
-            return
+        else:
+            await self._recorded(scope, receive, send, self.on_exchange)
+
+    async def _recorded(self, scope: dict[str, Any], receive: Callable, send: Callable,
+                        on_exchange: Callable[[Exchange], None]) -> None:
+        """The app's answer, with the exchange shown to ``on_exchange`` before its last message goes out."""
         # Read the whole request first: the exchange must show what the client sent even when
         # the route answers (401, 404) without reading the body.
-        request_body = bytearray()
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            request_body.extend(message.get("body", b""))
-            more = message.get("more_body", False)
+        request_body = await _whole_body(receive)
         response: dict[str, Any] = {"status": 0, "headers": [], "body": bytearray()}
         replayed = False
         last: list[dict[str, Any]] = []  # the answer's last message, held back until the exchange is seen
@@ -178,7 +165,7 @@ class FaultMiddleware:
 
         await self.app(scope, recording_receive, recording_send)
         # Seen before the client has the whole answer: a check's findings are in by the next request.
-        self.on_exchange(Exchange(
+        on_exchange(Exchange(
             method=scope["method"], path=scope["path"], query=scope.get("query_string", b"").decode(),
             request_headers={k.decode().lower(): v.decode() for k, v in scope["headers"]},
             request_body=bytes(request_body), status=response["status"],
@@ -187,3 +174,30 @@ class FaultMiddleware:
         ))
         for message in last:
             await send(message)
+
+
+async def _answer_fault(rule: FaultRule, receive: Callable, send: Callable) -> None:
+    """The rule's status instead of the server's answer, once the request is drained."""
+    body = json.dumps({"detail": f"simulated fault: {rule.status}"}).encode()
+    headers = [(b"content-type", b"application/vnd.cvat+json"), (b"content-length", str(len(body)).encode())]
+    if rule.retry_after is not None:
+        headers.append((b"retry-after", str(rule.retry_after).encode()))
+    # drain the request so the client sees a clean answer
+    more = True
+    while more:
+        message = await receive()
+        more = message.get("more_body", False)
+    await send({"type": "http.response.start", "status": rule.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _whole_body(receive: Callable) -> bytearray:
+    body = bytearray()
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        body.extend(message.get("body", b""))
+        more = message.get("more_body", False)
+    return body

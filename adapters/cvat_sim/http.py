@@ -47,37 +47,47 @@ def authenticate(state: SimState, request: Request) -> User:
     """The request's user, from a token, a bearer token, basic auth or a session with CSRF."""
     header = request.headers.get("authorization", "")
     scheme, _, credential = header.partition(" ")
-    user_id: int | None = None
-    if header:
-        if scheme.lower() in ("token", "bearer"):
-            user_id = state.tokens.get(credential.strip())
-            if user_id is None:
-                raise SimError(401, {"detail": "Invalid token."})
-        elif scheme.lower() == "basic":
-            try:
-                name, _, password = base64.b64decode(credential).decode().partition(":")
-            except (binascii.Error, UnicodeDecodeError):
-                raise SimError(401, {"detail": "Invalid basic header. Credentials not correctly base64 encoded."}) from None
-            user = next((u for u in state.users.values() if u.username == name and u.password == password), None)
-            if user is None:
-                raise SimError(401, {"detail": "Invalid username/password."})
-            return user
-        else:
-            raise SimError(401, {"detail": "Authentication credentials were not provided."})
-    else:
-        session = request.cookies.get("sessionid")
-        entry = state.sessions.get(session or "")
-        if entry is None:
-            raise SimError(401, {"detail": "Authentication credentials were not provided."})
-        user_id, csrf = entry
-        if request.method in UNSAFE:
-            sent = request.headers.get("x-csrftoken")
-            if not sent or sent != request.cookies.get("csrftoken") or sent != csrf:
-                raise SimError(403, {"detail": "CSRF Failed: CSRF token missing or incorrect."})
+    if header and scheme.lower() == "basic":
+        return _basic_user(state, credential)
+    user_id = _token_user_id(state, scheme, credential) if header else _session_user_id(state, request)
     user = state.users.get(user_id)
     if user is None:
         raise SimError(401, {"detail": "User inactive or deleted."})
     return user
+
+
+def _token_user_id(state: SimState, scheme: str, credential: str) -> int:
+    if scheme.lower() not in ("token", "bearer"):
+        raise SimError(401, {"detail": "Authentication credentials were not provided."})
+    user_id = state.tokens.get(credential.strip())
+    if user_id is None:
+        raise SimError(401, {"detail": "Invalid token."})
+    return user_id
+
+
+def _basic_user(state: SimState, credential: str) -> User:
+    try:
+        name, _, password = base64.b64decode(credential).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise SimError(401, {"detail": "Invalid basic header. Credentials not correctly base64 encoded."}) from None
+    user = next((u for u in state.users.values() if u.username == name and u.password == password), None)
+    if user is None:
+        raise SimError(401, {"detail": "Invalid username/password."})
+    return user
+
+
+def _session_user_id(state: SimState, request: Request) -> int:
+    """A session cookie's user; an unsafe method must also send the session's CSRF token, in the
+    header and the cookie."""
+    entry = state.sessions.get(request.cookies.get("sessionid") or "")
+    if entry is None:
+        raise SimError(401, {"detail": "Authentication credentials were not provided."})
+    user_id, csrf = entry
+    if request.method in UNSAFE:
+        sent = request.headers.get("x-csrftoken")
+        if not sent or sent != request.cookies.get("csrftoken") or sent != csrf:
+            raise SimError(403, {"detail": "CSRF Failed: CSRF token missing or incorrect."})
+    return user_id
 
 
 def organization(state: SimState, request: Request, user: User) -> int | None:

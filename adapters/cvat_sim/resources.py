@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -95,201 +96,230 @@ def labels_of_task(state: SimState, task: dict[str, Any]) -> list[dict[str, Any]
 # --- routes -----------------------------------------------------------------------------------
 
 
-def routes(state: SimState) -> dict[str, Any]:
-    """Handlers by name; app.py binds them to paths."""
+def _of_project_named(state: SimState, task: dict[str, Any], name: str) -> bool:
+    project = state.projects.get(task["project_id"])
+    return project is not None and project["name"] == name
 
-    async def about(request: Request) -> Response:
+
+# A task list's filters, by query parameter: (state, task, the parameter's value) -> shown.
+_TASK_FILTERS: dict[str, Callable[[SimState, dict[str, Any], str], bool]] = {
+    "name": lambda state, task, value: task["name"] == value,
+    # CVAT searches several fields; the name is the one that matters here
+    "search": lambda state, task, value: value.lower() in task["name"].lower(),
+    "project_id": lambda state, task, value: str(task["project_id"]) == value,
+    "project_name": _of_project_named,
+}
+
+
+class ResourceRoutes:
+    """The routes of users, projects, tasks, labels and jobs, each a method over the simulator's state."""
+
+    def __init__(self, state: SimState) -> None:
+        self.state = state
+
+
+    async def about(self, request: Request) -> Response:
         return cvat_json({
             "name": "Computer Vision Annotation Tool", "version": SERVER_VERSION,
             "description": "annoflow's CVAT simulator, speaking CVAT 2.52's REST API for annotation workflows",
             "logo_url": "", "subtitle": "simulator",
         })
 
-    async def users(request: Request) -> Response:
-        ctx = context(state, request)
+    async def users(self, request: Request) -> Response:
+        ctx = context(self.state, request)
         q = request.query_params
-        found = sorted(state.users.values(), key=lambda u: -u.id)  # UserViewSet.ordering
+        found = sorted(self.state.users.values(), key=lambda u: -u.id)  # UserViewSet.ordering
         if q.get("search"):
             found = [u for u in found if q["search"].lower() in u.username.lower()]
         if q.get("username"):
             found = [u for u in found if u.username == q["username"]]
         if ctx.org_id is not None:
-            members = next(o.members for o in state.orgs.values() if o.id == ctx.org_id)
+            members = next(o.members for o in self.state.orgs.values() if o.id == ctx.org_id)
             found = [u for u in found if u.id in members]
         return paginate(request, found, lambda u: seen_user_json(ctx, u, listed=True))
 
-    async def user_self(request: Request) -> Response:
-        ctx = context(state, request)
+    async def user_self(self, request: Request) -> Response:
+        ctx = context(self.state, request)
         return cvat_json(user_json(ctx, ctx.user))
 
-    async def user_detail(request: Request) -> Response:
-        ctx = context(state, request)
+    async def user_detail(self, request: Request) -> Response:
+        ctx = context(self.state, request)
         uid = request.path_params["id"]
-        if uid not in state.users:
+        if uid not in self.state.users:
             raise not_found()
-        return cvat_json(seen_user_json(ctx, state.users[uid]))
+        return cvat_json(seen_user_json(ctx, self.state.users[uid]))
 
-    async def projects(request: Request) -> Response:
-        ctx = context(state, request)
+    async def projects(self, request: Request) -> Response:
+        ctx = context(self.state, request)
         if request.method == "POST":
             body = await json_body(request)
             name = body["name"]
-            with state.lock:
-                pid = state.next_id("project")
-                assignee = _user_id(state, body.get("assignee_id"), "assignee_id")
-                label_ids = make_labels(state, body.get("labels", []), project_id=pid, task_id=None)
+            with self.state.lock:
+                pid = self.state.next_id("project")
+                assignee = _user_id(self.state, body.get("assignee_id"), "assignee_id")
+                label_ids = make_labels(self.state, body.get("labels", []), project_id=pid, task_id=None)
                 stamp = now()
-                state.projects[pid] = {
+                self.state.projects[pid] = {
                     "id": pid, "name": name, "owner_id": ctx.user.id, "assignee_id": assignee,
                     "bug_tracker": body.get("bug_tracker", ""), "org_id": ctx.org_id, "labels": label_ids,
                     "created": stamp, "updated": stamp, "assignee_updated": stamp if assignee else None,
                 }
-                return cvat_json(project_json(ctx, state, state.projects[pid]), 201)
+                return cvat_json(project_json(ctx, self.state, self.state.projects[pid]), 201)
         q = request.query_params
-        found = [p for p in state.projects.values() if visible(ctx, p)]
+        found = [p for p in self.state.projects.values() if visible(ctx, p)]
         if q.get("name"):
             found = [p for p in found if p["name"] == q["name"]]
         if q.get("search"):
             found = [p for p in found if q["search"].lower() in p["name"].lower()]
         found.sort(key=lambda p: -p["id"])  # CVAT lists newest first
-        return paginate(request, found, lambda p: project_json(ctx, state, p))
+        return paginate(request, found, lambda p: project_json(ctx, self.state, p))
 
-    async def project_detail(request: Request) -> Response:
-        ctx = context(state, request)
-        with state.lock:
-            project = get_project(state, ctx, request.path_params["id"])
+    async def project_detail(self, request: Request) -> Response:
+        ctx = context(self.state, request)
+        with self.state.lock:
+            project = get_project(self.state, ctx, request.path_params["id"])
             if request.method == "DELETE":
-                for tid in [t["id"] for t in state.tasks.values() if t["project_id"] == project["id"]]:
-                    delete_task(state, tid)
-                for lid in [l["id"] for l in state.labels.values() if l["project_id"] == project["id"]]:
-                    del state.labels[lid]
-                del state.projects[project["id"]]
+                for tid in [t["id"] for t in self.state.tasks.values() if t["project_id"] == project["id"]]:
+                    delete_task(self.state, tid)
+                for lid in [l["id"] for l in self.state.labels.values() if l["project_id"] == project["id"]]:
+                    del self.state.labels[lid]
+                del self.state.projects[project["id"]]
                 return Response(status_code=204)
             if request.method == "PATCH":
                 body = await json_body(request)
                 if "name" in body:
                     project["name"] = body["name"]
                 if "labels" in body:
-                    taken = {l["name"] for l in state.labels.values() if l["project_id"] == project["id"]}
-                    project["labels"] += make_labels(state, body["labels"], project_id=project["id"], task_id=None, taken=taken)
+                    taken = {l["name"] for l in self.state.labels.values() if l["project_id"] == project["id"]}
+                    project["labels"] += make_labels(self.state, body["labels"], project_id=project["id"], task_id=None, taken=taken)
                 project["updated"] = now()
-            return cvat_json(project_json(ctx, state, project))
+            return cvat_json(project_json(ctx, self.state, project))
 
-    async def tasks(request: Request) -> Response:
-        ctx = context(state, request)
+    async def tasks(self, request: Request) -> Response:
+        ctx = context(self.state, request)
         if request.method == "POST":
-            body = await json_body(request)
-            name = body["name"]
-            with state.lock:
-                project_id = body.get("project_id")
-                if project_id is not None:
-                    get_project(state, ctx, project_id)
-                    if body.get("labels"):
-                        raise SimError(400, ["Task must have only one of Label set or project_id"])
-                segment_size = body.get("segment_size", 0)
-                tid = state.next_id("task")
-                # CVAT makes a task without labels too: labels can be added later
-                label_ids = [] if project_id is not None else make_labels(state, body.get("labels", []), project_id=None, task_id=tid)
-                stamp = now()
-                assignee = _user_id(state, body.get("assignee_id"), "assignee_id")
-                state.tasks[tid] = {
-                    "id": tid, "name": name, "project_id": project_id, "owner_id": ctx.user.id,
-                    "assignee_id": assignee, "assignee_updated": stamp if assignee else None,
-                    "bug_tracker": body.get("bug_tracker", ""), "overlap": body.get("overlap"),
-                    "segment_size": segment_size, "subset": body.get("subset", ""), "org_id": ctx.org_id,
-                    "labels": label_ids, "data": None, "created": stamp, "updated": stamp,
-                    "annotations": {"version": 0, "tags": [], "shapes": [], "tracks": []},
-                }
-                return cvat_json(task_json(ctx, state, state.tasks[tid]), 201)
-        q = request.query_params
-        found = [t for t in state.tasks.values() if visible(ctx, t)]
-        if q.get("name"):
-            found = [t for t in found if t["name"] == q["name"]]
-        if q.get("search"):  # CVAT searches several fields; the name is the one that matters here
-            found = [t for t in found if q["search"].lower() in t["name"].lower()]
-        if q.get("project_id"):
-            found = [t for t in found if str(t["project_id"]) == q["project_id"]]
-        if q.get("project_name"):
-            ids = {p["id"] for p in state.projects.values() if p["name"] == q["project_name"]}
-            found = [t for t in found if t["project_id"] in ids]
+            return self._create_task(ctx, await json_body(request))
+        found = self._tasks_found(ctx, request.query_params)
         found.sort(key=lambda t: -t["id"])
-        return paginate(request, found, lambda t: task_json(ctx, state, t))
+        return paginate(request, found, lambda t: task_json(ctx, self.state, t))
 
-    async def task_detail(request: Request) -> Response:
-        ctx = context(state, request)
-        with state.lock:
-            task = get_task(state, ctx, request.path_params["id"])
+    def _tasks_found(self, ctx: Context, q: Any) -> list[dict[str, Any]]:
+        """The tasks a list shows: the organization's, by the query's filters."""
+        wanted = [(match, q[key]) for key, match in _TASK_FILTERS.items() if q.get(key)]
+        return [t for t in self.state.tasks.values()
+                if visible(ctx, t) and all(match(self.state, t, value) for match, value in wanted)]
+
+    def _create_task(self, ctx: Context, body: dict[str, Any]) -> Response:
+        name = body["name"]
+        with self.state.lock:
+            project_id = body.get("project_id")
+            if project_id is not None:
+                get_project(self.state, ctx, project_id)
+                if body.get("labels"):
+                    raise SimError(400, ["Task must have only one of Label set or project_id"])
+            segment_size = body.get("segment_size", 0)
+            tid = self.state.next_id("task")
+            # CVAT makes a task without labels too: labels can be added later
+            label_ids = [] if project_id is not None else make_labels(self.state, body.get("labels", []), project_id=None, task_id=tid)
+            stamp = now()
+            assignee = _user_id(self.state, body.get("assignee_id"), "assignee_id")
+            self.state.tasks[tid] = {
+                "id": tid, "name": name, "project_id": project_id, "owner_id": ctx.user.id,
+                "assignee_id": assignee, "assignee_updated": stamp if assignee else None,
+                "bug_tracker": body.get("bug_tracker", ""), "overlap": body.get("overlap"),
+                "segment_size": segment_size, "subset": body.get("subset", ""), "org_id": ctx.org_id,
+                "labels": label_ids, "data": None, "created": stamp, "updated": stamp,
+                "annotations": {"version": 0, "tags": [], "shapes": [], "tracks": []},
+            }
+            return cvat_json(task_json(ctx, self.state, self.state.tasks[tid]), 201)
+
+    async def task_detail(self, request: Request) -> Response:
+        ctx = context(self.state, request)
+        with self.state.lock:
+            task = get_task(self.state, ctx, request.path_params["id"])
             if request.method == "DELETE":
-                delete_task(state, task["id"])
+                delete_task(self.state, task["id"])
                 return Response(status_code=204)
             if request.method == "PATCH":
                 body = await json_body(request)
                 if "name" in body:
                     task["name"] = body["name"]
                 if "assignee_id" in body:
-                    _assign(task, _user_id(state, body["assignee_id"], "assignee_id"))
+                    _assign(task, _user_id(self.state, body["assignee_id"], "assignee_id"))
                 if "bug_tracker" in body:
                     task["bug_tracker"] = body["bug_tracker"]
                 task["updated"] = now()
-            return cvat_json(task_json(ctx, state, task))
+            return cvat_json(task_json(ctx, self.state, task))
 
-    async def labels(request: Request) -> Response:
-        ctx = context(state, request)
+    async def labels(self, request: Request) -> Response:
+        ctx = context(self.state, request)
         q = request.query_params
         if q.get("task_id"):
-            found = labels_of_task(state, get_task(state, ctx, int(q["task_id"])))
+            found = labels_of_task(self.state, get_task(self.state, ctx, int(q["task_id"])))
         elif q.get("project_id"):
-            pid = get_project(state, ctx, int(q["project_id"]))["id"]
-            found = [l for l in state.labels.values() if l["project_id"] == pid]
+            pid = get_project(self.state, ctx, int(q["project_id"]))["id"]
+            found = [l for l in self.state.labels.values() if l["project_id"] == pid]
         elif q.get("job_id"):
-            found = labels_of_task(state, state.tasks[get_job(state, ctx, int(q["job_id"]))["task_id"]])
+            found = labels_of_task(self.state, self.state.tasks[get_job(self.state, ctx, int(q["job_id"]))["task_id"]])
         else:
-            found = [l for l in state.labels.values() if visible(ctx, _owner_of_label(state, l))]
+            found = [l for l in self.state.labels.values() if visible(ctx, _owner_of_label(self.state, l))]
         return paginate(request, found, label_json)
 
-    async def label_detail(request: Request) -> Response:
-        ctx = context(state, request)
-        label = state.labels.get(request.path_params["id"])
-        if label is None or not visible(ctx, _owner_of_label(state, label)):
+    async def label_detail(self, request: Request) -> Response:
+        ctx = context(self.state, request)
+        label = self.state.labels.get(request.path_params["id"])
+        if label is None or not visible(ctx, _owner_of_label(self.state, label)):
             raise not_found()
         return cvat_json(label_json(label))
 
-    async def jobs(request: Request) -> Response:
-        ctx = context(state, request)
+    async def jobs(self, request: Request) -> Response:
+        ctx = context(self.state, request)
         if request.method == "POST":
             raise SimError(405, {"detail": 'Method "POST" not allowed for annotation jobs.'})
         q = request.query_params
-        found = [j for j in state.jobs.values() if visible(ctx, state.tasks[j["task_id"]])]
+        found = [j for j in self.state.jobs.values() if visible(ctx, self.state.tasks[j["task_id"]])]
         if q.get("task_id"):
             found = [j for j in found if str(j["task_id"]) == q["task_id"]]
         if q.get("project_id"):
-            found = [j for j in found if str(state.tasks[j["task_id"]]["project_id"]) == q["project_id"]]
+            found = [j for j in found if str(self.state.tasks[j["task_id"]]["project_id"]) == q["project_id"]]
         found.sort(key=lambda j: -j["id"])  # JobViewSet.ordering
-        return paginate(request, found, lambda j: job_json(ctx, state, j))
+        return paginate(request, found, lambda j: job_json(ctx, self.state, j))
 
-    async def job_detail(request: Request) -> Response:
-        ctx = context(state, request)
-        with state.lock:
-            job = get_job(state, ctx, request.path_params["id"])
+    async def job_detail(self, request: Request) -> Response:
+        ctx = context(self.state, request)
+        with self.state.lock:
+            job = get_job(self.state, ctx, request.path_params["id"])
             if request.method == "PATCH":
                 body = await json_body(request)
                 if "assignee" in body:
-                    _assign(job, _user_id(state, body["assignee"], "assignee"))
-                # JobWriteSerializer.update: a new stage without a state starts that stage anew
+                    _assign(job, _user_id(self.state, body["assignee"], "assignee"))
+                # JobWriteSerializer.update: a new stage without a self.state starts that stage anew
                 stage = body.get("stage", job["stage"])
                 job["state"] = body.get("state", "new" if stage != job["stage"] else job["state"])
                 job["stage"] = stage
                 job["updated"] = now()
             elif request.method == "DELETE":
                 raise SimError(400, {"detail": "Only ground truth jobs can be removed"})
-            return cvat_json(job_json(ctx, state, job))
+            return cvat_json(job_json(ctx, self.state, job))
 
+
+def routes(state: SimState) -> dict[str, Any]:
+    """The handlers by the names app.py binds to paths."""
+    handlers = ResourceRoutes(state)
     return {
-        "about": about, "users": users, "user_self": user_self, "user_detail": user_detail,
-        "projects": projects, "project_detail": project_detail, "tasks": tasks, "task_detail": task_detail,
-        "labels": labels, "label_detail": label_detail, "jobs": jobs, "job_detail": job_detail,
+        "about": handlers.about,
+        "users": handlers.users,
+        "user_self": handlers.user_self,
+        "user_detail": handlers.user_detail,
+        "projects": handlers.projects,
+        "project_detail": handlers.project_detail,
+        "tasks": handlers.tasks,
+        "task_detail": handlers.task_detail,
+        "labels": handlers.labels,
+        "label_detail": handlers.label_detail,
+        "jobs": handlers.jobs,
+        "job_detail": handlers.job_detail,
     }
-
 
 def _assign(item: dict[str, Any], user_id: int | None) -> None:
     """Model.update_assignee: a changed assignee stamps ``assignee_updated_date``."""

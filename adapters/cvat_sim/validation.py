@@ -84,15 +84,39 @@ class SchemaValidator:
                 self.problems.append(f"could not check {exchange.method} {exchange.path}: {_describe(error)}")
 
     def _check(self, exchange: Exchange) -> None:
-        from openapi_core.testing import MockRequest, MockResponse
-        from werkzeug.datastructures import ImmutableMultiDict
-        from urllib.parse import parse_qsl
-
         if (UNDOCUMENTED.match(exchange.path) or exchange.path.startswith(CONTROL_PREFIX)
                 or any(h in exchange.request_headers for h in TUS_STEPS)):
             with self._lock:
                 self.undocumented += 1
             return
+        request, anonymous_about = self._mock_request(exchange)
+        problems = []
+        try:
+            if not anonymous_about:
+                self.openapi.validate_request(request)
+        except Exception as error:  # every validation error is a finding, whatever its class
+            problems.append(f"request {exchange.method} {exchange.path}?{exchange.query}: {_describe(error)}")
+        operation = self._operation(exchange)
+        if exchange.status >= 400 and operation is not None and str(exchange.status) not in operation["responses"]:
+            # CVAT's schema leaves most error answers undocumented: nothing to compare them with.
+            with self._lock:
+                self.checked += 1
+                self.undocumented_errors += 1
+                self.problems.extend(problems)
+            return
+        problems += self._response_problems(request, exchange)
+        with self._lock:
+            self.checked += 1
+            self.problems.extend(problems)
+
+    def _mock_request(self, exchange: Exchange) -> tuple[Any, bool]:
+        """The exchange's request as openapi-core reads it, and whether it is an anonymous
+        server/about (whose credentials go unchecked, see above)."""
+        from urllib.parse import parse_qsl
+
+        from openapi_core.testing import MockRequest
+        from werkzeug.datastructures import ImmutableMultiDict
+
         headers = dict(exchange.request_headers)
         if "upload-finish" in headers:
             headers["upload-finish"] = "true"
@@ -116,32 +140,22 @@ class SchemaValidator:
             content_type=content_type.split(";")[0] if body else content_type,
         )
         request.parameters.query = ImmutableMultiDict(parse_qsl(exchange.query, keep_blank_values=True))
-        problems = []
-        try:
-            if not anonymous_about:
-                self.openapi.validate_request(request)
-        except Exception as error:  # every validation error is a finding, whatever its class
-            problems.append(f"request {exchange.method} {exchange.path}?{exchange.query}: {_describe(error)}")
-        operation = self._operation(exchange)
-        if exchange.status >= 400 and operation is not None and str(exchange.status) not in operation["responses"]:
-            # CVAT's schema leaves most error answers undocumented: nothing to compare them with.
-            with self._lock:
-                self.checked += 1
-                self.undocumented_errors += 1
-                self.problems.extend(problems)
-            return
+        return request, anonymous_about
+
+    def _response_problems(self, request: Any, exchange: Exchange) -> list[str]:
+        """The response against its operation's schema, then against what CVAT sends."""
+        from openapi_core.testing import MockResponse
+
         response = MockResponse(
             exchange.response_body, status_code=exchange.status, headers=exchange.response_headers,
             content_type=exchange.response_headers.get("content-type", "").split(";")[0],
         )
+        problems = []
         try:
             self.openapi.validate_response(request, response)
         except Exception as error:
             problems.append(f"response {exchange.status} to {exchange.method} {exchange.path}: {_describe(error)}")
-        problems += self._incomplete(exchange)
-        with self._lock:
-            self.checked += 1
-            self.problems.extend(problems)
+        return problems + self._incomplete(exchange)
 
     def _incomplete(self, exchange: Exchange) -> list[str]:
         """Properties a response leaves out that CVAT sends (completeness.py)."""

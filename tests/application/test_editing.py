@@ -8,7 +8,7 @@ import pytest
 
 import annoflow as af
 from annoflow import F
-from annoflow.adapters.cvat_sim.testing import PASSWORD, USER, cvat_schema, cvat_sim  # noqa: F401
+from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
 from annoflow.adapters.quickstart import load_quickstart
 from annoflow.domain.changes import SetValue
 from annoflow.domain.labels import Classification, Detection, Detections

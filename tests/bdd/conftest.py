@@ -10,7 +10,6 @@ from pytest_bdd import given, parsers, then, when
 
 from annoflow.adapters.cvat_backend import CVATBackend
 from annoflow.adapters.cvat_sim.server import CvatSimulator
-from annoflow.adapters.cvat_sim.testing import cvat_schema  # noqa: F401
 from annoflow.adapters.label_stores import InMemoryLabelStore
 from annoflow.adapters.quickstart import load_quickstart
 from annoflow.application.dataset import Dataset

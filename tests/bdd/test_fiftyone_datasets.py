@@ -8,7 +8,7 @@ import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
-from annoflow.adapters.cvat_sim.testing import PASSWORD, USER, cvat_schema, cvat_sim  # noqa: F401 - fixtures
+from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
 from annoflow.adapters.quickstart import load_quickstart
 from annoflow.application.audit import run_history
 

@@ -4,7 +4,7 @@ import pytest
 
 from annoflow.adapters.cvat import RetryPolicy
 from annoflow.adapters.cvat_backend import CVATBackend
-from annoflow.adapters.cvat_sim.testing import PASSWORD, USER, cvat_schema, cvat_sim, cvat_sim_unchecked  # noqa: F401
+from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
 from annoflow.adapters.label_stores import InMemoryLabelStore
 from annoflow.adapters.quickstart import load_quickstart
 from annoflow.application.dataset import Dataset

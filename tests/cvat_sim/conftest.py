@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from annoflow.adapters.cvat_sim.testing import PASSWORD, USER, cvat_schema, cvat_sim, cvat_sim_unchecked  # noqa: F401
+from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from annoflow.domain.task_ledger import merged_in
 from annoflow.adapters import cli, wiring
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
-from annoflow.adapters.cvat_sim.testing import PASSWORD, USER, cvat_schema, cvat_sim  # noqa: F401 - fixtures
+from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
 from annoflow.adapters.label_stores import SqliteLabelStore
 from annoflow.adapters.quickstart import load_quickstart
 from annoflow.domain.fields import FieldKind

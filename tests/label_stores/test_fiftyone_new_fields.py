@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
-from annoflow.adapters.cvat_sim.testing import PASSWORD, USER, cvat_schema, cvat_sim  # noqa: F401 - fixtures
+from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
 from annoflow.adapters.quickstart import load_quickstart
 
 pytestmark = pytest.mark.fiftyone

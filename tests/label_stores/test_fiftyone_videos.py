@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
-from annoflow.adapters.cvat_sim.testing import PASSWORD, USER, cvat_schema, cvat_sim  # noqa: F401 - fixtures
+from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
 from annoflow.adapters.quickstart import generate_quickstart_video
 
 pytestmark = pytest.mark.fiftyone

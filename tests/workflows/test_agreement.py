@@ -18,7 +18,7 @@ from annoflow.adapters.quickstart import load_quickstart
 from annoflow.application.dataset import Dataset
 from annoflow.application.runs.registry import RunRegistry
 from tests.workflows.agreement import check_agreement, dataset_frames, read_cvat, task_frames
-from tests.workflows.conftest import PASSWORD, USER
+from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
 
 
 @pytest.fixture(scope="module")

@@ -62,7 +62,7 @@ from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.labels import labels_in
 from tests.crashes import Crash, Steps, tapped
 from tests.workflows.agreement import PROVENANCE, check_agreement, dataset_frames, frame_sizes, read_cvat, task_frames
-from tests.workflows.conftest import PASSWORD, USER
+from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
 from tests.workflows.job_annotator import JobAnnotator
 from tests.workflows.sim_reset import restore, snapshot
 

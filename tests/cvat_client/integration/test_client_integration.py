@@ -8,7 +8,7 @@ import pytest
 from annoflow.adapters.cvat import CVATAuthError, CVATClient, CVATError, CVATSettings, RetryPolicy, Secret, connect_to_api
 from annoflow.adapters.cvat.timeouts import Timeouts
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
-from tests.cvat_client.conftest import PASSWORD, USER
+from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
 
 LABELS = [{"name": "cat", "attributes": [{"name": "label_id", "mutable": True, "input_type": "text", "values": []}]},
           {"name": "dog", "attributes": []}]
