@@ -140,7 +140,7 @@ class FakeSession(BackendSession):
         originals = originals()
         edits = self.server.edits.get(task.task_id)
         if edits is None:
-            edits = [ImportedLabel(u.field, u.sample_id, originals[u.label_id], u.label_id, (u.cvat_id,))
+            edits = [ImportedLabel(u.field, u.sample_id, originals[u.label_id], u.label_id, (u.remote_id,))
                      for u in task.uploaded if u.label_id in originals]
         values = self.server.values.get(task.task_id, self.server.tasks.get(task.task_id, {}).get("values", []))
         strays = self.server.strays.get(task.task_id, [])

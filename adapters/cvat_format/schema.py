@@ -167,9 +167,9 @@ class ServerLabels:
 def recorded_labels(schema: LabelSchema, task: Any) -> ServerLabels:
     """The ServerLabels of a task from what its TaskCreated event recorded: no request needed."""
     classes = {(c.field, c.class_name): c for c in cvat_classes(schema)}
-    pairs = [(ref.cvat_label_id, classes[(ref.field, ref.class_name)]) for ref in task.labels
+    pairs = [(ref.remote_label_id, classes[(ref.field, ref.class_name)]) for ref in task.labels
              if (ref.field, ref.class_name) in classes]
-    spec_ids = {(ref.cvat_label_id, ref.name): ref.spec_id for ref in task.attributes}
+    spec_ids = {(ref.remote_label_id, ref.name): ref.spec_id for ref in task.attributes}
     return ServerLabels.of(pairs, spec_ids)
 
 
