@@ -41,9 +41,10 @@ from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.annotation_run import AnnotationRun
 from annoflow.domain.ids import derived_id
 from annoflow.domain.label_schema import build_label_schema
-from annoflow.domain.project_schema import ANY_SHAPE, OBJECT_TYPES, ProjectLabel, adopt_project_labels
+from annoflow.domain.project_schema import ProjectLabel, adopt_project_labels
 from annoflow.domain.fields import FRAMES_PREFIX
 from annoflow.domain.samples import MediaType, Sample
+from annoflow.domain.tool_capabilities import ToolCapabilities
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def import_key(project_id: int | None, task_ids: Sequence[int]) -> str:
     return "cvat_import_tasks_" + "_".join(str(t) for t in sorted(task_ids))
 
 
-def import_fields(labels: Sequence[ProjectLabel], label_types: Any) -> dict[str, str]:
+def import_fields(labels: Sequence[ProjectLabel], label_types: Any, capabilities: ToolCapabilities) -> dict[str, str]:
     """Field name -> label type of an import: one field per label type the labels can draw (named by the
     type, as FiftyOne names them), or those ``label_types`` names (a list, or label type -> field name)."""
     if label_types is None:
@@ -85,7 +86,7 @@ def import_fields(labels: Sequence[ProjectLabel], label_types: Any) -> dict[str,
         if bad or len(set(wanted.values())) != len(wanted):
             raise ValueError(f"label_types: each label type needs its own field name, got {wanted}")
     drawable = {t for t in LABEL_TYPES
-                if any(label.shape_type == ANY_SHAPE or label.shape_type in OBJECT_TYPES[t] for label in labels)}
+                if any(capabilities.draws_for(label.object_kind, t) for label in labels)}
     return {field: label_type for label_type, field in wanted.items() if label_type in drawable}
 
 
@@ -145,7 +146,7 @@ class Importer:
                 return self._load(dataset, key, unexpected, connection)
             media_type = self._media_type(selection)
             labels = list(session.import_labels(selection))
-            fields = import_fields(labels, label_types)
+            fields = import_fields(labels, label_types, chosen.capabilities)
             if not fields:
                 raise ValueError(f"the tasks' labels draw none of the label types asked for ({label_types!r})")
             if media_type is MediaType.VIDEO:  # a video's labels are on its frames
@@ -154,7 +155,7 @@ class Importer:
                                         occluded_attr=occluded_attr, group_id_attr=group_id_attr,
                                         media_type=media_type.value, field_schema=self.store.field_schema(),
                                         classes_from_project=True)
-            adopt_project_labels(schema, labels)  # refused here, before any file or sample is written
+            adopt_project_labels(schema, labels, chosen.capabilities)  # refused here, before any file or sample is written
             media = self._media(session, selection.task_ids, data_path, download_media, chosen)
             sample_of = self._samples([p for paths in media.values() for p in paths], insert_new, media_type)
             if run is None:
@@ -162,7 +163,7 @@ class Importer:
                 run = AnnotationRun.request(dataset=dataset, key=key, backend=backend,
                                             config={**config.recorded, "imported": True},
                                             label_schema=schema, sample_ids=sample_ids, media_type=media_type.value)
-                run.adopt_project_schema(adopt_project_labels(schema, labels))
+                run.adopt_project_schema(adopt_project_labels(schema, labels, chosen.capabilities))
                 self.registry.add_run(run)
             # else: an import a crash interrupted, finished now (its new samples' ids follow from their files)
             request = UploadRequest(dataset, key, run.label_schema, run.media_field, media_type, config)

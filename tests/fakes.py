@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from annoflow.adapters.cvat_format.capabilities import CVAT_CAPABILITIES
 from annoflow.application.ports.annotation_backend import (
     MAX_OBJECTS_PER_FRAME,
     AnnotationBackend,
@@ -176,6 +177,7 @@ class FakeSession(BackendSession):
 
 class FakeBackend(AnnotationBackend):
     name = "fake"
+    capabilities = CVAT_CAPABILITIES  # its projects' labels draw what CVAT's do
     known = ("segment_size", "project_name", "project_id", "username", "password")
 
     def __init__(self, server: FakeServer | None = None, missing_media: Sequence[str] = ()) -> None:

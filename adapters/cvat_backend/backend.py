@@ -22,6 +22,7 @@ from annoflow.adapters.cvat_backend.media_check import unusable_media
 from annoflow.adapters.cvat_backend.unread import JobRange, claim_reader, rejections
 from annoflow.adapters.paused_gc import paused_gc
 from annoflow.adapters.cvat_format.answer import Refused, check_objects, read_answer
+from annoflow.adapters.cvat_format.capabilities import CVAT_CAPABILITIES
 from annoflow.adapters.cvat_format.checks import is_int
 from annoflow.adapters.cvat_format.download import (
     Downloader,
@@ -682,6 +683,7 @@ class CVATSession(BackendSession):
 
 class CVATBackend(AnnotationBackend):
     name = "cvat"
+    capabilities = CVAT_CAPABILITIES
 
     def __init__(self, *, interactive: bool | None = None, client_options: Mapping[str, Any] | None = None) -> None:
         self.interactive = interactive

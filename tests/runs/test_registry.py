@@ -225,6 +225,7 @@ def test_a_label_schema_travels_in_the_requested_event(registry_env):
 
 def test_an_adopted_project_schema_travels_in_its_event(registry_env):
     from annoflow.domain.label_schema import build_label_schema
+    from annoflow.adapters.cvat_format.capabilities import CVAT_CAPABILITIES
     from annoflow.domain.project_schema import ProjectAttribute, ProjectLabel, adopt_project_labels
 
     requested = build_label_schema(label_field="boxes", label_type="detections", occluded_attr="hidden",
@@ -232,7 +233,7 @@ def test_an_adopted_project_schema_travels_in_its_event(registry_env):
     run = AnnotationRun.request(dataset="ds", key="k", backend="cvat", config={}, label_schema=requested,
                                 sample_ids=[new_id()])
     adopted = adopt_project_labels(requested, [
-        ProjectLabel("car", [ProjectAttribute("size", "number", ("0", "9", "1"))]), ProjectLabel("dog")])
+        ProjectLabel("car", [ProjectAttribute("size", "number", ("0", "9", "1"))]), ProjectLabel("dog")], CVAT_CAPABILITIES)
     run.adopt_project_schema(adopted)
     registry = RunRegistry(env=registry_env)
     registry.add_run(run)
