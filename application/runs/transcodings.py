@@ -23,8 +23,8 @@ import attrs
 import numpy as np
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
+from annoflow.application.ports.mask_codec import decode_mask, encode_mask
 from annoflow.domain.label_values import label_from_values, label_values
-from annoflow.domain.mask_codec import decode_mask, encode_mask
 from annoflow.domain.run_records import FrameRef, MergeAction, MergedChange, MergedChanges, TaskRecord, UploadedObjects
 
 
@@ -242,7 +242,7 @@ class MergedChangesTranscoding(Transcoding):
                 data["actions"], range(count), data["fields"], column("label_ids"), column("frames"),
                 column("labels"), column("remote_ids"), column("values"), column("sources"), tracked):
             built = None if label is None else label_from_values(
-                label[0], label_id, label[1], None if label[2] is None else base64.b64decode(label[2]))
+                label[0], label_id, label[1], None if label[2] is None else decode_mask(base64.b64decode(label[2])))
             items.append(MergedChange(self._ACTION_OF[action], samples[k * 24:(k + 1) * 24], names[field], label_id,
                                       frame, built, remote_id, value, None if source is None else names[source],
                                       track == "t"))
