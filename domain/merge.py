@@ -1,9 +1,8 @@
 """The merge policy: what a task's downloaded labels change in the dataset, and what is refused.
 
-Provenance, as FiftyOne's CVAT guide, "CVAT limitations" describes: an imported label is
-matched to an uploaded one by its ``label_id`` first, then by the CVAT object
-id recorded at upload. A label_id claimed twice keeps its first claimant; the
-others count as new. Uploaded labels that nothing matches were deleted in CVAT.
+Provenance, as FiftyOne's guide ("CVAT limitations") describes: an imported label is matched
+to an uploaded one by its ``label_id`` first, then by the tool's object id recorded at upload. A label_id claimed twice keeps its first claimant; the
+others count as new. Uploaded labels that nothing matches were deleted in the tool.
 
 What the server says is not trusted (see "Claims and unread objects" below): a claim holds
 only for a label of the imported label's own sample and field, and a label whose object the
@@ -12,7 +11,7 @@ backend could not read is kept as it is.
 Restrictions are enforced here: ``allow_additions``, ``allow_deletions``,
 ``allow_label_edits``, ``allow_index_edits``, ``allow_spatial_edits`` and read-only attributes. A
 refused edit becomes a `Rejection` and never reaches the label store; the
-rest of the label's edit still applies. Attributes that were not sent to CVAT
+rest of the label's edit still applies. Attributes that were not sent to the tool
 are kept on merged labels.
 
 A classification field holds one label per sample (or frame): several of one class read back for
@@ -20,7 +19,7 @@ it are one label, several classes are refused (``one_label``) and leave it as it
 
 Scalar fields hold one value per sample, as FiftyOne's: a value set where
 there was none is an addition, a cleared one a deletion, a changed one an edit
-(``allow_label_edits``). What the backend returns (CVAT keeps text) is
+(``allow_label_edits``). What the backend returns (the tool may keep text) is
 converted to the field's kind first; a value that does not convert, or several
 different values for one sample, are refused and the field keeps its value.
 A video frame field's label is on a frame of its sample: it is matched only on its own
@@ -67,7 +66,7 @@ class ImportedLabel:
     remote_ids: tuple[int, ...] = ()
     frame: int | None = None
     # read from an object track, one label per frame it covers: the tool numbers its tracks apart from its
-    # single shapes (CVAT keeps them in tables of their own), so a track and a shape may share an id
+    # single shapes (a tool may keep them in tables of their own), so a track and a shape may share an id
     tracked: bool = False
 
 
@@ -75,7 +74,7 @@ class ImportedLabel:
 class ImportedValue:
     """A scalar field's value read back for one sample (and frame), as the backend holds it.
 
-    CVAT keeps text (a tag's class, or its ``value`` attribute); `merge_task`
+    The tool may keep text (a tag's class, or its ``value`` attribute); `merge_task`
     converts it to the field's kind. None (or blank text) is no value.
     """
 
@@ -163,7 +162,7 @@ def _merge_one(field: FieldSchema, original: Label, imported: Label, sample_id: 
             changes.update({n: getattr(imported, n) for n in GEOMETRY if hasattr(original, n)})
             if isinstance(original, Keypoint) and original.confidence is not None \
                     and len(changes["points"]) != len(original.points):
-                changes["confidence"] = None  # one confidence per point: CVAT changed the count, so none fits
+                changes["confidence"] = None  # one confidence per point: the tool changed the count, so none fits
         else:
             refuse("allow_spatial_edits", "move or reshape the label")
     new_index = getattr(imported, "index", None)
@@ -196,7 +195,7 @@ def _merge_one(field: FieldSchema, original: Label, imported: Label, sample_id: 
 def _merge_scalar(field: FieldSchema, kind: str, target: str, task: TaskRecord, samples: Mapping[str, Sample],
                   values: Sequence[ImportedValue], changes: list[MergedChange], rejections: list[Rejection],
                   held: set[tuple[str | None, str]] = frozenset()) -> None:
-    """One value per sample: CVAT's value (None when it holds none) against the sample's, under the restrictions."""
+    """One value per sample: the tool's value (None when it holds none) against the sample's, under the restrictions."""
     found: dict[tuple[str, int | None], list[ImportedValue]] = {}
     for item in values:
         if item.field == field.path:
@@ -235,9 +234,9 @@ def _merge_scalar(field: FieldSchema, kind: str, target: str, task: TaskRecord, 
         after = distinct[0] if distinct else None
         remote_id = found[place][0].remote_id if place in found else None
         if after is None and before is not None and field.classes and str(before) not in field.classes:
-            continue  # a value outside the classes was never sent, so CVAT holding none deletes nothing
+            continue  # a value outside the classes was never sent, so the tool holding none deletes nothing
         if _same(before, after) or (before == "" and after is None):
-            merged = before  # unchanged ('' goes up as empty text, which is also how CVAT holds no value)
+            merged = before  # unchanged ('' goes up as empty text, which is also how the tool holds no value)
         elif before is None:
             if not field.allow_additions:
                 rejections.append(Rejection(sample_id, field.path, "allow_additions", f"set the value {after!r}",
@@ -270,8 +269,8 @@ def _merge_scalar(field: FieldSchema, kind: str, target: str, task: TaskRecord, 
 
 
 # --- Claims and unread objects -------------------------------------------------------------
-# A server may send an object on one frame carrying the label_id (or CVAT id) of a label on
-# another: the claim does not hold, so the object counts as new (or matches by its CVAT id) and
+# A server may send an object on one frame carrying the label_id (or remote id) of a label on
+# another: the claim does not hold, so the object counts as new (or matches by its remote id) and
 # the claimed label is left to its own object. An object the backend could not read (malformed,
 # or past the per-frame limit) is still on the server: the label it names is not deleted, and a
 # scalar field is left as it is on a sample such an object is on (a refusal naming no field
@@ -390,7 +389,7 @@ def merge_task(
                     and originals[derived][:2] == place:
                 label_id = derived  # a label an earlier load made from this very object, on this sample
             if label_id in claimed:
-                label_id = None  # provenance duplicated in CVAT: the first claimant keeps it
+                label_id = None  # provenance duplicated in the tool: the first claimant keeps it
             if label_id is not None:
                 claimed.add(label_id)
             resolved.append((item, label_id, remote_id, derived))

@@ -83,11 +83,11 @@ def adopt_project_labels(schema: LabelSchema, labels: Sequence[ProjectLabel],
     """
     problems: list[str] = []
     if not labels:
-        problems.append("the existing CVAT project has no labels to annotate with")
+        problems.append("the existing project has no labels to annotate with")
     names = [label.name for label in labels]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        problems.append(f"the existing CVAT project has several labels named {repeated}")
+        problems.append(f"the existing project has several labels named {repeated}")
     specs = {label.name: tuple(s for a in label.attributes
                                if (s := _spec(label.name, a, capabilities, problems)) is not None)
              for label in labels}
@@ -110,10 +110,10 @@ def check_new_project(schema: LabelSchema) -> None:
     problems = []
     if not schema.fields:
         problems.append("no label field: give label_schema or label_field, or the name or id of an existing "
-                        "CVAT project whose labels to use")
+                        "project whose labels to use")
     for field in schema:
         if not field.existing and not field.classes and field.label_type not in ("scalar", "segmentation"):
-            problems.append(f"field {field.path!r}: classes are required for a new field, and no existing CVAT "
+            problems.append(f"field {field.path!r}: classes are required for a new field, and no existing "
                             "project gives them (the named project does not exist yet)")
     if problems:
         raise LabelSchemaError(problems)

@@ -170,7 +170,7 @@ def test_a_project_that_turns_out_new_needs_the_classes_the_run_left_to_it():
     with pytest.raises(LabelSchemaError) as caught:
         check_new_project(_schema(label_schema={"new": {"type": "detections"}, "other": {"type": "polylines"}}))
     assert [p.split(":")[0] for p in caught.value.problems] == ["field 'new'", "field 'other'"]
-    assert "no existing CVAT project gives them" in caught.value.problems[0]
+    assert "no existing project gives them" in caught.value.problems[0]
     with pytest.raises(LabelSchemaError, match="no label field: give label_schema or label_field, or the name or id"):
         check_new_project(_schema())
 
