@@ -79,9 +79,9 @@ from annoflow.domain.merge import ImportedLabel
 from annoflow.domain.fields import FRAMES_PREFIX
 from annoflow.domain.project_schema import ProjectLabel
 from annoflow.domain.run_records import (
+    FrameRef,
     RemoteAttributeRef,
     RemoteLabelRef,
-    FrameRef,
     TaskRecord,
     TaskSummary,
     UploadedObjects,

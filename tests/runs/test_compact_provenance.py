@@ -9,7 +9,7 @@ from eventsourcing.persistence import JSONTranscoder
 from annoflow.application.runs.registry import event_value_objects
 from annoflow.application.runs.transcodings import register_value_objects
 from annoflow.domain.ids import new_id
-from annoflow.domain.run_records import RemoteAttributeRef, RemoteLabelRef, FrameRef, TaskRecord, UploadedObjects
+from annoflow.domain.run_records import FrameRef, RemoteAttributeRef, RemoteLabelRef, TaskRecord, UploadedObjects
 
 
 def _transcoder() -> JSONTranscoder:

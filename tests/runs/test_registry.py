@@ -19,12 +19,12 @@ from annoflow.domain.ids import new_id
 from annoflow.domain.labels import Detection, Keypoint, Segmentation
 from annoflow.domain.task_ledger import TaskLedger
 from annoflow.domain.run_records import (
-    RemoteAttributeRef,
-    RemoteLabelRef,
     FrameRef,
     LoadSummary,
     MergedChange,
     Rejection,
+    RemoteAttributeRef,
+    RemoteLabelRef,
     TaskRecord,
     UploadedObject,
 )
