@@ -434,7 +434,8 @@ class AnnotationRun(Aggregate):
             mismatch.append(f"made {created}, not {recorded}")
         if summary is None and recorded is None and self.marker not in name:
             mismatch.append(f"it does not carry the run's marker {self.marker}")
-        if summary is not None and not set(summary.job_ids) <= set(job_ids):  # the server adds jobs, never takes its own
+        # the server adds jobs, never takes its own
+        if summary is not None and not set(summary.job_ids) <= set(job_ids):
             mismatch.append(f"jobs {sorted(job_ids)}, not {list(summary.job_ids)}")
         if mismatch:
             raise WrongServerError(f"task {task_id} ({name!r}) on this server is not the one run {self.key!r} made "

@@ -1,8 +1,9 @@
 """The merge policy: what a task's downloaded labels change in the dataset, and what is refused.
 
 Provenance, as FiftyOne's guide ("CVAT limitations") describes: an imported label is matched
-to an uploaded one by its ``label_id`` first, then by the tool's object id recorded at upload. A label_id claimed twice keeps its first claimant; the
-others count as new. Uploaded labels that nothing matches were deleted in the tool.
+to an uploaded one by its ``label_id`` first, then by the tool's object id recorded at upload. A
+label_id claimed twice keeps its first claimant; the others count as new. Uploaded labels that
+nothing matches were deleted in the tool.
 
 What the server says is not trusted (see "Claims and unread objects" below): a claim holds
 only for a label of the imported label's own sample and field, and a label whose object the
@@ -46,13 +47,14 @@ import attrs
 from annoflow.domain.ids import derived_id, new_id
 from annoflow.domain.label_schema import FieldSchema, LabelSchema
 from annoflow.domain.labels import Keypoint, Label, Scalar
-from annoflow.domain.run_records import MergeAction, MergedChange, Rejection, TaskRecord
+from annoflow.domain.run_records import MergeAction, MergedChange, Rejection, RemoteObjectKind, TaskRecord
 from annoflow.domain.samples import Sample, field_labels
 
 GEOMETRY = ("bounding_box", "mask", "points")
 SCALAR_KINDS = ("bool", "int", "float", "str")
 _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0"})
+TRACK = RemoteObjectKind.TRACK.value  # as the uploaded objects' column holds it, and in a track label's derived id
 
 
 @attrs.frozen
@@ -259,7 +261,8 @@ def _merge_scalar(field: FieldSchema, kind: str, target: str, task: TaskRecord, 
             merged = before
         if target != field.path:
             if merged is not None:
-                changes.append(MergedChange(MergeAction.ADDED, sample_id, target, None, frame, value=merged, remote_id=remote_id))
+                changes.append(MergedChange(MergeAction.ADDED, sample_id, target, None, frame, value=merged,
+                                            remote_id=remote_id))
         elif merged is None:
             if before is not None:
                 changes.append(MergedChange(MergeAction.DELETED, sample_id, target, None, frame))
@@ -313,7 +316,8 @@ def _one_classification(field: FieldSchema, items: Sequence[ImportedLabel],
             where = "frame" if place[1] is not None else "sample"
             refused.append(Rejection(place[0], field.path, "one_label",
                                      f"set {len(classes)} classes {classes!r}: a classification field holds one label "
-                                     f"per {where}", None, place[1], found[0].remote_ids[0] if found[0].remote_ids else None))
+                                     f"per {where}", None, place[1],
+                                     found[0].remote_ids[0] if found[0].remote_ids else None))
             continue
         own = [i for i in found if i.label_id in originals and originals[i.label_id][:2] == place]
         kept.append((own or found)[0])
@@ -349,8 +353,8 @@ def merge_task(
     up = task.uploaded  # read column by column: no object per uploaded label
     # a remote object may stand for one label per frame (a track): its id and the frame name the label;
     # tracks and single shapes are numbered apart, so which of the two it is belongs to the key
-    by_remote_id = {(f, kind == "track", remote_id, frame): label_id for f, kind, remote_id, frame, label_id
-                  in zip(up.fields, up.remote_kinds, up.remote_ids, up.frames, up.label_ids)}
+    by_remote_id = {(f, kind == TRACK, remote_id, frame): label_id for f, kind, remote_id, frame, label_id
+                    in zip(up.fields, up.remote_kinds, up.remote_ids, up.frames, up.label_ids)}
     uploaded_ids = {(f, label_id): (sample_id, remote_id, frame) for f, label_id, sample_id, remote_id, frame
                     in zip(up.fields, up.label_ids, up.sample_ids, up.remote_ids, up.frames)}
     for field in schema:
@@ -383,7 +387,7 @@ def merge_task(
             remote_id = item.remote_ids[0] if item.remote_ids else None
             # an object stands for one label per frame it covers (a track): the frame is part of its identity
             derived = (derived_id(id_seed, field.path, remote_id, *(() if item.frame is None else (item.frame,)),
-                                  *(("track",) if item.tracked else ()))
+                                  *((TRACK,) if item.tracked else ()))
                        if id_seed is not None and remote_id is not None else None)
             if label_id is None and derived is not None and derived in originals \
                     and originals[derived][:2] == place:
@@ -418,15 +422,15 @@ def merge_task(
                     and uploaded_ids[(field.path, label_id)][0] == item.sample_id:
                 # an earlier load put this object's label into the destination field: write it again
                 changes.append(MergedChange(MergeAction.ADDED, item.sample_id, target, label_id, item.frame,
-                                            label=item.label.replace(id=label_id), remote_id=remote_id, source_field=source,
-                                            tracked=item.tracked))
+                                            label=item.label.replace(id=label_id), remote_id=remote_id,
+                                            source_field=source, tracked=item.tracked))
                 continue
             if label_id is not None and label_id in originals:
                 sample_id, frame, original = originals[label_id]
                 # The very label uploaded, returned unchanged (the backend said so): nothing to compare.
                 unchanged = item.label is original
-                merged = original if unchanged else _merge_one(field, original, item.label, sample_id, rejections, remote_id,
-                                                                     frame)
+                merged = original if unchanged else _merge_one(field, original, item.label, sample_id, rejections,
+                                                               remote_id, frame)
                 if (not unchanged and merged != original) or target != field.path:
                     changes.append(MergedChange(MergeAction.EDITED if target == field.path else MergeAction.ADDED,
                                                 sample_id, target, merged.id, frame, label=merged, remote_id=remote_id,
@@ -451,5 +455,6 @@ def merge_task(
                 rejections.append(Rejection(sample_id, field.path, "allow_deletions", "delete the label",
                                             label_id, frame, remote_id))
                 continue
-            changes.append(MergedChange(MergeAction.DELETED, sample_id, field.path, label_id, frame, remote_id=remote_id))
+            changes.append(MergedChange(MergeAction.DELETED, sample_id, field.path, label_id, frame,
+                                        remote_id=remote_id))
     return changes, rejections

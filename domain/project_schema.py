@@ -1,4 +1,4 @@
-"""A run into an existing project follows the project's labels, as FiftyOne's guide says ("Uploading to existing projects").
+"""A run into an existing project follows its labels, as FiftyOne's guide says ("Uploading to existing projects").
 
 When annotate() targets a project that already exists, "the schema of the project is
 automatically applied": `adopt_project_labels` replaces the run's classes and attributes
@@ -163,14 +163,16 @@ def _adopted(field: FieldSchema, shared: tuple[str, ...], specs: Mapping[str, tu
     none = dict(class_groups=(), attributes=())
     if field.label_type == "scalar" and field.path in value_labels:
         return attrs.evolve(field, classes=(), **none)
-    usable = tuple(n for n in shared if capabilities.draws_for(kinds[n], field.label_type))  # what annotators draw it with
+    # what annotators draw it with
+    usable = tuple(n for n in shared if capabilities.draws_for(kinds[n], field.label_type))
     if field.label_type == "segmentation":
         targets = tuple((value, name) for value, name in field.mask_targets if name in usable)
         wanted = [n for v, n in field.mask_targets if v != 0]
         if specs and not any(value != 0 for value, _ in targets):
             if any(n in shared for n in wanted):
                 problems.append(f"field {field.path!r} ({field.label_type}): none of its mask targets {wanted} is a "
-                                f"label of the project that can be drawn as {_drawn_as(capabilities, field.label_type)} "
+                                "label of the project that can be drawn as "
+                                f"{_drawn_as(capabilities, field.label_type)} "
                                 f"({_by_type(kinds)})")
             else:
                 problems.append(f"field {field.path!r}: none of its mask targets {wanted} is a label of the project "

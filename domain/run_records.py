@@ -120,8 +120,8 @@ class UploadedObjects:
         return len(self.label_ids)
 
     def __getitem__(self, index: int) -> UploadedObject:
-        return UploadedObject(self.fields[index], self.label_ids[index], self.sample_ids[index], self.remote_kinds[index],
-                              self.remote_ids[index], self.frames[index])
+        return UploadedObject(self.fields[index], self.label_ids[index], self.sample_ids[index],
+                              self.remote_kinds[index], self.remote_ids[index], self.frames[index])
 
     def __iter__(self) -> Iterator[UploadedObject]:
         for field, label_id, sample_id, kind, remote_id, frame in zip(
