@@ -249,11 +249,24 @@ class MergedChangesTranscoding(Transcoding):
         return MergedChanges(items)
 
 
+# Value objects renamed since their events were first written, under the type name and keys they
+# are stored with: the stored format is not the domain's vocabulary, and runs recorded before
+# the rename read back unchanged (the domain named the annotation tool's objects after CVAT then).
+_STORED_AS: dict[str, tuple[str, dict[str, str]]] = {
+    "RemoteLabelRef": ("CvatLabelRef", {"remote_label_id": "cvat_label_id", "remote_name": "cvat_name"}),
+    "RemoteAttributeRef": ("CvatAttributeRef", {"remote_label_id": "cvat_label_id"}),
+    "UploadedObject": ("UploadedObject", {"remote_kind": "cvat_type", "remote_id": "cvat_id"}),
+    "MergedChange": ("MergedChange", {"remote_id": "cvat_id"}),
+    "Rejection": ("Rejection", {"remote_id": "cvat_id"}),
+}
+
+
 def register_value_objects(transcoder: JSONTranscoder, classes: Iterable[type]) -> None:
     """Register a shallow transcoding for each attrs class, under a stable name.
 
-    The name is the class's qualified name in its module, so stored events
-    keep decoding after modules are reorganised as long as names are kept.
+    The name is the class's qualified name in its module (or, for a class renamed since, the
+    name it was first stored under: `_STORED_AS`), so stored events keep decoding after modules
+    are reorganised.
     """
     transcoder.register(NDArrayTranscoding())
     transcoder.register(MappingTranscoding())
@@ -265,14 +278,3 @@ def register_value_objects(transcoder: JSONTranscoder, classes: Iterable[type]) 
         name, keys = _STORED_AS.get(cls.__qualname__, (cls.__qualname__, None))
         transcoder.register(AttrsTranscoding(cls, name, keys))
 
-
-# Value objects renamed since their events were first written, under the type name and keys they
-# are stored with: the stored format is not the domain's vocabulary, and runs recorded before
-# the rename read back unchanged (the domain named the annotation tool's objects after CVAT then).
-_STORED_AS: dict[str, tuple[str, dict[str, str]]] = {
-    "RemoteLabelRef": ("CvatLabelRef", {"remote_label_id": "cvat_label_id", "remote_name": "cvat_name"}),
-    "RemoteAttributeRef": ("CvatAttributeRef", {"remote_label_id": "cvat_label_id"}),
-    "UploadedObject": ("UploadedObject", {"remote_kind": "cvat_type", "remote_id": "cvat_id"}),
-    "MergedChange": ("MergedChange", {"remote_id": "cvat_id"}),
-    "Rejection": ("Rejection", {"remote_id": "cvat_id"}),
-}
