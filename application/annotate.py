@@ -287,7 +287,8 @@ class Annotator:
             try:
                 labels = session.project_labels(upload)  # the first request: Requested is saved already
                 if labels is not None:
-                    run.adopt_project_schema(adopt_project_labels(run.label_schema, labels))
+                    capabilities = pick_backend(self.backends, run.backend).capabilities
+                    run.adopt_project_schema(adopt_project_labels(run.label_schema, labels, capabilities))
                     self.registry.save_run(run)
                 else:  # a project to make (or none): the run's own classes, which must be there
                     check_new_project(run.label_schema)

@@ -41,9 +41,10 @@ from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.annotation_run import AnnotationRun
 from annoflow.domain.ids import derived_id
 from annoflow.domain.label_schema import LabelSchema, build_label_schema
-from annoflow.domain.project_schema import ANY_SHAPE, OBJECT_TYPES, ProjectLabel, adopt_project_labels
+from annoflow.domain.project_schema import ProjectLabel, adopt_project_labels
 from annoflow.domain.fields import FRAMES_PREFIX
 from annoflow.domain.samples import MediaType, Sample
+from annoflow.domain.tool_capabilities import ToolCapabilities
 
 logger = logging.getLogger(__name__)
 
@@ -63,12 +64,12 @@ def import_key(project_id: int | None, task_ids: Sequence[int]) -> str:
     return "cvat_import_tasks_" + "_".join(str(t) for t in sorted(task_ids))
 
 
-def import_fields(labels: Sequence[ProjectLabel], label_types: Any) -> dict[str, str]:
+def import_fields(labels: Sequence[ProjectLabel], label_types: Any, capabilities: ToolCapabilities) -> dict[str, str]:
     """Field name -> label type of an import: one field per label type the labels can draw (named by the
     type, as FiftyOne names them), or those ``label_types`` names (a list, or label type -> field name)."""
     wanted = {t: t for t in LABEL_TYPES} if label_types is None else _wanted_types(label_types)
     drawable = {t for t in LABEL_TYPES
-                if any(label.shape_type == ANY_SHAPE or label.shape_type in OBJECT_TYPES[t] for label in labels)}
+                if any(capabilities.draws_for(label.object_kind, t) for label in labels)}
     return {field: label_type for label_type, field in wanted.items() if label_type in drawable}
 
 
@@ -174,12 +175,14 @@ class Importer:
                 return self._load(dataset, key, unexpected, connection)
             media_type = self._media_type(selection)
             labels = list(session.import_labels(selection))
-            schema = self._label_schema(labels, label_types, media_type, occluded_attr, group_id_attr)
+            schema = self._label_schema(labels, label_types, media_type, occluded_attr, group_id_attr,
+                                        chosen.capabilities)
             media = self._media(session, selection.task_ids, data_path, download_media, chosen)
             sample_of = self._samples([p for paths in media.values() for p in paths], insert_new, media_type)
             if run is None:
                 sample_ids = list(dict.fromkeys(sample_of[p] for paths in media.values() for p in paths))
-                run = self._new_run(dataset, key, backend, config, schema, labels, sample_ids, media_type)
+                run = self._new_run(dataset, key, backend, config, schema, labels, sample_ids, media_type,
+                                     chosen.capabilities)
             # else: an import a crash interrupted, finished now (its new samples' ids follow from their files)
             request = UploadRequest(dataset, key, run.label_schema, run.media_field, media_type, config)
             self._adopt_tasks(session, run, request, selection.task_ids,
@@ -204,10 +207,11 @@ class Importer:
         return selection
 
     def _label_schema(self, labels: Sequence[ProjectLabel], label_types: Any, media_type: MediaType,
-                      occluded_attr: str | None, group_id_attr: str | None) -> LabelSchema:
+                      occluded_attr: str | None, group_id_attr: str | None,
+                      capabilities: ToolCapabilities) -> LabelSchema:
         """The import run's fields, one per label type the labels can draw, with the labels' classes and
         attributes; refused here, before any file or sample is written."""
-        fields = import_fields(labels, label_types)
+        fields = import_fields(labels, label_types, capabilities)
         if not fields:
             raise ValueError(f"the tasks' labels draw none of the label types asked for ({label_types!r})")
         if media_type is MediaType.VIDEO:  # a video's labels are on its frames
@@ -216,16 +220,17 @@ class Importer:
                                     occluded_attr=occluded_attr, group_id_attr=group_id_attr,
                                     media_type=media_type.value, field_schema=self.store.field_schema(),
                                     classes_from_project=True)
-        adopt_project_labels(schema, labels)
+        adopt_project_labels(schema, labels, capabilities)
         return schema
 
     def _new_run(self, dataset: str, key: str, backend: str, config: Any, schema: LabelSchema,
-                 labels: Sequence[ProjectLabel], sample_ids: list[str], media_type: MediaType) -> AnnotationRun:
+                 labels: Sequence[ProjectLabel], sample_ids: list[str], media_type: MediaType,
+                 capabilities: ToolCapabilities) -> AnnotationRun:
         """The import's run, requested and following the tasks' labels, added to the registry."""
         run = AnnotationRun.request(dataset=dataset, key=key, backend=backend,
                                     config={**config.recorded, "imported": True},
                                     label_schema=schema, sample_ids=sample_ids, media_type=media_type.value)
-        run.adopt_project_schema(adopt_project_labels(schema, labels))
+        run.adopt_project_schema(adopt_project_labels(schema, labels, capabilities))
         self.registry.add_run(run)
         return run
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from annoflow.application.ports.label_store import LabelRow
+from annoflow.application.ports.mask_codec import decode_mask
 from annoflow.domain.changes import PutLabel
 from annoflow.domain.expressions import ExpressionError
 from annoflow.domain.label_values import label_from_values
@@ -63,7 +64,8 @@ def _retagged(row: LabelRow, tags: tuple[str, ...]) -> Label:
         return row.built.replace(tags=tags)
     # the row's values come from a label the store validated, and the tags were checked: no need to
     # validate the label again
-    return label_from_values(row.kind, row.label_id, {**row.values, "tags": tags}, row.mask)
+    return label_from_values(row.kind, row.label_id, {**row.values, "tags": tags},
+                             None if row.mask is None else decode_mask(row.mask))
 
 
 def retag_changes(collection: "SampleCollection", fields: tuple[str, ...], add: tuple[str, ...] = (),

@@ -1,7 +1,7 @@
 """The AnnotationRun aggregate, and the per-dataset catalog that keeps run keys unique.
 
 A run's events are its record: replaying them rebuilds its configuration,
-the CVAT tasks it created, what each load imported, merged and rejected, its
+the tasks it created on the server, what each load imported, merged and rejected, its
 renames, its cleanup and its deletion. Public methods check the command, then
 trigger one event; the event-decorated methods only mutate state, so replay
 never re-validates history.
@@ -46,7 +46,7 @@ class RunStatus(enum.Enum):
     UPLOADED = "uploaded"  # every task created and filled
     LOADING = "loading"  # a load recorded changes not yet all applied
     LOADED = "loaded"  # at least one load completed
-    CLEANED_UP = "cleaned_up"  # CVAT tasks (and a project the run made) deleted
+    CLEANED_UP = "cleaned_up"  # its tasks on the server (and a project the run made) deleted
     DELETED = "deleted"  # the record is deleted; events stay for the audit trail
 
 
@@ -147,7 +147,7 @@ class AnnotationRun(Aggregate):
         # to the label store; a crash leaves them here for the next load to finish.
         self.unapplied: dict[int, str] = {}
         self.unapplied_digests: dict[int, str] = {}
-        # The server's revision stamp of each task (CVAT: its updated_date) when the applied digest
+        # The server's revision stamp of each task (the time the server last changed it) when the applied digest
         # was read: while the stamp is the same, the next load need not even download the task.
         self.applied_revisions: dict[int, str] = {}
         self.unapplied_revisions: dict[int, str | None] = {}
@@ -161,7 +161,7 @@ class AnnotationRun(Aggregate):
         self.import_load_of: dict[int, str] = {}
         self.cleaned_up_tasks: tuple[int, ...] = ()
         self.cleaned_up_projects: tuple[int, ...] = ()
-        # Deleting the CVAT side began: its tasks may be gone, so a load only finishes the cleanup.
+        # Deleting the server's side began: its tasks may be gone, so a load only finishes the cleanup.
         self.upload_completed = False
         self.cleanup_started = False
         self.cleanup_projects: tuple[int, ...] = ()
@@ -434,12 +434,13 @@ class AnnotationRun(Aggregate):
             mismatch.append(f"made {created}, not {recorded}")
         if summary is None and recorded is None and self.marker not in name:
             mismatch.append(f"it does not carry the run's marker {self.marker}")
-        if summary is not None and not set(summary.job_ids) <= set(job_ids):  # CVAT adds jobs, never takes its own
+        # the server adds jobs, never takes its own
+        if summary is not None and not set(summary.job_ids) <= set(job_ids):
             mismatch.append(f"jobs {sorted(job_ids)}, not {list(summary.job_ids)}")
         if mismatch:
             raise WrongServerError(f"task {task_id} ({name!r}) on this server is not the one run {self.key!r} made "
                                    f"({'; '.join(mismatch)}): nothing was merged or deleted. Pass the url of the "
-                                   "CVAT server the run was annotated on")
+                                   "server the run was annotated on")
 
     # --- management --------------------------------------------------------
 
@@ -463,8 +464,8 @@ class AnnotationRun(Aggregate):
         its tasks are not annoflow's to delete."""
         self._check_live()
         if self.config.get("imported"):
-            raise RunError(f"run {self.key!r} imported CVAT tasks made outside annoflow: a cleanup does not delete "
-                           "them (delete them in CVAT, or with connect_to_api().delete_tasks())")
+            raise RunError(f"run {self.key!r} imported tasks made outside annoflow: a cleanup does not delete "
+                           "them (delete them in the annotation tool, or with connect_to_api().delete_tasks())")
         if not self.cleanup_started:
             self._cleanup_started(projects=tuple(projects))
 
@@ -530,9 +531,9 @@ class AnnotationRun(Aggregate):
         """Raise RunError unless a load may download and record the run's tasks."""
         self._check_live()
         if self.status is RunStatus.CLEANED_UP:
-            raise RunError(f"run {self.key!r} was cleaned up: its CVAT tasks are gone")
+            raise RunError(f"run {self.key!r} was cleaned up: its tasks on the server are gone")
         if self.cleanup_started:
-            raise RunError(f"run {self.key!r} is being cleaned up: its CVAT tasks may be gone")
+            raise RunError(f"run {self.key!r} is being cleaned up: its tasks on the server may be gone")
         if self.status is RunStatus.REQUESTED:
             raise RunError(f"run {self.key!r} has not finished uploading: resume or clean it up first")
 

@@ -17,9 +17,8 @@ those before still does. The tree, from the layer that defines each:
     ├── UnknownSampleError (KeyError): a sample the label store does not hold (application)
     ├── DuplicateSampleError (ValueError): samples whose ids the label store holds already (application)
     ├── FieldSchemaError (ValueError): a value that does not fit its field (application)
-    └── CVATError: a request CVAT refused or could not answer (adapters.cvat)
-        ├── CVATAuthError, CVATNotFoundError, CVATTimeoutError, CVATConnectionError
-        └── CredentialsError: no credentials given and none could be asked for
+    └── a backend's own errors (adapters): a request the server refused or could not answer,
+        credentials missing (ARCHITECTURE.md, "Errors", names them)
 """
 
 

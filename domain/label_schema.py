@@ -96,7 +96,7 @@ class FieldSchema:
     allow_label_edits: bool = True
     allow_index_edits: bool = True
     allow_spatial_edits: bool = True
-    # When the run names a CVAT project: the widget links occluded_attr / group_id_attr ask for. An
+    # When the run names a project: the widget links occluded_attr / group_id_attr ask for. An
     # existing project's labels keep these and ignore the attributes' own widgets (the warning in the guide's "Uploading to existing projects").
     project_links: tuple[AttributeSpec, ...] = attrs.field(default=(), converter=tuple)
 
@@ -139,7 +139,7 @@ class FieldSchema:
 @attrs.frozen
 class LabelSchema:
     fields: tuple[FieldSchema, ...] = attrs.field(converter=tuple)
-    # The classes and attributes are an existing CVAT project's labels (`project_schema.adopt_project_labels`).
+    # The classes and attributes are an existing project's labels (`project_schema.adopt_project_labels`).
     from_project: bool = False
 
     @property
@@ -197,7 +197,7 @@ def build_label_schema(
 ) -> LabelSchema:
     """Resolve annotate()'s schema arguments, or raise one LabelSchemaError listing every problem.
 
-    ``classes_from_project``: the run names a CVAT project, which may exist already and then
+    ``classes_from_project``: the run names a project, which may exist already and then
     gives the classes and attributes (`project_schema.adopt_project_labels`). So the run may
     name no label field, and a new field may come without classes; what is given is still
     checked and kept, for the case the project turns out to be new (`check_new_project`).
@@ -565,7 +565,7 @@ def _is_scalar(value: Any) -> bool:
 
 
 def _typed(value: Any) -> tuple[str, Any]:
-    # True == 1 == 1.0 in Python, but CVAT sends them as different strings: compare with the type.
+    # True == 1 == 1.0 in Python, but the tool sends them as different strings: compare with the type.
     return type(value).__name__, value
 
 
@@ -649,7 +649,7 @@ def _text_value_type(kind: str, observed: AttributeObservation | None) -> str | 
 
 def _infer_spec(observed: AttributeObservation, label_type: str) -> AttributeSpec:
     types = set(observed.types)
-    # CVAT has occlusion and groups for shapes only; on tags these stay plain attributes.
+    # The tool has occlusion and groups for shapes only; on tags these stay plain attributes.
     spatial = label_type in SPATIAL_TYPES
     if spatial and observed.name == "occluded" and types == {"bool"}:
         return AttributeSpec(observed.name, "occluded")
@@ -690,7 +690,7 @@ def _attribute_clashes(where: str, specs: Sequence[AttributeSpec], groups: Seque
     names = [a.name for a in specs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     problems = [f"{where}: attributes defined twice: {duplicates}"] if duplicates else []
-    # CVAT keys a label's attributes by name, so a class cannot hold two different specs under one name.
+    # The tool keys a label's attributes by name, so a class cannot hold two different specs under one name.
     field_wide = {a.name: a for a in specs}
     for group in groups:
         for spec in group.attributes:

@@ -12,9 +12,9 @@ from types import MappingProxyType
 from typing import Any
 
 import attrs
+import numpy as np
 
 from annoflow.domain.labels import Classification, Detection, Keypoint, Label, Polyline, Segmentation
-from annoflow.domain.mask_codec import decode_mask
 
 LABEL_CLASSES: dict[str, type[Label]] = {
     cls.kind: cls for cls in (Classification, Detection, Polyline, Keypoint, Segmentation)
@@ -34,8 +34,8 @@ def _default(field: attrs.Attribute) -> Any:
     return field.default.factory() if isinstance(field.default, attrs.Factory) else field.default
 
 
-def _builder(label_class: type[Label]) -> Callable[[str, Mapping[str, Any], bytes | None], Label]:
-    """A function that rebuilds one label of this class from its id, plain values and mask bytes.
+def _builder(label_class: type[Label]) -> Callable[[str, Mapping[str, Any], np.ndarray | None], Label]:
+    """A function that rebuilds one label of this class from its id, plain values and mask (decoded by the caller).
 
     Generated once per class so that the per-label work is one straight run of slot stores:
     reading 200,000 labels one property at a time through a generic loop costs seconds.
@@ -44,15 +44,14 @@ def _builder(label_class: type[Label]) -> Callable[[str, Mapping[str, Any], byte
     lines = ["def build(label_id, values, mask):", "    label = new(cls)", "    put(label, 'id', label_id)"]
     namespace: dict[str, Any] = {
         "new": object.__new__, "put": object.__setattr__, "cls": label_class, "tuples": _tuples,
-        "frozen": MappingProxyType, "decode_mask": decode_mask, "_empty": {},
+        "frozen": MappingProxyType, "_empty": {},
     }
     for name, field in fields.items():
         if name == "id":
             continue
         if name == "mask":
-            lines.append("    array = None if mask is None else decode_mask(mask)")
-            lines.append("    if array is not None: array.setflags(write=False)")
-            lines.append("    put(label, 'mask', array)")
+            lines.append("    if mask is not None: mask.setflags(write=False)")
+            lines.append("    put(label, 'mask', mask)")
         elif name == "attributes":
             lines.append("    put(label, 'attributes', frozen(values.get('attributes', _empty)))")
         else:
@@ -73,7 +72,7 @@ _NONE_BY_DEFAULT = {
 }
 
 
-def label_from_values(kind: str, label_id: str, values: Mapping[str, Any], mask: bytes | None = None) -> Label:
+def label_from_values(kind: str, label_id: str, values: Mapping[str, Any], mask: np.ndarray | None = None) -> Label:
     """The label these values describe, without validating them again: they come from a label
     that was validated when it was made (a store's own rows)."""
     return BUILDERS[kind](label_id, values, mask)

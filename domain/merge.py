@@ -1,9 +1,9 @@
 """The merge policy: what a task's downloaded labels change in the dataset, and what is refused.
 
-Provenance, as FiftyOne's CVAT guide, "CVAT limitations" describes: an imported label is
-matched to an uploaded one by its ``label_id`` first, then by the CVAT object
-id recorded at upload. A label_id claimed twice keeps its first claimant; the
-others count as new. Uploaded labels that nothing matches were deleted in CVAT.
+Provenance, as FiftyOne's guide ("CVAT limitations") describes: an imported label is matched
+to an uploaded one by its ``label_id`` first, then by the tool's object id recorded at upload. A
+label_id claimed twice keeps its first claimant; the others count as new. Uploaded labels that
+nothing matches were deleted in the tool.
 
 What the server says is not trusted (see "Claims and unread objects" below): a claim holds
 only for a label of the imported label's own sample and field, and a label whose object the
@@ -12,7 +12,7 @@ backend could not read is kept as it is.
 Restrictions are enforced here: ``allow_additions``, ``allow_deletions``,
 ``allow_label_edits``, ``allow_index_edits``, ``allow_spatial_edits`` and read-only attributes. A
 refused edit becomes a `Rejection` and never reaches the label store; the
-rest of the label's edit still applies. Attributes that were not sent to CVAT
+rest of the label's edit still applies. Attributes that were not sent to the tool
 are kept on merged labels.
 
 A classification field holds one label per sample (or frame): several of one class read back for
@@ -20,7 +20,7 @@ it are one label, several classes are refused (``one_label``) and leave it as it
 
 Scalar fields hold one value per sample, as FiftyOne's: a value set where
 there was none is an addition, a cleared one a deletion, a changed one an edit
-(``allow_label_edits``). What the backend returns (CVAT keeps text) is
+(``allow_label_edits``). What the backend returns (the tool may keep text) is
 converted to the field's kind first; a value that does not convert, or several
 different values for one sample, are refused and the field keeps its value.
 A video frame field's label is on a frame of its sample: it is matched only on its own
@@ -47,13 +47,14 @@ import attrs
 from annoflow.domain.ids import derived_id, new_id
 from annoflow.domain.label_schema import FieldSchema, LabelSchema
 from annoflow.domain.labels import Keypoint, Label, Scalar
-from annoflow.domain.run_records import MergeAction, MergedChange, Rejection, TaskRecord
+from annoflow.domain.run_records import MergeAction, MergedChange, Rejection, RemoteObjectKind, TaskRecord
 from annoflow.domain.samples import Sample, field_labels
 
 GEOMETRY = ("bounding_box", "mask", "points")
 SCALAR_KINDS = ("bool", "int", "float", "str")
 _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0"})
+TRACK = RemoteObjectKind.TRACK.value  # as the uploaded objects' column holds it, and in a track label's derived id
 
 
 @attrs.frozen
@@ -64,10 +65,10 @@ class ImportedLabel:
     sample_id: str
     label: Label
     label_id: str | None = None
-    cvat_ids: tuple[int, ...] = ()
+    remote_ids: tuple[int, ...] = ()
     frame: int | None = None
     # read from an object track, one label per frame it covers: the tool numbers its tracks apart from its
-    # single shapes (CVAT keeps them in tables of their own), so a track and a shape may share an id
+    # single shapes (a tool may keep them in tables of their own), so a track and a shape may share an id
     tracked: bool = False
 
 
@@ -75,14 +76,14 @@ class ImportedLabel:
 class ImportedValue:
     """A scalar field's value read back for one sample (and frame), as the backend holds it.
 
-    CVAT keeps text (a tag's class, or its ``value`` attribute); `merge_task`
+    The tool may keep text (a tag's class, or its ``value`` attribute); `merge_task`
     converts it to the field's kind. None (or blank text) is no value.
     """
 
     field: str
     sample_id: str
     value: Scalar
-    cvat_id: int | None = None
+    remote_id: int | None = None
     frame: int | None = None
 
 
@@ -147,10 +148,10 @@ def _same_geometry(a: Label, b: Label) -> bool:
 
 
 def _merge_one(field: FieldSchema, original: Label, imported: Label, sample_id: str,
-               rejections: list[Rejection], cvat_id: int | None, frame: int | None = None) -> Label:
+               rejections: list[Rejection], remote_id: int | None, frame: int | None = None) -> Label:
     changes: dict = {}
     def refuse(rule: str, attempted: str) -> None:
-        rejections.append(Rejection(sample_id, field.path, rule, attempted, original.id, frame, cvat_id))
+        rejections.append(Rejection(sample_id, field.path, rule, attempted, original.id, frame, remote_id))
 
     new_class = getattr(imported, "label", None)
     if new_class is not None and new_class != getattr(original, "label", None):
@@ -163,7 +164,7 @@ def _merge_one(field: FieldSchema, original: Label, imported: Label, sample_id: 
             changes.update({n: getattr(imported, n) for n in GEOMETRY if hasattr(original, n)})
             if isinstance(original, Keypoint) and original.confidence is not None \
                     and len(changes["points"]) != len(original.points):
-                changes["confidence"] = None  # one confidence per point: CVAT changed the count, so none fits
+                changes["confidence"] = None  # one confidence per point: the tool changed the count, so none fits
         else:
             refuse("allow_spatial_edits", "move or reshape the label")
     new_index = getattr(imported, "index", None)
@@ -196,7 +197,7 @@ def _merge_one(field: FieldSchema, original: Label, imported: Label, sample_id: 
 def _merge_scalar(field: FieldSchema, kind: str, target: str, task: TaskRecord, samples: Mapping[str, Sample],
                   values: Sequence[ImportedValue], changes: list[MergedChange], rejections: list[Rejection],
                   held: set[tuple[str | None, str]] = frozenset()) -> None:
-    """One value per sample: CVAT's value (None when it holds none) against the sample's, under the restrictions."""
+    """One value per sample: the tool's value (None when it holds none) against the sample's, under the restrictions."""
     found: dict[tuple[str, int | None], list[ImportedValue]] = {}
     for item in values:
         if item.field == field.path:
@@ -219,7 +220,7 @@ def _merge_scalar(field: FieldSchema, kind: str, target: str, task: TaskRecord, 
                 refused = True
                 rejections.append(Rejection(sample_id, field.path, "scalar_kind",
                                             f"set the value {item.value!r}: {error} (field {field.path!r} holds {kind} values)",
-                                            None, frame, item.cvat_id))
+                                            None, frame, item.remote_id))
         distinct: list[Scalar] = []
         for value in parsed:
             if value is not None and not any(_same(value, d) for d in distinct):
@@ -229,19 +230,19 @@ def _merge_scalar(field: FieldSchema, kind: str, target: str, task: TaskRecord, 
             rejections.append(Rejection(sample_id, field.path, "one_value",
                                         f"set {len(distinct)} values {distinct!r}: a scalar field holds one value per "
                                         f"{'frame' if frame is not None else 'sample'}",
-                                        None, frame, found[place][0].cvat_id))
+                                        None, frame, found[place][0].remote_id))
         if refused:
             continue  # the field keeps its value
         after = distinct[0] if distinct else None
-        cvat_id = found[place][0].cvat_id if place in found else None
+        remote_id = found[place][0].remote_id if place in found else None
         if after is None and before is not None and field.classes and str(before) not in field.classes:
-            continue  # a value outside the classes was never sent, so CVAT holding none deletes nothing
+            continue  # a value outside the classes was never sent, so the tool holding none deletes nothing
         if _same(before, after) or (before == "" and after is None):
-            merged = before  # unchanged ('' goes up as empty text, which is also how CVAT holds no value)
+            merged = before  # unchanged ('' goes up as empty text, which is also how the tool holds no value)
         elif before is None:
             if not field.allow_additions:
                 rejections.append(Rejection(sample_id, field.path, "allow_additions", f"set the value {after!r}",
-                                            None, frame, cvat_id))
+                                            None, frame, remote_id))
                 continue
             merged = after
         elif after is None:
@@ -256,22 +257,23 @@ def _merge_scalar(field: FieldSchema, kind: str, target: str, task: TaskRecord, 
             merged = after
         else:
             rejections.append(Rejection(sample_id, field.path, "allow_label_edits",
-                                        f"change the value {before!r} to {after!r}", None, frame, cvat_id))
+                                        f"change the value {before!r} to {after!r}", None, frame, remote_id))
             merged = before
         if target != field.path:
             if merged is not None:
-                changes.append(MergedChange(MergeAction.ADDED, sample_id, target, None, frame, value=merged, cvat_id=cvat_id))
+                changes.append(MergedChange(MergeAction.ADDED, sample_id, target, None, frame, value=merged,
+                                            remote_id=remote_id))
         elif merged is None:
             if before is not None:
                 changes.append(MergedChange(MergeAction.DELETED, sample_id, target, None, frame))
         elif not _same(merged, before):
             action = MergeAction.ADDED if before is None else MergeAction.EDITED
-            changes.append(MergedChange(action, sample_id, target, None, frame, value=merged, cvat_id=cvat_id))
+            changes.append(MergedChange(action, sample_id, target, None, frame, value=merged, remote_id=remote_id))
 
 
 # --- Claims and unread objects -------------------------------------------------------------
-# A server may send an object on one frame carrying the label_id (or CVAT id) of a label on
-# another: the claim does not hold, so the object counts as new (or matches by its CVAT id) and
+# A server may send an object on one frame carrying the label_id (or remote id) of a label on
+# another: the claim does not hold, so the object counts as new (or matches by its remote id) and
 # the claimed label is left to its own object. An object the backend could not read (malformed,
 # or past the per-frame limit) is still on the server: the label it names is not deleted, and a
 # scalar field is left as it is on a sample such an object is on (a refusal naming no field
@@ -314,7 +316,8 @@ def _one_classification(field: FieldSchema, items: Sequence[ImportedLabel],
             where = "frame" if place[1] is not None else "sample"
             refused.append(Rejection(place[0], field.path, "one_label",
                                      f"set {len(classes)} classes {classes!r}: a classification field holds one label "
-                                     f"per {where}", None, place[1], found[0].cvat_ids[0] if found[0].cvat_ids else None))
+                                     f"per {where}", None, place[1],
+                                     found[0].remote_ids[0] if found[0].remote_ids else None))
             continue
         own = [i for i in found if i.label_id in originals and originals[i.label_id][:2] == place]
         kept.append((own or found)[0])
@@ -350,10 +353,10 @@ def merge_task(
     up = task.uploaded  # read column by column: no object per uploaded label
     # a remote object may stand for one label per frame (a track): its id and the frame name the label;
     # tracks and single shapes are numbered apart, so which of the two it is belongs to the key
-    by_cvat_id = {(f, kind == "track", cvat_id, frame): label_id for f, kind, cvat_id, frame, label_id
-                  in zip(up.fields, up.cvat_types, up.cvat_ids, up.frames, up.label_ids)}
-    uploaded_ids = {(f, label_id): (sample_id, cvat_id, frame) for f, label_id, sample_id, cvat_id, frame
-                    in zip(up.fields, up.label_ids, up.sample_ids, up.cvat_ids, up.frames)}
+    by_remote_id = {(f, kind == TRACK, remote_id, frame): label_id for f, kind, remote_id, frame, label_id
+                    in zip(up.fields, up.remote_kinds, up.remote_ids, up.frames, up.label_ids)}
+    uploaded_ids = {(f, label_id): (sample_id, remote_id, frame) for f, label_id, sample_id, remote_id, frame
+                    in zip(up.fields, up.label_ids, up.sample_ids, up.remote_ids, up.frames)}
     for field in schema:
         target = dest_field.get(field.path, field.path)
         if field.label_type == "scalar":
@@ -378,22 +381,22 @@ def merge_task(
             place = (item.sample_id, item.frame)
             label_id = item.label_id if _owned(uploaded_ids, field.path, item.label_id, *place) else None
             if label_id is None:
-                label_id = next((by_cvat_id[key] for c in item.cvat_ids
-                                 if (key := (field.path, item.tracked, c, item.frame)) in by_cvat_id
-                                 and _owned(uploaded_ids, field.path, by_cvat_id[key], *place)), None)
-            cvat_id = item.cvat_ids[0] if item.cvat_ids else None
+                label_id = next((by_remote_id[key] for c in item.remote_ids
+                                 if (key := (field.path, item.tracked, c, item.frame)) in by_remote_id
+                                 and _owned(uploaded_ids, field.path, by_remote_id[key], *place)), None)
+            remote_id = item.remote_ids[0] if item.remote_ids else None
             # an object stands for one label per frame it covers (a track): the frame is part of its identity
-            derived = (derived_id(id_seed, field.path, cvat_id, *(() if item.frame is None else (item.frame,)),
-                                  *(("track",) if item.tracked else ()))
-                       if id_seed is not None and cvat_id is not None else None)
+            derived = (derived_id(id_seed, field.path, remote_id, *(() if item.frame is None else (item.frame,)),
+                                  *((TRACK,) if item.tracked else ()))
+                       if id_seed is not None and remote_id is not None else None)
             if label_id is None and derived is not None and derived in originals \
                     and originals[derived][:2] == place:
                 label_id = derived  # a label an earlier load made from this very object, on this sample
             if label_id in claimed:
-                label_id = None  # provenance duplicated in CVAT: the first claimant keeps it
+                label_id = None  # provenance duplicated in the tool: the first claimant keeps it
             if label_id is not None:
                 claimed.add(label_id)
-            resolved.append((item, label_id, cvat_id, derived))
+            resolved.append((item, label_id, remote_id, derived))
         # a track's label with no provenance continues the unclaimed label of its sample, frame and index
         on_track = {(sample_id, frame, label.index): label_id for label_id, (sample_id, frame, label) in originals.items()
                     if getattr(label, "index", None) is not None and label_id not in claimed
@@ -401,47 +404,47 @@ def merge_task(
         # with allow_index_edits=False a track keeps the index its matched labels had, so its other labels look there
         held_index: dict[tuple[bool, int], int] = {}
         if not field.allow_index_edits:
-            for item, label_id, cvat_id, _ in resolved:
+            for item, label_id, remote_id, _ in resolved:
                 index = getattr(originals[label_id][2], "index", None) if label_id in originals else None
-                if cvat_id is not None and index is not None:
-                    held_index.setdefault((item.tracked, cvat_id), index)
-        for position, (item, label_id, cvat_id, derived) in enumerate(resolved):
+                if remote_id is not None and index is not None:
+                    held_index.setdefault((item.tracked, remote_id), index)
+        for position, (item, label_id, remote_id, derived) in enumerate(resolved):
             index = getattr(item.label, "index", None)
             if label_id is None and index is not None and item.frame is not None:
                 continued = on_track.pop((item.sample_id, item.frame, index), None)
-                if continued is None and (item.tracked, cvat_id) in held_index:
-                    continued = on_track.pop((item.sample_id, item.frame, held_index[(item.tracked, cvat_id)]), None)
+                if continued is None and (item.tracked, remote_id) in held_index:
+                    continued = on_track.pop((item.sample_id, item.frame, held_index[(item.tracked, remote_id)]), None)
                 if continued is not None:
                     claimed.add(continued)
-                    resolved[position] = (item, continued, cvat_id, derived)
-        for item, label_id, cvat_id, derived in resolved:
+                    resolved[position] = (item, continued, remote_id, derived)
+        for item, label_id, remote_id, derived in resolved:
             if label_id is not None and label_id not in originals and target != field.path \
                     and uploaded_ids[(field.path, label_id)][0] == item.sample_id:
                 # an earlier load put this object's label into the destination field: write it again
                 changes.append(MergedChange(MergeAction.ADDED, item.sample_id, target, label_id, item.frame,
-                                            label=item.label.replace(id=label_id), cvat_id=cvat_id, source_field=source,
-                                            tracked=item.tracked))
+                                            label=item.label.replace(id=label_id), remote_id=remote_id,
+                                            source_field=source, tracked=item.tracked))
                 continue
             if label_id is not None and label_id in originals:
                 sample_id, frame, original = originals[label_id]
                 # The very label uploaded, returned unchanged (the backend said so): nothing to compare.
                 unchanged = item.label is original
-                merged = original if unchanged else _merge_one(field, original, item.label, sample_id, rejections, cvat_id,
-                                                                     frame)
+                merged = original if unchanged else _merge_one(field, original, item.label, sample_id, rejections,
+                                                               remote_id, frame)
                 if (not unchanged and merged != original) or target != field.path:
                     changes.append(MergedChange(MergeAction.EDITED if target == field.path else MergeAction.ADDED,
-                                                sample_id, target, merged.id, frame, label=merged, cvat_id=cvat_id,
+                                                sample_id, target, merged.id, frame, label=merged, remote_id=remote_id,
                                                 source_field=source, tracked=item.tracked))
                 continue
             if not field.allow_additions:
                 rejections.append(Rejection(item.sample_id, field.path, "allow_additions",
                                             f"add a {getattr(item.label, 'label', 'label')!r} label", None, item.frame,
-                                            cvat_id))
+                                            remote_id))
                 continue
             fresh = item.label.replace(id=derived or new_id())  # its id is fixed now, so re-applying never copies it
             changes.append(MergedChange(MergeAction.ADDED, item.sample_id, target, fresh.id, item.frame, label=fresh,
-                                        cvat_id=cvat_id, source_field=source, tracked=item.tracked))
-        for (uploaded_field, label_id), (sample_id, cvat_id, _) in uploaded_ids.items():
+                                        remote_id=remote_id, source_field=source, tracked=item.tracked))
+        for (uploaded_field, label_id), (sample_id, remote_id, _) in uploaded_ids.items():
             if uploaded_field != field.path or label_id in claimed or label_id not in originals or label_id in kept \
                     or originals[label_id][:2] in held_places:
                 continue
@@ -450,7 +453,8 @@ def merge_task(
             frame = originals[label_id][1]
             if not field.allow_deletions:
                 rejections.append(Rejection(sample_id, field.path, "allow_deletions", "delete the label",
-                                            label_id, frame, cvat_id))
+                                            label_id, frame, remote_id))
                 continue
-            changes.append(MergedChange(MergeAction.DELETED, sample_id, field.path, label_id, frame, cvat_id=cvat_id))
+            changes.append(MergedChange(MergeAction.DELETED, sample_id, field.path, label_id, frame,
+                                        remote_id=remote_id))
     return changes, rejections

@@ -1,4 +1,4 @@
-"""A run into an existing CVAT project follows the project's labels, as FiftyOne's CVAT guide says ("Uploading to existing projects").
+"""A run into an existing project follows its labels, as FiftyOne's guide says ("Uploading to existing projects").
 
 When annotate() targets a project that already exists, "the schema of the project is
 automatically applied": `adopt_project_labels` replaces the run's classes and attributes
@@ -8,34 +8,34 @@ restrictions stay (they name what is uploaded and where annotations go), and so 
 
 How the project's labels become the run's schema:
 - every field of the run gets as its classes (in the project's order) the project's labels
-  that annotators can draw as an object the field takes: a CVAT label's type (``shape_type``)
-  is ``any`` or the one object type the label draws (a ``rectangle`` label serves a
-  detections field, not a keypoints one; `OBJECT_TYPES`). A field left with no class is
-  refused, naming the project's labels by type. A segmentation field keeps the mask targets
-  whose class the project has as an ``any`` or ``mask`` label; a scalar field whose name is a
-  label of the project that can be a tag holds that label's free value (as annoflow's own
-  projects store scalar fields), any other scalar field takes the tag labels as its classes;
+  that annotators can draw as an object the field takes: a label draws any object or one kind
+  of object (a box label serves a detections field, not a keypoints one), and the backend's
+  capability table (`tool_capabilities.ToolCapabilities`) says which kinds each label type
+  takes. A field left with no class is refused, naming the project's labels by kind. A
+  segmentation field keeps the mask targets whose class the project has as a label that can
+  draw a mask; a scalar field whose name is a label of the project that can be a tag holds
+  that label's free value (as annoflow's own projects store scalar fields), any other scalar
+  field takes the tag labels as its classes;
 - a label's attributes are the classes' attributes: field-wide when every label has the
   same ones, else one class group per label that has any;
-- an attribute's CVAT input type maps to the schema's types: select, radio, checkbox and
-  text as they are, number as text whose values are read back as numbers (int when its
-  range and step are whole numbers, else float); a text attribute the run already knew
-  keeps the type of the values the dataset holds;
+- an attribute's input type reads back as the capability table says (`InputReading`): select,
+  radio, checkbox and text as they are, a numeric one as text whose values are read back as
+  numbers (int when its range and step are whole numbers, else float); a text attribute the
+  run already knew keeps the type of the values the dataset holds;
 - ``label_id`` is the provenance attribute annoflow puts on the labels of projects it
   makes, not a user attribute: it is left out. Other names a label cannot hold (reserved
   label properties, names that are not identifiers) are refused, as is an input type the
-  schema has no counterpart for;
+  table has no reading for;
 - a project attribute named like the field's occluded or group_id link yields to the link.
 
 Several fields in one project (the mapping back). The project's labels are plain names,
-shared by every field, so a CVAT object names its class but not its field. Its field is
-told by its object type: a tag belongs to the classification, classifications or scalar
-field, a rectangle or a mask to the detections or instances field, a polygon or polyline
-to the polylines or polygons field, points to the keypoints field, a mask of a mask
-target to the segmentation field (`OBJECT_TYPES`). Two fields that could take the same
-object (a common class, after the label types narrowed each field's classes, that can be
-drawn as an object type both take) cannot be told apart, so the run is refused at
-annotate() time, naming them, before any task exists.
+shared by every field, so an object of the tool names its class but not its field. Its field
+is told by its kind, as the capability table maps label types to kinds (a tag belongs to the
+classification, classifications or scalar field, a box or a mask to the detections or
+instances field, and so on). Two fields that could take the same object (a common class,
+after the label kinds narrowed each field's classes, that can be drawn as a kind both take)
+cannot be told apart, so the run is refused at annotate() time, naming them, before any task
+exists.
 """
 
 from __future__ import annotations
@@ -47,34 +47,18 @@ import attrs
 
 from annoflow.domain.label_schema import AttributeSpec, ClassGroup, FieldSchema, LabelSchema, LabelSchemaError
 from annoflow.domain.labels import RESERVED_ATTRIBUTE_NAMES
+from annoflow.domain.tool_capabilities import InputReading, ToolCapabilities
 
 # The attribute annoflow gives every label of the projects it makes: provenance, not the user's.
 PROVENANCE_ATTRIBUTE = "label_id"
-
-# The label type of a label annotators may draw as any object (CVAT's default label type).
-ANY_SHAPE = "any"
-
-# The annotation objects (CVAT's tag and shape types) a field of each label type takes back.
-OBJECT_TYPES: Mapping[str, frozenset[str]] = {
-    "classification": frozenset({"tag"}),
-    "classifications": frozenset({"tag"}),
-    "scalar": frozenset({"tag"}),
-    "detections": frozenset({"rectangle", "mask"}),
-    "instances": frozenset({"rectangle", "mask"}),
-    "polylines": frozenset({"polygon", "polyline"}),
-    "polygons": frozenset({"polygon", "polyline"}),
-    "keypoints": frozenset({"points"}),
-    "segmentation": frozenset({"mask"}),
-}
-
 
 @attrs.frozen
 class ProjectAttribute:
     """One attribute of a project's label, as the annotation tool defines it (all text)."""
 
     name: str
-    input_type: str  # select, radio, checkbox, number or text
-    values: tuple[str, ...] = attrs.field(default=(), converter=tuple)  # a number's are min, max, step
+    input_type: str  # the tool's word, read back as the capability table says
+    values: tuple[str, ...] = attrs.field(default=(), converter=tuple)  # a numeric one's are min, max, step
     default: str | None = None
     mutable: bool = True
 
@@ -85,40 +69,36 @@ class ProjectLabel:
 
     name: str
     attributes: tuple[ProjectAttribute, ...] = attrs.field(default=(), converter=tuple)
-    # CVAT's label type: "any", or the one object type annotators may draw with the label ("tag",
-    # "rectangle", "polygon", "polyline", "points", "mask", or one no field takes: "ellipse", ...).
-    shape_type: str = ANY_SHAPE
+    # The one kind of object annotators may draw with the label, in the tool's words (one no field
+    # takes is kept too); None: any object.
+    object_kind: str | None = None
 
 
-def takes(label_type: str, object_type: str) -> bool:
-    """Whether a field of this label type takes back an annotation object of this type."""
-    return object_type in OBJECT_TYPES.get(label_type, frozenset())
+def adopt_project_labels(schema: LabelSchema, labels: Sequence[ProjectLabel],
+                         capabilities: ToolCapabilities) -> LabelSchema:
+    """The run's schema with the project's classes and attributes, or one LabelSchemaError listing every problem.
 
-
-def draws_for(shape_type: str, label_type: str) -> bool:
-    """Whether a label of this CVAT label type can draw an object a field of this label type takes."""
-    return shape_type == ANY_SHAPE or takes(label_type, shape_type)
-
-
-def adopt_project_labels(schema: LabelSchema, labels: Sequence[ProjectLabel]) -> LabelSchema:
-    """The run's schema with the project's classes and attributes, or one LabelSchemaError listing every problem."""
+    ``capabilities``: the backend's table of which object kinds each label type takes and how its
+    attribute input types read back.
+    """
     problems: list[str] = []
     if not labels:
-        problems.append("the existing CVAT project has no labels to annotate with")
+        problems.append("the existing project has no labels to annotate with")
     names = [label.name for label in labels]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        problems.append(f"the existing CVAT project has several labels named {repeated}")
-    specs = {label.name: tuple(s for a in label.attributes if (s := _spec(label.name, a, problems)) is not None)
+        problems.append(f"the existing project has several labels named {repeated}")
+    specs = {label.name: tuple(s for a in label.attributes
+                               if (s := _spec(label.name, a, capabilities, problems)) is not None)
              for label in labels}
-    kinds = {label.name: label.shape_type for label in labels}
+    kinds = {label.name: label.object_kind for label in labels}
     # A scalar field named like a project label that can be a tag holds that label's value; the other
     # fields share the rest, each the labels that can draw what it takes.
     value_labels = {f.path for f in schema
-                    if f.label_type == "scalar" and f.path in specs and draws_for(kinds[f.path], "scalar")}
+                    if f.label_type == "scalar" and f.path in specs and capabilities.draws_for(kinds[f.path], "scalar")}
     shared = tuple(n for n in dict.fromkeys(names) if n not in value_labels)
-    fields = [_adopted(field, shared, specs, kinds, value_labels, problems) for field in schema]
-    problems.extend(_ambiguities(fields, kinds))
+    fields = [_adopted(field, shared, specs, kinds, value_labels, capabilities, problems) for field in schema]
+    problems.extend(_ambiguities(fields, kinds, capabilities))
     if problems:
         raise LabelSchemaError(problems)
     return LabelSchema(fields, from_project=True)
@@ -130,16 +110,17 @@ def check_new_project(schema: LabelSchema) -> None:
     problems = []
     if not schema.fields:
         problems.append("no label field: give label_schema or label_field, or the name or id of an existing "
-                        "CVAT project whose labels to use")
+                        "project whose labels to use")
     for field in schema:
         if not field.existing and not field.classes and field.label_type not in ("scalar", "segmentation"):
-            problems.append(f"field {field.path!r}: classes are required for a new field, and no existing CVAT "
+            problems.append(f"field {field.path!r}: classes are required for a new field, and no existing "
                             "project gives them (the named project does not exist yet)")
     if problems:
         raise LabelSchemaError(problems)
 
 
-def _spec(label: str, attribute: ProjectAttribute, problems: list[str]) -> AttributeSpec | None:
+def _spec(label: str, attribute: ProjectAttribute, capabilities: ToolCapabilities,
+          problems: list[str]) -> AttributeSpec | None:
     name = attribute.name
     where = f"attribute {name!r} of the project's label {label!r}"
     if name == PROVENANCE_ATTRIBUTE:
@@ -150,20 +131,21 @@ def _spec(label: str, attribute: ProjectAttribute, problems: list[str]) -> Attri
     if name in RESERVED_ATTRIBUTE_NAMES:
         problems.append(f"{where}: the name is reserved for a label property")
         return None
-    kind = attribute.input_type
+    reading = capabilities.input_types.get(attribute.input_type)
     default = attribute.default or None
-    if kind in ("select", "radio") and attribute.values:
-        return AttributeSpec(name, kind, values=attribute.values,
+    if reading in (InputReading.SELECT, InputReading.RADIO) and attribute.values:
+        return AttributeSpec(name, reading.value, values=attribute.values,
                              default=default if default in attribute.values else None, mutable=attribute.mutable)
-    if kind == "checkbox":
+    if reading is InputReading.CHECKBOX:
         return AttributeSpec(name, "checkbox", default=(default or "").lower() == "true", mutable=attribute.mutable)
-    if kind == "number":
+    if reading is InputReading.NUMERIC:
         whole = bool(attribute.values) and all(_is_int(v) for v in attribute.values)
         return AttributeSpec(name, "text", default=default, mutable=attribute.mutable,
                              value_type="int" if whole else "float")
-    if kind in ("text", "select", "radio"):  # a select without values is free text
+    if reading is not None:  # text, or a select without values: free text
         return AttributeSpec(name, "text", default=default, mutable=attribute.mutable)
-    problems.append(f"{where}: input type {kind!r} has no counterpart (select, radio, checkbox, number, text)")
+    problems.append(f"{where}: input type {attribute.input_type!r} has no counterpart "
+                    f"({', '.join(capabilities.input_types)})")
     return None
 
 
@@ -176,18 +158,21 @@ def _is_int(text: str) -> bool:
 
 
 def _adopted(field: FieldSchema, shared: tuple[str, ...], specs: Mapping[str, tuple[AttributeSpec, ...]],
-             kinds: Mapping[str, str], value_labels: set[str], problems: list[str]) -> FieldSchema:
+             kinds: Mapping[str, str | None], value_labels: set[str], capabilities: ToolCapabilities,
+             problems: list[str]) -> FieldSchema:
     none = dict(class_groups=(), attributes=())
     if field.label_type == "scalar" and field.path in value_labels:
         return attrs.evolve(field, classes=(), **none)
-    usable = tuple(n for n in shared if draws_for(kinds[n], field.label_type))  # what annotators draw it with
+    # what annotators draw it with
+    usable = tuple(n for n in shared if capabilities.draws_for(kinds[n], field.label_type))
     if field.label_type == "segmentation":
         targets = tuple((value, name) for value, name in field.mask_targets if name in usable)
         wanted = [n for v, n in field.mask_targets if v != 0]
         if specs and not any(value != 0 for value, _ in targets):
             if any(n in shared for n in wanted):
                 problems.append(f"field {field.path!r} ({field.label_type}): none of its mask targets {wanted} is a "
-                                f"label of the project that can be drawn as {_drawn_as(field.label_type)} "
+                                "label of the project that can be drawn as "
+                                f"{_drawn_as(capabilities, field.label_type)} "
                                 f"({_by_type(kinds)})")
             else:
                 problems.append(f"field {field.path!r}: none of its mask targets {wanted} is a label of the project "
@@ -197,7 +182,7 @@ def _adopted(field: FieldSchema, shared: tuple[str, ...], specs: Mapping[str, tu
         problems.append(f"field {field.path!r}: the project has no label for it (its labels hold scalar fields' values)")
     elif specs and not usable:
         problems.append(f"field {field.path!r} ({field.label_type}): none of the project's labels can be drawn as "
-                        f"{_drawn_as(field.label_type)} ({_by_type(kinds)})")
+                        f"{_drawn_as(capabilities, field.label_type)} ({_by_type(kinds)})")
     if field.label_type == "scalar":
         return attrs.evolve(field, classes=usable, **none)
     widgets = field.project_links  # occluded_attr / group_id_attr; the run's attributes' own widgets are ignored
@@ -218,28 +203,29 @@ def _adopted(field: FieldSchema, shared: tuple[str, ...], specs: Mapping[str, tu
     return attrs.evolve(field, classes=usable, class_groups=groups, attributes=widgets)
 
 
-def _drawn_as(label_type: str) -> str:
+def _drawn_as(capabilities: ToolCapabilities, label_type: str) -> str:
     """The objects a field of this label type takes, for a message: "a mask or rectangle", "points"."""
-    words = " or ".join(sorted(OBJECT_TYPES.get(label_type, frozenset()))) or "nothing"
+    words = " or ".join(sorted(capabilities.kinds_of(label_type))) or "nothing"
     return words if words in ("points", "nothing") else f"a {words}"
 
 
-def _by_type(kinds: Mapping[str, str]) -> str:
-    """A project's labels grouped by CVAT label type, for a message."""
+def _by_type(kinds: Mapping[str, str | None]) -> str:
+    """A project's labels grouped by the kind of object they draw ("any" for any), for a message."""
     groups: dict[str, list[str]] = {}
     for name, kind in kinds.items():
-        groups.setdefault(kind, []).append(name)
+        groups.setdefault(kind or "any", []).append(name)
     return "its labels by type: " + "; ".join(f"{kind}: {', '.join(names)}" for kind, names in sorted(groups.items()))
 
 
-def _ambiguities(fields: Sequence[FieldSchema], kinds: Mapping[str, str]) -> list[str]:
+def _ambiguities(fields: Sequence[FieldSchema], kinds: Mapping[str, str | None],
+                 capabilities: ToolCapabilities) -> list[str]:
     """Pairs of fields that could take the same annotation object: a common class (each field holds
     only the labels that can draw what it takes) drawn as an object type both take."""
     problems = []
     for a, b in itertools.combinations(fields, 2):
-        types = OBJECT_TYPES.get(a.label_type, frozenset()) & OBJECT_TYPES.get(b.label_type, frozenset())
+        types = capabilities.kinds_of(a.label_type) & capabilities.kinds_of(b.label_type)
         classes = sorted(set(_class_names(a)) & set(_class_names(b)))
-        drawn = {t for c in classes for t in types if kinds.get(c, ANY_SHAPE) in (ANY_SHAPE, t)}
+        drawn = {t for c in classes for t in types if kinds.get(c) in (None, t)}
         if drawn:
             problems.append(
                 f"fields {a.path!r} ({a.label_type}) and {b.path!r} ({b.label_type}) would both take a "

@@ -17,8 +17,9 @@ from annoflow.domain.ids import all_ids, check_id, is_id
 from annoflow.domain.labels import Label, Scalar
 
 
-class CvatObjectType(enum.Enum):
-    """The kind of CVAT annotation object a label went up as."""
+class RemoteObjectKind(enum.Enum):
+    """The kind of annotation-tool object a label went up as: a tag (of an image or frame), a
+    single shape, or an object track through a video's frames."""
 
     TAG = "tag"
     SHAPE = "shape"
@@ -27,7 +28,7 @@ class CvatObjectType(enum.Enum):
 
 @attrs.frozen
 class FrameRef:
-    """What one frame of a CVAT task shows: a sample, and for videos its frame number."""
+    """What one frame of a remote task shows: a sample, and for videos its frame number."""
 
     sample_id: str = attrs.field(validator=check_id)
     frame: int | None = None
@@ -35,21 +36,21 @@ class FrameRef:
 
 @attrs.frozen
 class UploadedObject:
-    """Provenance of one uploaded label: the CVAT object created from it."""
+    """Provenance of one uploaded label: the annotation tool's object created from it."""
 
     field: str
     label_id: str = attrs.field(validator=check_id)
     sample_id: str = attrs.field(validator=check_id)
-    cvat_type: CvatObjectType = attrs.field(converter=CvatObjectType)
-    cvat_id: int
+    remote_kind: RemoteObjectKind = attrs.field(converter=RemoteObjectKind)
+    remote_id: int
     frame: int | None = None
 
 
 @attrs.frozen
-class CvatLabelRef:
-    """A CVAT label (class) and the schema field and class it stands for.
+class RemoteLabelRef:
+    """A label (class) of the annotation tool and the schema field and class it stands for.
 
-    CVAT has no notion of fields, so a class used by several fields goes up
+    The tool has no notion of fields, so a class used by several fields goes up
     under a disambiguated name; this reference maps it back. An existing
     project's labels are plain names that several fields may share: one
     reference per field, told apart by object type on load. A project label of
@@ -57,18 +58,18 @@ class CvatLabelRef:
     named when it loads as an unexpected label.
     """
 
-    cvat_label_id: int
-    cvat_name: str
+    remote_label_id: int
+    remote_name: str
     field: str
     class_name: str
 
 
 @attrs.frozen
-class CvatAttributeRef:
-    """A CVAT attribute spec and the label attribute it stands for."""
+class RemoteAttributeRef:
+    """An attribute spec of the annotation tool and the label attribute it stands for."""
 
     spec_id: int
-    cvat_label_id: int
+    remote_label_id: int
     name: str
 
 
@@ -76,7 +77,7 @@ def _tuple(value: Any) -> tuple:
     return tuple(value)
 
 
-_CVAT_TYPES = frozenset(t.value for t in CvatObjectType)
+_REMOTE_KINDS = frozenset(k.value for k in RemoteObjectKind)
 
 
 @attrs.frozen
@@ -91,8 +92,8 @@ class UploadedObjects:
     fields: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
     label_ids: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
     sample_ids: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
-    cvat_types: tuple[str, ...] = attrs.field(default=(), converter=_tuple)  # CvatObjectType values
-    cvat_ids: tuple[int, ...] = attrs.field(default=(), converter=_tuple)
+    remote_kinds: tuple[str, ...] = attrs.field(default=(), converter=_tuple)  # RemoteObjectKind values
+    remote_ids: tuple[int, ...] = attrs.field(default=(), converter=_tuple)
     frames: tuple[int | None, ...] = attrs.field(default=(), converter=_tuple)
 
     def __attrs_post_init__(self) -> None:
@@ -104,28 +105,28 @@ class UploadedObjects:
             if not all_ids(column):
                 bad = next(v for v in column if not is_id(v))
                 raise ValueError(f"{name} must be 24 lowercase hex digits, got {bad!r}")
-        if not _CVAT_TYPES.issuperset(self.cvat_types):
-            raise ValueError(f"unknown CVAT object types: {sorted(set(self.cvat_types) - _CVAT_TYPES)}")
+        if not _REMOTE_KINDS.issuperset(self.remote_kinds):
+            raise ValueError(f"unknown remote object kinds: {sorted(set(self.remote_kinds) - _REMOTE_KINDS)}")
 
     @classmethod
     def of(cls, objects: Any) -> "UploadedObjects":
         """From uploaded objects (or columns already), for callers that build them one by one."""
         if isinstance(objects, UploadedObjects):
             return objects
-        rows = [(u.field, u.label_id, u.sample_id, u.cvat_type.value, u.cvat_id, u.frame) for u in objects]
+        rows = [(u.field, u.label_id, u.sample_id, u.remote_kind.value, u.remote_id, u.frame) for u in objects]
         return cls(*(zip(*rows) if rows else ((),) * 6))
 
     def __len__(self) -> int:
         return len(self.label_ids)
 
     def __getitem__(self, index: int) -> UploadedObject:
-        return UploadedObject(self.fields[index], self.label_ids[index], self.sample_ids[index], self.cvat_types[index],
-                              self.cvat_ids[index], self.frames[index])
+        return UploadedObject(self.fields[index], self.label_ids[index], self.sample_ids[index],
+                              self.remote_kinds[index], self.remote_ids[index], self.frames[index])
 
     def __iter__(self) -> Iterator[UploadedObject]:
-        for field, label_id, sample_id, cvat_type, cvat_id, frame in zip(
-                self.fields, self.label_ids, self.sample_ids, self.cvat_types, self.cvat_ids, self.frames):
-            yield UploadedObject(field, label_id, sample_id, cvat_type, cvat_id, frame)
+        for field, label_id, sample_id, kind, remote_id, frame in zip(
+                self.fields, self.label_ids, self.sample_ids, self.remote_kinds, self.remote_ids, self.frames):
+            yield UploadedObject(field, label_id, sample_id, kind, remote_id, frame)
 
 
 @attrs.frozen
@@ -158,15 +159,15 @@ class TaskSummary:
 
 @attrs.frozen
 class TaskRecord:
-    """Everything needed later to read a CVAT task back: ids, frames, provenance."""
+    """Everything needed later to read a remote task back: ids, frames, provenance."""
 
     task_id: int
     project_id: int | None
     job_ids: tuple[int, ...] = attrs.field(converter=_tuple)
     frames: tuple[FrameRef, ...] = attrs.field(converter=_tuple)
     uploaded: UploadedObjects = attrs.field(converter=UploadedObjects.of)
-    labels: tuple[CvatLabelRef, ...] = attrs.field(converter=_tuple)
-    attributes: tuple[CvatAttributeRef, ...] = attrs.field(converter=_tuple)
+    labels: tuple[RemoteLabelRef, ...] = attrs.field(converter=_tuple)
+    attributes: tuple[RemoteAttributeRef, ...] = attrs.field(converter=_tuple)
     created: str | None = None  # when the server made the task, as it said
 
     @property
@@ -202,7 +203,7 @@ class MergedChange:
     label_id: str | None = attrs.field(validator=attrs.validators.optional(check_id))
     frame: int | None = None
     label: Label | None = attrs.field(default=None)
-    cvat_id: int | None = None
+    remote_id: int | None = None
     value: Scalar = attrs.field(default=None)
     # The run's field the backend object belongs to, when the change lands in another one (dest_field).
     source_field: str | None = None
@@ -246,7 +247,7 @@ class MergedChanges:
 
 @attrs.frozen
 class Rejection:
-    """An edit made in CVAT that the run's restrictions refused, or an object the load did not read.
+    """An edit made in the annotation tool that the run's restrictions refused, or an object the load did not read.
 
     ``sample_id`` is None for an object that names no sample of its task (a frame outside it).
     """
@@ -257,7 +258,7 @@ class Rejection:
     attempted: str
     label_id: str | None = None
     frame: int | None = None
-    cvat_id: int | None = None
+    remote_id: int | None = None
 
 
 @attrs.frozen

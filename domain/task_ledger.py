@@ -17,7 +17,7 @@ from eventsourcing.domain import Aggregate, event
 from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.labels import Classification, Classifications
 from annoflow.domain.run_records import (
-    CvatObjectType,
+    RemoteObjectKind,
     MergeAction,
     MergedChange,
     MergedChanges,
@@ -105,11 +105,11 @@ class TaskLedger(Aggregate):
         if change.action is MergeAction.DELETED:
             self._since[key] = None
             return
-        if change.cvat_id is None:
+        if change.remote_id is None:
             return  # a label of no remote object (an unexpected label kept by type) has no provenance
-        kind = (CvatObjectType.TRACK if change.tracked else CvatObjectType.TAG
-                if isinstance(change.label, (Classification, Classifications)) else CvatObjectType.SHAPE)
-        self._since[key] = (change.sample_id, kind.value, change.cvat_id, change.frame)
+        kind = (RemoteObjectKind.TRACK if change.tracked else RemoteObjectKind.TAG
+                if isinstance(change.label, (Classification, Classifications)) else RemoteObjectKind.SHAPE)
+        self._since[key] = (change.sample_id, kind.value, change.remote_id, change.frame)
 
     def record(self) -> TaskRecord:
         """The task's record with the provenance as it stands now: uploads, plus labels loads added,
@@ -120,7 +120,7 @@ class TaskLedger(Aggregate):
         rows = [
             (f, label_id, sample_id, kind, remote_id, frame)
             for f, label_id, sample_id, kind, remote_id, frame in zip(
-                up.fields, up.label_ids, up.sample_ids, up.cvat_types, up.cvat_ids, up.frames)
+                up.fields, up.label_ids, up.sample_ids, up.remote_kinds, up.remote_ids, up.frames)
             if (f, label_id) not in self._since
         ]
         rows += [(f, label_id, *row) for (f, label_id), row in self._since.items() if row is not None]

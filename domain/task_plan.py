@@ -48,7 +48,7 @@ class TaskPlan:
 
 @attrs.frozen
 class _FrameRange:
-    """A video task's frame_start, frame_stop and frame_step (None: CVAT's default)."""
+    """A video task's frame_start, frame_stop and frame_step (None: the server's default)."""
 
     start: int | None = None
     stop: int | None = None
@@ -182,7 +182,8 @@ def _range_problems(items: Sequence[MediaItem], ranges: Sequence[_FrameRange]) -
         if frames.start is not None and frames.stop is not None and frames.stop < frames.start:
             problems.append(f"frame_stop {frames.stop} comes before frame_start {frames.start} for {item.media_path}")
         elif frames.start is not None and item.frame_count is not None and frames.start >= item.frame_count:
-            # frame_start is 0-based, as CVAT's start_frame; a frame_stop past the end is cut there, as CVAT does
+            # frame_start is 0-based, as the server's start frame; a frame_stop past the end is cut there,
+            # as the server does
             problems.append(f"frame_start {frames.start} selects no frame of {item.media_path}: it has {item.frame_count} "
                             f"frames (0 to {item.frame_count - 1})")
     return problems

@@ -33,4 +33,4 @@ Feature: Loading annotations
     Then the first "person" box was moved where the annotator put it
     And the run's CVAT task is gone
     And the audit trail of "cvat_cleanup" ends with a cleanup of the run's tasks
-    And loading "cvat_cleanup" again is refused with "was cleaned up: its CVAT tasks are gone"
+    And loading "cvat_cleanup" again is refused with "was cleaned up: its tasks on the server are gone"

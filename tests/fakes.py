@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from annoflow.adapters.cvat_format.capabilities import CVAT_CAPABILITIES
 from annoflow.application.ports.annotation_backend import (
     MAX_OBJECTS_PER_FRAME,
     AnnotationBackend,
@@ -140,7 +141,7 @@ class FakeSession(BackendSession):
         originals = originals()
         edits = self.server.edits.get(task.task_id)
         if edits is None:
-            edits = [ImportedLabel(u.field, u.sample_id, originals[u.label_id], u.label_id, (u.cvat_id,))
+            edits = [ImportedLabel(u.field, u.sample_id, originals[u.label_id], u.label_id, (u.remote_id,))
                      for u in task.uploaded if u.label_id in originals]
         values = self.server.values.get(task.task_id, self.server.tasks.get(task.task_id, {}).get("values", []))
         strays = self.server.strays.get(task.task_id, [])
@@ -176,6 +177,7 @@ class FakeSession(BackendSession):
 
 class FakeBackend(AnnotationBackend):
     name = "fake"
+    capabilities = CVAT_CAPABILITIES  # its projects' labels draw what CVAT's do
     known = ("segment_size", "project_name", "project_id", "username", "password")
 
     def __init__(self, server: FakeServer | None = None, missing_media: Sequence[str] = ()) -> None:

@@ -22,6 +22,7 @@ from annoflow.adapters.cvat_backend.media_check import unusable_media
 from annoflow.adapters.cvat_backend.unread import JobRange, claim_reader, rejections
 from annoflow.adapters.paused_gc import paused_gc
 from annoflow.adapters.cvat_format.answer import Refused, check_objects, read_answer
+from annoflow.adapters.cvat_format.capabilities import CVAT_CAPABILITIES
 from annoflow.adapters.cvat_format.checks import is_int
 from annoflow.adapters.cvat_format.download import (
     Downloader,
@@ -78,9 +79,9 @@ from annoflow.domain.merge import ImportedLabel
 from annoflow.domain.fields import FRAMES_PREFIX
 from annoflow.domain.project_schema import ProjectLabel
 from annoflow.domain.run_records import (
-    CvatAttributeRef,
-    CvatLabelRef,
     FrameRef,
+    RemoteAttributeRef,
+    RemoteLabelRef,
     TaskRecord,
     TaskSummary,
     UploadedObjects,
@@ -273,10 +274,10 @@ class CVATSession(BackendSession):
         return TaskRecord(
             task_id=task_id, project_id=project.project_id, job_ids=[j["id"] for j in jobs],
             frames=frame_refs or task_frames(meta, sample_ids, video=False), uploaded=uploaded,
-            labels=[CvatLabelRef(label_id, c.cvat_name, c.field, c.class_name) for label_id, c in server.pairs()]
+            labels=[RemoteLabelRef(label_id, c.cvat_name, c.field, c.class_name) for label_id, c in server.pairs()]
             # a project's labels of no run field: what annotators draw with them loads as unexpected, by name
-            + [CvatLabelRef(l["id"], l["name"], "", l["name"]) for l in task_labels if l["id"] not in server.classes_by_id],
-            attributes=[CvatAttributeRef(spec, label, name) for (label, name), spec in server.spec_ids.items()],
+            + [RemoteLabelRef(l["id"], l["name"], "", l["name"]) for l in task_labels if l["id"] not in server.classes_by_id],
+            attributes=[RemoteAttributeRef(spec, label, name) for (label, name), spec in server.spec_ids.items()],
             created=task.get("created_date"),
         )
 
@@ -513,7 +514,7 @@ class CVATSession(BackendSession):
             up = task.uploaded
             # a track stands for a label per frame; tracks and single shapes are numbered apart, as CVAT numbers them
             by_cvat_id = {(kind == "track", cvat_id, frame): label_id for kind, cvat_id, frame, label_id
-                          in zip(up.cvat_types, up.cvat_ids, up.frames, up.label_ids)}
+                          in zip(up.remote_kinds, up.remote_ids, up.frames, up.label_ids)}
             place_of = {label_id: (sample_id, number) for label_id, sample_id, number in zip(up.label_ids, up.sample_ids, up.frames)}
             imported = [ImportedLabel(field, sample_id, label, label_id, (cvat_id,), number)
                         for field, sample_id, label, label_id, cvat_id, number in unchanged]
@@ -564,7 +565,7 @@ class CVATSession(BackendSession):
                 imported.append(ImportedLabel(item.field, place[0], label, item.label_id, item.cvat_ids, place[1],
                                               item.cvat_type == "track"))
             unexpected = []
-            names = {ref.cvat_label_id: ref.class_name for ref in task.labels}
+            names = {ref.remote_label_id: ref.class_name for ref in task.labels}
             for stray in strays:
                 class_name = names.get(stray.body["label_id"], f"label {stray.body['label_id']}")
                 try:
@@ -588,7 +589,7 @@ class CVATSession(BackendSession):
         up = task.uploaded
         field_of = dict(zip(up.label_ids, up.fields))
         by_object: dict[int, list[str]] = defaultdict(list)
-        for cvat_type, cvat_id, label_id in zip(up.cvat_types, up.cvat_ids, up.label_ids):
+        for cvat_type, cvat_id, label_id in zip(up.remote_kinds, up.remote_ids, up.label_ids):
             if cvat_type != "tag":  # labels loads added from a track are recorded as shapes of its id
                 by_object[cvat_id].append(label_id)
         seen: dict[str, list[TrackSeen]] = defaultdict(list)
@@ -682,6 +683,7 @@ class CVATSession(BackendSession):
 
 class CVATBackend(AnnotationBackend):
     name = "cvat"
+    capabilities = CVAT_CAPABILITIES
 
     def __init__(self, *, interactive: bool | None = None, client_options: Mapping[str, Any] | None = None) -> None:
         self.interactive = interactive

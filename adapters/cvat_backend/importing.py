@@ -18,7 +18,7 @@ from annoflow.adapters.cvat_format.schema import ServerLabels, cvat_classes, pro
 from annoflow.application.ports.annotation_backend import BackendConfigError, ImportSelection, ProjectNotFoundError, TaskGoneError
 from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.project_schema import ProjectLabel
-from annoflow.domain.run_records import CvatAttributeRef, CvatLabelRef, TaskRecord, UploadedObjects
+from annoflow.domain.run_records import RemoteAttributeRef, RemoteLabelRef, TaskRecord, UploadedObjects
 
 
 logger = logging.getLogger(__name__)
@@ -114,9 +114,9 @@ def adopt_task(client: CVATClient, schema: LabelSchema, task_id: int, sample_ids
     return TaskRecord(
         task_id=task_id, project_id=task.get("project_id"), job_ids=[job["id"] for job in jobs],
         frames=frames, uploaded=UploadedObjects.of(()),
-        labels=[CvatLabelRef(label_id, c.cvat_name, c.field, c.class_name) for label_id, c in server.pairs()]
+        labels=[RemoteLabelRef(label_id, c.cvat_name, c.field, c.class_name) for label_id, c in server.pairs()]
         # labels no field takes: what is drawn with them loads as unexpected, named by the label
-        + [CvatLabelRef(l["id"], l["name"], "", l["name"]) for l in task_labels if l["id"] not in server.classes_by_id],
-        attributes=[CvatAttributeRef(spec, label, name) for (label, name), spec in server.spec_ids.items()],
+        + [RemoteLabelRef(l["id"], l["name"], "", l["name"]) for l in task_labels if l["id"] not in server.classes_by_id],
+        attributes=[RemoteAttributeRef(spec, label, name) for (label, name), spec in server.spec_ids.items()],
         created=task.get("created_date"),
     )

@@ -27,7 +27,7 @@ _PLURAL = {"tag": "tags", "shape": "shapes", "track": "tracks"}
 def _by_cvat_id(task: TaskRecord) -> dict[tuple[str, int], str]:
     """Uploaded labels by (kind, CVAT id): CVAT numbers tags, shapes and tracks in tables of their own."""
     up = task.uploaded
-    return {(_PLURAL[kind], cvat_id): label_id for kind, cvat_id, label_id in zip(up.cvat_types, up.cvat_ids, up.label_ids)}
+    return {(_PLURAL[kind], cvat_id): label_id for kind, cvat_id, label_id in zip(up.remote_kinds, up.remote_ids, up.label_ids)}
 
 
 def claim_reader(task: TaskRecord, server: ServerLabels) -> Callable[[Any, str], str | None]:

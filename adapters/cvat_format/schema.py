@@ -16,7 +16,8 @@ from typing import Any
 import attrs
 
 from annoflow.domain.label_schema import AttributeSpec, FieldSchema, LabelSchema
-from annoflow.domain.project_schema import ANY_SHAPE, ProjectAttribute, ProjectLabel, takes
+from annoflow.adapters.cvat_format.capabilities import CVAT_CAPABILITIES, label_kind
+from annoflow.domain.project_schema import ProjectAttribute, ProjectLabel
 
 LABEL_ID = "label_id"
 SCALAR_VALUE = "value"
@@ -31,7 +32,7 @@ class CvatClass:
     field: str
     class_name: str
     attributes: tuple[AttributeSpec, ...]
-    label_type: str = ""  # the field's: which object types it takes back (`project_schema.OBJECT_TYPES`)
+    label_type: str = ""  # the field's: which object types it takes back (`CVAT_CAPABILITIES`)
 
 
 def attribute_value(spec: AttributeSpec, value: Any) -> str:
@@ -92,7 +93,7 @@ def cvat_label_requests(classes: Iterable[CvatClass], schema: LabelSchema) -> li
 
 
 def object_type(obj: Mapping[str, Any], kind: str) -> str:
-    """A CVAT object's type as `project_schema.OBJECT_TYPES` names it: ``tag``, or the shape's type."""
+    """A CVAT object's type as `CVAT_CAPABILITIES` names it: ``tag``, or the shape's type."""
     return "tag" if kind in ("tag", "tags") else str(obj.get("type"))
 
 
@@ -128,7 +129,7 @@ class ServerLabels:
         several = self.shared.get(label_id)
         if several is None:
             return self.classes_by_id.get(label_id)
-        return next((c for c in several if takes(c.label_type, object_type)), None)
+        return next((c for c in several if CVAT_CAPABILITIES.takes(c.label_type, object_type)), None)
 
     def class_in(self, field: str, label_id: int) -> CvatClass:
         """The class a CVAT label stands for in one field (its attributes are the field's)."""
@@ -167,9 +168,9 @@ class ServerLabels:
 def recorded_labels(schema: LabelSchema, task: Any) -> ServerLabels:
     """The ServerLabels of a task from what its TaskCreated event recorded: no request needed."""
     classes = {(c.field, c.class_name): c for c in cvat_classes(schema)}
-    pairs = [(ref.cvat_label_id, classes[(ref.field, ref.class_name)]) for ref in task.labels
+    pairs = [(ref.remote_label_id, classes[(ref.field, ref.class_name)]) for ref in task.labels
              if (ref.field, ref.class_name) in classes]
-    spec_ids = {(ref.cvat_label_id, ref.name): ref.spec_id for ref in task.attributes}
+    spec_ids = {(ref.remote_label_id, ref.name): ref.spec_id for ref in task.attributes}
     return ServerLabels.of(pairs, spec_ids)
 
 
@@ -183,6 +184,6 @@ def project_labels(server_labels: Iterable[Mapping[str, Any]]) -> list[ProjectLa
                              None if a.get("default_value") is None else str(a["default_value"]),
                              bool(a.get("mutable", True)))
             for a in label.get("attributes", [])
-        ], shape_type=label.get("type") or ANY_SHAPE)
+        ], object_kind=label_kind(label.get("type")))
         for label in server_labels
     ]

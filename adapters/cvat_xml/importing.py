@@ -28,6 +28,7 @@ from typing import Any
 
 import attrs
 
+from annoflow.adapters.cvat_format.capabilities import CVAT_CAPABILITIES
 from annoflow.adapters.cvat_format.download import Downloader, Imported
 from annoflow.adapters.cvat_format.schema import project_labels
 from annoflow.adapters.cvat_format.tracks import expand_tracks
@@ -114,7 +115,7 @@ def import_cvat_xml(dataset: Any, xml_path: str | os.PathLike[str], media_dir: A
     if not meta.labels:
         raise CvatXmlError(f"{path}: its meta defines no labels (CVAT writes them under <meta><task><labels>)")
     labels = project_labels(meta.labels)
-    fields = import_fields(labels, label_types)
+    fields = import_fields(labels, label_types, CVAT_CAPABILITIES)
     if video:
         fields = {f if f.startswith("frames.") else f"frames.{f}": t for f, t in fields.items()}
     if not fields:
@@ -125,7 +126,7 @@ def import_cvat_xml(dataset: Any, xml_path: str | os.PathLike[str], media_dir: A
     schema = build_label_schema(label_schema={f: {"type": t} for f, t in fields.items()}, occluded_attr=occluded_attr,
                                 group_id_attr=group_id_attr, media_type="video" if video else "image",
                                 field_schema=field_schema, observations=observations, classes_from_project=True)
-    schema = adopt_project_labels(schema, labels)
+    schema = adopt_project_labels(schema, labels, CVAT_CAPABILITIES)
     existing = {os.path.abspath(s.filepath): s.id for s in store.get_samples(store.sample_ids(), fields=())}
     new = [p for _, p in names if p not in existing]
     if new and not insert_new:

@@ -13,9 +13,9 @@ from typing import Any
 
 import orjson
 
+from annoflow.application.ports.mask_codec import decode_mask, encode_mask
 from annoflow.domain.label_values import BUILDERS, LABEL_CLASSES, label_values
 from annoflow.domain.labels import Label
-from annoflow.domain.mask_codec import encode_mask
 
 __all__ = ["LABEL_CLASSES", "decode_json_rows", "label_row", "labels_from_rows", "scalar_from_json", "scalar_json"]
 
@@ -51,7 +51,8 @@ def labels_from_rows(rows: Sequence[tuple[str, str, str, bytes | None]]) -> list
         return []
     decoded = decode_json_rows([row[2] for row in rows])
     builders = BUILDERS
-    return [builders[kind](label_id, values, mask) for (label_id, kind, _, mask), values in zip(rows, decoded)]
+    return [builders[kind](label_id, values, None if mask is None else decode_mask(mask))
+            for (label_id, kind, _, mask), values in zip(rows, decoded)]
 
 
 def decode_json_rows(texts: Sequence[str]) -> list[Any]:

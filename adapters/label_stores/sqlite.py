@@ -14,7 +14,7 @@ Layout (one row per thing that can change on its own):
 - ``labels``: one row per label, keyed by (sample, path, frame, label id), with
   its position in the list (a replaced label keeps it), its kind, its plain
   properties and custom attributes as JSON and its mask as compact bytes
-  (annoflow.domain.mask_codec: dtype, byte order and shape kept, booleans
+  (annoflow.application.ports.mask_codec: dtype, byte order and shape kept, booleans
   bit-packed, zlib-compressed), and its summary for the label schema's
   inference (class, attributes, unfilled polyline; see ``observe``). An index
   on (sample, path, frame, position) reads labels in order.

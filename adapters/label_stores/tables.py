@@ -16,9 +16,9 @@ from typing import Any
 import attrs
 
 from annoflow.adapters.label_stores.rows import label_row, labels_from_rows, scalar_from_json, scalar_json
+from annoflow.application.ports.mask_codec import decode_mask
 from annoflow.domain.fields import FRAMES_PREFIX, LABEL_TYPE_OF_KIND, FieldKind
 from annoflow.domain.labels import FieldValue, Label, LabelList, labels_in
-from annoflow.domain.mask_codec import decode_mask
 from annoflow.domain.samples import ImageMetadata, Sample, VideoMetadata
 from annoflow.domain.schema_observation import FieldTally, SchemaObservations
 

@@ -25,6 +25,7 @@ from annoflow.domain.project_schema import ProjectLabel
 from annoflow.domain.run_records import Rejection, TaskRecord, TaskSummary
 from annoflow.domain.samples import MediaType, Sample
 from annoflow.domain.task_plan import TaskPlan
+from annoflow.domain.tool_capabilities import ToolCapabilities
 
 
 # A job's stage and state in the annotation workflow (CVAT's words, which FiftyOne's users know):
@@ -356,9 +357,15 @@ class BackendSession(abc.ABC):
 
 
 class AnnotationBackend(abc.ABC):
-    """A kind of annotation server: checks options without I/O, then opens sessions."""
+    """A kind of annotation server: checks options without I/O, then opens sessions.
+
+    ``capabilities`` is the server's capability table (which of its object kinds each label type
+    takes, how its attribute input types read back): the domain reads an existing project's labels
+    (`project_schema.adopt_project_labels`) and an import's label types through it.
+    """
 
     name: str
+    capabilities: ToolCapabilities
 
     @abc.abstractmethod
     def parse_config(self, options: Mapping[str, Any], media_type: MediaType) -> BackendConfig:

@@ -17,6 +17,7 @@ from annoflow.domain.changes import LabelChange
 from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.expressions import ViewExpression
 from annoflow.domain.fields import FRAMES_PREFIX, FieldKind
+from annoflow.application.ports.mask_codec import decode_mask
 from annoflow.domain.label_values import label_from_values, label_values
 from annoflow.domain.labels import Label, labels_in
 from annoflow.domain.samples import Sample
@@ -46,13 +47,13 @@ class LabelRow(NamedTuple):
     label_id: str
     kind: str
     values: Mapping[str, Any]
-    mask: bytes | None = None  # as `domain.mask_codec` encodes it
+    mask: bytes | None = None  # as `mask_codec` encodes it
     built: Label | None = None
 
     def label(self) -> Label:
         if self.built is not None:
             return self.built
-        return label_from_values(self.kind, self.label_id, self.values, self.mask)
+        return label_from_values(self.kind, self.label_id, self.values, None if self.mask is None else decode_mask(self.mask))
 
 
 class SampleRows(NamedTuple):

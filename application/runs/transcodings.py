@@ -15,7 +15,7 @@ import enum
 import itertools
 import types
 import typing
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -23,9 +23,9 @@ import attrs
 import numpy as np
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
+from annoflow.application.ports.mask_codec import decode_mask, encode_mask
 from annoflow.domain.labels import Label
 from annoflow.domain.label_values import label_from_values, label_values
-from annoflow.domain.mask_codec import decode_mask, encode_mask
 from annoflow.domain.run_records import FrameRef, MergeAction, MergedChange, MergedChanges, TaskRecord, UploadedObjects
 
 
@@ -84,16 +84,22 @@ def _restorer(annotation: Any) -> Callable[[Any], Any] | None:
 
 
 class AttrsTranscoding(Transcoding):
-    """One attrs value object: its fields by name, types restored on the way back."""
+    """One attrs value object: its fields by name, types restored on the way back.
 
-    def __init__(self, cls: type, name: str) -> None:
+    ``stored_keys`` names the key a field is stored under where it differs from the field's
+    name (a field renamed since events were first written keeps its stored key).
+    """
+
+    def __init__(self, cls: type, name: str, stored_keys: Mapping[str, str] | None = None) -> None:
         self.type = cls
         self.name = name
         attrs.resolve_types(cls)
         fields = [f for f in attrs.fields(cls) if f.init]
+        keys = stored_keys or {}
         self._fields = tuple(f.name for f in fields)
-        self._restore = {f.alias or f.name: r for f in fields if (r := _restorer(f.type)) is not None}
-        self._aliases = {f.name: f.alias or f.name for f in fields}
+        self._aliases = {f.name: keys.get(f.name, f.alias or f.name) for f in fields}
+        self._restore = {self._aliases[f.name]: r for f in fields if (r := _restorer(f.type)) is not None}
+        self._init_names = {self._aliases[f.name]: f.alias or f.name for f in fields if f.name in keys}
 
     def encode(self, obj: Any) -> dict[str, Any]:
         return {self._aliases[name]: _shallow(getattr(obj, name)) for name in self._fields}
@@ -102,6 +108,9 @@ class AttrsTranscoding(Transcoding):
         for name, restore in self._restore.items():
             if name in data:
                 data[name] = restore(data[name])
+        for stored, init_name in self._init_names.items():
+            if stored in data:
+                data[init_name] = data.pop(stored)
         return self.type(**data)
 
 
@@ -116,7 +125,7 @@ class TaskRecordTranscoding(AttrsTranscoding):
     """
 
     _COLUMNS = {"field": "fields", "label_id": "label_ids", "sample_id": "sample_ids",
-                "cvat_type": "cvat_types", "cvat_id": "cvat_ids", "frame": "frames"}
+                "cvat_type": "remote_kinds", "cvat_id": "remote_ids", "frame": "frames"}
     _KINDS = {"tag": "t", "shape": "s", "track": "k"}
     _KIND_OF = {v: k for k, v in _KINDS.items()}
 
@@ -133,13 +142,13 @@ class TaskRecordTranscoding(AttrsTranscoding):
         first_frame = {sample_id: index for index, sample_id in reversed(list(enumerate(frame_samples)))}
         names = list(dict.fromkeys(up.fields))
         name_index = {name: i for i, name in enumerate(names)}
-        remote_ids = list(up.cvat_ids)
+        remote_ids = list(up.remote_ids)
         data["uploaded"] = {
             "names": names,
             "field": [name_index[f] for f in up.fields],
             "label_ids": "".join(up.label_ids),
             "sample": [first_frame[s] if s in first_frame else s for s in up.sample_ids],
-            "kinds": "".join(self._KINDS[k] for k in up.cvat_types),
+            "kinds": "".join(self._KINDS[k] for k in up.remote_kinds),
             "remote_deltas": [b - a for a, b in zip([0, *remote_ids], remote_ids)],
             "frames": None if all(f is None for f in up.frames) else list(up.frames),
         }
@@ -164,8 +173,8 @@ class TaskRecordTranscoding(AttrsTranscoding):
             fields=[uploaded["names"][i] for i in uploaded["field"]],
             label_ids=[joined[i * 24:(i + 1) * 24] for i in range(count)],
             sample_ids=[frame_samples[s] if isinstance(s, int) else s for s in uploaded["sample"]],
-            cvat_types=[self._KIND_OF[k] for k in uploaded["kinds"]],
-            cvat_ids=list(itertools.accumulate(uploaded["remote_deltas"])),
+            remote_kinds=[self._KIND_OF[k] for k in uploaded["kinds"]],
+            remote_ids=list(itertools.accumulate(uploaded["remote_deltas"])),
             frames=uploaded["frames"] if uploaded["frames"] is not None else [None] * count,
         )
         return super().decode(data)
@@ -233,7 +242,7 @@ class MergedChangesTranscoding(Transcoding):
             "label_ids": self._column([c.label_id for c in items]),
             "frames": self._column([c.frame for c in items]),
             "labels": self._column([self._label(c.label) for c in items]),
-            "remote_ids": self._column([c.cvat_id for c in items]),
+            "remote_ids": self._column([c.remote_id for c in items]),
             "values": self._column([c.value for c in items]),
             "sources": self._column([None if c.source_field is None else index[c.source_field] for c in items]),
             "tracked": self._tracked(items),
@@ -251,21 +260,39 @@ class MergedChangesTranscoding(Transcoding):
                 data["actions"], range(count), data["fields"], column("label_ids"), column("frames"),
                 column("labels"), column("remote_ids"), column("values"), column("sources"), tracked):
             built = None if label is None else label_from_values(
-                label[0], label_id, label[1], None if label[2] is None else base64.b64decode(label[2]))
+                label[0], label_id, label[1], None if label[2] is None else decode_mask(base64.b64decode(label[2])))
             items.append(MergedChange(self._ACTION_OF[action], samples[k * 24:(k + 1) * 24], names[field], label_id,
                                       frame, built, remote_id, value, None if source is None else names[source],
                                       track == "t"))
         return MergedChanges(items)
 
 
+# Value objects renamed since their events were first written, under the type name and keys they
+# are stored with: the stored format is not the domain's vocabulary, and runs recorded before
+# the rename read back unchanged (the domain named the annotation tool's objects after CVAT then).
+_STORED_AS: dict[str, tuple[str, dict[str, str]]] = {
+    "RemoteLabelRef": ("CvatLabelRef", {"remote_label_id": "cvat_label_id", "remote_name": "cvat_name"}),
+    "RemoteAttributeRef": ("CvatAttributeRef", {"remote_label_id": "cvat_label_id"}),
+    "UploadedObject": ("UploadedObject", {"remote_kind": "cvat_type", "remote_id": "cvat_id"}),
+    "MergedChange": ("MergedChange", {"remote_id": "cvat_id"}),
+    "Rejection": ("Rejection", {"remote_id": "cvat_id"}),
+}
+
+
 def register_value_objects(transcoder: JSONTranscoder, classes: Iterable[type]) -> None:
     """Register a shallow transcoding for each attrs class, under a stable name.
 
-    The name is the class's qualified name in its module, so stored events
-    keep decoding after modules are reorganised as long as names are kept.
+    The name is the class's qualified name in its module (or, for a class renamed since, the
+    name it was first stored under: `_STORED_AS`), so stored events keep decoding after modules
+    are reorganised.
     """
     transcoder.register(NDArrayTranscoding())
     transcoder.register(MappingTranscoding())
     special = {TaskRecord: TaskRecordTranscoding, MergedChanges: MergedChangesTranscoding}
     for cls in classes:
-        transcoder.register(special[cls]() if cls in special else AttrsTranscoding(cls, cls.__qualname__))
+        if cls in special:
+            transcoder.register(special[cls]())
+            continue
+        name, keys = _STORED_AS.get(cls.__qualname__, (cls.__qualname__, None))
+        transcoder.register(AttrsTranscoding(cls, name, keys))
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from annoflow.adapters.cvat_format.capabilities import CVAT_CAPABILITIES
 from annoflow.adapters.label_stores import InMemoryLabelStore
 from annoflow.application.import_tasks import Importer, import_fields
 from annoflow.application.ports.annotation_backend import BackendConfigError, ImportSelection, MediaNotFoundError
@@ -12,7 +13,7 @@ from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.project_schema import ProjectLabel
 from tests.fakes import FakeBackend, FakeSession
 
-BOX = ProjectLabel("cat", shape_type="rectangle")
+BOX = ProjectLabel("cat", object_kind="rectangle")
 
 
 class _ImportingSession(FakeSession):
@@ -109,7 +110,7 @@ def test_missing_media_past_five_are_counted_not_named(tmp_path):
     ({"detections": "boxes"}, {"boxes": "detections"}),
 ])
 def test_import_fields_take_label_types_as_a_name_a_list_or_a_dict(label_types, fields):
-    assert import_fields([BOX], label_types) == fields
+    assert import_fields([BOX], label_types, CVAT_CAPABILITIES) == fields
 
 
 @pytest.mark.parametrize("label_types, message", [
@@ -120,4 +121,4 @@ def test_import_fields_take_label_types_as_a_name_a_list_or_a_dict(label_types, 
 ])
 def test_import_fields_refuse_label_types_naming_no_fields(label_types, message):
     with pytest.raises(ValueError, match=message):
-        import_fields([BOX], label_types)
+        import_fields([BOX], label_types, CVAT_CAPABILITIES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from annoflow.application.import_tasks import in_folder, import_fields
+from annoflow.adapters.cvat_format.capabilities import CVAT_CAPABILITIES
 from annoflow.domain.project_schema import ProjectLabel
 
 
@@ -23,7 +24,7 @@ def test_a_frame_is_found_by_its_relative_path_or_its_base_name_inside_the_folde
 
 
 def test_fields_are_the_label_types_the_labels_can_draw():
-    labels = [ProjectLabel("cat", [], shape_type="rectangle"), ProjectLabel("dog", [], shape_type="points")]
-    assert import_fields(labels, None) == {"detections": "detections", "keypoints": "keypoints"}
-    assert import_fields(labels, {"detections": "boxes", "polylines": "lines"}) == {"boxes": "detections"}
-    assert import_fields([ProjectLabel("any", [])], ["polylines"]) == {"polylines": "polylines"}
+    labels = [ProjectLabel("cat", [], object_kind="rectangle"), ProjectLabel("dog", [], object_kind="points")]
+    assert import_fields(labels, None, CVAT_CAPABILITIES) == {"detections": "detections", "keypoints": "keypoints"}
+    assert import_fields(labels, {"detections": "boxes", "polylines": "lines"}, CVAT_CAPABILITIES) == {"boxes": "detections"}
+    assert import_fields([ProjectLabel("any", [])], ["polylines"], CVAT_CAPABILITIES) == {"polylines": "polylines"}

@@ -84,7 +84,7 @@ def test_restrictions_are_enforced_and_recorded(dataset):
 def test_provenance_by_cvat_id_when_the_label_id_was_lost(dataset):
     dataset.annotate("p", label_field="ground_truth")
     run = dataset.registry.get_run("quickstart", "p")
-    cvat_ids = {u.label_id: u.cvat_id for t in run.tasks for u in dataset.registry.get_ledger(run, t).record().uploaded}
+    cvat_ids = {u.label_id: u.remote_id for t in run.tasks for u in dataset.registry.get_ledger(run, t).record().uploaded}
     _edit(dataset, "p", lambda sid, labels: [
         ImportedLabel("ground_truth", sid, label.replace(label="renamed"), None, (cvat_ids[label.id],)) for label in labels])
     dataset.load_annotations("p", unexpected="ignore")

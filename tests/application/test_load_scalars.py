@@ -33,7 +33,7 @@ def _cvat_holds(dataset, key, texts):
     run = dataset.registry.get_run("quickstart", key)
     for task in run.tasks.values():
         dataset.backends["fake"].server.values[task.task_id] = [
-            ImportedValue(field, sample_id, values[run.sample_ids.index(sample_id)], cvat_id=i)
+            ImportedValue(field, sample_id, values[run.sample_ids.index(sample_id)], remote_id=i)
             for field, values in texts.items() for i, sample_id in enumerate(task.sample_ids)
             if values[run.sample_ids.index(sample_id)] is not None]
 

@@ -39,7 +39,7 @@ def test_existing_detections_go_up_with_their_ids(dataset, login, cvat_sim):
     run = dataset.registry.get_run("quickstart", "basic")
     uploaded = dataset.registry.get_ledger(run, task_id).record().uploaded
     assert {u.label_id for u in uploaded} == set(truth)
-    assert {u.cvat_id for u in uploaded} == {s["id"] for s in stored["shapes"]}
+    assert {u.remote_id for u in uploaded} == {s["id"] for s in stored["shapes"]}
     jobs = api.get("/api/jobs", params={"task_id": task_id}).json()["results"]
     assert [j["assignee"]["username"] for j in sorted(jobs, key=lambda j: j["start_frame"])] == ["reviewer", USER, "reviewer"]
     assert dataset.opened == [f"{cvat_sim.url}/tasks/{task_id}/jobs/{results.job_ids[task_id][0]}"]
@@ -151,10 +151,10 @@ def test_each_job_s_annotations_go_up_in_their_own_request(dataset, login, cvat_
     stored = _api(cvat_sim).get(f"/api/tasks/{task_id}/annotations").json()["shapes"]
     jobs_run = dataset.registry.get_run("quickstart", "jobs")
     uploaded = dataset.registry.get_ledger(jobs_run, task_id).record().uploaded
-    assert sorted(u.cvat_id for u in uploaded) == sorted(s["id"] for s in stored)
+    assert sorted(u.remote_id for u in uploaded) == sorted(s["id"] for s in stored)
     frames = {s["id"]: s["frame"] for s in stored}
     sample_ids = [s.id for s in dataset.iter_samples()]
-    assert all(sample_ids[frames[u.cvat_id]] == u.sample_id for u in uploaded)
+    assert all(sample_ids[frames[u.remote_id]] == u.sample_id for u in uploaded)
 
 
 def test_ids_are_found_by_label_id_when_the_answer_is_not_in_the_order_sent():
@@ -174,5 +174,5 @@ def test_ids_are_found_by_label_id_when_the_answer_is_not_in_the_order_sent():
     reversed_answer = {"shapes": in_order["shapes"][::-1]}
     for answer in (in_order, reversed_answer):
         rows = CVATSession._provenance(answer, sent, lambda frame: (samples[frame].id, None), server)
-        found = {u.label_id: (u.cvat_id, u.sample_id) for u in UploadedObjects(*zip(*rows))}
+        found = {u.label_id: (u.remote_id, u.sample_id) for u in UploadedObjects(*zip(*rows))}
         assert found == {"a" * 24: (100, samples[0].id), "b" * 24: (101, samples[1].id)}

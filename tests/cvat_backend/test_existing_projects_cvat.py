@@ -69,12 +69,12 @@ def test_a_project_made_elsewhere_rules_and_its_edits_load_by_cvat_id(dataset, l
     assert "label_id" not in {name for specs in label_attributes.values() for name in specs.values()}
     uploaded = dataset.registry.get_ledger(run, task_id).record().uploaded
     assert {u.label_id for u in uploaded} == set(predictions)  # provenance: the CVAT ids, by position
-    assert sorted(u.cvat_id for u in uploaded) == sorted(s["id"] for s in stored)
+    assert sorted(u.remote_id for u in uploaded) == sorted(s["id"] for s in stored)
 
     moved = uploaded[0]
     sample_id, original = predictions[moved.label_id]
     with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
-        annotator.move_shape(task_id, moved.cvat_id, [1.0, 2.0, 30.0, 40.0])
+        annotator.move_shape(task_id, moved.remote_id, [1.0, 2.0, 30.0, 40.0])
         annotator.add_shape(task_id, "car", 0, "rectangle", [10.0, 10.0, 20.0, 30.0], attributes={"size": "3", "seen": "true"})
     dataset.load_annotations("foreign", **login)
     boxes = {d.id: d for s in dataset.iter_samples() for d in labels_in(s.fields["predictions"])}
@@ -97,7 +97,7 @@ def test_several_fields_share_the_project_s_labels_and_come_back_by_object_type(
     assert [f.classes for f in run.label_schema] == [tuple(names)] * 4
     (task_id,) = results.task_ids
     record = dataset.registry.get_ledger(run, task_id).record()
-    car = {ref.cvat_label_id for ref in record.labels if ref.class_name == "car"}
+    car = {ref.remote_label_id for ref in record.labels if ref.class_name == "car"}
     assert len(car) == 1 and {ref.field for ref in record.labels if ref.class_name == "car"} == set(schema)
     every = {d.id for s in before.values() for f in schema for d in labels_in(s[f])}
     assert {u.label_id for u in record.uploaded} == every

@@ -56,7 +56,7 @@ def test_a_cvat_value_of_the_wrong_kind_is_refused(dataset, login, cvat_sim):
     dataset.load_annotations("wrong", unexpected="ignore", **login)
     assert dataset.limit(1).first().fields["count"] == 3
     (rejection,) = dataset.last_load.rejections
-    assert (rejection.rule, rejection.cvat_id) == ("scalar_kind", tag["id"])
+    assert (rejection.rule, rejection.remote_id) == ("scalar_kind", tag["id"])
 
 
 def _points_by_label_id(annotator, task_id):

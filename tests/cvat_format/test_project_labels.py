@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from annoflow.adapters.cvat_format.schema import ServerLabels, cvat_classes, object_type, project_labels, recorded_labels
 from annoflow.domain.label_schema import build_label_schema
+from annoflow.adapters.cvat_format.capabilities import CVAT_CAPABILITIES
 from annoflow.domain.project_schema import ProjectAttribute, ProjectLabel, adopt_project_labels
-from annoflow.domain.run_records import CvatAttributeRef, CvatLabelRef, TaskRecord
+from annoflow.domain.run_records import RemoteAttributeRef, RemoteLabelRef, TaskRecord
 
 SERVER = [
     {"id": 7, "name": "car", "type": "any", "attributes": [
@@ -23,7 +24,7 @@ def test_the_project_s_labels_are_read_as_they_are_and_the_domain_decides():
         ProjectLabel("sunny"),
     ]
     typed = [{"id": 1, "name": "car", "type": "rectangle", "attributes": []}, {"id": 2, "name": "old", "attributes": []}]
-    assert [(label.name, label.shape_type) for label in project_labels(typed)] == [("car", "rectangle"), ("old", "any")]
+    assert [(label.name, label.object_kind) for label in project_labels(typed)] == [("car", "rectangle"), ("old", None)]
 
 
 def test_a_typed_label_is_a_class_of_the_fields_that_take_its_type_only_and_routes_there():
@@ -34,7 +35,7 @@ def test_a_typed_label_is_a_class_of_the_fields_that_take_its_type_only_and_rout
     requested = build_label_schema(
         label_schema={"boxes": {"type": "detections", "classes": ["x"]}, "mood": {"type": "classification", "classes": ["x"]}},
         field_schema={}, classes_from_project=True)
-    schema = adopt_project_labels(requested, project_labels(server_labels))
+    schema = adopt_project_labels(requested, project_labels(server_labels), CVAT_CAPABILITIES)
     assert schema["boxes"].classes == ("car", "person") and schema["mood"].classes == ("sunny", "person")
     server = ServerLabels.match(cvat_classes(schema), server_labels, existing_project=True)
     assert server.label_ids == {("boxes", "car"): 7, ("boxes", "person"): 9, ("mood", "sunny"): 8, ("mood", "person"): 9}
@@ -43,8 +44,8 @@ def test_a_typed_label_is_a_class_of_the_fields_that_take_its_type_only_and_rout
     assert server.class_of(9, "rectangle").field == "boxes" and server.class_of(9, "tag").field == "mood"
     assert server.class_of(10, "ellipse") is None  # a label of no field: loads as unexpected
     task = TaskRecord(task_id=1, project_id=3, job_ids=[2], frames=[], uploaded=[],
-                      labels=[CvatLabelRef(label_id, c.cvat_name, c.field, c.class_name) for label_id, c in server.pairs()]
-                      + [CvatLabelRef(10, "ring", "", "ring")], attributes=[])
+                      labels=[RemoteLabelRef(label_id, c.cvat_name, c.field, c.class_name) for label_id, c in server.pairs()]
+                      + [RemoteLabelRef(10, "ring", "", "ring")], attributes=[])
     again = recorded_labels(schema, task)  # a load routes from the record alike
     assert again.label_ids == server.label_ids and set(again.shared) == {9}
     assert again.class_of(8, "tag").field == "mood" and again.class_of(10, "ellipse") is None
@@ -54,7 +55,7 @@ def _shared():
     requested = build_label_schema(
         label_schema={"boxes": {"type": "detections", "classes": ["x"]}, "mood": {"type": "scalar"}},
         field_schema={}, classes_from_project=True)
-    schema = adopt_project_labels(requested, project_labels(SERVER))
+    schema = adopt_project_labels(requested, project_labels(SERVER), CVAT_CAPABILITIES)
     return schema, ServerLabels.match(cvat_classes(schema), SERVER, existing_project=True)
 
 
@@ -77,9 +78,9 @@ def test_the_task_record_gives_back_the_same_routing_without_a_request():
     schema, server = _shared()
     task = TaskRecord(
         task_id=1, project_id=3, job_ids=[2], frames=[], uploaded=[],
-        labels=[CvatLabelRef(label_id, c.cvat_name, c.field, c.class_name) for label_id, c in server.pairs()]
-        + [CvatLabelRef(9, "stray", "", "stray")],  # a project label of no run field
-        attributes=[CvatAttributeRef(spec, label, name) for (label, name), spec in server.spec_ids.items()],
+        labels=[RemoteLabelRef(label_id, c.cvat_name, c.field, c.class_name) for label_id, c in server.pairs()]
+        + [RemoteLabelRef(9, "stray", "", "stray")],  # a project label of no run field
+        attributes=[RemoteAttributeRef(spec, label, name) for (label, name), spec in server.spec_ids.items()],
     )
     again = recorded_labels(schema, task)
     assert again.label_ids == server.label_ids and again.spec_ids == server.spec_ids

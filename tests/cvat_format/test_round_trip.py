@@ -281,7 +281,7 @@ def test_scalar_values_come_back_in_their_kind(case):
                       uploaded=[], labels=[], attributes=[])
     back = imported_values(found, task)
     assert unexpected == [] and [v.sample_id for v in back] == [f.sample_id for f in task.frames]
-    assert [v.cvat_id for v in back] == [100 + i for i in range(len(values))]
+    assert [v.remote_id for v in back] == [100 + i for i in range(len(values))]
     for value, item in zip(values, back):
         assert isinstance(item.value, str)  # CVAT keeps text
         got = scalar_as(kind, item.value)
@@ -318,7 +318,7 @@ def test_scalar_classes_come_back_as_the_tags_class():
     assert refused == []
     task = TaskRecord(task_id=1, project_id=None, job_ids=[1], frames=[FrameRef(new_id()), FrameRef(new_id())],
                       uploaded=[], labels=[], attributes=[])
-    assert sorted(((v.field, v.value, v.cvat_id) for v in imported_values(found, task)), key=lambda v: v[2]) == [
+    assert sorted(((v.field, v.value, v.remote_id) for v in imported_values(found, task)), key=lambda v: v[2]) == [
         ("scalar2", "class3", 0), ("scalar1", "typed text", 1), ("scalar1", None, 9)]
     far = Downloader(schema, server).read({"tags": [{**tags[0], "frame": 5}], "shapes": []}, [(10, 10)] * 6)[0]
     with pytest.raises(ValueError, match="CVAT task 1 holds a value of field 'scalar2' on frame 5, but the task has 2 frame"):

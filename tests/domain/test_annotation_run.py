@@ -82,7 +82,7 @@ def test_a_recorded_import_must_be_applied_before_the_load_completes():
     ledger = run.record_task(_task(run))
     run.complete_upload()
     det = Detection(label="cat", bounding_box=(0, 0, 0.5, 0.5))
-    change = MergedChange("added", run.sample_ids[0], "gt", det.id, label=det, cvat_id=5)
+    change = MergedChange("added", run.sample_ids[0], "gt", det.id, label=det, remote_id=5)
     run.record_import(load_id="l", task_id=1, digest="d1", ledger=ledger, changes=[change], rejections=[], shape_count=1)
     assert run.status is RunStatus.LOADING and run.unapplied == {1: "l"} and ledger.changes_of("l") == [change]
     assert not run.is_unchanged(1, "d1")

@@ -310,11 +310,12 @@ def test_a_class_group_may_repeat_the_field_wide_attribute_unchanged():
 
 
 def test_existing_project_still_links_occluded_and_group_id_attrs():
+    from annoflow.adapters.cvat_format.capabilities import CVAT_CAPABILITIES
     from annoflow.domain.project_schema import ProjectLabel, adopt_project_labels
 
     requested = build(label_field="ground_truth", classes_from_project=True, attributes={"ignored": {"type": "text"}},
                       occluded_attr="is_occluded", group_id_attr="group_id_value")
-    (field,) = adopt_project_labels(requested, [ProjectLabel("car")])
+    (field,) = adopt_project_labels(requested, [ProjectLabel("car")], CVAT_CAPABILITIES)
     assert field.classes == ("car",)  # the run's classes and attributes are ignored, the widget links kept
     assert [(a.name, a.type) for a in field.attributes] == [("is_occluded", "occluded"), ("group_id_value", "group_id")]
     (weather,) = build(label_field="weather", classes_from_project=True, occluded_attr="is_occluded")

@@ -10,7 +10,7 @@ import pytest
 
 from annoflow.domain.label_values import label_from_values, label_values
 from annoflow.domain.labels import Classification, Detection, Keypoint, Polyline, Segmentation
-from annoflow.domain.mask_codec import encode_mask
+from annoflow.application.ports.mask_codec import decode_mask, encode_mask
 
 LABELS = [
     Classification(label="cat", attributes={"note": "x"}),
@@ -23,7 +23,7 @@ LABELS = [
 
 def _mask(label):
     mask = getattr(label, "mask", None)
-    return None if mask is None else encode_mask(mask)
+    return None if mask is None else decode_mask(encode_mask(mask))  # as a store or an event gives it back
 
 
 @pytest.mark.parametrize("label", LABELS, ids=lambda label: label.kind)

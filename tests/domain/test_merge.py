@@ -105,7 +105,7 @@ def _merge(schema, samples, texts, field="count", **kwargs):
     values = []
     for i, (sample_id, text) in enumerate(zip(samples, texts)):
         for one in text if isinstance(text, list) else ([] if text is None else [text]):
-            values.append(ImportedValue(field, sample_id, one, cvat_id=100 + i))
+            values.append(ImportedValue(field, sample_id, one, remote_id=100 + i))
     return merge_task(schema, _task(samples), samples, [], values=values, **kwargs)
 
 
@@ -121,7 +121,7 @@ def test_one_value_per_sample_added_edited_deleted_or_unchanged():
     ids = list(samples)
     assert [c.sample_id for c in changes] == [ids[0], ids[2], ids[3]]
     assert all(c.is_scalar and c.label_id is None and c.field == "count" for c in changes)
-    assert changes[0].cvat_id == 100 and changes[2].cvat_id is None
+    assert changes[0].remote_id == 100 and changes[2].remote_id is None
 
 
 @pytest.mark.parametrize(
@@ -161,7 +161,7 @@ def test_restrictions_refuse_additions_deletions_and_edits():
     changes, rejections = _merge(schema, samples, ["7", "1", "5", None])
     assert changes == []
     ids = list(samples)
-    assert [(r.sample_id, r.rule, r.attempted, r.label_id, r.cvat_id) for r in rejections] == [
+    assert [(r.sample_id, r.rule, r.attempted, r.label_id, r.remote_id) for r in rejections] == [
         (ids[0], "allow_additions", "set the value 7", None, 100),
         (ids[2], "allow_label_edits", "change the value 2 to 5", None, 102),
         (ids[3], "allow_deletions", "clear the value 3", None, None),
@@ -218,7 +218,7 @@ def test_scalar_frame_fields_merge_one_value_per_frame_the_task_shows():
     values = [ImportedValue("frames.count", video.id, "1", 10, 1), ImportedValue("frames.count", video.id, "7", 11, 2),
               ImportedValue("frames.count", video.id, "4", 12, 4)]
     changes, rejections = merge_task(schema, task, {video.id: video}, [], values=values)
-    assert [(c.action.value, c.frame, c.value, c.cvat_id) for c in changes] == [("edited", 2, 7, 11), ("added", 4, 4, 12)]
+    assert [(c.action.value, c.frame, c.value, c.remote_id) for c in changes] == [("edited", 2, 7, 11), ("added", 4, 4, 12)]
     assert [(r.rule, r.frame) for r in rejections] == [("allow_deletions", 3)]  # frame 3's value cleared, refused
 
 

@@ -37,8 +37,8 @@ def _schema(**flags):
                               field_schema={FIELD: FieldKind.DETECTIONS}, **flags)
 
 
-def _read(video, n, label, cvat_id, **changes):
-    return ImportedLabel(FIELD, video.id, attrs.evolve(label, **changes), label.id, (cvat_id,), n)
+def _read(video, n, label, remote_id, **changes):
+    return ImportedLabel(FIELD, video.id, attrs.evolve(label, **changes), label.id, (remote_id,), n)
 
 
 def test_an_index_edit_applies_or_is_refused_with_the_rest_of_the_edit_kept():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from annoflow.domain.ids import all_ids, is_id, new_id
-from annoflow.domain.run_records import CvatObjectType, TaskRecord, UploadedObject, UploadedObjects
+from annoflow.domain.run_records import RemoteObjectKind, TaskRecord, UploadedObject, UploadedObjects
 
 
 def _objects(n: int) -> list[UploadedObject]:
@@ -18,8 +18,8 @@ def test_columns_give_back_the_objects_in_order():
     objects = _objects(7)
     columns = UploadedObjects.of(objects)
     assert list(columns) == objects and len(columns) == 7
-    assert columns[3] == objects[3] and columns[3].cvat_type is CvatObjectType.TAG
-    assert columns.cvat_ids == tuple(range(100, 107))
+    assert columns[3] == objects[3] and columns[3].remote_kind is RemoteObjectKind.TAG
+    assert columns.remote_ids == tuple(range(100, 107))
 
 
 def test_a_task_record_takes_objects_or_columns_and_compares_by_rows():
@@ -33,12 +33,12 @@ def test_a_task_record_takes_objects_or_columns_and_compares_by_rows():
 @pytest.mark.parametrize("change, problem", [
     ({"label_ids": ("not-an-id",)}, "label_id must be 24 lowercase hex digits"),
     ({"sample_ids": ("X" * 24,)}, "sample_id must be 24 lowercase hex digits"),
-    ({"cvat_types": ("cuboid",)}, "unknown CVAT object types"),
-    ({"cvat_ids": (1, 2)}, "differ in length"),
+    ({"remote_kinds": ("cuboid",)}, "unknown remote object kinds"),
+    ({"remote_ids": (1, 2)}, "differ in length"),
 ])
 def test_bad_columns_are_refused_naming_the_problem(change, problem):
-    good = {"fields": ("gt",), "label_ids": (new_id(),), "sample_ids": (new_id(),), "cvat_types": ("shape",),
-            "cvat_ids": (1,), "frames": (None,)}
+    good = {"fields": ("gt",), "label_ids": (new_id(),), "sample_ids": (new_id(),), "remote_kinds": ("shape",),
+            "remote_ids": (1,), "frames": (None,)}
     with pytest.raises(ValueError, match=problem):
         UploadedObjects(**{**good, **change})
 

@@ -9,7 +9,7 @@ from eventsourcing.persistence import JSONTranscoder
 from annoflow.application.runs.registry import event_value_objects
 from annoflow.application.runs.transcodings import register_value_objects
 from annoflow.domain.ids import new_id
-from annoflow.domain.run_records import CvatAttributeRef, CvatLabelRef, FrameRef, TaskRecord, UploadedObjects
+from annoflow.domain.run_records import FrameRef, RemoteAttributeRef, RemoteLabelRef, TaskRecord, UploadedObjects
 
 
 def _transcoder() -> JSONTranscoder:
@@ -27,7 +27,7 @@ def _record(samples: int = 1000, per_sample: int = 20, video: bool = False) -> T
         task_id=3, project_id=None, job_ids=[4, 5],
         frames=[FrameRef(s, 1 if video else None) for s in sample_ids],
         uploaded=UploadedObjects(*zip(*rows)),
-        labels=[CvatLabelRef(9, "cat", "ground_truth", "cat")], attributes=[CvatAttributeRef(11, 9, "label_id")],
+        labels=[RemoteLabelRef(9, "cat", "ground_truth", "cat")], attributes=[RemoteAttributeRef(11, 9, "label_id")],
     )
 
 
@@ -46,8 +46,8 @@ def test_records_stored_as_plain_columns_still_decode():
     up = record.uploaded
     data["frames"] = [{"_type_": "FrameRef", "_data_": {"sample_id": f.sample_id, "frame": f.frame}} for f in record.frames]
     data["uploaded"] = {"columns": {"field": list(up.fields), "label_id": list(up.label_ids),
-                                    "sample_id": list(up.sample_ids), "cvat_type": list(up.cvat_types),
-                                    "cvat_id": list(up.cvat_ids), "frame": list(up.frames)}}
+                                    "sample_id": list(up.sample_ids), "cvat_type": list(up.remote_kinds),
+                                    "cvat_id": list(up.remote_ids), "frame": list(up.frames)}}
     assert _transcoder().decode(json.dumps(stored).encode()) == record
 
 
@@ -65,15 +65,15 @@ def test_a_load_s_changes_of_a_task_travel_as_columns_and_come_back_equal():
                     attributes={"iscrowd": 1, "note": "x", "score": math.inf})
     sample, other = new_id(), new_id()
     changes = MergedChanges([
-        MergedChange("edited", sample, "gt", box.id, label=box, cvat_id=101),
+        MergedChange("edited", sample, "gt", box.id, label=box, remote_id=101),
         MergedChange("added", sample, "gt", (m := Detection(label="dog", bounding_box=(0, 0, 1, 1), mask=mask)).id,
-                     label=m, cvat_id=102, source_field="ground_truth"),
+                     label=m, remote_id=102, source_field="ground_truth"),
         MergedChange("deleted", other, "gt", new_id()),
         MergedChange("added", other, "frames.kp", (k := Keypoint(label="face", points=((0.1, 0.2), (math.nan, math.nan)))).id,
-                     frame=4, label=k, cvat_id=7, tracked=True),
+                     frame=4, label=k, remote_id=7, tracked=True),
         MergedChange("added", other, "lines", (p := Polyline(label="road", points=(((0.1, 0.2), (0.3, 0.4)),))).id,
-                     label=p, cvat_id=8),
-        MergedChange("edited", other, "weather", (c := Classification(label="sunny")).id, label=c, cvat_id=9),
+                     label=p, remote_id=8),
+        MergedChange("edited", other, "weather", (c := Classification(label="sunny")).id, label=c, remote_id=9),
         MergedChange("added", other, "seg", (s := Segmentation(mask=np.arange(12, dtype=np.uint8).reshape(3, 4))).id,
                      label=s),
         MergedChange("edited", sample, "count", None, value=5),
@@ -83,6 +83,6 @@ def test_a_load_s_changes_of_a_task_travel_as_columns_and_come_back_equal():
     assert _transcoder().decode(encoded) == changes
     boxes = MergedChanges([MergedChange("edited", new_id(), "ground_truth", (d := Detection(
         label="cat", bounding_box=(0.1234567, 0.2345678, 0.31, 0.42), attributes={"iscrowd": 0})).id, label=d,
-        cvat_id=1000 + i) for i in range(1000)])
+        remote_id=1000 + i) for i in range(1000)])
     per_change = len(_transcoder().encode(boxes)) / 1000
     assert per_change <= 200, per_change  # an event per change cost about 870 bytes stored

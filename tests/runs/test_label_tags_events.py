@@ -28,9 +28,9 @@ def _changes(tags: tuple[str, ...]) -> MergedChanges:
     seg = Segmentation(mask=np.arange(6, dtype=np.uint8).reshape(2, 3), tags=tags)
     weather = Classification(label="sunny", tags=tags)
     return MergedChanges([
-        MergedChange("edited", sample, "gt", box.id, label=box, cvat_id=3),
+        MergedChange("edited", sample, "gt", box.id, label=box, remote_id=3),
         MergedChange("added", sample, "seg", seg.id, label=seg),
-        MergedChange("edited", sample, "weather", weather.id, label=weather, cvat_id=4),
+        MergedChange("edited", sample, "weather", weather.id, label=weather, remote_id=4),
     ])
 
 

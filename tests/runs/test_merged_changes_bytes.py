@@ -39,12 +39,12 @@ def _changes() -> MergedChanges:
     seg = Segmentation(id=_id(6), mask=np.arange(12, dtype=np.uint8).reshape(3, 4))
     sample, other = _id(100), _id(101)
     return MergedChanges([
-        MergedChange("edited", sample, "gt", box.id, label=box, cvat_id=101),
-        MergedChange("added", sample, "gt", masked.id, label=masked, cvat_id=102, source_field="ground_truth"),
+        MergedChange("edited", sample, "gt", box.id, label=box, remote_id=101),
+        MergedChange("added", sample, "gt", masked.id, label=masked, remote_id=102, source_field="ground_truth"),
         MergedChange("deleted", other, "gt", _id(7)),
-        MergedChange("added", other, "frames.kp", point.id, frame=4, label=point, cvat_id=7, tracked=True),
-        MergedChange("added", other, "lines", line.id, label=line, cvat_id=8),
-        MergedChange("edited", other, "weather", tag.id, label=tag, cvat_id=9),
+        MergedChange("added", other, "frames.kp", point.id, frame=4, label=point, remote_id=7, tracked=True),
+        MergedChange("added", other, "lines", line.id, label=line, remote_id=8),
+        MergedChange("edited", other, "weather", tag.id, label=tag, remote_id=9),
         MergedChange("added", other, "seg", seg.id, label=seg),
         MergedChange("edited", sample, "count", None, value=5),
         MergedChange("deleted", sample, "note", None),

@@ -19,12 +19,12 @@ from annoflow.domain.ids import new_id
 from annoflow.domain.labels import Detection, Keypoint, Segmentation
 from annoflow.domain.task_ledger import TaskLedger
 from annoflow.domain.run_records import (
-    CvatAttributeRef,
-    CvatLabelRef,
     FrameRef,
     LoadSummary,
     MergedChange,
     Rejection,
+    RemoteAttributeRef,
+    RemoteLabelRef,
     TaskRecord,
     UploadedObject,
 )
@@ -55,8 +55,8 @@ def _full_run(dataset: str = "quickstart", key: str = "anno") -> tuple[Annotatio
         task_id=7, project_id=3, job_ids=(11, 12),
         frames=[FrameRef(s) for s in samples],
         uploaded=[UploadedObject("ground_truth", uploaded, samples[0], "shape", 101)],
-        labels=[CvatLabelRef(5, "cat", "ground_truth", "cat")],
-        attributes=[CvatAttributeRef(9, 5, "label_id")],
+        labels=[RemoteLabelRef(5, "cat", "ground_truth", "cat")],
+        attributes=[RemoteAttributeRef(9, 5, "label_id")],
     ))
     run.complete_upload()
     added = Detection(
@@ -68,12 +68,12 @@ def _full_run(dataset: str = "quickstart", key: str = "anno") -> tuple[Annotatio
     run.record_import(
         load_id="load-1", task_id=7, digest="d1", shape_count=3, ledger=ledger,
         changes=[
-            MergedChange("added", samples[1], "ground_truth", added.id, label=added, cvat_id=102),
+            MergedChange("added", samples[1], "ground_truth", added.id, label=added, remote_id=102),
             MergedChange("edited", samples[1], "kps", kp.id, label=kp),
             MergedChange("edited", samples[2], "seg", seg.id, label=seg),
-            MergedChange("deleted", samples[0], "ground_truth", uploaded, cvat_id=101),
+            MergedChange("deleted", samples[0], "ground_truth", uploaded, remote_id=101),
         ],
-        rejections=[Rejection(samples[3], "ground_truth", "allow_additions", "add 'cat' box", cvat_id=103)],
+        rejections=[Rejection(samples[3], "ground_truth", "allow_additions", "add 'cat' box", remote_id=103)],
     )
     return run, ledger
 
@@ -101,7 +101,7 @@ def test_a_run_is_rebuilt_equal_from_its_events(registry_env):
     assert rebuilt_ledger.changes_of("load-1") == ledger.changes_of("load-1")
     # the provenance now: the deleted upload is gone, the added box is tracked by its CVAT id
     record = rebuilt_ledger.record()
-    assert list(zip(record.uploaded.label_ids, record.uploaded.cvat_ids)) == [(ledger.changes_of("load-1")[0].label_id, 102)]
+    assert list(zip(record.uploaded.label_ids, record.uploaded.remote_ids)) == [(ledger.changes_of("load-1")[0].label_id, 102)]
     run.mark_applied(7)
     run.complete_load(LoadSummary("load-1", added=1, edited=2, deleted=1, rejected=1))
     registry.save_run(run)
@@ -225,6 +225,7 @@ def test_a_label_schema_travels_in_the_requested_event(registry_env):
 
 def test_an_adopted_project_schema_travels_in_its_event(registry_env):
     from annoflow.domain.label_schema import build_label_schema
+    from annoflow.adapters.cvat_format.capabilities import CVAT_CAPABILITIES
     from annoflow.domain.project_schema import ProjectAttribute, ProjectLabel, adopt_project_labels
 
     requested = build_label_schema(label_field="boxes", label_type="detections", occluded_attr="hidden",
@@ -232,7 +233,7 @@ def test_an_adopted_project_schema_travels_in_its_event(registry_env):
     run = AnnotationRun.request(dataset="ds", key="k", backend="cvat", config={}, label_schema=requested,
                                 sample_ids=[new_id()])
     adopted = adopt_project_labels(requested, [
-        ProjectLabel("car", [ProjectAttribute("size", "number", ("0", "9", "1"))]), ProjectLabel("dog")])
+        ProjectLabel("car", [ProjectAttribute("size", "number", ("0", "9", "1"))]), ProjectLabel("dog")], CVAT_CAPABILITIES)
     run.adopt_project_schema(adopted)
     registry = RunRegistry(env=registry_env)
     registry.add_run(run)
@@ -267,7 +268,7 @@ def test_scalar_changes_come_back_with_their_types(registry_env):
     run, ledger = _full_run()
     sample = run.sample_ids[0]
     values = [True, 0, 2**64 + 1, -0.0, float("nan"), float("inf"), 0.1, "", "ünï text", "1"]
-    changes = [MergedChange("added", sample, f"f{i}", None, value=v, cvat_id=i) for i, v in enumerate(values)]
+    changes = [MergedChange("added", sample, f"f{i}", None, value=v, remote_id=i) for i, v in enumerate(values)]
     changes.append(MergedChange("deleted", sample, "gone", None))
     run.mark_applied(7)
     run.record_import(load_id="load-2", task_id=7, digest="d2", shape_count=len(values), ledger=ledger,

@@ -1,7 +1,7 @@
 """Masks as compact bytes, bit-exact: dtype and shape kept, booleans bit-packed, all compressed.
 
-Both the run events and the SQLite label store carry masks this way, so a
-mask never travels as a list of pixels.
+Both the run events and the label stores' rows (`LabelRow.mask`) carry masks this way, so a
+mask never travels as a list of pixels. A persistence format, not the domain's: labels hold arrays.
 """
 
 from __future__ import annotations
