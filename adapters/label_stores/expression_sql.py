@@ -15,11 +15,21 @@ its row leaves them out (empty tags are not stored), and ``F("tags").contains(..
 values is an ``EXISTS`` over ``json_each`` of them. An expression using anything else (arithmetic,
 ``length``, ``contains`` of another path or of an expression, paths into the sample with ``$``,
 nested paths) is not compiled: None.
+
+Speed: the row's columns that the store's ``labels_hot`` index holds answer the common filters
+without reading the row: a label's ``confidence`` from its column (the number, NULL when unset, or
+the text ``'?'`` where the JSON holds something else or cannot be read: undecided), its class and
+custom attributes from its ``summary`` (``[class, attributes, unfilled]`` JSON, much shorter than
+the row's; undecided where the row has none, as segmentations and rows from before summaries).
+Other properties read the row's JSON, each read guarded by ``json_valid`` so a row SQLite cannot
+read is undecided only where it matters. ``and``/``or`` stop at their first deciding part (SQLite
+evaluates both sides of its own ``AND``).
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any
 
 import attrs
@@ -33,8 +43,23 @@ PROPERTIES = frozenset(name for cls in (Classification, Detection, Polyline, Key
 TAGS = "tags"  # a list of strings on every label, left out of its row when empty
 _NEVER_SET = {"mask", "attributes"}  # what a label path never reaches (the evaluation gives null)
 
-_RANK_OF_TYPE = ("CASE json_type(data, ?) WHEN 'integer' THEN 1 WHEN 'real' THEN 1 WHEN 'text' THEN 2 "
-                 "WHEN 'object' THEN 3 WHEN 'array' THEN 4 WHEN 'true' THEN 5 WHEN 'false' THEN 5 ELSE 0 END")
+def _rank_of_type(doc: str) -> str:
+    """MongoDB's type rank of the JSON value at a path (one parameter) of ``doc``; NULL where ``doc``
+    is NULL or SQLite cannot read it."""
+    return (f"(CASE WHEN json_valid({doc}) THEN CASE json_type({doc}, ?) WHEN 'integer' THEN 1 WHEN 'real' THEN 1 "
+            "WHEN 'text' THEN 2 WHEN 'object' THEN 3 WHEN 'array' THEN 4 WHEN 'true' THEN 5 WHEN 'false' THEN 5 "
+            "ELSE 0 END END)")
+
+
+UNDECIDED = "?"  # the confidence column's text where the row's JSON holds no plain number or none can be read
+
+
+def confidence_column_sql(data: str) -> str:
+    """The SQL filling the ``confidence`` column from the row's JSON ``data`` (an SQL expression): the
+    number, NULL when it is unset or null, else ``UNDECIDED`` (a keypoint's list, JSON SQLite cannot read)."""
+    kind = f"json_type({data}, '$.confidence')"
+    return (f"(CASE WHEN NOT json_valid({data}) THEN '{UNDECIDED}' WHEN {kind} IS NULL OR {kind} = 'null' THEN NULL "
+            f"WHEN {kind} IN ('integer', 'real') THEN json_extract({data}, '$.confidence') ELSE '{UNDECIDED}' END)")
 
 
 class Unsupported(Exception):
@@ -86,10 +111,16 @@ def _field(node: Field) -> Value:
         # always a list (rank 4), stored or not; lists compared with lists are left undecided, so its
         # value is never read
         return Value("4", "NULL")
-    path = f"$.{name}" if name in PROPERTIES else f'$.attributes."{name}"'
     if '"' in name or "\\" in name:
         raise Unsupported("a name JSON paths cannot quote")
-    return Value(_RANK_OF_TYPE, "json_extract(data, ?)", (path, path))
+    if name == "confidence":  # REAL affinity: a number is 'real' (or 'integer'), the undecided mark 'text'
+        return Value("(CASE typeof(confidence) WHEN 'null' THEN 0 WHEN 'real' THEN 1 WHEN 'integer' THEN 1 END)",
+                     "confidence")
+    if name == "label" or name not in PROPERTIES:  # from the summary: [class, attributes, unfilled]
+        path = "$[0]" if name == "label" else f'$[1]."{name}"'
+        return Value(_rank_of_type("summary"), "json_extract(summary, ?)", (path, path))
+    path = f"$.{name}"
+    return Value(_rank_of_type("data"), "json_extract(data, ?)", (path, path))
 
 
 def _value(node: ViewExpression) -> Value:
@@ -118,21 +149,48 @@ def _count(sql: str) -> int:
 _COMPARISONS = {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
+_PY_OPS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+           ">=": operator.ge}
+_RANKS = range(6)
+
+
+def _same_rank(op: str, rank: int, a: Value, b: Value) -> Condition:
+    """The comparison of two values of one type rank: nulls are equal, objects and lists undecided."""
+    if rank == 0:
+        return Condition(str(int(_PY_OPS[op](0, 0))))
+    if rank in (3, 4):
+        return Condition("NULL")
+    (_, _), (va, va_p) = _split(a)
+    (_, _), (vb, vb_p) = _split(b)
+    return Condition(f"(({va}) {_COMPARISONS[op]} ({vb}))", va_p + vb_p)
+
+
+def _by_rank(rank: Value, branch: Any) -> Condition:
+    """``CASE rank WHEN k THEN branch(k) ... END``: the rank evaluated once; NULL (undecided) when it is."""
+    (rank_sql, rank_p), _ = _split(rank)
+    parts = [branch(k) for k in _RANKS]
+    sql = f"(CASE ({rank_sql}) " + " ".join(f"WHEN {k} THEN {p.sql}" for k, p in zip(_RANKS, parts)) + " END)"
+    return Condition(sql, rank_p + sum((p.params for p in parts), ()))
+
+
 def _compare(op: str, a: Value, b: Value) -> Condition:
-    sql_op = _COMPARISONS[op]
-    ra, va, rb, vb = _split(a) + _split(b)
-    ra_sql, ra_p = ra
-    rb_sql, rb_p = rb
-    va_sql, va_p = va
-    vb_sql, vb_p = vb
-    # Each part may be used more than once: its parameters are repeated with it.
-    sql = (f"(CASE WHEN ({ra_sql}) IS NULL OR ({rb_sql}) IS NULL THEN NULL "
-           f"WHEN ({ra_sql}) <> ({rb_sql}) THEN ({ra_sql}) {sql_op} ({rb_sql}) "
-           f"WHEN ({ra_sql}) IN (3, 4) THEN NULL "
-           f"WHEN ({ra_sql}) = 0 THEN 0 {sql_op} 0 "
-           f"ELSE ({va_sql}) {sql_op} ({vb_sql}) END)")
-    params = (ra_p + rb_p) * 3 + ra_p + ra_p + va_p + vb_p
-    return Condition(sql, params)
+    """Values of different ranks compare by rank, of one rank by value; each rank is evaluated once
+    (a literal's is known here, so only the other's is read)."""
+    def known(value: Value) -> int | None:
+        return int(value.rank) if value.rank.isdigit() else None
+
+    ka, kb = known(a), known(b)
+
+    def across(ra: int, rb: int) -> Condition:
+        return _same_rank(op, ra, a, b) if ra == rb else Condition(str(int(_PY_OPS[op](ra, rb))))
+
+    if ka is not None and kb is not None:
+        return across(ka, kb)
+    if kb is not None:
+        return _by_rank(a, lambda ra: across(ra, kb))
+    if ka is not None:
+        return _by_rank(b, lambda rb: across(ka, rb))
+    return _by_rank(a, lambda ra: _by_rank(b, lambda rb: across(ra, rb)))
 
 
 def _split(value: Value) -> tuple[tuple[str, tuple], tuple[str, tuple]]:
@@ -145,8 +203,7 @@ def _condition(node: ViewExpression) -> Condition:
         return _truth(_value(node))
     if node.name in ("and", "or"):
         parts = [_condition(arg) for arg in node.args]
-        joiner = " AND " if node.name == "and" else " OR "
-        return Condition("(" + joiner.join(p.sql for p in parts) + ")", sum((p.params for p in parts), ()))
+        return _short_circuit(node.name, parts)
     if node.name == "not":
         inner = _condition(node.args[0])
         return Condition(f"(NOT {inner.sql})", inner.params)
@@ -167,6 +224,20 @@ def _condition(node: ViewExpression) -> Condition:
     raise Unsupported(f"the operation {node.name!r}")
 
 
+def _short_circuit(name: str, parts: list[Condition]) -> Condition:
+    """Three-valued ``and``/``or`` of conditions (1, 0 or NULL) evaluating each part once and the
+    next only when the first does not decide: a false part ends an ``and``, a true one an ``or``."""
+    first, rest = parts[0], parts[1:]
+    if not rest:
+        return first
+    second = _short_circuit(name, rest)
+    decides, other = (0, 1) if name == "and" else (1, 0)
+    # first undecided: the result is the deciding value if the rest has it, else undecided
+    sql = (f"(CASE {first.sql} WHEN {decides} THEN {decides} WHEN {other} THEN {second.sql} "
+           f"ELSE (CASE WHEN {second.sql} = {decides} THEN {decides} END) END)")
+    return Condition(sql, first.params + second.params + second.params)
+
+
 def _contains(node: Op) -> Condition:
     """``F("tags").contains(values)`` of literal values: a tag is a string, so only string values can
     be found (other values compare unequal, as in Python); ``all=True`` needs each value found."""
@@ -178,7 +249,8 @@ def _contains(node: Op) -> Condition:
     if not all(v is None or isinstance(v, (bool, int, float, str)) for v in values):
         raise Unsupported("contains() of a list or an object")
     texts = [v for v in values if isinstance(v, str)]
-    found = "EXISTS (SELECT 1 FROM json_each(data, '$.tags') WHERE value = ?)"
+    # a row SQLite cannot read is undecided (json_each would raise on it)
+    found = "(CASE WHEN json_valid(data) THEN EXISTS (SELECT 1 FROM json_each(data, '$.tags') WHERE value = ?) END)"
     if node.name == "contains":
         if not texts:
             return Condition("0")
@@ -191,11 +263,10 @@ def _contains(node: Op) -> Condition:
 
 
 def compile_label_filter(expr: ViewExpression) -> Condition | None:
-    """The SQL condition over a ``labels`` row (its ``data`` JSON and ``id``), or None when the
-    expression has a part SQL does not evaluate as Python does. Rows whose JSON SQLite cannot
-    read are undecided (NULL)."""
+    """The SQL condition over a ``labels`` row (its ``data`` JSON, ``id`` and hot columns), or None
+    when the expression has a part SQL does not evaluate as Python does. Rows whose JSON SQLite
+    cannot read are undecided (NULL) where the condition reads it."""
     try:
-        condition = _condition(expr)
+        return _condition(expr)
     except Unsupported:
         return None
-    return Condition(f"(CASE WHEN json_valid(data) THEN {condition.sql} END)", condition.params)

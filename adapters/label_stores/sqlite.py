@@ -43,7 +43,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from annoflow.adapters.label_stores.expression_sql import compile_label_filter
+from annoflow.adapters.label_stores.expression_sql import compile_label_filter, confidence_column_sql
 from annoflow.adapters.label_stores.memory import declared_kinds
 from annoflow.adapters.label_stores.rows import label_row
 from annoflow.adapters.label_stores.rules import check_declaration, check_field_edit, kind_for_change
@@ -72,10 +72,24 @@ CREATE TABLE IF NOT EXISTS field_values (
 CREATE TABLE IF NOT EXISTS labels (
     sample_id TEXT NOT NULL, path TEXT NOT NULL, frame INTEGER NOT NULL, id TEXT NOT NULL,
     position INTEGER NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL, mask BLOB, summary TEXT,
+    confidence REAL,
     PRIMARY KEY (sample_id, path, frame, id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS labels_in_order ON labels (sample_id, path, frame, position);
 CREATE TABLE IF NOT EXISTS dataset_info (dataset TEXT PRIMARY KEY, info TEXT NOT NULL);
+"""
+# A label row's confidence column is filled from its JSON as it is written (an insert computes it;
+# an update of the JSON refills it by the trigger, whichever program wrote it), so it never lags it.
+_INSERT_LABEL = ("INSERT INTO labels (sample_id, path, frame, id, position, kind, data, mask, summary, confidence) "
+                 f"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, {confidence_column_sql('?7')})")
+_HOT = f"""
+CREATE TRIGGER IF NOT EXISTS labels_confidence AFTER UPDATE OF data ON labels BEGIN
+    UPDATE labels SET confidence = {confidence_column_sql('NEW.data')}
+    WHERE sample_id = NEW.sample_id AND path = NEW.path AND frame = NEW.frame AND id = NEW.id;
+END;
+-- what the compiled filters read (expression_sql), in the order a field's scan groups by sample:
+-- a filter of confidence, class and custom attributes reads this index alone
+CREATE INDEX IF NOT EXISTS labels_hot ON labels (path, frame, sample_id, confidence, summary);
 """
 logger = logging.getLogger(__name__)
 
@@ -138,7 +152,24 @@ class SqliteLabelStore(SqlLabelStore):
                 logger.info("%s: adding the labels' summary column (rows written before it are observed one by one)",
                             path)
                 self._db.execute("ALTER TABLE labels ADD COLUMN summary TEXT")
+            if "confidence" not in columns:  # a file from before the confidence column: filled once
+                self._add_confidence_column()
+            self._db.executescript(_HOT)
         logger.debug("dataset %r opened in %s", name, path)
+
+    def _add_confidence_column(self) -> None:
+        logger.info("%s: adding the labels' confidence column, filled from each row's JSON", self.path)
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            # read again under the write lock: another process may have added it meanwhile
+            if "confidence" not in {row[1] for row in self._db.execute("PRAGMA table_info(labels)")}:
+                self._db.execute("ALTER TABLE labels ADD COLUMN confidence REAL")
+                self._db.execute(f"UPDATE labels SET confidence = {confidence_column_sql('data')}")
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
 
     @contextlib.contextmanager
     def _using(self) -> Iterator[None]:
@@ -274,7 +305,7 @@ class SqliteLabelStore(SqlLabelStore):
             except sqlite3.IntegrityError:
                 raise DuplicateSampleError(f"a sample is already in {self.path} (sample ids are unique per file)") from None
             db.executemany("INSERT INTO field_values VALUES (?,?,?,?)", values)
-            db.executemany("INSERT INTO labels VALUES (?,?,?,?,?,?,?,?,?)", labels)
+            db.executemany(_INSERT_LABEL, labels)
 
         self._transaction(work)
 
@@ -304,7 +335,7 @@ class SqliteLabelStore(SqlLabelStore):
             db.execute("DELETE FROM field_values WHERE sample_id = ? AND path = ? AND frame = ?", owner)
             values, labels = value_rows(*owner, change.value)
             db.executemany("INSERT INTO field_values VALUES (?,?,?,?)", values)
-            db.executemany("INSERT INTO labels VALUES (?,?,?,?,?,?,?,?,?)", labels)
+            db.executemany(_INSERT_LABEL, labels)
         elif isinstance(change, PutLabel):
             row = label_row(change.label)
             if not kind.is_list:  # a single-label field holds one label: the new one
@@ -319,7 +350,7 @@ class SqliteLabelStore(SqlLabelStore):
                     "SELECT COALESCE(MAX(position) + 1, 0) FROM labels WHERE sample_id = ? AND path = ? AND frame = ?",
                     owner,
                 ).fetchone()
-                db.execute("INSERT INTO labels VALUES (?,?,?,?,?,?,?,?,?)", (*owner, change.label.id, position, *row))
+                db.execute(_INSERT_LABEL, (*owner, change.label.id, position, *row))
             db.execute("INSERT OR IGNORE INTO field_values VALUES (?,?,?,NULL)", owner)
         elif isinstance(change, DeleteLabel):
             deleted = db.execute(
@@ -410,6 +441,30 @@ class SqliteLabelStore(SqlLabelStore):
                     if undecided:
                         unsure.add(sample_id)
         return LabelCounts(counts, frozenset(unsure))
+
+    def samples_by_label_count(self, field: str, filter: ViewExpression,  # noqa: A002 - FiftyOne's name
+                               reverse: bool, limit: int | None) -> list[str] | None:
+        """One statement over the dataset's label rows: each sample's count of matching labels, the
+        samples with one ordered by it (ties in the dataset's order) and cut to ``limit``; no sample
+        is built. None when the filter does not compile, the field is a frame field, or a row SQL
+        cannot read could change the answer (it sorts first, so one row says so)."""
+        if FieldPath.parse(field).on_frames:
+            return None
+        condition = compile_label_filter(filter)
+        if condition is None:
+            return None
+        direction = "DESC" if reverse else "ASC"
+        cut = "" if limit is None else " LIMIT ?"
+        with self._using():
+            rows = self._db.execute(
+                f"SELECT g.sample_id, g.undecided FROM (SELECT sample_id, SUM(c IS 1) AS n, MAX(c IS NULL) AS undecided "
+                f"FROM (SELECT sample_id, {condition.sql} AS c FROM labels WHERE path = ? AND frame = 0) "
+                f"GROUP BY sample_id HAVING n > 0 OR undecided) AS g JOIN samples AS s ON s.id = g.sample_id "
+                f"WHERE s.dataset = ? ORDER BY g.undecided DESC, g.n {direction}, s.position{cut}",
+                (*condition.params, field, self.name, *(() if limit is None else (max(limit, 1),)))).fetchall()
+        if rows and rows[0][1]:
+            return None
+        return [sample_id for sample_id, _ in rows][:limit]
 
     def delete_fields(self, paths: Sequence[str]) -> None:
         paths = list(dict.fromkeys(paths))

@@ -193,6 +193,16 @@ class LabelStore(abc.ABC):
         """
         return None
 
+    def samples_by_label_count(self, field: str, filter: ViewExpression,  # noqa: A002 - FiftyOne's name
+                               reverse: bool, limit: int | None) -> list[str] | None:
+        """The dataset's samples holding a label of the sample label list field ``field`` for which
+        ``filter`` is true, ordered by how many they hold (most first with ``reverse``; ties in the
+        dataset's order), at most ``limit`` (None: all), decided by the store without building the
+        samples: ``filter_labels(field, filter).sort_by(<its length>)`` of the whole dataset. None
+        when the store cannot decide every sample (the default: the view's stages run).
+        """
+        return None
+
     def observe(self, ids: Sequence[str], paths: Sequence[str]) -> SchemaObservations:
         """What the labels of these fields on these samples look like, for the label schema's inference.
 
