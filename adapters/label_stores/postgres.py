@@ -36,7 +36,7 @@ from annoflow.adapters.label_stores.rows import label_row
 from annoflow.adapters.label_stores.rules import check_declaration, check_field_edit, kind_for_change
 from annoflow.adapters.label_stores.sql import CHUNK, SqlLabelStore
 from annoflow.adapters.label_stores.tables import build_samples, frame_key, sample_head, sample_rows, value_rows
-from annoflow.application.ports.label_store import DuplicateSampleError, UnknownSampleError
+from annoflow.application.ports.label_store import Batch, DuplicateSampleError, UnknownSampleError
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
 from annoflow.domain.fields import FieldKind, FieldPath
 from annoflow.domain.samples import Sample
@@ -257,7 +257,23 @@ class PostgresLabelStore(SqlLabelStore):
         self._transaction(work)
 
     def add_samples(self, samples: Iterable[Sample]) -> None:
-        samples = list(samples)
+        self._transaction(self._adding(list(samples)))
+
+    def write_batch(self, batch: Batch) -> None:
+        """One transaction: the batch's samples, changes, field deletions and info, or none of them."""
+        works = [self._adding(list(batch.add)) if batch.add else None,
+                 self._applying(batch.changes) if batch.changes else None,
+                 self._deleting_fields(batch.delete_fields) if batch.delete_fields else None,
+                 self._writing_info(batch.info) if batch.info is not None else None]
+
+        def work(conn: psycopg.Connection) -> None:
+            for step in works:
+                if step is not None:
+                    step(conn)
+
+        self._transaction(work)
+
+    def _adding(self, samples: list[Sample]) -> Callable[[psycopg.Connection], None]:
         s = self.schema
         for sample in samples:
             _plain(sample.filepath, f"sample {sample.id}: the filepath")
@@ -290,9 +306,13 @@ class PostgresLabelStore(SqlLabelStore):
                     for row in labels:
                         copy.write_row(row)
 
-        self._transaction(work)
+        return work
 
     def apply(self, changes: Sequence[LabelChange]) -> None:
+        self._transaction(self._applying(changes))
+        logger.debug("dataset %r: %d changes applied", self.name, len(changes))
+
+    def _applying(self, changes: Sequence[LabelChange]) -> Callable[[psycopg.Connection], None]:
         s = self.schema
 
         def work(conn: psycopg.Connection) -> None:
@@ -314,8 +334,7 @@ class PostgresLabelStore(SqlLabelStore):
                 for statement, args in statements:
                     cursor.execute(statement, args)
 
-        self._transaction(work)
-        logger.debug("dataset %r: %d changes applied", self.name, len(changes))
+        return work
 
     def _statements(self, kind: FieldKind, change: LabelChange,
                     marked: set[tuple[str, str, int]]) -> list[tuple[str, tuple]]:
@@ -363,12 +382,18 @@ class PostgresLabelStore(SqlLabelStore):
         return json.loads(row[0]) if row else {}
 
     def write_info(self, info: Mapping[str, Any]) -> None:
-        data = _plain(json.dumps(dict(info), allow_nan=False), "the dataset's info")
-        self._transaction(lambda conn: conn.execute(
+        self._transaction(self._writing_info(info))
+
+    def _writing_info(self, info: Mapping[str, Any]) -> Callable[[psycopg.Connection], None]:
+        data = _plain(json.dumps(dict(info), allow_nan=False), "the dataset's info")  # refused before sending
+        return lambda conn: conn.execute(
             f"INSERT INTO {self.schema}.dataset_info VALUES (%s, %s) "
-            "ON CONFLICT (dataset) DO UPDATE SET info = EXCLUDED.info", (self.name, data)))
+            "ON CONFLICT (dataset) DO UPDATE SET info = EXCLUDED.info", (self.name, data))
 
     def delete_fields(self, paths: Sequence[str]) -> None:
+        self._transaction(self._deleting_fields(paths))
+
+    def _deleting_fields(self, paths: Sequence[str]) -> Callable[[psycopg.Connection], None]:
         paths = [_plain(p, "the field path") for p in dict.fromkeys(paths)]
         s = self.schema
         mine = f"SELECT id FROM {s}.samples WHERE dataset = %s"
@@ -380,7 +405,7 @@ class PostgresLabelStore(SqlLabelStore):
                 conn.execute(f"DELETE FROM {s}.field_values WHERE path = %s AND sample_id IN ({mine})", (path, self.name))
                 conn.execute(f"DELETE FROM {s}.fields WHERE dataset = %s AND path = %s", (self.name, path))
 
-        self._transaction(work)
+        return work
 
     def rename_field(self, path: str, new_path: str) -> None:
         path, new_path = _plain(path, "the field path"), _plain(new_path, "the field path")

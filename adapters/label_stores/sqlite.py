@@ -17,7 +17,9 @@ Layout (one row per thing that can change on its own):
   (annoflow.domain.mask_codec: dtype, byte order and shape kept, booleans
   bit-packed, zlib-compressed), and its summary for the label schema's
   inference (class, attributes, unfilled polyline; see ``observe``). An index
-  on (sample, path, frame, position) reads labels in order.
+  on (sample, path, frame, position) reads labels in order. Its ``confidence``
+  column and the ``labels_hot`` index (path, frame, sample, confidence, summary)
+  serve the compiled filters (``expression_sql``) without reading the rows.
 
 JSON keeps floats bit-exact (shortest repr) and writes NaN and infinities; a
 NaN comes back as NaN, though not with its original sign bit or payload.
@@ -49,7 +51,7 @@ from annoflow.adapters.label_stores.rows import label_row
 from annoflow.adapters.label_stores.rules import check_declaration, check_field_edit, kind_for_change
 from annoflow.adapters.label_stores.sql import CHUNK, SqlLabelStore
 from annoflow.adapters.label_stores.tables import build_samples, frame_key, sample_head, sample_rows, value_rows
-from annoflow.application.ports.label_store import DuplicateSampleError, LabelCounts, LabelMatches, UnknownSampleError
+from annoflow.application.ports.label_store import Batch, DuplicateSampleError, LabelCounts, LabelMatches, UnknownSampleError
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
 from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.expressions import ViewExpression
@@ -283,8 +285,9 @@ class SqliteLabelStore(SqlLabelStore):
         self._transaction(lambda db: self._declare(db, self._read_schema(), path, kind))
 
     def add_samples(self, samples: Iterable[Sample]) -> None:
-        samples = list(samples)
+        self._transaction(self._adding(list(samples)))
 
+    def _adding(self, samples: list[Sample]) -> Any:
         def work(db: sqlite3.Connection) -> None:
             schema = self._read_schema()
             (start,) = db.execute(
@@ -307,9 +310,27 @@ class SqliteLabelStore(SqlLabelStore):
             db.executemany("INSERT INTO field_values VALUES (?,?,?,?)", values)
             db.executemany(_INSERT_LABEL, labels)
 
-        self._transaction(work)
+        return work
 
     def apply(self, changes: Sequence[LabelChange]) -> None:
+        self._transaction(self._applying(changes))
+        logger.debug("dataset %r: %d changes applied", self.name, len(changes))
+
+    def write_batch(self, batch: Batch) -> None:
+        """One transaction: the batch's samples, changes, field deletions and info, or none of them."""
+        works = [self._adding(list(batch.add)) if batch.add else None,
+                 self._applying(batch.changes) if batch.changes else None,
+                 self._deleting_fields(batch.delete_fields) if batch.delete_fields else None,
+                 self._writing_info(batch.info) if batch.info is not None else None]
+
+        def work(db: sqlite3.Connection) -> None:
+            for step in works:
+                if step is not None:
+                    step(db)
+
+        self._transaction(work)
+
+    def _applying(self, changes: Sequence[LabelChange]) -> Any:
         def work(db: sqlite3.Connection) -> None:
             schema = self._read_schema()
             known: set[str] = set()
@@ -325,8 +346,7 @@ class SqliteLabelStore(SqlLabelStore):
                 self._declare(db, schema, change.field, kind)
                 self._apply_one(db, kind, change)
 
-        self._transaction(work)
-        logger.debug("dataset %r: %d changes applied", self.name, len(changes))
+        return work
 
     def _apply_one(self, db: sqlite3.Connection, kind: FieldKind, change: LabelChange) -> None:
         owner = (change.sample_id, change.field, frame_key(change.frame))
@@ -380,10 +400,13 @@ class SqliteLabelStore(SqlLabelStore):
         return json.loads(row[0]) if row else {}
 
     def write_info(self, info: Mapping[str, Any]) -> None:
-        data = json.dumps(dict(info), allow_nan=False)
-        self._transaction(lambda db: db.execute(
+        self._transaction(self._writing_info(info))
+
+    def _writing_info(self, info: Mapping[str, Any]) -> Any:
+        data = json.dumps(dict(info), allow_nan=False)  # refused before the transaction begins
+        return lambda db: db.execute(
             "INSERT INTO dataset_info VALUES (?, ?) ON CONFLICT (dataset) DO UPDATE SET info = excluded.info",
-            (self.name, data)))
+            (self.name, data))
 
     def samples_with_labels(self, ids: Sequence[str], fields: Sequence[str],
                             filter: ViewExpression) -> LabelMatches | None:  # noqa: A002 - FiftyOne's name
@@ -467,6 +490,9 @@ class SqliteLabelStore(SqlLabelStore):
         return [sample_id for sample_id, _ in rows][:limit]
 
     def delete_fields(self, paths: Sequence[str]) -> None:
+        self._transaction(self._deleting_fields(paths))
+
+    def _deleting_fields(self, paths: Sequence[str]) -> Any:
         paths = list(dict.fromkeys(paths))
         mine = "SELECT id FROM samples WHERE dataset = ?"
 
@@ -477,7 +503,7 @@ class SqliteLabelStore(SqlLabelStore):
                 db.execute(f"DELETE FROM field_values WHERE path = ? AND sample_id IN ({mine})", (path, self.name))
                 db.execute("DELETE FROM fields WHERE dataset = ? AND path = ?", (self.name, path))
 
-        self._transaction(work)
+        return work
 
     def rename_field(self, path: str, new_path: str) -> None:
         mine = "SELECT id FROM samples WHERE dataset = ?"

@@ -55,6 +55,17 @@ class LabelRow(NamedTuple):
         return label_from_values(self.kind, self.label_id, self.values, self.mask)
 
 
+@attrs.frozen
+class Batch:
+    """Writes that belong together: samples added, changes applied, fields deleted (``frames.<name>``
+    for a frame field) and the dataset's info replaced (when not None), in this order."""
+
+    add: tuple[Sample, ...] = attrs.field(default=(), converter=tuple)
+    changes: tuple[LabelChange, ...] = attrs.field(default=(), converter=tuple)
+    delete_fields: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    info: Mapping[str, Any] | None = None
+
+
 class SampleRows(NamedTuple):
     """A sample's labels in the fields read, as rows in field, frame and list order."""
 
@@ -176,6 +187,26 @@ class LabelStore(abc.ABC):
         """Replace the dataset's info (JSON values by name) in one transaction; a store that cannot
         hold it says so with FieldSchemaError."""
         raise FieldSchemaError(f"{type(self).__name__} cannot hold a dataset's info")
+
+    def write_batch(self, batch: Batch) -> None:
+        """Make a batch's writes in one transaction: all of them or none (an import's samples with the
+        info describing them; an evaluation's attributes, count fields and record deleted together).
+
+        The default, for a store without such transactions, makes them one by one in an order a
+        retry finishes: a batch that adds samples writes its info first (a crash leaves the info
+        and no sample, and the import made again writes both), any other its info last (a crash
+        leaves the record of what was to be undone, and the call made again finishes).
+        """
+        if batch.info is not None and batch.add:
+            self.write_info(batch.info)
+        if batch.add:
+            self.add_samples(batch.add)
+        if batch.changes:
+            self.apply(batch.changes)
+        if batch.delete_fields:
+            self.delete_fields(batch.delete_fields)
+        if batch.info is not None and not batch.add:
+            self.write_info(batch.info)
 
     def samples_with_labels(self, ids: Sequence[str], fields: Sequence[str],
                             filter: ViewExpression) -> LabelMatches | None:  # noqa: A002 - FiftyOne's name
