@@ -28,7 +28,7 @@ def store(request, make_store):
     return make_store()
 
 
-@pytest.mark.parametrize("make_store", STORES, indirect=True)
+@pytest.mark.parametrize("make_store", [*STORES, pytest.param("fiftyone", marks=pytest.mark.fiftyone)], indirect=True)
 def test_a_batch_lands_whole(store):
     first = _sample(0)
     store.add_samples([first])
