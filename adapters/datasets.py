@@ -21,6 +21,7 @@ from annoflow.adapters.formats.errors import DataExportError, DataImportError
 from annoflow.adapters.formats.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, find_media, image_samples, video_samples
 from annoflow.adapters.import_formats import reader_for
 from annoflow.application import dataset as application
+from annoflow.application.ports.label_store import Batch
 from annoflow.application.views import SampleCollection
 from annoflow.domain.fields import FieldKind
 from annoflow.domain.samples import Sample
@@ -88,13 +89,11 @@ class Dataset(application.Dataset):
     # --- adding files -------------------------------------------------------------------------
 
     def _add(self, samples: list[Sample], info: Mapping[str, Any] | None = None, *, tags: Iterable[str] = ()) -> list[str]:
-        """Add the samples in one transaction, then merge the files' dataset info into the dataset's."""
+        """Add the samples with the files' dataset info merged into the dataset's, in one transaction."""
         tags = tuple(tags)
         if tags:
             samples = [attrs.evolve(s, tags=tuple(dict.fromkeys(s.tags + tags))) for s in samples]
-        self.store.add_samples(samples)
-        if info:
-            self.info = {**self.info, **info}
+        self.write_batch(Batch(add=samples, info={**self.info, **info} if info else None))
         return [s.id for s in samples]
 
     def add_images(self, paths: Iterable[PathLike], tags: Iterable[str] = ()) -> list[str]:

@@ -21,7 +21,7 @@ from annoflow.application.annotate import PLAN_OPTIONS, SCHEMA_OPTIONS, Annotate
 from annoflow.application.import_tasks import Importer
 from annoflow.application.load import LoadReport, Loader
 from annoflow.application.ports.annotation_backend import MAX_OBJECTS_PER_FRAME, AnnotationBackend
-from annoflow.application.ports.label_store import FieldSchemaError, LabelStore
+from annoflow.application.ports.label_store import Batch, FieldSchemaError, LabelStore
 from annoflow.application.progress import ProgressFactory, ProgressOption, given_progress
 from annoflow.application.results import AnnotationResults
 from annoflow.application.runs.registry import RunRegistry
@@ -409,6 +409,13 @@ class Dataset(SampleCollection):
         """Write the dataset's info as changed in place (samples are saved one by one: ``sample.save()``)."""
         if self._info is not None:
             self.store.write_info(self._info)
+
+    def write_batch(self, batch: Batch) -> None:
+        """The batch's writes in one transaction through the store (``LabelStore.write_batch``); the
+        info it holds becomes the dataset's."""
+        self.store.write_batch(batch)
+        if batch.info is not None:
+            self._info = dict(batch.info)
 
 
     def add_samples(self, samples: Iterable[Sample]) -> list[str]:

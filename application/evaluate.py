@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from annoflow.application.ports.label_store import Batch
 from annoflow.domain.changes import LabelChange, PutLabel, SetValue
 from annoflow.domain.detection_eval import Match, coco_map, match_sample
 from annoflow.domain.errors import AnnoflowError
@@ -107,14 +108,12 @@ def evaluate_detections(collection: "SampleCollection", pred_field: str, gt_fiel
         tp_preds = sum(1 for p in preds if matching.outcomes[p.id][0] == "tp")
         for suffix, count in (("tp", tp_preds), ("fp", counts["fp"]), ("fn", counts["fn"])):
             changes.append(SetValue(sample.id, f"{eval_key}_{suffix}", count))
-    if changes:
-        collection.store.apply(changes)  # one batch: the evaluation is in the store whole, or not at all
-    if eval_key is not None:
+    if eval_key is not None:  # one batch: the writes with their record, in the store whole or not at all
         dataset = collection._dataset_of()
         evaluations = dict(dataset.info.get(EVALUATIONS) or {})
         evaluations[eval_key] = {"type": "detection", "method": "coco", "pred_field": pred_field, "gt_field": gt_field,
                                  "iou": iou, "classwise": classwise, "timestamp": _now()}
-        dataset.info = {**dataset.info, EVALUATIONS: evaluations}
+        dataset.write_batch(Batch(changes=changes, info={**dataset.info, EVALUATIONS: evaluations}))
     classes = sorted({m.gt_label for m in matches if m.gt_label} | {m.pred_label for m in matches if m.pred_label})
     return DetectionResults(eval_key or "", tuple(matches), tuple(classes), coco_map(pairs) if compute_mAP else None)
 
@@ -127,17 +126,15 @@ def _now() -> str:
 
 
 def delete_evaluation(dataset: "Dataset", eval_key: str) -> None:
-    """Remove an evaluation's writes (its label attributes and sample counts) and its record.
-
-    In three steps, each atomic: the labels' attributes in one batch, the count fields, the record
-    last; a delete interrupted between them is finished by deleting again (the record is still there).
-    """
+    """Remove an evaluation's writes (its label attributes and sample counts) and its record, in one
+    batch: all of them or none."""
     evaluations = dict(dataset.info.get(EVALUATIONS) or {})
     if eval_key not in evaluations:
         raise EvaluationError(f"the dataset has no evaluation {eval_key!r}: it has {sorted(evaluations)}")
     record = evaluations[eval_key]
     names = {eval_key, f"{eval_key}_id", f"{eval_key}_iou"}
-    fields = [f for f in (record["pred_field"], record["gt_field"]) if f in dataset.store.field_schema()]
+    schema = dataset.store.field_schema()
+    fields = [f for f in (record["pred_field"], record["gt_field"]) if f in schema]
     changes: list[LabelChange] = []
     for sample in dataset.iter_samples(fields=fields):
         for field in fields:
@@ -145,13 +142,9 @@ def delete_evaluation(dataset: "Dataset", eval_key: str) -> None:
                 PutLabel(sample.id, field, label.replace(attributes={k: v for k, v in label.attributes.items()
                                                                      if k not in names}))
                 for label in labels_in(sample.fields.get(field)) if names & set(label.attributes))
-    if changes:
-        dataset.store.apply(changes)
-    counts = [f"{eval_key}_{s}" for s in ("tp", "fp", "fn") if f"{eval_key}_{s}" in dataset.store.field_schema()]
-    if counts:
-        dataset.store.delete_fields(counts)
+    counts = [f"{eval_key}_{s}" for s in ("tp", "fp", "fn") if f"{eval_key}_{s}" in schema]
     del evaluations[eval_key]
-    dataset.info = {**dataset.info, EVALUATIONS: evaluations}
+    dataset.write_batch(Batch(changes=changes, delete_fields=counts, info={**dataset.info, EVALUATIONS: evaluations}))
 
 
 def _with_outcome(label: Detection, key: str, outcome: tuple[str, str, float | None]) -> Detection:

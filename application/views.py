@@ -237,6 +237,23 @@ def _counted_keys(stage: SortBy, reader: Any, ids: list[str]) -> tuple[dict[str,
     return keys, [i for i in ids if i in counts.unsure]
 
 
+def _ranked_by_count(store: Any, stages: Sequence[Stage], limit: int | None) -> list[str] | None:
+    """The ids of ``filter_labels(field, filter).sort_by(<field's length>)`` at the start of a view,
+    as the store decides them in one go (filter, count and order shared; the first ``limit`` only);
+    None when the view does not start so or the store cannot."""
+    if len(stages) < 2:
+        return None
+    filtering, sorting = stages[0], stages[1]
+    if not (isinstance(filtering, FilterLabels) and filtering.only_matches and isinstance(sorting, SortBy)
+            and sorting.fields is None):
+        return None
+    found = _label_list_key(sorting.key, store.field_schema())
+    if found is None or found[0] != filtering.field:
+        return None  # with only_matches every sample kept has a label: an unset field never shows
+    ranked = getattr(store, "samples_by_label_count", None)
+    return None if ranked is None else ranked(filtering.field, filtering.filter, sorting.reverse, limit)
+
+
 class SampleCollection:
     """What datasets and views share: selection stages and sample access."""
 
@@ -634,9 +651,18 @@ class SampleCollection:
 
     @property
     def sample_ids(self) -> list[str]:
-        ids = self.store.sample_ids()
-        shaping: tuple[ShapingStage, ...] = ()
-        for stage in self.stages:
+        return self._ids()
+
+    def _ids(self, limit: int | None = None) -> list[str]:
+        """The ids the view shows, in order; at least the first ``limit`` of them when given."""
+        stages = self.stages
+        fused = _ranked_by_count(self.store, stages, limit if len(stages) == 2 else None)
+        if fused is None:
+            ids = self.store.sample_ids()
+            shaping: tuple[ShapingStage, ...] = ()
+        else:  # the store filtered, counted and ordered in one go: the stages after them run on
+            ids, shaping, stages = fused, (stages[0],), stages[2:]  # type: ignore[assignment]
+        for stage in stages:
             ids = stage.apply(ViewReader(self.store, shaping), ids)
             if isinstance(stage, ShapingStage):
                 shaping += (stage,)
@@ -659,7 +685,7 @@ class SampleCollection:
         return len(self.sample_ids)
 
     def first(self) -> EditableSample:
-        ids = self.sample_ids[:1]
+        ids = self._ids(limit=1)[:1]
         if not ids:
             raise ValueError("the collection is empty")
         return EditableSample(next(self.reader.get_samples(ids)), self.store)

@@ -15,11 +15,23 @@ its row leaves them out (empty tags are not stored), and ``F("tags").contains(..
 values is an ``EXISTS`` over ``json_each`` of them. An expression using anything else (arithmetic,
 ``length``, ``contains`` of another path or of an expression, paths into the sample with ``$``,
 nested paths) is not compiled: None.
+
+Speed: the row's columns that the store's ``labels_hot`` index holds answer the common filters
+without reading the row: a label's ``confidence`` from its column (the number, NULL when unset, or
+the text ``'?'`` where the JSON holds something else or cannot be read: undecided), its class and
+custom attributes from its ``summary`` (``[class, attributes, unfilled]`` JSON, much shorter than
+the row's; undecided where the row has none, as segmentations and rows from before summaries).
+Other properties read the row's JSON, each read guarded by ``json_valid`` so a row SQLite cannot
+read is undecided only where it matters. ``and``/``or`` stop at their first deciding part (SQLite
+evaluates both sides of its own ``AND``).
 """
 
 from __future__ import annotations
 
+import decimal
 import math
+import operator
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -33,141 +45,265 @@ PROPERTIES = frozenset(name for cls in (Classification, Detection, Polyline, Key
 TAGS = "tags"  # a list of strings on every label, left out of its row when empty
 _NEVER_SET = {"mask", "attributes"}  # what a label path never reaches (the evaluation gives null)
 
-_RANK_OF_TYPE = ("CASE json_type(data, ?) WHEN 'integer' THEN 1 WHEN 'real' THEN 1 WHEN 'text' THEN 2 "
-                 "WHEN 'object' THEN 3 WHEN 'array' THEN 4 WHEN 'true' THEN 5 WHEN 'false' THEN 5 ELSE 0 END")
+def _rank_of_type(doc: str) -> str:
+    """MongoDB's type rank of the JSON value at a path (one parameter) of ``doc``; NULL where ``doc``
+    is NULL or SQLite cannot read it."""
+    return (f"(CASE WHEN json_valid({doc}) THEN CASE json_type({doc}, ?) WHEN 'integer' THEN 1 WHEN 'real' THEN 1 "
+            "WHEN 'text' THEN 2 WHEN 'object' THEN 3 WHEN 'array' THEN 4 WHEN 'true' THEN 5 WHEN 'false' THEN 5 "
+            "ELSE 0 END END)")
+
+
+UNDECIDED = "?"  # the confidence column's text where the row's JSON holds no plain number or none can be read
+
+
+def confidence_column_sql(data: str) -> str:
+    """The SQL filling the ``confidence`` column from the row's JSON ``data`` (an SQL expression): the
+    number, NULL when it is unset or null, else ``UNDECIDED`` (a keypoint's list, JSON SQLite cannot read)."""
+    kind = f"json_type({data}, '$.confidence')"
+    return (f"(CASE WHEN NOT json_valid({data}) THEN '{UNDECIDED}' WHEN {kind} IS NULL OR {kind} = 'null' THEN NULL "
+            f"WHEN {kind} IN ('integer', 'real') THEN json_extract({data}, '$.confidence') ELSE '{UNDECIDED}' END)")
 
 
 class Unsupported(Exception):
     """Part of an expression SQL does not evaluate as the Python path does."""
 
 
+NUMBER, STRING, BOOLEAN = 1, 2, 5  # the ranks whose values compare by value
+
+
 @attrs.frozen
 class Value:
-    """An SQL value: ``rank`` (MongoDB's type order, NULL when unknown) and ``value``, with their parameters."""
+    """An SQL value: ``rank`` (MongoDB's type order, NULL when unknown) with its parameters, and
+    ``typed(rank)``: its SQL and parameters as a value of that rank (number, string or boolean)."""
 
     rank: str
-    value: str
-    params: tuple[Any, ...] = ()
+    rank_params: tuple[Any, ...] = ()
+    typed: Callable[[int], tuple[str, tuple[Any, ...]]] = lambda rank: ("NULL", ())
 
 
 @attrs.frozen
 class Condition:
-    """An SQL truth value: 1, 0 or NULL (undecided)."""
+    """An SQL truth value: TRUE, FALSE or NULL (undecided)."""
 
     sql: str
     params: tuple[Any, ...] = ()
 
 
-def _literal(value: Any) -> Value:
+@attrs.frozen
+class Dialect:
+    """What differs between the SQL stores: the parameter mark, how a label's property or attribute
+    is read, how a literal is typed and how a label's tags are searched."""
+
+    mark: str
+    field: Callable[[str], Value]  # a property's or custom attribute's value
+    literal: Callable[[int, Any], tuple[str, tuple[Any, ...]]]  # (rank, value) -> SQL, params
+    has_tag: str  # a condition over one parameter: the label's tags hold that string
+    text: Callable[[str], str] = lambda sql: sql  # a string compared by code point
+
+
+# --- SQLite ---------------------------------------------------------------------------------------
+
+
+def _sqlite_field(name: str) -> Value:
+    if name == "confidence":  # REAL affinity: a number is 'real' (or 'integer'), the undecided mark 'text'
+        return Value("(CASE typeof(confidence) WHEN 'null' THEN 0 WHEN 'real' THEN 1 WHEN 'integer' THEN 1 END)",
+                     (), lambda rank: ("confidence", ()))
+    if name == "label" or name not in PROPERTIES:  # from the summary: [class, attributes, unfilled]
+        doc, path = "summary", ("$[0]" if name == "label" else f'$[1]."{name}"')
+    else:
+        doc, path = "data", f"$.{name}"
+    return Value(_rank_of_type(doc), (path,), lambda rank: (f"json_extract({doc}, ?)", (path,)))
+
+
+SQLITE = Dialect(
+    mark="?", field=_sqlite_field, literal=lambda rank, value: ("?", (value,)),
+    # a row SQLite cannot read is undecided (json_each would raise on it)
+    has_tag="(CASE WHEN json_valid(data) THEN EXISTS (SELECT 1 FROM json_each(data, '$.tags') WHERE value = ?) END)",
+)
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------------
+
+# A label row's JSON as jsonb, NULL where jsonb cannot hold it as Python wrote it (NaN and infinities,
+# an escaped NUL, surrogate escapes): such rows are undecided. Tokens inside strings count too, which
+# only leaves more rows to Python.
+POSTGRES_DOC = ("(CASE WHEN strpos(data, 'NaN') = 0 AND strpos(data, 'Infinity') = 0 "
+                "AND strpos(data, '\\u0000') = 0 AND strpos(lower(data), '\\ud') = 0 THEN data::jsonb END)")
+_PG_CASTS = {NUMBER: "::numeric", BOOLEAN: "::boolean", STRING: ' COLLATE "C"'}
+
+
+def _postgres_field(name: str) -> Value:
+    path = [name] if name in PROPERTIES else ["attributes", name]
+    rank = ("(CASE WHEN d IS NULL THEN NULL ELSE CASE jsonb_typeof(d #> %s::text[]) WHEN 'number' THEN 1 "
+            "WHEN 'string' THEN 2 WHEN 'object' THEN 3 WHEN 'array' THEN 4 WHEN 'boolean' THEN 5 ELSE 0 END END)")
+    return Value(rank, (path,), lambda r: (f"((d #>> %s::text[]){_PG_CASTS[r]})", (path,)))
+
+
+def _postgres_literal(rank: int, value: Any) -> tuple[str, tuple[Any, ...]]:
+    if rank == NUMBER:  # numeric, as jsonb holds numbers: a float by its shortest repr, exactly
+        return "%s::numeric", (decimal.Decimal(repr(value)) if isinstance(value, float) else value,)
+    return (f"%s{_PG_CASTS[rank]}" if rank == BOOLEAN else '%s::text COLLATE "C"'), (value,)
+
+
+POSTGRES = Dialect(
+    mark="%s", field=_postgres_field, literal=_postgres_literal,
+    has_tag="(CASE WHEN d IS NULL THEN NULL ELSE COALESCE(d -> 'tags', '[]'::jsonb) ? %s END)",
+    text=lambda sql: f'{sql} COLLATE "C"',
+)
+
+
+# --- the compiler ---------------------------------------------------------------------------------
+
+
+def _literal(d: Dialect, value: Any) -> Value:
     if value is None:
-        return Value("0", "NULL")
+        return Value("0")
     if isinstance(value, bool):
-        return Value("5", "?", (int(value),))
-    if isinstance(value, (int, float)):
+        rank = BOOLEAN
+    elif isinstance(value, (int, float)):
         if isinstance(value, float) and not math.isfinite(value):
             raise Unsupported("a NaN or infinite literal")
         if isinstance(value, int) and abs(value) >= 2**63:
             raise Unsupported("an integer SQLite cannot hold")
-        return Value("1", "?", (value,))
-    if isinstance(value, str):
-        return Value("2", "?", (value,))
-    raise Unsupported(f"a literal {type(value).__name__}")
+        rank = NUMBER
+    elif isinstance(value, str):
+        rank = STRING
+    else:
+        raise Unsupported(f"a literal {type(value).__name__}")
+    return Value(str(rank), (), lambda _: d.literal(rank, value))
 
 
-def _field(node: Field) -> Value:
+def _field(d: Dialect, node: Field) -> Value:
     if node.from_root or len(node.parts) != 1:
         raise Unsupported("a path from the sample, or into a value")
     (name,) = node.parts
     if name in ("id", "_id"):
-        return Value("2", "id")
+        return Value(str(STRING), (), lambda _: (d.text("id"), ()))
     if name in _NEVER_SET:
-        return Value("0", "NULL")
+        return Value("0")
     if name == TAGS:
         # always a list (rank 4), stored or not; lists compared with lists are left undecided, so its
         # value is never read
-        return Value("4", "NULL")
-    path = f"$.{name}" if name in PROPERTIES else f'$.attributes."{name}"'
+        return Value("4")
     if '"' in name or "\\" in name:
         raise Unsupported("a name JSON paths cannot quote")
-    return Value(_RANK_OF_TYPE, "json_extract(data, ?)", (path, path))
+    return d.field(name)
 
 
-def _value(node: ViewExpression) -> Value:
+def _value(d: Dialect, node: ViewExpression) -> Value:
     if isinstance(node, Literal):
-        return _literal(node.value)
+        return _literal(d, node.value)
     if isinstance(node, Field):
-        return _field(node)
-    condition = _condition(node)
-    return Value(f"(CASE WHEN ({condition.sql}) IS NULL THEN NULL ELSE 5 END)", f"({condition.sql})",
-                 condition.params * 2)
+        return _field(d, node)
+    # A condition's value is a boolean, decided or not: its rank is known, and an undecided one
+    # leaves undecided what compares it.
+    condition = _condition(d, node)
+    return Value(str(BOOLEAN), (), lambda _: (f"({condition.sql})", condition.params))
 
 
 def _truth(value: Value) -> Condition:
     """$and/$or/$not truth of a value: null, false and zero are false, everything else true."""
-    sql = (f"(CASE {value.rank} WHEN 0 THEN 0 WHEN 1 THEN ({value.value}) <> 0 WHEN 5 THEN ({value.value}) <> 0 "
-           f"WHEN 2 THEN 1 WHEN 3 THEN 1 WHEN 4 THEN 1 END)")
-    rank_params = value.params[:_count(value.rank)]
-    value_params = value.params[_count(value.rank):]
-    return Condition(sql, rank_params + value_params + value_params)
-
-
-def _count(sql: str) -> int:
-    return sql.count("?")
+    if value.rank.isdigit():  # a known rank: only its own test (PostgreSQL types every branch)
+        rank = int(value.rank)
+        if rank in (NUMBER, BOOLEAN):
+            sql, params = value.typed(rank)
+            return Condition(f"(({sql}) <> {'0' if rank == NUMBER else 'FALSE'})", params)
+        return _constant(rank != 0)
+    number, number_p = value.typed(NUMBER)
+    boolean, boolean_p = value.typed(BOOLEAN)
+    sql = (f"(CASE {value.rank} WHEN 0 THEN FALSE WHEN 1 THEN ({number}) <> 0 WHEN 5 THEN ({boolean}) <> FALSE "
+           f"WHEN 2 THEN TRUE WHEN 3 THEN TRUE WHEN 4 THEN TRUE END)")
+    return Condition(sql, value.rank_params + number_p + boolean_p)
 
 
 _COMPARISONS = {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_PY_OPS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+           ">=": operator.ge}
+_RANKS = range(6)
+
+
+def _constant(truth: bool) -> Condition:
+    return Condition("TRUE" if truth else "FALSE")
+
+
+def _same_rank(op: str, rank: int, a: Value, b: Value) -> Condition:
+    """The comparison of two values of one type rank: nulls are equal, objects and lists undecided."""
+    if rank == 0:
+        return _constant(_PY_OPS[op](0, 0))
+    if rank in (3, 4):
+        return Condition("NULL")
+    va, va_p = a.typed(rank)
+    vb, vb_p = b.typed(rank)
+    return Condition(f"(({va}) {_COMPARISONS[op]} ({vb}))", va_p + vb_p)
+
+
+def _by_rank(rank: Value, branch: Callable[[int], Condition]) -> Condition:
+    """``CASE rank WHEN k THEN branch(k) ... END``: the rank evaluated once; NULL (undecided) when it is."""
+    parts = [branch(k) for k in _RANKS]
+    sql = f"(CASE ({rank.rank}) " + " ".join(f"WHEN {k} THEN {p.sql}" for k, p in zip(_RANKS, parts)) + " END)"
+    return Condition(sql, rank.rank_params + sum((p.params for p in parts), ()))
 
 
 def _compare(op: str, a: Value, b: Value) -> Condition:
-    sql_op = _COMPARISONS[op]
-    ra, va, rb, vb = _split(a) + _split(b)
-    ra_sql, ra_p = ra
-    rb_sql, rb_p = rb
-    va_sql, va_p = va
-    vb_sql, vb_p = vb
-    # Each part may be used more than once: its parameters are repeated with it.
-    sql = (f"(CASE WHEN ({ra_sql}) IS NULL OR ({rb_sql}) IS NULL THEN NULL "
-           f"WHEN ({ra_sql}) <> ({rb_sql}) THEN ({ra_sql}) {sql_op} ({rb_sql}) "
-           f"WHEN ({ra_sql}) IN (3, 4) THEN NULL "
-           f"WHEN ({ra_sql}) = 0 THEN 0 {sql_op} 0 "
-           f"ELSE ({va_sql}) {sql_op} ({vb_sql}) END)")
-    params = (ra_p + rb_p) * 3 + ra_p + ra_p + va_p + vb_p
-    return Condition(sql, params)
+    """Values of different ranks compare by rank, of one rank by value; each rank is evaluated once
+    (a literal's is known here, so only the other's is read)."""
+    def known(value: Value) -> int | None:
+        return int(value.rank) if value.rank.isdigit() else None
+
+    ka, kb = known(a), known(b)
+
+    def across(ra: int, rb: int) -> Condition:
+        return _same_rank(op, ra, a, b) if ra == rb else _constant(_PY_OPS[op](ra, rb))
+
+    if ka is not None and kb is not None:
+        return across(ka, kb)
+    if kb is not None:
+        return _by_rank(a, lambda ra: across(ra, kb))
+    if ka is not None:
+        return _by_rank(b, lambda rb: across(ka, rb))
+    return _by_rank(a, lambda ra: _by_rank(b, lambda rb: across(ra, rb)))
 
 
-def _split(value: Value) -> tuple[tuple[str, tuple], tuple[str, tuple]]:
-    n = _count(value.rank)
-    return (value.rank, value.params[:n]), (value.value, value.params[n:])
-
-
-def _condition(node: ViewExpression) -> Condition:
+def _condition(d: Dialect, node: ViewExpression) -> Condition:
     if not isinstance(node, Op):
-        return _truth(_value(node))
+        return _truth(_value(d, node))
     if node.name in ("and", "or"):
-        parts = [_condition(arg) for arg in node.args]
-        joiner = " AND " if node.name == "and" else " OR "
-        return Condition("(" + joiner.join(p.sql for p in parts) + ")", sum((p.params for p in parts), ()))
+        return _short_circuit(node.name, [_condition(d, arg) for arg in node.args])
     if node.name == "not":
-        inner = _condition(node.args[0])
+        inner = _condition(d, node.args[0])
         return Condition(f"(NOT {inner.sql})", inner.params)
     if node.name in _COMPARISONS:
-        return _compare(node.name, _value(node.args[0]), _value(node.args[1]))
+        return _compare(node.name, _value(d, node.args[0]), _value(d, node.args[1]))
     if node.name == "in":
         target = node.args[0]
         values = node.args[1].value  # type: ignore[attr-defined]
         if not values:
-            return Condition("0")
-        parts = [_compare("==", _value(target), _literal(v)) for v in values]
+            return _constant(False)
+        parts = [_compare("==", _value(d, target), _literal(d, v)) for v in values]
         return Condition("(" + " OR ".join(p.sql for p in parts) + ")", sum((p.params for p in parts), ()))
     if node.name in ("contains", "contains_all"):
-        return _contains(node)
+        return _contains(d, node)
     if node.name in ("exists", "missing"):
-        (rank, rank_p), _ = _split(_value(node.args[0]))
-        return Condition(f"(({rank}) {'<>' if node.name == 'exists' else '='} 0)", rank_p)
+        value = _value(d, node.args[0])
+        return Condition(f"(({value.rank}) {'<>' if node.name == 'exists' else '='} 0)", value.rank_params)
     raise Unsupported(f"the operation {node.name!r}")
 
 
-def _contains(node: Op) -> Condition:
+def _short_circuit(name: str, parts: list[Condition]) -> Condition:
+    """Three-valued ``and``/``or`` of conditions (TRUE, FALSE or NULL) evaluating each part once and
+    the next only when the first does not decide: a false part ends an ``and``, a true one an ``or``."""
+    first, rest = parts[0], parts[1:]
+    if not rest:
+        return first
+    second = _short_circuit(name, rest)
+    decides, other = ("FALSE", "TRUE") if name == "and" else ("TRUE", "FALSE")
+    # first undecided: the result is the deciding value if the rest has it, else undecided
+    sql = (f"(CASE {first.sql} WHEN {decides} THEN {decides} WHEN {other} THEN {second.sql} "
+           f"ELSE (NULL {name.upper()} {second.sql}) END)")
+    return Condition(sql, first.params + second.params + second.params)
+
+
+def _contains(d: Dialect, node: Op) -> Condition:
     """``F("tags").contains(values)`` of literal values: a tag is a string, so only string values can
     be found (other values compare unequal, as in Python); ``all=True`` needs each value found."""
     target, wanted = node.args
@@ -178,24 +314,23 @@ def _contains(node: Op) -> Condition:
     if not all(v is None or isinstance(v, (bool, int, float, str)) for v in values):
         raise Unsupported("contains() of a list or an object")
     texts = [v for v in values if isinstance(v, str)]
-    found = "EXISTS (SELECT 1 FROM json_each(data, '$.tags') WHERE value = ?)"
     if node.name == "contains":
         if not texts:
-            return Condition("0")
-        return Condition("(" + " OR ".join([found] * len(texts)) + ")", tuple(texts))
+            return _constant(False)
+        return Condition("(" + " OR ".join([d.has_tag] * len(texts)) + ")", tuple(texts))
     if len(texts) < len(values):
-        return Condition("0")  # a value that is not a string is in no list of tags
+        return _constant(False)  # a value that is not a string is in no list of tags
     if not texts:
-        return Condition("1")  # the empty set is in every list
-    return Condition("(" + " AND ".join([found] * len(texts)) + ")", tuple(texts))
+        return _constant(True)  # the empty set is in every list
+    return Condition("(" + " AND ".join([d.has_tag] * len(texts)) + ")", tuple(texts))
 
 
-def compile_label_filter(expr: ViewExpression) -> Condition | None:
-    """The SQL condition over a ``labels`` row (its ``data`` JSON and ``id``), or None when the
-    expression has a part SQL does not evaluate as Python does. Rows whose JSON SQLite cannot
-    read are undecided (NULL)."""
+def compile_label_filter(expr: ViewExpression, dialect: Dialect = SQLITE) -> Condition | None:
+    """The SQL condition over a ``labels`` row, or None when the expression has a part SQL does not
+    evaluate as Python does. SQLite: over the row's ``data``, ``id``, ``confidence`` and ``summary``;
+    PostgreSQL: over ``id`` and ``d``, the row's JSON as jsonb (``POSTGRES_DOC``). Rows whose JSON
+    the database cannot read are undecided (NULL) where the condition reads it."""
     try:
-        condition = _condition(expr)
+        return _condition(dialect, expr)
     except Unsupported:
         return None
-    return Condition(f"(CASE WHEN json_valid(data) THEN {condition.sql} END)", condition.params)

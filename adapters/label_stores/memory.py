@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from annoflow.adapters.label_stores.rules import check_declaration, check_field_edit, kind_for_change
-from annoflow.application.ports.label_store import DuplicateSampleError, LabelStore, UnknownSampleError
+from annoflow.application.ports.label_store import Batch, DuplicateSampleError, LabelStore, UnknownSampleError
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
 from annoflow.domain.fields import FRAMES_PREFIX, LABEL_TYPE_OF_KIND, FieldKind, FieldPath, kind_of
 from annoflow.domain.labels import FieldValue, LabelList
@@ -139,6 +139,15 @@ class InMemoryLabelStore(LabelStore):
 
     def write_info(self, info: Mapping[str, Any]) -> None:
         self._info = json.dumps(dict(info), allow_nan=False)  # JSON as the SQL stores keep it: a copy
+
+    def write_batch(self, batch: Batch) -> None:
+        """All of the batch or nothing: on any error the state from before it is put back."""
+        before = (dict(self._samples), dict(self._schema), self._info)
+        try:
+            super().write_batch(batch)
+        except BaseException:
+            self._samples, self._schema, self._info = before
+            raise
 
     def delete_fields(self, paths: Sequence[str]) -> None:
         paths = list(dict.fromkeys(paths))

@@ -15,7 +15,9 @@ while writes to other datasets, and every read, go on beside them: two machines 
 different runs into one dataset both land, one after the other. Connections come from a
 psycopg-pool pool, so the store serves several threads at once.
 
-``observe()`` is aggregated by the server: one row per distinct label summary.
+``observe()`` is aggregated by the server: one row per distinct label summary. Label filters
+(``filter_labels``, ``match_labels``, a sort by a filtered list's length) compile as SQLite's do
+(``expression_sql.POSTGRES``), over each row's JSON cast to jsonb where jsonb can hold it.
 """
 
 from __future__ import annotations
@@ -31,13 +33,17 @@ from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
+from annoflow.adapters.label_stores.expression_sql import POSTGRES, POSTGRES_DOC, Condition, compile_label_filter
 from annoflow.adapters.label_stores.memory import declared_kinds
 from annoflow.adapters.label_stores.rows import label_row
 from annoflow.adapters.label_stores.rules import check_declaration, check_field_edit, kind_for_change
 from annoflow.adapters.label_stores.sql import CHUNK, SqlLabelStore
 from annoflow.adapters.label_stores.tables import build_samples, frame_key, sample_head, sample_rows, value_rows
-from annoflow.application.ports.label_store import DuplicateSampleError, UnknownSampleError
+from annoflow.application.ports.label_store import (
+    Batch, DuplicateSampleError, LabelCounts, LabelMatches, UnknownSampleError,
+)
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
+from annoflow.domain.expressions import ViewExpression
 from annoflow.domain.fields import FieldKind, FieldPath
 from annoflow.domain.samples import Sample
 
@@ -232,6 +238,91 @@ class PostgresLabelStore(SqlLabelStore):
             ).fetchall()
         return grouped, single
 
+    # --- label filters in SQL (expression_sql, PostgreSQL's jsonb) ----------------------------
+
+    def _filtered(self, condition: Condition, where: str, read: bool = True) -> str:
+        """Each label row chosen by ``where`` with ``c``, the filter's truth over it (over its JSON as
+        jsonb, ``d``, unless ``read`` is False: a count of every label reads none)."""
+        doc = POSTGRES_DOC if read else "NULL::jsonb"
+        return (f"SELECT sample_id, {condition.sql} AS c FROM (SELECT sample_id, id, {doc} AS d "
+                f"FROM {self.schema}.labels WHERE {where}) AS r")
+
+    def samples_with_labels(self, ids: Sequence[str], fields: Sequence[str],
+                            filter: ViewExpression) -> LabelMatches | None:  # noqa: A002 - FiftyOne's name
+        """Decided by the server over the label rows' JSON as jsonb when the filter compiles
+        (``expression_sql``): no sample is built."""
+        condition = compile_label_filter(filter, POSTGRES)
+        if condition is None:
+            return None
+        ids, fields = list(ids), list(fields)
+        matched: set[str] = set()
+        unsure: set[str] = set()
+        with self._pool.connection() as conn:
+            for start in range(0, len(ids), CHUNK):
+                rows = conn.execute(
+                    f"SELECT sample_id, bool_or(c IS TRUE), bool_or(c IS NULL) FROM "
+                    f"({self._filtered(condition, 'sample_id = ANY(%s) AND path = ANY(%s)')}) AS m GROUP BY sample_id",
+                    (*condition.params, ids[start:start + CHUNK], fields))
+                for sample_id, yes, undecided in rows:
+                    if yes:
+                        matched.add(sample_id)
+                    elif undecided:
+                        unsure.add(sample_id)
+        return LabelMatches(frozenset(matched), frozenset(unsure))
+
+    def count_labels(self, ids: Sequence[str], field: str,
+                     filter: ViewExpression | None) -> LabelCounts | None:  # noqa: A002 - FiftyOne's name
+        """Counted by the server when the filter compiles and the field is a sample field; a sample is
+        counted when its field is set (a ``field_values`` row), as an empty list is."""
+        if FieldPath.parse(field).on_frames:
+            return None
+        condition = compile_label_filter(filter, POSTGRES) if filter is not None else Condition("TRUE")
+        if condition is None:
+            return None
+        ids = list(ids)
+        counts: dict[str, int] = {}
+        unsure: set[str] = set()
+        s = self.schema
+        with self._pool.connection() as conn:
+            for start in range(0, len(ids), CHUNK):
+                chunk = ids[start:start + CHUNK]
+                counts.update((sample_id, 0) for (sample_id,) in conn.execute(
+                    f"SELECT sample_id FROM {s}.field_values WHERE sample_id = ANY(%s) AND path = %s AND frame = 0",
+                    (chunk, field)))
+                rows = conn.execute(
+                    f"SELECT sample_id, count(*) FILTER (WHERE c), bool_or(c IS NULL) FROM "
+                    f"({self._filtered(condition, 'sample_id = ANY(%s) AND path = %s AND frame = 0', filter is not None)}) "
+                    "AS m "
+                    "GROUP BY sample_id", (*condition.params, chunk, field))
+                for sample_id, matching, undecided in rows:
+                    counts[sample_id] = matching
+                    if undecided:
+                        unsure.add(sample_id)
+        return LabelCounts(counts, frozenset(unsure))
+
+    def samples_by_label_count(self, field: str, filter: ViewExpression,  # noqa: A002 - FiftyOne's name
+                               reverse: bool, limit: int | None) -> list[str] | None:
+        """One statement, as the SQLite store's: each sample's count of matching labels, the samples with
+        one ordered by it (ties in the dataset's order), cut to ``limit``; None where a row the server
+        cannot read could change the answer."""
+        if FieldPath.parse(field).on_frames:
+            return None
+        condition = compile_label_filter(filter, POSTGRES)
+        if condition is None:
+            return None
+        direction = "DESC" if reverse else "ASC"
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                f"SELECT g.sample_id, g.undecided FROM (SELECT sample_id, count(*) FILTER (WHERE c) AS n, "
+                f"bool_or(c IS NULL) AS undecided FROM ({self._filtered(condition, 'path = %s AND frame = 0')}) AS m "
+                f"GROUP BY sample_id) AS g JOIN {self.schema}.samples AS s ON s.id = g.sample_id "
+                f"WHERE s.dataset = %s AND (g.n > 0 OR g.undecided) "
+                f"ORDER BY g.undecided DESC, g.n {direction}, s.position LIMIT %s",
+                (*condition.params, field, self.name, None if limit is None else max(limit, 1))).fetchall()
+        if rows and rows[0][1]:
+            return None
+        return [sample_id for sample_id, _ in rows][:limit]
+
     # --- writes -----------------------------------------------------------------
 
     def _transaction(self, work: Callable[[psycopg.Connection], None]) -> None:
@@ -257,7 +348,23 @@ class PostgresLabelStore(SqlLabelStore):
         self._transaction(work)
 
     def add_samples(self, samples: Iterable[Sample]) -> None:
-        samples = list(samples)
+        self._transaction(self._adding(list(samples)))
+
+    def write_batch(self, batch: Batch) -> None:
+        """One transaction: the batch's samples, changes, field deletions and info, or none of them."""
+        works = [self._adding(list(batch.add)) if batch.add else None,
+                 self._applying(batch.changes) if batch.changes else None,
+                 self._deleting_fields(batch.delete_fields) if batch.delete_fields else None,
+                 self._writing_info(batch.info) if batch.info is not None else None]
+
+        def work(conn: psycopg.Connection) -> None:
+            for step in works:
+                if step is not None:
+                    step(conn)
+
+        self._transaction(work)
+
+    def _adding(self, samples: list[Sample]) -> Callable[[psycopg.Connection], None]:
         s = self.schema
         for sample in samples:
             _plain(sample.filepath, f"sample {sample.id}: the filepath")
@@ -290,9 +397,13 @@ class PostgresLabelStore(SqlLabelStore):
                     for row in labels:
                         copy.write_row(row)
 
-        self._transaction(work)
+        return work
 
     def apply(self, changes: Sequence[LabelChange]) -> None:
+        self._transaction(self._applying(changes))
+        logger.debug("dataset %r: %d changes applied", self.name, len(changes))
+
+    def _applying(self, changes: Sequence[LabelChange]) -> Callable[[psycopg.Connection], None]:
         s = self.schema
 
         def work(conn: psycopg.Connection) -> None:
@@ -314,8 +425,7 @@ class PostgresLabelStore(SqlLabelStore):
                 for statement, args in statements:
                     cursor.execute(statement, args)
 
-        self._transaction(work)
-        logger.debug("dataset %r: %d changes applied", self.name, len(changes))
+        return work
 
     def _statements(self, kind: FieldKind, change: LabelChange,
                     marked: set[tuple[str, str, int]]) -> list[tuple[str, tuple]]:
@@ -363,12 +473,18 @@ class PostgresLabelStore(SqlLabelStore):
         return json.loads(row[0]) if row else {}
 
     def write_info(self, info: Mapping[str, Any]) -> None:
-        data = _plain(json.dumps(dict(info), allow_nan=False), "the dataset's info")
-        self._transaction(lambda conn: conn.execute(
+        self._transaction(self._writing_info(info))
+
+    def _writing_info(self, info: Mapping[str, Any]) -> Callable[[psycopg.Connection], None]:
+        data = _plain(json.dumps(dict(info), allow_nan=False), "the dataset's info")  # refused before sending
+        return lambda conn: conn.execute(
             f"INSERT INTO {self.schema}.dataset_info VALUES (%s, %s) "
-            "ON CONFLICT (dataset) DO UPDATE SET info = EXCLUDED.info", (self.name, data)))
+            "ON CONFLICT (dataset) DO UPDATE SET info = EXCLUDED.info", (self.name, data))
 
     def delete_fields(self, paths: Sequence[str]) -> None:
+        self._transaction(self._deleting_fields(paths))
+
+    def _deleting_fields(self, paths: Sequence[str]) -> Callable[[psycopg.Connection], None]:
         paths = [_plain(p, "the field path") for p in dict.fromkeys(paths)]
         s = self.schema
         mine = f"SELECT id FROM {s}.samples WHERE dataset = %s"
@@ -380,7 +496,7 @@ class PostgresLabelStore(SqlLabelStore):
                 conn.execute(f"DELETE FROM {s}.field_values WHERE path = %s AND sample_id IN ({mine})", (path, self.name))
                 conn.execute(f"DELETE FROM {s}.fields WHERE dataset = %s AND path = %s", (self.name, path))
 
-        self._transaction(work)
+        return work
 
     def rename_field(self, path: str, new_path: str) -> None:
         path, new_path = _plain(path, "the field path"), _plain(new_path, "the field path")

@@ -17,7 +17,9 @@ Layout (one row per thing that can change on its own):
   (annoflow.application.ports.mask_codec: dtype, byte order and shape kept, booleans
   bit-packed, zlib-compressed), and its summary for the label schema's
   inference (class, attributes, unfilled polyline; see ``observe``). An index
-  on (sample, path, frame, position) reads labels in order.
+  on (sample, path, frame, position) reads labels in order. Its ``confidence``
+  column and the ``labels_hot`` index (path, frame, sample, confidence, summary)
+  serve the compiled filters (``expression_sql``) without reading the rows.
 
 JSON keeps floats bit-exact (shortest repr) and writes NaN and infinities; a
 NaN comes back as NaN, though not with its original sign bit or payload.
@@ -43,13 +45,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from annoflow.adapters.label_stores.expression_sql import compile_label_filter
+from annoflow.adapters.label_stores.expression_sql import compile_label_filter, confidence_column_sql
 from annoflow.adapters.label_stores.memory import declared_kinds
 from annoflow.adapters.label_stores.rows import label_row
 from annoflow.adapters.label_stores.rules import check_declaration, check_field_edit, kind_for_change
 from annoflow.adapters.label_stores.sql import CHUNK, SqlLabelStore
 from annoflow.adapters.label_stores.tables import build_samples, frame_key, sample_head, sample_rows, value_rows
-from annoflow.application.ports.label_store import DuplicateSampleError, LabelCounts, LabelMatches, UnknownSampleError
+from annoflow.application.ports.label_store import Batch, DuplicateSampleError, LabelCounts, LabelMatches, UnknownSampleError
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
 from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.expressions import ViewExpression
@@ -72,10 +74,24 @@ CREATE TABLE IF NOT EXISTS field_values (
 CREATE TABLE IF NOT EXISTS labels (
     sample_id TEXT NOT NULL, path TEXT NOT NULL, frame INTEGER NOT NULL, id TEXT NOT NULL,
     position INTEGER NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL, mask BLOB, summary TEXT,
+    confidence REAL,
     PRIMARY KEY (sample_id, path, frame, id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS labels_in_order ON labels (sample_id, path, frame, position);
 CREATE TABLE IF NOT EXISTS dataset_info (dataset TEXT PRIMARY KEY, info TEXT NOT NULL);
+"""
+# A label row's confidence column is filled from its JSON as it is written (an insert computes it;
+# an update of the JSON refills it by the trigger, whichever program wrote it), so it never lags it.
+_INSERT_LABEL = ("INSERT INTO labels (sample_id, path, frame, id, position, kind, data, mask, summary, confidence) "
+                 f"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, {confidence_column_sql('?7')})")
+_HOT = f"""
+CREATE TRIGGER IF NOT EXISTS labels_confidence AFTER UPDATE OF data ON labels BEGIN
+    UPDATE labels SET confidence = {confidence_column_sql('NEW.data')}
+    WHERE sample_id = NEW.sample_id AND path = NEW.path AND frame = NEW.frame AND id = NEW.id;
+END;
+-- what the compiled filters read (expression_sql), in the order a field's scan groups by sample:
+-- a filter of confidence, class and custom attributes reads this index alone
+CREATE INDEX IF NOT EXISTS labels_hot ON labels (path, frame, sample_id, confidence, summary);
 """
 logger = logging.getLogger(__name__)
 
@@ -138,7 +154,24 @@ class SqliteLabelStore(SqlLabelStore):
                 logger.info("%s: adding the labels' summary column (rows written before it are observed one by one)",
                             path)
                 self._db.execute("ALTER TABLE labels ADD COLUMN summary TEXT")
+            if "confidence" not in columns:  # a file from before the confidence column: filled once
+                self._add_confidence_column()
+            self._db.executescript(_HOT)
         logger.debug("dataset %r opened in %s", name, path)
+
+    def _add_confidence_column(self) -> None:
+        logger.info("%s: adding the labels' confidence column, filled from each row's JSON", self.path)
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            # read again under the write lock: another process may have added it meanwhile
+            if "confidence" not in {row[1] for row in self._db.execute("PRAGMA table_info(labels)")}:
+                self._db.execute("ALTER TABLE labels ADD COLUMN confidence REAL")
+                self._db.execute(f"UPDATE labels SET confidence = {confidence_column_sql('data')}")
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
 
     @contextlib.contextmanager
     def _using(self) -> Iterator[None]:
@@ -252,8 +285,9 @@ class SqliteLabelStore(SqlLabelStore):
         self._transaction(lambda db: self._declare(db, self._read_schema(), path, kind))
 
     def add_samples(self, samples: Iterable[Sample]) -> None:
-        samples = list(samples)
+        self._transaction(self._adding(list(samples)))
 
+    def _adding(self, samples: list[Sample]) -> Any:
         def work(db: sqlite3.Connection) -> None:
             schema = self._read_schema()
             (start,) = db.execute(
@@ -274,11 +308,29 @@ class SqliteLabelStore(SqlLabelStore):
             except sqlite3.IntegrityError:
                 raise DuplicateSampleError(f"a sample is already in {self.path} (sample ids are unique per file)") from None
             db.executemany("INSERT INTO field_values VALUES (?,?,?,?)", values)
-            db.executemany("INSERT INTO labels VALUES (?,?,?,?,?,?,?,?,?)", labels)
+            db.executemany(_INSERT_LABEL, labels)
+
+        return work
+
+    def apply(self, changes: Sequence[LabelChange]) -> None:
+        self._transaction(self._applying(changes))
+        logger.debug("dataset %r: %d changes applied", self.name, len(changes))
+
+    def write_batch(self, batch: Batch) -> None:
+        """One transaction: the batch's samples, changes, field deletions and info, or none of them."""
+        works = [self._adding(list(batch.add)) if batch.add else None,
+                 self._applying(batch.changes) if batch.changes else None,
+                 self._deleting_fields(batch.delete_fields) if batch.delete_fields else None,
+                 self._writing_info(batch.info) if batch.info is not None else None]
+
+        def work(db: sqlite3.Connection) -> None:
+            for step in works:
+                if step is not None:
+                    step(db)
 
         self._transaction(work)
 
-    def apply(self, changes: Sequence[LabelChange]) -> None:
+    def _applying(self, changes: Sequence[LabelChange]) -> Any:
         def work(db: sqlite3.Connection) -> None:
             schema = self._read_schema()
             known: set[str] = set()
@@ -294,8 +346,7 @@ class SqliteLabelStore(SqlLabelStore):
                 self._declare(db, schema, change.field, kind)
                 self._apply_one(db, kind, change)
 
-        self._transaction(work)
-        logger.debug("dataset %r: %d changes applied", self.name, len(changes))
+        return work
 
     def _apply_one(self, db: sqlite3.Connection, kind: FieldKind, change: LabelChange) -> None:
         owner = (change.sample_id, change.field, frame_key(change.frame))
@@ -304,7 +355,7 @@ class SqliteLabelStore(SqlLabelStore):
             db.execute("DELETE FROM field_values WHERE sample_id = ? AND path = ? AND frame = ?", owner)
             values, labels = value_rows(*owner, change.value)
             db.executemany("INSERT INTO field_values VALUES (?,?,?,?)", values)
-            db.executemany("INSERT INTO labels VALUES (?,?,?,?,?,?,?,?,?)", labels)
+            db.executemany(_INSERT_LABEL, labels)
         elif isinstance(change, PutLabel):
             row = label_row(change.label)
             if not kind.is_list:  # a single-label field holds one label: the new one
@@ -319,7 +370,7 @@ class SqliteLabelStore(SqlLabelStore):
                     "SELECT COALESCE(MAX(position) + 1, 0) FROM labels WHERE sample_id = ? AND path = ? AND frame = ?",
                     owner,
                 ).fetchone()
-                db.execute("INSERT INTO labels VALUES (?,?,?,?,?,?,?,?,?)", (*owner, change.label.id, position, *row))
+                db.execute(_INSERT_LABEL, (*owner, change.label.id, position, *row))
             db.execute("INSERT OR IGNORE INTO field_values VALUES (?,?,?,NULL)", owner)
         elif isinstance(change, DeleteLabel):
             deleted = db.execute(
@@ -349,10 +400,13 @@ class SqliteLabelStore(SqlLabelStore):
         return json.loads(row[0]) if row else {}
 
     def write_info(self, info: Mapping[str, Any]) -> None:
-        data = json.dumps(dict(info), allow_nan=False)
-        self._transaction(lambda db: db.execute(
+        self._transaction(self._writing_info(info))
+
+    def _writing_info(self, info: Mapping[str, Any]) -> Any:
+        data = json.dumps(dict(info), allow_nan=False)  # refused before the transaction begins
+        return lambda db: db.execute(
             "INSERT INTO dataset_info VALUES (?, ?) ON CONFLICT (dataset) DO UPDATE SET info = excluded.info",
-            (self.name, data)))
+            (self.name, data))
 
     def samples_with_labels(self, ids: Sequence[str], fields: Sequence[str],
                             filter: ViewExpression) -> LabelMatches | None:  # noqa: A002 - FiftyOne's name
@@ -411,7 +465,34 @@ class SqliteLabelStore(SqlLabelStore):
                         unsure.add(sample_id)
         return LabelCounts(counts, frozenset(unsure))
 
+    def samples_by_label_count(self, field: str, filter: ViewExpression,  # noqa: A002 - FiftyOne's name
+                               reverse: bool, limit: int | None) -> list[str] | None:
+        """One statement over the dataset's label rows: each sample's count of matching labels, the
+        samples with one ordered by it (ties in the dataset's order) and cut to ``limit``; no sample
+        is built. None when the filter does not compile, the field is a frame field, or a row SQL
+        cannot read could change the answer (it sorts first, so one row says so)."""
+        if FieldPath.parse(field).on_frames:
+            return None
+        condition = compile_label_filter(filter)
+        if condition is None:
+            return None
+        direction = "DESC" if reverse else "ASC"
+        cut = "" if limit is None else " LIMIT ?"
+        with self._using():
+            rows = self._db.execute(
+                f"SELECT g.sample_id, g.undecided FROM (SELECT sample_id, SUM(c IS 1) AS n, MAX(c IS NULL) AS undecided "
+                f"FROM (SELECT sample_id, {condition.sql} AS c FROM labels WHERE path = ? AND frame = 0) "
+                f"GROUP BY sample_id HAVING n > 0 OR undecided) AS g JOIN samples AS s ON s.id = g.sample_id "
+                f"WHERE s.dataset = ? ORDER BY g.undecided DESC, g.n {direction}, s.position{cut}",
+                (*condition.params, field, self.name, *(() if limit is None else (max(limit, 1),)))).fetchall()
+        if rows and rows[0][1]:
+            return None
+        return [sample_id for sample_id, _ in rows][:limit]
+
     def delete_fields(self, paths: Sequence[str]) -> None:
+        self._transaction(self._deleting_fields(paths))
+
+    def _deleting_fields(self, paths: Sequence[str]) -> Any:
         paths = list(dict.fromkeys(paths))
         mine = "SELECT id FROM samples WHERE dataset = ?"
 
@@ -422,7 +503,7 @@ class SqliteLabelStore(SqlLabelStore):
                 db.execute(f"DELETE FROM field_values WHERE path = ? AND sample_id IN ({mine})", (path, self.name))
                 db.execute("DELETE FROM fields WHERE dataset = ? AND path = ?", (self.name, path))
 
-        self._transaction(work)
+        return work
 
     def rename_field(self, path: str, new_path: str) -> None:
         mine = "SELECT id FROM samples WHERE dataset = ?"

@@ -56,6 +56,17 @@ class LabelRow(NamedTuple):
         return label_from_values(self.kind, self.label_id, self.values, None if self.mask is None else decode_mask(self.mask))
 
 
+@attrs.frozen
+class Batch:
+    """Writes that belong together: samples added, changes applied, fields deleted (``frames.<name>``
+    for a frame field) and the dataset's info replaced (when not None), in this order."""
+
+    add: tuple[Sample, ...] = attrs.field(default=(), converter=tuple)
+    changes: tuple[LabelChange, ...] = attrs.field(default=(), converter=tuple)
+    delete_fields: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    info: Mapping[str, Any] | None = None
+
+
 class SampleRows(NamedTuple):
     """A sample's labels in the fields read, as rows in field, frame and list order."""
 
@@ -178,6 +189,26 @@ class LabelStore(abc.ABC):
         hold it says so with FieldSchemaError."""
         raise FieldSchemaError(f"{type(self).__name__} cannot hold a dataset's info")
 
+    def write_batch(self, batch: Batch) -> None:
+        """Make a batch's writes in one transaction: all of them or none (an import's samples with the
+        info describing them; an evaluation's attributes, count fields and record deleted together).
+
+        The default, for a store without such transactions, makes them one by one in an order a
+        retry finishes: a batch that adds samples writes its info first (a crash leaves the info
+        and no sample, and the import made again writes both), any other its info last (a crash
+        leaves the record of what was to be undone, and the call made again finishes).
+        """
+        if batch.info is not None and batch.add:
+            self.write_info(batch.info)
+        if batch.add:
+            self.add_samples(batch.add)
+        if batch.changes:
+            self.apply(batch.changes)
+        if batch.delete_fields:
+            self.delete_fields(batch.delete_fields)
+        if batch.info is not None and not batch.add:
+            self.write_info(batch.info)
+
     def samples_with_labels(self, ids: Sequence[str], fields: Sequence[str],
                             filter: ViewExpression) -> LabelMatches | None:  # noqa: A002 - FiftyOne's name
         """Which of these samples hold a label in ``fields`` for which ``filter`` (an ``F`` expression
@@ -191,6 +222,16 @@ class LabelStore(abc.ABC):
         """How many labels of the sample label list field ``field`` each of these samples holds for which
         ``filter`` (relative to the label; None: every label) is true, counted by the store without
         building the samples; None when the store cannot (the default: the caller reads the samples).
+        """
+        return None
+
+    def samples_by_label_count(self, field: str, filter: ViewExpression,  # noqa: A002 - FiftyOne's name
+                               reverse: bool, limit: int | None) -> list[str] | None:
+        """The dataset's samples holding a label of the sample label list field ``field`` for which
+        ``filter`` is true, ordered by how many they hold (most first with ``reverse``; ties in the
+        dataset's order), at most ``limit`` (None: all), decided by the store without building the
+        samples: ``filter_labels(field, filter).sort_by(<its length>)`` of the whole dataset. None
+        when the store cannot decide every sample (the default: the view's stages run).
         """
         return None
 

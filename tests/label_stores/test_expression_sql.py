@@ -4,6 +4,7 @@ does: a property test over random labels and expressions, and views that build n
 from __future__ import annotations
 
 import math
+import uuid
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -75,9 +76,16 @@ def _compares_lists(expr) -> bool:
         _compares_lists(a) for a in expr.args)
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    store = SqliteLabelStore(tmp_path_factory.mktemp("sql") / "l.sqlite", name="prop")
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def store(request, tmp_path_factory):
+    """A store that compiles filters to SQL: SQLite's, or PostgreSQL's on the tests' server."""
+    if request.param == "sqlite":
+        store = SqliteLabelStore(tmp_path_factory.mktemp("sql") / "l.sqlite", name="prop")
+    else:
+        from annoflow.adapters.label_stores.postgres import PostgresLabelStore
+
+        store = PostgresLabelStore(request.getfixturevalue("postgres_labels_dsn"), name="prop",
+                                   schema=f"t_{uuid.uuid4().hex[:12]}")
     yield store
     store.close()
 

@@ -202,7 +202,9 @@ def test_a_file_from_before_label_summaries_is_observed_row_by_row(tmp_path_fact
     path = tmp_path_factory.mktemp("store") / "labels.sqlite"
     old = SqliteLabelStore(path, name="ds")
     old.add_samples(samples[:-1] or samples)
-    old._db.execute("ALTER TABLE labels DROP COLUMN summary")  # the layout such a file has
+    # the layout such a file has: no summary, nor the confidence column and index that came later
+    old._db.executescript("DROP INDEX labels_hot; DROP TRIGGER labels_confidence; "
+                          "ALTER TABLE labels DROP COLUMN confidence; ALTER TABLE labels DROP COLUMN summary")
     old.close()
     store = SqliteLabelStore(path, name="ds")
     if len(samples) > 1:
