@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from annoflow.application.label_editing import EditableFrames, editable_value
 from annoflow.application.ports.label_store import FieldSchemaError, LabelStore
-from annoflow.domain.changes import SetValue
+from annoflow.domain.changes import LabelChange, PutLabel, SetValue
 from annoflow.domain.ids import new_id
 from annoflow.domain.fields import FRAMES_PREFIX, LABEL_TYPE_OF_KIND, FieldKind, FieldPath, kind_of
-from annoflow.domain.labels import FieldValue
-from annoflow.domain.samples import RESERVED_FIELD_NAMES, Sample
+from annoflow.domain.labels import FieldValue, Label, LabelList
+from annoflow.domain.samples import RESERVED_FIELD_NAMES, MediaType, Sample
 
 if TYPE_CHECKING:
     from annoflow.application.dataset import Dataset
@@ -40,6 +41,8 @@ class EditableSample:
     def __init__(self, sample: Sample, store: LabelStore) -> None:
         object.__setattr__(self, "_sample", sample)
         object.__setattr__(self, "_store", store)
+        # what save() writes, in the order it was set: a field's value by (path, frame), a label
+        # edited in place by (path, frame, label id)
         object.__setattr__(self, "_pending", {})
 
     @property
@@ -47,7 +50,14 @@ class EditableSample:
         """The frozen sample as it stands, with the assignments not saved yet."""
         return self._sample
 
+    @property
+    def frames(self) -> EditableFrames:
+        """A video's frames by number, as FiftyOne's ``sample.frames[n]`` (see `EditableFrame`)."""
+        return EditableFrames(self)
+
     def __getattr__(self, name: str) -> Any:
+        if name in self._sample.fields:  # sample.ground_truth: a value to edit in place
+            return editable_value(self, name, None, self._sample.fields[name])
         return getattr(self._sample, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -75,16 +85,64 @@ class EditableSample:
         kind_of(value)  # a value a field can hold, refused here rather than at save()
         object.__setattr__(self, "_sample", self._sample.with_value(name, value) if value is not None
                            else _without(self._sample, name))
-        self._pending[name] = value
+        self._set_pending((name, None), SetValue(self._sample.id, name, value))
 
     def clear_field(self, name: str) -> None:
         self.set_field(name, None)
 
     def save(self) -> None:
-        """Write the fields set since the last save, in one batch (nothing when none was set)."""
+        """Write the fields set and the labels edited since the last save, in one batch (nothing when
+        there are none)."""
         if self._pending:
-            self._store.apply([SetValue(self._sample.id, name, value) for name, value in self._pending.items()])
+            self._store.apply(list(self._pending.values()))
             self._pending.clear()
+
+    # --- frames and labels edited in place (label_editing) -------------------------------------
+
+    def frame_numbers(self) -> list[int]:
+        return sorted(self._sample.frames)
+
+    def frame_fields(self, frame: int) -> dict[str, FieldValue]:
+        return dict(self._sample.frames.get(frame, {}))
+
+    def set_frame_field(self, name: str, frame: int, value: FieldValue) -> None:
+        """Set a field of one frame (None clears it); written by ``save()``."""
+        if self._sample.media_type is not MediaType.VIDEO:
+            raise FieldSchemaError("only a video sample has frames")
+        path = FRAMES_PREFIX + name
+        FieldPath.parse(path)
+        kind_of(value)
+        if value is None:
+            frames = {n: ({k: v for k, v in f.items() if k != name} if n == frame else f)
+                      for n, f in self._sample.frames.items()}
+            object.__setattr__(self, "_sample", attrs.evolve(self._sample, frames=frames))
+        else:
+            object.__setattr__(self, "_sample", self._sample.with_value(path, value, frame))
+        self._set_pending((path, frame), SetValue(self._sample.id, path, value, frame))
+
+    def current_value(self, field: str, frame: int | None) -> FieldValue:
+        return self._sample.get(field, frame)
+
+    def put_label(self, field: str, frame: int | None, label: Label) -> None:
+        """Replace the label of the same id in ``field`` (of ``frame``): what assigning to a label
+        handed out by ``sample.<field>`` or ``sample.frames[n].<field>`` does; written by ``save()``."""
+        value = self._sample.get(field, frame)
+        if isinstance(value, LabelList):
+            value = value.with_items(label if item.id == label.id else item for item in value.items)
+        object.__setattr__(self, "_sample", self._sample.with_value(field, label if isinstance(value, Label) else value,
+                                                                    frame))
+        pending = self._pending.get((field, frame))
+        if pending is not None:  # the whole field is written anyway: with the label as it is now
+            self._pending[(field, frame)] = SetValue(self._sample.id, field, self._sample.get(field, frame), frame)
+        else:
+            self._set_pending((field, frame, label.id), PutLabel(self._sample.id, field, label, frame))
+
+    def _set_pending(self, key: tuple[Any, ...], change: LabelChange) -> None:
+        if len(key) == 2:  # a whole field set: the edits of its labels are in it
+            for stale in [k for k in self._pending if len(k) == 3 and k[:2] == key]:
+                del self._pending[stale]
+        self._pending.pop(key, None)  # re-inserted last, so the batch keeps the order things were set
+        self._pending[key] = change
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, EditableSample):

@@ -10,8 +10,6 @@ stand-in for OpenCV (not a dependency) into the test's folder instead of /tmp/bl
 Between "send" and "load" nobody annotates (the guide's comments say an annotator would): each
 example must run through annotate(), load_annotations() and the cleanup it asks for, leave the
 runs it does not delete, and leave on the CVAT simulator exactly the tasks of runs not cleaned up.
-"Editing frame-level label tracks" is not here: it sets ``det.keyframe = True`` on a label, and
-annoflow's labels are immutable values (features/annotating_videos.feature runs its workflow);
 "Importing existing tasks" uses a ``project_name`` the guide never defines and ``fo.Dataset()``
 without a name (features/importing_existing_tasks.feature runs its workflow); the API examples are
 features/additional_utilities.feature.
@@ -705,6 +703,49 @@ results = dataset.load_annotation_results(anno_key)
 results.cleanup()
 dataset.delete_annotation_run(anno_key)
 """, [], id='adding_new_frame_labels'),
+    pytest.param('Editing frame-level label tracks', r"""
+import fiftyone as fo
+import fiftyone.zoo as foz
+
+dataset = foz.load_zoo_dataset("quickstart-video").clone()
+
+view = dataset.take(1)
+
+# Mark some keyframes
+sample = view.first()
+num_frames = len(sample.frames)
+keyframes = set(range(1, num_frames, 10)).union({1, num_frames})
+for frame_number in keyframes:
+    frame = sample.frames[frame_number]
+    for det in frame.detections.detections:
+        det.keyframe = True
+
+sample.save()
+
+anno_key = "cvat_video"
+
+# Send frame-level detections to CVAT
+view.annotate(
+    anno_key,
+    label_field="frames.detections",
+    launch_editor=True,
+)
+print(dataset.get_annotation_info(anno_key))
+
+# Edit annotations in CVAT...
+
+# Merge edits back in
+dataset.load_annotations(anno_key)
+
+# Load the view that was annotated in the App
+view = dataset.load_annotation_view(anno_key)
+session = fo.launch_app(view=view)
+
+# Cleanup
+results = dataset.load_annotation_results(anno_key)
+results.cleanup()
+dataset.delete_annotation_run(anno_key)
+""", [], id='editing_frame_level_label_tracks'),
 ]
 
 _IMPORTS = [
