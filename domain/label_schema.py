@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from annoflow.domain.conversions import as_tuple
 from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.fields import FieldKind, FieldPath
 from annoflow.domain.labels import RESERVED_ATTRIBUTE_NAMES
@@ -64,7 +65,7 @@ class LabelSchemaError(AnnoflowError, ValueError):
 class AttributeSpec:
     name: str
     type: str
-    values: tuple[Any, ...] = attrs.field(default=(), converter=tuple)
+    values: tuple[Any, ...] = attrs.field(default=(), converter=as_tuple)
     default: Any = None
     mutable: bool = True
     read_only: bool = False
@@ -77,8 +78,8 @@ class AttributeSpec:
 class ClassGroup:
     """Classes that share extra attributes (the guide's per-class attribute groups)."""
 
-    classes: tuple[str, ...] = attrs.field(converter=tuple)
-    attributes: tuple[AttributeSpec, ...] = attrs.field(converter=tuple)
+    classes: tuple[str, ...] = attrs.field(converter=as_tuple)
+    attributes: tuple[AttributeSpec, ...] = attrs.field(converter=as_tuple)
 
 
 @attrs.frozen
@@ -86,9 +87,9 @@ class FieldSchema:
     path: str
     label_type: str
     existing: bool
-    classes: tuple[str, ...] = attrs.field(default=(), converter=tuple)
-    class_groups: tuple[ClassGroup, ...] = attrs.field(default=(), converter=tuple)
-    attributes: tuple[AttributeSpec, ...] = attrs.field(default=(), converter=tuple)
+    classes: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
+    class_groups: tuple[ClassGroup, ...] = attrs.field(default=(), converter=as_tuple)
+    attributes: tuple[AttributeSpec, ...] = attrs.field(default=(), converter=as_tuple)
     mask_targets: tuple[tuple[int, str], ...] = attrs.field(default=(), converter=lambda v: tuple(tuple(p) for p in v))
     scalar_kind: str | None = None  # for scalar fields: int, float, str or bool
     allow_additions: bool = True
@@ -98,7 +99,7 @@ class FieldSchema:
     allow_spatial_edits: bool = True
     # When the run names a project: the widget links occluded_attr / group_id_attr ask for. An
     # existing project's labels keep these and ignore the attributes' own widgets (the warning in the guide's "Uploading to existing projects").
-    project_links: tuple[AttributeSpec, ...] = attrs.field(default=(), converter=tuple)
+    project_links: tuple[AttributeSpec, ...] = attrs.field(default=(), converter=as_tuple)
 
     @property
     def on_frames(self) -> bool:
@@ -138,7 +139,7 @@ class FieldSchema:
 
 @attrs.frozen
 class LabelSchema:
-    fields: tuple[FieldSchema, ...] = attrs.field(converter=tuple)
+    fields: tuple[FieldSchema, ...] = attrs.field(converter=as_tuple)
     # The classes and attributes are an existing project's labels (`project_schema.adopt_project_labels`).
     from_project: bool = False
 

@@ -45,6 +45,7 @@ from collections.abc import Mapping, Sequence
 
 import attrs
 
+from annoflow.domain.conversions import as_tuple
 from annoflow.domain.label_schema import AttributeSpec, ClassGroup, FieldSchema, LabelSchema, LabelSchemaError
 from annoflow.domain.labels import RESERVED_ATTRIBUTE_NAMES
 from annoflow.domain.tool_capabilities import InputReading, ToolCapabilities
@@ -58,7 +59,7 @@ class ProjectAttribute:
 
     name: str
     input_type: str  # the tool's word, read back as the capability table says
-    values: tuple[str, ...] = attrs.field(default=(), converter=tuple)  # a numeric one's are min, max, step
+    values: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)  # a numeric one's are min, max, step
     default: str | None = None
     mutable: bool = True
 
@@ -68,7 +69,7 @@ class ProjectLabel:
     """One label (class) of an existing project, with its attributes and what annotators draw with it."""
 
     name: str
-    attributes: tuple[ProjectAttribute, ...] = attrs.field(default=(), converter=tuple)
+    attributes: tuple[ProjectAttribute, ...] = attrs.field(default=(), converter=as_tuple)
     # The one kind of object annotators may draw with the label, in the tool's words (one no field
     # takes is kept too); None: any object.
     object_kind: str | None = None

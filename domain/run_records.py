@@ -8,11 +8,12 @@ replay into the same objects on any machine.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import attrs
 
+from annoflow.domain.conversions import as_tuple
 from annoflow.domain.ids import all_ids, check_id, is_id
 from annoflow.domain.labels import Label, Scalar
 
@@ -73,10 +74,6 @@ class RemoteAttributeRef:
     name: str
 
 
-def _tuple(value: Any) -> tuple:
-    return tuple(value)
-
-
 _REMOTE_KINDS = frozenset(k.value for k in RemoteObjectKind)
 
 
@@ -89,12 +86,12 @@ class UploadedObjects:
     stored as they are. Iterating gives the `UploadedObject` of each row.
     """
 
-    fields: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
-    label_ids: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
-    sample_ids: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
-    remote_kinds: tuple[str, ...] = attrs.field(default=(), converter=_tuple)  # RemoteObjectKind values
-    remote_ids: tuple[int, ...] = attrs.field(default=(), converter=_tuple)
-    frames: tuple[int | None, ...] = attrs.field(default=(), converter=_tuple)
+    fields: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
+    label_ids: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
+    sample_ids: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
+    remote_kinds: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)  # RemoteObjectKind values
+    remote_ids: tuple[int, ...] = attrs.field(default=(), converter=as_tuple)
+    frames: tuple[int | None, ...] = attrs.field(default=(), converter=as_tuple)
 
     def __attrs_post_init__(self) -> None:
         columns = attrs.astuple(self, recurse=False)
@@ -109,7 +106,7 @@ class UploadedObjects:
             raise ValueError(f"unknown remote object kinds: {sorted(set(self.remote_kinds) - _REMOTE_KINDS)}")
 
     @classmethod
-    def of(cls, objects: Any) -> "UploadedObjects":
+    def of(cls, objects: UploadedObjects | Iterable[UploadedObject]) -> "UploadedObjects":
         """From uploaded objects (or columns already), for callers that build them one by one."""
         if isinstance(objects, UploadedObjects):
             return objects
@@ -138,8 +135,8 @@ class TaskSummary:
 
     task_id: int
     project_id: int | None
-    job_ids: tuple[int, ...] = attrs.field(converter=_tuple)
-    sample_ids: tuple[str, ...] = attrs.field(converter=_tuple)
+    job_ids: tuple[int, ...] = attrs.field(converter=as_tuple)
+    sample_ids: tuple[str, ...] = attrs.field(converter=as_tuple)
     frame_count: int = 0
     label_count: int = 0
     # When the server made the task, as it said: tells the run's task from another server's task
@@ -157,17 +154,21 @@ class TaskSummary:
         return [self.first_frame + k * self.frame_step for k in range(self.frame_count)]
 
 
+def _uploaded_objects(objects: UploadedObjects | Iterable[UploadedObject]) -> UploadedObjects:
+    return UploadedObjects.of(objects)
+
+
 @attrs.frozen
 class TaskRecord:
     """Everything needed later to read a remote task back: ids, frames, provenance."""
 
     task_id: int
     project_id: int | None
-    job_ids: tuple[int, ...] = attrs.field(converter=_tuple)
-    frames: tuple[FrameRef, ...] = attrs.field(converter=_tuple)
-    uploaded: UploadedObjects = attrs.field(converter=UploadedObjects.of)
-    labels: tuple[RemoteLabelRef, ...] = attrs.field(converter=_tuple)
-    attributes: tuple[RemoteAttributeRef, ...] = attrs.field(converter=_tuple)
+    job_ids: tuple[int, ...] = attrs.field(converter=as_tuple)
+    frames: tuple[FrameRef, ...] = attrs.field(converter=as_tuple)
+    uploaded: UploadedObjects = attrs.field(converter=_uploaded_objects)
+    labels: tuple[RemoteLabelRef, ...] = attrs.field(converter=as_tuple)
+    attributes: tuple[RemoteAttributeRef, ...] = attrs.field(converter=as_tuple)
     created: str | None = None  # when the server made the task, as it said
 
     @property
@@ -176,7 +177,8 @@ class TaskRecord:
 
     def summary(self) -> TaskSummary:
         first = self.frames[0].frame if self.frames else None
-        step = self.frames[1].frame - first if first is not None and len(self.frames) > 1 else 1
+        second = self.frames[1].frame if len(self.frames) > 1 else None
+        step = second - first if first is not None and second is not None else 1
         return TaskSummary(self.task_id, self.project_id, self.job_ids, self.sample_ids, len(self.frames),
                            len(self.uploaded), self.created, first, step)
 
@@ -216,7 +218,7 @@ class MergedChange:
         return self.label_id is None
 
     @label.validator
-    def _label_unless_deleted(self, attribute: attrs.Attribute, value: Label | None) -> None:
+    def _label_unless_deleted(self, attribute: attrs.Attribute[Label | None], value: Label | None) -> None:
         if self.label_id is None:
             if value is not None:
                 raise ValueError("a scalar field's change carries a value, not a label")
@@ -227,7 +229,7 @@ class MergedChange:
             raise ValueError("a merged change's label_id is its label's id")
 
     @value.validator
-    def _value_of_scalars_only(self, attribute: attrs.Attribute, value: Scalar) -> None:
+    def _value_of_scalars_only(self, attribute: attrs.Attribute[Scalar], value: Scalar) -> None:
         if value is not None and not isinstance(value, (bool, int, float, str)):
             raise TypeError(f"a scalar field's value is a bool, int, float or str, got {type(value).__name__}")
         if self.label_id is not None:
@@ -242,7 +244,7 @@ class MergedChanges:
     """One load's changes of one task, recorded as one event: an event per label cost a stored
     row of some 870 bytes each, more than the labels' whole provenance."""
 
-    items: tuple[MergedChange, ...] = attrs.field(converter=tuple)
+    items: tuple[MergedChange, ...] = attrs.field(converter=as_tuple)
 
 
 @attrs.frozen
@@ -273,7 +275,7 @@ class LoadSummary:
     unexpected: int = 0
     unchanged_tasks: int = 0
     # Tasks the server no longer has (deleted there): skipped, as FiftyOne skips them.
-    missing_tasks: tuple[int, ...] = attrs.field(default=(), converter=_tuple)
+    missing_tasks: tuple[int, ...] = attrs.field(default=(), converter=as_tuple)
     # The jobs the load merged when it merged only some ("stage=validation", "state=completed"); None: all.
     jobs: str | None = None
     # Boxes and polygons annotators drew with a segmentation's class, painted into its masks.

@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 
+from annoflow.domain.conversions import as_tuple
 from annoflow.domain.fields import FieldPath, kind_of
 from annoflow.domain.ids import check_id, new_id
 from annoflow.domain.labels import FieldValue, Label, labels_in
@@ -77,7 +78,7 @@ class Sample:
     metadata: ImageMetadata | VideoMetadata | None = attrs.field(default=None)
     fields: Mapping[str, FieldValue] = attrs.field(factory=dict, converter=_fields, hash=False)
     frames: Mapping[int, Mapping[str, FieldValue]] = attrs.field(factory=dict, converter=_frames, hash=False)
-    tags: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    tags: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
 
     @filepath.validator
     def _non_empty(self, attribute: attrs.Attribute, value: str) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from annoflow.domain.conversions import as_tuple
 from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.samples import MediaType
 
@@ -37,8 +38,8 @@ class MediaItem:
 class TaskPlan:
     index: int
     name: str
-    sample_ids: tuple[str, ...] = attrs.field(converter=tuple)
-    media_paths: tuple[str, ...] = attrs.field(converter=tuple)
+    sample_ids: tuple[str, ...] = attrs.field(converter=as_tuple)
+    media_paths: tuple[str, ...] = attrs.field(converter=as_tuple)
     assignee: str | None = None
     issue_tracker: str | None = None
     frame_start: int | None = None
