@@ -43,6 +43,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import attrs
+import numpy as np
 
 from annoflow.domain.ids import derived_id, new_id
 from annoflow.domain.label_schema import FieldSchema, LabelSchema
@@ -149,8 +150,9 @@ def _same(a: Any, b: Any) -> bool:
 def _same_geometry(a: Label, b: Label) -> bool:
     for name in GEOMETRY:
         x, y = getattr(a, name, None), getattr(b, name, None)
-        if hasattr(x, "tobytes") or hasattr(y, "tobytes"):
-            if not (hasattr(x, "tobytes") and hasattr(y, "tobytes") and x.shape == y.shape and x.tobytes() == y.tobytes()):
+        if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):  # a mask
+            if not (isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and x.shape == y.shape
+                    and x.tobytes() == y.tobytes()):
                 return False
         elif not (_same(x, y) or x == y):
             return False
@@ -503,8 +505,8 @@ def _continue_tracks(field: FieldSchema, matches: list[_Match], originals: _Orig
     """The matches, where a track's label with no provenance continues the unclaimed label of its sample,
     frame and index."""
     claimed = {m.label_id for m in matches if m.label_id is not None}
-    on_track = {(sample_id, frame, label.index): label_id for label_id, (sample_id, frame, label) in originals.items()
-                if getattr(label, "index", None) is not None and label_id not in claimed
+    on_track = {(sample_id, frame, index): label_id for label_id, (sample_id, frame, label) in originals.items()
+                if (index := getattr(label, "index", None)) is not None and label_id not in claimed
                 and (field.path, label_id) in provenance.by_label}
     if not on_track:
         return matches
@@ -515,7 +517,7 @@ def _continue_tracks(field: FieldSchema, matches: list[_Match], originals: _Orig
         index = getattr(item.label, "index", None)
         if match.label_id is None and index is not None and item.frame is not None:
             label_id = on_track.pop((item.sample_id, item.frame, index), None)
-            if label_id is None and (item.tracked, match.remote_id) in held_index:
+            if label_id is None and match.remote_id is not None and (item.tracked, match.remote_id) in held_index:
                 label_id = on_track.pop((item.sample_id, item.frame, held_index[(item.tracked, match.remote_id)]), None)
             if label_id is not None:
                 match = match._replace(label_id=label_id)

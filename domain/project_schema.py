@@ -41,11 +41,11 @@ exists.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import attrs
 
-from annoflow.domain.conversions import as_tuple
 from annoflow.domain.label_schema import AttributeSpec, ClassGroup, FieldSchema, LabelSchema, LabelSchemaError
 from annoflow.domain.labels import RESERVED_ATTRIBUTE_NAMES
 from annoflow.domain.tool_capabilities import InputReading, ToolCapabilities
@@ -53,13 +53,19 @@ from annoflow.domain.tool_capabilities import InputReading, ToolCapabilities
 # The attribute annoflow gives every label of the projects it makes: provenance, not the user's.
 PROVENANCE_ATTRIBUTE = "label_id"
 
+
+def _tuple(values: Iterable[Any]) -> tuple[Any, ...]:
+    """attrs converter: a named function mypy reads, where it cannot read ``converter=tuple``."""
+    return tuple(values)
+
+
 @attrs.frozen
 class ProjectAttribute:
     """One attribute of a project's label, as the annotation tool defines it (all text)."""
 
     name: str
     input_type: str  # the tool's word, read back as the capability table says
-    values: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)  # a numeric one's are min, max, step
+    values: tuple[str, ...] = attrs.field(default=(), converter=_tuple)  # a numeric one's are min, max, step
     default: str | None = None
     mutable: bool = True
 
@@ -69,7 +75,7 @@ class ProjectLabel:
     """One label (class) of an existing project, with its attributes and what annotators draw with it."""
 
     name: str
-    attributes: tuple[ProjectAttribute, ...] = attrs.field(default=(), converter=as_tuple)
+    attributes: tuple[ProjectAttribute, ...] = attrs.field(default=(), converter=_tuple)
     # The one kind of object annotators may draw with the label, in the tool's words (one no field
     # takes is kept too); None: any object.
     object_kind: str | None = None

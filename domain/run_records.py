@@ -13,9 +13,13 @@ from typing import Any
 
 import attrs
 
-from annoflow.domain.conversions import as_tuple
 from annoflow.domain.ids import all_ids, check_id, is_id
 from annoflow.domain.labels import Label, Scalar
+
+
+def _tuple(values: Iterable[Any]) -> tuple[Any, ...]:
+    """attrs converter: a named function mypy reads, where it cannot read ``converter=tuple``."""
+    return tuple(values)
 
 
 class RemoteObjectKind(enum.Enum):
@@ -86,12 +90,12 @@ class UploadedObjects:
     stored as they are. Iterating gives the `UploadedObject` of each row.
     """
 
-    fields: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
-    label_ids: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
-    sample_ids: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
-    remote_kinds: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)  # RemoteObjectKind values
-    remote_ids: tuple[int, ...] = attrs.field(default=(), converter=as_tuple)
-    frames: tuple[int | None, ...] = attrs.field(default=(), converter=as_tuple)
+    fields: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    label_ids: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    sample_ids: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    remote_kinds: tuple[str, ...] = attrs.field(default=(), converter=_tuple)  # RemoteObjectKind values
+    remote_ids: tuple[int, ...] = attrs.field(default=(), converter=_tuple)
+    frames: tuple[int | None, ...] = attrs.field(default=(), converter=_tuple)
 
     def __attrs_post_init__(self) -> None:
         columns = attrs.astuple(self, recurse=False)
@@ -135,8 +139,8 @@ class TaskSummary:
 
     task_id: int
     project_id: int | None
-    job_ids: tuple[int, ...] = attrs.field(converter=as_tuple)
-    sample_ids: tuple[str, ...] = attrs.field(converter=as_tuple)
+    job_ids: tuple[int, ...] = attrs.field(converter=_tuple)
+    sample_ids: tuple[str, ...] = attrs.field(converter=_tuple)
     frame_count: int = 0
     label_count: int = 0
     # When the server made the task, as it said: tells the run's task from another server's task
@@ -164,11 +168,11 @@ class TaskRecord:
 
     task_id: int
     project_id: int | None
-    job_ids: tuple[int, ...] = attrs.field(converter=as_tuple)
-    frames: tuple[FrameRef, ...] = attrs.field(converter=as_tuple)
+    job_ids: tuple[int, ...] = attrs.field(converter=_tuple)
+    frames: tuple[FrameRef, ...] = attrs.field(converter=_tuple)
     uploaded: UploadedObjects = attrs.field(converter=_uploaded_objects)
-    labels: tuple[RemoteLabelRef, ...] = attrs.field(converter=as_tuple)
-    attributes: tuple[RemoteAttributeRef, ...] = attrs.field(converter=as_tuple)
+    labels: tuple[RemoteLabelRef, ...] = attrs.field(converter=_tuple)
+    attributes: tuple[RemoteAttributeRef, ...] = attrs.field(converter=_tuple)
     created: str | None = None  # when the server made the task, as it said
 
     @property
@@ -244,7 +248,7 @@ class MergedChanges:
     """One load's changes of one task, recorded as one event: an event per label cost a stored
     row of some 870 bytes each, more than the labels' whole provenance."""
 
-    items: tuple[MergedChange, ...] = attrs.field(converter=as_tuple)
+    items: tuple[MergedChange, ...] = attrs.field(converter=_tuple)
 
 
 @attrs.frozen
@@ -275,7 +279,7 @@ class LoadSummary:
     unexpected: int = 0
     unchanged_tasks: int = 0
     # Tasks the server no longer has (deleted there): skipped, as FiftyOne skips them.
-    missing_tasks: tuple[int, ...] = attrs.field(default=(), converter=as_tuple)
+    missing_tasks: tuple[int, ...] = attrs.field(default=(), converter=_tuple)
     # The jobs the load merged when it merged only some ("stage=validation", "state=completed"); None: all.
     jobs: str | None = None
     # Boxes and polygons annotators drew with a segmentation's class, painted into its masks.

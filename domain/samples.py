@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
 import attrs
 
-from annoflow.domain.conversions import as_tuple
 from annoflow.domain.fields import FieldPath, kind_of
 from annoflow.domain.ids import check_id, new_id
 from annoflow.domain.labels import FieldValue, Label, labels_in
+
+
+def _tuple(values: Iterable[Any]) -> tuple[Any, ...]:
+    """attrs converter: a named function mypy reads, where it cannot read ``converter=tuple``."""
+    return tuple(values)
+
 
 # Names a sample holds as properties, so no field may take them.
 RESERVED_FIELD_NAMES = frozenset({"id", "filepath", "media_type", "metadata", "frames", "tags"})
@@ -23,7 +28,7 @@ class MediaType(enum.Enum):
     VIDEO = "video"
 
 
-def _positive(instance: Any, attribute: attrs.Attribute, value: int) -> None:
+def _positive(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
     if value <= 0:
         raise ValueError(f"{attribute.name} must be positive, got {value}")
 
@@ -78,20 +83,22 @@ class Sample:
     metadata: ImageMetadata | VideoMetadata | None = attrs.field(default=None)
     fields: Mapping[str, FieldValue] = attrs.field(factory=dict, converter=_fields, hash=False)
     frames: Mapping[int, Mapping[str, FieldValue]] = attrs.field(factory=dict, converter=_frames, hash=False)
-    tags: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
+    tags: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
 
     @filepath.validator
-    def _non_empty(self, attribute: attrs.Attribute, value: str) -> None:
+    def _non_empty(self, attribute: attrs.Attribute[str], value: str) -> None:
         if not isinstance(value, str) or not value:
             raise ValueError(f"filepath must be a non-empty string, got {value!r}")
 
     @frames.validator
-    def _frames_on_video_only(self, attribute: attrs.Attribute, value: Mapping) -> None:
+    def _frames_on_video_only(self, attribute: attrs.Attribute[Mapping[int, Mapping[str, FieldValue]]],
+                              value: Mapping[int, Mapping[str, FieldValue]]) -> None:
         if value and self.media_type is not MediaType.VIDEO:
             raise ValueError("only video samples have frames")
 
     @metadata.validator
-    def _metadata_matches_media(self, attribute: attrs.Attribute, value: Any) -> None:
+    def _metadata_matches_media(self, attribute: attrs.Attribute[ImageMetadata | VideoMetadata | None],
+                                value: ImageMetadata | VideoMetadata | None) -> None:
         expected = VideoMetadata if self.media_type is MediaType.VIDEO else ImageMetadata
         if value is not None and not isinstance(value, expected):
             raise TypeError(f"a {self.media_type.value} sample takes {expected.__name__}")
