@@ -43,7 +43,8 @@ def _scalar(value: Any) -> Scalar:
     raise TypeError(f"custom attributes hold scalars only, got {type(value).__name__}")
 
 
-def _attributes(value: Mapping[str, Any] | None) -> Mapping[str, Scalar]:
+def _attributes(value: object) -> Mapping[str, Scalar]:
+    """A label's custom attributes, from whatever the caller passed: checked here."""
     if value is None:
         return MappingProxyType({})
     if not isinstance(value, Mapping):

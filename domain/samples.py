@@ -61,8 +61,9 @@ def _fields(value: Mapping[str, FieldValue] | None) -> Mapping[str, FieldValue]:
     return MappingProxyType(out)
 
 
-def _frames(value: Mapping[int, Mapping[str, FieldValue]] | None) -> Mapping[int, Mapping[str, FieldValue]]:
-    """Frame fields by 1-based frame number; a frame with no field set is left out."""
+def _frames(value: Mapping[Any, Mapping[str, FieldValue]] | None) -> Mapping[int, Mapping[str, FieldValue]]:
+    """Frame fields by 1-based frame number (the keys are checked here, whatever they are); a frame with no
+    field set is left out."""
     out: dict[int, Mapping[str, FieldValue]] = {}
     for number, fields in (value or {}).items():
         if isinstance(number, bool) or not isinstance(number, int) or number < 1:
@@ -86,7 +87,7 @@ class Sample:
     tags: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
 
     @filepath.validator
-    def _non_empty(self, attribute: attrs.Attribute[str], value: str) -> None:
+    def _non_empty(self, attribute: attrs.Attribute[str], value: object) -> None:
         if not isinstance(value, str) or not value:
             raise ValueError(f"filepath must be a non-empty string, got {value!r}")
 
