@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import attrs
 import numpy as np
@@ -219,7 +219,7 @@ def _reattribute(field: FieldSchema, original: Label, imported: Label) -> _Edit:
 
 
 def _merge_one(field: FieldSchema, original: Label, imported: Label, sample_id: str,
-               remote_id: int | None, frame: int | None) -> tuple[Label, list[Rejection]]:
+               remote_id: int | None, frame: int | None) -> tuple[Label, Sequence[Rejection]]:
     """The original label with the imported one's edits that the restrictions allow, and the edits refused."""
     changes: dict[str, Any] = {}
     refused: list[tuple[str, str]] = []
@@ -230,9 +230,11 @@ def _merge_one(field: FieldSchema, original: Label, imported: Label, sample_id: 
     keyframe = getattr(imported, "keyframe", None)
     if changes and keyframe is not None and keyframe != bool(getattr(original, "keyframe", None)):
         changes["keyframe"] = keyframe  # follows the tool on a label an annotator changed (None is no keyframe)
-    rejections = [Rejection(sample_id=sample_id, field=field.path, rule=rule, attempted=attempted,
-                            label_id=original.id, frame=frame, remote_id=remote_id) for rule, attempted in refused]
-    return (original.replace(**changes) if changes else original), rejections
+    merged = original.replace(**changes) if changes else original
+    if not refused:
+        return merged, ()
+    return merged, [Rejection(sample_id=sample_id, field=field.path, rule=rule, attempted=attempted,
+                              label_id=original.id, frame=frame, remote_id=remote_id) for rule, attempted in refused]
 
 
 # --- Scalar fields: one value per sample (or frame) ---------------------------------------------
@@ -410,13 +412,9 @@ def _value_held(held: set[tuple[str | None, str]], sample_id: str, field: str) -
 _Originals = dict[str, tuple[str, int | None, Label]]  # label id -> (sample id, frame, label)
 
 
-class _Match(NamedTuple):
-    """An imported label, the original it stands for (None: a new label) and its remote object."""
-
-    item: ImportedLabel
-    label_id: str | None
-    remote_id: int | None
-    derived: str | None  # the id a new label takes from its remote object (with an id seed)
+# An imported label, the original it stands for (None: a new label), its remote object's id, and the id a
+# new label takes from that object (with an id seed). A plain tuple: a task builds one per label read back.
+_Match = tuple[ImportedLabel, str | None, int | None, str | None]
 
 
 def _originals(field: FieldSchema, samples: Mapping[str, Sample]) -> _Originals:
@@ -476,7 +474,7 @@ def _resolved(field: FieldSchema, items: Sequence[ImportedLabel], originals: _Or
             label_id = None  # provenance duplicated in the tool: the first claimant keeps it
         elif label_id is not None:
             claimed.add(label_id)
-        matches.append(_Match(item, label_id, remote_id, derived))
+        matches.append((item, label_id, remote_id, derived))
     return matches
 
 
@@ -504,24 +502,21 @@ def _continue_tracks(field: FieldSchema, matches: list[_Match], originals: _Orig
                      provenance: _Provenance) -> list[_Match]:
     """The matches, where a track's label with no provenance continues the unclaimed label of its sample,
     frame and index."""
-    claimed = {m.label_id for m in matches if m.label_id is not None}
+    claimed = {label_id for _, label_id, _, _ in matches if label_id is not None}
     on_track = {(sample_id, frame, index): label_id for label_id, (sample_id, frame, label) in originals.items()
                 if (index := getattr(label, "index", None)) is not None and label_id not in claimed
                 and (field.path, label_id) in provenance.by_label}
     if not on_track:
         return matches
     held_index = _held_indexes(field, matches, originals)
-    continued = []
-    for match in matches:
-        item = match.item
+    continued: list[_Match] = []
+    for item, label_id, remote_id, derived in matches:
         index = getattr(item.label, "index", None)
-        if match.label_id is None and index is not None and item.frame is not None:
+        if label_id is None and index is not None and item.frame is not None:
             label_id = on_track.pop((item.sample_id, item.frame, index), None)
-            if label_id is None and match.remote_id is not None and (item.tracked, match.remote_id) in held_index:
-                label_id = on_track.pop((item.sample_id, item.frame, held_index[(item.tracked, match.remote_id)]), None)
-            if label_id is not None:
-                match = match._replace(label_id=label_id)
-        continued.append(match)
+            if label_id is None and remote_id is not None and (item.tracked, remote_id) in held_index:
+                label_id = on_track.pop((item.sample_id, item.frame, held_index[(item.tracked, remote_id)]), None)
+        continued.append((item, label_id, remote_id, derived))
     return continued
 
 
@@ -531,10 +526,10 @@ def _held_indexes(field: FieldSchema, matches: Sequence[_Match], originals: _Ori
     held: dict[tuple[bool, int], int] = {}
     if field.allow_index_edits:
         return held
-    for match in matches:
-        index = getattr(originals[match.label_id][2], "index", None) if match.label_id in originals else None
-        if match.remote_id is not None and index is not None:
-            held.setdefault((match.item.tracked, match.remote_id), index)
+    for item, label_id, remote_id, _ in matches:
+        index = getattr(originals[label_id][2], "index", None) if label_id in originals else None
+        if remote_id is not None and index is not None:
+            held.setdefault((item.tracked, remote_id), index)
     return held
 
 
@@ -547,21 +542,22 @@ def _merged_or_added(field: FieldSchema, target: str, matches: Sequence[_Match],
         change, refused = _merge_or_add(field, target, match, originals, provenance)
         if change is not None:
             changes.append(change)
-        rejections += refused
+        if refused:
+            rejections += refused
     return changes, rejections
 
 
 def _merge_or_add(field: FieldSchema, target: str, match: _Match, originals: _Originals,
-                  provenance: _Provenance) -> tuple[MergedChange | None, list[Rejection]]:
+                  provenance: _Provenance) -> tuple[MergedChange | None, Sequence[Rejection]]:
     item, label_id, remote_id, derived = match
     source = field.path if target != field.path else None
     if label_id is not None and label_id in originals:
-        return _merged(field, target, match, originals[label_id])
+        return _merged(field, target, item, remote_id, originals[label_id])
     if label_id is not None and target != field.path and provenance.by_label[(field.path, label_id)][0] == item.sample_id:
         # an earlier load put this object's label into the destination field: write it again
         return MergedChange(action=MergeAction.ADDED, sample_id=item.sample_id, field=target, label_id=label_id,
                             frame=item.frame, label=item.label.replace(id=label_id), remote_id=remote_id,
-                            source_field=source, tracked=item.tracked), []
+                            source_field=source, tracked=item.tracked), ()
     if not field.allow_additions:
         return None, [Rejection(sample_id=item.sample_id, field=field.path, rule="allow_additions",
                                 attempted=f"add a {getattr(item.label, 'label', 'label')!r} label",
@@ -569,23 +565,23 @@ def _merge_or_add(field: FieldSchema, target: str, match: _Match, originals: _Or
     fresh = item.label.replace(id=derived or new_id())  # its id is fixed now, so re-applying never copies it
     return MergedChange(action=MergeAction.ADDED, sample_id=item.sample_id, field=target, label_id=fresh.id,
                         frame=item.frame, label=fresh, remote_id=remote_id, source_field=source,
-                        tracked=item.tracked), []
+                        tracked=item.tracked), ()
 
 
-def _merged(field: FieldSchema, target: str, match: _Match, found: tuple[str, int | None, Label]
-            ) -> tuple[MergedChange | None, list[Rejection]]:
+def _merged(field: FieldSchema, target: str, item: ImportedLabel, remote_id: int | None,
+            found: tuple[str, int | None, Label]) -> tuple[MergedChange | None, Sequence[Rejection]]:
     """A label matched to its original: the edit (into another field: a copy), and the edits refused."""
     sample_id, frame, original = found
     # The very label uploaded, returned unchanged (the backend said so): nothing to compare.
-    unchanged = match.item.label is original
-    merged, rejections = ((original, []) if unchanged
-                          else _merge_one(field, original, match.item.label, sample_id, match.remote_id, frame))
+    unchanged = item.label is original
+    merged, rejections = ((original, ()) if unchanged
+                          else _merge_one(field, original, item.label, sample_id, remote_id, frame))
     if (unchanged or merged == original) and target == field.path:
         return None, rejections
     return MergedChange(action=MergeAction.EDITED if target == field.path else MergeAction.ADDED,
                         sample_id=sample_id, field=target, label_id=merged.id, frame=frame, label=merged,
-                        remote_id=match.remote_id, source_field=field.path if target != field.path else None,
-                        tracked=match.item.tracked), rejections
+                        remote_id=remote_id, source_field=field.path if target != field.path else None,
+                        tracked=item.tracked), rejections
 
 
 def _deletions(field: FieldSchema, claimed: set[str | None], originals: _Originals, provenance: _Provenance,
@@ -651,7 +647,7 @@ def merge_task(
         rejections += refused + merge_refused
         changes += merged
         if target == field.path:  # loading into another field leaves the source field alone
-            claimed = {m.label_id for m in matches}
+            claimed = {label_id for _, label_id, _, _ in matches}
             deleted, delete_refused = _deletions(field, claimed, originals, provenance, kept, held_places)
             changes += deleted
             rejections += delete_refused
