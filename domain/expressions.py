@@ -209,7 +209,7 @@ def fields_read(expr: ViewExpression, *, relative_to_sample: bool) -> set[str]:
     """The sample fields (first path parts) an expression reads: from the root always, and the
     relative ones too when the current object is the sample."""
 
-    def walk(node: ViewExpression) -> Iterable[str]:
+    def walk(node: ViewExpression) -> Iterable[str | None]:
         if isinstance(node, Field):
             if (node.from_root or relative_to_sample) and node.parts:
                 yield _sample_field_of(node.parts)
@@ -322,7 +322,7 @@ def truthy(value: Any) -> bool:
     if value is None or value is False:
         return False
     if isinstance(value, numbers.Number) and not isinstance(value, bool):
-        return value != 0
+        return bool(value)  # a number's truth: not zero (NaN is true, as in MongoDB)
     return True
 
 
@@ -340,7 +340,7 @@ def _type_rank(value: Any) -> int:
     return 3
 
 
-def order_key(value: Any) -> tuple:
+def order_key(value: Any) -> tuple[Any, ...]:
     """A sort key that orders values of any types as MongoDB does (BSON order)."""
     rank = _type_rank(value)
     if rank == 4:
@@ -356,7 +356,7 @@ def _equal(a: Any, b: Any) -> bool:
     return order_key(a) == order_key(b)
 
 
-def _compare(check: Callable[[tuple, tuple], bool]) -> Callable[[Any, Any], bool]:
+def _compare(check: Callable[[tuple[Any, ...], tuple[Any, ...]], bool]) -> Callable[[Any, Any], bool]:
     return lambda a, b: check(order_key(a), order_key(b))
 
 

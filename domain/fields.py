@@ -82,7 +82,7 @@ class FieldPath:
     on_frames: bool = False
 
     @name.validator
-    def _identifier(self, attribute: attrs.Attribute, value: str) -> None:
+    def _identifier(self, attribute: attrs.Attribute[str], value: object) -> None:
         if not isinstance(value, str) or not value.isidentifier() or value.startswith("_"):
             raise ValueError(f"field name {value!r} must be an identifier not starting with '_'")
 

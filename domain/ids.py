@@ -13,6 +13,8 @@ import re
 import threading
 import time
 
+import attrs
+
 _ID = re.compile(r"[0-9a-f]{24}")
 _IDS = re.compile(r"(?:[0-9a-f]{24}\n)*")
 _PROCESS_RANDOM = os.urandom(5)
@@ -49,8 +51,8 @@ def all_ids(values: "tuple[object, ...] | list[object]") -> bool:
     return len(joined) + 1 == 25 * len(values) and _IDS.fullmatch(joined + "\n") is not None if values else True
 
 
-def check_id(instance: object, attribute: object, value: object) -> None:
-    """attrs validator for id fields."""
+def check_id(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    """attrs validator for id fields (whatever a caller passed: the check is at run time)."""
     if not is_id(value):
         name = getattr(attribute, "name", "id")
         raise ValueError(f"{name} must be 24 lowercase hex digits, got {value!r}")

@@ -23,6 +23,12 @@ from annoflow.domain.schema_observation import (  # noqa: F401 - re-exported: ob
     observe,
 )
 
+
+def _tuple(values: Iterable[Any]) -> tuple[Any, ...]:
+    """attrs converter: a named function mypy reads, where it cannot read ``converter=tuple``."""
+    return tuple(values)
+
+
 LABEL_TYPES = (
     "classification", "classifications", "detections", "instances", "polylines", "polygons",
     "keypoints", "segmentation", "scalar",
@@ -64,7 +70,7 @@ class LabelSchemaError(AnnoflowError, ValueError):
 class AttributeSpec:
     name: str
     type: str
-    values: tuple[Any, ...] = attrs.field(default=(), converter=tuple)
+    values: tuple[Any, ...] = attrs.field(default=(), converter=_tuple)
     default: Any = None
     mutable: bool = True
     read_only: bool = False
@@ -77,8 +83,13 @@ class AttributeSpec:
 class ClassGroup:
     """Classes that share extra attributes (the guide's per-class attribute groups)."""
 
-    classes: tuple[str, ...] = attrs.field(converter=tuple)
-    attributes: tuple[AttributeSpec, ...] = attrs.field(converter=tuple)
+    classes: tuple[str, ...] = attrs.field(converter=_tuple)
+    attributes: tuple[AttributeSpec, ...] = attrs.field(converter=_tuple)
+
+
+def _pairs(pairs: Iterable[Iterable[Any]]) -> tuple[tuple[int, str], ...]:
+    """Mask targets as (value, class) pairs, from any pairs (lists, as JSON gives them)."""
+    return tuple(tuple(pair) for pair in pairs)
 
 
 @attrs.frozen
@@ -86,10 +97,10 @@ class FieldSchema:
     path: str
     label_type: str
     existing: bool
-    classes: tuple[str, ...] = attrs.field(default=(), converter=tuple)
-    class_groups: tuple[ClassGroup, ...] = attrs.field(default=(), converter=tuple)
-    attributes: tuple[AttributeSpec, ...] = attrs.field(default=(), converter=tuple)
-    mask_targets: tuple[tuple[int, str], ...] = attrs.field(default=(), converter=lambda v: tuple(tuple(p) for p in v))
+    classes: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    class_groups: tuple[ClassGroup, ...] = attrs.field(default=(), converter=_tuple)
+    attributes: tuple[AttributeSpec, ...] = attrs.field(default=(), converter=_tuple)
+    mask_targets: tuple[tuple[int, str], ...] = attrs.field(default=(), converter=_pairs)
     scalar_kind: str | None = None  # for scalar fields: int, float, str or bool
     allow_additions: bool = True
     allow_deletions: bool = True
@@ -98,7 +109,7 @@ class FieldSchema:
     allow_spatial_edits: bool = True
     # When the run names a project: the widget links occluded_attr / group_id_attr ask for. An
     # existing project's labels keep these and ignore the attributes' own widgets (the warning in the guide's "Uploading to existing projects").
-    project_links: tuple[AttributeSpec, ...] = attrs.field(default=(), converter=tuple)
+    project_links: tuple[AttributeSpec, ...] = attrs.field(default=(), converter=_tuple)
 
     @property
     def on_frames(self) -> bool:
@@ -138,7 +149,7 @@ class FieldSchema:
 
 @attrs.frozen
 class LabelSchema:
-    fields: tuple[FieldSchema, ...] = attrs.field(converter=tuple)
+    fields: tuple[FieldSchema, ...] = attrs.field(converter=_tuple)
     # The classes and attributes are an existing project's labels (`project_schema.adopt_project_labels`).
     from_project: bool = False
 
@@ -303,7 +314,7 @@ class _Builder:
         allow, problems = _checked_allow_flags({flag: spec.get(flag, flags[flag]) for flag in ALLOW_FLAGS}, where)
         self.report(problems)
         existing = existing_kind is not None
-        scalar_kind = existing_kind.value if existing and existing_kind.is_scalar else None
+        scalar_kind = existing_kind.value if existing_kind is not None and existing_kind.is_scalar else None
         targets = self.mask_targets(where, path, label_type, spec.get("mask_targets"), existing)
         # The shared classes kwarg is for the other fields: mask_targets name a segmentation's classes.
         given_classes = None if entry.inherited_classes and label_type == "segmentation" else spec.get("classes")
@@ -326,18 +337,19 @@ class _Builder:
         if given is not None and given not in LABEL_TYPES:
             self.problem(f"{where}: unknown label type {given!r} (one of {', '.join(LABEL_TYPES)})")
             return None
+        chosen: str | None = given  # one of LABEL_TYPES now, or none given
         if existing is None:
-            if given is None:
+            if chosen is None:
                 self.problem(f"{where}: a new field needs a 'type'")
-            return given
+            return chosen
         inferred = self._inferred_type(path, existing)
-        if given is None:
+        if chosen is None:
             return inferred
-        fits = existing.is_scalar if given == "scalar" else KIND_OF_LABEL_TYPE[given] is existing
+        fits = existing.is_scalar if chosen == "scalar" else KIND_OF_LABEL_TYPE[chosen] is existing
         if not fits:
-            self.problem(f"{where}: field '{path}' holds {existing.value}; label_type '{given}' does not fit")
+            self.problem(f"{where}: field '{path}' holds {existing.value}; label_type '{chosen}' does not fit")
             return None
-        return given
+        return chosen
 
     def _inferred_type(self, path: str, kind: FieldKind) -> str:
         if kind.is_scalar:
@@ -347,7 +359,7 @@ class _Builder:
             return "instances"
         if kind is FieldKind.POLYLINES:
             return "polygons" if seen is not None and seen.all_filled else "polylines"
-        return kind.value
+        return str(kind.value)  # the label type named like the kind
 
     # classes ------------------------------------------------------------------
 

@@ -30,8 +30,11 @@ def _tuples(value: Any) -> Any:
     return tuple(value)
 
 
-def _default(field: attrs.Attribute) -> Any:
-    return field.default.factory() if isinstance(field.default, attrs.Factory) else field.default
+def _default(field: attrs.Attribute[Any]) -> Any:
+    """A label field's default value (of the field's type, whatever it is), made by its factory where it has one."""
+    default: Any = field.default  # a value, or an attrs Factory
+    # attrs' stubs declare Factory a function; at run time it is the class of factory defaults
+    return default.factory() if isinstance(default, attrs.Factory) else default  # type: ignore[arg-type]
 
 
 def _builder(label_class: type[Label]) -> Callable[[str, Mapping[str, Any], np.ndarray | None], Label]:
@@ -62,7 +65,8 @@ def _builder(label_class: type[Label]) -> Callable[[str, Mapping[str, Any], np.n
             lines.append(f"    put(label, {name!r}, tuples(value) if type(value) is list else value)")
     lines.append("    return label")
     exec("\n".join(lines), namespace)  # noqa: S102 - the source is built from the label classes' own fields
-    return namespace["build"]
+    build: Callable[[str, Mapping[str, Any], np.ndarray | None], Label] = namespace["build"]
+    return build
 
 
 BUILDERS = {kind: _builder(cls) for kind, cls in LABEL_CLASSES.items()}

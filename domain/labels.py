@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Any, ClassVar, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, TypeVar
 
 import attrs
 import numpy as np
@@ -43,7 +43,8 @@ def _scalar(value: Any) -> Scalar:
     raise TypeError(f"custom attributes hold scalars only, got {type(value).__name__}")
 
 
-def _attributes(value: Mapping[str, Any] | None) -> Mapping[str, Scalar]:
+def _attributes(value: object) -> Mapping[str, Scalar]:
+    """A label's custom attributes, from whatever the caller passed: checked here."""
     if value is None:
         return MappingProxyType({})
     if not isinstance(value, Mapping):
@@ -95,12 +96,12 @@ def _optional_bool(value: Any) -> bool | None:
     raise TypeError(f"expected a bool, got {value!r}")
 
 
-def _finite_confidence(instance: Any, attribute: attrs.Attribute, value: float | None) -> None:
+def _finite_confidence(instance: object, attribute: attrs.Attribute[float | None], value: float | None) -> None:
     if value is not None and not math.isfinite(value):
         raise ValueError(f"{attribute.name} must be finite, got {value!r}")
 
 
-def _label_name(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+def _label_name(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not value:
         raise ValueError(f"label must be a non-empty string, got {value!r}")
 
@@ -184,7 +185,8 @@ def _bounding_box(value: Iterable[Any]) -> tuple[float, float, float, float]:
     return (x, y, w, h)
 
 
-def _check_box(instance: Any, attribute: attrs.Attribute, box: tuple[float, ...]) -> None:
+def _check_box(instance: object, attribute: attrs.Attribute[tuple[float, float, float, float]],
+               box: tuple[float, float, float, float]) -> None:
     x, y, w, h = box
     if not all(math.isfinite(v) for v in box):
         raise ValueError(f"bounding_box must be finite, got {box}")
@@ -194,14 +196,15 @@ def _check_box(instance: Any, attribute: attrs.Attribute, box: tuple[float, ...]
         )
 
 
-def _check_finite_points(instance: Any, attribute: attrs.Attribute, shapes: Any) -> None:
+def _check_finite_points(instance: object, attribute: attrs.Attribute[tuple[tuple[Point, ...], ...]],
+                         shapes: tuple[tuple[Point, ...], ...]) -> None:
     for shape in shapes:
         for x, y in shape:
             if not (math.isfinite(x) and math.isfinite(y)):
                 raise ValueError(f"{attribute.name} must be finite, got {(x, y)}")
 
 
-def _check_keypoints(instance: Any, attribute: attrs.Attribute, points: tuple[Point, ...]) -> None:
+def _check_keypoints(instance: object, attribute: attrs.Attribute[tuple[Point, ...]], points: tuple[Point, ...]) -> None:
     for x, y in points:
         # A missing keypoint is NaN in both coordinates; half-missing is a mistake.
         if math.isnan(x) != math.isnan(y) or math.isinf(x) or math.isinf(y):
@@ -210,16 +213,15 @@ def _check_keypoints(instance: Any, attribute: attrs.Attribute, points: tuple[Po
 
 # --- labels -------------------------------------------------------------------
 
-_ID_FIELD = dict(factory=new_id, validator=check_id)
-_ATTRS_FIELD = dict(factory=dict, converter=_attributes, hash=False, kw_only=True)
-_TAGS_FIELD = dict(factory=tuple, converter=label_tags, kw_only=True)
-
-
 @attrs.frozen(kw_only=True)
 class Label:
     """Base of every label: an id that survives every round trip."""
 
     kind: ClassVar[str] = ""
+    if TYPE_CHECKING:
+        # Every label class has an id field of its own, declared after its other fields (so that is
+        # where it stands in each one's repr and order); declared here for type checkers only.
+        id: str
 
     def replace(self, **changes: Any) -> "Label":
         return attrs.evolve(self, **changes)
@@ -230,9 +232,9 @@ class Classification(Label):
     kind: ClassVar[str] = "classification"
     label: str = attrs.field(validator=_label_name)
     confidence: float | None = attrs.field(default=None, converter=_optional_float, validator=_finite_confidence)
-    id: str = attrs.field(**_ID_FIELD)
-    attributes: Mapping[str, Scalar] = attrs.field(**_ATTRS_FIELD)
-    tags: tuple[str, ...] = attrs.field(**_TAGS_FIELD)
+    id: str = attrs.field(factory=new_id, validator=check_id)
+    attributes: Mapping[str, Scalar] = attrs.field(factory=dict, converter=_attributes, hash=False)
+    tags: tuple[str, ...] = attrs.field(factory=tuple, converter=label_tags)
 
 
 @attrs.frozen(kw_only=True)
@@ -246,9 +248,9 @@ class Detection(Label):
     confidence: float | None = attrs.field(default=None, converter=_optional_float, validator=_finite_confidence)
     index: int | None = attrs.field(default=None, converter=_optional_int)
     keyframe: bool | None = attrs.field(default=None, converter=_optional_bool)
-    id: str = attrs.field(**_ID_FIELD)
-    attributes: Mapping[str, Scalar] = attrs.field(**_ATTRS_FIELD)
-    tags: tuple[str, ...] = attrs.field(**_TAGS_FIELD)
+    id: str = attrs.field(factory=new_id, validator=check_id)
+    attributes: Mapping[str, Scalar] = attrs.field(factory=dict, converter=_attributes, hash=False)
+    tags: tuple[str, ...] = attrs.field(factory=tuple, converter=label_tags)
 
 
 @attrs.frozen(kw_only=True)
@@ -268,9 +270,9 @@ class Polyline(Label):
     confidence: float | None = attrs.field(default=None, converter=_optional_float, validator=_finite_confidence)
     index: int | None = attrs.field(default=None, converter=_optional_int)
     keyframe: bool | None = attrs.field(default=None, converter=_optional_bool)
-    id: str = attrs.field(**_ID_FIELD)
-    attributes: Mapping[str, Scalar] = attrs.field(**_ATTRS_FIELD)
-    tags: tuple[str, ...] = attrs.field(**_TAGS_FIELD)
+    id: str = attrs.field(factory=new_id, validator=check_id)
+    attributes: Mapping[str, Scalar] = attrs.field(factory=dict, converter=_attributes, hash=False)
+    tags: tuple[str, ...] = attrs.field(factory=tuple, converter=label_tags)
 
 
 def _confidences(value: Any) -> tuple[float, ...] | None:
@@ -293,12 +295,13 @@ class Keypoint(Label):
     )
     index: int | None = attrs.field(default=None, converter=_optional_int)
     keyframe: bool | None = attrs.field(default=None, converter=_optional_bool)
-    id: str = attrs.field(**_ID_FIELD)
-    attributes: Mapping[str, Scalar] = attrs.field(**_ATTRS_FIELD)
-    tags: tuple[str, ...] = attrs.field(**_TAGS_FIELD)
+    id: str = attrs.field(factory=new_id, validator=check_id)
+    attributes: Mapping[str, Scalar] = attrs.field(factory=dict, converter=_attributes, hash=False)
+    tags: tuple[str, ...] = attrs.field(factory=tuple, converter=label_tags)
 
     @confidence.validator
-    def _one_confidence_per_point(self, attribute: attrs.Attribute, value: Any) -> None:
+    def _one_confidence_per_point(self, attribute: attrs.Attribute[tuple[float, ...] | None],
+                                  value: tuple[float, ...] | None) -> None:
         if value is not None and len(value) != len(self.points):
             raise ValueError(
                 f"keypoint confidence needs one value per point: {len(value)} for {len(self.points)} points"
@@ -311,25 +314,43 @@ class Segmentation(Label):
 
     kind: ClassVar[str] = "segmentation"
     mask: np.ndarray = attrs.field(converter=_semantic_mask, eq=attrs.cmp_using(eq=_arrays_eq), hash=False, repr=False)
-    id: str = attrs.field(**_ID_FIELD)
-    tags: tuple[str, ...] = attrs.field(**_TAGS_FIELD)
+    id: str = attrs.field(factory=new_id, validator=check_id)
+    tags: tuple[str, ...] = attrs.field(factory=tuple, converter=label_tags)
 
 
 # --- containers: a field's list of labels -------------------------------------
 
 
-def _tuple_of(cls: type) -> Any:
-    def convert(items: Iterable[Any]) -> tuple:
-        items = tuple(items)
-        for item in items:
-            if not isinstance(item, cls):
-                raise TypeError(f"expected {cls.__name__} items, got {type(item).__name__}")
-        ids = [item.id for item in items]
-        if len(set(ids)) != len(ids):
-            raise ValueError(f"duplicate label ids in one {cls.__name__} list")
-        return items
+_L = TypeVar("_L", bound=Label)
 
-    return convert
+
+def _unique_items(cls: type[_L], items: Iterable[object]) -> tuple[_L, ...]:
+    """``items`` as a tuple of ``cls`` labels with distinct ids; raises TypeError or ValueError otherwise."""
+    checked: list[_L] = []
+    for item in items:
+        if not isinstance(item, cls):
+            raise TypeError(f"expected {cls.__name__} items, got {type(item).__name__}")
+        checked.append(item)
+    ids = [item.id for item in checked]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"duplicate label ids in one {cls.__name__} list")
+    return tuple(checked)
+
+
+def _classifications(items: Iterable[object]) -> tuple[Classification, ...]:
+    return _unique_items(Classification, items)
+
+
+def _detections(items: Iterable[object]) -> tuple[Detection, ...]:
+    return _unique_items(Detection, items)
+
+
+def _polylines(items: Iterable[object]) -> tuple[Polyline, ...]:
+    return _unique_items(Polyline, items)
+
+
+def _keypoints(items: Iterable[object]) -> tuple[Keypoint, ...]:
+    return _unique_items(Keypoint, items)
 
 
 @attrs.frozen
@@ -341,10 +362,11 @@ class LabelList:
 
     @property
     def items(self) -> tuple[Label, ...]:
-        return getattr(self, attrs.fields(type(self))[0].name)
+        items: tuple[Label, ...] = getattr(self, attrs.fields(type(self))[0].name)
+        return items
 
     def with_items(self, items: Iterable[Label]) -> "LabelList":
-        return type(self)(tuple(items))
+        return attrs.evolve(self, **{attrs.fields(type(self))[0].name: tuple(items)})
 
     def __len__(self) -> int:
         return len(self.items)
@@ -354,28 +376,28 @@ class LabelList:
 class Classifications(LabelList):
     element: ClassVar[type[Label]] = Classification
     kind: ClassVar[str] = "classifications"
-    classifications: tuple[Classification, ...] = attrs.field(factory=tuple, converter=_tuple_of(Classification))
+    classifications: tuple[Classification, ...] = attrs.field(factory=tuple, converter=_classifications)
 
 
 @attrs.frozen
 class Detections(LabelList):
     element: ClassVar[type[Label]] = Detection
     kind: ClassVar[str] = "detections"
-    detections: tuple[Detection, ...] = attrs.field(factory=tuple, converter=_tuple_of(Detection))
+    detections: tuple[Detection, ...] = attrs.field(factory=tuple, converter=_detections)
 
 
 @attrs.frozen
 class Polylines(LabelList):
     element: ClassVar[type[Label]] = Polyline
     kind: ClassVar[str] = "polylines"
-    polylines: tuple[Polyline, ...] = attrs.field(factory=tuple, converter=_tuple_of(Polyline))
+    polylines: tuple[Polyline, ...] = attrs.field(factory=tuple, converter=_polylines)
 
 
 @attrs.frozen
 class Keypoints(LabelList):
     element: ClassVar[type[Label]] = Keypoint
     kind: ClassVar[str] = "keypoints"
-    keypoints: tuple[Keypoint, ...] = attrs.field(factory=tuple, converter=_tuple_of(Keypoint))
+    keypoints: tuple[Keypoint, ...] = attrs.field(factory=tuple, converter=_keypoints)
 
 
 LIST_TYPES: tuple[type[LabelList], ...] = (Classifications, Detections, Polylines, Keypoints)

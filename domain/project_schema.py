@@ -41,7 +41,8 @@ exists.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import attrs
 
@@ -52,13 +53,19 @@ from annoflow.domain.tool_capabilities import InputReading, ToolCapabilities
 # The attribute annoflow gives every label of the projects it makes: provenance, not the user's.
 PROVENANCE_ATTRIBUTE = "label_id"
 
+
+def _tuple(values: Iterable[Any]) -> tuple[Any, ...]:
+    """attrs converter: a named function mypy reads, where it cannot read ``converter=tuple``."""
+    return tuple(values)
+
+
 @attrs.frozen
 class ProjectAttribute:
     """One attribute of a project's label, as the annotation tool defines it (all text)."""
 
     name: str
     input_type: str  # the tool's word, read back as the capability table says
-    values: tuple[str, ...] = attrs.field(default=(), converter=tuple)  # a numeric one's are min, max, step
+    values: tuple[str, ...] = attrs.field(default=(), converter=_tuple)  # a numeric one's are min, max, step
     default: str | None = None
     mutable: bool = True
 
@@ -68,7 +75,7 @@ class ProjectLabel:
     """One label (class) of an existing project, with its attributes and what annotators draw with it."""
 
     name: str
-    attributes: tuple[ProjectAttribute, ...] = attrs.field(default=(), converter=tuple)
+    attributes: tuple[ProjectAttribute, ...] = attrs.field(default=(), converter=_tuple)
     # The one kind of object annotators may draw with the label, in the tool's words (one no field
     # takes is kept too); None: any object.
     object_kind: str | None = None
@@ -81,27 +88,38 @@ def adopt_project_labels(schema: LabelSchema, labels: Sequence[ProjectLabel],
     ``capabilities``: the backend's table of which object kinds each label type takes and how its
     attribute input types read back.
     """
-    problems: list[str] = []
+    problems = _label_problems(labels)
+    specs: dict[str, tuple[AttributeSpec, ...]] = {}
+    for label in labels:
+        specs[label.name], refused = _specs(label, capabilities)
+        problems += refused
+    kinds = {label.name: label.object_kind for label in labels}
+    # A scalar field named like a project label that can be a tag holds that label's value; the other
+    # fields share the rest, each the labels that can draw what it takes.
+    value_labels = {f.path for f in schema
+                    if f.label_type == "scalar" and f.path in specs and capabilities.draws_for(kinds[f.path], "scalar")}
+    shared = tuple(n for n in dict.fromkeys(label.name for label in labels) if n not in value_labels)
+    fields = []
+    for field in schema:
+        adopted, refused = _adopted(field, shared, specs, kinds, value_labels, capabilities)
+        fields.append(adopted)
+        problems += refused
+    problems.extend(_ambiguities(fields, kinds, capabilities))
+    if problems:
+        raise LabelSchemaError(problems)
+    return LabelSchema(fields, from_project=True)
+
+
+def _label_problems(labels: Sequence[ProjectLabel]) -> list[str]:
+    """A project with no labels, or with several of one name."""
+    problems = []
     if not labels:
         problems.append("the existing project has no labels to annotate with")
     names = [label.name for label in labels]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         problems.append(f"the existing project has several labels named {repeated}")
-    specs = {label.name: tuple(s for a in label.attributes
-                               if (s := _spec(label.name, a, capabilities, problems)) is not None)
-             for label in labels}
-    kinds = {label.name: label.object_kind for label in labels}
-    # A scalar field named like a project label that can be a tag holds that label's value; the other
-    # fields share the rest, each the labels that can draw what it takes.
-    value_labels = {f.path for f in schema
-                    if f.label_type == "scalar" and f.path in specs and capabilities.draws_for(kinds[f.path], "scalar")}
-    shared = tuple(n for n in dict.fromkeys(names) if n not in value_labels)
-    fields = [_adopted(field, shared, specs, kinds, value_labels, capabilities, problems) for field in schema]
-    problems.extend(_ambiguities(fields, kinds, capabilities))
-    if problems:
-        raise LabelSchemaError(problems)
-    return LabelSchema(fields, from_project=True)
+    return problems
 
 
 def check_new_project(schema: LabelSchema) -> None:
@@ -119,20 +137,40 @@ def check_new_project(schema: LabelSchema) -> None:
         raise LabelSchemaError(problems)
 
 
-def _spec(label: str, attribute: ProjectAttribute, capabilities: ToolCapabilities,
-          problems: list[str]) -> AttributeSpec | None:
+def _specs(label: ProjectLabel, capabilities: ToolCapabilities) -> tuple[tuple[AttributeSpec, ...], list[str]]:
+    """The label's attributes as the run's, and a problem for each that cannot be one."""
+    specs: list[AttributeSpec] = []
+    problems: list[str] = []
+    for attribute in label.attributes:
+        spec, problem = _spec(label.name, attribute, capabilities)
+        if spec is not None:
+            specs.append(spec)
+        if problem is not None:
+            problems.append(problem)
+    return tuple(specs), problems
+
+
+def _spec(label: str, attribute: ProjectAttribute, capabilities: ToolCapabilities
+          ) -> tuple[AttributeSpec | None, str | None]:
+    """One attribute as the run's (None: left out), or the problem that keeps it out."""
     name = attribute.name
     where = f"attribute {name!r} of the project's label {label!r}"
     if name == PROVENANCE_ATTRIBUTE:
-        return None
+        return None, None
     if not name.isidentifier():
-        problems.append(f"{where}: the name is not an identifier, so a label cannot hold it")
-        return None
+        return None, f"{where}: the name is not an identifier, so a label cannot hold it"
     if name in RESERVED_ATTRIBUTE_NAMES:
-        problems.append(f"{where}: the name is reserved for a label property")
-        return None
+        return None, f"{where}: the name is reserved for a label property"
     reading = capabilities.input_types.get(attribute.input_type)
-    default = attribute.default or None
+    if reading is None:
+        return None, (f"{where}: input type {attribute.input_type!r} has no counterpart "
+                      f"({', '.join(capabilities.input_types)})")
+    return _read_as(attribute, reading), None
+
+
+def _read_as(attribute: ProjectAttribute, reading: InputReading) -> AttributeSpec:
+    """The run's attribute for a project attribute whose input type reads back as ``reading``."""
+    name, default = attribute.name, attribute.default or None
     if reading in (InputReading.SELECT, InputReading.RADIO) and attribute.values:
         return AttributeSpec(name, reading.value, values=attribute.values,
                              default=default if default in attribute.values else None, mutable=attribute.mutable)
@@ -142,11 +180,8 @@ def _spec(label: str, attribute: ProjectAttribute, capabilities: ToolCapabilitie
         whole = bool(attribute.values) and all(_is_int(v) for v in attribute.values)
         return AttributeSpec(name, "text", default=default, mutable=attribute.mutable,
                              value_type="int" if whole else "float")
-    if reading is not None:  # text, or a select without values: free text
-        return AttributeSpec(name, "text", default=default, mutable=attribute.mutable)
-    problems.append(f"{where}: input type {attribute.input_type!r} has no counterpart "
-                    f"({', '.join(capabilities.input_types)})")
-    return None
+    # text, or a select without values: free text
+    return AttributeSpec(name, "text", default=default, mutable=attribute.mutable)
 
 
 def _is_int(text: str) -> bool:
@@ -158,34 +193,52 @@ def _is_int(text: str) -> bool:
 
 
 def _adopted(field: FieldSchema, shared: tuple[str, ...], specs: Mapping[str, tuple[AttributeSpec, ...]],
-             kinds: Mapping[str, str | None], value_labels: set[str], capabilities: ToolCapabilities,
-             problems: list[str]) -> FieldSchema:
-    none = dict(class_groups=(), attributes=())
+             kinds: Mapping[str, str | None], value_labels: set[str], capabilities: ToolCapabilities
+             ) -> tuple[FieldSchema, list[str]]:
+    """The field with the project's classes and attributes, and the problems that keep it from having any."""
     if field.label_type == "scalar" and field.path in value_labels:
-        return attrs.evolve(field, classes=(), **none)
+        return attrs.evolve(field, classes=(), class_groups=(), attributes=()), []
     # what annotators draw it with
     usable = tuple(n for n in shared if capabilities.draws_for(kinds[n], field.label_type))
     if field.label_type == "segmentation":
-        targets = tuple((value, name) for value, name in field.mask_targets if name in usable)
-        wanted = [n for v, n in field.mask_targets if v != 0]
-        if specs and not any(value != 0 for value, _ in targets):
-            if any(n in shared for n in wanted):
-                problems.append(f"field {field.path!r} ({field.label_type}): none of its mask targets {wanted} is a "
-                                "label of the project that can be drawn as "
-                                f"{_drawn_as(capabilities, field.label_type)} "
-                                f"({_by_type(kinds)})")
-            else:
-                problems.append(f"field {field.path!r}: none of its mask targets {wanted} is a label of the project "
-                                f"{list(shared)}")
-        return attrs.evolve(field, classes=tuple(n for v, n in targets if v != 0), mask_targets=targets, **none)
+        return _adopted_masks(field, shared, usable, bool(specs), kinds, capabilities)
+    problems = []
     if specs and not shared:
         problems.append(f"field {field.path!r}: the project has no label for it (its labels hold scalar fields' values)")
     elif specs and not usable:
         problems.append(f"field {field.path!r} ({field.label_type}): none of the project's labels can be drawn as "
                         f"{_drawn_as(capabilities, field.label_type)} ({_by_type(kinds)})")
     if field.label_type == "scalar":
-        return attrs.evolve(field, classes=usable, **none)
+        return attrs.evolve(field, classes=usable, class_groups=(), attributes=()), problems
+    return _with_attributes(field, usable, specs), problems
+
+
+def _adopted_masks(field: FieldSchema, shared: tuple[str, ...], usable: tuple[str, ...], any_labels: bool,
+                   kinds: Mapping[str, str | None], capabilities: ToolCapabilities) -> tuple[FieldSchema, list[str]]:
+    """A segmentation field keeps the mask targets the project has a label for that can draw a mask."""
+    targets = tuple((value, name) for value, name in field.mask_targets if name in usable)
+    wanted = [n for v, n in field.mask_targets if v != 0]
+    problems = []
+    if any_labels and not any(value != 0 for value, _ in targets):
+        if any(n in shared for n in wanted):
+            problems.append(f"field {field.path!r} ({field.label_type}): none of its mask targets {wanted} is a "
+                            "label of the project that can be drawn as "
+                            f"{_drawn_as(capabilities, field.label_type)} "
+                            f"({_by_type(kinds)})")
+        else:
+            problems.append(f"field {field.path!r}: none of its mask targets {wanted} is a label of the project "
+                            f"{list(shared)}")
+    adopted = attrs.evolve(field, classes=tuple(n for v, n in targets if v != 0), mask_targets=targets,
+                           class_groups=(), attributes=())
+    return adopted, problems
+
+
+def _with_attributes(field: FieldSchema, usable: tuple[str, ...],
+                     specs: Mapping[str, tuple[AttributeSpec, ...]]) -> FieldSchema:
+    """The field with the classes ``usable`` and their attributes: field-wide when every class has the same
+    ones, else one class group per class that has any."""
     widgets = field.project_links  # occluded_attr / group_id_attr; the run's attributes' own widgets are ignored
+    widget_names = {w.name for w in widgets}
     known = {a.name: a for a in field.all_attributes if a.type == "text" and a.value_type is not None}
 
     def own(spec: AttributeSpec) -> AttributeSpec:
@@ -194,7 +247,7 @@ def _adopted(field: FieldSchema, shared: tuple[str, ...], specs: Mapping[str, tu
             return attrs.evolve(spec, value_type=before.value_type)  # the values the dataset holds keep their type
         return spec
 
-    per_class = {name: tuple(own(s) for s in specs[name] if s.name not in {w.name for w in widgets}) for name in usable}
+    per_class = {name: tuple(own(s) for s in specs[name] if s.name not in widget_names) for name in usable}
     distinct = set(per_class.values())
     if len(distinct) <= 1:
         common = next(iter(distinct), ())

@@ -8,13 +8,18 @@ replay into the same objects on any machine.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import attrs
 
 from annoflow.domain.ids import all_ids, check_id, is_id
 from annoflow.domain.labels import Label, Scalar
+
+
+def _tuple(values: Iterable[Any]) -> tuple[Any, ...]:
+    """attrs converter: a named function mypy reads, where it cannot read ``converter=tuple``."""
+    return tuple(values)
 
 
 class RemoteObjectKind(enum.Enum):
@@ -73,10 +78,6 @@ class RemoteAttributeRef:
     name: str
 
 
-def _tuple(value: Any) -> tuple:
-    return tuple(value)
-
-
 _REMOTE_KINDS = frozenset(k.value for k in RemoteObjectKind)
 
 
@@ -109,7 +110,7 @@ class UploadedObjects:
             raise ValueError(f"unknown remote object kinds: {sorted(set(self.remote_kinds) - _REMOTE_KINDS)}")
 
     @classmethod
-    def of(cls, objects: Any) -> "UploadedObjects":
+    def of(cls, objects: UploadedObjects | Iterable[UploadedObject]) -> "UploadedObjects":
         """From uploaded objects (or columns already), for callers that build them one by one."""
         if isinstance(objects, UploadedObjects):
             return objects
@@ -157,6 +158,10 @@ class TaskSummary:
         return [self.first_frame + k * self.frame_step for k in range(self.frame_count)]
 
 
+def _uploaded_objects(objects: UploadedObjects | Iterable[UploadedObject]) -> UploadedObjects:
+    return UploadedObjects.of(objects)
+
+
 @attrs.frozen
 class TaskRecord:
     """Everything needed later to read a remote task back: ids, frames, provenance."""
@@ -165,7 +170,7 @@ class TaskRecord:
     project_id: int | None
     job_ids: tuple[int, ...] = attrs.field(converter=_tuple)
     frames: tuple[FrameRef, ...] = attrs.field(converter=_tuple)
-    uploaded: UploadedObjects = attrs.field(converter=UploadedObjects.of)
+    uploaded: UploadedObjects = attrs.field(converter=_uploaded_objects)
     labels: tuple[RemoteLabelRef, ...] = attrs.field(converter=_tuple)
     attributes: tuple[RemoteAttributeRef, ...] = attrs.field(converter=_tuple)
     created: str | None = None  # when the server made the task, as it said
@@ -176,7 +181,8 @@ class TaskRecord:
 
     def summary(self) -> TaskSummary:
         first = self.frames[0].frame if self.frames else None
-        step = self.frames[1].frame - first if first is not None and len(self.frames) > 1 else 1
+        second = self.frames[1].frame if len(self.frames) > 1 else None
+        step = second - first if first is not None and second is not None else 1
         return TaskSummary(self.task_id, self.project_id, self.job_ids, self.sample_ids, len(self.frames),
                            len(self.uploaded), self.created, first, step)
 
@@ -216,7 +222,7 @@ class MergedChange:
         return self.label_id is None
 
     @label.validator
-    def _label_unless_deleted(self, attribute: attrs.Attribute, value: Label | None) -> None:
+    def _label_unless_deleted(self, attribute: attrs.Attribute[Label | None], value: Label | None) -> None:
         if self.label_id is None:
             if value is not None:
                 raise ValueError("a scalar field's change carries a value, not a label")
@@ -227,7 +233,7 @@ class MergedChange:
             raise ValueError("a merged change's label_id is its label's id")
 
     @value.validator
-    def _value_of_scalars_only(self, attribute: attrs.Attribute, value: Scalar) -> None:
+    def _value_of_scalars_only(self, attribute: attrs.Attribute[Scalar], value: Scalar) -> None:
         if value is not None and not isinstance(value, (bool, int, float, str)):
             raise TypeError(f"a scalar field's value is a bool, int, float or str, got {type(value).__name__}")
         if self.label_id is not None:
@@ -242,7 +248,7 @@ class MergedChanges:
     """One load's changes of one task, recorded as one event: an event per label cost a stored
     row of some 870 bytes each, more than the labels' whole provenance."""
 
-    items: tuple[MergedChange, ...] = attrs.field(converter=tuple)
+    items: tuple[MergedChange, ...] = attrs.field(converter=_tuple)
 
 
 @attrs.frozen

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -12,6 +12,12 @@ import attrs
 from annoflow.domain.fields import FieldPath, kind_of
 from annoflow.domain.ids import check_id, new_id
 from annoflow.domain.labels import FieldValue, Label, labels_in
+
+
+def _tuple(values: Iterable[Any]) -> tuple[Any, ...]:
+    """attrs converter: a named function mypy reads, where it cannot read ``converter=tuple``."""
+    return tuple(values)
+
 
 # Names a sample holds as properties, so no field may take them.
 RESERVED_FIELD_NAMES = frozenset({"id", "filepath", "media_type", "metadata", "frames", "tags"})
@@ -22,7 +28,7 @@ class MediaType(enum.Enum):
     VIDEO = "video"
 
 
-def _positive(instance: Any, attribute: attrs.Attribute, value: int) -> None:
+def _positive(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
     if value <= 0:
         raise ValueError(f"{attribute.name} must be positive, got {value}")
 
@@ -55,8 +61,9 @@ def _fields(value: Mapping[str, FieldValue] | None) -> Mapping[str, FieldValue]:
     return MappingProxyType(out)
 
 
-def _frames(value: Mapping[int, Mapping[str, FieldValue]] | None) -> Mapping[int, Mapping[str, FieldValue]]:
-    """Frame fields by 1-based frame number; a frame with no field set is left out."""
+def _frames(value: Mapping[Any, Mapping[str, FieldValue]] | None) -> Mapping[int, Mapping[str, FieldValue]]:
+    """Frame fields by 1-based frame number (the keys are checked here, whatever they are); a frame with no
+    field set is left out."""
     out: dict[int, Mapping[str, FieldValue]] = {}
     for number, fields in (value or {}).items():
         if isinstance(number, bool) or not isinstance(number, int) or number < 1:
@@ -77,20 +84,22 @@ class Sample:
     metadata: ImageMetadata | VideoMetadata | None = attrs.field(default=None)
     fields: Mapping[str, FieldValue] = attrs.field(factory=dict, converter=_fields, hash=False)
     frames: Mapping[int, Mapping[str, FieldValue]] = attrs.field(factory=dict, converter=_frames, hash=False)
-    tags: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    tags: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
 
     @filepath.validator
-    def _non_empty(self, attribute: attrs.Attribute, value: str) -> None:
+    def _non_empty(self, attribute: attrs.Attribute[str], value: object) -> None:
         if not isinstance(value, str) or not value:
             raise ValueError(f"filepath must be a non-empty string, got {value!r}")
 
     @frames.validator
-    def _frames_on_video_only(self, attribute: attrs.Attribute, value: Mapping) -> None:
+    def _frames_on_video_only(self, attribute: attrs.Attribute[Mapping[int, Mapping[str, FieldValue]]],
+                              value: Mapping[int, Mapping[str, FieldValue]]) -> None:
         if value and self.media_type is not MediaType.VIDEO:
             raise ValueError("only video samples have frames")
 
     @metadata.validator
-    def _metadata_matches_media(self, attribute: attrs.Attribute, value: Any) -> None:
+    def _metadata_matches_media(self, attribute: attrs.Attribute[ImageMetadata | VideoMetadata | None],
+                                value: ImageMetadata | VideoMetadata | None) -> None:
         expected = VideoMetadata if self.media_type is MediaType.VIDEO else ImageMetadata
         if value is not None and not isinstance(value, expected):
             raise TypeError(f"a {self.media_type.value} sample takes {expected.__name__}")

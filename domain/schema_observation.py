@@ -15,8 +15,14 @@ from typing import Any
 import attrs
 
 from annoflow.domain.fields import FieldPath
-from annoflow.domain.labels import Detection, Polyline, Segmentation, labels_in
+from annoflow.domain.labels import Classification, Detection, Keypoint, Polyline, Segmentation, labels_in
 from annoflow.domain.samples import Sample
+
+
+def _tuple(values: Iterable[Any]) -> tuple[Any, ...]:
+    """attrs converter: a named function mypy reads, where it cannot read ``converter=tuple``."""
+    return tuple(values)
+
 
 MAX_OBSERVED_VALUES = 1000
 
@@ -24,21 +30,21 @@ MAX_OBSERVED_VALUES = 1000
 @attrs.frozen
 class AttributeObservation:
     name: str
-    values: tuple[Any, ...] = attrs.field(converter=tuple)  # distinct, sorted by type then value; at most MAX_OBSERVED_VALUES
-    types: tuple[str, ...] = attrs.field(converter=tuple)  # python type names seen: bool, int, float, str
+    values: tuple[Any, ...] = attrs.field(converter=_tuple)  # distinct, sorted by type then value; at most MAX_OBSERVED_VALUES
+    types: tuple[str, ...] = attrs.field(converter=_tuple)  # python type names seen: bool, int, float, str
     truncated: bool = False
 
 
 @attrs.frozen
 class FieldObservation:
     path: str
-    classes: tuple[str, ...] = attrs.field(converter=tuple)
-    attributes: tuple[AttributeObservation, ...] = attrs.field(converter=tuple)
+    classes: tuple[str, ...] = attrs.field(converter=_tuple)
+    attributes: tuple[AttributeObservation, ...] = attrs.field(converter=_tuple)
     label_count: int = 0
     has_masks: bool = False
     all_filled: bool = False
-    mask_values: tuple[int, ...] = attrs.field(default=(), converter=tuple)
-    class_counts: tuple[tuple[str, int], ...] = attrs.field(default=(), converter=tuple)  # (class, labels), by class
+    mask_values: tuple[int, ...] = attrs.field(default=(), converter=_tuple)
+    class_counts: tuple[tuple[str, int], ...] = attrs.field(default=(), converter=_tuple)  # (class, labels), by class
 
     def attribute(self, name: str) -> AttributeObservation | None:
         return next((a for a in self.attributes if a.name == name), None)
@@ -46,7 +52,7 @@ class FieldObservation:
 
 @attrs.frozen
 class SchemaObservations:
-    fields: tuple[FieldObservation, ...] = attrs.field(default=(), converter=tuple)
+    fields: tuple[FieldObservation, ...] = attrs.field(default=(), converter=_tuple)
 
     def get(self, path: str) -> FieldObservation | None:
         return next((f for f in self.fields if f.path == path), None)
@@ -72,6 +78,7 @@ class FieldTally:
             if isinstance(label, Segmentation):
                 self.add_segmentation(label.mask.ravel().tolist())
                 continue
+            assert isinstance(label, (Classification, Detection, Polyline, Keypoint))  # the labels with a class
             self.add_summary(
                 label.label, label.attributes,
                 has_mask=isinstance(label, Detection) and label.mask is not None,

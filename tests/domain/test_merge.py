@@ -207,6 +207,21 @@ def test_loading_into_another_field_leaves_the_source_alone():
     assert [r.rule for r in rejections] == ["allow_label_edits"]
 
 
+def test_empty_text_loaded_into_another_field_is_copied_as_unchanged():
+    samples = _samples("s", "", "text")  # '' goes up as empty text, which is how the tool holds no value
+    changes, rejections = _merge(_schema("s", FieldKind.STR), samples, [None, None], field="s", dest_field={"s": "s2"})
+    # '' is the value the tool holds, so it is copied; a cleared 'text' sets nothing and leaves the source alone
+    assert rejections == [] and [(c.action.value, c.field, c.value) for c in changes] == [("added", "s2", "")]
+
+
+def test_a_refused_clearing_names_no_remote_object():
+    samples = _samples("count", 3)
+    # the tool holds a blank value (a tag with empty text, object 100): it clears the field, and the refusal
+    # names no object, as a refused clearing with no tag at all does
+    (rejection,) = _merge(_schema(allow_deletions=False), samples, ["  "])[1]
+    assert (rejection.rule, rejection.attempted, rejection.remote_id) == ("allow_deletions", "clear the value 3", None)
+
+
 def test_scalar_frame_fields_merge_one_value_per_frame_the_task_shows():
     schema = build_label_schema(label_field="frames.count", label_type="scalar", media_type="video",
                                 field_schema={"frames.count": FieldKind.INT}, allow_deletions=False)

@@ -4,6 +4,7 @@ sample only, and what an unread object names is kept as it is."""
 from __future__ import annotations
 
 from annoflow.domain.fields import FieldKind
+from annoflow.domain.ids import derived_id
 from annoflow.domain.label_schema import build_label_schema
 from annoflow.domain.labels import Detection, Detections
 from annoflow.domain.merge import ImportedLabel, ImportedValue, merge_task
@@ -92,3 +93,61 @@ def test_a_refusal_naming_no_field_keeps_every_scalar_of_its_sample():
     # the first sample keeps both values; the second's count is gone and its note changed
     assert sorted((c.action.value, c.sample_id, c.field) for c in changes) == sorted(
         [("deleted", second, "count"), ("edited", second, "note")])
+
+
+def test_a_label_id_claimed_twice_keeps_its_first_claimant_and_the_other_is_new():
+    schema, task, samples, a, b = _boxes()
+    first = a.replace(bounding_box=(0.2, 0.1, 0.2, 0.2))
+    second = a.replace(bounding_box=(0.3, 0.1, 0.2, 0.2))
+    sample = task.frames[0].sample_id
+    changes, rejections = merge_task(schema, task, samples, [
+        ImportedLabel("gt", sample, first, a.id, (1,)),
+        ImportedLabel("gt", sample, second, a.id, (3,)),  # the same provenance on another object
+        ImportedLabel("gt", task.frames[1].sample_id, b, b.id, (2,)),
+    ])
+    assert rejections == []
+    edit, added = changes
+    assert (edit.action, edit.label_id, edit.label.bounding_box) == (MergeAction.EDITED, a.id, (0.2, 0.1, 0.2, 0.2))
+    assert added.action is MergeAction.ADDED and added.label_id != a.id and added.remote_id == 3
+
+
+def test_a_label_an_earlier_load_made_from_an_object_is_that_objects_label_again():
+    schema, task, samples, a, b = _boxes()
+    sample = task.frames[0].sample_id
+    # an earlier load added the object 7 as a label whose id it derived; its provenance is lost in the tool
+    made = Detection(label="dog", bounding_box=(0.7, 0.7, 0.1, 0.1), id=derived_id("seed", "gt", 7))
+    samples[sample] = Sample(filepath="/0.jpg", media_type="image", fields={"gt": Detections([a, made])}, id=sample)
+    moved = made.replace(bounding_box=(0.6, 0.7, 0.1, 0.1))
+    changes, rejections = merge_task(schema, task, samples, [
+        ImportedLabel("gt", sample, a, a.id, (1,)), ImportedLabel("gt", task.frames[1].sample_id, b, b.id, (2,)),
+        ImportedLabel("gt", sample, moved.replace(id=Detection(label="dog", bounding_box=(0, 0, 1, 1)).id), None, (7,)),
+    ], id_seed="seed")
+    assert rejections == []
+    (edit,) = changes  # an edit of that label, not a second label from the same object
+    assert (edit.action, edit.label_id, edit.label.bounding_box) == (MergeAction.EDITED, made.id, (0.6, 0.7, 0.1, 0.1))
+
+
+def test_an_uploaded_label_the_dataset_no_longer_holds_is_written_again_into_another_field_under_its_id():
+    schema, task, samples, a, b = _boxes()
+    sample = task.frames[0].sample_id
+    samples[sample] = Sample(filepath="/0.jpg", media_type="image", fields={"gt": Detections([])}, id=sample)
+    changes, rejections = merge_task(schema, task, samples, [
+        ImportedLabel("gt", sample, a, a.id, (1,)), ImportedLabel("gt", task.frames[1].sample_id, b, b.id, (2,)),
+    ], dest_field={"gt": "gt2"})
+    assert rejections == []
+    assert [(c.action, c.field, c.label_id, c.source_field) for c in changes] == [
+        (MergeAction.ADDED, "gt2", a.id, "gt"), (MergeAction.ADDED, "gt2", b.id, "gt")]
+
+
+def test_a_label_id_of_another_frame_of_the_video_is_no_claim():
+    a = Detection(label="cat", bounding_box=(0.1, 0.1, 0.2, 0.2))
+    video = Sample(filepath="/v.mp4", media_type="video", frames={1: {"dets": Detections([a])}, 2: {}})
+    task = TaskRecord(task_id=1, project_id=None, job_ids=[1], frames=[FrameRef(video.id, 1), FrameRef(video.id, 2)],
+                      uploaded=[UploadedObject("frames.dets", a.id, video.id, "shape", 1, 1)], labels=[], attributes=[])
+    schema = build_label_schema(label_field="frames.dets", label_type="detections", media_type="video",
+                                field_schema={"frames.dets": FieldKind.DETECTIONS}, classes=["cat"])
+    changes, rejections = merge_task(schema, task, {video.id: video},
+                                     [ImportedLabel("frames.dets", video.id, a, a.id, (1,), 2)])  # a, but on frame 2
+    assert rejections == []
+    assert sorted((c.action.value, c.frame, c.label_id == a.id) for c in changes) == [
+        ("added", 2, False), ("deleted", 1, True)]

@@ -117,6 +117,14 @@ def test_a_segmentation_keeps_the_mask_targets_the_project_names():
         adopt_project_labels(schema, [ProjectLabel("tree")], CVAT_CAPABILITIES)
 
 
+def test_a_project_without_labels_is_one_problem_not_one_per_field():
+    schema = _schema(label_schema={"seg": {"type": "segmentation", "mask_targets": {1: "road"}},
+                                   "boxes": {"type": "detections"}})
+    with pytest.raises(LabelSchemaError) as caught:
+        adopt_project_labels(schema, [], CVAT_CAPABILITIES)
+    assert caught.value.problems == ["the existing project has no labels to annotate with"]
+
+
 def test_a_scalar_field_holds_the_value_of_its_own_label_or_takes_the_labels_as_classes():
     both = _schema(label_schema={"count": {}, "weather": {}})
     count, weather = adopt_project_labels(both, [ProjectLabel("count", [ProjectAttribute("value", "text")]),
