@@ -159,28 +159,7 @@ class SortBy(Stage):
     fields: tuple[str, ...] | None = None
 
     def apply(self, store: "LabelStore", ids: list[str]) -> list[str]:
-        if isinstance(self.key, ViewExpression):
-            expr = self.key
-            fields = self.fields if self.fields is not None else tuple(sorted(fields_read(expr, relative_to_sample=True)))
-
-            def key_of(sample: Sample) -> Any:
-                value = evaluate(expr, sample)
-                return None if value is None else order_key(value)
-        elif callable(self.key):
-            key_of: Callable[[Sample], Any] = self.key
-            fields = self.fields
-        else:
-            path = FieldPath.parse(self.key)
-            fields = (self.key,)
-
-            def key_of(sample: Sample) -> Any:
-                value = _field_value(sample, path)
-                if isinstance(value, list):
-                    return sum(len(labels_in(v)) for v in value)
-                if isinstance(value, LabelList):
-                    return len(value)
-                return value
-
+        key_of, fields = self._sort_key()
         counted = _counted_keys(self, store, ids) if self.fields is None else None
         if counted is None:
             keyed = [(key_of(s), s.id) for s in store.get_samples(ids, fields=fields)]
@@ -193,6 +172,35 @@ class SortBy(Stage):
         missing = [i for k, i in keyed if k is None]
         present.sort(key=lambda pair: pair[0], reverse=self.reverse)
         return [i for _, i in present] + missing
+
+    def _sort_key(self) -> tuple[Callable[[Sample], Any], tuple[str, ...] | None]:
+        """A sample's sort key (None: no value), and the fields it reads (None: all)."""
+        if isinstance(self.key, ViewExpression):
+            expr = self.key
+            fields = self.fields if self.fields is not None else tuple(sorted(fields_read(expr, relative_to_sample=True)))
+            return _expression_key(expr), fields
+        if callable(self.key):
+            return self.key, self.fields
+        return _field_key(FieldPath.parse(self.key)), (self.key,)
+
+
+def _expression_key(expr: ViewExpression) -> Callable[[Sample], Any]:
+    def key_of(sample: Sample) -> Any:
+        value = evaluate(expr, sample)
+        return None if value is None else order_key(value)
+    return key_of
+
+
+def _field_key(path: FieldPath) -> Callable[[Sample], Any]:
+    """A field's value; a label list's length (a frame field's: its labels over all frames)."""
+    def key_of(sample: Sample) -> Any:
+        value = _field_value(sample, path)
+        if isinstance(value, list):
+            return sum(len(labels_in(v)) for v in value)
+        if isinstance(value, LabelList):
+            return len(value)
+        return value
+    return key_of
 
 
 def _label_list_key(key: Any, schema: Mapping[str, FieldKind]) -> tuple[str, bool] | None:
@@ -254,6 +262,29 @@ def _ranked_by_count(store: Any, stages: Sequence[Stage], limit: int | None) -> 
     return None if ranked is None else ranked(filtering.field, filtering.filter, sorting.reverse, limit)
 
 
+def _named_labels(labels: Iterable[Mapping[str, Any]], ids: str | Iterable[str] | None,
+                  fields: str | Iterable[str] | None) -> tuple[list[str], str | Iterable[str]]:
+    """match_labels(labels=...) in FiftyOne's form, dicts naming each label's sample_id, field and
+    label_id: the ids with theirs, and the fields (theirs, unless ``fields`` names some)."""
+    try:
+        given = [(str(d["field"]), str(d["label_id"])) for d in labels]
+    except (KeyError, TypeError):
+        raise ExpressionError("match_labels(labels=...) takes dicts with 'field' and 'label_id' "
+                              "(and 'sample_id'), as FiftyOne's") from None
+    all_ids = [*(label_ids(ids) or ()), *(label_id for _, label_id in given)]
+    return all_ids, fields if fields is not None else sorted({field for field, _ in given})
+
+
+def _label_filter(filter: ViewExpression | None, tags: str | Iterable[str] | None) -> ViewExpression | None:  # noqa: A002
+    """match_labels' filter: as FiftyOne's, the label's tags hold one of ``tags``, and ``filter`` holds."""
+    if filter is not None:
+        _check_expression(filter, "match_labels")
+    if tags is None:
+        return filter
+    with_tags = F("tags").contains(list(tag_list(tags, "match_labels(tags=...)")))
+    return with_tags if filter is None else with_tags & filter
+
+
 class SampleCollection:
     """What datasets and views share: selection stages and sample access."""
 
@@ -310,25 +341,14 @@ class SampleCollection:
         criterion given (``ids``; ``tags``, a tag or a list: labels with any of them; ``filter``), as
         FiftyOne's ``match_labels``; with ``bool=False``, samples with none. Labels are not
         filtered: see ``filter_labels``."""
-        if labels is not None:  # FiftyOne's form: dicts naming each label's sample_id, field and label_id
-            try:
-                given = [(str(d["field"]), str(d["label_id"])) for d in labels]
-            except (KeyError, TypeError):
-                raise ExpressionError("match_labels(labels=...) takes dicts with 'field' and 'label_id' "
-                                      "(and 'sample_id'), as FiftyOne's") from None
-            ids = [*(label_ids(ids) or ()), *(label_id for _, label_id in given)]
-            if fields is None:
-                fields = sorted({field for field, _ in given})
-        if filter is not None:
-            _check_expression(filter, "match_labels")
-        if tags is not None:  # as FiftyOne's: the label's tags hold one of them, and the filter holds
-            with_tags = F("tags").contains(list(tag_list(tags, "match_labels(tags=...)")))
-            filter = with_tags if filter is None else with_tags & filter  # noqa: A001 - FiftyOne's name
+        if labels is not None:
+            ids, fields = _named_labels(labels, ids, fields)
+        label_filter = _label_filter(filter, tags)
         names = (fields,) if isinstance(fields, str) else tuple(fields) if fields is not None else tuple(
             path for path, kind in self.store.field_schema().items() if kind.is_label)
         for name in names:
             self._check_label_field(name, "match_labels")
-        return self._with(MatchLabels(names, filter, label_ids(ids), bool))
+        return self._with(MatchLabels(names, label_filter, label_ids(ids), bool))
 
     # --- label tags ---------------------------------------------------------
 
