@@ -23,7 +23,7 @@ from annoflow.domain.changes import LabelChange, PutLabel, SetValue
 from annoflow.domain.detection_eval import Match, SampleMatching, coco_map, match_sample
 from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.fields import FieldKind
-from annoflow.domain.labels import Detection, RESERVED_ATTRIBUTE_NAMES, labels_in
+from annoflow.domain.labels import Detection, FieldValue, RESERVED_ATTRIBUTE_NAMES, labels_in
 from annoflow.domain.samples import RESERVED_FIELD_NAMES
 
 if TYPE_CHECKING:
@@ -103,12 +103,12 @@ def evaluate_detections(collection: "SampleCollection", pred_field: str, gt_fiel
     matches: list[Match] = []
     pairs: list[tuple[tuple[Detection, ...], tuple[Detection, ...]]] = []
     for sample in collection.iter_samples(fields=(pred_field, gt_field)):
-        preds = labels_in(sample.fields.get(pred_field))
-        gts = labels_in(sample.fields.get(gt_field))
-        matching = match_sample(preds, gts, iou, classwise)  # type: ignore[arg-type]
+        preds = _detections(sample.fields.get(pred_field))
+        gts = _detections(sample.fields.get(gt_field))
+        matching = match_sample(preds, gts, iou, classwise)
         matches.extend(matching.matches)
         if compute_mAP:
-            pairs.append((preds, gts))  # type: ignore[arg-type]
+            pairs.append((preds, gts))
         if eval_key is not None:
             changes += _outcome_changes(sample.id, eval_key, matching, preds=(pred_field, preds), gts=(gt_field, gts))
     if eval_key is not None:
@@ -116,6 +116,11 @@ def evaluate_detections(collection: "SampleCollection", pred_field: str, gt_fiel
                                                "gt_field": gt_field, "iou": iou, "classwise": classwise})
     classes = sorted({m.gt_label for m in matches if m.gt_label} | {m.pred_label for m in matches if m.pred_label})
     return DetectionResults(eval_key or "", tuple(matches), tuple(classes), coco_map(pairs) if compute_mAP else None)
+
+
+def _detections(value: FieldValue) -> tuple[Detection, ...]:
+    """The detections of a field that holds detections (``_check_options`` saw to it)."""
+    return tuple(label for label in labels_in(value) if isinstance(label, Detection))
 
 
 def _check_options(schema: Mapping[str, FieldKind], pred_field: str, gt_field: str, eval_key: str | None,
@@ -189,10 +194,10 @@ def _with_outcome(label: Detection, key: str, outcome: tuple[str, str, float | N
     attributes.update({key: value, f"{key}_id": matched})
     if overlap is not None:
         attributes[f"{key}_iou"] = overlap
-    return label.replace(attributes=attributes)  # type: ignore[return-value]
+    return attrs.evolve(label, attributes=attributes)
 
 
-def _check_key(key: str, schema: dict) -> None:
+def _check_key(key: str, schema: Mapping[str, FieldKind]) -> None:
     if not isinstance(key, str) or not key.isidentifier():
         raise EvaluationError(f"eval_key must be an identifier, got {key!r}")
     taken = [name for name in (key, f"{key}_id", f"{key}_iou") if name in RESERVED_ATTRIBUTE_NAMES]

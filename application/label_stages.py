@@ -84,7 +84,9 @@ class ViewReader:
     def count_labels(self, ids: Sequence[str], field: str) -> "LabelCounts | None":
         """The store's own count of the labels of ``field`` each sample shows, when the view shows
         the stored labels as they are or through one ``filter_labels`` of that field; else None."""
-        count = getattr(self.store, "count_labels", None)
+        # a store's own count, where it has one (a port method's default would say nothing more)
+        count: Callable[[Sequence[str], str, ViewExpression | None], LabelCounts | None] | None = getattr(
+            self.store, "count_labels", None)
         if count is None:
             return None
         if not self.shaping:

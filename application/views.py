@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -55,9 +55,14 @@ def _check_expression(expr: Any, stage: str) -> None:
 FrameOption = int | Sequence[int] | Mapping[str, int] | None
 
 
+def _strings(values: Iterable[str]) -> tuple[str, ...]:
+    """A converter a type checker reads (with ``converter=tuple`` the field takes "an iterable of _T_co")."""
+    return tuple(values)
+
+
 @attrs.frozen
 class Select(Stage):
-    ids: tuple[str, ...] = attrs.field(converter=tuple)
+    ids: tuple[str, ...] = attrs.field(converter=_strings)
     ordered: bool = False
 
     def apply(self, store: "LabelStore", ids: list[str]) -> list[str]:
@@ -207,8 +212,7 @@ def _label_list_key(key: Any, schema: Mapping[str, FieldKind]) -> tuple[str, boo
     """(the sample label list field, whether an unset field has no value) when ``key`` orders by
     that list's length: ``F("<field>.<list>").length()`` (an unset field's length is 0) or the
     field's name (an unset field has no value); else None."""
-    if isinstance(key, Op) and key.name == "length" and isinstance(key.args[0], Field):
-        (target,) = key.args
+    if isinstance(key, Op) and key.name == "length" and isinstance(target := key.args[0], Field):
         parts = target.parts
         if target.from_root or len(parts) != 2:
             return None
@@ -238,6 +242,7 @@ def _counted_keys(stage: SortBy, reader: Any, ids: list[str]) -> tuple[dict[str,
     if counts is None:
         return None
     decided = [i for i in ids if i not in counts.unsure]
+    keys: dict[str, Any]  # a count, None (no value) or a count's order key
     if unset_is_missing:
         keys = {i: counts.counts.get(i) for i in decided}
     else:  # the Python path's key: the value's order key
@@ -681,7 +686,8 @@ class SampleCollection:
             ids = self.store.sample_ids()
             shaping: tuple[ShapingStage, ...] = ()
         else:  # the store filtered, counted and ordered in one go: the stages after them run on
-            ids, shaping, stages = fused, (stages[0],), stages[2:]  # type: ignore[assignment]
+            # _ranked_by_count fuses only a view that starts with filter_labels
+            ids, shaping, stages = fused, (cast(FilterLabels, stages[0]),), stages[2:]
         for stage in stages:
             ids = stage.apply(ViewReader(self.store, shaping), ids)
             if isinstance(stage, ShapingStage):
@@ -789,7 +795,7 @@ class DatasetView(SampleCollection):
     delete_evaluations = _on_the_dataset("delete_evaluations")
 
     @property
-    def store(self) -> "LabelStore":  # type: ignore[override]
+    def store(self) -> "LabelStore":  # type: ignore[override]  # a view's store is its dataset's: read-only
         return self.dataset.store
 
     def _with(self, stage: Stage) -> "DatasetView":

@@ -177,9 +177,9 @@ class RunRegistry(Application[uuid.UUID]):
         try:
             ledger = self.repository.get(ledger_id)
         except AggregateNotFoundError:
-            ledger = run.open_legacy_ledger(task_id)
+            legacy = ledger = run.open_legacy_ledger(task_id)
             try:
-                self.save(ledger)
+                self.save(legacy)
             except IntegrityError:
                 ledger = self.repository.get(ledger_id)
         assert isinstance(ledger, TaskLedger)
