@@ -80,7 +80,7 @@ class UploadRequest:
 
     dataset: str
     key: str
-    label_schema: Any
+    label_schema: LabelSchema
     media_field: str
     media_type: MediaType
     config: BackendConfig
