@@ -302,25 +302,66 @@ class SampleCollection:
     # --- stages -------------------------------------------------------------
 
     def select(self, sample_ids: str | Iterable[str], ordered: bool = False) -> "DatasetView":
+        """Only the samples with these ids, as FiftyOne's ``select``.
+
+        Args:
+            sample_ids: a sample id or a list of them.
+            ordered: in the order given, instead of the collection's.
+
+        Returns:
+            A view of this collection with the stage added (this collection is unchanged).
+        """
         ids = (sample_ids,) if isinstance(sample_ids, str) else tuple(sample_ids)
         return self._with(Select(ids, ordered))
 
     def limit(self, count: int) -> "DatasetView":
+        """The first ``count`` samples.
+
+        Args:
+            count: how many samples at most.
+
+        Returns:
+            A view of this collection with the stage added (this collection is unchanged).
+        """
         return self._with(Limit(int(count)))
 
     def skip(self, count: int) -> "DatasetView":
+        """Every sample but the first ``count``.
+
+        Args:
+            count: how many samples to leave out.
+
+        Returns:
+            A view of this collection with the stage added (this collection is unchanged).
+        """
         return self._with(Skip(int(count)))
 
     def take(self, size: int, seed: int | None = None) -> "DatasetView":
         """``size`` random samples; without a seed one is drawn now, so the view shows the same samples
-        each time it is read (as FiftyOne's ``take``: edit them, then annotate the same ones)."""
+        each time it is read (as FiftyOne's ``take``: edit them, then annotate the same ones).
+
+        Args:
+            size: how many samples (all of them when the collection holds fewer).
+            seed: the random seed; None draws one now.
+
+        Returns:
+            A view of this collection with the stage added (this collection is unchanged).
+        """
         return self._with(Take(int(size), seed if seed is not None else random.randrange(2**32)))
 
     def match(self, filter: Callable[[Sample], bool] | ViewExpression,  # noqa: A002 - FiftyOne's name
               fields: Collection[str] | None = None) -> "DatasetView":
         """Samples for which ``filter`` is true: an ``F`` expression over the sample
         (``F("predictions.detections").length() > 2``) or a callable taking the sample (which
-        reads only ``fields`` when given)."""
+        reads only ``fields`` when given).
+
+        Args:
+            filter: an ``F`` expression, or a callable taking a sample and returning a bool.
+            fields: the fields a callable reads (default: all of them); an expression reads its own.
+
+        Returns:
+            A view of this collection with the stage added (this collection is unchanged).
+        """
         return self._with(Match(filter, None if fields is None else tuple(fields)))
 
     def filter_labels(self, field: str, filter: ViewExpression,  # noqa: A002 - FiftyOne's name
@@ -328,7 +369,19 @@ class SampleCollection:
         """Only the labels of ``field`` for which ``filter`` is true, as FiftyOne's ``filter_labels``:
         paths in ``filter`` are the label's (``F("confidence") > 0.8``, ``F("eval") == "fp"``),
         ``F("$name")`` the sample's. With ``only_matches``, only samples left with a label.
-        Annotating the view uploads only those labels; a load leaves the others as they are."""
+        Annotating the view uploads only those labels; a load leaves the others as they are.
+
+        Args:
+            field: a label field (``frames.<name>`` for a video's).
+            filter: an ``F`` expression over the label.
+            only_matches: keep only the samples left with a label.
+
+        Returns:
+            A view of this collection with the stage added (this collection is unchanged).
+
+        Raises:
+            ExpressionError: a filter that is not an ``F`` expression, or a field that holds no labels.
+        """
         _check_expression(filter, "filter_labels")
         self._check_label_field(field, "filter_labels")
         return self._with(FilterLabels(field, filter, bool(only_matches)))
@@ -345,7 +398,24 @@ class SampleCollection:
         """Samples with a label (of ``fields``, else of every label field) that matches every
         criterion given (``ids``; ``tags``, a tag or a list: labels with any of them; ``filter``), as
         FiftyOne's ``match_labels``; with ``bool=False``, samples with none. Labels are not
-        filtered: see ``filter_labels``."""
+        filtered: see ``filter_labels``.
+
+        Args:
+            labels: FiftyOne's form: dicts naming each label's ``sample_id``, ``field`` and ``label_id``
+                (their fields are searched unless ``fields`` names some).
+            ids: a label id or a list of them.
+            tags: a tag or a list of tags: labels with any of them.
+            filter: an ``F`` expression over the label.
+            fields: a label field or a list of them; default: every label field.
+            bool: False keeps the samples with no such label instead.
+
+        Returns:
+            A view of this collection with the stage added (this collection is unchanged).
+
+        Raises:
+            ExpressionError: labels not in FiftyOne's form, a bad tag, a filter that is not an ``F``
+                expression, or a field that holds no labels.
+        """
         if labels is not None:
             ids, fields = _named_labels(labels, ids, fields)
         label_filter = _label_filter(filter, tags)
@@ -401,12 +471,26 @@ class SampleCollection:
         return count_tags(self, label_field_list(self, label_fields, "count_label_tags"))
 
     def select_fields(self, field_names: str | Iterable[str] | None = None) -> "DatasetView":
-        """Only these fields show (the sample's id, filepath, metadata and tags always do)."""
+        """Only these fields show (the sample's id, filepath, metadata and tags always do).
+
+        Args:
+            field_names: a field or a list of them; None shows none but those always shown.
+
+        Returns:
+            A view of this collection with the stage added (this collection is unchanged).
+        """
         names = () if field_names is None else (field_names,) if isinstance(field_names, str) else tuple(field_names)
         return self._with(SelectFields(names))
 
     def exclude_fields(self, field_names: str | Iterable[str]) -> "DatasetView":
-        """Every field but these shows."""
+        """Every field but these shows.
+
+        Args:
+            field_names: a field or a list of them.
+
+        Returns:
+            A view of this collection with the stage added (this collection is unchanged).
+        """
         names = (field_names,) if isinstance(field_names, str) else tuple(field_names)
         return self._with(ExcludeFields(names))
 
@@ -418,6 +502,15 @@ class SampleCollection:
             raise ExpressionError(f"{stage}(): field {field!r} holds {kind.value} values, not labels")
 
     def exists(self, field: str, bool: bool = True) -> "DatasetView":  # noqa: A002 - FiftyOne's name
+        """Samples whose ``field`` holds a value (an empty label list holds none), as FiftyOne's ``exists``.
+
+        Args:
+            field: a field of the samples.
+            bool: False keeps the samples without a value instead.
+
+        Returns:
+            A view of this collection with the stage added (this collection is unchanged).
+        """
         return self._with(Exists(field, bool))
 
     def sort_by(
@@ -425,7 +518,16 @@ class SampleCollection:
         fields: Collection[str] | None = None,
     ) -> "DatasetView":
         """Samples ordered by a field (a label list by its length), an ``F`` expression
-        (``F("predictions.detections").length()``) or a callable; samples without a value last."""
+        (``F("predictions.detections").length()``) or a callable; samples without a value last.
+
+        Args:
+            key: a field's name, an ``F`` expression over the sample, or a callable taking a sample.
+            reverse: in descending order (samples without a value still last).
+            fields: the fields ``key`` reads (default: a field's own, an expression's, or all for a callable).
+
+        Returns:
+            A view of this collection with the stage added (this collection is unchanged).
+        """
         return self._with(SortBy(key, reverse, None if fields is None else tuple(fields)))
 
     # --- evaluation ---------------------------------------------------------
@@ -660,7 +762,32 @@ class SampleCollection:
         """Merge the run's annotations back, as FiftyOne's ``view.load_annotations(anno_key)``.
 
         A load merges task by task, exactly once, so it updates every sample the run sent,
-        whatever this view shows now; see ``Dataset.load_annotations``.
+        whatever this view shows now.
+
+        Args:
+            anno_key: the run's key.
+            dest_field: where the labels go instead of the run's fields (see ``Dataset.load_annotations``).
+            unexpected: labels made outside the run's schema: ``"prompt"``, ``"ignore"``, ``"keep"`` or
+                ``"return"``.
+            cleanup: whether to delete the run's tasks (and the projects it made) after loading.
+            progress: whether to show a progress bar: True, False, None (when stderr is a terminal) or
+                a ``Progress``.
+            max_objects_per_frame: objects past it on a frame are refused, not read (default 10,000).
+            job_stage: merge only the jobs in this stage; a later load merges the rest, exactly once.
+            job_state: merge only the jobs in this state, likewise.
+            recheck: download every task, even one whose revision stamp is its last merged download's.
+            url: the server's address (default: the one recorded at annotate()).
+            username: the user (else the environment, a config file, or a terminal prompt).
+            password: the user's password (never recorded, logged or shown).
+            email: the user's email, instead of the username.
+            headers: extra HTTP headers for every request.
+            **kwargs: other backend options, as annotate() takes them.
+
+        Returns:
+            What the load merged, refused and left, as ``Dataset.load_annotations``.
+
+        Raises:
+            As ``Dataset.load_annotations``.
         """
         url, password, headers = seal_connection(url, password, headers)  # first: no frame holds one in the clear
         kwargs = seal_credentials(kwargs)
