@@ -239,7 +239,7 @@ class Annotator:
             raise TaskPlanError(problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else []))
 
     def _after_failure(self, run: AnnotationRun, error: BaseException, backend: AnnotationBackend,
-                       config: Any) -> None:
+                       config: BackendConfig) -> None:
         """A failed annotate() costs the user no key when the server holds nothing of the run: its
         record goes (its events stay for the audit trail) and the corrected call just works.
         Otherwise the error says what remains and the one call that finishes or removes it."""

@@ -30,6 +30,7 @@ import attrs
 from annoflow.application.load import Loader, LoadResult
 from annoflow.application.ports.annotation_backend import (
     AnnotationBackend,
+    BackendConfig,
     BackendConfigError,
     BackendSession,
     ImportSelection,
@@ -224,7 +225,7 @@ class Importer:
         adopt_project_labels(schema, labels, capabilities)
         return schema
 
-    def _new_run(self, dataset: str, key: str, backend: str, config: Any, schema: LabelSchema,
+    def _new_run(self, dataset: str, key: str, backend: str, config: BackendConfig, schema: LabelSchema,
                  labels: Sequence[ProjectLabel], sample_ids: list[str], media_type: MediaType,
                  capabilities: ToolCapabilities) -> AnnotationRun:
         """The import's run, requested and following the tasks' labels, added to the registry."""

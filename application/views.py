@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from annoflow.application.ports.label_store import LabelStore
     from annoflow.application.results import AnnotationResults
 
-def _check_expression(expr: Any, stage: str) -> None:
+def _check_expression(expr: object, stage: str) -> None:
     if not isinstance(expr, ViewExpression):
         raise ExpressionError(f"{stage}() takes an F expression as its filter, got {expr!r}")
 
@@ -208,7 +208,7 @@ def _field_key(path: FieldPath) -> Callable[[Sample], Any]:
     return key_of
 
 
-def _label_list_key(key: Any, schema: Mapping[str, FieldKind]) -> tuple[str, bool] | None:
+def _label_list_key(key: object, schema: Mapping[str, FieldKind]) -> tuple[str, bool] | None:
     """(the sample label list field, whether an unset field has no value) when ``key`` orders by
     that list's length: ``F("<field>.<list>").length()`` (an unset field's length is 0) or the
     field's name (an unset field has no value); else None."""
@@ -228,7 +228,7 @@ def _label_list_key(key: Any, schema: Mapping[str, FieldKind]) -> tuple[str, boo
     return None
 
 
-def _counted_keys(stage: SortBy, reader: Any, ids: list[str]) -> tuple[dict[str, Any], list[str]] | None:
+def _counted_keys(stage: SortBy, reader: object, ids: list[str]) -> tuple[dict[str, Any], list[str]] | None:
     """The sort keys of the samples the store counted the labels of (no sample built), and the ids it
     could not decide; None when the key is not a label list's length or the store cannot count
     the labels as the view shows them."""
@@ -250,7 +250,7 @@ def _counted_keys(stage: SortBy, reader: Any, ids: list[str]) -> tuple[dict[str,
     return keys, [i for i in ids if i in counts.unsure]
 
 
-def _ranked_by_count(store: Any, stages: Sequence[Stage], limit: int | None) -> list[str] | None:
+def _ranked_by_count(store: "LabelStore", stages: Sequence[Stage], limit: int | None) -> list[str] | None:
     """The ids of ``filter_labels(field, filter).sort_by(<field's length>)`` at the start of a view,
     as the store decides them in one go (filter, count and order shared; the first ``limit`` only);
     None when the view does not start so or the store cannot."""
@@ -388,7 +388,7 @@ class SampleCollection:
 
     def match_labels(
         self,
-        labels: Any = None,
+        labels: Iterable[Mapping[str, Any]] | None = None,
         ids: str | Iterable[str] | None = None,
         tags: str | Iterable[str] | None = None,
         filter: ViewExpression | None = None,  # noqa: A002 - FiftyOne's name
