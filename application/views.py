@@ -575,9 +575,20 @@ class SampleCollection:
         folder file names are relative to, ``classes=``) or ``"yolo"`` (a folder ``export_dir`` with
         ``data.yaml``, ``images/`` and ``labels/``; ``export_media="symlink"|"copy"|False``,
         ``split=``, ``classes=``). ``label_field`` defaults to the dataset's only detections or
-        polylines field. Media are not moved. Returns what was written.
+        polylines field. Media are not moved.
+
+        Args:
+            export_dir: the folder written (YOLO), or where ``labels.json`` goes (COCO).
+            dataset_type: the format: ``"coco"`` or ``"yolo"``.
+            labels_path: the COCO JSON file's path, instead of ``export_dir/labels.json``.
+            label_field: the field exported (default: the dataset's only detections or polylines field).
+            **options: the format's own options (``data_path``, ``classes``, ``export_media``, ``split``).
+
+        Returns:
+            The path written.
 
         Raises:
+            TypeError: no ``dataset_type``, or neither ``export_dir`` nor ``labels_path``.
             DataExportError: a format annoflow does not write, or labels it cannot hold; nothing was written.
         """
         path = labels_path if labels_path is not None else export_dir
@@ -827,7 +838,14 @@ class SampleCollection:
         return ViewReader(self.store, tuple(s for s in self.stages if isinstance(s, ShapingStage)))
 
     def iter_samples(self, fields: Collection[str] | None = None) -> Iterator[Sample]:
-        """The samples as this collection shows them, as frozen `Sample`s (only ``fields`` read, when given)."""
+        """The samples as this collection shows them, as frozen `Sample`s, read lazily.
+
+        Args:
+            fields: the fields read (default: every field the collection shows).
+
+        Returns:
+            The samples, in the collection's order.
+        """
         return self.reader.get_samples(self.sample_ids, fields=fields)
 
     def __iter__(self) -> Iterator[EditableSample]:
@@ -838,6 +856,14 @@ class SampleCollection:
         return len(self.sample_ids)
 
     def first(self) -> EditableSample:
+        """The collection's first sample, as FiftyOne's ``first()``: set its fields, then ``save()``.
+
+        Returns:
+            The sample, editable.
+
+        Raises:
+            ValueError: the collection is empty.
+        """
         ids = self._ids(limit=1)[:1]
         if not ids:
             raise ValueError("the collection is empty")
@@ -856,7 +882,17 @@ class SampleCollection:
     def set_values(self, field: str, values: Sequence[Any] | Mapping[str, Any]) -> None:
         """Set ``field`` on every sample of this collection in one atomic batch, as FiftyOne's
         ``set_values``: ``values`` in the collection's order, or sample id -> value; None clears a
-        sample's value. A frame field (``frames.<name>``) takes frame number -> value per sample."""
+        sample's value. A frame field (``frames.<name>``) takes frame number -> value per sample.
+
+        Args:
+            field: the field set (``frames.<name>`` for a video's frame field).
+            values: one value per sample in the collection's order, or sample id -> value.
+
+        Raises:
+            ValueError: as many values as samples, or a frame field's values not per frame.
+            KeyError: a sample id the collection does not show.
+            FieldSchemaError: a sample property (``id``, ``filepath``...), or a value that does not fit the field.
+        """
         self.store.apply(value_changes(field, self.sample_ids, values))
 
     def clone(self, name: str | None = None) -> "Dataset":
@@ -867,6 +903,9 @@ class SampleCollection:
         Args:
             name: the new dataset's name (default: this dataset's name with a free ``_<n>`` suffix).
 
+        Returns:
+            The new dataset.
+
         Raises:
             ValueError: a name whose dataset already holds samples or fields.
         """
@@ -875,7 +914,15 @@ class SampleCollection:
     def values(self, field: str) -> list[Any]:
         """The field's value on each sample (``id`` and ``filepath`` work too); a path into labels
         (``"predictions.detections.label"``, ``"ground_truth.detections.confidence"``) gives each
-        sample's list of those values, as FiftyOne's ``values``."""
+        sample's list of those values, as FiftyOne's ``values``.
+
+        Args:
+            field: a field, ``id``, ``filepath``, ``media_type``, or a path into a field's labels.
+
+        Returns:
+            One value per sample, in the collection's order: None where the field is unset; for a frame
+            field, the list of its frames' values.
+        """
         if field in ("id", "filepath", "media_type"):
             return [getattr(s, field) for s in self.iter_samples(fields=())]
         head, _, rest = field.removeprefix("frames.").partition(".")

@@ -28,6 +28,8 @@ DOCUMENTED = [
     SampleCollection.load_annotations, SampleCollection.select, SampleCollection.limit, SampleCollection.skip,
     SampleCollection.take, SampleCollection.match, SampleCollection.filter_labels, SampleCollection.match_labels,
     SampleCollection.select_fields, SampleCollection.exclude_fields, SampleCollection.exists, SampleCollection.sort_by,
+    SampleCollection.export, SampleCollection.iter_samples, SampleCollection.first, SampleCollection.set_values,
+    SampleCollection.values, SampleCollection.clone,
 ]
 
 
