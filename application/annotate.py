@@ -76,7 +76,8 @@ class AnnotateRequest:
            resume: bool = False, **options: Any) -> "AnnotateRequest":
         schema = {k: options.pop(k) for k in SCHEMA_OPTIONS if k in options}
         plan = {k: options.pop(k) for k in PLAN_OPTIONS if k in options}
-        return cls(key, backend, media_field, bool(launch_editor), bool(resume), schema, plan, options)
+        return cls(key=key, backend=backend, media_field=media_field, launch_editor=bool(launch_editor),
+                   resume=bool(resume), schema_options=schema, plan_options=plan, backend_options=options)
 
 
 def pick_backend(backends: Mapping[str, AnnotationBackend], name: str) -> AnnotationBackend:
@@ -138,8 +139,9 @@ class Annotator:
         backend.check_request(settings.schema, plans, config)
         if run is None:
             run = self._record_request(request, settings, config, plan_ids, media.media_type)
-        upload = UploadRequest(self.store.name, request.key, run.label_schema, request.media_field, media.media_type,
-                               config, marker=run.marker, progress=self.progress)
+        upload = UploadRequest(dataset=self.store.name, key=request.key, label_schema=run.label_schema,
+                               media_field=request.media_field, media_type=media.media_type, config=config,
+                               marker=run.marker, progress=self.progress)
         self._send(run, backend, config, upload, plans, collection, request)
         return run
 
