@@ -29,9 +29,10 @@ if TYPE_CHECKING:
 
 class Stage:
     """One step of a view: from the ids so far to the ids it keeps, in order. ``store`` reads
-    samples as the stages before this one show them (a ``ViewReader``)."""
+    samples as the stages before this one show them (a ``ViewReader``; a bare ``LabelStore`` reads
+    them as stored)."""
 
-    def apply(self, store: Any, ids: list[str]) -> list[str]:
+    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
         raise NotImplementedError
 
 
@@ -158,7 +159,7 @@ class FilterLabels(ShapingStage):
             return bool(labels_in(sample.fields.get(path.name)))
         return any(labels_in(frame.get(path.name)) for frame in sample.frames.values())
 
-    def apply(self, store: Any, ids: list[str]) -> list[str]:
+    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
         if not self.only_matches:
             return ids
         reads = [self.field, *sorted(fields_read(self.filter, relative_to_sample=False))]
@@ -175,7 +176,7 @@ class SelectFields(ShapingStage):
     def shape(self, sample: Sample) -> Sample:
         return only_fields(sample, set(self.names))
 
-    def apply(self, store: Any, ids: list[str]) -> list[str]:
+    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
         return ids
 
 
@@ -190,7 +191,7 @@ class ExcludeFields(ShapingStage):
         keep = {*sample.fields, *(f"frames.{n}" for frame in sample.frames.values() for n in frame)} - dropped
         return only_fields(sample, keep)
 
-    def apply(self, store: Any, ids: list[str]) -> list[str]:
+    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
         return ids
 
 
@@ -204,7 +205,7 @@ class MatchLabels(Stage):
     ids: frozenset[str] | None = None
     present: bool = True
 
-    def apply(self, store: Any, ids: list[str]) -> list[str]:
+    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
         reads = [*self.fields, *(sorted(fields_read(self.filter, relative_to_sample=False)) if self.filter is not None else [])]
 
         def in_python(some: list[str]) -> set[str]:

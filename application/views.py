@@ -65,7 +65,7 @@ class Select(Stage):
     ids: tuple[str, ...] = attrs.field(converter=_strings)
     ordered: bool = False
 
-    def apply(self, store: "LabelStore", ids: list[str]) -> list[str]:
+    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
         wanted = set(self.ids)
         if self.ordered:
             present = set(ids)
@@ -77,7 +77,7 @@ class Select(Stage):
 class Limit(Stage):
     count: int
 
-    def apply(self, store: "LabelStore", ids: list[str]) -> list[str]:
+    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
         return ids[: max(self.count, 0)]
 
 
@@ -85,7 +85,7 @@ class Limit(Stage):
 class Skip(Stage):
     count: int
 
-    def apply(self, store: "LabelStore", ids: list[str]) -> list[str]:
+    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
         return ids[max(self.count, 0):]
 
 
@@ -96,7 +96,7 @@ class Take(Stage):
     count: int
     seed: int | None = None
 
-    def apply(self, store: "LabelStore", ids: list[str]) -> list[str]:
+    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
         if self.count >= len(ids):
             chosen = list(ids)
         else:
@@ -113,7 +113,7 @@ class Match(Stage):
     predicate: Callable[[Sample], bool] | ViewExpression
     fields: tuple[str, ...] | None = None
 
-    def apply(self, store: "LabelStore", ids: list[str]) -> list[str]:
+    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
         if isinstance(self.predicate, ViewExpression):
             expr = self.predicate
             fields = self.fields if self.fields is not None else tuple(sorted(fields_read(expr, relative_to_sample=True)))
@@ -142,7 +142,7 @@ class Exists(Stage):
     field: str
     present: bool = True
 
-    def apply(self, store: "LabelStore", ids: list[str]) -> list[str]:
+    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
         path = FieldPath.parse(self.field)
         return [
             s.id for s in store.get_samples(ids, fields=[self.field])
@@ -163,7 +163,7 @@ class SortBy(Stage):
     reverse: bool = False
     fields: tuple[str, ...] | None = None
 
-    def apply(self, store: "LabelStore", ids: list[str]) -> list[str]:
+    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
         key_of, fields = self._sort_key()
         counted = _counted_keys(self, store, ids) if self.fields is None else None
         if counted is None:
