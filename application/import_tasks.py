@@ -156,7 +156,8 @@ class Importer:
         self.progress = progress
 
     def import_tasks(self, dataset: str, *, project_name: str | None = None, project_id: int | None = None,
-                     task_ids: Sequence[int] | int | None = None, data_path: str | os.PathLike[str] | Mapping[str, str] | None = None,
+                     task_ids: Sequence[int] | int | None = None,
+                     data_path: str | os.PathLike[str] | Mapping[str, str] | None = None,
                      download_media: bool = False, label_types: Any = None, insert_new: bool = True,
                      occluded_attr: str | None = None, group_id_attr: str | None = None,
                      backend: str = "cvat", **connection: Any) -> ImportResult:

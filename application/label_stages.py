@@ -19,7 +19,7 @@ import attrs
 from annoflow.application.ports.label_store import SampleRows, rows_of_sample
 from annoflow.domain.expressions import ExpressionError, ViewExpression, evaluate, fields_read, truthy
 from annoflow.domain.fields import FieldPath
-from annoflow.domain.labels import Label, LabelList, labels_in
+from annoflow.domain.labels import FieldValue, Label, LabelList, labels_in
 from annoflow.domain.samples import Sample
 from annoflow.domain.schema_observation import SchemaObservations, observe
 
@@ -116,7 +116,7 @@ def _matches(expr: ViewExpression | None, sample: Sample, label: Label) -> bool:
     return expr is None or truthy(evaluate(expr, sample, label))
 
 
-def _filtered(value: Any, keep: Any) -> Any:
+def _filtered(value: FieldValue, keep: Callable[[Label], bool]) -> FieldValue:
     if isinstance(value, LabelList):
         return value.with_items(label for label in value.items if keep(label))
     if isinstance(value, Label):
@@ -229,7 +229,8 @@ class MatchLabels(Stage):
         return False
 
 
-def decided(store: Any, ids: list[str], fields: Sequence[str], filter: ViewExpression,  # noqa: A002
+def decided(store: "ViewReader | LabelStore", ids: list[str], fields: Sequence[str],
+            filter: ViewExpression,  # noqa: A002 - FiftyOne's name
             in_python: Callable[[list[str]], set[str]]) -> list[str]:
     """The ids (in order) of samples holding a label of ``fields`` that ``filter`` matches: decided by
     the store where it can (SQL over the label rows, no sample built), the rest by ``in_python``."""
