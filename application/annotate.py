@@ -92,8 +92,8 @@ def pick_backend(backends: Mapping[str, AnnotationBackend], name: str) -> Annota
 class _Media:
     """The media of a run's samples: what the task plan and the frame checks read."""
 
-    items: list[MediaItem]
-    filepaths: dict[str, str]
+    items: tuple[MediaItem, ...]
+    filepaths: Mapping[str, str]  # sample id -> its file, for the frame checks' messages
     media_type: MediaType
 
 
@@ -102,8 +102,8 @@ class _Settings:
     """A run's label schema and options: a new run's from the request, a resumed run's as recorded."""
 
     schema: LabelSchema
-    plan_options: dict[str, Any]
-    backend_options: dict[str, Any]
+    plan_options: Mapping[str, Any]
+    backend_options: Mapping[str, Any] = attrs.field(repr=False)  # credentials included: never shown
 
 
 class Annotator:
@@ -176,7 +176,7 @@ class Annotator:
         for s in found:
             items.append(MediaItem(s.id, s.media(media_field), s.media_type, getattr(s.metadata, "frame_count", None)))
             filepaths[s.id] = s.filepath
-        return _Media(items=items, filepaths=filepaths,
+        return _Media(items=tuple(items), filepaths=filepaths,
                       media_type=items[0].media_type if items else MediaType.IMAGE)
 
     def _settings(self, collection: SampleCollection, run: AnnotationRun | None, request: AnnotateRequest,
