@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 
 from annoflow.application.ports.annotation_backend import (
+    BackendConfig,
     AnnotationBackend,
     BackendSession,
     MarkedResources,
@@ -75,7 +76,8 @@ class AnnotateRequest:
            resume: bool = False, **options: Any) -> "AnnotateRequest":
         schema = {k: options.pop(k) for k in SCHEMA_OPTIONS if k in options}
         plan = {k: options.pop(k) for k in PLAN_OPTIONS if k in options}
-        return cls(key, backend, media_field, bool(launch_editor), bool(resume), schema, plan, options)
+        return cls(key=key, backend=backend, media_field=media_field, launch_editor=bool(launch_editor),
+                   resume=bool(resume), schema_options=schema, plan_options=plan, backend_options=options)
 
 
 def pick_backend(backends: Mapping[str, AnnotationBackend], name: str) -> AnnotationBackend:
@@ -84,6 +86,24 @@ def pick_backend(backends: Mapping[str, AnnotationBackend], name: str) -> Annota
     except KeyError:
         known = ", ".join(sorted(backends)) or "none configured"
         raise ValueError(f"unknown annotation backend {name!r} (available: {known})") from None
+
+
+@attrs.frozen(kw_only=True)
+class _Media:
+    """The media of a run's samples: what the task plan and the frame checks read."""
+
+    items: tuple[MediaItem, ...]
+    filepaths: Mapping[str, str]  # sample id -> its file, for the frame checks' messages
+    media_type: MediaType
+
+
+@attrs.frozen(kw_only=True)
+class _Settings:
+    """A run's label schema and options: a new run's from the request, a resumed run's as recorded."""
+
+    schema: LabelSchema
+    plan_options: Mapping[str, Any]
+    backend_options: Mapping[str, Any] = attrs.field(repr=False)  # credentials included: never shown
 
 
 class Annotator:
@@ -106,61 +126,89 @@ class Annotator:
     def annotate(self, collection: SampleCollection, request: AnnotateRequest) -> AnnotationRun:
         check_run_key(request.key)
         backend = pick_backend(self.backends, request.backend)
-        dataset = self.store.name
-        run: AnnotationRun | None = None
-        if self.registry.has_run(dataset, request.key):
-            run = self.registry.get_run(dataset, request.key)
-            if run.status is RunStatus.CLEANED_UP and not run.upload_completed and not request.resume:
-                # an upload that failed and was cleaned up holds nothing anywhere: the key is free again
-                self.registry.delete_run(dataset, request.key)
-                run = None
-            elif not request.resume:
-                raise RunError(
-                    f"dataset {dataset!r} already has an annotation run with key {request.key!r}: "
-                    "choose another key, delete the run, or pass resume=True to finish an interrupted upload"
-                )
-            elif run.status is not RunStatus.REQUESTED:
-                raise RunError(f"run {request.key!r} is {run.status.value}: there is nothing to resume")
-            elif run.cleanup_started:
-                raise RunError(f"run {request.key!r} is being cleaned up: clean it up again to finish, not resume")
-        if run is not None:
-            plan_ids = list(run.sample_ids)
-        elif request.resume:
-            raise RunError(f"dataset {dataset!r} has no annotation run {request.key!r} to resume")
-        else:
-            plan_ids = collection.sample_ids
-
-        found = list(self.store.get_samples(plan_ids, fields=() if request.media_field == "filepath" else (request.media_field,)))
-        items = [MediaItem(s.id, s.media(request.media_field), s.media_type, getattr(s.metadata, "frame_count", None))
-                 for s in found]
-        filepaths = {s.id: s.filepath for s in found}
-        del found
-        media_type = items[0].media_type if items else MediaType.IMAGE
+        run = self._run_to_resume(request)
+        plan_ids = list(run.sample_ids) if run is not None else collection.sample_ids
+        media = self._read_media(plan_ids, request.media_field)
+        settings = self._settings(collection, run, request, plan_ids, media.media_type)
+        plans = plan_tasks(media.items, base_name=f"annoflow_{self.store.name}_{'_'.join(settings.schema.field_names)}",
+                           **settings.plan_options)
+        if run is None and media.media_type is MediaType.VIDEO:
+            self._check_frame_labels(media.items, media.filepaths, settings.schema, plans)
+        config = backend.parse_config(settings.backend_options, media.media_type)
+        backend.check_media([i.media_path for i in media.items])
+        backend.check_request(settings.schema, plans, config)
         if run is None:
-            schema = self._schema(collection, plan_ids, request.schema_options, media_type, request.backend_options)
-            plan_options = dict(request.plan_options)
-            backend_options = dict(request.backend_options)
-        else:  # resume exactly what was requested; only connection settings may come anew
-            schema = run.label_schema
-            plan_options = {k: v for k, v in run.config.items() if k in PLAN_OPTIONS}
-            backend_options = {**{k: v for k, v in run.config.items() if k not in PLAN_OPTIONS}, **request.backend_options}
-        plans = plan_tasks(items, base_name=f"annoflow_{dataset}_{'_'.join(schema.field_names)}", **plan_options)
-        if run is None and media_type is MediaType.VIDEO:
-            self._check_frame_labels(items, filepaths, schema, plans)
-        config = backend.parse_config(backend_options, media_type)
-        backend.check_media([i.media_path for i in items])
-        backend.check_request(schema, plans, config)
-
-        if run is None:
-            run = AnnotationRun.request(
-                dataset=dataset, key=request.key, backend=request.backend,
-                config={**_plain(plan_options), **config.recorded},
-                label_schema=schema, sample_ids=plan_ids, media_field=request.media_field,
-                media_type=media_type.value,
-            )
-            self.registry.add_run(run)
-        upload = UploadRequest(dataset, request.key, run.label_schema, request.media_field, media_type, config,
+            run = self._record_request(request, settings, config, plan_ids, media.media_type)
+        upload = UploadRequest(dataset=self.store.name, key=request.key, label_schema=run.label_schema,
+                               media_field=request.media_field, media_type=media.media_type, config=config,
                                marker=run.marker, progress=self.progress)
+        self._send(run, backend, config, upload, plans, collection, request)
+        return run
+
+    def _run_to_resume(self, request: AnnotateRequest) -> AnnotationRun | None:
+        """The run ``request.resume`` finishes, or None for a new run; an upload that failed and was
+        cleaned up is deleted first (it holds nothing anywhere: the key is free again)."""
+        dataset = self.store.name
+        if not self.registry.has_run(dataset, request.key):
+            if request.resume:
+                raise RunError(f"dataset {dataset!r} has no annotation run {request.key!r} to resume")
+            return None
+        run = self.registry.get_run(dataset, request.key)
+        if run.status is RunStatus.CLEANED_UP and not run.upload_completed and not request.resume:
+            self.registry.delete_run(dataset, request.key)
+            return None
+        if not request.resume:
+            raise RunError(
+                f"dataset {dataset!r} already has an annotation run with key {request.key!r}: "
+                "choose another key, delete the run, or pass resume=True to finish an interrupted upload"
+            )
+        if run.status is not RunStatus.REQUESTED:
+            raise RunError(f"run {request.key!r} is {run.status.value}: there is nothing to resume")
+        if run.cleanup_started:
+            raise RunError(f"run {request.key!r} is being cleaned up: clean it up again to finish, not resume")
+        return run
+
+    def _read_media(self, sample_ids: Sequence[str], media_field: str) -> _Media:
+        """The samples' media, read with no field but ``media_field``."""
+        found = self.store.get_samples(sample_ids, fields=() if media_field == "filepath" else (media_field,))
+        items: list[MediaItem] = []
+        filepaths: dict[str, str] = {}
+        for s in found:
+            items.append(MediaItem(s.id, s.media(media_field), s.media_type, getattr(s.metadata, "frame_count", None)))
+            filepaths[s.id] = s.filepath
+        return _Media(items=tuple(items), filepaths=filepaths,
+                      media_type=items[0].media_type if items else MediaType.IMAGE)
+
+    def _settings(self, collection: SampleCollection, run: AnnotationRun | None, request: AnnotateRequest,
+                  sample_ids: Sequence[str], media_type: MediaType) -> _Settings:
+        """A new run's schema and options, from the request; a resumed run's, exactly as requested
+        then (only connection settings may come anew)."""
+        if run is None:
+            schema = self._schema(collection, sample_ids, request.schema_options, media_type, request.backend_options)
+            return _Settings(schema=schema, plan_options=dict(request.plan_options),
+                             backend_options=dict(request.backend_options))
+        return _Settings(
+            schema=run.label_schema,
+            plan_options={k: v for k, v in run.config.items() if k in PLAN_OPTIONS},
+            backend_options={**{k: v for k, v in run.config.items() if k not in PLAN_OPTIONS},
+                             **request.backend_options},
+        )
+
+    def _record_request(self, request: AnnotateRequest, settings: _Settings, config: BackendConfig,
+                        sample_ids: list[str], media_type: MediaType) -> AnnotationRun:
+        """``Requested``, recorded before the first request to the backend."""
+        run = AnnotationRun.request(
+            dataset=self.store.name, key=request.key, backend=request.backend,
+            config={**_plain(settings.plan_options), **config.recorded},
+            label_schema=settings.schema, sample_ids=sample_ids, media_field=request.media_field,
+            media_type=media_type.value,
+        )
+        self.registry.add_run(run)
+        return run
+
+    def _send(self, run: AnnotationRun, backend: AnnotationBackend, config: BackendConfig, upload: UploadRequest,
+              plans: list[TaskPlan], collection: SampleCollection, request: AnnotateRequest) -> None:
+        """The upload, then the editor when asked; after a failure, what the run left (_after_failure)."""
         try:
             with backend.connect(config) as session:
                 self._upload(run, session, upload, plans, collection, resuming=request.resume)
@@ -169,7 +217,6 @@ class Annotator:
         except Exception as error:
             self._after_failure(run, error, backend, config)
             raise
-        return run
 
     def _check_frame_labels(self, items: Sequence[MediaItem], filepaths: Mapping[str, str], schema: LabelSchema,
                             plans: Sequence[TaskPlan]) -> None:
@@ -194,7 +241,7 @@ class Annotator:
             raise TaskPlanError(problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else []))
 
     def _after_failure(self, run: AnnotationRun, error: BaseException, backend: AnnotationBackend,
-                       config: Any) -> None:
+                       config: BackendConfig) -> None:
         """A failed annotate() costs the user no key when the server holds nothing of the run: its
         record goes (its events stay for the audit trail) and the corrected call just works.
         Otherwise the error says what remains and the one call that finishes or removes it."""
@@ -235,7 +282,7 @@ class Annotator:
             counted = ", ".join(f"{count} {name!r}" for name, count in sorted(missing.items()))
             warnings.warn(f"field {path!r}: the classes given leave out {sum(missing.values())} existing label(s) of "
                           f"other classes ({counted}): they are not uploaded, and loading leaves them as they are",
-                          UserWarning, stacklevel=5)
+                          UserWarning, stacklevel=6)  # the caller of SampleCollection.annotate()
         return schema
 
     def _upload(self, run: AnnotationRun, session: BackendSession, upload: UploadRequest, plans: list[TaskPlan],

@@ -123,7 +123,7 @@ def audit_entries(events: Iterable[Any]) -> list[AuditEntry]:
     loads: dict[str, _LoadTally] = {}
     for event in events:
         name = type(event).__name__
-        load_id = getattr(event, "load_id", None)
+        load_id: str = getattr(event, "load_id", "")  # the events that read it all have one
         if name == "ShapesImported":
             tally = loads.get(load_id)
             if tally is None:

@@ -26,7 +26,8 @@ from annoflow.application.progress import ProgressFactory, ProgressOption, given
 from annoflow.application.results import AnnotationResults
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.application.secrets import seal_connection, seal_credentials
-from annoflow.application.views import RUN_MANAGEMENT, DatasetView, SampleCollection, Stage
+from annoflow.application.label_stages import Stage
+from annoflow.application.views import RUN_MANAGEMENT, DatasetView, SampleCollection
 from annoflow.domain.annotation_run import AnnotationRun, RunStatus
 from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.fields import FieldPath
@@ -496,7 +497,7 @@ class Dataset(SampleCollection):
         """``clone()`` of this dataset or a view of it (see ``SampleCollection.clone``)."""
         if self._open_store is None:
             raise RuntimeError("clone() needs to open another dataset's store; open datasets with annoflow.load_dataset()")
-        name = name if name is not None else self._free_name()
+        name = name if name is not None else self._free_name(self._open_store)
         target = self._open_store(name)
         if len(target) or target.field_schema():
             target.close()
@@ -510,10 +511,10 @@ class Dataset(SampleCollection):
         return type(self)(target, self.registry, self.backends, default_backend=self.default_backend,
                           open_url=self._open_url, progress=self._progress, open_store=self._open_store)
 
-    def _free_name(self) -> str:
+    def _free_name(self, open_store: Callable[[str], LabelStore]) -> str:
         for number in range(1, 10_000):
             name = f"{self.name}_{number}"
-            store = self._open_store(name)
+            store = open_store(name)
             try:
                 if not len(store) and not store.field_schema():
                     return name

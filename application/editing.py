@@ -37,6 +37,9 @@ class EditableSample:
     clears one) and write them with ``save()``, in one batch."""
 
     __slots__ = ("_sample", "_store", "_pending")
+    _sample: Sample
+    _store: LabelStore
+    _pending: dict[str, Any]  # field -> value set since the last save
 
     def __init__(self, sample: Sample, store: LabelStore) -> None:
         object.__setattr__(self, "_sample", sample)
@@ -220,7 +223,7 @@ def field_kind(ftype: Any) -> FieldKind:
 
 def runs_using(dataset: "Dataset", paths: Iterable[str]) -> dict[str, str]:
     """Field path -> the key of a run that depends on it (a label field of its schema, or its media field)."""
-    wanted, found = set(paths), {}
+    wanted, found = set(paths), dict[str, str]()
     for key in dataset.list_annotation_runs():
         run = dataset.registry.get_run(dataset.name, key)
         used = set(run.label_schema.field_names) if run.label_schema is not None else set()

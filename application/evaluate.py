@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from annoflow.application.ports.label_store import Batch
 from annoflow.domain.changes import LabelChange, PutLabel, SetValue
-from annoflow.domain.detection_eval import Match, coco_map, match_sample
+from annoflow.domain.detection_eval import Match, SampleMatching, coco_map, match_sample
 from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.fields import FieldKind
-from annoflow.domain.labels import Detection, RESERVED_ATTRIBUTE_NAMES, labels_in
+from annoflow.domain.labels import Detection, FieldValue, RESERVED_ATTRIBUTE_NAMES, labels_in
 from annoflow.domain.samples import RESERVED_FIELD_NAMES
 
 if TYPE_CHECKING:
@@ -78,8 +78,53 @@ def evaluate_detections(collection: "SampleCollection", pred_field: str, gt_fiel
                         eval_key: str | None = "eval", iou: float = 0.5, classwise: bool = True,
                         compute_mAP: bool = False) -> DetectionResults:  # noqa: N803 - FiftyOne's name
     """Evaluate the collection's ``pred_field`` against ``gt_field`` (FiftyOne's COCO method) and,
-    with an ``eval_key``, write the outcome to the labels and samples in one batch."""
+    with an ``eval_key``, write the outcome to the labels and samples in one batch.
+
+    Args:
+        collection: the dataset or view whose samples are evaluated.
+        pred_field: the detections field of the predictions.
+        gt_field: the detections field of the ground truth.
+        eval_key: where the outcome is written (``<eval_key>``, ``<eval_key>_id``, ``<eval_key>_iou`` on
+            each label, ``<eval_key>_tp``/``_fp``/``_fn`` on each sample); None writes nothing.
+        iou: the overlap a prediction needs to match, in (0, 1].
+        classwise: match only labels of the same class.
+        compute_mAP: also compute COCO's mAP (``DetectionResults.mAP()``).
+
+    Returns:
+        The matches, the classes seen and, when computed, the mAP.
+
+    Raises:
+        EvaluationError: a field that holds no detections, an iou out of range, or an eval_key that is
+            not an identifier or would overwrite fields that hold something else.
+    """
     schema = collection.store.field_schema()
+    _check_options(schema, pred_field, gt_field, eval_key, iou)
+    changes: list[LabelChange] = []
+    matches: list[Match] = []
+    pairs: list[tuple[tuple[Detection, ...], tuple[Detection, ...]]] = []
+    for sample in collection.iter_samples(fields=(pred_field, gt_field)):
+        preds = _detections(sample.fields.get(pred_field))
+        gts = _detections(sample.fields.get(gt_field))
+        matching = match_sample(preds, gts, iou, classwise)
+        matches.extend(matching.matches)
+        if compute_mAP:
+            pairs.append((preds, gts))
+        if eval_key is not None:
+            changes += _outcome_changes(sample.id, eval_key, matching, preds=(pred_field, preds), gts=(gt_field, gts))
+    if eval_key is not None:
+        _write(collection, changes, eval_key, {"type": "detection", "method": "coco", "pred_field": pred_field,
+                                               "gt_field": gt_field, "iou": iou, "classwise": classwise})
+    classes = sorted({m.gt_label for m in matches if m.gt_label} | {m.pred_label for m in matches if m.pred_label})
+    return DetectionResults(eval_key or "", tuple(matches), tuple(classes), coco_map(pairs) if compute_mAP else None)
+
+
+def _detections(value: FieldValue) -> tuple[Detection, ...]:
+    """The detections of a field that holds detections (``_check_options`` saw to it)."""
+    return tuple(label for label in labels_in(value) if isinstance(label, Detection))
+
+
+def _check_options(schema: Mapping[str, FieldKind], pred_field: str, gt_field: str, eval_key: str | None,
+                   iou: float) -> None:
     for field in (pred_field, gt_field):
         if schema.get(field) is not FieldKind.DETECTIONS:
             held = schema.get(field)
@@ -89,33 +134,29 @@ def evaluate_detections(collection: "SampleCollection", pred_field: str, gt_fiel
         raise EvaluationError(f"evaluate_detections(): iou must be in (0, 1], got {iou!r}")
     if eval_key is not None:
         _check_key(eval_key, schema)
-    changes: list[LabelChange] = []
-    matches: list[Match] = []
-    pairs: list[tuple[tuple[Detection, ...], tuple[Detection, ...]]] = []
-    for sample in collection.iter_samples(fields=(pred_field, gt_field)):
-        preds = labels_in(sample.fields.get(pred_field))
-        gts = labels_in(sample.fields.get(gt_field))
-        matching = match_sample(preds, gts, iou, classwise)  # type: ignore[arg-type]
-        matches.extend(matching.matches)
-        if compute_mAP:
-            pairs.append((preds, gts))  # type: ignore[arg-type]
-        if eval_key is None:
-            continue
-        for field, labels in ((pred_field, preds), (gt_field, gts)):
-            changes.extend(PutLabel(sample.id, field, _with_outcome(label, eval_key, matching.outcomes[label.id]))
-                           for label in labels)
-        counts = Counter(value for value, _, _ in matching.outcomes.values() if value)
-        tp_preds = sum(1 for p in preds if matching.outcomes[p.id][0] == "tp")
-        for suffix, count in (("tp", tp_preds), ("fp", counts["fp"]), ("fn", counts["fn"])):
-            changes.append(SetValue(sample.id, f"{eval_key}_{suffix}", count))
-    if eval_key is not None:  # one batch: the writes with their record, in the store whole or not at all
-        dataset = collection._dataset_of()
-        evaluations = dict(dataset.info.get(EVALUATIONS) or {})
-        evaluations[eval_key] = {"type": "detection", "method": "coco", "pred_field": pred_field, "gt_field": gt_field,
-                                 "iou": iou, "classwise": classwise, "timestamp": _now()}
-        dataset.write_batch(Batch(changes=changes, info={**dataset.info, EVALUATIONS: evaluations}))
-    classes = sorted({m.gt_label for m in matches if m.gt_label} | {m.pred_label for m in matches if m.pred_label})
-    return DetectionResults(eval_key or "", tuple(matches), tuple(classes), coco_map(pairs) if compute_mAP else None)
+
+
+def _outcome_changes(sample_id: str, eval_key: str, matching: SampleMatching, *,
+                     preds: tuple[str, Sequence[Detection]], gts: tuple[str, Sequence[Detection]]) -> list[LabelChange]:
+    """One sample's writes: each label (the predictions', then the ground truth's) with its outcome,
+    then the sample's tp, fp and fn counts (tp counts the predictions matched)."""
+    changes: list[LabelChange] = [
+        PutLabel(sample_id, field, _with_outcome(label, eval_key, matching.outcomes[label.id]))
+        for field, labels in (preds, gts) for label in labels
+    ]
+    counts = Counter(value for value, _, _ in matching.outcomes.values() if value)
+    tp_preds = sum(1 for p in preds[1] if matching.outcomes[p.id][0] == "tp")
+    changes += [SetValue(sample_id, f"{eval_key}_{suffix}", count)
+                for suffix, count in (("tp", tp_preds), ("fp", counts["fp"]), ("fn", counts["fn"]))]
+    return changes
+
+
+def _write(collection: "SampleCollection", changes: list[LabelChange], eval_key: str, record: dict[str, Any]) -> None:
+    """One batch: the writes with their record, in the store whole or not at all."""
+    dataset = collection._dataset_of()
+    evaluations = dict(dataset.info.get(EVALUATIONS) or {})
+    evaluations[eval_key] = {**record, "timestamp": _now()}
+    dataset.write_batch(Batch(changes=changes, info={**dataset.info, EVALUATIONS: evaluations}))
 
 
 EVALUATIONS = "evaluations"  # the dataset info's key of its evaluations' records
@@ -153,10 +194,10 @@ def _with_outcome(label: Detection, key: str, outcome: tuple[str, str, float | N
     attributes.update({key: value, f"{key}_id": matched})
     if overlap is not None:
         attributes[f"{key}_iou"] = overlap
-    return label.replace(attributes=attributes)  # type: ignore[return-value]
+    return attrs.evolve(label, attributes=attributes)
 
 
-def _check_key(key: str, schema: dict) -> None:
+def _check_key(key: str, schema: Mapping[str, FieldKind]) -> None:
     if not isinstance(key, str) or not key.isidentifier():
         raise EvaluationError(f"eval_key must be an identifier, got {key!r}")
     taken = [name for name in (key, f"{key}_id", f"{key}_iou") if name in RESERVED_ATTRIBUTE_NAMES]

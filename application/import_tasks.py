@@ -30,7 +30,9 @@ import attrs
 from annoflow.application.load import Loader, LoadResult
 from annoflow.application.ports.annotation_backend import (
     AnnotationBackend,
+    BackendConfig,
     BackendConfigError,
+    BackendSession,
     ImportSelection,
     MediaNotFoundError,
     UploadRequest,
@@ -154,7 +156,8 @@ class Importer:
         self.progress = progress
 
     def import_tasks(self, dataset: str, *, project_name: str | None = None, project_id: int | None = None,
-                     task_ids: Sequence[int] | int | None = None, data_path: str | Mapping[str, str] | None = None,
+                     task_ids: Sequence[int] | int | None = None,
+                     data_path: str | os.PathLike[str] | Mapping[str, str] | None = None,
                      download_media: bool = False, label_types: Any = None, insert_new: bool = True,
                      occluded_attr: str | None = None, group_id_attr: str | None = None,
                      backend: str = "cvat", **connection: Any) -> ImportResult:
@@ -198,7 +201,7 @@ class Importer:
         return chosen
 
     @staticmethod
-    def _selection(session: Any, project_name: str | None, project_id: int | None,
+    def _selection(session: BackendSession, project_name: str | None, project_id: int | None,
                    task_ids: Sequence[int]) -> ImportSelection:
         """The tasks to import, as the server finds them; a project with no task is refused."""
         selection = session.find_tasks(project_name=project_name, project_id=project_id, task_ids=task_ids)
@@ -223,7 +226,7 @@ class Importer:
         adopt_project_labels(schema, labels, capabilities)
         return schema
 
-    def _new_run(self, dataset: str, key: str, backend: str, config: Any, schema: LabelSchema,
+    def _new_run(self, dataset: str, key: str, backend: str, config: BackendConfig, schema: LabelSchema,
                  labels: Sequence[ProjectLabel], sample_ids: list[str], media_type: MediaType,
                  capabilities: ToolCapabilities) -> AnnotationRun:
         """The import's run, requested and following the tasks' labels, added to the registry."""
@@ -234,7 +237,7 @@ class Importer:
         self.registry.add_run(run)
         return run
 
-    def _adopt_tasks(self, session: Any, run: AnnotationRun, request: UploadRequest, task_ids: Sequence[int],
+    def _adopt_tasks(self, session: BackendSession, run: AnnotationRun, request: UploadRequest, task_ids: Sequence[int],
                      samples: Mapping[int, list[str]]) -> None:
         """Each task not yet in the run recorded as its own (TaskCreated), saved one by one."""
         for task_id in task_ids:
@@ -244,7 +247,7 @@ class Importer:
             ledger = run.record_task(record)
             self.registry.save_run(run, ledger)
 
-    def _load(self, dataset: str, key: str, unexpected: str | dict[str, str], connection: Mapping[str, Any]) -> ImportResult:
+    def _load(self, dataset: str, key: str, unexpected: str, connection: Mapping[str, Any]) -> ImportResult:
         return ImportResult(key, Loader(self.store, self.registry, self.backends, progress=self.progress).load(
             dataset, key, unexpected=unexpected, **connection))
 
@@ -268,7 +271,7 @@ class Importer:
         return data_path
 
     @staticmethod
-    def _media(session: Any, task_ids: Sequence[int], data_path: Any, download: bool,
+    def _media(session: BackendSession, task_ids: Sequence[int], data_path: Any, download: bool,
                backend: AnnotationBackend) -> dict[int, list[str]]:
         """Each task's frames as local files, in frame order; every missing one named before anything is written."""
         if download:

@@ -19,7 +19,7 @@ import attrs
 from annoflow.application.ports.label_store import SampleRows, rows_of_sample
 from annoflow.domain.expressions import ExpressionError, ViewExpression, evaluate, fields_read, truthy
 from annoflow.domain.fields import FieldPath
-from annoflow.domain.labels import Label, LabelList, labels_in
+from annoflow.domain.labels import FieldValue, Label, LabelList, labels_in
 from annoflow.domain.samples import Sample
 from annoflow.domain.schema_observation import SchemaObservations, observe
 
@@ -29,9 +29,10 @@ if TYPE_CHECKING:
 
 class Stage:
     """One step of a view: from the ids so far to the ids it keeps, in order. ``store`` reads
-    samples as the stages before this one show them (a ``ViewReader``)."""
+    samples as the stages before this one show them (a ``ViewReader``; a bare ``LabelStore`` reads
+    them as stored)."""
 
-    def apply(self, store: Any, ids: list[str]) -> list[str]:
+    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
         raise NotImplementedError
 
 
@@ -84,7 +85,9 @@ class ViewReader:
     def count_labels(self, ids: Sequence[str], field: str) -> "LabelCounts | None":
         """The store's own count of the labels of ``field`` each sample shows, when the view shows
         the stored labels as they are or through one ``filter_labels`` of that field; else None."""
-        count = getattr(self.store, "count_labels", None)
+        # a store's own count, where it has one (a port method's default would say nothing more)
+        count: Callable[[Sequence[str], str, ViewExpression | None], LabelCounts | None] | None = getattr(
+            self.store, "count_labels", None)
         if count is None:
             return None
         if not self.shaping:
@@ -113,7 +116,7 @@ def _matches(expr: ViewExpression | None, sample: Sample, label: Label) -> bool:
     return expr is None or truthy(evaluate(expr, sample, label))
 
 
-def _filtered(value: Any, keep: Any) -> Any:
+def _filtered(value: FieldValue, keep: Callable[[Label], bool]) -> FieldValue:
     if isinstance(value, LabelList):
         return value.with_items(label for label in value.items if keep(label))
     if isinstance(value, Label):
@@ -156,7 +159,7 @@ class FilterLabels(ShapingStage):
             return bool(labels_in(sample.fields.get(path.name)))
         return any(labels_in(frame.get(path.name)) for frame in sample.frames.values())
 
-    def apply(self, store: Any, ids: list[str]) -> list[str]:
+    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
         if not self.only_matches:
             return ids
         reads = [self.field, *sorted(fields_read(self.filter, relative_to_sample=False))]
@@ -173,7 +176,7 @@ class SelectFields(ShapingStage):
     def shape(self, sample: Sample) -> Sample:
         return only_fields(sample, set(self.names))
 
-    def apply(self, store: Any, ids: list[str]) -> list[str]:
+    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
         return ids
 
 
@@ -188,7 +191,7 @@ class ExcludeFields(ShapingStage):
         keep = {*sample.fields, *(f"frames.{n}" for frame in sample.frames.values() for n in frame)} - dropped
         return only_fields(sample, keep)
 
-    def apply(self, store: Any, ids: list[str]) -> list[str]:
+    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
         return ids
 
 
@@ -202,7 +205,7 @@ class MatchLabels(Stage):
     ids: frozenset[str] | None = None
     present: bool = True
 
-    def apply(self, store: Any, ids: list[str]) -> list[str]:
+    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
         reads = [*self.fields, *(sorted(fields_read(self.filter, relative_to_sample=False)) if self.filter is not None else [])]
 
         def in_python(some: list[str]) -> set[str]:
@@ -226,7 +229,8 @@ class MatchLabels(Stage):
         return False
 
 
-def decided(store: Any, ids: list[str], fields: Sequence[str], filter: ViewExpression,  # noqa: A002
+def decided(store: "ViewReader | LabelStore", ids: list[str], fields: Sequence[str],
+            filter: ViewExpression,  # noqa: A002 - FiftyOne's name
             in_python: Callable[[list[str]], set[str]]) -> list[str]:
     """The ids (in order) of samples holding a label of ``fields`` that ``filter`` matches: decided by
     the store where it can (SQL over the label rows, no sample built), the rest by ``in_python``."""

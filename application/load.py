@@ -455,13 +455,13 @@ class _TaskWalk:
                       "its labels in the dataset are left as they are", stacklevel=5)
         return _TaskOutcome(task_id=task_id, gone=True)
 
-    def _chosen_frames(self, task_id: int) -> Sequence[int] | None:
+    def _chosen_frames(self, task_id: int) -> frozenset[int] | None:
         """The frames of the task's jobs in the chosen stage or state, or None when the load takes all jobs."""
         if not self._options.jobs:
             return None
         return self._session.frames_of_jobs(task_id, stage=self._options.job_stage, state=self._options.job_state)
 
-    def _within_jobs(self, downloaded: DownloadedTask, chosen: Sequence[int] | None,
+    def _within_jobs(self, downloaded: DownloadedTask, chosen: frozenset[int] | None,
                      source: _TaskSource) -> tuple[DownloadedTask, frozenset[str] | None]:
         """The download narrowed to what the chosen jobs show, and the samples they show (None: all)."""
         if chosen is None or downloaded.unchanged:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from annoflow.application.ports.label_store import LabelStore
     from annoflow.application.results import AnnotationResults
 
-def _check_expression(expr: Any, stage: str) -> None:
+def _check_expression(expr: object, stage: str) -> None:
     if not isinstance(expr, ViewExpression):
         raise ExpressionError(f"{stage}() takes an F expression as its filter, got {expr!r}")
 
@@ -55,12 +55,17 @@ def _check_expression(expr: Any, stage: str) -> None:
 FrameOption = int | Sequence[int] | Mapping[str, int] | None
 
 
+def _strings(values: Iterable[str]) -> tuple[str, ...]:
+    """A converter a type checker reads (with ``converter=tuple`` the field takes "an iterable of _T_co")."""
+    return tuple(values)
+
+
 @attrs.frozen
 class Select(Stage):
-    ids: tuple[str, ...] = attrs.field(converter=tuple)
+    ids: tuple[str, ...] = attrs.field(converter=_strings)
     ordered: bool = False
 
-    def apply(self, store: "LabelStore", ids: list[str]) -> list[str]:
+    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
         wanted = set(self.ids)
         if self.ordered:
             present = set(ids)
@@ -72,7 +77,7 @@ class Select(Stage):
 class Limit(Stage):
     count: int
 
-    def apply(self, store: "LabelStore", ids: list[str]) -> list[str]:
+    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
         return ids[: max(self.count, 0)]
 
 
@@ -80,7 +85,7 @@ class Limit(Stage):
 class Skip(Stage):
     count: int
 
-    def apply(self, store: "LabelStore", ids: list[str]) -> list[str]:
+    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
         return ids[max(self.count, 0):]
 
 
@@ -91,7 +96,7 @@ class Take(Stage):
     count: int
     seed: int | None = None
 
-    def apply(self, store: "LabelStore", ids: list[str]) -> list[str]:
+    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
         if self.count >= len(ids):
             chosen = list(ids)
         else:
@@ -108,7 +113,7 @@ class Match(Stage):
     predicate: Callable[[Sample], bool] | ViewExpression
     fields: tuple[str, ...] | None = None
 
-    def apply(self, store: "LabelStore", ids: list[str]) -> list[str]:
+    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
         if isinstance(self.predicate, ViewExpression):
             expr = self.predicate
             fields = self.fields if self.fields is not None else tuple(sorted(fields_read(expr, relative_to_sample=True)))
@@ -137,7 +142,7 @@ class Exists(Stage):
     field: str
     present: bool = True
 
-    def apply(self, store: "LabelStore", ids: list[str]) -> list[str]:
+    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
         path = FieldPath.parse(self.field)
         return [
             s.id for s in store.get_samples(ids, fields=[self.field])
@@ -158,29 +163,8 @@ class SortBy(Stage):
     reverse: bool = False
     fields: tuple[str, ...] | None = None
 
-    def apply(self, store: "LabelStore", ids: list[str]) -> list[str]:
-        if isinstance(self.key, ViewExpression):
-            expr = self.key
-            fields = self.fields if self.fields is not None else tuple(sorted(fields_read(expr, relative_to_sample=True)))
-
-            def key_of(sample: Sample) -> Any:
-                value = evaluate(expr, sample)
-                return None if value is None else order_key(value)
-        elif callable(self.key):
-            key_of: Callable[[Sample], Any] = self.key
-            fields = self.fields
-        else:
-            path = FieldPath.parse(self.key)
-            fields = (self.key,)
-
-            def key_of(sample: Sample) -> Any:
-                value = _field_value(sample, path)
-                if isinstance(value, list):
-                    return sum(len(labels_in(v)) for v in value)
-                if isinstance(value, LabelList):
-                    return len(value)
-                return value
-
+    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
+        key_of, fields = self._sort_key()
         counted = _counted_keys(self, store, ids) if self.fields is None else None
         if counted is None:
             keyed = [(key_of(s), s.id) for s in store.get_samples(ids, fields=fields)]
@@ -194,13 +178,41 @@ class SortBy(Stage):
         present.sort(key=lambda pair: pair[0], reverse=self.reverse)
         return [i for _, i in present] + missing
 
+    def _sort_key(self) -> tuple[Callable[[Sample], Any], tuple[str, ...] | None]:
+        """A sample's sort key (None: no value), and the fields it reads (None: all)."""
+        if isinstance(self.key, ViewExpression):
+            expr = self.key
+            fields = self.fields if self.fields is not None else tuple(sorted(fields_read(expr, relative_to_sample=True)))
+            return _expression_key(expr), fields
+        if callable(self.key):
+            return self.key, self.fields
+        return _field_key(FieldPath.parse(self.key)), (self.key,)
 
-def _label_list_key(key: Any, schema: Mapping[str, FieldKind]) -> tuple[str, bool] | None:
+
+def _expression_key(expr: ViewExpression) -> Callable[[Sample], Any]:
+    def key_of(sample: Sample) -> Any:
+        value = evaluate(expr, sample)
+        return None if value is None else order_key(value)
+    return key_of
+
+
+def _field_key(path: FieldPath) -> Callable[[Sample], Any]:
+    """A field's value; a label list's length (a frame field's: its labels over all frames)."""
+    def key_of(sample: Sample) -> Any:
+        value = _field_value(sample, path)
+        if isinstance(value, list):
+            return sum(len(labels_in(v)) for v in value)
+        if isinstance(value, LabelList):
+            return len(value)
+        return value
+    return key_of
+
+
+def _label_list_key(key: object, schema: Mapping[str, FieldKind]) -> tuple[str, bool] | None:
     """(the sample label list field, whether an unset field has no value) when ``key`` orders by
     that list's length: ``F("<field>.<list>").length()`` (an unset field's length is 0) or the
     field's name (an unset field has no value); else None."""
-    if isinstance(key, Op) and key.name == "length" and isinstance(key.args[0], Field):
-        (target,) = key.args
+    if isinstance(key, Op) and key.name == "length" and isinstance(target := key.args[0], Field):
         parts = target.parts
         if target.from_root or len(parts) != 2:
             return None
@@ -216,7 +228,7 @@ def _label_list_key(key: Any, schema: Mapping[str, FieldKind]) -> tuple[str, boo
     return None
 
 
-def _counted_keys(stage: SortBy, reader: Any, ids: list[str]) -> tuple[dict[str, Any], list[str]] | None:
+def _counted_keys(stage: SortBy, reader: object, ids: list[str]) -> tuple[dict[str, Any], list[str]] | None:
     """The sort keys of the samples the store counted the labels of (no sample built), and the ids it
     could not decide; None when the key is not a label list's length or the store cannot count
     the labels as the view shows them."""
@@ -230,6 +242,7 @@ def _counted_keys(stage: SortBy, reader: Any, ids: list[str]) -> tuple[dict[str,
     if counts is None:
         return None
     decided = [i for i in ids if i not in counts.unsure]
+    keys: dict[str, Any]  # a count, None (no value) or a count's order key
     if unset_is_missing:
         keys = {i: counts.counts.get(i) for i in decided}
     else:  # the Python path's key: the value's order key
@@ -237,7 +250,7 @@ def _counted_keys(stage: SortBy, reader: Any, ids: list[str]) -> tuple[dict[str,
     return keys, [i for i in ids if i in counts.unsure]
 
 
-def _ranked_by_count(store: Any, stages: Sequence[Stage], limit: int | None) -> list[str] | None:
+def _ranked_by_count(store: "LabelStore", stages: Sequence[Stage], limit: int | None) -> list[str] | None:
     """The ids of ``filter_labels(field, filter).sort_by(<field's length>)`` at the start of a view,
     as the store decides them in one go (filter, count and order shared; the first ``limit`` only);
     None when the view does not start so or the store cannot."""
@@ -254,6 +267,29 @@ def _ranked_by_count(store: Any, stages: Sequence[Stage], limit: int | None) -> 
     return None if ranked is None else ranked(filtering.field, filtering.filter, sorting.reverse, limit)
 
 
+def _named_labels(labels: Iterable[Mapping[str, Any]], ids: str | Iterable[str] | None,
+                  fields: str | Iterable[str] | None) -> tuple[list[str], str | Iterable[str]]:
+    """match_labels(labels=...) in FiftyOne's form, dicts naming each label's sample_id, field and
+    label_id: the ids with theirs, and the fields (theirs, unless ``fields`` names some)."""
+    try:
+        given = [(str(d["field"]), str(d["label_id"])) for d in labels]
+    except (KeyError, TypeError):
+        raise ExpressionError("match_labels(labels=...) takes dicts with 'field' and 'label_id' "
+                              "(and 'sample_id'), as FiftyOne's") from None
+    all_ids = [*(label_ids(ids) or ()), *(label_id for _, label_id in given)]
+    return all_ids, fields if fields is not None else sorted({field for field, _ in given})
+
+
+def _label_filter(filter: ViewExpression | None, tags: str | Iterable[str] | None) -> ViewExpression | None:  # noqa: A002
+    """match_labels' filter: as FiftyOne's, the label's tags hold one of ``tags``, and ``filter`` holds."""
+    if filter is not None:
+        _check_expression(filter, "match_labels")
+    if tags is None:
+        return filter
+    with_tags = F("tags").contains(list(tag_list(tags, "match_labels(tags=...)")))
+    return with_tags if filter is None else with_tags & filter
+
+
 class SampleCollection:
     """What datasets and views share: selection stages and sample access."""
 
@@ -266,25 +302,66 @@ class SampleCollection:
     # --- stages -------------------------------------------------------------
 
     def select(self, sample_ids: str | Iterable[str], ordered: bool = False) -> "DatasetView":
+        """Only the samples with these ids, as FiftyOne's ``select``.
+
+        Args:
+            sample_ids: a sample id or a list of them.
+            ordered: in the order given, instead of the collection's.
+
+        Returns:
+            A view of this collection with the stage added (this collection is unchanged).
+        """
         ids = (sample_ids,) if isinstance(sample_ids, str) else tuple(sample_ids)
         return self._with(Select(ids, ordered))
 
     def limit(self, count: int) -> "DatasetView":
+        """The first ``count`` samples.
+
+        Args:
+            count: how many samples at most.
+
+        Returns:
+            A view of this collection with the stage added (this collection is unchanged).
+        """
         return self._with(Limit(int(count)))
 
     def skip(self, count: int) -> "DatasetView":
+        """Every sample but the first ``count``.
+
+        Args:
+            count: how many samples to leave out.
+
+        Returns:
+            A view of this collection with the stage added (this collection is unchanged).
+        """
         return self._with(Skip(int(count)))
 
     def take(self, size: int, seed: int | None = None) -> "DatasetView":
         """``size`` random samples; without a seed one is drawn now, so the view shows the same samples
-        each time it is read (as FiftyOne's ``take``: edit them, then annotate the same ones)."""
+        each time it is read (as FiftyOne's ``take``: edit them, then annotate the same ones).
+
+        Args:
+            size: how many samples (all of them when the collection holds fewer).
+            seed: the random seed; None draws one now.
+
+        Returns:
+            A view of this collection with the stage added (this collection is unchanged).
+        """
         return self._with(Take(int(size), seed if seed is not None else random.randrange(2**32)))
 
     def match(self, filter: Callable[[Sample], bool] | ViewExpression,  # noqa: A002 - FiftyOne's name
               fields: Collection[str] | None = None) -> "DatasetView":
         """Samples for which ``filter`` is true: an ``F`` expression over the sample
         (``F("predictions.detections").length() > 2``) or a callable taking the sample (which
-        reads only ``fields`` when given)."""
+        reads only ``fields`` when given).
+
+        Args:
+            filter: an ``F`` expression, or a callable taking a sample and returning a bool.
+            fields: the fields a callable reads (default: all of them); an expression reads its own.
+
+        Returns:
+            A view of this collection with the stage added (this collection is unchanged).
+        """
         return self._with(Match(filter, None if fields is None else tuple(fields)))
 
     def filter_labels(self, field: str, filter: ViewExpression,  # noqa: A002 - FiftyOne's name
@@ -292,14 +369,26 @@ class SampleCollection:
         """Only the labels of ``field`` for which ``filter`` is true, as FiftyOne's ``filter_labels``:
         paths in ``filter`` are the label's (``F("confidence") > 0.8``, ``F("eval") == "fp"``),
         ``F("$name")`` the sample's. With ``only_matches``, only samples left with a label.
-        Annotating the view uploads only those labels; a load leaves the others as they are."""
+        Annotating the view uploads only those labels; a load leaves the others as they are.
+
+        Args:
+            field: a label field (``frames.<name>`` for a video's).
+            filter: an ``F`` expression over the label.
+            only_matches: keep only the samples left with a label.
+
+        Returns:
+            A view of this collection with the stage added (this collection is unchanged).
+
+        Raises:
+            ExpressionError: a filter that is not an ``F`` expression, or a field that holds no labels.
+        """
         _check_expression(filter, "filter_labels")
         self._check_label_field(field, "filter_labels")
         return self._with(FilterLabels(field, filter, bool(only_matches)))
 
     def match_labels(
         self,
-        labels: Any = None,
+        labels: Iterable[Mapping[str, Any]] | None = None,
         ids: str | Iterable[str] | None = None,
         tags: str | Iterable[str] | None = None,
         filter: ViewExpression | None = None,  # noqa: A002 - FiftyOne's name
@@ -309,26 +398,32 @@ class SampleCollection:
         """Samples with a label (of ``fields``, else of every label field) that matches every
         criterion given (``ids``; ``tags``, a tag or a list: labels with any of them; ``filter``), as
         FiftyOne's ``match_labels``; with ``bool=False``, samples with none. Labels are not
-        filtered: see ``filter_labels``."""
-        if labels is not None:  # FiftyOne's form: dicts naming each label's sample_id, field and label_id
-            try:
-                given = [(str(d["field"]), str(d["label_id"])) for d in labels]
-            except (KeyError, TypeError):
-                raise ExpressionError("match_labels(labels=...) takes dicts with 'field' and 'label_id' "
-                                      "(and 'sample_id'), as FiftyOne's") from None
-            ids = [*(label_ids(ids) or ()), *(label_id for _, label_id in given)]
-            if fields is None:
-                fields = sorted({field for field, _ in given})
-        if filter is not None:
-            _check_expression(filter, "match_labels")
-        if tags is not None:  # as FiftyOne's: the label's tags hold one of them, and the filter holds
-            with_tags = F("tags").contains(list(tag_list(tags, "match_labels(tags=...)")))
-            filter = with_tags if filter is None else with_tags & filter  # noqa: A001 - FiftyOne's name
+        filtered: see ``filter_labels``.
+
+        Args:
+            labels: FiftyOne's form: dicts naming each label's ``sample_id``, ``field`` and ``label_id``
+                (their fields are searched unless ``fields`` names some).
+            ids: a label id or a list of them.
+            tags: a tag or a list of tags: labels with any of them.
+            filter: an ``F`` expression over the label.
+            fields: a label field or a list of them; default: every label field.
+            bool: False keeps the samples with no such label instead.
+
+        Returns:
+            A view of this collection with the stage added (this collection is unchanged).
+
+        Raises:
+            ExpressionError: labels not in FiftyOne's form, a bad tag, a filter that is not an ``F``
+                expression, or a field that holds no labels.
+        """
+        if labels is not None:
+            ids, fields = _named_labels(labels, ids, fields)
+        label_filter = _label_filter(filter, tags)
         names = (fields,) if isinstance(fields, str) else tuple(fields) if fields is not None else tuple(
             path for path, kind in self.store.field_schema().items() if kind.is_label)
         for name in names:
             self._check_label_field(name, "match_labels")
-        return self._with(MatchLabels(names, filter, label_ids(ids), bool))
+        return self._with(MatchLabels(names, label_filter, label_ids(ids), bool))
 
     # --- label tags ---------------------------------------------------------
 
@@ -376,12 +471,26 @@ class SampleCollection:
         return count_tags(self, label_field_list(self, label_fields, "count_label_tags"))
 
     def select_fields(self, field_names: str | Iterable[str] | None = None) -> "DatasetView":
-        """Only these fields show (the sample's id, filepath, metadata and tags always do)."""
+        """Only these fields show (the sample's id, filepath, metadata and tags always do).
+
+        Args:
+            field_names: a field or a list of them; None shows none but those always shown.
+
+        Returns:
+            A view of this collection with the stage added (this collection is unchanged).
+        """
         names = () if field_names is None else (field_names,) if isinstance(field_names, str) else tuple(field_names)
         return self._with(SelectFields(names))
 
     def exclude_fields(self, field_names: str | Iterable[str]) -> "DatasetView":
-        """Every field but these shows."""
+        """Every field but these shows.
+
+        Args:
+            field_names: a field or a list of them.
+
+        Returns:
+            A view of this collection with the stage added (this collection is unchanged).
+        """
         names = (field_names,) if isinstance(field_names, str) else tuple(field_names)
         return self._with(ExcludeFields(names))
 
@@ -393,6 +502,15 @@ class SampleCollection:
             raise ExpressionError(f"{stage}(): field {field!r} holds {kind.value} values, not labels")
 
     def exists(self, field: str, bool: bool = True) -> "DatasetView":  # noqa: A002 - FiftyOne's name
+        """Samples whose ``field`` holds a value (an empty label list holds none), as FiftyOne's ``exists``.
+
+        Args:
+            field: a field of the samples.
+            bool: False keeps the samples without a value instead.
+
+        Returns:
+            A view of this collection with the stage added (this collection is unchanged).
+        """
         return self._with(Exists(field, bool))
 
     def sort_by(
@@ -400,7 +518,16 @@ class SampleCollection:
         fields: Collection[str] | None = None,
     ) -> "DatasetView":
         """Samples ordered by a field (a label list by its length), an ``F`` expression
-        (``F("predictions.detections").length()``) or a callable; samples without a value last."""
+        (``F("predictions.detections").length()``) or a callable; samples without a value last.
+
+        Args:
+            key: a field's name, an ``F`` expression over the sample, or a callable taking a sample.
+            reverse: in descending order (samples without a value still last).
+            fields: the fields ``key`` reads (default: a field's own, an expression's, or all for a callable).
+
+        Returns:
+            A view of this collection with the stage added (this collection is unchanged).
+        """
         return self._with(SortBy(key, reverse, None if fields is None else tuple(fields)))
 
     # --- evaluation ---------------------------------------------------------
@@ -448,9 +575,20 @@ class SampleCollection:
         folder file names are relative to, ``classes=``) or ``"yolo"`` (a folder ``export_dir`` with
         ``data.yaml``, ``images/`` and ``labels/``; ``export_media="symlink"|"copy"|False``,
         ``split=``, ``classes=``). ``label_field`` defaults to the dataset's only detections or
-        polylines field. Media are not moved. Returns what was written.
+        polylines field. Media are not moved.
+
+        Args:
+            export_dir: the folder written (YOLO), or where ``labels.json`` goes (COCO).
+            dataset_type: the format: ``"coco"`` or ``"yolo"``.
+            labels_path: the COCO JSON file's path, instead of ``export_dir/labels.json``.
+            label_field: the field exported (default: the dataset's only detections or polylines field).
+            **options: the format's own options (``data_path``, ``classes``, ``export_media``, ``split``).
+
+        Returns:
+            The path written.
 
         Raises:
+            TypeError: no ``dataset_type``, or neither ``export_dir`` nor ``labels_path``.
             DataExportError: a format annoflow does not write, or labels it cannot hold; nothing was written.
         """
         path = labels_path if labels_path is not None else export_dir
@@ -635,7 +773,32 @@ class SampleCollection:
         """Merge the run's annotations back, as FiftyOne's ``view.load_annotations(anno_key)``.
 
         A load merges task by task, exactly once, so it updates every sample the run sent,
-        whatever this view shows now; see ``Dataset.load_annotations``.
+        whatever this view shows now.
+
+        Args:
+            anno_key: the run's key.
+            dest_field: where the labels go instead of the run's fields (see ``Dataset.load_annotations``).
+            unexpected: labels made outside the run's schema: ``"prompt"``, ``"ignore"``, ``"keep"`` or
+                ``"return"``.
+            cleanup: whether to delete the run's tasks (and the projects it made) after loading.
+            progress: whether to show a progress bar: True, False, None (when stderr is a terminal) or
+                a ``Progress``.
+            max_objects_per_frame: objects past it on a frame are refused, not read (default 10,000).
+            job_stage: merge only the jobs in this stage; a later load merges the rest, exactly once.
+            job_state: merge only the jobs in this state, likewise.
+            recheck: download every task, even one whose revision stamp is its last merged download's.
+            url: the server's address (default: the one recorded at annotate()).
+            username: the user (else the environment, a config file, or a terminal prompt).
+            password: the user's password (never recorded, logged or shown).
+            email: the user's email, instead of the username.
+            headers: extra HTTP headers for every request.
+            **kwargs: other backend options, as annotate() takes them.
+
+        Returns:
+            What the load merged, refused and left, as ``Dataset.load_annotations``.
+
+        Raises:
+            As ``Dataset.load_annotations``.
         """
         url, password, headers = seal_connection(url, password, headers)  # first: no frame holds one in the clear
         kwargs = seal_credentials(kwargs)
@@ -661,7 +824,8 @@ class SampleCollection:
             ids = self.store.sample_ids()
             shaping: tuple[ShapingStage, ...] = ()
         else:  # the store filtered, counted and ordered in one go: the stages after them run on
-            ids, shaping, stages = fused, (stages[0],), stages[2:]  # type: ignore[assignment]
+            # _ranked_by_count fuses only a view that starts with filter_labels
+            ids, shaping, stages = fused, (cast(FilterLabels, stages[0]),), stages[2:]
         for stage in stages:
             ids = stage.apply(ViewReader(self.store, shaping), ids)
             if isinstance(stage, ShapingStage):
@@ -674,7 +838,14 @@ class SampleCollection:
         return ViewReader(self.store, tuple(s for s in self.stages if isinstance(s, ShapingStage)))
 
     def iter_samples(self, fields: Collection[str] | None = None) -> Iterator[Sample]:
-        """The samples as this collection shows them, as frozen `Sample`s (only ``fields`` read, when given)."""
+        """The samples as this collection shows them, as frozen `Sample`s, read lazily.
+
+        Args:
+            fields: the fields read (default: every field the collection shows).
+
+        Returns:
+            The samples, in the collection's order.
+        """
         return self.reader.get_samples(self.sample_ids, fields=fields)
 
     def __iter__(self) -> Iterator[EditableSample]:
@@ -685,6 +856,14 @@ class SampleCollection:
         return len(self.sample_ids)
 
     def first(self) -> EditableSample:
+        """The collection's first sample, as FiftyOne's ``first()``: set its fields, then ``save()``.
+
+        Returns:
+            The sample, editable.
+
+        Raises:
+            ValueError: the collection is empty.
+        """
         ids = self._ids(limit=1)[:1]
         if not ids:
             raise ValueError("the collection is empty")
@@ -703,7 +882,17 @@ class SampleCollection:
     def set_values(self, field: str, values: Sequence[Any] | Mapping[str, Any]) -> None:
         """Set ``field`` on every sample of this collection in one atomic batch, as FiftyOne's
         ``set_values``: ``values`` in the collection's order, or sample id -> value; None clears a
-        sample's value. A frame field (``frames.<name>``) takes frame number -> value per sample."""
+        sample's value. A frame field (``frames.<name>``) takes frame number -> value per sample.
+
+        Args:
+            field: the field set (``frames.<name>`` for a video's frame field).
+            values: one value per sample in the collection's order, or sample id -> value.
+
+        Raises:
+            ValueError: as many values as samples, or a frame field's values not per frame.
+            KeyError: a sample id the collection does not show.
+            FieldSchemaError: a sample property (``id``, ``filepath``...), or a value that does not fit the field.
+        """
         self.store.apply(value_changes(field, self.sample_ids, values))
 
     def clone(self, name: str | None = None) -> "Dataset":
@@ -714,6 +903,9 @@ class SampleCollection:
         Args:
             name: the new dataset's name (default: this dataset's name with a free ``_<n>`` suffix).
 
+        Returns:
+            The new dataset.
+
         Raises:
             ValueError: a name whose dataset already holds samples or fields.
         """
@@ -722,7 +914,15 @@ class SampleCollection:
     def values(self, field: str) -> list[Any]:
         """The field's value on each sample (``id`` and ``filepath`` work too); a path into labels
         (``"predictions.detections.label"``, ``"ground_truth.detections.confidence"``) gives each
-        sample's list of those values, as FiftyOne's ``values``."""
+        sample's list of those values, as FiftyOne's ``values``.
+
+        Args:
+            field: a field, ``id``, ``filepath``, ``media_type``, or a path into a field's labels.
+
+        Returns:
+            One value per sample, in the collection's order: None where the field is unset; for a frame
+            field, the list of its frames' values.
+        """
         if field in ("id", "filepath", "media_type"):
             return [getattr(s, field) for s in self.iter_samples(fields=())]
         head, _, rest = field.removeprefix("frames.").partition(".")
@@ -769,7 +969,7 @@ class DatasetView(SampleCollection):
     delete_evaluations = _on_the_dataset("delete_evaluations")
 
     @property
-    def store(self) -> "LabelStore":  # type: ignore[override]
+    def store(self) -> "LabelStore":  # type: ignore[override]  # a view's store is its dataset's: read-only
         return self.dataset.store
 
     def _with(self, stage: Stage) -> "DatasetView":

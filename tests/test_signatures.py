@@ -25,6 +25,11 @@ DOCUMENTED = [
     af.Dataset.import_annotations, af.import_annotations, af.CVATAnnotationAPI.download_media,
     af.CVATAnnotationAPI.get_label_id, af.CVATAnnotationAPI.get_attr_id_map, af.CVATAnnotationAPI.upload_annotations,
     SampleCollection.tag_labels, SampleCollection.untag_labels, SampleCollection.count_label_tags,
+    SampleCollection.load_annotations, SampleCollection.select, SampleCollection.limit, SampleCollection.skip,
+    SampleCollection.take, SampleCollection.match, SampleCollection.filter_labels, SampleCollection.match_labels,
+    SampleCollection.select_fields, SampleCollection.exclude_fields, SampleCollection.exists, SampleCollection.sort_by,
+    SampleCollection.export, SampleCollection.iter_samples, SampleCollection.first, SampleCollection.set_values,
+    SampleCollection.values, SampleCollection.clone,
 ]
 
 

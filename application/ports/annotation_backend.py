@@ -80,7 +80,7 @@ class UploadRequest:
 
     dataset: str
     key: str
-    label_schema: Any
+    label_schema: LabelSchema
     media_field: str
     media_type: MediaType
     config: BackendConfig
@@ -91,12 +91,37 @@ class UploadRequest:
     progress: Progress = attrs.field(default=NO_PROGRESS, eq=False, repr=False)
 
 
+# attrs converters a type checker reads: with ``converter=tuple`` a field takes "an iterable of _T_co".
+def _ints(values: Iterable[int]) -> tuple[int, ...]:
+    return tuple(values)
+
+
+def _strings(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
+def _imported(values: Iterable[ImportedLabel]) -> tuple[ImportedLabel, ...]:
+    return tuple(values)
+
+
+def _unexpected(values: Iterable[UnexpectedLabel]) -> tuple[UnexpectedLabel, ...]:
+    return tuple(values)
+
+
+def _values(values: Iterable[ImportedValue]) -> tuple[ImportedValue, ...]:
+    return tuple(values)
+
+
+def _rejections(values: Iterable[Rejection]) -> tuple[Rejection, ...]:
+    return tuple(values)
+
+
 @attrs.frozen
 class MarkedResources:
     """Tasks and projects on the server that still carry a run's marker."""
 
-    task_ids: tuple[int, ...] = attrs.field(default=(), converter=tuple)
-    project_ids: tuple[int, ...] = attrs.field(default=(), converter=tuple)
+    task_ids: tuple[int, ...] = attrs.field(default=(), converter=_ints)
+    project_ids: tuple[int, ...] = attrs.field(default=(), converter=_ints)
 
 
 @attrs.frozen
@@ -124,18 +149,18 @@ class DownloadedTask:
     scalars, and what was not read."""
 
     digest: str
-    imported: tuple[ImportedLabel, ...] = attrs.field(default=(), converter=tuple)
-    unexpected: tuple[UnexpectedLabel, ...] = attrs.field(default=(), converter=tuple)
+    imported: tuple[ImportedLabel, ...] = attrs.field(default=(), converter=_imported)
+    unexpected: tuple[UnexpectedLabel, ...] = attrs.field(default=(), converter=_unexpected)
     unchanged: bool = False  # the digest is the one already applied: nothing was converted
     # Scalar fields' values as the backend holds them (CVAT: text), one per value found; a sample of
     # the task with none for a field holds no value there.
-    values: tuple[ImportedValue, ...] = attrs.field(default=(), converter=tuple)
+    values: tuple[ImportedValue, ...] = attrs.field(default=(), converter=_values)
     # Objects the server sent that were not read, as refusals the load records with the merge's: rule
     # "malformed" (what was wrong with one object: its form, a frame outside the task, geometry its
     # frame cannot hold) or "max_objects_per_frame" (a frame's objects past the load's limit). Each
     # names the uploaded label the object stands for, when it tells: the merge keeps that label as
     # it is (`merge_task`'s ``unread``), since its object is still on the server.
-    unread: tuple[Rejection, ...] = attrs.field(default=(), converter=tuple)
+    unread: tuple[Rejection, ...] = attrs.field(default=(), converter=_rejections)
     # Boxes and polygons drawn with a segmentation's class, painted into its masks (the merge sees
     # the segmentation as it now stands).
     painted: int = 0
@@ -145,9 +170,9 @@ class DownloadedTask:
 class ImportSelection:
     """The tasks an import reads, and the project they were found in (None for tasks given by id)."""
 
-    task_ids: tuple[int, ...] = attrs.field(converter=tuple)
+    task_ids: tuple[int, ...] = attrs.field(converter=_ints)
     project_id: int | None = None
-    videos: tuple[int, ...] = attrs.field(default=(), converter=tuple)  # the tasks that hold a video
+    videos: tuple[int, ...] = attrs.field(default=(), converter=_ints)  # the tasks that hold a video
 
 
 class SampleReader(Protocol):
@@ -164,8 +189,8 @@ class SampleSource:
     backend that converts labels straight from their values, as label rows (`label_rows`)."""
 
     reader: SampleReader
-    ids: tuple[str, ...] = attrs.field(converter=tuple)
-    fields: tuple[str, ...] = attrs.field(converter=tuple)
+    ids: tuple[str, ...] = attrs.field(converter=_strings)
+    fields: tuple[str, ...] = attrs.field(converter=_strings)
 
     def __iter__(self) -> Iterator[Sample]:
         return self.reader.get_samples(self.ids, fields=self.fields)

@@ -56,14 +56,27 @@ class LabelRow(NamedTuple):
         return label_from_values(self.kind, self.label_id, self.values, None if self.mask is None else decode_mask(self.mask))
 
 
+# attrs converters a type checker reads: with ``converter=tuple`` a field takes "an iterable of _T_co".
+def _samples(values: Iterable[Sample]) -> tuple[Sample, ...]:
+    return tuple(values)
+
+
+def _changes(values: Iterable[LabelChange]) -> tuple[LabelChange, ...]:
+    return tuple(values)
+
+
+def _strings(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
 @attrs.frozen
 class Batch:
     """Writes that belong together: samples added, changes applied, fields deleted (``frames.<name>``
     for a frame field) and the dataset's info replaced (when not None), in this order."""
 
-    add: tuple[Sample, ...] = attrs.field(default=(), converter=tuple)
-    changes: tuple[LabelChange, ...] = attrs.field(default=(), converter=tuple)
-    delete_fields: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    add: tuple[Sample, ...] = attrs.field(default=(), converter=_samples)
+    changes: tuple[LabelChange, ...] = attrs.field(default=(), converter=_changes)
+    delete_fields: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     info: Mapping[str, Any] | None = None
 
 

@@ -20,10 +20,10 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, Protocol, cast
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.domain import CanMutateAggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError
 
 from annoflow.application.runs.transcodings import register_value_objects
@@ -56,6 +56,21 @@ def event_value_objects() -> list[type]:
     except ImportError:
         pass
     return _attrs_classes(*modules)
+
+
+_Event = CanMutateAggregate[uuid.UUID]  # an aggregate's pending event, as collect_events() gives them
+
+
+class _LoadEvent(Protocol):
+    """ShapesImported (a run's) and Imported (a task ledger's): the domain declares them with
+    ``@event``, so no class of theirs is there for a type checker to read."""
+
+    task_id: int
+    load_id: str
+
+
+class _TimedEvent(Protocol):
+    timestamp: datetime.datetime  # every aggregate event's (eventsourcing's Aggregate.Event)
 
 
 class RunConflictError(RunError):
@@ -111,7 +126,7 @@ class RunRegistry(Application[uuid.UUID]):
         self._save(run, *ledgers, conflict=f"run {run.key!r} was changed by another process; reload it")
 
     def rename_run(self, dataset: str, key: str, new_key: str) -> None:
-        def rename(catalog: RunCatalog) -> list[Any]:
+        def rename(catalog: RunCatalog) -> Sequence[_Event]:
             run = self.get_run_by_id(catalog.get(key))
             catalog.rename(key, new_key)
             run.rename(new_key)
@@ -122,7 +137,7 @@ class RunRegistry(Application[uuid.UUID]):
 
     def delete_run(self, dataset: str, key: str) -> None:
         """Delete the record of a run: its key is freed; its events stay for the audit trail."""
-        def delete(catalog: RunCatalog) -> list[Any]:
+        def delete(catalog: RunCatalog) -> Sequence[_Event]:
             run = self.get_run_by_id(catalog.get(key))
             catalog.remove(key)
             run.delete()
@@ -147,7 +162,7 @@ class RunRegistry(Application[uuid.UUID]):
 
     def get_run_by_id(self, run_id: uuid.UUID) -> AnnotationRun:
         with self._unlocked():
-            run = self.repository.get(run_id)
+            run: object = self.repository.get(run_id)
         if not isinstance(run, AnnotationRun):
             raise RunError(f"{run_id} is not an annotation run")
         return run
@@ -158,12 +173,13 @@ class RunRegistry(Application[uuid.UUID]):
         if task_id not in run.tasks:
             raise RunError(f"task {task_id} is not part of run {run.key!r}")
         ledger_id = TaskLedger.create_id(run.id, task_id)
+        ledger: object
         try:
             ledger = self.repository.get(ledger_id)
         except AggregateNotFoundError:
-            ledger = run.open_legacy_ledger(task_id)
+            legacy = ledger = run.open_legacy_ledger(task_id)
             try:
-                self.save(ledger)
+                self.save(legacy)
             except IntegrityError:
                 ledger = self.repository.get(ledger_id)
         assert isinstance(ledger, TaskLedger)
@@ -196,13 +212,14 @@ class RunRegistry(Application[uuid.UUID]):
             yield event
             if not details or type(event).__name__ != "ShapesImported" or getattr(event, "added", None) is None:
                 continue  # a run recorded before ledgers has its LabelMerged events in its own stream
-            task_id = event.task_id
+            task_id = cast(_LoadEvent, event).task_id
             if task_id not in ledgers:
                 ledgers[task_id] = self._paged(TaskLedger.create_id(run_id, task_id), page)
                 waiting[task_id] = None
             stream = ledgers[task_id]
             head = waiting[task_id]
-            while head is None or type(head).__name__ != "Imported" or head.load_id != event.load_id:
+            while (head is None or type(head).__name__ != "Imported"
+                   or cast(_LoadEvent, head).load_id != cast(_LoadEvent, event).load_id):
                 head = next(stream, None)  # skip to this load's block (Opened, or blocks of loads never saved)
                 if head is None:
                     break
@@ -232,7 +249,7 @@ class RunRegistry(Application[uuid.UUID]):
             events = list(self.repository.event_store.get(run_id, lte=below, desc=True, limit=batch))
             for event in events:
                 if type(event).__name__ == event_name:
-                    return event.timestamp
+                    return cast(_TimedEvent, event).timestamp
             if len(events) < batch:
                 return None
             below = events[-1].originator_version - 1
@@ -242,7 +259,7 @@ class RunRegistry(Application[uuid.UUID]):
     def _catalog(self, dataset: str) -> RunCatalog | None:
         try:
             with self._unlocked():
-                catalog = self.repository.get(RunCatalog.create_id(dataset))
+                catalog: object = self.repository.get(RunCatalog.create_id(dataset))
         except AggregateNotFoundError:
             return None
         assert isinstance(catalog, RunCatalog)
@@ -254,7 +271,8 @@ class RunRegistry(Application[uuid.UUID]):
             raise RunError(f"dataset {dataset!r} has no annotation runs")
         return catalog
 
-    def _with_catalog(self, dataset: str, change: Callable[[RunCatalog], Any], *events: Any, new: bool = True,
+    def _with_catalog(self, dataset: str, change: Callable[[RunCatalog], Sequence[_Event] | None], *events: _Event,
+                      new: bool = True,
                       attempts: int = 20) -> None:
         """Apply ``change`` to the dataset's catalog as it is now and save it with ``events`` (and the
         events ``change`` returns) in one transaction; when another process changed the catalog
@@ -274,7 +292,7 @@ class RunRegistry(Application[uuid.UUID]):
         raise RunConflictError(f"the annotation runs of dataset {dataset!r} kept changing in other processes; "
                                "nothing was saved: try again")
 
-    def _save(self, *aggregates: Any, conflict: str) -> None:
+    def _save(self, *aggregates: AnnotationRun | TaskLedger, conflict: str) -> None:
         try:
             with self._unlocked():
                 self.save(*aggregates)

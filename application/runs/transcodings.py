@@ -48,10 +48,10 @@ class MappingTranscoding(Transcoding):
     type = MappingProxyType
     name = "mapping"
 
-    def encode(self, obj: MappingProxyType) -> dict[str, Any]:
+    def encode(self, obj: MappingProxyType[str, Any]) -> dict[str, Any]:
         return dict(obj)
 
-    def decode(self, data: dict[str, Any]) -> MappingProxyType:
+    def decode(self, data: dict[str, Any]) -> MappingProxyType[str, Any]:
         return MappingProxyType(data)
 
 

@@ -172,6 +172,11 @@ def test_bad_arguments_are_refused_before_anything_is_written():
     dataset = _dataset(_samples(8, n=3))
     with pytest.raises(EvaluationError, match="'nope' does not exist"):
         dataset.evaluate_detections("nope")
+    dataset.store.add_samples([Sample(filepath="/img/x.jpg", media_type="image", fields={"note": "a string"})])
+    with pytest.raises(EvaluationError, match=r"field 'note' holds \w+, not detections"):
+        dataset.evaluate_detections("predictions", gt_field="note")
+    with pytest.raises(EvaluationError, match=r"iou must be in \(0, 1\], got 1.5"):
+        dataset.evaluate_detections("predictions", iou=1.5)
     with pytest.raises(EvaluationError, match="identifier"):
         dataset.evaluate_detections("predictions", eval_key="my eval")
     with pytest.raises(EvaluationError, match="iou"):

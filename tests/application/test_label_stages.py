@@ -71,8 +71,15 @@ def test_match_and_match_labels(dataset):
     assert dataset.match_labels(labels=[{"sample_id": ids[2], "field": "predictions", "label_id": some}]).sample_ids \
         == [ids[2]]
     assert dataset.match_labels(labels=[{"sample_id": ids[2], "field": "ground_truth", "label_id": some}]).sample_ids == []
+    named = [{"sample_id": ids[2], "field": "predictions", "label_id": some}]
+    assert dataset.match_labels(labels=named, fields="ground_truth").sample_ids == []  # the fields given win
+    person = next(dataset.store.get_samples([ids[1]])).fields["ground_truth"].detections[0].id
+    assert dataset.match_labels(labels=named, ids=[person], fields=["ground_truth", "predictions"]).sample_ids \
+        == [ids[1], ids[2]]  # the ids given and the labels' ids
     with pytest.raises(ExpressionError, match="takes dicts with 'field' and 'label_id'"):
         dataset.match_labels(labels=[some])
+    with pytest.raises(ExpressionError, match=r"match_labels\(\) takes an F expression"):
+        dataset.match_labels(filter=lambda label: True)
     with pytest.raises(ExpressionError, match="a tag is a string, got 1"):
         dataset.match_labels(tags=["x", 1])
     with pytest.raises(ExpressionError, match="takes a tag or a list of tags"):

@@ -117,3 +117,9 @@ def test_deleting_an_unfinished_upload_without_its_cleanup_says_what_it_leaves(d
                                          r"server: delete_annotation_run\('k', cleanup=True\) removes them too"):
         dataset.delete_annotation_run("k")
     assert not dataset.has_annotation_run("k") and backend.server.tasks  # left, as the warning says
+
+
+def test_the_classes_left_out_warning_points_at_the_callers_line(dataset):
+    with pytest.warns(UserWarning, match="the classes given leave out") as caught:
+        dataset.annotate("k", label_field="ground_truth", classes=["no such class"])
+    assert [w.filename for w in caught if "leave out" in str(w.message)] == [__file__]

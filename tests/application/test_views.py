@@ -88,3 +88,15 @@ def test_a_view_loads_the_annotations_of_the_run_it_sent():
     assert (report.deleted, report.added, report.missing_tasks) == (3, 0, ())
     assert [len(s.fields["gt"]) for s in ds.iter_samples()] == [0, 0, 0, 3]
     assert ds.last_load.summary.deleted == 3 and ds.registry.get_run("ds", "k").status.value == "cleaned_up"
+
+
+def test_sort_by_a_frame_field_counts_its_labels_over_all_frames():
+    from annoflow.domain.samples import VideoMetadata
+
+    store = InMemoryLabelStore("videos")
+    videos = [Sample(filepath=f"/v{n}.mp4", media_type="video", metadata=VideoMetadata(64, 48, 3, 30.0),
+                     frames={frame: {"objects": Detections([Detection(label="car", bounding_box=(0, 0, 0.1, 0.1)) for _ in range(count)])} for frame, count in counts.items()})
+              for n, counts in enumerate([{1: 3}, {1: 1, 2: 1, 3: 2}, {2: 1}])]
+    store.add_samples(videos)
+    dataset = Dataset(store, RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}))
+    assert dataset.sort_by("frames.objects", reverse=True).sample_ids == [videos[1].id, videos[0].id, videos[2].id]
