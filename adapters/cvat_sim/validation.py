@@ -18,6 +18,7 @@ from typing import Any
 
 from annoflow.adapters.cvat_sim.completeness import Completeness
 from annoflow.adapters.cvat_sim.faults import CONTROL_PREFIX, Exchange
+
 # SCHEMA_FILE and schema_path stay importable from here, where they were first.
 from annoflow.adapters.cvat_sim.openapi import SCHEMA_FILE, cvat_schema, read_schema, schema_path  # noqa: F401
 

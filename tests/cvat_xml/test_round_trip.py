@@ -12,7 +12,14 @@ import numpy as np
 from annoflow.adapters.cvat_xml.exporting import export_cvat_xml
 from annoflow.adapters.cvat_xml.importing import import_cvat_xml
 from annoflow.domain.labels import (
-    Classification, Classifications, Detection, Detections, Keypoint, Keypoints, Polyline, Polylines,
+    Classification,
+    Classifications,
+    Detection,
+    Detections,
+    Keypoint,
+    Keypoints,
+    Polyline,
+    Polylines,
 )
 from annoflow.domain.samples import ImageMetadata, MediaType, Sample, VideoMetadata
 

@@ -22,8 +22,8 @@ def _frames(fo_sample):
 
 def test_a_fiftyone_video_goes_up_as_tracks_and_a_moved_keyframe_loads_on_its_frame(
         fiftyone, fo_dataset, cvat_sim, tmp_path, monkeypatch):
-    from annoflow.adapters.label_stores.fiftyone_store import FiftyOneLabelStore
     import annoflow.fiftyone as aff
+    from annoflow.adapters.label_stores.fiftyone_store import FiftyOneLabelStore
 
     monkeypatch.setenv("ANNOFLOW_DATA_DIR", str(tmp_path / "data"))
     FiftyOneLabelStore(fo_dataset).add_samples(generate_quickstart_video(
