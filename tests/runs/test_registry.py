@@ -165,7 +165,7 @@ def test_a_concurrent_add_of_the_same_key_is_refused(registry_env):
     first.add_run(*_full_run(key="same"))
     # second's catalog copy is stale: it cannot see "same", but saving must still fail
     stale = second.repository.get(RunCatalog.create_id("quickstart"), version=2)
-    run, ledger = _full_run(key="same")
+    run, _ledger = _full_run(key="same")
     assert "same" not in stale.runs
     stale.add("same", run.id)
     with pytest.raises(RunConflictError):
