@@ -29,7 +29,7 @@ from annoflow.domain.samples import Sample
 PathLike = str | os.PathLike[str]
 
 
-def _new(name: str, env: Mapping[str, str] | None) -> "Dataset":
+def _new(name: str, env: Mapping[str, str] | None) -> Dataset:
     from annoflow.adapters import wiring
 
     dataset = wiring.open_dataset(name, env=env)
@@ -46,7 +46,7 @@ class Dataset(application.Dataset):
 
     @classmethod
     def from_images_dir(cls, name: str, images_dir: PathLike, recursive: bool = True, tags: Iterable[str] = (),
-                        *, env: Mapping[str, str] | None = None) -> "Dataset":
+                        *, env: Mapping[str, str] | None = None) -> Dataset:
         """A new dataset of the images in ``images_dir`` (and its subfolders unless ``recursive=False``).
 
         Raises:
@@ -59,7 +59,7 @@ class Dataset(application.Dataset):
 
     @classmethod
     def from_images(cls, name: str, paths: Iterable[PathLike], tags: Iterable[str] = (), *,
-                    env: Mapping[str, str] | None = None) -> "Dataset":
+                    env: Mapping[str, str] | None = None) -> Dataset:
         """A new dataset of these image files."""
         dataset = _new(name, env)
         dataset.add_images(paths, tags=tags)
@@ -67,7 +67,7 @@ class Dataset(application.Dataset):
 
     @classmethod
     def from_videos_dir(cls, name: str, videos_dir: PathLike, recursive: bool = True, tags: Iterable[str] = (),
-                        *, env: Mapping[str, str] | None = None) -> "Dataset":
+                        *, env: Mapping[str, str] | None = None) -> Dataset:
         """A new dataset of the videos in ``videos_dir``; each sample's width, height, frame count and
         frame rate are read from its file."""
         dataset = _new(name, env)
@@ -78,7 +78,7 @@ class Dataset(application.Dataset):
     def from_dir(cls, name: str, dataset_type: Any, dataset_dir: PathLike | None = None, *,
                  data_path: PathLike | None = None, labels_path: PathLike | None = None,
                  label_field: str = "ground_truth", tags: Iterable[str] = (),
-                 env: Mapping[str, str] | None = None, **options: Any) -> "Dataset":
+                 env: Mapping[str, str] | None = None, **options: Any) -> Dataset:
         """A new dataset from labelled files: ``dataset_type`` ``"coco"``, ``"yolo"`` or ``"voc"`` (or
         FiftyOne's ``COCODetectionDataset``, ``YOLOv5Dataset``, ``VOCDetectionDataset``); see `add_dir`."""
         reader = reader_for(dataset_type)  # an unknown type is refused before a dataset is made

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+
 from annoflow.adapters import wiring
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
 from annoflow.adapters.cvat_sim.server import CvatSimulator

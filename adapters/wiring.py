@@ -35,9 +35,9 @@ from pathlib import Path
 import platformdirs
 
 from annoflow.adapters.cvat_backend import CVATBackend
+from annoflow.adapters.datasets import Dataset
 from annoflow.adapters.export_formats import CVAT_XML
 from annoflow.adapters.progress import progress_for
-from annoflow.adapters.datasets import Dataset
 from annoflow.application.ports.annotation_backend import AnnotationBackend
 from annoflow.application.ports.label_store import LabelStore
 from annoflow.application.runs.registry import RunRegistry

@@ -172,10 +172,10 @@ def bench(images: int, objects: int, folder: Path) -> list[tuple[str, str]]:
 
     return [
         (f"annoflow on a FiftyOne dataset, annotate(): {size}, FiftyOne's backend beside it", beside("annotate")),
-        (f"same: peak memory of the annotate() process, annoflow vs FiftyOne", memory("annotate")),
+        ("same: peak memory of the annotate() process, annoflow vs FiftyOne", memory("annotate")),
         (f"annoflow on a FiftyOne dataset, load_annotations(): {size}, {ours['moved']:,} moved, FiftyOne's backend "
          "beside it", beside("load")),
-        (f"same: peak memory of the load_annotations() process, annoflow vs FiftyOne",
+        ("same: peak memory of the load_annotations() process, annoflow vs FiftyOne",
          memory("load") + f"; annoflow's after its second load: {ours['load']['again_peak']:.0f} MiB"),
         (f"annoflow on a FiftyOne dataset, a second load that finds nothing new: {size}", f"{ours['load']['again']:.1f} s"),
     ]

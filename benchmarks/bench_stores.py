@@ -17,7 +17,7 @@ from bench_load import _edit_tenth
 from harness import bench_setup, main
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.postgres_server import postgres_binaries, running_postgres  # noqa: E402
+from tests.postgres_server import postgres_binaries, running_postgres
 
 
 def _one_store(images: int, objects: int, folder: Path, postgres: str | None) -> tuple[float, float, int]:

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 from harness import bench_setup
 
 SIZES = [(20, 300, 10)]

@@ -75,7 +75,7 @@ class Tap:
 
 
 class TapSession(Tap):
-    def __enter__(self) -> "TapSession":
+    def __enter__(self) -> TapSession:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -38,7 +38,7 @@ class HostileServer:
         self.url = ""  # once started
 
 
-    def __enter__(self) -> "HostileServer":
+    def __enter__(self) -> HostileServer:
         self._ends = time.monotonic() + self.lifetime
         if self.kind == "full":
             self._listener = socket.create_server(("127.0.0.1", 0), backlog=0)

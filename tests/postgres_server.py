@@ -85,20 +85,24 @@ def running_postgres(bindir: Path) -> Iterator[PostgresServer]:
         _as_user(run_as) + [str(bindir / "initdb"), "-D", str(datadir), "-U", user, "-A", "trust", "--no-sync"],
         check=True, capture_output=True,
     )
-    server = subprocess.Popen(
-        _as_user(run_as) + [
-            str(bindir / "postgres"), "-D", str(datadir), "-h", "127.0.0.1", "-p", str(port),
-            "-k", str(sockdir), "-c", "fsync=off", "-c", "full_page_writes=off",
-        ],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
+    # The server's log goes to a file, not a pipe: nobody reads a pipe once the server is up, and
+    # when its 64 KiB fill (each failed statement is logged with its text) every backend blocks.
+    log = workdir / "server.log"
+    with log.open("wb") as log_file:
+        server = subprocess.Popen(
+            _as_user(run_as) + [
+                str(bindir / "postgres"), "-D", str(datadir), "-h", "127.0.0.1", "-p", str(port),
+                "-k", str(sockdir), "-c", "fsync=off", "-c", "full_page_writes=off",
+            ],
+            stdout=subprocess.DEVNULL, stderr=log_file,
+        )
     try:
         deadline = time.monotonic() + 30
         while subprocess.run(
             [str(bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)], capture_output=True
         ).returncode != 0:
             if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"PostgreSQL did not start: {server.stderr.read().decode()[-2000:]}")
+                raise RuntimeError(f"PostgreSQL did not start: {log.read_text(errors='replace')[-2000:]}")
             time.sleep(0.1)
         yield PostgresServer(host="127.0.0.1", port=port, user=user)
     finally:

@@ -77,7 +77,7 @@ class RewritingProxy:
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="rewriting-proxy", daemon=True)
 
-    def __enter__(self) -> "RewritingProxy":
+    def __enter__(self) -> RewritingProxy:
         self._thread.start()
         return self
 

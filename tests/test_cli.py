@@ -77,7 +77,7 @@ def test_an_error_is_one_line_on_stderr_with_exit_status_2(data_dir, capsys):
     capsys.readouterr()
     # The same seed draws the same sample ids, which one store file holds once.
     assert cli.main(["quickstart", "--dataset", "second", "--samples", "2"]) == 2
-    out, err = capsys.readouterr()
+    _out, err = capsys.readouterr()
     assert err.count("\n") == 1 and err.startswith("annoflow: error: a sample is already in") and "another --seed" in err
     assert wiring.list_datasets() == ["quickstart"]  # nothing was added
     assert cli.main(["runs", "info", "nope"]) == 2

@@ -8,8 +8,8 @@ import inspect
 import pytest
 
 from annoflow.application.dataset import Dataset
-from annoflow.domain.annotation_run import RunError
 from annoflow.application.views import SampleCollection
+from annoflow.domain.annotation_run import RunError
 
 pytestmark = pytest.mark.fiftyone
 METHODS = {"annotate": SampleCollection.annotate, "load_annotations": Dataset.load_annotations,

@@ -9,12 +9,7 @@ import annoflow as af
 from annoflow.application.views import SampleCollection
 
 # FiftyOne's CVAT guide, "Requesting annotations": the parameters of annotate().
-FIFTYONE_ANNOTATE = (
-    "anno_key backend media_field launch_editor label_schema label_field label_type classes attributes mask_targets "
-    "allow_additions allow_deletions allow_label_edits allow_index_edits allow_spatial_edits task_size segment_size "
-    "image_quality use_cache use_zip_chunks chunk_size task_assignee job_assignees job_reviewers project_name "
-    "project_id task_name occluded_attr group_id_attr issue_tracker organization frame_start frame_stop frame_step"
-).split()
+FIFTYONE_ANNOTATE = ["anno_key", "backend", "media_field", "launch_editor", "label_schema", "label_field", "label_type", "classes", "attributes", "mask_targets", "allow_additions", "allow_deletions", "allow_label_edits", "allow_index_edits", "allow_spatial_edits", "task_size", "segment_size", "image_quality", "use_cache", "use_zip_chunks", "chunk_size", "task_assignee", "job_assignees", "job_reviewers", "project_name", "project_id", "task_name", "occluded_attr", "group_id_attr", "issue_tracker", "organization", "frame_start", "frame_stop", "frame_step"]
 
 DOCUMENTED = [
     SampleCollection.annotate, af.Dataset.load_annotations, af.Dataset.load_annotation_results,

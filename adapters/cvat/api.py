@@ -11,8 +11,8 @@ import logging
 import os
 import tempfile
 import webbrowser
-from pathlib import Path
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -40,7 +40,7 @@ class CVATAnnotationAPI:
     def __repr__(self) -> str:
         return f"CVATAnnotationAPI(base_url={self.base_url!r})"
 
-    def __enter__(self) -> "CVATAnnotationAPI":
+    def __enter__(self) -> CVATAnnotationAPI:
         return self
 
     def __exit__(self, *exc: object) -> None:

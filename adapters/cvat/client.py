@@ -85,7 +85,7 @@ class CVATClient:
     def __repr__(self) -> str:
         return f"CVATClient(url={self.settings.base_url!r}, user={self.settings.username or self.settings.email!r})"
 
-    def __enter__(self) -> "CVATClient":
+    def __enter__(self) -> CVATClient:
         return self
 
     def __exit__(self, *exc: object) -> None:

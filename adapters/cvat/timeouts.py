@@ -54,7 +54,7 @@ class Timeouts:
     deadline: float = attrs.field(default=600.0, converter=float, validator=_positive("request_deadline"))
 
     @classmethod
-    def from_settings(cls, values: dict[str, Any]) -> "Timeouts":
+    def from_settings(cls, values: dict[str, Any]) -> Timeouts:
         """From setting names (``read_timeout=``, ...); a missing one keeps its default."""
         return cls(**{SETTINGS[name]: seconds(name, value) for name, value in values.items() if value is not None})
 

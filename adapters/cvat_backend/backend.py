@@ -20,7 +20,6 @@ from annoflow.adapters.cvat_backend import options as cvat_options
 from annoflow.adapters.cvat_backend.limits import label_problems, plan_problems
 from annoflow.adapters.cvat_backend.media_check import unusable_media
 from annoflow.adapters.cvat_backend.unread import JobRange, claim_reader, rejections
-from annoflow.adapters.paused_gc import paused_gc
 from annoflow.adapters.cvat_format.answer import Refused, check_objects, read_answer
 from annoflow.adapters.cvat_format.capabilities import CVAT_CAPABILITIES
 from annoflow.adapters.cvat_format.checks import is_int
@@ -50,33 +49,34 @@ from annoflow.adapters.cvat_format.schema import (
 from annoflow.adapters.cvat_format.tracks import expand_tracks, outside_ends, split_tracks, track_body, track_of_objects
 from annoflow.adapters.cvat_format.unchanged import split_unchanged
 from annoflow.adapters.cvat_format.upload import Uploader
+from annoflow.adapters.paused_gc import paused_gc
 from annoflow.application.ports.annotation_backend import (
-    AnnotationAPI,
-    ImportSelection,
     MAX_OBJECTS_PER_FRAME,
+    AnnotationAPI,
     AnnotationBackend,
     BackendConfig,
     BackendConfigError,
     BackendSession,
     DownloadedTask,
+    ImportSelection,
     MarkedResources,
     MediaNotFoundError,
     ProjectNotFoundError,
     ProjectRef,
     RemoteTask,
+    SampleSource,
     TaskGoneError,
     TaskStatus,
     UnexpectedLabel,
     UnusableMediaError,
-    SampleSource,
     UploadRequest,
 )
 from annoflow.application.ports.label_store import LabelRow, SampleRows
 from annoflow.application.progress import Progress
+from annoflow.domain.fields import FRAMES_PREFIX
 from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.labels import Label
 from annoflow.domain.merge import ImportedLabel
-from annoflow.domain.fields import FRAMES_PREFIX
 from annoflow.domain.project_schema import ProjectLabel
 from annoflow.domain.run_records import (
     FrameRef,
@@ -87,8 +87,8 @@ from annoflow.domain.run_records import (
     UploadedObjects,
 )
 from annoflow.domain.samples import MediaType, Sample
-from annoflow.domain.track_indexes import TrackSeen, track_indexes
 from annoflow.domain.task_plan import TaskPlan
+from annoflow.domain.track_indexes import TrackSeen, track_indexes
 
 logger = logging.getLogger(__name__)
 UploadedFrom = tuple[str, "str | None"]  # (field, annoflow label id) of an uploaded object; no id for scalars

@@ -15,11 +15,15 @@ from annoflow.adapters.cvat.errors import CVATAuthError, CVATNotFoundError
 from annoflow.adapters.cvat.media_names import inside, unique_names
 from annoflow.adapters.cvat_format.frames import task_frames
 from annoflow.adapters.cvat_format.schema import ServerLabels, cvat_classes, project_labels
-from annoflow.application.ports.annotation_backend import BackendConfigError, ImportSelection, ProjectNotFoundError, TaskGoneError
+from annoflow.application.ports.annotation_backend import (
+    BackendConfigError,
+    ImportSelection,
+    ProjectNotFoundError,
+    TaskGoneError,
+)
 from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.project_schema import ProjectLabel
 from annoflow.domain.run_records import RemoteAttributeRef, RemoteLabelRef, TaskRecord, UploadedObjects
-
 
 logger = logging.getLogger(__name__)
 

@@ -74,7 +74,7 @@ def _fine(obj: Any, kind: str, frames: int) -> bool:
     cvat_id, frame, label, group = get("id"), get("frame"), get("label_id"), get("group")
     if not (type(cvat_id) is int and type(frame) is int and type(label) is int and 0 < cvat_id <= _LARGEST
             and 0 <= frame < frames and 0 < label <= _LARGEST
-            and (group is None or type(group) is int and 0 <= group <= _LARGEST)):
+            and (group is None or (type(group) is int and 0 <= group <= _LARGEST))):
         return False
     attributes = get("attributes", ())
     if type(attributes) is not list and attributes != ():
@@ -90,7 +90,7 @@ def _fine(obj: Any, kind: str, frames: int) -> bool:
     if kind == "tracks":
         return type(get("shapes")) is list
     shape_type, points = get("type"), get("points", ())
-    if type(shape_type) is not str or type(points) is not list and points != ():
+    if type(shape_type) is not str or (type(points) is not list and points != ()):
         return False
     if type(get("occluded", False)) is not bool or type(get("outside", False)) is not bool \
             or type(get("rotation", 0.0)) is not float:
@@ -106,7 +106,7 @@ def _fine(obj: Any, kind: str, frames: int) -> bool:
     if shape_type == "rectangle":
         return count == 4 and points[2] >= points[0] and points[3] >= points[1]
     fewest = _FEWEST.get(shape_type)
-    return fewest is None or count >= fewest and (shape_type == "mask" or count % 2 == 0)
+    return fewest is None or (count >= fewest and (shape_type == "mask" or count % 2 == 0))
 
 
 def _problem(obj: Any, kind: str, frames: int) -> str | None:

@@ -32,11 +32,10 @@ label is never merged with a part missing.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
-
-import math
 
 import attrs
 import numpy as np
@@ -50,7 +49,16 @@ from annoflow.domain.fields import FRAMES_PREFIX
 from annoflow.domain.ids import is_id, new_id
 from annoflow.domain.label_schema import AttributeSpec, FieldSchema, LabelSchema
 from annoflow.domain.label_values import label_from_values, label_values
-from annoflow.domain.labels import LIST_OF_ELEMENT, Classification, Detection, Keypoint, Label, Polyline, Scalar, Segmentation
+from annoflow.domain.labels import (
+    LIST_OF_ELEMENT,
+    Classification,
+    Detection,
+    Keypoint,
+    Label,
+    Polyline,
+    Scalar,
+    Segmentation,
+)
 from annoflow.domain.merge import ImportedValue, scalar_as
 from annoflow.domain.run_records import TaskRecord
 

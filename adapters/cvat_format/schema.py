@@ -15,8 +15,8 @@ from typing import Any
 
 import attrs
 
-from annoflow.domain.label_schema import AttributeSpec, FieldSchema, LabelSchema
 from annoflow.adapters.cvat_format.capabilities import CVAT_CAPABILITIES, label_kind
+from annoflow.domain.label_schema import AttributeSpec, FieldSchema, LabelSchema
 from annoflow.domain.project_schema import ProjectAttribute, ProjectLabel
 
 LABEL_ID = "label_id"
@@ -115,7 +115,7 @@ class ServerLabels:
     shared: Mapping[int, tuple[CvatClass, ...]] = attrs.field(factory=dict)  # labels of several fields
 
     @classmethod
-    def of(cls, pairs: Iterable[tuple[int, CvatClass]], spec_ids: Mapping[tuple[int, str], int]) -> "ServerLabels":
+    def of(cls, pairs: Iterable[tuple[int, CvatClass]], spec_ids: Mapping[tuple[int, str], int]) -> ServerLabels:
         label_ids: dict[tuple[str, str], int] = {}
         every: dict[int, list[CvatClass]] = {}
         for label_id, c in pairs:
@@ -141,7 +141,7 @@ class ServerLabels:
 
     @classmethod
     def match(cls, classes: Sequence[CvatClass], server_labels: Iterable[Mapping[str, Any]], *,
-              existing_project: bool = False) -> "ServerLabels":
+              existing_project: bool = False) -> ServerLabels:
         """Pair the run's classes with the server's labels by name.
 
         In a project the run made (or a task with its own labels) every class is there, under

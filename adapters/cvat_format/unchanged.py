@@ -106,7 +106,7 @@ def _unchanged(obj: Mapping[str, Any], kind: str, label_id: str | None, claims: 
         return None
     field, sample_id, number = upload
     if type(frame) is not int or not 0 <= frame < len(task.frames) or task.frames[frame].sample_id != sample_id \
-            or number is not None and task.frames[frame].frame != number:
+            or (number is not None and task.frames[frame].frame != number):
         return None  # another sample's frame, or another frame of the video
     try:
         width, height = size_of(sizes, frame)
@@ -121,7 +121,7 @@ def _unchanged(obj: Mapping[str, Any], kind: str, label_id: str | None, claims: 
     if occluded is not None and occluded.name not in getattr(original, "attributes", {}):
         return None  # the widget's flag always comes back, so the download gives the label a new attribute
     group = obj.get("group")
-    if sent["label_id"] != obj["label_id"] or group is not None and type(group) is not int \
+    if sent["label_id"] != obj["label_id"] or (group is not None and type(group) is not int) \
             or (sent.get("group") or 0) != (group or 0):
         return None
     if kind == "shapes" and any(sent[key] != obj.get(key) for key in _SHAPE_KEYS):

@@ -29,7 +29,6 @@ from annoflow.domain.labels import (
     labels_in,
 )
 
-
 _FROM_VALUES = frozenset({"detection", "classification"})  # what most labels are: converted without building them
 _NO_ATTRIBUTES: Mapping[str, Any] = MappingProxyType({})
 

@@ -26,7 +26,7 @@ class ScriptedAnnotator:
     def close(self) -> None:
         self.client.close()
 
-    def __enter__(self) -> "ScriptedAnnotator":
+    def __enter__(self) -> ScriptedAnnotator:
         return self
 
     def __exit__(self, *exc: object) -> None:

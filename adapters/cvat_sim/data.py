@@ -13,8 +13,8 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from annoflow.adapters.cvat_sim.http import Context, context, cvat_json, json_body, operation, paginate
 from annoflow.adapters.cvat_sim.chunks import chunk_headers, task_chunk
+from annoflow.adapters.cvat_sim.http import Context, context, cvat_json, json_body, operation, paginate
 from annoflow.adapters.cvat_sim.media import new_data, video_frame_png
 from annoflow.adapters.cvat_sim.processing import Processor
 from annoflow.adapters.cvat_sim.read_models import data_meta_json, request_json

@@ -177,7 +177,7 @@ class ExportRoutes:
             content = self.state.exports.get(rq_id)
             if content is None:
                 return Response("The exported file has expired, please retry exporting", status_code=404)
-        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y_%m_%d_%H_%M_%S")
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y_%m_%d_%H_%M_%S")
         name = f"task_{task['id']}_annotations_{stamp}_{record['format'].lower().replace(' ', '-')}.zip"
         return Response(content, media_type="application/zip",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})

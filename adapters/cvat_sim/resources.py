@@ -9,7 +9,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from annoflow.adapters.cvat_sim.http import Context, context, cvat_json, json_body, paginate
-from annoflow.adapters.cvat_sim.read_models import job_json, label_json, project_json, seen_user_json, task_json, user_json
+from annoflow.adapters.cvat_sim.read_models import (
+    job_json,
+    label_json,
+    project_json,
+    seen_user_json,
+    task_json,
+    user_json,
+)
 from annoflow.adapters.cvat_sim.state import SERVER_VERSION, SimError, SimState, bad_request, not_found, now
 
 _COLOURS = ("#33ddff", "#fa3253", "#34d1b7", "#ff007c", "#ff6037", "#ddff33", "#24b353", "#b83df5")

@@ -21,7 +21,7 @@ SERVER_VERSION = "2.52.0"
 
 
 def now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z")
 
 
 class SimError(Exception):

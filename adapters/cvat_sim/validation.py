@@ -13,11 +13,13 @@ import email
 import json
 import re
 import threading
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
 from annoflow.adapters.cvat_sim.completeness import Completeness
 from annoflow.adapters.cvat_sim.faults import CONTROL_PREFIX, Exchange
+
 # SCHEMA_FILE and schema_path stay importable from here, where they were first.
 from annoflow.adapters.cvat_sim.openapi import SCHEMA_FILE, cvat_schema, read_schema, schema_path  # noqa: F401
 
@@ -48,7 +50,10 @@ class SchemaValidator:
         spec = read_schema(path) if path is not None else cvat_schema()
         self.completeness = Completeness(spec)
         self.openapi = OpenAPI.from_dict(copy.deepcopy(spec), config=config)
-        self._templates = {p: self._template(p) for p in self.openapi.spec["paths"].keys()}
+        # str(): openapi-core types the schema's keys as any JSON key; the paths' keys are strings.
+        # keys(): iterating openapi-core's SchemaPath is not iterating its keys.
+        paths = self.openapi.spec["paths"].keys()
+        self._templates = {str(p): self._template(str(p)) for p in paths}
         self._lock = threading.Lock()
         self.problems: list[str] = []
         self.checked = 0
@@ -186,11 +191,13 @@ class SchemaValidator:
         schema_ref = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
         properties = dict(schema_ref.get("properties", {}))
         out: dict[str, Any] = {}
-        for part in message.get_payload():
+        for part in _form_parts(message):
             name = part.get_param("name", header="content-disposition")
+            if not isinstance(name, str):
+                raise ValueError(f"a form part has no plain name in its Content-Disposition: {name!r}")
             filename = part.get_filename()
             field = re.sub(r"\[\d+\]$", "", name)
-            value: Any = filename if filename is not None else part.get_payload(decode=True).decode()
+            value: Any = filename if filename is not None else _part_bytes(part).decode()
             kind = properties.get(field, {}).get("type") if field in properties else None
             if kind == "array" or name != field:
                 out.setdefault(field, []).append(value)
@@ -217,3 +224,19 @@ def _describe(error: Exception) -> str:
             parts.append(f"  - {sub.message} at {list(sub.path)}")
         cause = cause.__cause__
     return " <- ".join(parts)[:2000]
+
+
+def _form_parts(message: Message) -> list[Message]:
+    """The parts of a multipart/form-data body."""
+    parts = message.get_payload()
+    if not isinstance(parts, list):
+        raise ValueError("the form body is not multipart")
+    return [part for part in parts if isinstance(part, Message)]
+
+
+def _part_bytes(part: Message) -> bytes:
+    """A form part's content, its transfer encoding undone."""
+    content = part.get_payload(decode=True)
+    if not isinstance(content, bytes):
+        raise ValueError(f"the form part {part.get_param('name', header='content-disposition')!r} holds parts, not a value")
+    return content

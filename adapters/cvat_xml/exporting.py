@@ -83,7 +83,7 @@ def _size(sample: Sample) -> tuple[int, int]:
 
 
 def _meta(name: str, size: int, mode: str, vocabulary: Vocabulary, extra: Sequence[tuple[str, Any]] = ()) -> list[tuple[str, Any]]:
-    now = str(datetime.datetime.now(datetime.timezone.utc))
+    now = str(datetime.datetime.now(datetime.UTC))
     task = [("id", "0"), ("name", name), ("size", str(size)), ("mode", mode), ("overlap", "0"), ("bugtracker", ""),
             ("created", now), ("updated", now), ("subset", "default"), ("start_frame", "0"),
             ("stop_frame", str(max(size - 1, 0))), ("frame_filter", ""), ("segments", []), ("owner", ""),

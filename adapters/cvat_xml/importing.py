@@ -33,7 +33,15 @@ from annoflow.adapters.cvat_format.download import Downloader, Imported
 from annoflow.adapters.cvat_format.schema import project_labels
 from annoflow.adapters.cvat_format.tracks import expand_tracks
 from annoflow.adapters.cvat_xml.labels import Vocabulary, read_objects
-from annoflow.adapters.cvat_xml.reader import MAX_BYTES, MAX_OBJECTS, CvatXmlError, XmlImage, XmlMeta, XmlTrack, read_cvat_xml
+from annoflow.adapters.cvat_xml.reader import (
+    MAX_BYTES,
+    MAX_OBJECTS,
+    CvatXmlError,
+    XmlImage,
+    XmlMeta,
+    XmlTrack,
+    read_cvat_xml,
+)
 from annoflow.application.import_tasks import import_fields, in_folder
 from annoflow.application.ports.annotation_backend import MediaNotFoundError
 from annoflow.domain.changes import SetValue

@@ -24,10 +24,10 @@ from typing import Any
 import attrs
 
 from annoflow.adapters.cvat_format import checks
+from annoflow.adapters.cvat_format.answer import Refused
 from annoflow.adapters.cvat_format.download import Downloader, Imported, Unexpected
 from annoflow.adapters.cvat_format.schema import LABEL_ID, ServerLabels, cvat_classes, cvat_label_requests
 from annoflow.adapters.cvat_format.upload import CvatObject, Uploader
-from annoflow.adapters.cvat_format.answer import Refused
 from annoflow.domain.ids import derived_id
 from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.labels import FieldValue, Label, labels_in
@@ -44,7 +44,7 @@ class Vocabulary:
     spec_names: Mapping[int, str]
 
     @classmethod
-    def of(cls, schema: LabelSchema, labels: Iterable[Mapping[str, Any]], *, existing: bool) -> "Vocabulary":
+    def of(cls, schema: LabelSchema, labels: Iterable[Mapping[str, Any]], *, existing: bool) -> Vocabulary:
         counter = itertools.count(1)
         numbered = []
         for label in labels:
@@ -56,7 +56,7 @@ class Vocabulary:
                    {a["id"]: a["name"] for label in numbered for a in label["attributes"]})
 
     @classmethod
-    def for_export(cls, schema: LabelSchema, hidden: Collection[str] = ()) -> "Vocabulary":
+    def for_export(cls, schema: LabelSchema, hidden: Collection[str] = ()) -> Vocabulary:
         """The schema's classes as CVAT labels (``<class>_<field>`` where fields share a class), each
         label-holding one with the ``label_id`` attribute; ``hidden`` attributes are not CVAT attributes
         (the one written as CVAT's ``z_order``)."""

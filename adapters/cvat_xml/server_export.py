@@ -114,7 +114,8 @@ def import_from_exports(dataset: object, client: CVATClient, task_ids: list[int]
     a folder each image task's frames are downloaded into first, under names that cannot leave it).
     ``options`` go to `import_cvat_xml` (``label_types``, ``occluded_attr``, ...). Returns each task's
     import summary."""
-    from annoflow.adapters.cvat_backend.importing import download_media as download, media_names
+    from annoflow.adapters.cvat_backend.importing import download_media as download
+    from annoflow.adapters.cvat_backend.importing import media_names
     from annoflow.adapters.cvat_xml.importing import import_cvat_xml
 
     formats = {task_id: format_of(client, task_id) for task_id in task_ids}  # every task found before a write

@@ -127,7 +127,7 @@ def _box(bbox: Any, meta: ImageMetadata) -> tuple[float, float, float, float] | 
     return (x0 / W, y0 / H, (x1 - x0) / W, (y1 - y0) / H)
 
 
-def _mask(segmentation: Any, box: Sequence[float], meta: ImageMetadata) -> np.ndarray | None | str:
+def _mask(segmentation: Any, box: Sequence[float], meta: ImageMetadata) -> np.ndarray | str | None:
     if segmentation is None or segmentation == []:
         return None
     W, H = meta.width, meta.height

@@ -32,6 +32,7 @@ from annoflow.application.ports.label_store import FieldSchemaError, LabelRow
 from annoflow.domain.fields import FRAMES_PREFIX, FieldKind
 from annoflow.domain.label_values import label_from_values, label_values
 from annoflow.domain.labels import (
+    RESERVED_ATTRIBUTE_NAMES,
     Classification,
     Classifications,
     Detection,
@@ -39,7 +40,6 @@ from annoflow.domain.labels import (
     FieldValue,
     Keypoint,
     Keypoints,
-    RESERVED_ATTRIBUTE_NAMES,
     Label,
     LabelList,
     Polyline,
@@ -297,7 +297,7 @@ def _plain_values(doc: Mapping[str, Any], cls: type[Label]) -> dict[str, Any] | 
             return None
         x, y, w, h = box
         if not (type(x) is type(y) is type(w) is type(h) is float
-                and 0.0 <= x and 0.0 <= y and 0.0 <= w and 0.0 <= h and x + w <= 1.0 and y + h <= 1.0):
+                and x >= 0.0 and y >= 0.0 and w >= 0.0 and h >= 0.0 and x + w <= 1.0 and y + h <= 1.0):
             return None  # NaN fails the comparisons too
         values["bounding_box"] = box
     confidence = doc.get("confidence")

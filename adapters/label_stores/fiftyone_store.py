@@ -104,7 +104,7 @@ def kind_of_field(field: Any) -> FieldKind | None:
 
 def _now() -> datetime.datetime:
     # FiftyOne stores naive UTC times, to the millisecond as MongoDB keeps them.
-    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 

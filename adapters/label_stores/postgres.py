@@ -40,7 +40,11 @@ from annoflow.adapters.label_stores.rules import check_declaration, check_field_
 from annoflow.adapters.label_stores.sql import CHUNK, SqlLabelStore
 from annoflow.adapters.label_stores.tables import build_samples, frame_key, sample_head, sample_rows, value_rows
 from annoflow.application.ports.label_store import (
-    Batch, DuplicateSampleError, LabelCounts, LabelMatches, UnknownSampleError,
+    Batch,
+    DuplicateSampleError,
+    LabelCounts,
+    LabelMatches,
+    UnknownSampleError,
 )
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
 from annoflow.domain.expressions import ViewExpression

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from annoflow.application.ports.label_store import FieldSchemaError
-from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.changes import LabelChange, PutLabel, SetValue
+from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.fields import LABEL_TYPE_OF_KIND, FieldKind, FieldPath, kind_of
 from annoflow.domain.labels import LabelList
 from annoflow.domain.samples import RESERVED_FIELD_NAMES

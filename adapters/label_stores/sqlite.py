@@ -51,7 +51,13 @@ from annoflow.adapters.label_stores.rows import label_row
 from annoflow.adapters.label_stores.rules import check_declaration, check_field_edit, kind_for_change
 from annoflow.adapters.label_stores.sql import CHUNK, SqlLabelStore
 from annoflow.adapters.label_stores.tables import build_samples, frame_key, sample_head, sample_rows, value_rows
-from annoflow.application.ports.label_store import Batch, DuplicateSampleError, LabelCounts, LabelMatches, UnknownSampleError
+from annoflow.application.ports.label_store import (
+    Batch,
+    DuplicateSampleError,
+    LabelCounts,
+    LabelMatches,
+    UnknownSampleError,
+)
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
 from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.expressions import ViewExpression

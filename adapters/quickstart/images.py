@@ -204,7 +204,7 @@ def generate_quickstart(
     if num_samples < 0:
         raise ValueError(f"num_samples must be >= 0, got {num_samples}")
     low, high = objects_per_image
-    if num_objects is not None and num_objects < 0 or not 0 <= low <= high:
+    if (num_objects is not None and num_objects < 0) or not 0 <= low <= high:
         raise ValueError(f"object counts must be >= 0 and min <= max, got {num_objects=}, {objects_per_image=}")
     extras = ExtraFields(
         keypoints=with_keypoints or extra_fields,

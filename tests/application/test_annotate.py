@@ -99,7 +99,7 @@ def test_missing_media_is_refused_before_anything_is_sent(world):
 
 
 def test_an_existing_key_is_refused_unless_resuming(world):
-    store, registry, backend, annotator, _ = world
+    store, _registry, _backend, annotator, _ = world
     _annotate(annotator, store, label_field="ground_truth")
     with pytest.raises(RunError, match="already has an annotation run with key 'k'"):
         _annotate(annotator, store, label_field="ground_truth")
@@ -220,7 +220,7 @@ def test_a_project_id_that_names_no_project_is_refused_after_requested_and_frees
 
 
 def test_classes_that_leave_existing_labels_out_say_so(world):
-    store, registry, backend, annotator, opened = world
+    store, _registry, _backend, annotator, _opened = world
     with pytest.warns(UserWarning, match=r"field 'ground_truth': the classes given leave out 4 existing label\(s\) "
                                          r"of other classes \(4 'cat'\): they are not uploaded"):
         _annotate(annotator, store, label_field="ground_truth", classes=["dog"])

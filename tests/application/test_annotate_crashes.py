@@ -93,7 +93,7 @@ def test_a_crash_at_any_step_of_annotate_is_resumed_without_orphans(crash_at, af
     expected = sorted(tuple(t.sample_ids) for t in clean[1].get_run("quickstart", KEY).tasks.values())
 
     world = make_world()
-    store, registry, backend = world
+    _store, registry, backend = world
     crashed = Steps(crash_at=crash_at, after=after)
     with pytest.raises(Crash):
         dataset(world, crashed).annotate(KEY, **OPTIONS)
@@ -187,7 +187,7 @@ EXISTING_CASES = [
 def _check_into_existing(world, expected: list[tuple[str, ...]]) -> None:
     """The run is uploaded into the existing project with the project's labels; the project and
     the other task stay on the server, through cleanup() too."""
-    store, registry, backend = world
+    _store, registry, backend = world
     run = registry.get_run("quickstart", KEY)
     assert run.status.value == "uploaded" and not run.started_tasks
     assert sorted(tuple(t.sample_ids) for t in run.tasks.values()) == expected

@@ -13,7 +13,6 @@ from annoflow.application.runs.registry import RunRegistry
 from tests.application.test_evaluate_detections import _samples
 from tests.crashes import Crash, Steps, Tap
 
-
 SAMPLES = _samples(3, n=8)  # one list, so every run's file holds the same ids
 IMPORTED = _samples(5, n=4)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from annoflow.application.import_tasks import in_folder, import_fields
 from annoflow.adapters.cvat_format.capabilities import CVAT_CAPABILITIES
+from annoflow.application.import_tasks import import_fields, in_folder
 from annoflow.domain.project_schema import ProjectLabel
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from annoflow.domain.task_ledger import merged_in
 from annoflow.adapters.label_stores import InMemoryLabelStore
 from annoflow.application.dataset import Dataset
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.labels import Detection, Detections, labels_in
 from annoflow.domain.merge import ImportedLabel
 from annoflow.domain.samples import Sample
+from annoflow.domain.task_ledger import merged_in
 from tests.fakes import FakeBackend, crash_first_apply
 
 

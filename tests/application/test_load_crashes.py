@@ -23,7 +23,6 @@ import attrs
 import numpy as np
 import pytest
 
-from annoflow.domain.task_ledger import merged_in
 from annoflow.adapters.label_stores import InMemoryLabelStore
 from annoflow.application.audit import run_history
 from annoflow.application.dataset import Dataset
@@ -33,8 +32,8 @@ from annoflow.domain.annotation_run import RunError
 from annoflow.domain.changes import PutLabel
 from annoflow.domain.labels import Detection, Detections, Label, LabelList, Polyline, labels_in
 from annoflow.domain.merge import ImportedLabel
-from annoflow.domain.run_records import TaskRecord
 from annoflow.domain.samples import Sample
+from annoflow.domain.task_ledger import merged_in
 from tests.crashes import Crash, Steps, tapped
 from tests.fakes import FakeBackend, FakeServer, FakeSession
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from annoflow.domain.task_ledger import merged_in
 from annoflow.adapters.label_stores import InMemoryLabelStore
 from annoflow.application.dataset import Dataset
 from annoflow.application.runs.registry import RunRegistry
@@ -12,6 +11,7 @@ from annoflow.domain.fields import FieldKind
 from annoflow.domain.labels import Classification
 from annoflow.domain.merge import ImportedValue
 from annoflow.domain.samples import Sample
+from annoflow.domain.task_ledger import merged_in
 from tests.fakes import FakeBackend, crash_first_apply
 
 

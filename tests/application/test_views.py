@@ -76,7 +76,7 @@ def test_views_compose_without_touching_the_dataset():
 def test_a_view_loads_the_annotations_of_the_run_it_sent():
     from tests.fakes import FakeBackend
 
-    ds, ids = _dataset(4)
+    ds, _ids = _dataset(4)
     ds.backends["fake"], ds.default_backend = FakeBackend(), "fake"
     view = ds.skip(1).limit(2)
     view.annotate("k", label_field="gt")

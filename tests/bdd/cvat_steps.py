@@ -18,12 +18,12 @@ import sys
 
 from pytest_bdd import given, parsers, then, when
 
-from annoflow.domain.task_ledger import merged_in
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
 from annoflow.application.audit import run_history
 from annoflow.domain.changes import PutLabel
 from annoflow.domain.labels import labels_in
 from annoflow.domain.run_records import MergeAction
+from annoflow.domain.task_ledger import merged_in
 
 WIDTH, HEIGHT = 96, 64  # the background's image size
 MOVED_TO = [1.0, 1.0, 20.0, 20.0]  # where "moves" puts a box, in pixels

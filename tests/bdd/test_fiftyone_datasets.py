@@ -56,7 +56,7 @@ def fiftyone_quickstart(world, tmp_path, count):
 
 
 @given("a CVAT server")
-def cvat_server(world, cvat_sim):  # noqa: F811 - the fixture
+def cvat_server(world, cvat_sim):
     world["sim"] = cvat_sim
 
 

@@ -32,7 +32,7 @@ def annotator_edits(world):
     with ScriptedAnnotator(world["sim"].url, "annotator", "pw") as annotator:
         shapes = _by_label_id(annotator, task_id)
         moved, deleted = list(shapes)[:2]
-        x1, y1, x2, y2 = shapes[moved]["points"][:4] if shapes[moved]["type"] == "rectangle" else (1, 1, 5, 5)
+        _x1, _y1, _x2, _y2 = shapes[moved]["points"][:4] if shapes[moved]["type"] == "rectangle" else (1, 1, 5, 5)
         annotator.move_shape(task_id, shapes[moved]["id"], [1.0, 1.0, 20.0, 20.0])
         annotator.delete(task_id, shapes[deleted]["id"])
         annotator.add_shape(task_id, next(iter(annotator.labels(task_id))), 0, "rectangle", [30.0, 30.0, 50.0, 50.0])

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 from PIL import Image
-from pytest_bdd import given, parsers, scenarios, then, when
+from pytest_bdd import given, parsers, scenarios, then
 
 from annoflow.domain.changes import SetValue
 from annoflow.domain.labels import labels_in
-
 from tests.bdd.conftest import _api
 
 scenarios("requesting_annotations.feature")

@@ -72,7 +72,7 @@ def test_a_project_made_elsewhere_rules_and_its_edits_load_by_cvat_id(dataset, l
     assert sorted(u.remote_id for u in uploaded) == sorted(s["id"] for s in stored)
 
     moved = uploaded[0]
-    sample_id, original = predictions[moved.label_id]
+    _sample_id, original = predictions[moved.label_id]
     with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
         annotator.move_shape(task_id, moved.remote_id, [1.0, 2.0, 30.0, 40.0])
         annotator.add_shape(task_id, "car", 0, "rectangle", [10.0, 10.0, 20.0, 30.0], attributes={"size": "3", "seen": "true"})
@@ -166,7 +166,7 @@ def _refused_and_nothing_left(dataset, login, cvat_sim, project_id):
 def test_a_project_id_that_names_no_project_is_refused_and_frees_the_key(dataset, login, cvat_sim):
     _refused_and_nothing_left(dataset, login, cvat_sim, 4242)
     assert cvat_sim.state.projects == {}
-    project_id, names = _foreign_project(cvat_sim)
+    project_id, _names = _foreign_project(cvat_sim)
     results = dataset.annotate("typo", label_field="predictions", project_id=project_id, **login)  # the corrected call
     assert results.project_ids == [project_id] and _event_names(dataset, "typo")[:2] == ["Requested", "ProjectSchemaAdopted"]
 

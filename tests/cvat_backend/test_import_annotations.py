@@ -21,7 +21,7 @@ from annoflow.application.dataset import Dataset
 from annoflow.application.ports.annotation_backend import MediaNotFoundError, ProjectNotFoundError
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.annotation_run import RunError
-from annoflow.domain.labels import Detections, Keypoints, Polylines
+from annoflow.domain.labels import Keypoints, Polylines
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ import pytest
 
 from annoflow.adapters.cvat_backend import CVATBackend
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
+from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
 from annoflow.adapters.label_stores import InMemoryLabelStore
 from annoflow.adapters.quickstart import load_quickstart
+from annoflow.application.audit import run_history
 from annoflow.application.dataset import Dataset
 from annoflow.application.runs.registry import RunRegistry
-from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
-from annoflow.application.audit import run_history
 from annoflow.domain.labels import labels_in
 
 

@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from annoflow.domain.task_ledger import merged_in
 from annoflow.adapters.cvat import RetryPolicy
 from annoflow.adapters.cvat_backend import CVATBackend
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
@@ -28,6 +27,7 @@ from annoflow.application.dataset import Dataset
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.annotation_run import RunError
 from annoflow.domain.labels import Label, LabelList, labels_in
+from annoflow.domain.task_ledger import merged_in
 from tests.crashes import Crash, Steps, tapped
 from tests.cvat_backend.conftest import PASSWORD, USER
 

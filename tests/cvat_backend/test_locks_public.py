@@ -12,13 +12,13 @@ from collections import Counter
 
 import pytest
 
-from annoflow.domain.task_ledger import merged_in
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
 from annoflow.adapters.label_stores.sqlite import LabelStoreLockedError
 from annoflow.adapters.quickstart import load_quickstart
 from annoflow.adapters.wiring import open_dataset
 from annoflow.application.runs.registry import RunRegistryLockedError
 from annoflow.domain.labels import labels_in
+from annoflow.domain.task_ledger import merged_in
 from tests.cvat_backend.conftest import PASSWORD, USER
 
 LOGIN = {"username": USER, "password": PASSWORD}

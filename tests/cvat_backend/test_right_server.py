@@ -31,7 +31,7 @@ def _labels(dataset) -> dict[str, list]:
 
 
 def test_a_load_from_another_server_is_refused_before_anything_is_merged(dataset, login, other_server):
-    other, other_login = other_server
+    _other, other_login = other_server
     results = dataset.annotate("mine", label_field="ground_truth", **login)
     assert results.task_ids == [1]
     before = _labels(dataset)
@@ -62,7 +62,7 @@ def test_a_cleanup_on_another_server_deletes_nothing(dataset, login, other_serve
 
 def test_a_task_deleted_in_cvat_is_skipped_with_a_warning(dataset, login, cvat_sim):
     results = dataset.annotate("two", label_field="ground_truth", task_size=3, **login)
-    first, second = results.task_ids
+    _first, second = results.task_ids
     before = _labels(dataset)
     with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as someone:  # deleted in CVAT's UI
         someone.client.delete(f"/api/tasks/{second}").raise_for_status()

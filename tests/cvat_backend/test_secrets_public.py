@@ -116,7 +116,7 @@ def test_a_failed_request_shows_the_password_nowhere(public, keeper, kind, given
             texts.append(_traceback_with_locals(caught.value))
             del caught
     for text in texts:
-        assert "kwargs" in text and "Secret('********')" in text or given == "environment", "the frames' locals are there"
+        assert ("kwargs" in text and "Secret('********')" in text) or given == "environment", "the frames' locals are there"
         assert PASSWORD not in text and f"{USER}:" not in text
     assert not [r for r in caplog.records if PASSWORD in r.getMessage() or f"{USER}:" in r.getMessage()]
 

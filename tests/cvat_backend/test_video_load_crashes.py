@@ -20,7 +20,6 @@ from typing import Any
 import attrs
 import pytest
 
-from annoflow.domain.task_ledger import merged_in
 from annoflow.adapters.cvat import RetryPolicy
 from annoflow.adapters.cvat_backend import CVATBackend
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
@@ -30,6 +29,7 @@ from annoflow.application.dataset import Dataset
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.changes import SetValue
 from annoflow.domain.labels import Detections
+from annoflow.domain.task_ledger import merged_in
 from tests.crashes import Crash, Steps, tapped
 from tests.cvat_backend.conftest import PASSWORD, USER
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from annoflow.adapters.cvat_format.schema import ServerLabels, cvat_classes, object_type, project_labels, recorded_labels
-from annoflow.domain.label_schema import build_label_schema
 from annoflow.adapters.cvat_format.capabilities import CVAT_CAPABILITIES
+from annoflow.adapters.cvat_format.schema import (
+    ServerLabels,
+    cvat_classes,
+    object_type,
+    project_labels,
+    recorded_labels,
+)
+from annoflow.domain.label_schema import build_label_schema
 from annoflow.domain.project_schema import ProjectAttribute, ProjectLabel, adopt_project_labels
 from annoflow.domain.run_records import RemoteAttributeRef, RemoteLabelRef, TaskRecord
 

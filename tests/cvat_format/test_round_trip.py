@@ -9,10 +9,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import pytest
 
 from annoflow.adapters.cvat_format.download import Downloader, imported_values, keep_unmoved
 from annoflow.adapters.cvat_format.schema import ServerLabels, cvat_classes, cvat_label_requests
@@ -20,7 +19,7 @@ from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.domain.fields import FieldKind
 from annoflow.domain.ids import new_id
 from annoflow.domain.label_schema import build_label_schema
-from annoflow.domain.labels import Classification, Detection, Detections, Keypoint, Polyline, Segmentation
+from annoflow.domain.labels import Classification, Detection, Detections, Keypoint, Segmentation
 from annoflow.domain.merge import scalar_as
 from annoflow.domain.run_records import FrameRef, TaskRecord
 from tests import strategies as strat

@@ -55,8 +55,9 @@ def test_sdk_round_trip(cvat_sim, images):
 
 
 def test_sdk_tus_upload_of_large_files(cvat_sim, images):
-    from cvat_sdk.core.uploading import DataUploader
     from pathlib import Path
+
+    from cvat_sdk.core.uploading import DataUploader
 
     with make_client(host=cvat_sim.url, credentials=(USER, PASSWORD)) as client:
         task = client.tasks.create(models.TaskWriteRequest(name="tus", labels=[models.PatchedLabelRequest(name="cat")]))

@@ -12,7 +12,14 @@ import numpy as np
 from annoflow.adapters.cvat_xml.exporting import export_cvat_xml
 from annoflow.adapters.cvat_xml.importing import import_cvat_xml
 from annoflow.domain.labels import (
-    Classification, Classifications, Detection, Detections, Keypoint, Keypoints, Polyline, Polylines,
+    Classification,
+    Classifications,
+    Detection,
+    Detections,
+    Keypoint,
+    Keypoints,
+    Polyline,
+    Polylines,
 )
 from annoflow.domain.samples import ImageMetadata, MediaType, Sample, VideoMetadata
 
@@ -221,7 +228,7 @@ def test_a_segmentation_comes_back_as_one_instance_mask_per_class(open_ds, tmp_p
     one, two = sample.fields["detections"].items
     assert (one.label, two.label) == ("1", "2") and one.id != two.id  # the segmentation's id, claimed twice
     for label, value in ((one, 1), (two, 2)):
-        x, y, w, h = label.bounding_box
+        x, y, _w, _h = label.bounding_box
         left, top = round(x * 10), round(y * 8)
         assert np.array_equal(label.mask, mask[top:top + label.mask.shape[0], left:left + label.mask.shape[1]] == value)
 

@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
+from annoflow.application.ports.mask_codec import decode_mask, encode_mask
 from annoflow.domain.label_values import label_from_values, label_values
 from annoflow.domain.labels import Classification, Detection, Keypoint, Polyline, Segmentation
-from annoflow.application.ports.mask_codec import decode_mask, encode_mask
 
 LABELS = [
     Classification(label="cat", attributes={"note": "x"}),

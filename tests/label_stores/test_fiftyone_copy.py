@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from annoflow.domain.task_ledger import merged_in
 from annoflow.adapters import cli, wiring
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
 from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
@@ -15,6 +14,7 @@ from annoflow.adapters.quickstart import load_quickstart
 from annoflow.domain.fields import FieldKind
 from annoflow.domain.labels import labels_in
 from annoflow.domain.run_records import MergeAction
+from annoflow.domain.task_ledger import merged_in
 
 pytestmark = pytest.mark.fiftyone
 LOGIN = {"username": USER, "password": PASSWORD}

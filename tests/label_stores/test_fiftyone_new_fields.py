@@ -14,8 +14,8 @@ LOGIN = {"username": USER, "password": PASSWORD}
 
 
 def test_a_new_classifications_field_lands_in_fiftyones_schema(fiftyone, fo_dataset, cvat_sim, tmp_path, monkeypatch):
-    from annoflow.adapters.label_stores.fiftyone_store import FiftyOneLabelStore
     import annoflow.fiftyone as aff
+    from annoflow.adapters.label_stores.fiftyone_store import FiftyOneLabelStore
 
     monkeypatch.setenv("ANNOFLOW_DATA_DIR", str(tmp_path / "data"))
     load_quickstart(FiftyOneLabelStore(fo_dataset), tmp_path / "media", num_samples=2, image_size=(64, 48))

@@ -13,7 +13,16 @@ from hypothesis import strategies as st
 from annoflow.adapters.label_stores import InMemoryLabelStore
 from annoflow.application.ports.label_store import FieldSchemaError
 from annoflow.domain.changes import DeleteLabel, PutLabel, SetValue
-from annoflow.domain.labels import Classification, Detection, Detections, Keypoint, Keypoints, Polyline, Polylines, Segmentation
+from annoflow.domain.labels import (
+    Classification,
+    Detection,
+    Detections,
+    Keypoint,
+    Keypoints,
+    Polyline,
+    Polylines,
+    Segmentation,
+)
 from annoflow.domain.samples import ImageMetadata, Sample
 from annoflow.domain.schema_observation import observe
 from tests import strategies as strat
@@ -142,8 +151,9 @@ def test_what_fiftyone_cannot_hold_is_refused_before_anything_is_written(new_sto
 
 
 def test_a_store_over_a_view_reads_what_the_view_shows_and_writes_to_the_dataset(new_store, fiftyone):
-    from annoflow.adapters.label_stores.fiftyone_store import FiftyOneLabelStore
     from fiftyone import ViewField as F
+
+    from annoflow.adapters.label_stores.fiftyone_store import FiftyOneLabelStore
 
     store = new_store()
     boxes = [Detection(label=name, bounding_box=(0.1, 0.1, 0.2, 0.2)) for name in ("cat", "dog")]

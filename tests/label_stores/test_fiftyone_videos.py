@@ -22,8 +22,8 @@ def _frames(fo_sample):
 
 def test_a_fiftyone_video_goes_up_as_tracks_and_a_moved_keyframe_loads_on_its_frame(
         fiftyone, fo_dataset, cvat_sim, tmp_path, monkeypatch):
-    from annoflow.adapters.label_stores.fiftyone_store import FiftyOneLabelStore
     import annoflow.fiftyone as aff
+    from annoflow.adapters.label_stores.fiftyone_store import FiftyOneLabelStore
 
     monkeypatch.setenv("ANNOFLOW_DATA_DIR", str(tmp_path / "data"))
     FiftyOneLabelStore(fo_dataset).add_samples(generate_quickstart_video(
@@ -44,7 +44,7 @@ def test_a_fiftyone_video_goes_up_as_tracks_and_a_moved_keyframe_loads_on_its_fr
 
     after = _frames(fo_dataset[sample.id])
     assert set(after) == set(before)  # every label kept its FiftyOne id, on its frame
-    ((first_id, box),) = [(key, box) for key, box in after.items() if key[0] == 1]
+    ((_first_id, box),) = [(key, box) for key, box in after.items() if key[0] == 1]
     assert box == pytest.approx([1 / 64, 2 / 48, 32 / 64, 24 / 48])
     other = fo_dataset.exclude([sample.id]).first()
     assert all(d.id for frame in other.frames.values() for d in frame.detections.detections)

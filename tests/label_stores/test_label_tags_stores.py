@@ -54,7 +54,7 @@ def test_tags_do_not_change_what_the_labels_observe_as(make_store):
 
 def test_an_untagged_label_is_stored_as_before_tags_and_its_summary_ignores_tags():
     label = Detection(label="cat", bounding_box=(0.1, 0.2, 0.3, 0.4), attributes={"iscrowd": 1})
-    kind, data, _, summary = label_row(label)
+    _kind, data, _, summary = label_row(label)
     assert '"tags"' not in data  # rows written before tags are exactly these, and read as untagged
     _, tagged_data, _, tagged_summary = label_row(label.replace(tags=("reviewed",)))
     assert '"tags":["reviewed"]' in tagged_data

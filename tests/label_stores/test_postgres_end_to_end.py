@@ -13,13 +13,13 @@ from collections import Counter
 
 import pytest
 
-from annoflow.domain.task_ledger import merged_in
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
 from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
 from annoflow.adapters.label_stores.postgres import PostgresLabelStore
 from annoflow.adapters.quickstart import load_quickstart
 from annoflow.adapters.wiring import open_dataset
 from annoflow.domain.labels import labels_in
+from annoflow.domain.task_ledger import merged_in
 
 LOGIN = {"username": USER, "password": PASSWORD}
 

@@ -10,7 +10,13 @@ import numpy as np
 from PIL import Image
 
 from annoflow.adapters.label_stores import InMemoryLabelStore, SqliteLabelStore
-from annoflow.adapters.quickstart import CLASSES, MASK_TARGETS, generate_quickstart, generate_quickstart_video, load_quickstart
+from annoflow.adapters.quickstart import (
+    CLASSES,
+    MASK_TARGETS,
+    generate_quickstart,
+    generate_quickstart_video,
+    load_quickstart,
+)
 from annoflow.adapters.quickstart.images import _COLOURS
 from annoflow.domain.fields import FieldKind
 
@@ -36,7 +42,7 @@ def test_labels_describe_the_drawn_objects(tmp_path):
         dets = sample.fields["ground_truth"].detections
         for det in dets:
             x, y, w, h = det.bounding_box
-            assert 0 <= x and 0 <= y and x + w <= 1 and y + h <= 1
+            assert x >= 0 and y >= 0 and x + w <= 1 and y + h <= 1
             assert det.mask.shape == (round(h * 240), round(w * 320))  # the mask covers its box in pixels
             assert det.attributes["iscrowd"] in (0, 1) and det.label in CLASSES
         # the last object drawn is on top: the centre of its shape shows its colour (JPEG-close)

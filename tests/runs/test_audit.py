@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from tests.runs.test_registry import _full_run
-
 from annoflow.application.audit import audit_entries, dataset_history, run_history
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.run_records import LoadSummary
+from tests.runs.test_registry import _full_run
 
 
 def test_history_reads_like_what_happened(tmp_path):

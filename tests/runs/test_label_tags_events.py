@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-
 from eventsourcing.persistence import JSONTranscoder
 
 from annoflow.application.runs.registry import event_value_objects

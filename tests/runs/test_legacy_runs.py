@@ -18,11 +18,11 @@ from annoflow.adapters.cvat import RetryPolicy
 from annoflow.adapters.cvat_backend import CVATBackend
 from annoflow.adapters.cvat_sim.server import CvatSimulator
 from annoflow.adapters.label_stores.sqlite import SqliteLabelStore
-from annoflow.domain.task_ledger import merged_in
 from annoflow.application.audit import run_history
 from annoflow.application.dataset import Dataset
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.labels import labels_in
+from annoflow.domain.task_ledger import merged_in
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "legacy_runs"
 USER, PASSWORD = "annotator", "annotator-pw"

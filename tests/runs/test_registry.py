@@ -12,12 +12,10 @@ from types import MappingProxyType
 import numpy as np
 import pytest
 
-from annoflow.domain.task_ledger import merged_in
 from annoflow.application.runs.registry import RunConflictError, RunRegistry
 from annoflow.domain.annotation_run import AnnotationRun, RunCatalog, RunError, RunStatus
 from annoflow.domain.ids import new_id
 from annoflow.domain.labels import Detection, Keypoint, Segmentation
-from annoflow.domain.task_ledger import TaskLedger
 from annoflow.domain.run_records import (
     FrameRef,
     LoadSummary,
@@ -28,6 +26,7 @@ from annoflow.domain.run_records import (
     TaskRecord,
     UploadedObject,
 )
+from annoflow.domain.task_ledger import TaskLedger, merged_in
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
@@ -166,7 +165,7 @@ def test_a_concurrent_add_of_the_same_key_is_refused(registry_env):
     first.add_run(*_full_run(key="same"))
     # second's catalog copy is stale: it cannot see "same", but saving must still fail
     stale = second.repository.get(RunCatalog.create_id("quickstart"), version=2)
-    run, ledger = _full_run(key="same")
+    run, _ledger = _full_run(key="same")
     assert "same" not in stale.runs
     stale.add("same", run.id)
     with pytest.raises(RunConflictError):
@@ -224,8 +223,8 @@ def test_a_label_schema_travels_in_the_requested_event(registry_env):
 
 
 def test_an_adopted_project_schema_travels_in_its_event(registry_env):
-    from annoflow.domain.label_schema import build_label_schema
     from annoflow.adapters.cvat_format.capabilities import CVAT_CAPABILITIES
+    from annoflow.domain.label_schema import build_label_schema
     from annoflow.domain.project_schema import ProjectAttribute, ProjectLabel, adopt_project_labels
 
     requested = build_label_schema(label_field="boxes", label_type="detections", occluded_attr="hidden",

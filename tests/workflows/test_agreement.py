@@ -13,12 +13,12 @@ import pytest
 from annoflow.adapters.cvat_backend import CVATBackend
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
 from annoflow.adapters.cvat_sim.server import CvatSimulator
+from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
 from annoflow.adapters.label_stores import InMemoryLabelStore
 from annoflow.adapters.quickstart import load_quickstart
 from annoflow.application.dataset import Dataset
 from annoflow.application.runs.registry import RunRegistry
 from tests.workflows.agreement import check_agreement, dataset_frames, read_cvat, task_frames
-from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
 
 
 @pytest.fixture(scope="module")

@@ -55,6 +55,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_sta
 
 from annoflow.adapters.cvat import RetryPolicy
 from annoflow.adapters.cvat_backend import CVATBackend
+from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
 from annoflow.adapters.label_stores.sqlite import SqliteLabelStore
 from annoflow.adapters.quickstart import load_quickstart
 from annoflow.application.dataset import Dataset
@@ -62,7 +63,6 @@ from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.labels import labels_in
 from tests.crashes import Crash, Steps, tapped
 from tests.workflows.agreement import PROVENANCE, check_agreement, dataset_frames, frame_sizes, read_cvat, task_frames
-from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
 from tests.workflows.job_annotator import JobAnnotator
 from tests.workflows.sim_reset import restore, snapshot
 
@@ -103,7 +103,7 @@ def boxes(draw) -> list[float]:
 def step(method: Callable[..., None]) -> Callable[..., None]:
     """A rule that leaves ``broken`` set if it raises, so that teardown leaves the failure as it is."""
     @functools.wraps(method)
-    def run(self: "IterativeAnnotation", *args: Any, **kwargs: Any) -> None:
+    def run(self: IterativeAnnotation, *args: Any, **kwargs: Any) -> None:
         self.broken = True
         method(self, *args, **kwargs)
         self.broken = False

@@ -13,10 +13,10 @@ import pytest
 
 from annoflow.adapters import wiring
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
+from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
 from annoflow.adapters.quickstart import load_quickstart
 from annoflow.domain.labels import labels_in
 from tests.workflows.agreement import check_agreement, dataset_frames, read_cvat, task_frames
-from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
 
 KEY = "iterative"
 FIELD = "ground_truth"

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from annoflow.adapters.cvat import CVATAuthError, CVATClient, CVATError, CVATSettings, RetryPolicy, Secret, connect_to_api
+from annoflow.adapters.cvat import (
+    CVATAuthError,
+    CVATClient,
+    CVATError,
+    CVATSettings,
+    RetryPolicy,
+    Secret,
+    connect_to_api,
+)
 from annoflow.adapters.cvat.timeouts import Timeouts
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
 from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
