@@ -40,7 +40,6 @@ from annoflow.adapters.label_stores.rules import check_declaration, check_field_
 from annoflow.adapters.label_stores.sql import CHUNK, SqlLabelStore
 from annoflow.adapters.label_stores.tables import build_samples, frame_key, sample_head, sample_rows, value_rows
 from annoflow.application.ports.label_store import (
-    Batch,
     DuplicateSampleError,
     LabelCounts,
     LabelMatches,
@@ -353,20 +352,6 @@ class PostgresLabelStore(SqlLabelStore):
 
     def add_samples(self, samples: Iterable[Sample]) -> None:
         self._transaction(self._adding(list(samples)))
-
-    def write_batch(self, batch: Batch) -> None:
-        """One transaction: the batch's samples, changes, field deletions and info, or none of them."""
-        works = [self._adding(list(batch.add)) if batch.add else None,
-                 self._applying(batch.changes) if batch.changes else None,
-                 self._deleting_fields(batch.delete_fields) if batch.delete_fields else None,
-                 self._writing_info(batch.info) if batch.info is not None else None]
-
-        def work(conn: psycopg.Connection) -> None:
-            for step in works:
-                if step is not None:
-                    step(conn)
-
-        self._transaction(work)
 
     def _adding(self, samples: list[Sample]) -> Callable[[psycopg.Connection], None]:
         s = self.schema

@@ -9,12 +9,13 @@ observation rows.
 from __future__ import annotations
 
 import abc
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from annoflow.adapters.label_stores.rows import decode_json_rows
 from annoflow.adapters.label_stores.tables import observations, tally_rows
-from annoflow.application.ports.label_store import LabelRow, LabelStore, SampleRows
+from annoflow.application.ports.label_store import Batch, LabelRow, LabelStore, SampleRows
+from annoflow.domain.changes import LabelChange
 from annoflow.domain.fields import FieldKind
 from annoflow.domain.samples import Sample
 from annoflow.domain.schema_observation import SchemaObservations
@@ -24,6 +25,41 @@ CHUNK = 500  # sample ids per query: well under SQLite's variable limit
 
 class SqlLabelStore(LabelStore):
     """A label store over SQL tables laid out as ``tables.py`` describes."""
+
+    @abc.abstractmethod
+    def _transaction(self, work: Callable[[Any], None]) -> None:
+        """Run ``work(connection)`` in one transaction: all it writes, or nothing."""
+
+    @abc.abstractmethod
+    def _adding(self, samples: list[Sample]) -> Callable[[Any], None]:
+        """The step that inserts these samples."""
+
+    @abc.abstractmethod
+    def _applying(self, changes: Sequence[LabelChange]) -> Callable[[Any], None]:
+        """The step that applies these label changes."""
+
+    @abc.abstractmethod
+    def _deleting_fields(self, paths: Sequence[str]) -> Callable[[Any], None]:
+        """The step that deletes these fields."""
+
+    @abc.abstractmethod
+    def _writing_info(self, info: Mapping[str, Any]) -> Callable[[Any], None]:
+        """The step that writes the dataset's info."""
+
+    def write_batch(self, batch: Batch) -> None:
+        """One transaction: the batch's samples, changes, field deletions and info, or none of them."""
+        steps = [step for step in (
+            self._adding(list(batch.add)) if batch.add else None,
+            self._applying(batch.changes) if batch.changes else None,
+            self._deleting_fields(batch.delete_fields) if batch.delete_fields else None,
+            self._writing_info(batch.info) if batch.info is not None else None,
+        ) if step is not None]
+
+        def work(connection: Any) -> None:
+            for step in steps:
+                step(connection)
+
+        self._transaction(work)
 
     @abc.abstractmethod
     def _read_schema(self) -> dict[str, FieldKind]:

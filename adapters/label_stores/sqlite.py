@@ -52,7 +52,6 @@ from annoflow.adapters.label_stores.rules import check_declaration, check_field_
 from annoflow.adapters.label_stores.sql import CHUNK, SqlLabelStore
 from annoflow.adapters.label_stores.tables import build_samples, frame_key, sample_head, sample_rows, value_rows
 from annoflow.application.ports.label_store import (
-    Batch,
     DuplicateSampleError,
     LabelCounts,
     LabelMatches,
@@ -321,20 +320,6 @@ class SqliteLabelStore(SqlLabelStore):
     def apply(self, changes: Sequence[LabelChange]) -> None:
         self._transaction(self._applying(changes))
         logger.debug("dataset %r: %d changes applied", self.name, len(changes))
-
-    def write_batch(self, batch: Batch) -> None:
-        """One transaction: the batch's samples, changes, field deletions and info, or none of them."""
-        works = [self._adding(list(batch.add)) if batch.add else None,
-                 self._applying(batch.changes) if batch.changes else None,
-                 self._deleting_fields(batch.delete_fields) if batch.delete_fields else None,
-                 self._writing_info(batch.info) if batch.info is not None else None]
-
-        def work(db: sqlite3.Connection) -> None:
-            for step in works:
-                if step is not None:
-                    step(db)
-
-        self._transaction(work)
 
     def _applying(self, changes: Sequence[LabelChange]) -> Any:
         def work(db: sqlite3.Connection) -> None:
