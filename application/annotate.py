@@ -24,8 +24,8 @@ from typing import Any
 import attrs
 
 from annoflow.application.ports.annotation_backend import (
-    BackendConfig,
     AnnotationBackend,
+    BackendConfig,
     BackendSession,
     MarkedResources,
     ProjectNotFoundError,
@@ -40,8 +40,8 @@ from annoflow.application.views import SampleCollection
 from annoflow.domain.annotation_run import AnnotationRun, RunError, RunStatus, check_run_key
 from annoflow.domain.label_schema import LabelSchema, LabelSchemaError, build_label_schema
 from annoflow.domain.project_schema import adopt_project_labels, check_new_project
-from annoflow.domain.schema_observation import classes_left_out
 from annoflow.domain.samples import MediaType
+from annoflow.domain.schema_observation import classes_left_out
 from annoflow.domain.task_plan import MediaItem, TaskPlan, TaskPlanError, plan_tasks
 from annoflow.domain.video_labels import frame_index_problems
 
@@ -73,7 +73,7 @@ class AnnotateRequest:
 
     @classmethod
     def of(cls, key: str, backend: str, *, media_field: str = "filepath", launch_editor: bool = False,
-           resume: bool = False, **options: Any) -> "AnnotateRequest":
+           resume: bool = False, **options: Any) -> AnnotateRequest:
         schema = {k: options.pop(k) for k in SCHEMA_OPTIONS if k in options}
         plan = {k: options.pop(k) for k in PLAN_OPTIONS if k in options}
         return cls(key=key, backend=backend, media_field=media_field, launch_editor=bool(launch_editor),

@@ -15,22 +15,22 @@ from typing import Any
 
 import attrs
 
-from annoflow.application.evaluate import EVALUATIONS, EvaluationError, delete_evaluation
-from annoflow.application.editing import EditableSample, field_kind, frame_path, new_copies, refuse_if_used
 from annoflow.application.annotate import PLAN_OPTIONS, SCHEMA_OPTIONS, AnnotateRequest, Annotator, pick_backend
+from annoflow.application.editing import EditableSample, field_kind, frame_path, new_copies, refuse_if_used
+from annoflow.application.evaluate import EVALUATIONS, EvaluationError, delete_evaluation
 from annoflow.application.import_tasks import Importer
-from annoflow.application.load import LoadReport, Loader
+from annoflow.application.label_stages import Stage
+from annoflow.application.load import Loader, LoadReport
 from annoflow.application.ports.annotation_backend import MAX_OBJECTS_PER_FRAME, AnnotationBackend
 from annoflow.application.ports.label_store import Batch, FieldSchemaError, LabelStore
 from annoflow.application.progress import ProgressFactory, ProgressOption, given_progress
 from annoflow.application.results import AnnotationResults
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.application.secrets import seal_connection, seal_credentials
-from annoflow.application.label_stages import Stage
 from annoflow.application.views import RUN_MANAGEMENT, DatasetView, SampleCollection
 from annoflow.domain.annotation_run import AnnotationRun, RunStatus
-from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.fields import FieldPath
+from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.samples import RESERVED_FIELD_NAMES, MediaType, Sample
 
 
@@ -63,7 +63,7 @@ class AnnotationInfo:
     previous_keys: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, run: AnnotationRun) -> "AnnotationInfo":
+    def of(cls, run: AnnotationRun) -> AnnotationInfo:
         return cls(
             key=run.key,
             timestamp=run.created_on,
@@ -125,7 +125,7 @@ class Dataset(SampleCollection):
         self._progress = progress  # a call's progress= -> the reporter (the wiring's: tqdm bars)
         self.exporters = dict(exporters or {})  # file format name -> writer (the wiring's: adapters/export_formats.py)
 
-    def _dataset_of(self) -> "Dataset":
+    def _dataset_of(self) -> Dataset:
         return self
 
     def _open(self, url: str) -> None:
@@ -493,7 +493,7 @@ class Dataset(SampleCollection):
         refuse_if_used(self, [frame_path(field_name)], "rename")
         self.store.rename_field(frame_path(field_name), frame_path(new_field_name))
 
-    def clone_collection(self, collection: SampleCollection, name: str | None) -> "Dataset":
+    def clone_collection(self, collection: SampleCollection, name: str | None) -> Dataset:
         """``clone()`` of this dataset or a view of it (see ``SampleCollection.clone``)."""
         if self._open_store is None:
             raise RuntimeError("clone() needs to open another dataset's store; open datasets with annoflow.load_dataset()")

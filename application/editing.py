@@ -19,8 +19,8 @@ import attrs
 from annoflow.application.label_editing import EditableFrames, editable_value
 from annoflow.application.ports.label_store import FieldSchemaError, LabelStore
 from annoflow.domain.changes import LabelChange, PutLabel, SetValue
-from annoflow.domain.ids import new_id
 from annoflow.domain.fields import FRAMES_PREFIX, LABEL_TYPE_OF_KIND, FieldKind, FieldPath, kind_of
+from annoflow.domain.ids import new_id
 from annoflow.domain.labels import FieldValue, Label, LabelList
 from annoflow.domain.samples import RESERVED_FIELD_NAMES, MediaType, Sample
 
@@ -36,7 +36,7 @@ class EditableSample:
     ``sample["ground_truth"]``, ``sample.id``), set fields with ``sample[field] = value`` (None
     clears one) and write them with ``save()``, in one batch."""
 
-    __slots__ = ("_sample", "_store", "_pending")
+    __slots__ = ("_pending", "_sample", "_store")
     _sample: Sample
     _store: LabelStore
     _pending: dict[str, Any]  # field -> value set since the last save
@@ -221,7 +221,7 @@ def field_kind(ftype: Any) -> FieldKind:
 # --- fields runs depend on ----------------------------------------------------------------------
 
 
-def runs_using(dataset: "Dataset", paths: Iterable[str]) -> dict[str, str]:
+def runs_using(dataset: Dataset, paths: Iterable[str]) -> dict[str, str]:
     """Field path -> the key of a run that depends on it (a label field of its schema, or its media field)."""
     wanted, found = set(paths), dict[str, str]()
     for key in dataset.list_annotation_runs():
@@ -234,7 +234,7 @@ def runs_using(dataset: "Dataset", paths: Iterable[str]) -> dict[str, str]:
     return found
 
 
-def refuse_if_used(dataset: "Dataset", paths: Iterable[str], doing: str) -> None:
+def refuse_if_used(dataset: Dataset, paths: Iterable[str], doing: str) -> None:
     used = runs_using(dataset, paths)
     if used:
         path, key = next(iter(used.items()))

@@ -23,7 +23,7 @@ from annoflow.domain.changes import LabelChange, PutLabel, SetValue
 from annoflow.domain.detection_eval import Match, SampleMatching, coco_map, match_sample
 from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.fields import FieldKind
-from annoflow.domain.labels import Detection, FieldValue, RESERVED_ATTRIBUTE_NAMES, labels_in
+from annoflow.domain.labels import RESERVED_ATTRIBUTE_NAMES, Detection, FieldValue, labels_in
 from annoflow.domain.samples import RESERVED_FIELD_NAMES
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ class DetectionResults:
     eval_key: str
     matches: tuple[Match, ...]
     classes: tuple[str, ...]
-    map: float | None = None  # noqa: A003 - the figure's name
+    map: float | None = None
 
     def report(self, classes: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
         """Per class: precision, recall, F1 and support (its ground truth objects), as FiftyOne's."""
@@ -74,7 +74,7 @@ class DetectionResults:
         return self.map
 
 
-def evaluate_detections(collection: "SampleCollection", pred_field: str, gt_field: str = "ground_truth",
+def evaluate_detections(collection: SampleCollection, pred_field: str, gt_field: str = "ground_truth",
                         eval_key: str | None = "eval", iou: float = 0.5, classwise: bool = True,
                         compute_mAP: bool = False) -> DetectionResults:  # noqa: N803 - FiftyOne's name
     """Evaluate the collection's ``pred_field`` against ``gt_field`` (FiftyOne's COCO method) and,
@@ -151,7 +151,7 @@ def _outcome_changes(sample_id: str, eval_key: str, matching: SampleMatching, *,
     return changes
 
 
-def _write(collection: "SampleCollection", changes: list[LabelChange], eval_key: str, record: dict[str, Any]) -> None:
+def _write(collection: SampleCollection, changes: list[LabelChange], eval_key: str, record: dict[str, Any]) -> None:
     """One batch: the writes with their record, in the store whole or not at all."""
     dataset = collection._dataset_of()
     evaluations = dict(dataset.info.get(EVALUATIONS) or {})
@@ -163,10 +163,10 @@ EVALUATIONS = "evaluations"  # the dataset info's key of its evaluations' record
 
 
 def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat()
+    return datetime.datetime.now(datetime.UTC).isoformat()
 
 
-def delete_evaluation(dataset: "Dataset", eval_key: str) -> None:
+def delete_evaluation(dataset: Dataset, eval_key: str) -> None:
     """Remove an evaluation's writes (its label attributes and sample counts) and its record, in one
     batch: all of them or none."""
     evaluations = dict(dataset.info.get(EVALUATIONS) or {})

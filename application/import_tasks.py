@@ -41,10 +41,10 @@ from annoflow.application.ports.label_store import LabelStore
 from annoflow.application.progress import NO_PROGRESS, Progress
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.annotation_run import AnnotationRun
+from annoflow.domain.fields import FRAMES_PREFIX
 from annoflow.domain.ids import derived_id
 from annoflow.domain.label_schema import LabelSchema, build_label_schema
 from annoflow.domain.project_schema import ProjectLabel, adopt_project_labels
-from annoflow.domain.fields import FRAMES_PREFIX
 from annoflow.domain.samples import MediaType, Sample
 from annoflow.domain.tool_capabilities import ToolCapabilities
 

@@ -39,7 +39,7 @@ def editable_value(owner: LabelOwner, field: str, frame: int | None, value: Fiel
 class EditableLabel:
     """One label of a sample's field, read and set by attribute like FiftyOne's labels."""
 
-    __slots__ = ("_owner", "_field", "_frame", "_label_id")
+    __slots__ = ("_field", "_frame", "_label_id", "_owner")
 
     def __init__(self, owner: LabelOwner, field: str, frame: int | None, label_id: str) -> None:
         object.__setattr__(self, "_owner", owner)
@@ -94,7 +94,7 @@ class EditableLabelList:
     """A label list field (``frame.detections``): its items (``.detections``, also ``.items``)
     are `EditableLabel`s."""
 
-    __slots__ = ("_owner", "_field", "_frame")
+    __slots__ = ("_field", "_frame", "_owner")
 
     def __init__(self, owner: LabelOwner, field: str, frame: int | None) -> None:
         self._owner = owner
@@ -150,7 +150,7 @@ class EditableFrame(Mapping[str, FieldValue]):
     .keyframe = True``); ``frame.name = value`` or ``frame["name"] = value`` sets a field. All are
     written by the sample's ``save()``."""
 
-    __slots__ = ("_owner", "_number")
+    __slots__ = ("_number", "_owner")
 
     def __init__(self, owner: FrameOwner, number: int) -> None:
         object.__setattr__(self, "_owner", owner)

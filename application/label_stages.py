@@ -12,7 +12,7 @@ provenance, so labels a view hid were not uploaded and stay as they are.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -32,7 +32,7 @@ class Stage:
     samples as the stages before this one show them (a ``ViewReader``; a bare ``LabelStore`` reads
     them as stored)."""
 
-    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
+    def apply(self, store: ViewReader | LabelStore, ids: list[str]) -> list[str]:
         raise NotImplementedError
 
 
@@ -51,7 +51,7 @@ class ShapingStage(Stage):
 class ViewReader:
     """Reads samples from the store as a view shows them: through its shaping stages, in order."""
 
-    store: "LabelStore"
+    store: LabelStore
     shaping: tuple[ShapingStage, ...] = ()
 
     def get_samples(self, ids: Sequence[str] | None = None, fields: Collection[str] | None = None) -> Iterator[Sample]:
@@ -68,21 +68,21 @@ class ViewReader:
                 sample = stage.shape(sample)
             yield sample if wanted is None or not (extra - wanted) else only_fields(sample, wanted)
 
-    def get_label_rows(self, ids: Sequence[str], fields: Collection[str]) -> Iterator["SampleRows"]:
+    def get_label_rows(self, ids: Sequence[str], fields: Collection[str]) -> Iterator[SampleRows]:
         """The labels the view shows as rows: the store's own when it shows them all."""
         if not self.shaping:
             return self.store.get_label_rows(ids, fields)
         return (rows_of_sample(sample, fields) for sample in self.get_samples(ids, fields=fields))
 
     def samples_with_labels(self, ids: Sequence[str], fields: Sequence[str],
-                            filter: ViewExpression) -> "LabelMatches | None":  # noqa: A002 - FiftyOne's name
+                            filter: ViewExpression) -> LabelMatches | None:  # noqa: A002 - FiftyOne's name
         """The store's own decision of which samples hold a matching label, when the view shows the
         stored labels as they are (no shaping stage before); else None."""
         if self.shaping:
             return None
         return self.store.samples_with_labels(ids, fields, filter)
 
-    def count_labels(self, ids: Sequence[str], field: str) -> "LabelCounts | None":
+    def count_labels(self, ids: Sequence[str], field: str) -> LabelCounts | None:
         """The store's own count of the labels of ``field`` each sample shows, when the view shows
         the stored labels as they are or through one ``filter_labels`` of that field; else None."""
         # a store's own count, where it has one (a port method's default would say nothing more)
@@ -159,7 +159,7 @@ class FilterLabels(ShapingStage):
             return bool(labels_in(sample.fields.get(path.name)))
         return any(labels_in(frame.get(path.name)) for frame in sample.frames.values())
 
-    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
+    def apply(self, store: ViewReader | LabelStore, ids: list[str]) -> list[str]:
         if not self.only_matches:
             return ids
         reads = [self.field, *sorted(fields_read(self.filter, relative_to_sample=False))]
@@ -176,7 +176,7 @@ class SelectFields(ShapingStage):
     def shape(self, sample: Sample) -> Sample:
         return only_fields(sample, set(self.names))
 
-    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
+    def apply(self, store: ViewReader | LabelStore, ids: list[str]) -> list[str]:
         return ids
 
 
@@ -191,7 +191,7 @@ class ExcludeFields(ShapingStage):
         keep = {*sample.fields, *(f"frames.{n}" for frame in sample.frames.values() for n in frame)} - dropped
         return only_fields(sample, keep)
 
-    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
+    def apply(self, store: ViewReader | LabelStore, ids: list[str]) -> list[str]:
         return ids
 
 
@@ -205,7 +205,7 @@ class MatchLabels(Stage):
     ids: frozenset[str] | None = None
     present: bool = True
 
-    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
+    def apply(self, store: ViewReader | LabelStore, ids: list[str]) -> list[str]:
         reads = [*self.fields, *(sorted(fields_read(self.filter, relative_to_sample=False)) if self.filter is not None else [])]
 
         def in_python(some: list[str]) -> set[str]:
@@ -229,7 +229,7 @@ class MatchLabels(Stage):
         return False
 
 
-def decided(store: "ViewReader | LabelStore", ids: list[str], fields: Sequence[str],
+def decided(store: ViewReader | LabelStore, ids: list[str], fields: Sequence[str],
             filter: ViewExpression,  # noqa: A002 - FiftyOne's name
             in_python: Callable[[list[str]], set[str]]) -> list[str]:
     """The ids (in order) of samples holding a label of ``fields`` that ``filter`` matches: decided by

@@ -35,7 +35,7 @@ def tag_list(tags: str | Iterable[str], call: str) -> tuple[str, ...]:
         raise ExpressionError(f"{call}: {error}") from None
 
 
-def label_field_list(collection: "SampleCollection", label_fields: str | Iterable[str] | None,
+def label_field_list(collection: SampleCollection, label_fields: str | Iterable[str] | None,
                      call: str) -> tuple[str, ...]:
     """The label fields named (one or several), each checked to be a label field of the dataset; every
     label field (``frames.<name>`` for a video's) when None."""
@@ -47,7 +47,7 @@ def label_field_list(collection: "SampleCollection", label_fields: str | Iterabl
     return names
 
 
-def _rows(collection: "SampleCollection", fields: tuple[str, ...]) -> Iterator[tuple[str, LabelRow]]:
+def _rows(collection: SampleCollection, fields: tuple[str, ...]) -> Iterator[tuple[str, LabelRow]]:
     if not fields:
         return
     for sample in collection.reader.get_label_rows(collection.sample_ids, fields):
@@ -68,7 +68,7 @@ def _retagged(row: LabelRow, tags: tuple[str, ...]) -> Label:
                              None if row.mask is None else decode_mask(row.mask))
 
 
-def retag_changes(collection: "SampleCollection", fields: tuple[str, ...], add: tuple[str, ...] = (),
+def retag_changes(collection: SampleCollection, fields: tuple[str, ...], add: tuple[str, ...] = (),
                   remove: tuple[str, ...] = ()) -> list[PutLabel]:
     """The changes giving each label the collection shows in ``fields`` the tags ``add`` it lacks
     (after its own, in the order given) and none of ``remove``; labels left as they are make none."""
@@ -83,7 +83,7 @@ def retag_changes(collection: "SampleCollection", fields: tuple[str, ...], add: 
     return changes
 
 
-def count_tags(collection: "SampleCollection", fields: tuple[str, ...]) -> dict[str, int]:
+def count_tags(collection: SampleCollection, fields: tuple[str, ...]) -> dict[str, int]:
     """How many of the labels the collection shows in ``fields`` hold each tag (a label holding a tag
     twice counts twice, as FiftyOne's count of the tags' values does), by tag."""
     counts = Counter(tag for _, row in _rows(collection, fields) for tag in _tags_of(row))

@@ -16,10 +16,10 @@ anything is deleted: a load after a crash while deleting finishes the cleanup.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 import sys
 import uuid
 import warnings
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 

@@ -26,7 +26,7 @@ class ProgressBar:
     def close(self) -> None:
         """The stage is over."""
 
-    def __enter__(self) -> "ProgressBar":
+    def __enter__(self) -> ProgressBar:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -40,7 +40,7 @@ class Progress:
         """A bar for one stage: ``total`` units (None: unknown) named ``unit``."""
         return ProgressBar()
 
-    def track(self, items: Sequence[T], description: str, unit: str = "it") -> "Tracked[T]":
+    def track(self, items: Sequence[T], description: str, unit: str = "it") -> Tracked[T]:
         """``items`` to loop over, advancing a bar as each item's turn ends."""
         return Tracked(items, self.bar(description, len(items), unit))
 

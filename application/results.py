@@ -25,7 +25,6 @@ from annoflow.application.server_identity import cleanup_targets
 from annoflow.domain.annotation_run import AnnotationRun, RunStatus
 from annoflow.domain.samples import MediaType
 
-
 logger = logging.getLogger(__name__)
 
 

@@ -34,7 +34,15 @@ from annoflow.application.ports.annotation_backend import MAX_OBJECTS_PER_FRAME
 from annoflow.application.progress import ProgressOption
 from annoflow.application.secrets import seal_connection, seal_credentials
 from annoflow.domain.expressions import (
-    ExpressionError, F, Field, Op, ViewExpression, evaluate, fields_read, order_key, truthy,
+    ExpressionError,
+    F,
+    Field,
+    Op,
+    ViewExpression,
+    evaluate,
+    fields_read,
+    order_key,
+    truthy,
 )
 from annoflow.domain.fields import LABEL_TYPE_OF_KIND, FieldKind, FieldPath
 from annoflow.domain.labels import LabelList, labels_in
@@ -65,7 +73,7 @@ class Select(Stage):
     ids: tuple[str, ...] = attrs.field(converter=_strings)
     ordered: bool = False
 
-    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
+    def apply(self, store: ViewReader | LabelStore, ids: list[str]) -> list[str]:
         wanted = set(self.ids)
         if self.ordered:
             present = set(ids)
@@ -77,7 +85,7 @@ class Select(Stage):
 class Limit(Stage):
     count: int
 
-    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
+    def apply(self, store: ViewReader | LabelStore, ids: list[str]) -> list[str]:
         return ids[: max(self.count, 0)]
 
 
@@ -85,7 +93,7 @@ class Limit(Stage):
 class Skip(Stage):
     count: int
 
-    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
+    def apply(self, store: ViewReader | LabelStore, ids: list[str]) -> list[str]:
         return ids[max(self.count, 0):]
 
 
@@ -96,7 +104,7 @@ class Take(Stage):
     count: int
     seed: int | None = None
 
-    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
+    def apply(self, store: ViewReader | LabelStore, ids: list[str]) -> list[str]:
         if self.count >= len(ids):
             chosen = list(ids)
         else:
@@ -113,7 +121,7 @@ class Match(Stage):
     predicate: Callable[[Sample], bool] | ViewExpression
     fields: tuple[str, ...] | None = None
 
-    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
+    def apply(self, store: ViewReader | LabelStore, ids: list[str]) -> list[str]:
         if isinstance(self.predicate, ViewExpression):
             expr = self.predicate
             fields = self.fields if self.fields is not None else tuple(sorted(fields_read(expr, relative_to_sample=True)))
@@ -142,7 +150,7 @@ class Exists(Stage):
     field: str
     present: bool = True
 
-    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
+    def apply(self, store: ViewReader | LabelStore, ids: list[str]) -> list[str]:
         path = FieldPath.parse(self.field)
         return [
             s.id for s in store.get_samples(ids, fields=[self.field])
@@ -163,7 +171,7 @@ class SortBy(Stage):
     reverse: bool = False
     fields: tuple[str, ...] | None = None
 
-    def apply(self, store: "ViewReader | LabelStore", ids: list[str]) -> list[str]:
+    def apply(self, store: ViewReader | LabelStore, ids: list[str]) -> list[str]:
         key_of, fields = self._sort_key()
         counted = _counted_keys(self, store, ids) if self.fields is None else None
         if counted is None:
@@ -250,7 +258,7 @@ def _counted_keys(stage: SortBy, reader: object, ids: list[str]) -> tuple[dict[s
     return keys, [i for i in ids if i in counts.unsure]
 
 
-def _ranked_by_count(store: "LabelStore", stages: Sequence[Stage], limit: int | None) -> list[str] | None:
+def _ranked_by_count(store: LabelStore, stages: Sequence[Stage], limit: int | None) -> list[str] | None:
     """The ids of ``filter_labels(field, filter).sort_by(<field's length>)`` at the start of a view,
     as the store decides them in one go (filter, count and order shared; the first ``limit`` only);
     None when the view does not start so or the store cannot."""
@@ -293,15 +301,15 @@ def _label_filter(filter: ViewExpression | None, tags: str | Iterable[str] | Non
 class SampleCollection:
     """What datasets and views share: selection stages and sample access."""
 
-    store: "LabelStore"
+    store: LabelStore
     stages: tuple[Stage, ...]
 
-    def _with(self, stage: Stage) -> "DatasetView":
+    def _with(self, stage: Stage) -> DatasetView:
         raise NotImplementedError
 
     # --- stages -------------------------------------------------------------
 
-    def select(self, sample_ids: str | Iterable[str], ordered: bool = False) -> "DatasetView":
+    def select(self, sample_ids: str | Iterable[str], ordered: bool = False) -> DatasetView:
         """Only the samples with these ids, as FiftyOne's ``select``.
 
         Args:
@@ -314,7 +322,7 @@ class SampleCollection:
         ids = (sample_ids,) if isinstance(sample_ids, str) else tuple(sample_ids)
         return self._with(Select(ids, ordered))
 
-    def limit(self, count: int) -> "DatasetView":
+    def limit(self, count: int) -> DatasetView:
         """The first ``count`` samples.
 
         Args:
@@ -325,7 +333,7 @@ class SampleCollection:
         """
         return self._with(Limit(int(count)))
 
-    def skip(self, count: int) -> "DatasetView":
+    def skip(self, count: int) -> DatasetView:
         """Every sample but the first ``count``.
 
         Args:
@@ -336,7 +344,7 @@ class SampleCollection:
         """
         return self._with(Skip(int(count)))
 
-    def take(self, size: int, seed: int | None = None) -> "DatasetView":
+    def take(self, size: int, seed: int | None = None) -> DatasetView:
         """``size`` random samples; without a seed one is drawn now, so the view shows the same samples
         each time it is read (as FiftyOne's ``take``: edit them, then annotate the same ones).
 
@@ -350,7 +358,7 @@ class SampleCollection:
         return self._with(Take(int(size), seed if seed is not None else random.randrange(2**32)))
 
     def match(self, filter: Callable[[Sample], bool] | ViewExpression,  # noqa: A002 - FiftyOne's name
-              fields: Collection[str] | None = None) -> "DatasetView":
+              fields: Collection[str] | None = None) -> DatasetView:
         """Samples for which ``filter`` is true: an ``F`` expression over the sample
         (``F("predictions.detections").length() > 2``) or a callable taking the sample (which
         reads only ``fields`` when given).
@@ -365,7 +373,7 @@ class SampleCollection:
         return self._with(Match(filter, None if fields is None else tuple(fields)))
 
     def filter_labels(self, field: str, filter: ViewExpression,  # noqa: A002 - FiftyOne's name
-                      only_matches: bool = True) -> "DatasetView":
+                      only_matches: bool = True) -> DatasetView:
         """Only the labels of ``field`` for which ``filter`` is true, as FiftyOne's ``filter_labels``:
         paths in ``filter`` are the label's (``F("confidence") > 0.8``, ``F("eval") == "fp"``),
         ``F("$name")`` the sample's. With ``only_matches``, only samples left with a label.
@@ -394,7 +402,7 @@ class SampleCollection:
         filter: ViewExpression | None = None,  # noqa: A002 - FiftyOne's name
         fields: str | Iterable[str] | None = None,
         bool: bool = True,  # noqa: A002 - FiftyOne's name
-    ) -> "DatasetView":
+    ) -> DatasetView:
         """Samples with a label (of ``fields``, else of every label field) that matches every
         criterion given (``ids``; ``tags``, a tag or a list: labels with any of them; ``filter``), as
         FiftyOne's ``match_labels``; with ``bool=False``, samples with none. Labels are not
@@ -470,7 +478,7 @@ class SampleCollection:
         """
         return count_tags(self, label_field_list(self, label_fields, "count_label_tags"))
 
-    def select_fields(self, field_names: str | Iterable[str] | None = None) -> "DatasetView":
+    def select_fields(self, field_names: str | Iterable[str] | None = None) -> DatasetView:
         """Only these fields show (the sample's id, filepath, metadata and tags always do).
 
         Args:
@@ -482,7 +490,7 @@ class SampleCollection:
         names = () if field_names is None else (field_names,) if isinstance(field_names, str) else tuple(field_names)
         return self._with(SelectFields(names))
 
-    def exclude_fields(self, field_names: str | Iterable[str]) -> "DatasetView":
+    def exclude_fields(self, field_names: str | Iterable[str]) -> DatasetView:
         """Every field but these shows.
 
         Args:
@@ -501,7 +509,7 @@ class SampleCollection:
         if not kind.is_label:
             raise ExpressionError(f"{stage}(): field {field!r} holds {kind.value} values, not labels")
 
-    def exists(self, field: str, bool: bool = True) -> "DatasetView":  # noqa: A002 - FiftyOne's name
+    def exists(self, field: str, bool: bool = True) -> DatasetView:  # noqa: A002 - FiftyOne's name
         """Samples whose ``field`` holds a value (an empty label list holds none), as FiftyOne's ``exists``.
 
         Args:
@@ -516,7 +524,7 @@ class SampleCollection:
     def sort_by(
         self, key: str | Callable[[Sample], Any] | ViewExpression, reverse: bool = False,
         fields: Collection[str] | None = None,
-    ) -> "DatasetView":
+    ) -> DatasetView:
         """Samples ordered by a field (a label list by its length), an ``F`` expression
         (``F("predictions.detections").length()``) or a callable; samples without a value last.
 
@@ -895,7 +903,7 @@ class SampleCollection:
         """
         self.store.apply(value_changes(field, self.sample_ids, values))
 
-    def clone(self, name: str | None = None) -> "Dataset":
+    def clone(self, name: str | None = None) -> Dataset:
         """A new dataset holding these samples as this collection shows them (new sample ids, the same
         label ids and media), written in one batch, as FiftyOne's ``clone()``. Annotation runs are
         not copied: they belong to the dataset they were made on.
@@ -941,7 +949,7 @@ RUN_MANAGEMENT = ("list_annotation_runs", "has_annotation_run", "get_annotation_
 
 
 def _on_the_dataset(name: str) -> Callable[..., Any]:
-    def method(self: "DatasetView", *args: Any, **kwargs: Any) -> Any:
+    def method(self: DatasetView, *args: Any, **kwargs: Any) -> Any:
         return getattr(self.dataset, name)(*args, **kwargs)
 
     method.__name__ = method.__qualname__ = name  # the dataset's signature and docstring are copied onto it
@@ -969,10 +977,10 @@ class DatasetView(SampleCollection):
     delete_evaluations = _on_the_dataset("delete_evaluations")
 
     @property
-    def store(self) -> "LabelStore":  # type: ignore[override]  # a view's store is its dataset's: read-only
+    def store(self) -> LabelStore:  # type: ignore[override]  # a view's store is its dataset's: read-only
         return self.dataset.store
 
-    def _with(self, stage: Stage) -> "DatasetView":
+    def _with(self, stage: Stage) -> DatasetView:
         return DatasetView(self.dataset, self.stages + (stage,))
 
     def _dataset_of(self) -> Dataset:

@@ -180,7 +180,7 @@ class AnnotationRun(Aggregate):
         sample_ids: Iterable[str],
         media_field: str = "filepath",
         media_type: str = "image",
-    ) -> "AnnotationRun":
+    ) -> AnnotationRun:
         check_run_key(key)
         if not isinstance(dataset, str) or not dataset:
             raise RunError("a run belongs to a named dataset")

@@ -29,82 +29,82 @@ class ViewExpression:
     __hash__ = object.__hash__
 
     # comparisons
-    def __eq__(self, other: Any) -> "ViewExpression":  # type: ignore[override]
+    def __eq__(self, other: Any) -> ViewExpression:  # type: ignore[override]
         return Op("==", (self, _expr(other)))
 
-    def __ne__(self, other: Any) -> "ViewExpression":  # type: ignore[override]
+    def __ne__(self, other: Any) -> ViewExpression:  # type: ignore[override]
         return Op("!=", (self, _expr(other)))
 
-    def __lt__(self, other: Any) -> "ViewExpression":
+    def __lt__(self, other: Any) -> ViewExpression:
         return Op("<", (self, _expr(other)))
 
-    def __le__(self, other: Any) -> "ViewExpression":
+    def __le__(self, other: Any) -> ViewExpression:
         return Op("<=", (self, _expr(other)))
 
-    def __gt__(self, other: Any) -> "ViewExpression":
+    def __gt__(self, other: Any) -> ViewExpression:
         return Op(">", (self, _expr(other)))
 
-    def __ge__(self, other: Any) -> "ViewExpression":
+    def __ge__(self, other: Any) -> ViewExpression:
         return Op(">=", (self, _expr(other)))
 
     # logic
-    def __and__(self, other: Any) -> "ViewExpression":
+    def __and__(self, other: Any) -> ViewExpression:
         return Op("and", (self, _expr(other)))
 
-    def __rand__(self, other: Any) -> "ViewExpression":
+    def __rand__(self, other: Any) -> ViewExpression:
         return Op("and", (_expr(other), self))
 
-    def __or__(self, other: Any) -> "ViewExpression":
+    def __or__(self, other: Any) -> ViewExpression:
         return Op("or", (self, _expr(other)))
 
-    def __ror__(self, other: Any) -> "ViewExpression":
+    def __ror__(self, other: Any) -> ViewExpression:
         return Op("or", (_expr(other), self))
 
-    def __invert__(self) -> "ViewExpression":
+    def __invert__(self) -> ViewExpression:
         return Op("not", (self,))
 
     def __bool__(self) -> bool:
         raise ExpressionError("an expression has no truth value in Python: combine with & | ~, not and/or/not")
 
     # arithmetic
-    def __add__(self, other: Any) -> "ViewExpression":
+    def __add__(self, other: Any) -> ViewExpression:
         return Op("+", (self, _expr(other)))
 
-    def __radd__(self, other: Any) -> "ViewExpression":
+    def __radd__(self, other: Any) -> ViewExpression:
         return Op("+", (_expr(other), self))
 
-    def __sub__(self, other: Any) -> "ViewExpression":
+    def __sub__(self, other: Any) -> ViewExpression:
         return Op("-", (self, _expr(other)))
 
-    def __rsub__(self, other: Any) -> "ViewExpression":
+    def __rsub__(self, other: Any) -> ViewExpression:
         return Op("-", (_expr(other), self))
 
-    def __mul__(self, other: Any) -> "ViewExpression":
+    def __mul__(self, other: Any) -> ViewExpression:
         return Op("*", (self, _expr(other)))
 
-    def __rmul__(self, other: Any) -> "ViewExpression":
+    def __rmul__(self, other: Any) -> ViewExpression:
         return Op("*", (_expr(other), self))
 
-    def __truediv__(self, other: Any) -> "ViewExpression":
+    def __truediv__(self, other: Any) -> ViewExpression:
         return Op("/", (self, _expr(other)))
 
-    def __rtruediv__(self, other: Any) -> "ViewExpression":
+    def __rtruediv__(self, other: Any) -> ViewExpression:
         return Op("/", (_expr(other), self))
 
-    def __neg__(self) -> "ViewExpression":
+    def __neg__(self) -> ViewExpression:
         return Op("*", (Literal(-1), self))
 
-    def __abs__(self) -> "ViewExpression":
+    def __abs__(self) -> ViewExpression:
         return Op("abs", (self,))
 
     # methods of FiftyOne's ViewExpression
-    def is_in(self, values: Iterable[Any]) -> "ViewExpression":
+    def is_in(self, values: Iterable[Any]) -> ViewExpression:
         """Whether the value is one of ``values``."""
         if isinstance(values, (str, ViewExpression)) or not isinstance(values, Iterable):
             raise ExpressionError(f"is_in() takes a list of values, got {values!r}")
         return Op("in", (self, Literal(tuple(values))))
 
-    def contains(self, values: Any, all: bool = False) -> "ViewExpression":  # noqa: A002 - FiftyOne's name
+    def contains(self, values: Any, all: bool = False) -> ViewExpression:  # noqa: A002 - FiftyOne's name
         """Whether this list holds any of ``values`` (a value, a list of values, or an expression giving
         a list), or every one of them with ``all=True``, as FiftyOne's ``contains``:
         ``F("tags").contains("reviewed")``, ``F("tags").contains(["fp", "hard"], all=True)``.
@@ -121,11 +121,11 @@ class ViewExpression:
             wanted = Literal(tuple(values))
         return Op("contains_all" if all else "contains", (self, wanted))
 
-    def length(self) -> "ViewExpression":
+    def length(self) -> ViewExpression:
         """The number of items of a list (a label list's labels); 0 when missing."""
         return Op("length", (self,))
 
-    def exists(self, bool: bool = True) -> "ViewExpression":  # noqa: A002 - FiftyOne's name
+    def exists(self, bool: bool = True) -> ViewExpression:  # noqa: A002 - FiftyOne's name
         """Whether the value is set (not None), or unset with ``bool=False``."""
         return Op("exists" if bool else "missing", (self,))
 

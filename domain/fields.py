@@ -87,7 +87,7 @@ class FieldPath:
             raise ValueError(f"field name {value!r} must be an identifier not starting with '_'")
 
     @classmethod
-    def parse(cls, path: str) -> "FieldPath":
+    def parse(cls, path: str) -> FieldPath:
         if not isinstance(path, str):
             raise TypeError(f"a field path is a string, got {type(path).__name__}")
         if path.startswith(FRAMES_PREFIX):

@@ -16,7 +16,7 @@ from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.fields import FieldKind, FieldPath
 from annoflow.domain.labels import RESERVED_ATTRIBUTE_NAMES
 from annoflow.domain.samples import RESERVED_FIELD_NAMES
-from annoflow.domain.schema_observation import (  # noqa: F401 - re-exported: observing is the first step of building
+from annoflow.domain.schema_observation import (
     AttributeObservation,
     FieldObservation,
     SchemaObservations,

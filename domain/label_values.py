@@ -64,7 +64,7 @@ def _builder(label_class: type[Label]) -> Callable[[str, Mapping[str, Any], np.n
             lines.append(f"    value = values.get({name!r}, default_{name})")
             lines.append(f"    put(label, {name!r}, tuples(value) if type(value) is list else value)")
     lines.append("    return label")
-    exec("\n".join(lines), namespace)  # noqa: S102 - the source is built from the label classes' own fields
+    exec("\n".join(lines), namespace)
     build: Callable[[str, Mapping[str, Any], np.ndarray | None], Label] = namespace["build"]
     return build
 

@@ -160,7 +160,7 @@ def _instance_mask(value: Any) -> np.ndarray | None:
     if array.ndim != 2:
         raise ValueError(f"an instance mask must be 2-D, got shape {array.shape}")
     if array.dtype != np.bool_:
-        if not np.issubdtype(array.dtype, np.integer) or array.size and (array.min() < 0 or array.max() > 1):
+        if not np.issubdtype(array.dtype, np.integer) or (array.size and (array.min() < 0 or array.max() > 1)):
             raise ValueError("an instance mask holds booleans (or 0/1 integers)")
         array = array.astype(np.bool_)
     return _frozen_array(array)
@@ -223,7 +223,7 @@ class Label:
         # where it stands in each one's repr and order); declared here for type checkers only.
         id: str
 
-    def replace(self, **changes: Any) -> "Label":
+    def replace(self, **changes: Any) -> Label:
         return attrs.evolve(self, **changes)
 
 
@@ -365,7 +365,7 @@ class LabelList:
         items: tuple[Label, ...] = getattr(self, attrs.fields(type(self))[0].name)
         return items
 
-    def with_items(self, items: Iterable[Label]) -> "LabelList":
+    def with_items(self, items: Iterable[Label]) -> LabelList:
         return attrs.evolve(self, **{attrs.fields(type(self))[0].name: tuple(items)})
 
     def __len__(self) -> int:

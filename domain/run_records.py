@@ -110,7 +110,7 @@ class UploadedObjects:
             raise ValueError(f"unknown remote object kinds: {sorted(set(self.remote_kinds) - _REMOTE_KINDS)}")
 
     @classmethod
-    def of(cls, objects: UploadedObjects | Iterable[UploadedObject]) -> "UploadedObjects":
+    def of(cls, objects: UploadedObjects | Iterable[UploadedObject]) -> UploadedObjects:
         """From uploaded objects (or columns already), for callers that build them one by one."""
         if isinstance(objects, UploadedObjects):
             return objects

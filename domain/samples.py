@@ -122,7 +122,7 @@ class Sample:
             raise ValueError(f"sample {self.id} has no media path in field {media_field!r}")
         return value
 
-    def with_value(self, field: str, value: FieldValue, frame: int | None = None) -> "Sample":
+    def with_value(self, field: str, value: FieldValue, frame: int | None = None) -> Sample:
         path = FieldPath.parse(field)
         if not path.on_frames:
             return attrs.evolve(self, fields={**self.fields, path.name: value})

@@ -17,11 +17,11 @@ from eventsourcing.domain import Aggregate, event
 from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.labels import Classification, Classifications
 from annoflow.domain.run_records import (
-    RemoteObjectKind,
     MergeAction,
     MergedChange,
     MergedChanges,
     Rejection,
+    RemoteObjectKind,
     TaskRecord,
     UploadedObjects,
 )
@@ -44,7 +44,7 @@ class TaskLedger(Aggregate):
         return uuid.uuid5(_LEDGER_NAMESPACE, f"{run_id}/task/{task_id}")
 
     @classmethod
-    def open(cls, run_id: uuid.UUID, record: TaskRecord, earlier: Iterable[MergedChange] = ()) -> "TaskLedger":
+    def open(cls, run_id: uuid.UUID, record: TaskRecord, earlier: Iterable[MergedChange] = ()) -> TaskLedger:
         """A new task's ledger; ``earlier`` are changes a run recorded before ledgers existed."""
         return cls(run_id=run_id, task_id=record.task_id, record=record, earlier=tuple(earlier))
 

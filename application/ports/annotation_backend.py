@@ -27,7 +27,6 @@ from annoflow.domain.samples import MediaType, Sample
 from annoflow.domain.task_plan import TaskPlan
 from annoflow.domain.tool_capabilities import ToolCapabilities
 
-
 # A job's stage and state in the annotation workflow (CVAT's words, which FiftyOne's users know):
 # load_annotations(job_stage=..., job_state=...) merges only the jobs in them.
 JOB_STAGES = ("annotation", "validation", "acceptance")
@@ -245,7 +244,7 @@ class AnnotationAPI(Protocol):
 class BackendSession(abc.ABC):
     """One connection to the backend, used for one annotate() or load call."""
 
-    def __enter__(self) -> "BackendSession":
+    def __enter__(self) -> BackendSession:
         return self
 
     def __exit__(self, *exc: object) -> None:

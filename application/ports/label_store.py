@@ -13,11 +13,11 @@ from typing import Any, NamedTuple
 
 import attrs
 
+from annoflow.application.ports.mask_codec import decode_mask
 from annoflow.domain.changes import LabelChange
 from annoflow.domain.errors import AnnoflowError
 from annoflow.domain.expressions import ViewExpression
 from annoflow.domain.fields import FRAMES_PREFIX, FieldKind
-from annoflow.application.ports.mask_codec import decode_mask
 from annoflow.domain.label_values import label_from_values, label_values
 from annoflow.domain.labels import Label, labels_in
 from annoflow.domain.samples import Sample

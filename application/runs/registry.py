@@ -31,7 +31,6 @@ from annoflow.domain import labels, run_records
 from annoflow.domain.annotation_run import AnnotationRun, RunCatalog, RunError
 from annoflow.domain.task_ledger import TaskLedger
 
-
 logger = logging.getLogger(__name__)
 
 

@@ -24,8 +24,8 @@ import numpy as np
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from annoflow.application.ports.mask_codec import decode_mask, encode_mask
-from annoflow.domain.labels import Label
 from annoflow.domain.label_values import label_from_values, label_values
+from annoflow.domain.labels import Label
 from annoflow.domain.run_records import FrameRef, MergeAction, MergedChange, MergedChanges, TaskRecord, UploadedObjects
 
 
