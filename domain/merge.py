@@ -468,12 +468,13 @@ def _resolved(field: FieldSchema, items: Sequence[ImportedLabel], originals: _Or
     matches = []
     for item in items:
         remote_id = item.remote_ids[0] if item.remote_ids else None
-        derived = _derived(id_seed, field.path, item, remote_id)
-        label_id = _claim(field.path, item, derived, originals, provenance)
+        label_id = _claim(field.path, item, id_seed, remote_id, originals, provenance)
         if label_id in claimed:
             label_id = None  # provenance duplicated in the tool: the first claimant keeps it
         elif label_id is not None:
             claimed.add(label_id)
+        # hashed only for a label that may be added: most of a load's labels match their originals
+        derived = _derived(id_seed, field.path, item, remote_id) if label_id not in originals else None
         matches.append((item, label_id, remote_id, derived))
     return matches
 
@@ -487,15 +488,17 @@ def _derived(id_seed: str | None, field: str, item: ImportedLabel, remote_id: in
                       *((TRACK,) if item.tracked else ()))
 
 
-def _claim(field: str, item: ImportedLabel, derived: str | None, originals: _Originals,
+def _claim(field: str, item: ImportedLabel, id_seed: str | None, remote_id: int | None, originals: _Originals,
            provenance: _Provenance) -> str | None:
     if provenance.owned(field, item.label_id, item.sample_id, item.frame):
         return item.label_id
     label_id = provenance.remote_claim(field, item)
-    if label_id is None and derived is not None and derived in originals \
-            and originals[derived][:2] == (item.sample_id, item.frame):
+    if label_id is not None:
+        return label_id
+    derived = _derived(id_seed, field, item, remote_id)
+    if derived is not None and derived in originals and originals[derived][:2] == (item.sample_id, item.frame):
         return derived  # a label an earlier load made from this very object, on this sample
-    return label_id
+    return None
 
 
 def _continue_tracks(field: FieldSchema, matches: list[_Match], originals: _Originals,
