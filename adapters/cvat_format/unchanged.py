@@ -57,8 +57,9 @@ def split_unchanged(
     A frame where a box or polygon was drawn with a segmentation's class keeps all its shapes for
     conversion: they are painted over its masks, which then cannot stand for the original alone."""
     spec_of = {cvat_label: spec for (cvat_label, name), spec in server.spec_ids.items() if name == LABEL_ID}
-    claims = Counter(
-        _label_id_of(obj, spec_of) for kind in ("tags", "shapes", "tracks") for obj in data.get(kind, ()))
+    # each object's label_id read once: counted here, looked up below
+    carried = {kind: [_label_id_of(obj, spec_of) for obj in data.get(kind, ())] for kind in ("tags", "shapes", "tracks")}
+    claims = Counter(label_id for ids in carried.values() for label_id in ids)
     up = task.uploaded
     uploaded = {label_id: (field, sample_id, number)
                 for field, label_id, sample_id, number in zip(up.fields, up.label_ids, up.sample_ids, up.frames)}
@@ -67,11 +68,10 @@ def split_unchanged(
     painted = _painted_frames(data.get("shapes", ()), uploaders, server)
     for kind in _KINDS:
         left = rest[kind] = []
-        for obj in data.get(kind, ()):
+        for obj, label_id in zip(data.get(kind, ()), carried[kind], strict=True):
             if kind == "shapes" and isinstance(obj, Mapping) and obj.get("frame") in painted:
                 left.append(obj)
                 continue
-            label_id = _label_id_of(obj, spec_of)
             found = _unchanged(obj, kind, label_id, claims, uploaded, originals, uploaders, server, task, sizes)
             if found is None:
                 left.append(obj)
