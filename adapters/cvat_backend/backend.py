@@ -114,11 +114,9 @@ class CVATSession(BackendSession):
         self.options = options
         self._owns_client = owns_client  # a session over the user's API leaves its connections open
         self._user_ids: dict[str, int] = {}
-        # Two senders, so a task's media can go up while the previous task's annotations do. Two
-        # annotation requests in flight: this process reads one job's answer (CVAT's ids) while
-        # the server stores the next job's objects. PUTs of different jobs touch no common row.
+        # Two senders, so a task's media can go up while the previous task's annotations do.
         self._media_sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="annoflow-cvat-media")
-        self._annotation_sender = ThreadPoolExecutor(max_workers=2, thread_name_prefix="annoflow-cvat-annotations")
+        self._annotation_sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="annoflow-cvat-annotations")
         self._media: dict[int, Future[Mapping[str, Any]]] = {}
         self._checked_options = False
 
