@@ -207,14 +207,8 @@ class FiftyOneLabelStore(LabelStore):
             wanted = set(fields)
             schema = {path: kind for path, kind in schema.items() if path in wanted}
         media = self._dataset.media_type
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start:start + CHUNK]
-            docs = self._read(chunk, schema)
-            for sample_id in chunk:
-                doc = docs.get(sample_id)
-                if doc is None:
-                    raise UnknownSampleError(f"dataset {self.name!r} has no sample {sample_id}")
-                yield sample_of(doc, schema, media)
+        for doc in self._docs_in_order(ids, schema):
+            yield sample_of(doc, schema, media)
 
     def get_label_rows(self, ids: Sequence[str], fields: Collection[str]) -> Iterator[SampleRows]:
         # The documents go straight to rows: annotate()'s upload converts plain boxes and
@@ -222,6 +216,12 @@ class FiftyOneLabelStore(LabelStore):
         ids, wanted = list(ids), set(fields)
         schema = {path: kind for path, kind in self.field_schema().items() if path in wanted and not kind.is_scalar}
         media = self._dataset.media_type
+        for sample_id, doc in zip(ids, self._docs_in_order(ids, schema), strict=True):
+            yield SampleRows(sample_id, rows_of(doc, schema, wanted, media))
+
+    def _docs_in_order(self, ids: Sequence[str], schema: Mapping[str, FieldKind]) -> Iterator[Mapping[str, Any]]:
+        """The samples' documents in the order of ``ids``, read a chunk at a time; UnknownSampleError
+        for one the dataset does not hold."""
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start:start + CHUNK]
             docs = self._read(chunk, schema)
@@ -229,7 +229,7 @@ class FiftyOneLabelStore(LabelStore):
                 doc = docs.get(sample_id)
                 if doc is None:
                     raise UnknownSampleError(f"dataset {self.name!r} has no sample {sample_id}")
-                yield SampleRows(sample_id, rows_of(doc, schema, wanted, media))
+                yield doc
 
     def observe(self, ids: Sequence[str], paths: Sequence[str]) -> SchemaObservations:
         # From the rows: a plain box or classification is tallied from its values, never built.

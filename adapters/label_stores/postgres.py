@@ -37,7 +37,7 @@ from annoflow.adapters.label_stores.expression_sql import POSTGRES, POSTGRES_DOC
 from annoflow.adapters.label_stores.memory import declared_kinds
 from annoflow.adapters.label_stores.rows import label_row
 from annoflow.adapters.label_stores.rules import check_declaration, check_field_edit, kind_for_change
-from annoflow.adapters.label_stores.sql import CHUNK, SqlLabelStore
+from annoflow.adapters.label_stores.sql import CHUNK, SqlLabelStore, split_matches
 from annoflow.adapters.label_stores.tables import build_samples, frame_key, sample_head, sample_rows, value_rows
 from annoflow.application.ports.label_store import (
     DuplicateSampleError,
@@ -266,11 +266,9 @@ class PostgresLabelStore(SqlLabelStore):
                     f"SELECT sample_id, bool_or(c IS TRUE), bool_or(c IS NULL) FROM "
                     f"({self._filtered(condition, 'sample_id = ANY(%s) AND path = ANY(%s)')}) AS m GROUP BY sample_id",
                     (*condition.params, ids[start:start + CHUNK], fields))
-                for sample_id, yes, undecided in rows:
-                    if yes:
-                        matched.add(sample_id)
-                    elif undecided:
-                        unsure.add(sample_id)
+                yes, undecided = split_matches(rows)
+                matched |= yes
+                unsure |= undecided
         return LabelMatches(frozenset(matched), frozenset(unsure))
 
     def count_labels(self, ids: Sequence[str], field: str,

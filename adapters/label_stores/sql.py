@@ -9,7 +9,7 @@ observation rows.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from annoflow.adapters.label_stores.rows import decode_json_rows
@@ -21,6 +21,18 @@ from annoflow.domain.samples import Sample
 from annoflow.domain.schema_observation import SchemaObservations
 
 CHUNK = 500  # sample ids per query: well under SQLite's variable limit
+
+
+def split_matches(rows: Iterable[tuple[str, Any, Any]]) -> tuple[set[str], set[str]]:
+    """(matched, undecided) sample ids from rows of (sample id, a label matched, a label undecided)."""
+    matched: set[str] = set()
+    unsure: set[str] = set()
+    for sample_id, yes, undecided in rows:
+        if yes:
+            matched.add(sample_id)
+        elif undecided:
+            unsure.add(sample_id)
+    return matched, unsure
 
 
 class SqlLabelStore(LabelStore):

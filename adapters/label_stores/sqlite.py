@@ -49,7 +49,7 @@ from annoflow.adapters.label_stores.expression_sql import compile_label_filter, 
 from annoflow.adapters.label_stores.memory import declared_kinds
 from annoflow.adapters.label_stores.rows import label_row
 from annoflow.adapters.label_stores.rules import check_declaration, check_field_edit, kind_for_change
-from annoflow.adapters.label_stores.sql import CHUNK, SqlLabelStore
+from annoflow.adapters.label_stores.sql import CHUNK, SqlLabelStore, split_matches
 from annoflow.adapters.label_stores.tables import build_samples, frame_key, sample_head, sample_rows, value_rows
 from annoflow.application.ports.label_store import (
     DuplicateSampleError,
@@ -417,11 +417,9 @@ class SqliteLabelStore(SqlLabelStore):
                     f"FROM labels WHERE sample_id IN ({','.join('?' * len(chunk))}) "
                     f"AND path IN ({','.join('?' * len(fields))})) GROUP BY sample_id",
                     (*condition.params, *chunk, *fields))
-                for sample_id, yes, undecided in rows:
-                    if yes:
-                        matched.add(sample_id)
-                    elif undecided:
-                        unsure.add(sample_id)
+                yes, undecided = split_matches(rows)
+                matched |= yes
+                unsure |= undecided
         return LabelMatches(frozenset(matched), frozenset(unsure))
 
     def count_labels(self, ids: Sequence[str], field: str,
