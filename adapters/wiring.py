@@ -1,26 +1,7 @@
 """The wiring of defaults: which run registry and label store a user gets without asking.
 
-Embedded defaults: a SQLite event store for runs and a SQLite label store,
-both in the user's data dir (``ANNOFLOW_DATA_DIR`` overrides it). Teams point
-the registry at PostgreSQL through eventsourcing's variables, e.g.
-``PERSISTENCE_MODULE=eventsourcing.postgres POSTGRES_DBNAME=... POSTGRES_HOST=...``;
-the choice is made by environment, never by import.
-
-The label store is SQLite unless ``ANNOFLOW_LABEL_STORE`` says ``fiftyone`` (FiftyOne's own
-datasets, in the database FiftyOne's config names; the ``fiftyone`` extra) or ``postgres``: then the datasets
-live on a PostgreSQL server, reached through ``ANNOFLOW_POSTGRES_DSN`` (a libpq
-connection string or URI) or else the same ``POSTGRES_*`` variables as the registry
-(``POSTGRES_DBNAME``, ``POSTGRES_HOST``, ``POSTGRES_PORT``, ``POSTGRES_USER``,
-``POSTGRES_PASSWORD``), in the schema ``ANNOFLOW_POSTGRES_SCHEMA`` (default
-``annoflow``): one schema per installation, so two machines share its datasets.
-
-How long a write waits for another writer to release a SQLite file (the busy
-timeout, 30 s): ``busy_timeout=`` of `open_dataset` (and of `open_label_store`,
-`open_registry`), else ``ANNOFLOW_BUSY_TIMEOUT`` (seconds), else 30. For
-runs.sqlite eventsourcing's own ``SQLITE_LOCK_TIMEOUT``, when set, comes before
-``ANNOFLOW_BUSY_TIMEOUT``, and the wait is whole seconds (eventsourcing takes an
-integer), rounded up. Past it a write raises `LabelStoreLockedError` or
-`RunRegistryLockedError`, naming the file; nothing was written.
+SQLite for both, in the user's data dir, unless the environment chooses otherwise
+(docs/configuration.md lists the variables).
 """
 
 from __future__ import annotations

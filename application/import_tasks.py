@@ -1,20 +1,7 @@
 """The import_annotations() use case: tasks made outside annoflow into a dataset, as a recorded run.
 
-FiftyOne's CVAT guide, "Importing existing tasks". The tasks (a project's, or given by id) become an
-annotation run like any other: `Requested`, one `TaskCreated` per task (its `TaskLedger` records the
-frame -> sample map and the task's CVAT labels, each of no run field, nothing uploaded), then
-`UploadCompleted` (the run is marked ``imported``: a cleanup refuses to delete what annoflow did
-not make). The run's fields are one per label type the CVAT labels can draw (named by the type, as FiftyOne
-names them, or by ``label_types``), their classes and attributes adopted from the labels as for an
-existing project (attributes typed from CVAT's input types). The labels then come in through the
-ordinary load: every object is a new label of its field, with an id derived from its CVAT object and
-tracked by that object's id from then on, so `annoflow audit` shows the import, a later load of the run
-works like an annotated run's (moves, edits and deletions in CVAT), and importing the same tasks again
-(the same run, by its key) adds nothing twice.
-
-Before anything is written (a file, a sample, an event): the arguments are checked, the tasks found,
-and, without ``download_media``, every frame's file is looked up through the dict or in the folder;
-a missing file is one error naming the files.
+FiftyOne's guide, "Importing existing tasks"; docs/importing.md gives how the tasks become a run
+and what is checked before anything is written.
 """
 
 from __future__ import annotations

@@ -1,39 +1,9 @@
 """The merge policy: what a task's downloaded labels change in the dataset, and what is refused.
 
-Provenance, as FiftyOne's guide ("CVAT limitations") describes: an imported label is matched
-to an uploaded one by its ``label_id`` first, then by the tool's object id recorded at upload. A
-label_id claimed twice keeps its first claimant; the others count as new. Uploaded labels that
-nothing matches were deleted in the tool.
-
-What the server says is not trusted (see "Claims and unread objects" below): a claim holds
-only for a label of the imported label's own sample and field, and a label whose object the
-backend could not read is kept as it is.
-
-Restrictions are enforced here: ``allow_additions``, ``allow_deletions``,
-``allow_label_edits``, ``allow_index_edits``, ``allow_spatial_edits`` and read-only attributes. A
-refused edit becomes a `Rejection` and never reaches the label store; the
-rest of the label's edit still applies. Attributes that were not sent to the tool
-are kept on merged labels.
-
-A classification field holds one label per sample (or frame): several of one class read back for
-it are one label, several classes are refused (``one_label``) and leave it as it is.
-
-Scalar fields hold one value per sample, as FiftyOne's: a value set where
-there was none is an addition, a cleared one a deletion, a changed one an edit
-(``allow_label_edits``). What the backend returns (the tool may keep text) is
-converted to the field's kind first; a value that does not convert, or several
-different values for one sample, are refused and the field keeps its value.
-A video frame field's label is on a frame of its sample: it is matched only on its own
-sample and frame, and changes carry the frame number.
-
-Tracks (labels sharing an ``index`` through a video): a label read back from a track carries the
-index the backend gave the track (`domain.track_indexes`); one that differs from the original's
-is an index edit (``allow_index_edits``: a track merged into another, or the later part of a split
-one). A track label without provenance (an interpolated frame of a track the tool re-created)
-takes the label of the same sample, frame and index that nothing else claimed, as FiftyOne does.
-``keyframe`` follows the tool on a label whose edit applies in some part (None counts as no
-keyframe), and is left alone on a label otherwise unchanged (the tool makes a segment's first
-frame a keyframe), so an untouched upload loads as no change.
+`merge_task` matches each label read back to the one uploaded (provenance, as FiftyOne's guide's
+"CVAT limitations" describes), applies the run's ``allow_*`` restrictions and read-only
+attributes, and returns the label store's changes and the `Rejection`s. ARCHITECTURE.md ("The
+merge policy") gives the rules.
 """
 
 from __future__ import annotations

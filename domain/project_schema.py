@@ -1,41 +1,9 @@
-"""A run into an existing project follows its labels, as FiftyOne's guide says ("Uploading to existing projects").
+"""A run into an existing project takes the project's labels as its classes and attributes.
 
-When annotate() targets a project that already exists, "the schema of the project is
-automatically applied": `adopt_project_labels` replaces the run's classes and attributes
-by the project's labels and their attributes. The run's fields, label types and ``allow_*``
-restrictions stay (they name what is uploaded and where annotations go), and so do the
-``occluded_attr`` / ``group_id_attr`` widget links, which a project cannot carry.
-
-How the project's labels become the run's schema:
-- every field of the run gets as its classes (in the project's order) the project's labels
-  that annotators can draw as an object the field takes: a label draws any object or one kind
-  of object (a box label serves a detections field, not a keypoints one), and the backend's
-  capability table (`tool_capabilities.ToolCapabilities`) says which kinds each label type
-  takes. A field left with no class is refused, naming the project's labels by kind. A
-  segmentation field keeps the mask targets whose class the project has as a label that can
-  draw a mask; a scalar field whose name is a label of the project that can be a tag holds
-  that label's free value (as annoflow's own projects store scalar fields), any other scalar
-  field takes the tag labels as its classes;
-- a label's attributes are the classes' attributes: field-wide when every label has the
-  same ones, else one class group per label that has any;
-- an attribute's input type reads back as the capability table says (`InputReading`): select,
-  radio, checkbox and text as they are, a numeric one as text whose values are read back as
-  numbers (int when its range and step are whole numbers, else float); a text attribute the
-  run already knew keeps the type of the values the dataset holds;
-- ``label_id`` is the provenance attribute annoflow puts on the labels of projects it
-  makes, not a user attribute: it is left out. Other names a label cannot hold (reserved
-  label properties, names that are not identifiers) are refused, as is an input type the
-  table has no reading for;
-- a project attribute named like the field's occluded or group_id link yields to the link.
-
-Several fields in one project (the mapping back). The project's labels are plain names,
-shared by every field, so an object of the tool names its class but not its field. Its field
-is told by its kind, as the capability table maps label types to kinds (a tag belongs to the
-classification, classifications or scalar field, a box or a mask to the detections or
-instances field, and so on). Two fields that could take the same object (a common class,
-after the label kinds narrowed each field's classes, that can be drawn as a kind both take)
-cannot be told apart, so the run is refused at annotate() time, naming them, before any task
-exists.
+`adopt_project_labels` applies FiftyOne's guide ("Uploading to existing projects"): the run keeps
+its fields, label types, restrictions and widget links, and gets each field's classes from the
+project's labels that can draw what the field takes. ARCHITECTURE.md ("Existing CVAT projects")
+gives the rules.
 """
 
 from __future__ import annotations

@@ -1,25 +1,7 @@
 """Where the CVAT connection comes from: keyword arguments, environment, config files, a prompt.
 
-For each setting the first source that has it wins:
-1. keyword arguments (``url=``, ``username=``, ``password=``, ``email=``, ``headers=``, ``organization=``);
-2. the environment: ``ANNOFLOW_CVAT_*`` of our own, then ``FIFTYONE_CVAT_*`` for users coming
-   from FiftyOne (``URL``, ``USERNAME``, ``PASSWORD``, ``EMAIL``);
-3. config files: annoflow's (``cvat`` section of ``config.json`` in the user config dir, or
-   ``ANNOFLOW_CONFIG``), then FiftyOne's ``backends.cvat`` in ``~/.fiftyone/annotation_config.json``
-   (or ``FIFTYONE_ANNOTATION_CONFIG_PATH``);
-4. an interactive prompt for the username and password, only when a terminal is attached.
-
-The request bounds (``connect_timeout``, ``read_timeout``, ``request_deadline``; see timeouts.py)
-come from the same sources, except FiftyOne's: keyword arguments, ``ANNOFLOW_CVAT_*`` variables,
-annoflow's config file.
-
-A URL may carry user info (``https://user:password@host``), as it did in FiftyOne. It is taken
-out of the URL as soon as the URL is read, so no recorded, shown, logged or error-message URL
-carries it, and it counts as the ``username`` and ``password`` of the URL's own source (keyword
-arguments, the environment, one config file), as if given there by name. That same source also
-giving a different username or password by name is refused (`CredentialsError`, naming neither
-value); given the same, or by another source, the usual first-source-wins applies per setting.
-Every credential read here is a `Secret` from the moment it is read.
+The first source that has a setting wins; every credential is a `Secret` from the moment it is
+read. docs/configuration.md gives the order and the rules for URLs carrying credentials.
 """
 
 from __future__ import annotations

@@ -1,22 +1,6 @@
 """A task's annotations exported as CVAT 2.52 exports them: "CVAT for images 1.1" and "CVAT for video 1.1".
 
-``POST /api/tasks/{id}/dataset/export?format=...&save_images=false`` answers 202 with a request id
-(``action=export&target=task&target_id=..&user_id=..&subresource=annotations&format=..``, as
-CVAT's ExportRequestId renders it); the request (``GET /api/requests/{rq_id}``) is finished at
-once, its ``result_url`` ``/api/tasks/{id}/dataset/download?rq_id=...``, which CVAT leaves out of its
-schema (a private endpoint, used only as result_url) and which answers a ZIP holding
-``annotations.xml``, as CVAT's export does without images. The XML is written with annoflow's
-`cvat_xml.writer` (model-free), from the stored annotations, as CVAT's dataset manager writes it:
-an images export has every frame as an ``<image>`` (empty ones too) with its shapes and tags; a
-video export has each track with its stored shapes and each shape as a one-frame track closed by
-an ``outside`` shape on the next frame, unless that is the last frame or past it (CVAT's
-``frame + step < stop_frame``: a shape on the frame before the last shows on the last too), and no
-tags (CVAT's video format has none).
-
-What the simulator leaves out, and says so: images (``save_images=true`` is refused), other
-formats (CVAT answers 400 for an unknown one), the frames CVAT interpolates between a track's
-keyframes in a video export (readers, CVAT's and annoflow's, read keyframes only) and tracks in an
-images export (CVAT interpolates them into shapes; the request fails naming them instead).
+docs/simulator.md gives the endpoints, the XML written and what the simulator leaves out.
 """
 
 from __future__ import annotations

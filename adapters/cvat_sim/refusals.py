@@ -1,24 +1,7 @@
 """What CVAT refuses: each request's body and list filters checked against CVAT's schema, in the server.
 
-CVAT's serializers refuse bad input with 400 and Django REST framework's error
-body: a field's messages under its name, a nested object's as a nested dict, a
-list of objects as a list with one entry per item (``{}`` for a good one), a
-list of values as a dict by index. `Rules` compiles every operation's request
-schema once per process into checks that answer so, with DRF's own messages
-("This field is required.", "Ensure this field has no more than 64 characters.",
-'"x" is not a valid choice.', "A valid integer is required."). List filters are
-django-filter's ("Enter a number.", "Select a valid choice. ...").
-
-Bulk items (a task's tags, shapes and tracks, tens of thousands per request)
-first go through a fast structural test of their model; only an item it does
-not pass is walked by the compiled check, which decides. The fast tests accept
-nothing the schema refuses (tests/cvat_sim/test_refusals.py checks them, and the
-compiled checks, against openapi-core's validator).
-
-Where a serializer accepts more than its schema documents (CVAT turns a number
-sent as an attribute value into text), the simulator holds to the schema, so a
-client that passes here passes there; where a serializer refuses more (a blank
-name of spaces, which DRF trims), the simulator refuses too.
+`Rules` compiles every operation's request schema once into checks that answer with Django REST
+framework's error bodies and messages; docs/simulator.md gives the details.
 """
 
 from __future__ import annotations

@@ -1,29 +1,7 @@
-"""A label filter (``filter_labels``' and ``match_labels``' ``F`` expressions, relative to a label)
-compiled to SQLite over the ``labels`` rows, so a view keeps its samples without building them.
+"""A label filter (``filter_labels``' and ``match_labels``' ``F`` expressions) compiled to SQL over the label rows.
 
-The compiled condition is three-valued: 1 where the filter is true, 0 where it is false, NULL
-where SQL cannot decide as the Python evaluation would (a row whose JSON SQLite cannot read, such
-as one holding NaN; objects or lists compared with each other). The store reports the samples of
-undecided rows apart, and the view evaluates those in Python: both paths give the same samples.
-
-MongoDB's rules, as ``domain.expressions`` applies them: a missing value is null; values of
-different types order by type (null < numbers < strings < objects < lists < booleans); equal
-types compare by value (numbers numerically, strings by code point, false < true); only null,
-false and zero are false. Each value is compiled to (its type's rank, its value); SQLite's
-``json_type`` gives the rank, ``json_extract`` the value. A label's ``tags`` are a list even when
-its row leaves them out (empty tags are not stored), and ``F("tags").contains(...)`` of literal
-values is an ``EXISTS`` over ``json_each`` of them. An expression using anything else (arithmetic,
-``length``, ``contains`` of another path or of an expression, paths into the sample with ``$``,
-nested paths) is not compiled: None.
-
-Speed: the row's columns that the store's ``labels_hot`` index holds answer the common filters
-without reading the row: a label's ``confidence`` from its column (the number, NULL when unset, or
-the text ``'?'`` where the JSON holds something else or cannot be read: undecided), its class and
-custom attributes from its ``summary`` (``[class, attributes, unfilled]`` JSON, much shorter than
-the row's; undecided where the row has none, as segmentations and rows from before summaries).
-Other properties read the row's JSON, each read guarded by ``json_valid`` so a row SQLite cannot
-read is undecided only where it matters. ``and``/``or`` stop at their first deciding part (SQLite
-evaluates both sides of its own ``AND``).
+The compiled condition is three-valued (true, false, undecided); the view evaluates undecided rows
+in Python, so both paths give the same samples. docs/label-stores.md gives the rules.
 """
 
 from __future__ import annotations

@@ -1,23 +1,6 @@
 """The PostgreSQL label store: a team's datasets on one server, shared by several machines.
 
-The tables are the SQLite store's (``sqlite.py`` describes them; ``tables.py`` turns
-samples into their rows and back), in one schema per installation (``annoflow`` unless
-named), each holding several datasets by name. Sample ids are unique per schema, as they
-are per SQLite file. Label JSON is text, not jsonb: it keeps floats bit-exact and NaN.
-PostgreSQL's text holds no NUL character: JSON escapes it in values, labels and tags, and a
-filepath, field path or dataset name holding one is refused, naming it, before anything is
-sent (no file can be named so).
-
-Every write is one transaction, rolled back on any error. A write first takes a
-transaction-level advisory lock on its dataset, so writes to one dataset follow each
-other (a label's position in its list and a field's declaration are read, then written)
-while writes to other datasets, and every read, go on beside them: two machines loading
-different runs into one dataset both land, one after the other. Connections come from a
-psycopg-pool pool, so the store serves several threads at once.
-
-``observe()`` is aggregated by the server: one row per distinct label summary. Label filters
-(``filter_labels``, ``match_labels``, a sort by a filtered list's length) compile as SQLite's do
-(``expression_sql.POSTGRES``), over each row's JSON cast to jsonb where jsonb can hold it.
+docs/label-stores.md gives its schema, its locking and its pool.
 """
 
 from __future__ import annotations

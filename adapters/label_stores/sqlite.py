@@ -1,37 +1,6 @@
 """The SQLite label store: the embedded default, one file holding one or several named datasets.
 
-Layout (one row per thing that can change on its own):
-
-- ``samples``: id, dataset name, insertion position, filepath, media type,
-  metadata (JSON), tags (JSON). Sample ids are unique per file, not per
-  dataset: the rows below are keyed by sample id alone.
-- ``fields``: each dataset's declared field paths (``frames.<name>`` for frame
-  fields) and kinds.
-- ``field_values``: one row per (sample, field path, frame) whose field is set;
-  it holds a scalar's JSON, or NULL for label fields, so an empty label list
-  and an unset field stay different. Frame 0 is the sample level; video frames
-  are numbered from 1.
-- ``labels``: one row per label, keyed by (sample, path, frame, label id), with
-  its position in the list (a replaced label keeps it), its kind, its plain
-  properties and custom attributes as JSON and its mask as compact bytes
-  (annoflow.application.ports.mask_codec: dtype, byte order and shape kept, booleans
-  bit-packed, zlib-compressed), and its summary for the label schema's
-  inference (class, attributes, unfilled polyline; see ``observe``). An index
-  on (sample, path, frame, position) reads labels in order. Its ``confidence``
-  column and the ``labels_hot`` index (path, frame, sample, confidence, summary)
-  serve the compiled filters (``expression_sql``) without reading the rows.
-
-JSON keeps floats bit-exact (shortest repr) and writes NaN and infinities; a
-NaN comes back as NaN, though not with its original sign bit or payload.
-
-Every write runs in one ``BEGIN IMMEDIATE`` transaction, rolled back on any
-error, and reads the field schema inside it, so several stores (or processes)
-on one file see each other's declarations. WAL mode with ``synchronous=NORMAL``:
-a committed write survives the process; a power cut may lose the last commits.
-
-A write waits up to ``busy_timeout`` seconds (30 by default) for another
-writer to release the file; then it raises `LabelStoreLockedError`, naming the
-file: the transaction never began, so nothing was written and nothing is lost.
+docs/label-stores.md gives its tables, its transactions and its locking.
 """
 
 from __future__ import annotations
