@@ -16,13 +16,17 @@ import importlib
 import importlib.util
 import logging
 import os
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 SETTINGS = {"FIFTYONE_DO_NOT_TRACK": "true", "FIFTYONE_DATABASE_VALIDATION": "false"}
 _OWN_DATABASE = pytest.StashKey[bool]()
+_HOME_PREFIX = "annoflow-fiftyone-"
 
 
 def fiftyone_required() -> bool:
@@ -36,15 +40,41 @@ def pytest_configure(config: pytest.Config) -> None:
     if "fiftyone" in sys.modules:  # imported before the tests began (by a plugin): it read its settings
         return
     config.stash[_OWN_DATABASE] = True
-    # Under pytest's own temporary folder, which later sessions prune: removing it at the end of this
-    # one would pull the files from under FiftyOne's mongod, which stops only after pytest exits.
-    home = config._tmp_path_factory.mktemp("fiftyone")
+    home = _database_home()
     os.environ.update(SETTINGS)
     os.environ["FIFTYONE_DATABASE_DIR"] = str(home / "db")
     os.environ["FIFTYONE_CONFIG_PATH"] = str(home / "config.json")
     os.environ.pop("FIFTYONE_DATABASE_URI", None)
     # Set by a FiftyOne process for its children: the tests start their own database.
     os.environ.pop("FIFTYONE_PRIVATE_DATABASE_PORT", None)
+
+
+def _database_home() -> Path:
+    """A folder of this session's for FiftyOne's database, named by its process id.
+
+    Not under pytest's temporary folder: pytest prunes old session folders when a session starts,
+    and with several sessions at once (a developer's and CI's) one pruned another's database from
+    under its mongod. Nor removed at the end: FiftyOne's mongod stops only after pytest exits. Folders
+    of sessions whose process is gone are removed instead, when the next session starts."""
+    root = Path(tempfile.gettempdir())
+    for old in root.glob(f"{_HOME_PREFIX}*"):
+        pid = old.name.removeprefix(_HOME_PREFIX)
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    home = root / f"{_HOME_PREFIX}{os.getpid()}"
+    shutil.rmtree(home, ignore_errors=True)  # a reused process id's leftovers
+    home.mkdir()
+    return home
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 @pytest.fixture(scope="session")
