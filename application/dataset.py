@@ -55,7 +55,7 @@ class AnnotationInfo:
     timestamp: datetime.datetime
     backend: str
     config: Mapping[str, Any]
-    label_schema: LabelSchema | None
+    label_schema: LabelSchema
     media_field: str
     sample_count: int
     task_ids: tuple[int, ...]
