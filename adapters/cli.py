@@ -16,11 +16,15 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from annoflow.adapters import wiring
 from annoflow.adapters.export_formats import ALL_FIELDS, EXPORT_FORMATS
 from annoflow.application.audit import change_lines, dataset_history, run_history
 from annoflow.application.ports.label_store import DuplicateSampleError
+
+if TYPE_CHECKING:
+    from annoflow.adapters.datasets import Dataset
 
 EXIT_ERROR = 2
 
@@ -261,14 +265,14 @@ def _import(args: argparse.Namespace) -> int:
         return _import_exports(args, dataset, before)
     key = dataset.import_annotations(**selection, data_path=args.data_path, download_media=args.download_media,
                                      url=args.url, username=args.username)
-    summary = dataset.last_load.summary
+    loaded = dataset.last_load.summary
     print(f"imported into dataset {args.dataset!r} as run {key!r}: {len(dataset.store) - before} new samples, "
-          f"{summary.added} labels added, {summary.edited} edited, {summary.unchanged_tasks} tasks unchanged")
+          f"{loaded.added} labels added, {loaded.edited} edited, {loaded.unchanged_tasks} tasks unchanged")
     print(f"its history: annoflow audit {key} --dataset {args.dataset}")
     return 0
 
 
-def _import_exports(args: argparse.Namespace, dataset: object, before: int) -> int:
+def _import_exports(args: argparse.Namespace, dataset: Dataset, before: int) -> int:
     from annoflow.adapters.cvat.api import connect_to_api
     from annoflow.adapters.cvat_backend.importing import find_tasks
     from annoflow.adapters.cvat_xml.server_export import import_from_exports

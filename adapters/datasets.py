@@ -11,7 +11,7 @@ samples go in with one ``add_samples`` (one transaction): a bad file adds nothin
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -145,7 +145,7 @@ class Dataset(application.Dataset):
     # --- export -------------------------------------------------------------------------------
 
     def export_collection(self, collection: SampleCollection, export_path: PathLike, dataset_type: Any,
-                          label_field: str | None, **options: Any) -> str:
+                          label_field: str | Sequence[str] | None, **options: Any) -> str:
         name = format_name(dataset_type)
         if label_field is None and name not in ALL_FIELDS:
             label_field = _only_label_field(self.store.field_schema())

@@ -19,13 +19,18 @@ from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
 from annoflow.adapters.cvat_sim.server import CvatSimulator
 from annoflow.adapters.quickstart import load_quickstart
 from annoflow.application.audit import run_history
-from annoflow.domain.labels import labels_in
+from annoflow.domain.labels import Detection, Detections, labels_in
 from annoflow.domain.samples import Sample
 
 
+def _detections(sample: Sample, field: str) -> tuple[Detection, ...]:
+    value = sample.fields.get(field)
+    return value.detections if isinstance(value, Detections) else ()
+
+
 def _false_positives(sample: Sample) -> int:
-    truth = {d.label for d in labels_in(sample.fields.get("ground_truth"))}
-    return sum(1 for d in labels_in(sample.fields.get("predictions")) if (d.confidence or 0) > 0.8 and d.label not in truth)
+    truth = {d.label for d in _detections(sample, "ground_truth")}
+    return sum(1 for d in _detections(sample, "predictions") if (d.confidence or 0) > 0.8 and d.label not in truth)
 
 
 _touched: set[str] = set()

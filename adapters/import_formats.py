@@ -47,9 +47,12 @@ def import_voc(labels_path: PathLike | None, data_path: PathLike | None, dataset
     """Pascal VOC: XML files in ``labels_path`` (default ``dataset_dir/Annotations`` or ``labels``),
     images in ``data_path`` (default ``dataset_dir/JPEGImages`` or ``data``)."""
     base = Path(dataset_dir) if dataset_dir is not None else None
-    if labels_path is None and base is None:
+    if labels_path is not None:
+        labels = Path(labels_path)
+    elif base is not None:
+        labels = labels_folder(base)
+    else:
         raise DataImportError(["VOC: give dataset_dir, or labels_path (the folder of XML files)"])
-    labels = Path(labels_path) if labels_path is not None else labels_folder(base)
     if data_path is None:
         data_path = images_folder(base) if base is not None else images_folder(labels.parent)
     return read_voc(labels, data_path, label_field, **options), {}

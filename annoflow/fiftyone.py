@@ -85,7 +85,7 @@ def _taking_fiftyone(method: Callable[..., Any], *, through_view: bool = False) 
     call.__doc__ = (f"annoflow's ``{method.__name__}`` on a FiftyOne dataset or view, acting on {what}.\n\n"
                     "    ``fo_collection`` (a FiftyOne dataset or view) comes first; the other arguments are\n"
                     f"    ``annoflow.Dataset.{method.__name__}``'s, documented below.\n\n"
-                    + inspect.getdoc(method).replace("\n", "\n    "))
+                    + (inspect.getdoc(method) or "").replace("\n", "\n    "))
     return call
 
 

@@ -55,7 +55,7 @@ class AnnotationInfo:
     timestamp: datetime.datetime
     backend: str
     config: Mapping[str, Any]
-    label_schema: LabelSchema | None
+    label_schema: LabelSchema
     media_field: str
     sample_count: int
     task_ids: tuple[int, ...]
@@ -523,7 +523,7 @@ class Dataset(SampleCollection):
         raise ValueError(f"no free name {self.name}_<n> for a clone: pass clone(name)")
 
     def export_collection(self, collection: SampleCollection, export_path: Any, dataset_type: Any,
-                          label_field: str | None, **options: Any) -> str:
+                          label_field: str | Sequence[str] | None, **options: Any) -> str:
         """Write ``collection`` in a label format; the file formats are adapters', so a dataset built
         by hand on a store has none (``annoflow.load_dataset`` gives one that has)."""
         raise RuntimeError("exporting needs annoflow's file formats: open the dataset with annoflow.load_dataset()")

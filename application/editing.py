@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 _PROPERTIES = ("id", "filepath", "media_type", "metadata", "tags", "frames")
 _PYTHON_KINDS = {bool: FieldKind.BOOL, int: FieldKind.INT, float: FieldKind.FLOAT, str: FieldKind.STR}
+# What save() writes is keyed by a field's (path, frame), or a label's (path, frame, label id).
+_PendingKey = tuple[str, int | None] | tuple[str, int | None, str]
 
 
 class EditableSample:
@@ -39,7 +41,7 @@ class EditableSample:
     __slots__ = ("_pending", "_sample", "_store")
     _sample: Sample
     _store: LabelStore
-    _pending: dict[str, Any]  # field -> value set since the last save
+    _pending: dict[_PendingKey, LabelChange]  # what was set since the last save
 
     def __init__(self, sample: Sample, store: LabelStore) -> None:
         object.__setattr__(self, "_sample", sample)
@@ -140,7 +142,7 @@ class EditableSample:
         else:
             self._set_pending((field, frame, label.id), PutLabel(self._sample.id, field, label, frame))
 
-    def _set_pending(self, key: tuple[Any, ...], change: LabelChange) -> None:
+    def _set_pending(self, key: _PendingKey, change: LabelChange) -> None:
         if len(key) == 2:  # a whole field set: the edits of its labels are in it
             for stale in [k for k in self._pending if len(k) == 3 and k[:2] == key]:
                 del self._pending[stale]
@@ -226,7 +228,7 @@ def runs_using(dataset: Dataset, paths: Iterable[str]) -> dict[str, str]:
     wanted, found = set(paths), dict[str, str]()
     for key in dataset.list_annotation_runs():
         run = dataset.registry.get_run(dataset.name, key)
-        used = set(run.label_schema.field_names) if run.label_schema is not None else set()
+        used = set(run.label_schema.field_names)
         if run.media_field != "filepath":
             used.add(run.media_field)
         for path in sorted(wanted & used):

@@ -182,7 +182,7 @@ def delete_evaluation(dataset: Dataset, eval_key: str) -> None:
             changes.extend(
                 PutLabel(sample.id, field, label.replace(attributes={k: v for k, v in label.attributes.items()
                                                                      if k not in names}))
-                for label in labels_in(sample.fields.get(field)) if names & set(label.attributes))
+                for label in _detections(sample.fields.get(field)) if names & set(label.attributes))
     counts = [f"{eval_key}_{s}" for s in ("tp", "fp", "fn") if f"{eval_key}_{s}" in schema]
     del evaluations[eval_key]
     dataset.write_batch(Batch(changes=changes, delete_fields=counts, info={**dataset.info, EVALUATIONS: evaluations}))
@@ -197,7 +197,7 @@ def _with_outcome(label: Detection, key: str, outcome: tuple[str, str, float | N
     return attrs.evolve(label, attributes=attributes)
 
 
-def _check_key(key: str, schema: Mapping[str, FieldKind]) -> None:
+def _check_key(key: object, schema: Mapping[str, FieldKind]) -> None:
     if not isinstance(key, str) or not key.isidentifier():
         raise EvaluationError(f"eval_key must be an identifier, got {key!r}")
     taken = [name for name in (key, f"{key}_id", f"{key}_iou") if name in RESERVED_ATTRIBUTE_NAMES]

@@ -151,6 +151,8 @@ class EditableFrame(Mapping[str, FieldValue]):
     written by the sample's ``save()``."""
 
     __slots__ = ("_number", "_owner")
+    _number: int
+    _owner: FrameOwner
 
     def __init__(self, owner: FrameOwner, number: int) -> None:
         object.__setattr__(self, "_owner", owner)

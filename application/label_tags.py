@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from annoflow.application.views import SampleCollection
 
 
-def tag_list(tags: str | Iterable[str], call: str) -> tuple[str, ...]:
+def tag_list(tags: object, call: str) -> tuple[str, ...]:
     """A tag or an iterable of tags, as FiftyOne takes them, as a tuple of strings; anything else is
     refused naming ``call``."""
     if isinstance(tags, bytes) or not isinstance(tags, (str, Iterable)):  # None included

@@ -90,9 +90,11 @@ class LoadReport(dict[str, list[UnexpectedLabel]]):
 def store_changes(changes: Sequence[MergedChange]) -> list[LabelChange]:
     out: list[LabelChange] = []
     for change in changes:
-        if change.is_scalar:
+        # A change without a label id is a scalar field's; one with an id but no label deletes it
+        # (MergedChange's validators hold both).
+        if change.label_id is None:
             out.append(SetValue(change.sample_id, change.field, change.value, change.frame))
-        elif change.action is MergeAction.DELETED:
+        elif change.label is None:
             out.append(DeleteLabel(change.sample_id, change.field, change.label_id, change.frame))
         else:
             out.append(PutLabel(change.sample_id, change.field, change.label, change.frame))

@@ -139,7 +139,7 @@ class AnnotationResults:
         Raises:
             CVATError: CVAT refused a request or could not be reached.
         """
-        fields = ", ".join(f"'{f}'" for f in self._run.label_schema.field_names) if self._run.label_schema else ""
+        fields = ", ".join(f"'{f}'" for f in self._run.label_schema.field_names)
         print_fn(f"Status for label field {fields}:" if fields else "Status:")
         for status in self.get_status():
             print_fn(f"    Task {status.task_id} ({status.name}):")

@@ -576,7 +576,7 @@ class SampleCollection:
 
     def export(
         self, export_dir: str | None = None, dataset_type: Any = None, *, labels_path: str | None = None,
-        label_field: str | None = None, **options: Any,
+        label_field: str | Sequence[str] | None = None, **options: Any,
     ) -> str:
         """Write these samples' labels in a label format, as FiftyOne's ``export()``: ``dataset_type``
         ``"coco"`` (a JSON file: ``labels_path``, or ``export_dir/labels.json``; ``data_path=`` the
@@ -589,7 +589,8 @@ class SampleCollection:
             export_dir: the folder written (YOLO), or where ``labels.json`` goes (COCO).
             dataset_type: the format: ``"coco"`` or ``"yolo"``.
             labels_path: the COCO JSON file's path, instead of ``export_dir/labels.json``.
-            label_field: the field exported (default: the dataset's only detections or polylines field).
+            label_field: the field exported (default: the dataset's only detections or polylines field); the
+                CVAT XML formats take several (default: every label field).
             **options: the format's own options (``data_path``, ``classes``, ``export_media``, ``split``).
 
         Returns:

@@ -19,6 +19,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate, event
 
 from annoflow.domain.errors import AnnoflowError
+from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.run_records import LoadSummary, MergedChange, Rejection, TaskRecord, TaskSummary
 from annoflow.domain.task_ledger import TaskLedger
 
@@ -117,7 +118,7 @@ class AnnotationRun(Aggregate):
         key: str,
         backend: str,
         config: Mapping[str, Any],
-        label_schema: Any,
+        label_schema: LabelSchema,
         sample_ids: tuple[str, ...],
         media_field: str,
         media_type: str = "image",  # runs recorded before it was kept were all of images
@@ -172,11 +173,11 @@ class AnnotationRun(Aggregate):
     def request(
         cls,
         *,
-        dataset: str,
+        dataset: object,  # checked here: a non-empty name
         key: str,
         backend: str,
         config: Mapping[str, Any],
-        label_schema: Any,
+        label_schema: LabelSchema,
         sample_ids: Iterable[str],
         media_field: str = "filepath",
         media_type: str = "image",
@@ -208,7 +209,7 @@ class AnnotationRun(Aggregate):
         """Unique to this run (its id is random): a backend names what it makes with it until recorded."""
         return f"annoflow-{self.id.hex[:16]}"
 
-    def adopt_project_schema(self, label_schema: Any) -> None:
+    def adopt_project_schema(self, label_schema: LabelSchema) -> None:
         """An existing project's labels rule: recorded before the first task is created."""
         self._check_uploading()
         if self.project_schema_adopted:
@@ -218,7 +219,7 @@ class AnnotationRun(Aggregate):
         self._project_schema_adopted(label_schema=label_schema)
 
     @event("ProjectSchemaAdopted")
-    def _project_schema_adopted(self, label_schema: Any) -> None:
+    def _project_schema_adopted(self, label_schema: LabelSchema) -> None:
         self.label_schema = label_schema
         self.project_schema_adopted = True
 

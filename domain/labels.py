@@ -378,12 +378,20 @@ class Classifications(LabelList):
     kind: ClassVar[str] = "classifications"
     classifications: tuple[Classification, ...] = attrs.field(factory=tuple, converter=_classifications)
 
+    @property
+    def items(self) -> tuple[Classification, ...]:
+        return self.classifications
+
 
 @attrs.frozen
 class Detections(LabelList):
     element: ClassVar[type[Label]] = Detection
     kind: ClassVar[str] = "detections"
     detections: tuple[Detection, ...] = attrs.field(factory=tuple, converter=_detections)
+
+    @property
+    def items(self) -> tuple[Detection, ...]:
+        return self.detections
 
 
 @attrs.frozen
@@ -392,12 +400,20 @@ class Polylines(LabelList):
     kind: ClassVar[str] = "polylines"
     polylines: tuple[Polyline, ...] = attrs.field(factory=tuple, converter=_polylines)
 
+    @property
+    def items(self) -> tuple[Polyline, ...]:
+        return self.polylines
+
 
 @attrs.frozen
 class Keypoints(LabelList):
     element: ClassVar[type[Label]] = Keypoint
     kind: ClassVar[str] = "keypoints"
     keypoints: tuple[Keypoint, ...] = attrs.field(factory=tuple, converter=_keypoints)
+
+    @property
+    def items(self) -> tuple[Keypoint, ...]:
+        return self.keypoints
 
 
 LIST_TYPES: tuple[type[LabelList], ...] = (Classifications, Detections, Polylines, Keypoints)

@@ -18,7 +18,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import quote
 
 import httpx
@@ -51,6 +51,13 @@ def parse_version(text: str) -> tuple[int, ...]:
             break
         parts.append(int(digits))
     return tuple(parts)
+
+
+class _Exchange(TypedDict):
+    """The request a transport error happened in, as a CVATError's keywords name it."""
+
+    method: str
+    url: str
 
 
 class CVATClient:
@@ -127,7 +134,7 @@ class CVATClient:
     def _url(self, url: str) -> str:
         return url if url.startswith("http") else f"{self.settings.base_url}{url}"
 
-    def _exchange(self, error: httpx.TransportError, method: str, url: str) -> dict[str, str]:
+    def _exchange(self, error: httpx.TransportError, method: str, url: str) -> _Exchange:
         """The request that failed: the exchange httpx was in (the login, say), else the one asked for."""
         try:
             failed = error.request
@@ -281,11 +288,11 @@ class CVATClient:
         files from different folders share a name. ``on_sent`` is told how many files each
         request carried, once CVAT took them.
         """
-        paths = [Path(p) for p in paths]
-        names = [p.name for p in paths] if names is None else list(names)
-        if len(names) != len(paths) or len(set(names)) != len(names):
+        sources = [Path(p) for p in paths]
+        names = [p.name for p in sources] if names is None else list(names)
+        if len(names) != len(sources) or len(set(names)) != len(names):
             raise ValueError("upload names must be unique, one per file")
-        named = dict(zip(paths, names)) if len(set(paths)) == len(paths) else None
+        named = dict(zip(sources, names)) if len(set(sources)) == len(sources) else None
         url = f"/api/tasks/{task_id}/data/"
         fields: dict[str, Any] = {
             "image_quality": image_quality, "use_cache": use_cache, "use_zip_chunks": use_zip_chunks,
@@ -301,7 +308,7 @@ class CVATClient:
         if named is None:
             raise ValueError("a file is listed twice")
         self.request("POST", url, headers={"Upload-Start": "true"})
-        for group in _groups(paths):
+        for group in _groups(sources):
             with contextlib.ExitStack() as stack:
                 files = [(f"client_files[{i}]", (named[p], stack.enter_context(open(p, "rb")))) for i, p in enumerate(group)]
                 self.request("POST", url, headers={"Upload-Multiple": "true"},

@@ -184,11 +184,11 @@ def _export_video(sample: Sample, target: str, vocabulary: Vocabulary, uploaders
                     continue
                 tracks.append((index, made[0]))
             for frame, label in loose:
-                made = list(uploader.objects(label, frame, width, height))
-                if len(made) != 1 or made[0].kind != "shapes":
+                objects = list(uploader.objects(label, frame, width, height))
+                if len(objects) != 1 or objects[0].kind != "shapes":
                     skipped += 1  # a tag or a polyline of several parts has no one-shape track
                     continue
-                body = made[0].body
+                body = objects[0].body
                 shapes = [{**body, "keyframe": True}]
                 if frame + 1 < frames:  # closed on the next frame, as CVAT writes a shape as a track
                     shapes.append({**body, "frame": frame + 1, "keyframe": True, "outside": True, "attributes": []})

@@ -145,7 +145,7 @@ def import_cvat_xml(dataset: Any, xml_path: str | os.PathLike[str], media_dir: A
     vocabulary = Vocabulary.of(schema, meta.labels, existing=True)
     downloader = Downloader(schema, vocabulary.server)
     writer = _Writer(store, schema, existing, z_order_attr)
-    located = dict(names)
+    located = {name: found for name, found in names if found is not None}  # each one found (refused above if not)
     if video:
         _import_video(path, meta, located, vocabulary, downloader, writer, max_bytes, max_objects)
     else:

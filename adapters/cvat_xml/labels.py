@@ -30,7 +30,7 @@ from annoflow.adapters.cvat_format.schema import LABEL_ID, ServerLabels, cvat_cl
 from annoflow.adapters.cvat_format.upload import CvatObject, Uploader
 from annoflow.domain.ids import derived_id
 from annoflow.domain.label_schema import LabelSchema
-from annoflow.domain.labels import FieldValue, Label, labels_in
+from annoflow.domain.labels import FieldValue, Label, Scalar, labels_in
 
 
 @attrs.frozen(slots=False)  # not slotted: `specs_of` is worked out once and cached
@@ -128,7 +128,8 @@ def objects_of(uploaders: Mapping[str, Uploader], values: Mapping[str, FieldValu
         value = values.get(path)
         if value is None:
             continue
-        z_of = {} if z_order_attr is None else {
+        # label id -> its z_order attribute (a scalar field's object has no label id: None finds nothing)
+        z_of: dict[str | None, Scalar] = {} if z_order_attr is None else {
             label.id: label.attributes.get(z_order_attr) for label in labels_in(value) if hasattr(label, "attributes")}
         for made in uploader.objects(value, frame, width, height):
             z_order = z_of.get(made.label_id)
@@ -149,11 +150,11 @@ def read_objects(downloader: Downloader, objects: Mapping[str, Sequence[dict[str
     for kind, items in objects.items():
         keep = []
         for obj in items:
-            found = checks.problem(obj, "shapes" if kind == "tracked" else kind, frames)  # a track's frame is a shape
-            if found is None:
+            problem = checks.problem(obj, "shapes" if kind == "tracked" else kind, frames)  # a track's frame is a shape
+            if problem is None:
                 keep.append(obj)
             else:
-                refused.append(Refused(kind, obj.get("frame", 0), found, obj.get("id", 0), obj.get("label_id", 0)))
+                refused.append(Refused(kind, obj.get("frame", 0), problem, obj.get("id", 0), obj.get("label_id", 0)))
         checked[kind] = keep
     found, unexpected, more = downloader.read(checked, sizes)
     z_of = {obj["id"]: obj.get("z_order", 0) for items in checked.values() for obj in items} if z_order_attr else {}

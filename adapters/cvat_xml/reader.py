@@ -101,7 +101,7 @@ class _Bounded:
     def __init__(self, file: IO[bytes], limit: int, name: str) -> None:
         self.file, self.limit, self.name, self.read_so_far = file, limit, name, 0
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int | None = -1) -> bytes:  # None: as much as there is, as a file's read() takes it
         data = self.file.read(_CHUNK if size is None or size < 0 else min(size, _CHUNK))
         self.read_so_far += len(data)
         if self.read_so_far > self.limit:

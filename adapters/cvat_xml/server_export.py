@@ -19,12 +19,16 @@ import shutil
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from annoflow.adapters.cvat.client import CVATClient
 from annoflow.adapters.cvat.errors import CVATAnswerError, error_for
 from annoflow.adapters.cvat_xml.reader import MAX_BYTES
+
+if TYPE_CHECKING:
+    from annoflow.adapters.cvat_xml.importing import XmlImportSummary
+    from annoflow.application.dataset import Dataset
 
 logger = logging.getLogger(__name__)
 IMAGES, VIDEO = "CVAT for images 1.1", "CVAT for video 1.1"
@@ -107,8 +111,9 @@ def fetch_export(client: CVATClient, task_id: int, folder: str | os.PathLike[str
     return target
 
 
-def import_from_exports(dataset: object, client: CVATClient, task_ids: list[int], data_path: Any, *,
-                        download_media: bool = False, max_bytes: int = MAX_BYTES, **options: Any) -> list[object]:
+def import_from_exports(dataset: Dataset, client: CVATClient, task_ids: list[int], data_path: Any, *,
+                        download_media: bool = False, max_bytes: int = MAX_BYTES,
+                        **options: Any) -> list[XmlImportSummary]:
     """Each task's export, as the server makes it, imported with `import_cvat_xml`: its media in
     ``data_path`` (a folder, or a dict of the tasks' frame names -> local paths; with ``download_media``,
     a folder each image task's frames are downloaded into first, under names that cannot leave it).

@@ -63,8 +63,9 @@ def _list(data: dict, key: str, path: Any, problems: list[str], required: bool =
     return value
 
 
-def _images(entries: list, path: Any, folder: Path, problems: list[str]) -> dict[Any, Sample]:
-    images: dict[Any, Sample] = {}
+def _images(entries: list, path: Any, folder: Path, problems: list[str]) -> dict[int, tuple[Sample, ImageMetadata]]:
+    """Image id -> its sample and the image's size (which each annotation's box is checked against)."""
+    images: dict[int, tuple[Sample, ImageMetadata]] = {}
     for i, entry in enumerate(entries):
         where = f"{path}: {_entry_name('images', i, entry)}"
         if not isinstance(entry, dict):
@@ -89,7 +90,7 @@ def _images(entries: list, path: Any, folder: Path, problems: list[str]) -> dict
         if given != (None, None) and given != (meta.width, meta.height):
             problems.append(f"{where}: width x height {given[0]}x{given[1]} but the file is {meta.width}x{meta.height}")
             continue
-        images[ident] = Sample(filepath=str(file), media_type=MediaType.IMAGE, metadata=meta)
+        images[ident] = (Sample(filepath=str(file), media_type=MediaType.IMAGE, metadata=meta), meta)
     return images
 
 
@@ -197,7 +198,7 @@ def read_coco_with_info(labels_path: str | os.PathLike[str], data_dir: str | os.
         if category not in categories:
             problems.append(f"{where}: category_id {category!r} names no category")
             continue
-        label = _detection(entry, categories[category], images[image].metadata)
+        label = _detection(entry, categories[category], images[image][1])
         if isinstance(label, str):
             problems.append(f"{where}: {label}")
         else:
@@ -205,7 +206,7 @@ def read_coco_with_info(labels_path: str | os.PathLike[str], data_dir: str | os.
     raise_if(problems)
     kept = [{key: entry[key] for key in ("id", "name", "supercategory") if key in entry}
             for entry in data["categories"] if isinstance(entry, dict) and entry.get("id") in categories]
-    samples = [sample.with_value(label_field, Detections(labels[ident])) for ident, sample in images.items()]
+    samples = [sample.with_value(label_field, Detections(labels[ident])) for ident, (sample, _) in images.items()]
     return samples, {"categories": kept}
 
 
@@ -298,7 +299,7 @@ def coco_document(samples: Iterable[Sample], label_field: str | None, root: str,
                                   f"{type(value).__name__} on sample {sample.id}")
         per_image.append((number, width, height, value.items if value is not None else ()))
     ids = category_ids((label.label for *_, items in per_image for label in items), classes, known=categories)
-    annotations = []
+    annotations: list[dict[str, Any]] = []
     for number, width, height, items in per_image:
         for label in items:
             entry = (_detection_entry(label, width, height) if isinstance(label, Detection)

@@ -32,7 +32,7 @@ def attribute_problems(attributes: Mapping[str, Any]) -> list[str]:
     return [f"attribute {name!r} " + ("names a label property" if name in RESERVED_ATTRIBUTE_NAMES
                                       else "is not an identifier")
             for name in attributes
-            if not (isinstance(name, str) and name.isidentifier()) or name in RESERVED_ATTRIBUTE_NAMES]
+            if not name.isidentifier() or name in RESERVED_ATTRIBUTE_NAMES]
 
 
 def scalar_items(mapping: Mapping[str, Any], skip: Iterable[str] = ()) -> dict[str, Any]:

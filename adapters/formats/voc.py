@@ -69,8 +69,9 @@ def _object(node: Element, meta: ImageMetadata) -> Detection | str:
     if not name:
         return "no <name>"
     box = node.find("bndbox")
-    corners = [_number(box.findtext(k)) if box is not None else None for k in ("xmin", "ymin", "xmax", "ymax")]
-    if None in corners:
+    read = [_number(box.findtext(k)) if box is not None else None for k in ("xmin", "ymin", "xmax", "ymax")]
+    corners = [number for number in read if number is not None]
+    if len(corners) < len(read):
         return "<bndbox> needs numbers xmin, ymin, xmax, ymax"
     xmin, ymin, xmax, ymax = corners
     W, H = meta.width, meta.height
@@ -144,11 +145,11 @@ def read_voc(labels_dir: str | os.PathLike[str], data_dir: str | os.PathLike[str
     images = find_media(data_dir, IMAGE_EXTENSIONS, recursive=False)
     others = [path for path in (os.path.normpath(os.path.abspath(p)) for p in images) if path not in labelled]
     unlabelled = []
-    for path in others:
-        meta = image_metadata(path)
+    for image in others:
+        meta = image_metadata(image)
         if isinstance(meta, str):
-            problems.append(f"{path}: {meta}")
+            problems.append(f"{image}: {meta}")
         else:
-            unlabelled.append(Sample(filepath=path, media_type=MediaType.IMAGE, metadata=meta))
+            unlabelled.append(Sample(filepath=image, media_type=MediaType.IMAGE, metadata=meta))
     raise_if(problems)
     return list(labelled.values()) + unlabelled

@@ -8,6 +8,7 @@ from annoflow.adapters.label_stores import InMemoryLabelStore
 from annoflow.application.dataset import Dataset
 from annoflow.application.runs.registry import RunRegistry
 from annoflow.domain.annotation_run import AnnotationRun, RunError
+from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.samples import Sample
 
 
@@ -20,7 +21,7 @@ def dataset():
 
 def _request(dataset, key, ids):
     run = AnnotationRun.request(dataset=dataset.name, key=key, backend="cvat", config={"segment_size": 2},
-                                label_schema=None, sample_ids=ids)
+                                label_schema=LabelSchema(()), sample_ids=ids)
     dataset.registry.add_run(run)
     return run
 

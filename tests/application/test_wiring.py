@@ -5,6 +5,7 @@ from __future__ import annotations
 from annoflow.adapters import cli, wiring
 from annoflow.adapters.label_stores import SqliteLabelStore
 from annoflow.domain.annotation_run import AnnotationRun
+from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.samples import Sample
 
 
@@ -14,7 +15,8 @@ def test_defaults_live_in_the_data_dir(tmp_path):
     dataset = wiring.open_dataset("ds", env=env)
     assert isinstance(dataset.store, SqliteLabelStore) and dataset.store.path == tmp_path / "data" / "datasets.sqlite"
     dataset.store.add_samples([Sample(filepath="/a.jpg", media_type="image")])
-    run = AnnotationRun.request(dataset="ds", key="k", backend="cvat", config={}, label_schema=None, sample_ids=dataset.sample_ids)
+    run = AnnotationRun.request(dataset="ds", key="k", backend="cvat", config={}, label_schema=LabelSchema(()),
+                                sample_ids=dataset.sample_ids)
     dataset.registry.add_run(run)
     again = wiring.open_dataset("ds", env=env)
     assert again.list_annotation_runs() == ["k"] and len(again) == 1
@@ -40,7 +42,7 @@ def test_cli_manages_runs_and_prints_the_audit_trail(tmp_path, monkeypatch, caps
     dataset = wiring.open_dataset("quickstart")
     dataset.store.add_samples([Sample(filepath="/a.jpg", media_type="image")])
     dataset.registry.add_run(AnnotationRun.request(dataset="quickstart", key="k", backend="cvat", config={},
-                                                   label_schema=None, sample_ids=dataset.sample_ids))
+                                                   label_schema=LabelSchema(()), sample_ids=dataset.sample_ids))
     assert cli.main(["runs", "list"]) == 0
     header, row = capsys.readouterr().out.splitlines()
     assert header.split() == ["key", "status", "tasks", "samples", "created", "last", "load"]

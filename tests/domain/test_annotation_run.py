@@ -7,13 +7,15 @@ import pytest
 
 from annoflow.domain.annotation_run import AnnotationRun, RunCatalog, RunError, RunStatus, WrongServerError
 from annoflow.domain.ids import new_id
+from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.labels import Detection
 from annoflow.domain.run_records import FrameRef, LoadSummary, MergedChange, TaskRecord
 from annoflow.domain.task_ledger import TaskLedger
 
 
 def _run(**overrides):
-    args = dict(dataset="ds", key="k", backend="cvat", config={}, label_schema=None, sample_ids=[new_id(), new_id()])
+    args = dict(dataset="ds", key="k", backend="cvat", config={}, label_schema=LabelSchema(()),
+                sample_ids=[new_id(), new_id()])
     args.update(overrides)
     return AnnotationRun.request(**args)
 

@@ -6,6 +6,7 @@ import pytest
 
 from annoflow.domain.annotation_run import AnnotationRun, RunError
 from annoflow.domain.ids import new_id
+from annoflow.domain.label_schema import LabelSchema
 
 
 class Hidden:
@@ -16,7 +17,7 @@ class Hidden:
 
 
 def _request(config):
-    return AnnotationRun.request(dataset="ds", key="k", backend="cvat", config=config, label_schema=None,
+    return AnnotationRun.request(dataset="ds", key="k", backend="cvat", config=config, label_schema=LabelSchema(()),
                                  sample_ids=[new_id()])
 
 

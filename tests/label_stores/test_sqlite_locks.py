@@ -11,6 +11,7 @@ from annoflow.adapters.label_stores.sqlite import LabelStoreLockedError, SqliteL
 from annoflow.application.runs.registry import RunConflictError, RunRegistry, RunRegistryLockedError
 from annoflow.domain.annotation_run import AnnotationRun
 from annoflow.domain.fields import FieldKind
+from annoflow.domain.label_schema import LabelSchema
 from annoflow.domain.samples import Sample
 
 
@@ -65,7 +66,7 @@ def test_a_registry_save_past_the_busy_timeout_names_the_file_and_saves_nothing(
     registry = RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path),
                                 "SQLITE_LOCK_TIMEOUT": "1"})
     def request() -> AnnotationRun:
-        return AnnotationRun.request(dataset="ds", key="k", backend="cvat", config={}, label_schema=None,
+        return AnnotationRun.request(dataset="ds", key="k", backend="cvat", config={}, label_schema=LabelSchema(()),
                                      sample_ids=["a" * 24])
 
     holder = Holder(path)
