@@ -47,7 +47,18 @@ class Dataset(application.Dataset):
     @classmethod
     def from_images_dir(cls, name: str, images_dir: PathLike, recursive: bool = True, tags: Iterable[str] = (),
                         *, env: Mapping[str, str] | None = None) -> Dataset:
-        """A new dataset of the images in ``images_dir`` (and its subfolders unless ``recursive=False``).
+        """A new dataset of the images in ``images_dir``, sorted by path (FiftyOne's ``Dataset.from_images_dir``).
+
+        Args:
+            name: the new dataset's name.
+            images_dir: the folder of images; they stay where they are.
+            recursive: whether to take the images in its subfolders too.
+            tags: tags every new sample gets.
+            env: the environment to open the dataset's stores from, as ``annoflow.open_dataset`` reads
+                it (default: ``os.environ``).
+
+        Returns:
+            The new dataset.
 
         Raises:
             DataImportError: no such folder, no image in it, an unreadable image (each named), or a
@@ -60,7 +71,22 @@ class Dataset(application.Dataset):
     @classmethod
     def from_images(cls, name: str, paths: Iterable[PathLike], tags: Iterable[str] = (), *,
                     env: Mapping[str, str] | None = None) -> Dataset:
-        """A new dataset of these image files."""
+        """A new dataset of these image files (FiftyOne's ``Dataset.from_images``).
+
+        Args:
+            name: the new dataset's name.
+            paths: the image files (or one path); they stay where they are.
+            tags: tags every new sample gets.
+            env: the environment to open the dataset's stores from, as ``annoflow.open_dataset`` reads
+                it (default: ``os.environ``).
+
+        Returns:
+            The new dataset.
+
+        Raises:
+            DataImportError: no paths, every file that is missing, empty, cut short or not an image,
+                or a dataset of that name that already holds samples; nothing was added.
+        """
         dataset = _new(name, env)
         dataset.add_images(paths, tags=tags)
         return dataset
@@ -68,8 +94,24 @@ class Dataset(application.Dataset):
     @classmethod
     def from_videos_dir(cls, name: str, videos_dir: PathLike, recursive: bool = True, tags: Iterable[str] = (),
                         *, env: Mapping[str, str] | None = None) -> Dataset:
-        """A new dataset of the videos in ``videos_dir``; each sample's width, height, frame count and
-        frame rate are read from its file."""
+        """A new dataset of the videos in ``videos_dir`` (FiftyOne's ``Dataset.from_videos_dir``); each
+        sample's width, height, frame count and frame rate are read from its file.
+
+        Args:
+            name: the new dataset's name.
+            videos_dir: the folder of videos; they stay where they are.
+            recursive: whether to take the videos in its subfolders too.
+            tags: tags every new sample gets.
+            env: the environment to open the dataset's stores from, as ``annoflow.open_dataset`` reads
+                it (default: ``os.environ``).
+
+        Returns:
+            The new dataset.
+
+        Raises:
+            DataImportError: no such folder, no video in it, an unreadable video (each named),
+                or a dataset of that name that already holds samples; nothing was added.
+        """
         dataset = _new(name, env)
         dataset.add_videos_dir(videos_dir, recursive=recursive, tags=tags)
         return dataset
@@ -79,8 +121,30 @@ class Dataset(application.Dataset):
                  data_path: PathLike | None = None, labels_path: PathLike | None = None,
                  label_field: str = "ground_truth", tags: Iterable[str] = (),
                  env: Mapping[str, str] | None = None, **options: Any) -> Dataset:
-        """A new dataset from labelled files: ``dataset_type`` ``"coco"``, ``"yolo"`` or ``"voc"`` (or
-        FiftyOne's ``COCODetectionDataset``, ``YOLOv5Dataset``, ``VOCDetectionDataset``); see `add_dir`."""
+        """A new dataset from a labelled dataset on disk (FiftyOne's ``Dataset.from_dir``); see `add_dir`
+        for where each format's files are looked for.
+
+        Args:
+            name: the new dataset's name.
+            dataset_type: ``"coco"``, ``"yolo"`` (``"yolov5"``, ``"yolov8"``) or ``"voc"``, or FiftyOne's
+                ``COCODetectionDataset``, ``YOLOv5Dataset``, ``VOCDetectionDataset`` (the class or its name).
+            dataset_dir: the dataset's folder.
+            data_path: the folder of the media, instead of the format's place in ``dataset_dir``.
+            labels_path: the labels file (COCO) or folder (VOC), instead of the format's place in ``dataset_dir``.
+            label_field: the field the labels land in.
+            tags: tags every new sample gets.
+            env: the environment to open the dataset's stores from, as ``annoflow.open_dataset`` reads
+                it (default: ``os.environ``).
+            **options: the format's own options: ``splits`` (YOLO: the splits of data.yaml to read).
+
+        Returns:
+            The new dataset.
+
+        Raises:
+            DataImportError: a dataset_type annoflow does not read (before a dataset is made), every
+                problem found in the files (each naming its file and entry), or a dataset of that name
+                that already holds samples; nothing was added.
+        """
         reader = reader_for(dataset_type)  # an unknown type is refused before a dataset is made
         dataset = _new(name, env)
         dataset._add(*reader(labels_path, data_path, dataset_dir, label_field, **options), tags=tags)
@@ -97,7 +161,14 @@ class Dataset(application.Dataset):
         return [s.id for s in samples]
 
     def add_images(self, paths: Iterable[PathLike], tags: Iterable[str] = ()) -> list[str]:
-        """Add a sample per image file (left where it is); returns their ids.
+        """Add a sample per image file (left where it is), in one transaction.
+
+        Args:
+            paths: the image files (or one path).
+            tags: tags every new sample gets.
+
+        Returns:
+            The new samples' ids.
 
         Raises:
             DataImportError: every file that is missing, empty, cut short or not an image; nothing was added.
@@ -108,18 +179,55 @@ class Dataset(application.Dataset):
         return self._add(image_samples(paths), tags=tags)
 
     def add_images_dir(self, images_dir: PathLike, recursive: bool = True, tags: Iterable[str] = ()) -> list[str]:
-        """Add the images in ``images_dir`` (and its subfolders unless ``recursive=False``), sorted by path."""
+        """Add the images in ``images_dir``, sorted by path, in one transaction.
+
+        Args:
+            images_dir: the folder of images; they stay where they are.
+            recursive: whether to take the images in its subfolders too.
+            tags: tags every new sample gets.
+
+        Returns:
+            The new samples' ids.
+
+        Raises:
+            DataImportError: no such folder, no image in it, or an unreadable image (each named);
+                nothing was added.
+        """
         return self._add(image_samples(find_media(images_dir, IMAGE_EXTENSIONS, recursive)), tags=tags)
 
     def add_videos(self, paths: Iterable[PathLike], tags: Iterable[str] = ()) -> list[str]:
-        """Add a sample per video file, with its size, frame count and rate read from it."""
+        """Add a sample per video file (left where it is), with its size, frame count and rate read from it.
+
+        Args:
+            paths: the video files (or one path).
+            tags: tags every new sample gets.
+
+        Returns:
+            The new samples' ids.
+
+        Raises:
+            DataImportError: no paths, or every file that is missing or not a readable video; nothing was added.
+        """
         paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
         if not paths:
             raise DataImportError(["add_videos(): no paths given"])
         return self._add(video_samples(paths), tags=tags)
 
     def add_videos_dir(self, videos_dir: PathLike, recursive: bool = True, tags: Iterable[str] = ()) -> list[str]:
-        """Add the videos in ``videos_dir`` (and its subfolders unless ``recursive=False``)."""
+        """Add the videos in ``videos_dir``, sorted by path, in one transaction.
+
+        Args:
+            videos_dir: the folder of videos; they stay where they are.
+            recursive: whether to take the videos in its subfolders too.
+            tags: tags every new sample gets.
+
+        Returns:
+            The new samples' ids.
+
+        Raises:
+            DataImportError: no such folder, no video in it, or an unreadable video (each named);
+                nothing was added.
+        """
         return self._add(video_samples(find_media(videos_dir, VIDEO_EXTENSIONS, recursive, what="video")), tags=tags)
 
     def add_dir(self, dataset_dir: PathLike | None = None, dataset_type: Any = "coco", *,
@@ -134,7 +242,20 @@ class Dataset(application.Dataset):
           images in ``data_path`` (default ``dataset_dir/JPEGImages`` or ``data``).
 
         Labels land in ``label_field``; COCO's categories and YOLO's class names go to the dataset's
-        ``info`` (``categories``, ``classes``), which exports number classes by. Returns the new samples' ids.
+        ``info`` (``categories``, ``classes``), which exports number classes by.
+
+        Args:
+            dataset_dir: the dataset's folder.
+            dataset_type: ``"coco"``, ``"yolo"`` (``"yolov5"``, ``"yolov8"``) or ``"voc"``, or FiftyOne's
+                ``COCODetectionDataset``, ``YOLOv5Dataset``, ``VOCDetectionDataset`` (the class or its name).
+            data_path: the folder of the media, instead of the default above.
+            labels_path: the labels file (COCO) or folder (VOC), instead of the default above.
+            label_field: the field the labels land in.
+            tags: tags every new sample gets.
+            **options: the format's own options: ``splits`` (YOLO: the splits of data.yaml to read).
+
+        Returns:
+            The new samples' ids.
 
         Raises:
             DataImportError: every problem found, each naming its file and entry; nothing was added.
@@ -146,6 +267,23 @@ class Dataset(application.Dataset):
 
     def export_collection(self, collection: SampleCollection, export_path: PathLike, dataset_type: Any,
                           label_field: str | Sequence[str] | None, **options: Any) -> str:
+        """Write ``collection`` in a label format; ``export()`` calls it and documents the formats.
+
+        Args:
+            collection: this dataset or a view of it.
+            export_path: the file or folder to write.
+            dataset_type: the format's name (``"coco"``, ``"yolo"``, ...) or FiftyOne's class of it.
+            label_field: the label field or fields to write (None: the dataset's only detections or
+                polylines field; every label field for the CVAT XML formats).
+            **options: the format's own options.
+
+        Returns:
+            The path written.
+
+        Raises:
+            DataExportError: a format annoflow does not write, no single label field to default to,
+                or labels the format cannot hold; nothing was written.
+        """
         name = format_name(dataset_type)
         if label_field is None and name not in ALL_FIELDS:
             label_field = _only_label_field(self.store.field_schema())

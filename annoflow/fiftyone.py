@@ -55,6 +55,9 @@ def annoflow_dataset(fo_collection: fo.Dataset | fo.DatasetView) -> Dataset:
         The annoflow dataset, named as the FiftyOne dataset is. Datasets it makes (``clone()``) are
         FiftyOne datasets too (persistent ones, as annoflow's datasets are), whatever label store the
         environment names.
+
+    Raises:
+        TypeError: ``fo_collection`` is no FiftyOne dataset or view.
     """
     if not isinstance(fo_collection, (fo.Dataset, fo.DatasetView)):
         raise TypeError(f"expected a FiftyOne dataset or view, got {type(fo_collection).__name__}")

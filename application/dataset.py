@@ -64,6 +64,14 @@ class AnnotationInfo:
 
     @classmethod
     def of(cls, run: AnnotationRun) -> AnnotationInfo:
+        """The info of a run as the registry holds it.
+
+        Args:
+            run: the run's record (``registry.get_run(dataset, key)``).
+
+        Returns:
+            The run's info.
+        """
         return cls(
             key=run.key,
             timestamp=run.created_on,
@@ -140,7 +148,22 @@ class Dataset(SampleCollection):
         self, collection: SampleCollection, anno_key: str, backend: str | None, options: Mapping[str, Any],
         progress: ProgressOption = None,
     ) -> AnnotationResults:
-        """annotate() of a dataset or view (``SampleCollection.annotate`` documents the options)."""
+        """annotate() of a dataset or view; ``SampleCollection.annotate`` calls it and documents the options.
+
+        Args:
+            collection: this dataset or a view of it: the samples and labels to send.
+            anno_key: the new run's key.
+            backend: the annotation backend's name (None: the dataset's default, ``"cvat"``).
+            options: annotate()'s other arguments by name (schema, task plan, connection, backend options).
+            progress: whether to show progress bars on stderr (True, False, None: on a terminal),
+                or a ``Progress`` to report to.
+
+        Returns:
+            The run's results.
+
+        Raises:
+            ValueError: no backend of that name; the others as ``SampleCollection.annotate`` lists them.
+        """
         options = seal_credentials(dict(options))  # first: no frame holds a password in the clear
         backend_name = backend or self.default_backend
         self._backend(backend_name)
@@ -364,11 +387,22 @@ class Dataset(SampleCollection):
     # --- evaluations -----------------------------------------------------------------------
 
     def list_evaluations(self) -> list[str]:
-        """The keys of the dataset's evaluations (``evaluate_detections(eval_key=...)``), sorted."""
+        """The keys of the dataset's evaluations (``evaluate_detections(eval_key=...)``), sorted.
+
+        Returns:
+            The evaluation keys.
+        """
         return sorted(self.info.get(EVALUATIONS) or {})
 
     def get_evaluation_info(self, eval_key: str) -> dict[str, Any]:
         """What the evaluation was run on and how: fields, method, iou, classwise, when.
+
+        Args:
+            eval_key: the evaluation's key.
+
+        Returns:
+            A dict with ``key``, ``type``, ``method``, ``pred_field``, ``gt_field``, ``iou``,
+            ``classwise`` and ``timestamp`` (ISO 8601, UTC).
 
         Raises:
             EvaluationError: no evaluation with this key.
@@ -379,7 +413,10 @@ class Dataset(SampleCollection):
         return {"key": eval_key, **evaluations[eval_key]}
 
     def delete_evaluation(self, eval_key: str) -> None:
-        """Remove an evaluation's label attributes, its sample counts and its record.
+        """Remove an evaluation's label attributes, its sample counts and its record, in one batch.
+
+        Args:
+            eval_key: the evaluation's key.
 
         Raises:
             EvaluationError: no evaluation with this key.
@@ -387,6 +424,7 @@ class Dataset(SampleCollection):
         delete_evaluation(self, eval_key)
 
     def delete_evaluations(self) -> None:
+        """Delete every evaluation (see ``delete_evaluation``), one after the other."""
         for key in self.list_evaluations():
             self.delete_evaluation(key)
 
@@ -407,20 +445,39 @@ class Dataset(SampleCollection):
         self._info = dict(value)
 
     def save(self) -> None:
-        """Write the dataset's info as changed in place (samples are saved one by one: ``sample.save()``)."""
+        """Write the dataset's ``info`` as changed in place.
+
+        Samples are not saved here: each is saved by its own ``sample.save()``.
+        """
         if self._info is not None:
             self.store.write_info(self._info)
 
     def write_batch(self, batch: Batch) -> None:
-        """The batch's writes in one transaction through the store (``LabelStore.write_batch``); the
-        info it holds becomes the dataset's."""
+        """Make a batch's writes in one transaction through the store: all of them or none.
+
+        Args:
+            batch: the samples to add, label changes to apply, fields to delete and the info to
+                write (``Batch(add=..., changes=..., delete_fields=..., info=...)``); its info, when
+                not None, becomes the dataset's.
+
+        Raises:
+            DuplicateSampleError: a sample id the store holds already; nothing was written.
+            FieldSchemaError: a change or sample that does not fit its field; nothing was written.
+            UnknownSampleError: a change to a sample the dataset does not hold; nothing was written.
+        """
         self.store.write_batch(batch)
         if batch.info is not None:
             self._info = dict(batch.info)
 
 
     def add_samples(self, samples: Iterable[Sample]) -> list[str]:
-        """Add samples (frozen `Sample`s, or those handed out by a collection) in one batch; returns their ids.
+        """Add samples in one batch; their fields are declared from their values' kinds.
+
+        Args:
+            samples: frozen `Sample`s, or the editable samples a collection hands out.
+
+        Returns:
+            The samples' ids, in the order given.
 
         Raises:
             DuplicateSampleError: a sample id the store holds already; nothing was added.
@@ -431,11 +488,27 @@ class Dataset(SampleCollection):
         return [s.id for s in samples]
 
     def add_sample(self, sample: Sample) -> str:
+        """Add one sample (see ``add_samples``).
+
+        Args:
+            sample: a frozen `Sample`, or an editable sample a collection handed out.
+
+        Returns:
+            The sample's id.
+
+        Raises:
+            DuplicateSampleError: the store holds a sample with this id already.
+            FieldSchemaError: a value that does not fit its field's kind.
+        """
         return self.add_samples([sample])[0]
 
     def delete_samples(self, samples: Any) -> None:
-        """Delete samples and their labels in one batch: ids, samples, or a view of this dataset.
-        Annotation runs keep their records."""
+        """Delete samples and their labels in one batch. Annotation runs keep their records.
+
+        Args:
+            samples: a sample id, a sample, an iterable of ids or samples, or a view of this
+                dataset (its samples); ids the dataset does not hold are ignored.
+        """
         if isinstance(samples, SampleCollection):
             ids = samples.sample_ids
         else:
@@ -444,21 +517,43 @@ class Dataset(SampleCollection):
         self.store.delete_samples(ids)
 
     def add_sample_field(self, field_name: str, ftype: Any) -> None:
-        """Declare a sample field: ftype a `FieldKind` (or its name), int, float, str, bool or a label class."""
+        """Declare a sample field, as FiftyOne's ``add_sample_field``; declaring it again with the same type does nothing.
+
+        Args:
+            field_name: the field's name (not a reserved name such as ``id`` or ``filepath``, nor
+                ``frames.<name>``: see ``add_frame_field``).
+            ftype: a `FieldKind` (or its name, such as ``"detections"``), ``int``, ``float``,
+                ``str``, ``bool`` or a label class (``Detections``, ...).
+
+        Raises:
+            FieldSchemaError: a reserved or frame field name, an ftype that is no field type, or a
+                field the dataset holds as another type.
+        """
         if field_name in RESERVED_FIELD_NAMES or FieldPath.parse(field_name).on_frames:
             raise FieldSchemaError(f"{field_name!r} is not a sample field name")
         self.store.declare_field(field_name, field_kind(ftype))
 
     def add_frame_field(self, field_name: str, ftype: Any) -> None:
-        """Declare a frame field of the dataset's videos (``frames.`` optional in the name)."""
+        """Declare a frame field of the dataset's videos; declaring it again with the same type does nothing.
+
+        Args:
+            field_name: the field's name, ``frames.`` optional.
+            ftype: as ``add_sample_field`` takes it.
+
+        Raises:
+            FieldSchemaError: an ftype that is no field type, or a field the dataset holds as another type.
+        """
         self.store.declare_field(frame_path(field_name), field_kind(ftype))
 
     def delete_sample_fields(self, field_names: str | Iterable[str]) -> None:
         """Delete sample fields from every sample and from the schema, in one batch.
 
+        Args:
+            field_names: a field name or several (sample fields; ``delete_frame_fields`` deletes frame fields).
+
         Raises:
-            FieldSchemaError: a field the dataset does not have, or one an annotation run uses
-                (the message names the run); nothing was deleted.
+            FieldSchemaError: a field the dataset does not have, a frame field, or one an annotation
+                run uses (the message names the run); nothing was deleted.
         """
         names = [field_names] if isinstance(field_names, str) else list(field_names)
         bad = [n for n in names if FieldPath.parse(n).on_frames]
@@ -468,33 +563,88 @@ class Dataset(SampleCollection):
         self.store.delete_fields(names)
 
     def delete_sample_field(self, field_name: str) -> None:
+        """Delete one sample field (see ``delete_sample_fields``).
+
+        Args:
+            field_name: the field's name.
+
+        Raises:
+            FieldSchemaError: a field the dataset does not have, a frame field, or one an annotation
+                run uses; nothing was deleted.
+        """
         self.delete_sample_fields([field_name])
 
     def delete_frame_fields(self, field_names: str | Iterable[str]) -> None:
-        """Delete frame fields (``frames.`` optional) from every frame and from the schema, in one batch;
-        refused, naming the run, for a field an annotation run uses."""
+        """Delete frame fields from every frame and from the schema, in one batch.
+
+        Args:
+            field_names: a frame field's name or several, ``frames.`` optional.
+
+        Raises:
+            FieldSchemaError: a field the dataset does not have, or one an annotation run uses (the
+                message names the run); nothing was deleted.
+        """
         names = [frame_path(n) for n in ([field_names] if isinstance(field_names, str) else field_names)]
         refuse_if_used(self, names, "delete")
         self.store.delete_fields(names)
 
     def delete_frame_field(self, field_name: str) -> None:
+        """Delete one frame field (see ``delete_frame_fields``).
+
+        Args:
+            field_name: the field's name, ``frames.`` optional.
+
+        Raises:
+            FieldSchemaError: a field the dataset does not have, or one an annotation run uses;
+                nothing was deleted.
+        """
         self.delete_frame_fields([field_name])
 
     def rename_sample_field(self, field_name: str, new_field_name: str) -> None:
-        """Rename a sample field on every sample and in the schema, in one batch; refused, naming
-        the run, for a field an annotation run uses."""
+        """Rename a sample field on every sample and in the schema, in one batch.
+
+        Args:
+            field_name: the field's name (a sample field; ``rename_frame_field`` renames frame fields).
+            new_field_name: its new name, one the dataset does not hold.
+
+        Raises:
+            FieldSchemaError: a field the dataset does not have, a frame field, a new name taken,
+                reserved or of a frame field, or a field an annotation run uses (the message names
+                the run); nothing changed.
+        """
         if FieldPath.parse(field_name).on_frames:
             raise FieldSchemaError(f"{field_name!r} is a frame field: use rename_frame_field()")
         refuse_if_used(self, [field_name], "rename")
         self.store.rename_field(field_name, new_field_name)
 
     def rename_frame_field(self, field_name: str, new_field_name: str) -> None:
-        """Rename a frame field (``frames.`` optional) on every frame, in one batch."""
+        """Rename a frame field on every frame and in the schema, in one batch.
+
+        Args:
+            field_name: the field's name, ``frames.`` optional.
+            new_field_name: its new name, ``frames.`` optional, one the dataset does not hold.
+
+        Raises:
+            FieldSchemaError: a field the dataset does not have, a new name taken, or a field an
+                annotation run uses (the message names the run); nothing changed.
+        """
         refuse_if_used(self, [frame_path(field_name)], "rename")
         self.store.rename_field(frame_path(field_name), frame_path(new_field_name))
 
     def clone_collection(self, collection: SampleCollection, name: str | None) -> Dataset:
-        """``clone()`` of this dataset or a view of it (see ``SampleCollection.clone``)."""
+        """``clone()`` of this dataset or a view of it; ``SampleCollection.clone`` calls it.
+
+        Args:
+            collection: this dataset or a view of it: the samples to copy, as it shows them.
+            name: the new dataset's name (None: this dataset's name with a free ``_<n>`` suffix).
+
+        Returns:
+            The new dataset.
+
+        Raises:
+            ValueError: a name whose dataset already holds samples or fields, or no free name.
+            RuntimeError: a dataset built by hand on a store, which cannot open another dataset's store.
+        """
         if self._open_store is None:
             raise RuntimeError("clone() needs to open another dataset's store; open datasets with annoflow.load_dataset()")
         name = name if name is not None else self._free_name(self._open_store)
@@ -524,8 +674,24 @@ class Dataset(SampleCollection):
 
     def export_collection(self, collection: SampleCollection, export_path: Any, dataset_type: Any,
                           label_field: str | Sequence[str] | None, **options: Any) -> str:
-        """Write ``collection`` in a label format; the file formats are adapters', so a dataset built
-        by hand on a store has none (``annoflow.load_dataset`` gives one that has)."""
+        """Write ``collection`` in a label format; ``SampleCollection.export`` calls it and documents the options.
+
+        The file formats are adapters', so a dataset built by hand on a store has none
+        (``annoflow.load_dataset`` gives one that has).
+
+        Args:
+            collection: this dataset or a view of it.
+            export_path: the file or folder to write.
+            dataset_type: the format's name (``"coco"``, ``"yolo"``, ...).
+            label_field: the label field or fields to write (None: the format's default).
+            **options: the format's own options.
+
+        Returns:
+            The path written.
+
+        Raises:
+            RuntimeError: always, here; ``annoflow.Dataset`` writes the files.
+        """
         raise RuntimeError("exporting needs annoflow's file formats: open the dataset with annoflow.load_dataset()")
 
     @property
@@ -561,6 +727,11 @@ class Dataset(SampleCollection):
         return DatasetView(self, (stage,))
 
     def view(self) -> DatasetView:
+        """A view of the whole dataset, with no stage (FiftyOne's ``dataset.view()``).
+
+        Returns:
+            The view.
+        """
         return DatasetView(self)
 
     # --- annotation runs --------------------------------------------------------
@@ -638,7 +809,7 @@ class Dataset(SampleCollection):
         self.registry.delete_run(self.name, anno_key)
 
     def delete_annotation_runs(self) -> None:
-        """Delete every run's record (see ``delete_annotation_run``)."""
+        """Delete every run's record (see ``delete_annotation_run``); the CVAT tasks stay."""
         for key in self.list_annotation_runs():
             self.delete_annotation_run(key)
 

@@ -45,7 +45,15 @@ class DetectionResults:
     map: float | None = None
 
     def report(self, classes: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
-        """Per class: precision, recall, F1 and support (its ground truth objects), as FiftyOne's."""
+        """Per class: precision, recall, F1 and support (its ground truth objects), as FiftyOne's.
+
+        Args:
+            classes: the classes to report, in this order (default: every class of the evaluation).
+
+        Returns:
+            Class -> ``{"precision", "recall", "f1-score", "support"}``; a class with no prediction
+            or no ground truth scores 0.
+        """
         pairs = [(m.gt_label, m.pred_label) for m in self.matches]
         rows: dict[str, dict[str, float]] = {}
         for cls in classes if classes is not None else self.classes:
@@ -59,7 +67,12 @@ class DetectionResults:
         return rows
 
     def print_report(self, classes: Sequence[str] | None = None, print_fn: Callable[[str], object] = print) -> None:
-        """Print the per-class report as a table."""
+        """Print ``report()`` as a table, one row per class.
+
+        Args:
+            classes: the classes to print, in this order (default: every class of the evaluation).
+            print_fn: where each line goes (default: ``print``, to stdout).
+        """
         rows = self.report(classes)
         width = max([len(c) for c in rows] + [9])
         print_fn(f"{'':>{width}}  precision    recall  f1-score   support")
@@ -68,7 +81,14 @@ class DetectionResults:
                      f"{int(row['support']):9d}")
 
     def mAP(self) -> float:  # noqa: N802 - FiftyOne's name
-        """COCO's mAP (pycocotools' figure); needs ``compute_mAP=True``."""
+        """COCO's mAP (pycocotools' figure).
+
+        Returns:
+            The mean average precision, from 0 to 1.
+
+        Raises:
+            EvaluationError: the evaluation ran without ``compute_mAP=True``.
+        """
         if self.map is None:
             raise EvaluationError("this evaluation did not compute mAP: run evaluate_detections(..., compute_mAP=True)")
         return self.map

@@ -122,10 +122,13 @@ class AnnotationResults:
         """The status of the run's tasks and their jobs, as the backend reports them now.
 
         Returns:
-            One status per task: name, status, assignee, last update, URL and jobs.
+            One `TaskStatus` per task of the run, in the run's order: name, status, assignee, last
+            update, URL and jobs.
 
         Raises:
-            CVATError: CVAT refused a request or could not be reached.
+            BackendConfigError: no credentials, when the results connect for the first time.
+            CVATError: CVAT refused a request or could not be reached (CVATNotFoundError: a task
+                that is gone).
         """
         return self._backend_session().task_statuses(self.task_ids)
 
@@ -163,6 +166,8 @@ class AnnotationResults:
 
         Raises:
             BackendConfigError: no credentials.
+            WrongServerError: the server holds another task under one of the run's task ids (the
+                results point at another server); nothing was deleted.
             CVATError: CVAT refused a request or could not be reached.
         """
         # The record may have moved on since these results were made (a load, here or in another

@@ -988,4 +988,9 @@ class DatasetView(SampleCollection):
         return self.dataset
 
     def view_stages(self) -> Sequence[Stage]:
+        """The view's stages, in the order they apply (``match``, ``filter_labels``, ...).
+
+        Returns:
+            The stages.
+        """
         return self.stages

@@ -99,7 +99,17 @@ class ViewExpression:
 
     # methods of FiftyOne's ViewExpression
     def is_in(self, values: Iterable[Any]) -> ViewExpression:
-        """Whether the value is one of ``values``."""
+        """Whether the value is one of ``values``: ``F("label").is_in(["cat", "dog"])``.
+
+        Args:
+            values: the values, a list or other iterable (not a string).
+
+        Returns:
+            The boolean expression.
+
+        Raises:
+            ExpressionError: ``values`` is a string, an expression or no iterable.
+        """
         if isinstance(values, (str, ViewExpression)) or not isinstance(values, Iterable):
             raise ExpressionError(f"is_in() takes a list of values, got {values!r}")
         return Op("in", (self, Literal(tuple(values))))
@@ -112,6 +122,13 @@ class ViewExpression:
         Values compare as MongoDB's sets do (by type and value); a missing list holds nothing, so
         the result is false (MongoDB refuses some forms of that; FiftyOne's label tag filters
         check the list exists first, which gives the same answer).
+
+        Args:
+            values: a value, a list of values, or an expression giving a list.
+            all: whether the list must hold every one of ``values`` rather than any.
+
+        Returns:
+            The boolean expression.
         """
         if isinstance(values, ViewExpression):
             wanted: ViewExpression = values
@@ -122,17 +139,33 @@ class ViewExpression:
         return Op("contains_all" if all else "contains", (self, wanted))
 
     def length(self) -> ViewExpression:
-        """The number of items of a list (a label list's labels); 0 when missing."""
+        """The number of items of a list (a label list's labels); 0 when missing.
+
+        Returns:
+            The number's expression: ``F("ground_truth.detections").length() > 0``.
+        """
         return Op("length", (self,))
 
     def exists(self, bool: bool = True) -> ViewExpression:  # noqa: A002 - FiftyOne's name
-        """Whether the value is set (not None), or unset with ``bool=False``."""
+        """Whether the value is set (not None): ``F("ground_truth").exists()``.
+
+        Args:
+            bool: False to ask whether it is unset instead.
+
+        Returns:
+            The boolean expression.
+        """
         return Op("exists" if bool else "missing", (self,))
 
     def __repr__(self) -> str:
         return self.describe()
 
     def describe(self) -> str:
+        """The expression written as code, its repr: ``(F('confidence') > 0.8)``.
+
+        Returns:
+            The text.
+        """
         raise NotImplementedError
 
 
@@ -190,7 +223,20 @@ class Op(ViewExpression):
 
 
 def F(path: str = "") -> Field:  # noqa: N802 - FiftyOne's name
-    """A reference to a field: ``F("confidence")``, ``F("predictions.detections")``, ``F("$filepath")``."""
+    """A reference to a field, to build view expressions with: ``F("confidence") > 0.8``.
+
+    Args:
+        path: the field's path, dot-separated (``"predictions.detections"``); relative to the
+            object the expression is applied to (a label in ``filter_labels``, a sample in
+            ``match``), or to the sample when it starts with ``$`` (``"$filepath"``); ``""`` is
+            the object itself.
+
+    Returns:
+        The field's expression.
+
+    Raises:
+        ExpressionError: a path that is no string, or has an empty part (``"a..b"``).
+    """
     if not isinstance(path, str):
         raise ExpressionError(f"F() takes a field path, got {path!r}")
     if any(not part for part in (path[1:] if path.startswith("$") else path).split(".")) and path not in ("", "$"):

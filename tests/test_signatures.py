@@ -1,8 +1,10 @@
-"""The methods users call spell out their parameters: typed, with defaults, documented Google-style."""
+"""The methods users call spell out their parameters: typed, with defaults, documented Google-style;
+every public callable of the face says how to call it, and its value objects what each attribute holds."""
 
 import inspect
 import re
 
+import attrs
 import pytest
 
 import annoflow as af
@@ -63,3 +65,36 @@ def test_annotate_names_every_parameter_of_fiftyones_guide():
 def test_a_view_loads_with_the_datasets_parameters():
     view = inspect.signature(SampleCollection.load_annotations)
     assert view == inspect.signature(af.Dataset.load_annotations)
+
+
+# Every public class of the face whose methods users call, and the face's functions: each says how to call it.
+FACE_CLASSES = [af.Dataset, af.DatasetView, af.AnnotationResults, af.CVATAnnotationAPI, af.AnnotationInfo,
+                af.DetectionResults, af.ViewExpression]
+FACE_CALLABLES = [
+    *(member for cls in FACE_CLASSES for name, member in inspect.getmembers(cls)
+      if not name.startswith("_") and callable(member) and not inspect.isclass(member)),
+    *(value for name in af.__all__ if inspect.isfunction(value := getattr(af, name))),
+]
+
+
+@pytest.mark.parametrize("function", FACE_CALLABLES, ids=lambda f: f.__qualname__)
+def test_every_public_callable_says_how_to_call_it(function):
+    doc = inspect.getdoc(function) or ""
+    assert doc.strip(), f"{function.__qualname__} has no docstring"
+    signature = inspect.signature(function)
+    documented = _args_section(doc)
+    for name, parameter in signature.parameters.items():
+        if name in ("self", "cls"):
+            continue
+        shown = {parameter.VAR_KEYWORD: f"**{name}", parameter.VAR_POSITIONAL: f"*{name}"}.get(parameter.kind, name)
+        assert shown in documented, f"{function.__qualname__}: {shown} is not in Args:"
+    if signature.return_annotation not in ("None", None, inspect.Parameter.empty):
+        assert "Returns:" in doc, function.__qualname__
+
+
+@pytest.mark.parametrize("cls", [af.TaskStatus, af.XmlImportSummary, af.AnnotationInfo], ids=lambda c: c.__name__)
+def test_the_face_value_objects_say_what_each_attribute_holds(cls):
+    doc = inspect.getdoc(cls) or ""
+    section = doc.split("Attributes:", 1)[1] if "Attributes:" in doc else ""
+    described = set(re.findall(r"^\s{4}(\w+):", section, flags=re.M))
+    assert [a.name for a in attrs.fields(cls) if a.name not in described] == []

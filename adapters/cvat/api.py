@@ -47,6 +47,7 @@ class CVATAnnotationAPI:
         self.close()
 
     def close(self) -> None:
+        """Close the session's connections; leaving the ``with`` block does it too."""
         self.client.close()
 
     # --- addresses ------------------------------------------------------------------------
@@ -72,84 +73,353 @@ class CVATAnnotationAPI:
         return f"{self.base_api_url}/jobs"
 
     def task_url(self, task_id: int) -> str:
+        """The API address of a task.
+
+        Args:
+            task_id: the task's id.
+
+        Returns:
+            ``<base_url>/api/tasks/<task_id>``.
+        """
         return f"{self.tasks_url}/{task_id}"
 
     def project_url(self, project_id: int) -> str:
+        """The API address of a project.
+
+        Args:
+            project_id: the project's id.
+
+        Returns:
+            ``<base_url>/api/projects/<project_id>``.
+        """
         return f"{self.projects_url}/{project_id}"
 
     def task_data_meta_url(self, task_id: int) -> str:
+        """The API address of a task's media metadata (its frames' names and sizes).
+
+        Args:
+            task_id: the task's id.
+
+        Returns:
+            ``<base_url>/api/tasks/<task_id>/data/meta``.
+        """
         return f"{self.task_url(task_id)}/data/meta"
 
     def task_data_download_url(self, task_id: int, frame_id: int) -> str:
-        """Where frame ``frame_id`` of a task is read as the file uploaded (quality ``original``)."""
+        """The API address where a task's frame is read as the file uploaded (quality ``original``).
+
+        Args:
+            task_id: the task's id.
+            frame_id: the frame's number in the task, from 0.
+
+        Returns:
+            The address, with its query string.
+        """
         return f"{self.task_url(task_id)}/data?type=frame&quality=original&number={frame_id}"
 
     def task_annotation_url(self, task_id: int) -> str:
+        """The API address of a task's annotations.
+
+        Args:
+            task_id: the task's id.
+
+        Returns:
+            ``<base_url>/api/tasks/<task_id>/annotations``.
+        """
         return f"{self.task_url(task_id)}/annotations"
 
     def taskless_job_url(self, job_id: int) -> str:
-        """Where a person opens a job in CVAT's UI."""
+        """Where a person opens a job in CVAT's UI (not an API address).
+
+        Args:
+            job_id: the job's id.
+
+        Returns:
+            ``<base_url>/jobs/<job_id>``.
+        """
         return f"{self.base_url}/jobs/{job_id}"
 
     # --- raw requests (authenticated, retried, errors typed) -------------------------------
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        """Send a GET request to CVAT through the logged-in session; it logs in first if need be.
+
+        Retried, after a dropped connection or a timeout too, as the request is idempotent.
+
+        Args:
+            url: an address under CVAT's (``api.tasks_url``, ``api.task_url(7)``) or a path relative to
+                it (``"/api/tasks"``).
+            **kwargs: httpx's request arguments (``params``, ``json``, ``content``, ``files``,
+                ``headers``, ...), and ``expect``: statuses outside 2xx to return instead of raising
+                (``expect=(404,)``).
+
+        Returns:
+            CVAT's answer (``response.json()`` reads its body).
+
+        Raises:
+            CVATAuthError: the login failed, or CVAT answered 401 or 403.
+            CVATNotFoundError: CVAT answered 404.
+            CVATConnectionError: CVAT could not be reached, or dropped the connection.
+            CVATTimeoutError: CVAT took longer than the request bounds allow.
+            CVATError: any other answer outside 2xx.
+        """
         return self.client.request("GET", url, **kwargs)
 
     def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        """Send a POST request to CVAT through the logged-in session; it logs in first if need be.
+
+        Retried only when CVAT refused it before doing anything (429, 503): after a dropped
+        connection or a timeout it may have been done, so it is not sent again.
+
+        Args:
+            url: an address under CVAT's (``api.tasks_url``, ``api.task_url(7)``) or a path relative to
+                it (``"/api/tasks"``).
+            **kwargs: httpx's request arguments (``params``, ``json``, ``content``, ``files``,
+                ``headers``, ...), and ``expect``: statuses outside 2xx to return instead of raising
+                (``expect=(404,)``).
+
+        Returns:
+            CVAT's answer (``response.json()`` reads its body).
+
+        Raises:
+            CVATAuthError: the login failed, or CVAT answered 401 or 403.
+            CVATNotFoundError: CVAT answered 404.
+            CVATConnectionError: CVAT could not be reached, or dropped the connection.
+            CVATTimeoutError: CVAT took longer than the request bounds allow.
+            CVATError: any other answer outside 2xx.
+        """
         return self.client.request("POST", url, **kwargs)
 
     def put(self, url: str, **kwargs: Any) -> httpx.Response:
+        """Send a PUT request to CVAT through the logged-in session; it logs in first if need be.
+
+        Retried, after a dropped connection or a timeout too, as the request is idempotent.
+
+        Args:
+            url: an address under CVAT's (``api.tasks_url``, ``api.task_url(7)``) or a path relative to
+                it (``"/api/tasks"``).
+            **kwargs: httpx's request arguments (``params``, ``json``, ``content``, ``files``,
+                ``headers``, ...), and ``expect``: statuses outside 2xx to return instead of raising
+                (``expect=(404,)``).
+
+        Returns:
+            CVAT's answer (``response.json()`` reads its body).
+
+        Raises:
+            CVATAuthError: the login failed, or CVAT answered 401 or 403.
+            CVATNotFoundError: CVAT answered 404.
+            CVATConnectionError: CVAT could not be reached, or dropped the connection.
+            CVATTimeoutError: CVAT took longer than the request bounds allow.
+            CVATError: any other answer outside 2xx.
+        """
         return self.client.request("PUT", url, **kwargs)
 
     def patch(self, url: str, **kwargs: Any) -> httpx.Response:
+        """Send a PATCH request to CVAT through the logged-in session; it logs in first if need be.
+
+        Retried only when CVAT refused it before doing anything (429, 503): after a dropped
+        connection or a timeout it may have been done, so it is not sent again.
+
+        Args:
+            url: an address under CVAT's (``api.tasks_url``, ``api.task_url(7)``) or a path relative to
+                it (``"/api/tasks"``).
+            **kwargs: httpx's request arguments (``params``, ``json``, ``content``, ``files``,
+                ``headers``, ...), and ``expect``: statuses outside 2xx to return instead of raising
+                (``expect=(404,)``).
+
+        Returns:
+            CVAT's answer (``response.json()`` reads its body).
+
+        Raises:
+            CVATAuthError: the login failed, or CVAT answered 401 or 403.
+            CVATNotFoundError: CVAT answered 404.
+            CVATConnectionError: CVAT could not be reached, or dropped the connection.
+            CVATTimeoutError: CVAT took longer than the request bounds allow.
+            CVATError: any other answer outside 2xx.
+        """
         return self.client.request("PATCH", url, **kwargs)
 
     def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        """Send a DELETE request to CVAT through the logged-in session; it logs in first if need be.
+
+        Retried, after a dropped connection or a timeout too, as the request is idempotent.
+
+        Args:
+            url: an address under CVAT's (``api.tasks_url``, ``api.task_url(7)``) or a path relative to
+                it (``"/api/tasks"``).
+            **kwargs: httpx's request arguments (``params``, ``json``, ``content``, ``files``,
+                ``headers``, ...), and ``expect``: statuses outside 2xx to return instead of raising
+                (``expect=(404,)``).
+
+        Returns:
+            CVAT's answer (``response.json()`` reads its body).
+
+        Raises:
+            CVATAuthError: the login failed, or CVAT answered 401 or 403.
+            CVATNotFoundError: CVAT answered 404.
+            CVATConnectionError: CVAT could not be reached, or dropped the connection.
+            CVATTimeoutError: CVAT took longer than the request bounds allow.
+            CVATError: any other answer outside 2xx.
+        """
         return self.client.request("DELETE", url, **kwargs)
 
     # --- conveniences the examples of FiftyOne's CVAT guide use -----------------------------------------------
 
     def launch_editor(self, url: str | None = None) -> None:
+        """Open a CVAT page in the web browser (or with ``connect_to_api(open_url=...)``'s opener).
+
+        Args:
+            url: the page to open (default: ``base_url``, CVAT's home page); ``results.get_status()``
+                and ``taskless_job_url()`` give the pages of tasks and jobs.
+        """
         (self._open_url or webbrowser.open)(url or self.base_url)  # looked up now: the browser Python knows today
 
     def get_user_id(self, username: str) -> int:
+        """The id of the CVAT user with this username.
+
+        Args:
+            username: the user's username, exactly.
+
+        Returns:
+            The user's id.
+
+        Raises:
+            CVATNotFoundError: CVAT has no user of that name the logged-in user can see.
+            CVATError: CVAT refused a request or could not be reached.
+        """
         return self.client.user_id(username)
 
     def get_project_id(self, project_name: str) -> int | None:
+        """The id of the project with this name.
+
+        Args:
+            project_name: the project's name, exactly.
+
+        Returns:
+            The project's id, or None when the user can see no project of that name.
+
+        Raises:
+            CVATError: CVAT refused a request or could not be reached.
+        """
         project = self.client.find_project(project_name)
         return project["id"] if project else None
 
     def get_project_ids(self, project_names: Iterable[str] | None = None) -> list[int]:
+        """The ids of the projects with these names, or of every project.
+
+        Args:
+            project_names: the projects' names (default: every project the user can see).
+
+        Returns:
+            The ids of the projects found, in the order of the names; a name with no project is left out.
+
+        Raises:
+            CVATError: CVAT refused a request or could not be reached.
+        """
         if project_names is None:
             return [p["id"] for p in self.client.paginate("/api/projects")]
         return [pid for name in project_names if (pid := self.get_project_id(name)) is not None]
 
     def get_task_ids(self, project_id: int | None = None) -> list[int]:
+        """The ids of a project's tasks, or of every task.
+
+        Args:
+            project_id: the project whose tasks to list (default: every task the user can see).
+
+        Returns:
+            The task ids, in CVAT's order.
+
+        Raises:
+            CVATError: CVAT refused a request or could not be reached.
+        """
         return [t["id"] for t in self.client.paginate("/api/tasks", project_id=project_id)]
 
     def task_exists(self, task_id: int) -> bool:
+        """Whether CVAT has this task (one the user can see).
+
+        Args:
+            task_id: the task's id.
+
+        Returns:
+            False when CVAT answers 404, True otherwise.
+
+        Raises:
+            CVATError: CVAT refused a request or could not be reached.
+        """
         return self.client.request("GET", f"/api/tasks/{task_id}", expect=(404,)).status_code != 404
 
     def project_exists(self, project_id: int) -> bool:
+        """Whether CVAT has this project (one the user can see).
+
+        Args:
+            project_id: the project's id.
+
+        Returns:
+            False when CVAT answers 404, True otherwise.
+
+        Raises:
+            CVATError: CVAT refused a request or could not be reached.
+        """
         return self.client.request("GET", f"/api/projects/{project_id}", expect=(404,)).status_code != 404
 
     def delete_task(self, task_id: int) -> None:
+        """Delete a task, its jobs and annotations; a task already gone is skipped.
+
+        Args:
+            task_id: the task's id.
+
+        Raises:
+            CVATError: CVAT refused a request or could not be reached.
+        """
         self.client.delete_task(task_id)
 
     def delete_tasks(self, task_ids: Iterable[int]) -> None:
+        """Delete tasks one after the other (see ``delete_task``); tasks already gone are skipped.
+
+        Args:
+            task_ids: the tasks' ids.
+
+        Raises:
+            CVATError: CVAT refused a request or could not be reached; the tasks before it are deleted.
+        """
         for task_id in task_ids:
             self.client.delete_task(task_id)
 
     def delete_project(self, project_id: int) -> None:
+        """Delete a project and all its tasks; a project already gone is skipped.
+
+        Args:
+            project_id: the project's id.
+
+        Raises:
+            CVATError: CVAT refused a request or could not be reached.
+        """
         self.client.delete_project(project_id)
 
     def delete_projects(self, project_ids: Iterable[int]) -> None:
+        """Delete projects and their tasks one after the other (see ``delete_project``).
+
+        Args:
+            project_ids: the projects' ids.
+
+        Raises:
+            CVATError: CVAT refused a request or could not be reached; the projects before it are deleted.
+        """
         for project_id in project_ids:
             self.client.delete_project(project_id)
 
     def get_project_tasks(self, project_id: int) -> list[int]:
-        """The ids of a project's tasks."""
+        """The ids of a project's tasks (``get_task_ids(project_id)``).
+
+        Args:
+            project_id: the project's id.
+
+        Returns:
+            The task ids, in CVAT's order.
+
+        Raises:
+            CVATError: CVAT refused a request or could not be reached.
+        """
         return self.get_task_ids(project_id)
 
     # --- labels and attributes ----------------------------------------------------------------
@@ -227,9 +497,21 @@ class CVATAnnotationAPI:
         return targets
 
     def download_frame(self, task_id: int, frame_id: int, target: Path) -> None:
-        """Write frame ``frame_id`` of a task, as uploaded, to ``target``: through a new temporary file of
-        its folder (made exclusively, so it follows no symlink and is no other frame's file), renamed over
-        ``target`` when whole, so a crash never leaves a truncated file under the frame's name."""
+        """Write a frame of a task, as uploaded, to ``target``; ``download_media`` calls it for each frame.
+
+        Note:
+            The bytes go to a new temporary file in ``target``'s folder (made exclusively, so it
+            follows no symlink and is no other frame's file), renamed over ``target`` when whole: a
+            crash never leaves a truncated file under the frame's name.
+
+        Args:
+            task_id: the task's id.
+            frame_id: the frame's number in the task, from 0.
+            target: the file to write (its folder must exist); a file there is replaced.
+
+        Raises:
+            CVATError: CVAT refused a request or could not be reached.
+        """
         response = self.client.request("GET", f"/api/tasks/{task_id}/data",
                                        params={"type": "frame", "quality": "original", "number": frame_id})
         handle, partial = tempfile.mkstemp(dir=target.parent, prefix=".annoflow-", suffix=".part")

@@ -58,6 +58,19 @@ BATCH = 256  # images written per transaction
 
 @attrs.frozen
 class XmlImportSummary:
+    """What ``import_cvat_xml`` did.
+
+    Attributes:
+        path: the XML file read.
+        format: ``"CVAT for images 1.1"`` or ``"CVAT for video 1.1"``.
+        fields: each field written -> its label type.
+        samples: how many images (or videos) the file held, each now a sample.
+        new_samples: how many of those samples were added (the others were found by their file).
+        labels: how many labels were written.
+        left_out: how many objects were not imported: no field takes them, or their geometry cannot be read.
+        problems: the first few of those, described.
+    """
+
     path: str
     format: str
     fields: dict[str, str]  # field -> label type
@@ -106,10 +119,38 @@ def import_cvat_xml(dataset: Any, xml_path: str | os.PathLike[str], media_dir: A
                     occluded_attr: str | None = None, group_id_attr: str | None = None,
                     z_order_attr: str | None = None, insert_new: bool = True,
                     max_bytes: int = MAX_BYTES, max_objects: int = MAX_OBJECTS) -> XmlImportSummary:
-    """Import a CVAT XML file's labels into ``dataset`` (see the module's docstring). ``media_dir``:
-    the folder holding the images (or the video), a dict of the file's image names -> local paths, for
-    a video the video file itself, or None: the dataset's own files, by base name. ``occluded_attr`` / ``group_id_attr`` / ``z_order_attr``: the
-    label attributes CVAT's occluded flag, group id and an image's shapes' z_order go to."""
+    """Import a "CVAT for images 1.1" or "CVAT for video 1.1" file's labels into ``dataset``.
+
+    Everything is checked before anything is written (see the module's docstring); each imported
+    field is set to what the file holds, so importing the same file twice gives the same dataset.
+
+    Args:
+        dataset: the annoflow dataset to import into.
+        xml_path: the XML file (CVAT's export, or ``Dataset.export_cvat_xml``'s).
+        media_dir: where the media are: the folder holding the images (or the video), a dict of the
+            file's image names -> local paths, for a video the video file itself, or None: the
+            dataset's own files, by base name.
+        label_types: None (a field per label type the file's labels can draw, named by the type), a
+            label type or a list of them to import, or label type -> field name.
+        occluded_attr: the label attribute CVAT's ``occluded`` flag goes to (default: not kept).
+        group_id_attr: the label attribute CVAT's ``group_id`` goes to (default: not kept).
+        z_order_attr: the label attribute an image's shapes' ``z_order`` goes to (default: not kept).
+        insert_new: add a sample for each media file the dataset does not hold (else refused).
+        max_bytes: the largest file read (default 1 GiB); a larger one is refused.
+        max_objects: the most objects one image may hold, or keyframes one track (default 10,000).
+
+    Returns:
+        What was imported: the fields, samples (and how many are new), labels and the objects left out.
+
+    Raises:
+        MediaNotFoundError: media files of the XML not in ``media_dir``, all named; nothing was written.
+        CvatXmlError: a file that cannot be read, larger than ``max_bytes``, with too many objects,
+            or whose meta defines no labels.
+        ValueError: ``label_types`` naming an unknown type, labels that draw none of the types asked
+            for, or media with no sample and ``insert_new=False``; nothing was written.
+        LabelSchemaError: labels that make no usable schema with the dataset's fields.
+        FieldSchemaError: a field the dataset holds as another kind.
+    """
     path = os.fspath(xml_path)
     store = dataset.store
     if media_dir is None:  # the dataset's own files, by base name (as import_annotations() takes data_path=None)

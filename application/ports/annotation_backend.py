@@ -219,6 +219,20 @@ class RemoteTask:
 
 @attrs.frozen
 class TaskStatus:
+    """One task's status as the backend reports it now (``results.get_status()``).
+
+    Attributes:
+        task_id: the task's id.
+        name: the task's name.
+        status: the task's status as the backend names it (CVAT: ``annotation``, ``validation`` or
+            ``completed``).
+        assignee: the username of the task's assignee, or None.
+        updated: when the task last changed, as the backend writes it (CVAT: ISO 8601), or None.
+        url: where a person opens the task in the backend's UI.
+        jobs: per job, a dict with its ``id``, ``status`` (CVAT: the job's stage, ``annotation``,
+            ``validation`` or ``acceptance``) and ``assignee`` (a username or None).
+    """
+
     task_id: int
     name: str
     status: str
