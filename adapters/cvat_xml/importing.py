@@ -1,21 +1,7 @@
 """A "CVAT for images 1.1" or "CVAT for video 1.1" file into a dataset (``annoflow.import_cvat_xml``).
 
-Two passes over the file, each streaming. The first reads the meta and the images' names (for a
-video, the meta's ``source``) and decides everything before anything is written: the fields (one
-per label type the file's labels can draw, named by the type as import_annotations() names them, or
-as ``label_types`` says; under ``frames.`` for a video), their classes and attributes adopted from
-the file's labels as from an existing CVAT project (attributes typed from CVAT's input types), each
-image's file (its path under ``media_dir``, else its base name there, never outside it; or through a
-dict of name -> path), every missing file named in one `MediaNotFoundError`. The second converts
-each image's objects as a load converts a task's (`labels.py`) and writes them a batch of images at a
-time: a sample found by its file, or added; each imported field set to what the file holds (unset
-when it holds nothing), so importing the same file twice gives the same dataset. A video's tracks
-are expanded frame by frame as CVAT interpolates them (only keyframes are read, as CVAT reads its own
-files); each track's frames carry its id as ``index``.
-
-Objects the fields do not take (another label type, an ellipse, a cuboid, a skeleton, a label the
-meta does not define) and objects whose geometry cannot be read are left out and counted; the first
-few are described in the summary.
+Two streaming passes: the first decides the fields, classes and files before anything is written,
+the second converts and writes a batch of images at a time. docs/importing.md gives the rules.
 """
 
 from __future__ import annotations

@@ -1,17 +1,7 @@
 """CVAT XML objects <-> annoflow labels, through the conversions annoflow's CVAT tasks use.
 
-A CVAT XML document is a task's annotations with names where the API has ids. So the bridge gives
-the document's labels and attributes ids (a `Vocabulary`), and from there the conversions are the
-ones `load_annotations()` and `annotate()` use: `cvat_format.upload.Uploader` turns labels into CVAT
-objects, `cvat_format.tracks` makes a video field's labels tracks and expands tracks frame by frame
-as CVAT interpolates them, `cvat_format.checks` checks each object's form and
-`cvat_format.download.Downloader` turns objects into labels. What the XML writes is therefore what
-annoflow uploads, and what it reads is read as a load reads a task.
-
-Each label-holding class carries a ``label_id`` text attribute, as in annoflow's CVAT tasks: an
-export then import gives the labels their ids back (and a polyline of several parts comes back as
-one label). An object without it (a file CVAT made) gets an id derived from the file's image name,
-the field and the object's place, so importing the same file again replaces, never adds.
+What the XML writes is what annoflow uploads, and what it reads is read as a load reads a task;
+docs/importing.md says how ids survive an export and import.
 """
 
 from __future__ import annotations

@@ -1,22 +1,7 @@
 """CVAT 1.1 XML read element by element, hardened: what a file from anywhere can hold is refused
 before it costs memory or reads anything else.
 
-- Parsed with defusedxml over expat: a DTD, any entity declaration (billion laughs, quadratic
-  blowup) and any external reference are refused with `CvatXmlError` naming the file; nothing is
-  expanded and nothing outside the file is read.
-- Streamed: each ``<image>`` or ``<track>`` is handed out as soon as it ends and then dropped from
-  the tree, so memory follows one image (or track), never the file.
-- Bounded: a file larger than ``max_bytes`` is refused before parsing (and a stream that grows past
-  it while read, say a pipe, when it gets there), and an image with more than ``max_objects``
-  objects (or a track with more keyframes) is refused when the element passes that count, before
-  the rest of it is built. A track's interpolated shapes (CVAT's export writes every frame a track
-  covers) are dropped as they end: only keyframes are read, as CVAT reads its own files.
-
-The meta comes first, as `XmlMeta`: the labels (as CVAT's API gives them, so
-`cvat_format.schema.project_labels` reads them), the mode and each task's frame range and size.
-Shapes are CVAT's annotation JSON with names instead of ids (see `writer.py`). Form is checked
-here (numbers that parse, attributes the element needs); what the numbers mean is checked where
-they become labels.
+defusedxml over expat, streamed, bounded in bytes and objects; docs/importing.md gives the limits.
 """
 
 from __future__ import annotations

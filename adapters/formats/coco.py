@@ -1,20 +1,7 @@
 """COCO detection and segmentation JSON, in and out (the object-detection format FiftyOne's
 ``COCODetectionDataset`` reads and writes).
 
-In: the categories go to the dataset's info (``info["categories"]``, as FiftyOne keeps them); each image a sample (its file looked up under the media folder, never outside it; its size
-checked against the file's), each annotation a `Detection` in one detections field: ``bbox`` as a
-relative box, the category's name as label, ``score`` as confidence, ``iscrowd`` and the other
-scalar keys (and the entries of an ``attributes`` object, as CVAT writes them) as attributes, and a
-``segmentation`` (polygons filled at pixel centres, or RLE, counts or compressed) as the instance
-mask over the box's pixels, as FiftyOne loads it. ``area``, lists and objects other than
-``attributes`` are not kept. Every image, category and annotation is checked first; any problem
-raises a `DataImportError` naming the file and each entry, and nothing is added.
-
-Out: images numbered from 1 with file names relative to a media root; categories as ``classes``
-says (a list, or id -> name), else as the import recorded them in the dataset's info (ids kept,
-other names numbered after them), else numbered from 1 in sorted name order; a detection's mask as RLE
-(counts), a polyline field's closed shapes as polygons (box and area from them). Coordinates are
-written with 6 decimals, so import -> export -> import gives the same labels.
+Every entry is checked before anything is added; docs/formats.md gives what is kept and how it is written.
 """
 
 from __future__ import annotations

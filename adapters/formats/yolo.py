@@ -1,18 +1,7 @@
 """YOLO v5/v8 datasets, in and out: a ``data.yaml`` naming the classes and each split's images,
 and beside each image folder's ``images`` a ``labels`` folder of one text file per image.
 
-In: each line ``class x_center y_center width height [confidence]`` (relative) is a `Detection`;
-``class x1 y1 x2 y2 x3 y3 ...`` (v8 segments) a closed, filled `Polyline`; a dataset is one or
-the other. Each sample is tagged with its split. An image without a label file has no labels. A
-box sticking out of its image by rounding (at most 0.001) is clipped; every other problem
-(unknown class index, a line that is not numbers, a missing split folder) raises a
-`DataImportError` naming the file and line, before anything is added. Media stay where they are.
-
-Out: ``images/<split>/`` (links to the media, copies, or nothing), ``labels/<split>/`` and
-``data.yaml`` with the absolute ``path``; a sample's split is its ``train``/``val``/``test`` tag, else
-``split``. Class indices follow ``classes`` (a list), else the dataset info's ``classes`` (an
-import's data.yaml names, so indices survive), else the sorted label names. Coordinates are
-written with 6 decimals, so import -> export -> import gives the same labels.
+Every line is checked before anything is added; docs/formats.md gives the rules.
 """
 
 from __future__ import annotations
