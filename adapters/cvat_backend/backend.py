@@ -274,7 +274,7 @@ class CVATSession(BackendSession):
             frames=frame_refs or task_frames(meta, sample_ids, video=False), uploaded=uploaded,
             labels=[RemoteLabelRef(label_id, c.cvat_name, c.field, c.class_name) for label_id, c in server.pairs()]
             # a project's labels of no run field: what annotators draw with them loads as unexpected, by name
-            + [RemoteLabelRef(l["id"], l["name"], "", l["name"]) for l in task_labels if l["id"] not in server.classes_by_id],
+            + [RemoteLabelRef(task_label["id"], task_label["name"], "", task_label["name"]) for task_label in task_labels if task_label["id"] not in server.classes_by_id],
             attributes=[RemoteAttributeRef(spec, label, name) for (label, name), spec in server.spec_ids.items()],
             created=task.get("created_date"),
         )

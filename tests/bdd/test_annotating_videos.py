@@ -53,9 +53,9 @@ def frames_have_track(world, first, last, cls, name, text):
     found = [_detections(world, number) for number in range(first, last + 1)]
     assert all(len(labels) == 1 for labels in found), found
     labels = [labels[0] for labels in found]
-    assert {(l.label, l.attributes.get(name)) for l in labels} == {(cls, text)}
-    assert len({l.index for l in labels}) == 1 and labels[0].index is not None
-    assert len({l.id for l in labels}) == len(labels)  # one label per frame, each its own id
+    assert {(detection.label, detection.attributes.get(name)) for detection in labels} == {(cls, text)}
+    assert len({label.index for label in labels}) == 1 and labels[0].index is not None
+    assert len({label.id for label in labels}) == len(labels)  # one label per frame, each its own id
 
 
 @then(parsers.re(r"its frames (?P<a>\d+) and (?P<b>\d+) are keyframes and frames (?P<between>[\d, and]+) are as "

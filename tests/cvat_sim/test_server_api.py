@@ -63,7 +63,7 @@ def test_projects_tasks_and_labels(cvat_sim, api):
     task = api.post("/api/tasks", json={"name": "in project", "project_id": project["id"], "segment_size": 2}).json()
     assert task["project_id"] == project["id"]
     labels = api.get("/api/labels", params={"task_id": task["id"]}).json()["results"]
-    assert [l["name"] for l in labels] == ["cat", "dog"] and labels[0]["attributes"][0]["name"] == "label_id"
+    assert [label["name"] for label in labels] == ["cat", "dog"] and labels[0]["attributes"][0]["name"] == "label_id"
     assert api.get("/api/projects", params={"name": "fiftyone_project"}).json()["count"] == 1
     assert api.get("/api/tasks", params={"project_id": project["id"]}).json()["results"][0]["name"] == "in project"
     assert api.delete(f"/api/projects/{project['id']}").status_code == 204
@@ -109,7 +109,7 @@ def test_frame_filters(cvat_sim, api, images):
 
 def test_annotations_put_patch_and_job_ranges(cvat_sim, api, images):
     task_id = _task_with_data(api, images, segment_size=2)
-    labels = {l["name"]: l for l in api.get("/api/labels", params={"task_id": task_id}).json()["results"]}
+    labels = {label["name"]: label for label in api.get("/api/labels", params={"task_id": task_id}).json()["results"]}
     cat, dog = labels["cat"], labels["dog"]
     spec = cat["attributes"][0]["id"]
     body = {"version": 0, "tags": [{"frame": 0, "label_id": dog["id"], "attributes": []}],
