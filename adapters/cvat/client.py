@@ -285,7 +285,7 @@ class CVATClient:
         names = [p.name for p in paths] if names is None else list(names)
         if len(names) != len(paths) or len(set(names)) != len(names):
             raise ValueError("upload names must be unique, one per file")
-        named = dict(zip(paths, names)) if len(set(paths)) == len(paths) else None
+        named = dict(zip(paths, names, strict=True)) if len(set(paths)) == len(paths) else None
         url = f"/api/tasks/{task_id}/data/"
         fields: dict[str, Any] = {
             "image_quality": image_quality, "use_cache": use_cache, "use_zip_chunks": use_zip_chunks,

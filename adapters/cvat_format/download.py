@@ -241,11 +241,11 @@ class Downloader:
         elif shape_type in ("polygon", "polyline") and field.label_type in ("polylines", "polygons"):
             width, height = size_of(sizes, frame)
             closed = shape_type == "polygon"
-            label = Polyline(points=[[(x / width, y / height) for x, y in zip(points[0::2], points[1::2])]],
+            label = Polyline(points=[[(x / width, y / height) for x, y in zip(points[0::2], points[1::2], strict=True)]],
                              closed=closed, filled=closed, **common, **tracked)
         elif shape_type == "points" and field.label_type == "keypoints":
             width, height = size_of(sizes, frame)
-            label = Keypoint(points=[(x / width, y / height) for x, y in zip(points[0::2], points[1::2])], **common,
+            label = Keypoint(points=[(x / width, y / height) for x, y in zip(points[0::2], points[1::2], strict=True)], **common,
                              **tracked)
         else:
             return None
@@ -418,7 +418,7 @@ def stray_label(obj: Mapping[str, Any], cvat_type: str, class_name: str, size: S
     width, height = size
     kind = obj.get("type")
     points = obj.get("points", [])
-    pairs = [(x / width, y / height) for x, y in zip(points[0::2], points[1::2])]
+    pairs = [(x / width, y / height) for x, y in zip(points[0::2], points[1::2], strict=True)]
     if kind == "rectangle":
         return "detections", Detection(label=class_name, bounding_box=_rectangle(points, width, height))
     if kind == "mask":

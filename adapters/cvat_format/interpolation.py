@@ -21,6 +21,7 @@ on them): `interpolate` raises `NotInterpolable`.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from itertools import pairwise
 
 import numpy as np
 
@@ -60,7 +61,7 @@ def _distance(a: Point, b: Point) -> np.float64:
 
 def _length(points: Sequence[Point]) -> float | np.float64:
     total: float | np.float64 = 0
-    for a, b in zip(points, points[1:]):
+    for a, b in pairwise(points):
         total += _distance(b, a)
     return total
 
@@ -71,7 +72,7 @@ def _relative_positions(points: Sequence[Point]) -> list[float | np.float64]:
     positions: list[float | np.float64] = [0]
     travelled: float | np.float64 = 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        for a, b in zip(points, points[1:]):
+        for a, b in pairwise(points):
             travelled += _distance(b, a)
             positions.append(np.float64(travelled) / np.float64(length))
     return positions
@@ -170,7 +171,7 @@ def outline_between(points0: Sequence[float], points1: Sequence[float], offset: 
     left, right = _pairs(points0), _pairs(points1)
     pairing = _pairing(_relative_positions(left), _relative_positions(right))
     moved = [(a[0] + (right[j][0] - a[0]) * offset, a[1] + (right[j][1] - a[1]) * offset)
-             for a, matched in zip(left, pairing) for j in matched]
+             for a, matched in zip(left, pairing, strict=True) for j in matched]
     flat = np.asarray([[x, y] for x, y in _reduce(moved, pairing, left, right)]).flatten().tolist()
     return flat[:-2] if closed else flat
 

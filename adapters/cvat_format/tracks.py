@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import pairwise
 from typing import Any
 
 from annoflow.adapters.cvat_format import checks
@@ -155,7 +156,7 @@ def outside_ends(tracks: Iterable[Mapping[str, Any]]) -> list[tuple[int, int, li
     ends = []
     for track in tracks:
         shapes = sorted(track["shapes"], key=lambda s: s["frame"])
-        ends += [(track["id"], shape["frame"], shape["points"]) for before, shape in zip(shapes, shapes[1:])
+        ends += [(track["id"], shape["frame"], shape["points"]) for before, shape in pairwise(shapes)
                  if shape.get("outside", False) and not before.get("outside", False)]
     return ends
 

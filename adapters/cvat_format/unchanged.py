@@ -62,7 +62,7 @@ def split_unchanged(
     claims = Counter(label_id for ids in carried.values() for label_id in ids)
     up = task.uploaded
     uploaded = {label_id: (field, sample_id, number)
-                for field, label_id, sample_id, number in zip(up.fields, up.label_ids, up.sample_ids, up.frames)}
+                for field, label_id, sample_id, number in zip(up.fields, up.label_ids, up.sample_ids, up.frames, strict=True)}
     rest: dict[str, Any] = {**data}
     unchanged = []
     painted = _painted_frames(data.get("shapes", ()), uploaders, server)

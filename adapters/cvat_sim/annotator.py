@@ -197,7 +197,7 @@ class ScriptedAnnotator:
         if before["type"] != "rectangle":
             raise ValueError("the scripted annotator splits other shapes only on a keyframe")
         offset = (frame - before["frame"]) / (after["frame"] - before["frame"])
-        return {**before, "points": [a + (b - a) * offset for a, b in zip(before["points"], after["points"])]}
+        return {**before, "points": [a + (b - a) * offset for a, b in zip(before["points"], after["points"], strict=True)]}
 
     def merge_tracks(self, task_id: int, track_ids: list[int]) -> int:
         """Join tracks as CVAT's UI does (cvat-core's ``merge``): one new track holds every keyframe (a

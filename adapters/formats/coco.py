@@ -278,7 +278,7 @@ def _polygon_entry(label: Polyline, width: int, height: int) -> dict[str, Any] |
     xs = [p[0] for s in shapes for p in s]
     ys = [p[1] for s in shapes for p in s]
     x0, y0 = min(xs), min(ys)
-    area = sum(abs(sum(a[0] * b[1] - b[0] * a[1] for a, b in zip(s, s[1:] + s[:1]))) / 2 for s in shapes)
+    area = sum(abs(sum(a[0] * b[1] - b[0] * a[1] for a, b in zip(s, s[1:] + s[:1], strict=True))) / 2 for s in shapes)
     return {"bbox": [rounded(x0), rounded(y0), rounded(max(xs) - x0), rounded(max(ys) - y0)],
             "segmentation": [[rounded(c) for p in s for c in p] for s in shapes], "area": rounded(area)}
 

@@ -89,7 +89,7 @@ def fill_polygons(polygons: Sequence[Sequence[float]], left: int, top: int, righ
     for flat in polygons:
         points = np.asarray(flat, dtype=np.float64).reshape(-1, 2)
         inside = np.zeros_like(out)
-        for (x1, y1), (x2, y2) in zip(points, np.roll(points, -1, axis=0)):
+        for (x1, y1), (x2, y2) in zip(points, np.roll(points, -1, axis=0), strict=True):
             if y1 == y2:
                 continue
             crosses = (y1 > ys) != (y2 > ys)

@@ -240,7 +240,7 @@ def _same_rank(op: str, rank: int, a: Value, b: Value) -> Condition:
 def _by_rank(rank: Value, branch: Callable[[int], Condition]) -> Condition:
     """``CASE rank WHEN k THEN branch(k) ... END``: the rank evaluated once; NULL (undecided) when it is."""
     parts = [branch(k) for k in _RANKS]
-    sql = f"(CASE ({rank.rank}) " + " ".join(f"WHEN {k} THEN {p.sql}" for k, p in zip(_RANKS, parts)) + " END)"
+    sql = f"(CASE ({rank.rank}) " + " ".join(f"WHEN {k} THEN {p.sql}" for k, p in zip(_RANKS, parts, strict=True)) + " END)"
     return Condition(sql, rank.rank_params + sum((p.params for p in parts), ()))
 
 

@@ -149,7 +149,7 @@ class TaskRecordTranscoding(AttrsTranscoding):
             "label_ids": "".join(up.label_ids),
             "sample": [first_frame[s] if s in first_frame else s for s in up.sample_ids],
             "kinds": "".join(self._KINDS[k] for k in up.remote_kinds),
-            "remote_deltas": [b - a for a, b in zip([0, *remote_ids], remote_ids)],
+            "remote_deltas": [b - a for a, b in itertools.pairwise([0, *remote_ids])],
             "frames": None if all(f is None for f in up.frames) else list(up.frames),
         }
         return data
@@ -160,7 +160,7 @@ class TaskRecordTranscoding(AttrsTranscoding):
             samples = frames["samples"]
             ids = [samples[i:i + 24] for i in range(0, len(samples), 24)]
             numbers = frames["numbers"] or [None] * len(ids)
-            data["frames"] = [FrameRef(sample_id, number) for sample_id, number in zip(ids, numbers)]
+            data["frames"] = [FrameRef(sample_id, number) for sample_id, number in zip(ids, numbers, strict=True)]
         uploaded = data["uploaded"]
         if "columns" in uploaded:  # the plain columns of earlier records
             columns = uploaded["columns"]
@@ -258,7 +258,7 @@ class MergedChangesTranscoding(Transcoding):
         items = []
         for action, k, field, label_id, frame, label, remote_id, value, source, track in zip(
                 data["actions"], range(count), data["fields"], column("label_ids"), column("frames"),
-                column("labels"), column("remote_ids"), column("values"), column("sources"), tracked):
+                column("labels"), column("remote_ids"), column("values"), column("sources"), tracked, strict=True):
             built = None if label is None else label_from_values(
                 label[0], label_id, label[1], None if label[2] is None else decode_mask(base64.b64decode(label[2])))
             items.append(MergedChange(self._ACTION_OF[action], samples[k * 24:(k + 1) * 24], names[field], label_id,

@@ -292,7 +292,7 @@ def draw_on_clips(world, cls, a, b):
 def new_detections_on_frames(world, a, b):
     name = world["field"].removeprefix("frames.")
     width, height = SIZE
-    for video, number in zip(world["videos"], (a, b)):
+    for video, number in zip(world["videos"], (a, b), strict=True):
         sample = next(world["dataset"].store.get_samples([video]))
         found = {n: frame[name].detections for n, frame in sample.frames.items() if frame.get(name) is not None
                  and frame[name].detections}

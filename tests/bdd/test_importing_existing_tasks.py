@@ -91,7 +91,7 @@ def _boxes(detections):
 def _check_boxes(imported, original):
     got, want = _boxes(imported), _boxes(original)
     assert [g[0] for g in got] == [w[0] for w in want]
-    for g, w in zip(got, want):  # CVAT holds pixel coordinates: as close as the frame's pixels allow
+    for g, w in zip(got, want, strict=True):  # CVAT holds pixel coordinates: as close as the frame's pixels allow
         assert g[1:] == pytest.approx(w[1:], abs=1e-3)
 
 

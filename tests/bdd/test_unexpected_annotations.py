@@ -46,7 +46,7 @@ def load_no_terminal(world, key, monkeypatch):
 
 
 def _drawn(world):
-    return sorted((cls, tuple((x / WIDTH, y / HEIGHT) for x, y in zip(points[0::2], points[1::2])))
+    return sorted((cls, tuple((x / WIDTH, y / HEIGHT) for x, y in zip(points[0::2], points[1::2], strict=True)))
                   for cls, points in world["polylines_drawn"])
 
 

@@ -174,5 +174,5 @@ def test_ids_are_found_by_label_id_when_the_answer_is_not_in_the_order_sent():
     reversed_answer = {"shapes": in_order["shapes"][::-1]}
     for answer in (in_order, reversed_answer):
         rows = CVATSession._provenance(answer, sent, lambda frame: (samples[frame].id, None), server)
-        found = {u.label_id: (u.remote_id, u.sample_id) for u in UploadedObjects(*zip(*rows))}
+        found = {u.label_id: (u.remote_id, u.sample_id) for u in UploadedObjects(*zip(*rows, strict=True))}
         assert found == {"a" * 24: (100, samples[0].id), "b" * 24: (101, samples[1].id)}

@@ -52,7 +52,7 @@ def test_keyframes_marked_in_place_are_saved_in_one_batch_of_those_labels_only(v
     after = _stored(videos)
     for number in range(1, FRAMES + 1):
         for old, new in zip(before.get("frames.detections", number).detections,
-                            after.get("frames.detections", number).detections):
+                            after.get("frames.detections", number).detections, strict=True):
             assert new == (old.replace(keyframe=True) if number in (1, 5, FRAMES) else old)
     sample.save()  # nothing left to write
     assert len(batches) == 1

@@ -84,7 +84,7 @@ def test_moved_keypoints_keep_their_missing_points(dataset, login, cvat_sim):
     after = {k.id: k for s in view.iter_samples() for k in labels_in(s.fields["keypoints"])}
     got = after[moved.id]
     assert len(got.points) == len(moved.points)
-    for old, new in zip(moved.points, got.points):
+    for old, new in zip(moved.points, got.points, strict=True):
         if math.isnan(old[0]):
             assert math.isnan(new[0]) and math.isnan(new[1])  # NaN back at its index
         else:

@@ -192,7 +192,7 @@ def test_keyframes_only_go_up_and_frames_between_come_back_interpolated_as_cvat_
     videos.load_annotations("keys", **login)
     after = _tracks(view.first())
     index = next(i for i, frames in before.items() if frames[4].bounding_box != after[i][4].bounding_box)
-    first = [v * s for v, s in zip(before[index][1].bounding_box, (64, 48, 64, 48))]
+    first = [v * s for v, s in zip(before[index][1].bounding_box, (64, 48, 64, 48), strict=True)]
     first = [first[0], first[1], first[0] + first[2], first[1] + first[3]]
     for number in (2, 3):  # task frames 1, 2: between the keyframes on task frames 0 and 3, as CVAT computes them
         offset = (number - 1) / 3
@@ -432,7 +432,7 @@ def test_a_polygon_or_keypoints_track_comes_back_interpolated_as_cvat_does(video
     def expected(points0, points1, frame0, frame1, frame):
         (got,) = [p for f, p, _ in interpolate({"type": shape_type, "frame": frame0, "points": points0},
                                                {"type": shape_type, "frame": frame1, "points": points1}) if f == frame]
-        return [(x / 64, y / 48) for x, y in zip(got[0::2], got[1::2])]
+        return [(x / 64, y / 48) for x, y in zip(got[0::2], got[1::2], strict=True)]
 
     def points_of(value):
         (one,) = value.polylines if kind == "polygons" else value.keypoints
@@ -447,7 +447,7 @@ def test_a_polygon_or_keypoints_track_comes_back_interpolated_as_cvat_does(video
             assert points == expected(new_points, last, 3, 7, task_frame)
         assert one.keyframe is False and one.id == points_of(before[number])[1].id and one.index == 1
     points, one = points_of(after[4])
-    assert points == [(x / 64, y / 48) for x, y in zip(new_points[0::2], new_points[1::2])] and one.keyframe is True
+    assert points == [(x / 64, y / 48) for x, y in zip(new_points[0::2], new_points[1::2], strict=True)] and one.keyframe is True
     assert after[1] == before[1] and after[8] == before[8]
     videos.load_annotations(kind, **login)
     assert videos.last_load.summary.unchanged_tasks == 1

@@ -134,7 +134,7 @@ def test_a_video_tasks_chunks_are_mp4s_of_its_task_frames(cvat_sim, api, tmp_pat
         meta = next(reader)
         decoded = [np.frombuffer(raw, dtype=np.uint8).reshape(96, 160, 3) for raw in reader]
         assert meta["size"] == (160, 96) and len(decoded) == len(frames)
-        assert all(_top_track_seen(video, pixels, frame) for pixels, frame in zip(decoded, frames))
+        assert all(_top_track_seen(video, pixels, frame) for pixels, frame in zip(decoded, frames, strict=True))
     refused = api.get(f"/api/tasks/{task_id}/data", params={"type": "chunk", "number": 2, "quality": quality})
     assert refused.status_code == 400
     assert refused.json() == "Invalid chunk number '2'. The chunk number should be in the [0, 1] range"

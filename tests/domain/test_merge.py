@@ -103,7 +103,7 @@ def _schema(field="count", kind=FieldKind.INT, **kwargs):
 def _merge(schema, samples, texts, field="count", **kwargs):
     """texts: what CVAT holds per sample, in sample order (None: no tag; a list: several tags)."""
     values = []
-    for i, (sample_id, text) in enumerate(zip(samples, texts)):
+    for i, (sample_id, text) in enumerate(zip(samples, texts, strict=True)):
         for one in text if isinstance(text, list) else ([] if text is None else [text]):
             values.append(ImportedValue(field, sample_id, one, remote_id=100 + i))
     return merge_task(schema, _task(samples), samples, [], values=values, **kwargs)

@@ -100,11 +100,11 @@ def test_sql_and_python_agree(store, items, expr):
         ids = [s.id for s in samples]
         found = store.samples_with_labels(ids, ["gt"], expr)
         assert found is not None, f"{expr!r} did not compile"
-        python = {s.id for s, label in zip(samples, items) if truthy(evaluate(expr, s, label))}
+        python = {s.id for s, label in zip(samples, items, strict=True) if truthy(evaluate(expr, s, label))}
         assert found.matched <= python
         assert python - found.matched <= found.unsure
         # Only rows SQLite cannot read (NaN) or lists compared with each other stay undecided.
-        undecided = {s.id for s, label in zip(samples, items)
+        undecided = {s.id for s, label in zip(samples, items, strict=True)
                      if any(isinstance(v, float) and math.isnan(v) for v in label.attributes.values())}
         if not _compares_lists(expr):
             assert found.unsure <= undecided
