@@ -9,7 +9,6 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from annoflow.adapters.label_stores import InMemoryLabelStore
 from annoflow.adapters.quickstart import generate_quickstart_video
 from annoflow.domain.changes import SetValue
-from tests.bdd.cvat_steps import *  # noqa: F403 - the shared load steps
 from tests.bdd.cvat_steps import annotator, login, task_id
 
 scenarios("annotating_videos.feature")

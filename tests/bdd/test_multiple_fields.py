@@ -6,7 +6,6 @@ import json
 
 from pytest_bdd import parsers, scenarios, then
 
-from tests.bdd.cvat_steps import *  # noqa: F403 - the shared load steps
 from tests.bdd.cvat_steps import HEIGHT, WIDTH, now
 
 scenarios("multiple_fields.feature")

@@ -7,7 +7,6 @@ import sys
 
 from pytest_bdd import parsers, scenarios, then, when
 
-from tests.bdd.cvat_steps import *  # noqa: F403 - the shared load steps
 from tests.bdd.cvat_steps import HEIGHT, WIDTH, _load, events, login, now, run_of
 from tests.bdd.support import attempt
 
