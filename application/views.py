@@ -981,7 +981,7 @@ class DatasetView(SampleCollection):
         return self.dataset.store
 
     def _with(self, stage: Stage) -> DatasetView:
-        return DatasetView(self.dataset, self.stages + (stage,))
+        return DatasetView(self.dataset, (*self.stages, stage))
 
     def _dataset_of(self) -> Dataset:
         return self.dataset

@@ -155,7 +155,7 @@ class ScriptedAnnotator:
                  "outside": False}
         if current is None:
             shape["attributes"] = []
-        self._patch(task_id, "update", "tracks", [{**track, "shapes": sorted(shapes + [shape], key=lambda s: s["frame"])}])
+        self._patch(task_id, "update", "tracks", [{**track, "shapes": sorted([*shapes, shape], key=lambda s: s["frame"])}])
 
     def _mutable(self, task_id: int, label_id: int) -> set[int]:
         label = next(candidate for candidate in self.labels(task_id).values() if candidate["id"] == label_id)

@@ -76,7 +76,7 @@ def encode(mask: np.ndarray) -> dict:
     bounds = np.concatenate(([0], changes, [flat.size]))
     runs = np.diff(bounds).tolist()
     if flat.size and flat[0]:
-        runs = [0] + runs
+        runs = [0, *runs]
     return {"size": [int(height), int(width)], "counts": [int(r) for r in runs]}
 
 

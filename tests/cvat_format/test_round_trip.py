@@ -232,7 +232,7 @@ def test_keypoints_whose_point_count_changed_are_taken_as_cvat_holds_them(points
     schema = _schema("kps", "keypoints")
     uploader, (imported,) = _round_trip(schema, "kps", _wrap(kp), *size)
     (cvat_points,) = imported.cvat_points
-    for changed in (list(cvat_points) + [1.0, 1.0], list(cvat_points)[:-2]):  # a point added, a point removed
+    for changed in ([*cvat_points, 1.0, 1.0], list(cvat_points)[:-2]):  # a point added, a point removed
         if not changed:
             continue
         _, (again,) = _round_trip_objects(schema, "points", changed, imported, *size)

@@ -170,10 +170,10 @@ def _paths(value, path=()):
     yield path
     if isinstance(value, dict):
         for key, sub in value.items():
-            yield from _paths(sub, path + (key,))
+            yield from _paths(sub, (*path, key))
     elif isinstance(value, list):
         for index, sub in enumerate(value):
-            yield from _paths(sub, path + (index,))
+            yield from _paths(sub, (*path, index))
 
 
 @st.composite
