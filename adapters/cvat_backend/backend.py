@@ -27,7 +27,7 @@ from annoflow.adapters.cvat_format.download import (
     Downloader,
     Imported,
     Size,
-    Unreadable,
+    UnreadableError,
     imported_values,
     keep_unmoved,
     size_of,
@@ -99,7 +99,7 @@ def _size_or_none(sizes: Sequence[Size | None], frame: int) -> Size:
     """A frame's size for `keep_unmoved`; (0, 0) when data/meta gives none (only a tag gets here then)."""
     try:
         return size_of(sizes, frame)
-    except Unreadable:
+    except UnreadableError:
         return 0, 0
 
 

@@ -15,7 +15,7 @@ keyframes ``shape0`` (frame ``f0``) and ``shape1`` (frame ``f1``) at ``offset = 
 
 The arithmetic follows CVAT's operation by operation on numpy float64 scalars, so the doubles are
 the ones CVAT's export holds. Shapes of different types cannot be interpolated (CVAT's export fails
-on them): `interpolate` raises `NotInterpolable`.
+on them): `interpolate` raises `NotInterpolableError`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ OUTLINE_TYPES = frozenset({"polygon", "polyline"})
 Point = tuple[np.float64, np.float64]
 
 
-class NotInterpolable(ValueError):
+class NotInterpolableError(ValueError):
     """Two keyframes CVAT cannot interpolate between."""
 
 
@@ -180,13 +180,13 @@ def interpolate(shape0: dict, shape1: dict) -> Iterator[tuple[int, list[float], 
     """(frame, points, rotation) of each frame strictly between two keyframes, as CVAT shows them."""
     kind = shape0["type"]
     if kind != shape1["type"]:
-        raise NotInterpolable(f"its shapes on frames {shape0['frame']} and {shape1['frame']} are a {kind} and a "
+        raise NotInterpolableError(f"its shapes on frames {shape0['frame']} and {shape1['frame']} are a {kind} and a "
                               f"{shape1['type']}, which CVAT cannot interpolate between")
     frame0, distance = shape0["frame"], shape1["frame"] - shape0["frame"]
     rotation0 = shape0.get("rotation", 0.0)
     one_point = kind == "points" and len(shape0["points"]) == 2 and len(shape1["points"]) == 2
     if kind not in LINEAR_TYPES and kind not in OUTLINE_TYPES and kind != "points":
-        raise NotInterpolable(f"CVAT does not interpolate {kind} shapes")
+        raise NotInterpolableError(f"CVAT does not interpolate {kind} shapes")
     for frame in range(frame0 + 1, shape1["frame"]):
         offset = (frame - frame0) / distance
         if kind in LINEAR_TYPES or one_point:

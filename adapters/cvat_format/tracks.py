@@ -34,7 +34,7 @@ from typing import Any
 
 from annoflow.adapters.cvat_format import checks
 from annoflow.adapters.cvat_format.answer import Refused
-from annoflow.adapters.cvat_format.interpolation import NotInterpolable, interpolate
+from annoflow.adapters.cvat_format.interpolation import NotInterpolableError, interpolate
 from annoflow.adapters.cvat_format.upload import CvatObject, Uploader
 from annoflow.domain.labels import FieldValue, Label, labels_in
 
@@ -173,7 +173,7 @@ def expand_tracks(tracks: Iterable[Mapping[str, Any]], task_frames: int, label_s
             continue
         try:
             shapes += expand_track(track, task_frames, label_specs, index_of(track["id"]))
-        except NotInterpolable as error:
+        except NotInterpolableError as error:
             refused.append(Refused("tracks", track["frame"], str(error), track["id"], track["label_id"]))
     return shapes, refused
 

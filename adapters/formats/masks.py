@@ -12,9 +12,9 @@ def box_pixels(box: Sequence[float], width: int, height: int) -> tuple[int, int,
     """(left, top, right, bottom), inclusive, of a relative box on a width x height image: the pixels
     an instance mask covers (as the CVAT upload cuts it)."""
     x, y, w, h = box
-    left, top = min(int(round(x * width)), width - 1), min(int(round(y * height)), height - 1)
-    right = min(max(int(round((x + w) * width)) - 1, left), width - 1)
-    bottom = min(max(int(round((y + h) * height)) - 1, top), height - 1)
+    left, top = min(int(round(x * width)), width - 1), min(int(round(y * height)), height - 1)  # noqa: RUF046 - numpy 1.x (allowed) rounds a numpy float to a numpy float
+    right = min(max(int(round((x + w) * width)) - 1, left), width - 1)  # noqa: RUF046 - numpy 1.x (allowed) rounds a numpy float to a numpy float
+    bottom = min(max(int(round((y + h) * height)) - 1, top), height - 1)  # noqa: RUF046 - numpy 1.x (allowed) rounds a numpy float to a numpy float
     return left, top, right, bottom
 
 
