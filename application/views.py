@@ -105,10 +105,7 @@ class Take(Stage):
     seed: int | None = None
 
     def apply(self, store: ViewReader | LabelStore, ids: list[str]) -> list[str]:
-        if self.count >= len(ids):
-            chosen = list(ids)
-        else:
-            chosen = random.Random(self.seed).sample(ids, max(self.count, 0))
+        chosen = list(ids) if self.count >= len(ids) else random.Random(self.seed).sample(ids, max(self.count, 0))
         random.Random(self.seed).shuffle(chosen)
         return chosen
 

@@ -17,7 +17,7 @@ import types
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import numpy as np
@@ -124,10 +124,10 @@ class TaskRecordTranscoding(AttrsTranscoding):
     plain columns (before this layout) still decode.
     """
 
-    _COLUMNS = {"field": "fields", "label_id": "label_ids", "sample_id": "sample_ids",
-                "cvat_type": "remote_kinds", "cvat_id": "remote_ids", "frame": "frames"}
-    _KINDS = {"tag": "t", "shape": "s", "track": "k"}
-    _KIND_OF = {v: k for k, v in _KINDS.items()}
+    _COLUMNS: ClassVar[dict[str, str]] = {"field": "fields", "label_id": "label_ids", "sample_id": "sample_ids",
+                                          "cvat_type": "remote_kinds", "cvat_id": "remote_ids", "frame": "frames"}
+    _KINDS: ClassVar[dict[str, str]] = {"tag": "t", "shape": "s", "track": "k"}
+    _KIND_OF: ClassVar[dict[str, str]] = {v: k for k, v in _KINDS.items()}
 
     def __init__(self) -> None:
         super().__init__(TaskRecord, "TaskRecord")
@@ -147,7 +147,7 @@ class TaskRecordTranscoding(AttrsTranscoding):
             "names": names,
             "field": [name_index[f] for f in up.fields],
             "label_ids": "".join(up.label_ids),
-            "sample": [first_frame[s] if s in first_frame else s for s in up.sample_ids],
+            "sample": [first_frame.get(s, s) for s in up.sample_ids],
             "kinds": "".join(self._KINDS[k] for k in up.remote_kinds),
             "remote_deltas": [b - a for a, b in itertools.pairwise([0, *remote_ids])],
             "frames": None if all(f is None for f in up.frames) else list(up.frames),
@@ -202,8 +202,8 @@ class MergedChangesTranscoding(Transcoding):
 
     type = MergedChanges
     name = "MergedChanges"
-    _ACTIONS = {MergeAction.ADDED: "a", MergeAction.EDITED: "e", MergeAction.DELETED: "d"}
-    _ACTION_OF = {v: k for k, v in _ACTIONS.items()}
+    _ACTIONS: ClassVar[dict[MergeAction, str]] = {MergeAction.ADDED: "a", MergeAction.EDITED: "e", MergeAction.DELETED: "d"}
+    _ACTION_OF: ClassVar[dict[str, MergeAction]] = {v: k for k, v in _ACTIONS.items()}
 
     @staticmethod
     def _column(values: list[Any]) -> list[Any] | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -18,7 +20,7 @@ LABELS = [
 
 def _task_with_data(api, images, **task):
     task_id = api.post("/api/tasks", json={"name": "t", "labels": LABELS, **task}).json()["id"]
-    files = {f"client_files[{i}]": (p.rsplit("/", 1)[-1], open(p, "rb")) for i, p in enumerate(images)}
+    files = {f"client_files[{i}]": (p.rsplit("/", 1)[-1], Path(p).read_bytes()) for i, p in enumerate(images)}
     answer = api.post(f"/api/tasks/{task_id}/data/", data={"image_quality": "75"}, files=files)
     assert answer.status_code == 202
     assert api.get(f"/api/requests/{answer.json()['rq_id']}").json()["status"] == "finished"
@@ -99,7 +101,7 @@ def test_data_upload_meta_jobs(cvat_sim, api, images):
 
 def test_frame_filters(cvat_sim, api, images):
     task_id = api.post("/api/tasks", json={"name": "t", "labels": LABELS}).json()["id"]
-    files = {f"client_files[{i}]": (p.rsplit("/", 1)[-1], open(p, "rb")) for i, p in enumerate(images)}
+    files = {f"client_files[{i}]": (p.rsplit("/", 1)[-1], Path(p).read_bytes()) for i, p in enumerate(images)}
     api.post(f"/api/tasks/{task_id}/data/", data={"image_quality": "50", "start_frame": "1", "stop_frame": "4",
                                                   "frame_filter": "step=2"}, files=files)
     meta = api.get(f"/api/tasks/{task_id}/data/meta").json()

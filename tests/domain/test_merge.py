@@ -193,8 +193,9 @@ def test_with_classes_the_tag_is_the_value_and_values_outside_them_are_kept():
     changes, rejections = _merge(schema, samples, ["class2", None, None, "class1"], field="kind")
     assert rejections == []
     # 'other' was never sent (not a class), so CVAT holding nothing deletes nothing
+    ids = list(samples)
     assert [(c.sample_id, c.action.value, c.value) for c in changes] == [
-        (list(samples)[0], "edited", "class2"), (list(samples)[2], "deleted", None), (list(samples)[3], "added", "class1")]
+        (ids[0], "edited", "class2"), (ids[2], "deleted", None), (ids[3], "added", "class1")]
 
 
 def test_loading_into_another_field_leaves_the_source_alone():
