@@ -62,7 +62,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     numeric = [all(isinstance(row[i], int) for row in rows) and bool(rows) for i in range(len(header))]
     return [
-        "  ".join(cell.rjust(w) if num else cell.ljust(w) for cell, w, num in zip(row, widths, numeric)).rstrip()
+        "  ".join(cell.rjust(w) if num else cell.ljust(w) for cell, w, num in zip(row, widths, numeric, strict=True)).rstrip()
         for row in cells
     ]
 

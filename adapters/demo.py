@@ -40,7 +40,7 @@ def _annotate_in_cvat(url: str, password: str, task_id: int, print_fn: Callable[
     """What an annotator does in CVAT's UI, through the same REST API."""
     with ScriptedAnnotator(url, "demo", password) as annotator:
         labels = annotator.labels(task_id)
-        spec = {a["id"] for l in labels.values() for a in l["attributes"] if a["name"] == "label_id"}
+        spec = {a["id"] for label in labels.values() for a in label["attributes"] if a["name"] == "label_id"}
         shapes = annotator.annotations(task_id)["shapes"]
         by_label_id = {next(a["value"] for a in s["attributes"] if a["spec_id"] in spec): s for s in shapes}
         (moved, moved_shape), (deleted, deleted_shape) = list(by_label_id.items())[:2]
@@ -76,9 +76,9 @@ def run_demo(print_fn: Callable[[str], object] = print, *, samples: int = 200, k
         print_fn(f"annotation run {key!r}: tasks {results.task_ids}, jobs {results.job_ids}")
         results.print_status(print_fn)
         _annotate_in_cvat(sim.url, password, results.task_ids[0], print_fn)
-        before = {l.id: l for s in view.iter_samples() for l in labels_in(s.fields.get("ground_truth"))}
+        before = {label.id: label for s in view.iter_samples() for label in labels_in(s.fields.get("ground_truth"))}
         strays = dataset.load_annotations(key, unexpected="return", url=sim.url, username="demo", password=password)
-        after = {l.id: l for s in view.iter_samples() for l in labels_in(s.fields.get("ground_truth"))}
+        after = {label.id: label for s in view.iter_samples() for label in labels_in(s.fields.get("ground_truth"))}
         summary = dataset.last_load.summary
         print_fn(f"loaded: {summary.added} added, {summary.edited} edited, {summary.deleted} deleted, "
                  f"{summary.rejected} rejected; unexpected: {', '.join(f'{len(v)} {k}' for k, v in strays.items()) or 'none'}")

@@ -8,7 +8,6 @@ builtin base callers would expect; the tree is in ``annoflow.domain.errors``.
 """
 
 from annoflow.adapters.cvat.api import CVATAPI, CVATAnnotationAPI, connect_to_api
-from annoflow.adapters.cvat.media_names import UnsafeMediaPathError
 from annoflow.adapters.cvat.errors import (
     CredentialsError,
     CVATAnswerError,
@@ -19,14 +18,14 @@ from annoflow.adapters.cvat.errors import (
     CVATSettingsError,
     CVATTimeoutError,
 )
+from annoflow.adapters.cvat.media_names import UnsafeMediaPathError
 from annoflow.adapters.cvat_xml.importing import XmlImportSummary, import_cvat_xml
 from annoflow.adapters.cvat_xml.reader import CvatXmlError
+from annoflow.adapters.datasets import Dataset
+from annoflow.adapters.formats.errors import DataExportError, DataImportError
 from annoflow.adapters.label_stores.rules import LabelStoreConflictError
 from annoflow.adapters.label_stores.sqlite import LabelStoreLockedError
 from annoflow.adapters.wiring import list_datasets, open_dataset
-from annoflow.utils.cvat import import_annotations
-from annoflow.adapters.datasets import Dataset
-from annoflow.adapters.formats.errors import DataExportError, DataImportError
 from annoflow.application.dataset import AnnotationInfo
 from annoflow.application.evaluate import DetectionResults, EvaluationError
 from annoflow.application.ports.annotation_backend import (
@@ -48,27 +47,61 @@ from annoflow.domain.expressions import ExpressionError, F, ViewExpression
 from annoflow.domain.label_schema import LabelSchemaError
 from annoflow.domain.task_ledger import LedgerError
 from annoflow.domain.task_plan import TaskPlanError
+from annoflow.utils.cvat import import_annotations
 
 load_dataset = open_dataset  # FiftyOne's name: ``fo.load_dataset(name)``
 ViewField = F  # FiftyOne's name: ``from fiftyone import ViewField as F``
 
 __all__ = [
-    # datasets
-    "Dataset", "DatasetView", "list_datasets", "load_dataset", "open_dataset",
-    # view expressions (FiftyOne's ``from fiftyone import ViewField as F``)
-    "F", "ViewExpression", "ViewField",
-    # results and info
-    "AnnotationInfo", "AnnotationResults", "TaskStatus", "UnexpectedLabel", "DetectionResults",
-    # CVAT's API
-    "CVATAPI", "CVATAnnotationAPI", "connect_to_api", "import_annotations",
-    # CVAT's own export formats ("CVAT for images 1.1", "CVAT for video 1.1"); Dataset.export_cvat_xml writes them
-    "import_cvat_xml", "XmlImportSummary",
-    # errors
-    "AnnoflowError", "BackendConfigError", "CVATAuthError", "CVATConnectionError", "CVATError", "CVATNotFoundError",
-    "CVATTimeoutError", "CredentialsError", "DuplicateSampleError", "FieldSchemaError", "LabelSchemaError", "MediaNotFoundError",
-    "ProjectNotFoundError", "RunConflictError", "RunError", "TaskPlanError", "UnknownSampleError",
-    "CVATAnswerError", "CVATSettingsError", "LabelStoreConflictError", "LabelStoreLockedError", "LedgerError",
-    "RunRegistryLockedError", "TaskGoneError",
-    "UnusableMediaError", "UnsafeMediaPathError", "CvatXmlError", "WrongServerError", "ExpressionError", "EvaluationError",
-    "DataImportError", "DataExportError",
+    "CVATAPI",
+    "AnnoflowError",
+    "AnnotationInfo",
+    "AnnotationResults",
+    "BackendConfigError",
+    "CVATAnnotationAPI",
+    "CVATAnswerError",
+    "CVATAuthError",
+    "CVATConnectionError",
+    "CVATError",
+    "CVATNotFoundError",
+    "CVATSettingsError",
+    "CVATTimeoutError",
+    "CredentialsError",
+    "CvatXmlError",
+    "DataExportError",
+    "DataImportError",
+    "Dataset",
+    "DatasetView",
+    "DetectionResults",
+    "DuplicateSampleError",
+    "EvaluationError",
+    "ExpressionError",
+    "F",
+    "FieldSchemaError",
+    "LabelSchemaError",
+    "LabelStoreConflictError",
+    "LabelStoreLockedError",
+    "LedgerError",
+    "MediaNotFoundError",
+    "ProjectNotFoundError",
+    "RunConflictError",
+    "RunError",
+    "RunRegistryLockedError",
+    "TaskGoneError",
+    "TaskPlanError",
+    "TaskStatus",
+    "UnexpectedLabel",
+    "UnknownSampleError",
+    "UnsafeMediaPathError",
+    "UnusableMediaError",
+    "ViewExpression",
+    "ViewField",
+    "WrongServerError",
+    "XmlImportSummary",
+    "connect_to_api",
+    "import_annotations",
+    "import_cvat_xml",
+    "list_datasets",
+    "load_dataset",
+    "open_dataset",
 ]

@@ -38,9 +38,17 @@ from annoflow.application.dataset import Dataset
 from annoflow.application.views import SampleCollection
 
 __all__ = [
-    "annotate", "load_annotations", "list_annotation_runs", "has_annotation_run", "get_annotation_info",
-    "load_annotation_results", "load_annotation_view", "rename_annotation_run", "delete_annotation_run",
-    "delete_annotation_runs", "annoflow_dataset",
+    "annoflow_dataset",
+    "annotate",
+    "delete_annotation_run",
+    "delete_annotation_runs",
+    "get_annotation_info",
+    "has_annotation_run",
+    "list_annotation_runs",
+    "load_annotation_results",
+    "load_annotation_view",
+    "load_annotations",
+    "rename_annotation_run",
 ]
 
 

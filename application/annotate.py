@@ -252,7 +252,7 @@ class Annotator:
             try:  # a request that failed may still have made something: it would carry the run's marker
                 with backend.connect(config) as session:
                     marked = session.find_marked(run.marker)
-            except Exception:
+            except Exception:  # noqa: BLE001 - whatever the probe meets, the run's own error is the one raised
                 logger.info("could not ask the server what run %r left: it carries the marker %s", run.key, run.marker)
             if not (marked.task_ids or marked.project_ids):
                 self.registry.delete_run(run.dataset, run.key)

@@ -99,7 +99,7 @@ class AnnotationInfo:
         ]
         if self.previous_keys:
             lines.append(f"    previous_keys={list(self.previous_keys)!r},")
-        return "\n".join(lines + [")"])
+        return "\n".join([*lines, ")"])
 
 
 class Dataset(SampleCollection):

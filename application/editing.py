@@ -187,7 +187,7 @@ def value_changes(field: str, ids: Sequence[str], values: Sequence[Any] | Mappin
         values = list(values)
         if len(values) != len(ids):
             raise ValueError(f"set_values(): {len(values)} values for {len(ids)} samples")
-        pairs = list(zip(ids, values))
+        pairs = list(zip(ids, values, strict=True))
     if not path.on_frames:
         return [SetValue(sample_id, field, value) for sample_id, value in pairs]
     changes = []

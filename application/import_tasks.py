@@ -127,7 +127,7 @@ def _check_located(names: Mapping[int, Sequence[str]], located: Mapping[int, Seq
                    data_path: Any) -> None:
     """Refuse, naming them, the frames whose file is not found."""
     missing = [f"task {t}: {name!r}" for t, frame_names in names.items()
-               for name, path in zip(frame_names, located[t]) if path is None or not os.path.isfile(path)]
+               for name, path in zip(frame_names, located[t], strict=True) if path is None or not os.path.isfile(path)]
     if missing:
         shown = "; ".join(missing[:5]) + (f" (and {len(missing) - 5} more)" if len(missing) > 5 else "")
         raise MediaNotFoundError(f"{len(missing)} media file(s) of the tasks are not in data_path {data_path!r}: "

@@ -153,7 +153,7 @@ class _TaskSource:
         return self._samples
 
     def originals(self) -> dict[str, Label]:
-        return {l.id: l for s in self.samples.values() for f in self._fields for _, l in field_labels(s, f)}
+        return {label.id: label for s in self.samples.values() for f in self._fields for _, label in field_labels(s, f)}
 
 
 class Loader:

@@ -105,10 +105,7 @@ class Take(Stage):
     seed: int | None = None
 
     def apply(self, store: ViewReader | LabelStore, ids: list[str]) -> list[str]:
-        if self.count >= len(ids):
-            chosen = list(ids)
-        else:
-            chosen = random.Random(self.seed).sample(ids, max(self.count, 0))
+        chosen = list(ids) if self.count >= len(ids) else random.Random(self.seed).sample(ids, max(self.count, 0))
         random.Random(self.seed).shuffle(chosen)
         return chosen
 
@@ -982,7 +979,7 @@ class DatasetView(SampleCollection):
         return self.dataset.store
 
     def _with(self, stage: Stage) -> DatasetView:
-        return DatasetView(self.dataset, self.stages + (stage,))
+        return DatasetView(self.dataset, (*self.stages, stage))
 
     def _dataset_of(self) -> Dataset:
         return self.dataset

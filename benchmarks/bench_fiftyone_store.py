@@ -93,7 +93,7 @@ def _boxes(name: str, out: str) -> dict:
     """Every box of the dataset by label id, written to ``out`` (before the load) or compared with it."""
     dataset = _open(name)
     ids, boxes = dataset.values(["ground_truth.detections.id", "ground_truth.detections.bounding_box"])
-    now = {i: list(b) for sample_ids, sample_boxes in zip(ids, boxes) for i, b in zip(sample_ids or [], sample_boxes or [])}
+    now = {i: list(b) for sample_ids, sample_boxes in zip(ids, boxes, strict=True) for i, b in zip(sample_ids or [], sample_boxes or [], strict=True)}
     path = Path(out)
     if not path.exists():
         path.write_text(json.dumps(now))

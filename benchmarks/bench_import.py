@@ -109,10 +109,10 @@ def bench(images: int, objects: int, folder: Path) -> list[tuple[str, str]]:
     got = _in_process("--xml", str(xml), media, str(folder / "xml"))
     assert got["labels"] == images * objects, got
     what = f"CVAT for images 1.1 XML, {label} ({xml.stat().st_size / 2**20:.1f} MiB)"
-    return rows + [(f"{what}: export_cvat_xml() seconds", f"{exported:.1f} s"),
-                   (f"{what}: import_cvat_xml() seconds", f"{got['seconds']:.1f} s"),
-                   (f"{what}: peak memory of the importing process",
-                    f"{got['peak']:.0f} MiB (before: {got['before']:.0f} MiB)")]
+    return [*rows, (f"{what}: export_cvat_xml() seconds", f"{exported:.1f} s"),
+            (f"{what}: import_cvat_xml() seconds", f"{got['seconds']:.1f} s"),
+            (f"{what}: peak memory of the importing process",
+             f"{got['peak']:.0f} MiB (before: {got['before']:.0f} MiB)")]
 
 
 if __name__ == "__main__":

@@ -102,7 +102,7 @@ def match_sample(preds: Sequence[Detection], gts: Sequence[Detection], iou_thres
     crowd = [is_crowd(g) for g in gts]
     outcomes: dict[str, tuple[str, str, float | None]] = {}
     matches: list[Match] = []
-    for pred, (g, value) in zip(preds, _greedy(preds, gts, iou_threshold, classwise, crowd)):
+    for pred, (g, value) in zip(preds, _greedy(preds, gts, iou_threshold, classwise, crowd), strict=True):
         if g is None:
             outcomes[pred.id] = ("fp", "", None)
             matches.append(Match(gt_label=None, pred_label=pred.label, iou=None, confidence=pred.confidence,
@@ -153,7 +153,7 @@ def _scored_predictions(
         for cls in {p.label for p in preds} | {g.label for g in gts}:
             rows, count = _class_scores(cls, preds, gts)
             positives[cls] += count
-            for per_threshold, threshold_rows in zip(scored[cls], rows):
+            for per_threshold, threshold_rows in zip(scored[cls], rows, strict=True):
                 per_threshold.extend(threshold_rows)
     return scored, positives
 
@@ -168,7 +168,7 @@ def _class_scores(cls: str, preds: Sequence[Detection], gts: Sequence[Detection]
         found = _greedy(class_preds, class_gts, min(threshold, 1 - 1e-10), True, crowd)
         rows.append([
             _Scored(confidence=_confidence(p), matched=g is not None, ignored=g is not None and crowd[g])
-            for p, (g, _) in zip(class_preds, found)
+            for p, (g, _) in zip(class_preds, found, strict=True)
         ])
     return rows, crowd.count(False)
 

@@ -126,18 +126,18 @@ def _float_eq(a: float, b: float) -> bool:
 def _points_eq(a: tuple[Point, ...], b: tuple[Point, ...]) -> bool:
     """Equality in which a missing keypoint (NaN) equals a missing keypoint."""
     return len(a) == len(b) and all(
-        _float_eq(p[0], q[0]) and _float_eq(p[1], q[1]) for p, q in zip(a, b)
+        _float_eq(p[0], q[0]) and _float_eq(p[1], q[1]) for p, q in zip(a, b, strict=True)
     )
 
 
 def _floats_eq(a: tuple[float, ...] | None, b: tuple[float, ...] | None) -> bool:
     if a is None or b is None:
         return a is b
-    return len(a) == len(b) and all(_float_eq(x, y) for x, y in zip(a, b))
+    return len(a) == len(b) and all(_float_eq(x, y) for x, y in zip(a, b, strict=True))
 
 
 def _shapes_eq(a: tuple[tuple[Point, ...], ...], b: tuple[tuple[Point, ...], ...]) -> bool:
-    return len(a) == len(b) and all(_points_eq(p, q) for p, q in zip(a, b))
+    return len(a) == len(b) and all(_points_eq(p, q) for p, q in zip(a, b, strict=True))
 
 
 def _arrays_eq(a: np.ndarray | None, b: np.ndarray | None) -> bool:

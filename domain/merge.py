@@ -111,7 +111,7 @@ def _checked(kind: str, value: bool | int | float) -> Scalar:
 def _same(a: Any, b: Any) -> bool:
     """Equal values of equal types; NaN equals NaN (a missing keypoint, a NaN scalar)."""
     if isinstance(a, tuple) and isinstance(b, tuple):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
         return True
     return type(a) is type(b) and a == b
@@ -349,9 +349,9 @@ class _Provenance:
         up = task.uploaded
         return cls(
             by_label={(f, label_id): (sample_id, remote_id, frame) for f, label_id, sample_id, remote_id, frame
-                      in zip(up.fields, up.label_ids, up.sample_ids, up.remote_ids, up.frames)},
+                      in zip(up.fields, up.label_ids, up.sample_ids, up.remote_ids, up.frames, strict=True)},
             by_remote={(f, kind == TRACK, remote_id, frame): label_id for f, kind, remote_id, frame, label_id
-                       in zip(up.fields, up.remote_kinds, up.remote_ids, up.frames, up.label_ids)},
+                       in zip(up.fields, up.remote_kinds, up.remote_ids, up.frames, up.label_ids, strict=True)},
         )
 
     def owned(self, field: str, label_id: str | None, sample_id: str, frame: int | None) -> bool:

@@ -115,7 +115,7 @@ class UploadedObjects:
         if isinstance(objects, UploadedObjects):
             return objects
         rows = [(u.field, u.label_id, u.sample_id, u.remote_kind.value, u.remote_id, u.frame) for u in objects]
-        return cls(*(zip(*rows) if rows else ((),) * 6))
+        return cls(*(zip(*rows, strict=True) if rows else ((),) * 6))
 
     def __len__(self) -> int:
         return len(self.label_ids)
@@ -126,7 +126,7 @@ class UploadedObjects:
 
     def __iter__(self) -> Iterator[UploadedObject]:
         for field, label_id, sample_id, kind, remote_id, frame in zip(
-                self.fields, self.label_ids, self.sample_ids, self.remote_kinds, self.remote_ids, self.frames):
+                self.fields, self.label_ids, self.sample_ids, self.remote_kinds, self.remote_ids, self.frames, strict=True):
             yield UploadedObject(field, label_id, sample_id, kind, remote_id, frame)
 
 

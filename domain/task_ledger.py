@@ -120,11 +120,11 @@ class TaskLedger(Aggregate):
         rows = [
             (f, label_id, sample_id, kind, remote_id, frame)
             for f, label_id, sample_id, kind, remote_id, frame in zip(
-                up.fields, up.label_ids, up.sample_ids, up.remote_kinds, up.remote_ids, up.frames)
+                up.fields, up.label_ids, up.sample_ids, up.remote_kinds, up.remote_ids, up.frames, strict=True)
             if (f, label_id) not in self._since
         ]
         rows += [(f, label_id, *row) for (f, label_id), row in self._since.items() if row is not None]
-        columns = UploadedObjects(*(zip(*rows) if rows else ((),) * 6))
+        columns = UploadedObjects(*(zip(*rows, strict=True) if rows else ((),) * 6))
         return TaskRecord(self._record.task_id, self._record.project_id, self._record.job_ids, self._record.frames,
                           columns, self._record.labels, self._record.attributes)
 

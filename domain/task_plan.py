@@ -150,7 +150,7 @@ def _frame_ranges(items: Sequence[MediaItem], frame_start: Any, frame_stop: Any,
     starts, start_problems = _per_video(frame_start, items, "frame_start", 0)
     stops, stop_problems = _per_video(frame_stop, items, "frame_stop", 0)
     steps, step_problems = _per_video(frame_step, items, "frame_step", 1)
-    ranges = [_FrameRange(start=start, stop=stop, step=step) for start, stop, step in zip(starts, stops, steps)]
+    ranges = [_FrameRange(start=start, stop=stop, step=step) for start, stop, step in zip(starts, stops, steps, strict=True)]
     return ranges, start_problems + stop_problems + step_problems + _range_problems(items, ranges)
 
 
@@ -183,7 +183,7 @@ def _is_frame_value(value: Any, minimum: int) -> bool:
 
 def _range_problems(items: Sequence[MediaItem], ranges: Sequence[_FrameRange]) -> list[str]:
     problems = []
-    for item, frames in zip(items, ranges):
+    for item, frames in zip(items, ranges, strict=True):
         if frames.start is not None and frames.stop is not None and frames.stop < frames.start:
             problems.append(f"frame_stop {frames.stop} comes before frame_start {frames.start} for {item.media_path}")
         elif frames.start is not None and item.frame_count is not None and frames.start >= item.frame_count:

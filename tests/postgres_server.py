@@ -82,7 +82,7 @@ def running_postgres(bindir: Path) -> Iterator[PostgresServer]:
     user = run_as or pwd.getpwuid(os.geteuid()).pw_name
     port = _free_port()
     subprocess.run(
-        _as_user(run_as) + [str(bindir / "initdb"), "-D", str(datadir), "-U", user, "-A", "trust", "--no-sync"],
+        [*_as_user(run_as), str(bindir / "initdb"), "-D", str(datadir), "-U", user, "-A", "trust", "--no-sync"],
         check=True, capture_output=True,
     )
     # The server's log goes to a file, not a pipe: nobody reads a pipe once the server is up, and
@@ -90,7 +90,8 @@ def running_postgres(bindir: Path) -> Iterator[PostgresServer]:
     log = workdir / "server.log"
     with log.open("wb") as log_file:
         server = subprocess.Popen(
-            _as_user(run_as) + [
+            [
+                *_as_user(run_as),
                 str(bindir / "postgres"), "-D", str(datadir), "-h", "127.0.0.1", "-p", str(port),
                 "-k", str(sockdir), "-c", "fsync=off", "-c", "full_page_writes=off",
             ],

@@ -70,7 +70,8 @@ class RewritingProxy:
                 body = self.rfile.read(length) if length else b""
                 proxy._answer(self, body)
 
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _forward
+            # BaseHTTPRequestHandler dispatches to do_<METHOD> by these names
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _forward  # noqa: N815
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True

@@ -28,7 +28,7 @@ def _parsers(parser: argparse.ArgumentParser, path: tuple[str, ...] = ("annoflow
             helps = {choice.dest: choice.help for choice in action._choices_actions}
             for name, sub in action.choices.items():
                 assert helps.get(name), f"{' '.join(path)} {name} has no help"
-                yield from _parsers(sub, path + (name,))
+                yield from _parsers(sub, (*path, name))
 
 
 def test_every_command_and_argument_has_help_and_commands_show_examples():

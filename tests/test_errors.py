@@ -21,10 +21,10 @@ FOREIGN = ("annoflow.adapters.cvat_sim",)
 # Modules of an extra that is not installed cannot be imported (the fiftyone extra's import FiftyOne):
 # where it is installed (.ci/run installs every extra) they are walked too.
 OPTIONAL = {"fiftyone": ("annoflow.fiftyone", "annoflow.adapters.label_stores.fiftyone_")}
-INTERNAL = {"annoflow.adapters.cvat.deadline.DeadlineExceeded", "annoflow.adapters.cvat_format.answer._Malformed",
-            "annoflow.adapters.cvat_format.download.Unreadable",
-            "annoflow.adapters.cvat_format.interpolation.NotInterpolable",
-            "annoflow.adapters.label_stores.expression_sql.Unsupported"}
+INTERNAL = {"annoflow.adapters.cvat.deadline.DeadlineExceeded", "annoflow.adapters.cvat_format.answer._MalformedError",
+            "annoflow.adapters.cvat_format.download.UnreadableError",
+            "annoflow.adapters.cvat_format.interpolation.NotInterpolableError",
+            "annoflow.adapters.label_stores.expression_sql.UnsupportedError"}
 
 
 def _exception_classes() -> list[type[BaseException]]:

@@ -490,7 +490,7 @@ class CVATAnnotationAPI:
         frames = self.client.data_meta(task_id)["frames"]
         wanted = range(len(frames)) if frame_ids is None else list(frame_ids)
         names = unique_names(str(frames[i].get("name", "")) for i in wanted)
-        targets = {frame_id: inside(root, name) for frame_id, name in zip(wanted, names)}  # all checked first
+        targets = {frame_id: inside(root, name) for frame_id, name in zip(wanted, names, strict=True)}  # all checked first
         for frame_id, target in targets.items():
             if overwrite or not target.exists():
                 self.download_frame(task_id, frame_id, target)

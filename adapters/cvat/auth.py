@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Generator
@@ -57,10 +58,8 @@ class CVATAuth(httpx.Auth):
                 status=response.status_code, method="POST", url=str(response.request.url),
             )
         key = None
-        try:
+        with contextlib.suppress(ValueError):  # not JSON: a session login, told by its cookies
             key = response.json().get("key")
-        except ValueError:
-            pass
         cookies = {name: response.cookies[name] for name in ("sessionid", "csrftoken") if name in response.cookies}
         if key:
             self._token, self._session = key, {}

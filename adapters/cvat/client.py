@@ -292,7 +292,7 @@ class CVATClient:
         names = [p.name for p in sources] if names is None else list(names)
         if len(names) != len(sources) or len(set(names)) != len(names):
             raise ValueError("upload names must be unique, one per file")
-        named = dict(zip(sources, names)) if len(set(sources)) == len(sources) else None
+        named = dict(zip(sources, names, strict=True)) if len(set(sources)) == len(sources) else None
         url = f"/api/tasks/{task_id}/data/"
         fields: dict[str, Any] = {
             "image_quality": image_quality, "use_cache": use_cache, "use_zip_chunks": use_zip_chunks,

@@ -27,7 +27,7 @@ from annoflow.adapters.cvat_format.download import (
     Downloader,
     Imported,
     Size,
-    Unreadable,
+    UnreadableError,
     imported_values,
     keep_unmoved,
     size_of,
@@ -99,7 +99,7 @@ def _size_or_none(sizes: Sequence[Size | None], frame: int) -> Size:
     """A frame's size for `keep_unmoved`; (0, 0) when data/meta gives none (only a tag gets here then)."""
     try:
         return size_of(sizes, frame)
-    except Unreadable:
+    except UnreadableError:
         return 0, 0
 
 
@@ -257,7 +257,7 @@ class CVATSession(BackendSession):
                 if len(sample_ids) != count:
                     raise ValueError(f"task {plan.name!r} plans {count} media but got {len(sample_ids)} samples")
                 rows = [row for answer in sent for row in answer.result()]
-                uploaded = UploadedObjects(*(zip(*rows) if rows else ((),) * 6))
+                uploaded = UploadedObjects(*(zip(*rows, strict=True) if rows else ((),) * 6))
                 del rows, read[:], sent[:]
         finally:
             for answer in sent:  # on an error, wait for (or drop) what is still queued
@@ -274,7 +274,7 @@ class CVATSession(BackendSession):
             frames=frame_refs or task_frames(meta, sample_ids, video=False), uploaded=uploaded,
             labels=[RemoteLabelRef(label_id, c.cvat_name, c.field, c.class_name) for label_id, c in server.pairs()]
             # a project's labels of no run field: what annotators draw with them loads as unexpected, by name
-            + [RemoteLabelRef(l["id"], l["name"], "", l["name"]) for l in task_labels if l["id"] not in server.classes_by_id],
+            + [RemoteLabelRef(task_label["id"], task_label["name"], "", task_label["name"]) for task_label in task_labels if task_label["id"] not in server.classes_by_id],
             attributes=[RemoteAttributeRef(spec, label, name) for (label, name), spec in server.spec_ids.items()],
             created=task.get("created_date"),
         )
@@ -314,7 +314,7 @@ class CVATSession(BackendSession):
         if request.media_type is not MediaType.IMAGE or len(jobs) < 2:
             return whole
         if covered[0][0] != 0 or covered[-1][1] != count - 1 or any(
-                b[0] != a[1] + 1 for a, b in zip(covered, covered[1:])):
+                b[0] != a[1] + 1 for a, b in itertools.pairwise(covered)):
             return whole  # jobs that do not tile the task's frames exactly: let the server split them
         return [(j["start_frame"], j["stop_frame"], {"job_id": j["id"]}) for j in sorted(jobs, key=lambda j: j["start_frame"])]
 
@@ -438,8 +438,8 @@ class CVATSession(BackendSession):
         uploaded = []
         answer, objects = stored.get("tracks", []), sent.get("tracks", [])
         if len(answer) == len(objects) and all(
-                a["frame"] == body["frame"] and a["label_id"] == body["label_id"] for a, (body, _) in zip(answer, objects)):
-            pairs = [(a, origin) for a, (_, origin) in zip(answer, objects)]
+                a["frame"] == body["frame"] and a["label_id"] == body["label_id"] for a, (body, _) in zip(answer, objects, strict=True)):
+            pairs = [(a, origin) for a, (_, origin) in zip(answer, objects, strict=True)]
         else:  # found by the label_id its shapes carry
             by_label = {label_id: origin for _, origin in objects for label_id, _ in origin[1]}
             pairs = []
@@ -455,9 +455,9 @@ class CVATSession(BackendSession):
             answer, objects = stored.get(kind, []), sent.get(kind, [])
             if len(answer) == len(objects) and all(
                     a["frame"] == body["frame"] and a["label_id"] == body["label_id"]
-                    for a, (body, _) in zip(answer, objects)):
+                    for a, (body, _) in zip(answer, objects, strict=True)):
                 uploaded += [row(field, label_id, a["frame"], cvat_type, a["id"])
-                             for a, (_, (field, label_id)) in zip(answer, objects) if label_id]
+                             for a, (_, (field, label_id)) in zip(answer, objects, strict=True) if label_id]
                 continue
             for obj in answer:
                 spec = server.spec_ids.get((obj["label_id"], LABEL_ID))
@@ -512,8 +512,8 @@ class CVATSession(BackendSession):
             up = task.uploaded
             # a track stands for a label per frame; tracks and single shapes are numbered apart, as CVAT numbers them
             by_cvat_id = {(kind == "track", cvat_id, frame): label_id for kind, cvat_id, frame, label_id
-                          in zip(up.remote_kinds, up.remote_ids, up.frames, up.label_ids)}
-            place_of = {label_id: (sample_id, number) for label_id, sample_id, number in zip(up.label_ids, up.sample_ids, up.frames)}
+                          in zip(up.remote_kinds, up.remote_ids, up.frames, up.label_ids, strict=True)}
+            place_of = {label_id: (sample_id, number) for label_id, sample_id, number in zip(up.label_ids, up.sample_ids, up.frames, strict=True)}
             imported = [ImportedLabel(field, sample_id, label, label_id, (cvat_id,), number)
                         for field, sample_id, label, label_id, cvat_id, number in unchanged]
             first_of_track: set[int] = set()
@@ -541,7 +541,7 @@ class CVATSession(BackendSession):
             # (asked once per label: keep_unmoved below takes the answer)
             unmoved = [source is not None and uploads_as(originals[source], item, uploaders[item.field],
                                                          *_size_or_none(sizes, item.frame)) for item, _, source in placed]
-            untouched = {(item.cvat_ids[0], item.frame) for (item, _, _), same in zip(placed, unmoved)
+            untouched = {(item.cvat_ids[0], item.frame) for (item, _, _), same in zip(placed, unmoved, strict=True)
                          if item.cvat_type == "track" and item.between is None and same}
             # so does an outside shape where a track was cut, holding the original of its frame where it was
             fields_of = {item.cvat_ids[0]: item.field for item, _, _ in placed if item.cvat_type == "track"}
@@ -552,7 +552,7 @@ class CVATSession(BackendSession):
                 end = Imported(field, frame, originals[source], None, "track", (track_id,), (tuple(points),)) if source else None
                 if end is not None and uploads_as(originals[source], end, uploaders[field], *_size_or_none(sizes, frame)):
                     untouched.add((track_id, frame))
-            for (item, place, source), same in zip(placed, unmoved):
+            for (item, place, source), same in zip(placed, unmoved, strict=True):
                 label = item.value
                 if source is not None:
                     label = keep_unmoved(originals[source], item, uploaders[item.field], *_size_or_none(sizes, item.frame),
@@ -585,9 +585,9 @@ class CVATSession(BackendSession):
         """Each track's index in the dataset, by FiftyOne's rule (`domain.track_indexes`): the index of the
         labels it holds (by the CVAT id recorded for them, or the label_id its shapes carry), per field."""
         up = task.uploaded
-        field_of = dict(zip(up.label_ids, up.fields))
+        field_of = dict(zip(up.label_ids, up.fields, strict=True))
         by_object: dict[int, list[str]] = defaultdict(list)
-        for cvat_type, cvat_id, label_id in zip(up.remote_kinds, up.remote_ids, up.label_ids):
+        for cvat_type, cvat_id, label_id in zip(up.remote_kinds, up.remote_ids, up.label_ids, strict=True):
             if cvat_type != "tag":  # labels loads added from a track are recorded as shapes of its id
                 by_object[cvat_id].append(label_id)
         seen: dict[str, list[TrackSeen]] = defaultdict(list)
@@ -734,7 +734,7 @@ def _track_sources(placed: list[tuple[Any, tuple[str, int | None], str | None]],
     matched labels had, else its new one), as the merge pairs them, so their geometry can be kept too.
     Also returns that lookup: (field, (sample, frame), track id) -> the original's id."""
     on_track = {(field, sample_id, frame, originals[label_id].index): label_id
-                for field, label_id, sample_id, frame in zip(up.fields, up.label_ids, up.sample_ids, up.frames)
+                for field, label_id, sample_id, frame in zip(up.fields, up.label_ids, up.sample_ids, up.frames, strict=True)
                 if frame is not None and getattr(originals.get(label_id), "index", None) is not None}
     was: dict[int, int] = {}
     for item, _, source in placed:

@@ -120,7 +120,7 @@ def adopt_task(client: CVATClient, schema: LabelSchema, task_id: int, sample_ids
         frames=frames, uploaded=UploadedObjects.of(()),
         labels=[RemoteLabelRef(label_id, c.cvat_name, c.field, c.class_name) for label_id, c in server.pairs()]
         # labels no field takes: what is drawn with them loads as unexpected, named by the label
-        + [RemoteLabelRef(l["id"], l["name"], "", l["name"]) for l in task_labels if l["id"] not in server.classes_by_id],
+        + [RemoteLabelRef(task_label["id"], task_label["name"], "", task_label["name"]) for task_label in task_labels if task_label["id"] not in server.classes_by_id],
         attributes=[RemoteAttributeRef(spec, label, name) for (label, name), spec in server.spec_ids.items()],
         created=task.get("created_date"),
     )

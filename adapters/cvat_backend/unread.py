@@ -27,7 +27,7 @@ _PLURAL = {"tag": "tags", "shape": "shapes", "track": "tracks"}
 def _by_cvat_id(task: TaskRecord) -> dict[tuple[str, int], str]:
     """Uploaded labels by (kind, CVAT id): CVAT numbers tags, shapes and tracks in tables of their own."""
     up = task.uploaded
-    return {(_PLURAL[kind], cvat_id): label_id for kind, cvat_id, label_id in zip(up.remote_kinds, up.remote_ids, up.label_ids)}
+    return {(_PLURAL[kind], cvat_id): label_id for kind, cvat_id, label_id in zip(up.remote_kinds, up.remote_ids, up.label_ids, strict=True)}
 
 
 def claim_reader(task: TaskRecord, server: ServerLabels) -> Callable[[Any, str], str | None]:
@@ -59,7 +59,7 @@ def rejections(task: TaskRecord, refused: Iterable[Refused], server: ServerLabel
     if not refused:
         return []
     up = task.uploaded
-    uploaded = {label_id: (field, sample_id) for field, label_id, sample_id in zip(up.fields, up.label_ids, up.sample_ids)}
+    uploaded = {label_id: (field, sample_id) for field, label_id, sample_id in zip(up.fields, up.label_ids, up.sample_ids, strict=True)}
     by_cvat_id = _by_cvat_id(task)
     ranges = jobs()
     out = []

@@ -72,7 +72,7 @@ class Answer:
     refused: tuple[Refused, ...]
 
 
-class _Malformed(Exception):
+class _MalformedError(Exception):
     """The document cannot be read at all."""
 
 
@@ -87,7 +87,7 @@ def read_answer(raw: bytes, *, frames: int, limit: int, claim: Claim, method: st
         if parsed is not None and _within(parsed, frames, limit):
             return Answer({kind: parsed.get(kind, []) for kind in KINDS}, ())
         return _counted(_elements(parsed, raw), frames, limit, claim)
-    except _Malformed as error:
+    except _MalformedError as error:
         raise CVATAnswerError(f"the annotations CVAT sent cannot be read: {error}", method=method, url=url) from None
 
 
@@ -164,10 +164,10 @@ def _parsed(raw: bytes) -> dict[str, list[Any]] | None:
     except orjson.JSONDecodeError:
         return None  # NaN, a huge integer, deep nesting or no JSON at all: the walker tells which
     if not isinstance(data, dict):
-        raise _Malformed(f"they are {checks.json_type(data)}, not an object of tags, shapes and tracks")
+        raise _MalformedError(f"they are {checks.json_type(data)}, not an object of tags, shapes and tracks")
     for kind in KINDS:
         if not isinstance(data.get(kind, []), list):
-            raise _Malformed(f"{kind!r} is {checks.json_type(data[kind])}, not a list")
+            raise _MalformedError(f"{kind!r} is {checks.json_type(data[kind])}, not a list")
     return data
 
 
@@ -206,7 +206,7 @@ class _Window:
         try:
             self.text = left + self.decoder.decode(piece, final=self.done >= len(self.raw))
         except UnicodeDecodeError as error:
-            raise _Malformed(f"they are not UTF-8 text ({error.reason})") from None
+            raise _MalformedError(f"they are not UTF-8 text ({error.reason})") from None
         self.pos = 0
         return True
 
@@ -225,7 +225,7 @@ class _Window:
         found = self.peek()
         if found is None or found not in allowed:
             shown = "the end" if found is None else repr(found)
-            raise _Malformed(f"expected {' or '.join(map(repr, allowed))} {where}, found {shown}")
+            raise _MalformedError(f"expected {' or '.join(map(repr, allowed))} {where}, found {shown}")
         self.pos += 1
         return found
 
@@ -238,9 +238,9 @@ class _Window:
             except json.JSONDecodeError as error:
                 if self.more():
                     continue  # the value goes on past the window
-                raise _Malformed(f"they are not JSON: {error.msg}") from None
+                raise _MalformedError(f"they are not JSON: {error.msg}") from None
             except (ValueError, RecursionError) as error:  # an integer of thousands of digits; deep nesting
-                raise _Malformed(f"they are not JSON a server would send: {error}") from None
+                raise _MalformedError(f"they are not JSON a server would send: {error}") from None
             if type(value) in (int, float) and (end == len(self.text) or self.text[end] in _NUMBER_GOES_ON) \
                     and self.more():
                 continue  # the window ended inside a number: "1.5" of "1.5e+16" parses too
@@ -252,7 +252,7 @@ def _walk(window: _Window) -> Iterator[tuple[str, Any]]:
     first = window.peek()
     if first != "{":
         shown = "nothing" if first is None else f"text starting {window.text[window.pos:window.pos + 40]!r}"
-        raise _Malformed(f"they are {shown}, not an object of tags, shapes and tracks")
+        raise _MalformedError(f"they are {shown}, not an object of tags, shapes and tracks")
     window.pos += 1
     if window.peek() == "}":
         window.pos += 1
@@ -260,11 +260,11 @@ def _walk(window: _Window) -> Iterator[tuple[str, Any]]:
         while True:
             key = window.value()
             if not isinstance(key, str):
-                raise _Malformed(f"a key of the answer is {checks.json_type(key)}")
+                raise _MalformedError(f"a key of the answer is {checks.json_type(key)}")
             window.expect(":", f"after key {key!r}")
             if key in KINDS:
                 if window.peek() != "[":
-                    raise _Malformed(f"{key!r} is not a list")
+                    raise _MalformedError(f"{key!r} is not a list")
                 window.pos += 1
                 if window.peek() == "]":
                     window.pos += 1
@@ -278,13 +278,13 @@ def _walk(window: _Window) -> Iterator[tuple[str, Any]]:
             if window.expect(",}", "between the answer's keys") == "}":
                 break
     if window.peek() is not None:
-        raise _Malformed("text follows the answer's object")
+        raise _MalformedError("text follows the answer's object")
 
 
 def _skip(window: _Window, depth: int) -> None:
     """Step over a value the answer need not hold (``version``, keys CVAT may add), item by item."""
     if depth > _DEPTH:
-        raise _Malformed(f"values nested more than {_DEPTH} deep")
+        raise _MalformedError(f"values nested more than {_DEPTH} deep")
     opening = window.peek()
     if opening not in ("[", "{"):
         window.value()
@@ -297,7 +297,7 @@ def _skip(window: _Window, depth: int) -> None:
     while True:
         if opening == "{":
             if not isinstance(window.value(), str):
-                raise _Malformed("a key is not text")
+                raise _MalformedError("a key is not text")
             window.expect(":", "after a key")
         _skip(window, depth + 1)
         if window.expect("," + closing, "between items") == closing:

@@ -81,7 +81,7 @@ class Imported:
 Size = tuple[int, int]  # (width, height) of a task frame, from data/meta
 
 
-class Unreadable(ValueError):
+class UnreadableError(ValueError):
     """An object that cannot become a label: what is wrong with it."""
 
 
@@ -89,7 +89,7 @@ def size_of(sizes: Sequence[Size | None], frame: int) -> Size:
     """A task frame's (width, height); a video's data/meta may list its first frame only."""
     size = sizes[frame] if frame < len(sizes) else sizes[0]
     if size is None:
-        raise Unreadable(f"data/meta gives frame {frame} no usable size (a positive width and height)")
+        raise UnreadableError(f"data/meta gives frame {frame} no usable size (a positive width and height)")
     return size
 
 
@@ -179,7 +179,7 @@ class Downloader:
                     continue
                 try:
                     made = self._convert(obj, cvat_type, field, cls.class_name, sizes)
-                except (ValueError, TypeError) as error:  # Unreadable, or a label's validator refusing a value
+                except (ValueError, TypeError) as error:  # UnreadableError, or a label's validator refusing a value
                     refused.append(self.refusal(obj, kind, error))
                     if field.label_type in ("polylines", "polygons"):
                         broken.add((field.path, obj["frame"], self._attributes(obj, field, cls.class_name)[1]))
@@ -241,11 +241,11 @@ class Downloader:
         elif shape_type in ("polygon", "polyline") and field.label_type in ("polylines", "polygons"):
             width, height = size_of(sizes, frame)
             closed = shape_type == "polygon"
-            label = Polyline(points=[[(x / width, y / height) for x, y in zip(points[0::2], points[1::2])]],
+            label = Polyline(points=[[(x / width, y / height) for x, y in zip(points[0::2], points[1::2], strict=True)]],
                              closed=closed, filled=closed, **common, **tracked)
         elif shape_type == "points" and field.label_type == "keypoints":
             width, height = size_of(sizes, frame)
-            label = Keypoint(points=[(x / width, y / height) for x, y in zip(points[0::2], points[1::2])], **common,
+            label = Keypoint(points=[(x / width, y / height) for x, y in zip(points[0::2], points[1::2], strict=True)], **common,
                              **tracked)
         else:
             return None
@@ -285,10 +285,10 @@ class Downloader:
 
 
 def _rectangle(points: Sequence[float], width: int, height: int) -> tuple[float, float, float, float]:
-    """A rectangle's relative box, clipped to its frame; one that lies wholly outside it is Unreadable."""
+    """A rectangle's relative box, clipped to its frame; one that lies wholly outside it is UnreadableError."""
     x1, y1, x2, y2 = points
     if x1 > width or y1 > height or x2 < 0 or y2 < 0:
-        raise Unreadable(f"the rectangle {list(points)} lies outside the {width}x{height} frame")
+        raise UnreadableError(f"the rectangle {list(points)} lies outside the {width}x{height} frame")
     return _box(x1, y1, x2 - x1, y2 - y1, width, height)
 
 
@@ -418,7 +418,7 @@ def stray_label(obj: Mapping[str, Any], cvat_type: str, class_name: str, size: S
     width, height = size
     kind = obj.get("type")
     points = obj.get("points", [])
-    pairs = [(x / width, y / height) for x, y in zip(points[0::2], points[1::2])]
+    pairs = [(x / width, y / height) for x, y in zip(points[0::2], points[1::2], strict=True)]
     if kind == "rectangle":
         return "detections", Detection(label=class_name, bounding_box=_rectangle(points, width, height))
     if kind == "mask":

@@ -15,12 +15,13 @@ keyframes ``shape0`` (frame ``f0``) and ``shape1`` (frame ``f1``) at ``offset = 
 
 The arithmetic follows CVAT's operation by operation on numpy float64 scalars, so the doubles are
 the ones CVAT's export holds. Shapes of different types cannot be interpolated (CVAT's export fails
-on them): `interpolate` raises `NotInterpolable`.
+on them): `interpolate` raises `NotInterpolableError`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from itertools import pairwise
 
 import numpy as np
 
@@ -30,7 +31,7 @@ OUTLINE_TYPES = frozenset({"polygon", "polyline"})
 Point = tuple[np.float64, np.float64]
 
 
-class NotInterpolable(ValueError):
+class NotInterpolableError(ValueError):
     """Two keyframes CVAT cannot interpolate between."""
 
 
@@ -60,7 +61,7 @@ def _distance(a: Point, b: Point) -> np.float64:
 
 def _length(points: Sequence[Point]) -> float | np.float64:
     total: float | np.float64 = 0
-    for a, b in zip(points, points[1:]):
+    for a, b in pairwise(points):
         total += _distance(b, a)
     return total
 
@@ -71,7 +72,7 @@ def _relative_positions(points: Sequence[Point]) -> list[float | np.float64]:
     positions: list[float | np.float64] = [0]
     travelled: float | np.float64 = 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        for a, b in zip(points, points[1:]):
+        for a, b in pairwise(points):
             travelled += _distance(b, a)
             positions.append(np.float64(travelled) / np.float64(length))
     return positions
@@ -170,7 +171,7 @@ def outline_between(points0: Sequence[float], points1: Sequence[float], offset: 
     left, right = _pairs(points0), _pairs(points1)
     pairing = _pairing(_relative_positions(left), _relative_positions(right))
     moved = [(a[0] + (right[j][0] - a[0]) * offset, a[1] + (right[j][1] - a[1]) * offset)
-             for a, matched in zip(left, pairing) for j in matched]
+             for a, matched in zip(left, pairing, strict=True) for j in matched]
     flat = np.asarray([[x, y] for x, y in _reduce(moved, pairing, left, right)]).flatten().tolist()
     return flat[:-2] if closed else flat
 
@@ -179,13 +180,13 @@ def interpolate(shape0: dict, shape1: dict) -> Iterator[tuple[int, list[float], 
     """(frame, points, rotation) of each frame strictly between two keyframes, as CVAT shows them."""
     kind = shape0["type"]
     if kind != shape1["type"]:
-        raise NotInterpolable(f"its shapes on frames {shape0['frame']} and {shape1['frame']} are a {kind} and a "
+        raise NotInterpolableError(f"its shapes on frames {shape0['frame']} and {shape1['frame']} are a {kind} and a "
                               f"{shape1['type']}, which CVAT cannot interpolate between")
     frame0, distance = shape0["frame"], shape1["frame"] - shape0["frame"]
     rotation0 = shape0.get("rotation", 0.0)
     one_point = kind == "points" and len(shape0["points"]) == 2 and len(shape1["points"]) == 2
     if kind not in LINEAR_TYPES and kind not in OUTLINE_TYPES and kind != "points":
-        raise NotInterpolable(f"CVAT does not interpolate {kind} shapes")
+        raise NotInterpolableError(f"CVAT does not interpolate {kind} shapes")
     for frame in range(frame0 + 1, shape1["frame"]):
         offset = (frame - frame0) / distance
         if kind in LINEAR_TYPES or one_point:

@@ -29,11 +29,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import pairwise
 from typing import Any
 
 from annoflow.adapters.cvat_format import checks
 from annoflow.adapters.cvat_format.answer import Refused
-from annoflow.adapters.cvat_format.interpolation import NotInterpolable, interpolate
+from annoflow.adapters.cvat_format.interpolation import NotInterpolableError, interpolate
 from annoflow.adapters.cvat_format.upload import CvatObject, Uploader
 from annoflow.domain.labels import FieldValue, Label, labels_in
 
@@ -155,7 +156,7 @@ def outside_ends(tracks: Iterable[Mapping[str, Any]]) -> list[tuple[int, int, li
     ends = []
     for track in tracks:
         shapes = sorted(track["shapes"], key=lambda s: s["frame"])
-        ends += [(track["id"], shape["frame"], shape["points"]) for before, shape in zip(shapes, shapes[1:])
+        ends += [(track["id"], shape["frame"], shape["points"]) for before, shape in pairwise(shapes)
                  if shape.get("outside", False) and not before.get("outside", False)]
     return ends
 
@@ -172,7 +173,7 @@ def expand_tracks(tracks: Iterable[Mapping[str, Any]], task_frames: int, label_s
             continue
         try:
             shapes += expand_track(track, task_frames, label_specs, index_of(track["id"]))
-        except NotInterpolable as error:
+        except NotInterpolableError as error:
             refused.append(Refused("tracks", track["frame"], str(error), track["id"], track["label_id"]))
     return shapes, refused
 

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from annoflow.adapters.cvat_format.download import Size, Unreadable, size_of
+from annoflow.adapters.cvat_format.download import Size, UnreadableError, size_of
 from annoflow.adapters.cvat_format.paint import PAINTED_TYPES
 from annoflow.adapters.cvat_format.schema import LABEL_ID, ServerLabels, object_type
 from annoflow.adapters.cvat_format.upload import Uploader
@@ -62,7 +62,7 @@ def split_unchanged(
     claims = Counter(label_id for ids in carried.values() for label_id in ids)
     up = task.uploaded
     uploaded = {label_id: (field, sample_id, number)
-                for field, label_id, sample_id, number in zip(up.fields, up.label_ids, up.sample_ids, up.frames)}
+                for field, label_id, sample_id, number in zip(up.fields, up.label_ids, up.sample_ids, up.frames, strict=True)}
     rest: dict[str, Any] = {**data}
     unchanged = []
     painted = _painted_frames(data.get("shapes", ()), uploaders, server)
@@ -110,7 +110,7 @@ def _unchanged(obj: Mapping[str, Any], kind: str, label_id: str | None, claims: 
         return None  # another sample's frame, or another frame of the video
     try:
         width, height = size_of(sizes, frame)
-    except Unreadable:
+    except UnreadableError:
         return None  # the full path says what is wrong
     # a bare label is a field value too: no one-label list to build and validate
     bodies = [o.body for o in uploaders[field].objects(original, frame, width, height)]

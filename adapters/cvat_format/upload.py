@@ -158,9 +158,9 @@ class Uploader:
         x, y, w, h = label.bounding_box
         # an empty (0 x 0) mask has no pixel to send: its box is all there is
         if self.field.label_type == "instances" and label.mask is not None and label.mask.size:
-            left, top = int(round(x * width)), int(round(y * height))
-            right = max(int(round((x + w) * width)) - 1, left)
-            bottom = max(int(round((y + h) * height)) - 1, top)
+            left, top = int(round(x * width)), int(round(y * height))  # noqa: RUF046 - numpy 1.x (allowed) rounds a numpy float to a numpy float
+            right = max(int(round((x + w) * width)) - 1, left)  # noqa: RUF046 - numpy 1.x (allowed) rounds a numpy float to a numpy float
+            bottom = max(int(round((y + h) * height)) - 1, top)  # noqa: RUF046 - numpy 1.x (allowed) rounds a numpy float to a numpy float
             mask = _resize_nearest(label.mask, bottom - top + 1, right - left + 1)
             yield CvatObject("shapes", self._shape(common, label.attributes, "mask", rle.encode(mask, left, top)),
                             label.id)

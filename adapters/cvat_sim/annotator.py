@@ -90,7 +90,7 @@ class ScriptedAnnotator:
 
     def set_attribute(self, task_id: int, shape_id: int, name: str, value: str, *, kind: str = "shapes") -> None:
         obj = self._find(task_id, kind, shape_id)
-        label = next(l for l in self.labels(task_id).values() if l["id"] == obj["label_id"])
+        label = next(candidate for candidate in self.labels(task_id).values() if candidate["id"] == obj["label_id"])
         spec_id = self._spec(label, name)
         values = [a for a in obj["attributes"] if a["spec_id"] != spec_id] + [{"spec_id": spec_id, "value": value}]
         self._patch(task_id, "update", kind, [{**obj, "attributes": values}])
@@ -107,7 +107,7 @@ class ScriptedAnnotator:
         """Change the class; attributes go when the new class's attribute schema differs (as in CVAT)."""
         labels = self.labels(task_id)
         obj = self._find(task_id, kind, object_id)
-        old = next(l for l in labels.values() if l["id"] == obj["label_id"])
+        old = next(label for label in labels.values() if label["id"] == obj["label_id"])
         new = labels[new_label]
 
         def schema(label: dict[str, Any]) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -155,10 +155,10 @@ class ScriptedAnnotator:
                  "outside": False}
         if current is None:
             shape["attributes"] = []
-        self._patch(task_id, "update", "tracks", [{**track, "shapes": sorted(shapes + [shape], key=lambda s: s["frame"])}])
+        self._patch(task_id, "update", "tracks", [{**track, "shapes": sorted([*shapes, shape], key=lambda s: s["frame"])}])
 
     def _mutable(self, task_id: int, label_id: int) -> set[int]:
-        label = next(l for l in self.labels(task_id).values() if l["id"] == label_id)
+        label = next(candidate for candidate in self.labels(task_id).values() if candidate["id"] == label_id)
         return {a["id"] for a in label["attributes"] if a["mutable"]}
 
     def split_track(self, task_id: int, track_id: int, frame: int) -> tuple[int, int]:
@@ -197,7 +197,7 @@ class ScriptedAnnotator:
         if before["type"] != "rectangle":
             raise ValueError("the scripted annotator splits other shapes only on a keyframe")
         offset = (frame - before["frame"]) / (after["frame"] - before["frame"])
-        return {**before, "points": [a + (b - a) * offset for a, b in zip(before["points"], after["points"])]}
+        return {**before, "points": [a + (b - a) * offset for a, b in zip(before["points"], after["points"], strict=True)]}
 
     def merge_tracks(self, task_id: int, track_ids: list[int]) -> int:
         """Join tracks as CVAT's UI does (cvat-core's ``merge``): one new track holds every keyframe (a

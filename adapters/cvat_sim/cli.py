@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import threading
 from collections.abc import Sequence
@@ -63,10 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop = threading.Event()
     with simulator.serve(args.host, args.port):
         print(f"CVAT simulator serving {simulator.url} (users: {', '.join(u.username for u in simulator.state.users.values())})", flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C stops the server
             stop.wait()
-        except KeyboardInterrupt:
-            pass
     return 0
 
 

@@ -96,8 +96,8 @@ def make_labels(state: SimState, specs: list[dict[str, Any]], *, project_id: int
 
 def labels_of_task(state: SimState, task: dict[str, Any]) -> list[dict[str, Any]]:
     if task["project_id"] is not None:
-        return [l for l in state.labels.values() if l["project_id"] == task["project_id"]]
-    return [l for l in state.labels.values() if l["task_id"] == task["id"]]
+        return [label for label in state.labels.values() if label["project_id"] == task["project_id"]]
+    return [label for label in state.labels.values() if label["task_id"] == task["id"]]
 
 
 # --- routes -----------------------------------------------------------------------------------
@@ -188,7 +188,7 @@ class ResourceRoutes:
             if request.method == "DELETE":
                 for tid in [t["id"] for t in self.state.tasks.values() if t["project_id"] == project["id"]]:
                     delete_task(self.state, tid)
-                for lid in [l["id"] for l in self.state.labels.values() if l["project_id"] == project["id"]]:
+                for lid in [label["id"] for label in self.state.labels.values() if label["project_id"] == project["id"]]:
                     del self.state.labels[lid]
                 del self.state.projects[project["id"]]
                 return Response(status_code=204)
@@ -197,7 +197,7 @@ class ResourceRoutes:
                 if "name" in body:
                     project["name"] = body["name"]
                 if "labels" in body:
-                    taken = {l["name"] for l in self.state.labels.values() if l["project_id"] == project["id"]}
+                    taken = {label["name"] for label in self.state.labels.values() if label["project_id"] == project["id"]}
                     project["labels"] += make_labels(self.state, body["labels"], project_id=project["id"], task_id=None, taken=taken)
                 project["updated"] = now()
             return cvat_json(project_json(ctx, self.state, project))
@@ -265,11 +265,11 @@ class ResourceRoutes:
             found = labels_of_task(self.state, get_task(self.state, ctx, int(q["task_id"])))
         elif q.get("project_id"):
             pid = get_project(self.state, ctx, int(q["project_id"]))["id"]
-            found = [l for l in self.state.labels.values() if l["project_id"] == pid]
+            found = [label for label in self.state.labels.values() if label["project_id"] == pid]
         elif q.get("job_id"):
             found = labels_of_task(self.state, self.state.tasks[get_job(self.state, ctx, int(q["job_id"]))["task_id"]])
         else:
-            found = [l for l in self.state.labels.values() if visible(ctx, _owner_of_label(self.state, l))]
+            found = [label for label in self.state.labels.values() if visible(ctx, _owner_of_label(self.state, label))]
         return paginate(request, found, label_json)
 
     async def label_detail(self, request: Request) -> Response:
@@ -344,7 +344,7 @@ def _owner_of_label(state: SimState, label: dict[str, Any]) -> dict[str, Any]:
 def delete_task(state: SimState, tid: int) -> None:
     for jid in [j["id"] for j in state.jobs.values() if j["task_id"] == tid]:
         del state.jobs[jid]
-    for lid in [l["id"] for l in state.labels.values() if l["task_id"] == tid]:
+    for lid in [label["id"] for label in state.labels.values() if label["task_id"] == tid]:
         del state.labels[lid]
     state.uploads.pop(tid, None)
     del state.tasks[tid]

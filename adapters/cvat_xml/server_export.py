@@ -137,7 +137,7 @@ def import_from_exports(dataset: Dataset, client: CVATClient, task_ids: list[int
                     raise ValueError(f"task {task_id} is a video task: download_media takes image tasks; put the "
                                      "video in data_path")
                 paths = download(client, [task_id], os.fspath(data_path))[task_id]
-                media = dict(zip(media_names(client, task_id), paths))
+                media = dict(zip(media_names(client, task_id), paths, strict=True))
             xml = fetch_export(client, task_id, scratch, fmt=formats[task_id], max_bytes=max_bytes)
             summaries.append(import_cvat_xml(dataset, xml, media, max_bytes=max_bytes, **options))
     return summaries

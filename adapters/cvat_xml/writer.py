@@ -44,8 +44,8 @@ def geometry(kind: str, points: Sequence[float], rotation: float = 0.0) -> list[
         return [("rle", ", ".join(str(int(v)) for v in points[:-4])), ("left", str(left)), ("top", str(top)),
                 ("width", str(right - left + 1)), ("height", str(bottom - top + 1))]
     if kind == "cuboid":
-        return [(name, _two(value)) for name, value in zip(_CUBOID, points)]
-    return [("points", ";".join(f"{_two(x)},{_two(y)}" for x, y in zip(points[0::2], points[1::2])))]
+        return [(name, _two(value)) for name, value in zip(_CUBOID, points, strict=True)]
+    return [("points", ";".join(f"{_two(x)},{_two(y)}" for x, y in zip(points[0::2], points[1::2], strict=True)))]
 
 
 class CvatXmlWriter:

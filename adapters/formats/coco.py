@@ -103,31 +103,31 @@ def _box(bbox: Any, meta: ImageMetadata) -> tuple[float, float, float, float] | 
     if not (isinstance(bbox, list) and len(bbox) == 4 and all(is_number(v) for v in bbox)):
         return f"bbox {bbox!r} is not [x, y, width, height] of finite numbers"
     x, y, w, h = (float(v) for v in bbox)
-    W, H = meta.width, meta.height
+    width, height = meta.width, meta.height
     if w < 0 or h < 0:
         return f"bbox {bbox} has a negative size"
-    if x < -_EDGE or y < -_EDGE or x + w > W + _EDGE or y + h > H + _EDGE:
-        return f"bbox {bbox} lies outside the {W}x{H} image"
-    x0, y0 = min(max(x, 0.0), W), min(max(y, 0.0), H)
-    x1, y1 = min(max(x + w, x0), W), min(max(y + h, y0), H)
+    if x < -_EDGE or y < -_EDGE or x + w > width + _EDGE or y + h > height + _EDGE:
+        return f"bbox {bbox} lies outside the {width}x{height} image"
+    x0, y0 = min(max(x, 0.0), width), min(max(y, 0.0), height)
+    x1, y1 = min(max(x + w, x0), width), min(max(y + h, y0), height)
     if (x0, y0, x1 - x0, y1 - y0) == (x, y, w, h):
-        return (x / W, y / H, w / W, h / H)  # as read: the export writes the same numbers back
-    return (x0 / W, y0 / H, (x1 - x0) / W, (y1 - y0) / H)
+        return (x / width, y / height, w / width, h / height)  # as read: the export writes the same numbers back
+    return (x0 / width, y0 / height, (x1 - x0) / width, (y1 - y0) / height)
 
 
 def _mask(segmentation: Any, box: Sequence[float], meta: ImageMetadata) -> np.ndarray | str | None:
     if segmentation is None or segmentation == []:
         return None
-    W, H = meta.width, meta.height
+    width, height = meta.width, meta.height
     if isinstance(segmentation, dict):
         try:
-            return masks.cut_to_box(masks.decode(segmentation, H, W), box)
+            return masks.cut_to_box(masks.decode(segmentation, height, width), box)
         except ValueError as error:
             return f"segmentation: {error}"
     if isinstance(segmentation, list) and all(
             isinstance(p, list) and len(p) >= 6 and len(p) % 2 == 0 and all(is_number(v) for v in p)
             for p in segmentation):
-        return masks.fill_polygons(segmentation, *masks.box_pixels(box, W, H))
+        return masks.fill_polygons(segmentation, *masks.box_pixels(box, width, height))
     return "segmentation is neither polygons ([[x1, y1, x2, y2, x3, y3, ...], ...]) nor RLE ({size, counts})"
 
 
@@ -266,7 +266,7 @@ def _polygon_entry(label: Polyline, width: int, height: int) -> dict[str, Any] |
     xs = [p[0] for s in shapes for p in s]
     ys = [p[1] for s in shapes for p in s]
     x0, y0 = min(xs), min(ys)
-    area = sum(abs(sum(a[0] * b[1] - b[0] * a[1] for a, b in zip(s, s[1:] + s[:1]))) / 2 for s in shapes)
+    area = sum(abs(sum(a[0] * b[1] - b[0] * a[1] for a, b in zip(s, s[1:] + s[:1], strict=True))) / 2 for s in shapes)
     return {"bbox": [rounded(x0), rounded(y0), rounded(max(xs) - x0), rounded(max(ys) - y0)],
             "segmentation": [[rounded(c) for p in s for c in p] for s in shapes], "area": rounded(area)}
 

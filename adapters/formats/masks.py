@@ -12,9 +12,9 @@ def box_pixels(box: Sequence[float], width: int, height: int) -> tuple[int, int,
     """(left, top, right, bottom), inclusive, of a relative box on a width x height image: the pixels
     an instance mask covers (as the CVAT upload cuts it)."""
     x, y, w, h = box
-    left, top = min(int(round(x * width)), width - 1), min(int(round(y * height)), height - 1)
-    right = min(max(int(round((x + w) * width)) - 1, left), width - 1)
-    bottom = min(max(int(round((y + h) * height)) - 1, top), height - 1)
+    left, top = min(int(round(x * width)), width - 1), min(int(round(y * height)), height - 1)  # noqa: RUF046 - numpy 1.x (allowed) rounds a numpy float to a numpy float
+    right = min(max(int(round((x + w) * width)) - 1, left), width - 1)  # noqa: RUF046 - numpy 1.x (allowed) rounds a numpy float to a numpy float
+    bottom = min(max(int(round((y + h) * height)) - 1, top), height - 1)  # noqa: RUF046 - numpy 1.x (allowed) rounds a numpy float to a numpy float
     return left, top, right, bottom
 
 
@@ -76,7 +76,7 @@ def encode(mask: np.ndarray) -> dict:
     bounds = np.concatenate(([0], changes, [flat.size]))
     runs = np.diff(bounds).tolist()
     if flat.size and flat[0]:
-        runs = [0] + runs
+        runs = [0, *runs]
     return {"size": [int(height), int(width)], "counts": [int(r) for r in runs]}
 
 
@@ -89,7 +89,7 @@ def fill_polygons(polygons: Sequence[Sequence[float]], left: int, top: int, righ
     for flat in polygons:
         points = np.asarray(flat, dtype=np.float64).reshape(-1, 2)
         inside = np.zeros_like(out)
-        for (x1, y1), (x2, y2) in zip(points, np.roll(points, -1, axis=0)):
+        for (x1, y1), (x2, y2) in zip(points, np.roll(points, -1, axis=0), strict=True):
             if y1 == y2:
                 continue
             crosses = (y1 > ys) != (y2 > ys)

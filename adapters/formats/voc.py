@@ -74,18 +74,18 @@ def _object(node: Element, meta: ImageMetadata) -> Detection | str:
     if len(corners) < len(read):
         return "<bndbox> needs numbers xmin, ymin, xmax, ymax"
     xmin, ymin, xmax, ymax = corners
-    W, H = meta.width, meta.height
+    width, height = meta.width, meta.height
     if xmax < xmin or ymax < ymin:
         return f"<bndbox> ({xmin}, {ymin}, {xmax}, {ymax}) has its max before its min"
-    if xmin < -_EDGE or ymin < -_EDGE or xmax > W + _EDGE or ymax > H + _EDGE:
-        return f"<bndbox> ({xmin}, {ymin}, {xmax}, {ymax}) lies outside the {W}x{H} image"
-    xmin, ymin, xmax, ymax = max(xmin, 0), max(ymin, 0), min(xmax, W), min(ymax, H)
+    if xmin < -_EDGE or ymin < -_EDGE or xmax > width + _EDGE or ymax > height + _EDGE:
+        return f"<bndbox> ({xmin}, {ymin}, {xmax}, {ymax}) lies outside the {width}x{height} image"
+    xmin, ymin, xmax, ymax = max(xmin, 0), max(ymin, 0), min(xmax, width), min(ymax, height)
     attributes = {child.tag: _value(child.text) for child in node
                   if child.tag not in _OWN and len(child) == 0 and child.text and child.text.strip()}
     if bad := attribute_problems(attributes):
         return "; ".join(bad)
     confidence = _number(node.findtext("score") or node.findtext("confidence"))
-    return Detection(label=name, bounding_box=(xmin / W, ymin / H, (xmax - xmin) / W, (ymax - ymin) / H),
+    return Detection(label=name, bounding_box=(xmin / width, ymin / height, (xmax - xmin) / width, (ymax - ymin) / height),
                      confidence=confidence, attributes=attributes)
 
 

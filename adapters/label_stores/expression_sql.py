@@ -42,7 +42,7 @@ def confidence_column_sql(data: str) -> str:
             f"WHEN {kind} IN ('integer', 'real') THEN json_extract({data}, '$.confidence') ELSE '{UNDECIDED}' END)")
 
 
-class Unsupported(Exception):
+class UnsupportedError(Exception):
     """Part of an expression SQL does not evaluate as the Python path does."""
 
 
@@ -140,20 +140,20 @@ def _literal(d: Dialect, value: Any) -> Value:
         rank = BOOLEAN
     elif isinstance(value, (int, float)):
         if isinstance(value, float) and not math.isfinite(value):
-            raise Unsupported("a NaN or infinite literal")
+            raise UnsupportedError("a NaN or infinite literal")
         if isinstance(value, int) and abs(value) >= 2**63:
-            raise Unsupported("an integer SQLite cannot hold")
+            raise UnsupportedError("an integer SQLite cannot hold")
         rank = NUMBER
     elif isinstance(value, str):
         rank = STRING
     else:
-        raise Unsupported(f"a literal {type(value).__name__}")
+        raise UnsupportedError(f"a literal {type(value).__name__}")
     return Value(str(rank), (), lambda _: d.literal(rank, value))
 
 
 def _field(d: Dialect, node: Field) -> Value:
     if node.from_root or len(node.parts) != 1:
-        raise Unsupported("a path from the sample, or into a value")
+        raise UnsupportedError("a path from the sample, or into a value")
     (name,) = node.parts
     if name in ("id", "_id"):
         return Value(str(STRING), (), lambda _: (d.text("id"), ()))
@@ -164,7 +164,7 @@ def _field(d: Dialect, node: Field) -> Value:
         # value is never read
         return Value("4")
     if '"' in name or "\\" in name:
-        raise Unsupported("a name JSON paths cannot quote")
+        raise UnsupportedError("a name JSON paths cannot quote")
     return d.field(name)
 
 
@@ -218,7 +218,7 @@ def _same_rank(op: str, rank: int, a: Value, b: Value) -> Condition:
 def _by_rank(rank: Value, branch: Callable[[int], Condition]) -> Condition:
     """``CASE rank WHEN k THEN branch(k) ... END``: the rank evaluated once; NULL (undecided) when it is."""
     parts = [branch(k) for k in _RANKS]
-    sql = f"(CASE ({rank.rank}) " + " ".join(f"WHEN {k} THEN {p.sql}" for k, p in zip(_RANKS, parts)) + " END)"
+    sql = f"(CASE ({rank.rank}) " + " ".join(f"WHEN {k} THEN {p.sql}" for k, p in zip(_RANKS, parts, strict=True)) + " END)"
     return Condition(sql, rank.rank_params + sum((p.params for p in parts), ()))
 
 
@@ -264,7 +264,7 @@ def _condition(d: Dialect, node: ViewExpression) -> Condition:
     if node.name in ("exists", "missing"):
         value = _value(d, node.args[0])
         return Condition(f"(({value.rank}) {'<>' if node.name == 'exists' else '='} 0)", value.rank_params)
-    raise Unsupported(f"the operation {node.name!r}")
+    raise UnsupportedError(f"the operation {node.name!r}")
 
 
 def _short_circuit(name: str, parts: list[Condition]) -> Condition:
@@ -287,10 +287,10 @@ def _contains(d: Dialect, node: Op) -> Condition:
     target, wanted = node.args
     if not (isinstance(target, Field) and not target.from_root and target.parts == (TAGS,)
             and isinstance(wanted, Literal)):
-        raise Unsupported("contains() of a list other than the label's tags, or of an expression")
+        raise UnsupportedError("contains() of a list other than the label's tags, or of an expression")
     values = list(wanted.value)
     if not all(v is None or isinstance(v, (bool, int, float, str)) for v in values):
-        raise Unsupported("contains() of a list or an object")
+        raise UnsupportedError("contains() of a list or an object")
     texts = [v for v in values if isinstance(v, str)]
     if node.name == "contains":
         if not texts:
@@ -310,5 +310,5 @@ def compile_label_filter(expr: ViewExpression, dialect: Dialect = SQLITE) -> Con
     the database cannot read are undecided (NULL) where the condition reads it."""
     try:
         return _condition(dialect, expr)
-    except Unsupported:
+    except UnsupportedError:
         return None

@@ -52,7 +52,7 @@ def labels_from_rows(rows: Sequence[tuple[str, str, str, bytes | None]]) -> list
     decoded = decode_json_rows([row[2] for row in rows])
     builders = BUILDERS
     return [builders[kind](label_id, values, None if mask is None else decode_mask(mask))
-            for (label_id, kind, _, mask), values in zip(rows, decoded)]
+            for (label_id, kind, _, mask), values in zip(rows, decoded, strict=True)]
 
 
 def decode_json_rows(texts: Sequence[str]) -> list[Any]:

@@ -108,7 +108,7 @@ class SqlLabelStore(LabelStore):
             chunk = ids[start:start + CHUNK]
             found = self._read_label_rows(chunk, wanted) if wanted else []
             by_sample: dict[str, list[LabelRow]] = {sample_id: [] for sample_id in chunk}
-            for row, values in zip(found, decode_json_rows([row[5] for row in found])):
+            for row, values in zip(found, decode_json_rows([row[5] for row in found]), strict=True):
                 by_sample[row[0]].append(LabelRow(row[1], row[2], row[3], row[4], values, row[6]))
             for sample_id in chunk:
                 yield SampleRows(sample_id, by_sample[sample_id])

@@ -89,7 +89,7 @@ def build_samples(
     kind, data, mask) ordered by position."""
     labels: dict[tuple[str, str, int], list[Label]] = defaultdict(list)
     built = labels_from_rows([tuple(row[3:]) for row in label_rows])
-    for row, label in zip(label_rows, built):
+    for row, label in zip(label_rows, built, strict=True):
         labels[(row[0], row[1], row[2])].append(label)
     sample_fields: dict[str, dict[str, FieldValue]] = defaultdict(dict)
     frame_fields: dict[str, dict[int, dict[str, FieldValue]]] = defaultdict(lambda: defaultdict(dict))

@@ -264,7 +264,7 @@ class BackendSession(abc.ABC):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook: the default holds nothing to release
         """Release the connection; the default holds none."""
 
     @abc.abstractmethod
@@ -281,14 +281,14 @@ class BackendSession(abc.ABC):
         `ProjectNotFoundError`."""
         return None
 
-    def confirm_project(self, request: UploadRequest, project: ProjectRef) -> None:
+    def confirm_project(self, request: UploadRequest, project: ProjectRef) -> None:  # noqa: B027 - an optional hook: a backend without the need keeps the default
         """The run recorded the project it created: drop the marker (idempotent). Default: nothing to do."""
 
     @abc.abstractmethod
     def create_task(self, request: UploadRequest, plan: TaskPlan, project: ProjectRef) -> int:
         """Create one empty task and return its id; it carries ``request.marker`` until filled."""
 
-    def start_media(self, request: UploadRequest, plan: TaskPlan, task_id: int) -> None:
+    def start_media(self, request: UploadRequest, plan: TaskPlan, task_id: int) -> None:  # noqa: B027 - an optional hook: a backend without the need keeps the default
         """Begin sending a created task's media before its `fill_task`, so they go up while an earlier
         task is filled. Default: nothing (fill_task sends them)."""
 
@@ -413,7 +413,7 @@ class AnnotationBackend(abc.ABC):
     def check_media(self, paths: Sequence[str]) -> None:
         """Raise `MediaNotFoundError` naming media that cannot be uploaded, before anything is sent."""
 
-    def check_request(self, schema: LabelSchema, plans: Sequence[TaskPlan], config: BackendConfig) -> None:
+    def check_request(self, schema: LabelSchema, plans: Sequence[TaskPlan], config: BackendConfig) -> None:  # noqa: B027 - an optional hook: a backend without the need keeps the default
         """Raise BackendConfigError listing what the server would refuse of this run's labels and tasks
         (names too long, ...), before anything is recorded. Default: the server takes anything."""
 

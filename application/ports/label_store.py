@@ -256,7 +256,7 @@ class LabelStore(abc.ABC):
         """
         return observe(self.get_samples(ids, fields=paths), paths)
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook: the default holds nothing to release
         """Release resources; the default holds none."""
 
     def __len__(self) -> int:

@@ -17,7 +17,7 @@ import types
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import numpy as np
@@ -124,10 +124,10 @@ class TaskRecordTranscoding(AttrsTranscoding):
     plain columns (before this layout) still decode.
     """
 
-    _COLUMNS = {"field": "fields", "label_id": "label_ids", "sample_id": "sample_ids",
-                "cvat_type": "remote_kinds", "cvat_id": "remote_ids", "frame": "frames"}
-    _KINDS = {"tag": "t", "shape": "s", "track": "k"}
-    _KIND_OF = {v: k for k, v in _KINDS.items()}
+    _COLUMNS: ClassVar[dict[str, str]] = {"field": "fields", "label_id": "label_ids", "sample_id": "sample_ids",
+                                          "cvat_type": "remote_kinds", "cvat_id": "remote_ids", "frame": "frames"}
+    _KINDS: ClassVar[dict[str, str]] = {"tag": "t", "shape": "s", "track": "k"}
+    _KIND_OF: ClassVar[dict[str, str]] = {v: k for k, v in _KINDS.items()}
 
     def __init__(self) -> None:
         super().__init__(TaskRecord, "TaskRecord")
@@ -147,9 +147,9 @@ class TaskRecordTranscoding(AttrsTranscoding):
             "names": names,
             "field": [name_index[f] for f in up.fields],
             "label_ids": "".join(up.label_ids),
-            "sample": [first_frame[s] if s in first_frame else s for s in up.sample_ids],
+            "sample": [first_frame.get(s, s) for s in up.sample_ids],
             "kinds": "".join(self._KINDS[k] for k in up.remote_kinds),
-            "remote_deltas": [b - a for a, b in zip([0, *remote_ids], remote_ids)],
+            "remote_deltas": [b - a for a, b in itertools.pairwise([0, *remote_ids])],
             "frames": None if all(f is None for f in up.frames) else list(up.frames),
         }
         return data
@@ -160,7 +160,7 @@ class TaskRecordTranscoding(AttrsTranscoding):
             samples = frames["samples"]
             ids = [samples[i:i + 24] for i in range(0, len(samples), 24)]
             numbers = frames["numbers"] or [None] * len(ids)
-            data["frames"] = [FrameRef(sample_id, number) for sample_id, number in zip(ids, numbers)]
+            data["frames"] = [FrameRef(sample_id, number) for sample_id, number in zip(ids, numbers, strict=True)]
         uploaded = data["uploaded"]
         if "columns" in uploaded:  # the plain columns of earlier records
             columns = uploaded["columns"]
@@ -202,8 +202,8 @@ class MergedChangesTranscoding(Transcoding):
 
     type = MergedChanges
     name = "MergedChanges"
-    _ACTIONS = {MergeAction.ADDED: "a", MergeAction.EDITED: "e", MergeAction.DELETED: "d"}
-    _ACTION_OF = {v: k for k, v in _ACTIONS.items()}
+    _ACTIONS: ClassVar[dict[MergeAction, str]] = {MergeAction.ADDED: "a", MergeAction.EDITED: "e", MergeAction.DELETED: "d"}
+    _ACTION_OF: ClassVar[dict[str, MergeAction]] = {v: k for k, v in _ACTIONS.items()}
 
     @staticmethod
     def _column(values: list[Any]) -> list[Any] | None:
@@ -258,7 +258,7 @@ class MergedChangesTranscoding(Transcoding):
         items = []
         for action, k, field, label_id, frame, label, remote_id, value, source, track in zip(
                 data["actions"], range(count), data["fields"], column("label_ids"), column("frames"),
-                column("labels"), column("remote_ids"), column("values"), column("sources"), tracked):
+                column("labels"), column("remote_ids"), column("values"), column("sources"), tracked, strict=True):
             built = None if label is None else label_from_values(
                 label[0], label_id, label[1], None if label[2] is None else decode_mask(base64.b64decode(label[2])))
             items.append(MergedChange(self._ACTION_OF[action], samples[k * 24:(k + 1) * 24], names[field], label_id,

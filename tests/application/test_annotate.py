@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from annoflow.adapters.label_stores import InMemoryLabelStore
@@ -93,7 +95,7 @@ def test_bad_input_is_refused_before_anything_is_recorded_or_sent(world, options
 def test_missing_media_is_refused_before_anything_is_sent(world):
     store, registry, backend, annotator, _ = world
     backend.missing_media = {"/img/3.jpg"}
-    with pytest.raises(FileNotFoundError, match="/img/3.jpg"):
+    with pytest.raises(FileNotFoundError, match=re.escape("/img/3.jpg")):
         _annotate(annotator, store, label_field="ground_truth")
     assert registry.list_runs("quickstart") == [] and backend.server.tasks == {}
 

@@ -110,7 +110,7 @@ def test_each_prediction_matches_what_pycocotools_matches(seed):
     for image in evaluation.evalImgs:
         if image is None or image["aRng"] != [0, 1e10] or image["maxDet"] != 100:
             continue
-        for dt, gt in zip(image["dtIds"], image["dtMatches"][0]):
+        for dt, gt in zip(image["dtIds"], image["dtMatches"][0], strict=True):
             expected[ids[("dt", dt)]] = ids[("gt", int(gt))] if gt else ""
     got = {d.id: d.attributes["eval_id"] for s in dataset.iter_samples() for d in labels_in(s.fields["predictions"])}
     assert got == expected

@@ -3,6 +3,9 @@ is written (FiftyOne's CVAT guide, "Importing existing tasks")."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import ClassVar
+
 import pytest
 
 from annoflow.adapters.cvat_format.capabilities import CVAT_CAPABILITIES
@@ -19,10 +22,10 @@ BOX = ProjectLabel("cat", object_kind="rectangle")
 class _ImportingSession(FakeSession):
     """A session that finds the scripted tasks and labels and names seven frames per task."""
 
-    found: list[dict] = []
+    found: ClassVar[list[dict]] = []  # every session's find_tasks calls, read through the class
 
     selection = ImportSelection(())
-    labels: list[ProjectLabel] = []
+    labels: Sequence[ProjectLabel] = ()  # connect() gives each session its backend's
 
     def find_tasks(self, *, project_name, project_id, task_ids):
         self.found.append({"project_name": project_name, "project_id": project_id, "task_ids": list(task_ids)})

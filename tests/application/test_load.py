@@ -98,7 +98,7 @@ def test_dest_field_leaves_the_source_alone(dataset):
     _edit(dataset, "d", lambda sid, labels: [labels[0].replace(label="lion")])
     source = [s.fields["ground_truth"] for s in dataset.iter_samples()]
     dataset.load_annotations("d", unexpected="ignore", dest_field="test_field")
-    for sample, before in zip(dataset.iter_samples(), source):
+    for sample, before in zip(dataset.iter_samples(), source, strict=True):
         assert sample.fields["ground_truth"] == before
         assert [d.label for d in sample.fields["test_field"].detections] == ["lion"]
     with pytest.raises(ValueError, match="dest_field names fields the run does not have"):

@@ -130,7 +130,7 @@ def make_world() -> World:
     dataset = Dataset(store, registry, {"fake": backend}, default_backend="fake")
     dataset.annotate(KEY, label_field="ground_truth", attributes={"iscrowd": {"type": "text", "read_only": True}},
                      task_size=2, project_name="crash-project")
-    originals = frozenset(l.id for s in store.get_samples() for l in labels_in(s.fields["ground_truth"]))
+    originals = frozenset(label.id for s in store.get_samples() for label in labels_in(s.fields["ground_truth"]))
     run = registry.get_run("quickstart", KEY)
     first, _untouched, last = sorted(run.tasks)
     mask = np.zeros((4, 6), dtype=bool)
@@ -224,7 +224,7 @@ def test_a_crash_at_any_step_of_a_load_is_completed_by_the_next_load(cleanup, cr
 
     # the labels are those of a load that never crashed, bit-exact
     assert world.snapshot() == expected
-    ids = [l.id for s in world.store.get_samples() for v in s.fields.values() for l in labels_in(v)]
+    ids = [label.id for s in world.store.get_samples() for v in s.fields.values() for label in labels_in(v)]
     assert len(ids) == len(set(ids)), "a label was copied"
 
     # every change recorded once: the same LabelMerged, Rejected, ShapesImported and ChangesApplied as a clean load
@@ -280,7 +280,7 @@ def test_the_scenario_exercises_what_a_load_does():
     actions = Counter(key[1] for key in merged.elements())
     assert actions["added"] >= 2 and actions["edited"] >= 2 and actions["deleted"] >= 2
     assert _named(world.events(), "Rejected") and len(_named(world.events(), "ShapesImported")) == 3
-    kept = [l for s in world.store.get_samples() for l in labels_in(s.fields.get("polylines"))]
+    kept = [label for s in world.store.get_samples() for label in labels_in(s.fields.get("polylines"))]
     assert len(kept) == 2
 
 

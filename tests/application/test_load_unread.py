@@ -22,7 +22,7 @@ def test_unread_objects_are_recorded_counted_and_keep_their_labels(dataset):  # 
     dataset.load_annotations("u", unexpected="ignore", max_objects_per_frame=123)
     assert server.limits == [123]
     now = {s.id: s for s in dataset.iter_samples()}
-    assert {l.id for l in labels_in(now[first.id].fields["ground_truth"])} == {cat.id, dog.id}
+    assert {label.id for label in labels_in(now[first.id].fields["ground_truth"])} == {cat.id, dog.id}
     assert list(labels_in(now[second.id].fields.get("ground_truth"))) == []
     result = dataset.last_load
     assert (result.summary.deleted, result.summary.rejected) == (2, 1) and result.rejections == (unread,)

@@ -1,7 +1,8 @@
 """Steps the end-to-end load features share: the scripted annotator's edits in CVAT, loads, and
 what the dataset and the run's events hold afterwards.
 
-Import them into a feature's step module with ``from tests.bdd.cvat_steps import *``.
+tests/conftest.py registers this module as a plugin, so every feature finds these steps; import
+only the helpers a step module calls (``login``, ``pick``...).
 
 Labels are named as a user reads them off the sample that was sent: ``the first "person" box``,
 ``the second "person" box``, ``the "car" box`` (the only one), with ``of "predictions"`` for a

@@ -6,5 +6,5 @@ def attempt(world, call):
     try:
         world["result"] = call()
         world["error"] = None
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - any error is an outcome a Then step checks
         world["error"] = error

@@ -7,7 +7,6 @@ from PIL import Image
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from annoflow.domain.changes import SetValue
-from tests.bdd.cvat_steps import *  # noqa: F403 - the shared load steps
 from tests.bdd.cvat_steps import annotator, task_id
 
 scenarios("alternate_media.feature")

@@ -9,7 +9,6 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from annoflow.adapters.label_stores import InMemoryLabelStore
 from annoflow.adapters.quickstart import generate_quickstart_video
 from annoflow.domain.changes import SetValue
-from tests.bdd.cvat_steps import *  # noqa: F403 - the shared load steps
 from tests.bdd.cvat_steps import annotator, login, task_id
 
 scenarios("annotating_videos.feature")
@@ -53,9 +52,9 @@ def frames_have_track(world, first, last, cls, name, text):
     found = [_detections(world, number) for number in range(first, last + 1)]
     assert all(len(labels) == 1 for labels in found), found
     labels = [labels[0] for labels in found]
-    assert {(l.label, l.attributes.get(name)) for l in labels} == {(cls, text)}
-    assert len({l.index for l in labels}) == 1 and labels[0].index is not None
-    assert len({l.id for l in labels}) == len(labels)  # one label per frame, each its own id
+    assert {(detection.label, detection.attributes.get(name)) for detection in labels} == {(cls, text)}
+    assert len({label.index for label in labels}) == 1 and labels[0].index is not None
+    assert len({label.id for label in labels}) == len(labels)  # one label per frame, each its own id
 
 
 @then(parsers.re(r"its frames (?P<a>\d+) and (?P<b>\d+) are keyframes and frames (?P<between>[\d, and]+) are as "
@@ -292,7 +291,7 @@ def draw_on_clips(world, cls, a, b):
 def new_detections_on_frames(world, a, b):
     name = world["field"].removeprefix("frames.")
     width, height = SIZE
-    for video, number in zip(world["videos"], (a, b)):
+    for video, number in zip(world["videos"], (a, b), strict=True):
         sample = next(world["dataset"].store.get_samples([video]))
         found = {n: frame[name].detections for n, frame in sample.frames.items() if frame.get(name) is not None
                  and frame[name].detections}

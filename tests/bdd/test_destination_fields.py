@@ -7,7 +7,6 @@ import json
 
 from pytest_bdd import parsers, scenarios, then, when
 
-from tests.bdd.cvat_steps import *  # noqa: F403 - the shared load steps
 from tests.bdd.cvat_steps import MOVED_TO, login, now, pick, relative
 from tests.bdd.support import attempt
 

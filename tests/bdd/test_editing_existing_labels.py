@@ -8,7 +8,6 @@ from pytest_bdd import given, parsers, scenarios, then, when
 
 from annoflow.domain.expressions import F
 from annoflow.domain.labels import labels_in
-from tests.bdd.cvat_steps import *  # noqa: F403 - the shared load steps
 from tests.bdd.cvat_steps import LABEL, annotator, now, pick, task_id
 
 scenarios("editing_existing_labels.feature")

@@ -8,7 +8,6 @@ import json
 
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from tests.bdd.cvat_steps import *  # noqa: F403 - the shared load steps
 from tests.bdd.cvat_steps import annotator, login, run_of
 from tests.bdd.support import attempt
 

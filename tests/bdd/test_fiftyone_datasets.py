@@ -62,7 +62,7 @@ def cvat_server(world, cvat_sim):
 
 @when("I select with FiftyOne's filter_labels and sort_by the sample with the most high-confidence false positives")
 def most_false_positives(world):
-    F = world["fo"].ViewField
+    F = world["fo"].ViewField  # noqa: N806 - FiftyOne's recipes write `from fiftyone import ViewField as F`
     dataset = world["dataset"]
     most_fp_view = (
         dataset
@@ -85,7 +85,7 @@ def annotate_selected(world, field, key):
 
 @when(parsers.parse('I annotate the "{field}" labels FiftyOne\'s filter_labels keeps of class "{cls}" with key "{key}"'))
 def annotate_filtered(world, field, cls, key):
-    F = world["fo"].ViewField
+    F = world["fo"].ViewField  # noqa: N806 - FiftyOne's recipes write `from fiftyone import ViewField as F`
     view = world["dataset"].filter_labels(field, F("label") == cls).limit(2)
     world["sample_id"] = view.first().id
     world["results"] = world["aff"].annotate(view, key, label_field=field, **login(world))

@@ -58,7 +58,7 @@ def import_again(world, project):
 def import_mapped(world, project):
     dataset = world["dataset"]
     view = dataset.limit(1)  # the guide's data_map, over the samples the run sent
-    data_map = {"%06d_%s" % (idx, os.path.basename(p)): p for idx, p in enumerate(view.values("filepath"))}
+    data_map = {"%06d_%s" % (idx, os.path.basename(p)): p for idx, p in enumerate(view.values("filepath"))}  # noqa: UP031 - as the guide writes it
     _import(world, dataset, project_name=project, data_path=data_map)
     assert world["error"] is None, world["error"]
 
@@ -91,7 +91,7 @@ def _boxes(detections):
 def _check_boxes(imported, original):
     got, want = _boxes(imported), _boxes(original)
     assert [g[0] for g in got] == [w[0] for w in want]
-    for g, w in zip(got, want):  # CVAT holds pixel coordinates: as close as the frame's pixels allow
+    for g, w in zip(got, want, strict=True):  # CVAT holds pixel coordinates: as close as the frame's pixels allow
         assert g[1:] == pytest.approx(w[1:], abs=1e-3)
 
 

@@ -19,7 +19,7 @@ def _login(world):
 
 def _by_label_id(annotator, task_id):
     labels = annotator.labels(task_id)
-    specs = {a["id"] for l in labels.values() for a in l["attributes"] if a["name"] == "label_id"}
+    specs = {a["id"] for label in labels.values() for a in label["attributes"] if a["name"] == "label_id"}
     return {next((a["value"] for a in s["attributes"] if a["spec_id"] in specs), None): s
             for s in annotator.annotations(task_id)["shapes"]}
 
@@ -28,7 +28,7 @@ def _by_label_id(annotator, task_id):
 def annotator_edits(world):
     (task_id,) = world["results"].task_ids
     field = world["run"].label_schema.field_names[0]
-    world["before"] = {l.id: l for l in labels_in(world["sample"].fields[field])}
+    world["before"] = {label.id: label for label in labels_in(world["sample"].fields[field])}
     with ScriptedAnnotator(world["sim"].url, "annotator", "pw") as annotator:
         shapes = _by_label_id(annotator, task_id)
         moved, deleted = list(shapes)[:2]
@@ -65,7 +65,7 @@ def load_into(world, key, field):
 
 def _now(world, field="ground_truth"):
     sample = next(world["dataset"].store.get_samples([world["sample"].id]))
-    return {l.id: l for l in labels_in(sample.fields.get(field))}
+    return {label.id: label for label in labels_in(sample.fields.get(field))}
 
 
 @then("the sample has the moved box, not the deleted one, and the new one")

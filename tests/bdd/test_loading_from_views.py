@@ -6,7 +6,6 @@ from __future__ import annotations
 from pytest_bdd import parsers, scenarios, then, when
 
 from annoflow.application.audit import run_history
-from tests.bdd.cvat_steps import *  # noqa: F403 - the shared load steps
 from tests.bdd.cvat_steps import login, run_of
 
 scenarios("loading_from_views.feature")

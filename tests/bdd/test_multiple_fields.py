@@ -6,7 +6,6 @@ import json
 
 from pytest_bdd import parsers, scenarios, then
 
-from tests.bdd.cvat_steps import *  # noqa: F403 - the shared load steps
 from tests.bdd.cvat_steps import HEIGHT, WIDTH, now
 
 scenarios("multiple_fields.feature")
@@ -16,7 +15,7 @@ scenarios("multiple_fields.feature")
                  r'with "(?P<name>[^"]+)" (?P<flag>true|false)'))
 def holds_keypoint(world, field, cls, points, name, flag):
     pixels = json.loads(points)
-    expected = tuple((x / WIDTH, y / HEIGHT) for x, y in zip(pixels[0::2], pixels[1::2]))
+    expected = tuple((x / WIDTH, y / HEIGHT) for x, y in zip(pixels[0::2], pixels[1::2], strict=True))
     found = [k for k in now(world, field).values() if k.label == cls]
     assert len(found) == 1, found
     assert tuple(found[0].points) == expected

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pytest_bdd import parsers, scenarios, then
 
-from tests.bdd.cvat_steps import *  # noqa: F403 - the shared load steps
 from tests.bdd.cvat_steps import annotator, now, pick
 
 scenarios("occlusion_and_groups.feature")

@@ -30,7 +30,7 @@ def detections_uploaded(world):
     api = _api(world)
     (task_id,) = world["results"].task_ids
     shapes = api.get(f"/api/tasks/{task_id}/annotations").json()["shapes"]
-    specs = {a["id"]: a["name"] for l in _labels(world) for a in l["attributes"]}
+    specs = {a["id"]: a["name"] for label in _labels(world) for a in label["attributes"]}
     ids = {a["value"] for s in shapes for a in s["attributes"] if specs[a["spec_id"]] == "label_id"}
     assert ids == {d.id for d in labels_in(world["sample"].fields["ground_truth"])}
 
@@ -44,12 +44,12 @@ def label_attributes(world, names):
 
 @then(parsers.parse('the CVAT labels are "{names}"'))
 def labels_are(world, names):
-    assert [l["name"] for l in _labels(world)] == [n.strip() for n in names.split(",")]
+    assert [label["name"] for label in _labels(world)] == [n.strip() for n in names.split(",")]
 
 
 @then(parsers.parse('the CVAT labels include "{names}"'))
 def labels_include(world, names):
-    assert {n.strip() for n in names.split(",")} <= {l["name"] for l in _labels(world)}
+    assert {n.strip() for n in names.split(",")} <= {label["name"] for label in _labels(world)}
 
 
 @then("CVAT holds no annotations for the run")
@@ -119,7 +119,7 @@ def widget_values(world, prop, name):
     api = _api(world)
     (task_id,) = world["results"].task_ids
     shapes = api.get(f"/api/tasks/{task_id}/annotations").json()["shapes"]
-    specs = {a["id"]: a["name"] for l in _labels(world) for a in l["attributes"]}
+    specs = {a["id"]: a["name"] for label in _labels(world) for a in label["attributes"]}
     key = "occluded" if prop == "occluded flags" else "group"
     expected = {d.id: d.attributes[name] for d in labels_in(world["sample"].fields["ground_truth"])}
     seen = {next(a["value"] for a in s["attributes"] if specs[a["spec_id"]] == "label_id"): s[key] for s in shapes}

@@ -8,6 +8,4 @@ from __future__ import annotations
 
 from pytest_bdd import scenarios
 
-from tests.bdd.cvat_steps import *  # noqa: F403 - the shared load steps
-
 scenarios("restricting_edits.feature")

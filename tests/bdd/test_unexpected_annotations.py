@@ -7,7 +7,6 @@ import sys
 
 from pytest_bdd import parsers, scenarios, then, when
 
-from tests.bdd.cvat_steps import *  # noqa: F403 - the shared load steps
 from tests.bdd.cvat_steps import HEIGHT, WIDTH, _load, events, login, now, run_of
 from tests.bdd.support import attempt
 
@@ -46,7 +45,7 @@ def load_no_terminal(world, key, monkeypatch):
 
 
 def _drawn(world):
-    return sorted((cls, tuple((x / WIDTH, y / HEIGHT) for x, y in zip(points[0::2], points[1::2])))
+    return sorted((cls, tuple((x / WIDTH, y / HEIGHT) for x, y in zip(points[0::2], points[1::2], strict=True)))
                   for cls, points in world["polylines_drawn"])
 
 

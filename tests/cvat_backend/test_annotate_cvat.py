@@ -23,8 +23,8 @@ def test_existing_detections_go_up_with_their_ids(dataset, login, cvat_sim):
     (task_id,) = results.task_ids
     api = _api(cvat_sim)
     stored = api.get(f"/api/tasks/{task_id}/annotations").json()
-    labels = {l["id"]: l for l in api.get("/api/labels", params={"task_id": task_id, "page_size": 100}).json()["results"]}
-    truth = {l.id: (s.id, l) for s in dataset.iter_samples() for l in labels_in(s.fields["ground_truth"])}
+    labels = {label["id"]: label for label in api.get("/api/labels", params={"task_id": task_id, "page_size": 100}).json()["results"]}
+    truth = {label.id: (s.id, label) for s in dataset.iter_samples() for label in labels_in(s.fields["ground_truth"])}
     assert len(stored["shapes"]) == len(truth)
     for shape in stored["shapes"]:
         label = labels[shape["label_id"]]
@@ -62,7 +62,7 @@ def test_every_label_type_and_several_fields(dataset, login, cvat_sim):
     results = dataset.annotate("all", label_schema=schema, task_size=3, **login)
     assert len(results.task_ids) == 2
     api = _api(cvat_sim)
-    names = {l["name"] for l in api.get("/api/labels", params={"task_id": results.task_ids[0], "page_size": 100}).json()["results"]}
+    names = {label["name"] for label in api.get("/api/labels", params={"task_id": results.task_ids[0], "page_size": 100}).json()["results"]}
     # classes in several fields are told apart by field; the scalar field has its own label
     assert "cat_predictions" in names and "cat_new_cls" in names and "count" in names, sorted(names)
     kinds = set()
@@ -100,7 +100,7 @@ def test_an_existing_project_s_labels_rule(dataset, login, cvat_sim):
     assert reused.project_ids == made.project_ids
     api = _api(cvat_sim)
     (task_id,) = reused.task_ids
-    project_labels = {l["id"]: l["name"] for l in api.get("/api/labels", params={"project_id": made.project_ids[0], "page_size": 100}).json()["results"]}
+    project_labels = {label["id"]: label["name"] for label in api.get("/api/labels", params={"project_id": made.project_ids[0], "page_size": 100}).json()["results"]}
     stored = api.get(f"/api/tasks/{task_id}/annotations").json()["shapes"]
     truth_classes = {d.label for s in dataset.iter_samples() for d in labels_in(s.fields["ground_truth"])}
     expected = [d for s in dataset.iter_samples() for d in labels_in(s.fields["predictions"]) if d.label in truth_classes]
@@ -174,5 +174,5 @@ def test_ids_are_found_by_label_id_when_the_answer_is_not_in_the_order_sent():
     reversed_answer = {"shapes": in_order["shapes"][::-1]}
     for answer in (in_order, reversed_answer):
         rows = CVATSession._provenance(answer, sent, lambda frame: (samples[frame].id, None), server)
-        found = {u.label_id: (u.remote_id, u.sample_id) for u in UploadedObjects(*zip(*rows))}
+        found = {u.label_id: (u.remote_id, u.sample_id) for u in UploadedObjects(*zip(*rows, strict=True))}
         assert found == {"a" * 24: (100, samples[0].id), "b" * 24: (101, samples[1].id)}

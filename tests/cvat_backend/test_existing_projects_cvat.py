@@ -64,8 +64,8 @@ def test_a_project_made_elsewhere_rules_and_its_edits_load_by_cvat_id(dataset, l
     stored = api.get(f"/api/tasks/{task_id}/annotations").json()["shapes"]
     predictions = {d.id: (s.id, d) for s in dataset.iter_samples() for d in labels_in(s.fields["predictions"])}
     assert len(stored) == len(predictions)  # every class is in the project
-    label_attributes = {l["id"]: {a["id"]: a["name"] for a in l["attributes"]}
-                        for l in api.get("/api/labels", params={"project_id": project_id, "page_size": 100}).json()["results"]}
+    label_attributes = {label["id"]: {a["id"]: a["name"] for a in label["attributes"]}
+                        for label in api.get("/api/labels", params={"project_id": project_id, "page_size": 100}).json()["results"]}
     assert "label_id" not in {name for specs in label_attributes.values() for name in specs.values()}
     uploaded = dataset.registry.get_ledger(run, task_id).record().uploaded
     assert {u.label_id for u in uploaded} == set(predictions)  # provenance: the CVAT ids, by position
@@ -110,15 +110,15 @@ def test_several_fields_share_the_project_s_labels_and_come_back_by_object_type(
     unexpected = dataset.load_annotations("fields", unexpected="return", **login)
     assert list(unexpected) == ["ellipse"] and "of 'car'" in unexpected["ellipse"][0].description
     first = dataset.first()
-    added = {f: [l for l in labels_in(first.fields[f]) if l.id not in every] for f in schema}
-    assert [type(l) for l in added["predictions"]] == [Detection] and added["predictions"][0].label == "car"
-    assert [type(l) for l in added["polylines"]] == [Polyline] and added["polylines"][0].label == "car"
-    assert [type(l) for l in added["keypoints"]] == [Keypoint] and added["keypoints"][0].label == "car"
+    added = {f: [label for label in labels_in(first.fields[f]) if label.id not in every] for f in schema}
+    assert [type(added_label) for added_label in added["predictions"]] == [Detection] and added["predictions"][0].label == "car"
+    assert [type(added_label) for added_label in added["polylines"]] == [Polyline] and added["polylines"][0].label == "car"
+    assert [type(added_label) for added_label in added["keypoints"]] == [Keypoint] and added["keypoints"][0].label == "car"
     assert added["weather"] == []
     for sample in dataset.iter_samples():  # what nobody touched is as it was
         for f in schema:
-            old = {l.id: l for l in labels_in(before[sample.id][f])}
-            assert {l.id: l for l in labels_in(sample.fields[f]) if l.id in old} == old
+            old = {label.id: label for label in labels_in(before[sample.id][f])}
+            assert {label.id: label for label in labels_in(sample.fields[f]) if label.id in old} == old
 
 
 def test_two_fields_that_could_take_the_same_object_are_refused_before_any_task(dataset, login, cvat_sim):
@@ -218,7 +218,7 @@ def test_a_typed_label_serves_only_the_fields_that_take_its_type(dataset, login,
         annotator.add_shape(task_id, "lane", 0, "polyline", [1.0, 1.0, 40.0, 50.0])
     assert dataset.load_annotations("typed", unexpected="return", **login) == {}
     first = dataset.first()
-    added = {f: [(type(l).__name__, l.label) for l in labels_in(first.fields[f]) if l.id not in every] for f in schema}
+    added = {f: [(type(added_label).__name__, added_label.label) for added_label in labels_in(first.fields[f]) if added_label.id not in every] for f in schema}
     assert added == {"predictions": [("Detection", "car")], "polylines": [("Polyline", "lane")],
                      "keypoints": [("Keypoint", "person")], "weather": []}
 

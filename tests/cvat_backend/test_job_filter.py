@@ -17,7 +17,7 @@ from annoflow.domain.labels import labels_in
 
 def _boxes(dataset, sample_id):
     sample = next(s for s in dataset.iter_samples() if s.id == sample_id)
-    return sorted(l.bounding_box for l in labels_in(sample.fields.get("ground_truth")))
+    return sorted(label.bounding_box for label in labels_in(sample.fields.get("ground_truth")))
 
 
 @pytest.fixture

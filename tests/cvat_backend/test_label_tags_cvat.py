@@ -40,12 +40,12 @@ def _tag_every_prediction(dataset):
 
 
 def _predictions(dataset):
-    return {l.id: l for s in dataset.iter_samples(fields=["predictions"]) for l in labels_in(s.fields["predictions"])}
+    return {label.id: label for s in dataset.iter_samples(fields=["predictions"]) for label in labels_in(s.fields["predictions"])}
 
 
 def _by_label_id(annotator, task_id):
     labels = annotator.labels(task_id)
-    spec = {a["id"] for l in labels.values() for a in l["attributes"] if a["name"] == "label_id"}
+    spec = {a["id"] for label in labels.values() for a in label["attributes"] if a["name"] == "label_id"}
     return {next(a["value"] for a in s["attributes"] if a["spec_id"] in spec): s
             for s in annotator.annotations(task_id)["shapes"]}
 

@@ -60,7 +60,7 @@ class World:
 
 def _shapes_by_label_id(annotator: ScriptedAnnotator, task_id: int) -> dict[str, dict[str, Any]]:
     labels = annotator.labels(task_id)
-    spec = {a["id"] for l in labels.values() for a in l["attributes"] if a["name"] == "label_id"}
+    spec = {a["id"] for label in labels.values() for a in label["attributes"] if a["name"] == "label_id"}
     return {next(a["value"] for a in s["attributes"] if a["spec_id"] in spec): s
             for s in annotator.annotations(task_id)["shapes"]}
 
@@ -69,7 +69,7 @@ def make_world(root: Path, login: dict[str, Any], cvat_sim, name: str) -> tuple[
     world = World(root / name, login)
     dataset = world.process()
     load_quickstart(dataset.store, root / "media", num_samples=4, image_size=(96, 64))
-    originals = frozenset(l.id for s in dataset.iter_samples() for v in s.fields.values() for l in labels_in(v))
+    originals = frozenset(label.id for s in dataset.iter_samples() for v in s.fields.values() for label in labels_in(v))
     results = dataset.annotate(KEY, label_field="ground_truth", task_size=2, project_name=f"crash-{name}", **login)
     with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
         for task_id in results.task_ids:
@@ -89,7 +89,7 @@ def snapshot(dataset: Dataset, originals: frozenset[str]) -> list[tuple[str, dic
 
     def value(v: Any) -> Any:
         if isinstance(v, LabelList):
-            return v.with_items(canon(l) for l in v.items)
+            return v.with_items(canon(label) for label in v.items)
         return canon(v) if isinstance(v, Label) else v
 
     return [(s.id, {k: value(v) for k, v in sorted(s.fields.items())}) for s in dataset.iter_samples()]

@@ -12,7 +12,7 @@ from tests.cvat_backend.conftest import PASSWORD, USER
 
 def _shapes_by_label_id(annotator, task_id):
     labels = annotator.labels(task_id)
-    spec = {a["id"] for l in labels.values() for a in l["attributes"] if a["name"] == "label_id"}
+    spec = {a["id"] for label in labels.values() for a in label["attributes"] if a["name"] == "label_id"}
     return {next(a["value"] for a in s["attributes"] if a["spec_id"] in spec): s for s in annotator.annotations(task_id)["shapes"]}
 
 
@@ -20,7 +20,7 @@ def test_annotator_edits_come_back_exactly_once(dataset, login, cvat_sim):
     view = dataset.limit(2)
     results = view.annotate("edit", label_field="predictions", **login)
     (task_id,) = results.task_ids
-    before = {l.id: l for s in view.iter_samples() for l in labels_in(s.fields["predictions"])}
+    before = {label.id: label for s in view.iter_samples() for label in labels_in(s.fields["predictions"])}
     cvat_sim.state.renumber_on_save = True  # CVAT may change object ids: label_id still matches
     with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
         shapes = _shapes_by_label_id(annotator, task_id)
@@ -31,7 +31,7 @@ def test_annotator_edits_come_back_exactly_once(dataset, login, cvat_sim):
         annotator.add_shape(task_id, some_class, 0, "rectangle", [5.0, 5.0, 20.0, 20.0])
         annotator.add_shape(task_id, some_class, 1, "polyline", [1.0, 1.0, 9.0, 9.0])  # the wrong type
     strays = dataset.load_annotations("edit", unexpected="return", **login)
-    after = {l.id: l for s in view.iter_samples() for l in labels_in(s.fields["predictions"])}
+    after = {label.id: label for s in view.iter_samples() for label in labels_in(s.fields["predictions"])}
     assert deleted_id not in after
     assert after[moved_id].bounding_box == (1.0 / 96, 2.0 / 64, 29.0 / 96, 38.0 / 64)
     untouched = set(before) - {moved_id, deleted_id}
@@ -41,7 +41,7 @@ def test_annotator_edits_come_back_exactly_once(dataset, login, cvat_sim):
     summary = dataset.last_load.summary
     assert (summary.added, summary.edited, summary.deleted, summary.unexpected) == (1, 1, 1, 1)
     dataset.load_annotations("edit", unexpected="ignore", **login)
-    assert dataset.last_load.summary.unchanged_tasks == 1 and {l.id for s in view.iter_samples() for l in labels_in(s.fields["predictions"])} == set(after)
+    assert dataset.last_load.summary.unchanged_tasks == 1 and {label.id for s in view.iter_samples() for label in labels_in(s.fields["predictions"])} == set(after)
 
 
 def test_prompt_without_a_terminal_names_the_choices(dataset, login, cvat_sim):
@@ -97,10 +97,10 @@ def test_a_new_label_s_text_attribute_takes_the_type_the_existing_values_hold(tm
     dataset = Dataset(store, RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
                       {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.01})})
     (task_id,) = dataset.annotate("types", label_field="ground_truth", **login).task_ids
-    before = {l.id for s in dataset.iter_samples() for l in labels_in(s.fields["ground_truth"])}
+    before = {label.id for s in dataset.iter_samples() for label in labels_in(s.fields["ground_truth"])}
     with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
         annotator.add_shape(task_id, next(iter(annotator.labels(task_id))), 0, "rectangle", [5.0, 5.0, 20.0, 20.0],
                             attributes={"iscrowd": "1"})
     dataset.load_annotations("types", **login)
-    (new,) = [l for s in dataset.iter_samples() for l in labels_in(s.fields["ground_truth"]) if l.id not in before]
+    (new,) = [label for s in dataset.iter_samples() for label in labels_in(s.fields["ground_truth"]) if label.id not in before]
     assert new.attributes["iscrowd"] == 1 and type(new.attributes["iscrowd"]) is int

@@ -61,7 +61,7 @@ def test_a_cvat_value_of_the_wrong_kind_is_refused(dataset, login, cvat_sim):
 
 def _points_by_label_id(annotator, task_id):
     labels = annotator.labels(task_id)
-    spec = {a["id"] for l in labels.values() for a in l["attributes"] if a["name"] == "label_id"}
+    spec = {a["id"] for label in labels.values() for a in label["attributes"] if a["name"] == "label_id"}
     return {next(a["value"] for a in s["attributes"] if a["spec_id"] in spec): s
             for s in annotator.annotations(task_id)["shapes"] if s["type"] == "points"}
 
@@ -84,7 +84,7 @@ def test_moved_keypoints_keep_their_missing_points(dataset, login, cvat_sim):
     after = {k.id: k for s in view.iter_samples() for k in labels_in(s.fields["keypoints"])}
     got = after[moved.id]
     assert len(got.points) == len(moved.points)
-    for old, new in zip(moved.points, got.points):
+    for old, new in zip(moved.points, got.points, strict=True):
         if math.isnan(old[0]):
             assert math.isnan(new[0]) and math.isnan(new[1])  # NaN back at its index
         else:

@@ -30,7 +30,7 @@ def edited(tmp_path, cvat_sim):
     data = tmp_path / "data"
     dataset = open_dataset("locks", env={"ANNOFLOW_DATA_DIR": str(data)}, busy_timeout=0.3)
     load_quickstart(dataset.store, tmp_path / "media", num_samples=3, image_size=(64, 48))
-    before = {l.id for s in dataset.iter_samples() for l in labels_in(s.fields["ground_truth"])}
+    before = {label.id for s in dataset.iter_samples() for label in labels_in(s.fields["ground_truth"])}
     (task_id,) = dataset.annotate("run", label_field="ground_truth", url=cvat_sim.url, **LOGIN).task_ids
     with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
         moved, deleted = annotator.annotations(task_id)["shapes"][:2]
@@ -61,10 +61,10 @@ def test_a_held_file_stops_the_load_and_the_next_load_finishes_exactly_once(edit
     holder.close()
 
     dataset.load_annotations("run", url=cvat_sim.url, **LOGIN)
-    labels = [l for s in dataset.iter_samples() for l in labels_in(s.fields["ground_truth"])]
-    assert len(labels) == count and len({l.id for l in labels}) == count  # one deleted, one added, none twice
+    labels = [label for s in dataset.iter_samples() for label in labels_in(s.fields["ground_truth"])]
+    assert len(labels) == count and len({label.id for label in labels}) == count  # one deleted, one added, none twice
     events = _merged(dataset)
     assert events["LabelMerged"] == 3 and events["ChangesApplied"] == 1 and events["LoadCompleted"] == 1
     dataset.load_annotations("run", url=cvat_sim.url, **LOGIN)  # and a third load changes nothing
-    assert [l for s in dataset.iter_samples() for l in labels_in(s.fields["ground_truth"])] == labels
+    assert [label for s in dataset.iter_samples() for label in labels_in(s.fields["ground_truth"])] == labels
     assert _merged(dataset)["LabelMerged"] == 3

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from annoflow.adapters.cvat_backend.media_check import unusable_media, why_unusable
@@ -21,7 +23,7 @@ def test_real_media_pass(dataset):
 ])
 def test_each_kind_of_bad_file_is_named(tmp_path, dataset, content, reason):
     if content == "truncated-jpeg":
-        whole = open(next(dataset.iter_samples()).filepath, "rb").read()
+        whole = Path(next(dataset.iter_samples()).filepath).read_bytes()
         content = whole[: len(whole) // 2]
     path = tmp_path / "bad.jpg"
     path.write_bytes(content)

@@ -27,7 +27,7 @@ def other_server(tmp_path, dataset):
 
 
 def _labels(dataset) -> dict[str, list]:
-    return {s.id: [repr(l) for l in labels_in(s.fields.get("ground_truth"))] for s in dataset.iter_samples()}
+    return {s.id: [repr(label) for label in labels_in(s.fields.get("ground_truth"))] for s in dataset.iter_samples()}
 
 
 def test_a_load_from_another_server_is_refused_before_anything_is_merged(dataset, login, other_server):

@@ -31,7 +31,7 @@ def _outcome(dataset, key, login):
     with backend.connect(config) as session:
         downloaded = session.download_task(
             request, task_id, lambda: task,
-            lambda: {l.id: l for s in samples.values() for f in fields for l in labels_in(s.get(f))})
+            lambda: {label.id: label for s in samples.values() for f in fields for label in labels_in(s.get(f))})
     changes, refused = merge_task(run.label_schema, task, samples, downloaded.imported)
     # New labels get fresh ids each time: compare them without.
     def comparable(change):
@@ -54,20 +54,20 @@ def test_the_shortcut_changes_nothing_in_what_a_load_merges(dataset, login, cvat
     (task_id,) = results.task_ids
     with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
         labels = annotator.labels(task_id)
-        boxes = [l for l in labels.values() if any(a["name"] == "note" for a in l["attributes"])]
-        box_ids = {l["id"] for l in boxes}
+        boxes = [label for label in labels.values() if any(a["name"] == "note" for a in label["attributes"])]
+        box_ids = {label["id"] for label in boxes}
         shapes = [s for s in annotator.annotations(task_id)["shapes"] if s["label_id"] in box_ids]
         assert len(shapes) >= 7
-        names = {l["id"]: name for name, l in labels.items()}
+        names = {label["id"]: name for name, label in labels.items()}
         annotator.move_shape(task_id, shapes[0]["id"], [1.0, 2.0, 30.0, 40.0])
         annotator.set_attribute(task_id, shapes[1]["id"], "note", "checked")
         annotator.set_flags(task_id, shapes[2]["id"], occluded=True)
         annotator.set_flags(task_id, shapes[6]["id"], group=3)
-        annotator.relabel(task_id, shapes[3]["id"], next(names[l["id"]] for l in boxes if l["id"] != shapes[3]["label_id"]))
+        annotator.relabel(task_id, shapes[3]["id"], next(names[label["id"]] for label in boxes if label["id"] != shapes[3]["label_id"]))
         annotator.delete(task_id, shapes[4]["id"])
         # A copy-paste in CVAT copies the label_id too: neither copy may take the shortcut.
         copied = shapes[5]
-        spec_names = {a["id"]: a["name"] for l in boxes for a in l["attributes"]}
+        spec_names = {a["id"]: a["name"] for label in boxes for a in label["attributes"]}
         annotator.add_shape(task_id, names[copied["label_id"]], copied["frame"], copied["type"], copied["points"],
                             attributes={spec_names[a["spec_id"]]: a["value"] for a in copied["attributes"]})
     shortcuts = []

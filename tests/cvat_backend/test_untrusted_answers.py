@@ -228,7 +228,7 @@ MALFORMED_OBJECTS = {
                                        "its points: inf is not a finite number", FRAME_0),
     "rectangle outside its frame": (_rectangle(_set_points([500.0, 500.0, 600.0, 600.0])), "rectangle",
                                     "the rectangle [500.0, 500.0, 600.0, 600.0] lies outside the 96x64 frame", FRAME_0),
-    "mask runs that do not cover the box": (_mask(_mask_runs(lambda runs: runs + [1.0])), "mask", "its runs cover",
+    "mask runs that do not cover the box": (_mask(_mask_runs(lambda runs: [*runs, 1.0])), "mask", "its runs cover",
                                             FRAME_0),
     "a negative mask run": (_mask(_mask_runs(lambda runs: [-1.0, runs[0] + 1.0, *runs[1:]])), "mask",
                             "its run lengths are not whole numbers from 0", FRAME_0),

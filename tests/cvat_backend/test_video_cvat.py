@@ -109,7 +109,7 @@ def test_frame_labels_without_index_come_back_per_frame_exactly_once(videos, log
     after = view.first()
     assert len(after.frames[6]["detections"].detections) == 3  # task frame 5 is frame 6 of the video
     assert len(after.frames[1]["detections"].detections) == 1
-    moved = [l for l in after.frames[4]["detections"].detections if l.bounding_box == (1 / 64, 1 / 48, 16 / 64, 8 / 48)]
+    moved = [label for label in after.frames[4]["detections"].detections if label.bounding_box == (1 / 64, 1 / 48, 16 / 64, 8 / 48)]
     assert len(moved) == 1 and moved[0].id in {i for (_, i) in before}
     unchanged = {key: label for key, label in _frame_labels(after).items() if key[0] not in (1, 4, 6)}
     assert all(before[key] == label for key, label in unchanged.items())
@@ -156,7 +156,7 @@ def test_a_track_with_gaps_is_closed_by_outside_shapes_and_comes_back_on_its_fra
     view = videos.take(1, seed=1)
     sample = view.first()
     # track 1 leaves on video frames 3 and 4 and comes back; track 2 is seen on frame 2 only
-    _set_frames(videos, sample, lambda n, l: None if (l.index == 1 and n in (3, 4)) or (l.index == 2 and n != 2) else l)
+    _set_frames(videos, sample, lambda n, label: None if (label.index == 1 and n in (3, 4)) or (label.index == 2 and n != 2) else label)
     before = _tracks(view.first())
     results = view.annotate("gaps", label_field="frames.detections", attributes=False, **login)
     (task_id,) = results.task_ids
@@ -176,7 +176,7 @@ def test_a_track_with_gaps_is_closed_by_outside_shapes_and_comes_back_on_its_fra
 def test_keyframes_only_go_up_and_frames_between_come_back_interpolated_as_cvat_does(videos, login, cvat_sim):
     view = videos.take(1, seed=1)
     keyframes = {1, 4, 8}
-    _set_frames(videos, view.first(), lambda n, l: attrs.evolve(l, keyframe=n in keyframes))
+    _set_frames(videos, view.first(), lambda n, label: attrs.evolve(label, keyframe=n in keyframes))
     before = _tracks(view.first())
     results = view.annotate("keys", label_field="frames.detections", attributes=False, **login)
     (task_id,) = results.task_ids
@@ -192,7 +192,7 @@ def test_keyframes_only_go_up_and_frames_between_come_back_interpolated_as_cvat_
     videos.load_annotations("keys", **login)
     after = _tracks(view.first())
     index = next(i for i, frames in before.items() if frames[4].bounding_box != after[i][4].bounding_box)
-    first = [v * s for v, s in zip(before[index][1].bounding_box, (64, 48, 64, 48))]
+    first = [v * s for v, s in zip(before[index][1].bounding_box, (64, 48, 64, 48), strict=True)]
     first = [first[0], first[1], first[0] + first[2], first[1] + first[3]]
     for number in (2, 3):  # task frames 1, 2: between the keyframes on task frames 0 and 3, as CVAT computes them
         offset = (number - 1) / 3
@@ -222,7 +222,7 @@ def test_a_frame_range_is_checked_against_each_video_before_anything_is_recorded
 
 def test_an_index_shared_by_two_labels_on_one_frame_is_refused_before_anything_is_recorded(videos, login, cvat_sim):
     sample = videos.take(1, seed=1).first()
-    _set_frames(videos, sample, lambda n, l: attrs.evolve(l, index=1) if n == 3 else l)
+    _set_frames(videos, sample, lambda n, label: attrs.evolve(label, index=1) if n == 3 else label)
     with pytest.raises(TaskPlanError, match=f"{sample.filepath}: frame 3 of frames.detections has several labels "
                                             "with index 1: an index is one object, on a frame once"):
         videos.annotate("shared", label_field="frames.detections", **login)
@@ -296,7 +296,7 @@ def test_a_track_split_in_cvat_becomes_a_new_track_from_the_cut(videos, login, c
     Interpolated frames of the later part lose their provenance ("CVAT limitations"): they are replaced."""
     view = videos.take(1, seed=1)
     if keyframes:
-        _set_frames(videos, view.first(), lambda n, l: attrs.evolve(l, keyframe=n in keyframes))
+        _set_frames(videos, view.first(), lambda n, label: attrs.evolve(label, keyframe=n in keyframes))
     before = _tracks(view.first())
     results = view.annotate("split", label_field="frames.detections", attributes=False,
                             allow_index_edits=index_edits, **login)
@@ -338,7 +338,7 @@ def test_tracks_merged_in_cvat_take_the_smaller_index(videos, login, cvat_sim, i
     view = videos.take(1, seed=1)
     sample = view.first()
     # index 1 is seen on frames 1-4 only, index 2 on frames 5-8: the annotator joins them into one object
-    _set_frames(videos, sample, lambda n, l: l if (l.index == 1) == (n <= 4) else None)
+    _set_frames(videos, sample, lambda n, label: label if (label.index == 1) == (n <= 4) else None)
     before = _tracks(view.first())
     results = view.annotate("merge", label_field="frames.detections", attributes=False,
                             allow_index_edits=index_edits, **login)
@@ -432,7 +432,7 @@ def test_a_polygon_or_keypoints_track_comes_back_interpolated_as_cvat_does(video
     def expected(points0, points1, frame0, frame1, frame):
         (got,) = [p for f, p, _ in interpolate({"type": shape_type, "frame": frame0, "points": points0},
                                                {"type": shape_type, "frame": frame1, "points": points1}) if f == frame]
-        return [(x / 64, y / 48) for x, y in zip(got[0::2], got[1::2])]
+        return [(x / 64, y / 48) for x, y in zip(got[0::2], got[1::2], strict=True)]
 
     def points_of(value):
         (one,) = value.polylines if kind == "polygons" else value.keypoints
@@ -447,7 +447,7 @@ def test_a_polygon_or_keypoints_track_comes_back_interpolated_as_cvat_does(video
             assert points == expected(new_points, last, 3, 7, task_frame)
         assert one.keyframe is False and one.id == points_of(before[number])[1].id and one.index == 1
     points, one = points_of(after[4])
-    assert points == [(x / 64, y / 48) for x, y in zip(new_points[0::2], new_points[1::2])] and one.keyframe is True
+    assert points == [(x / 64, y / 48) for x, y in zip(new_points[0::2], new_points[1::2], strict=True)] and one.keyframe is True
     assert after[1] == before[1] and after[8] == before[8]
     videos.load_annotations(kind, **login)
     assert videos.last_load.summary.unchanged_tasks == 1
@@ -466,7 +466,7 @@ def test_scalar_fields_of_videos_and_of_their_frames_go_up_and_merge(videos, log
         tags = annotator.annotations(task_id)["tags"]
         # one tag per frame of the frame field, and the video's own value once
         assert sorted(t["frame"] for t in tags) == sorted([*range(FRAMES), 0])
-        labels = {l["id"]: l["name"] for l in annotator.labels(task_id).values()}
+        labels = {label["id"]: label["name"] for label in annotator.labels(task_id).values()}
         on_frame_2 = next(t for t in tags if t["frame"] == 2 and labels[t["label_id"]] != "weather")
         annotator.delete(task_id, on_frame_2["id"], kind="tags")
         annotator.add_tag(task_id, "dusk", 2)
@@ -515,8 +515,8 @@ def test_a_keyframed_track_that_ends_before_the_video_comes_back_unchanged(video
     view = videos.take(1, seed=1)
     sample = view.first()
     # track 1 on frames 1-5 and 7-8, keyframes on 1 and 3 only; track 2 everywhere, keyframes on 1 and 8
-    _set_frames(videos, sample, lambda n, l: None if l.index == 1 and n == 6 else attrs.evolve(
-        l, keyframe=n in ({1, 3} if l.index == 1 else {1, 8})))
+    _set_frames(videos, sample, lambda n, label: None if label.index == 1 and n == 6 else attrs.evolve(
+        label, keyframe=n in ({1, 3} if label.index == 1 else {1, 8})))
     before = _tracks(view.first())
     results = view.annotate("ends", label_field="frames.detections", attributes=False, **login)
     (task_id,) = results.task_ids

@@ -13,7 +13,7 @@ import pytest
 
 from annoflow.adapters.cvat import CVATClient, CVATConnectionError, CVATSettings, CVATTimeoutError, RetryPolicy, Secret
 from annoflow.adapters.cvat.timeouts import Timeouts
-from tests.hostile_servers import HostileServer, closing_server, drip_server, full_server, silent_server  # noqa: F401
+from tests.hostile_servers import HostileServer
 
 # Far above any bound used here, far below forever: a wait that ignores its bound fails the test.
 CEILING = 10.0

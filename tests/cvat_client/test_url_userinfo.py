@@ -4,6 +4,7 @@ same source disagrees; every credential a Secret from the moment it is read."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -61,7 +62,7 @@ def test_each_source_keeps_its_rank(env, tmp_path):
     assert (settings.url, settings.username, settings.password.reveal()) == ("http://file.example", "envuser", "fpw")
     # one config file disagreeing with itself is refused, naming the file
     (tmp_path / "annoflow.json").write_text(json.dumps({"cvat": {"url": "http://a:b@ours.example", "password": "c"}}))
-    with pytest.raises(CredentialsError, match="annoflow.json gives a password in the CVAT url and a different one"):
+    with pytest.raises(CredentialsError, match=re.escape("annoflow.json gives a password in the CVAT url and a different one")):
         resolve_settings(env=env, interactive=False)
 
 

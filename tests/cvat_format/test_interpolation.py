@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from annoflow.adapters.cvat_format.interpolation import NotInterpolable, angle_step, interpolate, outline_between
+from annoflow.adapters.cvat_format.interpolation import NotInterpolableError, angle_step, interpolate, outline_between
 from annoflow.adapters.cvat_format.tracks import expand_track
 
 
@@ -51,9 +51,9 @@ def test_points_move_linearly_when_one_and_hold_when_several():
 
 
 def test_shapes_of_different_types_or_masks_are_not_interpolable():
-    with pytest.raises(NotInterpolable, match="a rectangle and a polygon"):
+    with pytest.raises(NotInterpolableError, match="a rectangle and a polygon"):
         list(interpolate(_shape("rectangle", 0, [0.0, 0.0, 1.0, 1.0]), _shape("polygon", 2, [0.0, 0.0, 1.0, 0.0, 1.0, 1.0])))
-    with pytest.raises(NotInterpolable, match="mask"):
+    with pytest.raises(NotInterpolableError, match="mask"):
         list(interpolate(_shape("mask", 0, [1.0, 0.0, 0.0, 0.0, 0.0]), _shape("mask", 2, [1.0, 0.0, 0.0, 0.0, 0.0])))
 
 

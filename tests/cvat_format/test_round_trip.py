@@ -57,7 +57,7 @@ def _schema(field, label_type):
 
 
 def _close(a, b):
-    return all(math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12) for x, y in zip(a, b))
+    return all(math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12) for x, y in zip(a, b, strict=True))
 
 
 in_classes = st.sampled_from(CLASSES)
@@ -110,8 +110,8 @@ def test_polylines_and_polygons(line, name, size):
     uploader, (imported,) = _round_trip(schema, "lines", _wrap(line), *size)
     got = imported.value
     assert got.id == line.id and len(got.points) == len(line.points)
-    for part, original in zip(got.points, line.points):
-        assert all(_close(p, q) for p, q in zip(part, original))
+    for part, original in zip(got.points, line.points, strict=True):
+        assert all(_close(p, q) for p, q in zip(part, original, strict=True))
     assert keep_unmoved(line, imported, uploader, *size).points == line.points
 
 
@@ -127,7 +127,7 @@ def test_keypoints(points, label, size):
     kp = Keypoint(label=label, points=points)
     schema = _schema("kps", "keypoints")
     uploader, (imported,) = _round_trip(schema, "kps", _wrap(kp), *size)
-    assert all(_close(p, q) for p, q in zip(imported.value.points, kp.points))
+    assert all(_close(p, q) for p, q in zip(imported.value.points, kp.points, strict=True))
     assert keep_unmoved(kp, imported, uploader, *size).points == kp.points
 
 
@@ -222,7 +222,7 @@ def test_moved_keypoints_get_their_missing_points_back(points, size, shift):
     got = keep_unmoved(kp, again, uploader, *size)
     assert _missing(got.points) == _missing(points)  # NaN back where it was
     present = [p for p in got.points if not math.isnan(p[0])]
-    assert all(_close(p, q) for p, q in zip(present, again.value.points)) and len(present) == len(again.value.points)
+    assert all(_close(p, q) for p, q in zip(present, again.value.points, strict=True)) and len(present) == len(again.value.points)
 
 
 @SETTINGS
@@ -232,7 +232,7 @@ def test_keypoints_whose_point_count_changed_are_taken_as_cvat_holds_them(points
     schema = _schema("kps", "keypoints")
     uploader, (imported,) = _round_trip(schema, "kps", _wrap(kp), *size)
     (cvat_points,) = imported.cvat_points
-    for changed in (list(cvat_points) + [1.0, 1.0], list(cvat_points)[:-2]):  # a point added, a point removed
+    for changed in ([*cvat_points, 1.0, 1.0], list(cvat_points)[:-2]):  # a point added, a point removed
         if not changed:
             continue
         _, (again,) = _round_trip_objects(schema, "points", changed, imported, *size)
@@ -281,7 +281,7 @@ def test_scalar_values_come_back_in_their_kind(case):
     back = imported_values(found, task)
     assert unexpected == [] and [v.sample_id for v in back] == [f.sample_id for f in task.frames]
     assert [v.remote_id for v in back] == [100 + i for i in range(len(values))]
-    for value, item in zip(values, back):
+    for value, item in zip(values, back, strict=True):
         assert isinstance(item.value, str)  # CVAT keeps text
         got = scalar_as(kind, item.value)
         assert type(got) is type(value)

@@ -32,7 +32,7 @@ def test_add_move_attribute_relabel_delete(cvat_sim, api, images):
 
 def test_split_and_merge_tracks(cvat_sim, api, images):
     task_id = _task_with_data(api, images)
-    labels = {l["name"]: l for l in api.get("/api/labels", params={"task_id": task_id}).json()["results"]}
+    labels = {label["name"]: label for label in api.get("/api/labels", params={"task_id": task_id}).json()["results"]}
     spec = labels["cat"]["attributes"][0]["id"]
     track = {"frame": 0, "label_id": labels["cat"]["id"], "attributes": [{"spec_id": spec, "value": LABEL_ID}],
              "shapes": [{"type": "rectangle", "frame": f, "points": [f, f, f + 5, f + 5]} for f in (0, 2, 4)]}

@@ -43,13 +43,13 @@ def test_sdk_round_trip(cvat_sim, images):
         got = task.get_annotations()
         sent = [(s.type, s.frame, s.label_id, s.points) for s in shapes]
         assert sorted((s.type.value, s.frame, s.label_id, s.points) for s in got.shapes) == sorted(
-            (t.value if hasattr(t, "value") else t, f, l, p) for t, f, l, p in sent)
+            (t.value if hasattr(t, "value") else t, f, label_id, p) for t, f, label_id, p in sent)
         assert got.shapes[0].attributes[0].value == "0123456789abcdef01234567"
         assert [t.label_id for t in got.tags] == [dog]
         assert [(s.frame, s.outside) for s in got.tracks[0].shapes] == [(0, False), (2, True)]
         jobs = task.get_jobs()
         assert [(j.start_frame, j.stop_frame) for j in jobs] == [(3, 4), (0, 2)]  # CVAT lists newest first
-        assert {l.name for l in client.projects.retrieve(project.id).get_labels()} == {"cat", "dog"}
+        assert {label.name for label in client.projects.retrieve(project.id).get_labels()} == {"cat", "dog"}
         meta = task.get_meta()
         assert len(meta.frames) == len(images)
 

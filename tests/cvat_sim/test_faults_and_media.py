@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -134,7 +135,7 @@ def test_a_video_tasks_chunks_are_mp4s_of_its_task_frames(cvat_sim, api, tmp_pat
         meta = next(reader)
         decoded = [np.frombuffer(raw, dtype=np.uint8).reshape(96, 160, 3) for raw in reader]
         assert meta["size"] == (160, 96) and len(decoded) == len(frames)
-        assert all(_top_track_seen(video, pixels, frame) for pixels, frame in zip(decoded, frames))
+        assert all(_top_track_seen(video, pixels, frame) for pixels, frame in zip(decoded, frames, strict=True))
     refused = api.get(f"/api/tasks/{task_id}/data", params={"type": "chunk", "number": 2, "quality": quality})
     assert refused.status_code == 400
     assert refused.json() == "Invalid chunk number '2'. The chunk number should be in the [0, 1] range"
@@ -155,7 +156,7 @@ def test_zip_chunks_hold_jpegs_of_a_videos_frames_and_an_image_tasks_files(cvat_
         for k, name in enumerate(archive.namelist()):
             assert _top_track_seen(video, np.asarray(Image.open(archive.open(name)).convert("RGB")), k)
     image_task = _task_with_data(api, images)
-    for quality, expected in (("original", [open(p, "rb").read() for p in images]), ("compressed", None)):
+    for quality, expected in (("original", [Path(p).read_bytes() for p in images]), ("compressed", None)):
         answer = api.get(f"/api/tasks/{image_task}/data", params={"type": "chunk", "number": 0, "quality": quality})
         assert answer.status_code == 200 and answer.headers["content-type"] == "application/zip"
         with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:

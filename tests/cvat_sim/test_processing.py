@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 
@@ -33,7 +34,7 @@ def _login(url: str) -> Iterator[httpx.Client]:
 
 def _upload(client: httpx.Client, images: list[str]) -> tuple[int, str]:
     task_id = client.post("/api/tasks", json={"name": "t", "labels": LABELS, "segment_size": 2}).json()["id"]
-    files = {f"client_files[{i}]": (p.rsplit("/", 1)[-1], open(p, "rb").read()) for i, p in enumerate(images)}
+    files = {f"client_files[{i}]": (p.rsplit("/", 1)[-1], Path(p).read_bytes()) for i, p in enumerate(images)}
     answer = client.post(f"/api/tasks/{task_id}/data/", data={"image_quality": "70"}, files=files)
     assert answer.status_code == 202
     return task_id, answer.json()["rq_id"]

@@ -118,9 +118,9 @@ def test_the_tour_sends_every_property_of_every_model(cvat_sim, cvat_schema, api
     api.patch(f"/api/projects/{project['id']}", json={"name": "p2"})
 
     labels = api.get("/api/labels", params={"task_id": task_id}).json()["results"]
-    assert all("project_id" not in l and "svg" not in l for l in labels)
+    assert all("project_id" not in label and "svg" not in label for label in labels)
     project_labels = api.get("/api/labels", params={"project_id": project["id"]}).json()["results"]
-    assert all("task_id" not in l for l in project_labels)
+    assert all("task_id" not in label for label in project_labels)
     api.get(f"/api/labels/{labels[0]['id']}")
 
     jobs = api.get("/api/jobs", params={"task_id": task_id}).json()["results"]
@@ -145,7 +145,7 @@ def test_the_tour_sends_every_property_of_every_model(cvat_sim, cvat_schema, api
     assert status.json() == {"state": "Finished", "message": "", "progress": 0.0}
     assert status.headers["deprecation"] == "true"
 
-    cat = next(l for l in labels if l["name"] == "cat")
+    cat = next(label for label in labels if label["name"] == "cat")
     spec = cat["attributes"][0]["id"]
     body = {"tags": [{"frame": 0, "label_id": cat["id"], "attributes": [{"spec_id": spec, "value": "x"}]}],
             "shapes": [{"type": "rectangle", "frame": 1, "label_id": cat["id"], "points": [0, 0, 2, 2]}],

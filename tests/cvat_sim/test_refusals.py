@@ -94,7 +94,7 @@ def test_jobs_lists_and_data(client, images, cvat_sim_unchecked):
 
 def test_annotations(client, images):
     task_id = _task_with_data(client, images, segment_size=2)
-    cat = next(l for l in client.get("/api/labels", params={"task_id": task_id}).json()["results"] if l["name"] == "cat")
+    cat = next(label for label in client.get("/api/labels", params={"task_id": task_id}).json()["results"] if label["name"] == "cat")
     good = {"type": "rectangle", "frame": 0, "label_id": cat["id"], "points": [0, 0, 2, 2]}
     url = f"/api/tasks/{task_id}/annotations"
     _refused(client.put(url, json={"shapes": [good, {**good, "points": [0, 0, 2]}, {**good, "frame": -1, "rotation": 400}]}),
@@ -170,10 +170,10 @@ def _paths(value, path=()):
     yield path
     if isinstance(value, dict):
         for key, sub in value.items():
-            yield from _paths(sub, path + (key,))
+            yield from _paths(sub, (*path, key))
     elif isinstance(value, list):
         for index, sub in enumerate(value):
-            yield from _paths(sub, path + (index,))
+            yield from _paths(sub, (*path, index))
 
 
 @st.composite

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -18,7 +20,7 @@ LABELS = [
 
 def _task_with_data(api, images, **task):
     task_id = api.post("/api/tasks", json={"name": "t", "labels": LABELS, **task}).json()["id"]
-    files = {f"client_files[{i}]": (p.rsplit("/", 1)[-1], open(p, "rb")) for i, p in enumerate(images)}
+    files = {f"client_files[{i}]": (p.rsplit("/", 1)[-1], Path(p).read_bytes()) for i, p in enumerate(images)}
     answer = api.post(f"/api/tasks/{task_id}/data/", data={"image_quality": "75"}, files=files)
     assert answer.status_code == 202
     assert api.get(f"/api/requests/{answer.json()['rq_id']}").json()["status"] == "finished"
@@ -63,7 +65,7 @@ def test_projects_tasks_and_labels(cvat_sim, api):
     task = api.post("/api/tasks", json={"name": "in project", "project_id": project["id"], "segment_size": 2}).json()
     assert task["project_id"] == project["id"]
     labels = api.get("/api/labels", params={"task_id": task["id"]}).json()["results"]
-    assert [l["name"] for l in labels] == ["cat", "dog"] and labels[0]["attributes"][0]["name"] == "label_id"
+    assert [label["name"] for label in labels] == ["cat", "dog"] and labels[0]["attributes"][0]["name"] == "label_id"
     assert api.get("/api/projects", params={"name": "fiftyone_project"}).json()["count"] == 1
     assert api.get("/api/tasks", params={"project_id": project["id"]}).json()["results"][0]["name"] == "in project"
     assert api.delete(f"/api/projects/{project['id']}").status_code == 204
@@ -99,7 +101,7 @@ def test_data_upload_meta_jobs(cvat_sim, api, images):
 
 def test_frame_filters(cvat_sim, api, images):
     task_id = api.post("/api/tasks", json={"name": "t", "labels": LABELS}).json()["id"]
-    files = {f"client_files[{i}]": (p.rsplit("/", 1)[-1], open(p, "rb")) for i, p in enumerate(images)}
+    files = {f"client_files[{i}]": (p.rsplit("/", 1)[-1], Path(p).read_bytes()) for i, p in enumerate(images)}
     api.post(f"/api/tasks/{task_id}/data/", data={"image_quality": "50", "start_frame": "1", "stop_frame": "4",
                                                   "frame_filter": "step=2"}, files=files)
     meta = api.get(f"/api/tasks/{task_id}/data/meta").json()
@@ -109,7 +111,7 @@ def test_frame_filters(cvat_sim, api, images):
 
 def test_annotations_put_patch_and_job_ranges(cvat_sim, api, images):
     task_id = _task_with_data(api, images, segment_size=2)
-    labels = {l["name"]: l for l in api.get("/api/labels", params={"task_id": task_id}).json()["results"]}
+    labels = {label["name"]: label for label in api.get("/api/labels", params={"task_id": task_id}).json()["results"]}
     cat, dog = labels["cat"], labels["dog"]
     spec = cat["attributes"][0]["id"]
     body = {"version": 0, "tags": [{"frame": 0, "label_id": dog["id"], "attributes": []}],

@@ -37,7 +37,7 @@ def test_export_then_import_on_the_command_line(data_dir: Path, capsys: pytest.C
     for sample in back.iter_samples():
         for new, old in zip(sample.fields["detections"].items, boxes[sample.filepath].items, strict=True):
             assert (new.id, new.label, new.attributes) == (old.id, old.label, old.attributes)
-            assert max(abs(a - b) for a, b in zip(new.bounding_box, old.bounding_box)) < 0.006 / 480  # CVAT's 0.01 px
+            assert max(abs(a - b) for a, b in zip(new.bounding_box, old.bounding_box, strict=True)) < 0.006 / 480  # CVAT's 0.01 px
     back.store.close()
 
 

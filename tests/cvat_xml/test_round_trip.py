@@ -109,7 +109,7 @@ def test_coordinates_off_the_grid_come_back_to_cvats_precision(open_ds, tmp_path
     import_cvat_xml(target, tmp_path / "a.xml", media)
     after = {s.filepath: s for s in target.iter_samples()}
     for sample in source.iter_samples():
-        for original, imported in zip(sample.fields["detections"].items, after[sample.filepath].fields["detections"].items):
+        for original, imported in zip(sample.fields["detections"].items, after[sample.filepath].fields["detections"].items, strict=True):
             assert imported.id == original.id and imported.label == original.label
             x, y, w, h = original.bounding_box
             corners = np.array([x * W, y * H, (x + w) * W, (y + h) * H])

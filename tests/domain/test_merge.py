@@ -103,7 +103,7 @@ def _schema(field="count", kind=FieldKind.INT, **kwargs):
 def _merge(schema, samples, texts, field="count", **kwargs):
     """texts: what CVAT holds per sample, in sample order (None: no tag; a list: several tags)."""
     values = []
-    for i, (sample_id, text) in enumerate(zip(samples, texts)):
+    for i, (sample_id, text) in enumerate(zip(samples, texts, strict=True)):
         for one in text if isinstance(text, list) else ([] if text is None else [text]):
             values.append(ImportedValue(field, sample_id, one, remote_id=100 + i))
     return merge_task(schema, _task(samples), samples, [], values=values, **kwargs)
@@ -193,8 +193,9 @@ def test_with_classes_the_tag_is_the_value_and_values_outside_them_are_kept():
     changes, rejections = _merge(schema, samples, ["class2", None, None, "class1"], field="kind")
     assert rejections == []
     # 'other' was never sent (not a class), so CVAT holding nothing deletes nothing
+    ids = list(samples)
     assert [(c.sample_id, c.action.value, c.value) for c in changes] == [
-        (list(samples)[0], "edited", "class2"), (list(samples)[2], "deleted", None), (list(samples)[3], "added", "class1")]
+        (ids[0], "edited", "class2"), (ids[2], "deleted", None), (ids[3], "added", "class1")]
 
 
 def test_loading_into_another_field_leaves_the_source_alone():

@@ -4,6 +4,7 @@ round trip that gives the same labels, bad lines named by file and line, nothing
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 import yaml
@@ -114,7 +115,7 @@ def test_bad_lines_are_named_by_file_and_line(tmp_path):
 
 
 def test_missing_yaml_split_or_mixed_kinds_are_refused(tmp_path):
-    with pytest.raises(DataImportError, match="no data.yaml"):
+    with pytest.raises(DataImportError, match=re.escape("no data.yaml")):
         read_yolo(tmp_path)
     root = _dataset(tmp_path / "y", {"train": {"a": "0 0.5 0.5 0.2 0.2\n", "b": "0 0.1 0.1 0.5 0.1 0.5 0.5\n"}},
                     splits=("train",))

@@ -39,3 +39,18 @@ def make_store(request, tmp_path):
     yield make
     for store in stores:
         store.close()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def sql_store(request, tmp_path_factory):
+    """A store that compiles filters to SQL: SQLite's, or PostgreSQL's on the tests' server (the property
+    tests of test_expression_sql.py and test_sort_sql.py; one store a module, emptied by each example)."""
+    if request.param == "sqlite":
+        store = SqliteLabelStore(tmp_path_factory.mktemp("sql") / "l.sqlite", name="prop")
+    else:
+        from annoflow.adapters.label_stores.postgres import PostgresLabelStore
+
+        store = PostgresLabelStore(request.getfixturevalue("postgres_labels_dsn"), name="prop",
+                                   schema=f"t_{uuid.uuid4().hex[:12]}")
+    yield store
+    store.close()

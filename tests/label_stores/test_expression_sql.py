@@ -4,7 +4,6 @@ does: a property test over random labels and expressions, and views that build n
 from __future__ import annotations
 
 import math
-import uuid
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -76,40 +75,26 @@ def _compares_lists(expr) -> bool:
         _compares_lists(a) for a in expr.args)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def store(request, tmp_path_factory):
-    """A store that compiles filters to SQL: SQLite's, or PostgreSQL's on the tests' server."""
-    if request.param == "sqlite":
-        store = SqliteLabelStore(tmp_path_factory.mktemp("sql") / "l.sqlite", name="prop")
-    else:
-        from annoflow.adapters.label_stores.postgres import PostgresLabelStore
-
-        store = PostgresLabelStore(request.getfixturevalue("postgres_labels_dsn"), name="prop",
-                                   schema=f"t_{uuid.uuid4().hex[:12]}")
-    yield store
-    store.close()
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(items=st.lists(labels(), min_size=1, max_size=6), expr=expressions)
-def test_sql_and_python_agree(store, items, expr):
+def test_sql_and_python_agree(sql_store, items, expr):
     samples = [Sample(filepath=f"/{i}.jpg", media_type="image", fields={"gt": Detections([label])})
                for i, label in enumerate(items)]
-    store.add_samples(samples)
+    sql_store.add_samples(samples)
     try:
         ids = [s.id for s in samples]
-        found = store.samples_with_labels(ids, ["gt"], expr)
+        found = sql_store.samples_with_labels(ids, ["gt"], expr)
         assert found is not None, f"{expr!r} did not compile"
-        python = {s.id for s, label in zip(samples, items) if truthy(evaluate(expr, s, label))}
+        python = {s.id for s, label in zip(samples, items, strict=True) if truthy(evaluate(expr, s, label))}
         assert found.matched <= python
         assert python - found.matched <= found.unsure
         # Only rows SQLite cannot read (NaN) or lists compared with each other stay undecided.
-        undecided = {s.id for s, label in zip(samples, items)
+        undecided = {s.id for s, label in zip(samples, items, strict=True)
                      if any(isinstance(v, float) and math.isnan(v) for v in label.attributes.values())}
         if not _compares_lists(expr):
             assert found.unsure <= undecided
     finally:
-        store.delete_samples([s.id for s in samples])
+        sql_store.delete_samples([s.id for s in samples])
 
 
 def test_what_sql_cannot_evaluate_is_not_compiled():

@@ -146,7 +146,7 @@ def test_what_fiftyone_cannot_hold_is_refused_before_anything_is_written(new_sto
         store.declare_field("frames.x", store.field_schema()["n"])
     with pytest.raises(ValueError, match="holds images only: got video samples"):
         store.add_samples([Sample(filepath="/v.mp4", media_type="video")])
-    with pytest.raises(FieldSchemaError, match="field 'created_at' of FiftyOne dataset .* holds values annoflow does not hold"):
+    with pytest.raises(FieldSchemaError, match=r"field 'created_at' of FiftyOne dataset .* holds values annoflow does not hold"):
         store.apply([SetValue(sample.id, "created_at", "today")])
 
 

@@ -46,7 +46,7 @@ def test_rows_are_the_samples_rows(new_store, samples, data):  # noqa: F811 - th
     store = new_store()
     store.add_samples(samples)
     ids = data.draw(st.lists(st.sampled_from([s.id for s in samples]), unique=True, min_size=1))
-    paths = sorted(store.field_schema()) + ["no_such_field"]
+    paths = [*sorted(store.field_schema()), "no_such_field"]
     fields = data.draw(st.lists(st.sampled_from(paths), unique=True))
     _assert_rows_as_default(store, ids, fields)
 

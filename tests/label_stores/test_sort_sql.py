@@ -32,36 +32,33 @@ def _recipe(collection, expr, only_matches, key, reverse):
     return view.sort_by(key, reverse=reverse)
 
 
-from tests.label_stores.test_expression_sql import store  # noqa: E402,F401 - SQLite's and PostgreSQL's
-
-
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(values=st.lists(gt_values, min_size=1, max_size=8), expr=st.one_of(st.none(), expressions),
        only_matches=st.booleans(), by_name=st.booleans(), reverse=st.booleans(), old_rows=st.booleans())
-def test_sql_and_python_give_the_same_order(store, values, expr, only_matches, by_name, reverse, old_rows):
+def test_sql_and_python_give_the_same_order(sql_store, values, expr, only_matches, by_name, reverse, old_rows):
     samples = [_sample(0, [])] + [_sample(i, v) for i, v in enumerate(values, 1)]  # the first declares "gt"
-    store.add_samples(samples)
-    if old_rows and isinstance(store, SqliteLabelStore):  # rows from before summaries: not in the index
-        store._db.execute("UPDATE labels SET summary = NULL WHERE id > '8'")
+    sql_store.add_samples(samples)
+    if old_rows and isinstance(sql_store, SqliteLabelStore):  # rows from before summaries: not in the index
+        sql_store._db.execute("UPDATE labels SET summary = NULL WHERE id > '8'")
     memory = InMemoryLabelStore("prop")
     memory.add_samples(samples)
     key = "gt" if by_name else F("gt.detections").length()
     try:
         ids = [s.id for s in samples]
-        assert store.count_labels(ids, "gt", expr) is not None, f"{expr!r} was not counted"
+        assert sql_store.count_labels(ids, "gt", expr) is not None, f"{expr!r} was not counted"
         python_view = _recipe(Dataset(memory, REGISTRY), expr, only_matches, key, reverse)
-        sql_view = _recipe(Dataset(store, REGISTRY), expr, only_matches, key, reverse)
+        sql_view = _recipe(Dataset(sql_store, REGISTRY), expr, only_matches, key, reverse)
         in_python = python_view.sample_ids
         assert sql_view.sample_ids == in_python
         if in_python:
             assert sql_view.first().id == in_python[0]
         if expr is not None:  # the store's one statement (filter, count, order) where it decides
-            ranked = store.samples_by_label_count("gt", expr, reverse, None)
+            ranked = sql_store.samples_by_label_count("gt", expr, reverse, None)
             in_order = _recipe(Dataset(memory, REGISTRY), expr, True, key, reverse).sample_ids
             assert ranked is None or ranked == in_order
-            assert ranked is None or store.samples_by_label_count("gt", expr, reverse, 1) == in_order[:1]
+            assert ranked is None or sql_store.samples_by_label_count("gt", expr, reverse, 1) == in_order[:1]
     finally:
-        store.delete_samples([s.id for s in samples])
+        sql_store.delete_samples([s.id for s in samples])
 
 
 def test_the_store_filters_counts_and_orders_in_one_statement_where_every_row_is_read(tmp_path):

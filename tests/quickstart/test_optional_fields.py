@@ -19,7 +19,7 @@ def test_each_flag_adds_its_field_and_leaves_the_rest_alone(tmp_path):
     for flag, field in FLAGS.items():
         with_one = generate_quickstart(tmp_path, **BASE, **{flag: True})
         assert all(set(s.fields) == {"ground_truth", "predictions", field} for s in with_one), flag
-        for a, b in zip(plain, with_one):
+        for a, b in zip(plain, with_one, strict=True):
             assert a.fields["ground_truth"] == b.fields["ground_truth"], flag
             assert a.fields["predictions"] == b.fields["predictions"], flag
 

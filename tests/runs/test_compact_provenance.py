@@ -26,7 +26,7 @@ def _record(samples: int = 1000, per_sample: int = 20, video: bool = False) -> T
     return TaskRecord(
         task_id=3, project_id=None, job_ids=[4, 5],
         frames=[FrameRef(s, 1 if video else None) for s in sample_ids],
-        uploaded=UploadedObjects(*zip(*rows)),
+        uploaded=UploadedObjects(*zip(*rows, strict=True)),
         labels=[RemoteLabelRef(9, "cat", "ground_truth", "cat")], attributes=[RemoteAttributeRef(11, 9, "label_id")],
     )
 

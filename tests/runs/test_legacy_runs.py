@@ -45,7 +45,7 @@ def legacy(tmp_path):
 
 
 def _boxes(dataset: Dataset) -> dict[str, tuple]:
-    return {l.id: (l.label, l.bounding_box) for s in dataset.iter_samples() for l in labels_in(s.fields.get("ground_truth"))}
+    return {box.id: (box.label, box.bounding_box) for s in dataset.iter_samples() for box in labels_in(s.fields.get("ground_truth"))}
 
 
 def test_an_old_run_is_listed_audited_and_loaded_exactly_once(legacy):

@@ -100,7 +100,7 @@ def test_a_run_is_rebuilt_equal_from_its_events(registry_env):
     assert rebuilt_ledger.changes_of("load-1") == ledger.changes_of("load-1")
     # the provenance now: the deleted upload is gone, the added box is tracked by its CVAT id
     record = rebuilt_ledger.record()
-    assert list(zip(record.uploaded.label_ids, record.uploaded.remote_ids)) == [(ledger.changes_of("load-1")[0].label_id, 102)]
+    assert list(zip(record.uploaded.label_ids, record.uploaded.remote_ids, strict=True)) == [(ledger.changes_of("load-1")[0].label_id, 102)]
     run.mark_applied(7)
     run.complete_load(LoadSummary("load-1", added=1, edited=2, deleted=1, rejected=1))
     registry.save_run(run)

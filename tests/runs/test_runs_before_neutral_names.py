@@ -48,9 +48,9 @@ def old_runs(tmp_path):
 def _labels(dataset: Dataset, field: str) -> dict[str, object]:
     if field.startswith("frames."):
         name = field.split(".", 1)[1]
-        return {(s.id, n, l.id): l for s in dataset.iter_samples() for n, frame in s.frames.items()
-                for l in labels_in(frame.get(name))}
-    return {(s.id, l.id): l for s in dataset.iter_samples() for l in labels_in(s.fields.get(field))}
+        return {(s.id, n, label.id): label for s in dataset.iter_samples() for n, frame in s.frames.items()
+                for label in labels_in(frame.get(name))}
+    return {(s.id, label.id): label for s in dataset.iter_samples() for label in labels_in(s.fields.get(field))}
 
 
 def _history(dataset: Dataset, key: str) -> tuple[list[str], list[str]]:

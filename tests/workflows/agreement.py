@@ -97,7 +97,7 @@ def _text(value: Any) -> str | None:
 
 def same(box: CvatBox, label: Detection, size: tuple[int, int]) -> bool:
     return (box.label == label.label
-            and all(math.isclose(a, b, abs_tol=PIXEL_TOLERANCE) for a, b in zip(box.points, pixels(label, size)))
+            and all(math.isclose(a, b, abs_tol=PIXEL_TOLERANCE) for a, b in zip(box.points, pixels(label, size), strict=True))
             and all(_text(label.attributes.get(name)) == value for name, value in box.attributes))
 
 

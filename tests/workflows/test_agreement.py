@@ -55,14 +55,14 @@ def test_a_dataset_just_annotated_agrees_with_cvat(annotated):
 
 MUTATIONS = {
     "no labels at all": (lambda frames: {f: [] for f in frames}, "has no label in the dataset"),
-    "a copy": (lambda frames: _changed(frames, lambda l: [l, l.replace(id="f" * 24)]), "has no object in CVAT"),
-    "the same id twice": (lambda frames: _changed(frames, lambda l: [l, l]), "is held 2 times"),
-    "a box moved by a pixel": (lambda frames: _changed(frames, lambda l: [l.replace(bounding_box=(
-        l.bounding_box[0] + 1 / 96, *l.bounding_box[1:]))]), "differs from"),
-    "another class": (lambda frames: _changed(frames, lambda l: [l.replace(label=l.label + "x")]), "differs from"),
-    "another attribute value": (lambda frames: _changed(frames, lambda l: [l.replace(attributes={
-        "iscrowd": 1 - l.attributes["iscrowd"]})]), "differs from"),
-    "a label gone": (lambda frames: _changed(frames, lambda l: []), "has no label in the dataset"),
+    "a copy": (lambda frames: _changed(frames, lambda label: [label, label.replace(id="f" * 24)]), "has no object in CVAT"),
+    "the same id twice": (lambda frames: _changed(frames, lambda label: [label, label]), "is held 2 times"),
+    "a box moved by a pixel": (lambda frames: _changed(frames, lambda label: [label.replace(bounding_box=(
+        label.bounding_box[0] + 1 / 96, *label.bounding_box[1:]))]), "differs from"),
+    "another class": (lambda frames: _changed(frames, lambda label: [label.replace(label=label.label + "x")]), "differs from"),
+    "another attribute value": (lambda frames: _changed(frames, lambda label: [label.replace(attributes={
+        "iscrowd": 1 - label.attributes["iscrowd"]})]), "differs from"),
+    "a label gone": (lambda frames: _changed(frames, lambda label: []), "has no label in the dataset"),
 }
 
 

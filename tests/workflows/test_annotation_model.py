@@ -140,7 +140,7 @@ class World:
         self.template.mkdir()
         dataset = process(self.template)
         load_quickstart(dataset.store, root / "media", num_samples=SAMPLES, image_size=(WIDTH, HEIGHT))
-        self.originals = frozenset(l.id for s in dataset.iter_samples() for l in labels_in(s.fields[FIELD]))
+        self.originals = frozenset(label.id for s in dataset.iter_samples() for label in labels_in(s.fields[FIELD]))
         (self.task_id,) = dataset.annotate(KEY, label_field=FIELD, segment_size=SEGMENT, **self.login).task_ids
         self.frames = task_frames(dataset, KEY, self.task_id)
         dataset.store.close()

@@ -30,7 +30,7 @@ class Workflow:
         self.login = {"url": cvat_sim.url, "username": USER, "password": PASSWORD}
         self.dataset = wiring.open_dataset("quickstart", env={"ANNOFLOW_DATA_DIR": str(tmp_path / "data")})
         load_quickstart(self.dataset.store, tmp_path / "media", num_samples=3, image_size=(96, 64))
-        self.originals = {l.id for s in self.dataset.iter_samples() for l in labels_in(s.fields[FIELD])}
+        self.originals = {label.id for s in self.dataset.iter_samples() for label in labels_in(s.fields[FIELD])}
         (self.task_id,) = self.dataset.annotate(KEY, label_field=FIELD, **self.login).task_ids
         self.frames = task_frames(self.dataset, KEY, self.task_id)
         self.annotator = ScriptedAnnotator(cvat_sim.url, USER, PASSWORD)
@@ -57,7 +57,7 @@ class Workflow:
         return sum(len(labels_in(s.fields[FIELD])) for s in self.dataset.iter_samples())
 
     def new_labels(self) -> list:
-        return [l for s in self.dataset.iter_samples() for l in labels_in(s.fields[FIELD]) if l.id not in self.originals]
+        return [label for s in self.dataset.iter_samples() for label in labels_in(s.fields[FIELD]) if label.id not in self.originals]
 
     def some_class(self) -> str:
         return sorted(self.annotator.labels(self.task_id))[0]
@@ -138,7 +138,7 @@ def test_an_added_label_follows_every_edit_until_it_is_deleted(workflow):
     for edit in ("move", "relabel", "attribute"):
         EDITS[edit](flow, a)
         assert flow.load() == (0, 1, 0), f"after the {edit}"
-        assert [l.id for l in flow.new_labels()] == [added.id], f"after the {edit}"
+        assert [label.id for label in flow.new_labels()] == [added.id], f"after the {edit}"
     annotator.delete(task, a)
     assert flow.load() == (0, 0, 1)
     assert flow.new_labels() == []

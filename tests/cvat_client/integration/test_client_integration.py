@@ -51,7 +51,7 @@ def test_the_whole_task_life(cvat_sim, images):
         jobs = client.jobs(task["id"])
         assert [(j["start_frame"], j["stop_frame"]) for j in jobs] == [(0, 1), (2, 3)]
         client.assign_job(jobs[0]["id"], client.user_id(USER))
-        labels = {l["name"]: l for l in client.follow(client.task(task["id"])["labels"])}
+        labels = {label["name"]: label for label in client.follow(client.task(task["id"])["labels"])}
         shape = {"type": "rectangle", "frame": 3, "label_id": labels["cat"]["id"], "points": [1.0, 2.0, 3.0, 4.0],
                  "attributes": [{"spec_id": labels["cat"]["attributes"][0]["id"], "value": "0123456789abcdef01234567"}]}
         stored = client.put_annotations({"shapes": [shape]}, task_id=task["id"])
