@@ -40,7 +40,9 @@ def peak_mib() -> float:
 def _phase(folder: Path, url: str, images: int, phase: str) -> dict:
     """Run one phase in a new process; it prints a JSON line of its figures."""
     out = subprocess.run([sys.executable, __file__, "--phase", phase, str(folder), url, str(images)],
-                         check=True, capture_output=True, text=True, env={**os.environ, "ANNOFLOW_DATA_DIR": str(folder)})
+                         capture_output=True, text=True, env={**os.environ, "ANNOFLOW_DATA_DIR": str(folder)})
+    if out.returncode:  # what the phase said, not only that it failed: a long run is costly to repeat
+        sys.exit(f"phase {phase!r} failed (exit {out.returncode}):\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
