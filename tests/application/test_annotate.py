@@ -231,3 +231,28 @@ def test_classes_that_leave_existing_labels_out_say_so(world):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # every class named: nothing is left out, nothing said
         _annotate(annotator, store, key="k2", label_field="ground_truth", classes=["cat", "dog"])
+
+
+def test_a_failure_the_server_cannot_account_for_keeps_the_run_so_it_can_be_finished(world, monkeypatch):
+    """When annotate() fails before recording anything and the server cannot then say whether it holds
+    something of the run (it is down), the run and its marker stay: deleting them could orphan a task
+    that the failed request made."""
+    from tests.fakes import FakeSession
+
+    store, registry, backend, annotator, _ = world
+    create = FakeSession.create_task
+
+    def create_then_fail(session, request, plan, project):
+        create(session, request, plan, project)  # made on the server, but the answer never came back
+        raise ConnectionError("the server went away")
+
+    monkeypatch.setattr(FakeSession, "create_task", create_then_fail)
+    monkeypatch.setattr(FakeSession, "find_marked", lambda session, marker: (_ for _ in ()).throw(
+        ConnectionError("the server is still away")))
+    with pytest.raises(ConnectionError, match="went away") as failure:
+        _annotate(annotator, store, label_field="ground_truth")
+    assert registry.has_run("quickstart", "k") and len(backend.server.tasks) == 1
+    assert any("so the run is kept" in note for note in failure.value.__notes__)
+    monkeypatch.undo()
+    run = _annotate(annotator, store, resume=True)  # the server is back: resume adopts the task it made
+    assert run.status is RunStatus.UPLOADED and set(run.tasks) == set(backend.server.tasks)
