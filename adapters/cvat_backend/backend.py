@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import logging
@@ -46,7 +47,14 @@ from annoflow.adapters.cvat_format.schema import (
     project_labels,
     recorded_labels,
 )
-from annoflow.adapters.cvat_format.tracks import expand_tracks, outside_ends, split_tracks, track_body, track_of_objects
+from annoflow.adapters.cvat_format.tracks import (
+    TRACK_CLASSES,
+    expand_tracks,
+    outside_ends,
+    split_tracks,
+    track_body,
+    track_of_objects,
+)
 from annoflow.adapters.cvat_format.unchanged import split_unchanged
 from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.adapters.paused_gc import paused_gc
@@ -91,7 +99,9 @@ from annoflow.domain.task_plan import TaskPlan
 from annoflow.domain.track_indexes import TrackSeen, track_indexes
 
 logger = logging.getLogger(__name__)
-UploadedFrom = tuple[str, "str | None"]  # (field, annoflow label id) of an uploaded object; no id for scalars
+# (field, annoflow label id) of an uploaded tag or shape, no id for scalars; (field, TrackedLabels) of a
+# track: which one, the kind it is sent as says (mypy cannot follow that, hence Any)
+UploadedFrom = tuple[str, Any]
 FrameOf = Callable[[int], "tuple[str, int | None]"]  # a task frame's sample, and its frame number in a video
 
 
@@ -228,7 +238,9 @@ class CVATSession(BackendSession):
         # fields (its tracks by `_frame_row_objects`); scalar fields and a video's own fields go as samples.
         as_rows = isinstance(samples, SampleSource) and all(
             f.label_type != "scalar" and f.on_frames == video for f in request.label_schema)
-        source = iter(samples.label_rows([f.path for f in request.label_schema]) if as_rows else samples)
+        source: Iterator[Sample | SampleRows] = iter(
+            samples.label_rows([f.path for f in request.label_schema]) if as_rows and isinstance(samples, SampleSource)
+            else samples)
         sent: list[Future[list[tuple[Any, ...]]]] = []
         try:
             # One pause for the task's whole life in this process: what it builds is dropped before the
@@ -251,7 +263,7 @@ class CVATSession(BackendSession):
                     where = ((lambda frame: (frame_refs[frame].sample_id, frame_refs[frame].frame)) if video
                              else (lambda frame: (sample_ids[frame], None)))
                     sent.append(sender.submit(self._send, objects, target, where, server,
-                                              lambda done=last + 1 - first: labels_sent.advance(done)))
+                                              functools.partial(labels_sent.advance, last + 1 - first)))
                     del objects
                 self._read_upto(source, read, sample_ids, count)  # one more than planned, if the store has it
                 if len(sample_ids) != count:
@@ -353,6 +365,7 @@ class CVATSession(BackendSession):
                     for obj in uploader.objects_of_rows(by_field.get(source, ()), index, size["width"], size["height"]):
                         objects[obj.kind].append((obj.body, (source, obj.label_id)))
                 continue
+            assert sample is not None  # read[first:last + 1] is dropped only once its objects are made
             for uploader in uploaders:
                 source = uploader.field.path
                 if uploader.field.on_frames:
@@ -533,7 +546,8 @@ class CVATSession(BackendSession):
                 tracked = item.cvat_type == "track"
                 source = next((label_id for label_id in (item.label_id,
                                                          *(by_cvat_id.get((tracked, c, place[1])) for c in item.cvat_ids))
-                               if label_id in originals and place_of.get(label_id) == place), None)
+                               if label_id is not None and label_id in originals and place_of.get(label_id) == place),
+                              None)
                 placed.append((item, place, source))
             placed, continued = _track_sources(placed, up, originals)
             # a track's keyframes CVAT returned as their originals upload: the frames between two of them
@@ -549,9 +563,10 @@ class CVATSession(BackendSession):
                 field = fields_of.get(track_id)
                 ref = task.frames[frame]
                 source = continued(field, (ref.sample_id, ref.frame), track_id) if field is not None else None
-                end = Imported(field, frame, originals[source], None, "track", (track_id,), (tuple(points),)) if source else None
-                if end is not None and uploads_as(originals[source], end, uploaders[field], *_size_or_none(sizes, frame)):
-                    untouched.add((track_id, frame))
+                if source and field is not None:
+                    end = Imported(field, frame, originals[source], None, "track", (track_id,), (tuple(points),))
+                    if uploads_as(originals[source], end, uploaders[field], *_size_or_none(sizes, frame)):
+                        untouched.add((track_id, frame))
             for (item, place, source), same in zip(placed, unmoved, strict=True):
                 label = item.value
                 if source is not None:
@@ -599,11 +614,13 @@ class CVATSession(BackendSession):
             held = tuple(label_id for label_id in (*by_object.get(track["id"], ()), *carried)
                          if field_of.get(label_id) == field)
             seen[field].append(TrackSeen(track["id"], min((s["frame"] for s in shapes), default=track["frame"]), held))
-        indexes = [label.index for label in originals.values() if getattr(label, "index", None) is not None]
+        indexes = [label.index for label in originals.values()
+                   if isinstance(label, TRACK_CLASSES) and label.index is not None]
         found: dict[Any, int] = {}
         for field, items in seen.items():
-            existing = {label_id: originals[label_id].index for label_id, f in field_of.items()
-                        if f == field and getattr(originals.get(label_id), "index", None) is not None}
+            existing = {label_id: label.index for label_id, f in field_of.items()
+                        if f == field and isinstance(label := originals.get(label_id), TRACK_CLASSES)
+                        and label.index is not None}
             found.update(track_indexes(items, existing, indexes))
         return lambda track_id: found.get(track_id, track_id)
 
@@ -612,7 +629,7 @@ class CVATSession(BackendSession):
         if len(task.job_ids) == 1:
             return [(0, len(task.frames) - 1, task.job_ids[0])]
         try:
-            jobs = list(self.client.paginate("/api/jobs", task_id=task.task_id))
+            jobs: list[Any] = list(self.client.paginate("/api/jobs", task_id=task.task_id))  # unchecked: checked below
         except CVATAnswerError:
             return []  # the refusals say the job is unknown; the load goes on
         return [(j["start_frame"], j["stop_frame"], j["id"]) for j in jobs if isinstance(j, dict)
@@ -733,13 +750,16 @@ def _track_sources(placed: list[tuple[Any, tuple[str, int | None], str | None]],
     provenance: their original is the label of their frame with their track's index (the one the track's
     matched labels had, else its new one), as the merge pairs them, so their geometry can be kept too.
     Also returns that lookup: (field, (sample, frame), track id) -> the original's id."""
-    on_track = {(field, sample_id, frame, originals[label_id].index): label_id
-                for field, label_id, sample_id, frame in zip(up.fields, up.label_ids, up.sample_ids, up.frames, strict=True)
-                if frame is not None and getattr(originals.get(label_id), "index", None) is not None}
+    # looked up with a None index too (a track whose labels had none): that finds nothing
+    on_track: dict[tuple[str, str, int | None, int | None], str] = {
+        (field, sample_id, frame, label.index): label_id
+        for field, label_id, sample_id, frame in zip(up.fields, up.label_ids, up.sample_ids, up.frames, strict=True)
+        if frame is not None and isinstance(label := originals.get(label_id), TRACK_CLASSES) and label.index is not None}
     was: dict[int, int] = {}
     for item, _, source in placed:
-        if item.cvat_type == "track" and source is not None and getattr(originals[source], "index", None) is not None:
-            was.setdefault(item.cvat_ids[0], originals[source].index)
+        if item.cvat_type == "track" and source is not None \
+                and isinstance(original := originals[source], TRACK_CLASSES) and original.index is not None:
+            was.setdefault(item.cvat_ids[0], original.index)
 
     def continued(field: str, place: tuple[str, int | None], track_id: int, index: int | None = None) -> str | None:
         return on_track.get((field, *place, index)) or on_track.get((field, *place, was.get(track_id)))

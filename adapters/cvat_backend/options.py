@@ -76,8 +76,8 @@ def parse(options: Mapping[str, Any], media_type: MediaType, *, interactive: boo
     if problems:
         raise BackendConfigError(problems)
     try:
-        settings = resolve_settings(interactive=interactive, organization=parsed.organization,
-                                    **{k: options.get(k) for k in CONNECTION})
+        connection: dict[str, Any] = {k: options.get(k) for k in CONNECTION}  # the user's values, checked there
+        settings = resolve_settings(interactive=interactive, organization=parsed.organization, **connection)
     except CVATSettingsError as error:
         raise BackendConfigError([error.detail]) from None
     recorded = {k: v for k, v in attrs.asdict(parsed).items() if v not in (None, (), []) and k not in UNRECORDED}

@@ -72,13 +72,14 @@ def rejections(task: TaskRecord, refused: Iterable[Refused], server: ServerLabel
             where = f"task {task.task_id}, job {job if job is not None else '(unknown)'}, frame {item.frame}"
         if item.over_limit:
             out.append(Rejection(sample_id, "", OVER_LIMIT, f"{where}: {item.problem}", None, video_frame))
-            for claim in item.claims:
-                field, owner = uploaded[claim]
+            for claimed in item.claims:
+                field, owner = uploaded[claimed]
                 out.append(Rejection(owner, field, OVER_LIMIT,
-                                     f"{where}: label {claim} kept as it is: its object was among those not read",
-                                     claim, video_frame))
+                                     f"{where}: label {claimed} kept as it is: its object was among those not read",
+                                     claimed, video_frame))
             continue
-        claim = next((c for c in item.claims if c in uploaded), None) or by_cvat_id.get((item.kind, item.cvat_id))
+        claim = next((c for c in item.claims if c in uploaded), None) or (
+            by_cvat_id.get((item.kind, item.cvat_id)) if item.cvat_id is not None else None)
         if claim is not None:
             field, sample_id = uploaded[claim]
         else:

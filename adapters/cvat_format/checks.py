@@ -11,7 +11,7 @@ outside the frame) is checked when the object is converted (`rle.problem`,
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypeGuard
 
 # CVAT's ids and frames are positive database integers; anything past 64 bits is no id (and
 # could not be recorded in an event).
@@ -40,7 +40,8 @@ def json_type(value: Any) -> str:
     return type(value).__name__
 
 
-def is_int(value: Any, low: int = 0) -> bool:
+def is_int(value: Any, low: int = 0) -> TypeGuard[int]:
+    """An int (not a bool) from ``low`` to the largest JSON integer CVAT keeps; True narrows ``value`` to int."""
     return type(value) is int and low <= value <= _LARGEST
 
 

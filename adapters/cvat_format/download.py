@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import attrs
 import numpy as np
@@ -123,6 +123,21 @@ def _as_type(text: str, value_type: str) -> Scalar:
         return text
 
 
+class _LabelKeywords(TypedDict):
+    """What every label `Downloader` makes of a CVAT object is given."""
+
+    label: str
+    attributes: dict[str, Scalar]
+    id: str
+
+
+class _TrackKeywords(TypedDict, total=False):
+    """What a label made of a track's frame is given besides (none for a shape or a tag)."""
+
+    index: int
+    keyframe: bool
+
+
 class Downloader:
     def __init__(self, schema: LabelSchema, labels: ServerLabels) -> None:
         self.schema = schema
@@ -200,7 +215,10 @@ class Downloader:
         for path, frame in dict.fromkeys([*semantic, *painting]):
             made_or_refused = self._segmentation(self._field(path), frame, semantic.get((path, frame), ()), sizes,
                                                  painting.get((path, frame), ()))
-            (found if isinstance(made_or_refused, Imported) else refused).append(made_or_refused)
+            if isinstance(made_or_refused, Imported):
+                found.append(made_or_refused)
+            else:
+                refused.append(made_or_refused)
         return found, unexpected, refused
 
     def refusal(self, obj: Mapping[str, Any], kind: str, error: Exception) -> Refused:
@@ -220,10 +238,10 @@ class Downloader:
             value = next((a["value"] for a in obj.get("attributes", []) if self.names.get(a["spec_id"]) == SCALAR_VALUE), None)
             return Imported(field.path, frame, value or None, None, cvat_type, (obj["id"],))
         attributes, label_id = self._attributes(obj, field, class_name)
-        common = dict(label=class_name, attributes=attributes, id=label_id or new_id())
+        common: _LabelKeywords = {"label": class_name, "attributes": attributes, "id": label_id or new_id()}
         # a frame of a track: the track's index, keyframe or interpolated (given to the shape's label as
         # it is made: a label per frame of every track comes through here)
-        tracked = dict(index=obj["index"], keyframe=obj["keyframe"]) if cvat_type == "track" else {}
+        tracked: _TrackKeywords = {"index": obj["index"], "keyframe": obj["keyframe"]} if cvat_type == "track" else {}
         shape_type = obj.get("type")
         points = obj.get("points", [])
         if cvat_type == "tag":
@@ -320,7 +338,7 @@ def with_missing_points(original: Keypoint, downloaded: Keypoint) -> Keypoint:
     if not any(missing) or len(downloaded.points) != missing.count(False):
         return downloaded
     present = iter(downloaded.points)
-    return downloaded.replace(points=[(math.nan, math.nan) if gone else next(present) for gone in missing])
+    return attrs.evolve(downloaded, points=[(math.nan, math.nan) if gone else next(present) for gone in missing])
 
 
 def _like(text: Scalar, before: Scalar) -> Scalar:
@@ -403,7 +421,7 @@ def with_geometry_of(original: Label, downloaded: Label) -> Label:
 
 def _as_list(label: Label) -> Any:
     container = LIST_OF_ELEMENT.get(type(label))
-    return container([label]) if container else label
+    return container().with_items([label]) if container else label
 
 
 _STRAY_TYPES = {"rectangle": "detections", "mask": "detections", "polygon": "polylines", "polyline": "polylines",

@@ -99,8 +99,7 @@ def _pairing(left: Sequence[float | np.float64], right: Sequence[float | np.floa
 
 
 def _mean(points: Sequence[Point]) -> Point:
-    sum_x: float | np.float64 = 0
-    sum_y: float | np.float64 = 0
+    sum_x = sum_y = np.float64(0)  # float64 from the start: a Point's coordinates are float64
     for x, y in points:
         sum_x += x
         sum_y += y

@@ -30,16 +30,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypeAlias
 
 from annoflow.adapters.cvat_format import checks
 from annoflow.adapters.cvat_format.answer import Refused
 from annoflow.adapters.cvat_format.interpolation import NotInterpolableError, interpolate
 from annoflow.adapters.cvat_format.upload import CvatObject, Uploader
-from annoflow.domain.labels import FieldValue, Label, labels_in
+from annoflow.domain.labels import Detection, FieldValue, Keypoint, Label, Polyline, labels_in
 
 _SHAPE_KEYS = ("type", "points", "occluded", "outside", "z_order", "rotation")
 TrackedLabels = list[tuple[str, int]]  # (label id, task frame) of each label a track stands for
+TrackLabel: TypeAlias = Detection | Polyline | Keypoint  # the label classes with an index and a keyframe flag
+TRACK_CLASSES = (Detection, Polyline, Keypoint)
 
 
 def _segments(frames: Sequence[int]) -> list[list[int]]:
@@ -53,22 +55,21 @@ def _segments(frames: Sequence[int]) -> list[list[int]]:
     return runs
 
 
-def split_tracks(values: Iterable[tuple[int, FieldValue]]) -> tuple[dict[int, list[tuple[int, Label]]],
+def split_tracks(values: Iterable[tuple[int, FieldValue]]) -> tuple[dict[int, list[tuple[int, TrackLabel]]],
                                                                    list[tuple[int, Label]]]:
     """A video field's labels by task frame, as tracks (by index, frame order) and loose labels."""
-    tracks: dict[int, list[tuple[int, Label]]] = defaultdict(list)
+    tracks: dict[int, list[tuple[int, TrackLabel]]] = defaultdict(list)
     loose: list[tuple[int, Label]] = []
     for frame, value in values:
         for label in labels_in(value):
-            index = getattr(label, "index", None)
-            if index is None:
-                loose.append((frame, label))
+            if isinstance(label, TRACK_CLASSES) and label.index is not None:
+                tracks[label.index].append((frame, label))
             else:
-                tracks[index].append((frame, label))
+                loose.append((frame, label))
     return {index: sorted(items, key=lambda item: item[0]) for index, items in tracks.items()}, loose
 
 
-def track_body(uploader: Uploader, items: Sequence[tuple[int, Label]], task_frames: int, width: int, height: int,
+def track_body(uploader: Uploader, items: Sequence[tuple[int, TrackLabel]], task_frames: int, width: int, height: int,
                keyframes_only: bool) -> tuple[dict[str, Any], TrackedLabels] | None:
     """One track of ``items`` (a track's (task frame, label), in frame order), and the labels it stands
     for; None when a label is no single CVAT shape that can be interpolated (a polyline of several

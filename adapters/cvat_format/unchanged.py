@@ -64,7 +64,7 @@ def split_unchanged(
     uploaded = {label_id: (field, sample_id, number)
                 for field, label_id, sample_id, number in zip(up.fields, up.label_ids, up.sample_ids, up.frames, strict=True)}
     rest: dict[str, Any] = {**data}
-    unchanged = []
+    unchanged: list[tuple[str, str, Label, str, int, int | None]] = []
     painted = _painted_frames(data.get("shapes", ()), uploaders, server)
     for kind in _KINDS:
         left = rest[kind] = []
@@ -76,6 +76,7 @@ def split_unchanged(
             if found is None:
                 left.append(obj)
             else:
+                assert label_id is not None  # _unchanged finds nothing without one
                 unchanged.append((found[0], found[1], found[2], label_id, obj["id"], found[3]))
     return rest, unchanged
 
@@ -88,7 +89,8 @@ def _painted_frames(shapes: Any, uploaders: Mapping[str, Uploader], server: Serv
     frames = set()
     for obj in shapes:
         if isinstance(obj, Mapping) and obj.get("type") in PAINTED_TYPES:  # not yet checked for form
-            cls = server.class_of(obj.get("label_id"), object_type(obj, "shapes"))
+            label: Any = obj.get("label_id")  # unchecked JSON: any value, looked up as it is
+            cls = server.class_of(label, object_type(obj, "shapes"))
             if cls is not None and cls.field in segmentation:
                 frames.add(obj.get("frame"))
     return frames
@@ -100,7 +102,8 @@ def _unchanged(obj: Mapping[str, Any], kind: str, label_id: str | None, claims: 
     if label_id is None or claims[label_id] != 1 or type(obj.get("id")) is not int:
         return None
     original, upload = originals.get(label_id), uploaded.get(label_id)
-    cvat_class = server.class_of(obj.get("label_id"), object_type(obj, kind))
+    cvat_label: Any = obj.get("label_id")  # unchecked JSON: any value, looked up as it is
+    cvat_class = server.class_of(cvat_label, object_type(obj, kind))
     frame = obj.get("frame")
     if original is None or upload is None or cvat_class is None or cvat_class.field != upload[0]:
         return None

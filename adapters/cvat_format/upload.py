@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict
 
 import numpy as np
 
@@ -31,6 +31,7 @@ from annoflow.domain.labels import (
 
 _FROM_VALUES = frozenset({"detection", "classification"})  # what most labels are: converted without building them
 _NO_ATTRIBUTES: Mapping[str, Any] = MappingProxyType({})
+_NAMED = (Classification, Detection, Polyline, Keypoint)
 
 
 class CvatObject(NamedTuple):
@@ -40,6 +41,13 @@ class CvatObject(NamedTuple):
     kind: str  # "tags" or "shapes"
     body: dict[str, Any]
     label_id: str | None
+
+
+class AttributeValue(TypedDict):
+    """One attribute of an uploaded object, as CVAT's JSON holds it."""
+
+    spec_id: int
+    value: str
 
 
 def _resize_nearest(mask: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -77,9 +85,9 @@ class Uploader:
         return {spec_id for _, spec_id, spec in specs if not spec.mutable}
 
     def _attributes(self, cvat_label: int, label_id: str | None, attributes: Mapping[str, Any],
-                    scalar: Any = None) -> list[dict[str, str]]:
+                    scalar: Any = None) -> list[AttributeValue]:
         label_spec, specs = self._plans.get(cvat_label) or self._plan(cvat_label)
-        values = []
+        values: list[AttributeValue] = []
         if label_id is not None and label_spec is not None:
             values.append({"spec_id": label_spec, "value": label_id})
         if not specs:
@@ -92,7 +100,7 @@ class Uploader:
 
     def _common(self, class_name: str | None, label_id: str, attributes: Mapping[str, Any],
                 frame: int) -> dict[str, Any] | None:
-        cvat_label = self.labels.label_ids.get((self.field.path, class_name))
+        cvat_label = None if class_name is None else self.labels.label_ids.get((self.field.path, class_name))
         if cvat_label is None:
             return None
         group = int(attributes.get(self.group.name) or 0) if self.group else 0
@@ -136,6 +144,7 @@ class Uploader:
             if isinstance(label, Segmentation):
                 yield from self._segmentation(label, frame, width, height)
                 continue
+            assert isinstance(label, _NAMED)  # the other label classes: a class name and attributes each
             common = self._common(getattr(label, "label", None), label.id, label.attributes, frame)
             if common is None:
                 continue  # a class outside the run's schema is not sent

@@ -10,7 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from annoflow.adapters.cvat_sim import annotations, data, exports, resources
+# annotations.py as another name: `annotations` is the __future__ feature's name here
+from annoflow.adapters.cvat_sim import annotations as annotation_routes
+from annoflow.adapters.cvat_sim import data, exports, resources
 from annoflow.adapters.cvat_sim.control import control_routes
 from annoflow.adapters.cvat_sim.faults import Exchange, FaultMiddleware, FaultPlan
 from annoflow.adapters.cvat_sim.http import error_response
@@ -39,7 +41,7 @@ def build_app(state: SimState, faults: FaultPlan, on_exchange: Callable[[Exchang
               processor: Processor | None = None) -> Starlette:
     """``processor`` processes uploaded data (at once when not given)."""
     processor = processor or Processor(state)
-    r = {**resources.routes(state), **data.routes(state, processor), **annotations.routes(state),
+    r = {**resources.routes(state), **data.routes(state, processor), **annotation_routes.routes(state),
          **exports.routes(state)}
     table = [
         *_route("/api/server/about", r["about"], ["GET"]),

@@ -58,7 +58,7 @@ def control_routes(faults: FaultPlan, processor: Processor) -> list[Route]:
     async def processing(request: Request) -> Response:
         if request.method == "PUT":
             value = (await _object(request)).get("seconds_per_frame")
-            if type(value) not in (int, float) or value < 0:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise SimError(400, {"seconds_per_frame": ["a number of seconds, 0 or more"]})
             processor.seconds_per_frame = float(value)
         return cvat_json({"seconds_per_frame": processor.seconds_per_frame})

@@ -209,7 +209,7 @@ class DataRoutes:
             raise SimError(400, ["Wrong quality value"])
         if kind not in ("frame", "chunk"):
             raise bad_request("type", "This simulator serves type=frame and type=chunk only")
-        if not re.fullmatch(r"-?\d+", number_text or ""):  # CVAT fails with a 500 here; the schema says integer
+        if number_text is None or not re.fullmatch(r"-?\d+", number_text):  # CVAT fails with a 500 here; the schema says integer
             raise bad_request("number", "A valid integer is required.")
         number = int(number_text)
         if kind == "chunk":  # the frame provider's ValidationError comes back as its message, a string body
@@ -259,7 +259,7 @@ class DataRoutes:
         record = self.state.requests.get(f"action=create&target=task&target_id={task['id']}")
         status = record["status"] if record else "finished"
         answer: dict[str, Any] = {"state": status.capitalize(), "message": "", "progress": 0.0}
-        if status in ("failed", "started"):
+        if record is not None and status in ("failed", "started"):
             answer["message"] = record["message"]
         return cvat_json(answer, headers={"Deprecation": "true"})
 

@@ -56,7 +56,7 @@ def render(state: SimState, task: dict[str, Any], fmt: str, base: str) -> bytes:
     labels = labels_of_task(state, task)
     names = {label["id"]: label["name"] for label in labels}
     specs = {a["id"]: a["name"] for label in labels for a in label["attributes"]}
-    owner = state.users.get(task.get("owner_id"))
+    owner = state.users.get(task["owner_id"])
     text = io.StringIO()
     writer = CvatXmlWriter(text)
     writer.start(_meta(task, labels, owner, base, state))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, overload
 
 import attrs
 import orjson
@@ -160,6 +160,14 @@ async def json_body(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise SimError(400, {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {type(body).__name__}."]})
     return body
+
+
+@overload
+def user_basic(ctx: Context, user: User) -> dict[str, Any]: ...
+
+
+@overload
+def user_basic(ctx: Context, user: User | None) -> dict[str, Any] | None: ...
 
 
 def user_basic(ctx: Context, user: User | None) -> dict[str, Any] | None:

@@ -84,13 +84,13 @@ def mp4_video_info(path: str | Path) -> tuple[int, int, int] | None:
         if mvhd is None:
             return None
         movie_scale = struct.unpack_from(">I", moov, mvhd[0] + (20 if moov[mvhd[0]] == 1 else 12))[0]
-        videos = []
+        videos: list[tuple[int, int, tuple[int, int]]] = []
         for kind, start, end in _boxes(moov, 8, len(moov)):
             if kind != b"trak":
                 continue
             mdia = _child(moov, start, end, b"mdia")
             hdlr = mdia and _child(moov, *mdia, b"hdlr")
-            if hdlr and moov[hdlr[0] + 8:hdlr[0] + 12] == b"vide":
+            if mdia and hdlr and moov[hdlr[0] + 8:hdlr[0] + 12] == b"vide":
                 videos.append((start, end, mdia))
         if len(videos) != 1:
             return None

@@ -31,6 +31,11 @@ def _choice(value: Any) -> list[str]:
     return [f'"{value}" is not a valid choice.']
 
 
+def _filter_choice(allowed: frozenset[str], value: str) -> list[str] | None:
+    """A query filter's check against its enum: None when the value is one of them."""
+    return None if value in allowed else [f"Select a valid choice. {value} is not one of the available choices."]
+
+
 class _Compiler:
     def __init__(self, components: Mapping[str, Any],
                  validate: Mapping[str, Callable[[dict[str, Any]], Error]] | None = None) -> None:
@@ -373,8 +378,7 @@ class Operation:
                 continue
             if "enum" in schema:
                 allowed = frozenset(schema["enum"])
-                self.filters[name] = lambda v, allowed=allowed: None if v in allowed else [
-                    f"Select a valid choice. {v} is not one of the available choices."]
+                self.filters[name] = functools.partial(_filter_choice, allowed)
             elif schema.get("type") == "integer":
                 self.filters[name] = lambda v: None if _DECIMAL.fullmatch(v.strip()) else ["Enter a number."]
 

@@ -72,7 +72,7 @@ def make_labels(state: SimState, specs: list[dict[str, Any]], *, project_id: int
         if name in names:
             raise SimError(400, ["All label names must be unique"])
         names.add(name)
-        attributes = []
+        attributes: list[dict[str, Any]] = []
         for attr in spec.get("attributes", []):
             if attr["name"] in {a["name"] for a in attributes}:
                 raise SimError(400, [f"Duplicate attribute with name '{attr['name']}' exists"])

@@ -54,9 +54,12 @@ class CvatSimulator:
         """``media_dir`` keeps media and state there, so a restarted simulator finds them again;
         ``processing_seconds_per_frame`` is how long CVAT's worker takes per uploaded frame
         (``sim.processor.seconds_per_frame`` changes it later; 0: the data are processed at once)."""
-        self._tmp = None if media_dir is not None else tempfile.TemporaryDirectory(prefix="cvat-sim-", dir=_memory_dir())
         self.persistent = media_dir is not None
-        self.state = SimState(Path(media_dir) if media_dir is not None else Path(self._tmp.name))
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if media_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="cvat-sim-", dir=_memory_dir())
+            media_dir = self._tmp.name
+        self.state = SimState(Path(media_dir))
         if self.persistent:
             self.state.load()
         known = {u.username for u in self.state.users.values()}

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import Any, TypeAlias
 
 from bson import Binary, ObjectId
 from fiftyone.core.utils import deserialize_numpy_array, serialize_numpy_array
@@ -56,7 +56,9 @@ LABEL_CLASSES: dict[str, type[Label]] = {
     "Classification": Classification, "Detection": Detection, "Polyline": Polyline,
     "Keypoint": Keypoint, "Segmentation": Segmentation,
 }
-LIST_CLASSES: dict[str, type[LabelList]] = {cls.__name__: cls for cls in LIST_KEYS}
+# The list classes as a union, not type[LabelList]: each one is built from its items.
+ListClass: TypeAlias = type[Classifications] | type[Detections] | type[Polylines] | type[Keypoints]
+LIST_CLASSES: dict[str, ListClass] = {cls.__name__: cls for cls in (Classifications, Detections, Polylines, Keypoints)}
 # The fields FiftyOne 1.x declares on each label class: never an annoflow attribute.
 FIFTYONE_FIELDS: dict[type[Label], frozenset[str]] = {
     Classification: frozenset({"_cls", "_id", "id", "tags", "label", "confidence", "logits"}),
@@ -77,6 +79,7 @@ OWN_KEYS: dict[type[Label], frozenset[str]] = {
     Segmentation: frozenset({"_cls", "_id", "tags", "mask"}),
 }
 _SCALARS = (bool, int, float, str, type(None))
+_LABEL_TYPES = (Classification, Detection, Polyline, Keypoint, Segmentation)
 # The labels read from their values when their documents need no check (`_plain_values`).
 _FROM_VALUES: dict[type[Label], str] = {Detection: "detection", Classification: "classification"}
 
@@ -95,8 +98,9 @@ def check_label(label: Label, where: str) -> None:
                 f"{where}: attribute {name!r} of a {type(label).__name__} names a field of FiftyOne's label class; "
                 "FiftyOne cannot hold it as an attribute")
         check_int(value, f"{where}: attribute {name!r}")
-    if getattr(label, "index", None) is not None:
-        check_int(label.index, f"{where}: index")
+    index = getattr(label, "index", None)
+    if index is not None:
+        check_int(index, f"{where}: index")
 
 
 def check_value(value: FieldValue, where: str) -> None:
@@ -115,6 +119,7 @@ def _mask(array: Any) -> Binary:
 
 def label_doc(label: Label) -> dict[str, Any]:
     """The document FiftyOne's label class would write (None properties left out, as FiftyOne leaves them)."""
+    assert isinstance(label, _LABEL_TYPES)  # the domain's label classes; Label itself is their base only
     doc: dict[str, Any] = {"_id": ObjectId(label.id), "_cls": type(label).__name__, "tags": list(label.tags)}
     if isinstance(label, Segmentation):
         doc["mask"] = _mask(label.mask)
@@ -189,7 +194,8 @@ def _label(doc: Mapping[str, Any], cls: type[Label]) -> Label:
     common["keyframe"] = keyframe if isinstance(keyframe, bool) else None
     if cls is Detection:
         mask = doc.get("mask")
-        return Detection(bounding_box=doc.get("bounding_box"), confidence=doc.get("confidence"),
+        box: Any = doc.get("bounding_box")  # a document's value, checked by Detection (None: a TypeError)
+        return Detection(bounding_box=box, confidence=doc.get("confidence"),
                          mask=None if mask is None else deserialize_numpy_array(mask), **common)
     if cls is Polyline:
         return Polyline(points=[_points(shape) for shape in doc.get("points") or []], closed=bool(doc.get("closed")),
@@ -210,7 +216,7 @@ def label_of(doc: Mapping[str, Any], cls: type[Label], where: str) -> Label | No
     """The label a document holds, or None (logged) for one annoflow cannot hold (left as it is)."""
     kind = _FROM_VALUES.get(cls)
     values = None if kind is None else _plain_values(doc, cls)
-    if values is not None:
+    if kind is not None and values is not None:
         # A plain box or classification: its values pass the class's checks unchanged, so it is
         # built without running them again (a load reads every label of its task).
         return label_from_values(kind, str(doc["_id"]), values)
@@ -333,6 +339,7 @@ def _value_rows(raw: Any, path: str, frame: int, where: str) -> list[LabelRow]:
     if not isinstance(raw, Mapping):
         return []
     container = LIST_CLASSES.get(raw.get("_cls", ""))
+    cls: type[Label] | None
     if container is not None:
         cls, items = container.element, raw.get(LIST_KEYS[container]) or []
     else:
@@ -344,7 +351,7 @@ def _value_rows(raw: Any, path: str, frame: int, where: str) -> list[LabelRow]:
     kind = _FROM_VALUES.get(cls)
     for item in items:
         values = None if kind is None else _plain_values(item, cls)
-        if values is not None:
+        if kind is not None and values is not None:
             rows.append(LabelRow(path, frame, str(item["_id"]), kind, values))
             continue
         label = label_of(item, cls, where) if kind is None else _checked_label(item, cls, where)

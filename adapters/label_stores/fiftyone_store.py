@@ -65,6 +65,7 @@ from annoflow.application.ports.label_store import (
 from annoflow.domain.changes import DeleteLabel, LabelChange, PutLabel, SetValue
 from annoflow.domain.fields import FRAMES_PREFIX, LABEL_TYPE_OF_KIND, FieldKind, FieldPath
 from annoflow.domain.ids import is_id
+from annoflow.domain.labels import LabelList
 from annoflow.domain.samples import Sample
 from annoflow.domain.schema_observation import FieldTally, SchemaObservations
 
@@ -243,7 +244,7 @@ class FiftyOneLabelStore(LabelStore):
                     tallies[row.field].add_summary(row.values["label"], row.values.get("attributes", {}))
         return SchemaObservations([tallies[path].observation(path) for path in paths])
 
-    def _read(self, ids: list[str], schema: Mapping[str, FieldKind]) -> dict[str, dict[str, Any]]:
+    def _read(self, ids: Sequence[str], schema: Mapping[str, FieldKind]) -> dict[str, dict[str, Any]]:
         """The chunk's sample documents by id, with their frames under ``frames``, only the schema's fields."""
         projection: dict[str, int] = {"filepath": 1, "_media_type": 1, "metadata": 1, "tags": 1}
         frame_paths = [path for path in schema if path.startswith(FRAMES_PREFIX)]
@@ -516,7 +517,7 @@ def _put(value: Any, change: PutLabel, kind: FieldKind) -> Any:
     if not kind.is_list:
         same = isinstance(value, Mapping) and value.get("_id") == oid
         return merged_label(change.label, value if same else None)
-    container = LABEL_TYPE_OF_KIND[kind]
+    container: type[LabelList] = LABEL_TYPE_OF_KIND[kind]  # a list kind's class (the domain's map holds any class)
     key = LIST_KEYS[container]
     if not isinstance(value, Mapping) or value.get("_cls") != container.__name__:
         value = {"_cls": container.__name__, key: []}

@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS {s}.dataset_info (dataset TEXT PRIMARY KEY, info TEXT
 """
 
 
-def schema_name(name: str) -> str:
+def schema_name(name: object) -> str:
     """The schema's name, checked: a lower-case SQL identifier, so it is used as is."""
     if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
         raise ValueError(
@@ -345,8 +345,10 @@ class PostgresLabelStore(SqlLabelStore):
                 statement for sample in samples for path, kind in declared_kinds(sample).items()
                 for statement in self._declarations(schema, path, kind)
             ]
-            (start,) = conn.execute(
+            first_free = conn.execute(
                 f"SELECT COALESCE(MAX(position) + 1, 0) FROM {s}.samples WHERE dataset = %s", (self.name,)).fetchone()
+            assert first_free is not None  # an aggregate without GROUP BY always gives one row
+            (start,) = first_free
             values, labels = sample_rows(samples)
             with conn.cursor() as cursor:
                 for statement, args in declarations:
@@ -364,8 +366,8 @@ class PostgresLabelStore(SqlLabelStore):
                     for row in values:
                         copy.write_row(row)
                 with cursor.copy(f"COPY {s}.labels FROM STDIN") as copy:
-                    for row in labels:
-                        copy.write_row(row)
+                    for label_row in labels:
+                        copy.write_row(label_row)
 
         return work
 
@@ -447,9 +449,12 @@ class PostgresLabelStore(SqlLabelStore):
 
     def _writing_info(self, info: Mapping[str, Any]) -> Callable[[psycopg.Connection], None]:
         data = _plain(json.dumps(dict(info), allow_nan=False), "the dataset's info")  # refused before sending
-        return lambda conn: conn.execute(
-            f"INSERT INTO {self.schema}.dataset_info VALUES (%s, %s) "
-            "ON CONFLICT (dataset) DO UPDATE SET info = EXCLUDED.info", (self.name, data))
+
+        def work(conn: psycopg.Connection) -> None:
+            conn.execute(f"INSERT INTO {self.schema}.dataset_info VALUES (%s, %s) "
+                         "ON CONFLICT (dataset) DO UPDATE SET info = EXCLUDED.info", (self.name, data))
+
+        return work
 
     def delete_fields(self, paths: Sequence[str]) -> None:
         self._transaction(self._deleting_fields(paths))
