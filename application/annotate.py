@@ -253,8 +253,11 @@ class Annotator:
                 with backend.connect(config) as session:
                     marked = session.find_marked(run.marker)
             except Exception:  # noqa: BLE001 - whatever the probe meets, the run's own error is the one raised
-                # Unknown is not nothing: the record (and its marker) stays, so a cleanup can find what is there.
                 logger.info("could not ask the server what run %r left: it carries the marker %s", run.key, run.marker)
+                if isinstance(error, Exception) and backend.made_nothing(error):
+                    self.registry.delete_run(run.dataset, run.key)
+                    return
+                # Unknown is not nothing: the record (and its marker) stays, so a cleanup can find what is there.
                 error.add_note(f"annoflow: the server could not say whether it holds anything of run {run.key!r}, "
                                f"so the run is kept. Finish it with annotate({run.key!r}, ..., resume=True), or "
                                f"remove it with load_annotation_results({run.key!r}).cleanup()")

@@ -111,8 +111,10 @@ class CVATClient:
         except httpx.TimeoutException as error:
             raise self._timeout_error(error, **self._exchange(error, method, url)) from None
         except httpx.TransportError as error:
-            what = "cannot reach CVAT" if isinstance(error, httpx.ConnectError) else "CVAT dropped the connection"
-            raise CVATConnectionError(f"{what}: {type(error).__name__}", **self._exchange(error, method, url)) from None
+            unreached = isinstance(error, httpx.ConnectError)
+            what = "cannot reach CVAT" if unreached else "CVAT dropped the connection"
+            raise CVATConnectionError(f"{what}: {type(error).__name__}", connected=not unreached,
+                                      **self._exchange(error, method, url)) from None
         logger.debug("%s %s: HTTP %d", method, response.request.url.path, response.status_code)
         if response.is_success or response.status_code in expect:
             return response

@@ -44,7 +44,13 @@ class CVATTimeoutError(CVATError):
 
 
 class CVATConnectionError(CVATError):
-    """The server could not be reached, or dropped the connection, after every retry."""
+    """The server could not be reached, or dropped the connection, after every retry.
+
+    ``connected`` is False when no connection was ever made, so the server received nothing."""
+
+    def __init__(self, message: str, *, connected: bool = True, **where: Any) -> None:
+        self.connected = connected
+        super().__init__(message, **where)
 
 
 class CVATAnswerError(CVATError):

@@ -15,7 +15,14 @@ from typing import Any
 
 from annoflow.adapters.cvat.api import CVATAnnotationAPI
 from annoflow.adapters.cvat.client import CVATClient
-from annoflow.adapters.cvat.errors import CVATAnswerError, CVATAuthError, CVATNotFoundError
+from annoflow.adapters.cvat.errors import (
+    CVATAnswerError,
+    CVATAuthError,
+    CVATConnectionError,
+    CVATError,
+    CVATNotFoundError,
+    CVATSettingsError,
+)
 from annoflow.adapters.cvat_backend import importing
 from annoflow.adapters.cvat_backend import options as cvat_options
 from annoflow.adapters.cvat_backend.limits import label_problems, plan_problems
@@ -706,6 +713,15 @@ class CVATBackend(AnnotationBackend):
 
     def parse_config(self, options: Mapping[str, Any], media_type: MediaType) -> BackendConfig:
         return cvat_options.parse(options, media_type, interactive=self.interactive)
+
+    def made_nothing(self, error: BaseException) -> bool:
+        # Refused (4xx), never connected, or credentials missing before any request: CVAT made nothing.
+        # A timeout, a dropped connection or a 5xx may come after the server did the work.
+        if isinstance(error, CVATConnectionError):
+            return not error.connected
+        if isinstance(error, CVATSettingsError):
+            return True
+        return isinstance(error, CVATError) and error.status is not None and 400 <= error.status < 500
 
     def check_media(self, paths: Sequence[str]) -> None:
         missing = [p for p in paths if not os.path.isfile(p)]

@@ -426,6 +426,19 @@ class AnnotationBackend(abc.ABC):
         ``config``'s settings: what ``results.connect_to_api()`` returns. Default: a session."""
         return self.connect(config)
 
+    def made_nothing(self, error: BaseException) -> bool:
+        """Whether the request that failed with ``error`` certainly made nothing on the server: it
+        never reached it, or the server refused it. A failed annotate() whose server cannot then be
+        asked what the run left frees the run's key only when this holds.
+
+        Args:
+            error: what a request of this backend raised.
+
+        Returns:
+            True when nothing can have been made; the default, False, means "cannot tell".
+        """
+        return False
+
     def session_over(self, api: AnnotationAPI, options: Mapping[str, Any], media_type: MediaType) -> BackendSession:
         """A session whose requests go through ``api`` (from `open_api`, or the backend's own
         ``connect_to_api()``), with a run's recorded ``options``; closing it leaves ``api`` open.

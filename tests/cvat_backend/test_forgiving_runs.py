@@ -67,3 +67,19 @@ def test_an_unknown_organization_is_named_and_a_known_one_is_remembered_for_clea
     assert results.task_ids and cvat_sim.state.tasks
     dataset.load_annotation_results("k", **login).cleanup()  # no organization given: the run's is used
     assert cvat_sim.state.tasks == {}
+
+
+def test_only_a_refused_or_unsent_request_counts_as_having_made_nothing():
+    """What lets a failed annotate() free its key when the server cannot be asked afterwards."""
+    from annoflow.adapters.cvat.errors import CredentialsError, CVATConnectionError, CVATTimeoutError
+    from annoflow.adapters.cvat_backend import CVATBackend
+
+    backend = CVATBackend(interactive=False)
+    assert backend.made_nothing(CVATAuthError("wrong password", status=401))
+    assert backend.made_nothing(CVATError("bad body", status=400))
+    assert backend.made_nothing(CVATConnectionError("cannot reach CVAT", connected=False))
+    assert backend.made_nothing(CredentialsError("no password"))
+    assert not backend.made_nothing(CVATConnectionError("CVAT dropped the connection"))  # perhaps after the work
+    assert not backend.made_nothing(CVATTimeoutError("no answer in time"))
+    assert not backend.made_nothing(CVATError("server error", status=500))
+    assert not backend.made_nothing(RuntimeError("something else"))
