@@ -72,11 +72,13 @@ def _taking_fiftyone(method: Callable[..., Any], *, through_view: bool = False,
     """``method`` of an annoflow dataset as a function of a FiftyOne dataset or view (its first argument).
 
     ``through_view``: the call reads through the view (annotate); otherwise it acts on the view's dataset.
-    ``bulk``: the call moves a run's labels (annotate, load_annotations), with Python's cyclic collector
-    paused throughout unless ``pause_gc=False`` is passed (`adapters/paused_gc.py`, the CVAT backend's
+    ``bulk``: the call loads a run's labels (load_annotations), with Python's cyclic collector paused
+    throughout unless ``pause_gc=False`` is passed (`adapters/paused_gc.py`, the CVAT backend's
     option). FiftyOne's import leaves some 280,000 objects that every full collection walks (0.4 s or
     more each), and the labels a task reads, downloads and merges set off one or two of them per
-    task: a third of a load's time at 10,000 x 20, for nothing, as those objects hold no cycles.
+    task: a third of a load's time at 10,000 x 20, for nothing, as a load makes next to no cycles (48
+    objects at 2,000 x 20). Not annotate(): its media upload leaves each image's open file in a cycle
+    (httpx's multipart fields), which only the collector closes.
     """
     parameters = list(inspect.signature(method).parameters.values())[1:]  # without self
     first = inspect.Parameter("fo_collection", inspect.Parameter.POSITIONAL_OR_KEYWORD,
@@ -100,7 +102,7 @@ def _taking_fiftyone(method: Callable[..., Any], *, through_view: bool = False,
     return call
 
 
-annotate = _taking_fiftyone(SampleCollection.annotate, through_view=True, bulk=True)
+annotate = _taking_fiftyone(SampleCollection.annotate, through_view=True)
 load_annotations = _taking_fiftyone(Dataset.load_annotations, bulk=True)
 list_annotation_runs = _taking_fiftyone(Dataset.list_annotation_runs)
 has_annotation_run = _taking_fiftyone(Dataset.has_annotation_run)
