@@ -81,7 +81,7 @@ def _boxes(store, sample_id):
 
 def test_another_writers_change_to_another_label_of_the_list_stays_without_a_second_read(
         fiftyone, fo_dataset, monkeypatch, caplog):
-    store, sample_id, a, b = _store_with_two_boxes(fo_dataset)
+    store, sample_id, a, _ = _store_with_two_boxes(fo_dataset)
     _meanwhile(store, monkeypatch, {"$set": {"gt.detections.1.label": "b2"}})
     with caplog.at_level("INFO", logger="annoflow.adapters.label_stores.fiftyone_store"):
         store.apply([PutLabel(sample_id, "gt", Detection(id=a.id, label="a", bounding_box=(0.3, 0.3, 0.2, 0.2)))])
@@ -91,7 +91,7 @@ def test_another_writers_change_to_another_label_of_the_list_stays_without_a_sec
 
 def test_another_writers_change_to_the_label_itself_is_read_again_and_what_annoflow_does_not_model_kept(
         fiftyone, fo_dataset, monkeypatch, caplog):
-    store, sample_id, a, b = _store_with_two_boxes(fo_dataset)
+    store, sample_id, a, _ = _store_with_two_boxes(fo_dataset)
     _meanwhile(store, monkeypatch, {"$set": {"gt.detections.0.notes": ["kept"]}})
     with caplog.at_level("INFO", logger="annoflow.adapters.label_stores.fiftyone_store"):
         store.apply([PutLabel(sample_id, "gt", Detection(id=a.id, label="a", bounding_box=(0.3, 0.3, 0.2, 0.2)))])
