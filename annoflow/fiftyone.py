@@ -33,6 +33,7 @@ from typing import Any
 import fiftyone as fo
 
 from annoflow.adapters.label_stores.fiftyone_store import FiftyOneLabelStore
+from annoflow.adapters.paused_gc import paused_gc
 from annoflow.adapters.wiring import open_dataset
 from annoflow.application.dataset import Dataset
 from annoflow.application.views import SampleCollection
@@ -77,10 +78,18 @@ def _root(fo_collection: Any) -> Any:
     return fo_collection._root_dataset if isinstance(fo_collection, fo.DatasetView) else fo_collection
 
 
-def _taking_fiftyone(method: Callable[..., Any], *, through_view: bool = False) -> Callable[..., Any]:
+def _taking_fiftyone(method: Callable[..., Any], *, through_view: bool = False,
+                     bulk: bool = False) -> Callable[..., Any]:
     """``method`` of an annoflow dataset as a function of a FiftyOne dataset or view (its first argument).
 
     ``through_view``: the call reads through the view (annotate); otherwise it acts on the view's dataset.
+    ``bulk``: the call loads a run's labels (load_annotations), with Python's cyclic collector paused
+    throughout unless ``pause_gc=False`` is passed (`adapters/paused_gc.py`, the CVAT backend's
+    option). FiftyOne's import leaves some 280,000 objects that every full collection walks (0.4 s or
+    more each), and the labels a task reads, downloads and merges set off one or two of them per
+    task: a third of a load's time at 10,000 x 20, for nothing, as a load makes next to no cycles (48
+    objects at 2,000 x 20). Not annotate(): its media upload leaves each image's open file in a cycle
+    (httpx's multipart fields), which only the collector closes.
     """
     parameters = list(inspect.signature(method).parameters.values())[1:]  # without self
     first = inspect.Parameter("fo_collection", inspect.Parameter.POSITIONAL_OR_KEYWORD,
@@ -89,19 +98,23 @@ def _taking_fiftyone(method: Callable[..., Any], *, through_view: bool = False) 
     @functools.wraps(method)
     def call(fo_collection: Any, *args: Any, **kwargs: Any) -> Any:
         dataset = annoflow_dataset(fo_collection if through_view else _root(fo_collection))
-        return getattr(dataset, method.__name__)(*args, **kwargs)
+        # Any value but False pauses: a wrong one is the backend's to refuse, by name.
+        with paused_gc(bulk and kwargs.get("pause_gc") is not False):
+            return getattr(dataset, method.__name__)(*args, **kwargs)
 
     call.__signature__ = inspect.signature(method).replace(parameters=[first, *parameters])  # type: ignore[attr-defined]
     what = "the samples and labels this view shows" if through_view else "the FiftyOne dataset (a view's dataset)"
     call.__doc__ = (f"annoflow's ``{method.__name__}`` on a FiftyOne dataset or view, acting on {what}.\n\n"
                     "    ``fo_collection`` (a FiftyOne dataset or view) comes first; the other arguments are\n"
                     f"    ``annoflow.Dataset.{method.__name__}``'s, documented below.\n\n"
+                    + ("    On a FiftyOne collection ``pause_gc`` (default True) pauses Python's cyclic collector\n"
+                       "    for the whole call, not only while a task's objects are built.\n\n" if bulk else "")
                     + (inspect.getdoc(method) or "").replace("\n", "\n    "))
     return call
 
 
 annotate = _taking_fiftyone(SampleCollection.annotate, through_view=True)
-load_annotations = _taking_fiftyone(Dataset.load_annotations)
+load_annotations = _taking_fiftyone(Dataset.load_annotations, bulk=True)
 list_annotation_runs = _taking_fiftyone(Dataset.list_annotation_runs)
 has_annotation_run = _taking_fiftyone(Dataset.has_annotation_run)
 get_annotation_info = _taking_fiftyone(Dataset.get_annotation_info)

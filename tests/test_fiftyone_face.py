@@ -51,3 +51,23 @@ def test_a_view_s_runs_are_its_dataset_s(aff, fo_dataset, tmp_path, monkeypatch)
     assert aff.list_annotation_runs(view) == [] and not aff.has_annotation_run(view, "nothing")
     with pytest.raises(RunError, match="has no annotation runs"):
         aff.load_annotation_view(view, "nothing")
+
+
+def test_a_load_pauses_the_cyclic_collector_unless_told_not_to(aff, fo_dataset, tmp_path, monkeypatch):
+    # FiftyOne's import leaves objects every full collection walks: a load pauses it throughout.
+    import gc
+
+    monkeypatch.setenv("ANNOFLOW_DATA_DIR", str(tmp_path))
+    seen = []
+    name = "load_annotations"
+    monkeypatch.setattr(Dataset, name, lambda self, *args, **kwargs: seen.append((gc.isenabled(), kwargs)))
+    assert gc.isenabled()
+    getattr(aff, name)(fo_dataset, "key")
+    getattr(aff, name)(fo_dataset, "key", pause_gc=True)
+    getattr(aff, name)(fo_dataset, "key", pause_gc=False)
+    assert seen == [(False, {}), (False, {"pause_gc": True}), (True, {"pause_gc": False})]
+    assert gc.isenabled()
+    # annotate()'s media upload leaves open files in cycles, which only the collector closes.
+    monkeypatch.setattr(SampleCollection, "annotate", lambda self, *args, **kwargs: seen.append(gc.isenabled()))
+    aff.annotate(fo_dataset, "key")
+    assert seen[-1] is True
