@@ -28,12 +28,12 @@ shapes of their frames, keeping their index in the dataset.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from typing import Any
 
 from annoflow.adapters.cvat_format import checks
 from annoflow.adapters.cvat_format.answer import Refused
-from annoflow.adapters.cvat_format.interpolation import NotInterpolable, interpolate
+from annoflow.adapters.cvat_format.interpolation import NotInterpolable, check_interpolable, interpolate
 from annoflow.adapters.cvat_format.upload import CvatObject, Uploader
 from annoflow.domain.labels import FieldValue, Label, labels_in
 
@@ -119,8 +119,9 @@ def track_of_objects(uploader: Uploader, items: Sequence[tuple[int, str, bool | 
 
 
 def expand_track(track: Mapping[str, Any], task_frames: int, label_specs: set[int],
-                 index: int) -> list[dict[str, Any]]:
-    """The shapes a (checked) track shows, one per frame it covers, as CVAT interpolates them."""
+                 index: int, skip: Container[int] = ()) -> list[dict[str, Any]]:
+    """The shapes a (checked) track shows, one per frame it covers, as CVAT interpolates them; none on
+    the task frames in ``skip`` (frames read another way, `unchanged_tracks`: none interpolated there)."""
     common = {"id": track["id"], "label_id": track["label_id"], "group": track.get("group"),
               "source": track.get("source", "manual"), "index": index}
     track_attributes = list(track.get("attributes", []))
@@ -135,17 +136,24 @@ def expand_track(track: Mapping[str, Any], task_frames: int, label_specs: set[in
             if not previous.get("outside", False):
                 copied = [a for a in previous["attributes"] if a["spec_id"] not in label_specs]
                 between = (previous["frame"], shape["frame"])
-                for frame, points, rotation in interpolate(previous, shape):
-                    out.append({**previous, **common, "frame": frame, "points": points, "rotation": rotation,
-                                "keyframe": False, "between": between, "attributes": track_attributes + copied})
-        if not shape.get("outside", False):
+                interpolated: Iterable[tuple[int, list[float], float]] = ()
+                if skip and all(frame in skip for frame in range(previous["frame"] + 1, shape["frame"])):
+                    check_interpolable(previous, shape)  # nothing to compute, but a track CVAT cannot export is refused
+                else:
+                    interpolated = interpolate(previous, shape)
+                for frame, points, rotation in interpolated:
+                    if frame not in skip:
+                        out.append({**previous, **common, "frame": frame, "points": points, "rotation": rotation,
+                                    "keyframe": False, "between": between, "attributes": track_attributes + copied})
+        if not shape.get("outside", False) and shape["frame"] not in skip:
             out.append({**shape, **common, "keyframe": True, "between": None,
                         "attributes": track_attributes + shape["attributes"]})
         previous = shape
     if previous is not None and not previous.get("outside", False):
         copied = [a for a in previous["attributes"] if a["spec_id"] not in label_specs]
         out += [{**previous, **common, "frame": frame, "keyframe": False, "between": (previous["frame"], None),
-                 "attributes": track_attributes + copied} for frame in range(previous["frame"] + 1, task_frames)]
+                 "attributes": track_attributes + copied} for frame in range(previous["frame"] + 1, task_frames)
+                if frame not in skip]
     return [shape for shape in out if track["frame"] <= shape["frame"] < task_frames]
 
 
@@ -161,8 +169,11 @@ def outside_ends(tracks: Iterable[Mapping[str, Any]]) -> list[tuple[int, int, li
 
 
 def expand_tracks(tracks: Iterable[Mapping[str, Any]], task_frames: int, label_specs: set[int],
-                  index_of: Callable[[int], int]) -> tuple[list[dict[str, Any]], list[Refused]]:
-    """Every checked track's shapes per frame; a track with a shape that cannot be read is refused whole."""
+                  index_of: Callable[[int], int],
+                  skip: Callable[[Mapping[str, Any], int], Container[int]] | None = None
+                  ) -> tuple[list[dict[str, Any]], list[Refused]]:
+    """Every checked track's shapes per frame; a track with a shape that cannot be read is refused whole.
+    ``skip(track, index)``: the task frames of a readable track to leave out (read another way)."""
     shapes: list[dict[str, Any]] = []
     refused: list[Refused] = []
     for track in tracks:
@@ -170,8 +181,9 @@ def expand_tracks(tracks: Iterable[Mapping[str, Any]], task_frames: int, label_s
         if problem is not None:
             refused.append(Refused("tracks", track["frame"], problem, track["id"], track["label_id"]))
             continue
+        index = index_of(track["id"])
         try:
-            shapes += expand_track(track, task_frames, label_specs, index_of(track["id"]))
+            shapes += expand_track(track, task_frames, label_specs, index, () if skip is None else skip(track, index))
         except NotInterpolable as error:
             refused.append(Refused("tracks", track["frame"], str(error), track["id"], track["label_id"]))
     return shapes, refused
