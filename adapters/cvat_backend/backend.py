@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import logging
@@ -126,6 +127,13 @@ class CVATSession(BackendSession):
             executor.shutdown(wait=True, cancel_futures=True)
         if self._owns_client:
             self.client.close()
+
+    @contextlib.contextmanager
+    def task_scope(self) -> Iterator[None]:
+        # A task's labels and the objects its merge makes are freed when its load returns, inside the pause:
+        # the collector walks none of them (`download_task` pauses it too, for a caller without this scope).
+        with paused_gc(self.options.pause_gc):
+            yield
 
     def start_media(self, request: UploadRequest, plan: TaskPlan, task_id: int) -> None:
         self._media[task_id] = self._media_sender.submit(self._upload_media, plan, task_id, request.progress)
@@ -490,13 +498,14 @@ class CVATSession(BackendSession):
         task = provenance()
         sizes = frame_sizes(self.client.data_meta(task_id), method="GET",
                             url=f"{self.client.settings.base_url}/api/tasks/{task_id}/data/meta")
-        originals = originals()
         server = recorded_labels(request.label_schema, task)
         uploaders = {field.path: Uploader(field, server) for field in request.label_schema}
         claim = claim_reader(task, server)
         # Paused until the task's labels are made (its last step builds one per frame of every track
-        # too): the collector then walks what survives once, not every few thousand new labels.
+        # too), and while its samples' labels are read: the collector then walks what survives once,
+        # not every few thousand new labels.
         with paused_gc(self.options.pause_gc):
+            originals = originals()
             answer = read_answer(raw, frames=len(task.frames), limit=max_objects_per_frame, claim=claim,
                                  method="GET", url=url)
             del raw
