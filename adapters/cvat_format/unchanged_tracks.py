@@ -85,35 +85,51 @@ class UnchangedTracks:
         up = task.uploaded
         # Each label as the backend places it (by its id), and as the merge claims it (by field and id, or
         # by the track's object on its frame): a row of a track where all of these agree, by (track, frame).
-        place_of = {label_id: (sample_id, number)
-                    for label_id, sample_id, number in zip(up.label_ids, up.sample_ids, up.frames, strict=True)}
-        owner = {(field, label_id): (sample_id, number) for field, label_id, sample_id, number
-                 in zip(up.fields, up.label_ids, up.sample_ids, up.frames, strict=True)}
-        on_track: dict[tuple[int, int | None], str] = {}
-        claim_of: dict[tuple[str, int, int | None], str] = {}
-        for field, kind, remote_id, number, label_id in zip(up.fields, up.remote_kinds, up.remote_ids, up.frames,
-                                                            up.label_ids, strict=True):
-            if kind == _TRACK:
-                on_track[(remote_id, number)] = label_id
-                claim_of[(field, remote_id, number)] = label_id
-        self.place_of = place_of
+        self.place_of = place_of = dict(zip(up.label_ids, zip(up.sample_ids, up.frames, strict=True), strict=True))
         self.rows: dict[tuple[int, int | None], tuple[str, str, str]] = {}  # -> (field, label id, sample id)
         self.indexes: dict[int, set[Any]] = {}  # track id -> the indexes of the labels it stands for
-        for field, kind, remote_id, number, label_id in zip(up.fields, up.remote_kinds, up.remote_ids, up.frames,
-                                                            up.label_ids, strict=True):
-            if kind != _TRACK or label_id not in originals:
-                continue
-            self.indexes.setdefault(remote_id, set()).add(getattr(originals[label_id], "index", None))
-            place = place_of[label_id]
-            if on_track[(remote_id, number)] == label_id and claim_of[(field, remote_id, number)] == label_id \
-                    and place == (place[0], number) and owner[(field, label_id)] == place:
-                self.rows[(remote_id, number)] = (field, label_id, place[0])
+        rows = zip(up.fields, up.remote_kinds, up.remote_ids, up.frames, up.label_ids, up.sample_ids, strict=True)
+        if self._plain(task, place_of):
+            # each label and each object's frame on one row (as uploaded, and as loads add them): they all agree
+            for field, kind, remote_id, number, label_id, sample_id in rows:
+                if kind == _TRACK and label_id in originals:
+                    self.indexes.setdefault(remote_id, set()).add(getattr(originals[label_id], "index", None))
+                    self.rows[(remote_id, number)] = (field, label_id, sample_id)
+        else:
+            self._agreeing(rows, originals)
         self._read: dict[Any, dict[str, Any]] = {}
         self._compared: dict[tuple[str, str], tuple[str, ...]] = {}
         self.imported: list[ImportedLabel] = []  # the taken frames' originals, as the merge takes them
         self.untouched: set[tuple[int, int]] = set()  # (track id, task frame) of keyframes as uploaded
         self.fields: dict[int, str] = {}  # track id -> its field, for the tracks with a frame taken
         self.index_of: dict[int, int] = {}  # track id -> the index of its originals, likewise
+
+    @staticmethod
+    def _plain(task: TaskRecord, place_of: Mapping[str, Any]) -> bool:
+        """No label and no object's frame on two rows (a polyline of several parts has a row per part)."""
+        up = task.uploaded
+        count = len(up.label_ids)
+        return len(place_of) == count and len(set(zip(up.remote_kinds, up.remote_ids, up.frames, strict=True))) == count
+
+    def _agreeing(self, rows: Iterable[tuple[str, str, int, int | None, str, str]], originals: Mapping[str, Label]) -> None:
+        """``rows`` and ``indexes`` from rows where a label or an object's frame shows twice (the last one counts,
+        as in the backend's and the merge's lookups)."""
+        rows = list(rows)
+        owner = {(field, label_id): (sample_id, number) for field, _, _, number, label_id, sample_id in rows}
+        on_track: dict[tuple[int, int | None], str] = {}
+        claim_of: dict[tuple[str, int, int | None], str] = {}
+        for field, kind, remote_id, number, label_id, _ in rows:
+            if kind == _TRACK:
+                on_track[(remote_id, number)] = label_id
+                claim_of[(field, remote_id, number)] = label_id
+        for field, kind, remote_id, number, label_id, _ in rows:
+            if kind != _TRACK or label_id not in originals:
+                continue
+            self.indexes.setdefault(remote_id, set()).add(getattr(originals[label_id], "index", None))
+            place = self.place_of[label_id]
+            if on_track[(remote_id, number)] == label_id and claim_of[(field, remote_id, number)] == label_id \
+                    and place == (place[0], number) and owner[(field, label_id)] == place:
+                self.rows[(remote_id, number)] = (field, label_id, place[0])
 
     def frames_of(self, track: Mapping[str, Any], index: int) -> set[int]:
         """The task frames of a checked, readable track that stand for their originals (their labels in
@@ -172,11 +188,14 @@ class UnchangedTracks:
         `keep_unmoved` retypes them), has the original's class and the attribute values the merge compares."""
         if original.label != class_name:
             return False
-        key = (class_name, tuple((a["spec_id"], a["value"]) for a in attributes), occluded, group)
+        # a label_id is no value: left out, frames that read alike share one reading
+        kept = tuple((a["spec_id"], a["value"]) for a in attributes if a["spec_id"] not in self.label_specs)
+        key = (class_name, kept, occluded, group)
         values = self._read.get(key)
         if values is None:
             values = self._read[key] = self.reader.attributes_of(
-                {"attributes": attributes, "occluded": occluded, "group": group}, field, class_name)[0]
+                {"attributes": [{"spec_id": spec, "value": value} for spec, value in kept], "occluded": occluded,
+                 "group": group}, field, class_name)[0]
         held = original.attributes
         read = retyped_like(values, held) if values else values
         names = self._compared.get((field.path, class_name))

@@ -124,6 +124,9 @@ def test_the_shortcut_changes_nothing_in_what_a_load_merges(video, login, cvat_s
     shortcut_frames = sum(len(frames) for frames in taken)
     # untouched frames of the tracks the annotator changed are taken too (not a whole track's)
     assert 0 < shortcut_frames < sum(len(list(labels_in(f["detections"]))) for f in video.first().frames.values())
+    # rows where a label or an object's frame shows twice are read one by one: the same frames are taken
+    monkeypatch.setattr(UnchangedTracks, "_plain", staticmethod(lambda *args: False))
+    assert _outcome(video, "fast", login) == with_shortcut and sum(len(frames) for frames in taken) == 2 * shortcut_frames
     monkeypatch.setattr(UnchangedTracks, "frames_of", lambda self, *args: set())
     without = _outcome(video, "fast", login)
     assert with_shortcut == without
