@@ -212,36 +212,36 @@ class UnchangedTracks:
         track_id, start, frames = track["id"], track["frame"], len(self.task.frames)
         track_attributes = list(track.get("attributes", ()))
         group = track.get("group")
+        label_specs, originals, claims, sizes = self.label_specs, self.originals, self.claims, self.sizes
+        sent_class = uploader.labels.label_ids.get
         out: dict[int, _Keyframe] = {}
         previous: list[Any] | None = None
-        for shape in shapes:
+        for shape in shapes:  # a keyframe of every frame of every track comes through here: kept lean
             attributes = list(shape.get("attributes", ()))
             if previous is not None:
                 given = {a["spec_id"] for a in attributes}
-                attributes += [a for a in previous if a["spec_id"] not in given and a["spec_id"] not in self.label_specs]
+                attributes += [a for a in previous if a["spec_id"] not in given and a["spec_id"] not in label_specs]
             previous = attributes
             frame, outside = shape["frame"], shape.get("outside", False)
             carried = None
             for a in attributes:  # as `Downloader` reads it: the last label_id attribute, when it is an id
-                if a["spec_id"] in self.label_specs:
+                if a["spec_id"] in label_specs:
                     carried = a["value"] if is_id(a["value"]) else None
             found = self._original(field, track_id, frame, uploader, index)
-            if carried is not None and (found is None or carried != found[0]) and carried in self.originals \
+            if carried is not None and (found is None or carried != found[0]) and carried in originals \
                     and self.place_of.get(carried) == self._place(frame):
                 return None
             geometry, whole = False, None
             if not outside and found is not None and start <= frame < frames:
                 label_id, original = found
-                try:
-                    width, height = size_of(self.sizes, frame)
-                except Unreadable:
-                    width = height = 0
+                size = sizes[frame] if frame < len(sizes) else sizes[0]  # as `download.size_of`
+                width, height = size if size is not None else (0, 0)
                 x, y, w, h = original.bounding_box
                 expected = [x * width, y * height, (x + w) * width, (y + h) * height]
                 # as `download.uploads_as` has it: a class outside the run's schema is not sent
                 geometry = (width > 0 and shape["points"] == expected and _readable(expected, width, height)
-                            and uploader.labels.label_ids.get((field, original.label)) is not None)
-                if geometry and carried in (None, label_id) and self.claims.get(label_id, 0) == (carried is not None) \
+                            and sent_class((field, original.label)) is not None)
+                if geometry and carried in (None, label_id) and claims.get(label_id, 0) == (carried is not None) \
                         and self._unedited(uploader.field, class_name, original, track_attributes + attributes,
                                            shape.get("occluded", False), group):
                     whole = found
