@@ -126,15 +126,16 @@ def expand_track(track: Mapping[str, Any], task_frames: int, label_specs: set[in
               "source": track.get("source", "manual"), "index": index}
     track_attributes = list(track.get("attributes", []))
     out: list[dict[str, Any]] = []
-    previous: dict[str, Any] | None = None
+    previous: Mapping[str, Any] | None = None
+    held: list[dict[str, Any]] = []  # the previous shape's attributes, with those carried to it
     for shape in sorted(track["shapes"], key=lambda s: s["frame"]):
-        shape = dict(shape, attributes=list(shape.get("attributes", [])))
+        # each shape's attributes with those carried (not a copy of the shape: every output names its own)
+        attributes = list(shape.get("attributes", []))
         if previous is not None:
-            given = {a["spec_id"] for a in shape["attributes"]}
-            shape["attributes"] += [a for a in previous["attributes"] if a["spec_id"] not in given
-                                    and a["spec_id"] not in label_specs]
+            given = {a["spec_id"] for a in attributes}
+            attributes += [a for a in held if a["spec_id"] not in given and a["spec_id"] not in label_specs]
             if not previous.get("outside", False):
-                copied = [a for a in previous["attributes"] if a["spec_id"] not in label_specs]
+                copied = [a for a in held if a["spec_id"] not in label_specs]
                 between = (previous["frame"], shape["frame"])
                 interpolated: Iterable[tuple[int, list[float], float]] = ()
                 if skip and all(frame in skip for frame in range(previous["frame"] + 1, shape["frame"])):
@@ -147,10 +148,10 @@ def expand_track(track: Mapping[str, Any], task_frames: int, label_specs: set[in
                                     "keyframe": False, "between": between, "attributes": track_attributes + copied})
         if not shape.get("outside", False) and shape["frame"] not in skip:
             out.append({**shape, **common, "keyframe": True, "between": None,
-                        "attributes": track_attributes + shape["attributes"]})
-        previous = shape
+                        "attributes": track_attributes + attributes})
+        previous, held = shape, attributes
     if previous is not None and not previous.get("outside", False):
-        copied = [a for a in previous["attributes"] if a["spec_id"] not in label_specs]
+        copied = [a for a in held if a["spec_id"] not in label_specs]
         out += [{**previous, **common, "frame": frame, "keyframe": False, "between": (previous["frame"], None),
                  "attributes": track_attributes + copied} for frame in range(previous["frame"] + 1, task_frames)
                 if frame not in skip]
