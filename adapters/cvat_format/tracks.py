@@ -28,7 +28,7 @@ shapes of their frames, keeping their index in the dataset.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from annoflow.adapters.cvat_format import checks
@@ -119,14 +119,14 @@ def track_of_objects(uploader: Uploader, items: Sequence[tuple[int, str, bool | 
 
 
 def expand_track(track: Mapping[str, Any], task_frames: int, label_specs: set[int],
-                 index: int, skip: Container[int] = ()) -> list[dict[str, Any]]:
+                 index: int, skip: Collection[int] = ()) -> list[dict[str, Any]]:
     """The shapes a (checked) track shows, one per frame it covers, as CVAT interpolates them; none on
     the task frames in ``skip`` (frames read another way, `unchanged_tracks`: none interpolated there)."""
     common = {"id": track["id"], "label_id": track["label_id"], "group": track.get("group"),
               "source": track.get("source", "manual"), "index": index}
     track_attributes = list(track.get("attributes", []))
     out: list[dict[str, Any]] = []
-    previous: Mapping[str, Any] | None = None
+    previous: dict[str, Any] | None = None
     held: list[dict[str, Any]] = []  # the previous shape's attributes, with those carried to it
     for shape in sorted(track["shapes"], key=lambda s: s["frame"]):
         # each shape's attributes with those carried (not a copy of the shape: every output names its own)
@@ -171,7 +171,7 @@ def outside_ends(tracks: Iterable[Mapping[str, Any]]) -> list[tuple[int, int, li
 
 def expand_tracks(tracks: Iterable[Mapping[str, Any]], task_frames: int, label_specs: set[int],
                   index_of: Callable[[int], int],
-                  skip: Callable[[Mapping[str, Any], int], Container[int]] | None = None
+                  skip: Callable[[Mapping[str, Any], int], Collection[int]] | None = None
                   ) -> tuple[list[dict[str, Any]], list[Refused]]:
     """Every checked track's shapes per frame; a track with a shape that cannot be read is refused whole.
     ``skip(track, index)``: the task frames of a readable track to leave out (read another way)."""

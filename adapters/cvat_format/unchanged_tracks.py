@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from annoflow.adapters.cvat_format.download import Downloader, Size, Unreadable, retyped_like, size_of
+from annoflow.adapters.cvat_format.download import Downloader, Size, retyped_like
 from annoflow.adapters.cvat_format.schema import ServerLabels, object_type
 from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.domain.fields import FRAMES_PREFIX
@@ -148,7 +148,8 @@ class UnchangedTracks:
             return set()
         track_id = track["id"]
         self.untouched.update((track_id, frame) for frame, (_, _, geometry, _) in keyframes.items() if geometry)
-        taken = [(frame, whole) for frame, (_, _, _, whole) in keyframes.items() if whole is not None]
+        taken: list[tuple[int, tuple[str | None, Label]]] = [
+            (frame, whole) for frame, (_, _, _, whole) in keyframes.items() if whole is not None]
         taken += self._between(track, shapes, keyframes, cls.field, cls.class_name, uploader, index)
         for frame, (label_id, original) in taken:
             ref = self.task.frames[frame]
@@ -291,10 +292,6 @@ class UnchangedTracks:
             boxes = points0 + np.subtract(np.asarray(later["points"], dtype=np.float64), points0) * offsets[:, None]
         readable = []
         for frame, row in zip(frames.tolist(), boxes.tolist(), strict=True):
-            try:
-                width, height = size_of(self.sizes, frame)
-            except Unreadable:
-                readable.append(False)
-                continue
-            readable.append(_readable(row, width, height))
+            size = self.sizes[frame] if frame < len(self.sizes) else self.sizes[0]  # as `download.size_of`
+            readable.append(size is not None and _readable(row, *size))
         return readable
