@@ -402,6 +402,11 @@ class _TaskWalk:
         self._targets: dict[str, str | None] = {}  # label type -> the field its unexpected labels go to
 
     def load_task(self, task_id: int, progress: Tracked[int]) -> _TaskOutcome:
+        # the task's labels are made and freed within the backend's scope for them
+        with self._session.task_scope():
+            return self._load_task(task_id, progress)
+
+    def _load_task(self, task_id: int, progress: Tracked[int]) -> _TaskOutcome:
         run, options = self._run, self._options
         source = _TaskSource(self._loader.store, self._loader.registry, run, task_id, self._fields)
         # A load that crashed after merging this task never returned its unexpected labels:
@@ -452,9 +457,10 @@ class _TaskWalk:
 
     def _gone(self, task_id: int) -> _TaskOutcome:
         logger.warning("task %s of run %r is gone from the server: skipped", task_id, self._run.key)
-        # stacklevel: the caller of load()'s caller, as when load() warned itself (load -> load_task -> _gone)
+        # stacklevel: the caller of load()'s caller, as when load() warned itself (load -> load_task -> _load_task
+        # -> _gone)
         warnings.warn(f"task {task_id} of run {self._run.key!r} no longer exists on the server: skipped, "
-                      "its labels in the dataset are left as they are", stacklevel=5)
+                      "its labels in the dataset are left as they are", stacklevel=6)
         return _TaskOutcome(task_id=task_id, gone=True)
 
     def _chosen_frames(self, task_id: int) -> frozenset[int] | None:

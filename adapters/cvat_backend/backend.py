@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import itertools
@@ -63,6 +64,7 @@ from annoflow.adapters.cvat_format.tracks import (
     track_of_objects,
 )
 from annoflow.adapters.cvat_format.unchanged import split_unchanged
+from annoflow.adapters.cvat_format.unchanged_tracks import UnchangedTracks, carried_label_ids
 from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.adapters.paused_gc import paused_gc
 from annoflow.application.ports.annotation_backend import (
@@ -142,6 +144,13 @@ class CVATSession(BackendSession):
             executor.shutdown(wait=True, cancel_futures=True)
         if self._owns_client:
             self.client.close()
+
+    @contextlib.contextmanager
+    def task_scope(self) -> Iterator[None]:
+        # A task's labels and the objects its merge makes are freed when its load returns, inside the pause:
+        # the collector walks none of them (`download_task` pauses it too, for a caller without this scope).
+        with paused_gc(self.options.pause_gc):
+            yield
 
     def start_media(self, request: UploadRequest, plan: TaskPlan, task_id: int) -> None:
         self._media[task_id] = self._media_sender.submit(self._upload_media, plan, task_id, request.progress)
@@ -509,13 +518,14 @@ class CVATSession(BackendSession):
         task = provenance()
         sizes = frame_sizes(self.client.data_meta(task_id), method="GET",
                             url=f"{self.client.settings.base_url}/api/tasks/{task_id}/data/meta")
-        originals = originals()
         server = recorded_labels(request.label_schema, task)
         uploaders = {field.path: Uploader(field, server) for field in request.label_schema}
         claim = claim_reader(task, server)
         # Paused until the task's labels are made (its last step builds one per frame of every track
-        # too): the collector then walks what survives once, not every few thousand new labels.
+        # too), and while its samples' labels are read: the collector then walks what survives once,
+        # not every few thousand new labels.
         with paused_gc(self.options.pause_gc):
+            originals = originals()
             answer = read_answer(raw, frames=len(task.frames), limit=max_objects_per_frame, claim=claim,
                                  method="GET", url=url)
             del raw
@@ -523,8 +533,13 @@ class CVATSession(BackendSession):
             checked = check_objects(data, frames=len(task.frames), claim=claim)
             label_specs = {spec for (_, name), spec in server.spec_ids.items() if name == LABEL_ID}
             tracks = checked.objects.get("tracks", [])
+            # a track's frames CVAT returns as uploaded stand for their originals: neither expanded nor converted
+            claims = carried_label_ids(checked.objects, label_specs, (label_id for _, _, _, label_id, _, _ in unchanged))
+            same_frames = UnchangedTracks(request.label_schema, task, originals, uploaders, server, sizes, label_specs,
+                                          claims)
             tracked, track_refusals = expand_tracks(tracks, len(task.frames), label_specs,
-                                                    self._track_index(task, originals, tracks, label_specs, server))
+                                                    self._track_index(task, originals, tracks, label_specs, server),
+                                                    skip=same_frames.frames_of)
             downloader = Downloader(request.label_schema, server)
             found, strays, refused = downloader.read({**checked.objects, "tracked": tracked}, sizes)
             refused += track_refusals
@@ -536,6 +551,7 @@ class CVATSession(BackendSession):
             place_of = {label_id: (sample_id, number) for label_id, sample_id, number in zip(up.label_ids, up.sample_ids, up.frames, strict=True)}
             imported = [ImportedLabel(field, sample_id, label, label_id, (cvat_id,), number)
                         for field, sample_id, label, label_id, cvat_id, number in unchanged]
+            imported += same_frames.imported
             first_of_track: set[int] = set()
             placed = []
             for item in found:
@@ -556,16 +572,17 @@ class CVATSession(BackendSession):
                                if label_id is not None and label_id in originals and place_of.get(label_id) == place),
                               None)
                 placed.append((item, place, source))
-            placed, continued = _track_sources(placed, up, originals)
+            placed, continued = _track_sources(placed, up, originals, same_frames.index_of)
             # a track's keyframes CVAT returned as their originals upload: the frames between two of them
             # (or after the last) are what the upload made them, so they keep their originals' geometry too
             # (asked once per label: keep_unmoved below takes the answer)
             unmoved = [source is not None and uploads_as(originals[source], item, uploaders[item.field],
                                                          *_size_or_none(sizes, item.frame)) for item, _, source in placed]
             untouched = {(item.cvat_ids[0], item.frame) for (item, _, _), same in zip(placed, unmoved, strict=True)
-                         if item.cvat_type == "track" and item.between is None and same}
+                         if item.cvat_type == "track" and item.between is None and same} | same_frames.untouched
             # so does an outside shape where a track was cut, holding the original of its frame where it was
-            fields_of = {item.cvat_ids[0]: item.field for item, _, _ in placed if item.cvat_type == "track"}
+            fields_of = {**same_frames.fields,
+                         **{item.cvat_ids[0]: item.field for item, _, _ in placed if item.cvat_type == "track"}}
             for track_id, frame, points in outside_ends(tracks):
                 field = fields_of.get(track_id)
                 ref = task.frames[frame]
@@ -759,19 +776,21 @@ class CVATBackend(AnnotationBackend):
         return CVATSession(api.client, cvat_options.parse_options(options, media_type), owns_client=False)
 
 
-def _track_sources(placed: list[tuple[Any, tuple[str, int | None], str | None]], up: Any, originals: Mapping[str, Label]
-                   ) -> tuple[list[tuple[Any, tuple[str, int | None], str | None]],
-                              Callable[[str, tuple[str, int | None], int], str | None]]:
+def _track_sources(placed: list[tuple[Any, tuple[str, int | None], str | None]], up: Any, originals: Mapping[str, Label],
+                   indexes: Mapping[int, int]) -> tuple[list[tuple[Any, tuple[str, int | None], str | None]],
+                                                        Callable[[str, tuple[str, int | None], int], str | None]]:
     """A track CVAT re-created (split or merged in its UI) has a new id, so its interpolated frames carry no
     provenance: their original is the label of their frame with their track's index (the one the track's
     matched labels had, else its new one), as the merge pairs them, so their geometry can be kept too.
-    Also returns that lookup: (field, (sample, frame), track id) -> the original's id."""
+    Also returns that lookup: (field, (sample, frame), track id) -> the original's id. ``indexes``: the index of
+    the originals of the tracks some of whose frames were not read (`UnchangedTracks`: every label those
+    tracks stand for holds it)."""
     # looked up with a None index too (a track whose labels had none): that finds nothing
     on_track: dict[tuple[str, str, int | None, int | None], str] = {
         (field, sample_id, frame, label.index): label_id
         for field, label_id, sample_id, frame in zip(up.fields, up.label_ids, up.sample_ids, up.frames, strict=True)
         if frame is not None and isinstance(label := originals.get(label_id), TRACK_CLASSES) and label.index is not None}
-    was: dict[int, int] = {}
+    was: dict[int, int] = dict(indexes)
     for item, _, source in placed:
         if item.cvat_type == "track" and source is not None \
                 and isinstance(original := originals[source], TRACK_CLASSES) and original.index is not None:

@@ -148,6 +148,10 @@ class Downloader:
     def _field(self, name: str) -> FieldSchema:
         return self.schema.field(name)
 
+    def attributes_of(self, obj: Mapping[str, Any], field: FieldSchema, class_name: str) -> tuple[dict[str, Scalar], str | None]:
+        """An object's attribute values as the label of ``class_name`` in ``field`` reads them, and its label_id."""
+        return self._attributes(obj, field, class_name)
+
     def _attributes(self, obj: Mapping[str, Any], field: FieldSchema, class_name: str) -> tuple[dict[str, Scalar], str | None]:
         specs = {s.name: s for s in field.attributes_for(class_name)}
         values: dict[str, Scalar] = {}
@@ -357,6 +361,11 @@ def _like(text: Scalar, before: Scalar) -> Scalar:
     return text
 
 
+def retyped_like(values: Mapping[str, Scalar], before: Mapping[str, Scalar]) -> dict[str, Scalar]:
+    """Attribute values read back, each text value in the type the original label held (`keep_unmoved`)."""
+    return {k: _like(v, before.get(k)) for k, v in values.items()}
+
+
 def keep_unmoved(original: Label, imported: Imported, uploader: Uploader, width: int, height: int, *,
                  same: bool | None = None) -> Label:
     """The downloaded label with the original's coordinates when CVAT returned exactly what the
@@ -369,7 +378,7 @@ def keep_unmoved(original: Label, imported: Imported, uploader: Uploader, width:
         downloaded = with_missing_points(original, downloaded)
     changes: dict[str, Any] = {}
     if hasattr(downloaded, "attributes") and hasattr(original, "attributes"):
-        retyped = {k: _like(v, original.attributes.get(k)) for k, v in downloaded.attributes.items()}
+        retyped = retyped_like(downloaded.attributes, original.attributes)
         # one new label at most (a label per frame of every track comes through here): none when
         # every value kept its type and the geometry is CVAT's
         if any(value is not downloaded.attributes[k] for k, value in retyped.items()):

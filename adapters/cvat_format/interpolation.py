@@ -175,17 +175,24 @@ def outline_between(points0: Sequence[float], points1: Sequence[float], offset: 
     return flat[:-2] if closed else flat
 
 
-def interpolate(shape0: dict, shape1: dict) -> Iterator[tuple[int, list[float], float]]:
-    """(frame, points, rotation) of each frame strictly between two keyframes, as CVAT shows them."""
+def check_interpolable(shape0: dict, shape1: dict) -> None:
+    """Raise `NotInterpolableError` for two keyframes CVAT cannot interpolate between (whether or not a frame lies
+    between them: CVAT's export fails on such a track)."""
     kind = shape0["type"]
     if kind != shape1["type"]:
         raise NotInterpolableError(f"its shapes on frames {shape0['frame']} and {shape1['frame']} are a {kind} and a "
                               f"{shape1['type']}, which CVAT cannot interpolate between")
+    if kind not in LINEAR_TYPES and kind not in OUTLINE_TYPES and kind != "points":
+        raise NotInterpolableError(f"CVAT does not interpolate {kind} shapes")
+
+
+def interpolate(shape0: dict, shape1: dict) -> Iterator[tuple[int, list[float], float]]:
+    """(frame, points, rotation) of each frame strictly between two keyframes, as CVAT shows them."""
+    check_interpolable(shape0, shape1)
+    kind = shape0["type"]
     frame0, distance = shape0["frame"], shape1["frame"] - shape0["frame"]
     rotation0 = shape0.get("rotation", 0.0)
     one_point = kind == "points" and len(shape0["points"]) == 2 and len(shape1["points"]) == 2
-    if kind not in LINEAR_TYPES and kind not in OUTLINE_TYPES and kind != "points":
-        raise NotInterpolableError(f"CVAT does not interpolate {kind} shapes")
     for frame in range(frame0 + 1, shape1["frame"]):
         offset = (frame - frame0) / distance
         if kind in LINEAR_TYPES or one_point:

@@ -28,13 +28,13 @@ shapes of their frames, keeping their index in the dataset.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from itertools import pairwise
 from typing import Any, TypeAlias
 
 from annoflow.adapters.cvat_format import checks
 from annoflow.adapters.cvat_format.answer import Refused
-from annoflow.adapters.cvat_format.interpolation import NotInterpolableError, interpolate
+from annoflow.adapters.cvat_format.interpolation import NotInterpolableError, check_interpolable, interpolate
 from annoflow.adapters.cvat_format.upload import CvatObject, Uploader
 from annoflow.domain.labels import Detection, FieldValue, Keypoint, Label, Polyline, labels_in
 
@@ -121,33 +121,42 @@ def track_of_objects(uploader: Uploader, items: Sequence[tuple[int, str, bool | 
 
 
 def expand_track(track: Mapping[str, Any], task_frames: int, label_specs: set[int],
-                 index: int) -> list[dict[str, Any]]:
-    """The shapes a (checked) track shows, one per frame it covers, as CVAT interpolates them."""
+                 index: int, skip: Collection[int] = ()) -> list[dict[str, Any]]:
+    """The shapes a (checked) track shows, one per frame it covers, as CVAT interpolates them; none on
+    the task frames in ``skip`` (frames read another way, `unchanged_tracks`: none interpolated there)."""
     common = {"id": track["id"], "label_id": track["label_id"], "group": track.get("group"),
               "source": track.get("source", "manual"), "index": index}
     track_attributes = list(track.get("attributes", []))
     out: list[dict[str, Any]] = []
     previous: dict[str, Any] | None = None
+    held: list[dict[str, Any]] = []  # the previous shape's attributes, with those carried to it
     for shape in sorted(track["shapes"], key=lambda s: s["frame"]):
-        shape = dict(shape, attributes=list(shape.get("attributes", [])))
+        # each shape's attributes with those carried (not a copy of the shape: every output names its own)
+        attributes = list(shape.get("attributes", []))
         if previous is not None:
-            given = {a["spec_id"] for a in shape["attributes"]}
-            shape["attributes"] += [a for a in previous["attributes"] if a["spec_id"] not in given
-                                    and a["spec_id"] not in label_specs]
+            given = {a["spec_id"] for a in attributes}
+            attributes += [a for a in held if a["spec_id"] not in given and a["spec_id"] not in label_specs]
             if not previous.get("outside", False):
-                copied = [a for a in previous["attributes"] if a["spec_id"] not in label_specs]
+                copied = [a for a in held if a["spec_id"] not in label_specs]
                 between = (previous["frame"], shape["frame"])
-                for frame, points, rotation in interpolate(previous, shape):
-                    out.append({**previous, **common, "frame": frame, "points": points, "rotation": rotation,
-                                "keyframe": False, "between": between, "attributes": track_attributes + copied})
-        if not shape.get("outside", False):
+                interpolated: Iterable[tuple[int, list[float], float]] = ()
+                if skip and all(frame in skip for frame in range(previous["frame"] + 1, shape["frame"])):
+                    check_interpolable(previous, shape)  # nothing to compute, but a track CVAT cannot export is refused
+                else:
+                    interpolated = interpolate(previous, shape)
+                for frame, points, rotation in interpolated:
+                    if frame not in skip:
+                        out.append({**previous, **common, "frame": frame, "points": points, "rotation": rotation,
+                                    "keyframe": False, "between": between, "attributes": track_attributes + copied})
+        if not shape.get("outside", False) and shape["frame"] not in skip:
             out.append({**shape, **common, "keyframe": True, "between": None,
-                        "attributes": track_attributes + shape["attributes"]})
-        previous = shape
+                        "attributes": track_attributes + attributes})
+        previous, held = shape, attributes
     if previous is not None and not previous.get("outside", False):
-        copied = [a for a in previous["attributes"] if a["spec_id"] not in label_specs]
+        copied = [a for a in held if a["spec_id"] not in label_specs]
         out += [{**previous, **common, "frame": frame, "keyframe": False, "between": (previous["frame"], None),
-                 "attributes": track_attributes + copied} for frame in range(previous["frame"] + 1, task_frames)]
+                 "attributes": track_attributes + copied} for frame in range(previous["frame"] + 1, task_frames)
+                if frame not in skip]
     return [shape for shape in out if track["frame"] <= shape["frame"] < task_frames]
 
 
@@ -163,8 +172,11 @@ def outside_ends(tracks: Iterable[Mapping[str, Any]]) -> list[tuple[int, int, li
 
 
 def expand_tracks(tracks: Iterable[Mapping[str, Any]], task_frames: int, label_specs: set[int],
-                  index_of: Callable[[int], int]) -> tuple[list[dict[str, Any]], list[Refused]]:
-    """Every checked track's shapes per frame; a track with a shape that cannot be read is refused whole."""
+                  index_of: Callable[[int], int],
+                  skip: Callable[[Mapping[str, Any], int], Collection[int]] | None = None
+                  ) -> tuple[list[dict[str, Any]], list[Refused]]:
+    """Every checked track's shapes per frame; a track with a shape that cannot be read is refused whole.
+    ``skip(track, index)``: the task frames of a readable track to leave out (read another way)."""
     shapes: list[dict[str, Any]] = []
     refused: list[Refused] = []
     for track in tracks:
@@ -172,8 +184,9 @@ def expand_tracks(tracks: Iterable[Mapping[str, Any]], task_frames: int, label_s
         if problem is not None:
             refused.append(Refused("tracks", track["frame"], problem, track["id"], track["label_id"]))
             continue
+        index = index_of(track["id"])
         try:
-            shapes += expand_track(track, task_frames, label_specs, index_of(track["id"]))
+            shapes += expand_track(track, task_frames, label_specs, index, () if skip is None else skip(track, index))
         except NotInterpolableError as error:
             refused.append(Refused("tracks", track["frame"], str(error), track["id"], track["label_id"]))
     return shapes, refused

@@ -10,6 +10,7 @@ uploads media and labels and returns the task's provenance (TaskCreated).
 from __future__ import annotations
 
 import abc
+import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -266,6 +267,12 @@ class BackendSession(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - an optional hook: the default holds nothing to release
         """Release the connection; the default holds none."""
+
+    def task_scope(self) -> contextlib.AbstractContextManager[None]:
+        """The context one task's load runs in, from its download until its changes are applied and its
+        labels freed. Default: none. (The CVAT backend pauses Python's cyclic collector there: a task's
+        labels hold no reference cycles, and are freed before it walks them.)"""
+        return contextlib.nullcontext()
 
     @abc.abstractmethod
     def prepare_project(self, request: UploadRequest) -> ProjectRef:
