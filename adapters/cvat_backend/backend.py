@@ -732,13 +732,18 @@ class CVATBackend(AnnotationBackend):
         return cvat_options.parse(options, media_type, interactive=self.interactive)
 
     def made_nothing(self, error: BaseException) -> bool:
-        # Refused (4xx), never connected, or credentials missing before any request: CVAT made nothing.
-        # A timeout, a dropped connection or a 5xx may come after the server did the work.
-        if isinstance(error, CVATConnectionError):
-            return not error.connected
+        # Refused (4xx), never connected, credentials missing before any request, or a request that makes
+        # nothing (a read, the login): CVAT made nothing. Otherwise a timeout, a dropped connection or a
+        # 5xx may come after the server did the work.
         if isinstance(error, CVATSettingsError):
             return True
-        return isinstance(error, CVATError) and error.status is not None and 400 <= error.status < 500
+        if not isinstance(error, CVATError):
+            return False
+        if error.method in ("GET", "HEAD", "OPTIONS") or (error.url or "").split("?")[0].endswith("/api/auth/login"):
+            return True
+        if isinstance(error, CVATConnectionError):
+            return not error.connected
+        return error.status is not None and 400 <= error.status < 500
 
     def check_media(self, paths: Sequence[str]) -> None:
         missing = [p for p in paths if not os.path.isfile(p)]

@@ -79,7 +79,11 @@ def test_only_a_refused_or_unsent_request_counts_as_having_made_nothing():
     assert backend.made_nothing(CVATError("bad body", status=400))
     assert backend.made_nothing(CVATConnectionError("cannot reach CVAT", connected=False))
     assert backend.made_nothing(CredentialsError("no password"))
-    assert not backend.made_nothing(CVATConnectionError("CVAT dropped the connection"))  # perhaps after the work
-    assert not backend.made_nothing(CVATTimeoutError("no answer in time"))
-    assert not backend.made_nothing(CVATError("server error", status=500))
+    assert not backend.made_nothing(CVATConnectionError("CVAT dropped the connection", method="POST",
+                                                        url="http://cvat/api/tasks"))  # perhaps after the work
+    assert not backend.made_nothing(CVATTimeoutError("no answer in time", method="PUT", url="http://cvat/api/jobs/1/annotations"))
+    assert not backend.made_nothing(CVATError("server error", status=500, method="POST", url="http://cvat/api/tasks"))
+    assert backend.made_nothing(CVATTimeoutError("no answer in time", method="GET", url="http://cvat/api/tasks"))  # a read
+    assert backend.made_nothing(CVATConnectionError("CVAT dropped the connection", method="POST",
+                                                    url="http://cvat/api/auth/login"))  # the login makes nothing
     assert not backend.made_nothing(RuntimeError("something else"))
