@@ -346,11 +346,12 @@ class _LoadOptions:
 
 @attrs.frozen(kw_only=True)
 class _TaskOutcome:
-    """What loading one task did: its changes and refusals (recorded and applied), the unexpected labels
-    it showed, and whether it was unchanged or gone from the server."""
+    """What loading one task did: how many labels each kind of change touched (the changes themselves
+    are recorded and applied, then freed: a load holds one task's at a time), its refusals, the
+    unexpected labels it showed, and whether it was unchanged or gone from the server."""
 
     task_id: int
-    changes: tuple[MergedChange, ...] = ()
+    actions: Mapping[str, int] = attrs.field(factory=dict)  # a change's action -> how many
     refused: tuple[Any, ...] = ()
     strays: tuple[UnexpectedLabel, ...] = ()
     painted: int = 0
@@ -369,7 +370,9 @@ class _Tally:
 
     @classmethod
     def of(cls, outcomes: Sequence[_TaskOutcome]) -> _Tally:
-        counts = Counter(change.action.value for o in outcomes for change in o.changes)
+        counts: Counter[str] = Counter()
+        for outcome in outcomes:
+            counts.update(outcome.actions)
         strays: dict[str, list[UnexpectedLabel]] = {}
         for outcome in outcomes:
             for stray in outcome.strays:
@@ -435,7 +438,8 @@ class _TaskWalk:
         changes, refused = self._merge(source, downloaded, shown)
         self._record(task_id, source, downloaded, changes, refused, revision=revision if shown is None else None)
         self._apply(task_id, changes)
-        return _TaskOutcome(task_id=task_id, changes=tuple(changes), refused=tuple(refused),
+        return _TaskOutcome(task_id=task_id, actions=Counter(change.action.value for change in changes),
+                            refused=tuple(refused),
                             strays=tuple(downloaded.unexpected), painted=downloaded.painted)
 
     def _is_current(self, task_id: int, revision: str | None) -> bool:
