@@ -209,7 +209,7 @@ def _same_rank(op: str, rank: int, a: Value, b: Value) -> Condition:
     if rank == 0:
         return _constant(_PY_OPS[op](0, 0))
     if rank in (3, 4):
-        return Condition("NULL")
+        return Condition("CAST(NULL AS BOOLEAN)")  # typed: PostgreSQL reads a bare NULL column as text
     va, va_p = a.typed(rank)
     vb, vb_p = b.typed(rank)
     return Condition(f"(({va}) {_COMPARISONS[op]} ({vb}))", va_p + vb_p)

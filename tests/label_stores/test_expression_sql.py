@@ -97,6 +97,20 @@ def test_sql_and_python_agree(sql_store, items, expr):
         sql_store.delete_samples([s.id for s in samples])
 
 
+@pytest.mark.parametrize("expr", [F("tags") > F("tags"), F("tags") == F("tags")])
+def test_lists_compared_with_each_other_are_undecided_on_every_store(sql_store, expr):
+    """A comparison SQL leaves undecided compiles to a typed NULL: PostgreSQL read a bare one as text
+    and refused the query (found by the property test above on CI)."""
+    sample = Sample(filepath="/0.jpg", media_type="image",
+                    fields={"gt": Detections([Detection(label="cat", bounding_box=(0.1, 0.2, 0.3, 0.4))])})
+    sql_store.add_samples([sample])
+    try:
+        found = sql_store.samples_with_labels([sample.id], ["gt"], expr)
+        assert found is not None and found.matched == set() and found.unsure == {sample.id}
+    finally:
+        sql_store.delete_samples([sample.id])
+
+
 def test_what_sql_cannot_evaluate_is_not_compiled():
     for expr in (F("confidence") * 2 > 1, F("$filepath") == "x", F("bounding_box").length() > 0,
                  F("attributes.eval") == "x", F("confidence") > math.nan, F("label").contains("x"),
