@@ -131,14 +131,14 @@ class FakeSession(BackendSession):
             raise TaskGoneError(task_id)
         return self.server.tasks[task_id].get("revision")  # None unless a test stamps it
 
-    def download_task(self, request: UploadRequest, task_id: int, provenance, originals,
+    def download_task(self, request: UploadRequest, task_id: int, provenance, read_originals,
                       applied_digest=None, *, max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME) -> DownloadedTask:
         """What the fake's annotators left: the uploaded labels, unless a test scripted edits."""
         if task_id not in self.server.tasks:
             raise TaskGoneError(task_id)
         task = provenance()
         self.server.limits.append(max_objects_per_frame)
-        originals = originals()
+        originals = read_originals()
         edits = self.server.edits.get(task.task_id)
         if edits is None:
             edits = [ImportedLabel(u.field, u.sample_id, originals[u.label_id], u.label_id, (u.remote_id,))

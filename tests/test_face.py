@@ -1,5 +1,6 @@
 """``import annoflow as af``: the public face, its version, and ``python -m annoflow``."""
 
+import ast
 import subprocess
 import sys
 import tomllib
@@ -25,6 +26,17 @@ def test_every_public_name_resolves_and_the_lists_agree():
     with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
         af.nothing_here  # noqa: B018
 
+
+
+def test_type_checkers_see_every_public_name():
+    # __getattr__ loads the face at run time; editors and mypy read the TYPE_CHECKING import instead
+    tree = ast.parse(Path(af.__file__).read_text())
+    guarded = [node for node in ast.walk(tree) if isinstance(node, ast.If)
+               and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"]
+    assert len(guarded) == 1
+    imported = {alias.name for node in guarded[0].body if isinstance(node, ast.ImportFrom)
+                and node.module == "annoflow.face" for alias in node.names}
+    assert imported == set(af.__all__) - {"__version__"}
 
 def test_the_version_is_pyprojects():
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]

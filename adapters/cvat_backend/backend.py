@@ -505,7 +505,7 @@ class CVATSession(BackendSession):
         return stamp if isinstance(stamp, str) and stamp else None
 
     def download_task(self, request: UploadRequest, task_id: int, provenance: Callable[[], TaskRecord],
-                      originals: Callable[[], Mapping[str, Label]], applied_digest: str | None = None, *,
+                      read_originals: Callable[[], Mapping[str, Label]], applied_digest: str | None = None, *,
                       max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME) -> DownloadedTask:
         url = f"{self.client.settings.base_url}/api/tasks/{task_id}/annotations/"
         try:
@@ -525,7 +525,7 @@ class CVATSession(BackendSession):
         # too), and while its samples' labels are read: the collector then walks what survives once,
         # not every few thousand new labels.
         with paused_gc(self.options.pause_gc):
-            originals = originals()
+            originals = read_originals()
             answer = read_answer(raw, frames=len(task.frames), limit=max_objects_per_frame, claim=claim,
                                  method="GET", url=url)
             del raw
@@ -566,9 +566,9 @@ class CVATSession(BackendSession):
                 # a frame field's label is on its video frame; a sample field's, drawn on any frame, on the sample
                 place = (ref.sample_id, ref.frame if item.field.startswith(FRAMES_PREFIX) else None)
                 # the original whose coordinates may be kept: one of this sample's (and frame's), never another's
-                tracked = item.cvat_type == "track"
+                is_track = item.cvat_type == "track"
                 source = next((label_id for label_id in (item.label_id,
-                                                         *(by_cvat_id.get((tracked, c, place[1])) for c in item.cvat_ids))
+                                                         *(by_cvat_id.get((is_track, c, place[1])) for c in item.cvat_ids))
                                if label_id is not None and label_id in originals and place_of.get(label_id) == place),
                               None)
                 placed.append((item, place, source))
@@ -593,6 +593,8 @@ class CVATSession(BackendSession):
                         untouched.add((track_id, frame))
             for (item, place, source), same in zip(placed, unmoved, strict=True):
                 label = item.value
+                if not isinstance(label, Label):  # never: placed holds labels only (scalar values left out above)
+                    continue
                 if source is not None:
                     label = keep_unmoved(originals[source], item, uploaders[item.field], *_size_or_none(sizes, item.frame),
                                          same=same)

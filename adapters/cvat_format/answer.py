@@ -1,27 +1,7 @@
 """A task's annotations answer: the document read with bounded memory, objects counted per frame
 and checked one by one before anything uses them.
 
-CVAT answers ``{"version", "tags", "shapes", "tracks"}``; a broken server, or a proxy that
-rewrites answers, can send anything. Two kinds of trouble:
-
-- the document: not JSON, not an object, a kind that is not a list. Nothing in it can be
-  trusted: `read_answer` raises `CVATAnswerError`, naming the request;
-- one object: `check_objects` refuses it (`checks.problem` says what is wrong), and the rest
-  is read. The objects CVAT returns exactly as uploaded are matched first
-  (`unchanged.split_unchanged`, which reads any JSON value without failing): being what annoflow
-  uploaded, they need no check, so a load that finds few changes checks few objects.
-
-`read_answer` counts objects per frame in the answer's order. Past ``limit`` on one frame
-(objects that name no frame of the task count as one more frame) they are refused unread, as one
-`Refused` per frame, so a flood costs neither memory nor conversion. What refused objects carry
-as provenance (``claim``: the uploaded label they stand for) is kept, so the merge never deletes
-a label whose object is still on the server.
-
-An answer of up to `WHOLE_PARSE_BYTES` is parsed at once (orjson, C speed) and counted at C speed
-too. A larger one, or one orjson refuses (NaN or Infinity, a number past a double's range, nesting
-deeper than 1024), is walked element by element with the standard library's scanner over a window of its
-text: memory then follows the objects kept, not the answer (a 69 MB answer of 300,000 boxes parses
-at once into about 520 MB of dicts), and NaN in one object refuses that object only.
+docs/cvat-format.md ("Reading a task's answer") gives what is refused, what is kept and how large answers are read.
 """
 
 from __future__ import annotations

@@ -1,33 +1,6 @@
 """CVAT tags and shapes back into annoflow labels, each with its provenance.
 
-The inverse of `upload`: pixels become relative coordinates again, attributes
-get their types back from the run's schema, the ``label_id`` attribute and
-CVAT's object id become provenance, CVAT's ``occluded`` flag and ``group``
-number become the fields' occluded and group_id attributes, and the parts of
-one polyline (one CVAT shape each, sharing a label_id) become one label again.
-
-Exactness: pixel coordinates are floats, and relative -> pixels -> relative is
-not always the same double. `keep_unmoved` gives a downloaded label the
-original's coordinates when its CVAT geometry is exactly what the original
-uploads as, so a label nobody moved comes back bit-identical.
-
-Missing keypoints: CVAT has no NaN, so upload leaves a keypoint's missing
-points out of its points shape. `keep_unmoved` puts NaN back at the original's
-indices when CVAT returns as many points as the original has present ones
-(those points, in order); when the count differs (the annotator added or
-removed points), which point is which cannot be told, and CVAT's points are
-taken as they are.
-
-Scalar fields come back as text (a tag's class, or its ``value`` attribute);
-`imported_values` hands them to the merge, which converts them to the field's
-kind.
-
-Objects arrive checked for form (`answer.check_objects`). What needs the frame's size is
-checked here: the frame has a usable size in data/meta, a rectangle overlaps its frame, a
-mask's box and runs fit (`rle.problem`), and the label's own validators accept the values.
-An object that fails is `Refused` with the reason, and the other parts of a label made of
-several objects (a polyline's parts, a frame's segmentation) are not read either, so a
-label is never merged with a part missing.
+docs/cvat-format.md ("Tags and shapes back into labels") gives the exactness rules and what is checked here.
 """
 
 from __future__ import annotations

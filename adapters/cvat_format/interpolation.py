@@ -1,21 +1,6 @@
 """The shapes CVAT 2.52 shows between two keyframes of a track, computed as its server computes them.
 
-CVAT's dataset manager (``TrackManager.get_interpolated_shapes``) interpolates a frame ``f`` between
-keyframes ``shape0`` (frame ``f0``) and ``shape1`` (frame ``f1``) at ``offset = (f - f0) / (f1 - f0)``:
-
-- rectangles (and ellipses, cuboids), and points shapes of one point on both keyframes: each
-  coordinate linearly, ``points0 + (points1 - points0) * offset`` in float64, and the rotation along
-  the shorter arc (an exact half turn counts as one degree, as CVAT's ``find_angle_diff`` has it);
-- points shapes of several points: the earlier keyframe's points, unchanged;
-- polygons and polylines: each outline is measured along its length (a polygon closed by repeating
-  its first point), every point of one outline is paired with the point of the other at the nearest
-  relative length (and the other's unpaired points with their nearest), each pair moves linearly,
-  and runs of points that crowd together are thinned (``_thin``), so a frame between two keyframes
-  may have fewer points than either. The closing point is dropped again from a polygon.
-
-The arithmetic follows CVAT's operation by operation on numpy float64 scalars, so the doubles are
-the ones CVAT's export holds. Shapes of different types cannot be interpolated (CVAT's export fails
-on them): `interpolate` raises `NotInterpolableError`.
+docs/cvat-format.md ("Interpolation between keyframes") gives the rule for each shape type.
 """
 
 from __future__ import annotations

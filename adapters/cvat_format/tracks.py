@@ -1,28 +1,6 @@
 """Video frame labels as CVAT tracks, and CVAT tracks back as one shape per frame they cover.
 
-Up: labels of one video field that share an ``index`` are one object moving through the video: one
-CVAT track whose shapes are its keyframes. When any label of the field on the video has
-``keyframe=True``, only keyframes go up (and each segment's first and last frames, which start and
-end it: CVAT holds the last keyframe's geometry to the segment's end otherwise),
-otherwise every labelled frame is a keyframe. A track with gaps (the object leaves and comes back,
-or is seen on one frame only) is cut into segments, each closed by an ``outside`` shape on the
-frame after its last one (never as a track's first shape, and none after the task's last frame),
-so CVAT shows the object on exactly the frames the dataset has it. Labels without an index go up
-as shapes of their frame.
-
-Down: a track is expanded as CVAT's dataset manager expands it (``TrackManager.get_interpolated_shapes``
-in CVAT 2.52): its shapes in frame order, mutable attributes a shape lacks taken from the shape
-before, frames between two keyframes interpolated when the first is not outside (`interpolation`:
-boxes and one-point shapes linearly, polygons and polylines point-matched along their outlines,
-several points held), the last shape propagated to the task's last frame unless it is outside.
-``outside`` shapes and the frames after them are no label. A track CVAT cannot interpolate (two
-keyframes of different types, masks) is refused whole, as CVAT's own export fails on it. Each
-frame's shape carries ``keyframe`` and the track's id, an interpolated one the task frames of the
-keyframes it comes from (``between``: the later one None past the last keyframe); the ``label_id``
-attribute only on keyframes (an interpolated copy would repeat its keyframe's).
-
-Masks do not go up as tracks (CVAT interpolates no mask): an instance mask's labels go up as
-shapes of their frames, keeping their index in the dataset.
+docs/cvat-format.md ("Tracks up and down") gives how tracks are cut into segments and expanded.
 """
 
 from __future__ import annotations

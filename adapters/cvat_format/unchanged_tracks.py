@@ -1,30 +1,6 @@
 """Frames of a video's tracks that CVAT returns as they were uploaded: their labels need no conversion.
 
-`unchanged` does this for tags and single shapes; a track stands for one label per frame it
-covers, so here the unit is a track's frame. On a typical load most of a track's keyframes are
-untouched (an annotator nudges a few), and converting each frame back into a label, keeping its
-original's coordinates (`download.keep_unmoved`) and merging it with the original costs far more
-than checking that the frame shows what its original uploads as. A frame taken here stands for
-its original itself, so the merge sees the very same label and records nothing; the others are
-expanded and converted as before (`tracks.expand_track` leaves the taken frames out).
-
-Taken, for a box track of a frame field (the labels a video is mostly made of; other tracks take
-the full path), are exactly the frames whose full path would merge to no change: the frame's
-original has the track's class and index (`backend._track_index`), the attribute values the frame
-reads as (the track's, the keyframe's own and those carried from the keyframes before, as CVAT's
-interpolation carries them; the occluded and group widgets) are the original's as the merge
-compares them, and its geometry is kept:
-
-- a keyframe whose rectangle is exactly what its original uploads as (`download.uploads_as`);
-- a frame between two such keyframes (or after the last one): the full path keeps its original's
-  geometry too, once converting CVAT's interpolated box succeeds (checked on the boxes, computed
-  as `interpolation` computes them, as arrays).
-
-Each frame's original is the label its provenance names for the track on that frame, claimed by
-no other object (no other object carries its label_id), so the merge pairs them as the full path
-would. A track whose provenance names labels of several indexes, or whose keyframes carry another
-label's id, takes the full path whole. The keyframes whose geometry is untouched are returned too:
-the full path keeps the geometry of the frames between them and its own keyframes.
+docs/cvat-format.md ("Track frames returned unchanged") gives which frames are taken and why they merge to no change.
 """
 
 from __future__ import annotations

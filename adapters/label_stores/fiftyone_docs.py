@@ -1,21 +1,6 @@
 """annoflow's labels and samples as FiftyOne's MongoDB documents, and back.
 
-A label is the document FiftyOne's own label class writes (``_cls``, ``_id`` an ObjectId made from
-the label's id, ``bounding_box``, ``points``, masks as FiftyOne's compressed ``np.save`` bytes), so
-FiftyOne's App and annoflow read the same labels under the same ids. annoflow's custom attributes
-are the label's dynamic fields, as FiftyOne's CVAT integration writes them; ``keyframe``, which
-FiftyOne's classes do not declare, is one too.
-
-A label's ``tags`` are FiftyOne's label tags, both ways. What annoflow does not model (``mask_path``,
-``logits``, a dynamic field holding a list) is not shown to annoflow and kept as it is when annoflow edits the label (`merged_label`). A
-label annoflow cannot hold at all (no class name, no box) is not shown either (`label_of` returns
-None) and is left where it stands.
-
-`rows_of` reads a sample document straight into label rows (the LabelStore port's `LabelRow`), as
-`sample_of` then `rows_of_sample` would give them: a plain box or classification becomes its values
-without a label being built (annotate()'s upload converts those from the values); any other label,
-and a box or classification that needs the label class's own checks (a mask, an integer coordinate,
-a box at the edge, ...), is built as `sample_of` builds it.
+docs/label-stores.md ("FiftyOne's documents") gives how each label is written and what is left alone.
 """
 
 from __future__ import annotations

@@ -1,28 +1,6 @@
 """The FiftyOne label store: a user's FiftyOne dataset (MongoDB) as annoflow's label store.
 
-Samples, labels and their ids are FiftyOne's own: a sample's and a label's id is its ObjectId's
-hex, so FiftyOne's App and annoflow agree on identity, and the dataset stays a FiftyOne dataset
-(``fiftyone_docs.py`` writes the documents FiftyOne's classes write). The field schema is
-FiftyOne's: fields of the kinds annoflow holds (the label types, int, float, str, bool) are
-annoflow's; the others (a ``Detection`` field, dates, lists, FiftyOne's own fields) are left
-alone, and declaring one of their names is refused.
-
-Given a view (``filter_labels``, ``match``, ...), the store reads through it: its samples and the
-labels it shows, so annotate() uploads what the view shows; writes always go to the dataset.
-
-Writes are bulk: a batch of changes reads the fields it touches once, computes their new values,
-and writes them in one ``bulk_write`` per collection (samples, frames); never a sample saved one
-by one. Every change of a batch is checked before anything is written. Each field is written only
-where it still holds what the batch read (compare and set): when another writer (another process
-loading a run into the dataset, or FiftyOne itself) changed one meanwhile, the batch reads again and
-writes its changes over the other writer's, so two loads into one dataset both land. A label list whose
-changes only replace labels where they stand (a load's edited boxes) is compared and set at those
-positions alone, not whole: a load of 1,000 x 50 sends and compares 5,000 labels, not 100,000.
-
-MongoDB as FiftyOne runs it (one server, no replica set) has no multi-document transaction: a
-crash in the middle of the writes leaves part of a batch applied. annoflow's loads record their
-changes before applying them and apply them again after a crash (PutLabel, DeleteLabel and
-SetValue are idempotent), so the dataset still ends as the run says.
+docs/label-stores.md ("The FiftyOne store") gives its identity, view and bulk-write rules.
 """
 
 from __future__ import annotations

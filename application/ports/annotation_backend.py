@@ -327,14 +327,14 @@ class BackendSession(abc.ABC):
 
     @abc.abstractmethod
     def download_task(self, request: UploadRequest, task_id: int, provenance: Callable[[], TaskRecord],
-                      originals: Callable[[], Mapping[str, Label]], applied_digest: str | None = None, *,
+                      read_originals: Callable[[], Mapping[str, Label]], applied_digest: str | None = None, *,
                       max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME) -> DownloadedTask:
         """Read a task's annotations back as labels with their provenance.
 
         When what the server sends has ``applied_digest``, stop there (``unchanged=True``): a load
         that finds nothing new reads no labels and no provenance. ``provenance()`` gives the task's
         record as its ledger holds it now (uploads and the labels loads added since). A task the
-        server no longer has raises `TaskGoneError`. ``originals()`` gives the uploaded labels as the
+        server no longer has raises `TaskGoneError`. ``read_originals()`` gives the uploaded labels as the
         dataset holds them now (by id): a label whose geometry CVAT returns unchanged gets the
         original's exact coordinates back.
 

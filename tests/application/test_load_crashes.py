@@ -49,11 +49,11 @@ class FaithfulSession(FakeSession):
         super().__init__(server, config)
         self.strays = strays
 
-    def download_task(self, request: UploadRequest, task_id: int, provenance, originals,
+    def download_task(self, request: UploadRequest, task_id: int, provenance, read_originals,
                       applied_digest=None, **limits) -> DownloadedTask:
         if task_id not in self.server.tasks:
             raise LookupError(f"task {task_id} not found")
-        downloaded = super().download_task(request, task_id, provenance, originals, applied_digest, **limits)
+        downloaded = super().download_task(request, task_id, provenance, read_originals, applied_digest, **limits)
         strays = tuple(self.strays.get(task_id, ()))
         digest = f"{downloaded.digest}-{hash(repr(strays))}"
         if digest == applied_digest:
