@@ -108,6 +108,9 @@ from annoflow.domain.task_plan import TaskPlan
 from annoflow.domain.track_indexes import TrackSeen, track_indexes
 
 logger = logging.getLogger(__name__)
+# Annotation requests a session keeps at the server at once: it works on one while the next
+# arrives, and this process converts the one after (each job's objects are held until sent).
+_IN_FLIGHT = 2
 # (field, annoflow label id) of an uploaded tag or shape, no id for scalars; (field, TrackedLabels) of a
 # track: which one, the kind it is sent as says (mypy cannot follow that, hence Any)
 UploadedFrom = tuple[str, Any]
@@ -135,7 +138,7 @@ class CVATSession(BackendSession):
         self._user_ids: dict[str, int] = {}
         # Two senders, so a task's media can go up while the previous task's annotations do.
         self._media_sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="annoflow-cvat-media")
-        self._annotation_sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="annoflow-cvat-annotations")
+        self._annotation_sender = ThreadPoolExecutor(max_workers=_IN_FLIGHT, thread_name_prefix="annoflow-cvat-annotations")
         self._media: dict[int, Future[Mapping[str, Any]]] = {}
         self._checked_options = False
 
@@ -263,6 +266,12 @@ class CVATSession(BackendSession):
             # collector runs again, so only the provenance that outlives the call is ever walked.
             with paused_gc(self.options.pause_gc):
                 self._read_upto(source, read, sample_ids, min(count, self.options.segment_size or count) - 1)
+                # the media upload keeps the server busy: read on meanwhile (a task's labels at most)
+                while not media_ready.done() and len(read) < count:
+                    before = len(read)
+                    self._read_upto(source, read, sample_ids, before)
+                    if len(read) == before:
+                        break  # the store has no more: the count is checked below
                 meta = media_ready.result()
                 if video:
                     frame_refs = task_frames(meta, sample_ids[:1], video=True)
@@ -281,6 +290,8 @@ class CVATSession(BackendSession):
                     sent.append(sender.submit(self._send, objects, target, where, server,
                                               functools.partial(labels_sent.advance, last + 1 - first)))
                     del objects
+                    if len(sent) > _IN_FLIGHT:  # the server holds two requests; the rest wait here, not in memory
+                        sent[-1 - _IN_FLIGHT].result()
                 self._read_upto(source, read, sample_ids, count)  # one more than planned, if the store has it
                 if len(sample_ids) != count:
                     raise ValueError(f"task {plan.name!r} plans {count} media but got {len(sample_ids)} samples")

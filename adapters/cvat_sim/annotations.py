@@ -8,6 +8,7 @@ only its own frame range.
 from __future__ import annotations
 
 import copy
+import gc
 from typing import Any
 
 from starlette.requests import Request
@@ -173,25 +174,35 @@ class AnnotationRoutes:
         # A task's annotations are tens of thousands of small acyclic objects, parsed, checked, stored
         # and encoded at once: the cyclic collector would walk everything stored many times over.
         with self.state.lock, paused_gc():
-            task, first, last = self._scope(request)
-            if request.method == "GET":
-                return self._get(task["annotations"], first, last, whole_task="task_id" in request.path_params)
-            if request.method == "DELETE":
-                return self._delete(task, first, last)
-            if not task["data"] or not task["data"]["size"]:
-                raise bad_request("detail", "The task has no data yet")
-            action = request.query_params.get("action")
-            if request.method == "PATCH" and action not in ("create", "update", "delete"):
-                raise SimError(400, ["Please specify a correct 'action' for the request"])  # before the body, as CVAT
-            body = await json_body(request)
-            checker = _Checker(self.state, task, first, last)
-            if request.method == "PUT":
-                return self._put(task, first, last, checker.check(body))
-            if action in ("create", "delete"):
-                _check_ids(body, action)
-            if action == "delete":
-                return self._patch_delete(task, body)
-            return self._patch_create_or_update(task, action, checker.check(body))
+            try:
+                return await self._annotations(request)
+            finally:
+                if self.state.freeze_stored:
+                    # What is stored lives until its job is written again and holds no cycle: frozen, the
+                    # collections that follow never walk it (reference counting still frees it). Freezing
+                    # takes every object of the process, so only a process of the simulator's own does it.
+                    gc.freeze()
+
+    async def _annotations(self, request: Request) -> Response:
+        task, first, last = self._scope(request)
+        if request.method == "GET":
+            return self._get(task["annotations"], first, last, whole_task="task_id" in request.path_params)
+        if request.method == "DELETE":
+            return self._delete(task, first, last)
+        if not task["data"] or not task["data"]["size"]:
+            raise bad_request("detail", "The task has no data yet")
+        action = request.query_params.get("action")
+        if request.method == "PATCH" and action not in ("create", "update", "delete"):
+            raise SimError(400, ["Please specify a correct 'action' for the request"])  # before the body, as CVAT
+        body = await json_body(request)
+        checker = _Checker(self.state, task, first, last)
+        if request.method == "PUT":
+            return self._put(task, first, last, checker.check(body))
+        if action in ("create", "delete"):
+            _check_ids(body, action)
+        if action == "delete":
+            return self._patch_delete(task, body)
+        return self._patch_create_or_update(task, action, checker.check(body))
 
     @staticmethod
     def _get(stored: dict[str, Any], first: int, last: int, *, whole_task: bool) -> Response:

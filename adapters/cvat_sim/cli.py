@@ -61,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     simulator = CvatSimulator(users=users, media_dir=args.data_dir, processing_seconds_per_frame=args.processing_time)
     for line in args.fault:
         simulator.faults.add_spec(line)
+    simulator.state.freeze_stored = True  # this process serves and does nothing else
     stop = threading.Event()
     with simulator.serve(args.host, args.port):
         print(f"CVAT simulator serving {simulator.url} (users: {', '.join(u.username for u in simulator.state.users.values())})", flush=True)

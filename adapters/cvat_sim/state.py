@@ -87,6 +87,9 @@ class Upload:
 class SimState:
     def __init__(self, media_dir: Path) -> None:
         self.lock = threading.RLock()
+        # Set where the simulator is the process's only work (its command line): stored annotations
+        # are then frozen out of the cyclic collector (annotations.py). Never in a process it shares.
+        self.freeze_stored = False
         self.media_dir = media_dir
         self.media_dir.mkdir(parents=True, exist_ok=True)
         self._ids: dict[str, int] = {}

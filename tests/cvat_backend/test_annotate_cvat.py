@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import httpx
 import pytest
 
@@ -176,3 +179,33 @@ def test_ids_are_found_by_label_id_when_the_answer_is_not_in_the_order_sent():
         rows = CVATSession._provenance(answer, sent, lambda frame: (samples[frame].id, None), server)
         found = {u.label_id: (u.remote_id, u.sample_id) for u in UploadedObjects(*zip(*rows, strict=True))}
         assert found == {"a" * 24: (100, samples[0].id), "b" * 24: (101, samples[1].id)}
+
+
+def test_two_annotation_requests_are_at_the_server_at_once_never_more(dataset, login, cvat_sim, monkeypatch):
+    # The server works on one job's objects while the next arrives; more would only queue memory.
+    from annoflow.adapters.cvat.client import CVATClient
+
+    put = CVATClient.put_annotations
+    at_once, most, lock = [0], [0], threading.Lock()
+
+    def slow_put(self, data, **target):
+        with lock:
+            at_once[0] += 1
+            most[0] = max(most[0], at_once[0])
+        try:
+            time.sleep(0.05)  # long enough for the next request to be ready
+            return put(self, data, **target)
+        finally:
+            with lock:
+                at_once[0] -= 1
+
+    monkeypatch.setattr(CVATClient, "put_annotations", slow_put)
+    results = dataset.annotate("piped", label_field="ground_truth", segment_size=1, **login)
+    (task_id,) = results.task_ids
+    assert len(results.job_ids[task_id]) == 5
+    assert most[0] == 2
+    stored = _api(cvat_sim).get(f"/api/tasks/{task_id}/annotations").json()
+    truth = {label.id for s in dataset.iter_samples() for label in labels_in(s.fields["ground_truth"])}
+    uploaded = dataset.registry.get_ledger(dataset.registry.get_run("quickstart", "piped"), task_id).record().uploaded
+    assert len(stored["shapes"]) == len(truth) == len(uploaded)
+    assert {u.remote_id for u in uploaded} == {s["id"] for s in stored["shapes"]}
