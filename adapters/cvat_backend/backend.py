@@ -523,12 +523,13 @@ class CVATSession(BackendSession):
         claim = claim_reader(task, server)
         # Paused until the task's labels are made (its last step builds one per frame of every track
         # too), and while its samples' labels are read: the collector then walks what survives once,
-        # not every few thousand new labels.
+        # not every few thousand new labels. The answer is parsed (and its bytes dropped) before the samples'
+        # labels are read, so the parser's transient memory never stands beside the task's labels.
         with paused_gc(self.options.pause_gc):
-            originals = read_originals()
             answer = read_answer(raw, frames=len(task.frames), limit=max_objects_per_frame, claim=claim,
                                  method="GET", url=url)
             del raw
+            originals = read_originals()
             data, unchanged = split_unchanged(answer.objects, task, originals, uploaders, server, sizes)
             checked = check_objects(data, frames=len(task.frames), claim=claim)
             label_specs = {spec for (_, name), spec in server.spec_ids.items() if name == LABEL_ID}
