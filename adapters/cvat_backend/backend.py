@@ -67,6 +67,7 @@ from annoflow.adapters.cvat_format.unchanged import split_unchanged
 from annoflow.adapters.cvat_format.unchanged_tracks import UnchangedTracks, carried_label_ids
 from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.adapters.paused_gc import paused_gc
+from annoflow.adapters.released_memory import released_after
 from annoflow.application.ports.annotation_backend import (
     MAX_OBJECTS_PER_FRAME,
     AnnotationAPI,
@@ -149,7 +150,9 @@ class CVATSession(BackendSession):
     def task_scope(self) -> Iterator[None]:
         # A task's labels and the objects its merge makes are freed when its load returns, inside the pause:
         # the collector walks none of them (`download_task` pauses it too, for a caller without this scope).
-        with paused_gc(self.options.pause_gc):
+        # Then its cyclic garbage is collected and the C heap's free pages given back (`adapters/released_memory.py`),
+        # so a run's next tasks start from one task's memory, however many came before.
+        with released_after(), paused_gc(self.options.pause_gc):
             yield
 
     def start_media(self, request: UploadRequest, plan: TaskPlan, task_id: int) -> None:
