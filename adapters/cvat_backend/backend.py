@@ -550,9 +550,14 @@ class CVATSession(BackendSession):
             del tracked
             up = task.uploaded
             # a track stands for a label per frame; tracks and single shapes are numbered apart, as CVAT numbers them
+            # (only the ids the objects read here name: the unchanged are most of a task, and were mapped for nothing)
+            named = {cvat_id for item in found for cvat_id in item.cvat_ids}
             by_cvat_id = {(kind == "track", cvat_id, frame): label_id for kind, cvat_id, frame, label_id
-                          in zip(up.remote_kinds, up.remote_ids, up.frames, up.label_ids, strict=True)}
-            place_of = {label_id: (sample_id, number) for label_id, sample_id, number in zip(up.label_ids, up.sample_ids, up.frames, strict=True)}
+                          in zip(up.remote_kinds, up.remote_ids, up.frames, up.label_ids, strict=True) if cvat_id in named}
+            carried = {item.label_id for item in found} | set(by_cvat_id.values())
+            place_of = {label_id: (sample_id, number) for label_id, sample_id, number
+                        in zip(up.label_ids, up.sample_ids, up.frames, strict=True) if label_id in carried}
+            del named, carried
             imported = [ImportedLabel(field, sample_id, label, label_id, (cvat_id,), number)
                         for field, sample_id, label, label_id, cvat_id, number in unchanged]
             imported += same_frames.imported
