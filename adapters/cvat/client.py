@@ -116,6 +116,12 @@ class CVATClient:
             raise CVATConnectionError(f"{what}: {type(error).__name__}", connected=not unreached,
                                       **self._exchange(error, method, url)) from None
         logger.debug("%s %s: HTTP %d", method, response.request.url.path, response.status_code)
+        if response.is_closed:
+            # httpx's stream of a response points back at it: a cycle only the collector frees, and backends
+            # pause it for a task's load, so a task's bodies (its whole annotations answer) would live until
+            # the task is done. Its body read, the response needs no stream but its content's (as httpx does
+            # for a request).
+            response.stream = httpx.ByteStream(response.content)
         if response.is_success or response.status_code in expect:
             return response
         if response.status_code == 404 and self.settings.organization and self._organization_unknown():

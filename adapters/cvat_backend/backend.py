@@ -67,6 +67,7 @@ from annoflow.adapters.cvat_format.unchanged import split_unchanged
 from annoflow.adapters.cvat_format.unchanged_tracks import UnchangedTracks, carried_label_ids
 from annoflow.adapters.cvat_format.upload import Uploader
 from annoflow.adapters.paused_gc import paused_gc
+from annoflow.adapters.released_memory import released_after
 from annoflow.application.ports.annotation_backend import (
     MAX_OBJECTS_PER_FRAME,
     AnnotationAPI,
@@ -152,7 +153,9 @@ class CVATSession(BackendSession):
     def task_scope(self) -> Iterator[None]:
         # A task's labels and the objects its merge makes are freed when its load returns, inside the pause:
         # the collector walks none of them (`download_task` pauses it too, for a caller without this scope).
-        with paused_gc(self.options.pause_gc):
+        # Then its cyclic garbage is collected and the C heap's free pages given back (`adapters/released_memory.py`),
+        # so a run's next tasks start from one task's memory, however many came before.
+        with released_after(), paused_gc(self.options.pause_gc):
             yield
 
     def start_media(self, request: UploadRequest, plan: TaskPlan, task_id: int) -> None:
@@ -534,12 +537,13 @@ class CVATSession(BackendSession):
         claim = claim_reader(task, server)
         # Paused until the task's labels are made (its last step builds one per frame of every track
         # too), and while its samples' labels are read: the collector then walks what survives once,
-        # not every few thousand new labels.
+        # not every few thousand new labels. The answer is parsed (and its bytes dropped) before the samples'
+        # labels are read, so the parser's transient memory never stands beside the task's labels.
         with paused_gc(self.options.pause_gc):
-            originals = read_originals()
             answer = read_answer(raw, frames=len(task.frames), limit=max_objects_per_frame, claim=claim,
                                  method="GET", url=url)
             del raw
+            originals = read_originals()
             data, unchanged = split_unchanged(answer.objects, task, originals, uploaders, server, sizes)
             checked = check_objects(data, frames=len(task.frames), claim=claim)
             label_specs = {spec for (_, name), spec in server.spec_ids.items() if name == LABEL_ID}
@@ -557,9 +561,14 @@ class CVATSession(BackendSession):
             del tracked
             up = task.uploaded
             # a track stands for a label per frame; tracks and single shapes are numbered apart, as CVAT numbers them
+            # (only the ids the objects read here name: the unchanged are most of a task, and were mapped for nothing)
+            named = {cvat_id for item in found for cvat_id in item.cvat_ids}
             by_cvat_id = {(kind == "track", cvat_id, frame): label_id for kind, cvat_id, frame, label_id
-                          in zip(up.remote_kinds, up.remote_ids, up.frames, up.label_ids, strict=True)}
-            place_of = {label_id: (sample_id, number) for label_id, sample_id, number in zip(up.label_ids, up.sample_ids, up.frames, strict=True)}
+                          in zip(up.remote_kinds, up.remote_ids, up.frames, up.label_ids, strict=True) if cvat_id in named}
+            carried = {item.label_id for item in found} | set(by_cvat_id.values())
+            place_of = {label_id: (sample_id, number) for label_id, sample_id, number
+                        in zip(up.label_ids, up.sample_ids, up.frames, strict=True) if label_id in carried}
+            del named, carried
             imported = [ImportedLabel(field, sample_id, label, label_id, (cvat_id,), number)
                         for field, sample_id, label, label_id, cvat_id, number in unchanged]
             imported += same_frames.imported

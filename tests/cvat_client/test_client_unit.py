@@ -233,3 +233,25 @@ def test_upload_streams_files_in_groups(tmp_path, monkeypatch):
     finish = json.loads(posts[-1][1])
     assert finish["frame_filter"] == "step=3" and finish["upload_file_order"] == [p.name for p in paths]
     assert finish["image_quality"] == 80 and finish["start_frame"] == 1
+
+
+def test_a_read_response_is_freed_without_the_cyclic_collector():
+    # Backends pause the collector for a task's load: a response (and its body, a task's whole
+    # annotations answer) must not wait for it in a reference cycle.
+    import gc
+    import weakref
+
+    server = Server()
+    server.routes[("GET", "/api/tasks/1/annotations")] = lambda r: httpx.Response(200, content=b'{"shapes": []}')
+    c = client(server)
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        response = c.request("GET", "/api/tasks/1/annotations")
+        assert response.content == b'{"shapes": []}' and response.read() == b'{"shapes": []}'
+        freed = weakref.ref(response)
+        del response
+        assert freed() is None
+    finally:
+        if was_enabled:
+            gc.enable()
