@@ -34,8 +34,12 @@ def _new(name: str, env: Mapping[str, str] | None) -> Dataset:
 
     dataset = wiring.open_dataset(name, env=env)
     if len(dataset.store):
-        raise DataImportError([f"dataset {name!r} already holds {len(dataset.store)} samples: open it with "
-                               "af.load_dataset(name) and add to it (add_images, add_dir), or choose another name"])
+        raise DataImportError(
+            [
+                f"dataset {name!r} already holds {len(dataset.store)} samples: open it with "
+                "af.load_dataset(name) and add to it (add_images, add_dir), or choose another name"
+            ]
+        )
     return dataset
 
 
@@ -45,8 +49,15 @@ class Dataset(application.Dataset):
     # --- new datasets from files ------------------------------------------------------------
 
     @classmethod
-    def from_images_dir(cls, name: str, images_dir: PathLike, recursive: bool = True, tags: Iterable[str] = (),
-                        *, env: Mapping[str, str] | None = None) -> Dataset:
+    def from_images_dir(
+        cls,
+        name: str,
+        images_dir: PathLike,
+        recursive: bool = True,
+        tags: Iterable[str] = (),
+        *,
+        env: Mapping[str, str] | None = None,
+    ) -> Dataset:
         """A new dataset of the images in ``images_dir``, sorted by path (FiftyOne's ``Dataset.from_images_dir``).
 
         Args:
@@ -69,8 +80,9 @@ class Dataset(application.Dataset):
         return dataset
 
     @classmethod
-    def from_images(cls, name: str, paths: Iterable[PathLike], tags: Iterable[str] = (), *,
-                    env: Mapping[str, str] | None = None) -> Dataset:
+    def from_images(
+        cls, name: str, paths: Iterable[PathLike], tags: Iterable[str] = (), *, env: Mapping[str, str] | None = None
+    ) -> Dataset:
         """A new dataset of these image files (FiftyOne's ``Dataset.from_images``).
 
         Args:
@@ -92,8 +104,15 @@ class Dataset(application.Dataset):
         return dataset
 
     @classmethod
-    def from_videos_dir(cls, name: str, videos_dir: PathLike, recursive: bool = True, tags: Iterable[str] = (),
-                        *, env: Mapping[str, str] | None = None) -> Dataset:
+    def from_videos_dir(
+        cls,
+        name: str,
+        videos_dir: PathLike,
+        recursive: bool = True,
+        tags: Iterable[str] = (),
+        *,
+        env: Mapping[str, str] | None = None,
+    ) -> Dataset:
         """A new dataset of the videos in ``videos_dir`` (FiftyOne's ``Dataset.from_videos_dir``); each
         sample's width, height, frame count and frame rate are read from its file.
 
@@ -117,10 +136,19 @@ class Dataset(application.Dataset):
         return dataset
 
     @classmethod
-    def from_dir(cls, name: str, dataset_type: Any, dataset_dir: PathLike | None = None, *,
-                 data_path: PathLike | None = None, labels_path: PathLike | None = None,
-                 label_field: str = "ground_truth", tags: Iterable[str] = (),
-                 env: Mapping[str, str] | None = None, **options: Any) -> Dataset:
+    def from_dir(
+        cls,
+        name: str,
+        dataset_type: Any,
+        dataset_dir: PathLike | None = None,
+        *,
+        data_path: PathLike | None = None,
+        labels_path: PathLike | None = None,
+        label_field: str = "ground_truth",
+        tags: Iterable[str] = (),
+        env: Mapping[str, str] | None = None,
+        **options: Any,
+    ) -> Dataset:
         """A new dataset from a labelled dataset on disk (FiftyOne's ``Dataset.from_dir``); see `add_dir`
         for where each format's files are looked for.
 
@@ -152,7 +180,9 @@ class Dataset(application.Dataset):
 
     # --- adding files -------------------------------------------------------------------------
 
-    def _add(self, samples: list[Sample], info: Mapping[str, Any] | None = None, *, tags: Iterable[str] = ()) -> list[str]:
+    def _add(
+        self, samples: list[Sample], info: Mapping[str, Any] | None = None, *, tags: Iterable[str] = ()
+    ) -> list[str]:
         """Add the samples with the files' dataset info merged into the dataset's, in one transaction."""
         tags = tuple(tags)
         if tags:
@@ -230,9 +260,17 @@ class Dataset(application.Dataset):
         """
         return self._add(video_samples(find_media(videos_dir, VIDEO_EXTENSIONS, recursive, what="video")), tags=tags)
 
-    def add_dir(self, dataset_dir: PathLike | None = None, dataset_type: Any = "coco", *,
-                data_path: PathLike | None = None, labels_path: PathLike | None = None,
-                label_field: str = "ground_truth", tags: Iterable[str] = (), **options: Any) -> list[str]:
+    def add_dir(
+        self,
+        dataset_dir: PathLike | None = None,
+        dataset_type: Any = "coco",
+        *,
+        data_path: PathLike | None = None,
+        labels_path: PathLike | None = None,
+        label_field: str = "ground_truth",
+        tags: Iterable[str] = (),
+        **options: Any,
+    ) -> list[str]:
         """Add the samples of a labelled dataset on disk (FiftyOne's ``add_dir``):
 
         - ``"coco"``: ``labels_path`` a COCO JSON file (default ``dataset_dir/labels.json``), images
@@ -265,8 +303,14 @@ class Dataset(application.Dataset):
 
     # --- export -------------------------------------------------------------------------------
 
-    def export_collection(self, collection: SampleCollection, export_path: PathLike, dataset_type: Any,
-                          label_field: str | Sequence[str] | None, **options: Any) -> str:
+    def export_collection(
+        self,
+        collection: SampleCollection,
+        export_path: PathLike,
+        dataset_type: Any,
+        label_field: str | Sequence[str] | None,
+        **options: Any,
+    ) -> str:
         """Write ``collection`` in a label format; ``export()`` calls it and documents the formats.
 
         Args:
@@ -293,6 +337,8 @@ class Dataset(application.Dataset):
 def _only_label_field(schema: Mapping[str, FieldKind]) -> str:
     fields = [p for p, k in schema.items() if k in (FieldKind.DETECTIONS, FieldKind.POLYLINES)]
     if len(fields) != 1:
-        raise DataExportError("give label_field: the dataset has " + (
-            f"several detections or polylines fields {fields}" if fields else "no detections or polylines field"))
+        raise DataExportError(
+            "give label_field: the dataset has "
+            + (f"several detections or polylines fields {fields}" if fields else "no detections or polylines field")
+        )
     return fields[0]

@@ -63,7 +63,8 @@ def run_demo(print_fn: Callable[[str], object] = print, *, samples: int = 200, k
     else:
         print_fn(f"using the quickstart dataset: {len(dataset.store)} images")
     most_fp = dataset.match(lambda s: _false_positives(s) > 0, fields=["ground_truth", "predictions"]).sort_by(
-        _false_positives, reverse=True, fields=["ground_truth", "predictions"])
+        _false_positives, reverse=True, fields=["ground_truth", "predictions"]
+    )
     view = most_fp.limit(3)
     print_fn(f"{len(most_fp)} samples have high-confidence false positives; sending the top {len(view)} to CVAT")
     password = secrets.token_urlsafe(12)
@@ -71,8 +72,16 @@ def run_demo(print_fn: Callable[[str], object] = print, *, samples: int = 200, k
     with simulator.serve() as sim:
         print_fn(f"CVAT simulator serving {sim.url}")
         key = key or f"demo_{secrets.token_hex(3)}"
-        results = view.annotate(key, label_field="ground_truth", attributes=["iscrowd"], segment_size=2,
-                                job_assignees=["demo"], url=sim.url, username="demo", password=password)
+        results = view.annotate(
+            key,
+            label_field="ground_truth",
+            attributes=["iscrowd"],
+            segment_size=2,
+            job_assignees=["demo"],
+            url=sim.url,
+            username="demo",
+            password=password,
+        )
         print_fn(f"annotation run {key!r}: tasks {results.task_ids}, jobs {results.job_ids}")
         results.print_status(print_fn)
         _annotate_in_cvat(sim.url, password, results.task_ids[0], print_fn)
@@ -80,16 +89,26 @@ def run_demo(print_fn: Callable[[str], object] = print, *, samples: int = 200, k
         strays = dataset.load_annotations(key, unexpected="return", url=sim.url, username="demo", password=password)
         after = {label.id: label for s in view.iter_samples() for label in labels_in(s.fields.get("ground_truth"))}
         summary = dataset.last_load.summary
-        print_fn(f"loaded: {summary.added} added, {summary.edited} edited, {summary.deleted} deleted, "
-                 f"{summary.rejected} rejected; unexpected: {', '.join(f'{len(v)} {k}' for k, v in strays.items()) or 'none'}")
-        print_fn(f"  labels before {len(before)}, after {len(after)}; unchanged labels identical: "
-                 f"{all(after[i] == before[i] for i in before if i in after and i not in _touched)}")
-        dataset.load_annotations(key, unexpected="ignore", cleanup=True, url=sim.url, username="demo", password=password)
-        print_fn(f"loaded again: {dataset.last_load.summary.unchanged_tasks} task(s) unchanged, nothing merged twice; "
-                 "CVAT tasks cleaned up")
+        print_fn(
+            f"loaded: {summary.added} added, {summary.edited} edited, {summary.deleted} deleted, "
+            f"{summary.rejected} rejected; unexpected: {', '.join(f'{len(v)} {k}' for k, v in strays.items()) or 'none'}"
+        )
+        print_fn(
+            f"  labels before {len(before)}, after {len(after)}; unchanged labels identical: "
+            f"{all(after[i] == before[i] for i in before if i in after and i not in _touched)}"
+        )
+        dataset.load_annotations(
+            key, unexpected="ignore", cleanup=True, url=sim.url, username="demo", password=password
+        )
+        print_fn(
+            f"loaded again: {dataset.last_load.summary.unchanged_tasks} task(s) unchanged, nothing merged twice; "
+            "CVAT tasks cleaned up"
+        )
     simulator.close()
     run = dataset.registry.get_run(dataset.name, key)
-    print_fn(f"audit trail of {key!r} (from its events in {wiring.registry_env().get('SQLITE_DBNAME', 'the configured store')}):")
+    print_fn(
+        f"audit trail of {key!r} (from its events in {wiring.registry_env().get('SQLITE_DBNAME', 'the configured store')}):"
+    )
     for entry in run_history(dataset.registry, run.id):
         print_fn(f"  {entry}")
     print_fn("runs of the dataset: " + ", ".join(dataset.list_annotation_runs()))

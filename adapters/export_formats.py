@@ -38,9 +38,13 @@ def export_coco(collection: SampleCollection, path: PathLike, label_field: str |
         target = target / "labels.json"
     samples = collection.iter_samples(fields=_fields(label_field))
     categories = collection.store.read_info().get("categories") or ()
-    document = write_coco(samples, target, label_field, options.pop("data_path", None), categories=categories, **options)
-    return (f"wrote {len(document['images'])} images, {len(document['annotations'])} annotations and "
-            f"{len(document['categories'])} categories to {target} (file names relative to {document['info']['media_root']})")
+    document = write_coco(
+        samples, target, label_field, options.pop("data_path", None), categories=categories, **options
+    )
+    return (
+        f"wrote {len(document['images'])} images, {len(document['annotations'])} annotations and "
+        f"{len(document['categories'])} categories to {target} (file names relative to {document['info']['media_root']})"
+    )
 
 
 def export_yolo(collection: SampleCollection, path: PathLike, label_field: str | None, **options: Any) -> str:
@@ -49,7 +53,9 @@ def export_yolo(collection: SampleCollection, path: PathLike, label_field: str |
     if not label_field:
         raise DataExportError("a YOLO export needs a label field (a detections or polylines field)")
     known = collection.store.read_info().get("classes") or ()
-    written = write_yolo(collection.iter_samples(fields=_fields(label_field)), path, label_field, known=known, **options)
+    written = write_yolo(
+        collection.iter_samples(fields=_fields(label_field)), path, label_field, known=known, **options
+    )
     return f"wrote a YOLO dataset of {len(collection)} images to {Path(path)} ({written.name} names its classes)"
 
 
@@ -61,14 +67,14 @@ def _media_type(collection: Any) -> MediaType:
 
 
 def cvat_images_xml(collection: Any, path: PathLike, **options: Any) -> ExportSummary:
-    """"CVAT for images 1.1" XML (FiftyOne's CVATImageDataset labels)."""
+    """ "CVAT for images 1.1" XML (FiftyOne's CVATImageDataset labels)."""
     if _media_type(collection) is not MediaType.IMAGE:
         raise ValueError("cvat-images exports images; this collection holds videos: use cvat-video")
     return export_cvat_xml(collection, path, **options)
 
 
 def cvat_video_xml(collection: Any, path: PathLike, **options: Any) -> ExportSummary:
-    """"CVAT for video 1.1" XML (FiftyOne's CVATVideoDataset labels): one file, or one per video in a folder."""
+    """ "CVAT for video 1.1" XML (FiftyOne's CVATVideoDataset labels): one file, or one per video in a folder."""
     if _media_type(collection) is not MediaType.VIDEO:
         raise ValueError("cvat-video exports videos; this collection holds images: use cvat-images")
     return export_cvat_xml(collection, path, **options)
@@ -81,8 +87,10 @@ def _cvat_writer(name: str) -> Callable[..., str]:
     def write(collection: Any, path: PathLike, label_field: str | Sequence[str] | None = None, **options: Any) -> str:
         fields = options.pop("label_fields", None) if label_field is None else label_field
         summary = CVAT_XML[name](collection, path, label_fields=fields, **options)
-        return (f"exported dataset {collection.store.name!r} as {summary.format}: {summary.samples} samples, "
-                f"{summary.objects} objects -> {summary.path}")
+        return (
+            f"exported dataset {collection.store.name!r} as {summary.format}: {summary.samples} samples, "
+            f"{summary.objects} objects -> {summary.path}"
+        )
 
     write.__doc__ = CVAT_XML[name].__doc__
     return write
@@ -99,8 +107,14 @@ EXPORT_FORMATS: dict[str, Writer] = {
 # The formats whose writer takes every label field when none is named.
 ALL_FIELDS = frozenset(CVAT_XML)
 # FiftyOne's dataset type names for the same formats.
-ALIASES = {"COCODetectionDataset": "coco", "YOLOv5Dataset": "yolo", "yolov5": "yolo", "yolov8": "yolo",
-           "CVATImageDataset": "cvat-images", "CVATVideoDataset": "cvat-video"}
+ALIASES = {
+    "COCODetectionDataset": "coco",
+    "YOLOv5Dataset": "yolo",
+    "yolov5": "yolo",
+    "yolov8": "yolo",
+    "CVATImageDataset": "cvat-images",
+    "CVATVideoDataset": "cvat-video",
+}
 
 
 def format_name(dataset_type: Any) -> str:
@@ -109,5 +123,3 @@ def format_name(dataset_type: Any) -> str:
     if name not in EXPORT_FORMATS:
         raise DataExportError(f"format {dataset_type!r} is not one annoflow writes: {', '.join(EXPORT_FORMATS)}")
     return name
-
-

@@ -19,8 +19,13 @@ PathLike = str | os.PathLike[str]
 Imported = tuple[list[Sample], dict[str, Any]]  # the samples, and the dataset info the files give
 
 
-def import_coco(labels_path: PathLike | None, data_path: PathLike | None, dataset_dir: PathLike | None,
-                label_field: str, **options: Any) -> Imported:
+def import_coco(
+    labels_path: PathLike | None,
+    data_path: PathLike | None,
+    dataset_dir: PathLike | None,
+    label_field: str,
+    **options: Any,
+) -> Imported:
     """COCO: ``labels_path`` (default ``dataset_dir/labels.json``), images under ``data_path``
     (default ``dataset_dir/data``, else the labels file's folder)."""
     base = Path(dataset_dir) if dataset_dir is not None else None
@@ -33,8 +38,13 @@ def import_coco(labels_path: PathLike | None, data_path: PathLike | None, datase
     return read_coco_with_info(labels_path, data_path, label_field, **options)
 
 
-def import_yolo(labels_path: PathLike | None, data_path: PathLike | None, dataset_dir: PathLike | None,
-                label_field: str, **options: Any) -> Imported:
+def import_yolo(
+    labels_path: PathLike | None,
+    data_path: PathLike | None,
+    dataset_dir: PathLike | None,
+    label_field: str,
+    **options: Any,
+) -> Imported:
     """YOLO v5/v8: ``dataset_dir`` holds data.yaml (its images and labels where data.yaml says)."""
     folder = dataset_dir or labels_path or data_path
     if folder is None:
@@ -42,8 +52,13 @@ def import_yolo(labels_path: PathLike | None, data_path: PathLike | None, datase
     return read_yolo_with_info(folder, label_field, **options)
 
 
-def import_voc(labels_path: PathLike | None, data_path: PathLike | None, dataset_dir: PathLike | None,
-               label_field: str, **options: Any) -> Imported:
+def import_voc(
+    labels_path: PathLike | None,
+    data_path: PathLike | None,
+    dataset_dir: PathLike | None,
+    label_field: str,
+    **options: Any,
+) -> Imported:
     """Pascal VOC: XML files in ``labels_path`` (default ``dataset_dir/Annotations`` or ``labels``),
     images in ``data_path`` (default ``dataset_dir/JPEGImages`` or ``data``)."""
     base = Path(dataset_dir) if dataset_dir is not None else None
@@ -61,9 +76,14 @@ def import_voc(labels_path: PathLike | None, data_path: PathLike | None, dataset
 Reader = Callable[..., Imported]
 
 IMPORT_FORMATS: dict[str, Reader] = {
-    "coco": import_coco, "COCODetectionDataset": import_coco,
-    "yolo": import_yolo, "yolov5": import_yolo, "yolov8": import_yolo, "YOLOv5Dataset": import_yolo,
-    "voc": import_voc, "VOCDetectionDataset": import_voc,
+    "coco": import_coco,
+    "COCODetectionDataset": import_coco,
+    "yolo": import_yolo,
+    "yolov5": import_yolo,
+    "yolov8": import_yolo,
+    "YOLOv5Dataset": import_yolo,
+    "voc": import_voc,
+    "VOCDetectionDataset": import_voc,
 }
 
 

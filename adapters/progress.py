@@ -37,8 +37,9 @@ class TqdmProgress(Progress):
         self.file = file
 
     def bar(self, description: str, total: int | None = None, unit: str = "it") -> ProgressBar:
-        return TqdmBar(tqdm(total=total, desc=description, unit=unit, file=self.file, disable=self.disable,
-                            dynamic_ncols=True))
+        return TqdmBar(
+            tqdm(total=total, desc=description, unit=unit, file=self.file, disable=self.disable, dynamic_ncols=True)
+        )
 
 
 def progress_for(option: ProgressOption) -> Progress:

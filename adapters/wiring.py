@@ -67,8 +67,13 @@ def open_registry(env: Mapping[str, str] | None = None, *, busy_timeout: float |
 
 
 LABEL_STORES = ("sqlite", "postgres", "fiftyone")
-_POSTGRES_PARTS = {"dbname": "POSTGRES_DBNAME", "host": "POSTGRES_HOST", "port": "POSTGRES_PORT",
-                   "user": "POSTGRES_USER", "password": "POSTGRES_PASSWORD"}
+_POSTGRES_PARTS = {
+    "dbname": "POSTGRES_DBNAME",
+    "host": "POSTGRES_HOST",
+    "port": "POSTGRES_PORT",
+    "user": "POSTGRES_USER",
+    "password": "POSTGRES_PASSWORD",
+}
 
 
 def label_store_kind(env: Mapping[str, str] | None = None) -> str:
@@ -88,8 +93,10 @@ def postgres_conninfo(env: Mapping[str, str] | None = None) -> str:
     if env.get("ANNOFLOW_POSTGRES_DSN"):
         return make_conninfo(env["ANNOFLOW_POSTGRES_DSN"])
     if not env.get("POSTGRES_DBNAME"):
-        raise ValueError("ANNOFLOW_LABEL_STORE=postgres needs ANNOFLOW_POSTGRES_DSN or POSTGRES_DBNAME "
-                         "(with POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, POSTGRES_PASSWORD as needed)")
+        raise ValueError(
+            "ANNOFLOW_LABEL_STORE=postgres needs ANNOFLOW_POSTGRES_DSN or POSTGRES_DBNAME "
+            "(with POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, POSTGRES_PASSWORD as needed)"
+        )
     # An empty password means none (eventsourcing's variables are often set empty).
     return make_conninfo(**{part: env[name] for part, name in _POSTGRES_PARTS.items() if env.get(name)})
 
@@ -110,8 +117,9 @@ def _store_spec(spec: str) -> tuple[str, str | None]:
     raise ValueError(f"a label store is fiftyone, postgres, sqlite or sqlite:PATH, got {spec!r}")
 
 
-def open_store_at(spec: str, name: str, env: Mapping[str, str] | None = None, *,
-                  busy_timeout: float | None = None) -> LabelStore:
+def open_store_at(
+    spec: str, name: str, env: Mapping[str, str] | None = None, *, busy_timeout: float | None = None
+) -> LabelStore:
     """The named dataset in the store ``spec`` names: ``postgres`` (the environment's server),
     ``sqlite`` (the data dir's file) or ``sqlite:PATH``."""
     kind, path = _store_spec(spec)
@@ -129,7 +137,9 @@ def open_store_at(spec: str, name: str, env: Mapping[str, str] | None = None, *,
     return SqliteLabelStore(file, name=name, busy_timeout=busy_seconds(env, busy_timeout))
 
 
-def open_label_store(name: str, env: Mapping[str, str] | None = None, *, busy_timeout: float | None = None) -> LabelStore:
+def open_label_store(
+    name: str, env: Mapping[str, str] | None = None, *, busy_timeout: float | None = None
+) -> LabelStore:
     """The named dataset's label store, of the kind the environment chooses (see the module docstring)."""
     return open_store_at(label_store_kind(env), name, env, busy_timeout=busy_timeout)
 
@@ -194,11 +204,15 @@ def open_dataset(
         The dataset, with the CVAT backend configured as ``"cvat"`` and tqdm progress bars.
     """
     # `is None`, not `or`: an empty store is falsy (it has a length), and is the one given all the same.
-    return Dataset(store if store is not None else open_label_store(name, env, busy_timeout=busy_timeout),
-                   registry if registry is not None else open_registry(env, busy_timeout=busy_timeout),
-                   default_backends(),
-                   open_url=webbrowser.open, progress=progress_for, exporters=CVAT_XML,
-                   open_store=lambda other: open_label_store(other, env, busy_timeout=busy_timeout))
+    return Dataset(
+        store if store is not None else open_label_store(name, env, busy_timeout=busy_timeout),
+        registry if registry is not None else open_registry(env, busy_timeout=busy_timeout),
+        default_backends(),
+        open_url=webbrowser.open,
+        progress=progress_for,
+        exporters=CVAT_XML,
+        open_store=lambda other: open_label_store(other, env, busy_timeout=busy_timeout),
+    )
 
 
 def default_backends() -> dict[str, AnnotationBackend]:

@@ -78,8 +78,9 @@ def _root(fo_collection: Any) -> Any:
     return fo_collection._root_dataset if isinstance(fo_collection, fo.DatasetView) else fo_collection
 
 
-def _taking_fiftyone(method: Callable[..., Any], *, through_view: bool = False,
-                     bulk: bool = False) -> Callable[..., Any]:
+def _taking_fiftyone(
+    method: Callable[..., Any], *, through_view: bool = False, bulk: bool = False
+) -> Callable[..., Any]:
     """``method`` of an annoflow dataset as a function of a FiftyOne dataset or view (its first argument).
 
     ``through_view``: the call reads through the view (annotate); otherwise it acts on the view's dataset.
@@ -92,8 +93,9 @@ def _taking_fiftyone(method: Callable[..., Any], *, through_view: bool = False,
     (httpx's multipart fields), which only the collector closes.
     """
     parameters = list(inspect.signature(method).parameters.values())[1:]  # without self
-    first = inspect.Parameter("fo_collection", inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                              annotation="fo.Dataset | fo.DatasetView")
+    first = inspect.Parameter(
+        "fo_collection", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation="fo.Dataset | fo.DatasetView"
+    )
 
     @functools.wraps(method)
     def call(fo_collection: Any, *args: Any, **kwargs: Any) -> Any:
@@ -104,12 +106,18 @@ def _taking_fiftyone(method: Callable[..., Any], *, through_view: bool = False,
 
     call.__signature__ = inspect.signature(method).replace(parameters=[first, *parameters])  # type: ignore[attr-defined]
     what = "the samples and labels this view shows" if through_view else "the FiftyOne dataset (a view's dataset)"
-    call.__doc__ = (f"annoflow's ``{method.__name__}`` on a FiftyOne dataset or view, acting on {what}.\n\n"
-                    "    ``fo_collection`` (a FiftyOne dataset or view) comes first; the other arguments are\n"
-                    f"    ``annoflow.Dataset.{method.__name__}``'s, documented below.\n\n"
-                    + ("    On a FiftyOne collection ``pause_gc`` (default True) pauses Python's cyclic collector\n"
-                       "    for the whole call, not only while a task's objects are built.\n\n" if bulk else "")
-                    + (inspect.getdoc(method) or "").replace("\n", "\n    "))
+    call.__doc__ = (
+        f"annoflow's ``{method.__name__}`` on a FiftyOne dataset or view, acting on {what}.\n\n"
+        "    ``fo_collection`` (a FiftyOne dataset or view) comes first; the other arguments are\n"
+        f"    ``annoflow.Dataset.{method.__name__}``'s, documented below.\n\n"
+        + (
+            "    On a FiftyOne collection ``pause_gc`` (default True) pauses Python's cyclic collector\n"
+            "    for the whole call, not only while a task's objects are built.\n\n"
+            if bulk
+            else ""
+        )
+        + (inspect.getdoc(method) or "").replace("\n", "\n    ")
+    )
     return call
 
 

@@ -34,6 +34,7 @@ def load_zoo_dataset(name: str, max_samples: int | None = None, *, dataset_name:
     if not len(dataset.store):
         video = ZOO[name]
         count = max_samples if max_samples is not None else (10 if video else 200)
-        load_quickstart(dataset.store, wiring.data_dir() / "media" / (dataset_name or name), video=video,
-                        num_samples=count)
+        load_quickstart(
+            dataset.store, wiring.data_dir() / "media" / (dataset_name or name), video=video, num_samples=count
+        )
     return dataset

@@ -46,15 +46,33 @@ from annoflow.domain.task_plan import MediaItem, TaskPlan, TaskPlanError, plan_t
 from annoflow.domain.video_labels import frame_index_problems
 
 SCHEMA_OPTIONS = (
-    "label_schema", "label_field", "label_type", "classes", "attributes", "mask_targets",
-    "allow_additions", "allow_deletions", "allow_label_edits", "allow_index_edits", "allow_spatial_edits",
-    "occluded_attr", "group_id_attr",
+    "label_schema",
+    "label_field",
+    "label_type",
+    "classes",
+    "attributes",
+    "mask_targets",
+    "allow_additions",
+    "allow_deletions",
+    "allow_label_edits",
+    "allow_index_edits",
+    "allow_spatial_edits",
+    "occluded_attr",
+    "group_id_attr",
 )
 logger = logging.getLogger(__name__)
 # Options of the run itself, never handed to the backend again at load: the task plan's, and "imported"
 # (the run's tasks were made outside annoflow, import_tasks.py).
-PLAN_OPTIONS = ("task_size", "task_name", "task_assignee", "issue_tracker", "frame_start", "frame_stop", "frame_step",
-                "imported")
+PLAN_OPTIONS = (
+    "task_size",
+    "task_name",
+    "task_assignee",
+    "issue_tracker",
+    "frame_start",
+    "frame_stop",
+    "frame_step",
+    "imported",
+)
 
 
 @attrs.frozen
@@ -72,12 +90,28 @@ class AnnotateRequest:
     backend_options: Mapping[str, Any] = attrs.field(repr=False)
 
     @classmethod
-    def of(cls, key: str, backend: str, *, media_field: str = "filepath", launch_editor: bool = False,
-           resume: bool = False, **options: Any) -> AnnotateRequest:
+    def of(
+        cls,
+        key: str,
+        backend: str,
+        *,
+        media_field: str = "filepath",
+        launch_editor: bool = False,
+        resume: bool = False,
+        **options: Any,
+    ) -> AnnotateRequest:
         schema = {k: options.pop(k) for k in SCHEMA_OPTIONS if k in options}
         plan = {k: options.pop(k) for k in PLAN_OPTIONS if k in options}
-        return cls(key=key, backend=backend, media_field=media_field, launch_editor=bool(launch_editor),
-                   resume=bool(resume), schema_options=schema, plan_options=plan, backend_options=options)
+        return cls(
+            key=key,
+            backend=backend,
+            media_field=media_field,
+            launch_editor=bool(launch_editor),
+            resume=bool(resume),
+            schema_options=schema,
+            plan_options=plan,
+            backend_options=options,
+        )
 
 
 def pick_backend(backends: Mapping[str, AnnotationBackend], name: str) -> AnnotationBackend:
@@ -130,8 +164,11 @@ class Annotator:
         plan_ids = list(run.sample_ids) if run is not None else collection.sample_ids
         media = self._read_media(plan_ids, request.media_field)
         settings = self._settings(collection, run, request, plan_ids, media.media_type)
-        plans = plan_tasks(media.items, base_name=f"annoflow_{self.store.name}_{'_'.join(settings.schema.field_names)}",
-                           **settings.plan_options)
+        plans = plan_tasks(
+            media.items,
+            base_name=f"annoflow_{self.store.name}_{'_'.join(settings.schema.field_names)}",
+            **settings.plan_options,
+        )
         if run is None and media.media_type is MediaType.VIDEO:
             self._check_frame_labels(media.items, media.filepaths, settings.schema, plans)
         config = backend.parse_config(settings.backend_options, media.media_type)
@@ -139,9 +176,16 @@ class Annotator:
         backend.check_request(settings.schema, plans, config)
         if run is None:
             run = self._record_request(request, settings, config, plan_ids, media.media_type)
-        upload = UploadRequest(dataset=self.store.name, key=request.key, label_schema=run.label_schema,
-                               media_field=request.media_field, media_type=media.media_type, config=config,
-                               marker=run.marker, progress=self.progress)
+        upload = UploadRequest(
+            dataset=self.store.name,
+            key=request.key,
+            label_schema=run.label_schema,
+            media_field=request.media_field,
+            media_type=media.media_type,
+            config=config,
+            marker=run.marker,
+            progress=self.progress,
+        )
         self._send(run, backend, config, upload, plans, collection, request)
         return run
 
@@ -176,38 +220,66 @@ class Annotator:
         for s in found:
             items.append(MediaItem(s.id, s.media(media_field), s.media_type, getattr(s.metadata, "frame_count", None)))
             filepaths[s.id] = s.filepath
-        return _Media(items=tuple(items), filepaths=filepaths,
-                      media_type=items[0].media_type if items else MediaType.IMAGE)
+        return _Media(
+            items=tuple(items), filepaths=filepaths, media_type=items[0].media_type if items else MediaType.IMAGE
+        )
 
-    def _settings(self, collection: SampleCollection, run: AnnotationRun | None, request: AnnotateRequest,
-                  sample_ids: Sequence[str], media_type: MediaType) -> _Settings:
+    def _settings(
+        self,
+        collection: SampleCollection,
+        run: AnnotationRun | None,
+        request: AnnotateRequest,
+        sample_ids: Sequence[str],
+        media_type: MediaType,
+    ) -> _Settings:
         """A new run's schema and options, from the request; a resumed run's, exactly as requested
         then (only connection settings may come anew)."""
         if run is None:
             schema = self._schema(collection, sample_ids, request.schema_options, media_type, request.backend_options)
-            return _Settings(schema=schema, plan_options=dict(request.plan_options),
-                             backend_options=dict(request.backend_options))
+            return _Settings(
+                schema=schema, plan_options=dict(request.plan_options), backend_options=dict(request.backend_options)
+            )
         return _Settings(
             schema=run.label_schema,
             plan_options={k: v for k, v in run.config.items() if k in PLAN_OPTIONS},
-            backend_options={**{k: v for k, v in run.config.items() if k not in PLAN_OPTIONS},
-                             **request.backend_options},
+            backend_options={
+                **{k: v for k, v in run.config.items() if k not in PLAN_OPTIONS},
+                **request.backend_options,
+            },
         )
 
-    def _record_request(self, request: AnnotateRequest, settings: _Settings, config: BackendConfig,
-                        sample_ids: list[str], media_type: MediaType) -> AnnotationRun:
+    def _record_request(
+        self,
+        request: AnnotateRequest,
+        settings: _Settings,
+        config: BackendConfig,
+        sample_ids: list[str],
+        media_type: MediaType,
+    ) -> AnnotationRun:
         """``Requested``, recorded before the first request to the backend."""
         run = AnnotationRun.request(
-            dataset=self.store.name, key=request.key, backend=request.backend,
+            dataset=self.store.name,
+            key=request.key,
+            backend=request.backend,
             config={**_plain(settings.plan_options), **config.recorded},
-            label_schema=settings.schema, sample_ids=sample_ids, media_field=request.media_field,
+            label_schema=settings.schema,
+            sample_ids=sample_ids,
+            media_field=request.media_field,
             media_type=media_type.value,
         )
         self.registry.add_run(run)
         return run
 
-    def _send(self, run: AnnotationRun, backend: AnnotationBackend, config: BackendConfig, upload: UploadRequest,
-              plans: list[TaskPlan], collection: SampleCollection, request: AnnotateRequest) -> None:
+    def _send(
+        self,
+        run: AnnotationRun,
+        backend: AnnotationBackend,
+        config: BackendConfig,
+        upload: UploadRequest,
+        plans: list[TaskPlan],
+        collection: SampleCollection,
+        request: AnnotateRequest,
+    ) -> None:
         """The upload, then the editor when asked; after a failure, what the run left (_after_failure)."""
         try:
             with backend.connect(config) as session:
@@ -218,8 +290,9 @@ class Annotator:
             self._after_failure(run, error, backend, config)
             raise
 
-    def _check_frame_labels(self, items: Sequence[MediaItem], filepaths: Mapping[str, str], schema: LabelSchema,
-                            plans: Sequence[TaskPlan]) -> None:
+    def _check_frame_labels(
+        self, items: Sequence[MediaItem], filepaths: Mapping[str, str], schema: LabelSchema, plans: Sequence[TaskPlan]
+    ) -> None:
         """Each video's frame labels, one video at a time (`video_labels`): every problem at once.
 
         Read as the store's rows (only each label's frame and index are looked at), not as samples:
@@ -234,14 +307,18 @@ class Annotator:
             for sample_rows in self.store.get_label_rows([item.sample_id], fields):
                 for row in sample_rows.rows:
                     indexes[row.field].setdefault(row.frame, []).append(row.values.get("index"))
-            problems += frame_index_problems(filepaths[item.sample_id], item.frame_count,
-                                             {field: found.items() for field, found in indexes.items()},
-                                             step.get(item.sample_id))
+            problems += frame_index_problems(
+                filepaths[item.sample_id],
+                item.frame_count,
+                {field: found.items() for field, found in indexes.items()},
+                step.get(item.sample_id),
+            )
         if problems:
             raise TaskPlanError(problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else []))
 
-    def _after_failure(self, run: AnnotationRun, error: BaseException, backend: AnnotationBackend,
-                       config: BackendConfig) -> None:
+    def _after_failure(
+        self, run: AnnotationRun, error: BaseException, backend: AnnotationBackend, config: BackendConfig
+    ) -> None:
         """A failed annotate() costs the user no key when the server holds nothing of the run: its
         record goes (its events stay for the audit trail) and the corrected call just works.
         Otherwise the error says what remains and the one call that finishes or removes it."""
@@ -258,9 +335,11 @@ class Annotator:
                     self.registry.delete_run(run.dataset, run.key)
                     return
                 # Unknown is not nothing: the record (and its marker) stays, so a cleanup can find what is there.
-                error.add_note(f"annoflow: the server could not say whether it holds anything of run {run.key!r}, "
-                               f"so the run is kept. Finish it with annotate({run.key!r}, ..., resume=True), or "
-                               f"remove it with load_annotation_results({run.key!r}).cleanup()")
+                error.add_note(
+                    f"annoflow: the server could not say whether it holds anything of run {run.key!r}, "
+                    f"so the run is kept. Finish it with annotate({run.key!r}, ..., resume=True), or "
+                    f"remove it with load_annotation_results({run.key!r}).cleanup()"
+                )
                 return
             if not (marked.task_ids or marked.project_ids):
                 self.registry.delete_run(run.dataset, run.key)
@@ -268,12 +347,20 @@ class Annotator:
         tasks = sorted({*run.tasks, *run.started_tasks, *marked.task_ids})
         projects = [*run.created_projects, *marked.project_ids]
         what = ", ".join(filter(None, [f"tasks {tasks}" if tasks else "", f"projects {projects}" if projects else ""]))
-        error.add_note(f"annoflow: run {run.key!r} holds {what} on the server. Finish it with "
-                       f"annotate({run.key!r}, ..., resume=True), or remove it with "
-                       f"load_annotation_results({run.key!r}).cleanup()")
+        error.add_note(
+            f"annoflow: run {run.key!r} holds {what} on the server. Finish it with "
+            f"annotate({run.key!r}, ..., resume=True), or remove it with "
+            f"load_annotation_results({run.key!r}).cleanup()"
+        )
 
-    def _schema(self, collection: SampleCollection, sample_ids: Sequence[str], options: Mapping[str, Any],
-                media_type: MediaType, backend_options: Mapping[str, Any]) -> LabelSchema:
+    def _schema(
+        self,
+        collection: SampleCollection,
+        sample_ids: Sequence[str],
+        options: Mapping[str, Any],
+        media_type: MediaType,
+        backend_options: Mapping[str, Any],
+    ) -> LabelSchema:
         field_schema = self.store.field_schema()
         # A named project may exist and then give the classes: the run may name no field (they are asked
         # for at load time) and new fields without classes (see _follow_project).
@@ -283,18 +370,31 @@ class Annotator:
         existing = [p for p in field_schema if p in named] if named is not None else []
         observations = collection.reader.observe(sample_ids, existing)  # the labels the view shows
         schema = build_label_schema(
-            **options, media_type=media_type.value, field_schema=field_schema, observations=observations,
+            **options,
+            media_type=media_type.value,
+            field_schema=field_schema,
+            observations=observations,
             classes_from_project=project,
         )
         for path, missing in classes_left_out(schema, observations).items():
             counted = ", ".join(f"{count} {name!r}" for name, count in sorted(missing.items()))
-            warnings.warn(f"field {path!r}: the classes given leave out {sum(missing.values())} existing label(s) of "
-                          f"other classes ({counted}): they are not uploaded, and loading leaves them as they are",
-                          UserWarning, stacklevel=6)  # the caller of SampleCollection.annotate()
+            warnings.warn(
+                f"field {path!r}: the classes given leave out {sum(missing.values())} existing label(s) of "
+                f"other classes ({counted}): they are not uploaded, and loading leaves them as they are",
+                UserWarning,
+                stacklevel=6,
+            )  # the caller of SampleCollection.annotate()
         return schema
 
-    def _upload(self, run: AnnotationRun, session: BackendSession, upload: UploadRequest, plans: list[TaskPlan],
-                collection: SampleCollection, resuming: bool) -> None:
+    def _upload(
+        self,
+        run: AnnotationRun,
+        session: BackendSession,
+        upload: UploadRequest,
+        plans: list[TaskPlan],
+        collection: SampleCollection,
+        resuming: bool,
+    ) -> None:
         if resuming:
             self._clear_interrupted(run, session)
         upload = self._follow_project(run, session, upload)
@@ -311,7 +411,9 @@ class Annotator:
         media = () if upload.media_field == "filepath" else (upload.media_field,)
         done = run.filled_plan_indexes
         pending = [plan for plan in plans if plan.index not in done]
-        logger.info("run %r: building %d of %d tasks (%d filled before: skipped)", run.key, len(pending), len(plans), len(done))
+        logger.info(
+            "run %r: building %d of %d tasks (%d filled before: skipped)", run.key, len(pending), len(plans), len(done)
+        )
         started: dict[int, int] = {}  # plan index -> task id, created ahead of its fill
 
         def start(plan: TaskPlan) -> int:

@@ -131,8 +131,9 @@ def audit_entries(events: Iterable[Any]) -> list[AuditEntry]:
                 entries.append(tally)  # becomes its entry once the whole history is read
             tally.tasks.append(event.task_id)
             if getattr(event, "added", None) is not None:  # the counts; older runs follow with their LabelMerged events
-                tally.counts.update({"added": event.added, "edited": event.edited, "deleted": event.deleted,
-                                     "rejected": event.rejected})
+                tally.counts.update(
+                    {"added": event.added, "edited": event.edited, "deleted": event.deleted, "rejected": event.rejected}
+                )
         elif name == "LabelMerged" and hasattr(event, "task_id"):  # in the run's own events: an older run
             for change in merged_in(event):
                 loads[load_id].counts[change.action.value] += 1
@@ -172,7 +173,9 @@ def _label_text(change: Any) -> str:
         return f"value {change.value!r}" if change.value is not None else "its value"
     label = change.label
     name = getattr(label, "label", None)
-    return f"{type(label).__name__ if label is not None else 'label'} {change.label_id}" + (f" {name!r}" if name else "")
+    return f"{type(label).__name__ if label is not None else 'label'} {change.label_id}" + (
+        f" {name!r}" if name else ""
+    )
 
 
 def _ranges(numbers: Iterable[int]) -> str:
@@ -229,8 +232,10 @@ def change_lines(events: Iterable[Any], only_load: str | None = None) -> Iterato
                 tally.add(change.sample_id, change.frame, index)
                 frame = f", frame {change.frame}" if change.frame is not None else ""
                 track = f", track {index}" if index is not None else ""
-                yield (f"{where}: {change.action.value} {_label_text(change)} in {change.field!r} "
-                       f"of sample {change.sample_id}{frame}{track}")
+                yield (
+                    f"{where}: {change.action.value} {_label_text(change)} in {change.field!r} "
+                    f"of sample {change.sample_id}{frame}{track}"
+                )
         else:
             refused = event.rejection
             sample = f"sample {refused.sample_id}" if refused.sample_id is not None else "no sample"

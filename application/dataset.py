@@ -145,7 +145,11 @@ class Dataset(SampleCollection):
         return pick_backend(self.backends, name or self.default_backend)
 
     def annotate_collection(
-        self, collection: SampleCollection, anno_key: str, backend: str | None, options: Mapping[str, Any],
+        self,
+        collection: SampleCollection,
+        anno_key: str,
+        backend: str | None,
+        options: Mapping[str, Any],
         progress: ProgressOption = None,
     ) -> AnnotationResults:
         """annotate() of a dataset or view; ``SampleCollection.annotate`` calls it and documents the options.
@@ -254,8 +258,17 @@ class Dataset(SampleCollection):
         kwargs = seal_credentials(kwargs)
         connection = {**_given(url=url, username=username, password=password, email=email, headers=headers), **kwargs}
         result = Loader(self.store, self.registry, self.backends, progress=self._progress(progress)).load(
-            self.name, anno_key, unexpected=unexpected, cleanup=cleanup, dest_field=dest_field,
-            max_objects_per_frame=max_objects_per_frame, job_stage=job_stage, job_state=job_state, recheck=recheck, **connection)
+            self.name,
+            anno_key,
+            unexpected=unexpected,
+            cleanup=cleanup,
+            dest_field=dest_field,
+            max_objects_per_frame=max_objects_per_frame,
+            job_stage=job_stage,
+            job_state=job_state,
+            recheck=recheck,
+            **connection,
+        )
         self.last_load = result
         return LoadReport(result, returned=unexpected == "return")
 
@@ -332,10 +345,20 @@ class Dataset(SampleCollection):
         kwargs = seal_credentials(kwargs)
         connection = {**_given(url=url, username=username, password=password, email=email, headers=headers), **kwargs}
         importer = Importer(self.store, self.registry, self.backends, progress=self._progress(progress))
-        result = importer.import_tasks(self.name, project_name=project_name, project_id=project_id, task_ids=task_ids,
-                                       data_path=data_path, download_media=download_media, label_types=label_types,
-                                       insert_new=insert_new, occluded_attr=occluded_attr,
-                                       group_id_attr=group_id_attr, backend=backend, **connection)
+        result = importer.import_tasks(
+            self.name,
+            project_name=project_name,
+            project_id=project_id,
+            task_ids=task_ids,
+            data_path=data_path,
+            download_media=download_media,
+            label_types=label_types,
+            insert_new=insert_new,
+            occluded_attr=occluded_attr,
+            group_id_attr=group_id_attr,
+            backend=backend,
+            **connection,
+        )
         self.last_load = result.load
         return result.key
 
@@ -381,8 +404,9 @@ class Dataset(SampleCollection):
         recorded = {k: v for k, v in run.config.items() if k not in PLAN_OPTIONS}
         drop = ("media_field", "launch_editor", "resume")
         options = {**recorded, **{k: v for k, v in connection.items() if k not in drop}}
-        return AnnotationResults(self.registry, run, backend, lambda: backend.parse_config(options, media_type),
-                                 recorded, media_type)
+        return AnnotationResults(
+            self.registry, run, backend, lambda: backend.parse_config(options, media_type), recorded, media_type
+        )
 
     # --- evaluations -----------------------------------------------------------------------
 
@@ -468,7 +492,6 @@ class Dataset(SampleCollection):
         self.store.write_batch(batch)
         if batch.info is not None:
             self._info = dict(batch.info)
-
 
     def add_samples(self, samples: Iterable[Sample]) -> list[str]:
         """Add samples in one batch; their fields are declared from their values' kinds.
@@ -646,7 +669,9 @@ class Dataset(SampleCollection):
             RuntimeError: a dataset built by hand on a store, which cannot open another dataset's store.
         """
         if self._open_store is None:
-            raise RuntimeError("clone() needs to open another dataset's store; open datasets with annoflow.load_dataset()")
+            raise RuntimeError(
+                "clone() needs to open another dataset's store; open datasets with annoflow.load_dataset()"
+            )
         name = name if name is not None else self._free_name(self._open_store)
         target = self._open_store(name)
         if len(target) or target.field_schema():
@@ -658,8 +683,15 @@ class Dataset(SampleCollection):
             for path, kind in self.store.field_schema().items():
                 target.declare_field(path, kind)
         target.add_samples(new_copies(collection.iter_samples()))
-        return type(self)(target, self.registry, self.backends, default_backend=self.default_backend,
-                          open_url=self._open_url, progress=self._progress, open_store=self._open_store)
+        return type(self)(
+            target,
+            self.registry,
+            self.backends,
+            default_backend=self.default_backend,
+            open_url=self._open_url,
+            progress=self._progress,
+            open_store=self._open_store,
+        )
 
     def _free_name(self, open_store: Callable[[str], LabelStore]) -> str:
         for number in range(1, 10_000):
@@ -672,8 +704,14 @@ class Dataset(SampleCollection):
                 store.close()
         raise ValueError(f"no free name {self.name}_<n> for a clone: pass clone(name)")
 
-    def export_collection(self, collection: SampleCollection, export_path: Any, dataset_type: Any,
-                          label_field: str | Sequence[str] | None, **options: Any) -> str:
+    def export_collection(
+        self,
+        collection: SampleCollection,
+        export_path: Any,
+        dataset_type: Any,
+        label_field: str | Sequence[str] | None,
+        **options: Any,
+    ) -> str:
         """Write ``collection`` in a label format; ``SampleCollection.export`` calls it and documents the options.
 
         The file formats are adapters', so a dataset built by hand on a store has none
@@ -698,9 +736,16 @@ class Dataset(SampleCollection):
     def name(self) -> str:
         return self.store.name
 
-    def export_cvat_xml(self, path: str | os.PathLike[str], label_fields: Sequence[str] | str | None = None, *,
-                        occluded_attr: str | None = None, group_id_attr: str | None = None,
-                        z_order_attr: str | None = None, rel_dir: str | os.PathLike[str] | None = None) -> Any:
+    def export_cvat_xml(
+        self,
+        path: str | os.PathLike[str],
+        label_fields: Sequence[str] | str | None = None,
+        *,
+        occluded_attr: str | None = None,
+        group_id_attr: str | None = None,
+        z_order_attr: str | None = None,
+        rel_dir: str | os.PathLike[str] | None = None,
+    ) -> Any:
         """Write the dataset's labels as CVAT XML, the format CVAT's UI exports: "CVAT for images 1.1"
         for images, "CVAT for video 1.1" for videos (one file per video when ``path`` is for several).
 
@@ -719,9 +764,15 @@ class Dataset(SampleCollection):
         name = "cvat-video" if MediaType.VIDEO in media else "cvat-images"
         if name not in self.exporters:
             raise RuntimeError(f"no {name} exporter is configured (annoflow.open_dataset configures them)")
-        return self.exporters[name](self, path, label_fields=label_fields, occluded_attr=occluded_attr,
-                                    group_id_attr=group_id_attr, z_order_attr=z_order_attr,
-                                    **({} if rel_dir is None else {"rel_dir": rel_dir}))
+        return self.exporters[name](
+            self,
+            path,
+            label_fields=label_fields,
+            occluded_attr=occluded_attr,
+            group_id_attr=group_id_attr,
+            z_order_attr=z_order_attr,
+            **({} if rel_dir is None else {"rel_dir": rel_dir}),
+        )
 
     def _with(self, stage: Stage) -> DatasetView:
         return DatasetView(self, (stage,))
@@ -802,10 +853,13 @@ class Dataset(SampleCollection):
             self.load_annotation_results(anno_key, **connection).cleanup()
         elif run.status is RunStatus.REQUESTED and (run.tasks or run.started_tasks or run.created_projects):
             left = sorted({*run.tasks, *run.started_tasks})
-            warnings.warn(f"run {anno_key!r} never finished its upload and leaves tasks {left}"
-                          + (f" and projects {list(run.created_projects)}" if run.created_projects else "")
-                          + f" on the server: delete_annotation_run({anno_key!r}, cleanup=True) removes them too",
-                          UserWarning, stacklevel=2)
+            warnings.warn(
+                f"run {anno_key!r} never finished its upload and leaves tasks {left}"
+                + (f" and projects {list(run.created_projects)}" if run.created_projects else "")
+                + f" on the server: delete_annotation_run({anno_key!r}, cleanup=True) removes them too",
+                UserWarning,
+                stacklevel=2,
+            )
         self.registry.delete_run(self.name, anno_key)
 
     def delete_annotation_runs(self) -> None:

@@ -88,8 +88,9 @@ class EditableSample:
         if path.on_frames:
             raise FieldSchemaError(f"{name!r} is a frame field: set it per frame with dataset.set_values()")
         kind_of(value)  # a value a field can hold, refused here rather than at save()
-        object.__setattr__(self, "_sample", self._sample.with_value(name, value) if value is not None
-                           else _without(self._sample, name))
+        object.__setattr__(
+            self, "_sample", self._sample.with_value(name, value) if value is not None else _without(self._sample, name)
+        )
         self._set_pending((name, None), SetValue(self._sample.id, name, value))
 
     def clear_field(self, name: str) -> None:
@@ -118,8 +119,10 @@ class EditableSample:
         FieldPath.parse(path)
         kind_of(value)
         if value is None:
-            frames = {n: ({k: v for k, v in f.items() if k != name} if n == frame else f)
-                      for n, f in self._sample.frames.items()}
+            frames = {
+                n: ({k: v for k, v in f.items() if k != name} if n == frame else f)
+                for n, f in self._sample.frames.items()
+            }
             object.__setattr__(self, "_sample", attrs.evolve(self._sample, frames=frames))
         else:
             object.__setattr__(self, "_sample", self._sample.with_value(path, value, frame))
@@ -134,8 +137,9 @@ class EditableSample:
         value = self._sample.get(field, frame)
         if isinstance(value, LabelList):
             value = value.with_items(label if item.id == label.id else item for item in value.items)
-        object.__setattr__(self, "_sample", self._sample.with_value(field, label if isinstance(value, Label) else value,
-                                                                    frame))
+        object.__setattr__(
+            self, "_sample", self._sample.with_value(field, label if isinstance(value, Label) else value, frame)
+        )
         pending = self._pending.get((field, frame))
         if pending is not None:  # the whole field is written anyway: with the label as it is now
             self._pending[(field, frame)] = SetValue(self._sample.id, field, self._sample.get(field, frame), frame)
@@ -195,8 +199,10 @@ def value_changes(field: str, ids: Sequence[str], values: Sequence[Any] | Mappin
         if frames is None:
             continue
         if not isinstance(frames, Mapping):
-            raise ValueError(f"set_values({field!r}): a frame field takes frame number -> value per sample, "
-                             f"got {type(frames).__name__}")
+            raise ValueError(
+                f"set_values({field!r}): a frame field takes frame number -> value per sample, "
+                f"got {type(frames).__name__}"
+            )
         changes += [SetValue(sample_id, field, value, int(number)) for number, value in frames.items()]
     return changes
 
@@ -216,8 +222,10 @@ def field_kind(ftype: Any) -> FieldKind:
     for kind, cls in LABEL_TYPE_OF_KIND.items():
         if ftype is cls:
             return kind
-    raise FieldSchemaError(f"{ftype!r} is not a field type: use one of {[k.value for k in FieldKind]}, "
-                           "int, float, str, bool or a label class")
+    raise FieldSchemaError(
+        f"{ftype!r} is not a field type: use one of {[k.value for k in FieldKind]}, "
+        "int, float, str, bool or a label class"
+    )
 
 
 # --- fields runs depend on ----------------------------------------------------------------------
@@ -242,7 +250,8 @@ def refuse_if_used(dataset: Dataset, paths: Iterable[str], doing: str) -> None:
         path, key = next(iter(used.items()))
         raise FieldSchemaError(
             f"cannot {doing} field {path!r}: annotation run {key!r} uses it (its next load merges into it); "
-            f"delete the run's record first (dataset.delete_annotation_run({key!r}), after loading it if need be)")
+            f"delete the run's record first (dataset.delete_annotation_run({key!r}), after loading it if need be)"
+        )
 
 
 def frame_path(name: str) -> str:

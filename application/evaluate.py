@@ -77,8 +77,10 @@ class DetectionResults:
         width = max([len(c) for c in rows] + [9])
         print_fn(f"{'':>{width}}  precision    recall  f1-score   support")
         for cls, row in rows.items():
-            print_fn(f"{cls:>{width}}  {row['precision']:9.2f} {row['recall']:9.2f} {row['f1-score']:9.2f} "
-                     f"{int(row['support']):9d}")
+            print_fn(
+                f"{cls:>{width}}  {row['precision']:9.2f} {row['recall']:9.2f} {row['f1-score']:9.2f} "
+                f"{int(row['support']):9d}"
+            )
 
     def mAP(self) -> float:  # noqa: N802 - FiftyOne's name
         """COCO's mAP (pycocotools' figure).
@@ -94,9 +96,15 @@ class DetectionResults:
         return self.map
 
 
-def evaluate_detections(collection: SampleCollection, pred_field: str, gt_field: str = "ground_truth",
-                        eval_key: str | None = "eval", iou: float = 0.5, classwise: bool = True,
-                        compute_mAP: bool = False) -> DetectionResults:  # noqa: N803 - FiftyOne's name
+def evaluate_detections(
+    collection: SampleCollection,
+    pred_field: str,
+    gt_field: str = "ground_truth",
+    eval_key: str | None = "eval",
+    iou: float = 0.5,
+    classwise: bool = True,
+    compute_mAP: bool = False,  # noqa: N803 - FiftyOne's name
+) -> DetectionResults:
     """Evaluate the collection's ``pred_field`` against ``gt_field`` (FiftyOne's COCO method) and,
     with an ``eval_key``, write the outcome to the labels and samples in one batch.
 
@@ -132,8 +140,19 @@ def evaluate_detections(collection: SampleCollection, pred_field: str, gt_field:
         if eval_key is not None:
             changes += _outcome_changes(sample.id, eval_key, matching, preds=(pred_field, preds), gts=(gt_field, gts))
     if eval_key is not None:
-        _write(collection, changes, eval_key, {"type": "detection", "method": "coco", "pred_field": pred_field,
-                                               "gt_field": gt_field, "iou": iou, "classwise": classwise})
+        _write(
+            collection,
+            changes,
+            eval_key,
+            {
+                "type": "detection",
+                "method": "coco",
+                "pred_field": pred_field,
+                "gt_field": gt_field,
+                "iou": iou,
+                "classwise": classwise,
+            },
+        )
     classes = sorted({m.gt_label for m in matches if m.gt_label} | {m.pred_label for m in matches if m.pred_label})
     return DetectionResults(eval_key or "", tuple(matches), tuple(classes), coco_map(pairs) if compute_mAP else None)
 
@@ -143,31 +162,43 @@ def _detections(value: FieldValue) -> tuple[Detection, ...]:
     return tuple(label for label in labels_in(value) if isinstance(label, Detection))
 
 
-def _check_options(schema: Mapping[str, FieldKind], pred_field: str, gt_field: str, eval_key: str | None,
-                   iou: float) -> None:
+def _check_options(
+    schema: Mapping[str, FieldKind], pred_field: str, gt_field: str, eval_key: str | None, iou: float
+) -> None:
     for field in (pred_field, gt_field):
         if schema.get(field) is not FieldKind.DETECTIONS:
             held = schema.get(field)
-            raise EvaluationError(f"evaluate_detections(): field {field!r} "
-                                  f"{'does not exist' if held is None else f'holds {held.value}, not detections'}")
+            raise EvaluationError(
+                f"evaluate_detections(): field {field!r} "
+                f"{'does not exist' if held is None else f'holds {held.value}, not detections'}"
+            )
     if not 0 < iou <= 1:
         raise EvaluationError(f"evaluate_detections(): iou must be in (0, 1], got {iou!r}")
     if eval_key is not None:
         _check_key(eval_key, schema)
 
 
-def _outcome_changes(sample_id: str, eval_key: str, matching: SampleMatching, *,
-                     preds: tuple[str, Sequence[Detection]], gts: tuple[str, Sequence[Detection]]) -> list[LabelChange]:
+def _outcome_changes(
+    sample_id: str,
+    eval_key: str,
+    matching: SampleMatching,
+    *,
+    preds: tuple[str, Sequence[Detection]],
+    gts: tuple[str, Sequence[Detection]],
+) -> list[LabelChange]:
     """One sample's writes: each label (the predictions', then the ground truth's) with its outcome,
     then the sample's tp, fp and fn counts (tp counts the predictions matched)."""
     changes: list[LabelChange] = [
         PutLabel(sample_id, field, _with_outcome(label, eval_key, matching.outcomes[label.id]))
-        for field, labels in (preds, gts) for label in labels
+        for field, labels in (preds, gts)
+        for label in labels
     ]
     counts = Counter(value for value, _, _ in matching.outcomes.values() if value)
     tp_preds = sum(1 for p in preds[1] if matching.outcomes[p.id][0] == "tp")
-    changes += [SetValue(sample_id, f"{eval_key}_{suffix}", count)
-                for suffix, count in (("tp", tp_preds), ("fp", counts["fp"]), ("fn", counts["fn"]))]
+    changes += [
+        SetValue(sample_id, f"{eval_key}_{suffix}", count)
+        for suffix, count in (("tp", tp_preds), ("fp", counts["fp"]), ("fn", counts["fn"]))
+    ]
     return changes
 
 
@@ -200,9 +231,14 @@ def delete_evaluation(dataset: Dataset, eval_key: str) -> None:
     for sample in dataset.iter_samples(fields=fields):
         for field in fields:
             changes.extend(
-                PutLabel(sample.id, field, label.replace(attributes={k: v for k, v in label.attributes.items()
-                                                                     if k not in names}))
-                for label in _detections(sample.fields.get(field)) if names & set(label.attributes))
+                PutLabel(
+                    sample.id,
+                    field,
+                    label.replace(attributes={k: v for k, v in label.attributes.items() if k not in names}),
+                )
+                for label in _detections(sample.fields.get(field))
+                if names & set(label.attributes)
+            )
     counts = [f"{eval_key}_{s}" for s in ("tp", "fp", "fn") if f"{eval_key}_{s}" in schema]
     del evaluations[eval_key]
     dataset.write_batch(Batch(changes=changes, delete_fields=counts, info={**dataset.info, EVALUATIONS: evaluations}))
@@ -221,7 +257,10 @@ def _check_key(key: object, schema: Mapping[str, FieldKind]) -> None:
     if not isinstance(key, str) or not key.isidentifier():
         raise EvaluationError(f"eval_key must be an identifier, got {key!r}")
     taken = [name for name in (key, f"{key}_id", f"{key}_iou") if name in RESERVED_ATTRIBUTE_NAMES]
-    taken += [name for name in (f"{key}_tp", f"{key}_fp", f"{key}_fn") if name in RESERVED_FIELD_NAMES
-              or (name in schema and schema[name] is not FieldKind.INT)]
+    taken += [
+        name
+        for name in (f"{key}_tp", f"{key}_fp", f"{key}_fn")
+        if name in RESERVED_FIELD_NAMES or (name in schema and schema[name] is not FieldKind.INT)
+    ]
     if taken:
         raise EvaluationError(f"eval_key {key!r} would write {', '.join(map(repr, taken))}, which hold something else")

@@ -57,8 +57,7 @@ def import_fields(labels: Sequence[ProjectLabel], label_types: Any, capabilities
     """Field name -> label type of an import: one field per label type the labels can draw (named by the
     type, as FiftyOne names them), or those ``label_types`` names (a list, or label type -> field name)."""
     wanted = {t: t for t in LABEL_TYPES} if label_types is None else _wanted_types(label_types)
-    drawable = {t for t in LABEL_TYPES
-                if any(capabilities.draws_for(label.object_kind, t) for label in labels)}
+    drawable = {t for t in LABEL_TYPES if any(capabilities.draws_for(label.object_kind, t) for label in labels)}
     return {field: label_type for label_type, field in wanted.items() if label_type in drawable}
 
 
@@ -71,8 +70,9 @@ def _wanted_types(label_types: Any) -> dict[str, str]:
     elif isinstance(label_types, Iterable):
         wanted = {t: t for t in label_types}
     else:
-        raise ValueError(f"label_types must be None, a list of label types or a dict of label type -> field, "
-                         f"got {label_types!r}")
+        raise ValueError(
+            f"label_types must be None, a list of label types or a dict of label type -> field, got {label_types!r}"
+        )
     unknown = sorted(set(wanted) - set(LABEL_TYPES))
     if unknown:
         raise ValueError(f"label_types: unknown label types {unknown} (known: {', '.join(LABEL_TYPES)})")
@@ -89,11 +89,15 @@ def _task_id_list(task_ids: Sequence[int] | int | None) -> list[Any]:
     return list(task_ids or ())
 
 
-def _check_choice(project_name: str | None, project_id: int | None, task_ids: Sequence[Any], data_path: Any,
-                  download_media: bool) -> None:
+def _check_choice(
+    project_name: str | None, project_id: int | None, task_ids: Sequence[Any], data_path: Any, download_media: bool
+) -> None:
     """Refuse a choice of tasks or of media that names no single import, before anything is sent."""
-    given = [name for name, value in (("project_name", project_name), ("project_id", project_id),
-                                      ("task_ids", task_ids)) if value not in (None, [])]
+    given = [
+        name
+        for name, value in (("project_name", project_name), ("project_id", project_id), ("task_ids", task_ids))
+        if value not in (None, [])
+    ]
     if len(given) != 1:
         raise ValueError(f"give exactly one of project_name, project_id and task_ids (got {given or 'none'})")
     if any(isinstance(t, bool) or not isinstance(t, int) or t < 1 for t in task_ids):
@@ -123,31 +127,53 @@ def _located(data_path: Any, names: Sequence[str]) -> list[str | None]:
     return [in_folder(folder, n) for n in names]
 
 
-def _check_located(names: Mapping[int, Sequence[str]], located: Mapping[int, Sequence[str | None]],
-                   data_path: Any) -> None:
+def _check_located(
+    names: Mapping[int, Sequence[str]], located: Mapping[int, Sequence[str | None]], data_path: Any
+) -> None:
     """Refuse, naming them, the frames whose file is not found."""
-    missing = [f"task {t}: {name!r}" for t, frame_names in names.items()
-               for name, path in zip(frame_names, located[t], strict=True) if path is None or not os.path.isfile(path)]
+    missing = [
+        f"task {t}: {name!r}"
+        for t, frame_names in names.items()
+        for name, path in zip(frame_names, located[t], strict=True)
+        if path is None or not os.path.isfile(path)
+    ]
     if missing:
         shown = "; ".join(missing[:5]) + (f" (and {len(missing) - 5} more)" if len(missing) > 5 else "")
-        raise MediaNotFoundError(f"{len(missing)} media file(s) of the tasks are not in data_path {data_path!r}: "
-                                 f"{shown}. Pass download_media=True to download them")
+        raise MediaNotFoundError(
+            f"{len(missing)} media file(s) of the tasks are not in data_path {data_path!r}: "
+            f"{shown}. Pass download_media=True to download them"
+        )
 
 
 class Importer:
-    def __init__(self, store: LabelStore, registry: RunRegistry, backends: Mapping[str, AnnotationBackend],
-                 progress: Progress = NO_PROGRESS) -> None:
+    def __init__(
+        self,
+        store: LabelStore,
+        registry: RunRegistry,
+        backends: Mapping[str, AnnotationBackend],
+        progress: Progress = NO_PROGRESS,
+    ) -> None:
         self.store = store
         self.registry = registry
         self.backends = backends
         self.progress = progress
 
-    def import_tasks(self, dataset: str, *, project_name: str | None = None, project_id: int | None = None,
-                     task_ids: Sequence[int] | int | None = None,
-                     data_path: str | os.PathLike[str] | Mapping[str, str] | None = None,
-                     download_media: bool = False, label_types: Any = None, insert_new: bool = True,
-                     occluded_attr: str | None = None, group_id_attr: str | None = None,
-                     backend: str = "cvat", **connection: Any) -> ImportResult:
+    def import_tasks(
+        self,
+        dataset: str,
+        *,
+        project_name: str | None = None,
+        project_id: int | None = None,
+        task_ids: Sequence[int] | int | None = None,
+        data_path: str | os.PathLike[str] | Mapping[str, str] | None = None,
+        download_media: bool = False,
+        label_types: Any = None,
+        insert_new: bool = True,
+        occluded_attr: str | None = None,
+        group_id_attr: str | None = None,
+        backend: str = "cvat",
+        **connection: Any,
+    ) -> ImportResult:
         task_ids = _task_id_list(task_ids)
         _check_choice(project_name, project_id, task_ids, data_path, download_media)
         data_path = self._data_map(data_path)
@@ -165,18 +191,25 @@ class Importer:
                 return self._load(dataset, key, unexpected, connection)
             media_type = self._media_type(selection)
             labels = list(session.import_labels(selection))
-            schema = self._label_schema(labels, label_types, media_type, occluded_attr, group_id_attr,
-                                        chosen.capabilities)
+            schema = self._label_schema(
+                labels, label_types, media_type, occluded_attr, group_id_attr, chosen.capabilities
+            )
             media = self._media(session, selection.task_ids, data_path, download_media, chosen)
             sample_of = self._samples([p for paths in media.values() for p in paths], insert_new, media_type)
             if run is None:
                 sample_ids = list(dict.fromkeys(sample_of[p] for paths in media.values() for p in paths))
-                run = self._new_run(dataset, key, backend, config, schema, labels, sample_ids, media_type,
-                                     chosen.capabilities)
+                run = self._new_run(
+                    dataset, key, backend, config, schema, labels, sample_ids, media_type, chosen.capabilities
+                )
             # else: an import a crash interrupted, finished now (its new samples' ids follow from their files)
             request = UploadRequest(dataset, key, run.label_schema, run.media_field, media_type, config)
-            self._adopt_tasks(session, run, request, selection.task_ids,
-                              {t: [sample_of[p] for p in media[t]] for t in selection.task_ids})
+            self._adopt_tasks(
+                session,
+                run,
+                request,
+                selection.task_ids,
+                {t: [sample_of[p] for p in media[t]] for t in selection.task_ids},
+            )
             run.complete_upload()
             self.registry.save_run(run)
         return self._load(dataset, key, unexpected, connection)
@@ -188,17 +221,24 @@ class Importer:
         return chosen
 
     @staticmethod
-    def _selection(session: BackendSession, project_name: str | None, project_id: int | None,
-                   task_ids: Sequence[int]) -> ImportSelection:
+    def _selection(
+        session: BackendSession, project_name: str | None, project_id: int | None, task_ids: Sequence[int]
+    ) -> ImportSelection:
         """The tasks to import, as the server finds them; a project with no task is refused."""
         selection = session.find_tasks(project_name=project_name, project_id=project_id, task_ids=task_ids)
         if not selection.task_ids:
             raise ValueError(f"CVAT's project {selection.project_id} holds no task to import")
         return selection
 
-    def _label_schema(self, labels: Sequence[ProjectLabel], label_types: Any, media_type: MediaType,
-                      occluded_attr: str | None, group_id_attr: str | None,
-                      capabilities: ToolCapabilities) -> LabelSchema:
+    def _label_schema(
+        self,
+        labels: Sequence[ProjectLabel],
+        label_types: Any,
+        media_type: MediaType,
+        occluded_attr: str | None,
+        group_id_attr: str | None,
+        capabilities: ToolCapabilities,
+    ) -> LabelSchema:
         """The import run's fields, one per label type the labels can draw, with the labels' classes and
         attributes; refused here, before any file or sample is written."""
         fields = import_fields(labels, label_types, capabilities)
@@ -206,26 +246,51 @@ class Importer:
             raise ValueError(f"the tasks' labels draw none of the label types asked for ({label_types!r})")
         if media_type is MediaType.VIDEO:  # a video's labels are on its frames
             fields = {f if f.startswith(FRAMES_PREFIX) else FRAMES_PREFIX + f: t for f, t in fields.items()}
-        schema = build_label_schema(label_schema={f: {"type": t} for f, t in fields.items()},
-                                    occluded_attr=occluded_attr, group_id_attr=group_id_attr,
-                                    media_type=media_type.value, field_schema=self.store.field_schema(),
-                                    classes_from_project=True)
+        schema = build_label_schema(
+            label_schema={f: {"type": t} for f, t in fields.items()},
+            occluded_attr=occluded_attr,
+            group_id_attr=group_id_attr,
+            media_type=media_type.value,
+            field_schema=self.store.field_schema(),
+            classes_from_project=True,
+        )
         adopt_project_labels(schema, labels, capabilities)
         return schema
 
-    def _new_run(self, dataset: str, key: str, backend: str, config: BackendConfig, schema: LabelSchema,
-                 labels: Sequence[ProjectLabel], sample_ids: list[str], media_type: MediaType,
-                 capabilities: ToolCapabilities) -> AnnotationRun:
+    def _new_run(
+        self,
+        dataset: str,
+        key: str,
+        backend: str,
+        config: BackendConfig,
+        schema: LabelSchema,
+        labels: Sequence[ProjectLabel],
+        sample_ids: list[str],
+        media_type: MediaType,
+        capabilities: ToolCapabilities,
+    ) -> AnnotationRun:
         """The import's run, requested and following the tasks' labels, added to the registry."""
-        run = AnnotationRun.request(dataset=dataset, key=key, backend=backend,
-                                    config={**config.recorded, "imported": True},
-                                    label_schema=schema, sample_ids=sample_ids, media_type=media_type.value)
+        run = AnnotationRun.request(
+            dataset=dataset,
+            key=key,
+            backend=backend,
+            config={**config.recorded, "imported": True},
+            label_schema=schema,
+            sample_ids=sample_ids,
+            media_type=media_type.value,
+        )
         run.adopt_project_schema(adopt_project_labels(schema, labels, capabilities))
         self.registry.add_run(run)
         return run
 
-    def _adopt_tasks(self, session: BackendSession, run: AnnotationRun, request: UploadRequest, task_ids: Sequence[int],
-                     samples: Mapping[int, list[str]]) -> None:
+    def _adopt_tasks(
+        self,
+        session: BackendSession,
+        run: AnnotationRun,
+        request: UploadRequest,
+        task_ids: Sequence[int],
+        samples: Mapping[int, list[str]],
+    ) -> None:
         """Each task not yet in the run recorded as its own (TaskCreated), saved one by one."""
         for task_id in task_ids:
             if task_id in run.tasks:
@@ -235,31 +300,40 @@ class Importer:
             self.registry.save_run(run, ledger)
 
     def _load(self, dataset: str, key: str, unexpected: str, connection: Mapping[str, Any]) -> ImportResult:
-        return ImportResult(key, Loader(self.store, self.registry, self.backends, progress=self.progress).load(
-            dataset, key, unexpected=unexpected, **connection))
+        return ImportResult(
+            key,
+            Loader(self.store, self.registry, self.backends, progress=self.progress).load(
+                dataset, key, unexpected=unexpected, **connection
+            ),
+        )
 
     def _data_map(self, data_path: Any) -> Any:
         """data_path as FiftyOne takes it: a folder, a dict of CVAT file name -> local path, the path of a
         JSON file holding that dict, or None: the dataset's own files, by base name."""
         if data_path is None:
-            return {os.path.basename(s.filepath): s.filepath
-                    for s in self.store.get_samples(self.store.sample_ids(), fields=())}
+            return {
+                os.path.basename(s.filepath): s.filepath
+                for s in self.store.get_samples(self.store.sample_ids(), fields=())
+            }
         if isinstance(data_path, (str, os.PathLike)) and os.fspath(data_path).endswith(".json"):
             try:
                 with open(data_path, encoding="utf-8") as manifest:
                     data_map = json.load(manifest)
             except (OSError, ValueError) as error:
-                raise ValueError(f"data_path {os.fspath(data_path)!r} is no JSON manifest of CVAT file name -> "
-                                 f"local path: {error}") from None
+                raise ValueError(
+                    f"data_path {os.fspath(data_path)!r} is no JSON manifest of CVAT file name -> local path: {error}"
+                ) from None
             if not isinstance(data_map, dict) or not all(isinstance(v, str) for v in data_map.values()):
-                raise ValueError(f"data_path {os.fspath(data_path)!r} must hold a JSON object of CVAT file name -> "
-                                 "local path")
+                raise ValueError(
+                    f"data_path {os.fspath(data_path)!r} must hold a JSON object of CVAT file name -> local path"
+                )
             return data_map
         return data_path
 
     @staticmethod
-    def _media(session: BackendSession, task_ids: Sequence[int], data_path: Any, download: bool,
-               backend: AnnotationBackend) -> dict[int, list[str]]:
+    def _media(
+        session: BackendSession, task_ids: Sequence[int], data_path: Any, download: bool, backend: AnnotationBackend
+    ) -> dict[int, list[str]]:
         """Each task's frames as local files, in frame order; every missing one named before anything is written."""
         if download:
             return session.download_media(list(task_ids), os.fspath(data_path))
@@ -277,17 +351,25 @@ class Importer:
             return MediaType.IMAGE
         images = [t for t in selection.task_ids if t not in selection.videos]
         if images:
-            raise ValueError(f"tasks {list(selection.videos)} hold videos and tasks {images} images: import them "
-                             "separately (task_ids=...), one run each")
+            raise ValueError(
+                f"tasks {list(selection.videos)} hold videos and tasks {images} images: import them "
+                "separately (task_ids=...), one run each"
+            )
         return MediaType.VIDEO
 
-    def _samples(self, paths: Sequence[str], insert_new: bool, media_type: MediaType = MediaType.IMAGE) -> dict[str, str]:
+    def _samples(
+        self, paths: Sequence[str], insert_new: bool, media_type: MediaType = MediaType.IMAGE
+    ) -> dict[str, str]:
         """Each file's sample: the dataset's sample with that filepath, else a new one (``insert_new``)."""
-        existing = {os.path.abspath(s.filepath): s.id for s in self.store.get_samples(self.store.sample_ids(), fields=())}
+        existing = {
+            os.path.abspath(s.filepath): s.id for s in self.store.get_samples(self.store.sample_ids(), fields=())
+        }
         new = [p for p in dict.fromkeys(paths) if p not in existing]
         if new and not insert_new:
-            raise ValueError(f"{len(new)} media of the tasks have no sample in the dataset (e.g. {new[0]!r}): "
-                             "pass insert_new=True to add them")
+            raise ValueError(
+                f"{len(new)} media of the tasks have no sample in the dataset (e.g. {new[0]!r}): "
+                "pass insert_new=True to add them"
+            )
         # the sample's id follows from its file: a crash between adding it and recording the run is repaired
         # by the next import, which finds the sample by its file
         samples = [Sample(filepath=p, media_type=media_type, id=derived_id("import", p)) for p in new]

@@ -74,8 +74,12 @@ class ViewReader:
             return self.store.get_label_rows(ids, fields)
         return (rows_of_sample(sample, fields) for sample in self.get_samples(ids, fields=fields))
 
-    def samples_with_labels(self, ids: Sequence[str], fields: Sequence[str],
-                            filter: ViewExpression) -> LabelMatches | None:  # noqa: A002 - FiftyOne's name
+    def samples_with_labels(
+        self,
+        ids: Sequence[str],
+        fields: Sequence[str],
+        filter: ViewExpression,  # noqa: A002 - FiftyOne's name
+    ) -> LabelMatches | None:
         """The store's own decision of which samples hold a matching label, when the view shows the
         stored labels as they are (no shaping stage before); else None."""
         if self.shaping:
@@ -87,7 +91,8 @@ class ViewReader:
         the stored labels as they are or through one ``filter_labels`` of that field; else None."""
         # a store's own count, where it has one (a port method's default would say nothing more)
         count: Callable[[Sequence[str], str, ViewExpression | None], LabelCounts | None] | None = getattr(
-            self.store, "count_labels", None)
+            self.store, "count_labels", None
+        )
         if count is None:
             return None
         if not self.shaping:
@@ -108,7 +113,9 @@ class ViewReader:
 def only_fields(sample: Sample, keep: Collection[str]) -> Sample:
     """The sample with only the field paths in ``keep`` (``frames.x`` for frame fields)."""
     fields = {name: value for name, value in sample.fields.items() if name in keep}
-    frames = {n: {name: v for name, v in frame.items() if f"frames.{name}" in keep} for n, frame in sample.frames.items()}
+    frames = {
+        n: {name: v for name, v in frame.items() if f"frames.{name}" in keep} for n, frame in sample.frames.items()
+    }
     return attrs.evolve(sample, fields=fields, frames=frames)
 
 
@@ -149,8 +156,10 @@ class FilterLabels(ShapingStage):
             if path.name not in sample.fields:
                 return sample
             return attrs.evolve(sample, fields={**sample.fields, path.name: _filtered(sample.fields[path.name], keep)})
-        frames = {n: {**frame, **({path.name: _filtered(frame[path.name], keep)} if path.name in frame else {})}
-                  for n, frame in sample.frames.items()}
+        frames = {
+            n: {**frame, **({path.name: _filtered(frame[path.name], keep)} if path.name in frame else {})}
+            for n, frame in sample.frames.items()
+        }
         return attrs.evolve(sample, frames=frames)
 
     def has_match(self, sample: Sample) -> bool:
@@ -163,8 +172,13 @@ class FilterLabels(ShapingStage):
         if not self.only_matches:
             return ids
         reads = [self.field, *sorted(fields_read(self.filter, relative_to_sample=False))]
-        return decided(store, ids, (self.field,), self.filter,
-                       lambda some: {s.id for s in store.get_samples(some, fields=reads) if self.has_match(self.shape(s))})
+        return decided(
+            store,
+            ids,
+            (self.field,),
+            self.filter,
+            lambda some: {s.id for s in store.get_samples(some, fields=reads) if self.has_match(self.shape(s))},
+        )
 
 
 @attrs.frozen(eq=False)
@@ -206,7 +220,10 @@ class MatchLabels(Stage):
     present: bool = True
 
     def apply(self, store: ViewReader | LabelStore, ids: list[str]) -> list[str]:
-        reads = [*self.fields, *(sorted(fields_read(self.filter, relative_to_sample=False)) if self.filter is not None else [])]
+        reads = [
+            *self.fields,
+            *(sorted(fields_read(self.filter, relative_to_sample=False)) if self.filter is not None else []),
+        ]
 
         def in_python(some: list[str]) -> set[str]:
             return {s.id for s in store.get_samples(some, fields=reads) if self._any_match(s)}
@@ -220,8 +237,11 @@ class MatchLabels(Stage):
     def _any_match(self, sample: Sample) -> bool:
         for name in self.fields:
             path = FieldPath.parse(name)
-            values = ([sample.fields.get(path.name)] if not path.on_frames
-                      else [frame.get(path.name) for frame in sample.frames.values()])
+            values = (
+                [sample.fields.get(path.name)]
+                if not path.on_frames
+                else [frame.get(path.name) for frame in sample.frames.values()]
+            )
             for value in values:
                 for label in labels_in(value):
                     if (self.ids is None or label.id in self.ids) and _matches(self.filter, sample, label):
@@ -229,9 +249,13 @@ class MatchLabels(Stage):
         return False
 
 
-def decided(store: ViewReader | LabelStore, ids: list[str], fields: Sequence[str],
-            filter: ViewExpression,  # noqa: A002 - FiftyOne's name
-            in_python: Callable[[list[str]], set[str]]) -> list[str]:
+def decided(
+    store: ViewReader | LabelStore,
+    ids: list[str],
+    fields: Sequence[str],
+    filter: ViewExpression,  # noqa: A002 - FiftyOne's name
+    in_python: Callable[[list[str]], set[str]],
+) -> list[str]:
     """The ids (in order) of samples holding a label of ``fields`` that ``filter`` matches: decided by
     the store where it can (SQL over the label rows, no sample built), the rest by ``in_python``."""
     found = store.samples_with_labels(ids, fields, filter) if hasattr(store, "samples_with_labels") else None

@@ -35,8 +35,9 @@ def tag_list(tags: object, call: str) -> tuple[str, ...]:
         raise ExpressionError(f"{call}: {error}") from None
 
 
-def label_field_list(collection: SampleCollection, label_fields: str | Iterable[str] | None,
-                     call: str) -> tuple[str, ...]:
+def label_field_list(
+    collection: SampleCollection, label_fields: str | Iterable[str] | None, call: str
+) -> tuple[str, ...]:
     """The label fields named (one or several), each checked to be a label field of the dataset; every
     label field (``frames.<name>`` for a video's) when None."""
     if label_fields is None:
@@ -64,12 +65,14 @@ def _retagged(row: LabelRow, tags: tuple[str, ...]) -> Label:
         return row.built.replace(tags=tags)
     # the row's values come from a label the store validated, and the tags were checked: no need to
     # validate the label again
-    return label_from_values(row.kind, row.label_id, {**row.values, "tags": tags},
-                             None if row.mask is None else decode_mask(row.mask))
+    return label_from_values(
+        row.kind, row.label_id, {**row.values, "tags": tags}, None if row.mask is None else decode_mask(row.mask)
+    )
 
 
-def retag_changes(collection: SampleCollection, fields: tuple[str, ...], add: tuple[str, ...] = (),
-                  remove: tuple[str, ...] = ()) -> list[PutLabel]:
+def retag_changes(
+    collection: SampleCollection, fields: tuple[str, ...], add: tuple[str, ...] = (), remove: tuple[str, ...] = ()
+) -> list[PutLabel]:
     """The changes giving each label the collection shows in ``fields`` the tags ``add`` it lacks
     (after its own, in the order given) and none of ``remove``; labels left as they are make none."""
     dropped = set(remove)

@@ -83,8 +83,10 @@ class LoadReport(dict[str, list[UnexpectedLabel]]):
 
     def __repr__(self) -> str:
         s = self.summary
-        return (f"LoadReport(added={s.added}, edited={s.edited}, deleted={s.deleted}, rejected={s.rejected}, "
-                f"unexpected={s.unexpected}, unchanged_tasks={s.unchanged_tasks}, missing_tasks={list(s.missing_tasks)})")
+        return (
+            f"LoadReport(added={s.added}, edited={s.edited}, deleted={s.deleted}, rejected={s.rejected}, "
+            f"unexpected={s.unexpected}, unchanged_tasks={s.unchanged_tasks}, missing_tasks={list(s.missing_tasks)})"
+        )
 
 
 def store_changes(changes: Sequence[MergedChange]) -> list[LabelChange]:
@@ -115,18 +117,21 @@ def _within(downloaded: DownloadedTask, samples: frozenset[str], jobs: str) -> D
     """What a download shows on some samples only. Its digest names the choice of jobs, so a later load
     of all jobs sees the task as changed and merges the rest (what was merged merges to nothing)."""
     return attrs.evolve(
-        downloaded, digest=f"{downloaded.digest}|{jobs}",
+        downloaded,
+        digest=f"{downloaded.digest}|{jobs}",
         imported=[i for i in downloaded.imported if i.sample_id in samples],
         unexpected=[u for u in downloaded.unexpected if u.sample_id in samples],
-        values=[v for v in downloaded.values if v.sample_id in samples])
+        values=[v for v in downloaded.values if v.sample_id in samples],
+    )
 
 
 class _TaskSource:
     """One task's samples and provenance, each read from its store only when a download needs it:
     a task whose digest is unchanged costs neither."""
 
-    def __init__(self, store: LabelStore, registry: RunRegistry, run: AnnotationRun, task_id: int,
-                 fields: tuple[str, ...]) -> None:
+    def __init__(
+        self, store: LabelStore, registry: RunRegistry, run: AnnotationRun, task_id: int, fields: tuple[str, ...]
+    ) -> None:
         self._store, self._registry, self._run = store, registry, run
         self.task_id = task_id
         self._fields = fields
@@ -157,9 +162,15 @@ class _TaskSource:
 
 
 class Loader:
-    def __init__(self, store: LabelStore, registry: RunRegistry, backends: Mapping[str, AnnotationBackend],
-                 ask: Callable[[str], str] = input, interactive: bool | None = None,
-                 progress: Progress = NO_PROGRESS) -> None:
+    def __init__(
+        self,
+        store: LabelStore,
+        registry: RunRegistry,
+        backends: Mapping[str, AnnotationBackend],
+        ask: Callable[[str], str] = input,
+        interactive: bool | None = None,
+        progress: Progress = NO_PROGRESS,
+    ) -> None:
         self.progress = progress
         self.store = store
         self.registry = registry
@@ -187,8 +198,10 @@ class Loader:
             target = dest.get(field.path, field.path)
             declared = schema.get(target)
             if declared is not None and not declared.is_scalar:
-                raise ValueError(f"field {target!r} holds {declared.value}: the values of scalar field {field.path!r} "
-                                 "cannot load into it")
+                raise ValueError(
+                    f"field {target!r} holds {declared.value}: the values of scalar field {field.path!r} "
+                    "cannot load into it"
+                )
             kinds[field.path] = declared.value if declared is not None else field.scalar_kind or FieldKind.STR.value
         return kinds
 
@@ -201,12 +214,27 @@ class Loader:
             run.mark_applied(task_id)
             self.registry.save_run(run)
 
-    def load(self, dataset: str, key: str, *, unexpected: str = "prompt", cleanup: bool = False,
-             dest_field: str | Mapping[str, str] | None = None, max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME,
-             job_stage: str | None = None, job_state: str | None = None, recheck: bool = False,
-             **connection: Any) -> LoadResult:
-        options = _LoadOptions.checked(unexpected=unexpected, job_stage=job_stage, job_state=job_state,
-                                       max_objects_per_frame=max_objects_per_frame, recheck=recheck)
+    def load(
+        self,
+        dataset: str,
+        key: str,
+        *,
+        unexpected: str = "prompt",
+        cleanup: bool = False,
+        dest_field: str | Mapping[str, str] | None = None,
+        max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME,
+        job_stage: str | None = None,
+        job_state: str | None = None,
+        recheck: bool = False,
+        **connection: Any,
+    ) -> LoadResult:
+        options = _LoadOptions.checked(
+            unexpected=unexpected,
+            job_stage=job_stage,
+            job_state=job_state,
+            max_objects_per_frame=max_objects_per_frame,
+            recheck=recheck,
+        )
         run = self.registry.get_run(dataset, key)
         if not run.cleanup_pending:
             run.check_loadable()  # before any request: a cleaned-up run's tasks are gone
@@ -224,8 +252,9 @@ class Loader:
             if run.cleanup_pending:  # a crash interrupted it: tasks may be gone, so finish it instead of loading
                 self._cleanup(run, session)
                 return LoadResult(LoadSummary(load_id), (), {})
-            walk = _TaskWalk(self, run, session, request, options, dest=dest, scalar_kinds=scalar_kinds,
-                             load_id=load_id)
+            walk = _TaskWalk(
+                self, run, session, request, options, dest=dest, scalar_kinds=scalar_kinds, load_id=load_id
+            )
             outcomes = []
             tasks = self.progress.track(list(run.tasks), f"loading {run.key!r}", unit="task")
             for task_id in tasks:
@@ -245,8 +274,10 @@ class Loader:
     def _check_is_the_runs(run: AnnotationRun, session: BackendSession, task_id: int) -> None:
         remote = session.describe_task(task_id)
         if remote is None:
-            raise RunError(f"task {task_id} of run {run.key!r} went from the server while it was loaded: nothing of "
-                           "it was merged; load again")
+            raise RunError(
+                f"task {task_id} of run {run.key!r} went from the server while it was loaded: nothing of "
+                "it was merged; load again"
+            )
         run.check_remote_task(task_id, name=remote.name, job_ids=remote.job_ids, created=remote.created)
 
     def _cleanup(self, run: AnnotationRun, session: BackendSession) -> None:
@@ -280,22 +311,29 @@ class Loader:
         for stray in strays:
             kinds[stray.label_type] = kinds.get(stray.label_type, 0) + 1
         found = ", ".join(f"{n} {k}" for k, n in kinds.items())
-        return (f"CVAT holds labels outside the run's schema ({found}) and no terminal is attached to ask where "
-                "they go: pass unexpected='keep', 'ignore' or 'return'")
+        return (
+            f"CVAT holds labels outside the run's schema ({found}) and no terminal is attached to ask where "
+            "they go: pass unexpected='keep', 'ignore' or 'return'"
+        )
 
-    def _kept(self, strays: Sequence[UnexpectedLabel], mode: str, targets: Mapping[str, str | None],
-              seed: str) -> tuple[list[MergedChange], dict[str, str | None]]:
+    def _kept(
+        self, strays: Sequence[UnexpectedLabel], mode: str, targets: Mapping[str, str | None], seed: str
+    ) -> tuple[list[MergedChange], dict[str, str | None]]:
         """One task's unexpected labels to keep, as changes adding them, and the fields each label type goes
         to (``targets`` with the label types new in this task: asks once per label type and load)."""
         if not strays or mode in ("ignore", "return"):
             return [], dict(targets)
         targets = {**targets, **self._new_targets(strays, mode, targets)}
-        changes = [self._kept_change(item, item.label, target, seed) for item in strays
-                   if (target := targets.get(item.label_type)) and item.label is not None]
+        changes = [
+            self._kept_change(item, item.label, target, seed)
+            for item in strays
+            if (target := targets.get(item.label_type)) and item.label is not None
+        ]
         return changes, targets
 
-    def _new_targets(self, strays: Sequence[UnexpectedLabel], mode: str,
-                     known: Mapping[str, str | None]) -> dict[str, str | None]:
+    def _new_targets(
+        self, strays: Sequence[UnexpectedLabel], mode: str, known: Mapping[str, str | None]
+    ) -> dict[str, str | None]:
         """The field each label type not in ``known`` goes to: its own name ("keep"), or the answer asked."""
         found = Counter(stray.label_type for stray in strays)
         targets: dict[str, str | None] = {}
@@ -305,7 +343,9 @@ class Loader:
             if mode == "keep":
                 targets[label_type] = label_type
             else:
-                answer = self.ask(f"Found {count} unexpected {label_type}: a field to store them in (empty to discard)? ").strip()
+                answer = self.ask(
+                    f"Found {count} unexpected {label_type}: a field to store them in (empty to discard)? "
+                ).strip()
                 targets[label_type] = answer or None
         return targets
 
@@ -333,15 +373,22 @@ class _LoadOptions:
     recheck: bool
 
     @classmethod
-    def checked(cls, *, unexpected: str, job_stage: str | None, job_state: str | None, max_objects_per_frame: int,
-                recheck: bool) -> _LoadOptions:
+    def checked(
+        cls, *, unexpected: str, job_stage: str | None, job_state: str | None, max_objects_per_frame: int, recheck: bool
+    ) -> _LoadOptions:
         if unexpected not in UNEXPECTED:
             raise ValueError(f"unexpected must be one of {', '.join(UNEXPECTED)}, got {unexpected!r}")
         jobs = _job_filter(job_stage, job_state)
         if type(max_objects_per_frame) is not int or max_objects_per_frame < 1:
             raise ValueError(f"max_objects_per_frame must be a positive integer, got {max_objects_per_frame!r}")
-        return cls(unexpected=unexpected, job_stage=job_stage, job_state=job_state, jobs=jobs,
-                   max_objects_per_frame=max_objects_per_frame, recheck=recheck)
+        return cls(
+            unexpected=unexpected,
+            job_stage=job_stage,
+            job_state=job_state,
+            jobs=jobs,
+            max_objects_per_frame=max_objects_per_frame,
+            recheck=recheck,
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -377,18 +424,33 @@ class _Tally:
         for outcome in outcomes:
             for stray in outcome.strays:
                 strays.setdefault(stray.label_type, []).append(stray)
-        counts.update(rejected=sum(len(o.refused) for o in outcomes),
-                      unchanged=sum(o.unchanged for o in outcomes),
-                      painted=sum(o.painted for o in outcomes),
-                      unexpected=sum(len(v) for v in strays.values()))
-        return cls(counts=counts, rejections=tuple(r for o in outcomes for r in o.refused), strays=strays,
-                   missing=tuple(o.task_id for o in outcomes if o.gone))
+        counts.update(
+            rejected=sum(len(o.refused) for o in outcomes),
+            unchanged=sum(o.unchanged for o in outcomes),
+            painted=sum(o.painted for o in outcomes),
+            unexpected=sum(len(v) for v in strays.values()),
+        )
+        return cls(
+            counts=counts,
+            rejections=tuple(r for o in outcomes for r in o.refused),
+            strays=strays,
+            missing=tuple(o.task_id for o in outcomes if o.gone),
+        )
 
     def summary(self, load_id: str, jobs: str | None) -> LoadSummary:
         c = self.counts
-        return LoadSummary(load_id, added=c["added"], edited=c["edited"], deleted=c["deleted"],
-                           rejected=c["rejected"], unexpected=c["unexpected"], unchanged_tasks=c["unchanged"],
-                           missing_tasks=self.missing, jobs=jobs, painted=c["painted"])
+        return LoadSummary(
+            load_id,
+            added=c["added"],
+            edited=c["edited"],
+            deleted=c["deleted"],
+            rejected=c["rejected"],
+            unexpected=c["unexpected"],
+            unchanged_tasks=c["unchanged"],
+            missing_tasks=self.missing,
+            jobs=jobs,
+            painted=c["painted"],
+        )
 
 
 class _TaskWalk:
@@ -396,9 +458,18 @@ class _TaskWalk:
     checked, merged, recorded, then applied; a crash between recording and applying leaves changes
     that the next load applies first."""
 
-    def __init__(self, loader: Loader, run: AnnotationRun, session: BackendSession, request: UploadRequest,
-                 options: _LoadOptions, *, dest: Mapping[str, str], scalar_kinds: Mapping[str, str],
-                 load_id: str) -> None:
+    def __init__(
+        self,
+        loader: Loader,
+        run: AnnotationRun,
+        session: BackendSession,
+        request: UploadRequest,
+        options: _LoadOptions,
+        *,
+        dest: Mapping[str, str],
+        scalar_kinds: Mapping[str, str],
+        load_id: str,
+    ) -> None:
         self._loader, self._run, self._session, self._request = loader, run, session, request
         self._options, self._dest, self._scalar_kinds, self._load_id = options, dest, scalar_kinds, load_id
         self._fields = tuple(f.path for f in run.label_schema)
@@ -438,9 +509,13 @@ class _TaskWalk:
         changes, refused = self._merge(source, downloaded, shown)
         self._record(task_id, source, downloaded, changes, refused, revision=revision if shown is None else None)
         self._apply(task_id, changes)
-        return _TaskOutcome(task_id=task_id, actions=Counter(change.action.value for change in changes),
-                            refused=tuple(refused),
-                            strays=tuple(downloaded.unexpected), painted=downloaded.painted)
+        return _TaskOutcome(
+            task_id=task_id,
+            actions=Counter(change.action.value for change in changes),
+            refused=tuple(refused),
+            strays=tuple(downloaded.unexpected),
+            painted=downloaded.painted,
+        )
 
     def _is_current(self, task_id: int, revision: str | None) -> bool:
         """The server's stamp of the task is its applied download's, and the load reads no more than that."""
@@ -450,11 +525,18 @@ class _TaskWalk:
         """The task as the server holds it now; unchanged (unread) when its digest is the applied one,
         unless the load owes its unexpected labels or merges some jobs only."""
         applied = None if owed or self._options.jobs else self._run.applied_digests.get(task_id)
-        return self._session.download_task(self._request, task_id, source.provenance, source.originals, applied,
-                                           max_objects_per_frame=self._options.max_objects_per_frame)
+        return self._session.download_task(
+            self._request,
+            task_id,
+            source.provenance,
+            source.originals,
+            applied,
+            max_objects_per_frame=self._options.max_objects_per_frame,
+        )
 
-    def _unchanged(self, task_id: int, progress: Tracked[int],
-                   strays: tuple[UnexpectedLabel, ...] = ()) -> _TaskOutcome:
+    def _unchanged(
+        self, task_id: int, progress: Tracked[int], strays: tuple[UnexpectedLabel, ...] = ()
+    ) -> _TaskOutcome:
         logger.info("run %r: task %d unchanged since the last load: skipped", self._run.key, task_id)
         progress.note(f"task {task_id}: unchanged")
         return _TaskOutcome(task_id=task_id, unchanged=True, strays=strays)
@@ -463,8 +545,11 @@ class _TaskWalk:
         logger.warning("task %s of run %r is gone from the server: skipped", task_id, self._run.key)
         # stacklevel: the caller of load()'s caller, as when load() warned itself (load -> load_task -> _load_task
         # -> _gone)
-        warnings.warn(f"task {task_id} of run {self._run.key!r} no longer exists on the server: skipped, "
-                      "its labels in the dataset are left as they are", stacklevel=6)
+        warnings.warn(
+            f"task {task_id} of run {self._run.key!r} no longer exists on the server: skipped, "
+            "its labels in the dataset are left as they are",
+            stacklevel=6,
+        )
         return _TaskOutcome(task_id=task_id, gone=True)
 
     def _chosen_frames(self, task_id: int) -> frozenset[int] | None:
@@ -473,8 +558,9 @@ class _TaskWalk:
             return None
         return self._session.frames_of_jobs(task_id, stage=self._options.job_stage, state=self._options.job_state)
 
-    def _within_jobs(self, downloaded: DownloadedTask, chosen: frozenset[int] | None,
-                     source: _TaskSource) -> tuple[DownloadedTask, frozenset[str] | None]:
+    def _within_jobs(
+        self, downloaded: DownloadedTask, chosen: frozenset[int] | None, source: _TaskSource
+    ) -> tuple[DownloadedTask, frozenset[str] | None]:
         """The download narrowed to what the chosen jobs show, and the samples they show (None: all)."""
         if chosen is None or downloaded.unchanged:
             return downloaded, None
@@ -488,25 +574,49 @@ class _TaskWalk:
             raise RunError(self._loader._no_prompt(downloaded.unexpected))
         self._loader._check_is_the_runs(self._run, self._session, task_id)
 
-    def _merge(self, source: _TaskSource, downloaded: DownloadedTask,
-               shown: frozenset[str] | None) -> tuple[list[MergedChange], list[Any]]:
+    def _merge(
+        self, source: _TaskSource, downloaded: DownloadedTask, shown: frozenset[str] | None
+    ) -> tuple[list[MergedChange], list[Any]]:
         """The changes the task's download makes to its samples and the edits refused."""
         seed = str(source.ledger.id)  # new labels' ids follow from their objects: never a copy
         merging = source.samples if shown is None else {i: s for i, s in source.samples.items() if i in shown}
-        changes, refused = merge_task(self._run.label_schema, source.provenance(), merging, downloaded.imported,
-                                      self._dest, downloaded.values, self._scalar_kinds, id_seed=seed,
-                                      unread=downloaded.unread)
+        changes, refused = merge_task(
+            self._run.label_schema,
+            source.provenance(),
+            merging,
+            downloaded.imported,
+            self._dest,
+            downloaded.values,
+            self._scalar_kinds,
+            id_seed=seed,
+            unread=downloaded.unread,
+        )
         # kept strays are recorded and applied with their task: once its digest is applied they are not seen again
         kept, self._targets = self._loader._kept(downloaded.unexpected, self._options.unexpected, self._targets, seed)
         # objects not read are recorded as refusals too
         return [*changes, *kept], [*downloaded.unread, *refused]
 
-    def _record(self, task_id: int, source: _TaskSource, downloaded: DownloadedTask, changes: Sequence[MergedChange],
-                refused: Sequence[Any], *, revision: str | None) -> None:
+    def _record(
+        self,
+        task_id: int,
+        source: _TaskSource,
+        downloaded: DownloadedTask,
+        changes: Sequence[MergedChange],
+        refused: Sequence[Any],
+        *,
+        revision: str | None,
+    ) -> None:
         """ShapesImported with the task's changes and refusals, saved in one transaction with its ledger."""
-        self._run.record_import(load_id=self._load_id, task_id=task_id, digest=downloaded.digest,
-                                ledger=source.ledger, changes=changes, rejections=refused,
-                                shape_count=len(downloaded.imported), revision=revision)
+        self._run.record_import(
+            load_id=self._load_id,
+            task_id=task_id,
+            digest=downloaded.digest,
+            ledger=source.ledger,
+            changes=changes,
+            rejections=refused,
+            shape_count=len(downloaded.imported),
+            revision=revision,
+        )
         self._loader.registry.save_run(self._run, source.ledger)
 
     def _apply(self, task_id: int, changes: Sequence[MergedChange]) -> None:

@@ -78,8 +78,10 @@ class AnnotationResults:
                 out[task_id] = {index: {"sample_id": sample_id} for index, sample_id in enumerate(task.sample_ids)}
             else:
                 (sample_id,) = task.sample_ids
-                out[task_id] = {index: {"sample_id": sample_id, "frame_number": number}
-                                for index, number in enumerate(task.frame_numbers())}
+                out[task_id] = {
+                    index: {"sample_id": sample_id, "frame_number": number}
+                    for index, number in enumerate(task.frame_numbers())
+                }
         return out
 
     # --- the backend -----------------------------------------------------------------
@@ -180,9 +182,13 @@ class AnnotationResults:
         tasks = sorted(set(run.task_ids) | set(run.started_tasks) | set(marked.task_ids))
         # the server must hold the run's own tasks: checked before anything is deleted
         # (projects carrying the run's marker, or checked by an earlier attempt, are the run's own)
-        projects = cleanup_targets(run, session, sorted(set(run.task_ids) | set(run.started_tasks)),
-                                   [*run.created_projects, *marked.project_ids],
-                                   [*marked.project_ids, *run.cleanup_projects])
+        projects = cleanup_targets(
+            run,
+            session,
+            sorted(set(run.task_ids) | set(run.started_tasks)),
+            [*run.created_projects, *marked.project_ids],
+            [*marked.project_ids, *run.cleanup_projects],
+        )
         run.start_cleanup(projects)  # recorded first: a load after an interrupted cleanup finishes it
         logger.info("cleaning up run %r: tasks %s, projects %s", run.key, tasks, projects)
         self._registry.save_run(run)

@@ -17,8 +17,13 @@ from annoflow.domain.annotation_run import AnnotationRun
 logger = logging.getLogger(__name__)
 
 
-def cleanup_targets(run: AnnotationRun, session: BackendSession, task_ids: Iterable[int],
-                    project_ids: Iterable[int], marked_projects: Iterable[int] = ()) -> list[int]:
+def cleanup_targets(
+    run: AnnotationRun,
+    session: BackendSession,
+    task_ids: Iterable[int],
+    project_ids: Iterable[int],
+    marked_projects: Iterable[int] = (),
+) -> list[int]:
     """Check every task of the run the server still holds, and return the projects it may delete:
     those holding one of the run's checked tasks, and those carrying the run's marker.
 
@@ -37,6 +42,9 @@ def cleanup_targets(run: AnnotationRun, session: BackendSession, task_ids: Itera
     for project_id in dict.fromkeys(project_ids):
         if project_id not in projects:
             logger.warning("project %s of run %r holds none of its tasks on this server: left", project_id, run.key)
-            warnings.warn(f"project {project_id} of run {run.key!r} holds none of the run's tasks on this server, "
-                          "so it cannot be told from another server's project: it was not deleted", stacklevel=3)
+            warnings.warn(
+                f"project {project_id} of run {run.key!r} holds none of the run's tasks on this server, "
+                "so it cannot be told from another server's project: it was not deleted",
+                stacklevel=3,
+            )
     return projects

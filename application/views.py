@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from annoflow.application.ports.label_store import LabelStore
     from annoflow.application.results import AnnotationResults
 
+
 def _check_expression(expr: object, stage: str) -> None:
     if not isinstance(expr, ViewExpression):
         raise ExpressionError(f"{stage}() takes an F expression as its filter, got {expr!r}")
@@ -94,7 +95,7 @@ class Skip(Stage):
     count: int
 
     def apply(self, store: ViewReader | LabelStore, ids: list[str]) -> list[str]:
-        return ids[max(self.count, 0):]
+        return ids[max(self.count, 0) :]
 
 
 @attrs.frozen
@@ -121,7 +122,9 @@ class Match(Stage):
     def apply(self, store: ViewReader | LabelStore, ids: list[str]) -> list[str]:
         if isinstance(self.predicate, ViewExpression):
             expr = self.predicate
-            fields = self.fields if self.fields is not None else tuple(sorted(fields_read(expr, relative_to_sample=True)))
+            fields = (
+                self.fields if self.fields is not None else tuple(sorted(fields_read(expr, relative_to_sample=True)))
+            )
             return [s.id for s in store.get_samples(ids, fields=fields) if truthy(evaluate(expr, s))]
         return [s.id for s in store.get_samples(ids, fields=self.fields) if self.predicate(s)]
 
@@ -150,8 +153,7 @@ class Exists(Stage):
     def apply(self, store: ViewReader | LabelStore, ids: list[str]) -> list[str]:
         path = FieldPath.parse(self.field)
         return [
-            s.id for s in store.get_samples(ids, fields=[self.field])
-            if _is_set(_field_value(s, path)) == self.present
+            s.id for s in store.get_samples(ids, fields=[self.field]) if _is_set(_field_value(s, path)) == self.present
         ]
 
 
@@ -187,7 +189,9 @@ class SortBy(Stage):
         """A sample's sort key (None: no value), and the fields it reads (None: all)."""
         if isinstance(self.key, ViewExpression):
             expr = self.key
-            fields = self.fields if self.fields is not None else tuple(sorted(fields_read(expr, relative_to_sample=True)))
+            fields = (
+                self.fields if self.fields is not None else tuple(sorted(fields_read(expr, relative_to_sample=True)))
+            )
             return _expression_key(expr), fields
         if callable(self.key):
             return self.key, self.fields
@@ -198,11 +202,13 @@ def _expression_key(expr: ViewExpression) -> Callable[[Sample], Any]:
     def key_of(sample: Sample) -> Any:
         value = evaluate(expr, sample)
         return None if value is None else order_key(value)
+
     return key_of
 
 
 def _field_key(path: FieldPath) -> Callable[[Sample], Any]:
     """A field's value; a label list's length (a frame field's: its labels over all frames)."""
+
     def key_of(sample: Sample) -> Any:
         value = _field_value(sample, path)
         if isinstance(value, list):
@@ -210,6 +216,7 @@ def _field_key(path: FieldPath) -> Callable[[Sample], Any]:
         if isinstance(value, LabelList):
             return len(value)
         return value
+
     return key_of
 
 
@@ -262,8 +269,12 @@ def _ranked_by_count(store: LabelStore, stages: Sequence[Stage], limit: int | No
     if len(stages) < 2:
         return None
     filtering, sorting = stages[0], stages[1]
-    if not (isinstance(filtering, FilterLabels) and filtering.only_matches and isinstance(sorting, SortBy)
-            and sorting.fields is None):
+    if not (
+        isinstance(filtering, FilterLabels)
+        and filtering.only_matches
+        and isinstance(sorting, SortBy)
+        and sorting.fields is None
+    ):
         return None
     found = _label_list_key(sorting.key, store.field_schema())
     if found is None or found[0] != filtering.field:
@@ -272,15 +283,17 @@ def _ranked_by_count(store: LabelStore, stages: Sequence[Stage], limit: int | No
     return None if ranked is None else ranked(filtering.field, filtering.filter, sorting.reverse, limit)
 
 
-def _named_labels(labels: Iterable[Mapping[str, Any]], ids: str | Iterable[str] | None,
-                  fields: str | Iterable[str] | None) -> tuple[list[str], str | Iterable[str]]:
+def _named_labels(
+    labels: Iterable[Mapping[str, Any]], ids: str | Iterable[str] | None, fields: str | Iterable[str] | None
+) -> tuple[list[str], str | Iterable[str]]:
     """match_labels(labels=...) in FiftyOne's form, dicts naming each label's sample_id, field and
     label_id: the ids with theirs, and the fields (theirs, unless ``fields`` names some)."""
     try:
         given = [(str(d["field"]), str(d["label_id"])) for d in labels]
     except (KeyError, TypeError):
-        raise ExpressionError("match_labels(labels=...) takes dicts with 'field' and 'label_id' "
-                              "(and 'sample_id'), as FiftyOne's") from None
+        raise ExpressionError(
+            "match_labels(labels=...) takes dicts with 'field' and 'label_id' (and 'sample_id'), as FiftyOne's"
+        ) from None
     all_ids = [*(label_ids(ids) or ()), *(label_id for _, label_id in given)]
     return all_ids, fields if fields is not None else sorted({field for field, _ in given})
 
@@ -354,8 +367,11 @@ class SampleCollection:
         """
         return self._with(Take(int(size), seed if seed is not None else random.randrange(2**32)))
 
-    def match(self, filter: Callable[[Sample], bool] | ViewExpression,  # noqa: A002 - FiftyOne's name
-              fields: Collection[str] | None = None) -> DatasetView:
+    def match(
+        self,
+        filter: Callable[[Sample], bool] | ViewExpression,  # noqa: A002 - FiftyOne's name
+        fields: Collection[str] | None = None,
+    ) -> DatasetView:
         """Samples for which ``filter`` is true: an ``F`` expression over the sample
         (``F("predictions.detections").length() > 2``) or a callable taking the sample (which
         reads only ``fields`` when given).
@@ -369,8 +385,12 @@ class SampleCollection:
         """
         return self._with(Match(filter, None if fields is None else tuple(fields)))
 
-    def filter_labels(self, field: str, filter: ViewExpression,  # noqa: A002 - FiftyOne's name
-                      only_matches: bool = True) -> DatasetView:
+    def filter_labels(
+        self,
+        field: str,
+        filter: ViewExpression,  # noqa: A002 - FiftyOne's name
+        only_matches: bool = True,
+    ) -> DatasetView:
         """Only the labels of ``field`` for which ``filter`` is true, as FiftyOne's ``filter_labels``:
         paths in ``filter`` are the label's (``F("confidence") > 0.8``, ``F("eval") == "fp"``),
         ``F("$name")`` the sample's. With ``only_matches``, only samples left with a label.
@@ -424,8 +444,13 @@ class SampleCollection:
         if labels is not None:
             ids, fields = _named_labels(labels, ids, fields)
         label_filter = _label_filter(filter, tags)
-        names = (fields,) if isinstance(fields, str) else tuple(fields) if fields is not None else tuple(
-            path for path, kind in self.store.field_schema().items() if kind.is_label)
+        names = (
+            (fields,)
+            if isinstance(fields, str)
+            else tuple(fields)
+            if fields is not None
+            else tuple(path for path, kind in self.store.field_schema().items() if kind.is_label)
+        )
         for name in names:
             self._check_label_field(name, "match_labels")
         return self._with(MatchLabels(names, label_filter, label_ids(ids), bool))
@@ -519,7 +544,9 @@ class SampleCollection:
         return self._with(Exists(field, bool))
 
     def sort_by(
-        self, key: str | Callable[[Sample], Any] | ViewExpression, reverse: bool = False,
+        self,
+        key: str | Callable[[Sample], Any] | ViewExpression,
+        reverse: bool = False,
         fields: Collection[str] | None = None,
     ) -> DatasetView:
         """Samples ordered by a field (a label list by its length), an ``F`` expression
@@ -538,8 +565,14 @@ class SampleCollection:
     # --- evaluation ---------------------------------------------------------
 
     def evaluate_detections(
-        self, pred_field: str, gt_field: str = "ground_truth", eval_key: str | None = "eval", iou: float = 0.5,
-        classwise: bool = True, compute_mAP: bool = False, method: str = "coco",  # noqa: N803 - FiftyOne's names
+        self,
+        pred_field: str,
+        gt_field: str = "ground_truth",
+        eval_key: str | None = "eval",
+        iou: float = 0.5,
+        classwise: bool = True,
+        compute_mAP: bool = False,  # noqa: N803 - FiftyOne's name
+        method: str = "coco",
     ) -> DetectionResults:
         """Match ``pred_field``'s detections to ``gt_field``'s, COCO style, as FiftyOne's
         ``evaluate_detections`` (FiftyOne's CVAT guide, "Basic recipe").
@@ -572,8 +605,13 @@ class SampleCollection:
     # --- export -------------------------------------------------------------
 
     def export(
-        self, export_dir: str | None = None, dataset_type: Any = None, *, labels_path: str | None = None,
-        label_field: str | Sequence[str] | None = None, **options: Any,
+        self,
+        export_dir: str | None = None,
+        dataset_type: Any = None,
+        *,
+        labels_path: str | None = None,
+        label_field: str | Sequence[str] | None = None,
+        **options: Any,
     ) -> str:
         """Write these samples' labels in a label format, as FiftyOne's ``export()``: ``dataset_type``
         ``"coco"`` (a JSON file: ``labels_path``, or ``export_dir/labels.json``; ``data_path=`` the
@@ -735,25 +773,52 @@ class SampleCollection:
         url, password, headers = seal_connection(url, password, headers)  # first: no frame holds one in the clear
         kwargs = seal_credentials(kwargs)
         schema = {
-            "label_schema": label_schema, "label_field": label_field, "label_type": label_type, "classes": classes,
-            "attributes": attributes, "mask_targets": mask_targets, "allow_additions": allow_additions,
-            "allow_deletions": allow_deletions, "allow_label_edits": allow_label_edits,
-            "allow_index_edits": allow_index_edits, "allow_spatial_edits": allow_spatial_edits,
-            "occluded_attr": occluded_attr, "group_id_attr": group_id_attr,
+            "label_schema": label_schema,
+            "label_field": label_field,
+            "label_type": label_type,
+            "classes": classes,
+            "attributes": attributes,
+            "mask_targets": mask_targets,
+            "allow_additions": allow_additions,
+            "allow_deletions": allow_deletions,
+            "allow_label_edits": allow_label_edits,
+            "allow_index_edits": allow_index_edits,
+            "allow_spatial_edits": allow_spatial_edits,
+            "occluded_attr": occluded_attr,
+            "group_id_attr": group_id_attr,
         }
         # Given only: the task plan records what was asked, and a backend refuses names it does not know.
         optional = {
-            "task_size": task_size, "task_name": task_name, "task_assignee": task_assignee,
-            "issue_tracker": issue_tracker, "frame_start": frame_start, "frame_stop": frame_stop,
-            "frame_step": frame_step, "segment_size": segment_size, "image_quality": image_quality,
-            "use_cache": use_cache, "use_zip_chunks": use_zip_chunks, "chunk_size": chunk_size,
-            "job_assignees": job_assignees, "job_reviewers": job_reviewers, "project_name": project_name,
-            "project_id": project_id, "organization": organization, "url": url, "username": username,
-            "password": password, "email": email, "headers": headers,
+            "task_size": task_size,
+            "task_name": task_name,
+            "task_assignee": task_assignee,
+            "issue_tracker": issue_tracker,
+            "frame_start": frame_start,
+            "frame_stop": frame_stop,
+            "frame_step": frame_step,
+            "segment_size": segment_size,
+            "image_quality": image_quality,
+            "use_cache": use_cache,
+            "use_zip_chunks": use_zip_chunks,
+            "chunk_size": chunk_size,
+            "job_assignees": job_assignees,
+            "job_reviewers": job_reviewers,
+            "project_name": project_name,
+            "project_id": project_id,
+            "organization": organization,
+            "url": url,
+            "username": username,
+            "password": password,
+            "email": email,
+            "headers": headers,
         }
         options = {
-            "media_field": media_field, "launch_editor": launch_editor, "resume": resume, **schema,
-            **{name: value for name, value in optional.items() if value is not None}, **kwargs,
+            "media_field": media_field,
+            "launch_editor": launch_editor,
+            "resume": resume,
+            **schema,
+            **{name: value for name, value in optional.items() if value is not None},
+            **kwargs,
         }
         return self._dataset_of().annotate_collection(self, anno_key, backend, options, progress)
 
@@ -809,9 +874,22 @@ class SampleCollection:
         url, password, headers = seal_connection(url, password, headers)  # first: no frame holds one in the clear
         kwargs = seal_credentials(kwargs)
         return self._dataset_of().load_annotations(
-            anno_key, dest_field=dest_field, unexpected=unexpected, cleanup=cleanup, progress=progress,
-            max_objects_per_frame=max_objects_per_frame, job_stage=job_stage, job_state=job_state, recheck=recheck, url=url, username=username, password=password, email=email,
-            headers=headers, **kwargs)
+            anno_key,
+            dest_field=dest_field,
+            unexpected=unexpected,
+            cleanup=cleanup,
+            progress=progress,
+            max_objects_per_frame=max_objects_per_frame,
+            job_stage=job_stage,
+            job_state=job_state,
+            recheck=recheck,
+            url=url,
+            username=username,
+            password=password,
+            email=email,
+            headers=headers,
+            **kwargs,
+        )
 
     def _dataset_of(self) -> Dataset:
         raise NotImplementedError
@@ -941,9 +1019,20 @@ class SampleCollection:
 
 
 # The runs a view's dataset holds, managed from the view as FiftyOne offers it on every collection.
-RUN_MANAGEMENT = ("list_annotation_runs", "has_annotation_run", "get_annotation_info", "load_annotation_results",
-                  "load_annotation_view", "rename_annotation_run", "delete_annotation_run", "delete_annotation_runs",
-                  "list_evaluations", "get_evaluation_info", "delete_evaluation", "delete_evaluations")
+RUN_MANAGEMENT = (
+    "list_annotation_runs",
+    "has_annotation_run",
+    "get_annotation_info",
+    "load_annotation_results",
+    "load_annotation_view",
+    "rename_annotation_run",
+    "delete_annotation_run",
+    "delete_annotation_runs",
+    "list_evaluations",
+    "get_evaluation_info",
+    "delete_evaluation",
+    "delete_evaluations",
+)
 
 
 def _on_the_dataset(name: str) -> Callable[..., Any]:

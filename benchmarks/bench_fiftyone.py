@@ -44,7 +44,11 @@ def _reexec(script: str = __file__) -> None:
     """Run ``script`` under FIFTYONE_PYTHON when that is set and is not the running Python."""
     wanted = os.environ.get("FIFTYONE_PYTHON")
     # Two venvs' pythons resolve to the same interpreter: compare the paths as given, not resolved.
-    if wanted and os.path.abspath(wanted) != os.path.abspath(sys.executable) and not os.environ.get("_BENCH_FIFTYONE_EXEC"):
+    if (
+        wanted
+        and os.path.abspath(wanted) != os.path.abspath(sys.executable)
+        and not os.environ.get("_BENCH_FIFTYONE_EXEC")
+    ):
         os.environ["_BENCH_FIFTYONE_EXEC"] = "1"
         os.execv(wanted, [wanted, script, *sys.argv[1:]])
 
@@ -93,8 +97,11 @@ def _dataset(images: int, objects: int, folder: Path):
     import fiftyone as fo
 
     fo.list_datasets()  # connect first: FiftyOne's mongod stays up while one of its clients runs
-    rows = subprocess.run([_annoflow_python(), "-c", _GENERATE, str(folder / f"media{images}"), str(images),
-                           str(objects)], check=True, capture_output=True).stdout
+    rows = subprocess.run(
+        [_annoflow_python(), "-c", _GENERATE, str(folder / f"media{images}"), str(images), str(objects)],
+        check=True,
+        capture_output=True,
+    ).stdout
     name = f"bench-fiftyone-{os.getpid()}-{images}"
     subprocess.run([sys.executable, "-c", _IMPORT, name], input=rows, check=True, stdout=sys.stderr)
     return fo.load_dataset(name)
@@ -108,8 +115,12 @@ def _edit_tenth(session, url: str, task_ids: list[int]) -> int:
     for task_id in task_ids:
         shapes = session.get(f"{url}/api/tasks/{task_id}/annotations", headers=headers).json()["shapes"]
         edits = [{**s, "points": [p + 1.0 for p in s["points"]]} for s in shapes[::10]]
-        session.patch(f"{url}/api/tasks/{task_id}/annotations", params={"action": "update"}, headers=headers,
-                      json={"tags": [], "tracks": [], "shapes": edits}).raise_for_status()
+        session.patch(
+            f"{url}/api/tasks/{task_id}/annotations",
+            params={"action": "update"},
+            headers=headers,
+            json={"tags": [], "tracks": [], "shapes": edits},
+        ).raise_for_status()
         moved += len(edits)
     return moved
 
@@ -145,24 +156,29 @@ def bench(images: int, objects: int, folder: Path) -> list[tuple[str, str]]:
     dataset = _dataset(images, objects, folder)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([_annoflow_python(), "-m", "annoflow.adapters.cvat_sim.cli", "--port", str(port),
-                               "--user", ":".join(USER)], stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [_annoflow_python(), "-m", "annoflow.adapters.cvat_sim.cli", "--port", str(port), "--user", ":".join(USER)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     count, stop_counting = count_requests()
     try:
         server.stdout.readline()  # the simulator prints its URL once it listens
         login = {"url": url, "username": USER[0], "password": USER[1]}
         before = _peak_mib()
         started = time.perf_counter()
-        results = dataset.annotate("bench", label_field="ground_truth", backend="cvat", task_size=1000,
-                                   segment_size=100, **login)
+        results = dataset.annotate(
+            "bench", label_field="ground_truth", backend="cvat", task_size=1000, segment_size=100, **login
+        )
         seconds = time.perf_counter() - started
         peak = _peak_mib()
         annotate_requests = count[0]
         task_ids = list(results.task_ids)
 
         with requests.Session() as session:
-            uploaded = sum(len(session.get(f"{url}/api/tasks/{t}/annotations", auth=USER).json()["shapes"])
-                           for t in task_ids)
+            uploaded = sum(
+                len(session.get(f"{url}/api/tasks/{t}/annotations", auth=USER).json()["shapes"]) for t in task_ids
+            )
             assert uploaded == images * objects, uploaded
             boxes = _boxes(dataset)
             moved = _edit_tenth(session, url, task_ids)
@@ -220,9 +236,21 @@ def _own_database() -> Iterator[None]:
         return
     with tempfile.TemporaryDirectory() as folder:
         port = _free_port()
-        server = subprocess.Popen([str(mongod), "--dbpath", folder, "--logpath", str(Path(folder) / "mongod.log"),
-                                   "--port", str(port), "--bind_ip", "127.0.0.1", "--nounixsocket"],
-                                  stdout=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [
+                str(mongod),
+                "--dbpath",
+                folder,
+                "--logpath",
+                str(Path(folder) / "mongod.log"),
+                "--port",
+                str(port),
+                "--bind_ip",
+                "127.0.0.1",
+                "--nounixsocket",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
         try:
             deadline = time.monotonic() + 60
             while True:

@@ -49,6 +49,7 @@ def _peak_mib() -> float:
 
 # --- Run in the workers' processes (``--worker``): one call each, and nothing else that holds memory.
 
+
 def _open(name: str):
     import fiftyone as fo
 
@@ -93,30 +94,43 @@ def _boxes(name: str, out: str) -> dict:
     """Every box of the dataset by label id, written to ``out`` (before the load) or compared with it."""
     dataset = _open(name)
     ids, boxes = dataset.values(["ground_truth.detections.id", "ground_truth.detections.bounding_box"])
-    now = {i: list(b) for sample_ids, sample_boxes in zip(ids, boxes, strict=True) for i, b in zip(sample_ids or [], sample_boxes or [], strict=True)}
+    now = {
+        i: list(b)
+        for sample_ids, sample_boxes in zip(ids, boxes, strict=True)
+        for i, b in zip(sample_ids or [], sample_boxes or [], strict=True)
+    }
     path = Path(out)
     if not path.exists():
         path.write_text(json.dumps(now))
         return {"boxes": len(now)}
     then = json.loads(path.read_text())
     dataset.delete()
-    return {"boxes": len(now), "lost": len(then.keys() - now.keys()), "changed": sum(now.get(i) != b for i, b in then.items())}
+    return {
+        "boxes": len(now),
+        "lost": len(then.keys() - now.keys()),
+        "changed": sum(now.get(i) != b for i, b in then.items()),
+    }
 
 
 def _worker(argv: list[str]) -> None:
     what, side, name, url, out = argv
     login = {"url": url, "username": USER[0], "password": USER[1]}
-    figures = {"annotate": lambda: _annotate(side, name, login), "load": lambda: _load(side, name, login),
-               "boxes": lambda: _boxes(name, out + ".boxes")}[what]()
+    figures = {
+        "annotate": lambda: _annotate(side, name, login),
+        "load": lambda: _load(side, name, login),
+        "boxes": lambda: _boxes(name, out + ".boxes"),
+    }[what]()
     Path(out).write_text(json.dumps(figures))
 
 
 # --- Run in the benchmark's own process, which never imports FiftyOne.
 
+
 def _run(what: str, side: str, name: str, url: str, folder: Path) -> dict:
     out = folder / f"{name}.json"
-    subprocess.run([sys.executable, __file__, "--worker", what, side, name, url, str(out)], check=True,
-                   stdout=sys.stderr)
+    subprocess.run(
+        [sys.executable, __file__, "--worker", what, side, name, url, str(out)], check=True, stdout=sys.stderr
+    )
     return json.loads(out.read_text())
 
 
@@ -125,20 +139,29 @@ def _side(side: str, name: str, images: int, objects: int, folder: Path) -> dict
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([sys.executable, "-m", "annoflow.adapters.cvat_sim.cli", "--port", str(port),
-                               "--user", ":".join(USER)], stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "annoflow.adapters.cvat_sim.cli", "--port", str(port), "--user", ":".join(USER)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         server.stdout.readline()  # the simulator prints its URL once it listens
         annotate = _run("annotate", side, name, url, folder)
         with requests.Session() as session:
-            uploaded = sum(len(session.get(f"{url}/api/tasks/{t}/annotations", auth=USER).json()["shapes"])
-                           for t in annotate["task_ids"])
+            uploaded = sum(
+                len(session.get(f"{url}/api/tasks/{t}/annotations", auth=USER).json()["shapes"])
+                for t in annotate["task_ids"]
+            )
             assert uploaded == images * objects, (side, uploaded)
             assert _run("boxes", side, name, url, folder)["boxes"] == images * objects
             moved = _edit_tenth(session, url, annotate["task_ids"])
         load = _run("load", side, name, url, folder)
         check = _run("boxes", side, name, url, folder)
-        assert check["changed"] == moved and check["lost"] == 0 and check["boxes"] == images * objects, (side, check, moved)
+        assert check["changed"] == moved and check["lost"] == 0 and check["boxes"] == images * objects, (
+            side,
+            check,
+            moved,
+        )
         assert load.get("edited", moved) == moved, (side, load, moved)
     finally:
         server.terminate()
@@ -148,8 +171,11 @@ def _side(side: str, name: str, images: int, objects: int, folder: Path) -> dict
 
 def _datasets(images: int, objects: int, folder: Path) -> dict[str, str]:
     """The quickstart ground truth imported into one FiftyOne dataset a side, in other processes."""
-    rows = subprocess.run([sys.executable, "-c", _GENERATE, str(folder / f"media{images}"), str(images), str(objects)],
-                          check=True, capture_output=True).stdout
+    rows = subprocess.run(
+        [sys.executable, "-c", _GENERATE, str(folder / f"media{images}"), str(images), str(objects)],
+        check=True,
+        capture_output=True,
+    ).stdout
     names = {side: f"bench-store-{side}-{os.getpid()}-{images}" for side in SIDES}
     for name in names.values():
         subprocess.run([sys.executable, "-c", _IMPORT, name], input=rows, check=True, stdout=sys.stderr)
@@ -168,16 +194,26 @@ def bench(images: int, objects: int, folder: Path) -> list[tuple[str, str]]:
 
     def memory(what: str) -> str:
         a, f = ours[what], theirs[what]
-        return f"{a['peak']:.0f} MiB vs {f['peak']:.0f} MiB (before the call: {a['before']:.0f} vs {f['before']:.0f} MiB)"
+        return (
+            f"{a['peak']:.0f} MiB vs {f['peak']:.0f} MiB (before the call: {a['before']:.0f} vs {f['before']:.0f} MiB)"
+        )
 
     return [
         (f"annoflow on a FiftyOne dataset, annotate(): {size}, FiftyOne's backend beside it", beside("annotate")),
         ("same: peak memory of the annotate() process, annoflow vs FiftyOne", memory("annotate")),
-        (f"annoflow on a FiftyOne dataset, load_annotations(): {size}, {ours['moved']:,} moved, FiftyOne's backend "
-         "beside it", beside("load")),
-        ("same: peak memory of the load_annotations() process, annoflow vs FiftyOne",
-         memory("load") + f"; annoflow's after its second load: {ours['load']['again_peak']:.0f} MiB"),
-        (f"annoflow on a FiftyOne dataset, a second load that finds nothing new: {size}", f"{ours['load']['again']:.1f} s"),
+        (
+            f"annoflow on a FiftyOne dataset, load_annotations(): {size}, {ours['moved']:,} moved, FiftyOne's backend "
+            "beside it",
+            beside("load"),
+        ),
+        (
+            "same: peak memory of the load_annotations() process, annoflow vs FiftyOne",
+            memory("load") + f"; annoflow's after its second load: {ours['load']['again_peak']:.0f} MiB",
+        ),
+        (
+            f"annoflow on a FiftyOne dataset, a second load that finds nothing new: {size}",
+            f"{ours['load']['again']:.1f} s",
+        ),
     ]
 
 
@@ -200,8 +236,10 @@ def main() -> None:
     os.environ.setdefault("FIFTYONE_DO_NOT_TRACK", "true")
     os.environ.setdefault("FIFTYONE_SHOW_PROGRESS_BARS", "false")
     if importlib.util.find_spec("fiftyone") is None:
-        print("| annoflow on a FiftyOne dataset | skipped: no FiftyOne in this Python (pip install -e '.[fiftyone]') |",
-              file=rows)
+        print(
+            "| annoflow on a FiftyOne dataset | skipped: no FiftyOne in this Python (pip install -e '.[fiftyone]') |",
+            file=rows,
+        )
         return
     with _own_database(), tempfile.TemporaryDirectory() as folder:
         for images, objects in sizes:

@@ -72,8 +72,19 @@ def _dataset(videos: int, frames: int, tracks: int, folder: Path):
     import fiftyone as fo
 
     fo.list_datasets()  # connect first: FiftyOne's mongod stays up while one of its clients runs
-    rows = subprocess.run([_annoflow_python(), "-c", _GENERATE, str(folder / f"videos{videos}x{frames}"), str(videos),
-                           str(frames), str(tracks)], check=True, capture_output=True).stdout
+    rows = subprocess.run(
+        [
+            _annoflow_python(),
+            "-c",
+            _GENERATE,
+            str(folder / f"videos{videos}x{frames}"),
+            str(videos),
+            str(frames),
+            str(tracks),
+        ],
+        check=True,
+        capture_output=True,
+    ).stdout
     name = f"bench-fiftyone-video-{os.getpid()}-{videos}x{frames}"
     subprocess.run([sys.executable, "-c", _IMPORT, name], input=rows, check=True, stdout=sys.stderr)
     return fo.load_dataset(name)
@@ -91,16 +102,24 @@ def _move_tenth(session, url: str, task_ids: list[int]) -> int:
             for shape in shapes[::10]:
                 shape["points"] = [p + 1.0 for p in shape["points"]]
             moved += len(shapes[::10])
-        session.patch(f"{url}/api/tasks/{task_id}/annotations", params={"action": "update"}, headers=headers,
-                      json={"tags": [], "shapes": [], "tracks": tracks}).raise_for_status()
+        session.patch(
+            f"{url}/api/tasks/{task_id}/annotations",
+            params={"action": "update"},
+            headers=headers,
+            json={"tags": [], "shapes": [], "tracks": tracks},
+        ).raise_for_status()
     return moved
 
 
 def _boxes(dataset) -> dict[str, list[float]]:
     """Every frame box by its label id."""
-    return {d.id: list(d.bounding_box)
-            for video in dataset.values("frames.detections") for dets in video if dets is not None
-            for d in dets.detections}
+    return {
+        d.id: list(d.bounding_box)
+        for video in dataset.values("frames.detections")
+        for dets in video
+        if dets is not None
+        for d in dets.detections
+    }
 
 
 def bench(videos: int, frames: int, tracks: int, folder: Path) -> list[tuple[str, str]]:
@@ -110,8 +129,11 @@ def bench(videos: int, frames: int, tracks: int, folder: Path) -> list[tuple[str
     dataset = _dataset(videos, frames, tracks, folder)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([_annoflow_python(), "-m", "annoflow.adapters.cvat_sim.cli", "--port", str(port),
-                               "--user", ":".join(USER)], stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [_annoflow_python(), "-m", "annoflow.adapters.cvat_sim.cli", "--port", str(port), "--user", ":".join(USER)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     count, stop_counting = count_requests()
     try:
         server.stdout.readline()  # the simulator prints its URL once it listens
@@ -125,11 +147,17 @@ def bench(videos: int, frames: int, tracks: int, folder: Path) -> list[tuple[str
         task_ids = list(results.task_ids)
 
         with requests.Session() as session:
-            uploaded = [t for task in task_ids
-                        for t in session.get(f"{url}/api/tasks/{task}/annotations", auth=USER).json()["tracks"]]
+            uploaded = [
+                t
+                for task in task_ids
+                for t in session.get(f"{url}/api/tasks/{task}/annotations", auth=USER).json()["tracks"]
+            ]
             # CVAT stores a track's keyframes only (its shapes carry no keyframe flag): count those inside.
             keyframes = sum(not s["outside"] for t in uploaded for s in t["shapes"])
-            assert len(uploaded) == videos * tracks and keyframes == videos * frames * tracks, (len(uploaded), keyframes)
+            assert len(uploaded) == videos * tracks and keyframes == videos * frames * tracks, (
+                len(uploaded),
+                keyframes,
+            )
             boxes = _boxes(dataset)
             moved = _move_tenth(session, url, task_ids)
 

@@ -34,9 +34,14 @@ def _fresh_dataset(folder: Path, name: str):
     from annoflow.application.runs.registry import RunRegistry
 
     folder.mkdir(parents=True, exist_ok=True)
-    registry = RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(folder / "runs.sqlite")})
-    return Dataset(SqliteLabelStore(folder / "labels.sqlite", name=name), registry,
-                   {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.05})})
+    registry = RunRegistry(
+        env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(folder / "runs.sqlite")}
+    )
+    return Dataset(
+        SqliteLabelStore(folder / "labels.sqlite", name=name),
+        registry,
+        {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.05})},
+    )
 
 
 def _import_api(url: str, user: str, password: str, project: str, folder: str) -> dict:
@@ -54,8 +59,14 @@ def _import_api(url: str, user: str, password: str, project: str, folder: str) -
     CVATClient.request = counting
     before = _peak_mib()
     started = time.perf_counter()
-    dataset.import_annotations(project_name=project, data_path=str(Path(folder) / "media"), download_media=True,
-                               url=url, username=user, password=password)
+    dataset.import_annotations(
+        project_name=project,
+        data_path=str(Path(folder) / "media"),
+        download_media=True,
+        url=url,
+        username=user,
+        password=password,
+    )
     seconds = time.perf_counter() - started
     labels = dataset.last_load.summary.added
     dataset.store.close()
@@ -91,16 +102,27 @@ def bench(images: int, objects: int, folder: Path) -> list[tuple[str, str]]:
     with bench_setup(images, objects, folder) as b:
         for tasks in (1, 10):
             project = f"bench_import_{tasks}"
-            b.dataset.annotate(project, label_field="ground_truth", project_name=project,
-                               task_size=max(images // tasks, 1), segment_size=100, **b.login)
-            got = _in_process("--api", b.login["url"], b.login["username"], b.login["password"], project,
-                              str(folder / f"api{tasks}"))
+            b.dataset.annotate(
+                project,
+                label_field="ground_truth",
+                project_name=project,
+                task_size=max(images // tasks, 1),
+                segment_size=100,
+                **b.login,
+            )
+            got = _in_process(
+                "--api", b.login["url"], b.login["username"], b.login["password"], project, str(folder / f"api{tasks}")
+            )
             assert got["labels"] == images * objects, got
             what = f"import_annotations(): {label}, {tasks} task{'s' if tasks > 1 else ''}, media downloaded"
-            rows += [(f"{what}: seconds", f"{got['seconds']:.1f} s"),
-                     (f"{what}: peak memory of the importing process",
-                      f"{got['peak']:.0f} MiB (before: {got['before']:.0f} MiB)"),
-                     (f"{what}: HTTP requests", f"{got['requests']:,}")]
+            rows += [
+                (f"{what}: seconds", f"{got['seconds']:.1f} s"),
+                (
+                    f"{what}: peak memory of the importing process",
+                    f"{got['peak']:.0f} MiB (before: {got['before']:.0f} MiB)",
+                ),
+                (f"{what}: HTTP requests", f"{got['requests']:,}"),
+            ]
         xml = folder / "export.xml"
         started = time.perf_counter()
         export_cvat_xml(b.dataset, xml, label_fields=["ground_truth"])
@@ -109,10 +131,12 @@ def bench(images: int, objects: int, folder: Path) -> list[tuple[str, str]]:
     got = _in_process("--xml", str(xml), media, str(folder / "xml"))
     assert got["labels"] == images * objects, got
     what = f"CVAT for images 1.1 XML, {label} ({xml.stat().st_size / 2**20:.1f} MiB)"
-    return [*rows, (f"{what}: export_cvat_xml() seconds", f"{exported:.1f} s"),
-            (f"{what}: import_cvat_xml() seconds", f"{got['seconds']:.1f} s"),
-            (f"{what}: peak memory of the importing process",
-             f"{got['peak']:.0f} MiB (before: {got['before']:.0f} MiB)")]
+    return [
+        *rows,
+        (f"{what}: export_cvat_xml() seconds", f"{exported:.1f} s"),
+        (f"{what}: import_cvat_xml() seconds", f"{got['seconds']:.1f} s"),
+        (f"{what}: peak memory of the importing process", f"{got['peak']:.0f} MiB (before: {got['before']:.0f} MiB)"),
+    ]
 
 
 if __name__ == "__main__":

@@ -17,14 +17,21 @@ from harness import bench_setup, main
 def _edit_tenth(login: dict[str, str], task_ids: list[int]) -> int:
     """Move every tenth shape by a pixel, through CVAT's REST API, as an annotator's tool would."""
     with httpx.Client(base_url=login["url"], timeout=300) as client:
-        client.headers["Authorization"] = "Token " + client.post(
-            "/api/auth/login", json={"username": login["username"], "password": login["password"]}).json()["key"]
+        client.headers["Authorization"] = (
+            "Token "
+            + client.post(
+                "/api/auth/login", json={"username": login["username"], "password": login["password"]}
+            ).json()["key"]
+        )
         moved = 0
         for task_id in task_ids:
             shapes = client.get(f"/api/tasks/{task_id}/annotations").json()["shapes"]
             edits = [{**s, "points": [p + 1.0 for p in s["points"]]} for s in shapes[::10]]
-            client.patch(f"/api/tasks/{task_id}/annotations", params={"action": "update"},
-                         json={"tags": [], "tracks": [], "shapes": edits}).raise_for_status()
+            client.patch(
+                f"/api/tasks/{task_id}/annotations",
+                params={"action": "update"},
+                json={"tags": [], "tracks": [], "shapes": edits},
+            ).raise_for_status()
             moved += len(edits)
         return moved
 

@@ -28,7 +28,9 @@ def _annotate(folder: Path, overlap: bool) -> float:
     try:
         with bench_setup(IMAGES, OBJECTS, folder, ("--processing-time", str(PER_FRAME))) as b:
             started = time.perf_counter()
-            results = b.dataset.annotate("bench", label_field="ground_truth", task_size=TASK_SIZE, segment_size=100, **b.login)
+            results = b.dataset.annotate(
+                "bench", label_field="ground_truth", task_size=TASK_SIZE, segment_size=100, **b.login
+            )
             seconds = time.perf_counter() - started
             assert len(results.task_ids) == IMAGES // TASK_SIZE
         return seconds
@@ -41,10 +43,17 @@ def run() -> list[tuple[str, str]]:
     for overlap in (True, False):
         with tempfile.TemporaryDirectory() as folder:
             figures[overlap] = _annotate(Path(folder), overlap)
-    what = (f"annotate(): {IMAGES:,} images x {OBJECTS} detections, {IMAGES // TASK_SIZE} tasks, "
-            f"CVAT processing {PER_FRAME * 1000:g} ms a frame ({PER_FRAME * TASK_SIZE:g} s a task): seconds")
-    return [(what, f"{figures[True]:.1f} s with the next task's media sent while a task is filled; "
-                   f"{figures[False]:.1f} s without")]
+    what = (
+        f"annotate(): {IMAGES:,} images x {OBJECTS} detections, {IMAGES // TASK_SIZE} tasks, "
+        f"CVAT processing {PER_FRAME * 1000:g} ms a frame ({PER_FRAME * TASK_SIZE:g} s a task): seconds"
+    )
+    return [
+        (
+            what,
+            f"{figures[True]:.1f} s with the next task's media sent while a task is filled; "
+            f"{figures[False]:.1f} s without",
+        )
+    ]
 
 
 if __name__ == "__main__":

@@ -44,7 +44,9 @@ def _open(folder: Path, name: str):
     from annoflow.adapters.wiring import open_dataset
     from annoflow.application.runs.registry import RunRegistry
 
-    registry = RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(folder / "runs.sqlite")})
+    registry = RunRegistry(
+        env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(folder / "runs.sqlite")}
+    )
     return open_dataset(name, store=SqliteLabelStore(folder / "labels.sqlite", name=name), registry=registry)
 
 
@@ -57,10 +59,16 @@ def _setup(folder: Path, images: int, objects: int) -> dict:
     load_quickstart(dataset.store, folder / "media", num_samples=images, num_objects=objects, image_size=(64, 48))
     samples = list(dataset.iter_samples())
     write_coco(samples, folder / "coco.json", "ground_truth", folder / "media")
-    rows = [[s.filepath, s.metadata.width, s.metadata.height,
-             [[d.label, list(d.bounding_box), d.attributes["iscrowd"]] for d in s.fields["ground_truth"].detections],
-             [[d.label, list(d.bounding_box), d.confidence] for d in s.fields["predictions"].detections]]
-            for s in samples]
+    rows = [
+        [
+            s.filepath,
+            s.metadata.width,
+            s.metadata.height,
+            [[d.label, list(d.bounding_box), d.attributes["iscrowd"]] for d in s.fields["ground_truth"].detections],
+            [[d.label, list(d.bounding_box), d.confidence] for d in s.fields["predictions"].detections],
+        ]
+        for s in samples
+    ]
     (folder / "rows.json").write_text(json.dumps(rows))
     predictions = sum(len(r[4]) for r in rows)
     return {"predictions": predictions}
@@ -80,20 +88,27 @@ def _filter_sort(folder: Path) -> dict:
 
     dataset = _open(folder, "recipe")
     started = time.perf_counter()
-    view = (dataset
-            .filter_labels("predictions", (F("confidence") > 0.8) & (F("eval") == "fp"))
-            .sort_by(F("predictions.detections").length(), reverse=True))
+    view = dataset.filter_labels("predictions", (F("confidence") > 0.8) & (F("eval") == "fp")).sort_by(
+        F("predictions.detections").length(), reverse=True
+    )
     first = view.first()
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "peak": _peak_mib(), "samples": len(view.sample_ids),
-            "first": len(first.fields["predictions"])}
+    return {
+        "seconds": seconds,
+        "peak": _peak_mib(),
+        "samples": len(view.sample_ids),
+        "first": len(first.fields["predictions"]),
+    }
 
 
 def _coco_import(folder: Path) -> dict:
     from annoflow.adapters.datasets import Dataset
 
-    env = {"ANNOFLOW_DATA_DIR": str(folder / "import-data"), "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-           "SQLITE_DBNAME": str(folder / "import-runs.sqlite")}
+    env = {
+        "ANNOFLOW_DATA_DIR": str(folder / "import-data"),
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(folder / "import-runs.sqlite"),
+    }
     started = time.perf_counter()
     dataset = Dataset.from_dir("coco", "coco", labels_path=folder / "coco.json", data_path=folder / "media", env=env)
     seconds = time.perf_counter() - started
@@ -111,29 +126,49 @@ def _fiftyone(folder: Path) -> dict:
     name = f"bench-recipes-{os.getpid()}"
     rows = json.loads((folder / "rows.json").read_text())
     dataset = fo.Dataset(name)
-    dataset.add_samples([
-        fo.Sample(filepath=path, metadata=fo.ImageMetadata(width=width, height=height),
-                  ground_truth=fo.Detections(detections=[
-                      fo.Detection(label=label, bounding_box=box, iscrowd=crowd) for label, box, crowd in truth]),
-                  predictions=fo.Detections(detections=[
-                      fo.Detection(label=label, bounding_box=box, confidence=conf) for label, box, conf in preds]))
-        for path, width, height, truth, preds in rows], progress=False)
+    dataset.add_samples(
+        [
+            fo.Sample(
+                filepath=path,
+                metadata=fo.ImageMetadata(width=width, height=height),
+                ground_truth=fo.Detections(
+                    detections=[
+                        fo.Detection(label=label, bounding_box=box, iscrowd=crowd) for label, box, crowd in truth
+                    ]
+                ),
+                predictions=fo.Detections(
+                    detections=[
+                        fo.Detection(label=label, bounding_box=box, confidence=conf) for label, box, conf in preds
+                    ]
+                ),
+            )
+            for path, width, height, truth, preds in rows
+        ],
+        progress=False,
+    )
     try:
         started = time.perf_counter()
         dataset.evaluate_detections("predictions", gt_field="ground_truth", eval_key="eval", progress=False)
         out["evaluate"] = time.perf_counter() - started
         started = time.perf_counter()
-        view = (dataset.filter_labels("predictions", (F("confidence") > 0.8) & (F("eval") == "fp"))
-                .sort_by(F("predictions.detections").length(), reverse=True))
+        view = dataset.filter_labels("predictions", (F("confidence") > 0.8) & (F("eval") == "fp")).sort_by(
+            F("predictions.detections").length(), reverse=True
+        )
         view.first()
         out["filter_sort"] = time.perf_counter() - started
         out["filter_samples"] = len(view)
     finally:
         dataset.delete()
     started = time.perf_counter()
-    imported = fo.Dataset.from_dir(dataset_type=fo.types.COCODetectionDataset, data_path=str(folder / "media"),
-                                   labels_path=str(folder / "coco.json"), label_types="detections",
-                                   label_field="ground_truth", name=name + "-coco", progress=False)
+    imported = fo.Dataset.from_dir(
+        dataset_type=fo.types.COCODetectionDataset,
+        data_path=str(folder / "media"),
+        labels_path=str(folder / "coco.json"),
+        label_types="detections",
+        label_field="ground_truth",
+        name=name + "-coco",
+        progress=False,
+    )
     out["coco"] = time.perf_counter() - started
     imported.delete()
     out["peak"] = _peak_mib()  # the whole process: FiftyOne's samples also live in its mongod, not counted
@@ -142,15 +177,21 @@ def _fiftyone(folder: Path) -> dict:
 
 # --- orchestration -----------------------------------------------------------------------------
 
-STEPS = {"setup": None, "evaluate": _evaluate, "filter_sort": _filter_sort, "coco_import": _coco_import,
-         "fiftyone": _fiftyone}
+STEPS = {
+    "setup": None,
+    "evaluate": _evaluate,
+    "filter_sort": _filter_sort,
+    "coco_import": _coco_import,
+    "fiftyone": _fiftyone,
+}
 
 
 def _step(python: str, step: str, folder: Path, *args: str) -> dict:
     # The data dir too is the benchmark's own: nothing lands in the user's.
     env = {**os.environ, "ANNOFLOW_DATA_DIR": str(folder / "data")}
-    out = subprocess.run([python, __file__, "--step", step, str(folder), *args], check=True,
-                         capture_output=True, text=True, env=env)
+    out = subprocess.run(
+        [python, __file__, "--step", step, str(folder), *args], check=True, capture_output=True, text=True, env=env
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -163,10 +204,14 @@ def bench(images: int, objects: int, folder: Path) -> list[tuple[str, str]]:
     imported = _step(python, "coco_import", folder)
     rows = [
         (f"annoflow evaluate_detections(): {size}", f"{evaluated['seconds']:.2f} s, peak {evaluated['peak']:.0f} MiB"),
-        (f"annoflow filter_labels + sort_by + first(): {size}",
-         f"{filtered['seconds']:.2f} s, peak {filtered['peak']:.0f} MiB ({filtered['samples']:,} samples shown)"),
-        (f"annoflow COCO import (from_dir): {images:,} images x {objects} boxes",
-         f"{imported['seconds']:.2f} s, peak {imported['peak']:.0f} MiB"),
+        (
+            f"annoflow filter_labels + sort_by + first(): {size}",
+            f"{filtered['seconds']:.2f} s, peak {filtered['peak']:.0f} MiB ({filtered['samples']:,} samples shown)",
+        ),
+        (
+            f"annoflow COCO import (from_dir): {images:,} images x {objects} boxes",
+            f"{imported['seconds']:.2f} s, peak {imported['peak']:.0f} MiB",
+        ),
     ]
     fiftyone = os.environ.get("FIFTYONE_PYTHON")
     if not fiftyone:
@@ -176,8 +221,10 @@ def bench(images: int, objects: int, folder: Path) -> list[tuple[str, str]]:
     label = f"FiftyOne {theirs['version']}"
     rows += [
         (f"{label} evaluate_detections(): {size}", f"{theirs['evaluate']:.2f} s"),
-        (f"{label} filter_labels + sort_by + first(): {size}",
-         f"{theirs['filter_sort']:.2f} s ({theirs['filter_samples']:,} samples shown)"),
+        (
+            f"{label} filter_labels + sort_by + first(): {size}",
+            f"{theirs['filter_sort']:.2f} s ({theirs['filter_samples']:,} samples shown)",
+        ),
         (f"{label} COCO import (from_dir): {images:,} images x {objects} boxes", f"{theirs['coco']:.2f} s"),
         (f"{label}: peak memory of its process over the three", f"{theirs['peak']:.0f} MiB (its mongod not counted)"),
     ]
@@ -187,7 +234,7 @@ def bench(images: int, objects: int, folder: Path) -> list[tuple[str, str]]:
 def main() -> None:
     if "--step" in sys.argv:
         at = sys.argv.index("--step")
-        step, folder, *args = sys.argv[at + 1:]
+        step, folder, *args = sys.argv[at + 1 :]
         if step == "setup":
             result = _setup(Path(folder), int(args[0]), int(args[1]))
         elif step == "fiftyone":

@@ -39,8 +39,12 @@ def peak_mib() -> float:
 
 def _phase(folder: Path, url: str, images: int, phase: str) -> dict:
     """Run one phase in a new process; it prints a JSON line of its figures."""
-    out = subprocess.run([sys.executable, __file__, "--phase", phase, str(folder), url, str(images)],
-                         capture_output=True, text=True, env={**os.environ, "ANNOFLOW_DATA_DIR": str(folder)})
+    out = subprocess.run(
+        [sys.executable, __file__, "--phase", phase, str(folder), url, str(images)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ANNOFLOW_DATA_DIR": str(folder)},
+    )
     if out.returncode:  # what the phase said, not only that it failed: a long run is costly to repeat
         sys.exit(f"phase {phase!r} failed (exit {out.returncode}):\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -55,8 +59,14 @@ def _cli(folder: Path, *args: str) -> dict:
         f"main({list(args)!r}); sys.stdout.write = write;"
         "print('\\nFIGURES', first[0] if first else 0, time.perf_counter() - started, peak_mib())"
     )
-    out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True,
-                         cwd=Path(__file__).parent, env={**os.environ, "ANNOFLOW_DATA_DIR": str(folder)})
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent,
+        env={**os.environ, "ANNOFLOW_DATA_DIR": str(folder)},
+    )
     first, total, peak = map(float, out.stdout.strip().splitlines()[-1].split()[1:])
     return {"first": first, "seconds": total, "peak": peak}
 
@@ -72,7 +82,9 @@ def run_phase(phase: str, folder: Path, url: str, images: int) -> dict:
     if phase == "build":
         load_quickstart(store, folder / "media", num_samples=images, num_objects=OBJECTS, image_size=(64, 48))
         return {}
-    registry = RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(folder / "runs.sqlite")})
+    registry = RunRegistry(
+        env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(folder / "runs.sqlite")}
+    )
     dataset = Dataset(store, registry, {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.05})})
     login = {"url": url, "username": USER[0], "password": USER[1]}
     started = time.perf_counter()
@@ -87,8 +99,12 @@ def run_phase(phase: str, folder: Path, url: str, images: int) -> dict:
     elif phase == "read":
         info = dataset.get_annotation_info(KEY)
         results = dataset.load_annotation_results(KEY)
-        figures.update(tasks=len(results.task_ids), jobs=sum(map(len, results.job_ids.values())),
-                       frames=sum(map(len, results.frame_id_map.values())), info=len(str(info)))
+        figures.update(
+            tasks=len(results.task_ids),
+            jobs=sum(map(len, results.job_ids.values())),
+            frames=sum(map(len, results.frame_id_map.values())),
+            info=len(str(info)),
+        )
     figures.update(seconds=time.perf_counter() - started, peak=peak_mib())
     return figures
 
@@ -97,8 +113,11 @@ def bench(images: int) -> list[tuple[str, str]]:
     labels = images * OBJECTS
     size = f"{images:,} x {OBJECTS} ({labels:,} labels)"
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "annoflow.adapters.cvat_sim.cli", "--port", str(port),
-                               "--user", ":".join(USER)], stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "annoflow.adapters.cvat_sim.cli", "--port", str(port), "--user", ":".join(USER)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         server.stdout.readline()
         url = f"http://127.0.0.1:{port}"
@@ -123,13 +142,20 @@ def bench(images: int) -> list[tuple[str, str]]:
         (f"annotate(): {size}", f"{annotated['seconds']:.1f} s, {annotated['peak']:.0f} MiB"),
         (f"load_annotations(): {size}, {moved:,} moved", f"{loaded['seconds']:.1f} s, {loaded['peak']:.0f} MiB"),
         (f"a second load, nothing new: {size}", f"{again['seconds']:.1f} s, {again['peak']:.0f} MiB"),
-        (f"a fresh process reading the run (info, results, ids, frame map): {size}",
-         f"{read['seconds']:.2f} s, {read['peak']:.0f} MiB"),
+        (
+            f"a fresh process reading the run (info, results, ids, frame map): {size}",
+            f"{read['seconds']:.2f} s, {read['peak']:.0f} MiB",
+        ),
         (f"`annoflow runs info`: {size}", f"{info['seconds']:.2f} s, {info['peak']:.0f} MiB"),
-        (f"`annoflow audit` of the run: {size}",
-         f"first line {audit['first']:.2f} s, all {audit['seconds']:.2f} s, {audit['peak']:.0f} MiB"),
-        (f"runs.sqlite: {size}", f"{provenance:.0f} bytes a label after annotate(), "
-                                 f"{per_label:.0f} after the loads (their changes' audit trail included)"),
+        (
+            f"`annoflow audit` of the run: {size}",
+            f"first line {audit['first']:.2f} s, all {audit['seconds']:.2f} s, {audit['peak']:.0f} MiB",
+        ),
+        (
+            f"runs.sqlite: {size}",
+            f"{provenance:.0f} bytes a label after annotate(), "
+            f"{per_label:.0f} after the loads (their changes' audit trail included)",
+        ),
     ]
 
 

@@ -37,11 +37,20 @@ def run() -> list[tuple[str, str]]:
             client.post(f"/api/tasks/{task}/data/", data={"image_quality": "70"}, files=files)
             label = client.get("/api/labels", params={"task_id": task}).json()["results"][0]["id"]
             shapes = [
-                {"type": "rectangle", "frame": f, "label_id": label, "points": [1.5, 2.5, 10.25, 12.75], "attributes": []}
-                for f in range(FRAMES) for _ in range(SHAPES_PER_FRAME)
+                {
+                    "type": "rectangle",
+                    "frame": f,
+                    "label_id": label,
+                    "points": [1.5, 2.5, 10.25, 12.75],
+                    "attributes": [],
+                }
+                for f in range(FRAMES)
+                for _ in range(SHAPES_PER_FRAME)
             ]
             started = time.perf_counter()
-            client.put(f"/api/tasks/{task}/annotations", json={"shapes": shapes, "tags": [], "tracks": []}).raise_for_status()
+            client.put(
+                f"/api/tasks/{task}/annotations", json={"shapes": shapes, "tags": [], "tracks": []}
+            ).raise_for_status()
             put_seconds = time.perf_counter() - started
             started = time.perf_counter()
             body = client.get(f"/api/tasks/{task}/annotations").json()

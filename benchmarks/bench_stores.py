@@ -48,8 +48,12 @@ def bench(images: int, objects: int, folder: Path) -> list[tuple[str, str]]:
     label = f"{images:,} x {objects}, {sqlite[2]:,} moved"
     rows = []
     for i, what in enumerate(("annotate()", "load_annotations()")):
-        rows.append((f"{what} on the PostgreSQL label store, SQLite beside it: {label}",
-                     f"{postgres[i]:.1f} s vs {sqlite[i]:.1f} s ({postgres[i] / sqlite[i]:.2f}x)"))
+        rows.append(
+            (
+                f"{what} on the PostgreSQL label store, SQLite beside it: {label}",
+                f"{postgres[i]:.1f} s vs {sqlite[i]:.1f} s ({postgres[i] / sqlite[i]:.2f}x)",
+            )
+        )
     return rows
 
 

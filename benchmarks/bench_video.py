@@ -23,8 +23,12 @@ QUICK = [(2, 30, 10)]
 def _move_tenth(login: dict[str, str], task_ids: list[int]) -> int:
     """Move every tenth keyframe of every track by a pixel, through CVAT's REST API, a task at a time."""
     with httpx.Client(base_url=login["url"], timeout=300) as client:
-        client.headers["Authorization"] = "Token " + client.post(
-            "/api/auth/login", json={"username": login["username"], "password": login["password"]}).json()["key"]
+        client.headers["Authorization"] = (
+            "Token "
+            + client.post(
+                "/api/auth/login", json={"username": login["username"], "password": login["password"]}
+            ).json()["key"]
+        )
         moved = 0
         for task_id in task_ids:
             tracks = client.get(f"/api/tasks/{task_id}/annotations").json()["tracks"]
@@ -33,8 +37,11 @@ def _move_tenth(login: dict[str, str], task_ids: list[int]) -> int:
                 for shape in shapes[::10]:
                     shape["points"] = [p + 1.0 for p in shape["points"]]
                 moved += len(shapes[::10])
-            client.patch(f"/api/tasks/{task_id}/annotations", params={"action": "update"},
-                         json={"tags": [], "shapes": [], "tracks": tracks}).raise_for_status()
+            client.patch(
+                f"/api/tasks/{task_id}/annotations",
+                params={"action": "update"},
+                json={"tags": [], "shapes": [], "tracks": tracks},
+            ).raise_for_status()
         return moved
 
 

@@ -58,9 +58,14 @@ def open_store(images: int, folder: Path, postgres: str | None) -> LabelStore:
     return PostgresLabelStore(postgres, name=f"q{images}", schema=f"bench{images}_{folder.name.lower()}")
 
 
-def _build(images: int, objects: int, folder: Path, postgres: str | None, video_frames: int | None = None) -> LabelStore:
-    shape = (f"num_objects={objects}, image_size=(64, 48)" if video_frames is None else
-             f"video=True, num_frames={video_frames}, tracks_per_video=({objects}, {objects}), size=(64, 48)")
+def _build(
+    images: int, objects: int, folder: Path, postgres: str | None, video_frames: int | None = None
+) -> LabelStore:
+    shape = (
+        f"num_objects={objects}, image_size=(64, 48)"
+        if video_frames is None
+        else f"video=True, num_frames={video_frames}, tracks_per_video=({objects}, {objects}), size=(64, 48)"
+    )
     script = (
         f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r});"
         "from pathlib import Path; from harness import open_store;"
@@ -73,23 +78,46 @@ def _build(images: int, objects: int, folder: Path, postgres: str | None, video_
 
 
 @contextlib.contextmanager
-def bench_setup(images: int, objects: int, folder: Path, sim_args: tuple[str, ...] = (),
-                postgres: str | None = None, video_frames: int | None = None) -> Iterator[Bench]:
+def bench_setup(
+    images: int,
+    objects: int,
+    folder: Path,
+    sim_args: tuple[str, ...] = (),
+    postgres: str | None = None,
+    video_frames: int | None = None,
+) -> Iterator[Bench]:
     """A fresh dataset of images x objects detections (in SQLite, or in the PostgreSQL database
     ``postgres`` names), a simulator (``sim_args`` added to its command line), and a request counter.
     With ``video_frames``: ``images`` MP4 videos of that many frames, ``objects`` tracks each."""
     store = _build(images, objects, folder, postgres, video_frames)
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "annoflow.adapters.cvat_sim.cli", "--port", str(port),
-                               "--user", ":".join(USER), *sim_args], stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "annoflow.adapters.cvat_sim.cli",
+            "--port",
+            str(port),
+            "--user",
+            ":".join(USER),
+            *sim_args,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     original = CVATClient.request
     try:
         server.stdout.readline()  # the simulator prints its URL once it listens
-        registry = RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                                    "SQLITE_DBNAME": str(folder / f"runs{images}.sqlite")})
+        registry = RunRegistry(
+            env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(folder / f"runs{images}.sqlite")}
+        )
         # Wired as open_dataset() wires a dataset: progress bars on stderr when it is a terminal.
-        dataset = Dataset(store, registry, {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.05})},
-                          progress=progress_for)
+        dataset = Dataset(
+            store,
+            registry,
+            {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.05})},
+            progress=progress_for,
+        )
         bench = Bench(dataset, {"url": f"http://127.0.0.1:{port}", "username": USER[0], "password": USER[1]})
 
         def counting(self, *args, **kwargs):

@@ -25,7 +25,9 @@ def main() -> int:
         result = subprocess.run([sys.executable, str(module)], capture_output=True, text=True)
         if result.returncode:
             failed += 1
-            print(f"| {module.stem} | FAILED: {result.stderr.strip().splitlines()[-1] if result.stderr else result.returncode} |")
+            print(
+                f"| {module.stem} | FAILED: {result.stderr.strip().splitlines()[-1] if result.stderr else result.returncode} |"
+            )
         else:
             print(result.stdout.strip())
     return 1 if failed else 0

@@ -313,8 +313,12 @@ class AnnotationRun(Aggregate):
     def is_current(self, task_id: int, revision: str | None) -> bool:
         """True when the server's revision stamp of the task is the one its applied download had:
         nothing changed there since, so the task need not be downloaded."""
-        return (revision is not None and self.applied_revisions.get(task_id) == revision
-                and task_id in self.applied_digests and task_id not in self.unapplied)
+        return (
+            revision is not None
+            and self.applied_revisions.get(task_id) == revision
+            and task_id in self.applied_digests
+            and task_id not in self.unapplied
+        )
 
     def note_revision(self, task_id: int, revision: str | None) -> None:
         """A download at this revision had the applied digest: remember the stamp, so that the next
@@ -353,12 +357,29 @@ class AnnotationRun(Aggregate):
         changes, rejections = list(changes), list(rejections)
         ledger.record_import(load_id, changes, rejections)
         counts = {action: sum(c.action.value == action for c in changes) for action in ("added", "edited", "deleted")}
-        self._shapes_imported(load_id=load_id, task_id=task_id, digest=digest, shape_count=shape_count,
-                              rejected=len(rejections), revision=revision, **counts)
+        self._shapes_imported(
+            load_id=load_id,
+            task_id=task_id,
+            digest=digest,
+            shape_count=shape_count,
+            rejected=len(rejections),
+            revision=revision,
+            **counts,
+        )
 
     @event("ShapesImported")
-    def _shapes_imported(self, load_id: str, task_id: int, digest: str, shape_count: int, added: int | None = None,
-                         edited: int = 0, deleted: int = 0, rejected: int = 0, revision: str | None = None) -> None:
+    def _shapes_imported(
+        self,
+        load_id: str,
+        task_id: int,
+        digest: str,
+        shape_count: int,
+        added: int | None = None,
+        edited: int = 0,
+        deleted: int = 0,
+        rejected: int = 0,
+        revision: str | None = None,
+    ) -> None:
         # added is None for a run recorded before task ledgers: its LabelMerged events follow here;
         # revision is None for one recorded before revisions were kept
         self.import_load_of[task_id] = load_id
@@ -387,8 +408,9 @@ class AnnotationRun(Aggregate):
         """The ledger of a task recorded before ledgers existed: its record, and every change its loads made."""
         if task_id not in self.legacy_records:
             raise RunError(f"task {task_id} of run {self.key!r} has no record to open a ledger from")
-        return TaskLedger.open(self.id, self.legacy_records[task_id],
-                               [change for _, change in self.legacy_changes.get(task_id, ())])
+        return TaskLedger.open(
+            self.id, self.legacy_records[task_id], [change for _, change in self.legacy_changes.get(task_id, ())]
+        )
 
     def mark_applied(self, task_id: int) -> None:
         """The label store now holds every change recorded for this task."""
@@ -439,9 +461,11 @@ class AnnotationRun(Aggregate):
         if summary is not None and not set(summary.job_ids) <= set(job_ids):
             mismatch.append(f"jobs {sorted(job_ids)}, not {list(summary.job_ids)}")
         if mismatch:
-            raise WrongServerError(f"task {task_id} ({name!r}) on this server is not the one run {self.key!r} made "
-                                   f"({'; '.join(mismatch)}): nothing was merged or deleted. Pass the url of the "
-                                   "server the run was annotated on")
+            raise WrongServerError(
+                f"task {task_id} ({name!r}) on this server is not the one run {self.key!r} made "
+                f"({'; '.join(mismatch)}): nothing was merged or deleted. Pass the url of the "
+                "server the run was annotated on"
+            )
 
     # --- management --------------------------------------------------------
 
@@ -465,8 +489,10 @@ class AnnotationRun(Aggregate):
         its tasks are not annoflow's to delete."""
         self._check_live()
         if self.config.get("imported"):
-            raise RunError(f"run {self.key!r} imported tasks made outside annoflow: a cleanup does not delete "
-                           "them (delete them in the annotation tool, or with connect_to_api().delete_tasks())")
+            raise RunError(
+                f"run {self.key!r} imported tasks made outside annoflow: a cleanup does not delete "
+                "them (delete them in the annotation tool, or with connect_to_api().delete_tasks())"
+            )
         if not self.cleanup_started:
             self._cleanup_started(projects=tuple(projects))
 
@@ -593,6 +619,4 @@ class RunCatalog(Aggregate):
             return self.runs[key]
         except KeyError:
             known = ", ".join(repr(k) for k in self.runs) or "none"
-            raise RunError(
-                f"dataset {self.dataset!r} has no annotation run with key {key!r} (runs: {known})"
-            ) from None
+            raise RunError(f"dataset {self.dataset!r} has no annotation run with key {key!r} (runs: {known})") from None

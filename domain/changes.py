@@ -16,7 +16,9 @@ from annoflow.domain.ids import check_id
 from annoflow.domain.labels import FieldValue, Label
 
 
-def _check_frame(instance: PutLabel | DeleteLabel | SetValue, attribute: attrs.Attribute[int | None], frame: int | None) -> None:
+def _check_frame(
+    instance: PutLabel | DeleteLabel | SetValue, attribute: attrs.Attribute[int | None], frame: int | None
+) -> None:
     on_frames = FieldPath.parse(instance.field).on_frames
     if on_frames and (frame is None or frame < 1):
         raise ValueError(f"{instance.field} is a frame field: a change needs a frame number >= 1")

@@ -59,8 +59,9 @@ class SampleMatching:
         return sum(1 for value, _, _ in self.outcomes.values() if value == outcome)
 
 
-def _greedy(preds: Sequence[Detection], gts: Sequence[Detection], threshold: float, classwise: bool,
-            crowd: Sequence[bool]) -> list[tuple[int | None, float | None]]:
+def _greedy(
+    preds: Sequence[Detection], gts: Sequence[Detection], threshold: float, classwise: bool, crowd: Sequence[bool]
+) -> list[tuple[int | None, float | None]]:
     """For each prediction (in the order given: by decreasing confidence), its gt index and IoU."""
     taken = [False] * len(gts)
     found: list[tuple[int | None, float | None]] = []
@@ -95,8 +96,9 @@ def _crowds_last(gts: Iterable[Detection]) -> list[Detection]:
     return sorted(gts, key=is_crowd)  # stable: non-crowd objects in their order, then the crowds
 
 
-def match_sample(preds: Sequence[Detection], gts: Sequence[Detection], iou_threshold: float = 0.5,
-                 classwise: bool = True) -> SampleMatching:
+def match_sample(
+    preds: Sequence[Detection], gts: Sequence[Detection], iou_threshold: float = 0.5, classwise: bool = True
+) -> SampleMatching:
     """One sample's matching, as FiftyOne's COCO evaluation makes it."""
     preds, gts = _by_confidence(preds), _crowds_last(gts)
     crowd = [is_crowd(g) for g in gts]
@@ -105,20 +107,46 @@ def match_sample(preds: Sequence[Detection], gts: Sequence[Detection], iou_thres
     for pred, (g, value) in zip(preds, _greedy(preds, gts, iou_threshold, classwise, crowd), strict=True):
         if g is None:
             outcomes[pred.id] = ("fp", "", None)
-            matches.append(Match(gt_label=None, pred_label=pred.label, iou=None, confidence=pred.confidence,
-                                 gt_id=None, pred_id=pred.id))
+            matches.append(
+                Match(
+                    gt_label=None,
+                    pred_label=pred.label,
+                    iou=None,
+                    confidence=pred.confidence,
+                    gt_id=None,
+                    pred_id=pred.id,
+                )
+            )
             continue
         gt = gts[g]
         outcomes[pred.id] = ("tp", gt.id, value)
         if gt.id not in outcomes:  # a crowd keeps its first (most confident) match
             outcomes[gt.id] = ("tp", pred.id, value)
-        matches.append(Match(gt_label=gt.label, pred_label=pred.label, iou=value, confidence=pred.confidence,
-                             gt_id=gt.id, pred_id=pred.id, crowd=crowd[g]))
+        matches.append(
+            Match(
+                gt_label=gt.label,
+                pred_label=pred.label,
+                iou=value,
+                confidence=pred.confidence,
+                gt_id=gt.id,
+                pred_id=pred.id,
+                crowd=crowd[g],
+            )
+        )
     for gt in gts:
         if gt.id not in outcomes:
             outcomes[gt.id] = ("fn", "", None)
-            matches.append(Match(gt_label=gt.label, pred_label=None, iou=None, confidence=None,
-                                 gt_id=gt.id, pred_id=None, crowd=is_crowd(gt)))
+            matches.append(
+                Match(
+                    gt_label=gt.label,
+                    pred_label=None,
+                    iou=None,
+                    confidence=None,
+                    gt_id=gt.id,
+                    pred_id=None,
+                    crowd=is_crowd(gt),
+                )
+            )
     return SampleMatching(tuple(matches), outcomes)
 
 
@@ -166,10 +194,12 @@ def _class_scores(cls: str, preds: Sequence[Detection], gts: Sequence[Detection]
     rows = []
     for threshold in IOU_THRESHOLDS:
         found = _greedy(class_preds, class_gts, min(threshold, 1 - 1e-10), True, crowd)
-        rows.append([
-            _Scored(confidence=_confidence(p), matched=g is not None, ignored=g is not None and crowd[g])
-            for p, (g, _) in zip(class_preds, found, strict=True)
-        ])
+        rows.append(
+            [
+                _Scored(confidence=_confidence(p), matched=g is not None, ignored=g is not None and crowd[g])
+                for p, (g, _) in zip(class_preds, found, strict=True)
+            ]
+        )
     return rows, crowd.count(False)
 
 

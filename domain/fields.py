@@ -91,7 +91,7 @@ class FieldPath:
         if not isinstance(path, str):
             raise TypeError(f"a field path is a string, got {type(path).__name__}")
         if path.startswith(FRAMES_PREFIX):
-            return cls(path[len(FRAMES_PREFIX):], on_frames=True)
+            return cls(path[len(FRAMES_PREFIX) :], on_frames=True)
         return cls(path)
 
     def __str__(self) -> str:

@@ -26,9 +26,7 @@ def new_id() -> str:
     """A fresh id, unique in this process and, with overwhelming odds, anywhere."""
     with _lock:
         count = next(_counter) & 0xFFFFFF
-    return (
-        int(time.time()).to_bytes(4, "big") + _PROCESS_RANDOM + count.to_bytes(3, "big")
-    ).hex()
+    return (int(time.time()).to_bytes(4, "big") + _PROCESS_RANDOM + count.to_bytes(3, "big")).hex()
 
 
 def derived_id(*parts: object) -> str:

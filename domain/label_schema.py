@@ -30,8 +30,15 @@ def _tuple(values: Iterable[Any]) -> tuple[Any, ...]:
 
 
 LABEL_TYPES = (
-    "classification", "classifications", "detections", "instances", "polylines", "polygons",
-    "keypoints", "segmentation", "scalar",
+    "classification",
+    "classifications",
+    "detections",
+    "instances",
+    "polylines",
+    "polygons",
+    "keypoints",
+    "segmentation",
+    "scalar",
 )
 ATTRIBUTE_TYPES = ("text", "select", "radio", "checkbox", "occluded", "group_id")
 SPATIAL_TYPES = frozenset({"detections", "instances", "polylines", "polygons", "keypoints"})
@@ -45,10 +52,19 @@ KIND_OF_LABEL_TYPE = {
     "keypoints": FieldKind.KEYPOINTS,
     "segmentation": FieldKind.SEGMENTATION,
 }
-ENTRY_KEYS = frozenset({
-    "type", "classes", "attributes", "mask_targets",
-    "allow_additions", "allow_deletions", "allow_label_edits", "allow_index_edits", "allow_spatial_edits",
-})
+ENTRY_KEYS = frozenset(
+    {
+        "type",
+        "classes",
+        "attributes",
+        "mask_targets",
+        "allow_additions",
+        "allow_deletions",
+        "allow_label_edits",
+        "allow_index_edits",
+        "allow_spatial_edits",
+    }
+)
 ATTRIBUTE_KEYS = frozenset({"type", "values", "default", "mutable", "read_only"})
 ALLOW_FLAGS = ("allow_additions", "allow_deletions", "allow_label_edits", "allow_index_edits", "allow_spatial_edits")
 MAX_SELECT_VALUES = 20
@@ -214,11 +230,15 @@ def build_label_schema(
     checked and kept, for the case the project turns out to be new (`check_new_project`).
     """
     b = _Builder(field_schema, observations, media_type, classes_from_project)
-    flags, problems = _checked_allow_flags({
-        "allow_additions": allow_additions, "allow_deletions": allow_deletions,
-        "allow_label_edits": allow_label_edits, "allow_index_edits": allow_index_edits,
-        "allow_spatial_edits": allow_spatial_edits,
-    })
+    flags, problems = _checked_allow_flags(
+        {
+            "allow_additions": allow_additions,
+            "allow_deletions": allow_deletions,
+            "allow_label_edits": allow_label_edits,
+            "allow_index_edits": allow_index_edits,
+            "allow_spatial_edits": allow_spatial_edits,
+        }
+    )
     b.report(problems)
     b.report(_link_name_problems(occluded_attr, group_id_attr))
     if label_schema is not None:
@@ -241,15 +261,20 @@ def build_label_schema(
 def _checked_allow_flags(given: Mapping[str, Any], where: str | None = None) -> tuple[dict[str, bool], list[str]]:
     """The allow_* flags, each that is no bool reported and read as True (so reported once, not again for every field)."""
     prefix = f"{where}: " if where else ""
-    problems = [f"{prefix}{flag} must be True or False, got {value!r}"
-                for flag, value in given.items() if not isinstance(value, bool)]
+    problems = [
+        f"{prefix}{flag} must be True or False, got {value!r}"
+        for flag, value in given.items()
+        if not isinstance(value, bool)
+    ]
     return {flag: value if isinstance(value, bool) else True for flag, value in given.items()}, problems
 
 
 def _link_name_problems(occluded_attr: Any, group_id_attr: Any) -> list[str]:
-    problems = [f"{name} must be an attribute name, got {value!r}"
-                for name, value in (("occluded_attr", occluded_attr), ("group_id_attr", group_id_attr))
-                if value is not None and (not isinstance(value, str) or not value.isidentifier())]
+    problems = [
+        f"{name} must be an attribute name, got {value!r}"
+        for name, value in (("occluded_attr", occluded_attr), ("group_id_attr", group_id_attr))
+        if value is not None and (not isinstance(value, str) or not value.isidentifier())
+    ]
     if occluded_attr is not None and occluded_attr == group_id_attr:
         problems.append(f"occluded_attr and group_id_attr cannot both be {occluded_attr!r}")
     return problems
@@ -268,8 +293,14 @@ def _schema_entries(label_schema: Any, classes: Any, attributes: Any) -> tuple[l
         if not isinstance(spec, Mapping):
             problems.append(f"{where}: a field spec must be a dict, got {type(spec).__name__}")
             continue
-        entries.append(_Entry(path=path, where=where, spec={"classes": classes, "attributes": attributes, **spec},
-                              inherited_classes="classes" not in spec))
+        entries.append(
+            _Entry(
+                path=path,
+                where=where,
+                spec={"classes": classes, "attributes": attributes, **spec},
+                inherited_classes="classes" not in spec,
+            )
+        )
     return entries, problems
 
 
@@ -279,8 +310,13 @@ def _schema_entries(label_schema: Any, classes: Any, attributes: Any) -> tuple[l
 class _Builder:
     """Resolves the fields one at a time, recording every problem in the order it is found."""
 
-    def __init__(self, field_schema: Mapping[str, FieldKind], observations: SchemaObservations,
-                 media_type: str, from_project: bool) -> None:
+    def __init__(
+        self,
+        field_schema: Mapping[str, FieldKind],
+        observations: SchemaObservations,
+        media_type: str,
+        from_project: bool,
+    ) -> None:
         self.field_schema = field_schema
         self.observations = observations
         self.media_type = media_type
@@ -327,8 +363,16 @@ class _Builder:
             specs, project_links = self.linked_widgets(where, path, specs, groups, links)
         self.report(_attribute_clashes(where, specs, groups))
         return FieldSchema(
-            path=path, label_type=label_type, existing=existing, classes=classes, class_groups=groups, attributes=specs,
-            mask_targets=targets, scalar_kind=scalar_kind, project_links=project_links, **allow,
+            path=path,
+            label_type=label_type,
+            existing=existing,
+            classes=classes,
+            class_groups=groups,
+            attributes=specs,
+            mask_targets=targets,
+            scalar_kind=scalar_kind,
+            project_links=project_links,
+            **allow,
         )
 
     # label type -------------------------------------------------------------
@@ -363,8 +407,15 @@ class _Builder:
 
     # classes ------------------------------------------------------------------
 
-    def classes(self, where: str, path: str, label_type: str, given: Any, existing: bool,
-                mask_targets: tuple[tuple[int, str], ...]) -> tuple[list[str], list[ClassGroup]]:
+    def classes(
+        self,
+        where: str,
+        path: str,
+        label_type: str,
+        given: Any,
+        existing: bool,
+        mask_targets: tuple[tuple[int, str], ...],
+    ) -> tuple[list[str], list[ClassGroup]]:
         if label_type == "segmentation":
             if given is not None:
                 self.problem(f"{where}: segmentation fields take mask_targets, not classes")
@@ -392,8 +443,9 @@ class _Builder:
         seen = self.observations.get(path)
         return list(seen.classes) if seen is not None else []
 
-    def _listed_classes(self, where: str, path: str, label_type: str,
-                        given: Sequence[Any]) -> tuple[list[str], list[ClassGroup]]:
+    def _listed_classes(
+        self, where: str, path: str, label_type: str, given: Sequence[Any]
+    ) -> tuple[list[str], list[ClassGroup]]:
         """Every class listed (with repeats, to report them), and the class groups."""
         flat: list[str] = []
         groups: list[ClassGroup] = []
@@ -420,7 +472,9 @@ class _Builder:
         specs = self.attribute_dict(f"{where}, classes {list(members)}", path, item.get("attributes", {}), label_type)
         return ClassGroup(classes=members, attributes=specs)
 
-    def mask_targets(self, where: str, path: str, label_type: str | None, given: Any, existing: bool) -> tuple[tuple[int, str], ...]:
+    def mask_targets(
+        self, where: str, path: str, label_type: str | None, given: Any, existing: bool
+    ) -> tuple[tuple[int, str], ...]:
         if given is None:
             return self._observed_mask_targets(where, path, label_type, existing)
         if label_type != "segmentation":
@@ -433,8 +487,9 @@ class _Builder:
         self.report(problems)
         return pairs
 
-    def _observed_mask_targets(self, where: str, path: str, label_type: str | None,
-                               existing: bool) -> tuple[tuple[int, str], ...]:
+    def _observed_mask_targets(
+        self, where: str, path: str, label_type: str | None, existing: bool
+    ) -> tuple[tuple[int, str], ...]:
         if label_type != "segmentation":
             return ()
         seen = self.observations.get(path)
@@ -476,7 +531,9 @@ class _Builder:
         specs = []
         for name in names:
             if name not in observed:
-                self.problem(f"{where}: attribute '{name}' is not on the field's labels; give its type with the dict form")
+                self.problem(
+                    f"{where}: attribute '{name}' is not on the field's labels; give its type with the dict form"
+                )
                 continue
             specs.append(_infer_spec(observed[name], label_type))
         return specs
@@ -516,8 +573,9 @@ class _Builder:
                 specs.append(spec)
         return specs
 
-    def _checked_spec(self, at: str, name: str, raw: Mapping[str, Any], label_type: str,
-                      observed: AttributeObservation | None) -> AttributeSpec | None:
+    def _checked_spec(
+        self, at: str, name: str, raw: Mapping[str, Any], label_type: str, observed: AttributeObservation | None
+    ) -> AttributeSpec | None:
         kind = raw.get("type")
         if kind not in ATTRIBUTE_TYPES:
             self.problem(f"{at}: unknown type {kind!r} (one of {', '.join(ATTRIBUTE_TYPES)})")
@@ -538,27 +596,39 @@ class _Builder:
             self.report(problems)
             return None
         return AttributeSpec(
-            name=name, type=kind, values=tuple(values) if kind in _CHOICE_TYPES else (), default=default,
-            mutable=raw.get("mutable", True), read_only=raw.get("read_only", False),
+            name=name,
+            type=kind,
+            values=tuple(values) if kind in _CHOICE_TYPES else (),
+            default=default,
+            mutable=raw.get("mutable", True),
+            read_only=raw.get("read_only", False),
             value_type=_text_value_type(kind, observed),
         )
 
-    def link_widget(self, where: str, path: str, specs: list[AttributeSpec], groups: list[ClassGroup],
-                    kind: str, name: str | None) -> list[AttributeSpec]:
+    def link_widget(
+        self, where: str, path: str, specs: list[AttributeSpec], groups: list[ClassGroup], kind: str, name: str | None
+    ) -> list[AttributeSpec]:
         """Check at most one occluded/group_id attribute; add occluded_attr/group_id_attr where none is defined."""
         found = [a.name for a in specs if a.type == kind]
         found_per_group = [[a.name for a in g.attributes if a.type == kind] for g in groups]
         self.report(_widget_count_problems(where, kind, found, found_per_group))
         if name is None or found or any(found_per_group):
             return specs
-        spec = self._checked_spec(f"{kind}_attr '{name}' on {where}", name, {"type": kind}, "detections",
-                                  self._observed(path, name))
+        spec = self._checked_spec(
+            f"{kind}_attr '{name}' on {where}", name, {"type": kind}, "detections", self._observed(path, name)
+        )
         if spec is None:
             return specs
         return [a for a in specs if a.name != name] + [spec]
 
-    def linked_widgets(self, where: str, path: str, specs: list[AttributeSpec], groups: list[ClassGroup],
-                       links: Mapping[str, str | None]) -> tuple[list[AttributeSpec], list[AttributeSpec]]:
+    def linked_widgets(
+        self,
+        where: str,
+        path: str,
+        specs: list[AttributeSpec],
+        groups: list[ClassGroup],
+        links: Mapping[str, str | None],
+    ) -> tuple[list[AttributeSpec], list[AttributeSpec]]:
         """The field's attributes with occluded_attr/group_id_attr linked, and the links an existing project keeps."""
         for kind, name in links.items():
             specs = self.link_widget(where, path, specs, groups, kind, name)
@@ -637,8 +707,11 @@ def _choice_problems(at: str, kind: str, values: Sequence[Any], default: Any) ->
 
 
 def _flag_problems(at: str, raw: Mapping[str, Any]) -> list[str]:
-    return [f"{at}: {flag} must be a bool, got {raw[flag]!r}"
-            for flag in ("mutable", "read_only") if not isinstance(raw.get(flag, False), bool)]
+    return [
+        f"{at}: {flag} must be a bool, got {raw[flag]!r}"
+        for flag in ("mutable", "read_only")
+        if not isinstance(raw.get(flag, False), bool)
+    ]
 
 
 def _widget_problems(at: str, kind: str, label_type: str, observed: AttributeObservation | None) -> list[str]:
@@ -708,11 +781,21 @@ def _attribute_clashes(where: str, specs: Sequence[AttributeSpec], groups: Seque
         for spec in group.attributes:
             other = field_wide.get(spec.name)
             if other is not None and other != spec:
-                problems.append(f"{where}: attribute '{spec.name}' of classes {list(group.classes)} differs from the field-wide one")
+                problems.append(
+                    f"{where}: attribute '{spec.name}' of classes {list(group.classes)} differs from the field-wide one"
+                )
     return problems
 
 
 __all__ = [
-    "AttributeObservation", "AttributeSpec", "ClassGroup", "FieldObservation", "FieldSchema", "LabelSchema",
-    "LabelSchemaError", "SchemaObservations", "build_label_schema", "observe",
+    "AttributeObservation",
+    "AttributeSpec",
+    "ClassGroup",
+    "FieldObservation",
+    "FieldSchema",
+    "LabelSchema",
+    "LabelSchemaError",
+    "SchemaObservations",
+    "build_label_schema",
+    "observe",
 ]

@@ -46,8 +46,12 @@ def _builder(label_class: type[Label]) -> Callable[[str, Mapping[str, Any], np.n
     fields = attrs.fields_dict(label_class)
     lines = ["def build(label_id, values, mask):", "    label = new(cls)", "    put(label, 'id', label_id)"]
     namespace: dict[str, Any] = {
-        "new": object.__new__, "put": object.__setattr__, "cls": label_class, "tuples": _tuples,
-        "frozen": MappingProxyType, "_empty": {},
+        "new": object.__new__,
+        "put": object.__setattr__,
+        "cls": label_class,
+        "tuples": _tuples,
+        "frozen": MappingProxyType,
+        "_empty": {},
     }
     for name, field in fields.items():
         if name == "id":
@@ -70,7 +74,9 @@ def _builder(label_class: type[Label]) -> Callable[[str, Mapping[str, Any], np.n
 
 
 BUILDERS = {kind: _builder(cls) for kind, cls in LABEL_CLASSES.items()}
-PLAIN = {kind: tuple(n for n in attrs.fields_dict(cls) if n not in ("id", "mask")) for kind, cls in LABEL_CLASSES.items()}
+PLAIN = {
+    kind: tuple(n for n in attrs.fields_dict(cls) if n not in ("id", "mask")) for kind, cls in LABEL_CLASSES.items()
+}
 _NONE_BY_DEFAULT = {
     kind: frozenset(f.name for f in attrs.fields(cls) if f.default is None) for kind, cls in LABEL_CLASSES.items()
 }

@@ -25,8 +25,19 @@ Point: TypeAlias = tuple[float, float]
 # Names that are label properties, so a custom attribute may not take them.
 RESERVED_ATTRIBUTE_NAMES = frozenset(
     {
-        "id", "label", "confidence", "bounding_box", "mask", "index", "keyframe",
-        "points", "closed", "filled", "attributes", "tags", "label_id",
+        "id",
+        "label",
+        "confidence",
+        "bounding_box",
+        "mask",
+        "index",
+        "keyframe",
+        "points",
+        "closed",
+        "filled",
+        "attributes",
+        "tags",
+        "label_id",
     }
 )
 
@@ -125,9 +136,7 @@ def _float_eq(a: float, b: float) -> bool:
 
 def _points_eq(a: tuple[Point, ...], b: tuple[Point, ...]) -> bool:
     """Equality in which a missing keypoint (NaN) equals a missing keypoint."""
-    return len(a) == len(b) and all(
-        _float_eq(p[0], q[0]) and _float_eq(p[1], q[1]) for p, q in zip(a, b, strict=True)
-    )
+    return len(a) == len(b) and all(_float_eq(p[0], q[0]) and _float_eq(p[1], q[1]) for p, q in zip(a, b, strict=True))
 
 
 def _floats_eq(a: tuple[float, ...] | None, b: tuple[float, ...] | None) -> bool:
@@ -185,26 +194,30 @@ def _bounding_box(value: Iterable[Any]) -> tuple[float, float, float, float]:
     return (x, y, w, h)
 
 
-def _check_box(instance: object, attribute: attrs.Attribute[tuple[float, float, float, float]],
-               box: tuple[float, float, float, float]) -> None:
+def _check_box(
+    instance: object,
+    attribute: attrs.Attribute[tuple[float, float, float, float]],
+    box: tuple[float, float, float, float],
+) -> None:
     x, y, w, h = box
     if not all(math.isfinite(v) for v in box):
         raise ValueError(f"bounding_box must be finite, got {box}")
     if x < -_EPS or y < -_EPS or w < 0 or h < 0 or x + w > 1 + _EPS or y + h > 1 + _EPS:
-        raise ValueError(
-            f"bounding_box [x, y, w, h] must be relative and inside [0, 1], got {list(box)}"
-        )
+        raise ValueError(f"bounding_box [x, y, w, h] must be relative and inside [0, 1], got {list(box)}")
 
 
-def _check_finite_points(instance: object, attribute: attrs.Attribute[tuple[tuple[Point, ...], ...]],
-                         shapes: tuple[tuple[Point, ...], ...]) -> None:
+def _check_finite_points(
+    instance: object, attribute: attrs.Attribute[tuple[tuple[Point, ...], ...]], shapes: tuple[tuple[Point, ...], ...]
+) -> None:
     for shape in shapes:
         for x, y in shape:
             if not (math.isfinite(x) and math.isfinite(y)):
                 raise ValueError(f"{attribute.name} must be finite, got {(x, y)}")
 
 
-def _check_keypoints(instance: object, attribute: attrs.Attribute[tuple[Point, ...]], points: tuple[Point, ...]) -> None:
+def _check_keypoints(
+    instance: object, attribute: attrs.Attribute[tuple[Point, ...]], points: tuple[Point, ...]
+) -> None:
     for x, y in points:
         # A missing keypoint is NaN in both coordinates; half-missing is a mistake.
         if math.isnan(x) != math.isnan(y) or math.isinf(x) or math.isinf(y):
@@ -212,6 +225,7 @@ def _check_keypoints(instance: object, attribute: attrs.Attribute[tuple[Point, .
 
 
 # --- labels -------------------------------------------------------------------
+
 
 @attrs.frozen(kw_only=True)
 class Label:
@@ -300,8 +314,9 @@ class Keypoint(Label):
     tags: tuple[str, ...] = attrs.field(factory=tuple, converter=label_tags)
 
     @confidence.validator
-    def _one_confidence_per_point(self, attribute: attrs.Attribute[tuple[float, ...] | None],
-                                  value: tuple[float, ...] | None) -> None:
+    def _one_confidence_per_point(
+        self, attribute: attrs.Attribute[tuple[float, ...] | None], value: tuple[float, ...] | None
+    ) -> None:
         if value is not None and len(value) != len(self.points):
             raise ValueError(
                 f"keypoint confidence needs one value per point: {len(value)} for {len(self.points)} points"

@@ -121,8 +121,12 @@ def _same_geometry(a: Label, b: Label) -> bool:
     for name in GEOMETRY:
         x, y = getattr(a, name, None), getattr(b, name, None)
         if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):  # a mask
-            if not (isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and x.shape == y.shape
-                    and x.tobytes() == y.tobytes()):
+            if not (
+                isinstance(x, np.ndarray)
+                and isinstance(y, np.ndarray)
+                and x.shape == y.shape
+                and x.tobytes() == y.tobytes()
+            ):
                 return False
         elif not (_same(x, y) or x == y):
             return False
@@ -151,8 +155,11 @@ def _reshape(field: FieldSchema, original: Label, imported: Label) -> _Edit:
     if not field.allow_spatial_edits:
         return {}, [("allow_spatial_edits", "move or reshape the label")]
     changes = {n: getattr(imported, n) for n in GEOMETRY if hasattr(original, n)}
-    if isinstance(original, Keypoint) and original.confidence is not None \
-            and len(changes["points"]) != len(original.points):
+    if (
+        isinstance(original, Keypoint)
+        and original.confidence is not None
+        and len(changes["points"]) != len(original.points)
+    ):
         changes["confidence"] = None  # one confidence per point: the tool changed the count, so none fits
     return changes, []
 
@@ -164,8 +171,14 @@ def _reindex(field: FieldSchema, original: Label, imported: Label) -> _Edit:
         return {}, []
     if field.allow_index_edits:
         return {"index": new_index}, []
-    return {}, [("allow_index_edits", f"move it from track {before} to track {new_index}" if before is not None
-                 else f"make it part of track {new_index}")]
+    return {}, [
+        (
+            "allow_index_edits",
+            f"move it from track {before} to track {new_index}"
+            if before is not None
+            else f"make it part of track {new_index}",
+        )
+    ]
 
 
 def _reattribute(field: FieldSchema, original: Label, imported: Label) -> _Edit:
@@ -188,8 +201,9 @@ def _reattribute(field: FieldSchema, original: Label, imported: Label) -> _Edit:
     return ({"attributes": attributes} if attributes != dict(held) else {}), refused
 
 
-def _merge_one(field: FieldSchema, original: Label, imported: Label, sample_id: str,
-               remote_id: int | None, frame: int | None) -> tuple[Label, Sequence[Rejection]]:
+def _merge_one(
+    field: FieldSchema, original: Label, imported: Label, sample_id: str, remote_id: int | None, frame: int | None
+) -> tuple[Label, Sequence[Rejection]]:
     """The original label with the imported one's edits that the restrictions allow, and the edits refused."""
     changes: dict[str, Any] = {}
     refused: list[tuple[str, str]] = []
@@ -203,8 +217,18 @@ def _merge_one(field: FieldSchema, original: Label, imported: Label, sample_id: 
     merged = original.replace(**changes) if changes else original
     if not refused:
         return merged, ()
-    return merged, [Rejection(sample_id=sample_id, field=field.path, rule=rule, attempted=attempted,
-                              label_id=original.id, frame=frame, remote_id=remote_id) for rule, attempted in refused]
+    return merged, [
+        Rejection(
+            sample_id=sample_id,
+            field=field.path,
+            rule=rule,
+            attempted=attempted,
+            label_id=original.id,
+            frame=frame,
+            remote_id=remote_id,
+        )
+        for rule, attempted in refused
+    ]
 
 
 # --- Scalar fields: one value per sample (or frame) ---------------------------------------------
@@ -212,17 +236,26 @@ def _merge_one(field: FieldSchema, original: Label, imported: Label, sample_id: 
 _Place = tuple[str, int | None]  # a sample, and a frame of it for a frame field
 
 
-def _merge_scalar(field: FieldSchema, kind: str, target: str, task: TaskRecord, samples: Mapping[str, Sample],
-                  values: Sequence[ImportedValue], held: set[tuple[str | None, str]]
-                  ) -> tuple[list[MergedChange], list[Rejection]]:
+def _merge_scalar(
+    field: FieldSchema,
+    kind: str,
+    target: str,
+    task: TaskRecord,
+    samples: Mapping[str, Sample],
+    values: Sequence[ImportedValue],
+    held: set[tuple[str | None, str]],
+) -> tuple[list[MergedChange], list[Rejection]]:
     """One value per sample: the tool's value (None when it holds none) against the sample's, under the restrictions."""
     found: dict[_Place, list[ImportedValue]] = {}
     for item in values:
         if item.field == field.path:
             found.setdefault((item.sample_id, item.frame if field.on_frames else None), []).append(item)
     # a sample field holds one value per sample; a frame field one per video frame the task shows
-    places: list[_Place] = ([(ref.sample_id, ref.frame) for ref in task.frames] if field.on_frames
-                            else [(sample_id, None) for sample_id in task.sample_ids])
+    places: list[_Place] = (
+        [(ref.sample_id, ref.frame) for ref in task.frames]
+        if field.on_frames
+        else [(sample_id, None) for sample_id in task.sample_ids]
+    )
     changes: list[MergedChange] = []
     rejections: list[Rejection] = []
     for place in places:
@@ -244,8 +277,9 @@ def _merge_scalar(field: FieldSchema, kind: str, target: str, task: TaskRecord, 
     return changes, rejections
 
 
-def _read_value(field: FieldSchema, kind: str, place: _Place, items: Sequence[ImportedValue]
-                ) -> tuple[Scalar, list[Rejection]]:
+def _read_value(
+    field: FieldSchema, kind: str, place: _Place, items: Sequence[ImportedValue]
+) -> tuple[Scalar, list[Rejection]]:
     """The one value the tool holds for a place (None: none), or the refusals of what it holds instead."""
     sample_id, frame = place
     parsed: list[Scalar] = []
@@ -254,25 +288,38 @@ def _read_value(field: FieldSchema, kind: str, place: _Place, items: Sequence[Im
         try:
             parsed.append(scalar_as(kind, item.value))
         except ValueError as error:
-            refused.append(Rejection(
-                sample_id=sample_id, field=field.path, rule="scalar_kind",
-                attempted=f"set the value {item.value!r}: {error} (field {field.path!r} holds {kind} values)",
-                frame=frame, remote_id=item.remote_id))
+            refused.append(
+                Rejection(
+                    sample_id=sample_id,
+                    field=field.path,
+                    rule="scalar_kind",
+                    attempted=f"set the value {item.value!r}: {error} (field {field.path!r} holds {kind} values)",
+                    frame=frame,
+                    remote_id=item.remote_id,
+                )
+            )
     distinct: list[Scalar] = []
     for value in parsed:
         if value is not None and not any(_same(value, d) for d in distinct):
             distinct.append(value)
     if len(distinct) > 1:
-        refused.append(Rejection(
-            sample_id=sample_id, field=field.path, rule="one_value",
-            attempted=f"set {len(distinct)} values {distinct!r}: a scalar field holds one value per "
-                      f"{'frame' if frame is not None else 'sample'}",
-            frame=frame, remote_id=items[0].remote_id))
+        refused.append(
+            Rejection(
+                sample_id=sample_id,
+                field=field.path,
+                rule="one_value",
+                attempted=f"set {len(distinct)} values {distinct!r}: a scalar field holds one value per "
+                f"{'frame' if frame is not None else 'sample'}",
+                frame=frame,
+                remote_id=items[0].remote_id,
+            )
+        )
     return (distinct[0] if distinct else None), refused
 
 
-def _scalar_change(field: FieldSchema, target: str, place: _Place, before: Any, after: Scalar,
-                   remote_id: int | None) -> tuple[MergedChange | None, Rejection | None]:
+def _scalar_change(
+    field: FieldSchema, target: str, place: _Place, before: Any, after: Scalar, remote_id: int | None
+) -> tuple[MergedChange | None, Rejection | None]:
     """What the tool's value ``after`` does to the sample's value ``before``: the change recorded, and the
     edit refused (a refused edit into another field still copies the value the source keeps there)."""
     if after is None and before is not None and field.classes and str(before) not in field.classes:
@@ -283,8 +330,14 @@ def _scalar_change(field: FieldSchema, target: str, place: _Place, before: Any, 
     if rule is None:
         return _value_written(field, target, place, before, merged, remote_id), None
     sample_id, frame = place
-    rejection = Rejection(sample_id=sample_id, field=field.path, rule=rule, attempted=attempted, frame=frame,
-                          remote_id=None if rule == "allow_deletions" else remote_id)
+    rejection = Rejection(
+        sample_id=sample_id,
+        field=field.path,
+        rule=rule,
+        attempted=attempted,
+        frame=frame,
+        remote_id=None if rule == "allow_deletions" else remote_id,
+    )
     if rule != "allow_label_edits":
         return None, rejection
     return _value_written(field, target, place, before, merged, remote_id), rejection
@@ -304,23 +357,38 @@ def _allowed_value(field: FieldSchema, before: Any, after: Scalar) -> tuple[Any,
     return before, "allow_label_edits", f"change the value {before!r} to {after!r}"
 
 
-def _value_written(field: FieldSchema, target: str, place: _Place, before: Any, merged: Any,
-                   remote_id: int | None) -> MergedChange | None:
+def _value_written(
+    field: FieldSchema, target: str, place: _Place, before: Any, merged: Any, remote_id: int | None
+) -> MergedChange | None:
     """The change that writes ``merged`` over ``before`` in ``target`` (into another field: a copy), if any."""
     sample_id, frame = place
     if target != field.path:
         if merged is None:
             return None
-        return MergedChange(action=MergeAction.ADDED, sample_id=sample_id, field=target, label_id=None, frame=frame,
-                            value=merged, remote_id=remote_id)
+        return MergedChange(
+            action=MergeAction.ADDED,
+            sample_id=sample_id,
+            field=target,
+            label_id=None,
+            frame=frame,
+            value=merged,
+            remote_id=remote_id,
+        )
     if merged is None:
         if before is None:
             return None
         return MergedChange(action=MergeAction.DELETED, sample_id=sample_id, field=target, label_id=None, frame=frame)
     if _same(merged, before):
         return None
-    return MergedChange(action=MergeAction.ADDED if before is None else MergeAction.EDITED, sample_id=sample_id,
-                        field=target, label_id=None, frame=frame, value=merged, remote_id=remote_id)
+    return MergedChange(
+        action=MergeAction.ADDED if before is None else MergeAction.EDITED,
+        sample_id=sample_id,
+        field=target,
+        label_id=None,
+        frame=frame,
+        value=merged,
+        remote_id=remote_id,
+    )
 
 
 # --- Claims and unread objects -------------------------------------------------------------
@@ -348,10 +416,18 @@ class _Provenance:
     def of(cls, task: TaskRecord) -> _Provenance:
         up = task.uploaded
         return cls(
-            by_label={(f, label_id): (sample_id, remote_id, frame) for f, label_id, sample_id, remote_id, frame
-                      in zip(up.fields, up.label_ids, up.sample_ids, up.remote_ids, up.frames, strict=True)},
-            by_remote={(f, kind == TRACK, remote_id, frame): label_id for f, kind, remote_id, frame, label_id
-                       in zip(up.fields, up.remote_kinds, up.remote_ids, up.frames, up.label_ids, strict=True)},
+            by_label={
+                (f, label_id): (sample_id, remote_id, frame)
+                for f, label_id, sample_id, remote_id, frame in zip(
+                    up.fields, up.label_ids, up.sample_ids, up.remote_ids, up.frames, strict=True
+                )
+            },
+            by_remote={
+                (f, kind == TRACK, remote_id, frame): label_id
+                for f, kind, remote_id, frame, label_id in zip(
+                    up.fields, up.remote_kinds, up.remote_ids, up.frames, up.label_ids, strict=True
+                )
+            },
         )
 
     def owned(self, field: str, label_id: str | None, sample_id: str, frame: int | None) -> bool:
@@ -389,13 +465,16 @@ _Match = tuple[ImportedLabel, str | None, int | None, str | None]
 
 def _originals(field: FieldSchema, samples: Mapping[str, Sample]) -> _Originals:
     """The field's labels: a frame field's are on frames of their video, so a label is (sample, frame, label)."""
-    return {label.id: (sample_id, frame, label)
-            for sample_id, sample in samples.items()
-            for frame, label in field_labels(sample, field.path)}
+    return {
+        label.id: (sample_id, frame, label)
+        for sample_id, sample in samples.items()
+        for frame, label in field_labels(sample, field.path)
+    }
 
 
-def _field_items(field: FieldSchema, imported: Sequence[ImportedLabel], originals: _Originals
-                 ) -> tuple[list[ImportedLabel], list[Rejection], set[_Place]]:
+def _field_items(
+    field: FieldSchema, imported: Sequence[ImportedLabel], originals: _Originals
+) -> tuple[list[ImportedLabel], list[Rejection], set[_Place]]:
     """The labels read back for ``field``; for a classification field, those `_one_classification` keeps."""
     items = [i for i in imported if i.field == field.path]
     if field.label_type != "classification":
@@ -403,8 +482,9 @@ def _field_items(field: FieldSchema, imported: Sequence[ImportedLabel], original
     return _one_classification(field, items, originals)
 
 
-def _one_classification(field: FieldSchema, items: Sequence[ImportedLabel], originals: _Originals
-                        ) -> tuple[list[ImportedLabel], list[Rejection], set[_Place]]:
+def _one_classification(
+    field: FieldSchema, items: Sequence[ImportedLabel], originals: _Originals
+) -> tuple[list[ImportedLabel], list[Rejection], set[_Place]]:
     """A classification field holds one label per sample (per frame for a frame field), where the tool may
     hold several (a video's tags on several frames all land on the video). Several of one class are one
     label: the one naming an original of that place, else the first. Several classes are refused as
@@ -420,18 +500,29 @@ def _one_classification(field: FieldSchema, items: Sequence[ImportedLabel], orig
         if len(classes) > 1:
             held.add(place)
             where = "frame" if place[1] is not None else "sample"
-            refused.append(Rejection(
-                sample_id=place[0], field=field.path, rule="one_label",
-                attempted=f"set {len(classes)} classes {classes!r}: a classification field holds one label per {where}",
-                frame=place[1], remote_id=found[0].remote_ids[0] if found[0].remote_ids else None))
+            refused.append(
+                Rejection(
+                    sample_id=place[0],
+                    field=field.path,
+                    rule="one_label",
+                    attempted=f"set {len(classes)} classes {classes!r}: a classification field holds one label per {where}",
+                    frame=place[1],
+                    remote_id=found[0].remote_ids[0] if found[0].remote_ids else None,
+                )
+            )
             continue
         own = [i for i in found if i.label_id in originals and originals[i.label_id][:2] == place]
         kept.append((own or found)[0])
     return kept, refused, held
 
 
-def _resolved(field: FieldSchema, items: Sequence[ImportedLabel], originals: _Originals, provenance: _Provenance,
-              id_seed: str | None) -> list[_Match]:
+def _resolved(
+    field: FieldSchema,
+    items: Sequence[ImportedLabel],
+    originals: _Originals,
+    provenance: _Provenance,
+    id_seed: str | None,
+) -> list[_Match]:
     """Each imported label with the original it claims: by label_id, else by remote object, else by the id an
     earlier load derived from its object. A label_id claimed twice keeps its first claimant."""
     claimed: set[str] = set()
@@ -454,12 +545,19 @@ def _derived(id_seed: str | None, field: str, item: ImportedLabel, remote_id: in
     covers (a track), so the frame is part of its identity."""
     if id_seed is None or remote_id is None:
         return None
-    return derived_id(id_seed, field, remote_id, *(() if item.frame is None else (item.frame,)),
-                      *((TRACK,) if item.tracked else ()))
+    return derived_id(
+        id_seed, field, remote_id, *(() if item.frame is None else (item.frame,)), *((TRACK,) if item.tracked else ())
+    )
 
 
-def _claim(field: str, item: ImportedLabel, id_seed: str | None, remote_id: int | None, originals: _Originals,
-           provenance: _Provenance) -> str | None:
+def _claim(
+    field: str,
+    item: ImportedLabel,
+    id_seed: str | None,
+    remote_id: int | None,
+    originals: _Originals,
+    provenance: _Provenance,
+) -> str | None:
     if provenance.owned(field, item.label_id, item.sample_id, item.frame):
         return item.label_id
     label_id = provenance.remote_claim(field, item)
@@ -471,14 +569,19 @@ def _claim(field: str, item: ImportedLabel, id_seed: str | None, remote_id: int 
     return None
 
 
-def _continue_tracks(field: FieldSchema, matches: list[_Match], originals: _Originals,
-                     provenance: _Provenance) -> list[_Match]:
+def _continue_tracks(
+    field: FieldSchema, matches: list[_Match], originals: _Originals, provenance: _Provenance
+) -> list[_Match]:
     """The matches, where a track's label with no provenance continues the unclaimed label of its sample,
     frame and index."""
     claimed = {label_id for _, label_id, _, _ in matches if label_id is not None}
-    on_track = {(sample_id, frame, index): label_id for label_id, (sample_id, frame, label) in originals.items()
-                if (index := getattr(label, "index", None)) is not None and label_id not in claimed
-                and (field.path, label_id) in provenance.by_label}
+    on_track = {
+        (sample_id, frame, index): label_id
+        for label_id, (sample_id, frame, label) in originals.items()
+        if (index := getattr(label, "index", None)) is not None
+        and label_id not in claimed
+        and (field.path, label_id) in provenance.by_label
+    }
     if not on_track:
         return matches
     held_index = _held_indexes(field, matches, originals)
@@ -506,8 +609,9 @@ def _held_indexes(field: FieldSchema, matches: Sequence[_Match], originals: _Ori
     return held
 
 
-def _merged_or_added(field: FieldSchema, target: str, matches: Sequence[_Match], originals: _Originals,
-                     provenance: _Provenance) -> tuple[list[MergedChange], list[Rejection]]:
+def _merged_or_added(
+    field: FieldSchema, target: str, matches: Sequence[_Match], originals: _Originals, provenance: _Provenance
+) -> tuple[list[MergedChange], list[Rejection]]:
     """Each match merged into its original, or added as a new label, under the restrictions."""
     changes: list[MergedChange] = []
     rejections: list[Rejection] = []
@@ -520,61 +624,125 @@ def _merged_or_added(field: FieldSchema, target: str, matches: Sequence[_Match],
     return changes, rejections
 
 
-def _merge_or_add(field: FieldSchema, target: str, match: _Match, originals: _Originals,
-                  provenance: _Provenance) -> tuple[MergedChange | None, Sequence[Rejection]]:
+def _merge_or_add(
+    field: FieldSchema, target: str, match: _Match, originals: _Originals, provenance: _Provenance
+) -> tuple[MergedChange | None, Sequence[Rejection]]:
     item, label_id, remote_id, derived = match
     source = field.path if target != field.path else None
     if label_id is not None and label_id in originals:
         return _merged(field, target, item, remote_id, originals[label_id])
-    if label_id is not None and target != field.path and provenance.by_label[(field.path, label_id)][0] == item.sample_id:
+    if (
+        label_id is not None
+        and target != field.path
+        and provenance.by_label[(field.path, label_id)][0] == item.sample_id
+    ):
         # an earlier load put this object's label into the destination field: write it again
-        return MergedChange(action=MergeAction.ADDED, sample_id=item.sample_id, field=target, label_id=label_id,
-                            frame=item.frame, label=item.label.replace(id=label_id), remote_id=remote_id,
-                            source_field=source, tracked=item.tracked), ()
+        return MergedChange(
+            action=MergeAction.ADDED,
+            sample_id=item.sample_id,
+            field=target,
+            label_id=label_id,
+            frame=item.frame,
+            label=item.label.replace(id=label_id),
+            remote_id=remote_id,
+            source_field=source,
+            tracked=item.tracked,
+        ), ()
     if not field.allow_additions:
-        return None, [Rejection(sample_id=item.sample_id, field=field.path, rule="allow_additions",
-                                attempted=f"add a {getattr(item.label, 'label', 'label')!r} label",
-                                frame=item.frame, remote_id=remote_id)]
+        return None, [
+            Rejection(
+                sample_id=item.sample_id,
+                field=field.path,
+                rule="allow_additions",
+                attempted=f"add a {getattr(item.label, 'label', 'label')!r} label",
+                frame=item.frame,
+                remote_id=remote_id,
+            )
+        ]
     fresh = item.label.replace(id=derived or new_id())  # its id is fixed now, so re-applying never copies it
-    return MergedChange(action=MergeAction.ADDED, sample_id=item.sample_id, field=target, label_id=fresh.id,
-                        frame=item.frame, label=fresh, remote_id=remote_id, source_field=source,
-                        tracked=item.tracked), ()
+    return MergedChange(
+        action=MergeAction.ADDED,
+        sample_id=item.sample_id,
+        field=target,
+        label_id=fresh.id,
+        frame=item.frame,
+        label=fresh,
+        remote_id=remote_id,
+        source_field=source,
+        tracked=item.tracked,
+    ), ()
 
 
-def _merged(field: FieldSchema, target: str, item: ImportedLabel, remote_id: int | None,
-            found: tuple[str, int | None, Label]) -> tuple[MergedChange | None, Sequence[Rejection]]:
+def _merged(
+    field: FieldSchema, target: str, item: ImportedLabel, remote_id: int | None, found: tuple[str, int | None, Label]
+) -> tuple[MergedChange | None, Sequence[Rejection]]:
     """A label matched to its original: the edit (into another field: a copy), and the edits refused."""
     sample_id, frame, original = found
     # The very label uploaded, returned unchanged (the backend said so): nothing to compare.
     unchanged = item.label is original
-    merged, rejections = ((original, ()) if unchanged
-                          else _merge_one(field, original, item.label, sample_id, remote_id, frame))
+    merged, rejections = (
+        (original, ()) if unchanged else _merge_one(field, original, item.label, sample_id, remote_id, frame)
+    )
     if (unchanged or merged == original) and target == field.path:
         return None, rejections
-    return MergedChange(action=MergeAction.EDITED if target == field.path else MergeAction.ADDED,
-                        sample_id=sample_id, field=target, label_id=merged.id, frame=frame, label=merged,
-                        remote_id=remote_id, source_field=field.path if target != field.path else None,
-                        tracked=item.tracked), rejections
+    return MergedChange(
+        action=MergeAction.EDITED if target == field.path else MergeAction.ADDED,
+        sample_id=sample_id,
+        field=target,
+        label_id=merged.id,
+        frame=frame,
+        label=merged,
+        remote_id=remote_id,
+        source_field=field.path if target != field.path else None,
+        tracked=item.tracked,
+    ), rejections
 
 
-def _deletions(field: FieldSchema, claimed: set[str | None], originals: _Originals, provenance: _Provenance,
-               kept: set[str], held_places: set[_Place]) -> tuple[list[MergedChange], list[Rejection]]:
+def _deletions(
+    field: FieldSchema,
+    claimed: set[str | None],
+    originals: _Originals,
+    provenance: _Provenance,
+    kept: set[str],
+    held_places: set[_Place],
+) -> tuple[list[MergedChange], list[Rejection]]:
     """The field's uploaded labels nothing claimed, deleted in the tool (refused without allow_deletions);
     those an unread object names, or on a place the field holds as it is, stay."""
     changes: list[MergedChange] = []
     rejections: list[Rejection] = []
     for (uploaded_field, label_id), (sample_id, remote_id, _) in provenance.by_label.items():
-        if uploaded_field != field.path or label_id in claimed or label_id not in originals or label_id in kept \
-                or originals[label_id][:2] in held_places:
+        if (
+            uploaded_field != field.path
+            or label_id in claimed
+            or label_id not in originals
+            or label_id in kept
+            or originals[label_id][:2] in held_places
+        ):
             continue
         frame = originals[label_id][1]
         if field.allow_deletions:
-            changes.append(MergedChange(action=MergeAction.DELETED, sample_id=sample_id, field=field.path,
-                                        label_id=label_id, frame=frame, remote_id=remote_id))
+            changes.append(
+                MergedChange(
+                    action=MergeAction.DELETED,
+                    sample_id=sample_id,
+                    field=field.path,
+                    label_id=label_id,
+                    frame=frame,
+                    remote_id=remote_id,
+                )
+            )
         else:
-            rejections.append(Rejection(sample_id=sample_id, field=field.path, rule="allow_deletions",
-                                        attempted="delete the label", label_id=label_id, frame=frame,
-                                        remote_id=remote_id))
+            rejections.append(
+                Rejection(
+                    sample_id=sample_id,
+                    field=field.path,
+                    rule="allow_deletions",
+                    attempted="delete the label",
+                    label_id=label_id,
+                    frame=frame,
+                    remote_id=remote_id,
+                )
+            )
     return changes, rejections
 
 
@@ -615,7 +783,9 @@ def merge_task(
             continue
         originals = _originals(field, samples)
         items, refused, held_places = _field_items(field, imported, originals)
-        matches = _continue_tracks(field, _resolved(field, items, originals, provenance, id_seed), originals, provenance)
+        matches = _continue_tracks(
+            field, _resolved(field, items, originals, provenance, id_seed), originals, provenance
+        )
         merged, merge_refused = _merged_or_added(field, target, matches, originals, provenance)
         rejections += refused + merge_refused
         changes += merged

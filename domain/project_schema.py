@@ -49,8 +49,9 @@ class ProjectLabel:
     object_kind: str | None = None
 
 
-def adopt_project_labels(schema: LabelSchema, labels: Sequence[ProjectLabel],
-                         capabilities: ToolCapabilities) -> LabelSchema:
+def adopt_project_labels(
+    schema: LabelSchema, labels: Sequence[ProjectLabel], capabilities: ToolCapabilities
+) -> LabelSchema:
     """The run's schema with the project's classes and attributes, or one LabelSchemaError listing every problem.
 
     ``capabilities``: the backend's table of which object kinds each label type takes and how its
@@ -64,8 +65,11 @@ def adopt_project_labels(schema: LabelSchema, labels: Sequence[ProjectLabel],
     kinds = {label.name: label.object_kind for label in labels}
     # A scalar field named like a project label that can be a tag holds that label's value; the other
     # fields share the rest, each the labels that can draw what it takes.
-    value_labels = {f.path for f in schema
-                    if f.label_type == "scalar" and f.path in specs and capabilities.draws_for(kinds[f.path], "scalar")}
+    value_labels = {
+        f.path
+        for f in schema
+        if f.label_type == "scalar" and f.path in specs and capabilities.draws_for(kinds[f.path], "scalar")
+    }
     shared = tuple(n for n in dict.fromkeys(label.name for label in labels) if n not in value_labels)
     fields = []
     for field in schema:
@@ -95,12 +99,16 @@ def check_new_project(schema: LabelSchema) -> None:
     the project must have been given after all. Raises a LabelSchemaError naming each gap."""
     problems = []
     if not schema.fields:
-        problems.append("no label field: give label_schema or label_field, or the name or id of an existing "
-                        "project whose labels to use")
+        problems.append(
+            "no label field: give label_schema or label_field, or the name or id of an existing "
+            "project whose labels to use"
+        )
     for field in schema:
         if not field.existing and not field.classes and field.label_type not in ("scalar", "segmentation"):
-            problems.append(f"field {field.path!r}: classes are required for a new field, and no existing "
-                            "project gives them (the named project does not exist yet)")
+            problems.append(
+                f"field {field.path!r}: classes are required for a new field, and no existing "
+                "project gives them (the named project does not exist yet)"
+            )
     if problems:
         raise LabelSchemaError(problems)
 
@@ -118,8 +126,9 @@ def _specs(label: ProjectLabel, capabilities: ToolCapabilities) -> tuple[tuple[A
     return tuple(specs), problems
 
 
-def _spec(label: str, attribute: ProjectAttribute, capabilities: ToolCapabilities
-          ) -> tuple[AttributeSpec | None, str | None]:
+def _spec(
+    label: str, attribute: ProjectAttribute, capabilities: ToolCapabilities
+) -> tuple[AttributeSpec | None, str | None]:
     """One attribute as the run's (None: left out), or the problem that keeps it out."""
     name = attribute.name
     where = f"attribute {name!r} of the project's label {label!r}"
@@ -131,8 +140,9 @@ def _spec(label: str, attribute: ProjectAttribute, capabilities: ToolCapabilitie
         return None, f"{where}: the name is reserved for a label property"
     reading = capabilities.input_types.get(attribute.input_type)
     if reading is None:
-        return None, (f"{where}: input type {attribute.input_type!r} has no counterpart "
-                      f"({', '.join(capabilities.input_types)})")
+        return None, (
+            f"{where}: input type {attribute.input_type!r} has no counterpart ({', '.join(capabilities.input_types)})"
+        )
     return _read_as(attribute, reading), None
 
 
@@ -140,14 +150,20 @@ def _read_as(attribute: ProjectAttribute, reading: InputReading) -> AttributeSpe
     """The run's attribute for a project attribute whose input type reads back as ``reading``."""
     name, default = attribute.name, attribute.default or None
     if reading in (InputReading.SELECT, InputReading.RADIO) and attribute.values:
-        return AttributeSpec(name, reading.value, values=attribute.values,
-                             default=default if default in attribute.values else None, mutable=attribute.mutable)
+        return AttributeSpec(
+            name,
+            reading.value,
+            values=attribute.values,
+            default=default if default in attribute.values else None,
+            mutable=attribute.mutable,
+        )
     if reading is InputReading.CHECKBOX:
         return AttributeSpec(name, "checkbox", default=(default or "").lower() == "true", mutable=attribute.mutable)
     if reading is InputReading.NUMERIC:
         whole = bool(attribute.values) and all(_is_int(v) for v in attribute.values)
-        return AttributeSpec(name, "text", default=default, mutable=attribute.mutable,
-                             value_type="int" if whole else "float")
+        return AttributeSpec(
+            name, "text", default=default, mutable=attribute.mutable, value_type="int" if whole else "float"
+        )
     # text, or a select without values: free text
     return AttributeSpec(name, "text", default=default, mutable=attribute.mutable)
 
@@ -160,9 +176,14 @@ def _is_int(text: str) -> bool:
     return True
 
 
-def _adopted(field: FieldSchema, shared: tuple[str, ...], specs: Mapping[str, tuple[AttributeSpec, ...]],
-             kinds: Mapping[str, str | None], value_labels: set[str], capabilities: ToolCapabilities
-             ) -> tuple[FieldSchema, list[str]]:
+def _adopted(
+    field: FieldSchema,
+    shared: tuple[str, ...],
+    specs: Mapping[str, tuple[AttributeSpec, ...]],
+    kinds: Mapping[str, str | None],
+    value_labels: set[str],
+    capabilities: ToolCapabilities,
+) -> tuple[FieldSchema, list[str]]:
     """The field with the project's classes and attributes, and the problems that keep it from having any."""
     if field.label_type == "scalar" and field.path in value_labels:
         return attrs.evolve(field, classes=(), class_groups=(), attributes=()), []
@@ -172,37 +193,52 @@ def _adopted(field: FieldSchema, shared: tuple[str, ...], specs: Mapping[str, tu
         return _adopted_masks(field, shared, usable, bool(specs), kinds, capabilities)
     problems = []
     if specs and not shared:
-        problems.append(f"field {field.path!r}: the project has no label for it (its labels hold scalar fields' values)")
+        problems.append(
+            f"field {field.path!r}: the project has no label for it (its labels hold scalar fields' values)"
+        )
     elif specs and not usable:
-        problems.append(f"field {field.path!r} ({field.label_type}): none of the project's labels can be drawn as "
-                        f"{_drawn_as(capabilities, field.label_type)} ({_by_type(kinds)})")
+        problems.append(
+            f"field {field.path!r} ({field.label_type}): none of the project's labels can be drawn as "
+            f"{_drawn_as(capabilities, field.label_type)} ({_by_type(kinds)})"
+        )
     if field.label_type == "scalar":
         return attrs.evolve(field, classes=usable, class_groups=(), attributes=()), problems
     return _with_attributes(field, usable, specs), problems
 
 
-def _adopted_masks(field: FieldSchema, shared: tuple[str, ...], usable: tuple[str, ...], any_labels: bool,
-                   kinds: Mapping[str, str | None], capabilities: ToolCapabilities) -> tuple[FieldSchema, list[str]]:
+def _adopted_masks(
+    field: FieldSchema,
+    shared: tuple[str, ...],
+    usable: tuple[str, ...],
+    any_labels: bool,
+    kinds: Mapping[str, str | None],
+    capabilities: ToolCapabilities,
+) -> tuple[FieldSchema, list[str]]:
     """A segmentation field keeps the mask targets the project has a label for that can draw a mask."""
     targets = tuple((value, name) for value, name in field.mask_targets if name in usable)
     wanted = [n for v, n in field.mask_targets if v != 0]
     problems = []
     if any_labels and not any(value != 0 for value, _ in targets):
         if any(n in shared for n in wanted):
-            problems.append(f"field {field.path!r} ({field.label_type}): none of its mask targets {wanted} is a "
-                            "label of the project that can be drawn as "
-                            f"{_drawn_as(capabilities, field.label_type)} "
-                            f"({_by_type(kinds)})")
+            problems.append(
+                f"field {field.path!r} ({field.label_type}): none of its mask targets {wanted} is a "
+                "label of the project that can be drawn as "
+                f"{_drawn_as(capabilities, field.label_type)} "
+                f"({_by_type(kinds)})"
+            )
         else:
-            problems.append(f"field {field.path!r}: none of its mask targets {wanted} is a label of the project "
-                            f"{list(shared)}")
-    adopted = attrs.evolve(field, classes=tuple(n for v, n in targets if v != 0), mask_targets=targets,
-                           class_groups=(), attributes=())
+            problems.append(
+                f"field {field.path!r}: none of its mask targets {wanted} is a label of the project {list(shared)}"
+            )
+    adopted = attrs.evolve(
+        field, classes=tuple(n for v, n in targets if v != 0), mask_targets=targets, class_groups=(), attributes=()
+    )
     return adopted, problems
 
 
-def _with_attributes(field: FieldSchema, usable: tuple[str, ...],
-                     specs: Mapping[str, tuple[AttributeSpec, ...]]) -> FieldSchema:
+def _with_attributes(
+    field: FieldSchema, usable: tuple[str, ...], specs: Mapping[str, tuple[AttributeSpec, ...]]
+) -> FieldSchema:
     """The field with the classes ``usable`` and their attributes: field-wide when every class has the same
     ones, else one class group per class that has any."""
     widgets = field.project_links  # occluded_attr / group_id_attr; the run's attributes' own widgets are ignored
@@ -238,8 +274,9 @@ def _by_type(kinds: Mapping[str, str | None]) -> str:
     return "its labels by type: " + "; ".join(f"{kind}: {', '.join(names)}" for kind, names in sorted(groups.items()))
 
 
-def _ambiguities(fields: Sequence[FieldSchema], kinds: Mapping[str, str | None],
-                 capabilities: ToolCapabilities) -> list[str]:
+def _ambiguities(
+    fields: Sequence[FieldSchema], kinds: Mapping[str, str | None], capabilities: ToolCapabilities
+) -> list[str]:
     """Pairs of fields that could take the same annotation object: a common class (each field holds
     only the labels that can draw what it takes) drawn as an object type both take."""
     problems = []
@@ -251,7 +288,8 @@ def _ambiguities(fields: Sequence[FieldSchema], kinds: Mapping[str, str | None],
             problems.append(
                 f"fields {a.path!r} ({a.label_type}) and {b.path!r} ({b.label_type}) would both take a "
                 f"{' or '.join(sorted(drawn))} of the project's labels {classes}: the project's labels are "
-                "plain names, so what annotators draw could not be told apart; annotate them in separate runs")
+                "plain names, so what annotators draw could not be told apart; annotate them in separate runs"
+            )
     return problems
 
 

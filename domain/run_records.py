@@ -121,12 +121,19 @@ class UploadedObjects:
         return len(self.label_ids)
 
     def __getitem__(self, index: int) -> UploadedObject:
-        return UploadedObject(self.fields[index], self.label_ids[index], self.sample_ids[index],
-                              self.remote_kinds[index], self.remote_ids[index], self.frames[index])
+        return UploadedObject(
+            self.fields[index],
+            self.label_ids[index],
+            self.sample_ids[index],
+            self.remote_kinds[index],
+            self.remote_ids[index],
+            self.frames[index],
+        )
 
     def __iter__(self) -> Iterator[UploadedObject]:
         for field, label_id, sample_id, kind, remote_id, frame in zip(
-                self.fields, self.label_ids, self.sample_ids, self.remote_kinds, self.remote_ids, self.frames, strict=True):
+            self.fields, self.label_ids, self.sample_ids, self.remote_kinds, self.remote_ids, self.frames, strict=True
+        ):
             yield UploadedObject(field, label_id, sample_id, kind, remote_id, frame)
 
 
@@ -183,8 +190,17 @@ class TaskRecord:
         first = self.frames[0].frame if self.frames else None
         second = self.frames[1].frame if len(self.frames) > 1 else None
         step = second - first if first is not None and second is not None else 1
-        return TaskSummary(self.task_id, self.project_id, self.job_ids, self.sample_ids, len(self.frames),
-                           len(self.uploaded), self.created, first, step)
+        return TaskSummary(
+            self.task_id,
+            self.project_id,
+            self.job_ids,
+            self.sample_ids,
+            len(self.frames),
+            len(self.uploaded),
+            self.created,
+            first,
+            step,
+        )
 
 
 class MergeAction(enum.Enum):

@@ -92,14 +92,20 @@ class Sample:
             raise ValueError(f"filepath must be a non-empty string, got {value!r}")
 
     @frames.validator
-    def _frames_on_video_only(self, attribute: attrs.Attribute[Mapping[int, Mapping[str, FieldValue]]],
-                              value: Mapping[int, Mapping[str, FieldValue]]) -> None:
+    def _frames_on_video_only(
+        self,
+        attribute: attrs.Attribute[Mapping[int, Mapping[str, FieldValue]]],
+        value: Mapping[int, Mapping[str, FieldValue]],
+    ) -> None:
         if value and self.media_type is not MediaType.VIDEO:
             raise ValueError("only video samples have frames")
 
     @metadata.validator
-    def _metadata_matches_media(self, attribute: attrs.Attribute[ImageMetadata | VideoMetadata | None],
-                                value: ImageMetadata | VideoMetadata | None) -> None:
+    def _metadata_matches_media(
+        self,
+        attribute: attrs.Attribute[ImageMetadata | VideoMetadata | None],
+        value: ImageMetadata | VideoMetadata | None,
+    ) -> None:
         expected = VideoMetadata if self.media_type is MediaType.VIDEO else ImageMetadata
         if value is not None and not isinstance(value, expected):
             raise TypeError(f"a {self.media_type.value} sample takes {expected.__name__}")

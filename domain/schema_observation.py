@@ -30,7 +30,9 @@ MAX_OBSERVED_VALUES = 1000
 @attrs.frozen
 class AttributeObservation:
     name: str
-    values: tuple[Any, ...] = attrs.field(converter=_tuple)  # distinct, sorted by type then value; at most MAX_OBSERVED_VALUES
+    values: tuple[Any, ...] = attrs.field(
+        converter=_tuple
+    )  # distinct, sorted by type then value; at most MAX_OBSERVED_VALUES
     types: tuple[str, ...] = attrs.field(converter=_tuple)  # python type names seen: bool, int, float, str
     truncated: bool = False
 
@@ -80,13 +82,21 @@ class FieldTally:
                 continue
             assert isinstance(label, (Classification, Detection, Polyline, Keypoint))  # the labels with a class
             self.add_summary(
-                label.label, label.attributes,
+                label.label,
+                label.attributes,
                 has_mask=isinstance(label, Detection) and label.mask is not None,
                 unfilled=isinstance(label, Polyline) and not label.filled,
             )
 
-    def add_summary(self, class_name: str | None, attributes: Mapping[str, Any], *, has_mask: bool = False,
-                    unfilled: bool = False, count: int = 1) -> None:
+    def add_summary(
+        self,
+        class_name: str | None,
+        attributes: Mapping[str, Any],
+        *,
+        has_mask: bool = False,
+        unfilled: bool = False,
+        count: int = 1,
+    ) -> None:
         """``count`` labels of one class with these attributes (a store's GROUP BY of its rows)."""
         self.count += count
         if class_name is not None:
@@ -120,8 +130,12 @@ class FieldTally:
             path=path,
             classes=sorted(self.classes),
             attributes=[
-                AttributeObservation(name, sorted(self.values[name].values(), key=_order), sorted(self.types[name]),
-                                     name in self.truncated)
+                AttributeObservation(
+                    name,
+                    sorted(self.values[name].values(), key=_order),
+                    sorted(self.types[name]),
+                    name in self.truncated,
+                )
                 for name in sorted(self.values)
             ],
             label_count=self.count,

@@ -49,8 +49,9 @@ class TaskLedger(Aggregate):
         return cls(run_id=run_id, task_id=record.task_id, record=record, earlier=tuple(earlier))
 
     @event("Opened")
-    def __init__(self, run_id: uuid.UUID, task_id: int, record: TaskRecord,
-                 earlier: tuple[MergedChange, ...] = ()) -> None:
+    def __init__(
+        self, run_id: uuid.UUID, task_id: int, record: TaskRecord, earlier: tuple[MergedChange, ...] = ()
+    ) -> None:
         self.run_id = run_id
         self.task_id = task_id
         self._record = record
@@ -79,8 +80,9 @@ class TaskLedger(Aggregate):
         self.last_changes = []
 
     @event("LabelMerged")
-    def _label_merged(self, load_id: str, change: MergedChange | None = None,
-                      changes: MergedChanges | None = None) -> None:
+    def _label_merged(
+        self, load_id: str, change: MergedChange | None = None, changes: MergedChanges | None = None
+    ) -> None:
         # a load's changes of the task in one event; ledgers written before batches hold one change each
         for item in _merged(change, changes):
             self.last_changes.append(item)
@@ -107,8 +109,13 @@ class TaskLedger(Aggregate):
             return
         if change.remote_id is None:
             return  # a label of no remote object (an unexpected label kept by type) has no provenance
-        kind = (RemoteObjectKind.TRACK if change.tracked else RemoteObjectKind.TAG
-                if isinstance(change.label, (Classification, Classifications)) else RemoteObjectKind.SHAPE)
+        kind = (
+            RemoteObjectKind.TRACK
+            if change.tracked
+            else RemoteObjectKind.TAG
+            if isinstance(change.label, (Classification, Classifications))
+            else RemoteObjectKind.SHAPE
+        )
         self._since[key] = (change.sample_id, kind.value, change.remote_id, change.frame)
 
     def record(self) -> TaskRecord:
@@ -120,13 +127,21 @@ class TaskLedger(Aggregate):
         rows = [
             (f, label_id, sample_id, kind, remote_id, frame)
             for f, label_id, sample_id, kind, remote_id, frame in zip(
-                up.fields, up.label_ids, up.sample_ids, up.remote_kinds, up.remote_ids, up.frames, strict=True)
+                up.fields, up.label_ids, up.sample_ids, up.remote_kinds, up.remote_ids, up.frames, strict=True
+            )
             if (f, label_id) not in self._since
         ]
         rows += [(f, label_id, *row) for (f, label_id), row in self._since.items() if row is not None]
         columns = UploadedObjects(*(zip(*rows, strict=True) if rows else ((),) * 6))
-        return TaskRecord(self._record.task_id, self._record.project_id, self._record.job_ids, self._record.frames,
-                          columns, self._record.labels, self._record.attributes)
+        return TaskRecord(
+            self._record.task_id,
+            self._record.project_id,
+            self._record.job_ids,
+            self._record.frames,
+            columns,
+            self._record.labels,
+            self._record.attributes,
+        )
 
 
 def merged_in(event: object) -> tuple[MergedChange, ...]:

@@ -110,7 +110,9 @@ def _is_task_size(value: Any) -> bool:
     return not isinstance(value, bool) and isinstance(value, int) and value >= 1
 
 
-def _option_problems(items: Sequence[MediaItem], task_size: Any, task_name: Any, frame_options: Sequence[Any]) -> list[str]:
+def _option_problems(
+    items: Sequence[MediaItem], task_size: Any, task_name: Any, frame_options: Sequence[Any]
+) -> list[str]:
     problems = []
     media_types = {item.media_type for item in items}
     if len(media_types) > 1:
@@ -128,7 +130,7 @@ def _batches(items: Sequence[MediaItem], is_video: bool, task_size: int | None) 
     if is_video:
         return [[item] for item in items]
     size = task_size or len(items)
-    return [list(items[i:i + size]) for i in range(0, len(items), size)]
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
 def _round_robin(value: Any, count: int, name: str) -> tuple[list[Any], list[str]]:
@@ -144,13 +146,16 @@ def _round_robin(value: Any, count: int, name: str) -> tuple[list[Any], list[str
     return [value[i % len(value)] for i in range(count)], []
 
 
-def _frame_ranges(items: Sequence[MediaItem], frame_start: Any, frame_stop: Any,
-                  frame_step: Any) -> tuple[list[_FrameRange], list[str]]:
+def _frame_ranges(
+    items: Sequence[MediaItem], frame_start: Any, frame_stop: Any, frame_step: Any
+) -> tuple[list[_FrameRange], list[str]]:
     """Each video's frame range, and the problems of the options and of the ranges they make."""
     starts, start_problems = _per_video(frame_start, items, "frame_start", 0)
     stops, stop_problems = _per_video(frame_stop, items, "frame_stop", 0)
     steps, step_problems = _per_video(frame_step, items, "frame_step", 1)
-    ranges = [_FrameRange(start=start, stop=stop, step=step) for start, stop, step in zip(starts, stops, steps, strict=True)]
+    ranges = [
+        _FrameRange(start=start, stop=stop, step=step) for start, stop, step in zip(starts, stops, steps, strict=True)
+    ]
     return ranges, start_problems + stop_problems + step_problems + _range_problems(items, ranges)
 
 
@@ -189,6 +194,8 @@ def _range_problems(items: Sequence[MediaItem], ranges: Sequence[_FrameRange]) -
         elif frames.start is not None and item.frame_count is not None and frames.start >= item.frame_count:
             # frame_start is 0-based, as the server's start frame; a frame_stop past the end is cut there,
             # as the server does
-            problems.append(f"frame_start {frames.start} selects no frame of {item.media_path}: it has {item.frame_count} "
-                            f"frames (0 to {item.frame_count - 1})")
+            problems.append(
+                f"frame_start {frames.start} selects no frame of {item.media_path}: it has {item.frame_count} "
+                f"frames (0 to {item.frame_count - 1})"
+            )
     return problems

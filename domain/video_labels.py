@@ -18,14 +18,22 @@ from annoflow.domain.samples import Sample, VideoMetadata
 def frame_label_problems(sample: Sample, fields: Sequence[str], frame_step: int | None) -> list[str]:
     """The problems of ``sample``'s frame ``fields`` (paths ``frames.<name>``), each naming the video."""
     count = sample.metadata.frame_count if isinstance(sample.metadata, VideoMetadata) else None
-    indexes = {field: [(number, [getattr(label, "index", None) for label in labels_in(frame.get(FieldPath.parse(field).name))])
-                       for number, frame in sample.frames.items()] for field in fields}
+    indexes = {
+        field: [
+            (number, [getattr(label, "index", None) for label in labels_in(frame.get(FieldPath.parse(field).name))])
+            for number, frame in sample.frames.items()
+        ]
+        for field in fields
+    }
     return frame_index_problems(sample.filepath, count, indexes, frame_step)
 
 
-def frame_index_problems(filepath: str, frame_count: int | None,
-                         indexes: Mapping[str, Iterable[tuple[int, Sequence[int | None]]]],
-                         frame_step: int | None) -> list[str]:
+def frame_index_problems(
+    filepath: str,
+    frame_count: int | None,
+    indexes: Mapping[str, Iterable[tuple[int, Sequence[int | None]]]],
+    frame_step: int | None,
+) -> list[str]:
     """`frame_label_problems` from what they need of each label: per field, each frame's number and its
     labels' indexes (None for a label without one), so a store's rows are checked without building labels."""
     problems: list[str] = []
@@ -38,12 +46,17 @@ def frame_index_problems(filepath: str, frame_count: int | None,
             tracked = tracked or bool(seen)
             shared = sorted(index for index, times in seen.items() if times > 1)
             if shared:
-                problems.append(f"{filepath}: frame {number} of {field} has several labels with index "
-                                f"{', '.join(map(str, shared))}: an index is one object, on a frame once")
+                problems.append(
+                    f"{filepath}: frame {number} of {field} has several labels with index "
+                    f"{', '.join(map(str, shared))}: an index is one object, on a frame once"
+                )
             if frame_count is not None and number > frame_count:
-                problems.append(f"{filepath}: {field} has labels on frame {number}, past the video's "
-                                f"{frame_count} frames")
+                problems.append(
+                    f"{filepath}: {field} has labels on frame {number}, past the video's {frame_count} frames"
+                )
         if tracked and (frame_step or 1) > 1:
-            problems.append(f"{filepath}: {field} holds tracks (labels with an index), which cannot go up "
-                            f"with frame_step {frame_step}: the task would skip frames the tracks have")
+            problems.append(
+                f"{filepath}: {field} holds tracks (labels with an index), which cannot go up "
+                f"with frame_step {frame_step}: the task would skip frames the tracks have"
+            )
     return problems

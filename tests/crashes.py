@@ -86,6 +86,8 @@ BackendSession.register(TapSession)  # it stands for the session it wraps (resul
 
 
 def tapped(store: Any, registry: Any, backends: dict[str, Any], steps: Steps) -> tuple[Any, Any, dict[str, Any]]:
-    return (Tap(store, steps, "store"), Tap(registry, steps, "registry"),
-            {name: Tap(backend, steps, "backend") for name, backend in backends.items()})
-
+    return (
+        Tap(store, steps, "store"),
+        Tap(registry, steps, "registry"),
+        {name: Tap(backend, steps, "backend") for name, backend in backends.items()},
+    )

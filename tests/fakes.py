@@ -43,7 +43,9 @@ class FakeServer:
     requests: int = 0
     connections: int = 0
     project_labels: dict[int, list] = attrs.field(factory=dict)
-    strays: dict[int, list] = attrs.field(factory=dict)  # scripted unexpected labels per task (UnexpectedLabel)  # an existing project's labels (ProjectLabel)
+    strays: dict[int, list] = attrs.field(
+        factory=dict
+    )  # scripted unexpected labels per task (UnexpectedLabel)  # an existing project's labels (ProjectLabel)
     unread: dict[int, list] = attrs.field(factory=dict)  # scripted objects not read per task (Rejection)
     limits: list[int] = attrs.field(factory=list)  # the max_objects_per_frame of each download
 
@@ -91,18 +93,25 @@ class FakeSession(BackendSession):
     def create_task(self, request: UploadRequest, plan: TaskPlan, project: ProjectRef) -> int:
         self.server.requests += 1
         task_id = next(self.server.ids)
-        self.server.tasks[task_id] = {"name": _marked(plan.name, request.marker), "project": project.project_id,
-                                      "filled": False, "jobs": [next(self.server.ids)],
-                                      "created": f"made {task_id} by {id(self.server)}"}
+        self.server.tasks[task_id] = {
+            "name": _marked(plan.name, request.marker),
+            "project": project.project_id,
+            "filled": False,
+            "jobs": [next(self.server.ids)],
+            "created": f"made {task_id} by {id(self.server)}",
+        }
         return task_id
 
     def find_marked(self, marker: str) -> MarkedResources:
         self.server.requests += 2
-        return MarkedResources([t for t, task in self.server.tasks.items() if marker in task["name"]],
-                               [p for p, name in self.server.projects.items() if marker in name])
+        return MarkedResources(
+            [t for t, task in self.server.tasks.items() if marker in task["name"]],
+            [p for p, name in self.server.projects.items() if marker in name],
+        )
 
-    def fill_task(self, request: UploadRequest, plan: TaskPlan, task_id: int, project: ProjectRef,
-                  samples: Iterable[Sample]) -> TaskRecord:
+    def fill_task(
+        self, request: UploadRequest, plan: TaskPlan, task_id: int, project: ProjectRef, samples: Iterable[Sample]
+    ) -> TaskRecord:
         samples = list(samples)
         if self.server.fail_fill_of_plan == plan.index:
             self.server.fail_fill_of_plan = None
@@ -115,24 +124,41 @@ class FakeSession(BackendSession):
                 value = sample.get(field.path)
                 if field.label_type == "scalar":
                     if value is not None and (not field.classes or str(value) in field.classes):
-                        values.append(ImportedValue(field.path, sample.id, str(value), next(self.server.ids)))  # as text, like CVAT
+                        values.append(
+                            ImportedValue(field.path, sample.id, str(value), next(self.server.ids))
+                        )  # as text, like CVAT
                     continue
                 for label in labels_in(value):
                     uploaded.append(UploadedObject(field.path, label.id, sample.id, "shape", next(self.server.ids)))
         self.server.tasks[task_id].update(filled=True, name=plan.name)
         self.server.tasks[task_id]["values"] = values
         task = self.server.tasks[task_id]
-        return TaskRecord(task_id=task_id, project_id=project.project_id, job_ids=task["jobs"],
-                          frames=[FrameRef(s.id) for s in samples], uploaded=uploaded, labels=[], attributes=[],
-                          created=task["created"])
+        return TaskRecord(
+            task_id=task_id,
+            project_id=project.project_id,
+            job_ids=task["jobs"],
+            frames=[FrameRef(s.id) for s in samples],
+            uploaded=uploaded,
+            labels=[],
+            attributes=[],
+            created=task["created"],
+        )
 
     def task_revision(self, task_id: int) -> str | None:
         if task_id not in self.server.tasks:
             raise TaskGoneError(task_id)
         return self.server.tasks[task_id].get("revision")  # None unless a test stamps it
 
-    def download_task(self, request: UploadRequest, task_id: int, provenance, read_originals,
-                      applied_digest=None, *, max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME) -> DownloadedTask:
+    def download_task(
+        self,
+        request: UploadRequest,
+        task_id: int,
+        provenance,
+        read_originals,
+        applied_digest=None,
+        *,
+        max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME,
+    ) -> DownloadedTask:
         """What the fake's annotators left: the uploaded labels, unless a test scripted edits."""
         if task_id not in self.server.tasks:
             raise TaskGoneError(task_id)
@@ -141,8 +167,11 @@ class FakeSession(BackendSession):
         originals = read_originals()
         edits = self.server.edits.get(task.task_id)
         if edits is None:
-            edits = [ImportedLabel(u.field, u.sample_id, originals[u.label_id], u.label_id, (u.remote_id,))
-                     for u in task.uploaded if u.label_id in originals]
+            edits = [
+                ImportedLabel(u.field, u.sample_id, originals[u.label_id], u.label_id, (u.remote_id,))
+                for u in task.uploaded
+                if u.label_id in originals
+            ]
         values = self.server.values.get(task.task_id, self.server.tasks.get(task.task_id, {}).get("values", []))
         strays = self.server.strays.get(task.task_id, [])
         unread = self.server.unread.get(task.task_id, [])
@@ -162,8 +191,11 @@ class FakeSession(BackendSession):
                 del self.server.tasks[tid]
 
     def task_statuses(self, task_ids: Sequence[int]) -> list[TaskStatus]:
-        return [TaskStatus(t, self.server.tasks[t]["name"], "annotation", None, None, f"http://fake/tasks/{t}")
-                for t in task_ids if t in self.server.tasks]
+        return [
+            TaskStatus(t, self.server.tasks[t]["name"], "annotation", None, None, f"http://fake/tasks/{t}")
+            for t in task_ids
+            if t in self.server.tasks
+        ]
 
     def describe_task(self, task_id: int) -> RemoteTask | None:
         task = self.server.tasks.get(task_id)

@@ -85,8 +85,10 @@ def fiftyone(request: pytest.FixtureRequest) -> ModuleType:
             pytest.fail("FiftyOne is not installed: pip install -e '.[fiftyone]'")
         pytest.skip("FiftyOne is not installed (the fiftyone extra): pip install -e '.[fiftyone]'")
     if not request.config.stash.get(_OWN_DATABASE, False):
-        pytest.fail("FiftyOne was imported before the tests began, with its own settings: its tests would "
-                    "use a developer's database; run pytest without the plugin that imports it")
+        pytest.fail(
+            "FiftyOne was imported before the tests began, with its own settings: its tests would "
+            "use a developer's database; run pytest without the plugin that imports it"
+        )
     fiftyone = importlib.import_module("fiftyone")
     _connect(fiftyone)
     return fiftyone
@@ -104,8 +106,9 @@ def _connect(fiftyone: ModuleType, tries: int = 3) -> None:
         except ConnectionError:
             if attempt == tries:
                 raise
-            logging.getLogger(__name__).warning("FiftyOne's mongod did not answer (try %d of %d); starting another",
-                                                attempt, tries)
+            logging.getLogger(__name__).warning(
+                "FiftyOne's mongod did not answer (try %d of %d); starting another", attempt, tries
+            )
             if database._db_service is not None:
                 database._db_service.stop()
             database._client = database._db_service = None

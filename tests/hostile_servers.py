@@ -37,7 +37,6 @@ class HostileServer:
         self._filler: socket.socket | None = None
         self.url = ""  # once started
 
-
     def __enter__(self) -> HostileServer:
         self._ends = time.monotonic() + self.lifetime
         if self.kind == "full":

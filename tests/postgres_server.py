@@ -48,7 +48,9 @@ class PostgresServer:
     def create_database(self, dbname: str) -> None:
         import psycopg
 
-        with psycopg.connect(host=self.host, port=self.port, user=self.user, dbname="postgres", autocommit=True) as conn:
+        with psycopg.connect(
+            host=self.host, port=self.port, user=self.user, dbname="postgres", autocommit=True
+        ) as conn:
             conn.execute(f'CREATE DATABASE "{dbname}"')
 
 
@@ -83,7 +85,8 @@ def running_postgres(bindir: Path) -> Iterator[PostgresServer]:
     port = _free_port()
     subprocess.run(
         [*_as_user(run_as), str(bindir / "initdb"), "-D", str(datadir), "-U", user, "-A", "trust", "--no-sync"],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     # The server's log goes to a file, not a pipe: nobody reads a pipe once the server is up, and
     # when its 64 KiB fill (each failed statement is logged with its text) every backend blocks.
@@ -92,16 +95,31 @@ def running_postgres(bindir: Path) -> Iterator[PostgresServer]:
         server = subprocess.Popen(
             [
                 *_as_user(run_as),
-                str(bindir / "postgres"), "-D", str(datadir), "-h", "127.0.0.1", "-p", str(port),
-                "-k", str(sockdir), "-c", "fsync=off", "-c", "full_page_writes=off",
+                str(bindir / "postgres"),
+                "-D",
+                str(datadir),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-k",
+                str(sockdir),
+                "-c",
+                "fsync=off",
+                "-c",
+                "full_page_writes=off",
             ],
-            stdout=subprocess.DEVNULL, stderr=log_file,
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
         )
     try:
         deadline = time.monotonic() + 30
-        while subprocess.run(
-            [str(bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)], capture_output=True
-        ).returncode != 0:
+        while (
+            subprocess.run(
+                [str(bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)], capture_output=True
+            ).returncode
+            != 0
+        ):
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"PostgreSQL did not start: {log.read_text(errors='replace')[-2000:]}")
             time.sleep(0.1)

@@ -23,8 +23,20 @@ import attrs
 import httpx
 import orjson
 
-HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding",
-                        "host", "te", "trailer", "upgrade", "proxy-connection"})
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "content-length",
+        "content-encoding",
+        "host",
+        "te",
+        "trailer",
+        "upgrade",
+        "proxy-connection",
+    }
+)
 
 
 @attrs.frozen

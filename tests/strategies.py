@@ -39,8 +39,24 @@ any_float = st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([-0
 scalars = st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | any_float | texts
 attribute_names = st.sampled_from(["iscrowd", "occluded", "group_id", "note", "score", "make"]) | st.from_regex(
     r"[a-z][a-z0-9_]{0,8}", fullmatch=True
-).filter(lambda n: n not in {"id", "label", "confidence", "bounding_box", "mask", "index", "keyframe", "points",
-                             "closed", "filled", "attributes"})
+).filter(
+    lambda n: (
+        n
+        not in {
+            "id",
+            "label",
+            "confidence",
+            "bounding_box",
+            "mask",
+            "index",
+            "keyframe",
+            "points",
+            "closed",
+            "filled",
+            "attributes",
+        }
+    )
+)
 attributes = st.dictionaries(attribute_names, scalars, max_size=4)
 # FiftyOne's label tags: strings, duplicates and empty ones included (a label keeps what it is given)
 label_tags = st.lists(st.sampled_from(["reviewed", "hard", "fp"]) | texts, max_size=3)
@@ -64,17 +80,34 @@ instance_masks = hnp.arrays(np.bool_, mask_shapes) | hnp.arrays(
 int_dtypes = hnp.integer_dtypes(endianness="?") | hnp.unsigned_integer_dtypes(endianness="?")
 int_masks = hnp.arrays(int_dtypes, mask_shapes) | hnp.arrays(np.bool_, mask_shapes)  # booleans become uint8
 
-classifications = st.builds(Classification, label=class_names, confidence=confidences, id=ids, attributes=attributes,
-                            tags=label_tags)
+classifications = st.builds(
+    Classification, label=class_names, confidence=confidences, id=ids, attributes=attributes, tags=label_tags
+)
 detections = st.builds(
-    Detection, label=class_names, bounding_box=boxes(), mask=st.none() | instance_masks, confidence=confidences,
-    index=indexes, keyframe=keyframes, id=ids, attributes=attributes, tags=label_tags,
+    Detection,
+    label=class_names,
+    bounding_box=boxes(),
+    mask=st.none() | instance_masks,
+    confidence=confidences,
+    index=indexes,
+    keyframe=keyframes,
+    id=ids,
+    attributes=attributes,
+    tags=label_tags,
 )
 points = st.tuples(coordinate, coordinate)
 polylines = st.builds(
-    Polyline, label=class_names, points=st.lists(st.lists(points, min_size=1, max_size=6), min_size=1, max_size=3),
-    closed=st.booleans(), filled=st.booleans(), confidence=confidences, index=indexes, keyframe=keyframes,
-    id=ids, attributes=attributes, tags=label_tags,
+    Polyline,
+    label=class_names,
+    points=st.lists(st.lists(points, min_size=1, max_size=6), min_size=1, max_size=3),
+    closed=st.booleans(),
+    filled=st.booleans(),
+    confidence=confidences,
+    index=indexes,
+    keyframe=keyframes,
+    id=ids,
+    attributes=attributes,
+    tags=label_tags,
 )
 
 
@@ -82,8 +115,16 @@ polylines = st.builds(
 def keypoints(draw):
     pts = draw(st.lists(st.one_of(points, st.just((NAN, NAN))), min_size=1, max_size=8))
     conf = draw(st.none() | st.lists(st.one_of(unit, st.just(NAN)), min_size=len(pts), max_size=len(pts)))
-    return Keypoint(label=draw(class_names), points=pts, confidence=conf, index=draw(indexes),
-                    keyframe=draw(keyframes), id=draw(ids), attributes=draw(attributes), tags=draw(label_tags))
+    return Keypoint(
+        label=draw(class_names),
+        points=pts,
+        confidence=conf,
+        index=draw(indexes),
+        keyframe=draw(keyframes),
+        id=draw(ids),
+        attributes=draw(attributes),
+        tags=draw(label_tags),
+    )
 
 
 segmentations = st.builds(Segmentation, mask=int_masks, id=ids, tags=label_tags)
@@ -109,14 +150,22 @@ single_labels = st.one_of(classifications, segmentations)
 
 # One kind per field name, as a dataset's field schema requires.
 SAMPLE_FIELDS = {
-    "cls": classifications, "tags_field": lists(Classifications, classifications, 3),
-    "gt": lists(Detections, detections), "lines": lists(Polylines, polylines, 3), "kps": lists(Keypoints, keypoints(), 3),
-    "seg": segmentations, "count": st.integers(-(2**63), 2**63 - 1), "score": any_float,
-    "note": texts, "flag": st.booleans(),
+    "cls": classifications,
+    "tags_field": lists(Classifications, classifications, 3),
+    "gt": lists(Detections, detections),
+    "lines": lists(Polylines, polylines, 3),
+    "kps": lists(Keypoints, keypoints(), 3),
+    "seg": segmentations,
+    "count": st.integers(-(2**63), 2**63 - 1),
+    "score": any_float,
+    "note": texts,
+    "flag": st.booleans(),
     "alt_filepath": st.builds(lambda d, n: f"/{d}/blurred/{n}.jpg", st.text("abc/ _é", max_size=8), st.integers(0, 99)),
 }
 FRAME_FIELDS = {
-    "detections": SAMPLE_FIELDS["gt"], "keypoints": SAMPLE_FIELDS["kps"], "label": classifications,
+    "detections": SAMPLE_FIELDS["gt"],
+    "keypoints": SAMPLE_FIELDS["kps"],
+    "label": classifications,
     "frame_score": any_float,
 }
 
@@ -134,9 +183,12 @@ tags = st.lists(st.sampled_from(["train", "val"]) | texts, max_size=3)
 @st.composite
 def image_samples(draw):
     return Sample(
-        id=draw(ids), filepath=f"/data/{draw(texts)}.jpg", media_type="image",
+        id=draw(ids),
+        filepath=f"/data/{draw(texts)}.jpg",
+        media_type="image",
         metadata=draw(st.none() | st.builds(ImageMetadata, st.integers(1, 8000), st.integers(1, 8000))),
-        fields=draw(field_values(SAMPLE_FIELDS)), tags=draw(tags),
+        fields=draw(field_values(SAMPLE_FIELDS)),
+        tags=draw(tags),
     )
 
 
@@ -144,11 +196,18 @@ def image_samples(draw):
 def video_samples(draw):
     frames = draw(st.dictionaries(st.integers(1, 100_000), field_values(FRAME_FIELDS), max_size=4))
     return Sample(
-        id=draw(ids), filepath=f"/data/{draw(texts)}.mp4", media_type="video",
-        metadata=draw(st.none() | st.builds(VideoMetadata, st.integers(1, 4000), st.integers(1, 4000),
-                                            st.integers(1, 100_000), st.floats(1e-3, 240))),
+        id=draw(ids),
+        filepath=f"/data/{draw(texts)}.mp4",
+        media_type="video",
+        metadata=draw(
+            st.none()
+            | st.builds(
+                VideoMetadata, st.integers(1, 4000), st.integers(1, 4000), st.integers(1, 100_000), st.floats(1e-3, 240)
+            )
+        ),
         fields=draw(field_values({"note": SAMPLE_FIELDS["note"], "alt_filepath": SAMPLE_FIELDS["alt_filepath"]})),
-        frames=frames, tags=draw(tags),
+        frames=frames,
+        tags=draw(tags),
     )
 
 

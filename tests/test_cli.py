@@ -54,7 +54,9 @@ def test_version(capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.main(["--version"])
     assert exit_.value.code == 0 and capsys.readouterr().out == f"annoflow {annoflow.__version__}\n"
-    out = subprocess.run([sys.executable, "-m", "annoflow", "--version"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "annoflow", "--version"], capture_output=True, text=True, check=True
+    ).stdout
     assert out == f"annoflow {annoflow.__version__}\n"
 
 
@@ -78,7 +80,9 @@ def test_an_error_is_one_line_on_stderr_with_exit_status_2(data_dir, capsys):
     # The same seed draws the same sample ids, which one store file holds once.
     assert cli.main(["quickstart", "--dataset", "second", "--samples", "2"]) == 2
     _out, err = capsys.readouterr()
-    assert err.count("\n") == 1 and err.startswith("annoflow: error: a sample is already in") and "another --seed" in err
+    assert (
+        err.count("\n") == 1 and err.startswith("annoflow: error: a sample is already in") and "another --seed" in err
+    )
     assert wiring.list_datasets() == ["quickstart"]  # nothing was added
     assert cli.main(["runs", "info", "nope"]) == 2
     assert capsys.readouterr().err == "annoflow: error: dataset 'quickstart' has no annotation runs\n"

@@ -19,8 +19,9 @@ def test_the_layers_are_walked():
 @pytest.mark.parametrize("path", SOURCES, ids=lambda path: str(path.relative_to(ROOT)))
 def test_no_function_above_the_bound(path: Path):
     blocks = cc_visit(path.read_text(encoding="utf-8"))
-    too_complex = [f"{block.fullname} (line {block.lineno}): {block.complexity}" for block in blocks
-                   if block.complexity > BOUND]
+    too_complex = [
+        f"{block.fullname} (line {block.lineno}): {block.complexity}" for block in blocks if block.complexity > BOUND
+    ]
     assert not too_complex, f"split into named steps: {too_complex}"
 
 

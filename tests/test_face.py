@@ -27,16 +27,23 @@ def test_every_public_name_resolves_and_the_lists_agree():
         af.nothing_here  # noqa: B018
 
 
-
 def test_type_checkers_see_every_public_name():
     # __getattr__ loads the face at run time; editors and mypy read the TYPE_CHECKING import instead
     tree = ast.parse(Path(af.__file__).read_text())
-    guarded = [node for node in ast.walk(tree) if isinstance(node, ast.If)
-               and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"]
+    guarded = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+    ]
     assert len(guarded) == 1
-    imported = {alias.name for node in guarded[0].body if isinstance(node, ast.ImportFrom)
-                and node.module == "annoflow.face" for alias in node.names}
+    imported = {
+        alias.name
+        for node in guarded[0].body
+        if isinstance(node, ast.ImportFrom) and node.module == "annoflow.face"
+        for alias in node.names
+    }
     assert imported == set(af.__all__) - {"__version__"}
+
 
 def test_the_version_is_pyprojects():
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
@@ -46,7 +53,10 @@ def test_the_version_is_pyprojects():
 def test_the_face_imports_from_any_folder(tmp_path):
     out = subprocess.run(
         [sys.executable, "-c", "import annoflow as af; print(af.__version__); af.open_dataset; af.AnnotationResults"],
-        cwd=tmp_path, capture_output=True, text=True, check=True,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert out.strip() == af.__version__
 

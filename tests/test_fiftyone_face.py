@@ -12,11 +12,17 @@ from annoflow.application.views import SampleCollection
 from annoflow.domain.annotation_run import RunError
 
 pytestmark = pytest.mark.fiftyone
-METHODS = {"annotate": SampleCollection.annotate, "load_annotations": Dataset.load_annotations,
-           "list_annotation_runs": Dataset.list_annotation_runs, "has_annotation_run": Dataset.has_annotation_run,
-           "get_annotation_info": Dataset.get_annotation_info, "load_annotation_results": Dataset.load_annotation_results,
-           "rename_annotation_run": Dataset.rename_annotation_run, "delete_annotation_run": Dataset.delete_annotation_run,
-           "delete_annotation_runs": Dataset.delete_annotation_runs}
+METHODS = {
+    "annotate": SampleCollection.annotate,
+    "load_annotations": Dataset.load_annotations,
+    "list_annotation_runs": Dataset.list_annotation_runs,
+    "has_annotation_run": Dataset.has_annotation_run,
+    "get_annotation_info": Dataset.get_annotation_info,
+    "load_annotation_results": Dataset.load_annotation_results,
+    "rename_annotation_run": Dataset.rename_annotation_run,
+    "delete_annotation_run": Dataset.delete_annotation_run,
+    "delete_annotation_runs": Dataset.delete_annotation_runs,
+}
 
 
 @pytest.fixture

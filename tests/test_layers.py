@@ -13,7 +13,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_import_linter_contracts_hold():
     result = subprocess.run(
-        [Path(sys.executable).with_name("lint-imports"), "--no-cache"], cwd=ROOT, capture_output=True, text=True,
+        [Path(sys.executable).with_name("lint-imports"), "--no-cache"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -24,8 +27,16 @@ def test_the_graph_holds_the_face_and_every_layer():
     # A root grimp did not walk would make every contract about it pass vacuously.
     probe = "import grimp; print(sorted(grimp.build_graph('annoflow', cache_dir=None).modules))"
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    for module in ("annoflow", "annoflow.face", "annoflow.__main__", "annoflow.domain", "annoflow.application",
-                   "annoflow.adapters", "annoflow.domain.labels", "annoflow.adapters.wiring"):
+    for module in (
+        "annoflow",
+        "annoflow.face",
+        "annoflow.__main__",
+        "annoflow.domain",
+        "annoflow.application",
+        "annoflow.adapters",
+        "annoflow.domain.labels",
+        "annoflow.adapters.wiring",
+    ):
         assert f"'{module}'" in out, (module, out)
 
 

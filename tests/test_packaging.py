@@ -6,7 +6,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # The face package (annoflow/) and the three layer folders mapped onto its subpackages.
 FOLDERS = {
-    "annoflow": "annoflow", "domain": "annoflow.domain", "application": "annoflow.application",
+    "annoflow": "annoflow",
+    "domain": "annoflow.domain",
+    "application": "annoflow.application",
     "adapters": "annoflow.adapters",
 }
 

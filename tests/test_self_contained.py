@@ -43,7 +43,9 @@ def test_no_file_reads_a_path_outside_the_repository():
             text = path.read_text(encoding="utf-8")
         except (UnicodeDecodeError, FileNotFoundError):
             continue
-        offenders += [f"{path.relative_to(ROOT)}:{n}" for n, line in enumerate(text.splitlines(), 1) if OUTSIDE.search(line)]
+        offenders += [
+            f"{path.relative_to(ROOT)}:{n}" for n, line in enumerate(text.splitlines(), 1) if OUTSIDE.search(line)
+        ]
     assert offenders == [], f"paths outside the repository: {offenders}"
 
 
@@ -59,6 +61,9 @@ def test_the_vendored_schema_is_cvat_2_52_0_unchanged_and_inside_the_package():
 def test_a_wheel_ships_the_schema():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     patterns = config["package-data"]["annoflow.adapters.cvat_sim"]
-    shipped = {name for name in (f"schema/{SCHEMA_FILE}", "schema/PROVENANCE.md")
-               if any(fnmatch.fnmatch(name, pattern) for pattern in patterns)}
+    shipped = {
+        name
+        for name in (f"schema/{SCHEMA_FILE}", "schema/PROVENANCE.md")
+        if any(fnmatch.fnmatch(name, pattern) for pattern in patterns)
+    }
     assert shipped == {f"schema/{SCHEMA_FILE}", "schema/PROVENANCE.md"}

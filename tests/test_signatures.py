@@ -11,22 +11,88 @@ import annoflow as af
 from annoflow.application.views import SampleCollection
 
 # FiftyOne's CVAT guide, "Requesting annotations": the parameters of annotate().
-FIFTYONE_ANNOTATE = ["anno_key", "backend", "media_field", "launch_editor", "label_schema", "label_field", "label_type", "classes", "attributes", "mask_targets", "allow_additions", "allow_deletions", "allow_label_edits", "allow_index_edits", "allow_spatial_edits", "task_size", "segment_size", "image_quality", "use_cache", "use_zip_chunks", "chunk_size", "task_assignee", "job_assignees", "job_reviewers", "project_name", "project_id", "task_name", "occluded_attr", "group_id_attr", "issue_tracker", "organization", "frame_start", "frame_stop", "frame_step"]
+FIFTYONE_ANNOTATE = [
+    "anno_key",
+    "backend",
+    "media_field",
+    "launch_editor",
+    "label_schema",
+    "label_field",
+    "label_type",
+    "classes",
+    "attributes",
+    "mask_targets",
+    "allow_additions",
+    "allow_deletions",
+    "allow_label_edits",
+    "allow_index_edits",
+    "allow_spatial_edits",
+    "task_size",
+    "segment_size",
+    "image_quality",
+    "use_cache",
+    "use_zip_chunks",
+    "chunk_size",
+    "task_assignee",
+    "job_assignees",
+    "job_reviewers",
+    "project_name",
+    "project_id",
+    "task_name",
+    "occluded_attr",
+    "group_id_attr",
+    "issue_tracker",
+    "organization",
+    "frame_start",
+    "frame_stop",
+    "frame_step",
+]
 
 DOCUMENTED = [
-    SampleCollection.annotate, af.Dataset.load_annotations, af.Dataset.load_annotation_results,
-    af.Dataset.list_annotation_runs, af.Dataset.has_annotation_run, af.Dataset.get_annotation_info,
-    af.Dataset.rename_annotation_run, af.Dataset.delete_annotation_run, af.Dataset.load_annotation_view,
-    af.AnnotationResults.get_status, af.AnnotationResults.print_status, af.AnnotationResults.cleanup,
-    af.AnnotationResults.connect_to_api, af.AnnotationResults.use_api, af.connect_to_api, af.open_dataset, af.list_datasets,
-    af.Dataset.import_annotations, af.import_annotations, af.CVATAnnotationAPI.download_media,
-    af.CVATAnnotationAPI.get_label_id, af.CVATAnnotationAPI.get_attr_id_map, af.CVATAnnotationAPI.upload_annotations,
-    SampleCollection.tag_labels, SampleCollection.untag_labels, SampleCollection.count_label_tags,
-    SampleCollection.load_annotations, SampleCollection.select, SampleCollection.limit, SampleCollection.skip,
-    SampleCollection.take, SampleCollection.match, SampleCollection.filter_labels, SampleCollection.match_labels,
-    SampleCollection.select_fields, SampleCollection.exclude_fields, SampleCollection.exists, SampleCollection.sort_by,
-    SampleCollection.export, SampleCollection.iter_samples, SampleCollection.first, SampleCollection.set_values,
-    SampleCollection.values, SampleCollection.clone,
+    SampleCollection.annotate,
+    af.Dataset.load_annotations,
+    af.Dataset.load_annotation_results,
+    af.Dataset.list_annotation_runs,
+    af.Dataset.has_annotation_run,
+    af.Dataset.get_annotation_info,
+    af.Dataset.rename_annotation_run,
+    af.Dataset.delete_annotation_run,
+    af.Dataset.load_annotation_view,
+    af.AnnotationResults.get_status,
+    af.AnnotationResults.print_status,
+    af.AnnotationResults.cleanup,
+    af.AnnotationResults.connect_to_api,
+    af.AnnotationResults.use_api,
+    af.connect_to_api,
+    af.open_dataset,
+    af.list_datasets,
+    af.Dataset.import_annotations,
+    af.import_annotations,
+    af.CVATAnnotationAPI.download_media,
+    af.CVATAnnotationAPI.get_label_id,
+    af.CVATAnnotationAPI.get_attr_id_map,
+    af.CVATAnnotationAPI.upload_annotations,
+    SampleCollection.tag_labels,
+    SampleCollection.untag_labels,
+    SampleCollection.count_label_tags,
+    SampleCollection.load_annotations,
+    SampleCollection.select,
+    SampleCollection.limit,
+    SampleCollection.skip,
+    SampleCollection.take,
+    SampleCollection.match,
+    SampleCollection.filter_labels,
+    SampleCollection.match_labels,
+    SampleCollection.select_fields,
+    SampleCollection.exclude_fields,
+    SampleCollection.exists,
+    SampleCollection.sort_by,
+    SampleCollection.export,
+    SampleCollection.iter_samples,
+    SampleCollection.first,
+    SampleCollection.set_values,
+    SampleCollection.values,
+    SampleCollection.clone,
 ]
 
 
@@ -57,9 +123,23 @@ def test_annotate_names_every_parameter_of_fiftyones_guide():
     assert [p for p in FIFTYONE_ANNOTATE if p not in parameters] == []
     # FiftyOne's positional order, so calls written for FiftyOne bind the same way
     positional = [n for n, p in parameters.items() if p.kind is p.POSITIONAL_OR_KEYWORD][1:]
-    assert positional == ["anno_key", "backend", "label_schema", "label_field", "label_type", "classes", "attributes",
-                          "mask_targets", "allow_additions", "allow_deletions", "allow_label_edits",
-                          "allow_index_edits", "allow_spatial_edits", "media_field", "launch_editor"]
+    assert positional == [
+        "anno_key",
+        "backend",
+        "label_schema",
+        "label_field",
+        "label_type",
+        "classes",
+        "attributes",
+        "mask_targets",
+        "allow_additions",
+        "allow_deletions",
+        "allow_label_edits",
+        "allow_index_edits",
+        "allow_spatial_edits",
+        "media_field",
+        "launch_editor",
+    ]
 
 
 def test_a_view_loads_with_the_datasets_parameters():
@@ -68,11 +148,22 @@ def test_a_view_loads_with_the_datasets_parameters():
 
 
 # Every public class of the face whose methods users call, and the face's functions: each says how to call it.
-FACE_CLASSES = [af.Dataset, af.DatasetView, af.AnnotationResults, af.CVATAnnotationAPI, af.AnnotationInfo,
-                af.DetectionResults, af.ViewExpression]
+FACE_CLASSES = [
+    af.Dataset,
+    af.DatasetView,
+    af.AnnotationResults,
+    af.CVATAnnotationAPI,
+    af.AnnotationInfo,
+    af.DetectionResults,
+    af.ViewExpression,
+]
 FACE_CALLABLES = [
-    *(member for cls in FACE_CLASSES for name, member in inspect.getmembers(cls)
-      if not name.startswith("_") and callable(member) and not inspect.isclass(member)),
+    *(
+        member
+        for cls in FACE_CLASSES
+        for name, member in inspect.getmembers(cls)
+        if not name.startswith("_") and callable(member) and not inspect.isclass(member)
+    ),
     *(value for name in af.__all__ if inspect.isfunction(value := getattr(af, name))),
 ]
 

@@ -18,7 +18,21 @@ from annoflow.adapters.cvat.settings import CVATSettings, resolve_settings
 from annoflow.adapters.cvat.timeouts import Timeouts
 
 __all__ = [
-    "CVATAPI", "CVATAnnotationAPI", "CVATAnswerError", "CVATAuthError", "CVATClient", "CVATConnectionError", "CVATError", "CVATNotFoundError",
-    "CVATSettings", "CVATSettingsError", "CVATTimeoutError", "CredentialsError", "RetryPolicy", "Secret", "Timeouts",
-    "connect_to_api", "resolve_settings",
+    "CVATAPI",
+    "CVATAnnotationAPI",
+    "CVATAnswerError",
+    "CVATAuthError",
+    "CVATClient",
+    "CVATConnectionError",
+    "CVATError",
+    "CVATNotFoundError",
+    "CVATSettings",
+    "CVATSettingsError",
+    "CVATTimeoutError",
+    "CredentialsError",
+    "RetryPolicy",
+    "Secret",
+    "Timeouts",
+    "connect_to_api",
+    "resolve_settings",
 ]

@@ -441,10 +441,13 @@ class CVATAnnotationAPI:
         Raises:
             ValueError: neither or both of task_id and project_id.
         """
-        return next((int(label["id"]) for label in self._labels(task_id, project_id) if label["name"] == label_name),
-                    None)
+        return next(
+            (int(label["id"]) for label in self._labels(task_id, project_id) if label["name"] == label_name), None
+        )
 
-    def get_attr_id_map(self, *, task_id: int | None = None, project_id: int | None = None) -> dict[str, dict[str, int]]:
+    def get_attr_id_map(
+        self, *, task_id: int | None = None, project_id: int | None = None
+    ) -> dict[str, dict[str, int]]:
         """Per label name of a task or project (one of them), each attribute's name -> the id CVAT gave it.
 
         Args:
@@ -457,13 +460,16 @@ class CVATAnnotationAPI:
         Raises:
             ValueError: neither or both of task_id and project_id.
         """
-        return {label["name"]: {attr["name"]: int(attr["id"]) for attr in label.get("attributes") or ()}
-                for label in self._labels(task_id, project_id)}
+        return {
+            label["name"]: {attr["name"]: int(attr["id"]) for attr in label.get("attributes") or ()}
+            for label in self._labels(task_id, project_id)
+        }
 
     # --- media and annotations ------------------------------------------------------------------
 
-    def download_media(self, task_id: int, folder: str | Path, frame_ids: Iterable[int] | None = None, *,
-                       overwrite: bool = False) -> dict[int, Path]:
+    def download_media(
+        self, task_id: int, folder: str | Path, frame_ids: Iterable[int] | None = None, *, overwrite: bool = False
+    ) -> dict[int, Path]:
         """Download frames of an image task, as uploaded, into ``folder`` (made if missing).
 
         Each file is named after the frame's name in CVAT, made safe: a name never leaves the
@@ -490,7 +496,9 @@ class CVATAnnotationAPI:
         frames = self.client.data_meta(task_id)["frames"]
         wanted = range(len(frames)) if frame_ids is None else list(frame_ids)
         names = unique_names(str(frames[i].get("name", "")) for i in wanted)
-        targets = {frame_id: inside(root, name) for frame_id, name in zip(wanted, names, strict=True)}  # all checked first
+        targets = {
+            frame_id: inside(root, name) for frame_id, name in zip(wanted, names, strict=True)
+        }  # all checked first
         for frame_id, target in targets.items():
             if overwrite or not target.exists():
                 self.download_frame(task_id, frame_id, target)
@@ -512,8 +520,9 @@ class CVATAnnotationAPI:
         Raises:
             CVATError: CVAT refused a request or could not be reached.
         """
-        response = self.client.request("GET", f"/api/tasks/{task_id}/data",
-                                       params={"type": "frame", "quality": "original", "number": frame_id})
+        response = self.client.request(
+            "GET", f"/api/tasks/{task_id}/data", params={"type": "frame", "quality": "original", "number": frame_id}
+        )
         handle, partial = tempfile.mkstemp(dir=target.parent, prefix=".annoflow-", suffix=".part")
         try:
             with os.fdopen(handle, "wb") as file:
@@ -592,11 +601,21 @@ def connect_to_api(
         CredentialsError: no credentials were given or found, and no terminal to ask on.
         CVATSettingsError: a setting that cannot work (a bound that is not a positive number, ...).
     """
-    connection = seal_credentials({  # first: no frame holds a password in the clear
-        "url": url, "username": username, "password": password, "email": email, "headers": headers,
-        "organization": organization, "connect_timeout": connect_timeout, "read_timeout": read_timeout,
-        "request_deadline": request_deadline})
+    connection = seal_credentials(
+        {  # first: no frame holds a password in the clear
+            "url": url,
+            "username": username,
+            "password": password,
+            "email": email,
+            "headers": headers,
+            "organization": organization,
+            "connect_timeout": connect_timeout,
+            "read_timeout": read_timeout,
+            "request_deadline": request_deadline,
+        }
+    )
     settings = resolve_settings(**{k: v for k, v in connection.items() if v is not None})
-    client = CVATClient(settings, transport=transport, retry=retry, wait_timeout=wait_timeout,
-                        poll_interval=poll_interval)
+    client = CVATClient(
+        settings, transport=transport, retry=retry, wait_timeout=wait_timeout, poll_interval=poll_interval
+    )
     return CVATAnnotationAPI(client, open_url=open_url)

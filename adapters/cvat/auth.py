@@ -46,7 +46,11 @@ class CVATAuth(httpx.Auth):
         if self._settings.email:
             body["email"] = self._settings.email
         url = request.url.copy_with(path="/api/auth/login", query=None)
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("content-length", "content-type", "authorization", "cookie")}
+        headers = {
+            k: v
+            for k, v in request.headers.items()
+            if k.lower() not in ("content-length", "content-type", "authorization", "cookie")
+        }
         # A request built here is no Client's: it takes the request's bounds (its timeout extension),
         # or it would wait forever on a server that never answers.
         return httpx.Request("POST", url, json=body, headers=headers, extensions=dict(request.extensions))
@@ -55,7 +59,9 @@ class CVATAuth(httpx.Auth):
         if response.status_code != 200:
             raise CVATAuthError(
                 f"login refused for {self._settings.username or self._settings.email!r}: {cvat_message(response.content)}",
-                status=response.status_code, method="POST", url=str(response.request.url),
+                status=response.status_code,
+                method="POST",
+                url=str(response.request.url),
             )
         key = None
         with contextlib.suppress(ValueError):  # not JSON: a session login, told by its cookies
@@ -66,11 +72,16 @@ class CVATAuth(httpx.Auth):
         elif cookies:
             self._token, self._session = None, cookies
         else:
-            raise CVATAuthError("login answered neither a token nor a session", status=200, method="POST",
-                                url=str(response.request.url))
+            raise CVATAuthError(
+                "login answered neither a token nor a session", status=200, method="POST", url=str(response.request.url)
+            )
         self.logins += 1
-        logger.info("logged in to %s as %r (%s)", response.request.url.host, self._settings.username or self._settings.email,
-                    "token" if key else "session cookie")
+        logger.info(
+            "logged in to %s as %r (%s)",
+            response.request.url.host,
+            self._settings.username or self._settings.email,
+            "token" if key else "session cookie",
+        )
 
     def _sign(self, request: httpx.Request) -> None:
         if self._token:

@@ -76,12 +76,19 @@ class CVATClient:
         self.settings = settings
         self.auth = CVATAuth(settings)
         self.timeouts = timeouts or settings.timeouts
-        self.retrying = RetryingTransport(transport or DeadlineTransport(self.timeouts), retry or RetryPolicy(sleep=sleep))
+        self.retrying = RetryingTransport(
+            transport or DeadlineTransport(self.timeouts), retry or RetryPolicy(sleep=sleep)
+        )
         headers = {"Accept": "application/vnd.cvat+json, application/json", **settings.header_dict()}
         if settings.organization:
             headers["X-Organization"] = settings.organization
-        self.http = httpx.Client(base_url=settings.base_url, headers=headers, auth=self.auth,
-                                 transport=self.retrying, timeout=httpx_timeout(self.timeouts))
+        self.http = httpx.Client(
+            base_url=settings.base_url,
+            headers=headers,
+            auth=self.auth,
+            transport=self.retrying,
+            timeout=httpx_timeout(self.timeouts),
+        )
         self.wait_timeout = wait_timeout
         self.poll_interval = poll_interval
         self._sleep = sleep
@@ -113,8 +120,9 @@ class CVATClient:
         except httpx.TransportError as error:
             unreached = isinstance(error, httpx.ConnectError)
             what = "cannot reach CVAT" if unreached else "CVAT dropped the connection"
-            raise CVATConnectionError(f"{what}: {type(error).__name__}", connected=not unreached,
-                                      **self._exchange(error, method, url)) from None
+            raise CVATConnectionError(
+                f"{what}: {type(error).__name__}", connected=not unreached, **self._exchange(error, method, url)
+            ) from None
         logger.debug("%s %s: HTTP %d", method, response.request.url.path, response.status_code)
         if response.is_closed:
             # httpx's stream of a response points back at it: a cycle only the collector frees, and backends
@@ -127,8 +135,11 @@ class CVATClient:
         if response.status_code == 404 and self.settings.organization and self._organization_unknown():
             raise CVATNotFoundError(
                 f"CVAT has no organization {self.settings.organization!r} (or this user is no member of it): "
-                "pass the slug of one the user belongs to, or no organization", status=404, method=method,
-                url=self._url(url))
+                "pass the slug of one the user belongs to, or no organization",
+                status=404,
+                method=method,
+                url=self._url(url),
+            )
         raise error_for(response.status_code, response.content, method, self._url(url))
 
     def _organization_unknown(self) -> bool:
@@ -159,8 +170,12 @@ class CVATClient:
             bound, what = "read", "CVAT took nothing of the request for the"
         else:
             bound, what = "read", "CVAT sent nothing for the"
-        return CVATTimeoutError(f"{what} {self.timeouts.describe(bound)}", bound=self.timeouts.setting(bound),
-                                seconds=getattr(self.timeouts, bound), **where)
+        return CVATTimeoutError(
+            f"{what} {self.timeouts.describe(bound)}",
+            bound=self.timeouts.setting(bound),
+            seconds=getattr(self.timeouts, bound),
+            **where,
+        )
 
     def json(self, response: httpx.Response) -> Any:
         """An answer's JSON. Anything else (an HTML page where JSON belongs, a cut-off body, NaN, which
@@ -171,9 +186,12 @@ class CVATClient:
             request = response.request
             kind = response.headers.get("content-type", "no content type").split(";")[0]
             start = response.content[:60].decode("utf-8", "replace")
-            raise CVATAnswerError(f"CVAT answered with {kind} that is not JSON ({error}), starting {start!r}",
-                                  status=response.status_code, method=request.method,
-                                  url=self._url(request.url.path)) from None
+            raise CVATAnswerError(
+                f"CVAT answered with {kind} that is not JSON ({error}), starting {start!r}",
+                status=response.status_code,
+                method=request.method,
+                url=self._url(request.url.path),
+            ) from None
 
     def get_json(self, url: str, **params: Any) -> Any:
         return self.json(self.request("GET", url, params={k: v for k, v in params.items() if v is not None}))
@@ -183,8 +201,11 @@ class CVATClient:
         page: Any = self.get_json(url, page_size=100, **params)
         while True:
             if not isinstance(page, dict) or not isinstance(page.get("results"), list):
-                raise CVATAnswerError("a page of a list is an object holding a list of results, CVAT answered "
-                                      f"{type(page).__name__}", method="GET", url=self._url(url))
+                raise CVATAnswerError(
+                    f"a page of a list is an object holding a list of results, CVAT answered {type(page).__name__}",
+                    method="GET",
+                    url=self._url(url),
+                )
             yield from page["results"]
             if not page.get("next"):
                 return
@@ -205,7 +226,9 @@ class CVATClient:
         for user in self.paginate("/api/users", username=username):
             if user["username"] == username:
                 return user["id"]
-        raise CVATNotFoundError(f"no CVAT user named {username!r}", status=404, method="GET", url=self._url("/api/users"))
+        raise CVATNotFoundError(
+            f"no CVAT user named {username!r}", status=404, method="GET", url=self._url("/api/users")
+        )
 
     def logout(self) -> None:
         if self.auth.logged_in:
@@ -303,7 +326,9 @@ class CVATClient:
         named = dict(zip(sources, names, strict=True)) if len(set(sources)) == len(sources) else None
         url = f"/api/tasks/{task_id}/data/"
         fields: dict[str, Any] = {
-            "image_quality": image_quality, "use_cache": use_cache, "use_zip_chunks": use_zip_chunks,
+            "image_quality": image_quality,
+            "use_cache": use_cache,
+            "use_zip_chunks": use_zip_chunks,
             "sorting_method": sorting_method,
         }
         for key, value in (("chunk_size", chunk_size), ("start_frame", start_frame), ("stop_frame", stop_frame)):
@@ -318,9 +343,16 @@ class CVATClient:
         self.request("POST", url, headers={"Upload-Start": "true"})
         for group in _groups(sources):
             with contextlib.ExitStack() as stack:
-                files = [(f"client_files[{i}]", (named[p], stack.enter_context(open(p, "rb")))) for i, p in enumerate(group)]
-                self.request("POST", url, headers={"Upload-Multiple": "true"},
-                             data={"image_quality": str(image_quality)}, files=files)
+                files = [
+                    (f"client_files[{i}]", (named[p], stack.enter_context(open(p, "rb")))) for i, p in enumerate(group)
+                ]
+                self.request(
+                    "POST",
+                    url,
+                    headers={"Upload-Multiple": "true"},
+                    data={"image_quality": str(image_quality)},
+                    files=files,
+                )
             logger.debug("task %d: %d files sent", task_id, len(group))
             if on_sent is not None:
                 on_sent(len(group))
@@ -357,8 +389,12 @@ class CVATClient:
                 raise CVATError(f"CVAT could not process the data of task {task_id}: {message}")
             if self._clock() >= deadline:
                 waited = timeout if timeout is not None else self.wait_timeout
-                raise CVATTimeoutError(f"the data of task {task_id} was not processed in time: the wait_timeout of "
-                                       f"{waited:g} s ran out (last status: {status})", bound="wait_timeout", seconds=waited)
+                raise CVATTimeoutError(
+                    f"the data of task {task_id} was not processed in time: the wait_timeout of "
+                    f"{waited:g} s ran out (last status: {status})",
+                    bound="wait_timeout",
+                    seconds=waited,
+                )
             logger.debug("task %d: data %s, looking again in %.1f s", task_id, status, self.poll_interval)
             self._sleep(self.poll_interval)
 
@@ -374,8 +410,12 @@ class CVATClient:
             if status == "failed":
                 raise CVATError(f"CVAT could not finish {what}: {record.get('message', '')}")
             if self._clock() >= deadline:
-                raise CVATTimeoutError(f"{what} was not finished in time: the wait_timeout of {self.wait_timeout:g} s "
-                                       f"ran out (last status: {status})", bound="wait_timeout", seconds=self.wait_timeout)
+                raise CVATTimeoutError(
+                    f"{what} was not finished in time: the wait_timeout of {self.wait_timeout:g} s "
+                    f"ran out (last status: {status})",
+                    bound="wait_timeout",
+                    seconds=self.wait_timeout,
+                )
             logger.debug("%s: %s, looking again in %.1f s", what, status, self.poll_interval)
             self._sleep(self.poll_interval)
 
@@ -410,19 +450,31 @@ class CVATClient:
         """The annotations' JSON as sent, for digests that must not depend on parsing."""
         return self.request("GET", self._annotations_url(task_id, job_id)).content
 
-    def put_annotations(self, data: Mapping[str, Any], *, task_id: int | None = None, job_id: int | None = None) -> dict[str, Any]:
+    def put_annotations(
+        self, data: Mapping[str, Any], *, task_id: int | None = None, job_id: int | None = None
+    ) -> dict[str, Any]:
         body = {"version": 0, "tags": [], "shapes": [], "tracks": [], **data}
-        answer = self.request("PUT", self._annotations_url(task_id, job_id), content=orjson.dumps(body),
-                              headers={"Content-Type": "application/json"})
+        answer = self.request(
+            "PUT",
+            self._annotations_url(task_id, job_id),
+            content=orjson.dumps(body),
+            headers={"Content-Type": "application/json"},
+        )
         return self.json(answer) if answer.content else {}
 
-    def patch_annotations(self, action: str, data: Mapping[str, Any], *, task_id: int | None = None,
-                          job_id: int | None = None) -> dict[str, Any]:
+    def patch_annotations(
+        self, action: str, data: Mapping[str, Any], *, task_id: int | None = None, job_id: int | None = None
+    ) -> dict[str, Any]:
         if action not in ("create", "update", "delete"):
             raise ValueError(f"action is create, update or delete, got {action!r}")
         body = {"version": 0, "tags": [], "shapes": [], "tracks": [], **data}
-        answer = self.request("PATCH", self._annotations_url(task_id, job_id), params={"action": action},
-                              content=orjson.dumps(body), headers={"Content-Type": "application/json"})
+        answer = self.request(
+            "PATCH",
+            self._annotations_url(task_id, job_id),
+            params={"action": action},
+            content=orjson.dumps(body),
+            headers={"Content-Type": "application/json"},
+        )
         return self.json(answer)
 
 

@@ -11,7 +11,9 @@ from annoflow.domain.errors import AnnoflowError
 class CVATError(AnnoflowError):
     """A request CVAT refused or could not answer."""
 
-    def __init__(self, message: str, *, status: int | None = None, method: str | None = None, url: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, method: str | None = None, url: str | None = None
+    ) -> None:
         self.status = status
         self.method = method
         self.url = url

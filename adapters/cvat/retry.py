@@ -65,7 +65,7 @@ class RetryingTransport(httpx.BaseTransport):
             attempt += 1
             try:
                 response = self.inner.handle_request(request)
-            except (httpx.TransportError) as error:
+            except httpx.TransportError as error:
                 if not idempotent or attempt >= self.policy.attempts or isinstance(error, httpx.UnsupportedProtocol):
                     raise
                 self._pause(request, attempt, None, type(error).__name__)
@@ -81,8 +81,15 @@ class RetryingTransport(httpx.BaseTransport):
         self.retries += 1
         wait = self.policy.wait(attempt, response)
         # The path only: a query may name things, and headers (credentials) are never logged.
-        logger.warning("%s %s failed (%s): retry %d of %d in %.1f s", request.method, request.url.path, failure,
-                       attempt, self.policy.attempts - 1, wait)
+        logger.warning(
+            "%s %s failed (%s): retry %d of %d in %.1f s",
+            request.method,
+            request.url.path,
+            failure,
+            attempt,
+            self.policy.attempts - 1,
+            wait,
+        )
         self.policy.sleep(wait)
 
     def close(self) -> None:

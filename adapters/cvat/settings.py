@@ -42,8 +42,10 @@ def _headers(value: Mapping[str, Any] | None) -> tuple[tuple[str, Secret], ...]:
 
 def _no_userinfo(_instance: Any, _attribute: Any, url: str) -> None:
     if "@" in urllib.parse.urlsplit(url).netloc:
-        raise CredentialsError("a CVATSettings url may not carry user info: give username= and password= "
-                               "(resolve_settings takes them out of a URL)")
+        raise CredentialsError(
+            "a CVATSettings url may not carry user info: give username= and password= "
+            "(resolve_settings takes them out of a URL)"
+        )
 
 
 @attrs.frozen
@@ -69,7 +71,8 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
     for prefix in ("ANNOFLOW_CVAT_", "FIFTYONE_CVAT_"):
         # FiftyOne has no request bounds: only annoflow's variables name them
         names = ("url", "username", "password", "email", "organization") + (
-            tuple(TIMEOUT_SETTINGS) if prefix == "ANNOFLOW_CVAT_" else ())
+            tuple(TIMEOUT_SETTINGS) if prefix == "ANNOFLOW_CVAT_" else ()
+        )
         for field in names:
             value = env.get(prefix + field.upper())
             if value and field not in found:
@@ -143,8 +146,10 @@ def _take_userinfo(source: dict[str, Any], where: str) -> dict[str, Any]:
             continue
         named = source.get(field)
         if named not in (None, "") and seal_credentials({field: named})[field] != value:
-            raise CredentialsError(f"{where} gives a {field} in the CVAT url and a different one as {field}: "
-                                   f"give it once, as {field}= and the url without user info")
+            raise CredentialsError(
+                f"{where} gives a {field} in the CVAT url and a different one as {field}: "
+                f"give it once, as {field}= and the url without user info"
+            )
         taken[field] = value
     return taken
 
@@ -182,8 +187,11 @@ def resolve_settings(
     # os.environ is never bound to a local here: a traceback with locals would show all of it
     paths, environment = _read_env(os.environ if env is None else env)
     given = {k: v for k, v in kwargs.items() if v not in (None, "")}
-    sources = [*reversed(_from_files(paths)), ("the environment", environment),
-               ("keyword arguments", seal_credentials(given))]
+    sources = [
+        *reversed(_from_files(paths)),
+        ("the environment", environment),
+        ("keyword arguments", seal_credentials(given)),
+    ]
     merged: dict[str, Any] = {}
     for where, found in sources:  # the last source wins: keyword arguments
         merged.update(_take_userinfo(found, where))

@@ -139,7 +139,9 @@ class CVATSession(BackendSession):
         self._user_ids: dict[str, int] = {}
         # Two senders, so a task's media can go up while the previous task's annotations do.
         self._media_sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="annoflow-cvat-media")
-        self._annotation_sender = ThreadPoolExecutor(max_workers=_IN_FLIGHT, thread_name_prefix="annoflow-cvat-annotations")
+        self._annotation_sender = ThreadPoolExecutor(
+            max_workers=_IN_FLIGHT, thread_name_prefix="annoflow-cvat-annotations"
+        )
         self._media: dict[int, Future[Mapping[str, Any]]] = {}
         self._checked_options = False
 
@@ -177,7 +179,8 @@ class CVATSession(BackendSession):
                 raise
             raise ProjectNotFoundError(
                 f"CVAT has no project {project_id} (or this user cannot see it): pass an existing project_id, "
-                "or project_name to create one") from error
+                "or project_name to create one"
+            ) from error
 
     def prepare_project(self, request: UploadRequest) -> ProjectRef:
         if self.options.project_id is not None:
@@ -213,8 +216,10 @@ class CVATSession(BackendSession):
     def find_marked(self, marker: str) -> MarkedResources:
         if not marker:
             return MarkedResources()
-        return MarkedResources([t["id"] for t in self.client.search("tasks", marker)],
-                               [p["id"] for p in self.client.search("projects", marker)])
+        return MarkedResources(
+            [t["id"] for t in self.client.search("tasks", marker)],
+            [p["id"] for p in self.client.search("projects", marker)],
+        )
 
     def _check_options(self) -> None:
         """Options this server accepts but does nothing with are warned about, once per session."""
@@ -226,29 +231,36 @@ class CVATSession(BackendSession):
             warnings.warn(
                 f"job_reviewers has no effect on this CVAT server ({version}): CVAT 2 has no job reviewers, so "
                 f"{list(self.options.job_reviewers)} are not assigned (FiftyOne's CVAT guide: a CVAT 1 option)",
-                UserWarning, stacklevel=2)
+                UserWarning,
+                stacklevel=2,
+            )
 
     def create_task(self, request: UploadRequest, plan: TaskPlan, project: ProjectRef) -> int:
         self._check_options()
         schema = request.label_schema
         labels = None if project.project_id is not None else cvat_label_requests(cvat_classes(schema), schema)
         task = self.client.create_task(
-            _marked(plan.name, request.marker), labels=labels, project_id=project.project_id,
+            _marked(plan.name, request.marker),
+            labels=labels,
+            project_id=project.project_id,
             segment_size=self.options.segment_size,
-            assignee_id=self._user(plan.assignee) if plan.assignee else None, bug_tracker=plan.issue_tracker,
+            assignee_id=self._user(plan.assignee) if plan.assignee else None,
+            bug_tracker=plan.issue_tracker,
         )
         logger.info("created CVAT task %d (%r) for %d media", task["id"], plan.name, len(plan.media_paths))
         return task["id"]
 
-    def fill_task(self, request: UploadRequest, plan: TaskPlan, task_id: int, project: ProjectRef,
-                  samples: Iterable[Sample]) -> TaskRecord:
+    def fill_task(
+        self, request: UploadRequest, plan: TaskPlan, task_id: int, project: ProjectRef, samples: Iterable[Sample]
+    ) -> TaskRecord:
         # Sender threads: the media go up while the first job's labels are read from the store (or
         # while the previous task was filled, see start_media), and each job's annotations go up
         # while the next job's are read and converted. The server works on one request while this
         # process prepares the next.
         sender = self._annotation_sender
         media_ready = self._media.pop(task_id, None) or self._media_sender.submit(
-            self._upload_media, plan, task_id, request.progress)
+            self._upload_media, plan, task_id, request.progress
+        )
         count = len(plan.media_paths)
         labels_sent = request.progress.bar(f"task {plan.index + 1}: uploading labels", total=count, unit="sample")
         read: list[Sample | SampleRows | None] = []  # a job's samples are dropped once converted; their ids stay
@@ -259,10 +271,13 @@ class CVATSession(BackendSession):
         # (upload.Uploader.objects_of_rows): an image task's sample fields, a video task's frame
         # fields (its tracks by `_frame_row_objects`); scalar fields and a video's own fields go as samples.
         as_rows = isinstance(samples, SampleSource) and all(
-            f.label_type != "scalar" and f.on_frames == video for f in request.label_schema)
+            f.label_type != "scalar" and f.on_frames == video for f in request.label_schema
+        )
         source: Iterator[Sample | SampleRows] = iter(
-            samples.label_rows([f.path for f in request.label_schema]) if as_rows and isinstance(samples, SampleSource)
-            else samples)
+            samples.label_rows([f.path for f in request.label_schema])
+            if as_rows and isinstance(samples, SampleSource)
+            else samples
+        )
         sent: list[Future[list[tuple[Any, ...]]]] = []
         try:
             # One pause for the task's whole life in this process: what it builds is dropped before the
@@ -286,12 +301,23 @@ class CVATSession(BackendSession):
                 for first, last, target in self._annotation_targets(request, task_id, jobs, count):
                     self._read_upto(source, read, sample_ids, last)
                     objects = self._objects(request, read, first, last, meta, server, frame_refs)
-                    read[first:last + 1] = [None] * (last + 1 - first)
+                    read[first : last + 1] = [None] * (last + 1 - first)
                     # The sender reads CVAT's ids from the answer too, so nothing waits for it at the end.
-                    where = ((lambda frame: (frame_refs[frame].sample_id, frame_refs[frame].frame)) if video
-                             else (lambda frame: (sample_ids[frame], None)))
-                    sent.append(sender.submit(self._send, objects, target, where, server,
-                                              functools.partial(labels_sent.advance, last + 1 - first)))
+                    where = (
+                        (lambda frame: (frame_refs[frame].sample_id, frame_refs[frame].frame))
+                        if video
+                        else (lambda frame: (sample_ids[frame], None))
+                    )
+                    sent.append(
+                        sender.submit(
+                            self._send,
+                            objects,
+                            target,
+                            where,
+                            server,
+                            functools.partial(labels_sent.advance, last + 1 - first),
+                        )
+                    )
                     del objects
                     if len(sent) > _IN_FLIGHT:  # the server holds two requests; the rest wait here, not in memory
                         sent[-1 - _IN_FLIGHT].result()
@@ -307,23 +333,33 @@ class CVATSession(BackendSession):
             labels_sent.close()
         for index, job in enumerate(jobs):
             if self.options.job_assignees:
-                self.client.assign_job(job["id"], self._user(self.options.job_assignees[index % len(self.options.job_assignees)]))
+                self.client.assign_job(
+                    job["id"], self._user(self.options.job_assignees[index % len(self.options.job_assignees)])
+                )
         # filled: the run is about to record it, with the time the server made it, which tells this
         # task from another server's task of the same id
         task = self.client.rename("tasks", task_id, plan.name) if request.marker else self.client.task(task_id)
         return TaskRecord(
-            task_id=task_id, project_id=project.project_id, job_ids=[j["id"] for j in jobs],
-            frames=frame_refs or task_frames(meta, sample_ids, video=False), uploaded=uploaded,
+            task_id=task_id,
+            project_id=project.project_id,
+            job_ids=[j["id"] for j in jobs],
+            frames=frame_refs or task_frames(meta, sample_ids, video=False),
+            uploaded=uploaded,
             labels=[RemoteLabelRef(label_id, c.cvat_name, c.field, c.class_name) for label_id, c in server.pairs()]
             # a project's labels of no run field: what annotators draw with them loads as unexpected, by name
-            + [RemoteLabelRef(task_label["id"], task_label["name"], "", task_label["name"]) for task_label in task_labels if task_label["id"] not in server.classes_by_id],
+            + [
+                RemoteLabelRef(task_label["id"], task_label["name"], "", task_label["name"])
+                for task_label in task_labels
+                if task_label["id"] not in server.classes_by_id
+            ],
             attributes=[RemoteAttributeRef(spec, label, name) for (label, name), spec in server.spec_ids.items()],
             created=task.get("created_date"),
         )
 
     @staticmethod
-    def _read_upto(source: Iterator[Sample | SampleRows], read: list[Sample | SampleRows | None], ids: list[str],
-                   last: int) -> None:
+    def _read_upto(
+        source: Iterator[Sample | SampleRows], read: list[Sample | SampleRows | None], ids: list[str], last: int
+    ) -> None:
         """Read samples from the store until sample ``last`` is in ``read`` (or the store has no more)."""
         for sample in itertools.islice(source, max(0, last + 1 - len(read))):
             read.append(sample)
@@ -334,18 +370,26 @@ class CVATSession(BackendSession):
         names = [f"{i:06d}_{os.path.basename(path)}" for i, path in enumerate(plan.media_paths)]
         with progress.bar(f"task {plan.index + 1}: uploading media", total=len(names), unit="file") as bar:
             rq_id = self.client.upload_data(
-                task_id, plan.media_paths, names=names, image_quality=self.options.image_quality,
-                use_cache=self.options.use_cache, use_zip_chunks=self.options.use_zip_chunks,
-                chunk_size=self.options.chunk_size, start_frame=plan.frame_start, stop_frame=plan.frame_stop,
-                frame_step=plan.frame_step, on_sent=bar.advance,
+                task_id,
+                plan.media_paths,
+                names=names,
+                image_quality=self.options.image_quality,
+                use_cache=self.options.use_cache,
+                use_zip_chunks=self.options.use_zip_chunks,
+                chunk_size=self.options.chunk_size,
+                start_frame=plan.frame_start,
+                stop_frame=plan.frame_stop,
+                frame_step=plan.frame_step,
+                on_sent=bar.advance,
             )
             bar.note("CVAT is processing them")
             self.client.wait_for_data(task_id, rq_id)
         return self.client.data_meta(task_id)
 
     @staticmethod
-    def _annotation_targets(request: UploadRequest, task_id: int, jobs: Sequence[Mapping[str, Any]],
-                            count: int) -> list[tuple[int, int, dict[str, int]]]:
+    def _annotation_targets(
+        request: UploadRequest, task_id: int, jobs: Sequence[Mapping[str, Any]], count: int
+    ) -> list[tuple[int, int, dict[str, int]]]:
         """(first sample, last sample, where to PUT) for each request: one per job of an image task.
 
         A job's frames are its samples' indexes in the task; a video's jobs split one sample's
@@ -355,22 +399,45 @@ class CVATSession(BackendSession):
         whole = [(0, count - 1, {"task_id": task_id})]
         if request.media_type is not MediaType.IMAGE or len(jobs) < 2:
             return whole
-        if covered[0][0] != 0 or covered[-1][1] != count - 1 or any(
-                b[0] != a[1] + 1 for a, b in itertools.pairwise(covered)):
+        if (
+            covered[0][0] != 0
+            or covered[-1][1] != count - 1
+            or any(b[0] != a[1] + 1 for a, b in itertools.pairwise(covered))
+        ):
             return whole  # jobs that do not tile the task's frames exactly: let the server split them
-        return [(j["start_frame"], j["stop_frame"], {"job_id": j["id"]}) for j in sorted(jobs, key=lambda j: j["start_frame"])]
+        return [
+            (j["start_frame"], j["stop_frame"], {"job_id": j["id"]})
+            for j in sorted(jobs, key=lambda j: j["start_frame"])
+        ]
 
-    def _send(self, objects: Mapping[str, list[tuple[dict[str, Any], UploadedFrom]]], target: Mapping[str, int],
-              where: FrameOf, server: ServerLabels, sent: Callable[[], None]) -> list[tuple[Any, ...]]:
+    def _send(
+        self,
+        objects: Mapping[str, list[tuple[dict[str, Any], UploadedFrom]]],
+        target: Mapping[str, int],
+        where: FrameOf,
+        server: ServerLabels,
+        sent: Callable[[], None],
+    ) -> list[tuple[Any, ...]]:
         """PUT one request's objects; the provenance rows of what CVAT stored."""
-        answer = self.client.put_annotations({kind: [body for body, _ in items] for kind, items in objects.items()}, **target)
-        logger.debug("%s: %d tags and %d shapes uploaded", target, len(objects.get("tags", ())), len(objects.get("shapes", ())))
+        answer = self.client.put_annotations(
+            {kind: [body for body, _ in items] for kind, items in objects.items()}, **target
+        )
+        logger.debug(
+            "%s: %d tags and %d shapes uploaded", target, len(objects.get("tags", ())), len(objects.get("shapes", ()))
+        )
         sent()
         return self._provenance(answer, objects, where, server)
 
-    def _objects(self, request: UploadRequest, samples: Sequence[Sample | SampleRows | None], first: int, last: int,
-                 meta: Mapping[str, Any], server: ServerLabels,
-                 frame_refs: Sequence[FrameRef] = ()) -> dict[str, list[tuple[dict[str, Any], UploadedFrom]]]:
+    def _objects(
+        self,
+        request: UploadRequest,
+        samples: Sequence[Sample | SampleRows | None],
+        first: int,
+        last: int,
+        meta: Mapping[str, Any],
+        server: ServerLabels,
+        frame_refs: Sequence[FrameRef] = (),
+    ) -> dict[str, list[tuple[dict[str, Any], UploadedFrom]]]:
         """The CVAT objects of samples first..last, each with the (field, label id) it comes from.
 
         A video's sample fields go on its task's first frame, its frame fields on each task frame
@@ -388,8 +455,9 @@ class CVATSession(BackendSession):
                 for uploader in uploaders:
                     source = uploader.field.path
                     if uploader.field.on_frames:
-                        for kind, body, origin in self._frame_row_objects(uploader, by_field.get(source, ()),
-                                                                          frame_refs, size):
+                        for kind, body, origin in self._frame_row_objects(
+                            uploader, by_field.get(source, ()), frame_refs, size
+                        ):
                             objects[kind].append((body, origin))
                         continue
                     for obj in uploader.objects_of_rows(by_field.get(source, ()), index, size["width"], size["height"]):
@@ -407,8 +475,9 @@ class CVATSession(BackendSession):
         return objects
 
     @staticmethod
-    def _frame_objects(uploader: Uploader, sample: Sample, frame_refs: Sequence[FrameRef],
-                       size: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any], Any]]:
+    def _frame_objects(
+        uploader: Uploader, sample: Sample, frame_refs: Sequence[FrameRef], size: Mapping[str, Any]
+    ) -> Iterator[tuple[str, dict[str, Any], Any]]:
         """A video frame field's objects: its tracks (labels sharing an index), then its other labels
         as shapes of their frames (`cvat_format.tracks`)."""
         source, width, height = uploader.field.path, size["width"], size["height"]
@@ -419,7 +488,8 @@ class CVATSession(BackendSession):
             return
         tracks, loose = split_tracks((k, sample.get(source, ref.frame)) for k, ref in enumerate(frame_refs))
         keyframes_only = any(label.keyframe for items in tracks.values() for _, label in items) or any(
-            getattr(label, "keyframe", None) for _, label in loose)
+            getattr(label, "keyframe", None) for _, label in loose
+        )
         for items in tracks.values():
             made = track_body(uploader, items, len(frame_refs), width, height, keyframes_only)
             if made is None:  # a label that is no single shape: its frames' labels go up as shapes
@@ -431,8 +501,9 @@ class CVATSession(BackendSession):
                 yield obj.kind, obj.body, (source, obj.label_id)
 
     @staticmethod
-    def _frame_row_objects(uploader: Uploader, rows: Iterable[LabelRow], frame_refs: Sequence[FrameRef],
-                           size: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any], Any]]:
+    def _frame_row_objects(
+        uploader: Uploader, rows: Iterable[LabelRow], frame_refs: Sequence[FrameRef], size: Mapping[str, Any]
+    ) -> Iterator[tuple[str, dict[str, Any], Any]]:
         """`_frame_objects` of a video frame field read as the store's rows (frame: the video's frame
         number), the same objects in the same order, without building a label per frame
         (tests/cvat_format/test_track_rows.py checks both agree)."""
@@ -442,8 +513,9 @@ class CVATSession(BackendSession):
         loose: list[tuple[int, LabelRow]] = []
         keyframes_only = False
         # in task frame order, each frame's labels in list order, as `split_tracks` reads a sample's
-        for k, row in sorted(((task_frame[row.frame], row) for row in rows if row.frame in task_frame),
-                             key=lambda item: item[0]):
+        for k, row in sorted(
+            ((task_frame[row.frame], row) for row in rows if row.frame in task_frame), key=lambda item: item[0]
+        ):
             values = row.values
             keyframes_only = keyframes_only or bool(values.get("keyframe"))
             index = values.get("index")
@@ -452,9 +524,20 @@ class CVATSession(BackendSession):
             else:
                 tracks.setdefault(index, []).append((k, row))
         for items in tracks.values():
-            made = track_of_objects(uploader, [(k, row.label_id, row.values.get("keyframe"),
-                                                list(uploader.objects_of_rows((row,), k, width, height)))
-                                               for k, row in items], len(frame_refs), keyframes_only)
+            made = track_of_objects(
+                uploader,
+                [
+                    (
+                        k,
+                        row.label_id,
+                        row.values.get("keyframe"),
+                        list(uploader.objects_of_rows((row,), k, width, height)),
+                    )
+                    for k, row in items
+                ],
+                len(frame_refs),
+                keyframes_only,
+            )
             if made is None:  # a label that is no single shape: its frames' labels go up as shapes
                 loose += items
                 continue
@@ -464,8 +547,12 @@ class CVATSession(BackendSession):
                 yield obj.kind, obj.body, (source, obj.label_id)
 
     @staticmethod
-    def _provenance(stored: Mapping[str, Any], sent: Mapping[str, list[tuple[dict[str, Any], UploadedFrom]]],
-                    where: FrameOf, server: ServerLabels) -> list[tuple[Any, ...]]:
+    def _provenance(
+        stored: Mapping[str, Any],
+        sent: Mapping[str, list[tuple[dict[str, Any], UploadedFrom]]],
+        where: FrameOf,
+        server: ServerLabels,
+    ) -> list[tuple[Any, ...]]:
         """CVAT's ids of the uploaded objects: rows of `UploadedObjects`' columns.
 
         CVAT answers a PUT with the objects in the order they were sent, now with ids;
@@ -474,6 +561,7 @@ class CVATSession(BackendSession):
         sample (and video frame number) of a task frame; a row of a frame field carries the
         frame number.
         """
+
         def row(field: str, label_id: str, frame: int, cvat_type: str, cvat_id: int) -> tuple[Any, ...]:
             sample_id, number = where(frame)
             return field, label_id, sample_id, cvat_type, cvat_id, number if field.startswith(FRAMES_PREFIX) else None
@@ -481,15 +569,21 @@ class CVATSession(BackendSession):
         uploaded = []
         answer, objects = stored.get("tracks", []), sent.get("tracks", [])
         if len(answer) == len(objects) and all(
-                a["frame"] == body["frame"] and a["label_id"] == body["label_id"] for a, (body, _) in zip(answer, objects, strict=True)):
+            a["frame"] == body["frame"] and a["label_id"] == body["label_id"]
+            for a, (body, _) in zip(answer, objects, strict=True)
+        ):
             pairs = [(a, origin) for a, (_, origin) in zip(answer, objects, strict=True)]
         else:  # found by the label_id its shapes carry
             by_label = {label_id: origin for _, origin in objects for label_id, _ in origin[1]}
             pairs = []
             for a in answer:
                 spec = server.spec_ids.get((a["label_id"], LABEL_ID))
-                carried = [item["value"] for shape in a.get("shapes", []) for item in shape.get("attributes", [])
-                           if item["spec_id"] == spec and item["value"] in by_label]
+                carried = [
+                    item["value"]
+                    for shape in a.get("shapes", [])
+                    for item in shape.get("attributes", [])
+                    if item["spec_id"] == spec and item["value"] in by_label
+                ]
                 if carried:
                     pairs.append((a, by_label[carried[0]]))
         for a, (field, labels) in pairs:
@@ -497,10 +591,14 @@ class CVATSession(BackendSession):
         for kind, cvat_type in (("tags", "tag"), ("shapes", "shape")):
             answer, objects = stored.get(kind, []), sent.get(kind, [])
             if len(answer) == len(objects) and all(
-                    a["frame"] == body["frame"] and a["label_id"] == body["label_id"]
-                    for a, (body, _) in zip(answer, objects, strict=True)):
-                uploaded += [row(field, label_id, a["frame"], cvat_type, a["id"])
-                             for a, (_, (field, label_id)) in zip(answer, objects, strict=True) if label_id]
+                a["frame"] == body["frame"] and a["label_id"] == body["label_id"]
+                for a, (body, _) in zip(answer, objects, strict=True)
+            ):
+                uploaded += [
+                    row(field, label_id, a["frame"], cvat_type, a["id"])
+                    for a, (_, (field, label_id)) in zip(answer, objects, strict=True)
+                    if label_id
+                ]
                 continue
             for obj in answer:
                 spec = server.spec_ids.get((obj["label_id"], LABEL_ID))
@@ -518,9 +616,16 @@ class CVATSession(BackendSession):
         stamp = task.get("updated_date")
         return stamp if isinstance(stamp, str) and stamp else None
 
-    def download_task(self, request: UploadRequest, task_id: int, provenance: Callable[[], TaskRecord],
-                      read_originals: Callable[[], Mapping[str, Label]], applied_digest: str | None = None, *,
-                      max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME) -> DownloadedTask:
+    def download_task(
+        self,
+        request: UploadRequest,
+        task_id: int,
+        provenance: Callable[[], TaskRecord],
+        read_originals: Callable[[], Mapping[str, Label]],
+        applied_digest: str | None = None,
+        *,
+        max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME,
+    ) -> DownloadedTask:
         url = f"{self.client.settings.base_url}/api/tasks/{task_id}/annotations/"
         try:
             raw = self.client.get_annotations_raw(task_id=task_id)
@@ -530,8 +635,11 @@ class CVATSession(BackendSession):
         if digest == applied_digest:
             return DownloadedTask(digest, unchanged=True)
         task = provenance()
-        sizes = frame_sizes(self.client.data_meta(task_id), method="GET",
-                            url=f"{self.client.settings.base_url}/api/tasks/{task_id}/data/meta")
+        sizes = frame_sizes(
+            self.client.data_meta(task_id),
+            method="GET",
+            url=f"{self.client.settings.base_url}/api/tasks/{task_id}/data/meta",
+        )
         server = recorded_labels(request.label_schema, task)
         uploaders = {field.path: Uploader(field, server) for field in request.label_schema}
         claim = claim_reader(task, server)
@@ -540,8 +648,9 @@ class CVATSession(BackendSession):
         # not every few thousand new labels. The answer is parsed (and its bytes dropped) before the samples'
         # labels are read, so the parser's transient memory never stands beside the task's labels.
         with paused_gc(self.options.pause_gc):
-            answer = read_answer(raw, frames=len(task.frames), limit=max_objects_per_frame, claim=claim,
-                                 method="GET", url=url)
+            answer = read_answer(
+                raw, frames=len(task.frames), limit=max_objects_per_frame, claim=claim, method="GET", url=url
+            )
             del raw
             originals = read_originals()
             data, unchanged = split_unchanged(answer.objects, task, originals, uploaders, server, sizes)
@@ -549,12 +658,19 @@ class CVATSession(BackendSession):
             label_specs = {spec for (_, name), spec in server.spec_ids.items() if name == LABEL_ID}
             tracks = checked.objects.get("tracks", [])
             # a track's frames CVAT returns as uploaded stand for their originals: neither expanded nor converted
-            claims = carried_label_ids(checked.objects, label_specs, (label_id for _, _, _, label_id, _, _ in unchanged))
-            same_frames = UnchangedTracks(request.label_schema, task, originals, uploaders, server, sizes, label_specs,
-                                          claims)
-            tracked, track_refusals = expand_tracks(tracks, len(task.frames), label_specs,
-                                                    self._track_index(task, originals, tracks, label_specs, server),
-                                                    skip=same_frames.frames_of)
+            claims = carried_label_ids(
+                checked.objects, label_specs, (label_id for _, _, _, label_id, _, _ in unchanged)
+            )
+            same_frames = UnchangedTracks(
+                request.label_schema, task, originals, uploaders, server, sizes, label_specs, claims
+            )
+            tracked, track_refusals = expand_tracks(
+                tracks,
+                len(task.frames),
+                label_specs,
+                self._track_index(task, originals, tracks, label_specs, server),
+                skip=same_frames.frames_of,
+            )
             downloader = Downloader(request.label_schema, server)
             found, strays, refused = downloader.read({**checked.objects, "tracked": tracked}, sizes)
             refused += track_refusals
@@ -563,14 +679,24 @@ class CVATSession(BackendSession):
             # a track stands for a label per frame; tracks and single shapes are numbered apart, as CVAT numbers them
             # (only the ids the objects read here name: the unchanged are most of a task, and were mapped for nothing)
             named = {cvat_id for item in found for cvat_id in item.cvat_ids}
-            by_cvat_id = {(kind == "track", cvat_id, frame): label_id for kind, cvat_id, frame, label_id
-                          in zip(up.remote_kinds, up.remote_ids, up.frames, up.label_ids, strict=True) if cvat_id in named}
+            by_cvat_id = {
+                (kind == "track", cvat_id, frame): label_id
+                for kind, cvat_id, frame, label_id in zip(
+                    up.remote_kinds, up.remote_ids, up.frames, up.label_ids, strict=True
+                )
+                if cvat_id in named
+            }
             carried = {item.label_id for item in found} | set(by_cvat_id.values())
-            place_of = {label_id: (sample_id, number) for label_id, sample_id, number
-                        in zip(up.label_ids, up.sample_ids, up.frames, strict=True) if label_id in carried}
+            place_of = {
+                label_id: (sample_id, number)
+                for label_id, sample_id, number in zip(up.label_ids, up.sample_ids, up.frames, strict=True)
+                if label_id in carried
+            }
             del named, carried
-            imported = [ImportedLabel(field, sample_id, label, label_id, (cvat_id,), number)
-                        for field, sample_id, label, label_id, cvat_id, number in unchanged]
+            imported = [
+                ImportedLabel(field, sample_id, label, label_id, (cvat_id,), number)
+                for field, sample_id, label, label_id, cvat_id, number in unchanged
+            ]
             imported += same_frames.imported
             first_of_track: set[int] = set()
             placed = []
@@ -587,22 +713,37 @@ class CVATSession(BackendSession):
                 place = (ref.sample_id, ref.frame if item.field.startswith(FRAMES_PREFIX) else None)
                 # the original whose coordinates may be kept: one of this sample's (and frame's), never another's
                 is_track = item.cvat_type == "track"
-                source = next((label_id for label_id in (item.label_id,
-                                                         *(by_cvat_id.get((is_track, c, place[1])) for c in item.cvat_ids))
-                               if label_id is not None and label_id in originals and place_of.get(label_id) == place),
-                              None)
+                source = next(
+                    (
+                        label_id
+                        for label_id in (
+                            item.label_id,
+                            *(by_cvat_id.get((is_track, c, place[1])) for c in item.cvat_ids),
+                        )
+                        if label_id is not None and label_id in originals and place_of.get(label_id) == place
+                    ),
+                    None,
+                )
                 placed.append((item, place, source))
             placed, continued = _track_sources(placed, up, originals, same_frames.index_of)
             # a track's keyframes CVAT returned as their originals upload: the frames between two of them
             # (or after the last) are what the upload made them, so they keep their originals' geometry too
             # (asked once per label: keep_unmoved below takes the answer)
-            unmoved = [source is not None and uploads_as(originals[source], item, uploaders[item.field],
-                                                         *_size_or_none(sizes, item.frame)) for item, _, source in placed]
-            untouched = {(item.cvat_ids[0], item.frame) for (item, _, _), same in zip(placed, unmoved, strict=True)
-                         if item.cvat_type == "track" and item.between is None and same} | same_frames.untouched
+            unmoved = [
+                source is not None
+                and uploads_as(originals[source], item, uploaders[item.field], *_size_or_none(sizes, item.frame))
+                for item, _, source in placed
+            ]
+            untouched = {
+                (item.cvat_ids[0], item.frame)
+                for (item, _, _), same in zip(placed, unmoved, strict=True)
+                if item.cvat_type == "track" and item.between is None and same
+            } | same_frames.untouched
             # so does an outside shape where a track was cut, holding the original of its frame where it was
-            fields_of = {**same_frames.fields,
-                         **{item.cvat_ids[0]: item.field for item, _, _ in placed if item.cvat_type == "track"}}
+            fields_of = {
+                **same_frames.fields,
+                **{item.cvat_ids[0]: item.field for item, _, _ in placed if item.cvat_type == "track"},
+            }
             for track_id, frame, points in outside_ends(tracks):
                 field = fields_of.get(track_id)
                 ref = task.frames[frame]
@@ -616,33 +757,60 @@ class CVATSession(BackendSession):
                 if not isinstance(label, Label):  # never: placed holds labels only (scalar values left out above)
                     continue
                 if source is not None:
-                    label = keep_unmoved(originals[source], item, uploaders[item.field], *_size_or_none(sizes, item.frame),
-                                         same=same)
+                    label = keep_unmoved(
+                        originals[source], item, uploaders[item.field], *_size_or_none(sizes, item.frame), same=same
+                    )
                     if item.between is not None and all(
-                            frame is None or (item.cvat_ids[0], frame) in untouched for frame in item.between):
+                        frame is None or (item.cvat_ids[0], frame) in untouched for frame in item.between
+                    ):
                         label = with_geometry_of(originals[source], label)
-                imported.append(ImportedLabel(item.field, place[0], label, item.label_id, item.cvat_ids, place[1],
-                                              item.cvat_type == "track"))
+                imported.append(
+                    ImportedLabel(
+                        item.field, place[0], label, item.label_id, item.cvat_ids, place[1], item.cvat_type == "track"
+                    )
+                )
             unexpected = []
             names = {ref.remote_label_id: ref.class_name for ref in task.labels}
             for stray in strays:
                 class_name = names.get(stray.body["label_id"], f"label {stray.body['label_id']}")
                 try:
-                    label_type, label = stray_label(stray.body, stray.cvat_type, class_name, size_of(sizes, stray.frame))
+                    label_type, label = stray_label(
+                        stray.body, stray.cvat_type, class_name, size_of(sizes, stray.frame)
+                    )
                 except (ValueError, TypeError) as error:  # geometry its frame cannot hold
-                    refused.append(Refused(f"{stray.cvat_type}s", stray.frame, str(error), stray.cvat_id,
-                                           stray.body["label_id"]))
+                    refused.append(
+                        Refused(f"{stray.cvat_type}s", stray.frame, str(error), stray.cvat_id, stray.body["label_id"])
+                    )
                     continue
-                unexpected.append(UnexpectedLabel(task.frames[stray.frame].sample_id, label_type, label,
-                                                  f"a {stray.body.get('type', 'tag')} of {class_name!r} on frame {stray.frame}",
-                                                  f"{stray.cvat_type}:{stray.cvat_id}"))
-            unread = rejections(task, [*answer.refused, *checked.refused, *refused], server, lambda: self._job_ranges(task))
-            return DownloadedTask(digest, imported, unexpected, values=imported_values(found, task), unread=unread,
-                                  painted=downloader.painted)
+                unexpected.append(
+                    UnexpectedLabel(
+                        task.frames[stray.frame].sample_id,
+                        label_type,
+                        label,
+                        f"a {stray.body.get('type', 'tag')} of {class_name!r} on frame {stray.frame}",
+                        f"{stray.cvat_type}:{stray.cvat_id}",
+                    )
+                )
+            unread = rejections(
+                task, [*answer.refused, *checked.refused, *refused], server, lambda: self._job_ranges(task)
+            )
+            return DownloadedTask(
+                digest,
+                imported,
+                unexpected,
+                values=imported_values(found, task),
+                unread=unread,
+                painted=downloader.painted,
+            )
 
     @staticmethod
-    def _track_index(task: TaskRecord, originals: Mapping[str, Label], tracks: Sequence[Mapping[str, Any]],
-                     label_specs: set[int], server: ServerLabels) -> Callable[[int], int]:
+    def _track_index(
+        task: TaskRecord,
+        originals: Mapping[str, Label],
+        tracks: Sequence[Mapping[str, Any]],
+        label_specs: set[int],
+        server: ServerLabels,
+    ) -> Callable[[int], int]:
         """Each track's index in the dataset, by FiftyOne's rule (`domain.track_indexes`): the index of the
         labels it holds (by the CVAT id recorded for them, or the label_id its shapes carry), per field."""
         up = task.uploaded
@@ -656,17 +824,25 @@ class CVATSession(BackendSession):
             shapes = track["shapes"]
             cls = server.class_of(track["label_id"], object_type(shapes[0], "tracks")) if shapes else None
             field = cls.field if cls is not None else ""
-            carried = [a["value"] for shape in shapes for a in shape.get("attributes", []) if a["spec_id"] in label_specs]
-            held = tuple(label_id for label_id in (*by_object.get(track["id"], ()), *carried)
-                         if field_of.get(label_id) == field)
+            carried = [
+                a["value"] for shape in shapes for a in shape.get("attributes", []) if a["spec_id"] in label_specs
+            ]
+            held = tuple(
+                label_id for label_id in (*by_object.get(track["id"], ()), *carried) if field_of.get(label_id) == field
+            )
             seen[field].append(TrackSeen(track["id"], min((s["frame"] for s in shapes), default=track["frame"]), held))
-        indexes = [label.index for label in originals.values()
-                   if isinstance(label, TRACK_CLASSES) and label.index is not None]
+        indexes = [
+            label.index for label in originals.values() if isinstance(label, TRACK_CLASSES) and label.index is not None
+        ]
         found: dict[Any, int] = {}
         for field, items in seen.items():
-            existing = {label_id: label.index for label_id, f in field_of.items()
-                        if f == field and isinstance(label := originals.get(label_id), TRACK_CLASSES)
-                        and label.index is not None}
+            existing = {
+                label_id: label.index
+                for label_id, f in field_of.items()
+                if f == field
+                and isinstance(label := originals.get(label_id), TRACK_CLASSES)
+                and label.index is not None
+            }
             found.update(track_indexes(items, existing, indexes))
         return lambda track_id: found.get(track_id, track_id)
 
@@ -678,8 +854,11 @@ class CVATSession(BackendSession):
             jobs: list[Any] = list(self.client.paginate("/api/jobs", task_id=task.task_id))  # unchecked: checked below
         except CVATAnswerError:
             return []  # the refusals say the job is unknown; the load goes on
-        return [(j["start_frame"], j["stop_frame"], j["id"]) for j in jobs if isinstance(j, dict)
-                and all(is_int(j.get(key)) for key in ("start_frame", "stop_frame", "id"))]
+        return [
+            (j["start_frame"], j["stop_frame"], j["id"])
+            for j in jobs
+            if isinstance(j, dict) and all(is_int(j.get(key)) for key in ("start_frame", "stop_frame", "id"))
+        ]
 
     def delete_tasks(self, task_ids: Sequence[int]) -> None:
         for task_id in task_ids:
@@ -697,11 +876,17 @@ class CVATSession(BackendSession):
                 {"id": j["id"], "status": j["stage"], "assignee": (j.get("assignee") or {}).get("username")}
                 for j in self.client.jobs(task_id)
             )
-            statuses.append(TaskStatus(
-                task_id=task_id, name=task["name"], status=task["status"],
-                assignee=(task.get("assignee") or {}).get("username"), updated=task["updated_date"],
-                url=f"{self.client.settings.base_url}/tasks/{task_id}", jobs=jobs,
-            ))
+            statuses.append(
+                TaskStatus(
+                    task_id=task_id,
+                    name=task["name"],
+                    status=task["status"],
+                    assignee=(task.get("assignee") or {}).get("username"),
+                    updated=task["updated_date"],
+                    url=f"{self.client.settings.base_url}/tasks/{task_id}",
+                    jobs=jobs,
+                )
+            )
         return statuses
 
     def frames_of_jobs(self, task_id: int, *, stage: str | None = None, state: str | None = None) -> frozenset[int]:
@@ -724,8 +909,9 @@ class CVATSession(BackendSession):
 
     # --- import_annotations: tasks made elsewhere (importing.py) -----------------------------
 
-    def find_tasks(self, *, project_name: str | None = None, project_id: int | None = None,
-                   task_ids: Sequence[int] = ()) -> ImportSelection:
+    def find_tasks(
+        self, *, project_name: str | None = None, project_id: int | None = None, task_ids: Sequence[int] = ()
+    ) -> ImportSelection:
         return importing.find_tasks(self.client, project_name=project_name, project_id=project_id, task_ids=task_ids)
 
     def media_names(self, task_id: int) -> list[str]:
@@ -738,8 +924,9 @@ class CVATSession(BackendSession):
         return importing.import_labels(self.client, selection)
 
     def adopt_task(self, request: UploadRequest, task_id: int, sample_ids: Sequence[str]) -> TaskRecord:
-        return importing.adopt_task(self.client, request.label_schema, task_id, sample_ids,
-                                    video=request.media_type is MediaType.VIDEO)
+        return importing.adopt_task(
+            self.client, request.label_schema, task_id, sample_ids, video=request.media_type is MediaType.VIDEO
+        )
 
 
 class CVATBackend(AnnotationBackend):
@@ -782,8 +969,9 @@ class CVATBackend(AnnotationBackend):
     def check_request(self, schema: LabelSchema, plans: Sequence[TaskPlan], config: BackendConfig) -> None:
         parsed, _ = cvat_options.unpack(config)
         # labels of an existing project rule over the run's own: only a new project's (or none) go up
-        problems = plan_problems(plans) + ([] if parsed.project_name or parsed.project_id is not None
-                                           else label_problems(schema))
+        problems = plan_problems(plans) + (
+            [] if parsed.project_name or parsed.project_id is not None else label_problems(schema)
+        )
         if problems:
             raise BackendConfigError(problems)
 
@@ -803,9 +991,14 @@ class CVATBackend(AnnotationBackend):
         return CVATSession(api.client, cvat_options.parse_options(options, media_type), owns_client=False)
 
 
-def _track_sources(placed: list[tuple[Any, tuple[str, int | None], str | None]], up: Any, originals: Mapping[str, Label],
-                   indexes: Mapping[int, int]) -> tuple[list[tuple[Any, tuple[str, int | None], str | None]],
-                                                        Callable[[str, tuple[str, int | None], int], str | None]]:
+def _track_sources(
+    placed: list[tuple[Any, tuple[str, int | None], str | None]],
+    up: Any,
+    originals: Mapping[str, Label],
+    indexes: Mapping[int, int],
+) -> tuple[
+    list[tuple[Any, tuple[str, int | None], str | None]], Callable[[str, tuple[str, int | None], int], str | None]
+]:
     """A track CVAT re-created (split or merged in its UI) has a new id, so its interpolated frames carry no
     provenance: their original is the label of their frame with their track's index (the one the track's
     matched labels had, else its new one), as the merge pairs them, so their geometry can be kept too.
@@ -816,11 +1009,16 @@ def _track_sources(placed: list[tuple[Any, tuple[str, int | None], str | None]],
     on_track: dict[tuple[str, str, int | None, int | None], str] = {
         (field, sample_id, frame, label.index): label_id
         for field, label_id, sample_id, frame in zip(up.fields, up.label_ids, up.sample_ids, up.frames, strict=True)
-        if frame is not None and isinstance(label := originals.get(label_id), TRACK_CLASSES) and label.index is not None}
+        if frame is not None and isinstance(label := originals.get(label_id), TRACK_CLASSES) and label.index is not None
+    }
     was: dict[int, int] = dict(indexes)
     for item, _, source in placed:
-        if item.cvat_type == "track" and source is not None \
-                and isinstance(original := originals[source], TRACK_CLASSES) and original.index is not None:
+        if (
+            item.cvat_type == "track"
+            and source is not None
+            and isinstance(original := originals[source], TRACK_CLASSES)
+            and original.index is not None
+        ):
             was.setdefault(item.cvat_ids[0], original.index)
 
     def continued(field: str, place: tuple[str, int | None], track_id: int, index: int | None = None) -> str | None:

@@ -28,8 +28,9 @@ from annoflow.domain.run_records import RemoteAttributeRef, RemoteLabelRef, Task
 logger = logging.getLogger(__name__)
 
 
-def find_tasks(client: CVATClient, *, project_name: str | None, project_id: int | None,
-               task_ids: Sequence[int]) -> ImportSelection:
+def find_tasks(
+    client: CVATClient, *, project_name: str | None, project_id: int | None, task_ids: Sequence[int]
+) -> ImportSelection:
     if project_name is not None:
         project = client.find_project(project_name)
         if project is None:
@@ -43,8 +44,9 @@ def find_tasks(client: CVATClient, *, project_name: str | None, project_id: int 
                 raise
             raise ProjectNotFoundError(f"CVAT has no project {project_id} (or this user cannot see it)") from error
         tasks = sorted(client.paginate("/api/tasks", project_id=project_id), key=lambda t: int(t["id"]))
-        return ImportSelection([int(t["id"]) for t in tasks], project_id,
-                               [int(t["id"]) for t in tasks if t.get("mode") == "interpolation"])
+        return ImportSelection(
+            [int(t["id"]) for t in tasks], project_id, [int(t["id"]) for t in tasks if t.get("mode") == "interpolation"]
+        )
     videos = []
     for task_id in task_ids:
         try:
@@ -70,9 +72,13 @@ def media_names(client: CVATClient, task_id: int) -> list[str]:
 def download_media(client: CVATClient, task_ids: Sequence[int], folder: str) -> dict[int, list[str]]:
     videos = [task_id for task_id in task_ids if client.task(task_id).get("mode") == "interpolation"]
     if videos:  # refused before anything is written
-        raise BackendConfigError([f"tasks {videos} hold videos: CVAT's API serves a video task's frames, not its "
-                                  "video file; put the videos in data_path (a folder, or a dict of CVAT file name "
-                                  "-> local path) and import without download_media"])
+        raise BackendConfigError(
+            [
+                f"tasks {videos} hold videos: CVAT's API serves a video task's frames, not its "
+                "video file; put the videos in data_path (a folder, or a dict of CVAT file name "
+                "-> local path) and import without download_media"
+            ]
+        )
     names = {task_id: media_names(client, task_id) for task_id in task_ids}  # every task checked before a write
     root = Path(folder)
     root.mkdir(parents=True, exist_ok=True)
@@ -81,15 +87,20 @@ def download_media(client: CVATClient, task_ids: Sequence[int], folder: str) -> 
     position = 0
     for task_id in task_ids:
         count = len(names[task_id])
-        targets[task_id] = [inside(root, name) for name in flat[position:position + count]]  # all checked first
+        targets[task_id] = [inside(root, name) for name in flat[position : position + count]]  # all checked first
         position += count
     api = CVATAnnotationAPI(client)
     for task_id, paths in targets.items():
         missing = [(frame_id, path) for frame_id, path in enumerate(paths) if not path.exists()]
         for frame_id, path in missing:
             api.download_frame(task_id, frame_id, path)
-        logger.info("task %d: %d frames downloaded into %s, %d already there", task_id, len(missing), root,
-                    len(paths) - len(missing))
+        logger.info(
+            "task %d: %d frames downloaded into %s, %d already there",
+            task_id,
+            len(missing),
+            root,
+            len(paths) - len(missing),
+        )
     return {task_id: [str(path) for path in paths] for task_id, paths in targets.items()}
 
 
@@ -105,8 +116,9 @@ def import_labels(client: CVATClient, selection: ImportSelection) -> list[Projec
     return project_labels(first.values())
 
 
-def adopt_task(client: CVATClient, schema: LabelSchema, task_id: int, sample_ids: Sequence[str], *,
-               video: bool = False) -> TaskRecord:
+def adopt_task(
+    client: CVATClient, schema: LabelSchema, task_id: int, sample_ids: Sequence[str], *, video: bool = False
+) -> TaskRecord:
     """The task as a run's task, as fill_task records one it filled: its CVAT labels paired with the
     run's classes (a project's labels shared by fields, told apart by object type), nothing uploaded;
     a video task's frames mapped to the video's frame numbers from its data/meta (`task_frames`)."""
@@ -116,11 +128,18 @@ def adopt_task(client: CVATClient, schema: LabelSchema, task_id: int, sample_ids
     server = ServerLabels.match(cvat_classes(schema), task_labels, existing_project=True)
     jobs = client.jobs(task_id)
     return TaskRecord(
-        task_id=task_id, project_id=task.get("project_id"), job_ids=[job["id"] for job in jobs],
-        frames=frames, uploaded=UploadedObjects.of(()),
+        task_id=task_id,
+        project_id=task.get("project_id"),
+        job_ids=[job["id"] for job in jobs],
+        frames=frames,
+        uploaded=UploadedObjects.of(()),
         labels=[RemoteLabelRef(label_id, c.cvat_name, c.field, c.class_name) for label_id, c in server.pairs()]
         # labels no field takes: what is drawn with them loads as unexpected, named by the label
-        + [RemoteLabelRef(task_label["id"], task_label["name"], "", task_label["name"]) for task_label in task_labels if task_label["id"] not in server.classes_by_id],
+        + [
+            RemoteLabelRef(task_label["id"], task_label["name"], "", task_label["name"])
+            for task_label in task_labels
+            if task_label["id"] not in server.classes_by_id
+        ],
         attributes=[RemoteAttributeRef(spec, label, name) for (label, name), spec in server.spec_ids.items()],
         created=task.get("created_date"),
     )

@@ -32,7 +32,9 @@ def label_problems(schema: LabelSchema) -> list[str]:
         for attribute in label["attributes"]:
             where = f"attribute {attribute['name'][:40]!r} of label {label['name'][:40]!r}"
             found.append(_too_long(where, attribute["name"], ATTRIBUTE_NAME))
-            found.append(_too_long(f"the default of {where}", str(attribute.get("default_value", "")), ATTRIBUTE_DEFAULT))
+            found.append(
+                _too_long(f"the default of {where}", str(attribute.get("default_value", "")), ATTRIBUTE_DEFAULT)
+            )
             found += [_too_long(f"a value of {where}", str(v), ATTRIBUTE_VALUE) for v in attribute.get("values", ())]
     return [p for p in found if p is not None]
 

@@ -27,7 +27,10 @@ _PLURAL = {"tag": "tags", "shape": "shapes", "track": "tracks"}
 def _by_cvat_id(task: TaskRecord) -> dict[tuple[str, int], str]:
     """Uploaded labels by (kind, CVAT id): CVAT numbers tags, shapes and tracks in tables of their own."""
     up = task.uploaded
-    return {(_PLURAL[kind], cvat_id): label_id for kind, cvat_id, label_id in zip(up.remote_kinds, up.remote_ids, up.label_ids, strict=True)}
+    return {
+        (_PLURAL[kind], cvat_id): label_id
+        for kind, cvat_id, label_id in zip(up.remote_kinds, up.remote_ids, up.label_ids, strict=True)
+    }
 
 
 def claim_reader(task: TaskRecord, server: ServerLabels) -> Callable[[Any, str], str | None]:
@@ -43,8 +46,13 @@ def claim_reader(task: TaskRecord, server: ServerLabels) -> Callable[[Any, str],
             return None
         attributes = obj.get("attributes")
         for item in attributes if type(attributes) is list else ():
-            if type(item) is dict and type(item.get("spec_id")) is int and item["spec_id"] in specs \
-                    and type(item.get("value")) is str and item["value"] in uploaded:
+            if (
+                type(item) is dict
+                and type(item.get("spec_id")) is int
+                and item["spec_id"] in specs
+                and type(item.get("value")) is str
+                and item["value"] in uploaded
+            ):
                 return item["value"]
         cvat_id = obj.get("id")
         return by_cvat_id.get((kind, cvat_id)) if type(cvat_id) is int else None
@@ -52,14 +60,18 @@ def claim_reader(task: TaskRecord, server: ServerLabels) -> Callable[[Any, str],
     return claim
 
 
-def rejections(task: TaskRecord, refused: Iterable[Refused], server: ServerLabels,
-               jobs: Callable[[], Sequence[JobRange]]) -> list[Rejection]:
+def rejections(
+    task: TaskRecord, refused: Iterable[Refused], server: ServerLabels, jobs: Callable[[], Sequence[JobRange]]
+) -> list[Rejection]:
     """The refusals of ``refused``; ``jobs()`` (asked once, only when needed) gives the task's job ranges."""
     refused = list(refused)
     if not refused:
         return []
     up = task.uploaded
-    uploaded = {label_id: (field, sample_id) for field, label_id, sample_id in zip(up.fields, up.label_ids, up.sample_ids, strict=True)}
+    uploaded = {
+        label_id: (field, sample_id)
+        for field, label_id, sample_id in zip(up.fields, up.label_ids, up.sample_ids, strict=True)
+    }
     by_cvat_id = _by_cvat_id(task)
     ranges = jobs()
     out = []
@@ -74,18 +86,29 @@ def rejections(task: TaskRecord, refused: Iterable[Refused], server: ServerLabel
             out.append(Rejection(sample_id, "", OVER_LIMIT, f"{where}: {item.problem}", None, video_frame))
             for claimed in item.claims:
                 field, owner = uploaded[claimed]
-                out.append(Rejection(owner, field, OVER_LIMIT,
-                                     f"{where}: label {claimed} kept as it is: its object was among those not read",
-                                     claimed, video_frame))
+                out.append(
+                    Rejection(
+                        owner,
+                        field,
+                        OVER_LIMIT,
+                        f"{where}: label {claimed} kept as it is: its object was among those not read",
+                        claimed,
+                        video_frame,
+                    )
+                )
             continue
         claim = next((c for c in item.claims if c in uploaded), None) or (
-            by_cvat_id.get((item.kind, item.cvat_id)) if item.cvat_id is not None else None)
+            by_cvat_id.get((item.kind, item.cvat_id)) if item.cvat_id is not None else None
+        )
         if claim is not None:
             field, sample_id = uploaded[claim]
         else:
             cls = server.classes_by_id.get(item.cvat_label) if item.cvat_label is not None else None
             field = cls.field if cls is not None else ""
         subject = _SINGULAR[item.kind] + (f" {item.cvat_id}" if item.cvat_id is not None else "")
-        out.append(Rejection(sample_id, field, MALFORMED, f"{where}: {subject}: {item.problem}", claim, video_frame,
-                             item.cvat_id))
+        out.append(
+            Rejection(
+                sample_id, field, MALFORMED, f"{where}: {subject}: {item.problem}", claim, video_frame, item.cvat_id
+            )
+        )
     return out

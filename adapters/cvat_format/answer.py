@@ -84,9 +84,16 @@ def check_objects(objects: Mapping[str, Iterable[Any]], *, frames: int, claim: C
             get = obj.get if isinstance(obj, dict) else {}.get
             frame, cvat_id, label = get("frame"), get("id"), get("label_id")
             found = claim(obj, kind)
-            refused.append(Refused(kind, frame if checks.is_int(frame) and frame < frames else None, problem,
-                                   cvat_id if checks.is_int(cvat_id, 1) else None,
-                                   label if checks.is_int(label, 1) else None, (found,) if found else ()))
+            refused.append(
+                Refused(
+                    kind,
+                    frame if checks.is_int(frame) and frame < frames else None,
+                    problem,
+                    cvat_id if checks.is_int(cvat_id, 1) else None,
+                    label if checks.is_int(label, 1) else None,
+                    (found,) if found else (),
+                )
+            )
     return Answer(kept, tuple(refused))
 
 
@@ -129,9 +136,17 @@ def _counted(elements: Iterable[tuple[str, Any]], frames: int, limit: int, claim
     refused = []
     for key, (count, claims) in over.items():
         where = "objects on this frame" if key is not None else "objects that name no frame of the task"
-        refused.append(Refused(
-            "", key, f"{limit + count:,} {where}, more than max_objects_per_frame={limit:,}: the {count:,} after "
-            f"the first {limit:,} were not read", claims=tuple(sorted(claims)), count=count, over_limit=True))
+        refused.append(
+            Refused(
+                "",
+                key,
+                f"{limit + count:,} {where}, more than max_objects_per_frame={limit:,}: the {count:,} after "
+                f"the first {limit:,} were not read",
+                claims=tuple(sorted(claims)),
+                count=count,
+                over_limit=True,
+            )
+        )
     return Answer(objects, tuple(refused))
 
 
@@ -180,8 +195,8 @@ class _Window:
         """
         if self.done >= len(self.raw):
             return False
-        left = self.text[self.pos:]
-        piece = self.raw[self.done:self.done + max(_WINDOW, len(left))]
+        left = self.text[self.pos :]
+        piece = self.raw[self.done : self.done + max(_WINDOW, len(left))]
         self.done += len(piece)
         try:
             self.text = left + self.decoder.decode(piece, final=self.done >= len(self.raw))
@@ -221,8 +236,11 @@ class _Window:
                 raise _MalformedError(f"they are not JSON: {error.msg}") from None
             except (ValueError, RecursionError) as error:  # an integer of thousands of digits; deep nesting
                 raise _MalformedError(f"they are not JSON a server would send: {error}") from None
-            if type(value) in (int, float) and (end == len(self.text) or self.text[end] in _NUMBER_GOES_ON) \
-                    and self.more():
+            if (
+                type(value) in (int, float)
+                and (end == len(self.text) or self.text[end] in _NUMBER_GOES_ON)
+                and self.more()
+            ):
                 continue  # the window ended inside a number: "1.5" of "1.5e+16" parses too
             self.pos = end
             return value
@@ -231,7 +249,7 @@ class _Window:
 def _walk(window: _Window) -> Iterator[tuple[str, Any]]:
     first = window.peek()
     if first != "{":
-        shown = "nothing" if first is None else f"text starting {window.text[window.pos:window.pos + 40]!r}"
+        shown = "nothing" if first is None else f"text starting {window.text[window.pos : window.pos + 40]!r}"
         raise _MalformedError(f"they are {shown}, not an object of tags, shapes and tracks")
     window.pos += 1
     if window.peek() == "}":

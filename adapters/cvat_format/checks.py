@@ -73,9 +73,15 @@ def _fine(obj: Any, kind: str, frames: int) -> bool:
         return False
     get = obj.get
     cvat_id, frame, label, group = get("id"), get("frame"), get("label_id"), get("group")
-    if not (type(cvat_id) is int and type(frame) is int and type(label) is int and 0 < cvat_id <= _LARGEST
-            and 0 <= frame < frames and 0 < label <= _LARGEST
-            and (group is None or (type(group) is int and 0 <= group <= _LARGEST))):
+    if not (
+        type(cvat_id) is int
+        and type(frame) is int
+        and type(label) is int
+        and 0 < cvat_id <= _LARGEST
+        and 0 <= frame < frames
+        and 0 < label <= _LARGEST
+        and (group is None or (type(group) is int and 0 <= group <= _LARGEST))
+    ):
         return False
     attributes = get("attributes", ())
     if type(attributes) is not list and attributes != ():
@@ -93,8 +99,11 @@ def _fine(obj: Any, kind: str, frames: int) -> bool:
     shape_type, points = get("type"), get("points", ())
     if type(shape_type) is not str or (type(points) is not list and points != ()):
         return False
-    if type(get("occluded", False)) is not bool or type(get("outside", False)) is not bool \
-            or type(get("rotation", 0.0)) is not float:
+    if (
+        type(get("occluded", False)) is not bool
+        or type(get("outside", False)) is not bool
+        or type(get("rotation", 0.0)) is not float
+    ):
         return False
     types = set(map(type, points))
     if not _NUMBER_TYPES.issuperset(types):
@@ -171,7 +180,9 @@ def _shape_problem(obj: dict[str, Any]) -> str | None:
             return f"the rectangle {points} is inverted (x2 < x1 or y2 < y1)"
         return None
     if shape_type == "mask":
-        return None if count >= 5 else f"a mask is run lengths then left, top, right, bottom: {count} number(s) are none"
+        return (
+            None if count >= 5 else f"a mask is run lengths then left, top, right, bottom: {count} number(s) are none"
+        )
     if shape_type in _POINTS:
         fewest = _POINTS[shape_type]
         if count < fewest or count % 2:

@@ -121,11 +121,15 @@ class Downloader:
     def _field(self, name: str) -> FieldSchema:
         return self.schema.field(name)
 
-    def attributes_of(self, obj: Mapping[str, Any], field: FieldSchema, class_name: str) -> tuple[dict[str, Scalar], str | None]:
+    def attributes_of(
+        self, obj: Mapping[str, Any], field: FieldSchema, class_name: str
+    ) -> tuple[dict[str, Scalar], str | None]:
         """An object's attribute values as the label of ``class_name`` in ``field`` reads them, and its label_id."""
         return self._attributes(obj, field, class_name)
 
-    def _attributes(self, obj: Mapping[str, Any], field: FieldSchema, class_name: str) -> tuple[dict[str, Scalar], str | None]:
+    def _attributes(
+        self, obj: Mapping[str, Any], field: FieldSchema, class_name: str
+    ) -> tuple[dict[str, Scalar], str | None]:
         specs = {s.name: s for s in field.attributes_for(class_name)}
         values: dict[str, Scalar] = {}
         label_id = None
@@ -139,11 +143,14 @@ class Downloader:
             values[field.occluded_attribute.name] = bool(obj["occluded"])
         if field.group_id_attribute is not None and "group" in obj:
             # group 0 is CVAT's "no group": a label taken out of its group loses its group id
-            values[field.group_id_attribute.name] = int(obj["group"] or 0) or None  # CVAT sends null for an object drawn in no group
+            values[field.group_id_attribute.name] = (
+                int(obj["group"] or 0) or None
+            )  # CVAT sends null for an object drawn in no group
         return values, label_id
 
-    def read(self, data: Mapping[str, Any], sizes: Sequence[Size | None]
-             ) -> tuple[list[Imported], list[Unexpected], list[Refused]]:
+    def read(
+        self, data: Mapping[str, Any], sizes: Sequence[Size | None]
+    ) -> tuple[list[Imported], list[Unexpected], list[Refused]]:
         """Every tag and shape of a task's annotations (checked for form), and those that cannot be
         read; ``sizes`` are (width, height) per task frame, None where data/meta gives none."""
         found: list[Imported] = []
@@ -187,11 +194,21 @@ class Downloader:
                 continue
             first = pieces[0][1]
             joined = first.replace(points=tuple(p for _, line in pieces for p in line.points))
-            found.append(Imported(path, frame, joined, label_id, "shape", tuple(o["id"] for o, _ in pieces),
-                                  tuple(tuple(o["points"]) for o, _ in pieces)))
+            found.append(
+                Imported(
+                    path,
+                    frame,
+                    joined,
+                    label_id,
+                    "shape",
+                    tuple(o["id"] for o, _ in pieces),
+                    tuple(tuple(o["points"]) for o, _ in pieces),
+                )
+            )
         for path, frame in dict.fromkeys([*semantic, *painting]):
-            made_or_refused = self._segmentation(self._field(path), frame, semantic.get((path, frame), ()), sizes,
-                                                 painting.get((path, frame), ()))
+            made_or_refused = self._segmentation(
+                self._field(path), frame, semantic.get((path, frame), ()), sizes, painting.get((path, frame), ())
+            )
             if isinstance(made_or_refused, Imported):
                 found.append(made_or_refused)
             else:
@@ -200,19 +217,25 @@ class Downloader:
 
     def refusal(self, obj: Mapping[str, Any], kind: str, error: Exception) -> Refused:
         """An object that could not be converted, with the provenance it carries."""
-        label_ids = [item["value"] for item in obj.get("attributes", [])
-                     if self.names.get(item["spec_id"]) == LABEL_ID and is_id(item["value"])]
+        label_ids = [
+            item["value"]
+            for item in obj.get("attributes", [])
+            if self.names.get(item["spec_id"]) == LABEL_ID and is_id(item["value"])
+        ]
         return Refused(kind, obj["frame"], str(error), obj["id"], obj["label_id"], tuple(label_ids[:1]))
 
-    def _convert(self, obj: Mapping[str, Any], cvat_type: str, field: FieldSchema, class_name: str,
-                 sizes: Sequence[Size | None]) -> Imported | None:
+    def _convert(
+        self, obj: Mapping[str, Any], cvat_type: str, field: FieldSchema, class_name: str, sizes: Sequence[Size | None]
+    ) -> Imported | None:
         frame = obj["frame"]
         if field.label_type == "scalar":
             if cvat_type != "tag":
                 return None  # a scalar's value comes from a tag, not from a shape drawn with its class
             if field.classes:
                 return Imported(field.path, frame, class_name, None, cvat_type, (obj["id"],))
-            value = next((a["value"] for a in obj.get("attributes", []) if self.names.get(a["spec_id"]) == SCALAR_VALUE), None)
+            value = next(
+                (a["value"] for a in obj.get("attributes", []) if self.names.get(a["spec_id"]) == SCALAR_VALUE), None
+            )
             return Imported(field.path, frame, value or None, None, cvat_type, (obj["id"],))
         attributes, label_id = self._attributes(obj, field, class_name)
         common: _LabelKeywords = {"label": class_name, "attributes": attributes, "id": label_id or new_id()}
@@ -236,19 +259,41 @@ class Downloader:
         elif shape_type in ("polygon", "polyline") and field.label_type in ("polylines", "polygons"):
             width, height = size_of(sizes, frame)
             closed = shape_type == "polygon"
-            label = Polyline(points=[[(x / width, y / height) for x, y in zip(points[0::2], points[1::2], strict=True)]],
-                             closed=closed, filled=closed, **common, **tracked)
+            label = Polyline(
+                points=[[(x / width, y / height) for x, y in zip(points[0::2], points[1::2], strict=True)]],
+                closed=closed,
+                filled=closed,
+                **common,
+                **tracked,
+            )
         elif shape_type == "points" and field.label_type == "keypoints":
             width, height = size_of(sizes, frame)
-            label = Keypoint(points=[(x / width, y / height) for x, y in zip(points[0::2], points[1::2], strict=True)], **common,
-                             **tracked)
+            label = Keypoint(
+                points=[(x / width, y / height) for x, y in zip(points[0::2], points[1::2], strict=True)],
+                **common,
+                **tracked,
+            )
         else:
             return None
-        return Imported(field.path, frame, label, label_id, cvat_type, (obj["id"],), (tuple(points),) if points else (),
-                        obj.get("between") if cvat_type == "track" else None)
+        return Imported(
+            field.path,
+            frame,
+            label,
+            label_id,
+            cvat_type,
+            (obj["id"],),
+            (tuple(points),) if points else (),
+            obj.get("between") if cvat_type == "track" else None,
+        )
 
-    def _segmentation(self, field: FieldSchema, frame: int, objects: Sequence[Mapping[str, Any]],
-                      sizes: Sequence[Size | None], painting: Sequence[Mapping[str, Any]] = ()) -> Imported | Refused:
+    def _segmentation(
+        self,
+        field: FieldSchema,
+        frame: int,
+        objects: Sequence[Mapping[str, Any]],
+        sizes: Sequence[Size | None],
+        painting: Sequence[Mapping[str, Any]] = (),
+    ) -> Imported | Refused:
         """One frame's mask shapes as one segmentation, with the boxes and polygons drawn with its
         classes painted over them (see paint.py), or the part that cannot be read (the whole
         segmentation is then not read: a missing part would erase its pixels)."""
@@ -270,13 +315,16 @@ class Downloader:
             return self.refusal([*objects, *painting][0], "shapes", error)
         mask = np.zeros((height, width), dtype)
         for value, pixels, left, top in decoded:
-            mask[top:top + pixels.shape[0], left:left + pixels.shape[1]][pixels[: height - top, : width - left]] = value
+            mask[top : top + pixels.shape[0], left : left + pixels.shape[1]][pixels[: height - top, : width - left]] = (
+                value
+            )
         for obj in sorted(painting, key=lambda o: (o.get("z_order", 0), o["id"])):  # as CVAT stacks them
             paint(mask, obj["type"], obj["points"], values[self.labels.classes_by_id[obj["label_id"]].class_name])
             self.painted += 1
         segmentation = Segmentation(mask=mask, id=label_id or new_id())
-        return Imported(field.path, frame, segmentation, label_id, "shape",
-                        tuple(o["id"] for o in [*objects, *painting]))
+        return Imported(
+            field.path, frame, segmentation, label_id, "shape", tuple(o["id"] for o in [*objects, *painting])
+        )
 
 
 def _rectangle(points: Sequence[float], width: int, height: int) -> tuple[float, float, float, float]:
@@ -300,8 +348,10 @@ def imported_values(found: Sequence[Imported], task: TaskRecord) -> list[Importe
         if isinstance(item.value, Label):
             continue
         if not 0 <= item.frame < len(task.frames):
-            raise ValueError(f"CVAT task {task.task_id} holds a value of field {item.field!r} on frame {item.frame}, "
-                             f"but the task has {len(task.frames)} frame(s)")
+            raise ValueError(
+                f"CVAT task {task.task_id} holds a value of field {item.field!r} on frame {item.frame}, "
+                f"but the task has {len(task.frames)} frame(s)"
+            )
         ref = task.frames[item.frame]
         frame = ref.frame if item.field.startswith(FRAMES_PREFIX) else None
         values.append(ImportedValue(item.field, ref.sample_id, item.value, item.cvat_ids[0], frame))
@@ -339,8 +389,9 @@ def retyped_like(values: Mapping[str, Scalar], before: Mapping[str, Scalar]) -> 
     return {k: _like(v, before.get(k)) for k, v in values.items()}
 
 
-def keep_unmoved(original: Label, imported: Imported, uploader: Uploader, width: int, height: int, *,
-                 same: bool | None = None) -> Label:
+def keep_unmoved(
+    original: Label, imported: Imported, uploader: Uploader, width: int, height: int, *, same: bool | None = None
+) -> Label:
     """The downloaded label with the original's coordinates when CVAT returned exactly what the
     original uploads as (relative -> pixels -> relative may not give back the same doubles), with
     its attribute values in the types the original had, and with a keypoint's missing points back
@@ -368,8 +419,9 @@ def keep_unmoved(original: Label, imported: Imported, uploader: Uploader, width:
 def uploads_as(original: Label, imported: Imported, uploader: Uploader, width: int, height: int) -> bool:
     """CVAT returned exactly the points ``original`` uploads as."""
     field = uploader.field
-    if type(original) is Detection and (original.mask is None or not original.mask.size
-                                        or field.label_type != "instances"):
+    if type(original) is Detection and (
+        original.mask is None or not original.mask.size or field.label_type != "instances"
+    ):
         # a box without a mask: the rectangle `Uploader.objects` sends, worked out without sending it
         if uploader.labels.label_ids.get((field.path, original.label)) is None:
             sent: tuple[tuple[float, ...], ...] = ()  # a class outside the run's schema is not sent
@@ -377,7 +429,9 @@ def uploads_as(original: Label, imported: Imported, uploader: Uploader, width: i
             x, y, w, h = original.bounding_box
             sent = ((x * width, y * height, (x + w) * width, (y + h) * height),)
         return sent == imported.cvat_points
-    sent = tuple(tuple(o.body["points"]) for o in uploader.objects(_as_list(original), 0, width, height) if "points" in o.body)
+    sent = tuple(
+        tuple(o.body["points"]) for o in uploader.objects(_as_list(original), 0, width, height) if "points" in o.body
+    )
     return sent == imported.cvat_points
 
 
@@ -394,7 +448,12 @@ def with_geometry_of(original: Label, downloaded: Label) -> Label:
     through here); tests/cvat_format/test_uploads_as.py checks both give the same label. (A
     keypoint's confidence goes with its points: other labels are validated again.)"""
     geometry = _geometry(original)
-    if type(downloaded) is Detection and type(original) is Detection and original.mask is None and downloaded.mask is None:
+    if (
+        type(downloaded) is Detection
+        and type(original) is Detection
+        and original.mask is None
+        and downloaded.mask is None
+    ):
         values = label_values(downloaded)
         values.update((name, value) for name, value in geometry.items() if name != "mask")
         return label_from_values(downloaded.kind, downloaded.id, values)
@@ -406,8 +465,13 @@ def _as_list(label: Label) -> Any:
     return container().with_items([label]) if container else label
 
 
-_STRAY_TYPES = {"rectangle": "detections", "mask": "detections", "polygon": "polylines", "polyline": "polylines",
-                "points": "keypoints"}
+_STRAY_TYPES = {
+    "rectangle": "detections",
+    "mask": "detections",
+    "polygon": "polylines",
+    "polyline": "polylines",
+    "points": "keypoints",
+}
 
 
 def stray_label(obj: Mapping[str, Any], cvat_type: str, class_name: str, size: Size) -> tuple[str, Label | None]:
@@ -423,9 +487,13 @@ def stray_label(obj: Mapping[str, Any], cvat_type: str, class_name: str, size: S
         return "detections", Detection(label=class_name, bounding_box=_rectangle(points, width, height))
     if kind == "mask":
         mask, left, top = rle.decode(points, width, height)
-        return "detections", Detection(label=class_name, bounding_box=_box(left, top, mask.shape[1], mask.shape[0], width, height), mask=mask)
+        return "detections", Detection(
+            label=class_name, bounding_box=_box(left, top, mask.shape[1], mask.shape[0], width, height), mask=mask
+        )
     if kind in ("polygon", "polyline"):
-        return "polylines", Polyline(label=class_name, points=[pairs], closed=kind == "polygon", filled=kind == "polygon")
+        return "polylines", Polyline(
+            label=class_name, points=[pairs], closed=kind == "polygon", filled=kind == "polygon"
+        )
     if kind == "points":
         return "keypoints", Keypoint(label=class_name, points=pairs)
     return str(kind), None

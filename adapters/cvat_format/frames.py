@@ -25,8 +25,12 @@ def video_range(meta: Mapping[str, Any]) -> tuple[int, int, int]:
     match = _STEP.fullmatch(frame_filter.strip()) if isinstance(frame_filter, str) else None
     step = int(match.group(1)) if match else 1 if frame_filter == "" else None
     if not is_int(start, 0) or not is_int(size, 1) or step is None or step < 1:
-        raise CVATAnswerError(f"a video task's data/meta gives start_frame {start!r}, size {size!r}, "
-                              f"frame_filter {frame_filter!r}: no frame range", method="GET", url="data/meta")
+        raise CVATAnswerError(
+            f"a video task's data/meta gives start_frame {start!r}, size {size!r}, "
+            f"frame_filter {frame_filter!r}: no frame range",
+            method="GET",
+            url="data/meta",
+        )
     return start, step, size
 
 

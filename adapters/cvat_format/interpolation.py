@@ -28,8 +28,9 @@ def angle_step(right: float, left: float) -> float:
     return diff
 
 
-def _linear(points0: Sequence[float], points1: Sequence[float], rotation0: float, rotation1: float,
-            offset: float) -> tuple[list[float], float]:
+def _linear(
+    points0: Sequence[float], points1: Sequence[float], rotation0: float, rotation1: float, offset: float
+) -> tuple[list[float], float]:
     diff = np.subtract(points1, points0)
     rotation = (rotation0 + angle_step(rotation1, rotation0) * offset + 360) % 360
     return (points0 + diff * offset).tolist(), rotation
@@ -107,8 +108,9 @@ def _thin(moved: Sequence[Point], first: int, last: int, base_length: float | np
     return kept
 
 
-def _reduce(moved: Sequence[Point], pairing: Sequence[Sequence[int]], left: Sequence[Point],
-            right: Sequence[Point]) -> list[Point]:
+def _reduce(
+    moved: Sequence[Point], pairing: Sequence[Sequence[int]], left: Sequence[Point], right: Sequence[Point]
+) -> list[Point]:
     """The moved points with crowded runs thinned: a run of left points that all move to one right
     point, measured along the left outline; a left point that moves to several right points, along
     the right one."""
@@ -123,12 +125,19 @@ def _reduce(moved: Sequence[Point], pairing: Sequence[Sequence[int]], left: Sequ
         if starts[start] == starts[stop]:
             reduced.append(moved[starts[start]])
             return
-        reduced.extend(_thin(moved, starts[start], starts[stop], _length(left[start:stop + 1]), stop - start + 1))
+        reduced.extend(_thin(moved, starts[start], starts[stop], _length(left[start : stop + 1]), stop - start + 1))
 
     def fan(index: int) -> None:
         first, last = pairing[index][0], pairing[index][-1]
-        reduced.extend(_thin(moved, starts[index], starts[index] + len(pairing[index]) - 1,
-                             _length(right[first:last + 1]), last - first + 1))
+        reduced.extend(
+            _thin(
+                moved,
+                starts[index],
+                starts[index] + len(pairing[index]) - 1,
+                _length(right[first : last + 1]),
+                last - first + 1,
+            )
+        )
 
     run_start: int | None = None
     for index, matched in enumerate(pairing):
@@ -154,8 +163,11 @@ def outline_between(points0: Sequence[float], points1: Sequence[float], offset: 
         points0, points1 = list(points0) + list(points0[:2]), list(points1) + list(points1[:2])
     left, right = _pairs(points0), _pairs(points1)
     pairing = _pairing(_relative_positions(left), _relative_positions(right))
-    moved = [(a[0] + (right[j][0] - a[0]) * offset, a[1] + (right[j][1] - a[1]) * offset)
-             for a, matched in zip(left, pairing, strict=True) for j in matched]
+    moved = [
+        (a[0] + (right[j][0] - a[0]) * offset, a[1] + (right[j][1] - a[1]) * offset)
+        for a, matched in zip(left, pairing, strict=True)
+        for j in matched
+    ]
     flat = np.asarray([[x, y] for x, y in _reduce(moved, pairing, left, right)]).flatten().tolist()
     return flat[:-2] if closed else flat
 
@@ -165,8 +177,10 @@ def check_interpolable(shape0: dict, shape1: dict) -> None:
     between them: CVAT's export fails on such a track)."""
     kind = shape0["type"]
     if kind != shape1["type"]:
-        raise NotInterpolableError(f"its shapes on frames {shape0['frame']} and {shape1['frame']} are a {kind} and a "
-                              f"{shape1['type']}, which CVAT cannot interpolate between")
+        raise NotInterpolableError(
+            f"its shapes on frames {shape0['frame']} and {shape1['frame']} are a {kind} and a "
+            f"{shape1['type']}, which CVAT cannot interpolate between"
+        )
     if kind not in LINEAR_TYPES and kind not in OUTLINE_TYPES and kind != "points":
         raise NotInterpolableError(f"CVAT does not interpolate {kind} shapes")
 
@@ -181,8 +195,9 @@ def interpolate(shape0: dict, shape1: dict) -> Iterator[tuple[int, list[float], 
     for frame in range(frame0 + 1, shape1["frame"]):
         offset = (frame - frame0) / distance
         if kind in LINEAR_TYPES or one_point:
-            points, rotation = _linear(shape0["points"], shape1["points"], rotation0, shape1.get("rotation", 0.0),
-                                       offset)
+            points, rotation = _linear(
+                shape0["points"], shape1["points"], rotation0, shape1.get("rotation", 0.0), offset
+            )
             yield frame, points, rotation
         elif kind in OUTLINE_TYPES:
             yield frame, outline_between(shape0["points"], shape1["points"], offset, kind == "polygon"), rotation0

@@ -29,7 +29,9 @@ def paint(mask: np.ndarray, shape_type: str, points: Sequence[float], value: int
         inside = (cx >= xs[0]) & (cx < xs[1]) & (cy >= ys[0]) & (cy < ys[1])
     else:
         inside = np.zeros((bottom - top, right - left), dtype=bool)
-        for (x1, y1), (x2, y2) in zip(zip(xs, ys, strict=True), zip(np.roll(xs, -1), np.roll(ys, -1), strict=True), strict=True):
+        for (x1, y1), (x2, y2) in zip(
+            zip(xs, ys, strict=True), zip(np.roll(xs, -1), np.roll(ys, -1), strict=True), strict=True
+        ):
             if y1 == y2:
                 continue  # a horizontal edge crosses no row of centres
             crosses = (cy >= min(y1, y2)) & (cy < max(y1, y2))

@@ -40,8 +40,10 @@ def problem(points: Sequence[float], width: int, height: int) -> str | None:
         return f"its box {list(bounds)} is not in whole pixels"
     left, top, right, bottom = (int(v) for v in bounds)
     if not (0 <= left <= right <= width and 0 <= top <= bottom <= height):
-        return (f"its box (left {left}, top {top}, right {right}, bottom {bottom}) does not lie within "
-                f"the {width}x{height} frame")
+        return (
+            f"its box (left {left}, top {top}, right {right}, bottom {bottom}) does not lie within "
+            f"the {width}x{height} frame"
+        )
     area = (right - left + 1) * (bottom - top + 1)
     runs = np.asarray(points[:-4], dtype=np.float64)
     if runs.size > area + 1:

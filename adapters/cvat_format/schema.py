@@ -50,8 +50,13 @@ def _cvat_attribute(spec: AttributeSpec) -> dict[str, Any]:
     default = values[0] if values and spec.default is None else attribute_value(spec, spec.default)
     if spec.type == "text":
         values = [default] if default else []
-    return {"name": spec.name, "mutable": bool(spec.mutable), "input_type": input_type, "values": values,
-            "default_value": default}
+    return {
+        "name": spec.name,
+        "mutable": bool(spec.mutable),
+        "input_type": input_type,
+        "values": values,
+        "default_value": default,
+    }
 
 
 def _classes_of(field: FieldSchema) -> list[str]:
@@ -87,7 +92,9 @@ def cvat_label_requests(classes: Iterable[CvatClass], schema: LabelSchema) -> li
     for cls in classes:
         attributes = [_cvat_attribute(spec) for spec in cls.attributes]
         if cls.field in with_provenance:
-            attributes.insert(0, {"name": LABEL_ID, "mutable": True, "input_type": "text", "values": [], "default_value": ""})
+            attributes.insert(
+                0, {"name": LABEL_ID, "mutable": True, "input_type": "text", "values": [], "default_value": ""}
+            )
         requests.append({"name": cls.cvat_name, "type": "any", "attributes": attributes})
     return requests
 
@@ -121,8 +128,12 @@ class ServerLabels:
         for label_id, c in pairs:
             label_ids[(c.field, c.class_name)] = label_id
             every.setdefault(label_id, []).append(c)
-        return cls(label_ids, spec_ids, {label_id: classes[0] for label_id, classes in every.items()},
-                   {label_id: tuple(classes) for label_id, classes in every.items() if len(classes) > 1})
+        return cls(
+            label_ids,
+            spec_ids,
+            {label_id: classes[0] for label_id, classes in every.items()},
+            {label_id: tuple(classes) for label_id, classes in every.items() if len(classes) > 1},
+        )
 
     def class_of(self, label_id: int, object_type: str) -> CvatClass | None:
         """The class (and field) an object of this CVAT label and object type stands for, if any."""
@@ -133,15 +144,20 @@ class ServerLabels:
 
     def class_in(self, field: str, label_id: int) -> CvatClass:
         """The class a CVAT label stands for in one field (its attributes are the field's)."""
-        return next((c for c in self.shared.get(label_id, ()) if c.field == field), None) or self.classes_by_id[label_id]
+        return (
+            next((c for c in self.shared.get(label_id, ()) if c.field == field), None) or self.classes_by_id[label_id]
+        )
 
     def pairs(self) -> list[tuple[int, CvatClass]]:
         """Every (CVAT label id, class) the run uses, a shared label once per field."""
-        return [(label_id, c) for label_id, first in self.classes_by_id.items() for c in self.shared.get(label_id, (first,))]
+        return [
+            (label_id, c) for label_id, first in self.classes_by_id.items() for c in self.shared.get(label_id, (first,))
+        ]
 
     @classmethod
-    def match(cls, classes: Sequence[CvatClass], server_labels: Iterable[Mapping[str, Any]], *,
-              existing_project: bool = False) -> ServerLabels:
+    def match(
+        cls, classes: Sequence[CvatClass], server_labels: Iterable[Mapping[str, Any]], *, existing_project: bool = False
+    ) -> ServerLabels:
         """Pair the run's classes with the server's labels by name.
 
         In a project the run made (or a task with its own labels) every class is there, under
@@ -157,19 +173,28 @@ class ServerLabels:
             if label is None:
                 if existing_project:
                     continue
-                raise ValueError(f"CVAT has no label named {c.cvat_name!r} for class {c.class_name!r} of field {c.field!r}")
+                raise ValueError(
+                    f"CVAT has no label named {c.cvat_name!r} for class {c.class_name!r} of field {c.field!r}"
+                )
             pairs.append((label["id"], attrs.evolve(c, cvat_name=label["name"])))
         used = {label_id for label_id, _ in pairs}
-        spec_ids = {(label["id"], a["name"]): a["id"] for label in labels if label["id"] in used
-                    for a in label.get("attributes", [])}
+        spec_ids = {
+            (label["id"], a["name"]): a["id"]
+            for label in labels
+            if label["id"] in used
+            for a in label.get("attributes", [])
+        }
         return cls.of(pairs, spec_ids)
 
 
 def recorded_labels(schema: LabelSchema, task: Any) -> ServerLabels:
     """The ServerLabels of a task from what its TaskCreated event recorded: no request needed."""
     classes = {(c.field, c.class_name): c for c in cvat_classes(schema)}
-    pairs = [(ref.remote_label_id, classes[(ref.field, ref.class_name)]) for ref in task.labels
-             if (ref.field, ref.class_name) in classes]
+    pairs = [
+        (ref.remote_label_id, classes[(ref.field, ref.class_name)])
+        for ref in task.labels
+        if (ref.field, ref.class_name) in classes
+    ]
     spec_ids = {(ref.remote_label_id, ref.name): ref.spec_id for ref in task.attributes}
     return ServerLabels.of(pairs, spec_ids)
 
@@ -179,11 +204,19 @@ def project_labels(server_labels: Iterable[Mapping[str, Any]]) -> list[ProjectLa
     what each becomes): names, label types (what annotators may draw with each; CVAT's default is
     ``any``), and attributes with their input type, values, default and mutability."""
     return [
-        ProjectLabel(label["name"], [
-            ProjectAttribute(a["name"], a.get("input_type", "text"), [str(v) for v in a.get("values") or ()],
-                             None if a.get("default_value") is None else str(a["default_value"]),
-                             bool(a.get("mutable", True)))
-            for a in label.get("attributes", [])
-        ], object_kind=label_kind(label.get("type")))
+        ProjectLabel(
+            label["name"],
+            [
+                ProjectAttribute(
+                    a["name"],
+                    a.get("input_type", "text"),
+                    [str(v) for v in a.get("values") or ()],
+                    None if a.get("default_value") is None else str(a["default_value"]),
+                    bool(a.get("mutable", True)),
+                )
+                for a in label.get("attributes", [])
+            ],
+            object_kind=label_kind(label.get("type")),
+        )
         for label in server_labels
     ]

@@ -33,8 +33,9 @@ def _segments(frames: Sequence[int]) -> list[list[int]]:
     return runs
 
 
-def split_tracks(values: Iterable[tuple[int, FieldValue]]) -> tuple[dict[int, list[tuple[int, TrackLabel]]],
-                                                                   list[tuple[int, Label]]]:
+def split_tracks(
+    values: Iterable[tuple[int, FieldValue]],
+) -> tuple[dict[int, list[tuple[int, TrackLabel]]], list[tuple[int, Label]]]:
     """A video field's labels by task frame, as tracks (by index, frame order) and loose labels."""
     tracks: dict[int, list[tuple[int, TrackLabel]]] = defaultdict(list)
     loose: list[tuple[int, Label]] = []
@@ -47,17 +48,34 @@ def split_tracks(values: Iterable[tuple[int, FieldValue]]) -> tuple[dict[int, li
     return {index: sorted(items, key=lambda item: item[0]) for index, items in tracks.items()}, loose
 
 
-def track_body(uploader: Uploader, items: Sequence[tuple[int, TrackLabel]], task_frames: int, width: int, height: int,
-               keyframes_only: bool) -> tuple[dict[str, Any], TrackedLabels] | None:
+def track_body(
+    uploader: Uploader,
+    items: Sequence[tuple[int, TrackLabel]],
+    task_frames: int,
+    width: int,
+    height: int,
+    keyframes_only: bool,
+) -> tuple[dict[str, Any], TrackedLabels] | None:
     """One track of ``items`` (a track's (task frame, label), in frame order), and the labels it stands
     for; None when a label is no single CVAT shape that can be interpolated (a polyline of several
     parts, a mask, a class not sent)."""
-    return track_of_objects(uploader, [(frame, label.id, label.keyframe, list(uploader.objects(label, frame, width, height)))
-                                       for frame, label in items], task_frames, keyframes_only)
+    return track_of_objects(
+        uploader,
+        [
+            (frame, label.id, label.keyframe, list(uploader.objects(label, frame, width, height)))
+            for frame, label in items
+        ],
+        task_frames,
+        keyframes_only,
+    )
 
 
-def track_of_objects(uploader: Uploader, items: Sequence[tuple[int, str, bool | None, list[CvatObject]]],
-                     task_frames: int, keyframes_only: bool) -> tuple[dict[str, Any], TrackedLabels] | None:
+def track_of_objects(
+    uploader: Uploader,
+    items: Sequence[tuple[int, str, bool | None, list[CvatObject]]],
+    task_frames: int,
+    keyframes_only: bool,
+) -> tuple[dict[str, Any], TrackedLabels] | None:
     """`track_body` of labels already converted: each item a track's (task frame, label id, keyframe,
     the label's CVAT objects), in frame order, from labels or from a store's rows alike."""
     shapes: list[dict[str, Any]] = []
@@ -79,31 +97,52 @@ def track_of_objects(uploader: Uploader, items: Sequence[tuple[int, str, bool | 
                 first_body = body
                 immutable = uploader.immutable_specs(body["label_id"])
             # a literal, not a comprehension over _SHAPE_KEYS: one is built per keyframe, 60,000 for 20 videos
-            shapes.append({"type": body["type"], "points": body["points"], "occluded": body["occluded"],
-                           "outside": body["outside"], "z_order": body["z_order"], "rotation": body["rotation"],
-                           "frame": frame, "attributes": [a for a in body["attributes"] if a["spec_id"] not in immutable]
-                           if immutable else list(body["attributes"])})
+            shapes.append(
+                {
+                    "type": body["type"],
+                    "points": body["points"],
+                    "occluded": body["occluded"],
+                    "outside": body["outside"],
+                    "z_order": body["z_order"],
+                    "rotation": body["rotation"],
+                    "frame": frame,
+                    "attributes": [a for a in body["attributes"] if a["spec_id"] not in immutable]
+                    if immutable
+                    else list(body["attributes"]),
+                }
+            )
         end = segment[-1] + 1
         if end < task_frames:
             last = bodies[segment[-1]]
-            shapes.append({**{key: last[key] for key in _SHAPE_KEYS}, "frame": end, "outside": True,
-                           "attributes": []})
+            shapes.append({**{key: last[key] for key in _SHAPE_KEYS}, "frame": end, "outside": True, "attributes": []})
     assert first_body is not None
-    track = {"frame": shapes[0]["frame"], "label_id": first_body["label_id"], "group": first_body["group"],
-             "source": "manual", "attributes": [a for a in first_body["attributes"] if a["spec_id"] in immutable],
-             "shapes": shapes, "elements": []}
+    track = {
+        "frame": shapes[0]["frame"],
+        "label_id": first_body["label_id"],
+        "group": first_body["group"],
+        "source": "manual",
+        "attributes": [a for a in first_body["attributes"] if a["spec_id"] in immutable],
+        "shapes": shapes,
+        "elements": [],
+    }
     return track, [(label_id, frame) for frame, label_id, _, _ in items]
 
 
 # --- down -------------------------------------------------------------------------------------
 
 
-def expand_track(track: Mapping[str, Any], task_frames: int, label_specs: set[int],
-                 index: int, skip: Collection[int] = ()) -> list[dict[str, Any]]:
+def expand_track(
+    track: Mapping[str, Any], task_frames: int, label_specs: set[int], index: int, skip: Collection[int] = ()
+) -> list[dict[str, Any]]:
     """The shapes a (checked) track shows, one per frame it covers, as CVAT interpolates them; none on
     the task frames in ``skip`` (frames read another way, `unchanged_tracks`: none interpolated there)."""
-    common = {"id": track["id"], "label_id": track["label_id"], "group": track.get("group"),
-              "source": track.get("source", "manual"), "index": index}
+    common = {
+        "id": track["id"],
+        "label_id": track["label_id"],
+        "group": track.get("group"),
+        "source": track.get("source", "manual"),
+        "index": index,
+    }
     track_attributes = list(track.get("attributes", []))
     out: list[dict[str, Any]] = []
     previous: dict[str, Any] | None = None
@@ -124,17 +163,37 @@ def expand_track(track: Mapping[str, Any], task_frames: int, label_specs: set[in
                     interpolated = interpolate(previous, shape)
                 for frame, points, rotation in interpolated:
                     if frame not in skip:
-                        out.append({**previous, **common, "frame": frame, "points": points, "rotation": rotation,
-                                    "keyframe": False, "between": between, "attributes": track_attributes + copied})
+                        out.append(
+                            {
+                                **previous,
+                                **common,
+                                "frame": frame,
+                                "points": points,
+                                "rotation": rotation,
+                                "keyframe": False,
+                                "between": between,
+                                "attributes": track_attributes + copied,
+                            }
+                        )
         if not shape.get("outside", False) and shape["frame"] not in skip:
-            out.append({**shape, **common, "keyframe": True, "between": None,
-                        "attributes": track_attributes + attributes})
+            out.append(
+                {**shape, **common, "keyframe": True, "between": None, "attributes": track_attributes + attributes}
+            )
         previous, held = shape, attributes
     if previous is not None and not previous.get("outside", False):
         copied = [a for a in held if a["spec_id"] not in label_specs]
-        out += [{**previous, **common, "frame": frame, "keyframe": False, "between": (previous["frame"], None),
-                 "attributes": track_attributes + copied} for frame in range(previous["frame"] + 1, task_frames)
-                if frame not in skip]
+        out += [
+            {
+                **previous,
+                **common,
+                "frame": frame,
+                "keyframe": False,
+                "between": (previous["frame"], None),
+                "attributes": track_attributes + copied,
+            }
+            for frame in range(previous["frame"] + 1, task_frames)
+            if frame not in skip
+        ]
     return [shape for shape in out if track["frame"] <= shape["frame"] < task_frames]
 
 
@@ -144,15 +203,21 @@ def outside_ends(tracks: Iterable[Mapping[str, Any]]) -> list[tuple[int, int, li
     ends = []
     for track in tracks:
         shapes = sorted(track["shapes"], key=lambda s: s["frame"])
-        ends += [(track["id"], shape["frame"], shape["points"]) for before, shape in pairwise(shapes)
-                 if shape.get("outside", False) and not before.get("outside", False)]
+        ends += [
+            (track["id"], shape["frame"], shape["points"])
+            for before, shape in pairwise(shapes)
+            if shape.get("outside", False) and not before.get("outside", False)
+        ]
     return ends
 
 
-def expand_tracks(tracks: Iterable[Mapping[str, Any]], task_frames: int, label_specs: set[int],
-                  index_of: Callable[[int], int],
-                  skip: Callable[[Mapping[str, Any], int], Collection[int]] | None = None
-                  ) -> tuple[list[dict[str, Any]], list[Refused]]:
+def expand_tracks(
+    tracks: Iterable[Mapping[str, Any]],
+    task_frames: int,
+    label_specs: set[int],
+    index_of: Callable[[int], int],
+    skip: Callable[[Mapping[str, Any], int], Collection[int]] | None = None,
+) -> tuple[list[dict[str, Any]], list[Refused]]:
     """Every checked track's shapes per frame; a track with a shape that cannot be read is refused whole.
     ``skip(track, index)``: the task frames of a readable track to leave out (read another way)."""
     shapes: list[dict[str, Any]] = []

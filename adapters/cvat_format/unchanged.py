@@ -58,11 +58,15 @@ def split_unchanged(
     conversion: they are painted over its masks, which then cannot stand for the original alone."""
     spec_of = {cvat_label: spec for (cvat_label, name), spec in server.spec_ids.items() if name == LABEL_ID}
     # each object's label_id read once: counted here, looked up below
-    carried = {kind: [_label_id_of(obj, spec_of) for obj in data.get(kind, ())] for kind in ("tags", "shapes", "tracks")}
+    carried = {
+        kind: [_label_id_of(obj, spec_of) for obj in data.get(kind, ())] for kind in ("tags", "shapes", "tracks")
+    }
     claims = Counter(label_id for ids in carried.values() for label_id in ids)
     up = task.uploaded
-    uploaded = {label_id: (field, sample_id, number)
-                for field, label_id, sample_id, number in zip(up.fields, up.label_ids, up.sample_ids, up.frames, strict=True)}
+    uploaded = {
+        label_id: (field, sample_id, number)
+        for field, label_id, sample_id, number in zip(up.fields, up.label_ids, up.sample_ids, up.frames, strict=True)
+    }
     rest: dict[str, Any] = {**data}
     unchanged: list[tuple[str, str, Label, str, int, int | None]] = []
     painted = _painted_frames(data.get("shapes", ()), uploaders, server)
@@ -96,9 +100,18 @@ def _painted_frames(shapes: Any, uploaders: Mapping[str, Uploader], server: Serv
     return frames
 
 
-def _unchanged(obj: Mapping[str, Any], kind: str, label_id: str | None, claims: Counter, uploaded: Mapping[str, Any],
-               originals: Mapping[str, Label], uploaders: Mapping[str, Uploader], server: ServerLabels,
-               task: TaskRecord, sizes: Sequence[Size | None]) -> tuple[str, str, Label, int | None] | None:
+def _unchanged(
+    obj: Mapping[str, Any],
+    kind: str,
+    label_id: str | None,
+    claims: Counter,
+    uploaded: Mapping[str, Any],
+    originals: Mapping[str, Label],
+    uploaders: Mapping[str, Uploader],
+    server: ServerLabels,
+    task: TaskRecord,
+    sizes: Sequence[Size | None],
+) -> tuple[str, str, Label, int | None] | None:
     if label_id is None or claims[label_id] != 1 or type(obj.get("id")) is not int:
         return None
     original, upload = originals.get(label_id), uploaded.get(label_id)
@@ -108,8 +121,12 @@ def _unchanged(obj: Mapping[str, Any], kind: str, label_id: str | None, claims: 
     if original is None or upload is None or cvat_class is None or cvat_class.field != upload[0]:
         return None
     field, sample_id, number = upload
-    if type(frame) is not int or not 0 <= frame < len(task.frames) or task.frames[frame].sample_id != sample_id \
-            or (number is not None and task.frames[frame].frame != number):
+    if (
+        type(frame) is not int
+        or not 0 <= frame < len(task.frames)
+        or task.frames[frame].sample_id != sample_id
+        or (number is not None and task.frames[frame].frame != number)
+    ):
         return None  # another sample's frame, or another frame of the video
     try:
         width, height = size_of(sizes, frame)
@@ -124,8 +141,11 @@ def _unchanged(obj: Mapping[str, Any], kind: str, label_id: str | None, claims: 
     if occluded is not None and occluded.name not in getattr(original, "attributes", {}):
         return None  # the widget's flag always comes back, so the download gives the label a new attribute
     group = obj.get("group")
-    if sent["label_id"] != obj["label_id"] or (group is not None and type(group) is not int) \
-            or (sent.get("group") or 0) != (group or 0):
+    if (
+        sent["label_id"] != obj["label_id"]
+        or (group is not None and type(group) is not int)
+        or (sent.get("group") or 0) != (group or 0)
+    ):
         return None
     if kind == "shapes" and any(sent[key] != obj.get(key) for key in _SHAPE_KEYS):
         return None

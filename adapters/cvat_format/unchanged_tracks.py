@@ -27,17 +27,23 @@ _TRACK = RemoteObjectKind.TRACK.value
 _Keyframe = tuple[list[Any], bool, bool, "tuple[str, Detection] | None"]
 
 
-def carried_label_ids(objects: Mapping[str, Sequence[Mapping[str, Any]]], label_specs: set[int],
-                      also: Iterable[str | None] = ()) -> Counter:
+def carried_label_ids(
+    objects: Mapping[str, Sequence[Mapping[str, Any]]], label_specs: set[int], also: Iterable[str | None] = ()
+) -> Counter:
     """How many checked objects carry each label_id (tags, shapes, tracks and their shapes), plus ``also``."""
     counts: Counter = Counter(label_id for label_id in also if label_id is not None)
     for kind in ("tags", "shapes"):
-        counts.update(a["value"] for obj in objects.get(kind, ()) for a in obj.get("attributes", ())
-                      if a["spec_id"] in label_specs)
+        counts.update(
+            a["value"]
+            for obj in objects.get(kind, ())
+            for a in obj.get("attributes", ())
+            if a["spec_id"] in label_specs
+        )
     for track in objects.get("tracks", ()):
         counts.update(a["value"] for a in track.get("attributes", ()) if a["spec_id"] in label_specs)
-        counts.update(a["value"] for shape in track["shapes"] for a in shape.get("attributes", ())
-                      if a["spec_id"] in label_specs)
+        counts.update(
+            a["value"] for shape in track["shapes"] for a in shape.get("attributes", ()) if a["spec_id"] in label_specs
+        )
     return counts
 
 
@@ -45,16 +51,34 @@ def _readable(points: Sequence[float], width: int, height: int) -> bool:
     """`download` reads the rectangle (x1, y1, x2, y2) into a box without refusing it (not outside the
     frame, and a box the label's validators take: finite, not reversed)."""
     x1, y1, x2, y2 = points
-    return (math.isfinite(x1) and math.isfinite(y1) and math.isfinite(x2) and math.isfinite(y2)
-            and x1 <= width and y1 <= height and x2 >= 0 and y2 >= 0 and x2 >= x1 and y2 >= y1)
+    return (
+        math.isfinite(x1)
+        and math.isfinite(y1)
+        and math.isfinite(x2)
+        and math.isfinite(y2)
+        and x1 <= width
+        and y1 <= height
+        and x2 >= 0
+        and y2 >= 0
+        and x2 >= x1
+        and y2 >= y1
+    )
 
 
 class UnchangedTracks:
     """One task's lookups, and the frames of each of its tracks taken (`frames_of`)."""
 
-    def __init__(self, schema: LabelSchema, task: TaskRecord, originals: Mapping[str, Label],
-                 uploaders: Mapping[str, Uploader], server: ServerLabels, sizes: Sequence[Size | None],
-                 label_specs: set[int], claims: Counter) -> None:
+    def __init__(
+        self,
+        schema: LabelSchema,
+        task: TaskRecord,
+        originals: Mapping[str, Label],
+        uploaders: Mapping[str, Uploader],
+        server: ServerLabels,
+        sizes: Sequence[Size | None],
+        label_specs: set[int],
+        claims: Counter,
+    ) -> None:
         self.task, self.originals, self.uploaders, self.server = task, originals, uploaders, server
         self.sizes, self.label_specs, self.claims = sizes, label_specs, claims
         self.reader = Downloader(schema, server)
@@ -87,7 +111,9 @@ class UnchangedTracks:
         count = len(up.label_ids)
         return len(place_of) == count and len(set(zip(up.remote_kinds, up.remote_ids, up.frames, strict=True))) == count
 
-    def _agreeing(self, rows: Iterable[tuple[str, str, int, int | None, str, str]], originals: Mapping[str, Label]) -> None:
+    def _agreeing(
+        self, rows: Iterable[tuple[str, str, int, int | None, str, str]], originals: Mapping[str, Label]
+    ) -> None:
         """``rows`` and ``indexes`` from rows where a label or an object's frame shows twice (the last one counts,
         as in the backend's and the merge's lookups)."""
         rows = list(rows)
@@ -103,8 +129,12 @@ class UnchangedTracks:
                 continue
             self.indexes.setdefault(remote_id, set()).add(getattr(originals[label_id], "index", None))
             place = self.place_of[label_id]
-            if on_track[(remote_id, number)] == label_id and claim_of[(field, remote_id, number)] == label_id \
-                    and place == (place[0], number) and owner[(field, label_id)] == place:
+            if (
+                on_track[(remote_id, number)] == label_id
+                and claim_of[(field, remote_id, number)] == label_id
+                and place == (place[0], number)
+                and owner[(field, label_id)] == place
+            ):
                 self.rows[(remote_id, number)] = (field, label_id, place[0])
 
     def frames_of(self, track: Mapping[str, Any], index: int) -> set[int]:
@@ -112,9 +142,13 @@ class UnchangedTracks:
         ``imported``); its keyframes whose geometry is as uploaded go to ``untouched``."""
         shapes = sorted(track["shapes"], key=lambda s: s["frame"])
         cls = self.server.class_of(track["label_id"], object_type(shapes[0], "tracks"))
-        if cls is None or not cls.field.startswith(FRAMES_PREFIX) or self.indexes.get(track["id"]) != {index} \
-                or any(shape["type"] != "rectangle" for shape in shapes) \
-                or any(a["spec_id"] in self.label_specs for a in track.get("attributes", ())):
+        if (
+            cls is None
+            or not cls.field.startswith(FRAMES_PREFIX)
+            or self.indexes.get(track["id"]) != {index}
+            or any(shape["type"] != "rectangle" for shape in shapes)
+            or any(a["spec_id"] in self.label_specs for a in track.get("attributes", ()))
+        ):
             return set()
         uploader = self.uploaders[cls.field]
         if uploader.field.label_type not in ("detections", "instances"):
@@ -125,12 +159,14 @@ class UnchangedTracks:
         track_id = track["id"]
         self.untouched.update((track_id, frame) for frame, (_, _, geometry, _) in keyframes.items() if geometry)
         taken: list[tuple[int, tuple[str | None, Label]]] = [
-            (frame, whole) for frame, (_, _, _, whole) in keyframes.items() if whole is not None]
+            (frame, whole) for frame, (_, _, _, whole) in keyframes.items() if whole is not None
+        ]
         taken += self._between(track, shapes, keyframes, cls.field, cls.class_name, uploader, index)
         for frame, (label_id, original) in taken:
             ref = self.task.frames[frame]
-            self.imported.append(ImportedLabel(cls.field, ref.sample_id, original, label_id, (track_id,), ref.frame,
-                                               True))
+            self.imported.append(
+                ImportedLabel(cls.field, ref.sample_id, original, label_id, (track_id,), ref.frame, True)
+            )
         if taken:
             self.fields[track_id] = cls.field
             self.index_of[track_id] = index
@@ -142,8 +178,9 @@ class UnchangedTracks:
         ref = self.task.frames[frame]
         return ref.sample_id, ref.frame
 
-    def _original(self, field: str, track_id: int, frame: int, uploader: Uploader, index: int
-                  ) -> tuple[str, Detection] | None:
+    def _original(
+        self, field: str, track_id: int, frame: int, uploader: Uploader, index: int
+    ) -> tuple[str, Detection] | None:
         """The label the track's object stands for on task frame ``frame``, when the backend places it and
         the merge claims it as the full path would, with the track's index, uploaded as a rectangle."""
         if not 0 <= frame < len(self.task.frames):
@@ -159,8 +196,15 @@ class UnchangedTracks:
             return None  # a mask goes up as a shape of its own
         return row[1], original
 
-    def _unedited(self, field: FieldSchema, class_name: str, original: Detection, attributes: Sequence[Mapping[str, Any]],
-                  occluded: Any, group: Any) -> bool:
+    def _unedited(
+        self,
+        field: FieldSchema,
+        class_name: str,
+        original: Detection,
+        attributes: Sequence[Mapping[str, Any]],
+        occluded: Any,
+        group: Any,
+    ) -> bool:
         """The frame's label, read from these attributes and widgets as `Downloader` reads them (and retyped as
         `keep_unmoved` retypes them), has the original's class and the attribute values the merge compares."""
         if original.label != class_name:
@@ -171,8 +215,14 @@ class UnchangedTracks:
         values = self._read.get(key)
         if values is None:
             values = self._read[key] = self.reader.attributes_of(
-                {"attributes": [{"spec_id": spec, "value": value} for spec, value in kept], "occluded": occluded,
-                 "group": group}, field, class_name)[0]
+                {
+                    "attributes": [{"spec_id": spec, "value": value} for spec, value in kept],
+                    "occluded": occluded,
+                    "group": group,
+                },
+                field,
+                class_name,
+            )[0]
         held = original.attributes
         read = retyped_like(values, held) if values else values
         names = self._compared.get((field.path, class_name))
@@ -181,8 +231,15 @@ class UnchangedTracks:
         # as the merge's `_reattribute` compares them
         return all(read.get(name) == held.get(name) or (read.get(name) is None and name not in read) for name in names)
 
-    def _keyframes(self, track: Mapping[str, Any], shapes: Sequence[Mapping[str, Any]], field: str, class_name: str,
-                   uploader: Uploader, index: int) -> dict[int, _Keyframe] | None:
+    def _keyframes(
+        self,
+        track: Mapping[str, Any],
+        shapes: Sequence[Mapping[str, Any]],
+        field: str,
+        class_name: str,
+        uploader: Uploader,
+        index: int,
+    ) -> dict[int, _Keyframe] | None:
         """Each shape's frame -> (its attributes as expanded, outside, geometry as uploaded, (label id,
         original) when the keyframe is taken); None when a keyframe carries the label_id of another label
         of its sample and frame (the full path would keep that one's geometry: the track takes it whole)."""
@@ -205,8 +262,12 @@ class UnchangedTracks:
                 if a["spec_id"] in label_specs:
                     carried = a["value"] if is_id(a["value"]) else None
             found = self._original(field, track_id, frame, uploader, index)
-            if carried is not None and (found is None or carried != found[0]) and carried in originals \
-                    and self.place_of.get(carried) == self._place(frame):
+            if (
+                carried is not None
+                and (found is None or carried != found[0])
+                and carried in originals
+                and self.place_of.get(carried) == self._place(frame)
+            ):
                 return None
             geometry, whole = False, None
             if not outside and found is not None and start <= frame < frames:
@@ -216,18 +277,39 @@ class UnchangedTracks:
                 x, y, w, h = original.bounding_box
                 expected = [x * width, y * height, (x + w) * width, (y + h) * height]
                 # as `download.uploads_as` has it: a class outside the run's schema is not sent
-                geometry = (width > 0 and shape["points"] == expected and _readable(expected, width, height)
-                            and sent_class((field, original.label)) is not None)
-                if geometry and carried in (None, label_id) and claims.get(label_id, 0) == (carried is not None) \
-                        and self._unedited(uploader.field, class_name, original, track_attributes + attributes,
-                                           shape.get("occluded", False), group):
+                geometry = (
+                    width > 0
+                    and shape["points"] == expected
+                    and _readable(expected, width, height)
+                    and sent_class((field, original.label)) is not None
+                )
+                if (
+                    geometry
+                    and carried in (None, label_id)
+                    and claims.get(label_id, 0) == (carried is not None)
+                    and self._unedited(
+                        uploader.field,
+                        class_name,
+                        original,
+                        track_attributes + attributes,
+                        shape.get("occluded", False),
+                        group,
+                    )
+                ):
                     whole = found
             out[frame] = (attributes, outside, geometry, whole)
         return out
 
-    def _between(self, track: Mapping[str, Any], shapes: Sequence[Mapping[str, Any]],
-                 keyframes: Mapping[int, _Keyframe], field: str, class_name: str, uploader: Uploader,
-                 index: int) -> list[tuple[int, tuple[str | None, Label]]]:
+    def _between(
+        self,
+        track: Mapping[str, Any],
+        shapes: Sequence[Mapping[str, Any]],
+        keyframes: Mapping[int, _Keyframe],
+        field: str,
+        class_name: str,
+        uploader: Uploader,
+        index: int,
+    ) -> list[tuple[int, tuple[str | None, Label]]]:
         """The frames between keyframes (or after the last) that stand for their originals, with them (and
         no label_id: CVAT's interpolated shapes carry none)."""
         track_id, start, frames = track["id"], track["frame"], len(self.task.frames)
@@ -250,13 +332,19 @@ class UnchangedTracks:
             readable = self._readable_between(shape, later, first, last)
             for frame in range(max(first, start), min(last, frames)):
                 found = self._original(field, track_id, frame, uploader, index) if readable[frame - first] else None
-                if found is not None and self.claims.get(found[0], 0) == 0 and self._unedited(
-                        uploader.field, class_name, found[1], copied, shape.get("occluded", False), track.get("group")):
+                if (
+                    found is not None
+                    and self.claims.get(found[0], 0) == 0
+                    and self._unedited(
+                        uploader.field, class_name, found[1], copied, shape.get("occluded", False), track.get("group")
+                    )
+                ):
                     taken.append((frame, (None, found[1])))
         return taken
 
-    def _readable_between(self, shape: Mapping[str, Any], later: Mapping[str, Any] | None, first: int,
-                          last: int) -> list[bool]:
+    def _readable_between(
+        self, shape: Mapping[str, Any], later: Mapping[str, Any] | None, first: int, last: int
+    ) -> list[bool]:
         """Whether CVAT's box on each frame of first..last-1 reads without a refusal: interpolated as
         `interpolation` computes it (the same doubles, as arrays), or held after the last keyframe."""
         frames = np.arange(first, last)

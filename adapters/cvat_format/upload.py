@@ -73,9 +73,11 @@ class Uploader:
         plan = self._plans.get(cvat_label)
         if plan is None:
             spec_ids = self.labels.spec_ids
-            specs = [(spec.name, spec_ids[(cvat_label, spec.name)], spec)
-                     for spec in self.labels.class_in(self.field.path, cvat_label).attributes
-                     if (cvat_label, spec.name) in spec_ids]  # an existing project's label may lack some
+            specs = [
+                (spec.name, spec_ids[(cvat_label, spec.name)], spec)
+                for spec in self.labels.class_in(self.field.path, cvat_label).attributes
+                if (cvat_label, spec.name) in spec_ids
+            ]  # an existing project's label may lack some
             plan = self._plans[cvat_label] = (spec_ids.get((cvat_label, LABEL_ID)), specs)
         return plan
 
@@ -84,8 +86,9 @@ class Uploader:
         _, specs = self._plans.get(cvat_label) or self._plan(cvat_label)
         return {spec_id for _, spec_id, spec in specs if not spec.mutable}
 
-    def _attributes(self, cvat_label: int, label_id: str | None, attributes: Mapping[str, Any],
-                    scalar: Any = None) -> list[AttributeValue]:
+    def _attributes(
+        self, cvat_label: int, label_id: str | None, attributes: Mapping[str, Any], scalar: Any = None
+    ) -> list[AttributeValue]:
         label_spec, specs = self._plans.get(cvat_label) or self._plan(cvat_label)
         values: list[AttributeValue] = []
         if label_id is not None and label_spec is not None:
@@ -98,17 +101,24 @@ class Uploader:
                 values.append({"spec_id": spec_id, "value": attribute_value(spec, value)})
         return values
 
-    def _common(self, class_name: str | None, label_id: str, attributes: Mapping[str, Any],
-                frame: int) -> dict[str, Any] | None:
+    def _common(
+        self, class_name: str | None, label_id: str, attributes: Mapping[str, Any], frame: int
+    ) -> dict[str, Any] | None:
         cvat_label = None if class_name is None else self.labels.label_ids.get((self.field.path, class_name))
         if cvat_label is None:
             return None
         group = int(attributes.get(self.group.name) or 0) if self.group else 0
-        return {"frame": frame, "label_id": cvat_label, "source": "manual",
-                "attributes": self._attributes(cvat_label, label_id, attributes), "group": group}
+        return {
+            "frame": frame,
+            "label_id": cvat_label,
+            "source": "manual",
+            "attributes": self._attributes(cvat_label, label_id, attributes),
+            "group": group,
+        }
 
-    def _shape(self, common: dict[str, Any], attributes: Mapping[str, Any], kind: str,
-               points: list[float]) -> dict[str, Any]:
+    def _shape(
+        self, common: dict[str, Any], attributes: Mapping[str, Any], kind: str, points: list[float]
+    ) -> dict[str, Any]:
         occluded = bool(attributes.get(self.occluded.name)) if self.occluded else False
         common.update(type=kind, points=points, occluded=occluded, outside=False, z_order=0, rotation=0.0)
         return common
@@ -171,8 +181,9 @@ class Uploader:
             right = max(int(round((x + w) * width)) - 1, left)  # noqa: RUF046 - numpy 1.x (allowed) rounds a numpy float to a numpy float
             bottom = max(int(round((y + h) * height)) - 1, top)  # noqa: RUF046 - numpy 1.x (allowed) rounds a numpy float to a numpy float
             mask = _resize_nearest(label.mask, bottom - top + 1, right - left + 1)
-            yield CvatObject("shapes", self._shape(common, label.attributes, "mask", rle.encode(mask, left, top)),
-                            label.id)
+            yield CvatObject(
+                "shapes", self._shape(common, label.attributes, "mask", rle.encode(mask, left, top)), label.id
+            )
             return
         points = [x * width, y * height, (x + w) * width, (y + h) * height]
         yield CvatObject("shapes", self._shape(common, label.attributes, "rectangle", points), label.id)
@@ -188,10 +199,24 @@ class Uploader:
             if box is None:
                 continue
             top, bottom, left, right = box
-            body = {"frame": frame, "label_id": cvat_label, "source": "manual", "group": 0,
-                    "attributes": self._attributes(cvat_label, label.id, getattr(label, "attributes", None) or _NO_ATTRIBUTES)}
-            shape = {**body, "type": "mask", "points": rle.encode(pixels[top:bottom + 1, left:right + 1], left, top),
-                     "occluded": False, "outside": False, "z_order": 0, "rotation": 0.0}
+            body = {
+                "frame": frame,
+                "label_id": cvat_label,
+                "source": "manual",
+                "group": 0,
+                "attributes": self._attributes(
+                    cvat_label, label.id, getattr(label, "attributes", None) or _NO_ATTRIBUTES
+                ),
+            }
+            shape = {
+                **body,
+                "type": "mask",
+                "points": rle.encode(pixels[top : bottom + 1, left : right + 1], left, top),
+                "occluded": False,
+                "outside": False,
+                "z_order": 0,
+                "rotation": 0.0,
+            }
             yield CvatObject("shapes", shape, label.id)
 
     def _scalar(self, value: Any, frame: int) -> Iterator[CvatObject]:
@@ -199,9 +224,19 @@ class Uploader:
             cvat_label = self.labels.label_ids.get((self.field.path, str(value)))
             if cvat_label is None:
                 return
-            yield CvatObject("tags", {"frame": frame, "label_id": cvat_label, "source": "manual", "group": 0,
-                                      "attributes": []}, None)
+            yield CvatObject(
+                "tags", {"frame": frame, "label_id": cvat_label, "source": "manual", "group": 0, "attributes": []}, None
+            )
         else:
             cvat_label = self.labels.label_ids[(self.field.path, self.field.path)]
-            yield CvatObject("tags", {"frame": frame, "label_id": cvat_label, "source": "manual", "group": 0,
-                                      "attributes": self._attributes(cvat_label, None, _NO_ATTRIBUTES, value)}, None)
+            yield CvatObject(
+                "tags",
+                {
+                    "frame": frame,
+                    "label_id": cvat_label,
+                    "source": "manual",
+                    "group": 0,
+                    "attributes": self._attributes(cvat_label, None, _NO_ATTRIBUTES, value),
+                },
+                None,
+            )

@@ -44,7 +44,10 @@ class _Checker:
         if not self.first <= frame <= self.last:
             raise bad_request(kind, f"frame {frame!r} is outside the frame range [{self.first}, {self.last}]")
         return {
-            "frame": frame, "label_id": label_id, "group": obj.get("group"), "source": obj.get("source", "manual"),
+            "frame": frame,
+            "label_id": label_id,
+            "group": obj.get("group"),
+            "source": obj.get("source", "manual"),
             "attributes": self._attributes(obj.get("attributes", ()), label_id),
         }
 
@@ -63,8 +66,12 @@ class _Checker:
         if obj["type"] == "mask":
             _check_mask(points, kind)
         return {
-            "type": obj["type"], "occluded": obj.get("occluded", False), "outside": obj.get("outside", False),
-            "z_order": obj.get("z_order", 0), "rotation": float(obj.get("rotation", 0.0)), "points": points,
+            "type": obj["type"],
+            "occluded": obj.get("occluded", False),
+            "outside": obj.get("outside", False),
+            "z_order": obj.get("z_order", 0),
+            "rotation": float(obj.get("rotation", 0.0)),
+            "points": points,
         }
 
     def tag(self, obj: dict[str, Any]) -> dict[str, Any]:
@@ -83,18 +90,30 @@ class _Checker:
             _check_mask(points, "shapes")
         attributes = get("attributes")
         return {
-            "type": kind, "occluded": get("occluded", False), "outside": get("outside", False),
-            "z_order": get("z_order", 0), "rotation": float(get("rotation", 0.0)), "points": points,
-            "frame": frame, "label_id": label_id, "group": get("group"), "source": get("source", "manual"),
-            "attributes": self._attributes(attributes, label_id) if attributes else [], "elements": [],
+            "type": kind,
+            "occluded": get("occluded", False),
+            "outside": get("outside", False),
+            "z_order": get("z_order", 0),
+            "rotation": float(get("rotation", 0.0)),
+            "points": points,
+            "frame": frame,
+            "label_id": label_id,
+            "group": get("group"),
+            "source": get("source", "manual"),
+            "attributes": self._attributes(attributes, label_id) if attributes else [],
+            "elements": [],
         }
 
     def track(self, obj: dict[str, Any]) -> dict[str, Any]:
         common = self._common(obj, "tracks")
-        checked = [{
-            **self._geometry(shape, "tracks"), "frame": shape["frame"],
-            "attributes": self._attributes(shape.get("attributes", ()), common["label_id"]),
-        } for shape in obj["shapes"]]
+        checked = [
+            {
+                **self._geometry(shape, "tracks"),
+                "frame": shape["frame"],
+                "attributes": self._attributes(shape.get("attributes", ()), common["label_id"]),
+            }
+            for shape in obj["shapes"]
+        ]
         if not checked:
             raise bad_request("tracks", "a track needs at least one shape")
         checked.sort(key=lambda s: s["frame"])
@@ -117,8 +136,12 @@ def _check_ids(body: dict[str, Any], action: str) -> None:
     errors: dict[str, list[dict[str, Any]]] = {}
     for kind in KINDS:
         items = body.get(kind, ())
-        found = [{} if (item.get("id") is None) == (action == "create") else
-                 {"id": ["must be absent" if action == "create" else "must be present and not null"]} for item in items]
+        found = [
+            {}
+            if (item.get("id") is None) == (action == "create")
+            else {"id": ["must be absent" if action == "create" else "must be present and not null"]}
+            for item in items
+        ]
         if any(found):
             errors[kind] = found
     if errors:
@@ -208,8 +231,9 @@ class AnnotationRoutes:
     def _get(stored: dict[str, Any], first: int, last: int, *, whole_task: bool) -> Response:
         if whole_task:
             return cvat_json(stored)
-        return cvat_json({"version": stored["version"], **{
-            k: [o for o in stored[k] if _in_range(o, k, first, last)] for k in KINDS}})
+        return cvat_json(
+            {"version": stored["version"], **{k: [o for o in stored[k] if _in_range(o, k, first, last)] for k in KINDS}}
+        )
 
     @staticmethod
     def _delete(task: dict[str, Any], first: int, last: int) -> Response:
@@ -224,8 +248,11 @@ class AnnotationRoutes:
         stored = task["annotations"]
         for kind in KINDS:
             # A task's jobs are PUT one after another: the frame test is inlined for tags and shapes.
-            kept = ([o for o in stored[kind] if not _in_range(o, kind, first, last)] if kind == "tracks"
-                    else [o for o in stored[kind] if not first <= o["frame"] <= last])
+            kept = (
+                [o for o in stored[kind] if not _in_range(o, kind, first, last)]
+                if kind == "tracks"
+                else [o for o in stored[kind] if not first <= o["frame"] <= last]
+            )
             stored[kind] = kept + [self._assign(o, kind) for o in checked[kind]]
         stored["version"] += 1
         task["updated"] = now()
@@ -245,8 +272,9 @@ class AnnotationRoutes:
         task["updated"] = now()
         return cvat_json({"version": stored["version"], **removed})
 
-    def _patch_create_or_update(self, task: dict[str, Any], action: str | None,
-                                checked: dict[str, list[dict[str, Any]]]) -> Response:
+    def _patch_create_or_update(
+        self, task: dict[str, Any], action: str | None, checked: dict[str, list[dict[str, Any]]]
+    ) -> Response:
         stored = task["annotations"]
         if action == "create":
             for kind in KINDS:
@@ -270,6 +298,7 @@ class AnnotationRoutes:
                 for shape in obj["shapes"]:
                     shape.setdefault("id", self.state.next_id("trackedshape"))
             stored[index[obj["id"]]] = obj
+
 
 def routes(state: SimState) -> dict[str, Any]:
     """The handlers by the names app.py binds to paths."""

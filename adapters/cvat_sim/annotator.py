@@ -68,20 +68,39 @@ class ScriptedAnnotator:
 
     # --- shapes and tags --------------------------------------------------------------
 
-    def add_shape(self, task_id: int, label: str, frame: int, shape_type: str, points: list[float], *,
-                  attributes: dict[str, str] | None = None, occluded: bool = False, group: int = 0) -> int:
+    def add_shape(
+        self,
+        task_id: int,
+        label: str,
+        frame: int,
+        shape_type: str,
+        points: list[float],
+        *,
+        attributes: dict[str, str] | None = None,
+        occluded: bool = False,
+        group: int = 0,
+    ) -> int:
         spec = self.labels(task_id)[label]
         shape = {
-            "type": shape_type, "frame": frame, "label_id": spec["id"], "points": points, "occluded": occluded,
-            "group": group, "source": "manual",
+            "type": shape_type,
+            "frame": frame,
+            "label_id": spec["id"],
+            "points": points,
+            "occluded": occluded,
+            "group": group,
+            "source": "manual",
             "attributes": [{"spec_id": self._spec(spec, k), "value": v} for k, v in (attributes or {}).items()],
         }
         return self._patch(task_id, "create", "shapes", [shape])["shapes"][0]["id"]
 
     def add_tag(self, task_id: int, label: str, frame: int, *, attributes: dict[str, str] | None = None) -> int:
         spec = self.labels(task_id)[label]
-        tag = {"frame": frame, "label_id": spec["id"], "source": "manual",
-               "attributes": [{"spec_id": self._spec(spec, k), "value": v} for k, v in (attributes or {}).items()]}
+        tag = {
+            "frame": frame,
+            "label_id": spec["id"],
+            "source": "manual",
+            "attributes": [{"spec_id": self._spec(spec, k), "value": v} for k, v in (attributes or {}).items()],
+        }
         return self._patch(task_id, "create", "tags", [tag])["tags"][0]["id"]
 
     def move_shape(self, task_id: int, shape_id: int, points: list[float]) -> None:
@@ -126,8 +145,16 @@ class ScriptedAnnotator:
 
     # --- tracks -------------------------------------------------------------------------
 
-    def add_track(self, task_id: int, label: str, keyframes: dict[int, list[float]], *, shape_type: str = "rectangle",
-                  outside: int | None = None, attributes: dict[str, str] | None = None) -> int:
+    def add_track(
+        self,
+        task_id: int,
+        label: str,
+        keyframes: dict[int, list[float]],
+        *,
+        shape_type: str = "rectangle",
+        outside: int | None = None,
+        attributes: dict[str, str] | None = None,
+    ) -> int:
         """Draw a track: a shape on each keyframe (frame -> points), closed by an outside shape on frame
         ``outside`` (None: it runs to the end of the task, as one the annotator never hid). Attributes go on
         the track when immutable and on its first shape when mutable, as CVAT's UI keeps them."""
@@ -135,14 +162,29 @@ class ScriptedAnnotator:
         mutable = {a["name"]: a["mutable"] for a in spec["attributes"]}
         given = [(self._spec(spec, k), v, mutable[k]) for k, v in (attributes or {}).items()]
         frames = sorted(keyframes)
-        shapes = [{"type": shape_type, "frame": frame, "points": keyframes[frame], "occluded": False, "outside": False,
-                   "z_order": 0, "rotation": 0.0,
-                   "attributes": [{"spec_id": s, "value": v} for s, v, m in given if m] if frame == frames[0] else []}
-                  for frame in frames]
+        shapes = [
+            {
+                "type": shape_type,
+                "frame": frame,
+                "points": keyframes[frame],
+                "occluded": False,
+                "outside": False,
+                "z_order": 0,
+                "rotation": 0.0,
+                "attributes": [{"spec_id": s, "value": v} for s, v, m in given if m] if frame == frames[0] else [],
+            }
+            for frame in frames
+        ]
         if outside is not None:
             shapes.append({**shapes[-1], "frame": outside, "outside": True, "attributes": []})
-        track = {"frame": frames[0], "label_id": spec["id"], "group": 0, "source": "manual", "shapes": shapes,
-                 "attributes": [{"spec_id": s, "value": v} for s, v, m in given if not m]}
+        track = {
+            "frame": frames[0],
+            "label_id": spec["id"],
+            "group": 0,
+            "source": "manual",
+            "shapes": shapes,
+            "attributes": [{"spec_id": s, "value": v} for s, v, m in given if not m],
+        }
         return self._patch(task_id, "create", "tracks", [track])["tracks"][0]["id"]
 
     def move_keyframe(self, task_id: int, track_id: int, frame: int, points: list[float]) -> None:
@@ -151,11 +193,17 @@ class ScriptedAnnotator:
         shapes = [s for s in track["shapes"] if s["frame"] != frame]
         before = max((s for s in shapes if s["frame"] < frame), key=lambda s: s["frame"], default=shapes[0])
         current = next((s for s in track["shapes"] if s["frame"] == frame), None)
-        shape = {**(current or {k: v for k, v in before.items() if k != "id"}), "frame": frame, "points": points,
-                 "outside": False}
+        shape = {
+            **(current or {k: v for k, v in before.items() if k != "id"}),
+            "frame": frame,
+            "points": points,
+            "outside": False,
+        }
         if current is None:
             shape["attributes"] = []
-        self._patch(task_id, "update", "tracks", [{**track, "shapes": sorted([*shapes, shape], key=lambda s: s["frame"])}])
+        self._patch(
+            task_id, "update", "tracks", [{**track, "shapes": sorted([*shapes, shape], key=lambda s: s["frame"])}]
+        )
 
     def _mutable(self, task_id: int, label_id: int) -> set[int]:
         label = next(candidate for candidate in self.labels(task_id).values() if candidate["id"] == label_id)
@@ -175,10 +223,18 @@ class ScriptedAnnotator:
         position = {key: value for key, value in self._position(shapes, frame).items() if key != "id"}
         position.update(frame=frame, attributes=[{"spec_id": k, "value": v} for k, v in in_effect.items()])
         strip = [{k: v for k, v in s.items() if k != "id"} for s in shapes]
-        common = {"label_id": track["label_id"], "group": 0, "source": "manual", "attributes": track["attributes"],
-                  "elements": []}
-        prev = {**common, "frame": track["frame"],
-                "shapes": [s for s in strip if s["frame"] < frame] + [{**position, "outside": True}]}
+        common = {
+            "label_id": track["label_id"],
+            "group": 0,
+            "source": "manual",
+            "attributes": track["attributes"],
+            "elements": [],
+        }
+        prev = {
+            **common,
+            "frame": track["frame"],
+            "shapes": [s for s in strip if s["frame"] < frame] + [{**position, "outside": True}],
+        }
         nxt = {**common, "frame": frame, "shapes": [position] + [s for s in strip if s["frame"] > frame]}
         self._patch(task_id, "delete", "tracks", [track])
         created = self._patch(task_id, "create", "tracks", [prev, nxt])["tracks"]
@@ -197,7 +253,10 @@ class ScriptedAnnotator:
         if before["type"] != "rectangle":
             raise ValueError("the scripted annotator splits other shapes only on a keyframe")
         offset = (frame - before["frame"]) / (after["frame"] - before["frame"])
-        return {**before, "points": [a + (b - a) * offset for a, b in zip(before["points"], after["points"], strict=True)]}
+        return {
+            **before,
+            "points": [a + (b - a) * offset for a, b in zip(before["points"], after["points"], strict=True)],
+        }
 
     def merge_tracks(self, task_id: int, track_ids: list[int]) -> int:
         """Join tracks as CVAT's UI does (cvat-core's ``merge``): one new track holds every keyframe (a
@@ -212,15 +271,22 @@ class ScriptedAnnotator:
         ordered = [keyframes[f] for f in sorted(keyframes)]
         while ordered and ordered[0]["outside"]:
             ordered.pop(0)  # leading outside shapes go
-        merged = {"frame": ordered[0]["frame"], "label_id": tracks[0]["label_id"], "group": 0, "source": "manual",
-                  "shapes": ordered, "elements": [],
-                  "attributes": [a for a in tracks[0]["attributes"] if a["spec_id"] not in mutable]}
+        merged = {
+            "frame": ordered[0]["frame"],
+            "label_id": tracks[0]["label_id"],
+            "group": 0,
+            "source": "manual",
+            "shapes": ordered,
+            "elements": [],
+            "attributes": [a for a in tracks[0]["attributes"] if a["spec_id"] not in mutable],
+        }
         self._patch(task_id, "delete", "tracks", tracks)
         return self._patch(task_id, "create", "tracks", [merged])["tracks"][0]["id"]
 
 
-def _keyframes_joined(track: dict[str, Any], keyframes: dict[int, dict[str, Any]], track_ids: list[int]
-                      ) -> dict[int, dict[str, Any]]:
+def _keyframes_joined(
+    track: dict[str, Any], keyframes: dict[int, dict[str, Any]], track_ids: list[int]
+) -> dict[int, dict[str, Any]]:
     """A track's keyframes to add to those of the tracks merged before it (``keyframes``): a visible shape
     wins a frame over an outside one, two visible shapes on one frame are refused; each keyframe carries
     the track's mutable attributes in effect when any of them changed there."""
@@ -239,7 +305,8 @@ def _keyframes_joined(track: dict[str, Any], keyframes: dict[int, dict[str, Any]
                 running[item["spec_id"]] = item["value"]
         added[shape["frame"]] = {
             **{k: v for k, v in shape.items() if k != "id"},
-            "attributes": [{"spec_id": k, "value": v} for k, v in running.items()] if updated else []}
+            "attributes": [{"spec_id": k, "value": v} for k, v in running.items()] if updated else [],
+        }
     return added
 
 

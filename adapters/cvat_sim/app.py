@@ -31,18 +31,28 @@ def _checked(handler: Callable[[Request], Awaitable[Response]], operations: dict
     """The handler, with its operations' checks where reading the query and the body finds them
     (http.context, http.json_body, the data upload): after authentication and the object's
     lookup, as in CVAT, where the serializer meets the input last."""
+
     async def endpoint(request: Request) -> Response:
         request.scope["cvat_operations"] = operations
         return await handler(request)
+
     return endpoint
 
 
-def build_app(state: SimState, faults: FaultPlan, on_exchange: Callable[[Exchange], None] | None = None,
-              processor: Processor | None = None) -> Starlette:
+def build_app(
+    state: SimState,
+    faults: FaultPlan,
+    on_exchange: Callable[[Exchange], None] | None = None,
+    processor: Processor | None = None,
+) -> Starlette:
     """``processor`` processes uploaded data (at once when not given)."""
     processor = processor or Processor(state)
-    r = {**resources.routes(state), **data.routes(state, processor), **annotation_routes.routes(state),
-         **exports.routes(state)}
+    r = {
+        **resources.routes(state),
+        **data.routes(state, processor),
+        **annotation_routes.routes(state),
+        **exports.routes(state),
+    }
     table = [
         *_route("/api/server/about", r["about"], ["GET"]),
         *_route("/api/auth/login", r["login"], ["POST"], action=True),
@@ -58,7 +68,9 @@ def build_app(state: SimState, faults: FaultPlan, on_exchange: Callable[[Exchang
         *_route("/api/tasks/{id:int}/data/{file_id:str}", r["tus_chunk"], ["PATCH", "HEAD"]),
         *_route("/api/tasks/{task_id:int}/data/meta", r["data_meta"], ["GET"], action=True),
         *_route("/api/tasks/{id:int}/status", r["task_status"], ["GET"], action=True),
-        *_route("/api/tasks/{task_id:int}/annotations", r["annotations"], ["GET", "PUT", "PATCH", "DELETE"], action=True),
+        *_route(
+            "/api/tasks/{task_id:int}/annotations", r["annotations"], ["GET", "PUT", "PATCH", "DELETE"], action=True
+        ),
         *_route("/api/tasks/{id:int}/dataset/export", r["dataset_export"], ["POST"], action=True),
         *_route("/api/tasks/{id:int}/dataset/download", r["dataset_download"], ["GET"], action=True),
         *_route("/api/jobs", r["jobs"], ["GET", "POST"]),
@@ -79,7 +91,9 @@ def build_app(state: SimState, faults: FaultPlan, on_exchange: Callable[[Exchang
         return error_response(exc)
 
     async def not_found(request: Request, exc: Exception) -> Response:
-        return error_response(SimError(getattr(exc, "status_code", 404), {"detail": getattr(exc, "detail", "Not found.")}))
+        return error_response(
+            SimError(getattr(exc, "status_code", 404), {"detail": getattr(exc, "detail", "Not found.")})
+        )
 
     app = Starlette(routes=table, exception_handlers={SimError: sim_error, 404: not_found, 405: not_found})
     app.add_middleware(FaultMiddleware, plan=faults, on_exchange=on_exchange)

@@ -63,8 +63,15 @@ def _mp4(frames: Sequence[np.ndarray], fps: int = 25) -> bytes:
     height, width = frames[0].shape[:2]
     with tempfile.TemporaryDirectory() as folder:
         target = Path(folder) / "chunk.mp4"
-        writer = imageio_ffmpeg.write_frames(str(target), (width, height), fps=fps, codec="libx264",
-                                             pix_fmt_out="yuv420p", macro_block_size=1, ffmpeg_log_level="error")
+        writer = imageio_ffmpeg.write_frames(
+            str(target),
+            (width, height),
+            fps=fps,
+            codec="libx264",
+            pix_fmt_out="yuv420p",
+            macro_block_size=1,
+            ffmpeg_log_level="error",
+        )
         writer.send(None)
         for frame in frames:
             writer.send(np.ascontiguousarray(frame))
@@ -101,14 +108,18 @@ def task_chunk(data: dict[str, Any], number: int, quality: str) -> tuple[bytes, 
         decoded = list(video_frames(data["files"][0], [data["start_frame"] + k * data["step"] for k in frames]))
         if kind == "video":
             return _mp4(decoded), "video/mp4"
-        return _zip((f"{i:06d}.jpeg", _jpeg(Image.fromarray(f), data["image_quality"]))
-                    for i, f in enumerate(decoded)), "application/zip"
+        return _zip(
+            (f"{i:06d}.jpeg", _jpeg(Image.fromarray(f), data["image_quality"])) for i, f in enumerate(decoded)
+        ), "application/zip"
     paths = {Path(p).name: Path(p) for p in data["files"]}
     names = [data["frames"][k]["name"] for k in frames]
     if quality == "original":
-        return _zip((f"{i:06d}{paths[n].suffix}", paths[n].read_bytes()) for i, n in enumerate(names)), "application/zip"
-    return _zip((f"{i:06d}.jpeg", _jpeg(Image.open(paths[n]), data["image_quality"]))
-                for i, n in enumerate(names)), "application/zip"
+        return _zip(
+            (f"{i:06d}{paths[n].suffix}", paths[n].read_bytes()) for i, n in enumerate(names)
+        ), "application/zip"
+    return _zip(
+        (f"{i:06d}.jpeg", _jpeg(Image.open(paths[n]), data["image_quality"])) for i, n in enumerate(names)
+    ), "application/zip"
 
 
 def chunk_headers(content: bytes, updated: str) -> dict[str, str]:

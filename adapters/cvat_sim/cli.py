@@ -43,12 +43,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--user", action="append", help="NAME:PASSWORD (repeatable)")
     parser.add_argument("--users-file", help="a file with one NAME:PASSWORD per line")
     parser.add_argument("--data-dir", help="keep media and state here; a restarted simulator finds them again")
-    parser.add_argument("--processing-time", type=_seconds, default=0.0, metavar="SECONDS",
-                        help="how long processing uploaded data takes per frame, as CVAT's worker does "
-                             "(the request goes queued, started, finished; jobs exist only then); default 0")
-    parser.add_argument("--fault", action="append", default=[], metavar="'METHOD PATH EFFECT...'",
-                        help="misbehave as told, e.g. 'PUT /api/jobs/*/annotations 500 x2' (repeatable; "
-                             "grammar: the simulator's README; also POST /_simulator/faults while it runs)")
+    parser.add_argument(
+        "--processing-time",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="how long processing uploaded data takes per frame, as CVAT's worker does "
+        "(the request goes queued, started, finished; jobs exist only then); default 0",
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="'METHOD PATH EFFECT...'",
+        help="misbehave as told, e.g. 'PUT /api/jobs/*/annotations 500 x2' (repeatable; "
+        "grammar: the simulator's README; also POST /_simulator/faults while it runs)",
+    )
     args = parser.parse_args(argv)
     users = _users(args)
     if not users and not args.data_dir:
@@ -64,7 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     simulator.state.freeze_stored = True  # this process serves and does nothing else
     stop = threading.Event()
     with simulator.serve(args.host, args.port):
-        print(f"CVAT simulator serving {simulator.url} (users: {', '.join(u.username for u in simulator.state.users.values())})", flush=True)
+        print(
+            f"CVAT simulator serving {simulator.url} (users: {', '.join(u.username for u in simulator.state.users.values())})",
+            flush=True,
+        )
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C stops the server
             stop.wait()
     return 0

@@ -18,8 +18,17 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 # TaskReadSerializer: the data.* fields are required=False, so a task with no data has none of them.
-_TASK_DATA = frozenset({"data_chunk_size", "data_original_chunk_type", "data_compressed_chunk_type",
-                        "data_cloud_storage_id", "size", "image_quality", "data"})
+_TASK_DATA = frozenset(
+    {
+        "data_chunk_size",
+        "data_original_chunk_type",
+        "data_compressed_chunk_type",
+        "data_cloud_storage_id",
+        "size",
+        "image_quality",
+        "data",
+    }
+)
 
 
 def _task_read(body: Mapping[str, Any]) -> frozenset[str]:
@@ -111,13 +120,24 @@ class Completeness:
         return found
 
     @staticmethod
-    def _properties(body: Mapping[str, Any], listed: Mapping[str, Any], more_allowed: bool, where: str,
-                    model: str | None) -> list[str]:
+    def _properties(
+        body: Mapping[str, Any], listed: Mapping[str, Any], more_allowed: bool, where: str, model: str | None
+    ) -> list[str]:
         """An object's properties against its model's: missing, sent where CVAT leaves them out, unknown."""
         left_out = CVAT_LEAVES_OUT[model](body) if model in CVAT_LEAVES_OUT else frozenset()
-        found = [f"{where}.{name} is missing ({model or 'inline'} lists it; CVAT sends it, null when unset)"
-                 for name in listed if name not in body and name not in left_out]
-        found += [f"{where}.{name} is sent, but CVAT leaves it out here ({model})" for name in sorted(left_out) if name in body]
-        found += [f"{where}.{name} is not a property of {model or 'the inline model'}"
-                  for name in body if name not in listed and not more_allowed]
+        found = [
+            f"{where}.{name} is missing ({model or 'inline'} lists it; CVAT sends it, null when unset)"
+            for name in listed
+            if name not in body and name not in left_out
+        ]
+        found += [
+            f"{where}.{name} is sent, but CVAT leaves it out here ({model})"
+            for name in sorted(left_out)
+            if name in body
+        ]
+        found += [
+            f"{where}.{name} is not a property of {model or 'the inline model'}"
+            for name in body
+            if name not in listed and not more_allowed
+        ]
         return found

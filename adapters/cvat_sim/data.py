@@ -41,8 +41,15 @@ def _form_fields(request: Request, texts: dict[str, list[str]], files: list[tupl
     if op is None or op.form is None:
         return _plain_fields(texts)
     if "client_files" in texts:  # a FileField given text
-        raise SimError(400, {"client_files": {str(i): ["The submitted data was not a file. Check the encoding type on the form."]
-                                              for i in range(len(texts["client_files"]))}})
+        raise SimError(
+            400,
+            {
+                "client_files": {
+                    str(i): ["The submitted data was not a file. Check the encoding type on the form."]
+                    for i in range(len(texts["client_files"]))
+                }
+            },
+        )
     fields = op.form_as_data(texts, Counter(name for name, _ in files))
     if (errors := op.form(fields)) is not None:
         raise SimError(400, errors)
@@ -51,8 +58,10 @@ def _form_fields(request: Request, texts: dict[str, list[str]], files: list[tupl
 
 
 def _plain_fields(texts: dict[str, list[str]]) -> dict[str, Any]:
-    return {name: values[-1] if len(values) == 1 and name != "upload_file_order" else values
-            for name, values in texts.items()}
+    return {
+        name: values[-1] if len(values) == 1 and name != "upload_file_order" else values
+        for name, values in texts.items()
+    }
 
 
 class DataRoutes:
@@ -123,8 +132,16 @@ class DataRoutes:
         task["data"].update(image_quality=fields["image_quality"], chunk_size=fields.get("chunk_size"))
         rq_id = f"action=create&target=task&target_id={task['id']}"  # ImportRequestId.render()
         record = {
-            "id": rq_id, "owner": user_id, "created": now(), "started": None, "finished": None,
-            "task_id": task["id"], "project_id": task["project_id"], "status": "queued", "message": "", "progress": 0.0,
+            "id": rq_id,
+            "owner": user_id,
+            "created": now(),
+            "started": None,
+            "finished": None,
+            "task_id": task["id"],
+            "project_id": task["project_id"],
+            "status": "queued",
+            "message": "",
+            "progress": 0.0,
         }
         self.state.requests.pop(rq_id, None)  # a new request replaces a failed one, and lists as the newest
         self.state.requests[rq_id] = record
@@ -167,9 +184,14 @@ class DataRoutes:
         if length == 0:
             self.state.uploads.setdefault(task["id"], []).append(Upload(name, path, 0))
         location = f"{str(request.url).split('?')[0].rstrip('/')}/{file_id}"
-        return Response(status_code=201, headers={
-            "Location": location, "Upload-Filename": name, "Tus-Resumable": "1.0.0",
-        })
+        return Response(
+            status_code=201,
+            headers={
+                "Location": location,
+                "Upload-Filename": name,
+                "Tus-Resumable": "1.0.0",
+            },
+        )
 
     async def tus_chunk(self, request: Request) -> Response:
         ctx = context(self.state, request)
@@ -188,7 +210,9 @@ class DataRoutes:
             out.write(chunk)
         upload["offset"] += len(chunk)
         if upload["offset"] >= upload["length"]:
-            self.state.uploads.setdefault(task["id"], []).append(Upload(upload["name"], upload["path"], upload["offset"]))
+            self.state.uploads.setdefault(task["id"], []).append(
+                Upload(upload["name"], upload["path"], upload["offset"])
+            )
             del self.state.tus[request.path_params["file_id"]]
         return Response(status_code=204, headers={"Tus-Resumable": "1.0.0", "Upload-Offset": str(upload["offset"])})
 
@@ -209,14 +233,18 @@ class DataRoutes:
             raise SimError(400, ["Wrong quality value"])
         if kind not in ("frame", "chunk"):
             raise bad_request("type", "This simulator serves type=frame and type=chunk only")
-        if number_text is None or not re.fullmatch(r"-?\d+", number_text):  # CVAT fails with a 500 here; the schema says integer
+        if number_text is None or not re.fullmatch(
+            r"-?\d+", number_text
+        ):  # CVAT fails with a 500 here; the schema says integer
             raise bad_request("number", "A valid integer is required.")
         number = int(number_text)
         if kind == "chunk":  # the frame provider's ValidationError comes back as its message, a string body
             content, mime = task_chunk(data, number, quality)
             return Response(content, media_type=mime, headers=chunk_headers(content, task["updated"]))
         if not 0 <= number < data["size"]:
-            raise SimError(400, f"Invalid frame '{number}'. The frame number should be in the [0, {data['size']}] range")
+            raise SimError(
+                400, f"Invalid frame '{number}'. The frame number should be in the [0, {data['size']}] range"
+            )
         if data["mode"] == "interpolation":  # the task's frame k is frame start + k * step of its video
             png = video_frame_png(data["files"][0], data["start_frame"] + number * data["step"])
             return Response(png, media_type="image/png")

@@ -61,8 +61,10 @@ def parse_fault(text: str) -> FaultSpec:
     """One fault line, or FaultSpecError saying what is wrong with it."""
     tokens = text.split()
     if len(tokens) < 3:
-        raise FaultSpecError(f"{text!r}: a fault is METHOD PATH EFFECT... [xN|always] [after=N], "
-                             "e.g. 'PUT /api/jobs/*/annotations 500 x2'")
+        raise FaultSpecError(
+            f"{text!r}: a fault is METHOD PATH EFFECT... [xN|always] [after=N], "
+            "e.g. 'PUT /api/jobs/*/annotations 500 x2'"
+        )
     method, path, *rest = tokens
     method = method.upper()
     if method not in METHODS:
@@ -97,5 +99,7 @@ def _effect(text: str, token: str) -> tuple[str, object]:
         return "times", None
     if re.fullmatch(r"x\d+", token.lower()) and int(token[1:]) > 0:
         return "times", int(token[1:])
-    raise FaultSpecError(f"{text!r}: {token!r} is not a fault effect (a status 400-599, retry-after=S, "
-                         "hang=S, reset, xN, always, after=N)")
+    raise FaultSpecError(
+        f"{text!r}: {token!r} is not a fault effect (a status 400-599, retry-after=S, "
+        "hang=S, reset, xN, always, after=N)"
+    )

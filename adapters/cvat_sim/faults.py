@@ -56,8 +56,12 @@ class FaultRule:
     fired: bool = False  # done: it will not misbehave again
 
     def summary(self) -> dict[str, Any]:
-        return {"fault": self.text or f"{self.method} {self.path.pattern}", "seen": self.seen, "fired": self.hits,
-                "done": self.fired}
+        return {
+            "fault": self.text or f"{self.method} {self.path.pattern}",
+            "seen": self.seen,
+            "fired": self.hits,
+            "done": self.fired,
+        }
 
 
 # The simulator's own control routes are never faulted, so a plan can always be changed.
@@ -69,9 +73,19 @@ class FaultPlan:
         self._rules: list[FaultRule] = []
         self._lock = threading.Lock()
 
-    def add(self, method: str, path: str, *, nth: int = 1, status: int | None = None,
-            retry_after: float | None = None, hang: float | None = None, reset: bool = False,
-            times: int | None = 1, text: str = "") -> FaultRule:
+    def add(
+        self,
+        method: str,
+        path: str,
+        *,
+        nth: int = 1,
+        status: int | None = None,
+        retry_after: float | None = None,
+        hang: float | None = None,
+        reset: bool = False,
+        times: int | None = 1,
+        text: str = "",
+    ) -> FaultRule:
         """From the ``nth`` matching request (``path`` is a regex on the URL path), misbehave ``times``
         times in a row (None: always): answer ``status`` (with ``retry_after``), ``hang`` seconds
         first, or ``reset`` the connection."""
@@ -85,8 +99,17 @@ class FaultPlan:
     def add_spec(self, text: str) -> FaultRule:
         """A fault written as one line (fault_spec.py), e.g. ``PUT /api/jobs/*/annotations 500 x2``."""
         spec = parse_fault(text)
-        return self.add(spec.method, spec.path, nth=spec.nth, status=spec.status, retry_after=spec.retry_after,
-                        hang=spec.hang, reset=spec.reset, times=spec.times, text=spec.text)
+        return self.add(
+            spec.method,
+            spec.path,
+            nth=spec.nth,
+            status=spec.status,
+            retry_after=spec.retry_after,
+            hang=spec.hang,
+            reset=spec.reset,
+            times=spec.times,
+            text=spec.text,
+        )
 
     def rules(self) -> list[FaultRule]:
         with self._lock:
@@ -135,8 +158,9 @@ class FaultMiddleware:
         else:
             await self._recorded(scope, receive, send, self.on_exchange)
 
-    async def _recorded(self, scope: dict[str, Any], receive: Callable, send: Callable,
-                        on_exchange: Callable[[Exchange], None]) -> None:
+    async def _recorded(
+        self, scope: dict[str, Any], receive: Callable, send: Callable, on_exchange: Callable[[Exchange], None]
+    ) -> None:
         """The app's answer, with the exchange shown to ``on_exchange`` before its last message goes out."""
         # Read the whole request first: the exchange must show what the client sent even when
         # the route answers (401, 404) without reading the body.
@@ -165,13 +189,18 @@ class FaultMiddleware:
 
         await self.app(scope, recording_receive, recording_send)
         # Seen before the client has the whole answer: a check's findings are in by the next request.
-        on_exchange(Exchange(
-            method=scope["method"], path=scope["path"], query=scope.get("query_string", b"").decode(),
-            request_headers={k.decode().lower(): v.decode() for k, v in scope["headers"]},
-            request_body=bytes(request_body), status=response["status"],
-            response_headers={k.decode().lower(): v.decode() for k, v in response["headers"]},
-            response_body=bytes(response["body"]),
-        ))
+        on_exchange(
+            Exchange(
+                method=scope["method"],
+                path=scope["path"],
+                query=scope.get("query_string", b"").decode(),
+                request_headers={k.decode().lower(): v.decode() for k, v in scope["headers"]},
+                request_body=bytes(request_body),
+                status=response["status"],
+                response_headers={k.decode().lower(): v.decode() for k, v in response["headers"]},
+                response_body=bytes(response["body"]),
+            )
+        )
         for message in last:
             await send(message)
 

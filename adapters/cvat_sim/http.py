@@ -132,18 +132,20 @@ def paginate(request: Request, items: Sequence[Any], serialize: Callable[[Any], 
     pages = max(1, -(-len(items) // size))
     if page > pages:
         raise SimError(404, {"detail": "Invalid page."})
-    chunk = items[(page - 1) * size: page * size]
+    chunk = items[(page - 1) * size : page * size]
     url = request.url
 
     def link(number: int) -> str:
         return str(url.include_query_params(page=number, page_size=size))
 
-    return cvat_json({
-        "count": len(items),
-        "next": link(page + 1) if page < pages else None,
-        "previous": link(page - 1) if page > 1 else None,
-        "results": [serialize(item) for item in chunk],
-    })
+    return cvat_json(
+        {
+            "count": len(items),
+            "next": link(page + 1) if page < pages else None,
+            "previous": link(page - 1) if page > 1 else None,
+            "results": [serialize(item) for item in chunk],
+        }
+    )
 
 
 async def json_body(request: Request) -> dict[str, Any]:
@@ -158,7 +160,9 @@ async def json_body(request: Request) -> dict[str, Any]:
     if op is not None and op.body is not None and (errors := op.body(body)) is not None:
         raise SimError(400, errors)
     if not isinstance(body, dict):
-        raise SimError(400, {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {type(body).__name__}."]})
+        raise SimError(
+            400, {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {type(body).__name__}."]}
+        )
     return body
 
 
@@ -174,6 +178,9 @@ def user_basic(ctx: Context, user: User | None) -> dict[str, Any] | None:
     if user is None:
         return None
     return {
-        "url": f"{ctx.base}/api/users/{user.id}", "id": user.id, "username": user.username,
-        "first_name": user.first_name, "last_name": user.last_name,
+        "url": f"{ctx.base}/api/users/{user.id}",
+        "id": user.id,
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
     }

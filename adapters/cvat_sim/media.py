@@ -87,8 +87,18 @@ def video_frame_png(path: str | Path, index: int) -> bytes:
 def new_data() -> dict[str, Any]:
     """A task's Data as CVAT creates it at the first data request, before any processing."""
     return {
-        "mode": "", "frames": [], "size": 0, "start_frame": 0, "stop_frame": 0, "frame_filter": "", "step": 1,
-        "image_quality": 50, "chunk_size": None, "use_cache": False, "use_zip_chunks": False, "files": [],
+        "mode": "",
+        "frames": [],
+        "size": 0,
+        "start_frame": 0,
+        "stop_frame": 0,
+        "frame_filter": "",
+        "step": 1,
+        "image_quality": 50,
+        "chunk_size": None,
+        "use_cache": False,
+        "use_zip_chunks": False,
+        "files": [],
     }
 
 
@@ -110,7 +120,9 @@ def read_media(files: Sequence[Upload], fields: dict[str, Any]) -> dict[str, Any
         mode = "interpolation"
         names = [(video.name, width, height)]
     else:
-        ordered = order_files(files, fields.get("sorting_method") or "lexicographical", fields.get("upload_file_order") or [])
+        ordered = order_files(
+            files, fields.get("sorting_method") or "lexicographical", fields.get("upload_file_order") or []
+        )
         names = []
         for f in ordered:
             try:

@@ -90,7 +90,7 @@ def mp4_video_info(path: str | Path) -> tuple[int, int, int] | None:
                 continue
             mdia = _child(moov, start, end, b"mdia")
             hdlr = mdia and _child(moov, *mdia, b"hdlr")
-            if mdia and hdlr and moov[hdlr[0] + 8:hdlr[0] + 12] == b"vide":
+            if mdia and hdlr and moov[hdlr[0] + 8 : hdlr[0] + 12] == b"vide":
                 videos.append((start, end, mdia))
         if len(videos) != 1:
             return None
@@ -130,8 +130,9 @@ def mp4_video_info(path: str | Path) -> tuple[int, int, int] | None:
         return None
 
 
-def _plays_everything(moov: bytes, edts: tuple[int, int], movie_scale: int, media_scale: int,
-                      media_duration: int) -> bool:
+def _plays_everything(
+    moov: bytes, edts: tuple[int, int], movie_scale: int, media_scale: int, media_duration: int
+) -> bool:
     """An edit list of one edit that starts at or after the media's start (an encoder's B-frame delay)
     and plays it to its end: decoding gives every stored sample then."""
     elst = _child(moov, *edts, b"elst")

@@ -122,8 +122,15 @@ class Processor:
             for start, stop in make_segments(task, processed["size"], processed["mode"] == "interpolation"):
                 job_id = self.state.next_id("job")
                 self.state.jobs[job_id] = {
-                    "id": job_id, "task_id": task["id"], "start_frame": start, "stop_frame": stop,
-                    "assignee_id": None, "stage": "annotation", "state": "new", "created": stamp, "updated": stamp,
+                    "id": job_id,
+                    "task_id": task["id"],
+                    "start_frame": start,
+                    "stop_frame": stop,
+                    "assignee_id": None,
+                    "stage": "annotation",
+                    "state": "new",
+                    "created": stamp,
+                    "updated": stamp,
                 }
             task["updated"] = stamp
             record.update(status="finished", finished=now(), progress=1.0, message="")

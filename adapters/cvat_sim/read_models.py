@@ -27,8 +27,14 @@ _FAILED_TTL = datetime.timedelta(days=30)
 def user_json(ctx: Context, user: User) -> dict[str, Any]:
     """UserSerializer: what a user sees of themself (``/users/self``, their own ``/users/{id}``)."""
     return {
-        **user_basic(ctx, user), "email": user.email, "groups": ["user"], "is_staff": False,
-        "is_superuser": False, "is_active": True, "last_login": None, "date_joined": user.joined,
+        **user_basic(ctx, user),
+        "email": user.email,
+        "groups": ["user"],
+        "is_staff": False,
+        "is_superuser": False,
+        "is_active": True,
+        "last_login": None,
+        "date_joined": user.joined,
         "has_analytics_access": False,
     }
 
@@ -45,8 +51,14 @@ def label_json(label: dict[str, Any]) -> dict[str, Any]:
     is unset, and ``svg`` is read from the label's skeleton: a label of another type has none,
     so the field is skipped."""
     body: dict[str, Any] = {
-        "id": label["id"], "name": label["name"], "color": label["color"], "type": label["type"],
-        "attributes": [dict(a) for a in label["attributes"]], "sublabels": [], "parent_id": None, "has_parent": False,
+        "id": label["id"],
+        "name": label["name"],
+        "color": label["color"],
+        "type": label["type"],
+        "attributes": [dict(a) for a in label["attributes"]],
+        "sublabels": [],
+        "parent_id": None,
+        "has_parent": False,
     }
     if label["type"] == "skeleton":
         body["svg"] = label.get("svg", "")
@@ -66,15 +78,22 @@ def project_json(ctx: Context, state: SimState, project: dict[str, Any]) -> dict
     pid = project["id"]
     tasks = [t for t in state.tasks.values() if t["project_id"] == pid]
     return {
-        "url": f"{ctx.base}/api/projects/{pid}", "id": pid, "name": project["name"],
+        "url": f"{ctx.base}/api/projects/{pid}",
+        "id": pid,
+        "name": project["name"],
         "owner": _user_or_none(ctx, state, project["owner_id"]),
         "assignee": _user_or_none(ctx, state, project["assignee_id"]),
-        "guide_id": None, "bug_tracker": project["bug_tracker"],
+        "guide_id": None,
+        "bug_tracker": project["bug_tracker"],
         "task_subsets": sorted({t["subset"] for t in tasks if t["subset"]}),
-        "created_date": project["created"], "updated_date": project["updated"], "status": "annotation",
+        "created_date": project["created"],
+        "updated_date": project["updated"],
+        "status": "annotation",
         "dimension": "2d" if tasks else None,
-        "organization": project["org_id"], "organization_id": project["org_id"],
-        "target_storage": None, "source_storage": None,
+        "organization": project["org_id"],
+        "organization_id": project["org_id"],
+        "target_storage": None,
+        "source_storage": None,
         "tasks": {"count": len(tasks), "url": f"{ctx.base}/api/tasks?project_id={pid}"},
         "labels": {"url": f"{ctx.base}/api/labels?project_id={pid}"},
         "assignee_updated_date": project.get("assignee_updated"),
@@ -104,28 +123,47 @@ def task_json(ctx: Context, state: SimState, task: dict[str, Any]) -> dict[str, 
     data = task["data"]
     jobs = [j for j in state.jobs.values() if j["task_id"] == tid]
     body: dict[str, Any] = {
-        "url": f"{ctx.base}/api/tasks/{tid}", "id": tid, "name": task["name"], "project_id": task["project_id"],
+        "url": f"{ctx.base}/api/tasks/{tid}",
+        "id": tid,
+        "name": task["name"],
+        "project_id": task["project_id"],
         "mode": data.get("mode", "") if data else "",
         "owner": _user_or_none(ctx, state, task["owner_id"]),
         "assignee": _user_or_none(ctx, state, task["assignee_id"]),
-        "bug_tracker": task["bug_tracker"], "created_date": task["created"], "updated_date": task["updated"],
-        "overlap": task["overlap"], "segment_size": task["segment_size"], "status": _task_status(jobs),
-        "guide_id": None, "dimension": "2d", "subset": task["subset"],
-        "organization_id": task["org_id"], "organization": task["org_id"],
-        "target_storage": None, "source_storage": None,
-        "jobs": {"count": len(jobs),
-                 "completed": sum(j["stage"] == "acceptance" and j["state"] == "completed" for j in jobs),
-                 "validation": sum(j["stage"] == "validation" for j in jobs),
-                 "url": f"{ctx.base}/api/jobs?task_id={tid}"},
+        "bug_tracker": task["bug_tracker"],
+        "created_date": task["created"],
+        "updated_date": task["updated"],
+        "overlap": task["overlap"],
+        "segment_size": task["segment_size"],
+        "status": _task_status(jobs),
+        "guide_id": None,
+        "dimension": "2d",
+        "subset": task["subset"],
+        "organization_id": task["org_id"],
+        "organization": task["org_id"],
+        "target_storage": None,
+        "source_storage": None,
+        "jobs": {
+            "count": len(jobs),
+            "completed": sum(j["stage"] == "acceptance" and j["state"] == "completed" for j in jobs),
+            "validation": sum(j["stage"] == "validation" for j in jobs),
+            "url": f"{ctx.base}/api/jobs?task_id={tid}",
+        },
         "labels": {"url": f"{ctx.base}/api/labels?task_id={tid}"},
-        "assignee_updated_date": task.get("assignee_updated"), "validation_mode": None, "consensus_enabled": False,
+        "assignee_updated_date": task.get("assignee_updated"),
+        "validation_mode": None,
+        "consensus_enabled": False,
     }
     if data:
         original, compressed = chunk_types(data)
         body.update(
-            data_chunk_size=data.get("chunk_size"), data_original_chunk_type=original,
-            data_compressed_chunk_type=compressed, data_cloud_storage_id=None,
-            size=data.get("size", 0), image_quality=data["image_quality"], data=tid,
+            data_chunk_size=data.get("chunk_size"),
+            data_original_chunk_type=original,
+            data_compressed_chunk_type=compressed,
+            data_cloud_storage_id=None,
+            size=data.get("size", 0),
+            image_quality=data["image_quality"],
+            data=tid,
         )
     return body
 
@@ -138,19 +176,35 @@ def job_json(ctx: Context, state: SimState, job: dict[str, Any]) -> dict[str, An
     project = state.projects.get(task["project_id"]) if task["project_id"] else None
     original, compressed = chunk_types(data)
     return {
-        "url": f"{ctx.base}/api/jobs/{job['id']}", "id": job["id"], "task_id": task["id"],
-        "project_id": task["project_id"], "assignee": _user_or_none(ctx, state, job["assignee_id"]),
-        "guide_id": None, "dimension": "2d",
+        "url": f"{ctx.base}/api/jobs/{job['id']}",
+        "id": job["id"],
+        "task_id": task["id"],
+        "project_id": task["project_id"],
+        "assignee": _user_or_none(ctx, state, job["assignee_id"]),
+        "guide_id": None,
+        "dimension": "2d",
         "bug_tracker": task["bug_tracker"] or (project["bug_tracker"] if project else None),
-        "status": job_status(job["stage"], job["state"]), "stage": job["stage"], "state": job["state"],
-        "mode": data["mode"], "frame_count": job["stop_frame"] - job["start_frame"] + 1,
-        "start_frame": job["start_frame"], "stop_frame": job["stop_frame"],
-        "data_chunk_size": data["chunk_size"], "data_compressed_chunk_type": compressed,
-        "data_original_chunk_type": original, "created_date": job["created"], "updated_date": job["updated"],
+        "status": job_status(job["stage"], job["state"]),
+        "stage": job["stage"],
+        "state": job["state"],
+        "mode": data["mode"],
+        "frame_count": job["stop_frame"] - job["start_frame"] + 1,
+        "start_frame": job["start_frame"],
+        "stop_frame": job["stop_frame"],
+        "data_chunk_size": data["chunk_size"],
+        "data_compressed_chunk_type": compressed,
+        "data_original_chunk_type": original,
+        "created_date": job["created"],
+        "updated_date": job["updated"],
         "issues": {"url": f"{ctx.base}/api/issues?job_id={job['id']}", "count": 0},
         "labels": {"url": f"{ctx.base}/api/labels?job_id={job['id']}"},
-        "type": "annotation", "organization": task["org_id"], "target_storage": None, "source_storage": None,
-        "assignee_updated_date": job.get("assignee_updated"), "parent_job_id": None, "consensus_replicas": 0,
+        "type": "annotation",
+        "organization": task["org_id"],
+        "target_storage": None,
+        "source_storage": None,
+        "assignee_updated_date": job.get("assignee_updated"),
+        "parent_job_id": None,
+        "consensus_replicas": 0,
     }
 
 
@@ -168,13 +222,20 @@ def data_meta_json(task: dict[str, Any], job: dict[str, Any] | None) -> dict[str
         start, stop = start + job["start_frame"] * step, min(stop, start + job["stop_frame"] * step)
         size = job["stop_frame"] - job["start_frame"] + 1
         if not video:
-            frames = frames[job["start_frame"]:job["stop_frame"] + 1]
+            frames = frames[job["start_frame"] : job["stop_frame"] + 1]
     return {
-        "chunks_updated_date": task["updated"], "chunk_size": data.get("chunk_size"), "size": size,
-        "image_quality": data["image_quality"], "start_frame": start, "stop_frame": stop,
+        "chunks_updated_date": task["updated"],
+        "chunk_size": data.get("chunk_size"),
+        "size": size,
+        "image_quality": data["image_quality"],
+        "start_frame": start,
+        "stop_frame": stop,
         "frame_filter": data.get("frame_filter", ""),
         "frames": [{**f, "related_files": 0, "has_related_context": False} for f in frames],
-        "deleted_frames": [], "included_frames": None, "storage": "local", "cloud_storage_id": None,
+        "deleted_frames": [],
+        "included_frames": None,
+        "storage": "local",
+        "cloud_storage_id": None,
         "chapters": [] if video else None,
     }
 
@@ -198,14 +259,25 @@ def request_json(state: SimState, record: dict[str, Any]) -> dict[str, Any]:
     if record.get("finished") and status in ("finished", "failed"):
         expiry = _iso(_stamp(record["finished"]) + (_FINISHED_TTL if status == "finished" else _FAILED_TTL))
     return {
-        "status": status, "message": record["message"] if status in ("started", "failed") else "",
+        "status": status,
+        "message": record["message"] if status in ("started", "failed") else "",
         "id": record["id"],
         # a task's creation, or the export of its annotations (exports.py), which carries its format and result
-        "operation": {"type": record.get("operation", "create:task"), "target": "task",
-                      "project_id": record.get("project_id"), "task_id": record["task_id"], "job_id": None,
-                      "format": record.get("format"), "lightweight": None},
+        "operation": {
+            "type": record.get("operation", "create:task"),
+            "target": "task",
+            "project_id": record.get("project_id"),
+            "task_id": record["task_id"],
+            "job_id": None,
+            "format": record.get("format"),
+            "lightweight": None,
+        },
         "progress": record.get("progress", 1.0 if status == "finished" else 0.0),
-        "created_date": record["created"], "started_date": record.get("started"), "finished_date": record["finished"],
-        "expiry_date": expiry, "owner": {"id": owner.id, "username": owner.username},
-        "result_url": record.get("result_url"), "result_id": None,
+        "created_date": record["created"],
+        "started_date": record.get("started"),
+        "finished_date": record["finished"],
+        "expiry_date": expiry,
+        "owner": {"id": owner.id, "username": owner.username},
+        "result_url": record.get("result_url"),
+        "result_id": None,
     }

@@ -37,8 +37,9 @@ def _filter_choice(allowed: frozenset[str], value: str) -> list[str] | None:
 
 
 class _Compiler:
-    def __init__(self, components: Mapping[str, Any],
-                 validate: Mapping[str, Callable[[dict[str, Any]], Error]] | None = None) -> None:
+    def __init__(
+        self, components: Mapping[str, Any], validate: Mapping[str, Callable[[dict[str, Any]], Error]] | None = None
+    ) -> None:
         """``validate``: what serializers check beyond a model's schema (VALIDATE unless given)."""
         self.components = components
         self.validate = VALIDATE if validate is None else validate
@@ -93,6 +94,7 @@ class _Compiler:
     def _every(parts: list[Check]) -> Check:
         def check(value: Any) -> Error:
             return next((error for part in parts if (error := part(value)) is not None), None)
+
         return check
 
     def _union(self, alternatives: list[Mapping[str, Any]]) -> Check:
@@ -106,6 +108,7 @@ class _Compiler:
                     return None
                 errors.append(error)
             return errors[0]
+
         return check
 
     @staticmethod
@@ -115,7 +118,9 @@ class _Compiler:
 
     def _object(self, schema: Mapping[str, Any], validate: Callable[[dict[str, Any]], Error] | None) -> Check:
         # read-only properties are not input: DRF ignores them, as any property it does not know
-        properties = {key: self.compile(sub) for key, sub in schema.get("properties", {}).items() if not sub.get("readOnly")}
+        properties = {
+            key: self.compile(sub) for key, sub in schema.get("properties", {}).items() if not sub.get("readOnly")
+        }
         required = [key for key in schema.get("required", []) if key in properties]
 
         def check(value: Any) -> Error:
@@ -128,6 +133,7 @@ class _Compiler:
             if not errors and validate is not None:  # the serializer's validate(): once its fields are good
                 return validate(value)
             return errors or None
+
         return check
 
     def _array(self, schema: Mapping[str, Any], name: str | None) -> Check:
@@ -154,6 +160,7 @@ class _Compiler:
             if many:
                 return [found.get(index, {}) for index in range(len(value))]
             return {str(index): error for index, error in found.items()}
+
         return check
 
     @staticmethod
@@ -173,6 +180,7 @@ class _Compiler:
             if pattern is not None and not pattern.search(value):
                 return ["This value does not match the required pattern."]
             return None
+
         return check
 
     @staticmethod
@@ -187,10 +195,12 @@ class _Compiler:
             if high is not None and value > high:
                 return [f"Ensure this value is less than or equal to {high}."]
             return None
+
         return check
 
 
 # --- what the serializers' validate() adds to the schema ----------------------------------------------
+
 
 def _points_fit(shape_type: str, count: int) -> bool:
     """ShapeSerializer.validate: how many coordinates each shape type takes."""
@@ -309,9 +319,14 @@ def fast_shape(item: Any) -> bool:
     if not _NUMBERS.issuperset(map(type, points)):
         return False
     if ((value := get("id")) is not None and type(value) is not int) or (
-            (value := get("group")) is not None and (type(value) is not int or value < 0)):
+        (value := get("group")) is not None and (type(value) is not int or value < 0)
+    ):
         return False
-    if type(get("occluded", False)) is not bool or type(get("outside", False)) is not bool or type(get("z_order", 0)) is not int:
+    if (
+        type(get("occluded", False)) is not bool
+        or type(get("outside", False)) is not bool
+        or type(get("z_order", 0)) is not int
+    ):
         return False
     rotation = get("rotation", 0)
     if type(rotation) not in _NUMBERS or not 0 <= rotation <= 360:
@@ -366,7 +381,9 @@ class Operation:
         self.form_fields: dict[str, Mapping[str, Any]] = {}
         self.form_required: frozenset[str] = frozenset()
         if form_schema:
-            model = compiler.components[form_schema["$ref"].rsplit("/", 1)[-1]] if "$ref" in form_schema else form_schema
+            model = (
+                compiler.components[form_schema["$ref"].rsplit("/", 1)[-1]] if "$ref" in form_schema else form_schema
+            )
             self.form_fields = dict(model.get("properties", {}))
             self.form_required = frozenset(model.get("required", ()))
         parameters = operation.get("parameters", [])
@@ -383,8 +400,11 @@ class Operation:
                 self.filters[name] = lambda v: None if _DECIMAL.fullmatch(v.strip()) else ["Enter a number."]
 
     def check_query(self, query: Mapping[str, str]) -> dict[str, list[str]] | None:
-        errors = {name: error for name, check in self.filters.items()
-                  if name in query and query[name] != "" and (error := check(query[name])) is not None}
+        errors = {
+            name: error
+            for name, check in self.filters.items()
+            if name in query and query[name] != "" and (error := check(query[name])) is not None
+        }
         return errors or None
 
     def form_as_data(self, fields: Mapping[str, list[str]], files: Mapping[str, int]) -> dict[str, Any]:

@@ -58,8 +58,14 @@ def _user_id(state: SimState, value: Any, field: str) -> int | None:
     return value
 
 
-def make_labels(state: SimState, specs: list[dict[str, Any]], *, project_id: int | None, task_id: int | None,
-                taken: set[str] | frozenset[str] = frozenset()) -> list[int]:
+def make_labels(
+    state: SimState,
+    specs: list[dict[str, Any]],
+    *,
+    project_id: int | None,
+    task_id: int | None,
+    taken: set[str] | frozenset[str] = frozenset(),
+) -> list[int]:
     """LabelSerializer.create_labels, for labels the schema passed (json_body): names unique among
     the parent's labels (models.Label.create), attribute names unique within a label."""
     missing = [{} if spec.get("name") else {"name": ["This field is required."]} for spec in specs]
@@ -80,13 +86,24 @@ def make_labels(state: SimState, specs: list[dict[str, Any]], *, project_id: int
             default = attr.get("default_value")
             if default in (None, ""):
                 default = values[0] if values else ("false" if attr["input_type"] == "checkbox" else "")
-            attributes.append({
-                "id": state.next_id("attribute"), "name": attr["name"], "mutable": attr["mutable"],
-                "input_type": attr["input_type"], "default_value": default, "values": values,
-            })
+            attributes.append(
+                {
+                    "id": state.next_id("attribute"),
+                    "name": attr["name"],
+                    "mutable": attr["mutable"],
+                    "input_type": attr["input_type"],
+                    "default_value": default,
+                    "values": values,
+                }
+            )
         label = {
-            "id": state.next_id("label"), "name": name, "color": spec.get("color") or _COLOURS[len(state.labels) % len(_COLOURS)],
-            "type": spec.get("type", "any"), "attributes": attributes, "project_id": project_id, "task_id": task_id,
+            "id": state.next_id("label"),
+            "name": name,
+            "color": spec.get("color") or _COLOURS[len(state.labels) % len(_COLOURS)],
+            "type": spec.get("type", "any"),
+            "attributes": attributes,
+            "project_id": project_id,
+            "task_id": task_id,
         }
         made.append(label)
     for label in made:
@@ -124,13 +141,16 @@ class ResourceRoutes:
     def __init__(self, state: SimState) -> None:
         self.state = state
 
-
     async def about(self, request: Request) -> Response:
-        return cvat_json({
-            "name": "Computer Vision Annotation Tool", "version": SERVER_VERSION,
-            "description": "annoflow's CVAT simulator, speaking CVAT 2.52's REST API for annotation workflows",
-            "logo_url": "", "subtitle": "simulator",
-        })
+        return cvat_json(
+            {
+                "name": "Computer Vision Annotation Tool",
+                "version": SERVER_VERSION,
+                "description": "annoflow's CVAT simulator, speaking CVAT 2.52's REST API for annotation workflows",
+                "logo_url": "",
+                "subtitle": "simulator",
+            }
+        )
 
     async def users(self, request: Request) -> Response:
         ctx = context(self.state, request)
@@ -167,9 +187,16 @@ class ResourceRoutes:
                 label_ids = make_labels(self.state, body.get("labels", []), project_id=pid, task_id=None)
                 stamp = now()
                 self.state.projects[pid] = {
-                    "id": pid, "name": name, "owner_id": ctx.user.id, "assignee_id": assignee,
-                    "bug_tracker": body.get("bug_tracker", ""), "org_id": ctx.org_id, "labels": label_ids,
-                    "created": stamp, "updated": stamp, "assignee_updated": stamp if assignee else None,
+                    "id": pid,
+                    "name": name,
+                    "owner_id": ctx.user.id,
+                    "assignee_id": assignee,
+                    "bug_tracker": body.get("bug_tracker", ""),
+                    "org_id": ctx.org_id,
+                    "labels": label_ids,
+                    "created": stamp,
+                    "updated": stamp,
+                    "assignee_updated": stamp if assignee else None,
                 }
                 return cvat_json(project_json(ctx, self.state, self.state.projects[pid]), 201)
         q = request.query_params
@@ -188,7 +215,9 @@ class ResourceRoutes:
             if request.method == "DELETE":
                 for tid in [t["id"] for t in self.state.tasks.values() if t["project_id"] == project["id"]]:
                     delete_task(self.state, tid)
-                for lid in [label["id"] for label in self.state.labels.values() if label["project_id"] == project["id"]]:
+                for lid in [
+                    label["id"] for label in self.state.labels.values() if label["project_id"] == project["id"]
+                ]:
                     del self.state.labels[lid]
                 del self.state.projects[project["id"]]
                 return Response(status_code=204)
@@ -197,8 +226,12 @@ class ResourceRoutes:
                 if "name" in body:
                     project["name"] = body["name"]
                 if "labels" in body:
-                    taken = {label["name"] for label in self.state.labels.values() if label["project_id"] == project["id"]}
-                    project["labels"] += make_labels(self.state, body["labels"], project_id=project["id"], task_id=None, taken=taken)
+                    taken = {
+                        label["name"] for label in self.state.labels.values() if label["project_id"] == project["id"]
+                    }
+                    project["labels"] += make_labels(
+                        self.state, body["labels"], project_id=project["id"], task_id=None, taken=taken
+                    )
                 project["updated"] = now()
             return cvat_json(project_json(ctx, self.state, project))
 
@@ -213,8 +246,11 @@ class ResourceRoutes:
     def _tasks_found(self, ctx: Context, q: Any) -> list[dict[str, Any]]:
         """The tasks a list shows: the organization's, by the query's filters."""
         wanted = [(match, q[key]) for key, match in _TASK_FILTERS.items() if q.get(key)]
-        return [t for t in self.state.tasks.values()
-                if visible(ctx, t) and all(match(self.state, t, value) for match, value in wanted)]
+        return [
+            t
+            for t in self.state.tasks.values()
+            if visible(ctx, t) and all(match(self.state, t, value) for match, value in wanted)
+        ]
 
     def _create_task(self, ctx: Context, body: dict[str, Any]) -> Response:
         name = body["name"]
@@ -227,15 +263,29 @@ class ResourceRoutes:
             segment_size = body.get("segment_size", 0)
             tid = self.state.next_id("task")
             # CVAT makes a task without labels too: labels can be added later
-            label_ids = [] if project_id is not None else make_labels(self.state, body.get("labels", []), project_id=None, task_id=tid)
+            label_ids = (
+                []
+                if project_id is not None
+                else make_labels(self.state, body.get("labels", []), project_id=None, task_id=tid)
+            )
             stamp = now()
             assignee = _user_id(self.state, body.get("assignee_id"), "assignee_id")
             self.state.tasks[tid] = {
-                "id": tid, "name": name, "project_id": project_id, "owner_id": ctx.user.id,
-                "assignee_id": assignee, "assignee_updated": stamp if assignee else None,
-                "bug_tracker": body.get("bug_tracker", ""), "overlap": body.get("overlap"),
-                "segment_size": segment_size, "subset": body.get("subset", ""), "org_id": ctx.org_id,
-                "labels": label_ids, "data": None, "created": stamp, "updated": stamp,
+                "id": tid,
+                "name": name,
+                "project_id": project_id,
+                "owner_id": ctx.user.id,
+                "assignee_id": assignee,
+                "assignee_updated": stamp if assignee else None,
+                "bug_tracker": body.get("bug_tracker", ""),
+                "overlap": body.get("overlap"),
+                "segment_size": segment_size,
+                "subset": body.get("subset", ""),
+                "org_id": ctx.org_id,
+                "labels": label_ids,
+                "data": None,
+                "created": stamp,
+                "updated": stamp,
                 "annotations": {"version": 0, "tags": [], "shapes": [], "tracks": []},
             }
             return cvat_json(task_json(ctx, self.state, self.state.tasks[tid]), 201)
@@ -327,6 +377,7 @@ def routes(state: SimState) -> dict[str, Any]:
         "jobs": handlers.jobs,
         "job_detail": handlers.job_detail,
     }
+
 
 def _assign(item: dict[str, Any], user_id: int | None) -> None:
     """Model.update_assignee: a changed assignee stamps ``assignee_updated_date``."""

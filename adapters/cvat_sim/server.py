@@ -81,8 +81,9 @@ class CvatSimulator:
 
     @contextlib.contextmanager
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[CvatSimulator]:
-        config = uvicorn.Config(self.app(), host=host, port=port, log_level="warning", lifespan="off",
-                                timeout_keep_alive=30, http=_Protocol)
+        config = uvicorn.Config(
+            self.app(), host=host, port=port, log_level="warning", lifespan="off", timeout_keep_alive=30, http=_Protocol
+        )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, name="cvat-sim", daemon=True)
         thread.start()

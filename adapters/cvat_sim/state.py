@@ -146,8 +146,11 @@ class SimState:
             self.sessions = {k: (v[0], v[1]) for k, v in data["sessions"].items()}
             for record in self.requests.values():  # the worker died with the previous run
                 if record["status"] in ("queued", "started"):
-                    record.update(status="failed", message="the simulator stopped before the request was processed",
-                                  finished=now())
+                    record.update(
+                        status="failed",
+                        message="the simulator stopped before the request was processed",
+                        finished=now(),
+                    )
         return True
 
     # --- users and sessions -----------------------------------------------------------

@@ -89,8 +89,11 @@ class SchemaValidator:
                 self.problems.append(f"could not check {exchange.method} {exchange.path}: {_describe(error)}")
 
     def _check(self, exchange: Exchange) -> None:
-        if (UNDOCUMENTED.match(exchange.path) or exchange.path.startswith(CONTROL_PREFIX)
-                or any(h in exchange.request_headers for h in TUS_STEPS)):
+        if (
+            UNDOCUMENTED.match(exchange.path)
+            or exchange.path.startswith(CONTROL_PREFIX)
+            or any(h in exchange.request_headers for h in TUS_STEPS)
+        ):
             with self._lock:
                 self.undocumented += 1
             return
@@ -126,7 +129,8 @@ class SchemaValidator:
         if "upload-finish" in headers:
             headers["upload-finish"] = "true"
         anonymous_about = exchange.path.rstrip("/") == "/api/server/about" and not (
-            "authorization" in headers or "sessionid" in headers.get("cookie", ""))
+            "authorization" in headers or "sessionid" in headers.get("cookie", "")
+        )
         body = exchange.request_body
         content_type = headers.get("content-type", "")
         if content_type.startswith("multipart/form-data") and body:
@@ -140,8 +144,12 @@ class SchemaValidator:
                 key, _, value = part.strip().partition("=")
                 cookies[key] = value
         request = MockRequest(
-            "http://cvat.local", exchange.method, self._documented_path(exchange.path),
-            headers=headers, cookies=cookies, data=body or None,
+            "http://cvat.local",
+            exchange.method,
+            self._documented_path(exchange.path),
+            headers=headers,
+            cookies=cookies,
+            data=body or None,
             content_type=content_type.split(";")[0] if body else content_type,
         )
         request.parameters.query = ImmutableMultiDict(parse_qsl(exchange.query, keep_blank_values=True))
@@ -152,7 +160,9 @@ class SchemaValidator:
         from openapi_core.testing import MockResponse
 
         response = MockResponse(
-            exchange.response_body, status_code=exchange.status, headers=exchange.response_headers,
+            exchange.response_body,
+            status_code=exchange.status,
+            headers=exchange.response_headers,
             content_type=exchange.response_headers.get("content-type", "").split(";")[0],
         )
         problems = []
@@ -169,7 +179,8 @@ class SchemaValidator:
             return []
         try:
             schema = self.completeness.response_schema(
-                self._template_of(exchange.path), exchange.method, exchange.status, content_type)
+                self._template_of(exchange.path), exchange.method, exchange.status, content_type
+            )
         except KeyError:
             return []
         if schema is None:
@@ -238,5 +249,7 @@ def _part_bytes(part: Message) -> bytes:
     """A form part's content, its transfer encoding undone."""
     content = part.get_payload(decode=True)
     if not isinstance(content, bytes):
-        raise ValueError(f"the form part {part.get_param('name', header='content-disposition')!r} holds parts, not a value")
+        raise ValueError(
+            f"the form part {part.get_param('name', header='content-disposition')!r} holds parts, not a value"
+        )
     return content

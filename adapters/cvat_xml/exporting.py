@@ -58,13 +58,24 @@ def _label_fields(field_schema: Mapping[str, FieldKind], video: bool, given: Seq
     return [p for p, kind in field_schema.items() if kind.is_label and FieldPath.parse(p).on_frames == video]
 
 
-def _schema(collection: Any, ids: Sequence[str], fields: Sequence[str], media_type: MediaType,
-            occluded_attr: str | None, group_id_attr: str | None) -> LabelSchema:
+def _schema(
+    collection: Any,
+    ids: Sequence[str],
+    fields: Sequence[str],
+    media_type: MediaType,
+    occluded_attr: str | None,
+    group_id_attr: str | None,
+) -> LabelSchema:
     field_schema = collection.store.field_schema()
     observations = collection.reader.observe(ids, list(fields))
-    return build_label_schema(label_schema={f: {} for f in fields}, occluded_attr=occluded_attr,
-                              group_id_attr=group_id_attr, media_type=media_type.value,
-                              field_schema=field_schema, observations=observations)
+    return build_label_schema(
+        label_schema={f: {} for f in fields},
+        occluded_attr=occluded_attr,
+        group_id_attr=group_id_attr,
+        media_type=media_type.value,
+        field_schema=field_schema,
+        observations=observations,
+    )
 
 
 def _size(sample: Sample) -> tuple[int, int]:
@@ -78,22 +89,47 @@ def _size(sample: Sample) -> tuple[int, int]:
         with Image.open(sample.filepath) as image:
             return image.size
     except OSError as error:
-        raise ValueError(f"the size of {sample.filepath!r} is unknown (no metadata) and its file cannot be "
-                         f"read: {error}") from None
+        raise ValueError(
+            f"the size of {sample.filepath!r} is unknown (no metadata) and its file cannot be read: {error}"
+        ) from None
 
 
-def _meta(name: str, size: int, mode: str, vocabulary: Vocabulary, extra: Sequence[tuple[str, Any]] = ()) -> list[tuple[str, Any]]:
+def _meta(
+    name: str, size: int, mode: str, vocabulary: Vocabulary, extra: Sequence[tuple[str, Any]] = ()
+) -> list[tuple[str, Any]]:
     now = str(datetime.datetime.now(datetime.UTC))
-    task = [("id", "0"), ("name", name), ("size", str(size)), ("mode", mode), ("overlap", "0"), ("bugtracker", ""),
-            ("created", now), ("updated", now), ("subset", "default"), ("start_frame", "0"),
-            ("stop_frame", str(max(size - 1, 0))), ("frame_filter", ""), ("segments", []), ("owner", ""),
-            ("assignee", ""), ("labels", label_meta(vocabulary.labels)), *extra]
+    task = [
+        ("id", "0"),
+        ("name", name),
+        ("size", str(size)),
+        ("mode", mode),
+        ("overlap", "0"),
+        ("bugtracker", ""),
+        ("created", now),
+        ("updated", now),
+        ("subset", "default"),
+        ("start_frame", "0"),
+        ("stop_frame", str(max(size - 1, 0))),
+        ("frame_filter", ""),
+        ("segments", []),
+        ("owner", ""),
+        ("assignee", ""),
+        ("labels", label_meta(vocabulary.labels)),
+        *extra,
+    ]
     return [("task", task), ("dumped", now)]
 
 
-def export_cvat_xml(collection: Any, path: str | os.PathLike[str], *, label_fields: Sequence[str] | str | None = None,
-                    occluded_attr: str | None = None, group_id_attr: str | None = None,
-                    z_order_attr: str | None = None, rel_dir: str | os.PathLike[str] | None = None) -> ExportSummary:
+def export_cvat_xml(
+    collection: Any,
+    path: str | os.PathLike[str],
+    *,
+    label_fields: Sequence[str] | str | None = None,
+    occluded_attr: str | None = None,
+    group_id_attr: str | None = None,
+    z_order_attr: str | None = None,
+    rel_dir: str | os.PathLike[str] | None = None,
+) -> ExportSummary:
     """Write the collection's labels as CVAT XML: "CVAT for images 1.1" for images, "CVAT for video 1.1"
     for videos (see the module's docstring). ``occluded_attr`` / ``group_id_attr`` name the label
     attributes written as CVAT's ``occluded`` flag and ``group_id``, ``z_order_attr`` the one written as an
@@ -113,7 +149,11 @@ def export_cvat_xml(collection: Any, path: str | os.PathLike[str], *, label_fiel
     name = getattr(collection, "name", "annoflow")
     if video:
         return _export_videos(collection, ids, os.fspath(path), vocabulary, uploaders, name)
-    root = os.fspath(rel_dir) if rel_dir is not None else os.path.commonpath([os.path.dirname(os.path.abspath(p)) for p in filepaths])
+    root = (
+        os.fspath(rel_dir)
+        if rel_dir is not None
+        else os.path.commonpath([os.path.dirname(os.path.abspath(p)) for p in filepaths])
+    )
     objects = skipped = 0
     target = os.fspath(path)
     os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
@@ -125,16 +165,22 @@ def export_cvat_xml(collection: Any, path: str | os.PathLike[str], *, label_fiel
             made = list(objects_of(uploaders, sample.fields, 0, width, height, z_order_attr))
             objects += len(made)
             image_name = os.path.relpath(os.path.abspath(sample.filepath), root).replace(os.sep, "/")
-            writer.image(number, image_name, width, height,
-                         [vocabulary.named(o.body) for o in made if o.kind == "shapes"],
-                         [vocabulary.named(o.body) for o in made if o.kind == "tags"])
+            writer.image(
+                number,
+                image_name,
+                width,
+                height,
+                [vocabulary.named(o.body) for o in made if o.kind == "shapes"],
+                [vocabulary.named(o.body) for o in made if o.kind == "tags"],
+            )
         writer.end()
     logger.info("%s: %d images, %d objects written as %s", target, len(ids), objects, IMAGES)
     return ExportSummary(target, IMAGES, len(ids), objects, skipped)
 
 
-def _export_videos(collection: Any, ids: Sequence[str], path: str, vocabulary: Vocabulary,
-                   uploaders: Mapping[str, Uploader], name: str) -> ExportSummary:
+def _export_videos(
+    collection: Any, ids: Sequence[str], path: str, vocabulary: Vocabulary, uploaders: Mapping[str, Uploader], name: str
+) -> ExportSummary:
     several = len(ids) > 1
     if several:
         os.makedirs(path, exist_ok=True)
@@ -153,18 +199,22 @@ def _export_videos(collection: Any, ids: Sequence[str], path: str, vocabulary: V
         written, missed = _export_video(sample, target, vocabulary, uploaders, name)
         objects += written
         skipped += missed
-        logger.info("%s: %d tracks written as %s, %d labels without a CVAT form left out", target, written, VIDEO,
-                    missed)
+        logger.info(
+            "%s: %d tracks written as %s, %d labels without a CVAT form left out", target, written, VIDEO, missed
+        )
     return ExportSummary(path, VIDEO, len(ids), objects, skipped)
 
 
-def _export_video(sample: Sample, target: str, vocabulary: Vocabulary, uploaders: Mapping[str, Uploader],
-                  name: str) -> tuple[int, int]:
+def _export_video(
+    sample: Sample, target: str, vocabulary: Vocabulary, uploaders: Mapping[str, Uploader], name: str
+) -> tuple[int, int]:
     width, height = _size(sample)
     assert isinstance(sample.metadata, VideoMetadata)
     frames = max([sample.metadata.frame_count, *sample.frames])
-    extra = [("original_size", [("width", str(width)), ("height", str(height))]),
-             ("source", os.path.basename(sample.filepath))]
+    extra = [
+        ("original_size", [("width", str(width)), ("height", str(height))]),
+        ("source", os.path.basename(sample.filepath)),
+    ]
     written = skipped = 0
     with open(target, "w", encoding="utf-8") as stream:
         writer = CvatXmlWriter(stream)
@@ -175,8 +225,7 @@ def _export_video(sample: Sample, target: str, vocabulary: Vocabulary, uploaders
             field = FieldPath.parse(path).name
             values = [(number - 1, frame[field]) for number, frame in sorted(sample.frames.items()) if field in frame]
             by_index, loose = split_tracks(values)
-            keyframes_only = any(getattr(label, "keyframe", False) for _, value in values
-                                 for label in labels_in(value))
+            keyframes_only = any(getattr(label, "keyframe", False) for _, value in values for label in labels_in(value))
             for index, items in sorted(by_index.items()):
                 made = track_body(uploader, items, frames, width, height, keyframes_only)
                 if made is None:
@@ -196,8 +245,13 @@ def _export_video(sample: Sample, target: str, vocabulary: Vocabulary, uploaders
         next_id = max([index for index, _ in tracks] + [-1]) + 1
         numbered = tracks + [(next_id + n, body) for n, body in enumerate(loose_tracks)]
         for track_id, body in numbered:
-            writer.track(track_id, vocabulary.label_names[body["label_id"]], _track_shapes(body, frames, vocabulary),
-                         source=body.get("source", "manual"), group=body.get("group"))
+            writer.track(
+                track_id,
+                vocabulary.label_names[body["label_id"]],
+                _track_shapes(body, frames, vocabulary),
+                source=body.get("source", "manual"),
+                group=body.get("group"),
+            )
             written += 1
         writer.end()
     return written, skipped
@@ -207,8 +261,12 @@ def _track_shapes(body: Mapping[str, Any], frames: int, vocabulary: Vocabulary) 
     """A track's shapes as CVAT exports them: every frame it covers, keyframes (``outside`` ones too) and
     the frames interpolated between them."""
     keyframes = [{**shape, "keyframe": True} for shape in body["shapes"]]
-    shown = expand_track({**body, "id": 1, "shapes": keyframes, "attributes": body.get("attributes", [])}, frames,
-                         vocabulary.label_specs, 0)
+    shown = expand_track(
+        {**body, "id": 1, "shapes": keyframes, "attributes": body.get("attributes", [])},
+        frames,
+        vocabulary.label_specs,
+        0,
+    )
     closing = [shape for shape in keyframes if shape.get("outside")]
     ordered = sorted([*shown, *closing], key=lambda s: s["frame"])
     return [vocabulary.named({k: v for k, v in shape.items() if k != "label_id"}) for shape in ordered]

@@ -74,7 +74,9 @@ def _located(media_dir: Any, name: str) -> str | None:
     return in_folder(os.fspath(media_dir), name)
 
 
-def _first_pass(path: str, media_dir: Any, max_bytes: int, max_objects: int) -> tuple[XmlMeta, list[tuple[str, str | None]]]:
+def _first_pass(
+    path: str, media_dir: Any, max_bytes: int, max_objects: int
+) -> tuple[XmlMeta, list[tuple[str, str | None]]]:
     # every element is read here, not only the names: a file whose form is broken is refused before
     # anything is written, never half imported (a third of the import's time, on 10,000 boxes)
     meta: XmlMeta | None = None
@@ -101,10 +103,19 @@ def _video_file(media_dir: Any, source: str) -> str | None:
     return _located(media_dir, source) if source else None
 
 
-def import_cvat_xml(dataset: Any, xml_path: str | os.PathLike[str], media_dir: Any, *, label_types: Any = None,
-                    occluded_attr: str | None = None, group_id_attr: str | None = None,
-                    z_order_attr: str | None = None, insert_new: bool = True,
-                    max_bytes: int = MAX_BYTES, max_objects: int = MAX_OBJECTS) -> XmlImportSummary:
+def import_cvat_xml(
+    dataset: Any,
+    xml_path: str | os.PathLike[str],
+    media_dir: Any,
+    *,
+    label_types: Any = None,
+    occluded_attr: str | None = None,
+    group_id_attr: str | None = None,
+    z_order_attr: str | None = None,
+    insert_new: bool = True,
+    max_bytes: int = MAX_BYTES,
+    max_objects: int = MAX_OBJECTS,
+) -> XmlImportSummary:
     """Import a "CVAT for images 1.1" or "CVAT for video 1.1" file's labels into ``dataset``.
 
     Everything is checked before anything is written (see the module's docstring); each imported
@@ -143,9 +154,13 @@ def import_cvat_xml(dataset: Any, xml_path: str | os.PathLike[str], media_dir: A
         media_dir = {os.path.basename(s.filepath): s.filepath for s in store.get_samples(store.sample_ids(), fields=())}
     meta, names = _first_pass(path, media_dir, max_bytes, max_objects)
     video = meta.mode == "interpolation"
-    missing = [name or "(the meta names no video: pass the video file as media_dir)" for name, found in names if found is None]
+    missing = [
+        name or "(the meta names no video: pass the video file as media_dir)" for name, found in names if found is None
+    ]
     if missing:
-        shown = "; ".join(repr(m) for m in missing[:5]) + (f" (and {len(missing) - 5} more)" if len(missing) > 5 else "")
+        shown = "; ".join(repr(m) for m in missing[:5]) + (
+            f" (and {len(missing) - 5} more)" if len(missing) > 5 else ""
+        )
         raise MediaNotFoundError(f"{len(missing)} media file(s) of {path} are not in {media_dir!r}: {shown}")
     if not meta.labels:
         raise CvatXmlError(f"{path}: its meta defines no labels (CVAT writes them under <meta><task><labels>)")
@@ -158,15 +173,23 @@ def import_cvat_xml(dataset: Any, xml_path: str | os.PathLike[str], media_dir: A
     field_schema = store.field_schema()
     # a text attribute the dataset's fields already hold keeps the type of their values (CVAT keeps text)
     observations = store.observe(store.sample_ids(), [f for f in fields if f in field_schema])
-    schema = build_label_schema(label_schema={f: {"type": t} for f, t in fields.items()}, occluded_attr=occluded_attr,
-                                group_id_attr=group_id_attr, media_type="video" if video else "image",
-                                field_schema=field_schema, observations=observations, classes_from_project=True)
+    schema = build_label_schema(
+        label_schema={f: {"type": t} for f, t in fields.items()},
+        occluded_attr=occluded_attr,
+        group_id_attr=group_id_attr,
+        media_type="video" if video else "image",
+        field_schema=field_schema,
+        observations=observations,
+        classes_from_project=True,
+    )
     schema = adopt_project_labels(schema, labels, CVAT_CAPABILITIES)
     existing = {os.path.abspath(s.filepath): s.id for s in store.get_samples(store.sample_ids(), fields=())}
     new = [p for _, p in names if p not in existing]
     if new and not insert_new:
-        raise ValueError(f"{len(new)} media of {path} have no sample in the dataset (e.g. {new[0]!r}): pass "
-                         "insert_new=True to add them")
+        raise ValueError(
+            f"{len(new)} media of {path} have no sample in the dataset (e.g. {new[0]!r}): pass "
+            "insert_new=True to add them"
+        )
     for field in schema:
         store.declare_field(field.path, KIND_OF_LABEL_TYPE[field.label_type])
     vocabulary = Vocabulary.of(schema, meta.labels, existing=True)
@@ -180,11 +203,24 @@ def import_cvat_xml(dataset: Any, xml_path: str | os.PathLike[str], media_dir: A
             if isinstance(item, XmlImage):
                 writer.image(item, located[item.name], vocabulary, downloader)
     writer.flush()
-    logger.info("%s: %d labels imported into %d samples (%d new), %d objects left out", path, writer.labels,
-                writer.samples, writer.new_samples, writer.left_out)
-    return XmlImportSummary(path, "CVAT for video 1.1" if video else "CVAT for images 1.1",
-                            {f.path: f.label_type for f in schema}, writer.samples, writer.new_samples, writer.labels,
-                            writer.left_out, tuple(writer.problems))
+    logger.info(
+        "%s: %d labels imported into %d samples (%d new), %d objects left out",
+        path,
+        writer.labels,
+        writer.samples,
+        writer.new_samples,
+        writer.left_out,
+    )
+    return XmlImportSummary(
+        path,
+        "CVAT for video 1.1" if video else "CVAT for images 1.1",
+        {f.path: f.label_type for f in schema},
+        writer.samples,
+        writer.new_samples,
+        writer.labels,
+        writer.left_out,
+        tuple(writer.problems),
+    )
 
 
 def _distinct(labels: list[Label]) -> list[Label]:
@@ -204,7 +240,9 @@ def _distinct(labels: list[Label]) -> list[Label]:
 class _Writer:
     """Samples and field values written a batch at a time."""
 
-    def __init__(self, store: Any, schema: LabelSchema, existing: dict[str, str], z_order_attr: str | None = None) -> None:
+    def __init__(
+        self, store: Any, schema: LabelSchema, existing: dict[str, str], z_order_attr: str | None = None
+    ) -> None:
         self.store, self.schema, self.existing, self.z_order_attr = store, schema, existing, z_order_attr
         self.pending: list[Sample] = []
         self.changes: list[SetValue] = []
@@ -216,7 +254,9 @@ class _Writer:
         sample_id = self.existing.get(filepath)
         if sample_id is None:
             # its id follows from its file: importing again (or after a crash) finds the same sample
-            sample = Sample(filepath=filepath, media_type=media_type, id=derived_id("import", filepath), metadata=metadata)
+            sample = Sample(
+                filepath=filepath, media_type=media_type, id=derived_id("import", filepath), metadata=metadata
+            )
             self.pending.append(sample)
             sample_id = self.existing[filepath] = sample.id
             self.new_samples += 1
@@ -233,8 +273,11 @@ class _Writer:
                 kind, label = item.body.get("type", "tag"), names.get(item.cvat_id, "?")
                 known = item.body.get("label_id") in vocabulary.label_names
                 article = "an" if kind[:1] in "aeiou" else "a"
-                reason = (f"{article} {kind} of {label!r}, which no imported field takes" if known else
-                          f"{article} {kind} of {label!r}, a label the file's meta does not define")
+                reason = (
+                    f"{article} {kind} of {label!r}, which no imported field takes"
+                    if known
+                    else f"{article} {kind} of {label!r}, a label the file's meta does not define"
+                )
             self.problems.append(f"{where}: {reason}")
 
     def values(self, sample_id: str, found: list[Imported], frame: int | None = None) -> None:
@@ -249,13 +292,19 @@ class _Writer:
             self.labels += len(items or ())
 
     def image(self, image: XmlImage, filepath: str, vocabulary: Vocabulary, downloader: Downloader) -> None:
-        sample_id = self.sample_id(filepath, MediaType.IMAGE, ImageMetadata(image.width, image.height)
-                                   if image.width > 0 and image.height > 0 else None)
+        sample_id = self.sample_id(
+            filepath,
+            MediaType.IMAGE,
+            ImageMetadata(image.width, image.height) if image.width > 0 and image.height > 0 else None,
+        )
         ids = iter(range(1, 1 << 31))
-        objects = {"shapes": [vocabulary.numbered(s, s["label"], next(ids), 0) for s in image.shapes],
-                   "tags": [vocabulary.numbered(t, t["label"], next(ids), 0) for t in image.tags]}
-        found, unexpected, refused = read_objects(downloader, objects, [(image.width, image.height)], 1, (image.name,),
-                                                  self.z_order_attr)
+        objects = {
+            "shapes": [vocabulary.numbered(s, s["label"], next(ids), 0) for s in image.shapes],
+            "tags": [vocabulary.numbered(t, t["label"], next(ids), 0) for t in image.tags],
+        }
+        found, unexpected, refused = read_objects(
+            downloader, objects, [(image.width, image.height)], 1, (image.name,), self.z_order_attr
+        )
         names = dict(enumerate((o["label"] for o in (*image.shapes, *image.tags)), start=1))
         self.note(f"image {image.name!r}", [*refused, *unexpected], vocabulary, names)
         self.values(sample_id, found)
@@ -279,8 +328,16 @@ def _tracks(path: str, max_bytes: int, max_objects: int) -> Iterator[XmlTrack]:
             raise CvatXmlError(f"{path}: an <image> in a file whose meta says video (mode 'interpolation')")
 
 
-def _import_video(path: str, meta: XmlMeta, located: Mapping[str, str | None], vocabulary: Vocabulary,
-                  downloader: Downloader, writer: _Writer, max_bytes: int, max_objects: int) -> None:
+def _import_video(
+    path: str,
+    meta: XmlMeta,
+    located: Mapping[str, str | None],
+    vocabulary: Vocabulary,
+    downloader: Downloader,
+    writer: _Writer,
+    max_bytes: int,
+    max_objects: int,
+) -> None:
     task = meta.tasks[0]
     frames = max(task.stop_frame + 1, task.size)
     size = task.original_size
@@ -296,13 +353,16 @@ def _import_video(path: str, meta: XmlMeta, located: Mapping[str, str | None], v
         keyframes = [vocabulary.numbered(s, track.label, number, s["frame"]) for s in track.shapes if s["keyframe"]]
         if not keyframes:
             continue
-        body = vocabulary.numbered({"attributes": (), "group": track.group, "source": track.source}, track.label,
-                                   number, keyframes[0]["frame"])
+        body = vocabulary.numbered(
+            {"attributes": (), "group": track.group, "source": track.source}, track.label, number, keyframes[0]["frame"]
+        )
         # the numbered shapes carry what a track's shapes carry; their own id, label and group are the track's
         shapes = [{k: v for k, v in s.items() if k not in ("id", "label_id", "group", "source")} for s in keyframes]
         tracks.append((track.track_id, {**body, "shapes": shapes}))
     index_of = {number: track_id for number, (track_id, _) in enumerate(tracks, start=1)}
-    expanded, refused = expand_tracks([body for _, body in tracks], frames, vocabulary.label_specs, index_of.__getitem__)
+    expanded, refused = expand_tracks(
+        [body for _, body in tracks], frames, vocabulary.label_specs, index_of.__getitem__
+    )
     found, unexpected, more = read_objects(downloader, {"tracked": expanded}, [size], frames, (task.source,))
     writer.note(f"video {task.source!r}", [*refused, *more, *unexpected], vocabulary, names)
     by_frame: dict[int, list[Imported]] = defaultdict(list)

@@ -38,12 +38,21 @@ class Vocabulary:
         counter = itertools.count(1)
         numbered = []
         for label in labels:
-            numbered.append({**label, "id": next(counter),
-                             "attributes": [{**a, "id": next(counter)} for a in label.get("attributes", ())]})
+            numbered.append(
+                {
+                    **label,
+                    "id": next(counter),
+                    "attributes": [{**a, "id": next(counter)} for a in label.get("attributes", ())],
+                }
+            )
         server = ServerLabels.match(cvat_classes(schema), numbered, existing_project=existing)
-        return cls(server, tuple(numbered), {label["name"]: label["id"] for label in numbered},
-                   {label["id"]: label["name"] for label in numbered},
-                   {a["id"]: a["name"] for label in numbered for a in label["attributes"]})
+        return cls(
+            server,
+            tuple(numbered),
+            {label["name"]: label["id"] for label in numbered},
+            {label["id"]: label["name"] for label in numbered},
+            {a["id"]: a["name"] for label in numbered for a in label["attributes"]},
+        )
 
     @classmethod
     def for_export(cls, schema: LabelSchema, hidden: Collection[str] = ()) -> Vocabulary:
@@ -53,10 +62,18 @@ class Vocabulary:
         classes = cvat_classes(schema)
         specs = {(c.cvat_name, spec.name): spec for c in classes for spec in c.attributes}
         kinds = {c.cvat_name: _LABEL_KIND.get(c.label_type, "any") for c in classes}
-        labels = [{**label, "type": kinds.get(label["name"], "any"),
-                   "attributes": [_numeric(a, specs.get((label["name"], a["name"]))) for a in label["attributes"]
-                                  if a["name"] not in hidden]}
-                  for label in cvat_label_requests(classes, schema)]
+        labels = [
+            {
+                **label,
+                "type": kinds.get(label["name"], "any"),
+                "attributes": [
+                    _numeric(a, specs.get((label["name"], a["name"])))
+                    for a in label["attributes"]
+                    if a["name"] not in hidden
+                ],
+            }
+            for label in cvat_label_requests(classes, schema)
+        ]
         return cls.of(schema, labels, existing=False)
 
     @functools.cached_property
@@ -86,9 +103,15 @@ class Vocabulary:
         label_id = self.label_ids.get(label, 1 << 30)
         specs = self.specs_of.get(label_id, {})
         out = {key: value for key, value in obj.items() if key not in ("label", "attributes")}
-        out.update(id=cvat_id, frame=frame, label_id=label_id, group=int(obj.get("group") or 0),
-                   attributes=[{"spec_id": specs[name], "value": value} for name, value in obj.get("attributes", ())
-                               if name in specs])
+        out.update(
+            id=cvat_id,
+            frame=frame,
+            label_id=label_id,
+            group=int(obj.get("group") or 0),
+            attributes=[
+                {"spec_id": specs[name], "value": value} for name, value in obj.get("attributes", ()) if name in specs
+            ],
+        )
         if "type" in out:
             out.setdefault("outside", False)
         return out
@@ -96,8 +119,16 @@ class Vocabulary:
 
 # what a class's CVAT label draws, by its field's label type, so an import makes the same fields again
 # (a polylines field's polygon label takes polylines too: a field routes objects by their own type)
-_LABEL_KIND = {"classification": "tag", "classifications": "tag", "detections": "rectangle", "instances": "mask",
-               "polylines": "polygon", "polygons": "polygon", "keypoints": "points", "segmentation": "mask"}
+_LABEL_KIND = {
+    "classification": "tag",
+    "classifications": "tag",
+    "detections": "rectangle",
+    "instances": "mask",
+    "polylines": "polygon",
+    "polygons": "polygon",
+    "keypoints": "points",
+    "segmentation": "mask",
+}
 
 # CVAT's number input takes "min, max, step"; whole numbers read back as int, others as float
 _NUMBER_RANGE = {"int": ["-2147483648", "2147483647", "1"], "float": ["-1e+308", "1e+308", "0.5"]}
@@ -110,8 +141,14 @@ def _numeric(attribute: dict[str, Any], spec: Any) -> dict[str, Any]:
     return {**attribute, "input_type": "number", "values": _NUMBER_RANGE[spec.value_type]}
 
 
-def objects_of(uploaders: Mapping[str, Uploader], values: Mapping[str, FieldValue], frame: int, width: int,
-               height: int, z_order_attr: str | None = None) -> Iterator[CvatObject]:
+def objects_of(
+    uploaders: Mapping[str, Uploader],
+    values: Mapping[str, FieldValue],
+    frame: int,
+    width: int,
+    height: int,
+    z_order_attr: str | None = None,
+) -> Iterator[CvatObject]:
     """Every CVAT object of one image's (or frame's) fields; a label's ``z_order_attr`` attribute as the
     object's ``z_order``."""
     for path, uploader in uploaders.items():
@@ -119,8 +156,15 @@ def objects_of(uploaders: Mapping[str, Uploader], values: Mapping[str, FieldValu
         if value is None:
             continue
         # label id -> its z_order attribute (a scalar field's object has no label id: None finds nothing)
-        z_of: dict[str | None, Scalar] = {} if z_order_attr is None else {
-            label.id: label.attributes.get(z_order_attr) for label in labels_in(value) if hasattr(label, "attributes")}
+        z_of: dict[str | None, Scalar] = (
+            {}
+            if z_order_attr is None
+            else {
+                label.id: label.attributes.get(z_order_attr)
+                for label in labels_in(value)
+                if hasattr(label, "attributes")
+            }
+        )
         for made in uploader.objects(value, frame, width, height):
             z_order = z_of.get(made.label_id)
             if z_order is not None and "z_order" in made.body:
@@ -128,9 +172,14 @@ def objects_of(uploaders: Mapping[str, Uploader], values: Mapping[str, FieldValu
             yield made
 
 
-def read_objects(downloader: Downloader, objects: Mapping[str, Sequence[dict[str, Any]]], sizes: Sequence[Any],
-                 frames: int, id_parts: Sequence[object], z_order_attr: str | None = None
-                 ) -> tuple[list[Imported], list[Unexpected], list[Refused]]:
+def read_objects(
+    downloader: Downloader,
+    objects: Mapping[str, Sequence[dict[str, Any]]],
+    sizes: Sequence[Any],
+    frames: int,
+    id_parts: Sequence[object],
+    z_order_attr: str | None = None,
+) -> tuple[list[Imported], list[Unexpected], list[Refused]]:
     """CVAT objects (tags, shapes, and a video's expanded ``tracked`` shapes) as labels: each checked for
     form first, then converted as a load converts a task's; labels without a ``label_id`` get an id
     derived from ``id_parts``, the field and the object; a shape's ``z_order`` goes to the
@@ -152,11 +201,23 @@ def read_objects(downloader: Downloader, objects: Mapping[str, Sequence[dict[str
     for item in found:
         if isinstance(item.value, Label) and item.label_id is None:
             frame = item.frame if item.cvat_type == "track" else None
-            item = attrs.evolve(item, value=item.value.replace(
-                id=derived_id("cvat_xml", *id_parts, item.field, item.cvat_type, item.cvat_ids[0], frame)))
-        if z_order_attr and isinstance(item.value, Label) and hasattr(item.value, "attributes") \
-                and item.cvat_type == "shape":
-            item = attrs.evolve(item, value=item.value.replace(
-                attributes={**item.value.attributes, z_order_attr: int(z_of.get(item.cvat_ids[0], 0))}))
+            item = attrs.evolve(
+                item,
+                value=item.value.replace(
+                    id=derived_id("cvat_xml", *id_parts, item.field, item.cvat_type, item.cvat_ids[0], frame)
+                ),
+            )
+        if (
+            z_order_attr
+            and isinstance(item.value, Label)
+            and hasattr(item.value, "attributes")
+            and item.cvat_type == "shape"
+        ):
+            item = attrs.evolve(
+                item,
+                value=item.value.replace(
+                    attributes={**item.value.attributes, z_order_attr: int(z_of.get(item.cvat_ids[0], 0))}
+                ),
+            )
         out.append(item)
     return out, unexpected, refused + more

@@ -21,10 +21,34 @@ logger = logging.getLogger(__name__)
 MAX_BYTES = 1 << 30  # 1 GiB: a CVAT export of a million boxes is about 150 MB
 MAX_OBJECTS = 10_000  # per image, as load_annotations()'s max_objects_per_frame
 _CHUNK = 1 << 16
-_SHAPES = {"box": "rectangle", "polygon": "polygon", "polyline": "polyline", "points": "points", "mask": "mask",
-           "ellipse": "ellipse", "cuboid": "cuboid", "skeleton": "skeleton"}
-_CUBOID = ("xtl1", "ytl1", "xbl1", "ybl1", "xtr1", "ytr1", "xbr1", "ybr1",
-           "xtl2", "ytl2", "xbl2", "ybl2", "xtr2", "ytr2", "xbr2", "ybr2")
+_SHAPES = {
+    "box": "rectangle",
+    "polygon": "polygon",
+    "polyline": "polyline",
+    "points": "points",
+    "mask": "mask",
+    "ellipse": "ellipse",
+    "cuboid": "cuboid",
+    "skeleton": "skeleton",
+}
+_CUBOID = (
+    "xtl1",
+    "ytl1",
+    "xbl1",
+    "ybl1",
+    "xtr1",
+    "ytr1",
+    "xbr1",
+    "ybr1",
+    "xtl2",
+    "ytl2",
+    "xbl2",
+    "ybl2",
+    "xtr2",
+    "ytr2",
+    "xbr2",
+    "ybr2",
+)
 
 
 class CvatXmlError(AnnoflowError, ValueError):
@@ -90,8 +114,9 @@ class _Bounded:
         data = self.file.read(_CHUNK if size is None or size < 0 else min(size, _CHUNK))
         self.read_so_far += len(data)
         if self.read_so_far > self.limit:
-            raise CvatXmlError(f"{self.name}: more than {self.limit:,} bytes: refused (pass max_bytes= to read a "
-                               "larger file)")
+            raise CvatXmlError(
+                f"{self.name}: more than {self.limit:,} bytes: refused (pass max_bytes= to read a larger file)"
+            )
         return data
 
 
@@ -126,25 +151,39 @@ def _labels(parent: Any) -> tuple[dict[str, Any], ...]:
         attributes = []
         for attribute in label.iterfind("attributes/attribute"):
             values = _text(attribute, "values")
-            attributes.append({"name": _text(attribute, "name"), "input_type": _text(attribute, "input_type", "text"),
-                               "mutable": _text(attribute, "mutable", "True").lower() == "true",
-                               "default_value": _text(attribute, "default_value"),
-                               "values": values.split("\n") if values else []})
-        labels.append({"name": _text(label, "name"), "type": _text(label, "type", "any") or "any",
-                       "attributes": attributes})
+            attributes.append(
+                {
+                    "name": _text(attribute, "name"),
+                    "input_type": _text(attribute, "input_type", "text"),
+                    "mutable": _text(attribute, "mutable", "True").lower() == "true",
+                    "default_value": _text(attribute, "default_value"),
+                    "values": values.split("\n") if values else [],
+                }
+            )
+        labels.append(
+            {"name": _text(label, "name"), "type": _text(label, "type", "any") or "any", "attributes": attributes}
+        )
     return tuple(labels)
 
 
 def _task(task: Any) -> XmlTask:
     size = task.find("original_size")
     return XmlTask(
-        task_id=_int(_text(task, "id"), "meta: a task's id", 0) or None, name=_text(task, "name"),
-        mode=_text(task, "mode", "annotation"), size=_int(_text(task, "size"), "meta: a task's size", 0),
+        task_id=_int(_text(task, "id"), "meta: a task's id", 0) or None,
+        name=_text(task, "name"),
+        mode=_text(task, "mode", "annotation"),
+        size=_int(_text(task, "size"), "meta: a task's size", 0),
         start_frame=_int(_text(task, "start_frame"), "meta: start_frame", 0),
         stop_frame=_int(_text(task, "stop_frame"), "meta: stop_frame", 0),
-        original_size=None if size is None else (_int(_text(size, "width"), "meta: original_size/width"),
-                                                 _int(_text(size, "height"), "meta: original_size/height")),
-        source=_text(task, "source"), frame_filter=_text(task, "frame_filter"))
+        original_size=None
+        if size is None
+        else (
+            _int(_text(size, "width"), "meta: original_size/width"),
+            _int(_text(size, "height"), "meta: original_size/height"),
+        ),
+        source=_text(task, "source"),
+        frame_filter=_text(task, "frame_filter"),
+    )
 
 
 def _meta(meta: Any) -> XmlMeta:
@@ -193,19 +232,26 @@ def _shape(element: Any, where: str, in_track: bool) -> dict[str, Any]:
     kind = _SHAPES[element.tag]
     a = element.attrib
     shape: dict[str, Any] = {
-        "type": kind, "points": _points(element, kind, where), "occluded": a.get("occluded", "0") == "1",
-        "z_order": _int(a.get("z_order"), f"{where}: z_order", 0), "rotation": _float(a.get("rotation", "0"), f"{where}: rotation"),
+        "type": kind,
+        "points": _points(element, kind, where),
+        "occluded": a.get("occluded", "0") == "1",
+        "z_order": _int(a.get("z_order"), f"{where}: z_order", 0),
+        "rotation": _float(a.get("rotation", "0"), f"{where}: rotation"),
         "attributes": _attributes(element),
     }
     if in_track:
-        shape.update(frame=_int(a.get("frame"), f"{where}: frame"), keyframe=a.get("keyframe", "1") == "1",
-                     outside=a.get("outside", "0") == "1")
+        shape.update(
+            frame=_int(a.get("frame"), f"{where}: frame"),
+            keyframe=a.get("keyframe", "1") == "1",
+            outside=a.get("outside", "0") == "1",
+        )
     else:
         label = a.get("label")
         if label is None:
             raise CvatXmlError(f"{where}: label is missing")
-        shape.update(label=label, group=_int(a.get("group_id"), f"{where}: group_id", 0),
-                     source=a.get("source") or "file")
+        shape.update(
+            label=label, group=_int(a.get("group_id"), f"{where}: group_id", 0), source=a.get("source") or "file"
+        )
     return shape
 
 
@@ -220,11 +266,23 @@ def _image(element: Any, name: str) -> XmlImage:
             label = child.get("label")
             if label is None:
                 raise CvatXmlError(f"{where}: <tag>: label is missing")
-            tags.append({"label": label, "group": _int(child.get("group_id"), f"{where}: <tag>: group_id", 0),
-                         "source": child.get("source") or "file", "attributes": _attributes(child)})
-    return XmlImage(_int(a.get("id"), f"{where}: id"), a.get("name") or "", _int(a.get("width"), f"{where}: width"),
-                    _int(a.get("height"), f"{where}: height"), tuple(shapes), tuple(tags),
-                    _int(a.get("task_id"), f"{where}: task_id", 0) or None)
+            tags.append(
+                {
+                    "label": label,
+                    "group": _int(child.get("group_id"), f"{where}: <tag>: group_id", 0),
+                    "source": child.get("source") or "file",
+                    "attributes": _attributes(child),
+                }
+            )
+    return XmlImage(
+        _int(a.get("id"), f"{where}: id"),
+        a.get("name") or "",
+        _int(a.get("width"), f"{where}: width"),
+        _int(a.get("height"), f"{where}: height"),
+        tuple(shapes),
+        tuple(tags),
+        _int(a.get("task_id"), f"{where}: task_id", 0) or None,
+    )
 
 
 def _track(element: Any, name: str) -> XmlTrack:
@@ -234,12 +292,19 @@ def _track(element: Any, name: str) -> XmlTrack:
     if label is None:
         raise CvatXmlError(f"{where}: label is missing")
     shapes = [_shape(child, f"{where}: <{child.tag}>", in_track=True) for child in element if child.tag in _SHAPES]
-    return XmlTrack(_int(a.get("id"), f"{where}: id"), label, tuple(shapes), _int(a.get("group_id"), f"{where}: group_id", 0),
-                    a.get("source") or "file", _int(a.get("task_id"), f"{where}: task_id", 0) or None)
+    return XmlTrack(
+        _int(a.get("id"), f"{where}: id"),
+        label,
+        tuple(shapes),
+        _int(a.get("group_id"), f"{where}: group_id", 0),
+        a.get("source") or "file",
+        _int(a.get("task_id"), f"{where}: task_id", 0) or None,
+    )
 
 
-def read_cvat_xml(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES,
-                  max_objects: int = MAX_OBJECTS) -> Iterator[XmlMeta | XmlImage | XmlTrack]:
+def read_cvat_xml(
+    path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES, max_objects: int = MAX_OBJECTS
+) -> Iterator[XmlMeta | XmlImage | XmlTrack]:
     """The document's `XmlMeta`, then each `XmlImage` or `XmlTrack` as the file holds them."""
     name = os.fspath(path)
     try:
@@ -247,8 +312,10 @@ def read_cvat_xml(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES,
     except OSError as error:
         raise CvatXmlError(f"{name}: cannot be read: {error.strerror}") from None
     if size > max_bytes:
-        raise CvatXmlError(f"{name}: {size:,} bytes, more than {max_bytes:,}: refused before reading "
-                           "(pass max_bytes= to read a larger file)")
+        raise CvatXmlError(
+            f"{name}: {size:,} bytes, more than {max_bytes:,}: refused before reading "
+            "(pass max_bytes= to read a larger file)"
+        )
     logger.debug("%s: reading %d bytes", name, size)
     with open(name, "rb") as file:
         yield from _parse(_Bounded(file, max_bytes, name), name, max_objects)
@@ -267,7 +334,9 @@ def _parse(source: _Bounded, name: str, max_objects: int) -> Iterator[XmlMeta | 
                 depth += 1
                 if depth == 1:
                     if element.tag != "annotations":
-                        raise CvatXmlError(f"{name}: not a CVAT XML file (its root is <{element.tag}>, not <annotations>)")
+                        raise CvatXmlError(
+                            f"{name}: not a CVAT XML file (its root is <{element.tag}>, not <annotations>)"
+                        )
                     root = element
                 elif depth == 2:
                     top, counted = element, 0
@@ -314,11 +383,15 @@ def _count(counted: int, most: int, name: str, tag: str) -> int:
 def _why(error: DefusedXmlException) -> str:
     kind = type(error).__name__
     if kind == "DTDForbidden":
-        return ("it has a DTD (<!DOCTYPE ...>), which CVAT's files never have: a DTD declares entities, which can "
-                "expand without bound (billion laughs) or read other files (external entities)")
+        return (
+            "it has a DTD (<!DOCTYPE ...>), which CVAT's files never have: a DTD declares entities, which can "
+            "expand without bound (billion laughs) or read other files (external entities)"
+        )
     if kind == "EntitiesForbidden":
-        return (f"it declares an XML entity ({getattr(error, 'name', '?')}): entities can expand without bound "
-                "(billion laughs) or read other files")
+        return (
+            f"it declares an XML entity ({getattr(error, 'name', '?')}): entities can expand without bound "
+            "(billion laughs) or read other files"
+        )
     if kind == "ExternalReferenceForbidden":
         return f"it refers to an external resource ({getattr(error, 'sysid', '?')}), which is never read"
     return f"{kind}: {error}"

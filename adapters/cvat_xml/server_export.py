@@ -44,8 +44,11 @@ def _wait(client: CVATClient, task_id: int, rq_id: str) -> str:
     record = client.wait_for_request(rq_id, f"the export of task {task_id}")
     result = record.get("result_url")
     if not isinstance(result, str) or not result:
-        raise CVATAnswerError(f"CVAT finished exporting task {task_id} but gave no result_url", method="GET",
-                              url=f"{client.settings.base_url}/api/requests/{rq_id}")
+        raise CVATAnswerError(
+            f"CVAT finished exporting task {task_id} but gave no result_url",
+            method="GET",
+            url=f"{client.settings.base_url}/api/requests/{rq_id}",
+        )
     return result
 
 
@@ -53,7 +56,9 @@ def _download(client: CVATClient, url: str, target: Path, max_bytes: int) -> Non
     parts = urlsplit(url)
     local = parts.path + (f"?{parts.query}" if parts.query else "")  # this server, whatever host it names
     if not local.startswith("/api/"):
-        raise CVATAnswerError(f"CVAT's export result_url is not an API path: {parts.path[:80]!r}", method="GET", url=url)
+        raise CVATAnswerError(
+            f"CVAT's export result_url is not an API path: {parts.path[:80]!r}", method="GET", url=url
+        )
     written = 0
     with client.http.stream("GET", local) as response:
         if not response.is_success:
@@ -62,9 +67,12 @@ def _download(client: CVATClient, url: str, target: Path, max_bytes: int) -> Non
             for chunk in response.iter_bytes():
                 written += len(chunk)
                 if written > max_bytes:
-                    raise CVATAnswerError(f"CVAT's export of {parts.path} is more than {max_bytes:,} bytes: refused "
-                                          "(pass max_bytes= to take a larger one)", method="GET",
-                                          url=client.settings.base_url + parts.path)
+                    raise CVATAnswerError(
+                        f"CVAT's export of {parts.path} is more than {max_bytes:,} bytes: refused "
+                        "(pass max_bytes= to take a larger one)",
+                        method="GET",
+                        url=client.settings.base_url + parts.path,
+                    )
                 file.write(chunk)
 
 
@@ -74,32 +82,48 @@ def _annotations_xml(archive: Path, target: Path, max_bytes: int) -> None:
             try:
                 member = zipped.getinfo("annotations.xml")
             except KeyError:
-                raise CVATAnswerError(f"CVAT's export holds no annotations.xml ({len(zipped.infolist())} files)",
-                                      method="GET", url=str(archive)) from None
+                raise CVATAnswerError(
+                    f"CVAT's export holds no annotations.xml ({len(zipped.infolist())} files)",
+                    method="GET",
+                    url=str(archive),
+                ) from None
             copied = 0
             with zipped.open(member) as source, open(target, "wb") as out:
                 while chunk := source.read(1 << 20):
                     copied += len(chunk)
                     if copied > max_bytes:
-                        raise CVATAnswerError(f"the export's annotations.xml is more than {max_bytes:,} bytes: refused",
-                                              method="GET", url=str(archive))
+                        raise CVATAnswerError(
+                            f"the export's annotations.xml is more than {max_bytes:,} bytes: refused",
+                            method="GET",
+                            url=str(archive),
+                        )
                     out.write(chunk)
     except zipfile.BadZipFile as error:
         raise CVATAnswerError(f"CVAT's export is not a ZIP archive: {error}", method="GET", url=str(archive)) from None
 
 
-def fetch_export(client: CVATClient, task_id: int, folder: str | os.PathLike[str], *, fmt: str | None = None,
-                 max_bytes: int = MAX_BYTES) -> Path:
+def fetch_export(
+    client: CVATClient,
+    task_id: int,
+    folder: str | os.PathLike[str],
+    *,
+    fmt: str | None = None,
+    max_bytes: int = MAX_BYTES,
+) -> Path:
     """Ask the server to export ``task_id``'s annotations and write its annotations.xml into
     ``folder`` as ``task_<id>.xml``; returns that file."""
     fmt = fmt or format_of(client, task_id)
-    answer = client.request("POST", f"/api/tasks/{task_id}/dataset/export",
-                            params={"format": fmt, "save_images": "false"})
+    answer = client.request(
+        "POST", f"/api/tasks/{task_id}/dataset/export", params={"format": fmt, "save_images": "false"}
+    )
     body = client.json(answer)
     rq_id = body.get("rq_id") if isinstance(body, dict) else None
     if not isinstance(rq_id, str) or not rq_id:
-        raise CVATAnswerError(f"CVAT's answer to exporting task {task_id} carries no rq_id", method="POST",
-                              url=f"{client.settings.base_url}/api/tasks/{task_id}/dataset/export")
+        raise CVATAnswerError(
+            f"CVAT's answer to exporting task {task_id} carries no rq_id",
+            method="POST",
+            url=f"{client.settings.base_url}/api/tasks/{task_id}/dataset/export",
+        )
     logger.info("task %d: CVAT exports it as %r (request %s)", task_id, fmt, rq_id)
     result = _wait(client, task_id, rq_id)
     target = Path(folder) / f"task_{task_id}.xml"
@@ -111,9 +135,16 @@ def fetch_export(client: CVATClient, task_id: int, folder: str | os.PathLike[str
     return target
 
 
-def import_from_exports(dataset: Dataset, client: CVATClient, task_ids: list[int], data_path: Any, *,
-                        download_media: bool = False, max_bytes: int = MAX_BYTES,
-                        **options: Any) -> list[XmlImportSummary]:
+def import_from_exports(
+    dataset: Dataset,
+    client: CVATClient,
+    task_ids: list[int],
+    data_path: Any,
+    *,
+    download_media: bool = False,
+    max_bytes: int = MAX_BYTES,
+    **options: Any,
+) -> list[XmlImportSummary]:
     """Each task's export, as the server makes it, imported with `import_cvat_xml`: its media in
     ``data_path`` (a folder, or a dict of the tasks' frame names -> local paths; with ``download_media``,
     a folder each image task's frames are downloaded into first, under names that cannot leave it).
@@ -134,8 +165,9 @@ def import_from_exports(dataset: Dataset, client: CVATClient, task_ids: list[int
             media: object = os.fspath(data_path) if isinstance(data_path, (str, os.PathLike)) else data_path
             if download_media:
                 if formats[task_id] == VIDEO:
-                    raise ValueError(f"task {task_id} is a video task: download_media takes image tasks; put the "
-                                     "video in data_path")
+                    raise ValueError(
+                        f"task {task_id} is a video task: download_media takes image tasks; put the video in data_path"
+                    )
                 paths = download(client, [task_id], os.fspath(data_path))[task_id]
                 media = dict(zip(media_names(client, task_id), paths, strict=True))
             xml = fetch_export(client, task_id, scratch, fmt=formats[task_id], max_bytes=max_bytes)

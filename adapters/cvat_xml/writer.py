@@ -18,10 +18,33 @@ from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
 VERSION = "1.1"
-_ELEMENT = {"rectangle": "box", "polygon": "polygon", "polyline": "polyline", "points": "points", "mask": "mask",
-            "ellipse": "ellipse", "cuboid": "cuboid"}
-_CUBOID = ("xtl1", "ytl1", "xbl1", "ybl1", "xtr1", "ytr1", "xbr1", "ybr1",
-           "xtl2", "ytl2", "xbl2", "ybl2", "xtr2", "ytr2", "xbr2", "ybr2")
+_ELEMENT = {
+    "rectangle": "box",
+    "polygon": "polygon",
+    "polyline": "polyline",
+    "points": "points",
+    "mask": "mask",
+    "ellipse": "ellipse",
+    "cuboid": "cuboid",
+}
+_CUBOID = (
+    "xtl1",
+    "ytl1",
+    "xbl1",
+    "ybl1",
+    "xtr1",
+    "ytr1",
+    "xbr1",
+    "ybr1",
+    "xtl2",
+    "ytl2",
+    "xbl2",
+    "ybl2",
+    "xtr2",
+    "ytr2",
+    "xbr2",
+    "ybr2",
+)
 
 Meta = Sequence[tuple[str, Any]]  # (tag, text | nested Meta | mapping) pairs, in order
 
@@ -36,13 +59,22 @@ def geometry(kind: str, points: Sequence[float], rotation: float = 0.0) -> list[
         out = [("xtl", _two(points[0])), ("ytl", _two(points[1])), ("xbr", _two(points[2])), ("ybr", _two(points[3]))]
         return out + ([("rotation", _two(rotation))] if rotation else [])
     if kind == "ellipse":
-        out = [("cx", _two(points[0])), ("cy", _two(points[1])), ("rx", _two(points[2] - points[0])),
-               ("ry", _two(points[1] - points[3]))]
+        out = [
+            ("cx", _two(points[0])),
+            ("cy", _two(points[1])),
+            ("rx", _two(points[2] - points[0])),
+            ("ry", _two(points[1] - points[3])),
+        ]
         return out + ([("rotation", _two(rotation))] if rotation else [])
     if kind == "mask":
         left, top, right, bottom = (int(v) for v in points[-4:])
-        return [("rle", ", ".join(str(int(v)) for v in points[:-4])), ("left", str(left)), ("top", str(top)),
-                ("width", str(right - left + 1)), ("height", str(bottom - top + 1))]
+        return [
+            ("rle", ", ".join(str(int(v)) for v in points[:-4])),
+            ("left", str(left)),
+            ("top", str(top)),
+            ("width", str(right - left + 1)),
+            ("height", str(bottom - top + 1)),
+        ]
     if kind == "cuboid":
         return [(name, _two(value)) for name, value in zip(_CUBOID, points, strict=True)]
     return [("points", ";".join(f"{_two(x)},{_two(y)}" for x, y in zip(points[0::2], points[1::2], strict=True)))]
@@ -84,15 +116,27 @@ class CvatXmlWriter:
         for name, value in attributes:
             self.stream.write(f"\n{'  ' * level}<attribute name={quoteattr(name)}>{escape(str(value))}</attribute>")
 
-    def _shape(self, level: int, shape: Mapping[str, Any], head: list[tuple[str, str]], tail: list[tuple[str, str]]) -> None:
+    def _shape(
+        self, level: int, shape: Mapping[str, Any], head: list[tuple[str, str]], tail: list[tuple[str, str]]
+    ) -> None:
         kind = shape["type"]
         tag = _ELEMENT[kind]
         self._open(level, tag, [*head, *geometry(kind, shape["points"], shape.get("rotation") or 0.0), *tail])
         self._attributes(level + 1, shape.get("attributes", ()))
         self._close(level, tag)
 
-    def image(self, image_id: int, name: str, width: int, height: int, shapes: Iterable[Mapping[str, Any]] = (),
-              tags: Iterable[Mapping[str, Any]] = (), *, task_id: int | None = None, subset: str | None = None) -> None:
+    def image(
+        self,
+        image_id: int,
+        name: str,
+        width: int,
+        height: int,
+        shapes: Iterable[Mapping[str, Any]] = (),
+        tags: Iterable[Mapping[str, Any]] = (),
+        *,
+        task_id: int | None = None,
+        subset: str | None = None,
+    ) -> None:
         """One ``<image>`` of "CVAT for images 1.1": its shapes, then its tags."""
         head = [("id", str(image_id)), ("name", name)]
         if task_id is not None:
@@ -102,8 +146,16 @@ class CvatXmlWriter:
             tail = [("z_order", str(int(shape.get("z_order") or 0)))]
             if shape.get("group"):
                 tail.append(("group_id", str(int(shape["group"]))))
-            self._shape(2, shape, [("label", shape["label"]), ("source", shape.get("source") or "manual"),
-                                   ("occluded", str(int(bool(shape.get("occluded")))))], tail)
+            self._shape(
+                2,
+                shape,
+                [
+                    ("label", shape["label"]),
+                    ("source", shape.get("source") or "manual"),
+                    ("occluded", str(int(bool(shape.get("occluded"))))),
+                ],
+                tail,
+            )
         for tag in tags:
             head = [("label", tag["label"]), ("source", tag.get("source") or "manual")]
             if tag.get("group"):
@@ -113,8 +165,17 @@ class CvatXmlWriter:
             self._close(2, "tag")
         self._close(1, "image")
 
-    def track(self, track_id: int, label: str, shapes: Iterable[Mapping[str, Any]], *, source: str = "manual",
-              group: int | None = None, task_id: int | None = None, subset: str | None = None) -> None:
+    def track(
+        self,
+        track_id: int,
+        label: str,
+        shapes: Iterable[Mapping[str, Any]],
+        *,
+        source: str = "manual",
+        group: int | None = None,
+        task_id: int | None = None,
+        subset: str | None = None,
+    ) -> None:
         """One ``<track>`` of "CVAT for video 1.1": its shapes in frame order, keyframes and interpolated ones."""
         head = [("id", str(track_id)), ("label", label), ("source", source or "manual")]
         if task_id is not None:
@@ -123,10 +184,17 @@ class CvatXmlWriter:
             head.append(("group_id", str(int(group))))
         self._open(1, "track", head)
         for shape in shapes:
-            self._shape(2, shape, [("frame", str(int(shape["frame"]))), ("keyframe", str(int(bool(shape.get("keyframe"))))),
-                                   ("outside", str(int(bool(shape.get("outside"))))),
-                                   ("occluded", str(int(bool(shape.get("occluded")))))],
-                        [("z_order", str(int(shape.get("z_order") or 0)))])
+            self._shape(
+                2,
+                shape,
+                [
+                    ("frame", str(int(shape["frame"]))),
+                    ("keyframe", str(int(bool(shape.get("keyframe"))))),
+                    ("outside", str(int(bool(shape.get("outside"))))),
+                    ("occluded", str(int(bool(shape.get("occluded"))))),
+                ],
+                [("z_order", str(int(shape.get("z_order") or 0)))],
+            )
         self._close(1, "track")
 
     def end(self) -> None:
@@ -136,10 +204,30 @@ class CvatXmlWriter:
 def label_meta(labels: Iterable[Mapping[str, Any]]) -> list[tuple[str, Any]]:
     """CVAT labels (as its API gives them: name, type, attributes with input_type, values, default_value,
     mutable) as the ``<labels>`` of a document's meta."""
-    return [("label", [("name", label["name"]), ("color", label.get("color") or ""), ("type", label.get("type") or "any"),
-                       ("attributes", [("attribute", [
-                           ("name", a["name"]), ("mutable", str(bool(a.get("mutable", True)))),
-                           ("input_type", a.get("input_type", "text")), ("default_value", a.get("default_value") or ""),
-                           ("values", "\n".join(str(v) for v in a.get("values") or ()))])
-                           for a in label.get("attributes", ())])])
-            for label in labels]
+    return [
+        (
+            "label",
+            [
+                ("name", label["name"]),
+                ("color", label.get("color") or ""),
+                ("type", label.get("type") or "any"),
+                (
+                    "attributes",
+                    [
+                        (
+                            "attribute",
+                            [
+                                ("name", a["name"]),
+                                ("mutable", str(bool(a.get("mutable", True)))),
+                                ("input_type", a.get("input_type", "text")),
+                                ("default_value", a.get("default_value") or ""),
+                                ("values", "\n".join(str(v) for v in a.get("values") or ())),
+                            ],
+                        )
+                        for a in label.get("attributes", ())
+                    ],
+                ),
+            ],
+        )
+        for label in labels
+    ]

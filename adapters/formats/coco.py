@@ -90,8 +90,11 @@ def _categories(entries: list, path: Any, problems: list[str]) -> dict[Any, str]
             continue
         ident, name = entry.get("id"), entry.get("name")
         if not isinstance(ident, int) or isinstance(ident, bool) or ident in categories:
-            problems.append(f"{where}: its id is not an integer" if ident not in categories
-                            else f"{where}: id {ident} is taken by an earlier category")
+            problems.append(
+                f"{where}: its id is not an integer"
+                if ident not in categories
+                else f"{where}: id {ident} is taken by an earlier category"
+            )
         elif not isinstance(name, str) or not name:
             problems.append(f"{where}: its name is not a non-empty string")
         else:
@@ -125,8 +128,8 @@ def _mask(segmentation: Any, box: Sequence[float], meta: ImageMetadata) -> np.nd
         except ValueError as error:
             return f"segmentation: {error}"
     if isinstance(segmentation, list) and all(
-            isinstance(p, list) and len(p) >= 6 and len(p) % 2 == 0 and all(is_number(v) for v in p)
-            for p in segmentation):
+        isinstance(p, list) and len(p) >= 6 and len(p) % 2 == 0 and all(is_number(v) for v in p) for p in segmentation
+    ):
         return masks.fill_polygons(segmentation, *masks.box_pixels(box, width, height))
     return "segmentation is neither polygons ([[x1, y1, x2, y2, x3, y3, ...], ...]) nor RLE ({size, counts})"
 
@@ -152,8 +155,9 @@ def _detection(entry: dict, name: str, meta: ImageMetadata) -> Detection | str:
     return Detection(label=name, bounding_box=box, mask=mask, confidence=score, attributes=attributes)
 
 
-def read_coco(labels_path: str | os.PathLike[str], data_dir: str | os.PathLike[str],
-              label_field: str = "ground_truth") -> list[Sample]:
+def read_coco(
+    labels_path: str | os.PathLike[str], data_dir: str | os.PathLike[str], label_field: str = "ground_truth"
+) -> list[Sample]:
     """The samples of a COCO file, each image's annotations in ``label_field`` (see the module docstring).
 
     Raises:
@@ -162,8 +166,9 @@ def read_coco(labels_path: str | os.PathLike[str], data_dir: str | os.PathLike[s
     return read_coco_with_info(labels_path, data_dir, label_field)[0]
 
 
-def read_coco_with_info(labels_path: str | os.PathLike[str], data_dir: str | os.PathLike[str],
-                        label_field: str = "ground_truth") -> tuple[list[Sample], dict[str, Any]]:
+def read_coco_with_info(
+    labels_path: str | os.PathLike[str], data_dir: str | os.PathLike[str], label_field: str = "ground_truth"
+) -> tuple[list[Sample], dict[str, Any]]:
     """The samples of a COCO file and the dataset info it gives: ``categories`` (id, name,
     supercategory), as FiftyOne's ``dataset.info`` keeps them, so an export numbers them the same."""
     data = read_json(labels_path)
@@ -191,8 +196,11 @@ def read_coco_with_info(labels_path: str | os.PathLike[str], data_dir: str | os.
         else:
             labels[image].append(label)
     raise_if(problems)
-    kept = [{key: entry[key] for key in ("id", "name", "supercategory") if key in entry}
-            for entry in data["categories"] if isinstance(entry, dict) and entry.get("id") in categories]
+    kept = [
+        {key: entry[key] for key in ("id", "name", "supercategory") if key in entry}
+        for entry in data["categories"]
+        if isinstance(entry, dict) and entry.get("id") in categories
+    ]
     samples = [sample.with_value(label_field, Detections(labels[ident])) for ident, (sample, _) in images.items()]
     return samples, {"categories": kept}
 
@@ -200,8 +208,12 @@ def read_coco_with_info(labels_path: str | os.PathLike[str], data_dir: str | os.
 # --- out ----------------------------------------------------------------------------------------
 
 
-def category_ids(names: Iterable[str], classes: Sequence[str] | Mapping[int, str] | None, start: int = 1,
-                 known: Sequence[Mapping[str, Any]] = ()) -> dict[str, int]:
+def category_ids(
+    names: Iterable[str],
+    classes: Sequence[str] | Mapping[int, str] | None,
+    start: int = 1,
+    known: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, int]:
     """Label name -> category id: ``classes``' (a list numbered from ``start``, or id -> name); else the
     ``known`` categories' ids (the dataset info's, from an import) and the other names, sorted, after them;
     else the sorted names numbered from ``start``.
@@ -229,7 +241,9 @@ def media_root(paths: Sequence[str]) -> str:
 
 def _size(sample: Sample) -> tuple[int, int]:
     if sample.media_type is not MediaType.IMAGE:
-        raise DataExportError(f"COCO holds images; sample {sample.id} is a {sample.media_type.value} ({sample.filepath})")
+        raise DataExportError(
+            f"COCO holds images; sample {sample.id} is a {sample.media_type.value} ({sample.filepath})"
+        )
     meta = sample.metadata if sample.metadata is not None else image_metadata(sample.filepath)
     if isinstance(meta, str):
         raise DataExportError(f"sample {sample.id}: {sample.filepath} has no size in its metadata and {meta}")
@@ -267,13 +281,20 @@ def _polygon_entry(label: Polyline, width: int, height: int) -> dict[str, Any] |
     ys = [p[1] for s in shapes for p in s]
     x0, y0 = min(xs), min(ys)
     area = sum(abs(sum(a[0] * b[1] - b[0] * a[1] for a, b in zip(s, s[1:] + s[:1], strict=True))) / 2 for s in shapes)
-    return {"bbox": [rounded(x0), rounded(y0), rounded(max(xs) - x0), rounded(max(ys) - y0)],
-            "segmentation": [[rounded(c) for p in s for c in p] for s in shapes], "area": rounded(area)}
+    return {
+        "bbox": [rounded(x0), rounded(y0), rounded(max(xs) - x0), rounded(max(ys) - y0)],
+        "segmentation": [[rounded(c) for p in s for c in p] for s in shapes],
+        "area": rounded(area),
+    }
 
 
-def coco_document(samples: Iterable[Sample], label_field: str | None, root: str,
-                  classes: Sequence[str] | Mapping[int, str] | None = None,
-                  categories: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+def coco_document(
+    samples: Iterable[Sample],
+    label_field: str | None,
+    root: str,
+    classes: Sequence[str] | Mapping[int, str] | None = None,
+    categories: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
     """The COCO object of these samples' labels in ``label_field`` (detections or polylines; None: images only)."""
     images, per_image = [], []
     for number, sample in enumerate(samples, 1):
@@ -282,33 +303,54 @@ def coco_document(samples: Iterable[Sample], label_field: str | None, root: str,
         images.append({"id": number, "file_name": name.replace(os.sep, "/"), "width": width, "height": height})
         value = sample.fields.get(label_field) if label_field else None
         if value is not None and not isinstance(value, (Detections, Polylines)):
-            raise DataExportError(f"COCO holds detections and polygons; field {label_field!r} holds "
-                                  f"{type(value).__name__} on sample {sample.id}")
+            raise DataExportError(
+                f"COCO holds detections and polygons; field {label_field!r} holds "
+                f"{type(value).__name__} on sample {sample.id}"
+            )
         per_image.append((number, width, height, value.items if value is not None else ()))
     ids = category_ids((label.label for *_, items in per_image for label in items), classes, known=categories)
     annotations: list[dict[str, Any]] = []
     for number, width, height, items in per_image:
         for label in items:
-            entry = (_detection_entry(label, width, height) if isinstance(label, Detection)
-                     else _polygon_entry(label, width, height))
+            entry = (
+                _detection_entry(label, width, height)
+                if isinstance(label, Detection)
+                else _polygon_entry(label, width, height)
+            )
             if entry is None:
                 continue
-            entry = {"id": len(annotations) + 1, "image_id": number, "category_id": ids[label.label], **entry,
-                     "iscrowd": int(label.attributes.get("iscrowd") or 0)}
+            entry = {
+                "id": len(annotations) + 1,
+                "image_id": number,
+                "category_id": ids[label.label],
+                **entry,
+                "iscrowd": int(label.attributes.get("iscrowd") or 0),
+            }
             if label.confidence is not None:
                 entry["score"] = label.confidence
             annotations.append({**entry, **_attributes(label)})
     supercategory = {str(c["name"]): c.get("supercategory", "") for c in categories}
-    written = [{"id": ident, "name": name, "supercategory": supercategory.get(name, "")}
-               for name, ident in sorted(ids.items(), key=lambda p: p[1])]
-    return {"info": {"description": "exported by annoflow", "media_root": root},
-            "licenses": [], "images": images, "annotations": annotations, "categories": written}
+    written = [
+        {"id": ident, "name": name, "supercategory": supercategory.get(name, "")}
+        for name, ident in sorted(ids.items(), key=lambda p: p[1])
+    ]
+    return {
+        "info": {"description": "exported by annoflow", "media_root": root},
+        "licenses": [],
+        "images": images,
+        "annotations": annotations,
+        "categories": written,
+    }
 
 
-def write_coco(samples: Iterable[Sample], labels_path: str | os.PathLike[str], label_field: str | None,
-               data_dir: str | os.PathLike[str] | None = None,
-               classes: Sequence[str] | Mapping[int, str] | None = None,
-               categories: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+def write_coco(
+    samples: Iterable[Sample],
+    labels_path: str | os.PathLike[str],
+    label_field: str | None,
+    data_dir: str | os.PathLike[str] | None = None,
+    classes: Sequence[str] | Mapping[int, str] | None = None,
+    categories: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
     """Write the samples' ``label_field`` as a COCO file, whole or not at all; file names relative to
     ``data_dir`` (default: the deepest folder holding every file); category ids from ``classes``, else
     ``categories`` (a dataset info's). Returns the document written."""

@@ -29,17 +29,18 @@ def is_number(value: Any) -> bool:
 def attribute_problems(attributes: Mapping[str, Any]) -> list[str]:
     """Why these extra keys cannot be label attributes (names that are not identifiers or that name
     a label property)."""
-    return [f"attribute {name!r} " + ("names a label property" if name in RESERVED_ATTRIBUTE_NAMES
-                                      else "is not an identifier")
-            for name in attributes
-            if not name.isidentifier() or name in RESERVED_ATTRIBUTE_NAMES]
+    return [
+        f"attribute {name!r} "
+        + ("names a label property" if name in RESERVED_ATTRIBUTE_NAMES else "is not an identifier")
+        for name in attributes
+        if not name.isidentifier() or name in RESERVED_ATTRIBUTE_NAMES
+    ]
 
 
 def scalar_items(mapping: Mapping[str, Any], skip: Iterable[str] = ()) -> dict[str, Any]:
     """The entries of ``mapping`` holding a scalar (lists and objects are not label attributes)."""
     skip = set(skip)
-    return {k: v for k, v in mapping.items()
-            if k not in skip and (v is None or isinstance(v, (bool, int, float, str)))}
+    return {k: v for k, v in mapping.items() if k not in skip and (v is None or isinstance(v, (bool, int, float, str)))}
 
 
 def created_mode(directory: bool = False) -> int:

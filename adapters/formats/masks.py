@@ -102,7 +102,7 @@ def fill_polygons(polygons: Sequence[Sequence[float]], left: int, top: int, righ
 def cut_to_box(full: np.ndarray, box: Sequence[float]) -> np.ndarray:
     height, width = full.shape
     left, top, right, bottom = box_pixels(box, width, height)
-    return full[top:bottom + 1, left:right + 1].copy()
+    return full[top : bottom + 1, left : right + 1].copy()
 
 
 def paste_from_box(mask: np.ndarray, box: Sequence[float], width: int, height: int) -> np.ndarray:
@@ -114,5 +114,5 @@ def paste_from_box(mask: np.ndarray, box: Sequence[float], width: int, height: i
         c = (np.arange(cols) * mask.shape[1] // max(cols, 1)).clip(0, mask.shape[1] - 1)
         mask = mask[r[:, None], c[None, :]]
     full = np.zeros((height, width), dtype=bool)
-    full[top:bottom + 1, left:right + 1] = mask
+    full[top : bottom + 1, left : right + 1] = mask
     return full

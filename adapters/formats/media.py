@@ -18,8 +18,9 @@ IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", "
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"})
 
 
-def find_media(folder: str | os.PathLike[str], extensions: frozenset[str], recursive: bool = True,
-               what: str = "image") -> list[Path]:
+def find_media(
+    folder: str | os.PathLike[str], extensions: frozenset[str], recursive: bool = True, what: str = "image"
+) -> list[Path]:
     """The files under ``folder`` with these extensions (any case), sorted by path; hidden files skipped.
 
     Raises:
@@ -29,11 +30,16 @@ def find_media(folder: str | os.PathLike[str], extensions: frozenset[str], recur
     if not root.is_dir():
         raise DataImportError([f"{root}: not a folder"])
     pattern = "**/*" if recursive else "*"
-    found = sorted(p for p in root.glob(pattern)
-                   if p.suffix.lower() in extensions and not p.name.startswith(".") and p.is_file())
+    found = sorted(
+        p for p in root.glob(pattern) if p.suffix.lower() in extensions and not p.name.startswith(".") and p.is_file()
+    )
     if not found:
-        raise DataImportError([f"{root}: no {what} files ({', '.join(sorted(extensions))})"
-                               + ("" if recursive else " directly in it (recursive=False)")])
+        raise DataImportError(
+            [
+                f"{root}: no {what} files ({', '.join(sorted(extensions))})"
+                + ("" if recursive else " directly in it (recursive=False)")
+            ]
+        )
     return found
 
 
@@ -75,8 +81,9 @@ def video_metadata(path: str | os.PathLike[str]) -> VideoMetadata | str:
     return VideoMetadata(width, height, frames, fps)
 
 
-def _samples(paths: Iterable[str | os.PathLike[str]], media_type: MediaType,
-             metadata_of: Callable[[str], Any]) -> list[Sample]:
+def _samples(
+    paths: Iterable[str | os.PathLike[str]], media_type: MediaType, metadata_of: Callable[[str], Any]
+) -> list[Sample]:
     samples, problems = [], []
     for path in paths:
         path = os.path.abspath(path)

@@ -80,13 +80,20 @@ def _object(node: Element, meta: ImageMetadata) -> Detection | str:
     if xmin < -_EDGE or ymin < -_EDGE or xmax > width + _EDGE or ymax > height + _EDGE:
         return f"<bndbox> ({xmin}, {ymin}, {xmax}, {ymax}) lies outside the {width}x{height} image"
     xmin, ymin, xmax, ymax = max(xmin, 0), max(ymin, 0), min(xmax, width), min(ymax, height)
-    attributes = {child.tag: _value(child.text) for child in node
-                  if child.tag not in _OWN and len(child) == 0 and child.text and child.text.strip()}
+    attributes = {
+        child.tag: _value(child.text)
+        for child in node
+        if child.tag not in _OWN and len(child) == 0 and child.text and child.text.strip()
+    }
     if bad := attribute_problems(attributes):
         return "; ".join(bad)
     confidence = _number(node.findtext("score") or node.findtext("confidence"))
-    return Detection(label=name, bounding_box=(xmin / width, ymin / height, (xmax - xmin) / width, (ymax - ymin) / height),
-                     confidence=confidence, attributes=attributes)
+    return Detection(
+        label=name,
+        bounding_box=(xmin / width, ymin / height, (xmax - xmin) / width, (ymax - ymin) / height),
+        confidence=confidence,
+        attributes=attributes,
+    )
 
 
 def _read_xml(path: Path, data_dir: Path) -> tuple[tuple[Sample, list[Detection]] | None, list[str]]:
@@ -120,8 +127,9 @@ def _read_xml(path: Path, data_dir: Path) -> tuple[tuple[Sample, list[Detection]
     return (sample, labels), problems
 
 
-def read_voc(labels_dir: str | os.PathLike[str], data_dir: str | os.PathLike[str],
-             label_field: str = "ground_truth") -> list[Sample]:
+def read_voc(
+    labels_dir: str | os.PathLike[str], data_dir: str | os.PathLike[str], label_field: str = "ground_truth"
+) -> list[Sample]:
     """Samples of the images in ``data_dir``, labelled from the VOC XML files in ``labels_dir``.
 
     Raises:

@@ -36,8 +36,13 @@ def _names(config: dict, where: Path) -> dict[int, str]:
     names = config.get("names")
     if isinstance(names, list):
         names = dict(enumerate(names))
-    if not isinstance(names, dict) or not names or not all(
-            isinstance(k, int) and not isinstance(k, bool) and isinstance(v, str) and v for k, v in names.items()):
+    if (
+        not isinstance(names, dict)
+        or not names
+        or not all(
+            isinstance(k, int) and not isinstance(k, bool) and isinstance(v, str) and v for k, v in names.items()
+        )
+    ):
         raise DataImportError([f"{where}: 'names' is not a list of class names or a mapping index -> name"])
     return names
 
@@ -54,8 +59,10 @@ def _split_images(root: Path, entry: Any, where: Path, split: str) -> list[Path]
         elif path.is_file() and path.suffix == ".txt":
             lines = [line.strip() for line in path.read_text().splitlines() if line.strip()]
             # As ultralytics reads a list: "./x" from the list's folder, other relative paths from the root.
-            found += [Path(line) if os.path.isabs(line) else path.parent / line[2:] if line.startswith("./")
-                      else root / line for line in lines]
+            found += [
+                Path(line) if os.path.isabs(line) else path.parent / line[2:] if line.startswith("./") else root / line
+                for line in lines
+            ]
         else:
             return f"{split!r}: {path} is neither a folder of images nor a .txt list of them"
     return found
@@ -77,7 +84,7 @@ def _line_label(numbers: list[float], line: str, names: dict[int, str]) -> Detec
         return f"class index {line.split()[0]} is not one of data.yaml's names (0..{max(names)})"
     name = names[int(index)]
     coords = numbers[1:]
-    if any(c < -_CLIP or c > 1 + _CLIP for c in coords[:4 if len(coords) <= 5 else None]):
+    if any(c < -_CLIP or c > 1 + _CLIP for c in coords[: 4 if len(coords) <= 5 else None]):
         return "coordinates are relative, in [0, 1]"
     if len(coords) in (4, 5):
         xc, yc, w, h = coords[:4]
@@ -122,8 +129,9 @@ def _finite(value: float) -> bool:
     return value == value and abs(value) != float("inf")
 
 
-def read_yolo(dataset_dir: str | os.PathLike[str], label_field: str = "ground_truth",
-              splits: Sequence[str] | None = None) -> list[Sample]:
+def read_yolo(
+    dataset_dir: str | os.PathLike[str], label_field: str = "ground_truth", splits: Sequence[str] | None = None
+) -> list[Sample]:
     """The samples of a YOLO dataset's splits (default: every split data.yaml names), tagged with
     their split, labels in ``label_field`` (see the module docstring).
 
@@ -133,8 +141,9 @@ def read_yolo(dataset_dir: str | os.PathLike[str], label_field: str = "ground_tr
     return read_yolo_with_info(dataset_dir, label_field, splits)[0]
 
 
-def read_yolo_with_info(dataset_dir: str | os.PathLike[str], label_field: str = "ground_truth",
-                        splits: Sequence[str] | None = None) -> tuple[list[Sample], dict[str, Any]]:
+def read_yolo_with_info(
+    dataset_dir: str | os.PathLike[str], label_field: str = "ground_truth", splits: Sequence[str] | None = None
+) -> tuple[list[Sample], dict[str, Any]]:
     """The samples and the dataset info data.yaml gives: ``classes``, the names by index (as FiftyOne's
     ``dataset.info`` keeps them), so an export gives each class its index again."""
     where = _yaml_path(Path(dataset_dir))
@@ -166,8 +175,12 @@ def read_yolo_with_info(dataset_dir: str | os.PathLike[str], label_field: str = 
             labels, found = _read_labels(label_path(image), names)
             problems += found
             kinds |= {type(label) for label in labels}
-            samples.append((Sample(filepath=os.path.abspath(image), media_type=MediaType.IMAGE, metadata=meta,
-                                   tags=(split,)), labels))
+            samples.append(
+                (
+                    Sample(filepath=os.path.abspath(image), media_type=MediaType.IMAGE, metadata=meta, tags=(split,)),
+                    labels,
+                )
+            )
     if len(kinds) > 1:
         problems.append(f"{where}: the label files mix boxes and polygons; a YOLO dataset holds one or the other")
     raise_if(problems)
@@ -202,9 +215,15 @@ def _unique_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def write_yolo(samples: Iterable[Sample], export_dir: str | os.PathLike[str], label_field: str,
-               classes: Sequence[str] | None = None, export_media: bool | str = "symlink",
-               split: str = "val", known: Sequence[str] = ()) -> Path:
+def write_yolo(
+    samples: Iterable[Sample],
+    export_dir: str | os.PathLike[str],
+    label_field: str,
+    classes: Sequence[str] | None = None,
+    export_media: bool | str = "symlink",
+    split: str = "val",
+    known: Sequence[str] = (),
+) -> Path:
     """Write a YOLO dataset of the samples' ``label_field`` into ``export_dir`` (new or empty), whole or
     not at all; ``export_media``: ``"symlink"``, ``"copy"`` (or True) or False (labels only). Class
     indices: ``classes``, else ``known`` (the dataset info's) with other names after them, sorted.
@@ -220,8 +239,10 @@ def write_yolo(samples: Iterable[Sample], export_dir: str | os.PathLike[str], la
             raise DataExportError(f"YOLO holds images; sample {sample.id} is a {sample.media_type.value}")
         value = sample.fields.get(label_field)
         if value is not None and not isinstance(value, (Detections, Polylines)):
-            raise DataExportError(f"YOLO holds boxes and polygons; field {label_field!r} holds "
-                                  f"{type(value).__name__} on sample {sample.id}")
+            raise DataExportError(
+                f"YOLO holds boxes and polygons; field {label_field!r} holds "
+                f"{type(value).__name__} on sample {sample.id}"
+            )
         rows.append((sample, value.items if value is not None else ()))
     found = sorted({label.label for _, items in rows for label in items})
     order = list(classes) if classes is not None else [*known, *(n for n in found if n not in set(known))]
@@ -256,4 +277,3 @@ def write_yolo(samples: Iterable[Sample], export_dir: str | os.PathLike[str], la
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return export_dir / "data.yaml"
-

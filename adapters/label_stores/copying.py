@@ -21,8 +21,9 @@ logger = logging.getLogger(__name__)
 BATCH = 200  # samples per transaction of the target
 
 
-def copy_dataset(source: LabelStore, target: LabelStore, *, batch: int = BATCH,
-                 progress: Callable[[int], None] | None = None) -> int:
+def copy_dataset(
+    source: LabelStore, target: LabelStore, *, batch: int = BATCH, progress: Callable[[int], None] | None = None
+) -> int:
     """Copy every sample of ``source`` into ``target``, keeping ids; returns how many samples were copied.
 
     Raises DuplicateSampleError, writing nothing, when the target holds samples that are not
@@ -30,10 +31,11 @@ def copy_dataset(source: LabelStore, target: LabelStore, *, batch: int = BATCH,
     """
     ids = source.sample_ids()
     held = target.sample_ids()
-    if held != ids[:len(held)]:
+    if held != ids[: len(held)]:
         raise DuplicateSampleError(
             f"the target already holds {len(held)} samples of dataset {target.name!r} that are not an interrupted "
-            f"copy of {source.name!r}: copy into an empty dataset")
+            f"copy of {source.name!r}: copy into an empty dataset"
+        )
     info = source.read_info()
     if info:
         target.write_info(info)
@@ -44,7 +46,7 @@ def copy_dataset(source: LabelStore, target: LabelStore, *, batch: int = BATCH,
         logger.info("dataset %r: %d samples already copied, going on after them", source.name, len(held))
     copied = 0
     for start in range(len(held), len(ids), batch):
-        chunk = ids[start:start + batch]
+        chunk = ids[start : start + batch]
         target.add_samples(source.get_samples(chunk))
         copied += len(chunk)
         if progress is not None:

@@ -18,17 +18,21 @@ from annoflow.domain.expressions import Field, Literal, Op, ViewExpression
 from annoflow.domain.labels import Classification, Detection, Keypoint, Polyline
 
 # The properties a label row's JSON holds at its top level; every other name is a custom attribute.
-PROPERTIES = frozenset(name for cls in (Classification, Detection, Polyline, Keypoint)
-                       for name in attrs.fields_dict(cls)) - {"id", "mask", "attributes"}
+PROPERTIES = frozenset(
+    name for cls in (Classification, Detection, Polyline, Keypoint) for name in attrs.fields_dict(cls)
+) - {"id", "mask", "attributes"}
 TAGS = "tags"  # a list of strings on every label, left out of its row when empty
 _NEVER_SET = {"mask", "attributes"}  # what a label path never reaches (the evaluation gives null)
+
 
 def _rank_of_type(doc: str) -> str:
     """MongoDB's type rank of the JSON value at a path (one parameter) of ``doc``; NULL where ``doc``
     is NULL or SQLite cannot read it."""
-    return (f"(CASE WHEN json_valid({doc}) THEN CASE json_type({doc}, ?) WHEN 'integer' THEN 1 WHEN 'real' THEN 1 "
-            "WHEN 'text' THEN 2 WHEN 'object' THEN 3 WHEN 'array' THEN 4 WHEN 'true' THEN 5 WHEN 'false' THEN 5 "
-            "ELSE 0 END END)")
+    return (
+        f"(CASE WHEN json_valid({doc}) THEN CASE json_type({doc}, ?) WHEN 'integer' THEN 1 WHEN 'real' THEN 1 "
+        "WHEN 'text' THEN 2 WHEN 'object' THEN 3 WHEN 'array' THEN 4 WHEN 'true' THEN 5 WHEN 'false' THEN 5 "
+        "ELSE 0 END END)"
+    )
 
 
 UNDECIDED = "?"  # the confidence column's text where the row's JSON holds no plain number or none can be read
@@ -38,8 +42,10 @@ def confidence_column_sql(data: str) -> str:
     """The SQL filling the ``confidence`` column from the row's JSON ``data`` (an SQL expression): the
     number, NULL when it is unset or null, else ``UNDECIDED`` (a keypoint's list, JSON SQLite cannot read)."""
     kind = f"json_type({data}, '$.confidence')"
-    return (f"(CASE WHEN NOT json_valid({data}) THEN '{UNDECIDED}' WHEN {kind} IS NULL OR {kind} = 'null' THEN NULL "
-            f"WHEN {kind} IN ('integer', 'real') THEN json_extract({data}, '$.confidence') ELSE '{UNDECIDED}' END)")
+    return (
+        f"(CASE WHEN NOT json_valid({data}) THEN '{UNDECIDED}' WHEN {kind} IS NULL OR {kind} = 'null' THEN NULL "
+        f"WHEN {kind} IN ('integer', 'real') THEN json_extract({data}, '$.confidence') ELSE '{UNDECIDED}' END)"
+    )
 
 
 class UnsupportedError(Exception):
@@ -84,8 +90,11 @@ class Dialect:
 
 def _sqlite_field(name: str) -> Value:
     if name == "confidence":  # REAL affinity: a number is 'real' (or 'integer'), the undecided mark 'text'
-        return Value("(CASE typeof(confidence) WHEN 'null' THEN 0 WHEN 'real' THEN 1 WHEN 'integer' THEN 1 END)",
-                     (), lambda rank: ("confidence", ()))
+        return Value(
+            "(CASE typeof(confidence) WHEN 'null' THEN 0 WHEN 'real' THEN 1 WHEN 'integer' THEN 1 END)",
+            (),
+            lambda rank: ("confidence", ()),
+        )
     if name == "label" or name not in PROPERTIES:  # from the summary: [class, attributes, unfilled]
         doc, path = "summary", ("$[0]" if name == "label" else f'$[1]."{name}"')
     else:
@@ -94,7 +103,9 @@ def _sqlite_field(name: str) -> Value:
 
 
 SQLITE = Dialect(
-    mark="?", field=_sqlite_field, literal=lambda rank, value: ("?", (value,)),
+    mark="?",
+    field=_sqlite_field,
+    literal=lambda rank, value: ("?", (value,)),
     # a row SQLite cannot read is undecided (json_each would raise on it)
     has_tag="(CASE WHEN json_valid(data) THEN EXISTS (SELECT 1 FROM json_each(data, '$.tags') WHERE value = ?) END)",
 )
@@ -105,15 +116,19 @@ SQLITE = Dialect(
 # A label row's JSON as jsonb, NULL where jsonb cannot hold it as Python wrote it (NaN and infinities,
 # an escaped NUL, surrogate escapes): such rows are undecided. Tokens inside strings count too, which
 # only leaves more rows to Python.
-POSTGRES_DOC = ("(CASE WHEN strpos(data, 'NaN') = 0 AND strpos(data, 'Infinity') = 0 "
-                "AND strpos(data, '\\u0000') = 0 AND strpos(lower(data), '\\ud') = 0 THEN data::jsonb END)")
+POSTGRES_DOC = (
+    "(CASE WHEN strpos(data, 'NaN') = 0 AND strpos(data, 'Infinity') = 0 "
+    "AND strpos(data, '\\u0000') = 0 AND strpos(lower(data), '\\ud') = 0 THEN data::jsonb END)"
+)
 _PG_CASTS = {NUMBER: "::numeric", BOOLEAN: "::boolean", STRING: ' COLLATE "C"'}
 
 
 def _postgres_field(name: str) -> Value:
     path = [name] if name in PROPERTIES else ["attributes", name]
-    rank = ("(CASE WHEN d IS NULL THEN NULL ELSE CASE jsonb_typeof(d #> %s::text[]) WHEN 'number' THEN 1 "
-            "WHEN 'string' THEN 2 WHEN 'object' THEN 3 WHEN 'array' THEN 4 WHEN 'boolean' THEN 5 ELSE 0 END END)")
+    rank = (
+        "(CASE WHEN d IS NULL THEN NULL ELSE CASE jsonb_typeof(d #> %s::text[]) WHEN 'number' THEN 1 "
+        "WHEN 'string' THEN 2 WHEN 'object' THEN 3 WHEN 'array' THEN 4 WHEN 'boolean' THEN 5 ELSE 0 END END)"
+    )
     return Value(rank, (path,), lambda r: (f"((d #>> %s::text[]){_PG_CASTS[r]})", (path,)))
 
 
@@ -124,7 +139,9 @@ def _postgres_literal(rank: int, value: Any) -> tuple[str, tuple[Any, ...]]:
 
 
 POSTGRES = Dialect(
-    mark="%s", field=_postgres_field, literal=_postgres_literal,
+    mark="%s",
+    field=_postgres_field,
+    literal=_postgres_literal,
     has_tag="(CASE WHEN d IS NULL THEN NULL ELSE COALESCE(d -> 'tags', '[]'::jsonb) ? %s END)",
     text=lambda sql: f'{sql} COLLATE "C"',
 )
@@ -189,14 +206,22 @@ def _truth(value: Value) -> Condition:
         return _constant(rank != 0)
     number, number_p = value.typed(NUMBER)
     boolean, boolean_p = value.typed(BOOLEAN)
-    sql = (f"(CASE {value.rank} WHEN 0 THEN FALSE WHEN 1 THEN ({number}) <> 0 WHEN 5 THEN ({boolean}) <> FALSE "
-           f"WHEN 2 THEN TRUE WHEN 3 THEN TRUE WHEN 4 THEN TRUE END)")
+    sql = (
+        f"(CASE {value.rank} WHEN 0 THEN FALSE WHEN 1 THEN ({number}) <> 0 WHEN 5 THEN ({boolean}) <> FALSE "
+        f"WHEN 2 THEN TRUE WHEN 3 THEN TRUE WHEN 4 THEN TRUE END)"
+    )
     return Condition(sql, value.rank_params + number_p + boolean_p)
 
 
 _COMPARISONS = {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
-_PY_OPS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
-           ">=": operator.ge}
+_PY_OPS = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 _RANKS = range(6)
 
 
@@ -218,13 +243,18 @@ def _same_rank(op: str, rank: int, a: Value, b: Value) -> Condition:
 def _by_rank(rank: Value, branch: Callable[[int], Condition]) -> Condition:
     """``CASE rank WHEN k THEN branch(k) ... END``: the rank evaluated once; NULL (undecided) when it is."""
     parts = [branch(k) for k in _RANKS]
-    sql = f"(CASE ({rank.rank}) " + " ".join(f"WHEN {k} THEN {p.sql}" for k, p in zip(_RANKS, parts, strict=True)) + " END)"
+    sql = (
+        f"(CASE ({rank.rank}) "
+        + " ".join(f"WHEN {k} THEN {p.sql}" for k, p in zip(_RANKS, parts, strict=True))
+        + " END)"
+    )
     return Condition(sql, rank.rank_params + sum((p.params for p in parts), ()))
 
 
 def _compare(op: str, a: Value, b: Value) -> Condition:
     """Values of different ranks compare by rank, of one rank by value; each rank is evaluated once
     (a literal's is known here, so only the other's is read)."""
+
     def known(value: Value) -> int | None:
         return int(value.rank) if value.rank.isdigit() else None
 
@@ -276,8 +306,10 @@ def _short_circuit(name: str, parts: list[Condition]) -> Condition:
     second = _short_circuit(name, rest)
     decides, other = ("FALSE", "TRUE") if name == "and" else ("TRUE", "FALSE")
     # first undecided: the result is the deciding value if the rest has it, else undecided
-    sql = (f"(CASE {first.sql} WHEN {decides} THEN {decides} WHEN {other} THEN {second.sql} "
-           f"ELSE (NULL {name.upper()} {second.sql}) END)")
+    sql = (
+        f"(CASE {first.sql} WHEN {decides} THEN {decides} WHEN {other} THEN {second.sql} "
+        f"ELSE (NULL {name.upper()} {second.sql}) END)"
+    )
     return Condition(sql, first.params + second.params + second.params)
 
 
@@ -285,8 +317,9 @@ def _contains(d: Dialect, node: Op) -> Condition:
     """``F("tags").contains(values)`` of literal values: a tag is a string, so only string values can
     be found (other values compare unequal, as in Python); ``all=True`` needs each value found."""
     target, wanted = node.args
-    if not (isinstance(target, Field) and not target.from_root and target.parts == (TAGS,)
-            and isinstance(wanted, Literal)):
+    if not (
+        isinstance(target, Field) and not target.from_root and target.parts == (TAGS,) and isinstance(wanted, Literal)
+    ):
         raise UnsupportedError("contains() of a list other than the label's tags, or of an expression")
     values = list(wanted.value)
     if not all(v is None or isinstance(v, (bool, int, float, str)) for v in values):

@@ -36,10 +36,18 @@ from annoflow.domain.samples import ImageMetadata, MediaType, Sample, VideoMetad
 logger = logging.getLogger(__name__)
 
 INT64 = (-(2**63), 2**63 - 1)
-LIST_KEYS = {Classifications: "classifications", Detections: "detections", Polylines: "polylines", Keypoints: "keypoints"}
+LIST_KEYS = {
+    Classifications: "classifications",
+    Detections: "detections",
+    Polylines: "polylines",
+    Keypoints: "keypoints",
+}
 LABEL_CLASSES: dict[str, type[Label]] = {
-    "Classification": Classification, "Detection": Detection, "Polyline": Polyline,
-    "Keypoint": Keypoint, "Segmentation": Segmentation,
+    "Classification": Classification,
+    "Detection": Detection,
+    "Polyline": Polyline,
+    "Keypoint": Keypoint,
+    "Segmentation": Segmentation,
 }
 # The list classes as a union, not type[LabelList]: each one is built from its items.
 ListClass: TypeAlias = type[Classifications] | type[Detections] | type[Polylines] | type[Keypoints]
@@ -47,10 +55,12 @@ LIST_CLASSES: dict[str, ListClass] = {cls.__name__: cls for cls in (Classificati
 # The fields FiftyOne 1.x declares on each label class: never an annoflow attribute.
 FIFTYONE_FIELDS: dict[type[Label], frozenset[str]] = {
     Classification: frozenset({"_cls", "_id", "id", "tags", "label", "confidence", "logits"}),
-    Detection: frozenset({"_cls", "_id", "id", "tags", "attributes", "label", "bounding_box", "mask", "mask_path",
-                          "confidence", "index"}),
-    Polyline: frozenset({"_cls", "_id", "id", "tags", "attributes", "label", "points", "confidence", "index",
-                         "closed", "filled"}),
+    Detection: frozenset(
+        {"_cls", "_id", "id", "tags", "attributes", "label", "bounding_box", "mask", "mask_path", "confidence", "index"}
+    ),
+    Polyline: frozenset(
+        {"_cls", "_id", "id", "tags", "attributes", "label", "points", "confidence", "index", "closed", "filled"}
+    ),
     Keypoint: frozenset({"_cls", "_id", "id", "tags", "attributes", "label", "points", "confidence", "index"}),
     Segmentation: frozenset({"_cls", "_id", "id", "tags", "mask", "mask_path"}),
 }
@@ -58,8 +68,9 @@ FIFTYONE_FIELDS: dict[type[Label], frozenset[str]] = {
 OWN_KEYS: dict[type[Label], frozenset[str]] = {
     Classification: frozenset({"_cls", "_id", "tags", "label", "confidence"}),
     Detection: frozenset({"_cls", "_id", "tags", "label", "bounding_box", "mask", "confidence", "index", "keyframe"}),
-    Polyline: frozenset({"_cls", "_id", "tags", "label", "points", "closed", "filled", "confidence", "index",
-                         "keyframe"}),
+    Polyline: frozenset(
+        {"_cls", "_id", "tags", "label", "points", "closed", "filled", "confidence", "index", "keyframe"}
+    ),
     Keypoint: frozenset({"_cls", "_id", "tags", "label", "points", "confidence", "index", "keyframe"}),
     Segmentation: frozenset({"_cls", "_id", "tags", "mask"}),
 }
@@ -81,7 +92,8 @@ def check_label(label: Label, where: str) -> None:
         if name in FIFTYONE_FIELDS[type(label)] or name.startswith("_"):
             raise FieldSchemaError(
                 f"{where}: attribute {name!r} of a {type(label).__name__} names a field of FiftyOne's label class; "
-                "FiftyOne cannot hold it as an attribute")
+                "FiftyOne cannot hold it as an attribute"
+            )
         check_int(value, f"{where}: attribute {name!r}")
     index = getattr(label, "index", None)
     if index is not None:
@@ -137,8 +149,11 @@ def merged_label(label: Label, existing: Mapping[str, Any] | None) -> dict[str, 
     if existing is None or existing.get("_cls") != doc["_cls"]:
         return doc
     cls = type(label)
-    kept = {name: value for name, value in existing.items()
-            if name not in OWN_KEYS[cls] and (name in FIFTYONE_FIELDS[cls] or not isinstance(value, _SCALARS))}
+    kept = {
+        name: value
+        for name, value in existing.items()
+        if name not in OWN_KEYS[cls] and (name in FIFTYONE_FIELDS[cls] or not isinstance(value, _SCALARS))
+    }
     return {**doc, **kept}  # kept holds none of the keys annoflow writes but FiftyOne's defaults (attributes)
 
 
@@ -158,8 +173,11 @@ def plain(value: Any) -> Any:
 
 def _attributes(doc: Mapping[str, Any], cls: type[Label]) -> dict[str, Any]:
     skip = FIFTYONE_FIELDS[cls] | OWN_KEYS[cls]
-    return {name: plain(value) for name, value in doc.items()
-            if name not in skip and not name.startswith("_") and name.isidentifier() and isinstance(value, _SCALARS)}
+    return {
+        name: plain(value)
+        for name, value in doc.items()
+        if name not in skip and not name.startswith("_") and name.isidentifier() and isinstance(value, _SCALARS)
+    }
 
 
 def _points(value: Any) -> list[tuple[float, float]]:
@@ -180,11 +198,20 @@ def _label(doc: Mapping[str, Any], cls: type[Label]) -> Label:
     if cls is Detection:
         mask = doc.get("mask")
         box: Any = doc.get("bounding_box")  # a document's value, checked by Detection (None: a TypeError)
-        return Detection(bounding_box=box, confidence=doc.get("confidence"),
-                         mask=None if mask is None else deserialize_numpy_array(mask), **common)
+        return Detection(
+            bounding_box=box,
+            confidence=doc.get("confidence"),
+            mask=None if mask is None else deserialize_numpy_array(mask),
+            **common,
+        )
     if cls is Polyline:
-        return Polyline(points=[_points(shape) for shape in doc.get("points") or []], closed=bool(doc.get("closed")),
-                        filled=bool(doc.get("filled")), confidence=doc.get("confidence"), **common)
+        return Polyline(
+            points=[_points(shape) for shape in doc.get("points") or []],
+            closed=bool(doc.get("closed")),
+            filled=bool(doc.get("filled")),
+            confidence=doc.get("confidence"),
+            **common,
+        )
     return Keypoint(points=_points(doc.get("points") or []), confidence=doc.get("confidence"), **common)
 
 
@@ -192,8 +219,12 @@ def _checked_label(doc: Mapping[str, Any], cls: type[Label], where: str) -> Labe
     try:
         return _label(doc, cls)
     except (KeyError, TypeError, ValueError) as error:
-        logger.warning("%s: label %s is not one annoflow can hold (%s): left out, kept as it is in FiftyOne",
-                       where, doc.get("_id"), error)
+        logger.warning(
+            "%s: label %s is not one annoflow can hold (%s): left out, kept as it is in FiftyOne",
+            where,
+            doc.get("_id"),
+            error,
+        )
         return None
 
 
@@ -230,8 +261,13 @@ def metadata_doc(metadata: ImageMetadata | VideoMetadata | None) -> dict[str, An
     if isinstance(metadata, ImageMetadata):
         return {"_cls": "ImageMetadata", "width": metadata.width, "height": metadata.height}
     if isinstance(metadata, VideoMetadata):
-        return {"_cls": "VideoMetadata", "frame_width": metadata.width, "frame_height": metadata.height,
-                "frame_rate": metadata.frame_rate, "total_frame_count": metadata.frame_count}
+        return {
+            "_cls": "VideoMetadata",
+            "frame_width": metadata.width,
+            "frame_height": metadata.height,
+            "frame_rate": metadata.frame_rate,
+            "total_frame_count": metadata.frame_count,
+        }
     return None
 
 
@@ -255,20 +291,29 @@ def sample_of(doc: Mapping[str, Any], schema: Mapping[str, FieldKind], default_m
     frame_kinds: dict[str, FieldKind] = {}
     for path, kind in schema.items():
         if path.startswith("frames."):
-            frame_kinds[path[len("frames."):]] = kind
+            frame_kinds[path[len("frames.") :]] = kind
         elif path in doc:
             fields[path] = value_of(doc[path], kind, f"sample {sample_id}, field {path}")
     frames: dict[int, dict[str, FieldValue]] = {}
     if media_type is MediaType.VIDEO and frame_kinds:
         for frame in doc.get("frames") or []:
             number = frame.get("frame_number")
-            values = {name: value_of(frame[name], kind, f"sample {sample_id}, frame {number}, field frames.{name}")
-                      for name, kind in frame_kinds.items() if name in frame}
+            values = {
+                name: value_of(frame[name], kind, f"sample {sample_id}, frame {number}, field frames.{name}")
+                for name, kind in frame_kinds.items()
+                if name in frame
+            }
             if isinstance(number, int) and number >= 1:
                 frames[number] = values
-    return Sample(id=sample_id, filepath=doc["filepath"], media_type=media_type,
-                  metadata=metadata_of(doc.get("metadata"), media_type), fields=fields, frames=frames,
-                  tags=tuple(doc.get("tags") or ()))
+    return Sample(
+        id=sample_id,
+        filepath=doc["filepath"],
+        media_type=media_type,
+        metadata=metadata_of(doc.get("metadata"), media_type),
+        fields=fields,
+        frames=frames,
+        tags=tuple(doc.get("tags") or ()),
+    )
 
 
 def _plain_values(doc: Mapping[str, Any], cls: type[Label]) -> dict[str, Any] | None:
@@ -287,8 +332,15 @@ def _plain_values(doc: Mapping[str, Any], cls: type[Label]) -> dict[str, Any] | 
         if doc.get("mask") is not None or type(box) is not list or len(box) != 4:
             return None
         x, y, w, h = box
-        if not (type(x) is type(y) is type(w) is type(h) is float
-                and x >= 0.0 and y >= 0.0 and w >= 0.0 and h >= 0.0 and x + w <= 1.0 and y + h <= 1.0):
+        if not (
+            type(x) is type(y) is type(w) is type(h) is float
+            and x >= 0.0
+            and y >= 0.0
+            and w >= 0.0
+            and h >= 0.0
+            and x + w <= 1.0
+            and y + h <= 1.0
+        ):
             return None  # NaN fails the comparisons too
         values["bounding_box"] = box
     confidence = doc.get("confidence")
@@ -345,8 +397,9 @@ def _value_rows(raw: Any, path: str, frame: int, where: str) -> list[LabelRow]:
     return rows
 
 
-def rows_of(doc: Mapping[str, Any], schema: Mapping[str, FieldKind], fields: Collection[str],
-            default_media: str | None) -> list[LabelRow]:
+def rows_of(
+    doc: Mapping[str, Any], schema: Mapping[str, FieldKind], fields: Collection[str], default_media: str | None
+) -> list[LabelRow]:
     """A sample document's labels in ``fields`` as rows: `rows_of_sample(sample_of(doc, ...), fields)`'s
     rows, in the same order (fields sorted, frames by number), without building the plain labels."""
     media_type = MediaType(doc.get("_media_type") or default_media or "image")
@@ -362,12 +415,16 @@ def rows_of(doc: Mapping[str, Any], schema: Mapping[str, FieldKind], fields: Col
             continue
         if media_type is not MediaType.VIDEO:
             continue
-        name = path[len(FRAMES_PREFIX):]
+        name = path[len(FRAMES_PREFIX) :]
         # As sample_of keeps them: the last document of a frame number wins, numbers below 1 are dropped.
-        frames = {frame.get("frame_number"): frame for frame in doc.get("frames") or []
-                  if isinstance(frame.get("frame_number"), int) and frame.get("frame_number") >= 1}
+        frames = {
+            frame.get("frame_number"): frame
+            for frame in doc.get("frames") or []
+            if isinstance(frame.get("frame_number"), int) and frame.get("frame_number") >= 1
+        }
         for number in sorted(frames):
             if name in frames[number]:
-                rows += _value_rows(frames[number][name], path, number,
-                                    f"sample {sample_id}, frame {number}, field {path}")
+                rows += _value_rows(
+                    frames[number][name], path, number, f"sample {sample_id}, frame {number}, field {path}"
+                )
     return rows

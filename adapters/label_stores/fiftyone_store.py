@@ -57,13 +57,20 @@ DUPLICATE_KEY = 11000  # MongoDB's error code
 logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
 _DOC_KINDS = {
-    fo.Classification: FieldKind.CLASSIFICATION, fo.Classifications: FieldKind.CLASSIFICATIONS,
-    fo.Detections: FieldKind.DETECTIONS, fo.Polylines: FieldKind.POLYLINES, fo.Keypoints: FieldKind.KEYPOINTS,
+    fo.Classification: FieldKind.CLASSIFICATION,
+    fo.Classifications: FieldKind.CLASSIFICATIONS,
+    fo.Detections: FieldKind.DETECTIONS,
+    fo.Polylines: FieldKind.POLYLINES,
+    fo.Keypoints: FieldKind.KEYPOINTS,
     fo.Segmentation: FieldKind.SEGMENTATION,
 }
 _DOC_OF_KIND = {kind: doc for doc, kind in _DOC_KINDS.items()}
-_SCALAR_FIELDS = {FieldKind.BOOL: fof.BooleanField, FieldKind.INT: fof.IntField, FieldKind.FLOAT: fof.FloatField,
-                  FieldKind.STR: fof.StringField}
+_SCALAR_FIELDS = {
+    FieldKind.BOOL: fof.BooleanField,
+    FieldKind.INT: fof.IntField,
+    FieldKind.FLOAT: fof.FloatField,
+    FieldKind.STR: fof.StringField,
+}
 # FiftyOne's own fields, which annoflow reads as sample properties or not at all.
 _DEFAULT_SAMPLE_FIELDS = frozenset({"id", "filepath", "tags", "metadata", "created_at", "last_modified_at"})
 _DEFAULT_FRAME_FIELDS = frozenset({"id", "frame_number", "created_at", "last_modified_at"})
@@ -99,11 +106,15 @@ class FiftyOneLabelStore(LabelStore):
         # Patches, frames and clips views hold documents of their own, not the dataset's samples;
         # a grouped dataset's samples are slices of mixed media. annoflow's samples are neither.
         if collection._is_generated:
-            raise TypeError(f"{type(collection).__name__} of FiftyOne dataset {collection._root_dataset.name!r} is a "
-                            "patches, frames or clips view: annotate the samples it comes from")
+            raise TypeError(
+                f"{type(collection).__name__} of FiftyOne dataset {collection._root_dataset.name!r} is a "
+                "patches, frames or clips view: annotate the samples it comes from"
+            )
         if collection.media_type not in (None, "image", "video"):
-            raise TypeError(f"FiftyOne dataset {collection._root_dataset.name!r} holds {collection.media_type} samples: "
-                            "annoflow takes image and video datasets")
+            raise TypeError(
+                f"FiftyOne dataset {collection._root_dataset.name!r} holds {collection.media_type} samples: "
+                "annoflow takes image and video datasets"
+            )
         self._collection = collection
         self._dataset: fo.Dataset = collection._root_dataset
         self.name = self._dataset.name
@@ -142,8 +153,10 @@ class FiftyOneLabelStore(LabelStore):
 
     def _check_new(self, schema: Mapping[str, FieldKind], foreign: set[str], path: str, kind: FieldKind) -> bool:
         if path in foreign:
-            raise FieldSchemaError(f"field {path!r} of FiftyOne dataset {self.name!r} holds values annoflow does "
-                                   f"not hold; it cannot be declared {kind.value}")
+            raise FieldSchemaError(
+                f"field {path!r} of FiftyOne dataset {self.name!r} holds values annoflow does "
+                f"not hold; it cannot be declared {kind.value}"
+            )
         return check_declaration(schema, path, kind)
 
     def _declare(self, new: Mapping[str, FieldKind]) -> None:
@@ -166,8 +179,10 @@ class FiftyOneLabelStore(LabelStore):
         if current is None and len(self._dataset) == 0 and media_type in (None, "video"):
             self._dataset.media_type = "video"
         elif current != "video" or media_type not in (None, "video"):
-            raise FieldSchemaError(f"FiftyOne dataset {self.name!r} holds {current or media_type}s: "
-                                   "FiftyOne keeps frame fields only on video datasets")
+            raise FieldSchemaError(
+                f"FiftyOne dataset {self.name!r} holds {current or media_type}s: "
+                "FiftyOne keeps frame fields only on video datasets"
+            )
 
     def declare_field(self, path: str, kind: FieldKind) -> None:
         FieldPath.parse(path)
@@ -200,10 +215,12 @@ class FiftyOneLabelStore(LabelStore):
         schema = {path: kind for path, kind in self.field_schema().items() if path in wanted and not kind.is_scalar}
         media = self._dataset.media_type
         yield from self._built_in_order(
-            ids, schema, lambda sample_id, doc: SampleRows(sample_id, rows_of(doc, schema, wanted, media)))
+            ids, schema, lambda sample_id, doc: SampleRows(sample_id, rows_of(doc, schema, wanted, media))
+        )
 
-    def _built_in_order(self, ids: Sequence[str], schema: Mapping[str, FieldKind],
-                        build: Callable[[str, Mapping[str, Any]], _T]) -> Iterator[_T]:
+    def _built_in_order(
+        self, ids: Sequence[str], schema: Mapping[str, FieldKind], build: Callable[[str, Mapping[str, Any]], _T]
+    ) -> Iterator[_T]:
         """``build`` of each sample's id and document, in the order of ``ids``, a chunk at a time;
         UnknownSampleError for one the dataset does not hold.
 
@@ -212,7 +229,7 @@ class FiftyOneLabelStore(LabelStore):
         collection they set off walks some 280,000 objects more (annotate()'s observe() spent a fifth of
         its time there). The caller's code between chunks runs with the collector."""
         for start in range(0, len(ids), CHUNK):
-            chunk = ids[start:start + CHUNK]
+            chunk = ids[start : start + CHUNK]
             with paused_gc():
                 docs = self._read(chunk, schema)
                 built = []
@@ -271,11 +288,16 @@ class FiftyOneLabelStore(LabelStore):
         current = self._dataset.media_type
         if len(media) > 1 or (current is not None and current not in media):
             frames = sorted(p for p in self._schemas()[0] if p.startswith(FRAMES_PREFIX))
-            why = (f" (it holds frame fields {', '.join(frames)}: FiftyOne keeps frame fields only on video datasets)"
-                   if current == "video" and frames and len(self._dataset) == 0 else "")
+            why = (
+                f" (it holds frame fields {', '.join(frames)}: FiftyOne keeps frame fields only on video datasets)"
+                if current == "video" and frames and len(self._dataset) == 0
+                else ""
+            )
             # A FiftyOne dataset holds images or videos, not both: the dataset's schema refuses the other kind.
-            raise FieldSchemaError(f"FiftyOne dataset {self.name!r} holds {current or 'one media type'}s only{why}: "
-                                 f"got {', '.join(sorted(media))} samples")
+            raise FieldSchemaError(
+                f"FiftyOne dataset {self.name!r} holds {current or 'one media type'}s only{why}: "
+                f"got {', '.join(sorted(media))} samples"
+            )
         schema, foreign = self._schemas()
         new: dict[str, FieldKind] = {}
         for sample in samples:
@@ -296,17 +318,31 @@ class FiftyOneLabelStore(LabelStore):
         dataset_id, now = self._dataset._doc.id, _now()
         sample_docs, frame_docs = [], []
         for sample in samples:
-            doc: dict[str, Any] = {"_id": ObjectId(sample.id), "filepath": sample.filepath, "tags": list(sample.tags),
-                                   "_media_type": sample.media_type.value, "_rand": _generate_rand(),
-                                   "metadata": metadata_doc(sample.metadata)}
+            doc: dict[str, Any] = {
+                "_id": ObjectId(sample.id),
+                "filepath": sample.filepath,
+                "tags": list(sample.tags),
+                "_media_type": sample.media_type.value,
+                "_rand": _generate_rand(),
+                "metadata": metadata_doc(sample.metadata),
+            }
             doc.update({name: value_doc(value) for name, value in sample.fields.items()})
             doc.update({"_dataset_id": dataset_id, "created_at": now, "last_modified_at": now})
             sample_docs.append(InsertOne(doc))
             for number, frame in sample.frames.items():
-                frame_docs.append(InsertOne({
-                    "_id": ObjectId(), "frame_number": number, "_sample_id": doc["_id"],
-                    **{name: value_doc(value) for name, value in frame.items()},
-                    "_dataset_id": dataset_id, "created_at": now, "last_modified_at": now}))
+                frame_docs.append(
+                    InsertOne(
+                        {
+                            "_id": ObjectId(),
+                            "frame_number": number,
+                            "_sample_id": doc["_id"],
+                            **{name: value_doc(value) for name, value in frame.items()},
+                            "_dataset_id": dataset_id,
+                            "created_at": now,
+                            "last_modified_at": now,
+                        }
+                    )
+                )
         self._dataset._sample_collection.bulk_write(sample_docs, ordered=True)
         if frame_docs:
             self._dataset._frame_collection.bulk_write(frame_docs, ordered=True)
@@ -322,8 +358,9 @@ class FiftyOneLabelStore(LabelStore):
             if change.sample_id not in held:
                 raise UnknownSampleError(f"dataset {self.name!r} has no sample {change.sample_id}")
             if change.field not in schema and change.field in foreign:
-                raise FieldSchemaError(f"field {change.field!r} of FiftyOne dataset {self.name!r} holds values "
-                                       "annoflow does not hold")
+                raise FieldSchemaError(
+                    f"field {change.field!r} of FiftyOne dataset {self.name!r} holds values annoflow does not hold"
+                )
             kind = kind_for_change(schema, change)
             if change.field not in schema:
                 new[change.field] = kind
@@ -353,12 +390,14 @@ class FiftyOneLabelStore(LabelStore):
             gone = {c.sample_id for c in changes} - self._held(c.sample_id for c in changes)
             if gone:
                 raise UnknownSampleError(f"dataset {self.name!r} has no sample {sorted(gone)[0]} (deleted meanwhile)")
-            logger.info("dataset %r: another writer changed fields this batch touches; writing again (%d)",
-                        self.name, attempt)
+            logger.info(
+                "dataset %r: another writer changed fields this batch touches; writing again (%d)", self.name, attempt
+            )
         else:
             raise LabelStoreConflictError(
                 f"FiftyOne dataset {self.name!r}: other writers changed the fields of this batch {WRITE_TRIES} times "
-                "between its reads and its writes; part of it may be written, and applying it again finishes it")
+                "between its reads and its writes; part of it may be written, and applying it again finishes it"
+            )
 
     def _current(self, changes: list[LabelChange]) -> dict[tuple[str, int | None, str], Any]:
         """The stored values of the fields the changes touch, by (sample, frame, field name)."""
@@ -374,24 +413,32 @@ class FiftyOneLabelStore(LabelStore):
         if sample_fields:
             names = set().union(*sample_fields.values())
             found = self._dataset._sample_collection.find(
-                {"_id": {"$in": [ObjectId(i) for i in sample_fields]}}, {name: 1 for name in names})
+                {"_id": {"$in": [ObjectId(i) for i in sample_fields]}}, {name: 1 for name in names}
+            )
             for doc in found:
                 for name in sample_fields[str(doc["_id"])]:
                     current[(str(doc["_id"]), None, name)] = doc.get(name)
         if frame_fields:
             names = set().union(*frame_fields.values())
             found = self._dataset._frame_collection.find(
-                {"_sample_id": {"$in": [ObjectId(s) for s, _ in frame_fields]},
-                 "frame_number": {"$in": sorted({f for _, f in frame_fields})}},
-                {"_sample_id": 1, "frame_number": 1, **{name: 1 for name in names}})
+                {
+                    "_sample_id": {"$in": [ObjectId(s) for s, _ in frame_fields]},
+                    "frame_number": {"$in": sorted({f for _, f in frame_fields})},
+                },
+                {"_sample_id": 1, "frame_number": 1, **{name: 1 for name in names}},
+            )
             for doc in found:
                 key = (str(doc["_sample_id"]), doc["frame_number"])
                 for name in frame_fields.get(key, ()):
                     current[(key[0], key[1], name)] = doc.get(name)
         return current
 
-    def _new_values(self, changes: list[LabelChange], schema: Mapping[str, FieldKind],
-                    current: Mapping[tuple[str, int | None, str], Any]) -> dict[tuple[str, int | None, str], Any]:
+    def _new_values(
+        self,
+        changes: list[LabelChange],
+        schema: Mapping[str, FieldKind],
+        current: Mapping[tuple[str, int | None, str], Any],
+    ) -> dict[tuple[str, int | None, str], Any]:
         """Each touched field's stored value after the batch's changes, in their order."""
         values: dict[tuple[str, int | None, str], Any] = {}
         for change in changes:
@@ -405,8 +452,9 @@ class FiftyOneLabelStore(LabelStore):
                 values[key] = _delete(value, change)
         return values
 
-    def _write(self, values: Mapping[tuple[str, int | None, str], Any],
-               current: Mapping[tuple[str, int | None, str], Any]) -> bool:
+    def _write(
+        self, values: Mapping[tuple[str, int | None, str], Any], current: Mapping[tuple[str, int | None, str], Any]
+    ) -> bool:
         """Writes each touched field where it still holds what was read (compare and set); False when
         another writer changed one meanwhile (the others are written)."""
         now, dataset_id = _now(), self._dataset._doc.id
@@ -427,12 +475,20 @@ class FiftyOneLabelStore(LabelStore):
                 # filter misses it and the insert meets the unique (sample, frame number) index: a conflict.
                 # Labels set where they stand need the document as read: never an insert (a conflict).
                 whole = all(name in where for name in fields)
-                updates.append(UpdateOne(
-                    {"_sample_id": ObjectId(s), "frame_number": f, **where},
-                    {"$set": {**what, "last_modified_at": now},
-                     **({"$setOnInsert": {"_id": ObjectId(), "_dataset_id": dataset_id, "created_at": now}}
-                        if whole else {})},
-                    upsert=whole))
+                updates.append(
+                    UpdateOne(
+                        {"_sample_id": ObjectId(s), "frame_number": f, **where},
+                        {
+                            "$set": {**what, "last_modified_at": now},
+                            **(
+                                {"$setOnInsert": {"_id": ObjectId(), "_dataset_id": dataset_id, "created_at": now}}
+                                if whole
+                                else {}
+                            ),
+                        },
+                        upsert=whole,
+                    )
+                )
             written = _all_matched(self._dataset._frame_collection, updates)
         updates = []
         for s, fields in samples.items():
@@ -480,13 +536,17 @@ class FiftyOneLabelStore(LabelStore):
         else:
             self._dataset.rename_sample_field(old.name, new.name)
 
-    def _check_edit(self, schema: Mapping[str, FieldKind], foreign: set[str], paths: Sequence[str],
-                    new_path: str | None = None) -> None:
+    def _check_edit(
+        self, schema: Mapping[str, FieldKind], foreign: set[str], paths: Sequence[str], new_path: str | None = None
+    ) -> None:
         """The other stores' checks, and FiftyOne's own fields (and those of kinds annoflow does not hold)
         neither edited nor overwritten."""
+
         def refuse(path: str) -> None:
-            raise FieldSchemaError(f"field {path!r} of FiftyOne dataset {self.name!r} is FiftyOne's own or holds "
-                                   "values annoflow does not hold: annoflow neither edits nor overwrites it")
+            raise FieldSchemaError(
+                f"field {path!r} of FiftyOne dataset {self.name!r} is FiftyOne's own or holds "
+                "values annoflow does not hold: annoflow neither edits nor overwrites it"
+            )
 
         for path in paths:
             if path in foreign:
@@ -544,8 +604,9 @@ def _replaced_items(old: Any, new: Any) -> tuple[str, list[int]] | None:
     before, after = old[key], new[key]
     if type(before) is not list or type(after) is not list or len(before) != len(after):
         return None
-    return key, [i for i, (item, other) in enumerate(zip(before, after, strict=True))
-                 if item is not other and item != other]
+    return key, [
+        i for i, (item, other) in enumerate(zip(before, after, strict=True)) if item is not other and item != other
+    ]
 
 
 def _by_samples(changes: list[LabelChange], size: int) -> Iterator[list[LabelChange]]:
@@ -555,7 +616,7 @@ def _by_samples(changes: list[LabelChange], size: int) -> Iterator[list[LabelCha
         of.setdefault(change.sample_id, []).append(change)
     groups = list(of.values())
     for start in range(0, len(groups), size):
-        yield [change for group in groups[start:start + size] for change in group]
+        yield [change for group in groups[start : start + size] for change in group]
 
 
 def _all_matched(collection: Any, operations: list[UpdateOne]) -> bool:
@@ -594,7 +655,10 @@ def _delete(value: Any, change: DeleteLabel) -> Any:
     oid = ObjectId(change.label_id)
     key = next((k for cls, k in LIST_KEYS.items() if value.get("_cls") == cls.__name__), None)
     if key is not None:
-        return {**value, key: [item for item in value.get(key) or [] if not (isinstance(item, Mapping) and item.get("_id") == oid)]}
+        return {
+            **value,
+            key: [item for item in value.get(key) or [] if not (isinstance(item, Mapping) and item.get("_id") == oid)],
+        }
     return None if value.get("_id") == oid else value
 
 

@@ -73,7 +73,9 @@ def project(sample: Sample, fields: Collection[str] | None) -> Sample:
     return attrs.evolve(
         sample,
         fields={k: v for k, v in sample.fields.items() if k in wanted},
-        frames={n: {k: v for k, v in f.items() if k in frame_names} for n, f in sample.frames.items()} if frame_names else {},
+        frames={n: {k: v for k, v in f.items() if k in frame_names} for n, f in sample.frames.items()}
+        if frame_names
+        else {},
     )
 
 
@@ -164,13 +166,15 @@ class InMemoryLabelStore(LabelStore):
 
 def _renamed(sample: Sample, names: Mapping[str, str | None]) -> Sample:
     """The sample with fields renamed (old path -> new path) or dropped (old path -> None)."""
+
     def rename(fields: Mapping[str, FieldValue], prefix: str) -> dict[str, FieldValue]:
         out = {}
         for name, value in fields.items():
             target = names.get(prefix + name, prefix + name)
             if target is not None:
-                out[target[len(prefix):]] = value
+                out[target[len(prefix) :]] = value
         return out
 
-    return attrs.evolve(sample, fields=rename(sample.fields, ""),
-                        frames={n: rename(f, FRAMES_PREFIX) for n, f in sample.frames.items()})
+    return attrs.evolve(
+        sample, fields=rename(sample.fields, ""), frames={n: rename(f, FRAMES_PREFIX) for n, f in sample.frames.items()}
+    )

@@ -66,7 +66,8 @@ def schema_name(name: object) -> str:
     """The schema's name, checked: a lower-case SQL identifier, so it is used as is."""
     if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
         raise ValueError(
-            f"the label store's PostgreSQL schema must be a lower-case identifier (letters, digits, _), got {name!r}")
+            f"the label store's PostgreSQL schema must be a lower-case identifier (letters, digits, _), got {name!r}"
+        )
     return name
 
 
@@ -95,19 +96,24 @@ def dataset_names(conninfo: str, schema: str = DEFAULT_SCHEMA) -> list[str]:
     schema has no tables yet (nothing is created)."""
     schema = schema_name(schema)
     with psycopg.connect(_bounded(conninfo), autocommit=True) as conn:
-        found = conn.execute("SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
-                             (f"{schema}.samples", f"{schema}.fields")).fetchone()
+        found = conn.execute(
+            "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
+            (f"{schema}.samples", f"{schema}.fields"),
+        ).fetchone()
         if not found or not found[0]:
             return []
-        rows = conn.execute(f"SELECT dataset FROM {schema}.samples UNION SELECT dataset FROM {schema}.fields ORDER BY 1")
+        rows = conn.execute(
+            f"SELECT dataset FROM {schema}.samples UNION SELECT dataset FROM {schema}.fields ORDER BY 1"
+        )
         return [row[0] for row in rows]
 
 
 class PostgresLabelStore(SqlLabelStore):
     """One dataset in a PostgreSQL schema; ``conninfo`` is a libpq connection string or URI."""
 
-    def __init__(self, conninfo: str, name: str = "dataset", *, schema: str = DEFAULT_SCHEMA,
-                 max_connections: int = 4) -> None:
+    def __init__(
+        self, conninfo: str, name: str = "dataset", *, schema: str = DEFAULT_SCHEMA, max_connections: int = 4
+    ) -> None:
         self.name = _plain(name, "the dataset name")
         self.schema = schema_name(schema)
         self.where = where(conninfo)
@@ -118,8 +124,9 @@ class PostgresLabelStore(SqlLabelStore):
             # Two processes creating the tables at once would collide in the catalog.
             conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"annoflow-tables:{s}",))
             conn.execute(_TABLES.format(s=s))
-        self._pool = ConnectionPool(conninfo, min_size=1, max_size=max_connections, open=True,
-                                    name=f"annoflow-labels-{s}")
+        self._pool = ConnectionPool(
+            conninfo, min_size=1, max_size=max_connections, open=True, name=f"annoflow-labels-{s}"
+        )
         self._lock_key = f"annoflow-dataset:{s}:{name}"
         self._sql = {
             "declare": f"INSERT INTO {s}.fields (dataset, path, kind) VALUES (%s, %s, %s)",
@@ -131,16 +138,16 @@ class PostgresLabelStore(SqlLabelStore):
             "drop_value": f"DELETE FROM {s}.field_values WHERE sample_id = %s AND path = %s AND frame = %s",
             # Replaced where it stands, else appended: its position is the list's end.
             "put": f"INSERT INTO {s}.labels VALUES (%s, %s, %s, %s, "
-                   f"(SELECT COALESCE(MAX(position) + 1, 0) FROM {s}.labels "
-                   "WHERE sample_id = %s AND path = %s AND frame = %s), %s, %s, %s, %s) "
-                   "ON CONFLICT (sample_id, path, frame, id) DO UPDATE "
-                   "SET kind = EXCLUDED.kind, data = EXCLUDED.data, mask = EXCLUDED.mask, summary = EXCLUDED.summary",
+            f"(SELECT COALESCE(MAX(position) + 1, 0) FROM {s}.labels "
+            "WHERE sample_id = %s AND path = %s AND frame = %s), %s, %s, %s, %s) "
+            "ON CONFLICT (sample_id, path, frame, id) DO UPDATE "
+            "SET kind = EXCLUDED.kind, data = EXCLUDED.data, mask = EXCLUDED.mask, summary = EXCLUDED.summary",
             "delete": f"DELETE FROM {s}.labels WHERE sample_id = %s AND path = %s AND frame = %s AND id = %s",
             # A single-label field without its label is unset.
             "delete_single": f"WITH gone AS (DELETE FROM {s}.labels "
-                             "WHERE sample_id = %s AND path = %s AND frame = %s AND id = %s RETURNING 1) "
-                             f"DELETE FROM {s}.field_values WHERE sample_id = %s AND path = %s AND frame = %s "
-                             "AND EXISTS (SELECT 1 FROM gone)",
+            "WHERE sample_id = %s AND path = %s AND frame = %s AND id = %s RETURNING 1) "
+            f"DELETE FROM {s}.field_values WHERE sample_id = %s AND path = %s AND frame = %s "
+            "AND EXISTS (SELECT 1 FROM gone)",
         }
         logger.debug("dataset %r opened in schema %s on %s", name, s, self.where)
 
@@ -159,8 +166,9 @@ class PostgresLabelStore(SqlLabelStore):
 
     def sample_ids(self) -> list[str]:
         with self._pool.connection() as conn:
-            rows = conn.execute(f"SELECT id FROM {self.schema}.samples WHERE dataset = %s ORDER BY position",
-                                (self.name,))
+            rows = conn.execute(
+                f"SELECT id FROM {self.schema}.samples WHERE dataset = %s ORDER BY position", (self.name,)
+            )
             return [row[0] for row in rows]
 
     def _read_chunk(self, ids: list[str], wanted: list[str] | None, schema: Mapping[str, FieldKind]) -> list[Sample]:
@@ -192,8 +200,12 @@ class PostgresLabelStore(SqlLabelStore):
 
     def _check_held(self, conn: Any, ids: list[str]) -> None:
         """UnknownSampleError for the first of these samples the dataset does not hold."""
-        known = {row[0] for row in conn.execute(
-            f"SELECT id FROM {self.schema}.samples WHERE dataset = %s AND id = ANY(%s)", (self.name, ids))}
+        known = {
+            row[0]
+            for row in conn.execute(
+                f"SELECT id FROM {self.schema}.samples WHERE dataset = %s AND id = ANY(%s)", (self.name, ids)
+            )
+        }
         missing = [i for i in ids if i not in known]
         if missing:
             raise UnknownSampleError(f"dataset {self.name!r} has no sample {missing[0]}")
@@ -204,7 +216,9 @@ class PostgresLabelStore(SqlLabelStore):
             self._check_held(conn, ids)
             return conn.execute(
                 f"SELECT sample_id, path, frame, id, kind, data, mask FROM {s}.labels WHERE sample_id = ANY(%s) "
-                "AND path = ANY(%s) ORDER BY sample_id, path, frame, position", (ids, wanted)).fetchall()
+                "AND path = ANY(%s) ORDER BY sample_id, path, frame, position",
+                (ids, wanted),
+            ).fetchall()
 
     def _observation_rows(self, ids: list[str], paths: list[str]) -> tuple[list[Any], list[Any]]:
         s = self.schema
@@ -230,11 +244,17 @@ class PostgresLabelStore(SqlLabelStore):
         """Each label row chosen by ``where`` with ``c``, the filter's truth over it (over its JSON as
         jsonb, ``d``, unless ``read`` is False: a count of every label reads none)."""
         doc = POSTGRES_DOC if read else "NULL::jsonb"
-        return (f"SELECT sample_id, {condition.sql} AS c FROM (SELECT sample_id, id, {doc} AS d "
-                f"FROM {self.schema}.labels WHERE {where}) AS r")
+        return (
+            f"SELECT sample_id, {condition.sql} AS c FROM (SELECT sample_id, id, {doc} AS d "
+            f"FROM {self.schema}.labels WHERE {where}) AS r"
+        )
 
-    def samples_with_labels(self, ids: Sequence[str], fields: Sequence[str],
-                            filter: ViewExpression) -> LabelMatches | None:  # noqa: A002 - FiftyOne's name
+    def samples_with_labels(
+        self,
+        ids: Sequence[str],
+        fields: Sequence[str],
+        filter: ViewExpression,  # noqa: A002 - FiftyOne's name
+    ) -> LabelMatches | None:
         """Decided by the server over the label rows' JSON as jsonb when the filter compiles
         (``expression_sql``): no sample is built."""
         condition = compile_label_filter(filter, POSTGRES)
@@ -248,14 +268,14 @@ class PostgresLabelStore(SqlLabelStore):
                 rows = conn.execute(
                     f"SELECT sample_id, bool_or(c IS TRUE), bool_or(c IS NULL) FROM "
                     f"({self._filtered(condition, 'sample_id = ANY(%s) AND path = ANY(%s)')}) AS m GROUP BY sample_id",
-                    (*condition.params, ids[start:start + CHUNK], fields))
+                    (*condition.params, ids[start : start + CHUNK], fields),
+                )
                 yes, undecided = split_matches(rows)
                 matched |= yes
                 unsure |= undecided
         return LabelMatches(frozenset(matched), frozenset(unsure))
 
-    def count_labels(self, ids: Sequence[str], field: str,
-                     filter: ViewExpression | None) -> LabelCounts | None:  # noqa: A002 - FiftyOne's name
+    def count_labels(self, ids: Sequence[str], field: str, filter: ViewExpression | None) -> LabelCounts | None:  # noqa: A002 - FiftyOne's name
         """Counted by the server when the filter compiles and the field is a sample field; a sample is
         counted when its field is set (a ``field_values`` row), as an empty list is."""
         if FieldPath.parse(field).on_frames:
@@ -269,23 +289,34 @@ class PostgresLabelStore(SqlLabelStore):
         s = self.schema
         with self._pool.connection() as conn:
             for start in range(0, len(ids), CHUNK):
-                chunk = ids[start:start + CHUNK]
-                counts.update((sample_id, 0) for (sample_id,) in conn.execute(
-                    f"SELECT sample_id FROM {s}.field_values WHERE sample_id = ANY(%s) AND path = %s AND frame = 0",
-                    (chunk, field)))
+                chunk = ids[start : start + CHUNK]
+                counts.update(
+                    (sample_id, 0)
+                    for (sample_id,) in conn.execute(
+                        f"SELECT sample_id FROM {s}.field_values WHERE sample_id = ANY(%s) AND path = %s AND frame = 0",
+                        (chunk, field),
+                    )
+                )
                 rows = conn.execute(
                     f"SELECT sample_id, count(*) FILTER (WHERE c), bool_or(c IS NULL) FROM "
                     f"({self._filtered(condition, 'sample_id = ANY(%s) AND path = %s AND frame = 0', filter is not None)}) "
                     "AS m "
-                    "GROUP BY sample_id", (*condition.params, chunk, field))
+                    "GROUP BY sample_id",
+                    (*condition.params, chunk, field),
+                )
                 for sample_id, matching, undecided in rows:
                     counts[sample_id] = matching
                     if undecided:
                         unsure.add(sample_id)
         return LabelCounts(counts, frozenset(unsure))
 
-    def samples_by_label_count(self, field: str, filter: ViewExpression,  # noqa: A002 - FiftyOne's name
-                               reverse: bool, limit: int | None) -> list[str] | None:
+    def samples_by_label_count(
+        self,
+        field: str,
+        filter: ViewExpression,  # noqa: A002 - FiftyOne's name
+        reverse: bool,
+        limit: int | None,
+    ) -> list[str] | None:
         """One statement, as the SQLite store's: each sample's count of matching labels, the samples with
         one ordered by it (ties in the dataset's order), cut to ``limit``; None where a row the server
         cannot read could change the answer."""
@@ -302,7 +333,8 @@ class PostgresLabelStore(SqlLabelStore):
                 f"GROUP BY sample_id) AS g JOIN {self.schema}.samples AS s ON s.id = g.sample_id "
                 f"WHERE s.dataset = %s AND (g.n > 0 OR g.undecided) "
                 f"ORDER BY g.undecided DESC, g.n {direction}, s.position LIMIT %s",
-                (*condition.params, field, self.name, None if limit is None else max(limit, 1))).fetchall()
+                (*condition.params, field, self.name, None if limit is None else max(limit, 1)),
+            ).fetchall()
         if rows and rows[0][1]:
             return None
         return [sample_id for sample_id, _ in rows][:limit]
@@ -342,11 +374,14 @@ class PostgresLabelStore(SqlLabelStore):
         def work(conn: psycopg.Connection) -> None:
             schema = self._read_schema(conn)
             declarations = [
-                statement for sample in samples for path, kind in declared_kinds(sample).items()
+                statement
+                for sample in samples
+                for path, kind in declared_kinds(sample).items()
                 for statement in self._declarations(schema, path, kind)
             ]
             first_free = conn.execute(
-                f"SELECT COALESCE(MAX(position) + 1, 0) FROM {s}.samples WHERE dataset = %s", (self.name,)).fetchone()
+                f"SELECT COALESCE(MAX(position) + 1, 0) FROM {s}.samples WHERE dataset = %s", (self.name,)
+            ).fetchone()
             assert first_free is not None  # an aggregate without GROUP BY always gives one row
             (start,) = first_free
             values, labels = sample_rows(samples)
@@ -354,8 +389,9 @@ class PostgresLabelStore(SqlLabelStore):
                 for statement, args in declarations:
                     cursor.execute(statement, args)
                 try:
-                    with cursor.copy(f"COPY {s}.samples (id, dataset, position, filepath, media_type, metadata, tags) "
-                                     "FROM STDIN") as copy:
+                    with cursor.copy(
+                        f"COPY {s}.samples (id, dataset, position, filepath, media_type, metadata, tags) FROM STDIN"
+                    ) as copy:
                         for i, (sample_id, *head) in enumerate(map(sample_head, samples)):
                             copy.write_row((sample_id, self.name, start + i, *head))
                 except pg_errors.UniqueViolation:
@@ -381,8 +417,12 @@ class PostgresLabelStore(SqlLabelStore):
         def work(conn: psycopg.Connection) -> None:
             schema = self._read_schema(conn)
             named = list(dict.fromkeys(change.sample_id for change in changes))
-            known = {row[0] for row in conn.execute(
-                f"SELECT id FROM {s}.samples WHERE dataset = %s AND id = ANY(%s)", (self.name, named))}
+            known = {
+                row[0]
+                for row in conn.execute(
+                    f"SELECT id FROM {s}.samples WHERE dataset = %s AND id = ANY(%s)", (self.name, named)
+                )
+            }
             # Every change is checked before the first statement is sent: a refused batch sends nothing.
             statements: list[tuple[str, tuple]] = []
             marked: set[tuple[str, str, int]] = set()  # fields this batch has already marked set
@@ -399,8 +439,9 @@ class PostgresLabelStore(SqlLabelStore):
 
         return work
 
-    def _statements(self, kind: FieldKind, change: LabelChange,
-                    marked: set[tuple[str, str, int]]) -> list[tuple[str, tuple]]:
+    def _statements(
+        self, kind: FieldKind, change: LabelChange, marked: set[tuple[str, str, int]]
+    ) -> list[tuple[str, tuple]]:
         """One change's statements. ``marked``: the fields whose value row this batch already wrote
         for a PutLabel (a load puts several labels into one list: one such row is enough)."""
         sql = self._sql
@@ -409,8 +450,12 @@ class PostgresLabelStore(SqlLabelStore):
             marked.discard(owner)  # its value row may go: the next PutLabel writes it again
         if isinstance(change, SetValue):
             values, labels = value_rows(*owner, change.value)
-            return [(sql["drop_labels"], owner), (sql["drop_value"], owner),
-                    *((sql["value"], row) for row in values), *((sql["label"], row) for row in labels)]
+            return [
+                (sql["drop_labels"], owner),
+                (sql["drop_value"], owner),
+                *((sql["value"], row) for row in values),
+                *((sql["label"], row) for row in labels),
+            ]
         if isinstance(change, PutLabel):
             label_id = change.label.id
             # A single-label field holds one label: the new one.
@@ -431,7 +476,7 @@ class PostgresLabelStore(SqlLabelStore):
         def work(conn: psycopg.Connection) -> None:
             for start in range(0, len(ids), CHUNK):
                 # Only this dataset's samples: another dataset's labels in the schema are not ours to delete.
-                args = (self.name, ids[start:start + CHUNK])
+                args = (self.name, ids[start : start + CHUNK])
                 mine = f"SELECT id FROM {s}.samples WHERE dataset = %s AND id = ANY(%s)"
                 conn.execute(f"DELETE FROM {s}.labels WHERE sample_id IN ({mine})", args)
                 conn.execute(f"DELETE FROM {s}.field_values WHERE sample_id IN ({mine})", args)
@@ -441,7 +486,9 @@ class PostgresLabelStore(SqlLabelStore):
 
     def read_info(self) -> dict[str, Any]:
         with self._pool.connection() as conn:
-            row = conn.execute(f"SELECT info FROM {self.schema}.dataset_info WHERE dataset = %s", (self.name,)).fetchone()
+            row = conn.execute(
+                f"SELECT info FROM {self.schema}.dataset_info WHERE dataset = %s", (self.name,)
+            ).fetchone()
         return json.loads(row[0]) if row else {}
 
     def write_info(self, info: Mapping[str, Any]) -> None:
@@ -451,8 +498,11 @@ class PostgresLabelStore(SqlLabelStore):
         data = _plain(json.dumps(dict(info), allow_nan=False), "the dataset's info")  # refused before sending
 
         def work(conn: psycopg.Connection) -> None:
-            conn.execute(f"INSERT INTO {self.schema}.dataset_info VALUES (%s, %s) "
-                         "ON CONFLICT (dataset) DO UPDATE SET info = EXCLUDED.info", (self.name, data))
+            conn.execute(
+                f"INSERT INTO {self.schema}.dataset_info VALUES (%s, %s) "
+                "ON CONFLICT (dataset) DO UPDATE SET info = EXCLUDED.info",
+                (self.name, data),
+            )
 
         return work
 
@@ -468,7 +518,9 @@ class PostgresLabelStore(SqlLabelStore):
             check_field_edit(self._read_schema(conn), paths)
             for path in paths:
                 conn.execute(f"DELETE FROM {s}.labels WHERE path = %s AND sample_id IN ({mine})", (path, self.name))
-                conn.execute(f"DELETE FROM {s}.field_values WHERE path = %s AND sample_id IN ({mine})", (path, self.name))
+                conn.execute(
+                    f"DELETE FROM {s}.field_values WHERE path = %s AND sample_id IN ({mine})", (path, self.name)
+                )
                 conn.execute(f"DELETE FROM {s}.fields WHERE dataset = %s AND path = %s", (self.name, path))
 
         return work
@@ -483,7 +535,9 @@ class PostgresLabelStore(SqlLabelStore):
             args = (new_path, path, self.name)
             conn.execute(f"UPDATE {s}.labels SET path = %s WHERE path = %s AND sample_id IN ({mine})", args)
             conn.execute(f"UPDATE {s}.field_values SET path = %s WHERE path = %s AND sample_id IN ({mine})", args)
-            conn.execute(f"UPDATE {s}.fields SET path = %s WHERE dataset = %s AND path = %s", (new_path, self.name, path))
+            conn.execute(
+                f"UPDATE {s}.fields SET path = %s WHERE dataset = %s AND path = %s", (new_path, self.name, path)
+            )
 
         self._transaction(work)
 

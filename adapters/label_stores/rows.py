@@ -35,8 +35,13 @@ def label_row(label: Label) -> tuple[str, str, bytes | None, str | None]:
     # rows are faster to write and to decode.
     data = label_values(label)
     mask = getattr(label, "mask", None)
-    summary = None if label.kind == "segmentation" else _encode(
-        [data.get("label"), data.get("attributes", {}), label.kind == "polyline" and not data.get("filled", False)])
+    summary = (
+        None
+        if label.kind == "segmentation"
+        else _encode(
+            [data.get("label"), data.get("attributes", {}), label.kind == "polyline" and not data.get("filled", False)]
+        )
+    )
     return label.kind, _encode(data), None if mask is None else encode_mask(mask), summary
 
 
@@ -51,8 +56,10 @@ def labels_from_rows(rows: Sequence[tuple[str, str, str, bytes | None]]) -> list
         return []
     decoded = decode_json_rows([row[2] for row in rows])
     builders = BUILDERS
-    return [builders[kind](label_id, values, None if mask is None else decode_mask(mask))
-            for (label_id, kind, _, mask), values in zip(rows, decoded, strict=True)]
+    return [
+        builders[kind](label_id, values, None if mask is None else decode_mask(mask))
+        for (label_id, kind, _, mask), values in zip(rows, decoded, strict=True)
+    ]
 
 
 def decode_json_rows(texts: Sequence[str]) -> list[Any]:

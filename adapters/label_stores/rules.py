@@ -19,7 +19,9 @@ def kind_for_change(schema: Mapping[str, FieldKind], change: LabelChange) -> Fie
         given = kind_of(change.value)
         if declared is None:
             if given is None:
-                raise FieldSchemaError(f"field {change.field!r} is not declared; setting it to None says nothing of its kind")
+                raise FieldSchemaError(
+                    f"field {change.field!r} is not declared; setting it to None says nothing of its kind"
+                )
             return given
         if given is not None and given is not declared:
             raise FieldSchemaError(f"field {change.field!r} holds {declared.value}, not {given.value}")
@@ -46,7 +48,6 @@ def check_declaration(schema: Mapping[str, FieldKind], path: str, kind: FieldKin
     return declared is None
 
 
-
 def check_field_edit(schema: Mapping[str, FieldKind], paths: Sequence[str], new_path: str | None = None) -> None:
     """Refuse (FieldSchemaError) deleting or renaming fields the schema does not hold, or renaming one
     onto a name it holds, a reserved name or the other level (sample <-> frame field)."""
@@ -58,8 +59,9 @@ def check_field_edit(schema: Mapping[str, FieldKind], paths: Sequence[str], new_
     (path,) = paths
     target = FieldPath.parse(new_path)
     if target.on_frames != FieldPath.parse(path).on_frames:
-        raise FieldSchemaError(f"{path!r} cannot become {new_path!r}: a sample field stays a sample field, a frame "
-                               "field a frame field")
+        raise FieldSchemaError(
+            f"{path!r} cannot become {new_path!r}: a sample field stays a sample field, a frame field a frame field"
+        )
     if not target.on_frames and target.name in RESERVED_FIELD_NAMES:
         raise FieldSchemaError(f"field name {target.name!r} is reserved for a sample property")
     if new_path in schema:

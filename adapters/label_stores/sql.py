@@ -60,12 +60,16 @@ class SqlLabelStore(LabelStore):
 
     def write_batch(self, batch: Batch) -> None:
         """One transaction: the batch's samples, changes, field deletions and info, or none of them."""
-        steps = [step for step in (
-            self._adding(list(batch.add)) if batch.add else None,
-            self._applying(batch.changes) if batch.changes else None,
-            self._deleting_fields(batch.delete_fields) if batch.delete_fields else None,
-            self._writing_info(batch.info) if batch.info is not None else None,
-        ) if step is not None]
+        steps = [
+            step
+            for step in (
+                self._adding(list(batch.add)) if batch.add else None,
+                self._applying(batch.changes) if batch.changes else None,
+                self._deleting_fields(batch.delete_fields) if batch.delete_fields else None,
+                self._writing_info(batch.info) if batch.info is not None else None,
+            )
+            if step is not None
+        ]
 
         def work(connection: Any) -> None:
             for step in steps:
@@ -98,14 +102,14 @@ class SqlLabelStore(LabelStore):
         wanted = None if fields is None else sorted(set(fields))
         schema = self._read_schema()
         for start in range(0, len(ids), CHUNK):
-            yield from self._read_chunk(ids[start:start + CHUNK], wanted, schema)
+            yield from self._read_chunk(ids[start : start + CHUNK], wanted, schema)
 
     def get_label_rows(self, ids: Sequence[str], fields: Collection[str]) -> Iterator[SampleRows]:
         # The rows' JSON decoded in one call per chunk, and no label built: annotate() turns the
         # common labels into the tool's objects straight from these values.
         ids, wanted = list(ids), sorted(set(fields))
         for start in range(0, len(ids), CHUNK):
-            chunk = ids[start:start + CHUNK]
+            chunk = ids[start : start + CHUNK]
             found = self._read_label_rows(chunk, wanted) if wanted else []
             by_sample: dict[str, list[LabelRow]] = {sample_id: [] for sample_id in chunk}
             for row, values in zip(found, decode_json_rows([row[5] for row in found]), strict=True):
@@ -123,6 +127,6 @@ class SqlLabelStore(LabelStore):
         ids, paths = list(ids), list(paths)
         tallies = tally_rows(paths, (), ())
         for start in range(0, len(ids), CHUNK):
-            grouped, single = self._observation_rows(ids[start:start + CHUNK], paths)
+            grouped, single = self._observation_rows(ids[start : start + CHUNK], paths)
             tallies = tally_rows(paths, grouped, single, tallies)
         return observations(paths, tallies)

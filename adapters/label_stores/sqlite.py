@@ -56,11 +56,13 @@ CREATE TABLE IF NOT EXISTS dataset_info (dataset TEXT PRIMARY KEY, info TEXT NOT
 """
 # A label row's confidence column is filled from its JSON as it is written (an insert computes it;
 # an update of the JSON refills it by the trigger, whichever program wrote it), so it never lags it.
-_INSERT_LABEL = ("INSERT INTO labels (sample_id, path, frame, id, position, kind, data, mask, summary, confidence) "
-                 f"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, {confidence_column_sql('?7')})")
+_INSERT_LABEL = (
+    "INSERT INTO labels (sample_id, path, frame, id, position, kind, data, mask, summary, confidence) "
+    f"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, {confidence_column_sql('?7')})"
+)
 _HOT = f"""
 CREATE TRIGGER IF NOT EXISTS labels_confidence AFTER UPDATE OF data ON labels BEGIN
-    UPDATE labels SET confidence = {confidence_column_sql('NEW.data')}
+    UPDATE labels SET confidence = {confidence_column_sql("NEW.data")}
     WHERE sample_id = NEW.sample_id AND path = NEW.path AND frame = NEW.frame AND id = NEW.id;
 END;
 -- what the compiled filters read (expression_sql), in the order a field's scan groups by sample:
@@ -128,8 +130,9 @@ class SqliteLabelStore(SqlLabelStore):
             self._db.executescript(_SCHEMA)
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(labels)")}
             if "summary" not in columns:  # a file from before summaries: its rows are observed one by one
-                logger.info("%s: adding the labels' summary column (rows written before it are observed one by one)",
-                            path)
+                logger.info(
+                    "%s: adding the labels' summary column (rows written before it are observed one by one)", path
+                )
                 self._db.execute("ALTER TABLE labels ADD COLUMN summary TEXT")
             if "confidence" not in columns:  # a file from before the confidence column: filled once
                 self._add_confidence_column()
@@ -205,14 +208,20 @@ class SqliteLabelStore(SqlLabelStore):
     def _read_label_rows(self, ids: list[str], wanted: list[str]) -> list[Any]:
         marks, path_marks = ",".join("?" * len(ids)), ",".join("?" * len(wanted))
         with self._using():
-            known = {row[0] for row in self._db.execute(
-                f"SELECT id FROM samples WHERE dataset = ? AND id IN ({marks})", (self.name, *ids))}
+            known = {
+                row[0]
+                for row in self._db.execute(
+                    f"SELECT id FROM samples WHERE dataset = ? AND id IN ({marks})", (self.name, *ids)
+                )
+            }
             missing = [i for i in ids if i not in known]
             if missing:
                 raise UnknownSampleError(f"dataset {self.name!r} has no sample {missing[0]}")
             return self._db.execute(
                 f"SELECT sample_id, path, frame, id, kind, data, mask FROM labels WHERE sample_id IN ({marks}) "
-                f"AND path IN ({path_marks}) ORDER BY sample_id, path, frame, position", (*ids, *wanted)).fetchall()
+                f"AND path IN ({path_marks}) ORDER BY sample_id, path, frame, position",
+                (*ids, *wanted),
+            ).fetchall()
 
     def _observation_rows(self, ids: list[str], paths: list[str]) -> tuple[list[tuple], list[tuple]]:
         """(grouped, single) observation rows of these samples' labels in these fields (see tables.tally_rows)."""
@@ -220,11 +229,18 @@ class SqliteLabelStore(SqlLabelStore):
         where = f"sample_id IN ({marks}) AND path IN ({path_marks})"
         with self._using():
             (found,) = self._db.execute(
-                f"SELECT COUNT(*) FROM samples WHERE dataset = ? AND id IN ({marks})", (self.name, *ids)).fetchone()
+                f"SELECT COUNT(*) FROM samples WHERE dataset = ? AND id IN ({marks})", (self.name, *ids)
+            ).fetchone()
             if found != len(set(ids)):
-                known = {r[0] for r in self._db.execute(f"SELECT id FROM samples WHERE dataset = ? AND id IN ({marks})",
-                                                        (self.name, *ids))}
-                raise UnknownSampleError(f"dataset {self.name!r} has no sample {next(i for i in ids if i not in known)}")
+                known = {
+                    r[0]
+                    for r in self._db.execute(
+                        f"SELECT id FROM samples WHERE dataset = ? AND id IN ({marks})", (self.name, *ids)
+                    )
+                }
+                raise UnknownSampleError(
+                    f"dataset {self.name!r} has no sample {next(i for i in ids if i not in known)}"
+                )
             if not paths:
                 return [], []
             # Read along the table itself (its primary key starts with sample and path): through
@@ -285,7 +301,9 @@ class SqliteLabelStore(SqlLabelStore):
                     ],
                 )
             except sqlite3.IntegrityError:
-                raise DuplicateSampleError(f"a sample is already in {self.path} (sample ids are unique per file)") from None
+                raise DuplicateSampleError(
+                    f"a sample is already in {self.path} (sample ids are unique per file)"
+                ) from None
             db.executemany("INSERT INTO field_values VALUES (?,?,?,?)", values)
             db.executemany(_INSERT_LABEL, labels)
 
@@ -339,7 +357,8 @@ class SqliteLabelStore(SqlLabelStore):
             db.execute("INSERT OR IGNORE INTO field_values VALUES (?,?,?,NULL)", owner)
         elif isinstance(change, DeleteLabel):
             deleted = db.execute(
-                "DELETE FROM labels WHERE sample_id = ? AND path = ? AND frame = ? AND id = ?", (*owner, change.label_id)
+                "DELETE FROM labels WHERE sample_id = ? AND path = ? AND frame = ? AND id = ?",
+                (*owner, change.label_id),
             ).rowcount
             if deleted and not kind.is_list:  # a single-label field without its label is unset
                 db.execute("DELETE FROM field_values WHERE sample_id = ? AND path = ? AND frame = ?", owner)
@@ -349,7 +368,7 @@ class SqliteLabelStore(SqlLabelStore):
 
         def work(db: sqlite3.Connection) -> None:
             for start in range(0, len(ids), CHUNK):
-                chunk = ids[start:start + CHUNK]
+                chunk = ids[start : start + CHUNK]
                 # Only this dataset's samples: another dataset's labels in the file are not ours to delete.
                 mine = f"SELECT id FROM samples WHERE dataset = ? AND id IN ({','.join('?' * len(chunk))})"
                 args = (self.name, *chunk)
@@ -371,10 +390,15 @@ class SqliteLabelStore(SqlLabelStore):
         data = json.dumps(dict(info), allow_nan=False)  # refused before the transaction begins
         return lambda db: db.execute(
             "INSERT INTO dataset_info VALUES (?, ?) ON CONFLICT (dataset) DO UPDATE SET info = excluded.info",
-            (self.name, data))
+            (self.name, data),
+        )
 
-    def samples_with_labels(self, ids: Sequence[str], fields: Sequence[str],
-                            filter: ViewExpression) -> LabelMatches | None:  # noqa: A002 - FiftyOne's name
+    def samples_with_labels(
+        self,
+        ids: Sequence[str],
+        fields: Sequence[str],
+        filter: ViewExpression,  # noqa: A002 - FiftyOne's name
+    ) -> LabelMatches | None:
         """Decided in SQL over the label rows when the filter compiles (``expression_sql``): no sample is built."""
         condition = compile_label_filter(filter)
         if condition is None:
@@ -385,19 +409,19 @@ class SqliteLabelStore(SqlLabelStore):
         step = max(1, CHUNK - len(fields))
         with self._using():
             for start in range(0, len(ids), step):
-                chunk = ids[start:start + step]
+                chunk = ids[start : start + step]
                 rows = self._db.execute(
                     f"SELECT sample_id, MAX(c IS 1), MAX(c IS NULL) FROM (SELECT sample_id, {condition.sql} AS c "
                     f"FROM labels WHERE sample_id IN ({','.join('?' * len(chunk))}) "
                     f"AND path IN ({','.join('?' * len(fields))})) GROUP BY sample_id",
-                    (*condition.params, *chunk, *fields))
+                    (*condition.params, *chunk, *fields),
+                )
                 yes, undecided = split_matches(rows)
                 matched |= yes
                 unsure |= undecided
         return LabelMatches(frozenset(matched), frozenset(unsure))
 
-    def count_labels(self, ids: Sequence[str], field: str,
-                     filter: ViewExpression | None) -> LabelCounts | None:  # noqa: A002 - FiftyOne's name
+    def count_labels(self, ids: Sequence[str], field: str, filter: ViewExpression | None) -> LabelCounts | None:  # noqa: A002 - FiftyOne's name
         """Counted in SQL over the label rows (one GROUP BY per chunk of ids) when the filter compiles
         (``expression_sql``) and the field is a sample field: no sample is built. A sample is counted
         when its field is set (a ``field_values`` row), as an empty list is."""
@@ -413,23 +437,33 @@ class SqliteLabelStore(SqlLabelStore):
         step = max(1, CHUNK - 1)
         with self._using():
             for start in range(0, len(ids), step):
-                chunk = ids[start:start + step]
+                chunk = ids[start : start + step]
                 marks = ",".join("?" * len(chunk))
-                counts.update((sample_id, 0) for (sample_id,) in self._db.execute(
-                    f"SELECT sample_id FROM field_values WHERE sample_id IN ({marks}) AND path = ? AND frame = 0",
-                    (*chunk, field)))
+                counts.update(
+                    (sample_id, 0)
+                    for (sample_id,) in self._db.execute(
+                        f"SELECT sample_id FROM field_values WHERE sample_id IN ({marks}) AND path = ? AND frame = 0",
+                        (*chunk, field),
+                    )
+                )
                 rows = self._db.execute(
                     f"SELECT sample_id, SUM(c IS 1), MAX(c IS NULL) FROM (SELECT sample_id, {sql} AS c FROM labels "
                     f"WHERE sample_id IN ({marks}) AND path = ? AND frame = 0) GROUP BY sample_id",
-                    (*params, *chunk, field))
+                    (*params, *chunk, field),
+                )
                 for sample_id, matching, undecided in rows:
                     counts[sample_id] = matching
                     if undecided:
                         unsure.add(sample_id)
         return LabelCounts(counts, frozenset(unsure))
 
-    def samples_by_label_count(self, field: str, filter: ViewExpression,  # noqa: A002 - FiftyOne's name
-                               reverse: bool, limit: int | None) -> list[str] | None:
+    def samples_by_label_count(
+        self,
+        field: str,
+        filter: ViewExpression,  # noqa: A002 - FiftyOne's name
+        reverse: bool,
+        limit: int | None,
+    ) -> list[str] | None:
         """One statement over the dataset's label rows: each sample's count of matching labels, the
         samples with one ordered by it (ties in the dataset's order) and cut to ``limit``; no sample
         is built. None when the filter does not compile, the field is a frame field, or a row SQL
@@ -447,7 +481,8 @@ class SqliteLabelStore(SqlLabelStore):
                 f"FROM (SELECT sample_id, {condition.sql} AS c FROM labels WHERE path = ? AND frame = 0) "
                 f"GROUP BY sample_id HAVING n > 0 OR undecided) AS g JOIN samples AS s ON s.id = g.sample_id "
                 f"WHERE s.dataset = ? ORDER BY g.undecided DESC, g.n {direction}, s.position{cut}",
-                (*condition.params, field, self.name, *(() if limit is None else (max(limit, 1),)))).fetchall()
+                (*condition.params, field, self.name, *(() if limit is None else (max(limit, 1),))),
+            ).fetchall()
         if rows and rows[0][1]:
             return None
         return [sample_id for sample_id, _ in rows][:limit]

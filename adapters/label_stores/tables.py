@@ -103,7 +103,7 @@ def build_samples(
             found = labels.get((sample_id, path, frame))
             item = found[0] if found else None
         if frame:
-            frame_fields[sample_id][frame][path[len(FRAMES_PREFIX):]] = item
+            frame_fields[sample_id][frame][path[len(FRAMES_PREFIX) :]] = item
         else:
             sample_fields[sample_id][path] = item
     samples = []
@@ -144,8 +144,12 @@ def tally_rows(
             tallies[path].add_segmentation(decode_mask(bytes(mask)).ravel().tolist())
             continue
         values = scalar_from_json(data)
-        tallies[path].add_summary(values.get("label"), values.get("attributes", {}), has_mask=mask is not None,
-                                  unfilled=kind == "polyline" and not values.get("filled", False))
+        tallies[path].add_summary(
+            values.get("label"),
+            values.get("attributes", {}),
+            has_mask=mask is not None,
+            unfilled=kind == "polyline" and not values.get("filled", False),
+        )
     return tallies
 
 

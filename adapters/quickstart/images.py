@@ -34,7 +34,16 @@ WEATHER = ("sunny", "cloudy", "rainy")
 # Pixel values of the `segmentation` field: 0 is background, then one per class.
 MASK_TARGETS = {i + 1: name for i, name in enumerate(CLASSES)}
 _COLOURS = np.array(
-    [(220, 60, 60), (60, 180, 75), (255, 200, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180), (70, 240, 240), (240, 50, 230)],
+    [
+        (220, 60, 60),
+        (60, 180, 75),
+        (255, 200, 25),
+        (0, 130, 200),
+        (245, 130, 48),
+        (145, 30, 180),
+        (70, 240, 240),
+        (240, 50, 230),
+    ],
     np.uint8,
 )
 
@@ -94,10 +103,12 @@ def _keypoints(rng: np.random.Generator, box: tuple[float, float, float, float],
 def _polylines(rng: np.random.Generator) -> Polylines:
     polygon = [(float(a), float(b)) for a, b in rng.uniform(0.05, 0.95, (int(rng.integers(3, 7)), 2))]
     line = [(float(a), float(b)) for a, b in rng.uniform(0.0, 1.0, (int(rng.integers(2, 5)), 2))]
-    return Polylines([
-        Polyline(label="region", points=[polygon], closed=True, filled=True, id=sample_id(rng)),
-        Polyline(label="lane", points=[line], id=sample_id(rng), attributes={"dashed": bool(rng.random() < 0.5)}),
-    ])
+    return Polylines(
+        [
+            Polyline(label="region", points=[polygon], closed=True, filled=True, id=sample_id(rng)),
+            Polyline(label="lane", points=[line], id=sample_id(rng), attributes={"dashed": bool(rng.random() < 0.5)}),
+        ]
+    )
 
 
 @attrs.frozen
@@ -135,33 +146,51 @@ def render_image(
         cls = int(rng.integers(0, len(CLASSES)))
         x0, y0, bw, bh = _random_box(rng, width, height)
         shape = _shape_mask(rng, bh, bw)
-        pixels[y0:y0 + bh, x0:x0 + bw][shape] = _COLOURS[cls]
+        pixels[y0 : y0 + bh, x0 : x0 + bw][shape] = _COLOURS[cls]
         if semantic is not None:
-            semantic[y0:y0 + bh, x0:x0 + bw][shape] = cls + 1
+            semantic[y0 : y0 + bh, x0 : x0 + bw][shape] = cls + 1
         box = (x0 / width, y0 / height, bw / width, bh / height)
         label = CLASSES[cls]
-        truth.append(Detection(label=label, bounding_box=box, mask=shape if with_masks else None,
-                               attributes={"iscrowd": int(rng.random() < 0.1)}, id=sample_id(rng)))
+        truth.append(
+            Detection(
+                label=label,
+                bounding_box=box,
+                mask=shape if with_masks else None,
+                attributes={"iscrowd": int(rng.random() < 0.1)},
+                id=sample_id(rng),
+            )
+        )
         if rng.random() < 0.8:  # found by the "model", roughly where it is
             wrong = rng.random() < 0.1
-            predicted.append(Detection(
-                label=CLASSES[int(rng.integers(0, len(CLASSES)))] if wrong else label,
-                bounding_box=_jitter_box(rng, box), confidence=float(rng.uniform(0.3, 1.0)), id=sample_id(rng),
-            ))
+            predicted.append(
+                Detection(
+                    label=CLASSES[int(rng.integers(0, len(CLASSES)))] if wrong else label,
+                    bounding_box=_jitter_box(rng, box),
+                    confidence=float(rng.uniform(0.3, 1.0)),
+                    id=sample_id(rng),
+                )
+            )
         if extras.keypoints and label == "person":
             keypoints.append(_keypoints(extras_rngs[0], box, label))
     for _ in range(int(rng.integers(0, 3))):  # confident false positives on background
         x0, y0, bw, bh = _random_box(rng, width, height)
-        predicted.append(Detection(label=CLASSES[int(rng.integers(0, len(CLASSES)))],
-                                   bounding_box=(x0 / width, y0 / height, bw / width, bh / height),
-                                   confidence=float(rng.uniform(0.8, 1.0)), id=sample_id(rng)))
+        predicted.append(
+            Detection(
+                label=CLASSES[int(rng.integers(0, len(CLASSES)))],
+                bounding_box=(x0 / width, y0 / height, bw / width, bh / height),
+                confidence=float(rng.uniform(0.8, 1.0)),
+                id=sample_id(rng),
+            )
+        )
     fields: dict = {"ground_truth": Detections(truth), "predictions": Detections(predicted)}
     if extras.keypoints:
         fields["keypoints"] = Keypoints(keypoints)
     if extras.polylines:
         fields["polylines"] = _polylines(extras_rngs[1])
     if extras.classification:
-        fields["weather"] = Classification(label=WEATHER[int(extras_rngs[2].integers(0, len(WEATHER)))], id=sample_id(extras_rngs[2]))
+        fields["weather"] = Classification(
+            label=WEATHER[int(extras_rngs[2].integers(0, len(WEATHER)))], id=sample_id(extras_rngs[2])
+        )
     if semantic is not None:
         fields["segmentation"] = Segmentation(mask=semantic, id=sample_id(extras_rngs[3]))
     return pixels, fields
@@ -227,6 +256,14 @@ def generate_quickstart(
         path = directory / f"{index:06d}.jpg"
         if write_images:
             Image.fromarray(pixels).save(path, quality=92)
-        samples.append(Sample(id=sample_id(rng), filepath=str(path), media_type="image",
-                              metadata=ImageMetadata(width, height), fields=fields, tags=("validation",)))
+        samples.append(
+            Sample(
+                id=sample_id(rng),
+                filepath=str(path),
+                media_type="image",
+                metadata=ImageMetadata(width, height),
+                fields=fields,
+                tags=("validation",),
+            )
+        )
     return samples

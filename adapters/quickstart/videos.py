@@ -40,7 +40,17 @@ def generate_quickstart_video(
             bw, bh = int(rng.integers(width // 8, width // 3)), int(rng.integers(height // 8, height // 3))
             start = np.array([rng.integers(0, width - bw), rng.integers(0, height - bh)], float)
             velocity = rng.uniform(-3, 3, 2)
-            tracks.append((track + 1, bw, bh, start, velocity, VEHICLE_TYPES[int(rng.integers(0, 3))], _COLOURS[track % len(_COLOURS)]))
+            tracks.append(
+                (
+                    track + 1,
+                    bw,
+                    bh,
+                    start,
+                    velocity,
+                    VEHICLE_TYPES[int(rng.integers(0, 3))],
+                    _COLOURS[track % len(_COLOURS)],
+                )
+            )
         frames: dict[int, dict] = {}
         pixels = []
         for number in range(1, num_frames + 1):
@@ -49,9 +59,16 @@ def generate_quickstart_video(
             for track_index, bw, bh, start, velocity, kind, colour in tracks:
                 x0, y0 = (start + velocity * (number - 1)).round().astype(int)
                 x0, y0 = int(np.clip(x0, 0, width - bw)), int(np.clip(y0, 0, height - bh))
-                image[y0:y0 + bh, x0:x0 + bw] = colour
-                detections.append(Detection(label="vehicle", bounding_box=(x0 / width, y0 / height, bw / width, bh / height),
-                                            index=track_index, attributes={"type": kind}, id=sample_id(rng)))
+                image[y0 : y0 + bh, x0 : x0 + bw] = colour
+                detections.append(
+                    Detection(
+                        label="vehicle",
+                        bounding_box=(x0 / width, y0 / height, bw / width, bh / height),
+                        index=track_index,
+                        attributes={"type": kind},
+                        id=sample_id(rng),
+                    )
+                )
             frames[number] = {"detections": Detections(detections)}
             pixels.append(image)
         path = directory / f"video_{index:03d}.mp4"
@@ -61,6 +78,13 @@ def generate_quickstart_video(
             for image in pixels:
                 writer.send(np.ascontiguousarray(image))
             writer.close()
-        samples.append(Sample(id=sample_id(rng), filepath=str(path), media_type="video",
-                              metadata=VideoMetadata(width, height, num_frames, fps), frames=frames))
+        samples.append(
+            Sample(
+                id=sample_id(rng),
+                filepath=str(path),
+                media_type="video",
+                metadata=VideoMetadata(width, height, num_frames, fps),
+                frames=frames,
+            )
+        )
     return samples

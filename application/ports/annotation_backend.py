@@ -308,7 +308,11 @@ class BackendSession(abc.ABC):
 
     @abc.abstractmethod
     def fill_task(
-        self, request: UploadRequest, plan: TaskPlan, task_id: int, project: ProjectRef,
+        self,
+        request: UploadRequest,
+        plan: TaskPlan,
+        task_id: int,
+        project: ProjectRef,
         samples: SampleSource | Iterable[Sample],
     ) -> TaskRecord:
         """Upload the task's media and labels; return what is needed to read it back.
@@ -326,9 +330,16 @@ class BackendSession(abc.ABC):
         the server no longer has raises `TaskGoneError`."""
 
     @abc.abstractmethod
-    def download_task(self, request: UploadRequest, task_id: int, provenance: Callable[[], TaskRecord],
-                      read_originals: Callable[[], Mapping[str, Label]], applied_digest: str | None = None, *,
-                      max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME) -> DownloadedTask:
+    def download_task(
+        self,
+        request: UploadRequest,
+        task_id: int,
+        provenance: Callable[[], TaskRecord],
+        read_originals: Callable[[], Mapping[str, Label]],
+        applied_digest: str | None = None,
+        *,
+        max_objects_per_frame: int = MAX_OBJECTS_PER_FRAME,
+    ) -> DownloadedTask:
         """Read a task's annotations back as labels with their provenance.
 
         When what the server sends has ``applied_digest``, stop there (``unchanged=True``): a load
@@ -372,8 +383,9 @@ class BackendSession(abc.ABC):
 
     # --- importing tasks made elsewhere (import_annotations) ---------------------------------
 
-    def find_tasks(self, *, project_name: str | None = None, project_id: int | None = None,
-                   task_ids: Sequence[int] = ()) -> ImportSelection:
+    def find_tasks(
+        self, *, project_name: str | None = None, project_id: int | None = None, task_ids: Sequence[int] = ()
+    ) -> ImportSelection:
         """The tasks an import reads: a project's (by name or id) or the ones given, each checked to
         exist. Raises `ProjectNotFoundError` for a project the server does not show, `TaskGoneError`
         for a task it does not have. Default: this backend imports nothing."""

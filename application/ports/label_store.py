@@ -53,7 +53,9 @@ class LabelRow(NamedTuple):
     def label(self) -> Label:
         if self.built is not None:
             return self.built
-        return label_from_values(self.kind, self.label_id, self.values, None if self.mask is None else decode_mask(self.mask))
+        return label_from_values(
+            self.kind, self.label_id, self.values, None if self.mask is None else decode_mask(self.mask)
+        )
 
 
 # attrs converters a type checker reads: with ``converter=tuple`` a field takes "an iterable of _T_co".
@@ -92,12 +94,15 @@ def rows_of_sample(sample: Sample, fields: Collection[str]) -> SampleRows:
     rows = []
     for path in sorted(fields):
         if path.startswith(FRAMES_PREFIX):
-            name = path[len(FRAMES_PREFIX):]
+            name = path[len(FRAMES_PREFIX) :]
             found = [(number, frame.get(name)) for number, frame in sorted(sample.frames.items())]
         else:
             found = [(0, sample.fields.get(path))]
-        rows += [LabelRow(path, number, label.id, label.kind, label_values(label), None, label)
-                 for number, value in found for label in labels_in(value)]
+        rows += [
+            LabelRow(path, number, label.id, label.kind, label_values(label), None, label)
+            for number, value in found
+            for label in labels_in(value)
+        ]
     return SampleRows(sample.id, rows)
 
 
@@ -135,9 +140,7 @@ class LabelStore(abc.ABC):
         """Every sample id, in the order the samples were added."""
 
     @abc.abstractmethod
-    def get_samples(
-        self, ids: Sequence[str] | None = None, fields: Collection[str] | None = None
-    ) -> Iterator[Sample]:
+    def get_samples(self, ids: Sequence[str] | None = None, fields: Collection[str] | None = None) -> Iterator[Sample]:
         """Samples in the order of ``ids`` (all, in insertion order, when None).
 
         Raises UnknownSampleError for an id the store does not hold, at the
@@ -222,24 +225,32 @@ class LabelStore(abc.ABC):
         if batch.info is not None and not batch.add:
             self.write_info(batch.info)
 
-    def samples_with_labels(self, ids: Sequence[str], fields: Sequence[str],
-                            filter: ViewExpression) -> LabelMatches | None:  # noqa: A002 - FiftyOne's name
+    def samples_with_labels(
+        self,
+        ids: Sequence[str],
+        fields: Sequence[str],
+        filter: ViewExpression,  # noqa: A002 - FiftyOne's name
+    ) -> LabelMatches | None:
         """Which of these samples hold a label in ``fields`` for which ``filter`` (an ``F`` expression
         relative to the label) is true, decided by the store without building the samples; None
         when the store cannot evaluate this expression (the default: the caller reads the samples).
         """
         return None
 
-    def count_labels(self, ids: Sequence[str], field: str,
-                     filter: ViewExpression | None) -> LabelCounts | None:  # noqa: A002 - FiftyOne's name
+    def count_labels(self, ids: Sequence[str], field: str, filter: ViewExpression | None) -> LabelCounts | None:  # noqa: A002 - FiftyOne's name
         """How many labels of the sample label list field ``field`` each of these samples holds for which
         ``filter`` (relative to the label; None: every label) is true, counted by the store without
         building the samples; None when the store cannot (the default: the caller reads the samples).
         """
         return None
 
-    def samples_by_label_count(self, field: str, filter: ViewExpression,  # noqa: A002 - FiftyOne's name
-                               reverse: bool, limit: int | None) -> list[str] | None:
+    def samples_by_label_count(
+        self,
+        field: str,
+        filter: ViewExpression,  # noqa: A002 - FiftyOne's name
+        reverse: bool,
+        limit: int | None,
+    ) -> list[str] | None:
         """The dataset's samples holding a label of the sample label list field ``field`` for which
         ``filter`` is true, ordered by how many they hold (most first with ``reverse``; ties in the
         dataset's order), at most ``limit`` (None: all), decided by the store without building the

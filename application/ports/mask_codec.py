@@ -30,7 +30,7 @@ def decode_mask(data: bytes) -> np.ndarray:
     if version != _VERSION:
         raise ValueError(f"unknown mask encoding version {version}")
     shape = struct.unpack_from(f"<{ndim}Q", data, _HEADER.size)
-    raw = zlib.decompress(data[_HEADER.size + 8 * ndim:])
+    raw = zlib.decompress(data[_HEADER.size + 8 * ndim :])
     dtype = np.dtype(dtype_raw.rstrip(b"\0").decode("ascii"))
     if dtype == np.bool_:
         count = int(np.prod(shape))

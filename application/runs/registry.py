@@ -136,6 +136,7 @@ class RunRegistry(Application[uuid.UUID]):
 
     def delete_run(self, dataset: str, key: str) -> None:
         """Delete the record of a run: its key is freed; its events stay for the audit trail."""
+
         def delete(catalog: RunCatalog) -> Sequence[_Event]:
             run = self.get_run_by_id(catalog.get(key))
             catalog.remove(key)
@@ -200,8 +201,9 @@ class RunRegistry(Application[uuid.UUID]):
         """Every event of a run with its loads' details, oldest first, as `iter_history` gives them."""
         return list(self.iter_history(run_id, details=True))
 
-    def iter_history(self, run_id: uuid.UUID, *, details: bool = False,
-                     page: int = 1000) -> Iterator[DomainEventProtocol[uuid.UUID]]:
+    def iter_history(
+        self, run_id: uuid.UUID, *, details: bool = False, page: int = 1000
+    ) -> Iterator[DomainEventProtocol[uuid.UUID]]:
         """A run's events, oldest first: the raw material of its audit trail. With ``details``, each
         load's LabelMerged and Rejected events of a task (kept in the task's ledger) follow the run's
         ShapesImported for it. Read page by page, so memory does not grow with the run."""
@@ -217,8 +219,11 @@ class RunRegistry(Application[uuid.UUID]):
                 waiting[task_id] = None
             stream = ledgers[task_id]
             head = waiting[task_id]
-            while (head is None or type(head).__name__ != "Imported"
-                   or cast(_LoadEvent, head).load_id != cast(_LoadEvent, event).load_id):
+            while (
+                head is None
+                or type(head).__name__ != "Imported"
+                or cast(_LoadEvent, head).load_id != cast(_LoadEvent, event).load_id
+            ):
                 head = next(stream, None)  # skip to this load's block (Opened, or blocks of loads never saved)
                 if head is None:
                     break
@@ -270,9 +275,14 @@ class RunRegistry(Application[uuid.UUID]):
             raise RunError(f"dataset {dataset!r} has no annotation runs")
         return catalog
 
-    def _with_catalog(self, dataset: str, change: Callable[[RunCatalog], Sequence[_Event] | None], *events: _Event,
-                      new: bool = True,
-                      attempts: int = 20) -> None:
+    def _with_catalog(
+        self,
+        dataset: str,
+        change: Callable[[RunCatalog], Sequence[_Event] | None],
+        *events: _Event,
+        new: bool = True,
+        attempts: int = 20,
+    ) -> None:
         """Apply ``change`` to the dataset's catalog as it is now and save it with ``events`` (and the
         events ``change`` returns) in one transaction; when another process changed the catalog
         meanwhile, read it again and retry: only a change to the same key is a conflict, and
@@ -287,9 +297,10 @@ class RunRegistry(Application[uuid.UUID]):
                     self.save(catalog, *events, *more)
                 return
             except IntegrityError:
-                time.sleep(min(0.005 * 2 ** attempt, 0.2) * random.random())  # others are writing: let them
-        raise RunConflictError(f"the annotation runs of dataset {dataset!r} kept changing in other processes; "
-                               "nothing was saved: try again")
+                time.sleep(min(0.005 * 2**attempt, 0.2) * random.random())  # others are writing: let them
+        raise RunConflictError(
+            f"the annotation runs of dataset {dataset!r} kept changing in other processes; nothing was saved: try again"
+        )
 
     def _save(self, *aggregates: AnnotationRun | TaskLedger, conflict: str) -> None:
         try:
@@ -308,4 +319,6 @@ class RunRegistry(Application[uuid.UUID]):
             if not _sqlite_busy(error):
                 raise
             waited = float(self.env.get("SQLITE_LOCK_TIMEOUT") or EVENTSOURCING_SQLITE_LOCK_TIMEOUT)
-            raise RunRegistryLockedError(self.env.get("SQLITE_DBNAME") or "the run registry's SQLite file", waited) from None
+            raise RunRegistryLockedError(
+                self.env.get("SQLITE_DBNAME") or "the run registry's SQLite file", waited
+            ) from None

@@ -124,8 +124,14 @@ class TaskRecordTranscoding(AttrsTranscoding):
     plain columns (before this layout) still decode.
     """
 
-    _COLUMNS: ClassVar[dict[str, str]] = {"field": "fields", "label_id": "label_ids", "sample_id": "sample_ids",
-                                          "cvat_type": "remote_kinds", "cvat_id": "remote_ids", "frame": "frames"}
+    _COLUMNS: ClassVar[dict[str, str]] = {
+        "field": "fields",
+        "label_id": "label_ids",
+        "sample_id": "sample_ids",
+        "cvat_type": "remote_kinds",
+        "cvat_id": "remote_ids",
+        "frame": "frames",
+    }
     _KINDS: ClassVar[dict[str, str]] = {"tag": "t", "shape": "s", "track": "k"}
     _KIND_OF: ClassVar[dict[str, str]] = {v: k for k, v in _KINDS.items()}
 
@@ -136,8 +142,10 @@ class TaskRecordTranscoding(AttrsTranscoding):
         data = super().encode(obj)
         frame_samples = [ref.sample_id for ref in obj.frames]
         frame_numbers = [ref.frame for ref in obj.frames]
-        data["frames"] = {"samples": "".join(frame_samples),
-                          "numbers": None if all(n is None for n in frame_numbers) else frame_numbers}
+        data["frames"] = {
+            "samples": "".join(frame_samples),
+            "numbers": None if all(n is None for n in frame_numbers) else frame_numbers,
+        }
         up = obj.uploaded
         first_frame = {sample_id: index for index, sample_id in reversed(list(enumerate(frame_samples)))}
         names = list(dict.fromkeys(up.fields))
@@ -158,7 +166,7 @@ class TaskRecordTranscoding(AttrsTranscoding):
         frames = data["frames"]
         if isinstance(frames, dict):
             samples = frames["samples"]
-            ids = [samples[i:i + 24] for i in range(0, len(samples), 24)]
+            ids = [samples[i : i + 24] for i in range(0, len(samples), 24)]
             numbers = frames["numbers"] or [None] * len(ids)
             data["frames"] = [FrameRef(sample_id, number) for sample_id, number in zip(ids, numbers, strict=True)]
         uploaded = data["uploaded"]
@@ -171,7 +179,7 @@ class TaskRecordTranscoding(AttrsTranscoding):
         count = len(uploaded["field"])
         data["uploaded"] = UploadedObjects(
             fields=[uploaded["names"][i] for i in uploaded["field"]],
-            label_ids=[joined[i * 24:(i + 1) * 24] for i in range(count)],
+            label_ids=[joined[i * 24 : (i + 1) * 24] for i in range(count)],
             sample_ids=[frame_samples[s] if isinstance(s, int) else s for s in uploaded["sample"]],
             remote_kinds=[self._KIND_OF[k] for k in uploaded["kinds"]],
             remote_ids=list(itertools.accumulate(uploaded["remote_deltas"])),
@@ -202,7 +210,11 @@ class MergedChangesTranscoding(Transcoding):
 
     type = MergedChanges
     name = "MergedChanges"
-    _ACTIONS: ClassVar[dict[MergeAction, str]] = {MergeAction.ADDED: "a", MergeAction.EDITED: "e", MergeAction.DELETED: "d"}
+    _ACTIONS: ClassVar[dict[MergeAction, str]] = {
+        MergeAction.ADDED: "a",
+        MergeAction.EDITED: "e",
+        MergeAction.DELETED: "d",
+    }
     _ACTION_OF: ClassVar[dict[str, MergeAction]] = {v: k for k, v in _ACTIONS.items()}
 
     @staticmethod
@@ -215,8 +227,11 @@ class MergedChangesTranscoding(Transcoding):
         if label is None:
             return None
         mask = getattr(label, "mask", None)
-        return [label.kind, _plain(label_values(label)),
-                None if mask is None else base64.b64encode(encode_mask(mask)).decode("ascii")]
+        return [
+            label.kind,
+            _plain(label_values(label)),
+            None if mask is None else base64.b64encode(encode_mask(mask)).decode("ascii"),
+        ]
 
     @staticmethod
     def _tracked(items: Sequence[MergedChange]) -> str | None:
@@ -257,13 +272,39 @@ class MergedChangesTranscoding(Transcoding):
         tracked = data.get("tracked") or "-" * count
         items = []
         for action, k, field, label_id, frame, label, remote_id, value, source, track in zip(
-                data["actions"], range(count), data["fields"], column("label_ids"), column("frames"),
-                column("labels"), column("remote_ids"), column("values"), column("sources"), tracked, strict=True):
-            built = None if label is None else label_from_values(
-                label[0], label_id, label[1], None if label[2] is None else decode_mask(base64.b64decode(label[2])))
-            items.append(MergedChange(self._ACTION_OF[action], samples[k * 24:(k + 1) * 24], names[field], label_id,
-                                      frame, built, remote_id, value, None if source is None else names[source],
-                                      track == "t"))
+            data["actions"],
+            range(count),
+            data["fields"],
+            column("label_ids"),
+            column("frames"),
+            column("labels"),
+            column("remote_ids"),
+            column("values"),
+            column("sources"),
+            tracked,
+            strict=True,
+        ):
+            built = (
+                None
+                if label is None
+                else label_from_values(
+                    label[0], label_id, label[1], None if label[2] is None else decode_mask(base64.b64decode(label[2]))
+                )
+            )
+            items.append(
+                MergedChange(
+                    self._ACTION_OF[action],
+                    samples[k * 24 : (k + 1) * 24],
+                    names[field],
+                    label_id,
+                    frame,
+                    built,
+                    remote_id,
+                    value,
+                    None if source is None else names[source],
+                    track == "t",
+                )
+            )
         return MergedChanges(items)
 
 
@@ -295,4 +336,3 @@ def register_value_objects(transcoder: JSONTranscoder, classes: Iterable[type]) 
             continue
         name, keys = _STORED_AS.get(cls.__qualname__, (cls.__qualname__, None))
         transcoder.register(AttrsTranscoding(cls, name, keys))
-

@@ -34,10 +34,20 @@ class CountingStore(InMemoryLabelStore):
 def world():
     store = CountingStore("quickstart")
     samples = [
-        Sample(filepath=f"/img/{i}.jpg", media_type="image", metadata=ImageMetadata(64, 48),
-               fields={"ground_truth": Detections([Detection(label="cat", bounding_box=(0.1, 0.1, 0.2, 0.2),
-                                                            attributes={"iscrowd": 0}) for _ in range(i % 3)]),
-                       "other": "x"})
+        Sample(
+            filepath=f"/img/{i}.jpg",
+            media_type="image",
+            metadata=ImageMetadata(64, 48),
+            fields={
+                "ground_truth": Detections(
+                    [
+                        Detection(label="cat", bounding_box=(0.1, 0.1, 0.2, 0.2), attributes={"iscrowd": 0})
+                        for _ in range(i % 3)
+                    ]
+                ),
+                "other": "x",
+            },
+        )
         for i in range(5)
     ]
     store.add_samples(samples)
@@ -63,8 +73,16 @@ def test_tasks_are_recorded_as_they_are_built(world):
     store, registry, backend, annotator, opened = world
     run = _annotate(annotator, store, label_field="ground_truth", task_size=2, segment_size=1, launch_editor=True)
     # each task is started (and its media sent) while the one before it is filled
-    assert _events(registry, run) == ["Requested", "TaskStarted", "TaskStarted", "TaskCreated", "TaskStarted",
-                                      "TaskCreated", "TaskCreated", "UploadCompleted"]
+    assert _events(registry, run) == [
+        "Requested",
+        "TaskStarted",
+        "TaskStarted",
+        "TaskCreated",
+        "TaskStarted",
+        "TaskCreated",
+        "TaskCreated",
+        "UploadCompleted",
+    ]
     assert run.status is RunStatus.UPLOADED and set(run.task_ids) == set(backend.server.tasks)
     assert sum(t.label_count for t in run.tasks.values()) == sum(i % 3 for i in range(5))
     assert sum(len(registry.get_ledger(run, t).record().uploaded) for t in run.tasks) == sum(i % 3 for i in range(5))
@@ -80,7 +98,11 @@ def test_tasks_are_recorded_as_they_are_built(world):
     "options, error, message",
     [
         ({"label_field": "ground_truth", "task_size": 0}, TaskPlanError, "task_size must be a positive integer"),
-        ({"label_field": "ground_truth", "segment_size": -1}, BackendConfigError, "segment_size must be a positive integer"),
+        (
+            {"label_field": "ground_truth", "segment_size": -1},
+            BackendConfigError,
+            "segment_size must be a positive integer",
+        ),
         ({"label_field": "ground_truth", "bogus": 1}, BackendConfigError, "unknown option 'bogus'"),
         ({"label_field": "new_field"}, LabelSchemaError, "new_field"),
     ],
@@ -168,7 +190,10 @@ def test_a_new_field_without_classes_takes_an_existing_project_s_labels_else_is_
     backend.server.projects[99] = "shared"
     backend.server.project_labels[99] = [ProjectLabel("dog"), ProjectLabel("car")]
     run = _annotate(annotator, store, label_field="new_boxes", label_type="detections", project_name="shared")
-    assert run.label_schema["new_boxes"].classes == ("dog", "car") and run.label_schema["new_boxes"].label_type == "detections"
+    assert (
+        run.label_schema["new_boxes"].classes == ("dog", "car")
+        and run.label_schema["new_boxes"].label_type == "detections"
+    )
 
 
 def test_fields_that_could_take_the_same_object_are_refused_before_any_task(world):
@@ -178,8 +203,12 @@ def test_fields_that_could_take_the_same_object_are_refused_before_any_task(worl
     backend.server.projects[99] = "shared"
     backend.server.project_labels[99] = [ProjectLabel("cat")]
     with pytest.raises(LabelSchemaError, match=r"fields 'ground_truth' \(detections\) and 'more' \(detections\)"):
-        _annotate(annotator, store, label_schema={"ground_truth": {}, "more": {"type": "detections", "classes": ["x"]}},
-                  project_name="shared")
+        _annotate(
+            annotator,
+            store,
+            label_schema={"ground_truth": {}, "more": {"type": "detections", "classes": ["x"]}},
+            project_name="shared",
+        )
     assert backend.server.tasks == {} and backend.server.requests == 1  # the project's labels were read, nothing made
     assert not registry.has_run("quickstart", "k")
 
@@ -207,8 +236,14 @@ def test_a_project_id_that_names_no_project_is_refused_after_requested_and_frees
     store, registry, backend, annotator, _ = world
     recorded_when_asked = []
     ask = FakeSession.project_labels
-    monkeypatch.setattr(FakeSession, "project_labels", lambda session, request: (
-        recorded_when_asked.append(registry.has_run("quickstart", "k")), ask(session, request))[1])
+    monkeypatch.setattr(
+        FakeSession,
+        "project_labels",
+        lambda session, request: (
+            recorded_when_asked.append(registry.has_run("quickstart", "k")),
+            ask(session, request),
+        )[1],
+    )
     with pytest.raises(ProjectNotFoundError, match="no project 123"):
         _annotate(annotator, store, label_field="ground_truth", project_id=123)
     assert recorded_when_asked == [True]  # Requested comes before the first request, as ever
@@ -223,8 +258,11 @@ def test_a_project_id_that_names_no_project_is_refused_after_requested_and_frees
 
 def test_classes_that_leave_existing_labels_out_say_so(world):
     store, _registry, _backend, annotator, _opened = world
-    with pytest.warns(UserWarning, match=r"field 'ground_truth': the classes given leave out 4 existing label\(s\) "
-                                         r"of other classes \(4 'cat'\): they are not uploaded"):
+    with pytest.warns(
+        UserWarning,
+        match=r"field 'ground_truth': the classes given leave out 4 existing label\(s\) "
+        r"of other classes \(4 'cat'\): they are not uploaded",
+    ):
         _annotate(annotator, store, label_field="ground_truth", classes=["dog"])
     import warnings
 
@@ -247,8 +285,11 @@ def test_a_failure_the_server_cannot_account_for_keeps_the_run_so_it_can_be_fini
         raise ConnectionError("the server went away")
 
     monkeypatch.setattr(FakeSession, "create_task", create_then_fail)
-    monkeypatch.setattr(FakeSession, "find_marked", lambda session, marker: (_ for _ in ()).throw(
-        ConnectionError("the server is still away")))
+    monkeypatch.setattr(
+        FakeSession,
+        "find_marked",
+        lambda session, marker: (_ for _ in ()).throw(ConnectionError("the server is still away")),
+    )
     with pytest.raises(ConnectionError, match="went away") as failure:
         _annotate(annotator, store, label_field="ground_truth")
     assert registry.has_run("quickstart", "k") and len(backend.server.tasks) == 1

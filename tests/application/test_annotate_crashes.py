@@ -42,12 +42,21 @@ MAKERS = ("session.create_task", "session.prepare_project")  # calls that make s
 
 def make_world() -> tuple[InMemoryLabelStore, RunRegistry, FakeBackend]:
     store = InMemoryLabelStore("quickstart")
-    store.add_samples([
-        Sample(filepath=f"/img/{i}.jpg", media_type="image", id=f"{0xa000 + i:024x}",
-               fields={"ground_truth": Detections([Detection(label="cat", bounding_box=(0.1, 0.1, 0.2, 0.2),
-                                                             id=f"{0xc000 + i:024x}")])})
-        for i in range(5)
-    ])
+    store.add_samples(
+        [
+            Sample(
+                filepath=f"/img/{i}.jpg",
+                media_type="image",
+                id=f"{0xA000 + i:024x}",
+                fields={
+                    "ground_truth": Detections(
+                        [Detection(label="cat", bounding_box=(0.1, 0.1, 0.2, 0.2), id=f"{0xC000 + i:024x}")]
+                    )
+                },
+            )
+            for i in range(5)
+        ]
+    )
     return store, RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}), FakeBackend()
 
 
@@ -79,9 +88,13 @@ def _unrecorded(names: list[str], k: int, after: bool, makers: tuple[str, ...] =
 
 STEPS = _clean_steps()
 CASES = [
-    pytest.param(k, after, id=f"{'after' if after else 'before'}-{k:02d}-{name}"
-                 + ("-unrecorded" if _unrecorded(STEPS, k, after) else ""))
-    for k, name in enumerate(STEPS) for after in (False, True)
+    pytest.param(
+        k,
+        after,
+        id=f"{'after' if after else 'before'}-{k:02d}-{name}" + ("-unrecorded" if _unrecorded(STEPS, k, after) else ""),
+    )
+    for k, name in enumerate(STEPS)
+    for after in (False, True)
 ]
 assert any(_unrecorded(STEPS, k, after) for k in range(len(STEPS)) for after in (False, True))
 
@@ -133,9 +146,14 @@ def _cleanup_steps() -> list[str]:
     return steps.names
 
 
-@pytest.mark.parametrize(("crash_at", "after"), [
-    pytest.param(k, after, id=f"{'after' if after else 'before'}-{k:02d}-{name}")
-    for k, name in enumerate(_cleanup_steps()) for after in (False, True)])
+@pytest.mark.parametrize(
+    ("crash_at", "after"),
+    [
+        pytest.param(k, after, id=f"{'after' if after else 'before'}-{k:02d}-{name}")
+        for k, name in enumerate(_cleanup_steps())
+        for after in (False, True)
+    ],
+)
 def test_an_interrupted_cleanup_of_an_interrupted_upload_is_not_resumed(crash_at, after):
     """Resuming a run whose cleanup began would make tasks and a project nobody deletes."""
     world = _interrupted_upload()
@@ -177,10 +195,16 @@ def _steps_into_existing(options: dict[str, Any]) -> list[str]:
 
 
 EXISTING_CASES = [
-    pytest.param(how, k, after, id=f"{how}-{'after' if after else 'before'}-{k:02d}-{name}"
-                 + ("-unrecorded" if _unrecorded(names, k, after, ("session.create_task",)) else ""))
+    pytest.param(
+        how,
+        k,
+        after,
+        id=f"{how}-{'after' if after else 'before'}-{k:02d}-{name}"
+        + ("-unrecorded" if _unrecorded(names, k, after, ("session.create_task",)) else ""),
+    )
     for how, names in ((how, _steps_into_existing(options)) for how, options in INTO_EXISTING.items())
-    for k, name in enumerate(names) for after in (False, True)
+    for k, name in enumerate(names)
+    for after in (False, True)
 ]
 
 
@@ -204,7 +228,9 @@ def _check_into_existing(world, expected: list[tuple[str, ...]]) -> None:
 
 
 @pytest.mark.parametrize(("how", "crash_at", "after"), EXISTING_CASES)
-def test_a_crash_at_any_step_of_annotate_into_an_existing_project_is_resumed_and_leaves_the_project(how, crash_at, after):
+def test_a_crash_at_any_step_of_annotate_into_an_existing_project_is_resumed_and_leaves_the_project(
+    how, crash_at, after
+):
     options = INTO_EXISTING[how]
     clean = make_world_with_project()
     dataset(clean).annotate(KEY, **options)
@@ -232,9 +258,14 @@ def _cleanup_steps_into_existing() -> list[str]:
     return steps.names
 
 
-@pytest.mark.parametrize(("crash_at", "after"), [
-    pytest.param(k, after, id=f"{'after' if after else 'before'}-{k:02d}-{name}")
-    for k, name in enumerate(_cleanup_steps_into_existing()) for after in (False, True)])
+@pytest.mark.parametrize(
+    ("crash_at", "after"),
+    [
+        pytest.param(k, after, id=f"{'after' if after else 'before'}-{k:02d}-{name}")
+        for k, name in enumerate(_cleanup_steps_into_existing())
+        for after in (False, True)
+    ],
+)
 def test_an_interrupted_cleanup_of_a_run_in_an_existing_project_never_deletes_the_project(crash_at, after):
     world = make_world_with_project()
     dataset(world).annotate(KEY, **INTO_EXISTING["by-id"])

@@ -27,8 +27,10 @@ def _state(store):
 
 def _without_timestamps(state):
     schema, info, samples = state
-    info = {k: ({e: {n: v for n, v in r.items() if n != "timestamp"} for e, r in v.items()} if k == "evaluations" else v)
-            for k, v in info.items()}
+    info = {
+        k: ({e: {n: v for n, v in r.items() if n != "timestamp"} for e, r in v.items()} if k == "evaluations" else v)
+        for k, v in info.items()
+    }
     return schema, info, samples
 
 
@@ -90,8 +92,7 @@ def test_a_crash_in_an_import_leaves_its_samples_and_info_together_or_neither(tm
     dataset, clean = make(tmp_path / "clean", steps)
     dataset._add(samples, info)
     after = _state(clean)
-    for number, (crash_at, crash_after) in enumerate(
-            [(k, a) for k in range(len(steps.calls)) for a in (False, True)]):
+    for number, (crash_at, crash_after) in enumerate([(k, a) for k in range(len(steps.calls)) for a in (False, True)]):
         crashing = Steps(crash_at=crash_at, after=crash_after)
         dataset, store = make(tmp_path / f"run{number}", crashing)
         with pytest.raises(Crash):

@@ -20,8 +20,14 @@ def dataset():
 
 
 def _request(dataset, key, ids):
-    run = AnnotationRun.request(dataset=dataset.name, key=key, backend="cvat", config={"segment_size": 2},
-                                label_schema=LabelSchema(()), sample_ids=ids)
+    run = AnnotationRun.request(
+        dataset=dataset.name,
+        key=key,
+        backend="cvat",
+        config={"segment_size": 2},
+        label_schema=LabelSchema(()),
+        sample_ids=ids,
+    )
     dataset.registry.add_run(run)
     return run
 

@@ -49,7 +49,8 @@ def test_a_sample_field_set_and_saved_is_stored_in_one_batch(dataset, monkeypatc
         sample.save()
     assert [len(b) for b in batches] == [2, 2] and all(isinstance(c, SetValue) for b in batches for c in b)
     assert sorted(v for v in dataset.values("alt_filepath") if v) == sorted(
-        p + ".blurred.jpg" for p in dataset.take(2, seed=1).values("filepath"))
+        p + ".blurred.jpg" for p in dataset.take(2, seed=1).values("filepath")
+    )
     sample = dataset.first()
     sample.save()  # nothing set: nothing written
     assert len(batches) == 2
@@ -99,8 +100,11 @@ def test_clone_copies_what_a_view_shows_under_new_sample_ids(dataset):
 
 
 def test_add_and_delete_samples(dataset, tmp_path):
-    new = Sample(filepath=str(tmp_path / "x.jpg"), media_type="image",
-                 fields={"ground_truth": Detections([Detection(label="cat", bounding_box=(0, 0, 0.5, 0.5))])})
+    new = Sample(
+        filepath=str(tmp_path / "x.jpg"),
+        media_type="image",
+        fields={"ground_truth": Detections([Detection(label="cat", bounding_box=(0, 0, 0.5, 0.5))])},
+    )
     (new_id,) = dataset.add_samples([new])
     assert dataset[new_id]["ground_truth"] == new.fields["ground_truth"]
     first = dataset.first().id
@@ -129,7 +133,9 @@ def test_a_field_a_run_uses_is_neither_deleted_nor_renamed(dataset, cvat_sim, mo
     monkeypatch.setenv("FIFTYONE_CVAT_USERNAME", USER)
     monkeypatch.setenv("FIFTYONE_CVAT_PASSWORD", PASSWORD)
     dataset.limit(1).annotate("review", label_field="ground_truth")
-    with pytest.raises(af.FieldSchemaError, match=r"cannot delete field 'ground_truth': annotation run 'review' uses it"):
+    with pytest.raises(
+        af.FieldSchemaError, match=r"cannot delete field 'ground_truth': annotation run 'review' uses it"
+    ):
         dataset.delete_sample_field("ground_truth")
     with pytest.raises(af.FieldSchemaError, match=r"cannot rename field 'ground_truth': annotation run 'review'"):
         dataset.rename_sample_field("ground_truth", "gt")

@@ -39,15 +39,26 @@ def _samples(seed, n=40, crowds=True):
         gts, preds = [], []
         for _ in range(rng.randint(0, 6)):
             box = _box(rng)
-            gts.append(Detection(label=rng.choice(CLASSES), bounding_box=box,
-                                 attributes={"iscrowd": int(crowds and rng.random() < 0.15)}))
+            gts.append(
+                Detection(
+                    label=rng.choice(CLASSES),
+                    bounding_box=box,
+                    attributes={"iscrowd": int(crowds and rng.random() < 0.15)},
+                )
+            )
             for _ in range(rng.choice([0, 1, 1, 1, 2])):  # found, sometimes twice, sometimes with the wrong class
                 label = gts[-1].label if rng.random() < 0.85 else rng.choice(CLASSES)
                 preds.append(Detection(label=label, bounding_box=_box(rng, box), confidence=rng.random()))
         for _ in range(rng.randint(0, 3)):  # false positives
             preds.append(Detection(label=rng.choice(CLASSES), bounding_box=_box(rng), confidence=rng.random()))
-        samples.append(Sample(filepath=f"/{len(samples)}.jpg", media_type="image", metadata=ImageMetadata(W, H),
-                              fields={"ground_truth": Detections(gts), "predictions": Detections(preds)}))
+        samples.append(
+            Sample(
+                filepath=f"/{len(samples)}.jpg",
+                media_type="image",
+                metadata=ImageMetadata(W, H),
+                fields={"ground_truth": Detections(gts), "predictions": Detections(preds)},
+            )
+        )
     return samples
 
 
@@ -72,17 +83,34 @@ def _cocoeval(samples):
         images.append({"id": number, "width": W, "height": H})
         for gt in labels_in(sample.fields["ground_truth"]):
             box = _pixels(gt.bounding_box)
-            anns.append({"id": len(anns) + 1, "image_id": number, "category_id": cat_ids[gt.label], "bbox": box,
-                         "area": box[2] * box[3], "iscrowd": gt.attributes["iscrowd"]})
+            anns.append(
+                {
+                    "id": len(anns) + 1,
+                    "image_id": number,
+                    "category_id": cat_ids[gt.label],
+                    "bbox": box,
+                    "area": box[2] * box[3],
+                    "iscrowd": gt.attributes["iscrowd"],
+                }
+            )
             ids[("gt", anns[-1]["id"])] = gt.id
         for pred in labels_in(sample.fields["predictions"]):
-            dets.append({"image_id": number, "category_id": cat_ids[pred.label], "bbox": _pixels(pred.bounding_box),
-                         "score": pred.confidence})
+            dets.append(
+                {
+                    "image_id": number,
+                    "category_id": cat_ids[pred.label],
+                    "bbox": _pixels(pred.bounding_box),
+                    "score": pred.confidence,
+                }
+            )
             ids[("dt", len(dets))] = pred.id  # loadRes numbers results from 1 in order
     with contextlib.redirect_stdout(io.StringIO()):
         truth = COCO()
-        truth.dataset = {"images": images, "annotations": anns,
-                         "categories": [{"id": i, "name": c} for c, i in cat_ids.items()]}
+        truth.dataset = {
+            "images": images,
+            "annotations": anns,
+            "categories": [{"id": i, "name": c} for c, i in cat_ids.items()],
+        }
         truth.createIndex()
         found = truth.loadRes(dets)
         evaluation = COCOeval(truth, found, "bbox")
@@ -114,20 +142,32 @@ def test_each_prediction_matches_what_pycocotools_matches(seed):
             expected[ids[("dt", dt)]] = ids[("gt", int(gt))] if gt else ""
     got = {d.id: d.attributes["eval_id"] for s in dataset.iter_samples() for d in labels_in(s.fields["predictions"])}
     assert got == expected
-    assert {v for s in dataset.iter_samples() for d in labels_in(s.fields["predictions"])
-            for v in [d.attributes["eval"]]} == {"tp", "fp"}
+    assert {
+        v for s in dataset.iter_samples() for d in labels_in(s.fields["predictions"]) for v in [d.attributes["eval"]]
+    } == {"tp", "fp"}
 
 
 def test_the_outcome_is_written_on_labels_and_samples():
-    gt = [Detection(label="cat", bounding_box=(0.1, 0.1, 0.4, 0.4), attributes={"iscrowd": 0}),
-          Detection(label="dog", bounding_box=(0.6, 0.6, 0.3, 0.3), attributes={"iscrowd": 0}),
-          Detection(label="cat", bounding_box=(0.0, 0.5, 0.5, 0.5), attributes={"iscrowd": 1})]
-    pred = [Detection(label="cat", bounding_box=(0.12, 0.1, 0.4, 0.4), confidence=0.9),
-            Detection(label="cat", bounding_box=(0.1, 0.1, 0.4, 0.38), confidence=0.8),  # the cat is taken
-            Detection(label="cat", bounding_box=(0.1, 0.6, 0.2, 0.2), confidence=0.7),  # inside the crowd
-            Detection(label="cat", bounding_box=(0.2, 0.7, 0.2, 0.2), confidence=0.6)]  # inside it too
-    dataset = _dataset([Sample(filepath="/a.jpg", media_type="image",
-                               fields={"ground_truth": Detections(gt), "predictions": Detections(pred)})])
+    gt = [
+        Detection(label="cat", bounding_box=(0.1, 0.1, 0.4, 0.4), attributes={"iscrowd": 0}),
+        Detection(label="dog", bounding_box=(0.6, 0.6, 0.3, 0.3), attributes={"iscrowd": 0}),
+        Detection(label="cat", bounding_box=(0.0, 0.5, 0.5, 0.5), attributes={"iscrowd": 1}),
+    ]
+    pred = [
+        Detection(label="cat", bounding_box=(0.12, 0.1, 0.4, 0.4), confidence=0.9),
+        Detection(label="cat", bounding_box=(0.1, 0.1, 0.4, 0.38), confidence=0.8),  # the cat is taken
+        Detection(label="cat", bounding_box=(0.1, 0.6, 0.2, 0.2), confidence=0.7),  # inside the crowd
+        Detection(label="cat", bounding_box=(0.2, 0.7, 0.2, 0.2), confidence=0.6),
+    ]  # inside it too
+    dataset = _dataset(
+        [
+            Sample(
+                filepath="/a.jpg",
+                media_type="image",
+                fields={"ground_truth": Detections(gt), "predictions": Detections(pred)},
+            )
+        ]
+    )
     results = dataset.evaluate_detections("predictions", gt_field="ground_truth", eval_key="eval")
     sample = dataset.first()
     p = {d.id: d for d in sample.fields["predictions"].detections}
@@ -194,8 +234,14 @@ def test_evaluations_are_listed_described_and_deleted():
     assert dataset.list_evaluations() == ["eval", "eval2"] == dataset.limit(1).list_evaluations()
     info = dataset.get_evaluation_info("eval")
     assert {k: info[k] for k in ("key", "type", "method", "pred_field", "gt_field", "iou", "classwise")} == {
-        "key": "eval", "type": "detection", "method": "coco", "pred_field": "predictions",
-        "gt_field": "ground_truth", "iou": 0.75, "classwise": True}
+        "key": "eval",
+        "type": "detection",
+        "method": "coco",
+        "pred_field": "predictions",
+        "gt_field": "ground_truth",
+        "iou": 0.75,
+        "classwise": True,
+    }
     dataset.delete_evaluation("eval2")
     assert dataset.list_evaluations() == ["eval"] and "eval2_tp" not in dataset.store.field_schema()
     assert not any("eval2" in d.attributes for s in dataset.iter_samples() for d in s.fields["predictions"].detections)

@@ -57,14 +57,17 @@ def _importer(selection=ImportSelection((1,)), labels=(BOX,)):
     return Importer(store, RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}), {"fake": backend}), store
 
 
-@pytest.mark.parametrize("choice, message", [
-    ({}, r"give exactly one of project_name, project_id and task_ids \(got none\)"),
-    ({"project_id": 3, "task_ids": [1]}, r"give exactly one of .* \(got \['project_id', 'task_ids'\]\)"),
-    ({"task_ids": [1, 0]}, r"task_ids must be positive integers, got \[1, 0\]"),
-    ({"task_ids": [True]}, r"task_ids must be positive integers, got \[True\]"),
-    ({"task_ids": 1, "download_media": True}, "download_media=True needs data_path"),
-    ({"task_ids": 1, "download_media": True, "data_path": "map.json"}, "download_media=True needs data_path"),
-])
+@pytest.mark.parametrize(
+    "choice, message",
+    [
+        ({}, r"give exactly one of project_name, project_id and task_ids \(got none\)"),
+        ({"project_id": 3, "task_ids": [1]}, r"give exactly one of .* \(got \['project_id', 'task_ids'\]\)"),
+        ({"task_ids": [1, 0]}, r"task_ids must be positive integers, got \[1, 0\]"),
+        ({"task_ids": [True]}, r"task_ids must be positive integers, got \[True\]"),
+        ({"task_ids": 1, "download_media": True}, "download_media=True needs data_path"),
+        ({"task_ids": 1, "download_media": True, "data_path": "map.json"}, "download_media=True needs data_path"),
+    ],
+)
 def test_a_choice_naming_no_single_import_is_refused_before_any_request(choice, message):
     importer, _ = _importer()
     with pytest.raises(ValueError, match=message):
@@ -93,7 +96,9 @@ def test_a_project_with_no_task_is_refused():
 
 def test_labels_drawing_none_of_the_label_types_asked_for_are_refused():
     importer, _ = _importer()
-    with pytest.raises(ValueError, match=r"the tasks' labels draw none of the label types asked for \(\['keypoints'\]\)"):
+    with pytest.raises(
+        ValueError, match=r"the tasks' labels draw none of the label types asked for \(\['keypoints'\]\)"
+    ):
         importer.import_tasks("made_elsewhere", task_ids=[1], label_types=["keypoints"], data_path={}, backend="fake")
 
 
@@ -101,27 +106,38 @@ def test_missing_media_past_five_are_counted_not_named(tmp_path):
     importer, store = _importer()
     with pytest.raises(MediaNotFoundError) as refused:
         importer.import_tasks("made_elsewhere", task_ids=[1], data_path={}, backend="fake")
-    assert str(refused.value).startswith("7 media file(s) of the tasks are not in data_path {}: task 1: 'frame_0.jpg'; ")
+    assert str(refused.value).startswith(
+        "7 media file(s) of the tasks are not in data_path {}: task 1: 'frame_0.jpg'; "
+    )
     assert "task 1: 'frame_4.jpg' (and 2 more). Pass download_media=True" in str(refused.value)
     assert not list(store.sample_ids())  # nothing written
 
 
-@pytest.mark.parametrize("label_types, fields", [
-    (None, {"detections": "detections"}),
-    ("detections", {"detections": "detections"}),
-    (["detections", "keypoints"], {"detections": "detections"}),
-    ({"detections": "boxes"}, {"boxes": "detections"}),
-])
+@pytest.mark.parametrize(
+    "label_types, fields",
+    [
+        (None, {"detections": "detections"}),
+        ("detections", {"detections": "detections"}),
+        (["detections", "keypoints"], {"detections": "detections"}),
+        ({"detections": "boxes"}, {"boxes": "detections"}),
+    ],
+)
 def test_import_fields_take_label_types_as_a_name_a_list_or_a_dict(label_types, fields):
     assert import_fields([BOX], label_types, CVAT_CAPABILITIES) == fields
 
 
-@pytest.mark.parametrize("label_types, message", [
-    (3, r"label_types must be None, a list of label types or a dict of label type -> field, got 3"),
-    (["boxes"], r"label_types: unknown label types \['boxes'\] \(known: classifications, detections, polylines, keypoints\)"),
-    ({"detections": ""}, r"label_types: each label type needs its own field name, got \{'detections': ''\}"),
-    ({"detections": "a", "keypoints": "a"}, r"label_types: each label type needs its own field name"),
-])
+@pytest.mark.parametrize(
+    "label_types, message",
+    [
+        (3, r"label_types must be None, a list of label types or a dict of label type -> field, got 3"),
+        (
+            ["boxes"],
+            r"label_types: unknown label types \['boxes'\] \(known: classifications, detections, polylines, keypoints\)",
+        ),
+        ({"detections": ""}, r"label_types: each label type needs its own field name, got \{'detections': ''\}"),
+        ({"detections": "a", "keypoints": "a"}, r"label_types: each label type needs its own field name"),
+    ],
+)
 def test_import_fields_refuse_label_types_naming_no_fields(label_types, message):
     with pytest.raises(ValueError, match=message):
         import_fields([BOX], label_types, CVAT_CAPABILITIES)

@@ -26,5 +26,7 @@ def test_a_frame_is_found_by_its_relative_path_or_its_base_name_inside_the_folde
 def test_fields_are_the_label_types_the_labels_can_draw():
     labels = [ProjectLabel("cat", [], object_kind="rectangle"), ProjectLabel("dog", [], object_kind="points")]
     assert import_fields(labels, None, CVAT_CAPABILITIES) == {"detections": "detections", "keypoints": "keypoints"}
-    assert import_fields(labels, {"detections": "boxes", "polylines": "lines"}, CVAT_CAPABILITIES) == {"boxes": "detections"}
+    assert import_fields(labels, {"detections": "boxes", "polylines": "lines"}, CVAT_CAPABILITIES) == {
+        "boxes": "detections"
+    }
     assert import_fields([ProjectLabel("any", [])], ["polylines"], CVAT_CAPABILITIES) == {"polylines": "polylines"}

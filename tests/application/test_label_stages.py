@@ -16,31 +16,57 @@ from tests.fakes import FakeBackend
 
 
 def _det(label, conf=None, ev=None, x=0.1):
-    return Detection(label=label, bounding_box=(x, 0.1, 0.2, 0.2), confidence=conf,
-                     attributes={} if ev is None else {"eval": ev})
+    return Detection(
+        label=label, bounding_box=(x, 0.1, 0.2, 0.2), confidence=conf, attributes={} if ev is None else {"eval": ev}
+    )
 
 
 @pytest.fixture
 def dataset():
     store = InMemoryLabelStore("ds")
-    store.add_samples([
-        Sample(filepath="/0.jpg", media_type="image", fields={
-            "predictions": Detections([_det("cat", 0.9, "fp"), _det("dog", 0.95, "tp"), _det("cat", 0.3, "fp")]),
-            "ground_truth": Detections([_det("dog")]), "weather": Classification(label="sunny")}),
-        Sample(filepath="/1.jpg", media_type="image", fields={
-            "predictions": Detections([_det("cat", 0.85, "fp"), _det("bird", 0.99, "fp"), _det("cat", 0.81, "fp")]),
-            "ground_truth": Detections([_det("person"), _det("cat")])}),
-        Sample(filepath="/2.jpg", media_type="image", fields={
-            "predictions": Detections([_det("dog", 0.5, "fp")]), "ground_truth": Detections([])}),
-    ])
-    return Dataset(store, RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}), {"fake": FakeBackend()},
-                   default_backend="fake")
+    store.add_samples(
+        [
+            Sample(
+                filepath="/0.jpg",
+                media_type="image",
+                fields={
+                    "predictions": Detections(
+                        [_det("cat", 0.9, "fp"), _det("dog", 0.95, "tp"), _det("cat", 0.3, "fp")]
+                    ),
+                    "ground_truth": Detections([_det("dog")]),
+                    "weather": Classification(label="sunny"),
+                },
+            ),
+            Sample(
+                filepath="/1.jpg",
+                media_type="image",
+                fields={
+                    "predictions": Detections(
+                        [_det("cat", 0.85, "fp"), _det("bird", 0.99, "fp"), _det("cat", 0.81, "fp")]
+                    ),
+                    "ground_truth": Detections([_det("person"), _det("cat")]),
+                },
+            ),
+            Sample(
+                filepath="/2.jpg",
+                media_type="image",
+                fields={"predictions": Detections([_det("dog", 0.5, "fp")]), "ground_truth": Detections([])},
+            ),
+        ]
+    )
+    return Dataset(
+        store,
+        RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
+        {"fake": FakeBackend()},
+        default_backend="fake",
+    )
 
 
 def test_the_basic_recipes_view(dataset):
     ids = dataset.sample_ids
-    view = (dataset.filter_labels("predictions", (F("confidence") > 0.8) & (F("eval") == "fp"))
-            .sort_by(F("predictions.detections").length(), reverse=True))
+    view = dataset.filter_labels("predictions", (F("confidence") > 0.8) & (F("eval") == "fp")).sort_by(
+        F("predictions.detections").length(), reverse=True
+    )
     assert view.sample_ids == [ids[1], ids[0]]  # sample 2 has no match; sorted by the labels kept
     assert [len(s.fields["predictions"]) for s in view] == [3, 1]
     assert view.first().fields["ground_truth"] == next(dataset.store.get_samples([ids[1]])).fields["ground_truth"]
@@ -63,19 +89,27 @@ def test_match_and_match_labels(dataset):
     people = dataset.match_labels(filter=F("label") == "person", fields="ground_truth")
     assert people.sample_ids == [ids[1]]
     assert people.limit(1).first().fields["ground_truth"].detections[0].label == "person"  # labels not filtered
-    assert dataset.match_labels(filter=F("label") == "person", fields="ground_truth", bool=False).sample_ids == [ids[0], ids[2]]
+    assert dataset.match_labels(filter=F("label") == "person", fields="ground_truth", bool=False).sample_ids == [
+        ids[0],
+        ids[2],
+    ]
     assert dataset.match_labels(filter=F("label") == "bird").sample_ids == [ids[1]]  # every label field
     some = next(dataset.store.get_samples([ids[2]])).fields["predictions"].detections[0].id
     assert dataset.match_labels(ids=[some]).sample_ids == [ids[2]]
     # FiftyOne's labels= form: each label's sample, field and id
-    assert dataset.match_labels(labels=[{"sample_id": ids[2], "field": "predictions", "label_id": some}]).sample_ids \
-        == [ids[2]]
-    assert dataset.match_labels(labels=[{"sample_id": ids[2], "field": "ground_truth", "label_id": some}]).sample_ids == []
+    assert dataset.match_labels(
+        labels=[{"sample_id": ids[2], "field": "predictions", "label_id": some}]
+    ).sample_ids == [ids[2]]
+    assert (
+        dataset.match_labels(labels=[{"sample_id": ids[2], "field": "ground_truth", "label_id": some}]).sample_ids == []
+    )
     named = [{"sample_id": ids[2], "field": "predictions", "label_id": some}]
     assert dataset.match_labels(labels=named, fields="ground_truth").sample_ids == []  # the fields given win
     person = next(dataset.store.get_samples([ids[1]])).fields["ground_truth"].detections[0].id
-    assert dataset.match_labels(labels=named, ids=[person], fields=["ground_truth", "predictions"]).sample_ids \
-        == [ids[1], ids[2]]  # the ids given and the labels' ids
+    assert dataset.match_labels(labels=named, ids=[person], fields=["ground_truth", "predictions"]).sample_ids == [
+        ids[1],
+        ids[2],
+    ]  # the ids given and the labels' ids
     with pytest.raises(ExpressionError, match="takes dicts with 'field' and 'label_id'"):
         dataset.match_labels(labels=[some])
     with pytest.raises(ExpressionError, match=r"match_labels\(\) takes an F expression"):
@@ -111,8 +145,11 @@ def test_a_filtered_view_uploads_its_labels_only_and_a_load_leaves_the_rest(data
     record = dataset.registry.get_run("ds", "cats")
     assert list(record.sample_ids) == ids[:2]
     assert sorted(record.label_schema["predictions"].classes) == ["cat"]  # observed through the view
-    uploaded = {label_id for task in record.tasks.values()
-                for label_id in dataset.registry.get_ledger(record, task.task_id).record().uploaded.label_ids}
+    uploaded = {
+        label_id
+        for task in record.tasks.values()
+        for label_id in dataset.registry.get_ledger(record, task.task_id).record().uploaded.label_ids
+    }
     cats = {d.id for s in before.values() for d in labels_in(s) if d.label == "cat"}
     assert uploaded == cats
     # the annotators delete every cat of sample 0 and relabel sample 1's first cat
@@ -126,4 +163,3 @@ def test_a_filtered_view_uploads_its_labels_only_and_a_load_leaves_the_rest(data
     assert [d.label for d in after[ids[0]].detections] == ["dog"]  # the hidden dog stays
     assert [d.label for d in after[ids[1]].detections] == ["lion", "bird", "cat"]  # the hidden bird stays
     assert after[ids[2]] == before[ids[2]]
-

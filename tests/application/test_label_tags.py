@@ -22,11 +22,25 @@ def _det(label, conf, tags=()):
 
 def _samples():
     return [
-        Sample(filepath="/0.jpg", media_type="image", fields={
-            "predictions": Detections([_det("cat", 0.9, ("fp",)), _det("dog", 0.95), _det("cat", 0.3, ("fp", "hard"))]),
-            "ground_truth": Detections([_det("dog", None)]), "weather": Classification(label="sunny", tags=("hard",))}),
-        Sample(filepath="/1.jpg", media_type="image", fields={
-            "predictions": Detections([_det("bird", 0.99)]), "ground_truth": Detections([_det("bird", None, ("ok",))])}),
+        Sample(
+            filepath="/0.jpg",
+            media_type="image",
+            fields={
+                "predictions": Detections(
+                    [_det("cat", 0.9, ("fp",)), _det("dog", 0.95), _det("cat", 0.3, ("fp", "hard"))]
+                ),
+                "ground_truth": Detections([_det("dog", None)]),
+                "weather": Classification(label="sunny", tags=("hard",)),
+            },
+        ),
+        Sample(
+            filepath="/1.jpg",
+            media_type="image",
+            fields={
+                "predictions": Detections([_det("bird", 0.99)]),
+                "ground_truth": Detections([_det("bird", None, ("ok",))]),
+            },
+        ),
         Sample(filepath="/2.jpg", media_type="image", fields={"predictions": Detections([])}),
     ]
 
@@ -48,8 +62,11 @@ class CountingStore:
 
 @pytest.fixture(params=["memory", "sqlite"])
 def dataset(request, tmp_path):
-    store = (InMemoryLabelStore("ds") if request.param == "memory"
-             else SqliteLabelStore(tmp_path / "labels.sqlite", name="ds"))
+    store = (
+        InMemoryLabelStore("ds")
+        if request.param == "memory"
+        else SqliteLabelStore(tmp_path / "labels.sqlite", name="ds")
+    )
     store.add_samples(_samples())
     yield Dataset(CountingStore(store), RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}))
     store.close()
@@ -86,7 +103,11 @@ def test_filter_labels_by_tags(dataset):
 
 def test_tag_and_untag_labels_of_a_dataset_in_one_batch_each(dataset):
     dataset.tag_labels(["fp", "reviewed"], label_fields="predictions")
-    assert _tags(dataset) == [[("fp", "reviewed"), ("fp", "reviewed"), ("fp", "hard", "reviewed")], [("fp", "reviewed")], []]
+    assert _tags(dataset) == [
+        [("fp", "reviewed"), ("fp", "reviewed"), ("fp", "hard", "reviewed")],
+        [("fp", "reviewed")],
+        [],
+    ]
     assert _tags(dataset, "ground_truth") == [[()], [("ok",)], []]  # other fields untouched
     assert len(dataset.store.batches) == 1 and len(dataset.store.batches[0]) == 4  # every label lacked one
     dataset.tag_labels("fp", label_fields=["predictions"])
@@ -117,15 +138,25 @@ def test_a_view_tags_only_the_labels_it_shows(dataset):
 
 def test_label_tags_on_a_video_s_frames(tmp_path):
     store = InMemoryLabelStore("videos")
-    video = Sample(filepath="/v.mp4", media_type="video", metadata=VideoMetadata(64, 48, 3, 30.0), frames={
-        1: {"objects": Detections([_det("car", None)])}, 3: {"objects": Detections([_det("car", None, ("ok",))])}})
+    video = Sample(
+        filepath="/v.mp4",
+        media_type="video",
+        metadata=VideoMetadata(64, 48, 3, 30.0),
+        frames={
+            1: {"objects": Detections([_det("car", None)])},
+            3: {"objects": Detections([_det("car", None, ("ok",))])},
+        },
+    )
     store.add_samples([video])
     dataset = Dataset(store, RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}))
     assert dataset.count_label_tags() == {"ok": 1}
     assert dataset.match_labels(tags="ok", fields="frames.objects").sample_ids == [video.id]
     dataset.tag_labels("seen", label_fields="frames.objects")
     (back,) = store.get_samples()
-    assert [[d.tags for d in frame["objects"].detections] for frame in back.frames.values()] == [[("seen",)], [("ok", "seen")]]
+    assert [[d.tags for d in frame["objects"].detections] for frame in back.frames.values()] == [
+        [("seen",)],
+        [("ok", "seen")],
+    ]
 
 
 def test_bad_tags_and_fields_are_refused_before_anything_is_written(dataset):

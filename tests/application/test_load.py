@@ -21,13 +21,26 @@ def _det(label, x=0.1, **kw):
 @pytest.fixture
 def dataset():
     store = InMemoryLabelStore("quickstart")
-    store.add_samples([
-        Sample(filepath=f"/img/{i}.jpg", media_type="image",
-               fields={"ground_truth": Detections([_det("cat", attributes={"iscrowd": 0, "extra": "kept"}), _det("dog", 0.5)])})
-        for i in range(2)
-    ])
-    return Dataset(store, RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}), {"fake": FakeBackend()},
-                   default_backend="fake")
+    store.add_samples(
+        [
+            Sample(
+                filepath=f"/img/{i}.jpg",
+                media_type="image",
+                fields={
+                    "ground_truth": Detections(
+                        [_det("cat", attributes={"iscrowd": 0, "extra": "kept"}), _det("dog", 0.5)]
+                    )
+                },
+            )
+            for i in range(2)
+        ]
+    )
+    return Dataset(
+        store,
+        RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
+        {"fake": FakeBackend()},
+        default_backend="fake",
+    )
 
 
 def _edit(dataset, key, edit):
@@ -37,7 +50,9 @@ def _edit(dataset, key, edit):
         imported = []
         for sample in dataset.store.get_samples(task.sample_ids):
             for item in edit(sample.id, list(labels_in(sample.fields["ground_truth"]))):
-                imported.append(item if isinstance(item, ImportedLabel) else ImportedLabel("ground_truth", sample.id, item, item.id))
+                imported.append(
+                    item if isinstance(item, ImportedLabel) else ImportedLabel("ground_truth", sample.id, item, item.id)
+                )
         dataset.backends["fake"].server.edits[task.task_id] = imported
 
 
@@ -68,25 +83,47 @@ def test_edits_additions_and_deletions_merge_once(dataset):
 
 
 def test_restrictions_are_enforced_and_recorded(dataset):
-    dataset.annotate("r", label_field="ground_truth", attributes={"iscrowd": {"type": "text", "read_only": True}},
-                     allow_additions=False, allow_deletions=False, allow_label_edits=False, allow_spatial_edits=False)
-    _edit(dataset, "r", lambda sid, labels: [
-        labels[0].replace(label="lion", bounding_box=(0.0, 0.0, 0.5, 0.5), attributes={"iscrowd": 9}),
-        _det("bird", 0.7)])
+    dataset.annotate(
+        "r",
+        label_field="ground_truth",
+        attributes={"iscrowd": {"type": "text", "read_only": True}},
+        allow_additions=False,
+        allow_deletions=False,
+        allow_label_edits=False,
+        allow_spatial_edits=False,
+    )
+    _edit(
+        dataset,
+        "r",
+        lambda sid, labels: [
+            labels[0].replace(label="lion", bounding_box=(0.0, 0.0, 0.5, 0.5), attributes={"iscrowd": 9}),
+            _det("bird", 0.7),
+        ],
+    )
     original = [s.fields for s in dataset.iter_samples()]
     dataset.load_annotations("r", unexpected="ignore")
     assert [s.fields for s in dataset.iter_samples()] == original  # nothing refused reaches the store
     rules = sorted(r.rule for r in dataset.last_load.rejections)
-    assert rules == sorted(["allow_label_edits", "allow_spatial_edits", "read_only", "allow_additions", "allow_deletions"] * 2)
+    assert rules == sorted(
+        ["allow_label_edits", "allow_spatial_edits", "read_only", "allow_additions", "allow_deletions"] * 2
+    )
     assert _events(dataset, "r").count("Rejected") == 10
 
 
 def test_provenance_by_cvat_id_when_the_label_id_was_lost(dataset):
     dataset.annotate("p", label_field="ground_truth")
     run = dataset.registry.get_run("quickstart", "p")
-    cvat_ids = {u.label_id: u.remote_id for t in run.tasks for u in dataset.registry.get_ledger(run, t).record().uploaded}
-    _edit(dataset, "p", lambda sid, labels: [
-        ImportedLabel("ground_truth", sid, label.replace(label="renamed"), None, (cvat_ids[label.id],)) for label in labels])
+    cvat_ids = {
+        u.label_id: u.remote_id for t in run.tasks for u in dataset.registry.get_ledger(run, t).record().uploaded
+    }
+    _edit(
+        dataset,
+        "p",
+        lambda sid, labels: [
+            ImportedLabel("ground_truth", sid, label.replace(label="renamed"), None, (cvat_ids[label.id],))
+            for label in labels
+        ],
+    )
     dataset.load_annotations("p", unexpected="ignore")
     for sample in dataset.iter_samples():
         assert [d.label for d in sample.fields["ground_truth"].detections] == ["renamed", "renamed"]

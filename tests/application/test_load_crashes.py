@@ -49,8 +49,9 @@ class FaithfulSession(FakeSession):
         super().__init__(server, config)
         self.strays = strays
 
-    def download_task(self, request: UploadRequest, task_id: int, provenance, read_originals,
-                      applied_digest=None, **limits) -> DownloadedTask:
+    def download_task(
+        self, request: UploadRequest, task_id: int, provenance, read_originals, applied_digest=None, **limits
+    ) -> DownloadedTask:
         if task_id not in self.server.tasks:
             raise LookupError(f"task {task_id} not found")
         downloaded = super().download_task(request, task_id, provenance, read_originals, applied_digest, **limits)
@@ -105,6 +106,7 @@ class World:
 
     def snapshot(self) -> list[tuple[str, dict[str, Any]]]:
         """Every sample's fields, new labels' ids replaced by NEW: the rest compares bit-exact."""
+
         def canon(label: Label) -> Label:
             return label if label.id in self.originals else label.replace(id=NEW)
 
@@ -118,18 +120,34 @@ class World:
 
 def make_world() -> World:
     store = InMemoryLabelStore("quickstart")
-    store.add_samples([
-        Sample(filepath=f"/img/{i}.jpg", media_type="image", id=f"{0xa000 + i:024x}",
-               fields={"ground_truth": Detections([
-                   _det("cat", id=f"{0xc000 + i:024x}", attributes={"iscrowd": "0", "extra": "kept"}),
-                   _det("dog", 0.5, id=f"{0xd000 + i:024x}", attributes={"iscrowd": "1"})])})
-        for i in range(5)  # fixed ids: two worlds built alike hold the same samples and labels
-    ])
+    store.add_samples(
+        [
+            Sample(
+                filepath=f"/img/{i}.jpg",
+                media_type="image",
+                id=f"{0xA000 + i:024x}",
+                fields={
+                    "ground_truth": Detections(
+                        [
+                            _det("cat", id=f"{0xC000 + i:024x}", attributes={"iscrowd": "0", "extra": "kept"}),
+                            _det("dog", 0.5, id=f"{0xD000 + i:024x}", attributes={"iscrowd": "1"}),
+                        ]
+                    )
+                },
+            )
+            for i in range(5)  # fixed ids: two worlds built alike hold the same samples and labels
+        ]
+    )
     backend = FaithfulBackend()
     registry = RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     dataset = Dataset(store, registry, {"fake": backend}, default_backend="fake")
-    dataset.annotate(KEY, label_field="ground_truth", attributes={"iscrowd": {"type": "text", "read_only": True}},
-                     task_size=2, project_name="crash-project")
+    dataset.annotate(
+        KEY,
+        label_field="ground_truth",
+        attributes={"iscrowd": {"type": "text", "read_only": True}},
+        task_size=2,
+        project_name="crash-project",
+    )
     originals = frozenset(label.id for s in store.get_samples() for label in labels_in(s.fields["ground_truth"]))
     run = registry.get_run("quickstart", KEY)
     first, _untouched, last = sorted(run.tasks)
@@ -144,15 +162,27 @@ def make_world() -> World:
         return out
 
     # the first task: a relabelled cat with a new mask, a bird added, the dog deleted; on both samples
-    backend.server.edits[first] = imported(first, lambda cat, dog: [
-        cat.replace(label="lion", mask=mask), _det("bird", 0.7)])
+    backend.server.edits[first] = imported(
+        first, lambda cat, dog: [cat.replace(label="lion", mask=mask), _det("bird", 0.7)]
+    )
     # the last task: the dog moved, a read-only attribute changed (refused, the move applies)
-    backend.server.edits[last] = imported(last, lambda cat, dog: [
-        cat.replace(attributes={**cat.attributes, "iscrowd": "9"}), dog.replace(bounding_box=(0.4, 0.4, 0.3, 0.3))])
+    backend.server.edits[last] = imported(
+        last,
+        lambda cat, dog: [
+            cat.replace(attributes={**cat.attributes, "iscrowd": "9"}),
+            dog.replace(bounding_box=(0.4, 0.4, 0.3, 0.3)),
+        ],
+    )
     for task_id in (first, last):
         sample_id = run.tasks[task_id].sample_ids[0]
-        backend.strays[task_id] = [UnexpectedLabel(sample_id, "polylines", Polyline(
-            id=f"{0xe000 + task_id:024x}", label="cat", points=[[(0.1, 0.1), (0.2 + task_id / 100, 0.3)]]), "a polyline of 'cat' on frame 0")]
+        backend.strays[task_id] = [
+            UnexpectedLabel(
+                sample_id,
+                "polylines",
+                Polyline(id=f"{0xE000 + task_id:024x}", label="cat", points=[[(0.1, 0.1), (0.2 + task_id / 100, 0.3)]]),
+                "a polyline of 'cat' on frame 0",
+            )
+        ]
     return World(store, registry, backend, originals)
 
 
@@ -163,7 +193,9 @@ def _clean_steps(cleanup: bool) -> list[str]:
 
 
 CASES = [
-    pytest.param(cleanup, k, after, id=f"{'cleanup-' if cleanup else ''}{'after' if after else 'before'}-{k:02d}-{name}")
+    pytest.param(
+        cleanup, k, after, id=f"{'cleanup-' if cleanup else ''}{'after' if after else 'before'}-{k:02d}-{name}"
+    )
     for cleanup in (False, True)
     for k, name in enumerate(_clean_steps(cleanup))
     for after in (False, True)
@@ -187,8 +219,13 @@ def _merged(events: Sequence[Any]) -> Counter:
 def _change_key(change: Any) -> tuple:
     """What a store change does, whatever its kind: put or delete a label by id, or set a value."""
     what = change.label.id if isinstance(change, PutLabel) else getattr(change, "label_id", None)
-    return (type(change).__name__, change.sample_id, change.field, change.frame,
-            what if what is not None else repr(getattr(change, "value", None)))
+    return (
+        type(change).__name__,
+        change.sample_id,
+        change.field,
+        change.frame,
+        what if what is not None else repr(getattr(change, "value", None)),
+    )
 
 
 def _named(events: Sequence[Any], name: str) -> Counter:
@@ -240,10 +277,16 @@ def test_a_crash_at_any_step_of_a_load_is_completed_by_the_next_load(cleanup, cr
         applied.update(_change_key(ch) for ch in batch)
     twice = {change for change, n in applied.items() if n > 1}
     assert max(applied.values(), default=0) <= 2
-    assert not twice or any(twice <= {_change_key(ch) for ch in batch}
-                            for batch in (c.args[0] for c in crashed.calls if c.name == "store.apply"))
-    new_put = {ch.label.id for batch in batches for ch in batch
-               if isinstance(ch, PutLabel) and ch.label.id not in world.originals}
+    assert not twice or any(
+        twice <= {_change_key(ch) for ch in batch}
+        for batch in (c.args[0] for c in crashed.calls if c.name == "store.apply")
+    )
+    new_put = {
+        ch.label.id
+        for batch in batches
+        for ch in batch
+        if isinstance(ch, PutLabel) and ch.label.id not in world.originals
+    }
     assert len(new_put) == sum(n for key, n in _merged(clean_events).items() if key[1] == "added")
 
     # the audit trail adds up to the clean load's figures; only a load that crashed says it did not complete
@@ -274,8 +317,15 @@ def test_the_scenario_exercises_what_a_load_does():
     steps = Steps()
     world.load(steps, cleanup=True)
     names = set(steps.names)
-    assert {"registry.get_run", "registry.save_run", "store.apply", "store.declare_field", "session.download_task",
-            "session.delete_tasks", "session.delete_projects"} <= names
+    assert {
+        "registry.get_run",
+        "registry.save_run",
+        "store.apply",
+        "store.declare_field",
+        "session.download_task",
+        "session.delete_tasks",
+        "session.delete_projects",
+    } <= names
     merged = _merged(world.events())
     actions = Counter(key[1] for key in merged.elements())
     assert actions["added"] >= 2 and actions["edited"] >= 2 and actions["deleted"] >= 2
@@ -290,9 +340,14 @@ def _clean_cleanup_steps() -> list[str]:
     return steps.names
 
 
-@pytest.mark.parametrize(("crash_at", "after"), [
-    pytest.param(k, after, id=f"{'after' if after else 'before'}-{k:02d}-{name}")
-    for k, name in enumerate(_clean_cleanup_steps()) for after in (False, True)])
+@pytest.mark.parametrize(
+    ("crash_at", "after"),
+    [
+        pytest.param(k, after, id=f"{'after' if after else 'before'}-{k:02d}-{name}")
+        for k, name in enumerate(_clean_cleanup_steps())
+        for after in (False, True)
+    ],
+)
 def test_a_load_after_an_interrupted_cleanup_finishes_it(crash_at, after):
     """results.cleanup() crashed: the next load must not download tasks that may be gone."""
     world = make_world()

@@ -18,14 +18,22 @@ from tests.fakes import FakeBackend, crash_first_apply
 @pytest.fixture
 def dataset():
     store = InMemoryLabelStore("quickstart")
-    store.add_samples([
-        Sample(filepath="/img/0.jpg", media_type="image", fields={"count": 1, "weather": Classification(label="sun")}),
-        Sample(filepath="/img/1.jpg", media_type="image", fields={"count": 2, "score": 0.5}),
-        Sample(filepath="/img/2.jpg", media_type="image", fields={"flag": True}),
-    ])
+    store.add_samples(
+        [
+            Sample(
+                filepath="/img/0.jpg", media_type="image", fields={"count": 1, "weather": Classification(label="sun")}
+            ),
+            Sample(filepath="/img/1.jpg", media_type="image", fields={"count": 2, "score": 0.5}),
+            Sample(filepath="/img/2.jpg", media_type="image", fields={"flag": True}),
+        ]
+    )
     store.declare_field("note", FieldKind.STR)
-    return Dataset(store, RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}), {"fake": FakeBackend()},
-                   default_backend="fake")
+    return Dataset(
+        store,
+        RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
+        {"fake": FakeBackend()},
+        default_backend="fake",
+    )
 
 
 def _cvat_holds(dataset, key, texts):
@@ -34,8 +42,10 @@ def _cvat_holds(dataset, key, texts):
     for task in run.tasks.values():
         dataset.backends["fake"].server.values[task.task_id] = [
             ImportedValue(field, sample_id, values[run.sample_ids.index(sample_id)], remote_id=i)
-            for field, values in texts.items() for i, sample_id in enumerate(task.sample_ids)
-            if values[run.sample_ids.index(sample_id)] is not None]
+            for field, values in texts.items()
+            for i, sample_id in enumerate(task.sample_ids)
+            if values[run.sample_ids.index(sample_id)] is not None
+        ]
 
 
 def _values(dataset, field):
@@ -48,24 +58,49 @@ def _events(dataset, key):
 
 
 def test_values_set_changed_and_cleared_in_cvat_are_merged_typed_and_once(dataset):
-    schema = {"count": {"type": "scalar"}, "score": {"type": "scalar"}, "flag": {"type": "scalar"},
-              "note": {"type": "scalar", "classes": ["good", "bad"]}}
+    schema = {
+        "count": {"type": "scalar"},
+        "score": {"type": "scalar"},
+        "flag": {"type": "scalar"},
+        "note": {"type": "scalar", "classes": ["good", "bad"]},
+    }
     dataset.annotate("s", label_schema=schema)
-    _cvat_holds(dataset, "s", {"count": ["1", "5", "7"], "score": [None, None, "0.25"], "flag": [None, "false", "True"],
-                               "note": ["good", None, "bad"]})
+    _cvat_holds(
+        dataset,
+        "s",
+        {
+            "count": ["1", "5", "7"],
+            "score": [None, None, "0.25"],
+            "flag": [None, "false", "True"],
+            "note": ["good", None, "bad"],
+        },
+    )
     dataset.load_annotations("s", unexpected="ignore")
     assert _values(dataset, "count") == [1, 5, 7]
     assert _values(dataset, "score") == [None, None, 0.25]
     assert _values(dataset, "flag") == [None, False, True]
     assert _values(dataset, "note") == ["good", None, "bad"]
-    assert [type(v).__name__ for v in _values(dataset, "count") + _values(dataset, "score")[2:]] == ["int", "int", "int", "float"]
+    assert [type(v).__name__ for v in _values(dataset, "count") + _values(dataset, "score")[2:]] == [
+        "int",
+        "int",
+        "int",
+        "float",
+    ]
     summary = dataset.last_load.summary
     # added: count 7, score 0.25, flag False, note good and bad; edited: count 5; deleted: score 0.5 (flag True unchanged)
     assert (summary.added, summary.edited, summary.deleted) == (5, 1, 1)
     merged = [c for e in _events(dataset, "s") if type(e).__name__ == "LabelMerged" for c in merged_in(e)]
-    assert sorted((c.field, c.action.value, c.value) for c in merged) == sorted([
-        ("count", "edited", 5), ("count", "added", 7), ("score", "deleted", None), ("score", "added", 0.25),
-        ("flag", "added", False), ("note", "added", "good"), ("note", "added", "bad")])
+    assert sorted((c.field, c.action.value, c.value) for c in merged) == sorted(
+        [
+            ("count", "edited", 5),
+            ("count", "added", 7),
+            ("score", "deleted", None),
+            ("score", "added", 0.25),
+            ("flag", "added", False),
+            ("note", "added", "good"),
+            ("note", "added", "bad"),
+        ]
+    )
     assert all(c.is_scalar and c.label_id is None for c in merged)
     dataset.load_annotations("s", unexpected="ignore")  # the same CVAT data: nothing changes, nothing recorded
     assert dataset.last_load.summary.unchanged_tasks == 1
@@ -83,12 +118,22 @@ def test_an_untouched_task_changes_no_scalar(dataset):
 
 
 def test_refused_values_are_recorded_and_never_reach_the_store(dataset):
-    dataset.annotate("r", label_field="count", label_type="scalar",
-                     allow_additions=False, allow_deletions=False, allow_label_edits=False)
+    dataset.annotate(
+        "r",
+        label_field="count",
+        label_type="scalar",
+        allow_additions=False,
+        allow_deletions=False,
+        allow_label_edits=False,
+    )
     _cvat_holds(dataset, "r", {"count": [None, "3", "4"]})
     dataset.load_annotations("r", unexpected="ignore")
     assert _values(dataset, "count") == [1, 2, None]
-    assert sorted(r.rule for r in dataset.last_load.rejections) == ["allow_additions", "allow_deletions", "allow_label_edits"]
+    assert sorted(r.rule for r in dataset.last_load.rejections) == [
+        "allow_additions",
+        "allow_deletions",
+        "allow_label_edits",
+    ]
     rejected = [e.rejection for e in _events(dataset, "r") if type(e).__name__ == "Rejected"]
     assert sorted(r.attempted for r in rejected) == ["change the value 2 to 3", "clear the value 1", "set the value 4"]
 
@@ -115,8 +160,9 @@ def test_a_new_field_holds_text_unless_it_was_declared_since(dataset):
 def test_dest_field_receives_the_values_and_must_hold_scalars(dataset):
     dataset.annotate("d", label_field="count", label_type="scalar")
     _cvat_holds(dataset, "d", {"count": ["1", None, "9"]})
-    with pytest.raises(ValueError, match="field 'weather' holds classification: the values of scalar field 'count' "
-                                         "cannot load into it"):
+    with pytest.raises(
+        ValueError, match="field 'weather' holds classification: the values of scalar field 'count' cannot load into it"
+    ):
         dataset.load_annotations("d", unexpected="ignore", dest_field="weather")
     assert not any(type(e).__name__ == "ShapesImported" for e in _events(dataset, "d"))  # refused before anything
     dataset.load_annotations("d", unexpected="ignore", dest_field="count_v2")

@@ -16,8 +16,9 @@ def test_unread_objects_are_recorded_counted_and_keep_their_labels(dataset):  # 
     server = dataset.backends["fake"].server
     # CVAT returns the first sample's cat only: its dog is malformed there, the second sample's labels are gone
     server.edits[task_id] = [ImportedLabel("ground_truth", first.id, cat, cat.id)]
-    unread = Rejection(first.id, "ground_truth", "malformed", f"task {task_id}, job 9, frame 0: shape 7: ...", dog.id,
-                       None, 7)
+    unread = Rejection(
+        first.id, "ground_truth", "malformed", f"task {task_id}, job 9, frame 0: shape 7: ...", dog.id, None, 7
+    )
     server.unread[task_id] = [unread]
     dataset.load_annotations("u", unexpected="ignore", max_objects_per_frame=123)
     assert server.limits == [123]

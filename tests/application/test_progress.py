@@ -43,8 +43,15 @@ def test_a_tracked_loop_counts_each_item_once_its_turn_ends_and_closes():
         if item == "b":
             continue
     assert progress.log == [
-        ("open", "loading", 3, "task"), ("note", "a: working"), ("advance", 1), ("note", "b: working"),
-        ("advance", 1), ("note", "c: working"), ("advance", 1), ("close",)]
+        ("open", "loading", 3, "task"),
+        ("note", "a: working"),
+        ("advance", 1),
+        ("note", "b: working"),
+        ("advance", 1),
+        ("note", "c: working"),
+        ("advance", 1),
+        ("close",),
+    ]
 
 
 def test_a_loop_that_fails_closes_its_bar():

@@ -16,14 +16,24 @@ from tests.fakes import FakeBackend
 @pytest.fixture
 def dataset():
     store = InMemoryLabelStore("quickstart")
-    store.add_samples([
-        Sample(filepath=f"/img/{i}.jpg", media_type="image",
-               fields={"ground_truth": Detections([Detection(label="cat", bounding_box=(0, 0, 0.5, 0.5))])})
-        for i in range(3)
-    ])
+    store.add_samples(
+        [
+            Sample(
+                filepath=f"/img/{i}.jpg",
+                media_type="image",
+                fields={"ground_truth": Detections([Detection(label="cat", bounding_box=(0, 0, 0.5, 0.5))])},
+            )
+            for i in range(3)
+        ]
+    )
     opened = []
-    ds = Dataset(store, RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}), {"fake": FakeBackend()},
-                 default_backend="fake", open_url=opened.append)
+    ds = Dataset(
+        store,
+        RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
+        {"fake": FakeBackend()},
+        default_backend="fake",
+        open_url=opened.append,
+    )
     ds.opened = opened
     return ds
 
@@ -38,7 +48,9 @@ def test_results_carry_the_runs_ids_and_frame_map(dataset):
     assert [s.task_id for s in statuses] == results.task_ids
     lines = []
     results.print_status(lines.append)
-    assert lines[0] == "Status for label field 'ground_truth':" and lines[1].startswith(f"    Task {results.task_ids[0]} (")
+    assert lines[0] == "Status for label field 'ground_truth':" and lines[1].startswith(
+        f"    Task {results.task_ids[0]} ("
+    )
 
 
 def test_cleanup_deletes_only_what_the_run_made(dataset):
@@ -113,8 +125,11 @@ def test_deleting_an_unfinished_upload_without_its_cleanup_says_what_it_leaves(d
     backend.server.fail_fill_of_plan = 1
     with pytest.raises(ConnectionError):
         dataset.annotate("k", label_field="ground_truth", task_size=2)
-    with pytest.warns(UserWarning, match=r"run 'k' never finished its upload and leaves tasks \[\d+, \d+\] on the "
-                                         r"server: delete_annotation_run\('k', cleanup=True\) removes them too"):
+    with pytest.warns(
+        UserWarning,
+        match=r"run 'k' never finished its upload and leaves tasks \[\d+, \d+\] on the "
+        r"server: delete_annotation_run\('k', cleanup=True\) removes them too",
+    ):
         dataset.delete_annotation_run("k")
     assert not dataset.has_annotation_run("k") and backend.server.tasks  # left, as the warning says
 

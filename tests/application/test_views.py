@@ -15,7 +15,12 @@ def _dataset(n=10):
     store = InMemoryLabelStore("ds")
     samples = []
     for i in range(n):
-        dets = Detections([Detection(label="person" if j % 2 else "cat", bounding_box=(0, 0, 0.1, 0.1), confidence=j / 10) for j in range(i % 4)])
+        dets = Detections(
+            [
+                Detection(label="person" if j % 2 else "cat", bounding_box=(0, 0, 0.1, 0.1), confidence=j / 10)
+                for j in range(i % 4)
+            ]
+        )
         fields = {"gt": dets, "rank": n - i}
         if i % 3 == 0:
             fields["note"] = f"n{i}"
@@ -44,7 +49,9 @@ def test_take_is_seeded():
 
 def test_match_exists_sort_by():
     ds, ids = _dataset()
-    people = ds.match(lambda s: any(d.label == "person" for d in s.fields.get("gt", Detections()).detections), fields=["gt"])
+    people = ds.match(
+        lambda s: any(d.label == "person" for d in s.fields.get("gt", Detections()).detections), fields=["gt"]
+    )
     assert people.sample_ids == [i for k, i in enumerate(ids) if k % 4 >= 2]
     assert ds.exists("note").sample_ids == [ids[0], ids[3], ids[6], ids[9]]
     assert ds.exists("gt").sample_ids == [i for k, i in enumerate(ids) if k % 4]  # empty lists do not count
@@ -94,9 +101,20 @@ def test_sort_by_a_frame_field_counts_its_labels_over_all_frames():
     from annoflow.domain.samples import VideoMetadata
 
     store = InMemoryLabelStore("videos")
-    videos = [Sample(filepath=f"/v{n}.mp4", media_type="video", metadata=VideoMetadata(64, 48, 3, 30.0),
-                     frames={frame: {"objects": Detections([Detection(label="car", bounding_box=(0, 0, 0.1, 0.1)) for _ in range(count)])} for frame, count in counts.items()})
-              for n, counts in enumerate([{1: 3}, {1: 1, 2: 1, 3: 2}, {2: 1}])]
+    videos = [
+        Sample(
+            filepath=f"/v{n}.mp4",
+            media_type="video",
+            metadata=VideoMetadata(64, 48, 3, 30.0),
+            frames={
+                frame: {
+                    "objects": Detections([Detection(label="car", bounding_box=(0, 0, 0.1, 0.1)) for _ in range(count)])
+                }
+                for frame, count in counts.items()
+            },
+        )
+        for n, counts in enumerate([{1: 3}, {1: 1, 2: 1, 3: 2}, {2: 1}])
+    ]
     store.add_samples(videos)
     dataset = Dataset(store, RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}))
     assert dataset.sort_by("frames.objects", reverse=True).sample_ids == [videos[1].id, videos[0].id, videos[2].id]

@@ -15,8 +15,9 @@ def test_defaults_live_in_the_data_dir(tmp_path):
     dataset = wiring.open_dataset("ds", env=env)
     assert isinstance(dataset.store, SqliteLabelStore) and dataset.store.path == tmp_path / "data" / "datasets.sqlite"
     dataset.store.add_samples([Sample(filepath="/a.jpg", media_type="image")])
-    run = AnnotationRun.request(dataset="ds", key="k", backend="cvat", config={}, label_schema=LabelSchema(()),
-                                sample_ids=dataset.sample_ids)
+    run = AnnotationRun.request(
+        dataset="ds", key="k", backend="cvat", config={}, label_schema=LabelSchema(()), sample_ids=dataset.sample_ids
+    )
     dataset.registry.add_run(run)
     again = wiring.open_dataset("ds", env=env)
     assert again.list_annotation_runs() == ["k"] and len(again) == 1
@@ -41,8 +42,16 @@ def test_cli_manages_runs_and_prints_the_audit_trail(tmp_path, monkeypatch, caps
     monkeypatch.delenv("PERSISTENCE_MODULE", raising=False)
     dataset = wiring.open_dataset("quickstart")
     dataset.store.add_samples([Sample(filepath="/a.jpg", media_type="image")])
-    dataset.registry.add_run(AnnotationRun.request(dataset="quickstart", key="k", backend="cvat", config={},
-                                                   label_schema=LabelSchema(()), sample_ids=dataset.sample_ids))
+    dataset.registry.add_run(
+        AnnotationRun.request(
+            dataset="quickstart",
+            key="k",
+            backend="cvat",
+            config={},
+            label_schema=LabelSchema(()),
+            sample_ids=dataset.sample_ids,
+        )
+    )
     assert cli.main(["runs", "list"]) == 0
     header, row = capsys.readouterr().out.splitlines()
     assert header.split() == ["key", "status", "tasks", "samples", "created", "last", "load"]

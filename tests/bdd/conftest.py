@@ -33,8 +33,9 @@ def quickstart(world, tmp_path, count):
 @given("an annotation backend")
 def backend(world):
     world["backend"] = FakeBackend()
-    world["dataset"] = Dataset(world["store"], RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
-                               {"cvat": world["backend"]})
+    world["dataset"] = Dataset(
+        world["store"], RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}), {"cvat": world["backend"]}
+    )
 
 
 @given(parsers.parse('I annotated the label field "{field}" with key "{key}"'))
@@ -71,9 +72,12 @@ def server(world, cvat_schema):
     world["sim"] = simulator
     opened = []
     world["opened"] = opened
-    world["dataset"] = Dataset(world["store"], RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
-                               {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.01})},
-                               open_url=opened.append)
+    world["dataset"] = Dataset(
+        world["store"],
+        RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
+        {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.01})},
+        open_url=opened.append,
+    )
     world["schema_checker"] = cvat_schema
     cvat_schema.take_problems()
 
@@ -92,7 +96,9 @@ def _cleanup(world):
 
 def _api(world):
     client = httpx.Client(base_url=world["sim"].url)
-    client.headers["Authorization"] = "Token " + client.post("/api/auth/login", json={"username": "annotator", "password": "pw"}).json()["key"]
+    client.headers["Authorization"] = (
+        "Token " + client.post("/api/auth/login", json={"username": "annotator", "password": "pw"}).json()["key"]
+    )
     return client
 
 
@@ -104,5 +110,3 @@ def annotate(world, which, key, docstring):
     world["results"] = collection.annotate(key, url=world["sim"].url, username="annotator", password="pw", **kwargs)
     world["run"] = dataset.registry.get_run("quickstart", key)
     world["sample"] = collection.first()
-
-

@@ -76,8 +76,10 @@ def now(world, field, sample_id=None):
 def cvat_shapes(client, task):
     """The task's shapes by their label_id attribute (None for shapes without one)."""
     specs = {a["id"] for label in client.labels(task).values() for a in label["attributes"] if a["name"] == "label_id"}
-    return {next((a["value"] for a in s["attributes"] if a["spec_id"] in specs), None): s
-            for s in client.annotations(task)["shapes"]}
+    return {
+        next((a["value"] for a in s["attributes"] if a["spec_id"] in specs), None): s
+        for s in client.annotations(task)["shapes"]
+    }
 
 
 def touch(world, field, label_id):
@@ -154,16 +156,25 @@ def annotator_draws_box(world, cls, name, text):
         client.add_shape(task, cls, 0, "rectangle", DRAWN_AT, attributes={name: text} if name else None)
 
 
-@when(parsers.re(r'the annotator places (?:an? )?"(?P<cls>[^"]+)" points? at (?P<points>\[[^\]]*\])'
-                 r'(?: with "(?P<name>[^"]+)" set to "(?P<text>[^"]*)")?'))
+@when(
+    parsers.re(
+        r'the annotator places (?:an? )?"(?P<cls>[^"]+)" points? at (?P<points>\[[^\]]*\])'
+        r'(?: with "(?P<name>[^"]+)" set to "(?P<text>[^"]*)")?'
+    )
+)
 def annotator_places_points(world, cls, points, name, text):
     task = task_id(world)
     with annotator(world) as client:
-        client.add_shape(task, cls, 0, "points", [float(p) for p in json.loads(points)],
-                         attributes={name: text} if name else None)
+        client.add_shape(
+            task, cls, 0, "points", [float(p) for p in json.loads(points)], attributes={name: text} if name else None
+        )
 
 
-@when(parsers.re(r'the annotator draws an? "(?P<cls>[^"]+)" polyline at (?P<points>\[[^\]]*\]), which the run did not ask for'))
+@when(
+    parsers.re(
+        r'the annotator draws an? "(?P<cls>[^"]+)" polyline at (?P<points>\[[^\]]*\]), which the run did not ask for'
+    )
+)
 def annotator_draws_polyline(world, cls, points):
     task = task_id(world)
     with annotator(world) as client:
@@ -253,8 +264,12 @@ def _new_labels(world, field):
     return [label for label_id, label in now(world, field).items() if label_id not in before]
 
 
-@then(parsers.re(r'a new "(?P<cls>[^"]+)" box is in "(?P<field>[^"]+)" where the annotator drew it'
-                 r'(?: with "(?P<name>[^"]+)" set to (?P<expected>.+))?'))
+@then(
+    parsers.re(
+        r'a new "(?P<cls>[^"]+)" box is in "(?P<field>[^"]+)" where the annotator drew it'
+        r'(?: with "(?P<name>[^"]+)" set to (?P<expected>.+))?'
+    )
+)
 def new_box(world, cls, field, name, expected):
     (label,) = _new_labels(world, field)
     assert (label.label, label.bounding_box) == (cls, relative(DRAWN_AT))
@@ -306,7 +321,9 @@ def task_there(world):
 
 @then(parsers.parse('the audit trail of "{key}" shows a load with "{counts}"'))
 def audit_load(world, key, counts):
-    loads = [entry.text for entry in run_history(world["dataset"].registry, run_of(world, key).id) if entry.event == "load"]
+    loads = [
+        entry.text for entry in run_history(world["dataset"].registry, run_of(world, key).id) if entry.event == "load"
+    ]
     assert loads, "no load in the audit trail"
     assert f": {counts} from " in loads[0], loads
 
@@ -349,9 +366,12 @@ def load_again(world, key):
 
 @given(parsers.re(r'the "(?P<cls>[^"]+)" boxes of ground_truth have an? "(?P<name>[^"]+)" attribute (?P<raw>.+)'))
 def boxes_have_attribute(world, cls, name, raw):
-    changes = [PutLabel(sample.id, "ground_truth", label.replace(attributes={**label.attributes, name: value(raw)}))
-               for sample in world["store"].get_samples()
-               for label in labels_in(sample.fields["ground_truth"]) if label.label == cls]
+    changes = [
+        PutLabel(sample.id, "ground_truth", label.replace(attributes={**label.attributes, name: value(raw)}))
+        for sample in world["store"].get_samples()
+        for label in labels_in(sample.fields["ground_truth"])
+        if label.label == cls
+    ]
     assert changes, f"no {cls!r} box in the dataset"
     world["store"].apply(changes)
 

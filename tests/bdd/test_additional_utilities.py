@@ -111,7 +111,11 @@ def printed(world, text):
     assert text in world["printed"], world["printed"]
 
 
-@then(parsers.parse('the example printed the task, assigned to "{user}", and its {count:d} jobs, each assigned to "{user2}"'))
+@then(
+    parsers.parse(
+        'the example printed the task, assigned to "{user}", and its {count:d} jobs, each assigned to "{user2}"'
+    )
+)
 def printed_status(world, user, count, user2):
     lines = [line.strip() for line in world["printed"].splitlines()]
     assert sum(line.startswith("Task ") for line in lines) == 1, lines

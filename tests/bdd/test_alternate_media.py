@@ -26,22 +26,29 @@ def blurred(world, field):
 @when("the annotator looks at the image in CVAT")
 def annotator_looks(world):
     with annotator(world) as client:
-        answer = client.client.get(f"/api/tasks/{task_id(world)}/data",
-                                   params={"type": "frame", "number": 0, "quality": "original"})
+        answer = client.client.get(
+            f"/api/tasks/{task_id(world)}/data", params={"type": "frame", "number": 0, "quality": "original"}
+        )
     answer.raise_for_status()
     world["seen"] = answer.content
 
 
 @then("the annotator saw the blurred image, not the original")
 def saw_blurred(world):
-    with open(world["sample"].fields["alt_filepath"], "rb") as blurred_file, open(world["sample"].filepath, "rb") as original:
+    with (
+        open(world["sample"].fields["alt_filepath"], "rb") as blurred_file,
+        open(world["sample"].filepath, "rb") as original,
+    ):
         assert world["seen"] == blurred_file.read() and world["seen"] != original.read()
 
 
 @then("the sample still points at its original image and its blurred copy")
 def paths_kept(world):
     sample = next(world["dataset"].store.get_samples([world["sample"].id]))
-    assert (sample.filepath, sample.fields["alt_filepath"]) == (world["sample"].filepath, world["sample"].fields["alt_filepath"])
+    assert (sample.filepath, sample.fields["alt_filepath"]) == (
+        world["sample"].filepath,
+        world["sample"].fields["alt_filepath"],
+    )
 
 
 @then(parsers.parse('the annotation info of "{key}" names the media field "{field}"'))

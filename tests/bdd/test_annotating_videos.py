@@ -28,12 +28,21 @@ def quickstart_video(world, tmp_path, count, frames):
 @given(parsers.parse('the frame field "{name}" is deleted'))
 def delete_frame_field(world, name):
     store = world["store"]
-    store.apply([SetValue(sample.id, f"frames.{name}", None, number)
-                 for sample in store.get_samples(store.sample_ids()) for number in sample.frames])
+    store.apply(
+        [
+            SetValue(sample.id, f"frames.{name}", None, number)
+            for sample in store.get_samples(store.sample_ids())
+            for number in sample.frames
+        ]
+    )
 
 
-@when(parsers.parse('the annotator draws a "{cls}" track with "{name}" set to "{text}", keyframes on task frames '
-                    '{first:d} and {second:d}, hidden from task frame {hidden:d}'))
+@when(
+    parsers.parse(
+        'the annotator draws a "{cls}" track with "{name}" set to "{text}", keyframes on task frames '
+        "{first:d} and {second:d}, hidden from task frame {hidden:d}"
+    )
+)
 def draws_track(world, cls, name, text, first, second, hidden):
     assert set(KEYFRAMES) == {first, second}
     with annotator(world) as client:
@@ -46,8 +55,12 @@ def _detections(world, number):
     return list(value.detections) if value is not None else []
 
 
-@then(parsers.parse('frames {first:d} to {last:d} of the video have one "{cls}" detection with "{name}" set to '
-                    '"{text}", all with one index'))
+@then(
+    parsers.parse(
+        'frames {first:d} to {last:d} of the video have one "{cls}" detection with "{name}" set to '
+        '"{text}", all with one index'
+    )
+)
 def frames_have_track(world, first, last, cls, name, text):
     found = [_detections(world, number) for number in range(first, last + 1)]
     assert all(len(labels) == 1 for labels in found), found
@@ -57,8 +70,12 @@ def frames_have_track(world, first, last, cls, name, text):
     assert len({label.id for label in labels}) == len(labels)  # one label per frame, each its own id
 
 
-@then(parsers.re(r"its frames (?P<a>\d+) and (?P<b>\d+) are keyframes and frames (?P<between>[\d, and]+) are as "
-                 r"CVAT interpolates them"))
+@then(
+    parsers.re(
+        r"its frames (?P<a>\d+) and (?P<b>\d+) are keyframes and frames (?P<between>[\d, and]+) are as "
+        r"CVAT interpolates them"
+    )
+)
 def keyframes_and_interpolation(world, a, b, between):
     width, height = SIZE
     start, stop = (np.asarray(KEYFRAMES[k]) for k in sorted(KEYFRAMES))
@@ -75,8 +92,9 @@ def keyframes_and_interpolation(world, a, b, between):
         else:  # after the last keyframe, CVAT holds it until the track is hidden
             x1, y1, x2, y2 = stop.tolist()
         assert label.keyframe is False
-        assert label.bounding_box == pytest.approx((x1 / width, y1 / height, (x2 - x1) / width, (y2 - y1) / height),
-                                                   abs=1e-12)
+        assert label.bounding_box == pytest.approx(
+            (x1 / width, y1 / height, (x2 - x1) / width, (y2 - y1) / height), abs=1e-12
+        )
 
 
 @then(parsers.parse("frames {a:d} and {b:d} of the video have no detections"))
@@ -106,8 +124,11 @@ MOVED = [1.0, 2.0, 21.0, 12.0]
 def _labels(world):
     """(frame number, index) -> label of the annotated video's frames.detections."""
     sample = next(world["dataset"].store.get_samples([world["sample"].id]))
-    return {(number, label.index): label for number, frame in sample.frames.items()
-            for label in (frame["detections"].detections if frame.get("detections") is not None else ())}
+    return {
+        (number, label.index): label
+        for number, frame in sample.frames.items()
+        for label in (frame["detections"].detections if frame.get("detections") is not None else ())
+    }
 
 
 @given(parsers.parse('every {nth:d}th frame and the last of the video\'s "{name}" are keyframes'))
@@ -116,13 +137,25 @@ def mark_keyframes(world, nth, name):
     sample = store.get_samples(store.sample_ids()[:1]).__next__()
     count = len(sample.frames)
     keyframes = set(range(1, count, nth)) | {1, count}
-    store.apply([SetValue(sample.id, f"frames.{name}", type(frame[name])(
-        [d.replace(keyframe=True) if number in keyframes else d for d in frame[name].detections]), number)
-        for number, frame in sample.frames.items()])
+    store.apply(
+        [
+            SetValue(
+                sample.id,
+                f"frames.{name}",
+                type(frame[name])(
+                    [d.replace(keyframe=True) if number in keyframes else d for d in frame[name].detections]
+                ),
+                number,
+            )
+            for number, frame in sample.frames.items()
+        ]
+    )
     world["keyframes"] = keyframes
 
 
-@then(parsers.re(r"CVAT holds one track per object of the video, with shapes on task frames (?P<frames>[\d, and]+) only"))
+@then(
+    parsers.re(r"CVAT holds one track per object of the video, with shapes on task frames (?P<frames>[\d, and]+) only")
+)
 def tracks_on_keyframes(world, frames):
     expected = [int(n) for n in frames.replace("and", ",").split(",") if n.strip()]
     world["before"] = _labels(world)
@@ -147,7 +180,9 @@ def _relative(points):
     return (x1 / width, y1 / height, (x2 - x1) / width, (y2 - y1) / height)
 
 
-@then(parsers.parse("that object's label on frame {number:d} is where the annotator put it, a keyframe with the same id"))
+@then(
+    parsers.parse("that object's label on frame {number:d} is where the annotator put it, a keyframe with the same id")
+)
 def moved_keyframe(world, number):
     index = world["moved_index"]
     label = _labels(world)[(number, index)]
@@ -161,12 +196,18 @@ def _pixels(box):
     return np.asarray([x * width, y * height, (x + w) * width, (y + h) * height])
 
 
-@then(parsers.parse("that object's frames {a:d} to {b:d} and {c:d} to {d:d} are as CVAT interpolates them, with their ids"))
+@then(
+    parsers.parse(
+        "that object's frames {a:d} to {b:d} and {c:d} to {d:d} are as CVAT interpolates them, with their ids"
+    )
+)
 def interpolated_frames(world, a, b, c, d):
     index, before, now = world["moved_index"], world["before"], _labels(world)
     moved = np.asarray(MOVED)
-    spans = [(range(a, b + 1), _pixels(before[(a - 1, index)].bounding_box), moved, a - 1, b + 1),
-             (range(c, d + 1), moved, _pixels(before[(d + 1, index)].bounding_box), c - 1, d + 1)]
+    spans = [
+        (range(a, b + 1), _pixels(before[(a - 1, index)].bounding_box), moved, a - 1, b + 1),
+        (range(c, d + 1), moved, _pixels(before[(d + 1, index)].bounding_box), c - 1, d + 1),
+    ]
     for numbers, start, stop, first, last in spans:
         for number in numbers:
             # CVAT works in task frames: here task frame = number - 1, on both ends alike
@@ -205,18 +246,32 @@ def attributes_where_cvat_keeps_them(world, track_level, shape_level):
     world["before"] = _labels(world)
 
 
-@when(parsers.parse('the annotator sets the first track\'s "{track_level}" to "{make}" and its "{shape_level}" to '
-                    '"{kind}" on every frame'))
+@when(
+    parsers.parse(
+        'the annotator sets the first track\'s "{track_level}" to "{make}" and its "{shape_level}" to '
+        '"{kind}" on every frame'
+    )
+)
 def set_track_attributes(world, track_level, make, shape_level, kind):
     with annotator(world) as client:
         task = task_id(world)
         (make_spec,), type_specs = _spec_ids(client, task, track_level), _spec_ids(client, task, shape_level)
         track = min(client.annotations(task)["tracks"], key=lambda t: t["id"])
         type_spec = next(a["spec_id"] for a in track["shapes"][0]["attributes"] if a["spec_id"] in type_specs)
-        shapes = [{**s, "attributes": [a for a in s["attributes"] if a["spec_id"] != type_spec]
-                   + [{"spec_id": type_spec, "value": kind}]} for s in track["shapes"]]
-        client._patch(task, "update", "tracks", [{**track, "shapes": shapes,
-                                                  "attributes": [{"spec_id": make_spec, "value": make}]}])
+        shapes = [
+            {
+                **s,
+                "attributes": [a for a in s["attributes"] if a["spec_id"] != type_spec]
+                + [{"spec_id": type_spec, "value": kind}],
+            }
+            for s in track["shapes"]
+        ]
+        client._patch(
+            task,
+            "update",
+            "tracks",
+            [{**track, "shapes": shapes, "attributes": [{"spec_id": make_spec, "value": make}]}],
+        )
         world["edited_frames"] = sorted(s["frame"] + 1 for s in track["shapes"] if not s["outside"])
     world["edited_index"] = min(index for _, index in world["before"])
 
@@ -242,23 +297,37 @@ def other_has_no_make(world, name):
 @then(parsers.parse('the run\'s events record a "{rule}" refusal on each frame of that object'))
 def refusal_per_frame(world, rule):
     run = world["dataset"].registry.get_run("quickstart", world["run"].key)
-    found = sorted(e.rejection.frame for e in world["dataset"].registry.iter_history(run.id, details=True)
-                   if type(e).__name__ == "Rejected" and e.rejection.rule == rule)
+    found = sorted(
+        e.rejection.frame
+        for e in world["dataset"].registry.iter_history(run.id, details=True)
+        if type(e).__name__ == "Rejected" and e.rejection.rule == rule
+    )
     assert found == world["edited_frames"]
 
 
 # --- "Using frame start, stop, step" ------------------------------------------------------------
 
 
-@when(parsers.parse('I annotate both videos\' "{field}" starting the first at frame {first:d} and the second at frame '
-                    '{second:d}, with steps {step1:d} and {step2:d}, stopping at frame {stop:d}'))
+@when(
+    parsers.parse(
+        'I annotate both videos\' "{field}" starting the first at frame {first:d} and the second at frame '
+        "{second:d}, with steps {step1:d} and {step2:d}, stopping at frame {stop:d}"
+    )
+)
 def annotate_clips(world, field, first, second, step1, step2, stop):
     dataset = world["dataset"]
     paths = [s.filepath for s in dataset.iter_samples()]
     world["videos"] = [s.id for s in dataset.iter_samples()]
-    world["results"] = dataset.annotate("frame_args", label_field=field, label_type="detections",
-                                        classes=["person", "vehicle"], frame_start={paths[0]: first, paths[1]: second},
-                                        frame_step=[step1, step2], frame_stop=stop, **login(world))
+    world["results"] = dataset.annotate(
+        "frame_args",
+        label_field=field,
+        label_type="detections",
+        classes=["person", "vehicle"],
+        frame_start={paths[0]: first, paths[1]: second},
+        frame_step=[step1, step2],
+        frame_stop=stop,
+        **login(world),
+    )
     world["run"] = dataset.registry.get_run("quickstart", "frame_args")
     world["field"] = field
 
@@ -269,8 +338,12 @@ def _task_of(world, position):
     return task
 
 
-@then(parsers.re(r"the first video's task shows its frames (?P<first>[\d, and]+) and the second's its frames "
-                 r"(?P<second>[\d, and]+)"))
+@then(
+    parsers.re(
+        r"the first video's task shows its frames (?P<first>[\d, and]+) and the second's its frames "
+        r"(?P<second>[\d, and]+)"
+    )
+)
 def clips_shown(world, first, second):
     for position, text in enumerate((first, second)):
         expected = [int(n) for n in text.replace("and", ",").split(",") if n.strip()]
@@ -279,22 +352,30 @@ def clips_shown(world, first, second):
         assert {f["sample_id"] for f in frames.values()} == {world["videos"][position]}
 
 
-@when(parsers.parse('the annotator draws a "{cls}" box on task frame {a:d} of the first task and on task frame {b:d} '
-                    'of the second'))
+@when(
+    parsers.parse(
+        'the annotator draws a "{cls}" box on task frame {a:d} of the first task and on task frame {b:d} of the second'
+    )
+)
 def draw_on_clips(world, cls, a, b):
     with annotator(world) as client:
         for position, frame in enumerate((a, b)):
             client.add_shape(_task_of(world, position), cls, frame, "rectangle", [4.0, 4.0, 20.0, 16.0])
 
 
-@then(parsers.parse("the first video has one new detection, on its frame {a:d}, and the second one, on its frame {b:d}"))
+@then(
+    parsers.parse("the first video has one new detection, on its frame {a:d}, and the second one, on its frame {b:d}")
+)
 def new_detections_on_frames(world, a, b):
     name = world["field"].removeprefix("frames.")
     width, height = SIZE
     for video, number in zip(world["videos"], (a, b), strict=True):
         sample = next(world["dataset"].store.get_samples([video]))
-        found = {n: frame[name].detections for n, frame in sample.frames.items() if frame.get(name) is not None
-                 and frame[name].detections}
+        found = {
+            n: frame[name].detections
+            for n, frame in sample.frames.items()
+            if frame.get(name) is not None and frame[name].detections
+        }
         assert list(found) == [number]
         (label,) = found[number]
         assert label.bounding_box == pytest.approx((4 / width, 4 / height, 16 / width, 12 / height))

@@ -44,7 +44,11 @@ def ids_on(world, sample_id):
     return [d.id for d in world["dataset"][sample_id].ground_truth.detections]
 
 
-@given(parsers.parse("a FiftyOne dataset of the quickstart with {count:d} samples, evaluated with FiftyOne's evaluate_detections"))
+@given(
+    parsers.parse(
+        "a FiftyOne dataset of the quickstart with {count:d} samples, evaluated with FiftyOne's evaluate_detections"
+    )
+)
 def fiftyone_quickstart(world, tmp_path, count):
     from annoflow.adapters.label_stores.fiftyone_store import FiftyOneLabelStore
 
@@ -64,26 +68,29 @@ def cvat_server(world, cvat_sim):
 def most_false_positives(world):
     F = world["fo"].ViewField  # noqa: N806 - FiftyOne's recipes write `from fiftyone import ViewField as F`
     dataset = world["dataset"]
-    most_fp_view = (
-        dataset
-        .filter_labels("predictions", (F("confidence") > 0.8) & (F("eval") == "fp"))
-        .sort_by(F("predictions.detections").length(), reverse=True)
+    most_fp_view = dataset.filter_labels("predictions", (F("confidence") > 0.8) & (F("eval") == "fp")).sort_by(
+        F("predictions.detections").length(), reverse=True
     )
     world["sample_id"] = most_fp_view.first().id
     world["view"] = dataset.select(world["sample_id"])
-    counts = {s.id: sum(1 for d in s.fields["predictions"].detections
-                        if d.confidence > 0.8 and d.attributes["eval"] == "fp") for s in world["before"].values()}
+    counts = {
+        s.id: sum(1 for d in s.fields["predictions"].detections if d.confidence > 0.8 and d.attributes["eval"] == "fp")
+        for s in world["before"].values()
+    }
     assert counts[world["sample_id"]] == max(counts.values()) > 0  # checked apart from FiftyOne's stages
 
 
 @when(parsers.parse('I annotate its "{field}" through annoflow.fiftyone with key "{key}"'))
 def annotate_selected(world, field, key):
-    world["results"] = world["aff"].annotate(world["view"], key, label_field=field, attributes=["iscrowd"],
-                                             **login(world))
+    world["results"] = world["aff"].annotate(
+        world["view"], key, label_field=field, attributes=["iscrowd"], **login(world)
+    )
     world["key"] = key
 
 
-@when(parsers.parse('I annotate the "{field}" labels FiftyOne\'s filter_labels keeps of class "{cls}" with key "{key}"'))
+@when(
+    parsers.parse('I annotate the "{field}" labels FiftyOne\'s filter_labels keeps of class "{cls}" with key "{key}"')
+)
 def annotate_filtered(world, field, cls, key):
     F = world["fo"].ViewField  # noqa: N806 - FiftyOne's recipes write `from fiftyone import ViewField as F`
     view = world["dataset"].filter_labels(field, F("label") == cls).limit(2)
@@ -129,7 +136,8 @@ def others_as_they_were(world):
         if sample_id != world["sample_id"]:
             assert after.fields["ground_truth"] == sample.fields["ground_truth"]
     kept = {d.id for d in world["before"][world["sample_id"]].fields["ground_truth"].detections} & set(
-        ids_on(world, world["sample_id"]))
+        ids_on(world, world["sample_id"])
+    )
     old = {d.id: d for d in world["before"][world["sample_id"]].fields["ground_truth"].detections}
     new = {d.id: d for d in world["after"][world["sample_id"]].fields["ground_truth"].detections}
     assert kept and all(new[i] == old[i] for i in kept)

@@ -28,8 +28,11 @@ def annotated(world, key, project):
 
 def _new_dataset(world):
     if "new" not in world:
-        world["new"] = Dataset(InMemoryLabelStore("imported"), RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
-                               world["dataset"].backends)
+        world["new"] = Dataset(
+            InMemoryLabelStore("imported"),
+            RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
+            world["dataset"].backends,
+        )
     return world["new"]
 
 
@@ -54,7 +57,9 @@ def import_again(world, project):
     assert world["error"] is None, world["error"]
 
 
-@when(parsers.parse('I import the project "{project}" into the dataset itself, with the media mapped by their CVAT names'))
+@when(
+    parsers.parse('I import the project "{project}" into the dataset itself, with the media mapped by their CVAT names')
+)
 def import_mapped(world, project):
     dataset = world["dataset"]
     view = dataset.limit(1)  # the guide's data_map, over the samples the run sent
@@ -120,8 +125,9 @@ def audited(world):
     events = [e.event for e in entries]
     assert events[0] == "Requested" and "TaskCreated" in events and "load" in events, events
     added = len(world["sample"].fields["ground_truth"].detections)
-    assert any(f": {added} added, 0 edited, 0 deleted, 0 rejected" in e.text for e in entries if e.event == "load"), \
-        [e.text for e in entries]
+    assert any(f": {added} added, 0 edited, 0 deleted, 0 rejected" in e.text for e in entries if e.event == "load"), [
+        e.text for e in entries
+    ]
 
 
 @then("the import fails naming the first sample's CVAT file name")
@@ -141,8 +147,12 @@ def unchanged(world):
     assert (summary.added, summary.unchanged_tasks) == (0, 1), summary
 
 
-@when(parsers.parse('I export the project\'s task from CVAT as "{fmt}" and import the file into a new dataset, '
-                    'with the media mapped by their CVAT names'))
+@when(
+    parsers.parse(
+        'I export the project\'s task from CVAT as "{fmt}" and import the file into a new dataset, '
+        "with the media mapped by their CVAT names"
+    )
+)
 def import_export(world, fmt):
     from annoflow.adapters.cvat.api import connect_to_api
     from annoflow.adapters.cvat_xml.importing import import_cvat_xml
@@ -162,11 +172,14 @@ def own_file(world):
     world["imported_sample"] = sample
 
 
-@then(parsers.parse('its "{field}" are the first sample\'s "{source}" boxes, as the project holds them, with their ids'))
+@then(
+    parsers.parse('its "{field}" are the first sample\'s "{source}" boxes, as the project holds them, with their ids')
+)
 def boxes_with_ids(world, field, source):
     _check_boxes(world["imported_sample"].fields[field], world["sample"].fields[source])
-    assert sorted(d.id for d in world["imported_sample"].fields[field].detections) == \
-        sorted(d.id for d in world["sample"].fields[source].detections)  # the label_id attribute annoflow's tasks carry
+    assert sorted(d.id for d in world["imported_sample"].fields[field].detections) == sorted(
+        d.id for d in world["sample"].fields[source].detections
+    )  # the label_id attribute annoflow's tasks carry
 
 
 @when("I export the new dataset as CVAT XML and import that file into another dataset")
@@ -179,7 +192,7 @@ def export_import(world):
     import_cvat_xml(world["other"], world["tmp"] / "again.xml", os.path.dirname(world["sample"].filepath))
 
 
-@then(parsers.parse('the other dataset\'s "{field}" are the new dataset\'s, to the bit'))
+@then(parsers.parse("the other dataset's \"{field}\" are the new dataset's, to the bit"))
 def to_the_bit(world, field):
     (sample,) = _samples(world["other"])
     assert sample.fields[field] == world["imported_sample"].fields[field]

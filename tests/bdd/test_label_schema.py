@@ -12,7 +12,10 @@ scenarios("label_schema.feature")
 
 @when(parsers.parse('I annotate the label field "{field}" with classes "{classes}" and key "{key}"'))
 def annotate_with_classes(world, field, classes, key):
-    attempt(world, lambda: world["dataset"].annotate(key, label_field=field, classes=[c.strip() for c in classes.split(",")]))
+    attempt(
+        world,
+        lambda: world["dataset"].annotate(key, label_field=field, classes=[c.strip() for c in classes.split(",")]),
+    )
 
 
 @when("I annotate with the label schema")
@@ -40,7 +43,7 @@ def schema_type(world, field, label_type):
     assert _field(world, field).label_type == label_type
 
 
-@then(parsers.parse('the run\'s schema for "{field}" has the dataset\'s classes'))
+@then(parsers.parse("the run's schema for \"{field}\" has the dataset's classes"))
 def schema_classes(world, field):
     seen = {d.label for s in world["dataset"].iter_samples() for d in s.fields[field].detections}
     assert set(_field(world, field).classes) == seen

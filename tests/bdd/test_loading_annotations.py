@@ -20,8 +20,10 @@ def _login(world):
 def _by_label_id(annotator, task_id):
     labels = annotator.labels(task_id)
     specs = {a["id"] for label in labels.values() for a in label["attributes"] if a["name"] == "label_id"}
-    return {next((a["value"] for a in s["attributes"] if a["spec_id"] in specs), None): s
-            for s in annotator.annotations(task_id)["shapes"]}
+    return {
+        next((a["value"] for a in s["attributes"] if a["spec_id"] in specs), None): s
+        for s in annotator.annotations(task_id)["shapes"]
+    }
 
 
 @when("the annotator moves one box, deletes another and draws a new one")

@@ -11,8 +11,12 @@ from tests.bdd.cvat_steps import HEIGHT, WIDTH, now
 scenarios("multiple_fields.feature")
 
 
-@then(parsers.re(r'the sample\'s "(?P<field>[^"]+)" field holds "(?P<cls>[^"]+)" at (?P<points>\[[^\]]*\]) '
-                 r'with "(?P<name>[^"]+)" (?P<flag>true|false)'))
+@then(
+    parsers.re(
+        r'the sample\'s "(?P<field>[^"]+)" field holds "(?P<cls>[^"]+)" at (?P<points>\[[^\]]*\]) '
+        r'with "(?P<name>[^"]+)" (?P<flag>true|false)'
+    )
+)
 def holds_keypoint(world, field, cls, points, name, flag):
     pixels = json.loads(points)
     expected = tuple((x / WIDTH, y / HEIGHT) for x, y in zip(pixels[0::2], pixels[1::2], strict=True))

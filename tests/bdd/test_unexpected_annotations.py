@@ -45,8 +45,10 @@ def load_no_terminal(world, key, monkeypatch):
 
 
 def _drawn(world):
-    return sorted((cls, tuple((x / WIDTH, y / HEIGHT) for x, y in zip(points[0::2], points[1::2], strict=True)))
-                  for cls, points in world["polylines_drawn"])
+    return sorted(
+        (cls, tuple((x / WIDTH, y / HEIGHT) for x, y in zip(points[0::2], points[1::2], strict=True)))
+        for cls, points in world["polylines_drawn"]
+    )
 
 
 def _lines(labels):

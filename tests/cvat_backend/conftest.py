@@ -16,8 +16,16 @@ def dataset(tmp_path):
     store = InMemoryLabelStore("quickstart")
     load_quickstart(store, tmp_path / "media", num_samples=5, image_size=(96, 64), extra_fields=True, with_masks=True)
     opened = []
-    ds = Dataset(store, RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
-                 {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.01, "retry": RetryPolicy(backoff=0.001)})}, open_url=opened.append)
+    ds = Dataset(
+        store,
+        RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
+        {
+            "cvat": CVATBackend(
+                interactive=False, client_options={"poll_interval": 0.01, "retry": RetryPolicy(backoff=0.001)}
+            )
+        },
+        open_url=opened.append,
+    )
     ds.opened = opened
     return ds
 

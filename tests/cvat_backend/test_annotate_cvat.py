@@ -16,17 +16,28 @@ from tests.cvat_backend.conftest import PASSWORD, USER
 
 def _api(sim):
     client = httpx.Client(base_url=sim.url)
-    client.headers["Authorization"] = "Token " + client.post("/api/auth/login", json={"username": USER, "password": PASSWORD}).json()["key"]
+    client.headers["Authorization"] = (
+        "Token " + client.post("/api/auth/login", json={"username": USER, "password": PASSWORD}).json()["key"]
+    )
     return client
 
 
 def test_existing_detections_go_up_with_their_ids(dataset, login, cvat_sim):
-    results = dataset.annotate("basic", label_field="ground_truth", segment_size=2, job_assignees=["reviewer", USER],
-                               launch_editor=True, **login)
+    results = dataset.annotate(
+        "basic",
+        label_field="ground_truth",
+        segment_size=2,
+        job_assignees=["reviewer", USER],
+        launch_editor=True,
+        **login,
+    )
     (task_id,) = results.task_ids
     api = _api(cvat_sim)
     stored = api.get(f"/api/tasks/{task_id}/annotations").json()
-    labels = {label["id"]: label for label in api.get("/api/labels", params={"task_id": task_id, "page_size": 100}).json()["results"]}
+    labels = {
+        label["id"]: label
+        for label in api.get("/api/labels", params={"task_id": task_id, "page_size": 100}).json()["results"]
+    }
     truth = {label.id: (s.id, label) for s in dataset.iter_samples() for label in labels_in(s.fields["ground_truth"])}
     assert len(stored["shapes"]) == len(truth)
     for shape in stored["shapes"]:
@@ -44,7 +55,11 @@ def test_existing_detections_go_up_with_their_ids(dataset, login, cvat_sim):
     assert {u.label_id for u in uploaded} == set(truth)
     assert {u.remote_id for u in uploaded} == {s["id"] for s in stored["shapes"]}
     jobs = api.get("/api/jobs", params={"task_id": task_id}).json()["results"]
-    assert [j["assignee"]["username"] for j in sorted(jobs, key=lambda j: j["start_frame"])] == ["reviewer", USER, "reviewer"]
+    assert [j["assignee"]["username"] for j in sorted(jobs, key=lambda j: j["start_frame"])] == [
+        "reviewer",
+        USER,
+        "reviewer",
+    ]
     assert dataset.opened == [f"{cvat_sim.url}/tasks/{task_id}/jobs/{results.job_ids[task_id][0]}"]
     lines = []
     results.print_status(lines.append)
@@ -57,7 +72,10 @@ def test_every_label_type_and_several_fields(dataset, login, cvat_sim):
     from annoflow.adapters.quickstart import MASK_TARGETS
 
     schema = {
-        "predictions": {}, "keypoints": {}, "polylines": {}, "weather": {},
+        "predictions": {},
+        "keypoints": {},
+        "polylines": {},
+        "weather": {},
         "segmentation": {"mask_targets": MASK_TARGETS},
         "new_cls": {"type": "classifications", "classes": ["dog", "cat"]},
         "count": {"type": "scalar"},
@@ -65,7 +83,10 @@ def test_every_label_type_and_several_fields(dataset, login, cvat_sim):
     results = dataset.annotate("all", label_schema=schema, task_size=3, **login)
     assert len(results.task_ids) == 2
     api = _api(cvat_sim)
-    names = {label["name"] for label in api.get("/api/labels", params={"task_id": results.task_ids[0], "page_size": 100}).json()["results"]}
+    names = {
+        label["name"]
+        for label in api.get("/api/labels", params={"task_id": results.task_ids[0], "page_size": 100}).json()["results"]
+    }
     # classes in several fields are told apart by field; the scalar field has its own label
     assert "cat_predictions" in names and "cat_new_cls" in names and "count" in names, sorted(names)
     kinds = set()
@@ -77,7 +98,9 @@ def test_every_label_type_and_several_fields(dataset, login, cvat_sim):
 
 def test_a_new_project_is_made_and_reused(dataset, login, cvat_sim):
     first = dataset.take(2, seed=1).annotate("p1", label_field="ground_truth", project_name="fiftyone_project", **login)
-    second = dataset.take(2, seed=2).annotate("p2", label_field="ground_truth", project_name="fiftyone_project", **login)
+    second = dataset.take(2, seed=2).annotate(
+        "p2", label_field="ground_truth", project_name="fiftyone_project", **login
+    )
     assert first.project_ids == second.project_ids
     assert dataset.registry.get_run("quickstart", "p1").created_projects == first.project_ids
     assert dataset.registry.get_run("quickstart", "p2").created_projects == []
@@ -103,10 +126,17 @@ def test_an_existing_project_s_labels_rule(dataset, login, cvat_sim):
     assert reused.project_ids == made.project_ids
     api = _api(cvat_sim)
     (task_id,) = reused.task_ids
-    project_labels = {label["id"]: label["name"] for label in api.get("/api/labels", params={"project_id": made.project_ids[0], "page_size": 100}).json()["results"]}
+    project_labels = {
+        label["id"]: label["name"]
+        for label in api.get("/api/labels", params={"project_id": made.project_ids[0], "page_size": 100}).json()[
+            "results"
+        ]
+    }
     stored = api.get(f"/api/tasks/{task_id}/annotations").json()["shapes"]
     truth_classes = {d.label for s in dataset.iter_samples() for d in labels_in(s.fields["ground_truth"])}
-    expected = [d for s in dataset.iter_samples() for d in labels_in(s.fields["predictions"]) if d.label in truth_classes]
+    expected = [
+        d for s in dataset.iter_samples() for d in labels_in(s.fields["predictions"]) if d.label in truth_classes
+    ]
     assert len(stored) == len(expected)  # predictions of classes the project lacks are not sent
     assert {project_labels[s["label_id"]] for s in stored} <= truth_classes
     existing = dataset.registry.get_run("quickstart", "existing")
@@ -145,8 +175,11 @@ def test_each_job_s_annotations_go_up_in_their_own_request(dataset, login, cvat_
 
     seen = []
     request = CVATClient.request
-    monkeypatch.setattr(CVATClient, "request", lambda self, method, url, **kw: (
-        seen.append((method, url)), request(self, method, url, **kw))[1])
+    monkeypatch.setattr(
+        CVATClient,
+        "request",
+        lambda self, method, url, **kw: (seen.append((method, url)), request(self, method, url, **kw))[1],
+    )
     results = dataset.annotate("jobs", label_field="ground_truth", segment_size=2, **login)
     (task_id,) = results.task_ids
     puts = [path for method, path in seen if method == "PUT"]
@@ -168,11 +201,18 @@ def test_ids_are_found_by_label_id_when_the_answer_is_not_in_the_order_sent():
     from annoflow.domain.samples import Sample
 
     schema = build_label_schema(label_field="boxes", label_type="detections", classes=["cat"], field_schema={})
-    server = ServerLabels.match(cvat_classes(schema), [
-        {"id": 7, "name": "cat", "attributes": [{"id": 70, "name": "label_id"}]}], existing_project=False)
+    server = ServerLabels.match(
+        cvat_classes(schema),
+        [{"id": 7, "name": "cat", "attributes": [{"id": 70, "name": "label_id"}]}],
+        existing_project=False,
+    )
     samples = [Sample(id=f"{i:024x}", filepath=f"/{i}.png", media_type="image") for i in range(2)]
-    sent = {"shapes": [({"frame": 0, "label_id": 7, "attributes": [{"spec_id": 70, "value": "a" * 24}]}, ("boxes", "a" * 24)),
-                       ({"frame": 1, "label_id": 7, "attributes": [{"spec_id": 70, "value": "b" * 24}]}, ("boxes", "b" * 24))]}
+    sent = {
+        "shapes": [
+            ({"frame": 0, "label_id": 7, "attributes": [{"spec_id": 70, "value": "a" * 24}]}, ("boxes", "a" * 24)),
+            ({"frame": 1, "label_id": 7, "attributes": [{"spec_id": 70, "value": "b" * 24}]}, ("boxes", "b" * 24)),
+        ]
+    }
     in_order = {"shapes": [{**body, "id": 100 + i} for i, (body, _) in enumerate(sent["shapes"])]}
     reversed_answer = {"shapes": in_order["shapes"][::-1]}
     for answer in (in_order, reversed_answer):

@@ -44,5 +44,7 @@ def test_runs_list_and_status(data_dir, cvat_sim, login, monkeypatch, capsys):
     monkeypatch.setenv("FIFTYONE_ANNOTATION_CONFIG_PATH", str(data_dir / "none.json"))
     assert cli.main(["status", "loaded", "--url", cvat_sim.url]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("annoflow: error: invalid backend options: no CVAT credentials found") and err.count("\n") == 1
+    assert (
+        err.startswith("annoflow: error: invalid backend options: no CVAT credentials found") and err.count("\n") == 1
+    )
     assert PASSWORD not in err

@@ -11,13 +11,30 @@ from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
 from tests.cvat_backend.test_import_annotations import images, project  # noqa: F401 - fixtures
 
 
-def test_an_import_is_a_run_the_audit_shows_and_a_later_import_loads_again(cvat_sim, project, tmp_path,  # noqa: F811
-                                                                         monkeypatch, capsys):
+def test_an_import_is_a_run_the_audit_shows_and_a_later_import_loads_again(
+    cvat_sim,
+    project,  # noqa: F811 - a fixture imported above
+    tmp_path,
+    monkeypatch,
+    capsys,
+):
     monkeypatch.setenv("ANNOFLOW_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("ANNOFLOW_LABEL_STORE", raising=False)
     monkeypatch.setenv("ANNOFLOW_CVAT_PASSWORD", PASSWORD)
-    argv = ["import", "--project", "made elsewhere", "--dataset", "mine", "--data-path", str(tmp_path / "media"),
-            "--download-media", "--url", cvat_sim.url, "--username", USER]
+    argv = [
+        "import",
+        "--project",
+        "made elsewhere",
+        "--dataset",
+        "mine",
+        "--data-path",
+        str(tmp_path / "media"),
+        "--download-media",
+        "--url",
+        cvat_sim.url,
+        "--username",
+        USER,
+    ]
     assert cli.main(argv) == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     key = f"cvat_import_project_{project['id']}"
@@ -33,8 +50,19 @@ def test_an_import_is_a_run_the_audit_shows_and_a_later_import_loads_again(cvat_
     with make_client(host=cvat_sim.url, credentials=(USER, PASSWORD)) as client:
         task = client.tasks.retrieve(project["tasks"][0])
         shape = next(s for s in task.get_annotations().shapes if s.type.value == "rectangle")
-        task.update_annotations(models.PatchedLabeledDataRequest(shapes=[models.LabeledShapeRequest(
-            id=shape.id, type="rectangle", frame=shape.frame, label_id=shape.label_id, points=[5.0, 6.0, 30.0, 40.0])]))
+        task.update_annotations(
+            models.PatchedLabeledDataRequest(
+                shapes=[
+                    models.LabeledShapeRequest(
+                        id=shape.id,
+                        type="rectangle",
+                        frame=shape.frame,
+                        label_id=shape.label_id,
+                        points=[5.0, 6.0, 30.0, 40.0],
+                    )
+                ]
+            )
+        )
     assert cli.main(argv) == 0
     assert "0 new samples, 0 labels added, 1 edited, 1 tasks unchanged" in capsys.readouterr().out
     dataset = wiring.open_dataset("mine")

@@ -28,14 +28,22 @@ from tests.cvat_backend.test_import_annotations import images, project  # noqa: 
 
 
 def _dataset(name: str) -> Dataset:
-    return Dataset(InMemoryLabelStore(name), RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
-                   {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.01,
-                                                                            "retry": RetryPolicy(backoff=0.001)})})
+    return Dataset(
+        InMemoryLabelStore(name),
+        RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
+        {
+            "cvat": CVATBackend(
+                interactive=False, client_options={"poll_interval": 0.01, "retry": RetryPolicy(backoff=0.001)}
+            )
+        },
+    )
 
 
 def _labels(dataset: Dataset) -> dict[str, dict]:
-    return {Path(s.filepath).name: {k: v for k, v in s.fields.items() if v is not None}
-            for s in dataset.store.get_samples(dataset.store.sample_ids())}
+    return {
+        Path(s.filepath).name: {k: v for k, v in s.fields.items() if v is not None}
+        for s in dataset.store.get_samples(dataset.store.sample_ids())
+    }
 
 
 def _api(cvat_sim):
@@ -45,7 +53,9 @@ def _api(cvat_sim):
 def test_cvat_sdk_downloads_the_export_the_simulator_serves(cvat_sim, project, tmp_path, images):  # noqa: F811
     task_id = project["tasks"][0]
     with make_client(host=cvat_sim.url, credentials=(USER, PASSWORD)) as client:
-        client.tasks.retrieve(task_id).export_dataset("CVAT for images 1.1", tmp_path / "export.zip", include_images=False)
+        client.tasks.retrieve(task_id).export_dataset(
+            "CVAT for images 1.1", tmp_path / "export.zip", include_images=False
+        )
     with zipfile.ZipFile(tmp_path / "export.zip") as zipped:
         assert zipped.namelist() == ["annotations.xml"]
         zipped.extract("annotations.xml", tmp_path)
@@ -55,14 +65,23 @@ def test_cvat_sdk_downloads_the_export_the_simulator_serves(cvat_sim, project, t
     assert [type(i) for i in items] == [XmlImage, XmlImage]
     first = items[0]
     assert (first.shapes[0]["type"], first.shapes[0]["points"], first.shapes[0]["attributes"]) == (
-        "rectangle", [1.0, 2.0, 30.0, 40.0], [("age", "3")])
+        "rectangle",
+        [1.0, 2.0, 30.0, 40.0],
+        [("age", "3")],
+    )
     assert first.tags[0]["label"] == "dog"
 
 
 def test_the_export_imports_as_the_api_does(cvat_sim, project, tmp_path, images):  # noqa: F811
     through_api = _dataset("api")
-    through_api.import_annotations(project_id=project["id"], data_path=str(tmp_path / "media"), download_media=True,
-                                   url=cvat_sim.url, username=USER, password=PASSWORD)
+    through_api.import_annotations(
+        project_id=project["id"],
+        data_path=str(tmp_path / "media"),
+        download_media=True,
+        url=cvat_sim.url,
+        username=USER,
+        password=PASSWORD,
+    )
     through_export = _dataset("export")
     with _api(cvat_sim) as api:
         summaries = import_from_exports(through_export, api.client, project["tasks"], tmp_path / "media")
@@ -90,8 +109,11 @@ def test_annotate_then_export_from_the_server_gives_the_labels_back(cvat_sim, tm
     target = _dataset("target")
     with _api(cvat_sim) as api:
         # annoflow uploads a file as <index>_<name>: the frames' names lead back to the files
-        names = {name: str(tmp_path / "media" / name.split("_", 1)[1])
-                 for task_id in task_ids for name in media_names(api.client, task_id)}
+        names = {
+            name: str(tmp_path / "media" / name.split("_", 1)[1])
+            for task_id in task_ids
+            for name in media_names(api.client, task_id)
+        }
         import_from_exports(target, api.client, task_ids, names)
     back = {s.filepath: s.fields.get("detections") for s in target.store.get_samples(target.store.sample_ids())}
     for sample in source.store.get_samples(source.store.sample_ids()):
@@ -108,18 +130,37 @@ def test_annotate_then_export_from_the_server_gives_the_labels_back(cvat_sim, tm
     after = {s.id: s.fields["ground_truth"] for s in source.store.get_samples(source.store.sample_ids())}
     for sample_id, value in before.items():
         for original, imported in zip(value.items, after[sample_id].items, strict=True):
-            assert (imported.id, imported.label, imported.attributes) == (original.id, original.label, original.attributes)
+            assert (imported.id, imported.label, imported.attributes) == (
+                original.id,
+                original.label,
+                original.attributes,
+            )
 
 
 def test_annoflow_import_from_export_on_the_command_line(cvat_sim, project, tmp_path, monkeypatch, capsys):  # noqa: F811
     monkeypatch.setenv("ANNOFLOW_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("ANNOFLOW_LABEL_STORE", raising=False)
     monkeypatch.setenv("ANNOFLOW_CVAT_PASSWORD", PASSWORD)
-    argv = ["import", "--from-export", "--project", "made elsewhere", "--dataset", "exported", "--data-path",
-            str(tmp_path / "media"), "--download-media", "--url", cvat_sim.url, "--username", USER]
+    argv = [
+        "import",
+        "--from-export",
+        "--project",
+        "made elsewhere",
+        "--dataset",
+        "exported",
+        "--data-path",
+        str(tmp_path / "media"),
+        "--download-media",
+        "--url",
+        cvat_sim.url,
+        "--username",
+        USER,
+    ]
     assert cli.main(argv) == 0, capsys.readouterr().err
     assert "into dataset 'exported': 4 new samples, 8 labels, 0 objects left out" in capsys.readouterr().out
-    assert cli.main(argv) == 0  # again: the same samples and labels (2 tasks x box, polygon, points, tag), nothing added
+    assert (
+        cli.main(argv) == 0
+    )  # again: the same samples and labels (2 tasks x box, polygon, points, tag), nothing added
     assert "0 new samples, 8 labels" in capsys.readouterr().out
 
 
@@ -141,15 +182,18 @@ def test_a_video_task_exported_by_the_server_imports_its_tracks(cvat_sim, tmp_pa
     from annoflow.adapters.quickstart import generate_quickstart_video
 
     source = _dataset("videos")
-    source.store.add_samples(generate_quickstart_video(tmp_path / "media", num_samples=1, num_frames=8, size=(64, 48),
-                                                       tracks_per_video=(2, 2)))
+    source.store.add_samples(
+        generate_quickstart_video(
+            tmp_path / "media", num_samples=1, num_frames=8, size=(64, 48), tracks_per_video=(2, 2)
+        )
+    )
     login = {"url": cvat_sim.url, "username": USER, "password": PASSWORD}
     source.annotate("tracks", label_field="frames.detections", attributes=False, **login)
     (task_id,) = source.load_annotation_results("tracks", **login).task_ids
     target = _dataset("target")
     with _api(cvat_sim) as api:
         xml = fetch_export(api.client, task_id, tmp_path)
-        assert 'mode>interpolation<' in xml.read_text() and "<track " in xml.read_text()
+        assert "mode>interpolation<" in xml.read_text() and "<track " in xml.read_text()
         (original,) = source.store.get_samples(source.store.sample_ids())
         (name,) = media_names(api.client, task_id)  # the video, as annoflow uploaded it: <index>_<name>
         (summary,) = import_from_exports(target, api.client, [task_id], {name: original.filepath})
@@ -184,24 +228,40 @@ def test_a_hostile_server_cannot_send_the_export_elsewhere_or_flood_the_disk(cva
         api = connect_to_api(url=proxy.url, username=USER, password=PASSWORD, poll_interval=0.01)
         with api:
             # a result_url naming another host: the result is still asked of this server
-            proxy.rewrite_json("GET", r"/api/requests/.+", lambda r: {
-                **r, "result_url": r["result_url"].replace("127.0.0.1", "attacker.invalid")}, times=1)
+            proxy.rewrite_json(
+                "GET",
+                r"/api/requests/.+",
+                lambda r: {**r, "result_url": r["result_url"].replace("127.0.0.1", "attacker.invalid")},
+                times=1,
+            )
             assert fetch_export(api.client, task_id, folder).read_text().startswith("<?xml")
             assert not any("attacker" in path for _, path in proxy.seen)
             # a ZIP bomb: 64 MiB of annotations.xml in a few KiB, read no further than max_bytes
             bomb = _zip({"annotations.xml": b"<annotations>" + b" " * (64 << 20)})
             assert len(bomb) < 1 << 20
-            proxy.rewrite("GET", r"/api/tasks/\d+/dataset/download/?", lambda _: Answer(bomb, content_type="application/zip"),
-                          times=1)
+            proxy.rewrite(
+                "GET",
+                r"/api/tasks/\d+/dataset/download/?",
+                lambda _: Answer(bomb, content_type="application/zip"),
+                times=1,
+            )
             with pytest.raises(CVATAnswerError, match=re.escape("annotations.xml is more than 1,048,576 bytes")):
                 fetch_export(api.client, task_id, folder, max_bytes=1 << 20)
             # a path outside the archive's folder, or no annotations.xml: nothing is extracted by its name
-            proxy.rewrite("GET", r"/api/tasks/\d+/dataset/download/?", lambda _: Answer(
-                _zip({"../../escaped.xml": b"<annotations/>"}), content_type="application/zip"), times=1)
+            proxy.rewrite(
+                "GET",
+                r"/api/tasks/\d+/dataset/download/?",
+                lambda _: Answer(_zip({"../../escaped.xml": b"<annotations/>"}), content_type="application/zip"),
+                times=1,
+            )
             with pytest.raises(CVATAnswerError, match=re.escape("holds no annotations.xml")):
                 fetch_export(api.client, task_id, folder)
-            proxy.rewrite("GET", r"/api/tasks/\d+/dataset/download/?", lambda _: Answer(
-                b"<html>login</html>", content_type="text/html"), times=1)
+            proxy.rewrite(
+                "GET",
+                r"/api/tasks/\d+/dataset/download/?",
+                lambda _: Answer(b"<html>login</html>", content_type="text/html"),
+                times=1,
+            )
             with pytest.raises(CVATAnswerError, match="not a ZIP archive"):
                 fetch_export(api.client, task_id, folder)
             # a request that never finishes: the wait is bounded
@@ -224,10 +284,17 @@ def test_a_video_tasks_shape_comes_back_on_its_frame_as_cvat_exports_it(cvat_sim
     with make_client(host=cvat_sim.url, credentials=(USER, PASSWORD)) as client:
         task = client.tasks.retrieve(task_id)
         car = next(label.id for label in task.get_labels() if label.name == "car")
-        task.update_annotations(models.PatchedLabeledDataRequest(shapes=[
-            models.LabeledShapeRequest(type="rectangle", frame=5, label_id=car, points=[40.0, 30.0, 50.0, 40.0]),
-            models.LabeledShapeRequest(type="rectangle", frame=6, label_id=car, points=[1.0, 1.0, 2.0, 2.0])]),
-            action=AnnotationUpdateAction.CREATE)
+        task.update_annotations(
+            models.PatchedLabeledDataRequest(
+                shapes=[
+                    models.LabeledShapeRequest(
+                        type="rectangle", frame=5, label_id=car, points=[40.0, 30.0, 50.0, 40.0]
+                    ),
+                    models.LabeledShapeRequest(type="rectangle", frame=6, label_id=car, points=[1.0, 1.0, 2.0, 2.0]),
+                ]
+            ),
+            action=AnnotationUpdateAction.CREATE,
+        )
         task.export_dataset("CVAT for video 1.1", tmp_path / "video.zip", include_images=False)
     with zipfile.ZipFile(tmp_path / "video.zip") as zipped:
         zipped.extract("annotations.xml", tmp_path)
@@ -242,5 +309,8 @@ def test_a_video_tasks_shape_comes_back_on_its_frame_as_cvat_exports_it(cvat_sim
     assert sorted(boxes) == [1, 2, 3, 4, 5, 6, 7, 8]
     (shape,) = boxes[6]
     assert shape.bounding_box == pytest.approx((40 / 64, 30 / 48, 10 / 64, 10 / 48))
-    assert [b.bounding_box for b in boxes[7]] == [b.bounding_box for b in boxes[8]] == [
-        pytest.approx((1 / 64, 1 / 48, 1 / 64, 1 / 48))]
+    assert (
+        [b.bounding_box for b in boxes[7]]
+        == [b.bounding_box for b in boxes[8]]
+        == [pytest.approx((1 / 64, 1 / 48, 1 / 64, 1 / 48))]
+    )

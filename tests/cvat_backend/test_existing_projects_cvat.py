@@ -20,13 +20,17 @@ from annoflow.domain.label_schema import AttributeSpec, ClassGroup, LabelSchemaE
 from annoflow.domain.labels import Detection, Keypoint, Polyline, labels_in
 from tests.cvat_backend.conftest import PASSWORD, USER
 
-CAR = [{"name": "seen", "input_type": "checkbox", "mutable": False, "values": ["false"], "default_value": "false"},
-       {"name": "size", "input_type": "number", "mutable": False, "values": ["0", "10", "1"], "default_value": "0"}]
+CAR = [
+    {"name": "seen", "input_type": "checkbox", "mutable": False, "values": ["false"], "default_value": "false"},
+    {"name": "size", "input_type": "number", "mutable": False, "values": ["0", "10", "1"], "default_value": "0"},
+]
 
 
 def _api(sim):
     client = httpx.Client(base_url=sim.url)
-    client.headers["Authorization"] = "Token " + client.post("/api/auth/login", json={"username": USER, "password": PASSWORD}).json()["key"]
+    client.headers["Authorization"] = (
+        "Token " + client.post("/api/auth/login", json={"username": USER, "password": PASSWORD}).json()["key"]
+    )
     return client
 
 
@@ -48,14 +52,25 @@ def _event_names(dataset, key):
 
 def test_a_project_made_elsewhere_rules_and_its_edits_load_by_cvat_id(dataset, login, cvat_sim):
     project_id, names = _foreign_project(cvat_sim)
-    results = dataset.annotate("foreign", label_field="predictions", classes=["cat"], attributes={"mine": {"type": "text"}},
-                               project_id=project_id, **login)
+    results = dataset.annotate(
+        "foreign",
+        label_field="predictions",
+        classes=["cat"],
+        attributes={"mine": {"type": "text"}},
+        project_id=project_id,
+        **login,
+    )
     run = dataset.registry.get_run("quickstart", "foreign")
     assert _event_names(dataset, "foreign")[:3] == ["Requested", "ProjectSchemaAdopted", "TaskStarted"]
     (field,) = run.label_schema
     assert field.classes == tuple(names) and field.attributes == ()  # the run's classes and attributes are ignored
-    car = ClassGroup(["car"], [AttributeSpec("seen", "checkbox", default=False, mutable=False),
-                               AttributeSpec("size", "text", default="0", mutable=False, value_type="int")])
+    car = ClassGroup(
+        ["car"],
+        [
+            AttributeSpec("seen", "checkbox", default=False, mutable=False),
+            AttributeSpec("size", "text", default="0", mutable=False, value_type="int"),
+        ],
+    )
     assert field.class_groups == (car,)
     assert results.project_ids == [project_id] and run.created_projects == []
 
@@ -64,8 +79,10 @@ def test_a_project_made_elsewhere_rules_and_its_edits_load_by_cvat_id(dataset, l
     stored = api.get(f"/api/tasks/{task_id}/annotations").json()["shapes"]
     predictions = {d.id: (s.id, d) for s in dataset.iter_samples() for d in labels_in(s.fields["predictions"])}
     assert len(stored) == len(predictions)  # every class is in the project
-    label_attributes = {label["id"]: {a["id"]: a["name"] for a in label["attributes"]}
-                        for label in api.get("/api/labels", params={"project_id": project_id, "page_size": 100}).json()["results"]}
+    label_attributes = {
+        label["id"]: {a["id"]: a["name"] for a in label["attributes"]}
+        for label in api.get("/api/labels", params={"project_id": project_id, "page_size": 100}).json()["results"]
+    }
     assert "label_id" not in {name for specs in label_attributes.values() for name in specs.values()}
     uploaded = dataset.registry.get_ledger(run, task_id).record().uploaded
     assert {u.label_id for u in uploaded} == set(predictions)  # provenance: the CVAT ids, by position
@@ -75,7 +92,9 @@ def test_a_project_made_elsewhere_rules_and_its_edits_load_by_cvat_id(dataset, l
     _sample_id, original = predictions[moved.label_id]
     with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
         annotator.move_shape(task_id, moved.remote_id, [1.0, 2.0, 30.0, 40.0])
-        annotator.add_shape(task_id, "car", 0, "rectangle", [10.0, 10.0, 20.0, 30.0], attributes={"size": "3", "seen": "true"})
+        annotator.add_shape(
+            task_id, "car", 0, "rectangle", [10.0, 10.0, 20.0, 30.0], attributes={"size": "3", "seen": "true"}
+        )
     dataset.load_annotations("foreign", **login)
     boxes = {d.id: d for s in dataset.iter_samples() for d in labels_in(s.fields["predictions"])}
     edited = boxes[moved.label_id]  # merged into the label uploaded, though CVAT's object carries no label_id
@@ -111,9 +130,15 @@ def test_several_fields_share_the_project_s_labels_and_come_back_by_object_type(
     assert list(unexpected) == ["ellipse"] and "of 'car'" in unexpected["ellipse"][0].description
     first = dataset.first()
     added = {f: [label for label in labels_in(first.fields[f]) if label.id not in every] for f in schema}
-    assert [type(added_label) for added_label in added["predictions"]] == [Detection] and added["predictions"][0].label == "car"
-    assert [type(added_label) for added_label in added["polylines"]] == [Polyline] and added["polylines"][0].label == "car"
-    assert [type(added_label) for added_label in added["keypoints"]] == [Keypoint] and added["keypoints"][0].label == "car"
+    assert [type(added_label) for added_label in added["predictions"]] == [Detection] and added["predictions"][
+        0
+    ].label == "car"
+    assert [type(added_label) for added_label in added["polylines"]] == [Polyline] and added["polylines"][
+        0
+    ].label == "car"
+    assert [type(added_label) for added_label in added["keypoints"]] == [Keypoint] and added["keypoints"][
+        0
+    ].label == "car"
     assert added["weather"] == []
     for sample in dataset.iter_samples():  # what nobody touched is as it was
         for f in schema:
@@ -136,7 +161,9 @@ def test_a_run_without_fields_or_classes_needs_the_project_to_exist(dataset, log
         dataset.annotate("nothing", label_field="new_boxes", label_type="detections", project_name="not_yet", **login)
     assert cvat_sim.state.projects == {} and cvat_sim.state.tasks == {} and dataset.list_annotation_runs() == []
     project_id, names = _foreign_project(cvat_sim, "not_yet")
-    results = dataset.annotate("named", label_field="new_boxes", label_type="detections", project_name="not_yet", **login)
+    results = dataset.annotate(
+        "named", label_field="new_boxes", label_type="detections", project_name="not_yet", **login
+    )
     assert dataset.registry.get_run("quickstart", "named").label_schema["new_boxes"].classes == tuple(names)
     assert results.project_ids == [project_id]
 
@@ -158,8 +185,10 @@ def test_an_interrupted_upload_into_an_existing_project_resumes_with_the_adopted
 def _refused_and_nothing_left(dataset, login, cvat_sim, project_id):
     with pytest.raises(ProjectNotFoundError) as caught:
         dataset.annotate("typo", label_field="predictions", project_id=project_id, **login)
-    assert str(caught.value) == (f"CVAT has no project {project_id} (or this user cannot see it): pass an existing "
-                                 "project_id, or project_name to create one")
+    assert str(caught.value) == (
+        f"CVAT has no project {project_id} (or this user cannot see it): pass an existing "
+        "project_id, or project_name to create one"
+    )
     assert cvat_sim.state.tasks == {} and dataset.list_annotation_runs() == []  # nothing made, the key is free
 
 
@@ -168,7 +197,10 @@ def test_a_project_id_that_names_no_project_is_refused_and_frees_the_key(dataset
     assert cvat_sim.state.projects == {}
     project_id, _names = _foreign_project(cvat_sim)
     results = dataset.annotate("typo", label_field="predictions", project_id=project_id, **login)  # the corrected call
-    assert results.project_ids == [project_id] and _event_names(dataset, "typo")[:2] == ["Requested", "ProjectSchemaAdopted"]
+    assert results.project_ids == [project_id] and _event_names(dataset, "typo")[:2] == [
+        "Requested",
+        "ProjectSchemaAdopted",
+    ]
 
 
 def test_a_project_the_user_cannot_see_is_refused_like_a_missing_one(dataset, login, cvat_sim):
@@ -193,17 +225,26 @@ def _typed_project(sim, kinds, name="typed"):
 
 
 def test_a_typed_label_serves_only_the_fields_that_take_its_type(dataset, login, cvat_sim):
-    kinds = {"person": "any", "dog": "tag", **{c: "rectangle" for c in CLASSES if c not in ("person", "dog")},
-             "region": "polyline", "lane": "polyline", **{w: "tag" for w in WEATHER}}
+    kinds = {
+        "person": "any",
+        "dog": "tag",
+        **{c: "rectangle" for c in CLASSES if c not in ("person", "dog")},
+        "region": "polyline",
+        "lane": "polyline",
+        **{w: "tag" for w in WEATHER},
+    }
     project_id = _typed_project(cvat_sim, kinds)
     schema = {"predictions": {}, "polylines": {}, "keypoints": {}, "weather": {}}
     before = {s.id: dict(s.fields) for s in dataset.iter_samples()}
     results = dataset.annotate("typed", label_schema=schema, project_id=project_id, **login)
     run = dataset.registry.get_run("quickstart", "typed")
     classes = {f.path: f.classes for f in run.label_schema}
-    assert classes == {"predictions": ("person", *[c for c in CLASSES if c not in ("person", "dog")]),
-                       "polylines": ("person", "region", "lane"), "keypoints": ("person",),
-                       "weather": ("person", "dog", *WEATHER)}
+    assert classes == {
+        "predictions": ("person", *[c for c in CLASSES if c not in ("person", "dog")]),
+        "polylines": ("person", "region", "lane"),
+        "keypoints": ("person",),
+        "weather": ("person", "dog", *WEATHER),
+    }
     (task_id,) = results.task_ids
     record = dataset.registry.get_ledger(run, task_id).record()
     assert {ref.field for ref in record.labels if ref.class_name == "person"} == set(schema)  # "any": every field
@@ -218,15 +259,29 @@ def test_a_typed_label_serves_only_the_fields_that_take_its_type(dataset, login,
         annotator.add_shape(task_id, "lane", 0, "polyline", [1.0, 1.0, 40.0, 50.0])
     assert dataset.load_annotations("typed", unexpected="return", **login) == {}
     first = dataset.first()
-    added = {f: [(type(added_label).__name__, added_label.label) for added_label in labels_in(first.fields[f]) if added_label.id not in every] for f in schema}
-    assert added == {"predictions": [("Detection", "car")], "polylines": [("Polyline", "lane")],
-                     "keypoints": [("Keypoint", "person")], "weather": []}
+    added = {
+        f: [
+            (type(added_label).__name__, added_label.label)
+            for added_label in labels_in(first.fields[f])
+            if added_label.id not in every
+        ]
+        for f in schema
+    }
+    assert added == {
+        "predictions": [("Detection", "car")],
+        "polylines": [("Polyline", "lane")],
+        "keypoints": [("Keypoint", "person")],
+        "weather": [],
+    }
 
 
 def test_a_field_no_label_type_serves_is_refused_before_any_task(dataset, login, cvat_sim):
     project_id = _typed_project(cvat_sim, {"car": "rectangle", "sunny": "tag"})
-    with pytest.raises(LabelSchemaError, match=r"field 'keypoints' \(keypoints\): none of the project's labels can be "
-                                               r"drawn as points \(its labels by type: rectangle: car; tag: sunny\)"):
+    with pytest.raises(
+        LabelSchemaError,
+        match=r"field 'keypoints' \(keypoints\): none of the project's labels can be "
+        r"drawn as points \(its labels by type: rectangle: car; tag: sunny\)",
+    ):
         dataset.annotate("points", label_field="keypoints", project_id=project_id, **login)
     assert cvat_sim.state.tasks == {} and list(cvat_sim.state.projects) == [project_id]
     assert dataset.list_annotation_runs() == []

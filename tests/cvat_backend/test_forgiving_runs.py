@@ -24,8 +24,10 @@ def _closed_port() -> int:
 
 @pytest.mark.parametrize("mistake", ["password", "url"])
 def test_a_call_that_failed_before_the_server_made_anything_frees_its_key(dataset, login, mistake):
-    wrong = {"password": {**login, "password": "not-it"},
-             "url": {**login, "url": f"http://127.0.0.1:{_closed_port()}"}}[mistake]
+    wrong = {
+        "password": {**login, "password": "not-it"},
+        "url": {**login, "url": f"http://127.0.0.1:{_closed_port()}"},
+    }[mistake]
     with pytest.raises(CVATAuthError if mistake == "password" else CVATError):
         dataset.annotate("first_try", label_field="ground_truth", **wrong)
     assert not dataset.has_annotation_run("first_try")
@@ -79,11 +81,17 @@ def test_only_a_refused_or_unsent_request_counts_as_having_made_nothing():
     assert backend.made_nothing(CVATError("bad body", status=400))
     assert backend.made_nothing(CVATConnectionError("cannot reach CVAT", connected=False))
     assert backend.made_nothing(CredentialsError("no password"))
-    assert not backend.made_nothing(CVATConnectionError("CVAT dropped the connection", method="POST",
-                                                        url="http://cvat/api/tasks"))  # perhaps after the work
-    assert not backend.made_nothing(CVATTimeoutError("no answer in time", method="PUT", url="http://cvat/api/jobs/1/annotations"))
+    assert not backend.made_nothing(
+        CVATConnectionError("CVAT dropped the connection", method="POST", url="http://cvat/api/tasks")
+    )  # perhaps after the work
+    assert not backend.made_nothing(
+        CVATTimeoutError("no answer in time", method="PUT", url="http://cvat/api/jobs/1/annotations")
+    )
     assert not backend.made_nothing(CVATError("server error", status=500, method="POST", url="http://cvat/api/tasks"))
-    assert backend.made_nothing(CVATTimeoutError("no answer in time", method="GET", url="http://cvat/api/tasks"))  # a read
-    assert backend.made_nothing(CVATConnectionError("CVAT dropped the connection", method="POST",
-                                                    url="http://cvat/api/auth/login"))  # the login makes nothing
+    assert backend.made_nothing(
+        CVATTimeoutError("no answer in time", method="GET", url="http://cvat/api/tasks")
+    )  # a read
+    assert backend.made_nothing(
+        CVATConnectionError("CVAT dropped the connection", method="POST", url="http://cvat/api/auth/login")
+    )  # the login makes nothing
     assert not backend.made_nothing(RuntimeError("something else"))

@@ -26,48 +26,94 @@ from annoflow.domain.labels import Keypoints, Polylines
 
 @pytest.fixture
 def images(tmp_path):
-    return [s.filepath for s in generate_quickstart(tmp_path / "made_elsewhere", num_samples=4, image_size=(64, 48), seed=5)]
+    return [
+        s.filepath for s in generate_quickstart(tmp_path / "made_elsewhere", num_samples=4, image_size=(64, 48), seed=5)
+    ]
 
 
 @pytest.fixture
 def project(cvat_sim, images):
     """A project of two tasks made with cvat-sdk: boxes, a polygon, points, a tag."""
     with make_client(host=cvat_sim.url, credentials=(USER, PASSWORD)) as client:
-        project = client.projects.create(models.ProjectWriteRequest(name="made elsewhere", labels=[
-            models.PatchedLabelRequest(name="cat", attributes=[
-                models.AttributeRequest(name="age", mutable=True, input_type="number", values=["0", "20", "1"])]),
-            models.PatchedLabelRequest(name="dog", attributes=[
-                models.AttributeRequest(name="sleeping", mutable=False, input_type="checkbox", values=["false"]),
-                models.AttributeRequest(name="coat", mutable=True, input_type="select", values=["short", "long"])]),
-        ]))
+        project = client.projects.create(
+            models.ProjectWriteRequest(
+                name="made elsewhere",
+                labels=[
+                    models.PatchedLabelRequest(
+                        name="cat",
+                        attributes=[
+                            models.AttributeRequest(
+                                name="age", mutable=True, input_type="number", values=["0", "20", "1"]
+                            )
+                        ],
+                    ),
+                    models.PatchedLabelRequest(
+                        name="dog",
+                        attributes=[
+                            models.AttributeRequest(
+                                name="sleeping", mutable=False, input_type="checkbox", values=["false"]
+                            ),
+                            models.AttributeRequest(
+                                name="coat", mutable=True, input_type="select", values=["short", "long"]
+                            ),
+                        ],
+                    ),
+                ],
+            )
+        )
         tasks = []
         for name, files in (("first", images[:2]), ("second", images[2:])):
             task = client.tasks.create_from_data(
                 spec=models.TaskWriteRequest(name=name, project_id=project.id),
-                resource_type=ResourceType.LOCAL, resources=files, data_params={"image_quality": 75})
+                resource_type=ResourceType.LOCAL,
+                resources=files,
+                data_params={"image_quality": 75},
+            )
             found = {label.name: label for label in task.get_labels()}
             labels = {name: label.id for name, label in found.items()}
             spec = {(name, a.name): a.id for name, label in found.items() for a in label.attributes}
             shapes = [
-                models.LabeledShapeRequest(type="rectangle", frame=0, label_id=labels["cat"], points=[1.0, 2.0, 30.0, 40.0],
-                                           attributes=[models.AttributeValRequest(spec_id=spec["cat", "age"], value="3")]),
-                models.LabeledShapeRequest(type="polygon", frame=1, label_id=labels["dog"], points=[1.0, 1.0, 10.0, 1.0, 10.0, 10.0],
-                                           attributes=[models.AttributeValRequest(spec_id=spec["dog", "sleeping"], value="true"),
-                                                       models.AttributeValRequest(spec_id=spec["dog", "coat"], value="long")]),
-                models.LabeledShapeRequest(type="points", frame=1, label_id=labels["cat"], points=[3.0, 4.0],
-                                           occluded=True, group=2),
+                models.LabeledShapeRequest(
+                    type="rectangle",
+                    frame=0,
+                    label_id=labels["cat"],
+                    points=[1.0, 2.0, 30.0, 40.0],
+                    attributes=[models.AttributeValRequest(spec_id=spec["cat", "age"], value="3")],
+                ),
+                models.LabeledShapeRequest(
+                    type="polygon",
+                    frame=1,
+                    label_id=labels["dog"],
+                    points=[1.0, 1.0, 10.0, 1.0, 10.0, 10.0],
+                    attributes=[
+                        models.AttributeValRequest(spec_id=spec["dog", "sleeping"], value="true"),
+                        models.AttributeValRequest(spec_id=spec["dog", "coat"], value="long"),
+                    ],
+                ),
+                models.LabeledShapeRequest(
+                    type="points", frame=1, label_id=labels["cat"], points=[3.0, 4.0], occluded=True, group=2
+                ),
             ]
-            task.set_annotations(models.LabeledDataRequest(
-                shapes=shapes, tags=[models.LabeledImageRequest(frame=0, label_id=labels["dog"])]))
+            task.set_annotations(
+                models.LabeledDataRequest(
+                    shapes=shapes, tags=[models.LabeledImageRequest(frame=0, label_id=labels["dog"])]
+                )
+            )
             tasks.append(task.id)
         return {"id": project.id, "tasks": tasks}
 
 
 @pytest.fixture
 def dataset():
-    return Dataset(InMemoryLabelStore("imported"), RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
-                   {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.01,
-                                                                            "retry": RetryPolicy(backoff=0.001)})})
+    return Dataset(
+        InMemoryLabelStore("imported"),
+        RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
+        {
+            "cvat": CVATBackend(
+                interactive=False, client_options={"poll_interval": 0.01, "retry": RetryPolicy(backoff=0.001)}
+            )
+        },
+    )
 
 
 def _login(cvat_sim):
@@ -80,12 +126,15 @@ def _labels(dataset):
 
 
 def test_a_project_imports_with_its_media_downloaded(cvat_sim, project, dataset, tmp_path, images):
-    key = dataset.import_annotations(project_name="made elsewhere", data_path=str(tmp_path / "downloaded"),
-                                     download_media=True, **_login(cvat_sim))
+    key = dataset.import_annotations(
+        project_name="made elsewhere", data_path=str(tmp_path / "downloaded"), download_media=True, **_login(cvat_sim)
+    )
     assert key == f"cvat_import_project_{project['id']}"
     downloaded = sorted((tmp_path / "downloaded").iterdir())
     assert [p.name for p in downloaded] == sorted(Path(p).name for p in images)
-    assert all(p.read_bytes() == Path(next(i for i in images if Path(i).name == p.name)).read_bytes() for p in downloaded)
+    assert all(
+        p.read_bytes() == Path(next(i for i in images if Path(i).name == p.name)).read_bytes() for p in downloaded
+    )
     labels = _labels(dataset)
     assert len(labels) == 4
     first, second = sorted(Path(p).name for p in images[:2])
@@ -107,20 +156,26 @@ def test_a_project_imports_with_its_media_downloaded(cvat_sim, project, dataset,
 
 def test_importing_the_same_tasks_again_adds_nothing(cvat_sim, project, dataset, tmp_path):
     for _ in range(2):
-        dataset.import_annotations(project_id=project["id"], data_path=str(tmp_path / "media"), download_media=True,
-                                   **_login(cvat_sim))
+        dataset.import_annotations(
+            project_id=project["id"], data_path=str(tmp_path / "media"), download_media=True, **_login(cvat_sim)
+        )
     before = _labels(dataset)
-    dataset.import_annotations(project_id=project["id"], data_path=str(tmp_path / "media"), download_media=True,
-                               **_login(cvat_sim))
+    dataset.import_annotations(
+        project_id=project["id"], data_path=str(tmp_path / "media"), download_media=True, **_login(cvat_sim)
+    )
     assert _labels(dataset) == before and len(before) == 4
     assert sorted(p.name for p in (tmp_path / "media").iterdir()) == sorted(before)  # no second copy of a file
     assert sum(len(v["detections"].detections) for v in before.values() if "detections" in v) == 2
 
 
 def test_an_imported_run_loads_like_an_annotated_one(cvat_sim, project, dataset, tmp_path):
-    key = dataset.import_annotations(task_ids=project["tasks"][:1], data_path=str(tmp_path / "media"),
-                                     download_media=True, label_types={"detections": "ground_truth"},
-                                     **_login(cvat_sim))
+    key = dataset.import_annotations(
+        task_ids=project["tasks"][:1],
+        data_path=str(tmp_path / "media"),
+        download_media=True,
+        label_types={"detections": "ground_truth"},
+        **_login(cvat_sim),
+    )
     labels = _labels(dataset)
     assert {field for v in labels.values() for field in v} == {"ground_truth"}  # only the types asked for
     box = next(v["ground_truth"] for v in labels.values() if "ground_truth" in v).detections[0]
@@ -128,8 +183,18 @@ def test_an_imported_run_loads_like_an_annotated_one(cvat_sim, project, dataset,
     with make_client(host=cvat_sim.url, credentials=(USER, PASSWORD)) as client:
         task = client.tasks.retrieve(project["tasks"][0])
         shape = next(s for s in task.get_annotations().shapes if s.type.value == "rectangle")
-        task.update_annotations(models.PatchedLabeledDataRequest(shapes=[models.LabeledShapeRequest(
-            id=shape.id, type="rectangle", frame=shape.frame, label_id=shape.label_id, points=[5.0, 6.0, 30.0, 40.0])]),
+        task.update_annotations(
+            models.PatchedLabeledDataRequest(
+                shapes=[
+                    models.LabeledShapeRequest(
+                        id=shape.id,
+                        type="rectangle",
+                        frame=shape.frame,
+                        label_id=shape.label_id,
+                        points=[5.0, 6.0, 30.0, 40.0],
+                    )
+                ]
+            ),
         )
     dataset.load_annotations(key, unexpected="ignore", **_login(cvat_sim))
     moved = [d for v in _labels(dataset).values() if "ground_truth" in v for d in v["ground_truth"].detections]
@@ -146,7 +211,9 @@ def test_an_imported_run_loads_like_an_annotated_one(cvat_sim, project, dataset,
     assert cvat_sim.state.tasks  # nothing deleted
 
 
-def test_media_looked_up_in_a_dict_or_a_folder_and_missing_ones_named_first(cvat_sim, project, dataset, tmp_path, images):
+def test_media_looked_up_in_a_dict_or_a_folder_and_missing_ones_named_first(
+    cvat_sim, project, dataset, tmp_path, images
+):
     folder = tmp_path / "local"
     folder.mkdir()
     for path in images[:3]:
@@ -156,7 +223,9 @@ def test_media_looked_up_in_a_dict_or_a_folder_and_missing_ones_named_first(cvat
     assert len(dataset.store) == 0 and dataset.list_annotation_runs() == []  # nothing written
     data_map = {Path(p).name: p for p in images}
     dataset.import_annotations(project_name="made elsewhere", data_path=data_map, **_login(cvat_sim))
-    assert sorted(s.filepath for s in dataset.store.get_samples(dataset.store.sample_ids(), fields=())) == sorted(images)
+    assert sorted(s.filepath for s in dataset.store.get_samples(dataset.store.sample_ids(), fields=())) == sorted(
+        images
+    )
 
 
 def test_refusals_before_anything_is_sent(cvat_sim, project, dataset, tmp_path):
@@ -165,7 +234,9 @@ def test_refusals_before_anything_is_sent(cvat_sim, project, dataset, tmp_path):
     with pytest.raises(ValueError, match="needs data_path"):
         dataset.import_annotations(project_name="made elsewhere", download_media=True, **_login(cvat_sim))
     with pytest.raises(ValueError, match="unknown label types"):
-        dataset.import_annotations(project_name="made elsewhere", data_path="x", label_types=["boxes"], **_login(cvat_sim))
+        dataset.import_annotations(
+            project_name="made elsewhere", data_path="x", label_types=["boxes"], **_login(cvat_sim)
+        )
     with pytest.raises(ProjectNotFoundError):
         dataset.import_annotations(project_name="nobody's", data_path="x", **_login(cvat_sim))
 
@@ -177,8 +248,9 @@ def test_a_download_never_writes_through_a_symlink(cvat_sim, project, dataset, t
     outside.write_bytes(b"keep")
     (folder / Path(images[0]).name).symlink_to(outside)
     with pytest.raises(UnsafeMediaPathError):
-        dataset.import_annotations(project_name="made elsewhere", data_path=str(folder), download_media=True,
-                                   **_login(cvat_sim))
+        dataset.import_annotations(
+            project_name="made elsewhere", data_path=str(folder), download_media=True, **_login(cvat_sim)
+        )
     assert outside.read_bytes() == b"keep" and len(dataset.store) == 0
 
 
@@ -188,8 +260,16 @@ def test_the_command_line_imports_a_project_and_audit_shows_it(cvat_sim, project
     monkeypatch.setenv("ANNOFLOW_DATA_DIR", str(tmp_path / "data"))
     for name, value in (("URL", cvat_sim.url), ("USERNAME", USER), ("PASSWORD", PASSWORD)):
         monkeypatch.setenv(f"FIFTYONE_CVAT_{name}", value)
-    argv = ["import", "--project", "made elsewhere", "--dataset", "mine", "--data-path", str(tmp_path / "m"),
-            "--download-media"]
+    argv = [
+        "import",
+        "--project",
+        "made elsewhere",
+        "--dataset",
+        "mine",
+        "--data-path",
+        str(tmp_path / "m"),
+        "--download-media",
+    ]
     assert cli.main(argv) == 0
     first = capsys.readouterr().out
     assert "4 new samples, 8 labels added" in first, first
@@ -215,7 +295,9 @@ def test_an_import_a_crash_interrupted_is_finished_by_the_next_one(cvat_sim, pro
         return real(self, request, task_id, sample_ids)
 
     monkeypatch.setattr(CVATSession, "adopt_task", crashing)
-    arguments = dict(project_name="made elsewhere", data_path=str(tmp_path / "m"), download_media=True, **_login(cvat_sim))
+    arguments = dict(
+        project_name="made elsewhere", data_path=str(tmp_path / "m"), download_media=True, **_login(cvat_sim)
+    )
     with pytest.raises(KeyboardInterrupt):
         dataset.import_annotations(**arguments)
     monkeypatch.setattr(CVATSession, "adopt_task", real)
@@ -227,8 +309,14 @@ def test_an_import_a_crash_interrupted_is_finished_by_the_next_one(cvat_sim, pro
 
 
 def test_occluded_and_group_go_to_the_attributes_named(cvat_sim, project, dataset, tmp_path):
-    dataset.import_annotations(task_ids=project["tasks"][:1], data_path=str(tmp_path / "m"), download_media=True,
-                               occluded_attr="occluded", group_id_attr="group_id", **_login(cvat_sim))
+    dataset.import_annotations(
+        task_ids=project["tasks"][:1],
+        data_path=str(tmp_path / "m"),
+        download_media=True,
+        occluded_attr="occluded",
+        group_id_attr="group_id",
+        **_login(cvat_sim),
+    )
     keypoints = [k for v in _labels(dataset).values() if "keypoints" in v for k in v["keypoints"].keypoints]
     assert [(k.attributes.get("occluded"), k.attributes.get("group_id")) for k in keypoints] == [(True, 2)]
     boxes = [d for v in _labels(dataset).values() if "detections" in v for d in v["detections"].detections]
@@ -243,15 +331,18 @@ def test_media_from_a_json_manifest_or_the_datasets_own_files(cvat_sim, project,
     manifest = tmp_path / "manifest.json"
     manifest.write_text(json.dumps({Path(p).name: p for p in images[:2]}))
     dataset.import_annotations(task_ids=project["tasks"][:1], data_path=str(manifest), **_login(cvat_sim))
-    assert sorted(s.filepath for s in dataset.store.get_samples(dataset.store.sample_ids(), fields=())) == sorted(images[:2])
+    assert sorted(s.filepath for s in dataset.store.get_samples(dataset.store.sample_ids(), fields=())) == sorted(
+        images[:2]
+    )
     # no data_path: the dataset's own files, by base name
     dataset.store.add_samples([Sample(filepath=p, media_type=MediaType.IMAGE) for p in images[2:]])
     dataset.import_annotations(task_ids=project["tasks"][1:], **_login(cvat_sim))
     assert len(dataset.store) == 4 and sum("keypoints" in v for v in _labels(dataset).values()) == 2
     (tmp_path / "broken.json").write_text("[1, 2]")
     with pytest.raises(ValueError, match="JSON object"):
-        dataset.import_annotations(task_ids=project["tasks"][:1], data_path=str(tmp_path / "broken.json"),
-                                   **_login(cvat_sim))
+        dataset.import_annotations(
+            task_ids=project["tasks"][:1], data_path=str(tmp_path / "broken.json"), **_login(cvat_sim)
+        )
 
 
 def _video_task(cvat_sim, tmp_path):
@@ -262,17 +353,31 @@ def _video_task(cvat_sim, tmp_path):
     video = generate_quickstart_video(tmp_path / "videos", num_samples=1, num_frames=8, size=(64, 48))[0].filepath
     with make_client(host=cvat_sim.url, credentials=(USER, PASSWORD)) as client:
         task = client.tasks.create_from_data(
-            spec=models.TaskWriteRequest(name="video", labels=[models.PatchedLabelRequest(name="car"),
-                                                               models.PatchedLabelRequest(name="busy")]),
-            resource_type=ResourceType.LOCAL, resources=[video], data_params={"image_quality": 75})
+            spec=models.TaskWriteRequest(
+                name="video", labels=[models.PatchedLabelRequest(name="car"), models.PatchedLabelRequest(name="busy")]
+            ),
+            resource_type=ResourceType.LOCAL,
+            resources=[video],
+            data_params={"image_quality": 75},
+        )
         labels = {label.name: label.id for label in task.get_labels()}
         shape = dict(type="rectangle", occluded=False, z_order=0, rotation=0.0, attributes=[])
-        task.set_annotations(models.LabeledDataRequest(
-            tags=[models.LabeledImageRequest(frame=1, label_id=labels["busy"])],
-            tracks=[models.LabeledTrackRequest(frame=0, label_id=labels["car"], shapes=[
-                models.TrackedShapeRequest(frame=0, points=[0.0, 0.0, 10.0, 10.0], outside=False, **shape),
-                models.TrackedShapeRequest(frame=4, points=[20.0, 8.0, 30.0, 18.0], outside=False, **shape),
-                models.TrackedShapeRequest(frame=5, points=[20.0, 8.0, 30.0, 18.0], outside=True, **shape)])]))
+        task.set_annotations(
+            models.LabeledDataRequest(
+                tags=[models.LabeledImageRequest(frame=1, label_id=labels["busy"])],
+                tracks=[
+                    models.LabeledTrackRequest(
+                        frame=0,
+                        label_id=labels["car"],
+                        shapes=[
+                            models.TrackedShapeRequest(frame=0, points=[0.0, 0.0, 10.0, 10.0], outside=False, **shape),
+                            models.TrackedShapeRequest(frame=4, points=[20.0, 8.0, 30.0, 18.0], outside=False, **shape),
+                            models.TrackedShapeRequest(frame=5, points=[20.0, 8.0, 30.0, 18.0], outside=True, **shape),
+                        ],
+                    )
+                ],
+            )
+        )
     return task.id, video
 
 
@@ -281,8 +386,9 @@ def test_a_video_task_imports_its_tracks_frame_by_frame(cvat_sim, dataset, tmp_p
     key = dataset.import_annotations(task_ids=[task_id], data_path=str(tmp_path / "videos"), **_login(cvat_sim))
     (sample,) = dataset.store.get_samples(dataset.store.sample_ids())
     assert sample.filepath == video and sample.media_type.value == "video"
-    boxes = {number: frame["detections"].detections for number, frame in sample.frames.items()
-             if frame.get("detections")}
+    boxes = {
+        number: frame["detections"].detections for number, frame in sample.frames.items() if frame.get("detections")
+    }
     assert sorted(boxes) == [1, 2, 3, 4, 5]  # video frames 1-5: task frames 0-4, none once outside
     assert [b.keyframe for n in sorted(boxes) for b in boxes[n]] == [True, False, False, False, True]
     assert len({b.index for n in boxes for b in boxes[n]}) == 1
@@ -302,8 +408,9 @@ def test_a_video_task_without_its_video_or_with_download_media_is_refused_first(
 
     task_id, video = _video_task(cvat_sim, tmp_path)
     with pytest.raises(BackendConfigError, match=f"tasks \\[{task_id}\\] hold videos: CVAT's API serves a video"):
-        dataset.import_annotations(task_ids=[task_id], data_path=str(tmp_path / "out"), download_media=True,
-                                   **_login(cvat_sim))
+        dataset.import_annotations(
+            task_ids=[task_id], data_path=str(tmp_path / "out"), download_media=True, **_login(cvat_sim)
+        )
     with pytest.raises(MediaNotFoundError, match=Path(video).name):
         dataset.import_annotations(task_ids=[task_id], data_path=str(tmp_path / "out"), **_login(cvat_sim))
     assert not (tmp_path / "out").exists() and len(dataset.store) == 0 and dataset.list_annotation_runs() == []

@@ -25,8 +25,11 @@ def boxes(tmp_path):
     """Two images of boxes only (no instance masks), so an annotator can move any of them."""
     store = InMemoryLabelStore("quickstart")
     load_quickstart(store, tmp_path / "media", num_samples=2, image_size=(96, 64), seed=8)
-    return Dataset(store, RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
-                   {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.01})})
+    return Dataset(
+        store,
+        RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
+        {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.01})},
+    )
 
 
 def test_the_validated_jobs_first_then_the_rest_exactly_once(boxes, login, cvat_sim):
@@ -35,8 +38,10 @@ def test_the_validated_jobs_first_then_the_rest_exactly_once(boxes, login, cvat_
     (task_id,) = results.task_ids
     frames = results.frame_id_map[task_id]
     with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
-        jobs = sorted(annotator.client.get("/api/jobs", params={"task_id": task_id}).json()["results"],
-                      key=lambda j: j["start_frame"])
+        jobs = sorted(
+            annotator.client.get("/api/jobs", params={"task_id": task_id}).json()["results"],
+            key=lambda j: j["start_frame"],
+        )
         assert len(jobs) == 2
         shapes = annotator.annotations(task_id)["shapes"]
         for frame in (0, 1):  # one box moved in each job

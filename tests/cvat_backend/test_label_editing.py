@@ -23,11 +23,20 @@ FRAMES = 12
 @pytest.fixture
 def videos(tmp_path):
     store = InMemoryLabelStore("videos")
-    store.add_samples(generate_quickstart_video(tmp_path / "media", num_samples=1, num_frames=FRAMES, size=(64, 48),
-                                                tracks_per_video=(2, 2)))
-    return Dataset(store, RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
-                   {"cvat": CVATBackend(interactive=False, client_options={
-                       "poll_interval": 0.01, "retry": RetryPolicy(backoff=0.001)})})
+    store.add_samples(
+        generate_quickstart_video(
+            tmp_path / "media", num_samples=1, num_frames=FRAMES, size=(64, 48), tracks_per_video=(2, 2)
+        )
+    )
+    return Dataset(
+        store,
+        RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
+        {
+            "cvat": CVATBackend(
+                interactive=False, client_options={"poll_interval": 0.01, "retry": RetryPolicy(backoff=0.001)}
+            )
+        },
+    )
 
 
 def _stored(dataset):
@@ -51,8 +60,11 @@ def test_keyframes_marked_in_place_are_saved_in_one_batch_of_those_labels_only(v
     assert {(type(c), c.frame) for c in batch} == {(PutLabel, 1), (PutLabel, 5), (PutLabel, FRAMES)} and len(batch) == 6
     after = _stored(videos)
     for number in range(1, FRAMES + 1):
-        for old, new in zip(before.get("frames.detections", number).detections,
-                            after.get("frames.detections", number).detections, strict=True):
+        for old, new in zip(
+            before.get("frames.detections", number).detections,
+            after.get("frames.detections", number).detections,
+            strict=True,
+        ):
             assert new == (old.replace(keyframe=True) if number in (1, 5, FRAMES) else old)
     sample.save()  # nothing left to write
     assert len(batches) == 1
@@ -65,8 +77,9 @@ def test_only_the_keyframes_go_up_as_the_guide_says(videos, cvat_sim):
         for det in sample.frames[number].detections.detections:
             det.keyframe = True
     sample.save()
-    results = videos.annotate("tracks", label_field="frames.detections", url=cvat_sim.url, username=USER,
-                              password=PASSWORD)
+    results = videos.annotate(
+        "tracks", label_field="frames.detections", url=cvat_sim.url, username=USER, password=PASSWORD
+    )
     (task_id,) = results.task_ids
     with httpx.Client(base_url=cvat_sim.url, auth=(USER, PASSWORD)) as client:
         tracks = client.get(f"/api/tasks/{task_id}/annotations").json()["tracks"]

@@ -24,30 +24,49 @@ TAG = "reviewed-before-cvat"
 @pytest.fixture(params=["memory", "sqlite"])
 def dataset(request, tmp_path):
     # SQLite uploads an image task's boxes from the store's rows, the memory store from built labels
-    store = (InMemoryLabelStore("quickstart") if request.param == "memory"
-             else SqliteLabelStore(tmp_path / "labels.sqlite", name="quickstart"))
+    store = (
+        InMemoryLabelStore("quickstart")
+        if request.param == "memory"
+        else SqliteLabelStore(tmp_path / "labels.sqlite", name="quickstart")
+    )
     load_quickstart(store, tmp_path / "media", num_samples=2, image_size=(96, 64))
-    yield Dataset(store, RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
-                  {"cvat": CVATBackend(interactive=False,
-                                       client_options={"poll_interval": 0.01, "retry": RetryPolicy(backoff=0.001)})})
+    yield Dataset(
+        store,
+        RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
+        {
+            "cvat": CVATBackend(
+                interactive=False, client_options={"poll_interval": 0.01, "retry": RetryPolicy(backoff=0.001)}
+            )
+        },
+    )
     store.close()
 
 
 def _tag_every_prediction(dataset):
-    dataset.store.apply([PutLabel(s.id, "predictions", label.replace(tags=(TAG, "hard")))
-                         for s in dataset.iter_samples(fields=["predictions"])
-                         for label in labels_in(s.fields["predictions"])])
+    dataset.store.apply(
+        [
+            PutLabel(s.id, "predictions", label.replace(tags=(TAG, "hard")))
+            for s in dataset.iter_samples(fields=["predictions"])
+            for label in labels_in(s.fields["predictions"])
+        ]
+    )
 
 
 def _predictions(dataset):
-    return {label.id: label for s in dataset.iter_samples(fields=["predictions"]) for label in labels_in(s.fields["predictions"])}
+    return {
+        label.id: label
+        for s in dataset.iter_samples(fields=["predictions"])
+        for label in labels_in(s.fields["predictions"])
+    }
 
 
 def _by_label_id(annotator, task_id):
     labels = annotator.labels(task_id)
     spec = {a["id"] for label in labels.values() for a in label["attributes"] if a["name"] == "label_id"}
-    return {next(a["value"] for a in s["attributes"] if a["spec_id"] in spec): s
-            for s in annotator.annotations(task_id)["shapes"]}
+    return {
+        next(a["value"] for a in s["attributes"] if a["spec_id"] in spec): s
+        for s in annotator.annotations(task_id)["shapes"]
+    }
 
 
 def test_tags_stay_home_and_edited_labels_keep_them(dataset, cvat_sim):

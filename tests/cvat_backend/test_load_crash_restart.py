@@ -44,10 +44,14 @@ class World:
 
     def process(self, steps: Steps | None = None) -> Dataset:
         store = SqliteLabelStore(self.directory / "datasets.sqlite", name="quickstart")
-        registry = RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                                    "SQLITE_DBNAME": str(self.directory / "runs.sqlite")})
-        backends = {"cvat": CVATBackend(interactive=False,
-                                        client_options={"poll_interval": 0.01, "retry": RetryPolicy(backoff=0.001)})}
+        registry = RunRegistry(
+            env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(self.directory / "runs.sqlite")}
+        )
+        backends = {
+            "cvat": CVATBackend(
+                interactive=False, client_options={"poll_interval": 0.01, "retry": RetryPolicy(backoff=0.001)}
+            )
+        }
         if steps is not None:
             store, registry, backends = tapped(store, registry, backends, steps)
         return Dataset(store, registry, backends)
@@ -61,8 +65,10 @@ class World:
 def _shapes_by_label_id(annotator: ScriptedAnnotator, task_id: int) -> dict[str, dict[str, Any]]:
     labels = annotator.labels(task_id)
     spec = {a["id"] for label in labels.values() for a in label["attributes"] if a["name"] == "label_id"}
-    return {next(a["value"] for a in s["attributes"] if a["spec_id"] in spec): s
-            for s in annotator.annotations(task_id)["shapes"]}
+    return {
+        next(a["value"] for a in s["attributes"] if a["spec_id"] in spec): s
+        for s in annotator.annotations(task_id)["shapes"]
+    }
 
 
 def make_world(root: Path, login: dict[str, Any], cvat_sim, name: str) -> tuple[World, frozenset[str]]:
@@ -104,16 +110,26 @@ def merged(dataset: Dataset) -> Counter:
             task_id = e.task_id
         if type(e).__name__ == "LabelMerged":
             for c in merged_in(e):
-                out[(run.plan_of_task[task_id], c.action.value, c.sample_id, c.field,
-                     NEW if c.action.value == "added" else c.label_id)] += 1
+                out[
+                    (
+                        run.plan_of_task[task_id],
+                        c.action.value,
+                        c.sample_id,
+                        c.field,
+                        NEW if c.action.value == "added" else c.label_id,
+                    )
+                ] += 1
     return out
 
 
-@pytest.mark.parametrize(("step", "nth", "after", "cleanup"), [
-    pytest.param("registry.save_run", 0, True, False, id="after-ShapesImported-of-the-first-task"),
-    pytest.param("store.apply", 0, True, False, id="after-the-first-store-write"),
-    pytest.param("session.delete_tasks", 0, True, True, id="after-deleting-the-tasks"),
-])
+@pytest.mark.parametrize(
+    ("step", "nth", "after", "cleanup"),
+    [
+        pytest.param("registry.save_run", 0, True, False, id="after-ShapesImported-of-the-first-task"),
+        pytest.param("store.apply", 0, True, False, id="after-the-first-store-write"),
+        pytest.param("session.delete_tasks", 0, True, True, id="after-deleting-the-tasks"),
+    ],
+)
 def test_a_restarted_process_finishes_a_crashed_load(tmp_path, login, cvat_sim, step, nth, after, cleanup):
     reference, originals = make_world(tmp_path, login, cvat_sim, "reference")
     clean = Steps()
@@ -126,7 +142,7 @@ def test_a_restarted_process_finishes_a_crashed_load(tmp_path, login, cvat_sim, 
     crashed = Steps(crash_at=crash_at, after=after)
     with pytest.raises(Crash):
         world.load(crashed, cleanup=cleanup)
-    assert crashed.names == clean.names[:crash_at + 1]  # the same path as the reference, up to the crash
+    assert crashed.names == clean.names[: crash_at + 1]  # the same path as the reference, up to the crash
 
     restarted = world.load(cleanup=cleanup)  # new objects on the same files
     assert snapshot(restarted, originals) == expected

@@ -13,7 +13,10 @@ from tests.cvat_backend.conftest import PASSWORD, USER
 def _shapes_by_label_id(annotator, task_id):
     labels = annotator.labels(task_id)
     spec = {a["id"] for label in labels.values() for a in label["attributes"] if a["name"] == "label_id"}
-    return {next(a["value"] for a in s["attributes"] if a["spec_id"] in spec): s for s in annotator.annotations(task_id)["shapes"]}
+    return {
+        next(a["value"] for a in s["attributes"] if a["spec_id"] in spec): s
+        for s in annotator.annotations(task_id)["shapes"]
+    }
 
 
 def test_annotator_edits_come_back_exactly_once(dataset, login, cvat_sim):
@@ -41,7 +44,9 @@ def test_annotator_edits_come_back_exactly_once(dataset, login, cvat_sim):
     summary = dataset.last_load.summary
     assert (summary.added, summary.edited, summary.deleted, summary.unexpected) == (1, 1, 1, 1)
     dataset.load_annotations("edit", unexpected="ignore", **login)
-    assert dataset.last_load.summary.unchanged_tasks == 1 and {label.id for s in view.iter_samples() for label in labels_in(s.fields["predictions"])} == set(after)
+    assert dataset.last_load.summary.unchanged_tasks == 1 and {
+        label.id for s in view.iter_samples() for label in labels_in(s.fields["predictions"])
+    } == set(after)
 
 
 def test_prompt_without_a_terminal_names_the_choices(dataset, login, cvat_sim):
@@ -77,8 +82,9 @@ def test_the_prompt_asks_where_unexpected_labels_go(dataset, login, cvat_sim):
         task_id = results.task_ids[0]
         annotator.add_shape(task_id, next(iter(annotator.labels(task_id))), 0, "polyline", [1.0, 1.0, 9.0, 9.0])
     asked = []
-    loader = Loader(dataset.store, dataset.registry, dataset.backends, ask=lambda q: asked.append(q) or "my_lines",
-                    interactive=True)
+    loader = Loader(
+        dataset.store, dataset.registry, dataset.backends, ask=lambda q: asked.append(q) or "my_lines", interactive=True
+    )
     loader.load("quickstart", "ask", **login)
     assert asked == ["Found 1 unexpected polylines: a field to store them in (empty to discard)? "]
     (line,) = labels_in(dataset.limit(1).first().fields["my_lines"])
@@ -94,13 +100,24 @@ def test_a_new_label_s_text_attribute_takes_the_type_the_existing_values_hold(tm
 
     store = InMemoryLabelStore("quickstart")
     load_quickstart(store, tmp_path / "media", num_samples=2, image_size=(96, 64))
-    dataset = Dataset(store, RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
-                      {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.01})})
+    dataset = Dataset(
+        store,
+        RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
+        {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.01})},
+    )
     (task_id,) = dataset.annotate("types", label_field="ground_truth", **login).task_ids
     before = {label.id for s in dataset.iter_samples() for label in labels_in(s.fields["ground_truth"])}
     with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
-        annotator.add_shape(task_id, next(iter(annotator.labels(task_id))), 0, "rectangle", [5.0, 5.0, 20.0, 20.0],
-                            attributes={"iscrowd": "1"})
+        annotator.add_shape(
+            task_id,
+            next(iter(annotator.labels(task_id))),
+            0,
+            "rectangle",
+            [5.0, 5.0, 20.0, 20.0],
+            attributes={"iscrowd": "1"},
+        )
     dataset.load_annotations("types", **login)
-    (new,) = [label for s in dataset.iter_samples() for label in labels_in(s.fields["ground_truth"]) if label.id not in before]
+    (new,) = [
+        label for s in dataset.iter_samples() for label in labels_in(s.fields["ground_truth"]) if label.id not in before
+    ]
     assert new.attributes["iscrowd"] == 1 and type(new.attributes["iscrowd"]) is int

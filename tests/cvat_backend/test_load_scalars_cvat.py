@@ -12,16 +12,22 @@ from tests.cvat_backend.conftest import PASSWORD, USER
 
 def _tags(annotator, task_id, label):
     labels = annotator.labels(task_id)
-    return sorted((t for t in annotator.annotations(task_id)["tags"] if t["label_id"] == labels[label]["id"]),
-                  key=lambda t: t["frame"])
+    return sorted(
+        (t for t in annotator.annotations(task_id)["tags"] if t["label_id"] == labels[label]["id"]),
+        key=lambda t: t["frame"],
+    )
 
 
 def test_scalar_values_edited_in_cvat_come_back_typed_and_once(dataset, login, cvat_sim):
     first, second = dataset.store.sample_ids()[:2]
     dataset.store.apply([SetValue(first, "count", 3), SetValue(second, "count", 4), SetValue(first, "ratio", 0.5)])
     view = dataset.limit(2)
-    schema = {"scalar1": {"type": "scalar"}, "scalar2": {"type": "scalar", "classes": ["class1", "class2", "class3"]},
-              "count": {"type": "scalar"}, "ratio": {"type": "scalar"}}
+    schema = {
+        "scalar1": {"type": "scalar"},
+        "scalar2": {"type": "scalar", "classes": ["class1", "class2", "class3"]},
+        "count": {"type": "scalar"},
+        "ratio": {"type": "scalar"},
+    }
     results = view.annotate("scalars", label_schema=schema, **login)
     (task_id,) = results.task_ids
     with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
@@ -62,8 +68,11 @@ def test_a_cvat_value_of_the_wrong_kind_is_refused(dataset, login, cvat_sim):
 def _points_by_label_id(annotator, task_id):
     labels = annotator.labels(task_id)
     spec = {a["id"] for label in labels.values() for a in label["attributes"] if a["name"] == "label_id"}
-    return {next(a["value"] for a in s["attributes"] if a["spec_id"] in spec): s
-            for s in annotator.annotations(task_id)["shapes"] if s["type"] == "points"}
+    return {
+        next(a["value"] for a in s["attributes"] if a["spec_id"] in spec): s
+        for s in annotator.annotations(task_id)["shapes"]
+        if s["type"] == "points"
+    }
 
 
 def test_moved_keypoints_keep_their_missing_points(dataset, login, cvat_sim):
@@ -88,7 +97,9 @@ def test_moved_keypoints_keep_their_missing_points(dataset, login, cvat_sim):
         if math.isnan(old[0]):
             assert math.isnan(new[0]) and math.isnan(new[1])  # NaN back at its index
         else:
-            assert math.isclose(new[0], old[0] + 2.0 / 96, abs_tol=1e-9) and math.isclose(new[1], old[1] + 2.0 / 64, abs_tol=1e-9)
+            assert math.isclose(new[0], old[0] + 2.0 / 96, abs_tol=1e-9) and math.isclose(
+                new[1], old[1] + 2.0 / 64, abs_tol=1e-9
+            )
     # a point added in CVAT: which point is which cannot be told, so CVAT's points are taken as they are
     grown_after = after[grown.id]
     assert len(grown_after.points) == sum(not math.isnan(x) for x, _ in grown.points) + 1

@@ -45,11 +45,15 @@ def _merged(dataset) -> Counter:
     run = dataset.registry.get_run("locks", "run")
     # LabelMerged counts the changes it carries (a load's changes of a task are one event)
     return Counter(
-        name for e in dataset.registry.history(run.id)
-        for name in ([type(e).__name__] * (len(merged_in(e)) if type(e).__name__ == "LabelMerged" else 1)))
+        name
+        for e in dataset.registry.history(run.id)
+        for name in ([type(e).__name__] * (len(merged_in(e)) if type(e).__name__ == "LabelMerged" else 1))
+    )
 
 
-@pytest.mark.parametrize("held, error", [("datasets.sqlite", LabelStoreLockedError), ("runs.sqlite", RunRegistryLockedError)])
+@pytest.mark.parametrize(
+    "held, error", [("datasets.sqlite", LabelStoreLockedError), ("runs.sqlite", RunRegistryLockedError)]
+)
 def test_a_held_file_stops_the_load_and_the_next_load_finishes_exactly_once(edited, cvat_sim, held, error):
     dataset, data, count = edited
     holder = sqlite3.connect(data / held, isolation_level=None)

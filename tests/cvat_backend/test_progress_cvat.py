@@ -23,9 +23,12 @@ def dataset(tmp_path):
     """Wired as open_dataset() wires it: tqdm bars for progress=."""
     store = InMemoryLabelStore("quickstart")
     load_quickstart(store, tmp_path / "media", num_samples=5, image_size=(96, 64))
-    backend = CVATBackend(interactive=False, client_options={"poll_interval": 0.01, "retry": RetryPolicy(backoff=0.001)})
-    return Dataset(store, RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}), {"cvat": backend},
-                   progress=progress_for)
+    backend = CVATBackend(
+        interactive=False, client_options={"poll_interval": 0.01, "retry": RetryPolicy(backoff=0.001)}
+    )
+    return Dataset(
+        store, RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}), {"cvat": backend}, progress=progress_for
+    )
 
 
 def test_progress_false_shows_nothing_and_the_library_prints_nothing(dataset, login, capfd):
@@ -64,13 +67,23 @@ def test_each_stage_counts_what_is_done(dataset, login, caplog):
     assert progress.log.count(("close",)) == 2
     loading = Recording()
     dataset.load_annotations("counted", progress=loading, **login)
-    assert loading.log == [("open", "loading 'counted'", 1, "task"), ("note", f"task {task_id}: downloading"),
-                           ("note", f"task {task_id}: merging"), ("advance", 1), ("close",)]
+    assert loading.log == [
+        ("open", "loading 'counted'", 1, "task"),
+        ("note", f"task {task_id}: downloading"),
+        ("note", f"task {task_id}: merging"),
+        ("advance", 1),
+        ("close",),
+    ]
     again = Recording()
     with caplog.at_level(logging.INFO, logger="annoflow"):
         dataset.load_annotations("counted", progress=again, **login)
-    assert again.log == [("open", "loading 'counted'", 1, "task"), ("note", f"task {task_id}: downloading"),
-                         ("note", f"task {task_id}: unchanged"), ("advance", 1), ("close",)]
+    assert again.log == [
+        ("open", "loading 'counted'", 1, "task"),
+        ("note", f"task {task_id}: downloading"),
+        ("note", f"task {task_id}: unchanged"),
+        ("advance", 1),
+        ("close",),
+    ]
     assert f"run 'counted': task {task_id} unchanged since the last load: skipped" in caplog.messages
 
 

@@ -57,8 +57,11 @@ def _check(error: CVATError, took: float, server: HostileServer, bound: str | No
 def test_annotate_ends_by_its_bounds(public, kind):
     bounds, bound = CASES[kind]
     with HostileServer(kind) as server:
-        error, took = _fails(lambda: public.annotate("run", label_field="ground_truth", url=server.url,
-                                                     username=USER, password=PASSWORD, **bounds))
+        error, took = _fails(
+            lambda: public.annotate(
+                "run", label_field="ground_truth", url=server.url, username=USER, password=PASSWORD, **bounds
+            )
+        )
     _check(error, took, server, bound)
     # nothing was made, so the key is free again; the attempt stays in the audit, without the bounds
     assert not public.has_annotation_run("run")
@@ -72,8 +75,9 @@ def test_load_annotations_ends_by_its_bounds_and_the_next_load_works(public, cva
     bounds, bound = CASES[kind]
     public.annotate("run", label_field="ground_truth", url=cvat_sim.url, username=USER, password=PASSWORD)
     with HostileServer(kind) as server:
-        error, took = _fails(lambda: public.load_annotations("run", url=server.url, username=USER,
-                                                             password=PASSWORD, **bounds))
+        error, took = _fails(
+            lambda: public.load_annotations("run", url=server.url, username=USER, password=PASSWORD, **bounds)
+        )
     _check(error, took, server, bound)
     assert public.registry.get_run("bounds", "run").loads == []
     public.load_annotations("run", url=cvat_sim.url, username=USER, password=PASSWORD)
@@ -84,8 +88,9 @@ def test_the_bounds_come_from_the_environment_too(public, monkeypatch):
     monkeypatch.setenv("ANNOFLOW_CVAT_READ_TIMEOUT", "1.0")
     monkeypatch.setenv("ANNOFLOW_CVAT_REQUEST_DEADLINE", "1.5")
     with HostileServer("drip") as server:
-        error, took = _fails(lambda: public.annotate("run", label_field="ground_truth", url=server.url,
-                                                     username=USER, password=PASSWORD))
+        error, took = _fails(
+            lambda: public.annotate("run", label_field="ground_truth", url=server.url, username=USER, password=PASSWORD)
+        )
     _check(error, took, server, "request_deadline")
 
 
@@ -93,8 +98,15 @@ def test_a_bound_that_cannot_work_is_refused_before_anything_is_sent(public, cva
     from annoflow.application.ports.annotation_backend import BackendConfigError
 
     with pytest.raises(BackendConfigError) as caught:
-        public.annotate("run", label_field="ground_truth", url=cvat_sim.url, username=USER, password=PASSWORD,
-                        read_timeout=0, request_deadline="soon")
+        public.annotate(
+            "run",
+            label_field="ground_truth",
+            url=cvat_sim.url,
+            username=USER,
+            password=PASSWORD,
+            read_timeout=0,
+            request_deadline="soon",
+        )
     assert "read_timeout must be a positive number of seconds, got 0" in str(caught.value)
     assert "request_deadline must be a positive number of seconds, got 'soon'" in str(caught.value)
     assert not public.list_annotation_runs()

@@ -27,8 +27,10 @@ def downloads(monkeypatch):
 
 
 def _boxes(dataset, sample_ids):
-    return {s.id: [d.bounding_box for d in s.get("ground_truth").detections]
-            for s in dataset.store.get_samples(sample_ids, fields=("ground_truth",))}
+    return {
+        s.id: [d.bounding_box for d in s.get("ground_truth").detections]
+        for s in dataset.store.get_samples(sample_ids, fields=("ground_truth",))
+    }
 
 
 def test_a_second_load_downloads_nothing_and_a_later_change_is_still_read(dataset, login, cvat_sim, downloads):

@@ -35,13 +35,17 @@ def test_a_load_from_another_server_is_refused_before_anything_is_merged(dataset
     results = dataset.annotate("mine", label_field="ground_truth", **login)
     assert results.task_ids == [1]
     before = _labels(dataset)
-    with pytest.raises(WrongServerError, match=r"task 1 .* is not the one run 'mine' made \(made .*\): nothing was merged"):
+    with pytest.raises(
+        WrongServerError, match=r"task 1 .* is not the one run 'mine' made \(made .*\): nothing was merged"
+    ):
         dataset.load_annotations("mine", unexpected="ignore", **other_login)
     assert _labels(dataset) == before
     run = dataset.registry.get_run("quickstart", "mine")
     assert run.status is RunStatus.UPLOADED and not run.unapplied
     # the right server still loads, under another name for the same address
-    dataset.load_annotations("mine", unexpected="ignore", **{**login, "url": login["url"].replace("127.0.0.1", "localhost")})
+    dataset.load_annotations(
+        "mine", unexpected="ignore", **{**login, "url": login["url"].replace("127.0.0.1", "localhost")}
+    )
     assert dataset.last_load.summary.edited == 0 and _labels(dataset) == before
 
 
@@ -66,7 +70,9 @@ def test_a_task_deleted_in_cvat_is_skipped_with_a_warning(dataset, login, cvat_s
     before = _labels(dataset)
     with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as someone:  # deleted in CVAT's UI
         someone.client.delete(f"/api/tasks/{second}").raise_for_status()
-    with pytest.warns(UserWarning, match=f"task {second} of run 'two' no longer exists on the server: skipped") as warned:
+    with pytest.warns(
+        UserWarning, match=f"task {second} of run 'two' no longer exists on the server: skipped"
+    ) as warned:
         dataset.load_annotations("two", unexpected="ignore", **login)
     assert [w.filename for w in warned] == [__file__]  # the warning names the user's call, not annoflow's code
     summary = dataset.last_load.summary

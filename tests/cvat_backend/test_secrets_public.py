@@ -74,15 +74,21 @@ def test_a_password_in_the_url_logs_in_and_is_never_recorded_shown_or_logged(pub
 
 def test_the_url_and_the_keyword_arguments_may_not_disagree(public, keeper):
     with pytest.raises(BackendConfigError) as caught:
-        public.annotate("run", label_field="ground_truth", url=_with_userinfo(keeper.url, "another-pw"),
-                        username=USER, password=PASSWORD)
+        public.annotate(
+            "run",
+            label_field="ground_truth",
+            url=_with_userinfo(keeper.url, "another-pw"),
+            username=USER,
+            password=PASSWORD,
+        )
     message = str(caught.value)
     assert "keyword arguments gives a password in the CVAT url and a different one as password" in message
     assert PASSWORD not in message and "another-pw" not in message
     assert not public.list_annotation_runs()
     # the same credentials twice are no disagreement
-    assert public.annotate("run", label_field="ground_truth", url=_with_userinfo(keeper.url),
-                           username=USER, password=PASSWORD).task_ids
+    assert public.annotate(
+        "run", label_field="ground_truth", url=_with_userinfo(keeper.url), username=USER, password=PASSWORD
+    ).task_ids
 
 
 def test_an_error_at_login_shows_the_password_nowhere(public, keeper, caplog):
@@ -108,22 +114,31 @@ def test_a_failed_request_shows_the_password_nowhere(public, keeper, kind, given
         for call in (public.annotate, public.load_annotations):
             # built inline, never a local of this frame (the traceback starts here)
             with pytest.raises(CVATError) as caught:
-                call("fresh" if call == public.annotate else "loaded", read_timeout=0.5, request_deadline=1.0,
-                     **({"label_field": "ground_truth"} if call == public.annotate else {}),
-                     **({"url": server.url} if given == "environment" else
-                        {"url": _with_userinfo(server.url)} if given == "url" else
-                        {"url": server.url, "username": USER, "password": PASSWORD, "headers": {"X-Key": PASSWORD}}))
+                call(
+                    "fresh" if call == public.annotate else "loaded",
+                    read_timeout=0.5,
+                    request_deadline=1.0,
+                    **({"label_field": "ground_truth"} if call == public.annotate else {}),
+                    **(
+                        {"url": server.url}
+                        if given == "environment"
+                        else {"url": _with_userinfo(server.url)}
+                        if given == "url"
+                        else {"url": server.url, "username": USER, "password": PASSWORD, "headers": {"X-Key": PASSWORD}}
+                    ),
+                )
             texts.append(_traceback_with_locals(caught.value))
             del caught
     for text in texts:
-        assert ("kwargs" in text and "Secret('********')" in text) or given == "environment", "the frames' locals are there"
+        assert ("kwargs" in text and "Secret('********')" in text) or given == "environment", (
+            "the frames' locals are there"
+        )
         assert PASSWORD not in text and f"{USER}:" not in text
     assert not [r for r in caplog.records if PASSWORD in r.getMessage() or f"{USER}:" in r.getMessage()]
 
 
 def test_connect_to_api_keeps_the_password_sealed_too(keeper):
-    with HostileServer("silent") as server, \
-            connect_to_api(url=_with_userinfo(server.url), read_timeout=0.5) as api:
+    with HostileServer("silent") as server, connect_to_api(url=_with_userinfo(server.url), read_timeout=0.5) as api:
         assert api.base_url == server.url
         with pytest.raises(CVATError) as caught:
             api.get(api.tasks_url)

@@ -21,8 +21,9 @@ def _outcome(dataset, key, login):
     run = dataset.registry.get_run("quickstart", key)
     backend = dataset.backends["cvat"]
     first = next(dataset.store.get_samples(run.sample_ids[:1], fields=()))
-    config = backend.parse_config({**{k: v for k, v in run.config.items() if k not in PLAN_OPTIONS}, **login},
-                                  first.media_type)
+    config = backend.parse_config(
+        {**{k: v for k, v in run.config.items() if k not in PLAN_OPTIONS}, **login}, first.media_type
+    )
     request = UploadRequest("quickstart", key, run.label_schema, run.media_field, first.media_type, config)
     fields = tuple(f.path for f in run.label_schema)
     (task_id,) = run.tasks
@@ -30,9 +31,13 @@ def _outcome(dataset, key, login):
     samples = {s.id: s for s in dataset.store.get_samples(task.sample_ids, fields=fields)}
     with backend.connect(config) as session:
         downloaded = session.download_task(
-            request, task_id, lambda: task,
-            lambda: {label.id: label for s in samples.values() for f in fields for label in labels_in(s.get(f))})
+            request,
+            task_id,
+            lambda: task,
+            lambda: {label.id: label for s in samples.values() for f in fields for label in labels_in(s.get(f))},
+        )
     changes, refused = merge_task(run.label_schema, task, samples, downloaded.imported)
+
     # New labels get fresh ids each time: compare them without.
     def comparable(change):
         if change.action.value != "added":
@@ -63,17 +68,28 @@ def test_the_shortcut_changes_nothing_in_what_a_load_merges(dataset, login, cvat
         annotator.set_attribute(task_id, shapes[1]["id"], "note", "checked")
         annotator.set_flags(task_id, shapes[2]["id"], occluded=True)
         annotator.set_flags(task_id, shapes[6]["id"], group=3)
-        annotator.relabel(task_id, shapes[3]["id"], next(names[label["id"]] for label in boxes if label["id"] != shapes[3]["label_id"]))
+        annotator.relabel(
+            task_id,
+            shapes[3]["id"],
+            next(names[label["id"]] for label in boxes if label["id"] != shapes[3]["label_id"]),
+        )
         annotator.delete(task_id, shapes[4]["id"])
         # A copy-paste in CVAT copies the label_id too: neither copy may take the shortcut.
         copied = shapes[5]
         spec_names = {a["id"]: a["name"] for label in boxes for a in label["attributes"]}
-        annotator.add_shape(task_id, names[copied["label_id"]], copied["frame"], copied["type"], copied["points"],
-                            attributes={spec_names[a["spec_id"]]: a["value"] for a in copied["attributes"]})
+        annotator.add_shape(
+            task_id,
+            names[copied["label_id"]],
+            copied["frame"],
+            copied["type"],
+            copied["points"],
+            attributes={spec_names[a["spec_id"]]: a["value"] for a in copied["attributes"]},
+        )
     shortcuts = []
     split = backend_module.split_unchanged
-    monkeypatch.setattr(backend_module, "split_unchanged",
-                        lambda *args: shortcuts.append(split(*args)) or shortcuts[-1])
+    monkeypatch.setattr(
+        backend_module, "split_unchanged", lambda *args: shortcuts.append(split(*args)) or shortcuts[-1]
+    )
     with_shortcut = _outcome(dataset, "fast", login)
     assert (len(shortcuts[0][1]) > 0) is not widgets  # the shortcut was taken, where it may be
     monkeypatch.setattr(backend_module, "split_unchanged", lambda data, *args: (data, []))

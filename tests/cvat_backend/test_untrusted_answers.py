@@ -52,8 +52,12 @@ class _Run:
 
     def labels(self) -> dict[str, tuple[str, str, Any]]:
         """label id -> (sample id, field, label) for every label of the run's samples."""
-        return {label.id: (sample.id, field, label) for sample in self.dataset.limit(3).iter_samples()
-                for field in FIELDS for label in labels_in(sample.fields.get(field))}
+        return {
+            label.id: (sample.id, field, label)
+            for sample in self.dataset.limit(3).iter_samples()
+            for field in FIELDS
+            for label in labels_in(sample.fields.get(field))
+        }
 
     def load(self, **options: Any) -> Any:
         return self.dataset.load_annotations("hostile", unexpected="ignore", **options, **self.login)
@@ -81,9 +85,11 @@ def _first(data: dict[str, Any], frame: int, shape_type: str) -> dict[str, Any]:
 
 def _on_first(shape_type: str, change: Callable[[dict[str, Any]], Any]) -> Callable[[Any], Any]:
     """A rewrite of the first ``shape_type`` shape on frame 0: ``change`` edits it in place."""
+
     def rewrite(data: dict[str, Any]) -> dict[str, Any]:
         change(_first(data, 0, shape_type))
         return data
+
     return rewrite
 
 
@@ -181,6 +187,7 @@ def _raw(shape_type: str, change: Callable[[dict[str, Any], str], None], text: s
         data = orjson.loads(body)
         change(_first(data, 0, shape_type), marker)
         return orjson.dumps(data).replace(f'"{marker}"'.encode(), text.encode())
+
     return rewrite
 
 
@@ -199,6 +206,7 @@ def _mask_runs(change: Callable[[list[float]], list[float]]) -> Callable[[dict[s
 def _attribute_value(value: Any) -> Callable[[dict[str, Any]], None]:
     def change(shape):
         shape["attributes"][-1]["value"] = value  # the mask's iscrowd, after its label_id
+
     return change
 
 
@@ -211,51 +219,134 @@ def _inverted(shape):
 FRAME_0, NO_FRAME = "frame 0", "no frame of the task"
 MALFORMED_OBJECTS = {
     "inverted rectangle": (_rectangle(_inverted), "rectangle", "is inverted (x2 < x1 or y2 < y1)", FRAME_0),
-    "rectangle of 0 points": (_rectangle(_set_points([])), "rectangle",
-                              "a rectangle is 4 numbers (x1, y1, x2, y2), not 0", FRAME_0),
+    "rectangle of 0 points": (
+        _rectangle(_set_points([])),
+        "rectangle",
+        "a rectangle is 4 numbers (x1, y1, x2, y2), not 0",
+        FRAME_0,
+    ),
     "rectangle of 2 points": (_rectangle(_set_points([1.0, 2.0])), "rectangle", "(x1, y1, x2, y2), not 2", FRAME_0),
-    "points that are text": (_rectangle(_set_points(["1", "2", "3", "4"])), "rectangle",
-                             "its points: the text '1' is not a number", FRAME_0),
-    "points that are not a list": (_rectangle(_set_points("1,2,3,4")), "rectangle",
-                                   "its points are the text '1,2,3,4', not a list of numbers", FRAME_0),
-    "NaN in the points": (_raw("rectangle", _point, "NaN"), "rectangle", "its points: nan is not a finite number",
-                          FRAME_0),
-    "Infinity in the points": (_raw("rectangle", _point, "Infinity"), "rectangle",
-                               "its points: inf is not a finite number", FRAME_0),
-    "-Infinity in the points": (_raw("rectangle", _point, "-Infinity"), "rectangle",
-                                "its points: -inf is not a finite number", FRAME_0),
-    "a number past a double's range": (_raw("rectangle", _point, "1e400"), "rectangle",
-                                       "its points: inf is not a finite number", FRAME_0),
-    "rectangle outside its frame": (_rectangle(_set_points([500.0, 500.0, 600.0, 600.0])), "rectangle",
-                                    "the rectangle [500.0, 500.0, 600.0, 600.0] lies outside the 96x64 frame", FRAME_0),
-    "mask runs that do not cover the box": (_mask(_mask_runs(lambda runs: [*runs, 1.0])), "mask", "its runs cover",
-                                            FRAME_0),
-    "a negative mask run": (_mask(_mask_runs(lambda runs: [-1.0, runs[0] + 1.0, *runs[1:]])), "mask",
-                            "its run lengths are not whole numbers from 0", FRAME_0),
-    "a fractional mask run": (_mask(_mask_runs(lambda runs: [runs[0] + 0.5, runs[1] - 0.5, *runs[2:]])), "mask",
-                              "its run lengths are not whole numbers from 0", FRAME_0),
-    "a mask without its box": (_mask(_set_points([3.0, 4.0])), "mask",
-                               "a mask is run lengths then left, top, right, bottom: 2 number(s) are none", FRAME_0),
-    "a mask box past the frame": (_mask(_set_points([float(100 * 70), 0.0, 0.0, 99.0, 69.0])), "mask",
-                                  "its box (left 0, top 0, right 99, bottom 69) does not lie within the 96x64 frame",
-                                  FRAME_0),
-    "an attribute value that is an object": (_mask(_attribute_value({"a": 1})), "mask",
-                                             "holds an object, not text", FRAME_0),
-    "an attribute value that is a number": (_mask(_attribute_value(1)), "mask", "holds the number 1, not text", FRAME_0),
-    "attributes that are not a list": (_mask(lambda s: s.update(attributes={"a": 1})), "mask",
-                                       "its attributes are an object, not a list", FRAME_0),
-    "a frame that is text": (_rectangle(lambda s: s.update(frame="0")), "rectangle",
-                             "its frame is the text '0', not an integer", NO_FRAME),
-    "a label_id that is text": (_rectangle(lambda s: s.update(label_id="7")), "rectangle",
-                                "its label_id is the text '7', not a positive integer", FRAME_0),
-    "a missing id": (_rectangle(lambda s: s.pop("id")), "rectangle", "its id is null, not a positive integer",
-                     FRAME_0),
-    "an id past 64 bits": (_raw("rectangle", lambda s, marker: s.update(id=marker), "1" + "0" * 30), "rectangle",
-                           "not a positive integer", FRAME_0),
-    "a type that is a number": (_rectangle(lambda s: s.update(type=5)), "rectangle",
-                                "its type is the number 5, not a shape type", FRAME_0),
-    "an occluded flag that is text": (_rectangle(lambda s: s.update(occluded="yes")), "rectangle",
-                                      "its occluded flag is the text 'yes', not a boolean", FRAME_0),
+    "points that are text": (
+        _rectangle(_set_points(["1", "2", "3", "4"])),
+        "rectangle",
+        "its points: the text '1' is not a number",
+        FRAME_0,
+    ),
+    "points that are not a list": (
+        _rectangle(_set_points("1,2,3,4")),
+        "rectangle",
+        "its points are the text '1,2,3,4', not a list of numbers",
+        FRAME_0,
+    ),
+    "NaN in the points": (
+        _raw("rectangle", _point, "NaN"),
+        "rectangle",
+        "its points: nan is not a finite number",
+        FRAME_0,
+    ),
+    "Infinity in the points": (
+        _raw("rectangle", _point, "Infinity"),
+        "rectangle",
+        "its points: inf is not a finite number",
+        FRAME_0,
+    ),
+    "-Infinity in the points": (
+        _raw("rectangle", _point, "-Infinity"),
+        "rectangle",
+        "its points: -inf is not a finite number",
+        FRAME_0,
+    ),
+    "a number past a double's range": (
+        _raw("rectangle", _point, "1e400"),
+        "rectangle",
+        "its points: inf is not a finite number",
+        FRAME_0,
+    ),
+    "rectangle outside its frame": (
+        _rectangle(_set_points([500.0, 500.0, 600.0, 600.0])),
+        "rectangle",
+        "the rectangle [500.0, 500.0, 600.0, 600.0] lies outside the 96x64 frame",
+        FRAME_0,
+    ),
+    "mask runs that do not cover the box": (
+        _mask(_mask_runs(lambda runs: [*runs, 1.0])),
+        "mask",
+        "its runs cover",
+        FRAME_0,
+    ),
+    "a negative mask run": (
+        _mask(_mask_runs(lambda runs: [-1.0, runs[0] + 1.0, *runs[1:]])),
+        "mask",
+        "its run lengths are not whole numbers from 0",
+        FRAME_0,
+    ),
+    "a fractional mask run": (
+        _mask(_mask_runs(lambda runs: [runs[0] + 0.5, runs[1] - 0.5, *runs[2:]])),
+        "mask",
+        "its run lengths are not whole numbers from 0",
+        FRAME_0,
+    ),
+    "a mask without its box": (
+        _mask(_set_points([3.0, 4.0])),
+        "mask",
+        "a mask is run lengths then left, top, right, bottom: 2 number(s) are none",
+        FRAME_0,
+    ),
+    "a mask box past the frame": (
+        _mask(_set_points([float(100 * 70), 0.0, 0.0, 99.0, 69.0])),
+        "mask",
+        "its box (left 0, top 0, right 99, bottom 69) does not lie within the 96x64 frame",
+        FRAME_0,
+    ),
+    "an attribute value that is an object": (
+        _mask(_attribute_value({"a": 1})),
+        "mask",
+        "holds an object, not text",
+        FRAME_0,
+    ),
+    "an attribute value that is a number": (
+        _mask(_attribute_value(1)),
+        "mask",
+        "holds the number 1, not text",
+        FRAME_0,
+    ),
+    "attributes that are not a list": (
+        _mask(lambda s: s.update(attributes={"a": 1})),
+        "mask",
+        "its attributes are an object, not a list",
+        FRAME_0,
+    ),
+    "a frame that is text": (
+        _rectangle(lambda s: s.update(frame="0")),
+        "rectangle",
+        "its frame is the text '0', not an integer",
+        NO_FRAME,
+    ),
+    "a label_id that is text": (
+        _rectangle(lambda s: s.update(label_id="7")),
+        "rectangle",
+        "its label_id is the text '7', not a positive integer",
+        FRAME_0,
+    ),
+    "a missing id": (_rectangle(lambda s: s.pop("id")), "rectangle", "its id is null, not a positive integer", FRAME_0),
+    "an id past 64 bits": (
+        _raw("rectangle", lambda s, marker: s.update(id=marker), "1" + "0" * 30),
+        "rectangle",
+        "not a positive integer",
+        FRAME_0,
+    ),
+    "a type that is a number": (
+        _rectangle(lambda s: s.update(type=5)),
+        "rectangle",
+        "its type is the number 5, not a shape type",
+        FRAME_0,
+    ),
+    "an occluded flag that is text": (
+        _rectangle(lambda s: s.update(occluded="yes")),
+        "rectangle",
+        "its occluded flag is the text 'yes', not a boolean",
+        FRAME_0,
+    ),
 }
 
 
@@ -311,6 +402,7 @@ def _frame_zero_size(width: Any) -> Callable[[Any], Any]:
     def change(meta):
         meta["frames"][0]["width"] = width
         return meta
+
     return change
 
 
@@ -319,8 +411,9 @@ def test_a_frame_without_a_usable_size_refuses_its_shapes_only(run, width):
     run.proxy.rewrite_json("GET", META, _frame_zero_size(width))
     run.load()
     refused = run.rejections("malformed")
-    on_frame_zero = [label_id for label_id, (sample_id, _, _) in run.before.items()
-                     if sample_id == run.dataset.limit(1).first().id]
+    on_frame_zero = [
+        label_id for label_id, (sample_id, _, _) in run.before.items() if sample_id == run.dataset.limit(1).first().id
+    ]
     assert len(refused) == len(on_frame_zero)
     assert all("data/meta gives frame 0 no usable size" in r.attempted for r in refused)
     assert {r.label_id for r in refused} == set(on_frame_zero)
@@ -330,19 +423,30 @@ def test_a_frame_without_a_usable_size_refuses_its_shapes_only(run, width):
 MALFORMED_DOCUMENTS = {
     "an empty list": (ANNOTATIONS, lambda body: b"[]", "they are a list of 0, not an object"),
     "null": (ANNOTATIONS, lambda body: b"null", "they are null, not an object"),
-    "an HTML page after login": (ANNOTATIONS, lambda body: Answer(b"<!DOCTYPE html><html><body>Sign in</body></html>",
-                                                                 content_type="text/html"),
-                                 "text starting '<!DOCTYPE html>"),
+    "an HTML page after login": (
+        ANNOTATIONS,
+        lambda body: Answer(b"<!DOCTYPE html><html><body>Sign in</body></html>", content_type="text/html"),
+        "text starting '<!DOCTYPE html>",
+    ),
     "a cut-off body": (ANNOTATIONS, lambda body: body[: len(body) // 2], "not JSON"),
-    "shapes that are an object": (ANNOTATIONS, _json(lambda data: {**data, "shapes": {"0": 1}}),
-                                  "'shapes' is an object, not a list"),
+    "shapes that are an object": (
+        ANNOTATIONS,
+        _json(lambda data: {**data, "shapes": {"0": 1}}),
+        "'shapes' is an object, not a list",
+    ),
     "text that is not UTF-8": (ANNOTATIONS, lambda body: body.replace(b'"shapes"', b'"sh\xffapes"'), "not UTF-8"),
-    "nesting 100,000 deep": (ANNOTATIONS, lambda body: body.replace(b'"shapes":[', b'"shapes":[' + b"[" * 100_000),
-                             "not JSON a server would send"),
+    "nesting 100,000 deep": (
+        ANNOTATIONS,
+        lambda body: body.replace(b'"shapes":[', b'"shapes":[' + b"[" * 100_000),
+        "not JSON a server would send",
+    ),
     "data/meta without frames": (META, _json(lambda meta: {**meta, "frames": []}), "lists its frames"),
     "data/meta that is a list": (META, lambda body: b"[]", "lists its frames, CVAT answered a list of 0"),
-    "data/meta as an HTML page": (META, lambda body: Answer(b"<html>Sign in</html>", content_type="text/html"),
-                                  "CVAT answered with text/html that is not JSON"),
+    "data/meta as an HTML page": (
+        META,
+        lambda body: Answer(b"<html>Sign in</html>", content_type="text/html"),
+        "CVAT answered with text/html that is not JSON",
+    ),
 }
 
 
@@ -364,12 +468,18 @@ def test_a_malformed_document_is_one_typed_error_naming_the_request(run, case):
 # --- 4. a mask that declares more pixels than its frame holds --------------------------------------
 
 
-@pytest.mark.parametrize(("points", "problem"), [
-    # a box of 10^18 pixels, far past the 96 x 64 frame
-    ([1e18, 0.0, 0.0, 1e9 - 1, 1e9 - 1], "its box (left 0, top 0, right 999999999, bottom 999999999) does not lie within"),
-    # a box within the frame, with runs of 2 x 10^8 pixels
-    ([1e8, 1e8, 0.0, 0.0, 95.0, 63.0], "a run of 100000000 pixels is longer than its box of 6144"),
-])
+@pytest.mark.parametrize(
+    ("points", "problem"),
+    [
+        # a box of 10^18 pixels, far past the 96 x 64 frame
+        (
+            [1e18, 0.0, 0.0, 1e9 - 1, 1e9 - 1],
+            "its box (left 0, top 0, right 999999999, bottom 999999999) does not lie within",
+        ),
+        # a box within the frame, with runs of 2 x 10^8 pixels
+        ([1e8, 1e8, 0.0, 0.0, 95.0, 63.0], "a run of 100000000 pixels is longer than its box of 6144"),
+    ],
+)
 def test_a_mask_bomb_is_refused_before_anything_is_allocated(run, points, problem):
     victim = _victim(run, "mask")
     run.proxy.rewrite_json("GET", ANNOTATIONS, _on_first("mask", _set_points(points)))
@@ -401,7 +511,7 @@ def _flooded(data: dict[str, Any], count: int, **change: Any) -> tuple[bytes, li
     at = shapes.index(box) + 1
     on_zero = [s for s in shapes if s["frame"] == 0]
     before = [_claim(s) for s in on_zero[: on_zero.index(box) + 1]]
-    after = [_claim(s) for s in on_zero[on_zero.index(box) + 1:]]
+    after = [_claim(s) for s in on_zero[on_zero.index(box) + 1 :]]
     extra = {**box, "attributes": [], **change}
     shapes[at:at] = [{**extra, "id": 10**6 + i} for i in range(count)]
     return orjson.dumps(data), before, after
@@ -425,7 +535,8 @@ def test_a_flood_of_objects_on_one_frame_is_refused_past_the_limit_with_memory_b
     summary, *per_label = run.rejections("max_objects_per_frame")
     assert summary.attempted == (
         f"task {run.task_id}, job {run.job_ids[0]}, frame 0: {total:,} objects on this frame, more than "
-        f"max_objects_per_frame={limit:,}: the {total - limit:,} after the first {limit:,} were not read")
+        f"max_objects_per_frame={limit:,}: the {total - limit:,} after the first {limit:,} were not read"
+    )
     assert summary.label_id is None and summary.sample_id == run.before[before_flood[0]][0]
     # the originals the flood pushed past the limit are kept as they are: their objects were not read
     assert sorted(r.label_id for r in per_label) == sorted(after_flood)
@@ -446,8 +557,10 @@ def test_the_default_limit_is_10_000_objects_per_frame(run):
     run.load()
     total = len(before_flood) + 10_000 + len(after_flood)
     (summary,) = [r for r in run.rejections("max_objects_per_frame") if r.label_id is None]
-    assert f": {total:,} objects on this frame, more than max_objects_per_frame=10,000: the {total - 10_000:,} after" \
+    assert (
+        f": {total:,} objects on this frame, more than max_objects_per_frame=10,000: the {total - 10_000:,} after"
         in summary.attempted
+    )
 
 
 def test_max_objects_per_frame_is_checked_before_any_request(run):

@@ -45,10 +45,14 @@ class World:
 
     def process(self, steps: Steps | None = None) -> Dataset:
         store = SqliteLabelStore(self.directory / "datasets.sqlite", name=NAME)
-        registry = RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                                    "SQLITE_DBNAME": str(self.directory / "runs.sqlite")})
-        backends = {"cvat": CVATBackend(interactive=False,
-                                        client_options={"poll_interval": 0.01, "retry": RetryPolicy(backoff=0.001)})}
+        registry = RunRegistry(
+            env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(self.directory / "runs.sqlite")}
+        )
+        backends = {
+            "cvat": CVATBackend(
+                interactive=False, client_options={"poll_interval": 0.01, "retry": RetryPolicy(backoff=0.001)}
+            )
+        }
         if steps is not None:
             store, registry, backends = tapped(store, registry, backends, steps)
         return Dataset(store, registry, backends)
@@ -62,12 +66,24 @@ class World:
 def make_world(root: Path, login: dict[str, Any], cvat_sim, name: str) -> tuple[World, frozenset[str]]:
     world = World(root / name, login)
     dataset = world.process()
-    load_quickstart(dataset.store, root / "media", video=True, num_samples=2, num_frames=8, size=(64, 48),
-                    tracks_per_video=[2, 2])
-    dataset.store.apply([SetValue(s.id, "frames.detections", Detections(
-        [attrs.evolve(d, keyframe=n in KEYFRAMES) for d in frame["detections"].detections]), n)
-        for s in dataset.iter_samples() for n, frame in s.frames.items()])
-    originals = frozenset(d.id for s in dataset.iter_samples() for f in s.frames.values() for d in f["detections"].detections)
+    load_quickstart(
+        dataset.store, root / "media", video=True, num_samples=2, num_frames=8, size=(64, 48), tracks_per_video=[2, 2]
+    )
+    dataset.store.apply(
+        [
+            SetValue(
+                s.id,
+                "frames.detections",
+                Detections([attrs.evolve(d, keyframe=n in KEYFRAMES) for d in frame["detections"].detections]),
+                n,
+            )
+            for s in dataset.iter_samples()
+            for n, frame in s.frames.items()
+        ]
+    )
+    originals = frozenset(
+        d.id for s in dataset.iter_samples() for f in s.frames.values() for d in f["detections"].detections
+    )
     results = dataset.annotate(KEY, label_field="frames.detections", attributes=False, **login)
     with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
         for position, task_id in enumerate(results.task_ids):
@@ -89,8 +105,13 @@ def _canon(label: Any, originals: frozenset[str]) -> Any:
 
 
 def snapshot(dataset: Dataset, originals: frozenset[str]) -> list[tuple[str, dict[int, Any]]]:
-    return [(s.id, {n: tuple(_canon(d, originals) for d in f["detections"].detections) for n, f in sorted(s.frames.items())})
-            for s in dataset.iter_samples()]
+    return [
+        (
+            s.id,
+            {n: tuple(_canon(d, originals) for d in f["detections"].detections) for n, f in sorted(s.frames.items())},
+        )
+        for s in dataset.iter_samples()
+    ]
 
 
 def merged(dataset: Dataset, originals: frozenset[str]) -> Counter:
@@ -99,8 +120,16 @@ def merged(dataset: Dataset, originals: frozenset[str]) -> Counter:
     for e in dataset.registry.iter_history(run.id, details=True):
         if type(e).__name__ == "LabelMerged":
             for c in merged_in(e):
-                out[(c.action.value, c.sample_id, c.field, c.frame, c.label_id if c.label_id in originals else NEW,
-                     _canon(c.label, originals))] += 1
+                out[
+                    (
+                        c.action.value,
+                        c.sample_id,
+                        c.field,
+                        c.frame,
+                        c.label_id if c.label_id in originals else NEW,
+                        _canon(c.label, originals),
+                    )
+                ] += 1
     return out
 
 
@@ -121,7 +150,7 @@ def test_a_restarted_process_finishes_a_video_load_crashed_at_any_step(tmp_path,
         with pytest.raises(Crash):
             world.load(crashed)
         # the same path as the reference up to the crash (a download's own reads are steps inside it)
-        assert crashed.names[:crash_at + 1] == clean.names[:crash_at + 1], (crash_at, after)
+        assert crashed.names[: crash_at + 1] == clean.names[: crash_at + 1], (crash_at, after)
         restarted = world.load()
         assert snapshot(restarted, originals) == expected, (clean.names[crash_at], after)
         assert merged(restarted, originals) == expected_merged, (clean.names[crash_at], after)

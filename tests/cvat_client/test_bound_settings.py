@@ -11,9 +11,12 @@ from annoflow.adapters.cvat import CVATSettingsError, Timeouts, resolve_settings
 
 @pytest.fixture
 def env(tmp_path):
-    return {"ANNOFLOW_CONFIG": str(tmp_path / "annoflow.json"),
-            "FIFTYONE_ANNOTATION_CONFIG_PATH": str(tmp_path / "annotation_config.json"),
-            "FIFTYONE_CVAT_USERNAME": "u", "FIFTYONE_CVAT_PASSWORD": "p"}
+    return {
+        "ANNOFLOW_CONFIG": str(tmp_path / "annoflow.json"),
+        "FIFTYONE_ANNOTATION_CONFIG_PATH": str(tmp_path / "annotation_config.json"),
+        "FIFTYONE_CVAT_USERNAME": "u",
+        "FIFTYONE_CVAT_PASSWORD": "p",
+    }
 
 
 def test_defaults(env):
@@ -21,7 +24,9 @@ def test_defaults(env):
 
 
 def test_kwargs_beat_our_variables_beat_our_file(env, tmp_path):
-    (tmp_path / "annoflow.json").write_text(json.dumps({"cvat": {"connect_timeout": 3, "read_timeout": 4, "request_deadline": 5}}))
+    (tmp_path / "annoflow.json").write_text(
+        json.dumps({"cvat": {"connect_timeout": 3, "read_timeout": 4, "request_deadline": 5}})
+    )
     assert resolve_settings(env=env, interactive=False).timeouts == Timeouts(connect=3, read=4, deadline=5)
     env.update(ANNOFLOW_CVAT_READ_TIMEOUT="7.5", ANNOFLOW_CVAT_REQUEST_DEADLINE="90")
     assert resolve_settings(env=env, interactive=False).timeouts == Timeouts(connect=3, read=7.5, deadline=90)

@@ -12,15 +12,18 @@ from tests.cvat_client.test_client_unit import BASE, Server, client
 HTML = b"<!DOCTYPE html><html><head><title>Sign in</title></head></html>"
 
 
-@pytest.mark.parametrize(("call", "method", "path"), [
-    (lambda c: c.task(1), "GET", "/api/tasks/1"),
-    (lambda c: c.data_meta(1), "GET", "/api/tasks/1/data/meta"),
-    (lambda c: c.get_annotations(task_id=1), "GET", "/api/tasks/1/annotations/"),
-    (lambda c: c.put_annotations({}, task_id=1), "PUT", "/api/tasks/1/annotations/"),
-    (lambda c: c.patch_annotations("create", {}, job_id=1), "PATCH", "/api/jobs/1/annotations/"),
-    (lambda c: c.create_project("p", []), "POST", "/api/projects"),
-    (lambda c: c.jobs(1), "GET", "/api/jobs"),
-])
+@pytest.mark.parametrize(
+    ("call", "method", "path"),
+    [
+        (lambda c: c.task(1), "GET", "/api/tasks/1"),
+        (lambda c: c.data_meta(1), "GET", "/api/tasks/1/data/meta"),
+        (lambda c: c.get_annotations(task_id=1), "GET", "/api/tasks/1/annotations/"),
+        (lambda c: c.put_annotations({}, task_id=1), "PUT", "/api/tasks/1/annotations/"),
+        (lambda c: c.patch_annotations("create", {}, job_id=1), "PATCH", "/api/jobs/1/annotations/"),
+        (lambda c: c.create_project("p", []), "POST", "/api/projects"),
+        (lambda c: c.jobs(1), "GET", "/api/jobs"),
+    ],
+)
 @pytest.mark.parametrize("body", [HTML, b'{"id": 1', b'{"x": NaN}', b""])
 def test_an_answer_that_is_not_json_names_the_request(call, method, path, body):
     server = Server()

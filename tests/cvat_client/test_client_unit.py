@@ -43,7 +43,10 @@ class Server:
             self.logins += 1
             key = f"k{self.logins}"
             self.valid.add(f"Token {key}")
-            headers = [("set-cookie", f"sessionid=s{self.logins}; Path=/"), ("set-cookie", f"csrftoken=c{self.logins}; Path=/")]
+            headers = [
+                ("set-cookie", f"sessionid=s{self.logins}; Path=/"),
+                ("set-cookie", f"csrftoken=c{self.logins}; Path=/"),
+            ]
             return httpx.Response(200, json={"key": key} if self.token else {}, headers=headers)
         if not self._authorised(request):
             return httpx.Response(401, json={"detail": "Invalid token."})
@@ -63,15 +66,25 @@ class Server:
 
 def client(server, **kwargs):
     sleeps = []
-    settings = CVATSettings(url=BASE, username="alice", password=Secret("pw"), headers={"X-Proxy": "p"}, organization="team")
-    c = CVATClient(settings, transport=httpx.MockTransport(server), retry=RetryPolicy(sleep=sleeps.append, jitter=lambda: 0.0), sleep=sleeps.append, **kwargs)
+    settings = CVATSettings(
+        url=BASE, username="alice", password=Secret("pw"), headers={"X-Proxy": "p"}, organization="team"
+    )
+    c = CVATClient(
+        settings,
+        transport=httpx.MockTransport(server),
+        retry=RetryPolicy(sleep=sleeps.append, jitter=lambda: 0.0),
+        sleep=sleeps.append,
+        **kwargs,
+    )
     c.sleeps = sleeps
     return c
 
 
 def test_token_login_headers_and_organization():
     server = Server()
-    server.routes[("GET", "/api/projects")] = lambda r: httpx.Response(200, json={"count": 0, "next": None, "previous": None, "results": []})
+    server.routes[("GET", "/api/projects")] = lambda r: httpx.Response(
+        200, json={"count": 0, "next": None, "previous": None, "results": []}
+    )
     c = client(server)
     assert c.find_project("x") is None
     request = server.seen[-1]
@@ -111,7 +124,9 @@ def test_bad_credentials_raise_an_auth_error_without_the_password():
 
 def test_typed_errors_carry_status_and_cvat_message():
     server = Server()
-    server.routes[("POST", "/api/tasks")] = lambda r: httpx.Response(400, json={"labels": ["Label set must not be empty"]})
+    server.routes[("POST", "/api/tasks")] = lambda r: httpx.Response(
+        400, json={"labels": ["Label set must not be empty"]}
+    )
     c = client(server)
     with pytest.raises(CVATError) as caught:
         c.create_task("t", labels=[])
@@ -122,7 +137,9 @@ def test_typed_errors_carry_status_and_cvat_message():
 
 def test_retries_honour_retry_after_and_stop():
     server = Server()
-    answers = iter([httpx.Response(429, headers={"Retry-After": "2"}), httpx.Response(503), httpx.Response(200, json={"id": 1})])
+    answers = iter(
+        [httpx.Response(429, headers={"Retry-After": "2"}), httpx.Response(503), httpx.Response(200, json={"id": 1})]
+    )
     server.routes[("GET", "/api/tasks/1")] = lambda r: next(answers)
     c = client(server)
     assert c.task(1) == {"id": 1}
@@ -141,7 +158,9 @@ def test_post_is_not_retried_when_it_may_have_been_done():
     with pytest.raises(CVATError):
         c.create_task("t", labels=[{"name": "cat"}])
     assert len(calls) == 1
-    server.routes[("POST", "/api/projects")] = lambda r: calls.append(2) or (httpx.Response(503) if calls.count(2) == 1 else httpx.Response(201, json={"id": 1}))
+    server.routes[("POST", "/api/projects")] = lambda r: (
+        calls.append(2) or (httpx.Response(503) if calls.count(2) == 1 else httpx.Response(201, json={"id": 1}))
+    )
     assert c.create_project("p", [])["id"] == 1  # 503: refused before doing anything, so retried
 
 
@@ -173,8 +192,18 @@ def test_transport_errors_are_retried_for_idempotent_requests_then_typed():
 def test_pagination_and_nested_collections():
     server = Server()
     pages = {
-        "1": {"count": 3, "next": f"{BASE}/api/jobs?task_id=7&page=2", "previous": None, "results": [{"id": 2, "start_frame": 5}]},
-        "2": {"count": 3, "next": None, "previous": "x", "results": [{"id": 1, "start_frame": 0}, {"id": 3, "start_frame": 9}]},
+        "1": {
+            "count": 3,
+            "next": f"{BASE}/api/jobs?task_id=7&page=2",
+            "previous": None,
+            "results": [{"id": 2, "start_frame": 5}],
+        },
+        "2": {
+            "count": 3,
+            "next": None,
+            "previous": "x",
+            "results": [{"id": 1, "start_frame": 0}, {"id": 3, "start_frame": 9}],
+        },
     }
     server.routes[("GET", "/api/jobs")] = lambda r: httpx.Response(200, json=pages[r.url.params.get("page", "1")])
     c = client(server)
@@ -185,22 +214,39 @@ def test_pagination_and_nested_collections():
 def test_waiting_uses_the_requests_api_or_the_legacy_status_and_is_bounded():
     server = Server()
     states = iter(["queued", "started", "finished"])
-    server.routes[("GET", "/api/requests/rq1")] = lambda r: httpx.Response(200, json={"status": next(states), "message": ""})
+    server.routes[("GET", "/api/requests/rq1")] = lambda r: httpx.Response(
+        200, json={"status": next(states), "message": ""}
+    )
     c = client(server)
     c.wait_for_data(1, "rq1")
     legacy = iter(["Queued", "Finished"])
-    server.routes[("GET", "/api/tasks/2/status")] = lambda r: httpx.Response(200, json={"state": next(legacy), "message": ""})
+    server.routes[("GET", "/api/tasks/2/status")] = lambda r: httpx.Response(
+        200, json={"state": next(legacy), "message": ""}
+    )
     c.wait_for_data(2, None)
     older = iter(["Started", "Finished"])
-    server.routes[("GET", "/api/tasks/5/status")] = lambda r: httpx.Response(200, json={"state": next(older), "message": ""})
+    server.routes[("GET", "/api/tasks/5/status")] = lambda r: httpx.Response(
+        200, json={"state": next(older), "message": ""}
+    )
     c.wait_for_data(5, "rq-unknown-to-this-server")  # /api/requests answers 404: the legacy route is asked
-    assert [r.url.path for r in server.seen[-3:]] == ["/api/requests/rq-unknown-to-this-server", "/api/tasks/5/status", "/api/tasks/5/status"]
-    server.routes[("GET", "/api/requests/rq3")] = lambda r: httpx.Response(200, json={"status": "failed", "message": "bad video"})
+    assert [r.url.path for r in server.seen[-3:]] == [
+        "/api/requests/rq-unknown-to-this-server",
+        "/api/tasks/5/status",
+        "/api/tasks/5/status",
+    ]
+    server.routes[("GET", "/api/requests/rq3")] = lambda r: httpx.Response(
+        200, json={"status": "failed", "message": "bad video"}
+    )
     with pytest.raises(CVATError, match="bad video"):
         c.wait_for_data(3, "rq3")
     now = {"t": 0.0}
-    slow = CVATClient(CVATSettings(url=BASE, username="alice", password=Secret("pw")), transport=httpx.MockTransport(server),
-                      sleep=lambda s: now.update(t=now["t"] + s), clock=lambda: now["t"], poll_interval=1.0)
+    slow = CVATClient(
+        CVATSettings(url=BASE, username="alice", password=Secret("pw")),
+        transport=httpx.MockTransport(server),
+        sleep=lambda s: now.update(t=now["t"] + s),
+        clock=lambda: now["t"],
+        poll_interval=1.0,
+    )
     server.routes[("GET", "/api/requests/rq4")] = lambda r: httpx.Response(200, json={"status": "started"})
     with pytest.raises(CVATTimeoutError, match="not processed in time"):
         slow.wait_for_data(4, "rq4", timeout=5)
@@ -227,7 +273,9 @@ def test_upload_streams_files_in_groups(tmp_path, monkeypatch):
     server.routes[("POST", "/api/tasks/1/data/")] = data
     c = client(server)
     assert c.upload_data(1, paths, image_quality=80, frame_step=3, start_frame=1) == "rq"
-    kinds = [next(h for h in ("upload-start", "upload-multiple", "upload-finish") if h in headers) for headers, _ in posts]
+    kinds = [
+        next(h for h in ("upload-start", "upload-multiple", "upload-finish") if h in headers) for headers, _ in posts
+    ]
     assert kinds == ["upload-start", "upload-multiple", "upload-multiple", "upload-multiple", "upload-finish"]
     assert b'filename="0.jpg"' in posts[1][1] and b'filename="4.jpg"' in posts[3][1]
     finish = json.loads(posts[-1][1])

@@ -11,20 +11,23 @@ from hypothesis import strategies as st
 from annoflow.adapters.cvat.media_names import MAX_NAME_BYTES, UnsafeMediaPathError, inside, safe_name, unique_names
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("000001_cat.jpg", "000001_cat.jpg"),
-    ("../../etc/passwd", "passwd"),
-    ("/etc/shadow", "shadow"),
-    ("..\\..\\Windows\\win.ini", "win.ini"),
-    ("C:\\evil.jpg", "evil.jpg"),
-    ("C:evil.jpg", "evil.jpg"),
-    ("..", "frame"),
-    ("", "frame"),
-    ("a\x00b.png", "a_b.png"),
-    ("CON.jpg", "_CON.jpg"),
-    ("dir/sub/", "frame"),
-    ("name. ", "name"),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("000001_cat.jpg", "000001_cat.jpg"),
+        ("../../etc/passwd", "passwd"),
+        ("/etc/shadow", "shadow"),
+        ("..\\..\\Windows\\win.ini", "win.ini"),
+        ("C:\\evil.jpg", "evil.jpg"),
+        ("C:evil.jpg", "evil.jpg"),
+        ("..", "frame"),
+        ("", "frame"),
+        ("a\x00b.png", "a_b.png"),
+        ("CON.jpg", "_CON.jpg"),
+        ("dir/sub/", "frame"),
+        ("name. ", "name"),
+    ],
+)
 def test_a_server_name_becomes_one_plain_name(name, expected):
     assert safe_name(name) == expected
 

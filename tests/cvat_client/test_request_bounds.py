@@ -59,8 +59,10 @@ def test_a_server_dripping_its_answer_ends_at_the_deadline(drip_server):
 
 
 def test_a_server_dripping_one_byte_every_two_seconds_ends_at_the_deadline():
-    with HostileServer("drip", interval=2.0, lifetime=20) as server, \
-            _client(server.url, Timeouts(read=3.0, deadline=4.5)) as client:
+    with (
+        HostileServer("drip", interval=2.0, lifetime=20) as server,
+        _client(server.url, Timeouts(read=3.0, deadline=4.5)) as client,
+    ):
         error, took = _fails(lambda: client.server_version())
     assert isinstance(error, CVATTimeoutError) and error.bound == "request_deadline"
     assert server.dripped >= 2 and 4.5 <= took < CEILING
@@ -83,8 +85,9 @@ def test_a_server_that_never_accepts_ends_at_the_connect_timeout(full_server):
 def test_a_retried_read_gets_a_fresh_deadline_and_the_retries_end(silent_server):
     sleeps: list[float] = []
     settings = CVATSettings(url=silent_server.url, username="alice", password=Secret("pw"))
-    with CVATClient(settings, timeouts=Timeouts(read=CEILING, deadline=0.6),
-                    retry=RetryPolicy(attempts=3, sleep=sleeps.append)) as client:
+    with CVATClient(
+        settings, timeouts=Timeouts(read=CEILING, deadline=0.6), retry=RetryPolicy(attempts=3, sleep=sleeps.append)
+    ) as client:
         error, took = _fails(lambda: client.server_version())
     assert isinstance(error, CVATTimeoutError) and error.bound == "request_deadline"
     assert client.retrying.retries == 2 and silent_server.connections == 3 and 1.8 <= took < CEILING
@@ -93,8 +96,10 @@ def test_a_retried_read_gets_a_fresh_deadline_and_the_retries_end(silent_server)
 def test_the_login_takes_the_clients_bounds_even_without_the_deadline_transport():
     # httpx's own transport: only the per-wait timeouts bound the exchange. Before the login
     # request carried them it waited until the server went away (here after 5 s).
-    with HostileServer("silent", lifetime=5) as server, \
-            _client(server.url, Timeouts(read=0.4), transport=httpx.HTTPTransport()) as client:
+    with (
+        HostileServer("silent", lifetime=5) as server,
+        _client(server.url, Timeouts(read=0.4), transport=httpx.HTTPTransport()) as client,
+    ):
         error, took = _fails(lambda: client.find_project("x"))
     assert isinstance(error, CVATTimeoutError) and error.bound == "read_timeout" and took < 5
 
@@ -112,4 +117,8 @@ def test_the_login_request_carries_the_timeout_extension():
         client.find_project("x")
     login, listing = seen
     assert login.url.path == "/api/auth/login"
-    assert login.extensions["timeout"] == listing.extensions["timeout"] == {"connect": 1.5, "read": 2.5, "write": 2.5, "pool": 2.5}
+    assert (
+        login.extensions["timeout"]
+        == listing.extensions["timeout"]
+        == {"connect": 1.5, "read": 2.5, "write": 2.5, "pool": 2.5}
+    )

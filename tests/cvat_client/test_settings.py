@@ -19,8 +19,20 @@ def files(tmp_path):
 
 def test_kwargs_beat_environment_beat_files(files):
     ours, fiftyone, env = files
-    fiftyone.write_text(json.dumps({"backends": {"cvat": {"url": "http://from-fiftyone-file", "username": "f", "password": "fp",
-                                                          "headers": {"X-Proxy": "k"}}}}))
+    fiftyone.write_text(
+        json.dumps(
+            {
+                "backends": {
+                    "cvat": {
+                        "url": "http://from-fiftyone-file",
+                        "username": "f",
+                        "password": "fp",
+                        "headers": {"X-Proxy": "k"},
+                    }
+                }
+            }
+        )
+    )
     settings = resolve_settings(env=env, interactive=False)
     assert (settings.url, settings.username, settings.password.reveal()) == ("http://from-fiftyone-file", "f", "fp")
     assert settings.header_dict() == {"X-Proxy": "k"}
@@ -31,8 +43,15 @@ def test_kwargs_beat_environment_beat_files(files):
     assert (settings.url, settings.username) == ("http://fiftyone-env", "e")
     env["ANNOFLOW_CVAT_URL"] = "http://our-env"
     assert resolve_settings(env=env, interactive=False).url == "http://our-env"
-    settings = resolve_settings(env=env, interactive=False, url="http://kwarg", username="k", password="kp", organization="team")
-    assert (settings.url, settings.username, settings.password.reveal(), settings.organization) == ("http://kwarg", "k", "kp", "team")
+    settings = resolve_settings(
+        env=env, interactive=False, url="http://kwarg", username="k", password="kp", organization="team"
+    )
+    assert (settings.url, settings.username, settings.password.reveal(), settings.organization) == (
+        "http://kwarg",
+        "k",
+        "kp",
+        "team",
+    )
 
 
 def test_default_url_and_email_login(files):
@@ -52,15 +71,21 @@ def test_without_a_terminal_the_error_names_the_three_ways(files):
 def test_prompt_when_a_terminal_is_attached(files, capsys):
     _, _, env = files
     asked = []
-    settings = resolve_settings(env=env, interactive=True, ask=lambda q: asked.append(q) or "alice",
-                                ask_secret=lambda q: asked.append(q) or "s3cret")
+    settings = resolve_settings(
+        env=env,
+        interactive=True,
+        ask=lambda q: asked.append(q) or "alice",
+        ask_secret=lambda q: asked.append(q) or "s3cret",
+    )
     assert asked == ["Username: ", "Password: "] and settings.password.reveal() == "s3cret"
     assert "Please enter your login credentials." in capsys.readouterr().err
 
 
 def test_secrets_never_show(files):
     _, _, env = files
-    settings = resolve_settings(env=env, interactive=False, username="u", password="hunter2", headers={"Authorization": "Bearer tok"})
+    settings = resolve_settings(
+        env=env, interactive=False, username="u", password="hunter2", headers={"Authorization": "Bearer tok"}
+    )
     shown = repr(settings) + str(settings) + repr(settings.password) + str(Secret("hunter2"))
     assert "hunter2" not in shown and "tok" not in shown
 

@@ -13,8 +13,10 @@ from annoflow.adapters.cvat import CredentialsError, CVATSettings, Secret, resol
 
 @pytest.fixture
 def env(tmp_path):
-    return {"ANNOFLOW_CONFIG": str(tmp_path / "annoflow.json"),
-            "FIFTYONE_ANNOTATION_CONFIG_PATH": str(tmp_path / "annotation_config.json")}
+    return {
+        "ANNOFLOW_CONFIG": str(tmp_path / "annoflow.json"),
+        "FIFTYONE_ANNOTATION_CONFIG_PATH": str(tmp_path / "annotation_config.json"),
+    }
 
 
 def test_the_urls_user_info_logs_in_and_leaves_the_url(env):
@@ -26,7 +28,11 @@ def test_the_urls_user_info_logs_in_and_leaves_the_url(env):
 
 def test_percent_encoded_user_info_is_decoded(env):
     settings = resolve_settings(env=env, interactive=False, url="http://me%40team.org:p%3Aw%40rd@cvat.example")
-    assert (settings.url, settings.username, settings.password.reveal()) == ("http://cvat.example", "me@team.org", "p:w@rd")
+    assert (settings.url, settings.username, settings.password.reveal()) == (
+        "http://cvat.example",
+        "me@team.org",
+        "p:w@rd",
+    )
 
 
 def test_a_user_name_alone_takes_the_password_from_elsewhere(env):
@@ -45,7 +51,9 @@ def test_the_same_source_giving_it_twice_differently_is_refused(env, field, valu
 
 
 def test_the_same_source_giving_it_twice_alike_is_fine(env):
-    settings = resolve_settings(env=env, interactive=False, url="http://admin:pw@cvat.example", username="admin", password="pw")
+    settings = resolve_settings(
+        env=env, interactive=False, url="http://admin:pw@cvat.example", username="admin", password="pw"
+    )
     assert (settings.url, settings.username, settings.password.reveal()) == ("http://cvat.example", "admin", "pw")
 
 
@@ -56,13 +64,17 @@ def test_each_source_keeps_its_rank(env, tmp_path):
     assert (settings.url, settings.username, settings.password.reveal()) == ("http://cvat.example", "kwuser", "envpw")
     # a config file's URL with user info, and the environment giving the user: no disagreement, env wins
     del env["FIFTYONE_CVAT_URL"]
-    (tmp_path / "annotation_config.json").write_text(json.dumps({"backends": {"cvat": {"url": "http://fu:fpw@file.example"}}}))
+    (tmp_path / "annotation_config.json").write_text(
+        json.dumps({"backends": {"cvat": {"url": "http://fu:fpw@file.example"}}})
+    )
     env["FIFTYONE_CVAT_USERNAME"] = "envuser"
     settings = resolve_settings(env=env, interactive=False)
     assert (settings.url, settings.username, settings.password.reveal()) == ("http://file.example", "envuser", "fpw")
     # one config file disagreeing with itself is refused, naming the file
     (tmp_path / "annoflow.json").write_text(json.dumps({"cvat": {"url": "http://a:b@ours.example", "password": "c"}}))
-    with pytest.raises(CredentialsError, match=re.escape("annoflow.json gives a password in the CVAT url and a different one")):
+    with pytest.raises(
+        CredentialsError, match=re.escape("annoflow.json gives a password in the CVAT url and a different one")
+    ):
         resolve_settings(env=env, interactive=False)
 
 
@@ -77,6 +89,10 @@ def test_credentials_from_every_source_are_secrets(env, tmp_path):
     env.update(FIFTYONE_CVAT_USERNAME="u", FIFTYONE_CVAT_PASSWORD="pw")
     settings = resolve_settings(env=env, interactive=False)
     assert settings.password == Secret("pw") and settings.headers == (("X-Key", Secret("hk")),)
-    prompted = resolve_settings(env={k: v for k, v in env.items() if "PASSWORD" not in k}, interactive=True,
-                                ask=lambda q: "u", ask_secret=lambda q: "typed")
+    prompted = resolve_settings(
+        env={k: v for k, v in env.items() if "PASSWORD" not in k},
+        interactive=True,
+        ask=lambda q: "u",
+        ask_secret=lambda q: "typed",
+    )
     assert prompted.password == Secret("typed")

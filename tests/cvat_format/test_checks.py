@@ -13,12 +13,23 @@ from annoflow.adapters.cvat_format import checks
 text = st.text(st.characters(exclude_categories=("Cs",)), max_size=6)
 numbers = st.one_of(st.integers(-(2**70), 2**70), st.floats(), st.sampled_from([0, 1, -1, 2**53 + 1, 0.5]))
 scalars = st.one_of(st.none(), st.booleans(), numbers, text)
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=5) | st.dictionaries(text, inner, max_size=3),
-                      max_leaves=10)
+values = st.recursive(
+    scalars, lambda inner: st.lists(inner, max_size=5) | st.dictionaries(text, inner, max_size=3), max_leaves=10
+)
 VALID = {
     "tags": {"id": 3, "frame": 1, "label_id": 2, "group": 0, "attributes": [{"spec_id": 4, "value": "x"}]},
-    "shapes": {"id": 3, "frame": 1, "label_id": 2, "group": 0, "type": "rectangle", "points": [1.0, 2.0, 3.0, 4.0],
-               "occluded": False, "outside": False, "rotation": 0.0, "attributes": [{"spec_id": 4, "value": "x"}]},
+    "shapes": {
+        "id": 3,
+        "frame": 1,
+        "label_id": 2,
+        "group": 0,
+        "type": "rectangle",
+        "points": [1.0, 2.0, 3.0, 4.0],
+        "occluded": False,
+        "outside": False,
+        "rotation": 0.0,
+        "attributes": [{"spec_id": 4, "value": "x"}],
+    },
     "tracks": {"id": 3, "frame": 1, "label_id": 2, "group": 0, "shapes": [], "attributes": []},
 }
 KEYS = sorted({key for obj in VALID.values() for key in obj})
@@ -50,8 +61,10 @@ def objects(draw):
             obj["points"] = draw(st.lists(st.floats(-10, 10) | st.integers(-10, 10), max_size=8))
         elif change == "attribute":
             before = obj.get("attributes")
-            obj["attributes"] = [*(before if isinstance(before, list) else []), draw(values | st.fixed_dictionaries(
-                {"spec_id": values | st.integers(-2, 5), "value": values | text}))]
+            obj["attributes"] = [
+                *(before if isinstance(before, list) else []),
+                draw(values | st.fixed_dictionaries({"spec_id": values | st.integers(-2, 5), "value": values | text})),
+            ]
         else:
             obj[key] = draw(numbers)
     return kind, draw(st.one_of(st.just(obj), values))

@@ -16,7 +16,9 @@ def test_a_box_and_a_triangle_paint_their_pixels_and_leave_the_rest():
     mask = np.zeros((6, 8), np.uint8)
     paint(mask, "polygon", [0.0, 0.0, 6.0, 0.0, 0.0, 6.0], 5)  # the triangle below the anti-diagonal x + y = 6
     ys, xs = np.nonzero(mask)
-    assert ((xs + 0.5) + (ys + 0.5) < 6).all() and len(xs) == sum(1 for y in range(6) for x in range(8) if x + y + 1 < 6)
+    assert ((xs + 0.5) + (ys + 0.5) < 6).all() and len(xs) == sum(
+        1 for y in range(6) for x in range(8) if x + y + 1 < 6
+    )
 
 
 def test_a_shape_outside_the_frame_paints_nothing_and_one_across_its_edge_is_clipped():

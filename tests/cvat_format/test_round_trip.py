@@ -33,8 +33,10 @@ def _server(schema):
     classes = cvat_classes(schema)
     requests = cvat_label_requests(classes, schema)
     spec = iter(range(1000, 100000))
-    labels = [{"id": i + 1, "name": r["name"], "attributes": [{"id": next(spec), "name": a["name"]} for a in r["attributes"]]}
-              for i, r in enumerate(requests)]
+    labels = [
+        {"id": i + 1, "name": r["name"], "attributes": [{"id": next(spec), "name": a["name"]} for a in r["attributes"]]}
+        for i, r in enumerate(requests)
+    ]
     return ServerLabels.match(classes, labels)
 
 
@@ -53,7 +55,9 @@ def _round_trip(schema, field, value, width, height):
 
 def _schema(field, label_type):
     """A run annotating a new field of this type with CLASSES and no attributes."""
-    return build_label_schema(label_field=field, label_type=label_type, classes=CLASSES, attributes=False, field_schema={})
+    return build_label_schema(
+        label_field=field, label_type=label_type, classes=CLASSES, attributes=False, field_schema={}
+    )
 
 
 def _close(a, b):
@@ -64,7 +68,14 @@ in_classes = st.sampled_from(CLASSES)
 
 
 @SETTINGS
-@given(st.lists(st.tuples(strat.detections, in_classes).map(lambda p: p[0].replace(mask=None, label=p[1])), min_size=1, max_size=5), sizes)
+@given(
+    st.lists(
+        st.tuples(strat.detections, in_classes).map(lambda p: p[0].replace(mask=None, label=p[1])),
+        min_size=1,
+        max_size=5,
+    ),
+    sizes,
+)
 def test_boxes(detections, size):
     detections = list({d.id: d for d in detections}.values())
     schema = _schema("gt", "detections")
@@ -83,8 +94,11 @@ def instances(draw):
     w, h = draw(st.integers(1, width)), draw(st.integers(1, height))
     left, top = draw(st.integers(0, width - w)), draw(st.integers(0, height - h))
     mask = draw(strat.hnp.arrays(np.bool_, (h, w)))
-    det = Detection(label=draw(st.sampled_from(CLASSES)), bounding_box=(left / width, top / height, w / width, h / height),
-                    mask=mask)
+    det = Detection(
+        label=draw(st.sampled_from(CLASSES)),
+        bounding_box=(left / width, top / height, w / width, h / height),
+        mask=mask,
+    )
     return det, width, height
 
 
@@ -102,8 +116,12 @@ def test_instance_masks_are_pixel_exact(case):
 @SETTINGS
 @given(strat.polylines, in_classes, sizes)
 def test_polylines_and_polygons(line, name, size):
-    line = line.replace(label=name, points=[p for p in line.points if len(p) >= 3], filled=line.closed or line.filled,
-                        closed=line.closed or line.filled)
+    line = line.replace(
+        label=name,
+        points=[p for p in line.points if len(p) >= 3],
+        filled=line.closed or line.filled,
+        closed=line.closed or line.filled,
+    )
     if not line.points:
         return
     schema = _schema("lines", "polygons" if line.closed else "polylines")
@@ -172,8 +190,14 @@ def test_a_box_or_polygon_of_a_segmentation_class_is_painted_and_a_tag_is_a_stra
     stored["shapes"] += [
         {"id": 91, "frame": 0, "label_id": road, "type": "rectangle", "points": [0.0, 0.0, 2.0, 2.0], "attributes": []},
         # below the line y = x - 0.2: the pixels whose centres are (1.5, 0.5), (2.5, 0.5) and (2.5, 1.5)
-        {"id": 92, "frame": 0, "label_id": sky, "type": "polygon", "points": [0.2, 0.0, 3.0, 0.0, 3.0, 2.8],
-         "attributes": []},
+        {
+            "id": 92,
+            "frame": 0,
+            "label_id": sky,
+            "type": "polygon",
+            "points": [0.2, 0.0, 3.0, 0.0, 3.0, 2.8],
+            "attributes": [],
+        },
     ]
     downloader = Downloader(schema, server)
     imported, unexpected, refused = downloader.read(stored, [(6, 4)])
@@ -187,12 +211,23 @@ def test_a_box_or_polygon_of_a_segmentation_class_is_painted_and_a_tag_is_a_stra
 
 
 def test_typed_attributes_and_widgets_come_back():
-    det = Detection(label="cat", bounding_box=(0.1, 0.1, 0.5, 0.5),
-                    attributes={"iscrowd": True, "pose": "sit", "note": "x y", "occ": True, "grp": 3})
+    det = Detection(
+        label="cat",
+        bounding_box=(0.1, 0.1, 0.5, 0.5),
+        attributes={"iscrowd": True, "pose": "sit", "note": "x y", "occ": True, "grp": 3},
+    )
     schema = build_label_schema(
-        label_field="gt", label_type="detections", classes=["cat"], field_schema={},
-        attributes={"iscrowd": {"type": "checkbox"}, "pose": {"type": "select", "values": ["sit", "run"]},
-                    "note": {"type": "text"}, "occ": {"type": "occluded"}, "grp": {"type": "group_id"}},
+        label_field="gt",
+        label_type="detections",
+        classes=["cat"],
+        field_schema={},
+        attributes={
+            "iscrowd": {"type": "checkbox"},
+            "pose": {"type": "select", "values": ["sit", "run"]},
+            "note": {"type": "text"},
+            "occ": {"type": "occluded"},
+            "grp": {"type": "group_id"},
+        },
     )
     _, (imported,) = _round_trip(schema, "gt", Detections([det]), 100, 80)
     assert dict(imported.value.attributes) == dict(det.attributes)
@@ -201,7 +236,8 @@ def test_typed_attributes_and_widgets_come_back():
 # --- keypoints with missing points: CVAT has no NaN, so they go up without them -------------------
 
 kp_points = st.lists(strat.points | st.just((math.nan, math.nan)), min_size=1, max_size=8).filter(
-    lambda ps: any(not math.isnan(x) for x, _ in ps))
+    lambda ps: any(not math.isnan(x) for x, _ in ps)
+)
 
 
 def _missing(points):
@@ -222,7 +258,9 @@ def test_moved_keypoints_get_their_missing_points_back(points, size, shift):
     got = keep_unmoved(kp, again, uploader, *size)
     assert _missing(got.points) == _missing(points)  # NaN back where it was
     present = [p for p in got.points if not math.isnan(p[0])]
-    assert all(_close(p, q) for p, q in zip(present, again.value.points, strict=True)) and len(present) == len(again.value.points)
+    assert all(_close(p, q) for p, q in zip(present, again.value.points, strict=True)) and len(present) == len(
+        again.value.points
+    )
 
 
 @SETTINGS
@@ -244,9 +282,16 @@ def _round_trip_objects(schema, shape_type, points, imported, width, height):
     """CVAT's answer after an annotator changed one shape's points."""
     server = _server(schema)
     cvat_label = server.label_ids[(imported.field, imported.value.label)]
-    shape = {"id": imported.cvat_ids[0], "frame": 0, "label_id": cvat_label, "type": shape_type, "points": points,
-             "occluded": False, "group": 0,
-             "attributes": [{"spec_id": server.spec_ids[(cvat_label, "label_id")], "value": imported.label_id}]}
+    shape = {
+        "id": imported.cvat_ids[0],
+        "frame": 0,
+        "label_id": cvat_label,
+        "type": shape_type,
+        "points": points,
+        "occluded": False,
+        "group": 0,
+        "attributes": [{"spec_id": server.spec_ids[(cvat_label, "label_id")], "value": imported.label_id}],
+    }
     found, unexpected, refused = Downloader(schema, server).read({"tags": [], "shapes": [shape]}, [(width, height)])
     assert refused == []
     assert unexpected == []
@@ -255,12 +300,14 @@ def _round_trip_objects(schema, shape_type, points, imported, width, height):
 
 # --- scalar fields: CVAT tags, the class or the `value` text, typed again by the merge ---------------
 
-scalar_values = st.sampled_from([
-    ("int", st.integers(-(2**70), 2**70)),
-    ("float", st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([-0.0, 5e-324, 0.1])),
-    ("bool", st.booleans()),
-    ("str", st.text(min_size=1, max_size=20)),
-])
+scalar_values = st.sampled_from(
+    [
+        ("int", st.integers(-(2**70), 2**70)),
+        ("float", st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([-0.0, 5e-324, 0.1])),
+        ("bool", st.booleans()),
+        ("str", st.text(min_size=1, max_size=20)),
+    ]
+)
 
 
 @SETTINGS
@@ -276,8 +323,15 @@ def test_scalar_values_come_back_in_their_kind(case):
             stored[obj.kind].append({**obj.body, "id": 100 + frame})
     found, unexpected, refused = Downloader(schema, server).read(stored, [(10, 10)] * len(values))
     assert refused == []
-    task = TaskRecord(task_id=1, project_id=None, job_ids=[1], frames=[FrameRef(new_id()) for _ in values],
-                      uploaded=[], labels=[], attributes=[])
+    task = TaskRecord(
+        task_id=1,
+        project_id=None,
+        job_ids=[1],
+        frames=[FrameRef(new_id()) for _ in values],
+        uploaded=[],
+        labels=[],
+        attributes=[],
+    )
     back = imported_values(found, task)
     assert unexpected == [] and [v.sample_id for v in back] == [f.sample_id for f in task.frames]
     assert [v.remote_id for v in back] == [100 + i for i in range(len(values))]
@@ -292,33 +346,63 @@ def test_scalar_values_come_back_in_their_kind(case):
 
 def test_a_scalar_class_drawn_as_a_shape_loads_as_unexpected():
     """A scalar field's value comes from a tag: a box drawn with one of its classes sets nothing."""
-    schema = build_label_schema(label_schema={"weather": {"type": "scalar", "classes": ["sunny", "rainy"]}},
-                                field_schema={})
+    schema = build_label_schema(
+        label_schema={"weather": {"type": "scalar", "classes": ["sunny", "rainy"]}}, field_schema={}
+    )
     server = _server(schema)
     rainy = server.label_ids[("weather", "rainy")]
-    box = {"id": 7, "frame": 0, "label_id": rainy, "type": "rectangle", "points": [0.0, 0.0, 2.0, 2.0], "attributes": []}
+    box = {
+        "id": 7,
+        "frame": 0,
+        "label_id": rainy,
+        "type": "rectangle",
+        "points": [0.0, 0.0, 2.0, 2.0],
+        "attributes": [],
+    }
     found, unexpected, refused = Downloader(schema, server).read({"tags": [], "shapes": [box]}, [(10, 10)])
     assert refused == []
     assert found == [] and [u.cvat_id for u in unexpected] == [7]
 
 
 def test_scalar_classes_come_back_as_the_tags_class():
-    schema = build_label_schema(label_schema={"scalar1": {"type": "scalar"},
-                                              "scalar2": {"type": "scalar", "classes": ["class1", "class2", "class3"]}},
-                                field_schema={})
+    schema = build_label_schema(
+        label_schema={
+            "scalar1": {"type": "scalar"},
+            "scalar2": {"type": "scalar", "classes": ["class1", "class2", "class3"]},
+        },
+        field_schema={},
+    )
     server = _server(schema)
-    tags = [{**obj.body, "id": i} for i, obj in enumerate(
-        [*Uploader(schema["scalar2"], server).objects("class3", 0, 10, 10),
-         *Uploader(schema["scalar1"], server).objects("typed text", 1, 10, 10),
-         *Uploader(schema["scalar2"], server).objects("not a class", 1, 10, 10)])]  # outside the classes: not sent
+    tags = [
+        {**obj.body, "id": i}
+        for i, obj in enumerate(
+            [
+                *Uploader(schema["scalar2"], server).objects("class3", 0, 10, 10),
+                *Uploader(schema["scalar1"], server).objects("typed text", 1, 10, 10),
+                *Uploader(schema["scalar2"], server).objects("not a class", 1, 10, 10),
+            ]
+        )
+    ]  # outside the classes: not sent
     assert len(tags) == 2
     empty = {**tags[1], "id": 9, "frame": 0, "attributes": []}  # a tag whose value nobody typed
     found, _, refused = Downloader(schema, server).read({"tags": [*tags, empty], "shapes": []}, [(10, 10)] * 2)
     assert refused == []
-    task = TaskRecord(task_id=1, project_id=None, job_ids=[1], frames=[FrameRef(new_id()), FrameRef(new_id())],
-                      uploaded=[], labels=[], attributes=[])
+    task = TaskRecord(
+        task_id=1,
+        project_id=None,
+        job_ids=[1],
+        frames=[FrameRef(new_id()), FrameRef(new_id())],
+        uploaded=[],
+        labels=[],
+        attributes=[],
+    )
     assert sorted(((v.field, v.value, v.remote_id) for v in imported_values(found, task)), key=lambda v: v[2]) == [
-        ("scalar2", "class3", 0), ("scalar1", "typed text", 1), ("scalar1", None, 9)]
+        ("scalar2", "class3", 0),
+        ("scalar1", "typed text", 1),
+        ("scalar1", None, 9),
+    ]
     far = Downloader(schema, server).read({"tags": [{**tags[0], "frame": 5}], "shapes": []}, [(10, 10)] * 6)[0]
-    with pytest.raises(ValueError, match="CVAT task 1 holds a value of field 'scalar2' on frame 5, but the task has 2 frame"):
+    with pytest.raises(
+        ValueError, match="CVAT task 1 holds a value of field 'scalar2' on frame 5, but the task has 2 frame"
+    ):
         imported_values(far, task)

@@ -27,23 +27,32 @@ from tests import strategies as strat
 from tests.cvat_format.test_round_trip import CLASSES, _server
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-classes = st.sampled_from([*CLASSES[:3] * 3, "not in the schema"])  # mostly sent: a label not sent makes its track loose
-attributes = st.dictionaries(st.sampled_from(["make", "type", "occluded", "other"]),
-                             st.none() | st.booleans() | st.integers(-3, 3) | st.text("ab ", max_size=3), max_size=3)
+classes = st.sampled_from(
+    [*CLASSES[:3] * 3, "not in the schema"]
+)  # mostly sent: a label not sent makes its track loose
+attributes = st.dictionaries(
+    st.sampled_from(["make", "type", "occluded", "other"]),
+    st.none() | st.booleans() | st.integers(-3, 3) | st.text("ab ", max_size=3),
+    max_size=3,
+)
 indexes = st.sampled_from([1, 2, 3, 1, 2, None])  # few indexes: labels of a field share them, as tracks do
 
 
 def _tracked(label, cls, attrs, index, keyframe, masked=False):
     extra = {"mask": label.mask if masked else None} if hasattr(label, "mask") else {}
-    return label.replace(label=cls, attributes={k: v for k, v in attrs.items() if v is not None}, index=index,
-                         keyframe=keyframe, **extra)
+    return label.replace(
+        label=cls, attributes={k: v for k, v in attrs.items() if v is not None}, index=index, keyframe=keyframe, **extra
+    )
 
 
 boxes = st.builds(_tracked, strat.detections, classes, attributes, indexes, strat.keyframes, st.booleans())
 lines = st.builds(_tracked, strat.polylines, classes, attributes, indexes, strat.keyframes)
 points = st.builds(_tracked, strat.keypoints(), classes, attributes, indexes, strat.keyframes)
-FIELDS = {"detections": ("detections", Detections, boxes), "lines": ("polylines", Polylines, lines),
-          "kps": ("keypoints", Keypoints, points)}
+FIELDS = {
+    "detections": ("detections", Detections, boxes),
+    "lines": ("polylines", Polylines, lines),
+    "kps": ("keypoints", Keypoints, points),
+}
 
 
 def _frame_labels(element):
@@ -55,30 +64,55 @@ def _frame_labels(element):
                 seen.add(label.index)
                 out.append(label)
         return out
+
     return st.lists(element, min_size=1, max_size=3).map(one_per_index)
 
 
 @SETTINGS
-@given(st.sampled_from(sorted(FIELDS)), st.data(), st.integers(1, 3), st.integers(1, 2), st.booleans(),
-       st.integers(1, 3000), st.integers(1, 3000))
+@given(
+    st.sampled_from(sorted(FIELDS)),
+    st.data(),
+    st.integers(1, 3),
+    st.integers(1, 2),
+    st.booleans(),
+    st.integers(1, 3000),
+    st.integers(1, 3000),
+)
 def test_rows_and_samples_send_the_same_video_objects(name, data, first, step, mutable, width, height):
     label_type, cls, element = FIELDS[name]
     count = 12
     # labelled frames: a run of frames (a track's segment) or any of them (gaps)
-    numbers = data.draw(st.builds(lambda a, n: set(range(a, min(a + n, count + 1))), st.integers(1, count),
-                                  st.integers(1, count)) | st.sets(st.integers(1, count), max_size=10))
+    numbers = data.draw(
+        st.builds(lambda a, n: set(range(a, min(a + n, count + 1))), st.integers(1, count), st.integers(1, count))
+        | st.sets(st.integers(1, count), max_size=10)
+    )
     frames = {n: data.draw(_frame_labels(element)) for n in sorted(numbers)}
     seen, unique = set(), {}
     for n, labels in frames.items():  # every label id once in the video
         unique[n] = [label for label in labels if label.id not in seen and not seen.add(label.id)]
-    sample = Sample(filepath="/v.mp4", media_type="video", metadata=VideoMetadata(width, height, count, 10.0),
-                    frames={n: {name: cls(labels)} for n, labels in unique.items()})
+    sample = Sample(
+        filepath="/v.mp4",
+        media_type="video",
+        metadata=VideoMetadata(width, height, count, 10.0),
+        frames={n: {name: cls(labels)} for n, labels in unique.items()},
+    )
     path = f"frames.{name}"
-    schema = build_label_schema(label_schema={path: {
-        "type": label_type, "classes": CLASSES[:3],
-        "attributes": {"make": {"type": "text", "mutable": mutable}, "type": {"type": "text", "mutable": False},
-                       "occluded": {"type": "checkbox"}}}}, field_schema={}, media_type="video",
-        occluded_attr="occluded")
+    schema = build_label_schema(
+        label_schema={
+            path: {
+                "type": label_type,
+                "classes": CLASSES[:3],
+                "attributes": {
+                    "make": {"type": "text", "mutable": mutable},
+                    "type": {"type": "text", "mutable": False},
+                    "occluded": {"type": "checkbox"},
+                },
+            }
+        },
+        field_schema={},
+        media_type="video",
+        occluded_attr="occluded",
+    )
     with tempfile.TemporaryDirectory() as folder:
         store = SqliteLabelStore(Path(folder) / "labels.sqlite", name="ds")
         try:
@@ -99,11 +133,24 @@ def test_rows_and_samples_send_the_same_video_objects(name, data, first, step, m
 
 
 def test_only_keyframes_go_up_from_rows_when_the_video_marks_keyframes():
-    frames = {n: {"detections": Detections([Detection(label="cat", bounding_box=(0.1, 0.1, 0.2, 0.2), index=1,
-                                                      keyframe=n in (1, 3), id=f"{n:024x}")])} for n in range(1, 6)}
+    frames = {
+        n: {
+            "detections": Detections(
+                [
+                    Detection(
+                        label="cat", bounding_box=(0.1, 0.1, 0.2, 0.2), index=1, keyframe=n in (1, 3), id=f"{n:024x}"
+                    )
+                ]
+            )
+        }
+        for n in range(1, 6)
+    }
     sample = Sample(filepath="/v.mp4", media_type="video", metadata=VideoMetadata(10, 10, 12, 10.0), frames=frames)
-    schema = build_label_schema(label_schema={"frames.detections": {"type": "detections", "classes": CLASSES[:3]}},
-                                field_schema={}, media_type="video")
+    schema = build_label_schema(
+        label_schema={"frames.detections": {"type": "detections", "classes": CLASSES[:3]}},
+        field_schema={},
+        media_type="video",
+    )
     uploader = Uploader(schema["frames.detections"], _server(schema))
     refs = [FrameRef(sample.id, n) for n in range(1, 13)]
     size = {"width": 10, "height": 10}

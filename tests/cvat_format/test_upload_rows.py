@@ -24,36 +24,65 @@ from tests.cvat_format.test_round_trip import CLASSES, _server
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NAMES = ["iscrowd", "note", "score", "occluded", "group_id"]
-values = st.none() | st.booleans() | st.integers(-5, 5) | st.floats(-10, 10, allow_nan=False) | st.text("ab1 ", max_size=4)
+values = (
+    st.none() | st.booleans() | st.integers(-5, 5) | st.floats(-10, 10, allow_nan=False) | st.text("ab1 ", max_size=4)
+)
 # a group id is a number (the group_id attribute of FiftyOne's guide, "Annotating groups")
-attributes = st.builds(lambda a, group: {**a, **({} if group is None else {"group_id": group})},
-                       st.dictionaries(st.sampled_from([n for n in NAMES if n != "group_id"] + ["other"]), values, max_size=4),
-                       st.none() | st.integers(0, 5))
+attributes = st.builds(
+    lambda a, group: {**a, **({} if group is None else {"group_id": group})},
+    st.dictionaries(st.sampled_from([n for n in NAMES if n != "group_id"] + ["other"]), values, max_size=4),
+    st.none() | st.integers(0, 5),
+)
 classes = st.sampled_from([*CLASSES, "not in the schema"])
-boxes = st.builds(lambda d, c, a, masked: d.replace(label=c, attributes={k: v for k, v in a.items() if v is not None},
-                                                    mask=d.mask if masked else None),
-                  strat.detections, classes, attributes, st.booleans())
-tags = st.builds(lambda t, c, a: t.replace(label=c, attributes={k: v for k, v in a.items() if v is not None}),
-                 strat.classifications, classes, attributes)
+boxes = st.builds(
+    lambda d, c, a, masked: d.replace(
+        label=c, attributes={k: v for k, v in a.items() if v is not None}, mask=d.mask if masked else None
+    ),
+    strat.detections,
+    classes,
+    attributes,
+    st.booleans(),
+)
+tags = st.builds(
+    lambda t, c, a: t.replace(label=c, attributes={k: v for k, v in a.items() if v is not None}),
+    strat.classifications,
+    classes,
+    attributes,
+)
 
 
 def _schema(label_type: str, linked: bool):
     field = "gt" if label_type == "instances" else "weather"
-    schema = {field: {"type": label_type, "classes": CLASSES,
-                      "attributes": {"iscrowd": {"type": "checkbox"}, "note": {"type": "text"},
-                                     "score": {"type": "text"}, "occluded": {"type": "checkbox"},
-                                     "group_id": {"type": "text"}}}}
+    schema = {
+        field: {
+            "type": label_type,
+            "classes": CLASSES,
+            "attributes": {
+                "iscrowd": {"type": "checkbox"},
+                "note": {"type": "text"},
+                "score": {"type": "text"},
+                "occluded": {"type": "checkbox"},
+                "group_id": {"type": "text"},
+            },
+        }
+    }
     links = {"occluded_attr": "occluded", "group_id_attr": "group_id"} if linked else {}
     return field, build_label_schema(label_schema=schema, field_schema={}, **links)
 
 
 @SETTINGS
-@given(st.lists(boxes, max_size=6), st.lists(tags, max_size=4), st.booleans(), st.integers(1, 3000), st.integers(1, 3000))
+@given(
+    st.lists(boxes, max_size=6), st.lists(tags, max_size=4), st.booleans(), st.integers(1, 3000), st.integers(1, 3000)
+)
 def test_rows_and_labels_send_the_same_objects(detections, classifications, linked, width, height):
     detections = strat.unique_ids(detections)
     classifications = strat.unique_ids(c for c in classifications if c.id not in {d.id for d in detections})
-    sample = Sample(filepath="/x.jpg", media_type="image", metadata=ImageMetadata(width, height),
-                    fields={"gt": Detections(detections), "weather": Classifications(classifications)})
+    sample = Sample(
+        filepath="/x.jpg",
+        media_type="image",
+        metadata=ImageMetadata(width, height),
+        fields={"gt": Detections(detections), "weather": Classifications(classifications)},
+    )
     with tempfile.TemporaryDirectory() as folder:
         store = SqliteLabelStore(Path(folder) / "labels.sqlite", name="ds")
         try:

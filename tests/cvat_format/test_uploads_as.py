@@ -23,24 +23,38 @@ boxes = st.builds(lambda d, c: d.replace(label=c), strat.detections, classes)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(boxes, st.sampled_from(["detections", "instances"]), st.integers(1, 3000), st.integers(1, 3000),
-       st.booleans(), st.floats(-1, 1, allow_nan=False))
+@given(
+    boxes,
+    st.sampled_from(["detections", "instances"]),
+    st.integers(1, 3000),
+    st.integers(1, 3000),
+    st.booleans(),
+    st.floats(-1, 1, allow_nan=False),
+)
 def test_a_box_uploads_as_its_objects_say(box, label_type, width, height, moved, by):
     schema = build_label_schema(label_schema={"gt": {"type": label_type, "classes": CLASSES[:3]}}, field_schema={})
     uploader = Uploader(schema["gt"], _server(schema))
-    sent = tuple(tuple(o.body["points"]) for o in uploader.objects(_as_list(box), 0, width, height) if "points" in o.body)
+    sent = tuple(
+        tuple(o.body["points"]) for o in uploader.objects(_as_list(box), 0, width, height) if "points" in o.body
+    )
     returned = tuple(tuple(p + by for p in points) for points in sent) if moved else sent
     imported = Imported("gt", 0, box, box.id, "shape", (1,), returned)
     assert uploads_as(box, imported, uploader, width, height) == (returned == sent)
 
 
 def _fields(label):
-    return {name: (type(value), value if not hasattr(value, "tobytes") else value.tobytes())
-            for name, value in ((a.name, getattr(label, a.name)) for a in attrs.fields(type(label)))}
+    return {
+        name: (type(value), value if not hasattr(value, "tobytes") else value.tobytes())
+        for name, value in ((a.name, getattr(label, a.name)) for a in attrs.fields(type(label)))
+    }
 
 
-same_kind_pairs = st.one_of(*[st.tuples(element, element) for element in (
-    strat.detections, strat.polylines, strat.keypoints(), strat.classifications)])
+same_kind_pairs = st.one_of(
+    *[
+        st.tuples(element, element)
+        for element in (strat.detections, strat.polylines, strat.keypoints(), strat.classifications)
+    ]
+)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

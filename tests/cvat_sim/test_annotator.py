@@ -34,18 +34,31 @@ def test_split_and_merge_tracks(cvat_sim, api, images):
     task_id = _task_with_data(api, images)
     labels = {label["name"]: label for label in api.get("/api/labels", params={"task_id": task_id}).json()["results"]}
     spec = labels["cat"]["attributes"][0]["id"]
-    track = {"frame": 0, "label_id": labels["cat"]["id"], "attributes": [{"spec_id": spec, "value": LABEL_ID}],
-             "shapes": [{"type": "rectangle", "frame": f, "points": [f, f, f + 5, f + 5]} for f in (0, 2, 4)]}
-    track_id = api.patch(f"/api/tasks/{task_id}/annotations", params={"action": "create"},
-                         json={"tags": [], "shapes": [], "tracks": [track]}).json()["tracks"][0]["id"]
+    track = {
+        "frame": 0,
+        "label_id": labels["cat"]["id"],
+        "attributes": [{"spec_id": spec, "value": LABEL_ID}],
+        "shapes": [{"type": "rectangle", "frame": f, "points": [f, f, f + 5, f + 5]} for f in (0, 2, 4)],
+    }
+    track_id = api.patch(
+        f"/api/tasks/{task_id}/annotations",
+        params={"action": "create"},
+        json={"tags": [], "shapes": [], "tracks": [track]},
+    ).json()["tracks"][0]["id"]
     with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
         first, second = annotator.split_track(task_id, track_id, 3)
         tracks = {t["id"]: t for t in annotator.annotations(task_id)["tracks"]}
         # as in CVAT's UI: the track is deleted and two new ones made, cut where the object is on frame 3
         assert set(tracks) == {first, second} and track_id not in tracks
         assert [(s["frame"], s["outside"], s["points"]) for s in tracks[first]["shapes"]] == [
-            (0, False, [0, 0, 5, 5]), (2, False, [2, 2, 7, 7]), (3, True, [3.0, 3.0, 8.0, 8.0])]
-        assert [(s["frame"], s["points"]) for s in tracks[second]["shapes"]] == [(3, [3.0, 3.0, 8.0, 8.0]), (4, [4, 4, 9, 9])]
+            (0, False, [0, 0, 5, 5]),
+            (2, False, [2, 2, 7, 7]),
+            (3, True, [3.0, 3.0, 8.0, 8.0]),
+        ]
+        assert [(s["frame"], s["points"]) for s in tracks[second]["shapes"]] == [
+            (3, [3.0, 3.0, 8.0, 8.0]),
+            (4, [4, 4, 9, 9]),
+        ]
         assert tracks[first]["attributes"] == tracks[second]["attributes"]  # label_id duplicated
         merged = annotator.merge_tracks(task_id, [first, second])
         (only,) = annotator.annotations(task_id)["tracks"]

@@ -57,12 +57,17 @@ def test_video_is_decoded_for_frames_and_size(cvat_sim, api, tmp_path):
     (video,) = generate_quickstart_video(tmp_path, num_samples=1, num_frames=20, size=(160, 96))
     task_id = api.post("/api/tasks", json={"name": "video", "labels": LABELS, "segment_size": 8}).json()["id"]
     with open(video.filepath, "rb") as handle:
-        api.post(f"/api/tasks/{task_id}/data/", data={"image_quality": "70", "start_frame": "2", "frame_filter": "step=3"},
-                 files={"client_files[0]": ("clip.mp4", handle)})
+        api.post(
+            f"/api/tasks/{task_id}/data/",
+            data={"image_quality": "70", "start_frame": "2", "frame_filter": "step=3"},
+            files={"client_files[0]": ("clip.mp4", handle)},
+        )
     task = api.get(f"/api/tasks/{task_id}").json()
     assert task["mode"] == "interpolation" and task["size"] == 6  # frames 2, 5, 8, 11, 14, 17
     meta = api.get(f"/api/tasks/{task_id}/data/meta").json()
-    assert meta["frames"] == [{"name": "clip.mp4", "width": 160, "height": 96, "related_files": 0, "has_related_context": False}]
+    assert meta["frames"] == [
+        {"name": "clip.mp4", "width": 160, "height": 96, "related_files": 0, "has_related_context": False}
+    ]
     jobs = api.get("/api/jobs", params={"task_id": task_id}).json()["results"]
     assert [(j["start_frame"], j["stop_frame"]) for j in jobs] == [(0, 5)]
 
@@ -77,11 +82,16 @@ def test_a_video_task_serves_its_frames_as_pngs_numbered_from_its_start_and_step
     from annoflow.adapters.quickstart import generate_quickstart_video
     from annoflow.adapters.quickstart.images import _COLOURS
 
-    (video,) = generate_quickstart_video(tmp_path, num_samples=1, num_frames=12, size=(160, 96), tracks_per_video=(1, 1))
+    (video,) = generate_quickstart_video(
+        tmp_path, num_samples=1, num_frames=12, size=(160, 96), tracks_per_video=(1, 1)
+    )
     task_id = api.post("/api/tasks", json={"name": "video", "labels": LABELS}).json()["id"]
     with open(video.filepath, "rb") as handle:
-        api.post(f"/api/tasks/{task_id}/data/", data={"image_quality": "70", "start_frame": "2", "frame_filter": "step=3"},
-                 files={"client_files[0]": ("clip.mp4", handle)})
+        api.post(
+            f"/api/tasks/{task_id}/data/",
+            data={"image_quality": "70", "start_frame": "2", "frame_filter": "step=3"},
+            files={"client_files[0]": ("clip.mp4", handle)},
+        )
     for number in range(4):  # the video's frames 2, 5, 8, 11 (0-based): the dataset's 3, 6, 9, 12
         answer = api.get(f"/api/tasks/{task_id}/data", params={"type": "frame", "number": number, "quality": quality})
         assert answer.status_code == 200 and answer.headers["content-type"] == "image/png"
@@ -92,17 +102,25 @@ def test_a_video_task_serves_its_frames_as_pngs_numbered_from_its_start_and_step
         assert np.abs(pixels[int((y + h / 2) * 96), int((x + w / 2) * 160)] - _COLOURS[0]).max() < 40, number
     refused = api.get(f"/api/tasks/{task_id}/data", params={"type": "frame", "number": 4})
     # as CVAT's TaskFrameProvider words it (its upper bound is the task's size)
-    assert refused.status_code == 400 and refused.json() == "Invalid frame '4'. The frame number should be in the [0, 4] range"
+    assert (
+        refused.status_code == 400
+        and refused.json() == "Invalid frame '4'. The frame number should be in the [0, 4] range"
+    )
 
 
 def _video_task(api, tmp_path, **fields):
     from annoflow.adapters.quickstart import generate_quickstart_video
 
-    (video,) = generate_quickstart_video(tmp_path, num_samples=1, num_frames=12, size=(160, 96), tracks_per_video=(1, 1))
+    (video,) = generate_quickstart_video(
+        tmp_path, num_samples=1, num_frames=12, size=(160, 96), tracks_per_video=(1, 1)
+    )
     task_id = api.post("/api/tasks", json={"name": "video", "labels": LABELS}).json()["id"]
     with open(video.filepath, "rb") as handle:
-        api.post(f"/api/tasks/{task_id}/data/", data={"image_quality": "70", "start_frame": "2", "frame_filter": "step=3",
-                                                      **fields}, files={"client_files[0]": ("clip.mp4", handle)})
+        api.post(
+            f"/api/tasks/{task_id}/data/",
+            data={"image_quality": "70", "start_frame": "2", "frame_filter": "step=3", **fields},
+            files={"client_files[0]": ("clip.mp4", handle)},
+        )
     return task_id, video
 
 

@@ -21,14 +21,17 @@ def test_a_label_s_type_is_kept_and_defaults_to_any(cvat_sim, api):
     assert project.status_code == 201
     read = api.get("/api/labels", params={"project_id": project.json()["id"], "page_size": 100}).json()["results"]
     assert {label["name"]: label["type"] for label in read} == {
-        "untyped": "any", **{f"a_{kind}": kind for kind in TYPES if kind != "skeleton"}}
+        "untyped": "any",
+        **{f"a_{kind}": kind for kind in TYPES if kind != "skeleton"},
+    }
     one = next(label for label in read if label["name"] == "a_tag")
     assert api.get(f"/api/labels/{one['id']}").json()["type"] == "tag"
 
 
 def test_a_label_type_cvat_does_not_know_is_refused(cvat_sim_unchecked):
     client = httpx.Client(base_url=cvat_sim_unchecked.url)
-    client.headers["Authorization"] = "Token " + client.post(
-        "/api/auth/login", json={"username": USER, "password": PASSWORD}).json()["key"]
+    client.headers["Authorization"] = (
+        "Token " + client.post("/api/auth/login", json={"username": USER, "password": PASSWORD}).json()["key"]
+    )
     answer = client.post("/api/projects", json={"name": "bad", "labels": [{"name": "car", "type": "box"}]})
     assert answer.status_code == 400 and cvat_sim_unchecked.state.projects == {}

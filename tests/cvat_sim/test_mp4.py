@@ -26,7 +26,9 @@ def _video(folder: Path, frames: int, size: tuple[int, int] = (64, 48)) -> Path:
     return Path(sample.filepath)
 
 
-@pytest.mark.parametrize(("frames", "size"), [(1, (64, 48)), (2, (64, 48)), (7, (320, 240)), (31, (160, 96)), (300, (64, 48))])
+@pytest.mark.parametrize(
+    ("frames", "size"), [(1, (64, 48)), (2, (64, 48)), (7, (320, 240)), (31, (160, 96)), (300, (64, 48))]
+)
 def test_the_header_gives_what_decoding_gives(tmp_path: Path, frames: int, size: tuple[int, int]) -> None:
     path = _video(tmp_path, frames, size)
     assert mp4_video_info(path) == _decoded(path) == (frames, *size)
@@ -60,7 +62,7 @@ def test_what_is_no_mp4_is_left_to_decoding(tmp_path: Path) -> None:
     path = _video(tmp_path, 5)
     cut = tmp_path / "cut.mp4"
     data = path.read_bytes()
-    cut.write_bytes(data[:data.index(b"moov") + 40])  # the header cut short
+    cut.write_bytes(data[: data.index(b"moov") + 40])  # the header cut short
     garbage = tmp_path / "garbage.mp4"
     garbage.write_bytes(b"\x00\x00\x00\x10nothing at all, really")
     assert mp4_video_info(cut) is None

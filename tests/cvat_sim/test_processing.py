@@ -27,8 +27,9 @@ from tests.cvat_sim.test_standalone import _free_port
 @contextlib.contextmanager
 def _login(url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=url, timeout=30) as client:
-        client.headers["Authorization"] = "Token " + client.post(
-            "/api/auth/login", json={"username": USER, "password": PASSWORD}).json()["key"]
+        client.headers["Authorization"] = (
+            "Token " + client.post("/api/auth/login", json={"username": USER, "password": PASSWORD}).json()["key"]
+        )
         yield client
 
 
@@ -105,8 +106,15 @@ def test_annotate_waits_for_processing_through_the_public_api(tmp_path, cvat_sch
     with simulator.serve() as sim:
         dataset = wiring.open_dataset("quickstart", env={"ANNOFLOW_DATA_DIR": str(tmp_path / "data")})
         load_quickstart(dataset.store, tmp_path / "media", num_samples=6, image_size=(64, 48))
-        results = dataset.annotate("waits", label_field="ground_truth", task_size=3, segment_size=2,
-                                   url=sim.url, username=USER, password=PASSWORD)
+        results = dataset.annotate(
+            "waits",
+            label_field="ground_truth",
+            task_size=3,
+            segment_size=2,
+            url=sim.url,
+            username=USER,
+            password=PASSWORD,
+        )
         assert len(results.task_ids) == 2
         run = dataset.registry.get_run("quickstart", "waits")
         labels = sum(len(s.fields["ground_truth"].detections) for s in dataset.iter_samples())
@@ -115,12 +123,22 @@ def test_annotate_waits_for_processing_through_the_public_api(tmp_path, cvat_sch
             for task_id in results.task_ids:
                 jobs = client.get("/api/jobs", params={"task_id": task_id}).json()["results"]
                 assert sorted(j["id"] for j in jobs) == sorted(run.tasks[task_id].job_ids) and len(jobs) == 2
-                finished = _stamp(simulator.state.requests[f"action=create&target=task&target_id={task_id}"]["finished"])
-                puts = [when for when, method, path, status, _ in seen if method == "PUT" and status == 200
-                        and any(path.startswith(f"/api/jobs/{j['id']}/annotations") for j in jobs)]
+                finished = _stamp(
+                    simulator.state.requests[f"action=create&target=task&target_id={task_id}"]["finished"]
+                )
+                puts = [
+                    when
+                    for when, method, path, status, _ in seen
+                    if method == "PUT"
+                    and status == 200
+                    and any(path.startswith(f"/api/jobs/{j['id']}/annotations") for j in jobs)
+                ]
                 assert len(puts) == 2 and min(puts) >= finished.timestamp()
-        polls = [json.loads(body)["status"] for _, method, path, status, body in seen
-                 if method == "GET" and path.startswith("/api/requests/") and status == 200]
+        polls = [
+            json.loads(body)["status"]
+            for _, method, path, status, body in seen
+            if method == "GET" and path.startswith("/api/requests/") and status == 200
+        ]
         assert {"queued", "started"} & set(polls) and polls.count("finished") == 2  # it waited, then went on
     simulator.close()
     assert cvat_schema.take_problems() == []
@@ -128,8 +146,21 @@ def test_annotate_waits_for_processing_through_the_public_api(tmp_path, cvat_sch
 
 def test_the_command_line_takes_a_processing_time(images):
     port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "annoflow.adapters.cvat_sim.cli", "--port", str(port), "--user",
-                                f"{USER}:{PASSWORD}", "--processing-time", "0.2"], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "annoflow.adapters.cvat_sim.cli",
+            "--port",
+            str(port),
+            "--user",
+            f"{USER}:{PASSWORD}",
+            "--processing-time",
+            "0.2",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         process.stdout.readline()
         with _login(f"http://127.0.0.1:{port}") as client:
@@ -139,8 +170,11 @@ def test_the_command_line_takes_a_processing_time(images):
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=10)
-    bad = subprocess.run([sys.executable, "-m", "annoflow.adapters.cvat_sim.cli", "--user", "a:b", "--processing-time", "-1"],
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "annoflow.adapters.cvat_sim.cli", "--user", "a:b", "--processing-time", "-1"],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "a time cannot be negative" in bad.stderr
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-USERS_SUITE = '''
+USERS_SUITE = """
 import httpx
 
 
@@ -27,7 +27,7 @@ def test_a_validated_simulator(cvat_sim, cvat_schema):
 def test_an_unchecked_simulator(cvat_sim_unchecked):
     answer = httpx.post(cvat_sim_unchecked.url + "/api/auth/login", json={"username": "annotator", "password": "wrong"})
     assert answer.status_code == 400
-'''
+"""
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -55,7 +55,19 @@ def test_a_conftest_naming_the_module_in_pytest_plugins_still_works(tmp_path):
 
 def test_the_plugin_can_be_turned_off(tmp_path):
     (tmp_path / "test_users_suite.py").write_text(USERS_SUITE)
-    run = _run(["-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:annoflow.adapters.cvat_sim.testing", "test_users_suite.py"], tmp_path)
+    run = _run(
+        [
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:annoflow.adapters.cvat_sim.testing",
+            "test_users_suite.py",
+        ],
+        tmp_path,
+    )
     assert run.returncode != 0
     assert "fixture 'cvat_sim' not found" in run.stdout
 
@@ -70,4 +82,6 @@ def test_loading_the_plugin_imports_no_simulator(tmp_path):
 
 def test_the_entry_point_is_declared():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["entry-points"]["pytest11"] == {"annoflow.adapters.cvat_sim.testing": "annoflow.adapters.cvat_sim.testing"}
+    assert project["entry-points"]["pytest11"] == {
+        "annoflow.adapters.cvat_sim.testing": "annoflow.adapters.cvat_sim.testing"
+    }

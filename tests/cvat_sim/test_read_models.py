@@ -92,7 +92,9 @@ def test_an_unassigned_task_sends_null_for_every_unset_reference(cvat_sim, api, 
 def test_the_tour_sends_every_property_of_every_model(cvat_sim, cvat_schema, api, images, tmp_path):
     cvat_schema.take_problems()
     cvat_schema.completeness.models_seen.clear()
-    assert httpx.post(f"{cvat_sim.url}/api/auth/login", json={"username": USER, "password": PASSWORD}).status_code == 200
+    assert (
+        httpx.post(f"{cvat_sim.url}/api/auth/login", json={"username": USER, "password": PASSWORD}).status_code == 200
+    )
     anonymous = httpx.get(f"{cvat_sim.url}/api/server/about")
     assert anonymous.status_code == 200
     reviewer = next(u for u in api.get("/api/users").json()["results"] if u["username"] == "reviewer")
@@ -111,7 +113,11 @@ def test_the_tour_sends_every_property_of_every_model(cvat_sim, cvat_schema, api
     api.patch(f"/api/tasks/{task_id}", json={"assignee_id": reviewer["id"], "name": "renamed"})
     task = api.get(f"/api/tasks/{task_id}").json()
     assert task["assignee_updated_date"] is not None and task["jobs"] == {
-        "count": 3, "completed": 0, "validation": 0, "url": task["jobs"]["url"]}
+        "count": 3,
+        "completed": 0,
+        "validation": 0,
+        "url": task["jobs"]["url"],
+    }
     api.get("/api/tasks", params={"page_size": 100})
     api.get("/api/projects")
     api.get(f"/api/projects/{project['id']}")
@@ -147,13 +153,19 @@ def test_the_tour_sends_every_property_of_every_model(cvat_sim, cvat_schema, api
 
     cat = next(label for label in labels if label["name"] == "cat")
     spec = cat["attributes"][0]["id"]
-    body = {"tags": [{"frame": 0, "label_id": cat["id"], "attributes": [{"spec_id": spec, "value": "x"}]}],
-            "shapes": [{"type": "rectangle", "frame": 1, "label_id": cat["id"], "points": [0, 0, 2, 2]}],
-            "tracks": [{"frame": 0, "label_id": cat["id"], "shapes": [
-                {"type": "rectangle", "frame": 0, "points": [1, 1, 3, 3]}]}]}
+    body = {
+        "tags": [{"frame": 0, "label_id": cat["id"], "attributes": [{"spec_id": spec, "value": "x"}]}],
+        "shapes": [{"type": "rectangle", "frame": 1, "label_id": cat["id"], "points": [0, 0, 2, 2]}],
+        "tracks": [
+            {"frame": 0, "label_id": cat["id"], "shapes": [{"type": "rectangle", "frame": 0, "points": [1, 1, 3, 3]}]}
+        ],
+    }
     api.put(f"/api/tasks/{task_id}/annotations", json=body)
-    api.patch(f"/api/tasks/{task_id}/annotations", params={"action": "create"}, json={
-        "shapes": [{"type": "points", "frame": 2, "label_id": cat["id"], "points": [1, 1]}]})
+    api.patch(
+        f"/api/tasks/{task_id}/annotations",
+        params={"action": "create"},
+        json={"shapes": [{"type": "points", "frame": 2, "label_id": cat["id"], "points": [1, 1]}]},
+    )
     api.get(f"/api/tasks/{task_id}/annotations")
     api.get(f"/api/jobs/{jobs[-1]['id']}/annotations")
 
@@ -162,7 +174,9 @@ def test_the_tour_sends_every_property_of_every_model(cvat_sim, cvat_schema, api
     (video,) = generate_quickstart_video(tmp_path, num_samples=1, num_frames=6, size=(64, 48))
     video_task = api.post("/api/tasks", json={"name": "v", "labels": [{"name": "cat"}]}).json()["id"]
     with open(video.filepath, "rb") as handle:
-        api.post(f"/api/tasks/{video_task}/data/", data={"image_quality": "70"}, files={"client_files[0]": ("v.mp4", handle)})
+        api.post(
+            f"/api/tasks/{video_task}/data/", data={"image_quality": "70"}, files={"client_files[0]": ("v.mp4", handle)}
+        )
     assert api.get(f"/api/tasks/{video_task}/data/meta").json()["chapters"] == []
     assert api.get(f"/api/tasks/{video_task}").json()["data_compressed_chunk_type"] == "video"
     assert api.post("/api/auth/logout").status_code == 200
@@ -171,14 +185,35 @@ def test_the_tour_sends_every_property_of_every_model(cvat_sim, cvat_schema, api
     documented = _documented_response_models()
     unseen = documented - cvat_schema.completeness.models_seen - set(NEVER_FILLED)
     assert not unseen, f"response models the tour never saw filled: {sorted(unseen)}"
-    assert {"TaskRead", "ProjectRead", "JobRead", "Label", "User", "BasicUser", "DataMetaRead", "Request",
-            "LabeledData", "LabeledShape", "LabeledTrack", "TrackedShape", "LabeledImage", "RqStatus"} <= documented
+    assert {
+        "TaskRead",
+        "ProjectRead",
+        "JobRead",
+        "Label",
+        "User",
+        "BasicUser",
+        "DataMetaRead",
+        "Request",
+        "LabeledData",
+        "LabeledShape",
+        "LabeledTrack",
+        "TrackedShape",
+        "LabeledImage",
+        "RqStatus",
+    } <= documented
 
 
 def _exchange(path: str, body: dict, method: str = "GET") -> Exchange:
-    return Exchange(method=method, path=path, query="", request_headers={"authorization": "Token t"},
-                    request_body=b"", status=200, response_headers={"content-type": "application/vnd.cvat+json"},
-                    response_body=orjson.dumps(body))
+    return Exchange(
+        method=method,
+        path=path,
+        query="",
+        request_headers={"authorization": "Token t"},
+        request_body=b"",
+        status=200,
+        response_headers={"content-type": "application/vnd.cvat+json"},
+        response_body=orjson.dumps(body),
+    )
 
 
 def _task_body(cvat_sim, api) -> dict:
@@ -203,16 +238,29 @@ def test_completeness_names_what_is_missing_and_what_cvat_leaves_out(cvat_sim, a
     assert completeness.problems(task, schema) == []
     without = {k: v for k, v in task.items() if k != "assignee"}
     assert completeness.problems(without, schema) == [
-        "body.assignee is missing (TaskRead lists it; CVAT sends it, null when unset)"]
+        "body.assignee is missing (TaskRead lists it; CVAT sends it, null when unset)"
+    ]
     assert completeness.problems({**task, "size": 0}, schema) == [
-        "body.size is sent, but CVAT leaves it out here (TaskRead)"]
+        "body.size is sent, but CVAT leaves it out here (TaskRead)"
+    ]
     assert completeness.problems({**task, "extra": 1}, schema) == ["body.extra is not a property of TaskRead"]
-    label = {"id": 1, "name": "cat", "color": "#fff", "type": "any", "attributes": [], "sublabels": [],
-             "task_id": 3, "parent_id": None, "has_parent": False}
+    label = {
+        "id": 1,
+        "name": "cat",
+        "color": "#fff",
+        "type": "any",
+        "attributes": [],
+        "sublabels": [],
+        "task_id": 3,
+        "parent_id": None,
+        "has_parent": False,
+    }
     label_schema = {"$ref": "#/components/schemas/Label"}
     assert completeness.problems(label, label_schema) == []
     assert completeness.problems({**label, "svg": "", "project_id": None}, label_schema) == [
         "body.project_id is sent, but CVAT leaves it out here (Label)",
-        "body.svg is sent, but CVAT leaves it out here (Label)"]
+        "body.svg is sent, but CVAT leaves it out here (Label)",
+    ]
     assert completeness.problems({**label, "type": "skeleton"}, label_schema) == [
-        "body.svg is missing (Label lists it; CVAT sends it, null when unset)"]
+        "body.svg is missing (Label lists it; CVAT sends it, null when unset)"
+    ]

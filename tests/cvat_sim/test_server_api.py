@@ -10,11 +10,24 @@ import pytest
 from tests.cvat_sim.conftest import PASSWORD, USER
 
 LABELS = [
-    {"name": "cat", "type": "rectangle", "attributes": [
-        {"name": "label_id", "mutable": True, "input_type": "text", "values": []},
-        {"name": "iscrowd", "mutable": False, "input_type": "checkbox", "values": ["false"], "default_value": "false"},
-    ]},
-    {"name": "dog", "attributes": [{"name": "pose", "mutable": True, "input_type": "select", "values": ["sit", "run"]}]},
+    {
+        "name": "cat",
+        "type": "rectangle",
+        "attributes": [
+            {"name": "label_id", "mutable": True, "input_type": "text", "values": []},
+            {
+                "name": "iscrowd",
+                "mutable": False,
+                "input_type": "checkbox",
+                "values": ["false"],
+                "default_value": "false",
+            },
+        ],
+    },
+    {
+        "name": "dog",
+        "attributes": [{"name": "pose", "mutable": True, "input_type": "select", "values": ["sit", "run"]}],
+    },
 ]
 
 
@@ -48,14 +61,18 @@ def test_error_paths(cvat_sim_unchecked):
     client = httpx.Client(base_url=cvat_sim_unchecked.url)
     assert client.get("/api/projects").status_code == 401
     bad = client.post("/api/auth/login", json={"username": USER, "password": "wrong"})
-    assert bad.status_code == 400 and bad.json() == {"non_field_errors": ["Unable to log in with provided credentials."]}
+    assert bad.status_code == 400 and bad.json() == {
+        "non_field_errors": ["Unable to log in with provided credentials."]
+    }
     assert client.get("/api/tasks", headers={"Authorization": "Token nope"}).json() == {"detail": "Invalid token."}
     client.post("/api/auth/login", json={"username": USER, "password": PASSWORD})
     assert client.post("/api/projects", json={"name": "p"}).status_code == 403  # session without CSRF header
     key = client.post("/api/auth/login", json={"username": USER, "password": PASSWORD}).json()["key"]
     h = {"Authorization": f"Token {key}"}
     assert client.get("/api/tasks/99", headers=h).json() == {"detail": "Not found."}
-    assert client.post("/api/tasks", json={"name": "t"}, headers=h).status_code == 201  # CVAT makes it: labels may come later
+    assert (
+        client.post("/api/tasks", json={"name": "t"}, headers=h).status_code == 201
+    )  # CVAT makes it: labels may come later
     assert client.get("/api/tasks", headers={**h, "X-Organization": "nope"}).status_code == 404
 
 
@@ -92,7 +109,9 @@ def test_data_upload_meta_jobs(cvat_sim, api, images):
     jobs = api.get("/api/jobs", params={"task_id": task_id}).json()["results"]
     assert [(j["start_frame"], j["stop_frame"]) for j in jobs] == [(4, 4), (2, 3), (0, 1)]  # CVAT lists newest first
     user = api.get("/api/users", params={"username": "reviewer"}).json()["results"][0]
-    patched = api.patch(f"/api/jobs/{jobs[1]['id']}", json={"assignee": user["id"], "stage": "validation", "state": "in progress"}).json()
+    patched = api.patch(
+        f"/api/jobs/{jobs[1]['id']}", json={"assignee": user["id"], "stage": "validation", "state": "in progress"}
+    ).json()
     assert patched["assignee"]["username"] == "reviewer" and patched["stage"] == "validation"
     assert api.get(f"/api/tasks/{task_id}/status").json()["state"] == "Finished"
     frame = api.get(f"/api/tasks/{task_id}/data", params={"type": "frame", "number": 0, "quality": "original"})
@@ -102,8 +121,11 @@ def test_data_upload_meta_jobs(cvat_sim, api, images):
 def test_frame_filters(cvat_sim, api, images):
     task_id = api.post("/api/tasks", json={"name": "t", "labels": LABELS}).json()["id"]
     files = {f"client_files[{i}]": (p.rsplit("/", 1)[-1], Path(p).read_bytes()) for i, p in enumerate(images)}
-    api.post(f"/api/tasks/{task_id}/data/", data={"image_quality": "50", "start_frame": "1", "stop_frame": "4",
-                                                  "frame_filter": "step=2"}, files=files)
+    api.post(
+        f"/api/tasks/{task_id}/data/",
+        data={"image_quality": "50", "start_frame": "1", "stop_frame": "4", "frame_filter": "step=2"},
+        files=files,
+    )
     meta = api.get(f"/api/tasks/{task_id}/data/meta").json()
     # frames 1 and 3: CVAT's task creation lowers stop_frame to the last frame the step selects
     assert meta["size"] == 2 and (meta["start_frame"], meta["stop_frame"], meta["frame_filter"]) == (1, 3, "step=2")
@@ -114,27 +136,61 @@ def test_annotations_put_patch_and_job_ranges(cvat_sim, api, images):
     labels = {label["name"]: label for label in api.get("/api/labels", params={"task_id": task_id}).json()["results"]}
     cat, dog = labels["cat"], labels["dog"]
     spec = cat["attributes"][0]["id"]
-    body = {"version": 0, "tags": [{"frame": 0, "label_id": dog["id"], "attributes": []}],
-            "shapes": [
-                {"type": "rectangle", "frame": 0, "label_id": cat["id"], "points": [1.5, 2, 10, 20], "occluded": True,
-                 "group": 3, "z_order": 1, "attributes": [{"spec_id": spec, "value": "abc"}]},
-                {"type": "polygon", "frame": 3, "label_id": cat["id"], "points": [1, 1, 5, 1, 5, 5]},
-                {"type": "mask", "frame": 4, "label_id": cat["id"], "points": [0, 2, 2, 4, 4, 5, 5]},
-            ],
-            "tracks": [{"frame": 0, "label_id": dog["id"], "shapes": [
-                {"type": "points", "frame": 0, "points": [1, 1]}, {"type": "points", "frame": 2, "points": [3, 3], "outside": True}]}]}
+    body = {
+        "version": 0,
+        "tags": [{"frame": 0, "label_id": dog["id"], "attributes": []}],
+        "shapes": [
+            {
+                "type": "rectangle",
+                "frame": 0,
+                "label_id": cat["id"],
+                "points": [1.5, 2, 10, 20],
+                "occluded": True,
+                "group": 3,
+                "z_order": 1,
+                "attributes": [{"spec_id": spec, "value": "abc"}],
+            },
+            {"type": "polygon", "frame": 3, "label_id": cat["id"], "points": [1, 1, 5, 1, 5, 5]},
+            {"type": "mask", "frame": 4, "label_id": cat["id"], "points": [0, 2, 2, 4, 4, 5, 5]},
+        ],
+        "tracks": [
+            {
+                "frame": 0,
+                "label_id": dog["id"],
+                "shapes": [
+                    {"type": "points", "frame": 0, "points": [1, 1]},
+                    {"type": "points", "frame": 2, "points": [3, 3], "outside": True},
+                ],
+            }
+        ],
+    }
     stored = api.put(f"/api/tasks/{task_id}/annotations", json=body).json()
     assert all(s["id"] for s in stored["shapes"]) and stored["shapes"][0]["occluded"] is True
     job2 = api.get("/api/jobs", params={"task_id": task_id}).json()["results"][1]
     seen = api.get(f"/api/jobs/{job2['id']}/annotations").json()
     assert [s["frame"] for s in seen["shapes"]] == [3] and len(seen["tracks"]) == 1 and seen["tags"] == []
-    created = api.patch(f"/api/jobs/{job2['id']}/annotations", params={"action": "create"}, json={
-        "version": 1, "tags": [], "tracks": [],
-        "shapes": [{"type": "polyline", "frame": 2, "label_id": cat["id"], "points": [0, 0, 3, 3]}]}).json()
+    created = api.patch(
+        f"/api/jobs/{job2['id']}/annotations",
+        params={"action": "create"},
+        json={
+            "version": 1,
+            "tags": [],
+            "tracks": [],
+            "shapes": [{"type": "polyline", "frame": 2, "label_id": cat["id"], "points": [0, 0, 3, 3]}],
+        },
+    ).json()
     new_id = created["shapes"][0]["id"]
     moved = {**created["shapes"][0], "points": [1, 1, 4, 4]}
-    api.patch(f"/api/tasks/{task_id}/annotations", params={"action": "update"}, json={"version": 2, "tags": [], "tracks": [], "shapes": [moved]})
-    api.patch(f"/api/tasks/{task_id}/annotations/", params={"action": "delete"}, json={"version": 3, "tags": [], "tracks": [], "shapes": [stored["shapes"][1]]})
+    api.patch(
+        f"/api/tasks/{task_id}/annotations",
+        params={"action": "update"},
+        json={"version": 2, "tags": [], "tracks": [], "shapes": [moved]},
+    )
+    api.patch(
+        f"/api/tasks/{task_id}/annotations/",
+        params={"action": "delete"},
+        json={"version": 3, "tags": [], "tracks": [], "shapes": [stored["shapes"][1]]},
+    )
     final = api.get(f"/api/tasks/{task_id}/annotations").json()
     by_id = {s["id"]: s for s in final["shapes"]}
     assert by_id[new_id]["points"] == [1, 1, 4, 4] and stored["shapes"][1]["id"] not in by_id
@@ -147,12 +203,24 @@ def test_annotation_checks(cvat_sim_unchecked, images):
     client.headers["Authorization"] = f"Token {key}"
     task_id = _task_with_data(client, images)
     cat = client.get("/api/labels", params={"task_id": task_id}).json()["results"][0]
+
     def put(shape):
         return client.put(f"/api/tasks/{task_id}/annotations", json={"shapes": [shape], "tags": [], "tracks": []})
+
     assert put({"type": "rectangle", "frame": 0, "label_id": 999, "points": [0, 0, 1, 1]}).status_code == 400
     assert put({"type": "rectangle", "frame": 99, "label_id": cat["id"], "points": [0, 0, 1, 1]}).status_code == 400
-    assert put({"type": "rectangle", "frame": 0, "label_id": cat["id"], "points": [0, 0, 1, 1],
-                "attributes": [{"spec_id": 12345, "value": "x"}]}).status_code == 400
+    assert (
+        put(
+            {
+                "type": "rectangle",
+                "frame": 0,
+                "label_id": cat["id"],
+                "points": [0, 0, 1, 1],
+                "attributes": [{"spec_id": 12345, "value": "x"}],
+            }
+        ).status_code
+        == 400
+    )
     assert put({"type": "mask", "frame": 0, "label_id": cat["id"], "points": [1, 0, 0, 1, 1]}).status_code == 400
     assert client.patch(f"/api/tasks/{task_id}/annotations", json={}).status_code == 400  # no action
 
@@ -178,7 +246,10 @@ def test_remaining_routes_answer_within_the_schema(cvat_sim, api, images):
     assert (renamed["name"], renamed["bug_tracker"]) == ("renamed", "http://bugs/1")
     project = api.post("/api/projects", json={"name": "p"}).json()
     assert api.patch(f"/api/projects/{project['id']}", json={"name": "q"}).json()["name"] == "q"
-    api.put(f"/api/tasks/{task_id}/annotations", json={"tags": [{"frame": 0, "label_id": label["id"]}], "shapes": [], "tracks": []})
+    api.put(
+        f"/api/tasks/{task_id}/annotations",
+        json={"tags": [{"frame": 0, "label_id": label["id"]}], "shapes": [], "tracks": []},
+    )
     assert api.delete(f"/api/tasks/{task_id}/annotations").status_code == 204
     assert api.get(f"/api/tasks/{task_id}/annotations").json()["tags"] == []
     assert api.post("/api/auth/logout").status_code == 200

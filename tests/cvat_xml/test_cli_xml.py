@@ -23,21 +23,31 @@ def test_export_then_import_on_the_command_line(data_dir: Path, capsys: pytest.C
     boxes = {s.filepath: s.fields["ground_truth"] for s in dataset.iter_samples()}
     dataset.store.close()
 
-    assert cli.main(["export", "quick", "--format", "cvat-images", "--label-field", "ground_truth",
-                     str(data_dir / "gt.xml")]) == 0
+    assert (
+        cli.main(
+            ["export", "quick", "--format", "cvat-images", "--label-field", "ground_truth", str(data_dir / "gt.xml")]
+        )
+        == 0
+    )
     assert "exported dataset 'quick' as CVAT for images 1.1: 4 samples" in capsys.readouterr().out
     assert cli.main(["export", "--dataset", "quick", "--format", "cvat-images", str(data_dir / "all.xml")]) == 0
     assert (data_dir / "all.xml").stat().st_size > (data_dir / "gt.xml").stat().st_size  # predictions too
 
-    assert cli.main(["import", "--xml", str(data_dir / "gt.xml"), "--dataset", "back",
-                     "--data-path", str(data_dir / "media")]) == 0
+    assert (
+        cli.main(
+            ["import", "--xml", str(data_dir / "gt.xml"), "--dataset", "back", "--data-path", str(data_dir / "media")]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "into dataset 'back': 4 samples (4 new)" in out and "detections (detections)" in out
     back = wiring.open_dataset("back")
     for sample in back.iter_samples():
         for new, old in zip(sample.fields["detections"].items, boxes[sample.filepath].items, strict=True):
             assert (new.id, new.label, new.attributes) == (old.id, old.label, old.attributes)
-            assert max(abs(a - b) for a, b in zip(new.bounding_box, old.bounding_box, strict=True)) < 0.006 / 480  # CVAT's 0.01 px
+            assert (
+                max(abs(a - b) for a, b in zip(new.bounding_box, old.bounding_box, strict=True)) < 0.006 / 480
+            )  # CVAT's 0.01 px
     back.store.close()
 
 

@@ -65,8 +65,10 @@ def test_an_external_entity_is_never_read(tmp_path: Path) -> None:
 
 def test_an_external_dtd_is_refused(tmp_path: Path) -> None:
     file = tmp_path / "dtd.xml"
-    file.write_text('<?xml version="1.0"?>\n<!DOCTYPE annotations SYSTEM "http://127.0.0.1:9/x.dtd">\n'
-                    "<annotations><version>1.1</version></annotations>")
+    file.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE annotations SYSTEM "http://127.0.0.1:9/x.dtd">\n'
+        "<annotations><version>1.1</version></annotations>"
+    )
     with pytest.raises(CvatXmlError, match="DTD"):
         _read_all(file)
 
@@ -125,22 +127,34 @@ def test_memory_follows_one_image_not_the_file(tmp_path: Path) -> None:
 
 def test_an_image_with_too_many_objects_is_refused(tmp_path: Path) -> None:
     file = tmp_path / "many.xml"
-    file.write_text("<annotations>" + META.format(size=1) + '<image id="0" name="a.jpg" width="9" height="9">'
-                    + '<tag label="car"/>' * 11 + "</image></annotations>")
+    file.write_text(
+        "<annotations>"
+        + META.format(size=1)
+        + '<image id="0" name="a.jpg" width="9" height="9">'
+        + '<tag label="car"/>' * 11
+        + "</image></annotations>"
+    )
     assert len(_read_all(file, max_objects=11)) == 2
     with pytest.raises(CvatXmlError, match="more than 10 objects"):
         _read_all(file, max_objects=10)
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("<annotations><image id='0'", "not well-formed XML"),
-    ("<html><body/></html>", "not a CVAT XML file"),
-    ("<annotations><image id='x' name='a' width='1' height='1'/></annotations>", "image 'a': id is not an integer"),
-    ("<annotations><image id='0' name='a' width='1' height='1'><box label='c' xtl='1'/></image></annotations>",
-     "ytl is missing"),
-    ("<annotations><image id='0' name='a' width='1' height='1'><polygon label='c' points='1,2;3'/></image></annotations>",
-     "points is not 'x,y;x,y;...'"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("<annotations><image id='0'", "not well-formed XML"),
+        ("<html><body/></html>", "not a CVAT XML file"),
+        ("<annotations><image id='x' name='a' width='1' height='1'/></annotations>", "image 'a': id is not an integer"),
+        (
+            "<annotations><image id='0' name='a' width='1' height='1'><box label='c' xtl='1'/></image></annotations>",
+            "ytl is missing",
+        ),
+        (
+            "<annotations><image id='0' name='a' width='1' height='1'><polygon label='c' points='1,2;3'/></image></annotations>",
+            "points is not 'x,y;x,y;...'",
+        ),
+    ],
+)
 def test_a_malformed_file_names_its_problem(tmp_path: Path, text: str, problem: str) -> None:
     file = tmp_path / "bad.xml"
     file.write_text(text)
@@ -151,8 +165,11 @@ def test_a_malformed_file_names_its_problem(tmp_path: Path, text: str, problem: 
 
 def test_the_meta_comes_first(tmp_path: Path) -> None:
     file = tmp_path / "a.xml"
-    file.write_text("<annotations><version>1.1</version>" + META.format(size=1)
-                    + '<image id="0" name="a.jpg" width="9" height="8"><tag label="car"/></image></annotations>')
+    file.write_text(
+        "<annotations><version>1.1</version>"
+        + META.format(size=1)
+        + '<image id="0" name="a.jpg" width="9" height="8"><tag label="car"/></image></annotations>'
+    )
     meta, image = _read_all(file)
     assert isinstance(meta, XmlMeta) and meta.labels[0]["name"] == "car" and meta.mode == "annotation"
     assert (image.name, image.width, image.height, image.tags[0]["label"]) == ("a.jpg", 9, 8, "car")
@@ -160,7 +177,9 @@ def test_the_meta_comes_first(tmp_path: Path) -> None:
 
 def test_a_file_broken_past_its_first_batch_writes_nothing(tmp_path: Path, open_ds) -> None:
     (tmp_path / "media").mkdir()
-    good = '<image id="{n}" name="{n}.jpg" width="9" height="9"><box label="car" xtl="1" ytl="1" xbr="2" ybr="2"/></image>'
+    good = (
+        '<image id="{n}" name="{n}.jpg" width="9" height="9"><box label="car" xtl="1" ytl="1" xbr="2" ybr="2"/></image>'
+    )
     images = "".join(good.format(n=n) for n in range(600))  # more than a batch of 256
     for n in range(601):
         (tmp_path / "media" / f"{n}.jpg").write_bytes(b"x")

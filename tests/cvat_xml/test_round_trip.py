@@ -45,25 +45,56 @@ def image_samples(media: Path) -> list[Sample]:
     samples = []
     for n in range(3):
         (media / f"img{n}.jpg").write_bytes(b"not decoded by the import")
-        samples.append(Sample(
-            filepath=str(media / f"img{n}.jpg"), media_type=MediaType.IMAGE, metadata=ImageMetadata(W, H),
-            fields={
-                "classifications": Classifications([Classification(label="sunny", attributes={"note": f"n{n}"})]),
-                "detections": Detections([
-                    Detection(label="car", bounding_box=box(10.25, 20.5, 100.75, 50.0),
-                              attributes={"age": 3 + n, "color": "red", "occluded": True, "group_id": 2, "z": 1}),
-                    Detection(label="person", bounding_box=box(300, 200, 30, 20), mask=mask,
-                              attributes={"age": 1, "color": "blue", "occluded": False, "group_id": 2, "z": 0}),
-                ]),
-                "polylines": Polylines([
-                    Polyline(label="road", points=[[px(1, 2), px(100.5, 2.25), px(50, 80)]], closed=True, filled=True,
-                             attributes={"lanes": 2, "occluded": False, "group_id": 5, "z": 3}),
-                    Polyline(label="road", points=[[px(5, 5), px(6.5, 7.75)], [px(10, 10), px(20, 30), px(40, 50)]],
-                             attributes={"lanes": 1, "occluded": True, "group_id": 6, "z": 2}),
-                ]),
-                "keypoints": Keypoints([Keypoint(label="face", points=[px(1, 1), px(2.5, 3.75), px(639, 479)],
-                                                attributes={"occluded": False, "group_id": 7, "z": -1})]),
-            }))
+        samples.append(
+            Sample(
+                filepath=str(media / f"img{n}.jpg"),
+                media_type=MediaType.IMAGE,
+                metadata=ImageMetadata(W, H),
+                fields={
+                    "classifications": Classifications([Classification(label="sunny", attributes={"note": f"n{n}"})]),
+                    "detections": Detections(
+                        [
+                            Detection(
+                                label="car",
+                                bounding_box=box(10.25, 20.5, 100.75, 50.0),
+                                attributes={"age": 3 + n, "color": "red", "occluded": True, "group_id": 2, "z": 1},
+                            ),
+                            Detection(
+                                label="person",
+                                bounding_box=box(300, 200, 30, 20),
+                                mask=mask,
+                                attributes={"age": 1, "color": "blue", "occluded": False, "group_id": 2, "z": 0},
+                            ),
+                        ]
+                    ),
+                    "polylines": Polylines(
+                        [
+                            Polyline(
+                                label="road",
+                                points=[[px(1, 2), px(100.5, 2.25), px(50, 80)]],
+                                closed=True,
+                                filled=True,
+                                attributes={"lanes": 2, "occluded": False, "group_id": 5, "z": 3},
+                            ),
+                            Polyline(
+                                label="road",
+                                points=[[px(5, 5), px(6.5, 7.75)], [px(10, 10), px(20, 30), px(40, 50)]],
+                                attributes={"lanes": 1, "occluded": True, "group_id": 6, "z": 2},
+                            ),
+                        ]
+                    ),
+                    "keypoints": Keypoints(
+                        [
+                            Keypoint(
+                                label="face",
+                                points=[px(1, 1), px(2.5, 3.75), px(639, 479)],
+                                attributes={"occluded": False, "group_id": 7, "z": -1},
+                            )
+                        ]
+                    ),
+                },
+            )
+        )
     return samples
 
 
@@ -79,8 +110,12 @@ def test_images_round_trip(open_ds, tmp_path: Path) -> None:
     target = open_ds("target")
     summary = import_cvat_xml(target, xml, tmp_path / "media", **links)
 
-    assert summary.fields == {"classifications": "classifications", "detections": "detections",
-                              "polylines": "polylines", "keypoints": "keypoints"}
+    assert summary.fields == {
+        "classifications": "classifications",
+        "detections": "detections",
+        "polylines": "polylines",
+        "keypoints": "keypoints",
+    }
     assert (summary.samples, summary.new_samples, summary.left_out) == (3, 3, 0)
     before = {s.filepath: s for s in source.iter_samples()}
     after = {s.filepath: s for s in target.iter_samples()}
@@ -100,8 +135,14 @@ def test_coordinates_off_the_grid_come_back_to_cvats_precision(open_ds, tmp_path
     for n in range(5):
         (media / f"{n}.png").write_bytes(b"x")
         boxes = [Detection(label="thing", bounding_box=(x, y, 0.1, 0.1)) for x, y in rng.uniform(0, 0.8, (20, 2))]
-        samples.append(Sample(filepath=str(media / f"{n}.png"), media_type=MediaType.IMAGE,
-                              metadata=ImageMetadata(W, H), fields={"detections": Detections(boxes)}))
+        samples.append(
+            Sample(
+                filepath=str(media / f"{n}.png"),
+                media_type=MediaType.IMAGE,
+                metadata=ImageMetadata(W, H),
+                fields={"detections": Detections(boxes)},
+            )
+        )
     source = open_ds("source")
     source.store.add_samples(samples)
     export_cvat_xml(source, tmp_path / "a.xml")
@@ -109,7 +150,9 @@ def test_coordinates_off_the_grid_come_back_to_cvats_precision(open_ds, tmp_path
     import_cvat_xml(target, tmp_path / "a.xml", media)
     after = {s.filepath: s for s in target.iter_samples()}
     for sample in source.iter_samples():
-        for original, imported in zip(sample.fields["detections"].items, after[sample.filepath].fields["detections"].items, strict=True):
+        for original, imported in zip(
+            sample.fields["detections"].items, after[sample.filepath].fields["detections"].items, strict=True
+        ):
             assert imported.id == original.id and imported.label == original.label
             x, y, w, h = original.bounding_box
             corners = np.array([x * W, y * H, (x + w) * W, (y + h) * H])
@@ -139,13 +182,24 @@ def video_sample(media: Path) -> Sample:
         labels = []
         if number <= 6:
             x = 10.0 + 10 * (number - 1)
-            labels.append(Detection(label="car", bounding_box=box(x, 20, 50, 40), index=1,
-                                    keyframe=number in (1, 4, 6), attributes={"model": "sedan"}))
+            labels.append(
+                Detection(
+                    label="car",
+                    bounding_box=box(x, 20, 50, 40),
+                    index=1,
+                    keyframe=number in (1, 4, 6),
+                    attributes={"model": "sedan"},
+                )
+            )
         if number in (3, 4, 8):
             labels.append(Detection(label="person", bounding_box=box(100, 100, 20, 40), index=2, keyframe=True))
         frames[number] = {"detections": Detections(labels)}
-    return Sample(filepath=str(media / "clip.mp4"), media_type=MediaType.VIDEO,
-                  metadata=VideoMetadata(W, H, 10, 25.0), frames=frames)
+    return Sample(
+        filepath=str(media / "clip.mp4"),
+        media_type=MediaType.VIDEO,
+        metadata=VideoMetadata(W, H, 10, 25.0),
+        frames=frames,
+    )
 
 
 def test_video_round_trip_keeps_tracks_and_keyframes(open_ds, tmp_path: Path) -> None:
@@ -154,7 +208,7 @@ def test_video_round_trip_keeps_tracks_and_keyframes(open_ds, tmp_path: Path) ->
     xml = tmp_path / "clip.xml"
     export_cvat_xml(source, xml)
     text = xml.read_text()
-    assert "<track id=\"1\" label=\"car\"" in text and 'keyframe="0"' in text  # interpolated frames written, as CVAT does
+    assert '<track id="1" label="car"' in text and 'keyframe="0"' in text  # interpolated frames written, as CVAT does
     target = open_ds("target")
     summary = import_cvat_xml(target, xml, tmp_path / "media")
     assert summary.fields == {"frames.detections": "detections"}
@@ -219,8 +273,16 @@ def test_a_segmentation_comes_back_as_one_instance_mask_per_class(open_ds, tmp_p
     mask[2, 3] = 0
     (tmp_path / "a.png").write_bytes(b"x")
     source = open_ds("source")
-    source.store.add_samples([Sample(filepath=str(tmp_path / "a.png"), media_type=MediaType.IMAGE,
-                                     metadata=ImageMetadata(10, 8), fields={"seg": Segmentation(mask=mask)})])
+    source.store.add_samples(
+        [
+            Sample(
+                filepath=str(tmp_path / "a.png"),
+                media_type=MediaType.IMAGE,
+                metadata=ImageMetadata(10, 8),
+                fields={"seg": Segmentation(mask=mask)},
+            )
+        ]
+    )
     export_cvat_xml(source, tmp_path / "a.xml")
     target = open_ds("target")
     import_cvat_xml(target, tmp_path / "a.xml", tmp_path)
@@ -230,7 +292,9 @@ def test_a_segmentation_comes_back_as_one_instance_mask_per_class(open_ds, tmp_p
     for label, value in ((one, 1), (two, 2)):
         x, y, _w, _h = label.bounding_box
         left, top = round(x * 10), round(y * 8)
-        assert np.array_equal(label.mask, mask[top:top + label.mask.shape[0], left:left + label.mask.shape[1]] == value)
+        assert np.array_equal(
+            label.mask, mask[top : top + label.mask.shape[0], left : left + label.mask.shape[1]] == value
+        )
 
 
 PROJECT_XML = """<?xml version="1.0" encoding="utf-8"?>
@@ -262,14 +326,19 @@ def test_a_project_export_with_shapes_no_field_takes(open_ds, tmp_path: Path) ->
     (tmp_path / "p.xml").write_text(PROJECT_XML)
     dataset = open_ds("project")
     summary = import_cvat_xml(dataset, tmp_path / "p.xml", tmp_path)
-    assert summary.fields == {"detections": "detections", "polylines": "polylines", "keypoints": "keypoints",
-                              "classifications": "classifications"}  # what the "any" label can draw
+    assert summary.fields == {
+        "detections": "detections",
+        "polylines": "polylines",
+        "keypoints": "keypoints",
+        "classifications": "classifications",
+    }  # what the "any" label can draw
     assert (summary.samples, summary.labels, summary.left_out) == (2, 1, 4)  # ellipse, cuboid, skeleton, unknown label
     assert summary.problems == (
         "image 'a.jpg': an ellipse of 'car', which no imported field takes",
         "image 'a.jpg': a cuboid of 'car', which no imported field takes",
         "image 'a.jpg': a skeleton of 'face', which no imported field takes",
-        "image 'a.jpg': a rectangle of 'nobody', a label the file's meta does not define")
+        "image 'a.jpg': a rectangle of 'nobody', a label the file's meta does not define",
+    )
     samples = {Path(s.filepath).name: s for s in dataset.iter_samples()}
     (box,) = samples["a.jpg"].fields["detections"].items
     assert box.attributes == {"speed": 42} and box.bounding_box == (0.01, 0.04, 0.29, 0.76)
@@ -279,9 +348,12 @@ def test_a_project_export_with_shapes_no_field_takes(open_ds, tmp_path: Path) ->
 def test_several_videos_are_one_file_each_in_a_folder(open_ds, tmp_path: Path) -> None:
     first = video_sample(tmp_path / "media")
     (tmp_path / "media" / "other.mp4").write_bytes(b"x")
-    second = Sample(filepath=str(tmp_path / "media" / "other.mp4"), media_type=MediaType.VIDEO,
-                    metadata=VideoMetadata(W, H, 3, 25.0),
-                    frames={2: {"detections": Detections([Detection(label="car", bounding_box=box(1, 2, 3, 4), index=5)])}})
+    second = Sample(
+        filepath=str(tmp_path / "media" / "other.mp4"),
+        media_type=MediaType.VIDEO,
+        metadata=VideoMetadata(W, H, 3, 25.0),
+        frames={2: {"detections": Detections([Detection(label="car", bounding_box=box(1, 2, 3, 4), index=5)])}},
+    )
     source = open_ds("source")
     source.store.add_samples([first, second])
     summary = export_cvat_xml(source, tmp_path / "labels")
@@ -305,12 +377,14 @@ def test_a_view_exports_cvat_xml_through_the_same_table_as_coco(open_ds, tmp_pat
     said = source.export(labels_path=str(tmp_path / "all.xml"), dataset_type="cvat-images")
     assert said.startswith("exported dataset 'source' as CVAT for images 1.1: 3 samples")
     export_cvat_xml(source, tmp_path / "direct.xml")
+
     def without_dates(path: Path) -> str:  # each file says when it was written
         return re.sub(r"<(created|updated|dumped)>[^<]*</\1>", "", path.read_text())
 
     assert without_dates(tmp_path / "all.xml") == without_dates(tmp_path / "direct.xml")
-    source.limit(2).export(labels_path=str(tmp_path / "two.xml"), dataset_type="CVATImageDataset",
-                           label_field="detections")
+    source.limit(2).export(
+        labels_path=str(tmp_path / "two.xml"), dataset_type="CVATImageDataset", label_field="detections"
+    )
     target = open_ds("target")
     summary = import_cvat_xml(target, tmp_path / "two.xml", tmp_path / "media")
     assert summary.samples == 2 and set(summary.fields) == {"detections"}

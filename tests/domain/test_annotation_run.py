@@ -14,15 +14,23 @@ from annoflow.domain.task_ledger import TaskLedger
 
 
 def _run(**overrides):
-    args = dict(dataset="ds", key="k", backend="cvat", config={}, label_schema=LabelSchema(()),
-                sample_ids=[new_id(), new_id()])
+    args = dict(
+        dataset="ds", key="k", backend="cvat", config={}, label_schema=LabelSchema(()), sample_ids=[new_id(), new_id()]
+    )
     args.update(overrides)
     return AnnotationRun.request(**args)
 
 
 def _task(run, task_id=1):
-    return TaskRecord(task_id=task_id, project_id=None, job_ids=[1], frames=[FrameRef(s) for s in run.sample_ids],
-                      uploaded=[], labels=[], attributes=[])
+    return TaskRecord(
+        task_id=task_id,
+        project_id=None,
+        job_ids=[1],
+        frames=[FrameRef(s) for s in run.sample_ids],
+        uploaded=[],
+        labels=[],
+        attributes=[],
+    )
 
 
 @pytest.mark.parametrize(
@@ -62,7 +70,9 @@ def test_lifecycle_is_enforced():
     assert ledger.id == early.id and ledger.record() == _task(run)
     with pytest.raises(RunError, match="task 1 is already recorded"):
         run.record_task(_task(run))
-    stranger = TaskRecord(task_id=2, project_id=None, job_ids=[], frames=[FrameRef(new_id())], uploaded=[], labels=[], attributes=[])
+    stranger = TaskRecord(
+        task_id=2, project_id=None, job_ids=[], frames=[FrameRef(new_id())], uploaded=[], labels=[], attributes=[]
+    )
     with pytest.raises(RunError, match="shows samples outside the run"):
         run.record_task(stranger)
     run.complete_upload()
@@ -74,8 +84,15 @@ def test_lifecycle_is_enforced():
     other = _run()
     other.record_task(_task(other))
     with pytest.raises(RunError, match="not the one of task 1"):
-        run.record_import(load_id="l", task_id=1, digest="d", ledger=TaskLedger.open(other.id, _task(other)),
-                          changes=[], rejections=[], shape_count=0)
+        run.record_import(
+            load_id="l",
+            task_id=1,
+            digest="d",
+            ledger=TaskLedger.open(other.id, _task(other)),
+            changes=[],
+            rejections=[],
+            shape_count=0,
+        )
     assert ledger.last_load_id is None and run.status is RunStatus.UPLOADED
 
 
@@ -85,7 +102,9 @@ def test_a_recorded_import_must_be_applied_before_the_load_completes():
     run.complete_upload()
     det = Detection(label="cat", bounding_box=(0, 0, 0.5, 0.5))
     change = MergedChange("added", run.sample_ids[0], "gt", det.id, label=det, remote_id=5)
-    run.record_import(load_id="l", task_id=1, digest="d1", ledger=ledger, changes=[change], rejections=[], shape_count=1)
+    run.record_import(
+        load_id="l", task_id=1, digest="d1", ledger=ledger, changes=[change], rejections=[], shape_count=1
+    )
     assert run.status is RunStatus.LOADING and run.unapplied == {1: "l"} and ledger.changes_of("l") == [change]
     assert not run.is_unchanged(1, "d1")
     with pytest.raises(RunError, match="still have changes to apply"):
@@ -186,8 +205,9 @@ def test_a_task_is_current_only_at_the_revision_of_its_applied_download():
     ledger = run.record_task(_task(run))
     run.complete_upload()
     assert not run.is_current(1, "r1")  # never loaded
-    run.record_import(load_id="l", task_id=1, digest="d1", ledger=ledger, changes=[], rejections=[], shape_count=0,
-                      revision="r1")
+    run.record_import(
+        load_id="l", task_id=1, digest="d1", ledger=ledger, changes=[], rejections=[], shape_count=0, revision="r1"
+    )
     assert not run.is_current(1, "r1")  # recorded, not yet applied
     run.mark_applied(1)
     assert run.is_current(1, "r1") and not run.is_current(1, "r2") and not run.is_current(1, None)
@@ -208,8 +228,9 @@ def test_revisions_come_back_on_replay():
     run = _run()
     ledger = run.record_task(_task(run))
     run.complete_upload()
-    run.record_import(load_id="l", task_id=1, digest="d1", ledger=ledger, changes=[], rejections=[], shape_count=0,
-                      revision="r1")
+    run.record_import(
+        load_id="l", task_id=1, digest="d1", ledger=ledger, changes=[], rejections=[], shape_count=0, revision="r1"
+    )
     run.mark_applied(1)
     run.note_revision(1, "r2")
     replayed = None

@@ -10,13 +10,19 @@ from annoflow.domain.samples import ImageMetadata, Sample
 
 
 def _sample():
-    dets = Detections([
-        Detection(label="cat", bounding_box=(0.1, 0.1, 0.2, 0.2), confidence=0.9, attributes={"eval": "fp"}),
-        Detection(label="dog", bounding_box=(0.5, 0.5, 0.2, 0.3), confidence=0.4),
-        Detection(label="cat", bounding_box=(0.2, 0.2, 0.1, 0.1)),
-    ])
-    return Sample(filepath="/a.jpg", media_type="image", metadata=ImageMetadata(640, 480),
-                  fields={"predictions": dets, "weather": Classification(label="sunny"), "rank": 3})
+    dets = Detections(
+        [
+            Detection(label="cat", bounding_box=(0.1, 0.1, 0.2, 0.2), confidence=0.9, attributes={"eval": "fp"}),
+            Detection(label="dog", bounding_box=(0.5, 0.5, 0.2, 0.3), confidence=0.4),
+            Detection(label="cat", bounding_box=(0.2, 0.2, 0.1, 0.1)),
+        ]
+    )
+    return Sample(
+        filepath="/a.jpg",
+        media_type="image",
+        metadata=ImageMetadata(640, 480),
+        fields={"predictions": dets, "weather": Classification(label="sunny"), "rank": 3},
+    )
 
 
 def test_nested_paths_go_through_label_lists():
@@ -83,7 +89,10 @@ def test_fields_read_names_the_sample_fields():
 
 
 def test_repr_reads_like_the_code():
-    assert repr((F("confidence") > 0.8) & ~F("label").is_in(["a"])) == "((F('confidence') > 0.8) & ~F('label').is_in(['a']))"
+    assert (
+        repr((F("confidence") > 0.8) & ~F("label").is_in(["a"]))
+        == "((F('confidence') > 0.8) & ~F('label').is_in(['a']))"
+    )
 
 
 def test_contains_tests_a_list_for_any_or_every_value_as_fiftyone():
@@ -123,8 +132,12 @@ def test_a_segmentation_has_no_attributes_to_read_so_they_are_missing():
 
 def test_a_samples_own_properties_and_its_frames_are_paths_too():
     car = Detection(label="car", bounding_box=(0, 0, 1, 1), attributes={"make": "vw"})
-    video = Sample(filepath="/v.mp4", media_type="video", tags=["val"],
-                   frames={1: {"dets": Detections([car]), "n": 2}, 2: {"n": 5}})
+    video = Sample(
+        filepath="/v.mp4",
+        media_type="video",
+        tags=["val"],
+        frames={1: {"dets": Detections([car]), "n": 2}, 2: {"n": 5}},
+    )
     assert evaluate(F("id"), video) == evaluate(F("_id"), video) == video.id
     assert evaluate(F("media_type"), video) == "video"
     assert evaluate(F("tags"), video) == ["val"]

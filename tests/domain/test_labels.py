@@ -96,7 +96,9 @@ def test_numpy_scalars_become_python_scalars():
 
 def test_field_kinds_and_paths():
     assert kind_of(True) is FieldKind.BOOL and kind_of(1) is FieldKind.INT and kind_of(None) is None
-    assert kind_of(Detections()) is FieldKind.DETECTIONS and kind_of(Classification(label="a")) is FieldKind.CLASSIFICATION
+    assert (
+        kind_of(Detections()) is FieldKind.DETECTIONS and kind_of(Classification(label="a")) is FieldKind.CLASSIFICATION
+    )
     assert FieldPath.parse("frames.detections") == FieldPath("detections", on_frames=True)
     assert str(FieldPath.parse("frames.detections")) == "frames.detections"
     with pytest.raises(ValueError, match="must be an identifier"):
@@ -123,9 +125,13 @@ def test_samples():
 
 
 def test_every_label_has_tags_empty_by_default():
-    made = [Classification(label="a"), Detection(label="a", bounding_box=(0, 0, 1, 1)),
-            Polyline(label="a", points=[[(0, 0)]]), Keypoint(label="a", points=[(0.1, 0.2)]),
-            Segmentation(mask=np.zeros((2, 2), np.uint8))]
+    made = [
+        Classification(label="a"),
+        Detection(label="a", bounding_box=(0, 0, 1, 1)),
+        Polyline(label="a", points=[[(0, 0)]]),
+        Keypoint(label="a", points=[(0.1, 0.2)]),
+        Segmentation(mask=np.zeros((2, 2), np.uint8)),
+    ]
     for label in made:
         assert label.tags == ()
         tagged = label.replace(tags=["train", np.str_("hard")])

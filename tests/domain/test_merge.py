@@ -22,14 +22,30 @@ NAN = float("nan")
 @pytest.mark.parametrize(
     "kind, value, expected",
     [
-        ("int", "5", 5), ("int", " -3 ", -3), ("int", "9223372036854775808", 2**63), ("int", 7, 7), ("int", 2.0, 2),
-        ("float", "0.1", 0.1), ("float", "1e300", 1e300), ("float", "-0.0", -0.0), ("float", 3, 3.0),
+        ("int", "5", 5),
+        ("int", " -3 ", -3),
+        ("int", "9223372036854775808", 2**63),
+        ("int", 7, 7),
+        ("int", 2.0, 2),
+        ("float", "0.1", 0.1),
+        ("float", "1e300", 1e300),
+        ("float", "-0.0", -0.0),
+        ("float", 3, 3.0),
         ("float", "inf", math.inf),
-        ("bool", "True", True), ("bool", "false", False), ("bool", " YES ", True), ("bool", "0", False),
+        ("bool", "True", True),
+        ("bool", "false", False),
+        ("bool", " YES ", True),
+        ("bool", "0", False),
         ("bool", False, False),
-        ("str", "class1", "class1"), ("str", "  spaced  ", "  spaced  "), ("str", 5, "5"),
+        ("str", "class1", "class1"),
+        ("str", "  spaced  ", "  spaced  "),
+        ("str", 5, "5"),
         # no value: None, empty text, and blank text where a number or a bool is expected
-        ("str", "", None), ("int", "", None), ("float", "   ", None), ("bool", None, None), ("str", None, None),
+        ("str", "", None),
+        ("int", "", None),
+        ("float", "   ", None),
+        ("bool", None, None),
+        ("str", None, None),
     ],
 )
 def test_values_convert_to_the_fields_kind(kind, value, expected):
@@ -87,17 +103,31 @@ def test_a_scalar_change_carries_its_value_and_no_label():
 
 
 def _samples(field, *values):
-    return {s.id: s for s in (Sample(filepath=f"/{i}.jpg", media_type="image", fields={field: v} if v is not None else {})
-                              for i, v in enumerate(values))}
+    return {
+        s.id: s
+        for s in (
+            Sample(filepath=f"/{i}.jpg", media_type="image", fields={field: v} if v is not None else {})
+            for i, v in enumerate(values)
+        )
+    }
 
 
 def _task(samples):
-    return TaskRecord(task_id=1, project_id=None, job_ids=[1], frames=[FrameRef(s) for s in samples], uploaded=[],
-                      labels=[], attributes=[])
+    return TaskRecord(
+        task_id=1,
+        project_id=None,
+        job_ids=[1],
+        frames=[FrameRef(s) for s in samples],
+        uploaded=[],
+        labels=[],
+        attributes=[],
+    )
 
 
 def _schema(field="count", kind=FieldKind.INT, **kwargs):
-    return build_label_schema(label_field=field, label_type="scalar", field_schema={field: kind} if kind else {}, **kwargs)
+    return build_label_schema(
+        label_field=field, label_type="scalar", field_schema={field: kind} if kind else {}, **kwargs
+    )
 
 
 def _merge(schema, samples, texts, field="count", **kwargs):
@@ -184,7 +214,10 @@ def test_several_different_values_for_one_sample_are_refused():
     (change,) = changes  # the same value twice (and an empty tag) is one value
     assert (change.action, change.value) == (MergeAction.EDITED, 5)
     (rejection,) = rejections
-    assert rejection.rule == "one_value" and rejection.attempted == "set 2 values [3, 4]: a scalar field holds one value per sample"
+    assert (
+        rejection.rule == "one_value"
+        and rejection.attempted == "set 2 values [3, 4]: a scalar field holds one value per sample"
+    )
 
 
 def test_with_classes_the_tag_is_the_value_and_values_outside_them_are_kept():
@@ -195,16 +228,23 @@ def test_with_classes_the_tag_is_the_value_and_values_outside_them_are_kept():
     # 'other' was never sent (not a class), so CVAT holding nothing deletes nothing
     ids = list(samples)
     assert [(c.sample_id, c.action.value, c.value) for c in changes] == [
-        (ids[0], "edited", "class2"), (ids[2], "deleted", None), (ids[3], "added", "class1")]
+        (ids[0], "edited", "class2"),
+        (ids[2], "deleted", None),
+        (ids[3], "added", "class1"),
+    ]
 
 
 def test_loading_into_another_field_leaves_the_source_alone():
     samples = _samples("count", None, 1, 2, 3)
-    changes, rejections = _merge(_schema(allow_label_edits=False), samples, ["7", "1", "5", None],
-                                 dest_field={"count": "count_v2"})
+    changes, rejections = _merge(
+        _schema(allow_label_edits=False), samples, ["7", "1", "5", None], dest_field={"count": "count_v2"}
+    )
     # what CVAT holds goes to the destination (a refused edit keeps the original value); a cleared value sets nothing
     assert [(c.action.value, c.field, c.value) for c in changes] == [
-        ("added", "count_v2", 7), ("added", "count_v2", 1), ("added", "count_v2", 2)]
+        ("added", "count_v2", 7),
+        ("added", "count_v2", 1),
+        ("added", "count_v2", 2),
+    ]
     assert [r.rule for r in rejections] == ["allow_label_edits"]
 
 
@@ -224,17 +264,38 @@ def test_a_refused_clearing_names_no_remote_object():
 
 
 def test_scalar_frame_fields_merge_one_value_per_frame_the_task_shows():
-    schema = build_label_schema(label_field="frames.count", label_type="scalar", media_type="video",
-                                field_schema={"frames.count": FieldKind.INT}, allow_deletions=False)
-    video = Sample(filepath="/v.mp4", media_type="video", frames={1: {"count": 1}, 2: {"count": 2}, 3: {"count": 3},
-                                                                  5: {"count": 5}})
+    schema = build_label_schema(
+        label_field="frames.count",
+        label_type="scalar",
+        media_type="video",
+        field_schema={"frames.count": FieldKind.INT},
+        allow_deletions=False,
+    )
+    video = Sample(
+        filepath="/v.mp4",
+        media_type="video",
+        frames={1: {"count": 1}, 2: {"count": 2}, 3: {"count": 3}, 5: {"count": 5}},
+    )
     # the task shows frames 1, 2, 3 and 4 of the video (frame 5 is outside its range)
-    task = TaskRecord(task_id=1, project_id=None, job_ids=[1], frames=[FrameRef(video.id, n) for n in (1, 2, 3, 4)],
-                      uploaded=[], labels=[], attributes=[])
-    values = [ImportedValue("frames.count", video.id, "1", 10, 1), ImportedValue("frames.count", video.id, "7", 11, 2),
-              ImportedValue("frames.count", video.id, "4", 12, 4)]
+    task = TaskRecord(
+        task_id=1,
+        project_id=None,
+        job_ids=[1],
+        frames=[FrameRef(video.id, n) for n in (1, 2, 3, 4)],
+        uploaded=[],
+        labels=[],
+        attributes=[],
+    )
+    values = [
+        ImportedValue("frames.count", video.id, "1", 10, 1),
+        ImportedValue("frames.count", video.id, "7", 11, 2),
+        ImportedValue("frames.count", video.id, "4", 12, 4),
+    ]
     changes, rejections = merge_task(schema, task, {video.id: video}, [], values=values)
-    assert [(c.action.value, c.frame, c.value, c.remote_id) for c in changes] == [("edited", 2, 7, 11), ("added", 4, 4, 12)]
+    assert [(c.action.value, c.frame, c.value, c.remote_id) for c in changes] == [
+        ("edited", 2, 7, 11),
+        ("added", 4, 4, 12),
+    ]
     assert [(r.rule, r.frame) for r in rejections] == [("allow_deletions", 3)]  # frame 3's value cleared, refused
 
 
@@ -242,8 +303,15 @@ def test_scalar_frame_fields_merge_one_value_per_frame_the_task_shows():
 
 
 def _keypoint_task(sample, kp):
-    return TaskRecord(task_id=1, project_id=None, job_ids=[1], frames=[FrameRef(sample.id)], labels=[], attributes=[],
-                      uploaded=[UploadedObject("kps", kp.id, sample.id, "shape", 10)])
+    return TaskRecord(
+        task_id=1,
+        project_id=None,
+        job_ids=[1],
+        frames=[FrameRef(sample.id)],
+        labels=[],
+        attributes=[],
+        uploaded=[UploadedObject("kps", kp.id, sample.id, "shape", 10)],
+    )
 
 
 def test_keypoints_whose_point_count_changes_lose_their_per_point_confidence():
@@ -264,8 +332,9 @@ def test_unmoved_keypoints_with_missing_points_are_unchanged():
     sample = Sample(filepath="/0.jpg", media_type="image", fields={"kps": Keypoints([kp])})
     schema = build_label_schema(label_field="kps", label_type="keypoints", field_schema={"kps": FieldKind.KEYPOINTS})
     same = kp.replace(points=[(0.1, 0.1), (float("nan"), float("nan"))])  # other NaN objects, same points
-    changes, rejections = merge_task(schema, _keypoint_task(sample, kp), {sample.id: sample},
-                                     [ImportedLabel("kps", sample.id, same, kp.id)])
+    changes, rejections = merge_task(
+        schema, _keypoint_task(sample, kp), {sample.id: sample}, [ImportedLabel("kps", sample.id, same, kp.id)]
+    )
     assert changes == [] and rejections == []
 
 
@@ -275,16 +344,35 @@ def test_unmoved_keypoints_with_missing_points_are_unchanged():
 def test_an_edited_label_keeps_its_tags_which_the_tool_never_holds():
     from annoflow.domain.labels import Detection, Detections
 
-    box = Detection(label="cat", bounding_box=(0.1, 0.1, 0.2, 0.2), confidence=0.7, attributes={"note": "a"},
-                    tags=("reviewed", "hard"))
+    box = Detection(
+        label="cat",
+        bounding_box=(0.1, 0.1, 0.2, 0.2),
+        confidence=0.7,
+        attributes={"note": "a"},
+        tags=("reviewed", "hard"),
+    )
     sample = Sample(filepath="/0.jpg", media_type="image", fields={"gt": Detections([box])})
-    schema = build_label_schema(label_field="gt", label_type="detections", classes=["cat", "dog"],
-                                attributes={"note": {"type": "text"}}, field_schema={"gt": FieldKind.DETECTIONS})
-    task = TaskRecord(task_id=1, project_id=None, job_ids=[1], frames=[FrameRef(sample.id)], labels=[], attributes=[],
-                      uploaded=[UploadedObject("gt", box.id, sample.id, "shape", 10)])
+    schema = build_label_schema(
+        label_field="gt",
+        label_type="detections",
+        classes=["cat", "dog"],
+        attributes={"note": {"type": "text"}},
+        field_schema={"gt": FieldKind.DETECTIONS},
+    )
+    task = TaskRecord(
+        task_id=1,
+        project_id=None,
+        job_ids=[1],
+        frames=[FrameRef(sample.id)],
+        labels=[],
+        attributes=[],
+        uploaded=[UploadedObject("gt", box.id, sample.id, "shape", 10)],
+    )
     # what the tool gives back holds no tags and no confidence
     edited = Detection(label="dog", bounding_box=(0.3, 0.3, 0.2, 0.2), attributes={"note": "b"}, id=box.id)
-    (change,), rejections = merge_task(schema, task, {sample.id: sample}, [ImportedLabel("gt", sample.id, edited, box.id)])
+    (change,), rejections = merge_task(
+        schema, task, {sample.id: sample}, [ImportedLabel("gt", sample.id, edited, box.id)]
+    )
     assert rejections == [] and change.action is MergeAction.EDITED
     assert change.label == edited.replace(confidence=0.7, tags=("reviewed", "hard"))
     unedited = Detection(label="cat", bounding_box=box.bounding_box, attributes={"note": "a"}, id=box.id)

@@ -17,8 +17,9 @@ class Hidden:
 
 
 def _request(config):
-    return AnnotationRun.request(dataset="ds", key="k", backend="cvat", config=config, label_schema=LabelSchema(()),
-                                 sample_ids=[new_id()])
+    return AnnotationRun.request(
+        dataset="ds", key="k", backend="cvat", config=config, label_schema=LabelSchema(()), sample_ids=[new_id()]
+    )
 
 
 @pytest.mark.parametrize(

@@ -29,8 +29,15 @@ def test_images_go_into_one_task_unless_task_size_cuts_them():
 
 def test_videos_go_one_per_task_with_their_frame_ranges():
     items = videos(3)
-    plans = plan_tasks(items, base_name="v", task_name="clips", frame_start={items[0].media_path: 10, items[1].media_path: 5},
-                       frame_step=[1, 10], frame_stop=100, task_assignee=["u1", "u2"])
+    plans = plan_tasks(
+        items,
+        base_name="v",
+        task_name="clips",
+        frame_start={items[0].media_path: 10, items[1].media_path: 5},
+        frame_step=[1, 10],
+        frame_stop=100,
+        task_assignee=["u1", "u2"],
+    )
     assert [p.sample_ids for p in plans] == [(i.sample_id,) for i in items]
     assert [p.name for p in plans] == ["clips_1", "clips_2", "clips_3"]
     assert [(p.frame_start, p.frame_stop, p.frame_step) for p in plans] == [(10, 100, 1), (5, 100, 10), (None, 100, 1)]
@@ -67,7 +74,10 @@ def test_every_problem_is_reported_at_once():
 
 
 def test_a_frame_start_past_a_videos_last_frame_is_refused():
-    items = [MediaItem(new_id(), "/v/0.mp4", "video", frame_count=10), MediaItem(new_id(), "/v/1.mp4", "video", frame_count=5)]
+    items = [
+        MediaItem(new_id(), "/v/0.mp4", "video", frame_count=10),
+        MediaItem(new_id(), "/v/1.mp4", "video", frame_count=5),
+    ]
     with pytest.raises(TaskPlanError) as caught:
         plan_tasks(items, base_name="x", frame_start=[12, 5], frame_stop=[], frame_step=[1, 0])
     assert caught.value.problems == [
@@ -81,11 +91,23 @@ def test_a_frame_start_past_a_videos_last_frame_is_refused():
 
 
 def test_problems_are_listed_in_the_order_they_are_checked():
-    items = [MediaItem("s1", "/v/0.mp4", "video", frame_count=10), MediaItem("s2", "/v/1.mp4", "video"),
-             MediaItem("s3", "/i.jpg", "image")]
+    items = [
+        MediaItem("s1", "/v/0.mp4", "video", frame_count=10),
+        MediaItem("s2", "/v/1.mp4", "video"),
+        MediaItem("s3", "/i.jpg", "image"),
+    ]
     with pytest.raises(TaskPlanError) as caught:
-        plan_tasks(items, base_name="x", task_size=0, task_name="", task_assignee=[], issue_tracker=5,
-                   frame_start={"/v/0.mp4": 12, "/v/1.mp4": 3, "/nope.mp4": 1}, frame_stop=[2, 20], frame_step=[])
+        plan_tasks(
+            items,
+            base_name="x",
+            task_size=0,
+            task_name="",
+            task_assignee=[],
+            issue_tracker=5,
+            frame_start={"/v/0.mp4": 12, "/v/1.mp4": 3, "/nope.mp4": 1},
+            frame_stop=[2, 20],
+            frame_step=[],
+        )
     assert caught.value.problems == [
         "a run cannot mix images and videos",
         "task_size must be a positive integer, got 0",
@@ -98,5 +120,7 @@ def test_problems_are_listed_in_the_order_they_are_checked():
     ]
     with pytest.raises(TaskPlanError) as caught:
         plan_tasks(items[:1], base_name="x", frame_start=[-1], frame_stop=True)
-    assert caught.value.problems == ["frame_start values must be integers >= 0, got -1",
-                                     "frame_stop values must be integers >= 0, got True"]
+    assert caught.value.problems == [
+        "frame_start values must be integers >= 0, got -1",
+        "frame_stop values must be integers >= 0, got True",
+    ]

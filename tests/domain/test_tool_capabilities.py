@@ -15,10 +15,19 @@ from annoflow.domain.project_schema import ProjectAttribute, ProjectLabel, adopt
 from annoflow.domain.tool_capabilities import InputReading, ToolCapabilities
 
 OTHER_TOOL = ToolCapabilities(
-    object_kinds={"detections": {"box"}, "instances": {"box"}, "classification": {"choice"}, "scalar": {"choice"},
-                  "polylines": {"line"}},
-    input_types={"choice": InputReading.SELECT, "bool": InputReading.CHECKBOX, "integer": InputReading.NUMERIC,
-                 "string": InputReading.TEXT},
+    object_kinds={
+        "detections": {"box"},
+        "instances": {"box"},
+        "classification": {"choice"},
+        "scalar": {"choice"},
+        "polylines": {"line"},
+    },
+    input_types={
+        "choice": InputReading.SELECT,
+        "bool": InputReading.CHECKBOX,
+        "integer": InputReading.NUMERIC,
+        "string": InputReading.TEXT,
+    },
 )
 FIELDS = {"boxes": FieldKind.DETECTIONS, "weather": FieldKind.CLASSIFICATION, "lines": FieldKind.POLYLINES}
 
@@ -36,28 +45,46 @@ def test_the_table_says_which_kinds_each_label_type_takes():
 
 def test_a_project_of_another_tool_is_adopted_through_its_table():
     schema = _schema(label_schema={"boxes": {}, "weather": {}, "lines": {}})
-    labels = [ProjectLabel("car", [ProjectAttribute("size", "integer", values=("0", "10", "1")),
-                                   ProjectAttribute("seen", "bool", default="true"),
-                                   ProjectAttribute("kind", "choice", values=("suv", "van"))], object_kind="box"),
-              ProjectLabel("sunny", object_kind="choice"), ProjectLabel("road", object_kind="line"),
-              ProjectLabel("thing")]
+    labels = [
+        ProjectLabel(
+            "car",
+            [
+                ProjectAttribute("size", "integer", values=("0", "10", "1")),
+                ProjectAttribute("seen", "bool", default="true"),
+                ProjectAttribute("kind", "choice", values=("suv", "van")),
+            ],
+            object_kind="box",
+        ),
+        ProjectLabel("sunny", object_kind="choice"),
+        ProjectLabel("road", object_kind="line"),
+        ProjectLabel("thing"),
+    ]
     boxes, weather, lines = adopt_project_labels(schema, labels, OTHER_TOOL)
     assert boxes.classes == ("car", "thing") and weather.classes == ("sunny", "thing")
     assert lines.classes == ("road", "thing")
     (car,) = [g for g in boxes.class_groups if g.classes == ("car",)]
-    assert car.attributes == (AttributeSpec("size", "text", value_type="int"), AttributeSpec("seen", "checkbox", default=True),
-                              AttributeSpec("kind", "select", values=("suv", "van")))
+    assert car.attributes == (
+        AttributeSpec("size", "text", value_type="int"),
+        AttributeSpec("seen", "checkbox", default=True),
+        AttributeSpec("kind", "select", values=("suv", "van")),
+    )
 
 
 def test_its_messages_name_its_kinds_and_input_types():
     with pytest.raises(LabelSchemaError) as caught:
-        adopt_project_labels(_schema(label_schema={"boxes": {}, "lines": {}}),
-                             [ProjectLabel("road", [ProjectAttribute("width", "slider")], object_kind="line")], OTHER_TOOL)
+        adopt_project_labels(
+            _schema(label_schema={"boxes": {}, "lines": {}}),
+            [ProjectLabel("road", [ProjectAttribute("width", "slider")], object_kind="line")],
+            OTHER_TOOL,
+        )
     assert caught.value.problems == [
         "attribute 'width' of the project's label 'road': input type 'slider' has no counterpart "
         "(choice, bool, integer, string)",
         "field 'boxes' (detections): none of the project's labels can be drawn as a box (its labels by type: line: road)",
     ]
     with pytest.raises(LabelSchemaError, match=r"would both take a box of the project's labels \['car'\]"):
-        adopt_project_labels(_schema(label_schema={"boxes": {}, "masks": {"type": "instances", "classes": ["x"]}}),
-                             [ProjectLabel("car")], OTHER_TOOL)
+        adopt_project_labels(
+            _schema(label_schema={"boxes": {}, "masks": {"type": "instances", "classes": ["x"]}}),
+            [ProjectLabel("car")],
+            OTHER_TOOL,
+        )

@@ -6,7 +6,10 @@ EXISTING = {"a1": 1, "a2": 1, "b1": 2, "b2": 2, "c1": 5}
 
 
 def test_a_track_keeps_the_index_of_the_labels_it_holds():
-    assert track_indexes([TrackSeen(10, 0, ("a1", "a2")), TrackSeen(11, 0, ("b1",))], EXISTING, [1, 2, 5]) == {10: 1, 11: 2}
+    assert track_indexes([TrackSeen(10, 0, ("a1", "a2")), TrackSeen(11, 0, ("b1",))], EXISTING, [1, 2, 5]) == {
+        10: 1,
+        11: 2,
+    }
 
 
 def test_tracks_merged_in_the_tool_take_the_smallest_index():
@@ -20,7 +23,8 @@ def test_the_later_part_of_a_split_track_is_a_new_object_with_a_new_index():
 
 
 def test_new_tracks_get_indexes_past_every_index_the_video_holds():
-    got = track_indexes([TrackSeen(30, 3, ()), TrackSeen(31, 1, ("nothing",)), TrackSeen(10, 0, ("c1",))],
-                        EXISTING, [1, 2, 5, 9])
+    got = track_indexes(
+        [TrackSeen(30, 3, ()), TrackSeen(31, 1, ("nothing",)), TrackSeen(10, 0, ("c1",))], EXISTING, [1, 2, 5, 9]
+    )
     assert got == {10: 5, 31: 10, 30: 11}
     assert track_indexes([TrackSeen(1, 0, ())], {}, []) == {1: 1}

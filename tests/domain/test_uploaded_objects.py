@@ -10,8 +10,10 @@ from annoflow.domain.run_records import RemoteObjectKind, TaskRecord, UploadedOb
 
 def _objects(n: int) -> list[UploadedObject]:
     sample = new_id()
-    return [UploadedObject("gt", new_id(), sample, "tag" if i % 2 else "shape", 100 + i, None if i % 3 else i)
-            for i in range(n)]
+    return [
+        UploadedObject("gt", new_id(), sample, "tag" if i % 2 else "shape", 100 + i, None if i % 3 else i)
+        for i in range(n)
+    ]
 
 
 def test_columns_give_back_the_objects_in_order():
@@ -30,21 +32,41 @@ def test_a_task_record_takes_objects_or_columns_and_compares_by_rows():
     assert len(TaskRecord(1, None, [], [], [], [], []).uploaded) == 0
 
 
-@pytest.mark.parametrize("change, problem", [
-    ({"label_ids": ("not-an-id",)}, "label_id must be 24 lowercase hex digits"),
-    ({"sample_ids": ("X" * 24,)}, "sample_id must be 24 lowercase hex digits"),
-    ({"remote_kinds": ("cuboid",)}, "unknown remote object kinds"),
-    ({"remote_ids": (1, 2)}, "differ in length"),
-])
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        ({"label_ids": ("not-an-id",)}, "label_id must be 24 lowercase hex digits"),
+        ({"sample_ids": ("X" * 24,)}, "sample_id must be 24 lowercase hex digits"),
+        ({"remote_kinds": ("cuboid",)}, "unknown remote object kinds"),
+        ({"remote_ids": (1, 2)}, "differ in length"),
+    ],
+)
 def test_bad_columns_are_refused_naming_the_problem(change, problem):
-    good = {"fields": ("gt",), "label_ids": (new_id(),), "sample_ids": (new_id(),), "remote_kinds": ("shape",),
-            "remote_ids": (1,), "frames": (None,)}
+    good = {
+        "fields": ("gt",),
+        "label_ids": (new_id(),),
+        "sample_ids": (new_id(),),
+        "remote_kinds": ("shape",),
+        "remote_ids": (1,),
+        "frames": (None,),
+    }
     with pytest.raises(ValueError, match=problem):
         UploadedObjects(**{**good, **change})
 
 
-_NOT_IDS = ["", "A" * 24, "0" * 23, "0" * 25, "0" * 24 + "\n", "0" * 12 + "\n" + "0" * 11, "0" * 24 + "\n" + "1" * 24,
-            "g" * 24, 7, None, b"0" * 24]
+_NOT_IDS = [
+    "",
+    "A" * 24,
+    "0" * 23,
+    "0" * 25,
+    "0" * 24 + "\n",
+    "0" * 12 + "\n" + "0" * 11,
+    "0" * 24 + "\n" + "1" * 24,
+    "g" * 24,
+    7,
+    None,
+    b"0" * 24,
+]
 
 
 @pytest.mark.parametrize("bad", _NOT_IDS)

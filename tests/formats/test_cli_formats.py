@@ -10,14 +10,18 @@ import yaml
 from annoflow.adapters import cli, wiring
 from tests.formats.conftest import write_image
 
-COCO = {"images": [{"id": 1, "file_name": "a.jpg"}, {"id": 2, "file_name": "sub/b.png"}],
-        "categories": [{"id": 1, "name": "cat"}],
-        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [4, 3, 20, 15]}]}
+COCO = {
+    "images": [{"id": 1, "file_name": "a.jpg"}, {"id": 2, "file_name": "sub/b.png"}],
+    "categories": [{"id": 1, "name": "cat"}],
+    "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [4, 3, 20, 15]}],
+}
 
 
 def test_create_from_coco_then_export_coco_and_yolo(env, tmp_path, images, capsys):
     (tmp_path / "labels.json").write_text(json.dumps(COCO))
-    assert cli.main(["datasets", "create", "mine", "--images", str(images), "--coco", str(tmp_path / "labels.json")]) == 0
+    assert (
+        cli.main(["datasets", "create", "mine", "--images", str(images), "--coco", str(tmp_path / "labels.json")]) == 0
+    )
     out = capsys.readouterr().out
     assert "created dataset 'mine': 2 samples" in out and "ground_truth: detections" in out
     assert cli.main(["export", "mine", "--format", "coco", str(tmp_path / "out.json")]) == 0
@@ -42,20 +46,26 @@ def test_create_images_only_videos_and_voc(env, tmp_path, images, capsys):
     (voc / "Annotations").mkdir()
     (voc / "Annotations" / "a.xml").write_text(
         "<annotation><filename>a.jpg</filename><object><name>cat</name>"
-        "<bndbox><xmin>4</xmin><ymin>3</ymin><xmax>24</xmax><ymax>18</ymax></bndbox></object></annotation>")
+        "<bndbox><xmin>4</xmin><ymin>3</ymin><xmax>24</xmax><ymax>18</ymax></bndbox></object></annotation>"
+    )
     assert cli.main(["datasets", "create", "voc", "--voc", str(voc)]) == 0
     assert wiring.open_dataset("voc").first().fields["ground_truth"].detections[0].label == "cat"
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["datasets", "create", "x"], "give --images DIR"),
-    (["datasets", "create", "x", "--images", "{tmp}/media", "--yolo", "{tmp}"], "give it without --images"),
-    (["datasets", "create", "x", "--images", "{tmp}/nowhere"], "nowhere: not a folder"),
-    (["datasets", "create", "x", "--images", "{tmp}/media", "--coco", "{tmp}/bad.json"],
-     "bad.json: annotations[0] (id 1): category_id 9 names no category"),
-    (["export", "nothing", "--format", "coco", "{tmp}/o.json"], "no dataset 'nothing'"),
-    (["export", "{tmp}/o.json", "--format", "coco"], "name the dataset"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["datasets", "create", "x"], "give --images DIR"),
+        (["datasets", "create", "x", "--images", "{tmp}/media", "--yolo", "{tmp}"], "give it without --images"),
+        (["datasets", "create", "x", "--images", "{tmp}/nowhere"], "nowhere: not a folder"),
+        (
+            ["datasets", "create", "x", "--images", "{tmp}/media", "--coco", "{tmp}/bad.json"],
+            "bad.json: annotations[0] (id 1): category_id 9 names no category",
+        ),
+        (["export", "nothing", "--format", "coco", "{tmp}/o.json"], "no dataset 'nothing'"),
+        (["export", "{tmp}/o.json", "--format", "coco"], "name the dataset"),
+    ],
+)
 def test_bad_input_ends_with_one_line_and_adds_nothing(env, tmp_path, images, capsys, argv, message):
     bad = {**COCO, "annotations": [{"id": 1, "image_id": 1, "category_id": 9, "bbox": [0, 0, 1, 1]}]}
     (tmp_path / "bad.json").write_text(json.dumps(bad))

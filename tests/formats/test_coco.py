@@ -21,14 +21,28 @@ from tests.formats.conftest import without_ids, write_image
 
 def _doc(**changes):
     doc = {
-        "images": [{"id": 7, "file_name": "a.jpg", "width": 40, "height": 30},
-                   {"id": 9, "file_name": "sub/b.png"}],
+        "images": [{"id": 7, "file_name": "a.jpg", "width": 40, "height": 30}, {"id": 9, "file_name": "sub/b.png"}],
         "categories": [{"id": 3, "name": "cat"}, {"id": 5, "name": "dog"}],
         "annotations": [
-            {"id": 1, "image_id": 7, "category_id": 3, "bbox": [1.5, 2.25, 10.125, 7.1], "area": 5.0, "iscrowd": 0,
-             "segmentation": [[2, 3, 10, 3, 10, 9, 2, 9]], "occluded": True, "attributes": {"pose": "left"}},
-            {"id": 2, "image_id": 7, "category_id": 5, "bbox": [0, 0, 40, 30], "iscrowd": 1,
-             "segmentation": {"size": [30, 40], "counts": [5, 100, 1095]}},
+            {
+                "id": 1,
+                "image_id": 7,
+                "category_id": 3,
+                "bbox": [1.5, 2.25, 10.125, 7.1],
+                "area": 5.0,
+                "iscrowd": 0,
+                "segmentation": [[2, 3, 10, 3, 10, 9, 2, 9]],
+                "occluded": True,
+                "attributes": {"pose": "left"},
+            },
+            {
+                "id": 2,
+                "image_id": 7,
+                "category_id": 5,
+                "bbox": [0, 0, 40, 30],
+                "iscrowd": 1,
+                "segmentation": {"size": [30, 40], "counts": [5, 100, 1095]},
+            },
             {"id": 3, "image_id": 9, "category_id": 5, "bbox": [3, 1, 4, 4], "score": 0.75},
         ],
     }
@@ -53,7 +67,9 @@ def test_a_coco_file_becomes_samples_with_detections(tmp_path, images):
     assert cat.mask.shape == (7, 10) and cat.mask.sum() == 8 * 6
     assert cat.mask[1:7, :8].all() and not cat.mask[0].any() and not cat.mask[:, 8:].any()
     # The RLE, as pycocotools decodes it, cut to the (whole-image) box.
-    expected = coco_mask.decode(coco_mask.frPyObjects({"size": [30, 40], "counts": [5, 100, 1095]}, 30, 40)).astype(bool)
+    expected = coco_mask.decode(coco_mask.frPyObjects({"size": [30, 40], "counts": [5, 100, 1095]}, 30, 40)).astype(
+        bool
+    )
     assert crowd.attributes["iscrowd"] == 1 and np.array_equal(crowd.mask, expected)
     (dog,) = samples[1].fields["ground_truth"].detections
     assert dog.confidence == 0.75 and dog.mask is None and dog.bounding_box == (0.15, 0.1, 0.2, 0.4)
@@ -96,18 +112,30 @@ _unit = st.integers(0, 10**6).map(lambda v: v / 10**6)
 
 
 @settings(max_examples=40, deadline=None)
-@given(boxes=st.lists(st.tuples(_unit, _unit, _unit, _unit, st.sampled_from(["a", "b", "c"]),
-                                st.one_of(st.none(), _unit)), max_size=6))
+@given(
+    boxes=st.lists(
+        st.tuples(_unit, _unit, _unit, _unit, st.sampled_from(["a", "b", "c"]), st.one_of(st.none(), _unit)), max_size=6
+    )
+)
 def test_any_boxes_survive_the_round_trip(tmp_path_factory, boxes):
     tmp_path = tmp_path_factory.mktemp("rt")
     write_image(tmp_path / "i.png", (37, 23))
-    annotations = [{"id": i + 1, "image_id": 1, "category_id": ["a", "b", "c"].index(name) + 1,
-                    # pixels with 2 decimals, as real files have them (the format keeps 6)
-                    "bbox": [round(x * 37, 2), round(y * 23, 2), round(w * (37 - x * 37), 2), round(h * (23 - y * 23), 2)],
-                    **({"score": s} if s is not None else {})}
-                   for i, (x, y, w, h, name, s) in enumerate(boxes)]
-    doc = {"images": [{"id": 1, "file_name": "i.png"}], "annotations": annotations,
-           "categories": [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}, {"id": 3, "name": "c"}]}
+    annotations = [
+        {
+            "id": i + 1,
+            "image_id": 1,
+            "category_id": ["a", "b", "c"].index(name) + 1,
+            # pixels with 2 decimals, as real files have them (the format keeps 6)
+            "bbox": [round(x * 37, 2), round(y * 23, 2), round(w * (37 - x * 37), 2), round(h * (23 - y * 23), 2)],
+            **({"score": s} if s is not None else {}),
+        }
+        for i, (x, y, w, h, name, s) in enumerate(boxes)
+    ]
+    doc = {
+        "images": [{"id": 1, "file_name": "i.png"}],
+        "annotations": annotations,
+        "categories": [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}, {"id": 3, "name": "c"}],
+    }
     first = read_coco(_write(tmp_path, doc), tmp_path)
     write_coco(first, tmp_path / "out.json", "ground_truth", tmp_path)
     second = read_coco(tmp_path / "out.json", tmp_path)
@@ -126,13 +154,31 @@ def test_polylines_go_out_as_polygons(tmp_path, images):
     assert entry["area"] == 96
 
 
-@pytest.mark.parametrize("change, expected", [
-    ({"images": [{"id": 1, "file_name": "../outside.jpg"}]}, r"images\[0\] \(id 1\): file_name '../outside.jpg' is not a path inside"),
-    ({"images": [{"id": 1, "file_name": "/etc/passwd"}]}, r"images\[0\] \(id 1\): file_name '/etc/passwd' is not a path inside"),
-    ({"images": [{"id": 1, "file_name": "missing.jpg"}]}, r"images\[0\] \(id 1\): .*missing.jpg: it does not exist"),
-    ({"images": [{"id": 1, "file_name": "a.jpg", "width": 41, "height": 30}]}, r"width x height 41x30 but the file is 40x30"),
-    ({"images": [{"id": 1, "file_name": "a.jpg"}, {"id": 1, "file_name": "sub/b.png"}]}, r"images\[1\] \(id 1\): id 1 is taken"),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (
+            {"images": [{"id": 1, "file_name": "../outside.jpg"}]},
+            r"images\[0\] \(id 1\): file_name '../outside.jpg' is not a path inside",
+        ),
+        (
+            {"images": [{"id": 1, "file_name": "/etc/passwd"}]},
+            r"images\[0\] \(id 1\): file_name '/etc/passwd' is not a path inside",
+        ),
+        (
+            {"images": [{"id": 1, "file_name": "missing.jpg"}]},
+            r"images\[0\] \(id 1\): .*missing.jpg: it does not exist",
+        ),
+        (
+            {"images": [{"id": 1, "file_name": "a.jpg", "width": 41, "height": 30}]},
+            r"width x height 41x30 but the file is 40x30",
+        ),
+        (
+            {"images": [{"id": 1, "file_name": "a.jpg"}, {"id": 1, "file_name": "sub/b.png"}]},
+            r"images\[1\] \(id 1\): id 1 is taken",
+        ),
+    ],
+)
 def test_bad_images_are_named(tmp_path, images, change, expected):
     (tmp_path / "outside.jpg").write_bytes((images / "a.jpg").read_bytes())
     with pytest.raises(DataImportError, match=expected):
@@ -145,7 +191,13 @@ def test_every_bad_annotation_is_named_at_once(tmp_path, images):
         {"id": 10, "image_id": 99, "category_id": 3, "bbox": [0, 0, 1, 1]},
         {"id": 11, "image_id": 7, "category_id": 42, "bbox": [0, 0, 1, 1]},
         {"id": 12, "image_id": 7, "category_id": 3, "bbox": [30, 0, 20, 5]},
-        {"id": 13, "image_id": 7, "category_id": 3, "bbox": [0, 0, 1, 1], "segmentation": {"size": [3, 4], "counts": [12]}},
+        {
+            "id": 13,
+            "image_id": 7,
+            "category_id": 3,
+            "bbox": [0, 0, 1, 1],
+            "segmentation": {"size": [3, 4], "counts": [12]},
+        },
         {"id": 14, "image_id": 7, "category_id": 3, "bbox": [0, 0, 1, 1], "iscrowd": 2},
         {"id": 15, "image_id": 7, "category_id": 3, "bbox": [0, 0, 1, 1], "label": "x"},
     ]

@@ -17,7 +17,9 @@ from tests.formats.conftest import without_ids, write_image
 def test_from_images_dir_reads_every_image_and_its_size(env, images):
     dataset = af.Dataset.from_images_dir("mine", images)
     assert [(s.filepath, s.metadata.width, s.metadata.height) for s in dataset] == [
-        (str(images / "a.jpg"), 40, 30), (str(images / "sub" / "b.png"), 20, 10)]
+        (str(images / "a.jpg"), 40, 30),
+        (str(images / "sub" / "b.png"), 20, 10),
+    ]
     assert af.load_dataset("mine").values("filepath") == dataset.values("filepath")
     flat = af.Dataset.from_images_dir("flat", images, recursive=False, tags=["raw"])
     assert flat.values("filepath") == [str(images / "a.jpg")] and flat.first().tags == ("raw",)
@@ -50,11 +52,15 @@ def test_from_videos_dir_reads_size_frame_count_and_rate_from_the_files(env, tmp
 
 
 def test_coco_in_through_the_dataset_and_out_through_a_view(env, tmp_path, images):
-    doc = {"images": [{"id": 1, "file_name": "a.jpg"}, {"id": 2, "file_name": "sub/b.png"}],
-           "categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}],
-           "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 2, 10, 7], "score": 0.9},
-                           {"id": 2, "image_id": 1, "category_id": 2, "bbox": [5, 5, 3, 3], "score": 0.3},
-                           {"id": 3, "image_id": 2, "category_id": 2, "bbox": [0, 0, 4, 4]}]}
+    doc = {
+        "images": [{"id": 1, "file_name": "a.jpg"}, {"id": 2, "file_name": "sub/b.png"}],
+        "categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 2, 10, 7], "score": 0.9},
+            {"id": 2, "image_id": 1, "category_id": 2, "bbox": [5, 5, 3, 3], "score": 0.3},
+            {"id": 3, "image_id": 2, "category_id": 2, "bbox": [0, 0, 4, 4]},
+        ],
+    }
     (tmp_path / "labels.json").write_text(json.dumps(doc))
     dataset = af.Dataset.from_dir("coco", "coco", labels_path=tmp_path / "labels.json", data_path=images)
     assert [[d.label for d in v.detections] for v in dataset.values("ground_truth")] == [["cat", "dog"], ["dog"]]
@@ -79,7 +85,8 @@ def test_yolo_and_voc_through_the_dataset(env, tmp_path):
     (voc / "Annotations").mkdir()
     (voc / "Annotations" / "a.xml").write_text(
         "<annotation><filename>a.jpg</filename><object><name>cat</name>"
-        "<bndbox><xmin>4</xmin><ymin>3</ymin><xmax>24</xmax><ymax>18</ymax></bndbox></object></annotation>")
+        "<bndbox><xmin>4</xmin><ymin>3</ymin><xmax>24</xmax><ymax>18</ymax></bndbox></object></annotation>"
+    )
     from_voc = af.Dataset.from_dir("voc", "VOCDetectionDataset", voc)
     assert from_voc.first().fields["ground_truth"].detections[0].bounding_box == (0.1, 0.1, 0.5, 0.5)
 
@@ -94,17 +101,26 @@ def test_an_unknown_format_is_refused_before_a_dataset_is_made(env, tmp_path):
 
 
 def test_an_imports_class_ids_survive_export(env, tmp_path, images):
-    doc = {"images": [{"id": 1, "file_name": "a.jpg"}],
-           "categories": [{"id": 17, "name": "zebra", "supercategory": "animal"}, {"id": 3, "name": "ant"}],
-           "annotations": [{"id": 1, "image_id": 1, "category_id": 17, "bbox": [1, 2, 10, 7]},
-                           {"id": 2, "image_id": 1, "category_id": 3, "bbox": [5, 5, 3, 3]}]}
+    doc = {
+        "images": [{"id": 1, "file_name": "a.jpg"}],
+        "categories": [{"id": 17, "name": "zebra", "supercategory": "animal"}, {"id": 3, "name": "ant"}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 17, "bbox": [1, 2, 10, 7]},
+            {"id": 2, "image_id": 1, "category_id": 3, "bbox": [5, 5, 3, 3]},
+        ],
+    }
     (tmp_path / "labels.json").write_text(json.dumps(doc))
     dataset = af.Dataset.from_dir("ids", "coco", labels_path=tmp_path / "labels.json", data_path=images)
-    assert af.load_dataset("ids").info["categories"] == [{"id": 17, "name": "zebra", "supercategory": "animal"},
-                                                          {"id": 3, "name": "ant"}]
+    assert af.load_dataset("ids").info["categories"] == [
+        {"id": 17, "name": "zebra", "supercategory": "animal"},
+        {"id": 3, "name": "ant"},
+    ]
     dataset.export(labels_path=tmp_path / "out.json", dataset_type="coco")
     written = json.loads((tmp_path / "out.json").read_text())
-    assert [(c["id"], c["name"], c["supercategory"]) for c in written["categories"]] == [(3, "ant", ""), (17, "zebra", "animal")]
+    assert [(c["id"], c["name"], c["supercategory"]) for c in written["categories"]] == [
+        (3, "ant", ""),
+        (17, "zebra", "animal"),
+    ]
     assert [a["category_id"] for a in written["annotations"]] == [17, 3]
     # YOLO: data.yaml's indices, whatever their names' order
     root = tmp_path / "y"

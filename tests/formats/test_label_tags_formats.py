@@ -11,11 +11,15 @@ import annoflow as af
 
 
 def _coco(tmp_path, images):
-    doc = {"images": [{"id": 1, "file_name": "a.jpg"}, {"id": 2, "file_name": "sub/b.png"}],
-           "categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}],
-           "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 2, 10, 7], "score": 0.9},
-                           {"id": 2, "image_id": 1, "category_id": 2, "bbox": [5, 5, 3, 3], "score": 0.3},
-                           {"id": 3, "image_id": 2, "category_id": 2, "bbox": [0, 0, 4, 4]}]}
+    doc = {
+        "images": [{"id": 1, "file_name": "a.jpg"}, {"id": 2, "file_name": "sub/b.png"}],
+        "categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 2, 10, 7], "score": 0.9},
+            {"id": 2, "image_id": 1, "category_id": 2, "bbox": [5, 5, 3, 3], "score": 0.3},
+            {"id": 3, "image_id": 2, "category_id": 2, "bbox": [0, 0, 4, 4]},
+        ],
+    }
     (tmp_path / "labels.json").write_text(json.dumps(doc))
     return af.Dataset.from_dir("coco", "coco", labels_path=tmp_path / "labels.json", data_path=images)
 

@@ -40,8 +40,10 @@ def test_objects_become_detections_with_their_flags(tmp_path):
 
 
 def test_every_bad_object_is_named(tmp_path):
-    root = _voc(tmp_path / "voc", [("person", (4, 3, 24, 18)), ("", (0, 0, 1, 1)), ("cat", (10, 0, 5, 5)),
-                                   ("cat", (0, 0, 80, 5))])
+    root = _voc(
+        tmp_path / "voc",
+        [("person", (4, 3, 24, 18)), ("", (0, 0, 1, 1)), ("cat", (10, 0, 5, 5)), ("cat", (0, 0, 80, 5))],
+    )
     with pytest.raises(DataImportError) as caught:
         read_voc(root / "Annotations", root / "JPEGImages")
     xml = root / "Annotations" / "a.xml"
@@ -66,6 +68,7 @@ def test_entity_expansion_is_refused(tmp_path):
     root = _voc(tmp_path / "voc", [])
     (root / "Annotations" / "a.xml").write_text(
         '<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "xxxxxxxx"><!ENTITY y "&x;&x;&x;&x;">]>'
-        "<annotation><filename>a.jpg</filename><object><name>&y;</name></object></annotation>")
+        "<annotation><filename>a.jpg</filename><object><name>&y;</name></object></annotation>"
+    )
     with pytest.raises(DataImportError, match=r"a.xml: not VOC XML \(EntitiesForbidden"):
         read_voc(root / "Annotations", root / "JPEGImages")

@@ -31,12 +31,17 @@ def _dataset(root, labels, names=("cat", "dog"), splits=("train", "val")):
 
 
 def test_boxes_with_their_classes_splits_and_confidences(tmp_path):
-    root = _dataset(tmp_path / "y", {"train": {"a": "0 0.5 0.5 0.25 0.5\n1 0.125 0.25 0.25 0.5 0.875\n"},
-                                     "val": {"b": "\n1 0.5 0.5 1.0 1.0\n"}})
+    root = _dataset(
+        tmp_path / "y",
+        {"train": {"a": "0 0.5 0.5 0.25 0.5\n1 0.125 0.25 0.25 0.5 0.875\n"}, "val": {"b": "\n1 0.5 0.5 1.0 1.0\n"}},
+    )
     samples = read_yolo(root)
     assert [(os.path.relpath(s.filepath, root), s.tags) for s in samples] == [
-        ("images/train/a.jpg", ("train",)), ("images/train/b.png", ("train",)),
-        ("images/val/a.jpg", ("val",)), ("images/val/b.png", ("val",))]
+        ("images/train/a.jpg", ("train",)),
+        ("images/train/b.png", ("train",)),
+        ("images/val/a.jpg", ("val",)),
+        ("images/val/b.png", ("val",)),
+    ]
     cat, dog = samples[0].fields["ground_truth"].detections
     assert (cat.label, cat.bounding_box, cat.confidence) == ("cat", (0.375, 0.25, 0.25, 0.5), None)
     assert (dog.label, dog.bounding_box, dog.confidence) == ("dog", (0.0, 0.0, 0.25, 0.5), 0.875)
@@ -49,7 +54,9 @@ def test_a_v5_names_list_and_v8_polygons(tmp_path):
     root = _dataset(tmp_path / "y", {"train": {"a": "1 0.1 0.1 0.5 0.1 0.5 0.5\n"}}, splits=("train",))
     (root / "data.yaml").write_text("train: images/train\nnc: 2\nnames: ['cat', 'dog']\n")  # no path: the yaml's folder
     (poly,) = read_yolo(root)[0].fields["ground_truth"].polylines
-    assert poly.label == "dog" and poly.closed and poly.filled and poly.points == ((((0.1, 0.1), (0.5, 0.1), (0.5, 0.5))),)
+    assert (
+        poly.label == "dog" and poly.closed and poly.filled and poly.points == ((((0.1, 0.1), (0.5, 0.1), (0.5, 0.5))),)
+    )
 
 
 def test_label_files_sit_beside_the_images_folder():
@@ -59,13 +66,22 @@ def test_label_files_sit_beside_the_images_folder():
 
 @pytest.mark.parametrize("export_media", ["symlink", "copy", False])
 def test_import_export_import_gives_the_same_labels(tmp_path, export_media):
-    root = _dataset(tmp_path / "y", {"train": {"a": "0 0.5 0.5 0.25 0.5\n1 0.125 0.25 0.25 0.5 0.875\n"},
-                                     "val": {"b": "1 0.5 0.5 1.0 1.0\n", "a": "0 0.333333 0.5 0.123457 0.1\n"}})
+    root = _dataset(
+        tmp_path / "y",
+        {
+            "train": {"a": "0 0.5 0.5 0.25 0.5\n1 0.125 0.25 0.25 0.5 0.875\n"},
+            "val": {"b": "1 0.5 0.5 1.0 1.0\n", "a": "0 0.333333 0.5 0.123457 0.1\n"},
+        },
+    )
     first = read_yolo(root)
     written = write_yolo(first, tmp_path / "out", "ground_truth", export_media=export_media)
     config = yaml.safe_load(written.read_text())
-    assert config == {"path": str((tmp_path / "out").resolve()), "train": "images/train", "val": "images/val",
-                      "names": {0: "cat", 1: "dog"}}
+    assert config == {
+        "path": str((tmp_path / "out").resolve()),
+        "train": "images/train",
+        "val": "images/val",
+        "names": {0: "cat", 1: "dog"},
+    }
     assert (tmp_path / "out/labels/val/a.txt").read_text() == "0 0.333333 0.5 0.123457 0.1\n"
     if export_media is False:
         assert not (tmp_path / "out/images/val/a.jpg").exists()
@@ -82,6 +98,7 @@ _unit = st.integers(0, 10**6).map(lambda v: v / 10**6)
 @given(lines=st.lists(st.tuples(st.integers(0, 2), _unit, _unit, _unit, _unit), max_size=5))
 def test_any_boxes_survive_the_round_trip(tmp_path_factory, lines):
     tmp_path = tmp_path_factory.mktemp("rt")
+
     # boxes inside the image (no clipping), centres and sizes with 6 decimals as YOLO files have them
     def centre_size(start, size):
         half = int(size * 10**6 // 2)  # a size of an even number of millionths: its centre has 6 decimals
@@ -101,8 +118,11 @@ def test_any_boxes_survive_the_round_trip(tmp_path_factory, lines):
 
 
 def test_bad_lines_are_named_by_file_and_line(tmp_path):
-    root = _dataset(tmp_path / "y", {"train": {"a": "0 0.5 0.5 0.25 0.5\n7 0.5 0.5 0.1 0.1\nx y\n0 0.5 0.5\n0 1.5 0.5 0.1 0.1\n"}},
-                    splits=("train",))
+    root = _dataset(
+        tmp_path / "y",
+        {"train": {"a": "0 0.5 0.5 0.25 0.5\n7 0.5 0.5 0.1 0.1\nx y\n0 0.5 0.5\n0 1.5 0.5 0.1 0.1\n"}},
+        splits=("train",),
+    )
     with pytest.raises(DataImportError) as caught:
         read_yolo(root)
     a = root / "labels/train/a.txt"
@@ -117,8 +137,9 @@ def test_bad_lines_are_named_by_file_and_line(tmp_path):
 def test_missing_yaml_split_or_mixed_kinds_are_refused(tmp_path):
     with pytest.raises(DataImportError, match=re.escape("no data.yaml")):
         read_yolo(tmp_path)
-    root = _dataset(tmp_path / "y", {"train": {"a": "0 0.5 0.5 0.2 0.2\n", "b": "0 0.1 0.1 0.5 0.1 0.5 0.5\n"}},
-                    splits=("train",))
+    root = _dataset(
+        tmp_path / "y", {"train": {"a": "0 0.5 0.5 0.2 0.2\n", "b": "0 0.1 0.1 0.5 0.1 0.5 0.5\n"}}, splits=("train",)
+    )
     with pytest.raises(DataImportError, match="mix boxes and polygons"):
         read_yolo(root)
     with pytest.raises(DataImportError, match="no 'test' split"):

@@ -41,15 +41,11 @@ def test_the_basic_recipe_runs_as_written(guide_env):
     load_quickstart(dataset.store, tmp_path / "media", num_samples=20, image_size=(96, 64))
     dataset.persistent = True
 
-    dataset.evaluate_detections(
-        "predictions", gt_field="ground_truth", eval_key="eval"
-    )
+    dataset.evaluate_detections("predictions", gt_field="ground_truth", eval_key="eval")
 
     # Step 2: Locate a subset of your data requiring annotation
-    most_fp_view = (
-        dataset
-        .filter_labels("predictions", (F("confidence") > 0.8) & (F("eval") == "fp"))
-        .sort_by(F("predictions.detections").length(), reverse=True)
+    most_fp_view = dataset.filter_labels("predictions", (F("confidence") > 0.8) & (F("eval") == "fp")).sort_by(
+        F("predictions.detections").length(), reverse=True
     )
 
     sample_id = most_fp_view.first().id
@@ -68,8 +64,9 @@ def test_the_basic_recipe_runs_as_written(guide_env):
 
     # --- what the recipe found, checked independently of the stages ----------------------
     def high_conf_fps(sample):
-        return sum(1 for d in sample.fields["predictions"].detections
-                   if d.confidence > 0.8 and d.attributes["eval"] == "fp")
+        return sum(
+            1 for d in sample.fields["predictions"].detections if d.confidence > 0.8 and d.attributes["eval"] == "fp"
+        )
 
     counts = {s.id: high_conf_fps(s) for s in dataset.iter_samples()}
     assert counts[sample_id] == max(counts.values()) > 0

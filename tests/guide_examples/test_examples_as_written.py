@@ -35,7 +35,9 @@ from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
 from annoflow.adapters.quickstart import load_quickstart
 
 EXAMPLES = [
-    pytest.param('Adding new label fields', r"""
+    pytest.param(
+        "Adding new label fields",
+        r"""
 import fiftyone as fo
 import fiftyone.zoo as foz
 
@@ -57,8 +59,13 @@ print(dataset.get_annotation_info(anno_key))
 
 dataset.load_annotations(anno_key, cleanup=True)
 dataset.delete_annotation_run(anno_key)
-""", [], id='adding_new_label_fields_label_field'),
-    pytest.param('Adding new label fields', r"""
+""",
+        [],
+        id="adding_new_label_fields_label_field",
+    ),
+    pytest.param(
+        "Adding new label fields",
+        r"""
 import fiftyone as fo
 import fiftyone.zoo as foz
 
@@ -81,8 +88,13 @@ print(dataset.get_annotation_info(anno_key))
 
 dataset.load_annotations(anno_key, cleanup=True)
 dataset.delete_annotation_run(anno_key)
-""", [], id='adding_new_label_fields_label_schema'),
-    pytest.param('Editing existing labels', r"""
+""",
+        [],
+        id="adding_new_label_fields_label_schema",
+    ),
+    pytest.param(
+        "Editing existing labels",
+        r"""
 import fiftyone as fo
 import fiftyone.zoo as foz
 
@@ -98,8 +110,13 @@ print(dataset.get_annotation_info(anno_key))
 
 dataset.load_annotations(anno_key, cleanup=True)
 dataset.delete_annotation_run(anno_key)
-""", [], id='editing_existing_labels_inferred'),
-    pytest.param('Editing existing labels', r"""
+""",
+        [],
+        id="editing_existing_labels_inferred",
+    ),
+    pytest.param(
+        "Editing existing labels",
+        r"""
 import fiftyone as fo
 import fiftyone.zoo as foz
 
@@ -134,8 +151,13 @@ print(dataset.get_annotation_info(anno_key))
 
 dataset.load_annotations(anno_key, cleanup=True)
 dataset.delete_annotation_run(anno_key)
-""", [], id='editing_existing_labels_classes_and_attributes'),
-    pytest.param('Restricting label edits', r"""
+""",
+        [],
+        id="editing_existing_labels_classes_and_attributes",
+    ),
+    pytest.param(
+        "Restricting label edits",
+        r"""
 import fiftyone as fo
 import fiftyone.zoo as foz
 from fiftyone import ViewField as F
@@ -179,8 +201,13 @@ print(dataset.get_annotation_info(anno_key))
 
 dataset.load_annotations(anno_key, cleanup=True)
 dataset.delete_annotation_run(anno_key)
-""", [], id='restricting_label_edits_people'),
-    pytest.param('Restricting label edits', r"""
+""",
+        [],
+        id="restricting_label_edits_people",
+    ),
+    pytest.param(
+        "Restricting label edits",
+        r"""
 import fiftyone as fo
 import fiftyone.zoo as foz
 
@@ -214,8 +241,13 @@ print(dataset.get_annotation_info(anno_key))
 
 dataset.load_annotations(anno_key, cleanup=True)
 dataset.delete_annotation_run(anno_key)
-""", [], id='restricting_label_edits_read_only_video'),
-    pytest.param('Annotating multiple fields', r"""
+""",
+        [],
+        id="restricting_label_edits_read_only_video",
+    ),
+    pytest.param(
+        "Annotating multiple fields",
+        r"""
 import fiftyone as fo
 import fiftyone.zoo as foz
 
@@ -247,8 +279,13 @@ print(dataset.get_annotation_info(anno_key))
 
 dataset.load_annotations(anno_key, cleanup=True)
 dataset.delete_annotation_run(anno_key)
-""", [], id='annotating_multiple_fields'),
-    pytest.param('Unexpected annotations', r"""
+""",
+        [],
+        id="annotating_multiple_fields",
+    ),
+    pytest.param(
+        "Unexpected annotations",
+        r"""
 import fiftyone as fo
 import fiftyone.zoo as foz
 
@@ -265,8 +302,13 @@ print(dataset.get_annotation_info(anno_key))
 # You will be prompted for a field in which to store the polylines
 dataset.load_annotations(anno_key, cleanup=True)
 dataset.delete_annotation_run(anno_key)
-""", [], id='unexpected_annotations'),
-    pytest.param('Creating projects', r"""
+""",
+        [],
+        id="unexpected_annotations",
+    ),
+    pytest.param(
+        "Creating projects",
+        r"""
 import fiftyone as fo
 import fiftyone.zoo as foz
 
@@ -287,8 +329,13 @@ print(dataset.get_annotation_info(anno_key))
 
 dataset.load_annotations(anno_key, cleanup=True)
 dataset.delete_annotation_run(anno_key)
-""", [], id='creating_projects'),
-    pytest.param('Uploading to existing projects', r"""
+""",
+        [],
+        id="creating_projects",
+    ),
+    pytest.param(
+        "Uploading to existing projects",
+        r"""
 import fiftyone as fo
 import fiftyone.zoo as foz
 
@@ -345,8 +392,13 @@ print(dataset.get_annotation_info(anno_key))
 
 dataset.load_annotations(anno_key, cleanup=True)
 dataset.delete_annotation_run(anno_key)
-""", ['create_project'], id='uploading_to_existing_projects'),
-    pytest.param('Assigning users', r"""
+""",
+        ["create_project"],
+        id="uploading_to_existing_projects",
+    ),
+    pytest.param(
+        "Assigning users",
+        r"""
 import fiftyone as fo
 import fiftyone.zoo as foz
 
@@ -385,8 +437,13 @@ print(dataset.get_annotation_info(anno_key))
 results = dataset.load_annotation_results(anno_key)
 results.cleanup()
 dataset.delete_annotation_run(anno_key)
-""", [], id='assigning_users'),
-    pytest.param('Large annotation runs', r"""
+""",
+        [],
+        id="assigning_users",
+    ),
+    pytest.param(
+        "Large annotation runs",
+        r"""
 import fiftyone as fo
 import fiftyone.zoo as foz
 
@@ -406,8 +463,13 @@ results = dataset.annotate(
 # Annotate in CVAT...
 
 dataset.load_annotations(anno_key, cleanup=True)
-""", ['batch_upload'], id='large_annotation_runs'),
-    pytest.param('Scalar labels', r"""
+""",
+        ["batch_upload"],
+        id="large_annotation_runs",
+    ),
+    pytest.param(
+        "Scalar labels",
+        r"""
 import fiftyone as fo
 import fiftyone.zoo as foz
 
@@ -434,8 +496,13 @@ print(dataset.get_annotation_info(anno_key))
 results = dataset.load_annotation_results(anno_key)
 results.cleanup()
 dataset.delete_annotation_run(anno_key)
-""", [], id='scalar_labels'),
-    pytest.param('Uploading alternate media', r"""
+""",
+        [],
+        id="scalar_labels",
+    ),
+    pytest.param(
+        "Uploading alternate media",
+        r"""
 import os
 import cv2
 
@@ -474,8 +541,13 @@ print(dataset.get_annotation_info(anno_key))
 
 dataset.load_annotations(anno_key, cleanup=True)
 dataset.delete_annotation_run(anno_key)
-""", [], id='uploading_alternate_media'),
-    pytest.param("Using CVAT's occlusion widget", r"""
+""",
+        [],
+        id="uploading_alternate_media",
+    ),
+    pytest.param(
+        "Using CVAT's occlusion widget",
+        r"""
 import fiftyone as fo
 import fiftyone.zoo as foz
 
@@ -503,8 +575,13 @@ print(dataset.get_annotation_info(anno_key))
 
 dataset.load_annotations(anno_key, cleanup=True)
 dataset.delete_annotation_run(anno_key)
-""", [], id='using_cvats_occlusion_widget_schema'),
-    pytest.param("Using CVAT's occlusion widget", r"""
+""",
+        [],
+        id="using_cvats_occlusion_widget_schema",
+    ),
+    pytest.param(
+        "Using CVAT's occlusion widget",
+        r"""
 import fiftyone as fo
 import fiftyone.zoo as foz
 
@@ -532,8 +609,13 @@ print(dataset.get_annotation_info(anno_key))
 
 dataset.load_annotations(anno_key, cleanup=True)
 dataset.delete_annotation_run(anno_key)
-""", ['new_proj'], id='using_cvats_occlusion_widget_project'),
-    pytest.param('Using CVAT groups', r"""
+""",
+        ["new_proj"],
+        id="using_cvats_occlusion_widget_project",
+    ),
+    pytest.param(
+        "Using CVAT groups",
+        r"""
 import fiftyone as fo
 import fiftyone.zoo as foz
 
@@ -560,8 +642,13 @@ print(dataset.get_annotation_info(anno_key))
 
 dataset.load_annotations(anno_key, cleanup=True)
 dataset.delete_annotation_run(anno_key)
-""", [], id='using_cvat_groups_schema'),
-    pytest.param('Using CVAT groups', r"""
+""",
+        [],
+        id="using_cvat_groups_schema",
+    ),
+    pytest.param(
+        "Using CVAT groups",
+        r"""
 import fiftyone as fo
 import fiftyone.zoo as foz
 
@@ -589,8 +676,13 @@ print(dataset.get_annotation_info(anno_key))
 
 dataset.load_annotations(anno_key, cleanup=True)
 dataset.delete_annotation_run(anno_key)
-""", ['new_proj'], id='using_cvat_groups_project'),
-    pytest.param('Changing destination field', r"""
+""",
+        ["new_proj"],
+        id="using_cvat_groups_project",
+    ),
+    pytest.param(
+        "Changing destination field",
+        r"""
 import fiftyone as fo
 import fiftyone.zoo as foz
 
@@ -619,8 +711,13 @@ dataset.load_annotations(
     dest_field=dest_field,
 )
 dataset.delete_annotation_run(anno_key)
-""", [], id='changing_destination_field'),
-    pytest.param('Using frame start, stop, step', r"""
+""",
+        [],
+        id="changing_destination_field",
+    ),
+    pytest.param(
+        "Using frame start, stop, step",
+        r"""
 import fiftyone as fo
 import fiftyone.zoo as foz
 
@@ -661,8 +758,13 @@ dataset.load_annotations(
     cleanup=True,
 )
 dataset.delete_annotation_run(anno_key)
-""", [], id='using_frame_start_stop_step'),
-    pytest.param('Adding new frame labels', r"""
+""",
+        [],
+        id="using_frame_start_stop_step",
+    ),
+    pytest.param(
+        "Adding new frame labels",
+        r"""
 import fiftyone as fo
 import fiftyone.zoo as foz
 
@@ -702,8 +804,13 @@ session = fo.launch_app(view=view)
 results = dataset.load_annotation_results(anno_key)
 results.cleanup()
 dataset.delete_annotation_run(anno_key)
-""", [], id='adding_new_frame_labels'),
-    pytest.param('Editing frame-level label tracks', r"""
+""",
+        [],
+        id="adding_new_frame_labels",
+    ),
+    pytest.param(
+        "Editing frame-level label tracks",
+        r"""
 import fiftyone as fo
 import fiftyone.zoo as foz
 
@@ -745,7 +852,10 @@ session = fo.launch_app(view=view)
 results = dataset.load_annotation_results(anno_key)
 results.cleanup()
 dataset.delete_annotation_run(anno_key)
-""", [], id='editing_frame_level_label_tracks'),
+""",
+        [],
+        id="editing_frame_level_label_tracks",
+    ),
 ]
 
 _IMPORTS = [
@@ -835,8 +945,12 @@ def test_the_guides_example_runs_as_written(guide, section, code, runs_left):
         exec(compile(as_annoflow(code, str(tmp_path / "blurred")), f"<{section}>", "exec"), namespace)
     dataset = namespace["dataset"]
     assert dataset.list_annotation_runs() == sorted(runs_left)
-    kept = {task for key in runs_left for task in dataset.load_annotation_results(key).task_ids
-            if dataset.get_annotation_info(key).status != "cleaned_up"}
+    kept = {
+        task
+        for key in runs_left
+        for task in dataset.load_annotation_results(key).task_ids
+        if dataset.get_annotation_info(key).status != "cleaned_up"
+    }
     assert _server_tasks(sim) == kept  # the cleanups asked for took every task they made, and no other
     if "launch_editor=True" in code:
         assert opened and all(url.startswith(sim.url) for url in opened)

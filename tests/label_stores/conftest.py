@@ -50,7 +50,8 @@ def sql_store(request, tmp_path_factory):
     else:
         from annoflow.adapters.label_stores.postgres import PostgresLabelStore
 
-        store = PostgresLabelStore(request.getfixturevalue("postgres_labels_dsn"), name="prop",
-                                   schema=f"t_{uuid.uuid4().hex[:12]}")
+        store = PostgresLabelStore(
+            request.getfixturevalue("postgres_labels_dsn"), name="prop", schema=f"t_{uuid.uuid4().hex[:12]}"
+        )
     yield store
     store.close()

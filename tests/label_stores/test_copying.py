@@ -18,8 +18,11 @@ from annoflow.domain.samples import Sample
 @pytest.fixture
 def postgres_env(postgres_server, postgres_labels_dsn, tmp_path, monkeypatch):
     """The command line's environment: a data dir, and a PostgreSQL schema of the test's own."""
-    env = {"ANNOFLOW_DATA_DIR": str(tmp_path / "data"), "ANNOFLOW_POSTGRES_DSN": postgres_labels_dsn,
-           "ANNOFLOW_POSTGRES_SCHEMA": f"t_{uuid.uuid4().hex[:12]}"}
+    env = {
+        "ANNOFLOW_DATA_DIR": str(tmp_path / "data"),
+        "ANNOFLOW_POSTGRES_DSN": postgres_labels_dsn,
+        "ANNOFLOW_POSTGRES_SCHEMA": f"t_{uuid.uuid4().hex[:12]}",
+    }
     for name in ("ANNOFLOW_LABEL_STORE", "POSTGRES_DBNAME", "PERSISTENCE_MODULE"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():

@@ -20,8 +20,12 @@ NAMES = ("label", "confidence", "index", "keyframe", "bounding_box", "id", "eval
 LISTS = ("bounding_box", "tags")  # list values: SQL leaves a list compared with a list undecided
 TAG_VALUES = ["reviewed", "hard", "fp", "", "é", "Hard"]
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-3, 3), st.integers(-2**62, 2**62),
-    st.floats(-5, 5, allow_nan=False, width=32), st.sampled_from([0.5, 0.8, 1.0, 2**53 + 1.0]),
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.integers(-(2**62), 2**62),
+    st.floats(-5, 5, allow_nan=False, width=32),
+    st.sampled_from([0.5, 0.8, 1.0, 2**53 + 1.0]),
     st.sampled_from(["", "cat", "dog", "fp", "tp", "Zebra", "é", "0.5"]),
 )
 attribute_values = st.one_of(scalars, st.just(math.nan))
@@ -44,17 +48,29 @@ def labels(draw):
 
 expressions = st.recursive(
     st.one_of(
-        st.builds(lambda op, name, value: op(name, value),
-                  st.sampled_from([
-                      lambda a, b: F(a) == b, lambda a, b: F(a) != b, lambda a, b: F(a) < b,
-                      lambda a, b: F(a) <= b, lambda a, b: F(a) > b, lambda a, b: F(a) >= b]),
-                  st.sampled_from(NAMES), scalars),
+        st.builds(
+            lambda op, name, value: op(name, value),
+            st.sampled_from(
+                [
+                    lambda a, b: F(a) == b,
+                    lambda a, b: F(a) != b,
+                    lambda a, b: F(a) < b,
+                    lambda a, b: F(a) <= b,
+                    lambda a, b: F(a) > b,
+                    lambda a, b: F(a) >= b,
+                ]
+            ),
+            st.sampled_from(NAMES),
+            scalars,
+        ),
         st.builds(lambda a, b: F(a) > F(b), st.sampled_from(NAMES), st.sampled_from(NAMES)),
         st.builds(lambda a, values: F(a).is_in(values), st.sampled_from(NAMES), st.lists(scalars, max_size=3)),
         st.builds(lambda a, yes: F(a).exists(yes), st.sampled_from(NAMES), st.booleans()),
-        st.builds(lambda values, every: F("tags").contains(values, all=every),
-                  st.sampled_from(TAG_VALUES) | st.lists(st.sampled_from(TAG_VALUES) | scalars, max_size=3),
-                  st.booleans()),
+        st.builds(
+            lambda values, every: F("tags").contains(values, all=every),
+            st.sampled_from(TAG_VALUES) | st.lists(st.sampled_from(TAG_VALUES) | scalars, max_size=3),
+            st.booleans(),
+        ),
         st.sampled_from(NAMES).map(F),  # a bare value's truth
     ),
     lambda children: st.one_of(
@@ -72,14 +88,17 @@ def _compares_lists(expr) -> bool:
         return False
     lists = [a for a in expr.args if isinstance(a, Field) and a.path in LISTS]
     return (expr.name in ("==", "!=", "<", "<=", ">", ">=") and len(lists) == 2) or any(
-        _compares_lists(a) for a in expr.args)
+        _compares_lists(a) for a in expr.args
+    )
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(items=st.lists(labels(), min_size=1, max_size=6), expr=expressions)
 def test_sql_and_python_agree(sql_store, items, expr):
-    samples = [Sample(filepath=f"/{i}.jpg", media_type="image", fields={"gt": Detections([label])})
-               for i, label in enumerate(items)]
+    samples = [
+        Sample(filepath=f"/{i}.jpg", media_type="image", fields={"gt": Detections([label])})
+        for i, label in enumerate(items)
+    ]
     sql_store.add_samples(samples)
     try:
         ids = [s.id for s in samples]
@@ -89,8 +108,11 @@ def test_sql_and_python_agree(sql_store, items, expr):
         assert found.matched <= python
         assert python - found.matched <= found.unsure
         # Only rows SQLite cannot read (NaN) or lists compared with each other stay undecided.
-        undecided = {s.id for s, label in zip(samples, items, strict=True)
-                     if any(isinstance(v, float) and math.isnan(v) for v in label.attributes.values())}
+        undecided = {
+            s.id
+            for s, label in zip(samples, items, strict=True)
+            if any(isinstance(v, float) and math.isnan(v) for v in label.attributes.values())
+        }
         if not _compares_lists(expr):
             assert found.unsure <= undecided
     finally:
@@ -101,8 +123,11 @@ def test_sql_and_python_agree(sql_store, items, expr):
 def test_lists_compared_with_each_other_are_undecided_on_every_store(sql_store, expr):
     """A comparison SQL leaves undecided compiles to a typed NULL: PostgreSQL read a bare one as text
     and refused the query (found by the property test above on CI)."""
-    sample = Sample(filepath="/0.jpg", media_type="image",
-                    fields={"gt": Detections([Detection(label="cat", bounding_box=(0.1, 0.2, 0.3, 0.4))])})
+    sample = Sample(
+        filepath="/0.jpg",
+        media_type="image",
+        fields={"gt": Detections([Detection(label="cat", bounding_box=(0.1, 0.2, 0.3, 0.4))])},
+    )
     sql_store.add_samples([sample])
     try:
         found = sql_store.samples_with_labels([sample.id], ["gt"], expr)
@@ -112,9 +137,17 @@ def test_lists_compared_with_each_other_are_undecided_on_every_store(sql_store, 
 
 
 def test_what_sql_cannot_evaluate_is_not_compiled():
-    for expr in (F("confidence") * 2 > 1, F("$filepath") == "x", F("bounding_box").length() > 0,
-                 F("attributes.eval") == "x", F("confidence") > math.nan, F("label").contains("x"),
-                 F("tags").contains(F("$tags")), F("$tags").contains("x"), F("tags").contains([["x"]])):
+    for expr in (
+        F("confidence") * 2 > 1,
+        F("$filepath") == "x",
+        F("bounding_box").length() > 0,
+        F("attributes.eval") == "x",
+        F("confidence") > math.nan,
+        F("label").contains("x"),
+        F("tags").contains(F("$tags")),
+        F("$tags").contains("x"),
+        F("tags").contains([["x"]]),
+    ):
         assert compile_label_filter(expr) is None, expr
     assert compile_label_filter((F("confidence") > 0.8) & (F("eval") == "fp")) is not None
 
@@ -134,22 +167,37 @@ class NoReads:
 def _dataset_samples():
     out = []
     for i in range(30):
-        dets = [Detection(label=["cat", "dog"][(i + j) % 2], bounding_box=(0, 0, 0.1, 0.1), confidence=(i * 7 + j) % 10 / 10,
-                          attributes={"eval": ["tp", "fp"][j % 2]}, tags=["reviewed"] if j % 3 == 0 else [])
-                for j in range(i % 4)]
-        out.append(Sample(filepath=f"/{i}.jpg", media_type="image",
-                          fields={"predictions": Detections(dets), "weather": Classification(label=["sun", "rain"][i % 2])}))
+        dets = [
+            Detection(
+                label=["cat", "dog"][(i + j) % 2],
+                bounding_box=(0, 0, 0.1, 0.1),
+                confidence=(i * 7 + j) % 10 / 10,
+                attributes={"eval": ["tp", "fp"][j % 2]},
+                tags=["reviewed"] if j % 3 == 0 else [],
+            )
+            for j in range(i % 4)
+        ]
+        out.append(
+            Sample(
+                filepath=f"/{i}.jpg",
+                media_type="image",
+                fields={"predictions": Detections(dets), "weather": Classification(label=["sun", "rain"][i % 2])},
+            )
+        )
     return out
 
 
-@pytest.mark.parametrize("stage", [
-    lambda d: d.filter_labels("predictions", (F("confidence") > 0.5) & (F("eval") == "fp")),
-    lambda d: d.match_labels(filter=F("label") == "cat", fields="predictions"),
-    lambda d: d.match_labels(filter=F("label").is_in(["rain"]), fields=["weather"], bool=False),
-    lambda d: d.match_labels(tags="reviewed", fields="predictions"),
-    lambda d: d.match_labels(tags=["reviewed", "x"], filter=F("label") == "dog"),
-    lambda d: d.filter_labels("predictions", F("tags").contains("reviewed") & (F("confidence") > 0.3)),
-])
+@pytest.mark.parametrize(
+    "stage",
+    [
+        lambda d: d.filter_labels("predictions", (F("confidence") > 0.5) & (F("eval") == "fp")),
+        lambda d: d.match_labels(filter=F("label") == "cat", fields="predictions"),
+        lambda d: d.match_labels(filter=F("label").is_in(["rain"]), fields=["weather"], bool=False),
+        lambda d: d.match_labels(tags="reviewed", fields="predictions"),
+        lambda d: d.match_labels(tags=["reviewed", "x"], filter=F("label") == "dog"),
+        lambda d: d.filter_labels("predictions", F("tags").contains("reviewed") & (F("confidence") > 0.3)),
+    ],
+)
 def test_a_view_over_the_sqlite_store_builds_no_sample_to_choose_its_samples(tmp_path, stage):
     from annoflow.application.dataset import Dataset
     from annoflow.application.runs.registry import RunRegistry

@@ -24,16 +24,30 @@ def _det(label="cat"):
 def _samples(media):
     """Two samples of one media type: the first holds every field, the second only some (an edit reaches
     every sample, whether it holds the field or not). A video's sample fields are those of an image."""
+
     def fields():
-        return {"gt": Detections([_det()]), "pred": Detections([_det("dog")]), "n": 3,
-                "weather": Classification(label="sunny")}
+        return {
+            "gt": Detections([_det()]),
+            "pred": Detections([_det("dog")]),
+            "n": 3,
+            "weather": Classification(label="sunny"),
+        }
 
     if media == "image":
-        return [Sample(filepath="/a.jpg", media_type="image", metadata=ImageMetadata(64, 48), fields=fields()),
-                Sample(filepath="/b.jpg", media_type="image", fields={"n": 4})]
-    return [Sample(filepath="/v.mp4", media_type="video", metadata=VideoMetadata(64, 48, 3, 5), fields=fields(),
-                   frames={1: {"boxes": Detections([_det()])}, 3: {"boxes": Detections([]), "k": 1.5}}),
-            Sample(filepath="/w.mp4", media_type="video", fields={"n": 4}, frames={2: {"boxes": Detections([_det()])}})]
+        return [
+            Sample(filepath="/a.jpg", media_type="image", metadata=ImageMetadata(64, 48), fields=fields()),
+            Sample(filepath="/b.jpg", media_type="image", fields={"n": 4}),
+        ]
+    return [
+        Sample(
+            filepath="/v.mp4",
+            media_type="video",
+            metadata=VideoMetadata(64, 48, 3, 5),
+            fields=fields(),
+            frames={1: {"boxes": Detections([_det()])}, 3: {"boxes": Detections([]), "k": 1.5}},
+        ),
+        Sample(filepath="/w.mp4", media_type="video", fields={"n": 4}, frames={2: {"boxes": Detections([_det()])}}),
+    ]
 
 
 @pytest.mark.parametrize("media", MEDIA)
@@ -42,8 +56,11 @@ def test_deleting_fields_removes_their_values_labels_and_declarations(make_store
     first, second = _samples(media)
     store.add_samples([first, second])
     store.delete_fields(["gt", "n"] + (["frames.boxes"] if media == "video" else []))
-    assert store.field_schema() == {"pred": FieldKind.DETECTIONS, "weather": FieldKind.CLASSIFICATION,
-                                    **({"frames.k": FieldKind.FLOAT} if media == "video" else {})}
+    assert store.field_schema() == {
+        "pred": FieldKind.DETECTIONS,
+        "weather": FieldKind.CLASSIFICATION,
+        **({"frames.k": FieldKind.FLOAT} if media == "video" else {}),
+    }
     got_first, got_second = store.get_samples()
     assert dict(got_first.fields) == {"pred": first.fields["pred"], "weather": first.fields["weather"]}
     assert dict(got_second.fields) == {}
@@ -93,8 +110,10 @@ _BAD_FRAME_EDITS = [
 ]
 
 
-@pytest.mark.parametrize("media, edit, message", [(m, e, t) for m in MEDIA for e, t in _BAD_EDITS] +
-                         [("video", e, t) for e, t in _BAD_FRAME_EDITS])
+@pytest.mark.parametrize(
+    "media, edit, message",
+    [(m, e, t) for m in MEDIA for e, t in _BAD_EDITS] + [("video", e, t) for e, t in _BAD_FRAME_EDITS],
+)
 def test_a_bad_edit_changes_nothing(make_store, media, edit, message):
     store = make_store()
     samples = _samples(media)

@@ -24,8 +24,9 @@ def _writer(name: str, sample_ids: list[str], label: str, started) -> None:
     store = FiftyOneLabelStore(fo.load_dataset(name))  # FiftyOne's children find its database by environment
     started.wait()
     for i in range(BATCHES):
-        store.apply([PutLabel(s, "gt", Detection(label=label, bounding_box=(0.1, 0.1, 0.2, 0.2), index=i))
-                     for s in sample_ids])
+        store.apply(
+            [PutLabel(s, "gt", Detection(label=label, bounding_box=(0.1, 0.1, 0.2, 0.2), index=i)) for s in sample_ids]
+        )
 
 
 def test_two_processes_putting_labels_into_one_field_both_land(fiftyone, fo_dataset):
@@ -80,7 +81,8 @@ def _boxes(store, sample_id):
 
 
 def test_another_writers_change_to_another_label_of_the_list_stays_without_a_second_read(
-        fiftyone, fo_dataset, monkeypatch, caplog):
+    fiftyone, fo_dataset, monkeypatch, caplog
+):
     store, sample_id, a, _ = _store_with_two_boxes(fo_dataset)
     _meanwhile(store, monkeypatch, {"$set": {"gt.detections.1.label": "b2"}})
     with caplog.at_level("INFO", logger="annoflow.adapters.label_stores.fiftyone_store"):
@@ -90,7 +92,8 @@ def test_another_writers_change_to_another_label_of_the_list_stays_without_a_sec
 
 
 def test_another_writers_change_to_the_label_itself_is_read_again_and_what_annoflow_does_not_model_kept(
-        fiftyone, fo_dataset, monkeypatch, caplog):
+    fiftyone, fo_dataset, monkeypatch, caplog
+):
     store, sample_id, a, _ = _store_with_two_boxes(fo_dataset)
     _meanwhile(store, monkeypatch, {"$set": {"gt.detections.0.notes": ["kept"]}})
     with caplog.at_level("INFO", logger="annoflow.adapters.label_stores.fiftyone_store"):
@@ -104,10 +107,23 @@ def test_a_label_another_writer_inserted_before_the_replaced_one_is_kept(fiftyon
     from bson import ObjectId
 
     store, sample_id, a, b = _store_with_two_boxes(fo_dataset)
-    c = {"_id": ObjectId(), "_cls": "Detection", "tags": [], "attributes": {}, "label": "c",
-         "bounding_box": [0.5, 0.5, 0.1, 0.1]}
+    c = {
+        "_id": ObjectId(),
+        "_cls": "Detection",
+        "tags": [],
+        "attributes": {},
+        "label": "c",
+        "bounding_box": [0.5, 0.5, 0.1, 0.1],
+    }
     _meanwhile(store, monkeypatch, {"$push": {"gt.detections": {"$each": [c], "$position": 0}}})
-    store.apply([PutLabel(sample_id, "gt", Detection(id=a.id, label="a", bounding_box=(0.3, 0.3, 0.2, 0.2))),
-                 PutLabel(sample_id, "gt", Detection(id=b.id, label="b", bounding_box=(0.1, 0.1, 0.3, 0.3)))])
-    assert _boxes(store, sample_id) == [("c", (0.5, 0.5, 0.1, 0.1)), ("a", (0.3, 0.3, 0.2, 0.2)),
-                                        ("b", (0.1, 0.1, 0.3, 0.3))]
+    store.apply(
+        [
+            PutLabel(sample_id, "gt", Detection(id=a.id, label="a", bounding_box=(0.3, 0.3, 0.2, 0.2))),
+            PutLabel(sample_id, "gt", Detection(id=b.id, label="b", bounding_box=(0.1, 0.1, 0.3, 0.3))),
+        ]
+    )
+    assert _boxes(store, sample_id) == [
+        ("c", (0.5, 0.5, 0.1, 0.1)),
+        ("a", (0.3, 0.3, 0.2, 0.2)),
+        ("b", (0.1, 0.1, 0.3, 0.3)),
+    ]

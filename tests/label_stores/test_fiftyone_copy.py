@@ -54,7 +54,9 @@ def test_a_dataset_goes_to_fiftyone_and_back_with_its_ids(env, tmp_path, monkeyp
     fo_dataset = env.load_dataset("q")
     assert fo_dataset.persistent and fo_dataset.values("id") == [s.id for s in original]
     first = fo_dataset.first()
-    assert [d.id for d in first.ground_truth.detections] == [d.id for d in original[0].fields["ground_truth"].detections]
+    assert [d.id for d in first.ground_truth.detections] == [
+        d.id for d in original[0].fields["ground_truth"].detections
+    ]
 
     monkeypatch.setenv("ANNOFLOW_LABEL_STORE", "fiftyone")  # the FiftyOne dataset as the environment's store
     assert "q" in wiring.list_datasets()
@@ -92,11 +94,19 @@ def test_a_run_started_on_sqlite_loads_into_its_fiftyone_copy(env, cvat_sim, tmp
     run = registry.get_run("q", "run")
     copy = aff.annoflow_dataset(fo_dataset)
     held = _boxes(copy.store)
-    merged = [c for e in registry.iter_history(run.id, details=True) if type(e).__name__ == "LabelMerged"
-              for c in merged_in(e)]
+    merged = [
+        c
+        for e in registry.iter_history(run.id, details=True)
+        if type(e).__name__ == "LabelMerged"
+        for c in merged_in(e)
+    ]
     assert len(merged) == 3
     for change in merged:
-        assert (change.label_id not in held) if change.action is MergeAction.DELETED else held[change.label_id] == change.label
+        assert (
+            (change.label_id not in held)
+            if change.action is MergeAction.DELETED
+            else held[change.label_id] == change.label
+        )
     assert held == loaded
 
     # The run goes on on the copy: the annotator edits again, the load finds its labels by their provenance.
@@ -107,6 +117,8 @@ def test_a_run_started_on_sqlite_loads_into_its_fiftyone_copy(env, cvat_sim, tmp
     assert (report.added, report.edited, report.deleted) == (0, 1, 0)  # the drawn box, edited under its id
     after = _boxes(copy.store)
     assert set(after) == set(loaded)
-    assert {i for i in after if after[i] != loaded[i]} == {next(c.label_id for c in merged if c.action is MergeAction.ADDED)}
+    assert {i for i in after if after[i] != loaded[i]} == {
+        next(c.label_id for c in merged if c.action is MergeAction.ADDED)
+    }
     assert _boxes(local.store) == loaded  # the SQLite original is untouched
     local.store.close()

@@ -19,10 +19,16 @@ def dataset(fiftyone, fo_dataset, tmp_path, monkeypatch):
 
     monkeypatch.setenv("ANNOFLOW_DATA_DIR", str(tmp_path / "data"))
     ds = aff.annoflow_dataset(fo_dataset)
-    ds.add_samples([Sample(filepath=f"/{i}.jpg", media_type="image",
-                           fields={"gt": Detections([Detection(label=label, bounding_box=(0.1, 0.1, 0.2, 0.2))]),
-                                   "n": i})
-                    for i, label in enumerate(["cat", "dog", "cat"])])
+    ds.add_samples(
+        [
+            Sample(
+                filepath=f"/{i}.jpg",
+                media_type="image",
+                fields={"gt": Detections([Detection(label=label, bounding_box=(0.1, 0.1, 0.2, 0.2))]), "n": i},
+            )
+            for i, label in enumerate(["cat", "dog", "cat"])
+        ]
+    )
     return ds
 
 
@@ -54,7 +60,10 @@ def test_a_clone_is_a_fiftyone_dataset(fiftyone, dataset, fo_dataset):
         copy = fiftyone.load_dataset("af_clone_test")
         assert copy.info == {"classes": ["cat", "dog"]} and len(copy) == 2
         assert copy.values("gt.detections.id", unwind=True) == [
-            d.id for s in dataset.filter_labels("gt", F("label") == "cat").iter_samples() for d in s.fields["gt"].detections]
+            d.id
+            for s in dataset.filter_labels("gt", F("label") == "cat").iter_samples()
+            for d in s.fields["gt"].detections
+        ]
         assert set(clone.sample_ids).isdisjoint(dataset.sample_ids)  # new sample ids, the label ids kept
     finally:
         if fiftyone.dataset_exists("af_clone_test"):

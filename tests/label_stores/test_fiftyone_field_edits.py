@@ -29,8 +29,9 @@ def store(fo_dataset):
 
 
 def _images(n=3):
-    return [Sample(filepath=f"/{i}.jpg", media_type="image", fields={"gt": Detections([_det()]), "n": i})
-            for i in range(n)]
+    return [
+        Sample(filepath=f"/{i}.jpg", media_type="image", fields={"gt": Detections([_det()]), "n": i}) for i in range(n)
+    ]
 
 
 def test_fiftyone_sees_a_rename_and_a_delete(fiftyone, fo_dataset, store):
@@ -43,18 +44,22 @@ def test_fiftyone_sees_a_rename_and_a_delete(fiftyone, fo_dataset, store):
     assert "ground_truth" in schema and "gt" not in schema and "n" not in schema
     assert schema["ground_truth"].document_type is fiftyone.Detections
     assert fo_dataset.values("ground_truth.detections.id", unwind=True) == [
-        s.fields["gt"].detections[0].id for s in samples]
+        s.fields["gt"].detections[0].id for s in samples
+    ]
     assert held.ground_truth.detections[0].id == samples[0].fields["gt"].detections[0].id
     assert not held.has_field("gt") and not held.has_field("n")
 
 
-@pytest.mark.parametrize("edit, path", [
-    (lambda s: s.delete_fields(["created_at"]), "created_at"),
-    (lambda s: s.delete_fields(["gt", "box"]), "box"),
-    (lambda s: s.rename_field("box", "boxes"), "box"),
-    (lambda s: s.rename_field("gt", "box"), "box"),
-    (lambda s: s.rename_field("gt", "last_modified_at"), "last_modified_at"),
-])
+@pytest.mark.parametrize(
+    "edit, path",
+    [
+        (lambda s: s.delete_fields(["created_at"]), "created_at"),
+        (lambda s: s.delete_fields(["gt", "box"]), "box"),
+        (lambda s: s.rename_field("box", "boxes"), "box"),
+        (lambda s: s.rename_field("gt", "box"), "box"),
+        (lambda s: s.rename_field("gt", "last_modified_at"), "last_modified_at"),
+    ],
+)
 def test_fiftyones_own_fields_and_foreign_ones_are_left_alone(fiftyone, fo_dataset, store, edit, path):
     store.add_samples(_images(1))
     fo_dataset.add_sample_field("box", fiftyone.EmbeddedDocumentField, embedded_doc_type=fiftyone.Detection)
@@ -66,8 +71,12 @@ def test_fiftyones_own_fields_and_foreign_ones_are_left_alone(fiftyone, fo_datas
 
 
 def test_a_frame_fields_rename_reaches_fiftyones_frames(fiftyone, fo_dataset, store):
-    video = Sample(filepath="/v.mp4", media_type="video", metadata=VideoMetadata(64, 48, 3, 5),
-                   frames={1: {"boxes": Detections([_det()])}, 2: {"boxes": Detections([_det("dog")])}})
+    video = Sample(
+        filepath="/v.mp4",
+        media_type="video",
+        metadata=VideoMetadata(64, 48, 3, 5),
+        frames={1: {"boxes": Detections([_det()])}, 2: {"boxes": Detections([_det("dog")])}},
+    )
     store.add_samples([video])
     store.rename_field("frames.boxes", "frames.detections")
     assert "detections" in fo_dataset.get_frame_field_schema() and "boxes" not in fo_dataset.get_frame_field_schema()

@@ -20,8 +20,15 @@ def test_a_new_classifications_field_lands_in_fiftyones_schema(fiftyone, fo_data
     monkeypatch.setenv("ANNOFLOW_DATA_DIR", str(tmp_path / "data"))
     load_quickstart(FiftyOneLabelStore(fo_dataset), tmp_path / "media", num_samples=2, image_size=(64, 48))
     view = fo_dataset.limit(1)
-    results = aff.annotate(view, "tags", label_field="weather", label_type="classifications",
-                           classes=["sunny", "rainy"], url=cvat_sim.url, **LOGIN)
+    results = aff.annotate(
+        view,
+        "tags",
+        label_field="weather",
+        label_type="classifications",
+        classes=["sunny", "rainy"],
+        url=cvat_sim.url,
+        **LOGIN,
+    )
     (task_id,) = results.task_ids
     with ScriptedAnnotator(cvat_sim.url, USER, PASSWORD) as annotator:
         annotator.add_tag(task_id, "rainy", 0)

@@ -79,7 +79,9 @@ def test_observing_reads_what_the_samples_show(new_store, samples, data):
     store.add_samples(samples)
     ids = data.draw(st.lists(st.sampled_from([s.id for s in samples]), unique=True, min_size=1))
     paths = sorted(store.field_schema())
-    assert exact(store.observe(ids, paths)) == exact(observe(InMemoryLabelStore_of(samples).get_samples(ids, fields=paths), paths))
+    assert exact(store.observe(ids, paths)) == exact(
+        observe(InMemoryLabelStore_of(samples).get_samples(ids, fields=paths), paths)
+    )
 
 
 def InMemoryLabelStore_of(samples):  # noqa: N802 - reads as the store it makes
@@ -90,15 +92,29 @@ def InMemoryLabelStore_of(samples):  # noqa: N802 - reads as the store it makes
 
 def test_fiftyone_reads_annoflows_labels_under_the_same_ids(new_store, fiftyone):
     store = new_store()
-    box = Detection(label="cat", bounding_box=(0.1, 0.2, 0.3, 0.4), mask=np.eye(3, dtype=bool), confidence=0.5,
-                    index=2, keyframe=True, attributes={"occluded": False, "score": 3})
+    box = Detection(
+        label="cat",
+        bounding_box=(0.1, 0.2, 0.3, 0.4),
+        mask=np.eye(3, dtype=bool),
+        confidence=0.5,
+        index=2,
+        keyframe=True,
+        attributes={"occluded": False, "score": 3},
+    )
     points = Keypoint(label="face", points=[(0.1, 0.2), (float("nan"), float("nan"))], confidence=[0.9, 0.1])
     seg = Segmentation(mask=np.arange(6, dtype=np.uint8).reshape(2, 3))
     line = Polyline(label="road", points=[[(0.0, 0.0), (1.0, 1.0)]], closed=True)
-    sample = Sample(filepath="/a.jpg", media_type="image", metadata=ImageMetadata(64, 48),
-                    fields={"gt": Detections([box]), "kps": Keypoints([points]), "seg": seg, "n": 3}, tags=["val"])
+    sample = Sample(
+        filepath="/a.jpg",
+        media_type="image",
+        metadata=ImageMetadata(64, 48),
+        fields={"gt": Detections([box]), "kps": Keypoints([points]), "seg": seg, "n": 3},
+        tags=["val"],
+    )
     store.add_samples([sample])
-    store.apply([SetValue(sample.id, "line", Polylines([line])), SetValue(sample.id, "weather", Classification(label="sun"))])
+    store.apply(
+        [SetValue(sample.id, "line", Polylines([line])), SetValue(sample.id, "weather", Classification(label="sun"))]
+    )
     fo_sample = store.fiftyone_dataset[sample.id]
     (fo_box,) = fo_sample.gt.detections
     assert fo_box.id == box.id and fo_box.label == "cat" and fo_box.bounding_box == [0.1, 0.2, 0.3, 0.4]
@@ -113,15 +129,25 @@ def test_fiftyone_reads_annoflows_labels_under_the_same_ids(new_store, fiftyone)
 def test_what_annoflow_does_not_model_is_kept_when_it_edits_a_label(new_store, fiftyone):
     store = new_store()
     dataset = store.fiftyone_dataset
-    made = fiftyone.Detection(label="cat", bounding_box=[0.1, 0.1, 0.2, 0.2], tags=["checked"], mask_path="/m.png",
-                              occluded=True, history=["a", "b"])
+    made = fiftyone.Detection(
+        label="cat",
+        bounding_box=[0.1, 0.1, 0.2, 0.2],
+        tags=["checked"],
+        mask_path="/m.png",
+        occluded=True,
+        history=["a", "b"],
+    )
     broken = fiftyone.Detection(bounding_box=[0.1, 0.1, 0.2, 0.2])  # no class: annoflow cannot hold it
     dataset.add_sample(fiftyone.Sample(filepath="/a.jpg", gt=fiftyone.Detections(detections=[made, broken])))
     (sample,) = store.get_samples()
     (box,) = sample.fields["gt"].detections  # the broken one is left out
     assert box.id == made.id and dict(box.attributes) == {"occluded": True}
-    store.apply([PutLabel(sample.id, "gt", box.replace(label="dog", attributes={})),
-                 PutLabel(sample.id, "gt", Detection(label="new", bounding_box=(0, 0, 0.1, 0.1)))])
+    store.apply(
+        [
+            PutLabel(sample.id, "gt", box.replace(label="dog", attributes={})),
+            PutLabel(sample.id, "gt", Detection(label="new", bounding_box=(0, 0, 0.1, 0.1))),
+        ]
+    )
     labels = dataset.first().gt.detections
     assert [d.label for d in labels] == ["dog", None, "new"]
     edited = labels[0]
@@ -136,9 +162,16 @@ def test_what_fiftyone_cannot_hold_is_refused_before_anything_is_written(new_sto
     sample = Sample(filepath="/a.jpg", media_type="image", fields={"n": 1})
     store.add_samples([sample])
     with pytest.raises(FieldSchemaError, match="attribute 'mask_path' of a Detection names a field of FiftyOne's"):
-        store.apply([SetValue(sample.id, "n", 2),
-                     SetValue(sample.id, "gt", Detections([Detection(label="x", bounding_box=(0, 0, 1, 1),
-                                                                     attributes={"mask_path": "p"})]))])
+        store.apply(
+            [
+                SetValue(sample.id, "n", 2),
+                SetValue(
+                    sample.id,
+                    "gt",
+                    Detections([Detection(label="x", bounding_box=(0, 0, 1, 1), attributes={"mask_path": "p"})]),
+                ),
+            ]
+        )
     with pytest.raises(FieldSchemaError, match="does not fit a 64-bit integer"):
         store.apply([SetValue(sample.id, "n", 2**63)])
     assert next(store.get_samples()).fields == {"n": 1} and "gt" not in store.field_schema()
@@ -146,7 +179,9 @@ def test_what_fiftyone_cannot_hold_is_refused_before_anything_is_written(new_sto
         store.declare_field("frames.x", store.field_schema()["n"])
     with pytest.raises(ValueError, match="holds images only: got video samples"):
         store.add_samples([Sample(filepath="/v.mp4", media_type="video")])
-    with pytest.raises(FieldSchemaError, match=r"field 'created_at' of FiftyOne dataset .* holds values annoflow does not hold"):
+    with pytest.raises(
+        FieldSchemaError, match=r"field 'created_at' of FiftyOne dataset .* holds values annoflow does not hold"
+    ):
         store.apply([SetValue(sample.id, "created_at", "today")])
 
 
@@ -173,8 +208,15 @@ def test_generated_views_and_grouped_datasets_are_refused_by_name(new_store, fif
     from annoflow.adapters.label_stores.fiftyone_store import FiftyOneLabelStore
 
     store = new_store()
-    store.add_samples([Sample(filepath="/a.jpg", media_type="image",
-                              fields={"gt": Detections([Detection(label="x", bounding_box=(0, 0, 1, 1))])})])
+    store.add_samples(
+        [
+            Sample(
+                filepath="/a.jpg",
+                media_type="image",
+                fields={"gt": Detections([Detection(label="x", bounding_box=(0, 0, 1, 1))])},
+            )
+        ]
+    )
     with pytest.raises(TypeError, match="is a patches, frames or clips view: annotate the samples it comes from"):
         FiftyOneLabelStore(store.fiftyone_dataset.to_patches("gt"))
     grouped = fiftyone.Dataset()

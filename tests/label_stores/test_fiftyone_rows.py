@@ -28,8 +28,9 @@ def _as_tuples(value):
 def _form(rows):
     """What a row says, bit-exact: where it is, its label, and its values (lists and tuples alike,
     as JSON gives them, in their order: the upload reads them by name)."""
-    return [(r.field, r.frame, r.label_id, r.kind, exact(r.label()), repr(_as_tuples(dict(r.values))), r.mask)
-            for r in rows]
+    return [
+        (r.field, r.frame, r.label_id, r.kind, exact(r.label()), repr(_as_tuples(dict(r.values))), r.mask) for r in rows
+    ]
 
 
 def _assert_rows_as_default(store, ids, fields):
@@ -57,8 +58,16 @@ def test_documents_that_need_the_label_classes_checks_read_as_the_samples_do(new
     store = new_store()
     dataset = store.fiftyone_dataset
     fo = fiftyone
-    plain = fo.Detection(label="cat", bounding_box=[0.1, 0.2, 0.3, 0.4], confidence=0.5, index=3, keyframe=True,
-                         occluded=True, note="x", tags=["hard"])
+    plain = fo.Detection(
+        label="cat",
+        bounding_box=[0.1, 0.2, 0.3, 0.4],
+        confidence=0.5,
+        index=3,
+        keyframe=True,
+        occluded=True,
+        note="x",
+        tags=["hard"],
+    )
     odd = [
         fo.Detection(label="ints", bounding_box=[0.0, 0.0, 1.0, 1.0]),  # made integers below
         fo.Detection(label="edge", bounding_box=[0.5, 0.5, 0.5 + 1e-12, 0.5]),  # a hair over 1: allowed
@@ -71,18 +80,38 @@ def test_documents_that_need_the_label_classes_checks_read_as_the_samples_do(new
         fo.Detection(bounding_box=[0.1, 0.1, 0.1, 0.1]),
         fo.Detection(label="masked", bounding_box=[0.1, 0.1, 0.2, 0.2], mask=np.array([[True, False]])),
     ]
-    dataset.add_sample(fo.Sample(filepath="/a.jpg", gt=fo.Detections(detections=[plain, *odd]),
-                                 weather=fo.Classification(label="sun", confidence=1.0, logits=[0.1, 0.9]),
-                                 tagged=fo.Classifications(classifications=[fo.Classification(label="x", tags=["a"])]),
-                                 n=2))
+    dataset.add_sample(
+        fo.Sample(
+            filepath="/a.jpg",
+            gt=fo.Detections(detections=[plain, *odd]),
+            weather=fo.Classification(label="sun", confidence=1.0, logits=[0.1, 0.9]),
+            tagged=fo.Classifications(classifications=[fo.Classification(label="x", tags=["a"])]),
+            n=2,
+        )
+    )
     # What FiftyOne's classes would not write (they convert on save), as another writer may leave it.
-    dataset._sample_collection.update_one({}, {"$set": {
-        "gt.detections.1.bounding_box": [0, 0, 1, 1], "gt.detections.3.index": Int64(7),
-        "gt.detections.3.count": Int64(2), "weather.confidence": 1}})
+    dataset._sample_collection.update_one(
+        {},
+        {
+            "$set": {
+                "gt.detections.1.bounding_box": [0, 0, 1, 1],
+                "gt.detections.3.index": Int64(7),
+                "gt.detections.3.count": Int64(2),
+                "weather.confidence": 1,
+            }
+        },
+    )
     read = _assert_rows_as_default(store, store.sample_ids(), ["gt", "n", "tagged", "weather"])
     rows = read[0].rows
     assert [(r.field, r.values.get("label")) for r in rows] == [
-        ("gt", "cat"), ("gt", "ints"), ("gt", "edge"), ("gt", "big index"), ("gt", "not a keyframe"),
-        ("gt", "masked"), ("tagged", "x"), ("weather", "sun")]
+        ("gt", "cat"),
+        ("gt", "ints"),
+        ("gt", "edge"),
+        ("gt", "big index"),
+        ("gt", "not a keyframe"),
+        ("gt", "masked"),
+        ("tagged", "x"),
+        ("weather", "sun"),
+    ]
     # The plain ones are taken from their values, the others built as the samples build them.
     assert [r.built is None for r in rows] == [True, False, False, True, False, False, True, False]

@@ -16,18 +16,25 @@ LOGIN = {"username": USER, "password": PASSWORD}
 
 
 def _frames(fo_sample):
-    return {(number, d.id): list(d.bounding_box) for number, frame in fo_sample.frames.items()
-            for d in (frame.detections.detections if frame.detections else [])}
+    return {
+        (number, d.id): list(d.bounding_box)
+        for number, frame in fo_sample.frames.items()
+        for d in (frame.detections.detections if frame.detections else [])
+    }
 
 
 def test_a_fiftyone_video_goes_up_as_tracks_and_a_moved_keyframe_loads_on_its_frame(
-        fiftyone, fo_dataset, cvat_sim, tmp_path, monkeypatch):
+    fiftyone, fo_dataset, cvat_sim, tmp_path, monkeypatch
+):
     import annoflow.fiftyone as aff
     from annoflow.adapters.label_stores.fiftyone_store import FiftyOneLabelStore
 
     monkeypatch.setenv("ANNOFLOW_DATA_DIR", str(tmp_path / "data"))
-    FiftyOneLabelStore(fo_dataset).add_samples(generate_quickstart_video(
-        tmp_path / "media", num_samples=2, num_frames=FRAMES, size=(64, 48), tracks_per_video=(1, 1)))
+    FiftyOneLabelStore(fo_dataset).add_samples(
+        generate_quickstart_video(
+            tmp_path / "media", num_samples=2, num_frames=FRAMES, size=(64, 48), tracks_per_video=(1, 1)
+        )
+    )
     assert fo_dataset.media_type == "video" and fo_dataset.count("frames") == 2 * FRAMES
     view = fo_dataset.match(fiftyone.ViewField("filepath").ends_with(fo_dataset.first().filepath.rsplit("/", 1)[1]))
     sample = view.first()

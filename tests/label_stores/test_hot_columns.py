@@ -17,8 +17,11 @@ RECIPE = (F("confidence") > 0.5) & (F("eval") == "fp")
 
 
 def _recipe(store):
-    return Dataset(store, REGISTRY).filter_labels("predictions", RECIPE).sort_by(
-        F("predictions.detections").length(), reverse=True)
+    return (
+        Dataset(store, REGISTRY)
+        .filter_labels("predictions", RECIPE)
+        .sort_by(F("predictions.detections").length(), reverse=True)
+    )
 
 
 def _python(samples):
@@ -36,8 +39,9 @@ def test_a_file_from_before_the_confidence_column_gets_it_filled_when_opened(tmp
     old = SqliteLabelStore(tmp_path / "l.sqlite", name="ds")
     old.add_samples(samples)
     expected = {d.id: d.confidence for s in samples for d in s.fields["predictions"].detections}
-    old._db.executescript("DROP INDEX labels_hot; DROP TRIGGER labels_confidence; "
-                          "ALTER TABLE labels DROP COLUMN confidence")  # the layout such a file has
+    old._db.executescript(
+        "DROP INDEX labels_hot; DROP TRIGGER labels_confidence; ALTER TABLE labels DROP COLUMN confidence"
+    )  # the layout such a file has
     old.close()
     store = SqliteLabelStore(tmp_path / "l.sqlite", name="ds")
     assert _confidences(store) == expected
@@ -50,17 +54,26 @@ def test_a_write_of_a_rows_json_by_a_program_that_knows_no_confidence_column_ref
     store = SqliteLabelStore(tmp_path / "l.sqlite", name="ds")
     store.add_samples(samples)
     label_id, data = store._db.execute(
-        "SELECT id, data FROM labels WHERE path = 'predictions' AND confidence < 0.5 LIMIT 1").fetchone()
+        "SELECT id, data FROM labels WHERE path = 'predictions' AND confidence < 0.5 LIMIT 1"
+    ).fetchone()
     # as an annoflow from before the column writes a label: kind, data, mask, summary only
-    store._db.execute("UPDATE labels SET data = ? WHERE id = ?", (data.replace('"confidence":', '"confidence":0.9,"x":'), label_id))
+    store._db.execute(
+        "UPDATE labels SET data = ? WHERE id = ?", (data.replace('"confidence":', '"confidence":0.9,"x":'), label_id)
+    )
     assert _confidences(store)[label_id] == 0.9
     assert _recipe(NoReads(store)).sample_ids == _python(list(store.get_samples()))
     store.close()
 
 
 def test_a_keypoints_confidence_list_is_left_to_python(tmp_path):
-    samples = [Sample(filepath=f"/{i}.jpg", media_type="image", fields={"kp": Keypoints([
-        Keypoint(label="p", points=[(0.1, 0.1), (0.2, 0.2)], confidence=[c, 0.1])])}) for i, c in enumerate([0.2, 0.9])]
+    samples = [
+        Sample(
+            filepath=f"/{i}.jpg",
+            media_type="image",
+            fields={"kp": Keypoints([Keypoint(label="p", points=[(0.1, 0.1), (0.2, 0.2)], confidence=[c, 0.1])])},
+        )
+        for i, c in enumerate([0.2, 0.9])
+    ]
     store = SqliteLabelStore(tmp_path / "l.sqlite", name="ds")
     store.add_samples(samples)
     found = store.samples_with_labels([s.id for s in samples], ["kp"], F("confidence") > 0.5)

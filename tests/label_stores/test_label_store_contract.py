@@ -34,7 +34,10 @@ def test_samples_come_back_in_insertion_order_and_declare_fields(make_store):
     assert list(store.get_samples()) == [a, b]
     assert list(store.get_samples([b.id, a.id])) == [b, a]
     assert store.field_schema() == {
-        "gt": FieldKind.DETECTIONS, "n": FieldKind.INT, "flag": FieldKind.BOOL, "weather": FieldKind.CLASSIFICATION,
+        "gt": FieldKind.DETECTIONS,
+        "n": FieldKind.INT,
+        "flag": FieldKind.BOOL,
+        "weather": FieldKind.CLASSIFICATION,
     }
     assert len(store) == 2
 
@@ -75,7 +78,13 @@ def test_delete_and_set_value(make_store):
     weather = Classification(label="sunny")
     sample = image(gt=Detections([first]), weather=weather, n=1)
     store.add_samples([sample])
-    store.apply([DeleteLabel(sample.id, "gt", first.id), DeleteLabel(sample.id, "weather", weather.id), SetValue(sample.id, "n", 7)])
+    store.apply(
+        [
+            DeleteLabel(sample.id, "gt", first.id),
+            DeleteLabel(sample.id, "weather", weather.id),
+            SetValue(sample.id, "n", 7),
+        ]
+    )
     got = only(store)
     assert got.fields == {"gt": Detections(), "n": 7}  # an emptied list stays; a single label is unset
     store.apply([DeleteLabel(sample.id, "gt", first.id)])  # deleting twice changes nothing
@@ -106,7 +115,10 @@ def test_set_value_declares_new_fields_from_the_value(make_store):
 @pytest.mark.parametrize(
     "bad, message",
     [
-        (lambda s: PutLabel(s, "gt", Classification(label="x")), "field 'gt' holds detections: a Classification does not fit"),
+        (
+            lambda s: PutLabel(s, "gt", Classification(label="x")),
+            "field 'gt' holds detections: a Classification does not fit",
+        ),
         (lambda s: PutLabel(s, "nowhere", det()), "field 'nowhere' is not declared"),
         (lambda s: PutLabel(s, "n", det()), "field 'n' holds int scalars, not labels"),
         (lambda s: SetValue(s, "n", "text"), "field 'n' holds int, not str"),
@@ -118,7 +130,12 @@ def test_a_bad_change_leaves_the_whole_batch_unapplied(make_store, bad, message)
     kept = det("kept")
     sample = image(gt=Detections([kept]), n=1)
     store.add_samples([sample])
-    batch = [PutLabel(sample.id, "gt", det("new")), SetValue(sample.id, "n", 2), DeleteLabel(sample.id, "gt", kept.id), bad(sample.id)]
+    batch = [
+        PutLabel(sample.id, "gt", det("new")),
+        SetValue(sample.id, "n", 2),
+        DeleteLabel(sample.id, "gt", kept.id),
+        bad(sample.id),
+    ]
     with pytest.raises((FieldSchemaError, UnknownSampleError), match=message):
         store.apply(batch)
     assert only(store) == sample
@@ -138,7 +155,12 @@ def test_frame_fields(make_store):
 
 def test_field_projection_reads_only_what_is_asked(make_store):
     store = make_store()
-    video = Sample(filepath="/v.mp4", media_type="video", fields={"note": "x", "n": 2}, frames={1: {"detections": Detections([det()]), "other": 1}})
+    video = Sample(
+        filepath="/v.mp4",
+        media_type="video",
+        fields={"note": "x", "n": 2},
+        frames={1: {"detections": Detections([det()]), "other": 1}},
+    )
     store.add_samples([video])
     got = next(store.get_samples(fields=["n", "frames.detections"]))
     assert got.fields == {"n": 2}
@@ -163,11 +185,13 @@ def test_set_value_replaces_whole_labels_and_frame_values(make_store):
     video = Sample(filepath="/v.mp4", media_type="video", frames={1: {"detections": Detections([old])}})
     store.add_samples([video])
     b, a = det("b"), det("a")
-    store.apply([
-        SetValue(video.id, "frames.detections", Detections([b, a]), frame=1),
-        SetValue(video.id, "frames.weather", Classification(label="rain"), frame=3),
-        SetValue(video.id, "frames.score", 0.25, frame=3),
-    ])
+    store.apply(
+        [
+            SetValue(video.id, "frames.detections", Detections([b, a]), frame=1),
+            SetValue(video.id, "frames.weather", Classification(label="rain"), frame=3),
+            SetValue(video.id, "frames.score", 0.25, frame=3),
+        ]
+    )
     got = only(store)
     assert got.frames[1]["detections"] == Detections([b, a])  # the given order, the old label gone
     assert got.frames[3] == {"weather": Classification(label="rain", id=got.frames[3]["weather"].id), "score": 0.25}
@@ -220,10 +244,13 @@ def test_label_rows_give_each_sample_s_labels_as_its_samples_hold_them(make_stor
     store = make_store()
     mask = np.zeros((4, 6), dtype=bool)
     mask[1:3, 2:5] = True
-    a = image(gt=Detections([det(attributes={"iscrowd": 0, "note": "x"}), det("dog", mask=mask, confidence=0.5)]),
-              weather=Classification(label="sunny"), n=3,
-              lines=Polylines([Polyline(label="road", points=(((0.1, 0.2), (0.3, 0.4)),), filled=True)]),
-              points=Keypoints([Keypoint(label="face", points=((0.1, 0.2), (float("nan"), float("nan"))))]))
+    a = image(
+        gt=Detections([det(attributes={"iscrowd": 0, "note": "x"}), det("dog", mask=mask, confidence=0.5)]),
+        weather=Classification(label="sunny"),
+        n=3,
+        lines=Polylines([Polyline(label="road", points=(((0.1, 0.2), (0.3, 0.4)),), filled=True)]),
+        points=Keypoints([Keypoint(label="face", points=((0.1, 0.2), (float("nan"), float("nan"))))]),
+    )
     b, c = image(gt=Detections([])), image()
     store.add_samples([a, b, c])
     fields = ("gt", "weather", "lines", "points", "n")
@@ -232,11 +259,13 @@ def test_label_rows_give_each_sample_s_labels_as_its_samples_hold_them(make_stor
     expected = {s.id: rows_of_sample(s, fields) for s in store.get_samples([a.id, b.id, c.id], fields=fields)}
     for rows in read:
         assert [(r.field, r.frame, r.label_id, r.kind) for r in rows.rows] == [
-            (r.field, r.frame, r.label_id, r.kind) for r in expected[rows.id].rows]
+            (r.field, r.frame, r.label_id, r.kind) for r in expected[rows.id].rows
+        ]
         assert [r.label() for r in rows.rows] == [r.label() for r in expected[rows.id].rows]
         # the values as JSON gives them (lists for tuples): the same numbers and names
         assert [repr(_as_tuples(dict(r.values))) for r in rows.rows] == [
-            repr(_as_tuples(dict(r.values))) for r in expected[rows.id].rows]
+            repr(_as_tuples(dict(r.values))) for r in expected[rows.id].rows
+        ]
     assert [r.label() for r in read[1].rows if r.field == "gt"] == list(a.get("gt").detections)
     assert list(store.get_label_rows([a.id], ())) == [(a.id, [])]
     with pytest.raises(UnknownSampleError):

@@ -12,13 +12,21 @@ from annoflow.domain.samples import ImageMetadata, Sample
 
 
 def _sample(tags=()):
-    return Sample(filepath="/img.jpg", media_type="image", metadata=ImageMetadata(64, 48), fields={
-        "gt": Detections([Detection(label="cat", bounding_box=(0.1, 0.2, 0.3, 0.4), attributes={"iscrowd": 0},
-                                    tags=tags),
-                          Detection(label="dog", bounding_box=(0, 0, 1, 1))]),
-        "weather": Classification(label="sunny", tags=tags),
-        "seg": Segmentation(mask=np.eye(4, dtype=np.uint8), tags=tags),
-    })
+    return Sample(
+        filepath="/img.jpg",
+        media_type="image",
+        metadata=ImageMetadata(64, 48),
+        fields={
+            "gt": Detections(
+                [
+                    Detection(label="cat", bounding_box=(0.1, 0.2, 0.3, 0.4), attributes={"iscrowd": 0}, tags=tags),
+                    Detection(label="dog", bounding_box=(0, 0, 1, 1)),
+                ]
+            ),
+            "weather": Classification(label="sunny", tags=tags),
+            "seg": Segmentation(mask=np.eye(4, dtype=np.uint8), tags=tags),
+        },
+    )
 
 
 def test_a_store_keeps_label_tags_through_add_replace_and_rows(make_store):
@@ -30,16 +38,24 @@ def test_a_store_keeps_label_tags_through_add_replace_and_rows(make_store):
     assert back.fields["gt"].detections[1].tags == ()
 
     cat = sample.fields["gt"].detections[0]
-    store.apply([PutLabel(sample.id, "gt", cat.replace(tags=("fp",))),
-                 PutLabel(sample.id, "weather", sample.fields["weather"].replace(tags=()))])
+    store.apply(
+        [
+            PutLabel(sample.id, "gt", cat.replace(tags=("fp",))),
+            PutLabel(sample.id, "weather", sample.fields["weather"].replace(tags=())),
+        ]
+    )
     (back,) = store.get_samples()
     assert [d.tags for d in back.fields["gt"].detections] == [("fp",), ()]
     assert back.fields["weather"].tags == ()
 
     (rows,) = store.get_label_rows([sample.id], ["gt", "weather", "seg"])
     tags = {row.label_id: tuple(row.values.get("tags", ())) for row in rows.rows}
-    assert tags == {cat.id: ("fp",), sample.fields["gt"].detections[1].id: (),
-                    sample.fields["weather"].id: (), sample.fields["seg"].id: ("reviewed", "hard")}
+    assert tags == {
+        cat.id: ("fp",),
+        sample.fields["gt"].detections[1].id: (),
+        sample.fields["weather"].id: (),
+        sample.fields["seg"].id: ("reviewed", "hard"),
+    }
     assert [row.label() for row in rows.rows if row.field == "gt"] == list(back.fields["gt"].detections)
 
 

@@ -29,8 +29,13 @@ def team_env(postgres_server, postgres_labels_dsn, tmp_path):
     """The variables of a team's installation: runs and labels on the tests' PostgreSQL server."""
     runs = f"runs_{uuid.uuid4().hex[:12]}"
     postgres_server.create_database(runs)
-    return {**postgres_server.env(runs), "ANNOFLOW_LABEL_STORE": "postgres", "ANNOFLOW_POSTGRES_DSN": postgres_labels_dsn,
-            "ANNOFLOW_POSTGRES_SCHEMA": f"t_{uuid.uuid4().hex[:12]}", "ANNOFLOW_DATA_DIR": str(tmp_path / "data")}
+    return {
+        **postgres_server.env(runs),
+        "ANNOFLOW_LABEL_STORE": "postgres",
+        "ANNOFLOW_POSTGRES_DSN": postgres_labels_dsn,
+        "ANNOFLOW_POSTGRES_SCHEMA": f"t_{uuid.uuid4().hex[:12]}",
+        "ANNOFLOW_DATA_DIR": str(tmp_path / "data"),
+    }
 
 
 def _boxes(dataset) -> list:
@@ -41,8 +46,10 @@ def _events(dataset, key: str) -> Counter:
     run = dataset.registry.get_run(dataset.name, key)
     # LabelMerged counts the changes it carries (a load's changes of a task are one event)
     return Counter(
-        name for event in dataset.registry.history(run.id)
-        for name in ([type(event).__name__] * (len(merged_in(event)) if type(event).__name__ == "LabelMerged" else 1)))
+        name
+        for event in dataset.registry.history(run.id)
+        for name in ([type(event).__name__] * (len(merged_in(event)) if type(event).__name__ == "LabelMerged" else 1))
+    )
 
 
 def _edit(url: str, task_id: int) -> None:
@@ -82,8 +89,9 @@ def _annotate_edit_load(env: dict, url: str, key: str, sample_ids: list[str], ba
     """One machine: annotate its own samples, have them edited, and load when the other is ready too."""
     dataset = open_dataset("team", env=env)
     try:
-        (task_id,) = dataset.view().select(sample_ids).annotate(key, label_field="ground_truth", url=url,
-                                                               **LOGIN).task_ids
+        (task_id,) = (
+            dataset.view().select(sample_ids).annotate(key, label_field="ground_truth", url=url, **LOGIN).task_ids
+        )
         _edit(url, task_id)
         barrier.wait(120)  # both loads start together
         dataset.load_annotations(key, url=url, **LOGIN)

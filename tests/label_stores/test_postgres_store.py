@@ -21,9 +21,14 @@ from annoflow.domain.samples import ImageMetadata, Sample
 
 def _env(server, schema: str, **more: str) -> dict[str, str]:
     return {
-        "ANNOFLOW_LABEL_STORE": "postgres", "ANNOFLOW_POSTGRES_SCHEMA": schema, "POSTGRES_DBNAME": "labels",
-        "POSTGRES_HOST": server.host, "POSTGRES_PORT": str(server.port), "POSTGRES_USER": server.user,
-        "POSTGRES_PASSWORD": "", **more,
+        "ANNOFLOW_LABEL_STORE": "postgres",
+        "ANNOFLOW_POSTGRES_SCHEMA": schema,
+        "POSTGRES_DBNAME": "labels",
+        "POSTGRES_HOST": server.host,
+        "POSTGRES_PORT": str(server.port),
+        "POSTGRES_USER": server.user,
+        "POSTGRES_PASSWORD": "",
+        **more,
     }
 
 
@@ -40,7 +45,9 @@ def schema(postgres_labels_dsn) -> str:
     return f"t_{uuid.uuid4().hex[:12]}"
 
 
-def test_the_environment_chooses_postgres_and_lists_its_datasets(postgres_server, postgres_labels_dsn, schema, tmp_path):
+def test_the_environment_chooses_postgres_and_lists_its_datasets(
+    postgres_server, postgres_labels_dsn, schema, tmp_path
+):
     env = _env(postgres_server, schema, ANNOFLOW_DATA_DIR=str(tmp_path))
     assert wiring.list_datasets(env) == []  # a schema without tables holds no dataset, and is not made
     for name in ("b", "a"):
@@ -50,8 +57,11 @@ def test_the_environment_chooses_postgres_and_lists_its_datasets(postgres_server
         store.close()
     assert wiring.list_datasets(env) == ["a", "b"]
     assert not (tmp_path / "datasets.sqlite").exists()
-    dsn_env = {"ANNOFLOW_LABEL_STORE": "postgres", "ANNOFLOW_POSTGRES_SCHEMA": schema,
-               "ANNOFLOW_POSTGRES_DSN": postgres_labels_dsn}
+    dsn_env = {
+        "ANNOFLOW_LABEL_STORE": "postgres",
+        "ANNOFLOW_POSTGRES_SCHEMA": schema,
+        "ANNOFLOW_POSTGRES_DSN": postgres_labels_dsn,
+    }
     store = wiring.open_label_store("a", dsn_env)
     (sample,) = store.get_samples()
     assert [d.label for d in sample.fields["gt"].detections] == ["a"]  # datasets by name: only a's sample
@@ -130,8 +140,14 @@ def test_a_server_that_cannot_be_reached_is_named_without_the_password(schema):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # nothing listens there once the socket is closed
-    env = {"ANNOFLOW_LABEL_STORE": "postgres", "POSTGRES_DBNAME": "labels", "POSTGRES_HOST": "127.0.0.1",
-           "POSTGRES_PORT": str(port), "POSTGRES_USER": "someone", "POSTGRES_PASSWORD": "hunter2-secret"}
+    env = {
+        "ANNOFLOW_LABEL_STORE": "postgres",
+        "POSTGRES_DBNAME": "labels",
+        "POSTGRES_HOST": "127.0.0.1",
+        "POSTGRES_PORT": str(port),
+        "POSTGRES_USER": "someone",
+        "POSTGRES_PASSWORD": "hunter2-secret",
+    }
     with pytest.raises(psycopg.OperationalError) as caught:
         wiring.open_label_store("ds", env)
     assert str(port) in str(caught.value) and "hunter2" not in str(caught.value)
@@ -146,9 +162,14 @@ def test_a_field_unset_and_put_again_in_one_batch_holds_the_new_label(postgres_l
     weather = Classification(label="sunny")
     sample = _image(gt=Detections([_box("a")]), weather=weather)
     first, second, rain = _box("b"), _box("c"), Classification(label="rain")
-    batch = [PutLabel(sample.id, "gt", first), SetValue(sample.id, "gt", None), PutLabel(sample.id, "gt", second),
-             PutLabel(sample.id, "weather", weather), DeleteLabel(sample.id, "weather", weather.id),
-             PutLabel(sample.id, "weather", rain)]
+    batch = [
+        PutLabel(sample.id, "gt", first),
+        SetValue(sample.id, "gt", None),
+        PutLabel(sample.id, "gt", second),
+        PutLabel(sample.id, "weather", weather),
+        DeleteLabel(sample.id, "weather", weather.id),
+        PutLabel(sample.id, "weather", rain),
+    ]
     memory = InMemoryLabelStore("ds")
     store = PostgresLabelStore(postgres_labels_dsn, name="ds", schema=schema)
     for each in (memory, store):

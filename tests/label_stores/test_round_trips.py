@@ -72,7 +72,12 @@ def test_every_label_type_round_trips_through_put(tmp_path_factory, kind_and_lab
 
 # --- both stores agree on any batch of changes -------------------------------------
 
-FIELD_LABELS = {"gt": strat.detections, "kps": strat.keypoints(), "cls": strat.classifications, "seg": strat.segmentations}
+FIELD_LABELS = {
+    "gt": strat.detections,
+    "kps": strat.keypoints(),
+    "cls": strat.classifications,
+    "seg": strat.segmentations,
+}
 
 
 @st.composite
@@ -106,7 +111,9 @@ def changes(draw, samples):
 @st.composite
 def histories(draw):
     """Samples, then batches of changes to them."""
-    samples = draw(st.lists(strat.image_samples() | strat.video_samples(), min_size=1, max_size=3).map(strat.unique_samples))
+    samples = draw(
+        st.lists(strat.image_samples() | strat.video_samples(), min_size=1, max_size=3).map(strat.unique_samples)
+    )
     batches = draw(st.lists(st.lists(changes(samples), min_size=1, max_size=4), max_size=5))
     return samples, batches
 
@@ -137,7 +144,9 @@ def replay_beside(memory, store, samples, batches, *, frame_fields: bool = True)
         assert store.field_schema() == memory.field_schema()
         paths = sorted(memory.field_schema())  # SQL's grouping of edited rows sees what the samples show
         # exact(): NaN attribute values compare by value, not by which NaN object each side decoded
-        assert exact(store.observe(store.sample_ids(), paths)) == exact(observe(memory.get_samples(fields=paths), paths))
+        assert exact(store.observe(store.sample_ids(), paths)) == exact(
+            observe(memory.get_samples(fields=paths), paths)
+        )
         if refused:
             assert after == before
 
@@ -203,8 +212,10 @@ def test_a_file_from_before_label_summaries_is_observed_row_by_row(tmp_path_fact
     old = SqliteLabelStore(path, name="ds")
     old.add_samples(samples[:-1] or samples)
     # the layout such a file has: no summary, nor the confidence column and index that came later
-    old._db.executescript("DROP INDEX labels_hot; DROP TRIGGER labels_confidence; "
-                          "ALTER TABLE labels DROP COLUMN confidence; ALTER TABLE labels DROP COLUMN summary")
+    old._db.executescript(
+        "DROP INDEX labels_hot; DROP TRIGGER labels_confidence; "
+        "ALTER TABLE labels DROP COLUMN confidence; ALTER TABLE labels DROP COLUMN summary"
+    )
     old.close()
     store = SqliteLabelStore(path, name="ds")
     if len(samples) > 1:

@@ -33,8 +33,14 @@ def _recipe(collection, expr, only_matches, key, reverse):
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(values=st.lists(gt_values, min_size=1, max_size=8), expr=st.one_of(st.none(), expressions),
-       only_matches=st.booleans(), by_name=st.booleans(), reverse=st.booleans(), old_rows=st.booleans())
+@given(
+    values=st.lists(gt_values, min_size=1, max_size=8),
+    expr=st.one_of(st.none(), expressions),
+    only_matches=st.booleans(),
+    by_name=st.booleans(),
+    reverse=st.booleans(),
+    old_rows=st.booleans(),
+)
 def test_sql_and_python_give_the_same_order(sql_store, values, expr, only_matches, by_name, reverse, old_rows):
     samples = [_sample(0, [])] + [_sample(i, v) for i, v in enumerate(values, 1)]  # the first declares "gt"
     sql_store.add_samples(samples)
@@ -96,8 +102,9 @@ class CountingReads:
 
 
 RECIPES = [
-    lambda d: d.filter_labels("predictions", (F("confidence") > 0.5) & (F("eval") == "fp"))
-               .sort_by(F("predictions.detections").length(), reverse=True),
+    lambda d: d.filter_labels("predictions", (F("confidence") > 0.5) & (F("eval") == "fp")).sort_by(
+        F("predictions.detections").length(), reverse=True
+    ),
     lambda d: d.filter_labels("predictions", F("label") == "cat", only_matches=False).sort_by("predictions"),
     lambda d: d.sort_by(F("predictions.detections").length()),
     lambda d: d.sort_by("predictions", reverse=True),
@@ -139,8 +146,11 @@ def test_a_shaping_stage_the_store_cannot_count_through_keeps_the_python_path(tm
     memory.add_samples(samples)
 
     def recipe(d):
-        return (d.filter_labels("predictions", F("confidence") > 0.3).filter_labels("predictions", F("eval") == "fp")
-                .sort_by(F("predictions.detections").length(), reverse=True))
+        return (
+            d.filter_labels("predictions", F("confidence") > 0.3)
+            .filter_labels("predictions", F("eval") == "fp")
+            .sort_by(F("predictions.detections").length(), reverse=True)
+        )
 
     counting = CountingReads(sqlite)
     assert recipe(Dataset(counting, REGISTRY)).sample_ids == recipe(Dataset(memory, REGISTRY)).sample_ids

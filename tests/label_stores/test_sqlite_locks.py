@@ -63,11 +63,14 @@ def test_a_store_opened_while_another_writer_holds_the_file_opens(tmp_path):
 
 def test_a_registry_save_past_the_busy_timeout_names_the_file_and_saves_nothing(tmp_path):
     path = tmp_path / "runs.sqlite"
-    registry = RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path),
-                                "SQLITE_LOCK_TIMEOUT": "1"})
+    registry = RunRegistry(
+        env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path), "SQLITE_LOCK_TIMEOUT": "1"}
+    )
+
     def request() -> AnnotationRun:
-        return AnnotationRun.request(dataset="ds", key="k", backend="cvat", config={}, label_schema=LabelSchema(()),
-                                     sample_ids=["a" * 24])
+        return AnnotationRun.request(
+            dataset="ds", key="k", backend="cvat", config={}, label_schema=LabelSchema(()), sample_ids=["a" * 24]
+        )
 
     holder = Holder(path)
     with pytest.raises(RunRegistryLockedError) as caught:

@@ -14,13 +14,15 @@ STORES = ["memory", "sqlite", "postgres"]  # FiftyOne's has no multi-document tr
 
 
 def _sample(i):
-    return Sample(filepath=f"/{i}.jpg", media_type="image",
-                  fields={"gt": Detections([Detection(label="cat", bounding_box=(0, 0, 0.5, 0.5))]), "score": i})
+    return Sample(
+        filepath=f"/{i}.jpg",
+        media_type="image",
+        fields={"gt": Detections([Detection(label="cat", bounding_box=(0, 0, 0.5, 0.5))]), "score": i},
+    )
 
 
 def _state(store):
-    return (store.sample_ids(), dict(store.field_schema()), store.read_info(),
-            [s.fields for s in store.get_samples()])
+    return (store.sample_ids(), dict(store.field_schema()), store.read_info(), [s.fields for s in store.get_samples()])
 
 
 @pytest.fixture
@@ -33,8 +35,9 @@ def test_a_batch_lands_whole(store):
     first = _sample(0)
     store.add_samples([first])
     added = _sample(1)
-    store.write_batch(Batch(add=[added], changes=[SetValue(first.id, "score", 7)], delete_fields=["gt"],
-                            info={"classes": ["cat"]}))
+    store.write_batch(
+        Batch(add=[added], changes=[SetValue(first.id, "score", 7)], delete_fields=["gt"], info={"classes": ["cat"]})
+    )
     assert store.sample_ids() == [first.id, added.id]
     assert [s.fields for s in store.get_samples()] == [{"score": 7}, {"score": 1}]
     assert "gt" not in store.field_schema() and store.read_info() == {"classes": ["cat"]}

@@ -19,7 +19,7 @@ def _pixel_box(det):
 def _full_mask(det):
     x0, y0, bw, bh = _pixel_box(det)
     full = np.zeros((H, W), np.bool_)
-    full[y0:y0 + bh, x0:x0 + bw] = det.mask
+    full[y0 : y0 + bh, x0 : x0 + bw] = det.mask
     return full
 
 

@@ -59,8 +59,12 @@ def test_predictions_have_confidences_and_confident_false_positives(tmp_path):
     predictions = [d for s in samples for d in s.fields["predictions"].detections]
     assert predictions and all(0.3 <= d.confidence <= 1.0 for d in predictions)
     truth_boxes = {(s.id, d.label) for s in samples for d in s.fields["ground_truth"].detections}
-    confident_strays = [d for s in samples for d in s.fields["predictions"].detections
-                        if d.confidence > 0.8 and (s.id, d.label) not in truth_boxes]
+    confident_strays = [
+        d
+        for s in samples
+        for d in s.fields["predictions"].detections
+        if d.confidence > 0.8 and (s.id, d.label) not in truth_boxes
+    ]
     assert confident_strays
 
 

@@ -30,7 +30,7 @@ def test_history_reads_like_what_happened(tmp_path):
     assert texts[4] == "changes of task 7 applied to the dataset"
     assert texts[5] == "load load-2: 0 added, 0 edited, 0 deleted, 0 rejected from 0 tasks, 1 task unchanged"
     assert texts[6:] == ["renamed 'anno' -> 'anno2'", "run record deleted"]
-    (deleted_run, entries), = dataset_history(registry, "quickstart")
+    ((deleted_run, entries),) = dataset_history(registry, "quickstart")
     assert deleted_run.is_deleted and len(entries) == 8
 
 

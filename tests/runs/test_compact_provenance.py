@@ -20,14 +20,26 @@ def _transcoder() -> JSONTranscoder:
 
 def _record(samples: int = 1000, per_sample: int = 20, video: bool = False) -> TaskRecord:
     sample_ids = [new_id() for _ in range(samples)]
-    rows = [("ground_truth" if i % 3 else "predictions", new_id(), sample, "tag" if i % 7 == 0 else "shape",
-             1000 + i * 2, (i % 5) if video else None)
-            for n, sample in enumerate(sample_ids) for i in range(n * per_sample, (n + 1) * per_sample)]
+    rows = [
+        (
+            "ground_truth" if i % 3 else "predictions",
+            new_id(),
+            sample,
+            "tag" if i % 7 == 0 else "shape",
+            1000 + i * 2,
+            (i % 5) if video else None,
+        )
+        for n, sample in enumerate(sample_ids)
+        for i in range(n * per_sample, (n + 1) * per_sample)
+    ]
     return TaskRecord(
-        task_id=3, project_id=None, job_ids=[4, 5],
+        task_id=3,
+        project_id=None,
+        job_ids=[4, 5],
         frames=[FrameRef(s, 1 if video else None) for s in sample_ids],
         uploaded=UploadedObjects(*zip(*rows, strict=True)),
-        labels=[RemoteLabelRef(9, "cat", "ground_truth", "cat")], attributes=[RemoteAttributeRef(11, 9, "label_id")],
+        labels=[RemoteLabelRef(9, "cat", "ground_truth", "cat")],
+        attributes=[RemoteAttributeRef(11, 9, "label_id")],
     )
 
 
@@ -44,10 +56,19 @@ def test_records_stored_as_plain_columns_still_decode():
     stored = json.loads(_transcoder().encode(record))
     data = stored["_data_"]
     up = record.uploaded
-    data["frames"] = [{"_type_": "FrameRef", "_data_": {"sample_id": f.sample_id, "frame": f.frame}} for f in record.frames]
-    data["uploaded"] = {"columns": {"field": list(up.fields), "label_id": list(up.label_ids),
-                                    "sample_id": list(up.sample_ids), "cvat_type": list(up.remote_kinds),
-                                    "cvat_id": list(up.remote_ids), "frame": list(up.frames)}}
+    data["frames"] = [
+        {"_type_": "FrameRef", "_data_": {"sample_id": f.sample_id, "frame": f.frame}} for f in record.frames
+    ]
+    data["uploaded"] = {
+        "columns": {
+            "field": list(up.fields),
+            "label_id": list(up.label_ids),
+            "sample_id": list(up.sample_ids),
+            "cvat_type": list(up.remote_kinds),
+            "cvat_id": list(up.remote_ids),
+            "frame": list(up.frames),
+        }
+    }
     assert _transcoder().decode(json.dumps(stored).encode()) == record
 
 
@@ -61,28 +82,71 @@ def test_a_load_s_changes_of_a_task_travel_as_columns_and_come_back_equal():
 
     mask = np.zeros((5, 7), dtype=bool)
     mask[1:4, 2:6] = True
-    box = Detection(label="cat", bounding_box=(0.123456789, 0.2, 0.3, 0.4), confidence=0.9, index=3,
-                    attributes={"iscrowd": 1, "note": "x", "score": math.inf})
+    box = Detection(
+        label="cat",
+        bounding_box=(0.123456789, 0.2, 0.3, 0.4),
+        confidence=0.9,
+        index=3,
+        attributes={"iscrowd": 1, "note": "x", "score": math.inf},
+    )
     sample, other = new_id(), new_id()
-    changes = MergedChanges([
-        MergedChange("edited", sample, "gt", box.id, label=box, remote_id=101),
-        MergedChange("added", sample, "gt", (m := Detection(label="dog", bounding_box=(0, 0, 1, 1), mask=mask)).id,
-                     label=m, remote_id=102, source_field="ground_truth"),
-        MergedChange("deleted", other, "gt", new_id()),
-        MergedChange("added", other, "frames.kp", (k := Keypoint(label="face", points=((0.1, 0.2), (math.nan, math.nan)))).id,
-                     frame=4, label=k, remote_id=7, tracked=True),
-        MergedChange("added", other, "lines", (p := Polyline(label="road", points=(((0.1, 0.2), (0.3, 0.4)),))).id,
-                     label=p, remote_id=8),
-        MergedChange("edited", other, "weather", (c := Classification(label="sunny")).id, label=c, remote_id=9),
-        MergedChange("added", other, "seg", (s := Segmentation(mask=np.arange(12, dtype=np.uint8).reshape(3, 4))).id,
-                     label=s),
-        MergedChange("edited", sample, "count", None, value=5),
-        MergedChange("deleted", sample, "note", None),
-    ])
+    changes = MergedChanges(
+        [
+            MergedChange("edited", sample, "gt", box.id, label=box, remote_id=101),
+            MergedChange(
+                "added",
+                sample,
+                "gt",
+                (m := Detection(label="dog", bounding_box=(0, 0, 1, 1), mask=mask)).id,
+                label=m,
+                remote_id=102,
+                source_field="ground_truth",
+            ),
+            MergedChange("deleted", other, "gt", new_id()),
+            MergedChange(
+                "added",
+                other,
+                "frames.kp",
+                (k := Keypoint(label="face", points=((0.1, 0.2), (math.nan, math.nan)))).id,
+                frame=4,
+                label=k,
+                remote_id=7,
+                tracked=True,
+            ),
+            MergedChange(
+                "added",
+                other,
+                "lines",
+                (p := Polyline(label="road", points=(((0.1, 0.2), (0.3, 0.4)),))).id,
+                label=p,
+                remote_id=8,
+            ),
+            MergedChange("edited", other, "weather", (c := Classification(label="sunny")).id, label=c, remote_id=9),
+            MergedChange(
+                "added", other, "seg", (s := Segmentation(mask=np.arange(12, dtype=np.uint8).reshape(3, 4))).id, label=s
+            ),
+            MergedChange("edited", sample, "count", None, value=5),
+            MergedChange("deleted", sample, "note", None),
+        ]
+    )
     encoded = _transcoder().encode(changes)
     assert _transcoder().decode(encoded) == changes
-    boxes = MergedChanges([MergedChange("edited", new_id(), "ground_truth", (d := Detection(
-        label="cat", bounding_box=(0.1234567, 0.2345678, 0.31, 0.42), attributes={"iscrowd": 0})).id, label=d,
-        remote_id=1000 + i) for i in range(1000)])
+    boxes = MergedChanges(
+        [
+            MergedChange(
+                "edited",
+                new_id(),
+                "ground_truth",
+                (
+                    d := Detection(
+                        label="cat", bounding_box=(0.1234567, 0.2345678, 0.31, 0.42), attributes={"iscrowd": 0}
+                    )
+                ).id,
+                label=d,
+                remote_id=1000 + i,
+            )
+            for i in range(1000)
+        ]
+    )
     per_change = len(_transcoder().encode(boxes)) / 1000
     assert per_change <= 200, per_change  # an event per change cost about 870 bytes stored

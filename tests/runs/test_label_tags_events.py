@@ -26,11 +26,13 @@ def _changes(tags: tuple[str, ...]) -> MergedChanges:
     box = Detection(label="cat", bounding_box=(0.1, 0.2, 0.3, 0.4), confidence=0.9, tags=tags)
     seg = Segmentation(mask=np.arange(6, dtype=np.uint8).reshape(2, 3), tags=tags)
     weather = Classification(label="sunny", tags=tags)
-    return MergedChanges([
-        MergedChange("edited", sample, "gt", box.id, label=box, remote_id=3),
-        MergedChange("added", sample, "seg", seg.id, label=seg),
-        MergedChange("edited", sample, "weather", weather.id, label=weather, remote_id=4),
-    ])
+    return MergedChanges(
+        [
+            MergedChange("edited", sample, "gt", box.id, label=box, remote_id=3),
+            MergedChange("added", sample, "seg", seg.id, label=seg),
+            MergedChange("edited", sample, "weather", weather.id, label=weather, remote_id=4),
+        ]
+    )
 
 
 def test_tagged_labels_of_a_load_come_back_with_their_tags():

@@ -9,8 +9,9 @@ from annoflow.domain.label_schema import LabelSchema
 
 def test_the_latest_event_of_a_kind_across_batches():
     registry = RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    run = AnnotationRun.request(dataset="ds", key="k0", backend="cvat", config={}, label_schema=LabelSchema(()),
-                                sample_ids=["a"])
+    run = AnnotationRun.request(
+        dataset="ds", key="k0", backend="cvat", config={}, label_schema=LabelSchema(()), sample_ids=["a"]
+    )
     registry.add_run(run)
     for n in range(1, 6):
         registry.rename_run("ds", f"k{n - 1}", f"k{n}")

@@ -34,18 +34,27 @@ def legacy(tmp_path):
         source = FIXTURE / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
     with CvatSimulator(users={USER: PASSWORD}, media_dir=tmp_path / "sim").serve() as sim:
+
         def open_dataset() -> Dataset:
-            registry = RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                                        "SQLITE_DBNAME": str(tmp_path / "runs.sqlite")})
-            backends = {"cvat": CVATBackend(interactive=False,
-                                            client_options={"poll_interval": 0.01, "retry": RetryPolicy(backoff=0.001)})}
+            registry = RunRegistry(
+                env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "runs.sqlite")}
+            )
+            backends = {
+                "cvat": CVATBackend(
+                    interactive=False, client_options={"poll_interval": 0.01, "retry": RetryPolicy(backoff=0.001)}
+                )
+            }
             return Dataset(SqliteLabelStore(tmp_path / "datasets.sqlite", name="quickstart"), registry, backends)
 
         yield open_dataset, {"url": sim.url, "username": USER, "password": PASSWORD}
 
 
 def _boxes(dataset: Dataset) -> dict[str, tuple]:
-    return {box.id: (box.label, box.bounding_box) for s in dataset.iter_samples() for box in labels_in(s.fields.get("ground_truth"))}
+    return {
+        box.id: (box.label, box.bounding_box)
+        for s in dataset.iter_samples()
+        for box in labels_in(s.fields.get("ground_truth"))
+    }
 
 
 def test_an_old_run_is_listed_audited_and_loaded_exactly_once(legacy):

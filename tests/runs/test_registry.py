@@ -44,28 +44,41 @@ def registry_env(request, tmp_path):
 def _full_run(dataset: str = "quickstart", key: str = "anno") -> tuple[AnnotationRun, TaskLedger]:
     samples = [new_id() for _ in range(4)]
     run = AnnotationRun.request(
-        dataset=dataset, key=key, backend="cvat",
+        dataset=dataset,
+        key=key,
+        backend="cvat",
         config={"segment_size": 2, "task_size": None, "job_assignees": ["ann1", "ann2"]},
         label_schema={"ground_truth": {"type": "detections", "classes": ["cat", "dog"]}},
         sample_ids=samples,
     )
     uploaded = new_id()
-    ledger = run.record_task(TaskRecord(
-        task_id=7, project_id=3, job_ids=(11, 12),
-        frames=[FrameRef(s) for s in samples],
-        uploaded=[UploadedObject("ground_truth", uploaded, samples[0], "shape", 101)],
-        labels=[RemoteLabelRef(5, "cat", "ground_truth", "cat")],
-        attributes=[RemoteAttributeRef(9, 5, "label_id")],
-    ))
+    ledger = run.record_task(
+        TaskRecord(
+            task_id=7,
+            project_id=3,
+            job_ids=(11, 12),
+            frames=[FrameRef(s) for s in samples],
+            uploaded=[UploadedObject("ground_truth", uploaded, samples[0], "shape", 101)],
+            labels=[RemoteLabelRef(5, "cat", "ground_truth", "cat")],
+            attributes=[RemoteAttributeRef(9, 5, "label_id")],
+        )
+    )
     run.complete_upload()
     added = Detection(
-        label="dog", bounding_box=(0.25, 0.5, 0.125, 0.1 + 0.2),
-        mask=np.random.default_rng(0).random((7, 5)) > 0.5, confidence=0.3, attributes={"iscrowd": 0, "note": "x"},
+        label="dog",
+        bounding_box=(0.25, 0.5, 0.125, 0.1 + 0.2),
+        mask=np.random.default_rng(0).random((7, 5)) > 0.5,
+        confidence=0.3,
+        attributes={"iscrowd": 0, "note": "x"},
     )
     kp = Keypoint(label="person", points=[(0.1, 0.2), (float("nan"), float("nan"))])
     seg = Segmentation(mask=np.arange(12, dtype=np.uint16).reshape(3, 4))
     run.record_import(
-        load_id="load-1", task_id=7, digest="d1", shape_count=3, ledger=ledger,
+        load_id="load-1",
+        task_id=7,
+        digest="d1",
+        shape_count=3,
+        ledger=ledger,
         changes=[
             MergedChange("added", samples[1], "ground_truth", added.id, label=added, remote_id=102),
             MergedChange("edited", samples[1], "kps", kp.id, label=kp),
@@ -100,7 +113,9 @@ def test_a_run_is_rebuilt_equal_from_its_events(registry_env):
     assert rebuilt_ledger.changes_of("load-1") == ledger.changes_of("load-1")
     # the provenance now: the deleted upload is gone, the added box is tracked by its CVAT id
     record = rebuilt_ledger.record()
-    assert list(zip(record.uploaded.label_ids, record.uploaded.remote_ids, strict=True)) == [(ledger.changes_of("load-1")[0].label_id, 102)]
+    assert list(zip(record.uploaded.label_ids, record.uploaded.remote_ids, strict=True)) == [
+        (ledger.changes_of("load-1")[0].label_id, 102)
+    ]
     run.mark_applied(7)
     run.complete_load(LoadSummary("load-1", added=1, edited=2, deleted=1, rejected=1))
     registry.save_run(run)
@@ -108,12 +123,22 @@ def test_a_run_is_rebuilt_equal_from_its_events(registry_env):
     assert _state(rebuilt) == _state(run)
     assert rebuilt.status is RunStatus.LOADED
     assert [type(e).__name__ for e in registry.iter_history(run.id)] == [
-        "Requested", "TaskCreated", "UploadCompleted", "ShapesImported", "ChangesApplied", "LoadCompleted",
+        "Requested",
+        "TaskCreated",
+        "UploadCompleted",
+        "ShapesImported",
+        "ChangesApplied",
+        "LoadCompleted",
     ]
     assert [type(e).__name__ for e in registry.history(run.id)] == [  # with each load's details from the ledgers
-        "Requested", "TaskCreated", "UploadCompleted", "ShapesImported",
-        "LabelMerged", "Rejected",  # the load's four changes of the task in one event
-        "ChangesApplied", "LoadCompleted",
+        "Requested",
+        "TaskCreated",
+        "UploadCompleted",
+        "ShapesImported",
+        "LabelMerged",
+        "Rejected",  # the load's four changes of the task in one event
+        "ChangesApplied",
+        "LoadCompleted",
     ]
     ledger_events = list(registry.ledger_history(run, 7))
     assert [type(e).__name__ for e in ledger_events] == ["Opened", "Imported", "LabelMerged", "Rejected"]
@@ -179,14 +204,14 @@ def test_run_rebuilt_equal_after_a_process_restart(registry_env, tmp_path):
     writer = textwrap.dedent(
         f"""
         import pickle, sys
-        sys.path.insert(0, {str(__import__('pathlib').Path(__file__).parents[2])!r})
+        sys.path.insert(0, {str(__import__("pathlib").Path(__file__).parents[2])!r})
         from tests.runs.test_registry import _full_run, _state
         from annoflow.application.runs.registry import RunRegistry
         registry = RunRegistry(env={registry_env!r})
         run, ledger = _full_run()
         registry.add_run(run, ledger)
         registry.close()
-        with open({str(tmp_path / 'state.pickle')!r}, 'wb') as f:
+        with open({str(tmp_path / "state.pickle")!r}, 'wb') as f:
             pickle.dump((run.id, _state(run)), f)
         """
     )
@@ -205,14 +230,30 @@ def test_a_label_schema_travels_in_the_requested_event(registry_env):
 
     schema = build_label_schema(
         label_schema={
-            "gt": {"type": "detections", "classes": [{"classes": ["a"], "attributes": {"x": {"type": "radio", "values": [True, False], "default": False}}}, "b"],
-                   "attributes": {"occ": {"type": "occluded"}}, "allow_deletions": False},
+            "gt": {
+                "type": "detections",
+                "classes": [
+                    {
+                        "classes": ["a"],
+                        "attributes": {"x": {"type": "radio", "values": [True, False], "default": False}},
+                    },
+                    "b",
+                ],
+                "attributes": {"occ": {"type": "occluded"}},
+                "allow_deletions": False,
+            },
             "seg": {"type": "segmentation", "mask_targets": {1: "road", 255: "sky"}},
         },
         field_schema={"other": FieldKind.INT},
     )
-    run = AnnotationRun.request(dataset="ds", key="k", backend="cvat", config={"frame_start": {"/a.mp4": 3}},
-                                label_schema=schema, sample_ids=[new_id()])
+    run = AnnotationRun.request(
+        dataset="ds",
+        key="k",
+        backend="cvat",
+        config={"frame_start": {"/a.mp4": 3}},
+        label_schema=schema,
+        sample_ids=[new_id()],
+    )
     registry = RunRegistry(env=registry_env)
     registry.add_run(run)
     in_memory = registry_env["PERSISTENCE_MODULE"] == "eventsourcing.popo"
@@ -227,12 +268,17 @@ def test_an_adopted_project_schema_travels_in_its_event(registry_env):
     from annoflow.domain.label_schema import build_label_schema
     from annoflow.domain.project_schema import ProjectAttribute, ProjectLabel, adopt_project_labels
 
-    requested = build_label_schema(label_field="boxes", label_type="detections", occluded_attr="hidden",
-                                   field_schema={}, classes_from_project=True)
-    run = AnnotationRun.request(dataset="ds", key="k", backend="cvat", config={}, label_schema=requested,
-                                sample_ids=[new_id()])
-    adopted = adopt_project_labels(requested, [
-        ProjectLabel("car", [ProjectAttribute("size", "number", ("0", "9", "1"))]), ProjectLabel("dog")], CVAT_CAPABILITIES)
+    requested = build_label_schema(
+        label_field="boxes", label_type="detections", occluded_attr="hidden", field_schema={}, classes_from_project=True
+    )
+    run = AnnotationRun.request(
+        dataset="ds", key="k", backend="cvat", config={}, label_schema=requested, sample_ids=[new_id()]
+    )
+    adopted = adopt_project_labels(
+        requested,
+        [ProjectLabel("car", [ProjectAttribute("size", "number", ("0", "9", "1"))]), ProjectLabel("dog")],
+        CVAT_CAPABILITIES,
+    )
     run.adopt_project_schema(adopted)
     registry = RunRegistry(env=registry_env)
     registry.add_run(run)
@@ -270,12 +316,15 @@ def test_scalar_changes_come_back_with_their_types(registry_env):
     changes = [MergedChange("added", sample, f"f{i}", None, value=v, remote_id=i) for i, v in enumerate(values)]
     changes.append(MergedChange("deleted", sample, "gone", None))
     run.mark_applied(7)
-    run.record_import(load_id="load-2", task_id=7, digest="d2", shape_count=len(values), ledger=ledger,
-                      changes=changes, rejections=[])
+    run.record_import(
+        load_id="load-2", task_id=7, digest="d2", shape_count=len(values), ledger=ledger, changes=changes, rejections=[]
+    )
     registry.add_run(run, ledger)
     rerun = registry.get_run("quickstart", "anno")
     rebuilt = registry.get_ledger(rerun, 7).changes_of(rerun.unapplied[7])
-    assert [repr(c) for c in rebuilt] == [repr(c) for c in changes]  # repr tells True from 1, -0.0 from 0.0, and shows nan
+    assert [repr(c) for c in rebuilt] == [
+        repr(c) for c in changes
+    ]  # repr tells True from 1, -0.0 from 0.0, and shows nan
     assert [type(c.value) for c in rebuilt] == [type(c.value) for c in changes]
     assert all(c.is_scalar and c.label is None for c in rebuilt)
 

@@ -35,11 +35,16 @@ def old_runs(tmp_path):
         source = FIXTURE / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
     with CvatSimulator(users={USER: PASSWORD}, media_dir=tmp_path / "sim").serve() as sim:
+
         def open_dataset(name: str) -> Dataset:
-            registry = RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                                        "SQLITE_DBNAME": str(tmp_path / "runs.sqlite")})
-            backends = {"cvat": CVATBackend(interactive=False,
-                                            client_options={"poll_interval": 0.01, "retry": RetryPolicy(backoff=0.001)})}
+            registry = RunRegistry(
+                env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "runs.sqlite")}
+            )
+            backends = {
+                "cvat": CVATBackend(
+                    interactive=False, client_options={"poll_interval": 0.01, "retry": RetryPolicy(backoff=0.001)}
+                )
+            }
             return Dataset(SqliteLabelStore(tmp_path / "datasets.sqlite", name=name), registry, backends)
 
         yield open_dataset, {"url": sim.url, "username": USER, "password": PASSWORD}
@@ -48,16 +53,22 @@ def old_runs(tmp_path):
 def _labels(dataset: Dataset, field: str) -> dict[str, object]:
     if field.startswith("frames."):
         name = field.split(".", 1)[1]
-        return {(s.id, n, label.id): label for s in dataset.iter_samples() for n, frame in s.frames.items()
-                for label in labels_in(frame.get(name))}
+        return {
+            (s.id, n, label.id): label
+            for s in dataset.iter_samples()
+            for n, frame in s.frames.items()
+            for label in labels_in(frame.get(name))
+        }
     return {(s.id, label.id): label for s in dataset.iter_samples() for label in labels_in(s.fields.get(field))}
 
 
 def _history(dataset: Dataset, key: str) -> tuple[list[str], list[str]]:
     run = dataset.registry.get_run(dataset.name, key)
     (task_id,) = run.task_ids
-    return ([e.text for e in run_history(dataset.registry, run.id)],
-            list(change_lines(dataset.registry.ledger_history(run, task_id))))
+    return (
+        [e.text for e in run_history(dataset.registry, run.id)],
+        list(change_lines(dataset.registry.ledger_history(run, task_id))),
+    )
 
 
 def test_an_image_run_is_listed_audited_opened_and_loaded_exactly_once(old_runs):

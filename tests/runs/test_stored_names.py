@@ -55,8 +55,17 @@ def test_renamed_value_objects_keep_their_stored_type_names_and_keys():
 def test_an_object_stored_before_the_rename_reads_back_under_the_new_names():
     transcoder = _transcoder()
     sample = new_id()
-    old = {"_type_": "Rejection", "_data_": {"sample_id": sample, "field": "gt", "rule": "malformed",
-                                             "attempted": "shape 7: no points", "label_id": None, "frame": 2,
-                                             "cvat_id": 7}}
+    old = {
+        "_type_": "Rejection",
+        "_data_": {
+            "sample_id": sample,
+            "field": "gt",
+            "rule": "malformed",
+            "attempted": "shape 7: no points",
+            "label_id": None,
+            "frame": 2,
+            "cvat_id": 7,
+        },
+    }
     back = transcoder.decode(json.dumps({"r": old}).encode())["r"]
     assert back == Rejection(sample, "gt", "malformed", "shape 7: no points", None, 2, remote_id=7)

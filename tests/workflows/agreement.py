@@ -65,14 +65,24 @@ def read_cvat(annotator: ScriptedAnnotator, task_id: int, sizes: tuple[tuple[int
         names = {a["id"]: a["name"] for a in spec["attributes"]}
         values = {names[a["spec_id"]]: a["value"] for a in shape["attributes"]}
         attributes = tuple(sorted((n, values.get(n)) for n in names.values() if n != PROVENANCE))
-        boxes.append(CvatBox(shape["id"], shape["frame"], spec["name"], tuple(shape["points"]), attributes,
-                             values.get(PROVENANCE) or None))
+        boxes.append(
+            CvatBox(
+                shape["id"],
+                shape["frame"],
+                spec["name"],
+                tuple(shape["points"]),
+                attributes,
+                values.get(PROVENANCE) or None,
+            )
+        )
     return CvatTask(tuple(boxes), sizes)
 
 
 def task_frames(dataset: Dataset, key: str, task_id: int) -> dict[int, str]:
     """The task's frame -> sample id map, as the run's results give it."""
-    return {frame: ref["sample_id"] for frame, ref in dataset.load_annotation_results(key).frame_id_map[task_id].items()}
+    return {
+        frame: ref["sample_id"] for frame, ref in dataset.load_annotation_results(key).frame_id_map[task_id].items()
+    }
 
 
 def dataset_frames(dataset: Dataset, frames: Mapping[int, str], field: str) -> dict[int, list[Detection]]:
@@ -96,9 +106,13 @@ def _text(value: Any) -> str | None:
 
 
 def same(box: CvatBox, label: Detection, size: tuple[int, int]) -> bool:
-    return (box.label == label.label
-            and all(math.isclose(a, b, abs_tol=PIXEL_TOLERANCE) for a, b in zip(box.points, pixels(label, size), strict=True))
-            and all(_text(label.attributes.get(name)) == value for name, value in box.attributes))
+    return (
+        box.label == label.label
+        and all(
+            math.isclose(a, b, abs_tol=PIXEL_TOLERANCE) for a, b in zip(box.points, pixels(label, size), strict=True)
+        )
+        and all(_text(label.attributes.get(name)) == value for name, value in box.attributes)
+    )
 
 
 def describe(label: Detection, frame: int, size: tuple[int, int]) -> str:
@@ -106,8 +120,9 @@ def describe(label: Detection, frame: int, size: tuple[int, int]) -> str:
     return f"label {label.id} on frame {frame}: {label.label} {corners} {dict(label.attributes)}"
 
 
-def check_agreement(cvat: CvatTask, frames: Mapping[int, Sequence[Detection]],
-                    known: Mapping[int, str] | None = None) -> dict[int, str]:
+def check_agreement(
+    cvat: CvatTask, frames: Mapping[int, Sequence[Detection]], known: Mapping[int, str] | None = None
+) -> dict[int, str]:
     """CVAT object id -> dataset label id for every object, or AssertionError naming each problem.
 
     ``known`` is what an earlier check returned: those objects must still pair with those labels.
@@ -132,7 +147,9 @@ def check_agreement(cvat: CvatTask, frames: Mapping[int, Sequence[Detection]],
             if known[box.object_id] in left:
                 pair(box, known[box.object_id], "was paired with")
             else:
-                problems.append(f"{box} was paired with label {known[box.object_id]}, which the dataset no longer holds")
+                problems.append(
+                    f"{box} was paired with label {known[box.object_id]}, which the dataset no longer holds"
+                )
         else:
             unpaired.append(box)
     by_content = []
@@ -148,8 +165,10 @@ def check_agreement(cvat: CvatTask, frames: Mapping[int, Sequence[Detection]],
             problems.append(f"{box} has no label in the dataset")
         else:
             pair(box, match, "looks like")
-    problems += [f"{describe(label, frame, cvat.sizes[frame])} has no object in CVAT (a copy, or a deletion not merged)"
-                 for frame, label in left.values()]
+    problems += [
+        f"{describe(label, frame, cvat.sizes[frame])} has no object in CVAT (a copy, or a deletion not merged)"
+        for frame, label in left.values()
+    ]
     if problems:
         raise AssertionError("the dataset does not hold what CVAT holds:\n  " + "\n  ".join(problems))
     return pairs

@@ -40,7 +40,8 @@ class JobAnnotator(ScriptedAnnotator):
     def _patch(self, task_id: int, action: str, kind: str, objects: list[dict[str, Any]]) -> dict[str, Any]:
         (frame,) = {o["frame"] for o in objects}  # one edit, one frame: one job
         body = {"version": 0, "tags": [], "shapes": [], "tracks": [], kind: objects}
-        answer = self.client.patch(f"/api/jobs/{self.job_of(task_id, frame)}/annotations",
-                                   params={"action": action}, json=body)
+        answer = self.client.patch(
+            f"/api/jobs/{self.job_of(task_id, frame)}/annotations", params={"action": action}, json=body
+        )
         answer.raise_for_status()
         return answer.json()

@@ -28,10 +28,14 @@ def annotated(tmp_path_factory, cvat_schema):
     with simulator.serve():
         store = InMemoryLabelStore("quickstart")
         load_quickstart(store, tmp_path_factory.mktemp("media"), num_samples=3, image_size=(96, 64))
-        dataset = Dataset(store, RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
-                          {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.01})})
-        (task_id,) = dataset.annotate("agree", label_field="ground_truth", url=simulator.url, username=USER,
-                                      password=PASSWORD).task_ids
+        dataset = Dataset(
+            store,
+            RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
+            {"cvat": CVATBackend(interactive=False, client_options={"poll_interval": 0.01})},
+        )
+        (task_id,) = dataset.annotate(
+            "agree", label_field="ground_truth", url=simulator.url, username=USER, password=PASSWORD
+        ).task_ids
         with ScriptedAnnotator(simulator.url, USER, PASSWORD) as annotator:
             cvat = read_cvat(annotator, task_id)
         yield cvat, dataset_frames(dataset, task_frames(dataset, "agree", task_id), "ground_truth")
@@ -55,13 +59,28 @@ def test_a_dataset_just_annotated_agrees_with_cvat(annotated):
 
 MUTATIONS = {
     "no labels at all": (lambda frames: {f: [] for f in frames}, "has no label in the dataset"),
-    "a copy": (lambda frames: _changed(frames, lambda label: [label, label.replace(id="f" * 24)]), "has no object in CVAT"),
+    "a copy": (
+        lambda frames: _changed(frames, lambda label: [label, label.replace(id="f" * 24)]),
+        "has no object in CVAT",
+    ),
     "the same id twice": (lambda frames: _changed(frames, lambda label: [label, label]), "is held 2 times"),
-    "a box moved by a pixel": (lambda frames: _changed(frames, lambda label: [label.replace(bounding_box=(
-        label.bounding_box[0] + 1 / 96, *label.bounding_box[1:]))]), "differs from"),
-    "another class": (lambda frames: _changed(frames, lambda label: [label.replace(label=label.label + "x")]), "differs from"),
-    "another attribute value": (lambda frames: _changed(frames, lambda label: [label.replace(attributes={
-        "iscrowd": 1 - label.attributes["iscrowd"]})]), "differs from"),
+    "a box moved by a pixel": (
+        lambda frames: _changed(
+            frames,
+            lambda label: [label.replace(bounding_box=(label.bounding_box[0] + 1 / 96, *label.bounding_box[1:]))],
+        ),
+        "differs from",
+    ),
+    "another class": (
+        lambda frames: _changed(frames, lambda label: [label.replace(label=label.label + "x")]),
+        "differs from",
+    ),
+    "another attribute value": (
+        lambda frames: _changed(
+            frames, lambda label: [label.replace(attributes={"iscrowd": 1 - label.attributes["iscrowd"]})]
+        ),
+        "differs from",
+    ),
     "a label gone": (lambda frames: _changed(frames, lambda label: []), "has no label in the dataset"),
 }
 

@@ -102,24 +102,31 @@ def boxes(draw) -> list[float]:
 
 def step(method: Callable[..., None]) -> Callable[..., None]:
     """A rule that leaves ``broken`` set if it raises, so that teardown leaves the failure as it is."""
+
     @functools.wraps(method)
     def run(self: IterativeAnnotation, *args: Any, **kwargs: Any) -> None:
         self.broken = True
         method(self, *args, **kwargs)
         self.broken = False
+
     return run
 
 
 def process(directory: Path, steps: Steps | None = None) -> Dataset:
     """A new process on a user's files; its calls are numbered steps when ``steps`` is given."""
     store = SqliteLabelStore(directory / "datasets.sqlite", name="quickstart")
-    registry = RunRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                                "SQLITE_DBNAME": str(directory / "runs.sqlite")})
+    registry = RunRegistry(
+        env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(directory / "runs.sqlite")}
+    )
     # Plain HTTP to loopback, on a TLS context built once: httpx builds one per transport otherwise,
     # loading the CA bundle (50-70 ms here, more than a load of this task).
     transport = httpx.HTTPTransport(retries=0, verify=_TLS)
-    backends = {"cvat": CVATBackend(interactive=False, client_options={
-        "poll_interval": 0.01, "retry": RetryPolicy(backoff=0.001), "transport": transport})}
+    backends = {
+        "cvat": CVATBackend(
+            interactive=False,
+            client_options={"poll_interval": 0.01, "retry": RetryPolicy(backoff=0.001), "transport": transport},
+        )
+    }
     if steps is not None:
         store, registry, backends = tapped(store, registry, backends, steps)
     return Dataset(store, registry, backends)
@@ -210,8 +217,9 @@ class IterativeAnnotation(RuleBasedStateMachine):
 
     def _add(self, frame: int, cls: int, box: list[float], iscrowd: str | None) -> None:
         attributes = {"iscrowd": iscrowd} if iscrowd is not None else None
-        self.annotator.add_shape(self.task_id, self.classes[cls % len(self.classes)], frame, "rectangle", box,
-                                 attributes=attributes)
+        self.annotator.add_shape(
+            self.task_id, self.classes[cls % len(self.classes)], frame, "rectangle", box, attributes=attributes
+        )
 
     @rule(pool=POOLS, pick=PICKS, box=boxes())
     @step
@@ -281,10 +289,14 @@ class IterativeAnnotation(RuleBasedStateMachine):
         before = len(again.registry.history(run.id))
         again.load_annotations(KEY, **self.world.login)
         repeat = again.last_load.summary
-        assert (repeat.added, repeat.edited, repeat.deleted, repeat.rejected) == (0, 0, 0, 0), \
+        assert (repeat.added, repeat.edited, repeat.deleted, repeat.rejected) == (0, 0, 0, 0), (
             f"loading again with nothing changed in CVAT merged something: {repeat}"
-        merged = [type(e).__name__ for e in again.registry.history(run.id)[before:]
-                  if type(e).__name__ in ("LabelMerged", "Rejected")]
+        )
+        merged = [
+            type(e).__name__
+            for e in again.registry.history(run.id)[before:]
+            if type(e).__name__ in ("LabelMerged", "Rejected")
+        ]
         assert not merged, f"loading again with nothing changed in CVAT recorded {merged}"
         assert dataset_frames(again, self.world.frames, FIELD) == frames, "loading again changed labels"
 

@@ -51,13 +51,20 @@ class Workflow:
     def original_shapes(self) -> list[int]:
         """CVAT ids of the shapes that carry an original label's id, by frame then id."""
         boxes = read_cvat(self.annotator, self.task_id).boxes
-        return [b.object_id for b in sorted(boxes, key=lambda b: (b.frame, b.object_id)) if b.label_id in self.originals]
+        return [
+            b.object_id for b in sorted(boxes, key=lambda b: (b.frame, b.object_id)) if b.label_id in self.originals
+        ]
 
     def count(self) -> int:
         return sum(len(labels_in(s.fields[FIELD])) for s in self.dataset.iter_samples())
 
     def new_labels(self) -> list:
-        return [label for s in self.dataset.iter_samples() for label in labels_in(s.fields[FIELD]) if label.id not in self.originals]
+        return [
+            label
+            for s in self.dataset.iter_samples()
+            for label in labels_in(s.fields[FIELD])
+            if label.id not in self.originals
+        ]
 
     def some_class(self) -> str:
         return sorted(self.annotator.labels(self.task_id))[0]

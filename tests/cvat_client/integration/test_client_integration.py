@@ -17,13 +17,20 @@ from annoflow.adapters.cvat.timeouts import Timeouts
 from annoflow.adapters.cvat_sim.annotator import ScriptedAnnotator
 from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
 
-LABELS = [{"name": "cat", "attributes": [{"name": "label_id", "mutable": True, "input_type": "text", "values": []}]},
-          {"name": "dog", "attributes": []}]
+LABELS = [
+    {"name": "cat", "attributes": [{"name": "label_id", "mutable": True, "input_type": "text", "values": []}]},
+    {"name": "dog", "attributes": []},
+]
 
 
 def _client(sim, **kwargs):
-    settings = CVATSettings(url=sim.url, username=kwargs.pop("username", USER), password=Secret(kwargs.pop("password", PASSWORD)),
-                            headers=kwargs.pop("headers", {}), organization=kwargs.pop("organization", None))
+    settings = CVATSettings(
+        url=sim.url,
+        username=kwargs.pop("username", USER),
+        password=Secret(kwargs.pop("password", PASSWORD)),
+        headers=kwargs.pop("headers", {}),
+        organization=kwargs.pop("organization", None),
+    )
     sleeps = []
     client = CVATClient(settings, retry=RetryPolicy(sleep=sleeps.append), poll_interval=0.01, **kwargs)
     client.sleeps = sleeps
@@ -42,8 +49,13 @@ def test_the_whole_task_life(cvat_sim, images):
         assert client.server_version() >= (2, 52)
         project = client.create_project("annoflow project", LABELS)
         assert client.find_project("annoflow project")["id"] == project["id"]
-        task = client.create_task("annoflow task", project_id=project["id"], segment_size=2,
-                                  assignee_id=client.user_id("reviewer"), bug_tracker="http://bugs/1")
+        task = client.create_task(
+            "annoflow task",
+            project_id=project["id"],
+            segment_size=2,
+            assignee_id=client.user_id("reviewer"),
+            bug_tracker="http://bugs/1",
+        )
         rq_id = client.upload_data(task["id"], images, image_quality=80, sorting_method="predefined")
         client.wait_for_data(task["id"], rq_id)
         meta = client.data_meta(task["id"])
@@ -52,13 +64,20 @@ def test_the_whole_task_life(cvat_sim, images):
         assert [(j["start_frame"], j["stop_frame"]) for j in jobs] == [(0, 1), (2, 3)]
         client.assign_job(jobs[0]["id"], client.user_id(USER))
         labels = {label["name"]: label for label in client.follow(client.task(task["id"])["labels"])}
-        shape = {"type": "rectangle", "frame": 3, "label_id": labels["cat"]["id"], "points": [1.0, 2.0, 3.0, 4.0],
-                 "attributes": [{"spec_id": labels["cat"]["attributes"][0]["id"], "value": "0123456789abcdef01234567"}]}
+        shape = {
+            "type": "rectangle",
+            "frame": 3,
+            "label_id": labels["cat"]["id"],
+            "points": [1.0, 2.0, 3.0, 4.0],
+            "attributes": [{"spec_id": labels["cat"]["attributes"][0]["id"], "value": "0123456789abcdef01234567"}],
+        }
         stored = client.put_annotations({"shapes": [shape]}, task_id=task["id"])
         assert stored["shapes"][0]["id"]
         assert client.get_annotations(job_id=jobs[0]["id"])["shapes"] == []
         assert len(client.get_annotations(job_id=jobs[1]["id"])["shapes"]) == 1
-        client.patch_annotations("create", {"tags": [{"frame": 0, "label_id": labels["dog"]["id"]}]}, job_id=jobs[0]["id"])
+        client.patch_annotations(
+            "create", {"tags": [{"frame": 0, "label_id": labels["dog"]["id"]}]}, job_id=jobs[0]["id"]
+        )
         assert len(client.get_annotations(task_id=task["id"])["tags"]) == 1
         assert client.delete_task(task["id"]) and not client.delete_task(task["id"])
         assert client.delete_project(project["id"]) and not client.delete_project(project["id"])
@@ -91,13 +110,18 @@ def test_organization_header_scopes_everything(cvat_sim):
 def test_custom_headers_reach_the_server(cvat_sim):
     seen = []
     original = cvat_sim.on_exchange
-    cvat_sim.on_exchange = lambda exchange: (seen.append(exchange.request_headers.get("x-gateway-key")), original(exchange))
+    cvat_sim.on_exchange = lambda exchange: (
+        seen.append(exchange.request_headers.get("x-gateway-key")),
+        original(exchange),
+    )
     with _client(cvat_sim, headers={"X-Gateway-Key": "g-123"}) as client:
         client.find_project("x")
     assert seen and set(seen) == {"g-123"}
 
 
-@pytest.mark.parametrize("fault", [{"status": 503}, {"status": 429, "retry_after": 0.5}, {"status": 502}, {"status": 504}, {"reset": True}])
+@pytest.mark.parametrize(
+    "fault", [{"status": 503}, {"status": 429, "retry_after": 0.5}, {"status": 502}, {"status": 504}, {"reset": True}]
+)
 def test_every_retry_path_recovers(cvat_sim, fault):
     cvat_sim.faults.add("GET", r"^/api/projects$", nth=1, **fault)
     with _client(cvat_sim) as client:
