@@ -15,6 +15,7 @@ import attrs
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, iterparse
 
+from annoflow.adapters.cvat_xml.writer import CUBOID_POINTS
 from annoflow.domain.errors import AnnoflowError
 
 logger = logging.getLogger(__name__)
@@ -31,24 +32,6 @@ _SHAPES = {
     "cuboid": "cuboid",
     "skeleton": "skeleton",
 }
-_CUBOID = (
-    "xtl1",
-    "ytl1",
-    "xbl1",
-    "ybl1",
-    "xtr1",
-    "ytr1",
-    "xbr1",
-    "ybr1",
-    "xtl2",
-    "ytl2",
-    "xbl2",
-    "ybl2",
-    "xtr2",
-    "ytr2",
-    "xbr2",
-    "ybr2",
-)
 
 
 class CvatXmlError(AnnoflowError, ValueError):
@@ -204,7 +187,7 @@ def _points(element: Any, kind: str, where: str) -> list[float]:
         cx, cy = _float(a.get("cx"), f"{where}: cx"), _float(a.get("cy"), f"{where}: cy")
         return [cx, cy, cx + _float(a.get("rx"), f"{where}: rx"), cy - _float(a.get("ry"), f"{where}: ry")]
     if kind == "cuboid":
-        return [_float(a.get(k), f"{where}: {k}") for k in _CUBOID]
+        return [_float(a.get(k), f"{where}: {k}") for k in CUBOID_POINTS]
     if kind == "mask":
         runs = [_int(v.strip(), f"{where}: rle") for v in (a.get("rle") or "").split(",") if v.strip()]
         left, top = _int(a.get("left"), f"{where}: left"), _int(a.get("top"), f"{where}: top")

@@ -27,7 +27,8 @@ _ELEMENT = {
     "ellipse": "ellipse",
     "cuboid": "cuboid",
 }
-_CUBOID = (
+# A cuboid's 16 coordinates as CVAT XML names them, in the order of its points (the reader's too).
+CUBOID_POINTS = (
     "xtl1",
     "ytl1",
     "xbl1",
@@ -76,7 +77,7 @@ def geometry(kind: str, points: Sequence[float], rotation: float = 0.0) -> list[
             ("height", str(bottom - top + 1)),
         ]
     if kind == "cuboid":
-        return [(name, _two(value)) for name, value in zip(_CUBOID, points, strict=True)]
+        return [(name, _two(value)) for name, value in zip(CUBOID_POINTS, points, strict=True)]
     return [("points", ";".join(f"{_two(x)},{_two(y)}" for x, y in zip(points[0::2], points[1::2], strict=True)))]
 
 
