@@ -4,11 +4,9 @@ in CVAT since is merged, nothing is added twice."""
 
 from __future__ import annotations
 
-from cvat_sdk import make_client, models
-
 from annoflow.adapters import cli, wiring
 from annoflow.adapters.cvat_sim.testing import PASSWORD, USER
-from tests.cvat_backend.test_import_annotations import images, project  # noqa: F401 - fixtures
+from tests.cvat_backend.test_import_annotations import images, move_first_box, project  # noqa: F401 - fixtures
 
 
 def test_an_import_is_a_run_the_audit_shows_and_a_later_import_loads_again(
@@ -47,22 +45,7 @@ def test_an_import_is_a_run_the_audit_shows_and_a_later_import_loads_again(
     assert key in capsys.readouterr().out
 
     # an annotator moves the box in CVAT; importing again takes up the run: the box is edited, nothing added
-    with make_client(host=cvat_sim.url, credentials=(USER, PASSWORD)) as client:
-        task = client.tasks.retrieve(project["tasks"][0])
-        shape = next(s for s in task.get_annotations().shapes if s.type.value == "rectangle")
-        task.update_annotations(
-            models.PatchedLabeledDataRequest(
-                shapes=[
-                    models.LabeledShapeRequest(
-                        id=shape.id,
-                        type="rectangle",
-                        frame=shape.frame,
-                        label_id=shape.label_id,
-                        points=[5.0, 6.0, 30.0, 40.0],
-                    )
-                ]
-            )
-        )
+    move_first_box(cvat_sim.url, project["tasks"][0], [5.0, 6.0, 30.0, 40.0])
     assert cli.main(argv) == 0
     assert "0 new samples, 0 labels added, 1 edited, 1 tasks unchanged" in capsys.readouterr().out
     dataset = wiring.open_dataset("mine")

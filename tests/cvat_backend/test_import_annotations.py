@@ -24,6 +24,23 @@ from annoflow.domain.annotation_run import RunError
 from annoflow.domain.labels import Keypoints, Polylines
 
 
+def move_first_box(url: str, task_id: int, points: list[float]) -> int:
+    """An annotator, through CVAT's own SDK, moves the task's first rectangle to ``points``; its CVAT id."""
+    with make_client(host=url, credentials=(USER, PASSWORD)) as client:
+        task = client.tasks.retrieve(task_id)
+        shape = next(s for s in task.get_annotations().shapes if s.type.value == "rectangle")
+        task.update_annotations(
+            models.PatchedLabeledDataRequest(
+                shapes=[
+                    models.LabeledShapeRequest(
+                        id=shape.id, type="rectangle", frame=shape.frame, label_id=shape.label_id, points=points
+                    )
+                ]
+            ),
+        )
+    return shape.id
+
+
 @pytest.fixture
 def images(tmp_path):
     return [
@@ -180,29 +197,14 @@ def test_an_imported_run_loads_like_an_annotated_one(cvat_sim, project, dataset,
     assert {field for v in labels.values() for field in v} == {"ground_truth"}  # only the types asked for
     box = next(v["ground_truth"] for v in labels.values() if "ground_truth" in v).detections[0]
     # an annotator moves the box in CVAT; the next load edits the same label (its CVAT id is its provenance)
-    with make_client(host=cvat_sim.url, credentials=(USER, PASSWORD)) as client:
-        task = client.tasks.retrieve(project["tasks"][0])
-        shape = next(s for s in task.get_annotations().shapes if s.type.value == "rectangle")
-        task.update_annotations(
-            models.PatchedLabeledDataRequest(
-                shapes=[
-                    models.LabeledShapeRequest(
-                        id=shape.id,
-                        type="rectangle",
-                        frame=shape.frame,
-                        label_id=shape.label_id,
-                        points=[5.0, 6.0, 30.0, 40.0],
-                    )
-                ]
-            ),
-        )
+    shape_id = move_first_box(cvat_sim.url, project["tasks"][0], [5.0, 6.0, 30.0, 40.0])
     dataset.load_annotations(key, unexpected="ignore", **_login(cvat_sim))
     moved = [d for v in _labels(dataset).values() if "ground_truth" in v for d in v["ground_truth"].detections]
     assert [d.id for d in moved] == [box.id] and moved[0].bounding_box[0] == pytest.approx(5 / 64)
     assert dataset.last_load.summary.edited == 1
     # and deleted in CVAT, it is deleted from the dataset: its CVAT id is its provenance
     with make_client(host=cvat_sim.url, credentials=(USER, PASSWORD)) as client:
-        client.tasks.retrieve(project["tasks"][0]).remove_annotations(ids=[shape.id])
+        client.tasks.retrieve(project["tasks"][0]).remove_annotations(ids=[shape_id])
     dataset.load_annotations(key, unexpected="ignore", **_login(cvat_sim))
     assert dataset.last_load.summary.deleted == 1
     assert not [d for v in _labels(dataset).values() if "ground_truth" in v for d in v["ground_truth"].detections]
