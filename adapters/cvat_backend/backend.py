@@ -754,8 +754,7 @@ class CVATSession(BackendSession):
                         untouched.add((track_id, frame))
             for (item, place, source), same in zip(placed, unmoved, strict=True):
                 label = item.value
-                if not isinstance(label, Label):  # never: placed holds labels only (scalar values left out above)
-                    continue
+                assert isinstance(label, Label)  # placed holds labels only (scalar values were left out above)
                 if source is not None:
                     label = keep_unmoved(
                         originals[source], item, uploaders[item.field], *_size_or_none(sizes, item.frame), same=same
