@@ -9,11 +9,13 @@ from __future__ import annotations
 import logging
 import math
 import os
+import time
 import webbrowser
 from collections.abc import Mapping
 from pathlib import Path
 
 import platformdirs
+from eventsourcing.persistence import PersistenceError
 
 from annoflow.adapters.cvat_backend import CVATBackend
 from annoflow.adapters.datasets import Dataset
@@ -62,8 +64,24 @@ def registry_env(env: Mapping[str, str] | None = None, busy: float | None = None
     return env
 
 
+# What PostgreSQL answers one of two processes that create a new registry's tables at once
+# (eventsourcing's CREATE ... IF NOT EXISTS is not safe against a concurrent one).
+_CONCURRENT_CREATE = ("tuple concurrently updated", "duplicate key value violates unique constraint", "already exists")
+_OPEN_TRIES = 5
+
+
 def open_registry(env: Mapping[str, str] | None = None, *, busy_timeout: float | None = None) -> RunRegistry:
-    return RunRegistry(env=registry_env(env, busy_timeout))
+    settings = registry_env(env, busy_timeout)
+    for attempt in range(1, _OPEN_TRIES):
+        try:
+            return RunRegistry(env=settings)
+        except PersistenceError as error:
+            # Two machines opening a new team registry at once: the other one's tables now exist, so open again.
+            if not any(text in str(error) for text in _CONCURRENT_CREATE):
+                raise
+            logger.info("another process was creating the run registry's tables; opening it again")
+            time.sleep(0.05 * attempt)
+    return RunRegistry(env=settings)
 
 
 LABEL_STORES = ("sqlite", "postgres", "fiftyone")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from annoflow.adapters import cli, wiring
 from annoflow.adapters.label_stores import SqliteLabelStore
 from annoflow.domain.annotation_run import AnnotationRun
@@ -93,3 +95,36 @@ def test_demo_runs_the_workflow_end_to_end(tmp_path, monkeypatch, capsys):
     assert "TaskCreated" in out and "CleanedUp" in out and "fields ground_truth" in out
     (key,) = wiring.open_dataset("quickstart").list_annotation_runs()
     assert wiring.open_dataset("quickstart").get_annotation_info(key).status == "cleaned_up"
+
+
+def test_a_registry_another_process_is_creating_opens_once_its_tables_exist(tmp_path, monkeypatch):
+    # PostgreSQL refuses one of two concurrent CREATE ... IF NOT EXISTS (seen with two machines
+    # opening a new team registry at once); the tables are there by then, so opening again works.
+    from eventsourcing.persistence import InternalError, ProgrammingError
+
+    real = wiring.RunRegistry
+    refusals = [InternalError("tuple concurrently updated"), InternalError("tuple concurrently updated")]
+    calls = []
+
+    def registry(env):
+        calls.append(env)
+        if refusals:
+            raise refusals.pop(0)
+        return real(env=env)
+
+    monkeypatch.setattr(wiring, "RunRegistry", registry)
+    monkeypatch.setattr(wiring.time, "sleep", lambda seconds: None)
+    opened = wiring.open_registry({"ANNOFLOW_DATA_DIR": str(tmp_path)})
+    assert isinstance(opened, real) and len(calls) == 3
+    # any other refusal is the caller's, at once
+    calls.clear()
+    refusals[:] = [ProgrammingError("permission denied for schema public")]
+    with pytest.raises(ProgrammingError, match="permission denied"):
+        wiring.open_registry({"ANNOFLOW_DATA_DIR": str(tmp_path)})
+    assert len(calls) == 1
+    # and a creator that never finishes is not waited for forever
+    calls.clear()
+    refusals[:] = [InternalError("tuple concurrently updated")] * 10
+    with pytest.raises(InternalError):
+        wiring.open_registry({"ANNOFLOW_DATA_DIR": str(tmp_path)})
+    assert len(calls) == wiring._OPEN_TRIES
