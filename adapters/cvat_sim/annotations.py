@@ -21,6 +21,12 @@ from annoflow.adapters.paused_gc import paused_gc
 
 KINDS = ("tags", "shapes", "tracks")
 SEQUENCES = {"tags": "labeledimage", "shapes": "labeledshape", "tracks": "labeledtrack"}  # CVAT's tables
+# What CVAT stores of a shape it was sent (LabeledShapeRequest's fields), and the defaults of those left out
+_SHAPE_FIELDS = frozenset(
+    {"type", "occluded", "outside", "z_order", "rotation", "points", "id", "frame", "label_id", "group", "source"}
+    | {"attributes", "elements"}
+)
+_SHAPE_DEFAULTS = (("occluded", False), ("outside", False), ("z_order", 0), ("group", None), ("source", "manual"))
 
 
 class _Checker:
@@ -53,12 +59,14 @@ class _Checker:
 
     def _attributes(self, values: Any, label_id: int) -> list[dict[str, Any]]:
         specs = self.specs[label_id]
+        plain = type(values) is list
         for item in values:
             if item["spec_id"] not in specs:
                 raise SimError(400, [f"spec_id `{item['spec_id']}` is invalid"])
-        # An item of just spec_id and value is kept as parsed (it is this request's own); others
+            plain = plain and len(item) == 2
+        # Items of just spec_id and value are kept as parsed (they are this request's own); others
         # lose what CVAT would not store.
-        return [item if len(item) == 2 else {"spec_id": item["spec_id"], "value": item["value"]} for item in values]
+        return values if plain else [{"spec_id": item["spec_id"], "value": item["value"]} for item in values]
 
     @staticmethod
     def _geometry(obj: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -78,31 +86,30 @@ class _Checker:
         return self._common(obj, "tags")
 
     def shape(self, obj: dict[str, Any]) -> dict[str, Any]:
-        # _geometry and _common in one: a job's PUT has thousands of shapes
+        # _geometry and _common in one, and the parsed object itself stored when it has no field
+        # CVAT would drop: a job's PUT has thousands of shapes
         get = obj.get
-        label_id, frame, kind, points = obj["label_id"], obj["frame"], obj["type"], get("points", [])
+        label_id, frame, kind = obj["label_id"], obj["frame"], obj["type"]
         specs = self.specs.get(label_id)
         if specs is None:
             raise SimError(400, [f"label_id `{label_id}` is invalid"])
         if not self.first <= frame <= self.last:
             raise bad_request("shapes", f"frame {frame!r} is outside the frame range [{self.first}, {self.last}]")
         if kind == "mask":
-            _check_mask(points, "shapes")
+            _check_mask(get("points", []), "shapes")
         attributes = get("attributes")
-        return {
-            "type": kind,
-            "occluded": get("occluded", False),
-            "outside": get("outside", False),
-            "z_order": get("z_order", 0),
-            "rotation": float(get("rotation", 0.0)),
-            "points": points,
-            "frame": frame,
-            "label_id": label_id,
-            "group": get("group"),
-            "source": get("source", "manual"),
-            "attributes": self._attributes(attributes, label_id) if attributes else [],
-            "elements": [],
-        }
+        stored = obj if obj.keys() <= _SHAPE_FIELDS else {k: v for k, v in obj.items() if k in _SHAPE_FIELDS}
+        if "id" in stored and stored["id"] is None:
+            del stored["id"]  # as if left out; check() keeps a given one
+        for key, value in _SHAPE_DEFAULTS:
+            if key not in stored:
+                stored[key] = value
+        if "points" not in stored:
+            stored["points"] = []
+        stored["rotation"] = float(get("rotation", 0.0))
+        stored["attributes"] = self._attributes(attributes, label_id) if attributes else []
+        stored["elements"] = []
+        return stored
 
     def track(self, obj: dict[str, Any]) -> dict[str, Any]:
         common = self._common(obj, "tracks")
