@@ -32,6 +32,7 @@ from annoflow.domain.labels import (
 _FROM_VALUES = frozenset({"detection", "classification"})  # what most labels are: converted without building them
 _NO_ATTRIBUTES: Mapping[str, Any] = MappingProxyType({})
 _NAMED = (Classification, Detection, Polyline, Keypoint)
+_UNPLANNED: Any = object()
 
 
 class CvatObject(NamedTuple):
@@ -67,6 +68,7 @@ class Uploader:
         self.occluded = field.occluded_attribute
         self.group = field.group_id_attribute
         self._plans: dict[int, tuple[int | None, list[tuple[str, int, AttributeSpec]]]] = {}
+        self._class_plans: dict[str, tuple[int, int | None, list[tuple[str, int, bool]]] | None] = {}
 
     def _plan(self, cvat_label: int) -> tuple[int | None, list[tuple[str, int, AttributeSpec]]]:
         """The label_id spec of a CVAT label and its other attributes' (name, spec id, spec), worked out once."""
@@ -123,26 +125,72 @@ class Uploader:
         common.update(type=kind, points=points, occluded=occluded, outside=False, z_order=0, rotation=0.0)
         return common
 
+    def _class_plan(self, class_name: str) -> tuple[int, int | None, list[tuple[str, int, bool]]] | None:
+        """(CVAT label, its label_id spec, its other attributes' (name, spec id, is a checkbox)) of a
+        class of this field, worked out once; None for a class outside the run's schema."""
+        plan = self._class_plans.get(class_name, _UNPLANNED)
+        if plan is _UNPLANNED:
+            cvat_label = self.labels.label_ids.get((self.field.path, class_name))
+            if cvat_label is None:
+                plan = None
+            else:
+                label_spec, specs = self._plans.get(cvat_label) or self._plan(cvat_label)
+                plan = (
+                    cvat_label,
+                    label_spec,
+                    [(name, spec_id, spec.type == "checkbox") for name, spec_id, spec in specs],
+                )
+            self._class_plans[class_name] = plan
+        return plan
+
     def objects_of_rows(self, rows: Iterable[LabelRow], frame: int, width: int, height: int) -> Iterator[CvatObject]:
         """The objects of one frame's labels read as rows (the same as `objects` gives for them):
         boxes without a mask and classifications straight from their values, the rest (and rows
         that carry their label already) as labels."""
+        # One body per label, built in one expression: an upload of 50,000 boxes spends most of its
+        # conversion here (tests/cvat_format/test_upload_rows.py checks it agrees with `objects`).
+        group_name = self.group.name if self.group else None
+        occluded_name = self.occluded.name if self.occluded else None
         for row in rows:
             kind = row.kind
             if kind not in _FROM_VALUES or row.mask is not None or row.built is not None:
                 yield from self.objects(row.label(), frame, width, height)
                 continue
             values = row.values
-            attributes = values.get("attributes") or _NO_ATTRIBUTES
-            common = self._common(values.get("label"), row.label_id, attributes, frame)
-            if common is None:
+            class_name = values.get("label")
+            plan = None if class_name is None else self._class_plan(class_name)
+            if plan is None:
                 continue  # a class outside the run's schema is not sent
+            cvat_label, label_spec, specs = plan
+            label_id = row.label_id
+            attributes = values.get("attributes") or _NO_ATTRIBUTES
+            sent: list[AttributeValue] = [] if label_spec is None else [{"spec_id": label_spec, "value": label_id}]
+            for name, spec_id, checkbox in specs:
+                value = attributes.get(name)
+                if value is not None:  # unset values are not sent
+                    sent.append(
+                        {"spec_id": spec_id, "value": ("true" if value else "false") if checkbox else str(value)}
+                    )
+            group = int(attributes.get(group_name) or 0) if group_name else 0
             if kind == "classification":
-                yield CvatObject("tags", common, row.label_id)
+                body = {"frame": frame, "label_id": cvat_label, "source": "manual", "attributes": sent, "group": group}
+                yield CvatObject("tags", body, label_id)
                 continue
             x, y, w, h = values["bounding_box"]
-            points = [x * width, y * height, (x + w) * width, (y + h) * height]
-            yield CvatObject("shapes", self._shape(common, attributes, "rectangle", points), row.label_id)
+            body = {
+                "frame": frame,
+                "label_id": cvat_label,
+                "source": "manual",
+                "attributes": sent,
+                "group": group,
+                "type": "rectangle",
+                "points": [x * width, y * height, (x + w) * width, (y + h) * height],
+                "occluded": bool(attributes.get(occluded_name)) if occluded_name else False,
+                "outside": False,
+                "z_order": 0,
+                "rotation": 0.0,
+            }
+            yield CvatObject("shapes", body, label_id)
 
     def objects(self, value: FieldValue, frame: int, width: int, height: int) -> Iterator[CvatObject]:
         if value is None:
