@@ -16,7 +16,6 @@ import time
 import attrs
 
 _ID = re.compile(r"[0-9a-f]{24}")
-_IDS = re.compile(r"(?:[0-9a-f]{24}\n)*")
 _PROCESS_RANDOM = os.urandom(5)
 _counter = itertools.count(int.from_bytes(os.urandom(3), "big"))
 _lock = threading.Lock()
@@ -40,13 +39,22 @@ def is_id(value: object) -> bool:
 
 
 def all_ids(values: tuple[object, ...] | list[object]) -> bool:
-    """Whether every value is an id: one regular-expression pass over them all, for columns of 50,000."""
+    """Whether every value is an id, checked at C speed over them all: columns hold 50,000."""
+    if not values:
+        return True
     try:
-        joined = "\n".join(values)  # type: ignore[arg-type]  # anything not a str is refused here
+        joined = "".join(values)  # type: ignore[arg-type]  # anything not a str is refused here
     except TypeError:
         return False
-    # as many 24-digit lines as values: no value hides a line break
-    return len(joined) + 1 == 25 * len(values) and _IDS.fullmatch(joined + "\n") is not None if values else True
+    # every value 24 characters, all of them hex digits (fromhex would skip whitespace: the decoded
+    # length tells), none in upper case
+    if len(joined) != 24 * len(values) or min(map(len, values)) != 24:  # type: ignore[arg-type]
+        return False
+    try:
+        decoded = bytes.fromhex(joined)
+    except ValueError:
+        return False
+    return 2 * len(decoded) == len(joined) and not any(upper in joined for upper in "ABCDEF")
 
 
 def check_id(instance: object, attribute: attrs.Attribute[str], value: str) -> None:

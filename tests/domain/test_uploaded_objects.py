@@ -63,6 +63,12 @@ _NOT_IDS = [
     "0" * 12 + "\n" + "0" * 11,
     "0" * 24 + "\n" + "1" * 24,
     "g" * 24,
+    "0" * 22 + "0A",
+    "0" * 10 + "  " + "0" * 12,  # whitespace between whole bytes, which bytes.fromhex skips
+    "0" * 22 + "\t\t",
+    " " * 24,
+    "\u00e9" * 24,
+    "\uff10" * 24,  # fullwidth digits
     7,
     None,
     b"0" * 24,
