@@ -12,7 +12,9 @@ import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
+
+import attrs
 
 from annoflow.adapters.cvat.api import CVATAnnotationAPI
 from annoflow.adapters.cvat.client import CVATClient
@@ -115,7 +117,47 @@ _IN_FLIGHT = 2
 # (field, annoflow label id) of an uploaded tag or shape, no id for scalars; (field, TrackedLabels) of a
 # track: which one, the kind it is sent as says (mypy cannot follow that, hence Any)
 UploadedFrom = tuple[str, Any]
-FrameOf = Callable[[int], "tuple[str, int | None]"]  # a task frame's sample, and its frame number in a video
+# `UploadedObjects`' columns: field, label id, sample id, CVAT type, CVAT id, video frame number
+ProvenanceColumns = tuple[list[str], list[str], list[str], list[str], list[int], list[int | None]]
+
+
+@attrs.frozen
+class TaskFrames:
+    """Each task frame's sample, and (a video's) the frame number it shows."""
+
+    samples: Sequence[str]
+    numbers: Sequence[int | None] | None = None  # None: an image task's frames are samples
+
+
+def _lines_up(answer: Sequence[Mapping[str, Any]], objects: Sequence[tuple[dict[str, Any], Any]]) -> bool:
+    return len(answer) == len(objects) and all(
+        a["frame"] == body["frame"] and a["label_id"] == body["label_id"]
+        for a, (body, _) in zip(answer, objects, strict=True)
+    )
+
+
+def _frame_numbers(fields: Sequence[str], frames: Sequence[int], where: TaskFrames) -> list[int | None]:
+    """The video frame number of each object of a frame field (None for the rest)."""
+    numbers = where.numbers
+    if numbers is None:
+        return [None] * len(frames)
+    return [
+        numbers[frame] if field.startswith(FRAMES_PREFIX) else None for field, frame in zip(fields, frames, strict=True)
+    ]
+
+
+def _columns(found: Sequence[tuple[str, str, int, str, int]], where: TaskFrames) -> ProvenanceColumns:
+    """(field, label id, task frame, CVAT type, CVAT id) rows as `ProvenanceColumns`."""
+    fields = [row[0] for row in found]
+    frames = [row[2] for row in found]
+    return (
+        fields,
+        [row[1] for row in found],
+        [where.samples[frame] for frame in frames],
+        [row[3] for row in found],
+        [row[4] for row in found],
+        _frame_numbers(fields, frames, where),
+    )
 
 
 def _size_or_none(sizes: Sequence[Size | None], frame: int) -> Size:
@@ -278,7 +320,7 @@ class CVATSession(BackendSession):
             if as_rows and isinstance(samples, SampleSource)
             else samples
         )
-        sent: list[Future[list[tuple[Any, ...]]]] = []
+        sent: list[Future[ProvenanceColumns]] = []
         try:
             # One pause for the task's whole life in this process: what it builds is dropped before the
             # collector runs again, so only the provenance that outlives the call is ever walked.
@@ -298,16 +340,17 @@ class CVATSession(BackendSession):
                 task_labels = self.client.labels(task_id=task_id)
                 server = ServerLabels.match(classes, task_labels, existing_project=existing_project)
                 jobs = self.client.jobs(task_id)
+                # an image task's frames are its samples, as read so far (the list grows)
+                where = (
+                    TaskFrames([ref.sample_id for ref in frame_refs], [ref.frame for ref in frame_refs])
+                    if video
+                    else TaskFrames(sample_ids)
+                )
                 for first, last, target in self._annotation_targets(request, task_id, jobs, count):
                     self._read_upto(source, read, sample_ids, last)
                     objects = self._objects(request, read, first, last, meta, server, frame_refs)
                     read[first : last + 1] = [None] * (last + 1 - first)
                     # The sender reads CVAT's ids from the answer too, so nothing waits for it at the end.
-                    where = (
-                        (lambda frame: (frame_refs[frame].sample_id, frame_refs[frame].frame))
-                        if video
-                        else (lambda frame: (sample_ids[frame], None))
-                    )
                     sent.append(
                         sender.submit(
                             self._send,
@@ -324,9 +367,11 @@ class CVATSession(BackendSession):
                 self._read_upto(source, read, sample_ids, count)  # one more than planned, if the store has it
                 if len(sample_ids) != count:
                     raise ValueError(f"task {plan.name!r} plans {count} media but got {len(sample_ids)} samples")
-                rows = [row for answer in sent for row in answer.result()]
-                uploaded = UploadedObjects(*(zip(*rows, strict=True) if rows else ((),) * 6))
-                del rows, read[:], sent[:]
+                parts = [answer.result() for answer in sent]
+                uploaded = UploadedObjects(
+                    *(list(itertools.chain.from_iterable(p[i] for p in parts)) for i in range(6))
+                )
+                del parts, read[:], sent[:]
         finally:
             for answer in sent:  # on an error, wait for (or drop) what is still queued
                 answer.cancel() or answer.exception()
@@ -414,10 +459,10 @@ class CVATSession(BackendSession):
         self,
         objects: Mapping[str, list[tuple[dict[str, Any], UploadedFrom]]],
         target: Mapping[str, int],
-        where: FrameOf,
+        where: TaskFrames,
         server: ServerLabels,
         sent: Callable[[], None],
-    ) -> list[tuple[Any, ...]]:
+    ) -> ProvenanceColumns:
         """PUT one request's objects; the provenance rows of what CVAT stored."""
         answer = self.client.put_annotations(
             {kind: [body for body, _ in items] for kind, items in objects.items()}, **target
@@ -550,28 +595,21 @@ class CVATSession(BackendSession):
     def _provenance(
         stored: Mapping[str, Any],
         sent: Mapping[str, list[tuple[dict[str, Any], UploadedFrom]]],
-        where: FrameOf,
+        where: TaskFrames,
         server: ServerLabels,
-    ) -> list[tuple[Any, ...]]:
-        """CVAT's ids of the uploaded objects: rows of `UploadedObjects`' columns.
+    ) -> ProvenanceColumns:
+        """CVAT's ids of the uploaded objects: `UploadedObjects`' columns.
 
         CVAT answers a PUT with the objects in the order they were sent, now with ids;
         when the answer does not line up with what was sent (count, frame or label), each
         object is found by the label_id attribute it carries instead. ``where`` names the
-        sample (and video frame number) of a task frame; a row of a frame field carries the
+        sample (and video frame number) of each task frame; a row of a frame field carries the
         frame number.
         """
-
-        def row(field: str, label_id: str, frame: int, cvat_type: str, cvat_id: int) -> tuple[Any, ...]:
-            sample_id, number = where(frame)
-            return field, label_id, sample_id, cvat_type, cvat_id, number if field.startswith(FRAMES_PREFIX) else None
-
-        uploaded = []
+        # Built column by column, not row by row: a job's answer holds thousands of objects.
+        found: list[tuple[str, str, int, str, int]] = []  # (field, label id, task frame, type, CVAT id)
         answer, objects = stored.get("tracks", []), sent.get("tracks", [])
-        if len(answer) == len(objects) and all(
-            a["frame"] == body["frame"] and a["label_id"] == body["label_id"]
-            for a, (body, _) in zip(answer, objects, strict=True)
-        ):
+        if _lines_up(answer, objects):
             pairs = [(a, origin) for a, (_, origin) in zip(answer, objects, strict=True)]
         else:  # found by the label_id its shapes carry
             by_label = {label_id: origin for _, origin in objects for label_id, _ in origin[1]}
@@ -586,27 +624,33 @@ class CVATSession(BackendSession):
                 ]
                 if carried:
                     pairs.append((a, by_label[carried[0]]))
-        for a, (field, labels) in pairs:
-            uploaded += [row(field, label_id, frame, "track", a["id"]) for label_id, frame in labels]
+        found += [
+            (field, label_id, frame, "track", a["id"]) for a, (field, labels) in pairs for label_id, frame in labels
+        ]
+        columns = _columns(found, where)
         for kind, cvat_type in (("tags", "tag"), ("shapes", "shape")):
             answer, objects = stored.get(kind, []), sent.get(kind, [])
-            if len(answer) == len(objects) and all(
-                a["frame"] == body["frame"] and a["label_id"] == body["label_id"]
-                for a, (body, _) in zip(answer, objects, strict=True)
-            ):
-                uploaded += [
-                    row(field, label_id, a["frame"], cvat_type, a["id"])
-                    for a, (_, (field, label_id)) in zip(answer, objects, strict=True)
-                    if label_id
-                ]
+            if _lines_up(answer, objects):
+                kept = [(a, origin) for a, (_, origin) in zip(answer, objects, strict=True) if origin[1]]
+                frames = [a["frame"] for a, _ in kept]
+                fields = [field for _, (field, _) in kept]
+                columns[0].extend(fields)
+                columns[1].extend([label_id for _, (_, label_id) in kept])
+                columns[2].extend([where.samples[frame] for frame in frames])
+                columns[3].extend([cvat_type] * len(kept))
+                columns[4].extend([a["id"] for a, _ in kept])
+                columns[5].extend(_frame_numbers(fields, frames, where))
                 continue
+            lost = []
             for obj in answer:
                 spec = server.spec_ids.get((obj["label_id"], LABEL_ID))
                 label_id = next((a["value"] for a in obj.get("attributes", []) if a["spec_id"] == spec), None)
                 cvat_class = server.class_of(obj["label_id"], object_type(obj, kind))
                 if label_id and cvat_class is not None:
-                    uploaded.append(row(cvat_class.field, label_id, obj["frame"], cvat_type, obj["id"]))
-        return uploaded
+                    lost.append((cvat_class.field, label_id, obj["frame"], cvat_type, obj["id"]))
+            for column, more in zip(columns, _columns(lost, where), strict=True):
+                cast(list, column).extend(cast(list, more))
+        return columns
 
     def task_revision(self, task_id: int) -> str | None:
         try:

@@ -194,7 +194,7 @@ def test_each_job_s_annotations_go_up_in_their_own_request(dataset, login, cvat_
 
 
 def test_ids_are_found_by_label_id_when_the_answer_is_not_in_the_order_sent():
-    from annoflow.adapters.cvat_backend.backend import CVATSession
+    from annoflow.adapters.cvat_backend.backend import CVATSession, TaskFrames
     from annoflow.adapters.cvat_format.schema import ServerLabels, cvat_classes
     from annoflow.domain.label_schema import build_label_schema
     from annoflow.domain.run_records import UploadedObjects
@@ -216,8 +216,8 @@ def test_ids_are_found_by_label_id_when_the_answer_is_not_in_the_order_sent():
     in_order = {"shapes": [{**body, "id": 100 + i} for i, (body, _) in enumerate(sent["shapes"])]}
     reversed_answer = {"shapes": in_order["shapes"][::-1]}
     for answer in (in_order, reversed_answer):
-        rows = CVATSession._provenance(answer, sent, lambda frame: (samples[frame].id, None), server)
-        found = {u.label_id: (u.remote_id, u.sample_id) for u in UploadedObjects(*zip(*rows, strict=True))}
+        columns = CVATSession._provenance(answer, sent, TaskFrames([s.id for s in samples]), server)
+        found = {u.label_id: (u.remote_id, u.sample_id) for u in UploadedObjects(*columns)}
         assert found == {"a" * 24: (100, samples[0].id), "b" * 24: (101, samples[1].id)}
 
 
