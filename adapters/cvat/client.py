@@ -41,6 +41,7 @@ from annoflow.adapters.cvat.timeouts import Timeouts
 logger = logging.getLogger(__name__)
 FILES_PER_REQUEST = 200
 BYTES_PER_REQUEST = 64 * 2**20
+ONE_BODY_BYTES = 8 * 2**20  # a request's files up to this size are read and sent as one body
 
 
 def parse_version(text: str) -> tuple[int, ...]:
@@ -341,18 +342,10 @@ class CVATClient:
         if named is None:
             raise ValueError("a file is listed twice")
         self.request("POST", url, headers={"Upload-Start": "true"})
-        for group in _groups(sources):
-            with contextlib.ExitStack() as stack:
-                files = [
-                    (f"client_files[{i}]", (named[p], stack.enter_context(open(p, "rb")))) for i, p in enumerate(group)
-                ]
-                self.request(
-                    "POST",
-                    url,
-                    headers={"Upload-Multiple": "true"},
-                    data={"image_quality": str(image_quality)},
-                    files=files,
-                )
+        for group, size in _groups(sources):
+            self._send_files(
+                url, [(f"client_files[{i}]", named[p], p) for i, p in enumerate(group)], size, image_quality
+            )
             logger.debug("task %d: %d files sent", task_id, len(group))
             if on_sent is not None:
                 on_sent(len(group))
@@ -363,6 +356,22 @@ class CVATClient:
             except ValueError:
                 return None
         return None
+
+    def _send_files(self, url: str, files: list[tuple[str, str, Path]], size: int, image_quality: int) -> None:
+        """One Upload-Multiple request: small files read and encoded as one body (a request of
+        hundreds of images would otherwise go out as a write per part), large ones streamed."""
+        data = {"image_quality": str(image_quality)}
+        headers = {"Upload-Multiple": "true"}
+        if size <= ONE_BODY_BYTES:
+            form = httpx.Request(
+                "POST", url, data=data, files=[(key, (name, p.read_bytes())) for key, name, p in files]
+            )
+            headers["Content-Type"] = form.headers["Content-Type"]
+            self.request("POST", url, headers=headers, content=form.read())
+            return
+        with contextlib.ExitStack() as stack:
+            opened = [(key, (name, stack.enter_context(open(p, "rb")))) for key, name, p in files]
+            self.request("POST", url, headers=headers, data=data, files=opened)
 
     def wait_for_data(self, task_id: int, rq_id: str | None = None, *, timeout: float | None = None) -> None:
         """Wait until the task's data is processed: the requests API, or the legacy status route."""
@@ -478,15 +487,16 @@ class CVATClient:
         return self.json(answer)
 
 
-def _groups(paths: Sequence[Path]) -> Iterator[list[Path]]:
+def _groups(paths: Sequence[Path]) -> Iterator[tuple[list[Path], int]]:
+    """The files of each Upload-Multiple request, and their bytes."""
     group: list[Path] = []
     size = 0
     for path in paths:
         length = path.stat().st_size
         if group and (len(group) >= FILES_PER_REQUEST or size + length > BYTES_PER_REQUEST):
-            yield group
+            yield group, size
             group, size = [], 0
         group.append(path)
         size += length
     if group:
-        yield group
+        yield group, size

@@ -252,10 +252,19 @@ def test_waiting_uses_the_requests_api_or_the_legacy_status_and_is_bounded():
         slow.wait_for_data(4, "rq4", timeout=5)
 
 
-def test_upload_streams_files_in_groups(tmp_path, monkeypatch):
+def _form_parts(headers, body):
+    """A multipart body's parts (headers and content), without their boundaries' line breaks."""
+    boundary = b"--" + headers["content-type"].split("boundary=")[1].encode()
+    return [part[2:-2] for part in body.split(boundary)[1:-1]]
+
+
+@pytest.mark.parametrize("one_body_bytes", [0, 2**20], ids=["streamed", "one body"])
+def test_upload_sends_files_in_groups(tmp_path, monkeypatch, one_body_bytes):
+    # small groups are encoded as one body, larger ones streamed from their files: the same form either way
     import annoflow.adapters.cvat.client as client_module
 
     monkeypatch.setattr(client_module, "FILES_PER_REQUEST", 2)
+    monkeypatch.setattr(client_module, "ONE_BODY_BYTES", one_body_bytes)
     paths = []
     for i in range(5):
         path = tmp_path / f"{i}.jpg"
@@ -278,6 +287,11 @@ def test_upload_streams_files_in_groups(tmp_path, monkeypatch):
     ]
     assert kinds == ["upload-start", "upload-multiple", "upload-multiple", "upload-multiple", "upload-finish"]
     assert b'filename="0.jpg"' in posts[1][1] and b'filename="4.jpg"' in posts[3][1]
+    sent = [_form_parts(headers, body) for headers, body in posts[1:4]]
+    assert all(parts[0] == b'Content-Disposition: form-data; name="image_quality"\r\n\r\n80' for parts in sent)
+    assert [part.split(b"\r\n\r\n", 1)[1] for parts in sent for part in parts[1:]] == [
+        path.read_bytes() for path in paths
+    ]
     finish = json.loads(posts[-1][1])
     assert finish["frame_filter"] == "step=3" and finish["upload_file_order"] == [p.name for p in paths]
     assert finish["image_quality"] == 80 and finish["start_frame"] == 1
