@@ -39,7 +39,9 @@ from annoflow.adapters.cvat.settings import CVATSettings
 from annoflow.adapters.cvat.timeouts import Timeouts
 
 logger = logging.getLogger(__name__)
-FILES_PER_REQUEST = 200
+# Files of one Upload-Multiple request: CVAT's SDK groups small files by size alone (100 MiB); the
+# count bound keeps a request's form parts few enough for servers that cap them.
+FILES_PER_REQUEST = 1000
 BYTES_PER_REQUEST = 64 * 2**20
 ONE_BODY_BYTES = 8 * 2**20  # a request's files up to this size are read and sent as one body
 
