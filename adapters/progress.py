@@ -8,6 +8,7 @@ Bars may advance from the backend's sender threads: tqdm locks its writes.
 
 from __future__ import annotations
 
+import sys
 from typing import IO
 
 from tqdm import tqdm
@@ -37,9 +38,11 @@ class TqdmProgress(Progress):
         self.file = file
 
     def bar(self, description: str, total: int | None = None, unit: str = "it") -> ProgressBar:
-        return TqdmBar(
-            tqdm(total=total, desc=description, unit=unit, file=self.file, disable=self.disable, dynamic_ncols=True)
-        )
+        file = self.file if self.file is not None else sys.stderr
+        if self.disable or (self.disable is None and not file.isatty()):
+            # no tqdm at all: a hidden bar still takes tqdm's lock, whose first use imports multiprocessing
+            return ProgressBar()
+        return TqdmBar(tqdm(total=total, desc=description, unit=unit, file=file, dynamic_ncols=True))
 
 
 def progress_for(option: ProgressOption) -> Progress:

@@ -93,3 +93,25 @@ def test_tqdm_bars_write_the_stage_its_count_and_its_note():
     with TqdmProgress(disable=None, file=quiet).bar("x", total=1) as bar:
         bar.advance()
     assert quiet.getvalue() == ""
+
+
+def test_bars_hidden_off_a_terminal_build_no_tqdm_at_all(monkeypatch):
+    # tqdm's first bar, even a disabled one, imports multiprocessing for its lock (20 ms of every
+    # first annotate() in a process); a stream that is no terminal gets the silent bar instead
+    import annoflow.adapters.progress as progress_module
+
+    def no_tqdm(*args, **kwargs):
+        raise AssertionError("tqdm built for a hidden bar")
+
+    monkeypatch.setattr(progress_module, "tqdm", no_tqdm)
+    with TqdmProgress(disable=None, file=io.StringIO()).bar("x", total=1) as bar:
+        bar.advance()
+    with TqdmProgress(disable=True, file=io.StringIO()).bar("x", total=1) as bar:
+        bar.advance()
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    with pytest.raises(AssertionError, match="tqdm built"):
+        TqdmProgress(disable=None, file=Terminal()).bar("x", total=1)
