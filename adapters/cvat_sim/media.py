@@ -13,6 +13,10 @@ from PIL import Image
 from annoflow.adapters.cvat_sim.mp4 import mp4_video_info
 from annoflow.adapters.cvat_sim.state import Upload, bad_request
 
+# The common image formats' readers, loaded with the module as a running server has them, not by the
+# first task's processing (20 ms of it)
+Image.preinit()
+
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".mpeg", ".mpg"})
 _STEP = re.compile(r"step\s*=\s*(\d+)")
 
