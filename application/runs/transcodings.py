@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import enum
 import itertools
+import operator
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -151,14 +152,15 @@ class TaskRecordTranscoding(AttrsTranscoding):
         names = list(dict.fromkeys(up.fields))
         name_index = {name: i for i, name in enumerate(names)}
         remote_ids = list(up.remote_ids)
+        # map() over the columns: a task's record is encoded while annotate() waits for it
         data["uploaded"] = {
             "names": names,
-            "field": [name_index[f] for f in up.fields],
+            "field": list(map(name_index.__getitem__, up.fields)),
             "label_ids": "".join(up.label_ids),
-            "sample": [first_frame.get(s, s) for s in up.sample_ids],
-            "kinds": "".join(self._KINDS[k] for k in up.remote_kinds),
-            "remote_deltas": [b - a for a, b in itertools.pairwise([0, *remote_ids])],
-            "frames": None if all(f is None for f in up.frames) else list(up.frames),
+            "sample": list(map(first_frame.get, up.sample_ids, up.sample_ids)),
+            "kinds": "".join(map(self._KINDS.__getitem__, up.remote_kinds)),
+            "remote_deltas": list(map(operator.sub, remote_ids, [0, *remote_ids])),
+            "frames": None if up.frames.count(None) == len(up.frames) else list(up.frames),
         }
         return data
 
