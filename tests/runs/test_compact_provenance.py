@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from eventsourcing.persistence import JSONTranscoder
 
 from annoflow.application.runs.registry import event_value_objects
@@ -70,6 +71,57 @@ def test_records_stored_as_plain_columns_still_decode():
         }
     }
     assert _transcoder().decode(json.dumps(stored).encode()) == record
+
+
+def test_records_stored_with_number_columns_still_decode():
+    # the layout before int columns were packed: the same keys, their numbers as JSON lists
+    from annoflow.application.runs.transcodings import _unpacked
+
+    for record in (_record(samples=30, per_sample=4), _record(video=True, samples=10, per_sample=3)):
+        stored = json.loads(_transcoder().encode(record))
+        data = stored["_data_"]
+        for key in ("field", "sample", "remote_deltas", "frames"):
+            assert data["uploaded"][key] is None or isinstance(data["uploaded"][key], str)  # packed now
+            data["uploaded"][key] = _unpacked(data["uploaded"][key])
+        data["frames"]["numbers"] = _unpacked(data["frames"]["numbers"])
+        assert _transcoder().decode(json.dumps(stored).encode()) == record
+
+
+@pytest.mark.parametrize(
+    ("values", "code"),
+    [
+        ([0, 1, 127, -128], "i1"),
+        ([128, -129, 300], "i2"),
+        ([2**31 - 1, -(2**31), 5], "i4"),
+        ([2**40, -(2**63), 2**63 - 1], "i8"),
+        ([7] * 1000, "i1"),
+    ],
+)
+def test_int_columns_pack_into_the_smallest_type_and_come_back_equal(values, code):
+    from annoflow.application.runs.transcodings import _packed, _unpacked
+
+    packed = _packed(values)
+    assert isinstance(packed, str) and packed.startswith(f"{code}:")
+    back = _unpacked(packed)
+    assert back == values and all(type(v) is int for v in back)
+
+
+@pytest.mark.parametrize("values", [[], [2**63], [1, "5f0c0ffee0c0ffee0c0ffee0"], [None, 3], [1.5]])
+def test_columns_that_are_not_64_bit_ints_stay_lists(values):
+    from annoflow.application.runs.transcodings import _packed, _unpacked
+
+    assert _packed(values) == values and _unpacked(values) == values
+
+
+def test_a_label_whose_sample_has_no_frame_keeps_its_sample_id():
+    record = _record(samples=3, per_sample=2)
+    stray = new_id()  # a sample the task's frames do not show: its id travels as it is
+    up = record.uploaded
+    moved = UploadedObjects(
+        up.fields, up.label_ids, (stray, *up.sample_ids[1:]), up.remote_kinds, up.remote_ids, up.frames
+    )
+    record = TaskRecord(**{**{a.name: getattr(record, a.name) for a in TaskRecord.__attrs_attrs__}, "uploaded": moved})
+    assert _transcoder().decode(_transcoder().encode(record)) == record
 
 
 def test_a_load_s_changes_of_a_task_travel_as_columns_and_come_back_equal():
