@@ -153,7 +153,7 @@ class FaultMiddleware:
             return
         if rule is not None and rule.status:
             await _answer_fault(rule, receive, send)
-        elif self.on_exchange is None:
+        elif not self.on_exchange:  # nobody listens (a hook may say so): no copy of each body is kept
             await self.app(scope, receive, send)
         else:
             await self._recorded(scope, receive, send, self.on_exchange)

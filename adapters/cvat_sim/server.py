@@ -40,6 +40,21 @@ def _memory_dir() -> str | None:
     return str(shm) if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) else None
 
 
+class _ExchangeHook:
+    """The simulator's ``on_exchange`` as its middleware calls it: false while none is set (it may be
+    set later), so requests then go unrecorded instead of copied for nobody."""
+
+    def __init__(self, simulator: CvatSimulator) -> None:
+        self._simulator = simulator
+
+    def __bool__(self) -> bool:
+        return self._simulator.on_exchange is not None
+
+    def __call__(self, exchange: Exchange) -> None:
+        if self._simulator.on_exchange is not None:
+            self._simulator.on_exchange(exchange)
+
+
 class CvatSimulator:
     """A CVAT 2.52 look-alike: ``with CvatSimulator(users={"alice": "pw"}).serve() as sim: sim.url``."""
 
@@ -73,11 +88,7 @@ class CvatSimulator:
         self._server: uvicorn.Server | None = None
 
     def app(self):
-        return build_app(self.state, self.faults, self._exchange, self.processor)
-
-    def _exchange(self, exchange: Exchange) -> None:
-        if self.on_exchange is not None:
-            self.on_exchange(exchange)
+        return build_app(self.state, self.faults, _ExchangeHook(self), self.processor)
 
     @contextlib.contextmanager
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[CvatSimulator]:

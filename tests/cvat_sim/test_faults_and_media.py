@@ -184,3 +184,28 @@ def test_zip_chunks_hold_jpegs_of_a_videos_frames_and_an_image_tasks_files(cvat_
                 assert [archive.read(n) for n in names] == expected
             else:
                 assert all(n.endswith(".jpeg") and Image.open(archive.open(n)).format == "JPEG" for n in names)
+
+
+def test_exchanges_are_seen_only_while_someone_listens(monkeypatch):
+    # Without a listener the middleware passes requests straight through (no copy of each body
+    # kept for nobody); a listener set on a running simulator sees the requests from then on.
+    from annoflow.adapters.cvat_sim import faults
+    from annoflow.adapters.cvat_sim.server import CvatSimulator
+
+    recorded = []
+    real = faults.FaultMiddleware._recorded
+
+    async def counting(self, *args):
+        recorded.append(args[0]["path"])
+        await real(self, *args)
+
+    monkeypatch.setattr(faults.FaultMiddleware, "_recorded", counting)
+    seen = []
+    with CvatSimulator(users={"bob": "pw"}).serve() as sim:
+        assert httpx.get(f"{sim.url}/api/server/about").status_code == 200
+        assert recorded == []
+        sim.on_exchange = seen.append
+        assert httpx.get(f"{sim.url}/api/server/about").status_code == 200
+        sim.on_exchange = None
+        assert httpx.get(f"{sim.url}/api/server/about").status_code == 200
+    assert recorded == ["/api/server/about"] and [e.path for e in seen] == ["/api/server/about"]
