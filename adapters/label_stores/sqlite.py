@@ -68,6 +68,9 @@ END;
 -- what the compiled filters read (expression_sql), in the order a field's scan groups by sample:
 -- a filter of confidence, class and custom attributes reads this index alone
 CREATE INDEX IF NOT EXISTS labels_hot ON labels (path, frame, sample_id, confidence, summary);
+-- the rows observe() reads one by one (segmentations, rows from before summaries): few, so found
+-- through this partial index instead of a second pass over every label
+CREATE INDEX IF NOT EXISTS labels_unsummarized ON labels (sample_id, path) WHERE summary IS NULL;
 """
 logger = logging.getLogger(__name__)
 # The labels table's primary key index (a WITHOUT ROWID table's is named so by SQLite); naming it
@@ -245,13 +248,16 @@ class SqliteLabelStore(SqlLabelStore):
                 return [], []
             # Read along the table itself (its primary key starts with sample and path): through
             # labels_in_order, which SQLite picks otherwise, each row costs a second lookup.
+            # grouped by summary first: a field's rows share their path, and sorting on it first
+            # only adds a comparison to each step of the sort (a third of the query's time)
             grouped = self._db.execute(
                 f"SELECT path, summary, mask IS NOT NULL, COUNT(*) FROM labels {_BY_PRIMARY_KEY} "
-                f"WHERE {where} AND summary IS NOT NULL GROUP BY 1, 2, 3",
+                f"WHERE {where} AND summary IS NOT NULL GROUP BY 2, 1, 3",
                 (*ids, *paths),
             ).fetchall()
             single = self._db.execute(
-                f"SELECT path, kind, data, mask FROM labels {_BY_PRIMARY_KEY} WHERE {where} AND summary IS NULL",
+                f"SELECT path, kind, data, mask FROM labels INDEXED BY labels_unsummarized "
+                f"WHERE {where} AND summary IS NULL",
                 (*ids, *paths),
             ).fetchall()
         return grouped, single

@@ -211,9 +211,9 @@ def test_a_file_from_before_label_summaries_is_observed_row_by_row(tmp_path_fact
     path = tmp_path_factory.mktemp("store") / "labels.sqlite"
     old = SqliteLabelStore(path, name="ds")
     old.add_samples(samples[:-1] or samples)
-    # the layout such a file has: no summary, nor the confidence column and index that came later
+    # the layout such a file has: no summary, nor the confidence column and the indexes that came later
     old._db.executescript(
-        "DROP INDEX labels_hot; DROP TRIGGER labels_confidence; "
+        "DROP INDEX labels_hot; DROP INDEX labels_unsummarized; DROP TRIGGER labels_confidence; "
         "ALTER TABLE labels DROP COLUMN confidence; ALTER TABLE labels DROP COLUMN summary"
     )
     old.close()
