@@ -80,7 +80,8 @@ class CVATClient:
         self.auth = CVATAuth(settings)
         self.timeouts = timeouts or settings.timeouts
         self.retrying = RetryingTransport(
-            transport or DeadlineTransport(self.timeouts), retry or RetryPolicy(sleep=sleep)
+            transport or DeadlineTransport(self.timeouts, tls=settings.base_url.lower().startswith("https:")),
+            retry or RetryPolicy(sleep=sleep),
         )
         headers = {"Accept": "application/vnd.cvat+json, application/json", **settings.header_dict()}
         if settings.organization:

@@ -138,9 +138,14 @@ def _tls_context() -> ssl.SSLContext:
 class DeadlineTransport(httpx.HTTPTransport):
     """httpx's HTTP transport whose every exchange ends by ``timeouts.deadline``."""
 
-    def __init__(self, timeouts: Timeouts) -> None:
-        context = _tls_context()
-        super().__init__(verify=context, retries=0)
+    def __init__(self, timeouts: Timeouts, *, tls: bool = True) -> None:
+        """``tls=False`` for a plain-HTTP server (a local CVAT, the simulator): the shared TLS context,
+        whose CA bundle a process loads in 25-50 ms, is then not made for it. Should such a client
+        still meet an https URL (an absolute link in an answer), httpcore verifies that connection
+        with a default context of its own."""
+        context = _tls_context() if tls else None
+        # the parent's pool is replaced below: its own TLS setting is never used
+        super().__init__(verify=context if context is not None else False, retries=0)
         self.timeouts = timeouts
         # httpx has no way to hand httpcore a network backend: give its pool one built the same
         # way (httpx's default limits and TLS context), on our bounded sockets.

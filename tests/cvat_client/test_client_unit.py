@@ -317,3 +317,25 @@ def test_a_read_response_is_freed_without_the_cyclic_collector():
     finally:
         if was_enabled:
             gc.enable()
+
+
+def test_a_plain_http_client_makes_no_tls_context_an_https_one_shares_a_verifying_one(monkeypatch):
+    # Loading the CA bundle costs a process 25-50 ms: a client of an http:// server never needs it.
+    import ssl
+
+    from annoflow.adapters.cvat import deadline
+
+    made = []
+    monkeypatch.setattr(deadline, "_tls_context", lambda: made.append(1) or ssl.create_default_context())
+
+    def pool_context(url):
+        c = CVATClient(CVATSettings(url=url, username="alice", password=Secret("pw")))
+        try:
+            return c.retrying.inner._pool._ssl_context
+        finally:
+            c.close()
+
+    assert pool_context("http://cvat.local:8080") is None and made == []
+    # None: httpcore verifies any TLS connection such a client still makes with a default context of its own
+    context = pool_context("HTTPS://cvat.example.com")
+    assert made == [1] and context.verify_mode is ssl.CERT_REQUIRED and context.check_hostname
