@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import attrs
+import httpx
 
 from annoflow.adapters.cvat.client import CVATClient
 from annoflow.adapters.cvat_backend import CVATBackend
@@ -108,6 +109,9 @@ def bench_setup(
     original = CVATClient.request
     try:
         server.stdout.readline()  # the simulator prints its URL once it listens
+        # One request answered before any figure, as a CVAT in service has answered many: a new
+        # simulator process takes some 25 ms longer over its first answer than over the next ones.
+        httpx.get(f"http://127.0.0.1:{port}/api/server/about", timeout=30).raise_for_status()
         registry = RunRegistry(
             env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(folder / f"runs{images}.sqlite")}
         )
