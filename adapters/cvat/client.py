@@ -316,12 +316,13 @@ class CVATClient:
         sorting_method: str = "predefined",
         names: Sequence[str] | None = None,
         on_sent: Callable[[int], None] | None = None,
+        on_sending: Callable[[int], None] | None = None,
     ) -> str | None:
         """Send the task's media in order and start processing; returns the request id (rq_id).
 
         ``names`` are the file names CVAT shows (default: the files' own names); give them when
-        files from different folders share a name. ``on_sent`` is told how many files each
-        request carried, once CVAT took them.
+        files from different folders share a name. ``on_sending`` is told how many files a request
+        carries as it goes out (its form made), ``on_sent`` once CVAT took them.
         """
         sources = [Path(p) for p in paths]
         names = [p.name for p in sources] if names is None else list(names)
@@ -346,9 +347,8 @@ class CVATClient:
             raise ValueError("a file is listed twice")
         self.request("POST", url, headers={"Upload-Start": "true"})
         for group, size in _groups(sources):
-            self._send_files(
-                url, [(f"client_files[{i}]", named[p], p) for i, p in enumerate(group)], size, image_quality
-            )
+            files = [(f"client_files[{i}]", named[p], p) for i, p in enumerate(group)]
+            self._send_files(url, files, size, image_quality, on_sending)
             logger.debug("task %d: %d files sent", task_id, len(group))
             if on_sent is not None:
                 on_sent(len(group))
@@ -360,7 +360,14 @@ class CVATClient:
                 return None
         return None
 
-    def _send_files(self, url: str, files: list[tuple[str, str, Path]], size: int, image_quality: int) -> None:
+    def _send_files(
+        self,
+        url: str,
+        files: list[tuple[str, str, Path]],
+        size: int,
+        image_quality: int,
+        on_sending: Callable[[int], None] | None,
+    ) -> None:
         """One Upload-Multiple request: small files read and encoded as one body (a request of
         hundreds of images would otherwise go out as a write per part), large ones streamed."""
         data = {"image_quality": str(image_quality)}
@@ -370,10 +377,15 @@ class CVATClient:
                 "POST", url, data=data, files=[(key, (name, p.read_bytes())) for key, name, p in files]
             )
             headers["Content-Type"] = form.headers["Content-Type"]
-            self.request("POST", url, headers=headers, content=form.read())
+            content = form.read()
+            if on_sending is not None:
+                on_sending(len(files))
+            self.request("POST", url, headers=headers, content=content)
             return
         with contextlib.ExitStack() as stack:
             opened = [(key, (name, stack.enter_context(open(p, "rb")))) for key, name, p in files]
+            if on_sending is not None:
+                on_sending(len(files))
             self.request("POST", url, headers=headers, data=data, files=opened)
 
     def wait_for_data(self, task_id: int, rq_id: str | None = None, *, timeout: float | None = None) -> None:

@@ -8,6 +8,7 @@ import hashlib
 import itertools
 import logging
 import os
+import threading
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -122,6 +123,14 @@ ProvenanceColumns = tuple[list[str], list[str], list[str], list[str], list[int],
 
 
 @attrs.frozen
+class _MediaUpload:
+    """A task's media upload: its answer (the data's meta), and whether its first request is going out."""
+
+    answer: Future[Mapping[str, Any]]
+    going: threading.Event
+
+
+@attrs.frozen
 class TaskFrames:
     """Each task frame's sample, and (a video's) the frame number it shows."""
 
@@ -184,7 +193,7 @@ class CVATSession(BackendSession):
         self._annotation_sender = ThreadPoolExecutor(
             max_workers=_IN_FLIGHT, thread_name_prefix="annoflow-cvat-annotations"
         )
-        self._media: dict[int, Future[Mapping[str, Any]]] = {}
+        self._media: dict[int, _MediaUpload] = {}
         self._checked_options = False
 
     def close(self) -> None:
@@ -203,7 +212,13 @@ class CVATSession(BackendSession):
             yield
 
     def start_media(self, request: UploadRequest, plan: TaskPlan, task_id: int) -> None:
-        self._media[task_id] = self._media_sender.submit(self._upload_media, plan, task_id, request.progress)
+        self._media[task_id] = self._send_media(request, plan, task_id)
+
+    def _send_media(self, request: UploadRequest, plan: TaskPlan, task_id: int) -> _MediaUpload:
+        going = threading.Event()
+        return _MediaUpload(
+            self._media_sender.submit(self._upload_media, plan, task_id, request.progress, going), going
+        )
 
     def _user(self, name: str) -> int:
         if name not in self._user_ids:
@@ -300,9 +315,8 @@ class CVATSession(BackendSession):
         # while the next job's are read and converted. The server works on one request while this
         # process prepares the next.
         sender = self._annotation_sender
-        media_ready = self._media.pop(task_id, None) or self._media_sender.submit(
-            self._upload_media, plan, task_id, request.progress
-        )
+        media = self._media.pop(task_id, None) or self._send_media(request, plan, task_id)
+        media_ready = media.answer
         count = len(plan.media_paths)
         labels_sent = request.progress.bar(f"task {plan.index + 1}: uploading labels", total=count, unit="sample")
         read: list[Sample | SampleRows | None] = []  # a job's samples are dropped once converted; their ids stay
@@ -325,6 +339,9 @@ class CVATSession(BackendSession):
             # One pause for the task's whole life in this process: what it builds is dropped before the
             # collector runs again, so only the provenance that outlives the call is ever walked.
             with paused_gc(self.options.pause_gc):
+                # Reading holds the interpreter much of the time: the media's first request is made
+                # (its files read and encoded) before, not slowed by it.
+                media.going.wait()
                 self._read_upto(source, read, sample_ids, min(count, self.options.segment_size or count) - 1)
                 # the media upload keeps the server busy: read on meanwhile (a task's labels at most)
                 while not media_ready.done() and len(read) < count:
@@ -410,7 +427,17 @@ class CVATSession(BackendSession):
             read.append(sample)
             ids.append(sample.id)
 
-    def _upload_media(self, plan: TaskPlan, task_id: int, progress: Progress) -> Mapping[str, Any]:
+    def _upload_media(
+        self, plan: TaskPlan, task_id: int, progress: Progress, going: threading.Event
+    ) -> Mapping[str, Any]:
+        try:
+            return self._upload_media_of(plan, task_id, progress, going)
+        finally:
+            going.set()  # also when the upload failed before its first request: nothing waits in vain
+
+    def _upload_media_of(
+        self, plan: TaskPlan, task_id: int, progress: Progress, going: threading.Event
+    ) -> Mapping[str, Any]:
         # Index-prefixed names keep files from different folders apart, as FiftyOne names them.
         names = [f"{i:06d}_{os.path.basename(path)}" for i, path in enumerate(plan.media_paths)]
         with progress.bar(f"task {plan.index + 1}: uploading media", total=len(names), unit="file") as bar:
@@ -426,6 +453,7 @@ class CVATSession(BackendSession):
                 stop_frame=plan.frame_stop,
                 frame_step=plan.frame_step,
                 on_sent=bar.advance,
+                on_sending=lambda count: going.set(),
             )
             bar.note("CVAT is processing them")
             self.client.wait_for_data(task_id, rq_id)

@@ -249,3 +249,52 @@ def test_two_annotation_requests_are_at_the_server_at_once_never_more(dataset, l
     uploaded = dataset.registry.get_ledger(dataset.registry.get_run("quickstart", "piped"), task_id).record().uploaded
     assert len(stored["shapes"]) == len(truth) == len(uploaded)
     assert {u.remote_id for u in uploaded} == {s["id"] for s in stored["shapes"]}
+
+
+def test_labels_are_read_once_the_media_are_going_out(dataset, login, cvat_sim, monkeypatch):
+    # reading the store holds the interpreter: the media's request is made first, not slowed by it
+    from annoflow.adapters.cvat.client import CVATClient
+    from annoflow.adapters.cvat_backend.backend import CVATSession
+
+    upload, read = CVATClient.upload_data, CVATSession._read_upto
+    going, read_before_going = threading.Event(), []
+
+    def announcing(self, *args, on_sending=None, **kwargs):
+        def told(count):
+            going.set()
+            on_sending(count)
+
+        return upload(self, *args, on_sending=told, **kwargs)
+
+    def reading(*args):
+        read_before_going.append(not going.is_set())
+        return read(*args)
+
+    monkeypatch.setattr(CVATClient, "upload_data", announcing)
+    monkeypatch.setattr(CVATSession, "_read_upto", staticmethod(reading))
+    dataset.annotate("ordered", label_field="ground_truth", **login)
+    assert read_before_going and not any(read_before_going)
+
+
+def test_media_that_fail_before_their_first_request_fail_the_upload_instead_of_hanging(
+    dataset, login, cvat_sim, monkeypatch
+):
+    from annoflow.adapters.cvat.client import CVATClient
+
+    def unreadable(self, *args, **kwargs):
+        raise PermissionError("media unreadable")
+
+    monkeypatch.setattr(CVATClient, "_send_files", unreadable)
+    failed = []
+
+    def run():
+        try:
+            dataset.annotate("stuck", label_field="ground_truth", **login)
+        except Exception as error:  # noqa: BLE001 - the error is what the test looks at
+            failed.append(error)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive(), "annotate() waits for media that never go out"
+    assert failed and "media unreadable" in str(failed[0])

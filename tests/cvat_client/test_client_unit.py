@@ -281,7 +281,28 @@ def test_upload_sends_files_in_groups(tmp_path, monkeypatch, one_body_bytes):
 
     server.routes[("POST", "/api/tasks/1/data/")] = data
     c = client(server)
-    assert c.upload_data(1, paths, image_quality=80, frame_step=3, start_frame=1) == "rq"
+    told = []  # (what, files, requests the server had by then)
+    assert (
+        c.upload_data(
+            1,
+            paths,
+            image_quality=80,
+            frame_step=3,
+            start_frame=1,
+            on_sending=lambda n: told.append(("sending", n, len(posts))),
+            on_sent=lambda n: told.append(("sent", n, len(posts))),
+        )
+        == "rq"
+    )
+    # each request is announced as it goes out, and reported once the server took it
+    assert told == [
+        ("sending", 2, 1),
+        ("sent", 2, 2),
+        ("sending", 2, 2),
+        ("sent", 2, 3),
+        ("sending", 1, 3),
+        ("sent", 1, 4),
+    ]
     kinds = [
         next(h for h in ("upload-start", "upload-multiple", "upload-finish") if h in headers) for headers, _ in posts
     ]
