@@ -21,6 +21,9 @@ from annoflow.domain.samples import Sample
 from annoflow.domain.schema_observation import SchemaObservations
 
 CHUNK = 500  # sample ids per query: well under SQLite's variable limit
+# Label rows come in smaller reads: annotate() reads ahead while the media go up, and a media thread
+# with an answer to handle waits for the interpreter until the read under way (its rows decoded) ends.
+ROWS_CHUNK = 100
 
 
 def split_matches(rows: Iterable[tuple[str, Any, Any]]) -> tuple[set[str], set[str]]:
@@ -108,8 +111,8 @@ class SqlLabelStore(LabelStore):
         # The rows' JSON decoded in one call per chunk, and no label built: annotate() turns the
         # common labels into the tool's objects straight from these values.
         ids, wanted = list(ids), sorted(set(fields))
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
+        for start in range(0, len(ids), ROWS_CHUNK):
+            chunk = ids[start : start + ROWS_CHUNK]
             found = self._read_label_rows(chunk, wanted) if wanted else []
             by_sample: dict[str, list[LabelRow]] = {sample_id: [] for sample_id in chunk}
             for row, values in zip(found, decode_json_rows([row[5] for row in found]), strict=True):
