@@ -25,7 +25,7 @@ def bench(images: int, objects: int, folder: Path) -> list[tuple[str, str]]:
         assert uploaded == images * objects, uploaded
     label = f"annotate(): {images:,} images x {objects} detections, {len(results.task_ids)} tasks"
     return [
-        (f"{label}: seconds", f"{seconds:.1f} s"),
+        (f"{label}: seconds", f"{seconds:.2f} s"),
         (f"{label}: peak memory of annoflow's process", f"{peak:.0f} MiB (before: {before:.0f} MiB)"),
         (f"{label}: HTTP requests", f"{b.requests[0]}"),
     ]
