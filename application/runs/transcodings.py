@@ -122,9 +122,9 @@ class TaskRecordTranscoding(AttrsTranscoding):
     A task of 50,000 labels would otherwise cost 50,000 tagged objects in its ledger's Opened
     event. Label ids go out as one string (24 characters each), each label's sample as the index
     of its first frame, object types as one character each, remote ids as differences from the
-    one before, fields as indexes into their names, and the integer columns packed (`_packed`):
-    about 31 bytes a label. Records stored as plain columns, or with their integers as JSON
-    numbers (both earlier layouts), still decode.
+    one before (the first apart), fields as indexes into their names, and the integer columns
+    packed (`_packed`). Records stored as plain columns, or with their integers as JSON numbers
+    and remote ids as differences from 0 (earlier layouts), still decode.
     """
 
     _COLUMNS: ClassVar[dict[str, str]] = {
@@ -161,7 +161,9 @@ class TaskRecordTranscoding(AttrsTranscoding):
             "label_ids": "".join(up.label_ids),
             "sample": _packed(list(map(first_frame.get, up.sample_ids, up.sample_ids))),
             "kinds": "".join(map(self._KINDS.__getitem__, up.remote_kinds)),
-            "remote_deltas": _packed(list(map(operator.sub, remote_ids, [0, *remote_ids]))),
+            # the first id apart: one large number would make every step take its width
+            "remote_start": remote_ids[0] if remote_ids else None,
+            "remote_steps": _packed(list(map(operator.sub, remote_ids[1:], remote_ids))),
             "frames": None if up.frames.count(None) == len(up.frames) else _packed(list(up.frames)),
         }
         return data
@@ -190,10 +192,20 @@ class TaskRecordTranscoding(AttrsTranscoding):
             if isinstance(sample, str)  # packed: every label's sample is a frame's
             else [frame_samples[s] if isinstance(s, int) else s for s in sample],
             remote_kinds=list(map(self._KIND_OF.__getitem__, uploaded["kinds"])),
-            remote_ids=list(itertools.accumulate(_unpacked(uploaded["remote_deltas"]))),
+            remote_ids=_remote_ids(uploaded, count),
             frames=_unpacked(uploaded["frames"]) if uploaded["frames"] is not None else [None] * count,
         )
         return super().decode(data)
+
+
+def _remote_ids(uploaded: Mapping[str, Any], count: int) -> list[int]:
+    """A record's remote ids: its first and the steps after it, or (records before that) the
+    differences from the one before, the first from 0."""
+    if "remote_steps" not in uploaded:
+        return list(itertools.accumulate(_unpacked(uploaded["remote_deltas"])))
+    if not count:
+        return []
+    return list(itertools.accumulate(_unpacked(uploaded["remote_steps"]), initial=uploaded["remote_start"]))
 
 
 def _packed(values: list[Any]) -> str | list[Any]:

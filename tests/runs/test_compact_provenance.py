@@ -73,18 +73,41 @@ def test_records_stored_as_plain_columns_still_decode():
     assert _transcoder().decode(json.dumps(stored).encode()) == record
 
 
-def test_records_stored_with_number_columns_still_decode():
-    # the layout before int columns were packed: the same keys, their numbers as JSON lists
-    from annoflow.application.runs.transcodings import _unpacked
+@pytest.mark.parametrize("deltas_packed", [False, True], ids=["JSON numbers", "packed differences from 0"])
+def test_records_stored_in_earlier_integer_layouts_still_decode(deltas_packed):
+    # before: the integer columns as JSON lists and remote ids as differences from 0 (a while also
+    # packed, with the first difference among them)
+    from annoflow.application.runs.transcodings import _packed, _unpacked
 
     for record in (_record(samples=30, per_sample=4), _record(video=True, samples=10, per_sample=3)):
         stored = json.loads(_transcoder().encode(record))
         data = stored["_data_"]
-        for key in ("field", "sample", "remote_deltas", "frames"):
-            assert data["uploaded"][key] is None or isinstance(data["uploaded"][key], str)  # packed now
-            data["uploaded"][key] = _unpacked(data["uploaded"][key])
+        uploaded = data["uploaded"]
+        for key in ("field", "sample", "remote_steps", "frames"):
+            assert uploaded[key] is None or isinstance(uploaded[key], str)  # packed now
+            uploaded[key] = _unpacked(uploaded[key])
         data["frames"]["numbers"] = _unpacked(data["frames"]["numbers"])
+        ids = list(record.uploaded.remote_ids)
+        deltas = [b - a for a, b in zip([0, *ids], ids, strict=False)]
+        del uploaded["remote_start"], uploaded["remote_steps"]
+        uploaded["remote_deltas"] = _packed(deltas) if deltas_packed else deltas
         assert _transcoder().decode(json.dumps(stored).encode()) == record
+
+
+def test_a_task_whose_remote_ids_start_high_packs_its_steps_narrow():
+    # the first id of a run's fiftieth task is large; its steps are not
+    record = _record(samples=5, per_sample=4)
+    up = record.uploaded
+    high = tuple(10**9 + 2 * i for i in range(len(up)))
+    record = TaskRecord(
+        **{
+            **{a.name: getattr(record, a.name) for a in TaskRecord.__attrs_attrs__},
+            "uploaded": UploadedObjects(up.fields, up.label_ids, up.sample_ids, up.remote_kinds, high, up.frames),
+        }
+    )
+    uploaded = json.loads(_transcoder().encode(record))["_data_"]["uploaded"]
+    assert uploaded["remote_start"] == 10**9 and uploaded["remote_steps"].startswith("i1:")
+    assert _transcoder().decode(_transcoder().encode(record)) == record
 
 
 @pytest.mark.parametrize(
