@@ -155,6 +155,26 @@ def _frame_numbers(fields: Sequence[str], frames: Sequence[int], where: TaskFram
     ]
 
 
+def _aligned_columns(
+    answer: Sequence[Mapping[str, Any]],
+    objects: Sequence[tuple[dict[str, Any], UploadedFrom]],
+    cvat_type: str,
+    where: TaskFrames,
+) -> ProvenanceColumns:
+    """The columns of objects CVAT answered in the order they were sent (scalars' tags have no label id)."""
+    kept = [(a, origin) for a, (_, origin) in zip(answer, objects, strict=True) if origin[1]]
+    frames = [a["frame"] for a, _ in kept]
+    fields = [field for _, (field, _) in kept]
+    return (
+        fields,
+        [label_id for _, (_, label_id) in kept],
+        [where.samples[frame] for frame in frames],
+        [cvat_type] * len(kept),
+        [a["id"] for a, _ in kept],
+        _frame_numbers(fields, frames, where),
+    )
+
+
 def _columns(found: Sequence[tuple[str, str, int, str, int]], where: TaskFrames) -> ProvenanceColumns:
     """(field, label id, task frame, CVAT type, CVAT id) rows as `ProvenanceColumns`."""
     fields = [row[0] for row in found]
@@ -430,33 +450,28 @@ class CVATSession(BackendSession):
     def _upload_media(
         self, plan: TaskPlan, task_id: int, progress: Progress, going: threading.Event
     ) -> Mapping[str, Any]:
-        try:
-            return self._upload_media_of(plan, task_id, progress, going)
-        finally:
-            going.set()  # also when the upload failed before its first request: nothing waits in vain
-
-    def _upload_media_of(
-        self, plan: TaskPlan, task_id: int, progress: Progress, going: threading.Event
-    ) -> Mapping[str, Any]:
         # Index-prefixed names keep files from different folders apart, as FiftyOne names them.
         names = [f"{i:06d}_{os.path.basename(path)}" for i, path in enumerate(plan.media_paths)]
-        with progress.bar(f"task {plan.index + 1}: uploading media", total=len(names), unit="file") as bar:
-            rq_id = self.client.upload_data(
-                task_id,
-                plan.media_paths,
-                names=names,
-                image_quality=self.options.image_quality,
-                use_cache=self.options.use_cache,
-                use_zip_chunks=self.options.use_zip_chunks,
-                chunk_size=self.options.chunk_size,
-                start_frame=plan.frame_start,
-                stop_frame=plan.frame_stop,
-                frame_step=plan.frame_step,
-                on_sent=bar.advance,
-                on_sending=lambda count: going.set(),
-            )
-            bar.note("CVAT is processing them")
-            self.client.wait_for_data(task_id, rq_id)
+        try:
+            with progress.bar(f"task {plan.index + 1}: uploading media", total=len(names), unit="file") as bar:
+                rq_id = self.client.upload_data(
+                    task_id,
+                    plan.media_paths,
+                    names=names,
+                    image_quality=self.options.image_quality,
+                    use_cache=self.options.use_cache,
+                    use_zip_chunks=self.options.use_zip_chunks,
+                    chunk_size=self.options.chunk_size,
+                    start_frame=plan.frame_start,
+                    stop_frame=plan.frame_stop,
+                    frame_step=plan.frame_step,
+                    on_sent=bar.advance,
+                    on_sending=lambda count: going.set(),
+                )
+                bar.note("CVAT is processing them")
+                self.client.wait_for_data(task_id, rq_id)
+        finally:
+            going.set()  # also when the upload failed before its first request: nothing waits in vain
         return self.client.data_meta(task_id)
 
     @staticmethod
@@ -491,7 +506,7 @@ class CVATSession(BackendSession):
         server: ServerLabels,
         sent: Callable[[], None],
     ) -> ProvenanceColumns:
-        """PUT one request's objects; the provenance rows of what CVAT stored."""
+        """PUT one request's objects; the provenance columns of what CVAT stored."""
         answer = self.client.put_annotations(
             {kind: [body for body, _ in items] for kind, items in objects.items()}, **target
         )
@@ -659,25 +674,18 @@ class CVATSession(BackendSession):
         for kind, cvat_type in (("tags", "tag"), ("shapes", "shape")):
             answer, objects = stored.get(kind, []), sent.get(kind, [])
             if _lines_up(answer, objects):
-                kept = [(a, origin) for a, (_, origin) in zip(answer, objects, strict=True) if origin[1]]
-                frames = [a["frame"] for a, _ in kept]
-                fields = [field for _, (field, _) in kept]
-                columns[0].extend(fields)
-                columns[1].extend([label_id for _, (_, label_id) in kept])
-                columns[2].extend([where.samples[frame] for frame in frames])
-                columns[3].extend([cvat_type] * len(kept))
-                columns[4].extend([a["id"] for a, _ in kept])
-                columns[5].extend(_frame_numbers(fields, frames, where))
-                continue
-            lost = []
-            for obj in answer:
-                spec = server.spec_ids.get((obj["label_id"], LABEL_ID))
-                label_id = next((a["value"] for a in obj.get("attributes", []) if a["spec_id"] == spec), None)
-                cvat_class = server.class_of(obj["label_id"], object_type(obj, kind))
-                if label_id and cvat_class is not None:
-                    lost.append((cvat_class.field, label_id, obj["frame"], cvat_type, obj["id"]))
-            for column, more in zip(columns, _columns(lost, where), strict=True):
-                cast(list, column).extend(cast(list, more))
+                more = _aligned_columns(answer, objects, cvat_type, where)
+            else:  # found by the label_id each carries
+                lost = []
+                for obj in answer:
+                    spec = server.spec_ids.get((obj["label_id"], LABEL_ID))
+                    label_id = next((a["value"] for a in obj.get("attributes", []) if a["spec_id"] == spec), None)
+                    cvat_class = server.class_of(obj["label_id"], object_type(obj, kind))
+                    if label_id and cvat_class is not None:
+                        lost.append((cvat_class.field, label_id, obj["frame"], cvat_type, obj["id"]))
+                more = _columns(lost, where)
+            for column, extra in zip(columns, more, strict=True):
+                cast(list, column).extend(cast(list, extra))
         return columns
 
     def task_revision(self, task_id: int) -> str | None:
