@@ -68,7 +68,7 @@ class Uploader:
         self.occluded = field.occluded_attribute
         self.group = field.group_id_attribute
         self._plans: dict[int, tuple[int | None, list[tuple[str, int, AttributeSpec]]]] = {}
-        self._class_plans: dict[str, tuple[int, int | None, list[tuple[str, int, bool]]] | None] = {}
+        self._class_plans: dict[str, tuple[int, int | None, list[tuple[str, int, AttributeSpec]]] | None] = {}
 
     def _plan(self, cvat_label: int) -> tuple[int | None, list[tuple[str, int, AttributeSpec]]]:
         """The label_id spec of a CVAT label and its other attributes' (name, spec id, spec), worked out once."""
@@ -125,9 +125,9 @@ class Uploader:
         common.update(type=kind, points=points, occluded=occluded, outside=False, z_order=0, rotation=0.0)
         return common
 
-    def _class_plan(self, class_name: str) -> tuple[int, int | None, list[tuple[str, int, bool]]] | None:
-        """(CVAT label, its label_id spec, its other attributes' (name, spec id, is a checkbox)) of a
-        class of this field, worked out once; None for a class outside the run's schema."""
+    def _class_plan(self, class_name: str) -> tuple[int, int | None, list[tuple[str, int, AttributeSpec]]] | None:
+        """(CVAT label, its label_id spec, its other attributes' (name, spec id, spec)) of a class of
+        this field, worked out once; None for a class outside the run's schema."""
         plan = self._class_plans.get(class_name, _UNPLANNED)
         if plan is _UNPLANNED:
             cvat_label = self.labels.label_ids.get((self.field.path, class_name))
@@ -135,11 +135,7 @@ class Uploader:
                 plan = None
             else:
                 label_spec, specs = self._plans.get(cvat_label) or self._plan(cvat_label)
-                plan = (
-                    cvat_label,
-                    label_spec,
-                    [(name, spec_id, spec.type == "checkbox") for name, spec_id, spec in specs],
-                )
+                plan = (cvat_label, label_spec, specs)
             self._class_plans[class_name] = plan
         return plan
 
@@ -165,12 +161,10 @@ class Uploader:
             label_id = row.label_id
             attributes = values.get("attributes") or _NO_ATTRIBUTES
             sent: list[AttributeValue] = [] if label_spec is None else [{"spec_id": label_spec, "value": label_id}]
-            for name, spec_id, checkbox in specs:
+            for name, spec_id, spec in specs:
                 value = attributes.get(name)
                 if value is not None:  # unset values are not sent
-                    sent.append(
-                        {"spec_id": spec_id, "value": ("true" if value else "false") if checkbox else str(value)}
-                    )
+                    sent.append({"spec_id": spec_id, "value": attribute_value(spec, value)})
             group = int(attributes.get(group_name) or 0) if group_name else 0
             if kind == "classification":
                 body = {"frame": frame, "label_id": cvat_label, "source": "manual", "attributes": sent, "group": group}
